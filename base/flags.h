@@ -1,0 +1,52 @@
+// Command-line flags with a config-file equivalent, as k3s does with config.yaml.
+//
+// A component declares its flags on a FlagSet, bound to fields of its options struct. Parse()
+// reads argv (`--name=value`, `--name value`, `--bool-flag`, `-v N`), and `--config FILE` (a YAML
+// map whose keys are the flag names without dashes; list flags take YAML sequences). Values given
+// on the command line win over the file. Unknown flags and keys are errors.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kite {
+
+class FlagSet {
+ public:
+  explicit FlagSet(std::string program) : program_(std::move(program)) {}
+
+  void String(const std::string& name, std::string* target, const std::string& help);
+  void Int(const std::string& name, int64_t* target, const std::string& help);
+  void Bool(const std::string& name, bool* target, const std::string& help);
+  void StringList(const std::string& name, std::vector<std::string>* target, const std::string& help);
+
+  // Parses argv, then the config file named by --config (if any; `default_config` is read when it
+  // exists and no --config was given). Returns an error for unknown flags or bad values.
+  // Sets `help_requested` instead of failing on -h/--help.
+  Status Parse(int argc, char** argv, const std::string& default_config = "");
+  bool help_requested() const { return help_requested_; }
+  std::string Usage() const;
+
+ private:
+  struct Flag {
+    std::string help;
+    std::string default_text;
+    bool is_bool = false;
+    bool is_list = false;
+    std::function<Status(const std::string&)> set;
+    std::function<void()> clear;  // for lists: file/argv replace, not append to, the default
+  };
+  Status Set(const std::string& name, const std::string& value, std::map<std::string, bool>& seen_list);
+  Status ApplyConfigFile(const std::string& path, const std::map<std::string, bool>& from_argv);
+
+  std::string program_;
+  std::map<std::string, Flag> flags_;
+  bool help_requested_ = false;
+};
+
+}  // namespace kite

@@ -1,0 +1,43 @@
+// A small plain-HTTP/1.1 server on Boost.Beast for local endpoints (/metrics, /healthz).
+// Routes are exact paths; handlers run on the server's io_context thread and must not block.
+// The HTTPS API server (a later component) has its own richer server; this one stays tiny.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "base/status.h"
+
+namespace kite {
+
+struct HttpReply {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+class HttpServer {
+ public:
+  using Handler = std::function<HttpReply()>;
+
+  HttpServer();
+  ~HttpServer();  // stops and joins
+
+  void Route(const std::string& path, Handler handler);
+  // Binds host:port (port 0 picks one) and serves on its own thread.
+  Status Start(const std::string& host_port);
+  int port() const;
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits "host:port" / "[v6]:port". Returns an error for a missing or bad port.
+Result<std::pair<std::string, int>> SplitHostPort(const std::string& host_port);
+
+}  // namespace kite

@@ -1,0 +1,34 @@
+// The etcd v3 gRPC endpoint in front of a Store: KV, Watch, Lease, Maintenance and Cluster,
+// wire-compatible with etcd so etcdctl and etcd client libraries work unchanged.
+//
+// Uses gRPC's callback API: no thread per stream or per watch. Requests larger than
+// kMaxRequestBytes get etcd's "request is too large"; the gRPC receive limit is that plus 512 KiB
+// as in etcd. Errors are etcd's statuses (datastore/errors.h), byte-exact.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "datastore/store.h"
+
+namespace kite::datastore {
+
+struct EtcdServerOptions {
+  std::string listen = "127.0.0.1:2379";  // host:port; port 0 picks a free one
+  std::string name = "default";           // member name shown by `etcdctl member list`
+  // Interval of progress notifications to watches created with progress_notify (etcd: 10 min).
+  int64_t progress_notify_interval_ms = 600'000;
+};
+
+class EtcdServer {
+ public:
+  virtual ~EtcdServer() = default;
+  // Starts serving `store` (not owned; must outlive the server).
+  static Result<std::unique_ptr<EtcdServer>> Start(Store* store, const EtcdServerOptions& options);
+  virtual int port() const = 0;
+  // Ends every stream and stops accepting; returns when no handler runs any more.
+  virtual void Shutdown() = 0;
+};
+
+}  // namespace kite::datastore
