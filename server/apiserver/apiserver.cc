@@ -11,6 +11,7 @@
 #include "server/apiserver/authn.h"
 #include "server/apiserver/authz.h"
 #include "server/apiserver/certs.h"
+#include "server/apiserver/discovery.h"
 #include "server/apiserver/status.h"
 
 namespace kite::apiserver {
@@ -125,7 +126,37 @@ class ApiServerImpl final : public ApiServer {
       }
       co_return co_await Reply(res, attrs, ok ? 200 : 500, "text/plain; charset=utf-8", body, t0);
     }
+    if (req.method == "GET") {
+      if (auto doc = Discovery(req); doc) {
+        co_return co_await Reply(res, attrs, 200, std::move(doc->first), std::move(doc->second), t0);
+      }
+    }
     co_await Fail(res, attrs, NotFoundPath(), t0);
+  }
+
+  // Discovery documents for /api, /apis, /api/v1, /apis/<group>, /apis/<group>/<version>.
+  std::optional<std::pair<std::string, std::string>> Discovery(const HttpsRequest& req) {
+    const std::string& p = req.path;
+    if (p == "/api" || p == "/apis" || p == "/api/" || p == "/apis/") {
+      bool core = p.rfind("/api", 0) == 0 && p.rfind("/apis", 0) != 0;
+      auto f = NegotiateDiscovery(req.Header("accept"));
+      if (f != DiscoveryFormat::kLegacy) return std::make_pair(DiscoveryContentType(f), AggregatedDiscovery(core, f));
+      std::string host = req.Header("host");
+      return std::make_pair(std::string("application/json"), core ? LegacyApiVersions(host) : LegacyApiGroupList());
+    }
+    std::vector<std::string> parts;
+    for (size_t i = 1; i <= p.size();) {
+      size_t j = p.find('/', i);
+      if (j == std::string::npos) j = p.size();
+      if (j > i) parts.push_back(p.substr(i, j - i));
+      i = j + 1;
+    }
+    std::optional<std::string> doc;
+    if (parts.size() == 2 && parts[0] == "api") doc = LegacyApiResourceList("", parts[1]);
+    else if (parts.size() == 2 && parts[0] == "apis") doc = LegacyApiGroup(parts[1]);
+    else if (parts.size() == 3 && parts[0] == "apis") doc = LegacyApiResourceList(parts[1], parts[2]);
+    if (!doc) return std::nullopt;
+    return std::make_pair(std::string("application/json"), std::move(*doc));
   }
 
   datastore::Store* store_;

@@ -77,6 +77,43 @@ TEST_F(ApiServerTest, KubectlVersionWorksWithTheWrittenKubeconfig) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+TEST_F(ApiServerTest, KubectlApiResourcesAndApiVersionsReadDiscovery) {
+  std::string out = Kubectl("api-resources");
+  // Columns as a user reads them: NAME SHORTNAMES APIVERSION NAMESPACED KIND.
+  EXPECT_NE(out.find("NAME"), std::string::npos) << out;
+  auto row = [&](const std::string& name, const std::string& rest) {
+    for (size_t pos = out.find("\n" + name + " "); pos != std::string::npos; pos = out.find("\n" + name + " ", pos + 1)) {
+      std::string line = out.substr(pos + 1, out.find('\n', pos + 1) - pos - 1);
+      std::string squeezed;
+      for (char c : line) if (!(c == ' ' && !squeezed.empty() && squeezed.back() == ' ')) squeezed += c;
+      if (squeezed == name + " " + rest) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(row("pods", "po v1 true Pod")) << out;
+  EXPECT_TRUE(row("deployments", "deploy apps/v1 true Deployment")) << out;
+  EXPECT_TRUE(row("customresourcedefinitions", "crd,crds apiextensions.k8s.io/v1 false CustomResourceDefinition")) << out;
+  EXPECT_TRUE(row("horizontalpodautoscalers", "hpa autoscaling/v2 true HorizontalPodAutoscaler")) << out;
+  EXPECT_TRUE(row("secrets", "v1 true Secret")) << out;
+  out = Kubectl("api-resources --namespaced=false -o name");
+  EXPECT_NE(out.find("namespaces\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("pods\n"), std::string::npos) << out;
+  out = Kubectl("api-versions");
+  for (const char* gv : {"apps/v1\n", "autoscaling/v1\n", "autoscaling/v2\n", "batch/v1\n", "v1\n",
+                         "rbac.authorization.k8s.io/v1\n"}) {
+    EXPECT_NE(out.find(gv), std::string::npos) << gv << " in " << out;
+  }
+  // The legacy documents too (drain and auth can-i read /api/v1 directly).
+  std::string tls = dir_ + "/tls/";
+  std::string legacy = Curl("--cert " + tls + "client-admin.crt --key " + tls + "client-admin.key " + url_ + "/api/v1");
+  EXPECT_NE(legacy.find(R"({"name":"pods/eviction","singularName":"","namespaced":true,"kind":"Eviction","verbs":["create"],"group":"policy","version":"v1"})"),
+            std::string::npos) << legacy;
+  // kubectl 1.28 asks for v2beta1 only and must get it.
+  std::string beta = Curl("-H 'Accept: application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList' --cert " +
+                          tls + "client-admin.crt --key " + tls + "client-admin.key " + url_ + "/apis");
+  EXPECT_NE(beta.find("\"apiVersion\":\"apidiscovery.k8s.io/v2beta1\""), std::string::npos) << beta.substr(0, 200);
+}
+
 TEST_F(ApiServerTest, AnonymousGets401ExceptPublicEndpoints) {
   EXPECT_EQ(Curl("-w ' %{http_code}' " + url_ + "/healthz"), "ok 200");
   EXPECT_EQ(Curl("-w ' %{http_code}' " + url_ + "/livez"), "ok 200");
