@@ -114,6 +114,36 @@ TEST_F(ApiServerTest, KubectlApiResourcesAndApiVersionsReadDiscovery) {
   EXPECT_NE(beta.find("\"apiVersion\":\"apidiscovery.k8s.io/v2beta1\""), std::string::npos) << beta.substr(0, 200);
 }
 
+TEST_F(ApiServerTest, KubectlCreatesReadsAndDeletesObjects) {
+  std::ofstream(dir_ + "/cm.yaml") << "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: game-config\n"
+                                      "  labels:\n    app: game\ndata:\n  color: blue\n";
+  EXPECT_EQ(Kubectl("apply --validate=false -f " + dir_ + "/cm.yaml"), "configmap/game-config created\n");
+  EXPECT_EQ(Kubectl("get configmap game-config -o jsonpath={.data.color}"), "blue");
+  EXPECT_NE(Kubectl("get configmaps").find("game-config"), std::string::npos);
+  std::string uid = Kubectl("get configmap game-config -o jsonpath={.metadata.uid}");
+  EXPECT_EQ(uid.size(), 36u) << uid;
+  EXPECT_EQ(Kubectl("get namespaces -o name"),
+            "namespace/default\nnamespace/kube-node-lease\nnamespace/kube-public\nnamespace/kube-system\n");
+  // A namespace that does not exist, and a name that is not a DNS subdomain.
+  EXPECT_NE(Kubectl("apply --validate=false -n nope -f " + dir_ + "/cm.yaml").find("namespaces \"nope\" not found"),
+            std::string::npos);
+  std::ofstream(dir_ + "/bad.yaml") << "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n";
+  std::string bad = Kubectl("apply --validate=false -f " + dir_ + "/bad.yaml");
+  EXPECT_NE(bad.find("The ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain"),
+            std::string::npos) << bad;
+  // A stale resourceVersion on update is a conflict, in upstream's words.
+  std::string tls = dir_ + "/tls/";
+  std::string auth = "--cert " + tls + "client-admin.crt --key " + tls + "client-admin.key ";
+  std::string stale = Curl(auth + "-X PUT -H 'Content-Type: application/json' -d '{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                           "\"metadata\":{\"name\":\"game-config\",\"resourceVersion\":\"1\"},\"data\":{}}' " +
+                           url_ + "/api/v1/namespaces/default/configmaps/game-config");
+  EXPECT_NE(stale.find("Operation cannot be fulfilled on configmaps \\\"game-config\\\": the object has been modified"),
+            std::string::npos) << stale;
+  EXPECT_EQ(Kubectl("get configmap game-config -o jsonpath={.data.color}"), "blue");
+  EXPECT_EQ(Kubectl("delete configmap game-config"), "configmap \"game-config\" deleted\n");
+  EXPECT_EQ(Kubectl("get configmap game-config"), "Error from server (NotFound): configmaps \"game-config\" not found\n");
+}
+
 TEST_F(ApiServerTest, AnonymousGets401ExceptPublicEndpoints) {
   EXPECT_EQ(Curl("-w ' %{http_code}' " + url_ + "/healthz"), "ok 200");
   EXPECT_EQ(Curl("-w ' %{http_code}' " + url_ + "/livez"), "ok 200");
