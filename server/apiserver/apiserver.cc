@@ -16,6 +16,7 @@
 #include "server/apiserver/discovery.h"
 #include "server/apiserver/registry.h"
 #include "server/apiserver/request_info.h"
+#include "server/apiserver/watch_handler.h"
 #include "server/apiserver/status.h"
 
 namespace kite::apiserver {
@@ -194,6 +195,8 @@ class ApiServerImpl final : public ApiServer {
       out = co_await registry_.Get(*r, ns, info.name);
     } else if (info.verb == "list") {
       out = co_await registry_.List(*r, ns);
+    } else if (info.verb == "watch") {
+      co_return co_await ServeWatch(req, res, store_, *r, ns);
     } else if (info.verb == "create") {
       auto body = decode();
       if (!body.ok()) co_return co_await Fail(res, a, body.error(), t0);

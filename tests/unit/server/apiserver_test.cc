@@ -8,6 +8,7 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "base/pki.h"
 #include "server/apiserver/certs.h"
@@ -142,6 +143,39 @@ TEST_F(ApiServerTest, KubectlCreatesReadsAndDeletesObjects) {
   EXPECT_EQ(Kubectl("get configmap game-config -o jsonpath={.data.color}"), "blue");
   EXPECT_EQ(Kubectl("delete configmap game-config"), "configmap \"game-config\" deleted\n");
   EXPECT_EQ(Kubectl("get configmap game-config"), "Error from server (NotFound): configmaps \"game-config\" not found\n");
+}
+
+TEST_F(ApiServerTest, WatchStreamsEventsFromAResourceVersion) {
+  std::string tls = dir_ + "/tls/";
+  std::string auth = "--cert " + tls + "client-admin.crt --key " + tls + "client-admin.key ";
+  std::string list = Curl(auth + url_ + "/api/v1/namespaces/default/configmaps");
+  auto at = list.find("\"resourceVersion\":\"");
+  ASSERT_NE(at, std::string::npos) << list;
+  std::string rv = list.substr(at + 19, list.find('"', at + 19) - at - 19);
+  std::string out = dir_ + "/watch.out";
+  std::system(("curl -sS -N --max-time 20 --cacert " + tls + "server-ca.crt " + auth + "'" + url_ +
+               "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=4&resourceVersion=" + rv + "' > " + out +
+               " 2>&1 &").c_str());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::ofstream(dir_ + "/w.yaml") << "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: watched\ndata:\n  a: b\n";
+  EXPECT_EQ(Kubectl("apply --validate=false -f " + dir_ + "/w.yaml"), "configmap/watched created\n");
+  EXPECT_EQ(Kubectl("delete configmap watched"), "configmap \"watched\" deleted\n");
+  std::this_thread::sleep_for(std::chrono::seconds(5));  // the stream ends by its timeoutSeconds
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  auto added = text.find("{\"type\":\"ADDED\",\"object\":{");
+  auto deleted = text.find("{\"type\":\"DELETED\",\"object\":{");
+  EXPECT_NE(added, std::string::npos) << text;
+  EXPECT_NE(deleted, std::string::npos) << text;
+  EXPECT_LT(added, deleted);
+  EXPECT_NE(text.find("\"name\":\"watched\""), std::string::npos) << text;
+
+  // After a compaction, watching from before it answers 410 Expired, as informers expect.
+  ASSERT_TRUE(store_->CompactSync(store_->Status().revision).ok());
+  std::string gone = Curl(auth + "'" + url_ + "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=2&resourceVersion=1'");
+  EXPECT_NE(gone.find("{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\""), std::string::npos) << gone;
+  EXPECT_NE(gone.find("\"reason\":\"Expired\""), std::string::npos) << gone;
+  EXPECT_NE(gone.find("\"code\":410"), std::string::npos) << gone;
 }
 
 TEST_F(ApiServerTest, AnonymousGets401ExceptPublicEndpoints) {
