@@ -52,8 +52,9 @@ Result<std::vector<RequestOp>> OpsFromProto(const google::protobuf::RepeatedPtrF
   return out;
 }
 
-// The header of a nested response: etcd stamps the txn's revision on each of them.
-void OpToProto(const ResponseOp& op, const HeaderFiller& fill, pb::ResponseOp* out) {
+// Responses nested in a txn carry a header with only the revision, as etcd's do.
+void OpToProto(const ResponseOp& op, int64_t txn_rev, pb::ResponseOp* out) {
+  auto fill = [txn_rev](pb::ResponseHeader* h, int64_t rev) { h->set_revision(rev > 0 ? rev : txn_rev); };
   if (auto* r = std::get_if<RangeResponse>(&op.op)) {
     auto* rr = out->mutable_response_range();
     ToProto(*r, rr);
@@ -67,7 +68,11 @@ void OpToProto(const ResponseOp& op, const HeaderFiller& fill, pb::ResponseOp* o
     ToProto(*d, dr);
     fill(dr->mutable_header(), d->revision);
   } else if (auto* t = std::get_if<std::shared_ptr<TxnResponse>>(&op.op)) {
-    if (*t) ToProto(**t, fill, out->mutable_response_txn());
+    if (*t) {
+      auto* tr = out->mutable_response_txn();
+      fill(tr->mutable_header(), (*t)->revision);
+      ToProto(**t, tr);
+    }
   }
 }
 
@@ -212,10 +217,9 @@ void ToProto(const DeleteRangeResponse& r, pb::DeleteRangeResponse* out) {
   for (const auto& kv : r.prev_kvs) ToProto(kv, out->add_prev_kvs());
 }
 
-void ToProto(const TxnResponse& r, const HeaderFiller& fill, pb::TxnResponse* out) {
-  fill(out->mutable_header(), r.revision);
+void ToProto(const TxnResponse& r, pb::TxnResponse* out) {
   out->set_succeeded(r.succeeded);
-  for (const auto& op : r.responses) OpToProto(op, fill, out->add_responses());
+  for (const auto& op : r.responses) OpToProto(op, r.revision, out->add_responses());
 }
 
 }  // namespace kite::datastore::etcd

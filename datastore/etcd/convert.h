@@ -6,9 +6,9 @@
 //   an empty RequestOp (no op set) is etcd's "key not found", enum values outside the proto's
 //   enums are rejected with InvalidArgument. Every other etcd rule (empty key, too many ops,
 //   duplicate keys, ...) is the Store's job, so it is checked once for every client of the store.
-// - ToProto functions fill every field except the ResponseHeader, which the caller fills (it
-//   knows the cluster/member ids, see Dispatcher::FillHeader), and nested txn responses' headers,
-//   which get the same ids through the `fill` callback.
+// - ToProto functions fill every field except the top ResponseHeader, which the caller fills (it
+//   knows the cluster/member ids, see Dispatcher::FillHeader). Responses nested in a txn get a
+//   header holding only their revision, as etcd's.
 // - Pure functions: no I/O, no locks, safe from any thread.
 #pragma once
 
@@ -39,13 +39,11 @@ TxnRequest SingleOpTxn(RequestOp op);
 WatchOptions FromProto(const pb::WatchCreateRequest& r);
 
 // ---- responses: datastore -> wire ----
-using HeaderFiller = std::function<void(pb::ResponseHeader*, int64_t revision)>;
 void ToProto(const KeyValue& kv, mvccpb::KeyValue* out);
 void ToProto(const Event& ev, mvccpb::Event* out);
 void ToProto(const RangeResponse& r, pb::RangeResponse* out);
 void ToProto(const PutResponse& r, pb::PutResponse* out);
 void ToProto(const DeleteRangeResponse& r, pb::DeleteRangeResponse* out);
-// `fill` stamps the headers of the responses nested inside the txn (the top header too).
-void ToProto(const TxnResponse& r, const HeaderFiller& fill, pb::TxnResponse* out);
+void ToProto(const TxnResponse& r, pb::TxnResponse* out);
 
 }  // namespace kite::datastore::etcd

@@ -13,7 +13,16 @@ Dispatcher::Dispatcher(Store* store, Poster post) : store_(store), post_(std::mo
   member_id_ = s.member_id;
 }
 
-int64_t Dispatcher::CurrentRevision() const { return store_->Status().revision; }
+int64_t Dispatcher::CurrentRevision() const {
+  // Store::Status() also measures the database (file sizes, SQLite pragmas); watch and lease
+  // responses need only the revision, which a count-only read of one key returns from memory.
+  // Key "\0" is the smallest non-empty key; whether it exists does not matter.
+  RangeRequest probe;
+  probe.key = std::string(1, '\0');
+  probe.count_only = true;
+  auto r = store_->Range(probe);
+  return r.ok() ? r->revision : store_->Status().revision;
+}
 
 void Dispatcher::FillHeader(pb::ResponseHeader* h, int64_t revision) const {
   h->set_cluster_id(cluster_id_);
@@ -72,11 +81,8 @@ void Dispatcher::Txn(const pb::TxnRequest& req, Done<pb::TxnResponse> done) cons
   store_->Txn(std::move(t).value(), [this, done = std::move(done)](Result<TxnResponse> r) {
     if (!r.ok()) return done(r.status());
     pb::TxnResponse out;
-    // Nested responses carry the txn's revision when they have none of their own; never read
-    // the store here (this runs on its writer thread).
-    const int64_t txn_rev = r->revision;
-    ToProto(*r, [this, txn_rev](pb::ResponseHeader* h, int64_t rev) { FillHeader(h, rev > 0 ? rev : txn_rev); },
-            &out);
+    ToProto(*r, &out);
+    FillHeader(out.mutable_header(), r->revision);
     done(std::move(out));
   });
 }
