@@ -12,8 +12,6 @@
 // - Pure functions: no I/O, no locks, safe from any thread.
 #pragma once
 
-#include <functional>
-
 #include <grpcpp/support/status.h>
 
 #include "base/status.h"
