@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <string>
@@ -29,8 +30,8 @@ struct Env {
   std::unique_ptr<etcd::Dispatcher> dispatcher;
 
   Env() {
-    char tmpl[] = "/tmp/kite-etcd-fuzz-XXXXXX";
-    const char* dir = mkdtemp(tmpl);
+    std::string tmpl = (std::filesystem::temp_directory_path() / "kite-etcd-fuzz-XXXXXX").string();
+    const char* dir = mkdtemp(tmpl.data());
     if (!dir) abort();
     StoreOptions o;
     o.data_dir = dir;
