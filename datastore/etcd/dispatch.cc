@@ -125,6 +125,9 @@ void Dispatcher::LeaseRevoke(const pb::LeaseRevokeRequest& req, Done<pb::LeaseRe
 Result<pb::LeaseKeepAliveResponse> Dispatcher::LeaseKeepAlive(const pb::LeaseKeepAliveRequest& req) const {
   pb::LeaseKeepAliveResponse out;
   out.set_id(req.id());
+  // The revision is read before the renewal, as etcd does: a client must never see a keep-alive
+  // succeed at a revision after the one that revoked the lease.
+  FillHeader(out.mutable_header(), CurrentRevision());
   auto r = store_->LeaseKeepAlive(req.id());
   if (r.ok()) {
     out.set_ttl(r->granted_ttl > 0 ? r->granted_ttl : r->ttl);
@@ -133,7 +136,6 @@ Result<pb::LeaseKeepAliveResponse> Dispatcher::LeaseKeepAlive(const pb::LeaseKee
   } else {
     return r.status();
   }
-  FillHeader(out.mutable_header(), CurrentRevision());
   return out;
 }
 

@@ -86,7 +86,7 @@ class EtcdServerImpl final : public EtcdServer {
           return std::chrono::milliseconds(interval + jitter);
         },
         [this] { watch_.ProgressTick(); });
-    KITE_LOG(0) << "etcd v3 API listening on " << host << ":" << port_;
+    KITE_LOG(1) << "etcd v3 API listening on " << host << ":" << port_;
     return kite::Status::Ok();
   }
 

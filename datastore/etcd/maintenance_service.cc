@@ -67,6 +67,7 @@ class SnapshotReactor final : public grpc::ServerWriteReactor<pb::SnapshotRespon
     off_t size = ::lseek(fd_, 0, SEEK_END);
     ::lseek(fd_, 0, SEEK_SET);
     total_ = size > 0 ? static_cast<uint64_t>(size) : 0;
+    KITE_LOG(0) << "etcd: sending database snapshot to client (" << total_ << " bytes)";
     SendNext();
   }
 
@@ -150,6 +151,7 @@ grpc::ServerUnaryReactor* MaintenanceService::Defragment(grpc::CallbackServerCon
                                                          const pb::DefragmentRequest*, pb::DefragmentResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   std::thread([d = d_, reactor, resp] {
+    KITE_LOG(0) << "etcd: defragmenting the database";
     kite::Status s = d->store()->Defragment();
     if (!s.ok()) return FinishUnary(reactor, kMaintenance, "Defragment", Result<pb::DefragmentResponse>(s), resp);
     pb::DefragmentResponse out;
