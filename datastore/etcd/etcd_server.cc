@@ -51,6 +51,9 @@ class EtcdServerImpl final : public EtcdServer {
     builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
     builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxRequestBytes) + kGrpcOverheadBytes);
     builder.SetMaxSendMessageSize(INT_MAX);
+    // gRPC turns SO_REUSEPORT on by default, which lets a second server bind the same port and
+    // silently take half the connections. etcd refuses a port in use; so do we.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     // etcd's keepalive policy: clients (kube-apiserver, etcdctl) ping every 30 s or so; gRPC's
     // default minimum of 5 minutes between pings would answer them with GOAWAY "too_many_pings".
     builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
