@@ -182,7 +182,9 @@ TEST_P(LabelMatch, MatchesLikeUpstream) {
       all_strings = false;
     }
   }
-  if (all_strings) EXPECT_EQ(sel->Matches(m), c.matches) << c.selector << " vs map " << c.labels;
+  if (all_strings) {
+    EXPECT_EQ(sel->Matches(m), c.matches) << c.selector << " vs map " << c.labels;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
