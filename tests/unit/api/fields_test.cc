@@ -124,3 +124,20 @@ TEST(FieldSelector, EscapeAndUnescape) {
 
 }  // namespace
 }  // namespace kite::api
+
+namespace kite::api {
+namespace {
+
+// The cases of upstream's own field selector tests.
+TEST(FieldUpstreamSuite, GoodStringsRestringAndBadOnesFail) {
+  for (std::string good : {"x=a,y=b,z=c", "", "x!=a,y=b"}) {
+    auto sel = FieldSelector::Parse(good);
+    ASSERT_TRUE(sel.ok()) << good;
+    EXPECT_EQ(sel->String(), good);
+  }
+  for (std::string bad : {"x=a||y=b", "x==a==b"}) EXPECT_FALSE(FieldSelector::Parse(bad).ok()) << bad;
+  EXPECT_EQ(FieldSelector::Parse("x=a,a=x")->String(), FieldSelector::Parse("a=x,x=a")->String());
+}
+
+}  // namespace
+}  // namespace kite::api

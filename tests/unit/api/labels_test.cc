@@ -364,3 +364,26 @@ TEST(Validation, QualifiedNamesAndLabelValues) {
 
 }  // namespace
 }  // namespace kite::api
+
+namespace kite::api {
+namespace {
+
+// The cases of upstream's own selector test suite (TestSelectorParse, TestDeterministicParse).
+TEST(LabelUpstreamSuite, GoodStringsRestringWithoutSpaces) {
+  for (std::string good : {"x=a,y=b,z=c", "", "x!=a,y=b", "x=", "x= ", "x=,z= ", "x= ,z= ", "!x", "x>1", "x>1,z<5"}) {
+    auto sel = LabelSelector::Parse(good);
+    ASSERT_TRUE(sel.ok()) << good << ": " << sel.status().message();
+    std::string no_spaces = good;
+    std::erase(no_spaces, ' ');
+    EXPECT_EQ(sel->String(), no_spaces);
+  }
+  for (std::string bad : {"x=a||y=b", "x==a==b", "!x=a", "x<a"}) {
+    EXPECT_FALSE(LabelSelector::Parse(bad).ok()) << bad;
+  }
+  EXPECT_EQ(LabelSelector::Parse("x=a,a=x")->String(), "a=x,x=a");
+  EXPECT_EQ(LabelSelector::Parse("a=x,x=a")->String(), "a=x,x=a");
+  EXPECT_EQ(LabelSelector::Parse("x in (foo,,baz),y,z notin ()")->String(), "x in (,baz,foo),y,z notin ()");
+}
+
+}  // namespace
+}  // namespace kite::api
