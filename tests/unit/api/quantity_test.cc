@@ -188,3 +188,102 @@ TEST(Quantity, Constructors) {
 
 }  // namespace
 }  // namespace kite::api
+
+namespace kite::api {
+namespace {
+
+// Upstream's TestQuantityString / TestQuantityParseEmit tables: each canonical text is kept as
+// written when parsed, and each alternate spelling canonicalises to it; negatives likewise.
+TEST(QuantityUpstreamSuite, CanonicalAndAlternateSpellings) {
+  struct Case {
+    const char* canonical;
+    const char* alternate;  // "" when none
+  };
+  const Case cases[] = {
+      {"1Gi", "1024Mi"}, {"300Mi", "307200Ki"}, {"6Ki", ""}, {"1001Gi", "1025024Mi"}, {"1Ti", "1024Gi"},
+      {"5", "5000m"}, {"500m", "0.5"}, {"1G", "1000M"}, {"1G", "0.001T"}, {"1m", "1000u"}, {"80m", ""},
+      {"1080m", "1.08"}, {"1080m", "1080000000n"}, {"300M", ""}, {"1T", ""}, {"1E", ""}, {"1e21", "1000E"},
+      {"5e21", "5000E"}, {"1e24", "1000000E"}, {"1234567M", ""}, {"1234567m", ""}, {"3k", ""}, {"1025", ""},
+      {"1e9", ".001e12"}, {"1e-3", "0.001e0"}, {"1e-9", "1000e-12"}, {"80e-3", ""}, {"300e6", ""},
+      {"1e12", ""}, {"1e3", ""}, {"3e3", ""}, {"0", "00"}, {"1n", ""}, {"80n", ""}, {"1080n", ""}, {"1u", ""},
+      {"80u", ""}, {"1080u", ""}, {"1Ki", ""}, {"1Mi", ""}, {"1Gi", "1024Mi"}, {"1G", "1000M"},
+      {"1024m", ".001Ki"}, {"1024u", ".000001Ki"}, {"1024n", ".000000001Ki"}, {"2n", ".000000000001Ki"}};
+  for (const Case& c : cases) {
+    EXPECT_EQ(Q(c.canonical).String(), c.canonical);
+    if (*c.alternate != '\0') {
+      EXPECT_EQ(Q(c.alternate).String(), c.canonical) << c.alternate;
+      EXPECT_EQ(Q(c.alternate), Q(c.canonical)) << c.alternate;
+    }
+    if (std::string_view(c.canonical) != "0") {
+      std::string neg = std::string("-") + (*c.alternate ? c.alternate : c.canonical);
+      EXPECT_EQ(Q(neg).String(), std::string("-") + c.canonical) << neg;
+    }
+  }
+}
+
+// Upstream's TestQuantityParse table: exact value and remembered format.
+TEST(QuantityUpstreamSuite, ParsedValuesAndFormats) {
+  struct Case {
+    const char* input;
+    __int128 nanos;
+    Format format;
+  };
+  const __int128 kG = 1000000000;
+  const Case cases[] = {
+      {"0", 0, Format::kDecimalSI}, {"0n", 0, Format::kDecimalSI}, {"0Ki", 0, Format::kBinarySI},
+      {"0T", 0, Format::kDecimalSI}, {"7Mi", 7 * 1048576 * kG, Format::kBinarySI},
+      {"3Ei", __int128{3} * (__int128{1} << 60) * kG, Format::kBinarySI}, {"50k", 50000 * kG, Format::kDecimalSI},
+      {"1E-3", 1000000, Format::kDecimalExponent}, {"1E18", __int128{1000000000000000000} * kG, Format::kDecimalExponent},
+      {"100.035k", 100035 * kG, Format::kDecimalSI}, {"0.0005k", 500000000, Format::kDecimalSI},
+      {"0.5e-2", 5000000, Format::kDecimalExponent}, {"1.3E+6", 1300000 * kG, Format::kDecimalExponent},
+      {"6.987654321G", 6987654321 * kG, Format::kDecimalSI}, {"1.01E", __int128{1010000000000000000} * kG, Format::kDecimalSI},
+      {"3.001n", 4, Format::kDecimalSI}, {"1.1E-9", 2, Format::kDecimalExponent},
+      {"0.0000000005", 1, Format::kDecimalSI}, {"0.00000012345", 124, Format::kDecimalSI},
+      {"0.00000012354", 124, Format::kDecimalSI}, {"9Ei", __int128{kMaxI64} * kG, Format::kBinarySI},
+      {"9223372036854775807Ki", __int128{kMaxI64} * kG, Format::kBinarySI},
+      {"12E", __int128{12000000000000000000u} * kG, Format::kDecimalSI},
+      {"100.035Ki", __int128{10243584} * 10000000, Format::kBinarySI}, {"0.5Mi", 524288 * kG, Format::kBinarySI},
+      {"0.05Gi", __int128{536870912} * 100000000, Format::kBinarySI},
+      {"0.000000000001Ki", 2, Format::kDecimalSI}, {".0001k", 100000000, Format::kDecimalSI},
+      {"1.", kG, Format::kDecimalSI}, {"1.G", kG * kG, Format::kDecimalSI}};
+  for (const Case& c : cases) {
+    Quantity q = Q(c.input);
+    EXPECT_TRUE(q.Nanos() == c.nanos) << c.input << ": " << q.String();
+    EXPECT_EQ(q.format(), c.format) << c.input;
+    Quantity neg = Q(std::string("-") + c.input);
+    EXPECT_TRUE(neg.Nanos() == -c.nanos) << c.input;
+    EXPECT_EQ(neg.format(), c.format) << c.input;
+    Quantity plus = Q(std::string("+") + c.input);
+    EXPECT_TRUE(plus.Nanos() == c.nanos) << c.input;
+  }
+  for (const char* bad : {"1.1.M", "1+1.0M", "0.1mi", "0.1am", "aoeu", ".5i", "1i", "-3.01i", "-3.01e-", " 1", "1 "}) {
+    EXPECT_FALSE(Quantity::Parse(bad).ok()) << bad;
+  }
+}
+
+TEST(QuantityUpstreamSuite, NewMilliAndNew) {
+  EXPECT_EQ(Quantity::FromMilli(1, Format::kDecimalSI).String(), "1m");
+  EXPECT_EQ(Quantity::FromMilli(1000, Format::kDecimalSI).String(), "1");
+  EXPECT_EQ(Quantity::FromMilli(1234000, Format::kDecimalSI).String(), "1234");
+  EXPECT_EQ(Quantity::FromMilli(1024, Format::kBinarySI).String(), "1024m");
+  EXPECT_EQ(Quantity::FromMilli(1024 * 1024, Format::kBinarySI).String(), "1048576m");
+  EXPECT_EQ(Quantity::FromInt(1234000, Format::kDecimalSI).String(), "1234k");
+  EXPECT_EQ(Quantity::FromInt(1024 * 1024, Format::kBinarySI).String(), "1Mi");
+  EXPECT_EQ(Quantity::FromInt(1000000, Format::kDecimalExponent).String(), "1e6");
+  // TestQuantityAddZeroPreservesSuffix / SubZero.
+  for (const char* v : {"100m", "1Gi"}) {
+    Quantity a = Q(v);
+    ASSERT_TRUE(a.Add(Q("0")).ok());
+    EXPECT_EQ(a.String(), v);
+    Quantity b = Q("0");
+    ASSERT_TRUE(b.Add(Q(v)).ok());
+    EXPECT_EQ(b.String(), v);
+    Quantity c = Q("0");
+    ASSERT_TRUE(c.Sub(Q(v)).ok());
+    EXPECT_EQ(c.String(), std::string("-") + v);
+  }
+  EXPECT_EQ(Q("10000T").Cmp(Q("100Gi")), 1);
+}
+
+}  // namespace
+}  // namespace kite::api
