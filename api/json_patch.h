@@ -25,8 +25,12 @@
 //      testing value /a failed: test failed
 //      Unexpected kind: frob
 // Error codes (the HTTP edge maps them): kInvalidArgument — the patch itself is malformed
-// (apiserver: 400 BadRequest); kResourceExhausted — more than kMaxJsonPatchOperations operations
-// (413); kFailedPrecondition — the patch does not apply to this document (422 Unprocessable).
+// (apiserver: 400 BadRequest with this text); kResourceExhausted — more than
+// kMaxJsonPatchOperations operations (413 RequestEntityTooLarge, "Request entity too large: "
+// + this text); kFailedPrecondition — the patch does not apply to this document. For the last,
+// kube-apiserver 1.32 answers 422 reason Invalid with the fixed message "the server rejected our
+// request due to an error in our request" and drops the library's text (kubectl prints "The
+// request is invalid: ..."); the edge may reproduce that exactly or add this text for users.
 #pragma once
 
 #include <boost/json/value.hpp>

@@ -9,7 +9,8 @@
 //  - Nulls inside objects that the patch introduces are dropped (merging into {} removes them);
 //    arrays are taken as they are.
 // The value form cannot fail. The text form reports unparsable input with the apiserver's texts:
-// "Invalid JSON Document" / "Invalid JSON Patch" (kInvalidArgument).
+// "Invalid JSON Document" / "Invalid JSON Patch" (kInvalidArgument; the apiserver answers an
+// invalid patch with 400 BadRequest "Invalid JSON Patch").
 #pragma once
 
 #include <boost/json/value.hpp>
