@@ -52,6 +52,28 @@ std::optional<SplitTerm> SplitAtOperator(std::string_view term) {
 
 }  // namespace
 
+std::optional<std::string> FieldValueFromObject(const boost::json::value& object, std::string_view path) {
+  const boost::json::value* cur = &object;
+  size_t start = 0;
+  while (true) {
+    size_t dot = path.find('.', start);
+    std::string_view part = path.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    const auto* obj = cur->if_object();
+    if (obj == nullptr) return std::nullopt;
+    cur = obj->if_contains(part);
+    if (cur == nullptr) return std::nullopt;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  switch (cur->kind()) {
+    case boost::json::kind::string: return std::string(cur->get_string());
+    case boost::json::kind::bool_: return cur->get_bool() ? "true" : "false";
+    case boost::json::kind::int64: return std::to_string(cur->get_int64());
+    case boost::json::kind::uint64: return std::to_string(cur->get_uint64());
+    default: return std::nullopt;
+  }
+}
+
 std::string EscapeFieldValue(std::string_view value) {
   std::string out;
   out.reserve(value.size());

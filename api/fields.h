@@ -20,6 +20,8 @@
 // Thread-safety: immutable after construction.
 #pragma once
 
+#include <boost/json/value.hpp>
+
 #include <functional>
 #include <map>
 #include <optional>
@@ -69,6 +71,12 @@ class FieldSelector {
  private:
   std::vector<FieldRequirement> requirements_;
 };
+
+// The value of a field label read from an object by its dotted path ("spec.nodeName"), in the
+// string form field selectors compare against: strings as they are, booleans as "true"/"false",
+// integers in decimal. nullopt when the path is absent, null, or not a scalar. Resources choose
+// which paths they expose; this only does the reading.
+std::optional<std::string> FieldValueFromObject(const boost::json::value& object, std::string_view path);
 
 // `\` `,` `=` escaped with a backslash (upstream fields.EscapeValue).
 std::string EscapeFieldValue(std::string_view value);

@@ -218,6 +218,32 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
   return q;
 }
 
+Result<Quantity> Quantity::FromJson(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null:
+      return Quantity();
+    case boost::json::kind::string: {
+      std::string_view s = v.get_string();
+      constexpr std::string_view kSpace = " \t\n\r\v\f";
+      size_t first = s.find_first_not_of(kSpace);
+      if (first == std::string_view::npos) return Parse("");
+      return Parse(s.substr(first, s.find_last_not_of(kSpace) - first + 1));
+    }
+    case boost::json::kind::int64:
+      return Parse(std::to_string(v.get_int64()));
+    case boost::json::kind::uint64:
+      return Parse(std::to_string(v.get_uint64()));
+    case boost::json::kind::double_: {
+      char buf[64];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v.get_double());
+      if (ec != std::errc()) return Status(Code::kInvalidArgument, kErrFormat);
+      return Parse(std::string_view(buf, static_cast<size_t>(end - buf)));
+    }
+    default:
+      return Status(Code::kInvalidArgument, kErrFormat);
+  }
+}
+
 Quantity Quantity::FromInt(int64_t value, Format format) {
   Quantity q;
   q.nanos_ = static_cast<i128>(value) * kNanosPerUnit;

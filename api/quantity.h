@@ -22,6 +22,8 @@
 // Thread-safety: a value type; const methods are safe to call concurrently.
 #pragma once
 
+#include <boost/json/value.hpp>
+
 #include <compare>
 #include <cstdint>
 #include <string>
@@ -38,6 +40,11 @@ class Quantity {
   Quantity() = default;  // zero, DecimalSI
 
   static Result<Quantity> Parse(std::string_view text);
+  // A quantity field as found in a JSON object, decoded like upstream's UnmarshalJSON: a string
+  // (surrounding whitespace trimmed) or a bare number (kubectl turns YAML `cpu: 1` into 1);
+  // null is zero. A double is read back through its shortest decimal spelling, so a literal
+  // written as 1e3 comes back as "1k" where upstream, which sees the literal, keeps "1e3".
+  static Result<Quantity> FromJson(const boost::json::value& v);
   static Quantity FromInt(int64_t value, Format format);
   static Quantity FromMilli(int64_t milli, Format format);
 

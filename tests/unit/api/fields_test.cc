@@ -1,5 +1,6 @@
 #include "api/fields.h"
 
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 namespace kite::api {
@@ -137,6 +138,31 @@ TEST(FieldUpstreamSuite, GoodStringsRestringAndBadOnesFail) {
   }
   for (std::string bad : {"x=a||y=b", "x==a==b"}) EXPECT_FALSE(FieldSelector::Parse(bad).ok()) << bad;
   EXPECT_EQ(FieldSelector::Parse("x=a,a=x")->String(), FieldSelector::Parse("a=x,x=a")->String());
+}
+
+}  // namespace
+}  // namespace kite::api
+
+
+namespace kite::api {
+namespace {
+
+TEST(FieldValueFromObject, ReadsScalarsByDottedPath) {
+  auto pod = boost::json::parse(R"({"metadata":{"name":"web-1","namespace":"default"},
+      "spec":{"nodeName":"node-1","unschedulable":true,"priority":-5,"containers":[]},
+      "status":{"phase":"Running","hostIP":null}})");
+  EXPECT_EQ(FieldValueFromObject(pod, "metadata.name"), "web-1");
+  EXPECT_EQ(FieldValueFromObject(pod, "spec.nodeName"), "node-1");
+  EXPECT_EQ(FieldValueFromObject(pod, "spec.unschedulable"), "true");
+  EXPECT_EQ(FieldValueFromObject(pod, "spec.priority"), "-5");
+  EXPECT_EQ(FieldValueFromObject(pod, "spec.containers"), std::nullopt);
+  EXPECT_EQ(FieldValueFromObject(pod, "status.hostIP"), std::nullopt);
+  EXPECT_EQ(FieldValueFromObject(pod, "spec.nodeName.x"), std::nullopt);
+  EXPECT_EQ(FieldValueFromObject(pod, "nope"), std::nullopt);
+
+  auto sel = FieldSelector::Parse("spec.nodeName=node-1,status.phase!=Succeeded,spec.unschedulable=true");
+  ASSERT_TRUE(sel.ok());
+  EXPECT_TRUE(sel->Matches([&](std::string_view f) { return FieldValueFromObject(pod, f); }));
 }
 
 }  // namespace

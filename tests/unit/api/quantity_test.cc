@@ -1,5 +1,6 @@
 #include "api/quantity.h"
 
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -283,6 +284,34 @@ TEST(QuantityUpstreamSuite, NewMilliAndNew) {
     EXPECT_EQ(c.String(), std::string("-") + v);
   }
   EXPECT_EQ(Q("10000T").Cmp(Q("100Gi")), 1);
+}
+
+}  // namespace
+}  // namespace kite::api
+
+
+namespace kite::api {
+namespace {
+
+TEST(QuantityFromJson, StringsNumbersAndNull) {
+  struct Case {
+    const char* json;
+    const char* canonical;  // nullptr: error
+  };
+  // Upstream's TestJSONWhitespace cases first.
+  for (const Case& c : std::vector<Case>{{R"(" 1")", "1"}, {R"("1 ")", "1"}, {"1", "1"}, {" 1", "1"}, {"1 ", "1"},
+                                         {"10", "10"}, {"-1", "-1"}, {" -1", "-1"}, {R"("1.5Gi")", "1536Mi"},
+                                         {"0.5", "500m"}, {"18446744073709551615", "18446744073709551615"},
+                                         {"null", "0"}, {R"("")", nullptr}, {R"("  ")", nullptr}, {"true", nullptr},
+                                         {"{}", nullptr}, {R"("1Gb")", nullptr}}) {
+    auto q = Quantity::FromJson(boost::json::parse(c.json));
+    if (c.canonical == nullptr) {
+      EXPECT_FALSE(q.ok()) << c.json;
+      continue;
+    }
+    ASSERT_TRUE(q.ok()) << c.json << ": " << q.status().message();
+    EXPECT_EQ(q->String(), c.canonical) << c.json;
+  }
 }
 
 }  // namespace
