@@ -9,21 +9,22 @@ namespace {
 
 Status Invalid(std::string msg) { return Status(Code::kInvalidArgument, std::move(msg)); }
 
-// Go's strconv.ParseInt(s, 10, 64) succeeds: optional sign, at least one digit, int64 range.
-bool ParsesAsInt64(std::string_view s) {
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);  // from_chars rejects '+', Go accepts it
-  if (s.empty() || s[0] == '+') return false;
+// Go's strconv.ParseInt(s, 10, 64): one optional sign, then only digits, in int64 range.
+std::optional<int64_t> GoParseInt64(std::string_view s) {
+  std::string_view digits = s;
+  if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) digits.remove_prefix(1);
+  if (digits.empty()) return std::nullopt;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  if (s[0] == '+') s.remove_prefix(1);  // from_chars rejects '+', Go accepts it
   int64_t v;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-int64_t ToInt64(std::string_view s) {
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v, 10);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
 }
+
+bool ParsesAsInt64(std::string_view s) { return GoParseInt64(s).has_value(); }
 
 // A Go nil slice renders as null, which is what upstream shows for "no values".
 std::string RenderValues(const std::vector<std::string>& values) {
@@ -385,11 +386,11 @@ bool LabelRequirement::Matches(bool present, std::optional<std::string_view> val
       return !present;
     case LabelOperator::kGreaterThan:
     case LabelOperator::kLessThan: {
-      if (!present || !value || !ParsesAsInt64(*value)) return false;
-      if (values_.size() != 1 || !ParsesAsInt64(values_[0])) return false;
-      int64_t have = ToInt64(*value);
-      int64_t want = ToInt64(values_[0]);
-      return op_ == LabelOperator::kGreaterThan ? have > want : have < want;
+      if (!present || !value || values_.size() != 1) return false;
+      auto have = GoParseInt64(*value);
+      auto want = GoParseInt64(values_[0]);
+      if (!have || !want) return false;
+      return op_ == LabelOperator::kGreaterThan ? *have > *want : *have < *want;
     }
   }
   return false;
