@@ -1,3 +1,6 @@
+// Hand-written rather than taken from a library (nlohmann-json has RFC 6902 support): the object
+// model is Boost.JSON throughout, and what matters here is the apiserver's behaviour and error
+// texts (negative indexes, replace-adds, its message wording), which no library reproduces.
 #include "api/json_patch.h"
 
 #include <charconv>

@@ -1,3 +1,5 @@
+// Hand-written: RFC 7386 is a few lines on Boost.JSON values, which the object model uses
+// throughout; pulling in a second JSON library for it would cost a conversion per patch.
 #include "api/merge_patch.h"
 
 #include "api/json_text.h"
