@@ -1,0 +1,36 @@
+// JSON patch: the input is "<document>\0<patch>" (or only a patch, applied to a fixed document).
+// Must not crash; the document must be left untouched; applying is deterministic; the result
+// survives a serialise/parse round trip.
+#include <boost/json/serialize.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "api/json_patch.h"
+#include "api/json_text.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  std::string_view doc_text = R"({"a":[1,{"b":null}],"c":"d","e":{"f":{"g":[]}}})";
+  std::string_view patch_text = input;
+  if (size_t nul = input.find('\0'); nul != std::string_view::npos) {
+    doc_text = input.substr(0, nul);
+    patch_text = input.substr(nul + 1);
+  }
+  auto doc = kite::api::ParseJson(doc_text);
+  if (!doc.ok()) return 0;
+  const boost::json::value before = *doc;
+  auto out = kite::api::ApplyJsonPatch(*doc, patch_text);
+  if (!(*doc == before)) std::abort();
+  auto again = kite::api::ApplyJsonPatch(*doc, patch_text);
+  if (out.ok() != again.ok()) std::abort();
+  if (!out.ok()) {
+    if (out.status().message() != again.status().message()) std::abort();
+    return 0;
+  }
+  if (!(*out == *again)) std::abort();
+  auto reparsed = kite::api::ParseJson(boost::json::serialize(*out));
+  if (reparsed.ok() && !(*reparsed == *out)) std::abort();
+  return 0;
+}
