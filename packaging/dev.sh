@@ -45,7 +45,7 @@ fuzz() {
   [ -f tests/fuzz/CMakeLists.txt ] || return 0
   CC=clang-14 CXX=clang++-14 cmake -S . -B "$build-fuzz" -G Ninja -DKITE_FUZZ=ON -DKITE_BENCH=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  ninja -C "$build-fuzz" -j"$(nproc)"
+  ninja -C "$build-fuzz" -j"$(nproc)" fuzzers
   local failed=0
   for f in "$build-fuzz"/bin/*_fuzz; do
     [ -x "$f" ] || continue
