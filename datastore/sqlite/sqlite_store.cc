@@ -445,7 +445,6 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
     set_meta_->Bind(2, v);
     check(set_meta_->Run());
   };
-  if (!rows.empty()) set_meta("revision", mvcc_.head());
   if (mvcc_.compact_revision() != compact_before) set_meta("compact_revision", mvcc_.compact_revision());
   // Fold a chunk of compaction deletes into this transaction: no extra fsync for them.
   size_t deleted = 0;
@@ -455,6 +454,10 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
     dead_rows_.pop_front();
     ++deleted;
   }
+  // Recovery takes the revision as max(meta.revision, newest row). Only deleting rows can take
+  // away the newest row (a compacted deletion), so the revision is recorded exactly then —
+  // ordinary commits skip rewriting the meta page.
+  if (deleted > 0) set_meta("revision", mvcc_.head());
   check(db_->Exec("COMMIT"));
   auto& m = Metrics::Get();
   m.commit_seconds.Observe(std::chrono::duration<double>(Clock::now() - t0).count());
