@@ -96,6 +96,8 @@ class Store {
   // after it returned none; it must not call back into the store synchronously.
   virtual std::unique_ptr<Watcher> Watch(const WatchOptions& opts, std::function<void()> wake) = 0;
 
+  // The newest visible revision; cheap (an atomic read), unlike Status().
+  virtual int64_t CurrentRevision() const = 0;
   virtual StoreStatus Status() = 0;
   // Hash of the MVCC state up to `revision` (0 = latest): equal stores give equal hashes.
   virtual Result<uint32_t> HashKV(int64_t revision, int64_t* hash_revision) = 0;

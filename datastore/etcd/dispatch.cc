@@ -13,16 +13,7 @@ Dispatcher::Dispatcher(Store* store, Poster post) : store_(store), post_(std::mo
   member_id_ = s.member_id;
 }
 
-int64_t Dispatcher::CurrentRevision() const {
-  // Store::Status() also measures the database (file sizes, SQLite pragmas); watch and lease
-  // responses need only the revision, which a count-only read of one key returns from memory.
-  // Key "\0" is the smallest non-empty key; whether it exists does not matter.
-  RangeRequest probe;
-  probe.key = std::string(1, '\0');
-  probe.count_only = true;
-  auto r = store_->Range(probe);
-  return r.ok() ? r->revision : store_->Status().revision;
-}
+int64_t Dispatcher::CurrentRevision() const { return store_->CurrentRevision(); }
 
 void Dispatcher::FillHeader(pb::ResponseHeader* h, int64_t revision) const {
   h->set_cluster_id(cluster_id_);

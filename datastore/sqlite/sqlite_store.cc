@@ -138,6 +138,7 @@ class SqliteStore final : public Store {
     return hub_.Watch(opts, std::move(wake));
   }
 
+  int64_t CurrentRevision() const override { return mvcc_.visible_revision(); }
   StoreStatus Status() override;
   Result<uint32_t> HashKV(int64_t revision, int64_t* hash_revision) override;
   kite::Status Snapshot(const std::string& path) override;
