@@ -81,14 +81,15 @@ _spawn() {
   "$@" </dev/null >>"$logfile" 2>&1 &
   LAST_PID=$!
   _SERVER_PIDS+=("$LAST_PID")
-  _SERVER_LOGS+=("$logfile")
+  [[ " ${_SERVER_LOGS[*]} " == *" $logfile "* ]] || _SERVER_LOGS+=("$logfile")
 }
 
-# start_etcd NAME DATA_DIR CLIENT_PORT [METRICS_PORT] — a fresh single-member etcd.
+# start_etcd NAME DATA_DIR CLIENT_PORT [METRICS_PORT] — a single-member etcd. The peer port is
+# ETCD_PEER_PORT when set (a restarted member keeps its peer URL), else a fresh one.
 start_etcd() {
   local name=$1 dir=$2 port=$3 mport=${4:-}
-  local peer
-  peer=$(free_port)
+  local peer=${ETCD_PEER_PORT:-}
+  [[ -n $peer ]] || peer=$(free_port)
   local args=(--name "$name" --data-dir "$dir"
     --listen-client-urls "http://127.0.0.1:$port" --advertise-client-urls "http://127.0.0.1:$port"
     --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer"
@@ -152,6 +153,7 @@ wait_for_file_match() {
 }
 
 # stop_pid PID — SIGTERM with a bounded wait (then SIGKILL); returns the exit status.
+# (kite-server exits 0 on SIGTERM; etcd re-raises the signal and reports 143.)
 stop_pid() {
   local pid=$1 i
   kill -TERM "$pid" 2>/dev/null || true
