@@ -40,8 +40,14 @@ show_cmd() {
   echo "$out"
 }
 
+# Stops the test at once if the server under test died (rather than timing out per command).
+alive() {
+  kill -0 "$SERVER_PID" 2>/dev/null || fail "the server under test ($EP) is not running any more"
+}
+
 # run ARGS...: runs etcdctl, appends command, stdout+stderr and exit status to the transcript.
 run() {
+  alive
   show_cmd "$@" >>"$T"
   local rc=0
   timeout -k 5 30 "$ETCDCTL" --endpoints="$EP" --dial-timeout=2s --command-timeout=10s "$@" \
@@ -53,6 +59,7 @@ run() {
 run_stdin() {
   local in=$1
   shift
+  alive
   { show_cmd "$@"; echo "<<< $(basename "$in")"; } >>"$T"
   local rc=0
   timeout -k 5 30 "$ETCDCTL" --endpoints="$EP" --dial-timeout=2s --command-timeout=10s "$@" \
@@ -84,7 +91,7 @@ wait_for_lines() {
   local file=$1 n=$2 secs=$3
   local deadline=$((SECONDS + secs))
   while ((SECONDS < deadline)); do
-    (($(wc -l <"$file") >= n)) && return 0
+    [[ -f $file ]] && (($(wc -l <"$file") >= n)) && return 0
     sleep 0.1
   done
   return 1
@@ -328,6 +335,7 @@ run_against() {
   mport=$(free_port)
   start_server "$kind" "$name" "$WORK/data" "$port" "$mport"
   local pid=$LAST_PID
+  SERVER_PID=$pid
   EP="127.0.0.1:$port"
   wait_ready "$pid" "$EP" 30
   T="$WORK/transcript.raw"
