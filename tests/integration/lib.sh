@@ -98,11 +98,12 @@ start_etcd() {
   _spawn "$TEST_TMP/$name.log" "$ETCD" "${args[@]}"
 }
 
-# start_kite NAME DATA_DIR CLIENT_PORT METRICS_PORT
+# start_kite NAME DATA_DIR CLIENT_PORT METRICS_PORT — extra flags from the KITE_ARGS array.
+KITE_ARGS=()
 start_kite() {
   local name=$1 dir=$2 port=$3 mport=$4
   _spawn "$TEST_TMP/$name.log" "$KITE_SERVER" --data-dir "$dir" \
-    --etcd-listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$mport"
+    --etcd-listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$mport" "${KITE_ARGS[@]}"
 }
 
 # start_server KIND NAME DATA_DIR CLIENT_PORT METRICS_PORT, KIND = kite | etcd
