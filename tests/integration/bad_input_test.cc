@@ -399,4 +399,41 @@ TEST_F(BadInput, IgnoreLeaseOnMissingKey) {
   EXPECT_STATUS(Put(req), StatusCode::INVALID_ARGUMENT, kKeyNotFound);
 }
 
+TEST_F(BadInput, GrantTtlBelowMinimumIsRaised) {
+  // etcd raises a TTL below its minimum (1.5 election timeouts, 2 s with defaults).
+  etcdserverpb::LeaseGrantRequest req;
+  req.set_ttl(1);
+  etcdserverpb::LeaseGrantResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  grpc::Status st = lease_->LeaseGrant(&ctx, req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(resp.ttl(), 2);
+  Revoke(resp.id());
+}
+
+TEST_F(BadInput, RangeEndBeforeKeyIsEmpty) {
+  etcdserverpb::RangeRequest req;
+  req.set_key("bad-input/z");
+  req.set_range_end("bad-input/a");
+  etcdserverpb::RangeResponse resp;
+  grpc::Status st = Range(req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(resp.kvs_size(), 0);
+  EXPECT_EQ(resp.count(), 0);
+}
+
+TEST_F(BadInput, DeleteRangeEndBeforeKeyDeletesNothing) {
+  etcdserverpb::DeleteRangeRequest req;
+  req.set_key("bad-input/z");
+  req.set_range_end("bad-input/a");
+  etcdserverpb::DeleteRangeResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  grpc::Status st = kv_->DeleteRange(&ctx, req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(resp.deleted(), 0);
+  EXPECT_EQ(resp.header().revision(), before_);
+}
+
 }  // namespace
