@@ -49,6 +49,7 @@ for cycle in $(seq 1 "$CYCLES"); do
   "$CRASH_LOADER" --endpoint "$EP" --acks "$ackfile" --cycle "$cycle" --threads 32 \
     --max-puts 400 --seconds 60 </dev/null >"$TEST_TMP/loader.$cycle.out" 2>&1 &
   loader=$!
+  track_bg "$loader"
   # Kill mid-load: after 1000 acknowledged writes or 3 s, whichever comes first.
   start_s=$SECONDS
   while (($(wc -l <"$ackfile") < 1000 && SECONDS - start_s < 3)); do

@@ -180,14 +180,18 @@ scenario() {
   echo "current revision: $rev" >>"$T"
   # History replay from revision 2 over the prefix (includes deletes).
   "$ETCDCTL" --endpoints="$EP" watch --prefix foo --rev 2 </dev/null >"$w/hist" 2>&1 &
+  track_bg $!
   finish_watch $! "$w/hist" 27
   "$ETCDCTL" --endpoints="$EP" watch --prev-kv --rev 2 foo/b </dev/null >"$w/prev" 2>&1 &
+  track_bg $!
   finish_watch $! "$w/prev" 18
   "$ETCDCTL" --endpoints="$EP" watch k1 k3 --rev 12 </dev/null >"$w/range" 2>&1 &
+  track_bg $!
   finish_watch $! "$w/range" 12
 
   note "watch: live events on a prefix, started before the writes"
   "$ETCDCTL" --endpoints="$EP" watch --prefix live/ --prev-kv --rev $((rev + 1)) </dev/null >"$w/live" 2>&1 &
+  track_bg $!
   local wpid=$!
   run put live/1 one
   run put live/2 two
@@ -199,6 +203,7 @@ scenario() {
   rm -f "$w/fifo"
   mkfifo "$w/fifo"
   "$ETCDCTL" --endpoints="$EP" watch -i <"$w/fifo" >"$w/progress" 2>&1 &
+  track_bg $!
   local ipid=$!
   exec 7>"$w/fifo"
   echo "watch --rev $((rev + 1)) live/2" >&7
@@ -263,6 +268,7 @@ scenario() {
   run compaction 100000
   run get bar --rev 100000
   "$ETCDCTL" --endpoints="$EP" watch --rev 2 bar </dev/null >"$w/compacted" 2>&1 &
+  track_bg $!
   local cpid=$!
   timeout 10 tail --pid=$cpid -f /dev/null || true
   kill $cpid 2>/dev/null || true

@@ -15,6 +15,7 @@ ETCDCTL=${ETCDCTL:-etcdctl}
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kite-it.XXXXXX")
 _SERVER_PIDS=()
 _SERVER_LOGS=()
+_BG_PIDS=() # clients started in the background (watches, load), killed on exit
 _USED_PORTS=" "
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -27,6 +28,9 @@ _cleanup() {
   local rc=$?
   set +e
   local pid
+  for pid in "${_BG_PIDS[@]}"; do
+    kill -KILL "$pid" 2>/dev/null
+  done
   for pid in "${_SERVER_PIDS[@]}"; do
     kill -TERM "$pid" 2>/dev/null
   done
@@ -74,6 +78,9 @@ free_port() {
   fail "no free port found"
 }
 
+# track_bg PID — a background client to kill if the script ends early.
+track_bg() { _BG_PIDS+=("$1"); }
+
 # Starts a server in the background; its pid goes to $LAST_PID and the cleanup list.
 _spawn() {
   local logfile=$1
@@ -99,11 +106,15 @@ start_etcd() {
 }
 
 # start_kite NAME DATA_DIR CLIENT_PORT METRICS_PORT — extra flags from the KITE_ARGS array.
+# The Kubernetes API gets a free port and no kubeconfig is written (tests run side by side
+# and must not touch the machine's configuration); no config file is read.
 KITE_ARGS=()
 start_kite() {
   local name=$1 dir=$2 port=$3 mport=$4
-  _spawn "$TEST_TMP/$name.log" "$KITE_SERVER" --data-dir "$dir" \
-    --etcd-listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$mport" "${KITE_ARGS[@]}"
+  echo "{}" >"$TEST_TMP/empty-config.yaml"
+  _spawn "$TEST_TMP/$name.log" "$KITE_SERVER" --config "$TEST_TMP/empty-config.yaml" --data-dir "$dir" \
+    --etcd-listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$mport" \
+    --bind-address 127.0.0.1 --https-listen-port 0 --write-kubeconfig= "${KITE_ARGS[@]}"
 }
 
 # start_server KIND NAME DATA_DIR CLIENT_PORT METRICS_PORT, KIND = kite | etcd
