@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# bad_input: runs the bad_input_test GoogleTest program against a fresh server.
-#   bad_input.sh kite | etcd
+# Runs a GoogleTest program of etcd expectations against a fresh server:
+#   run_gtest.sh kite|etcd PROGRAM [gtest flags...]
+# The program finds the server through KITE_ETCD_ENDPOINT (host:port).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 
-KIND=${1:?usage: bad_input.sh kite|etcd}
-BAD_INPUT_TEST=${BAD_INPUT_TEST:-./bin/bad_input_test}
-require_tool "$BAD_INPUT_TEST"
+KIND=${1:?usage: run_gtest.sh kite|etcd PROGRAM}
+PROGRAM=${2:?usage: run_gtest.sh kite|etcd PROGRAM}
+shift 2
+require_tool "$PROGRAM"
 require_tool "$ETCDCTL"
 [[ $KIND == kite ]] && require_tool "$KITE_SERVER"
 [[ $KIND == etcd ]] && require_tool "$ETCD"
@@ -18,9 +20,9 @@ start_server "$KIND" "$KIND" "$TEST_TMP/data" "$port" "$mport"
 pid=$LAST_PID
 wait_ready "$pid" "127.0.0.1:$port" 30
 
-log "bad_input_test against $KIND at 127.0.0.1:$port"
+log "$(basename "$PROGRAM") against $KIND at 127.0.0.1:$port"
 rc=0
-KITE_ETCD_ENDPOINT="127.0.0.1:$port" timeout -k 5 100 "$BAD_INPUT_TEST" --gtest_color=no </dev/null || rc=$?
+KITE_ETCD_ENDPOINT="127.0.0.1:$port" timeout -k 5 100 "$PROGRAM" --gtest_color=no "$@" </dev/null || rc=$?
 kill -0 "$pid" 2>/dev/null || fail "$KIND exited during the test"
 wait_ready "$pid" "127.0.0.1:$port" 10
 exit $rc
