@@ -28,10 +28,17 @@ ETCD_PEER_PORT=$(free_port)
 EP="127.0.0.1:$port"
 acks=()
 
+IDS=""
 start() {
   start_server "$KIND" "$KIND" "$DATA" "$port" "$mport"
   pid=$LAST_PID
   wait_ready "$pid" "$EP" 60
+  # The cluster and member ids belong to the data, not to the process: stable over restarts.
+  local ids
+  ids=$(ctl "$EP" endpoint status -w json | grep -o '"\(cluster_id\|member_id\)":[0-9]*' | tr '\n' ' ')
+  [[ $ids == *cluster_id*member_id* ]] || fail "endpoint status without ids: $ids"
+  [[ -z $IDS || $ids == "$IDS" ]] || fail "ids changed over a restart: was $IDS, now $ids"
+  IDS=$ids
 }
 
 check() {
