@@ -67,7 +67,8 @@ require_tool() {
 free_port() {
   local p i
   for i in $(seq 1 200); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    # Below Linux's ephemeral range (32768+), so outgoing connections do not take it meanwhile.
+    p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
     [[ $_USED_PORTS == *" $p "* ]] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       _USED_PORTS+="$p "
