@@ -464,6 +464,10 @@ expect '<id>, started, <name>, <peer-urls>, http://<endpoint>, false'
 expect '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":32,"raft_term":<n>},"kvs":[{"key":"bS9h","create_revision":28,"mod_revision":29,"version":2,"value":"Mg==","lease":<L4>}],"count":1}'
 expect '[{"Endpoint":"<endpoint>","HashKV":{"header":{"cluster_id":<id>,"member_id":<id>,"revision":27,"raft_term":<n>},"hash":<hash>,"compact_revision":10}}]'
 expect_re '^\[rc=0\]$'
+# Every watch must have delivered the number of lines etcd delivers.
+if grep -E '^\((watch output did not reach|no progress notify|no event before)' "$A" "$B" >&2; then
+  status=1
+fi
 if grep -q 'RAW CHECK FAILED' "$A" "$B"; then
   grep 'RAW CHECK FAILED' "$A" "$B" >&2
   status=1
