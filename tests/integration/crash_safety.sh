@@ -22,17 +22,19 @@ require_tool "$ETCDCTL"
 # etcd does not have) is switched off; everything else runs with defaults (strict durability).
 KITE_ARGS=(--compact-interval 0)
 DATA="$TEST_TMP/data"
-port=$(free_port)
-mport=$(free_port)
-ETCD_PEER_PORT=$(free_port)
-EP="127.0.0.1:$port"
 acks=()
 
+# The first start picks the ports; restarts reuse them (a restarted etcd keeps its peer URL).
 IDS=""
 start() {
-  start_server "$KIND" "$KIND" "$DATA" "$port" "$mport"
-  pid=$LAST_PID
-  wait_ready "$pid" "$EP" 60
+  if [[ -z ${PORT:-} ]]; then
+    start_ready "$KIND" "$KIND" "$DATA"
+    pid=$SERVER_PID
+  else
+    start_server "$KIND" "$KIND" "$DATA" "$PORT" "$MPORT"
+    pid=$LAST_PID
+    wait_ready "$pid" "$EP" 60
+  fi
   # The cluster and member ids belong to the data, not to the process: stable over restarts.
   local ids
   ids=$(ctl "$EP" endpoint status -w json | grep -o '"\(cluster_id\|member_id\)":[0-9]*' | tr '\n' ' ')

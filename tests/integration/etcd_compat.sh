@@ -366,14 +366,8 @@ run_against() {
   local kind=$1 name=$2
   WORK="$TEST_TMP/$name"
   mkdir -p "$WORK"
-  local port mport
-  port=$(free_port)
-  mport=$(free_port)
-  start_server "$kind" "$name" "$WORK/data" "$port" "$mport"
-  local pid=$LAST_PID
-  SERVER_PID=$pid
-  EP="127.0.0.1:$port"
-  wait_ready "$pid" "$EP" 30
+  start_ready "$kind" "$name" "$WORK/data"
+  local pid=$SERVER_PID
   T="$WORK/transcript.raw"
   : >"$T"
   LEASE_NAMES=()

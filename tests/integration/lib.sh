@@ -127,6 +127,38 @@ start_server() {
   esac
 }
 
+# start_ready KIND NAME DATA_DIR — picks free ports, starts the server and waits until it
+# answers. A start that loses its port to a concurrently started process ("address already in
+# use") is retried on new ports. Sets PORT, MPORT, EP and SERVER_PID.
+start_ready() {
+  local kind=$1 name=$2 dir=$3 attempt
+  for attempt in 1 2 3; do
+    PORT=$(free_port)
+    MPORT=$(free_port)
+    EP="127.0.0.1:$PORT"
+    ETCD_PEER_PORT=$(free_port)
+    start_server "$kind" "$name" "$dir" "$PORT" "$MPORT"
+    SERVER_PID=$LAST_PID
+    local deadline=$((SECONDS + 30))
+    while ((SECONDS < deadline)); do
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      if timeout 5 "$ETCDCTL" --endpoints="$EP" --dial-timeout=1s --command-timeout=2s \
+        get readiness-probe </dev/null >/dev/null 2>&1; then
+        return 0
+      fi
+      sleep 0.2
+    done
+    if ! kill -0 "$SERVER_PID" 2>/dev/null && grep -qi 'address already in use' "$TEST_TMP/$name.log"; then
+      log "$name lost a port to another process; retrying on new ports"
+      rm -rf "$dir"
+      continue
+    fi
+    break
+  done
+  kill -0 "$SERVER_PID" 2>/dev/null || fail "server $name ($kind, $EP) exited during start-up"
+  fail "server $name ($kind, $EP) not ready within 30s"
+}
+
 # ctl ENDPOINT ARGS... — etcdctl with bounded timeouts; never reads the terminal.
 ctl() {
   local ep=$1

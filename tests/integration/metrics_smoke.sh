@@ -10,16 +10,13 @@ require_tool "$CURL"
 require_tool "$ETCDCTL"
 require_tool "$KITE_SERVER"
 
-port=$(free_port)
-mport=$(free_port)
-start_kite kite "$TEST_TMP/data" "$port" "$mport"
-pid=$LAST_PID
-wait_ready "$pid" "127.0.0.1:$port" 30
+start_ready kite kite "$TEST_TMP/data"
+pid=$SERVER_PID
 # Some traffic first, so that request metrics have samples.
-ctl "127.0.0.1:$port" put smoke/a 1 >/dev/null
-ctl "127.0.0.1:$port" get smoke/a >/dev/null
+ctl "$EP" put smoke/a 1 >/dev/null
+ctl "$EP" get smoke/a >/dev/null
 
-base="http://127.0.0.1:$mport"
+base="http://127.0.0.1:$MPORT"
 code=$("$CURL" -sS --max-time 5 -o "$TEST_TMP/healthz" -w '%{http_code}' "$base/healthz") ||
   fail "/healthz did not answer"
 [[ $code == 200 ]] || fail "/healthz answered HTTP $code: $(cat "$TEST_TMP/healthz")"

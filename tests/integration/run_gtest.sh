@@ -14,15 +14,12 @@ require_tool "$ETCDCTL"
 [[ $KIND == kite ]] && require_tool "$KITE_SERVER"
 [[ $KIND == etcd ]] && require_tool "$ETCD"
 
-port=$(free_port)
-mport=$(free_port)
-start_server "$KIND" "$KIND" "$TEST_TMP/data" "$port" "$mport"
-pid=$LAST_PID
-wait_ready "$pid" "127.0.0.1:$port" 30
+start_ready "$KIND" "$KIND" "$TEST_TMP/data"
+pid=$SERVER_PID
 
-log "$(basename "$PROGRAM") against $KIND at 127.0.0.1:$port"
+log "$(basename "$PROGRAM") against $KIND at $EP"
 rc=0
-KITE_ETCD_ENDPOINT="127.0.0.1:$port" timeout -k 5 100 "$PROGRAM" --gtest_color=no "$@" </dev/null || rc=$?
+KITE_ETCD_ENDPOINT="$EP" timeout -k 5 100 "$PROGRAM" --gtest_color=no "$@" </dev/null || rc=$?
 kill -0 "$pid" 2>/dev/null || fail "$KIND exited during the test"
-wait_ready "$pid" "127.0.0.1:$port" 10
+wait_ready "$pid" "$EP" 10
 exit $rc
