@@ -9,6 +9,9 @@ Decision MastersAuthorizer::Authorize(const RequestAttributes& a) const {
        a.path == "/version/")) {
     return {true, ""};
   }
+  // Discovery is readable by every authenticated user (upstream's system:discovery role).
+  bool discovery = a.path == "/api" || a.path == "/apis" || a.path.rfind("/api/", 0) == 0 || a.path.rfind("/apis/", 0) == 0;
+  if (!a.resource_request && a.verb == "get" && discovery && !a.user.anonymous()) return {true, ""};
   return {false, ""};
 }
 

@@ -8,6 +8,7 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "base/pki.h"
 #include "server/apiserver/certs.h"
@@ -75,6 +76,106 @@ TEST_F(ApiServerTest, KubectlVersionWorksWithTheWrittenKubeconfig) {
   struct stat st{};
   ASSERT_EQ(::stat((dir_ + "/kubeconfig.yaml").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(ApiServerTest, KubectlApiResourcesAndApiVersionsReadDiscovery) {
+  std::string out = Kubectl("api-resources");
+  // Columns as a user reads them: NAME SHORTNAMES APIVERSION NAMESPACED KIND.
+  EXPECT_NE(out.find("NAME"), std::string::npos) << out;
+  auto row = [&](const std::string& name, const std::string& rest) {
+    for (size_t pos = out.find("\n" + name + " "); pos != std::string::npos; pos = out.find("\n" + name + " ", pos + 1)) {
+      std::string line = out.substr(pos + 1, out.find('\n', pos + 1) - pos - 1);
+      std::string squeezed;
+      for (char c : line) if (!(c == ' ' && !squeezed.empty() && squeezed.back() == ' ')) squeezed += c;
+      if (squeezed == name + " " + rest) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(row("pods", "po v1 true Pod")) << out;
+  EXPECT_TRUE(row("deployments", "deploy apps/v1 true Deployment")) << out;
+  EXPECT_TRUE(row("customresourcedefinitions", "crd,crds apiextensions.k8s.io/v1 false CustomResourceDefinition")) << out;
+  EXPECT_TRUE(row("horizontalpodautoscalers", "hpa autoscaling/v2 true HorizontalPodAutoscaler")) << out;
+  EXPECT_TRUE(row("secrets", "v1 true Secret")) << out;
+  out = Kubectl("api-resources --namespaced=false -o name");
+  EXPECT_NE(out.find("namespaces\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("pods\n"), std::string::npos) << out;
+  out = Kubectl("api-versions");
+  for (const char* gv : {"apps/v1\n", "autoscaling/v1\n", "autoscaling/v2\n", "batch/v1\n", "v1\n",
+                         "rbac.authorization.k8s.io/v1\n"}) {
+    EXPECT_NE(out.find(gv), std::string::npos) << gv << " in " << out;
+  }
+  // The legacy documents too (drain and auth can-i read /api/v1 directly).
+  std::string tls = dir_ + "/tls/";
+  std::string legacy = Curl("--cert " + tls + "client-admin.crt --key " + tls + "client-admin.key " + url_ + "/api/v1");
+  EXPECT_NE(legacy.find(R"({"name":"pods/eviction","singularName":"","namespaced":true,"kind":"Eviction","verbs":["create"],"group":"policy","version":"v1"})"),
+            std::string::npos) << legacy;
+  // kubectl 1.28 asks for v2beta1 only and must get it.
+  std::string beta = Curl("-H 'Accept: application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList' --cert " +
+                          tls + "client-admin.crt --key " + tls + "client-admin.key " + url_ + "/apis");
+  EXPECT_NE(beta.find("\"apiVersion\":\"apidiscovery.k8s.io/v2beta1\""), std::string::npos) << beta.substr(0, 200);
+}
+
+TEST_F(ApiServerTest, KubectlCreatesReadsAndDeletesObjects) {
+  std::ofstream(dir_ + "/cm.yaml") << "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: game-config\n"
+                                      "  labels:\n    app: game\ndata:\n  color: blue\n";
+  EXPECT_EQ(Kubectl("apply --validate=false -f " + dir_ + "/cm.yaml"), "configmap/game-config created\n");
+  EXPECT_EQ(Kubectl("get configmap game-config -o jsonpath={.data.color}"), "blue");
+  EXPECT_NE(Kubectl("get configmaps").find("game-config"), std::string::npos);
+  std::string uid = Kubectl("get configmap game-config -o jsonpath={.metadata.uid}");
+  EXPECT_EQ(uid.size(), 36u) << uid;
+  EXPECT_EQ(Kubectl("get namespaces -o name"),
+            "namespace/default\nnamespace/kube-node-lease\nnamespace/kube-public\nnamespace/kube-system\n");
+  // A namespace that does not exist, and a name that is not a DNS subdomain.
+  EXPECT_NE(Kubectl("apply --validate=false -n nope -f " + dir_ + "/cm.yaml").find("namespaces \"nope\" not found"),
+            std::string::npos);
+  std::ofstream(dir_ + "/bad.yaml") << "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n";
+  std::string bad = Kubectl("apply --validate=false -f " + dir_ + "/bad.yaml");
+  EXPECT_NE(bad.find("The ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain"),
+            std::string::npos) << bad;
+  // A stale resourceVersion on update is a conflict, in upstream's words.
+  std::string tls = dir_ + "/tls/";
+  std::string auth = "--cert " + tls + "client-admin.crt --key " + tls + "client-admin.key ";
+  std::string stale = Curl(auth + "-X PUT -H 'Content-Type: application/json' -d '{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                           "\"metadata\":{\"name\":\"game-config\",\"resourceVersion\":\"1\"},\"data\":{}}' " +
+                           url_ + "/api/v1/namespaces/default/configmaps/game-config");
+  EXPECT_NE(stale.find("Operation cannot be fulfilled on configmaps \\\"game-config\\\": the object has been modified"),
+            std::string::npos) << stale;
+  EXPECT_EQ(Kubectl("get configmap game-config -o jsonpath={.data.color}"), "blue");
+  EXPECT_EQ(Kubectl("delete configmap game-config"), "configmap \"game-config\" deleted\n");
+  EXPECT_EQ(Kubectl("get configmap game-config"), "Error from server (NotFound): configmaps \"game-config\" not found\n");
+}
+
+TEST_F(ApiServerTest, WatchStreamsEventsFromAResourceVersion) {
+  std::string tls = dir_ + "/tls/";
+  std::string auth = "--cert " + tls + "client-admin.crt --key " + tls + "client-admin.key ";
+  std::string list = Curl(auth + url_ + "/api/v1/namespaces/default/configmaps");
+  auto at = list.find("\"resourceVersion\":\"");
+  ASSERT_NE(at, std::string::npos) << list;
+  std::string rv = list.substr(at + 19, list.find('"', at + 19) - at - 19);
+  std::string out = dir_ + "/watch.out";
+  std::system(("curl -sS -N --max-time 20 --cacert " + tls + "server-ca.crt " + auth + "'" + url_ +
+               "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=4&resourceVersion=" + rv + "' > " + out +
+               " 2>&1 &").c_str());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::ofstream(dir_ + "/w.yaml") << "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: watched\ndata:\n  a: b\n";
+  EXPECT_EQ(Kubectl("apply --validate=false -f " + dir_ + "/w.yaml"), "configmap/watched created\n");
+  EXPECT_EQ(Kubectl("delete configmap watched"), "configmap \"watched\" deleted\n");
+  std::this_thread::sleep_for(std::chrono::seconds(5));  // the stream ends by its timeoutSeconds
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  auto added = text.find("{\"type\":\"ADDED\",\"object\":{");
+  auto deleted = text.find("{\"type\":\"DELETED\",\"object\":{");
+  EXPECT_NE(added, std::string::npos) << text;
+  EXPECT_NE(deleted, std::string::npos) << text;
+  EXPECT_LT(added, deleted);
+  EXPECT_NE(text.find("\"name\":\"watched\""), std::string::npos) << text;
+
+  // After a compaction, watching from before it answers 410 Expired, as informers expect.
+  ASSERT_TRUE(store_->CompactSync(store_->Status().revision).ok());
+  std::string gone = Curl(auth + "'" + url_ + "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=2&resourceVersion=1'");
+  EXPECT_NE(gone.find("{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\""), std::string::npos) << gone;
+  EXPECT_NE(gone.find("\"reason\":\"Expired\""), std::string::npos) << gone;
+  EXPECT_NE(gone.find("\"code\":410"), std::string::npos) << gone;
 }
 
 TEST_F(ApiServerTest, AnonymousGets401ExceptPublicEndpoints) {
