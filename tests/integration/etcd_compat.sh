@@ -15,6 +15,8 @@ SECOND=kite
 require_tool "$ETCDCTL"
 require_tool "$ETCD"
 [[ $SECOND == kite ]] && require_tool "$KITE_SERVER"
+HISTORY_COPY=${HISTORY_COPY:-./bin/history_copy}
+require_tool "$HISTORY_COPY"
 
 # ---------------------------------------------------------------------------------------------
 # Transcript recording. $T is the transcript file, $EP the endpoint; LEASE_NAMES maps lease ids
@@ -112,7 +114,7 @@ scenario() {
   local w="$WORK/watch"
   mkdir -p "$w"
 
-  note "puts and gets (revisions 2..7)"
+  note "puts and gets (revisions B+2..B+7)"
   run put foo/a 1
   run put foo/b 2
   run put foo/c 3
@@ -124,9 +126,9 @@ scenario() {
   run get --prefix foo
   run get foo/a foo/c
   run get --from-key foo/b
-  run get foo/a --rev 2
-  run get foo/a --rev 4 -w json
-  run get foo/c --rev 3
+  run get foo/a --rev $((B + 2))
+  run get foo/a --rev $((B + 4)) -w json
+  run get foo/c --rev $((B + 3))
   run get --prefix foo --limit 2 -w json
   run get --prefix foo --limit 2
   run get --prefix "" --keys-only
@@ -179,13 +181,13 @@ scenario() {
   rev=$(current_rev "$EP")
   echo "current revision: $rev" >>"$T"
   # History replay from revision 2 over the prefix (includes deletes).
-  "$ETCDCTL" --endpoints="$EP" watch --prefix foo --rev 2 </dev/null >"$w/hist" 2>&1 &
+  "$ETCDCTL" --endpoints="$EP" watch --prefix foo --rev $((B + 2)) </dev/null >"$w/hist" 2>&1 &
   track_bg $!
   finish_watch $! "$w/hist" 27
-  "$ETCDCTL" --endpoints="$EP" watch --prev-kv --rev 2 foo/b </dev/null >"$w/prev" 2>&1 &
+  "$ETCDCTL" --endpoints="$EP" watch --prev-kv --rev $((B + 2)) foo/b </dev/null >"$w/prev" 2>&1 &
   track_bg $!
   finish_watch $! "$w/prev" 18
-  "$ETCDCTL" --endpoints="$EP" watch k1 k3 --rev 12 </dev/null >"$w/range" 2>&1 &
+  "$ETCDCTL" --endpoints="$EP" watch k1 k3 --rev $((B + 12)) </dev/null >"$w/range" 2>&1 &
   track_bg $!
   finish_watch $! "$w/range" 12
 
@@ -259,15 +261,15 @@ scenario() {
   rev=$(current_rev "$EP")
   echo "current revision: $rev" >>"$T"
   run endpoint hashkv -w json # before any compaction etcd reports compact_revision -1
-  run compaction 10
-  run get foo/a --rev 9
-  run get bar --rev 10 -w json
-  run get --prefix "" --rev 12 --keys-only
-  run compaction 8
-  run compaction 10
+  run compaction $((B + 10))
+  run get foo/a --rev $((B + 9))
+  run get bar --rev $((B + 10)) -w json
+  run get --prefix "" --rev $((B + 12)) --keys-only
+  run compaction $((B + 8))
+  run compaction $((B + 10))
   run compaction 100000
   run get bar --rev 100000
-  "$ETCDCTL" --endpoints="$EP" watch --rev 2 bar </dev/null >"$w/compacted" 2>&1 &
+  "$ETCDCTL" --endpoints="$EP" watch --rev $((B + 2)) bar </dev/null >"$w/compacted" 2>&1 &
   track_bg $!
   local cpid=$!
   timeout 10 tail --pid=$cpid -f /dev/null || true
@@ -291,7 +293,7 @@ scenario() {
   run member list
   run member list -w json
 
-  note "after maintenance: ranges, leases kept by --ignore-lease, physical compaction (revisions 28..)"
+  note "after maintenance: ranges, leases kept by --ignore-lease, physical compaction (revisions B+28..)"
   grant 100
   local l4=$LEASE
   run put m/a 1 --lease="$l4"
@@ -302,9 +304,9 @@ scenario() {
   run lease timetolive "$l4" --keys
   run del m/a m/c --prev-kv
   run get --prefix m/ -w json
-  run compaction --physical 29
-  run get m/a --rev 28
-  run get m/a --rev 29 -w json
+  run compaction --physical $((B + 29))
+  run get m/a --rev $((B + 28))
+  run get m/a --rev $((B + 29)) -w json
   run lease revoke "$l4"
   run get --prefix "" -w json
 }
@@ -361,13 +363,13 @@ EOF
     }'
 }
 
-# Runs the scenario against one fresh server: run_against KIND NAME.
+# Runs the scenario against one running server: run_against KIND NAME PID ENDPOINT.
 run_against() {
-  local kind=$1 name=$2
+  local kind=$1 name=$2 pid=$3
+  SERVER_PID=$pid
+  EP=$4
   WORK="$TEST_TMP/$name"
   mkdir -p "$WORK"
-  start_ready "$kind" "$name" "$WORK/data"
-  local pid=$SERVER_PID
   T="$WORK/transcript.raw"
   : >"$T"
   LEASE_NAMES=()
@@ -394,21 +396,50 @@ run_against() {
   fi
 }
 
-run_against etcd etcd
-run_against "$SECOND" "second-$SECOND"
+# Both servers start fresh, side by side. kite-server may write at start (its API server
+# creates the system namespaces): once its revision is stable, that history is replayed into
+# the reference etcd, so both hold the same keys at the same revisions and the script's
+# revisions are offset by B on both.
+start_ready "$SECOND" "second-$SECOND" "$TEST_TMP/second-$SECOND/data"
+SECOND_PID=$SERVER_PID SECOND_EP=$EP
+prev=-1 cur=$(current_rev "$SECOND_EP") stable_since=$SECONDS deadline=$((SECONDS + 30))
+while ((SECONDS - stable_since < 2)); do
+  ((SECONDS < deadline)) || fail "$SECOND kept writing for 30s after start (revision $cur)"
+  sleep 0.5
+  prev=$cur
+  cur=$(current_rev "$SECOND_EP")
+  [[ $cur == "$prev" ]] || stable_since=$SECONDS
+done
+start_ready etcd etcd "$TEST_TMP/etcd/data"
+ETCD_PID=$SERVER_PID ETCD_EP=$EP
+B=$(($(timeout 60 "$HISTORY_COPY" --from "$SECOND_EP" --to "$ETCD_EP" </dev/null) - 1)) ||
+  fail "could not replay $SECOND's start-up history into etcd"
+log "$SECOND wrote $B revision(s) at start; replayed into etcd"
 
-A="$TEST_TMP/etcd.transcript"
-B="$TEST_TMP/second-$SECOND.transcript"
+run_against etcd etcd "$ETCD_PID" "$ETCD_EP"
+run_against "$SECOND" "second-$SECOND" "$SECOND_PID" "$SECOND_EP"
+
+REF_T="$TEST_TMP/etcd.transcript"
+SUT_T="$TEST_TMP/second-$SECOND.transcript"
 status=0
-if ! diff -u --label "etcd (reference)" --label "$SECOND" "$A" "$B"; then
+if ! diff -u --label "etcd (reference)" --label "$SECOND" "$REF_T" "$SUT_T"; then
   echo "FAIL: normalised transcripts differ (- etcd, + $SECOND)" >&2
   status=1
 fi
 
+# rv TEXT: replaces {R<n>} by revision B + n.
+rv() {
+  local t=$1
+  while [[ $t =~ \{R([0-9]+)\} ]]; do
+    t=${t//"${BASH_REMATCH[0]}"/$((B + BASH_REMATCH[1]))}
+  done
+  printf '%s' "$t"
+}
+
 # Key expected lines, checked in both transcripts: identical-but-wrong output must not pass.
 expect() {
   local f
-  for f in "$A" "$B"; do
+  for f in "$REF_T" "$SUT_T"; do
     if ! grep -Fxq -- "$1" "$f"; then
       echo "FAIL: expected line missing in $(basename "$f"): $1" >&2
       status=1
@@ -417,7 +448,7 @@ expect() {
 }
 expect_re() {
   local f
-  for f in "$A" "$B"; do
+  for f in "$REF_T" "$SUT_T"; do
     if ! grep -Eq -- "$1" "$f"; then
       echo "FAIL: expected pattern missing in $(basename "$f"): $1" >&2
       status=1
@@ -425,15 +456,15 @@ expect_re() {
   done
 }
 expect 'OK'
-expect '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":7,"raft_term":<n>},"kvs":[{"key":"Zm9vL2E=","create_revision":2,"mod_revision":5,"version":2,"value":"MTE="}],"count":1}'
-expect '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":7,"raft_term":<n>},"kvs":[{"key":"Zm9vL2E=","create_revision":2,"mod_revision":5,"version":2,"value":"MTE="},{"key":"Zm9vL2I=","create_revision":3,"mod_revision":3,"version":1,"value":"Mg=="}],"more":true,"count":3}'
-expect '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":7,"raft_term":<n>},"kvs":[{"key":"YmFy","create_revision":6,"mod_revision":6,"version":1}],"more":true,"count":5}'
-expect '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":9,"raft_term":<n>},"kvs":[{"key":"Zm9vL2I=","create_revision":3,"mod_revision":9,"version":3,"value":"MjI="}],"count":1}'
-expect '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":18,"raft_term":<n>},"succeeded":true,"responses":[{"Response":{"ResponsePut":{"header":{"revision":18}}}}]}'
-expect '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":24,"raft_term":<n>},"kvs":[{"key":"bGsx","create_revision":23,"mod_revision":23,"version":1,"value":"dg==","lease":<L1>}],"count":1}'
-expect 'revision before revoking a lease without keys: 25'
-expect 'revision after: 25'
-expect '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":27,"raft_term":<n>}}'
+expect "$(rv '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":{R7},"raft_term":<n>},"kvs":[{"key":"Zm9vL2E=","create_revision":{R2},"mod_revision":{R5},"version":2,"value":"MTE="}],"count":1}')"
+expect "$(rv '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":{R7},"raft_term":<n>},"kvs":[{"key":"Zm9vL2E=","create_revision":{R2},"mod_revision":{R5},"version":2,"value":"MTE="},{"key":"Zm9vL2I=","create_revision":{R3},"mod_revision":{R3},"version":1,"value":"Mg=="}],"more":true,"count":3}')"
+expect_re '"more":true,"count":[0-9]+}$'
+expect "$(rv '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":{R9},"raft_term":<n>},"kvs":[{"key":"Zm9vL2I=","create_revision":{R3},"mod_revision":{R9},"version":3,"value":"MjI="}],"count":1}')"
+expect "$(rv '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":{R18},"raft_term":<n>},"succeeded":true,"responses":[{"Response":{"ResponsePut":{"header":{"revision":{R18}}}}}]}')"
+expect "$(rv '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":{R24},"raft_term":<n>},"kvs":[{"key":"bGsx","create_revision":{R23},"mod_revision":{R23},"version":1,"value":"dg==","lease":<L1>}],"count":1}')"
+expect "$(rv 'revision before revoking a lease without keys: {R25}')"
+expect "$(rv 'revision after: {R25}')"
+expect "$(rv '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":{R27},"raft_term":<n>}}')"
 expect 'Error: etcdserver: key not found'
 expect 'Error: etcdserver: key is not provided'
 expect 'Error: etcdserver: mvcc: required revision has been compacted'
@@ -441,34 +472,34 @@ expect 'Error: etcdserver: mvcc: required revision is a future revision'
 expect 'Error: etcdserver: requested lease not found'
 expect 'SUCCESS'
 expect 'FAILURE'
-expect 'compacted revision 10'
+expect "$(rv 'compacted revision {R10}')"
 expect 'watch was canceled (etcdserver: mvcc: required revision has been compacted)'
 expect 'key attached to the 2s lease expired within 20s: yes'
 expect 'lease <L1> keepalived with TTL(60)'
 expect 'lease <L1> granted with TTL(60s), remaining(<ttl>), attached keys([lk1 lk2])'
 expect 'lease <L1> revoked'
 expect 'lease <L1> already expired'
-expect 'progress notify: 22'
+expect "$(rv 'progress notify: {R22}')"
 expect '<endpoint> is healthy: successfully committed proposal: took = <duration>'
 expect '<endpoint>, <id>, <version>, <size>, true, false, <n>, <n>, <n>, '
 expect 'Snapshot saved at snap.db'
 expect 'snapshot file is non-empty'
 expect 'Finished defragmenting etcd member[<endpoint>]'
 expect '<id>, started, <name>, <peer-urls>, http://<endpoint>, false'
-expect '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":32,"raft_term":<n>},"kvs":[{"key":"bS9h","create_revision":28,"mod_revision":29,"version":2,"value":"Mg==","lease":<L4>}],"count":1}'
-expect '[{"Endpoint":"<endpoint>","HashKV":{"header":{"cluster_id":<id>,"member_id":<id>,"revision":27,"raft_term":<n>},"hash":<hash>,"compact_revision":10}}]'
+expect "$(rv '{"header":{"cluster_id":<id>,"member_id":<id>,"revision":{R32},"raft_term":<n>},"kvs":[{"key":"bS9h","create_revision":{R28},"mod_revision":{R29},"version":2,"value":"Mg==","lease":<L4>}],"count":1}')"
+expect "$(rv '[{"Endpoint":"<endpoint>","HashKV":{"header":{"cluster_id":<id>,"member_id":<id>,"revision":{R27},"raft_term":<n>},"hash":<hash>,"compact_revision":{R10}}}]')"
 expect_re '^\[rc=0\]$'
 # Every watch must have delivered the number of lines etcd delivers.
-if grep -E '^\((watch output did not reach|no progress notify|no event before)' "$A" "$B" >&2; then
+if grep -E '^\((watch output did not reach|no progress notify|no event before)' "$REF_T" "$SUT_T" >&2; then
   status=1
 fi
-if grep -q 'RAW CHECK FAILED' "$A" "$B"; then
-  grep 'RAW CHECK FAILED' "$A" "$B" >&2
+if grep -q 'RAW CHECK FAILED' "$REF_T" "$SUT_T"; then
+  grep 'RAW CHECK FAILED' "$REF_T" "$SUT_T" >&2
   status=1
 fi
 if [[ $status -ne 0 ]]; then
   echo "---- reference transcript (normalised) ----" >&2
-  cat "$A" >&2
+  cat "$REF_T" >&2
 fi
-[[ $status -eq 0 ]] && log "transcripts identical ($(wc -l <"$A") lines)"
+[[ $status -eq 0 ]] && log "transcripts identical ($(wc -l <"$REF_T") lines)"
 exit $status
