@@ -1,0 +1,213 @@
+# Shared helpers for the integration scripts (sourced, not run). They start servers on free
+# loopback ports under a temporary directory and tear everything down on exit.
+#
+# Inputs (environment, set by ctest; defaults for running a script by hand from the build dir):
+#   KITE_SERVER  path of the kite-server binary   (default: ./bin/kite-server)
+#   ETCD         path of the reference etcd        (default: etcd from PATH)
+#   ETCDCTL      path of etcdctl                   (default: etcdctl from PATH)
+# Every wait is bounded; nothing reads the terminal.
+
+export ETCDCTL_API=3
+KITE_SERVER=${KITE_SERVER:-./bin/kite-server}
+ETCD=${ETCD:-etcd}
+ETCDCTL=${ETCDCTL:-etcdctl}
+
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kite-it.XXXXXX")
+_SERVER_PIDS=()
+_SERVER_LOGS=()
+_BG_PIDS=() # clients started in the background (watches, load), killed on exit
+_USED_PORTS=" "
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+fail() {
+  printf 'FAIL: %s\n' "$*" >&2
+  exit 1
+}
+
+_cleanup() {
+  local rc=$?
+  set +e
+  local pid
+  for pid in "${_BG_PIDS[@]}"; do
+    kill -KILL "$pid" 2>/dev/null
+  done
+  for pid in "${_SERVER_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null
+  done
+  for pid in "${_SERVER_PIDS[@]}"; do
+    # Bounded wait for a clean exit, then force it.
+    local i
+    for i in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  if [[ $rc -ne 0 ]]; then
+    local f
+    for f in "${_SERVER_LOGS[@]}"; do
+      [[ -f $f ]] || continue
+      echo "----- last lines of $(basename "$f") -----" >&2
+      tail -n 40 "$f" >&2
+    done
+  fi
+  [[ -n ${KEEP_TMP:-} ]] || rm -rf "$TEST_TMP"
+  exit $rc
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+require_tool() {
+  command -v "$1" >/dev/null 2>&1 || [[ -x $1 ]] || fail "required tool not found: $1"
+}
+
+# Prints a loopback TCP port that nothing listens on and that this script has not handed out.
+# (A race with other processes remains possible; server start-up failures are reported.)
+free_port() {
+  local p i
+  for i in $(seq 1 200); do
+    # Below Linux's ephemeral range (32768+), so outgoing connections do not take it meanwhile.
+    p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+    [[ $_USED_PORTS == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      _USED_PORTS+="$p "
+      echo "$p"
+      return 0
+    fi
+  done
+  fail "no free port found"
+}
+
+# track_bg PID — a background client to kill if the script ends early.
+track_bg() { _BG_PIDS+=("$1"); }
+
+# Starts a server in the background; its pid goes to $LAST_PID and the cleanup list.
+_spawn() {
+  local logfile=$1
+  shift
+  "$@" </dev/null >>"$logfile" 2>&1 &
+  LAST_PID=$!
+  _SERVER_PIDS+=("$LAST_PID")
+  [[ " ${_SERVER_LOGS[*]} " == *" $logfile "* ]] || _SERVER_LOGS+=("$logfile")
+}
+
+# start_etcd NAME DATA_DIR CLIENT_PORT [METRICS_PORT] — a single-member etcd. The peer port is
+# ETCD_PEER_PORT when set (a restarted member keeps its peer URL), else a fresh one.
+start_etcd() {
+  local name=$1 dir=$2 port=$3 mport=${4:-}
+  local peer=${ETCD_PEER_PORT:-}
+  [[ -n $peer ]] || peer=$(free_port)
+  local args=(--name "$name" --data-dir "$dir"
+    --listen-client-urls "http://127.0.0.1:$port" --advertise-client-urls "http://127.0.0.1:$port"
+    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer"
+    --initial-cluster "$name=http://127.0.0.1:$peer")
+  [[ -n $mport ]] && args+=(--listen-metrics-urls "http://127.0.0.1:$mport")
+  _spawn "$TEST_TMP/$name.log" "$ETCD" "${args[@]}"
+}
+
+# start_kite NAME DATA_DIR CLIENT_PORT METRICS_PORT — extra flags from the KITE_ARGS array.
+# The Kubernetes API gets a free port and no kubeconfig is written (tests run side by side
+# and must not touch the machine's configuration); no config file is read.
+KITE_ARGS=()
+start_kite() {
+  local name=$1 dir=$2 port=$3 mport=$4
+  echo "{}" >"$TEST_TMP/empty-config.yaml"
+  _spawn "$TEST_TMP/$name.log" "$KITE_SERVER" --config "$TEST_TMP/empty-config.yaml" --data-dir "$dir" \
+    --etcd-listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$mport" \
+    --bind-address 127.0.0.1 --https-listen-port 0 --write-kubeconfig= "${KITE_ARGS[@]}"
+}
+
+# start_server KIND NAME DATA_DIR CLIENT_PORT METRICS_PORT, KIND = kite | etcd
+start_server() {
+  case $1 in
+    kite) start_kite "$2" "$3" "$4" "$5" ;;
+    etcd) start_etcd "$2" "$3" "$4" "$5" ;;
+    *) fail "unknown server kind $1" ;;
+  esac
+}
+
+# start_ready KIND NAME DATA_DIR — picks free ports, starts the server and waits until it
+# answers. A start that loses its port to a concurrently started process ("address already in
+# use") is retried on new ports. Sets PORT, MPORT, EP and SERVER_PID.
+start_ready() {
+  local kind=$1 name=$2 dir=$3 attempt
+  for attempt in 1 2 3; do
+    PORT=$(free_port)
+    MPORT=$(free_port)
+    EP="127.0.0.1:$PORT"
+    ETCD_PEER_PORT=$(free_port)
+    start_server "$kind" "$name" "$dir" "$PORT" "$MPORT"
+    SERVER_PID=$LAST_PID
+    local deadline=$((SECONDS + 30))
+    while ((SECONDS < deadline)); do
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      if timeout 5 "$ETCDCTL" --endpoints="$EP" --dial-timeout=1s --command-timeout=2s \
+        get readiness-probe </dev/null >/dev/null 2>&1; then
+        return 0
+      fi
+      sleep 0.2
+    done
+    if ! kill -0 "$SERVER_PID" 2>/dev/null && grep -qi 'address already in use' "$TEST_TMP/$name.log"; then
+      log "$name lost a port to another process; retrying on new ports"
+      rm -rf "$dir"
+      continue
+    fi
+    break
+  done
+  kill -0 "$SERVER_PID" 2>/dev/null || fail "server $name ($kind, $EP) exited during start-up"
+  fail "server $name ($kind, $EP) not ready within 30s"
+}
+
+# ctl ENDPOINT ARGS... — etcdctl with bounded timeouts; never reads the terminal.
+ctl() {
+  local ep=$1
+  shift
+  timeout 30 "$ETCDCTL" --endpoints="$ep" --dial-timeout=2s --command-timeout=10s "$@" </dev/null
+}
+
+# wait_ready PID ENDPOINT [SECONDS] — until a read succeeds; fails early if the process died.
+wait_ready() {
+  local pid=$1 ep=$2 secs=${3:-30}
+  local deadline=$((SECONDS + secs))
+  while ((SECONDS < deadline)); do
+    kill -0 "$pid" 2>/dev/null || fail "server (pid $pid, $ep) exited during start-up"
+    if timeout 5 "$ETCDCTL" --endpoints="$ep" --dial-timeout=1s --command-timeout=2s \
+      get readiness-probe </dev/null >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  fail "server $ep not ready within ${secs}s"
+}
+
+# current_rev ENDPOINT — the store revision from a response header.
+current_rev() {
+  ctl "$1" get readiness-probe -w json | grep -o '"revision":[0-9]*' | head -n1 | cut -d: -f2
+}
+
+# wait_for_file_match FILE REGEX SECONDS — polls until FILE has a line matching REGEX.
+wait_for_file_match() {
+  local file=$1 re=$2 secs=$3
+  local deadline=$((SECONDS + secs))
+  while ((SECONDS < deadline)); do
+    grep -Eq -- "$re" "$file" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# stop_pid PID — SIGTERM with a bounded wait (then SIGKILL); returns the exit status.
+# (kite-server exits 0 on SIGTERM; etcd re-raises the signal and reports 143.)
+stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  local rc=0
+  wait "$pid" 2>/dev/null || rc=$?
+  return $rc
+}
