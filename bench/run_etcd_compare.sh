@@ -161,12 +161,15 @@ start_kite() {
   return 1
 }
 
+FAILED=()
 bench() {  # target args...
   local t=$1; shift
   # shellcheck disable=SC2086
-  timeout "$TIMEOUT_S" "$BENCH" --endpoint="127.0.0.1:${PORT[$t]}" --label="$t" \
-    --duration-ms="$DURATION_MS" $BENCH_ARGS "$@" | tee -a "$RESULTS" \
-    || log "bench $t $* failed (exit ${PIPESTATUS[0]})"
+  if ! timeout "$TIMEOUT_S" "$BENCH" --endpoint="127.0.0.1:${PORT[$t]}" --label="$t" \
+      --duration-ms="$DURATION_MS" $BENCH_ARGS "$@" | tee -a "$RESULTS"; then
+    log "FAILED: bench $t $*"
+    FAILED+=("$t $*")
+  fi
 }
 
 TARGETS=(etcd kite)
@@ -278,3 +281,9 @@ END {
     printf "| %s | %s | %s | %s |\n", f, (e == "" ? "-" : e), (k == "" ? "-" : k), r
   }
 }' "$RESULTS"
+
+if (( ${#FAILED[@]} > 0 )); then
+  echo "failed runs (errors, incomplete watch delivery or timeout; see above):" >&2
+  printf '  %s\n' "${FAILED[@]}" >&2
+  exit 1
+fi
