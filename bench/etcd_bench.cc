@@ -496,7 +496,9 @@ bool RunWatch(const Options& o, Connections& conns) {
   });
   for (int i = 0; i < nstreams; ++i) {
     auto* s = streams[static_cast<size_t>(i)].get();
-    s->rw = conns.watch(static_cast<size_t>(i))->AsyncWatch(&s->ctx, &cq, &s->start_tag);
+    // Prepare, then start: the poller may see the start tag before an AsyncWatch() returned.
+    s->rw = conns.watch(static_cast<size_t>(i))->PrepareAsyncWatch(&s->ctx, &cq);
+    s->rw->StartCall(&s->start_tag);
   }
 
   auto wait_until = [](auto pred, std::chrono::milliseconds timeout) {
