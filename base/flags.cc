@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <sstream>
@@ -47,6 +48,47 @@ void FlagSet::Bool(const std::string& name, bool* target, const std::string& hel
     if (v == "true" || v == "1" || v.empty()) *target = true;
     else if (v == "false" || v == "0") *target = false;
     else return BadValue(name, v, "true or false");
+    return Status::Ok();
+  };
+  flags_[name] = std::move(f);
+}
+
+Result<int64_t> ParseDurationMs(const std::string& text) {
+  if (text.empty()) return Status(Code::kInvalidArgument, "empty duration");
+  double total = 0;
+  size_t i = 0;
+  bool bare = true;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    if (start == i) return Status(Code::kInvalidArgument, "invalid duration \"" + text + "\"");
+    double n = std::stod(text.substr(start, i - start));
+    size_t ustart = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    std::string unit = text.substr(ustart, i - ustart);
+    double ms;
+    if (unit.empty()) {
+      if (!bare || i != text.size()) return Status(Code::kInvalidArgument, "invalid duration \"" + text + "\"");
+      ms = 1000;
+    } else if (unit == "ms") ms = 1;
+    else if (unit == "s") ms = 1000;
+    else if (unit == "m") ms = 60'000;
+    else if (unit == "h") ms = 3'600'000;
+    else return Status(Code::kInvalidArgument, "unknown unit \"" + unit + "\" in duration \"" + text + "\"");
+    bare = false;
+    total += n * ms;
+  }
+  return static_cast<int64_t>(total);
+}
+
+void FlagSet::Duration(const std::string& name, int64_t* target_ms, const std::string& help) {
+  Flag f;
+  f.help = help;
+  f.default_text = std::to_string(*target_ms) + "ms";
+  f.set = [target_ms, name](const std::string& v) {
+    auto d = ParseDurationMs(v);
+    if (!d.ok()) return BadValue(name, v, "a duration such as 30s or 5m");
+    *target_ms = *d;
     return Status::Ok();
   };
   flags_[name] = std::move(f);

@@ -23,6 +23,8 @@ class FlagSet {
   void String(const std::string& name, std::string* target, const std::string& help);
   void Int(const std::string& name, int64_t* target, const std::string& help);
   void Bool(const std::string& name, bool* target, const std::string& help);
+  // Go-style durations: "300ms", "30s", "5m", "1h30m"; a bare number means seconds.
+  void Duration(const std::string& name, int64_t* target_ms, const std::string& help);
   void StringList(const std::string& name, std::vector<std::string>* target, const std::string& help);
 
   // Parses argv, then the config file named by --config (if any; `default_config` is read when it
@@ -48,5 +50,8 @@ class FlagSet {
   std::map<std::string, Flag> flags_;
   bool help_requested_ = false;
 };
+
+// Parses a Go-style duration into milliseconds.
+Result<int64_t> ParseDurationMs(const std::string& text);
 
 }  // namespace kite

@@ -1,0 +1,580 @@
+#include "datastore/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "base/log.h"
+#include "base/metrics.h"
+#include "datastore/errors.h"
+#include "datastore/lessor.h"
+#include "datastore/mvcc.h"
+#include "datastore/sqlite/sqlite_db.h"
+#include "datastore/validate.h"
+#include "datastore/watch_hub.h"
+
+namespace kite::datastore {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kDeleteChunk = 2000;  // dead rows removed per write transaction
+
+struct Metrics {
+  prometheus::Gauge& db_size;
+  prometheus::Gauge& db_in_use;
+  prometheus::Gauge& keys;
+  prometheus::Gauge& current_rev;
+  prometheus::Gauge& compact_rev;
+  prometheus::Gauge& watchers;
+  prometheus::Histogram& commit_seconds;
+  prometheus::Histogram& batch_size;
+  prometheus::Counter& txns;
+  prometheus::Counter& ranges;
+
+  static Metrics& Get() {
+    auto& r = metrics::Default();
+    static Metrics m{
+        prometheus::BuildGauge().Name("etcd_mvcc_db_total_size_in_bytes")
+            .Help("Total size of the underlying database physically allocated in bytes.").Register(r).Add({}),
+        prometheus::BuildGauge().Name("etcd_mvcc_db_total_size_in_use_in_bytes")
+            .Help("Total size of the underlying database logically in use in bytes.").Register(r).Add({}),
+        prometheus::BuildGauge().Name("etcd_debugging_mvcc_keys_total")
+            .Help("Total number of keys.").Register(r).Add({}),
+        prometheus::BuildGauge().Name("etcd_debugging_mvcc_current_revision")
+            .Help("The current revision of store.").Register(r).Add({}),
+        prometheus::BuildGauge().Name("etcd_debugging_mvcc_compact_revision")
+            .Help("The revision of the last compaction in store.").Register(r).Add({}),
+        prometheus::BuildGauge().Name("etcd_debugging_mvcc_watcher_total")
+            .Help("Total number of watchers.").Register(r).Add({}),
+        prometheus::BuildHistogram().Name("etcd_disk_backend_commit_duration_seconds")
+            .Help("The latency distributions of commit called by backend.").Register(r)
+            .Add({}, metrics::ExponentialBuckets(0.001, 2, 14)),
+        prometheus::BuildHistogram().Name("kite_datastore_group_commit_requests")
+            .Help("Write requests that shared one database transaction (group commit).").Register(r)
+            .Add({}, metrics::ExponentialBuckets(1, 2, 12)),
+        prometheus::BuildCounter().Name("etcd_mvcc_txn_total")
+            .Help("Total number of write transactions seen by this member.").Register(r).Add({}),
+        prometheus::BuildCounter().Name("etcd_mvcc_range_total")
+            .Help("Total number of ranges seen by this member.").Register(r).Add({}),
+    };
+    return m;
+  }
+};
+
+struct Work {
+  enum class Kind { kTxn, kCompact, kLeaseGrant, kLeaseRevoke, kDefrag } kind = Kind::kTxn;
+  TxnRequest txn;
+  Store::TxnCallback txn_done;
+  int64_t a = 0, b = 0;
+  bool physical = false;
+  Store::RevisionCallback rev_done;
+  Store::LeaseCallback lease_done;
+  std::function<void(Status)> status_done;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(StoreOptions opts) : opts_(std::move(opts)), mvcc_(&lessor_), hub_(&mvcc_) {}
+  ~SqliteStore() override { Close(); }
+
+  kite::Status Init();
+
+  Result<RangeResponse> Range(const RangeRequest& req) override {
+    Metrics::Get().ranges.Increment();
+    return mvcc_.Range(req);
+  }
+
+  void Txn(TxnRequest req, TxnCallback done) override {
+    if (auto s = ValidateTxn(req); !s.ok()) return done(s);
+    Work w;
+    w.kind = Work::Kind::kTxn;
+    w.txn = std::move(req);
+    w.txn_done = std::move(done);
+    Enqueue(std::move(w));
+  }
+
+  void Compact(int64_t revision, bool physical, RevisionCallback done) override {
+    Work w;
+    w.kind = Work::Kind::kCompact;
+    w.a = revision;
+    w.physical = physical;
+    w.rev_done = std::move(done);
+    Enqueue(std::move(w));
+  }
+
+  void LeaseGrant(int64_t id, int64_t ttl, LeaseCallback done) override {
+    Work w;
+    w.kind = Work::Kind::kLeaseGrant;
+    w.a = id;
+    w.b = ttl;
+    w.lease_done = std::move(done);
+    Enqueue(std::move(w));
+  }
+
+  void LeaseRevoke(int64_t id, RevisionCallback done) override {
+    Work w;
+    w.kind = Work::Kind::kLeaseRevoke;
+    w.a = id;
+    w.rev_done = std::move(done);
+    Enqueue(std::move(w));
+  }
+
+  Result<LeaseInfo> LeaseKeepAlive(int64_t id) override { return lessor_.KeepAlive(id); }
+  Result<LeaseInfo> LeaseTimeToLive(int64_t id, bool keys) override { return lessor_.TimeToLive(id, keys); }
+  std::vector<int64_t> Leases() override { return lessor_.List(); }
+
+  std::unique_ptr<Watcher> Watch(const WatchOptions& opts, std::function<void()> wake) override {
+    return hub_.Watch(opts, std::move(wake));
+  }
+
+  StoreStatus Status() override;
+  Result<uint32_t> HashKV(int64_t revision, int64_t* hash_revision) override;
+  kite::Status Snapshot(const std::string& path) override;
+  kite::Status Defragment() override;
+
+ private:
+  void Enqueue(Work w);
+  void Close();
+  void WriterLoop();
+  void BackgroundLoop();
+  void ApplyBatch(std::vector<Work>& batch);
+  void Fatal(const kite::Status& s);
+  kite::Status Recover();
+
+  StoreOptions opts_;
+  std::string path_;
+  Lessor lessor_;
+  Mvcc mvcc_;
+  WatchHub hub_;
+
+  // Writer-thread state.
+  std::unique_ptr<SqliteDb> db_;
+  std::unique_ptr<Statement> insert_row_, delete_row_, insert_lease_, delete_lease_, set_meta_;
+  std::deque<int64_t> dead_rows_;                   // compacted rows still on disk
+  std::vector<Work> physical_waiters_;              // physical compactions awaiting dead_rows_
+  bool shrink_pending_ = false;
+
+  std::mutex mu_;
+  std::condition_variable cv_;     // wakes the writer
+  std::condition_variable bg_cv_;  // wakes the background thread (stop only)
+  std::vector<Work> queue_;  // guarded by mu_
+  bool stopping_ = false;    // guarded by mu_
+
+  std::mutex status_mu_;
+  std::unique_ptr<SqliteDb> status_db_;  // guarded by status_mu_; read-only page counts
+
+  std::thread writer_, background_;
+  uint64_t cluster_id_ = 0, member_id_ = 0;
+};
+
+void SqliteStore::Fatal(const kite::Status& s) {
+  KITE_LOG(0) << "FATAL datastore write failed, stopping to protect the data: " << s.message();
+  std::abort();
+}
+
+kite::Status SqliteStore::Init() {
+  std::error_code ec;
+  fs::create_directories(opts_.data_dir, ec);
+  if (ec) return kite::Status(Code::kUnavailable, "create " + opts_.data_dir + ": " + ec.message());
+  path_ = (fs::path(opts_.data_dir) / "state.db").string();
+  auto db = SqliteDb::Open(path_);
+  if (!db.ok()) return db.status();
+  db_ = std::move(db.value());
+  const char* sync = opts_.durability == Durability::kStrict ? "FULL" : "NORMAL";
+  for (const std::string& sql : {
+           std::string("PRAGMA auto_vacuum=INCREMENTAL"),  // only takes effect on a new file
+           std::string("PRAGMA journal_mode=WAL"),
+           std::string("PRAGMA synchronous=") + sync,
+           std::string("PRAGMA journal_size_limit=16777216"),  // WAL truncated back to 16 MiB
+           std::string("PRAGMA cache_size=-4096"),             // 4 MiB: we never read back
+           std::string("CREATE TABLE IF NOT EXISTS kv_log(id INTEGER PRIMARY KEY, rev INTEGER NOT NULL, "
+                       "sub INTEGER NOT NULL, key BLOB NOT NULL, value BLOB, create_rev INTEGER NOT NULL, "
+                       "version INTEGER NOT NULL, lease INTEGER NOT NULL)"),
+           std::string("CREATE TABLE IF NOT EXISTS lease(id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL)"),
+           std::string("CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL)"),
+       }) {
+    if (auto s = db_->Exec(sql); !s.ok()) return s;
+  }
+  if (auto s = Recover(); !s.ok()) return s;
+  insert_row_ = std::make_unique<Statement>(*db_,
+      "INSERT INTO kv_log(id, rev, sub, key, value, create_rev, version, lease) VALUES(?,?,?,?,?,?,?,?)");
+  delete_row_ = std::make_unique<Statement>(*db_, "DELETE FROM kv_log WHERE id=?");
+  insert_lease_ = std::make_unique<Statement>(*db_, "INSERT OR REPLACE INTO lease(id, ttl) VALUES(?,?)");
+  delete_lease_ = std::make_unique<Statement>(*db_, "DELETE FROM lease WHERE id=?");
+  set_meta_ = std::make_unique<Statement>(*db_, "INSERT OR REPLACE INTO meta(name, value) VALUES(?,?)");
+  for (auto* st : {insert_row_.get(), delete_row_.get(), insert_lease_.get(), delete_lease_.get(), set_meta_.get()}) {
+    if (!st->ok()) return db_->Error("prepare");
+  }
+  auto sdb = SqliteDb::Open(path_, /*read_only=*/true);
+  if (!sdb.ok()) return sdb.status();
+  status_db_ = std::move(sdb.value());
+  writer_ = std::thread([this] { WriterLoop(); });
+  background_ = std::thread([this] { BackgroundLoop(); });
+  return kite::Status::Ok();
+}
+
+kite::Status SqliteStore::Recover() {
+  auto meta = [this](const char* name) -> Result<int64_t> {
+    return db_->QueryInt(std::string("SELECT value FROM meta WHERE name='") + name + "'");
+  };
+  auto rev = meta("revision");
+  auto compact = meta("compact_revision");
+  auto cid = meta("cluster_id");
+  auto mid = meta("member_id");
+  for (auto* r : {&rev, &compact, &cid, &mid}) if (!r->ok()) return r->status();
+  if (*cid == 0 || *mid == 0) {
+    std::mt19937_64 rng{std::random_device{}()};
+    cluster_id_ = rng() >> 1;
+    member_id_ = rng() >> 1;
+    if (auto s = db_->Exec("INSERT OR REPLACE INTO meta VALUES('cluster_id'," + std::to_string(cluster_id_) +
+                           "),('member_id'," + std::to_string(member_id_) + ")");
+        !s.ok()) {
+      return s;
+    }
+  } else {
+    cluster_id_ = static_cast<uint64_t>(*cid);
+    member_id_ = static_cast<uint64_t>(*mid);
+  }
+  {
+    Statement st(*db_, "SELECT id, ttl FROM lease");
+    while (st.Step() == SQLITE_ROW) lessor_.Add(st.Int(0), st.Int(1));
+  }
+  int64_t rows = 0;
+  {
+    Mvcc::WriteBatch wb(mvcc_);
+    Statement st(*db_, "SELECT id, rev, sub, key, value, create_rev, version, lease FROM kv_log ORDER BY rev, sub");
+    if (!st.ok()) return db_->Error("recover");
+    int rc;
+    while ((rc = st.Step()) == SQLITE_ROW) {
+      LogRow row;
+      row.id = st.Int(0);
+      row.rev = st.Int(1);
+      row.sub = st.Int(2);
+      row.key = st.Blob(3);
+      row.version = st.Int(6);
+      if (row.version != 0) row.value = std::make_shared<const std::string>(st.Blob(4));
+      row.create_rev = st.Int(5);
+      row.lease = st.Int(7);
+      wb.Replay(row);
+      ++rows;
+    }
+    if (rc != SQLITE_DONE) return db_->Error("recover");
+    if (*compact > 0) {
+      // Finish a compaction that a crash interrupted: its dead rows are removed by the writer.
+      std::vector<int64_t> dead;
+      wb.Compact(*compact, &dead);
+      dead_rows_.assign(dead.begin(), dead.end());
+    }
+  }
+  mvcc_.SetRevisions(std::max<int64_t>(*rev, 1), *compact);
+  // Re-attach live keys to their leases.
+  RangeRequest all;
+  all.key = std::string(1, '\0');
+  all.range_end = std::string(1, '\0');
+  all.keys_only = true;
+  if (auto live = mvcc_.Range(all); live.ok()) {
+    for (const auto& kv : live->kvs) if (kv.lease != 0) lessor_.Attach(kv.lease, kv.key);
+  }
+  KITE_LOG(0) << "datastore: recovered " << rows << " rows, revision " << mvcc_.visible_revision()
+              << ", compacted at " << mvcc_.compact_revision() << ", " << mvcc_.live_keys() << " keys";
+  return kite::Status::Ok();
+}
+
+void SqliteStore::Enqueue(Work w) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(w));
+      cv_.notify_one();
+      return;
+    }
+  }
+  auto err = errors::Stopped();
+  if (w.txn_done) w.txn_done(err);
+  if (w.rev_done) w.rev_done(err);
+  if (w.lease_done) w.lease_done(err);
+  if (w.status_done) w.status_done(err);
+}
+
+void SqliteStore::Close() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  bg_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  if (background_.joinable()) background_.join();
+  if (db_) (void)db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+void SqliteStore::WriterLoop() {
+  std::vector<Work> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || !dead_rows_.empty(); });
+      if (queue_.empty() && stopping_) break;
+      // Take everything waiting (up to max_batch): these share one transaction and one fsync.
+      size_t n = std::min(queue_.size(), static_cast<size_t>(std::max(1, opts_.max_batch)));
+      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
+      queue_.erase(queue_.begin(), queue_.begin() + n);
+    }
+    ApplyBatch(batch);
+    batch.clear();
+  }
+}
+
+void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
+  // Defragment runs alone: VACUUM cannot run inside a transaction.
+  if (batch.size() == 1 && batch[0].kind == Work::Kind::kDefrag) {
+    auto s = db_->Exec("VACUUM");
+    if (s.ok()) s = db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    batch[0].status_done(s);
+    return;
+  }
+  std::vector<Work> later;  // defrag requests that arrived inside a batch
+  std::vector<LogRow> rows;
+  std::vector<std::pair<int64_t, int64_t>> lease_puts;
+  std::vector<int64_t> lease_dels;
+  std::vector<Result<TxnResponse>> txn_results;
+  std::vector<Result<int64_t>> rev_results;
+  std::vector<Result<LeaseInfo>> lease_results;
+  const int64_t compact_before = mvcc_.compact_revision();
+  std::vector<int64_t> dead;
+  {
+    Mvcc::WriteBatch wb(mvcc_);
+    for (Work& w : batch) {
+      switch (w.kind) {
+        case Work::Kind::kTxn:
+          txn_results.push_back(wb.Txn(w.txn, &rows));
+          break;
+        case Work::Kind::kCompact:
+          if (w.a <= mvcc_.compact_revision()) rev_results.push_back(errors::Compacted());
+          else if (w.a > wb.head()) rev_results.push_back(errors::FutureRev());
+          else {
+            wb.Compact(w.a, &dead);
+            rev_results.push_back(wb.head());
+          }
+          break;
+        case Work::Kind::kLeaseGrant: {
+          int64_t id = w.a != 0 ? w.a : lessor_.NewId();
+          if (lessor_.Exists(id)) lease_results.push_back(errors::LeaseExist());
+          else if (w.b > kMaxLeaseTtl) lease_results.push_back(errors::LeaseTtlTooLarge());
+          else {
+            int64_t ttl = std::max(w.b, kMinLeaseTtl);
+            lessor_.Add(id, ttl);
+            lease_puts.emplace_back(id, ttl);
+            lease_results.push_back(LeaseInfo{id, ttl, ttl, {}});
+          }
+          break;
+        }
+        case Work::Kind::kLeaseRevoke:
+          if (!lessor_.Exists(w.a)) rev_results.push_back(errors::LeaseNotFound());
+          else {
+            auto keys = lessor_.Remove(w.a);
+            std::sort(keys.begin(), keys.end());
+            lease_dels.push_back(w.a);
+            rev_results.push_back(wb.DeleteKeys(keys, &rows));
+          }
+          break;
+        case Work::Kind::kDefrag:
+          later.push_back(std::move(w));
+          break;
+      }
+    }
+  }
+  dead_rows_.insert(dead_rows_.end(), dead.begin(), dead.end());
+
+  const auto t0 = Clock::now();
+  auto check = [this](kite::Status s) { if (!s.ok()) Fatal(s); };
+  check(db_->Exec("BEGIN IMMEDIATE"));
+  for (const LogRow& r : rows) {
+    auto& st = *insert_row_;
+    st.Bind(1, r.id);
+    st.Bind(2, r.rev);
+    st.Bind(3, r.sub);
+    st.Bind(4, std::string_view(r.key));
+    if (r.version != 0 && r.value) st.Bind(5, std::string_view(*r.value));
+    else st.BindNull(5);
+    st.Bind(6, r.create_rev);
+    st.Bind(7, r.version);
+    st.Bind(8, r.lease);
+    check(st.Run());
+  }
+  for (auto [id, ttl] : lease_puts) {
+    insert_lease_->Bind(1, id);
+    insert_lease_->Bind(2, ttl);
+    check(insert_lease_->Run());
+  }
+  for (int64_t id : lease_dels) {
+    delete_lease_->Bind(1, id);
+    check(delete_lease_->Run());
+  }
+  auto set_meta = [&](const char* name, int64_t v) {
+    set_meta_->BindText(1, name);
+    set_meta_->Bind(2, v);
+    check(set_meta_->Run());
+  };
+  if (!rows.empty()) set_meta("revision", mvcc_.head());
+  if (mvcc_.compact_revision() != compact_before) set_meta("compact_revision", mvcc_.compact_revision());
+  // Fold a chunk of compaction deletes into this transaction: no extra fsync for them.
+  size_t deleted = 0;
+  while (!dead_rows_.empty() && deleted < kDeleteChunk) {
+    delete_row_->Bind(1, dead_rows_.front());
+    check(delete_row_->Run());
+    dead_rows_.pop_front();
+    ++deleted;
+  }
+  check(db_->Exec("COMMIT"));
+  auto& m = Metrics::Get();
+  m.commit_seconds.Observe(std::chrono::duration<double>(Clock::now() - t0).count());
+  m.batch_size.Observe(static_cast<double>(batch.size()));
+
+  const int64_t before = mvcc_.Publish();
+  if (mvcc_.visible_revision() != before) hub_.Notify(before, mvcc_.visible_revision());
+
+  size_t ti = 0, ri = 0, li = 0;
+  for (Work& w : batch) {
+    switch (w.kind) {
+      case Work::Kind::kTxn:
+        m.txns.Increment();
+        w.txn_done(std::move(txn_results[ti++]));
+        break;
+      case Work::Kind::kCompact: {
+        auto& r = rev_results[ri++];
+        if (w.physical && r.ok() && !dead_rows_.empty()) physical_waiters_.push_back(std::move(w));
+        else w.rev_done(std::move(r));
+        break;
+      }
+      case Work::Kind::kLeaseRevoke:
+        w.rev_done(std::move(rev_results[ri++]));
+        break;
+      case Work::Kind::kLeaseGrant:
+        w.lease_done(std::move(lease_results[li++]));
+        break;
+      case Work::Kind::kDefrag:
+        break;
+    }
+  }
+  if (deleted > 0) shrink_pending_ = true;
+  if (dead_rows_.empty()) {
+    if (shrink_pending_) {
+      // All compacted rows are gone: give the free pages back and truncate the WAL.
+      check(db_->Exec("PRAGMA incremental_vacuum"));
+      (void)db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      shrink_pending_ = false;
+    }
+    for (Work& w : physical_waiters_) w.rev_done(mvcc_.visible_revision());
+    physical_waiters_.clear();
+  }
+  for (Work& w : later) {
+    std::vector<Work> one;
+    one.push_back(std::move(w));
+    ApplyBatch(one);
+  }
+}
+
+void SqliteStore::BackgroundLoop() {
+  auto next_compact = Clock::now() + std::chrono::milliseconds(opts_.compaction_interval_ms);
+  auto next_metrics = Clock::now();
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    bg_cv_.wait_for(lock, std::chrono::milliseconds(250));
+    if (stopping_) break;
+    lock.unlock();
+    auto now = Clock::now();
+    for (int64_t id : lessor_.TakeExpired(now)) {
+      KITE_LOG(2) << "lease " << id << " expired";
+      LeaseRevoke(id, [](Result<int64_t>) {});
+    }
+    if (opts_.compaction_interval_ms > 0 && now >= next_compact) {
+      next_compact = now + std::chrono::milliseconds(opts_.compaction_interval_ms);
+      int64_t target = mvcc_.visible_revision() - opts_.compaction_retain_revisions;
+      if (target > mvcc_.compact_revision()) {
+        KITE_LOG(1) << "datastore: compacting at revision " << target;
+        Compact(target, false, [](Result<int64_t>) {});
+      }
+    }
+    if (now >= next_metrics) {
+      next_metrics = now + std::chrono::seconds(5);
+      auto st = Status();
+      auto& m = Metrics::Get();
+      m.db_size.Set(static_cast<double>(st.db_size));
+      m.db_in_use.Set(static_cast<double>(st.db_size_in_use));
+      m.keys.Set(static_cast<double>(st.keys));
+      m.current_rev.Set(static_cast<double>(st.revision));
+      m.compact_rev.Set(static_cast<double>(st.compact_revision));
+      m.watchers.Set(static_cast<double>(hub_.size()));
+    }
+    lock.lock();
+  }
+}
+
+StoreStatus SqliteStore::Status() {
+  StoreStatus s;
+  s.revision = mvcc_.visible_revision();
+  s.compact_revision = mvcc_.compact_revision();
+  s.cluster_id = cluster_id_;
+  s.member_id = member_id_;
+  s.keys = mvcc_.live_keys();
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal"}) {
+    auto n = fs::file_size(path_ + suffix, ec);
+    if (!ec) s.db_size += static_cast<int64_t>(n);
+  }
+  std::lock_guard lock(status_mu_);
+  auto pages = status_db_->QueryInt("PRAGMA page_count");
+  auto free_pages = status_db_->QueryInt("PRAGMA freelist_count");
+  auto page_size = status_db_->QueryInt("PRAGMA page_size");
+  if (pages.ok() && free_pages.ok() && page_size.ok()) s.db_size_in_use = (*pages - *free_pages) * *page_size;
+  return s;
+}
+
+Result<uint32_t> SqliteStore::HashKV(int64_t revision, int64_t* hash_revision) {
+  int64_t rev = revision <= 0 ? mvcc_.visible_revision() : revision;
+  if (rev > mvcc_.visible_revision()) return errors::FutureRev();
+  if (rev < mvcc_.compact_revision()) return errors::Compacted();
+  if (hash_revision) *hash_revision = rev;
+  return mvcc_.Hash(rev);
+}
+
+kite::Status SqliteStore::Snapshot(const std::string& path) {
+  // A separate connection reads a consistent WAL snapshot while writes go on.
+  auto db = SqliteDb::Open(path_, /*read_only=*/true);
+  if (!db.ok()) return db.status();
+  std::error_code ec;
+  fs::remove(path, ec);
+  Statement st(**db, "VACUUM INTO ?");
+  if (!st.ok()) return (*db)->Error("snapshot");
+  st.BindText(1, path);
+  return st.Run();
+}
+
+kite::Status SqliteStore::Defragment() {
+  std::promise<kite::Status> p;
+  auto f = p.get_future();
+  Work w;
+  w.kind = Work::Kind::kDefrag;
+  w.status_done = [&p](kite::Status s) { p.set_value(std::move(s)); };
+  Enqueue(std::move(w));
+  return f.get();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions& options) {
+  auto store = std::make_unique<SqliteStore>(options);
+  if (auto s = store->Init(); !s.ok()) return s;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace kite::datastore

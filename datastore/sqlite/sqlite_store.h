@@ -1,0 +1,29 @@
+// SqliteStore: the default Store — the Mvcc index in memory, SQLite (WAL) as its durable log.
+//
+// Schema (state.db):
+//   kv_log(id INTEGER PRIMARY KEY, rev, sub, key BLOB, value BLOB, create_rev, version, lease)
+//       one row per change; version 0 marks a deletion. Rows superseded before the compaction
+//       revision are deleted by compaction, so the table holds live keys + the history window.
+//   lease(id INTEGER PRIMARY KEY, ttl)      granted, not yet revoked leases
+//   meta(name TEXT PRIMARY KEY, value)      revision, compact_revision, cluster_id, member_id
+//
+// Write path (one writer thread, group commit): requests queue up; the writer takes all that are
+// waiting (up to max_batch), applies them to the Mvcc at pending revisions, inserts their rows in
+// ONE SQLite transaction, commits (one fsync with synchronous=FULL), then publishes the new
+// revision to readers and watchers and runs the callbacks. Nobody reads SQLite after start-up
+// (reads are served from memory), so WAL checkpoints always complete and the WAL stays bounded —
+// the failure behind the multi-GB WAL files seen with kine. Compaction deletes dead rows in
+// chunks folded into later write transactions, then frees pages (auto_vacuum=INCREMENTAL) and
+// truncates the WAL, so the files shrink back.
+//
+// A failed SQLite write (disk error, disk full) aborts the process: the in-memory index would no
+// longer match the disk, and restarting from the durable log is the only safe recovery.
+#pragma once
+
+#include "datastore/store.h"
+
+namespace kite::datastore {
+
+// Declared in store.h: Result<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions&);
+
+}  // namespace kite::datastore

@@ -1,0 +1,121 @@
+// kite-server: one process holding the cluster's control plane. For now: the datastore and its
+// etcd v3 endpoint, plus /metrics and /healthz on a local HTTP port. The Kubernetes API server,
+// controllers and scheduler are wired in here as they land, each started behind the datastore.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "base/flags.h"
+#include "base/http_server.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "datastore/etcd/etcd_server.h"
+#include "datastore/store.h"
+
+namespace {
+
+struct ServerOptions {
+  std::string data_dir = "/var/lib/kite";
+  std::string etcd_listen = "127.0.0.1:2379";
+  std::string metrics_listen = "127.0.0.1:2381";
+  std::string durability = "strict";
+  int64_t compact_interval_ms = 5 * 60'000;
+  int64_t compact_min_retain = 1000;
+  int64_t verbosity = 0;
+};
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "default";
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace kite;
+  ServerOptions o;
+  FlagSet flags("kite-server");
+  flags.String("data-dir", &o.data_dir, "Folder to hold state; the database is <data-dir>/server/db/state.db");
+  flags.String("etcd-listen", &o.etcd_listen, "host:port of the etcd v3 gRPC endpoint (empty disables it)");
+  flags.String("metrics-listen", &o.metrics_listen, "host:port serving /metrics and /healthz over HTTP");
+  flags.String("datastore-durability", &o.durability,
+               "strict: acknowledge writes only after fsync (as etcd); relaxed: faster, a power loss may drop the newest writes");
+  flags.Duration("compact-interval", &o.compact_interval_ms, "How often the datastore compacts old revisions (0 disables)");
+  flags.Int("compact-min-retain", &o.compact_min_retain, "Revisions of history kept by automatic compaction");
+  flags.Int("v", &o.verbosity, "Log verbosity");
+  if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
+    std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
+    return 2;
+  }
+  if (flags.help_requested()) {
+    std::cout << flags.Usage();
+    return 0;
+  }
+  if (o.durability != "strict" && o.durability != "relaxed") {
+    std::cerr << "kite-server: --datastore-durability must be strict or relaxed\n";
+    return 2;
+  }
+  log::SetVerbosity(static_cast<int>(o.verbosity));
+  const auto started = std::chrono::steady_clock::now();
+
+  // Block the stop signals before any thread starts, so only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  datastore::StoreOptions so;
+  so.data_dir = (std::filesystem::path(o.data_dir) / "server" / "db").string();
+  so.durability = o.durability == "strict" ? datastore::Durability::kStrict : datastore::Durability::kRelaxed;
+  so.compaction_interval_ms = o.compact_interval_ms;
+  so.compaction_retain_revisions = o.compact_min_retain;
+  auto store = datastore::OpenSqliteStore(so);
+  if (!store.ok()) {
+    KITE_LOG(0) << "datastore: " << store.status().message();
+    return 1;
+  }
+
+  std::unique_ptr<datastore::EtcdServer> etcd;
+  if (!o.etcd_listen.empty()) {
+    datastore::EtcdServerOptions eo;
+    eo.listen = o.etcd_listen;
+    eo.name = Hostname();
+    auto e = datastore::EtcdServer::Start(store->get(), eo);
+    if (!e.ok()) {
+      KITE_LOG(0) << "etcd endpoint: " << e.status().message();
+      return 1;
+    }
+    etcd = std::move(e.value());
+    KITE_LOG(0) << "etcd v3 endpoint listening on " << o.etcd_listen << " (port " << etcd->port() << ")";
+  }
+
+  HttpServer http;
+  http.Route("/metrics", [] {
+    return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", metrics::Serialize()};
+  });
+  http.Route("/healthz", [] { return HttpReply{200, "text/plain; charset=utf-8", "ok"}; });
+  if (!o.metrics_listen.empty()) {
+    if (auto s = http.Start(o.metrics_listen); !s.ok()) {
+      KITE_LOG(0) << "metrics endpoint: " << s.message();
+      return 1;
+    }
+    KITE_LOG(0) << "metrics and health on http://" << o.metrics_listen << " (port " << http.port() << ")";
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  KITE_LOG(0) << "kite-server ready in " << ms << " ms";
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  KITE_LOG(0) << "received signal " << sig << ", shutting down";
+  if (etcd) etcd->Shutdown();
+  http.Stop();
+  store->reset();  // drains the write queue, checkpoints and closes the database
+  KITE_LOG(0) << "kite-server stopped";
+  return 0;
+}
