@@ -1,6 +1,7 @@
 #include "datastore/sqlite/sqlite_store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -25,6 +26,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kDeleteChunk = 2000;  // dead rows removed per write transaction
+constexpr int64_t kHistoryFactor = 10;  // see BackgroundLoop
 
 struct Metrics {
   prometheus::Gauge& db_size;
@@ -172,6 +174,7 @@ class SqliteStore final : public Store {
 
   std::thread writer_, background_;
   uint64_t cluster_id_ = 0, member_id_ = 0;
+  std::atomic<int> compaction_queued_{0};  // an automatic compaction is in the queue
 };
 
 void SqliteStore::Fatal(const kite::Status& s) {
@@ -496,12 +499,18 @@ void SqliteStore::BackgroundLoop() {
       KITE_LOG(2) << "lease " << id << " expired";
       LeaseRevoke(id, [](Result<int64_t>) {});
     }
-    if (opts_.compaction_interval_ms > 0 && now >= next_compact) {
+    // Compact on the timer, and also whenever history grows past kHistoryFactor × retain
+    // revisions, so a write burst cannot grow the database without bound between two ticks.
+    const int64_t target = mvcc_.visible_revision() - opts_.compaction_retain_revisions;
+    const bool history_large = opts_.compaction_retain_revisions > 0 &&
+        mvcc_.visible_revision() - mvcc_.compact_revision() > kHistoryFactor * opts_.compaction_retain_revisions;
+    if (opts_.compaction_interval_ms > 0 && (now >= next_compact || history_large) &&
+        compaction_queued_.load() == 0) {
       next_compact = now + std::chrono::milliseconds(opts_.compaction_interval_ms);
-      int64_t target = mvcc_.visible_revision() - opts_.compaction_retain_revisions;
       if (target > mvcc_.compact_revision()) {
+        compaction_queued_.store(1);
         KITE_LOG(1) << "datastore: compacting at revision " << target;
-        Compact(target, false, [](Result<int64_t>) {});
+        Compact(target, false, [this](Result<int64_t>) { compaction_queued_.store(0); });
       }
     }
     if (now >= next_metrics) {

@@ -52,16 +52,16 @@ TEST_F(StoreTest, RevisionsStartAtOneAndCountWrites) {
   EXPECT_EQ(store_->Delete("/a")->deleted, 1);
   EXPECT_EQ(store_->Status().revision, 5);
   // Re-creating a deleted key starts a new generation.
-  store_->Put("/a", "again");
+  ASSERT_TRUE(store_->Put("/a", "again").ok());
   auto again = Get(*store_, "/a");
   EXPECT_EQ(again.kvs[0].version, 1);
   EXPECT_EQ(again.kvs[0].create_revision, 6);
 }
 
 TEST_F(StoreTest, ReadsAtOldRevisionsAndErrors) {
-  store_->Put("/k", "v1");  // 2
-  store_->Put("/k", "v2");  // 3
-  store_->Delete("/k");     // 4
+  ASSERT_TRUE(store_->Put("/k", "v1").ok());  // 2
+  ASSERT_TRUE(store_->Put("/k", "v2").ok());  // 3
+  ASSERT_TRUE(store_->Delete("/k").ok());     // 4
   EXPECT_EQ(*Get(*store_, "/k", "", 2).kvs.at(0).value, "v1");
   EXPECT_EQ(*Get(*store_, "/k", "", 3).kvs.at(0).value, "v2");
   EXPECT_TRUE(Get(*store_, "/k", "", 4).kvs.empty());
@@ -75,8 +75,8 @@ TEST_F(StoreTest, ReadsAtOldRevisionsAndErrors) {
 }
 
 TEST_F(StoreTest, RangeLimitCountSortAndFilters) {
-  for (int i = 0; i < 10; ++i) store_->Put("/p/" + std::to_string(i), std::string(1, char('j' - i)));
-  store_->Put("/q", "x");
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(store_->Put("/p/" + std::to_string(i), std::string(1, char('j' - i))).ok());
+  ASSERT_TRUE(store_->Put("/q", "x").ok());
   RangeRequest r;
   r.key = "/p/";
   r.range_end = Prefix("/p/");
@@ -140,7 +140,7 @@ TEST_F(StoreTest, TxnCompareAndSwapConflicts) {
 }
 
 TEST_F(StoreTest, TxnAllOpsShareOneRevisionAndNestedTxns) {
-  store_->Put("/a", "0");
+  ASSERT_TRUE(store_->Put("/a", "0").ok());
   TxnRequest t;
   t.success.push_back(PutOp("/x", "1"));
   t.success.push_back(PutOp("/y", "1"));
@@ -161,7 +161,7 @@ TEST_F(StoreTest, TxnAllOpsShareOneRevisionAndNestedTxns) {
 }
 
 TEST_F(StoreTest, TxnValidationErrorsChangeNothing) {
-  store_->Put("/a", "0");
+  ASSERT_TRUE(store_->Put("/a", "0").ok());
   int64_t before = store_->Status().revision;
   TxnRequest dup;
   dup.success.push_back(PutOp("/d", "1"));
@@ -191,7 +191,7 @@ TEST_F(StoreTest, TxnValidationErrorsChangeNothing) {
 TEST_F(StoreTest, IgnoreValueAndIgnoreLeaseKeepOldFields) {
   auto lease = store_->LeaseGrantSync(0, 60);
   ASSERT_TRUE(lease.ok());
-  store_->Put("/k", "keep", lease->id);
+  ASSERT_TRUE(store_->Put("/k", "keep", lease->id).ok());
   PutRequest p;
   p.key = "/k";
   p.ignore_value = true;
@@ -246,9 +246,9 @@ TEST_F(StoreTest, WatchDeliversInOrderWithPrevKvAndFilters) {
   o.prev_kv = true;
   auto w = store_->Watch(o, c.Wake());
   std::thread writer([&] {
-    for (int i = 0; i < 50; ++i) store_->Put("/w/" + std::to_string(i % 5), std::to_string(i));
-    store_->Put("/other", "x");
-    store_->Delete("/w/", Prefix("/w/"));
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(store_->Put("/w/" + std::to_string(i % 5), std::to_string(i)).ok());
+    ASSERT_TRUE(store_->Put("/other", "x").ok());
+    ASSERT_TRUE(store_->Delete("/w/", Prefix("/w/")).ok());
   });
   auto events = c.Take(*w, 55);
   writer.join();
@@ -273,7 +273,7 @@ TEST_F(StoreTest, WatchDeliversInOrderWithPrevKvAndFilters) {
 }
 
 TEST_F(StoreTest, WatchResumesFromRevisionAndReportsCompaction) {
-  for (int i = 0; i < 10; ++i) store_->Put("/r", std::to_string(i));  // revisions 2..11
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(store_->Put("/r", std::to_string(i)).ok());  // revisions 2..11
   Collector c;
   WatchOptions o;
   o.key = "/r";
@@ -298,19 +298,19 @@ TEST_F(StoreTest, WatchResumesFromRevisionAndReportsCompaction) {
   Collector cf;
   auto fut = store_->Watch(o, cf.Wake());
   EXPECT_TRUE(fut->Next(10).events.empty());
-  store_->Put("/r", "12");  // revision 12: not delivered
-  store_->Put("/r", "13");  // revision 13
+  ASSERT_TRUE(store_->Put("/r", "12").ok());  // revision 12: not delivered
+  ASSERT_TRUE(store_->Put("/r", "13").ok());  // revision 13
   auto f = cf.Take(*fut, 1);
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].kv.mod_revision, 13);
 }
 
 TEST_F(StoreTest, CompactionKeepsLatestAndRejectsOldReads) {
-  store_->Put("/c", "1");  // 2
-  store_->Put("/c", "2");  // 3
-  store_->Put("/gone", "x");  // 4
-  store_->Delete("/gone");  // 5
-  store_->Put("/c", "3");  // 6
+  ASSERT_TRUE(store_->Put("/c", "1").ok());  // 2
+  ASSERT_TRUE(store_->Put("/c", "2").ok());  // 3
+  ASSERT_TRUE(store_->Put("/gone", "x").ok());  // 4
+  ASSERT_TRUE(store_->Delete("/gone").ok());  // 5
+  ASSERT_TRUE(store_->Put("/c", "3").ok());  // 6
   ASSERT_TRUE(store_->CompactSync(5, true).ok());
   RangeRequest r;
   r.key = "/c";
@@ -328,7 +328,7 @@ TEST_F(StoreTest, CompactionKeepsLatestAndRejectsOldReads) {
 
 TEST_F(StoreTest, CompactionShrinksTheDatabase) {
   std::string big(4096, 'x');
-  for (int i = 0; i < 3000; ++i) store_->Put("/big/" + std::to_string(i % 10), big);
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(store_->Put("/big/" + std::to_string(i % 10), big).ok());
   auto before = store_->Status();
   ASSERT_TRUE(store_->CompactSync(before.revision, true).ok());
   auto after = store_->Status();
@@ -336,12 +336,29 @@ TEST_F(StoreTest, CompactionShrinksTheDatabase) {
   EXPECT_EQ(Get(*store_, "/big/", Prefix("/big/")).count, 10);
 }
 
+TEST(StoreAutoCompaction, BoundsHistoryOnItsOwn) {
+  auto dir = TempDir();
+  // A long timer: only the history-size trigger (10 x retain) can start compaction here.
+  auto store = Open(dir, /*compaction_interval_ms=*/3'600'000, /*retain=*/20);
+  for (int i = 0; i < 400; ++i) ASSERT_TRUE(store->Put("/auto/" + std::to_string(i % 7), std::to_string(i)).ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store->Status().compact_revision == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto st = store->Status();
+  EXPECT_GT(st.compact_revision, 1);
+  EXPECT_GE(st.compact_revision, st.revision - 20 - 10 * 20);
+  EXPECT_EQ(Get(*store, "/auto/", Prefix("/auto/")).count, 7);
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(StoreTest, LeasesExpireTheirKeys) {
   auto l = store_->LeaseGrantSync(0, 1);
   ASSERT_TRUE(l.ok());
   EXPECT_EQ(l->ttl, kMinLeaseTtl);  // raised to the minimum, like etcd
-  store_->Put("/lease/a", "1", l->id);
-  store_->Put("/lease/b", "1", l->id);
+  ASSERT_TRUE(store_->Put("/lease/a", "1", l->id).ok());
+  ASSERT_TRUE(store_->Put("/lease/b", "1", l->id).ok());
   auto ttl = store_->LeaseTimeToLive(l->id, true);
   ASSERT_TRUE(ttl.ok());
   EXPECT_EQ(ttl->keys, (std::vector<std::string>{"/lease/a", "/lease/b"}));
@@ -362,8 +379,8 @@ TEST_F(StoreTest, LeaseGrantRevokeKeepAliveAndErrors) {
   EXPECT_EQ(store_->LeaseGrantSync(0, kMaxLeaseTtl + 1).status(), errors::LeaseTtlTooLarge());
   EXPECT_EQ(store_->LeaseKeepAlive(77)->ttl, 60);
   EXPECT_EQ(store_->LeaseKeepAlive(78).status(), errors::LeaseNotFound());
-  store_->Put("/x", "1", 77);
-  store_->Put("/y", "1", 77);
+  ASSERT_TRUE(store_->Put("/x", "1", 77).ok());
+  ASSERT_TRUE(store_->Put("/y", "1", 77).ok());
   int64_t before = store_->Status().revision;
   auto rev = store_->LeaseRevokeSync(77);
   ASSERT_TRUE(rev.ok());
@@ -374,9 +391,9 @@ TEST_F(StoreTest, LeaseGrantRevokeKeepAliveAndErrors) {
 
 TEST_F(StoreTest, RecoveryAfterRestartKeepsEverything) {
   auto l = store_->LeaseGrantSync(0, 600);
-  for (int i = 0; i < 100; ++i) store_->Put("/rec/" + std::to_string(i % 20), std::to_string(i));
-  store_->Put("/rec/leased", "v", l->id);
-  store_->Delete("/rec/0");
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(store_->Put("/rec/" + std::to_string(i % 20), std::to_string(i)).ok());
+  ASSERT_TRUE(store_->Put("/rec/leased", "v", l->id).ok());
+  ASSERT_TRUE(store_->Delete("/rec/0").ok());
   auto before = store_->Status();
   auto hash_rev = int64_t{0};
   auto hash = store_->HashKV(0, &hash_rev);
@@ -392,7 +409,7 @@ TEST_F(StoreTest, RecoveryAfterRestartKeepsEverything) {
   EXPECT_EQ(ttl->keys, std::vector<std::string>{"/rec/leased"});
   // The revision after the last write survives a restart even if that write was a delete
   // that compaction removed (a decreasing revision would break every watcher).
-  store_->Delete("/rec/", Prefix("/rec/"));
+  ASSERT_TRUE(store_->Delete("/rec/", Prefix("/rec/")).ok());
   int64_t rev = store_->Status().revision;
   ASSERT_TRUE(store_->CompactSync(rev, true).ok());
   Reopen();
@@ -421,7 +438,7 @@ TEST_F(StoreTest, ConcurrentWritersAreGroupCommittedAndAllDurable) {
 }
 
 TEST_F(StoreTest, SnapshotAndDefragment) {
-  for (int i = 0; i < 50; ++i) store_->Put("/s/" + std::to_string(i), "v");
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(store_->Put("/s/" + std::to_string(i), "v").ok());
   std::string snap = dir_ + "/snap.db";
   ASSERT_TRUE(store_->Snapshot(snap).ok());
   EXPECT_GT(std::filesystem::file_size(snap), 0u);

@@ -18,10 +18,12 @@ inline std::string TempDir() {
   return dir.string();
 }
 
-inline std::unique_ptr<Store> Open(const std::string& dir, int64_t compaction_interval_ms = 0) {
+inline std::unique_ptr<Store> Open(const std::string& dir, int64_t compaction_interval_ms = 0,
+                                   int64_t retain = 1000) {
   StoreOptions o;
   o.data_dir = dir;
   o.compaction_interval_ms = compaction_interval_ms;
+  o.compaction_retain_revisions = retain;
   auto s = OpenSqliteStore(o);
   EXPECT_TRUE(s.ok()) << s.status().message();
   return std::move(s.value());

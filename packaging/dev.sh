@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# kite's developer entry point, used by the README, .ci/run and the Dockerfile.
+#
+#   packaging/dev.sh deps    install missing Debian packages from packaging/deps.txt
+#   packaging/dev.sh build   deps + configure + build (build/bin/)
+#   packaging/dev.sh test    build + the whole test suite (unit, integration, fuzz smoke)
+#   packaging/dev.sh run     build + start kite-server with its embedded defaults
+#
+# Environment: KITE_BUILD_DIR (default build), KITE_FUZZ_SECONDS (default 30, 0 skips fuzzing),
+# KITE_DEPS_GROUPS (default "build run test").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+build=${KITE_BUILD_DIR:-build}
+export DEBIAN_FRONTEND=noninteractive
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+deps() {
+  local groups=${KITE_DEPS_GROUPS:-"build run test"} want=() missing=()
+  while read -r group pkg; do
+    [[ -z "$group" || "$group" == \#* ]] && continue
+    [[ " $groups " == *" $group "* ]] && want+=("$pkg")
+  done < packaging/deps.txt
+  for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    sudo_ apt-get update -qq
+    sudo_ apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+  fi
+}
+
+build() {
+  deps
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  ninja -C "$build" -j"$(nproc)"
+}
+
+fuzz() {
+  local secs=${KITE_FUZZ_SECONDS:-30}
+  [ "$secs" = 0 ] && return 0
+  [ -f tests/fuzz/CMakeLists.txt ] || return 0
+  CC=clang-14 CXX=clang++-14 cmake -S . -B "$build-fuzz" -G Ninja -DKITE_FUZZ=ON -DKITE_BENCH=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  ninja -C "$build-fuzz" -j"$(nproc)"
+  local failed=0
+  for f in "$build-fuzz"/bin/*_fuzz; do
+    [ -x "$f" ] || continue
+    local corpus; corpus=$(mktemp -d)
+    echo "fuzzing $(basename "$f") for ${secs}s"
+    if ! "$f" -max_total_time="$secs" -max_len=65536 "$corpus" >"$corpus.log" 2>&1; then
+      tail -50 "$corpus.log"; failed=1
+    fi
+    rm -rf "$corpus" "$corpus.log"
+  done
+  return $failed
+}
+
+case "${1:-}" in
+  deps) deps ;;
+  build) build ;;
+  test)
+    build
+    # Unit and integration suites run in parallel (ctest -j); slow suites carry their own labels.
+    (cd "$build" && ctest --output-on-failure -j"$(nproc)" --timeout 600)
+    fuzz
+    ;;
+  run)
+    build
+    exec "$build/bin/kite-server" "${@:2}"
+    ;;
+  *) echo "usage: $0 deps|build|test|run [kite-server flags]" >&2; exit 2 ;;
+esac
