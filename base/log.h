@@ -29,5 +29,7 @@ class Line {
 
 }  // namespace kite::log
 
-#define KITE_LOG(level) \
-  if ((level) > ::kite::log::Verbosity()) {} else ::kite::log::Line(__FILE__, __LINE__, (level))
+// A one-pass for loop (not if/else) so the macro is safe inside an unbraced if.
+#define KITE_LOG(level)                                                                  \
+  for (bool kite_log_on = (level) <= ::kite::log::Verbosity(); kite_log_on; kite_log_on = false) \
+  ::kite::log::Line(__FILE__, __LINE__, (level))

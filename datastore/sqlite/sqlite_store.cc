@@ -27,6 +27,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kDeleteChunk = 2000;  // dead rows removed per write transaction
 constexpr int64_t kHistoryFactor = 10;  // see BackgroundLoop
+constexpr int kCheckpointPages = 1000;  // checkpoint once the WAL holds this many pages (~4 MiB)
+constexpr int kWalRestartPages = 4 * kCheckpointPages;  // the writer restarts the WAL past this
 
 struct Metrics {
   prometheus::Gauge& db_size;
@@ -146,6 +148,8 @@ class SqliteStore final : public Store {
   void Close();
   void WriterLoop();
   void BackgroundLoop();
+  void CheckpointLoop();
+  static int OnWalCommit(void* self, sqlite3*, const char*, int pages);
   void ApplyBatch(std::vector<Work>& batch);
   void Fatal(const kite::Status& s);
   kite::Status Recover();
@@ -172,7 +176,11 @@ class SqliteStore final : public Store {
   std::mutex status_mu_;
   std::unique_ptr<SqliteDb> status_db_;  // guarded by status_mu_; read-only page counts
 
-  std::thread writer_, background_;
+  std::unique_ptr<SqliteDb> checkpoint_db_;  // checkpointer thread only
+  std::atomic<int> wal_pages_{0};            // WAL size after the last commit
+  std::condition_variable ckpt_cv_;          // wakes the checkpointer
+
+  std::thread writer_, background_, checkpointer_;
   uint64_t cluster_id_ = 0, member_id_ = 0;
   std::atomic<int> compaction_queued_{0};  // an automatic compaction is in the queue
 };
@@ -197,6 +205,9 @@ kite::Status SqliteStore::Init() {
            std::string("PRAGMA synchronous=") + sync,
            std::string("PRAGMA journal_size_limit=16777216"),  // WAL truncated back to 16 MiB
            std::string("PRAGMA cache_size=-4096"),             // 4 MiB: we never read back
+           // Checkpoints run on their own connection and thread (CheckpointLoop), so a commit
+           // never pays for copying the WAL into the database file.
+           std::string("PRAGMA wal_autocheckpoint=0"),
            std::string("CREATE TABLE IF NOT EXISTS kv_log(id INTEGER PRIMARY KEY, rev INTEGER NOT NULL, "
                        "sub INTEGER NOT NULL, key BLOB NOT NULL, value BLOB, create_rev INTEGER NOT NULL, "
                        "version INTEGER NOT NULL, lease INTEGER NOT NULL)"),
@@ -218,6 +229,11 @@ kite::Status SqliteStore::Init() {
   auto sdb = SqliteDb::Open(path_, /*read_only=*/true);
   if (!sdb.ok()) return sdb.status();
   status_db_ = std::move(sdb.value());
+  auto cdb = SqliteDb::Open(path_);
+  if (!cdb.ok()) return cdb.status();
+  checkpoint_db_ = std::move(cdb.value());
+  sqlite3_wal_hook(db_->raw(), &SqliteStore::OnWalCommit, this);
+  checkpointer_ = std::thread([this] { CheckpointLoop(); });
   writer_ = std::thread([this] { WriterLoop(); });
   background_ = std::thread([this] { BackgroundLoop(); });
   return kite::Status::Ok();
@@ -314,7 +330,9 @@ void SqliteStore::Close() {
   }
   cv_.notify_all();
   bg_cv_.notify_all();
+  ckpt_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
   if (background_.joinable()) background_.join();
   if (db_) (void)db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
@@ -468,6 +486,13 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
         break;
     }
   }
+  if (wal_pages_.load(std::memory_order_relaxed) >= kWalRestartPages) {
+    // Under a continuous write load the background PASSIVE checkpoint never sees a quiet WAL,
+    // so the WAL would never start over. Past this bound the writer checkpoints itself
+    // (mostly already copied by the checkpointer, so this is short) and restarts the WAL.
+    (void)db_->Exec("PRAGMA wal_checkpoint(RESTART)");
+    wal_pages_.store(0, std::memory_order_relaxed);
+  }
   if (deleted > 0) shrink_pending_ = true;
   if (dead_rows_.empty()) {
     if (shrink_pending_) {
@@ -483,6 +508,29 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
     std::vector<Work> one;
     one.push_back(std::move(w));
     ApplyBatch(one);
+  }
+}
+
+int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int pages) {
+  auto* store = static_cast<SqliteStore*>(self);
+  store->wal_pages_.store(pages, std::memory_order_relaxed);
+  if (pages >= kCheckpointPages) store->ckpt_cv_.notify_one();
+  return SQLITE_OK;
+}
+
+void SqliteStore::CheckpointLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    ckpt_cv_.wait_for(lock, std::chrono::seconds(1));
+    if (stopping_) break;
+    if (wal_pages_.load(std::memory_order_relaxed) < kCheckpointPages) continue;
+    lock.unlock();
+    // PASSIVE never blocks the writer; once it has copied everything, the writer's next commit
+    // starts the WAL from its beginning again, so the file stops growing.
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(checkpoint_db_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) KITE_LOG(0) << "datastore: checkpoint: " << sqlite3_errstr(rc);
+    lock.lock();
   }
 }
 
