@@ -130,15 +130,11 @@ kite_compaction_flags() {
   help=$("$KITE" --help 2>&1 || true)
   KITE_COMPACT_FLAGS=()
   KITE_COMPACTS=0
-  if grep -q -- '--compaction-interval-ms' <<<"$help"; then
-    KITE_COMPACT_FLAGS+=("--compaction-interval-ms=$COMPACT_MS"); KITE_COMPACTS=1
-  elif grep -q -- '--compaction-interval' <<<"$help"; then
-    KITE_COMPACT_FLAGS+=("--compaction-interval=$((COMPACT_MS / 1000))s"); KITE_COMPACTS=1
+  if grep -q -- '--compact-interval' <<<"$help"; then
+    KITE_COMPACT_FLAGS+=("--compact-interval=${COMPACT_MS}ms"); KITE_COMPACTS=1
   fi
-  if grep -q -- '--compaction-retain-revisions' <<<"$help"; then
-    KITE_COMPACT_FLAGS+=("--compaction-retain-revisions=$RETAIN")
-  elif grep -q -- '--compaction-retain' <<<"$help"; then
-    KITE_COMPACT_FLAGS+=("--compaction-retain=$RETAIN")
+  if grep -q -- '--compact-min-retain' <<<"$help"; then
+    KITE_COMPACT_FLAGS+=("--compact-min-retain=$RETAIN")
   fi
 }
 
