@@ -80,11 +80,13 @@ free_port() {
     if ! ss -Htln "sport = :$p" | grep -q .; then echo "$p"; return; fi
   done
 }
-# True when `pid` (or one of its threads) is the process listening on `port`: guards against
+# True when `pid` is the only process listening on `port`: guards against
 # benchmarking someone else's server that happened to take the port first.
 owner_ok() {
-  local pid=$1 port=$2
-  ss -Htlnp "sport = :$port" | grep -q "pid=$pid,"
+  local pid=$1 port=$2 listeners
+  listeners=$(ss -Htlnp "sport = :$port")
+  # Ours, and nobody else's (SO_REUSEPORT would let two processes share the port).
+  grep -q "pid=$pid," <<<"$listeners" && ! grep -v "pid=$pid," <<<"$listeners" | grep -q .
 }
 wait_ready() {  # label pid port
   local i
@@ -135,6 +137,12 @@ kite_compaction_flags() {
   fi
   if grep -q -- '--compact-min-retain' <<<"$help"; then
     KITE_COMPACT_FLAGS+=("--compact-min-retain=$RETAIN")
+  fi
+  # Keep the rest of kite-server off shared resources: a free port for the Kubernetes API,
+  # no kubeconfig written outside the temporary dir.
+  if grep -q -- '--https-listen-port' <<<"$help"; then KITE_COMPACT_FLAGS+=("--https-listen-port=0"); fi
+  if grep -q -- '--write-kubeconfig ' <<<"$help"; then
+    KITE_COMPACT_FLAGS+=("--write-kubeconfig=$WORK/kite/kubeconfig")
   fi
 }
 
