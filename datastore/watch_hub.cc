@@ -7,7 +7,7 @@ namespace kite::datastore {
 
 class WatchHub::Impl final : public Watcher {
  public:
-  Impl(WatchHub* hub, const WatchOptions& o, std::function<void()> wake) : hub_(hub), wake_(std::move(wake)) {
+  Impl(WatchHub* hub, const WatchOptions& o, std::function<void()> wake) : wake_(std::move(wake)), hub_(hub) {
     filter_.key = o.key;
     filter_.range_end = o.range_end;
     filter_.prev_kv = o.prev_kv;

@@ -1,6 +1,6 @@
-// kite-server: one process holding the cluster's control plane. For now: the datastore and its
-// etcd v3 endpoint, plus /metrics and /healthz on a local HTTP port. The Kubernetes API server,
-// controllers and scheduler are wired in here as they land, each started behind the datastore.
+// kite-server: one process holding the cluster's control plane: the datastore and its etcd v3
+// endpoint, the Kubernetes API over HTTPS, plus /metrics and /healthz on a local HTTP port.
+// Controllers and the scheduler are wired in here as they land, each started behind the API.
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,6 +14,7 @@
 #include "base/metrics.h"
 #include "datastore/etcd/etcd_server.h"
 #include "datastore/store.h"
+#include "server/apiserver/apiserver.h"
 
 namespace {
 
@@ -25,6 +26,12 @@ struct ServerOptions {
   int64_t compact_interval_ms = 5 * 60'000;
   int64_t compact_min_retain = 1000;
   int64_t verbosity = 0;
+  int64_t https_listen_port = 6443;
+  std::string bind_address = "0.0.0.0";
+  std::vector<std::string> tls_san;
+  std::string write_kubeconfig = "/etc/kite/kite.yaml";
+  std::string write_kubeconfig_mode = "0600";
+  std::string token_auth_file;
 };
 
 std::string Hostname() {
@@ -47,6 +54,12 @@ int main(int argc, char** argv) {
   flags.Duration("compact-interval", &o.compact_interval_ms, "How often the datastore compacts old revisions (0 disables)");
   flags.Int("compact-min-retain", &o.compact_min_retain, "Revisions of history kept by automatic compaction");
   flags.Int("v", &o.verbosity, "Log verbosity");
+  flags.Int("https-listen-port", &o.https_listen_port, "HTTPS port of the Kubernetes API (0 picks a free one)");
+  flags.String("bind-address", &o.bind_address, "Address the Kubernetes API listens on");
+  flags.StringList("tls-san", &o.tls_san, "Additional hostnames or IPs as Subject Alternative Names in the serving certificate");
+  flags.String("write-kubeconfig", &o.write_kubeconfig, "Write the admin kubeconfig to this file (empty: don't)");
+  flags.String("write-kubeconfig-mode", &o.write_kubeconfig_mode, "File mode of the written kubeconfig, octal");
+  flags.String("token-auth-file", &o.token_auth_file, "Static bearer tokens, CSV: token,user,uid,\"group1,group2\"");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
     return 2;
@@ -95,6 +108,29 @@ int main(int argc, char** argv) {
     KITE_LOG(0) << "etcd v3 endpoint listening on " << o.etcd_listen << " (port " << etcd->port() << ")";
   }
 
+  unsigned kubeconfig_mode = 0;
+  try {
+    kubeconfig_mode = static_cast<unsigned>(std::stoul(o.write_kubeconfig_mode, nullptr, 8));
+  } catch (const std::exception&) {
+    std::cerr << "kite-server: --write-kubeconfig-mode must be an octal mode such as 0600\n";
+    return 2;
+  }
+  apiserver::ApiServerOptions ao;
+  ao.bind_address = o.bind_address;
+  ao.port = static_cast<int>(o.https_listen_port);
+  ao.tls_sans = o.tls_san;
+  ao.tls_dir = (std::filesystem::path(o.data_dir) / "server" / "tls").string();
+  ao.kubeconfig_path = o.write_kubeconfig;
+  ao.kubeconfig_mode = kubeconfig_mode;
+  ao.token_auth_file = o.token_auth_file;
+  auto api = apiserver::ApiServer::Start(ao, store->get());
+  if (!api.ok()) {
+    KITE_LOG(0) << "apiserver: " << api.status().message();
+    return 1;
+  }
+  KITE_LOG(0) << "Kubernetes API listening on https://" << o.bind_address << ":" << (*api)->port()
+              << (o.write_kubeconfig.empty() ? "" : ", admin kubeconfig at " + o.write_kubeconfig);
+
   HttpServer http;
   http.Route("/metrics", [] {
     return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", metrics::Serialize()};
@@ -113,6 +149,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   KITE_LOG(0) << "received signal " << sig << ", shutting down";
+  (*api)->Stop();
   if (etcd) etcd->Shutdown();
   http.Stop();
   store->reset();  // drains the write queue, checkpoints and closes the database

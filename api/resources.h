@@ -1,0 +1,45 @@
+// The table of built-in API resources: group, version, kind, resource name, scope, verbs, short
+// names, categories and subresources — what discovery serves, what routing resolves URLs
+// against, and (later) what the per-kind schema, defaulting and validation hang off.
+// Names and flags follow upstream's discovery documents for Kubernetes 1.32.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kite::api {
+
+struct SubresourceInfo {
+  std::string name;  // status, scale, log, exec, eviction, binding, ...
+  std::string group, version, kind;  // responseKind; empty group/version = the parent's
+  std::vector<std::string> verbs;
+};
+
+struct ResourceInfo {
+  std::string group;  // "" for the core group
+  std::string version;
+  std::string kind;
+  std::string resource;  // plural, lower case
+  std::string singular;
+  bool namespaced = true;
+  std::vector<std::string> verbs;
+  std::vector<std::string> short_names;
+  std::vector<std::string> categories;
+  std::vector<SubresourceInfo> subresources;
+
+  std::string group_version() const { return group.empty() ? version : group + "/" + version; }
+  const SubresourceInfo* Subresource(std::string_view name) const;
+};
+
+struct GroupInfo {
+  std::string name;                   // "" for core
+  std::vector<std::string> versions;  // preferred first
+};
+
+const std::vector<ResourceInfo>& BuiltinResources();
+// Groups in discovery order (core first), each with its versions, preferred first.
+const std::vector<GroupInfo>& BuiltinGroups();
+const ResourceInfo* FindResource(std::string_view group, std::string_view version, std::string_view resource);
+
+}  // namespace kite::api

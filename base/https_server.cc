@@ -1,0 +1,287 @@
+#include "base/https_server.h"
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <thread>
+
+#include "base/log.h"
+#include "base/pki.h"
+
+namespace kite {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using Stream = beast::ssl_stream<beast::tcp_stream>;
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string HttpsRequest::Header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::string HttpsRequest::Query(const std::string& name) const {
+  auto it = query.find(name);
+  return it == query.end() ? std::string() : it->second;
+}
+
+namespace {
+
+void ParseTarget(HttpsRequest& r) {
+  auto q = r.target.find('?');
+  r.path = PercentDecode(std::string_view(r.target).substr(0, q));
+  if (q == std::string::npos) return;
+  std::string_view rest = std::string_view(r.target).substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    auto eq = pair.find('=');
+    std::string k(pair.substr(0, eq)), v(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    for (auto* s : {&k, &v}) for (char& c : *s) if (c == '+') c = ' ';
+    if (!k.empty()) r.query.emplace(PercentDecode(k), PercentDecode(v));
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+}
+
+std::optional<PeerCertificate> PeerOf(Stream& stream) {
+  SSL* ssl = stream.native_handle();
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (!cert) return std::nullopt;
+  std::optional<PeerCertificate> out;
+  if (SSL_get_verify_result(ssl) == X509_V_OK) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(bio, cert);
+    char* data = nullptr;
+    long n = BIO_get_mem_data(bio, &data);
+    auto info = pki::Inspect(std::string(data, static_cast<size_t>(n)));
+    BIO_free(bio);
+    if (info.ok()) out = PeerCertificate{info->common_name, info->organizations};
+  }
+  X509_free(cert);
+  return out;
+}
+
+class Responder final : public HttpsResponder {
+ public:
+  Responder(Stream& s, unsigned version, bool keep_alive) : s_(s), version_(version), keep_alive_(keep_alive) {}
+
+  asio::awaitable<void> Send(int status, std::string content_type, std::string body, Headers headers = {}) override {
+    http::response<http::string_body> res{static_cast<http::status>(status), version_};
+    res.set(http::field::content_type, content_type);
+    for (auto& [k, v] : headers) res.set(k, v);
+    res.keep_alive(keep_alive_);
+    res.body() = std::move(body);
+    res.prepare_payload();
+    sent_ = true;
+    auto [ec, n] = co_await http::async_write(s_, res, asio::as_tuple(asio::use_awaitable));
+    if (ec) broken_ = true;
+  }
+
+  asio::awaitable<bool> BeginStream(int status, std::string content_type, Headers headers) override {
+    http::response<http::empty_body> res{static_cast<http::status>(status), version_};
+    res.set(http::field::content_type, content_type);
+    for (auto& [k, v] : headers) res.set(k, v);
+    res.chunked(true);
+    res.keep_alive(keep_alive_);
+    http::response_serializer<http::empty_body> sr{res};
+    sent_ = true;
+    streaming_ = true;
+    auto [ec, n] = co_await http::async_write_header(s_, sr, asio::as_tuple(asio::use_awaitable));
+    if (ec) broken_ = true;
+    co_return !broken_;
+  }
+
+  asio::awaitable<bool> WriteChunk(std::string data) override {
+    if (broken_ || data.empty()) co_return !broken_;
+    auto [ec, n] = co_await asio::async_write(s_, http::make_chunk(asio::buffer(data)),
+                                              asio::as_tuple(asio::use_awaitable));
+    if (ec) broken_ = true;
+    co_return !broken_;
+  }
+
+  asio::awaitable<void> EndStream() override {
+    if (broken_) co_return;
+    auto [ec, n] = co_await asio::async_write(s_, http::make_chunk_last(), asio::as_tuple(asio::use_awaitable));
+    if (ec) broken_ = true;
+  }
+
+  bool sent() const { return sent_; }
+  bool broken() const { return broken_; }
+
+ private:
+  Stream& s_;
+  unsigned version_;
+  bool keep_alive_;
+  bool sent_ = false, streaming_ = false, broken_ = false;
+};
+
+std::string StatusJson(int code, const std::string& reason, const std::string& message) {
+  // Transport-level failures still answer in the Kubernetes Status format.
+  return R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":")" + message +
+         R"(","reason":")" + reason + R"(","code":)" + std::to_string(code) + "}";
+}
+
+}  // namespace
+
+struct HttpsServer::Impl {
+  explicit Impl(Handler h) : handler(std::move(h)) {}
+  Handler handler;
+  HttpsServerOptions opts;
+  asio::io_context io;
+  ssl::context tls{ssl::context::tls_server};
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  int port = 0;
+
+  asio::awaitable<void> Session(tcp::socket socket) {
+    std::string remote;
+    {
+      boost::system::error_code ec;
+      auto ep = socket.remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+    Stream stream(std::move(socket), tls);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+    auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+    if (hec) co_return;
+    auto peer = PeerOf(stream);
+    beast::flat_buffer buffer;
+    for (;;) {
+      // Idle keep-alive connections are closed after a while; a handler may stream far longer.
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(120));
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(opts.max_body_bytes);
+      auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      if (ec == http::error::body_limit) {
+        auto body = StatusJson(413, "RequestEntityTooLarge", "the request body is too large");
+        Responder r(stream, 11, false);
+        co_await r.Send(413, "application/json", body);
+        break;
+      }
+      if (ec) break;
+      beast::get_lowest_layer(stream).expires_never();
+      auto raw = parser.release();
+      HttpsRequest req;
+      req.method = std::string(raw.method_string());
+      req.target = std::string(raw.target());
+      for (const auto& f : raw) {
+        std::string name(f.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        auto& slot = req.headers[name];
+        slot = slot.empty() ? std::string(f.value()) : slot + "," + std::string(f.value());
+      }
+      req.body = std::move(raw.body());
+      req.peer = peer;
+      req.remote = remote;
+      ParseTarget(req);
+      Responder responder(stream, raw.version(), raw.keep_alive());
+      try {
+        co_await handler(req, responder);
+      } catch (const std::exception& e) {
+        // A handler bug must not take the server down; the client gets a 500 below.
+        KITE_LOG(0) << "https: handler threw on " << req.method << " " << req.path << ": " << e.what();
+      }
+      if (!responder.sent()) {
+        co_await responder.Send(500, "application/json", StatusJson(500, "InternalError", "no response"));
+      }
+      if (responder.broken() || !raw.keep_alive()) break;
+    }
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+  }
+
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(io), asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        if (ec == asio::error::operation_aborted) co_return;
+        continue;
+      }
+      auto exec = socket.get_executor();
+      asio::co_spawn(exec, Session(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+HttpsServer::HttpsServer(Handler handler) : impl_(std::make_unique<Impl>(std::move(handler))) {}
+HttpsServer::~HttpsServer() { Stop(); }
+
+Status HttpsServer::Start(const HttpsServerOptions& options) {
+  impl_->opts = options;
+  boost::system::error_code ec;
+  auto& tls = impl_->tls;
+  tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  tls.use_certificate_chain(asio::buffer(options.cert_pem), ec);
+  if (!ec) tls.use_private_key(asio::buffer(options.key_pem), ssl::context::pem, ec);
+  if (ec) return Status(Code::kInvalidArgument, "serving certificate: " + ec.message());
+  if (!options.client_ca_pem.empty()) {
+    tls.add_certificate_authority(asio::buffer(options.client_ca_pem), ec);
+    if (ec) return Status(Code::kInvalidArgument, "client CA: " + ec.message());
+    // Advertise the client CA so clients pick the matching certificate (Go's TLS client does).
+    BIO* bio = BIO_new_mem_buf(options.client_ca_pem.data(), static_cast<int>(options.client_ca_pem.size()));
+    X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    if (ca) {
+      SSL_CTX_add_client_CA(tls.native_handle(), ca);
+      X509_free(ca);
+    }
+    tls.set_verify_mode(ssl::verify_peer);  // requested, not required (no fail_if_no_peer_cert)
+  }
+  auto addr = asio::ip::make_address(options.bind_address, ec);
+  if (ec) return Status(Code::kInvalidArgument, "invalid bind address " + options.bind_address);
+  tcp::endpoint ep(addr, static_cast<unsigned short>(options.port));
+  impl_->acceptor = std::make_unique<tcp::acceptor>(impl_->io);
+  impl_->acceptor->open(ep.protocol(), ec);
+  if (!ec) impl_->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor->bind(ep, ec);
+  if (!ec) impl_->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status(Code::kUnavailable, "listen " + options.bind_address + ":" + std::to_string(options.port) + ": " + ec.message());
+  impl_->port = impl_->acceptor->local_endpoint().port();
+  impl_->work.emplace(impl_->io.get_executor());
+  asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
+  int n = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->io.run(); });
+  return Status::Ok();
+}
+
+int HttpsServer::port() const { return impl_->port; }
+
+void HttpsServer::Stop() {
+  if (impl_->threads.empty()) return;
+  asio::post(impl_->io, [this] {
+    boost::system::error_code ec;
+    impl_->acceptor->close(ec);
+  });
+  impl_->work.reset();
+  impl_->io.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace kite

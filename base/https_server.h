@@ -1,0 +1,86 @@
+// HttpsServer: HTTP/1.1 over TLS on Boost.Beast + OpenSSL, for the Kubernetes API.
+//
+// - One coroutine per connection on a strand of a shared io_context (run by `threads` threads):
+//   no thread per request or per watch.
+// - Keep-alive; request bodies up to `max_body_bytes` (413 beyond, as kube-apiserver's 3 MiB
+//   limit); responses either whole (Send) or streamed with chunked encoding (BeginStream +
+//   WriteChunk + EndStream) for watches and logs.
+// - TLS client certificates are requested, not required: a certificate that verifies against the
+//   client CA yields the peer's identity (CN = user, O = groups); an unverifiable one fails the
+//   handshake; none leaves authentication to the handler (bearer tokens, anonymous).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kite {
+
+struct PeerCertificate {
+  std::string common_name;
+  std::vector<std::string> organizations;
+};
+
+struct HttpsRequest {
+  std::string method;
+  std::string target;  // path + query, as sent
+  std::string path;    // percent-decoded path
+  std::multimap<std::string, std::string> query;  // percent-decoded
+  std::map<std::string, std::string> headers;     // lower-case names
+  std::string body;
+  std::optional<PeerCertificate> peer;
+  std::string remote;  // ip:port
+
+  std::string Header(const std::string& lower_name) const;
+  std::string Query(const std::string& name) const;  // first value or ""
+  bool HasQuery(const std::string& name) const { return query.count(name) > 0; }
+};
+
+// The response side of one request. Exactly one of Send or BeginStream must be called.
+class HttpsResponder {
+ public:
+  virtual ~HttpsResponder() = default;
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  virtual boost::asio::awaitable<void> Send(int status, std::string content_type, std::string body,
+                                            Headers headers = {}) = 0;
+  virtual boost::asio::awaitable<bool> BeginStream(int status, std::string content_type, Headers headers = {}) = 0;
+  // False once the client has gone away: stop producing.
+  virtual boost::asio::awaitable<bool> WriteChunk(std::string data) = 0;
+  virtual boost::asio::awaitable<void> EndStream() = 0;
+};
+
+struct HttpsServerOptions {
+  std::string bind_address = "0.0.0.0";
+  int port = 6443;  // 0 picks one
+  std::string cert_pem, key_pem;  // serving certificate
+  std::string client_ca_pem;      // verifies client certificates (empty: none requested)
+  size_t max_body_bytes = 3 * 1024 * 1024;
+  int threads = 0;  // 0: one per core
+};
+
+class HttpsServer {
+ public:
+  using Handler = std::function<boost::asio::awaitable<void>(HttpsRequest&, HttpsResponder&)>;
+
+  explicit HttpsServer(Handler handler);
+  ~HttpsServer();  // Stop()
+  Status Start(const HttpsServerOptions& options);
+  int port() const;
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string PercentDecode(std::string_view s);
+
+}  // namespace kite

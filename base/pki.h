@@ -1,0 +1,48 @@
+// X.509 certificates for the cluster's PKI, on OpenSSL: create a CA, issue leaf certificates
+// (server and/or client usage, DNS and IP SANs, Kubernetes identities as CN/O), inspect them.
+// Keys are ECDSA P-256, as k3s uses; lifetimes follow k3s (CA 10 years, leaves 365 days).
+// All functions are thread-safe and return errors as values.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kite::pki {
+
+struct KeyPair {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+struct CertSpec {
+  std::string common_name;                 // Kubernetes user name for client certs
+  std::vector<std::string> organizations;  // Kubernetes groups for client certs
+  std::vector<std::string> dns_names;
+  std::vector<std::string> ip_addresses;
+  bool server = false;  // extendedKeyUsage serverAuth
+  bool client = false;  // extendedKeyUsage clientAuth
+  int days = 365;
+};
+
+struct CertInfo {
+  std::string common_name;
+  std::vector<std::string> organizations;
+  std::vector<std::string> dns_names;
+  std::vector<std::string> ip_addresses;
+  bool is_ca = false;
+  std::chrono::system_clock::time_point not_after;
+};
+
+Result<KeyPair> CreateCA(const std::string& common_name, int days = 3650);
+Result<KeyPair> Issue(const KeyPair& ca, const CertSpec& spec);
+Result<CertInfo> Inspect(const std::string& cert_pem);
+// True when `cert_pem` was signed by `ca_pem` (signature check only).
+bool SignedBy(const std::string& cert_pem, const std::string& ca_pem);
+
+// Lower-case hex SHA-256 of `data` (the K10 join token carries the CA's hash).
+std::string Sha256Hex(const std::string& data);
+
+}  // namespace kite::pki

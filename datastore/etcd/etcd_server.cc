@@ -1,0 +1,140 @@
+// EtcdServer::Start: wires the Dispatcher, the services, gRPC's health service and the TaskRunner
+// into one grpc::Server, and tears them down in the order that lets every handler finish.
+#include "datastore/etcd/etcd_server.h"
+
+#include <chrono>
+#include <climits>
+#include <memory>
+#include <random>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "base/log.h"
+#include "datastore/etcd/dispatch.h"
+#include "datastore/etcd/kv_service.h"
+#include "datastore/etcd/lease_service.h"
+#include "datastore/etcd/maintenance_service.h"
+#include "datastore/etcd/task_runner.h"
+#include "datastore/etcd/watch_service.h"
+
+namespace kite::datastore {
+namespace {
+
+using etcd::Dispatcher;
+using etcd::TaskRunner;
+
+// etcd: the gRPC receive limit is --max-request-bytes plus this much for gRPC's own framing;
+// requests between the two limits get etcd's "request is too large" from the Dispatcher.
+constexpr int kGrpcOverheadBytes = 512 * 1024;
+// etcd's floor for the progress notification interval (v3rpc/watch.go).
+constexpr int64_t kMinProgressIntervalMs = 100;
+
+class EtcdServerImpl final : public EtcdServer {
+ public:
+  EtcdServerImpl(Store* store, const EtcdServerOptions& options)
+      : options_(options),
+        runner_(std::make_unique<TaskRunner>()),
+        dispatcher_(std::make_unique<Dispatcher>(store, [r = runner_.get()](std::function<void()> f) {
+          r->Post(std::move(f));
+        })),
+        kv_(dispatcher_.get()),
+        watch_(dispatcher_.get(), runner_.get()),
+        lease_(dispatcher_.get()),
+        maintenance_(dispatcher_.get()) {}
+
+  ~EtcdServerImpl() override { Shutdown(); }
+
+  kite::Status Init() {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+    builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxRequestBytes) + kGrpcOverheadBytes);
+    builder.SetMaxSendMessageSize(INT_MAX);
+    // gRPC turns SO_REUSEPORT on by default, which lets a second server bind the same port and
+    // silently take half the connections. etcd refuses a port in use; so do we.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    // etcd's keepalive policy: clients (kube-apiserver, etcdctl) ping every 30 s or so; gRPC's
+    // default minimum of 5 minutes between pings would answer them with GOAWAY "too_many_pings".
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+    // etcd's server-side keepalive: ping an idle client every 2 h, drop it after 20 s of silence.
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 2 * 60 * 60 * 1000);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+
+    std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
+    cluster_ = std::make_unique<etcd::ClusterService>(dispatcher_.get(), options_.name, "");
+    builder.RegisterService(&kv_);
+    builder.RegisterService(&watch_);
+    builder.RegisterService(&lease_);
+    builder.RegisterService(&maintenance_);
+    builder.RegisterService(cluster_.get());
+    server_ = builder.BuildAndStart();
+    if (!server_ || port_ == 0) {
+      runner_->Stop();
+      return kite::Status(Code::kUnavailable, "etcd server: cannot listen on " + options_.listen);
+    }
+    // The member's client URL needs the port chosen at bind time; the service only reads it in
+    // handlers, which cannot have run before the server answered its first call.
+    cluster_->set_client_url("http://" + host + ":" + std::to_string(port_));
+    server_->GetHealthCheckService()->SetServingStatus(true);
+
+    int64_t interval = std::max(options_.progress_notify_interval_ms, kMinProgressIntervalMs);
+    runner_->SetPeriodic(
+        [interval] {
+          // etcd adds up to 10% jitter so watchers created together do not tick together.
+          thread_local std::mt19937_64 rng{std::random_device{}()};
+          int64_t jitter = interval / 10 > 0 ? static_cast<int64_t>(rng() % static_cast<uint64_t>(interval / 10)) : 0;
+          return std::chrono::milliseconds(interval + jitter);
+        },
+        [this] { watch_.ProgressTick(); });
+    KITE_LOG(1) << "etcd v3 API listening on " << host << ":" << port_;
+    return kite::Status::Ok();
+  }
+
+  int port() const override { return port_; }
+
+  void Shutdown() override {
+    std::lock_guard lock(shutdown_mu_);
+    if (shut_down_ || !server_) return;
+    shut_down_ = true;
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    // 1. Ask every stream to finish ("server stopped") while gRPC still runs.
+    watch_.StopAll();
+    lease_.StopAll();
+    // 2. Stop accepting; calls still running after the grace period are cancelled, which ends
+    //    streams whose writes are stuck behind a client that stopped reading. gRPC's Shutdown
+    //    returns once every callback call has completed.
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    watch_.WaitAllDone();
+    lease_.WaitAllDone();
+    server_->Wait();
+    // 3. Only now: posted completions and pumps may still be queued until here.
+    runner_->Stop();
+  }
+
+ private:
+  EtcdServerOptions options_;
+  std::unique_ptr<TaskRunner> runner_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  etcd::KvService kv_;
+  etcd::WatchService watch_;
+  etcd::LeaseService lease_;
+  etcd::MaintenanceService maintenance_;
+  std::unique_ptr<etcd::ClusterService> cluster_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::mutex shutdown_mu_;
+  bool shut_down_ = false;  // guarded by shutdown_mu_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<EtcdServer>> EtcdServer::Start(Store* store, const EtcdServerOptions& options) {
+  auto server = std::make_unique<EtcdServerImpl>(store, options);
+  if (auto s = server->Init(); !s.ok()) return s;
+  return std::unique_ptr<EtcdServer>(std::move(server));
+}
+
+}  // namespace kite::datastore

@@ -1,0 +1,50 @@
+#include "datastore/etcd/kv_service.h"
+
+#include "datastore/etcd/unary.h"
+
+namespace kite::datastore::etcd {
+namespace {
+constexpr char kService[] = "etcdserverpb.KV";
+}  // namespace
+
+grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx, const pb::RangeRequest* req,
+                                           pb::RangeResponse* resp) {
+  // Reads are served from the store's memory: answer inline.
+  auto* reactor = ctx->DefaultReactor();
+  FinishUnary(reactor, kService, "Range", d_->Range(*req), resp);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx, const pb::PutRequest* req,
+                                         pb::PutResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  d_->Put(*req, [reactor, resp](Result<pb::PutResponse> r) { FinishUnary(reactor, kService, "Put", std::move(r), resp); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ctx, const pb::DeleteRangeRequest* req,
+                                                 pb::DeleteRangeResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  d_->DeleteRange(*req, [reactor, resp](Result<pb::DeleteRangeResponse> r) {
+    FinishUnary(reactor, kService, "DeleteRange", std::move(r), resp);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* ctx, const pb::TxnRequest* req,
+                                         pb::TxnResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  d_->Txn(*req, [reactor, resp](Result<pb::TxnResponse> r) { FinishUnary(reactor, kService, "Txn", std::move(r), resp); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* KvService::Compact(grpc::CallbackServerContext* ctx, const pb::CompactionRequest* req,
+                                             pb::CompactionResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  d_->Compact(*req, [reactor, resp](Result<pb::CompactionResponse> r) {
+    FinishUnary(reactor, kService, "Compact", std::move(r), resp);
+  });
+  return reactor;
+}
+
+}  // namespace kite::datastore::etcd

@@ -1,0 +1,55 @@
+// The etcd Watch service on gRPC's callback API: one reactor per stream around a WatchSession
+// (watch_session.h holds the etcd rules), no thread per stream or per watcher.
+//
+// Contract
+// - One write in flight per stream (gRPC's rule); the next response is pulled from the session
+//   when the previous write completes, when a request arrives, or when a watcher wakes (posted to
+//   the TaskRunner, since wakes come from the store's writer thread).
+// - Reading pauses while the session has kMaxQueuedResponses responses queued.
+// - A client that half-closes keeps receiving events, as with etcd; the stream ends when the
+//   client cancels it or at Shutdown.
+// - Shutdown(): finishes every stream with etcd's "server stopped" and returns when every stream
+//   has run OnDone.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <map>
+
+#include "datastore/etcd/dispatch.h"
+#include "datastore/etcd/task_runner.h"
+#include "etcd/etcdserverpb/rpc.grpc.pb.h"
+
+namespace kite::datastore::etcd {
+
+class WatchStreamReactor;
+
+class WatchService final : public pb::Watch::CallbackService {
+ public:
+  WatchService(const Dispatcher* dispatcher, TaskRunner* runner);
+  ~WatchService() override;
+
+  grpc::ServerBidiReactor<pb::WatchRequest, pb::WatchResponse>* Watch(grpc::CallbackServerContext* ctx) override;
+
+  // Sends due progress notifications on every stream (the TaskRunner's periodic task).
+  void ProgressTick();
+  // Asks every stream (and any that starts later) to finish with "server stopped".
+  void StopAll();
+  // Returns when every stream has run OnDone. Needs the gRPC server running or shutting down
+  // (its Shutdown cancels streams whose writes are stuck).
+  void WaitAllDone();
+
+ private:
+  friend class WatchStreamReactor;
+  void Remove(WatchStreamReactor* s);
+
+  const Dispatcher* d_;
+  TaskRunner* runner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<WatchStreamReactor*, std::shared_ptr<WatchStreamReactor>> streams_;  // guarded by mu_
+  bool shutting_down_ = false;                             // guarded by mu_
+};
+
+}  // namespace kite::datastore::etcd

@@ -1,0 +1,314 @@
+#include "server/apiserver/apiserver.h"
+
+#include <boost/asio.hpp>
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "base/https_server.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "server/apiserver/authn.h"
+#include "server/apiserver/authz.h"
+#include "server/apiserver/certs.h"
+#include "server/apiserver/discovery.h"
+#include "server/apiserver/registry.h"
+#include "server/apiserver/request_info.h"
+#include "server/apiserver/watch_handler.h"
+#include "server/apiserver/status.h"
+
+namespace kite::apiserver {
+namespace {
+
+namespace asio = boost::asio;
+
+struct RequestMetrics {
+  prometheus::Family<prometheus::Counter>& total;
+  prometheus::Family<prometheus::Histogram>& duration;
+  static RequestMetrics& Get() {
+    auto& r = metrics::Default();
+    static RequestMetrics m{
+        prometheus::BuildCounter().Name("apiserver_request_total")
+            .Help("Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.")
+            .Register(r),
+        prometheus::BuildHistogram().Name("apiserver_request_duration_seconds")
+            .Help("Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.")
+            .Register(r),
+    };
+    return m;
+  }
+};
+
+std::string VersionJson() {
+  boost::json::object v;
+  v["major"] = "1";
+  v["minor"] = "32";
+  v["gitVersion"] = std::string(kKubernetesVersion) + "+kite";
+  v["gitCommit"] = "0000000000000000000000000000000000000000";
+  v["gitTreeState"] = "clean";
+  v["buildDate"] = __DATE__;  // NOLINT: informational only
+  v["goVersion"] = "none";
+  v["compiler"] = "g++";
+#if defined(__aarch64__)
+  v["platform"] = "linux/arm64";
+#elif defined(__arm__)
+  v["platform"] = "linux/arm";
+#else
+  v["platform"] = "linux/amd64";
+#endif
+  return boost::json::serialize(v);
+}
+
+class ApiServerImpl final : public ApiServer {
+ public:
+  ApiServerImpl(datastore::Store* store, Authenticator authn)
+      : store_(store), authn_(std::move(authn)), registry_(store),
+        https_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); }) {}
+
+  Status Start(const ApiServerOptions& o, const ClusterCerts& certs) {
+    HttpsServerOptions h;
+    h.bind_address = o.bind_address;
+    h.port = o.port;
+    h.cert_pem = certs.serving.cert_pem + certs.server_ca.cert_pem;
+    h.key_pem = certs.serving.key_pem;
+    h.client_ca_pem = certs.client_ca.cert_pem;
+    return https_.Start(h);
+  }
+  int port() const override { return https_.port(); }
+  void Stop() override { https_.Stop(); }
+
+ private:
+  asio::awaitable<void> Reply(HttpsResponder& res, const RequestAttributes& a, int code, std::string type,
+                              std::string body, std::chrono::steady_clock::time_point t0) {
+    auto& m = RequestMetrics::Get();
+    std::map<std::string, std::string> labels = {
+        {"verb", a.verb.empty() ? "GET" : a.verb}, {"code", std::to_string(code)}, {"group", a.api_group},
+        {"version", a.api_version}, {"resource", a.resource}, {"subresource", a.subresource},
+        {"scope", a.resource_request ? (a.namespace_.empty() ? "cluster" : "namespace") : ""},
+        {"component", "apiserver"}, {"dry_run", ""}};
+    m.total.Add(labels).Increment();
+    labels.erase("code");
+    m.duration.Add(labels, metrics::ExponentialBuckets(0.005, 2, 14))
+        .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    co_await res.Send(code, std::move(type), std::move(body));
+  }
+
+  asio::awaitable<void> Fail(HttpsResponder& res, const RequestAttributes& a, const ApiError& e,
+                             std::chrono::steady_clock::time_point t0) {
+    co_await Reply(res, a, e.code, "application/json", StatusJson(e), t0);
+  }
+
+  asio::awaitable<void> Handle(HttpsRequest& req, HttpsResponder& res) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string watch = req.Query("watch");
+    RequestInfo info = ParseRequestInfo(req.method, req.path, watch == "true" || watch == "1");
+    RequestAttributes attrs;
+    attrs.path = req.path;
+    attrs.verb = info.verb;
+    attrs.resource_request = info.resource_request;
+    attrs.api_group = info.api_group;
+    attrs.api_version = info.api_version;
+    attrs.resource = info.resource;
+    attrs.subresource = info.subresource;
+    attrs.namespace_ = info.namespace_;
+    attrs.name = info.name;
+    auto user = authn_.Authenticate(req);
+    if (!user.ok()) co_return co_await Fail(res, attrs, Unauthorized(), t0);
+    attrs.user = *user;
+    auto decision = authz_.Authorize(attrs);
+    if (!decision.allowed) {
+      // Anonymous callers are told to authenticate; known users are told they may not.
+      if (attrs.user.anonymous()) co_return co_await Fail(res, attrs, Unauthorized(), t0);
+      co_return co_await Fail(res, attrs, Forbidden(ForbiddenMessage(attrs)), t0);
+    }
+    if (info.resource_request) co_return co_await HandleResource(req, res, info, attrs, t0);
+    if (req.path == "/version" || req.path == "/version/") {
+      co_return co_await Reply(res, attrs, 200, "application/json", VersionJson(), t0);
+    }
+    if (req.path == "/healthz" || req.path == "/livez" || req.path == "/readyz") {
+      // Ready means the datastore answers a read; /livez only that the process serves.
+      datastore::RangeRequest probe;
+      probe.key = "/registry/health";
+      bool store_ok = store_->Range(probe).ok();
+      bool ok = req.path == "/livez" || store_ok;
+      std::string body = ok ? "ok" : "[-]etcd failed: reason withheld\nhealthz check failed";
+      if (req.HasQuery("verbose")) {
+        body = std::string("[+]ping ok\n") + (store_ok ? "[+]etcd ok\n" : "[-]etcd failed: reason withheld\n") +
+               (ok ? req.path.substr(1) + " check passed\n" : req.path.substr(1) + " check failed\n");
+      }
+      co_return co_await Reply(res, attrs, ok ? 200 : 500, "text/plain; charset=utf-8", body, t0);
+    }
+    if (req.method == "GET") {
+      if (auto doc = Discovery(req); doc) {
+        co_return co_await Reply(res, attrs, 200, std::move(doc->first), std::move(doc->second), t0);
+      }
+    }
+    co_await Fail(res, attrs, NotFoundPath(), t0);
+  }
+
+  asio::awaitable<void> SendObject(HttpsResponder& res, const RequestAttributes& a, int code,
+                                   const boost::json::object& obj, std::chrono::steady_clock::time_point t0) {
+    co_await Reply(res, a, code, "application/json", boost::json::serialize(obj), t0);
+  }
+
+  // Resource requests: resolve the resource, decode the body, call the registry, encode.
+  asio::awaitable<void> HandleResource(HttpsRequest& req, HttpsResponder& res, const RequestInfo& info,
+                                       const RequestAttributes& a, std::chrono::steady_clock::time_point t0) {
+    const api::ResourceInfo* r = api::FindResource(info.api_group, info.api_version, info.resource);
+    if (!r || (!r->namespaced && !info.namespace_.empty() && info.resource != "namespaces")) {
+      co_return co_await Fail(res, a, NotFoundPath(), t0);
+    }
+    if (!info.subresource.empty()) co_return co_await Fail(res, a, NotFoundPath(), t0);
+    const std::string ns = r->namespaced ? info.namespace_ : "";
+    if (r->namespaced && ns.empty() && info.verb != "list" && info.verb != "watch") {
+      co_return co_await Fail(res, a, NotFoundPath(), t0);
+    }
+    const bool dry_run = req.Query("dryRun") == "All";
+    auto decode = [&]() -> ApiOr<boost::json::object> {
+      std::string type = req.Header("content-type");
+      if (type.rfind("application/vnd.kubernetes.protobuf", 0) == 0) {
+        return ApiError{415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml"};
+      }
+      boost::system::error_code ec;
+      boost::json::value v = boost::json::parse(req.body, ec);
+      if (ec) return BadRequest("error decoding the request body: " + ec.message());
+      if (!v.is_object()) return BadRequest("the request body must be a JSON object");
+      auto& o = v.as_object();
+      auto str = [&o](const char* k) {
+        auto it = o.find(k);
+        return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+      };
+      if (!str("apiVersion").empty() && str("apiVersion") != r->group_version()) {
+        return BadRequest("the API version in the data (" + str("apiVersion") +
+                          ") does not match the expected API version (" + r->group_version() + ")");
+      }
+      if (!str("kind").empty() && str("kind") != r->kind) {
+        return BadRequest("the kind in the data (" + str("kind") + ") does not match the expected kind (" + r->kind + ")");
+      }
+      return std::move(o);
+    };
+    ApiOr<boost::json::object> out = InternalError("unhandled");
+    int code = 200;
+    if (info.verb == "get") {
+      out = co_await registry_.Get(*r, ns, info.name);
+    } else if (info.verb == "list") {
+      out = co_await registry_.List(*r, ns);
+    } else if (info.verb == "watch") {
+      co_return co_await ServeWatch(req, res, store_, *r, ns);
+    } else if (info.verb == "create") {
+      auto body = decode();
+      if (!body.ok()) co_return co_await Fail(res, a, body.error(), t0);
+      out = co_await registry_.Create(*r, ns, std::move(body.value()), dry_run);
+      code = 201;
+    } else if (info.verb == "update") {
+      auto body = decode();
+      if (!body.ok()) co_return co_await Fail(res, a, body.error(), t0);
+      out = co_await registry_.Update(*r, ns, info.name, std::move(body.value()), dry_run);
+    } else if (info.verb == "delete") {
+      out = co_await registry_.Delete(*r, ns, info.name, dry_run);
+      if (out.ok() && r->resource != "pods") {
+        // Upstream answers most deletes with a Success Status naming the object.
+        auto& meta = out.value()["metadata"].as_object();
+        boost::json::object details{{"name", info.name}, {"kind", r->resource}};
+        if (!r->group.empty()) details["group"] = r->group;
+        if (auto it = meta.find("uid"); it != meta.end()) details["uid"] = it->value();
+        out = boost::json::object{{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", boost::json::object()},
+                                  {"status", "Success"}, {"details", details}};
+      }
+    } else {
+      out = MethodNotSupported(info.verb, QualifiedResource(*r));
+    }
+    if (!out.ok()) co_return co_await Fail(res, a, out.error(), t0);
+    co_await SendObject(res, a, code, out.value(), t0);
+  }
+
+  // Discovery documents for /api, /apis, /api/v1, /apis/<group>, /apis/<group>/<version>.
+  std::optional<std::pair<std::string, std::string>> Discovery(const HttpsRequest& req) {
+    const std::string& p = req.path;
+    if (p == "/api" || p == "/apis" || p == "/api/" || p == "/apis/") {
+      bool core = p.rfind("/api", 0) == 0 && p.rfind("/apis", 0) != 0;
+      auto f = NegotiateDiscovery(req.Header("accept"));
+      if (f != DiscoveryFormat::kLegacy) return std::make_pair(DiscoveryContentType(f), AggregatedDiscovery(core, f));
+      std::string host = req.Header("host");
+      return std::make_pair(std::string("application/json"), core ? LegacyApiVersions(host) : LegacyApiGroupList());
+    }
+    std::vector<std::string> parts;
+    for (size_t i = 1; i <= p.size();) {
+      size_t j = p.find('/', i);
+      if (j == std::string::npos) j = p.size();
+      if (j > i) parts.push_back(p.substr(i, j - i));
+      i = j + 1;
+    }
+    std::optional<std::string> doc;
+    if (parts.size() == 2 && parts[0] == "api") doc = LegacyApiResourceList("", parts[1]);
+    else if (parts.size() == 2 && parts[0] == "apis") doc = LegacyApiGroup(parts[1]);
+    else if (parts.size() == 3 && parts[0] == "apis") doc = LegacyApiResourceList(parts[1], parts[2]);
+    if (!doc) return std::nullopt;
+    return std::make_pair(std::string("application/json"), std::move(*doc));
+  }
+
+  datastore::Store* store_;
+  Authenticator authn_;
+  MastersAuthorizer authz_;
+  Registry registry_;
+  HttpsServer https_;
+};
+
+// The namespaces every cluster starts with (created once; kept if they exist).
+Status EnsureSystemNamespaces(datastore::Store* store) {
+  const api::ResourceInfo* nsr = api::FindResource("", "v1", "namespaces");
+  for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    std::string key = StorageKey(*nsr, "", name);
+    datastore::RangeRequest q;
+    q.key = key;
+    if (auto got = store->Range(q); got.ok() && !got->kvs.empty()) continue;
+    boost::json::object obj{{"apiVersion", "v1"}, {"kind", "Namespace"},
+                            {"metadata", boost::json::object{{"name", name}, {"labels", boost::json::object{{"kubernetes.io/metadata.name", name}}}}},
+                            {"spec", boost::json::object{{"finalizers", boost::json::array{"kubernetes"}}}},
+                            {"status", boost::json::object{{"phase", "Active"}}}};
+    char uid[40];
+    std::snprintf(uid, sizeof uid, "%08x-0000-4000-8000-%012llx", static_cast<unsigned>(std::hash<std::string>{}(name)),
+                  static_cast<unsigned long long>(std::chrono::system_clock::now().time_since_epoch().count() & 0xffffffffffffULL));
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char ts[32];
+    std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    obj["metadata"].as_object()["uid"] = uid;
+    obj["metadata"].as_object()["creationTimestamp"] = ts;
+    datastore::TxnRequest t;
+    datastore::Compare c;
+    c.key = key;
+    c.target = datastore::Compare::Target::kMod;
+    t.compare.push_back(c);
+    datastore::PutRequest put;
+    put.key = key;
+    put.value = std::make_shared<const std::string>(boost::json::serialize(obj));
+    t.success.push_back(datastore::RequestOp{std::move(put)});
+    if (auto r = store->TxnSync(std::move(t)); !r.ok()) return r.status();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, datastore::Store* store) {
+  if (auto s = EnsureSystemNamespaces(store); !s.ok()) return s;
+  auto certs = LoadOrCreateCerts(o.tls_dir, WantedSans(o.tls_sans));
+  if (!certs.ok()) return certs.status();
+  auto authn = Authenticator::Create(o.token_auth_file);
+  if (!authn.ok()) return authn.status();
+  auto server = std::make_unique<ApiServerImpl>(store, std::move(authn.value()));
+  if (auto s = server->Start(o, *certs); !s.ok()) return s;
+  if (!o.kubeconfig_path.empty()) {
+    std::string host = o.bind_address == "0.0.0.0" || o.bind_address == "::" ? "127.0.0.1" : o.bind_address;
+    if (auto s = WriteKubeconfig(o.kubeconfig_path, *certs, host, server->port(), o.kubeconfig_mode); !s.ok()) {
+      return s;
+    }
+  }
+  return std::unique_ptr<ApiServer>(std::move(server));
+}
+
+}  // namespace kite::apiserver

@@ -1,0 +1,39 @@
+// ApiServer: the Kubernetes API over HTTPS inside kite-server.
+//
+// Every request goes: authenticate → authorize → route → respond; failures become a
+// metav1.Status in exactly one place (status.h). Today it serves /version, /healthz, /livez and
+// /readyz; resources, discovery, watch and the rest land behind the same pipeline.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "datastore/store.h"
+
+namespace kite::apiserver {
+
+struct ApiServerOptions {
+  std::string bind_address = "0.0.0.0";
+  int port = 6443;  // 0 picks a free port (tests)
+  std::vector<std::string> tls_sans;
+  std::string tls_dir;  // <data-dir>/server/tls
+  std::string kubeconfig_path = "/etc/kite/kite.yaml";
+  unsigned kubeconfig_mode = 0600;
+  std::string token_auth_file;
+};
+
+class ApiServer {
+ public:
+  virtual ~ApiServer() = default;
+  // `store` is not owned and must outlive the server.
+  static Result<std::unique_ptr<ApiServer>> Start(const ApiServerOptions& options, datastore::Store* store);
+  virtual int port() const = 0;
+  virtual void Stop() = 0;
+};
+
+// The version this server reports: kubectl's dispatcher picks its kubectl by `minor`.
+inline constexpr const char* kKubernetesVersion = "v1.32.4";
+
+}  // namespace kite::apiserver

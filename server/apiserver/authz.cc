@@ -1,0 +1,29 @@
+#include "server/apiserver/authz.h"
+
+namespace kite::apiserver {
+
+Decision MastersAuthorizer::Authorize(const RequestAttributes& a) const {
+  if (a.user.InGroup("system:masters")) return {true, ""};
+  if (!a.resource_request && a.verb == "get" &&
+      (a.path == "/healthz" || a.path == "/livez" || a.path == "/readyz" || a.path == "/version" ||
+       a.path == "/version/")) {
+    return {true, ""};
+  }
+  // Discovery is readable by every authenticated user (upstream's system:discovery role).
+  bool discovery = a.path == "/api" || a.path == "/apis" || a.path.rfind("/api/", 0) == 0 || a.path.rfind("/apis/", 0) == 0;
+  if (!a.resource_request && a.verb == "get" && discovery && !a.user.anonymous()) return {true, ""};
+  return {false, ""};
+}
+
+std::string ForbiddenMessage(const RequestAttributes& a) {
+  std::string user = "User \"" + a.user.name + "\"";
+  if (!a.resource_request) return "forbidden: " + user + " cannot " + a.verb + " path \"" + a.path + "\"";
+  std::string res = a.resource + (a.subresource.empty() ? "" : "/" + a.subresource);
+  std::string what = a.name.empty() ? res : res + " \"" + a.name + "\"";
+  std::string msg = what + " is forbidden: " + user + " cannot " + a.verb + " resource \"" + res + "\" in API group \"" +
+                    a.api_group + "\"";
+  msg += a.namespace_.empty() ? " at the cluster scope" : " in the namespace \"" + a.namespace_ + "\"";
+  return msg;
+}
+
+}  // namespace kite::apiserver

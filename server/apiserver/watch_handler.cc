@@ -1,0 +1,127 @@
+#include "server/apiserver/watch_handler.h"
+
+#include <boost/asio.hpp>
+#include <boost/json.hpp>
+
+#include <chrono>
+
+#include "server/apiserver/registry.h"
+#include "server/apiserver/status.h"
+
+namespace kite::apiserver {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+// Shared between the coroutine and the store's wake callback (which may run on the writer
+// thread after the coroutine has finished): the timer is only touched on its executor.
+struct WakeSignal {
+  explicit WakeSignal(asio::any_io_executor ex) : timer(ex) {}
+  asio::steady_timer timer;
+  bool pending = false;  // a wake arrived while not waiting
+};
+
+std::string EventLine(const char* type, const datastore::KeyValue& kv, int64_t rv) {
+  boost::system::error_code ec;
+  json::value v = json::parse(kv.value_or_empty(), ec);
+  if (ec || !v.is_object()) return "";
+  auto& meta = v.as_object()["metadata"];
+  if (meta.is_object()) meta.as_object()["resourceVersion"] = std::to_string(rv);
+  json::object ev{{"type", type}, {"object", std::move(v)}};
+  return json::serialize(ev) + "\n";
+}
+
+std::string ErrorLine(const ApiError& e) {
+  return "{\"type\":\"ERROR\",\"object\":" + StatusJson(e) + "}\n";
+}
+
+}  // namespace
+
+asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datastore::Store* store,
+                                 const api::ResourceInfo& r, const std::string& ns) {
+  auto ex = co_await asio::this_coro::executor;
+  const std::string prefix = StoragePrefix(r, ns);
+  std::string end = prefix;
+  end.back()++;
+  const std::string rv_text = req.Query("resourceVersion");
+  int64_t start = 0;
+  std::string initial;
+  if (rv_text.empty() || rv_text == "0") {
+    datastore::RangeRequest q;
+    q.key = prefix;
+    q.range_end = end;
+    auto list = store->Range(q);
+    if (!list.ok()) {
+      co_await res.Send(500, "application/json", StatusJson(InternalError(list.status().message())));
+      co_return;
+    }
+    for (const auto& kv : list->kvs) initial += EventLine("ADDED", kv, kv.mod_revision);
+    start = list->revision + 1;
+  } else {
+    char* stop = nullptr;
+    long long rv = std::strtoll(rv_text.c_str(), &stop, 10);
+    if (*stop != '\0' || rv < 0) {
+      co_await res.Send(400, "application/json",
+                        StatusJson(BadRequest("invalid resource version \"" + rv_text + "\"")));
+      co_return;
+    }
+    start = rv + 1;
+  }
+  int64_t timeout_s = 1800;  // upstream picks 30-60 min when the client gives none
+  if (auto t = req.Query("timeoutSeconds"); !t.empty()) timeout_s = std::max<int64_t>(0, std::atoll(t.c_str()));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+
+  auto signal = std::make_shared<WakeSignal>(ex);
+  datastore::WatchOptions wo;
+  wo.key = prefix;
+  wo.range_end = end;
+  wo.start_revision = start;
+  wo.prev_kv = true;
+  std::weak_ptr<WakeSignal> weak = signal;
+  auto watcher = store->Watch(wo, [weak] {
+    if (auto s = weak.lock()) {
+      asio::post(s->timer.get_executor(), [s] {
+        s->pending = true;
+        s->timer.cancel();
+      });
+    }
+  });
+
+  if (!co_await res.BeginStream(200, "application/json")) co_return;
+  if (!initial.empty() && !co_await res.WriteChunk(std::move(initial))) co_return;
+  for (;;) {
+    auto batch = watcher->Next(256);
+    if (batch.compact_revision != 0) {
+      ApiError gone{410, "Expired", "too old resource version: " + std::to_string(start - 1) + " (" +
+                                        std::to_string(batch.compact_revision) + ")"};
+      co_await res.WriteChunk(ErrorLine(gone));
+      break;
+    }
+    if (!batch.events.empty()) {
+      std::string out;
+      for (const auto& ev : batch.events) {
+        if (ev.type == datastore::Event::Type::kDelete) {
+          if (ev.prev_kv) out += EventLine("DELETED", *ev.prev_kv, ev.kv.mod_revision);
+        } else {
+          out += EventLine(ev.kv.version == 1 ? "ADDED" : "MODIFIED", ev.kv, ev.kv.mod_revision);
+        }
+      }
+      if (!co_await res.WriteChunk(std::move(out))) break;
+      continue;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    if (signal->pending) {
+      signal->pending = false;
+      continue;
+    }
+    signal->timer.expires_at(deadline);
+    auto [ec] = co_await signal->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    signal->pending = false;
+    if (!ec && std::chrono::steady_clock::now() >= deadline) break;  // timer ran out: the timeout
+  }
+  watcher.reset();
+  co_await res.EndStream();
+}
+
+}  // namespace kite::apiserver
