@@ -190,7 +190,8 @@ grpc::ServerUnaryReactor* MaintenanceService::HashKV(grpc::CallbackServerContext
   pb::HashKVResponse out;
   d_->FillHeader(out.mutable_header(), s.revision);
   out.set_hash(*h);
-  out.set_compact_revision(s.compact_revision);
+  // etcd reports -1 while nothing has been compacted.
+  out.set_compact_revision(s.compact_revision > 0 ? s.compact_revision : -1);
   out.set_hash_revision(hash_rev);
   FinishUnary(reactor, kMaintenance, "HashKV", Result<pb::HashKVResponse>(std::move(out)), resp);
   return reactor;
@@ -205,7 +206,8 @@ grpc::ServerUnaryReactor* ClusterService::MemberList(grpc::CallbackServerContext
                                                      pb::MemberListResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   pb::MemberListResponse out;
-  d_->FillHeader(out.mutable_header(), d_->CurrentRevision());
+  // Cluster responses come from the membership store in etcd, not the key space: no revision.
+  d_->FillHeader(out.mutable_header(), 0);
   pb::Member* m = out.add_members();
   m->set_id(d_->member_id());
   m->set_name(name_);
