@@ -14,6 +14,9 @@ root=$PWD
 build=${KITE_BUILD_DIR:-build}
 export DEBIAN_FRONTEND=noninteractive
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+# CI builds in a fresh clone at a new path each time: hash paths relative to the checkout so the
+# cache still hits.
+export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=true
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
