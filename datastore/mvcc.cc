@@ -17,32 +17,34 @@ const Mvcc::Version* Mvcc::At(const History& h, int64_t rev) {
   return nullptr;
 }
 
-template <typename Fn>
-void Mvcc::ForEachInRange(const std::string& key, const std::string& end, Fn&& fn) const {
+namespace {
+
+// Calls fn(key, history) for every indexed key in the etcd range [key, end): the single key when
+// end is empty, every key >= key when end is "\0". Works on a const or mutable index.
+template <typename IndexT, typename Fn>
+void WalkRange(IndexT& index, const std::string& key, const std::string& end, Fn&& fn) {
   if (end.empty()) {
-    if (auto it = index_.find(key); it != index_.end()) fn(it->first, it->second);
+    if (auto it = index.find(key); it != index.end()) fn(it->first, it->second);
     return;
   }
   const bool from_key = end == std::string(1, '\0');
   if (!from_key && key >= end) return;
-  for (auto it = index_.lower_bound(key); it != index_.end(); ++it) {
+  for (auto it = index.lower_bound(key); it != index.end(); ++it) {
     if (!from_key && it->first >= end) break;
     fn(it->first, it->second);
   }
 }
 
+}  // namespace
+
+template <typename Fn>
+void Mvcc::ForEachInRange(const std::string& key, const std::string& end, Fn&& fn) const {
+  WalkRange(index_, key, end, std::forward<Fn>(fn));
+}
+
 template <typename Fn>
 void Mvcc::ForEachInRangeMutable(const std::string& key, const std::string& end, Fn&& fn) {
-  if (end.empty()) {
-    if (auto it = index_.find(key); it != index_.end()) fn(it->first, it->second);
-    return;
-  }
-  const bool from_key = end == std::string(1, '\0');
-  if (!from_key && key >= end) return;
-  for (auto it = index_.lower_bound(key); it != index_.end(); ++it) {
-    if (!from_key && it->first >= end) break;
-    fn(it->first, it->second);
-  }
+  WalkRange(index_, key, end, std::forward<Fn>(fn));
 }
 
 KeyValue Mvcc::ToKv(const std::string& key, const Version& v, bool keys_only) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/shell.h"
+
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -12,16 +14,7 @@
 namespace kite {
 namespace {
 
-std::string Shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  pclose(p);
-  return out;
-}
+using kite::testing::Shell;
 
 class HttpsServerTest : public ::testing::Test {
  protected:

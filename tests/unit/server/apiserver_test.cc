@@ -3,6 +3,8 @@
 #include "server/apiserver/apiserver.h"
 
 #include <gtest/gtest.h>
+
+#include "tests/unit/shell.h"
 #include <sys/stat.h>
 
 #include <array>
@@ -17,16 +19,7 @@
 namespace kite::apiserver {
 namespace {
 
-std::string Shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  pclose(p);
-  return out;
-}
+using kite::testing::Shell;
 
 class ApiServerTest : public ::testing::Test {
  protected:
