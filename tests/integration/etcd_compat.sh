@@ -338,6 +338,8 @@ s/^(<endpoint>), [0-9a-f]+, [^,]+, [^,]+, (true|false), (true|false), [0-9]+, [0
 s/took = [0-9.]+[a-zµ]+/took = <duration>/g
 s/"took":"[^"]*"/"took":<duration>/g
 s/remaining\([0-9]+s\)/remaining(<ttl>)/g
+# etcd lists a lease's keys in Go map order: put the two keys of this script in one order.
+s/attached keys\(\[lk2 lk1\]\)/attached keys([lk1 lk2])/
 s/"ttl":[0-9]+,"granted-ttl"/"ttl":<ttl>,"granted-ttl"/g
 # Hashes of the store are implementation specific (etcd hashes its bolt pages).
 s/^(<endpoint>), [0-9]+$/\1, <hash>/
@@ -381,8 +383,9 @@ run_against() {
   normalise "$T" >"$TEST_TMP/$name.transcript"
   cp "$T" "$TEST_TMP/$name.raw"
   # Checks on raw values that normalisation hides.
-  if ! grep -Eq '^lease [0-9a-f]+ granted with TTL\(60s\), remaining\((5[5-9]|60)s\), attached keys\(\[lk1 lk2\]\)$' "$T"; then
-    echo "RAW CHECK FAILED ($name): timetolive remaining not within 55..60s of 60s" >>"$TEST_TMP/$name.transcript"
+  # 45..60 s: the script runs for seconds between grant and query, longer on a loaded machine.
+  if ! grep -Eq '^lease [0-9a-f]+ granted with TTL\(60s\), remaining\((4[5-9]|5[0-9]|60)s\), attached keys\(\[(lk1 lk2|lk2 lk1)\]\)$' "$T"; then
+    echo "RAW CHECK FAILED ($name): timetolive remaining not within 45..60s of 60s" >>"$TEST_TMP/$name.transcript"
   fi
   if ! grep -Eq '"member_id":([0-9]+),.*"leader":\1,' "$T"; then
     echo "RAW CHECK FAILED ($name): endpoint status leader != member_id" >>"$TEST_TMP/$name.transcript"
