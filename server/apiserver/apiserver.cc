@@ -10,6 +10,7 @@
 #include "base/https_server.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "api/json_text.h"
 #include "server/apiserver/authn.h"
 #include "server/apiserver/authz.h"
 #include "server/apiserver/certs.h"
@@ -171,9 +172,9 @@ class ApiServerImpl final : public ApiServer {
       if (type.rfind("application/vnd.kubernetes.protobuf", 0) == 0) {
         return ApiError{415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml"};
       }
-      boost::system::error_code ec;
-      boost::json::value v = boost::json::parse(req.body, ec);
-      if (ec) return BadRequest("error decoding the request body: " + ec.message());
+      auto parsed = api::ParseJson(req.body);
+      if (!parsed.ok()) return BadRequest("error decoding the request body: " + parsed.status().message());
+      boost::json::value v = std::move(parsed.value());
       if (!v.is_object()) return BadRequest("the request body must be a JSON object");
       auto& o = v.as_object();
       auto str = [&o](const char* k) {
