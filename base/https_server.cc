@@ -117,15 +117,16 @@ class Responder final : public HttpsResponder {
 
   asio::awaitable<bool> WriteChunk(std::string data) override {
     if (broken_ || data.empty()) co_return !broken_;
-    auto [ec, n] = co_await asio::async_write(s_, http::make_chunk(asio::buffer(data)),
-                                              asio::as_tuple(asio::use_awaitable));
+    auto chunk = http::make_chunk(asio::buffer(data));  // named: see the note in Accept()
+    auto [ec, n] = co_await asio::async_write(s_, chunk, asio::as_tuple(asio::use_awaitable));
     if (ec) broken_ = true;
     co_return !broken_;
   }
 
   asio::awaitable<void> EndStream() override {
     if (broken_) co_return;
-    auto [ec, n] = co_await asio::async_write(s_, http::make_chunk_last(), asio::as_tuple(asio::use_awaitable));
+    auto last = http::make_chunk_last();
+    auto [ec, n] = co_await asio::async_write(s_, last, asio::as_tuple(asio::use_awaitable));
     if (ec) broken_ = true;
   }
 
@@ -217,7 +218,10 @@ struct HttpsServer::Impl {
 
   asio::awaitable<void> Accept() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(io), asio::as_tuple(asio::use_awaitable));
+      // Named, not a temporary: g++ 12 may destroy temporaries of a co_await expression twice
+      // (fixed in GCC 13), which for a strand means one reference released too many.
+      auto strand = asio::make_strand(io);
+      auto [ec, socket] = co_await acceptor->async_accept(strand, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (ec == asio::error::operation_aborted) co_return;
         continue;

@@ -13,17 +13,22 @@ namespace kite::apiserver {
 inline boost::asio::awaitable<Result<datastore::TxnResponse>> AsyncTxn(datastore::Store* store,
                                                                        datastore::TxnRequest req) {
   using Out = std::shared_ptr<Result<datastore::TxnResponse>>;
-  auto executor = co_await boost::asio::this_coro::executor;
+  // The initiation is a named local holding only raw pointers: g++ 12 may destroy temporaries
+  // of a co_await expression twice (fixed in GCC 13), so nothing reference-counted may live in
+  // one. The handler's own executor (the connection's strand) is where the result goes back.
+  datastore::TxnRequest* request = &req;
+  auto initiation = [store, request](auto handler) {
+    auto executor = boost::asio::get_associated_executor(handler);
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    store->Txn(std::move(*request), [shared, executor](Result<datastore::TxnResponse> res) {
+      // Runs on the store's writer thread: hand the result back to the coroutine's executor.
+      auto value = std::make_shared<Result<datastore::TxnResponse>>(std::move(res));
+      // Invoke the handler as an rvalue, which moves the coroutine's state out of it.
+      boost::asio::post(executor, [shared, value]() mutable { std::move(*shared)(value); });
+    });
+  };
   Out out = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(Out)>(
-      [store, executor](auto handler, datastore::TxnRequest r) mutable {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        store->Txn(std::move(r), [shared, executor](Result<datastore::TxnResponse> res) {
-          // Runs on the store's writer thread: hand the result back to the coroutine's executor.
-          auto value = std::make_shared<Result<datastore::TxnResponse>>(std::move(res));
-          boost::asio::post(executor, [shared, value]() mutable { (*shared)(value); });
-        });
-      },
-      boost::asio::use_awaitable, std::move(req));
+      initiation, boost::asio::use_awaitable);
   co_return std::move(*out);
 }
 
