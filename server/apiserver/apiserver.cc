@@ -96,7 +96,9 @@ class ApiServerImpl final : public ApiServer {
     co_await res.Send(code, std::move(type), std::move(body));
   }
 
-  asio::awaitable<void> Fail(HttpsResponder& res, const RequestAttributes& a, const ApiError& e,
+  // `e` by value, so no temporary stays bound to a reference across the suspension (see the
+  // g++ 12 note in base/https_server.cc).
+  asio::awaitable<void> Fail(HttpsResponder& res, const RequestAttributes& a, ApiError e,
                              std::chrono::steady_clock::time_point t0) {
     co_await Reply(res, a, e.code, "application/json", StatusJson(e), t0);
   }
