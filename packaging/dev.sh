@@ -4,6 +4,7 @@
 #   packaging/dev.sh deps    install missing Debian packages from packaging/deps.txt
 #   packaging/dev.sh build   deps + configure + build (build/bin/)
 #   packaging/dev.sh test    build + the whole test suite (unit, integration, fuzz smoke)
+#   packaging/dev.sh fuzz    build and run only the fuzz targets (as the test command does)
 #   packaging/dev.sh run     build + start kite-server with its embedded defaults
 #
 # Environment: KITE_BUILD_DIR (default build), KITE_FUZZ_RUNS (default 300000 inputs per fuzz
@@ -56,7 +57,7 @@ fuzz() {
     [ -x "$f" ] || continue
     local corpus; corpus=$(mktemp -d)
     echo "fuzzing $(basename "$f"): $runs inputs, seed 1"
-    if ! (cd "$corpus" && "$f" -seed=1 -runs="$runs" -max_len=65536 "$corpus" >"$corpus.log" 2>&1); then
+    if ! (cd "$corpus" && "$(realpath "$f")" -seed=1 -runs="$runs" -max_len=65536 "$corpus" >"$corpus.log" 2>&1); then
       tail -50 "$corpus.log"; failed=1
     fi
     rm -rf "$corpus" "$corpus.log"
@@ -73,9 +74,10 @@ case "${1:-}" in
     (cd "$build" && ctest --output-on-failure -j"$(nproc)" --timeout 600)
     fuzz
     ;;
+  fuzz) deps; fuzz ;;
   run)
     build
     exec "$build/bin/kite-server" "${@:2}"
     ;;
-  *) echo "usage: $0 deps|build|test|run [kite-server flags]" >&2; exit 2 ;;
+  *) echo "usage: $0 deps|build|test|fuzz|run [kite-server flags]" >&2; exit 2 ;;
 esac
