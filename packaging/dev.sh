@@ -57,7 +57,8 @@ fuzz() {
     [ -x "$f" ] || continue
     local corpus; corpus=$(mktemp -d)
     echo "fuzzing $(basename "$f"): $runs inputs, seed 1"
-    if ! (cd "$corpus" && "$(realpath "$f")" -seed=1 -runs="$runs" -max_len=65536 "$corpus" >"$corpus.log" 2>&1); then
+    local bin; bin=$(realpath "$f")
+    if ! (cd "$corpus" && "$bin" -seed=1 -runs="$runs" -max_len=65536 "$corpus" >"$corpus.log" 2>&1); then
       tail -50 "$corpus.log"; failed=1
     fi
     rm -rf "$corpus" "$corpus.log"
