@@ -4,8 +4,6 @@
 #include <boost/json.hpp>
 
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 
 #include "base/https_server.h"
 #include "base/log.h"
@@ -271,16 +269,8 @@ Status EnsureSystemNamespaces(datastore::Store* store) {
                             {"metadata", boost::json::object{{"name", name}, {"labels", boost::json::object{{"kubernetes.io/metadata.name", name}}}}},
                             {"spec", boost::json::object{{"finalizers", boost::json::array{"kubernetes"}}}},
                             {"status", boost::json::object{{"phase", "Active"}}}};
-    char uid[40];
-    std::snprintf(uid, sizeof uid, "%08x-0000-4000-8000-%012llx", static_cast<unsigned>(std::hash<std::string>{}(name)),
-                  static_cast<unsigned long long>(std::chrono::system_clock::now().time_since_epoch().count() & 0xffffffffffffULL));
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char ts[32];
-    std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    obj["metadata"].as_object()["uid"] = uid;
-    obj["metadata"].as_object()["creationTimestamp"] = ts;
+    obj["metadata"].as_object()["uid"] = NewUid();
+    obj["metadata"].as_object()["creationTimestamp"] = NowRfc3339();
     datastore::TxnRequest t;
     datastore::Compare c;
     c.key = key;

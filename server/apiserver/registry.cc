@@ -45,23 +45,6 @@ std::string RandomString(const char* alphabet, size_t n) {
   return s;
 }
 
-std::string NewUid() {
-  std::string hex = RandomString("0123456789abcdef", 32);
-  hex[12] = '4';                                            // version 4
-  hex[16] = "89ab"[std::string("0123456789abcdef").find(hex[16]) % 4];  // variant 10xx
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
-         hex.substr(20);
-}
-
-std::string NowRfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 json::object& Meta(json::object& obj) {
   json::value& m = obj["metadata"];
   if (!m.is_object()) m = json::object();
@@ -102,6 +85,23 @@ ApiError Invalid(const api::ResourceInfo& r, const std::string& name, const std:
 }
 
 }  // namespace
+
+std::string NewUid() {
+  std::string hex = RandomString("0123456789abcdef", 32);
+  hex[12] = '4';                                            // version 4
+  hex[16] = "89ab"[std::string("0123456789abcdef").find(hex[16]) % 4];  // variant 10xx
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+         hex.substr(20);
+}
+
+std::string NowRfc3339() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 ApiError NotFound(const api::ResourceInfo& r, const std::string& name) {
   return WithDetails({404, "NotFound", QualifiedResource(r) + " \"" + name + "\" not found"}, r, name);

@@ -33,6 +33,11 @@ ApiError NotFound(const api::ResourceInfo& r, const std::string& name);
 ApiError AlreadyExists(const api::ResourceInfo& r, const std::string& name);
 ApiError Conflict(const api::ResourceInfo& r, const std::string& name);
 
+// A random (version 4) UID and the current time as RFC 3339, as metadata.uid and
+// metadata.creationTimestamp carry them.
+std::string NewUid();
+std::string NowRfc3339();
+
 // DNS-1123 checks with upstream's messages; empty when valid.
 std::string ValidateDnsSubdomain(const std::string& value);
 std::string ValidateDnsLabel(const std::string& value);
