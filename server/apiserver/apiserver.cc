@@ -13,6 +13,7 @@
 #include "server/apiserver/authz.h"
 #include "server/apiserver/certs.h"
 #include "server/apiserver/discovery.h"
+#include "server/apiserver/handlers.h"
 #include "server/apiserver/registry.h"
 #include "server/apiserver/request_info.h"
 #include "server/apiserver/watch_handler.h"
@@ -63,7 +64,7 @@ std::string VersionJson() {
 class ApiServerImpl final : public ApiServer {
  public:
   ApiServerImpl(datastore::Store* store, Authenticator authn)
-      : store_(store), authn_(std::move(authn)), registry_(store),
+      : store_(store), authn_(std::move(authn)), handlers_(store, &authz_, &authn_),
         https_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); }) {}
 
   Status Start(const ApiServerOptions& o, const ClusterCerts& certs) {
@@ -80,7 +81,8 @@ class ApiServerImpl final : public ApiServer {
 
  private:
   asio::awaitable<void> Reply(HttpsResponder& res, const RequestAttributes& a, int code, std::string type,
-                              std::string body, std::chrono::steady_clock::time_point t0) {
+                              std::string body, std::chrono::steady_clock::time_point t0,
+                              HttpsResponder::Headers headers = {}) {
     auto& m = RequestMetrics::Get();
     std::map<std::string, std::string> labels = {
         {"verb", a.verb.empty() ? "GET" : a.verb}, {"code", std::to_string(code)}, {"group", a.api_group},
@@ -91,7 +93,7 @@ class ApiServerImpl final : public ApiServer {
     labels.erase("code");
     m.duration.Add(labels, metrics::ExponentialBuckets(0.005, 2, 14))
         .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    co_await res.Send(code, std::move(type), std::move(body));
+    co_await res.Send(code, std::move(type), std::move(body), std::move(headers));
   }
 
   // `e` by value, so no temporary stays bound to a reference across the suspension (see the
@@ -149,80 +151,35 @@ class ApiServerImpl final : public ApiServer {
     co_await Fail(res, attrs, NotFoundPath(), t0);
   }
 
-  asio::awaitable<void> SendObject(HttpsResponder& res, const RequestAttributes& a, int code,
-                                   const boost::json::object& obj, std::chrono::steady_clock::time_point t0) {
-    co_await Reply(res, a, code, "application/json", boost::json::serialize(obj), t0);
-  }
-
-  // Resource requests: resolve the resource, decode the body, call the registry, encode.
+  // Resource requests: resolve the resource, then the verb handlers (handlers.h); watches stream.
   asio::awaitable<void> HandleResource(HttpsRequest& req, HttpsResponder& res, const RequestInfo& info,
                                        const RequestAttributes& a, std::chrono::steady_clock::time_point t0) {
     const api::ResourceInfo* r = api::FindResource(info.api_group, info.api_version, info.resource);
     if (!r || (!r->namespaced && !info.namespace_.empty() && info.resource != "namespaces")) {
       co_return co_await Fail(res, a, NotFoundPath(), t0);
     }
-    if (!info.subresource.empty()) co_return co_await Fail(res, a, NotFoundPath(), t0);
     const std::string ns = r->namespaced ? info.namespace_ : "";
-    if (r->namespaced && ns.empty() && info.verb != "list" && info.verb != "watch") {
+    if (r->namespaced && ns.empty() && info.verb != "list" && info.verb != "watch" &&
+        !(info.verb == "create" && r->group.rfind("authorization.k8s.io", 0) == 0 && r->resource != "localsubjectaccessreviews") &&
+        !(r->group == "authentication.k8s.io")) {
       co_return co_await Fail(res, a, NotFoundPath(), t0);
     }
-    const bool dry_run = req.Query("dryRun") == "All";
-    auto decode = [&]() -> ApiOr<boost::json::object> {
-      std::string type = req.Header("content-type");
-      if (type.rfind("application/vnd.kubernetes.protobuf", 0) == 0) {
-        return ApiError{415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml"};
-      }
-      auto parsed = api::ParseJson(req.body);
-      if (!parsed.ok()) return BadRequest("error decoding the request body: " + parsed.status().message());
-      boost::json::value v = std::move(parsed.value());
-      if (!v.is_object()) return BadRequest("the request body must be a JSON object");
-      auto& o = v.as_object();
-      auto str = [&o](const char* k) {
-        auto it = o.find(k);
-        return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
-      };
-      if (!str("apiVersion").empty() && str("apiVersion") != r->group_version()) {
-        return BadRequest("the API version in the data (" + str("apiVersion") +
-                          ") does not match the expected API version (" + r->group_version() + ")");
-      }
-      if (!str("kind").empty() && str("kind") != r->kind) {
-        return BadRequest("the kind in the data (" + str("kind") + ") does not match the expected kind (" + r->kind + ")");
-      }
-      return std::move(o);
-    };
-    ApiOr<boost::json::object> out = InternalError("unhandled");
-    int code = 200;
-    if (info.verb == "get") {
-      out = co_await registry_.Get(*r, ns, info.name);
-    } else if (info.verb == "list") {
-      out = co_await registry_.List(*r, ns);
-    } else if (info.verb == "watch") {
+    if (info.verb == "watch") {
       co_return co_await ServeWatch(req, res, store_, *r, ns);
-    } else if (info.verb == "create") {
-      auto body = decode();
-      if (!body.ok()) co_return co_await Fail(res, a, body.error(), t0);
-      out = co_await registry_.Create(*r, ns, std::move(body.value()), dry_run);
-      code = 201;
-    } else if (info.verb == "update") {
-      auto body = decode();
-      if (!body.ok()) co_return co_await Fail(res, a, body.error(), t0);
-      out = co_await registry_.Update(*r, ns, info.name, std::move(body.value()), dry_run);
-    } else if (info.verb == "delete") {
-      out = co_await registry_.Delete(*r, ns, info.name, dry_run);
-      if (out.ok() && r->resource != "pods") {
-        // Upstream answers most deletes with a Success Status naming the object.
-        auto& meta = out.value()["metadata"].as_object();
-        boost::json::object details{{"name", info.name}, {"kind", r->resource}};
-        if (!r->group.empty()) details["group"] = r->group;
-        if (auto it = meta.find("uid"); it != meta.end()) details["uid"] = it->value();
-        out = boost::json::object{{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", boost::json::object()},
-                                  {"status", "Success"}, {"details", details}};
-      }
-    } else {
-      out = MethodNotSupported(info.verb, QualifiedResource(*r));
     }
+    auto out = co_await handlers_.Handle(req, info, *r, a);
     if (!out.ok()) co_return co_await Fail(res, a, out.error(), t0);
-    co_await SendObject(res, a, code, out.value(), t0);
+    ApiResponse& resp = out.value();
+    HttpsResponder::Headers headers;
+    for (const auto& w : resp.warnings) {
+      std::string text;
+      for (char ch : w) {
+        if (ch == '"' || ch == '\\') text += '\\';
+        text += ch;
+      }
+      headers.emplace_back("Warning", "299 - \"" + text + "\"");
+    }
+    co_await Reply(res, a, resp.code, "application/json", boost::json::serialize(resp.body), t0, std::move(headers));
   }
 
   // Discovery documents for /api, /apis, /api/v1, /apis/<group>, /apis/<group>/<version>.
@@ -253,7 +210,7 @@ class ApiServerImpl final : public ApiServer {
   datastore::Store* store_;
   Authenticator authn_;
   MastersAuthorizer authz_;
-  Registry registry_;
+  ResourceHandlers handlers_;
   HttpsServer https_;
 };
 

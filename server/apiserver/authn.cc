@@ -66,12 +66,18 @@ Result<UserInfo> Authenticator::Authenticate(const HttpsRequest& req) const {
     if (auth.size() <= kBearer.size() || auth.compare(0, kBearer.size(), kBearer) != 0) {
       return Status(Code::kUnauthenticated, "Unauthorized");
     }
-    auto it = tokens_.find(Trim(auth.substr(kBearer.size())));
-    if (it == tokens_.end()) return Status(Code::kUnauthenticated, "Unauthorized");
-    u = it->second;
+    return AuthenticateToken(Trim(auth.substr(kBearer.size())));
   } else {
     return UserInfo{"system:anonymous", "", {"system:unauthenticated"}};
   }
+  if (!u.InGroup("system:authenticated")) u.groups.push_back("system:authenticated");
+  return u;
+}
+
+Result<UserInfo> Authenticator::AuthenticateToken(const std::string& token) const {
+  auto it = tokens_.find(token);
+  if (it == tokens_.end()) return Status(Code::kUnauthenticated, "Unauthorized");
+  UserInfo u = it->second;
   if (!u.InGroup("system:authenticated")) u.groups.push_back("system:authenticated");
   return u;
 }

@@ -31,6 +31,8 @@ class Authenticator {
   static Result<Authenticator> Create(const std::string& token_file);
   // The user, or kUnauthenticated for bad credentials.
   Result<UserInfo> Authenticate(const HttpsRequest& req) const;
+  // A bearer token alone (TokenReview): the user, or kUnauthenticated.
+  Result<UserInfo> AuthenticateToken(const std::string& token) const;
 
  private:
   std::map<std::string, UserInfo> tokens_;

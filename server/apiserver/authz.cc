@@ -12,6 +12,13 @@ Decision MastersAuthorizer::Authorize(const RequestAttributes& a) const {
   // Discovery is readable by every authenticated user (upstream's system:discovery role).
   bool discovery = a.path == "/api" || a.path == "/apis" || a.path.rfind("/api/", 0) == 0 || a.path.rfind("/apis/", 0) == 0;
   if (!a.resource_request && a.verb == "get" && discovery && !a.user.anonymous()) return {true, ""};
+  // Everyone authenticated may ask who they are and what they may do (system:basic-user).
+  if (a.resource_request && a.verb == "create" && !a.user.anonymous() &&
+      ((a.api_group == "authorization.k8s.io" &&
+        (a.resource == "selfsubjectaccessreviews" || a.resource == "selfsubjectrulesreviews")) ||
+       (a.api_group == "authentication.k8s.io" && a.resource == "selfsubjectreviews"))) {
+    return {true, ""};
+  }
   return {false, ""};
 }
 

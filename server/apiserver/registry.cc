@@ -45,15 +45,20 @@ std::string RandomString(const char* alphabet, size_t n) {
   return s;
 }
 
-json::object& Meta(json::object& obj) {
-  json::value& m = obj["metadata"];
-  if (!m.is_object()) m = json::object();
-  return m.as_object();
+json::object& Meta(json::object& obj) { return MetaOf(obj); }
+std::string Str(const json::object& o, const char* key) { return StrOf(o, key); }
+
+bool HasFinalizers(const json::object& meta) {
+  auto it = meta.find("finalizers");
+  return it != meta.end() && it->value().is_array() && !it->value().as_array().empty();
 }
 
-std::string Str(const json::object& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+std::string RfcTime(std::time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 Result<json::object> Decode(const datastore::KeyValue& kv) {
@@ -86,6 +91,17 @@ ApiError Invalid(const api::ResourceInfo& r, const std::string& name, const std:
 
 }  // namespace
 
+json::object& MetaOf(json::object& obj) {
+  json::value& m = obj["metadata"];
+  if (!m.is_object()) m = json::object();
+  return m.as_object();
+}
+
+std::string StrOf(const json::object& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+}
+
 std::string NewUid() {
   std::string hex = RandomString("0123456789abcdef", 32);
   hex[12] = '4';                                            // version 4
@@ -94,14 +110,7 @@ std::string NewUid() {
          hex.substr(20);
 }
 
-std::string NowRfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string NowRfc3339() { return RfcTime(std::time(nullptr)); }
 
 ApiError NotFound(const api::ResourceInfo& r, const std::string& name) {
   return WithDetails({404, "NotFound", QualifiedResource(r) + " \"" + name + "\" not found"}, r, name);
@@ -152,22 +161,76 @@ asio::awaitable<ApiOr<json::object>> Registry::Get(const api::ResourceInfo& r, c
   co_return std::move(obj.value());
 }
 
-asio::awaitable<ApiOr<json::object>> Registry::List(const api::ResourceInfo& r, const std::string& ns) {
-  datastore::RangeRequest q;
-  q.key = StoragePrefix(r, ns);
-  q.range_end = q.key;
-  q.range_end.back()++;
-  auto res = store_->Range(q);
-  if (!res.ok()) co_return InternalError(res.status().message());
+asio::awaitable<ApiOr<json::object>> Registry::List(const api::ResourceInfo& r, const std::string& ns,
+                                                    const ListOptions& o) {
+  const std::string prefix = StoragePrefix(r, ns);
+  std::string end = prefix;
+  end.back()++;
+  int64_t read_rev = 0;
+  if (o.continue_rv > 0) {
+    read_rev = o.continue_rv;
+  } else if (o.resource_version_match == "Exact") {
+    char* stop = nullptr;
+    read_rev = std::strtoll(o.resource_version.c_str(), &stop, 10);
+    if (o.resource_version.empty() || *stop != '\0' || read_rev <= 0) {
+      co_return BadRequest("resourceVersionMatch: Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"" +
+                           o.resource_version + "\"");
+    }
+  }
+  std::string start = prefix + o.continue_key;
   json::array items;
-  for (const auto& kv : res->kvs) {
-    auto obj = Decode(kv);
-    if (obj.ok()) items.push_back(std::move(obj.value()));
+  std::string next_key;
+  int64_t remaining = -1;
+  const bool filtered = o.Filters();
+  for (;;) {
+    datastore::RangeRequest q;
+    q.key = start;
+    q.range_end = end;
+    q.revision = read_rev;
+    if (o.limit > 0) q.limit = filtered ? std::max<int64_t>(o.limit + 1, 500) : o.limit + 1 - int64_t(items.size());
+    auto res = store_->Range(q);
+    if (!res.ok()) {
+      if (res.status().code() == Code::kOutOfRange) {
+        if (o.continue_rv > 0) {
+          co_return ApiError{410, "Expired",
+                             "The provided continue parameter is too old to display a consistent list result. You "
+                             "can start a new list without the continue parameter, or use the continue token in "
+                             "this response to retrieve the remainder of the results. Continuing with the provided "
+                             "token results in an inconsistent list - objects that were created, modified, or "
+                             "deleted between the time the first chunk was returned and now may show up in the list."};
+        }
+        co_return ApiError{410, "Expired", "too old resource version: " + std::to_string(read_rev)};
+      }
+      co_return InternalError(res.status().message());
+    }
+    if (read_rev == 0) read_rev = res->revision;  // later pages read the same revision
+    bool full = false;
+    for (const auto& kv : res->kvs) {
+      auto obj = Decode(kv);
+      if (!obj.ok() || !MatchesListOptions(o, r, obj.value())) continue;
+      if (o.limit > 0 && int64_t(items.size()) == o.limit) {
+        next_key = kv.key;
+        full = true;
+        break;
+      }
+      items.push_back(std::move(obj.value()));
+    }
+    if (full) {
+      if (!filtered) remaining = res->count - o.limit;
+      break;
+    }
+    if (!res->more || res->kvs.empty()) break;
+    start = res->kvs.back().key + std::string(1, '\0');
+  }
+  json::object meta{{"resourceVersion", std::to_string(read_rev)}};
+  if (!next_key.empty()) {
+    meta["continue"] = EncodeContinue(read_rev, next_key.substr(prefix.size()));
+    if (remaining > 0) meta["remainingItemCount"] = remaining;
   }
   json::object list;
   list["kind"] = r.kind + "List";
   list["apiVersion"] = r.group_version();
-  list["metadata"] = json::object{{"resourceVersion", std::to_string(res->revision)}};
+  list["metadata"] = std::move(meta);
   list["items"] = std::move(items);
   co_return list;
 }
@@ -239,7 +302,7 @@ asio::awaitable<ApiOr<json::object>> Registry::Create(const api::ResourceInfo& r
 }
 
 asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r, const std::string& ns,
-                                                      const std::string& name, json::object obj, bool dry_run) {
+                                                      const std::string& name, json::object obj, UpdateOptions o) {
   auto& meta = Meta(obj);
   std::string body_name = Str(meta, "name");
   if (!body_name.empty() && body_name != name) {
@@ -247,7 +310,8 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
   }
   auto current = co_await Get(r, ns, name);
   if (!current.ok()) co_return current.error();
-  auto& cur_meta = Meta(current.value());
+  json::object& cur = current.value();
+  auto& cur_meta = Meta(cur);
   int64_t expected = std::stoll(Str(cur_meta, "resourceVersion"));
   if (std::string rv = Str(meta, "resourceVersion"); !rv.empty()) {
     // Optimistic concurrency: the client must have seen the latest version.
@@ -255,53 +319,148 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
     long long want = std::strtoll(rv.c_str(), &end, 10);
     if (*end != '\0' || want != expected) co_return Conflict(r, name);
   }
+  if (o.scope == UpdateOptions::Scope::kStatus) {
+    // …/status: everything but status comes from the stored object.
+    json::value status = obj.contains("status") ? obj["status"] : json::value(nullptr);
+    obj = cur;
+    if (status.is_null()) obj.erase("status");
+    else obj["status"] = std::move(status);
+  } else if (r.Subresource("status") && r.resource != "customresourcedefinitions") {
+    // The main resource cannot change status for kinds that have a status subresource.
+    if (auto it = cur.find("status"); it != cur.end()) obj["status"] = it->value();
+    else obj.erase("status");
+  }
+  auto& m = Meta(obj);
   obj["apiVersion"] = r.group_version();
   obj["kind"] = r.kind;
-  meta["name"] = name;
-  if (r.namespaced) meta["namespace"] = ns;
+  m["name"] = name;
+  if (r.namespaced) m["namespace"] = ns;
   for (const char* keep : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
-    if (auto it = cur_meta.find(keep); it != cur_meta.end()) meta[keep] = it->value();
-    else meta.erase(keep);
+    if (auto it = cur_meta.find(keep); it != cur_meta.end()) m[keep] = it->value();
+    else m.erase(keep);
   }
-  if (obj.contains("spec") || current.value().contains("spec")) {
+  if (obj.contains("spec") || cur.contains("spec")) {
     int64_t gen = cur_meta.contains("generation") && cur_meta["generation"].is_int64() ? cur_meta["generation"].as_int64() : 1;
-    bool changed = !(obj["spec"] == current.value()["spec"]);
-    meta["generation"] = changed ? gen + 1 : gen;
+    bool changed = !(obj["spec"] == cur["spec"]);
+    if (obj["spec"].is_null()) obj.erase("spec");
+    m["generation"] = changed ? gen + 1 : gen;
   }
-  if (dry_run) co_return obj;
+  // Removing the last finalizer of an object being deleted deletes it.
+  // (A pod in graceful deletion waits for its kubelet; a namespace for its spec.finalizers.)
+  auto grace_it = cur_meta.find("deletionGracePeriodSeconds");
+  const bool graceful = r.resource == "pods" && grace_it != cur_meta.end() && grace_it->value().is_int64() &&
+                        grace_it->value().as_int64() > 0;
+  bool ns_finalizers = false;
+  if (r.resource == "namespaces" && obj["spec"].is_object()) {
+    auto& sp = obj["spec"].as_object();
+    ns_finalizers = sp.contains("finalizers") && sp["finalizers"].is_array() && !sp["finalizers"].as_array().empty();
+  }
+  const bool finish_delete = m.contains("deletionTimestamp") && !HasFinalizers(m) && !graceful && !ns_finalizers;
+  if (o.dry_run) co_return obj;
   TxnRequest t;
   Compare c;
   c.key = StorageKey(r, ns, name);
   c.target = Compare::Target::kMod;
   c.number = expected;
   t.compare.push_back(c);
-  datastore::PutRequest put;
-  put.key = c.key;
-  put.value = Encode(obj);
-  t.success.push_back(RequestOp{std::move(put)});
+  if (finish_delete) {
+    t.success.push_back(RequestOp{datastore::DeleteRangeRequest{c.key, "", false}});
+  } else {
+    datastore::PutRequest put;
+    put.key = c.key;
+    put.value = Encode(obj);
+    t.success.push_back(RequestOp{std::move(put)});
+  }
   auto res = co_await AsyncTxn(store_, std::move(t));
   if (!res.ok()) co_return InternalError(res.status().message());
   if (!res->succeeded) co_return Conflict(r, name);
-  meta["resourceVersion"] = std::to_string(res->revision);
+  m["resourceVersion"] = std::to_string(res->revision);
   co_return obj;
 }
 
-asio::awaitable<ApiOr<json::object>> Registry::Delete(const api::ResourceInfo& r, const std::string& ns,
-                                                      const std::string& name, bool dry_run) {
+asio::awaitable<ApiOr<DeleteResult>> Registry::Delete(const api::ResourceInfo& r, const std::string& ns,
+                                                      const std::string& name, DeleteOptions o) {
   auto current = co_await Get(r, ns, name);
   if (!current.ok()) co_return current.error();
-  if (dry_run) co_return std::move(current.value());
+  json::object& obj = current.value();
+  auto& meta = Meta(obj);
+  if (!o.precondition_uid.empty() && o.precondition_uid != Str(meta, "uid")) {
+    co_return WithDetails({409, "Conflict", "Operation cannot be fulfilled on " + QualifiedResource(r) + " \"" + name +
+                                                "\": Precondition failed: UID in precondition: " + o.precondition_uid +
+                                                ", UID in object meta: " + Str(meta, "uid")},
+                          r, name);
+  }
+  if (!o.precondition_resource_version.empty() && o.precondition_resource_version != Str(meta, "resourceVersion")) {
+    co_return WithDetails({409, "Conflict", "Operation cannot be fulfilled on " + QualifiedResource(r) + " \"" + name +
+                                                "\": Precondition failed: ResourceVersion in precondition: " +
+                                                o.precondition_resource_version + ", ResourceVersion in object meta: " +
+                                                Str(meta, "resourceVersion")},
+                          r, name);
+  }
+  // Propagation policies other than Background are carried out by the garbage collector, which
+  // finds the object by these finalizers.
+  auto add_finalizer = [&meta](const char* f) {
+    json::value& fl = meta["finalizers"];
+    if (!fl.is_array()) fl = json::array();
+    for (const auto& v : fl.as_array()) {
+      if (v.is_string() && v.as_string() == f) return;
+    }
+    fl.as_array().push_back(json::string(f));
+  };
+  if (o.propagation_policy == "Orphan") add_finalizer("orphan");
+  if (o.propagation_policy == "Foreground") add_finalizer("foregroundDeletion");
+  if (r.resource == "namespaces") {
+    // Namespaces are finalized by the namespace controller (spec.finalizers "kubernetes").
+    auto& spec = obj["spec"];
+    bool has_spec_finalizers = spec.is_object() && spec.as_object().contains("finalizers") &&
+                               spec.as_object()["finalizers"].is_array() &&
+                               !spec.as_object()["finalizers"].as_array().empty();
+    if (has_spec_finalizers) {
+      obj["status"] = json::object{{"phase", "Terminating"}};
+      if (!meta.contains("deletionTimestamp")) meta["deletionTimestamp"] = NowRfc3339();
+      meta["deletionGracePeriodSeconds"] = 0;
+    }
+  }
+  int64_t grace = 0;
+  if (r.resource == "pods" && r.group.empty()) {
+    // Pods on a node stop gracefully: the kubelet sees deletionTimestamp, stops the containers
+    // and deletes with grace 0. Pods never scheduled, or already finished, go at once.
+    const auto& spec = obj["spec"];
+    grace = 30;
+    if (spec.is_object()) {
+      auto tg = spec.as_object().find("terminationGracePeriodSeconds");
+      if (tg != spec.as_object().end() && tg->value().is_int64()) grace = tg->value().as_int64();
+    }
+    if (o.grace_period_seconds) grace = *o.grace_period_seconds;
+    std::string node = spec.is_object() ? Str(spec.as_object(), "nodeName") : "";
+    std::string phase = obj["status"].is_object() ? Str(obj["status"].as_object(), "phase") : "";
+    if (node.empty() || phase == "Succeeded" || phase == "Failed") grace = 0;
+    if (grace < 0) grace = 0;
+  }
+  const bool pending = HasFinalizers(meta) || grace > 0 ||
+                       (r.resource == "namespaces" && meta.contains("deletionTimestamp"));
+  if (o.dry_run) co_return DeleteResult{std::move(obj), !pending};
   TxnRequest t;
   Compare c;
   c.key = StorageKey(r, ns, name);
   c.target = Compare::Target::kMod;
-  c.number = std::stoll(Str(Meta(current.value()), "resourceVersion"));
+  c.number = std::stoll(Str(meta, "resourceVersion"));
   t.compare.push_back(c);
-  t.success.push_back(RequestOp{datastore::DeleteRangeRequest{c.key, "", false}});
+  if (pending) {
+    if (!meta.contains("deletionTimestamp")) meta["deletionTimestamp"] = RfcTime(std::time(nullptr) + grace);
+    meta["deletionGracePeriodSeconds"] = grace;
+    datastore::PutRequest put;
+    put.key = c.key;
+    put.value = Encode(obj);
+    t.success.push_back(RequestOp{std::move(put)});
+  } else {
+    t.success.push_back(RequestOp{datastore::DeleteRangeRequest{c.key, "", false}});
+  }
   auto res = co_await AsyncTxn(store_, std::move(t));
   if (!res.ok()) co_return InternalError(res.status().message());
   if (!res->succeeded) co_return Conflict(r, name);
-  co_return std::move(current.value());
+  if (pending) meta["resourceVersion"] = std::to_string(res->revision);
+  co_return DeleteResult{std::move(obj), !pending};
 }
 
 }  // namespace kite::apiserver

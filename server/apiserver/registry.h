@@ -8,9 +8,13 @@
 //   409 AlreadyExists;
 // - update: optimistic concurrency on metadata.resourceVersion (409 Conflict), uid and
 //   creationTimestamp kept, generation bumped only when spec changes;
-// - delete: returns the deleted object (or a Success Status); 404 NotFound everywhere.
-// Per-kind defaulting/validation, finalizers, graceful deletion, selectors and the watch cache
-// plug in on top of this class.
+// - delete: preconditions (uid, resourceVersion); objects with finalizers (plus "orphan" or
+//   "foregroundDeletion" for those propagation policies) get deletionTimestamp and stay until
+//   the finalizers are removed (an update that removes the last one deletes the object); pods
+//   bound to a node are deleted gracefully (deletionTimestamp + grace, the kubelet finishes);
+//   404 NotFound everywhere.
+// - list: label/field selectors, limit/continue at a pinned revision, resourceVersion(Match).
+// Per-kind defaulting and schema checks run before these calls (server/apiserver/handlers.cc).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -18,8 +22,11 @@
 
 #include <string>
 
+#include <optional>
+
 #include "api/resources.h"
 #include "datastore/store.h"
+#include "server/apiserver/list_options.h"
 #include "server/apiserver/status.h"
 
 namespace kite::apiserver {
@@ -42,20 +49,44 @@ std::string NowRfc3339();
 std::string ValidateDnsSubdomain(const std::string& value);
 std::string ValidateDnsLabel(const std::string& value);
 
+struct UpdateOptions {
+  bool dry_run = false;
+  // kMain: the object minus its status (for kinds with a status subresource the stored status
+  // is kept, as upstream's strategies do); kStatus: only the status changes (…/status).
+  enum class Scope { kMain, kStatus } scope = Scope::kMain;
+};
+
+struct DeleteOptions {
+  bool dry_run = false;
+  std::optional<int64_t> grace_period_seconds;
+  std::string propagation_policy;  // "", Background, Foreground, Orphan
+  std::string precondition_uid, precondition_resource_version;
+};
+
+struct DeleteResult {
+  boost::json::object object;
+  bool gone = false;  // false: deletion is pending (finalizers or a graceful pod)
+};
+
+// Helpers for stored objects (metadata access with sensible empties).
+boost::json::object& MetaOf(boost::json::object& obj);
+std::string StrOf(const boost::json::object& o, const char* key);
+
 class Registry {
  public:
   explicit Registry(datastore::Store* store) : store_(store) {}
 
   boost::asio::awaitable<ApiOr<boost::json::object>> Get(const api::ResourceInfo& r, const std::string& ns,
                                                          const std::string& name);
-  boost::asio::awaitable<ApiOr<boost::json::object>> List(const api::ResourceInfo& r, const std::string& ns);
+  boost::asio::awaitable<ApiOr<boost::json::object>> List(const api::ResourceInfo& r, const std::string& ns,
+                                                          const ListOptions& o = {});
   boost::asio::awaitable<ApiOr<boost::json::object>> Create(const api::ResourceInfo& r, const std::string& ns,
                                                             boost::json::object obj, bool dry_run);
   boost::asio::awaitable<ApiOr<boost::json::object>> Update(const api::ResourceInfo& r, const std::string& ns,
                                                             const std::string& name, boost::json::object obj,
-                                                            bool dry_run);
-  boost::asio::awaitable<ApiOr<boost::json::object>> Delete(const api::ResourceInfo& r, const std::string& ns,
-                                                            const std::string& name, bool dry_run);
+                                                            UpdateOptions o);
+  boost::asio::awaitable<ApiOr<DeleteResult>> Delete(const api::ResourceInfo& r, const std::string& ns,
+                                                     const std::string& name, DeleteOptions o);
 
  private:
   boost::asio::awaitable<ApiOr<int64_t>> NamespaceUsable(const std::string& ns);

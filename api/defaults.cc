@@ -1,0 +1,306 @@
+#include "api/defaults.h"
+
+#include <boost/json.hpp>
+
+namespace kite::api {
+namespace json = boost::json;
+
+namespace {
+
+json::object& Obj(json::object& parent, const char* key) {
+  json::value& v = parent[key];
+  if (!v.is_object()) v = json::object();
+  return v.as_object();
+}
+
+void Set(json::object& o, const char* key, json::value v) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) o[key] = std::move(v);
+}
+
+std::string StrAt(const json::object& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
+}
+
+void DefaultPorts(json::object& c, const char* list) {
+  auto it = c.find(list);
+  if (it == c.end() || !it->value().is_array()) return;
+  for (auto& p : it->value().as_array()) {
+    if (p.is_object()) Set(p.as_object(), "protocol", "TCP");
+  }
+}
+
+void DefaultProbe(json::object& c, const char* name) {
+  auto it = c.find(name);
+  if (it == c.end() || !it->value().is_object()) return;
+  auto& p = it->value().as_object();
+  Set(p, "timeoutSeconds", 1);
+  Set(p, "periodSeconds", 10);
+  Set(p, "successThreshold", 1);
+  Set(p, "failureThreshold", 3);
+  if (auto h = p.find("httpGet"); h != p.end() && h->value().is_object()) {
+    Set(h->value().as_object(), "path", "/");
+    Set(h->value().as_object(), "scheme", "HTTP");
+  }
+}
+
+void DefaultContainer(json::object& c) {
+  std::string image = StrAt(c, "image");
+  // :latest or no tag pulls every time; a tag or digest only when missing (upstream's rule).
+  auto slash = image.rfind('/');
+  std::string last = slash == std::string::npos ? image : image.substr(slash + 1);
+  bool digest = image.find('@') != std::string::npos;
+  auto colon = last.find(':');
+  bool latest = !digest && (colon == std::string::npos || last.substr(colon + 1) == "latest");
+  Set(c, "imagePullPolicy", latest ? "Always" : "IfNotPresent");
+  Set(c, "terminationMessagePath", "/dev/termination-log");
+  Set(c, "terminationMessagePolicy", "File");
+  Set(c, "resources", json::object());
+  DefaultPorts(c, "ports");
+  for (const char* p : {"livenessProbe", "readinessProbe", "startupProbe"}) DefaultProbe(c, p);
+  if (auto it = c.find("env"); it != c.end() && it->value().is_array()) {
+    for (auto& e : it->value().as_array()) {
+      if (!e.is_object()) continue;
+      auto vf = e.as_object().find("valueFrom");
+      if (vf == e.as_object().end() || !vf->value().is_object()) continue;
+      if (auto fr = vf->value().as_object().find("fieldRef"); fr != vf->value().as_object().end() && fr->value().is_object()) {
+        Set(fr->value().as_object(), "apiVersion", "v1");
+      }
+    }
+  }
+}
+
+void DefaultContainers(json::object& spec, const char* list) {
+  auto it = spec.find(list);
+  if (it == spec.end() || !it->value().is_array()) return;
+  for (auto& c : it->value().as_array()) {
+    if (c.is_object()) DefaultContainer(c.as_object());
+  }
+}
+
+void DefaultTemplate(json::object& owner_spec) {
+  auto it = owner_spec.find("template");
+  if (it == owner_spec.end() || !it->value().is_object()) return;
+  auto& t = it->value().as_object();
+  auto& meta = Obj(t, "metadata");
+  (void)meta;
+  DefaultPodSpec(Obj(t, "spec"));
+}
+
+void DefaultVolumes(json::object& spec) {
+  auto it = spec.find("volumes");
+  if (it == spec.end() || !it->value().is_array()) return;
+  for (auto& v : it->value().as_array()) {
+    if (!v.is_object()) continue;
+    auto& vol = v.as_object();
+    for (const char* src : {"configMap", "secret", "projected", "downwardAPI"}) {
+      auto s = vol.find(src);
+      if (s != vol.end() && s->value().is_object()) Set(s->value().as_object(), "defaultMode", 420);
+    }
+    // A volume with no source is an emptyDir (upstream's SetDefaults_Volume).
+    bool any = false;
+    for (auto& kv : vol) any |= kv.key() != "name";
+    if (!any) vol["emptyDir"] = json::object();
+  }
+}
+
+void DefaultLabelsFromTemplate(json::object& obj, json::object& spec) {
+  // ReplicationController: selector and labels default from the template's labels.
+  auto t = spec.find("template");
+  if (t == spec.end() || !t->value().is_object()) return;
+  auto tm = t->value().as_object().find("metadata");
+  if (tm == t->value().as_object().end() || !tm->value().is_object()) return;
+  auto l = tm->value().as_object().find("labels");
+  if (l == tm->value().as_object().end() || !l->value().is_object()) return;
+  Set(spec, "selector", l->value());
+  Set(Obj(obj, "metadata"), "labels", l->value());
+}
+
+}  // namespace
+
+void DefaultPodSpec(json::object& spec) {
+  Set(spec, "restartPolicy", "Always");
+  Set(spec, "terminationGracePeriodSeconds", 30);
+  Set(spec, "dnsPolicy", "ClusterFirst");
+  Set(spec, "securityContext", json::object());
+  Set(spec, "schedulerName", "default-scheduler");
+  Set(spec, "enableServiceLinks", true);
+  if (!StrAt(spec, "serviceAccountName").empty()) Set(spec, "serviceAccount", json::string(StrAt(spec, "serviceAccountName")));
+  DefaultContainers(spec, "containers");
+  DefaultContainers(spec, "initContainers");
+  DefaultVolumes(spec);
+  if (auto it = spec.find("tolerations"); it != spec.end() && it->value().is_array()) {
+    for (auto& t : it->value().as_array()) {
+      if (t.is_object() && !t.as_object().contains("key") && !t.as_object().contains("operator")) {
+        t.as_object()["operator"] = "Exists";
+      }
+    }
+  }
+}
+
+void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
+  const std::string& k = r.kind;
+  if (r.group.empty()) {
+    if (k == "Pod") {
+      auto& spec = Obj(obj, "spec");
+      DefaultPodSpec(spec);
+      auto& status = Obj(obj, "status");
+      Set(status, "phase", "Pending");
+      Set(status, "qosClass", "BestEffort");
+    } else if (k == "PodTemplate") {
+      DefaultTemplate(obj);
+    } else if (k == "ReplicationController") {
+      auto& spec = Obj(obj, "spec");
+      Set(spec, "replicas", 1);
+      DefaultLabelsFromTemplate(obj, spec);
+      DefaultTemplate(spec);
+    } else if (k == "Service") {
+      auto& spec = Obj(obj, "spec");
+      Set(spec, "type", "ClusterIP");
+      Set(spec, "sessionAffinity", "None");
+      if (StrAt(spec, "type") != "ExternalName") {
+        Set(spec, "internalTrafficPolicy", "Cluster");
+        Set(spec, "ipFamilyPolicy", "SingleStack");
+        Set(spec, "ipFamilies", json::array{"IPv4"});
+      }
+      if (StrAt(spec, "type") == "NodePort" || StrAt(spec, "type") == "LoadBalancer") {
+        Set(spec, "externalTrafficPolicy", "Cluster");
+      }
+      if (auto it = spec.find("ports"); it != spec.end() && it->value().is_array()) {
+        for (auto& p : it->value().as_array()) {
+          if (!p.is_object()) continue;
+          auto& port = p.as_object();
+          Set(port, "protocol", "TCP");
+          if (auto pv = port.find("port"); pv != port.end()) Set(port, "targetPort", pv->value());
+        }
+      }
+      Set(obj, "status", json::object{{"loadBalancer", json::object()}});
+    } else if (k == "Secret") {
+      Set(obj, "type", "Opaque");
+    } else if (k == "Namespace") {
+      auto& meta = Obj(obj, "metadata");
+      auto& labels = Obj(meta, "labels");
+      labels["kubernetes.io/metadata.name"] = meta["name"];
+      Set(Obj(obj, "spec"), "finalizers", json::array{"kubernetes"});
+      Set(Obj(obj, "status"), "phase", "Active");
+    } else if (k == "PersistentVolumeClaim") {
+      Set(Obj(obj, "spec"), "volumeMode", "Filesystem");
+      Set(Obj(obj, "status"), "phase", "Pending");
+    } else if (k == "PersistentVolume") {
+      Set(Obj(obj, "spec"), "persistentVolumeReclaimPolicy", "Retain");
+      Set(Obj(obj, "spec"), "volumeMode", "Filesystem");
+      Set(Obj(obj, "status"), "phase", "Pending");
+    } else if (k == "Node") {
+      auto& status = Obj(obj, "status");
+      (void)status;
+    }
+    return;
+  }
+  if (r.group == "apps") {
+    auto& spec = Obj(obj, "spec");
+    if (k == "Deployment") {
+      Set(spec, "replicas", 1);
+      auto& strategy = Obj(spec, "strategy");
+      Set(strategy, "type", "RollingUpdate");
+      if (StrAt(strategy, "type") == "RollingUpdate") {
+        auto& ru = Obj(strategy, "rollingUpdate");
+        Set(ru, "maxUnavailable", "25%");
+        Set(ru, "maxSurge", "25%");
+      }
+      Set(spec, "revisionHistoryLimit", 10);
+      Set(spec, "progressDeadlineSeconds", 600);
+    } else if (k == "ReplicaSet") {
+      Set(spec, "replicas", 1);
+    } else if (k == "DaemonSet") {
+      auto& us = Obj(spec, "updateStrategy");
+      Set(us, "type", "RollingUpdate");
+      if (StrAt(us, "type") == "RollingUpdate") {
+        auto& ru = Obj(us, "rollingUpdate");
+        Set(ru, "maxUnavailable", 1);
+        Set(ru, "maxSurge", 0);
+      }
+      Set(spec, "revisionHistoryLimit", 10);
+    } else if (k == "StatefulSet") {
+      Set(spec, "replicas", 1);
+      Set(spec, "podManagementPolicy", "OrderedReady");
+      auto& us = Obj(spec, "updateStrategy");
+      Set(us, "type", "RollingUpdate");
+      if (StrAt(us, "type") == "RollingUpdate") Set(Obj(us, "rollingUpdate"), "partition", 0);
+      Set(spec, "revisionHistoryLimit", 10);
+      auto& pvc = Obj(spec, "persistentVolumeClaimRetentionPolicy");
+      Set(pvc, "whenDeleted", "Retain");
+      Set(pvc, "whenScaled", "Retain");
+    }
+    if (k != "ControllerRevision") DefaultTemplate(spec);
+    if (k == "ControllerRevision") obj.erase("spec");
+    return;
+  }
+  if (r.group == "batch") {
+    auto& spec = Obj(obj, "spec");
+    auto job_defaults = [](json::object& js) {
+      // Neither set: one pod to completion. Only parallelism set: a work queue (no completions).
+      if (!js.contains("completions") && !js.contains("parallelism")) js["completions"] = 1;
+      Set(js, "parallelism", 1);
+      Set(js, "backoffLimit", 6);
+      Set(js, "completionMode", "NonIndexed");
+      Set(js, "suspend", false);
+      Set(js, "podReplacementPolicy", "TerminatingOrFailed");
+      DefaultTemplate(js);
+    };
+    if (k == "Job") {
+      job_defaults(spec);
+    } else if (k == "CronJob") {
+      Set(spec, "concurrencyPolicy", "Allow");
+      Set(spec, "suspend", false);
+      Set(spec, "successfulJobsHistoryLimit", 3);
+      Set(spec, "failedJobsHistoryLimit", 1);
+      auto& jt = Obj(spec, "jobTemplate");
+      auto& js = Obj(jt, "spec");
+      DefaultTemplate(js);
+      Set(js, "backoffLimit", 6);
+      Set(js, "completionMode", "NonIndexed");
+      Set(js, "suspend", false);
+      Set(js, "podReplacementPolicy", "TerminatingOrFailed");
+    }
+    return;
+  }
+  if (r.group == "rbac.authorization.k8s.io") {
+    if (k == "RoleBinding" || k == "ClusterRoleBinding") {
+      auto it = obj.find("subjects");
+      if (it != obj.end() && it->value().is_array()) {
+        for (auto& s : it->value().as_array()) {
+          if (!s.is_object()) continue;
+          std::string sk = StrAt(s.as_object(), "kind");
+          if (sk == "User" || sk == "Group") Set(s.as_object(), "apiGroup", "rbac.authorization.k8s.io");
+        }
+      }
+    }
+    return;
+  }
+  if (r.group == "policy" && k == "PodDisruptionBudget") return;
+  if (r.group == "autoscaling" && k == "HorizontalPodAutoscaler") {
+    Set(Obj(obj, "spec"), "minReplicas", 1);
+    return;
+  }
+  if (r.group == "networking.k8s.io" && k == "NetworkPolicy") {
+    auto& spec = Obj(obj, "spec");
+    if (!spec.contains("policyTypes")) {
+      json::array types{"Ingress"};
+      if (spec.contains("egress")) types.push_back("Egress");
+      spec["policyTypes"] = types;
+    }
+    return;
+  }
+  if (r.group == "storage.k8s.io" && k == "StorageClass") {
+    Set(obj, "reclaimPolicy", "Delete");
+    Set(obj, "volumeBindingMode", "Immediate");
+    return;
+  }
+  if (r.group == "scheduling.k8s.io" && k == "PriorityClass") {
+    Set(obj, "preemptionPolicy", "PreemptLowerPriority");
+    return;
+  }
+}
+
+}  // namespace kite::api

@@ -1,0 +1,119 @@
+#include "api/yaml_json.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <regex>
+
+namespace kite::api {
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kMaxDepth = 100;
+
+json::value Scalar(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  if (n.Tag() == "!") return json::string(s);  // quoted: always a string
+  if (s == "null" || s == "Null" || s == "NULL" || s == "~" || s.empty()) return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  static const std::regex kInt("[-+]?(0|[1-9][0-9]*)");
+  static const std::regex kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
+  if (std::regex_match(s, kInt)) {
+    int64_t v = 0;
+    const char* b = s.data() + (s[0] == '+' ? 1 : 0);
+    auto [p, ec] = std::from_chars(b, s.data() + s.size(), v);
+    if (ec == std::errc() && p == s.data() + s.size()) return v;
+  }
+  if (std::regex_match(s, kFloat)) {
+    double d = std::strtod(s.c_str(), nullptr);
+    if (std::isfinite(d)) return d;
+  }
+  return json::string(s);
+}
+
+// Aliases share nodes, so a small document can name an exponential tree ("billion laughs");
+// converting stops after this many nodes.
+constexpr size_t kMaxNodes = 1 << 20;
+
+Result<json::value> Convert(const YAML::Node& n, int depth, size_t& budget) {
+  if (depth > kMaxDepth) return Status(Code::kInvalidArgument, "yaml: exceeded max depth of 100");
+  if (budget == 0) return Status(Code::kInvalidArgument, "yaml: document expands to too many nodes");
+  --budget;
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return json::value(nullptr);
+    case YAML::NodeType::Scalar:
+      return Scalar(n);
+    case YAML::NodeType::Sequence: {
+      json::array a;
+      for (const auto& item : n) {
+        auto v = Convert(item, depth + 1, budget);
+        if (!v.ok()) return v;
+        a.push_back(std::move(v.value()));
+      }
+      return json::value(std::move(a));
+    }
+    case YAML::NodeType::Map: {
+      json::object o;
+      for (const auto& kv : n) {
+        if (!kv.first.IsScalar()) return Status(Code::kInvalidArgument, "yaml: mapping keys must be strings");
+        auto v = Convert(kv.second, depth + 1, budget);
+        if (!v.ok()) return v;
+        o[kv.first.Scalar()] = std::move(v.value());
+      }
+      return json::value(std::move(o));
+    }
+  }
+  return json::value(nullptr);
+}
+
+}  // namespace
+
+// yaml-cpp parses recursively; bound the nesting before handing it the text so a hostile body
+// cannot exhaust the stack (flow brackets, and block nesting by indentation).
+static bool TooDeep(std::string_view text) {
+  int flow = 0;
+  size_t indent = 0;
+  bool at_line_start = true;
+  for (char c : text) {
+    if (c == '\n') {
+      at_line_start = true;
+      indent = 0;
+      continue;
+    }
+    if (at_line_start && (c == ' ' || c == '-')) {
+      if (++indent > 2 * kMaxDepth) return true;
+      continue;
+    }
+    at_line_start = false;
+    if (c == '[' || c == '{') {
+      if (++flow > kMaxDepth) return true;
+    } else if ((c == ']' || c == '}') && flow > 0) {
+      --flow;
+    }
+  }
+  return false;
+}
+
+Result<json::value> YamlToJson(std::string_view text) {
+  if (TooDeep(text)) return Status(Code::kInvalidArgument, "yaml: exceeded max depth of 100");
+  size_t budget = kMaxNodes;
+  try {
+    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
+    if (docs.empty()) return json::value(nullptr);
+    if (docs.size() > 1) return Status(Code::kInvalidArgument, "yaml: only one document is accepted in a request body");
+    return Convert(docs[0], 0, budget);
+  } catch (const YAML::Exception& e) {
+    return Status(Code::kInvalidArgument, std::string("yaml: ") + e.what());
+  } catch (const std::exception& e) {
+    return Status(Code::kInvalidArgument, std::string("yaml: ") + e.what());
+  }
+}
+
+}  // namespace kite::api

@@ -1,0 +1,153 @@
+// PATCH bodies (JSON patch, merge patch, strategic merge patch, apply) and the managedFields
+// bookkeeping every write does. See handlers_internal.h and managed_fields.h.
+#include <boost/json.hpp>
+
+#include <set>
+
+#include "api/json_patch.h"
+#include "api/merge_patch.h"
+#include "api/schema.h"
+#include "server/apiserver/handlers_internal.h"
+#include "server/apiserver/managed_fields.h"
+#include "server/apiserver/registry.h"
+
+#if __has_include("api/strategic_merge.h")
+#include "api/strategic_merge.h"
+#define KITE_HAVE_SMP 1
+#endif
+
+namespace kite::apiserver {
+namespace json = boost::json;
+
+namespace {
+
+std::string Key(const FieldPath& p) {
+  std::string s;
+  for (const auto& e : p) s += e + '\x1f';
+  return s;
+}
+
+}  // namespace
+
+ApiOr<json::object> ApplyPatch(const api::ResourceInfo& r, const std::string& media, const json::object& current,
+                               const json::value& patch, const std::string& manager, bool force) {
+  const api::schema::Type* type = api::schema::TypeForKind(r.group, r.version, r.kind);
+  json::value doc = current;
+  if (media == "application/json-patch+json") {
+    if (!patch.is_array()) return BadRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch");
+    auto out = api::ApplyJsonPatch(doc, json::serialize(patch));
+    if (!out.ok()) return ApiError{422, "Invalid", out.status().message()};
+    if (!out->is_object()) return ApiError{422, "Invalid", "the patched object must be a JSON object"};
+    return std::move(out->as_object());
+  }
+  if (!patch.is_object()) return BadRequest("the patch must be a JSON object");
+  if (media == "application/merge-patch+json") {
+    json::value out = api::ApplyMergePatch(doc, patch);
+    if (!out.is_object()) return ApiError{422, "Invalid", "the patched object must be a JSON object"};
+    return std::move(out.as_object());
+  }
+  if (media == "application/strategic-merge-patch+json") {
+#ifdef KITE_HAVE_SMP
+    auto out = api::ApplyStrategicMergePatch(current, patch.as_object(), type);
+    if (!out.ok()) return ApiError{422, "Invalid", out.status().message()};
+    return std::move(out.value());
+#else
+    json::value out = api::ApplyMergePatch(doc, patch);
+    return std::move(out.as_object());
+#endif
+  }
+  // application/apply-patch+yaml
+  const auto& applied = patch.as_object();
+  if (std::string k = StrOf(applied, "kind"); k != r.kind) {
+    return BadRequest("the kind in the apply configuration (" + k + ") does not match the expected kind (" + r.kind + ")");
+  }
+  if (std::string av = StrOf(applied, "apiVersion"); av != r.group_version()) {
+    return BadRequest("the API version in the apply configuration (" + av +
+                      ") does not match the expected API version (" + r.group_version() + ")");
+  }
+  return ServerSideApply(current, applied, manager, r.group_version(), force, type);
+}
+
+void RecordManager(json::object& obj, const std::string& manager, const std::string& operation,
+                   const std::string& api_version, const json::object* old) {
+  if (manager.empty()) return;
+  const api::schema::Type* type = nullptr;
+  if (auto slash = api_version.find('/'); true) {
+    std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+    std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
+    type = api::schema::TypeForKind(group, version, StrOf(obj, "kind"));
+  }
+  std::vector<FieldPath> changed = old ? ChangedFields(*old, obj, type) : LeafFields(obj, type);
+  // The client may send managedFields (a read-modify-write carries them back); otherwise the
+  // stored ones continue.
+  json::object& meta = MetaOf(obj);
+  if (!meta.contains("managedFields") && old) {
+    auto om = old->find("metadata");
+    if (om != old->end() && om->value().is_object()) {
+      if (auto mf = om->value().as_object().find("managedFields"); mf != om->value().as_object().end()) {
+        meta["managedFields"] = mf->value();
+      }
+    }
+  }
+  json::value& mf = meta["managedFields"];
+  if (!mf.is_array()) mf = json::array();
+  json::array& managed = mf.as_array();
+  std::set<std::string> drop;
+  for (const auto& p : changed) drop.insert(Key(p));
+  std::vector<FieldPath> mine;
+  for (auto it = managed.begin(); it != managed.end();) {
+    if (!it->is_object()) {
+      it = managed.erase(it);
+      continue;
+    }
+    auto& e = it->as_object();
+    std::vector<FieldPath> fields;
+    if (auto fv = e.find("fieldsV1"); fv != e.end() && fv->value().is_object()) fields = FromFieldsV1(fv->value().as_object());
+    if (StrOf(e, "manager") == manager && StrOf(e, "operation") == operation) {
+      mine = std::move(fields);
+      it = managed.erase(it);
+      continue;
+    }
+    std::vector<FieldPath> kept;
+    for (auto& p : fields) {
+      if (!drop.count(Key(p))) kept.push_back(std::move(p));
+    }
+    if (kept.empty()) {
+      it = managed.erase(it);
+      continue;
+    }
+    e["fieldsV1"] = ToFieldsV1(kept);
+    ++it;
+  }
+  std::set<std::string> have;
+  for (const auto& p : mine) have.insert(Key(p));
+  for (auto& p : changed) {
+    if (have.insert(Key(p)).second) mine.push_back(std::move(p));
+  }
+  if (!mine.empty()) {
+    json::object e{{"manager", manager}, {"operation", operation}, {"apiVersion", api_version}, {"time", NowRfc3339()},
+                   {"fieldsType", "FieldsV1"}, {"fieldsV1", ToFieldsV1(mine)}};
+    managed.push_back(std::move(e));
+  }
+  if (managed.empty()) meta.erase("managedFields");
+}
+
+void RecordApply(json::object& obj, const json::object& applied, const std::string& manager,
+                 const std::string& api_version) {
+  const api::schema::Type* type = nullptr;
+  {
+    auto slash = api_version.find('/');
+    std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+    std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
+    type = api::schema::TypeForKind(group, version, StrOf(obj, "kind").empty() ? StrOf(applied, "kind") : StrOf(obj, "kind"));
+  }
+  auto fields = LeafFields(applied, type);
+  json::array managed;
+  if (!fields.empty()) {
+    managed.push_back(json::object{{"manager", manager}, {"operation", "Apply"}, {"apiVersion", api_version},
+                                   {"time", NowRfc3339()}, {"fieldsType", "FieldsV1"}, {"fieldsV1", ToFieldsV1(fields)}});
+  }
+  MetaOf(obj)["managedFields"] = std::move(managed);
+}
+
+}  // namespace kite::apiserver
