@@ -14,10 +14,12 @@
 #include "server/apiserver/certs.h"
 #include "server/apiserver/discovery.h"
 #include "server/apiserver/handlers.h"
+#include "server/apiserver/openapi.h"
 #include "server/apiserver/registry.h"
 #include "server/apiserver/request_info.h"
 #include "server/apiserver/watch_handler.h"
 #include "server/apiserver/status.h"
+#include "server/apiserver/tables.h"
 
 namespace kite::apiserver {
 namespace {
@@ -143,6 +145,14 @@ class ApiServerImpl final : public ApiServer {
       }
       co_return co_await Reply(res, attrs, ok ? 200 : 500, "text/plain; charset=utf-8", body, t0);
     }
+    if (req.method == "GET" && req.path.rfind("/openapi/v3", 0) == 0) {
+      if (auto doc = OpenApiV3(req.path, req.HasQuery("hash")); doc) {
+        HttpsResponder::Headers headers;
+        if (doc->immutable) headers.emplace_back("Cache-Control", "public, immutable");
+        else headers.emplace_back("Cache-Control", "no-cache, private");
+        co_return co_await Reply(res, attrs, 200, "application/json", std::move(doc->body), t0, std::move(headers));
+      }
+    }
     if (req.method == "GET") {
       if (auto doc = Discovery(req); doc) {
         co_return co_await Reply(res, attrs, 200, std::move(doc->first), std::move(doc->second), t0);
@@ -164,12 +174,24 @@ class ApiServerImpl final : public ApiServer {
         !(r->group == "authentication.k8s.io")) {
       co_return co_await Fail(res, a, NotFoundPath(), t0);
     }
+    WatchFormat format;
+    format.table_version = WantedTableVersion(req.Header("accept"));
+    if (!IsValidIncludeObject(req.Query("includeObject"))) {
+      co_return co_await Fail(res, a, BadRequest("unrecognized includeObject value: \"" + req.Query("includeObject") + "\""), t0);
+    }
+    format.include = ParseIncludeObject(req.Query("includeObject"));
     if (info.verb == "watch") {
-      co_return co_await ServeWatch(req, res, store_, *r, ns);
+      auto opts = ParseListOptions(req, *r);
+      if (!opts.ok()) co_return co_await Fail(res, a, opts.error(), t0);
+      co_return co_await ServeWatch(req, res, store_, *r, ns, std::move(opts.value()), format);
     }
     auto out = co_await handlers_.Handle(req, info, *r, a);
     if (!out.ok()) co_return co_await Fail(res, a, out.error(), t0);
     ApiResponse& resp = out.value();
+    if (!format.table_version.empty() && (info.verb == "get" || info.verb == "list") && info.subresource.empty() &&
+        resp.body.contains("metadata")) {
+      resp.body = ToTable(*r, resp.body, format.include, format.table_version, std::chrono::system_clock::now());
+    }
     HttpsResponder::Headers headers;
     for (const auto& w : resp.warnings) {
       std::string text;

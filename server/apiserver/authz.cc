@@ -10,7 +10,8 @@ Decision MastersAuthorizer::Authorize(const RequestAttributes& a) const {
     return {true, ""};
   }
   // Discovery is readable by every authenticated user (upstream's system:discovery role).
-  bool discovery = a.path == "/api" || a.path == "/apis" || a.path.rfind("/api/", 0) == 0 || a.path.rfind("/apis/", 0) == 0;
+  bool discovery = a.path == "/api" || a.path == "/apis" || a.path.rfind("/api/", 0) == 0 ||
+                   a.path.rfind("/apis/", 0) == 0 || a.path.rfind("/openapi/", 0) == 0;
   if (!a.resource_request && a.verb == "get" && discovery && !a.user.anonymous()) return {true, ""};
   // Everyone authenticated may ask who they are and what they may do (system:basic-user).
   if (a.resource_request && a.verb == "create" && !a.user.anonymous() &&

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <optional>
 
 #include "server/apiserver/registry.h"
 #include "server/apiserver/status.h"
@@ -22,15 +23,33 @@ struct WakeSignal {
   bool pending = false;  // a wake arrived while not waiting
 };
 
-std::string EventLine(const char* type, const datastore::KeyValue& kv, int64_t rv) {
+std::optional<json::object> Parse(const datastore::KeyValue& kv, int64_t rv) {
   boost::system::error_code ec;
   json::value v = json::parse(kv.value_or_empty(), ec);
-  if (ec || !v.is_object()) return "";
+  if (ec || !v.is_object()) return std::nullopt;
   auto& meta = v.as_object()["metadata"];
   if (meta.is_object()) meta.as_object()["resourceVersion"] = std::to_string(rv);
-  json::object ev{{"type", type}, {"object", std::move(v)}};
-  return json::serialize(ev) + "\n";
+  return std::move(v.as_object());
 }
+
+// Turns stored objects into event lines in the requested format.
+struct EventWriter {
+  const api::ResourceInfo& r;
+  const WatchFormat& format;
+  bool sent_headers = false;
+
+  std::string Line(const char* type, json::object obj) {
+    json::value out;
+    if (format.table_version.empty()) {
+      out = std::move(obj);
+    } else {
+      out = ToTable(r, obj, format.include, format.table_version, std::chrono::system_clock::now(), sent_headers);
+      sent_headers = true;
+    }
+    json::object ev{{"type", type}, {"object", std::move(out)}};
+    return json::serialize(ev) + "\n";
+  }
+};
 
 std::string ErrorLine(const ApiError& e) {
   return "{\"type\":\"ERROR\",\"object\":" + StatusJson(e) + "}\n";
@@ -39,7 +58,10 @@ std::string ErrorLine(const ApiError& e) {
 }  // namespace
 
 asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datastore::Store* store,
-                                 const api::ResourceInfo& r, const std::string& ns) {
+                                 const api::ResourceInfo& r, const std::string& ns, ListOptions opts,
+                                 WatchFormat format) {
+  EventWriter writer{r, format};
+  auto matches = [&](const json::object& o) { return MatchesListOptions(opts, r, o); };
   auto ex = co_await asio::this_coro::executor;
   const std::string prefix = StoragePrefix(r, ns);
   std::string end = prefix;
@@ -56,7 +78,10 @@ asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datasto
       co_await res.Send(500, "application/json", StatusJson(InternalError(list.status().message())));
       co_return;
     }
-    for (const auto& kv : list->kvs) initial += EventLine("ADDED", kv, kv.mod_revision);
+    for (const auto& kv : list->kvs) {
+      auto o = Parse(kv, kv.mod_revision);
+      if (o && matches(*o)) initial += writer.Line("ADDED", std::move(*o));
+    }
     start = list->revision + 1;
   } else {
     char* stop = nullptr;
@@ -69,8 +94,15 @@ asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datasto
     start = rv + 1;
   }
   int64_t timeout_s = 1800;  // upstream picks 30-60 min when the client gives none
-  if (auto t = req.Query("timeoutSeconds"); !t.empty()) timeout_s = std::max<int64_t>(0, std::atoll(t.c_str()));
+  if (opts.timeout_seconds) timeout_s = *opts.timeout_seconds;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  auto next_bookmark = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  int64_t last_rv = start - 1;
+  auto bookmark = [&]() {
+    json::object obj{{"kind", r.kind}, {"apiVersion", r.group_version()},
+                     {"metadata", json::object{{"resourceVersion", std::to_string(std::max<int64_t>(last_rv, store->CurrentRevision()))}}}};
+    return json::serialize(json::object{{"type", "BOOKMARK"}, {"object", std::move(obj)}}) + "\n";
+  };
 
   auto signal = std::make_shared<WakeSignal>(ex);
   datastore::WatchOptions wo;
@@ -101,24 +133,43 @@ asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datasto
     if (!batch.events.empty()) {
       std::string out;
       for (const auto& ev : batch.events) {
+        last_rv = ev.kv.mod_revision;
+        std::optional<json::object> before = ev.prev_kv ? Parse(*ev.prev_kv, ev.kv.mod_revision) : std::nullopt;
+        bool was = before && matches(*before);
         if (ev.type == datastore::Event::Type::kDelete) {
-          if (ev.prev_kv) out += EventLine("DELETED", *ev.prev_kv, ev.kv.mod_revision);
-        } else {
-          out += EventLine(ev.kv.version == 1 ? "ADDED" : "MODIFIED", ev.kv, ev.kv.mod_revision);
+          if (was) out += writer.Line("DELETED", std::move(*before));
+          continue;
         }
+        auto now = Parse(ev.kv, ev.kv.mod_revision);
+        if (!now) continue;
+        bool is = matches(*now);
+        if (is && was) out += writer.Line("MODIFIED", std::move(*now));
+        else if (is) out += writer.Line("ADDED", std::move(*now));
+        else if (was) out += writer.Line("DELETED", std::move(*now));  // left the selection
       }
-      if (!co_await res.WriteChunk(std::move(out))) break;
+      if (!out.empty() && !co_await res.WriteChunk(std::move(out))) break;
       continue;
     }
-    if (std::chrono::steady_clock::now() >= deadline) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      if (opts.allow_bookmarks) co_await res.WriteChunk(bookmark());
+      break;
+    }
+    if (opts.allow_bookmarks && now >= next_bookmark) {
+      next_bookmark = now + std::chrono::seconds(60);
+      if (!co_await res.WriteChunk(bookmark())) break;
+    }
     if (signal->pending) {
       signal->pending = false;
       continue;
     }
-    signal->timer.expires_at(deadline);
+    signal->timer.expires_at(opts.allow_bookmarks ? std::min(deadline, next_bookmark) : deadline);
     auto [ec] = co_await signal->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     signal->pending = false;
-    if (!ec && std::chrono::steady_clock::now() >= deadline) break;  // timer ran out: the timeout
+    if (!ec && std::chrono::steady_clock::now() >= deadline) {  // timer ran out: the timeout
+      if (opts.allow_bookmarks) co_await res.WriteChunk(bookmark());
+      break;
+    }
   }
   watcher.reset();
   co_await res.EndStream();

@@ -16,10 +16,23 @@
 #include "api/resources.h"
 #include "base/https_server.h"
 #include "datastore/store.h"
+#include "server/apiserver/list_options.h"
+#include "server/apiserver/tables.h"
 
 namespace kite::apiserver {
 
+// Options narrow the events: label/field selectors (an object that stops matching is sent as
+// DELETED, one that starts matching as ADDED, as upstream's watch cache does), timeoutSeconds,
+// allowWatchBookmarks (a BOOKMARK with the current resourceVersion every minute and just before
+// a timeout closes the stream). A non-empty `table_version` sends each object as a one-row
+// Table (kubectl get -w).
+struct WatchFormat {
+  std::string table_version;  // "" = plain objects
+  IncludeObject include = IncludeObject::kMetadata;
+};
+
 boost::asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datastore::Store* store,
-                                        const api::ResourceInfo& r, const std::string& ns);
+                                        const api::ResourceInfo& r, const std::string& ns, ListOptions opts,
+                                        WatchFormat format);
 
 }  // namespace kite::apiserver
