@@ -78,6 +78,16 @@ void RecordManager(json::object& obj, const std::string& manager, const std::str
     type = api::schema::TypeForKind(group, version, StrOf(obj, "kind"));
   }
   std::vector<FieldPath> changed = old ? ChangedFields(*old, obj, type) : LeafFields(obj, type);
+  if (changed.empty() && old) {
+    // No change by this manager: keep the stored managedFields as they are (no new timestamp).
+    auto om = old->find("metadata");
+    if (om != old->end() && om->value().is_object()) {
+      auto mf = om->value().as_object().find("managedFields");
+      if (mf != om->value().as_object().end()) MetaOf(obj)["managedFields"] = mf->value();
+      else MetaOf(obj).erase("managedFields");
+    }
+    return;
+  }
   // The client may send managedFields (a read-modify-write carries them back); otherwise the
   // stored ones continue.
   json::object& meta = MetaOf(obj);

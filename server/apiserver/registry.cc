@@ -356,6 +356,12 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
     ns_finalizers = sp.contains("finalizers") && sp["finalizers"].is_array() && !sp["finalizers"].as_array().empty();
   }
   const bool finish_delete = m.contains("deletionTimestamp") && !HasFinalizers(m) && !graceful && !ns_finalizers;
+  {
+    // Nothing changed: no write, the resourceVersion stays (kubectl then says "no change").
+    json::object same = obj;
+    Meta(same)["resourceVersion"] = Str(cur_meta, "resourceVersion");
+    if (same == cur && !finish_delete) co_return std::move(current.value());
+  }
   if (o.dry_run) co_return obj;
   TxnRequest t;
   Compare c;
