@@ -145,4 +145,34 @@ const ResourceInfo* FindResource(std::string_view group, std::string_view versio
   return nullptr;
 }
 
+const ResourceInfo* ResourceSet::Find(std::string_view group, std::string_view version,
+                                      std::string_view resource) const {
+  for (const auto& r : resources) {
+    if (r.group == group && r.version == version && r.resource == resource) return &r;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const ResourceSet> ResourceSet::With(std::vector<ResourceInfo> custom) {
+  auto set = std::make_shared<ResourceSet>();
+  set->resources = BuiltinResources();
+  set->groups = BuiltinGroups();
+  for (auto& r : custom) {
+    if (set->Find(r.group, r.version, r.resource)) continue;  // never shadow a built-in
+    GroupInfo* g = nullptr;
+    for (auto& x : set->groups) {
+      if (x.name == r.group) g = &x;
+    }
+    if (!g) {
+      set->groups.push_back(GroupInfo{r.group, {}});
+      g = &set->groups.back();
+    }
+    bool have = false;
+    for (const auto& v : g->versions) have |= v == r.version;
+    if (!have) g->versions.push_back(r.version);
+    set->resources.push_back(std::move(r));
+  }
+  return set;
+}
+
 }  // namespace kite::api

@@ -4,6 +4,9 @@
 // Names and flags follow upstream's discovery documents for Kubernetes 1.32.
 #pragma once
 
+#include <boost/json/object.hpp>
+
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +30,10 @@ struct ResourceInfo {
   std::vector<std::string> short_names;
   std::vector<std::string> categories;
   std::vector<SubresourceInfo> subresources;
+  // Custom resources (served from a CustomResourceDefinition): the CRD's spec.versions[] entry
+  // for this version (schema.openAPIV3Schema, subresources, additionalPrinterColumns).
+  bool custom = false;
+  std::shared_ptr<const boost::json::object> crd_version;
 
   std::string group_version() const { return group.empty() ? version : group + "/" + version; }
   const SubresourceInfo* Subresource(std::string_view name) const;
@@ -41,5 +48,14 @@ const std::vector<ResourceInfo>& BuiltinResources();
 // Groups in discovery order (core first), each with its versions, preferred first.
 const std::vector<GroupInfo>& BuiltinGroups();
 const ResourceInfo* FindResource(std::string_view group, std::string_view version, std::string_view resource);
+
+// A served set of resources: the built-ins plus custom resources. Immutable once built.
+struct ResourceSet {
+  std::vector<ResourceInfo> resources;
+  std::vector<GroupInfo> groups;  // discovery order, preferred version first
+  const ResourceInfo* Find(std::string_view group, std::string_view version, std::string_view resource) const;
+  // Built-ins followed by `custom` (groups appended in the order given).
+  static std::shared_ptr<const ResourceSet> With(std::vector<ResourceInfo> custom);
+};
 
 }  // namespace kite::api

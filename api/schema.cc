@@ -115,6 +115,14 @@ std::string PackageOf(std::string_view group) {
   return std::string(group.substr(0, group.find('.')));
 }
 
+std::string TypePrefix(std::string_view group, std::string_view version) {
+  if (group == "meta.k8s.io") return "io.k8s.apimachinery.pkg.apis.meta.v1.";
+  if (group == "apiextensions.k8s.io") {
+    return "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions." + std::string(version) + ".";
+  }
+  return "io.k8s.api." + PackageOf(group) + "." + std::string(version) + ".";
+}
+
 }  // namespace
 
 const Field* Type::Find(std::string_view json_name) const {
@@ -142,13 +150,7 @@ const Type* FindType(std::string_view name) {
 }
 
 const Type* TypeForKind(std::string_view group, std::string_view version, std::string_view kind) {
-  std::string name;
-  if (group == "meta.k8s.io") {
-    name = "io.k8s.apimachinery.pkg.apis.meta.v1.";
-  } else {
-    name = "io.k8s.api." + PackageOf(group) + "." + std::string(version) + ".";
-  }
-  return FindType(name + std::string(kind));
+  return FindType(TypePrefix(group, version) + std::string(kind));
 }
 
 const std::vector<const Type*>& AllTypes() { return Get().all; }

@@ -13,7 +13,9 @@
 #include "server/apiserver/authz.h"
 #include "server/apiserver/certs.h"
 #include "server/apiserver/discovery.h"
+#include "server/apiserver/crds.h"
 #include "server/apiserver/handlers.h"
+#include "server/apiserver/store_await.h"
 #include "server/apiserver/openapi.h"
 #include "server/apiserver/registry.h"
 #include "server/apiserver/request_info.h"
@@ -66,10 +68,11 @@ std::string VersionJson() {
 class ApiServerImpl final : public ApiServer {
  public:
   ApiServerImpl(datastore::Store* store, Authenticator authn)
-      : store_(store), authn_(std::move(authn)), handlers_(store, &authz_, &authn_),
+      : store_(store), authn_(std::move(authn)), crds_(store), handlers_(store, &authz_, &authn_, &crds_),
         https_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); }) {}
 
   Status Start(const ApiServerOptions& o, const ClusterCerts& certs) {
+    crds_.Reload();
     HttpsServerOptions h;
     h.bind_address = o.bind_address;
     h.port = o.port;
@@ -146,7 +149,7 @@ class ApiServerImpl final : public ApiServer {
       co_return co_await Reply(res, attrs, ok ? 200 : 500, "text/plain; charset=utf-8", body, t0);
     }
     if (req.method == "GET" && req.path.rfind("/openapi/v3", 0) == 0) {
-      if (auto doc = OpenApiV3(req.path, req.HasQuery("hash")); doc) {
+      if (auto doc = OpenApiV3(*crds_.Snapshot(), req.path, req.HasQuery("hash")); doc) {
         HttpsResponder::Headers headers;
         if (doc->immutable) headers.emplace_back("Cache-Control", "public, immutable");
         else headers.emplace_back("Cache-Control", "no-cache, private");
@@ -164,7 +167,8 @@ class ApiServerImpl final : public ApiServer {
   // Resource requests: resolve the resource, then the verb handlers (handlers.h); watches stream.
   asio::awaitable<void> HandleResource(HttpsRequest& req, HttpsResponder& res, const RequestInfo& info,
                                        const RequestAttributes& a, std::chrono::steady_clock::time_point t0) {
-    const api::ResourceInfo* r = api::FindResource(info.api_group, info.api_version, info.resource);
+    const auto served = crds_.Snapshot();
+    const api::ResourceInfo* r = served->Find(info.api_group, info.api_version, info.resource);
     if (!r || (!r->namespaced && !info.namespace_.empty() && info.resource != "namespaces")) {
       co_return co_await Fail(res, a, NotFoundPath(), t0);
     }
@@ -186,11 +190,19 @@ class ApiServerImpl final : public ApiServer {
       co_return co_await ServeWatch(req, res, store_, *r, ns, std::move(opts.value()), format);
     }
     auto out = co_await handlers_.Handle(req, info, *r, a);
+    if (r->resource == "customresourcedefinitions" && info.verb != "get" && info.verb != "list") {
+      co_await CrdWritten(*r, info, out.ok());
+    }
     if (!out.ok()) co_return co_await Fail(res, a, out.error(), t0);
     ApiResponse& resp = out.value();
     if (!format.table_version.empty() && (info.verb == "get" || info.verb == "list") && info.subresource.empty() &&
         resp.body.contains("metadata")) {
-      resp.body = ToTable(*r, resp.body, format.include, format.table_version, std::chrono::system_clock::now());
+      if (r->custom) {
+        resp.body = CustomResourceTable(*r, resp.body, format.include == IncludeObject::kObject,
+                                        format.include == IncludeObject::kNone, format.table_version);
+      } else {
+        resp.body = ToTable(*r, resp.body, format.include, format.table_version, std::chrono::system_clock::now());
+      }
     }
     HttpsResponder::Headers headers;
     for (const auto& w : resp.warnings) {
@@ -204,15 +216,36 @@ class ApiServerImpl final : public ApiServer {
     co_await Reply(res, a, resp.code, "application/json", boost::json::serialize(resp.body), t0, std::move(headers));
   }
 
+  // A CRD was written: serve the new set; a CRD that is gone takes its objects with it.
+  asio::awaitable<void> CrdWritten(const api::ResourceInfo& r, const RequestInfo& info, bool ok) {
+    if (!ok) co_return;
+    const auto before = crds_.Snapshot();
+    crds_.Reload();
+    if (info.verb != "delete" && info.verb != "deletecollection") co_return;
+    const auto after = crds_.Snapshot();
+    for (const auto& old : before->resources) {
+      if (!old.custom || after->Find(old.group, old.version, old.resource)) continue;
+      datastore::DeleteRangeRequest del;
+      del.key = StoragePrefix(old, "");
+      del.range_end = del.key;
+      del.range_end.back()++;
+      datastore::TxnRequest t;
+      t.success.push_back(datastore::RequestOp{std::move(del)});
+      co_await AsyncTxn(store_, std::move(t));
+    }
+    (void)r;
+  }
+
   // Discovery documents for /api, /apis, /api/v1, /apis/<group>, /apis/<group>/<version>.
   std::optional<std::pair<std::string, std::string>> Discovery(const HttpsRequest& req) {
     const std::string& p = req.path;
     if (p == "/api" || p == "/apis" || p == "/api/" || p == "/apis/") {
       bool core = p.rfind("/api", 0) == 0 && p.rfind("/apis", 0) != 0;
       auto f = NegotiateDiscovery(req.Header("accept"));
-      if (f != DiscoveryFormat::kLegacy) return std::make_pair(DiscoveryContentType(f), AggregatedDiscovery(core, f));
+      const auto set = crds_.Snapshot();
+      if (f != DiscoveryFormat::kLegacy) return std::make_pair(DiscoveryContentType(f), AggregatedDiscovery(*set, core, f));
       std::string host = req.Header("host");
-      return std::make_pair(std::string("application/json"), core ? LegacyApiVersions(host) : LegacyApiGroupList());
+      return std::make_pair(std::string("application/json"), core ? LegacyApiVersions(host) : LegacyApiGroupList(*set));
     }
     std::vector<std::string> parts;
     for (size_t i = 1; i <= p.size();) {
@@ -222,9 +255,10 @@ class ApiServerImpl final : public ApiServer {
       i = j + 1;
     }
     std::optional<std::string> doc;
-    if (parts.size() == 2 && parts[0] == "api") doc = LegacyApiResourceList("", parts[1]);
-    else if (parts.size() == 2 && parts[0] == "apis") doc = LegacyApiGroup(parts[1]);
-    else if (parts.size() == 3 && parts[0] == "apis") doc = LegacyApiResourceList(parts[1], parts[2]);
+    const auto set = crds_.Snapshot();
+    if (parts.size() == 2 && parts[0] == "api") doc = LegacyApiResourceList(*set, "", parts[1]);
+    else if (parts.size() == 2 && parts[0] == "apis") doc = LegacyApiGroup(*set, parts[1]);
+    else if (parts.size() == 3 && parts[0] == "apis") doc = LegacyApiResourceList(*set, parts[1], parts[2]);
     if (!doc) return std::nullopt;
     return std::make_pair(std::string("application/json"), std::move(*doc));
   }
@@ -232,6 +266,7 @@ class ApiServerImpl final : public ApiServer {
   datastore::Store* store_;
   Authenticator authn_;
   MastersAuthorizer authz_;
+  CustomResources crds_;
   ResourceHandlers handlers_;
   HttpsServer https_;
 };

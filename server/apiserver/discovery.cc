@@ -75,14 +75,14 @@ std::string DiscoveryContentType(DiscoveryFormat f) {
   }
 }
 
-std::string AggregatedDiscovery(bool core, DiscoveryFormat f) {
+std::string AggregatedDiscovery(const api::ResourceSet& set, bool core, DiscoveryFormat f) {
   json::array items;
-  for (const auto& g : api::BuiltinGroups()) {
+  for (const auto& g : set.groups) {
     if (core != g.name.empty()) continue;
     json::array versions;
     for (const auto& v : g.versions) {
       json::array resources;
-      for (const auto& r : api::BuiltinResources()) {
+      for (const auto& r : set.resources) {
         if (r.group == g.name && r.version == v) resources.push_back(AggregatedResource(r));
       }
       versions.push_back(json::object{{"version", v}, {"resources", std::move(resources)}, {"freshness", "Current"}});
@@ -116,16 +116,16 @@ json::object GroupObject(const api::GroupInfo& g) {
 
 }  // namespace
 
-std::string LegacyApiGroupList() {
+std::string LegacyApiGroupList(const api::ResourceSet& set) {
   json::array groups;
-  for (const auto& g : api::BuiltinGroups()) {
+  for (const auto& g : set.groups) {
     if (!g.name.empty()) groups.push_back(GroupObject(g));
   }
   return json::serialize(json::object{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", std::move(groups)}});
 }
 
-std::optional<std::string> LegacyApiGroup(const std::string& group) {
-  for (const auto& g : api::BuiltinGroups()) {
+std::optional<std::string> LegacyApiGroup(const api::ResourceSet& set, const std::string& group) {
+  for (const auto& g : set.groups) {
     if (!g.name.empty() && g.name == group) {
       json::object o = GroupObject(g);
       o["kind"] = "APIGroup";
@@ -136,10 +136,11 @@ std::optional<std::string> LegacyApiGroup(const std::string& group) {
   return std::nullopt;
 }
 
-std::optional<std::string> LegacyApiResourceList(const std::string& group, const std::string& version) {
+std::optional<std::string> LegacyApiResourceList(const api::ResourceSet& set, const std::string& group,
+                                                 const std::string& version) {
   json::array resources;
   bool found = false;
-  for (const auto& r : api::BuiltinResources()) {
+  for (const auto& r : set.resources) {
     if (r.group != group || r.version != version) continue;
     found = true;
     json::object o{{"name", r.resource}, {"singularName", r.singular}, {"namespaced", r.namespaced},

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "api/resources.h"
+
 namespace kite::apiserver {
 
 enum class DiscoveryFormat { kLegacy, kAggregatedV2, kAggregatedV2Beta1 };
@@ -16,10 +18,12 @@ DiscoveryFormat NegotiateDiscovery(const std::string& accept);
 std::string DiscoveryContentType(DiscoveryFormat f);
 
 // `core` selects /api (the core group) or /apis (every named group).
-std::string AggregatedDiscovery(bool core, DiscoveryFormat f);
+// All documents describe `set` (built-ins plus custom resources).
+std::string AggregatedDiscovery(const api::ResourceSet& set, bool core, DiscoveryFormat f);
 std::string LegacyApiVersions(const std::string& server_address);
-std::string LegacyApiGroupList();
-std::optional<std::string> LegacyApiGroup(const std::string& group);
-std::optional<std::string> LegacyApiResourceList(const std::string& group, const std::string& version);
+std::string LegacyApiGroupList(const api::ResourceSet& set);
+std::optional<std::string> LegacyApiGroup(const api::ResourceSet& set, const std::string& group);
+std::optional<std::string> LegacyApiResourceList(const api::ResourceSet& set, const std::string& group,
+                                                 const std::string& version);
 
 }  // namespace kite::apiserver

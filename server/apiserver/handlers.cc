@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "api/defaults.h"
+#include "api/json_schema.h"
 #include "api/json_patch.h"
 #include "api/json_text.h"
 #include "api/merge_patch.h"
@@ -95,7 +96,7 @@ std::string ManagerName(const HttpsRequest& req) {
 }
 
 ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api::ResourceInfo& r, json::object& obj,
-                                              bool defaults) {
+                                              bool defaults, CustomResources* crds) {
   std::vector<std::string> warnings;
   obj["apiVersion"] = r.group_version();
   obj["kind"] = r.kind;
@@ -118,7 +119,45 @@ ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api
       if (validation == "Strict") return BadRequest(prefix + "strict decoding error: " + msg);
     }
   }
+  if (r.custom && r.crd_version) {
+    auto sc = r.crd_version->find("schema");
+    const json::object* schema = nullptr;
+    if (sc != r.crd_version->end() && sc->value().is_object()) {
+      auto o = sc->value().as_object().find("openAPIV3Schema");
+      if (o != sc->value().as_object().end() && o->value().is_object()) schema = &o->value().as_object();
+    }
+    if (schema) {
+      auto checked = api::CheckAgainstJsonSchema(obj, *schema);
+      if (!checked.unknown_fields.empty() && validation != "Ignore") {
+        std::string msg;
+        for (const auto& f : checked.unknown_fields) {
+          if (validation == "Strict") msg += (msg.empty() ? "" : ", ") + std::string("unknown field \"") + f + "\"";
+          else warnings.push_back("unknown field \"" + f + "\"");
+        }
+        if (validation == "Strict") return BadRequest("strict decoding error: " + msg);
+      }
+      if (!checked.errors.empty()) {
+        ApiError e{422, "Invalid", ""};
+        std::string list;
+        for (size_t i = 0; i < checked.errors.size(); ++i) {
+          const auto& ce = checked.errors[i];
+          list += (i ? ", " : "") + ce.field + ": " + ce.message;
+          e.causes.push_back({ce.reason, ce.message, ce.field});
+        }
+        const std::string name = StrOf(MetaOf(obj), "name");
+        e.message = r.kind + "." + r.group + " \"" + name + "\" is invalid: " +
+                    (checked.errors.size() > 1 ? "[" + list + "]" : list);
+        e.name = name;
+        e.group = r.group;
+        e.kind = r.kind;
+        return e;
+      }
+    }
+  }
   if (defaults) api::ApplyDefaults(r, obj);
+  if (r.resource == "customresourcedefinitions" && r.group == "apiextensions.k8s.io" && crds) {
+    if (auto e = PrepareCrd(obj, *crds->Snapshot()); e) return *e;
+  }
   if (auto e = ValidateObject(r, obj); e) return *e;
   return warnings;
 }
@@ -187,7 +226,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Create(Call& c) {
   auto body = DecodeBody(c.req, c.r);
   if (!body.ok()) co_return body.error();
   json::object& obj = body.value();
-  auto warnings = PrepareObject(c.req, c.r, obj, true);
+  auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
   if (!warnings.ok()) co_return warnings.error();
   if (c.r.group.empty() && c.r.kind == "Service") {
     auto alloc = co_await AllocateServiceAddresses(obj, nullptr);
@@ -203,7 +242,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpti
   auto body = DecodeBody(c.req, c.r);
   if (!body.ok()) co_return body.error();
   json::object& obj = body.value();
-  auto warnings = PrepareObject(c.req, c.r, obj, true);
+  auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
   if (!warnings.ok()) co_return warnings.error();
   auto current = co_await registry_.Get(c.r, c.ns, c.info.name);
   if (!current.ok()) co_return current.error();
@@ -248,7 +287,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
         }
         MetaOf(obj)["name"] = c.info.name;
         json::object applied = obj;
-        auto warnings = PrepareObject(c.req, c.r, obj, true);
+        auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
         if (!warnings.ok()) co_return warnings.error();
         if (c.r.group.empty() && c.r.kind == "Service") {
           auto alloc = co_await AllocateServiceAddresses(obj, nullptr);
@@ -265,7 +304,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
     auto patched = ApplyPatch(c.r, media, cur, patch.value(), manager, c.req.Query("force") == "true");
     if (!patched.ok()) co_return patched.error();
     json::object obj = std::move(patched.value());
-    auto warnings = PrepareObject(c.req, c.r, obj, true);
+    auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
     if (!warnings.ok()) co_return warnings.error();
     if (c.r.group.empty() && c.r.kind == "Service") {
       auto alloc = co_await AllocateServiceAddresses(obj, &cur);

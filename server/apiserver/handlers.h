@@ -21,6 +21,7 @@
 #include "datastore/store.h"
 #include "server/apiserver/authn.h"
 #include "server/apiserver/authz.h"
+#include "server/apiserver/crds.h"
 #include "server/apiserver/registry.h"
 #include "server/apiserver/request_info.h"
 #include "server/apiserver/status.h"
@@ -35,8 +36,9 @@ struct ApiResponse {
 
 class ResourceHandlers {
  public:
-  ResourceHandlers(datastore::Store* store, const Authorizer* authz, const Authenticator* authn)
-      : store_(store), authz_(authz), authn_(authn), registry_(store) {}
+  ResourceHandlers(datastore::Store* store, const Authorizer* authz, const Authenticator* authn,
+                   CustomResources* crds)
+      : store_(store), authz_(authz), authn_(authn), crds_(crds), registry_(store) {}
 
   boost::asio::awaitable<ApiOr<ApiResponse>> Handle(HttpsRequest& req, const RequestInfo& info,
                                                     const api::ResourceInfo& r, const RequestAttributes& a);
@@ -61,6 +63,7 @@ class ResourceHandlers {
   datastore::Store* store_;
   const Authorizer* authz_;
   const Authenticator* authn_;
+  CustomResources* crds_;
   Registry registry_;
 };
 

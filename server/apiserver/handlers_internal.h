@@ -27,8 +27,10 @@ struct ResourceHandlers::Call {
 
 // Schema check (unknown fields per fieldValidation, JSON types), defaulting, validation.
 // Returns the warnings to send.
+// Custom resources are checked against their CRD's schema; CRDs themselves by PrepareCrd
+// (which needs the served set, from `crds`).
 ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api::ResourceInfo& r,
-                                              boost::json::object& obj, bool defaults);
+                                              boost::json::object& obj, bool defaults, CustomResources* crds);
 
 // The fieldManager query parameter, or the client's program name from User-Agent.
 std::string ManagerName(const HttpsRequest& req);

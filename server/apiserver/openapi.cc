@@ -240,6 +240,50 @@ std::string BuildDocument(const std::string& group, const std::string& version) 
   return json::serialize(doc);
 }
 
+// A custom resource group-version: paths like the built-ins', schemas from the CRD.
+std::string BuildCustomDocument(const api::ResourceSet& set, const std::string& group, const std::string& version) {
+  json::object paths, schemas;
+  const std::string base = "/apis/" + group + "/" + version;
+  for (const auto& r : set.resources) {
+    if (!r.custom || r.group != group || r.version != version) continue;
+    const std::string schema_name = group + "." + version + "." + r.kind;
+    json::object s{{"type", "object"}};
+    if (r.crd_version) {
+      auto sc = r.crd_version->find("schema");
+      if (sc != r.crd_version->end() && sc->value().is_object()) {
+        auto o = sc->value().as_object().find("openAPIV3Schema");
+        if (o != sc->value().as_object().end() && o->value().is_object()) s = o->value().as_object();
+      }
+    }
+    s["x-kubernetes-group-version-kind"] =
+        json::array{json::object{{"group", group}, {"version", version}, {"kind", r.kind}}};
+    json::value& props = s["properties"];
+    if (!props.is_object()) props = json::object();
+    props.as_object()["metadata"] = json::object{{"$ref", std::string(kRefPrefix) + "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}};
+    props.as_object()["apiVersion"] = json::object{{"type", "string"}};
+    props.as_object()["kind"] = json::object{{"type", "string"}};
+    schemas[schema_name] = std::move(s);
+    const std::string scope = r.namespaced ? base + "/namespaces/{namespace}/" + r.resource : base + "/" + r.resource;
+    paths[scope] = json::object{{"post", Operation("create" + r.kind, "post", r, r.kind, group, version, schema_name, true, false)}};
+    paths[scope + "/{name}"] = json::object{
+        {"get", Operation("read" + r.kind, "get", r, r.kind, group, version, schema_name, false, false)},
+        {"put", Operation("replace" + r.kind, "put", r, r.kind, group, version, schema_name, true, false)},
+        {"patch", Operation("patch" + r.kind, "patch", r, r.kind, group, version, schema_name, true, true)},
+        {"delete", Operation("delete" + r.kind, "delete", r, r.kind, group, version,
+                             "io.k8s.apimachinery.pkg.apis.meta.v1.Status", true, false)}};
+  }
+  Builder b;
+  for (const char* meta : {"io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "io.k8s.apimachinery.pkg.apis.meta.v1.Status"}) {
+    if (const Type* t = api::schema::FindType(meta)) b.Add(*t);
+  }
+  for (auto& kv : b.schemas) schemas[kv.key()] = kv.value();
+  schemas["io.k8s.apimachinery.pkg.apis.meta.v1.Patch"] = json::object{{"type", "object"}};
+  return json::serialize(json::object{{"openapi", "3.0.0"},
+                                      {"info", json::object{{"title", "Kubernetes CRD Swagger"}, {"version", "v0.1.0"}}},
+                                      {"paths", std::move(paths)},
+                                      {"components", json::object{{"schemas", std::move(schemas)}}}});
+}
+
 struct Cache {
   std::mutex mu;
   std::map<std::string, std::string> docs;  // "api/v1", "apis/apps/v1"
@@ -264,7 +308,7 @@ const std::string& Document(Cache& c, const std::string& group, const std::strin
 
 }  // namespace
 
-std::optional<OpenApiDocument> OpenApiV3(const std::string& path, bool has_hash) {
+std::optional<OpenApiDocument> OpenApiV3(const api::ResourceSet& set, const std::string& path, bool has_hash) {
   Cache& c = TheCache();
   std::lock_guard<std::mutex> lock(c.mu);
   if (path == "/openapi/v3" || path == "/openapi/v3/") {
@@ -284,7 +328,21 @@ std::optional<OpenApiDocument> OpenApiV3(const std::string& path, bool has_hash)
       }
       c.index = json::serialize(json::object{{"paths", std::move(paths)}});
     }
-    return OpenApiDocument{c.index, false};
+    // Custom group-versions change with CRDs: added to the cached built-in index per request.
+    std::set<std::string> custom;
+    for (const auto& r : set.resources) {
+      if (r.custom) custom.insert(r.group + "/" + r.version);
+    }
+    if (custom.empty()) return OpenApiDocument{c.index, false};
+    boost::system::error_code ec;
+    json::value index = json::parse(c.index, ec);
+    auto& paths = index.as_object()["paths"].as_object();
+    for (const auto& gv : custom) {
+      std::string g = gv.substr(0, gv.find('/')), v = gv.substr(gv.find('/') + 1);
+      paths["apis/" + gv] = json::object{
+          {"serverRelativeURL", "/openapi/v3/apis/" + gv + "?hash=" + pki::Sha256Hex(BuildCustomDocument(set, g, v))}};
+    }
+    return OpenApiDocument{json::serialize(index), false};
   }
   const std::string prefix = "/openapi/v3/";
   if (path.rfind(prefix, 0) != 0) return std::nullopt;
@@ -302,6 +360,11 @@ std::optional<OpenApiDocument> OpenApiV3(const std::string& path, bool has_hash)
     return std::nullopt;
   }
   if (version.empty() || version.find('/') != std::string::npos) return std::nullopt;
+  for (const auto& r : set.resources) {
+    if (r.custom && r.group == group && r.version == version) {
+      return OpenApiDocument{BuildCustomDocument(set, group, version), has_hash};
+    }
+  }
   bool served = false;
   for (const auto& r : api::BuiltinResources()) {
     served |= r.group == group && r.version == version && api::schema::TypeForKind(r.group, r.version, r.kind);

@@ -19,6 +19,8 @@
 #include <optional>
 #include <string>
 
+#include "api/resources.h"
+
 namespace kite::apiserver {
 
 struct OpenApiDocument {
@@ -28,6 +30,8 @@ struct OpenApiDocument {
 
 // For a request path under /openapi/v3 (the query's hash is ignored: documents never change
 // while the server runs). nullopt: not an OpenAPI v3 path we serve.
-std::optional<OpenApiDocument> OpenApiV3(const std::string& path, bool has_hash);
+// Custom resources' group-versions (from `set`) are generated per request from their CRD
+// schemas; built-in ones are cached.
+std::optional<OpenApiDocument> OpenApiV3(const api::ResourceSet& set, const std::string& path, bool has_hash);
 
 }  // namespace kite::apiserver

@@ -15,7 +15,8 @@ using datastore::RequestOp;
 using datastore::TxnRequest;
 
 std::string StoragePrefix(const api::ResourceInfo& r, const std::string& ns) {
-  std::string p = "/registry/" + r.resource + "/";
+  // Custom resources live under their group, as upstream stores them.
+  std::string p = r.custom ? "/registry/" + r.group + "/" + r.resource + "/" : "/registry/" + r.resource + "/";
   if (r.namespaced && !ns.empty()) p += ns + "/";
   return p;
 }

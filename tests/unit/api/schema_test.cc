@@ -68,7 +68,6 @@ TEST(Schema, ServicePortsMergeOnPortButNetworkPolicyPortsAreAtomic) {
 
 TEST(Schema, EveryBuiltinKindWithStorageHasASchema) {
   for (const auto& r : BuiltinResources()) {
-    if (r.group == "apiextensions.k8s.io") continue;  // CRDs: hand-kept, not from the binary
     EXPECT_NE(TypeForKind(r.group, r.version, r.kind), nullptr) << r.group << "/" << r.version << " " << r.kind;
   }
   auto kinds = KindsOf(*TypeForKind("autoscaling", "v1", "Scale"));

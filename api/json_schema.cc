@@ -1,0 +1,273 @@
+#include "api/json_schema.h"
+
+#include <regex>
+
+namespace kite::api {
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kMaxDepth = 64;
+
+std::string Str(const json::object& o, const char* k) {
+  auto it = o.find(k);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
+}
+
+bool Flag(const json::object& o, const char* k) {
+  auto it = o.find(k);
+  return it != o.end() && it->value().is_bool() && it->value().as_bool();
+}
+
+const json::object* Obj(const json::object& o, const char* k) {
+  auto it = o.find(k);
+  return it != o.end() && it->value().is_object() ? &it->value().as_object() : nullptr;
+}
+
+std::string Shown(const json::value& v) {
+  if (v.is_string()) return json::serialize(v);
+  if (v.is_object()) return "\"object\"";
+  if (v.is_array()) return "\"array\"";
+  return json::serialize(v);
+}
+
+class Checker {
+ public:
+  JsonSchemaResult out;
+
+  void Value(json::value& v, const json::object& s, const std::string& path, int depth) {
+    if (depth > kMaxDepth) return;
+    if (v.is_null()) {
+      if (!Flag(s, "nullable") && !Str(s, "type").empty()) Invalid(path, v, "in body must be of type " + Str(s, "type"));
+      return;
+    }
+    const std::string type = Str(s, "type");
+    if (Flag(s, "x-kubernetes-int-or-string")) {
+      if (!v.is_string() && !v.is_int64() && !v.is_uint64()) Invalid(path, v, "in body must be of type integer,string");
+    } else if (type == "object") {
+      if (!v.is_object()) return TypeError(path, v, type);
+      Object(v.as_object(), s, path, depth);
+    } else if (type == "array") {
+      if (!v.is_array()) return TypeError(path, v, type);
+      auto& a = v.as_array();
+      if (auto it = s.find("minItems"); it != s.end() && it->value().is_int64() && int64_t(a.size()) < it->value().as_int64()) {
+        Invalid(path, v, "in body should have at least " + json::serialize(it->value()) + " items");
+      }
+      if (auto it = s.find("maxItems"); it != s.end() && it->value().is_int64() && int64_t(a.size()) > it->value().as_int64()) {
+        out.errors.push_back({path, "FieldValueTooMany", "Too many: " + std::to_string(a.size()) + ": must have at most " +
+                                                             json::serialize(it->value()) + " items"});
+      }
+      if (const json::object* items = Obj(s, "items")) {
+        for (size_t i = 0; i < a.size(); ++i) Value(a[i], *items, path + "[" + std::to_string(i) + "]", depth + 1);
+      }
+    } else if (type == "string") {
+      if (!v.is_string()) return TypeError(path, v, type);
+      const auto& str = v.as_string();
+      if (auto it = s.find("maxLength"); it != s.end() && it->value().is_int64() && int64_t(str.size()) > it->value().as_int64()) {
+        out.errors.push_back({path, "FieldValueTooLong", "Too long: may not be more than " + json::serialize(it->value()) + " bytes"});
+      }
+      if (auto it = s.find("minLength"); it != s.end() && it->value().is_int64() && int64_t(str.size()) < it->value().as_int64()) {
+        Invalid(path, v, "in body should be at least " + json::serialize(it->value()) + " chars long");
+      }
+      // libstdc++ regex recurses per character: only short strings are matched (noted limit).
+      if (std::string pat = Str(s, "pattern"); !pat.empty() && str.size() <= 4096) {
+        try {
+          if (!std::regex_search(std::string(str), std::regex(pat, std::regex::ECMAScript))) {
+            Invalid(path, v, "in body should match '" + pat + "'");
+          }
+        } catch (const std::regex_error&) {
+        }
+      }
+    } else if (type == "integer") {
+      if (v.is_double() && v.as_double() == static_cast<double>(static_cast<int64_t>(v.as_double()))) {
+        v = static_cast<int64_t>(v.as_double());
+      }
+      if (!v.is_int64() && !v.is_uint64()) return TypeError(path, v, type);
+      Bounds(v, s, path);
+    } else if (type == "number") {
+      if (!v.is_number()) return TypeError(path, v, type);
+      Bounds(v, s, path);
+    } else if (type == "boolean") {
+      if (!v.is_bool()) return TypeError(path, v, type);
+    } else if (type.empty() && v.is_object() && !Flag(s, "x-kubernetes-preserve-unknown-fields") && s.contains("properties")) {
+      Object(v.as_object(), s, path, depth);
+    }
+    if (auto it = s.find("enum"); it != s.end() && it->value().is_array()) {
+      bool ok = false;
+      std::string allowed;
+      for (const auto& e : it->value().as_array()) {
+        ok |= e == v;
+        allowed += (allowed.empty() ? "" : ", ") + json::serialize(e);
+      }
+      if (!ok) {
+        out.errors.push_back({path, "FieldValueNotSupported", "Unsupported value: " + json::serialize(v) +
+                                                                  ": supported values: " + allowed});
+      }
+    }
+  }
+
+  void Object(json::object& o, const json::object& s, const std::string& path, int depth, bool top = false) {
+    const json::object* props = Obj(s, "properties");
+    const bool preserve = Flag(s, "x-kubernetes-preserve-unknown-fields");
+    auto ap = s.find("additionalProperties");
+    const json::object* additional = ap != s.end() && ap->value().is_object() ? &ap->value().as_object() : nullptr;
+    const bool additional_any = ap != s.end() && ap->value().is_bool() && ap->value().as_bool();
+    for (auto it = o.begin(); it != o.end();) {
+      const std::string key(it->key());
+      const std::string child = path.empty() ? key : path + "." + key;
+      if (top && (key == "apiVersion" || key == "kind" || key == "metadata")) {
+        ++it;
+        continue;
+      }
+      const json::object* ps = props ? Obj(*props, key.c_str()) : nullptr;
+      if (ps) {
+        Value(it->value(), *ps, child, depth + 1);
+      } else if (additional) {
+        Value(it->value(), *additional, child, depth + 1);
+      } else if (!preserve && !additional_any) {
+        out.unknown_fields.push_back(child);
+        it = o.erase(it);
+        continue;
+      }
+      ++it;
+    }
+    if (auto req = s.find("required"); req != s.end() && req->value().is_array()) {
+      for (const auto& r : req->value().as_array()) {
+        if (r.is_string() && !o.contains(r.as_string())) {
+          out.errors.push_back({path.empty() ? std::string(r.as_string()) : path + "." + std::string(r.as_string()),
+                                "FieldValueRequired", "Required value"});
+        }
+      }
+    }
+  }
+
+  void Top(json::object& o, const json::object& s) { Object(o, s, "", 0, true); }
+
+ private:
+  void Invalid(const std::string& path, const json::value& v, const std::string& what) {
+    out.errors.push_back({path, "FieldValueInvalid", "Invalid value: " + Shown(v) + ": " + path + " " + what});
+  }
+  void TypeError(const std::string& path, const json::value& v, const std::string& type) {
+    std::string got = v.is_string() ? "string" : v.is_bool() ? "boolean" : v.is_object() ? "object" : v.is_array() ? "array" : "number";
+    out.errors.push_back({path, "FieldValueTypeInvalid", "Invalid value: \"" + got + "\": " + path +
+                                                             " in body must be of type " + type + ": \"" + got + "\""});
+  }
+  void Bounds(const json::value& v, const json::object& s, const std::string& path) {
+    double d = v.is_int64() ? double(v.as_int64()) : v.is_uint64() ? double(v.as_uint64()) : v.as_double();
+    if (auto it = s.find("minimum"); it != s.end() && it->value().is_number() && d < it->value().to_number<double>()) {
+      Invalid(path, v, "in body should be greater than or equal to " + json::serialize(it->value()));
+    }
+    if (auto it = s.find("maximum"); it != s.end() && it->value().is_number() && d > it->value().to_number<double>()) {
+      Invalid(path, v, "in body should be less than or equal to " + json::serialize(it->value()));
+    }
+  }
+};
+
+// One step of a path: field name, index, wildcard or filter.
+struct Step {
+  enum Kind { kField, kIndex, kAll, kFilter } kind = kField;
+  std::string name;
+  size_t index = 0;
+  std::string filter_key;
+  json::value filter_value;
+};
+
+bool ParsePath(std::string_view p, std::vector<Step>& steps) {
+  if (!p.empty() && p.front() == '{' && p.back() == '}') p = p.substr(1, p.size() - 2);
+  size_t i = 0;
+  if (i < p.size() && p[i] == '$') ++i;
+  while (i < p.size()) {
+    if (p[i] == '.') {
+      ++i;
+      size_t j = i;
+      while (j < p.size() && p[j] != '.' && p[j] != '[') ++j;
+      if (j == i) return false;
+      steps.push_back({Step::kField, std::string(p.substr(i, j - i))});
+      i = j;
+    } else if (p[i] == '[') {
+      size_t j = p.find(']', i);
+      if (j == std::string_view::npos) return false;
+      std::string_view in = p.substr(i + 1, j - i - 1);
+      Step s;
+      if (in == "*") {
+        s.kind = Step::kAll;
+      } else if (in.rfind("?(@.", 0) == 0 && in.back() == ')') {
+        std::string_view cond = in.substr(4, in.size() - 5);
+        size_t eq = cond.find("==");
+        if (eq == std::string_view::npos) return false;
+        s.kind = Step::kFilter;
+        s.filter_key = std::string(cond.substr(0, eq));
+        std::string_view val = cond.substr(eq + 2);
+        if (val.size() >= 2 && (val.front() == '"' || val.front() == '\'') && val.back() == val.front()) {
+          s.filter_value = json::string(val.substr(1, val.size() - 2));
+        } else {
+          boost::system::error_code ec;
+          s.filter_value = json::parse(val, ec);
+          if (ec) return false;
+        }
+      } else if (!in.empty() && in.find_first_not_of("0123456789") == std::string_view::npos && in.size() < 9) {
+        s.kind = Step::kIndex;
+        s.index = std::stoul(std::string(in));
+      } else if (in.size() >= 2 && (in.front() == '\'' || in.front() == '"') && in.back() == in.front()) {
+        s.kind = Step::kField;
+        s.name = std::string(in.substr(1, in.size() - 2));
+      } else {
+        return false;
+      }
+      steps.push_back(std::move(s));
+      i = j + 1;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+JsonSchemaResult CheckAgainstJsonSchema(json::object& obj, const json::object& schema) {
+  Checker c;
+  c.Top(obj, schema);
+  return std::move(c.out);
+}
+
+std::vector<json::value> EvalJsonPath(const json::value& root, std::string_view path) {
+  std::vector<Step> steps;
+  if (!ParsePath(path, steps)) return {};
+  std::vector<const json::value*> cur{&root};
+  for (const auto& s : steps) {
+    std::vector<const json::value*> next;
+    for (const json::value* v : cur) {
+      switch (s.kind) {
+        case Step::kField:
+          if (v->is_object()) {
+            if (auto it = v->as_object().find(s.name); it != v->as_object().end()) next.push_back(&it->value());
+          }
+          break;
+        case Step::kIndex:
+          if (v->is_array() && s.index < v->as_array().size()) next.push_back(&v->as_array()[s.index]);
+          break;
+        case Step::kAll:
+          if (v->is_array()) {
+            for (const auto& x : v->as_array()) next.push_back(&x);
+          }
+          break;
+        case Step::kFilter:
+          if (v->is_array()) {
+            for (const auto& x : v->as_array()) {
+              if (!x.is_object()) continue;
+              auto it = x.as_object().find(s.filter_key);
+              if (it != x.as_object().end() && it->value() == s.filter_value) next.push_back(&x);
+            }
+          }
+          break;
+      }
+    }
+    cur = std::move(next);
+  }
+  std::vector<json::value> out;
+  for (const json::value* v : cur) out.push_back(*v);
+  return out;
+}
+
+}  // namespace kite::api
