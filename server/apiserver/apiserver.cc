@@ -3,7 +3,11 @@
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "base/https_server.h"
 #include "base/log.h"
@@ -82,7 +86,44 @@ class ApiServerImpl final : public ApiServer {
     return https_.Start(h);
   }
   int port() const override { return https_.port(); }
-  void Stop() override { https_.Stop(); }
+  void Stop() override {
+    {
+      std::lock_guard<std::mutex> lock(counter_mu_);
+      stopping_ = true;
+    }
+    counter_cv_.notify_all();
+    if (counter_.joinable()) counter_.join();
+    https_.Stop();
+  }
+  ~ApiServerImpl() override { Stop(); }
+
+  // apiserver_storage_objects{resource="pods"}: objects per resource, recounted every 10 s
+  // (a count-only range per resource; no objects are read).
+  void StartStorageCounter() {
+    counter_ = std::thread([this] {
+      auto& family = prometheus::BuildGauge()
+                         .Name("apiserver_storage_objects")
+                         .Help("Number of stored objects at the time of last check split by kind.")
+                         .Register(metrics::Default());
+      std::unique_lock<std::mutex> lock(counter_mu_);
+      while (!stopping_) {
+        lock.unlock();
+        auto set = crds_.Snapshot();
+        for (const auto& r : set->resources) {
+          if (std::find(r.verbs.begin(), r.verbs.end(), "list") == r.verbs.end()) continue;
+          datastore::RangeRequest q;
+          q.key = StoragePrefix(r, "");
+          q.range_end = q.key;
+          q.range_end.back()++;
+          q.count_only = true;
+          auto res = store_->Range(q);
+          if (res.ok()) family.Add({{"resource", QualifiedResource(r)}}).Set(static_cast<double>(res->count));
+        }
+        lock.lock();
+        counter_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return stopping_; });
+      }
+    });
+  }
 
  private:
   asio::awaitable<void> Reply(HttpsResponder& res, const RequestAttributes& a, int code, std::string type,
@@ -266,6 +307,10 @@ class ApiServerImpl final : public ApiServer {
   datastore::Store* store_;
   Authenticator authn_;
   MastersAuthorizer authz_;
+  std::thread counter_;
+  std::mutex counter_mu_;
+  std::condition_variable counter_cv_;
+  bool stopping_ = false;
   CustomResources crds_;
   ResourceHandlers handlers_;
   HttpsServer https_;
@@ -299,6 +344,49 @@ Status EnsureSystemNamespaces(datastore::Store* store) {
   return Status::Ok();
 }
 
+// Creates `obj` at `key` unless something is there already.
+Status CreateIfMissing(datastore::Store* store, const std::string& key, boost::json::object obj) {
+  datastore::TxnRequest t;
+  datastore::Compare c;
+  c.key = key;
+  c.target = datastore::Compare::Target::kMod;
+  t.compare.push_back(c);
+  obj["metadata"].as_object()["uid"] = NewUid();
+  obj["metadata"].as_object()["creationTimestamp"] = NowRfc3339();
+  datastore::PutRequest put;
+  put.key = key;
+  put.value = std::make_shared<const std::string>(boost::json::serialize(obj));
+  t.success.push_back(datastore::RequestOp{std::move(put)});
+  auto r = store->TxnSync(std::move(t));
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+// The `kubernetes` Service (10.43.0.1:443) and its Endpoints (this server), which in-cluster
+// clients and `kubectl cluster-info` look for. The endpoint port follows the serving port.
+Status EnsureKubernetesService(datastore::Store* store, const std::string& ip, int port) {
+  namespace json = boost::json;
+  const api::ResourceInfo* svc = api::FindResource("", "v1", "services");
+  const api::ResourceInfo* eps = api::FindResource("", "v1", "endpoints");
+  json::object labels{{"component", "apiserver"}, {"provider", "kubernetes"}};
+  json::object service{
+      {"apiVersion", "v1"}, {"kind", "Service"},
+      {"metadata", json::object{{"name", "kubernetes"}, {"namespace", "default"}, {"labels", labels}}},
+      {"spec", json::object{{"type", "ClusterIP"}, {"clusterIP", "10.43.0.1"}, {"clusterIPs", json::array{"10.43.0.1"}},
+                            {"ports", json::array{json::object{{"name", "https"}, {"port", 443}, {"protocol", "TCP"},
+                                                               {"targetPort", 6443}}}},
+                            {"sessionAffinity", "None"}, {"ipFamilies", json::array{"IPv4"}},
+                            {"ipFamilyPolicy", "SingleStack"}, {"internalTrafficPolicy", "Cluster"}}},
+      {"status", json::object{{"loadBalancer", json::object()}}}};
+  if (auto s = CreateIfMissing(store, StorageKey(*svc, "default", "kubernetes"), std::move(service)); !s.ok()) return s;
+  json::object endpoints{
+      {"apiVersion", "v1"}, {"kind", "Endpoints"},
+      {"metadata", json::object{{"name", "kubernetes"}, {"namespace", "default"}, {"labels", json::object{{"endpointslice.kubernetes.io/skip-mirror", "true"}}}}},
+      {"subsets", json::array{json::object{
+                      {"addresses", json::array{json::object{{"ip", ip}}}},
+                      {"ports", json::array{json::object{{"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}};
+  return CreateIfMissing(store, StorageKey(*eps, "default", "kubernetes"), std::move(endpoints));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, datastore::Store* store) {
@@ -309,6 +397,11 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
   if (!authn.ok()) return authn.status();
   auto server = std::make_unique<ApiServerImpl>(store, std::move(authn.value()));
   if (auto s = server->Start(o, *certs); !s.ok()) return s;
+  server->StartStorageCounter();
+  {
+    std::string ip = o.bind_address == "0.0.0.0" || o.bind_address == "::" || o.bind_address.empty() ? "127.0.0.1" : o.bind_address;
+    if (auto s = EnsureKubernetesService(store, ip, server->port()); !s.ok()) return s;
+  }
   if (!o.kubeconfig_path.empty()) {
     std::string host = o.bind_address == "0.0.0.0" || o.bind_address == "::" ? "127.0.0.1" : o.bind_address;
     if (auto s = WriteKubeconfig(o.kubeconfig_path, *certs, host, server->port(), o.kubeconfig_mode); !s.ok()) {
