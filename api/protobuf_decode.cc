@@ -8,11 +8,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <utility>
 #include <vector>
 
 #include "api/json_text.h"
 #include "api/quantity.h"
+#include "api/resources.h"
+#include "api/validation.h"
 #include "base/encoding.h"
 
 namespace kite::api {
@@ -130,6 +133,18 @@ int WireTypeOf(ValueKind k) {
 }
 
 bool Packable(ValueKind k) { return WireTypeOf(k) != kLengthDelimited; }
+
+// Strings as Go's encoding/json writes them: invalid UTF-8 bytes become U+FFFD each (gogo does
+// not check UTF-8 when decoding, and JSON text must be valid UTF-8).
+std::string Utf8(std::string_view s) {
+  bool ascii = true;
+  for (char c : s) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+  if (ascii) return std::string(s);
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0, width = 1; i < s.size(); i += width) AppendRune(&out, DecodeRune(s, i, &width));
+  return out;
+}
 
 // Go's time.Duration.String(): "0s", "1.5s", "1h0m0s", "300ms", "2µs", "-1m30s".
 std::string GoDuration(int64_t d) {
@@ -357,7 +372,7 @@ class Decoder {
         std::string_view k;
         if (w != kLengthDelimited) return FailAt(f.name, "map key has wire type " + std::to_string(w) + ", expects 2");
         if (const char* e = er.Bytes(&k)) return FailAt(f.name, std::string(e) + " in map key");
-        key.assign(k);
+        key = Utf8(k);
       } else if (number == 2) {
         bool zero = false, absent = false;
         json::value v;
@@ -411,7 +426,7 @@ class Decoder {
     switch (f.kind) {
       case ValueKind::kString:
         zero = bytes.empty();
-        out = json::string(bytes);
+        out = json::string(Utf8(bytes));
         return true;
       case ValueKind::kBytes:
         zero = bytes.empty();
@@ -490,7 +505,7 @@ class Decoder {
         if (ints[1] == 0) {
           out = static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(ints[2])));
         } else if (ints[1] == 1) {
-          out = json::string(strs[3]);
+          out = json::string(Utf8(strs[3]));
         } else {
           return Fail("IntOrString type " + std::to_string(ints[1]) + " is neither 0 (int) nor 1 (string)");
         }
@@ -551,6 +566,23 @@ class Decoder {
   std::vector<std::string> path_;
 };
 
+// schema::TypeForKind finds a type's package from the group's first label only
+// ("authorization.k8s.io" → authorization), so the group itself is checked here: one of the
+// built-in API groups (those of the resource table, with their subresources), or meta.k8s.io.
+bool KnownGroup(std::string_view group) {
+  static const std::set<std::string, std::less<>> groups = [] {
+    std::set<std::string, std::less<>> g{"meta.k8s.io"};
+    for (const auto& r : BuiltinResources()) {
+      g.insert(r.group);
+      for (const auto& sub : r.subresources) {
+        if (!sub.group.empty()) g.insert(sub.group);
+      }
+    }
+    return g;
+  }();
+  return groups.count(group) > 0;
+}
+
 Status EnvelopeError(std::string message) {
   return Status(Code::kInvalidArgument, "protobuf envelope: " + std::move(message));
 }
@@ -603,10 +635,10 @@ Result<DecodedObject> DecodeProtobufEnvelope(std::string_view body) {
     (number == 1 ? out.api_version : out.kind).assign(s);
   }
   if (!content_encoding.empty()) {
-    return EnvelopeError("unsupported contentEncoding \"" + std::string(content_encoding) + "\"");
+    return EnvelopeError("unsupported contentEncoding \"" + Utf8(content_encoding) + "\"");
   }
   if (!content_type.empty() && content_type != "application/vnd.kubernetes.protobuf") {
-    return EnvelopeError("unsupported contentType \"" + std::string(content_type) + "\"");
+    return EnvelopeError("unsupported contentType \"" + Utf8(content_type) + "\"");
   }
   if (out.api_version.empty() || out.kind.empty()) return EnvelopeError("apiVersion and kind are required");
   // "v1" is the core group; "apps/v1" group apps, version v1.
@@ -616,12 +648,12 @@ Result<DecodedObject> DecodeProtobufEnvelope(std::string_view body) {
     version = version.substr(slash + 1);
   }
   const schema::Type* type = nullptr;
-  if (!version.empty() && version.find('/') == std::string_view::npos) {
+  if (!version.empty() && version.find('/') == std::string_view::npos && KnownGroup(group)) {
     type = schema::TypeForKind(group, version, out.kind);
   }
   if (type == nullptr) {
-    return Status(Code::kInvalidArgument, "protobuf: no protobuf schema for kind \"" + out.kind + "\" in \"" +
-                                              out.api_version + "\"");
+    return Status(Code::kInvalidArgument, "protobuf: no protobuf schema for kind \"" + Utf8(out.kind) + "\" in \"" +
+                                              Utf8(out.api_version) + "\"");
   }
   auto decoded = DecodeProtobufMessage(raw, *type);
   if (!decoded.ok()) return decoded.status();

@@ -12,6 +12,8 @@
 //
 // Contract (values follow the schema's ValueKind):
 //  - string, bool, int32, int64, double: JSON strings, booleans and numbers; bytes: base64.
+//    Invalid UTF-8 in strings and map keys becomes U+FFFD per byte, as Go's encoding/json
+//    writes it (gogo does not check UTF-8, so kube-apiserver accepts such bodies).
 //    Gogo writes non-pointer scalars even when zero, so a zero or empty scalar is dropped unless
 //    its field is `pointer` (`replicas: 0` is kept). List elements and map values are never
 //    dropped (`["", "a"]`, `{"k": ""}` survive).
@@ -32,11 +34,19 @@
 //  - Unknown field numbers are skipped (forward compatible); repeated numeric scalars are
 //    accepted both packed and unpacked; a singular field seen twice keeps the last value
 //    (messages are not merged).
-// Errors are kInvalidArgument, "protobuf: <json path>: <what>": missing magic, truncated varint
-// or length, an invalid field number or wire type, a wire type that does not match the schema
-// field, nesting deeper than kMaxProtobufDepth messages, a kind without a schema, a non-empty
-// contentEncoding or a contentType other than protobuf, malformed special values (IntOrString
-// type other than 0/1, non-JSON raw, non-finite doubles, out-of-range times).
+// Errors are kInvalidArgument: "protobuf envelope: <what>" for the envelope (missing magic,
+// truncation, a non-empty contentEncoding, a contentType other than protobuf, no apiVersion or
+// kind), "protobuf: no protobuf schema for kind ..." for a kind without a built-in schema (or
+// outside the built-in API groups), and "protobuf: <json path>: <what>" inside the object
+// (truncated varint or length, invalid field number or wire type, a wire type that does not
+// match the schema field, nesting deeper than kMaxProtobufDepth messages, malformed special
+// values: IntOrString type other than 0/1, non-JSON raw, non-finite doubles, invalid
+// quantities, times outside years 0000..9999).
+//
+// Where this differs from kube-apiserver's JSON of the same object: zero non-pointer scalars
+// are absent even when Go's JSON tag has no omitempty (SelfSubjectAccessReview's
+// `status.allowed: false`), and the zero Time is absent rather than null; the server applies its
+// defaults to the decoded object exactly as it does to a JSON body.
 #pragma once
 
 #include <boost/json/object.hpp>

@@ -643,6 +643,17 @@ TEST(ProtobufDecode, QuantitiesAreCanonical) {
   EXPECT_NE(SyntheticError(Pb().Entry(10, "a", Quantity(""))).find("Quantity"), std::string::npos);
 }
 
+TEST(ProtobufDecode, InvalidUtf8BecomesReplacementCharacters) {
+  Pb cm;
+  cm.Msg(1, Pb().Str(1, "ok-\xc3\xa9"))
+      .Entry(2, "k\xff", "v\xe2\x82")  // a stray byte; a truncated three-byte sequence
+      .Entry(2, "surrogate", "\xed\xa0\x80");
+  EXPECT_JSON(Decode(Envelope("v1", "ConfigMap", cm)),
+              "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"ok-\u00e9\"},"
+              "\"data\":{\"k\ufffd\":\"v\ufffd\ufffd\",\"surrogate\":\"\ufffd\ufffd\ufffd\"}}");
+  EXPECT_EQ(DecodeError(Envelope("v1", "\xff", Pb())), "protobuf: no protobuf schema for kind \"\ufffd\" in \"v1\"");
+}
+
 TEST(ProtobufDecode, UnknownFieldsAreSkipped) {
   Pb ns;
   ns.Msg(1, Pb().Str(1, "n").Varint(99, 7).Fixed32(100, 1).Fixed64(101, 2).Str(102, "later").Msg(103, Pb()))
@@ -759,6 +770,29 @@ TEST(ProtobufDecode, UnknownKind) {
             "protobuf: no protobuf schema for kind \"Deployment\" in \"apps/v1/x\"");
   EXPECT_EQ(DecodeError(Envelope("apps/", "Deployment", Pb())),
             "protobuf: no protobuf schema for kind \"Deployment\" in \"apps/\"");
+  // Only the real group: the schema finds packages by the group's first label.
+  EXPECT_EQ(DecodeError(Envelope("authorization.example.com/v1", "SelfSubjectAccessReview", Pb())),
+            "protobuf: no protobuf schema for kind \"SelfSubjectAccessReview\" in \"authorization.example.com/v1\"");
+}
+
+TEST(ProtobufDecode, EveryKindKubectlSendsAsProtobufHasASchema) {
+  const std::pair<const char*, const char*> kinds[] = {
+      {"v1", "Namespace"}, {"v1", "ConfigMap"}, {"v1", "Secret"}, {"v1", "Service"}, {"v1", "ServiceAccount"},
+      {"v1", "ResourceQuota"}, {"v1", "Pod"}, {"authentication.k8s.io/v1", "TokenRequest"},
+      {"apps/v1", "Deployment"}, {"batch/v1", "Job"}, {"batch/v1", "CronJob"},
+      {"rbac.authorization.k8s.io/v1", "Role"}, {"rbac.authorization.k8s.io/v1", "RoleBinding"},
+      {"rbac.authorization.k8s.io/v1", "ClusterRole"}, {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding"},
+      {"scheduling.k8s.io/v1", "PriorityClass"}, {"policy/v1", "PodDisruptionBudget"},
+      {"networking.k8s.io/v1", "Ingress"}, {"authorization.k8s.io/v1", "SelfSubjectAccessReview"},
+      {"authorization.k8s.io/v1", "SelfSubjectRulesReview"}, {"authentication.k8s.io/v1", "SelfSubjectReview"},
+      {"autoscaling/v1", "HorizontalPodAutoscaler"}, {"autoscaling/v2", "HorizontalPodAutoscaler"}};
+  // (certificates.k8s.io is neither served nor in the schema, so `certificate approve` is not.)
+  for (const auto& [api_version, kind] : kinds) {
+    auto r = DecodeProtobufEnvelope(Envelope(api_version, kind, Pb().Msg(1, Meta("x"))));
+    ASSERT_TRUE(r.ok()) << api_version << " " << kind << ": " << r.status().message();
+    EXPECT_JSON(r->object, std::string(R"({"apiVersion":")") + api_version + R"(","kind":")" + kind +
+                               R"(","metadata":{"name":"x"}})");
+  }
 }
 
 TEST(ProtobufDecode, ContentEncodingAndType) {
