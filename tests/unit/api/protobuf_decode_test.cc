@@ -481,6 +481,11 @@ TEST(ProtobufDecode, TimesAndMicroTimes) {
   EXPECT_EQ(at(-62167219200), "0000-01-01T00:00:00Z");
   EXPECT_EQ(at(253402300799), "9999-12-31T23:59:59Z");
   EXPECT_EQ(at(-62135596800), "absent");
+  // Unknown fields inside a Time are skipped like anywhere else.
+  auto r = DecodeProtobufMessage(
+      Pb().Msg(8, Pb().Varint(1, 951782400).Str(7, "x").Fixed32(8, 1).Fixed64(9, 2)).bytes(), *meta_type);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->at("creationTimestamp"), json::value("2000-02-29T00:00:00Z"));
   EXPECT_NE(at(253402300800).find("outside years 0000-9999"), std::string::npos);
   EXPECT_NE(at(INT64_MIN).find("outside years 0000-9999"), std::string::npos);
   EXPECT_NE(at(INT64_MAX).find("outside years 0000-9999"), std::string::npos);
@@ -632,6 +637,14 @@ TEST(ProtobufDecode, MapEntriesWithMissingParts) {
   EXPECT_JSON(o, R"({"quantities":{"cpu":"0","":"1536Mi"},"ints32":{"a":2,"b":0}})");
   EXPECT_NE(SyntheticError(Pb().Msg(10, Pb().Varint(1, 3))).find("quantities: map key has wire type 0"),
             std::string::npos);
+  EXPECT_NE(SyntheticError(Pb().Msg(10, Pb().Str(1, "k").Raw("\x1a\x05"))).find("quantities: length runs past"),
+            std::string::npos);
+  // Missing values of real maps: a label "" and an ExtraValue [].
+  Pb user = Pb().Msg(4, Pb().Str(1, "scopes"));
+  Pb review = Pb().Msg(1, Pb().Msg(11, Pb().Str(1, "tier"))).Msg(2, Pb().Msg(1, user));
+  EXPECT_JSON(Decode(Envelope("authentication.k8s.io/v1", "SelfSubjectReview", review)),
+              R"({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview","metadata":{"labels":{"tier":""}},
+                  "status":{"userInfo":{"extra":{"scopes":[]}}}})");
   EXPECT_NE(SyntheticError(Pb().Msg(10, Pb().Str(1, "k").Msg(2, Quantity("12abc")))).find("quantities[k]: Quantity"),
             std::string::npos);
 }
