@@ -172,7 +172,11 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
           if (!p.is_object()) continue;
           auto& port = p.as_object();
           Set(port, "protocol", "TCP");
-          if (auto pv = port.find("port"); pv != port.end()) Set(port, "targetPort", pv->value());
+          // Unset, or 0 (what a protobuf body carries for "unset"): the port itself.
+          auto tp = port.find("targetPort");
+          bool unset = tp == port.end() || tp->value().is_null() || (tp->value().is_int64() && tp->value().as_int64() == 0) ||
+                       (tp->value().is_string() && tp->value().as_string().empty());
+          if (auto pv = port.find("port"); pv != port.end() && unset) port["targetPort"] = pv->value();
         }
       }
       Set(obj, "status", json::object{{"loadBalancer", json::object()}});

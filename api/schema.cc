@@ -150,6 +150,10 @@ const Type* FindType(std::string_view name) {
 }
 
 const Type* TypeForKind(std::string_view group, std::string_view version, std::string_view kind) {
+  // Only built-in groups have built-in schemas (authorization.example.com is not authorization).
+  bool known = group == "meta.k8s.io";
+  for (const auto& g : BuiltinGroups()) known |= g.name == group;
+  if (!known) return nullptr;
   return FindType(TypePrefix(group, version) + std::string(kind));
 }
 

@@ -60,9 +60,12 @@ POINTERS = {
     ("PodSecurityContext", "runAsUser"), ("PodSecurityContext", "runAsGroup"), ("PodSecurityContext", "fsGroup"),
     ("PodSecurityContext", "runAsNonRoot"), ("PriorityClass", "preemptionPolicy"),
     ("PodSpec", "priority"), ("ServiceSpec", "allocateLoadBalancerNodePorts"),
-    ("ServicePort", "nodePort"), ("TokenRequestSpec", "expirationSeconds"),
+    ("TokenRequestSpec", "expirationSeconds"), ("SecretKeySelector", "optional"),
+    ("ConfigMapKeySelector", "optional"), ("SecretVolumeSource", "optional"), ("ConfigMapVolumeSource", "optional"),
+    ("SecretEnvSource", "optional"), ("ConfigMapEnvSource", "optional"), ("SecretProjection", "optional"),
+    ("ConfigMapProjection", "optional"),
     ("LeaseSpec", "leaseDurationSeconds"), ("LeaseSpec", "leaseTransitions"),
-    ("StorageClass", "allowVolumeExpansion"), ("ResourceAttributes", "namespace"),
+    ("StorageClass", "allowVolumeExpansion"),
 }
 
 SCALARS = {9: "string", 12: "bytes", 8: "bool", 5: "int32", 3: "int64", 1: "double", 2: "double",

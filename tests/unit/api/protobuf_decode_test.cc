@@ -172,7 +172,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "31123e0a180a0538302d3830120354435018502206080010501a00280012090a03617070120273311a002209436c7573746572"
                  "49503a00420052005a00600068001a020a001a002200",
                  R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"s1","labels":{"app":"s1"}},
-                     "spec":{"ports":[{"name":"80-80","protocol":"TCP","port":80,"targetPort":80,"nodePort":0}],
+                     "spec":{"ports":[{"name":"80-80","protocol":"TCP","port":80,"targetPort":80}],
                              "selector":{"app":"s1"},"type":"ClusterIP"},
                      "status":{"loadBalancer":{}}})"},
         Captured{"create token default",
@@ -282,7 +282,7 @@ constexpr const char* kNginxContainerJson = R"({
     "name":"nginx","image":"nginx:1.25","command":["sh",""],"args":["-c"],
     "ports":[{"name":"http","containerPort":80,"protocol":"TCP"},{"containerPort":443,"protocol":"TCP"}],
     "env":[{"name":"MODE","value":"prod"},{"name":"EMPTY"},
-           {"name":"PASSWORD","valueFrom":{"secretKeyRef":{"name":"creds","key":"password"}}}],
+           {"name":"PASSWORD","valueFrom":{"secretKeyRef":{"name":"creds","key":"password","optional":false}}}],
     "resources":{"limits":{"cpu":"500m","memory":"128Mi"},"requests":{"cpu":"1"}},
     "volumeMounts":[{"name":"cache","mountPath":"/cache"}],
     "terminationMessagePath":"/dev/termination-log","imagePullPolicy":"IfNotPresent",
@@ -394,10 +394,11 @@ TEST(ProtobufDecode, SelfSubjectAccessReviewResourceAttributes) {
   attrs.Str(1, "").Str(2, "list").Str(3, "apps").Str(4, "").Str(5, "deployments").Str(6, "").Str(7, "");
   Pb ssar;
   ssar.Msg(1, Meta("")).Msg(2, Pb().Msg(1, attrs)).Msg(3, Pb().Varint(1, 0).Str(2, "").Str(3, "").Varint(4, 0));
-  // ResourceAttributes.namespace is a `ptr` field in the schema: "" (all namespaces) stays.
+  // ResourceAttributes.namespace is a plain string in Go: "" (all namespaces) is dropped like any
+  // empty non-pointer scalar.
   EXPECT_JSON(Decode(Envelope("authorization.k8s.io/v1", "SelfSubjectAccessReview", ssar)),
               R"({"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","metadata":{},
-                  "spec":{"resourceAttributes":{"namespace":"","verb":"list","group":"apps",
+                  "spec":{"resourceAttributes":{"verb":"list","group":"apps",
                                                 "resource":"deployments"}},
                   "status":{}})");
 }
