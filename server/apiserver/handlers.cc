@@ -4,6 +4,7 @@
 
 #include "api/defaults.h"
 #include "api/json_schema.h"
+#include "api/protobuf_decode.h"
 #include "api/json_patch.h"
 #include "api/json_text.h"
 #include "api/merge_patch.h"
@@ -12,10 +13,6 @@
 #include "api/yaml_json.h"
 #include "server/apiserver/handlers_internal.h"
 
-#if __has_include("api/protobuf_decode.h")
-#include "api/protobuf_decode.h"
-#define KITE_HAVE_PROTOBUF_DECODE 1
-#endif
 
 namespace kite::apiserver {
 namespace json = boost::json;
@@ -44,16 +41,9 @@ ApiOr<json::value> ParseText(const HttpsRequest& req, const std::string& media) 
 }  // namespace
 
 ApiOr<json::object> DecodeProtobufBody(const std::string& body) {
-#ifdef KITE_HAVE_PROTOBUF_DECODE
   auto decoded = api::DecodeProtobufEnvelope(body);
   if (!decoded.ok()) return BadRequest("error decoding the protobuf request body: " + decoded.status().message());
   return std::move(decoded.value().object);
-#else
-  (void)body;
-  return ApiError{415, "UnsupportedMediaType",
-                  "the body of the request was in an unknown format - accepted media types include: "
-                  "application/json, application/yaml"};
-#endif
 }
 
 ApiOr<json::object> DecodeBody(const HttpsRequest& req, const api::ResourceInfo& r, const std::string& kind,
@@ -200,7 +190,9 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, 
   if (r.kind == "Binding" && verb == "create") {
     auto body = DecodeBody(req, r);
     if (!body.ok()) co_return body.error();
-    co_return co_await Binding(c, StrOf(MetaOf(body.value()), "name"));
+    // Named first: no temporary may live across a suspension (g++ 12; see base/https_server.cc).
+    const std::string pod_name = StrOf(MetaOf(body.value()), "name");
+    co_return co_await Binding(c, pod_name);
   }
   if (verb == "get") {
     auto got = co_await registry_.Get(r, c.ns, info.name);
@@ -374,7 +366,8 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::DeleteCollection(Call& c) 
     auto& meta = MetaOf(item.as_object());
     DeleteOptions o;
     o.dry_run = c.dry_run;
-    auto out = co_await registry_.Delete(c.r, StrOf(meta, "namespace"), StrOf(meta, "name"), o);
+    const std::string item_ns = StrOf(meta, "namespace"), item_name = StrOf(meta, "name");
+    auto out = co_await registry_.Delete(c.r, item_ns, item_name, o);
     if (out.ok()) deleted.push_back(std::move(out.value().object));
   }
   json::object result = std::move(list.value());

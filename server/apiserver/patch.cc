@@ -7,14 +7,11 @@
 #include "api/json_patch.h"
 #include "api/merge_patch.h"
 #include "api/schema.h"
+#include "api/strategic_merge.h"
 #include "server/apiserver/handlers_internal.h"
 #include "server/apiserver/managed_fields.h"
 #include "server/apiserver/registry.h"
 
-#if __has_include("api/strategic_merge.h")
-#include "api/strategic_merge.h"
-#define KITE_HAVE_SMP 1
-#endif
 
 namespace kite::apiserver {
 namespace json = boost::json;
@@ -47,14 +44,15 @@ ApiOr<json::object> ApplyPatch(const api::ResourceInfo& r, const std::string& me
     return std::move(out.as_object());
   }
   if (media == "application/strategic-merge-patch+json") {
-#ifdef KITE_HAVE_SMP
+    // Upstream answers strategic merge patches on custom resources with 415.
+    if (r.custom) {
+      return ApiError{415, "UnsupportedMediaType",
+                      "the body of the request was in an unknown format - accepted media types include: "
+                      "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"};
+    }
     auto out = api::ApplyStrategicMergePatch(current, patch.as_object(), type);
     if (!out.ok()) return ApiError{422, "Invalid", out.status().message()};
     return std::move(out.value());
-#else
-    json::value out = api::ApplyMergePatch(doc, patch);
-    return std::move(out.as_object());
-#endif
   }
   // application/apply-patch+yaml
   const auto& applied = patch.as_object();

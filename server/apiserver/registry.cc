@@ -238,7 +238,8 @@ asio::awaitable<ApiOr<json::object>> Registry::List(const api::ResourceInfo& r, 
 
 asio::awaitable<ApiOr<int64_t>> Registry::NamespaceUsable(const std::string& ns) {
   const api::ResourceInfo* nsr = api::FindResource("", "v1", "namespaces");
-  auto got = co_await Get(*nsr, "", ns);
+  const std::string cluster_scope;  // named: no temporaries across co_await (g++ 12)
+  auto got = co_await Get(*nsr, cluster_scope, ns);
   if (!got.ok()) co_return got.error();
   auto& meta = Meta(got.value());
   if (meta.contains("deletionTimestamp")) {

@@ -79,7 +79,7 @@ class Registry {
   boost::asio::awaitable<ApiOr<boost::json::object>> Get(const api::ResourceInfo& r, const std::string& ns,
                                                          const std::string& name);
   boost::asio::awaitable<ApiOr<boost::json::object>> List(const api::ResourceInfo& r, const std::string& ns,
-                                                          const ListOptions& o = {});
+                                                          const ListOptions& o);
   boost::asio::awaitable<ApiOr<boost::json::object>> Create(const api::ResourceInfo& r, const std::string& ns,
                                                             boost::json::object obj, bool dry_run);
   boost::asio::awaitable<ApiOr<boost::json::object>> Update(const api::ResourceInfo& r, const std::string& ns,

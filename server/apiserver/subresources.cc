@@ -126,7 +126,8 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Eviction(Call& c) {
   // Pods that are done, or not yet running, are not protected by budgets.
   if (phase != "Succeeded" && phase != "Failed" && phase != "Pending") {
     const api::ResourceInfo* pdbr = api::FindResource("policy", "v1", "poddisruptionbudgets");
-    auto pdbs = co_await registry_.List(*pdbr, c.ns);
+    const ListOptions everything;
+    auto pdbs = co_await registry_.List(*pdbr, c.ns, everything);
     if (!pdbs.ok()) co_return pdbs.error();
     for (auto& item : pdbs.value()["items"].as_array()) {
       auto& pdb = item.as_object();
@@ -245,7 +246,9 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AllocateServiceAddresses(json:
     co_return int64_t{0};
   }
   const api::ResourceInfo* services = api::FindResource("", "v1", "services");
-  auto all = co_await registry_.List(*services, "");
+  const ListOptions everything;
+  const std::string all_namespaces;
+  auto all = co_await registry_.List(*services, all_namespaces, everything);
   if (!all.ok()) co_return all.error();
   std::set<std::string> ips;
   std::set<int64_t> node_ports;

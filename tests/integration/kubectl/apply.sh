@@ -76,7 +76,8 @@ expect "set image" '^deployment.apps/app image updated$' -- k set image deployme
 expect_exact "image set" "nginx:1.28" -- k get deployment app -o 'jsonpath={.spec.template.spec.containers[0].image}'
 expect "patch (strategic)" '^deployment.apps/app patched$' -- \
   k patch deployment app -p '{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"C","value":"3"}]}]}}}}'
-expect_exact "strategic patch merged env by name" "A B C" -- k get deployment app -o 'jsonpath={.spec.template.spec.containers[0].env[*].name}'
+# Upstream puts items the patch adds before the existing ones when no $setElementOrder is given.
+expect_exact "strategic patch merged env by name" "C A B" -- k get deployment app -o 'jsonpath={.spec.template.spec.containers[0].env[*].name}'
 expect "patch --type=merge" '^deployment.apps/app patched$' -- k patch deployment app --type=merge -p '{"metadata":{"labels":{"merged":"yes"}}}'
 expect_exact "merge patch applied" "yes" -- k get deployment app -o 'jsonpath={.metadata.labels.merged}'
 expect "patch --type=json" '^deployment.apps/app patched$' -- k patch deployment app --type=json -p '[{"op":"replace","path":"/spec/replicas","value":4}]'

@@ -69,7 +69,8 @@ expect_exact "annotation stored" "team-a" -- k get deployment web -n demo -o 'js
 expect_exact "generation after label" "1" -- k get deployment web -n demo -o 'jsonpath={.metadata.generation}'
 
 # --- auth
-expect "auth whoami" 'Username +kubernetes-admin|kubernetes-admin' -- k auth whoami
+expect "auth whoami" '^Username +system:admin$' -- k auth whoami
+expect "auth whoami groups" '^Groups +\[system:masters system:authenticated\]$' -- k auth whoami
 expect_exact "auth can-i" "yes" -- k auth can-i create pods -n demo
 expect "auth can-i --list" '\*\.\* +\[\] +\[\] +\[\*\]' -- k auth can-i --list
 

@@ -152,8 +152,6 @@ expect "wait --for=delete" 'deleted|condition met' -- bash -c \
   "(sleep 1; timeout 60 '$KUBECTL_BIN' --kubeconfig '$TEST_TMP/kubeconfig' delete pod waiter --wait=false >/dev/null) & timeout 60 '$KUBECTL_BIN' --kubeconfig '$TEST_TMP/kubeconfig' --cache-dir '$TEST_TMP/kubectl-cache' wait --for=delete pod/waiter --timeout=30s"
 
 # --- eviction and PodDisruptionBudgets
-k create -f - >/dev/null <<'YAML' || true
-YAML
 cat >"$M/guarded.yaml" <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -173,7 +171,8 @@ k patch pod guarded --subresource=status --type=merge -p '{"status":{"phase":"Ru
 expect_exact "eviction blocked by the budget is 429" "429" -- bash -c \
   "timeout 30 '$KUBECTL_BIN' --kubeconfig '$TEST_TMP/kubeconfig' create --raw /api/v1/namespaces/default/pods/guarded/eviction -f - -v=6 <<<'{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"guarded\"}}' 2>&1 | grep -o 'eviction 429' | cut -d' ' -f2"
 k patch pdb guard --subresource=status --type=merge -p '{"status":{"disruptionsAllowed":1,"currentHealthy":1,"desiredHealthy":1,"expectedPods":1}}' >/dev/null
-expect "eviction allowed by the budget" 'Success' -- k create --raw /api/v1/namespaces/default/pods/guarded/eviction -f - <<<'{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"guarded"}}'
+printf '%s' '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"guarded"}}' >"$M/eviction.json"
+expect "eviction allowed by the budget" 'Success' -- k create --raw /api/v1/namespaces/default/pods/guarded/eviction -f "$M/eviction.json"
 expect_fail "evicted pod is gone" 'NotFound' -- k get pod guarded
 
 # --- deletion: cascade policies and namespaces
