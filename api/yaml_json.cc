@@ -22,14 +22,15 @@ json::value Scalar(const YAML::Node& n) {
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
   static const std::regex kInt("[-+]?(0|[1-9][0-9]*)");
-  static const std::regex kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
+  // A float has a point or an exponent; a leading zero only before the point ("08" is a string).
+  static const std::regex kFloat("[-+]?(\\.[0-9]+|(0|[1-9][0-9]*)(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
   if (std::regex_match(s, kInt)) {
     int64_t v = 0;
     const char* b = s.data() + (s[0] == '+' ? 1 : 0);
     auto [p, ec] = std::from_chars(b, s.data() + s.size(), v);
     if (ec == std::errc() && p == s.data() + s.size()) return v;
   }
-  if (std::regex_match(s, kFloat)) {
+  if (s.find_first_of(".eE") != std::string::npos && std::regex_match(s, kFloat)) {
     double d = std::strtod(s.c_str(), nullptr);
     if (std::isfinite(d)) return d;
   }

@@ -72,7 +72,7 @@ std::string VersionJson() {
 class ApiServerImpl final : public ApiServer {
  public:
   ApiServerImpl(datastore::Store* store, Authenticator authn)
-      : store_(store), authn_(std::move(authn)), crds_(store), handlers_(store, &authz_, &authn_, &crds_),
+      : store_(store), authn_(std::move(authn)), watch_cache_(store), crds_(store), handlers_(store, &authz_, &authn_, &crds_),
         https_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); }) {}
 
   Status Start(const ApiServerOptions& o, const ClusterCerts& certs) {
@@ -228,7 +228,7 @@ class ApiServerImpl final : public ApiServer {
     if (info.verb == "watch") {
       auto opts = ParseListOptions(req, *r);
       if (!opts.ok()) co_return co_await Fail(res, a, opts.error(), t0);
-      co_return co_await ServeWatch(req, res, store_, *r, ns, std::move(opts.value()), format);
+      co_return co_await ServeWatch(req, res, store_, &watch_cache_, *r, ns, std::move(opts.value()), format);
     }
     auto out = co_await handlers_.Handle(req, info, *r, a);
     if (r->resource == "customresourcedefinitions" && info.verb != "get" && info.verb != "list") {
@@ -307,6 +307,7 @@ class ApiServerImpl final : public ApiServer {
   datastore::Store* store_;
   Authenticator authn_;
   MastersAuthorizer authz_;
+  WatchCache watch_cache_;
   std::thread counter_;
   std::mutex counter_mu_;
   std::condition_variable counter_cv_;

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <map>
 #include <optional>
 
 #include "server/apiserver/registry.h"
@@ -57,16 +58,16 @@ std::string ErrorLine(const ApiError& e) {
 
 }  // namespace
 
-asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datastore::Store* store,
+asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datastore::Store* store, WatchCache* cache,
                                  const api::ResourceInfo& r, const std::string& ns, ListOptions opts,
                                  WatchFormat format) {
-  EventWriter writer{r, format};
-  auto matches = [&](const json::object& o) { return MatchesListOptions(opts, r, o); };
   auto ex = co_await asio::this_coro::executor;
+  EventWriter writer{r, format};
   const std::string prefix = StoragePrefix(r, ns);
+  const std::string all_prefix = StoragePrefix(r, "");
   std::string end = prefix;
   end.back()++;
-  const std::string rv_text = req.Query("resourceVersion");
+  const std::string rv_text = opts.resource_version;
   int64_t start = 0;
   std::string initial;
   if (rv_text.empty() || rv_text == "0") {
@@ -80,7 +81,7 @@ asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datasto
     }
     for (const auto& kv : list->kvs) {
       auto o = Parse(kv, kv.mod_revision);
-      if (o && matches(*o)) initial += writer.Line("ADDED", std::move(*o));
+      if (o && MatchesListOptions(opts, r, *o)) initial += writer.Line("ADDED", std::move(*o));
     }
     start = list->revision + 1;
   } else {
@@ -100,18 +101,47 @@ asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datasto
   int64_t last_rv = start - 1;
   auto bookmark = [&]() {
     json::object obj{{"kind", r.kind}, {"apiVersion", r.group_version()},
-                     {"metadata", json::object{{"resourceVersion", std::to_string(std::max<int64_t>(last_rv, store->CurrentRevision()))}}}};
+                     {"metadata", json::object{{"resourceVersion", std::to_string(std::max(last_rv, cache->revision()))}}}};
     return json::serialize(json::object{{"type", "BOOKMARK"}, {"object", std::move(obj)}}) + "\n";
   };
 
+  // Selector checks: labels come pre-extracted with the event; metadata.name/namespace are read
+  // off the key; other fields need the object parsed (only for watchers that ask for them).
+  bool key_fields_only = true;
+  for (const auto& f : opts.fields.Fields()) key_fields_only &= f == "metadata.name" || f == "metadata.namespace";
+  auto matches = [&](const CachedEvent& e, bool before) -> bool {
+    if (before && !e.prev_value) return false;
+    if (!opts.Filters()) return true;
+    if (!opts.labels.Empty() && !opts.labels.Matches(before ? *e.prev_labels : *e.labels)) return false;
+    if (opts.fields.Empty()) return true;
+    if (key_fields_only) {
+      std::string rest = e.key.substr(all_prefix.size());
+      std::string key_ns, key_name = rest;
+      if (r.namespaced) {
+        auto slash = rest.find('/');
+        key_ns = rest.substr(0, slash);
+        key_name = slash == std::string::npos ? "" : rest.substr(slash + 1);
+      }
+      std::map<std::string, std::string> f{{"metadata.name", key_name}, {"metadata.namespace", key_ns}};
+      return opts.fields.Matches(f);
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(before ? std::string_view(*e.prev_value) : std::string_view(e.object_json), ec);
+    return !ec && v.is_object() && MatchesListOptions(opts, r, v.as_object());
+  };
+  auto line = [&](const char* type, const CachedEvent& e) -> std::string {
+    if (format.table_version.empty()) {
+      return std::string("{\"type\":\"") + type + "\",\"object\":" + e.object_json + "}\n";
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(e.object_json, ec);
+    if (ec || !v.is_object()) return "";
+    return writer.Line(type, std::move(v.as_object()));
+  };
+
   auto signal = std::make_shared<WakeSignal>(ex);
-  datastore::WatchOptions wo;
-  wo.key = prefix;
-  wo.range_end = end;
-  wo.start_revision = start;
-  wo.prev_kv = true;
   std::weak_ptr<WakeSignal> weak = signal;
-  auto watcher = store->Watch(wo, [weak] {
+  auto subscription = cache->Subscribe([weak] {
     if (auto s = weak.lock()) {
       asio::post(s->timer.get_executor(), [s] {
         s->pending = true;
@@ -122,30 +152,31 @@ asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datasto
 
   if (!co_await res.BeginStream(200, "application/json")) co_return;
   if (!initial.empty() && !co_await res.WriteChunk(std::move(initial))) co_return;
+  uint64_t cursor = 0;
+  std::vector<std::shared_ptr<const CachedEvent>> batch;
   for (;;) {
-    auto batch = watcher->Next(256);
-    if (batch.compact_revision != 0) {
+    batch.clear();
+    int64_t oldest = 0;
+    if (!cache->Read(start, &cursor, 256, &batch, &oldest)) {
       ApiError gone{410, "Expired", "too old resource version: " + std::to_string(start - 1) + " (" +
-                                        std::to_string(batch.compact_revision) + ")"};
+                                        std::to_string(oldest) + ")"};
       co_await res.WriteChunk(ErrorLine(gone));
       break;
     }
-    if (!batch.events.empty()) {
+    if (!batch.empty()) {
       std::string out;
-      for (const auto& ev : batch.events) {
-        last_rv = ev.kv.mod_revision;
-        std::optional<json::object> before = ev.prev_kv ? Parse(*ev.prev_kv, ev.kv.mod_revision) : std::nullopt;
-        bool was = before && matches(*before);
-        if (ev.type == datastore::Event::Type::kDelete) {
-          if (was) out += writer.Line("DELETED", std::move(*before));
+      for (const auto& e : batch) {
+        last_rv = e->revision;
+        if (e->key.compare(0, prefix.size(), prefix) != 0) continue;
+        if (e->deleted) {
+          if (matches(*e, false)) out += line("DELETED", *e);
           continue;
         }
-        auto now = Parse(ev.kv, ev.kv.mod_revision);
-        if (!now) continue;
-        bool is = matches(*now);
-        if (is && was) out += writer.Line("MODIFIED", std::move(*now));
-        else if (is) out += writer.Line("ADDED", std::move(*now));
-        else if (was) out += writer.Line("DELETED", std::move(*now));  // left the selection
+        bool is = matches(*e, false);
+        bool was = matches(*e, true);
+        if (is && was) out += line("MODIFIED", *e);
+        else if (is) out += line("ADDED", *e);
+        else if (was) out += line("DELETED", *e);  // left the selection
       }
       if (!out.empty() && !co_await res.WriteChunk(std::move(out))) break;
       continue;
@@ -171,7 +202,7 @@ asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datasto
       break;
     }
   }
-  watcher.reset();
+  subscription.reset();
   co_await res.EndStream();
 }
 

@@ -5,8 +5,8 @@
 // - resourceVersion N: every change after N; a compacted N gets an ERROR event carrying a 410
 //   Expired Status ("too old resource version"), which makes informers relist.
 // - timeoutSeconds ends the stream; the store's watcher is woken by commits (no polling).
-// This reads the datastore directly; the watch cache (one serialisation per event for all
-// watchers, bookmarks) replaces it behind the same function.
+// Events come from the watch cache (watch_cache.h): serialised once for all watchers; a
+// resourceVersion older than the cache holds, or a watcher that falls behind it, gets the 410.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -18,6 +18,7 @@
 #include "datastore/store.h"
 #include "server/apiserver/list_options.h"
 #include "server/apiserver/tables.h"
+#include "server/apiserver/watch_cache.h"
 
 namespace kite::apiserver {
 
@@ -32,7 +33,7 @@ struct WatchFormat {
 };
 
 boost::asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datastore::Store* store,
-                                        const api::ResourceInfo& r, const std::string& ns, ListOptions opts,
-                                        WatchFormat format);
+                                        WatchCache* cache, const api::ResourceInfo& r, const std::string& ns,
+                                        ListOptions opts, WatchFormat format);
 
 }  // namespace kite::apiserver

@@ -1,0 +1,175 @@
+#include "server/apiserver/watch_cache.h"
+
+#include <boost/json.hpp>
+
+namespace kite::apiserver {
+namespace json = boost::json;
+
+namespace {
+
+std::shared_ptr<const json::object> LabelsOf(const json::object& o) {
+  if (auto m = o.find("metadata"); m != o.end() && m->value().is_object()) {
+    if (auto l = m->value().as_object().find("labels"); l != m->value().as_object().end() && l->value().is_object()) {
+      return std::make_shared<const json::object>(l->value().as_object());
+    }
+  }
+  static const auto kEmpty = std::make_shared<const json::object>();
+  return kEmpty;
+}
+
+}  // namespace
+
+WatchCache::WatchCache(datastore::Store* store, size_t capacity) : store_(store), capacity_(capacity) {
+  revision_ = store_->CurrentRevision();
+  min_revision_ = revision_ + 1;
+  datastore::WatchOptions wo;
+  wo.key = "/registry/";
+  wo.range_end = "/registry0";
+  wo.start_revision = min_revision_;
+  wo.prev_kv = true;
+  watcher_ = store_->Watch(wo, [this] {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pending_ = true;
+    }
+    cv_.notify_one();
+  });
+  // The store wakes a watcher only after a Next() that returned nothing: pull once at start.
+  pending_ = true;
+  feeder_ = std::thread([this] { Feed(); });
+}
+
+WatchCache::~WatchCache() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  feeder_.join();
+  watcher_.reset();
+}
+
+void WatchCache::Feed() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return pending_ || stopping_; });
+      if (stopping_) return;
+      pending_ = false;
+    }
+    for (;;) {
+      auto batch = watcher_->Next(1024);
+      if (batch.compact_revision != 0) {
+        // The feed itself fell behind compaction (only if this thread starved for minutes):
+        // everything older than now is unservable; restart from the current revision.
+        const int64_t now = store_->CurrentRevision();
+        datastore::WatchOptions wo;
+        wo.key = "/registry/";
+        wo.range_end = "/registry0";
+        wo.start_revision = now + 1;
+        wo.prev_kv = true;
+        watcher_ = store_->Watch(wo, [this] {
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            pending_ = true;
+          }
+          cv_.notify_one();
+        });
+        std::lock_guard<std::mutex> lock(mu_);
+        base_seq_ += ring_.size();
+        ring_.clear();
+        min_revision_ = now + 1;
+        revision_ = now;
+        continue;  // the next Next() (empty or not) arms the new watcher
+      }
+      if (batch.events.empty()) break;
+      // Decode and serialise outside the lock: readers are never blocked by this work.
+      std::vector<std::shared_ptr<const CachedEvent>> fresh;
+      fresh.reserve(batch.events.size());
+      for (const auto& ev : batch.events) {
+        auto ce = std::make_shared<CachedEvent>();
+        ce->revision = ev.kv.mod_revision;
+        ce->key = ev.kv.key;
+        ce->deleted = ev.type == datastore::Event::Type::kDelete;
+        ce->created = !ce->deleted && ev.kv.version == 1;
+        const datastore::KeyValue* src = ce->deleted ? (ev.prev_kv ? &*ev.prev_kv : nullptr) : &ev.kv;
+        if (!src) continue;  // a delete without its previous value cannot be shown
+        boost::system::error_code ec;
+        json::value v = json::parse(src->value_or_empty(), ec);
+        if (ec || !v.is_object()) continue;
+        auto& obj = v.as_object();
+        json::value& meta = obj["metadata"];
+        if (!meta.is_object()) meta = json::object();
+        meta.as_object()["resourceVersion"] = std::to_string(ce->revision);
+        ce->labels = LabelsOf(obj);
+        ce->object_json = json::serialize(obj);
+        if (!ce->deleted && ev.prev_kv) {
+          ce->prev_value = ev.prev_kv->value;
+          json::value pv = json::parse(ev.prev_kv->value_or_empty(), ec);
+          ce->prev_labels = !ec && pv.is_object() ? LabelsOf(pv.as_object()) : LabelsOf(json::object());
+        }
+        fresh.push_back(std::move(ce));
+      }
+      std::vector<std::shared_ptr<std::function<void()>>> wake;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (auto& e : fresh) {
+          ring_.push_back(std::move(e));
+          if (ring_.size() > capacity_) {
+            min_revision_ = std::max(min_revision_, ring_.front()->revision + 1);
+            ring_.pop_front();
+            ++base_seq_;
+          }
+        }
+        if (!batch.events.empty()) revision_ = std::max(revision_, batch.events.back().kv.mod_revision);
+        for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+          if (auto s = it->lock()) {
+            wake.push_back(std::move(s));
+            ++it;
+          } else {
+            it = subscribers_.erase(it);
+          }
+        }
+      }
+      for (auto& w : wake) (*w)();
+    }
+  }
+}
+
+bool WatchCache::Read(int64_t start_revision, uint64_t* cursor, size_t max,
+                      std::vector<std::shared_ptr<const CachedEvent>>* out, int64_t* oldest) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  *oldest = min_revision_ - 1;
+  if (*cursor == 0) {
+    if (start_revision < min_revision_) return false;
+    // First event at or after start_revision (or the end: none yet).
+    uint64_t seq = base_seq_;
+    size_t lo = 0, hi = ring_.size();
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (ring_[mid]->revision < start_revision) lo = mid + 1;
+      else hi = mid;
+    }
+    *cursor = seq + lo;
+  }
+  if (*cursor < base_seq_) return false;  // evicted before this watcher read it: too slow
+  for (uint64_t i = *cursor - base_seq_; i < ring_.size() && out->size() < max; ++i) {
+    out->push_back(ring_[i]);
+    ++*cursor;
+  }
+  return true;
+}
+
+std::shared_ptr<void> WatchCache::Subscribe(std::function<void()> wake) {
+  auto s = std::make_shared<std::function<void()>>(std::move(wake));
+  std::lock_guard<std::mutex> lock(mu_);
+  subscribers_.push_back(s);
+  return s;
+}
+
+int64_t WatchCache::revision() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return revision_;
+}
+
+}  // namespace kite::apiserver
