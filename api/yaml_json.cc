@@ -102,7 +102,30 @@ static bool TooDeep(std::string_view text) {
   return false;
 }
 
+// Strict UTF-8 (no overlongs, surrogates or values past U+10FFFF), as the YAML spec requires.
+static bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; k < n; ++k) {
+      unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d >> 6) != 0x2) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 Result<json::value> YamlToJson(std::string_view text) {
+  if (!ValidUtf8(text)) return Status(Code::kInvalidArgument, "yaml: invalid UTF-8 in the document");
   if (TooDeep(text)) return Status(Code::kInvalidArgument, "yaml: exceeded max depth of 100");
   size_t budget = kMaxNodes;
   try {

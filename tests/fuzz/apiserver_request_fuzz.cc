@@ -11,6 +11,8 @@
 #include "base/https_server.h"
 #include "server/apiserver/authn.h"
 #include "server/apiserver/discovery.h"
+#include "server/apiserver/handlers.h"
+#include "server/apiserver/list_options.h"
 #include "server/apiserver/registry.h"
 #include "server/apiserver/request_info.h"
 
@@ -41,7 +43,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string name = in.ConsumeRandomLengthString(300);
   ValidateDnsSubdomain(name);
   ValidateDnsLabel(name);
-  if (auto doc = LegacyApiResourceList(in.ConsumeRandomLengthString(32), in.ConsumeRemainingBytesAsString()); doc) {
+  // List options from the query string (selectors, limit, the continue token) and a body.
+  static const auto* pods = kite::api::FindResource("", "v1", "pods");
+  HttpsRequest list;
+  for (const char* q : {"labelSelector", "fieldSelector", "continue", "limit", "resourceVersionMatch", "timeoutSeconds"}) {
+    if (in.ConsumeBool()) list.query.emplace(q, in.ConsumeRandomLengthString(128));
+  }
+  (void)ParseListOptions(list, *pods);
+  HttpsRequest body;
+  static const char* kTypes[] = {"application/json", "application/yaml", "application/vnd.kubernetes.protobuf", ""};
+  body.headers["content-type"] = kTypes[in.ConsumeIntegralInRange<int>(0, 3)];
+  body.body = in.ConsumeRandomLengthString(1024);
+  (void)DecodeBody(body, *pods);
+  static const auto set = kite::api::ResourceSet::With({});
+  if (auto doc = LegacyApiResourceList(*set, in.ConsumeRandomLengthString(32), in.ConsumeRemainingBytesAsString()); doc) {
     if (doc->empty()) std::abort();
   }
   return 0;
