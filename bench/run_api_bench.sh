@@ -95,11 +95,13 @@ fi
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
-# A port nobody listens on now; whoever binds it is checked after start (owner_ok).
+# A port nobody listens on now, below the ephemeral range (the bench's own 1,000 client
+# connections take ports from there); whoever binds it is checked after start (owner_ok).
 free_port() {
-  local p
+  local p lo
+  lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
   while :; do
-    p=$(( 20000 + RANDOM % 40000 ))
+    p=$(( 10000 + RANDOM % (lo > 11000 ? lo - 10000 : 1000) ))
     if ! ss -Htln "sport = :$p" | grep -q .; then echo "$p"; return; fi
   done
 }
@@ -177,6 +179,8 @@ stop_server() {
 log "work dir $WORK; $ROUNDS round(s); clients $CLIENTS; ops $OPS; list pods $LIST_PODS; watchers $WATCHERS"
 IFS=, read -r -a CLIENT_LIST <<<"$CLIENTS"
 for ROUND in $(seq 1 "$ROUNDS"); do
+  # The machine is usually shared: its load at the start of each round goes into the table.
+  echo "load round=$ROUND target=kite loadavg1=$(cut -d' ' -f1 /proc/loadavg) cpus=$(nproc)" | tee -a "$RESULTS"
   # The footprint server: idle, then holding (and listing) the 10k pods.
   DIR=$WORK/round-$ROUND-footprint
   if start_server; then
@@ -227,7 +231,8 @@ function median(s,   a, m, i, j, x) {
 function mib(kb) { return kb == "" ? "" : sprintf("%.1f", kb / 1024) }
 {
   c = field("clients")
-  if ($1 == "readyz") {
+  if ($1 == "load") add("machine load average (1 min) at round start, " field("cpus") " CPUs", field("loadavg1"))
+  else if ($1 == "readyz") {
     add("time from exec to /readyz 200 (ms)", field("ms"))
     add("  of which inside main(), per its log (ms)", field("server_log_ready_ms"))
   }
