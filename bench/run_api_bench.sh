@@ -5,13 +5,15 @@
 # loopback ports, an empty config file so /etc/kite/config.yaml is never read, default
 # durability unless --durability), and drives them with build/bin/kite-api-bench:
 #   footprint server: time from exec to /readyz answering 200 (client certificate of the admin
-#     kubeconfig); VmRSS after 2 s idle; fills namespace bench-list with --list-pods pods
-#     (64 clients), VmRSS; lists them whole and page by page (limit=500), VmRSS.
+#     kubeconfig); VmRSS after 2 s idle; --watchers watches of namespace bench-watch and
+#     --watch-events creates there (delivery latency; VmRSS while they are open); fills
+#     namespace bench-list with --list-pods pods (64 clients), VmRSS; lists them whole and page
+#     by page (limit=500), VmRSS.
 #   load server: time to /readyz again; pod verbs in namespace bench (create, get, list
-#     limit=500, merge patch, delete) at each --clients value, VmRSS; --watchers watches of
-#     namespace bench-watch and --watch-events creates there (delivery latency), VmRSS.
-# Two servers so that the memory figures of the 10k pods are not those left behind by the verbs
-# load. Then prints a table of medians over the rounds (with every round's value beside it).
+#     limit=500, merge patch, delete) at each --clients value, VmRSS.
+# Two servers so that the memory figures of the watches and the 10k pods are not those left
+# behind by the verbs load (glibc keeps what the concurrent lists freed). Then prints a table of
+# medians over the rounds (with every round's value beside it).
 #
 # Usage: bench/run_api_bench.sh [options]     (run from the repository root)
 #   --build DIR           holds bin/kite-server and bin/kite-api-bench (default: build)
@@ -181,11 +183,14 @@ IFS=, read -r -a CLIENT_LIST <<<"$CLIENTS"
 for ROUND in $(seq 1 "$ROUNDS"); do
   # The machine is usually shared: its load at the start of each round goes into the table.
   echo "load round=$ROUND target=kite loadavg1=$(cut -d' ' -f1 /proc/loadavg) cpus=$(nproc)" | tee -a "$RESULTS"
-  # The footprint server: idle, then holding (and listing) the 10k pods.
+  # The footprint server: idle, with the watches open, then holding (and listing) the 10k pods.
   DIR=$WORK/round-$ROUND-footprint
   if start_server; then
     sleep 2
     rss idle || true
+    bench --mode=watchers --watch-namespace=bench-watch --watchers="$WATCHERS" --watch-events="$WATCH_EVENTS" \
+      --watch-interval-ms="$WATCH_INTERVAL_MS" --server-pid="$SERVER_PID" --timeout-s=60 || true
+    rss after_watchers || true
     bench --mode=list10k --namespace=bench-list --list-pods="$LIST_PODS" --list-calls="$LIST_CALLS" \
       --server-pid="$SERVER_PID" || true
     rss after_list || true
@@ -193,7 +198,7 @@ for ROUND in $(seq 1 "$ROUNDS"); do
   else
     FAILED+=("round $ROUND: start footprint server")
   fi
-  # The load server: verbs, then watchers.
+  # The load server: the verbs.
   DIR=$WORK/round-$ROUND-load
   if start_server; then
     for c in "${CLIENT_LIST[@]}"; do
@@ -201,9 +206,6 @@ for ROUND in $(seq 1 "$ROUNDS"); do
         --server-pid="$SERVER_PID" || true
     done
     rss after_verbs || true
-    bench --mode=watchers --watch-namespace=bench-watch --watchers="$WATCHERS" --watch-events="$WATCH_EVENTS" \
-      --watch-interval-ms="$WATCH_INTERVAL_MS" --server-pid="$SERVER_PID" --timeout-s=60 || true
-    rss after_watchers || true
     stop_server
   else
     FAILED+=("round $ROUND: start load server")
@@ -238,8 +240,8 @@ function mib(kb) { return kb == "" ? "" : sprintf("%.1f", kb / 1024) }
   }
   else if ($1 == "rss") {
     add("VmRSS " field("phase") " (MiB)", mib(field("vmrss_kb")))
-    if (field("phase") == "after_list") add("VmHWM footprint server at the end (MiB)", mib(field("vmhwm_kb")))
-    if (field("phase") == "after_watchers") { add("VmHWM load server at the end (MiB)", mib(field("vmhwm_kb"))); add("server threads", field("threads")) }
+    if (field("phase") == "after_list") { add("VmHWM footprint server at the end (MiB)", mib(field("vmhwm_kb"))); add("server threads", field("threads")) }
+    if (field("phase") == "after_verbs") add("VmHWM load server at the end (MiB)", mib(field("vmhwm_kb")))
   } else if ($1 ~ /^(create|get|list|patch|delete)$/) {
     add($1 " c=" c " p50 ms", field("p50_ms"))
     add($1 " c=" c " p99 ms", field("p99_ms"))
