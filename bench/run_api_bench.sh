@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
 # The Kubernetes API benchmark of kite-server (bench/RESULTS.md, "Kubernetes API").
 #
-# Every round starts two fresh kite-servers, one after the other (temporary data dir, free
+# Every round starts three fresh kite-servers, one after the other (temporary data dir, free
 # loopback ports, an empty config file so /etc/kite/config.yaml is never read, default
-# durability unless --durability), and drives them with build/bin/kite-api-bench:
-#   footprint server: time from exec to /readyz answering 200 (client certificate of the admin
-#     kubeconfig); VmRSS after 2 s idle; --watchers watches of namespace bench-watch and
-#     --watch-events creates there (delivery latency; VmRSS while they are open); fills
-#     namespace bench-list with --list-pods pods (64 clients), VmRSS; lists them whole and page
-#     by page (limit=500), VmRSS.
-#   load server: time to /readyz again; pod verbs in namespace bench (create, get, list
-#     limit=500, merge patch, delete) at each --clients value, VmRSS.
-# Two servers so that the memory figures of the watches and the 10k pods are not those left
-# behind by the verbs load (glibc keeps what the concurrent lists freed). Then prints a table of
-# medians over the rounds (with every round's value beside it).
+# durability unless --durability), and drives them with build/bin/kite-api-bench. Each start
+# gives one sample of the time from exec to /readyz answering 200 (polled with the admin
+# kubeconfig's client certificate).
+#   footprint server: VmRSS after 2 s idle; fills namespace bench-list with --list-pods pods
+#     (64 clients), VmRSS; lists them whole and page by page (limit=500), VmRSS.
+#   watch server: --watchers watches of namespace bench-watch, --watch-events creates there
+#     (delivery latency), VmRSS while the watches are open.
+#   load server: pod verbs in namespace bench (create, get, list limit=500, merge patch, delete)
+#     at each --clients value, VmRSS.
+# Separate servers so that no memory figure is the one left behind by another workload (glibc
+# keeps what concurrent big lists freed). Then prints a table of medians over the rounds (with
+# every round's value beside it).
 #
 # Usage: bench/run_api_bench.sh [options]     (run from the repository root)
 #   --build DIR           holds bin/kite-server and bin/kite-api-bench (default: build)
-#   --rounds N            fresh servers, one after the other (default 3)
+#   --rounds N            rounds, each with its three fresh servers (default 3)
 #   --clients LIST        comma-separated client counts of the verbs runs (default 8,64)
 #   --ops N               requests per verb per run, over all clients (default 2000)
 #   --list-ops N          list requests per verbs run (default 200)
@@ -183,20 +184,27 @@ IFS=, read -r -a CLIENT_LIST <<<"$CLIENTS"
 for ROUND in $(seq 1 "$ROUNDS"); do
   # The machine is usually shared: its load at the start of each round goes into the table.
   echo "load round=$ROUND target=kite loadavg1=$(cut -d' ' -f1 /proc/loadavg) cpus=$(nproc)" | tee -a "$RESULTS"
-  # The footprint server: idle, with the watches open, then holding (and listing) the 10k pods.
+  # The footprint server: idle, then holding (and listing) the 10k pods.
   DIR=$WORK/round-$ROUND-footprint
   if start_server; then
     sleep 2
     rss idle || true
-    bench --mode=watchers --watch-namespace=bench-watch --watchers="$WATCHERS" --watch-events="$WATCH_EVENTS" \
-      --watch-interval-ms="$WATCH_INTERVAL_MS" --server-pid="$SERVER_PID" --timeout-s=60 || true
-    rss after_watchers || true
     bench --mode=list10k --namespace=bench-list --list-pods="$LIST_PODS" --list-calls="$LIST_CALLS" \
       --server-pid="$SERVER_PID" || true
     rss after_list || true
     stop_server
   else
     FAILED+=("round $ROUND: start footprint server")
+  fi
+  # The watch server: the watchers alone, so their memory shows.
+  DIR=$WORK/round-$ROUND-watch
+  if start_server; then
+    bench --mode=watchers --watch-namespace=bench-watch --watchers="$WATCHERS" --watch-events="$WATCH_EVENTS" \
+      --watch-interval-ms="$WATCH_INTERVAL_MS" --server-pid="$SERVER_PID" --timeout-s=60 || true
+    rss after_watchers || true
+    stop_server
+  else
+    FAILED+=("round $ROUND: start watch server")
   fi
   # The load server: the verbs.
   DIR=$WORK/round-$ROUND-load
@@ -241,6 +249,7 @@ function mib(kb) { return kb == "" ? "" : sprintf("%.1f", kb / 1024) }
   else if ($1 == "rss") {
     add("VmRSS " field("phase") " (MiB)", mib(field("vmrss_kb")))
     if (field("phase") == "after_list") { add("VmHWM footprint server at the end (MiB)", mib(field("vmhwm_kb"))); add("server threads", field("threads")) }
+    if (field("phase") == "after_watchers") add("VmHWM watch server at the end (MiB)", mib(field("vmhwm_kb")))
     if (field("phase") == "after_verbs") add("VmHWM load server at the end (MiB)", mib(field("vmhwm_kb")))
   } else if ($1 ~ /^(create|get|list|patch|delete)$/) {
     add($1 " c=" c " p50 ms", field("p50_ms"))
