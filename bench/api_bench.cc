@@ -8,8 +8,9 @@
 //
 //   verbs     `--clients` workers, each with one keep-alive HTTP/1.1 TLS connection and one
 //             request in flight (closed loop), run the phases create, get, list (limit=500),
-//             patch (merge patch adding a label) and delete of pods, one after the other; `--ops`
-//             requests per phase in total (list: `--list-ops`). One line per phase.
+//             list_small (limit=20), patch (merge patch adding a label) and delete of pods, one
+//             after the other; `--ops` requests per phase in total (lists: `--list-ops`). One
+//             line per phase.
 //   list10k   fills the namespace to `--list-pods` pods (`--fill-clients` workers), then lists
 //             them whole (no limit) and page by page (limit=500 with continue tokens).
 //   watchers  `--watchers` watches (one connection each, asio coroutines on `--watch-threads`
@@ -431,6 +432,24 @@ bool RunVerbs(const Options& o, const Kubeconfig& kc) {
   PrintPhase(o, "list", n, list, " limit=" + std::to_string(o.list_limit) + " items=" + std::to_string(items_seen.load()));
   ok = ok && list.errors == 0;
 
+  // A small page too (k-bench's lists were of a handful of pods): `--small-list-limit` items,
+  // about 1.5 KiB each, so 20 of them (~31 KiB) are more than one 16 KiB TLS write.
+  std::atomic<size_t> small_seen{0};
+  const std::string small_target = base + "?limit=" + std::to_string(o.small_list_limit);
+  auto small = RunPhase(clients, o.list_ops, o.server_pid, [&](SyncClient& c, size_t k, int64_t i) {
+    auto r = c.Do(http::verb::get, small_target);
+    auto res = Expect(r, {200});
+    if (res.ok && i < static_cast<int64_t>(n)) {
+      size_t items = 0;
+      std::string cont;
+      if (ParseList(r.body, &items, &cont)) small_seen = items;
+    }
+    return res;
+  });
+  PrintPhase(o, "list_small", n, small,
+             " limit=" + std::to_string(o.small_list_limit) + " items=" + std::to_string(small_seen.load()));
+  ok = ok && small.errors == 0;
+
   const std::string patch_type = "application/merge-patch+json";
   auto patch = RunPhase(clients, o.ops, o.server_pid, [&](SyncClient& c, size_t k, int64_t i) {
     std::string body = R"({"metadata":{"labels":{"patched":")" + std::to_string(i) + R"("}}})";
@@ -604,6 +623,7 @@ int main(int argc, char** argv) {
   flags.Int("ops", &o.ops, "verbs: requests per phase (create, get, patch, delete), over all clients");
   flags.Int("list-ops", &o.list_ops, "verbs: list requests (limit=--list-limit), over all clients");
   flags.Int("list-limit", &o.list_limit, "page size of the limited lists");
+  flags.Int("small-list-limit", &o.small_list_limit, "verbs: page size of the small lists (list_small)");
   flags.Int("list-pods", &o.list_pods, "list10k: pods the namespace is filled to");
   flags.Int("list-calls", &o.list_calls, "list10k: whole lists and paged walks, each");
   flags.Int("fill-clients", &o.fill_clients, "list10k: clients creating the pods");

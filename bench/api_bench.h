@@ -37,6 +37,7 @@ struct Options {
   int64_t ops = 2000;       // per verb, in total over all clients
   int64_t list_ops = 200;   // list calls (limit=list_limit) in the verbs run, in total
   int64_t list_limit = 500;
+  int64_t small_list_limit = 20;
   int64_t list_pods = 10000;
   int64_t list_calls = 10;
   int64_t fill_clients = 64;

@@ -10,8 +10,8 @@
 #     (64 clients), VmRSS; lists them whole and page by page (limit=500), VmRSS.
 #   watch server: --watchers watches of namespace bench-watch, --watch-events creates there
 #     (delivery latency), VmRSS while the watches are open.
-#   load server: pod verbs in namespace bench (create, get, list limit=500, merge patch, delete)
-#     at each --clients value, VmRSS.
+#   load server: pod verbs in namespace bench (create, get, list limit=500, list limit=20,
+#     merge patch, delete) at each --clients value, VmRSS.
 # Separate servers so that no memory figure is the one left behind by another workload (glibc
 # keeps what concurrent big lists freed). Then prints a table of medians over the rounds (with
 # every round's value beside it).
@@ -251,12 +251,12 @@ function mib(kb) { return kb == "" ? "" : sprintf("%.1f", kb / 1024) }
     if (field("phase") == "after_list") { add("VmHWM footprint server at the end (MiB)", mib(field("vmhwm_kb"))); add("server threads", field("threads")) }
     if (field("phase") == "after_watchers") add("VmHWM watch server at the end (MiB)", mib(field("vmhwm_kb")))
     if (field("phase") == "after_verbs") add("VmHWM load server at the end (MiB)", mib(field("vmhwm_kb")))
-  } else if ($1 ~ /^(create|get|list|patch|delete)$/) {
+  } else if ($1 ~ /^(create|get|list|list_small|patch|delete)$/) {
     add($1 " c=" c " p50 ms", field("p50_ms"))
     add($1 " c=" c " p99 ms", field("p99_ms"))
     add($1 " c=" c " ops/s", field("ops_per_s"))
     add($1 " c=" c " server CPU us/op", field("server_cpu_us_per_op"))
-    if ($1 == "list") add("list c=" c " items per response", field("items"))
+    if ($1 ~ /^list/) add($1 " c=" c " items per response", field("items"))
   } else if ($1 == "fill") {
     add("fill " field("pods") " pods c=" c " p50 ms", field("p50_ms"))
     add("fill " field("pods") " pods c=" c " ops/s", field("ops_per_s"))
@@ -289,7 +289,7 @@ END {
 }' "$RESULTS"
 
 # Every kind of result line must be there (the smoke test relies on this, not on any figure).
-for kind in readyz rss create get list patch delete fill list_all list_paged watch; do
+for kind in readyz rss create get list list_small patch delete fill list_all list_paged watch; do
   grep -q "^$kind " "$RESULTS" || FAILED+=("no '$kind' result line")
 done
 if (( ${#FAILED[@]} > 0 )); then
