@@ -67,7 +67,7 @@ while [[ $# -gt 0 ]]; do
     --timeout-s) TIMEOUT_S=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --preload-nodelay) PRELOAD_NODELAY=1; shift ;;
-    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -156,8 +156,8 @@ start_server() {
     if timeout 60 "$BENCH" --kubeconfig="$DIR/kube.yaml" --mode=readyz --since-ns="$t0" --timeout-s=30 \
          > "$WORK/out.txt" && owner_ok "$SERVER_PID" "$hp"; then
       # kite-server's own figure (from main() to listening, without exec and dynamic loading).
-      local i own=-
-      for i in $(seq 1 100); do
+      local _ own=-
+      for _ in $(seq 1 100); do
         own=$(grep -o 'ready in [0-9]* ms' "$DIR.log" | awk '{print $3}') && [[ -n $own ]] && break
         own=-; sleep 0.01
       done
