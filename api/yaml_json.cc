@@ -37,9 +37,10 @@ json::value Scalar(const YAML::Node& n) {
   return json::string(s);
 }
 
-// Aliases share nodes, so a small document can name an exponential tree ("billion laughs");
-// converting stops after this many nodes.
-constexpr size_t kMaxNodes = 1 << 20;
+// Aliases share nodes, so a small document can name an exponential tree ("billion laughs").
+// Without aliases a document has fewer nodes than bytes, so converting stops after that many
+// (plus slack): expansion stays linear in the input.
+constexpr size_t kNodeSlack = 1024;
 
 Result<json::value> Convert(const YAML::Node& n, int depth, size_t& budget) {
   if (depth > kMaxDepth) return Status(Code::kInvalidArgument, "yaml: exceeded max depth of 100");
@@ -102,11 +103,34 @@ static bool TooDeep(std::string_view text) {
   return false;
 }
 
-// Strict UTF-8 (no overlongs, surrogates or values past U+10FFFF), as the YAML spec requires.
+// A "---" line after some content starts a second document.
+static bool HasSecondDocument(std::string_view text) {
+  bool content = false;
+  size_t i = 0;
+  while (i <= text.size()) {
+    size_t nl = text.find('\n', i);
+    std::string_view line = text.substr(i, nl == std::string_view::npos ? std::string_view::npos : nl - i);
+    if (line.rfind("---", 0) == 0 && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r')) {
+      if (content) return true;
+    } else {
+      size_t first = line.find_first_not_of(" \t\r");
+      if (first != std::string_view::npos && line[first] != '#' && line.rfind("%", 0) != 0) content = true;
+    }
+    if (nl == std::string_view::npos) break;
+    i = nl + 1;
+  }
+  return false;
+}
+
+// Strict UTF-8 (no overlongs, surrogates or values past U+10FFFF) of printable characters, as
+// the YAML spec requires.
 static bool ValidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
+    // YAML's printable set: no C0 controls but tab, LF and CR (a NUL would also make yaml-cpp
+    // guess UTF-16/32 from the first bytes).
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
     size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
     if (n == 0 || i + n > s.size()) return false;
     uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
@@ -125,14 +149,17 @@ static bool ValidUtf8(std::string_view s) {
 }
 
 Result<json::value> YamlToJson(std::string_view text) {
-  if (!ValidUtf8(text)) return Status(Code::kInvalidArgument, "yaml: invalid UTF-8 in the document");
+  if (!ValidUtf8(text)) return Status(Code::kInvalidArgument, "yaml: control characters or invalid UTF-8 in the document");
   if (TooDeep(text)) return Status(Code::kInvalidArgument, "yaml: exceeded max depth of 100");
-  size_t budget = kMaxNodes;
+  size_t budget = text.size() + kNodeSlack;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-    if (docs.empty()) return json::value(nullptr);
-    if (docs.size() > 1) return Status(Code::kInvalidArgument, "yaml: only one document is accepted in a request body");
-    return Convert(docs[0], 0, budget);
+    // One document: YAML::Load reads the first. (yaml-cpp 0.7's LoadAll never ends on some
+    // inputs, e.g. a lone ",", so a second document is detected by its marker instead.)
+    if (HasSecondDocument(text)) {
+      return Status(Code::kInvalidArgument, "yaml: only one document is accepted in a request body");
+    }
+    YAML::Node doc = YAML::Load(std::string(text));
+    return Convert(doc, 0, budget);
   } catch (const YAML::Exception& e) {
     return Status(Code::kInvalidArgument, std::string("yaml: ") + e.what());
   } catch (const std::exception& e) {

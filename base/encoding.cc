@@ -21,6 +21,8 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   // EVP_DecodeBlock counts padding bytes as data; drop one output byte per '='.
   size_t pad = 0;
   for (size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) ++pad;
+  // At most two padding characters, and never more than decoded bytes ("====" is not base64).
+  if (pad > 2 || static_cast<size_t>(n) < pad) return std::nullopt;
   out.resize(static_cast<size_t>(n) - pad);
   return out;
 }

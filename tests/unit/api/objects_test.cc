@@ -10,6 +10,7 @@
 #include "api/schema.h"
 #include "api/schema_check.h"
 #include "api/yaml_json.h"
+#include "base/encoding.h"
 
 namespace kite::api {
 namespace {
@@ -118,3 +119,14 @@ TEST(JsonPath, PrinterColumnSubset) {
 
 }  // namespace
 }  // namespace kite::api
+
+namespace kite {
+namespace {
+TEST(Base64, RejectsBadPaddingInsteadOfUnderflowing) {
+  EXPECT_FALSE(Base64Decode("====").has_value());
+  EXPECT_FALSE(Base64Decode("a===").has_value());
+  EXPECT_EQ(Base64Decode("YQ==").value(), "a");
+  EXPECT_EQ(Base64Decode("YWJj").value(), "abc");
+}
+}  // namespace
+}  // namespace kite
