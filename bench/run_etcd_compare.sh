@@ -17,6 +17,7 @@
 #   --kite-only          no etcd (smoke test: tiny counts are up to the caller)
 #   --raw FILE           also keep the raw result lines in FILE
 #   --bench-args "..."   extra arguments for every kite-etcd-bench run
+#   --workloads LIST     comma-separated subset of put1,put16,put256,get,list,watch (default: all)
 # Bounded: every bench run is killed after --timeout-s seconds (default 300).
 set -euo pipefail
 
@@ -30,6 +31,7 @@ KITE_ONLY=0
 RAW=""
 BENCH_ARGS=""
 TIMEOUT_S=300
+WORKLOAD_LIST=put1,put16,put256,get,list,watch
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
@@ -42,7 +44,8 @@ while [[ $# -gt 0 ]]; do
     --raw) RAW=$2; shift 2 ;;
     --bench-args) BENCH_ARGS=$2; shift 2 ;;
     --timeout-s) TIMEOUT_S=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --workloads) WORKLOAD_LIST=$2; shift 2 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -184,7 +187,17 @@ start_kite
 log "etcd: ${PORT[etcd]:-none} pid ${PID[etcd]:-none}; kite: ${PORT[kite]} pid ${PID[kite]}" \
     "(compaction flags: ${KITE_COMPACT_FLAGS[*]:-none})"
 
-WORKLOADS=("put --put-clients=1" "put --put-clients=16" "put --put-clients=256" "get" "list" "watch")
+WORKLOADS=()
+IFS=, read -r -a wl <<<"$WORKLOAD_LIST"
+for w in "${wl[@]}"; do
+  case "$w" in
+    put1) WORKLOADS+=("put --put-clients=1") ;;
+    put16) WORKLOADS+=("put --put-clients=16") ;;
+    put256) WORKLOADS+=("put --put-clients=256") ;;
+    get|list|watch) WORKLOADS+=("$w") ;;
+    *) echo "unknown workload $w" >&2; exit 2 ;;
+  esac
+done
 for round in $(seq 1 "$ROUNDS"); do
   for w in "${WORKLOADS[@]}"; do
     order=("${TARGETS[@]}")
@@ -256,7 +269,12 @@ function median(s,   a, m, i, j, x) {
     w = field("watchers")
     add("watch " w " watchers p50 ms (from put ack)", t, field("p50_ms"))
     add("watch " w " watchers p99 ms (from put ack)", t, field("p99_ms"))
+    add("watch " w " watchers p50 ms (from put send)", t, field("p50_from_send_ms"))
     add("watch " w " watchers p99 ms (from put send)", t, field("p99_from_send_ms"))
+    add("watch deliveries before the put ack (%)", t, sprintf("%.1f", 100 * field("before_ack") / (field("expected") > 0 ? field("expected") : 1)))
+    add("watch writer put p50 ms (send to ack)", t, field("put_p50_ms"))
+    add("watch first delivery p50 ms (from put send)", t, field("first_from_send_p50_ms"))
+    add("watch fan-out spread p50 ms (first to last delivery)", t, field("spread_p50_ms"))
     add("watch events delivered / expected (%)", t, 100 * field("delivered") / (field("expected") > 0 ? field("expected") : 1))
   } else if ($1 == "rss") {
     add("server VmRSS after load (MiB)", t, sprintf("%.1f", field("vmrss_kb") / 1024))

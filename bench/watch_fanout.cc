@@ -152,6 +152,8 @@ bool RunWatch(const Options& o, Connections& conns) {
   poller.join();
 
   std::vector<double> from_ack, from_send;
+  // Per event: its first and last delivery to any watcher (how long the whole fan-out took).
+  std::map<int64_t, std::pair<Clock::time_point, Clock::time_point>> span;
   int64_t early = 0, unknown = 0, duplicates = 0, complete_watchers = 0, canceled = 0;
   Clock::time_point last_delivery = t_end;
   for (auto& s : streams) {
@@ -170,6 +172,11 @@ bool RunWatch(const Options& o, Connections& conns) {
         a = 0;
       }
       from_ack.push_back(a);
+      auto [sp, fresh] = span.try_emplace(d.revision, d.at, d.at);
+      if (!fresh) {
+        sp->second.first = std::min(sp->second.first, d.at);
+        sp->second.second = std::max(sp->second.second, d.at);
+      }
       from_send.push_back(Ms(d.at - it->second.first));
     }
     for (auto& [id, revs] : per_watch)
@@ -177,14 +184,25 @@ bool RunWatch(const Options& o, Connections& conns) {
   }
   (void)last_delivery;
   int64_t got = static_cast<int64_t>(from_ack.size()) - duplicates;
+  // The writer's own latency (send to acknowledgement): deliveries "from ack" are measured after it.
+  std::vector<double> put_ms;
+  for (const auto& [rev, t] : sent) put_ms.push_back(Ms(t.second - t.first));
+  std::vector<double> first_ms, spread_ms;  // first delivery from send; last minus first
+  for (const auto& [rev, t] : span) {
+    first_ms.push_back(Ms(t.first - sent[rev].first));
+    spread_ms.push_back(Ms(t.second - t.first));
+  }
   std::printf("watch target=%s watchers=%" PRId64 " streams=%d events=%zu put_errors=%" PRId64
               " expected=%" PRId64 " delivered=%" PRId64 " duplicates=%" PRId64 " unknown=%" PRId64
               " complete_watchers=%" PRId64 " canceled=%" PRId64 " create_ms=%s p50_ms=%s p99_ms=%s"
-              " max_ms=%s p50_from_send_ms=%s p99_from_send_ms=%s before_ack=%" PRId64 "\n",
+              " max_ms=%s p50_from_send_ms=%s p99_from_send_ms=%s before_ack=%" PRId64
+              " put_p50_ms=%s put_p99_ms=%s first_from_send_p50_ms=%s spread_p50_ms=%s\n",
               o.label.c_str(), o.watchers, nstreams, sent.size(), put_errors, expected, got, duplicates,
               unknown, complete_watchers, canceled, Fmt(create_ms).c_str(), Fmt(Percentile(from_ack, 0.5)).c_str(),
               Fmt(Percentile(from_ack, 0.99)).c_str(), Fmt(Percentile(from_ack, 1.0)).c_str(),
-              Fmt(Percentile(from_send, 0.5)).c_str(), Fmt(Percentile(from_send, 0.99)).c_str(), early);
+              Fmt(Percentile(from_send, 0.5)).c_str(), Fmt(Percentile(from_send, 0.99)).c_str(), early,
+              Fmt(Percentile(put_ms, 0.5)).c_str(), Fmt(Percentile(put_ms, 0.99)).c_str(),
+              Fmt(Percentile(first_ms, 0.5)).c_str(), Fmt(Percentile(spread_ms, 0.5)).c_str());
   std::fflush(stdout);
   return put_errors == 0 && got == expected && duplicates == 0 && complete_watchers == o.watchers;
 }

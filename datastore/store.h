@@ -58,9 +58,13 @@ class Watcher {
     // Non-zero when the watcher's next revision was compacted away before it read it: the
     // watch is over and must be cancelled with this compact revision (etcd semantics).
     int64_t compact_revision = 0;
+    // True when this batch reached the newest revision: the watcher is caught up and armed, as
+    // after an empty batch, so asking again before the wake callback fires returns nothing.
+    bool caught_up = false;
   };
   // Up to about `max_events` events (a whole revision may exceed it). Empty when caught up; the
-  // wake callback given to Store::Watch then fires (once) when new matching events exist.
+  // wake callback given to Store::Watch then fires (once) when new matching events exist. A
+  // non-empty batch that reaches the newest revision arms the callback too (caught_up).
   virtual Batch Next(size_t max_events) = 0;
   // Every event with a revision below this has been returned by Next().
   virtual int64_t next_revision() const = 0;

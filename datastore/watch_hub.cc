@@ -21,14 +21,15 @@ class WatchHub::Impl final : public Watcher {
     Batch b;
     Mvcc::ReadLock lock(*hub_->mvcc_);
     int64_t next = next_.load();
-    if (!hub_->mvcc_->CollectEvents(filter_, next_.load(), max_events, &b.events, &next)) {
+    if (!hub_->mvcc_->CollectEvents(filter_, next, max_events, &b.events, &next)) {
       b.compact_revision = hub_->mvcc_->compact_revision();
       return b;
     }
     next_.store(next);
-    // Caught up: ask to be woken. Done under the read lock, so no publish can slip between the
-    // scan above and arming (Publish needs the exclusive lock).
-    if (b.events.empty()) hub_->Arm(this);
+    // Caught up (with or without events): ask to be woken. Done under the read lock, so no
+    // publish can slip between the scan above and arming (Publish needs the exclusive lock).
+    b.caught_up = next > hub_->mvcc_->visible_revision();
+    if (b.caught_up) hub_->Arm(this);
     return b;
   }
 
@@ -42,7 +43,9 @@ class WatchHub::Impl final : public Watcher {
     return InRange(ev.kv.key, filter_.key, filter_.range_end);
   }
 
-  bool armed = false;  // guarded by hub_->mu_
+  // Set by Arm (under the Mvcc read lock, not the hub mutex: a pull never waits for a Notify in
+  // progress); cleared by the Notify that fires it or by Unregister (both under the hub mutex).
+  std::atomic<bool> armed{false};
   std::function<void()> wake_;
 
  private:
@@ -67,7 +70,7 @@ void WatchHub::Register(Impl* w) {
 
 void WatchHub::Unregister(Impl* w) {
   std::lock_guard lock(mu_);
-  if (w->armed) --armed_;
+  if (w->armed.exchange(false)) armed_.fetch_sub(1);
   if (w->single_key()) {
     auto [b, e] = by_key_.equal_range(w->filter().key);
     for (auto it = b; it != e; ++it) {
@@ -81,35 +84,36 @@ void WatchHub::Unregister(Impl* w) {
   }
 }
 
+// Lock-free, so pulls on other threads arm without waiting for a Notify that holds the hub mutex
+// while it wakes thousands of watchers. No wake is lost: Arm runs under the Mvcc read lock, after
+// the pull's scan, and the next Publish needs the exclusive lock, so the Notify that follows that
+// Publish sees the flag. (An Arm racing with a Notify for revisions the pull already returned is
+// harmless: Wants() refuses events below the watcher's next revision.)
 void WatchHub::Arm(Impl* w) {
-  std::lock_guard lock(mu_);
-  if (!w->armed) {
-    w->armed = true;
-    ++armed_;
-  }
+  if (!w->armed.exchange(true)) armed_.fetch_add(1);
 }
 
 void WatchHub::Notify(int64_t from_exclusive, int64_t to_inclusive) {
   Mvcc::ReadLock read(*mvcc_);
   std::lock_guard lock(mu_);
-  if (armed_ == 0) return;
+  if (armed_.load() == 0) return;
   auto [begin, end] = mvcc_->Entries(from_exclusive, to_inclusive);
   auto fire = [this](Impl* w) {
-    w->armed = false;
-    --armed_;
+    if (!w->armed.exchange(false)) return;  // only Notify and Unregister clear it, both under mu_
+    armed_.fetch_sub(1);
     w->wake_();
   };
-  for (auto it = begin; it != end && armed_ > 0; ++it) {
+  for (auto it = begin; it != end && armed_.load() > 0; ++it) {
     for (const Event& ev : it->events) {
       auto [b, e] = by_key_.equal_range(ev.kv.key);
       for (auto k = b; k != e; ++k) {
-        if (k->second->armed && k->second->Wants(ev)) fire(k->second);
+        if (k->second->armed.load() && k->second->Wants(ev)) fire(k->second);
       }
     }
   }
   for (Impl* w : ranges_) {
-    if (!w->armed) continue;
-    for (auto it = begin; it != end && w->armed; ++it) {
+    if (!w->armed.load()) continue;
+    for (auto it = begin; it != end && w->armed.load(); ++it) {
       for (const Event& ev : it->events) {
         if (w->Wants(ev)) {
           fire(w);

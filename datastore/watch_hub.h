@@ -8,8 +8,10 @@
 //
 // Lock order: Mvcc read lock, then the hub mutex. Wake callbacks run under the hub mutex, so
 // none runs after its Watcher is destroyed; they must only flag/post, never call the store.
+// Arming (a pull that found the watcher caught up) takes no hub lock.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -43,7 +45,7 @@ class WatchHub {
   mutable std::mutex mu_;
   std::unordered_multimap<std::string, Impl*> by_key_;  // guarded by mu_
   std::vector<Impl*> ranges_;                           // guarded by mu_
-  size_t armed_ = 0;                                    // guarded by mu_
+  std::atomic<size_t> armed_{0};                        // watchers with `armed` set
 };
 
 }  // namespace kite::datastore

@@ -1,11 +1,14 @@
-// EtcdServer::Start: wires the Dispatcher, the services, gRPC's health service and the TaskRunner
-// into one grpc::Server, and tears them down in the order that lets every handler finish.
+// EtcdServer::Start: wires the Dispatcher, the services, gRPC's health service and the TaskRunners
+// (one for completions and the progress tick, a pool for watch pumps) into one grpc::Server, and
+// tears them down in the order that lets every handler finish.
 #include "datastore/etcd/etcd_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <memory>
 #include <random>
+#include <thread>
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -30,16 +33,26 @@ constexpr int kGrpcOverheadBytes = 512 * 1024;
 // etcd's floor for the progress notification interval (v3rpc/watch.go).
 constexpr int64_t kMinProgressIntervalMs = 100;
 
+// Threads pumping watch streams: one per core beyond the first, at most four. A pump only
+// pulls events and hands writes to gRPC (whose own threads carry on the burst), and it competes
+// with the store's writer thread, which acknowledges the writes: on a 2-core machine a second pump
+// thread made puts and total delivery slower (bench/RESULTS.md, 2026-11-23 watch section).
+size_t PumpThreads() {
+  const size_t cores = std::thread::hardware_concurrency();
+  return std::clamp<size_t>(cores > 1 ? cores - 1 : 1, 1, 4);
+}
+
 class EtcdServerImpl final : public EtcdServer {
  public:
   EtcdServerImpl(Store* store, const EtcdServerOptions& options)
       : options_(options),
         runner_(std::make_unique<TaskRunner>()),
+        pump_pool_(std::make_unique<TaskRunner>(PumpThreads())),
         dispatcher_(std::make_unique<Dispatcher>(store, [r = runner_.get()](std::function<void()> f) {
           r->Post(std::move(f));
         })),
         kv_(dispatcher_.get()),
-        watch_(dispatcher_.get(), runner_.get()),
+        watch_(dispatcher_.get(), pump_pool_.get()),
         lease_(dispatcher_.get()),
         maintenance_(dispatcher_.get()) {}
 
@@ -73,6 +86,7 @@ class EtcdServerImpl final : public EtcdServer {
     server_ = builder.BuildAndStart();
     if (!server_ || port_ == 0) {
       runner_->Stop();
+      pump_pool_->Stop();
       return kite::Status(Code::kUnavailable, "etcd server: cannot listen on " + options_.listen);
     }
     // The member's client URL needs the port chosen at bind time; the service only reads it in
@@ -112,11 +126,13 @@ class EtcdServerImpl final : public EtcdServer {
     server_->Wait();
     // 3. Only now: posted completions and pumps may still be queued until here.
     runner_->Stop();
+    pump_pool_->Stop();
   }
 
  private:
   EtcdServerOptions options_;
   std::unique_ptr<TaskRunner> runner_;
+  std::unique_ptr<TaskRunner> pump_pool_;  // pumps watch streams
   std::unique_ptr<Dispatcher> dispatcher_;
   etcd::KvService kv_;
   etcd::WatchService watch_;

@@ -4,7 +4,12 @@
 
 namespace kite::datastore::etcd {
 
-TaskRunner::TaskRunner() : thread_([this] { Run(); }) {}
+TaskRunner::TaskRunner(size_t threads) {
+  if (threads == 0) threads = 1;
+  running_threads_ = threads;
+  threads_.reserve(threads);
+  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+}
 
 TaskRunner::~TaskRunner() { Stop(); }
 
@@ -25,7 +30,7 @@ void TaskRunner::SetPeriodic(std::function<std::chrono::milliseconds()> next_int
     periodic_ = std::move(task);
     next_tick_ = std::chrono::steady_clock::now() + interval_();
   }
-  cv_.notify_one();
+  cv_.notify_all();
 }
 
 void TaskRunner::Stop() {
@@ -33,10 +38,13 @@ void TaskRunner::Stop() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_one();
-  // Several callers may stop (Shutdown, then the destructor): only one joins.
+  cv_.notify_all();
+  // Several callers may stop (Shutdown, then the destructor): only one joins. A task that stops
+  // its own runner cannot join its own thread; that thread ends by itself.
   std::lock_guard join_lock(join_mu_);
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  for (auto& t : threads_) {
+    if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
+  }
 }
 
 void TaskRunner::Run() {
@@ -52,17 +60,23 @@ void TaskRunner::Run() {
       continue;
     }
     if (stopping_) {
-      stopped_ = true;
+      // The last thread out closes the queue: until then a running task may still post, and
+      // the threads still here run what it posts.
+      if (--running_threads_ == 0) stopped_ = true;
+      cv_.notify_all();
       return;
     }
-    if (periodic_) {
+    if (periodic_ && !periodic_running_) {
       auto now = std::chrono::steady_clock::now();
       if (now >= next_tick_) {
         auto task = periodic_;
         next_tick_ = now + interval_();
+        periodic_running_ = true;
         lock.unlock();
         task();
+        task = nullptr;
         lock.lock();
+        periodic_running_ = false;
         continue;
       }
       cv_.wait_until(lock, next_tick_);

@@ -1,13 +1,17 @@
-// TaskRunner: one worker thread that runs posted tasks in order, plus one optional periodic task.
+// TaskRunner: worker threads that run posted tasks, plus one optional periodic task.
 //
-// Why a thread of our own: the Store's watch `wake` callback may run on the store's writer thread,
+// Why threads of our own: the Store's watch `wake` callback may run on the store's writer thread,
 // where calling back into the store is forbidden, and gRPC's callback API offers no executor to
-// post to. Every watch stream of a server shares this one thread (no thread per stream); the
-// store's write completions that need a store read (headers of LeaseGrant/Compact) run here too.
+// post to. The server has two: a one-thread runner for the store's write completions that need a
+// store read (headers of LeaseGrant/Compact) and the progress tick, where posted tasks run one at
+// a time in order; and a small pool that pumps watch streams (no thread per stream), where tasks
+// start in order but run in parallel, so independent streams progress at the same time.
 //
 // Threading: Post and SetPeriodic are safe from any thread, including from inside a task. Tasks
-// must not block for long: they delay every stream. Stop runs the tasks already queued (and any
-// they post), then joins; Post after Stop drops the task.
+// must not block for long: they delay every other task. With several threads, tasks (and the
+// periodic task) may run concurrently with each other; the periodic task never runs twice at
+// once. Stop runs the tasks already queued (and any they post), then joins; Post after Stop
+// drops the task.
 #pragma once
 
 #include <chrono>
@@ -16,12 +20,13 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace kite::datastore::etcd {
 
 class TaskRunner {
  public:
-  TaskRunner();
+  explicit TaskRunner(size_t threads = 1);
   ~TaskRunner();
   TaskRunner(const TaskRunner&) = delete;
   TaskRunner& operator=(const TaskRunner&) = delete;
@@ -41,10 +46,12 @@ class TaskRunner {
   std::function<void()> periodic_;                       // guarded by mu_
   std::function<std::chrono::milliseconds()> interval_;  // guarded by mu_
   std::chrono::steady_clock::time_point next_tick_;      // guarded by mu_
+  bool periodic_running_ = false;                        // guarded by mu_
   bool stopping_ = false;                                // guarded by mu_
+  size_t running_threads_ = 0;                           // guarded by mu_
   bool stopped_ = false;                                 // guarded by mu_
-  std::mutex join_mu_;  // serialises joining thread_
-  std::thread thread_;
+  std::mutex join_mu_;  // serialises joining threads_
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace kite::datastore::etcd

@@ -11,10 +11,15 @@
 
 namespace kite::datastore::etcd {
 
+// A burst is flushed once this much is held back: the first events leave while the rest of
+// the burst is still being produced, at a few sends per burst rather than one per response.
+// (gRPC itself flushes past its 64 KiB write buffer.)
+constexpr size_t kFlushBytes = 16 * 1024;
+
 // Lifetime: the service's map holds one reference from Watch() until OnDone(); a posted pump task
 // holds one more, so a wake racing with the end of the stream finds a live (closed) object. The
-// session is closed in OnDone, so whoever drops the last reference — possibly the runner — runs a
-// destructor that no longer touches the store.
+// session is closed in OnDone, so whoever drops the last reference — possibly a pump thread —
+// runs a destructor that no longer touches the store.
 class WatchStreamReactor final : public grpc::ServerBidiReactor<pb::WatchRequest, pb::WatchResponse>,
                                  public std::enable_shared_from_this<WatchStreamReactor> {
  public:
@@ -105,14 +110,27 @@ class WatchStreamReactor final : public grpc::ServerBidiReactor<pb::WatchRequest
     svc_->Remove(this);  // may drop the last reference: nothing may follow
   }
 
-  // Starts the next write if none is in flight. Called from gRPC reactions and the runner.
+  // Starts the next write if none is in flight. Called from gRPC reactions and pump threads.
   void Pump() {
-    bool write = false, read = false;
+    bool write = false, read = false, more = false, hint = false;
     {
       std::lock_guard lock(mu_);
       if (writing_ || stop_requested_ || done_) return;
-      write = session_->Next(&out_);
+      write = session_->Next(&out_, &more);
       writing_ = write;
+      // Buffer this write when another response is ready behind it: gRPC completes a
+      // buffer-hinted write at once (while under 64 KiB are held back) and sends what it holds
+      // with the next write that is not hinted: the burst's last one, or the one that brings
+      // the held-back bytes to kFlushBytes. The first write of a stream is never hinted: it
+      // carries the initial metadata, and gRPC does not complete that batch until something
+      // flushes it. `more` is a promise (WatchSession::Next) that the next Pump writes again,
+      // so nothing is left held back; if the stream stops first, Finish flushes.
+      if (write) {
+        held_bytes_ += out_.ByteSizeLong();
+        hint = more && wrote_ && held_bytes_ < kFlushBytes;
+        wrote_ = true;
+        if (!hint) held_bytes_ = 0;
+      }
       // Resume reading once the queue has drained to half (hysteresis).
       if (read_paused_ && session_->queued() < kMaxQueuedResponses / 2) {
         read_paused_ = false;
@@ -121,18 +139,18 @@ class WatchStreamReactor final : public grpc::ServerBidiReactor<pb::WatchRequest
     }
     // Outside the lock: writing_ keeps every other thread away from out_ until OnWriteDone.
     if (read) StartRead(&req_);
-    if (write) StartWrite(&out_);
+    if (write) StartWrite(&out_, hint ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
   }
 
  private:
   // The session's kick: runs on any thread (often the store's writer, inside its wake callback),
-  // so it only posts a pump to the runner; one pending pump per stream is enough.
+  // so it only posts a pump to the pool; one pending pump per stream is enough.
   static void Kick(const std::weak_ptr<WatchStreamReactor>& weak) {
     auto self = weak.lock();
     if (!self) return;
     if (self->pump_posted_.exchange(true)) return;
-    TaskRunner* runner = self->svc_->runner_;
-    runner->Post([self = std::move(self)] {
+    TaskRunner* pumps = self->svc_->pumps_;
+    pumps->Post([self = std::move(self)] {
       self->pump_posted_.store(false);
       self->Pump();
     });
@@ -147,13 +165,15 @@ class WatchStreamReactor final : public grpc::ServerBidiReactor<pb::WatchRequest
   bool reading_ = false;                   // guarded by mu_
   bool read_paused_ = false;               // guarded by mu_: queue was full, no read pending
   bool writing_ = false;                   // guarded by mu_
+  bool wrote_ = false;                     // guarded by mu_: a write was started
+  size_t held_bytes_ = 0;                  // guarded by mu_: bytes of hinted writes since the last flush
   bool stop_requested_ = false;            // guarded by mu_
   bool finish_called_ = false;             // guarded by mu_
   bool done_ = false;                      // guarded by mu_
   grpc::Status stop_status_;               // guarded by mu_
 };
 
-WatchService::WatchService(const Dispatcher* dispatcher, TaskRunner* runner) : d_(dispatcher), runner_(runner) {}
+WatchService::WatchService(const Dispatcher* dispatcher, TaskRunner* pumps) : d_(dispatcher), pumps_(pumps) {}
 
 WatchService::~WatchService() = default;
 

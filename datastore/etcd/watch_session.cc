@@ -32,8 +32,15 @@ WatchSession::~WatchSession() { Close(); }
 
 void WatchSession::Close() {
   WatcherGauge().Decrement(static_cast<double>(watchers_.size()));
-  watchers_.clear();
+  watchers_.clear();  // destroys the store's watchers: no wake runs after this
+  by_serial_.clear();
+  ready_.clear();
+  {
+    std::lock_guard lock(wake_list_->mu);
+    wake_list_->woken.clear();
+  }
   queue_.clear();
+  dead_ = 0;
   progress_all_pending_ = false;
 }
 
@@ -90,25 +97,40 @@ void WatchSession::Create(const pb::WatchCreateRequest& req) {
 
   WatchState w;
   w.id = id;
-  w.ready = std::make_shared<std::atomic<bool>>(true);  // history may be pending from the start
+  w.serial = next_serial_++;
+  w.listed = std::make_shared<std::atomic<bool>>(true);  // history may be pending from the start
   w.progress_notify = req.progress_notify();
   w.fragment = req.fragment();
   // The wake callback owns copies of what it touches, so it stays safe if it races with the
-  // watcher's destruction.
-  w.watcher = d_->store()->Watch(opts, [ready = w.ready, kick = kick_] {
-    ready->store(true, std::memory_order_release);
-    kick();
+  // watcher's destruction. Only the wake that makes the list non-empty kicks: one pump per
+  // stream however many of its watchers an event wakes.
+  w.watcher = d_->store()->Watch(opts, [listed = w.listed, list = wake_list_, serial = w.serial, kick = kick_] {
+    if (listed->exchange(true, std::memory_order_acq_rel)) return;  // already listed
+    bool first;
+    {
+      std::lock_guard lock(list->mu);
+      first = list->woken.empty();
+      list->woken.push_back(serial);
+    }
+    if (first) kick();
   });
   pb::WatchResponse created = Header(id, d_->CurrentRevision());
   created.set_created(true);
   Push(std::move(created));
-  watchers_.emplace(id, std::move(w));
+  auto [it, inserted] = watchers_.emplace(id, std::move(w));
+  by_serial_.emplace(it->second.serial, &it->second);
+  ready_.push_back(it->second.serial);
   WatcherGauge().Increment();
+}
+
+void WatchSession::MarkReady(WatchState& w) {
+  if (!w.listed->exchange(true, std::memory_order_acq_rel)) ready_.push_back(w.serial);
 }
 
 void WatchSession::Cancel(int64_t id) {
   auto it = watchers_.find(id);
   if (it == watchers_.end() || it->second.dead) return;
+  by_serial_.erase(it->second.serial);
   watchers_.erase(it);
   WatcherGauge().Decrement();
   pb::WatchResponse r = Header(id, d_->CurrentRevision());
@@ -118,12 +140,13 @@ void WatchSession::Cancel(int64_t id) {
 
 bool WatchSession::Pull(WatchState& w) {
   if (w.dead) return false;
-  // Clear before asking: a wake that lands while Next() runs sets it again, so none is lost.
-  w.ready->store(false, std::memory_order_release);
+  // Unlist before asking: a wake that lands while Next() runs lists it again, so none is lost.
+  w.listed->store(false, std::memory_order_release);
   Watcher::Batch b = w.watcher->Next(kMaxEventsPerPull);
   bool produced = false;
   if (!b.events.empty()) {
-    w.ready->store(true, std::memory_order_release);  // there may be more behind this batch
+    // A batch cut short by kMaxEventsPerPull has more behind it: back of the line.
+    if (!b.caught_up) MarkReady(w);
     EnqueueEvents(w, std::move(b.events));
     produced = true;
   }
@@ -133,6 +156,7 @@ bool WatchSession::Pull(WatchState& w) {
     r.set_compact_revision(b.compact_revision);
     Push(std::move(r));
     w.dead = true;
+    ++dead_;
     produced = true;
   }
   return produced;
@@ -205,35 +229,51 @@ void WatchSession::ProgressTick() {
 }
 
 void WatchSession::FillFromWatchers() {
-  if (watchers_.empty()) return;
-  // Round-robin: start after the watcher pulled last, so a busy watcher cannot starve the rest.
-  auto it = watchers_.upper_bound(rr_last_);
-  for (size_t n = 0; n < watchers_.size(); ++n, ++it) {
-    if (it == watchers_.end()) it = watchers_.begin();
-    WatchState& w = it->second;
-    if (w.dead || !w.ready->load(std::memory_order_acquire)) continue;
-    if (Pull(w)) {
-      rr_last_ = it->first;
-      return;
-    }
+  {
+    std::lock_guard lock(wake_list_->mu);
+    ready_.insert(ready_.end(), wake_list_->woken.begin(), wake_list_->woken.end());
+    wake_list_->woken.clear();
+  }
+  // Oldest first; a watcher that returned a cut-short batch was put at the back by Pull, so a
+  // busy watcher cannot starve the rest.
+  while (!ready_.empty()) {
+    const uint64_t serial = ready_.front();
+    ready_.pop_front();
+    auto it = by_serial_.find(serial);
+    if (it == by_serial_.end()) continue;  // cancelled since
+    if (Pull(*it->second)) return;
   }
 }
 
-bool WatchSession::Next(pb::WatchResponse* out) {
+void WatchSession::Refill() {
+  if (!queue_.empty()) return;
+  FillFromWatchers();
+  if (queue_.empty()) TryProgressAll();
+  Sweep();
+}
+
+bool WatchSession::Next(pb::WatchResponse* out, bool* more) {
+  Refill();
   if (queue_.empty()) {
-    FillFromWatchers();
-    if (queue_.empty()) TryProgressAll();
-    Sweep();
+    if (more) *more = false;
+    return false;
   }
-  if (queue_.empty()) return false;
   *out = std::move(queue_.front());
   queue_.pop_front();
+  if (more) {
+    // Look one batch ahead, so the caller knows whether another response follows right away.
+    Refill();
+    *more = !queue_.empty();
+  }
   return true;
 }
 
 void WatchSession::Sweep() {
+  if (dead_ == 0) return;
+  dead_ = 0;
   for (auto it = watchers_.begin(); it != watchers_.end();) {
     if (it->second.dead) {
+      by_serial_.erase(it->second.serial);
       it = watchers_.erase(it);
       WatcherGauge().Decrement();
     } else {

@@ -21,9 +21,10 @@
 //   is caught up; deferred until then (etcd 3.5.8+), nothing when the stream has no watchers.
 //
 // Bounded memory: responses are pulled from the store's watchers only when the outgoing queue is
-// empty, one batch (<= kMaxEventsPerPull events, whole revisions) from one watcher at a time,
-// round-robin. Control responses are bounded by the reader: the transport stops reading while
-// queued() >= kMaxQueuedResponses.
+// empty (and by Next's one-batch look-ahead), one batch (<= kMaxEventsPerPull events, whole
+// revisions) from one watcher at a time, round-robin over the watchers the store has woken (idle
+// watchers are never scanned). Control responses are bounded by the reader: the transport stops
+// reading while queued() >= kMaxQueuedResponses.
 //
 // Threading: not thread-safe; the owner serialises every call. Only `kick` is called from other
 // threads (see the constructor).
@@ -36,6 +37,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "datastore/etcd/dispatch.h"
 #include "datastore/store.h"
@@ -48,8 +52,9 @@ inline constexpr size_t kMaxQueuedResponses = 64;
 class WatchSession {
  public:
   // `kick` is called when a watcher has new events (from the store's wake callback, so possibly
-  // on the store's writer thread). It must only schedule a later call of Next(), never call the
-  // session or the store synchronously. It may be called after the session is gone.
+  // on the store's writer thread), once per batch of wakes: not again until the owner has looked
+  // for work (Next). It must only schedule a later call of Next(), never call the session or the
+  // store synchronously. It may be called after the session is gone.
   WatchSession(const Dispatcher* dispatcher, std::function<void()> kick);
   ~WatchSession();
   WatchSession(const WatchSession&) = delete;
@@ -57,7 +62,10 @@ class WatchSession {
 
   void Handle(const pb::WatchRequest& req);
   // Moves the next response to send into *out; false when there is nothing to send now.
-  bool Next(pb::WatchResponse* out);
+  // With `more`: also pulls the following response into the queue (one batch ahead) and sets
+  // *more to whether one is ready now. *more == true is a promise: the next call returns true
+  // unless Close() runs in between; the transport relies on it to hold back a flush.
+  bool Next(pb::WatchResponse* out, bool* more = nullptr);
   void ProgressTick();
   // Drops every watcher (the store stops waking us) and every queued response.
   void Close();
@@ -66,11 +74,20 @@ class WatchSession {
   size_t watchers() const { return watchers_.size(); }
 
  private:
+  // Watchers that may have events, in the order they became ready. The store's wake callbacks
+  // append to `woken` (any thread); the owner moves them to `ready_` when it looks for work.
+  struct WakeList {
+    std::mutex mu;
+    std::vector<uint64_t> woken;  // guarded by mu: serials of watchers
+  };
+
   struct WatchState {
     int64_t id = 0;
+    uint64_t serial = 0;  // unique per session, never reused (ids are)
     std::unique_ptr<Watcher> watcher;
-    // Set by the store's wake callback, cleared before each pull: true = Next() may have events.
-    std::shared_ptr<std::atomic<bool>> ready;
+    // When true, the watcher's serial is in ready_ or the wake list; cleared before each pull,
+    // so a wake during the pull lists it again and none is lost. Shared with the wake callback.
+    std::shared_ptr<std::atomic<bool>> listed;
     bool progress_notify = false;
     bool fragment = false;
     bool events_since_tick = false;  // etcd elides the next progress notification after events
@@ -87,6 +104,10 @@ class WatchSession {
   bool CaughtUp(WatchState& w, int64_t rev);
   void TryProgressAll();
   void FillFromWatchers();
+  // Lists `w` as ready unless it already is.
+  void MarkReady(WatchState& w);
+  // When the queue is empty: pulls the next batch (or a due progress response) into it.
+  void Refill();
   void Sweep();
   void Push(pb::WatchResponse&& resp) { queue_.push_back(std::move(resp)); }
   pb::WatchResponse Header(int64_t watch_id, int64_t rev) const;
@@ -94,9 +115,15 @@ class WatchSession {
   const Dispatcher* d_;
   std::function<void()> kick_;
   std::map<int64_t, WatchState> watchers_;
+  std::unordered_map<uint64_t, WatchState*> by_serial_;  // the same watchers (map nodes are stable)
+  std::shared_ptr<WakeList> wake_list_ = std::make_shared<WakeList>();
+  // Serials of watchers to pull, oldest first (round-robin: a watcher that returned a full batch
+  // goes to the back). Entries of watchers gone since are skipped.
+  std::deque<uint64_t> ready_;
   std::deque<pb::WatchResponse> queue_;
   int64_t next_id_ = 0;
-  int64_t rr_last_ = INT64_MIN;  // round-robin cursor: the id pulled last
+  uint64_t next_serial_ = 1;
+  size_t dead_ = 0;  // watchers with dead set, not yet swept
   bool progress_all_pending_ = false;
 };
 
