@@ -182,7 +182,9 @@ bool ParsePath(std::string_view p, std::vector<Step>& steps) {
       size_t j = i;
       while (j < p.size() && p[j] != '.' && p[j] != '[') ++j;
       if (j == i) return false;
-      steps.push_back({Step::kField, std::string(p.substr(i, j - i))});
+      Step s;
+      s.name = std::string(p.substr(i, j - i));
+      steps.push_back(std::move(s));
       i = j;
     } else if (p[i] == '[') {
       size_t j = p.find(']', i);

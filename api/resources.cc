@@ -17,7 +17,7 @@ std::vector<ResourceInfo> Build() {
                   bool namespaced, V verbs, V shorts = {}, V cats = {}, std::vector<SubresourceInfo> subs = {}) {
     r.push_back(ResourceInfo{std::move(group), std::move(version), std::move(kind), std::move(resource),
                              std::move(singular), namespaced, std::move(verbs), std::move(shorts), std::move(cats),
-                             std::move(subs)});
+                             std::move(subs), false, nullptr});
   };
   const V all_cat = {"all"};
   // core/v1
