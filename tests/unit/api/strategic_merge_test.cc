@@ -47,7 +47,7 @@ TEST(StrategicMerge, SchemaTypesExist) {
   ASSERT_NE(Node(), nullptr);
 }
 
-// ---- kubectl's real bodies (docs: /work/shared/reference/kubectl-wire.md) ----
+// ---- the bodies kubectl 1.32 sends (observed on the wire) ----
 
 constexpr std::string_view kDeployment = R"({
   "apiVersion":"apps/v1","kind":"Deployment",
