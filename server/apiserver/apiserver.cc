@@ -19,6 +19,7 @@
 #include "server/apiserver/discovery.h"
 #include "server/apiserver/crds.h"
 #include "server/apiserver/handlers.h"
+#include "server/apiserver/local_transport.h"
 #include "server/apiserver/store_await.h"
 #include "server/apiserver/openapi.h"
 #include "server/apiserver/registry.h"
@@ -73,7 +74,9 @@ class ApiServerImpl final : public ApiServer {
  public:
   ApiServerImpl(datastore::Store* store, Authenticator authn)
       : store_(store), authn_(std::move(authn)), watch_cache_(store), crds_(store), handlers_(store, &authz_, &authn_, &crds_),
-        https_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); }) {}
+        https_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); }),
+        local_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); },
+               static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {}
 
   Status Start(const ApiServerOptions& o, const ClusterCerts& certs) {
     crds_.Reload();
@@ -93,7 +96,11 @@ class ApiServerImpl final : public ApiServer {
     }
     counter_cv_.notify_all();
     if (counter_.joinable()) counter_.join();
+    local_.Stop();
     https_.Stop();
+  }
+  std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) override {
+    return local_.TransportFor(user, std::move(groups));
   }
   ~ApiServerImpl() override { Stop(); }
 
@@ -315,6 +322,7 @@ class ApiServerImpl final : public ApiServer {
   CustomResources crds_;
   ResourceHandlers handlers_;
   HttpsServer https_;
+  LocalDispatcher local_;
 };
 
 // The namespaces every cluster starts with (created once; kept if they exist).

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "client/transport.h"
 #include "datastore/store.h"
 
 namespace kite::apiserver {
@@ -31,6 +32,9 @@ class ApiServer {
   static Result<std::unique_ptr<ApiServer>> Start(const ApiServerOptions& options, datastore::Store* store);
   virtual int port() const = 0;
   virtual void Stop() = 0;
+  // A client transport into this server's request pipeline, acting as `user` in `groups`
+  // (local_transport.h). Valid until Stop; requests after Stop fail with code 0.
+  virtual std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) = 0;
 };
 
 // The version this server reports: kubectl's dispatcher picks its kubectl by `minor`.

@@ -1,0 +1,217 @@
+#include "client/client.h"
+
+#include <boost/json.hpp>
+
+namespace kite::client {
+namespace json = boost::json;
+
+namespace {
+
+std::string PercentEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// The API's answer as a Res: 2xx bodies parse as the object; anything else as its Status.
+Res<json::object> FromResponse(const Response& resp) {
+  if (resp.code == 0) return Error{0, "ServiceUnavailable", resp.error};
+  boost::system::error_code ec;
+  json::value v = json::parse(resp.body, ec);
+  if (resp.code >= 200 && resp.code < 300) {
+    if (ec || !v.is_object()) return Error{resp.code, "InternalError", "response is not a JSON object"};
+    return std::move(v.as_object());
+  }
+  Error e{resp.code, "", resp.body};
+  if (!ec && v.is_object()) {
+    const auto& o = v.as_object();
+    if (auto* r = o.if_contains("reason"); r && r->is_string()) e.reason = std::string(r->as_string());
+    if (auto* m = o.if_contains("message"); m && m->is_string()) e.message = std::string(m->as_string());
+  }
+  if (e.reason.empty()) {
+    switch (resp.code) {
+      case 404: e.reason = "NotFound"; break;
+      case 409: e.reason = "Conflict"; break;
+      case 410: e.reason = "Expired"; break;
+      case 422: e.reason = "Invalid"; break;
+      case 429: e.reason = "TooManyRequests"; break;
+      default: e.reason = "InternalError";
+    }
+  }
+  return e;
+}
+
+void AddListQuery(Request& req, const ListParams& p) {
+  if (!p.label_selector.empty()) req.query.emplace_back("labelSelector", p.label_selector);
+  if (!p.field_selector.empty()) req.query.emplace_back("fieldSelector", p.field_selector);
+  if (p.limit > 0) req.query.emplace_back("limit", std::to_string(p.limit));
+  if (!p.continue_token.empty()) req.query.emplace_back("continue", p.continue_token);
+  if (!p.resource_version.empty()) req.query.emplace_back("resourceVersion", p.resource_version);
+  if (p.timeout_seconds > 0) req.query.emplace_back("timeoutSeconds", std::to_string(p.timeout_seconds));
+  if (p.allow_bookmarks) req.query.emplace_back("allowWatchBookmarks", "true");
+}
+
+}  // namespace
+
+std::string EncodeTarget(const Request& request) {
+  std::string t = request.path;
+  char sep = '?';
+  for (const auto& [k, v] : request.query) {
+    t += sep;
+    t += PercentEncode(k);
+    t += '=';
+    t += PercentEncode(v);
+    sep = '&';
+  }
+  return t;
+}
+
+std::string Client::Path(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                         const std::string& subresource) {
+  std::string p = r.group.empty() ? "/api/" + r.version : "/apis/" + r.group + "/" + r.version;
+  if (r.namespaced && !ns.empty()) p += "/namespaces/" + ns;
+  p += "/" + r.resource;
+  if (!name.empty()) p += "/" + name;
+  if (!subresource.empty()) p += "/" + subresource;
+  return p;
+}
+
+Res<json::object> Client::Call(Request req) const { return FromResponse(transport_->Do(req)); }
+
+Res<json::object> Client::Get(const api::ResourceInfo& r, const std::string& ns, const std::string& name) const {
+  Request req;
+  req.path = Path(r, ns, name);
+  return Call(std::move(req));
+}
+
+Res<json::object> Client::List(const api::ResourceInfo& r, const std::string& ns, const ListParams& p) const {
+  Request req;
+  req.path = Path(r, ns);
+  AddListQuery(req, p);
+  return Call(std::move(req));
+}
+
+Res<json::object> Client::Create(const api::ResourceInfo& r, const std::string& ns, const json::object& obj) const {
+  Request req;
+  req.method = "POST";
+  req.path = Path(r, ns);
+  req.body = json::serialize(obj);
+  return Call(std::move(req));
+}
+
+Res<json::object> Client::Update(const api::ResourceInfo& r, const std::string& ns, const json::object& obj) const {
+  Request req;
+  req.method = "PUT";
+  req.path = Path(r, ns, MetaStr(obj, "name"));
+  req.body = json::serialize(obj);
+  return Call(std::move(req));
+}
+
+Res<json::object> Client::UpdateStatus(const api::ResourceInfo& r, const std::string& ns,
+                                       const json::object& obj) const {
+  Request req;
+  req.method = "PUT";
+  req.path = Path(r, ns, MetaStr(obj, "name"), "status");
+  req.body = json::serialize(obj);
+  return Call(std::move(req));
+}
+
+Res<json::object> Client::Patch(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                PatchType type, const std::string& body, const std::string& subresource,
+                                const std::string& field_manager) const {
+  Request req;
+  req.method = "PATCH";
+  req.path = Path(r, ns, name, subresource);
+  req.body = body;
+  switch (type) {
+    case PatchType::kJson: req.content_type = "application/json-patch+json"; break;
+    case PatchType::kMerge: req.content_type = "application/merge-patch+json"; break;
+    case PatchType::kStrategic: req.content_type = "application/strategic-merge-patch+json"; break;
+    case PatchType::kApply: req.content_type = "application/apply-patch+yaml"; break;
+  }
+  if (!field_manager.empty()) req.query.emplace_back("fieldManager", field_manager);
+  return Call(std::move(req));
+}
+
+Res<json::object> Client::Delete(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                 const DeleteParams& p) const {
+  Request req;
+  req.method = "DELETE";
+  req.path = Path(r, ns, name);
+  json::object opts{{"kind", "DeleteOptions"}, {"apiVersion", "v1"}};
+  if (!p.propagation_policy.empty()) opts["propagationPolicy"] = p.propagation_policy;
+  if (p.grace_period_seconds) opts["gracePeriodSeconds"] = *p.grace_period_seconds;
+  if (!p.precondition_uid.empty() || !p.precondition_resource_version.empty()) {
+    json::object pre;
+    if (!p.precondition_uid.empty()) pre["uid"] = p.precondition_uid;
+    if (!p.precondition_resource_version.empty()) pre["resourceVersion"] = p.precondition_resource_version;
+    opts["preconditions"] = std::move(pre);
+  }
+  req.body = json::serialize(opts);
+  return Call(std::move(req));
+}
+
+Res<json::object> Client::CreateSubresource(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                            const std::string& subresource, const json::object& body) const {
+  Request req;
+  req.method = "POST";
+  req.path = Path(r, ns, name, subresource);
+  req.body = json::serialize(body);
+  return Call(std::move(req));
+}
+
+std::unique_ptr<WatchStream> Client::Watch(const api::ResourceInfo& r, const std::string& ns, const ListParams& p,
+                                           std::function<void(WatchEvent)> on_event,
+                                           std::function<void(Error)> on_end) const {
+  Request req;
+  req.path = Path(r, ns);
+  req.query.emplace_back("watch", "true");
+  AddListQuery(req, p);
+  auto line_cb = [on_event = std::move(on_event)](std::string_view line) {
+    boost::system::error_code ec;
+    json::value v = json::parse(line, ec);
+    if (ec || !v.is_object()) return;
+    auto& o = v.as_object();
+    WatchEvent ev;
+    if (auto* t = o.if_contains("type"); t && t->is_string()) ev.type = std::string(t->as_string());
+    if (auto* obj = o.if_contains("object"); obj && obj->is_object()) ev.object = std::move(obj->as_object());
+    on_event(std::move(ev));
+  };
+  auto end_cb = [on_end = std::move(on_end)](Response resp) {
+    if (resp.code >= 200 && resp.code < 300) {
+      on_end(Error{200, "", ""});
+      return;
+    }
+    auto res = FromResponse(resp);
+    on_end(res.ok() ? Error{resp.code, "", ""} : res.error());
+  };
+  return transport_->Watch(req, std::move(line_cb), std::move(end_cb));
+}
+
+const json::object& Meta(const json::object& obj) {
+  static const json::object kEmpty;
+  if (auto* m = obj.if_contains("metadata"); m && m->is_object()) return m->as_object();
+  return kEmpty;
+}
+
+std::string MetaStr(const json::object& obj, const char* field) {
+  const auto& m = Meta(obj);
+  if (auto* v = m.if_contains(field); v && v->is_string()) return std::string(v->as_string());
+  return "";
+}
+
+std::string Key(const json::object& obj) {
+  std::string ns = MetaStr(obj, "namespace");
+  return ns.empty() ? MetaStr(obj, "name") : ns + "/" + MetaStr(obj, "name");
+}
+
+}  // namespace kite::client

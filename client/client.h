@@ -1,0 +1,121 @@
+// Client: the Kubernetes verbs over a Transport, for every consumer inside and outside
+// kite-server (controllers, scheduler, kite-hollow, kite-agent). Objects are boost::json
+// objects exactly as the API serves them; errors are the API's own metav1.Status, reduced to
+// code/reason/message, so callers branch on upstream reasons (NotFound, AlreadyExists,
+// Conflict, …) just as client-go users do.
+//
+// Threading: a Client is immutable after construction and may be used from many threads at
+// once; every call blocks until the server answered (see transport.h for the one rule: never
+// call from a watch callback).
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "api/resources.h"
+#include "client/transport.h"
+
+namespace kite::client {
+
+struct Error {
+  int code = 0;        // HTTP status (0: transport failure)
+  std::string reason;  // metav1.Status reason: NotFound, AlreadyExists, Conflict, Invalid, …
+  std::string message;
+};
+
+// A value or an Error.
+template <typename T>
+class [[nodiscard]] Res {
+ public:
+  Res(T v) : v_(std::move(v)) {}          // NOLINT: implicit by design
+  Res(Error e) : v_(std::move(e)) {}      // NOLINT: implicit by design
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  T& value() & { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  T& operator*() & { return value(); }
+  const Error& error() const { return std::get<Error>(v_); }
+  bool NotFound() const { return !ok() && error().code == 404; }
+  bool AlreadyExists() const { return !ok() && error().reason == "AlreadyExists"; }
+  bool Conflict() const { return !ok() && error().code == 409 && error().reason == "Conflict"; }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+struct ListParams {
+  std::string label_selector, field_selector;
+  int64_t limit = 0;
+  std::string continue_token;
+  std::string resource_version;        // for watches: start after this one
+  int64_t timeout_seconds = 0;         // watches: the server ends the stream after this long
+  bool allow_bookmarks = false;
+};
+
+struct DeleteParams {
+  std::string propagation_policy;      // "", Background, Foreground, Orphan
+  std::optional<int64_t> grace_period_seconds;
+  std::string precondition_uid, precondition_resource_version;
+};
+
+enum class PatchType { kJson, kMerge, kStrategic, kApply };
+
+// One watch event: type ADDED, MODIFIED, DELETED, BOOKMARK or ERROR (then `object` is a Status).
+struct WatchEvent {
+  std::string type;
+  boost::json::object object;
+};
+
+class Client {
+ public:
+  explicit Client(std::shared_ptr<Transport> transport) : transport_(std::move(transport)) {}
+
+  // `r` comes from api::FindResource (built-in) or the served set; `ns` is ignored for
+  // cluster-scoped resources and "" lists across namespaces.
+  Res<boost::json::object> Get(const api::ResourceInfo& r, const std::string& ns, const std::string& name) const;
+  Res<boost::json::object> List(const api::ResourceInfo& r, const std::string& ns, const ListParams& p = {}) const;
+  Res<boost::json::object> Create(const api::ResourceInfo& r, const std::string& ns, const boost::json::object& obj) const;
+  // PUT of obj (its metadata.name; metadata.resourceVersion, when set, must be current: 409).
+  Res<boost::json::object> Update(const api::ResourceInfo& r, const std::string& ns, const boost::json::object& obj) const;
+  Res<boost::json::object> UpdateStatus(const api::ResourceInfo& r, const std::string& ns,
+                                        const boost::json::object& obj) const;
+  Res<boost::json::object> Patch(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                 PatchType type, const std::string& body, const std::string& subresource = "",
+                                 const std::string& field_manager = "") const;
+  // The deleted object (or the object pending deletion, or the Status the server answered).
+  Res<boost::json::object> Delete(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                  const DeleteParams& p = {}) const;
+  // POST to a subresource: pods/binding, pods/eviction, …
+  Res<boost::json::object> CreateSubresource(const api::ResourceInfo& r, const std::string& ns,
+                                             const std::string& name, const std::string& subresource,
+                                             const boost::json::object& body) const;
+
+  // Watches from p.resource_version. on_event runs on a transport thread (keep it short, never
+  // call the client from it); on_end once when the stream ends by itself (see transport.h).
+  std::unique_ptr<WatchStream> Watch(const api::ResourceInfo& r, const std::string& ns, const ListParams& p,
+                                     std::function<void(WatchEvent)> on_event,
+                                     std::function<void(Error end)> on_end) const;
+
+  // The URL path of a resource collection or object ("/api/v1/namespaces/default/pods/x").
+  static std::string Path(const api::ResourceInfo& r, const std::string& ns, const std::string& name = "",
+                          const std::string& subresource = "");
+
+  Transport* transport() const { return transport_.get(); }
+
+ private:
+  Res<boost::json::object> Call(Request req) const;
+  std::shared_ptr<Transport> transport_;
+};
+
+// metadata helpers shared by controllers (empty string / object when absent).
+const boost::json::object& Meta(const boost::json::object& obj);
+std::string MetaStr(const boost::json::object& obj, const char* field);  // metadata.<field>
+std::string Key(const boost::json::object& obj);                       // "ns/name" or "name"
+
+}  // namespace kite::client

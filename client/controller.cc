@@ -1,0 +1,97 @@
+#include "client/controller.h"
+
+#include "base/log.h"
+
+namespace kite::client {
+
+ControllerRunner::ControllerRunner(InformerFactory* informers, int threads)
+    : informers_(informers), threads_(std::max(1, threads)) {}
+
+ControllerRunner::~ControllerRunner() { Stop(); }
+
+void ControllerRunner::Add(std::unique_ptr<Controller> c) { controllers_.push_back(std::move(c)); }
+
+bool ControllerRunner::Start(std::chrono::milliseconds sync_timeout) {
+  for (auto& c : controllers_) {
+    c->Init(*informers_);
+    c->queue().SetNotify([this] {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++wakeups_;
+      }
+      cv_.notify_one();
+    });
+  }
+  informers_->Start();
+  if (!informers_->WaitForSync(sync_timeout)) {
+    KITE_LOG(0) << "controllers: informer caches did not sync within " << sync_timeout.count() << " ms";
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return false;
+  for (int i = 0; i < threads_; ++i) pool_.emplace_back([this] { Work(); });
+  return true;
+}
+
+void ControllerRunner::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  for (auto& c : controllers_) c->queue().ShutDown();
+  cv_.notify_all();
+  for (auto& t : pool_) t.join();
+  pool_.clear();
+}
+
+void ControllerRunner::Work() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    // Round-robin over the controllers for one ready key within each one's worker limit.
+    Controller* picked = nullptr;
+    std::optional<std::string> key;
+    std::optional<WorkQueue::Clock::time_point> wake;
+    const uint64_t seen = wakeups_;
+    for (size_t i = 0; i < controllers_.size() && !picked; ++i) {
+      Controller* c = controllers_[(next_ + i) % controllers_.size()].get();
+      if (c->busy_ >= c->workers()) continue;
+      key = c->queue().TryGet();
+      if (key) {
+        picked = c;
+        next_ = (next_ + i + 1) % controllers_.size();
+        break;
+      }
+      if (auto d = c->queue().NextDelayed(); d && (!wake || *d < *wake)) wake = *d;
+    }
+    if (!picked) {
+      auto ready = [&] { return stopping_ || wakeups_ != seen; };
+      if (wake) cv_.wait_until(lock, *wake, ready);
+      else cv_.wait(lock, ready);
+      continue;
+    }
+    ++picked->busy_;
+    lock.unlock();
+    Status s;
+    try {
+      s = picked->Reconcile(*key);
+    } catch (const std::exception& e) {
+      // A bug in a controller must not take the server down; retry with back-off and say so.
+      s = Status(Code::kInternal, std::string("exception: ") + e.what());
+    }
+    if (s.ok()) {
+      picked->queue().Forget(*key);
+    } else {
+      KITE_LOG(1) << picked->name() << ": " << *key << ": " << s.message() << " (retrying)";
+      picked->queue().AddRateLimited(*key);
+    }
+    picked->queue().Done(*key);
+    lock.lock();
+    --picked->busy_;
+    // A controller at its worker limit may have keys waiting: let another thread look again.
+    ++wakeups_;
+    cv_.notify_one();
+  }
+}
+
+}  // namespace kite::client

@@ -1,0 +1,75 @@
+// Controllers and the runner that drives them, following client-go's controller contract:
+// informer handlers only enqueue keys; Reconcile(key) is level-triggered and idempotent (read
+// the cache, compare with what should be, act through the client); a failed Reconcile is
+// retried with the key's back-off; workers start only after every informer has synced.
+//
+// The runner owns a small pool of worker threads shared by all controllers (not a thread per
+// controller): each idle worker takes a ready key from any controller's queue, round-robin,
+// while keeping each controller within its own `workers` limit.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "client/informer.h"
+#include "client/workqueue.h"
+
+namespace kite::client {
+
+class Controller {
+ public:
+  explicit Controller(std::string name, int workers = 1) : queue_(name), name_(std::move(name)), workers_(workers) {}
+  virtual ~Controller() = default;
+
+  // Before informers start: get informers from the factory and add handlers that enqueue.
+  virtual void Init(InformerFactory& informers) = 0;
+  // Makes the world match the desired state for `key`. A non-OK status retries with back-off;
+  // to look again later on success, AddAfter on queue().
+  virtual Status Reconcile(const std::string& key) = 0;
+
+  WorkQueue& queue() { return queue_; }
+  const std::string& name() const { return name_; }
+  int workers() const { return workers_; }
+
+ protected:
+  WorkQueue queue_;
+
+ private:
+  friend class ControllerRunner;
+  std::string name_;
+  int workers_;
+  int busy_ = 0;  // guarded by the runner's mutex
+};
+
+class ControllerRunner {
+ public:
+  ControllerRunner(InformerFactory* informers, int threads);
+  ~ControllerRunner();  // Stop()
+
+  // Before Start.
+  void Add(std::unique_ptr<Controller> c);
+  // Init every controller, start the informers, wait for their sync, start the workers.
+  // Returns at once; false if the caches did not sync within `sync_timeout`.
+  bool Start(std::chrono::milliseconds sync_timeout = std::chrono::seconds(60));
+  void Stop();
+
+ private:
+  void Work();
+  InformerFactory* informers_;
+  const int threads_;
+  std::vector<std::unique_ptr<Controller>> controllers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  uint64_t wakeups_ = 0;
+  size_t next_ = 0;  // round-robin start
+  std::vector<std::thread> pool_;
+};
+
+}  // namespace kite::client

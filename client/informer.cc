@@ -1,0 +1,299 @@
+#include "client/informer.h"
+
+#include <boost/json.hpp>
+
+#include <random>
+
+#include "api/labels.h"
+#include "base/log.h"
+
+namespace kite::client {
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+ObjectPtr Informer::Get(const std::string& ns, const std::string& name) const {
+  std::shared_lock lock(mu_);
+  auto it = items_.find(resource_.namespaced ? ns + "/" + name : name);
+  return it == items_.end() ? nullptr : it->second;
+}
+
+std::vector<ObjectPtr> Informer::List(const std::string& ns) const {
+  std::vector<ObjectPtr> out;
+  std::shared_lock lock(mu_);
+  if (ns.empty() || !resource_.namespaced) {
+    out.reserve(items_.size());
+    for (const auto& [k, v] : items_) out.push_back(v);
+    return out;
+  }
+  const std::string prefix = ns + "/";
+  for (auto it = items_.lower_bound(prefix); it != items_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+std::vector<ObjectPtr> Informer::List(const std::string& ns, const std::string& selector) const {
+  auto all = List(ns);
+  if (selector.empty()) return all;
+  auto sel = api::LabelSelector::Parse(selector);
+  if (!sel.ok()) return {};
+  std::vector<ObjectPtr> out;
+  static const json::object kNoLabels;
+  for (auto& o : all) {
+    const auto& m = Meta(*o);
+    const auto* l = m.if_contains("labels");
+    if (sel->Matches(l && l->is_object() ? l->as_object() : kNoLabels)) out.push_back(std::move(o));
+  }
+  return out;
+}
+
+size_t Informer::Size() const {
+  std::shared_lock lock(mu_);
+  return items_.size();
+}
+
+void Informer::AddHandler(EventHandler h) {
+  std::lock_guard<std::mutex> lock(handlers_mu_);
+  handlers_.push_back(std::move(h));
+}
+
+std::string Informer::LastResourceVersion() const {
+  std::shared_lock lock(mu_);
+  return rv_;
+}
+
+void Informer::Dispatch(const ObjectPtr& old_obj, const ObjectPtr& new_obj) {
+  std::lock_guard<std::mutex> lock(handlers_mu_);
+  for (const auto& h : handlers_) {
+    if (old_obj && new_obj) {
+      if (h.on_update) h.on_update(old_obj, new_obj);
+    } else if (new_obj) {
+      if (h.on_add) h.on_add(new_obj);
+    } else if (old_obj) {
+      if (h.on_delete) h.on_delete(old_obj);
+    }
+  }
+}
+
+void Informer::Relist() {
+  const Client* client = factory_->client();
+  auto res = client->List(resource_, "");
+  if (!res.ok()) {
+    int n = std::min(failures_++, 5);
+    KITE_LOG(1) << "informer " << resource_.resource << ": list failed: " << res.error().message;
+    factory_->Schedule(this, std::chrono::milliseconds(200 << n));
+    return;
+  }
+  failures_ = 0;
+  json::object& list = res.value();
+  std::map<std::string, ObjectPtr> fresh;
+  const std::string kind = resource_.kind, api_version = resource_.group_version();
+  if (auto* items = list.if_contains("items"); items && items->is_array()) {
+    for (auto& item : items->as_array()) {
+      if (!item.is_object()) continue;
+      auto& o = item.as_object();
+      // List items come without apiVersion/kind; put them back so cached objects are whole.
+      o["apiVersion"] = api_version;
+      o["kind"] = kind;
+      std::string key = Key(o);
+      fresh.emplace(std::move(key), std::make_shared<const json::object>(std::move(o)));
+    }
+  }
+  std::vector<std::pair<ObjectPtr, ObjectPtr>> changes;
+  {
+    std::unique_lock lock(mu_);
+    for (const auto& [k, v] : fresh) {
+      auto it = items_.find(k);
+      if (it == items_.end()) changes.emplace_back(nullptr, v);
+      else if (MetaStr(*it->second, "resourceVersion") != MetaStr(*v, "resourceVersion")) changes.emplace_back(it->second, v);
+    }
+    for (const auto& [k, v] : items_) {
+      if (!fresh.count(k)) changes.emplace_back(v, nullptr);
+    }
+    items_ = std::move(fresh);
+    rv_ = MetaStr(list, "resourceVersion");
+    ++generation_;
+  }
+  for (const auto& [o, n] : changes) Dispatch(o, n);
+  synced_ = true;
+  relist_needed_ = false;
+  StartWatch();
+}
+
+void Informer::StartWatch() {
+  uint64_t generation;
+  ListParams p;
+  {
+    // A new generation: callbacks still in flight from the stream this one replaces are ignored.
+    std::unique_lock lock(mu_);
+    generation = ++generation_;
+    p.resource_version = rv_;
+  }
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  // As client-go: a random timeout between 5 and 10 minutes spreads the re-watches out.
+  p.timeout_seconds = 300 + static_cast<int64_t>(rng() % 300);
+  p.allow_bookmarks = true;
+  auto stream = factory_->client()->Watch(
+      resource_, "", p, [this, generation](WatchEvent ev) { OnEvent(std::move(ev), generation); },
+      [this, generation](Error e) { OnEnd(std::move(e), generation); });
+  std::unique_ptr<WatchStream> old;
+  {
+    std::unique_lock lock(mu_);
+    old = std::move(watch_);
+    watch_ = std::move(stream);
+  }
+  // `old` (already ended or superseded) is stopped here, outside the lock.
+}
+
+void Informer::OnEvent(WatchEvent ev, uint64_t generation) {
+  ObjectPtr old_obj, new_obj;
+  {
+    std::unique_lock lock(mu_);
+    if (generation != generation_) return;
+    if (ev.type == "ERROR") {
+      // Usually 410 Expired: the cache no longer holds our resourceVersion. Start over.
+      ++generation_;
+      lock.unlock();
+      relist_needed_ = true;
+      factory_->Schedule(this, 0ms);
+      return;
+    }
+    std::string rv = MetaStr(ev.object, "resourceVersion");
+    if (!rv.empty()) rv_ = rv;
+    if (ev.type == "BOOKMARK") return;
+    ev.object["apiVersion"] = resource_.group_version();
+    ev.object["kind"] = resource_.kind;
+    std::string key = Key(ev.object);
+    auto it = items_.find(key);
+    if (ev.type == "DELETED") {
+      if (it == items_.end()) return;
+      old_obj = it->second;
+      items_.erase(it);
+    } else {
+      new_obj = std::make_shared<const json::object>(std::move(ev.object));
+      if (it != items_.end()) {
+        old_obj = it->second;
+        it->second = new_obj;
+      } else {
+        items_.emplace(std::move(key), new_obj);
+      }
+    }
+  }
+  if (old_obj && !new_obj) {
+    // Deletes hand handlers the last state seen.
+    Dispatch(old_obj, nullptr);
+  } else {
+    Dispatch(old_obj, new_obj);
+  }
+}
+
+void Informer::OnEnd(Error e, uint64_t generation) {
+  {
+    std::shared_lock lock(mu_);
+    if (generation != generation_) return;
+  }
+  if (e.code != 200) {
+    KITE_LOG(1) << "informer " << resource_.resource << ": watch ended: " << e.code << " " << e.message;
+    relist_needed_ = true;
+    factory_->Schedule(this, 1s);
+    return;
+  }
+  factory_->Schedule(this, 0ms);  // timeoutSeconds ran out: watch again from rv_
+}
+
+InformerFactory::InformerFactory(const Client* client) : client_(client) {}
+
+InformerFactory::~InformerFactory() { Stop(); }
+
+Informer* InformerFactory::For(const api::ResourceInfo& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string id = r.group + "/" + r.version + "/" + r.resource;
+  auto it = informers_.find(id);
+  if (it != informers_.end()) return it->second.get();
+  auto* inf = new Informer(this, r);
+  informers_.emplace(id, std::unique_ptr<Informer>(inf));
+  if (started_) {
+    pending_.emplace(std::chrono::steady_clock::now(), inf);
+    cv_.notify_all();
+  }
+  return inf;
+}
+
+Informer* InformerFactory::For(const std::string& group, const std::string& version, const std::string& resource) {
+  const api::ResourceInfo* r = api::FindResource(group, version, resource);
+  if (!r) return nullptr;
+  return For(*r);
+}
+
+void InformerFactory::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (started_) return;
+  started_ = true;
+  for (auto& [id, inf] : informers_) pending_.emplace(std::chrono::steady_clock::now(), inf.get());
+  thread_ = std::thread([this] { Run(); });
+}
+
+void InformerFactory::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  // Stop every stream before the informers go (their callbacks point at them).
+  std::vector<std::unique_ptr<WatchStream>> streams;
+  for (auto& [id, inf] : informers_) {
+    std::unique_lock lock(inf->mu_);
+    ++inf->generation_;
+    streams.push_back(std::move(inf->watch_));
+  }
+  streams.clear();
+}
+
+bool InformerFactory::WaitForSync(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool all = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return false;
+      for (auto& [id, inf] : informers_) all = all && inf->HasSynced();
+    }
+    if (all) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+void InformerFactory::Schedule(Informer* inf, std::chrono::milliseconds delay) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    pending_.emplace(std::chrono::steady_clock::now() + delay, inf);
+  }
+  cv_.notify_all();
+}
+
+void InformerFactory::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (pending_.empty()) {
+      cv_.wait(lock);
+      continue;
+    }
+    auto due = pending_.begin()->first;
+    if (due > std::chrono::steady_clock::now()) {
+      cv_.wait_until(lock, due);
+      continue;
+    }
+    Informer* inf = pending_.begin()->second;
+    pending_.erase(pending_.begin());
+    lock.unlock();
+    if (!inf->HasSynced() || inf->relist_needed_) inf->Relist();
+    else inf->StartWatch();
+    lock.lock();
+  }
+}
+
+}  // namespace kite::client

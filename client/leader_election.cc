@@ -1,0 +1,147 @@
+#include "client/leader_election.h"
+
+#include <boost/json.hpp>
+
+#include "base/log.h"
+
+namespace kite::client {
+namespace json = boost::json;
+
+namespace {
+
+std::string MicroTimeNow() {
+  auto now = std::chrono::system_clock::now();
+  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now - secs).count();
+  std::time_t t = std::chrono::system_clock::to_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(micros));
+  return buf;
+}
+
+}  // namespace
+
+LeaderElector::LeaderElector(const Client* client, LeaderElectionConfig config)
+    : client_(client), config_(std::move(config)) {}
+
+LeaderElector::~LeaderElector() { Stop(); }
+
+void LeaderElector::Start(std::function<void()> on_started, std::function<void()> on_stopped) {
+  on_started_ = std::move(on_started);
+  on_stopped_ = std::move(on_stopped);
+  thread_ = std::thread([this] { Run(); });
+}
+
+bool LeaderElector::IsLeader() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return leader_;
+}
+
+// One attempt: create the lease, renew ours, or take over one that has not moved for
+// lease_duration by our clock. Optimistic concurrency on resourceVersion settles races.
+bool LeaderElector::TryAcquireOrRenew() {
+  const api::ResourceInfo* leases = api::FindResource("coordination.k8s.io", "v1", "leases");
+  const auto now = std::chrono::steady_clock::now();
+  const int64_t duration_s = std::chrono::duration_cast<std::chrono::seconds>(config_.lease_duration).count();
+  auto got = client_->Get(*leases, config_.lease_namespace, config_.lease_name);
+  if (got.NotFound()) {
+    json::object lease{{"apiVersion", "coordination.k8s.io/v1"},
+                       {"kind", "Lease"},
+                       {"metadata", json::object{{"name", config_.lease_name}, {"namespace", config_.lease_namespace}}},
+                       {"spec", json::object{{"holderIdentity", config_.identity},
+                                             {"leaseDurationSeconds", duration_s},
+                                             {"acquireTime", MicroTimeNow()},
+                                             {"renewTime", MicroTimeNow()},
+                                             {"leaseTransitions", 0}}}};
+    auto created = client_->Create(*leases, config_.lease_namespace, lease);
+    if (!created.ok()) return false;
+    observed_rv_ = MetaStr(*created, "resourceVersion");
+    observed_at_ = now;
+    return true;
+  }
+  if (!got.ok()) return false;
+  json::object lease = std::move(got.value());
+  json::object spec;
+  if (auto* s = lease.if_contains("spec"); s && s->is_object()) spec = s->as_object();
+  std::string holder;
+  if (auto* h = spec.if_contains("holderIdentity"); h && h->is_string()) holder = std::string(h->as_string());
+  const std::string rv = MetaStr(lease, "resourceVersion");
+  if (rv != observed_rv_) {  // someone wrote it: restart our clock for it
+    observed_rv_ = rv;
+    observed_at_ = now;
+  }
+  const bool ours = holder == config_.identity;
+  if (!ours && !holder.empty() && now - observed_at_ < config_.lease_duration) return false;
+  int64_t transitions = 0;
+  if (auto* t = spec.if_contains("leaseTransitions"); t && t->is_int64()) transitions = t->as_int64();
+  if (!ours) {
+    spec["acquireTime"] = MicroTimeNow();
+    spec["leaseTransitions"] = transitions + 1;
+  }
+  spec["holderIdentity"] = config_.identity;
+  spec["leaseDurationSeconds"] = duration_s;
+  spec["renewTime"] = MicroTimeNow();
+  lease["spec"] = std::move(spec);
+  auto updated = client_->Update(*leases, config_.lease_namespace, lease);
+  if (!updated.ok()) return false;
+  observed_rv_ = MetaStr(*updated, "resourceVersion");
+  observed_at_ = now;
+  return true;
+}
+
+void LeaderElector::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    const bool ok = TryAcquireOrRenew();
+    const auto now = std::chrono::steady_clock::now();
+    lock.lock();
+    if (ok) {
+      renewed_at_ = now;
+      if (!leader_) {
+        leader_ = true;
+        KITE_LOG(0) << "leader election: " << config_.identity << " now holds " << config_.lease_namespace << "/"
+                    << config_.lease_name;
+        lock.unlock();
+        if (on_started_) on_started_();
+        lock.lock();
+      }
+    } else if (leader_ && now - renewed_at_ >= config_.renew_deadline) {
+      leader_ = false;
+      KITE_LOG(0) << "leader election: lost " << config_.lease_namespace << "/" << config_.lease_name;
+      lock.unlock();
+      if (on_stopped_) on_stopped_();
+      lock.lock();
+    }
+    cv_.wait_for(lock, config_.retry_period, [this] { return stopping_; });
+  }
+}
+
+void LeaderElector::Stop() {
+  bool was_leader;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    was_leader = leader_;
+    leader_ = false;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (!was_leader) return;
+  // Release: an empty holder lets a successor take over at once.
+  const api::ResourceInfo* leases = api::FindResource("coordination.k8s.io", "v1", "leases");
+  auto got = client_->Get(*leases, config_.lease_namespace, config_.lease_name);
+  if (!got.ok()) return;
+  auto& spec = got->operator[]("spec");
+  if (!spec.is_object()) return;
+  if (auto* h = spec.as_object().if_contains("holderIdentity"); !h || !h->is_string() || h->as_string() != config_.identity) return;
+  spec.as_object()["holderIdentity"] = "";
+  spec.as_object()["leaseDurationSeconds"] = 1;
+  (void)client_->Update(*leases, config_.lease_namespace, got.value());
+}
+
+}  // namespace kite::client
