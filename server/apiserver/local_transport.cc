@@ -130,8 +130,10 @@ class LocalTransport final : public client::Transport {
     auto future = promise->get_future();
     // Raw pointer: queued handlers must not keep the dispatcher alive (it owns the io_context).
     Impl* impl = impl_.get();
+    // Each request on its own strand, as the HTTPS server runs each connection: handlers post
+    // completions to their executor and rely on them never running beside the coroutine.
     asio::co_spawn(
-        impl_->ioc,
+        asio::make_strand(impl_->ioc),
         [impl, req, promise]() -> asio::awaitable<void> {
           CapturingResponder res;
           co_await impl->pipeline(*req, res);
@@ -163,8 +165,10 @@ class LocalTransport final : public client::Transport {
     state->on_end = std::move(on_end);
     auto req = MakeRequest(r, who_);
     Impl* impl = impl_.get();
+    // Each request on its own strand, as the HTTPS server runs each connection: handlers post
+    // completions to their executor and rely on them never running beside the coroutine.
     asio::co_spawn(
-        impl_->ioc,
+        asio::make_strand(impl_->ioc),
         [impl, req, state]() -> asio::awaitable<void> {
           StreamingResponder res(state);
           co_await impl->pipeline(*req, res);
