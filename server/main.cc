@@ -15,6 +15,7 @@
 #include "datastore/etcd/etcd_server.h"
 #include "datastore/store.h"
 #include "server/apiserver/apiserver.h"
+#include "server/controllers/manager.h"
 
 namespace {
 
@@ -32,6 +33,8 @@ struct ServerOptions {
   std::string write_kubeconfig = "/etc/kite/kite.yaml";
   std::string write_kubeconfig_mode = "0600";
   std::string token_auth_file;
+  bool disable_controller_manager = false;
+  std::vector<std::string> controllers{"*"};
 };
 
 std::string Hostname() {
@@ -60,6 +63,9 @@ int main(int argc, char** argv) {
   flags.String("write-kubeconfig", &o.write_kubeconfig, "Write the admin kubeconfig to this file (empty: don't)");
   flags.String("write-kubeconfig-mode", &o.write_kubeconfig_mode, "File mode of the written kubeconfig, octal");
   flags.String("token-auth-file", &o.token_auth_file, "Static bearer tokens, CSV: token,user,uid,\"group1,group2\"");
+  flags.Bool("disable-controller-manager", &o.disable_controller_manager, "Do not run the controllers");
+  flags.StringList("controllers", &o.controllers,
+                   "Controllers to run: '*' for the defaults, 'name' to add one, '-name' to leave one out");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
     return 2;
@@ -131,6 +137,19 @@ int main(int argc, char** argv) {
   KITE_LOG(0) << "Kubernetes API listening on https://" << o.bind_address << ":" << (*api)->port()
               << (o.write_kubeconfig.empty() ? "" : ", admin kubeconfig at " + o.write_kubeconfig);
 
+  std::unique_ptr<controllers::ControllerManager> controller_manager;
+  if (!o.disable_controller_manager) {
+    controllers::ControllerManagerOptions co;
+    co.controllers = o.controllers;
+    auto cm = controllers::ControllerManager::Start(
+        (*api)->LocalTransport("system:kube-controller-manager", {"system:masters"}), co);
+    if (!cm.ok()) {
+      KITE_LOG(0) << "controller manager: " << cm.status().message();
+      return 2;
+    }
+    controller_manager = std::move(cm.value());
+  }
+
   HttpServer http;
   http.Route("/metrics", [] {
     return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", metrics::Serialize()};
@@ -149,6 +168,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   KITE_LOG(0) << "received signal " << sig << ", shutting down";
+  if (controller_manager) controller_manager->Stop();
   (*api)->Stop();
   if (etcd) etcd->Shutdown();
   http.Stop();
