@@ -7,6 +7,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lib.sh"
 source "$HERE/lib_kubectl.sh"
+# The API side alone: controllers would act on the hand-made ReplicaSets and statuses.
+KITE_ARGS=(--disable-controller-manager)
 start_kite_api
 M=$TEST_TMP/manifests
 mkdir -p "$M"
