@@ -161,6 +161,7 @@ class Responder final : public HttpsResponder {
     http::response_serializer<http::empty_body> sr{res};
     sent_ = true;
     streaming_ = true;
+    SSL_set_mode(s_.native_handle(), SSL_MODE_RELEASE_BUFFERS);  // see Session
     auto [ec, n] = co_await http::async_write_header(s_, sr, asio::as_tuple(asio::use_awaitable));
     if (ec) broken_ = true;
     co_return !broken_;
@@ -226,6 +227,12 @@ struct HttpsServer::Impl {
     auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
     if (hec) co_return;
     auto peer = PeerOf(stream);
+    // Asio turns on SSL_MODE_RELEASE_BUFFERS, so OpenSSL frees its ~17 KiB record buffers
+    // whenever they drain and allocates them again for the next record: two large malloc/free
+    // pairs per request, which also make glibc consolidate its fast bins. Request/response
+    // connections keep their buffers; a watch stream (long idle gaps, possibly thousands of
+    // them) turns the mode back on in BeginStream.
+    SSL_clear_mode(stream.native_handle(), SSL_MODE_RELEASE_BUFFERS);
     beast::flat_buffer buffer;
     for (;;) {
       // Idle keep-alive connections are closed after a while; a handler may stream far longer.
