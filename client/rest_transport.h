@@ -20,6 +20,7 @@
 //   transport failure (connect, TLS, a broken stream).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
