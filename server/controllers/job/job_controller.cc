@@ -181,6 +181,7 @@ class JobController final : public client::Controller {
     for (const auto& p : pods) by_uid[Str(Obj(*p, "metadata"), "uid")] = p;
     int64_t succeeded = Int(status, "succeeded"), failed = Int(status, "failed");
     Status release;
+    std::set<std::string> released;  // finalizers removed in this pass (the cache still shows them)
     for (auto* set : {&unc_s, &unc_f}) {
       for (auto it = set->begin(); it != set->end();) {
         auto found = by_uid.find(*it);
@@ -188,7 +189,8 @@ class JobController final : public client::Controller {
         if (!gone) {
           auto s = RemoveFinalizer(*found->second);
           gone = s.ok();
-          if (!s.ok()) release = s;
+          if (s.ok()) released.insert(*it);
+          else release = s;
         }
         if (!gone) {
           ++it;
@@ -219,7 +221,9 @@ class JobController final : public client::Controller {
       }
     }
     bool pods_linger = !unc_s.empty() || !unc_f.empty();
-    for (const auto& p : pods) pods_linger = pods_linger || HasFinalizer(*p);
+    for (const auto& p : pods) {
+      pods_linger = pods_linger || (HasFinalizer(*p) && !released.count(Str(Obj(*p, "metadata"), "uid")));
+    }
 
     // 3. Suspension and start time.
     const bool suspended = Bool(spec, "suspend");

@@ -300,7 +300,7 @@ class StatefulSetController final : public client::Controller {
       st["currentReplicas"] = updated_n;
       st["currentRevision"] = update;
     }
-    for (const char* f : {"readyReplicas", "availableReplicas", "currentReplicas", "updatedReplicas"}) {
+    for (const char* f : {"readyReplicas", "currentReplicas", "updatedReplicas"}) {
       if (Int(st, f) == 0) st.erase(f);  // omitempty upstream
     }
     if (st == old) return Status::Ok();
