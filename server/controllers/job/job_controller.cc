@@ -98,6 +98,7 @@ class JobController final : public client::Controller {
           }
         },
         [this](const ObjectPtr& old_pod, const ObjectPtr& p) {
+          if (!HasFinalizer(*p)) RemovalObserved(Str(Obj(*p, "metadata"), "uid"));
           auto k = OwnerKey(*p);
           if (!k) return;
           if (Obj(*p, "metadata").contains("deletionTimestamp") && !Obj(*old_pod, "metadata").contains("deletionTimestamp")) {
@@ -106,6 +107,7 @@ class JobController final : public client::Controller {
           queue_.Add(*k);
         },
         [this](const ObjectPtr& p) {
+          RemovalObserved(Str(Obj(*p, "metadata"), "uid"));
           auto k = OwnerKey(*p);
           if (!k) return;
           if (!Obj(*p, "metadata").contains("deletionTimestamp")) expectations_.DeletionObserved(*k);
@@ -123,6 +125,9 @@ class JobController final : public client::Controller {
     }
     json::object job = *jobp;  // updated by each status write, so the next one is not a conflict
     const auto& meta = Obj(*jobp, "metadata");
+    // Counting from a status older than our own last write would count pods twice (or start
+    // pods already accounted for): wait for the watch to bring the write back.
+    if (StaleStatus(key, Str(meta, "resourceVersion"))) return Status::Ok();
     const std::string uid = Str(meta, "uid");
     if (meta.contains("deletionTimestamp")) return ReleasePods(ns, name);
     const json::object old_status = Obj(job, "status");
@@ -151,7 +156,7 @@ class JobController final : public client::Controller {
     for (const auto& p : pods) {
       if (!HasFinalizer(*p)) continue;
       const std::string pod_uid = Str(Obj(*p, "metadata"), "uid");
-      if (unc_s.count(pod_uid) || unc_f.count(pod_uid)) continue;
+      if (unc_s.count(pod_uid) || unc_f.count(pod_uid) || RemovalPending(pod_uid)) continue;
       const std::string outcome = TerminalOutcome(*p);
       if (outcome == "Succeeded") {
         unc_s.insert(pod_uid);
@@ -185,7 +190,7 @@ class JobController final : public client::Controller {
     for (auto* set : {&unc_s, &unc_f}) {
       for (auto it = set->begin(); it != set->end();) {
         auto found = by_uid.find(*it);
-        bool gone = found == by_uid.end() || !HasFinalizer(*found->second);
+        bool gone = found == by_uid.end() || !HasFinalizer(*found->second) || RemovalPending(*it);
         if (!gone) {
           auto s = RemoveFinalizer(*found->second);
           gone = s.ok();
@@ -344,8 +349,13 @@ class JobController final : public client::Controller {
   Status WriteStatus(json::object& job, const json::object& status) {
     json::object next = job;
     next["status"] = status;
+    const std::string before = Str(Obj(job, "metadata"), "resourceVersion");
     auto r = client_->UpdateStatus(*job_r_, Str(Obj(job, "metadata"), "namespace"), next);
     if (r.ok()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stale_versions_[KeyOf(job)].insert(before);
+      }
       job = std::move(r.value());
       return Status::Ok();
     }
@@ -353,21 +363,54 @@ class JobController final : public client::Controller {
     return Status(Code::kAborted, "updating job status: " + r.error().message);
   }
 
-  // Removes the tracking finalizer (test-and-remove, so a concurrent change retries).
+  // Removes the tracking finalizer (test-and-remove, so a concurrent change retries; the
+  // whole list goes when it was the only one, as upstream's empty list is never stored).
   Status RemoveFinalizer(const json::object& pod) {
     const auto& pm = Obj(pod, "metadata");
+    const std::string pod_uid = Str(pm, "uid");
     const auto& fins = Arr(pm, "finalizers");
     for (size_t i = 0; i < fins.size(); ++i) {
       if (!fins[i].is_string() || fins[i].as_string() != kTrackingFinalizer) continue;
-      const std::string path = "/metadata/finalizers/" + std::to_string(i);
-      json::array patch{json::object{{"op", "test"}, {"path", path}, {"value", kTrackingFinalizer}},
-                        json::object{{"op", "remove"}, {"path", path}}};
+      json::array patch;
+      if (fins.size() == 1) {
+        patch = json::array{json::object{{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", fins}},
+                            json::object{{"op", "remove"}, {"path", "/metadata/finalizers"}}};
+      } else {
+        const std::string path = "/metadata/finalizers/" + std::to_string(i);
+        patch = json::array{json::object{{"op", "test"}, {"path", path}, {"value", kTrackingFinalizer}},
+                            json::object{{"op", "remove"}, {"path", path}}};
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        removing_.insert(pod_uid);
+      }
       auto r = client_->Patch(*pods_r_, Str(pm, "namespace"), Str(pm, "name"), client::PatchType::kJson,
                               json::serialize(patch));
       if (r.ok() || r.NotFound()) return Status::Ok();
+      RemovalObserved(pod_uid);
       return Status(Code::kUnavailable, "removing finalizer of " + Str(pm, "name") + ": " + r.error().message);
     }
     return Status::Ok();
+  }
+
+  // Pods whose finalizer this controller removed but whose update the cache has not shown
+  // yet: a stale copy must not be counted again.
+  bool RemovalPending(const std::string& pod_uid) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return removing_.count(pod_uid) > 0;
+  }
+  void RemovalObserved(const std::string& pod_uid) {
+    std::lock_guard<std::mutex> lock(mu_);
+    removing_.erase(pod_uid);
+  }
+  // Whether the cached Job is one this controller already replaced by a status write.
+  bool StaleStatus(const std::string& key, const std::string& rv) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = stale_versions_.find(key);
+    if (it == stale_versions_.end()) return false;
+    if (it->second.count(rv)) return true;
+    stale_versions_.erase(it);  // the cache caught up
+    return false;
   }
 
   // Lets go of the pods of a Job that is gone, being deleted or finished (and of any older
@@ -494,6 +537,7 @@ class JobController final : public client::Controller {
   void ForgetFailures(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);
     last_failure_.erase(key);
+    stale_versions_.erase(key);
   }
   std::chrono::seconds BackoffRemaining(const std::string& key, int64_t failures, std::chrono::system_clock::time_point now) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -511,8 +555,10 @@ class JobController final : public client::Controller {
   client::Informer* pods_ = nullptr;
   Expectations expectations_;
   EventRecorder recorder_;
-  std::mutex mu_;  // guards last_failure_ (workers reconcile different Jobs at once)
+  std::mutex mu_;  // guards the three below (workers reconcile different Jobs at once)
   std::map<std::string, std::chrono::system_clock::time_point> last_failure_;
+  std::map<std::string, std::set<std::string>> stale_versions_;  // Job key → resourceVersions we wrote over
+  std::set<std::string> removing_;                               // pod uids
 };
 
 }  // namespace
