@@ -80,6 +80,16 @@ expect "cronjob: more than 100 missed runs are reported" 'TooManyMissedTimes.*to
 expect "cronjob: SuccessfulCreate event" "SuccessfulCreate +Created job $FIRST" -- \
   k get events --field-selector involvedObject.name=tick -o custom-columns=R:.reason,M:.message
 
+# Two more whose first Job keeps running: at the next minute Replace swaps it, Forbid waits.
+for policy in Replace Forbid; do
+  lower=$(tr '[:upper:]' '[:lower:]' <<<"$policy")
+  sed -e "s/name: tick/name: $lower/" -e "s/run: tick/run: $lower/" -e "s/  suspend: true/  suspend: true\n  concurrencyPolicy: $policy/" \
+    "$M/cronjob.yaml" >"$M/$lower.yaml"
+  k apply -f "$M/$lower.yaml" >/dev/null
+  k patch cronjob "$lower" --subresource=status --type=merge -p "{\"status\":{\"lastScheduleTime\":\"$(date -u -d '-10 minutes' +%Y-%m-%dT%H:%M:00Z)\"}}" >/dev/null
+  k patch cronjob "$lower" --type=merge -p '{"spec":{"suspend":false}}' >/dev/null
+done
+
 cat >"$M/badzone.yaml" <<'YAML'
 apiVersion: batch/v1
 kind: CronJob
@@ -207,6 +217,21 @@ expect "statefulset: rollout status" 'partitioned roll out complete: 3 new pods 
   k rollout status sts/web --timeout=30s
 expect "statefulset: events as upstream" 'create Claim data-web-0 Pod web-0 in StatefulSet web success' -- \
   k get events --field-selector involvedObject.name=web -o custom-columns=M:.message
+autoready app=web &
+_BG_PIDS+=($!)
+k set image sts/web www=nginx:2 >/dev/null
+expect "statefulset: rolling update to a new template" 'partitioned roll out complete: 3 new pods have been updated' -- \
+  k rollout status sts/web --timeout=60s
+web_images() { k get pods -l app=web -o jsonpath='{range .items[*]}{.spec.containers[0].image}{" "}{end}'; }
+expect_exact "statefulset: every pod runs the new image" "nginx:2 nginx:2 nginx:2" -- web_images
+order() {
+  k get events --field-selector involvedObject.name=web,reason=SuccessfulDelete \
+    -o jsonpath='{range .items[*]}{.metadata.resourceVersion} {.message}{"\n"}{end}' |
+    sort -n | grep -o 'Pod web-[0-9]' | xargs
+}
+expect_exact "statefulset: updated from the highest ordinal down" "Pod web-2 Pod web-1 Pod web-0" -- order
+expect "statefulset: currentRevision caught up with updateRevision" '^(web-[a-z0-9]+) \1 3 3$' -- \
+  k get sts web -o jsonpath='{.status.currentRevision} {.status.updateRevision} {.status.currentReplicas} {.status.updatedReplicas}'
 # Hold web-2 in Terminating with a finalizer: ordered scale-down must wait for it before web-1.
 k patch pod web-2 --type=merge -p '{"metadata":{"finalizers":["kite.test/hold"]}}' >/dev/null
 k scale sts web --replicas=1 >/dev/null
@@ -249,6 +274,16 @@ spec:
   parallelism: 3
   completionMode: Indexed
   ttlSecondsAfterFinished: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: later}
+spec:
+  suspend: true
   template:
     spec:
       restartPolicy: Never
@@ -309,6 +344,16 @@ wait_until 20 gone_or_deleting || true
 ttl_done() { gone_or_deleting && echo ok; }
 expect "job: ttlSecondsAfterFinished deletes the finished Job (ttl-after-finished)" 'ok' -- ttl_done
 
+suspended_state() {
+  echo "$(k get job later -o jsonpath='{.status.conditions[?(@.type=="Suspended")].status} {.status.conditions[?(@.type=="Suspended")].reason}') $(names job-name=later | wc -w)"
+}
+expect_exact "job: a suspended Job runs no pod" "True JobSuspended 0" -- suspended_state
+k patch job later --type=merge -p '{"spec":{"suspend":false}}' >/dev/null
+wait_until 15 has names job-name=later || true
+expect "job: resuming starts its pod" '^later-[a-z0-9]+$' -- names job-name=later
+expect "job: Resumed event" 'Resumed +Job resumed' -- \
+  k get events --field-selector involvedObject.name=later -o custom-columns=R:.reason,M:.message
+
 expect "job: activeDeadlineSeconds" 'job.batch/slow condition met' -- \
   k wait --for=condition=failed job/slow --timeout=20s
 expect_exact "job: DeadlineExceeded, the running pod deleted and counted" \
@@ -331,5 +376,12 @@ expect "cronjob: SawCompletedJob event" "Saw completed job: $FIRST, condition: C
 two_runs() { [[ $(cronjobs | wc -w) -ge 2 ]]; }
 wait_until 75 two_runs || true
 expect "cronjob: the schedule fires again at the next minute" '^tick-[0-9]+ tick-[0-9]+ $' -- cronjobs
+replace_event() { k get events --field-selector involvedObject.name=replace,reason=SuccessfulDelete -o jsonpath='{.items[*].message}'; }
+wait_until 10 has replace_event || true
+expect "cronjob: Replace deletes the running Job for the new one" '^Deleted job replace-[0-9]+$' -- replace_event
+forbid_event() { k get events --field-selector involvedObject.name=forbid,reason=JobAlreadyActive -o jsonpath='{.items[*].message}'; }
+wait_until 10 has forbid_event || true
+expect "cronjob: Forbid skips a run while one is active" 'Not starting job because prior execution is running and concurrency policy is Forbid' -- forbid_event
+expect "cronjob: ... and starts no second Job" '^forbid-[0-9]+$' -- k get jobs -l run=forbid -o jsonpath='{.items[*].metadata.name}'
 
 finish
