@@ -170,6 +170,16 @@ expect_exact "daemonset: every pod runs the new image" "busybox:2 busybox:2" -- 
 expect "daemonset: rollout history lists the second revision" '^2 ' -- k rollout history ds/agent
 revisions() { k get controllerrevisions -o name | grep -c agent-; }
 expect "daemonset: two ControllerRevisions" '^2$' -- revisions
+# Surge: the new pod starts beside the old one, which goes once the new one is available.
+k patch ds agent --type=merge -p '{"spec":{"updateStrategy":{"rollingUpdate":{"maxSurge":1,"maxUnavailable":0}}}}' >/dev/null
+k set image ds/agent agent=busybox:3 >/dev/null
+expect "daemonset: surge rolling update" 'daemon set "agent" successfully rolled out' -- \
+  k rollout status ds/agent --timeout=40s
+expect_exact "daemonset: every pod runs the surge-updated image" "busybox:3 busybox:3" -- images
+expect "daemonset: rollout undo" 'daemonset.apps/agent rolled back' -- k rollout undo ds/agent
+expect "daemonset: rollout after undo" 'daemon set "agent" successfully rolled out' -- \
+  k rollout status ds/agent --timeout=40s
+expect_exact "daemonset: undo brings the previous template back" "busybox:2 busybox:2" -- images
 k taint nodes edge-gpu gpu- >/dev/null
 wait_until 15 count_is 3 ds_nodes || true
 expect_exact "daemonset: a node that loses its taint gets a pod" "edge-1 edge-cordoned edge-gpu" -- ds_nodes
