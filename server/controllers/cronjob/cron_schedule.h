@@ -8,7 +8,8 @@
 // - day of month and day of week: when either field is a plain "*" (or "?"), both must match;
 //   otherwise either may (so "0 0 1 * MON" fires on the 1st and on Mondays);
 // - times are local to a TimeZone: a local time skipped by a daylight-saving jump does not
-//   fire that day; a repeated one fires at its first occurrence.
+//   fire that day, as upstream; a local time repeated when clocks go back fires once, at its
+//   first occurrence (upstream's library fires at both, which runs a daily job twice).
 // Thread-safety: immutable after Parse.
 #pragma once
 
