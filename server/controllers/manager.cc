@@ -9,8 +9,13 @@
 
 #include "base/log.h"
 #include "client/leader_election.h"
+#include "server/controllers/cronjob/cronjob_controller.h"
+#include "server/controllers/daemonset/daemonset_controller.h"
 #include "server/controllers/deployment/deployment_controller.h"
+#include "server/controllers/job/job_controller.h"
+#include "server/controllers/job/ttl_after_finished_controller.h"
 #include "server/controllers/replicaset/replicaset_controller.h"
+#include "server/controllers/statefulset/statefulset_controller.h"
 
 namespace kite::controllers {
 
@@ -19,6 +24,11 @@ const std::vector<KnownController>& KnownControllers() {
       {"replicaset", [](const ControllerContext& c) { return NewReplicaSetController(c.client, false); }},
       {"replicationcontroller", [](const ControllerContext& c) { return NewReplicaSetController(c.client, true); }},
       {"deployment", [](const ControllerContext& c) { return NewDeploymentController(c.client); }},
+      {"daemonset", [](const ControllerContext& c) { return NewDaemonSetController(c.client); }},
+      {"statefulset", [](const ControllerContext& c) { return NewStatefulSetController(c.client); }},
+      {"job", [](const ControllerContext& c) { return NewJobController(c.client); }},
+      {"cronjob", [](const ControllerContext& c) { return NewCronJobController(c.client); }},
+      {"ttl-after-finished", [](const ControllerContext& c) { return NewTtlAfterFinishedController(c.client); }},
   };
   return kAll;
 }
