@@ -10,7 +10,13 @@
 #include "base/log.h"
 #include "client/leader_election.h"
 #include "server/controllers/deployment/deployment_controller.h"
+#include "server/controllers/endpoint/endpoints_controller.h"
+#include "server/controllers/endpointslice/endpointslice_controller.h"
+#include "server/controllers/garbagecollector/garbage_collector.h"
+#include "server/controllers/namespace/namespace_controller.h"
 #include "server/controllers/replicaset/replicaset_controller.h"
+#include "server/controllers/rootcacertpublisher/publisher.h"
+#include "server/controllers/serviceaccount/serviceaccounts_controller.h"
 
 namespace kite::controllers {
 
@@ -19,6 +25,13 @@ const std::vector<KnownController>& KnownControllers() {
       {"replicaset", [](const ControllerContext& c) { return NewReplicaSetController(c.client, false); }},
       {"replicationcontroller", [](const ControllerContext& c) { return NewReplicaSetController(c.client, true); }},
       {"deployment", [](const ControllerContext& c) { return NewDeploymentController(c.client); }},
+      {"garbagecollector", [](const ControllerContext& c) { return NewGarbageCollector(c.client); }},
+      {"namespace", [](const ControllerContext& c) { return NewNamespaceController(c.client); }},
+      {"serviceaccount", [](const ControllerContext& c) { return NewServiceAccountsController(c.client); }},
+      {"root-ca-cert-publisher",
+       [](const ControllerContext& c) { return NewRootCaCertPublisher(c.client, c.options->root_ca_pem); }},
+      {"endpoint", [](const ControllerContext& c) { return NewEndpointsController(c.client); }},
+      {"endpointslice", [](const ControllerContext& c) { return NewEndpointSliceController(c.client); }},
   };
   return kAll;
 }
@@ -95,7 +108,7 @@ void ControllerManager::Lead() {
                                         : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   s_->informers = std::make_unique<client::InformerFactory>(s_->client.get());
   s_->runner = std::make_unique<client::ControllerRunner>(s_->informers.get(), threads);
-  ControllerContext ctx{s_->client.get()};
+  ControllerContext ctx{s_->client.get(), &s_->options};
   for (const auto& k : KnownControllers()) {
     if (std::count(s_->enabled.begin(), s_->enabled.end(), k.name)) s_->runner->Add(k.make(ctx));
   }
