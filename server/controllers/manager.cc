@@ -14,6 +14,7 @@
 #include "server/controllers/endpointslice/endpointslice_controller.h"
 #include "server/controllers/garbagecollector/garbage_collector.h"
 #include "server/controllers/namespace/namespace_controller.h"
+#include "server/controllers/nodelifecycle/node_lifecycle_controller.h"
 #include "server/controllers/replicaset/replicaset_controller.h"
 #include "server/controllers/rootcacertpublisher/publisher.h"
 #include "server/controllers/serviceaccount/serviceaccounts_controller.h"
@@ -32,6 +33,12 @@ const std::vector<KnownController>& KnownControllers() {
        [](const ControllerContext& c) { return NewRootCaCertPublisher(c.client, c.options->root_ca_pem); }},
       {"endpoint", [](const ControllerContext& c) { return NewEndpointsController(c.client); }},
       {"endpointslice", [](const ControllerContext& c) { return NewEndpointSliceController(c.client); }},
+      {"nodelifecycle",
+       [](const ControllerContext& c) {
+         return NewNodeLifecycleController(c.client, c.options->node_monitor_grace_period,
+                                           c.options->node_startup_grace_period);
+       }},
+      {"taint-eviction-controller", [](const ControllerContext& c) { return NewTaintEvictionController(c.client); }},
   };
   return kAll;
 }
