@@ -10,11 +10,13 @@
 #include "base/log.h"
 #include "client/leader_election.h"
 #include "server/controllers/deployment/deployment_controller.h"
+#include "server/controllers/disruption/disruption_controller.h"
 #include "server/controllers/endpoint/endpoints_controller.h"
 #include "server/controllers/endpointslice/endpointslice_controller.h"
 #include "server/controllers/garbagecollector/garbage_collector.h"
 #include "server/controllers/namespace/namespace_controller.h"
 #include "server/controllers/nodelifecycle/node_lifecycle_controller.h"
+#include "server/controllers/podgc/pod_gc_controller.h"
 #include "server/controllers/replicaset/replicaset_controller.h"
 #include "server/controllers/rootcacertpublisher/publisher.h"
 #include "server/controllers/serviceaccount/serviceaccounts_controller.h"
@@ -39,6 +41,9 @@ const std::vector<KnownController>& KnownControllers() {
                                            c.options->node_startup_grace_period);
        }},
       {"taint-eviction-controller", [](const ControllerContext& c) { return NewTaintEvictionController(c.client); }},
+      {"podgc",
+       [](const ControllerContext& c) { return NewPodGCController(c.client, c.options->terminated_pod_gc_threshold); }},
+      {"disruption", [](const ControllerContext& c) { return NewDisruptionController(c.client); }},
   };
   return kAll;
 }

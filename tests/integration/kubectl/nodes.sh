@@ -4,12 +4,14 @@
 # stops heartbeating goes Unknown and is tainted unreachable, its pods go not-ready and are
 # evicted after their tolerationSeconds; a node reporting Ready=False is tainted not-ready; a node
 # that comes back loses the taints. Pods get upstream's default 300 s tolerations on create.
+# The pod garbage collector keeps at most --terminated-pod-gc-threshold finished pods and
+# removes pods bound to nodes that are gone.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lib.sh"
 source "$HERE/lib_kubectl.sh"
 source "$HERE/lib_controllers.sh"
-KITE_ARGS=(--node-monitor-grace-period 4s)
+KITE_ARGS=(--node-monitor-grace-period 4s --terminated-pod-gc-threshold 2)
 start_kite_api
 M=$TEST_TMP/manifests
 mkdir -p "$M"
@@ -102,6 +104,20 @@ expect "taint node by hand" 'tainted' -- k taint node n2 example.com/drain=now:N
 eventually "untolerated taint evicts at once" 10 '^20' -- k get pod plain -o 'jsonpath={.metadata.deletionTimestamp}'
 expect "cordon" 'cordoned' -- k cordon n2
 eventually "unschedulable taint" 10 'node.kubernetes.io/unschedulable:NoSchedule' -- k get node n2 -o 'jsonpath={range .spec.taints[*]}{.key}:{.effect} {end}'
-for _ in 1 2 3; do heartbeat n1 True; heartbeat n2 True; sleep 1; done
+
+# podgc: finished pods beyond the threshold (2 here), oldest first.
+for i in 1 2 3 4; do
+  pod_on done-$i n1 '[{operator: Exists}]'
+  k patch pod "done-$i" --subresource=status --type=merge -p '{"status":{"phase":"Succeeded"}}' >/dev/null
+  sleep 1  # distinct creationTimestamps
+done
+eventually_exact "terminated pods beyond the threshold collected" 30 "done-3 done-4" -- bash -c \
+  "timeout 20 '$KUBECTL_BIN' --kubeconfig '$TEST_TMP/kubeconfig' get pods -o name | sed -n 's|^pod/\\(done-.*\\)|\\1|p' | sort | xargs"
+
+# podgc: pods on a node that is gone (after the 40 s quarantine), terminating ones too.
+pod_on ghostly ghost '[{operator: Exists}]'
+expect "delete node n2" 'deleted' -- k delete node n2
+eventually "pod on a node that never existed collected" 90 'NotFound|not found' -- bash -c "timeout 20 '$KUBECTL_BIN' --kubeconfig '$TEST_TMP/kubeconfig' get pod ghostly 2>&1 || true"
+eventually "terminating pod of a deleted node collected" 30 'NotFound|not found' -- bash -c "timeout 20 '$KUBECTL_BIN' --kubeconfig '$TEST_TMP/kubeconfig' get pod plain 2>&1 || true"
 
 finish
