@@ -18,6 +18,7 @@
 #include "server/controllers/nodelifecycle/node_lifecycle_controller.h"
 #include "server/controllers/podgc/pod_gc_controller.h"
 #include "server/controllers/replicaset/replicaset_controller.h"
+#include "server/controllers/resourcequota/resource_quota_controller.h"
 #include "server/controllers/rootcacertpublisher/publisher.h"
 #include "server/controllers/serviceaccount/serviceaccounts_controller.h"
 
@@ -44,6 +45,7 @@ const std::vector<KnownController>& KnownControllers() {
       {"podgc",
        [](const ControllerContext& c) { return NewPodGCController(c.client, c.options->terminated_pod_gc_threshold); }},
       {"disruption", [](const ControllerContext& c) { return NewDisruptionController(c.client); }},
+      {"resourcequota", [](const ControllerContext& c) { return NewResourceQuotaController(c.client); }},
   };
   return kAll;
 }

@@ -98,9 +98,12 @@ class EndpointsController final : public client::Controller {
           if (Obj(Obj(*old_pod, "metadata"), "labels") != Obj(Obj(*p, "metadata"), "labels")) EnqueueServicesOf(*old_pod);
         },
         [this](const ObjectPtr& p) { EnqueueServicesOf(*p); }});
-    // Someone else changing or deleting an Endpoints object of ours: put it back.
-    endpoints_->AddHandler(client::EventHandler{nullptr, [this](const ObjectPtr&, const ObjectPtr& e) { queue_.Add(KeyOf(*e)); },
-                                                [this](const ObjectPtr& e) { queue_.Add(KeyOf(*e)); }});
+    // Someone else changing or deleting the Endpoints of a Service: put them back. Endpoints
+    // without a Service are not ours (a user's, or left from before) and stay untouched.
+    auto ours = [this](const ObjectPtr& e) {
+      if (services_->Get(Str(Obj(*e, "metadata"), "namespace"), Str(Obj(*e, "metadata"), "name"))) queue_.Add(KeyOf(*e));
+    };
+    endpoints_->AddHandler(client::EventHandler{nullptr, [ours](const ObjectPtr&, const ObjectPtr& e) { ours(e); }, ours});
   }
 
   Status Reconcile(const std::string& key) override {
