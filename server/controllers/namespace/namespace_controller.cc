@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "server/controllers/common/controller_utils.h"
+#include "server/controllers/common/resync.h"
 #include "server/controllers/common/served_resources.h"
 
 namespace kite::controllers {
@@ -85,7 +86,10 @@ class NamespaceController final : public client::Controller {
 
   Status Reconcile(const std::string& key) override {
     ObjectPtr cached = namespaces_->Get("", key);
-    if (!cached || !Obj(*cached, "metadata").contains("deletionTimestamp")) return Status::Ok();
+    if (!cached || !Obj(*cached, "metadata").contains("deletionTimestamp")) {
+      resync_.Forget(key);
+      return Status::Ok();
+    }
     // Work on the live object: a stale cache must not finalize a namespace twice.
     auto live = client_->Get(*nsr_, "", key);
     if (live.NotFound()) return Status::Ok();
@@ -100,7 +104,7 @@ class NamespaceController final : public client::Controller {
     if (auto s = UpdateConditions(nsobj, rem); !s.ok()) return s;
     if (!rem.resources.empty() || !rem.failures.empty()) {
       // Objects in graceful deletion or held by finalizers: look again shortly.
-      queue_.AddAfter(key, std::chrono::seconds(rem.failures.empty() ? 1 : 5));
+      resync_.After(queue_, key, std::chrono::seconds(rem.failures.empty() ? 1 : 5));
       return Status::Ok();
     }
     return Finalize(nsobj);
@@ -205,6 +209,7 @@ class NamespaceController final : public client::Controller {
   const api::ResourceInfo* nsr_;
   const api::ResourceInfo* crdr_;
   client::Informer* namespaces_ = nullptr;
+  Resync resync_;
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "server/controllers/common/controller_utils.h"
+#include "server/controllers/common/resync.h"
 #include "server/controllers/nodelifecycle/taints.h"
 
 namespace kite::controllers {
@@ -47,8 +48,17 @@ class NodeLifecycleController final : public client::Controller {
   Status Reconcile(const std::string& name) override {
     ObjectPtr cached = nodes_->Get("", name);
     if (!cached) {
-      std::lock_guard<std::mutex> lock(mu_);
-      health_.erase(name);
+      std::string uid;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = health_.find(name);
+        if (it == health_.end()) return Status::Ok();
+        uid = it->second.uid;
+        health_.erase(it);
+      }
+      resync_.Forget(name);
+      json::object gone{{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", json::object{{"name", name}, {"uid", uid}}}};
+      recorder_.Normal(gone, "RemovingNode", "Node " + name + " event: Removing Node " + name + " from Controller");
       return Status::Ok();
     }
     json::object node = *cached;
@@ -58,12 +68,15 @@ class NodeLifecycleController final : public client::Controller {
     std::string renew;
     if (ObjectPtr l = leases_->Get(kLeaseNamespace, name)) renew = Str(Obj(*l, "spec"), "renewTime");
     Health h;
+    bool registered = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto [it, fresh] = health_.try_emplace(name);
       if (fresh) {
         it->second.probe = now;
         it->second.last_ready = ready ? Str(*ready, "status") : "";
+        it->second.uid = Str(Obj(node, "metadata"), "uid");
+        registered = true;
       } else if (heartbeat != it->second.heartbeat || renew != it->second.renew) {
         it->second.probe = now;  // the kubelet spoke
       }
@@ -71,6 +84,7 @@ class NodeLifecycleController final : public client::Controller {
       it->second.renew = renew;
       h = it->second;
     }
+    if (registered) recorder_.Normal(node, "RegisteredNode", "Node " + name + " event: Registered Node " + name + " in Controller");
     const auto grace = ready ? grace_ : startup_grace_;
     const std::string status_now = ready ? Str(*ready, "status") : "";
     if (now - h.probe > grace && status_now != "Unknown") {
@@ -107,7 +121,7 @@ class NodeLifecycleController final : public client::Controller {
       if (r.NotFound()) return Status::Ok();
       if (!r.ok()) return Status(Code::kAborted, "tainting node " + name + ": " + r.error().message);
     }
-    queue_.AddAfter(name, period_);
+    resync_.After(queue_, name, period_);
     return Status::Ok();
   }
 
@@ -117,6 +131,7 @@ class NodeLifecycleController final : public client::Controller {
     std::string heartbeat;    // Ready lastHeartbeatTime last seen
     std::string renew;        // Lease renewTime last seen
     std::string last_ready;   // Ready status last acted on
+    std::string uid;          // for the event when the node goes
   };
 
   // Upstream's MarkPodsNotReady: the node cannot vouch for its pods any more.
@@ -148,6 +163,7 @@ class NodeLifecycleController final : public client::Controller {
   client::Informer* nodes_ = nullptr;
   client::Informer* leases_ = nullptr;
   client::Informer* pods_ = nullptr;
+  Resync resync_;
   std::mutex mu_;  // guards health_
   std::map<std::string, Health> health_;
 };

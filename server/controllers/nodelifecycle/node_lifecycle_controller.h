@@ -5,7 +5,8 @@
 // conditions set to Unknown ("Kubelet stopped posting node status."). Its taints follow its
 // conditions (taints.h): unreachable or not-ready with NoSchedule and NoExecute, removed once the
 // node is Ready again. When a node stops being Ready its pods are marked Ready=False, and the
-// events NodeNotReady / NodeReady ("Node <name> status is now: …") tell the story.
+// events NodeNotReady / NodeReady ("Node <name> status is now: …"), RegisteredNode and
+// RemovingNode tell the story.
 //
 // The taint eviction controller (upstream's "taint-eviction-controller") deletes pods from
 // nodes with NoExecute taints they do not tolerate, at once, or after the smallest

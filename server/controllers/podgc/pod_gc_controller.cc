@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "server/controllers/common/controller_utils.h"
+#include "server/controllers/common/resync.h"
 
 namespace kite::controllers {
 namespace podgc {
@@ -55,7 +56,7 @@ class PodGCController final : public client::Controller {
   }
 
   Status Reconcile(const std::string&) override {
-    queue_.AddAfter(kKey, kPeriod);
+    resync_.After(queue_, kKey, kPeriod);
     const auto pods = pods_->List();
     Status result;
     for (const auto& p : podgc::TerminatedToDelete(pods, threshold_)) {
@@ -160,6 +161,7 @@ class PodGCController final : public client::Controller {
   const std::chrono::milliseconds quarantine_;
   client::Informer* pods_ = nullptr;
   client::Informer* nodes_ = nullptr;
+  Resync resync_;
   std::mutex mu_;  // guards missing_since_
   std::map<std::string, std::chrono::steady_clock::time_point> missing_since_;
 };

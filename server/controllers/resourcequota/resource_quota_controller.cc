@@ -7,6 +7,7 @@
 
 #include "api/quantity.h"
 #include "server/controllers/common/controller_utils.h"
+#include "server/controllers/common/resync.h"
 #include "server/controllers/common/served_resources.h"
 
 namespace kite::controllers {
@@ -124,7 +125,10 @@ class ResourceQuotaController final : public client::Controller {
   Status Reconcile(const std::string& key) override {
     auto [ns, name] = SplitKey(key);
     ObjectPtr q = quotas_->Get(ns, name);
-    if (!q) return Status::Ok();
+    if (!q) {
+      resync_.Forget(key);
+      return Status::Ok();
+    }
     const auto& spec = Obj(*q, "spec");
     std::vector<std::string> scopes;
     for (const auto& s : Arr(spec, "scopes")) {
@@ -146,7 +150,7 @@ class ResourceQuotaController final : public client::Controller {
     json::object want = status;
     want["hard"] = Obj(spec, "hard");
     want["used"] = std::move(used);
-    queue_.AddAfter(key, std::chrono::minutes(5));  // upstream's full resync period
+    resync_.After(queue_, key, std::chrono::minutes(5));  // upstream's full resync period
     if (want == status) return Status::Ok();
     json::object updated = *q;
     updated["status"] = std::move(want);
@@ -202,6 +206,7 @@ class ResourceQuotaController final : public client::Controller {
   const api::ResourceInfo* quota_r_;
   client::Informer* quotas_ = nullptr;
   std::map<std::string, client::Informer*> counted_;  // written in Init only
+  Resync resync_;
 };
 
 }  // namespace

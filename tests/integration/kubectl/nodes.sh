@@ -55,6 +55,8 @@ YAML
 
 make_node n1
 expect "node n1 ready" 'n1 +Ready' -- k get node n1
+eventually "RegisteredNode event" 10 'RegisteredNode Node n1 event: Registered Node n1 in Controller' -- \
+  k get events --field-selector involvedObject.kind=Node -o 'jsonpath={range .items[*]}{.reason} {.message}{"\n"}{end}'
 pod_on fast n1 '[{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 3}]'
 pod_on slow n1
 pod_on forever n1 '[{operator: Exists}]'
@@ -117,6 +119,8 @@ eventually_exact "terminated pods beyond the threshold collected" 30 "done-3 don
 # podgc: pods on a node that is gone (after the 40 s quarantine), terminating ones too.
 pod_on ghostly ghost '[{operator: Exists}]'
 expect "delete node n2" 'deleted' -- k delete node n2
+eventually "RemovingNode event" 10 'Node n2 event: Removing Node n2 from Controller' -- \
+  k get events --field-selector involvedObject.kind=Node -o 'jsonpath={range .items[*]}{.message}{"\n"}{end}'
 eventually "pod on a node that never existed collected" 90 'NotFound|not found' -- bash -c "timeout 20 '$KUBECTL_BIN' --kubeconfig '$TEST_TMP/kubeconfig' get pod ghostly 2>&1 || true"
 eventually "terminating pod of a deleted node collected" 30 'NotFound|not found' -- bash -c "timeout 20 '$KUBECTL_BIN' --kubeconfig '$TEST_TMP/kubeconfig' get pod plain 2>&1 || true"
 
