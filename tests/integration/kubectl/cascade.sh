@@ -2,7 +2,8 @@
 # The garbage collector, namespace, service account and root CA publisher controllers seen
 # through the real kubectl: `kubectl delete` of a Deployment or ReplicaSet in each cascade mode
 # (background, foreground with kubectl's wait, orphan) over ReplicaSets and pods the real
-# controllers made; `kubectl delete namespace` empties the namespace and completes (and says
+# controllers made, and over custom resources; `kubectl delete namespace` empties the namespace
+# (custom resources included) and completes (and says
 # what holds it while a finalizer does); every namespace gets the default ServiceAccount and
 # the kube-root-ca.crt ConfigMap.
 set -euo pipefail
@@ -128,5 +129,55 @@ eventually "namespace goes once its content is gone" 30 'NotFound|not found' -- 
 
 expect "create namespace again" 'created' -- k create namespace quick
 expect "kubectl delete namespace (with its default wait) completes" 'namespace "quick" deleted' -- k delete namespace quick --timeout=60s
+
+# --- custom resources: owned, owning, and swept with their namespace
+cat >"$M/crd.yaml" <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets, singular: widget}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+YAML
+expect "create CRD" 'created' -- k apply -f "$M/crd.yaml"
+eventually "CRD established" 20 'True' -- k get crd widgets.example.com -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}'
+expect "owner configmap" 'created' -- k create configmap widget-owner
+owner_uid=$(k get configmap widget-owner -o 'jsonpath={.metadata.uid}')
+cat >"$M/widget.yaml" <<YAML
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: widget-owner, uid: $owner_uid}]
+YAML
+eventually "widget owned by a configmap" 20 'created' -- k apply -f "$M/widget.yaml"
+widget_uid=$(k get widget w1 -o 'jsonpath={.metadata.uid}')
+cat >"$M/widget-dep.yaml" <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: widget-dependent
+  ownerReferences: [{apiVersion: example.com/v1, kind: Widget, name: w1, uid: $widget_uid}]
+YAML
+expect "configmap owned by the widget" 'created' -- k apply -f "$M/widget-dep.yaml"
+sleep 1
+expect "delete the owner configmap" 'deleted' -- k delete configmap widget-owner
+eventually "widget collected" 30 'NotFound|not found' -- bash -c "timeout 20 '$KUBECTL_BIN' --kubeconfig '$TEST_TMP/kubeconfig' get widget w1 2>&1 || true"
+eventually "widget's dependent collected" 30 'NotFound|not found' -- bash -c "timeout 20 '$KUBECTL_BIN' --kubeconfig '$TEST_TMP/kubeconfig' get configmap widget-dependent 2>&1 || true"
+expect "namespace with a widget" 'created' -- k create namespace crns
+cat >"$M/w2.yaml" <<'YAML'
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w2, namespace: crns}
+YAML
+expect "widget in it" 'created' -- k apply -f "$M/w2.yaml"
+expect "delete namespace holding a custom resource" 'namespace "crns" deleted' -- k delete namespace crns --timeout=60s
+expect_exact "its widget went with it" "" -- k get widgets -A -o name
 
 finish
