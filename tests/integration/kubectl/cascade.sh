@@ -3,9 +3,8 @@
 # through the real kubectl: `kubectl delete` of a Deployment or ReplicaSet in each cascade mode
 # (background, foreground with kubectl's wait, orphan) over ReplicaSets and pods the real
 # controllers made, and over custom resources; `kubectl delete namespace` empties the namespace
-# (custom resources included) and completes (and says
-# what holds it while a finalizer does); every namespace gets the default ServiceAccount and
-# the kube-root-ca.crt ConfigMap.
+# (custom resources included) and completes (and says what holds it while a finalizer does);
+# every namespace gets the default ServiceAccount and the kube-root-ca.crt ConfigMap.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lib.sh"
