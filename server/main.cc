@@ -1,7 +1,6 @@
 // kite-server: one process holding the cluster's control plane: the datastore and its etcd v3
 // endpoint, the Kubernetes API over HTTPS, plus /metrics and /healthz on a local HTTP port.
 // Controllers and the scheduler are wired in here as they land, each started behind the API.
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +12,7 @@
 #include "base/http_server.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/stop_signals.h"
 #include "datastore/etcd/etcd_server.h"
 #include "datastore/store.h"
 #include "server/apiserver/apiserver.h"
@@ -91,13 +91,8 @@ int main(int argc, char** argv) {
   log::SetVerbosity(static_cast<int>(o.verbosity));
   const auto started = std::chrono::steady_clock::now();
 
-  // Block the stop signals before any thread starts, so only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts, so only WaitForStopSignal below receives them.
+  BlockStopSignals();
 
   datastore::StoreOptions so;
   so.data_dir = (std::filesystem::path(o.data_dir) / "server" / "db").string();
@@ -182,8 +177,7 @@ int main(int argc, char** argv) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   KITE_LOG(0) << "kite-server ready in " << ms << " ms";
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  const int sig = WaitForStopSignal();
   KITE_LOG(0) << "received signal " << sig << ", shutting down";
   if (controller_manager) controller_manager->Stop();
   (*api)->Stop();

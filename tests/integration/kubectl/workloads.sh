@@ -189,4 +189,14 @@ expect "namespace is Terminating" '^doomed +Terminating' -- k get namespace doom
 expect_fail "no new objects in a terminating namespace" 'unable to create new content in namespace doomed because it is being terminated' -- \
   k create configmap late -n doomed
 
+# --- exec/attach: kubectl's WebSocket (v5.channel.k8s.io) is upgraded and answered on the error
+# channel; the SPDY fallback gets a plain Status. The streams themselves are the kubelet's.
+k run streamer --image=nginx --overrides='{"spec":{"nodeName":"node-1"}}' >/dev/null
+expect_fail "exec over WebSocket reports the missing kubelet" '^error: pod streamer: the exec stream needs the kubelet on node node-1' -- \
+  k exec streamer -- ls /
+expect_fail "attach over WebSocket" 'the attach stream needs the kubelet on node node-1' -- k attach streamer
+expect_fail "exec over the SPDY fallback" 'Error from server \(BadRequest\): pod streamer: the exec stream needs the kubelet' -- \
+  env KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false "$KUBECTL_BIN" --kubeconfig "$TEST_TMP/kubeconfig" --cache-dir "$TEST_TMP/kubectl-cache" exec streamer -- ls
+expect_fail "exec into a missing pod" 'pods "nosuch" not found' -- k exec nosuch -- ls
+
 finish
