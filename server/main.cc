@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "base/flags.h"
@@ -35,6 +36,9 @@ struct ServerOptions {
   std::string token_auth_file;
   bool disable_controller_manager = false;
   std::vector<std::string> controllers{"*"};
+  int64_t node_monitor_grace_period_ms = 40'000;
+  int64_t node_startup_grace_period_ms = 60'000;
+  int64_t terminated_pod_gc_threshold = 12500;
 };
 
 std::string Hostname() {
@@ -66,6 +70,12 @@ int main(int argc, char** argv) {
   flags.Bool("disable-controller-manager", &o.disable_controller_manager, "Do not run the controllers");
   flags.StringList("controllers", &o.controllers,
                    "Controllers to run: '*' for the defaults, 'name' to add one, '-name' to leave one out");
+  flags.Duration("node-monitor-grace-period", &o.node_monitor_grace_period_ms,
+                 "How long a node may stop heartbeating before it is marked Unknown and tainted unreachable");
+  flags.Duration("node-startup-grace-period", &o.node_startup_grace_period_ms,
+                 "How long a new node may take to post its first status before it is marked Unknown");
+  flags.Int("terminated-pod-gc-threshold", &o.terminated_pod_gc_threshold,
+            "Terminated pods kept before the oldest are deleted (0 disables)");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
     return 2;
@@ -136,6 +146,13 @@ int main(int argc, char** argv) {
   if (!o.disable_controller_manager) {
     controllers::ControllerManagerOptions co;
     co.controllers = o.controllers;
+    co.node_monitor_grace_period = std::chrono::milliseconds(o.node_monitor_grace_period_ms);
+    co.node_startup_grace_period = std::chrono::milliseconds(o.node_startup_grace_period_ms);
+    co.terminated_pod_gc_threshold = o.terminated_pod_gc_threshold;
+    // The CA that signs the serving certificate, published to every namespace as kube-root-ca.crt.
+    if (std::ifstream ca(std::filesystem::path(ao.tls_dir) / "server-ca.crt"); ca) {
+      co.root_ca_pem.assign(std::istreambuf_iterator<char>(ca), std::istreambuf_iterator<char>());
+    }
     auto cm = controllers::ControllerManager::Start(
         (*api)->LocalTransport("system:kube-controller-manager", {"system:masters"}), co);
     if (!cm.ok()) {

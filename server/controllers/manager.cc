@@ -12,9 +12,19 @@
 #include "server/controllers/cronjob/cronjob_controller.h"
 #include "server/controllers/daemonset/daemonset_controller.h"
 #include "server/controllers/deployment/deployment_controller.h"
+#include "server/controllers/disruption/disruption_controller.h"
+#include "server/controllers/endpoint/endpoints_controller.h"
+#include "server/controllers/endpointslice/endpointslice_controller.h"
+#include "server/controllers/garbagecollector/garbage_collector.h"
 #include "server/controllers/job/job_controller.h"
 #include "server/controllers/job/ttl_after_finished_controller.h"
+#include "server/controllers/namespace/namespace_controller.h"
+#include "server/controllers/nodelifecycle/node_lifecycle_controller.h"
+#include "server/controllers/podgc/pod_gc_controller.h"
 #include "server/controllers/replicaset/replicaset_controller.h"
+#include "server/controllers/resourcequota/resource_quota_controller.h"
+#include "server/controllers/rootcacertpublisher/publisher.h"
+#include "server/controllers/serviceaccount/serviceaccounts_controller.h"
 #include "server/controllers/statefulset/statefulset_controller.h"
 
 namespace kite::controllers {
@@ -29,6 +39,23 @@ const std::vector<KnownController>& KnownControllers() {
       {"job", [](const ControllerContext& c) { return NewJobController(c.client); }},
       {"cronjob", [](const ControllerContext& c) { return NewCronJobController(c.client); }},
       {"ttl-after-finished", [](const ControllerContext& c) { return NewTtlAfterFinishedController(c.client); }},
+      {"garbagecollector", [](const ControllerContext& c) { return NewGarbageCollector(c.client); }},
+      {"namespace", [](const ControllerContext& c) { return NewNamespaceController(c.client); }},
+      {"serviceaccount", [](const ControllerContext& c) { return NewServiceAccountsController(c.client); }},
+      {"root-ca-cert-publisher",
+       [](const ControllerContext& c) { return NewRootCaCertPublisher(c.client, c.options->root_ca_pem); }},
+      {"endpoint", [](const ControllerContext& c) { return NewEndpointsController(c.client); }},
+      {"endpointslice", [](const ControllerContext& c) { return NewEndpointSliceController(c.client); }},
+      {"nodelifecycle",
+       [](const ControllerContext& c) {
+         return NewNodeLifecycleController(c.client, c.options->node_monitor_grace_period,
+                                           c.options->node_startup_grace_period);
+       }},
+      {"taint-eviction-controller", [](const ControllerContext& c) { return NewTaintEvictionController(c.client); }},
+      {"podgc",
+       [](const ControllerContext& c) { return NewPodGCController(c.client, c.options->terminated_pod_gc_threshold); }},
+      {"disruption", [](const ControllerContext& c) { return NewDisruptionController(c.client); }},
+      {"resourcequota", [](const ControllerContext& c) { return NewResourceQuotaController(c.client); }},
   };
   return kAll;
 }
@@ -105,7 +132,7 @@ void ControllerManager::Lead() {
                                         : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   s_->informers = std::make_unique<client::InformerFactory>(s_->client.get());
   s_->runner = std::make_unique<client::ControllerRunner>(s_->informers.get(), threads);
-  ControllerContext ctx{s_->client.get()};
+  ControllerContext ctx{s_->client.get(), &s_->options};
   for (const auto& k : KnownControllers()) {
     if (std::count(s_->enabled.begin(), s_->enabled.end(), k.name)) s_->runner->Add(k.make(ctx));
   }

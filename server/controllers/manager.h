@@ -8,6 +8,7 @@
 // every default one, "name" adds one, "-name" removes one.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,11 +24,22 @@ struct ControllerManagerOptions {
   bool leader_elect = true;
   std::string identity;  // lease holder identity; default hostname_<random>
   int threads = 0;       // worker pool size; 0 = max(2, cores)
+  // root-ca-cert-publisher: the PEM published as kube-root-ca.crt (the API server's CA).
+  std::string root_ca_pem;
+  // nodelifecycle: how long a node may stay silent (no Lease renewal, no Ready heartbeat) before
+  // it is marked Unknown (upstream --node-monitor-grace-period, 40s), and the same allowance for a
+  // node that never posted status (--node-startup-grace-period, 1m).
+  std::chrono::milliseconds node_monitor_grace_period{40'000};
+  std::chrono::milliseconds node_startup_grace_period{60'000};
+  // podgc: terminated pods kept before the oldest are deleted (--terminated-pod-gc-threshold;
+  // 0 disables that part).
+  int64_t terminated_pod_gc_threshold = 12500;
 };
 
 // What a controller gets when it is built.
 struct ControllerContext {
   const client::Client* client;
+  const ControllerManagerOptions* options;
 };
 
 using ControllerFactory = std::function<std::unique_ptr<client::Controller>(const ControllerContext&)>;
