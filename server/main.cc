@@ -15,6 +15,7 @@
 #include "datastore/etcd/etcd_server.h"
 #include "datastore/store.h"
 #include "server/apiserver/apiserver.h"
+#include "server/scheduler/scheduler.h"
 
 namespace {
 
@@ -32,6 +33,7 @@ struct ServerOptions {
   std::string write_kubeconfig = "/etc/kite/kite.yaml";
   std::string write_kubeconfig_mode = "0600";
   std::string token_auth_file;
+  bool disable_scheduler = false;
 };
 
 std::string Hostname() {
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
   flags.String("write-kubeconfig", &o.write_kubeconfig, "Write the admin kubeconfig to this file (empty: don't)");
   flags.String("write-kubeconfig-mode", &o.write_kubeconfig_mode, "File mode of the written kubeconfig, octal");
   flags.String("token-auth-file", &o.token_auth_file, "Static bearer tokens, CSV: token,user,uid,\"group1,group2\"");
+  flags.Bool("disable-scheduler", &o.disable_scheduler, "Do not run the kube-scheduler");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
     return 2;
@@ -131,6 +134,11 @@ int main(int argc, char** argv) {
   KITE_LOG(0) << "Kubernetes API listening on https://" << o.bind_address << ":" << (*api)->port()
               << (o.write_kubeconfig.empty() ? "" : ", admin kubeconfig at " + o.write_kubeconfig);
 
+  std::unique_ptr<scheduler::Scheduler> sched;
+  if (!o.disable_scheduler) {
+    sched = scheduler::Scheduler::Start((*api)->LocalTransport("system:kube-scheduler", {"system:masters"}), {});
+  }
+
   HttpServer http;
   http.Route("/metrics", [] {
     return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", metrics::Serialize()};
@@ -149,6 +157,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   KITE_LOG(0) << "received signal " << sig << ", shutting down";
+  if (sched) sched->Stop();
   (*api)->Stop();
   if (etcd) etcd->Shutdown();
   http.Stop();
