@@ -80,6 +80,8 @@ uint32_t Cache::SetNode(NodeSpecPtr spec) {
   const bool relabel = changes & kNodeLabels;
   if (relabel) {
     for (const auto& p : n->pods()) IndexTerms(*p, *n, -1);
+    if (old) IndexLabels(*old, -1);
+    IndexLabels(*spec, +1);
   }
   n->SetSpec(std::move(spec));
   if (relabel) {
@@ -104,21 +106,64 @@ void Cache::RemoveNode(const std::string& name) {
     n->list_pos = SIZE_MAX;
   }
   for (const auto& p : n->pods()) IndexTerms(*p, *n, -1);
+  if (n->spec()) IndexLabels(*n->spec(), -1);
   n->SetSpec(nullptr);
   MaybeDropNode(n);
 }
 
+void Cache::IndexLabels(const NodeSpec& spec, int delta) {
+  for (const auto& [k, v] : spec.labels) {
+    auto& values = label_values_[k];
+    int& c = values[v];
+    c += delta;
+    if (c <= 0) values.erase(v);
+    if (values.empty()) label_values_.erase(k);
+  }
+}
+
+const std::unordered_map<std::string, int>* Cache::LabelValues(const std::string& key) const {
+  auto it = label_values_.find(key);
+  return it == label_values_.end() ? nullptr : &it->second;
+}
+
+template <typename F>
+void Cache::ForEachTerm(const PodInfo& pod, F&& f) {
+  for (const auto& t : pod.required_anti_affinity) f(TermKind::kRequiredAntiAffinity, t, t.signature);
+  for (const auto& t : pod.required_affinity) f(TermKind::kRequiredAffinity, t, t.signature);
+  // Preferred terms of different weights score differently: the weight is part of the key.
+  for (const auto& t : pod.preferred_affinity) {
+    f(TermKind::kPreferredAffinity, t, t.signature + "#" + std::to_string(t.weight));
+  }
+  for (const auto& t : pod.preferred_anti_affinity) {
+    f(TermKind::kPreferredAntiAffinity, t, t.signature + "#" + std::to_string(t.weight));
+  }
+}
+
+void Cache::RefTerms(const PodInfo& pod, int delta) {
+  ForEachTerm(pod, [&](TermKind kind, const AffinityTerm& t, const std::string& key) {
+    auto& index = terms_[static_cast<size_t>(kind)];
+    auto& slot = index[key];
+    if (!slot) {
+      slot = std::make_unique<TermEntry>();
+      slot->term = t;
+    }
+    slot->refs += delta;
+    if (slot->refs <= 0) index.erase(key);
+  });
+}
+
 void Cache::IndexTerms(const PodInfo& pod, const NodeInfo& node, int delta) {
   if (!node.spec()) return;
-  for (const auto& t : pod.required_anti_affinity) {
+  ForEachTerm(pod, [&](TermKind kind, const AffinityTerm& t, const std::string& key) {
     const std::string* v = node.Label(t.topology_key);
-    if (!v) continue;
-    auto it = anti_terms_.find(t.signature);
-    if (it == anti_terms_.end()) continue;  // referenced in Place before any counting
+    if (!v) return;
+    auto& index = terms_[static_cast<size_t>(kind)];
+    auto it = index.find(key);
+    if (it == index.end()) return;  // referenced in Place before any counting
     int& c = it->second->counts[*v];
     c += delta;
     if (c <= 0) it->second->counts.erase(*v);
-  }
+  });
 }
 
 void Cache::Place(const PodInfoPtr& pod, const std::string& node_name, bool assumed) {
@@ -137,20 +182,8 @@ void Cache::Place(const PodInfoPtr& pod, const std::string& node_name, bool assu
   auto& ns_list = by_ns_[pod->ns];
   e.ns_pos = static_cast<uint32_t>(ns_list.size());
   ns_list.push_back(id);
-  e.aff_pos = UINT32_MAX;
-  if (pod->HasPodAffinityForScoring()) {
-    e.aff_pos = static_cast<uint32_t>(with_affinity_.size());
-    with_affinity_.push_back(id);
-  }
   by_key_[pod->key] = id;
-  for (const auto& t : pod->required_anti_affinity) {
-    auto& slot = anti_terms_[t.signature];
-    if (!slot) {
-      slot = std::make_unique<AntiAffinityTermEntry>();
-      slot->term = t;
-    }
-    ++slot->refs;
-  }
+  RefTerms(*pod, +1);
   e.node->AddPod(pod);
   IndexTerms(*pod, *e.node, +1);
 }
@@ -159,10 +192,7 @@ void Cache::Unplace(uint32_t id) {
   Entry& e = entries_[id];
   const PodInfoPtr pod = std::move(e.pod);
   IndexTerms(*pod, *e.node, -1);
-  for (const auto& t : pod->required_anti_affinity) {
-    auto it = anti_terms_.find(t.signature);
-    if (it != anti_terms_.end() && --it->second->refs <= 0) anti_terms_.erase(it);
-  }
+  RefTerms(*pod, -1);
   e.node->RemovePod(pod->key);
   MaybeDropNode(e.node);
   auto ns_it = by_ns_.find(pod->ns);
@@ -172,12 +202,6 @@ void Cache::Unplace(uint32_t id) {
   entries_[moved].ns_pos = e.ns_pos;
   ns_list.pop_back();
   if (ns_list.empty()) by_ns_.erase(ns_it);
-  if (e.aff_pos != UINT32_MAX) {
-    uint32_t last = with_affinity_.back();
-    with_affinity_[e.aff_pos] = last;
-    entries_[last].aff_pos = e.aff_pos;
-    with_affinity_.pop_back();
-  }
   by_key_.erase(pod->key);
   e = Entry{};
   free_.push_back(id);

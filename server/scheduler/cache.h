@@ -4,13 +4,14 @@
 // them in O(1) instead of summing pods. Assumed pods count at once, so consecutive pods see
 // the capacity their predecessors took before any binding has reached the API.
 //
-// Indexes for inter-pod affinity, kept incrementally:
+// Indexes for inter-pod affinity and topology spread, kept incrementally:
 // - pods per namespace (label selectors of affinity terms and spread constraints are matched
 //   against the pods of the namespaces they name);
-// - required anti-affinity terms of placed pods, de-duplicated by signature, each with a count
+// - the affinity terms of placed pods, by kind, de-duplicated by signature, each with a count
 //   of its pods per topology value, so "does an existing pod's anti-affinity forbid this
-//   node?" costs one lookup per distinct term instead of a walk over all pods;
-// - the pods whose affinity terms matter for scoring.
+//   node?" or "what do placed pods' preferences add to this domain?" cost one lookup per
+//   distinct term instead of a walk over all pods (pods of one workload share their terms);
+// - per node label key, how many nodes carry each value (the topology domains).
 // Counts per topology value use the node's labels at the time; a label change on a node
 // re-indexes its pods. Pods on a node whose Node object is unknown (or deleted) are held but
 // take part in nothing, as in upstream's snapshot.
@@ -62,12 +63,17 @@ class NodeInfo {
   std::vector<HostPort> ports_;  // a multiset: one entry per pod port
 };
 
-// A distinct required anti-affinity term of placed pods and its pods per topology value.
-struct AntiAffinityTermEntry {
+// The kinds of pod affinity terms placed pods carry.
+enum class TermKind { kRequiredAntiAffinity, kRequiredAffinity, kPreferredAffinity, kPreferredAntiAffinity, kCount };
+
+// A distinct term of placed pods (same signature, and weight for preferred terms) and its pods
+// per topology value.
+struct TermEntry {
   AffinityTerm term;
   std::unordered_map<std::string, int> counts;  // topology value → pods having the term there
   int refs = 0;                                 // pods having the term (counted or not)
 };
+using TermIndex = std::unordered_map<std::string, std::unique_ptr<TermEntry>>;
 
 class Cache {
  public:
@@ -144,18 +150,11 @@ class Cache {
     }
     for (const auto& ns : term.namespaces) visit(ns);
   }
-  // Pods with affinity terms that score (required affinity, preferred affinity/anti-affinity).
-  template <typename F>
-  void ForEachPodWithAffinity(F&& f) const {
-    for (uint32_t id : with_affinity_) {
-      const Entry& e = entries_[id];
-      if (e.node->spec()) f(*e.pod, *e.node);
-    }
-  }
-  bool AnyPodWithAffinity() const { return !with_affinity_.empty(); }
-  const std::unordered_map<std::string, std::unique_ptr<AntiAffinityTermEntry>>& AntiAffinityTerms() const {
-    return anti_terms_;
-  }
+  // Distinct terms of placed pods, by kind.
+  const TermIndex& Terms(TermKind kind) const { return terms_[static_cast<size_t>(kind)]; }
+  const TermIndex& AntiAffinityTerms() const { return Terms(TermKind::kRequiredAntiAffinity); }
+  // Label key → value → number of known nodes with it; null if no node has the key.
+  const std::unordered_map<std::string, int>* LabelValues(const std::string& key) const;
 
   size_t NumPods() const { return by_key_.size(); }
 
@@ -165,14 +164,19 @@ class Cache {
     NodeInfo* node = nullptr;
     bool assumed = false;
     uint32_t ns_pos = 0;
-    uint32_t aff_pos = UINT32_MAX;
   };
   NodeInfo* NodeFor(const std::string& name);  // creates a pods-only NodeInfo if needed
   void MaybeDropNode(NodeInfo* n);
   void Place(const PodInfoPtr& pod, const std::string& node, bool assumed);
   void Unplace(uint32_t id);
-  // Term counts of the pod's required anti-affinity, given its node's labels.
+  // The pod's terms, by kind, with their index keys.
+  template <typename F>
+  static void ForEachTerm(const PodInfo& pod, F&& f);
+  // References to the pod's terms (entries exist while some placed pod has them).
+  void RefTerms(const PodInfo& pod, int delta);
+  // Term counts of the pod's terms, given its node's labels.
   void IndexTerms(const PodInfo& pod, const NodeInfo& node, int delta);
+  void IndexLabels(const NodeSpec& spec, int delta);
 
   std::unordered_map<std::string, std::unique_ptr<NodeInfo>> nodes_;
   std::vector<NodeInfo*> node_list_;
@@ -181,8 +185,8 @@ class Cache {
   std::vector<uint32_t> free_;
   std::unordered_map<std::string, uint32_t> by_key_;
   std::unordered_map<std::string, std::vector<uint32_t>> by_ns_;
-  std::vector<uint32_t> with_affinity_;
-  std::unordered_map<std::string, std::unique_ptr<AntiAffinityTermEntry>> anti_terms_;
+  TermIndex terms_[static_cast<size_t>(TermKind::kCount)];
+  std::unordered_map<std::string, std::unordered_map<std::string, int>> label_values_;
 };
 
 }  // namespace kite::scheduler

@@ -132,30 +132,35 @@ void InterPodAffinityState::UpdateWithPod(const PodInfo& other, const NodeInfo& 
 bool InterPodAffinityScores(const Cache& cache, const PodInfo& pod, const std::vector<const NodeInfo*>& nodes,
                             std::vector<int64_t>* scores) {
   const bool own_terms = !pod.preferred_affinity.empty() || !pod.preferred_anti_affinity.empty();
-  if (!own_terms && !cache.AnyPodWithAffinity()) return false;
+  const TermIndex& required = cache.Terms(TermKind::kRequiredAffinity);
+  const TermIndex& preferred = cache.Terms(TermKind::kPreferredAffinity);
+  const TermIndex& preferred_anti = cache.Terms(TermKind::kPreferredAntiAffinity);
+  if (!own_terms && required.empty() && preferred.empty() && preferred_anti.empty()) return false;
   // topology key → value → score
   std::unordered_map<std::string, std::unordered_map<std::string, int64_t>> by_domain;
   auto add = [&](const std::string& key, const NodeInfo& n, int64_t w) {
     if (const std::string* v = n.Label(key)) by_domain[key][*v] += w;
   };
+  // The pod's preferences toward placed pods.
   for (const auto& t : pod.preferred_affinity) {
     cache.ForEachPodMatching(t, [&](const PodInfo&, const NodeInfo& n) { add(t.topology_key, n, t.weight); });
   }
   for (const auto& t : pod.preferred_anti_affinity) {
     cache.ForEachPodMatching(t, [&](const PodInfo&, const NodeInfo& n) { add(t.topology_key, n, -t.weight); });
   }
+  // Placed pods' terms selecting this pod, per distinct term with its pods per domain.
   const Labels* own_ns_labels = cache.NamespaceLabels(pod.ns);
-  cache.ForEachPodWithAffinity([&](const PodInfo& p, const NodeInfo& n) {
-    for (const auto& t : p.required_affinity) {
-      if (TermMatchesPod(t, pod, own_ns_labels)) add(t.topology_key, n, kHardPodAffinityWeight);
+  auto from_placed = [&](const TermIndex& index, int64_t sign, bool hard) {
+    for (const auto& [key, e] : index) {
+      if (e->counts.empty() || !TermMatchesPod(e->term, pod, own_ns_labels)) continue;
+      const int64_t w = sign * (hard ? kHardPodAffinityWeight : e->term.weight);
+      auto& values = by_domain[e->term.topology_key];
+      for (const auto& [v, count] : e->counts) values[v] += w * count;
     }
-    for (const auto& t : p.preferred_affinity) {
-      if (TermMatchesPod(t, pod, own_ns_labels)) add(t.topology_key, n, t.weight);
-    }
-    for (const auto& t : p.preferred_anti_affinity) {
-      if (TermMatchesPod(t, pod, own_ns_labels)) add(t.topology_key, n, -t.weight);
-    }
-  });
+  };
+  from_placed(required, +1, true);
+  from_placed(preferred, +1, false);
+  from_placed(preferred_anti, -1, false);
   if (by_domain.empty()) return false;
   std::vector<int64_t> raw(nodes.size(), 0);
   int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();

@@ -34,7 +34,7 @@ class InterPodAffinityState {
 
  private:
   struct Existing {
-    const AntiAffinityTermEntry* entry;
+    const TermEntry* entry;
     std::unordered_map<std::string, int> delta;  // preemption's adjustments per topology value
   };
   using Counts = std::unordered_map<std::string, int>;

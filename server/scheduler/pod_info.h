@@ -139,9 +139,6 @@ struct PodInfo {
   std::string parse_error;
 
   bool terminal() const { return phase == "Succeeded" || phase == "Failed"; }
-  bool HasPodAffinityForScoring() const {
-    return !required_affinity.empty() || !preferred_affinity.empty() || !preferred_anti_affinity.empty();
-  }
   // spec.nodeSelector and required node affinity (upstream's RequiredNodeAffinity.Match).
   bool MatchesNodeSelectorAndAffinity(const std::string& node_name, const Labels& node_labels) const;
 };

@@ -26,18 +26,44 @@ bool Counts(const SpreadConstraint& c, const PodInfo& pod, const PodInfo& other)
   return !other.terminating && other.ns == pod.ns && !c.selector.Empty() && c.selector.Matches(other.labels);
 }
 
-// Per node (by Cache::Nodes() position), a bit per constraint: the node is a domain member.
-std::vector<uint32_t> EligibleNodes(const Cache& cache, const PodInfo& pod, const std::vector<const SpreadConstraint*>& cs) {
-  const auto& nodes = cache.Nodes();
-  std::vector<uint32_t> mask(nodes.size(), 0);
-  for (size_t n = 0; n < nodes.size(); ++n) {
-    if (!HasAllKeys(*nodes[n], cs)) continue;
-    for (size_t i = 0; i < cs.size() && i < 32; ++i) {
-      if (Included(*cs[i], pod, *nodes[n])) mask[n] |= 1u << i;
+// Which nodes are domain members, per constraint. In general each node is checked (its keys and
+// the inclusion policies); when the policies cannot exclude a node for this pod and every
+// constraint uses one key, membership is just having that key, which needs no pass over the
+// nodes (the cache knows the domains).
+class Eligibility {
+ public:
+  Eligibility(const Cache& cache, const PodInfo& pod, const std::vector<const SpreadConstraint*>& cs) : cs_(cs) {
+    const bool no_node_affinity = pod.node_selector.empty() && !pod.required_node_affinity;
+    simple_ = true;
+    for (const auto* c : cs) {
+      simple_ = simple_ && c->topology_key == cs[0]->topology_key && !c->honor_node_taints &&
+                (!c->honor_node_affinity || no_node_affinity);
+    }
+    if (simple_) return;
+    const auto& nodes = cache.Nodes();
+    mask_.assign(nodes.size(), 0);
+    for (size_t n = 0; n < nodes.size(); ++n) {
+      if (!HasAllKeys(*nodes[n], cs)) continue;
+      for (size_t i = 0; i < cs.size() && i < 32; ++i) {
+        if (Included(*cs[i], pod, *nodes[n])) mask_[n] |= 1u << i;
+      }
     }
   }
-  return mask;
-}
+  bool simple() const { return simple_; }
+  bool Of(const NodeInfo& n, size_t i) const {
+    if (simple_) return n.Label(cs_[0]->topology_key) != nullptr;
+    return n.list_pos < mask_.size() && (mask_[n.list_pos] & (1u << i));
+  }
+  bool Any(const NodeInfo& n) const {
+    if (simple_) return n.Label(cs_[0]->topology_key) != nullptr;
+    return n.list_pos < mask_.size() && mask_[n.list_pos] != 0;
+  }
+
+ private:
+  const std::vector<const SpreadConstraint*>& cs_;
+  bool simple_ = false;
+  std::vector<uint32_t> mask_;  // by Cache::Nodes() position, a bit per constraint
+};
 
 }  // namespace
 
@@ -50,19 +76,24 @@ void SpreadFilterState::PreFilter(const Cache& cache, const PodInfo& pod) {
   if (constraints_.empty()) return;
   counts_.assign(constraints_.size(), {});
   min_.assign(constraints_.size(), 0);
-  const auto mask = EligibleNodes(cache, pod, constraints_);
-  const auto& nodes = cache.Nodes();
-  for (size_t n = 0; n < nodes.size(); ++n) {
-    for (size_t i = 0; i < constraints_.size(); ++i) {
-      if (mask[n] & (1u << i)) counts_[i].try_emplace(*nodes[n]->Label(constraints_[i]->topology_key), 0);
+  const Eligibility eligible(cache, pod, constraints_);
+  if (eligible.simple()) {
+    if (const auto* values = cache.LabelValues(constraints_[0]->topology_key)) {
+      for (size_t i = 0; i < constraints_.size(); ++i) {
+        for (const auto& [v, nodes] : *values) counts_[i].try_emplace(v, 0);
+      }
+    }
+  } else {
+    for (const NodeInfo* n : cache.Nodes()) {
+      for (size_t i = 0; i < constraints_.size(); ++i) {
+        if (eligible.Of(*n, i)) counts_[i].try_emplace(*n->Label(constraints_[i]->topology_key), 0);
+      }
     }
   }
   cache.ForEachPodIn(pod.ns, [&](const PodInfo& p, const NodeInfo& n) {
-    if (n.list_pos >= mask.size() || !mask[n.list_pos]) return;
+    if (!eligible.Any(n)) return;
     for (size_t i = 0; i < constraints_.size(); ++i) {
-      if ((mask[n.list_pos] & (1u << i)) && Counts(*constraints_[i], pod, p)) {
-        ++counts_[i][*n.Label(constraints_[i]->topology_key)];
-      }
+      if (eligible.Of(n, i) && Counts(*constraints_[i], pod, p)) ++counts_[i][*n.Label(constraints_[i]->topology_key)];
     }
   });
   for (size_t i = 0; i < constraints_.size(); ++i) RecomputeMin(i);
@@ -124,11 +155,11 @@ bool SpreadScores(const Cache& cache, const PodInfo& pod, const std::vector<cons
     size_t size = cs[i]->topology_key == "kubernetes.io/hostname" ? scored : counts[i].size();
     weight[i] = std::log(static_cast<double>(size + 2));
   }
-  const auto mask = EligibleNodes(cache, pod, cs);
+  const Eligibility eligible(cache, pod, cs);
   cache.ForEachPodIn(pod.ns, [&](const PodInfo& p, const NodeInfo& n) {
-    if (n.list_pos >= mask.size() || !mask[n.list_pos]) return;
+    if (!eligible.Any(n)) return;
     for (size_t i = 0; i < cs.size(); ++i) {
-      if (!(mask[n.list_pos] & (1u << i)) || !Counts(*cs[i], pod, p)) continue;
+      if (!eligible.Of(n, i) || !Counts(*cs[i], pod, p)) continue;
       auto it = counts[i].find(*n.Label(cs[i]->topology_key));
       if (it != counts[i].end()) ++it->second;
     }

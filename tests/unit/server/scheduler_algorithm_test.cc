@@ -132,6 +132,38 @@ TEST_F(SchedulerAlgorithmTest, PreferredAntiAffinityScoresAwayFromMatches) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(Schedule(pod), "n1");
 }
 
+TEST_F(SchedulerAlgorithmTest, PlacedPodsPreferencesTowardTheIncomingPodScore) {
+  cache_.SetNode(MakeNode("n0"));
+  cache_.SetNode(MakeNode("n1"));
+  // n0 holds a pod that prefers company labelled app=friend; n0 is also the fuller node.
+  cache_.AddPod(Bound("n0", "host", "2", "4Gi", R"({"affinity": {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+      {"weight": 100, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "friend"}}, "topologyKey": "kubernetes.io/hostname"}}]}}})"));
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Schedule(MakePod("f", "", "", "{}", R"({"labels": {"app": "friend"}})")), "n0");
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Schedule(MakePod("stranger")), "n1");
+  // Gone with its pod.
+  cache_.RemovePod("default/host");
+  EXPECT_TRUE(cache_.Terms(TermKind::kPreferredAffinity).empty());
+}
+
+TEST_F(SchedulerAlgorithmTest, TopologySpreadHonoursNodeAffinityPolicy) {
+  // Zone c exists only on a node the pod may not use: with nodeAffinityPolicy Honor (default) it
+  // is no domain, so it does not pin the global minimum at 0.
+  cache_.SetNode(MakeNode("a0", "4", "8Gi", R"({"topology.kubernetes.io/zone": "a", "pool": "x"})"));
+  cache_.SetNode(MakeNode("b0", "4", "8Gi", R"({"topology.kubernetes.io/zone": "b", "pool": "x"})"));
+  cache_.SetNode(MakeNode("c0", "4", "8Gi", R"({"topology.kubernetes.io/zone": "c", "pool": "y"})"));
+  auto spread = [](const std::string& policy) {
+    return std::string(R"({"nodeSelector": {"pool": "x"}, "topologySpreadConstraints": [{"maxSkew": 1,
+        "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",)") +
+           policy + R"( "labelSelector": {"matchLabels": {"app": "p"}}}]})";
+  };
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NE(Place(MakePod("p" + std::to_string(i), "", "", spread(""), R"({"labels": {"app": "p"}})")), "");
+  }
+  // With Ignore, zone c (no pods, never usable) holds the minimum at 0: a and b already have 2.
+  auto ignoring = MakePod("q", "", "", spread(R"("nodeAffinityPolicy": "Ignore",)"), R"({"labels": {"app": "p"}})");
+  EXPECT_EQ(Place(ignoring), "");
+}
+
 TEST_F(SchedulerAlgorithmTest, TopologySpreadDoNotSchedule) {
   for (const char* z : {"a", "b"}) {
     for (int i = 0; i < 2; ++i) {
