@@ -340,6 +340,14 @@ void SchedulingLoop::Run() {
     }
     if (informers_.WaitForSync(200ms)) break;
   }
+  // Pods may have been listed before the PriorityClasses were (the informers list one after
+  // another): parse them again now that every cache is full, so their priorities are right.
+  auto lookup = [this](const std::string& name) { return LookupPriorityClass(name); };
+  for (const auto& obj : pods_->List()) {
+    Item it(Item::kPod);
+    it.pod = ParsePod(obj, lookup);
+    Push(std::move(it));
+  }
   KITE_LOG(0) << "scheduler: caches synced, scheduling";
   auto& m = SchedulerMetrics::Get();
   auto last_unschedulable_flush = Clock::now();
