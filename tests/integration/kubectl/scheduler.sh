@@ -318,4 +318,16 @@ sleep 1
 expect_exact "pods of other schedulers stay unassigned" "" -- node_of other
 cleanup_pods
 
+# --- leader election and --disable-scheduler
+expect "the scheduler holds its lease" '^.+_[0-9a-f]+$' -- \
+  k get lease -n kube-system kube-scheduler -o 'jsonpath={.spec.holderIdentity}'
+rm -f "$TEST_TMP/kubeconfig"
+KITE_ARGS=(--disable-scheduler)
+start_kite_api kite-without-scheduler
+node node-1 zone-a
+pod unscheduled
+sleep 2
+expect_exact "--disable-scheduler: pods stay unassigned" "" -- node_of unscheduled
+expect_fail "--disable-scheduler: no scheduler lease" 'NotFound|not found' -- k get lease -n kube-system kube-scheduler
+
 finish
