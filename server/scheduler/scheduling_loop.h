@@ -75,6 +75,8 @@ class SchedulingLoop {
   Algorithm algorithm_;
   CycleState state_;
   Diagnosis diag_;
+  struct Metrics;
+  std::unique_ptr<Metrics> metrics_;
 };
 
 }  // namespace kite::scheduler
