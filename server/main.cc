@@ -17,6 +17,7 @@
 #include "datastore/store.h"
 #include "server/apiserver/apiserver.h"
 #include "server/controllers/manager.h"
+#include "server/scheduler/scheduler.h"
 
 namespace {
 
@@ -39,6 +40,7 @@ struct ServerOptions {
   int64_t node_monitor_grace_period_ms = 40'000;
   int64_t node_startup_grace_period_ms = 60'000;
   int64_t terminated_pod_gc_threshold = 12500;
+  bool disable_scheduler = false;
 };
 
 std::string Hostname() {
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
                  "How long a new node may take to post its first status before it is marked Unknown");
   flags.Int("terminated-pod-gc-threshold", &o.terminated_pod_gc_threshold,
             "Terminated pods kept before the oldest are deleted (0 disables)");
+  flags.Bool("disable-scheduler", &o.disable_scheduler, "Do not run the kube-scheduler");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
     return 2;
@@ -161,6 +164,10 @@ int main(int argc, char** argv) {
     }
     controller_manager = std::move(cm.value());
   }
+  std::unique_ptr<scheduler::Scheduler> sched;
+  if (!o.disable_scheduler) {
+    sched = scheduler::Scheduler::Start((*api)->LocalTransport("system:kube-scheduler", {"system:masters"}), {});
+  }
 
   HttpServer http;
   http.Route("/metrics", [] {
@@ -180,6 +187,7 @@ int main(int argc, char** argv) {
   const int sig = WaitForStopSignal();
   KITE_LOG(0) << "received signal " << sig << ", shutting down";
   if (controller_manager) controller_manager->Stop();
+  if (sched) sched->Stop();
   (*api)->Stop();
   if (etcd) etcd->Shutdown();
   http.Stop();

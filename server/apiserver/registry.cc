@@ -351,7 +351,7 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
     obj = cur;
     if (status.is_null()) obj.erase("status");
     else obj["status"] = std::move(status);
-  } else if (r.Subresource("status") && r.resource != "customresourcedefinitions") {
+  } else if (o.scope == UpdateOptions::Scope::kMain && r.Subresource("status") && r.resource != "customresourcedefinitions") {
     // The main resource cannot change status for kinds that have a status subresource.
     if (auto it = cur.find("status"); it != cur.end()) obj["status"] = it->value();
     else obj.erase("status");

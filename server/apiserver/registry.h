@@ -52,8 +52,9 @@ std::string ValidateDnsLabel(const std::string& value);
 struct UpdateOptions {
   bool dry_run = false;
   // kMain: the object minus its status (for kinds with a status subresource the stored status
-  // is kept, as upstream's strategies do); kStatus: only the status changes (…/status).
-  enum class Scope { kMain, kStatus } scope = Scope::kMain;
+  // is kept, as upstream's strategies do); kStatus: only the status changes (…/status);
+  // kWhole: spec and status as given (pods/binding sets spec.nodeName and a condition at once).
+  enum class Scope { kMain, kStatus, kWhole } scope = Scope::kMain;
 };
 
 struct DeleteOptions {

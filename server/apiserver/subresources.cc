@@ -205,7 +205,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Binding(Call& c, const std
     kept.push_back(json::object{{"type", "PodScheduled"}, {"status", "True"}, {"lastProbeTime", nullptr},
                                 {"lastTransitionTime", NowRfc3339()}});
     conds = std::move(kept);
-    auto out = co_await registry_.Update(*pods, c.ns, pod_name, std::move(p), UpdateOptions{c.dry_run, UpdateOptions::Scope::kStatus});
+    auto out = co_await registry_.Update(*pods, c.ns, pod_name, std::move(p), UpdateOptions{c.dry_run, UpdateOptions::Scope::kWhole});
     if (!out.ok()) {
       if (out.error().reason == "Conflict" && attempt < 5) continue;
       co_return out.error();

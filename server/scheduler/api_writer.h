@@ -1,0 +1,85 @@
+// ApiWriter: the scheduler's writes to the Kubernetes API, made on a small pool of worker
+// threads so the scheduling loop never waits for the API: bindings (POST pods/<name>/binding,
+// several in flight), pod status patches (the PodScheduled condition, status.nominatedNodeName),
+// preemption victims (DisruptionTarget condition, then delete) and core/v1 Events.
+//
+// - Bindings, status patches and deletions are never dropped; Events are best effort: their
+//   queue is bounded (as client-go's event broadcaster drops when its buffer is full), and an
+//   Event repeating an earlier one for the same pod (reason and message) increments that
+//   Event's count instead of creating another, as client-go's event correlator does.
+// - Events are written as core/v1 Events (what `kubectl describe` and `kubectl get events`
+//   read) with source.component and reportingComponent "default-scheduler".
+//
+// Threading: every method may be called from any thread; callbacks run on a worker thread.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "client/client.h"
+#include "server/scheduler/pod_info.h"
+
+namespace kite::scheduler {
+
+class ApiWriter {
+ public:
+  ApiWriter(const client::Client* client, int workers, std::string component, std::string instance);
+  ~ApiWriter();  // Stop()
+  // Finishes queued bindings, patches and deletions, drops queued events, joins the workers.
+  void Stop();
+
+  // Binds `pod` to `node`; `done` gets nullptr on success or the API's error.
+  void Bind(PodInfoPtr pod, std::string node, std::function<void(const client::Error*)> done);
+  // Sets the PodScheduled condition (status False, `reason`, `message`) and, if given, the
+  // nominated node ("" clears it). The caller checks that something changes (NeedsStatusUpdate).
+  void UpdatePodStatus(PodInfoPtr pod, std::string reason, std::string message, std::optional<std::string> nominated);
+  // Clears status.nominatedNodeName.
+  void ClearNomination(PodInfoPtr pod);
+  // Preemption of `victim` for `preemptor` on `node`: DisruptionTarget condition, delete, and a
+  // "Preempted" event on the victim.
+  void Preempt(PodInfoPtr victim, PodInfoPtr preemptor, std::string node);
+  // A core/v1 Event about `pod` (type Normal or Warning).
+  void Event(const PodInfo& pod, std::string type, std::string reason, std::string action, std::string message);
+
+  size_t dropped_events() const;
+
+ private:
+  void Work();
+  void Submit(std::function<void()> task);
+  void WriteEvent(const std::string& ns, const boost::json::object& involved, const std::string& type,
+                  const std::string& reason, const std::string& action, const std::string& message);
+
+  const client::Client* client_;
+  const std::string component_, instance_;
+  mutable std::mutex mu_;  // guards everything below
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;   // never dropped
+  std::deque<std::function<void()>> events_;  // bounded
+  size_t dropped_events_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+
+  // Recent events for aggregation: key (uid, reason, message) → event name and count.
+  std::mutex events_mu_;  // guards the LRU
+  struct Recent {
+    std::string name;
+    int64_t count = 0;
+  };
+  std::list<std::string> lru_;  // most recent first
+  std::unordered_map<std::string, std::pair<Recent, std::list<std::string>::iterator>> recent_;
+};
+
+// Whether patching the PodScheduled condition to (False, reason, message) and the nominated
+// node (if given) would change `pod`'s status (upstream's updatePod skips no-op patches).
+bool NeedsStatusUpdate(const PodInfo& pod, const std::string& reason, const std::string& message,
+                       const std::optional<std::string>& nominated);
+
+}  // namespace kite::scheduler

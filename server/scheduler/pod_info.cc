@@ -1,0 +1,527 @@
+#include "server/scheduler/pod_info.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <ctime>
+
+#include "api/quantity.h"
+
+namespace kite::scheduler {
+namespace json = boost::json;
+
+namespace {
+
+const json::object* ObjAt(const json::object* o, std::string_view key) {
+  if (!o) return nullptr;
+  const auto* v = o->if_contains(key);
+  return v && v->is_object() ? &v->get_object() : nullptr;
+}
+
+const json::array* ArrAt(const json::object* o, std::string_view key) {
+  if (!o) return nullptr;
+  const auto* v = o->if_contains(key);
+  return v && v->is_array() ? &v->get_array() : nullptr;
+}
+
+std::string StrAt(const json::object* o, std::string_view key) {
+  if (!o) return {};
+  const auto* v = o->if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+std::optional<int64_t> IntAt(const json::object* o, std::string_view key) {
+  if (!o) return std::nullopt;
+  const auto* v = o->if_contains(key);
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
+  if (v->is_double()) return static_cast<int64_t>(v->get_double());
+  return std::nullopt;
+}
+
+Labels LabelsAt(const json::object* o, std::string_view key) {
+  Labels out;
+  if (const auto* l = ObjAt(o, key)) {
+    for (const auto& [k, v] : *l) {
+      if (v.is_string()) out.emplace(std::string(k), std::string(v.get_string()));
+    }
+  }
+  return out;
+}
+
+// "2024-05-01T10:00:00Z" (fraction optional) as Unix seconds; 0 when unparseable.
+double ParseTime(const std::string& s) {
+  std::tm tm{};
+  int frac_digits = 0;
+  if (s.size() < 20) return 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec) != 6) {
+    return 0;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  double t = static_cast<double>(timegm(&tm));
+  if (s[19] == '.') {
+    double scale = 0.1;
+    for (size_t i = 20; i < s.size() && s[i] >= '0' && s[i] <= '9' && frac_digits < 9; ++i, ++frac_digits) {
+      t += (s[i] - '0') * scale;
+      scale /= 10;
+    }
+  }
+  return t;
+}
+
+// Upstream's IsScalarResourceName: extended resources (a domain-prefixed name outside
+// kubernetes.io/), hugepages-*, attachable-volumes-* and prefixed native resources.
+bool IsScalarResourceName(std::string_view n) {
+  return n.starts_with("hugepages-") || n.starts_with("attachable-volumes-") || n.find('/') != std::string_view::npos;
+}
+
+void AddToList(Resources& r, std::string_view name, const api::Quantity& q) {
+  if (name == "cpu") r.milli_cpu += q.MilliValue();
+  else if (name == "memory") r.memory += q.Value();
+  else if (name == "ephemeral-storage") r.ephemeral_storage += q.Value();
+  else if (name == "pods") r.pods += q.Value();
+  else if (IsScalarResourceName(name)) r.AddScalar(name, q.Value());
+}
+
+// A container's requests, with limits standing in for requests it does not state (the API
+// server's defaulting). `non_zero`: also the scoring view, 100m / 200Mi when CPU / memory are
+// not requested at all.
+void ContainerRequests(const json::object& c, Resources* out, Resources* non_zero) {
+  const json::object* res = ObjAt(&c, "resources");
+  const json::object* req = ObjAt(res, "requests");
+  const json::object* lim = ObjAt(res, "limits");
+  bool has_cpu = false, has_mem = false;
+  auto take = [&](const json::object* list, bool only_missing) {
+    if (!list) return;
+    for (const auto& [k, v] : *list) {
+      if (only_missing && req && req->contains(k)) continue;
+      auto q = api::Quantity::FromJson(v);
+      if (!q.ok()) continue;
+      AddToList(*out, k, *q);
+      has_cpu |= k == "cpu";
+      has_mem |= k == "memory";
+    }
+  };
+  take(req, false);
+  take(lim, true);
+  *non_zero = Resources{};
+  non_zero->milli_cpu = has_cpu ? out->milli_cpu : 100;
+  non_zero->memory = has_mem ? out->memory : 200 * 1024 * 1024;
+}
+
+// Upstream's PodRequests aggregation over containers, init containers (sidecars included) and
+// overhead, for one view (actual or non-zero).
+struct RequestViews {
+  Resources actual, non_zero;
+};
+
+RequestViews PodRequests(const json::object* spec) {
+  RequestViews sum;
+  if (const auto* cs = ArrAt(spec, "containers")) {
+    for (const auto& c : *cs) {
+      if (!c.is_object()) continue;
+      Resources r, nz;
+      ContainerRequests(c.get_object(), &r, &nz);
+      sum.actual.Add(r);
+      sum.non_zero.Add(nz);
+    }
+  }
+  RequestViews init_max, sidecars;
+  if (const auto* cs = ArrAt(spec, "initContainers")) {
+    for (const auto& c : *cs) {
+      if (!c.is_object()) continue;
+      Resources r, nz;
+      ContainerRequests(c.get_object(), &r, &nz);
+      if (StrAt(&c.get_object(), "restartPolicy") == "Always") {
+        // A sidecar runs beside the app containers: it adds to the sum, and every later init
+        // container runs beside it too.
+        sum.actual.Add(r);
+        sum.non_zero.Add(nz);
+        sidecars.actual.Add(r);
+        sidecars.non_zero.Add(nz);
+        init_max.actual.Max(sidecars.actual);
+        init_max.non_zero.Max(sidecars.non_zero);
+      } else {
+        r.Add(sidecars.actual);
+        nz.Add(sidecars.non_zero);
+        init_max.actual.Max(r);
+        init_max.non_zero.Max(nz);
+      }
+    }
+  }
+  sum.actual.Max(init_max.actual);
+  sum.non_zero.Max(init_max.non_zero);
+  if (const auto* ov = spec ? spec->if_contains("overhead") : nullptr) {
+    Resources o = ParseResourceList(ov);
+    o.pods = 0;
+    sum.actual.Add(o);
+    sum.non_zero.Add(o);
+  }
+  return sum;
+}
+
+std::optional<api::LabelOperator> NodeSelectorOperator(const std::string& op) {
+  if (op == "In") return api::LabelOperator::kIn;
+  if (op == "NotIn") return api::LabelOperator::kNotIn;
+  if (op == "Exists") return api::LabelOperator::kExists;
+  if (op == "DoesNotExist") return api::LabelOperator::kDoesNotExist;
+  if (op == "Gt") return api::LabelOperator::kGreaterThan;
+  if (op == "Lt") return api::LabelOperator::kLessThan;
+  return std::nullopt;
+}
+
+// A NodeSelectorTerm as upstream's nodeaffinity helpers read it: an invalid requirement makes
+// the whole term match nothing; matchFields supports metadata.name with In / NotIn only.
+NodeSelectorTerm ParseNodeSelectorTerm(const json::object* t) {
+  NodeSelectorTerm term;
+  auto parse = [&](const char* member, std::vector<api::LabelRequirement>* out, bool fields) {
+    const auto* arr = ArrAt(t, member);
+    if (!arr) return;
+    for (const auto& e : *arr) {
+      const json::object* r = e.is_object() ? &e.get_object() : nullptr;
+      std::string key = StrAt(r, "key");
+      auto op = NodeSelectorOperator(StrAt(r, "operator"));
+      if (!op || (fields && (key != "metadata.name" || (*op != api::LabelOperator::kIn && *op != api::LabelOperator::kNotIn)))) {
+        term.valid = false;
+        continue;
+      }
+      std::vector<std::string> values;
+      if (const auto* vs = ArrAt(r, "values")) {
+        for (const auto& v : *vs) {
+          if (v.is_string()) values.emplace_back(v.get_string());
+        }
+      }
+      auto req = api::LabelRequirement::Create(key, *op, std::move(values));
+      if (!req.ok()) {
+        term.valid = false;
+        continue;
+      }
+      out->push_back(std::move(req).value());
+    }
+  };
+  parse("matchExpressions", &term.expressions, false);
+  parse("matchFields", &term.fields, true);
+  return term;
+}
+
+std::string JoinSorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  std::string out;
+  for (const auto& s : v) out += s + ",";
+  return out;
+}
+
+void ParseAffinityTerms(const json::array* arr, bool weighted, const std::string& pod_ns, std::vector<AffinityTerm>* out,
+                        std::string* error) {
+  if (!arr) return;
+  for (const auto& e : *arr) {
+    const json::object* w = e.is_object() ? &e.get_object() : nullptr;
+    const json::object* t = weighted ? ObjAt(w, "podAffinityTerm") : w;
+    if (!t) continue;
+    AffinityTerm term;
+    if (weighted) term.weight = static_cast<int32_t>(IntAt(w, "weight").value_or(0));
+    static const json::value kNull;
+    const json::value* sel = t->if_contains("labelSelector");
+    auto s = api::LabelSelector::FromLabelSelectorJson(sel ? *sel : kNull);
+    if (!s.ok()) {
+      *error = s.status().message();
+      continue;
+    }
+    term.selector = std::move(s).value();
+    if (const auto* ns = ArrAt(t, "namespaces")) {
+      for (const auto& n : *ns) {
+        if (n.is_string()) term.namespaces.emplace_back(n.get_string());
+      }
+    }
+    const json::value* nss = t->if_contains("namespaceSelector");
+    if (nss && !nss->is_null()) {
+      auto ns_sel = api::LabelSelector::FromLabelSelectorJson(*nss);
+      if (!ns_sel.ok()) {
+        *error = ns_sel.status().message();
+        continue;
+      }
+      term.ns_selector = std::move(ns_sel).value();
+    } else if (term.namespaces.empty()) {
+      term.namespaces.push_back(pod_ns);  // neither given: the pod's own namespace
+    }
+    term.topology_key = StrAt(t, "topologyKey");
+    term.signature = JoinSorted(term.namespaces) + "|" + (term.ns_selector ? "ns:" + term.ns_selector->String() : "") +
+                     "|" + (term.selector.IsNothing() ? "<nothing>" : term.selector.String()) + "|" + term.topology_key;
+    out->push_back(std::move(term));
+  }
+}
+
+void ParseSpread(const json::array* arr, const Labels& pod_labels, std::vector<SpreadConstraint>* out, std::string* error) {
+  if (!arr) return;
+  for (const auto& e : *arr) {
+    const json::object* c = e.is_object() ? &e.get_object() : nullptr;
+    if (!c) continue;
+    SpreadConstraint sc;
+    sc.max_skew = static_cast<int32_t>(IntAt(c, "maxSkew").value_or(1));
+    sc.topology_key = StrAt(c, "topologyKey");
+    sc.hard = StrAt(c, "whenUnsatisfiable") != "ScheduleAnyway";
+    sc.min_domains = static_cast<int32_t>(IntAt(c, "minDomains").value_or(1));
+    if (sc.min_domains < 1) sc.min_domains = 1;
+    sc.honor_node_affinity = StrAt(c, "nodeAffinityPolicy") != "Ignore";
+    sc.honor_node_taints = StrAt(c, "nodeTaintsPolicy") == "Honor";
+    json::value sel = c->contains("labelSelector") ? c->at("labelSelector") : json::value();
+    // matchLabelKeys: the pod's own values for those keys join the selector (as upstream
+    // merges them), so pods of one revision spread among themselves.
+    if (const auto* keys = ArrAt(c, "matchLabelKeys"); keys && sel.is_object()) {
+      json::value& exprs = sel.as_object()["matchExpressions"];
+      if (!exprs.is_array()) exprs = json::array();
+      for (const auto& k : *keys) {
+        if (!k.is_string()) continue;
+        auto it = pod_labels.find(std::string(k.get_string()));
+        if (it == pod_labels.end()) continue;
+        exprs.as_array().push_back(json::object{{"key", it->first}, {"operator", "In"}, {"values", json::array{it->second}}});
+      }
+    }
+    auto s = api::LabelSelector::FromLabelSelectorJson(sel);
+    if (!s.ok()) {
+      *error = s.status().message();
+      continue;
+    }
+    sc.selector = std::move(s).value();
+    out->push_back(std::move(sc));
+  }
+}
+
+}  // namespace
+
+int64_t Resources::Scalar(std::string_view name) const {
+  for (const auto& [n, v] : scalar) {
+    if (n == name) return v;
+  }
+  return 0;
+}
+
+void Resources::AddScalar(std::string_view name, int64_t v) {
+  auto it = std::lower_bound(scalar.begin(), scalar.end(), name, [](const auto& e, std::string_view n) { return e.first < n; });
+  if (it != scalar.end() && it->first == name) it->second += v;
+  else scalar.emplace(it, std::string(name), v);
+}
+
+void Resources::Add(const Resources& r) {
+  milli_cpu += r.milli_cpu;
+  memory += r.memory;
+  ephemeral_storage += r.ephemeral_storage;
+  pods += r.pods;
+  for (const auto& [n, v] : r.scalar) AddScalar(n, v);
+}
+
+void Resources::Sub(const Resources& r) {
+  milli_cpu -= r.milli_cpu;
+  memory -= r.memory;
+  ephemeral_storage -= r.ephemeral_storage;
+  pods -= r.pods;
+  for (const auto& [n, v] : r.scalar) AddScalar(n, -v);
+}
+
+void Resources::Max(const Resources& r) {
+  milli_cpu = std::max(milli_cpu, r.milli_cpu);
+  memory = std::max(memory, r.memory);
+  ephemeral_storage = std::max(ephemeral_storage, r.ephemeral_storage);
+  for (const auto& [n, v] : r.scalar) {
+    int64_t have = Scalar(n);
+    if (v > have) AddScalar(n, v - have);
+  }
+}
+
+Resources ParseResourceList(const json::value* list) {
+  Resources r;
+  if (!list || !list->is_object()) return r;
+  for (const auto& [k, v] : list->get_object()) {
+    auto q = api::Quantity::FromJson(v);
+    if (q.ok()) AddToList(r, k, *q);
+  }
+  return r;
+}
+
+bool Toleration::Tolerates(const Taint& t) const {
+  if (!effect.empty() && effect != t.effect) return false;
+  if (!key.empty() && key != t.key) return false;
+  if (op == "Exists") return true;
+  if (op.empty() || op == "Equal") return value == t.value;
+  return false;
+}
+
+bool TaintTolerated(const std::vector<Toleration>& tolerations, const Taint& taint) {
+  for (const auto& t : tolerations) {
+    if (t.Tolerates(taint)) return true;
+  }
+  return false;
+}
+
+bool NodeSelectorTerm::Matches(const std::string& node_name, const Labels& labels) const {
+  if (!valid || (expressions.empty() && fields.empty())) return false;
+  for (const auto& r : expressions) {
+    auto it = labels.find(r.key());
+    if (!r.Matches(it != labels.end(), it != labels.end() ? std::optional<std::string_view>(it->second) : std::nullopt)) {
+      return false;
+    }
+  }
+  for (const auto& r : fields) {
+    if (!r.Matches(true, std::string_view(node_name))) return false;
+  }
+  return true;
+}
+
+bool PodInfo::MatchesNodeSelectorAndAffinity(const std::string& node, const Labels& node_labels) const {
+  for (const auto& [k, v] : node_selector) {
+    auto it = node_labels.find(k);
+    if (it == node_labels.end() || it->second != v) return false;
+  }
+  if (required_node_affinity) {
+    for (const auto& t : *required_node_affinity) {
+      if (t.Matches(node, node_labels)) return true;
+    }
+    return false;
+  }
+  return true;
+}
+
+bool TermMatchesPod(const AffinityTerm& term, const PodInfo& pod, const Labels* pod_ns_labels) {
+  bool ns_ok = std::find(term.namespaces.begin(), term.namespaces.end(), pod.ns) != term.namespaces.end();
+  if (!ns_ok && term.ns_selector) {
+    static const Labels kNone;
+    ns_ok = term.ns_selector->Matches(pod_ns_labels ? *pod_ns_labels : kNone);
+  }
+  return ns_ok && term.selector.Matches(pod.labels);
+}
+
+std::optional<int32_t> BuiltinPriorityClass(const std::string& name) {
+  if (name == "system-node-critical") return 2000001000;
+  if (name == "system-cluster-critical") return 2000000000;
+  return std::nullopt;
+}
+
+PodInfoPtr ParsePod(client::ObjectPtr obj, const PriorityClassLookup& priority_classes) {
+  auto p = std::make_shared<PodInfo>();
+  const json::object& o = *obj;
+  const json::object* meta = ObjAt(&o, "metadata");
+  const json::object* spec = ObjAt(&o, "spec");
+  const json::object* status = ObjAt(&o, "status");
+  p->ns = StrAt(meta, "namespace");
+  p->name = StrAt(meta, "name");
+  p->uid = StrAt(meta, "uid");
+  p->resource_version = StrAt(meta, "resourceVersion");
+  p->key = p->ns + "/" + p->name;
+  p->labels = LabelsAt(meta, "labels");
+  p->terminating = meta && meta->contains("deletionTimestamp") && !meta->at("deletionTimestamp").is_null();
+  p->node_name = StrAt(spec, "nodeName");
+  p->scheduler_name = StrAt(spec, "schedulerName");
+  p->nominated_node_name = StrAt(status, "nominatedNodeName");
+  p->phase = StrAt(status, "phase");
+  std::string start = StrAt(status, "startTime");
+  p->start_time = ParseTime(start.empty() ? StrAt(meta, "creationTimestamp") : start);
+  if (const auto* gates = ArrAt(spec, "schedulingGates")) p->gated = !gates->empty();
+
+  // Priority, as the Priority admission plugin resolves it.
+  std::string policy = StrAt(spec, "preemptionPolicy");
+  if (auto prio = IntAt(spec, "priority")) {
+    p->priority = static_cast<int32_t>(*prio);
+  } else {
+    std::string cls = StrAt(spec, "priorityClassName");
+    std::optional<std::pair<int32_t, std::string>> found;
+    if (priority_classes) found = priority_classes(cls);
+    if (!found && !cls.empty()) {
+      if (auto b = BuiltinPriorityClass(cls)) found = std::pair<int32_t, std::string>{*b, "PreemptLowerPriority"};
+    }
+    if (found) {
+      p->priority = found->first;
+      if (policy.empty()) policy = found->second;
+    }
+  }
+  p->preempt_never = policy == "Never";
+
+  auto views = PodRequests(spec);
+  p->requests = std::move(views.actual);
+  p->requests.pods = 1;
+  p->non_zero_milli_cpu = views.non_zero.milli_cpu;
+  p->non_zero_memory = views.non_zero.memory;
+
+  if (const auto* cs = ArrAt(spec, "containers")) {
+    for (const auto& c : *cs) {
+      const auto* ports = c.is_object() ? ArrAt(&c.get_object(), "ports") : nullptr;
+      if (!ports) continue;
+      for (const auto& pv : *ports) {
+        const json::object* port = pv.is_object() ? &pv.get_object() : nullptr;
+        int64_t hp = IntAt(port, "hostPort").value_or(0);
+        if (hp <= 0) continue;
+        HostPort h{StrAt(port, "hostIP"), StrAt(port, "protocol"), static_cast<int32_t>(hp)};
+        if (h.ip.empty()) h.ip = "0.0.0.0";
+        if (h.protocol.empty()) h.protocol = "TCP";
+        p->host_ports.push_back(std::move(h));
+      }
+    }
+  }
+
+  p->node_selector = LabelsAt(spec, "nodeSelector");
+  if (const auto* tols = ArrAt(spec, "tolerations")) {
+    for (const auto& t : *tols) {
+      const json::object* to = t.is_object() ? &t.get_object() : nullptr;
+      if (!to) continue;
+      p->tolerations.push_back({StrAt(to, "key"), StrAt(to, "operator"), StrAt(to, "value"), StrAt(to, "effect")});
+    }
+  }
+
+  const json::object* affinity = ObjAt(spec, "affinity");
+  if (const json::object* na = ObjAt(affinity, "nodeAffinity")) {
+    if (const json::object* req = ObjAt(na, "requiredDuringSchedulingIgnoredDuringExecution")) {
+      std::vector<NodeSelectorTerm> terms;
+      if (const auto* ts = ArrAt(req, "nodeSelectorTerms")) {
+        for (const auto& t : *ts) {
+          if (t.is_object()) terms.push_back(ParseNodeSelectorTerm(&t.get_object()));
+        }
+      }
+      p->required_node_affinity = std::move(terms);
+    }
+    if (const auto* pref = ArrAt(na, "preferredDuringSchedulingIgnoredDuringExecution")) {
+      for (const auto& e : *pref) {
+        const json::object* w = e.is_object() ? &e.get_object() : nullptr;
+        if (!w) continue;
+        p->preferred_node_affinity.push_back(
+            {static_cast<int32_t>(IntAt(w, "weight").value_or(0)), ParseNodeSelectorTerm(ObjAt(w, "preference"))});
+      }
+    }
+  }
+  const json::object* pa = ObjAt(affinity, "podAffinity");
+  const json::object* paa = ObjAt(affinity, "podAntiAffinity");
+  ParseAffinityTerms(ArrAt(pa, "requiredDuringSchedulingIgnoredDuringExecution"), false, p->ns, &p->required_affinity,
+                     &p->parse_error);
+  ParseAffinityTerms(ArrAt(pa, "preferredDuringSchedulingIgnoredDuringExecution"), true, p->ns,
+                     &p->preferred_affinity, &p->parse_error);
+  ParseAffinityTerms(ArrAt(paa, "requiredDuringSchedulingIgnoredDuringExecution"), false, p->ns,
+                     &p->required_anti_affinity, &p->parse_error);
+  ParseAffinityTerms(ArrAt(paa, "preferredDuringSchedulingIgnoredDuringExecution"), true, p->ns,
+                     &p->preferred_anti_affinity, &p->parse_error);
+  ParseSpread(ArrAt(spec, "topologySpreadConstraints"), p->labels, &p->spread, &p->parse_error);
+  p->object = std::move(obj);
+  return p;
+}
+
+NodeSpecPtr ParseNode(client::ObjectPtr obj) {
+  auto n = std::make_shared<NodeSpec>();
+  const json::object& o = *obj;
+  const json::object* meta = ObjAt(&o, "metadata");
+  const json::object* spec = ObjAt(&o, "spec");
+  const json::object* status = ObjAt(&o, "status");
+  n->name = StrAt(meta, "name");
+  n->labels = LabelsAt(meta, "labels");
+  n->allocatable = ParseResourceList(status ? status->if_contains("allocatable") : nullptr);
+  if (const auto* taints = ArrAt(spec, "taints")) {
+    for (const auto& t : *taints) {
+      const json::object* to = t.is_object() ? &t.get_object() : nullptr;
+      if (to) n->taints.push_back({StrAt(to, "key"), StrAt(to, "value"), StrAt(to, "effect")});
+    }
+  }
+  if (const auto* u = spec ? spec->if_contains("unschedulable") : nullptr; u && u->is_bool()) n->unschedulable = u->get_bool();
+  n->object = std::move(obj);
+  return n;
+}
+
+}  // namespace kite::scheduler
