@@ -155,8 +155,13 @@ int Run(const Options& o) {
   informers.Stop();
 
   std::vector<double> lat;
+  Clock::time_point first_done = end, last_done = t0;
   {
     std::lock_guard<std::mutex> lock(tracker.mu);
+    for (const auto& [name, t] : (pods_mode ? tracker.bound : tracker.running)) {
+      first_done = std::min(first_done, t);
+      last_done = std::max(last_done, t);
+    }
     for (const auto& [name, t] : (pods_mode ? tracker.bound : tracker.running)) {
       if (pods_mode) {
         auto it = tracker.created.find(name);
@@ -171,6 +176,11 @@ int Run(const Options& o) {
               o.mode.c_str(), o.variant.c_str(), pods_mode ? "pods" : "deployments", items, o.clients, errors.load(),
               done.load(), create_secs, secs, static_cast<double>(done.load()) / secs,
               static_cast<double>(done.load()) / secs * 60.0);
+  // The rate between the first and the last completion: what the scheduler (or the whole
+  // pipeline) sustains, apart from how fast the clients could create.
+  const double span = std::chrono::duration<double>(last_done - first_done).count();
+  std::printf(" first_done_s=%.3f steady_per_s=%.1f", std::chrono::duration<double>(first_done - t0).count(),
+              span > 0 ? static_cast<double>(done.load() - 1) / span : 0.0);
   if (pods_mode) std::printf(" bind_p50_ms=%.1f bind_p99_ms=%.1f", Percentile(lat, 0.5), Percentile(lat, 0.99));
   std::printf(" complete=%d\n", done.load() >= total - errors.load() ? 1 : 0);
   return done.load() >= total - errors.load() ? 0 : 1;

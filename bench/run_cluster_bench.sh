@@ -75,7 +75,7 @@ start_cluster() {
   done
   log "$1: kite-server pid $SERVER_PID, $2 nodes Ready after $((SECONDS - t0)) s"
 }
-rss() { awk '/^VmRSS|^VmHWM/ {printf "%s=%.1f ", $1, $2/1024}' "/proc/$SERVER_PID/status"; }
+rss() { awk '/^VmRSS|^VmHWM/ {sub(":", "", $1); printf "%s_mib=%.1f ", $1, $2/1024}' "/proc/$SERVER_PID/status"; }
 
 RESULTS=()
 if [[ $SKIP != *" scheduling "* ]]; then
