@@ -139,6 +139,23 @@ void DefaultPodSpec(json::object& spec) {
   }
 }
 
+void AddDefaultTolerationSeconds(json::object& spec) {
+  json::value& tv = spec["tolerations"];
+  if (!tv.is_array()) tv = json::array();
+  json::array& tols = tv.as_array();
+  for (const char* key : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
+    bool tolerated = false;
+    for (const auto& t : tols) {
+      if (!t.is_object()) continue;
+      const std::string k = StrAt(t.as_object(), "key"), effect = StrAt(t.as_object(), "effect");
+      tolerated |= (k == key || k.empty()) && (effect == "NoExecute" || effect.empty());
+    }
+    if (!tolerated) {
+      tols.push_back(json::object{{"key", key}, {"operator", "Exists"}, {"effect", "NoExecute"}, {"tolerationSeconds", 300}});
+    }
+  }
+}
+
 void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
   const std::string& k = r.kind;
   if (r.group.empty()) {

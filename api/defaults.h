@@ -19,4 +19,10 @@ void ApplyDefaults(const ResourceInfo& r, boost::json::object& obj);
 // Pod template / pod spec defaults, shared by every workload kind.
 void DefaultPodSpec(boost::json::object& spec);
 
+// Upstream's DefaultTolerationSeconds admission (pods on create only): a pod that does not
+// already tolerate node.kubernetes.io/not-ready or node.kubernetes.io/unreachable with effect
+// NoExecute gets a toleration for each with tolerationSeconds 300, so it is evicted five
+// minutes after its node fails rather than at once.
+void AddDefaultTolerationSeconds(boost::json::object& pod_spec);
+
 }  // namespace kite::api

@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <thread>
 
@@ -85,9 +86,59 @@ std::optional<PeerCertificate> PeerOf(Stream& stream) {
   return out;
 }
 
+class TlsWebSocket final : public WebSocket {
+ public:
+  explicit TlsWebSocket(Stream& s) : ws_(s) { ws_.binary(true); }
+  beast::websocket::stream<Stream&>& ws() { return ws_; }
+
+  asio::awaitable<bool> WriteBinary(std::string data) override {
+    if (broken_) co_return false;
+    auto buf = asio::buffer(data);  // named: see the note in Accept()
+    auto [ec, n] = co_await ws_.async_write(buf, asio::as_tuple(asio::use_awaitable));
+    if (ec) broken_ = true;
+    co_return !broken_;
+  }
+  asio::awaitable<std::optional<std::string>> Read() override {
+    if (broken_) co_return std::nullopt;
+    beast::flat_buffer buffer;
+    auto [ec, n] = co_await ws_.async_read(buffer, asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      broken_ = true;
+      co_return std::nullopt;
+    }
+    co_return beast::buffers_to_string(buffer.data());
+  }
+  asio::awaitable<void> Close() override {
+    if (broken_) co_return;
+    broken_ = true;
+    beast::websocket::close_reason reason(beast::websocket::close_code::normal);
+    auto [ec] = co_await ws_.async_close(reason, asio::as_tuple(asio::use_awaitable));
+    (void)ec;
+  }
+
+ private:
+  beast::websocket::stream<Stream&> ws_;
+  bool broken_ = false;
+};
+
 class Responder final : public HttpsResponder {
  public:
-  Responder(Stream& s, unsigned version, bool keep_alive) : s_(s), version_(version), keep_alive_(keep_alive) {}
+  Responder(Stream& s, unsigned version, bool keep_alive, const http::request<http::string_body>* raw = nullptr)
+      : s_(s), version_(version), keep_alive_(keep_alive), raw_(raw) {}
+
+  asio::awaitable<std::unique_ptr<WebSocket>> AcceptWebSocket(std::string subprotocol) override {
+    if (!raw_ || sent_ || !beast::websocket::is_upgrade(*raw_)) co_return nullptr;
+    sent_ = true;
+    broken_ = true;  // the connection is the WebSocket's now: no more HTTP on it
+    auto ws = std::make_unique<TlsWebSocket>(s_);
+    ws->ws().set_option(beast::websocket::stream_base::decorator([subprotocol](beast::websocket::response_type& res) {
+      if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
+    }));
+    beast::get_lowest_layer(s_).expires_never();
+    auto [ec] = co_await ws->ws().async_accept(*raw_, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return nullptr;
+    co_return ws;
+  }
 
   asio::awaitable<void> Send(int status, std::string content_type, std::string body, Headers headers = {}) override {
     http::response<http::string_body> res{static_cast<http::status>(status), version_};
@@ -110,6 +161,7 @@ class Responder final : public HttpsResponder {
     http::response_serializer<http::empty_body> sr{res};
     sent_ = true;
     streaming_ = true;
+    SSL_set_mode(s_.native_handle(), SSL_MODE_RELEASE_BUFFERS);  // see Session
     auto [ec, n] = co_await http::async_write_header(s_, sr, asio::as_tuple(asio::use_awaitable));
     if (ec) broken_ = true;
     co_return !broken_;
@@ -137,6 +189,7 @@ class Responder final : public HttpsResponder {
   Stream& s_;
   unsigned version_;
   bool keep_alive_;
+  const http::request<http::string_body>* raw_;
   bool sent_ = false, streaming_ = false, broken_ = false;
 };
 
@@ -174,6 +227,12 @@ struct HttpsServer::Impl {
     auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
     if (hec) co_return;
     auto peer = PeerOf(stream);
+    // Asio turns on SSL_MODE_RELEASE_BUFFERS, so OpenSSL frees its ~17 KiB record buffers
+    // whenever they drain and allocates them again for the next record: two large malloc/free
+    // pairs per request, which also make glibc consolidate its fast bins. Request/response
+    // connections keep their buffers; a watch stream (long idle gaps, possibly thousands of
+    // them) turns the mode back on in BeginStream.
+    SSL_clear_mode(stream.native_handle(), SSL_MODE_RELEASE_BUFFERS);
     beast::flat_buffer buffer;
     for (;;) {
       // Idle keep-alive connections are closed after a while; a handler may stream far longer.
@@ -199,11 +258,11 @@ struct HttpsServer::Impl {
         auto& slot = req.headers[name];
         slot = slot.empty() ? std::string(f.value()) : slot + "," + std::string(f.value());
       }
-      req.body = std::move(raw.body());
+      req.body = std::move(raw.body());  // an upgrade needs only the headers left in raw
       req.peer = peer;
       req.remote = remote;
       ParseTarget(req);
-      Responder responder(stream, raw.version(), raw.keep_alive());
+      Responder responder(stream, raw.version(), raw.keep_alive(), &raw);
       try {
         co_await handler(req, responder);
       } catch (const std::exception& e) {

@@ -45,6 +45,19 @@ struct HttpsRequest {
 };
 
 // The response side of one request. Exactly one of Send or BeginStream must be called.
+// One accepted WebSocket (RFC 6455) on a connection that was upgraded; binary messages only.
+// Pings are answered while a Read is pending. The connection closes when this goes away.
+class WebSocket {
+ public:
+  virtual ~WebSocket() = default;
+  // False once the peer has gone away.
+  virtual boost::asio::awaitable<bool> WriteBinary(std::string data) = 0;
+  // The next message, or nullopt when the peer closed or the connection broke.
+  virtual boost::asio::awaitable<std::optional<std::string>> Read() = 0;
+  // A normal close (1000) handshake.
+  virtual boost::asio::awaitable<void> Close() = 0;
+};
+
 class HttpsResponder {
  public:
   virtual ~HttpsResponder() = default;
@@ -55,6 +68,14 @@ class HttpsResponder {
   // False once the client has gone away: stop producing.
   virtual boost::asio::awaitable<bool> WriteChunk(std::string data) = 0;
   virtual boost::asio::awaitable<void> EndStream() = 0;
+  // For a request carrying `Upgrade: websocket`: answers 101 Switching Protocols with
+  // `subprotocol` as Sec-WebSocket-Protocol and returns the WebSocket, which owns the rest of
+  // the connection (it is not reused for HTTP). Null when the request is no WebSocket upgrade or
+  // the handshake failed; a responder that cannot upgrade (in-process ones) returns null too.
+  virtual boost::asio::awaitable<std::unique_ptr<WebSocket>> AcceptWebSocket(std::string subprotocol) {
+    (void)subprotocol;
+    co_return nullptr;
+  }
 };
 
 struct HttpsServerOptions {

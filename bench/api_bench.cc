@@ -26,7 +26,6 @@
 #include <boost/json.hpp>
 #include <sys/resource.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <atomic>
 #include <cctype>
@@ -37,165 +36,20 @@
 #include <mutex>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
-#include "base/encoding.h"
 #include "base/flags.h"
 
 namespace kite_api_bench {
 
-// ---------------------------------------------------------------------------------------------
-// Kubeconfig, TLS, the synchronous client.
-
-bool LoadKubeconfig(const std::string& path, Kubeconfig* out, std::string* error) {
-  try {
-    YAML::Node root = YAML::LoadFile(path);
-    std::string cluster_name, user_name;
-    const std::string current = root["current-context"] ? root["current-context"].as<std::string>() : "";
-    for (const auto& c : root["contexts"]) {
-      if (current.empty() || c["name"].as<std::string>() == current) {
-        cluster_name = c["context"]["cluster"].as<std::string>();
-        user_name = c["context"]["user"].as<std::string>();
-        break;
-      }
-    }
-    YAML::Node cluster, user;
-    for (const auto& c : root["clusters"])
-      if (cluster_name.empty() || c["name"].as<std::string>() == cluster_name) { cluster = c["cluster"]; break; }
-    for (const auto& u : root["users"])
-      if (user_name.empty() || u["name"].as<std::string>() == user_name) { user = u["user"]; break; }
-    if (!cluster || !user) {
-      *error = "no cluster or user in " + path;
-      return false;
-    }
-    auto decode = [&](const YAML::Node& n, const char* field, std::string* dst) {
-      if (!n[field]) {
-        *error = std::string("missing ") + field;
-        return false;
-      }
-      auto d = kite::Base64Decode(n[field].as<std::string>());
-      if (!d) {
-        *error = std::string("bad base64 in ") + field;
-        return false;
-      }
-      *dst = std::move(*d);
-      return true;
-    };
-    if (!decode(cluster, "certificate-authority-data", &out->ca_pem) ||
-        !decode(user, "client-certificate-data", &out->cert_pem) || !decode(user, "client-key-data", &out->key_pem)) {
-      return false;
-    }
-    std::string server = cluster["server"].as<std::string>();
-    const std::string scheme = "https://";
-    if (server.rfind(scheme, 0) != 0) {
-      *error = "server is not https: " + server;
-      return false;
-    }
-    server = server.substr(scheme.size());
-    if (auto slash = server.find('/'); slash != std::string::npos) server.resize(slash);
-    if (!server.empty() && server[0] == '[') {
-      auto close = server.find(']');
-      out->host = server.substr(1, close - 1);
-      out->port = close + 2 <= server.size() ? server.substr(close + 2) : "443";
-    } else {
-      auto colon = server.rfind(':');
-      out->host = server.substr(0, colon);
-      out->port = colon == std::string::npos ? "443" : server.substr(colon + 1);
-    }
-    return true;
-  } catch (const std::exception& e) {
-    *error = path + ": " + e.what();
-    return false;
-  }
+std::shared_ptr<ssl::context> TlsContext(const Kubeconfig& kc) {
+  auto tls = kite::MakeTlsContext(kc);
+  if (!tls.ok()) throw std::runtime_error(tls.status().message());
+  return std::move(tls.value());
 }
 
-std::shared_ptr<ssl::context> MakeTlsContext(const Kubeconfig& kc) {
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
-  ctx->add_certificate_authority(asio::buffer(kc.ca_pem));
-  ctx->use_certificate_chain(asio::buffer(kc.cert_pem));
-  ctx->use_private_key(asio::buffer(kc.key_pem), ssl::context::pem);
-  ctx->set_verify_mode(ssl::verify_peer);
-  return ctx;
-}
-
-tcp::endpoint ResolveOnce(const Kubeconfig& kc) {
-  asio::io_context io;
-  tcp::resolver r(io);
-  auto results = r.resolve(kc.host, kc.port);
-  return results.begin()->endpoint();
-}
-
-void PrepareStream(TlsStream& s, const std::string& host) {
-  s.set_verify_callback(ssl::host_name_verification(host));
-  boost::system::error_code ec;
-  asio::ip::make_address(host, ec);
-  if (ec) SSL_set_tlsext_host_name(s.native_handle(), host.c_str());  // SNI only for names
-}
-
-SyncClient::SyncClient(const Kubeconfig& kc, std::shared_ptr<ssl::context> tls) : kc_(kc), tls_(std::move(tls)) {
-  ep_ = ResolveOnce(kc_);
-}
-
-SyncClient::~SyncClient() { Close(); }
-
-void SyncClient::Close() {
-  if (!s_) return;
-  boost::system::error_code ec;
-  beast::get_lowest_layer(*s_).socket().shutdown(tcp::socket::shutdown_both, ec);
-  beast::get_lowest_layer(*s_).socket().close(ec);
-  s_.reset();
-  buf_.clear();
-}
-
-bool SyncClient::Connect(std::string* error) {
-  Close();
-  s_ = std::make_unique<TlsStream>(io_, *tls_);
-  PrepareStream(*s_, kc_.host);
-  boost::system::error_code ec;
-  auto& sock = beast::get_lowest_layer(*s_).socket();
-  sock.connect(ep_, ec);
-  if (!ec) sock.set_option(tcp::no_delay(true), ec);
-  if (!ec) s_->handshake(ssl::stream_base::client, ec);
-  if (ec) {
-    *error = "connect " + kc_.host + ":" + kc_.port + ": " + ec.message();
-    s_.reset();
-    return false;
-  }
-  ++connects_;
-  return true;
-}
-
-Reply SyncClient::Do(http::verb verb, const std::string& target, const std::string& body, const char* content_type) {
-  Reply out;
-  if (!s_ && !Connect(&out.error)) return out;
-  http::request<http::string_body> req{verb, target, 11};
-  req.set(http::field::host, kc_.host + ":" + kc_.port);
-  req.set(http::field::user_agent, "kite-api-bench");
-  req.set(http::field::accept, "application/json");
-  if (!body.empty()) {
-    req.set(http::field::content_type, content_type);
-    req.body() = body;
-  }
-  req.prepare_payload();
-  boost::system::error_code ec;
-  http::write(*s_, req, ec);
-  if (!ec) {
-    http::response_parser<http::string_body> p;
-    p.body_limit(boost::none);
-    http::read(*s_, buf_, p, ec);
-    if (!ec) {
-      out.status = static_cast<int>(p.get().result_int());
-      out.body = std::move(p.get().body());
-      if (!p.get().keep_alive()) Close();
-      return out;
-    }
-  }
-  out.error = std::string(http::to_string(verb)) + " " + target + ": " + ec.message();
-  Close();
-  return out;
-}
-
-bool EnsureNamespace(SyncClient& c, const std::string& ns) {
+bool EnsureNamespace(HttpsConnection& c, const std::string& ns) {
   std::string body = R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" + ns + R"("}})";
   auto r = c.Do(http::verb::post, "/api/v1/namespaces", body);
   if (r.status == 201 || r.status == 409) return true;
@@ -281,7 +135,7 @@ struct PhaseResult {
 // Runs `ops` operations split over the clients (client k does every k-th op index); `op` is
 // called with (client index, op index) and times itself via the returned latency.
 template <class Op>
-PhaseResult RunPhase(std::vector<std::unique_ptr<SyncClient>>& clients, int64_t ops, int64_t server_pid, Op op) {
+PhaseResult RunPhase(std::vector<std::unique_ptr<HttpsConnection>>& clients, int64_t ops, int64_t server_pid, Op op) {
   const size_t n = clients.size();
   std::vector<std::vector<double>> lat(n);
   std::vector<int64_t> errors(n, 0);
@@ -340,17 +194,17 @@ void PrintPhase(const Options& o, const std::string& name, size_t clients, const
   if (r.errors) std::fprintf(stderr, "%s: %" PRId64 " errors, first: %s\n", name.c_str(), r.errors, r.first_error.c_str());
 }
 
-OpResult Expect(const Reply& r, std::initializer_list<int> codes) {
+OpResult Expect(const HttpsReply& r, std::initializer_list<int> codes) {
   for (int c : codes)
     if (r.status == c) return {true, ""};
   std::string body = r.body.substr(0, 300);
   return {false, r.status ? std::to_string(r.status) + " " + body : r.error};
 }
 
-bool ConnectAll(std::vector<std::unique_ptr<SyncClient>>& clients, const Options& o, const Kubeconfig& kc,
+bool ConnectAll(std::vector<std::unique_ptr<HttpsConnection>>& clients, const Options& o, const Kubeconfig& kc,
                 const std::shared_ptr<ssl::context>& tls, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    clients.push_back(std::make_unique<SyncClient>(kc, tls));
+    clients.push_back(std::make_unique<HttpsConnection>(kc, tls, "kite-api-bench"));
     std::string err;
     if (!clients.back()->Connect(&err)) {
       std::fprintf(stderr, "%s\n", err.c_str());
@@ -394,8 +248,8 @@ std::string PodsPath(const std::string& ns) { return "/api/v1/namespaces/" + ns 
 // ---------------------------------------------------------------------------------------------
 
 bool RunVerbs(const Options& o, const Kubeconfig& kc) {
-  auto tls = MakeTlsContext(kc);
-  std::vector<std::unique_ptr<SyncClient>> clients;
+  auto tls = TlsContext(kc);
+  std::vector<std::unique_ptr<HttpsConnection>> clients;
   if (!ConnectAll(clients, o, kc, tls, std::max<int64_t>(1, o.clients))) return false;
   if (!EnsureNamespace(*clients[0], o.ns)) return false;
   const std::string run = RunId();
@@ -404,13 +258,13 @@ bool RunVerbs(const Options& o, const Kubeconfig& kc) {
   bool ok = true;
   const size_t n = clients.size();
 
-  auto create = RunPhase(clients, o.ops, o.server_pid, [&](SyncClient& c, size_t k, int64_t i) {
+  auto create = RunPhase(clients, o.ops, o.server_pid, [&](HttpsConnection& c, size_t k, int64_t i) {
     return Expect(c.Do(http::verb::post, base, PodJson(o.ns, name_of(k, i), "c" + std::to_string(k), run)), {201});
   });
   PrintPhase(o, "create", n, create);
   ok = ok && create.errors == 0;
 
-  auto get = RunPhase(clients, o.ops, o.server_pid, [&](SyncClient& c, size_t k, int64_t i) {
+  auto get = RunPhase(clients, o.ops, o.server_pid, [&](HttpsConnection& c, size_t k, int64_t i) {
     return Expect(c.Do(http::verb::get, base + "/" + name_of(k, i)), {200});
   });
   PrintPhase(o, "get", n, get);
@@ -419,7 +273,7 @@ bool RunVerbs(const Options& o, const Kubeconfig& kc) {
   // The namespace holds the `ops` pods just created (plus whatever else is there).
   std::atomic<size_t> items_seen{0};
   const std::string list_target = base + "?limit=" + std::to_string(o.list_limit);
-  auto list = RunPhase(clients, o.list_ops, o.server_pid, [&](SyncClient& c, size_t k, int64_t i) {
+  auto list = RunPhase(clients, o.list_ops, o.server_pid, [&](HttpsConnection& c, size_t k, int64_t i) {
     auto r = c.Do(http::verb::get, list_target);
     auto res = Expect(r, {200});
     if (res.ok && i < static_cast<int64_t>(n)) {  // parse one response per client (client CPU)
@@ -436,7 +290,7 @@ bool RunVerbs(const Options& o, const Kubeconfig& kc) {
   // about 1.5 KiB each, so 20 of them (~31 KiB) are more than one 16 KiB TLS write.
   std::atomic<size_t> small_seen{0};
   const std::string small_target = base + "?limit=" + std::to_string(o.small_list_limit);
-  auto small = RunPhase(clients, o.list_ops, o.server_pid, [&](SyncClient& c, size_t k, int64_t i) {
+  auto small = RunPhase(clients, o.list_ops, o.server_pid, [&](HttpsConnection& c, size_t k, int64_t i) {
     auto r = c.Do(http::verb::get, small_target);
     auto res = Expect(r, {200});
     if (res.ok && i < static_cast<int64_t>(n)) {
@@ -451,14 +305,14 @@ bool RunVerbs(const Options& o, const Kubeconfig& kc) {
   ok = ok && small.errors == 0;
 
   const std::string patch_type = "application/merge-patch+json";
-  auto patch = RunPhase(clients, o.ops, o.server_pid, [&](SyncClient& c, size_t k, int64_t i) {
+  auto patch = RunPhase(clients, o.ops, o.server_pid, [&](HttpsConnection& c, size_t k, int64_t i) {
     std::string body = R"({"metadata":{"labels":{"patched":")" + std::to_string(i) + R"("}}})";
     return Expect(c.Do(http::verb::patch, base + "/" + name_of(k, i), body, patch_type.c_str()), {200});
   });
   PrintPhase(o, "patch", n, patch);
   ok = ok && patch.errors == 0;
 
-  auto del = RunPhase(clients, o.ops, o.server_pid, [&](SyncClient& c, size_t k, int64_t i) {
+  auto del = RunPhase(clients, o.ops, o.server_pid, [&](HttpsConnection& c, size_t k, int64_t i) {
     return Expect(c.Do(http::verb::delete_, base + "/" + name_of(k, i)), {200, 202});
   });
   PrintPhase(o, "delete", n, del);
@@ -481,14 +335,14 @@ bool RunVerbs(const Options& o, const Kubeconfig& kc) {
 // ---------------------------------------------------------------------------------------------
 
 bool RunList10k(const Options& o, const Kubeconfig& kc) {
-  auto tls = MakeTlsContext(kc);
-  std::vector<std::unique_ptr<SyncClient>> clients;
+  auto tls = TlsContext(kc);
+  std::vector<std::unique_ptr<HttpsConnection>> clients;
   if (!ConnectAll(clients, o, kc, tls, std::max<int64_t>(1, o.fill_clients))) return false;
   if (!EnsureNamespace(*clients[0], o.ns)) return false;
   const std::string base = PodsPath(o.ns);
   const std::string run = "list";
   std::atomic<int64_t> existed{0};
-  auto fill = RunPhase(clients, o.list_pods, o.server_pid, [&](SyncClient& c, size_t k, int64_t i) {
+  auto fill = RunPhase(clients, o.list_pods, o.server_pid, [&](HttpsConnection& c, size_t k, int64_t i) {
     char name[32];
     std::snprintf(name, sizeof name, "l-%06" PRId64, i);
     auto r = c.Do(http::verb::post, base, PodJson(o.ns, name, "c" + std::to_string(k), run));
@@ -501,7 +355,7 @@ bool RunList10k(const Options& o, const Kubeconfig& kc) {
                  " server_rss_kb=" + (rss_kb.empty() ? "-" : rss_kb));
   bool ok = fill.errors == 0;
 
-  SyncClient& c = *clients[0];
+  HttpsConnection& c = *clients[0];
   // Whole list, no limit.
   std::vector<double> whole;
   size_t items = 0, bytes = 0;
@@ -577,16 +431,18 @@ bool RunReadyz(const Options& o) {
   std::string err;
   double kubeconfig_ms = -1;
   int64_t polls = 0;
-  std::unique_ptr<SyncClient> c;
+  std::unique_ptr<HttpsConnection> c;
   std::shared_ptr<ssl::context> tls;
   while (Clock::now() < deadline) {
     if (kubeconfig_ms < 0) {
       // Written by kite-server once it listens; a half-written file just fails to parse.
-      if (LoadKubeconfig(o.kubeconfig, &kc, &err)) {
+      if (auto loaded = kite::LoadKubeconfig(o.kubeconfig); loaded.ok()) {
         kubeconfig_ms = elapsed_ms();
-        tls = MakeTlsContext(kc);
-        c = std::make_unique<SyncClient>(kc, tls);
+        kc = std::move(loaded.value());
+        tls = TlsContext(kc);
+        c = std::make_unique<HttpsConnection>(kc, tls, "kite-api-bench");
       } else {
+        err = loaded.status().message();
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
         continue;
       }
@@ -651,12 +507,12 @@ int main(int argc, char** argv) {
   }
   try {
     if (o.mode == "readyz") return RunReadyz(o) ? 0 : 1;
-    Kubeconfig kc;
-    std::string err;
-    if (!LoadKubeconfig(o.kubeconfig, &kc, &err)) {
-      std::fprintf(stderr, "kubeconfig: %s\n", err.c_str());
+    auto loaded = kite::LoadKubeconfig(o.kubeconfig);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "kubeconfig: %s\n", loaded.status().message().c_str());
       return 1;
     }
+    const Kubeconfig& kc = loaded.value();
     bool ok = false;
     if (o.mode == "verbs") ok = RunVerbs(o, kc);
     else if (o.mode == "list10k") ok = RunList10k(o, kc);

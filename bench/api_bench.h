@@ -1,6 +1,5 @@
-// Shared pieces of kite-api-bench: options, the admin kubeconfig, a synchronous HTTPS/1.1
-// keep-alive client, small statistics helpers. Used by api_bench.cc (verbs, list, readyz) and
-// api_watch.cc (many watchers on asio coroutines).
+// Shared pieces of kite-api-bench: options, small statistics helpers. Used by api_bench.cc
+// (verbs, list, readyz) and api_watch.cc (many watchers on asio coroutines).
 #pragma once
 
 #include <boost/asio.hpp>
@@ -18,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "base/https_client.h"
+
 namespace kite_api_bench {
 
 namespace asio = boost::asio;
@@ -26,7 +27,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 struct Options {
   std::string kubeconfig;
@@ -52,54 +52,18 @@ struct Options {
   std::string label = "kite";
 };
 
-// The admin kubeconfig kite-server writes (--write-kubeconfig): one cluster, one user, the
-// certificates inline (base64 *-data fields).
-struct Kubeconfig {
-  std::string host, port;
-  std::string ca_pem, cert_pem, key_pem;
-};
+// The kubeconfig, the TLS context and the synchronous keep-alive connection are
+// base/https_client.h's; the bench only names them.
+using kite::HttpsConnection;
+using kite::HttpsReply;
+using kite::Kubeconfig;
+using kite::TlsStream;
 
-// Reads and decodes `path`; false (with *error) when it is missing or incomplete.
-bool LoadKubeconfig(const std::string& path, Kubeconfig* out, std::string* error);
-
-// A TLS client context that trusts the cluster CA and presents the admin certificate.
-std::shared_ptr<ssl::context> MakeTlsContext(const Kubeconfig& kc);
-
-tcp::endpoint ResolveOnce(const Kubeconfig& kc);
-
-// Verifies the serving certificate against `host` (an IP or a DNS name).
-void PrepareStream(TlsStream& s, const std::string& host);
-
-struct Reply {
-  int status = 0;  // 0: transport error (then `error` says what)
-  std::string body;
-  std::string error;
-};
-
-// One keep-alive HTTPS connection, used by one thread at a time, synchronous. A transport error
-// closes it; the next request reconnects.
-class SyncClient {
- public:
-  SyncClient(const Kubeconfig& kc, std::shared_ptr<ssl::context> tls);
-  ~SyncClient();
-  bool Connect(std::string* error);
-  Reply Do(http::verb verb, const std::string& target, const std::string& body = "",
-           const char* content_type = "application/json");
-  int64_t connects() const { return connects_; }
-
- private:
-  void Close();
-  const Kubeconfig& kc_;
-  std::shared_ptr<ssl::context> tls_;
-  asio::io_context io_;
-  tcp::endpoint ep_;
-  std::unique_ptr<TlsStream> s_;
-  beast::flat_buffer buf_;
-  int64_t connects_ = 0;
-};
+// The TLS context for `kc`; throws std::runtime_error (reported by main) on bad PEM.
+std::shared_ptr<ssl::context> TlsContext(const Kubeconfig& kc);
 
 // Creates namespace `ns` unless it exists. False on anything but 201/409.
-bool EnsureNamespace(SyncClient& c, const std::string& ns);
+bool EnsureNamespace(HttpsConnection& c, const std::string& ns);
 
 // A small realistic pod: one container (pause image, requests, a port), three labels.
 std::string PodJson(const std::string& ns, const std::string& name, const std::string& client_label,

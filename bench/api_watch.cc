@@ -69,7 +69,7 @@ void ConsumeLines(Shared& sh, Watcher& w, std::string& pending, Clock::time_poin
 asio::awaitable<void> Watch(Shared& sh, Watcher& w) {
   auto ex = co_await asio::this_coro::executor;
   TlsStream s(ex, sh.tls);
-  PrepareStream(s, sh.kc.host);
+  kite::PrepareTlsStream(s, sh.kc.host);
   bool established = false;
   auto fail = [&](const std::string& what) {
     w.error = what;
@@ -140,8 +140,8 @@ bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeou
 }  // namespace
 
 bool RunWatchers(const Options& o, const Kubeconfig& kc) {
-  auto tls = MakeTlsContext(kc);
-  SyncClient writer(kc, tls);
+  auto tls = TlsContext(kc);
+  HttpsConnection writer(kc, tls, "kite-api-bench");
   if (!EnsureNamespace(writer, o.watch_ns)) return false;
   const std::string base = "/api/v1/namespaces/" + o.watch_ns + "/pods";
   // The watches start at the current resourceVersion (of a list): no initial ADDED events.
@@ -159,8 +159,13 @@ bool RunWatchers(const Options& o, const Kubeconfig& kc) {
     std::fprintf(stderr, "watchers: no resourceVersion from list: %d %s\n", list.status, list.error.c_str());
     return false;
   }
+  auto ep = kite::ResolveServer(kc);
+  if (!ep.ok()) {
+    std::fprintf(stderr, "watchers: %s\n", ep.status().message().c_str());
+    return false;
+  }
   const std::string run = RunId();
-  Shared sh{kc, *tls, ResolveOnce(kc), base + "?watch=true&resourceVersion=" + rv + "&timeoutSeconds=3600",
+  Shared sh{kc, *tls, ep.value(), base + "?watch=true&resourceVersion=" + rv + "&timeoutSeconds=3600",
             "\"name\":\"wev" + run + "-"};
 
   asio::io_context io;

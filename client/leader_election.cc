@@ -2,26 +2,14 @@
 
 #include <boost/json.hpp>
 
+#include "api/time.h"
 #include "base/log.h"
 
 namespace kite::client {
 namespace json = boost::json;
 
 namespace {
-
-std::string MicroTimeNow() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now - secs).count();
-  std::time_t t = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(micros));
-  return buf;
-}
-
+std::string MicroTimeNow() { return api::FormatMicroTime(std::chrono::system_clock::now()); }
 }  // namespace
 
 LeaderElector::LeaderElector(const Client* client, LeaderElectionConfig config)

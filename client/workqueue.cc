@@ -62,13 +62,12 @@ void WorkQueue::AddAfter(const std::string& key, Clock::duration delay) {
     if (shutting_down_) return;
     // One pending delay per key: keep the earlier.
     auto when = Clock::now() + delay;
-    for (auto it = delayed_.begin(); it != delayed_.end(); ++it) {
-      if (it->second != key) continue;
-      if (it->first <= when) return;
-      delayed_.erase(it);
-      break;
+    if (auto pending = delayed_index_.find(key); pending != delayed_index_.end()) {
+      if (pending->second->first <= when) return;
+      delayed_.erase(pending->second);
+      delayed_index_.erase(pending);
     }
-    delayed_.emplace(when, key);
+    delayed_index_.emplace(key, delayed_.emplace(when, key));
     notify = notify_;
   }
   // The runner recomputes its wake-up time.
@@ -101,6 +100,7 @@ int WorkQueue::NumRequeues(const std::string& key) const {
 void WorkQueue::PromoteDueLocked(Clock::time_point now) {
   while (!delayed_.empty() && delayed_.begin()->first <= now) {
     std::string key = delayed_.begin()->second;
+    delayed_index_.erase(key);
     delayed_.erase(delayed_.begin());
     AddLocked(key);
   }
@@ -161,6 +161,7 @@ void WorkQueue::ShutDown() {
   shutting_down_ = true;
   queue_.clear();
   delayed_.clear();
+  delayed_index_.clear();
 }
 
 bool WorkQueue::shutting_down() const {

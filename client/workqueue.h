@@ -58,7 +58,11 @@ class WorkQueue {
   std::deque<std::string> queue_;
   std::unordered_set<std::string> dirty_, processing_;
   std::unordered_map<std::string, Clock::time_point> added_at_;
-  std::multimap<Clock::time_point, std::string> delayed_;
+  using Delayed = std::multimap<Clock::time_point, std::string>;
+  Delayed delayed_;
+  // Each delayed key's entry in delayed_: AddAfter finds a key's pending delay without a scan
+  // (a queue of thousands of periodic keys, e.g. kite-hollow's node leases, calls it constantly).
+  std::unordered_map<std::string, Delayed::iterator> delayed_index_;
   std::unordered_map<std::string, int> failures_;
   std::function<void()> notify_;
   bool shutting_down_ = false;

@@ -1,20 +1,22 @@
 // kite-server: one process holding the cluster's control plane: the datastore and its etcd v3
 // endpoint, the Kubernetes API over HTTPS, plus /metrics and /healthz on a local HTTP port.
 // Controllers and the scheduler are wired in here as they land, each started behind the API.
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "base/flags.h"
 #include "base/http_server.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/stop_signals.h"
 #include "datastore/etcd/etcd_server.h"
 #include "datastore/store.h"
 #include "server/apiserver/apiserver.h"
+#include "server/controllers/manager.h"
 #include "server/scheduler/scheduler.h"
 
 namespace {
@@ -33,6 +35,11 @@ struct ServerOptions {
   std::string write_kubeconfig = "/etc/kite/kite.yaml";
   std::string write_kubeconfig_mode = "0600";
   std::string token_auth_file;
+  bool disable_controller_manager = false;
+  std::vector<std::string> controllers{"*"};
+  int64_t node_monitor_grace_period_ms = 40'000;
+  int64_t node_startup_grace_period_ms = 60'000;
+  int64_t terminated_pod_gc_threshold = 12500;
   bool disable_scheduler = false;
 };
 
@@ -62,6 +69,15 @@ int main(int argc, char** argv) {
   flags.String("write-kubeconfig", &o.write_kubeconfig, "Write the admin kubeconfig to this file (empty: don't)");
   flags.String("write-kubeconfig-mode", &o.write_kubeconfig_mode, "File mode of the written kubeconfig, octal");
   flags.String("token-auth-file", &o.token_auth_file, "Static bearer tokens, CSV: token,user,uid,\"group1,group2\"");
+  flags.Bool("disable-controller-manager", &o.disable_controller_manager, "Do not run the controllers");
+  flags.StringList("controllers", &o.controllers,
+                   "Controllers to run: '*' for the defaults, 'name' to add one, '-name' to leave one out");
+  flags.Duration("node-monitor-grace-period", &o.node_monitor_grace_period_ms,
+                 "How long a node may stop heartbeating before it is marked Unknown and tainted unreachable");
+  flags.Duration("node-startup-grace-period", &o.node_startup_grace_period_ms,
+                 "How long a new node may take to post its first status before it is marked Unknown");
+  flags.Int("terminated-pod-gc-threshold", &o.terminated_pod_gc_threshold,
+            "Terminated pods kept before the oldest are deleted (0 disables)");
   flags.Bool("disable-scheduler", &o.disable_scheduler, "Do not run the kube-scheduler");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
@@ -78,13 +94,8 @@ int main(int argc, char** argv) {
   log::SetVerbosity(static_cast<int>(o.verbosity));
   const auto started = std::chrono::steady_clock::now();
 
-  // Block the stop signals before any thread starts, so only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts, so only WaitForStopSignal below receives them.
+  BlockStopSignals();
 
   datastore::StoreOptions so;
   so.data_dir = (std::filesystem::path(o.data_dir) / "server" / "db").string();
@@ -134,6 +145,26 @@ int main(int argc, char** argv) {
   KITE_LOG(0) << "Kubernetes API listening on https://" << o.bind_address << ":" << (*api)->port()
               << (o.write_kubeconfig.empty() ? "" : ", admin kubeconfig at " + o.write_kubeconfig);
 
+  std::unique_ptr<controllers::ControllerManager> controller_manager;
+  if (!o.disable_controller_manager) {
+    controllers::ControllerManagerOptions co;
+    co.controllers = o.controllers;
+    co.node_monitor_grace_period = std::chrono::milliseconds(o.node_monitor_grace_period_ms);
+    co.node_startup_grace_period = std::chrono::milliseconds(o.node_startup_grace_period_ms);
+    co.terminated_pod_gc_threshold = o.terminated_pod_gc_threshold;
+    // The CA that signs the serving certificate, published to every namespace as kube-root-ca.crt.
+    if (std::ifstream ca(std::filesystem::path(ao.tls_dir) / "server-ca.crt"); ca) {
+      co.root_ca_pem.assign(std::istreambuf_iterator<char>(ca), std::istreambuf_iterator<char>());
+    }
+    auto cm = controllers::ControllerManager::Start(
+        (*api)->LocalTransport("system:kube-controller-manager", {"system:masters"}), co);
+    if (!cm.ok()) {
+      KITE_LOG(0) << "controller manager: " << cm.status().message();
+      return 2;
+    }
+    controller_manager = std::move(cm.value());
+  }
+
   std::unique_ptr<scheduler::Scheduler> sched;
   if (!o.disable_scheduler) {
     sched = scheduler::Scheduler::Start((*api)->LocalTransport("system:kube-scheduler", {"system:masters"}), {});
@@ -154,10 +185,10 @@ int main(int argc, char** argv) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   KITE_LOG(0) << "kite-server ready in " << ms << " ms";
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  const int sig = WaitForStopSignal();
   KITE_LOG(0) << "received signal " << sig << ", shutting down";
   if (sched) sched->Stop();
+  if (controller_manager) controller_manager->Stop();
   (*api)->Stop();
   if (etcd) etcd->Shutdown();
   http.Stop();

@@ -19,6 +19,7 @@
 #include "server/apiserver/discovery.h"
 #include "server/apiserver/crds.h"
 #include "server/apiserver/handlers.h"
+#include "server/apiserver/handlers_internal.h"
 #include "server/apiserver/local_transport.h"
 #include "server/apiserver/store_await.h"
 #include "server/apiserver/openapi.h"
@@ -237,6 +238,9 @@ class ApiServerImpl final : public ApiServer {
       if (!opts.ok()) co_return co_await Fail(res, a, opts.error(), t0);
       co_return co_await ServeWatch(req, res, store_, &watch_cache_, *r, ns, std::move(opts.value()), format);
     }
+    if ((info.subresource == "exec" || info.subresource == "attach") && WantsWebSocket(req)) {
+      co_return co_await ServeRemoteCommand(req, res, a, *r, ns, info, t0);
+    }
     auto out = co_await handlers_.Handle(req, info, *r, a);
     if (r->resource == "customresourcedefinitions" && info.verb != "get" && info.verb != "list") {
       co_await CrdWritten(*r, info, out.ok());
@@ -262,6 +266,40 @@ class ApiServerImpl final : public ApiServer {
       headers.emplace_back("Warning", "299 - \"" + text + "\"");
     }
     co_await Reply(res, a, resp.code, "application/json", boost::json::serialize(resp.body), t0, std::move(headers));
+  }
+
+  static bool WantsWebSocket(const HttpsRequest& req) {
+    std::string up = req.Header("upgrade");
+    for (char& ch : up) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return up.find("websocket") != std::string::npos;
+  }
+
+  // exec/attach over WebSocket (kubectl 1.32's default): the remote-command channel protocol
+  // (v5.channel.k8s.io, or the older ones the client offers). The stream itself is the
+  // kubelet's to serve; until a kubelet is connected the route upgrades, reports why on the
+  // error channel (3) as a Status, and closes, which kubectl prints as the command's error.
+  asio::awaitable<void> ServeRemoteCommand(HttpsRequest& req, HttpsResponder& res, const RequestAttributes& a,
+                                           const api::ResourceInfo& r, const std::string& ns, const RequestInfo& info,
+                                           std::chrono::steady_clock::time_point t0) {
+    auto stream = co_await NodeStream(handlers_.registry(), r, ns, info.name, info.subresource);
+    ApiError e = stream.ok() ? InternalError("no stream") : stream.error();
+    if (e.code == 404) co_return co_await Fail(res, a, e, t0);
+    const std::string offered = req.Header("sec-websocket-protocol");
+    std::string protocol;
+    for (const char* p : {"v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io",
+                          "channel.k8s.io"}) {
+      if (offered.find(p) != std::string::npos) {
+        protocol = p;
+        break;
+      }
+    }
+    if (protocol.empty()) co_return co_await Fail(res, a, BadRequest("no supported remote command protocol offered"), t0);
+    auto ws = co_await res.AcceptWebSocket(protocol);
+    if (!ws) co_return co_await Fail(res, a, e, t0);
+    std::string message(1, '\x03');
+    message += StatusJson(e);
+    co_await ws->WriteBinary(std::move(message));
+    co_await ws->Close();
   }
 
   // A CRD was written: serve the new set; a CRD that is gone takes its objects with it.

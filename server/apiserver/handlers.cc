@@ -220,6 +220,9 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Create(Call& c) {
   json::object& obj = body.value();
   auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
   if (!warnings.ok()) co_return warnings.error();
+  if (c.r.group.empty() && c.r.kind == "Pod" && obj["spec"].is_object()) {
+    api::AddDefaultTolerationSeconds(obj["spec"].as_object());  // admission: DefaultTolerationSeconds
+  }
   if (c.r.group.empty() && c.r.kind == "Service") {
     auto alloc = co_await AllocateServiceAddresses(obj, nullptr);
     if (!alloc.ok()) co_return alloc.error();

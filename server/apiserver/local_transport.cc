@@ -130,8 +130,8 @@ class LocalTransport final : public client::Transport {
     auto future = promise->get_future();
     // Raw pointer: queued handlers must not keep the dispatcher alive (it owns the io_context).
     Impl* impl = impl_.get();
-    // Each request on its own strand, as each HTTPS connection has one: handlers (the watch
-    // loop's wake-up timer, for one) assume their completions never run concurrently.
+    // Each request on its own strand, as the HTTPS server runs each connection: handlers post
+    // completions to their executor and rely on them never running beside the coroutine.
     asio::co_spawn(
         asio::make_strand(impl_->ioc),
         [impl, req, promise]() -> asio::awaitable<void> {
@@ -165,9 +165,8 @@ class LocalTransport final : public client::Transport {
     state->on_end = std::move(on_end);
     auto req = MakeRequest(r, who_);
     Impl* impl = impl_.get();
-    // On its own strand: the watch loop's wake-up (posted to its timer's executor by the watch
-    // cache) must not race with the loop checking for it, or a wake-up is lost until the next
-    // bookmark (60 s).
+    // Each request on its own strand, as the HTTPS server runs each connection: handlers post
+    // completions to their executor and rely on them never running beside the coroutine.
     asio::co_spawn(
         asio::make_strand(impl_->ioc),
         [impl, req, state]() -> asio::awaitable<void> {

@@ -90,6 +90,29 @@ ApiError Invalid(const api::ResourceInfo& r, const std::string& name, const std:
   return e;
 }
 
+// Upstream's Job strategy (generateSelector): unless spec.manualSelector, a new Job selects
+// its pods by its own uid, and its template carries the labels that selector and `kubectl
+// get pods -l job-name=x` rely on. Runs where the uid is known.
+void GenerateJobSelector(json::object& job) {
+  const std::string uid = StrOf(MetaOf(job), "uid"), name = StrOf(MetaOf(job), "name");
+  auto* spec = job.if_contains("spec");
+  if (!spec || !spec->is_object()) return;
+  auto& s = spec->as_object();
+  if (auto* manual = s.if_contains("manualSelector"); manual && manual->is_bool() && manual->as_bool()) return;
+  auto& tmpl = s["template"];
+  if (!tmpl.is_object()) tmpl = json::object();
+  auto& tmeta = tmpl.as_object()["metadata"];
+  if (!tmeta.is_object()) tmeta = json::object();
+  auto& labels = tmeta.as_object()["labels"];
+  if (!labels.is_object()) labels = json::object();
+  auto& l = labels.as_object();
+  l["batch.kubernetes.io/controller-uid"] = uid;
+  l["batch.kubernetes.io/job-name"] = name;
+  l["controller-uid"] = uid;
+  l["job-name"] = name;
+  s["selector"] = json::object{{"matchLabels", json::object{{"batch.kubernetes.io/controller-uid", uid}}}};
+}
+
 }  // namespace
 
 json::object& MetaOf(json::object& obj) {
@@ -276,6 +299,7 @@ asio::awaitable<ApiOr<json::object>> Registry::Create(const api::ResourceInfo& r
   obj["kind"] = r.kind;
   meta["uid"] = NewUid();
   meta["creationTimestamp"] = NowRfc3339();
+  if (r.group == "batch" && r.kind == "Job") GenerateJobSelector(obj);
   meta.erase("resourceVersion");
   meta.erase("deletionTimestamp");
   meta.erase("deletionGracePeriodSeconds");

@@ -108,14 +108,16 @@ start_etcd() {
 
 # start_kite NAME DATA_DIR CLIENT_PORT METRICS_PORT — extra flags from the KITE_ARGS array.
 # The Kubernetes API gets a free port and no kubeconfig is written (tests run side by side
-# and must not touch the machine's configuration); no config file is read.
+# and must not touch the machine's configuration); no config file is read. These suites test the
+# datastore and its etcd endpoint, so the controllers and the scheduler (whose lease renewals
+# and objects would move the revision under a transcript comparison) do not run.
 KITE_ARGS=()
 start_kite() {
   local name=$1 dir=$2 port=$3 mport=$4
   echo "{}" >"$TEST_TMP/empty-config.yaml"
   _spawn "$TEST_TMP/$name.log" "$KITE_SERVER" --config "$TEST_TMP/empty-config.yaml" --data-dir "$dir" \
     --etcd-listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$mport" \
-    --bind-address 127.0.0.1 --https-listen-port 0 --write-kubeconfig= "${KITE_ARGS[@]}"
+    --bind-address 127.0.0.1 --https-listen-port 0 --write-kubeconfig= --disable-controller-manager --disable-scheduler "${KITE_ARGS[@]}"
 }
 
 # start_server KIND NAME DATA_DIR CLIENT_PORT METRICS_PORT, KIND = kite | etcd

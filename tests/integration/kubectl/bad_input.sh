@@ -72,8 +72,9 @@ expect_exact "apply without fieldManager is 422" "422 Status Invalid" -- req PAT
 body '{"metadata":{"name":"renamed"}}'
 expect_exact "patch renaming the object is 400" "400 Status BadRequest" -- req PATCH "$CM/target" application/merge-patch+json "$TEST_TMP/body"
 
-# Nothing of the above was stored, and the one object is unchanged.
-expect_exact "only the target configmap exists" "target" -- k get configmaps -o 'jsonpath={.items[*].metadata.name}'
+# Nothing of the above was stored, and the one object is unchanged (kube-root-ca.crt is the
+# root CA publisher's).
+expect_exact "only the target configmap exists" "kube-root-ca.crt target" -- k get configmaps -o 'jsonpath={.items[*].metadata.name}'
 expect_exact "target unchanged" "1" -- k get configmap target -o 'jsonpath={.data.a}'
 expect "server still ready" '^ok$' -- k get --raw /readyz
 

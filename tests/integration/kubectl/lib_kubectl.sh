@@ -97,6 +97,26 @@ $out"
   fi
 }
 
+# eventually NAME REGEX SECONDS -- CMD...: CMD's output matches REGEX within SECONDS (retried
+# every 0.2 s), for state that controllers reach asynchronously.
+eventually() {
+  local name=$1 re=$2 secs=$3
+  shift 4
+  local out rc deadline=$((SECONDS + secs))
+  while :; do
+    rc=0
+    out=$("$@" 2>&1) || rc=$?
+    if [[ $rc -eq 0 ]] && grep -Eq -- "$re" <<<"$out"; then
+      _report ok "$name"
+      return 0
+    fi
+    ((SECONDS < deadline)) || break
+    sleep 0.2
+  done
+  _report fail "$name" "not within ${secs}s: exit $rc; wanted /$re/; last got:
+$out"
+}
+
 finish() {
   echo "$PASSED passed, $FAILED failed"
   [[ $FAILED -eq 0 ]] || exit 1

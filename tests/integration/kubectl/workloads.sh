@@ -7,6 +7,9 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lib.sh"
 source "$HERE/lib_kubectl.sh"
+# The API side alone: controllers would act on the hand-made ReplicaSets and statuses, the
+# scheduler on its pods.
+KITE_ARGS=(--disable-controller-manager --disable-scheduler)
 start_kite_api
 M=$TEST_TMP/manifests
 mkdir -p "$M"
@@ -186,5 +189,15 @@ expect "namespace delete" 'namespace "doomed" deleted' -- k delete namespace doo
 expect "namespace is Terminating" '^doomed +Terminating' -- k get namespace doomed
 expect_fail "no new objects in a terminating namespace" 'unable to create new content in namespace doomed because it is being terminated' -- \
   k create configmap late -n doomed
+
+# --- exec/attach: kubectl's WebSocket (v5.channel.k8s.io) is upgraded and answered on the error
+# channel; the SPDY fallback gets a plain Status. The streams themselves are the kubelet's.
+k run streamer --image=nginx --overrides='{"spec":{"nodeName":"node-1"}}' >/dev/null
+expect_fail "exec over WebSocket reports the missing kubelet" '^error: pod streamer: the exec stream needs the kubelet on node node-1' -- \
+  k exec streamer -- ls /
+expect_fail "attach over WebSocket" 'the attach stream needs the kubelet on node node-1' -- k attach streamer
+expect_fail "exec over the SPDY fallback" 'Error from server \(BadRequest\): pod streamer: the exec stream needs the kubelet' -- \
+  env KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false "$KUBECTL_BIN" --kubeconfig "$TEST_TMP/kubeconfig" --cache-dir "$TEST_TMP/kubectl-cache" exec streamer -- ls
+expect_fail "exec into a missing pod" 'pods "nosuch" not found' -- k exec nosuch -- ls
 
 finish

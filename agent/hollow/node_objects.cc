@@ -1,0 +1,203 @@
+#include "agent/hollow/node_objects.h"
+
+#include <boost/json.hpp>
+
+#include <cstdio>
+
+#include "api/quantity.h"
+#include "api/time.h"
+#include "api/validation.h"
+
+namespace kite::hollow {
+namespace json = boost::json;
+
+namespace {
+
+// The Kubernetes release hollow nodes claim to run, marked so that it cannot pass for a kubelet.
+constexpr const char* kKubeletVersion = "v1.32.4-hollow";
+constexpr const char* kRuntimeVersion = "hollow://1.0";
+
+std::string Ipv4(uint32_t a) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+  return buf;
+}
+
+// FNV-1a: stable per node name across restarts, unlike a random id.
+uint64_t Fnv(const std::string& s, uint64_t seed) {
+  uint64_t h = 14695981039346656037ull ^ seed;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+std::string Hex32(const std::string& name) {
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(Fnv(name, 1)),
+                static_cast<unsigned long long>(Fnv(name, 2)));
+  return buf;
+}
+
+std::string AsUuid(const std::string& hex) {
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+         hex.substr(20, 12);
+}
+
+Result<std::string> Canonical(const std::string& what, const std::string& text) {
+  auto q = api::Quantity::Parse(text);
+  if (!q.ok()) return Status(Code::kInvalidArgument, "--" + what + " " + text + ": " + q.status().message());
+  return q->String();
+}
+
+json::object Condition(const char* type, const char* status, const char* reason, const char* message,
+                       const std::string& heartbeat, const std::string& transition) {
+  return json::object{{"type", type},
+                      {"status", status},
+                      {"lastHeartbeatTime", heartbeat},
+                      {"lastTransitionTime", transition},
+                      {"reason", reason},
+                      {"message", message}};
+}
+
+}  // namespace
+
+NodeIdentity MakeNodeIdentity(const std::string& prefix, int index) {
+  NodeIdentity id;
+  id.index = index;
+  id.name = prefix + std::to_string(index);
+  id.internal_ip = Ipv4((10u << 24 | 200u << 16) + static_cast<uint32_t>(index) + 1);
+  const uint32_t cidr = 10u << 24 | (64u + static_cast<uint32_t>(index) / 256) << 16 | (static_cast<uint32_t>(index) % 256) << 8;
+  id.pod_cidr = Ipv4(cidr) + "/24";
+  return id;
+}
+
+Status ParseNodeLabels(const std::vector<std::string>& items, NodeTemplate* t) {
+  for (const std::string& item : items) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos) return Status(Code::kInvalidArgument, "--node-labels: " + item + " is not key=value");
+    std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    auto bad = api::IsQualifiedName(key);
+    for (auto& m : api::IsValidLabelValue(value)) bad.push_back(std::move(m));
+    if (!bad.empty()) return Status(Code::kInvalidArgument, "--node-labels " + item + ": " + api::JoinMessages(bad, "; "));
+    t->labels.emplace_back(std::move(key), std::move(value));
+  }
+  return Status::Ok();
+}
+
+Status ParseNodeTaints(const std::vector<std::string>& items, NodeTemplate* t) {
+  for (const std::string& item : items) {
+    auto colon = item.rfind(':');
+    if (colon == std::string::npos) return Status(Code::kInvalidArgument, "--node-taints: " + item + " has no :Effect");
+    const std::string effect = item.substr(colon + 1), kv = item.substr(0, colon);
+    if (effect != "NoSchedule" && effect != "PreferNoSchedule" && effect != "NoExecute") {
+      return Status(Code::kInvalidArgument, "--node-taints " + item + ": effect must be NoSchedule, PreferNoSchedule or NoExecute");
+    }
+    auto eq = kv.find('=');
+    std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    auto bad = api::IsQualifiedName(key);
+    for (auto& m : api::IsValidLabelValue(value)) bad.push_back(std::move(m));
+    if (!bad.empty()) return Status(Code::kInvalidArgument, "--node-taints " + item + ": " + api::JoinMessages(bad, "; "));
+    json::object taint{{"key", key}, {"effect", effect}};
+    if (!value.empty()) taint["value"] = value;
+    t->taints.push_back(std::move(taint));
+  }
+  return Status::Ok();
+}
+
+Status SetCapacity(const std::string& cpu, const std::string& memory, const std::string& ephemeral_storage,
+                   int64_t max_pods, NodeTemplate* t) {
+  auto c = Canonical("cpu", cpu);
+  if (!c.ok()) return c.status();
+  auto m = Canonical("memory", memory);
+  if (!m.ok()) return m.status();
+  auto e = Canonical("ephemeral-storage", ephemeral_storage);
+  if (!e.ok()) return e.status();
+  if (max_pods < 1) return Status(Code::kInvalidArgument, "--max-pods must be positive");
+  t->cpu = *c;
+  t->memory = *m;
+  t->ephemeral_storage = *e;
+  t->max_pods = max_pods;
+  return Status::Ok();
+}
+
+const char* BuildArch() {
+#if defined(__aarch64__)
+  return "arm64";
+#elif defined(__arm__)
+  return "arm";
+#else
+  return "amd64";
+#endif
+}
+
+json::object BuildNode(const NodeTemplate& t, const NodeIdentity& id) {
+  // The labels the kubelet puts on its node, plus an instance type that tells hollow nodes apart.
+  json::object labels{{"beta.kubernetes.io/arch", BuildArch()},
+                      {"beta.kubernetes.io/os", "linux"},
+                      {"kubernetes.io/arch", BuildArch()},
+                      {"kubernetes.io/hostname", id.name},
+                      {"kubernetes.io/os", "linux"},
+                      {"node.kubernetes.io/instance-type", "hollow"}};
+  for (const auto& [k, v] : t.labels) labels[k] = v;
+  json::object spec{{"podCIDR", id.pod_cidr}, {"podCIDRs", json::array{json::string(id.pod_cidr)}}};
+  if (!t.taints.empty()) spec["taints"] = t.taints;
+  return json::object{{"apiVersion", "v1"},
+                      {"kind", "Node"},
+                      {"metadata", json::object{{"name", id.name}, {"labels", std::move(labels)}}},
+                      {"spec", std::move(spec)}};
+}
+
+json::object BuildNodeStatus(const NodeTemplate& t, const NodeIdentity& id, WallClock::time_point transition,
+                             WallClock::time_point now, const std::string& boot_id) {
+  const json::object resources{{"cpu", t.cpu},
+                               {"ephemeral-storage", t.ephemeral_storage},
+                               {"hugepages-1Gi", "0"},
+                               {"hugepages-2Mi", "0"},
+                               {"memory", t.memory},
+                               {"pods", std::to_string(t.max_pods)}};
+  const std::string hb = api::FormatTime(now), tr = api::FormatTime(transition);
+  // The conditions in the kubelet's order and wording (Ready last).
+  json::array conditions{
+      Condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", hb, tr),
+      Condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", hb, tr),
+      Condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", hb, tr),
+      Condition("Ready", "True", "KubeletReady", "kubelet is posting ready status", hb, tr),
+  };
+  const std::string machine = Hex32(id.name);
+  json::object info{{"architecture", BuildArch()},
+                    {"bootID", boot_id},
+                    {"containerRuntimeVersion", kRuntimeVersion},
+                    {"kernelVersion", "hollow"},
+                    {"kubeProxyVersion", ""},
+                    {"kubeletVersion", kKubeletVersion},
+                    {"machineID", machine},
+                    {"operatingSystem", "linux"},
+                    {"osImage", "kite-hollow (simulated node)"},
+                    {"systemUUID", AsUuid(machine)}};
+  return json::object{
+      {"capacity", resources},
+      {"allocatable", resources},
+      {"conditions", std::move(conditions)},
+      {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", id.internal_ip}},
+                                json::object{{"type", "Hostname"}, {"address", id.name}}}},
+      {"daemonEndpoints", json::object{{"kubeletEndpoint", json::object{{"Port", 10250}}}}},
+      {"nodeInfo", std::move(info)},
+  };
+}
+
+json::object BuildLease(const NodeTemplate& t, const std::string& node_name, const std::string& node_uid,
+                        WallClock::time_point now) {
+  // Owned by the Node, as the kubelet sets it, so deleting the node collects its lease.
+  json::object owner{{"apiVersion", "v1"}, {"kind", "Node"}, {"name", node_name}, {"uid", node_uid}};
+  return json::object{
+      {"apiVersion", "coordination.k8s.io/v1"},
+      {"kind", "Lease"},
+      {"metadata", json::object{{"name", node_name},
+                                {"namespace", "kube-node-lease"},
+                                {"ownerReferences", json::array{std::move(owner)}}}},
+      {"spec", json::object{{"holderIdentity", node_name},
+                            {"leaseDurationSeconds", t.lease_duration_seconds},
+                            {"renewTime", api::FormatMicroTime(now)}}},
+  };
+}
+
+}  // namespace kite::hollow

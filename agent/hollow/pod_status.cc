@@ -1,0 +1,133 @@
+#include "agent/hollow/pod_status.h"
+
+#include <boost/json.hpp>
+#include <openssl/evp.h>
+
+#include <cstdio>
+
+#include "agent/hollow/json_fields.h"
+#include "api/time.h"
+
+namespace kite::hollow {
+namespace json = boost::json;
+
+namespace {
+
+// "<image>@sha256:<digest of the name>": shaped like a runtime's image id, stable per image.
+std::string ImageId(const std::string& image) {
+  if (image.find("@sha256:") != std::string::npos) return image;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(image.data(), image.size(), md, &len, EVP_sha256(), nullptr);
+  std::string hex;
+  char buf[3];
+  for (unsigned int i = 0; i < len; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", md[i]);
+    hex += buf;
+  }
+  return image + "@sha256:" + hex;
+}
+
+// The status the current one becomes: its fields, with the kubelet-owned ones set below.
+json::object BaseStatus(const json::object& pod, const PodPlacement& where, WallClock::time_point started) {
+  json::object status = ObjectField(pod, "status");
+  status["hostIP"] = where.host_ip;
+  status["hostIPs"] = json::array{json::object{{"ip", where.host_ip}}};
+  status["podIP"] = where.pod_ip;
+  status["podIPs"] = json::array{json::object{{"ip", where.pod_ip}}};
+  if (StringField(status, "startTime").empty()) status["startTime"] = api::FormatTime(started);
+  return status;
+}
+
+json::object Cond(const char* type, bool ok, const std::string& at, const char* reason = nullptr) {
+  json::object c{{"type", type}, {"status", ok ? "True" : "False"}, {"lastProbeTime", nullptr}, {"lastTransitionTime", at}};
+  if (reason) c["reason"] = reason;
+  return c;
+}
+
+// PodScheduled keeps the time the scheduler (or binding) set, when there is one.
+json::object Scheduled(const json::object& pod, const std::string& fallback) {
+  const json::value* conds = ObjectField(pod, "status").if_contains("conditions");
+  if (conds && conds->is_array()) {
+    for (const auto& c : conds->as_array()) {
+      if (c.is_object() && StringField(c.as_object(), "type") == "PodScheduled" && StringField(c.as_object(), "status") == "True") {
+        return c.as_object();
+      }
+    }
+  }
+  return Cond("PodScheduled", true, fallback);
+}
+
+json::object Terminated(const std::string& container_id, const std::string& started, const std::string& finished) {
+  return json::object{{"terminated", json::object{{"exitCode", 0},
+                                                  {"reason", "Completed"},
+                                                  {"startedAt", started},
+                                                  {"finishedAt", finished},
+                                                  {"containerID", container_id}}}};
+}
+
+// One status per container of spec.<list>, in spec order; `state(id)` gives each one's state.
+template <typename StateFn>
+json::array ContainerStatuses(const json::object& pod, const char* list, bool ready, bool started, StateFn state) {
+  json::array out;
+  const std::string uid = StringField(ObjectField(pod, "metadata"), "uid");
+  const json::value* containers = ObjectField(pod, "spec").if_contains(list);
+  if (!containers || !containers->is_array()) return out;
+  for (const auto& c : containers->as_array()) {
+    if (!c.is_object()) continue;
+    const std::string name = StringField(c.as_object(), "name"), image = StringField(c.as_object(), "image");
+    const std::string id = "hollow://" + uid + "-" + name;
+    out.push_back(json::object{{"name", name},
+                               {"image", image},
+                               {"imageID", ImageId(image)},
+                               {"containerID", id},
+                               {"ready", ready},
+                               {"started", started},
+                               {"restartCount", 0},
+                               {"lastState", json::object()},
+                               {"state", state(id)}});
+  }
+  return out;
+}
+
+}  // namespace
+
+bool RunsToCompletion(const json::object& pod) {
+  const std::string policy = StringField(ObjectField(pod, "spec"), "restartPolicy");
+  return policy == "Never" || policy == "OnFailure";
+}
+
+json::object RunningPodStatus(const json::object& pod, const PodPlacement& where, WallClock::time_point started) {
+  json::object status = BaseStatus(pod, where, started);
+  const std::string at = api::FormatTime(started);
+  status["phase"] = "Running";
+  status["conditions"] = json::array{Cond("PodReadyToStartContainers", true, at), Cond("Initialized", true, at),
+                                     Cond("Ready", true, at), Cond("ContainersReady", true, at), Scheduled(pod, at)};
+  json::array init = ContainerStatuses(pod, "initContainers", true, false,
+                                       [&](const std::string& id) { return Terminated(id, at, at); });
+  if (!init.empty()) status["initContainerStatuses"] = std::move(init);
+  status["containerStatuses"] = ContainerStatuses(pod, "containers", true, true, [&](const std::string&) {
+    return json::object{{"running", json::object{{"startedAt", at}}}};
+  });
+  return status;
+}
+
+json::object SucceededPodStatus(const json::object& pod, const PodPlacement& where, WallClock::time_point started,
+                                WallClock::time_point finished) {
+  json::object status = BaseStatus(pod, where, started);
+  const std::string at = api::FormatTime(started), done = api::FormatTime(finished);
+  status["phase"] = "Succeeded";
+  // As the kubelet reports a completed pod: its sandbox is gone, its containers not ready.
+  status["conditions"] = json::array{Cond("PodReadyToStartContainers", false, done),
+                                     Cond("Initialized", true, at, "PodCompleted"),
+                                     Cond("Ready", false, done, "PodCompleted"),
+                                     Cond("ContainersReady", false, done, "PodCompleted"), Scheduled(pod, at)};
+  json::array init = ContainerStatuses(pod, "initContainers", true, false,
+                                       [&](const std::string& id) { return Terminated(id, at, at); });
+  if (!init.empty()) status["initContainerStatuses"] = std::move(init);
+  status["containerStatuses"] = ContainerStatuses(pod, "containers", false, false,
+                                                  [&](const std::string& id) { return Terminated(id, at, done); });
+  return status;
+}
+
+}  // namespace kite::hollow

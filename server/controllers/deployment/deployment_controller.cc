@@ -1,0 +1,637 @@
+#include "server/controllers/deployment/deployment_controller.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "server/controllers/common/controller_utils.h"
+
+namespace kite::controllers {
+namespace {
+
+constexpr const char* kRevision = "deployment.kubernetes.io/revision";
+constexpr const char* kDesired = "deployment.kubernetes.io/desired-replicas";
+constexpr const char* kMaxReplicas = "deployment.kubernetes.io/max-replicas";
+constexpr const char* kHashLabel = "pod-template-hash";
+
+void Canonical(const json::value& v, std::string* out) {
+  if (v.is_object()) {
+    std::vector<std::pair<std::string_view, const json::value*>> kv;
+    for (const auto& [k, x] : v.as_object()) kv.emplace_back(k, &x);
+    std::sort(kv.begin(), kv.end());
+    *out += '{';
+    for (const auto& [k, x] : kv) {
+      *out += json::serialize(json::string(k));
+      *out += ':';
+      Canonical(*x, out);
+      *out += ',';
+    }
+    *out += '}';
+  } else if (v.is_array()) {
+    *out += '[';
+    for (const auto& x : v.as_array()) {
+      Canonical(x, out);
+      *out += ',';
+    }
+    *out += ']';
+  } else {
+    *out += json::serialize(v);
+  }
+}
+
+int64_t Revision(const json::object& obj) {
+  std::string s = Str(Obj(Obj(obj, "metadata"), "annotations"), kRevision);
+  try {
+    return s.empty() ? 0 : std::stoll(s);
+  } catch (...) {
+    return 0;
+  }
+}
+
+int64_t Replicas(const json::object& obj) { return Int(Obj(obj, "spec"), "replicas", 1); }
+int64_t StatusInt(const json::object& obj, const char* f) { return Int(Obj(obj, "status"), f); }
+
+// Resolves an IntOrString against `total`; `round_up` for surge.
+int64_t Scaled(const json::value* v, int64_t total, bool round_up, int64_t fallback) {
+  if (!v) return fallback;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64()) return static_cast<int64_t>(v->as_uint64());
+  if (v->is_string()) {
+    std::string s(v->as_string());
+    if (!s.empty() && s.back() == '%') {
+      double pct = std::atof(s.substr(0, s.size() - 1).c_str());
+      double x = pct * static_cast<double>(total) / 100.0;
+      return static_cast<int64_t>(round_up ? std::ceil(x) : std::floor(x));
+    }
+    return std::atoll(s.c_str());
+  }
+  return fallback;
+}
+
+json::object TemplateWithoutHash(const json::object& tmpl) {
+  json::object t = tmpl;
+  if (auto* m = t.if_contains("metadata"); m && m->is_object()) {
+    if (auto* l = m->as_object().if_contains("labels"); l && l->is_object()) {
+      l->as_object().erase(kHashLabel);
+      if (l->as_object().empty()) m->as_object().erase("labels");
+    }
+    if (m->as_object().empty()) t.erase("metadata");
+  }
+  return t;
+}
+
+json::object Condition(const std::string& type, const std::string& status, const std::string& reason,
+                       const std::string& message) {
+  std::string now = api::NowTime();
+  return json::object{{"type", type},         {"status", status},     {"lastUpdateTime", now},
+                      {"lastTransitionTime", now}, {"reason", reason}, {"message", message}};
+}
+
+const json::object* FindCondition(const json::object& status, const std::string& type) {
+  for (const auto& c : Arr(status, "conditions")) {
+    if (c.is_object() && Str(c.as_object(), "type") == type) return &c.as_object();
+  }
+  return nullptr;
+}
+
+// Upstream's SetDeploymentCondition: same status and reason → unchanged; same status → keep
+// the transition time.
+void SetCondition(json::object& status, json::object cond) {
+  json::array out;
+  for (const auto& c : Arr(status, "conditions")) {
+    if (!c.is_object() || Str(c.as_object(), "type") != Str(cond, "type")) {
+      out.push_back(c);
+      continue;
+    }
+    const auto& cur = c.as_object();
+    if (Str(cur, "status") == Str(cond, "status") && Str(cur, "reason") == Str(cond, "reason") &&
+        Str(cond, "reason") != "ReplicaSetUpdated") {
+      return;
+    }
+    if (Str(cur, "status") == Str(cond, "status")) cond["lastTransitionTime"] = Str(cur, "lastTransitionTime");
+  }
+  out.push_back(std::move(cond));
+  status["conditions"] = std::move(out);
+}
+
+class DeploymentController final : public client::Controller {
+ public:
+  explicit DeploymentController(const client::Client* c)
+      : Controller("deployment", 5),
+        client_(c),
+        deploy_r_(api::FindResource("apps", "v1", "deployments")),
+        rs_r_(api::FindResource("apps", "v1", "replicasets")),
+        recorder_(c, "deployment-controller") {}
+
+  void Init(client::InformerFactory& f) override {
+    deployments_ = f.For(*deploy_r_);
+    sets_ = f.For(*rs_r_);
+    pods_ = f.For("", "v1", "pods");
+    deployments_->AddHandler(EnqueueSelf(&queue_));
+    auto owner_of = [this](const ObjectPtr& rs) {
+      const json::object* ref = ControllerOf(*rs);
+      const std::string ns = Str(Obj(*rs, "metadata"), "namespace");
+      if (ref && Str(*ref, "kind") == "Deployment") {
+        queue_.Add(ns + "/" + Str(*ref, "name"));
+        return;
+      }
+      // An orphan: any Deployment that would adopt it.
+      for (const auto& d : deployments_->List(ns)) {
+        if (LabelsMatch(SelectorOf(*d), *rs)) queue_.Add(KeyOf(*d));
+      }
+    };
+    sets_->AddHandler(client::EventHandler{owner_of, [owner_of](const ObjectPtr&, const ObjectPtr& n) { owner_of(n); },
+                                           owner_of});
+    // Recreate waits for old pods to be gone: their deletion wakes the Deployment.
+    pods_->AddHandler(client::EventHandler{nullptr, nullptr, [this](const ObjectPtr& pod) {
+                                             const json::object* ref = ControllerOf(*pod);
+                                             if (!ref || Str(*ref, "kind") != "ReplicaSet") return;
+                                             const std::string ns = Str(Obj(*pod, "metadata"), "namespace");
+                                             if (auto rs = sets_->Get(ns, Str(*ref, "name"))) {
+                                               if (const json::object* dref = ControllerOf(*rs)) {
+                                                 queue_.Add(ns + "/" + Str(*dref, "name"));
+                                               }
+                                             }
+                                           }});
+  }
+
+  Status Reconcile(const std::string& key) override {
+    auto [ns, name] = SplitKey(key);
+    ObjectPtr dp = deployments_->Get(ns, name);
+    if (!dp) return Status::Ok();
+    json::object d = *dp;
+    const auto& meta = Obj(d, "metadata");
+    api::LabelSelector selector = SelectorOf(d);
+    if (selector.Empty() || selector.IsNothing()) {
+      recorder_.Warning(d, "SelectingAll", "This deployment is selecting all pods. A non-empty selector is required.");
+      return Status::Ok();
+    }
+    std::vector<json::object> sets;
+    if (auto s = Claim(d, selector, &sets); !s.ok()) return s;
+    if (meta.contains("deletionTimestamp")) return SyncStatus(d, sets, nullptr);
+
+    const auto& spec = Obj(d, "spec");
+    if (Bool(spec, "paused")) return SyncPaused(d, sets);
+    if (Str(Obj(spec, "strategy"), "type") == "Recreate") return Recreate(d, sets);
+    return Rolling(d, sets);
+  }
+
+ private:
+  // The Deployment's ReplicaSets: owned and matching stay; owned but not matching are released;
+  // matching orphans are adopted.
+  Status Claim(const json::object& d, const api::LabelSelector& selector, std::vector<json::object>* out) {
+    const std::string uid = Str(Obj(d, "metadata"), "uid");
+    const std::string ns = Str(Obj(d, "metadata"), "namespace");
+    for (const auto& rs : sets_->List(ns)) {
+      const json::object* ref = ControllerOf(*rs);
+      const bool matches = LabelsMatch(selector, *rs);
+      const std::string rs_name = Str(Obj(*rs, "metadata"), "name");
+      const std::string rs_uid = Str(Obj(*rs, "metadata"), "uid");
+      if (ref) {
+        if (Str(*ref, "uid") != uid) continue;
+        if (matches) {
+          out->push_back(*rs);
+        } else {
+          json::object patch{{"metadata", json::object{{"ownerReferences", json::array{json::object{{"$patch", "delete"}, {"uid", uid}}}},
+                                                       {"uid", rs_uid}}}};
+          (void)client_->Patch(*rs_r_, ns, rs_name, client::PatchType::kStrategic, json::serialize(patch));
+        }
+        continue;
+      }
+      if (!matches || Obj(d, "metadata").contains("deletionTimestamp")) continue;
+      json::object patch{{"metadata", json::object{{"ownerReferences", json::array{ControllerRef(d)}}, {"uid", rs_uid}}}};
+      auto r = client_->Patch(*rs_r_, ns, rs_name, client::PatchType::kStrategic, json::serialize(patch));
+      if (r.ok()) out->push_back(std::move(r.value()));
+    }
+    return Status::Ok();
+  }
+
+  // The ReplicaSet whose template is the Deployment's (the oldest, if several).
+  static json::object* FindNew(const json::object& d, std::vector<json::object>& sets) {
+    json::object want = TemplateWithoutHash(Obj(Obj(d, "spec"), "template"));
+    json::object* found = nullptr;
+    for (auto& rs : sets) {
+      if (TemplateWithoutHash(Obj(Obj(rs, "spec"), "template")) != want) continue;
+      if (!found || Str(Obj(rs, "metadata"), "creationTimestamp") < Str(Obj(*found, "metadata"), "creationTimestamp")) {
+        found = &rs;
+      }
+    }
+    return found;
+  }
+
+  // Returns the new ReplicaSet (creating it when `create`), with its revision brought up to date;
+  // null when none exists and create is false.
+  Res<json::object*> NewReplicaSet(json::object& d, std::vector<json::object>& sets, bool create) {
+    json::object* nrs = FindNew(d, sets);
+    int64_t max_old = 0;
+    for (const auto& rs : sets) {
+      if (&rs != nrs) max_old = std::max(max_old, Revision(rs));
+    }
+    const int64_t revision = max_old + 1;
+    const std::string ns = Str(Obj(d, "metadata"), "namespace");
+    auto [surge, unavailable] = ResolveSurgeUnavailable(d);
+    (void)unavailable;
+    if (nrs) {
+      // A rollback (or an old template coming back) makes an old ReplicaSet new again.
+      if (Revision(*nrs) < revision) {
+        json::object updated = *nrs;
+        auto& ann = updated["metadata"].as_object()["annotations"];
+        if (!ann.is_object()) ann = json::object();
+        ann.as_object()[kRevision] = std::to_string(revision);
+        auto r = client_->Update(*rs_r_, ns, updated);
+        if (!r.ok()) return client::Error{r.error().code, r.error().reason, r.error().message};
+        *nrs = std::move(r.value());
+      }
+      SetDeploymentRevision(d, Revision(*nrs));
+      return nrs;
+    }
+    if (!create) return static_cast<json::object*>(nullptr);
+    const auto& spec = Obj(d, "spec");
+    json::object tmpl = Obj(spec, "template");
+    const int64_t collisions = StatusInt(d, "collisionCount");
+    const std::string hash = PodTemplateHash(tmpl, collisions);
+    auto& tm = tmpl["metadata"];
+    if (!tm.is_object()) tm = json::object();
+    auto& tl = tm.as_object()["labels"];
+    if (!tl.is_object()) tl = json::object();
+    tl.as_object()[kHashLabel] = hash;
+    json::object selector = Obj(spec, "selector");
+    auto& ml = selector["matchLabels"];
+    if (!ml.is_object()) ml = json::object();
+    ml.as_object()[kHashLabel] = hash;
+    json::object annotations;
+    for (const auto& [k, v] : Obj(Obj(d, "metadata"), "annotations")) {
+      if (k == "kubectl.kubernetes.io/last-applied-configuration" || k == kRevision) continue;
+      annotations[k] = v;
+    }
+    annotations[kRevision] = std::to_string(revision);
+    annotations[kDesired] = std::to_string(Replicas(d));
+    annotations[kMaxReplicas] = std::to_string(Replicas(d) + surge);
+    const std::string rs_name = Str(Obj(d, "metadata"), "name") + "-" + hash;
+    int64_t initial = 0;
+    if (Str(Obj(spec, "strategy"), "type") != "Recreate") initial = NewReplicasForRolling(d, sets, 0);
+    json::object rs{{"apiVersion", "apps/v1"},
+                    {"kind", "ReplicaSet"},
+                    {"metadata", json::object{{"name", rs_name},
+                                              {"namespace", ns},
+                                              {"labels", tl},
+                                              {"annotations", std::move(annotations)},
+                                              {"ownerReferences", json::array{ControllerRef(d)}}}},
+                    {"spec", json::object{{"replicas", initial},
+                                          {"minReadySeconds", Int(spec, "minReadySeconds")},
+                                          {"selector", std::move(selector)},
+                                          {"template", std::move(tmpl)}}}};
+    auto created = client_->Create(*rs_r_, ns, rs);
+    if (!created.ok()) {
+      if (created.AlreadyExists()) {
+        // A ReplicaSet of that name with another template: bump collisionCount so the next
+        // hash differs (upstream's hash-collision handling).
+        auto existing = client_->Get(*rs_r_, ns, rs_name);
+        if (existing.ok() && TemplateWithoutHash(Obj(Obj(*existing, "spec"), "template")) ==
+                                 TemplateWithoutHash(Obj(spec, "template"))) {
+          return client::Error{409, "AlreadyExists", "new replica set exists but is not yet in the cache"};
+        }
+        json::object st = Obj(d, "status");
+        st["collisionCount"] = collisions + 1;
+        json::object upd = d;
+        upd["status"] = std::move(st);
+        (void)client_->UpdateStatus(*deploy_r_, ns, upd);
+      }
+      return created.error();
+    }
+    if (initial > 0) {
+      recorder_.Normal(d, "ScalingReplicaSet", "Scaled up replica set " + rs_name + " from 0 to " + std::to_string(initial));
+    }
+    sets.push_back(std::move(created.value()));
+    json::object& nrs_ref = sets.back();
+    json::object status = Obj(d, "status");
+    SetCondition(status, Condition("Progressing", "True", "NewReplicaSetCreated",
+                                   "Created new replica set \"" + rs_name + "\""));
+    d["status"] = std::move(status);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      progressing_changed_[KeyOf(d)] = true;
+    }
+    SetDeploymentRevision(d, revision);
+    return &nrs_ref;
+  }
+
+  // The Deployment carries its current revision in the same annotation.
+  void SetDeploymentRevision(json::object& d, int64_t revision) {
+    if (Revision(d) == revision) return;
+    json::object patch{{"metadata", json::object{{"annotations", json::object{{kRevision, std::to_string(revision)}}}}}};
+    auto r = client_->Patch(*deploy_r_, Str(Obj(d, "metadata"), "namespace"), Str(Obj(d, "metadata"), "name"),
+                            client::PatchType::kMerge, json::serialize(patch));
+    if (r.ok()) {
+      json::object status = Obj(d, "status");
+      d = std::move(r.value());
+      d["status"] = std::move(status);
+    }
+  }
+
+  // Scales rs to n (and records the desired/max annotations); returns whether it changed.
+  Res<bool> Scale(const json::object& d, json::object& rs, int64_t n) {
+    auto [surge, unavailable] = ResolveSurgeUnavailable(d);
+    (void)unavailable;
+    const int64_t before = Replicas(rs);
+    const auto& ann = Obj(Obj(rs, "metadata"), "annotations");
+    const std::string desired = std::to_string(Replicas(d)), max = std::to_string(Replicas(d) + surge);
+    if (before == n && Str(ann, kDesired) == desired && Str(ann, kMaxReplicas) == max) return false;
+    json::object updated = rs;
+    updated["spec"].as_object()["replicas"] = n;
+    auto& a = updated["metadata"].as_object()["annotations"];
+    if (!a.is_object()) a = json::object();
+    a.as_object()[kDesired] = desired;
+    a.as_object()[kMaxReplicas] = max;
+    auto r = client_->Update(*rs_r_, Str(Obj(rs, "metadata"), "namespace"), updated);
+    if (!r.ok()) return r.error();
+    rs = std::move(r.value());
+    if (before != n) {
+      recorder_.Normal(d, "ScalingReplicaSet", std::string("Scaled ") + (n > before ? "up" : "down") + " replica set " +
+                                                   Str(Obj(rs, "metadata"), "name") + " from " + std::to_string(before) +
+                                                   " to " + std::to_string(n));
+    }
+    return before != n;
+  }
+
+  // Replicas the new ReplicaSet may have now under maxSurge.
+  static int64_t NewReplicasForRolling(const json::object& d, const std::vector<json::object>& sets, int64_t current_new) {
+    auto [surge, unavailable] = ResolveSurgeUnavailable(d);
+    (void)unavailable;
+    const int64_t want = Replicas(d);
+    int64_t total = 0;
+    for (const auto& rs : sets) total += Replicas(rs);
+    if (current_new >= want) return want;
+    const int64_t max_total = want + surge;
+    if (total >= max_total) return current_new;
+    return current_new + std::min(max_total - total, want - current_new);
+  }
+
+  Status Rolling(json::object& d, std::vector<json::object>& sets) {
+    auto got = NewReplicaSet(d, sets, true);
+    if (!got.ok()) return Status(Code::kUnavailable, "new replica set: " + got.error().message);
+    json::object* nrs = got.value();
+    // Scale the new ReplicaSet up (or down to the wanted count).
+    const int64_t new_count = NewReplicasForRolling(d, sets, Replicas(*nrs));
+    auto up = Scale(d, *nrs, std::min(new_count, std::max(Replicas(d), int64_t{0})));
+    if (!up.ok()) return Status(Code::kAborted, up.error().message);
+    if (up.value()) return SyncStatus(d, sets, nrs);
+    // Scale old ones down within maxUnavailable.
+    auto down = ScaleDownOld(d, sets, nrs);
+    if (!down.ok()) return Status(Code::kAborted, down.error().message);
+    if (down.value()) return SyncStatus(d, sets, nrs);
+    if (Complete(d, sets, nrs)) CleanupOld(d, sets, nrs);
+    return SyncStatus(d, sets, nrs);
+  }
+
+  Res<bool> ScaleDownOld(const json::object& d, std::vector<json::object>& sets, json::object* nrs) {
+    auto [surge, max_unavailable] = ResolveSurgeUnavailable(d);
+    (void)surge;
+    int64_t old_pods = 0, all = 0, available = 0;
+    for (auto& rs : sets) {
+      all += Replicas(rs);
+      available += StatusInt(rs, "availableReplicas");
+      if (&rs != nrs) old_pods += Replicas(rs);
+    }
+    if (old_pods == 0) return false;
+    const int64_t min_available = Replicas(d) - max_unavailable;
+    const int64_t new_unavailable = Replicas(*nrs) - StatusInt(*nrs, "availableReplicas");
+    int64_t max_scale_down = all - min_available - new_unavailable;
+    if (max_scale_down <= 0) return false;
+    // Oldest first (by revision).
+    std::vector<json::object*> olds;
+    for (auto& rs : sets) {
+      if (&rs != nrs && Replicas(rs) > 0) olds.push_back(&rs);
+    }
+    std::sort(olds.begin(), olds.end(), [](json::object* a, json::object* b) { return Revision(*a) < Revision(*b); });
+    bool changed = false;
+    // First the unhealthy: replicas that are not available can go without lowering availability.
+    for (json::object* rs : olds) {
+      if (max_scale_down <= 0) break;
+      int64_t unhealthy = Replicas(*rs) - StatusInt(*rs, "availableReplicas");
+      if (unhealthy <= 0) continue;
+      int64_t n = std::min(unhealthy, max_scale_down);
+      auto r = Scale(d, *rs, Replicas(*rs) - n);
+      if (!r.ok()) return r.error();
+      changed = changed || r.value();
+      max_scale_down -= n;
+    }
+    // Then healthy ones, as far as availability above minAvailable allows.
+    int64_t can_go = std::min(max_scale_down, available - min_available);
+    for (json::object* rs : olds) {
+      if (can_go <= 0) break;
+      if (Replicas(*rs) == 0) continue;
+      int64_t n = std::min(Replicas(*rs), can_go);
+      auto r = Scale(d, *rs, Replicas(*rs) - n);
+      if (!r.ok()) return r.error();
+      changed = changed || r.value();
+      can_go -= n;
+    }
+    return changed;
+  }
+
+  Status Recreate(json::object& d, std::vector<json::object>& sets) {
+    auto got = NewReplicaSet(d, sets, false);
+    if (!got.ok()) return Status(Code::kUnavailable, got.error().message);
+    json::object* nrs = got.value();
+    bool scaled = false;
+    for (auto& rs : sets) {
+      if (&rs == nrs || Replicas(rs) == 0) continue;
+      auto r = Scale(d, rs, 0);
+      if (!r.ok()) return Status(Code::kAborted, r.error().message);
+      scaled = scaled || r.value();
+    }
+    if (scaled) return SyncStatus(d, sets, nrs);
+    // Wait until no pod of an old ReplicaSet is left running.
+    const std::string ns = Str(Obj(d, "metadata"), "namespace");
+    for (const auto& pod : pods_->List(ns)) {
+      const json::object* ref = ControllerOf(*pod);
+      if (!ref || (nrs && Str(*ref, "uid") == Str(Obj(*nrs, "metadata"), "uid"))) continue;
+      std::string phase = Str(Obj(*pod, "status"), "phase");
+      if (phase == "Succeeded" || phase == "Failed") continue;
+      for (const auto& rs : sets) {
+        if (Str(Obj(rs, "metadata"), "uid") == Str(*ref, "uid")) return SyncStatus(d, sets, nrs);
+      }
+    }
+    if (!nrs) {
+      auto created = NewReplicaSet(d, sets, true);
+      if (!created.ok()) return Status(Code::kUnavailable, created.error().message);
+      nrs = created.value();
+    }
+    auto r = Scale(d, *nrs, Replicas(d));
+    if (!r.ok()) return Status(Code::kAborted, r.error().message);
+    if (Complete(d, sets, nrs)) CleanupOld(d, sets, nrs);
+    return SyncStatus(d, sets, nrs);
+  }
+
+  // Paused: no rollout, but replica changes still apply (to the newest active ReplicaSet).
+  Status SyncPaused(json::object& d, std::vector<json::object>& sets) {
+    auto got = NewReplicaSet(d, sets, false);
+    if (!got.ok()) return Status(Code::kUnavailable, got.error().message);
+    json::object* target = got.value();
+    int64_t active = 0;
+    for (auto& rs : sets) {
+      if (Replicas(rs) > 0) {
+        ++active;
+        if (!target || Revision(rs) > Revision(*target)) target = &rs;
+      }
+    }
+    if (target && active <= 1) {
+      auto r = Scale(d, *target, Replicas(d));
+      if (!r.ok()) return Status(Code::kAborted, r.error().message);
+    }
+    return SyncStatus(d, sets, got.value());
+  }
+
+  static bool Complete(const json::object& d, const std::vector<json::object>& sets, const json::object* nrs) {
+    if (!nrs) return false;
+    const int64_t want = Replicas(d);
+    int64_t total = 0;
+    for (const auto& rs : sets) total += StatusInt(rs, "replicas");
+    return StatusInt(*nrs, "replicas") == want && StatusInt(*nrs, "availableReplicas") == want && total == want &&
+           Replicas(*nrs) == want;
+  }
+
+  void CleanupOld(const json::object& d, const std::vector<json::object>& sets, const json::object* nrs) {
+    const int64_t limit = Int(Obj(d, "spec"), "revisionHistoryLimit", 10);
+    std::vector<const json::object*> olds;
+    for (const auto& rs : sets) {
+      if (&rs == nrs || Replicas(rs) != 0 || StatusInt(rs, "replicas") != 0) continue;
+      if (Obj(rs, "metadata").contains("deletionTimestamp")) continue;
+      olds.push_back(&rs);
+    }
+    if (static_cast<int64_t>(olds.size()) <= limit) return;
+    std::sort(olds.begin(), olds.end(), [](const json::object* a, const json::object* b) { return Revision(*a) < Revision(*b); });
+    for (size_t i = 0; i + limit < olds.size(); ++i) {
+      const auto& m = Obj(*olds[i], "metadata");
+      (void)client_->Delete(*rs_r_, Str(m, "namespace"), Str(m, "name"));
+    }
+  }
+
+  Status SyncStatus(json::object& d, const std::vector<json::object>& sets, const json::object* nrs) {
+    const int64_t want = Replicas(d);
+    auto [surge, max_unavailable] = ResolveSurgeUnavailable(d);
+    (void)surge;
+    int64_t replicas = 0, ready = 0, available = 0;
+    for (const auto& rs : sets) {
+      replicas += StatusInt(rs, "replicas");
+      ready += StatusInt(rs, "readyReplicas");
+      available += StatusInt(rs, "availableReplicas");
+    }
+    const json::object old_status = Obj(d, "status");
+    json::object status = old_status;
+    status["observedGeneration"] = Int(Obj(d, "metadata"), "generation", 1);
+    status["replicas"] = replicas;
+    status["updatedReplicas"] = nrs ? StatusInt(*nrs, "replicas") : 0;
+    status["readyReplicas"] = ready;
+    status["availableReplicas"] = available;
+    status["unavailableReplicas"] = std::max<int64_t>(want - available, 0);
+    for (const char* zero : {"replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"}) {
+      if (Int(status, zero) == 0) status.erase(zero);  // upstream omits zero counts
+    }
+    if (available >= want - max_unavailable) {
+      SetCondition(status, Condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."));
+    } else {
+      SetCondition(status, Condition("Available", "False", "MinimumReplicasUnavailable",
+                                     "Deployment does not have minimum availability."));
+    }
+    const auto& spec = Obj(d, "spec");
+    const std::string rs_name = nrs ? Str(Obj(*nrs, "metadata"), "name") : "";
+    const json::object* prog = FindCondition(old_status, "Progressing");
+    std::optional<std::chrono::seconds> requeue;
+    if (Bool(spec, "paused")) {
+      SetCondition(status, Condition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused"));
+    } else if (prog && Str(*prog, "reason") == "DeploymentPaused") {
+      SetCondition(status, Condition("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed"));
+    } else if (spec.contains("progressDeadlineSeconds") && nrs) {
+      const bool complete = Int(status, "updatedReplicas") == want && Int(status, "replicas") == want &&
+                            Int(status, "availableReplicas") == want;
+      const bool progressed = Int(status, "updatedReplicas") > Int(old_status, "updatedReplicas") ||
+                              Int(status, "replicas") < Int(old_status, "replicas") ||
+                              Int(status, "readyReplicas") > Int(old_status, "readyReplicas") ||
+                              Int(status, "availableReplicas") > Int(old_status, "availableReplicas");
+      const int64_t deadline = Int(spec, "progressDeadlineSeconds", 600);
+      if (complete) {
+        SetCondition(status, Condition("Progressing", "True", "NewReplicaSetAvailable",
+                                       "ReplicaSet \"" + rs_name + "\" has successfully progressed."));
+      } else if (progressed || TakeProgressChanged(KeyOf(d))) {
+        SetCondition(status, Condition("Progressing", "True", "ReplicaSetUpdated",
+                                       "ReplicaSet \"" + rs_name + "\" is progressing."));
+        requeue = std::chrono::seconds(deadline);
+      } else if (prog && Str(*prog, "status") == "True") {
+        auto last = api::ParseTime(Str(*prog, "lastUpdateTime"));
+        auto now = std::chrono::system_clock::now();
+        if (last && *last + std::chrono::seconds(deadline) <= now) {
+          SetCondition(status, Condition("Progressing", "False", "ProgressDeadlineExceeded",
+                                         "ReplicaSet \"" + rs_name + "\" has timed out progressing."));
+        } else if (last) {
+          requeue = std::chrono::duration_cast<std::chrono::seconds>(*last + std::chrono::seconds(deadline) - now) +
+                    std::chrono::seconds(1);
+        }
+      } else if (!prog) {
+        SetCondition(status, Condition("Progressing", "True", "ReplicaSetUpdated",
+                                       "ReplicaSet \"" + rs_name + "\" is progressing."));
+      }
+    }
+    if (requeue) queue_.AddAfter(KeyOf(d), *requeue);
+    if (status == old_status) return Status::Ok();
+    json::object updated = d;
+    updated["status"] = std::move(status);
+    auto r = client_->UpdateStatus(*deploy_r_, Str(Obj(d, "metadata"), "namespace"), updated);
+    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message);
+    return Status::Ok();
+  }
+
+  const client::Client* client_;
+  const api::ResourceInfo* deploy_r_;
+  const api::ResourceInfo* rs_r_;
+  client::Informer* deployments_ = nullptr;
+  client::Informer* sets_ = nullptr;
+  client::Informer* pods_ = nullptr;
+  EventRecorder recorder_;
+  bool TakeProgressChanged(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return progressing_changed_.erase(key) > 0;
+  }
+  std::mutex mu_;  // guards progressing_changed_ (workers reconcile different keys at once)
+  // Deployments whose new ReplicaSet was just created: report progress on the next status.
+  std::map<std::string, bool> progressing_changed_;
+};
+
+}  // namespace
+
+std::string PodTemplateHash(const json::object& pod_template, int64_t collision_count) {
+  std::string text;
+  Canonical(pod_template, &text);
+  if (collision_count > 0) text += std::to_string(collision_count);
+  uint32_t h = 2166136261u;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  // Encoded as upstream's SafeEncodeString does: base-10 digits mapped onto an alphabet
+  // without vowels or look-alike characters.
+  static const char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+  std::string digits = std::to_string(h), out;
+  for (char c : digits) out += kAlphabet[(c - '0') % (sizeof kAlphabet - 1)];
+  return out;
+}
+
+std::pair<int64_t, int64_t> ResolveSurgeUnavailable(const json::object& d) {
+  const auto& spec = Obj(d, "spec");
+  const auto& strategy = Obj(spec, "strategy");
+  if (Str(strategy, "type") == "Recreate") return {0, 0};
+  const auto& ru = Obj(strategy, "rollingUpdate");
+  const int64_t replicas = Int(spec, "replicas", 1);
+  int64_t surge = Scaled(ru.if_contains("maxSurge"), replicas, true, (replicas + 3) / 4);
+  int64_t unavailable = Scaled(ru.if_contains("maxUnavailable"), replicas, false, replicas / 4);
+  if (surge == 0 && unavailable == 0) unavailable = 1;
+  return {surge, unavailable};
+}
+
+std::unique_ptr<client::Controller> NewDeploymentController(const client::Client* client) {
+  return std::make_unique<DeploymentController>(client);
+}
+
+}  // namespace kite::controllers

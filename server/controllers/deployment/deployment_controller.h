@@ -1,0 +1,36 @@
+// The Deployment controller: rolls a Deployment's pod template out through ReplicaSets.
+// - The new ReplicaSet is the one whose template equals the Deployment's (ignoring the
+//   pod-template-hash label); it is created as "<deployment>-<hash>" with the pod-template-hash
+//   label in its selector and template, and the revision annotations upstream uses
+//   (deployment.kubernetes.io/revision, desired-replicas, max-replicas).
+// - RollingUpdate honours maxSurge/maxUnavailable; Recreate scales the old ReplicaSets to zero,
+//   waits for their pods to go, then scales the new one up. Paused Deployments only scale.
+// - Old ReplicaSets beyond revisionHistoryLimit are deleted once the rollout completes.
+// - Status (replicas, updated/ready/available/unavailableReplicas, observedGeneration) and the
+//   Available and Progressing conditions with upstream's reasons and messages, including
+//   ProgressDeadlineExceeded, so `kubectl rollout status` reads them as it reads upstream's.
+// `kubectl rollout undo` works client-side (it copies an old ReplicaSet's template into the
+// Deployment); this controller then sees that ReplicaSet become the new one again.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "client/client.h"
+#include "client/controller.h"
+
+namespace kite::controllers {
+
+std::unique_ptr<client::Controller> NewDeploymentController(const client::Client* client);
+
+// The pod-template-hash for a template and collision count (FNV-1a over the template's
+// canonical JSON, encoded in the alphabet upstream uses for generated names).
+std::string PodTemplateHash(const boost::json::object& pod_template, int64_t collision_count);
+
+// maxSurge / maxUnavailable resolved against `replicas` (percentages: surge rounds up,
+// unavailable rounds down; both zero would stall, so unavailable becomes 1, as upstream).
+std::pair<int64_t, int64_t> ResolveSurgeUnavailable(const boost::json::object& deployment);
+
+}  // namespace kite::controllers

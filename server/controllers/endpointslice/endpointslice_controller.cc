@@ -1,0 +1,219 @@
+#include "server/controllers/endpointslice/endpointslice_controller.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include "server/controllers/common/controller_utils.h"
+#include "server/controllers/common/endpoint_utils.h"
+
+namespace kite::controllers {
+namespace endpointslice {
+
+namespace {
+
+bool IsIPv4(const std::string& ip) { return !ip.empty() && ip.find(':') == std::string::npos; }
+
+json::object Endpoint(const json::object& pod, const json::object& svc) {
+  const auto& m = Obj(pod, "metadata");
+  const auto& spec = Obj(pod, "spec");
+  const bool serving = IsPodReady(pod);
+  const bool terminating = m.contains("deletionTimestamp");
+  // "ready" stays false for a terminating pod (compatibility with Endpoints) unless the Service
+  // publishes not-ready addresses.
+  const bool ready = Bool(Obj(svc, "spec"), "publishNotReadyAddresses") || (serving && !terminating);
+  json::object e{{"addresses", json::array{json::string(Str(Obj(pod, "status"), "podIP"))}},
+                 {"conditions", json::object{{"ready", ready}, {"serving", serving}, {"terminating", terminating}}}};
+  if (!Str(spec, "hostname").empty() && Str(spec, "subdomain") == Str(Obj(svc, "metadata"), "name")) {
+    e["hostname"] = Str(spec, "hostname");
+  }
+  if (!Str(spec, "nodeName").empty()) e["nodeName"] = Str(spec, "nodeName");
+  e["targetRef"] = json::object{{"kind", "Pod"}, {"namespace", Str(m, "namespace")}, {"name", Str(m, "name")},
+                                {"uid", Str(m, "uid")}};
+  return e;
+}
+
+}  // namespace
+
+std::vector<json::object> DesiredSlices(const json::object& svc, const std::vector<client::ObjectPtr>& pods) {
+  const auto& spec = Obj(svc, "spec");
+  std::map<std::string, std::pair<json::array, std::vector<json::object>>> by_ports;
+  for (const auto& pod : pods) {
+    if (!ShouldPodBeInEndpoints(*pod, true)) continue;
+    if (!IsIPv4(Str(Obj(*pod, "status"), "podIP"))) continue;
+    json::array ports;
+    const auto& sports = Arr(spec, "ports");
+    for (const auto& sp : sports) {
+      if (!sp.is_object()) continue;
+      const auto& spo = sp.as_object();
+      auto n = FindPort(*pod, spo);
+      if (!n) continue;
+      json::object p{{"name", Str(spo, "name")}, {"port", *n}, {"protocol", Str(spo, "protocol").empty() ? "TCP" : Str(spo, "protocol")}};
+      if (!Str(spo, "appProtocol").empty()) p["appProtocol"] = Str(spo, "appProtocol");
+      ports.push_back(std::move(p));
+    }
+    if (ports.empty() && !(sports.empty() && IsHeadless(svc))) continue;
+    std::sort(ports.begin(), ports.end(), [](const json::value& a, const json::value& b) {
+      return std::make_pair(Str(a.as_object(), "name"), Int(a.as_object(), "port")) <
+             std::make_pair(Str(b.as_object(), "name"), Int(b.as_object(), "port"));
+    });
+    auto& g = by_ports[json::serialize(ports)];
+    g.first = ports;
+    g.second.push_back(Endpoint(*pod, svc));
+  }
+  std::vector<json::object> out;
+  for (auto& [key, g] : by_ports) {
+    auto& eps = g.second;
+    std::sort(eps.begin(), eps.end(), [](const json::object& a, const json::object& b) {
+      return json::serialize(a.at("addresses")) < json::serialize(b.at("addresses"));
+    });
+    for (size_t i = 0; i < eps.size(); i += kMaxEndpointsPerSlice) {
+      json::array chunk;
+      for (size_t j = i; j < std::min(eps.size(), i + kMaxEndpointsPerSlice); ++j) chunk.push_back(eps[j]);
+      out.push_back(json::object{{"ports", g.first}, {"endpoints", std::move(chunk)}});
+    }
+  }
+  if (out.empty()) out.push_back(json::object{{"ports", json::array()}, {"endpoints", json::array()}});
+  return out;
+}
+
+}  // namespace endpointslice
+
+namespace {
+
+using endpointslice::kManagedBy;
+
+class EndpointSliceController final : public client::Controller {
+ public:
+  explicit EndpointSliceController(const client::Client* c)
+      : Controller("endpointslice", 5), client_(c), slicer_(api::FindResource("discovery.k8s.io", "v1", "endpointslices")) {}
+
+  void Init(client::InformerFactory& f) override {
+    services_ = f.For("", "v1", "services");
+    pods_ = f.For("", "v1", "pods");
+    slices_ = f.For(*slicer_);
+    services_->AddHandler(EnqueueSelf(&queue_));
+    pods_->AddHandler(client::EventHandler{
+        [this](const ObjectPtr& p) { EnqueueServicesOf(*p); },
+        [this](const ObjectPtr& old_pod, const ObjectPtr& p) {
+          EnqueueServicesOf(*p);
+          if (Obj(Obj(*old_pod, "metadata"), "labels") != Obj(Obj(*p, "metadata"), "labels")) EnqueueServicesOf(*old_pod);
+        },
+        [this](const ObjectPtr& p) { EnqueueServicesOf(*p); }});
+    auto owner = [this](const ObjectPtr& s) {
+      const auto& labels = Obj(Obj(*s, "metadata"), "labels");
+      if (Str(labels, "endpointslice.kubernetes.io/managed-by") != kManagedBy) return;
+      queue_.Add(Str(Obj(*s, "metadata"), "namespace") + "/" + Str(labels, "kubernetes.io/service-name"));
+    };
+    slices_->AddHandler(client::EventHandler{nullptr, [owner](const ObjectPtr&, const ObjectPtr& s) { owner(s); }, owner});
+  }
+
+  Status Reconcile(const std::string& key) override {
+    auto [ns, name] = SplitKey(key);
+    ObjectPtr svc = services_->Get(ns, name);
+    if (!svc || Obj(*svc, "metadata").contains("deletionTimestamp")) return Status::Ok();  // the GC removes the slices
+    const auto& spec = Obj(*svc, "spec");
+    if (!spec.contains("selector") || Obj(spec, "selector").empty()) return Status::Ok();
+    api::LabelSelector sel = MapSelector(spec.if_contains("selector"));
+    std::vector<ObjectPtr> pods;
+    for (const auto& p : pods_->List(ns)) {
+      if (LabelsMatch(sel, *p)) pods.push_back(p);
+    }
+    std::vector<json::object> want = endpointslice::DesiredSlices(*svc, pods);
+    const std::string uid = Str(Obj(*svc, "metadata"), "uid");
+    std::vector<ObjectPtr> have;
+    for (const auto& s : slices_->List(ns)) {
+      const auto& labels = Obj(Obj(*s, "metadata"), "labels");
+      if (Str(labels, "kubernetes.io/service-name") == name && Str(labels, "endpointslice.kubernetes.io/managed-by") == kManagedBy &&
+          !Obj(*s, "metadata").contains("deletionTimestamp")) {
+        have.push_back(s);
+      }
+    }
+    json::object labels = Obj(Obj(*svc, "metadata"), "labels");
+    labels["kubernetes.io/service-name"] = name;
+    labels["endpointslice.kubernetes.io/managed-by"] = kManagedBy;
+    if (IsHeadless(*svc)) labels["service.kubernetes.io/headless"] = "";
+
+    // Keep slices already right; reuse the others (same port list first) for what is missing;
+    // create or delete the rest.
+    std::vector<bool> used(have.size(), false);
+    std::vector<const json::object*> missing;
+    for (const auto& w : want) {
+      bool found = false;
+      for (size_t i = 0; i < have.size() && !found; ++i) {
+        if (used[i] || !Matches(*have[i], w, labels, uid)) continue;
+        used[i] = found = true;
+      }
+      if (!found) missing.push_back(&w);
+    }
+    Status result;
+    for (const json::object* w : missing) {
+      size_t pick = have.size();
+      for (size_t i = 0; i < have.size(); ++i) {
+        if (used[i]) continue;
+        if (pick == have.size() || Arr(*have[i], "ports") == Arr(*w, "ports")) pick = i;
+      }
+      json::object slice = pick < have.size() ? *have[pick]
+                                              : json::object{{"apiVersion", "discovery.k8s.io/v1"},
+                                                             {"kind", "EndpointSlice"},
+                                                             {"metadata", json::object{{"generateName", name + "-"}}}};
+      if (pick < have.size()) used[pick] = true;
+      json::object& meta = slice["metadata"].as_object();
+      meta["labels"] = labels;
+      meta["ownerReferences"] = json::array{ServiceRef(*svc)};
+      json::value& ann = meta["annotations"];
+      if (!ann.is_object()) ann = json::object();
+      ann.as_object()["endpoints.kubernetes.io/last-change-trigger-time"] = api::NowTime();
+      slice["addressType"] = "IPv4";
+      slice["endpoints"] = w->at("endpoints");
+      slice["ports"] = w->at("ports");
+      auto r = pick < have.size() ? client_->Update(*slicer_, ns, slice) : client_->Create(*slicer_, ns, slice);
+      if (!r.ok() && r.error().code != 403) result = Status(Code::kAborted, "writing endpointslice: " + r.error().message);
+    }
+    for (size_t i = 0; i < have.size(); ++i) {
+      if (used[i]) continue;
+      auto r = client_->Delete(*slicer_, ns, Str(Obj(*have[i], "metadata"), "name"));
+      if (!r.ok() && !r.NotFound()) result = Status(Code::kUnavailable, "deleting endpointslice: " + r.error().message);
+    }
+    return result;
+  }
+
+ private:
+  static json::object ServiceRef(const json::object& svc) {
+    json::object ref = ControllerRef(svc);
+    ref["apiVersion"] = "v1";
+    ref["kind"] = "Service";
+    return ref;
+  }
+
+  static bool Matches(const json::object& slice, const json::object& want, const json::object& labels, const std::string& uid) {
+    const auto* ref = ControllerOf(slice);
+    return Arr(slice, "ports") == Arr(want, "ports") && Arr(slice, "endpoints") == Arr(want, "endpoints") &&
+           Obj(Obj(slice, "metadata"), "labels") == labels && Str(slice, "addressType") == "IPv4" && ref &&
+           Str(*ref, "uid") == uid;
+  }
+
+  void EnqueueServicesOf(const json::object& pod) {
+    const std::string ns = Str(Obj(pod, "metadata"), "namespace");
+    for (const auto& svc : services_->List(ns)) {
+      const auto& spec = Obj(*svc, "spec");
+      if (!spec.contains("selector")) continue;
+      if (LabelsMatch(MapSelector(spec.if_contains("selector")), pod)) queue_.Add(KeyOf(*svc));
+    }
+  }
+
+  const client::Client* client_;
+  const api::ResourceInfo* slicer_;
+  client::Informer* services_ = nullptr;
+  client::Informer* pods_ = nullptr;
+  client::Informer* slices_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<client::Controller> NewEndpointSliceController(const client::Client* client) {
+  return std::make_unique<EndpointSliceController>(client);
+}
+
+}  // namespace kite::controllers

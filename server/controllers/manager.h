@@ -1,0 +1,72 @@
+// ControllerManager: kube-controller-manager inside kite-server. It holds the leader-election
+// Lease kube-system/kube-controller-manager; while leading, it runs the enabled controllers on
+// one shared InformerFactory and a ControllerRunner (a small worker pool shared by all of
+// them), all through one client on the API server's local transport.
+//
+// Controllers are named as upstream's --controllers flag names them ("replicaset",
+// "deployment", "garbage-collector", …); `controllers` takes upstream's syntax: "*" enables
+// every default one, "name" adds one, "-name" removes one.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/client.h"
+#include "client/controller.h"
+
+namespace kite::controllers {
+
+struct ControllerManagerOptions {
+  std::vector<std::string> controllers{"*"};
+  bool leader_elect = true;
+  std::string identity;  // lease holder identity; default hostname_<random>
+  int threads = 0;       // worker pool size; 0 = max(2, cores)
+  // root-ca-cert-publisher: the PEM published as kube-root-ca.crt (the API server's CA).
+  std::string root_ca_pem;
+  // nodelifecycle: how long a node may stay silent (no Lease renewal, no Ready heartbeat) before
+  // it is marked Unknown (upstream --node-monitor-grace-period, 40s), and the same allowance for a
+  // node that never posted status (--node-startup-grace-period, 1m).
+  std::chrono::milliseconds node_monitor_grace_period{40'000};
+  std::chrono::milliseconds node_startup_grace_period{60'000};
+  // podgc: terminated pods kept before the oldest are deleted (--terminated-pod-gc-threshold;
+  // 0 disables that part).
+  int64_t terminated_pod_gc_threshold = 12500;
+};
+
+// What a controller gets when it is built.
+struct ControllerContext {
+  const client::Client* client;
+  const ControllerManagerOptions* options;
+};
+
+using ControllerFactory = std::function<std::unique_ptr<client::Controller>(const ControllerContext&)>;
+
+// Every controller kite knows, in start order, with its upstream name.
+struct KnownController {
+  const char* name;
+  ControllerFactory make;
+};
+const std::vector<KnownController>& KnownControllers();
+
+// Names enabled by `flags` (upstream --controllers semantics); unknown names are an error.
+Result<std::vector<std::string>> EnabledControllers(const std::vector<std::string>& flags);
+
+class ControllerManager {
+ public:
+  static Result<std::unique_ptr<ControllerManager>> Start(std::shared_ptr<client::Transport> transport,
+                                                          ControllerManagerOptions options);
+  ~ControllerManager();  // Stop()
+  void Stop();
+
+ private:
+  ControllerManager() = default;
+  void Lead();
+  void StopControllers();
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace kite::controllers

@@ -1,0 +1,221 @@
+#include "server/controllers/namespace/namespace_controller.h"
+
+#include <boost/json.hpp>
+
+#include "base/log.h"
+#include "server/controllers/common/controller_utils.h"
+#include "server/controllers/common/resync.h"
+#include "server/controllers/common/served_resources.h"
+
+namespace kite::controllers {
+namespace ns {
+
+namespace {
+
+json::object Condition(const char* type, bool status, const char* reason, const std::string& message) {
+  return json::object{{"type", type}, {"status", status ? "True" : "False"}, {"reason", reason}, {"message", message}};
+}
+
+}  // namespace
+
+json::array DeletionConditions(const Remaining& r, const json::array& current, const std::string& now) {
+  std::vector<json::object> want;
+  want.push_back(Condition("NamespaceDeletionDiscoveryFailure", false, "ResourcesDiscovered",
+                           "All resources successfully discovered"));
+  want.push_back(Condition("NamespaceDeletionGroupVersionParsingFailure", false, "ParsedGroupVersions",
+                           "All legacy kube types successfully parsed"));
+  if (r.failures.empty()) {
+    want.push_back(Condition("NamespaceDeletionContentFailure", false, "ContentDeleted",
+                             "All content successfully deleted, may be waiting on finalization"));
+  } else {
+    std::string list;
+    for (const auto& [res, err] : r.failures) list += (list.empty() ? "" : ", ") + res + ": " + err;
+    want.push_back(Condition("NamespaceDeletionContentFailure", true, "ContentDeletionFailed",
+                             "Failed to delete all resource types, " + std::to_string(r.failures.size()) +
+                                 " remaining: " + list));
+  }
+  if (r.resources.empty()) {
+    want.push_back(Condition("NamespaceContentRemaining", false, "ContentRemoved", "All content successfully removed"));
+  } else {
+    std::string list;
+    for (const auto& [res, n] : r.resources) {
+      list += (list.empty() ? "" : ", ") + res + " has " + std::to_string(n) + " resource instances";
+    }
+    want.push_back(Condition("NamespaceContentRemaining", true, "SomeResourcesRemain", "Some resources are remaining: " + list));
+  }
+  if (r.finalizers.empty()) {
+    want.push_back(Condition("NamespaceFinalizersRemaining", false, "ContentHasNoFinalizers",
+                             "All content-preserving finalizers finished"));
+  } else {
+    std::string list;
+    for (const auto& [f, n] : r.finalizers) {
+      list += (list.empty() ? "" : ", ") + f + " in " + std::to_string(n) + " resource instances";
+    }
+    want.push_back(Condition("NamespaceFinalizersRemaining", true, "SomeFinalizersRemain",
+                             "Some content in the namespace has finalizers remaining: " + list));
+  }
+  json::array out;
+  for (auto& c : want) {
+    std::string ltt = now;
+    for (const auto& have : current) {
+      if (!have.is_object() || Str(have.as_object(), "type") != Str(c, "type")) continue;
+      if (Str(have.as_object(), "status") == Str(c, "status")) ltt = Str(have.as_object(), "lastTransitionTime");
+    }
+    c["lastTransitionTime"] = ltt.empty() ? now : ltt;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace ns
+
+namespace {
+
+constexpr const char kFinalizer[] = "kubernetes";
+
+class NamespaceController final : public client::Controller {
+ public:
+  explicit NamespaceController(const client::Client* c)
+      : Controller("namespace", 2), client_(c), nsr_(api::FindResource("", "v1", "namespaces")),
+        crdr_(api::FindResource("apiextensions.k8s.io", "v1", "customresourcedefinitions")) {}
+
+  void Init(client::InformerFactory& f) override {
+    namespaces_ = f.For(*nsr_);
+    namespaces_->AddHandler(EnqueueSelf(&queue_));
+  }
+
+  Status Reconcile(const std::string& key) override {
+    ObjectPtr cached = namespaces_->Get("", key);
+    if (!cached || !Obj(*cached, "metadata").contains("deletionTimestamp")) {
+      resync_.Forget(key);
+      return Status::Ok();
+    }
+    // Work on the live object: a stale cache must not finalize a namespace twice.
+    auto live = client_->Get(*nsr_, "", key);
+    if (live.NotFound()) return Status::Ok();
+    if (!live.ok()) return Status(Code::kUnavailable, live.error().message);
+    json::object nsobj = std::move(live.value());
+    if (!Obj(nsobj, "metadata").contains("deletionTimestamp")) return Status::Ok();
+    bool ours = false;
+    for (const auto& f : Arr(Obj(nsobj, "spec"), "finalizers")) ours |= f.is_string() && f.as_string() == kFinalizer;
+    if (!ours) return Status::Ok();
+
+    ns::Remaining rem = DeleteContent(key);
+    if (auto s = UpdateConditions(nsobj, rem); !s.ok()) return s;
+    if (!rem.resources.empty() || !rem.failures.empty()) {
+      // Objects in graceful deletion or held by finalizers: look again shortly.
+      resync_.After(queue_, key, std::chrono::seconds(rem.failures.empty() ? 1 : 5));
+      return Status::Ok();
+    }
+    return Finalize(nsobj);
+  }
+
+ private:
+  // Every resource to sweep: the built-ins plus what the CRDs serve (listed live, so a CRD
+  // created a moment ago is not missed).
+  std::vector<api::ResourceInfo> Resources(ns::Remaining& rem) {
+    std::vector<api::ResourceInfo> out;
+    for (const auto* r : SweepableBuiltins(false)) {
+      if (r->namespaced) out.push_back(*r);
+    }
+    auto crds = client_->List(*crdr_, "");
+    if (!crds.ok()) {
+      rem.failures["customresourcedefinitions.apiextensions.k8s.io"] = crds.error().message;
+      return out;
+    }
+    for (const auto& item : Arr(*crds, "items")) {
+      if (!item.is_object()) continue;
+      auto r = CustomResourceOf(item.as_object());
+      if (r && r->namespaced) out.push_back(std::move(*r));
+    }
+    return out;
+  }
+
+  ns::Remaining DeleteContent(const std::string& ns) {
+    ns::Remaining rem;
+    for (const auto& r : Resources(rem)) {
+      const std::string gr = r.resource + "." + r.group;  // upstream's spelling: "pods." for the core group
+      auto list = client_->List(r, ns);
+      if (!list.ok()) {
+        if (list.error().code != 404) rem.failures[gr] = list.error().message;
+        continue;
+      }
+      int64_t left = 0;
+      for (const auto& item : Arr(*list, "items")) {
+        if (!item.is_object()) continue;
+        const auto& m = Obj(item.as_object(), "metadata");
+        ++left;
+        for (const auto& f : Arr(m, "finalizers")) {
+          if (f.is_string()) ++rem.finalizers[std::string(f.as_string())];
+        }
+        if (m.contains("deletionTimestamp")) continue;  // already on its way
+        client::DeleteParams p;
+        p.propagation_policy = "Background";
+        p.precondition_uid = Str(m, "uid");
+        auto d = client_->Delete(r, ns, Str(m, "name"), p);
+        if (d.NotFound()) {
+          --left;
+          continue;
+        }
+        if (!d.ok() && d.error().code != 409) {
+          rem.failures[gr] = d.error().message;
+          continue;
+        }
+        // Deleted at once unless it answered with the object still pending.
+        if (d.ok() && Str(*d, "kind") == "Status") --left;
+        else if (d.ok() && !Obj(*d, "metadata").contains("deletionTimestamp")) --left;
+      }
+      if (left > 0) rem.resources[gr] = left;
+    }
+    return rem;
+  }
+
+  Status UpdateConditions(json::object& nsobj, const ns::Remaining& rem) {
+    json::object& status = nsobj["status"].is_object() ? nsobj["status"].as_object()
+                                                       : (nsobj["status"] = json::object()).as_object();
+    const json::array current = Arr(status, "conditions");
+    json::array want = ns::DeletionConditions(rem, current, api::NowTime());
+    if (want == current && Str(status, "phase") == "Terminating") return Status::Ok();
+    status["conditions"] = std::move(want);
+    status["phase"] = "Terminating";
+    auto r = client_->UpdateStatus(*nsr_, "", nsobj);
+    if (r.NotFound()) return Status::Ok();
+    if (!r.ok()) return Status(Code::kAborted, "updating namespace status: " + r.error().message);
+    nsobj = std::move(r.value());
+    return Status::Ok();
+  }
+
+  Status Finalize(json::object nsobj) {
+    json::array kept;
+    for (const auto& f : Arr(Obj(nsobj, "spec"), "finalizers")) {
+      if (!(f.is_string() && f.as_string() == kFinalizer)) kept.push_back(f);
+    }
+    nsobj["spec"].as_object()["finalizers"] = std::move(kept);
+    client::Request req;
+    req.method = "PUT";
+    const std::string name = Str(Obj(nsobj, "metadata"), "name");
+    req.path = client::Client::Path(*nsr_, "", name, "finalize");
+    req.body = json::serialize(nsobj);
+    client::Response resp = client_->transport()->Do(req);
+    if (resp.code == 200 || resp.code == 404) {
+      KITE_LOG(1) << "namespace " << name << ": content removed, finalized";
+      return Status::Ok();
+    }
+    return Status(Code::kAborted, "finalizing namespace " + name + ": " +
+                                      (resp.code == 0 ? resp.error : std::to_string(resp.code) + " " + resp.body));
+  }
+
+  const client::Client* client_;
+  const api::ResourceInfo* nsr_;
+  const api::ResourceInfo* crdr_;
+  client::Informer* namespaces_ = nullptr;
+  Resync resync_;
+};
+
+}  // namespace
+
+std::unique_ptr<client::Controller> NewNamespaceController(const client::Client* client) {
+  return std::make_unique<NamespaceController>(client);
+}
+
+}  // namespace kite::controllers

@@ -1,0 +1,78 @@
+#include "server/controllers/rootcacertpublisher/publisher.h"
+
+#include <boost/json.hpp>
+
+#include "server/controllers/common/controller_utils.h"
+
+namespace kite::controllers {
+namespace {
+
+constexpr const char kName[] = "kube-root-ca.crt";
+// Upstream's description annotation on the ConfigMap.
+constexpr const char kDescription[] =
+    "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the "
+    "internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes "
+    "clusters.";
+
+class RootCaCertPublisher final : public client::Controller {
+ public:
+  RootCaCertPublisher(const client::Client* c, std::string ca)
+      : Controller("root-ca-cert-publisher", 1), client_(c), cmr_(api::FindResource("", "v1", "configmaps")),
+        ca_(std::move(ca)) {}
+
+  void Init(client::InformerFactory& f) override {
+    namespaces_ = f.For("", "v1", "namespaces");
+    configmaps_ = f.For(*cmr_);
+    namespaces_->AddHandler(EnqueueSelf(&queue_));
+    auto ours = [this](const ObjectPtr& cm) {
+      if (Str(Obj(*cm, "metadata"), "name") == kName) queue_.Add(Str(Obj(*cm, "metadata"), "namespace"));
+    };
+    configmaps_->AddHandler(client::EventHandler{nullptr, [ours](const ObjectPtr&, const ObjectPtr& cm) { ours(cm); }, ours});
+  }
+
+  Status Reconcile(const std::string& ns) override {
+    if (ca_.empty()) return Status::Ok();
+    ObjectPtr n = namespaces_->Get("", ns);
+    if (!n || Obj(*n, "metadata").contains("deletionTimestamp") || Str(Obj(*n, "status"), "phase") == "Terminating") {
+      return Status::Ok();
+    }
+    const json::object data{{"ca.crt", ca_}};
+    ObjectPtr cm = configmaps_->Get(ns, kName);
+    if (!cm) {
+      json::object obj{{"apiVersion", "v1"},
+                       {"kind", "ConfigMap"},
+                       {"metadata", json::object{{"name", kName},
+                                                 {"annotations", json::object{{"kubernetes.io/description", kDescription}}}}},
+                       {"data", data}};
+      auto r = client_->Create(*cmr_, ns, obj);
+      if (r.ok() || r.AlreadyExists() || r.error().code == 403 || r.NotFound()) return Status::Ok();
+      return Status(Code::kUnavailable, "creating " + std::string(kName) + " in " + ns + ": " + r.error().message);
+    }
+    if (Obj(*cm, "data") == data && !cm->contains("binaryData")) return Status::Ok();
+    json::object updated = *cm;
+    updated["data"] = data;
+    updated.erase("binaryData");
+    json::object& meta = updated["metadata"].as_object();
+    json::value& ann = meta["annotations"];
+    if (!ann.is_object()) ann = json::object();
+    ann.as_object()["kubernetes.io/description"] = kDescription;
+    auto r = client_->Update(*cmr_, ns, updated);
+    if (r.ok() || r.NotFound()) return Status::Ok();
+    return Status(Code::kAborted, "updating " + std::string(kName) + " in " + ns + ": " + r.error().message);
+  }
+
+ private:
+  const client::Client* client_;
+  const api::ResourceInfo* cmr_;
+  const std::string ca_;
+  client::Informer* namespaces_ = nullptr;
+  client::Informer* configmaps_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<client::Controller> NewRootCaCertPublisher(const client::Client* client, std::string ca_pem) {
+  return std::make_unique<RootCaCertPublisher>(client, std::move(ca_pem));
+}
+
+}  // namespace kite::controllers

@@ -1,0 +1,53 @@
+#include "server/controllers/serviceaccount/serviceaccounts_controller.h"
+
+#include "server/controllers/common/controller_utils.h"
+
+namespace kite::controllers {
+namespace {
+
+constexpr const char kDefault[] = "default";
+
+class ServiceAccountsController final : public client::Controller {
+ public:
+  explicit ServiceAccountsController(const client::Client* c)
+      : Controller("serviceaccount", 1), client_(c), sar_(api::FindResource("", "v1", "serviceaccounts")) {}
+
+  void Init(client::InformerFactory& f) override {
+    namespaces_ = f.For("", "v1", "namespaces");
+    accounts_ = f.For(*sar_);
+    namespaces_->AddHandler(EnqueueSelf(&queue_));
+    // Only a deleted "default" account needs work; the queue key is its namespace.
+    accounts_->AddHandler(client::EventHandler{nullptr, nullptr, [this](const ObjectPtr& sa) {
+                                                 if (Str(Obj(*sa, "metadata"), "name") == kDefault) {
+                                                   queue_.Add(Str(Obj(*sa, "metadata"), "namespace"));
+                                                 }
+                                               }});
+  }
+
+  Status Reconcile(const std::string& ns) override {
+    ObjectPtr n = namespaces_->Get("", ns);
+    if (!n || Obj(*n, "metadata").contains("deletionTimestamp") || Str(Obj(*n, "status"), "phase") == "Terminating") {
+      return Status::Ok();
+    }
+    if (accounts_->Get(ns, kDefault)) return Status::Ok();
+    json::object sa{{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", json::object{{"name", kDefault}}}};
+    auto r = client_->Create(*sar_, ns, sa);
+    // AlreadyExists: the cache lagged; Forbidden: the namespace started terminating.
+    if (r.ok() || r.AlreadyExists() || r.error().code == 403 || r.NotFound()) return Status::Ok();
+    return Status(Code::kUnavailable, "creating default service account in " + ns + ": " + r.error().message);
+  }
+
+ private:
+  const client::Client* client_;
+  const api::ResourceInfo* sar_;
+  client::Informer* namespaces_ = nullptr;
+  client::Informer* accounts_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<client::Controller> NewServiceAccountsController(const client::Client* client) {
+  return std::make_unique<ServiceAccountsController>(client);
+}
+
+}  // namespace kite::controllers

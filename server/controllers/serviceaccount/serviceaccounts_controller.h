@@ -1,0 +1,15 @@
+// The service account controller (upstream's "serviceaccount"): every active namespace has a
+// ServiceAccount named "default"; one deleted is made again. Namespaces being deleted are left
+// alone (the API server refuses new content in them anyway).
+#pragma once
+
+#include <memory>
+
+#include "client/client.h"
+#include "client/controller.h"
+
+namespace kite::controllers {
+
+std::unique_ptr<client::Controller> NewServiceAccountsController(const client::Client* client);
+
+}  // namespace kite::controllers

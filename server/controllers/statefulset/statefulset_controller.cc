@@ -1,0 +1,331 @@
+#include "server/controllers/statefulset/statefulset_controller.h"
+
+#include <boost/json.hpp>
+
+#include <map>
+
+#include "server/controllers/common/controller_utils.h"
+#include "server/controllers/common/history.h"
+#include "server/controllers/statefulset/stateful_set_plan.h"
+
+namespace kite::controllers {
+namespace {
+
+constexpr const char* kPodNameLabel = "statefulset.kubernetes.io/pod-name";
+constexpr const char* kPodIndexLabel = "apps.kubernetes.io/pod-index";
+
+class StatefulSetController final : public client::Controller {
+ public:
+  explicit StatefulSetController(const client::Client* c)
+      : Controller("statefulset", 2),
+        client_(c),
+        sts_r_(api::FindResource("apps", "v1", "statefulsets")),
+        pods_r_(api::FindResource("", "v1", "pods")),
+        pvc_r_(api::FindResource("", "v1", "persistentvolumeclaims")),
+        recorder_(c, "statefulset-controller") {}
+
+  void Init(client::InformerFactory& f) override {
+    sets_ = f.For(*sts_r_);
+    pods_ = f.For(*pods_r_);
+    revisions_ = f.For("apps", "v1", "controllerrevisions");
+    claims_ = f.For(*pvc_r_);
+    sets_->AddHandler(EnqueueSelf(&queue_));
+    auto owner = [this](const ObjectPtr& p) {
+      const json::object* ref = ControllerOf(*p);
+      if (ref && Str(*ref, "kind") == "StatefulSet") queue_.Add(Str(Obj(*p, "metadata"), "namespace") + "/" + Str(*ref, "name"));
+    };
+    pods_->AddHandler(client::EventHandler{owner, [owner](const ObjectPtr&, const ObjectPtr& p) { owner(p); }, owner});
+  }
+
+  Status Reconcile(const std::string& key) override {
+    auto [ns, name] = SplitKey(key);
+    ObjectPtr setp = sets_->Get(ns, name);
+    if (!setp) return Status::Ok();
+    const json::object& set = *setp;
+    api::LabelSelector selector = SelectorOf(set);
+    if (selector.Empty() || selector.IsNothing()) return Status::Ok();
+
+    std::vector<json::object> revisions = OwnedRevisions(*revisions_, set);
+    const json::object& old_status = Obj(set, "status");
+    int64_t collisions = Int(old_status, "collisionCount");
+    auto update = EnsureRevision(*client_, set, revisions, &collisions);
+    if (!update.ok()) {
+      if (collisions != Int(old_status, "collisionCount")) {
+        json::object next = set;
+        json::object st = old_status;
+        st["collisionCount"] = collisions;
+        next["status"] = std::move(st);
+        (void)client_->UpdateStatus(*sts_r_, ns, next);
+      }
+      return Status(Code::kUnavailable, "controller revision: " + update.error().message);
+    }
+    const std::string update_name = Str(Obj(*update, "metadata"), "name");
+    const json::object* current = &*update;
+    for (const auto& r : revisions) {
+      if (Str(Obj(r, "metadata"), "name") == Str(old_status, "currentRevision")) current = &r;
+    }
+    const std::string current_name = Str(Obj(*current, "metadata"), "name");
+
+    const auto& spec = Obj(set, "spec");
+    const int64_t min_ready = Int(spec, "minReadySeconds");
+    const auto now = std::chrono::system_clock::now();
+    std::map<int64_t, ObjectPtr> pods = Claim(set, selector);
+
+    StatefulSetPlanInput in;
+    in.start = Int(Obj(spec, "ordinals"), "start");
+    in.replicas = Int(spec, "replicas", 1);
+    in.parallel = Str(spec, "podManagementPolicy") == "Parallel";
+    const auto& strategy = Obj(spec, "updateStrategy");
+    in.rolling = Str(strategy, "type") != "OnDelete";
+    in.partition = Int(Obj(strategy, "rollingUpdate"), "partition");
+    in.current_revision = current_name;
+    in.update_revision = update_name;
+    bool wait_available = false;
+    for (const auto& [ordinal, pod] : pods) {
+      StatefulPodState s;
+      const auto& pm = Obj(*pod, "metadata");
+      const std::string phase = Str(Obj(*pod, "status"), "phase");
+      s.terminating = pm.contains("deletionTimestamp");
+      s.finished = phase == "Failed" || phase == "Succeeded";
+      const bool running_ready = phase == "Running" && IsPodReady(*pod) && !s.terminating;
+      s.healthy = running_ready && IsPodAvailable(*pod, min_ready, now);
+      wait_available = wait_available || (running_ready && !s.healthy);
+      s.revision = Str(Obj(pm, "labels"), kControllerRevisionHashLabel);
+      in.pods[ordinal] = s;
+    }
+    if (wait_available) queue_.AddAfter(key, std::chrono::seconds(std::max<int64_t>(min_ready, 1)));
+
+    Status result;
+    const bool deleting = Obj(set, "metadata").contains("deletionTimestamp");
+    if (!deleting) {
+      // Claims of existing pods too: a claim deleted under a pending pod comes back.
+      for (const auto& [ordinal, pod] : pods) {
+        if (Str(Obj(*pod, "status"), "phase") == "Pending") (void)EnsureClaims(set, ordinal, false);
+      }
+      for (const auto& a : PlanStatefulSet(in)) {
+        Status s = a.kind == StatefulSetAction::kCreate
+                       ? CreatePod(set, a.ordinal, a.revision == current_name ? *current : *update)
+                       : DeletePod(set, pods.at(a.ordinal), a.ordinal >= in.start + in.replicas || a.ordinal < in.start);
+        if (!s.ok()) {
+          result = s;
+          break;
+        }
+      }
+    }
+
+    std::set<std::string> live{current_name, update_name};
+    for (const auto& [ordinal, s] : in.pods) live.insert(s.revision);
+    TruncateHistory(*client_, revisions, live, Int(spec, "revisionHistoryLimit", 10));
+    if (auto s = UpdateStatus(set, pods, current_name, update_name, collisions); !s.ok()) return s;
+    return result;
+  }
+
+ private:
+  // Owned pods and adopted orphans that match, by ordinal (pods whose names carry none are
+  // not members and are left alone).
+  std::map<int64_t, ObjectPtr> Claim(const json::object& set, const api::LabelSelector& selector) {
+    const auto& m = Obj(set, "metadata");
+    const std::string uid = Str(m, "uid"), name = Str(m, "name");
+    std::map<int64_t, ObjectPtr> out;
+    for (const auto& pod : pods_->List(Str(m, "namespace"))) {
+      const auto& pm = Obj(*pod, "metadata");
+      auto ordinal = ParseOrdinal(name, Str(pm, "name"));
+      const json::object* ref = ControllerOf(*pod);
+      if (ref) {
+        if (Str(*ref, "uid") == uid && ordinal) out[*ordinal] = pod;
+        continue;
+      }
+      if (!ordinal || !LabelsMatch(selector, *pod) || m.contains("deletionTimestamp")) continue;
+      json::object patch{{"metadata", json::object{{"ownerReferences", json::array{ControllerRef(set)}}, {"uid", Str(pm, "uid")}}}};
+      auto r = client_->Patch(*pods_r_, Str(pm, "namespace"), Str(pm, "name"), client::PatchType::kStrategic,
+                              json::serialize(patch));
+      if (r.ok()) out[*ordinal] = std::make_shared<const json::object>(std::move(r.value()));
+    }
+    return out;
+  }
+
+  static std::string PodName(const json::object& set, int64_t ordinal) {
+    return Str(Obj(set, "metadata"), "name") + "-" + std::to_string(ordinal);
+  }
+  static std::string ClaimName(const json::object& tmpl, const json::object& set, int64_t ordinal) {
+    return Str(Obj(tmpl, "metadata"), "name") + "-" + PodName(set, ordinal);
+  }
+
+  // Creates the pod's missing PVCs (`record`: with events, when about to create the pod).
+  Status EnsureClaims(const json::object& set, int64_t ordinal, bool record) {
+    const auto& sm = Obj(set, "metadata");
+    const std::string ns = Str(sm, "namespace");
+    const auto& spec = Obj(set, "spec");
+    const bool owned_by_set = Str(Obj(spec, "persistentVolumeClaimRetentionPolicy"), "whenDeleted") == "Delete";
+    for (const auto& t : Arr(spec, "volumeClaimTemplates")) {
+      if (!t.is_object()) continue;
+      const json::object& tmpl = t.as_object();
+      const std::string claim = ClaimName(tmpl, set, ordinal);
+      if (claims_->Get(ns, claim)) continue;
+      json::object labels = Obj(Obj(tmpl, "metadata"), "labels");
+      for (const auto& [k, v] : Obj(Obj(spec, "selector"), "matchLabels")) labels[k] = v;
+      json::object meta{{"name", claim}, {"namespace", ns}};
+      if (!labels.empty()) meta["labels"] = std::move(labels);
+      if (const auto& ann = Obj(Obj(tmpl, "metadata"), "annotations"); !ann.empty()) meta["annotations"] = ann;
+      if (owned_by_set) {
+        json::object ref = ControllerRef(set);
+        ref.erase("controller");
+        meta["ownerReferences"] = json::array{std::move(ref)};
+      }
+      json::object pvc{{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"}, {"metadata", std::move(meta)},
+                       {"spec", Obj(tmpl, "spec")}};
+      auto r = client_->Create(*pvc_r_, ns, pvc);
+      if (r.ok() || r.AlreadyExists()) {
+        if (r.ok() && record) {
+          recorder_.Normal(set, "SuccessfulCreate", "create Claim " + claim + " Pod " + PodName(set, ordinal) +
+                                                        " in StatefulSet " + Str(sm, "name") + " success");
+        }
+        continue;
+      }
+      if (record) {
+        recorder_.Warning(set, "FailedCreate", "create Claim " + claim + " for Pod " + PodName(set, ordinal) +
+                                                   " in StatefulSet " + Str(sm, "name") + " failed error: " +
+                                                   r.error().message);
+      }
+      return Status(Code::kUnavailable, "creating claim " + claim + ": " + r.error().message);
+    }
+    return Status::Ok();
+  }
+
+  Status CreatePod(const json::object& set, int64_t ordinal, const json::object& revision) {
+    const auto& sm = Obj(set, "metadata");
+    const std::string ns = Str(sm, "namespace"), set_name = Str(sm, "name");
+    const std::string pod_name = PodName(set, ordinal);
+    if (auto s = EnsureClaims(set, ordinal, true); !s.ok()) return s;
+    json::object pod = PodFromTemplate(RevisionTemplate(revision), set, "");
+    auto& meta = pod["metadata"].as_object();
+    meta.erase("generateName");
+    meta["name"] = pod_name;
+    json::object labels = Obj(meta, "labels");
+    labels[kPodNameLabel] = pod_name;
+    labels[kPodIndexLabel] = std::to_string(ordinal);
+    labels[kControllerRevisionHashLabel] = Str(Obj(revision, "metadata"), "name");
+    meta["labels"] = std::move(labels);
+    json::object spec = Obj(pod, "spec");
+    spec["hostname"] = pod_name;
+    if (std::string svc = Str(Obj(set, "spec"), "serviceName"); !svc.empty()) spec["subdomain"] = svc;
+    // Each claim template becomes the volume of its name.
+    json::array volumes;
+    std::set<std::string> claimed;
+    for (const auto& t : Arr(Obj(set, "spec"), "volumeClaimTemplates")) {
+      if (!t.is_object()) continue;
+      const std::string vname = Str(Obj(t.as_object(), "metadata"), "name");
+      claimed.insert(vname);
+      volumes.push_back(json::object{
+          {"name", vname},
+          {"persistentVolumeClaim", json::object{{"claimName", ClaimName(t.as_object(), set, ordinal)}}}});
+    }
+    for (const auto& v : Arr(spec, "volumes")) {
+      if (v.is_object() && !claimed.count(Str(v.as_object(), "name"))) volumes.push_back(v);
+    }
+    if (!volumes.empty()) spec["volumes"] = std::move(volumes);
+    pod["spec"] = std::move(spec);
+    auto r = client_->Create(*pods_r_, ns, pod);
+    if (r.ok()) {
+      recorder_.Normal(set, "SuccessfulCreate", "create Pod " + pod_name + " in StatefulSet " + set_name + " successful");
+      return Status::Ok();
+    }
+    if (r.AlreadyExists()) return Status::Ok();  // the cache is behind; the watch brings it
+    recorder_.Warning(set, "FailedCreate", "create Pod " + pod_name + " in StatefulSet " + set_name +
+                                               " failed error: " + r.error().message);
+    return Status(Code::kUnavailable, "creating pod " + pod_name + ": " + r.error().message);
+  }
+
+  Status DeletePod(const json::object& set, const ObjectPtr& pod, bool condemned) {
+    const auto& sm = Obj(set, "metadata");
+    const auto& pm = Obj(*pod, "metadata");
+    const std::string ns = Str(sm, "namespace"), pod_name = Str(pm, "name");
+    if (condemned &&
+        Str(Obj(Obj(set, "spec"), "persistentVolumeClaimRetentionPolicy"), "whenScaled") == "Delete") {
+      // The claims go with the pod: the garbage collector deletes them after it.
+      auto ordinal = ParseOrdinal(Str(sm, "name"), pod_name);
+      for (const auto& t : Arr(Obj(set, "spec"), "volumeClaimTemplates")) {
+        if (!t.is_object() || !ordinal) continue;
+        json::object ref{{"apiVersion", "v1"}, {"kind", "Pod"}, {"name", pod_name}, {"uid", Str(pm, "uid")}};
+        json::object patch{{"metadata", json::object{{"ownerReferences", json::array{std::move(ref)}}}}};
+        (void)client_->Patch(*pvc_r_, ns, ClaimName(t.as_object(), set, *ordinal), client::PatchType::kStrategic,
+                             json::serialize(patch));
+      }
+    }
+    auto r = client_->Delete(*pods_r_, ns, pod_name);
+    if (r.ok() || r.NotFound()) {
+      if (r.ok()) {
+        recorder_.Normal(set, "SuccessfulDelete", "delete Pod " + pod_name + " in StatefulSet " + Str(sm, "name") + " successful");
+      }
+      return Status::Ok();
+    }
+    recorder_.Warning(set, "FailedDelete", "delete Pod " + pod_name + " in StatefulSet " + Str(sm, "name") +
+                                               " failed error: " + r.error().message);
+    return Status(Code::kUnavailable, "deleting pod " + pod_name + ": " + r.error().message);
+  }
+
+  Status UpdateStatus(const json::object& set, const std::map<int64_t, ObjectPtr>& pods, const std::string& current,
+                      const std::string& update, int64_t collisions) {
+    const auto& spec = Obj(set, "spec");
+    const int64_t min_ready = Int(spec, "minReadySeconds");
+    const auto now = std::chrono::system_clock::now();
+    int64_t replicas = 0, ready = 0, available = 0, current_n = 0, updated_n = 0;
+    for (const auto& [ordinal, pod] : pods) {
+      const auto& pm = Obj(*pod, "metadata");
+      if (Str(Obj(*pod, "status"), "phase").empty()) continue;  // not created as far as status tells
+      ++replicas;
+      const bool terminating = pm.contains("deletionTimestamp");
+      if (Str(Obj(*pod, "status"), "phase") == "Running" && IsPodReady(*pod) && !terminating) {
+        ++ready;
+        if (IsPodAvailable(*pod, min_ready, now)) ++available;
+      }
+      if (terminating) continue;
+      const std::string rev = Str(Obj(pm, "labels"), kControllerRevisionHashLabel);
+      if (rev == current) ++current_n;
+      if (rev == update) ++updated_n;
+    }
+    const json::object old = Obj(set, "status");
+    json::object st = old;
+    st["observedGeneration"] = Int(Obj(set, "metadata"), "generation", 1);
+    st["replicas"] = replicas;
+    st["readyReplicas"] = ready;
+    st["availableReplicas"] = available;
+    st["currentReplicas"] = current_n;
+    st["updatedReplicas"] = updated_n;
+    st["currentRevision"] = current;
+    st["updateRevision"] = update;
+    st["collisionCount"] = collisions;
+    // A finished rolling update makes the update revision the current one.
+    if (Str(Obj(spec, "updateStrategy"), "type") != "OnDelete" && updated_n == replicas && ready == replicas) {
+      st["currentReplicas"] = updated_n;
+      st["currentRevision"] = update;
+    }
+    for (const char* f : {"readyReplicas", "currentReplicas", "updatedReplicas"}) {
+      if (Int(st, f) == 0) st.erase(f);  // omitempty upstream
+    }
+    if (st == old) return Status::Ok();
+    json::object next = set;
+    next["status"] = std::move(st);
+    auto r = client_->UpdateStatus(*sts_r_, Str(Obj(set, "metadata"), "namespace"), next);
+    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message);
+    return Status::Ok();
+  }
+
+  const client::Client* client_;
+  const api::ResourceInfo* sts_r_;
+  const api::ResourceInfo* pods_r_;
+  const api::ResourceInfo* pvc_r_;
+  client::Informer* sets_ = nullptr;
+  client::Informer* pods_ = nullptr;
+  client::Informer* revisions_ = nullptr;
+  client::Informer* claims_ = nullptr;
+  EventRecorder recorder_;
+};
+
+}  // namespace
+
+std::unique_ptr<client::Controller> NewStatefulSetController(const client::Client* client) {
+  return std::make_unique<StatefulSetController>(client);
+}
+
+}  // namespace kite::controllers

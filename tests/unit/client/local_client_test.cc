@@ -1,0 +1,246 @@
+// The client library against a real in-process API server through the local transport: verbs
+// and errors, watches, informers (list, watch, relist) and leader election; the work queue's
+// contract on its own.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "client/client.h"
+#include "client/controller.h"
+#include "client/informer.h"
+#include "client/leader_election.h"
+#include "client/workqueue.h"
+#include "server/apiserver/apiserver.h"
+#include "tests/unit/datastore/test_util.h"
+
+namespace kite::client {
+namespace {
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+const api::ResourceInfo& ConfigMaps() { return *api::FindResource("", "v1", "configmaps"); }
+
+json::object ConfigMap(const std::string& name, const std::string& value) {
+  return json::object{{"apiVersion", "v1"},
+                      {"kind", "ConfigMap"},
+                      {"metadata", json::object{{"name", name}, {"labels", json::object{{"app", "x"}}}}},
+                      {"data", json::object{{"k", value}}}};
+}
+
+template <typename F>
+bool Eventually(F f, std::chrono::milliseconds timeout = 5s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return f();
+}
+
+class LocalClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = datastore::testing::TempDir();
+    store_ = datastore::testing::Open(dir_ + "/db");
+    apiserver::ApiServerOptions o;
+    o.bind_address = "127.0.0.1";
+    o.port = 0;
+    o.tls_dir = dir_ + "/tls";
+    o.kubeconfig_path = "";
+    auto s = apiserver::ApiServer::Start(o, store_.get());
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    server_ = std::move(s.value());
+    client_ = std::make_unique<Client>(server_->LocalTransport("test", {"system:masters"}));
+  }
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string dir_;
+  std::unique_ptr<datastore::Store> store_;
+  std::unique_ptr<apiserver::ApiServer> server_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(LocalClientTest, VerbsAndErrors) {
+  auto created = client_->Create(ConfigMaps(), "default", ConfigMap("a", "1"));
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_FALSE(MetaStr(*created, "uid").empty());
+  auto again = client_->Create(ConfigMaps(), "default", ConfigMap("a", "1"));
+  EXPECT_TRUE(again.AlreadyExists());
+  EXPECT_EQ(again.error().code, 409);
+
+  auto got = client_->Get(ConfigMaps(), "default", "a");
+  ASSERT_TRUE(got.ok());
+  json::object stale = got.value();
+  (*got)["data"].as_object()["k"] = "2";
+  ASSERT_TRUE(client_->Update(ConfigMaps(), "default", *got).ok());
+  stale["data"].as_object()["k"] = "3";
+  EXPECT_TRUE(client_->Update(ConfigMaps(), "default", stale).Conflict());
+
+  auto patched = client_->Patch(ConfigMaps(), "default", "a", PatchType::kMerge, R"({"data":{"k":"4"}})");
+  ASSERT_TRUE(patched.ok());
+  EXPECT_EQ(patched->at("data").at("k").as_string(), "4");
+
+  ListParams p;
+  p.label_selector = "app=x";
+  auto list = client_->List(ConfigMaps(), "default", p);
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->at("items").as_array().size(), 1u);
+
+  EXPECT_TRUE(client_->Delete(ConfigMaps(), "default", "a").ok());
+  EXPECT_TRUE(client_->Get(ConfigMaps(), "default", "a").NotFound());
+  EXPECT_EQ(client_->Get(ConfigMaps(), "nope", "a").error().reason, "NotFound");
+}
+
+TEST_F(LocalClientTest, WatchDeliversEventsInOrder) {
+  std::mutex mu;
+  std::vector<std::string> seen;
+  auto start = client_->List(ConfigMaps(), "default");
+  ASSERT_TRUE(start.ok());
+  ListParams p;
+  p.resource_version = MetaStr(*start, "resourceVersion");
+  auto w = client_->Watch(
+      ConfigMaps(), "default", p,
+      [&](WatchEvent ev) {
+        std::lock_guard<std::mutex> lock(mu);
+        seen.push_back(ev.type + " " + MetaStr(ev.object, "name"));
+      },
+      [](Error) {});
+  ASSERT_TRUE(client_->Create(ConfigMaps(), "default", ConfigMap("w", "1")).ok());
+  ASSERT_TRUE(client_->Patch(ConfigMaps(), "default", "w", PatchType::kMerge, R"({"data":{"k":"2"}})").ok());
+  ASSERT_TRUE(client_->Delete(ConfigMaps(), "default", "w").ok());
+  EXPECT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return seen.size() >= 3;
+  }));
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(seen, (std::vector<std::string>{"ADDED w", "MODIFIED w", "DELETED w"}));
+}
+
+TEST_F(LocalClientTest, InformerListsWatchesAndCallsHandlers) {
+  ASSERT_TRUE(client_->Create(ConfigMaps(), "default", ConfigMap("before", "1")).ok());
+  InformerFactory factory(client_.get());
+  Informer* inf = factory.For(ConfigMaps());
+  std::atomic<int> adds{0}, updates{0}, deletes{0};
+  inf->AddHandler(EventHandler{[&](const ObjectPtr&) { ++adds; }, [&](const ObjectPtr&, const ObjectPtr&) { ++updates; },
+                               [&](const ObjectPtr&) { ++deletes; }});
+  factory.Start();
+  ASSERT_TRUE(factory.WaitForSync(5s));
+  EXPECT_EQ(adds.load(), 1);
+  ASSERT_NE(inf->Get("default", "before"), nullptr);
+  EXPECT_EQ(inf->Get("default", "before")->at("kind").as_string(), "ConfigMap");
+
+  ASSERT_TRUE(client_->Create(ConfigMaps(), "default", ConfigMap("after", "1")).ok());
+  ASSERT_TRUE(client_->Patch(ConfigMaps(), "default", "before", PatchType::kMerge, R"({"data":{"k":"2"}})").ok());
+  ASSERT_TRUE(client_->Delete(ConfigMaps(), "default", "after").ok());
+  EXPECT_TRUE(Eventually([&] { return adds == 2 && updates == 1 && deletes == 1; }));
+  EXPECT_EQ(inf->Get("default", "before")->at("data").at("k").as_string(), "2");
+  EXPECT_EQ(inf->List("default", "app=x").size(), 1u);
+  EXPECT_EQ(inf->List("other").size(), 0u);
+  factory.Stop();
+}
+
+TEST_F(LocalClientTest, LeaderElectionOneHolderAtATimeAndRelease) {
+  LeaderElectionConfig c;
+  c.lease_name = "test-lock";
+  c.identity = "a";
+  c.lease_duration = 1s;
+  c.renew_deadline = 800ms;
+  c.retry_period = 100ms;
+  auto a = std::make_unique<LeaderElector>(client_.get(), c);
+  c.identity = "b";
+  LeaderElector b(client_.get(), c);
+  std::atomic<bool> a_leads{false}, b_leads{false};
+  a->Start([&] { a_leads = true; }, [&] { a_leads = false; });
+  ASSERT_TRUE(Eventually([&] { return a_leads.load(); }));
+  b.Start([&] { b_leads = true; }, [&] { b_leads = false; });
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_TRUE(a_leads);
+  EXPECT_FALSE(b_leads);
+  a.reset();  // releases the lease
+  EXPECT_TRUE(Eventually([&] { return b_leads.load(); }, 3s));
+  auto lease = client_->Get(*api::FindResource("coordination.k8s.io", "v1", "leases"), "kube-system", "test-lock");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(lease->at("spec").at("holderIdentity").as_string(), "b");
+}
+
+TEST(WorkQueueTest, OneKeyNeverToTwoWorkersAndDirtyRequeue) {
+  WorkQueue q("t");
+  q.Add("a");
+  q.Add("a");
+  q.Add("b");
+  EXPECT_EQ(q.Len(), 2u);
+  auto k = q.TryGet();
+  ASSERT_TRUE(k);
+  EXPECT_EQ(*k, "a");
+  q.Add("a");  // while processing: dirty, not handed out
+  auto k2 = q.TryGet();
+  ASSERT_TRUE(k2);
+  EXPECT_EQ(*k2, "b");
+  EXPECT_FALSE(q.TryGet());
+  q.Done("a");
+  auto k3 = q.TryGet();
+  ASSERT_TRUE(k3);
+  EXPECT_EQ(*k3, "a");
+}
+
+TEST(WorkQueueTest, RateLimitedBackOffGrowsAndForgetResets) {
+  WorkQueue q("t", 20ms, 1s);
+  q.AddRateLimited("x");
+  EXPECT_FALSE(q.TryGet());
+  EXPECT_TRUE(q.NextDelayed().has_value());
+  EXPECT_TRUE(Eventually([&] { return q.TryGet().has_value(); }, 500ms));
+  q.Done("x");
+  EXPECT_EQ(q.NumRequeues("x"), 1);
+  q.AddRateLimited("x");
+  EXPECT_EQ(q.NumRequeues("x"), 2);
+  q.Forget("x");
+  EXPECT_EQ(q.NumRequeues("x"), 0);
+}
+
+class CountingController : public Controller {
+ public:
+  CountingController() : Controller("counting", 2) {}
+  void Init(InformerFactory& f) override {
+    f.For(ConfigMaps())->AddHandler(EventHandler{[this](const ObjectPtr& o) { queue_.Add(Key(*o)); },
+                                                 [this](const ObjectPtr&, const ObjectPtr& o) { queue_.Add(Key(*o)); },
+                                                 [this](const ObjectPtr& o) { queue_.Add(Key(*o)); }});
+  }
+  Status Reconcile(const std::string& key) override {
+    std::lock_guard<std::mutex> lock(mu);
+    if (key == "default/flaky" && ++flaky_calls < 3) return Status(Code::kUnavailable, "try again");
+    reconciled.push_back(key);
+    return Status::Ok();
+  }
+  std::mutex mu;
+  std::vector<std::string> reconciled;
+  int flaky_calls = 0;
+};
+
+TEST_F(LocalClientTest, RunnerReconcilesAndRetriesWithBackOff) {
+  InformerFactory factory(client_.get());
+  ControllerRunner runner(&factory, 2);
+  auto owned = std::make_unique<CountingController>();
+  CountingController* c = owned.get();
+  runner.Add(std::move(owned));
+  ASSERT_TRUE(runner.Start(5s));
+  ASSERT_TRUE(client_->Create(ConfigMaps(), "default", ConfigMap("one", "1")).ok());
+  ASSERT_TRUE(client_->Create(ConfigMaps(), "default", ConfigMap("flaky", "1")).ok());
+  EXPECT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(c->mu);
+    return std::count(c->reconciled.begin(), c->reconciled.end(), "default/flaky") == 1 &&
+           std::count(c->reconciled.begin(), c->reconciled.end(), "default/one") >= 1;
+  }));
+  std::lock_guard<std::mutex> lock(c->mu);
+  EXPECT_EQ(c->flaky_calls, 3);
+  runner.Stop();
+  factory.Stop();
+}
+
+}  // namespace
+}  // namespace kite::client
