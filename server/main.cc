@@ -186,8 +186,8 @@ int main(int argc, char** argv) {
 
   const int sig = WaitForStopSignal();
   KITE_LOG(0) << "received signal " << sig << ", shutting down";
-  if (controller_manager) controller_manager->Stop();
   if (sched) sched->Stop();
+  if (controller_manager) controller_manager->Stop();
   (*api)->Stop();
   if (etcd) etcd->Shutdown();
   http.Stop();

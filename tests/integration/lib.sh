@@ -109,8 +109,8 @@ start_etcd() {
 # start_kite NAME DATA_DIR CLIENT_PORT METRICS_PORT — extra flags from the KITE_ARGS array.
 # The Kubernetes API gets a free port and no kubeconfig is written (tests run side by side
 # and must not touch the machine's configuration); no config file is read. These suites test the
-# datastore and its etcd endpoint, so the controllers (whose lease renewals and objects would
-# move the revision under a transcript comparison) do not run.
+# datastore and its etcd endpoint, so the controllers and the scheduler (whose lease renewals
+# and objects would move the revision under a transcript comparison) do not run.
 KITE_ARGS=()
 start_kite() {
   local name=$1 dir=$2 port=$3 mport=$4

@@ -6,8 +6,9 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lib.sh"
 source "$HERE/lib_kubectl.sh"
-# The API server alone: tables assert the stored state, which controllers would change.
-KITE_ARGS=(--disable-controller-manager)
+# The API server alone: tables assert the stored state, which controllers and the scheduler
+# would change.
+KITE_ARGS=(--disable-controller-manager --disable-scheduler)
 start_kite_api
 
 # --- version and discovery

@@ -7,8 +7,9 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lib.sh"
 source "$HERE/lib_kubectl.sh"
-# The API side alone: controllers would act on the hand-made ReplicaSets and statuses.
-KITE_ARGS=(--disable-controller-manager)
+# The API side alone: controllers would act on the hand-made ReplicaSets and statuses, the
+# scheduler on its pods.
+KITE_ARGS=(--disable-controller-manager --disable-scheduler)
 start_kite_api
 M=$TEST_TMP/manifests
 mkdir -p "$M"
