@@ -11,6 +11,17 @@ namespace kite::client {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
+namespace {
+
+// Cached objects drop metadata.managedFields, as upstream's scheduler and controller-manager
+// informers do: no controller reads them, an update without them keeps the stored ones, and they
+// are often the largest part of a small object.
+void StripManagedFields(json::object& o) {
+  if (auto* m = o.if_contains("metadata"); m && m->is_object()) m->as_object().erase("managedFields");
+}
+
+}  // namespace
+
 ObjectPtr Informer::Get(const std::string& ns, const std::string& name) const {
   std::shared_lock lock(mu_);
   auto it = items_.find(resource_.namespaced ? ns + "/" + name : name);
@@ -95,6 +106,7 @@ void Informer::Relist() {
       // List items come without apiVersion/kind; put them back so cached objects are whole.
       o["apiVersion"] = api_version;
       o["kind"] = kind;
+      StripManagedFields(o);
       std::string key = Key(o);
       fresh.emplace(std::move(key), std::make_shared<const json::object>(std::move(o)));
     }
@@ -163,6 +175,7 @@ void Informer::OnEvent(WatchEvent ev, uint64_t generation) {
     if (ev.type == "BOOKMARK") return;
     ev.object["apiVersion"] = resource_.group_version();
     ev.object["kind"] = resource_.kind;
+    StripManagedFields(ev.object);
     std::string key = Key(ev.object);
     auto it = items_.find(key);
     if (ev.type == "DELETED") {

@@ -3,6 +3,8 @@
 // - Start lists, then watches from the list's resourceVersion; a stream that ends is resumed
 //   from the last resourceVersion seen; 410 Expired (or any error) relists after a back-off,
 //   and the relist reports the differences as add/update/delete events, so nothing is missed.
+// - Cached objects carry no metadata.managedFields (dropped on arrival, as upstream's
+//   controller-manager and scheduler do); an update sent without them keeps the stored ones.
 // - Cached objects are shared and immutable (`std::shared_ptr<const object>`): never modify
 //   one; copy it first.
 // - Handlers run on a transport thread, serially, in event order; they should only enqueue

@@ -363,34 +363,6 @@ class ApiServerImpl final : public ApiServer {
   LocalDispatcher local_;
 };
 
-// The namespaces every cluster starts with (created once; kept if they exist).
-Status EnsureSystemNamespaces(datastore::Store* store) {
-  const api::ResourceInfo* nsr = api::FindResource("", "v1", "namespaces");
-  for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
-    std::string key = StorageKey(*nsr, "", name);
-    datastore::RangeRequest q;
-    q.key = key;
-    if (auto got = store->Range(q); got.ok() && !got->kvs.empty()) continue;
-    boost::json::object obj{{"apiVersion", "v1"}, {"kind", "Namespace"},
-                            {"metadata", boost::json::object{{"name", name}, {"labels", boost::json::object{{"kubernetes.io/metadata.name", name}}}}},
-                            {"spec", boost::json::object{{"finalizers", boost::json::array{"kubernetes"}}}},
-                            {"status", boost::json::object{{"phase", "Active"}}}};
-    obj["metadata"].as_object()["uid"] = NewUid();
-    obj["metadata"].as_object()["creationTimestamp"] = NowRfc3339();
-    datastore::TxnRequest t;
-    datastore::Compare c;
-    c.key = key;
-    c.target = datastore::Compare::Target::kMod;
-    t.compare.push_back(c);
-    datastore::PutRequest put;
-    put.key = key;
-    put.value = std::make_shared<const std::string>(boost::json::serialize(obj));
-    t.success.push_back(datastore::RequestOp{std::move(put)});
-    if (auto r = store->TxnSync(std::move(t)); !r.ok()) return r.status();
-  }
-  return Status::Ok();
-}
-
 // Creates `obj` at `key` unless something is there already.
 Status CreateIfMissing(datastore::Store* store, const std::string& key, boost::json::object obj) {
   datastore::TxnRequest t;
@@ -406,6 +378,41 @@ Status CreateIfMissing(datastore::Store* store, const std::string& key, boost::j
   t.success.push_back(datastore::RequestOp{std::move(put)});
   auto r = store->TxnSync(std::move(t));
   return r.ok() ? Status::Ok() : r.status();
+}
+
+// The namespaces every cluster starts with (created once; kept if they exist).
+Status EnsureSystemNamespaces(datastore::Store* store) {
+  const api::ResourceInfo* nsr = api::FindResource("", "v1", "namespaces");
+  for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    boost::json::object obj{{"apiVersion", "v1"}, {"kind", "Namespace"},
+                            {"metadata", boost::json::object{{"name", name}, {"labels", boost::json::object{{"kubernetes.io/metadata.name", name}}}}},
+                            {"spec", boost::json::object{{"finalizers", boost::json::array{"kubernetes"}}}},
+                            {"status", boost::json::object{{"phase", "Active"}}}};
+    if (auto s = CreateIfMissing(store, StorageKey(*nsr, "", name), std::move(obj)); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+// The two PriorityClasses every cluster has (upstream's apiserver creates them at start), so
+// that add-ons naming them are admitted.
+Status EnsureSystemPriorityClasses(datastore::Store* store) {
+  const api::ResourceInfo* pcr = api::FindResource("scheduling.k8s.io", "v1", "priorityclasses");
+  struct Builtin {
+    const char* name;
+    int64_t value;
+    const char* description;
+  };
+  for (const Builtin& b : {Builtin{"system-node-critical", 2000001000,
+                                   "Used for system critical pods that must not be moved from their current node."},
+                           Builtin{"system-cluster-critical", 2000000000,
+                                   "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary."}}) {
+    boost::json::object obj{{"apiVersion", "scheduling.k8s.io/v1"}, {"kind", "PriorityClass"},
+                            {"metadata", boost::json::object{{"name", b.name}}},
+                            {"value", b.value}, {"globalDefault", false}, {"description", b.description},
+                            {"preemptionPolicy", "PreemptLowerPriority"}};
+    if (auto s = CreateIfMissing(store, StorageKey(*pcr, "", b.name), std::move(obj)); !s.ok()) return s;
+  }
+  return Status::Ok();
 }
 
 // The `kubernetes` Service (10.43.0.1:443) and its Endpoints (this server), which in-cluster
@@ -438,6 +445,7 @@ Status EnsureKubernetesService(datastore::Store* store, const std::string& ip, i
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, datastore::Store* store) {
   if (auto s = EnsureSystemNamespaces(store); !s.ok()) return s;
+  if (auto s = EnsureSystemPriorityClasses(store); !s.ok()) return s;
   auto certs = LoadOrCreateCerts(o.tls_dir, WantedSans(o.tls_sans));
   if (!certs.ok()) return certs.status();
   auto authn = Authenticator::Create(o.token_auth_file);

@@ -220,13 +220,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Create(Call& c) {
   json::object& obj = body.value();
   auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
   if (!warnings.ok()) co_return warnings.error();
-  if (c.r.group.empty() && c.r.kind == "Pod" && obj["spec"].is_object()) {
-    api::AddDefaultTolerationSeconds(obj["spec"].as_object());  // admission: DefaultTolerationSeconds
-  }
-  if (c.r.group.empty() && c.r.kind == "Service") {
-    auto alloc = co_await AllocateServiceAddresses(obj, nullptr);
-    if (!alloc.ok()) co_return alloc.error();
-  }
+  if (auto admitted = co_await AdmitCreate(c.r, obj); !admitted.ok()) co_return admitted.error();
   RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), nullptr);
   auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
   if (!out.ok()) co_return out.error();
@@ -284,10 +278,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
         json::object applied = obj;
         auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
         if (!warnings.ok()) co_return warnings.error();
-        if (c.r.group.empty() && c.r.kind == "Service") {
-          auto alloc = co_await AllocateServiceAddresses(obj, nullptr);
-          if (!alloc.ok()) co_return alloc.error();
-        }
+        if (auto admitted = co_await AdmitCreate(c.r, obj); !admitted.ok()) co_return admitted.error();
         RecordApply(obj, applied, manager, c.r.group_version());
         auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
         if (!out.ok()) co_return out.error();

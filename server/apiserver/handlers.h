@@ -55,8 +55,14 @@ class ResourceHandlers {
   boost::asio::awaitable<ApiOr<ApiResponse>> DeleteCollection(Call& c);
   boost::asio::awaitable<ApiOr<ApiResponse>> Scale(Call& c);
   boost::asio::awaitable<ApiOr<ApiResponse>> Eviction(Call& c);
+  boost::asio::awaitable<ApiOr<int64_t>> CheckEvictionBudget(const api::ResourceInfo& pdbr, const std::string& ns,
+                                                             boost::json::object& pod, bool dry_run);
   boost::asio::awaitable<ApiOr<ApiResponse>> Binding(Call& c, const std::string& pod_name);
   boost::asio::awaitable<ApiOr<ApiResponse>> Review(Call& c);
+  // Create-time admission (admission.cc): DefaultTolerationSeconds and Priority for pods,
+  // address allocation for Services.
+  boost::asio::awaitable<ApiOr<int64_t>> AdmitCreate(const api::ResourceInfo& r, boost::json::object& obj);
+  boost::asio::awaitable<ApiOr<int64_t>> AdmitPodPriority(boost::json::object& pod);
   boost::asio::awaitable<ApiOr<int64_t>> AllocateServiceAddresses(boost::json::object& svc,
                                                                   const boost::json::object* old);
 

@@ -109,6 +109,109 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Scale(Call& c) {
   }
 }
 
+namespace {
+
+ApiError BudgetTooManyRequests(const std::string& cause) {
+  ApiError e{429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget."};
+  e.causes.push_back({"DisruptionBudget", cause, ""});
+  return e;
+}
+
+int64_t IntAt(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_int64() ? v->as_int64() : 0;
+}
+
+bool PodReady(const json::object& pod) {
+  auto* st = pod.if_contains("status");
+  if (!st || !st->is_object()) return false;
+  auto* conds = st->as_object().if_contains("conditions");
+  if (!conds || !conds->is_array()) return false;
+  for (const auto& cv : conds->as_array()) {
+    if (cv.is_object() && StrOf(cv.as_object(), "type") == "Ready") return StrOf(cv.as_object(), "status") == "True";
+  }
+  return false;
+}
+
+}  // namespace
+
+// Ok when the pod may go: it is not protected (done, pending or already terminating; no budget;
+// an unhealthy pod the budget's unhealthyPodEvictionPolicy lets go), or its budget allowed one
+// more disruption and that allowance is now spent (written unless dry_run). 409 when the budget
+// changed under us (the caller retries).
+asio::awaitable<ApiOr<int64_t>> ResourceHandlers::CheckEvictionBudget(const api::ResourceInfo& pdbr, const std::string& ns,
+                                                                      json::object& pod, bool dry_run) {
+  json::object& meta = MetaOf(pod);
+  const std::string phase = pod["status"].is_object() ? StrOf(pod["status"].as_object(), "phase") : "";
+  if (phase == "Succeeded" || phase == "Failed" || phase == "Pending" || meta.contains("deletionTimestamp")) {
+    co_return int64_t{0};
+  }
+  json::object labels;
+  if (auto l = meta.find("labels"); l != meta.end() && l->value().is_object()) labels = l->value().as_object();
+  const ListOptions everything;
+  auto pdbs = co_await registry_.List(pdbr, ns, everything);
+  if (!pdbs.ok()) co_return pdbs.error();
+  json::object* budget = nullptr;
+  int matching = 0;
+  for (auto& item : pdbs.value()["items"].as_array()) {
+    auto& pdb = item.as_object();
+    auto spec = pdb.find("spec");
+    if (spec == pdb.end() || !spec->value().is_object()) continue;
+    auto sel = spec->value().as_object().find("selector");
+    if (sel == spec->value().as_object().end()) continue;
+    auto parsed = api::LabelSelector::FromLabelSelectorJson(sel->value());
+    if (!parsed.ok() || parsed->Empty() || !parsed->Matches(labels)) continue;
+    ++matching;
+    budget = &pdb;
+  }
+  if (matching == 0) co_return int64_t{0};
+  if (matching > 1) {
+    co_return InternalError("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
+  }
+  json::object& pdb = *budget;
+  const std::string pdb_name = StrOf(MetaOf(pdb), "name");
+  json::value& sv = pdb["status"];
+  if (!sv.is_object()) sv = json::object();
+  json::object& status = sv.as_object();
+  // An unready pod does not count as healthy: deleting it disrupts nothing when the budget is
+  // met (IfHealthyBudget, the default) or always (AlwaysAllow).
+  if (!PodReady(pod)) {
+    const std::string policy = pdb["spec"].is_object() ? StrOf(pdb["spec"].as_object(), "unhealthyPodEvictionPolicy") : "";
+    if (policy == "AlwaysAllow") co_return int64_t{0};
+    const int64_t desired = IntAt(status, "desiredHealthy");
+    if (desired > 0 && IntAt(status, "currentHealthy") >= desired) co_return int64_t{0};
+  }
+  const int64_t generation = IntAt(MetaOf(pdb), "generation");
+  if (IntAt(status, "observedGeneration") < generation) {
+    co_return BudgetTooManyRequests("The disruption budget " + pdb_name + " is still being processed by the server.");
+  }
+  const int64_t allowed = IntAt(status, "disruptionsAllowed");
+  if (allowed < 0) {
+    ApiError e = Forbidden("poddisruptionbudget.policy \"" + pdb_name + "\" is forbidden: pdb disruptions allowed is negative");
+    co_return e;
+  }
+  auto* disrupted = status.if_contains("disruptedPods");
+  if (disrupted && disrupted->is_object() && disrupted->as_object().size() > 2000) {
+    co_return Forbidden("poddisruptionbudget.policy \"" + pdb_name +
+                        "\" is forbidden: DisruptedPods map too big - too many evictions not confirmed by PDB controller");
+  }
+  if (allowed == 0) {
+    co_return BudgetTooManyRequests("The disruption budget " + pdb_name + " needs " +
+                                    std::to_string(IntAt(status, "desiredHealthy")) + " healthy pods and has " +
+                                    std::to_string(IntAt(status, "currentHealthy")) + " currently");
+  }
+  if (dry_run) co_return int64_t{0};
+  status["disruptionsAllowed"] = allowed - 1;
+  json::value& dp = status["disruptedPods"];
+  if (!dp.is_object()) dp = json::object();
+  dp.as_object()[StrOf(meta, "name")] = NowRfc3339();
+  UpdateOptions o;
+  o.scope = UpdateOptions::Scope::kStatus;
+  auto updated = co_await registry_.Update(pdbr, ns, pdb_name, std::move(pdb), o);
+  if (!updated.ok()) co_return updated.error();
+  co_return int64_t{1};
+}
+
 asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Eviction(Call& c) {
   auto body = DecodeBody(c.req, c.r, "Eviction", "policy/v1");
   if (!body.ok()) {
@@ -116,41 +219,17 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Eviction(Call& c) {
     body = DecodeBody(c.req, c.r, "Eviction", "policy/v1beta1");
     if (!body.ok()) co_return body.error();
   }
-  auto pod = co_await registry_.Get(c.r, c.ns, c.info.name);
-  if (!pod.ok()) co_return pod.error();
-  json::object labels;
-  if (auto l = MetaOf(pod.value()).find("labels"); l != MetaOf(pod.value()).end() && l->value().is_object()) {
-    labels = l->value().as_object();
-  }
-  const std::string phase = pod.value()["status"].is_object() ? StrOf(pod.value()["status"].as_object(), "phase") : "";
-  // Pods that are done, or not yet running, are not protected by budgets.
-  if (phase != "Succeeded" && phase != "Failed" && phase != "Pending") {
-    const api::ResourceInfo* pdbr = api::FindResource("policy", "v1", "poddisruptionbudgets");
-    const ListOptions everything;
-    auto pdbs = co_await registry_.List(*pdbr, c.ns, everything);
-    if (!pdbs.ok()) co_return pdbs.error();
-    for (auto& item : pdbs.value()["items"].as_array()) {
-      auto& pdb = item.as_object();
-      auto spec = pdb.find("spec");
-      if (spec == pdb.end() || !spec->value().is_object()) continue;
-      auto sel = spec->value().as_object().find("selector");
-      if (sel == spec->value().as_object().end()) continue;
-      auto parsed = api::LabelSelector::FromLabelSelectorJson(sel->value());
-      if (!parsed.ok() || parsed->Empty() || !parsed->Matches(labels)) continue;
-      int64_t allowed = 0;
-      if (auto st = pdb.find("status"); st != pdb.end() && st->value().is_object()) {
-        auto a = st->value().as_object().find("disruptionsAllowed");
-        if (a != st->value().as_object().end() && a->value().is_int64()) allowed = a->value().as_int64();
-      }
-      if (allowed <= 0) {
-        ApiError e{429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget."};
-        e.causes.push_back({"DisruptionBudget",
-                            "The disruption budget " + StrOf(MetaOf(pdb), "name") +
-                                " needs " + "more healthy pods and has 0 currently allowed disruptions",
-                            ""});
-        co_return e;
-      }
-    }
+  // Check-and-decrement, as upstream's eviction subresource: the one budget covering the pod
+  // must allow a disruption; its status.disruptionsAllowed is decremented and the pod recorded in
+  // status.disruptedPods with a resourceVersion precondition, so concurrent evictions (kubectl
+  // drain evicts a node's pods in parallel) cannot spend one allowance twice. A conflict retries.
+  const api::ResourceInfo* pdbr = api::FindResource("policy", "v1", "poddisruptionbudgets");
+  for (int attempt = 0;; ++attempt) {
+    auto pod = co_await registry_.Get(c.r, c.ns, c.info.name);
+    if (!pod.ok()) co_return pod.error();
+    auto budget = co_await CheckEvictionBudget(*pdbr, c.ns, pod.value(), c.dry_run);
+    if (budget.ok()) break;
+    if (budget.error().code != 409 || attempt >= 20) co_return budget.error();
   }
   DeleteOptions o;
   o.dry_run = c.dry_run;

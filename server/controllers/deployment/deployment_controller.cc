@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <optional>
 
 #include "server/controllers/common/controller_utils.h"
 
@@ -115,6 +117,50 @@ void SetCondition(json::object& status, json::object cond) {
   status["conditions"] = std::move(out);
 }
 
+}  // namespace
+
+std::vector<int64_t> ProportionalSizes(const std::vector<ActiveReplicaSet>& sets, int64_t deployment_replicas,
+                                       int64_t allowed, int64_t status_replicas) {
+  int64_t total = 0;
+  for (const auto& rs : sets) total += rs.replicas;
+  const int64_t to_add = allowed - total;
+  std::vector<int64_t> sizes(sets.size());
+  for (size_t i = 0; i < sets.size(); ++i) sizes[i] = sets[i].replicas;
+  if (to_add == 0 || sets.empty()) return sizes;
+  // Larger sets first; among equal sizes, newer first when growing and older first when
+  // shrinking. The first set in this order also takes the rounding leftovers.
+  std::vector<size_t> order(sets.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (sets[a].replicas != sets[b].replicas) return sets[a].replicas > sets[b].replicas;
+    return to_add > 0 ? sets[a].creation_timestamp > sets[b].creation_timestamp
+                      : sets[a].creation_timestamp < sets[b].creation_timestamp;
+  });
+  int64_t added = 0;
+  for (size_t i : order) {
+    const ActiveReplicaSet& rs = sets[i];
+    if (rs.replicas == 0 || to_add == added) continue;
+    int64_t fraction = 0;
+    if (deployment_replicas == 0) {
+      fraction = -rs.replicas;
+    } else {
+      const int64_t annotated = rs.max_replicas.value_or(status_replicas);
+      if (annotated > 0) {
+        const double size = static_cast<double>(rs.replicas) * static_cast<double>(allowed) / static_cast<double>(annotated);
+        fraction = std::lround(size) - rs.replicas;
+      }
+    }
+    const int64_t left = to_add - added;
+    const int64_t p = to_add > 0 ? std::min(fraction, left) : std::max(fraction, left);
+    sizes[i] += p;
+    added += p;
+  }
+  sizes[order[0]] = std::max<int64_t>(0, sizes[order[0]] + to_add - added);
+  return sizes;
+}
+
+namespace {
+
 class DeploymentController final : public client::Controller {
  public:
   explicit DeploymentController(const client::Client* c)
@@ -172,7 +218,7 @@ class DeploymentController final : public client::Controller {
     if (meta.contains("deletionTimestamp")) return SyncStatus(d, sets, nullptr);
 
     const auto& spec = Obj(d, "spec");
-    if (Bool(spec, "paused")) return SyncPaused(d, sets);
+    if (Bool(spec, "paused") || ScalingEvent(d, sets)) return SyncScale(d, sets);
     if (Str(Obj(spec, "strategy"), "type") == "Recreate") return Recreate(d, sets);
     return Rolling(d, sets);
   }
@@ -465,23 +511,74 @@ class DeploymentController final : public client::Controller {
     return SyncStatus(d, sets, nrs);
   }
 
-  // Paused: no rollout, but replica changes still apply (to the newest active ReplicaSet).
-  Status SyncPaused(json::object& d, std::vector<json::object>& sets) {
+  // A resize: an active ReplicaSet was last sized for another spec.replicas.
+  static bool ScalingEvent(const json::object& d, const std::vector<json::object>& sets) {
+    for (const auto& rs : sets) {
+      if (Replicas(rs) <= 0) continue;
+      const std::string desired = Str(Obj(Obj(rs, "metadata"), "annotations"), kDesired);
+      if (!desired.empty() && desired != std::to_string(Replicas(d))) return true;
+    }
+    return false;
+  }
+
+  // Paused Deployments and resizes (upstream's sync): no rollout step, only sizes. One active
+  // ReplicaSet (or none: the newest) takes spec.replicas; a saturated new ReplicaSet means the
+  // old ones go to zero; otherwise, for RollingUpdate, the change is spread proportionally.
+  Status SyncScale(json::object& d, std::vector<json::object>& sets) {
     auto got = NewReplicaSet(d, sets, false);
     if (!got.ok()) return Status(Code::kUnavailable, got.error().message);
-    json::object* target = got.value();
-    int64_t active = 0;
+    json::object* nrs = got.value();
+    const int64_t want = Replicas(d);
+    std::vector<json::object*> active;
     for (auto& rs : sets) {
-      if (Replicas(rs) > 0) {
-        ++active;
-        if (!target || Revision(rs) > Revision(*target)) target = &rs;
+      if (Replicas(rs) > 0) active.push_back(&rs);
+    }
+    auto scale = [&](json::object& rs, int64_t n) -> Status {
+      auto r = Scale(d, rs, n);
+      return r.ok() ? Status::Ok() : Status(Code::kAborted, r.error().message);
+    };
+    if (active.size() <= 1) {
+      json::object* target = active.empty() ? nrs : active[0];
+      if (!target) {
+        for (auto& rs : sets) {
+          if (!target || Str(Obj(rs, "metadata"), "creationTimestamp") > Str(Obj(*target, "metadata"), "creationTimestamp")) target = &rs;
+        }
       }
+      if (target && Replicas(*target) != want) {
+        if (auto st = scale(*target, want); !st.ok()) return st;
+      }
+      return SyncStatus(d, sets, nrs);
     }
-    if (target && active <= 1) {
-      auto r = Scale(d, *target, Replicas(d));
-      if (!r.ok()) return Status(Code::kAborted, r.error().message);
+    const bool saturated = nrs && Str(Obj(Obj(*nrs, "metadata"), "annotations"), kDesired) == std::to_string(want) &&
+                           Replicas(*nrs) == want && StatusInt(*nrs, "availableReplicas") == want;
+    if (saturated) {
+      for (json::object* rs : active) {
+        if (rs == nrs) continue;
+        if (auto st = scale(*rs, 0); !st.ok()) return st;
+      }
+      return SyncStatus(d, sets, nrs);
     }
-    return SyncStatus(d, sets, got.value());
+    if (Str(Obj(Obj(d, "spec"), "strategy"), "type") == "Recreate") return SyncStatus(d, sets, nrs);
+    auto [surge, unavailable] = ResolveSurgeUnavailable(d);
+    (void)unavailable;
+    std::vector<ActiveReplicaSet> sizes_in;
+    for (json::object* rs : active) {
+      ActiveReplicaSet a;
+      a.replicas = Replicas(*rs);
+      const std::string max = Str(Obj(Obj(*rs, "metadata"), "annotations"), kMaxReplicas);
+      if (!max.empty()) {
+        char* end = nullptr;
+        long long v = std::strtoll(max.c_str(), &end, 10);
+        if (end && *end == '\0') a.max_replicas = v;
+      }
+      a.creation_timestamp = Str(Obj(*rs, "metadata"), "creationTimestamp");
+      sizes_in.push_back(std::move(a));
+    }
+    auto sizes = ProportionalSizes(sizes_in, want, want > 0 ? want + surge : 0, StatusInt(d, "replicas"));
+    for (size_t i = 0; i < active.size(); ++i) {
+      if (auto st = scale(*active[i], sizes[i]); !st.ok()) return st;
+    }
+    return SyncStatus(d, sets, nrs);
   }
 
   static bool Complete(const json::object& d, const std::vector<json::object>& sets, const json::object* nrs) {

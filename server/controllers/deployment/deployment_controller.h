@@ -5,6 +5,8 @@
 //   (deployment.kubernetes.io/revision, desired-replicas, max-replicas).
 // - RollingUpdate honours maxSurge/maxUnavailable; Recreate scales the old ReplicaSets to zero,
 //   waits for their pods to go, then scales the new one up. Paused Deployments only scale.
+// - A resize (spec.replicas differs from an active ReplicaSet's desired-replicas annotation)
+//   while several ReplicaSets are active is spread over them proportionally, as upstream.
 // - Old ReplicaSets beyond revisionHistoryLimit are deleted once the rollout completes.
 // - Status (replicas, updated/ready/available/unavailableReplicas, observedGeneration) and the
 //   Available and Progressing conditions with upstream's reasons and messages, including
@@ -13,8 +15,11 @@
 // Deployment); this controller then sees that ReplicaSet become the new one again.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -32,5 +37,19 @@ std::string PodTemplateHash(const boost::json::object& pod_template, int64_t col
 // maxSurge / maxUnavailable resolved against `replicas` (percentages: surge rounds up,
 // unavailable rounds down; both zero would stall, so unavailable becomes 1, as upstream).
 std::pair<int64_t, int64_t> ResolveSurgeUnavailable(const boost::json::object& deployment);
+
+// Proportional scaling (upstream's DeploymentController.scale for RollingUpdate): when a
+// Deployment is resized while several ReplicaSets are active, the change is spread over them
+// in proportion to their size, relative to the max-replicas each was last sized for.
+struct ActiveReplicaSet {
+  int64_t replicas = 0;                    // spec.replicas (> 0: the set is active)
+  std::optional<int64_t> max_replicas;     // deployment.kubernetes.io/max-replicas
+  std::string creation_timestamp;          // RFC 3339 (orders sets of equal size)
+};
+// New sizes, in the order of `sets`. `allowed` is replicas + maxSurge (0 when replicas is 0);
+// `deployment_replicas` is spec.replicas, `status_replicas` the Deployment's status.replicas
+// (the fallback for a set without the annotation).
+std::vector<int64_t> ProportionalSizes(const std::vector<ActiveReplicaSet>& sets, int64_t deployment_replicas,
+                                       int64_t allowed, int64_t status_replicas);
 
 }  // namespace kite::controllers

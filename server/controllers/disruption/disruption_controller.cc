@@ -2,7 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "server/controllers/common/controller_utils.h"
@@ -103,13 +105,19 @@ class DisruptionController final : public client::Controller {
     for (const auto& p : pods_->List(ns)) {
       if (LabelsMatch(sel, *p)) pods.push_back(p);
     }
-    int64_t healthy = 0;
-    for (const auto& p : pods) {
-      if (!Obj(*p, "metadata").contains("deletionTimestamp") && IsPodReady(*p)) ++healthy;
-    }
-    auto counts = disruption::ComputeCounts(*pdb, static_cast<int64_t>(pods.size()), ControllerScale(pods));
     json::object status = Obj(*pdb, "status");
     json::object want = status;
+    // Pods the eviction subresource has just let go are not healthy any more, though their
+    // deletion may not have been seen yet (upstream's DeletionTimeout: two minutes).
+    PruneDisrupted(want, key);
+    const json::object& disrupted = Obj(want, "disruptedPods");
+    int64_t healthy = 0;
+    for (const auto& p : pods) {
+      const auto& meta = Obj(*p, "metadata");
+      if (meta.contains("deletionTimestamp") || disrupted.contains(Str(meta, "name"))) continue;
+      if (IsPodReady(*p)) ++healthy;
+    }
+    auto counts = disruption::ComputeCounts(*pdb, static_cast<int64_t>(pods.size()), ControllerScale(pods));
     const std::string now = api::NowTime();
     if (!counts.ok()) {
       want["disruptionsAllowed"] = 0;
@@ -124,7 +132,6 @@ class DisruptionController final : public client::Controller {
       SetCondition(want, allowed > 0 ? "True" : "False", allowed > 0 ? "SufficientPods" : "InsufficientPods", "", now);
     }
     want["observedGeneration"] = Int(Obj(*pdb, "metadata"), "generation", 1);
-    PruneDisrupted(want, ns);
     if (want == status) return Status::Ok();
     json::object updated = *pdb;
     updated["status"] = std::move(want);
@@ -189,16 +196,26 @@ class DisruptionController final : public client::Controller {
     status["conditions"] = std::move(conds);
   }
 
-  void PruneDisrupted(json::object& status, const std::string& ns) {
+  // Drops disruptedPods entries whose pod is gone or terminating, or that are older than the
+  // deletion timeout; the budget is looked at again when the oldest kept entry times out.
+  void PruneDisrupted(json::object& status, const std::string& key) {
     auto* dp = status.if_contains("disruptedPods");
     if (!dp || !dp->is_object()) return;
+    constexpr auto kDeletionTimeout = std::chrono::minutes(2);
+    const std::string ns = SplitKey(key).first;
     const auto now = std::chrono::system_clock::now();
     json::object kept;
+    std::optional<std::chrono::system_clock::duration> recheck;
     for (const auto& [pod, when] : dp->as_object()) {
       auto t = when.is_string() ? api::ParseTime(when.as_string()) : std::nullopt;
-      if (!t || now - *t > std::chrono::minutes(2) || !pods_->Get(ns, std::string(pod))) continue;
+      if (!t || now - *t > kDeletionTimeout) continue;
+      ObjectPtr p = pods_->Get(ns, std::string(pod));
+      if (!p || Obj(*p, "metadata").contains("deletionTimestamp")) continue;
       kept[pod] = when;
+      auto left = *t + kDeletionTimeout - now;
+      if (!recheck || left < *recheck) recheck = left;
     }
+    if (recheck) queue_.AddAfter(key, *recheck + std::chrono::seconds(1));
     if (kept.empty()) status.erase("disruptedPods");
     else status["disruptedPods"] = std::move(kept);
   }

@@ -97,6 +97,26 @@ expect "Recreate new image" 'image updated' -- k set image deployment/batchy c=b
 expect "Recreate rollout completes" 'successfully rolled out' -- k rollout status deployment/batchy --timeout=60s
 expect "Recreate scaled old to 0 before new up" 'Scaled down replica set batchy-[a-z0-9]+ from 2 to 0' -- k describe deployment batchy
 
+# --- proportional scaling: a resize in the middle of a rollout is spread over the active
+# ReplicaSets (namespace prop: the background ready loop only serves default, so the new pods
+# stay unready and the rollout stays half done)
+k create namespace prop >/dev/null
+k -n prop create deployment spread --image=nginx:1 --replicas=10 >/dev/null
+eventually "spread: ten pods" '^10$' 30 -- bash -c "$KUBECTL_BIN --kubeconfig $TEST_TMP/kubeconfig --cache-dir $TEST_TMP/kubectl-cache -n prop get pods -o name | grep -c ."
+for p in $(k -n prop get pods -o name); do
+  k -n prop patch "$p" --subresource=status --type=merge -p \
+    '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}' >/dev/null
+done
+eventually "spread: 10/10 available" '^spread +10/10 +10 +10 ' 30 -- k -n prop get deployment spread
+k -n prop set image deployment/spread nginx=nginx:2 >/dev/null
+prop_sizes() { k -n prop get rs --sort-by='.metadata.annotations.deployment\.kubernetes\.io/revision' -o 'jsonpath={.items[*].spec.replicas}'; }
+eventually "mid-rollout within maxSurge 3 / maxUnavailable 2: old 8, new 5" '^8 5$' 30 -- prop_sizes
+expect "resize to 20 mid-rollout" 'scaled' -- k -n prop scale deployment spread --replicas=20
+eventually "the resize is spread in proportion: old 15, new 10 (25 = 20 + maxSurge 5)" '^15 10$' 30 -- prop_sizes
+expect "proportional scale events" 'Scaled up replica set spread-[a-z0-9]+ from 8 to 15' -- k -n prop describe deployment spread
+eventually "annotations record the new size" '^20 20$' 30 -- \
+  k -n prop get rs -o 'jsonpath={.items[*].metadata.annotations.deployment\.kubernetes\.io/desired-replicas}'
+
 # --- a ReplicaSet on its own: scale by name and by file; a deleted pod is replaced
 cat >"$M/replicaset-definition.yaml" <<'YAML'
 apiVersion: apps/v1

@@ -59,6 +59,21 @@ for p in $(pods); do
   [[ $(k get pod "$p" -o 'jsonpath={.status.podIP}') ]] || ready_pod default "$p" "10.42.0.$((RANDOM % 200 + 30))" >/dev/null
 done
 eventually_exact "all ready: two allowed" 20 "4 4 2 2 True SufficientPods" -- st half
+# Four evictions at once against two allowed disruptions (kubectl drain evicts in parallel):
+# each success spends one allowance under a resourceVersion precondition, so exactly two pass.
+mapfile -t P < <(pods)
+for p in "${P[@]}"; do
+  printf '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"%s","namespace":"default"}}' "$p" >"$M/evict-$p.json"
+done
+pids=()
+for p in "${P[@]}"; do
+  (k create --raw "/api/v1/namespaces/default/pods/$p/eviction" -f "$M/evict-$p.json" >"$M/evict-$p.out" 2>&1 || true) &
+  pids+=($!)
+done
+wait "${pids[@]}"
+expect_exact "concurrent evictions: exactly the two allowed succeed" "2" -- bash -c "grep -l Success $M/evict-*.out | wc -l"
+expect_exact "the others are refused by the budget" "2" -- bash -c "grep -l 'Cannot evict pod' $M/evict-*.out | wc -l"
+eventually_exact "the allowance is spent" 20 "0" -- k get pdb half -o 'jsonpath={.status.disruptionsAllowed}'
 
 cat >"$M/orphans.yaml" <<'YAML'
 apiVersion: v1

@@ -315,6 +315,37 @@ expect_exact "exactly one victim was preempted" "1" -- echo "$remaining"
 expect "Preempted event on the victim" '^Preempted by pod .* on node node-1$' -- wait_event '' Preempted
 cleanup_pods
 
+# --- Priority admission: the class's value and policy are written into the pod
+pod admitted "  priorityClassName: high-polite"
+expect_exact "spec.priority and preemptionPolicy from the PriorityClass" "1000 Never" -- \
+  k get pod admitted -o 'jsonpath={.spec.priority} {.spec.preemptionPolicy}'
+pod plain
+expect_exact "no class and no global default: priority 0, PreemptLowerPriority" "0 PreemptLowerPriority" -- \
+  k get pod plain -o 'jsonpath={.spec.priority} {.spec.preemptionPolicy}'
+expect_exact "the system classes exist" "2000001000 2000000000" -- \
+  k get priorityclass system-node-critical system-cluster-critical -o 'jsonpath={.items[*].value}'
+cat >"$M/default-class.yaml" <<'YAML'
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: everyday}
+value: 5
+globalDefault: true
+YAML
+k apply -f "$M/default-class.yaml" >/dev/null
+pod defaulted
+expect_exact "the globalDefault class is recorded with its value" "everyday 5" -- \
+  k get pod defaulted -o 'jsonpath={.spec.priorityClassName} {.spec.priority}'
+k delete priorityclass everyday >/dev/null
+expect_fail "an unknown class is refused" \
+  '^Error from server \(Forbidden\): error when creating ".*": pods "ghost" is forbidden: no PriorityClass with name nope was found$' -- \
+  pod ghost "  priorityClassName: nope"
+expect_fail "a priority that disagrees with the class is refused" \
+  'pods "liar" is forbidden: the integer value of priority \(7\) must not be provided in pod spec; priority admission controller computed 1000 from the given PriorityClass name' -- \
+  pod liar "  priorityClassName: high
+  priority: 7"
+expect_exact "refused pods were not stored" "" -- k get pods ghost liar --ignore-not-found -o name
+cleanup_pods
+
 # --- pods for another scheduler are left alone
 pod other "  schedulerName: my-scheduler"
 sleep 1
