@@ -13,7 +13,7 @@
 # Usage: bench/run_cluster_bench.sh [--build DIR] [--nodes 5000] [--pods 10000,50000]
 #          [--variants plain,anti-affinity,spread] [--deploy-nodes 100] [--deployments 200]
 #          [--rss-nodes 1000] [--rss-pods 10000] [--skip scheduling|deployments|footprint]...
-#          [--heartbeat 10s] [--timeout-s 900]
+#          [--heartbeat 10s] [--timeout-s 900] [--server-args "--flag value ..."]
 set -euo pipefail
 BUILD=build
 NODES=5000
@@ -26,6 +26,7 @@ RSS_PODS=10000
 HEARTBEAT=10s
 TIMEOUT_S=900
 SKIP=" "
+SERVER_ARGS=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
@@ -39,6 +40,7 @@ while [[ $# -gt 0 ]]; do
     --heartbeat) HEARTBEAT=$2; shift 2 ;;
     --timeout-s) TIMEOUT_S=$2; shift 2 ;;
     --skip) SKIP+="$2 "; shift 2 ;;
+    --server-args) SERVER_ARGS=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -62,7 +64,7 @@ start_cluster() {
   echo "{}" >"$DIR/config.yaml"
   "$BIN/kite-server" --config "$DIR/config.yaml" --data-dir "$DIR/data" --etcd-listen "" \
     --metrics-listen "127.0.0.1:$(free_port)" --bind-address 127.0.0.1 --https-listen-port "$(free_port)" \
-    --write-kubeconfig "$DIR/kubeconfig" >"$DIR/server.log" 2>&1 &
+    --write-kubeconfig "$DIR/kubeconfig" $SERVER_ARGS >"$DIR/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do [[ -s $DIR/kubeconfig ]] && break; sleep 0.1; done
   "$BIN/kite-hollow" --kubeconfig "$DIR/kubeconfig" --nodes "$2" --heartbeat-interval "$HEARTBEAT" \
