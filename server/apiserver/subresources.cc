@@ -187,8 +187,7 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::CheckEvictionBudget(const api:
   }
   const int64_t allowed = IntAt(status, "disruptionsAllowed");
   if (allowed < 0) {
-    ApiError e = Forbidden("poddisruptionbudget.policy \"" + pdb_name + "\" is forbidden: pdb disruptions allowed is negative");
-    co_return e;
+    co_return Forbidden("poddisruptionbudget.policy \"" + pdb_name + "\" is forbidden: pdb disruptions allowed is negative");
   }
   auto* disrupted = status.if_contains("disruptedPods");
   if (disrupted && disrupted->is_object() && disrupted->as_object().size() > 2000) {

@@ -42,14 +42,18 @@ void Canonical(const json::value& v, std::string* out) {
   }
 }
 
-int64_t Revision(const json::object& obj) {
-  std::string s = Str(Obj(Obj(obj, "metadata"), "annotations"), kRevision);
-  try {
-    return s.empty() ? 0 : std::stoll(s);
-  } catch (...) {
-    return 0;
-  }
+// An integer annotation (revision, desired-replicas, max-replicas); nullopt when absent or not
+// a whole number.
+std::optional<int64_t> AnnotationInt(const json::object& obj, const char* key) {
+  std::string s = Str(Obj(Obj(obj, "metadata"), "annotations"), key);
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (*end != '\0') return std::nullopt;
+  return v;
 }
+
+int64_t Revision(const json::object& obj) { return AnnotationInt(obj, kRevision).value_or(0); }
 
 int64_t Replicas(const json::object& obj) { return Int(Obj(obj, "spec"), "replicas", 1); }
 int64_t StatusInt(const json::object& obj, const char* f) { return Int(Obj(obj, "status"), f); }
@@ -565,12 +569,7 @@ class DeploymentController final : public client::Controller {
     for (json::object* rs : active) {
       ActiveReplicaSet a;
       a.replicas = Replicas(*rs);
-      const std::string max = Str(Obj(Obj(*rs, "metadata"), "annotations"), kMaxReplicas);
-      if (!max.empty()) {
-        char* end = nullptr;
-        long long v = std::strtoll(max.c_str(), &end, 10);
-        if (end && *end == '\0') a.max_replicas = v;
-      }
+      a.max_replicas = AnnotationInt(*rs, kMaxReplicas);
       a.creation_timestamp = Str(Obj(*rs, "metadata"), "creationTimestamp");
       sizes_in.push_back(std::move(a));
     }
