@@ -33,6 +33,9 @@
 #   --keep                keep the work dir (server logs, data) and print its path
 #   --preload-nodelay     run kite-server with bench/tcp_nodelay_preload.c preloaded (TCP_NODELAY
 #                         on its accepted sockets; an experiment, see bench/RESULTS.md)
+#   --server-args "ARGS"  more kite-server flags, e.g. "--disable-controller-manager
+#                         --disable-scheduler" to measure the API server alone (word-split)
+#   --phases LIST         which servers each round starts: footprint,watch,verbs (default: all)
 set -euo pipefail
 
 BUILD=build
@@ -50,6 +53,8 @@ RAW=""
 TIMEOUT_S=600
 KEEP=0
 PRELOAD_NODELAY=0
+SERVER_ARGS=""
+PHASES=footprint,watch,verbs
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
@@ -67,7 +72,9 @@ while [[ $# -gt 0 ]]; do
     --timeout-s) TIMEOUT_S=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --preload-nodelay) PRELOAD_NODELAY=1; shift ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    --server-args) SERVER_ARGS=$2; shift 2 ;;
+    --phases) PHASES=$2; shift 2 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -147,6 +154,8 @@ start_server() {
     local ep mp hp extra=()
     ep=$(free_port); mp=$(free_port); hp=$(free_port)
     [[ -n $DURABILITY ]] && extra=(--datastore-durability "$DURABILITY")
+    # shellcheck disable=SC2206  # word-split on purpose: several flags in one option
+    [[ -n $SERVER_ARGS ]] && extra+=($SERVER_ARGS)
     local t0
     t0=$(date +%s%N)
     env "${SERVER_ENV[@]}" "$KITE" --config "$DIR/config.yaml" --data-dir "$DIR" --etcd-listen "127.0.0.1:$ep" \
@@ -179,14 +188,16 @@ stop_server() {
   SERVER_PID=""
 }
 
-log "work dir $WORK; $ROUNDS round(s); clients $CLIENTS; ops $OPS; list pods $LIST_PODS; watchers $WATCHERS"
+phase() { [[ ,$PHASES, == *,$1,* ]]; }
+log "work dir $WORK; $ROUNDS round(s); phases $PHASES; server args '${SERVER_ARGS}'; clients $CLIENTS; ops $OPS; list pods $LIST_PODS; watchers $WATCHERS"
 IFS=, read -r -a CLIENT_LIST <<<"$CLIENTS"
 for ROUND in $(seq 1 "$ROUNDS"); do
   # The machine is usually shared: its load at the start of each round goes into the table.
   echo "load round=$ROUND target=kite loadavg1=$(cut -d' ' -f1 /proc/loadavg) cpus=$(nproc)" | tee -a "$RESULTS"
   # The footprint server: idle, then holding (and listing) the 10k pods.
   DIR=$WORK/round-$ROUND-footprint
-  if start_server; then
+  if ! phase footprint; then :
+  elif start_server; then
     sleep 2
     rss idle || true
     bench --mode=list10k --namespace=bench-list --list-pods="$LIST_PODS" --list-calls="$LIST_CALLS" \
@@ -198,7 +209,8 @@ for ROUND in $(seq 1 "$ROUNDS"); do
   fi
   # The watch server: the watchers alone, so their memory shows.
   DIR=$WORK/round-$ROUND-watch
-  if start_server; then
+  if ! phase watch; then :
+  elif start_server; then
     bench --mode=watchers --watch-namespace=bench-watch --watchers="$WATCHERS" --watch-events="$WATCH_EVENTS" \
       --watch-interval-ms="$WATCH_INTERVAL_MS" --server-pid="$SERVER_PID" --timeout-s=60 || true
     rss after_watchers || true
@@ -208,7 +220,8 @@ for ROUND in $(seq 1 "$ROUNDS"); do
   fi
   # The load server: the verbs.
   DIR=$WORK/round-$ROUND-load
-  if start_server; then
+  if ! phase verbs; then :
+  elif start_server; then
     for c in "${CLIENT_LIST[@]}"; do
       bench --mode=verbs --namespace=bench --clients="$c" --ops="$OPS" --list-ops="$LIST_OPS" \
         --server-pid="$SERVER_PID" || true

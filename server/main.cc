@@ -12,6 +12,7 @@
 #include "base/http_server.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/memory_trim.h"
 #include "base/stop_signals.h"
 #include "datastore/etcd/etcd_server.h"
 #include "datastore/store.h"
@@ -183,6 +184,7 @@ int main(int argc, char** argv) {
   }
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   KITE_LOG(0) << "kite-server ready in " << ms << " ms";
+  const auto trimmer = MemoryTrimmer::Start();
 
   const int sig = WaitForStopSignal();
   KITE_LOG(0) << "received signal " << sig << ", shutting down";

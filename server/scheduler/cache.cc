@@ -79,13 +79,19 @@ uint32_t Cache::SetNode(NodeSpecPtr spec) {
   }
   const bool relabel = changes & kNodeLabels;
   if (relabel) {
-    for (const auto& p : n->pods()) IndexTerms(*p, *n, -1);
+    for (const auto& p : n->pods()) {
+      IndexTerms(*p, *n, -1);
+      matches_.Update(*p, *n, -1);
+    }
     if (old) IndexLabels(*old, -1);
     IndexLabels(*spec, +1);
   }
   n->SetSpec(std::move(spec));
   if (relabel) {
-    for (const auto& p : n->pods()) IndexTerms(*p, *n, +1);
+    for (const auto& p : n->pods()) {
+      IndexTerms(*p, *n, +1);
+      matches_.Update(*p, *n, +1);
+    }
   }
   if (n->list_pos == SIZE_MAX) {
     n->list_pos = node_list_.size();
@@ -105,7 +111,10 @@ void Cache::RemoveNode(const std::string& name) {
     node_list_.pop_back();
     n->list_pos = SIZE_MAX;
   }
-  for (const auto& p : n->pods()) IndexTerms(*p, *n, -1);
+  for (const auto& p : n->pods()) {
+    IndexTerms(*p, *n, -1);
+    matches_.Update(*p, *n, -1);
+  }
   if (n->spec()) IndexLabels(*n->spec(), -1);
   n->SetSpec(nullptr);
   MaybeDropNode(n);
@@ -186,12 +195,14 @@ void Cache::Place(const PodInfoPtr& pod, const std::string& node_name, bool assu
   RefTerms(*pod, +1);
   e.node->AddPod(pod);
   IndexTerms(*pod, *e.node, +1);
+  matches_.Update(*pod, *e.node, +1);
 }
 
 void Cache::Unplace(uint32_t id) {
   Entry& e = entries_[id];
   const PodInfoPtr pod = std::move(e.pod);
   IndexTerms(*pod, *e.node, -1);
+  matches_.Update(*pod, *e.node, -1);
   RefTerms(*pod, -1);
   e.node->RemovePod(pod->key);
   MaybeDropNode(e.node);
@@ -229,6 +240,41 @@ void Cache::ForgetPod(const std::string& key) {
 bool Cache::IsAssumed(const std::string& key) const {
   auto it = by_key_.find(key);
   return it != by_key_.end() && entries_[it->second].assumed;
+}
+
+MatchCountsPtr Cache::Query(const std::string& id, MatchQuery query) const {
+  if (auto found = matches_.Find(id)) return found;
+  auto counts = std::make_shared<MatchCounts>();
+  for (const auto& ns : query.namespaces) {
+    ForEachPodIn(ns, [&](const PodInfo& p, const NodeInfo& n) {
+      const std::string* v = n.Label(query.topology_key);
+      if (v && query.Selects(p)) counts->Bump(*v, +1);
+    });
+  }
+  matches_.Add(id, std::move(query), counts);
+  return counts;
+}
+
+MatchCountsPtr Cache::CountMatching(const AffinityTerm& term) const {
+  static const MatchCountsPtr kNone = std::make_shared<MatchCounts>();
+  if (term.selector.IsNothing()) return kNone;
+  if (term.ns_selector) {
+    auto counts = std::make_shared<MatchCounts>();
+    ForEachPodMatching(term, [&](const PodInfo&, const NodeInfo& n) {
+      if (const std::string* v = n.Label(term.topology_key)) counts->Bump(*v, +1);
+    });
+    return counts;
+  }
+  // The signature names namespaces, selector and topology key (pod_info.cc).
+  return Query("term|" + term.signature, MatchQuery{term.namespaces, term.selector, term.topology_key, false});
+}
+
+MatchCountsPtr Cache::CountSpread(const std::string& ns, const api::LabelSelector& selector,
+                                  const std::string& topology_key) const {
+  static const MatchCountsPtr kNone = std::make_shared<MatchCounts>();
+  if (selector.Empty() || selector.IsNothing()) return kNone;
+  return Query("spread|" + ns + "|" + selector.String() + "|" + topology_key,
+               MatchQuery{{ns}, selector, topology_key, true});
 }
 
 PodInfoPtr Cache::FindPod(const std::string& key) const {

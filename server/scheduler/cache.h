@@ -11,7 +11,9 @@
 //   of its pods per topology value, so "does an existing pod's anti-affinity forbid this
 //   node?" or "what do placed pods' preferences add to this domain?" cost one lookup per
 //   distinct term instead of a walk over all pods (pods of one workload share their terms);
-// - per node label key, how many nodes carry each value (the topology domains).
+// - per node label key, how many nodes carry each value (the topology domains);
+// - standing label queries (match_index.h): pods selected by an affinity term or a spread
+//   constraint, counted per topology value, built on first use and kept current.
 // Counts per topology value use the node's labels at the time; a label change on a node
 // re-indexes its pods. Pods on a node whose Node object is unknown (or deleted) are held but
 // take part in nothing, as in upstream's snapshot.
@@ -25,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/scheduler/match_index.h"
 #include "server/scheduler/pod_info.h"
 
 namespace kite::scheduler {
@@ -150,6 +153,16 @@ class Cache {
     }
     for (const auto& ns : term.namespaces) visit(ns);
   }
+  // Pods matched by `term`, counted per value of its topology key (the same as counting what
+  // ForEachPodMatching visits by n.Label(term.topology_key)), from the standing queries; terms
+  // with a namespace selector are counted afresh each time (namespace labels can change).
+  MatchCountsPtr CountMatching(const AffinityTerm& term) const;
+  // Pods of namespace `ns` that are not terminating and match `selector`, per value of
+  // `topology_key` (topology spread's count; an empty or nothing selector counts none).
+  MatchCountsPtr CountSpread(const std::string& ns, const api::LabelSelector& selector,
+                             const std::string& topology_key) const;
+  size_t NumMatchQueries() const { return matches_.size(); }
+
   // Distinct terms of placed pods, by kind.
   const TermIndex& Terms(TermKind kind) const { return terms_[static_cast<size_t>(kind)]; }
   const TermIndex& AntiAffinityTerms() const { return Terms(TermKind::kRequiredAntiAffinity); }
@@ -177,6 +190,7 @@ class Cache {
   // Term counts of the pod's terms, given its node's labels.
   void IndexTerms(const PodInfo& pod, const NodeInfo& node, int delta);
   void IndexLabels(const NodeSpec& spec, int delta);
+  MatchCountsPtr Query(const std::string& id, MatchQuery query) const;
 
   std::unordered_map<std::string, std::unique_ptr<NodeInfo>> nodes_;
   std::vector<NodeInfo*> node_list_;
@@ -187,6 +201,8 @@ class Cache {
   std::unordered_map<std::string, std::vector<uint32_t>> by_ns_;
   TermIndex terms_[static_cast<size_t>(TermKind::kCount)];
   std::unordered_map<std::string, std::unordered_map<std::string, int>> label_values_;
+  // A memo of answers, not state the cache's users see: filled by the const queries above.
+  mutable MatchIndex matches_;
 };
 
 }  // namespace kite::scheduler

@@ -32,6 +32,10 @@ bool InterPodAffinityState::MatchesAllAffinityTerms(const PodInfo& other) const 
   return !pod_->required_affinity.empty();
 }
 
+int InterPodAffinityState::TermCounts::At(const std::string& v) const {
+  return CountAt(base->by_value, v) + (delta.empty() ? 0 : CountAt(delta, v));
+}
+
 void InterPodAffinityState::PreFilter(const Cache& cache, const PodInfo& pod) {
   cache_ = &cache;
   pod_ = &pod;
@@ -43,29 +47,34 @@ void InterPodAffinityState::PreFilter(const Cache& cache, const PodInfo& pod) {
   skip_ = existing_.empty() && pod.required_affinity.empty() && pod.required_anti_affinity.empty();
   if (skip_) return;
 
-  affinity_.assign(pod.required_affinity.size(), {});
-  anti_.assign(pod.required_anti_affinity.size(), {});
+  affinity_.clear();
+  anti_.clear();
   affinity_total_ = 0;
-  if (!pod.required_affinity.empty()) {
-    // Candidates: pods matched by the first term; each must match all of them.
+  if (pod.required_affinity.size() == 1) {
+    // One term: the pods it selects, as the cache counts them.
+    affinity_.push_back({cache.CountMatching(pod.required_affinity[0]), {}});
+    affinity_total_ = affinity_[0].base->total;
+  } else if (!pod.required_affinity.empty()) {
+    // Several terms: a candidate must match all of them, which no standing query answers.
+    // Candidates are the pods matched by the first term.
+    std::vector<std::shared_ptr<MatchCounts>> counts;
+    for (size_t i = 0; i < pod.required_affinity.size(); ++i) counts.push_back(std::make_shared<MatchCounts>());
     cache.ForEachPodMatching(pod.required_affinity[0], [&](const PodInfo& p, const NodeInfo& n) {
       if (!MatchesAllAffinityTerms(p)) return;
       for (size_t i = 0; i < pod.required_affinity.size(); ++i) {
         if (const std::string* v = n.Label(pod.required_affinity[i].topology_key)) {
-          ++affinity_[i][*v];
+          counts[i]->Bump(*v, +1);
           ++affinity_total_;
         }
       }
     });
+    for (auto& c : counts) affinity_.push_back({std::move(c), {}});
+  }
+  if (!pod.required_affinity.empty()) {
     self_affinity_ = true;
     for (const auto& t : pod.required_affinity) self_affinity_ = self_affinity_ && TermMatchesPod(t, pod, nullptr);
   }
-  for (size_t i = 0; i < pod.required_anti_affinity.size(); ++i) {
-    const AffinityTerm& t = pod.required_anti_affinity[i];
-    cache.ForEachPodMatching(t, [&](const PodInfo&, const NodeInfo& n) {
-      if (const std::string* v = n.Label(t.topology_key)) ++anti_[i][*v];
-    });
-  }
+  for (const auto& t : pod.required_anti_affinity) anti_.push_back({cache.CountMatching(t), {}});
 }
 
 FilterStatus InterPodAffinityState::Filter(const NodeInfo& node) const {
@@ -75,7 +84,7 @@ FilterStatus InterPodAffinityState::Filter(const NodeInfo& node) const {
     for (size_t i = 0; i < pod_->required_affinity.size(); ++i) {
       const std::string* v = node.Label(pod_->required_affinity[i].topology_key);
       if (!v) return Fail(FilterCode::kUnresolvable, Plugin::kInterPodAffinity, Reason::kAffinityRules);
-      if (CountAt(affinity_[i], *v) <= 0) pods_exist = false;
+      if (affinity_[i].At(*v) <= 0) pods_exist = false;
     }
     // The first pod of a group with affinity to itself may start the group anywhere.
     if (!pods_exist && !(affinity_total_ == 0 && self_affinity_)) {
@@ -83,9 +92,9 @@ FilterStatus InterPodAffinityState::Filter(const NodeInfo& node) const {
     }
   }
   for (size_t i = 0; i < anti_.size(); ++i) {
-    if (anti_[i].empty()) continue;
+    if (anti_[i].Empty()) continue;
     const std::string* v = node.Label(pod_->required_anti_affinity[i].topology_key);
-    if (v && CountAt(anti_[i], *v) > 0) {
+    if (v && anti_[i].At(*v) > 0) {
       return Fail(FilterCode::kUnschedulable, Plugin::kInterPodAffinity, Reason::kAntiAffinityRules);
     }
   }
@@ -116,7 +125,7 @@ void InterPodAffinityState::UpdateWithPod(const PodInfo& other, const NodeInfo& 
   if (!pod_->required_affinity.empty() && MatchesAllAffinityTerms(other)) {
     for (size_t i = 0; i < pod_->required_affinity.size(); ++i) {
       if (const std::string* v = node.Label(pod_->required_affinity[i].topology_key)) {
-        Bump(affinity_[i], *v, delta);
+        Bump(affinity_[i].delta, *v, delta);
         affinity_total_ += delta;
       }
     }
@@ -125,7 +134,7 @@ void InterPodAffinityState::UpdateWithPod(const PodInfo& other, const NodeInfo& 
   for (size_t i = 0; i < pod_->required_anti_affinity.size(); ++i) {
     const AffinityTerm& t = pod_->required_anti_affinity[i];
     if (!TermMatchesPod(t, other, other_ns_labels)) continue;
-    if (const std::string* v = node.Label(t.topology_key)) Bump(anti_[i], *v, delta);
+    if (const std::string* v = node.Label(t.topology_key)) Bump(anti_[i].delta, *v, delta);
   }
 }
 
@@ -138,16 +147,15 @@ bool InterPodAffinityScores(const Cache& cache, const PodInfo& pod, const std::v
   if (!own_terms && required.empty() && preferred.empty() && preferred_anti.empty()) return false;
   // topology key → value → score
   std::unordered_map<std::string, std::unordered_map<std::string, int64_t>> by_domain;
-  auto add = [&](const std::string& key, const NodeInfo& n, int64_t w) {
-    if (const std::string* v = n.Label(key)) by_domain[key][*v] += w;
-  };
   // The pod's preferences toward placed pods.
-  for (const auto& t : pod.preferred_affinity) {
-    cache.ForEachPodMatching(t, [&](const PodInfo&, const NodeInfo& n) { add(t.topology_key, n, t.weight); });
-  }
-  for (const auto& t : pod.preferred_anti_affinity) {
-    cache.ForEachPodMatching(t, [&](const PodInfo&, const NodeInfo& n) { add(t.topology_key, n, -t.weight); });
-  }
+  auto add_term = [&](const AffinityTerm& t, int64_t w) {
+    const MatchCountsPtr counts = cache.CountMatching(t);
+    if (counts->by_value.empty()) return;
+    auto& values = by_domain[t.topology_key];
+    for (const auto& [v, count] : counts->by_value) values[v] += w * count;
+  };
+  for (const auto& t : pod.preferred_affinity) add_term(t, t.weight);
+  for (const auto& t : pod.preferred_anti_affinity) add_term(t, -t.weight);
   // Placed pods' terms selecting this pod, per distinct term with its pods per domain.
   const Labels* own_ns_labels = cache.NamespaceLabels(pod.ns);
   auto from_placed = [&](const TermIndex& index, int64_t sign, bool hard) {

@@ -38,14 +38,22 @@ class InterPodAffinityState {
     std::unordered_map<std::string, int> delta;  // preemption's adjustments per topology value
   };
   using Counts = std::unordered_map<std::string, int>;
+  // Per required term of the pod: topology value → pods, as the cache's counts (`base`, shared,
+  // not copied) plus preemption's what-if adjustments (`delta`).
+  struct TermCounts {
+    MatchCountsPtr base;
+    Counts delta;
+    int At(const std::string& v) const;
+    bool Empty() const { return base->by_value.empty() && delta.empty(); }
+  };
   bool MatchesAllAffinityTerms(const PodInfo& other) const;
 
   const Cache* cache_ = nullptr;
   const PodInfo* pod_ = nullptr;
   bool skip_ = true;
   std::vector<Existing> existing_;
-  std::vector<Counts> affinity_, anti_;  // per required term of the pod: topology value → pods
-  int affinity_total_ = 0;
+  std::vector<TermCounts> affinity_, anti_;
+  int64_t affinity_total_ = 0;
   bool self_affinity_ = false;
 };
 

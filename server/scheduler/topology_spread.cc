@@ -22,7 +22,7 @@ bool Included(const SpreadConstraint& c, const PodInfo& pod, const NodeInfo& n) 
   return true;
 }
 
-bool Counts(const SpreadConstraint& c, const PodInfo& pod, const PodInfo& other) {
+bool CountsPod(const SpreadConstraint& c, const PodInfo& pod, const PodInfo& other) {
   return !other.terminating && other.ns == pod.ns && !c.selector.Empty() && c.selector.Matches(other.labels);
 }
 
@@ -74,35 +74,67 @@ void SpreadFilterState::PreFilter(const Cache& cache, const PodInfo& pod) {
     if (c.hard) constraints_.push_back(&c);
   }
   if (constraints_.empty()) return;
-  counts_.assign(constraints_.size(), {});
-  min_.assign(constraints_.size(), 0);
+  const size_t n = constraints_.size();
+  base_.assign(n, nullptr);
+  delta_.assign(n, {});
+  domains_.assign(n, nullptr);
+  owned_.assign(n, nullptr);
+  min_.assign(n, 0);
   const Eligibility eligible(cache, pod, constraints_);
   if (eligible.simple()) {
-    if (const auto* values = cache.LabelValues(constraints_[0]->topology_key)) {
-      for (size_t i = 0; i < constraints_.size(); ++i) {
-        for (const auto& [v, nodes] : *values) counts_[i].try_emplace(v, 0);
-      }
+    // Every node with the (single) key is a domain: the cache's standing counts answer.
+    static const Counts kNoDomains;
+    const Counts* values = cache.LabelValues(constraints_[0]->topology_key);
+    for (size_t i = 0; i < n; ++i) {
+      base_[i] = cache.CountSpread(pod.ns, constraints_[i]->selector, constraints_[i]->topology_key);
+      domains_[i] = values ? values : &kNoDomains;
     }
   } else {
-    for (const NodeInfo* n : cache.Nodes()) {
-      for (size_t i = 0; i < constraints_.size(); ++i) {
-        if (eligible.Of(*n, i)) counts_[i].try_emplace(*n->Label(constraints_[i]->topology_key), 0);
+    for (size_t i = 0; i < n; ++i) owned_[i] = std::make_shared<MatchCounts>();
+    for (const NodeInfo* node : cache.Nodes()) {
+      for (size_t i = 0; i < n; ++i) {
+        if (eligible.Of(*node, i)) owned_[i]->by_value.try_emplace(*node->Label(constraints_[i]->topology_key), 0);
       }
     }
-  }
-  cache.ForEachPodIn(pod.ns, [&](const PodInfo& p, const NodeInfo& n) {
-    if (!eligible.Any(n)) return;
-    for (size_t i = 0; i < constraints_.size(); ++i) {
-      if (eligible.Of(n, i) && Counts(*constraints_[i], pod, p)) ++counts_[i][*n.Label(constraints_[i]->topology_key)];
+    cache.ForEachPodIn(pod.ns, [&](const PodInfo& p, const NodeInfo& node) {
+      if (!eligible.Any(node)) return;
+      for (size_t i = 0; i < n; ++i) {
+        if (eligible.Of(node, i) && CountsPod(*constraints_[i], pod, p)) ++owned_[i]->by_value[*node.Label(constraints_[i]->topology_key)];
+      }
+    });
+    for (size_t i = 0; i < n; ++i) {
+      base_[i] = owned_[i];
+      domains_[i] = &owned_[i]->by_value;  // zero entries included: they are the domains
     }
-  });
-  for (size_t i = 0; i < constraints_.size(); ++i) RecomputeMin(i);
+  }
+  for (size_t i = 0; i < n; ++i) RecomputeMin(i);
+}
+
+int SpreadFilterState::CountAt(size_t i, const std::string& domain) const {
+  auto it = base_[i]->by_value.find(domain);
+  int c = it == base_[i]->by_value.end() ? 0 : it->second;
+  if (!delta_[i].empty()) {
+    auto d = delta_[i].find(domain);
+    if (d != delta_[i].end()) c += d->second;
+  }
+  return c;
 }
 
 void SpreadFilterState::RecomputeMin(size_t i) {
+  const Counts& domains = *domains_[i];
+  if (static_cast<int64_t>(domains.size()) < constraints_[i]->min_domains) {
+    min_[i] = 0;
+    return;
+  }
+  // Counts are never negative, so a domain without pods is the minimum. The cache's counts
+  // hold only domains with pods (a subset of the domains), so when they are fewer than the
+  // domains (and nothing is adjusted) that settles it without a pass over the domains.
+  if (delta_[i].empty() && base_[i]->by_value.size() < domains.size()) {
+    min_[i] = 0;
+    return;
+  }
   int m = INT_MAX;
-  for (const auto& [v, c] : counts_[i]) m = std::min(m, c);
-  if (static_cast<int32_t>(counts_[i].size()) < constraints_[i]->min_domains) m = 0;
+  for (const auto& [v, unused] : domains) m = std::min(m, CountAt(i, v));
   min_[i] = m == INT_MAX ? 0 : m;
 }
 
@@ -112,8 +144,7 @@ FilterStatus SpreadFilterState::Filter(const NodeInfo& node) const {
     const std::string* v = node.Label(c.topology_key);
     if (!v) return Fail(FilterCode::kUnresolvable, Plugin::kPodTopologySpread, Reason::kSpreadMissingLabel);
     int self = c.selector.Matches(pod_->labels) ? 1 : 0;
-    auto it = counts_[i].find(*v);
-    int match = it == counts_[i].end() ? 0 : it->second;
+    int match = CountAt(i, *v);
     if (match + self - min_[i] > c.max_skew) {
       return Fail(FilterCode::kUnschedulable, Plugin::kPodTopologySpread, Reason::kSpreadConstraints);
     }
@@ -126,7 +157,7 @@ void SpreadFilterState::UpdateWithPod(const PodInfo& other, const NodeInfo& node
   for (size_t i = 0; i < constraints_.size(); ++i) {
     const SpreadConstraint& c = *constraints_[i];
     if (!c.selector.Matches(other.labels) || !Included(c, *pod_, node)) continue;
-    counts_[i][*node.Label(c.topology_key)] += delta;
+    delta_[i][*node.Label(c.topology_key)] += delta;
     RecomputeMin(i);
   }
 }
@@ -156,14 +187,25 @@ bool SpreadScores(const Cache& cache, const PodInfo& pod, const std::vector<cons
     weight[i] = std::log(static_cast<double>(size + 2));
   }
   const Eligibility eligible(cache, pod, cs);
-  cache.ForEachPodIn(pod.ns, [&](const PodInfo& p, const NodeInfo& n) {
-    if (!eligible.Any(n)) return;
+  if (eligible.simple()) {
+    // Every node with the key is eligible: the cache's standing counts answer.
     for (size_t i = 0; i < cs.size(); ++i) {
-      if (!eligible.Of(n, i) || !Counts(*cs[i], pod, p)) continue;
-      auto it = counts[i].find(*n.Label(cs[i]->topology_key));
-      if (it != counts[i].end()) ++it->second;
+      const MatchCountsPtr placed = cache.CountSpread(pod.ns, cs[i]->selector, cs[i]->topology_key);
+      for (auto& [v, c] : counts[i]) {
+        auto it = placed->by_value.find(v);
+        if (it != placed->by_value.end()) c += it->second;
+      }
     }
-  });
+  } else {
+    cache.ForEachPodIn(pod.ns, [&](const PodInfo& p, const NodeInfo& n) {
+      if (!eligible.Any(n)) return;
+      for (size_t i = 0; i < cs.size(); ++i) {
+        if (!eligible.Of(n, i) || !CountsPod(*cs[i], pod, p)) continue;
+        auto it = counts[i].find(*n.Label(cs[i]->topology_key));
+        if (it != counts[i].end()) ++it->second;
+      }
+    });
+  }
   std::vector<int64_t> raw(nodes.size(), 0);
   int64_t lo = INT64_MAX, hi = 0;
   for (size_t n = 0; n < nodes.size(); ++n) {

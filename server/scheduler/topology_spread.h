@@ -32,10 +32,18 @@ class SpreadFilterState {
   void UpdateWithPod(const PodInfo& other, const NodeInfo& node, int delta);
 
  private:
+  using Counts = std::unordered_map<std::string, int>;
   void RecomputeMin(size_t i);
+  int CountAt(size_t i, const std::string& domain) const;
   const PodInfo* pod_ = nullptr;
   std::vector<const SpreadConstraint*> constraints_;
-  std::vector<std::unordered_map<std::string, int>> counts_;  // per constraint: domain → pods
+  // Per constraint: domain → matching pods, as `base` (the cache's standing count when every
+  // node with the key is a domain, else counted here) plus preemption's adjustments (`delta`);
+  // `domains` has the domains as its keys (the cache's label-value index, or `owned`).
+  std::vector<MatchCountsPtr> base_;
+  std::vector<Counts> delta_;
+  std::vector<const Counts*> domains_;
+  std::vector<std::shared_ptr<MatchCounts>> owned_;
   std::vector<int> min_;
 };
 
