@@ -4,7 +4,9 @@
 # build/bin/kite-cluster-bench over HTTPS.
 #   scheduling:   --nodes simulated nodes; for each --pods count and each variant (plain,
 #                 anti-affinity, spread), a fresh server and nodes, then pods created by 16
-#                 clients; pods/s from the first create to the last binding.
+#                 clients; pods/s from the first create to the last binding. With --backlog the
+#                 scheduler's lease is held while the pods are created and released after, so
+#                 the line also has the rate at which the scheduler works off that backlog.
 #   deployments:  --deploy-nodes nodes; 8 clients create --deployments 5-replica Deployments;
 #                 pods/min until every pod is Running.
 #   footprint:    --rss-nodes nodes and --rss-pods pods Running; kite-server's VmRSS/VmHWM.
@@ -13,7 +15,8 @@
 # Usage: bench/run_cluster_bench.sh [--build DIR] [--nodes 5000] [--pods 10000,50000]
 #          [--variants plain,anti-affinity,spread] [--deploy-nodes 100] [--deployments 200]
 #          [--rss-nodes 1000] [--rss-pods 10000] [--skip scheduling|deployments|footprint]...
-#          [--heartbeat 10s] [--timeout-s 900] [--server-args "--flag value ..."]
+#          [--heartbeat 10s] [--timeout-s 900] [--server-args "--flag value ..."] [--backlog]
+#          [--server-env "NAME=value ..."]   (environment of kite-server only, e.g. LD_PRELOAD=…)
 set -euo pipefail
 BUILD=build
 NODES=5000
@@ -27,6 +30,8 @@ HEARTBEAT=10s
 TIMEOUT_S=900
 SKIP=" "
 SERVER_ARGS=""
+BACKLOG=()
+SERVER_ENV=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
@@ -41,6 +46,8 @@ while [[ $# -gt 0 ]]; do
     --timeout-s) TIMEOUT_S=$2; shift 2 ;;
     --skip) SKIP+="$2 "; shift 2 ;;
     --server-args) SERVER_ARGS=$2; shift 2 ;;
+    --backlog) BACKLOG=(--backlog); shift ;;
+    --server-env) SERVER_ENV=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -62,7 +69,8 @@ start_cluster() {
   DIR=$WORK/$1
   mkdir -p "$DIR"
   echo "{}" >"$DIR/config.yaml"
-  "$BIN/kite-server" --config "$DIR/config.yaml" --data-dir "$DIR/data" --etcd-listen "" \
+  # shellcheck disable=SC2086  # word-split on purpose: several NAME=value words
+  env $SERVER_ENV "$BIN/kite-server" --config "$DIR/config.yaml" --data-dir "$DIR/data" --etcd-listen "" \
     --metrics-listen "127.0.0.1:$(free_port)" --bind-address 127.0.0.1 --https-listen-port "$(free_port)" \
     --write-kubeconfig "$DIR/kubeconfig" $SERVER_ARGS >"$DIR/server.log" 2>&1 &
   SERVER_PID=$!
@@ -87,7 +95,7 @@ if [[ $SKIP != *" scheduling "* ]]; then
       # Groups small enough that every group fits one pod per node.
       groups=$(( (pods + NODES - 1) / NODES * 2 ))
       line=$("$BIN/kite-cluster-bench" --kubeconfig "$DIR/kubeconfig" --mode pods --variant "$variant" \
-        --pods "$pods" --groups "$groups" --clients 16 --timeout-s "$TIMEOUT_S" || true)
+        --pods "$pods" --groups "$groups" --clients 16 --timeout-s "$TIMEOUT_S" "${BACKLOG[@]}" || true)
       line+=" nodes=$NODES $(rss)"
       echo "$line"
       RESULTS+=("$line")

@@ -20,6 +20,16 @@
 #include "server/controllers/manager.h"
 #include "server/scheduler/scheduler.h"
 
+#if defined(KITE_JEMALLOC)
+// jemalloc reads this at its first allocation: a background thread returns freed pages to the
+// kernel on jemalloc's decay schedule (10 s) even while the server is idle, instead of only
+// when some later allocation happens to trigger the purge.
+extern "C" {
+extern const char* malloc_conf;
+const char* malloc_conf = "background_thread:true,max_background_threads:1";
+}
+#endif
+
 namespace {
 
 struct ServerOptions {
@@ -184,7 +194,9 @@ int main(int argc, char** argv) {
   }
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   KITE_LOG(0) << "kite-server ready in " << ms << " ms";
-  const auto trimmer = MemoryTrimmer::Start();
+#if !defined(KITE_JEMALLOC)
+  const auto trimmer = MemoryTrimmer::Start();  // glibc keeps a burst's freed pages otherwise
+#endif
 
   const int sig = WaitForStopSignal();
   KITE_LOG(0) << "received signal " << sig << ", shutting down";
