@@ -283,7 +283,7 @@ spec:
   completions: 3
   parallelism: 3
   completionMode: Indexed
-  ttlSecondsAfterFinished: 2
+  ttlSecondsAfterFinished: 6   # long enough to read its status after it completes, on a busy machine
   template:
     spec:
       restartPolicy: Never

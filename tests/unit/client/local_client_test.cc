@@ -145,6 +145,44 @@ TEST_F(LocalClientTest, InformerListsWatchesAndCallsHandlers) {
   factory.Stop();
 }
 
+// Two factories (as kite-server's controller manager and scheduler have) share one decoded
+// copy of each object version; events.k8s.io and core/v1 views of one Event stay distinct.
+TEST_F(LocalClientTest, InformersOfTwoFactoriesShareObjectVersions) {
+  ASSERT_TRUE(client_->Create(ConfigMaps(), "default", ConfigMap("shared", "1")).ok());
+  InformerFactory a(client_.get()), b(client_.get());
+  Informer* ia = a.For(ConfigMaps());
+  Informer* ib = b.For(ConfigMaps());
+  a.Start();
+  b.Start();
+  ASSERT_TRUE(a.WaitForSync(5s) && b.WaitForSync(5s));
+  EXPECT_EQ(ia->Get("default", "shared").get(), ib->Get("default", "shared").get());  // both listed
+  ASSERT_TRUE(client_->Patch(ConfigMaps(), "default", "shared", PatchType::kMerge, R"({"data":{"k":"2"}})").ok());
+  ASSERT_TRUE(Eventually([&] {
+    auto x = ia->Get("default", "shared"), y = ib->Get("default", "shared");
+    return x && y && x->at("data").at("k") == "2" && y->at("data").at("k") == "2";
+  }));
+  EXPECT_EQ(ia->Get("default", "shared").get(), ib->Get("default", "shared").get());  // both watched
+
+  const auto* core_events = api::FindResource("", "v1", "events");
+  const auto* new_events = api::FindResource("events.k8s.io", "v1", "events");
+  ASSERT_TRUE(core_events && new_events);
+  ASSERT_TRUE(client_->Create(*core_events, "default",
+                              json::object{{"apiVersion", "v1"}, {"kind", "Event"},
+                                           {"metadata", json::object{{"name", "ev"}}},
+                                           {"involvedObject", json::object{{"kind", "Pod"}, {"name", "p"}, {"namespace", "default"}}},
+                                           {"reason", "R"}, {"message", "m"}, {"type", "Normal"}})
+                  .ok());
+  Informer* ea = a.For(*core_events);
+  Informer* eb = b.For(*new_events);
+  ASSERT_TRUE(a.WaitForSync(5s) && b.WaitForSync(5s));
+  ASSERT_TRUE(ea->Get("default", "ev") && eb->Get("default", "ev"));
+  EXPECT_NE(ea->Get("default", "ev").get(), eb->Get("default", "ev").get());
+  EXPECT_EQ(ea->Get("default", "ev")->at("apiVersion"), "v1");
+  EXPECT_EQ(eb->Get("default", "ev")->at("apiVersion"), "events.k8s.io/v1");
+  a.Stop();
+  b.Stop();
+}
+
 TEST_F(LocalClientTest, LeaderElectionOneHolderAtATimeAndRelease) {
   LeaderElectionConfig c;
   c.lease_name = "test-lock";
