@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "base/pki.h"
+#include "base/thread_name.h"
 
 namespace kite {
 
@@ -332,7 +333,10 @@ Status HttpsServer::Start(const HttpsServerOptions& options) {
   impl_->work.emplace(impl_->io.get_executor());
   asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
   int n = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->io.run(); });
+  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] {
+    SetThreadName("https-io");
+    impl_->io.run();
+  });
   return Status::Ok();
 }
 

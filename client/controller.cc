@@ -1,6 +1,7 @@
 #include "client/controller.h"
 
 #include "base/log.h"
+#include "base/thread_name.h"
 
 namespace kite::client {
 
@@ -29,7 +30,10 @@ bool ControllerRunner::Start(std::chrono::milliseconds sync_timeout) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return false;
-  for (int i = 0; i < threads_; ++i) pool_.emplace_back([this] { Work(); });
+  for (int i = 0; i < threads_; ++i) pool_.emplace_back([this] {
+    SetThreadName("ctrl-worker");
+    Work();
+  });
   return true;
 }
 

@@ -9,6 +9,7 @@
 
 #include "api/labels.h"
 #include "base/log.h"
+#include "base/thread_name.h"
 
 namespace kite::client {
 namespace json = boost::json;
@@ -294,7 +295,10 @@ void InformerFactory::Start() {
   if (started_) return;
   started_ = true;
   for (auto& [id, inf] : informers_) pending_.emplace(std::chrono::steady_clock::now(), inf.get());
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("informers");
+    Run();
+  });
 }
 
 void InformerFactory::Stop() {

@@ -1,4 +1,5 @@
 #include "datastore/etcd/task_runner.h"
+#include "base/thread_name.h"
 
 #include <utility>
 
@@ -8,7 +9,10 @@ TaskRunner::TaskRunner(size_t threads) {
   if (threads == 0) threads = 1;
   running_threads_ = threads;
   threads_.reserve(threads);
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] {
+    SetThreadName("etcd-pump");
+    Run();
+  });
 }
 
 TaskRunner::~TaskRunner() { Stop(); }

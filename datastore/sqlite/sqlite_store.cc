@@ -18,6 +18,7 @@
 #include "datastore/sqlite/sqlite_db.h"
 #include "datastore/validate.h"
 #include "datastore/watch_hub.h"
+#include "base/thread_name.h"
 
 namespace kite::datastore {
 namespace {
@@ -234,9 +235,18 @@ kite::Status SqliteStore::Init() {
   if (!cdb.ok()) return cdb.status();
   checkpoint_db_ = std::move(cdb.value());
   sqlite3_wal_hook(db_->raw(), &SqliteStore::OnWalCommit, this);
-  checkpointer_ = std::thread([this] { CheckpointLoop(); });
-  writer_ = std::thread([this] { WriterLoop(); });
-  background_ = std::thread([this] { BackgroundLoop(); });
+  checkpointer_ = std::thread([this] {
+    SetThreadName("db-checkpoint");
+    CheckpointLoop();
+  });
+  writer_ = std::thread([this] {
+    SetThreadName("db-writer");
+    WriterLoop();
+  });
+  background_ = std::thread([this] {
+    SetThreadName("db-background");
+    BackgroundLoop();
+  });
   return kite::Status::Ok();
 }
 

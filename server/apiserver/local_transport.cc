@@ -1,4 +1,5 @@
 #include "server/apiserver/local_transport.h"
+#include "base/thread_name.h"
 
 #include <boost/asio.hpp>
 
@@ -188,7 +189,10 @@ class LocalTransport final : public client::Transport {
 
 LocalDispatcher::LocalDispatcher(RequestPipeline pipeline, int threads) : impl_(std::make_shared<Impl>()) {
   impl_->pipeline = std::move(pipeline);
-  for (int i = 0; i < std::max(1, threads); ++i) impl_->threads.emplace_back([impl = impl_.get()] { impl->ioc.run(); });
+  for (int i = 0; i < std::max(1, threads); ++i) impl_->threads.emplace_back([impl = impl_.get()] {
+      SetThreadName("local-api");
+      impl->ioc.run();
+    });
 }
 
 LocalDispatcher::~LocalDispatcher() { Stop(); }

@@ -1,4 +1,5 @@
 #include "server/apiserver/watch_cache.h"
+#include "base/thread_name.h"
 
 #include <boost/json.hpp>
 
@@ -36,7 +37,10 @@ WatchCache::WatchCache(datastore::Store* store, size_t capacity) : store_(store)
   });
   // The store wakes a watcher only after a Next() that returned nothing: pull once at start.
   pending_ = true;
-  feeder_ = std::thread([this] { Feed(); });
+  feeder_ = std::thread([this] {
+    SetThreadName("watch-feed");
+    Feed();
+  });
 }
 
 WatchCache::~WatchCache() {

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "base/log.h"
+#include "base/thread_name.h"
 
 namespace kite::scheduler {
 namespace json = boost::json;
@@ -72,7 +73,10 @@ bool NeedsStatusUpdate(const PodInfo& pod, const std::string& reason, const std:
 
 ApiWriter::ApiWriter(const client::Client* client, int workers, std::string component, std::string instance)
     : client_(client), component_(std::move(component)), instance_(std::move(instance)) {
-  for (int i = 0; i < std::max(1, workers); ++i) workers_.emplace_back([this] { Work(); });
+  for (int i = 0; i < std::max(1, workers); ++i) workers_.emplace_back([this] {
+    SetThreadName("sched-writer");
+    Work();
+  });
 }
 
 ApiWriter::~ApiWriter() { Stop(); }

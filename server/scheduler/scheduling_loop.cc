@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "server/scheduler/preemption.h"
+#include "base/thread_name.h"
 
 namespace kite::scheduler {
 namespace json = boost::json;
@@ -158,7 +159,10 @@ SchedulingLoop::SchedulingLoop(const client::Client* client, const SchedulerOpti
                              Push(std::move(it));
                            }});
   informers_.Start();
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("sched-loop");
+    Run();
+  });
 }
 
 SchedulingLoop::~SchedulingLoop() {
