@@ -28,8 +28,8 @@ bool LeaderElector::IsLeader() const {
   return leader_;
 }
 
-// One attempt: create the lease, renew ours, or take over one that has not moved for
-// lease_duration by our clock. Optimistic concurrency on resourceVersion settles races.
+// One attempt: create the lease, renew ours, or take over one that has not moved for its
+// leaseDurationSeconds by our clock. Optimistic concurrency on resourceVersion settles races.
 bool LeaderElector::TryAcquireOrRenew() {
   const api::ResourceInfo* leases = api::FindResource("coordination.k8s.io", "v1", "leases");
   const auto now = std::chrono::steady_clock::now();
@@ -62,7 +62,13 @@ bool LeaderElector::TryAcquireOrRenew() {
     observed_at_ = now;
   }
   const bool ours = holder == config_.identity;
-  if (!ours && !holder.empty() && now - observed_at_ < config_.lease_duration) return false;
+  // Another holder's lease lasts the leaseDurationSeconds it wrote (as client-go reads it), not
+  // ours: holders may be configured differently.
+  std::chrono::steady_clock::duration held_for = config_.lease_duration;
+  if (auto* d = spec.if_contains("leaseDurationSeconds"); d && d->is_int64() && d->as_int64() > 0) {
+    held_for = std::chrono::seconds(d->as_int64());
+  }
+  if (!ours && !holder.empty() && now - observed_at_ < held_for) return false;
   int64_t transitions = 0;
   if (auto* t = spec.if_contains("leaseTransitions"); t && t->is_int64()) transitions = t->as_int64();
   if (!ours) {

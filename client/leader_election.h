@@ -1,9 +1,10 @@
 // LeaderElector: leader election on a coordination.k8s.io/v1 Lease, as client-go's
 // leaderelection does, so several kite-servers sharing one datastore run one set of
 // controllers. The holder renews every `retry_period`; it gives up leadership when it could not
-// renew within `renew_deadline`; others take the lease over once it is `lease_duration` old by
-// their own clock (the leader's clock is never compared with theirs). Stop releases the lease
-// (empty holderIdentity) so a successor need not wait.
+// renew within `renew_deadline`; others take the lease over once it has not changed for the
+// leaseDurationSeconds its holder wrote, by their own clock (the leader's clock is never
+// compared with theirs). Stop releases the lease (empty holderIdentity) so a successor need not
+// wait.
 #pragma once
 
 #include <chrono>

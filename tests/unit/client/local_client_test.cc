@@ -183,6 +183,29 @@ TEST_F(LocalClientTest, InformersOfTwoFactoriesShareObjectVersions) {
   b.Stop();
 }
 
+// Another holder's lease counts for the leaseDurationSeconds it wrote, not for ours.
+TEST_F(LocalClientTest, LeaderElectionHonoursTheHoldersLeaseDuration) {
+  const auto* leases = api::FindResource("coordination.k8s.io", "v1", "leases");
+  ASSERT_TRUE(client_->Create(*leases, "kube-system",
+                              json::object{{"apiVersion", "coordination.k8s.io/v1"}, {"kind", "Lease"},
+                                           {"metadata", json::object{{"name", "long-lock"}}},
+                                           {"spec", json::object{{"holderIdentity", "other"}, {"leaseDurationSeconds", 3600}}}})
+                  .ok());
+  LeaderElectionConfig c;
+  c.lease_name = "long-lock";
+  c.identity = "a";
+  c.lease_duration = 300ms;
+  c.renew_deadline = 200ms;
+  c.retry_period = 50ms;
+  LeaderElector a(client_.get(), c);
+  std::atomic<bool> leads{false};
+  a.Start([&] { leads = true; }, [&] { leads = false; });
+  std::this_thread::sleep_for(1200ms);  // four of our lease durations
+  EXPECT_FALSE(leads);
+  a.Stop();
+  EXPECT_EQ(client_->Get(*leases, "kube-system", "long-lock")->at("spec").at("holderIdentity").as_string(), "other");
+}
+
 TEST_F(LocalClientTest, LeaderElectionOneHolderAtATimeAndRelease) {
   LeaderElectionConfig c;
   c.lease_name = "test-lock";
