@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -26,7 +27,19 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kDeleteChunk = 2000;  // dead rows removed per write transaction
+// Compaction's dead rows are deleted a chunk at a time inside write transactions, where they
+// cost no extra fsync. A chunk makes its transaction longer, and every write that queues behind
+// it waits that long: 2,000 rows per chunk put 20-28 ms into the put p99 at 16 clients
+// (bench/RESULTS.md, 2026-12-04). A transaction of deletes alone runs only after writes have
+// paused for kDeleteIdle, or when the backlog passes kDeleteBacklog rows; nobody is waiting
+// then, so it takes a bigger chunk. A batch of one write means one client at a time: fewer,
+// larger chunks then cost it less in total (each chunk rewrites its B-tree pages) and touch
+// well under 1 % of its writes.
+constexpr size_t kDeleteChunk = 50;
+constexpr size_t kDeleteChunkSolo = 200;
+constexpr size_t kDeleteChunkIdle = 500;
+constexpr size_t kDeleteBacklog = 50000;
+constexpr auto kDeleteIdle = std::chrono::milliseconds(5);
 constexpr int64_t kHistoryFactor = 10;  // see BackgroundLoop
 constexpr int kCheckpointPages = 1000;  // checkpoint once the WAL holds this many pages (~4 MiB)
 constexpr int kWalRestartPages = 4 * kCheckpointPages;  // the writer restarts the WAL past this
@@ -353,7 +366,13 @@ void SqliteStore::WriterLoop() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || !dead_rows_.empty(); });
+      auto has_work = [&] { return stopping_ || !queue_.empty(); };
+      if (dead_rows_.empty()) {
+        cv_.wait(lock, has_work);
+      } else if (dead_rows_.size() < kDeleteBacklog && physical_waiters_.empty()) {
+        // Dead rows ride along with the next writes; deletes alone once writes pause.
+        cv_.wait_for(lock, kDeleteIdle, has_work);
+      }
       if (queue_.empty() && stopping_) break;
       // Take everything waiting (up to max_batch): these share one transaction and one fsync.
       size_t n = std::min(queue_.size(), static_cast<size_t>(std::max(1, opts_.max_batch)));
@@ -459,7 +478,8 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
   if (mvcc_.compact_revision() != compact_before) set_meta("compact_revision", mvcc_.compact_revision());
   // Fold a chunk of compaction deletes into this transaction: no extra fsync for them.
   size_t deleted = 0;
-  while (!dead_rows_.empty() && deleted < kDeleteChunk) {
+  const size_t chunk = batch.empty() ? kDeleteChunkIdle : batch.size() == 1 ? kDeleteChunkSolo : kDeleteChunk;
+  while (!dead_rows_.empty() && deleted < chunk) {
     delete_row_->Bind(1, dead_rows_.front());
     check(delete_row_->Run());
     dead_rows_.pop_front();
