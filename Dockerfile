@@ -7,8 +7,7 @@ RUN KITE_DEPS_GROUPS="build run" bash packaging/dev.sh build
 FROM debian:bookworm
 COPY packaging/deps.txt /tmp/deps.txt
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      $(awk '$1=="run"{print $2}' /tmp/deps.txt) libsqlite3-0 libyaml-cpp0.7 libprometheus-cpp-core1.0 \
-      libgrpc++1.51 libprotobuf32 libssl3 && rm -rf /var/lib/apt/lists/*
+      $(awk '$1=="run"{print $2}' /tmp/deps.txt) && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/bin/kite-server /usr/local/bin/kite-server
 VOLUME /var/lib/kite
 EXPOSE 2379 2381
