@@ -1,4 +1,5 @@
-// Subresources with their own objects: scale (autoscaling/v1 Scale over spec.replicas),
+// Subresources with their own objects: scale (autoscaling/v1 Scale over spec.replicas, or for
+// a custom resource over the paths its CRD's subresources.scale names),
 // eviction (policy/v1 Eviction, honouring PodDisruptionBudgets), binding (the scheduler's
 // pods/binding), the node-served streams (log/exec/attach/portforward), and Service address
 // allocation (cluster IPs from 10.43.0.0/16, node ports from 30000-32767).
@@ -6,6 +7,8 @@
 
 #include <random>
 #include <set>
+#include <string_view>
+#include <vector>
 
 #include "api/json_text.h"
 #include "api/labels.h"
@@ -35,25 +38,94 @@ std::string SelectorString(const api::ResourceInfo& r, const json::object& obj) 
   return parsed.ok() ? parsed->String() : "";
 }
 
+// Where the scale subresource reads and writes: spec.replicas and status.replicas for the
+// built-in kinds; for a custom resource the CRD's specReplicasPath, statusReplicasPath and
+// labelSelectorPath (simple field paths such as ".spec.size"; the selector field holds the
+// selector in its string form, as upstream reads it).
+struct ScalePaths {
+  std::vector<std::string> spec{"spec", "replicas"}, status{"status", "replicas"}, selector;
+  bool custom = false;
+};
+
+std::vector<std::string> SplitFieldPath(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '.') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('.', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.emplace_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+ScalePaths ScalePathsOf(const api::ResourceInfo& r) {
+  ScalePaths p;
+  if (!r.custom || !r.crd_version) return p;
+  p.custom = true;
+  const json::object* scale = nullptr;
+  if (auto* sub = r.crd_version->if_contains("subresources"); sub && sub->is_object()) {
+    if (auto* sc = sub->as_object().if_contains("scale"); sc && sc->is_object()) scale = &sc->as_object();
+  }
+  if (!scale) return p;
+  auto path = [&](const char* key) -> std::vector<std::string> {
+    const auto* v = scale->if_contains(key);
+    return v && v->is_string() ? SplitFieldPath(v->as_string()) : std::vector<std::string>{};
+  };
+  if (auto v = path("specReplicasPath"); !v.empty()) p.spec = std::move(v);
+  p.status = path("statusReplicasPath");
+  p.selector = path("labelSelectorPath");
+  return p;
+}
+
+const json::value* ValueAt(const json::object& obj, const std::vector<std::string>& path) {
+  const json::object* cur = &obj;
+  for (size_t i = 0; i < path.size(); ++i) {
+    const json::value* v = cur->if_contains(path[i]);
+    if (!v) return nullptr;
+    if (i + 1 == path.size()) return v;
+    if (!v->is_object()) return nullptr;
+    cur = &v->as_object();
+  }
+  return nullptr;
+}
+
+int64_t IntAtPath(const json::object& obj, const std::vector<std::string>& path) {
+  const json::value* v = ValueAt(obj, path);
+  return v && v->is_int64() ? v->as_int64() : 0;
+}
+
+// Sets `path` (creating the objects on the way, replacing non-objects) to `v`.
+void SetAtPath(json::object& obj, const std::vector<std::string>& path, json::value v) {
+  json::object* cur = &obj;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    json::value& next = (*cur)[path[i]];
+    if (!next.is_object()) next = json::object{};
+    cur = &next.as_object();
+  }
+  if (!path.empty()) (*cur)[path.back()] = std::move(v);
+}
+
 json::object ScaleOf(const api::ResourceInfo& r, json::object& obj) {
   auto& meta = MetaOf(obj);
   json::object m;
   for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
     if (auto it = meta.find(k); it != meta.end()) m[k] = it->value();
   }
-  int64_t want = 0, have = 0;
-  if (auto s = obj.find("spec"); s != obj.end() && s->value().is_object()) {
-    if (auto it = s->value().as_object().find("replicas"); it != s->value().as_object().end() && it->value().is_int64()) {
-      want = it->value().as_int64();
-    }
-  }
-  if (auto s = obj.find("status"); s != obj.end() && s->value().is_object()) {
-    if (auto it = s->value().as_object().find("replicas"); it != s->value().as_object().end() && it->value().is_int64()) {
-      have = it->value().as_int64();
-    }
-  }
+  const ScalePaths paths = ScalePathsOf(r);
+  const int64_t want = IntAtPath(obj, paths.spec);
+  const int64_t have = paths.status.empty() ? 0 : IntAtPath(obj, paths.status);
   json::object status{{"replicas", have}};
-  if (std::string sel = SelectorString(r, obj); !sel.empty()) status["selector"] = sel;
+  if (paths.custom) {
+    const json::value* sel = paths.selector.empty() ? nullptr : ValueAt(obj, paths.selector);
+    if (sel && sel->is_string() && !sel->as_string().empty()) status["selector"] = sel->as_string();
+  } else if (std::string sel = SelectorString(r, obj); !sel.empty()) {
+    status["selector"] = sel;
+  }
   return json::object{{"kind", "Scale"}, {"apiVersion", "autoscaling/v1"}, {"metadata", std::move(m)},
                       {"spec", json::object{{"replicas", want}}}, {"status", std::move(status)}};
 }
@@ -97,7 +169,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Scale(Call& c) {
     }
     std::string rv = StrOf(MetaOf(wanted), "resourceVersion");
     json::object updated = obj;
-    updated["spec"].as_object()["replicas"] = replicas;
+    SetAtPath(updated, ScalePathsOf(c.r).spec, replicas);
     if (verb == "update" && !rv.empty()) MetaOf(updated)["resourceVersion"] = rv;
     RecordManager(updated, ManagerName(c.req), "Update", c.r.group_version(), &obj);
     auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(updated), UpdateOptions{c.dry_run});

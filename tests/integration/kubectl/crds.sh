@@ -79,6 +79,41 @@ expect "scale a custom resource" 'scaled' -- k scale crontab my-new-cron-object 
 expect_exact "scaled replicas" "3" -- k get ct my-new-cron-object -o 'jsonpath={.spec.replicas}'
 expect "status subresource" 'patched' -- k patch ct my-new-cron-object --subresource=status --type=merge -p '{"status":{"replicas":3}}'
 expect "delete the CRD" 'deleted' -- k delete crd crontabs.stable.example.com
+
+# The scale subresource follows the CRD's own paths.
+cat >"$M/widgets.yaml" <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.size, statusReplicasPath: .status.count, labelSelectorPath: .status.selector}
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w1}
+spec: {size: 1}
+YAML
+k apply -f "$M/widgets.yaml" >/dev/null 2>&1 || true  # the Widget may come before its CRD is served
+eventually "CRD with custom scale paths is served" '^widget.example.com/w1$' 10 -- k apply -f "$M/widgets.yaml" -o name
+expect "scale through specReplicasPath" 'scaled' -- k scale widget w1 --replicas=4
+expect_exact "spec.size set, nothing at spec.replicas" "4:" -- k get widget w1 -o 'jsonpath={.spec.size}:{.spec.replicas}'
+k patch widget w1 --subresource=status --type=merge -p '{"status":{"count":4,"selector":"app=w"}}' >/dev/null
+expect "Scale reads statusReplicasPath and labelSelectorPath" '"spec":\{"replicas":4\},"status":\{"replicas":4,"selector":"app=w"\}' -- \
+  k get --raw /apis/example.com/v1/namespaces/default/widgets/w1/scale
 expect_fail "custom resources are gone" 'the server doesn.t have a resource type "crontabs"|could not find the requested resource' -- k get crontabs
 
 finish
