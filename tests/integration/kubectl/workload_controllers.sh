@@ -388,10 +388,12 @@ wait_until 75 two_runs || true
 # (On a slow machine the suite may span more than one minute boundary: at least two runs.)
 expect "cronjob: the schedule fires again at the next minute" '^tick-[0-9]+ tick-[0-9]+ ' -- cronjobs
 replace_event() { k get events --field-selector involvedObject.name=replace,reason=SuccessfulDelete -o jsonpath='{.items[*].message}'; }
-wait_until 10 has replace_event || true
+# replace and forbid were unsuspended a few seconds after tick: when a minute boundary fell in
+# between, their next run is a minute after tick's, so each gets a minute of its own.
+wait_until 75 has replace_event || true
 expect "cronjob: Replace deletes the running Job for the new one" '^Deleted job replace-[0-9]+( |$)' -- replace_event
 forbid_event() { k get events --field-selector involvedObject.name=forbid,reason=JobAlreadyActive -o jsonpath='{.items[*].message}'; }
-wait_until 10 has forbid_event || true
+wait_until 75 has forbid_event || true
 expect "cronjob: Forbid skips a run while one is active" 'Not starting job because prior execution is running and concurrency policy is Forbid' -- forbid_event
 expect "cronjob: ... and starts no second Job" '^forbid-[0-9]+$' -- k get jobs -l run=forbid -o jsonpath='{.items[*].metadata.name}'
 
