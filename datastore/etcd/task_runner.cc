@@ -1,7 +1,8 @@
 #include "datastore/etcd/task_runner.h"
-#include "base/thread_name.h"
 
 #include <utility>
+
+#include "base/thread_name.h"
 
 namespace kite::datastore::etcd {
 

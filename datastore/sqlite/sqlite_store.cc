@@ -13,13 +13,13 @@
 
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/thread_name.h"
 #include "datastore/errors.h"
 #include "datastore/lessor.h"
 #include "datastore/mvcc.h"
 #include "datastore/sqlite/sqlite_db.h"
 #include "datastore/validate.h"
 #include "datastore/watch_hub.h"
-#include "base/thread_name.h"
 
 namespace kite::datastore {
 namespace {

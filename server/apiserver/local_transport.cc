@@ -1,11 +1,12 @@
 #include "server/apiserver/local_transport.h"
-#include "base/thread_name.h"
 
 #include <boost/asio.hpp>
 
 #include <future>
 #include <mutex>
 #include <thread>
+
+#include "base/thread_name.h"
 
 namespace kite::apiserver {
 namespace asio = boost::asio;

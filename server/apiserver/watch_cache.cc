@@ -1,7 +1,8 @@
 #include "server/apiserver/watch_cache.h"
-#include "base/thread_name.h"
 
 #include <boost/json.hpp>
+
+#include "base/thread_name.h"
 
 namespace kite::apiserver {
 namespace json = boost::json;

@@ -242,6 +242,14 @@ bool Cache::IsAssumed(const std::string& key) const {
   return it != by_key_.end() && entries_[it->second].assumed;
 }
 
+namespace {
+// The answer for selectors that select nothing: shared, never changed.
+const MatchCountsPtr& NoMatches() {
+  static const MatchCountsPtr none = std::make_shared<MatchCounts>();
+  return none;
+}
+}  // namespace
+
 MatchCountsPtr Cache::Query(const std::string& id, MatchQuery query) const {
   if (auto found = matches_.Find(id)) return found;
   auto counts = std::make_shared<MatchCounts>();
@@ -256,8 +264,7 @@ MatchCountsPtr Cache::Query(const std::string& id, MatchQuery query) const {
 }
 
 MatchCountsPtr Cache::CountMatching(const AffinityTerm& term) const {
-  static const MatchCountsPtr kNone = std::make_shared<MatchCounts>();
-  if (term.selector.IsNothing()) return kNone;
+  if (term.selector.IsNothing()) return NoMatches();
   if (term.ns_selector) {
     auto counts = std::make_shared<MatchCounts>();
     ForEachPodMatching(term, [&](const PodInfo&, const NodeInfo& n) {
@@ -271,8 +278,7 @@ MatchCountsPtr Cache::CountMatching(const AffinityTerm& term) const {
 
 MatchCountsPtr Cache::CountSpread(const std::string& ns, const api::LabelSelector& selector,
                                   const std::string& topology_key) const {
-  static const MatchCountsPtr kNone = std::make_shared<MatchCounts>();
-  if (selector.Empty() || selector.IsNothing()) return kNone;
+  if (selector.Empty() || selector.IsNothing()) return NoMatches();
   return Query("spread|" + ns + "|" + selector.String() + "|" + topology_key,
                MatchQuery{{ns}, selector, topology_key, true});
 }

@@ -4,8 +4,8 @@
 
 #include "base/log.h"
 #include "base/metrics.h"
-#include "server/scheduler/preemption.h"
 #include "base/thread_name.h"
+#include "server/scheduler/preemption.h"
 
 namespace kite::scheduler {
 namespace json = boost::json;
