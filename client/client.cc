@@ -169,6 +169,16 @@ Res<json::object> Client::CreateSubresource(const api::ResourceInfo& r, const st
   return Call(std::move(req));
 }
 
+void Client::CreateSubresourceAsync(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                    const std::string& subresource, const json::object& body,
+                                    std::function<void(Res<json::object>)> done) const {
+  Request req;
+  req.method = "POST";
+  req.path = Path(r, ns, name, subresource);
+  req.body = json::serialize(body);
+  transport_->DoAsync(req, [done = std::move(done)](Response resp) { done(FromResponse(resp)); });
+}
+
 std::unique_ptr<WatchStream> Client::Watch(const api::ResourceInfo& r, const std::string& ns, const ListParams& p,
                                            std::function<void(WatchEvent)> on_event,
                                            std::function<void(Error)> on_end) const {

@@ -96,6 +96,12 @@ class Client {
                                              const std::string& name, const std::string& subresource,
                                              const boost::json::object& body) const;
 
+  // CreateSubresource without holding the calling thread (Transport::DoAsync): `done` gets the
+  // answer on a transport thread and must never call the client synchronously.
+  void CreateSubresourceAsync(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                              const std::string& subresource, const boost::json::object& body,
+                              std::function<void(Res<boost::json::object>)> done) const;
+
   // Watches from p.resource_version. on_event runs on a transport thread (keep it short, never
   // call the client from it); on_end once when the stream ends by itself (see transport.h).
   std::unique_ptr<WatchStream> Watch(const api::ResourceInfo& r, const std::string& ns, const ListParams& p,

@@ -9,6 +9,8 @@
 // Threading: Do() blocks its caller and may be called from any thread that is not one of the
 // transport's own (a watch callback must never call Do: post the work elsewhere). Watch
 // callbacks run on a transport thread, one at a time per stream, in order; keep them short.
+// DoAsync() returns at once where the transport supports it (SupportsAsync()): the answer goes
+// to `done` on a transport thread, so `done`, like a watch callback, must never call Do.
 #pragma once
 
 #include <functional>
@@ -47,6 +49,12 @@ class Transport {
   virtual ~Transport() = default;
 
   virtual Response Do(const Request& request) = 0;
+
+  // The request without holding the caller's thread while it waits (a write waits for its
+  // fsync): many can be in flight from one thread, as upstream's goroutine per request. `done`
+  // is called exactly once. The default runs Do() and calls `done` before returning.
+  virtual bool SupportsAsync() const { return false; }
+  virtual void DoAsync(const Request& request, std::function<void(Response)> done) { done(Do(request)); }
 
   // Starts a `watch=true` request. `on_line` gets each event's JSON line (without the newline);
   // `on_end` is called once when the stream ends by itself: with code 200 when the server closed

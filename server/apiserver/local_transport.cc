@@ -5,6 +5,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "base/thread_name.h"
 
@@ -158,6 +159,35 @@ class LocalTransport final : public client::Transport {
     } catch (const std::future_error&) {
       return client::Response{0, "", "the API server is shutting down"};
     }
+  }
+
+  bool SupportsAsync() const override { return true; }
+
+  void DoAsync(const client::Request& r, std::function<void(client::Response)> done) override {
+    if (impl_->stopped) return done(client::Response{0, "", "the API server is shutting down"});
+    // Calls `done` exactly once: with the answer, or, when the coroutine is destroyed without
+    // finishing (the dispatcher stopped mid-request), with the shutting-down error.
+    struct Once {
+      std::function<void(client::Response)> done;
+      void Answer(client::Response r) {
+        if (auto d = std::exchange(done, nullptr)) d(std::move(r));
+      }
+      ~Once() { Answer(client::Response{0, "", "the API server is shutting down"}); }
+    };
+    auto once = std::make_shared<Once>();
+    once->done = std::move(done);
+    auto req = MakeRequest(r, who_);
+    Impl* impl = impl_.get();
+    asio::co_spawn(
+        asio::make_strand(impl_->ioc),
+        [impl, req, once]() -> asio::awaitable<void> {
+          CapturingResponder res;
+          co_await impl->pipeline(*req, res);
+          once->Answer(std::move(res.response));
+        },
+        [once](std::exception_ptr e) {
+          if (e) once->Answer(client::Response{0, "", "request failed inside the server"});
+        });
   }
 
   std::unique_ptr<client::WatchStream> Watch(const client::Request& r, std::function<void(std::string_view)> on_line,

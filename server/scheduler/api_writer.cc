@@ -72,7 +72,10 @@ bool NeedsStatusUpdate(const PodInfo& pod, const std::string& reason, const std:
 }
 
 ApiWriter::ApiWriter(const client::Client* client, int workers, std::string component, std::string instance)
-    : client_(client), component_(std::move(component)), instance_(std::move(instance)) {
+    : client_(client),
+      component_(std::move(component)),
+      instance_(std::move(instance)),
+      async_binds_(client->transport()->SupportsAsync()) {
   for (int i = 0; i < std::max(1, workers); ++i) workers_.emplace_back([this] {
     SetThreadName("sched-writer");
     Work();
@@ -87,6 +90,14 @@ void ApiWriter::Stop() {
     if (stopping_) return;
     stopping_ = true;
     events_.clear();
+  }
+  {
+    // Bindings in flight finish first (their Scheduled events are dropped with the rest). A
+    // transport that stopped under them may never answer: give up after a while.
+    std::unique_lock<std::mutex> lock(binds_->mu);
+    binds_->cv.wait_for(lock, std::chrono::seconds(10),
+                        [this] { return binds_->in_flight == 0 && binds_->waiting.empty(); });
+    binds_->closed = true;
   }
   cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -125,20 +136,66 @@ void ApiWriter::Work() {
   }
 }
 
+namespace {
+
+json::object BindingFor(const PodInfo& pod, const std::string& node) {
+  return json::object{{"apiVersion", "v1"},
+                      {"kind", "Binding"},
+                      {"metadata", json::object{{"name", pod.name}, {"namespace", pod.ns}, {"uid", pod.uid}}},
+                      {"target", json::object{{"apiVersion", "v1"}, {"kind", "Node"}, {"name", node}}}};
+}
+
+}  // namespace
+
 void ApiWriter::Bind(PodInfoPtr pod, std::string node, std::function<void(const client::Error*)> done) {
-  Submit([this, pod = std::move(pod), node = std::move(node), done = std::move(done)] {
-    json::object binding{{"apiVersion", "v1"},
-                         {"kind", "Binding"},
-                         {"metadata", json::object{{"name", pod->name}, {"namespace", pod->ns}, {"uid", pod->uid}}},
-                         {"target", json::object{{"apiVersion", "v1"}, {"kind", "Node"}, {"name", node}}}};
-    auto res = client_->CreateSubresource(Pods(), pod->ns, pod->name, "binding", binding);
-    if (res.ok()) {
-      done(nullptr);
-      Event(*pod, "Normal", "Scheduled", "Binding", "Successfully assigned " + pod->ns + "/" + pod->name + " to " + node);
-    } else {
-      done(&res.error());
+  auto op = std::make_shared<BindOp>(BindOp{std::move(pod), std::move(node), std::move(done)});
+  if (!async_binds_) {
+    Submit([this, op] {
+      auto res = client_->CreateSubresource(Pods(), op->pod->ns, op->pod->name, "binding", BindingFor(*op->pod, op->node));
+      Completed(*op, res.ok() ? nullptr : &res.error());
+    });
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(binds_->mu);
+    if (binds_->closed) return;
+    if (binds_->in_flight >= kMaxBindsInFlight) {
+      binds_->waiting.push_back(std::move(op));
+      return;
     }
-  });
+    ++binds_->in_flight;
+  }
+  SendBind(std::move(op));
+}
+
+void ApiWriter::SendBind(std::shared_ptr<BindOp> op) {
+  const PodInfo& pod = *op->pod;
+  client_->CreateSubresourceAsync(
+      Pods(), pod.ns, pod.name, "binding", BindingFor(pod, op->node),
+      [this, binds = binds_, op](client::Res<json::object> res) {
+        std::shared_ptr<BindOp> next;
+        {
+          std::lock_guard<std::mutex> lock(binds->mu);
+          if (binds->closed) return;  // this writer may be gone
+          Completed(*op, res.ok() ? nullptr : &res.error());
+          if (!binds->waiting.empty()) {
+            next = std::move(binds->waiting.front());
+            binds->waiting.pop_front();
+          } else {
+            --binds->in_flight;
+            binds->cv.notify_all();
+          }
+        }
+        if (next) SendBind(std::move(next));
+      });
+}
+
+void ApiWriter::Completed(const BindOp& op, const client::Error* err) {
+  op.done(err);
+  if (!err) {
+    const PodInfo& pod = *op.pod;
+    Event(pod, "Normal", "Scheduled", "Binding", "Successfully assigned " + pod.ns + "/" + pod.name + " to " + op.node);
+  }
 }
 
 void ApiWriter::UpdatePodStatus(PodInfoPtr pod, std::string reason, std::string message,

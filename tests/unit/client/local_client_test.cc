@@ -97,6 +97,57 @@ TEST_F(LocalClientTest, VerbsAndErrors) {
   EXPECT_EQ(client_->Get(ConfigMaps(), "nope", "a").error().reason, "NotFound");
 }
 
+// Bindings sent without waiting, many in flight from one thread (as the scheduler sends them):
+// every answer arrives once, errors included, and a stopped server still answers.
+TEST_F(LocalClientTest, AsyncRequestsAnswerOnceEach) {
+  const api::ResourceInfo& pods = *api::FindResource("", "v1", "pods");
+  ASSERT_TRUE(client_->transport()->SupportsAsync());
+  constexpr int kPods = 64;
+  for (int i = 0; i < kPods; ++i) {
+    json::object pod{{"apiVersion", "v1"},
+                     {"kind", "Pod"},
+                     {"metadata", json::object{{"name", "p" + std::to_string(i)}}},
+                     {"spec", json::object{{"containers", json::array{json::object{{"name", "c"}, {"image", "i"}}}}}}};
+    ASSERT_TRUE(client_->Create(pods, "default", pod).ok());
+  }
+  auto binding = [](int i) {
+    return json::object{{"apiVersion", "v1"},
+                        {"kind", "Binding"},
+                        {"metadata", json::object{{"name", "p" + std::to_string(i)}}},
+                        {"target", json::object{{"kind", "Node"}, {"name", "n" + std::to_string(i % 4)}}}};
+  };
+  std::atomic<int> ok{0}, conflicts{0}, other{0};
+  auto count = [&](Res<json::object> r) {
+    if (r.ok()) ++ok;
+    else if (r.error().code == 409) ++conflicts;
+    else ++other;
+  };
+  for (int i = 0; i < kPods; ++i) client_->CreateSubresourceAsync(pods, "default", "p" + std::to_string(i), "binding", binding(i), count);
+  ASSERT_TRUE(Eventually([&] { return ok + conflicts + other == kPods; }));
+  EXPECT_EQ(ok, kPods);
+  for (int i = 0; i < kPods; ++i) {
+    auto got = client_->Get(pods, "default", "p" + std::to_string(i));
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->at("spec").at("nodeName").as_string(), "n" + std::to_string(i % 4));
+  }
+  // A second binding of a bound pod is the API's 409, answered the same way.
+  client_->CreateSubresourceAsync(pods, "default", "p0", "binding", binding(1), count);
+  ASSERT_TRUE(Eventually([&] { return conflicts == 1; }));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(ok + conflicts + other, kPods + 1);  // nothing answered twice
+
+  auto keep = server_->LocalTransport("test", {"system:masters"});  // outlives the server
+  server_.reset();
+  std::atomic<int> answers{0};
+  Response last;
+  keep->DoAsync(Request{}, [&](Response r) {
+    last = r;
+    ++answers;
+  });
+  ASSERT_TRUE(Eventually([&] { return answers == 1; }));
+  EXPECT_EQ(last.code, 0);
+}
+
 TEST_F(LocalClientTest, WatchDeliversEventsInOrder) {
   std::mutex mu;
   std::vector<std::string> seen;
