@@ -106,7 +106,10 @@ class EndpointSliceController final : public client::Controller {
       if (Str(labels, "endpointslice.kubernetes.io/managed-by") != kManagedBy) return;
       queue_.Add(Str(Obj(*s, "metadata"), "namespace") + "/" + Str(labels, "kubernetes.io/service-name"));
     };
-    slices_->AddHandler(client::EventHandler{nullptr, [owner](const ObjectPtr&, const ObjectPtr& s) { owner(s); }, owner});
+    // Adds too: two reconciles close together can both miss a slice the first one created (the
+    // informer has not seen it yet) and create two; the add of the second brings the service
+    // back, and that reconcile keeps one and deletes the other.
+    slices_->AddHandler(client::EventHandler{owner, [owner](const ObjectPtr&, const ObjectPtr& s) { owner(s); }, owner});
   }
 
   Status Reconcile(const std::string& key) override {
