@@ -87,6 +87,15 @@ std::string Client::Path(const api::ResourceInfo& r, const std::string& ns, cons
 
 Res<json::object> Client::Call(Request req) const { return FromResponse(transport_->Do(req)); }
 
+Request Client::SubresourcePost(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                const std::string& subresource, const json::object& body) {
+  Request req;
+  req.method = "POST";
+  req.path = Path(r, ns, name, subresource);
+  req.body = json::serialize(body);
+  return req;
+}
+
 Res<json::object> Client::Get(const api::ResourceInfo& r, const std::string& ns, const std::string& name) const {
   Request req;
   req.path = Path(r, ns, name);
@@ -162,21 +171,14 @@ Res<json::object> Client::Delete(const api::ResourceInfo& r, const std::string& 
 
 Res<json::object> Client::CreateSubresource(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                             const std::string& subresource, const json::object& body) const {
-  Request req;
-  req.method = "POST";
-  req.path = Path(r, ns, name, subresource);
-  req.body = json::serialize(body);
-  return Call(std::move(req));
+  return Call(SubresourcePost(r, ns, name, subresource, body));
 }
 
 void Client::CreateSubresourceAsync(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                     const std::string& subresource, const json::object& body,
                                     std::function<void(Res<json::object>)> done) const {
-  Request req;
-  req.method = "POST";
-  req.path = Path(r, ns, name, subresource);
-  req.body = json::serialize(body);
-  transport_->DoAsync(req, [done = std::move(done)](Response resp) { done(FromResponse(resp)); });
+  transport_->DoAsync(SubresourcePost(r, ns, name, subresource, body),
+                      [done = std::move(done)](Response resp) { done(FromResponse(resp)); });
 }
 
 std::unique_ptr<WatchStream> Client::Watch(const api::ResourceInfo& r, const std::string& ns, const ListParams& p,

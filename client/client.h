@@ -116,6 +116,8 @@ class Client {
 
  private:
   Res<boost::json::object> Call(Request req) const;
+  static Request SubresourcePost(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                 const std::string& subresource, const boost::json::object& body);
   std::shared_ptr<Transport> transport_;
 };
 

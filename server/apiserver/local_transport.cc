@@ -127,38 +127,14 @@ class LocalTransport final : public client::Transport {
       : impl_(std::move(impl)), who_(std::move(who)) {}
 
   client::Response Do(const client::Request& r) override {
-    if (impl_->stopped) return client::Response{0, "", "the API server is shutting down"};
-    auto req = MakeRequest(r, who_);
     auto promise = std::make_shared<std::promise<client::Response>>();
     auto future = promise->get_future();
-    // Raw pointer: queued handlers must not keep the dispatcher alive (it owns the io_context).
-    Impl* impl = impl_.get();
-    // Each request on its own strand, as each HTTPS connection has one: handlers (the watch
-    // loop's wake-up timer, for one) assume their completions never run concurrently.
-    asio::co_spawn(
-        asio::make_strand(impl_->ioc),
-        [impl, req, promise]() -> asio::awaitable<void> {
-          CapturingResponder res;
-          co_await impl->pipeline(*req, res);
-          promise->set_value(std::move(res.response));
-        },
-        [promise](std::exception_ptr e) {
-          if (e) {
-            try {
-              promise->set_value(client::Response{0, "", "request failed inside the server"});
-            } catch (const std::future_error&) {
-            }
-          }
-        });
+    DoAsync(r, [promise](client::Response res) { promise->set_value(std::move(res)); });
     // A dispatcher stopped mid-request never finishes the coroutine: stop waiting then.
     while (future.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
       if (impl_->stopped) return client::Response{0, "", "the API server is shutting down"};
     }
-    try {
-      return future.get();
-    } catch (const std::future_error&) {
-      return client::Response{0, "", "the API server is shutting down"};
-    }
+    return future.get();
   }
 
   bool SupportsAsync() const override { return true; }
@@ -177,7 +153,10 @@ class LocalTransport final : public client::Transport {
     auto once = std::make_shared<Once>();
     once->done = std::move(done);
     auto req = MakeRequest(r, who_);
+    // Raw pointer: queued handlers must not keep the dispatcher alive (it owns the io_context).
     Impl* impl = impl_.get();
+    // Each request on its own strand, as each HTTPS connection has one: handlers (the watch
+    // loop's wake-up timer, for one) assume their completions never run concurrently.
     asio::co_spawn(
         asio::make_strand(impl_->ioc),
         [impl, req, once]() -> asio::awaitable<void> {
