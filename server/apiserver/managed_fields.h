@@ -36,6 +36,8 @@ std::vector<FieldPath> ChangedFields(const boost::json::object& old_obj, const b
                                      const api::schema::Type* type);
 
 boost::json::object ToFieldsV1(const std::vector<FieldPath>& paths);
+// Whether any of `paths` is in a fieldsV1 set, without expanding the set (cheap for a few paths).
+bool HasAnyField(const boost::json::object& fields_v1, const std::vector<FieldPath>& paths);
 std::vector<FieldPath> FromFieldsV1(const boost::json::object& fields);
 std::string PathString(const FieldPath& p);  // ".spec.replicas", ".spec.containers[name=\"web\"].image"
 

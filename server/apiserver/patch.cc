@@ -100,8 +100,13 @@ void RecordManager(json::object& obj, const std::string& manager, const std::str
   json::value& mf = meta["managedFields"];
   if (!mf.is_array()) mf = json::array();
   json::array& managed = mf.as_array();
-  std::set<std::string> drop;
-  for (const auto& p : changed) drop.insert(Key(p));
+  std::set<std::string> drop;  // Key()s of the changed paths, built only if an entry needs them
+  auto dropped = [&](const FieldPath& p) {
+    if (drop.empty()) {
+      for (const auto& c : changed) drop.insert(Key(c));
+    }
+    return drop.count(Key(p)) > 0;
+  };
   std::vector<FieldPath> mine;
   for (auto it = managed.begin(); it != managed.end();) {
     if (!it->is_object()) {
@@ -109,16 +114,25 @@ void RecordManager(json::object& obj, const std::string& manager, const std::str
       continue;
     }
     auto& e = it->as_object();
+    auto fv = e.find("fieldsV1");
+    const bool has_fields = fv != e.end() && fv->value().is_object();
+    const bool is_mine = StrOf(e, "manager") == manager && StrOf(e, "operation") == operation;
+    // Another manager's entry that owns none of the changed fields stays as it is, unexpanded
+    // (for a status patch the creator's entry holds the whole spec).
+    if (!is_mine && has_fields && !HasAnyField(fv->value().as_object(), changed)) {
+      ++it;
+      continue;
+    }
     std::vector<FieldPath> fields;
-    if (auto fv = e.find("fieldsV1"); fv != e.end() && fv->value().is_object()) fields = FromFieldsV1(fv->value().as_object());
-    if (StrOf(e, "manager") == manager && StrOf(e, "operation") == operation) {
+    if (has_fields) fields = FromFieldsV1(fv->value().as_object());
+    if (is_mine) {
       mine = std::move(fields);
       it = managed.erase(it);
       continue;
     }
     std::vector<FieldPath> kept;
     for (auto& p : fields) {
-      if (!drop.count(Key(p))) kept.push_back(std::move(p));
+      if (!dropped(p)) kept.push_back(std::move(p));
     }
     if (kept.empty()) {
       it = managed.erase(it);
@@ -127,10 +141,14 @@ void RecordManager(json::object& obj, const std::string& manager, const std::str
     e["fieldsV1"] = ToFieldsV1(kept);
     ++it;
   }
-  std::set<std::string> have;
-  for (const auto& p : mine) have.insert(Key(p));
-  for (auto& p : changed) {
-    if (have.insert(Key(p)).second) mine.push_back(std::move(p));
+  if (mine.empty()) {
+    mine = std::move(changed);  // the first write by this manager (a create): nothing to merge
+  } else {
+    std::set<std::string> have;
+    for (const auto& p : mine) have.insert(Key(p));
+    for (auto& p : changed) {
+      if (have.insert(Key(p)).second) mine.push_back(std::move(p));
+    }
   }
   if (!mine.empty()) {
     json::object e{{"manager", manager}, {"operation", operation}, {"apiVersion", api_version}, {"time", NowRfc3339()},
