@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <string_view>
+#include <unordered_set>
 
 #include "datastore/errors.h"
 
@@ -438,7 +440,20 @@ void Mvcc::WriteBatch::Replay(const LogRow& row) {
 }
 
 void Mvcc::WriteBatch::Compact(int64_t rev, std::vector<int64_t>* dead_rows) {
-  for (auto it = m_.index_.begin(); it != m_.index_.end();) {
+  // Only keys written at or below `rev` since the last compaction can hold versions that `rev`
+  // makes unreadable: every older superseded version (and every older deletion) went at that
+  // compaction. The log holds every revision since then, so this visits those keys, not the
+  // whole index: walking all keys took 0.5-1.8 ms of the writer's time per compaction at 10k
+  // keys, four times a second under a 16-client put load (bench/RESULTS.md, 2026-12-04).
+  std::unordered_set<std::string_view> keys;
+  for (const LogEntry& e : m_.log_) {
+    if (e.rev > rev) break;
+    for (const Event& ev : e.events) keys.insert(ev.kv.key);
+  }
+  const size_t first_dead = dead_rows->size();
+  for (std::string_view key : keys) {
+    auto it = m_.index_.find(key);
+    if (it == m_.index_.end()) continue;
     History& h = it->second;
     // Keep the newest version at or below rev (unless it is a deletion) and all newer ones.
     size_t keep_from = 0;
@@ -447,8 +462,10 @@ void Mvcc::WriteBatch::Compact(int64_t rev, std::vector<int64_t>* dead_rows) {
     if (!h.empty() && h[0].rev > rev) keep_from = 0;
     for (size_t i = 0; i < keep_from; ++i) dead_rows->push_back(h[i].row_id);
     h.erase(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(keep_from));
-    it = h.empty() ? m_.index_.erase(it) : std::next(it);
+    if (h.empty()) m_.index_.erase(it);
   }
+  // In row order, so that each chunk of deletes touches few B-tree pages.
+  std::sort(dead_rows->begin() + static_cast<std::ptrdiff_t>(first_dead), dead_rows->end());
   while (!m_.log_.empty() && m_.log_.front().rev < rev) m_.log_.pop_front();
   m_.compact_.store(rev, std::memory_order_release);
 }

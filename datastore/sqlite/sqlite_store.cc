@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sched.h>
 #include <thread>
@@ -187,6 +188,18 @@ class SqliteStore final : public Store {
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3*, const char*, int pages);
   void CatchUpWal();  // writer only: see kWalRestartPages
+  // Writer only: while one lives, the checkpointer starts no pass (and the current one is over),
+  // so the writer's own checkpoint cannot get SQLITE_BUSY from it.
+  class HoldCheckpointer {
+   public:
+    explicit HoldCheckpointer(SqliteStore& s);
+    ~HoldCheckpointer();
+    HoldCheckpointer(const HoldCheckpointer&) = delete;
+    HoldCheckpointer& operator=(const HoldCheckpointer&) = delete;
+
+   private:
+    SqliteStore& s_;
+  };
   static int Checkpoint(SqliteDb& db, int mode, int* log, int* done);
   void ApplyBatch(std::vector<Work>& batch);
   void Fatal(const kite::Status& s);
@@ -472,7 +485,9 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
           if (w.a <= mvcc_.compact_revision()) rev_results.push_back(errors::Compacted());
           else if (w.a > wb.head()) rev_results.push_back(errors::FutureRev());
           else {
+            auto tq = Clock::now(); size_t before = dead.size();
             wb.Compact(w.a, &dead);
+            KITE_LOG(0) << "XXX compact " << (dead.size()-before) << " rows " << std::chrono::duration<double,std::milli>(Clock::now()-tq).count();
             rev_results.push_back(wb.head());
           }
           break;
@@ -592,6 +607,7 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
       if (!physical_waiters_.empty()) {
         // An explicit physical compaction (etcdctl compact --physical) answers once the disk
         // space is back: copy and truncate now, while its caller waits.
+        HoldCheckpointer hold(*this);
         int log = 0, done = 0;
         if (Checkpoint(*db_, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) == SQLITE_OK) {
           wal_pages_.store(0, std::memory_order_relaxed);
@@ -631,20 +647,24 @@ void SqliteStore::CatchUpWal() {
   // WAL over at the next write transaction. Near the checkpointer's end, a SQLITE_BUSY (at
   // once, without waiting: the checkpointer is copying) just means try after the next batch;
   // past twice the size the writer holds the checkpointer off and waits for its current pass.
-  if (over_bound) {
-    std::unique_lock lock(mu_);
-    writer_checkpointing_ = true;
-    ckpt_idle_cv_.wait(lock, [&] { return !ckpt_running_; });
-  }
+  std::optional<HoldCheckpointer> hold;
+  if (over_bound) hold.emplace(*this);
   int log = 0, done = 0;
   if (Checkpoint(*db_, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK && done == log) {
     wal_pages_.store(0, std::memory_order_relaxed);
     backfilled_.store(0, std::memory_order_relaxed);
   }
-  if (over_bound) {
-    std::lock_guard lock(mu_);
-    writer_checkpointing_ = false;
-  }
+}
+
+SqliteStore::HoldCheckpointer::HoldCheckpointer(SqliteStore& s) : s_(s) {
+  std::unique_lock lock(s_.mu_);
+  s_.writer_checkpointing_ = true;
+  s_.ckpt_idle_cv_.wait(lock, [&] { return !s_.ckpt_running_; });
+}
+
+SqliteStore::HoldCheckpointer::~HoldCheckpointer() {
+  std::lock_guard lock(s_.mu_);
+  s_.writer_checkpointing_ = false;
 }
 
 int SqliteStore::Checkpoint(SqliteDb& db, int mode, int* log, int* done) {

@@ -1,5 +1,6 @@
 // Behaviour of the SQLite-backed store against etcd's semantics.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <chrono>
@@ -324,6 +325,43 @@ TEST_F(StoreTest, CompactionKeepsLatestAndRejectsOldReads) {
   EXPECT_EQ(store_->Status().compact_revision, 5);
   EXPECT_EQ(*Get(*store_, "/c", "", 5).kvs.at(0).value, "2");
   EXPECT_EQ(store_->Status().revision, 6);
+}
+
+TEST_F(StoreTest, RepeatedCompactionsDropEverySupersededRow) {
+  // Compaction visits only keys written since the previous one; a version written before it and
+  // superseded after it must still go, and a key untouched since keeps its only version.
+  ASSERT_TRUE(store_->Put("/a", "1").ok());     // 2
+  ASSERT_TRUE(store_->Put("/b", "1").ok());     // 3
+  ASSERT_TRUE(store_->Put("/gone", "x").ok());  // 4
+  ASSERT_TRUE(store_->CompactSync(4, true).ok());
+  ASSERT_TRUE(store_->Put("/a", "2").ok());     // 5
+  ASSERT_TRUE(store_->Delete("/gone").ok());    // 6
+  ASSERT_TRUE(store_->Put("/c", "1").ok());     // 7
+  ASSERT_TRUE(store_->CompactSync(7, true).ok());
+  EXPECT_EQ(*Get(*store_, "/b").kvs.at(0).value, "1");
+  EXPECT_EQ(*Get(*store_, "/a").kvs.at(0).value, "2");
+  EXPECT_EQ(Get(*store_, "/gone").count, 0);
+  // On disk: one row per live key (/a at 5, /b at 3, /c at 7), nothing else.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_ + "/state.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st_rows = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT group_concat(rev) FROM (SELECT rev FROM kv_log ORDER BY rev)", -1,
+                               &st_rows, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st_rows), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st_rows, 0)), "3,5,7");
+  sqlite3_finalize(st_rows);
+  sqlite3_close(db);
+  Reopen();
+  EXPECT_EQ(Get(*store_, "/", Prefix("/")).count, 3);
+  EXPECT_EQ(*Get(*store_, "/b").kvs.at(0).value, "1");
+  auto st = store_->Status();
+  EXPECT_EQ(st.revision, 7);
+  EXPECT_EQ(st.compact_revision, 7);
+  RangeRequest r;
+  r.key = "/a";
+  r.revision = 5;
+  EXPECT_EQ(store_->Range(r).status(), errors::Compacted());
 }
 
 TEST_F(StoreTest, CompactionShrinksTheDatabase) {
