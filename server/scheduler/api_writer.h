@@ -61,7 +61,7 @@ class ApiWriter {
   size_t dropped_events() const;
 
   // Bindings sent and not yet answered, at most. A 50k backlog on 5,000 hollow nodes bound at
-  // 4,800-5,000 pods/s with 256, 5,100-5,900 with 1,024 (bench/RESULTS.md, 2026-12-04).
+  // 4,600-5,000 pods/s with 256, 5,085-6,132 with 1,024 (bench/RESULTS.md, 2026-12-04).
   static constexpr int kMaxBindsInFlight = 1024;
 
  private:
