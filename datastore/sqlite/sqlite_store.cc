@@ -188,6 +188,11 @@ class SqliteStore final : public Store {
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3*, const char*, int pages);
   void CatchUpWal();  // writer only: see kWalRestartPages
+  // After a checkpoint that copied every frame: the next write starts the WAL over.
+  void WalStartedOver() {
+    wal_pages_.store(0, std::memory_order_relaxed);
+    backfilled_.store(0, std::memory_order_relaxed);
+  }
   // Writer only: while one lives, the checkpointer starts no pass (and the current one is over),
   // so the writer's own checkpoint cannot get SQLITE_BUSY from it.
   class HoldCheckpointer {
@@ -431,8 +436,7 @@ void SqliteStore::WriterLoop() {
           int log = 0, done = 0;
           if (Checkpoint(*db_, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) == SQLITE_OK) {
             truncate_due_ = false;
-            wal_pages_.store(0, std::memory_order_relaxed);
-            backfilled_.store(0, std::memory_order_relaxed);
+            WalStartedOver();
           }
           lock.lock();
         }
@@ -610,8 +614,7 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
         HoldCheckpointer hold(*this);
         int log = 0, done = 0;
         if (Checkpoint(*db_, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) == SQLITE_OK) {
-          wal_pages_.store(0, std::memory_order_relaxed);
-          backfilled_.store(0, std::memory_order_relaxed);
+          WalStartedOver();
         }
       } else {
         truncate_due_ = true;
@@ -651,8 +654,7 @@ void SqliteStore::CatchUpWal() {
   if (over_bound) hold.emplace(*this);
   int log = 0, done = 0;
   if (Checkpoint(*db_, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK && done == log) {
-    wal_pages_.store(0, std::memory_order_relaxed);
-    backfilled_.store(0, std::memory_order_relaxed);
+    WalStartedOver();
   }
 }
 

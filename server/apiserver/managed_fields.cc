@@ -35,11 +35,26 @@ std::string KeyElement(const json::object& item, const std::string& merge_key) {
   return "k:" + json::serialize(k);
 }
 
-void WalkValue(const json::value& v, const Field* f, FieldPath& path, std::vector<FieldPath>& out, int depth);
+const json::value* Step(const json::value& cur, const std::string& el);
+
+// The value at p[from..] under `start`.
+const json::value* ValueFrom(const json::value& start, const FieldPath& p, size_t from) {
+  const json::value* cur = &start;
+  for (size_t i = from; i < p.size() && cur; ++i) cur = Step(*cur, p[i]);
+  return cur;
+}
+
+// The leaf paths of an object (LeafFields) or, given the old version beside it, only those that
+// are new or differ (ChangedFields): a field whose value equals the old one is skipped whole, as
+// no leaf under it can differ. (ChangedFields used to list every leaf of the new object and look
+// each up in copies of both, which was most of the cost of a status patch.) Lists that merge by
+// key list their leaves and look each up in the old list.
+void WalkValue(const json::value* old_v, const json::value& v, const Field* f, FieldPath& path,
+               std::vector<FieldPath>& out, int depth);
 
 // `map_of`: the object is a map field (keys are data, values described by map_of).
-void WalkObject(const json::object& o, const Type* t, const Field* map_of, FieldPath& path,
-                std::vector<FieldPath>& out, int depth) {
+void WalkObject(const json::object* old_o, const json::object& o, const Type* t, const Field* map_of,
+                FieldPath& path, std::vector<FieldPath>& out, int depth) {
   if (depth > kMaxDepth) {
     out.push_back(path);
     return;
@@ -50,31 +65,51 @@ void WalkObject(const json::object& o, const Type* t, const Field* map_of, Field
     std::string_view k = kv.key();
     if (top && SkipTopLevel(k)) continue;
     if (in_meta && SkipMeta(k)) continue;
+    const json::value* old_v = nullptr;
+    if (old_o) {
+      if (auto it = old_o->find(k); it != old_o->end()) old_v = &it->value();
+    }
+    if (old_v && *old_v == kv.value()) continue;
+    const json::object* old_child = old_v && old_v->is_object() ? &old_v->as_object() : nullptr;
     const Field* f = map_of ? map_of : (t ? t->Find(k) : nullptr);
     path.push_back("f:" + std::string(k));
     if (map_of && !(map_of->kind == ValueKind::kMessage)) {
       out.push_back(path);  // map of scalars: each entry is a leaf
     } else if (map_of) {
       if (kv.value().is_object() && !kv.value().as_object().empty()) {
-        WalkObject(kv.value().as_object(), ChildType(map_of), nullptr, path, out, depth + 1);
+        WalkObject(old_child, kv.value().as_object(), ChildType(map_of), nullptr, path, out, depth + 1);
       } else {
         out.push_back(path);
       }
     } else {
-      WalkValue(kv.value(), f, path, out, depth + 1);
+      WalkValue(old_v, kv.value(), f, path, out, depth + 1);
     }
     path.pop_back();
   }
 }
 
-void WalkValue(const json::value& v, const Field* f, FieldPath& path, std::vector<FieldPath>& out, int depth) {
+void WalkValue(const json::value* old_v, const json::value& v, const Field* f, FieldPath& path,
+               std::vector<FieldPath>& out, int depth) {
+  const json::object* old_o = old_v && old_v->is_object() ? &old_v->as_object() : nullptr;
   if (v.is_object() && !v.as_object().empty() && (!f || !f->repeated)) {
     if (f && f->map) {
-      WalkObject(v.as_object(), nullptr, f, path, out, depth);
+      WalkObject(old_o, v.as_object(), nullptr, f, path, out, depth);
     } else if (f && f->kind != ValueKind::kMessage && f->kind != ValueKind::kJson && f->kind != ValueKind::kRawExtension) {
       out.push_back(path);
     } else {
-      WalkObject(v.as_object(), ChildType(f), nullptr, path, out, depth);
+      WalkObject(old_o, v.as_object(), ChildType(f), nullptr, path, out, depth);
+    }
+    return;
+  }
+  if (v.is_array() && f && f->MergesList() && old_v) {
+    std::vector<FieldPath> leaves;
+    WalkValue(nullptr, v, f, path, leaves, depth);
+    const size_t from = path.size();
+    for (auto& p : leaves) {
+      const json::value* a = ValueFrom(*old_v, p, from);
+      const json::value* b = ValueFrom(v, p, from);
+      if (p.back() == "." && a) continue;  // an item that already existed
+      if (!a || !b || !(*a == *b) || p.back() == ".") out.push_back(std::move(p));
     }
     return;
   }
@@ -86,7 +121,7 @@ void WalkValue(const json::value& v, const Field* f, FieldPath& path, std::vecto
         path.push_back(".");
         out.push_back(path);
         path.pop_back();
-        WalkObject(item.as_object(), ChildType(f), nullptr, path, out, depth + 1);
+        WalkObject(nullptr, item.as_object(), ChildType(f), nullptr, path, out, depth + 1);
         path.pop_back();
       } else {
         path.push_back("v:" + json::serialize(item));
@@ -96,7 +131,7 @@ void WalkValue(const json::value& v, const Field* f, FieldPath& path, std::vecto
     }
     return;
   }
-  out.push_back(path);  // scalars, atomic lists, empty objects
+  out.push_back(path);  // scalars, atomic lists, empty objects (new or differing, given old_v)
 }
 
 const json::value* Step(const json::value& cur, const std::string& el) {
@@ -301,95 +336,19 @@ std::vector<FieldPath> EntryFields(const json::object* e) {
   return FromFieldsV1(fv->value().as_object());
 }
 
-// ChangedFields walks the new object as WalkObject does, beside the old one, and skips a field
-// whose value is unchanged: no leaf under it can differ. (It used to list every leaf of the new
-// object and look each up in copies of both, which was most of the cost of a status patch.)
-// Lists that merge by key fall back to listing their leaves and looking each up in the old list.
-void ChangedInValue(const json::value* old_v, const json::value& v, const Field* f, FieldPath& path,
-                    std::vector<FieldPath>& out, int depth);
-
-const json::value* ValueFrom(const json::value& start, const FieldPath& p, size_t from) {
-  const json::value* cur = &start;
-  for (size_t i = from; i < p.size() && cur; ++i) cur = Step(*cur, p[i]);
-  return cur;
-}
-
-void ChangedInObject(const json::object* old_o, const json::object& o, const Type* t, const Field* map_of,
-                     FieldPath& path, std::vector<FieldPath>& out, int depth) {
-  if (depth > kMaxDepth) {
-    out.push_back(path);
-    return;
-  }
-  const bool top = path.empty();
-  const bool in_meta = path.size() == 1 && path[0] == "f:metadata";
-  for (const auto& kv : o) {
-    std::string_view k = kv.key();
-    if (top && SkipTopLevel(k)) continue;
-    if (in_meta && SkipMeta(k)) continue;
-    const json::value* old_v = nullptr;
-    if (old_o) {
-      if (auto it = old_o->find(k); it != old_o->end()) old_v = &it->value();
-    }
-    if (old_v && *old_v == kv.value()) continue;
-    const json::object* old_child = old_v && old_v->is_object() ? &old_v->as_object() : nullptr;
-    const Field* f = map_of ? map_of : (t ? t->Find(k) : nullptr);
-    path.push_back("f:" + std::string(k));
-    if (map_of && !(map_of->kind == ValueKind::kMessage)) {
-      out.push_back(path);
-    } else if (map_of) {
-      if (kv.value().is_object() && !kv.value().as_object().empty()) {
-        ChangedInObject(old_child, kv.value().as_object(), ChildType(map_of), nullptr, path, out, depth + 1);
-      } else {
-        out.push_back(path);
-      }
-    } else {
-      ChangedInValue(old_v, kv.value(), f, path, out, depth + 1);
-    }
-    path.pop_back();
-  }
-}
-
-void ChangedInValue(const json::value* old_v, const json::value& v, const Field* f, FieldPath& path,
-                    std::vector<FieldPath>& out, int depth) {
-  const json::object* old_o = old_v && old_v->is_object() ? &old_v->as_object() : nullptr;
-  if (v.is_object() && !v.as_object().empty() && (!f || !f->repeated)) {
-    if (f && f->map) {
-      ChangedInObject(old_o, v.as_object(), nullptr, f, path, out, depth);
-    } else if (f && f->kind != ValueKind::kMessage && f->kind != ValueKind::kJson && f->kind != ValueKind::kRawExtension) {
-      out.push_back(path);
-    } else {
-      ChangedInObject(old_o, v.as_object(), ChildType(f), nullptr, path, out, depth);
-    }
-    return;
-  }
-  if (v.is_array() && f && f->MergesList()) {
-    std::vector<FieldPath> leaves;
-    WalkValue(v, f, path, leaves, depth);
-    const size_t from = path.size();
-    for (auto& p : leaves) {
-      const json::value* a = old_v ? ValueFrom(*old_v, p, from) : nullptr;
-      const json::value* b = ValueFrom(v, p, from);
-      if (p.back() == "." && a) continue;  // an item that already existed
-      if (!a || !b || !(*a == *b) || p.back() == ".") out.push_back(std::move(p));
-    }
-    return;
-  }
-  out.push_back(path);  // a scalar, atomic list or empty object that is new or differs
-}
-
 }  // namespace
 
 std::vector<FieldPath> LeafFields(const json::object& obj, const Type* type) {
   std::vector<FieldPath> out;
   FieldPath path;
-  WalkObject(obj, type, nullptr, path, out, 0);
+  WalkObject(nullptr, obj, type, nullptr, path, out, 0);
   return out;
 }
 
 std::vector<FieldPath> ChangedFields(const json::object& old_obj, const json::object& new_obj, const Type* type) {
   std::vector<FieldPath> out;
   FieldPath path;
-  ChangedInObject(&old_obj, new_obj, type, nullptr, path, out, 0);
+  WalkObject(&old_obj, new_obj, type, nullptr, path, out, 0);
   return out;
 }
 
