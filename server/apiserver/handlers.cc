@@ -240,8 +240,14 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpti
     if (!alloc.ok()) co_return alloc.error();
   }
   if (auto e = ValidateUpdate(c.r, obj, current.value()); e) co_return *e;
-  RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), &current.value());
-  auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(obj), UpdateOptions{c.dry_run, scope});
+  if (scope != UpdateOptions::Scope::kStatus) {  // a …/status write keeps the stored metadata
+    RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), &current.value());
+  }
+  // A body that pins its resourceVersion is conditional on the version just read anyway, so
+  // Update need not read it again; without one, Update reads the latest (no conflict to retry).
+  const bool pinned = !StrOf(MetaOf(obj), "resourceVersion").empty();
+  auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(obj),
+                                       UpdateOptions{c.dry_run, scope, pinned ? &current.value() : nullptr});
   if (!out.ok()) co_return out.error();
   co_return ApiResponse{200, std::move(out.value()), std::move(warnings.value())};
 }
@@ -297,10 +303,16 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
       if (!alloc.ok()) co_return alloc.error();
     }
     if (auto e = ValidateUpdate(c.r, obj, cur); e) co_return *e;
-    if (!apply) RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), &cur);
+    // A …/status write keeps the stored metadata (Registry::Update), managedFields included, so
+    // there is nothing to record for it.
+    if (!apply && scope != UpdateOptions::Scope::kStatus) {
+      RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), &cur);
+    }
     const bool pinned = StrOf(MetaOf(obj), "resourceVersion") != StrOf(MetaOf(current.value()), "resourceVersion");
     if (!pinned) MetaOf(obj)["resourceVersion"] = StrOf(MetaOf(current.value()), "resourceVersion");
-    auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(obj), UpdateOptions{c.dry_run, scope});
+    // Update takes `current` (no second read); on a conflict the loop reads it again.
+    auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(obj),
+                                         UpdateOptions{c.dry_run, scope, &current.value()});
     if (!out.ok()) {
       if (out.error().code == 409 && out.error().reason == "Conflict" && !pinned && attempt < 5) continue;
       co_return out.error();

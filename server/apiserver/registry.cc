@@ -54,6 +54,39 @@ bool HasFinalizers(const json::object& meta) {
   return it != meta.end() && it->value().is_array() && !it->value().as_array().empty();
 }
 
+// Whether the member `key` is absent from both or equal in both.
+bool SameMember(const json::object& a, const json::object& b, std::string_view key) {
+  auto ia = a.find(key), ib = b.find(key);
+  if (ia == a.end() || ib == b.end()) return ia == a.end() && ib == b.end();
+  return ia->value() == ib->value();
+}
+
+// a == b but for metadata.resourceVersion, without copying either. status and spec go first: a
+// write usually changes one of them, and they are cheaper to walk than metadata.managedFields.
+bool SameButResourceVersion(const json::object& a, const json::object& b) {
+  if (a.size() != b.size() || !SameMember(a, b, "status") || !SameMember(a, b, "spec")) return false;
+  for (const auto& kv : a) {
+    const std::string_view key = kv.key();
+    if (key == "status" || key == "spec") continue;
+    auto ib = b.find(key);
+    if (ib == b.end()) return false;
+    if (key != "metadata" || !kv.value().is_object() || !ib->value().is_object()) {
+      if (!(kv.value() == ib->value())) return false;
+      continue;
+    }
+    const json::object& ma = kv.value().as_object();
+    const json::object& mb = ib->value().as_object();
+    const size_t na = ma.size() - ma.contains("resourceVersion"), nb = mb.size() - mb.contains("resourceVersion");
+    if (na != nb) return false;
+    for (const auto& m : ma) {
+      if (m.key() == "resourceVersion") continue;
+      auto jb = mb.find(m.key());
+      if (jb == mb.end() || !(m.value() == jb->value())) return false;
+    }
+  }
+  return true;
+}
+
 std::string RfcTime(std::time_t t) {
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -334,9 +367,14 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
   if (!body_name.empty() && body_name != name) {
     co_return BadRequest("the name of the object (" + body_name + ") does not match the name on the URL (" + name + ")");
   }
-  auto current = co_await Get(r, ns, name);
-  if (!current.ok()) co_return current.error();
-  json::object& cur = current.value();
+  json::object cur;
+  if (o.current) {
+    cur = std::move(*o.current);
+  } else {
+    auto current = co_await Get(r, ns, name);
+    if (!current.ok()) co_return current.error();
+    cur = std::move(current.value());
+  }
   auto& cur_meta = Meta(cur);
   int64_t expected = std::stoll(Str(cur_meta, "resourceVersion"));
   if (std::string rv = Str(meta, "resourceVersion"); !rv.empty()) {
@@ -345,36 +383,51 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
     long long want = std::strtoll(rv.c_str(), &end, 10);
     if (*end != '\0' || want != expected) co_return Conflict(r, name);
   }
+  // Whether the write changes nothing (then there is no write and the resourceVersion stays;
+  // kubectl then says "no change").
+  bool unchanged = false;
   if (o.scope == UpdateOptions::Scope::kStatus) {
-    // …/status: everything but status comes from the stored object.
-    json::value status = obj.contains("status") ? obj["status"] : json::value(nullptr);
-    obj = cur;
+    // …/status: everything but status comes from the stored object, so only status (and the
+    // stored apiVersion/kind, should they differ from the URL's) can change.
+    json::value status = nullptr;
+    if (auto it = obj.find("status"); it != obj.end()) status = std::move(it->value());
+    auto cs = cur.find("status");
+    unchanged = status.is_null() ? cs == cur.end() : cs != cur.end() && cs->value() == status;
+    obj = std::move(cur);  // `cur` is not used below this branch
     if (status.is_null()) obj.erase("status");
     else obj["status"] = std::move(status);
-  } else if (o.scope == UpdateOptions::Scope::kMain && r.Subresource("status") && r.resource != "customresourcedefinitions") {
-    // The main resource cannot change status for kinds that have a status subresource.
-    if (auto it = cur.find("status"); it != cur.end()) obj["status"] = it->value();
-    else obj.erase("status");
+    unchanged = unchanged && Str(obj, "apiVersion") == r.group_version() && Str(obj, "kind") == r.kind;
+    obj["apiVersion"] = r.group_version();
+    obj["kind"] = r.kind;
+  } else {
+    if (o.scope == UpdateOptions::Scope::kMain && r.Subresource("status") && r.resource != "customresourcedefinitions") {
+      // The main resource cannot change status for kinds that have a status subresource.
+      if (auto it = cur.find("status"); it != cur.end()) obj["status"] = it->value();
+      else obj.erase("status");
+    }
+    auto& m = Meta(obj);
+    obj["apiVersion"] = r.group_version();
+    obj["kind"] = r.kind;
+    m["name"] = name;
+    if (r.namespaced) m["namespace"] = ns;
+    for (const char* keep : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
+      if (auto it = cur_meta.find(keep); it != cur_meta.end()) m[keep] = it->value();
+      else m.erase(keep);
+    }
+    if (obj.contains("spec") || cur.contains("spec")) {
+      int64_t gen = cur_meta.contains("generation") && cur_meta["generation"].is_int64() ? cur_meta["generation"].as_int64() : 1;
+      bool changed = !(obj["spec"] == cur["spec"]);
+      if (obj["spec"].is_null()) obj.erase("spec");
+      m["generation"] = changed ? gen + 1 : gen;
+    }
+    unchanged = SameButResourceVersion(obj, cur);
   }
   auto& m = Meta(obj);
-  obj["apiVersion"] = r.group_version();
-  obj["kind"] = r.kind;
-  m["name"] = name;
-  if (r.namespaced) m["namespace"] = ns;
-  for (const char* keep : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
-    if (auto it = cur_meta.find(keep); it != cur_meta.end()) m[keep] = it->value();
-    else m.erase(keep);
-  }
-  if (obj.contains("spec") || cur.contains("spec")) {
-    int64_t gen = cur_meta.contains("generation") && cur_meta["generation"].is_int64() ? cur_meta["generation"].as_int64() : 1;
-    bool changed = !(obj["spec"] == cur["spec"]);
-    if (obj["spec"].is_null()) obj.erase("spec");
-    m["generation"] = changed ? gen + 1 : gen;
-  }
   // Removing the last finalizer of an object being deleted deletes it.
   // (A pod in graceful deletion waits for its kubelet; a namespace for its spec.finalizers.)
-  auto grace_it = cur_meta.find("deletionGracePeriodSeconds");
-  const bool graceful = r.resource == "pods" && grace_it != cur_meta.end() && grace_it->value().is_int64() &&
+  // deletionGracePeriodSeconds is the stored one in both branches above.
+  auto grace_it = m.find("deletionGracePeriodSeconds");
+  const bool graceful = r.resource == "pods" && grace_it != m.end() && grace_it->value().is_int64() &&
                         grace_it->value().as_int64() > 0;
   bool ns_finalizers = false;
   if (r.resource == "namespaces" && obj["spec"].is_object()) {
@@ -382,11 +435,9 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
     ns_finalizers = sp.contains("finalizers") && sp["finalizers"].is_array() && !sp["finalizers"].as_array().empty();
   }
   const bool finish_delete = m.contains("deletionTimestamp") && !HasFinalizers(m) && !graceful && !ns_finalizers;
-  {
-    // Nothing changed: no write, the resourceVersion stays (kubectl then says "no change").
-    json::object same = obj;
-    Meta(same)["resourceVersion"] = Str(cur_meta, "resourceVersion");
-    if (same == cur && !finish_delete) co_return std::move(current.value());
+  if (unchanged && !finish_delete) {
+    if (o.scope == UpdateOptions::Scope::kStatus) co_return obj;  // the stored object, as read
+    co_return cur;
   }
   if (o.dry_run) co_return obj;
   TxnRequest t;

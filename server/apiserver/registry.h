@@ -55,6 +55,12 @@ struct UpdateOptions {
   // is kept, as upstream's strategies do); kStatus: only the status changes (…/status);
   // kWhole: spec and status as given (pods/binding sets spec.nodeName and a condition at once).
   enum class Scope { kMain, kStatus, kWhole } scope = Scope::kMain;
+  // The stored object as the caller has just read it (Get), or null. Update takes it (moves from
+  // it) instead of reading the object again, so the write is conditional on that version: a
+  // concurrent change gives 409 Conflict, which the caller retries (patches do) or returns (as for
+  // a body that pins that resourceVersion). Callers whose body does not pin a version and who do
+  // not retry leave it null, so that Update reads the latest.
+  boost::json::object* current = nullptr;
 };
 
 struct DeleteOptions {
