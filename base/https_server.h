@@ -38,6 +38,9 @@ struct HttpsRequest {
   std::string body;
   std::optional<PeerCertificate> peer;
   std::string remote;  // ip:port
+  // Set only by in-process callers (the local transport), never from the wire: the caller ignores
+  // the body of a successful answer, so the server need not serialise one.
+  bool body_unused = false;
 
   std::string Header(const std::string& lower_name) const;
   std::string Query(const std::string& name) const;  // first value or ""

@@ -22,6 +22,16 @@ std::string PercentEncode(const std::string& s) {
   return out;
 }
 
+const char* PatchContentType(PatchType type) {
+  switch (type) {
+    case PatchType::kJson: return "application/json-patch+json";
+    case PatchType::kMerge: return "application/merge-patch+json";
+    case PatchType::kStrategic: return "application/strategic-merge-patch+json";
+    case PatchType::kApply: return "application/apply-patch+yaml";
+  }
+  return "application/merge-patch+json";
+}
+
 // The API's answer as a Res: 2xx bodies parse as the object; anything else as its Status.
 Res<json::object> FromResponse(const Response& resp) {
   if (resp.code == 0) return Error{0, "ServiceUnavailable", resp.error};
@@ -85,7 +95,11 @@ std::string Client::Path(const api::ResourceInfo& r, const std::string& ns, cons
   return p;
 }
 
-Res<json::object> Client::Call(Request req) const { return FromResponse(transport_->Do(req)); }
+Res<json::object> Client::Call(Request req) const {
+  Response resp = transport_->Do(req);
+  if (req.body_unused && resp.code >= 200 && resp.code < 300) return json::object();
+  return FromResponse(resp);
+}
 
 Request Client::SubresourcePost(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                 const std::string& subresource, const json::object& body) {
@@ -141,13 +155,20 @@ Res<json::object> Client::Patch(const api::ResourceInfo& r, const std::string& n
   req.method = "PATCH";
   req.path = Path(r, ns, name, subresource);
   req.body = body;
-  switch (type) {
-    case PatchType::kJson: req.content_type = "application/json-patch+json"; break;
-    case PatchType::kMerge: req.content_type = "application/merge-patch+json"; break;
-    case PatchType::kStrategic: req.content_type = "application/strategic-merge-patch+json"; break;
-    case PatchType::kApply: req.content_type = "application/apply-patch+yaml"; break;
-  }
+  req.content_type = PatchContentType(type);
   if (!field_manager.empty()) req.query.emplace_back("fieldManager", field_manager);
+  return Call(std::move(req));
+}
+
+Res<json::object> Client::PatchDiscardingResult(const api::ResourceInfo& r, const std::string& ns,
+                                                const std::string& name, PatchType type, const std::string& body,
+                                                const std::string& subresource) const {
+  Request req;
+  req.method = "PATCH";
+  req.path = Path(r, ns, name, subresource);
+  req.body = body;
+  req.content_type = PatchContentType(type);
+  req.body_unused = true;
   return Call(std::move(req));
 }
 
@@ -181,23 +202,35 @@ void Client::CreateSubresourceAsync(const api::ResourceInfo& r, const std::strin
                       [done = std::move(done)](Response resp) { done(FromResponse(resp)); });
 }
 
+std::optional<WatchEvent> Client::ParseWatchEvent(std::string_view line) {
+  boost::system::error_code ec;
+  json::value v = json::parse(line, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  auto& o = v.as_object();
+  WatchEvent ev;
+  if (auto* t = o.if_contains("type"); t && t->is_string()) ev.type = std::string(t->as_string());
+  if (auto* obj = o.if_contains("object"); obj && obj->is_object()) ev.object = std::move(obj->as_object());
+  return ev;
+}
+
 std::unique_ptr<WatchStream> Client::Watch(const api::ResourceInfo& r, const std::string& ns, const ListParams& p,
                                            std::function<void(WatchEvent)> on_event,
                                            std::function<void(Error)> on_end) const {
+  return WatchLines(
+      r, ns, p,
+      [on_event = std::move(on_event)](std::string_view line) {
+        if (auto ev = ParseWatchEvent(line)) on_event(std::move(*ev));
+      },
+      std::move(on_end));
+}
+
+std::unique_ptr<WatchStream> Client::WatchLines(const api::ResourceInfo& r, const std::string& ns, const ListParams& p,
+                                                std::function<void(std::string_view)> line_cb,
+                                                std::function<void(Error)> on_end) const {
   Request req;
   req.path = Path(r, ns);
   req.query.emplace_back("watch", "true");
   AddListQuery(req, p);
-  auto line_cb = [on_event = std::move(on_event)](std::string_view line) {
-    boost::system::error_code ec;
-    json::value v = json::parse(line, ec);
-    if (ec || !v.is_object()) return;
-    auto& o = v.as_object();
-    WatchEvent ev;
-    if (auto* t = o.if_contains("type"); t && t->is_string()) ev.type = std::string(t->as_string());
-    if (auto* obj = o.if_contains("object"); obj && obj->is_object()) ev.object = std::move(obj->as_object());
-    on_event(std::move(ev));
-  };
   auto end_cb = [on_end = std::move(on_end)](Response resp) {
     if (resp.code >= 200 && resp.code < 300) {
       on_end(Error{200, "", ""});

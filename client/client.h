@@ -88,6 +88,11 @@ class Client {
   Res<boost::json::object> Patch(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                  PatchType type, const std::string& body, const std::string& subresource = "",
                                  const std::string& field_manager = "") const;
+  // The same patch for a caller that does not read the patched object: on success the result is
+  // an empty object, and the in-process transport spares the server serialising it.
+  Res<boost::json::object> PatchDiscardingResult(const api::ResourceInfo& r, const std::string& ns,
+                                                 const std::string& name, PatchType type, const std::string& body,
+                                                 const std::string& subresource = "") const;
   // The deleted object (or the object pending deletion, or the Status the server answered).
   Res<boost::json::object> Delete(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                   const DeleteParams& p = {}) const;
@@ -107,6 +112,12 @@ class Client {
   std::unique_ptr<WatchStream> Watch(const api::ResourceInfo& r, const std::string& ns, const ListParams& p,
                                      std::function<void(WatchEvent)> on_event,
                                      std::function<void(Error end)> on_end) const;
+  // The same watch, handing over each event's JSON line undecoded (ParseWatchEvent decodes one).
+  std::unique_ptr<WatchStream> WatchLines(const api::ResourceInfo& r, const std::string& ns, const ListParams& p,
+                                          std::function<void(std::string_view line)> on_line,
+                                          std::function<void(Error end)> on_end) const;
+  // A watch line as an event; nullopt when it is not a JSON object.
+  static std::optional<WatchEvent> ParseWatchEvent(std::string_view line);
 
   // The URL path of a resource collection or object ("/api/v1/namespaces/default/pods/x").
   static std::string Path(const api::ResourceInfo& r, const std::string& ns, const std::string& name = "",

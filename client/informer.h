@@ -64,7 +64,11 @@ class Informer {
   friend class InformerFactory;
   Informer(InformerFactory* factory, const api::ResourceInfo& r) : factory_(factory), resource_(r) {}
   void Relist();                        // factory thread
-  void OnEvent(WatchEvent ev, uint64_t generation);  // transport thread
+  void OnLine(std::string_view line, uint64_t generation);  // transport thread
+  // Applies a decoded event; returns the cached object an add or update became.
+  ObjectPtr OnEvent(WatchEvent ev, uint64_t generation);
+  // Applies an add or update whose object another informer already decoded and cached.
+  void Apply(const ObjectPtr& obj, uint64_t generation);
   void OnEnd(Error e, uint64_t generation);          // transport thread
   void StartWatch();
   void Dispatch(const ObjectPtr& old_obj, const ObjectPtr& new_obj);

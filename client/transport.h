@@ -28,6 +28,9 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> query;  // not yet encoded
   std::string body;
   std::string content_type = "application/json";
+  // The caller ignores the body of a successful answer; a transport may leave it out (the local
+  // one asks the server not to serialise it).
+  bool body_unused = false;
 };
 
 struct Response {

@@ -489,9 +489,7 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
           if (w.a <= mvcc_.compact_revision()) rev_results.push_back(errors::Compacted());
           else if (w.a > wb.head()) rev_results.push_back(errors::FutureRev());
           else {
-            auto tq = Clock::now(); size_t before = dead.size();
             wb.Compact(w.a, &dead);
-            KITE_LOG(0) << "XXX compact " << (dead.size()-before) << " rows " << std::chrono::duration<double,std::milli>(Clock::now()-tq).count();
             rev_results.push_back(wb.head());
           }
           break;

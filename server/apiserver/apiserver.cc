@@ -265,7 +265,11 @@ class ApiServerImpl final : public ApiServer {
       }
       headers.emplace_back("Warning", "299 - \"" + text + "\"");
     }
-    co_await Reply(res, a, resp.code, "application/json", boost::json::serialize(resp.body), t0, std::move(headers));
+    // An in-process caller that ignores the body gets none. (A named local, not a ?: temporary in
+    // the co_await expression: g++ 12 frees such a temporary twice.)
+    std::string body;
+    if (!req.body_unused || resp.code >= 300) body = boost::json::serialize(resp.body);
+    co_await Reply(res, a, resp.code, "application/json", std::move(body), t0, std::move(headers));
   }
 
   static bool WantsWebSocket(const HttpsRequest& req) {

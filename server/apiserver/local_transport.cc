@@ -37,6 +37,7 @@ std::shared_ptr<HttpsRequest> MakeRequest(const client::Request& r, const PeerCe
   req->body = r.body;
   req->peer = who;
   req->remote = "local";
+  req->body_unused = r.body_unused;
   return req;
 }
 

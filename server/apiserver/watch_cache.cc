@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "base/thread_name.h"
+#include "server/apiserver/stored_json.h"
 
 namespace kite::apiserver {
 namespace json = boost::json;
@@ -17,6 +18,48 @@ std::shared_ptr<const json::object> LabelsOf(const json::object& o) {
   }
   static const auto kEmpty = std::make_shared<const json::object>();
   return kEmpty;
+}
+
+std::shared_ptr<const json::object> ParseLabels(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return LabelsOf(json::object());
+  return std::make_shared<const json::object>(std::move(v.as_object()));
+}
+
+// metadata.labels of a stored object's text (empty when it has none or is not an object).
+std::shared_ptr<const json::object> LabelsOfText(std::string_view text) {
+  if (auto scan = ScanStoredObject(text)) {
+    std::string_view labels = LabelsText(text, *scan);
+    return labels.empty() ? LabelsOf(json::object()) : ParseLabels(labels);
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  return !ec && v.is_object() ? LabelsOf(v.as_object()) : LabelsOf(json::object());
+}
+
+// Fills ev->object_json (the object with metadata.resourceVersion = ev->revision) and
+// ev->labels from the stored text; false when the text is not a JSON object (the event cannot be shown).
+// The text is spliced where stored_json.h vouches for it, decoded and re-encoded otherwise.
+bool Show(std::string_view text, CachedEvent* ev) {
+  if (auto scan = ScanStoredObject(text)) {
+    if (auto out = WithResourceVersion(text, *scan, ev->revision)) {
+      ev->object_json = std::move(*out);
+      std::string_view l = LabelsText(text, *scan);
+      ev->labels = l.empty() ? LabelsOf(json::object()) : ParseLabels(l);
+      return true;
+    }
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return false;
+  auto& obj = v.as_object();
+  json::value& meta = obj["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  meta.as_object()["resourceVersion"] = std::to_string(ev->revision);
+  ev->labels = LabelsOf(obj);
+  ev->object_json = json::serialize(obj);
+  return true;
 }
 
 }  // namespace
@@ -99,19 +142,10 @@ void WatchCache::Feed() {
         ce->created = !ce->deleted && ev.kv.version == 1;
         const datastore::KeyValue* src = ce->deleted ? (ev.prev_kv ? &*ev.prev_kv : nullptr) : &ev.kv;
         if (!src) continue;  // a delete without its previous value cannot be shown
-        boost::system::error_code ec;
-        json::value v = json::parse(src->value_or_empty(), ec);
-        if (ec || !v.is_object()) continue;
-        auto& obj = v.as_object();
-        json::value& meta = obj["metadata"];
-        if (!meta.is_object()) meta = json::object();
-        meta.as_object()["resourceVersion"] = std::to_string(ce->revision);
-        ce->labels = LabelsOf(obj);
-        ce->object_json = json::serialize(obj);
+        if (!Show(src->value_or_empty(), ce.get())) continue;
         if (!ce->deleted && ev.prev_kv) {
           ce->prev_value = ev.prev_kv->value;
-          json::value pv = json::parse(ev.prev_kv->value_or_empty(), ec);
-          ce->prev_labels = !ec && pv.is_object() ? LabelsOf(pv.as_object()) : LabelsOf(json::object());
+          ce->prev_labels = LabelsOfText(ev.prev_kv->value_or_empty());
         }
         fresh.push_back(std::move(ce));
       }

@@ -215,7 +215,8 @@ void ApiWriter::UpdatePodStatus(PodInfoPtr pod, std::string reason, std::string 
       else status["nominatedNodeName"] = *nominated;
     }
     json::object patch{{"status", std::move(status)}};
-    auto res = client_->Patch(Pods(), pod->ns, pod->name, client::PatchType::kStrategic, json::serialize(patch), "status");
+    auto res = client_->PatchDiscardingResult(Pods(), pod->ns, pod->name, client::PatchType::kStrategic,
+                                              json::serialize(patch), "status");
     if (!res.ok() && !res.NotFound()) {
       KITE_LOG(1) << "scheduler: updating status of pod " << pod->key << ": " << res.error().message;
     }
@@ -224,8 +225,8 @@ void ApiWriter::UpdatePodStatus(PodInfoPtr pod, std::string reason, std::string 
 
 void ApiWriter::ClearNomination(PodInfoPtr pod) {
   Submit([this, pod = std::move(pod)] {
-    auto res = client_->Patch(Pods(), pod->ns, pod->name, client::PatchType::kStrategic,
-                              R"({"status":{"nominatedNodeName":null}})", "status");
+    auto res = client_->PatchDiscardingResult(Pods(), pod->ns, pod->name, client::PatchType::kStrategic,
+                                              R"({"status":{"nominatedNodeName":null}})", "status");
     if (!res.ok() && !res.NotFound()) {
       KITE_LOG(1) << "scheduler: clearing nominated node of pod " << pod->key << ": " << res.error().message;
     }
@@ -285,7 +286,8 @@ void ApiWriter::WriteEvent(const std::string& ns, const json::object& involved, 
   }
   if (seen) {
     json::object patch{{"count", seen->count}, {"lastTimestamp", now}};
-    auto res = client_->Patch(Events(), ns, seen->name, client::PatchType::kMerge, json::serialize(patch));
+    auto res =
+        client_->PatchDiscardingResult(Events(), ns, seen->name, client::PatchType::kMerge, json::serialize(patch));
     if (res.ok()) return;
     // The event is gone (expired or deleted): forget it and write a new one.
     std::lock_guard<std::mutex> lock(events_mu_);

@@ -86,6 +86,15 @@ TEST_F(LocalClientTest, VerbsAndErrors) {
   ASSERT_TRUE(patched.ok());
   EXPECT_EQ(patched->at("data").at("k").as_string(), "4");
 
+  // A patch whose caller ignores the result: applied, nothing serialised back; errors still are.
+  auto quiet = client_->PatchDiscardingResult(ConfigMaps(), "default", "a", PatchType::kMerge, R"({"data":{"k":"5"}})");
+  ASSERT_TRUE(quiet.ok()) << quiet.error().message;
+  EXPECT_TRUE(quiet->empty());
+  EXPECT_EQ(client_->Get(ConfigMaps(), "default", "a")->at("data").at("k").as_string(), "5");
+  auto missing = client_->PatchDiscardingResult(ConfigMaps(), "default", "zz", PatchType::kMerge, R"({"data":{}})");
+  EXPECT_TRUE(missing.NotFound());
+  EXPECT_NE(missing.error().message.find("\"zz\" not found"), std::string::npos) << missing.error().message;
+
   ListParams p;
   p.label_selector = "app=x";
   auto list = client_->List(ConfigMaps(), "default", p);
@@ -213,6 +222,28 @@ TEST_F(LocalClientTest, InformersOfTwoFactoriesShareObjectVersions) {
     return x && y && x->at("data").at("k") == "2" && y->at("data").at("k") == "2";
   }));
   EXPECT_EQ(ia->Get("default", "shared").get(), ib->Get("default", "shared").get());  // both watched
+  EXPECT_EQ(ia->LastResourceVersion(), ib->LastResourceVersion());
+  // Adds, updates and deletes reach both (the second informer usually takes the first one's
+  // decoded object for the same watch line).
+  std::atomic<int> adds{0}, updates{0}, deletes{0};
+  for (Informer* inf : {ia, ib}) {
+    inf->AddHandler(EventHandler{[&](const ObjectPtr&) { ++adds; },
+                                 [&](const ObjectPtr&, const ObjectPtr& now) {
+                                   if (now->at("data").at("k") == "3") ++updates;
+                                 },
+                                 [&](const ObjectPtr&) { ++deletes; }});
+  }
+  for (int i = 0; i < 5; ++i) {
+    const std::string name = "w" + std::to_string(i);
+    ASSERT_TRUE(client_->Create(ConfigMaps(), "default", ConfigMap(name, "1")).ok());
+    ASSERT_TRUE(client_->Patch(ConfigMaps(), "default", name, PatchType::kMerge, R"({"data":{"k":"3"}})").ok());
+    ASSERT_TRUE(client_->Delete(ConfigMaps(), "default", name).ok());
+  }
+  EXPECT_TRUE(Eventually([&] { return adds == 10 && updates == 10 && deletes == 10; }))
+      << adds << " " << updates << " " << deletes;
+  EXPECT_EQ(ia->Get("default", "w0"), nullptr);
+  EXPECT_EQ(ib->Get("default", "w0"), nullptr);
+  EXPECT_EQ(ia->LastResourceVersion(), ib->LastResourceVersion());
 
   const auto* core_events = api::FindResource("", "v1", "events");
   const auto* new_events = api::FindResource("events.k8s.io", "v1", "events");
