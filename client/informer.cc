@@ -106,7 +106,7 @@ class RecentLines {
 
  private:
   static constexpr size_t kMaxLines = 64;
-  static constexpr size_t kMaxLineBytes = 64 * 1024;
+  static constexpr size_t kMaxLineBytes = 32 * 1024;  // a pod is 2-5 KiB, a node 5-30 KiB
   using Entry = std::weak_ptr<const json::object>;
   // Buckets for every entry up front: the map never rehashes, so order_'s iterators stay valid.
   RecentLines() { lines_.reserve(kMaxLines + 1); }
