@@ -51,7 +51,7 @@ class EtcdServerImpl final : public EtcdServer {
         dispatcher_(std::make_unique<Dispatcher>(store, [r = runner_.get()](std::function<void()> f) {
           r->Post(std::move(f));
         })),
-        kv_(dispatcher_.get()),
+        kv_(dispatcher_.get(), runner_.get()),
         watch_(dispatcher_.get(), pump_pool_.get()),
         lease_(dispatcher_.get()),
         maintenance_(dispatcher_.get()) {}

@@ -18,15 +18,19 @@ grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx, con
 grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx, const pb::PutRequest* req,
                                          pb::PutResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
-  d_->Put(*req, [reactor, resp](Result<pb::PutResponse> r) { FinishUnary(reactor, kService, "Put", std::move(r), resp); });
+  d_->Put(*req, [this, reactor, resp](Result<pb::PutResponse> r) {
+    finisher_->Post([reactor, resp, r = std::move(r)]() mutable { FinishUnary(reactor, kService, "Put", std::move(r), resp); });
+  });
   return reactor;
 }
 
 grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ctx, const pb::DeleteRangeRequest* req,
                                                  pb::DeleteRangeResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
-  d_->DeleteRange(*req, [reactor, resp](Result<pb::DeleteRangeResponse> r) {
-    FinishUnary(reactor, kService, "DeleteRange", std::move(r), resp);
+  d_->DeleteRange(*req, [this, reactor, resp](Result<pb::DeleteRangeResponse> r) {
+    finisher_->Post([reactor, resp, r = std::move(r)]() mutable {
+      FinishUnary(reactor, kService, "DeleteRange", std::move(r), resp);
+    });
   });
   return reactor;
 }
@@ -34,7 +38,9 @@ grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* ctx, const pb::TxnRequest* req,
                                          pb::TxnResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
-  d_->Txn(*req, [reactor, resp](Result<pb::TxnResponse> r) { FinishUnary(reactor, kService, "Txn", std::move(r), resp); });
+  d_->Txn(*req, [this, reactor, resp](Result<pb::TxnResponse> r) {
+    finisher_->Post([reactor, resp, r = std::move(r)]() mutable { FinishUnary(reactor, kService, "Txn", std::move(r), resp); });
+  });
   return reactor;
 }
 
