@@ -314,7 +314,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
     auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(obj),
                                          UpdateOptions{c.dry_run, scope, &current.value()});
     if (!out.ok()) {
-      if (out.error().code == 409 && out.error().reason == "Conflict" && !pinned && attempt < 5) continue;
+      if (out.error().code == 409 && out.error().reason == "Conflict" && !pinned && attempt < kConflictRetries) continue;
       co_return out.error();
     }
     co_return ApiResponse{200, std::move(out.value()), std::move(warnings.value())};

@@ -16,6 +16,12 @@
 
 namespace kite::apiserver {
 
+// How many times a write that another writer got ahead of is read and applied again before the
+// client gets 409. Upstream's GuaranteedUpdate retries without bound for writes that do not pin
+// a resourceVersion (patches, scale, binding); a bound only guards against a livelock. With 5,
+// four clients patching one object saw 2-4 % of their patches refused.
+constexpr int kConflictRetries = 100;
+
 struct ResourceHandlers::Call {
   HttpsRequest& req;
   const RequestInfo& info;

@@ -174,7 +174,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Scale(Call& c) {
     RecordManager(updated, ManagerName(c.req), "Update", c.r.group_version(), &obj);
     auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(updated), UpdateOptions{c.dry_run});
     if (!out.ok()) {
-      if (out.error().reason == "Conflict" && (verb == "patch" || rv.empty()) && attempt < 5) continue;
+      if (out.error().reason == "Conflict" && (verb == "patch" || rv.empty()) && attempt < kConflictRetries) continue;
       co_return out.error();
     }
     co_return ApiResponse{200, ScaleOf(c.r, out.value()), {}};
@@ -357,7 +357,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Binding(Call& c, const std
     conds = std::move(kept);
     auto out = co_await registry_.Update(*pods, c.ns, pod_name, std::move(p), UpdateOptions{c.dry_run, UpdateOptions::Scope::kWhole});
     if (!out.ok()) {
-      if (out.error().reason == "Conflict" && attempt < 5) continue;
+      if (out.error().reason == "Conflict" && attempt < kConflictRetries) continue;
       co_return out.error();
     }
     co_return ApiResponse{201,

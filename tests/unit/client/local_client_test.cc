@@ -106,6 +106,44 @@ TEST_F(LocalClientTest, VerbsAndErrors) {
   EXPECT_EQ(client_->Get(ConfigMaps(), "nope", "a").error().reason, "NotFound");
 }
 
+// Concurrent patches of one object: each is applied to the version it read (the Registry takes
+// that read instead of reading again) and read and applied again when another write got in
+// first, so none is refused (upstream retries these without bound) and none is lost. A patch
+// that changes nothing writes nothing.
+TEST_F(LocalClientTest, ConcurrentPatchesLoseNothing) {
+  ASSERT_TRUE(client_->Create(ConfigMaps(), "default", ConfigMap("busy", "0")).ok());
+  constexpr int kThreads = 4, kPatches = 25;
+  std::vector<std::vector<std::string>> applied(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPatches; ++i) {
+        const std::string key = "t" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = client_->Patch(ConfigMaps(), "default", "busy", PatchType::kMerge,
+                                R"({"data":{")" + key + R"(":"v"}})");
+        if (r.ok()) applied[t].push_back(key);
+        else ADD_FAILURE() << r.error().code << " " << r.error().message;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto got = client_->Get(ConfigMaps(), "default", "busy");
+  ASSERT_TRUE(got.ok());
+  const auto& data = got->at("data").as_object();
+  size_t acked = 0;
+  for (const auto& keys : applied) {
+    for (const auto& k : keys) EXPECT_TRUE(data.contains(k)) << "lost " << k;
+    acked += keys.size();
+  }
+  EXPECT_EQ(data.size(), acked + 1);  // + the original "k"
+  EXPECT_EQ(acked, static_cast<size_t>(kThreads * kPatches));
+  const std::string rv = MetaStr(*got, "resourceVersion");
+  ASSERT_TRUE(client_->Patch(ConfigMaps(), "default", "busy", PatchType::kMerge, R"({"data":{"t0-0":"v"}})").ok());
+  auto again = client_->Get(ConfigMaps(), "default", "busy");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(MetaStr(*again, "resourceVersion"), rv);
+}
+
 // Bindings sent without waiting, many in flight from one thread (as the scheduler sends them):
 // every answer arrives once, errors included, and a stopped server still answers.
 TEST_F(LocalClientTest, AsyncRequestsAnswerOnceEach) {
