@@ -148,14 +148,20 @@ Res<json::object> Client::UpdateStatus(const api::ResourceInfo& r, const std::st
   return Call(std::move(req));
 }
 
-Res<json::object> Client::Patch(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
-                                PatchType type, const std::string& body, const std::string& subresource,
-                                const std::string& field_manager) const {
+Request Client::PatchRequest(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                             PatchType type, const std::string& body, const std::string& subresource) {
   Request req;
   req.method = "PATCH";
   req.path = Path(r, ns, name, subresource);
   req.body = body;
   req.content_type = PatchContentType(type);
+  return req;
+}
+
+Res<json::object> Client::Patch(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                PatchType type, const std::string& body, const std::string& subresource,
+                                const std::string& field_manager) const {
+  Request req = PatchRequest(r, ns, name, type, body, subresource);
   if (!field_manager.empty()) req.query.emplace_back("fieldManager", field_manager);
   return Call(std::move(req));
 }
@@ -163,11 +169,7 @@ Res<json::object> Client::Patch(const api::ResourceInfo& r, const std::string& n
 Res<json::object> Client::PatchDiscardingResult(const api::ResourceInfo& r, const std::string& ns,
                                                 const std::string& name, PatchType type, const std::string& body,
                                                 const std::string& subresource) const {
-  Request req;
-  req.method = "PATCH";
-  req.path = Path(r, ns, name, subresource);
-  req.body = body;
-  req.content_type = PatchContentType(type);
+  Request req = PatchRequest(r, ns, name, type, body, subresource);
   req.body_unused = true;
   return Call(std::move(req));
 }

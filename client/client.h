@@ -127,6 +127,8 @@ class Client {
 
  private:
   Res<boost::json::object> Call(Request req) const;
+  static Request PatchRequest(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                              PatchType type, const std::string& body, const std::string& subresource);
   static Request SubresourcePost(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                  const std::string& subresource, const boost::json::object& body);
   std::shared_ptr<Transport> transport_;

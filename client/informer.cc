@@ -263,8 +263,7 @@ void Informer::StartWatch() {
 }
 
 void Informer::OnLine(std::string_view line, uint64_t generation) {
-  const std::string id = resource_.group + "/" + resource_.version + "/" + resource_.resource;
-  if (ObjectPtr known = RecentLines::Find(id, line)) {
+  if (ObjectPtr known = RecentLines::Find(resource_id_, line)) {
     Apply(known, generation);
     return;
   }
@@ -274,7 +273,7 @@ void Informer::OnLine(std::string_view line, uint64_t generation) {
   // Only adds and updates: a delete's cached object is the last state this informer saw, whose
   // resourceVersion is older than the event's.
   ObjectPtr cached = OnEvent(std::move(*ev), generation);
-  if (cached && (type == "ADDED" || type == "MODIFIED")) RecentLines::Remember(id, line, cached);
+  if (cached && (type == "ADDED" || type == "MODIFIED")) RecentLines::Remember(resource_id_, line, cached);
 }
 
 void Informer::Apply(const ObjectPtr& obj, uint64_t generation) {

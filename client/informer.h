@@ -62,7 +62,8 @@ class Informer {
 
  private:
   friend class InformerFactory;
-  Informer(InformerFactory* factory, const api::ResourceInfo& r) : factory_(factory), resource_(r) {}
+  Informer(InformerFactory* factory, const api::ResourceInfo& r)
+      : factory_(factory), resource_(r), resource_id_(r.group + "/" + r.version + "/" + r.resource) {}
   void Relist();                        // factory thread
   void OnLine(std::string_view line, uint64_t generation);  // transport thread
   // Applies a decoded event; returns the cached object an add or update became.
@@ -75,6 +76,7 @@ class Informer {
 
   InformerFactory* factory_;
   api::ResourceInfo resource_;
+  const std::string resource_id_;  // group/version/resource
   mutable std::shared_mutex mu_;  // guards items_, rv_, watch_, generation_
   std::map<std::string, ObjectPtr> items_;  // "ns/name"
   std::string rv_;

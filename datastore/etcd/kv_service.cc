@@ -19,7 +19,7 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx, const
                                          pb::PutResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   d_->Put(*req, [this, reactor, resp](Result<pb::PutResponse> r) {
-    finisher_->Post([reactor, resp, r = std::move(r)]() mutable { FinishUnary(reactor, kService, "Put", std::move(r), resp); });
+    FinishUnaryOn(finisher_, reactor, kService, "Put", std::move(r), resp);
   });
   return reactor;
 }
@@ -28,9 +28,7 @@ grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ct
                                                  pb::DeleteRangeResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   d_->DeleteRange(*req, [this, reactor, resp](Result<pb::DeleteRangeResponse> r) {
-    finisher_->Post([reactor, resp, r = std::move(r)]() mutable {
-      FinishUnary(reactor, kService, "DeleteRange", std::move(r), resp);
-    });
+    FinishUnaryOn(finisher_, reactor, kService, "DeleteRange", std::move(r), resp);
   });
   return reactor;
 }
@@ -39,7 +37,7 @@ grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* ctx, const
                                          pb::TxnResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   d_->Txn(*req, [this, reactor, resp](Result<pb::TxnResponse> r) {
-    finisher_->Post([reactor, resp, r = std::move(r)]() mutable { FinishUnary(reactor, kService, "Txn", std::move(r), resp); });
+    FinishUnaryOn(finisher_, reactor, kService, "Txn", std::move(r), resp);
   });
   return reactor;
 }

@@ -9,6 +9,7 @@
 #include "base/status.h"
 #include "datastore/etcd/convert.h"
 #include "datastore/etcd/service_metrics.h"
+#include "datastore/etcd/task_runner.h"
 
 namespace kite::datastore::etcd {
 
@@ -19,6 +20,16 @@ void FinishUnary(grpc::ServerUnaryReactor* reactor, const char* service, const c
   if (r.ok()) *resp = std::move(r).value();
   CountHandled("unary", service, method, status.error_code());
   reactor->Finish(status);
+}
+
+// FinishUnary on `runner` rather than on the calling thread: for writes, which complete on the
+// store's writer thread, where sending the answer would hold up the next batch.
+template <typename T>
+void FinishUnaryOn(TaskRunner* runner, grpc::ServerUnaryReactor* reactor, const char* service, const char* method,
+                   Result<T> r, T* resp) {
+  runner->Post([reactor, service, method, resp, r = std::move(r)]() mutable {
+    FinishUnary(reactor, service, method, std::move(r), resp);
+  });
 }
 
 }  // namespace kite::datastore::etcd

@@ -20,19 +20,19 @@ std::shared_ptr<const json::object> LabelsOf(const json::object& o) {
   return kEmpty;
 }
 
-std::shared_ptr<const json::object> ParseLabels(std::string_view text) {
+// metadata.labels of scanned text: decodes only the labels' own span.
+std::shared_ptr<const json::object> LabelsOfScan(std::string_view text, const StoredObjectScan& scan) {
+  std::string_view labels = LabelsText(text, scan);
+  if (labels.empty()) return LabelsOf(json::object());
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  json::value v = json::parse(labels, ec);
   if (ec || !v.is_object()) return LabelsOf(json::object());
   return std::make_shared<const json::object>(std::move(v.as_object()));
 }
 
 // metadata.labels of a stored object's text (empty when it has none or is not an object).
 std::shared_ptr<const json::object> LabelsOfText(std::string_view text) {
-  if (auto scan = ScanStoredObject(text)) {
-    std::string_view labels = LabelsText(text, *scan);
-    return labels.empty() ? LabelsOf(json::object()) : ParseLabels(labels);
-  }
+  if (auto scan = ScanStoredObject(text)) return LabelsOfScan(text, *scan);
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   return !ec && v.is_object() ? LabelsOf(v.as_object()) : LabelsOf(json::object());
@@ -45,8 +45,7 @@ bool Show(std::string_view text, CachedEvent* ev) {
   if (auto scan = ScanStoredObject(text)) {
     if (auto out = WithResourceVersion(text, *scan, ev->revision)) {
       ev->object_json = std::move(*out);
-      std::string_view l = LabelsText(text, *scan);
-      ev->labels = l.empty() ? LabelsOf(json::object()) : ParseLabels(l);
+      ev->labels = LabelsOfScan(text, *scan);
       return true;
     }
   }
