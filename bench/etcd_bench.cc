@@ -16,6 +16,9 @@
 
 #include "bench/bench_common.h"
 
+#include <functional>
+#include <optional>
+
 namespace kite_bench {
 namespace {
 // ---------------------------------------------------------------------------------------------
@@ -368,37 +371,67 @@ bool PrintStatus(const Options& o, Connections& conns, const std::string& name, 
   return true;
 }
 
+// Compacts the server to (revision - compact_retain) every compact_interval_ms, as a client
+// would (kube-apiserver does every 5 minutes), until destroyed. `head` gives the revision to
+// count back from; without it the compactor asks the server (a one-key Range's header).
+class Compactor {
+ public:
+  Compactor(const Options& o, Connections& conns, std::function<int64_t()> head = nullptr)
+      : o_(o), conns_(conns), head_(std::move(head)) {
+    if (o_.compact_interval_ms > 0) thread_ = std::thread([this] { Loop(); });
+  }
+  ~Compactor() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int64_t compactions() const { return compactions_.load(); }
+
+ private:
+  int64_t ServerRevision() {
+    pb::RangeRequest req;
+    req.set_key(o_.prefix + "/compactor");
+    req.set_count_only(true);
+    pb::RangeResponse resp;
+    grpc::ClientContext ctx;
+    return conns_.kv(0)->Range(&ctx, req, &resp).ok() ? resp.header().revision() : 0;
+  }
+  void Loop() {
+    int64_t last = 0;
+    while (!done_.load()) {
+      for (int64_t slept = 0; slept < o_.compact_interval_ms && !done_.load(); slept += 50)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (done_.load()) break;
+      int64_t rev = (head_ ? head_() : ServerRevision()) - o_.compact_retain;
+      if (rev <= last) continue;
+      pb::CompactionRequest req;
+      req.set_revision(rev);
+      pb::CompactionResponse resp;
+      grpc::ClientContext ctx;
+      auto st = conns_.kv(0)->Compact(&ctx, req, &resp);
+      if (st.ok()) {
+        ++compactions_;
+        last = rev;
+      } else {
+        std::fprintf(stderr, "compact %" PRId64 ": %s\n", rev, st.error_message().c_str());
+      }
+    }
+  }
+
+  const Options& o_;
+  Connections& conns_;
+  std::function<int64_t()> head_;
+  std::atomic<bool> done_{false};
+  std::atomic<int64_t> compactions_{0};
+  std::thread thread_;
+};
+
 // 1k keys updated db_updates times in total while compaction runs (the server's own, or ours
 // with --compact-interval-ms), then the on-disk size against the live data size.
 bool RunDbSize(const Options& o, Connections& conns) {
   std::atomic<int64_t> max_rev{0}, progress{0};
   std::atomic<bool> done{false};
-  std::atomic<int64_t> compactions{0}, compact_errors{0};
-  std::thread compactor;
-  if (o.compact_interval_ms > 0) {
-    compactor = std::thread([&] {
-      auto stub = conns.kv(0);
-      int64_t last = 0;
-      while (!done.load()) {
-        for (int64_t slept = 0; slept < o.compact_interval_ms && !done.load(); slept += 50)
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        int64_t rev = max_rev.load() - o.compact_retain;
-        if (done.load() || rev <= last) continue;
-        pb::CompactionRequest req;
-        req.set_revision(rev);
-        pb::CompactionResponse resp;
-        grpc::ClientContext ctx;
-        auto st = stub->Compact(&ctx, req, &resp);
-        if (st.ok()) {
-          ++compactions;
-          last = rev;
-        } else {
-          ++compact_errors;
-          std::fprintf(stderr, "compact %" PRId64 ": %s\n", rev, st.error_message().c_str());
-        }
-      }
-    });
-  }
+  std::optional<Compactor> compactor;
+  compactor.emplace(o, conns, [&max_rev] { return max_rev.load(); });
   std::thread reporter([&] {
     int64_t step = std::max<int64_t>(1, o.db_updates / 10), next = step;
     while (!done.load()) {
@@ -422,11 +455,12 @@ bool RunDbSize(const Options& o, Connections& conns) {
   // Compaction (the server's or ours) keeps running while the load settles.
   if (o.settle_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o.settle_ms));
   done = true;
-  if (compactor.joinable()) compactor.join();
+  const int64_t compactions = compactor->compactions();
+  compactor.reset();
   reporter.join();
   std::string extra = " updates=" + std::to_string(r.ops) + " keys=" + std::to_string(o.db_keys) +
                       " value_bytes=" + std::to_string(o.value_size) +
-                      " bench_compactions=" + std::to_string(compactions.load());
+                      " bench_compactions=" + std::to_string(compactions);
   return PrintStatus(o, conns, "dbsize", extra) && r.errors == 0;
 }
 
@@ -461,8 +495,8 @@ int main(int argc, char** argv) {
   flags.Int("db-keys", &o.db_keys, "dbsize: distinct keys");
   flags.Int("db-clients", &o.db_clients, "dbsize: concurrency");
   flags.Int("compact-interval-ms", &o.compact_interval_ms,
-            "dbsize: the bench itself compacts to (revision - compact-retain) this often (0: never)");
-  flags.Int("compact-retain", &o.compact_retain, "dbsize: revisions kept by the bench's compactions");
+            "the bench itself compacts to (revision - compact-retain) this often, in every mode (0: never)");
+  flags.Int("compact-retain", &o.compact_retain, "revisions kept by the bench's compactions");
   flags.Int("settle-ms", &o.settle_ms, "dbsize: wait this long after the load before measuring");
   flags.String("data-dir", &o.data_dir, "dbsize/status: also sum the file sizes under this dir");
   flags.Int("rpc-timeout-ms", &o.rpc_timeout_ms, "deadline of each RPC");
@@ -484,6 +518,9 @@ int main(int argc, char** argv) {
   }
   bool ok = true;
   const std::string& m = o.mode;
+  // dbsize runs its own (counting back from the revisions it saw written).
+  std::optional<Compactor> compactor;
+  if (m != "dbsize") compactor.emplace(o, conns);
   if (m == "all" || m == "put") ok = RunPut(o, conns) && ok;
   if (m == "all" || m == "get") ok = RunGet(o, conns) && ok;
   if (m == "all" || m == "list") ok = RunList(o, conns) && ok;
