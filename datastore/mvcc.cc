@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <string_view>
-#include <unordered_set>
 
 #include "datastore/errors.h"
 
@@ -175,8 +173,11 @@ uint32_t Mvcc::Hash(int64_t rev) const {
     auto* b = static_cast<const unsigned char*>(p);
     for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 16777619u;
   };
+  const int64_t compact = compact_.load(std::memory_order_acquire);
   for (const auto& [key, hist] : index_) {
-    for (const Version& v : hist) {
+    // Versions a stepwise compaction has not pruned yet are already gone as far as readers know.
+    for (size_t i = Unreadable(hist, compact); i < hist.size(); ++i) {
+      const Version& v = hist[i];
       if (v.rev > rev) break;
       mix(key.data(), key.size());
       mix(&v.rev, sizeof v.rev);
@@ -439,35 +440,62 @@ void Mvcc::WriteBatch::Replay(const LogRow& row) {
   m_.next_row_id_ = std::max(m_.next_row_id_, row.id + 1);
 }
 
+size_t Mvcc::Unreadable(const History& h, int64_t rev) {
+  if (h.empty() || h[0].rev > rev) return 0;
+  size_t keep_from = 0;
+  for (size_t i = 0; i < h.size() && h[i].rev <= rev; ++i) keep_from = i;
+  if (h[keep_from].version == 0) ++keep_from;
+  return keep_from;
+}
+
 void Mvcc::WriteBatch::Compact(int64_t rev, std::vector<int64_t>* dead_rows) {
-  // Only keys written at or below `rev` since the last compaction can hold versions that `rev`
-  // makes unreadable: every older superseded version (and every older deletion) went at that
-  // compaction. The log holds every revision since then, so this visits those keys, not the
-  // whole index: walking all keys took 0.5-1.8 ms of the writer's time per compaction at 10k
-  // keys, four times a second under a 16-client put load (bench/RESULTS.md, 2026-12-04).
-  std::unordered_set<std::string_view> keys;
-  for (const LogEntry& e : m_.log_) {
-    if (e.rev > rev) break;
-    for (const Event& ev : e.events) keys.insert(ev.kv.key);
-  }
   const size_t first_dead = dead_rows->size();
-  for (std::string_view key : keys) {
-    auto it = m_.index_.find(key);
-    if (it == m_.index_.end()) continue;
-    History& h = it->second;
-    // Keep the newest version at or below rev (unless it is a deletion) and all newer ones.
-    size_t keep_from = 0;
-    for (size_t i = 0; i < h.size() && h[i].rev <= rev; ++i) keep_from = i;
-    if (!h.empty() && h[0].rev <= rev && h[keep_from].version == 0) ++keep_from;
-    if (!h.empty() && h[0].rev > rev) keep_from = 0;
-    for (size_t i = 0; i < keep_from; ++i) dead_rows->push_back(h[i].row_id);
-    h.erase(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(keep_from));
-    if (h.empty()) m_.index_.erase(it);
+  StartCompact(rev);
+  while (Prune(SIZE_MAX, dead_rows)) {
   }
   // In row order, so that each chunk of deletes touches few B-tree pages.
   std::sort(dead_rows->begin() + static_cast<std::ptrdiff_t>(first_dead), dead_rows->end());
-  while (!m_.log_.empty() && m_.log_.front().rev < rev) m_.log_.pop_front();
+}
+
+void Mvcc::WriteBatch::StartCompact(int64_t rev) {
+  m_.prune_to_ = std::max(m_.prune_to_, rev);
   m_.compact_.store(rev, std::memory_order_release);
+}
+
+bool Mvcc::WriteBatch::Prune(size_t max_entries, std::vector<int64_t>* dead_rows) {
+  // Only keys written at or below the compaction revision since the last compaction can hold
+  // versions it makes unreadable: every older superseded version (and every older deletion) went
+  // at that compaction. The log holds every revision since then, so this visits those keys, not
+  // the whole index (walking all keys took 0.5-1.8 ms per compaction at 10k keys). Pruning a key
+  // twice (it was written at several revisions) finds nothing the second time.
+  const int64_t rev = m_.prune_to_;
+  if (rev == 0) return false;
+  auto prune_key = [&](const std::string& key) {
+    auto it = m_.index_.find(key);
+    if (it == m_.index_.end()) return;
+    History& h = it->second;
+    const size_t n = Unreadable(h, rev);
+    if (n == 0) return;
+    for (size_t i = 0; i < n; ++i) dead_rows->push_back(h[i].row_id);
+    h.erase(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(n));
+    if (h.empty()) m_.index_.erase(it);
+  };
+  size_t done = 0;
+  while (!m_.log_.empty() && m_.log_.front().rev < rev && done < max_entries) {
+    for (const Event& ev : m_.log_.front().events) prune_key(ev.kv.key);
+    m_.log_.pop_front();  // nothing reads below the compaction revision
+    ++done;
+  }
+  const bool more = !m_.log_.empty() && m_.log_.front().rev < rev;
+  if (!more) {
+    // The revision itself stays in the log (a watch may start at it), but its keys' older
+    // versions are unreadable now.
+    if (!m_.log_.empty() && m_.log_.front().rev == rev) {
+      for (const Event& ev : m_.log_.front().events) prune_key(ev.kv.key);
+    }
+    m_.prune_to_ = 0;
+  }
+  return more;
 }
 
 int64_t Mvcc::Publish() {

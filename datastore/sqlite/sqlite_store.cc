@@ -42,6 +42,10 @@ constexpr size_t kDeleteChunkSolo = 200;
 constexpr size_t kDeleteChunkIdle = 500;
 constexpr size_t kDeleteBacklog = 50000;
 constexpr auto kDeleteIdle = std::chrono::milliseconds(5);
+// A compaction prunes the in-memory index in steps (Mvcc::WriteBatch::Prune) after batches: the
+// keys of this many log revisions per step at least (about 0.1 ms); more when writes pause.
+constexpr size_t kPruneChunk = 128;
+constexpr size_t kPruneChunkIdle = 4096;
 // After a commit, the writer polls for the next write for up to kSpinMax before it sleeps on
 // cv_, but only while writes have recently been arriving within that gap. Waking a sleeping
 // thread costs 50-70 µs here (a futex wake, often an idle vCPU to bring back), which was a
@@ -220,7 +224,9 @@ class SqliteStore final : public Store {
   std::unique_ptr<SqliteDb> db_;
   std::unique_ptr<Statement> insert_row_, delete_row_, insert_lease_, delete_lease_, set_meta_;
   std::deque<int64_t> dead_rows_;                   // compacted rows still on disk
-  std::vector<Work> physical_waiters_;              // physical compactions awaiting dead_rows_
+  std::vector<Work> physical_waiters_;              // physical compactions awaiting CompactionDone()
+  // Writer only: no compaction has versions left to prune or rows left to delete.
+  bool CompactionDone() const { return dead_rows_.empty() && !mvcc_.prune_pending(); }
   bool shrink_pending_ = false;
 
   std::mutex mu_;
@@ -428,7 +434,7 @@ void SqliteStore::WriterLoop() {
     {
       std::unique_lock lock(mu_);
       auto has_work = [&] { return stopping_ || !queue_.empty(); };
-      while (dead_rows_.empty() && truncate_due_ && queue_.empty() && !stopping_) {
+      while (CompactionDone() && truncate_due_ && queue_.empty() && !stopping_) {
         // Writes paused: once they have stayed paused for kIdleTruncate, give the WAL file back
         // (SQLITE_BUSY while the checkpointer runs: wait and try again).
         if (!cv_.wait_for(lock, kIdleTruncate, has_work)) {
@@ -441,7 +447,7 @@ void SqliteStore::WriterLoop() {
           lock.lock();
         }
       }
-      if (dead_rows_.empty()) {
+      if (CompactionDone()) {
         cv_.wait(lock, has_work);
       } else if (dead_rows_.size() < kDeleteBacklog && physical_waiters_.empty()) {
         // Dead rows ride along with the next writes; deletes alone once writes pause.
@@ -477,7 +483,6 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
   std::vector<Result<int64_t>> rev_results;
   std::vector<Result<LeaseInfo>> lease_results;
   const int64_t compact_before = mvcc_.compact_revision();
-  std::vector<int64_t> dead;
   {
     Mvcc::WriteBatch wb(mvcc_);
     for (Work& w : batch) {
@@ -489,7 +494,7 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
           if (w.a <= mvcc_.compact_revision()) rev_results.push_back(errors::Compacted());
           else if (w.a > wb.head()) rev_results.push_back(errors::FutureRev());
           else {
-            wb.Compact(w.a, &dead);
+            wb.StartCompact(w.a);  // pruned in steps after the batch
             rev_results.push_back(wb.head());
           }
           break;
@@ -520,7 +525,6 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
       }
     }
   }
-  dead_rows_.insert(dead_rows_.end(), dead.begin(), dead.end());
 
   const auto t0 = Clock::now();
   auto check = [this](kite::Status s) { if (!s.ok()) Fatal(s); };
@@ -556,7 +560,7 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
   // Fold a chunk of compaction deletes into this transaction: no extra fsync for them.
   size_t deleted = 0;
   const size_t chunk = batch.empty() ? kDeleteChunkIdle : batch.size() == 1 ? kDeleteChunkSolo : kDeleteChunk;
-  while (!dead_rows_.empty() && deleted < chunk) {
+  while (!dead_rows_.empty() && !mvcc_.prune_pending() && deleted < chunk) {
     delete_row_->Bind(1, dead_rows_.front());
     check(delete_row_->Run());
     dead_rows_.pop_front();
@@ -583,7 +587,7 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
         break;
       case Work::Kind::kCompact: {
         auto& r = rev_results[ri++];
-        if (w.physical && r.ok() && !dead_rows_.empty()) physical_waiters_.push_back(std::move(w));
+        if (w.physical && r.ok() && !CompactionDone()) physical_waiters_.push_back(std::move(w));
         else w.rev_done(std::move(r));
         break;
       }
@@ -597,9 +601,24 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
         break;
     }
   }
+  if (mvcc_.prune_pending()) {
+    // After the answers, so no write of this batch waits for it.
+    std::vector<int64_t> pruned;
+    bool more;
+    {
+      Mvcc::WriteBatch wb(mvcc_);
+      // Twice the revisions this batch wrote, at least: pruning outpaces any write load.
+      more = wb.Prune(batch.empty() ? kPruneChunkIdle : std::max(kPruneChunk, 2 * batch.size()), &pruned);
+    }
+    dead_rows_.insert(dead_rows_.end(), pruned.begin(), pruned.end());
+    // The deletes wait for the whole compaction, then go in row order: each chunk of them then
+    // touches few B-tree pages. (Rows sorted per step made every delete commit heavier, and
+    // the put p99 worse than pruning all at once: bench/RESULTS.md, 2026-12-04 21:40.)
+    if (!more) std::sort(dead_rows_.begin(), dead_rows_.end());
+  }
   CatchUpWal();
   if (deleted > 0) shrink_pending_ = true;
-  if (dead_rows_.empty()) {
+  if (CompactionDone()) {
     if (shrink_pending_) {
       // All compacted rows are gone: give the free pages back. The checkpoint that follows
       // (now, in the background) copies the shorter database, and the file shrinks; the WAL
