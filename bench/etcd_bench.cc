@@ -380,7 +380,8 @@ class Compactor {
       : o_(o), conns_(conns), head_(std::move(head)) {
     if (o_.compact_interval_ms > 0) thread_ = std::thread([this] { Loop(); });
   }
-  ~Compactor() {
+  ~Compactor() { Stop(); }
+  void Stop() {
     done_ = true;
     if (thread_.joinable()) thread_.join();
   }
@@ -430,8 +431,7 @@ class Compactor {
 bool RunDbSize(const Options& o, Connections& conns) {
   std::atomic<int64_t> max_rev{0}, progress{0};
   std::atomic<bool> done{false};
-  std::optional<Compactor> compactor;
-  compactor.emplace(o, conns, [&max_rev] { return max_rev.load(); });
+  Compactor compactor(o, conns, [&max_rev] { return max_rev.load(); });
   std::thread reporter([&] {
     int64_t step = std::max<int64_t>(1, o.db_updates / 10), next = step;
     while (!done.load()) {
@@ -455,12 +455,11 @@ bool RunDbSize(const Options& o, Connections& conns) {
   // Compaction (the server's or ours) keeps running while the load settles.
   if (o.settle_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o.settle_ms));
   done = true;
-  const int64_t compactions = compactor->compactions();
-  compactor.reset();
+  compactor.Stop();
   reporter.join();
   std::string extra = " updates=" + std::to_string(r.ops) + " keys=" + std::to_string(o.db_keys) +
                       " value_bytes=" + std::to_string(o.value_size) +
-                      " bench_compactions=" + std::to_string(compactions);
+                      " bench_compactions=" + std::to_string(compactor.compactions());
   return PrintStatus(o, conns, "dbsize", extra) && r.errors == 0;
 }
 

@@ -14,12 +14,12 @@
 #include <thread>
 
 #include "base/log.h"
-#include "base/metrics.h"
 #include "base/thread_name.h"
 #include "datastore/errors.h"
 #include "datastore/lessor.h"
 #include "datastore/mvcc.h"
 #include "datastore/sqlite/sqlite_db.h"
+#include "datastore/sqlite/store_metrics.h"
 #include "datastore/validate.h"
 #include "datastore/watch_hub.h"
 
@@ -70,48 +70,6 @@ constexpr int kWalRestartPages = 2500;  // past this the writer catches the WAL 
 constexpr int kRestartBehind = 300;  // ...once the checkpointer is this close (or past twice the size)
 constexpr auto kIdleTruncate = std::chrono::milliseconds(500);
 
-struct Metrics {
-  prometheus::Gauge& db_size;
-  prometheus::Gauge& db_in_use;
-  prometheus::Gauge& keys;
-  prometheus::Gauge& current_rev;
-  prometheus::Gauge& compact_rev;
-  prometheus::Gauge& watchers;
-  prometheus::Histogram& commit_seconds;
-  prometheus::Histogram& batch_size;
-  prometheus::Counter& txns;
-  prometheus::Counter& ranges;
-
-  static Metrics& Get() {
-    auto& r = metrics::Default();
-    static Metrics m{
-        prometheus::BuildGauge().Name("etcd_mvcc_db_total_size_in_bytes")
-            .Help("Total size of the underlying database physically allocated in bytes.").Register(r).Add({}),
-        prometheus::BuildGauge().Name("etcd_mvcc_db_total_size_in_use_in_bytes")
-            .Help("Total size of the underlying database logically in use in bytes.").Register(r).Add({}),
-        prometheus::BuildGauge().Name("etcd_debugging_mvcc_keys_total")
-            .Help("Total number of keys.").Register(r).Add({}),
-        prometheus::BuildGauge().Name("etcd_debugging_mvcc_current_revision")
-            .Help("The current revision of store.").Register(r).Add({}),
-        prometheus::BuildGauge().Name("etcd_debugging_mvcc_compact_revision")
-            .Help("The revision of the last compaction in store.").Register(r).Add({}),
-        prometheus::BuildGauge().Name("etcd_debugging_mvcc_watcher_total")
-            .Help("Total number of watchers.").Register(r).Add({}),
-        prometheus::BuildHistogram().Name("etcd_disk_backend_commit_duration_seconds")
-            .Help("The latency distributions of commit called by backend.").Register(r)
-            .Add({}, metrics::ExponentialBuckets(0.001, 2, 14)),
-        prometheus::BuildHistogram().Name("kite_datastore_group_commit_requests")
-            .Help("Write requests that shared one database transaction (group commit).").Register(r)
-            .Add({}, metrics::ExponentialBuckets(1, 2, 12)),
-        prometheus::BuildCounter().Name("etcd_mvcc_txn_total")
-            .Help("Total number of write transactions seen by this member.").Register(r).Add({}),
-        prometheus::BuildCounter().Name("etcd_mvcc_range_total")
-            .Help("Total number of ranges seen by this member.").Register(r).Add({}),
-    };
-    return m;
-  }
-};
-
 struct Work {
   enum class Kind { kTxn, kCompact, kLeaseGrant, kLeaseRevoke, kDefrag } kind = Kind::kTxn;
   TxnRequest txn;
@@ -131,7 +89,7 @@ class SqliteStore final : public Store {
   kite::Status Init();
 
   Result<RangeResponse> Range(const RangeRequest& req) override {
-    Metrics::Get().ranges.Increment();
+    StoreMetrics::Get().ranges.Increment();
     return mvcc_.Range(req);
   }
 
@@ -571,7 +529,7 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
   // ordinary commits skip rewriting the meta page.
   if (deleted > 0) set_meta("revision", mvcc_.head());
   check(db_->Exec("COMMIT"));
-  auto& m = Metrics::Get();
+  auto& m = StoreMetrics::Get();
   m.commit_seconds.Observe(std::chrono::duration<double>(Clock::now() - t0).count());
   m.batch_size.Observe(static_cast<double>(batch.size()));
 
@@ -744,7 +702,7 @@ void SqliteStore::BackgroundLoop() {
     if (now >= next_metrics) {
       next_metrics = now + std::chrono::seconds(5);
       auto st = Status();
-      auto& m = Metrics::Get();
+      auto& m = StoreMetrics::Get();
       m.db_size.Set(static_cast<double>(st.db_size));
       m.db_in_use.Set(static_cast<double>(st.db_size_in_use));
       m.keys.Set(static_cast<double>(st.keys));

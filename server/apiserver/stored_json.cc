@@ -38,15 +38,31 @@ class Scanner {
     }
   }
 
-  // At '{'. `place` is where this object sits: kTop for the document, kMetadata for its metadata.
-  bool Object(int depth, Place place) {
+  // At the opening '{' or '['. Reads items with `item` (which must consume exactly one) separated
+  // by ',' up to `close`.
+  template <typename Item>
+  bool Sequence(int depth, char close, Item&& item) {
     if (depth > kMaxDepth) return false;
     ++i_;
-    if (i_ < s_.size() && s_[i_] == '}') {
+    if (i_ < s_.size() && s_[i_] == close) {
       ++i_;
       return true;
     }
     for (;;) {
+      if (!item()) return false;
+      if (i_ >= s_.size()) return false;
+      if (s_[i_] == close) {
+        ++i_;
+        return true;
+      }
+      if (s_[i_] != ',') return false;
+      ++i_;
+    }
+  }
+
+  // At '{'. `place` is where this object sits: kTop for the document, kMetadata for its metadata.
+  bool Object(int depth, Place place) {
+    return Sequence(depth, '}', [&] {
       std::string_view key;
       if (i_ >= s_.size() || s_[i_] != '"' || !String(&key)) return false;
       if (i_ >= s_.size() || s_[i_] != ':') return false;
@@ -71,33 +87,12 @@ class Scanner {
         scan.labels_begin = begin;
         scan.labels_end = i_;
       }
-      if (i_ >= s_.size()) return false;
-      if (s_[i_] == '}') {
-        ++i_;
-        return true;
-      }
-      if (s_[i_] != ',') return false;
-      ++i_;
-    }
+      return true;
+    });
   }
 
   bool Array(int depth) {
-    if (depth > kMaxDepth) return false;
-    ++i_;
-    if (i_ < s_.size() && s_[i_] == ']') {
-      ++i_;
-      return true;
-    }
-    for (;;) {
-      if (!Value(depth, Place::kOther)) return false;
-      if (i_ >= s_.size()) return false;
-      if (s_[i_] == ']') {
-        ++i_;
-        return true;
-      }
-      if (s_[i_] != ',') return false;
-      ++i_;
-    }
+    return Sequence(depth, ']', [&] { return Value(depth, Place::kOther); });
   }
 
   // At '"'. `raw` gets the text between the quotes (escapes left as they are).
