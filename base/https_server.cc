@@ -10,6 +10,9 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <sys/resource.h>
+
+#include <atomic>
 #include <thread>
 
 #include "base/log.h"
@@ -196,7 +199,18 @@ class Responder final : public HttpsResponder {
 
 std::string StatusJson(int code, const std::string& reason, const std::string& message) {
   // Transport-level failures still answer in the Kubernetes Status format.
-  return R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":")" + message +
+  std::string text;
+  for (char c : message) {
+    if (c == '"' || c == '\\') {
+      text += '\\';
+      text += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      text += ' ';
+    } else {
+      text += c;
+    }
+  }
+  return R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":")" + text +
          R"(","reason":")" + reason + R"(","code":)" + std::to_string(code) + "}";
 }
 
@@ -212,8 +226,21 @@ struct HttpsServer::Impl {
   std::vector<std::thread> threads;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   int port = 0;
+  size_t max_connections = 0;
+  std::atomic<size_t> connections{0};
+
+  static asio::awaitable<void> TooLarge(Stream& stream) {
+    auto body = StatusJson(413, "RequestEntityTooLarge", "the request body is too large");
+    Responder r(stream, 11, false);
+    co_await r.Send(413, "application/json", std::move(body));
+  }
 
   asio::awaitable<void> Session(tcp::socket socket) {
+    // Counted from accept to close; the guard also closes over-limit connections at once.
+    struct Counted {
+      std::atomic<size_t>& n;
+      ~Counted() { n.fetch_sub(1, std::memory_order_relaxed); }
+    } counted{connections};
     std::string remote;
     {
       boost::system::error_code ec;
@@ -224,31 +251,68 @@ struct HttpsServer::Impl {
       socket.set_option(tcp::no_delay(true), ec);
     }
     Stream stream(std::move(socket), tls);
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+    auto& lowest = beast::get_lowest_layer(stream);
+    lowest.expires_after(std::chrono::seconds(10));
     auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
     if (hec) co_return;
     auto peer = PeerOf(stream);
     // Asio turns on SSL_MODE_RELEASE_BUFFERS, so OpenSSL frees its ~17 KiB record buffers
     // whenever they drain and allocates them again for the next record: two large malloc/free
-    // pairs per request, which also make glibc consolidate its fast bins. Request/response
-    // connections keep their buffers; a watch stream (long idle gaps, possibly thousands of
-    // them) turns the mode back on in BeginStream.
-    SSL_clear_mode(stream.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+    // pairs per request, which also make glibc consolidate its fast bins. A connection keeps
+    // them once its first request has arrived (request/response clients reuse them at once);
+    // until then — thousands of idle or hostile connections — the mode stays on, and a watch
+    // stream (long idle gaps) turns it back on in BeginStream.
+    bool first_request = true;
     beast::flat_buffer buffer;
     for (;;) {
-      // Idle keep-alive connections are closed after a while; a handler may stream far longer.
-      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(120));
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(opts.max_body_bytes);
-      auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-      if (ec == http::error::body_limit) {
-        auto body = StatusJson(413, "RequestEntityTooLarge", "the request body is too large");
-        Responder r(stream, 11, false);
-        co_await r.Send(413, "application/json", body);
-        break;
+      // 1. Wait for the next request's first bytes: an idle keep-alive connection is closed
+      //    after idle_timeout; a new one must send its first request within the header timeout
+      //    (Go's server counts the first request's header deadline from the connection's start).
+      if (buffer.size() == 0) {
+        lowest.expires_after(first_request ? opts.read_header_timeout : opts.idle_timeout);
+        auto space = buffer.prepare(4096);
+        auto [ec, n] = co_await stream.async_read_some(space, asio::as_tuple(asio::use_awaitable));
+        if (ec) break;
+        buffer.commit(n);
       }
-      if (ec) break;
-      beast::get_lowest_layer(stream).expires_never();
+      if (first_request) {
+        SSL_clear_mode(stream.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+        first_request = false;
+      }
+      // 2. The request line and headers, bounded in time (slowloris) and size.
+      lowest.expires_after(opts.read_header_timeout);
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+      parser.body_limit(opts.max_body_bytes);
+      {
+        auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        if (ec == http::error::header_limit) {
+          // The parser has the target once the request line is complete: then the headers are
+          // what is too long (431), otherwise the URL (414).
+          const bool url = parser.get().target().empty();
+          Responder r(stream, 11, false);
+          std::string body = url ? StatusJson(414, "RequestURITooLong", "the request URI is too long")
+                                 : StatusJson(431, "RequestHeaderFieldsTooLarge", "the request header fields are too large");
+          co_await r.Send(url ? 414 : 431, "application/json", std::move(body));
+          break;
+        }
+        if (ec == http::error::body_limit) {  // a Content-Length over the limit fails here already
+          co_await TooLarge(stream);
+          break;
+        }
+        if (ec) break;  // timed out, closed, or not HTTP: nothing sensible to answer
+      }
+      // 3. The body.
+      if (!parser.is_done()) {
+        lowest.expires_after(opts.read_body_timeout);
+        auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        if (ec == http::error::body_limit) {
+          co_await TooLarge(stream);
+          break;
+        }
+        if (ec) break;
+      }
+      lowest.expires_never();
       auto raw = parser.release();
       HttpsRequest req;
       req.method = std::string(raw.method_string());
@@ -264,22 +328,40 @@ struct HttpsServer::Impl {
       req.remote = remote;
       ParseTarget(req);
       Responder responder(stream, raw.version(), raw.keep_alive(), &raw);
+      // Anything a handler throws — a bug, or std::bad_alloc under memory pressure — ends this
+      // request with a 500 (when nothing was sent yet) and is logged; the server carries on.
+      std::string failure;
       try {
         co_await handler(req, responder);
+      } catch (const std::bad_alloc&) {
+        failure = "out of memory";
       } catch (const std::exception& e) {
-        // A handler bug must not take the server down; the client gets a 500 below.
-        KITE_LOG(0) << "https: handler threw on " << req.method << " " << req.path << ": " << e.what();
+        failure = e.what();
+      } catch (...) {
+        failure = "unknown exception";
+      }
+      if (!failure.empty()) {
+        KITE_LOG(0) << "https: handler threw on " << req.method << " " << req.path << ": " << failure;
       }
       if (!responder.sent()) {
-        co_await responder.Send(500, "application/json", StatusJson(500, "InternalError", "no response"));
+        // Named locals, not temporaries of the co_await expression (g++ 12 frees those twice).
+        const bool threw = !failure.empty();
+        std::string message =
+            threw ? "an error on the server (\"" + failure + "\") has prevented the request from succeeding" : "no response";
+        std::string body = StatusJson(500, "InternalError", message);
+        co_await responder.Send(500, "application/json", std::move(body));
+        if (threw) break;
+      } else if (!failure.empty()) {
+        break;  // a response was under way: its framing can no longer be trusted
       }
       if (responder.broken() || !raw.keep_alive()) break;
     }
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    lowest.expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
   }
 
   asio::awaitable<void> Accept() {
+    asio::steady_timer backoff(io);
     for (;;) {
       // Named, not a temporary: g++ 12 may destroy temporaries of a co_await expression twice
       // (fixed in GCC 13), which for a strand means one reference released too many.
@@ -287,6 +369,16 @@ struct HttpsServer::Impl {
       auto [ec, socket] = co_await acceptor->async_accept(strand, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (ec == asio::error::operation_aborted) co_return;
+        // Out of file descriptors (or another resource): accepting again at once would spin a
+        // core while the backlog stays full. Wait a little for connections to close.
+        backoff.expires_after(std::chrono::milliseconds(50));
+        co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
+      if (connections.fetch_add(1, std::memory_order_relaxed) >= max_connections) {
+        connections.fetch_sub(1, std::memory_order_relaxed);
+        boost::system::error_code ignored;
+        socket.close(ignored);  // over the limit: refused before any TLS work is spent on it
         continue;
       }
       auto exec = socket.get_executor();
@@ -295,15 +387,28 @@ struct HttpsServer::Impl {
   }
 };
 
+const char kTls12Ciphers[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+size_t DefaultMaxConnections() {
+  struct rlimit rl {};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 16384;
+  return std::max<size_t>(64, static_cast<size_t>(rl.rlim_cur) / 4 * 3);
+}
+
 HttpsServer::HttpsServer(Handler handler) : impl_(std::make_unique<Impl>(std::move(handler))) {}
 HttpsServer::~HttpsServer() { Stop(); }
 
 Status HttpsServer::Start(const HttpsServerOptions& options) {
   impl_->opts = options;
+  impl_->max_connections = options.max_connections > 0 ? options.max_connections : DefaultMaxConnections();
   boost::system::error_code ec;
   auto& tls = impl_->tls;
   tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  // TLS 1.3 negotiates only AEAD suites by itself; for TLS 1.2 the list is set here.
+  SSL_CTX_set_cipher_list(tls.native_handle(), kTls12Ciphers);
   tls.use_certificate_chain(asio::buffer(options.cert_pem), ec);
   if (!ec) tls.use_private_key(asio::buffer(options.key_pem), ssl::context::pem, ec);
   if (ec) return Status(Code::kInvalidArgument, "serving certificate: " + ec.message());

@@ -5,6 +5,16 @@
 // - Keep-alive; request bodies up to `max_body_bytes` (413 beyond, as kube-apiserver's 3 MiB
 //   limit); responses either whole (Send) or streamed with chunked encoding (BeginStream +
 //   WriteChunk + EndStream) for watches and logs.
+// - Slow or oversized requests are bounded as Go's net/http bounds kube-apiserver's: an idle
+//   keep-alive connection waits `idle_timeout` for its next request; once its first byte is in,
+//   the request line and headers must arrive within `read_header_timeout` (32 s upstream) and fit
+//   in `max_header_bytes` (1 MiB, Go's default) — 414 when the request line alone is too long,
+//   431 otherwise; the body must arrive within `read_body_timeout`. Every refusal is a
+//   Kubernetes Status.
+// - At most `max_connections` connections are open at once; a connection beyond it is closed as
+//   soon as it is accepted. Until its first request arrives a connection keeps no TLS record
+//   buffers (an idle TLS connection costs a few KiB, not ~40).
+// - Only TLS 1.2 and 1.3 with AEAD suites (AES-GCM, ChaCha20-Poly1305), as upstream's default.
 // - TLS client certificates are requested, not required: a certificate that verifies against the
 //   client CA yields the peer's identity (CN = user, O = groups); an unverifiable one fails the
 //   handshake; none leaves authentication to the handler (bearer tokens, anonymous).
@@ -12,6 +22,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -87,8 +98,22 @@ struct HttpsServerOptions {
   std::string cert_pem, key_pem;  // serving certificate
   std::string client_ca_pem;      // verifies client certificates (empty: none requested)
   size_t max_body_bytes = 3 * 1024 * 1024;
-  int threads = 0;  // 0: one per core
+  size_t max_header_bytes = 1024 * 1024;
+  std::chrono::seconds idle_timeout{120};
+  std::chrono::seconds read_header_timeout{32};
+  std::chrono::seconds read_body_timeout{60};
+  size_t max_connections = 0;  // 0: derived from the open-file limit (DefaultMaxConnections)
+  int threads = 0;             // 0: one per core
 };
+
+// Connections a server may hold when none is configured: three quarters of the process's
+// open-file limit (the rest is left for the datastore, the etcd endpoint and the kubelet side),
+// and at least 64.
+size_t DefaultMaxConnections();
+
+// The TLS 1.2 cipher list every kite server offers: ECDHE key exchange with AEAD ciphers only
+// (no CBC, no RSA key exchange), the suites of upstream's secure default list.
+extern const char kTls12Ciphers[];
 
 class HttpsServer {
  public:

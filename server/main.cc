@@ -1,6 +1,7 @@
 // kite-server: one process holding the cluster's control plane: the datastore and its etcd v3
 // endpoint, the Kubernetes API over HTTPS, plus /metrics and /healthz on a local HTTP port.
 // Controllers and the scheduler are wired in here as they land, each started behind the API.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -46,6 +47,9 @@ struct ServerOptions {
   std::string write_kubeconfig = "/etc/kite/kite.yaml";
   std::string write_kubeconfig_mode = "0600";
   std::string token_auth_file;
+  std::string authorization_mode = "Node,RBAC";
+  int64_t max_requests_inflight = 400;
+  int64_t max_mutating_requests_inflight = 200;
   bool disable_controller_manager = false;
   std::vector<std::string> controllers{"*"};
   int64_t node_monitor_grace_period_ms = 40'000;
@@ -58,6 +62,17 @@ std::string Hostname() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "default";
   return buf;
+}
+
+// Lifts the soft open-file limit to the hard one (as Go's runtime does for every Go server since
+// 1.19): each API connection, watch and kubelet stream is a descriptor, and the usual soft limit
+// of 1024 would refuse clients long before memory runs short.
+void RaiseOpenFileLimit() {
+  struct rlimit rl {};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
 }
 
 }  // namespace
@@ -80,6 +95,12 @@ int main(int argc, char** argv) {
   flags.String("write-kubeconfig", &o.write_kubeconfig, "Write the admin kubeconfig to this file (empty: don't)");
   flags.String("write-kubeconfig-mode", &o.write_kubeconfig_mode, "File mode of the written kubeconfig, octal");
   flags.String("token-auth-file", &o.token_auth_file, "Static bearer tokens, CSV: token,user,uid,\"group1,group2\"");
+  flags.String("authorization-mode", &o.authorization_mode,
+               "Node,RBAC (default: until RBAC lands, only system:masters may act on resources) or AlwaysAllow");
+  flags.Int("max-requests-inflight", &o.max_requests_inflight,
+            "Read-only requests served at once before 429s (a LIST counts one per 100 stored objects, up to 10; 0: no limit)");
+  flags.Int("max-mutating-requests-inflight", &o.max_mutating_requests_inflight,
+            "Mutating requests served at once before 429s (0: no limit)");
   flags.Bool("disable-controller-manager", &o.disable_controller_manager, "Do not run the controllers");
   flags.StringList("controllers", &o.controllers,
                    "Controllers to run: '*' for the defaults, 'name' to add one, '-name' to leave one out");
@@ -102,12 +123,36 @@ int main(int argc, char** argv) {
     std::cerr << "kite-server: --datastore-durability must be strict or relaxed\n";
     return 2;
   }
+  if (o.authorization_mode != "Node,RBAC" && o.authorization_mode != "RBAC" && o.authorization_mode != "AlwaysAllow") {
+    std::cerr << "kite-server: --authorization-mode must be Node,RBAC, RBAC or AlwaysAllow\n";
+    return 2;
+  }
+  if (o.max_requests_inflight < 0 || o.max_mutating_requests_inflight < 0) {
+    std::cerr << "kite-server: --max-requests-inflight and --max-mutating-requests-inflight must be >= 0\n";
+    return 2;
+  }
   log::SetVerbosity(static_cast<int>(o.verbosity));
+  RaiseOpenFileLimit();
   const auto started = std::chrono::steady_clock::now();
 
   // Before any thread starts, so only WaitForStopSignal below receives them.
   BlockStopSignals();
 
+  // Every listener is bound before any component starts, so a taken port ends the process with
+  // one line and exit 1 before there is anything to stop: metrics first, then the etcd
+  // endpoint and the API; controllers and the scheduler only after all three.
+  HttpServer http;
+  http.Route("/metrics", [] {
+    return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", metrics::Serialize()};
+  });
+  http.Route("/healthz", [] { return HttpReply{200, "text/plain; charset=utf-8", "ok"}; });
+  if (!o.metrics_listen.empty()) {
+    if (auto s = http.Start(o.metrics_listen); !s.ok()) {
+      KITE_LOG(0) << "metrics endpoint: " << s.message();
+      return 1;  // nothing has started yet
+    }
+    KITE_LOG(0) << "metrics and health on http://" << o.metrics_listen << " (port " << http.port() << ")";
+  }
   datastore::StoreOptions so;
   so.data_dir = (std::filesystem::path(o.data_dir) / "server" / "db").string();
   so.durability = o.durability == "strict" ? datastore::Durability::kStrict : datastore::Durability::kRelaxed;
@@ -148,6 +193,9 @@ int main(int argc, char** argv) {
   ao.kubeconfig_path = o.write_kubeconfig;
   ao.kubeconfig_mode = kubeconfig_mode;
   ao.token_auth_file = o.token_auth_file;
+  ao.always_allow = o.authorization_mode == "AlwaysAllow";
+  ao.inflight.max_readonly = static_cast<int>(o.max_requests_inflight);
+  ao.inflight.max_mutating = static_cast<int>(o.max_mutating_requests_inflight);
   auto api = apiserver::ApiServer::Start(ao, store->get());
   if (!api.ok()) {
     KITE_LOG(0) << "apiserver: " << api.status().message();
@@ -180,18 +228,6 @@ int main(int argc, char** argv) {
     sched = scheduler::Scheduler::Start((*api)->LocalTransport("system:kube-scheduler", {"system:masters"}), {});
   }
 
-  HttpServer http;
-  http.Route("/metrics", [] {
-    return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", metrics::Serialize()};
-  });
-  http.Route("/healthz", [] { return HttpReply{200, "text/plain; charset=utf-8", "ok"}; });
-  if (!o.metrics_listen.empty()) {
-    if (auto s = http.Start(o.metrics_listen); !s.ok()) {
-      KITE_LOG(0) << "metrics endpoint: " << s.message();
-      return 1;
-    }
-    KITE_LOG(0) << "metrics and health on http://" << o.metrics_listen << " (port " << http.port() << ")";
-  }
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   KITE_LOG(0) << "kite-server ready in " << ms << " ms";
 #if !defined(KITE_JEMALLOC)

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <stdexcept>
 #include <mutex>
 #include <thread>
 
@@ -20,6 +22,7 @@
 #include "server/apiserver/crds.h"
 #include "server/apiserver/handlers.h"
 #include "server/apiserver/handlers_internal.h"
+#include "server/apiserver/inflight.h"
 #include "server/apiserver/local_transport.h"
 #include "server/apiserver/store_await.h"
 #include "server/apiserver/openapi.h"
@@ -73,8 +76,8 @@ std::string VersionJson() {
 
 class ApiServerImpl final : public ApiServer {
  public:
-  ApiServerImpl(datastore::Store* store, Authenticator authn)
-      : store_(store), authn_(std::move(authn)), watch_cache_(store), crds_(store), handlers_(store, &authz_, &authn_, &crds_),
+  ApiServerImpl(datastore::Store* store, Authenticator authn, const ApiServerOptions& o)
+      : store_(store), authn_(std::move(authn)), authz_(o.always_allow), inflight_(o.inflight), watch_cache_(store), crds_(store), handlers_(store, &authz_, &authn_, &crds_),
         https_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); }),
         local_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); },
                static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {}
@@ -87,6 +90,7 @@ class ApiServerImpl final : public ApiServer {
     h.cert_pem = certs.serving.cert_pem + certs.server_ca.cert_pem;
     h.key_pem = certs.serving.key_pem;
     h.client_ca_pem = certs.client_ca.cert_pem;
+    h.max_connections = o.max_connections;
     return https_.Start(h);
   }
   int port() const override { return https_.port(); }
@@ -125,7 +129,10 @@ class ApiServerImpl final : public ApiServer {
           q.range_end.back()++;
           q.count_only = true;
           auto res = store_->Range(q);
-          if (res.ok()) family.Add({{"resource", QualifiedResource(r)}}).Set(static_cast<double>(res->count));
+          if (res.ok()) {
+            family.Add({{"resource", QualifiedResource(r)}}).Set(static_cast<double>(res->count));
+            inflight_.SetStoredObjects(QualifiedResource(r), res->count);
+          }
         }
         lock.lock();
         counter_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return stopping_; });
@@ -154,11 +161,14 @@ class ApiServerImpl final : public ApiServer {
   // g++ 12 note in base/https_server.cc).
   asio::awaitable<void> Fail(HttpsResponder& res, const RequestAttributes& a, ApiError e,
                              std::chrono::steady_clock::time_point t0) {
-    co_await Reply(res, a, e.code, "application/json", StatusJson(e), t0);
+    HttpsResponder::Headers headers;
+    if (e.retry_after_seconds > 0) headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
+    co_await Reply(res, a, e.code, "application/json", StatusJson(e), t0, std::move(headers));
   }
 
   asio::awaitable<void> Handle(HttpsRequest& req, HttpsResponder& res) {
     const auto t0 = std::chrono::steady_clock::now();
+    if (fault_injection_) InjectFault(req.Header("x-kite-fault"));
     const std::string watch = req.Query("watch");
     RequestInfo info = ParseRequestInfo(req.method, req.path, watch == "true" || watch == "1");
     RequestAttributes attrs;
@@ -174,6 +184,24 @@ class ApiServerImpl final : public ApiServer {
     auto user = authn_.Authenticate(req);
     if (!user.ok()) co_return co_await Fail(res, attrs, Unauthorized(), t0);
     attrs.user = *user;
+    // Bounded before authorization, as upstream's filter chain does.
+    std::optional<InflightLimiter::Seats> seats;
+    if (!IsLongRunning(info)) {
+      int n = 1;
+      if (info.resource_request && info.verb == "list") {
+        int64_t limit = 0;
+        try {
+          if (std::string l = req.Query("limit"); !l.empty()) limit = std::stoll(l);
+        } catch (const std::exception&) {
+          limit = 0;  // a bad limit is refused later, with its own message
+        }
+        const std::string qualified = info.api_group.empty() ? info.resource : info.resource + "." + info.api_group;
+        n = ListSeats(inflight_.StoredObjects(qualified), limit);
+      }
+      seats = inflight_.TryAcquire(IsMutating(info.verb), n);
+      // A super-admin (and kite's in-process components) always gets an answer.
+      if (!seats && !attrs.user.InGroup("system:masters")) co_return co_await Fail(res, attrs, TooManyRequests(), t0);
+    }
     auto decision = authz_.Authorize(attrs);
     if (!decision.allowed) {
       // Anonymous callers are told to authenticate; known users are told they may not.
@@ -272,6 +300,18 @@ class ApiServerImpl final : public ApiServer {
     co_await Reply(res, a, resp.code, "application/json", std::move(body), t0, std::move(headers));
   }
 
+  // A test seam: with KITE_FAULT_INJECTION=1 in the environment at start, a request carrying
+  // `X-Kite-Fault: bad_alloc` or `exception` throws from inside the handler, so the tests can show
+  // that what a handler throws ends that request with a 500 and never the process.
+  static void InjectFault(const std::string& kind) {
+    if (kind == "bad_alloc") throw std::bad_alloc();
+    if (kind == "exception") throw std::runtime_error("injected fault");
+  }
+  const bool fault_injection_ = [] {
+    const char* v = std::getenv("KITE_FAULT_INJECTION");
+    return v && std::string(v) == "1";
+  }();
+
   static bool WantsWebSocket(const HttpsRequest& req) {
     std::string up = req.Header("upgrade");
     for (char& ch : up) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -356,6 +396,7 @@ class ApiServerImpl final : public ApiServer {
   datastore::Store* store_;
   Authenticator authn_;
   MastersAuthorizer authz_;
+  InflightLimiter inflight_;
   WatchCache watch_cache_;
   std::thread counter_;
   std::mutex counter_mu_;
@@ -454,7 +495,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
   if (!certs.ok()) return certs.status();
   auto authn = Authenticator::Create(o.token_auth_file);
   if (!authn.ok()) return authn.status();
-  auto server = std::make_unique<ApiServerImpl>(store, std::move(authn.value()));
+  auto server = std::make_unique<ApiServerImpl>(store, std::move(authn.value()), o);
   if (auto s = server->Start(o, *certs); !s.ok()) return s;
   server->StartStorageCounter();
   {

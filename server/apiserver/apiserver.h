@@ -12,6 +12,7 @@
 #include "base/status.h"
 #include "client/transport.h"
 #include "datastore/store.h"
+#include "server/apiserver/inflight.h"
 
 namespace kite::apiserver {
 
@@ -23,6 +24,12 @@ struct ApiServerOptions {
   std::string kubeconfig_path = "/etc/kite/kite.yaml";
   unsigned kubeconfig_mode = 0600;
   std::string token_auth_file;
+  InflightOptions inflight;
+  size_t max_connections = 0;  // 0: HttpsServer's default, from the open-file limit
+  // --authorization-mode=AlwaysAllow: every authenticated request is allowed (upstream's mode of
+  // that name; for tests and trusted single-user setups). Otherwise only system:masters may act
+  // on resources until RBAC lands.
+  bool always_allow = false;
 };
 
 class ApiServer {

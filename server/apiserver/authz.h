@@ -28,9 +28,14 @@ class Authorizer {
   virtual Decision Authorize(const RequestAttributes& attrs) const = 0;
 };
 
+// `always_allow`: upstream's AlwaysAllow mode — everything is allowed, to anyone.
 class MastersAuthorizer final : public Authorizer {
  public:
+  explicit MastersAuthorizer(bool always_allow = false) : always_allow_(always_allow) {}
   Decision Authorize(const RequestAttributes& attrs) const override;
+
+ private:
+  bool always_allow_;
 };
 
 // Upstream's 403 message, e.g. `pods is forbidden: User "bob" cannot list resource "pods" in

@@ -16,6 +16,12 @@ ApiError MethodNotSupported(const std::string& verb, const std::string& qualifie
   return {405, "MethodNotAllowed", "the server does not allow this method on the requested resource"};
 }
 
+ApiError TooManyRequests() {
+  ApiError e{429, "TooManyRequests", "Too many requests, please try again later."};
+  e.retry_after_seconds = 1;
+  return e;
+}
+
 std::string JsonEscape(const std::string& s) {
   std::string quoted = boost::json::serialize(boost::json::string(s));
   return quoted.substr(1, quoted.size() - 2);
@@ -29,7 +35,7 @@ std::string StatusJson(const ApiError& e) {
   o["status"] = "Failure";
   o["message"] = e.message;
   o["reason"] = e.reason;
-  if (!e.name.empty() || !e.kind.empty() || !e.causes.empty()) {
+  if (!e.name.empty() || !e.kind.empty() || !e.causes.empty() || e.retry_after_seconds > 0) {
     boost::json::object d;
     if (!e.name.empty()) d["name"] = e.name;
     if (!e.group.empty()) d["group"] = e.group;
@@ -41,6 +47,7 @@ std::string StatusJson(const ApiError& e) {
       }
       d["causes"] = std::move(causes);
     }
+    if (e.retry_after_seconds > 0) d["retryAfterSeconds"] = e.retry_after_seconds;
     o["details"] = std::move(d);
   }
   o["code"] = e.code;

@@ -20,6 +20,7 @@ struct ApiError {
     std::string reason, message, field;
   };
   std::vector<Cause> causes;
+  int retry_after_seconds = 0;  // > 0: details.retryAfterSeconds and a Retry-After header
 };
 
 // A value or an ApiError.
@@ -42,6 +43,8 @@ ApiError NotFoundPath();  // "the server could not find the requested resource"
 ApiError BadRequest(const std::string& message);
 ApiError InternalError(const std::string& message);
 ApiError MethodNotSupported(const std::string& verb, const std::string& qualified_resource);
+// 429 of the max-in-flight filter: "Too many requests, please try again later.", retry in 1 s.
+ApiError TooManyRequests();
 
 std::string StatusJson(const ApiError& e);
 std::string JsonEscape(const std::string& s);

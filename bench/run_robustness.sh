@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Memory and responsiveness of kite-server under hostile load (bench/RESULTS.md, "Robustness").
+#
+# One fresh kite-server (defaults, plus a bearer token for a non-admin user and
+# --authorization-mode=AlwaysAllow so that user may LIST; free loopback ports; temporary data dir):
+#   idle        VmRSS after 3 s.
+#   connections N anonymous TLS connections that handshake and send nothing, held open: VmRSS
+#               with them, and KiB per connection; how many the server refused.
+#   big lists   M ConfigMaps of ~4 KiB (a ~4 MB state), then C concurrent LISTs of all of them as
+#               the non-admin user (upstream's max-in-flight semantics: 429 beyond the budget,
+#               system:masters exempt), while the admin lists namespaces every 50 ms with curl
+#               (the API's latency) and with kubectl (end to end). Prints the answer codes, the
+#               latency p50/p99 of those namespace lists, VmRSS after and VmHWM (the peak).
+# Usage: bench/run_robustness.sh [--build DIR] [--connections N] [--configmaps M] [--lists C]
+#                                [--server-args "ARGS"]
+set -euo pipefail
+BUILD=build
+CONNS=10000
+CMS=1000
+LISTS=1000
+SERVER_ARGS=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build) BUILD=$2; shift 2 ;;
+    --connections) CONNS=$2; shift 2 ;;
+    --configmaps) CMS=$2; shift 2 ;;
+    --lists) LISTS=$2; shift 2 ;;
+    --server-args) SERVER_ARGS=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SERVER=$(realpath "$BUILD/bin/kite-server")
+RAW="python3 $ROOT/tests/integration/kubectl/raw_tls.py"
+WORK=$(mktemp -d /tmp/kite-robust.XXXXXX)
+PID=""
+cleanup() {
+  [[ -n $PID ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+  jobs -p | xargs -r kill 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+API=$(port)
+echo "{}" >"$WORK/config.yaml"
+echo "tok-bench,bench-user,u-1," >"$WORK/tokens.csv"
+# shellcheck disable=SC2086
+"$SERVER" --config "$WORK/config.yaml" --data-dir "$WORK/data" --etcd-listen "127.0.0.1:$(port)" \
+  --metrics-listen "127.0.0.1:$(port)" --bind-address 127.0.0.1 --https-listen-port "$API" \
+  --write-kubeconfig "$WORK/kubeconfig" --token-auth-file "$WORK/tokens.csv" --authorization-mode AlwaysAllow \
+  $SERVER_ARGS >"$WORK/server.log" 2>&1 &
+PID=$!
+K=(kubectl --kubeconfig "$WORK/kubeconfig" --cache-dir "$WORK/cache")
+for _ in $(seq 1 100); do
+  [[ -s $WORK/kubeconfig ]] && "${K[@]}" get --raw /readyz >/dev/null 2>&1 && break
+  sleep 0.1
+done
+kc=$WORK/kubeconfig
+field() { grep -m1 "$1:" "$kc" | awk '{print $2}' | base64 -d; }
+field certificate-authority-data >"$WORK/ca.crt"
+field client-certificate-data >"$WORK/client.crt"
+field client-key-data >"$WORK/client.key"
+rss() { awk '/^VmRSS/ {print int($2/1024)}' "/proc/$PID/status"; }
+hwm() { awk '/^VmHWM/ {print int($2/1024)}' "/proc/$PID/status"; }
+
+sleep 3
+IDLE=$(rss)
+echo "idle: VmRSS ${IDLE} MiB"
+
+# --- idle TLS connections ---
+$RAW "$API" "$WORK/ca.crt" - - idle-connections "$CONNS" 8 >"$WORK/conns" 2>&1 &
+CPID=$!
+sleep 6
+for _ in $(seq 1 120); do
+  # wait until the opener is done opening (it then sleeps 8 s)
+  n=$(ls "/proc/$PID/fd" | wc -l)
+  sleep 0.5
+  m=$(ls "/proc/$PID/fd" | wc -l)
+  [[ $n == "$m" ]] && break
+done
+WITH=$(rss)
+FDS=$(ls "/proc/$PID/fd" | wc -l)
+wait $CPID || true
+read -r OPENED REFUSED <"$WORK/conns"
+echo "connections: $OPENED held, $REFUSED refused, server fds $FDS; VmRSS ${WITH} MiB" \
+  "($(( (WITH - IDLE) * 1024 / (OPENED > 0 ? OPENED : 1) )) KiB per connection)"
+sleep 2
+
+# --- big lists ---
+python3 - "$WORK/cms.yaml" "$CMS" <<'EOF'
+import json, sys
+n = int(sys.argv[2])
+items = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm-{i}", "namespace": "default"},
+          "data": {"k": "v" * 4000}} for i in range(n)]
+# One document per object: kubectl validates a `kind: List` against /openapi/v2, which kite
+# does not serve (it serves v3).
+with open(sys.argv[1], "w") as f:
+    for item in items:
+        f.write("---\n" + json.dumps(item) + "\n")
+EOF
+"${K[@]}" create -f "$WORK/cms.yaml" >/dev/null
+sleep 11 # the object counts behind a LIST's width are refreshed every 10 s
+BEFORE=$(rss)
+echo "state: $CMS ConfigMaps of 4 KiB; VmRSS ${BEFORE} MiB"
+probe() { # admin namespace lists every 50 ms until told to stop: curl (API latency), kubectl (end to end)
+  while [[ ! -e $WORK/stop ]]; do
+    curl -sS -o /dev/null -w '%{time_total}\n' --cacert "$WORK/ca.crt" --cert "$WORK/client.crt" \
+      --key "$WORK/client.key" "https://127.0.0.1:$API/api/v1/namespaces" >>"$WORK/curl.times" || echo 99 >>"$WORK/curl.times"
+    s=$(date +%s%N)
+    "${K[@]}" get ns >/dev/null 2>&1 || true
+    echo "$(( ($(date +%s%N) - s) / 1000000 ))" >>"$WORK/kubectl.ms"
+    sleep 0.05
+  done
+}
+probe &
+PROBE=$!
+sleep 1
+burst=$($RAW "$API" "$WORK/ca.crt" - - burst "$LISTS" /api/v1/namespaces/default/configmaps tok-bench)
+touch "$WORK/stop"
+wait $PROBE || true
+AFTER=$(rss)
+PEAK=$(hwm)
+pct() { sort -n "$1" | awk -v p="$2" '{a[NR]=$1} END {i=int(NR*p/100); if (i<1) i=1; if (i>NR) i=NR; print a[i]}'; }
+echo "big lists: $LISTS concurrent LISTs of ${CMS} ConfigMaps as a non-admin user: $burst"
+echo "  admin namespace list during them, curl (API): p50 $(awk '{printf "%.1f\n", $1*1000}' "$WORK/curl.times" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}') ms," \
+  "p99 $(awk '{printf "%.1f\n", $1*1000}' "$WORK/curl.times" | sort -n | awk '{a[NR]=$1} END {i=int(NR*0.99); if(i<1)i=1; print a[i]}') ms" \
+  "over $(wc -l <"$WORK/curl.times") calls"
+echo "  kubectl get ns during them (end to end): p50 $(pct "$WORK/kubectl.ms" 50) ms, p99 $(pct "$WORK/kubectl.ms" 99) ms"
+echo "  VmRSS after ${AFTER} MiB, VmHWM ${PEAK} MiB (idle ${IDLE} MiB, ${BEFORE} MiB with the state)"
+kill -0 "$PID" && echo "server alive: yes" || echo "server alive: NO"
