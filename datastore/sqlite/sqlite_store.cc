@@ -63,7 +63,7 @@ constexpr int64_t kHistoryFactor = 10;  // see BackgroundLoop
 // RESTART and TRUNCATE checkpoints that copied the whole WAL (the checkpointer, never having
 // read the database, had copied nothing), and each stalled every write 5-15 ms, several times a
 // second under a 16-client put load: kite's put p99 at 16 clients (bench/RESULTS.md, 2026-12-04
-// 16:30). The WAL file itself is truncated after a compaction shrank the database, once writes
+// 17:13). The WAL file itself is truncated after a compaction shrank the database, once writes
 // have paused for kIdleTruncate; otherwise journal_size_limit bounds it.
 constexpr int kCheckpointPages = 1000;  // checkpoint once the WAL holds this many pages (~4 MiB)
 constexpr int kWalRestartPages = 2500;  // past this the writer catches the WAL up...
