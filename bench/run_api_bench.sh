@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Kubernetes API benchmark of kite-server (bench/RESULTS.md, "Kubernetes API").
+# The Kubernetes API benchmark of kite-server (bench/RESULTS.md, "The Kubernetes API of kite-server").
 #
 # Every round starts three fresh kite-servers, one after the other (temporary data dir, free
 # loopback ports, an empty config file so /etc/kite/config.yaml is never read, default

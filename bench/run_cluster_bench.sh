@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The cluster benchmark of kite-server (bench/RESULTS.md, "Scheduler and controllers"): a fresh
+# The cluster benchmark of kite-server (bench/RESULTS.md, "The cluster end to end"): a fresh
 # kite-server (API, controllers, scheduler) plus kite-hollow's simulated nodes, driven by
 # build/bin/kite-cluster-bench over HTTPS.
 #   scheduling:   --nodes simulated nodes; for each --pods count and each variant (plain,

@@ -102,7 +102,7 @@ class Mvcc {
     // `max_entries` log revisions, appends their row ids (unsorted) to *dead_rows, and returns
     // whether some are left. Done all at once, a compaction of the ~10k revisions a 16-client
     // put load writes in a second held the writer 6-9 ms, and every write behind it waited
-    // (bench/RESULTS.md, run of 2026-12-04 22:00 UTC). Versions not pruned yet are invisible:
+    // (bench/RESULTS.md, run of 2026-12-04 21:52 UTC). Versions not pruned yet are invisible:
     // nothing reads below the compaction revision, and Hash skips them.
     void StartCompact(int64_t rev);
     bool Prune(size_t max_entries, std::vector<int64_t>* dead_rows);
