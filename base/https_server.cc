@@ -11,6 +11,9 @@
 #include <boost/beast/websocket.hpp>
 
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdint>
 
 #include <atomic>
 #include <thread>
@@ -392,9 +395,22 @@ const char kTls12Ciphers[] =
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 size_t DefaultMaxConnections() {
+  // An idle TLS connection costs about 80 KiB here: Asio's SSL stream keeps four 17 KiB record
+  // buffers of its own (bench/run_robustness.sh). Connections may take a quarter of the memory.
+  constexpr size_t kBytesPerConnection = 80 * 1024;
+  size_t by_fds = 16384;
   struct rlimit rl {};
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 16384;
-  return std::max<size_t>(64, static_cast<size_t>(rl.rlim_cur) / 4 * 3);
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    by_fds = static_cast<size_t>(rl.rlim_cur) / 4 * 3;
+  }
+  size_t by_memory = by_fds;
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0) {
+    // In 64-bit arithmetic: a 32-bit size_t overflows on the product for 4 GiB and more.
+    const uint64_t bytes = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
+    by_memory = static_cast<size_t>(std::min<uint64_t>(bytes / 4 / kBytesPerConnection, SIZE_MAX));
+  }
+  return std::max<size_t>(64, std::min(by_fds, by_memory));
 }
 
 HttpsServer::HttpsServer(Handler handler) : impl_(std::make_unique<Impl>(std::move(handler))) {}

@@ -108,7 +108,8 @@ struct HttpsServerOptions {
 
 // Connections a server may hold when none is configured: three quarters of the process's
 // open-file limit (the rest is left for the datastore, the etcd endpoint and the kubelet side),
-// and at least 64.
+// and no more than a quarter of the physical memory at ~80 KiB each (a 1 GiB device: ~3,300);
+// at least 64.
 size_t DefaultMaxConnections();
 
 // The TLS 1.2 cipher list every kite server offers: ECDHE key exchange with AEAD ciphers only

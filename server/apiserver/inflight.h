@@ -30,8 +30,8 @@
 namespace kite::apiserver {
 
 struct InflightOptions {
-  int max_readonly = 400;  // --max-requests-inflight
-  int max_mutating = 200;  // --max-mutating-requests-inflight
+  int max_readonly = 200;  // --max-requests-inflight (upstream's default is 400; see server/main.cc)
+  int max_mutating = 100;  // --max-mutating-requests-inflight (upstream: 200)
 };
 
 // True for requests the filter does not count (upstream's BasicLongRunningRequestCheck).
