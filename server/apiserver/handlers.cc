@@ -11,6 +11,8 @@
 #include "api/schema.h"
 #include "api/schema_check.h"
 #include "api/yaml_json.h"
+#include "base/encoding.h"
+#include "server/apiserver/crd_defaults.h"
 #include "server/apiserver/handlers_internal.h"
 
 
@@ -36,6 +38,22 @@ ApiOr<json::value> ParseText(const HttpsRequest& req, const std::string& media) 
   auto v = api::ParseJson(req.body);
   if (!v.ok()) return BadRequest("error decoding the request body: " + v.status().message());
   return std::move(v.value());
+}
+
+// A Secret's write-only stringData: each key overwrites data's, base64-encoded, and stringData
+// itself is never stored (upstream does this when converting v1 to its internal form, so on
+// create, update and every kind of patch alike).
+void MergeStringData(json::object& secret) {
+  auto it = secret.find("stringData");
+  if (it == secret.end()) return;
+  if (it->value().is_object() && !it->value().as_object().empty()) {
+    json::value& data = secret["data"];
+    if (!data.is_object()) data = json::object();
+    for (const auto& kv : secret.at("stringData").as_object()) {
+      if (kv.value().is_string()) data.as_object()[kv.key()] = Base64Encode(std::string(kv.value().as_string()));
+    }
+  }
+  secret.erase("stringData");
 }
 
 }  // namespace
@@ -117,6 +135,7 @@ ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api
       if (o != sc->value().as_object().end() && o->value().is_object()) schema = &o->value().as_object();
     }
     if (schema) {
+      ApplyCrdDefaults(r, obj);  // before the checks, as upstream defaults while decoding
       auto checked = api::CheckAgainstJsonSchema(obj, *schema);
       if (!checked.unknown_fields.empty() && validation != "Ignore") {
         std::string msg;
@@ -144,12 +163,22 @@ ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api
       }
     }
   }
+  if (r.group.empty() && r.kind == "Secret") MergeStringData(obj);
   if (defaults) api::ApplyDefaults(r, obj);
   if (r.resource == "customresourcedefinitions" && r.group == "apiextensions.k8s.io" && crds) {
     if (auto e = PrepareCrd(obj, *crds->Snapshot()); e) return *e;
   }
   if (auto e = ValidateObject(r, obj); e) return *e;
   return warnings;
+}
+
+bool SubresourceServed(std::string_view sub) {
+  // Not yet: serviceaccounts/token (TokenRequest) and pods/ephemeralcontainers.
+  for (std::string_view s : {"status", "scale", "eviction", "binding", "finalize", "log", "exec", "attach",
+                             "portforward", "proxy"}) {
+    if (s == sub) return true;
+  }
+  return false;
 }
 
 asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, const RequestInfo& info,
@@ -167,7 +196,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, 
     co_return co_await Review(c);
   }
   if (!sub.empty()) {
-    if (!r.Subresource(sub)) co_return NotFoundPath();
+    if (!r.Subresource(sub) || !SubresourceServed(sub)) co_return NotFoundPath();
     if (sub == "status") {
       if (verb == "get") {
         auto got = co_await registry_.Get(r, c.ns, info.name);
@@ -293,7 +322,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
       co_return current.error();
     }
     const json::object& cur = current.value();
-    auto patched = ApplyPatch(c.r, media, cur, patch.value(), manager, c.req.Query("force") == "true");
+    auto patched = ApplyPatch(c.r, media, cur, patch.value(), manager, QueryBool(c.req, "force"));
     if (!patched.ok()) co_return patched.error();
     json::object obj = std::move(patched.value());
     auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
@@ -321,15 +350,27 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
   }
 }
 
+std::string DefaultPropagationPolicy(const api::ResourceInfo& r) {
+  // Upstream's strategies keep the pre-garbage-collector behaviour for these two: a v1
+  // ReplicationController or a batch/v1 Job deleted without a policy orphans its pods.
+  // (kubectl always sends a policy, Background by default; client libraries send none.)
+  if ((r.group.empty() && r.kind == "ReplicationController") || (r.group == "batch" && r.kind == "Job")) {
+    return "Orphan";
+  }
+  return "Background";
+}
+
 asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {
   DeleteOptions o;
   o.dry_run = c.dry_run;
+  std::optional<bool> orphan;  // the deprecated orphanDependents
   if (!c.req.body.empty()) {
     auto v = ParseText(c.req, MediaType(c.req));
     if (!v.ok()) co_return v.error();
     if (!v.value().is_object()) co_return BadRequest("DeleteOptions must be a JSON object");
     const auto& b = v.value().as_object();
     o.propagation_policy = StrOf(b, "propagationPolicy");
+    if (auto it = b.find("orphanDependents"); it != b.end() && it->value().is_bool()) orphan = it->value().as_bool();
     if (auto it = b.find("gracePeriodSeconds"); it != b.end() && it->value().is_int64()) {
       o.grace_period_seconds = it->value().as_int64();
     }
@@ -342,12 +383,24 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {
     }
   }
   if (auto p = c.req.Query("propagationPolicy"); !p.empty()) o.propagation_policy = p;
-  if (auto g = c.req.Query("gracePeriodSeconds"); !g.empty()) o.grace_period_seconds = std::atoll(g.c_str());
+  auto grace = QueryInt(c.req, "gracePeriodSeconds");
+  if (!grace.ok()) co_return grace.error();
+  if (grace.value()) o.grace_period_seconds = *grace.value();
+  if (c.req.HasQuery("orphanDependents")) orphan = QueryBool(c.req, "orphanDependents");
   if (!o.propagation_policy.empty() && o.propagation_policy != "Background" && o.propagation_policy != "Foreground" &&
       o.propagation_policy != "Orphan") {
     co_return ApiError{422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"" +
                                            o.propagation_policy + "\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""};
   }
+  if (orphan) {
+    // The deprecated orphanDependents: true is Orphan, false is Background; not with a policy.
+    if (!o.propagation_policy.empty()) {
+      co_return ApiError{422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Invalid value: \"" +
+                                             o.propagation_policy + "\": orphanDependents and deletionPropagation cannot be both set"};
+    }
+    o.propagation_policy = *orphan ? "Orphan" : "Background";
+  }
+  if (o.propagation_policy.empty()) o.propagation_policy = DefaultPropagationPolicy(c.r);
   auto out = co_await registry_.Delete(c.r, c.ns, c.info.name, o);
   if (!out.ok()) co_return out.error();
   DeleteResult& d = out.value();
@@ -365,6 +418,8 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {
 asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::DeleteCollection(Call& c) {
   auto opts = ParseListOptions(c.req, c.r);
   if (!opts.ok()) co_return opts.error();
+  std::string policy = c.req.Query("propagationPolicy");
+  if (policy.empty()) policy = DefaultPropagationPolicy(c.r);
   auto list = co_await registry_.List(c.r, c.ns, opts.value());
   if (!list.ok()) co_return list.error();
   json::array deleted;
@@ -372,6 +427,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::DeleteCollection(Call& c) 
     auto& meta = MetaOf(item.as_object());
     DeleteOptions o;
     o.dry_run = c.dry_run;
+    o.propagation_policy = policy;
     const std::string item_ns = StrOf(meta, "namespace"), item_name = StrOf(meta, "name");
     auto out = co_await registry_.Delete(c.r, item_ns, item_name, o);
     if (out.ok()) deleted.push_back(std::move(out.value().object));

@@ -5,6 +5,8 @@
 #include <random>
 #include <regex>
 
+#include "server/apiserver/crd_defaults.h"
+#include "server/apiserver/event_conversion.h"
 #include "server/apiserver/store_await.h"
 
 namespace kite::apiserver {
@@ -146,6 +148,39 @@ void GenerateJobSelector(json::object& job) {
   s["selector"] = json::object{{"matchLabels", json::object{{"batch.kubernetes.io/controller-uid", uid}}}};
 }
 
+// A kind's status before anyone writes it, as upstream serializes its zero value: `{}` plus the
+// members its Go type does not omit when empty (typed clients require those: the Python
+// client's V1ReplicaSetStatus refuses a status without `replicas`).
+json::object EmptyStatus(const api::ResourceInfo& r) {
+  auto zeros = [](std::initializer_list<const char*> names) {
+    json::object o;
+    for (const char* n : names) o[n] = 0;
+    return o;
+  };
+  if (r.group.empty() && r.kind == "Service") return json::object{{"loadBalancer", json::object()}};
+  if ((r.group.empty() && r.kind == "ReplicationController") || (r.group == "apps" && r.kind == "ReplicaSet")) {
+    return zeros({"replicas"});
+  }
+  if (r.group == "apps" && r.kind == "StatefulSet") return zeros({"replicas", "availableReplicas"});
+  if (r.group == "apps" && r.kind == "DaemonSet") {
+    return zeros({"currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady"});
+  }
+  if (r.group == "autoscaling" && r.kind == "HorizontalPodAutoscaler") {
+    return r.version == "v1" ? zeros({"currentReplicas", "desiredReplicas"}) : zeros({"desiredReplicas"});
+  }
+  if (r.group == "policy" && r.kind == "PodDisruptionBudget") {
+    return zeros({"disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"});
+  }
+  return json::object();
+}
+
+// Whether metadata.generation counts spec changes. Upstream's strategies set it for most kinds
+// with a spec; a Lease's strategy does not (leader election renews it every few seconds, and
+// its holder's spec is not a desired state that anyone observes).
+bool TracksGeneration(const api::ResourceInfo& r) {
+  return !(r.group == "coordination.k8s.io" && r.kind == "Lease");
+}
+
 }  // namespace
 
 json::object& MetaOf(json::object& obj) {
@@ -215,6 +250,8 @@ asio::awaitable<ApiOr<json::object>> Registry::Get(const api::ResourceInfo& r, c
   if (res->kvs.empty()) co_return NotFound(r, name);
   auto obj = Decode(res->kvs[0]);
   if (!obj.ok()) co_return InternalError(obj.status().message());
+  ConvertEventTo(r, obj.value());
+  ApplyCrdDefaults(r, obj.value());
   co_return std::move(obj.value());
 }
 
@@ -264,7 +301,10 @@ asio::awaitable<ApiOr<json::object>> Registry::List(const api::ResourceInfo& r, 
     bool full = false;
     for (const auto& kv : res->kvs) {
       auto obj = Decode(kv);
-      if (!obj.ok() || !MatchesListOptions(o, r, obj.value())) continue;
+      if (!obj.ok()) continue;
+      ConvertEventTo(r, obj.value());
+      ApplyCrdDefaults(r, obj.value());
+      if (!MatchesListOptions(o, r, obj.value())) continue;
       if (o.limit > 0 && int64_t(items.size()) == o.limit) {
         next_key = kv.key;
         full = true;
@@ -336,7 +376,11 @@ asio::awaitable<ApiOr<json::object>> Registry::Create(const api::ResourceInfo& r
   meta.erase("resourceVersion");
   meta.erase("deletionTimestamp");
   meta.erase("deletionGracePeriodSeconds");
-  if (obj.contains("spec")) meta["generation"] = 1;
+  if (obj.contains("spec") && TracksGeneration(r)) meta["generation"] = 1;
+  // Built-in kinds with a status always show one, `{}` before any controller writes it: upstream's
+  // typed objects serialize their status struct, and typed clients read job.status.succeeded
+  // and the like without checking for it. (Custom resources are stored as written.)
+  if (!r.custom && r.Subresource("status") && !obj.contains("status")) obj["status"] = EmptyStatus(r);
   const std::string key = StorageKey(r, ns, name);
   if (dry_run) {
     auto existing = co_await Get(r, ns, name);
@@ -414,7 +458,7 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
       if (auto it = cur_meta.find(keep); it != cur_meta.end()) m[keep] = it->value();
       else m.erase(keep);
     }
-    if (obj.contains("spec") || cur.contains("spec")) {
+    if ((obj.contains("spec") || cur.contains("spec")) && TracksGeneration(r)) {
       int64_t gen = cur_meta.contains("generation") && cur_meta["generation"].is_int64() ? cur_meta["generation"].as_int64() : 1;
       bool changed = !(obj["spec"] == cur["spec"]);
       if (obj["spec"].is_null()) obj.erase("spec");
@@ -463,6 +507,19 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
 
 asio::awaitable<ApiOr<DeleteResult>> Registry::Delete(const api::ResourceInfo& r, const std::string& ns,
                                                       const std::string& name, DeleteOptions o) {
+  // A writer that gets in between the read and the delete makes the delete's transaction fail;
+  // as upstream does, read the object again and decide afresh (the preconditions, when given,
+  // are checked against each fresh read). The bound only guards against a livelock.
+  for (int attempt = 0;; ++attempt) {
+    auto d = co_await DeleteOnce(r, ns, name, o);
+    if (!d.ok()) co_return d.error();
+    if (d.value()) co_return std::move(*d.value());
+    if (attempt == kDeleteRetries) co_return Conflict(r, name);
+  }
+}
+
+asio::awaitable<ApiOr<std::optional<DeleteResult>>> Registry::DeleteOnce(const api::ResourceInfo& r, const std::string& ns,
+                                                          const std::string& name, const DeleteOptions& o) {
   auto current = co_await Get(r, ns, name);
   if (!current.ok()) co_return current.error();
   json::object& obj = current.value();
@@ -522,7 +579,7 @@ asio::awaitable<ApiOr<DeleteResult>> Registry::Delete(const api::ResourceInfo& r
   }
   const bool pending = HasFinalizers(meta) || grace > 0 ||
                        (r.resource == "namespaces" && meta.contains("deletionTimestamp"));
-  if (o.dry_run) co_return DeleteResult{std::move(obj), !pending};
+  if (o.dry_run) co_return std::optional<DeleteResult>(DeleteResult{std::move(obj), !pending});
   TxnRequest t;
   Compare c;
   c.key = StorageKey(r, ns, name);
@@ -541,9 +598,9 @@ asio::awaitable<ApiOr<DeleteResult>> Registry::Delete(const api::ResourceInfo& r
   }
   auto res = co_await AsyncTxn(store_, std::move(t));
   if (!res.ok()) co_return InternalError(res.status().message());
-  if (!res->succeeded) co_return Conflict(r, name);
+  if (!res->succeeded) co_return std::optional<DeleteResult>();  // changed since the read: the caller retries
   if (pending) meta["resourceVersion"] = std::to_string(res->revision);
-  co_return DeleteResult{std::move(obj), !pending};
+  co_return std::optional<DeleteResult>(DeleteResult{std::move(obj), !pending});
 }
 
 }  // namespace kite::apiserver

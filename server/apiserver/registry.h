@@ -8,7 +8,8 @@
 //   409 AlreadyExists;
 // - update: optimistic concurrency on metadata.resourceVersion (409 Conflict), uid and
 //   creationTimestamp kept, generation bumped only when spec changes;
-// - delete: preconditions (uid, resourceVersion); objects with finalizers (plus "orphan" or
+// - delete: preconditions (uid, resourceVersion; a concurrent write is retried against the
+//   fresh object, only a failed precondition is 409); objects with finalizers (plus "orphan" or
 //   "foregroundDeletion" for those propagation policies) get deletionTimestamp and stay until
 //   the finalizers are removed (an update that removes the last one deletes the object); pods
 //   bound to a node are deleted gracefully (deletionTimestamp + grace, the kubelet finishes);
@@ -97,6 +98,10 @@ class Registry {
 
  private:
   boost::asio::awaitable<ApiOr<int64_t>> NamespaceUsable(const std::string& ns);
+  // One read-decide-write round of Delete; nullopt when the object changed in between.
+  boost::asio::awaitable<ApiOr<std::optional<DeleteResult>>> DeleteOnce(const api::ResourceInfo& r, const std::string& ns,
+                                                         const std::string& name, const DeleteOptions& o);
+  static constexpr int kDeleteRetries = 100;
   datastore::Store* store_;
 };
 
