@@ -24,6 +24,11 @@ struct Errors {
   void Invalid(const std::string& field, const std::string& value, const std::string& detail) {
     causes.push_back({"FieldValueInvalid", "Invalid value: " + value + ": " + detail, field});
   }
+  void NotSupported(const std::string& field, const std::string& value, std::initializer_list<const char*> supported) {
+    std::string list;
+    for (const char* s : supported) list += (list.empty() ? "\"" : ", \"") + std::string(s) + "\"";
+    causes.push_back({"FieldValueNotSupported", "Unsupported value: \"" + value + "\": supported values: " + list, field});
+  }
   void Immutable(const std::string& field, const std::string& value) {
     causes.push_back({"FieldValueInvalid", "Invalid value: " + value + ": field is immutable", field});
   }
@@ -88,6 +93,65 @@ void ValidateMeta(const json::object& obj, Errors& e) {
   }
 }
 
+// A port number member (1-65535); `required` when it must be present.
+void ValidatePortNumber(const json::object& o, const char* member, const std::string& field, bool required, Errors& e) {
+  const json::value* v = o.if_contains(member);
+  if (!v || (v->is_int64() && v->as_int64() == 0)) {
+    if (required) e.Required(field);
+    return;
+  }
+  if (!v->is_int64() || v->as_int64() < 1 || v->as_int64() > 65535) {
+    e.Invalid(field, json::serialize(*v), "must be between 1 and 65535, inclusive");
+  }
+}
+
+void ValidateProtocol(const json::object& o, const std::string& field, Errors& e) {
+  const std::string p = StrOf(o, "protocol");
+  if (!p.empty() && p != "TCP" && p != "UDP" && p != "SCTP") e.NotSupported(field, p, {"SCTP", "TCP", "UDP"});
+}
+
+void ValidateContainerPorts(const json::object& c, const std::string& at, Errors& e) {
+  auto it = c.find("ports");
+  if (it == c.end() || !it->value().is_array()) return;
+  size_t i = 0;
+  for (const auto& p : it->value().as_array()) {
+    const std::string pat = at + ".ports[" + std::to_string(i++) + "]";
+    if (!p.is_object()) continue;
+    ValidatePortNumber(p.as_object(), "containerPort", pat + ".containerPort", true, e);
+    ValidatePortNumber(p.as_object(), "hostPort", pat + ".hostPort", false, e);
+    ValidateProtocol(p.as_object(), pat + ".protocol", e);
+  }
+}
+
+void ValidateServicePorts(const json::object& spec, Errors& e) {
+  auto it = spec.find("ports");
+  if (it == spec.end() || !it->value().is_array()) return;
+  const auto& ports = it->value().as_array();
+  const std::string type = StrOf(spec, "type");
+  std::set<std::string> names;
+  for (size_t i = 0; i < ports.size(); ++i) {
+    const std::string at = "spec.ports[" + std::to_string(i) + "]";
+    if (!ports[i].is_object()) continue;
+    const json::object& p = ports[i].as_object();
+    const std::string name = StrOf(p, "name");
+    if (ports.size() > 1 && name.empty()) e.Required(at + ".name");
+    if (!name.empty() && !names.insert(name).second) {
+      e.causes.push_back({"FieldValueDuplicate", "Duplicate value: " + Quoted(name), at + ".name"});
+    }
+    ValidatePortNumber(p, "port", at + ".port", true, e);
+    ValidateProtocol(p, at + ".protocol", e);
+    const json::value* np = p.if_contains("nodePort");
+    if (np && np->is_int64() && np->as_int64() != 0) {
+      if (type == "ClusterIP" || type == "ExternalName") {
+        e.causes.push_back({"FieldValueForbidden", "Forbidden: may not be used when `type` is '" + type + "'", at + ".nodePort"});
+      } else if (np->as_int64() < 30000 || np->as_int64() > 32767) {
+        e.Invalid(at + ".nodePort", json::serialize(*np),
+                  "provided port is not in the valid range. The range of valid ports is 30000-32767");
+      }
+    }
+  }
+}
+
 void ValidatePodSpec(const json::object* spec, const std::string& path, Errors& e) {
   if (!spec) {
     e.Required(path + ".containers");
@@ -108,12 +172,26 @@ void ValidatePodSpec(const json::object* spec, const std::string& path, Errors& 
     else if (auto bad = ValidateDnsLabel(name); !bad.empty()) e.Invalid(at + ".name", Quoted(name), bad);
     else if (!names.insert(name).second) e.causes.push_back({"FieldValueDuplicate", "Duplicate value: " + Quoted(name), at + ".name"});
     if (StrOf(c.as_object(), "image").empty()) e.Required(at + ".image");
+    ValidateContainerPorts(c.as_object(), at, e);
+  }
+  if (std::string rp = StrOf(*spec, "restartPolicy"); !rp.empty() && rp != "Always" && rp != "OnFailure" && rp != "Never") {
+    e.NotSupported(path + ".restartPolicy", rp, {"Always", "OnFailure", "Never"});
   }
 }
 
 void ValidateWorkload(const api::ResourceInfo& r, const json::object& obj, Errors& e) {
   const json::object* spec = ObjAt(obj, {"spec"});
   const json::object* tmpl = spec ? ObjAt(*spec, {"template"}) : nullptr;
+  if (spec && r.group != "batch") {
+    if (const json::value* n = spec->if_contains("replicas"); n && n->is_int64() && n->as_int64() < 0) {
+      e.Invalid("spec.replicas", json::serialize(*n), "must be greater than or equal to 0");
+    }
+    // Controllers that keep pods running take only pods that restart.
+    const json::object* ps = tmpl ? ObjAt(*tmpl, {"spec"}) : nullptr;
+    if (std::string rp = ps ? StrOf(*ps, "restartPolicy") : ""; !rp.empty() && rp != "Always") {
+      e.NotSupported("spec.template.spec.restartPolicy", rp, {"Always"});
+    }
+  }
   const json::object* sel = spec ? ObjAt(*spec, {"selector"}) : nullptr;
   if (r.kind != "ReplicationController" && !(r.group == "batch")) {
     if (!sel) {
@@ -298,6 +376,7 @@ std::optional<ApiError> ValidateObject(const api::ResourceInfo& r, const json::o
       auto ports = spec ? spec->find("ports") : nullptr;
       bool has_ports = spec && ports != spec->end() && ports->value().is_array() && !ports->value().as_array().empty();
       if (type != "ExternalName" && cip != "None" && !has_ports) e.Required("spec.ports");
+      if (spec) ValidateServicePorts(*spec, e);
       if (type != "ClusterIP" && type != "NodePort" && type != "LoadBalancer" && type != "ExternalName") {
         e.causes.push_back({"FieldValueNotSupported",
                             "Unsupported value: " + Quoted(type) +
@@ -309,13 +388,24 @@ std::optional<ApiError> ValidateObject(const api::ResourceInfo& r, const json::o
     if (r.kind == "Secret") ValidateSecret(obj, e);
     if (r.kind == "ReplicationController" || r.kind == "PodTemplate") {
       const json::object* spec = ObjAt(obj, {r.kind == "PodTemplate" ? "template" : "spec"});
-      if (r.kind == "PodTemplate") ValidatePodSpec(spec ? ObjAt(*spec, {"spec"}) : nullptr, "template.spec", e);
-      else ValidatePodSpec(spec ? ObjAt(*spec, {"template", "spec"}) : nullptr, "spec.template.spec", e);
+      if (r.kind == "PodTemplate") {
+        ValidatePodSpec(spec ? ObjAt(*spec, {"spec"}) : nullptr, "template.spec", e);
+      } else {
+        ValidatePodSpec(spec ? ObjAt(*spec, {"template", "spec"}) : nullptr, "spec.template.spec", e);
+        if (const json::value* n = spec ? spec->if_contains("replicas") : nullptr; n && n->is_int64() && n->as_int64() < 0) {
+          e.Invalid("spec.replicas", json::serialize(*n), "must be greater than or equal to 0");
+        }
+      }
     }
   } else if ((r.group == "apps" && r.kind != "ControllerRevision") || r.group == "batch") {
     ValidateWorkload(r, obj, e);
   } else if (r.group == "events.k8s.io" && r.kind == "Event") {
     ValidateNewEvent(obj, e);
+  } else if (r.group == "policy" && r.kind == "PodDisruptionBudget") {
+    const json::object* spec = ObjAt(obj, {"spec"});
+    if (spec && spec->contains("minAvailable") && spec->contains("maxUnavailable")) {
+      e.Invalid("spec", "policy.PodDisruptionBudgetSpec{...}", "minAvailable and maxUnavailable cannot be both set");
+    }
   }
   return ToError(r, obj, e);
 }

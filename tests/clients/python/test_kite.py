@@ -440,6 +440,26 @@ class Issue16(KiteTest):
             metadata=client.V1ObjectMeta(name="third"), spec=client.V1ServiceSpec(cluster_ip=ip, ports=[
                 client.V1ServicePort(port=80)])))
         self.assertIn("already allocated", body["message"])
+        body = invalid(CORE.create_namespaced_service, self.ns, client.V1Service(
+            metadata=client.V1ObjectMeta(name="range"), spec=client.V1ServiceSpec(type="NodePort", ports=[
+                client.V1ServicePort(port=80, node_port=80)])))
+        self.assertIn("provided port is not in the valid range", body["message"])
+        invalid(CORE.create_namespaced_service, self.ns, client.V1Service(
+            metadata=client.V1ObjectMeta(name="twoports"), spec=client.V1ServiceSpec(ports=[
+                client.V1ServicePort(port=80), client.V1ServicePort(port=81)])))  # several ports need names
+        bad = deployment("neg")
+        bad.spec.replicas = -1
+        body = invalid(APPS.create_namespaced_deployment, self.ns, bad)
+        self.assertEqual(body["details"]["causes"][0]["field"], "spec.replicas")
+        bad = deployment("never")
+        bad.spec.template.spec.restart_policy = "Never"
+        invalid(APPS.create_namespaced_deployment, self.ns, bad)
+        bad = client.V1Pod(metadata=client.V1ObjectMeta(name="port"), spec=pod_spec())
+        bad.spec.containers[0].ports = [client.V1ContainerPort(container_port=70000)]
+        invalid(CORE.create_namespaced_pod, self.ns, bad)
+        invalid(client.PolicyV1Api(API).create_namespaced_pod_disruption_budget, self.ns, client.V1PodDisruptionBudget(
+            metadata=client.V1ObjectMeta(name="pdb"), spec=client.V1PodDisruptionBudgetSpec(
+                min_available=1, max_unavailable=1, selector=client.V1LabelSelector(match_labels={"a": "b"}))))
         BATCH.create_namespaced_job(self.ns, job("imm"))
         invalid(BATCH.patch_namespaced_job, "imm", self.ns,
                 {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "other"}]}}}})
