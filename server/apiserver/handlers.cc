@@ -14,6 +14,7 @@
 #include "base/encoding.h"
 #include "server/apiserver/crd_defaults.h"
 #include "server/apiserver/handlers_internal.h"
+#include "server/apiserver/strategy.h"
 
 
 namespace kite::apiserver {
@@ -348,16 +349,6 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
     }
     co_return ApiResponse{200, std::move(out.value()), std::move(warnings.value())};
   }
-}
-
-std::string DefaultPropagationPolicy(const api::ResourceInfo& r) {
-  // Upstream's strategies keep the pre-garbage-collector behaviour for these two: a v1
-  // ReplicationController or a batch/v1 Job deleted without a policy orphans its pods.
-  // (kubectl always sends a policy, Background by default; client libraries send none.)
-  if ((r.group.empty() && r.kind == "ReplicationController") || (r.group == "batch" && r.kind == "Job")) {
-    return "Orphan";
-  }
-  return "Background";
 }
 
 asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {

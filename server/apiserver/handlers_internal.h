@@ -38,11 +38,6 @@ struct ResourceHandlers::Call {
 ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api::ResourceInfo& r,
                                               boost::json::object& obj, bool defaults, CustomResources* crds);
 
-// The propagation policy of a delete that names none (upstream's per-kind
-// DefaultGarbageCollectionPolicy): Orphan for v1 ReplicationControllers and batch/v1 Jobs,
-// Background for everything else.
-std::string DefaultPropagationPolicy(const api::ResourceInfo& r);
-
 // The fieldManager query parameter, or the client's program name from User-Agent.
 std::string ManagerName(const HttpsRequest& req);
 

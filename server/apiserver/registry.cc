@@ -8,6 +8,7 @@
 #include "server/apiserver/crd_defaults.h"
 #include "server/apiserver/event_conversion.h"
 #include "server/apiserver/store_await.h"
+#include "server/apiserver/strategy.h"
 
 namespace kite::apiserver {
 namespace json = boost::json;
@@ -146,39 +147,6 @@ void GenerateJobSelector(json::object& job) {
   l["controller-uid"] = uid;
   l["job-name"] = name;
   s["selector"] = json::object{{"matchLabels", json::object{{"batch.kubernetes.io/controller-uid", uid}}}};
-}
-
-// A kind's status before anyone writes it, as upstream serializes its zero value: `{}` plus the
-// members its Go type does not omit when empty (typed clients require those: the Python
-// client's V1ReplicaSetStatus refuses a status without `replicas`).
-json::object EmptyStatus(const api::ResourceInfo& r) {
-  auto zeros = [](std::initializer_list<const char*> names) {
-    json::object o;
-    for (const char* n : names) o[n] = 0;
-    return o;
-  };
-  if (r.group.empty() && r.kind == "Service") return json::object{{"loadBalancer", json::object()}};
-  if ((r.group.empty() && r.kind == "ReplicationController") || (r.group == "apps" && r.kind == "ReplicaSet")) {
-    return zeros({"replicas"});
-  }
-  if (r.group == "apps" && r.kind == "StatefulSet") return zeros({"replicas", "availableReplicas"});
-  if (r.group == "apps" && r.kind == "DaemonSet") {
-    return zeros({"currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady"});
-  }
-  if (r.group == "autoscaling" && r.kind == "HorizontalPodAutoscaler") {
-    return r.version == "v1" ? zeros({"currentReplicas", "desiredReplicas"}) : zeros({"desiredReplicas"});
-  }
-  if (r.group == "policy" && r.kind == "PodDisruptionBudget") {
-    return zeros({"disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"});
-  }
-  return json::object();
-}
-
-// Whether metadata.generation counts spec changes. Upstream's strategies set it for most kinds
-// with a spec; a Lease's strategy does not (leader election renews it every few seconds, and
-// its holder's spec is not a desired state that anyone observes).
-bool TracksGeneration(const api::ResourceInfo& r) {
-  return !(r.group == "coordination.k8s.io" && r.kind == "Lease");
 }
 
 }  // namespace

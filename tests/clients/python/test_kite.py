@@ -544,6 +544,17 @@ class Issue16(KiteTest):
         left = eventually(lambda: [p for p in CORE.list_namespaced_pod(self.ns, label_selector="job-name=orph").items
                                    if not p.metadata.owner_references], what="orphaned pods")
         self.assertEqual(left[0].metadata.name, pods[0].metadata.name)
+        # A v1 ReplicationController too.
+        labels = {"rc": "orph"}
+        CORE.create_namespaced_replication_controller(self.ns, client.V1ReplicationController(
+            metadata=client.V1ObjectMeta(name="orph"), spec=client.V1ReplicationControllerSpec(
+                replicas=1, selector=labels,
+                template=client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels=labels), spec=pod_spec()))))
+        eventually(lambda: CORE.list_namespaced_pod(self.ns, label_selector="rc=orph").items, what="the RC's pod")
+        CORE.delete_namespaced_replication_controller("orph", self.ns)
+        eventually(lambda: not CORE.list_namespaced_replication_controller(self.ns).items, what="the RC gone")
+        eventually(lambda: [p for p in CORE.list_namespaced_pod(self.ns, label_selector="rc=orph").items
+                            if not p.metadata.owner_references], what="the RC's pod orphaned")
         # With a policy given, the pods go.
         BATCH.create_namespaced_job(self.ns, job("bg"))
         eventually(lambda: CORE.list_namespaced_pod(self.ns, label_selector="job-name=bg").items, what="pod")
