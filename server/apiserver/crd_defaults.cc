@@ -21,8 +21,14 @@ void Default(const json::object& schema, json::value& v, int depth) {
         if (!p.value().is_object()) continue;
         const json::object& ps = p.value().as_object();
         auto it = o.find(p.key());
-        if (it == o.end()) {
-          auto d = ps.find("default");
+        auto d = ps.find("default");
+        // A null where the schema allows none counts as absent (upstream prunes such nulls, or
+        // defaults them when there is a default).
+        const auto* nullable = ps.if_contains("nullable");
+        const bool null_ok = nullable && nullable->is_bool() && nullable->as_bool();
+        if (it != o.end() && it->value().is_null() && !null_ok && d != ps.end()) {
+          it->value() = d->value();
+        } else if (it == o.end()) {
           if (d == ps.end()) continue;
           o[p.key()] = d->value();
           it = o.find(p.key());

@@ -218,6 +218,13 @@ test('watch resume from a resourceVersion, bookmarks and timeouts', () => withNa
     timeoutSeconds: 2 }, 99);
   assert.deepEqual(marks.map(([t]) => t), ['ADDED', 'BOOKMARK']);
   assert.ok(Date.now() - t0 < 10000, 'the watch ended at its timeout');
+  // A resourceVersion outside the window: the stream's ERROR event carries 410 Gone.
+  const gone = await new Promise((resolve, reject) => {
+    new Watch(kc).watch(path, { resourceVersion: '1', timeoutSeconds: 2 }, (type, obj) => {
+      if (type === 'ERROR') resolve(obj);
+    }, () => resolve(null)).catch(reject);
+  });
+  assert.equal(gone?.code, 410);
 }));
 
 test('informer sees add, update, delete, including leaving its selector', () => withNamespace(async (ns) => {

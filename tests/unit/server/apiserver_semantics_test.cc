@@ -99,6 +99,9 @@ TEST(CrdDefaults, FillsMissingFieldsTopDown) {
   ApplyCrdDefaults(r, o);
   EXPECT_EQ(json::serialize(o.at("spec")), R"({"color":"red","tags":[{"w":1},{"w":5}],"byName":{"a":{"on":true}}})");
   EXPECT_EQ(json::serialize(o.at("metadata")), R"({"name":"x"})");
+  o = Obj(R"({"spec":{"color":null}})");
+  ApplyCrdDefaults(r, o);
+  EXPECT_EQ(json::serialize(o.at("spec")), R"({"color":"blue"})");
 }
 
 }  // namespace
