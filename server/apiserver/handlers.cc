@@ -57,6 +57,12 @@ void MergeStringData(json::object& secret) {
   secret.erase("stringData");
 }
 
+std::optional<ApiError> CheckPropagationPolicy(const std::string& p) {
+  if (p.empty() || p == "Background" || p == "Foreground" || p == "Orphan") return std::nullopt;
+  return ApiError{422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"" + p +
+                                      "\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""};
+}
+
 }  // namespace
 
 ApiOr<json::object> DecodeProtobufBody(const std::string& body) {
@@ -378,11 +384,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {
   if (!grace.ok()) co_return grace.error();
   if (grace.value()) o.grace_period_seconds = *grace.value();
   if (c.req.HasQuery("orphanDependents")) orphan = QueryBool(c.req, "orphanDependents");
-  if (!o.propagation_policy.empty() && o.propagation_policy != "Background" && o.propagation_policy != "Foreground" &&
-      o.propagation_policy != "Orphan") {
-    co_return ApiError{422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"" +
-                                           o.propagation_policy + "\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""};
-  }
+  if (auto e = CheckPropagationPolicy(o.propagation_policy)) co_return *e;
   if (orphan) {
     // The deprecated orphanDependents: true is Orphan, false is Background; not with a policy.
     if (!o.propagation_policy.empty()) {
@@ -410,6 +412,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::DeleteCollection(Call& c) 
   auto opts = ParseListOptions(c.req, c.r);
   if (!opts.ok()) co_return opts.error();
   std::string policy = c.req.Query("propagationPolicy");
+  if (auto e = CheckPropagationPolicy(policy)) co_return *e;
   if (policy.empty()) policy = DefaultPropagationPolicy(c.r);
   auto list = co_await registry_.List(c.r, c.ns, opts.value());
   if (!list.ok()) co_return list.error();
