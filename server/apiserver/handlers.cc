@@ -63,6 +63,20 @@ std::optional<ApiError> CheckPropagationPolicy(const std::string& p) {
                                       "\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""};
 }
 
+// Upstream's ValidateFieldManager on Create/Update/PatchOptions: at most 128 bytes, printable.
+std::optional<ApiError> CheckFieldManager(const std::string& verb, const std::string& m) {
+  std::string problem;
+  if (m.size() > 128) problem = "Too long: may not be more than 128 bytes";
+  for (unsigned char ch : m) {
+    if (ch < 0x20 || ch == 0x7f) problem = "Invalid value: " + json::serialize(json::string(m)) + ": invalid characters";
+  }
+  if (problem.empty()) return std::nullopt;
+  std::string kind = verb == "create" ? "CreateOptions" : verb == "update" ? "UpdateOptions" : "PatchOptions";
+  ApiError e{422, "Invalid", kind + ".meta.k8s.io \"\" is invalid: fieldManager: " + problem};
+  e.causes.push_back({problem.rfind("Too long", 0) == 0 ? "FieldValueTooLong" : "FieldValueInvalid", problem, "fieldManager"});
+  return e;
+}
+
 }  // namespace
 
 ApiOr<json::object> DecodeProtobufBody(const std::string& body) {
@@ -197,6 +211,9 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, 
   }
   c.dry_run = dry == "All";
   const std::string& verb = info.verb;
+  if (verb == "create" || verb == "update" || verb == "patch") {
+    if (auto e = CheckFieldManager(verb, req.Query("fieldManager"))) co_return *e;
+  }
   const std::string& sub = info.subresource;
   if (r.group == "authentication.k8s.io" || r.group == "authorization.k8s.io") {
     if (verb != "create") co_return MethodNotSupported(verb, QualifiedResource(r));

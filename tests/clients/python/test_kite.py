@@ -344,6 +344,12 @@ class Issue16(KiteTest):
         with self.assertRaises(ApiException) as e:
             CORE.list_namespaced_config_map(self.ns, limit="ten")  # not an integer: 400, not "no limit"
         self.assertEqual(e.exception.status, 400)
+        with self.assertRaises(ApiException) as e:
+            CORE.delete_namespaced_config_map("qb", self.ns, grace_period_seconds="soon")  # not 0
+        self.assertEqual(e.exception.status, 400)
+        with self.assertRaises(ApiException) as e:
+            CORE.create_namespaced_config_map(self.ns, cm("long"), field_manager="m" * 129)
+        self.assertEqual(e.exception.status, 422)
         # force=True on server-side apply takes the field from its owner.
         body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "qb"}, "data": {"k": "forced"}}
         with self.assertRaises(ApiException) as e:
