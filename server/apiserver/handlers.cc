@@ -286,23 +286,31 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpti
   json::object& obj = body.value();
   auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
   if (!warnings.ok()) co_return warnings.error();
-  auto current = co_await registry_.Get(c.r, c.ns, c.info.name);
-  if (!current.ok()) co_return current.error();
-  if (c.r.group.empty() && c.r.kind == "Service") {
-    auto alloc = co_await AllocateServiceAddresses(obj, &current.value());
-    if (!alloc.ok()) co_return alloc.error();
-  }
-  if (auto e = ValidateUpdate(c.r, obj, current.value()); e) co_return *e;
-  if (scope != UpdateOptions::Scope::kStatus) {  // a …/status write keeps the stored metadata
-    RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), &current.value());
-  }
-  // A body that pins its resourceVersion is conditional on the version just read anyway, so
-  // Update need not read it again; without one, Update reads the latest (no conflict to retry).
+  // A body that pins its resourceVersion is conditional on that version: a concurrent write is
+  // 409. Without one the update is unconditional: when a writer gets in between the read and
+  // the write, read again and redo it (upstream's GuaranteedUpdate), so it is never 409.
   const bool pinned = !StrOf(MetaOf(obj), "resourceVersion").empty();
-  auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(obj),
-                                       UpdateOptions{c.dry_run, scope, pinned ? &current.value() : nullptr});
-  if (!out.ok()) co_return out.error();
-  co_return ApiResponse{200, std::move(out.value()), std::move(warnings.value())};
+  for (int attempt = 0;; ++attempt) {
+    auto current = co_await registry_.Get(c.r, c.ns, c.info.name);
+    if (!current.ok()) co_return current.error();
+    json::object next = obj;  // this attempt's copy: allocation and managedFields change it
+    if (c.r.group.empty() && c.r.kind == "Service") {
+      auto alloc = co_await AllocateServiceAddresses(next, &current.value());
+      if (!alloc.ok()) co_return alloc.error();
+    }
+    if (auto e = ValidateUpdate(c.r, next, current.value()); e) co_return *e;
+    if (scope != UpdateOptions::Scope::kStatus) {  // a …/status write keeps the stored metadata
+      RecordManager(next, ManagerName(c.req), "Update", c.r.group_version(), &current.value());
+    }
+    // Update takes the version just read (no second read), so a write in between is a conflict.
+    auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(next),
+                                         UpdateOptions{c.dry_run, scope, &current.value()});
+    if (!out.ok()) {
+      if (out.error().code == 409 && out.error().reason == "Conflict" && !pinned && attempt < kConflictRetries) continue;
+      co_return out.error();
+    }
+    co_return ApiResponse{200, std::move(out.value()), std::move(warnings.value())};
+  }
 }
 
 asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptions::Scope scope) {

@@ -395,6 +395,20 @@ class Issue16(KiteTest):
                 t.join()
         self.assertEqual(conflicts, 0)
         self.assertEqual(errors, [])
+        # Likewise an update that pins no resourceVersion (unconditional) while others write.
+        CORE.create_namespaced_config_map(self.ns, cm("u"))
+        threads = [threading.Thread(target=writer, args=("u",)) for _ in range(2)]
+        stop.clear()
+        for t in threads:
+            t.start()
+        try:
+            for i in range(20):
+                CORE.replace_namespaced_config_map("u", self.ns, cm("u", {"k": "put%d" % i}))
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        self.assertEqual(errors, [])
         # A precondition, by contrast, still fails the delete.
         c = CORE.create_namespaced_config_map(self.ns, cm("pre"))
         with self.assertRaises(ApiException) as e:
