@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kite's developer entry point, used by the README, .ci/run and the Dockerfile.
 #
-#   packaging/dev.sh deps    install missing Debian packages from packaging/deps.txt
+#   packaging/dev.sh deps    install missing Debian packages from packaging/deps.txt (and, for the
+#                            test group, the npm packages tests/clients/js pins)
 #   packaging/dev.sh build   deps + configure + build (build/bin/)
 #   packaging/dev.sh test    build + the whole test suite (unit, integration, fuzz smoke)
 #   packaging/dev.sh fuzz    build and run only the fuzz targets (as the test command does)
@@ -36,6 +37,23 @@ deps() {
     echo "installing: ${missing[*]}"
     sudo_ apt-get update -qq
     sudo_ apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+  fi
+  if [[ " $groups " == *" test "* ]]; then js_client; fi
+}
+
+# The JavaScript client the tests in tests/clients/ use, from the npm registry at the version
+# package-lock.json pins, into tests/clients/js/node_modules (again only when the lock changed).
+# Not fatal: without it only the clients_js test fails ("required tool not found").
+js_client() {
+  local dir=tests/clients/js
+  [ -f "$dir/package-lock.json" ] || return 0
+  if ! command -v npm >/dev/null; then
+    echo "warning: npm not found (nodejs from packaging/deps.txt; Debian's own nodejs needs the npm package)" >&2
+    return 0
+  fi
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.installed" 2>/dev/null; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.package-lock.json.installed) ||
+      echo "warning: npm ci in $dir failed; the clients_js test will fail" >&2
   fi
 }
 

@@ -1,6 +1,7 @@
 // Create-time admission for built-in kinds, run by every path that creates an object (POST and
 // server-side apply to a missing object), after defaulting and validation and before storage:
-// - Pods: DefaultTolerationSeconds, then Priority (below).
+// - Pods: ServiceAccount (spec.serviceAccountName defaults to "default"),
+//   DefaultTolerationSeconds, then Priority (below).
 // - Services: cluster IP and node port allocation (AllocateServiceAddresses, subresources.cc).
 //
 // Priority follows upstream's Priority admission plugin: spec.priorityClassName names a
@@ -49,6 +50,25 @@ ApiError PodForbidden(const json::object& pod, const std::string& why) {
   e.name = name;
   e.kind = "pods";
   return e;
+}
+
+// Upstream's ServiceAccount admission: a pod that names no service account runs as "default"
+// (the deprecated spec.serviceAccount, when given alone, names it instead), and both fields
+// then say the same. Mirror pods (static pods a kubelet reports) are left alone. The token
+// volume upstream also mounts waits for the TokenRequest API.
+void AdmitServiceAccount(json::object& pod) {
+  if (auto* m = pod.if_contains("metadata"); m && m->is_object()) {
+    if (auto* a = m->as_object().if_contains("annotations"); a && a->is_object() &&
+                                                            a->as_object().contains("kubernetes.io/config.mirror")) {
+      return;
+    }
+  }
+  json::object& spec = pod["spec"].as_object();
+  std::string name = StrOf(spec, "serviceAccountName");
+  if (name.empty()) name = StrOf(spec, "serviceAccount");
+  if (name.empty()) name = "default";
+  spec["serviceAccountName"] = name;
+  spec["serviceAccount"] = name;
 }
 
 }  // namespace
@@ -105,7 +125,10 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitPodPriority(json::object&
 asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitCreate(const api::ResourceInfo& r, json::object& obj) {
   if (!r.group.empty()) co_return int64_t{0};
   if (r.kind == "Pod") {
-    if (obj["spec"].is_object()) api::AddDefaultTolerationSeconds(obj["spec"].as_object());
+    if (obj["spec"].is_object()) {
+      AdmitServiceAccount(obj);
+      api::AddDefaultTolerationSeconds(obj["spec"].as_object());
+    }
     co_return co_await AdmitPodPriority(obj);
   }
   if (r.kind == "Service") co_return co_await AllocateServiceAddresses(obj, nullptr);

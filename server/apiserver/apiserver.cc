@@ -169,8 +169,7 @@ class ApiServerImpl final : public ApiServer {
   asio::awaitable<void> Handle(HttpsRequest& req, HttpsResponder& res) {
     const auto t0 = std::chrono::steady_clock::now();
     if (fault_injection_) InjectFault(req.Header("x-kite-fault"));
-    const std::string watch = req.Query("watch");
-    RequestInfo info = ParseRequestInfo(req.method, req.path, watch == "true" || watch == "1");
+    RequestInfo info = ParseRequestInfo(req.method, req.path, QueryBool(req, "watch"));
     RequestAttributes attrs;
     attrs.path = req.path;
     attrs.verb = info.verb;

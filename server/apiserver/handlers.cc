@@ -11,7 +11,10 @@
 #include "api/schema.h"
 #include "api/schema_check.h"
 #include "api/yaml_json.h"
+#include "base/encoding.h"
+#include "server/apiserver/crd_defaults.h"
 #include "server/apiserver/handlers_internal.h"
+#include "server/apiserver/strategy.h"
 
 
 namespace kite::apiserver {
@@ -36,6 +39,42 @@ ApiOr<json::value> ParseText(const HttpsRequest& req, const std::string& media) 
   auto v = api::ParseJson(req.body);
   if (!v.ok()) return BadRequest("error decoding the request body: " + v.status().message());
   return std::move(v.value());
+}
+
+// A Secret's write-only stringData: each key overwrites data's, base64-encoded, and stringData
+// itself is never stored (upstream does this when converting v1 to its internal form, so on
+// create, update and every kind of patch alike).
+void MergeStringData(json::object& secret) {
+  auto it = secret.find("stringData");
+  if (it == secret.end()) return;
+  if (it->value().is_object() && !it->value().as_object().empty()) {
+    json::value& data = secret["data"];
+    if (!data.is_object()) data = json::object();
+    for (const auto& kv : secret.at("stringData").as_object()) {
+      if (kv.value().is_string()) data.as_object()[kv.key()] = Base64Encode(std::string(kv.value().as_string()));
+    }
+  }
+  secret.erase("stringData");
+}
+
+std::optional<ApiError> CheckPropagationPolicy(const std::string& p) {
+  if (p.empty() || p == "Background" || p == "Foreground" || p == "Orphan") return std::nullopt;
+  return ApiError{422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"" + p +
+                                      "\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""};
+}
+
+// Upstream's ValidateFieldManager on Create/Update/PatchOptions: at most 128 bytes, printable.
+std::optional<ApiError> CheckFieldManager(const std::string& verb, const std::string& m) {
+  std::string problem;
+  if (m.size() > 128) problem = "Too long: may not be more than 128 bytes";
+  for (unsigned char ch : m) {
+    if (ch < 0x20 || ch == 0x7f) problem = "Invalid value: " + json::serialize(json::string(m)) + ": invalid characters";
+  }
+  if (problem.empty()) return std::nullopt;
+  std::string kind = verb == "create" ? "CreateOptions" : verb == "update" ? "UpdateOptions" : "PatchOptions";
+  ApiError e{422, "Invalid", kind + ".meta.k8s.io \"\" is invalid: fieldManager: " + problem};
+  e.causes.push_back({problem.rfind("Too long", 0) == 0 ? "FieldValueTooLong" : "FieldValueInvalid", problem, "fieldManager"});
+  return e;
 }
 
 }  // namespace
@@ -117,6 +156,7 @@ ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api
       if (o != sc->value().as_object().end() && o->value().is_object()) schema = &o->value().as_object();
     }
     if (schema) {
+      ApplyCrdDefaults(r, obj);  // before the checks, as upstream defaults while decoding
       auto checked = api::CheckAgainstJsonSchema(obj, *schema);
       if (!checked.unknown_fields.empty() && validation != "Ignore") {
         std::string msg;
@@ -144,12 +184,22 @@ ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api
       }
     }
   }
+  if (r.group.empty() && r.kind == "Secret") MergeStringData(obj);
   if (defaults) api::ApplyDefaults(r, obj);
   if (r.resource == "customresourcedefinitions" && r.group == "apiextensions.k8s.io" && crds) {
     if (auto e = PrepareCrd(obj, *crds->Snapshot()); e) return *e;
   }
   if (auto e = ValidateObject(r, obj); e) return *e;
   return warnings;
+}
+
+bool SubresourceServed(std::string_view sub) {
+  // Not yet: serviceaccounts/token (TokenRequest) and pods/ephemeralcontainers.
+  for (std::string_view s : {"status", "scale", "eviction", "binding", "finalize", "log", "exec", "attach",
+                             "portforward", "proxy"}) {
+    if (s == sub) return true;
+  }
+  return false;
 }
 
 asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, const RequestInfo& info,
@@ -161,13 +211,16 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, 
   }
   c.dry_run = dry == "All";
   const std::string& verb = info.verb;
+  if (verb == "create" || verb == "update" || verb == "patch") {
+    if (auto e = CheckFieldManager(verb, req.Query("fieldManager"))) co_return *e;
+  }
   const std::string& sub = info.subresource;
   if (r.group == "authentication.k8s.io" || r.group == "authorization.k8s.io") {
     if (verb != "create") co_return MethodNotSupported(verb, QualifiedResource(r));
     co_return co_await Review(c);
   }
   if (!sub.empty()) {
-    if (!r.Subresource(sub)) co_return NotFoundPath();
+    if (!r.Subresource(sub) || !SubresourceServed(sub)) co_return NotFoundPath();
     if (sub == "status") {
       if (verb == "get") {
         auto got = co_await registry_.Get(r, c.ns, info.name);
@@ -233,23 +286,31 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpti
   json::object& obj = body.value();
   auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
   if (!warnings.ok()) co_return warnings.error();
-  auto current = co_await registry_.Get(c.r, c.ns, c.info.name);
-  if (!current.ok()) co_return current.error();
-  if (c.r.group.empty() && c.r.kind == "Service") {
-    auto alloc = co_await AllocateServiceAddresses(obj, &current.value());
-    if (!alloc.ok()) co_return alloc.error();
-  }
-  if (auto e = ValidateUpdate(c.r, obj, current.value()); e) co_return *e;
-  if (scope != UpdateOptions::Scope::kStatus) {  // a …/status write keeps the stored metadata
-    RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), &current.value());
-  }
-  // A body that pins its resourceVersion is conditional on the version just read anyway, so
-  // Update need not read it again; without one, Update reads the latest (no conflict to retry).
+  // A body that pins its resourceVersion is conditional on that version: a concurrent write is
+  // 409. Without one the update is unconditional: when a writer gets in between the read and
+  // the write, read again and redo it (upstream's GuaranteedUpdate), so it is never 409.
   const bool pinned = !StrOf(MetaOf(obj), "resourceVersion").empty();
-  auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(obj),
-                                       UpdateOptions{c.dry_run, scope, pinned ? &current.value() : nullptr});
-  if (!out.ok()) co_return out.error();
-  co_return ApiResponse{200, std::move(out.value()), std::move(warnings.value())};
+  for (int attempt = 0;; ++attempt) {
+    auto current = co_await registry_.Get(c.r, c.ns, c.info.name);
+    if (!current.ok()) co_return current.error();
+    json::object next = obj;  // this attempt's copy: allocation and managedFields change it
+    if (c.r.group.empty() && c.r.kind == "Service") {
+      auto alloc = co_await AllocateServiceAddresses(next, &current.value());
+      if (!alloc.ok()) co_return alloc.error();
+    }
+    if (auto e = ValidateUpdate(c.r, next, current.value()); e) co_return *e;
+    if (scope != UpdateOptions::Scope::kStatus) {  // a …/status write keeps the stored metadata
+      RecordManager(next, ManagerName(c.req), "Update", c.r.group_version(), &current.value());
+    }
+    // Update takes the version just read (no second read), so a write in between is a conflict.
+    auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(next),
+                                         UpdateOptions{c.dry_run, scope, &current.value()});
+    if (!out.ok()) {
+      if (out.error().code == 409 && out.error().reason == "Conflict" && !pinned && attempt < kConflictRetries) continue;
+      co_return out.error();
+    }
+    co_return ApiResponse{200, std::move(out.value()), std::move(warnings.value())};
+  }
 }
 
 asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptions::Scope scope) {
@@ -293,7 +354,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
       co_return current.error();
     }
     const json::object& cur = current.value();
-    auto patched = ApplyPatch(c.r, media, cur, patch.value(), manager, c.req.Query("force") == "true");
+    auto patched = ApplyPatch(c.r, media, cur, patch.value(), manager, QueryBool(c.req, "force"));
     if (!patched.ok()) co_return patched.error();
     json::object obj = std::move(patched.value());
     auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
@@ -324,12 +385,14 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
 asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {
   DeleteOptions o;
   o.dry_run = c.dry_run;
+  std::optional<bool> orphan;  // the deprecated orphanDependents
   if (!c.req.body.empty()) {
     auto v = ParseText(c.req, MediaType(c.req));
     if (!v.ok()) co_return v.error();
     if (!v.value().is_object()) co_return BadRequest("DeleteOptions must be a JSON object");
     const auto& b = v.value().as_object();
     o.propagation_policy = StrOf(b, "propagationPolicy");
+    if (auto it = b.find("orphanDependents"); it != b.end() && it->value().is_bool()) orphan = it->value().as_bool();
     if (auto it = b.find("gracePeriodSeconds"); it != b.end() && it->value().is_int64()) {
       o.grace_period_seconds = it->value().as_int64();
     }
@@ -342,12 +405,20 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {
     }
   }
   if (auto p = c.req.Query("propagationPolicy"); !p.empty()) o.propagation_policy = p;
-  if (auto g = c.req.Query("gracePeriodSeconds"); !g.empty()) o.grace_period_seconds = std::atoll(g.c_str());
-  if (!o.propagation_policy.empty() && o.propagation_policy != "Background" && o.propagation_policy != "Foreground" &&
-      o.propagation_policy != "Orphan") {
-    co_return ApiError{422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"" +
-                                           o.propagation_policy + "\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""};
+  auto grace = QueryInt(c.req, "gracePeriodSeconds");
+  if (!grace.ok()) co_return grace.error();
+  if (grace.value()) o.grace_period_seconds = *grace.value();
+  if (c.req.HasQuery("orphanDependents")) orphan = QueryBool(c.req, "orphanDependents");
+  if (auto e = CheckPropagationPolicy(o.propagation_policy)) co_return *e;
+  if (orphan) {
+    // The deprecated orphanDependents: true is Orphan, false is Background; not with a policy.
+    if (!o.propagation_policy.empty()) {
+      co_return ApiError{422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Invalid value: \"" +
+                                             o.propagation_policy + "\": orphanDependents and deletionPropagation cannot be both set"};
+    }
+    o.propagation_policy = *orphan ? "Orphan" : "Background";
   }
+  if (o.propagation_policy.empty()) o.propagation_policy = DefaultPropagationPolicy(c.r);
   auto out = co_await registry_.Delete(c.r, c.ns, c.info.name, o);
   if (!out.ok()) co_return out.error();
   DeleteResult& d = out.value();
@@ -365,6 +436,9 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {
 asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::DeleteCollection(Call& c) {
   auto opts = ParseListOptions(c.req, c.r);
   if (!opts.ok()) co_return opts.error();
+  std::string policy = c.req.Query("propagationPolicy");
+  if (auto e = CheckPropagationPolicy(policy)) co_return *e;
+  if (policy.empty()) policy = DefaultPropagationPolicy(c.r);
   auto list = co_await registry_.List(c.r, c.ns, opts.value());
   if (!list.ok()) co_return list.error();
   json::array deleted;
@@ -372,6 +446,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::DeleteCollection(Call& c) 
     auto& meta = MetaOf(item.as_object());
     DeleteOptions o;
     o.dry_run = c.dry_run;
+    o.propagation_policy = policy;
     const std::string item_ns = StrOf(meta, "namespace"), item_name = StrOf(meta, "name");
     auto out = co_await registry_.Delete(c.r, item_ns, item_name, o);
     if (out.ok()) deleted.push_back(std::move(out.value().object));

@@ -14,6 +14,7 @@
 #include <boost/json/object.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/resources.h"
@@ -72,6 +73,10 @@ class ResourceHandlers {
   CustomResources* crds_;
   Registry registry_;
 };
+
+// Whether ResourceHandlers serves the subresource `sub` (of a resource that has it): discovery
+// advertises only these, so clients never see a subresource that would answer 405.
+bool SubresourceServed(std::string_view sub);
 
 // Parses a request body for resource r: JSON (the default, also without Content-Type), YAML,
 // or the Kubernetes protobuf envelope. apiVersion/kind, when present, must match r (or `kind`).

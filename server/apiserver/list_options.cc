@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <vector>
 
@@ -66,6 +68,28 @@ std::optional<std::string> SelectableField(const api::ResourceInfo& r, const jso
   return std::nullopt;
 }
 
+bool QueryBool(const HttpsRequest& req, const std::string& name) {
+  auto it = req.query.find(name);
+  if (it == req.query.end()) return false;
+  std::string v = it->second;
+  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v != "0" && v != "false";
+}
+
+ApiOr<std::optional<int64_t>> QueryInt(const HttpsRequest& req, const std::string& name) {
+  const std::string s = req.Query(name);
+  if (s.empty()) return std::optional<int64_t>();
+  // from_chars takes no '+'; ParseInt does.
+  const char* first = s.data() + (s[0] == '+' && s.size() > 1 && s[1] != '-' ? 1 : 0);
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(first, s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) {
+    return BadRequest("invalid value for " + name + ": strconv.ParseInt: parsing " + json::serialize(json::string(s)) +
+                      (ec == std::errc::result_out_of_range ? ": value out of range" : ": invalid syntax"));
+  }
+  return std::optional<int64_t>(v);
+}
+
 ApiOr<ListOptions> ParseListOptions(const HttpsRequest& req, const api::ResourceInfo& r) {
   ListOptions o;
   if (std::string s = req.Query("labelSelector"); !s.empty()) {
@@ -85,21 +109,14 @@ ApiOr<ListOptions> ParseListOptions(const HttpsRequest& req, const api::Resource
     }
     o.fields = std::move(sel.value());
   }
-  auto integer = [&](const char* name, int64_t* out) -> std::optional<ApiError> {
-    std::string s = req.Query(name);
-    if (s.empty()) return std::nullopt;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-    if (ec != std::errc() || p != s.data() + s.size() || *out < 0) {
-      return BadRequest("invalid value for " + std::string(name) + ": \"" + s + "\"");
-    }
-    return std::nullopt;
-  };
-  if (auto e = integer("limit", &o.limit)) return *e;
-  if (req.HasQuery("timeoutSeconds")) {
-    int64_t t = 0;
-    if (auto e = integer("timeoutSeconds", &t)) return *e;
-    o.timeout_seconds = t;
-  }
+  auto limit = QueryInt(req, "limit");
+  if (!limit.ok()) return limit.error();
+  // Upstream pages only for a positive limit; zero and negative limits list everything.
+  o.limit = std::max<int64_t>(0, limit.value().value_or(0));
+  auto timeout = QueryInt(req, "timeoutSeconds");
+  if (!timeout.ok()) return timeout.error();
+  // Upstream: 0 picks the server's default (as absent does); a negative one ends at once.
+  if (timeout.value() && *timeout.value() != 0) o.timeout_seconds = std::max<int64_t>(0, *timeout.value());
   o.resource_version = req.Query("resourceVersion");
   o.resource_version_match = req.Query("resourceVersionMatch");
   if (!o.resource_version_match.empty() && o.resource_version_match != "Exact" &&
@@ -107,8 +124,8 @@ ApiOr<ListOptions> ParseListOptions(const HttpsRequest& req, const api::Resource
     return BadRequest("resourceVersionMatch: Unsupported value: \"" + o.resource_version_match +
                       "\": supported values: \"Exact\", \"NotOlderThan\"");
   }
-  o.allow_bookmarks = req.Query("allowWatchBookmarks") == "true";
-  o.send_initial_events = req.Query("sendInitialEvents") == "true";
+  o.allow_bookmarks = QueryBool(req, "allowWatchBookmarks");
+  o.send_initial_events = QueryBool(req, "sendInitialEvents");
   if (std::string token = req.Query("continue"); !token.empty()) {
     auto bad = BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
     std::string std_b64 = token;

@@ -11,6 +11,10 @@
 //   which answers 410 Expired.
 // - resourceVersion/resourceVersionMatch, timeoutSeconds, allowWatchBookmarks: parsed here,
 //   applied by the list and watch paths.
+//
+// Scalar query parameters are read as upstream's parameter codec reads them, here and by every
+// other handler (QueryBool, QueryInt): clients spell booleans differently (the Python client
+// sends "True"), and a malformed number is a 400, never a silent 0.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -41,6 +45,15 @@ struct ListOptions {
 
   bool Filters() const { return !labels.Empty() || !fields.Empty(); }
 };
+
+// A boolean query parameter as upstream's parameter codec reads it (metav1's string-slice to
+// bool conversion): absent is false; "0" and "false" in any letter case are false; every other
+// value, even an empty one ("?watch" or "?watch="), is true. So "True", "t", "1" are true.
+bool QueryBool(const HttpsRequest& req, const std::string& name);
+
+// An int64 query parameter as Go's strconv.ParseInt(s, 10, 64) reads it (optional sign, decimal
+// digits, no spaces): nullopt when absent or empty; 400 BadRequest when malformed.
+ApiOr<std::optional<int64_t>> QueryInt(const HttpsRequest& req, const std::string& name);
 
 ApiOr<ListOptions> ParseListOptions(const HttpsRequest& req, const api::ResourceInfo& r);
 

@@ -24,6 +24,18 @@ using Impl = LocalDispatcher::Impl;
 
 namespace {
 
+// The User-Agent an in-process component sends: upstream's components name themselves in it
+// (the API server names an unnamed field manager after it, so managedFields say
+// "kube-controller-manager", "kube-scheduler", "kubelet"). The component comes from the
+// identity: "system:kube-scheduler" → "kube-scheduler", "system:node:<name>" → "kubelet".
+std::string UserAgentFor(const PeerCertificate& who) {
+  std::string name = who.common_name;
+  if (name.rfind("system:node:", 0) == 0) return "kubelet/kite";
+  if (name.rfind("system:", 0) == 0) name = name.substr(7);
+  if (auto colon = name.find(':'); colon != std::string::npos) name.resize(colon);
+  return (name.empty() ? std::string("kite") : name) + "/kite";
+}
+
 // Builds the request as the HTTPS server would have parsed it.
 std::shared_ptr<HttpsRequest> MakeRequest(const client::Request& r, const PeerCertificate& who) {
   auto req = std::make_shared<HttpsRequest>();
@@ -33,6 +45,7 @@ std::shared_ptr<HttpsRequest> MakeRequest(const client::Request& r, const PeerCe
   for (const auto& [k, v] : r.query) req->query.emplace(k, v);
   req->headers["accept"] = "application/json";
   req->headers["host"] = "kite.local";
+  req->headers["user-agent"] = UserAgentFor(who);
   if (!r.body.empty()) req->headers["content-type"] = r.content_type;
   req->body = r.body;
   req->peer = who;

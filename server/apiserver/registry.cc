@@ -5,7 +5,10 @@
 #include <random>
 #include <regex>
 
+#include "server/apiserver/crd_defaults.h"
+#include "server/apiserver/event_conversion.h"
 #include "server/apiserver/store_await.h"
+#include "server/apiserver/strategy.h"
 
 namespace kite::apiserver {
 namespace json = boost::json;
@@ -215,6 +218,8 @@ asio::awaitable<ApiOr<json::object>> Registry::Get(const api::ResourceInfo& r, c
   if (res->kvs.empty()) co_return NotFound(r, name);
   auto obj = Decode(res->kvs[0]);
   if (!obj.ok()) co_return InternalError(obj.status().message());
+  ConvertEventTo(r, obj.value());
+  ApplyCrdDefaults(r, obj.value());
   co_return std::move(obj.value());
 }
 
@@ -264,7 +269,10 @@ asio::awaitable<ApiOr<json::object>> Registry::List(const api::ResourceInfo& r, 
     bool full = false;
     for (const auto& kv : res->kvs) {
       auto obj = Decode(kv);
-      if (!obj.ok() || !MatchesListOptions(o, r, obj.value())) continue;
+      if (!obj.ok()) continue;
+      ConvertEventTo(r, obj.value());
+      ApplyCrdDefaults(r, obj.value());
+      if (!MatchesListOptions(o, r, obj.value())) continue;
       if (o.limit > 0 && int64_t(items.size()) == o.limit) {
         next_key = kv.key;
         full = true;
@@ -336,7 +344,11 @@ asio::awaitable<ApiOr<json::object>> Registry::Create(const api::ResourceInfo& r
   meta.erase("resourceVersion");
   meta.erase("deletionTimestamp");
   meta.erase("deletionGracePeriodSeconds");
-  if (obj.contains("spec")) meta["generation"] = 1;
+  if (obj.contains("spec") && TracksGeneration(r)) meta["generation"] = 1;
+  // Built-in kinds with a status always show one, `{}` before any controller writes it: upstream's
+  // typed objects serialize their status struct, and typed clients read job.status.succeeded
+  // and the like without checking for it. (Custom resources are stored as written.)
+  if (!r.custom && r.Subresource("status") && !obj.contains("status")) obj["status"] = EmptyStatus(r);
   const std::string key = StorageKey(r, ns, name);
   if (dry_run) {
     auto existing = co_await Get(r, ns, name);
@@ -414,7 +426,7 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
       if (auto it = cur_meta.find(keep); it != cur_meta.end()) m[keep] = it->value();
       else m.erase(keep);
     }
-    if (obj.contains("spec") || cur.contains("spec")) {
+    if ((obj.contains("spec") || cur.contains("spec")) && TracksGeneration(r)) {
       int64_t gen = cur_meta.contains("generation") && cur_meta["generation"].is_int64() ? cur_meta["generation"].as_int64() : 1;
       bool changed = !(obj["spec"] == cur["spec"]);
       if (obj["spec"].is_null()) obj.erase("spec");
@@ -463,6 +475,19 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
 
 asio::awaitable<ApiOr<DeleteResult>> Registry::Delete(const api::ResourceInfo& r, const std::string& ns,
                                                       const std::string& name, DeleteOptions o) {
+  // A writer that gets in between the read and the delete makes the delete's transaction fail;
+  // as upstream does, read the object again and decide afresh (the preconditions, when given,
+  // are checked against each fresh read). The bound only guards against a livelock.
+  for (int attempt = 0;; ++attempt) {
+    auto d = co_await DeleteOnce(r, ns, name, o);
+    if (!d.ok()) co_return d.error();
+    if (d.value()) co_return std::move(*d.value());
+    if (attempt == kDeleteRetries) co_return Conflict(r, name);
+  }
+}
+
+asio::awaitable<ApiOr<std::optional<DeleteResult>>> Registry::DeleteOnce(const api::ResourceInfo& r, const std::string& ns,
+                                                          const std::string& name, const DeleteOptions& o) {
   auto current = co_await Get(r, ns, name);
   if (!current.ok()) co_return current.error();
   json::object& obj = current.value();
@@ -522,7 +547,7 @@ asio::awaitable<ApiOr<DeleteResult>> Registry::Delete(const api::ResourceInfo& r
   }
   const bool pending = HasFinalizers(meta) || grace > 0 ||
                        (r.resource == "namespaces" && meta.contains("deletionTimestamp"));
-  if (o.dry_run) co_return DeleteResult{std::move(obj), !pending};
+  if (o.dry_run) co_return std::optional<DeleteResult>(DeleteResult{std::move(obj), !pending});
   TxnRequest t;
   Compare c;
   c.key = StorageKey(r, ns, name);
@@ -541,9 +566,9 @@ asio::awaitable<ApiOr<DeleteResult>> Registry::Delete(const api::ResourceInfo& r
   }
   auto res = co_await AsyncTxn(store_, std::move(t));
   if (!res.ok()) co_return InternalError(res.status().message());
-  if (!res->succeeded) co_return Conflict(r, name);
+  if (!res->succeeded) co_return std::optional<DeleteResult>();  // changed since the read: the caller retries
   if (pending) meta["resourceVersion"] = std::to_string(res->revision);
-  co_return DeleteResult{std::move(obj), !pending};
+  co_return std::optional<DeleteResult>(DeleteResult{std::move(obj), !pending});
 }
 
 }  // namespace kite::apiserver

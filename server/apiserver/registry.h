@@ -4,16 +4,20 @@
 // /registry/<resource>/<name>); resourceVersion is the key's mod_revision, a list's is the
 // revision it was read at. Rules applied here, as upstream's generic registry does:
 // - create: name or generateName (+5 random chars), DNS-1123 name checks (422 with causes),
-//   namespace must exist, uid and creationTimestamp set, generation 1 for objects with a spec,
+//   namespace must exist, uid and creationTimestamp set, generation 1 for objects with a spec
+//   (not Leases: strategy.h), built-in kinds with a status get their empty status,
 //   409 AlreadyExists;
 // - update: optimistic concurrency on metadata.resourceVersion (409 Conflict), uid and
 //   creationTimestamp kept, generation bumped only when spec changes;
-// - delete: preconditions (uid, resourceVersion); objects with finalizers (plus "orphan" or
+// - delete: preconditions (uid, resourceVersion; a concurrent write is retried against the
+//   fresh object, only a failed precondition is 409); objects with finalizers (plus "orphan" or
 //   "foregroundDeletion" for those propagation policies) get deletionTimestamp and stay until
 //   the finalizers are removed (an update that removes the last one deletes the object); pods
 //   bound to a node are deleted gracefully (deletionTimestamp + grace, the kubelet finishes);
 //   404 NotFound everywhere.
 // - list: label/field selectors, limit/continue at a pinned revision, resourceVersion(Match).
+// - get and list return Events in the version asked for (event_conversion.h) and custom
+//   resources with their schema's defaults (crd_defaults.h).
 // Per-kind defaulting and schema checks run before these calls (server/apiserver/handlers.cc).
 #pragma once
 
@@ -97,6 +101,10 @@ class Registry {
 
  private:
   boost::asio::awaitable<ApiOr<int64_t>> NamespaceUsable(const std::string& ns);
+  // One read-decide-write round of Delete; nullopt when the object changed in between.
+  boost::asio::awaitable<ApiOr<std::optional<DeleteResult>>> DeleteOnce(const api::ResourceInfo& r, const std::string& ns,
+                                                         const std::string& name, const DeleteOptions& o);
+  static constexpr int kDeleteRetries = 100;
   datastore::Store* store_;
 };
 

@@ -402,7 +402,15 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AllocateServiceAddresses(json:
   if (!all.ok()) co_return all.error();
   std::set<std::string> ips;
   std::set<int64_t> node_ports;
+  // Who the service is: the stored one's identity on an update (the body may omit it).
+  json::object identity = old && old->contains("metadata") && old->at("metadata").is_object() ? old->at("metadata").as_object()
+                                                                                              : MetaOf(svc);
+  const std::string self_ns = StrOf(identity, "namespace"), self_name = StrOf(identity, "name");
   for (auto& item : all.value()["items"].as_array()) {
+    if (old) {  // an update: the service's own addresses are not taken by another
+      auto& m = MetaOf(item.as_object());
+      if (StrOf(m, "namespace") == self_ns && StrOf(m, "name") == self_name) continue;
+    }
     auto s = item.as_object().find("spec");
     if (s == item.as_object().end() || !s->value().is_object()) continue;
     ips.insert(StrOf(s->value().as_object(), "clusterIP"));
@@ -441,6 +449,16 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AllocateServiceAddresses(json:
         if (!p.is_object()) continue;
         auto& port = p.as_object();
         if (port.contains("nodePort") && port["nodePort"].is_int64() && port["nodePort"].as_int64() != 0) {
+          const int64_t want = port["nodePort"].as_int64();
+          if (!node_ports.insert(want).second) {
+            const std::string field = "spec.ports[" + std::to_string(i) + "].nodePort";
+            const std::string what = "Invalid value: " + std::to_string(want) + ": provided port is already allocated";
+            ApiError e{422, "Invalid", "Service \"" + self_name + "\" is invalid: " + field + ": " + what};
+            e.causes.push_back({"FieldValueInvalid", what, field});
+            e.name = self_name;
+            e.kind = "Service";
+            co_return e;
+          }
           ++i;
           continue;
         }

@@ -56,7 +56,9 @@ expect_exact "unsupported media type is 415" "415 Status UnsupportedMediaType" -
 body ''
 expect_exact "bad label selector is 400" "400 Status BadRequest" -- req GET "$CM?labelSelector=a%20in%20(" application/json "$TEST_TMP/body"
 expect_exact "bad field selector is 400" "400 Status BadRequest" -- req GET "$CM?fieldSelector=spec.nope%3Dx" application/json "$TEST_TMP/body"
-expect_exact "bad limit is 400" "400 Status BadRequest" -- req GET "$CM?limit=-4" application/json "$TEST_TMP/body"
+expect_exact "bad limit is 400" "400 Status BadRequest" -- req GET "$CM?limit=four" application/json "$TEST_TMP/body"
+# Upstream pages only for a positive limit: a negative one lists everything.
+expect_exact "negative limit lists all" "200 ConfigMapList None" -- req GET "$CM?limit=-4" application/json "$TEST_TMP/body"
 expect_exact "bad continue token is 400" "400 Status BadRequest" -- req GET "$CM?limit=1&continue=garbage" application/json "$TEST_TMP/body"
 
 # Patches against a real object.
