@@ -155,9 +155,19 @@ std::optional<ApiError> PrepareCrd(json::object& crd, const api::ResourceSet& se
   if (vit == spec.end() || !vit->value().is_array() || vit->value().as_array().empty()) {
     bad("spec.versions", "Invalid value: \"null\": must have exactly one version marked as storage version");
   } else {
-    for (auto& v : vit->value().as_array()) {
-      if (!v.is_object()) continue;
-      auto& ver = v.as_object();
+    auto& versions = vit->value().as_array();
+    for (size_t i = 0; i < versions.size(); ++i) {
+      if (!versions[i].is_object()) continue;
+      auto& ver = versions[i].as_object();
+      // A pattern that does not compile is refused here, as upstream refuses it, so that no
+      // stored CRD carries one.
+      if (const json::object* sc = ObjAt(ver, "schema")) {
+        if (const json::object* oas = ObjAt(*sc, "openAPIV3Schema")) {
+          std::vector<api::SchemaError> errs;
+          api::CheckSchemaPatterns(*oas, "spec.versions[" + std::to_string(i) + "].schema.openAPIV3Schema", &errs);
+          for (const auto& e : errs) bad(e.field, e.message, e.reason.c_str());
+        }
+      }
       auto st = ver.find("storage");
       if (st != ver.end() && st->value().is_bool() && st->value().as_bool()) {
         ++storage_count;
