@@ -37,8 +37,13 @@ std::string Shown(const json::value& v) {
 }
 
 // Compiled patterns, per thread (no lock on the request path). Bounded: past kMaxCachedPatterns
-// distinct patterns the cache starts over, so a stream of CRDs cannot grow it without end.
-constexpr size_t kMaxCachedPatterns = 1024;
+// distinct patterns the cache starts over, so a stream of CRDs cannot grow it without end; and
+// each RE2 may use kPatternMaxMem for its program and lazily built DFA (past that it matches
+// with its NFA, still in linear time), so the cache holds at most 256 MiB per thread even for
+// hostile patterns. 1 MiB compiles any pattern a CRD plausibly carries (a 253-way repetition of
+// a class is ~8 KiB).
+constexpr size_t kMaxCachedPatterns = 256;
+constexpr int64_t kPatternMaxMem = 1 << 20;
 
 struct CompiledPattern {
   std::unique_ptr<RE2> re;
@@ -73,6 +78,7 @@ const CompiledPattern& Compiled(std::string_view pattern) {
   // text, leftmost-first matching.
   RE2::Options opts;
   opts.set_log_errors(false);
+  opts.set_max_mem(kPatternMaxMem);
   CompiledPattern c;
   c.re = std::make_unique<RE2>(re2::StringPiece(pattern.data(), pattern.size()), opts);
   if (!c.re->ok()) {

@@ -95,6 +95,12 @@ TEST(SchemaPatterns, MatchLikeGo) {
   EXPECT_TRUE(SchemaPatternMatches("^\\d{3}-\\w+\\s?$", "123-abc"));
   EXPECT_FALSE(SchemaPatternMatches("^[a-z]+$", "abc\n"));  // $ is the end of the text, not of a line
   EXPECT_TRUE(SchemaPatternMatches("^é+$", "éé"));          // UTF-8
+  // Patterns of the size real CRDs carry compile within the memory bound.
+  const std::string subdomain = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?){0,10}$";
+  EXPECT_EQ(PatternError(subdomain), std::nullopt);
+  EXPECT_TRUE(SchemaPatternMatches(subdomain, "gateway.networking.k8s.io"));
+  EXPECT_EQ(PatternError("^[a-zA-Z0-9]{1,253}$"), std::nullopt);
+  EXPECT_EQ(PatternError("^(([^:/?#]+):)?(//([^/?#]*))?([^?#]*)(\\?([^#]*))?(#(.*))?"), std::nullopt);
   // A value of body length is matched in linear time.
   std::string big(3 * 1024 * 1024, 'a');
   EXPECT_TRUE(SchemaPatternMatches("^(a|aa)+$", big));
