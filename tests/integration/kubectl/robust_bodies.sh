@@ -125,18 +125,21 @@ expect "2 MB name is 422" '^422 Status Invalid: ConfigMap "a+ \.\.\. a+": must b
 expect "server answers after the scalars" '^ok$' -- alive
 
 # --- CRD patterns -----------------------------------------------------------------------------------
-crd() {  # crd NAME PATTERN — a CRD whose spec.v carries PATTERN
+crd() {  # crd NAME PATTERN [V2-PATTERN] — a CRD whose spec.v carries PATTERN (in v2: V2-PATTERN)
   python3 -c '
 import json, sys
 name, pattern = sys.argv[1], sys.argv[2]
+def version(v, pattern, storage):
+    return {"name": v, "served": True, "storage": storage, "schema": {"openAPIV3Schema": {
+             "type": "object", "properties": {"spec": {"type": "object",
+               "x-kubernetes-preserve-unknown-fields": True,
+               "properties": {"v": {"type": "string", "pattern": pattern}}}}}}}
+versions = [version("v1", pattern, True)] + ([version("v2", sys.argv[3], False)] if len(sys.argv) > 3 else [])
 print(json.dumps({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
   "metadata": {"name": name + "s.example.com"},
   "spec": {"group": "example.com", "scope": "Namespaced",
            "names": {"plural": name + "s", "singular": name, "kind": name.capitalize()},
-           "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-             "type": "object", "properties": {"spec": {"type": "object",
-               "x-kubernetes-preserve-unknown-fields": True,
-               "properties": {"v": {"type": "string", "pattern": pattern}}}}}}}]}}))' "$1" "$2"
+           "versions": versions}}))' "$@"
 }
 crd widget '^(a+)+$' >"$TEST_TMP/crd-good"
 CRDS=/apis/apiextensions.k8s.io/v1/customresourcedefinitions
@@ -161,8 +164,14 @@ expect_exact "an object over the storage limit is refused as upstream's storage 
 expect_exact "only the matching widget exists" "ok" -- k get widgets -o 'jsonpath={.items[*].metadata.name}'
 crd gadget '+' >"$TEST_TMP/crd-bad"
 expect_exact "CRD with a pattern that does not compile is 422" \
-  "422 Status Invalid: CustomResourceDefinition.apiextensions.k8s.io \"gadgets.example.com\" is invalid: spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[v].pattern: Invalid value: \"+\": must be a valid regular expression, but isn't: error parsing regexp: missing argument to repetition operator: \`+\`" \
+  "422 Status Invalid: CustomResourceDefinition.apiextensions.k8s.io \"gadgets.example.com\" is invalid: spec.validation.openAPIV3Schema.properties[spec].properties[v].pattern: Invalid value: \"+\": must be a valid regular expression, but isn't: error parsing regexp: missing argument to repetition operator: \`+\`" \
   -- req POST $CRDS application/json "$TEST_TMP/crd-bad"
+# Upstream names the per-version path when the versions' schemas differ (identical ones it
+# validates as one spec.validation, as above).
+crd sprocket '^a$' '[z' >"$TEST_TMP/crd-two"
+expect_exact "a pattern that does not compile in a second version is 422" \
+  "422 Status Invalid: CustomResourceDefinition.apiextensions.k8s.io \"sprockets.example.com\" is invalid: spec.versions[1].schema.openAPIV3Schema.properties[spec].properties[v].pattern: Invalid value: \"[z\": must be a valid regular expression, but isn't: error parsing regexp: missing closing ]: \`[z\`" \
+  -- req POST $CRDS application/json "$TEST_TMP/crd-two"
 python3 -c '
 import json
 print(json.dumps([{"op": "replace", "path": "/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/v/pattern",
