@@ -26,9 +26,9 @@ size_t SkipSign(std::string_view s) { return !s.empty() && (s[0] == '+' || s[0] 
 
 }  // namespace
 
-// Hand-written rather than std::regex: a scalar can be megabytes long, and libstdc++'s regex
-// executor recurses once per character (a 2 MB run of digits overflowed the stack). These scan
-// once, left to right, without recursion.
+// Hand-written rather than a regex engine: a scalar can be megabytes long, and the libstdc++
+// regex executor used before recursed once per character (a 2 MB run of digits overflowed the
+// stack). These scan once, left to right, without recursion.
 bool IsYamlInt(std::string_view s) {
   size_t i = SkipSign(s);
   if (i == s.size() || !IsDigit(s[i])) return false;
