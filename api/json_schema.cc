@@ -70,6 +70,64 @@ std::string GoRegexpErrorText(RE2::ErrorCode code) {
   }
 }
 
+// Go's regexp syntax spelled for RE2 where the two differ (RE2 as packaged, 2022-06): Go (1.22
+// on, which Kubernetes 1.32 is built with) also takes (?<name>re) for a named group, which RE2
+// spells (?P<name>re); RE2 takes \C (any byte), which Go refuses. Escapes, \Q...\E and
+// character classes are copied as they are. Sets `error` (Go's text) for what Go refuses.
+std::string ToRe2Syntax(std::string_view go, std::string* error) {
+  std::string out;
+  out.reserve(go.size() + 8);
+  bool in_class = false;
+  for (size_t i = 0; i < go.size();) {
+    const char c = go[i];
+    if (c == '\\' && i + 1 < go.size()) {
+      if (go[i + 1] == 'C') {
+        *error = "error parsing regexp: invalid escape sequence: `\\C`";
+        return out;
+      }
+      if (go[i + 1] == 'Q' && !in_class) {  // literal text up to \E (or the end)
+        size_t end = go.find("\\E", i + 2);
+        end = end == std::string_view::npos ? go.size() : end + 2;
+        out.append(go.substr(i, end - i));
+        i = end;
+        continue;
+      }
+      out.append(go.substr(i, 2));
+      i += 2;
+      continue;
+    }
+    if (in_class) {
+      if (c == '[' && i + 1 < go.size() && go[i + 1] == ':') {  // [:alpha:] inside a class
+        size_t end = go.find(":]", i + 2);
+        end = end == std::string_view::npos ? i + 1 : end + 2;
+        out.append(go.substr(i, end - i));
+        i = end;
+        continue;
+      }
+      in_class = c != ']';
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      out.push_back(c);
+      ++i;
+      if (i < go.size() && go[i] == '^') out.push_back(go[i++]);
+      if (i < go.size() && go[i] == ']') out.push_back(go[i++]);  // a leading ] is literal
+      continue;
+    }
+    if (go.substr(i, 3) == "(?<" && i + 3 < go.size() && go[i + 3] != '=' && go[i + 3] != '!') {
+      out.append("(?P<");
+      i += 3;
+      continue;
+    }
+    out.push_back(c);
+    ++i;
+  }
+  return out;
+}
+
 const CompiledPattern& Compiled(std::string_view pattern) {
   thread_local std::unordered_map<std::string, CompiledPattern> cache;
   if (auto it = cache.find(std::string(pattern)); it != cache.end()) return it->second;
@@ -80,7 +138,9 @@ const CompiledPattern& Compiled(std::string_view pattern) {
   opts.set_log_errors(false);
   opts.set_max_mem(kPatternMaxMem);
   CompiledPattern c;
-  c.re = std::make_unique<RE2>(re2::StringPiece(pattern.data(), pattern.size()), opts);
+  const std::string re2_syntax = ToRe2Syntax(pattern, &c.error);
+  if (!c.error.empty()) return cache.emplace(std::string(pattern), std::move(c)).first->second;
+  c.re = std::make_unique<RE2>(re2_syntax, opts);
   if (!c.re->ok()) {
     c.error = "error parsing regexp: " + GoRegexpErrorText(c.re->error_code()) + ": `" + c.re->error_arg() + "`";
     c.re.reset();

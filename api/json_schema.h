@@ -34,8 +34,9 @@ JsonSchemaResult CheckAgainstJsonSchema(boost::json::object& obj, const boost::j
 
 // CRD `pattern`s. Upstream compiles them with Go's regexp package, whose syntax is RE2's: RE2
 // (linear time, no backtracking, no recursion per input character) compiles them the same way,
-// so no translation is needed. The ECMA-262 features OpenAPI names and RE2 lacks (backreferences,
-// lookaround) are refused by upstream too, at CRD create/update.
+// after two spellings where Go and the packaged RE2 differ ((?<name>…) groups, \C). The ECMA-262
+// features OpenAPI names and RE2 lacks (backreferences, lookaround) are refused by upstream too,
+// at CRD create/update.
 //
 // Whether `value` contains a match of `pattern` (Go's MatchString). Patterns are compiled once
 // per thread and cached. A pattern that does not compile matches everything (such a CRD is

@@ -117,6 +117,14 @@ TEST(SchemaPatterns, CompileErrorsInGoWords) {
   EXPECT_EQ(PatternError("(?<=a)b"), "error parsing regexp: invalid or unsupported Perl syntax: `(?<`");
   EXPECT_EQ(PatternError("(a)\\1"), "error parsing regexp: invalid escape sequence: `\\1`");
   EXPECT_EQ(PatternError("a{1001}"), "error parsing regexp: invalid repeat count: `{1001}`");
+  // Where the packaged RE2 and Go differ: Go takes (?<name>re) and refuses \C.
+  EXPECT_EQ(PatternError("^(?<year>[0-9]{4})-(?P<month>[0-9]{2})$"), std::nullopt);
+  EXPECT_TRUE(SchemaPatternMatches("^(?<year>[0-9]{4})$", "2024"));
+  EXPECT_TRUE(SchemaPatternMatches("^[(?<]+$", "(?<"));        // in a class: literal, not rewritten
+  EXPECT_TRUE(SchemaPatternMatches("^\\Q(?<x\\E$", "(?<x"));    // \Q...\E: literal
+  EXPECT_FALSE(SchemaPatternMatches("^[]a]+$", "P"));
+  EXPECT_EQ(PatternError("a\\Cb"), "error parsing regexp: invalid escape sequence: `\\C`");
+  EXPECT_EQ(PatternError("(?<!a)b"), "error parsing regexp: invalid or unsupported Perl syntax: `(?<`");
   // A pattern that does not compile never refuses a value (the CRD itself is refused).
   EXPECT_TRUE(SchemaPatternMatches("(abc", "anything"));
 }
