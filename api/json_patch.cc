@@ -3,6 +3,8 @@
 // texts (negative indexes, replace-adds, its message wording), which no library reproduces.
 #include "api/json_patch.h"
 
+#include <boost/json/serializer.hpp>
+
 #include <charconv>
 
 #include "api/json_text.h"
@@ -173,9 +175,20 @@ Error StringMember(const json::object& op, std::string_view name, std::string* o
   return std::nullopt;
 }
 
+// The length of v's JSON text, counted through a small buffer rather than by building the text
+// (the value may be megabytes).
+int64_t SerializedSize(const json::value& v) {
+  json::serializer sr;
+  sr.reset(&v);
+  char buf[4096];
+  int64_t n = 0;
+  while (!sr.done()) n += static_cast<int64_t>(sr.read(buf, sizeof buf).size());
+  return n;
+}
+
 class Applier {
  public:
-  explicit Applier(json::value doc) : doc_(std::move(doc)) {}
+  Applier(json::value doc, int64_t max_copy_bytes) : doc_(std::move(doc)), max_copy_bytes_(max_copy_bytes) {}
   json::value Take() && { return std::move(doc_); }
 
   Error Apply(const json::object& op) {
@@ -259,24 +272,33 @@ class Applier {
   Error OpCopy(const json::object& op) {
     std::string from, path;
     if (auto err = StringMember(op, "from", &from)) return Wrap("copy operation failed to decode from", *err);
-    json::value copied;
-    if (from.empty()) {
-      copied = doc_;
-    } else {
+    const json::value* source = &doc_;
+    if (!from.empty()) {
       auto src = FindContainer(doc_, from);
       if (!src) return Wrap("copy operation does not apply: doc is missing from path: " + from, kMissing);
       json::value* value;
       if (auto err = Get(*src, &value)) return Wrap("error in copy for from: '" + from + "'", *err);
       if (value == nullptr) return Wrap("copy operation does not apply: doc is missing from path: " + from, kMissing);
-      copied = *value;
+      source = value;
     }
     if (StringMember(op, "path", &path)) return Wrap("copy operation failed to decode path", kMissing);
-    if (path.empty()) {
+    std::optional<Location> dst;
+    if (!path.empty()) {
+      dst = FindContainer(doc_, path);
+      if (!dst) return Wrap("copy operation does not apply: doc is missing destination path: " + path, kMissing);
+    }
+    // Sized before it is copied: a patch whose copies double the document each time is refused
+    // while the document is still small.
+    copied_bytes_ += SerializedSize(*source);
+    if (max_copy_bytes_ > 0 && copied_bytes_ > max_copy_bytes_) {
+      return "Unable to complete the copy, the accumulated size increase of copy is " + std::to_string(copied_bytes_) +
+             ", exceeding the limit " + std::to_string(max_copy_bytes_);
+    }
+    json::value copied = *source;
+    if (!dst) {
       doc_ = std::move(copied);
       return std::nullopt;
     }
-    auto dst = FindContainer(doc_, path);
-    if (!dst) return Wrap("copy operation does not apply: doc is missing destination path: " + path, kMissing);
     if (auto err = Add(*dst, std::move(copied))) return Wrap("error while adding value during copy", *err);
     return std::nullopt;
   }
@@ -308,6 +330,8 @@ class Applier {
   }
 
   json::value doc_;
+  const int64_t max_copy_bytes_;
+  int64_t copied_bytes_ = 0;
 };
 
 }  // namespace
@@ -349,7 +373,8 @@ const boost::json::value* ResolveJsonPointer(const boost::json::value& doc, std:
   return cur;
 }
 
-Result<boost::json::value> ApplyJsonPatch(const boost::json::value& doc, const boost::json::value& patch) {
+Result<boost::json::value> ApplyJsonPatch(const boost::json::value& doc, const boost::json::value& patch,
+                                          const JsonPatchOptions& options) {
   if (patch.is_null()) return doc;
   if (!patch.is_array()) {
     return Status(Code::kInvalidArgument,
@@ -367,7 +392,7 @@ Result<boost::json::value> ApplyJsonPatch(const boost::json::value& doc, const b
                                                 std::to_string(kMaxJsonPatchOperations) + ", got " +
                                                 std::to_string(ops.size()));
   }
-  Applier applier(doc);  // works on a copy: a failure leaves `doc` as it was
+  Applier applier(doc, options.max_copy_bytes);  // works on a copy: a failure leaves `doc` as it was
   static const json::object kNullOp;
   for (const auto& op : ops) {
     if (auto err = applier.Apply(op.is_object() ? op.get_object() : kNullOp)) {
@@ -377,10 +402,11 @@ Result<boost::json::value> ApplyJsonPatch(const boost::json::value& doc, const b
   return std::move(applier).Take();
 }
 
-Result<boost::json::value> ApplyJsonPatch(const boost::json::value& doc, std::string_view patch_json) {
+Result<boost::json::value> ApplyJsonPatch(const boost::json::value& doc, std::string_view patch_json,
+                                          const JsonPatchOptions& options) {
   auto patch = ParseJson(patch_json);
   if (!patch.ok()) return Status(Code::kInvalidArgument, "error decoding patch: " + patch.status().message());
-  return ApplyJsonPatch(doc, *patch);
+  return ApplyJsonPatch(doc, *patch, options);
 }
 
 }  // namespace kite::api

@@ -24,10 +24,18 @@
 //      error in remove for path: '/a/x': Unable to remove nonexistent key: x: missing value
 //      testing value /a failed: test failed
 //      Unexpected kind: frob
+//  - Bounded as kube-apiserver bounds it: at most kMaxJsonPatchOperations operations, and the
+//    values `copy` operations add may total at most `max_copy_bytes` of serialised JSON (upstream
+//    ties this to its 3 MiB request body limit). Everything else a patch adds comes from the patch
+//    text, so the result serialises to at most |doc| + 2·|patch| + max_copy_bytes (2·: a number
+//    may print longer than it was written, "1.5" → "1.5E0"). A copy over the bound is refused
+//    before the value is copied:
+//      Unable to complete the copy, the accumulated size increase of copy is N, exceeding the limit L
 // Error codes (the HTTP edge maps them): kInvalidArgument — the patch itself is malformed
 // (apiserver: 400 BadRequest with this text); kResourceExhausted — more than
 // kMaxJsonPatchOperations operations (413 RequestEntityTooLarge, "Request entity too large: "
-// + this text); kFailedPrecondition — the patch does not apply to this document. For the last,
+// + this text); kFailedPrecondition — the patch does not apply to this document (including a
+// copy over the bound, which upstream also answers with 422). For the last,
 // kube-apiserver 1.32 answers 422 reason Invalid with the fixed message "the server rejected our
 // request due to an error in our request" and drops the library's text (kubectl prints "The
 // request is invalid: ..."); the edge may reproduce that exactly or add this text for users.
@@ -35,6 +43,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,11 +55,18 @@ namespace kite::api {
 
 // kube-apiserver's cap on operations per JSON patch.
 inline constexpr std::size_t kMaxJsonPatchOperations = 10000;
+// kube-apiserver's JSONPatchMaxCopyBytes: its maximum request body, 3 MiB.
+inline constexpr int64_t kMaxJsonPatchCopyBytes = 3 * 1024 * 1024;
 
-Result<boost::json::value> ApplyJsonPatch(const boost::json::value& doc,
-                                          const boost::json::value& patch);
+struct JsonPatchOptions {
+  int64_t max_copy_bytes = kMaxJsonPatchCopyBytes;
+};
+
+Result<boost::json::value> ApplyJsonPatch(const boost::json::value& doc, const boost::json::value& patch,
+                                          const JsonPatchOptions& options = {});
 // Same, with the patch as JSON text (parse errors are kInvalidArgument).
-Result<boost::json::value> ApplyJsonPatch(const boost::json::value& doc, std::string_view patch_json);
+Result<boost::json::value> ApplyJsonPatch(const boost::json::value& doc, std::string_view patch_json,
+                                          const JsonPatchOptions& options = {});
 
 // Splits an RFC 6901 pointer into decoded reference tokens; nullopt when `pointer` is neither
 // "" nor starts with "/".

@@ -1,6 +1,11 @@
 #include "api/json_schema.h"
 
-#include <regex>
+#include <re2/re2.h>
+
+#include <memory>
+#include <unordered_map>
+
+#include "api/validation.h"
 
 namespace kite::api {
 namespace json = boost::json;
@@ -29,6 +34,149 @@ std::string Shown(const json::value& v) {
   if (v.is_object()) return "\"object\"";
   if (v.is_array()) return "\"array\"";
   return json::serialize(v);
+}
+
+// Compiled patterns, per thread (no lock on the request path). Bounded: past kMaxCachedPatterns
+// distinct patterns the cache starts over, so a stream of CRDs cannot grow it without end; and
+// each RE2 may use kPatternMaxMem for its program and lazily built DFA (past that it matches
+// with its NFA, still in linear time), so the cache holds at most 256 MiB per thread even for
+// hostile patterns. 1 MiB compiles any pattern a CRD plausibly carries (a 253-way repetition of
+// a class is ~8 KiB).
+constexpr size_t kMaxCachedPatterns = 256;
+constexpr int64_t kPatternMaxMem = 1 << 20;
+
+struct CompiledPattern {
+  std::unique_ptr<RE2> re;
+  std::string error;  // Go's text; empty when `re` compiled
+};
+
+std::string GoRegexpErrorText(RE2::ErrorCode code) {
+  switch (code) {
+    case RE2::ErrorBadEscape: return "invalid escape sequence";
+    case RE2::ErrorBadCharClass: return "invalid character class";
+    case RE2::ErrorBadCharRange: return "invalid character class range";
+    case RE2::ErrorMissingBracket: return "missing closing ]";
+    case RE2::ErrorMissingParen: return "missing closing )";
+    case RE2::ErrorUnexpectedParen: return "unexpected )";
+    case RE2::ErrorTrailingBackslash: return "trailing backslash at end of expression";
+    case RE2::ErrorRepeatArgument: return "missing argument to repetition operator";
+    case RE2::ErrorRepeatSize: return "invalid repeat count";
+    case RE2::ErrorRepeatOp: return "invalid nested repetition operator";
+    case RE2::ErrorBadPerlOp: return "invalid or unsupported Perl syntax";
+    case RE2::ErrorBadUTF8: return "invalid UTF-8";
+    case RE2::ErrorBadNamedCapture: return "invalid named capture";
+    case RE2::ErrorPatternTooLarge: return "expression too large";
+    default: return "regexp/syntax: internal error";
+  }
+}
+
+// Go's regexp syntax spelled for RE2 where the two differ (RE2 as packaged, 2022-06): Go (1.22
+// on, which Kubernetes 1.32 is built with) also takes (?<name>re) for a named group, which RE2
+// spells (?P<name>re); RE2 takes \C (any byte), which Go refuses. Escapes, \Q...\E and
+// character classes are copied as they are. Sets `error` (Go's text) for what Go refuses.
+std::string ToRe2Syntax(std::string_view go, std::string* error) {
+  std::string out;
+  out.reserve(go.size() + 8);
+  bool in_class = false;
+  for (size_t i = 0; i < go.size();) {
+    const char c = go[i];
+    if (c == '\\' && i + 1 < go.size()) {
+      if (go[i + 1] == 'C') {
+        *error = "error parsing regexp: invalid escape sequence: `\\C`";
+        return out;
+      }
+      if (go[i + 1] == 'Q' && !in_class) {  // literal text up to \E (or the end)
+        size_t end = go.find("\\E", i + 2);
+        end = end == std::string_view::npos ? go.size() : end + 2;
+        out.append(go.substr(i, end - i));
+        i = end;
+        continue;
+      }
+      out.append(go.substr(i, 2));
+      i += 2;
+      continue;
+    }
+    if (in_class) {
+      if (c == '[' && i + 1 < go.size() && go[i + 1] == ':') {  // [:alpha:] inside a class
+        size_t end = go.find(":]", i + 2);
+        end = end == std::string_view::npos ? i + 1 : end + 2;
+        out.append(go.substr(i, end - i));
+        i = end;
+        continue;
+      }
+      in_class = c != ']';
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      out.push_back(c);
+      ++i;
+      if (i < go.size() && go[i] == '^') out.push_back(go[i++]);
+      if (i < go.size() && go[i] == ']') out.push_back(go[i++]);  // a leading ] is literal
+      continue;
+    }
+    if (go.substr(i, 3) == "(?<" && i + 3 < go.size() && go[i + 3] != '=' && go[i + 3] != '!') {
+      out.append("(?P<");
+      i += 3;
+      continue;
+    }
+    out.push_back(c);
+    ++i;
+  }
+  return out;
+}
+
+const CompiledPattern& Compiled(std::string_view pattern) {
+  thread_local std::unordered_map<std::string, CompiledPattern> cache;
+  if (auto it = cache.find(std::string(pattern)); it != cache.end()) return it->second;
+  if (cache.size() >= kMaxCachedPatterns) cache.clear();
+  // RE2's defaults are Go's regexp.Compile: Perl classes and \b, UTF-8, ^/$ at the ends of the
+  // text, leftmost-first matching.
+  RE2::Options opts;
+  opts.set_log_errors(false);
+  opts.set_max_mem(kPatternMaxMem);
+  CompiledPattern c;
+  const std::string re2_syntax = ToRe2Syntax(pattern, &c.error);
+  if (!c.error.empty()) return cache.emplace(std::string(pattern), std::move(c)).first->second;
+  c.re = std::make_unique<RE2>(re2_syntax, opts);
+  if (!c.re->ok()) {
+    c.error = "error parsing regexp: " + GoRegexpErrorText(c.re->error_code()) + ": `" + c.re->error_arg() + "`";
+    c.re.reset();
+  }
+  return cache.emplace(std::string(pattern), std::move(c)).first->second;
+}
+
+void CollectPatternErrors(const json::object& s, const std::string& path, int depth, std::vector<SchemaError>* out) {
+  if (depth > kMaxDepth) return;
+  if (auto it = s.find("pattern"); it != s.end() && it->value().is_string() && !it->value().as_string().empty()) {
+    const std::string_view pat = it->value().as_string();
+    if (auto err = PatternError(pat)) {
+      out->push_back({path + ".pattern", "FieldValueInvalid",
+                      "Invalid value: " + GoQuote(pat) + ": must be a valid regular expression, but isn't: " + *err});
+    }
+  }
+  if (const json::object* props = Obj(s, "properties")) {
+    for (const auto& kv : *props) {
+      if (kv.value().is_object()) {
+        CollectPatternErrors(kv.value().as_object(), path + ".properties[" + std::string(kv.key()) + "]", depth + 1, out);
+      }
+    }
+  }
+  for (const char* k : {"items", "additionalProperties", "not"}) {
+    if (const json::object* sub = Obj(s, k)) CollectPatternErrors(*sub, path + "." + k, depth + 1, out);
+  }
+  for (const char* k : {"allOf", "anyOf", "oneOf"}) {
+    auto it = s.find(k);
+    if (it == s.end() || !it->value().is_array()) continue;
+    const auto& arr = it->value().as_array();
+    for (size_t i = 0; i < arr.size(); ++i) {
+      if (arr[i].is_object()) {
+        CollectPatternErrors(arr[i].as_object(), path + "." + k + "[" + std::to_string(i) + "]", depth + 1, out);
+      }
+    }
+  }
 }
 
 class Checker {
@@ -69,14 +217,8 @@ class Checker {
       if (auto it = s.find("minLength"); it != s.end() && it->value().is_int64() && int64_t(str.size()) < it->value().as_int64()) {
         Invalid(path, v, "in body should be at least " + json::serialize(it->value()) + " chars long");
       }
-      // libstdc++ regex recurses per character: only short strings are matched (noted limit).
-      if (std::string pat = Str(s, "pattern"); !pat.empty() && str.size() <= 4096) {
-        try {
-          if (!std::regex_search(std::string(str), std::regex(pat, std::regex::ECMAScript))) {
-            Invalid(path, v, "in body should match '" + pat + "'");
-          }
-        } catch (const std::regex_error&) {
-        }
+      if (std::string pat = Str(s, "pattern"); !pat.empty() && !SchemaPatternMatches(pat, str)) {
+        Invalid(path, v, "in body should match '" + pat + "'");
       }
     } else if (type == "integer") {
       if (v.is_double() && v.as_double() == static_cast<double>(static_cast<int64_t>(v.as_double()))) {
@@ -226,6 +368,21 @@ bool ParsePath(std::string_view p, std::vector<Step>& steps) {
 }
 
 }  // namespace
+
+bool SchemaPatternMatches(std::string_view pattern, std::string_view value) {
+  const CompiledPattern& c = Compiled(pattern);
+  return !c.re || RE2::PartialMatch(re2::StringPiece(value.data(), value.size()), *c.re);
+}
+
+std::optional<std::string> PatternError(std::string_view pattern) {
+  const CompiledPattern& c = Compiled(pattern);
+  if (c.re) return std::nullopt;
+  return c.error;
+}
+
+void CheckSchemaPatterns(const json::object& schema, const std::string& path, std::vector<SchemaError>* out) {
+  CollectPatternErrors(schema, path, 0, out);
+}
 
 JsonSchemaResult CheckAgainstJsonSchema(json::object& obj, const json::object& schema) {
   Checker c;

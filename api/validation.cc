@@ -8,6 +8,7 @@ namespace {
 constexpr size_t kQualifiedNameMaxLength = 63;
 constexpr size_t kLabelValueMaxLength = 63;
 constexpr size_t kDNS1123SubdomainMaxLength = 253;
+constexpr size_t kDNS1123LabelMaxLength = 63;
 
 constexpr std::string_view kQualifiedNameFmt = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
 constexpr std::string_view kQualifiedNameErrMsg =
@@ -19,6 +20,10 @@ constexpr std::string_view kLabelValueErrMsg =
     "'.', and must start and end with an alphanumeric character";
 constexpr std::string_view kDNS1123SubdomainFmt =
     "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+constexpr std::string_view kDNS1123LabelFmt = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+constexpr std::string_view kDNS1123LabelErrMsg =
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
+    "must start and end with an alphanumeric character";
 constexpr std::string_view kDNS1123SubdomainErrMsg =
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
     "'.', and must start and end with an alphanumeric character";
@@ -96,6 +101,15 @@ std::vector<std::string> IsDNS1123Subdomain(std::string_view value) {
   if (value.size() > kDNS1123SubdomainMaxLength) errs.push_back(MaxLenError(kDNS1123SubdomainMaxLength));
   if (!MatchesDNS1123Subdomain(value)) {
     errs.push_back(RegexError(kDNS1123SubdomainErrMsg, kDNS1123SubdomainFmt, {"example.com"}));
+  }
+  return errs;
+}
+
+std::vector<std::string> IsDNS1123Label(std::string_view value) {
+  std::vector<std::string> errs;
+  if (value.size() > kDNS1123LabelMaxLength) errs.push_back(MaxLenError(kDNS1123LabelMaxLength));
+  if (!MatchesDNS1123Label(value)) {
+    errs.push_back(RegexError(kDNS1123LabelErrMsg, kDNS1123LabelFmt, {"my-name", "123-abc"}));
   }
   return errs;
 }

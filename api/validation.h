@@ -27,6 +27,8 @@ std::vector<std::string> IsQualifiedName(std::string_view value);
 std::vector<std::string> IsValidLabelValue(std::string_view value);
 // A lowercase RFC 1123 subdomain of at most 253 characters.
 std::vector<std::string> IsDNS1123Subdomain(std::string_view value);
+// A lowercase RFC 1123 label ([a-z0-9]([-a-z0-9]*[a-z0-9])?) of at most 63 characters.
+std::vector<std::string> IsDNS1123Label(std::string_view value);
 
 // Joins messages with `sep` (upstream joins the per-check messages with "; ").
 std::string JoinMessages(const std::vector<std::string>& msgs, std::string_view sep);

@@ -6,7 +6,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <regex>
 
 namespace kite::api {
 namespace json = boost::json;
@@ -15,22 +14,63 @@ namespace {
 
 constexpr int kMaxDepth = 100;
 
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The end of the run of digits starting at s[i].
+size_t SkipDigits(std::string_view s, size_t i) {
+  while (i < s.size() && IsDigit(s[i])) ++i;
+  return i;
+}
+
+size_t SkipSign(std::string_view s) { return !s.empty() && (s[0] == '+' || s[0] == '-') ? 1 : 0; }
+
+}  // namespace
+
+// Hand-written rather than a regex engine: a scalar can be megabytes long, and the libstdc++
+// regex executor used before recursed once per character (a 2 MB run of digits overflowed the
+// stack). These scan once, left to right, without recursion.
+bool IsYamlInt(std::string_view s) {
+  size_t i = SkipSign(s);
+  if (i == s.size() || !IsDigit(s[i])) return false;
+  if (s[i] == '0') return i + 1 == s.size();
+  return SkipDigits(s, i) == s.size();
+}
+
+bool IsYamlFloat(std::string_view s) {
+  size_t i = SkipSign(s);
+  if (i < s.size() && s[i] == '.') {
+    size_t end = SkipDigits(s, i + 1);
+    if (end == i + 1) return false;  // "." needs a digit after it when nothing comes before
+    i = end;
+  } else {
+    if (i == s.size() || !IsDigit(s[i])) return false;
+    i = s[i] == '0' ? i + 1 : SkipDigits(s, i);  // a leading zero stands alone ("08" is no number)
+    if (i < s.size() && s[i] == '.') i = SkipDigits(s, i + 1);
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    size_t start = i + 1;
+    if (start < s.size() && (s[start] == '+' || s[start] == '-')) ++start;
+    i = SkipDigits(s, start);
+    if (i == start) return false;
+  }
+  return i == s.size();
+}
+
+namespace {
+
 json::value Scalar(const YAML::Node& n) {
   const std::string& s = n.Scalar();
   if (n.Tag() == "!") return json::string(s);  // quoted: always a string
   if (s == "null" || s == "Null" || s == "NULL" || s == "~" || s.empty()) return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
-  static const std::regex kInt("[-+]?(0|[1-9][0-9]*)");
-  // A float has a point or an exponent; a leading zero only before the point ("08" is a string).
-  static const std::regex kFloat("[-+]?(\\.[0-9]+|(0|[1-9][0-9]*)(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-  if (std::regex_match(s, kInt)) {
+  if (IsYamlInt(s)) {
     int64_t v = 0;
     const char* b = s.data() + (s[0] == '+' ? 1 : 0);
     auto [p, ec] = std::from_chars(b, s.data() + s.size(), v);
     if (ec == std::errc() && p == s.data() + s.size()) return v;
   }
-  if (s.find_first_of(".eE") != std::string::npos && std::regex_match(s, kFloat)) {
+  if (s.find_first_of(".eE") != std::string::npos && IsYamlFloat(s)) {
     double d = std::strtod(s.c_str(), nullptr);
     if (std::isfinite(d)) return d;
   }

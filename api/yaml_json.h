@@ -14,4 +14,11 @@ namespace kite::api {
 
 Result<boost::json::value> YamlToJson(std::string_view text);
 
+// The plain-scalar grammars YamlToJson resolves with (linear scans, safe on any length):
+// an integer is [-+]?(0|[1-9][0-9]*); a float is
+// [-+]?(\.[0-9]+|(0|[1-9][0-9]*)(\.[0-9]*)?)([eE][-+]?[0-9]+)? (YamlToJson takes a scalar as a
+// float only when it also has a '.' or an exponent, and only when the value is finite).
+bool IsYamlInt(std::string_view s);
+bool IsYamlFloat(std::string_view s);
+
 }  // namespace kite::api

@@ -10,7 +10,8 @@
 #
 # Environment: KITE_BUILD_DIR (default build), KITE_FUZZ_RUNS (default 300000 inputs per fuzz
 # target with a fixed seed, so a run is reproducible; 0 skips fuzzing; explore longer by hand,
-# see tests/fuzz/README.md),
+# see tests/fuzz/README.md), KITE_FUZZ_BIG_RUNS (default 200 inputs of up to 3 MiB for each
+# parser of request bodies),
 # KITE_DEPS_GROUPS (default "build run test").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,6 +82,22 @@ fuzz() {
     fi
     rm -rf "$corpus" "$corpus.log"
   done
+  # The parsers of request bodies again at the real body limit (3 MiB): a few hundred runs from
+  # seeds of that size (tests/fuzz/big_seeds.py), which the 64 KiB runs above never reach.
+  local big_runs=${KITE_FUZZ_BIG_RUNS:-200} seeds; seeds=$(mktemp -d)
+  python3 tests/fuzz/big_seeds.py "$seeds"
+  for dir in "$seeds"/*/; do
+    local name; name=$(basename "$dir")
+    local bin="$build-fuzz/bin/$name"
+    [ -x "$bin" ] || continue
+    bin=$(realpath "$bin")
+    echo "fuzzing $name at the body limit: $big_runs inputs of up to 3 MiB, seed 1"
+    if ! (cd "$dir" && "$bin" -seed=1 -runs="$big_runs" -max_len=3145728 -len_control=0 -rss_limit_mb=4096 \
+          -timeout=60 "$dir" >"${dir%/}.log" 2>&1); then
+      tail -50 "${dir%/}.log"; failed=1
+    fi
+  done
+  rm -rf "$seeds"
   return $failed
 }
 

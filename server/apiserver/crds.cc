@@ -55,6 +55,33 @@ bool VersionBefore(const std::string& a, const std::string& b) {
   return a < b;
 }
 
+// A pattern that does not compile is refused at create and update, as upstream refuses it, so
+// that no stored CRD carries one. Upstream validates its internal form, in which per-version
+// schemas that are all identical are one top-level spec.validation: its messages name that path
+// then, and spec.versions[i].schema otherwise.
+template <typename Bad>
+void CheckPatterns(const json::array& versions, Bad& bad) {
+  const json::value* first = nullptr;
+  bool identical = true;
+  for (const auto& v : versions) {
+    const json::value* sc = v.is_object() ? v.as_object().if_contains("schema") : nullptr;
+    if (&v == &versions.front()) first = sc;
+    else identical = identical && (sc == nullptr ? first == nullptr : first != nullptr && *sc == *first);
+  }
+  for (size_t i = 0; i < versions.size(); ++i) {
+    if (identical && i > 0) break;
+    const json::object* sc = versions[i].is_object() ? ObjAt(versions[i].as_object(), "schema") : nullptr;
+    const json::object* oas = sc ? ObjAt(*sc, "openAPIV3Schema") : nullptr;
+    if (!oas) continue;
+    std::vector<api::SchemaError> errs;
+    api::CheckSchemaPatterns(*oas,
+                             identical ? "spec.validation.openAPIV3Schema"
+                                       : "spec.versions[" + std::to_string(i) + "].schema.openAPIV3Schema",
+                             &errs);
+    for (const auto& e : errs) bad(e.field, e.message, e.reason.c_str());
+  }
+}
+
 }  // namespace
 
 std::vector<api::ResourceInfo> CustomResourceInfos(const json::object& crd) {
@@ -164,6 +191,7 @@ std::optional<ApiError> PrepareCrd(json::object& crd, const api::ResourceSet& se
         storage = StrOf(ver, "name");
       }
     }
+    CheckPatterns(vit->value().as_array(), bad);
     if (storage_count != 1) {
       bad("spec.versions", "Invalid value: " + std::to_string(storage_count) + ": must have exactly one version marked as storage version");
     }

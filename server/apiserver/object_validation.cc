@@ -152,6 +152,41 @@ void ValidateServicePorts(const json::object& spec, Errors& e) {
   }
 }
 
+// Upstream's MaxSecretSize, the cap on a ConfigMap's or Secret's data (1 MiB).
+constexpr size_t kMaxDataBytes = 1024 * 1024;
+
+// The bytes a base64 text decodes to.
+size_t Base64DecodedSize(std::string_view b64) {
+  size_t pad = 0;
+  while (pad < 2 && pad < b64.size() && b64[b64.size() - 1 - pad] == '=') ++pad;
+  const size_t full = b64.size() / 4 * 3 + (b64.size() % 4 ? b64.size() % 4 - 1 : 0);
+  return full > pad ? full - pad : 0;
+}
+
+size_t DataBytes(const json::object& obj, const char* member, bool base64) {
+  auto it = obj.find(member);
+  if (it == obj.end() || !it->value().is_object()) return 0;
+  size_t total = 0;
+  for (const auto& kv : it->value().as_object()) {
+    if (!kv.value().is_string()) continue;
+    const auto& v = kv.value().as_string();
+    total += base64 ? Base64DecodedSize(v) : v.size();
+  }
+  return total;
+}
+
+// Upstream counts decoded bytes: a ConfigMap's data and binaryData together (the error names the
+// whole object, field "[]"), a Secret's data (field "data"; stringData counts too until it is
+// merged into data).
+void ValidateDataSize(const api::ResourceInfo& r, const json::object& obj, Errors& e) {
+  const bool secret = r.kind == "Secret";
+  size_t total = DataBytes(obj, "data", secret) + (secret ? DataBytes(obj, "stringData", false) : DataBytes(obj, "binaryData", true));
+  if (total > kMaxDataBytes) {
+    e.causes.push_back({"FieldValueTooLong", "Too long: may not be more than " + std::to_string(kMaxDataBytes) + " bytes",
+                        secret ? "data" : "[]"});
+  }
+}
+
 void ValidatePodSpec(const json::object* spec, const std::string& path, Errors& e) {
   if (!spec) {
     e.Required(path + ".containers");
@@ -369,6 +404,7 @@ std::optional<ApiError> ValidateObject(const api::ResourceInfo& r, const json::o
   ValidateMeta(obj, e);
   if (r.group.empty()) {
     if (r.kind == "Pod") ValidatePodSpec(ObjAt(obj, {"spec"}), "spec", e);
+    if (r.kind == "ConfigMap" || r.kind == "Secret") ValidateDataSize(r, obj, e);
     if (r.kind == "Service") {
       const json::object* spec = ObjAt(obj, {"spec"});
       std::string type = spec ? StrOf(*spec, "type") : "";

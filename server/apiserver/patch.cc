@@ -26,14 +26,27 @@ std::string Key(const FieldPath& p) {
 
 }  // namespace
 
+// How each patch type is bounded. The body is at most 3 MiB (base/https_server.h). A JSON patch
+// can copy values of the document, so it alone needs bounds of its own: operations and copied
+// bytes, as upstream (api/json_patch.h). Merge and strategic merge patches and apply
+// configurations only add what their own text holds, so their result is at most the current
+// object plus the body, as upstream relies on too. Whatever the result, an object over the
+// storage limit is refused before it is stored (Registry).
 ApiOr<json::object> ApplyPatch(const api::ResourceInfo& r, const std::string& media, const json::object& current,
                                const json::value& patch, const std::string& manager, bool force) {
   const api::schema::Type* type = api::schema::TypeForKind(r.group, r.version, r.kind);
   json::value doc = current;
   if (media == "application/json-patch+json") {
     if (!patch.is_array()) return BadRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch");
-    auto out = api::ApplyJsonPatch(doc, json::serialize(patch));
-    if (!out.ok()) return ApiError{422, "Invalid", out.status().message()};
+    auto out = api::ApplyJsonPatch(doc, patch);  // bounded: see api/json_patch.h
+    if (!out.ok()) {
+      const std::string& msg = out.status().message();
+      switch (out.status().code()) {
+        case Code::kInvalidArgument: return BadRequest(msg);
+        case Code::kResourceExhausted: return ApiError{413, "RequestEntityTooLarge", "Request entity too large: " + msg};
+        default: return ApiError{422, "Invalid", msg};
+      }
+    }
     if (!out->is_object()) return ApiError{422, "Invalid", "the patched object must be a JSON object"};
     return std::move(out->as_object());
   }

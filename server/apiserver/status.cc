@@ -34,7 +34,7 @@ std::string StatusJson(const ApiError& e) {
   o["metadata"] = boost::json::object();
   o["status"] = "Failure";
   o["message"] = e.message;
-  o["reason"] = e.reason;
+  if (!e.reason.empty()) o["reason"] = e.reason;  // upstream omits an unknown reason
   if (!e.name.empty() || !e.kind.empty() || !e.causes.empty() || e.retry_after_seconds > 0) {
     boost::json::object d;
     if (!e.name.empty()) d["name"] = e.name;

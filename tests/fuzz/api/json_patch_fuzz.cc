@@ -1,6 +1,8 @@
 // JSON patch: the input is "<document>\0<patch>" (or only a patch, applied to a fixed document).
 // Must not crash; the document must be left untouched; applying is deterministic; the result
-// survives a serialise/parse round trip.
+// survives a serialise/parse round trip; and the result is bounded as api/json_patch.h promises:
+// at most |document| + 2·|patch| + the copy bound (a small bound here, so that the fuzzer reaches
+// it with small inputs), whatever the copies do.
 #include <boost/json/serialize.hpp>
 
 #include <cstdint>
@@ -23,6 +25,8 @@ static bool HasDouble(const boost::json::value& v) {
   return false;
 }
 
+constexpr int64_t kCopyBound = 4096;
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   std::string_view doc_text = R"({"a":[1,{"b":null}],"c":"d","e":{"f":{"g":[]}}})";
@@ -36,6 +40,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const boost::json::value before = *doc;
   auto out = kite::api::ApplyJsonPatch(*doc, patch_text);
   if (!(*doc == before)) std::abort();
+  kite::api::JsonPatchOptions small;
+  small.max_copy_bytes = kCopyBound;
+  auto bounded = kite::api::ApplyJsonPatch(*doc, patch_text, small);
+  if (bounded.ok()) {
+    const size_t limit = boost::json::serialize(*doc).size() + 2 * patch_text.size() + kCopyBound;
+    if (boost::json::serialize(*bounded).size() > limit) std::abort();
+  }
   auto again = kite::api::ApplyJsonPatch(*doc, patch_text);
   if (out.ok() != again.ok()) std::abort();
   if (!out.ok()) {

@@ -207,6 +207,35 @@ TEST(JsonPatch, TooManyOperations) {
   EXPECT_EQ(out.status().message(), "The allowed maximum operations in a JSON patch is 10000, got 10001");
 }
 
+// The patch bomb: each copy doubles the document. It is refused once the copies total more than
+// the bound, before the copy that would pass it is made.
+TEST(JsonPatch, CopiesAreBounded) {
+  json::array ops;
+  ops.push_back(json::object{{"op", "add"}, {"path", "/x"}, {"value", std::string(1000, 'a')}});
+  for (int i = 0; i < 30; ++i) ops.push_back(json::object{{"op", "copy"}, {"from", ""}, {"path", "/x" + std::to_string(i)}});
+  auto out = ApplyJsonPatch(json::object{}, json::value(ops));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(out.status().message().starts_with("Unable to complete the copy, the accumulated size increase of copy is "))
+      << out.status().message();
+  EXPECT_TRUE(out.status().message().ends_with(", exceeding the limit 3145728")) << out.status().message();
+
+  // Copying {"a":"bbbbbbbbbb"} counts 18 bytes and "bbbbbbbbbb" 12: two of the first fit in 40,
+  // the third copy does not.
+  JsonPatchOptions small;
+  small.max_copy_bytes = 40;
+  const json::value doc = json::parse(R"({"a":"bbbbbbbbbb"})");
+  const char* two = R"([{"op":"copy","from":"","path":"/c1"},{"op":"copy","from":"/c1","path":"/c2"}])";
+  auto ok = ApplyJsonPatch(doc, std::string_view(two), small);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  const char* three = R"([{"op":"copy","from":"","path":"/c1"},{"op":"copy","from":"/c1","path":"/c2"},
+                          {"op":"copy","from":"/a","path":"/c3"},{"op":"copy","from":"/c2","path":"/c4"}])";
+  auto refused = ApplyJsonPatch(doc, std::string_view(three), small);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(),
+            "Unable to complete the copy, the accumulated size increase of copy is 48, exceeding the limit 40");
+}
+
 TEST(JsonPointer, ParseAndResolve) {
   EXPECT_EQ(ParseJsonPointer(""), std::vector<std::string>{});
   EXPECT_EQ(ParseJsonPointer("/"), std::vector<std::string>{""});

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Seed inputs at the API server's body limit (3 MiB) for the fuzz targets that parse request
+bodies: the 64 KiB runs never reach a megabyte scalar or a patch whose copies double a document.
+
+Usage: big_seeds.py OUT_DIR — writes OUT_DIR/<target>/<seed> for each target below.
+packaging/dev.sh fuzz runs each of those targets a few hundred times from these seeds with
+-max_len=3145728.
+"""
+import json
+import os
+import sys
+
+LIMIT = 3 * 1024 * 1024
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def field(num, payload):  # a length-delimited protobuf field
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return varint(num << 3 | 2) + varint(len(payload)) + payload
+
+
+def protobuf_configmap(value_len):
+    type_meta = field(1, "v1") + field(2, "ConfigMap")
+    entry = field(1, "a") + field(2, "x" * value_len)
+    configmap = field(1, field(1, "big")) + field(2, entry)
+    return b"k8s\0" + field(1, type_meta) + field(2, configmap)
+
+
+def seeds():
+    fill = LIMIT - 4096
+    yield "api_yaml_json_fuzz", "digits", ("apiVersion: v1\nkind: ConfigMap\nimmutable: " + "1" * fill + "\n").encode()
+    yield "api_yaml_json_fuzz", "float", ("immutable: 1." + "5" * fill + "\n").encode()
+    yield "api_yaml_json_fuzz", "string", ("data:\n  a: " + "ab" * (fill // 2) + "\n").encode()
+    doc = json.dumps({"metadata": {"name": "bomb"}, "data": {"seed": "x" * 1000}})
+    bomb = json.dumps([{"op": "copy", "from": "", "path": "/c%d" % i} for i in range(30)])
+    yield "api_json_patch_fuzz", "bomb", (doc + "\0" + bomb).encode()
+    big_doc = json.dumps({"data": {"a": "y" * (LIMIT // 2)}})
+    copies = json.dumps([{"op": "copy", "from": "/data/a", "path": "/data/b%d" % i} for i in range(4)])
+    yield "api_json_patch_fuzz", "big-copies", (big_doc + "\0" + copies).encode()
+    many = json.dumps([{"op": "add", "path": "/a/-", "value": i} for i in range(10000)])
+    yield "api_json_patch_fuzz", "many-ops", ('{"a":[]}\0' + many).encode()
+    yield "api_merge_patch_fuzz", "big-string", ('{"a":{"b":1}}\0' + json.dumps({"a": {"c": "z" * fill}})).encode()
+    containers = [{"name": "c%d" % i, "image": "i"} for i in range(40000)]
+    smp = json.dumps({"spec": {"template": {"spec": {"containers": containers}}}})
+    yield "api_strategic_merge_fuzz", "many-containers", smp.encode()
+    yield "api_strategic_merge_fuzz", "big-string", json.dumps({"metadata": {"labels": {"a": "q" * fill}}}).encode()
+    yield "api_protobuf_decode_fuzz", "big-configmap", protobuf_configmap(fill)
+
+
+def main():
+    out = sys.argv[1]
+    for target, name, data in seeds():
+        assert len(data) <= LIMIT, (target, name, len(data))
+        os.makedirs(os.path.join(out, target), exist_ok=True)
+        with open(os.path.join(out, target, name), "wb") as f:
+            f.write(data)
+
+
+if __name__ == "__main__":
+    main()
