@@ -183,6 +183,11 @@ class Responder final : public HttpsResponder {
     if (ec) broken_ = true;
   }
 
+  void Abort() override {
+    broken_ = true;
+    beast::get_lowest_layer(s_).close();  // pending operations complete with operation_aborted
+  }
+
   bool sent() const { return sent_; }
   bool broken() const { return broken_; }
 
