@@ -7,7 +7,9 @@
 //
 // Threading: one feeder thread pulls from the datastore and appends; Read and Subscribe may be
 // called from any thread. Subscribers are woken (their callback posted by the caller) after
-// each append.
+// each append. Should the feeder fail to take in a batch (std::bad_alloc), it logs, empties the
+// ring and follows the store from its current revision: every watcher then gets 410 and relists,
+// rather than silently miss an event.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -18,7 +20,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -39,6 +43,14 @@ struct CachedEvent {
   std::shared_ptr<const boost::json::object> prev_labels;   // labels before, when prev_value is set
 };
 
+// The stored object's JSON text with metadata.resourceVersion set to `revision`: spliced where
+// stored_json.h vouches for the text, decoded and re-encoded otherwise; nullopt when the text is
+// not a JSON object. How the cache shows every event; the watch handler shows initial states so.
+std::optional<std::string> ObjectJsonAt(std::string_view stored, int64_t revision);
+
+// metadata.labels of a stored object's text (an empty object when it has none or is no object).
+std::shared_ptr<const boost::json::object> LabelsOfStored(std::string_view stored);
+
 class WatchCache {
  public:
   explicit WatchCache(datastore::Store* store, size_t capacity = 4096);
@@ -51,6 +63,14 @@ class WatchCache {
   bool Read(int64_t start_revision, uint64_t* cursor, size_t max,
             std::vector<std::shared_ptr<const CachedEvent>>* out, int64_t* oldest) const;
 
+  // How far behind a reader at sequence number `cursor` (as Read advanced it) is: the events at
+  // or after *scan (moved up to `cursor` first) whose key starts with `prefix` and whose revision
+  // is >= min_revision are counted and *scan moves to the end. `evicted` is set when the event
+  // at `cursor` has left the ring (that reader can only get 410 Expired now). Readers keep the
+  // running total, so each event is looked at once per reader.
+  size_t CountUnread(uint64_t cursor, uint64_t* scan, std::string_view prefix, int64_t min_revision,
+                     bool* evicted) const;
+
   // `wake` runs (on the feeder thread) after new events are appended; keep it short (post).
   // The subscription ends when the returned handle is destroyed.
   std::shared_ptr<void> Subscribe(std::function<void()> wake);
@@ -60,6 +80,9 @@ class WatchCache {
 
  private:
   void Feed();
+  void Drain();                        // appends what the store has, waking subscribers
+  void Restart(int64_t revision);     // empties the ring and follows the store from revision + 1
+  std::unique_ptr<datastore::Watcher> WatchFrom(int64_t revision);
 
   datastore::Store* store_;
   const size_t capacity_;
