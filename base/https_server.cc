@@ -163,6 +163,9 @@ class Responder final : public HttpsResponder {
     sent_ = true;
     streaming_ = true;
     SSL_set_mode(s_.native_handle(), SSL_MODE_RELEASE_BUFFERS);  // see Session
+    // The read buffer kept from the request would stay for the stream's life (it is released
+    // only by a later read): ~17 KiB per watch connection.
+    SSL_free_buffers(s_.native_handle());
     auto [ec, n] = co_await http::async_write_header(s_, sr, asio::as_tuple(asio::use_awaitable));
     if (ec) broken_ = true;
     co_return !broken_;
