@@ -7,7 +7,6 @@
 
 #include "base/log.h"
 #include "base/thread_name.h"
-#include "server/apiserver/stored_json.h"
 
 namespace kite::apiserver {
 namespace json = boost::json;
@@ -44,34 +43,41 @@ std::shared_ptr<const json::object> LabelsOfText(std::string_view text) {
 
 // Fills ev->object_json (the object with metadata.resourceVersion = ev->revision) and
 // ev->labels from the stored text; false when the text is not a JSON object (the event cannot be shown).
-// The text is spliced where stored_json.h vouches for it, decoded and re-encoded otherwise.
 bool Show(std::string_view text, CachedEvent* ev) {
-  if (auto scan = ScanStoredObject(text)) {
-    if (auto out = WithResourceVersion(text, *scan, ev->revision)) {
-      ev->object_json = std::move(*out);
-      ev->labels = LabelsOfScan(text, *scan);
-      return true;
-    }
-  }
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return false;
-  auto& obj = v.as_object();
-  json::value& meta = obj["metadata"];
-  if (!meta.is_object()) meta = json::object();
-  meta.as_object()["resourceVersion"] = std::to_string(ev->revision);
-  ev->labels = LabelsOf(obj);
-  ev->object_json = json::serialize(obj);
+  auto shown = ShowStored(text, ev->revision, &ev->labels);
+  if (!shown) return false;
+  ev->object_json = shown->Text(text);
   return true;
 }
 
 }  // namespace
 
-std::optional<std::string> ObjectJsonAt(std::string_view stored, int64_t revision) {
-  CachedEvent ev;
-  ev.revision = revision;
-  if (!Show(stored, &ev)) return std::nullopt;
-  return std::move(ev.object_json);
+std::string ShownObject::Text(std::string_view stored) const {
+  if (!splice) return reencoded;
+  std::string out;
+  out.reserve(stored.size() - (splice->end - splice->begin) + splice->insert.size());
+  out.append(stored.substr(0, splice->begin)).append(splice->insert).append(stored.substr(splice->end));
+  return out;
+}
+
+// The text is spliced where stored_json.h vouches for it, decoded and re-encoded otherwise.
+std::optional<ShownObject> ShowStored(std::string_view text, int64_t revision,
+                                      std::shared_ptr<const json::object>* labels) {
+  if (auto scan = ScanStoredObject(text)) {
+    if (auto splice = ResourceVersionSplice(*scan, revision)) {
+      if (labels) *labels = LabelsOfScan(text, *scan);
+      return ShownObject{std::move(splice), {}};
+    }
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  auto& obj = v.as_object();
+  json::value& meta = obj["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  meta.as_object()["resourceVersion"] = std::to_string(revision);
+  if (labels) *labels = LabelsOf(obj);
+  return ShownObject{std::nullopt, json::serialize(obj)};
 }
 
 std::shared_ptr<const json::object> LabelsOfStored(std::string_view stored) { return LabelsOfText(stored); }

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "datastore/store.h"
+#include "server/apiserver/stored_json.h"
 
 namespace kite::apiserver {
 
@@ -43,10 +44,19 @@ struct CachedEvent {
   std::shared_ptr<const boost::json::object> prev_labels;   // labels before, when prev_value is set
 };
 
-// The stored object's JSON text with metadata.resourceVersion set to `revision`: spliced where
-// stored_json.h vouches for the text, decoded and re-encoded otherwise; nullopt when the text is
-// not a JSON object. How the cache shows every event; the watch handler shows initial states so.
-std::optional<std::string> ObjectJsonAt(std::string_view stored, int64_t revision);
+// A stored object shown at a revision (metadata.resourceVersion set), as the cache shows every
+// event: where stored_json.h vouches for the stored text, an edit of it (`splice`), so a caller
+// can write it out without copying the text; otherwise the object decoded and re-encoded.
+struct ShownObject {
+  std::optional<TextSplice> splice;  // set: stored[0, begin) + insert + stored[end, size)
+  std::string reencoded;             // otherwise: the whole text
+  std::string Text(std::string_view stored) const;
+};
+
+// nullopt when `stored` is not a JSON object. `labels`, when given, receives metadata.labels
+// (an empty object when there are none).
+std::optional<ShownObject> ShowStored(std::string_view stored, int64_t revision,
+                                      std::shared_ptr<const boost::json::object>* labels = nullptr);
 
 // metadata.labels of a stored object's text (an empty object when it has none or is no object).
 std::shared_ptr<const boost::json::object> LabelsOfStored(std::string_view stored);

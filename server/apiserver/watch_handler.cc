@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <map>
 #include <optional>
@@ -21,10 +22,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Output is written once this much is encoded, and nothing more is encoded until the write has
-// completed: a watcher whose client does not read holds about this much (or one object, if
-// larger) while the socket is full, not the whole initial state.
-constexpr size_t kChunkBytes = 32 * 1024;
+// Output is written this much at a time (one TLS record), and nothing more is encoded until the
+// write has completed: a watcher whose client does not read holds one chunk while the socket is
+// full, however large the state or its objects.
+constexpr size_t kChunkBytes = 16 * 1024;
 // The initial state is read from the store this many keys at a time, all at one revision.
 constexpr int64_t kPageKeys = 64;
 // A watcher is cut off when more than kMaxUnread events of its resource (before selectors) wait
@@ -117,20 +118,83 @@ void ArmWatchdog(const std::shared_ptr<WatchState>& s) {
   });
 }
 
-// Turns stored objects into event lines in the requested format.
+// Event lines waiting to be written. Objects are not copied into them: a piece borrows from an
+// immutable shared string (a cache event's text, a stored value) and keeps it alive, and bytes
+// are copied only into the chunk being written.
+class PendingOutput {
+ public:
+  void Add(std::string text) {
+    if (text.empty()) return;
+    size_ += text.size();
+    const size_t n = text.size();
+    pieces_.push_back(Piece{nullptr, std::move(text), 0, n});
+  }
+  // (*shared)[begin, end).
+  void Add(std::shared_ptr<const std::string> shared, size_t begin, size_t end) {
+    if (begin >= end) return;
+    size_ += end - begin;
+    pieces_.push_back(Piece{std::move(shared), {}, begin, end});
+  }
+  size_t size() const { return size_; }
+  // Up to `max` bytes from the front.
+  std::string Take(size_t max) {
+    std::string out;
+    out.reserve(std::min(max, size_));
+    while (!pieces_.empty() && out.size() < max) {
+      Piece& p = pieces_.front();
+      const std::string& text = p.shared ? *p.shared : p.owned;
+      const size_t n = std::min(max - out.size(), p.end - p.begin);
+      out.append(text, p.begin, n);
+      p.begin += n;
+      if (p.begin == p.end) pieces_.pop_front();
+    }
+    size_ -= out.size();
+    return out;
+  }
+
+ private:
+  struct Piece {
+    std::shared_ptr<const std::string> shared;  // null: `owned` holds the text
+    std::string owned;
+    size_t begin, end;
+  };
+  std::deque<Piece> pieces_;
+  size_t size_ = 0;
+};
+
+// Turns objects into event lines in the requested format.
 struct EventWriter {
   const api::ResourceInfo& r;
   const WatchFormat& format;
   bool sent_headers = false;
 
-  // `object_json`: the object with its resourceVersion, as the watch cache shows it.
-  std::string Line(const char* type, std::string_view object_json) {
-    if (format.table_version.empty()) {
-      std::string out;
-      out.reserve(object_json.size() + 40);
-      out.append("{\"type\":\"").append(type).append("\",\"object\":").append(object_json).append("}\n");
-      return out;
+  // A cache event's object (`text`: its object_json, sharing the event's ownership).
+  void Line(const char* type, std::shared_ptr<const std::string> text, PendingOutput* out) {
+    if (!format.table_version.empty()) return out->Add(TableLine(type, *text));
+    const size_t n = text->size();
+    out->Add(Head(type));
+    out->Add(std::move(text), 0, n);
+    out->Add("}\n");
+  }
+
+  // A stored object, as ShowStored shows it.
+  void Line(const char* type, const datastore::Value& stored, const ShownObject& shown, PendingOutput* out) {
+    if (!format.table_version.empty()) return out->Add(TableLine(type, shown.Text(*stored)));
+    out->Add(Head(type));
+    if (shown.splice) {
+      out->Add(stored, 0, shown.splice->begin);
+      out->Add(shown.splice->insert);
+      out->Add(stored, shown.splice->end, stored->size());
+    } else {
+      out->Add(shown.reencoded);
     }
+    out->Add("}\n");
+  }
+
+ private:
+  static std::string Head(const char* type) { return std::string("{\"type\":\"") + type + "\",\"object\":"; }
+
+  std::string TableLine(const char* type, std::string_view object_json) {
     boost::system::error_code ec;
     json::value v = json::parse(object_json, ec);
     if (ec || !v.is_object()) return "";
@@ -208,6 +272,8 @@ class WatchSession {
 
  private:
   asio::awaitable<bool> Write(std::string data);
+  // Writes whole chunks of `out` (all of it with `all`).
+  asio::awaitable<bool> Flush(PendingOutput& out, bool all);
   asio::awaitable<bool> SendInitialState(datastore::RangeResponse page, int64_t revision);
   asio::awaitable<void> StreamEvents();
   std::string Bookmark(int64_t rv, bool initial_events_end) const;
@@ -258,6 +324,15 @@ asio::awaitable<bool> WatchSession::Write(std::string data) {
   co_return ok && !state_->cut_off;
 }
 
+asio::awaitable<bool> WatchSession::Flush(PendingOutput& out, bool all) {
+  while (out.size() >= kChunkBytes || (all && out.size() > 0)) {
+    std::string chunk = out.Take(kChunkBytes);  // named: see the g++ 12 note in base/https_server.cc
+    bool ok = co_await Write(std::move(chunk));
+    if (!ok) co_return false;
+  }
+  co_return true;
+}
+
 asio::awaitable<void> WatchSession::Run() {
   auto ex = co_await asio::this_coro::executor;
   const bool initial = WantsInitialState();
@@ -271,7 +346,8 @@ asio::awaitable<void> WatchSession::Run() {
     q.limit = kPageKeys;
     auto page = store_->Range(q);
     if (!page.ok()) {
-      co_await res_.Send(500, "application/json", StatusJson(InternalError(page.status().message())));
+      std::string body = StatusJson(InternalError(page.status().message()));
+      co_await res_.Send(500, "application/json", std::move(body));
       co_return;
     }
     first_page = std::move(page.value());
@@ -281,7 +357,8 @@ asio::awaitable<void> WatchSession::Run() {
     char* stop = nullptr;
     long long rv = std::strtoll(rv_text.c_str(), &stop, 10);
     if (*stop != '\0' || rv < 0) {
-      co_await res_.Send(400, "application/json", StatusJson(BadRequest("invalid resource version \"" + rv_text + "\"")));
+      std::string body = StatusJson(BadRequest("invalid resource version \"" + rv_text + "\""));
+      co_await res_.Send(400, "application/json", std::move(body));
       co_return;
     }
     start = rv + 1;
@@ -316,11 +393,16 @@ asio::awaitable<void> WatchSession::Run() {
   if (!co_await res_.BeginStream(200, "application/json")) co_return;
   if (!in_cache) {
     ApiError gone{410, "Expired", "too old resource version: " + std::to_string(start - 1) + " (" + std::to_string(oldest) + ")"};
-    co_await Write(ErrorLine(gone));
-  } else if (!initial || co_await SendInitialState(std::move(first_page), start - 1)) {
-    last_rv_ = start - 1;
+    std::string line = ErrorLine(gone);
+    co_await Write(std::move(line));
+  } else {
     bool ok = true;
-    if (opts_.send_initial_events && opts_.allow_bookmarks) ok = co_await Write(Bookmark(start - 1, true));
+    if (initial) ok = co_await SendInitialState(std::move(first_page), start - 1);
+    last_rv_ = start - 1;
+    if (ok && opts_.send_initial_events && opts_.allow_bookmarks) {
+      std::string line = Bookmark(start - 1, true);
+      ok = co_await Write(std::move(line));
+    }
     if (ok) co_await StreamEvents();
   }
   subscription.reset();
@@ -328,18 +410,16 @@ asio::awaitable<void> WatchSession::Run() {
 }
 
 asio::awaitable<bool> WatchSession::SendInitialState(datastore::RangeResponse page, int64_t revision) {
-  std::string out;
+  PendingOutput out;
   for (;;) {
     for (auto& kv : page.kvs) {
       if (!kv.value) continue;
       if (selection_.Matches(kv.key, *kv.value, nullptr)) {
-        if (auto obj = ObjectJsonAt(*kv.value, kv.mod_revision)) out += writer_.Line("ADDED", *obj);
+        if (auto shown = ShowStored(*kv.value, kv.mod_revision)) writer_.Line("ADDED", kv.value, *shown, &out);
       }
-      kv.value.reset();  // done with it: a blocked watcher keeps no stale versions alive
-      if (out.size() >= kChunkBytes) {
-        if (!co_await Write(std::move(out))) co_return false;
-        out.clear();
-      }
+      kv.value.reset();  // the output holds what it needs: a blocked watcher pins no more versions
+      bool ok = co_await Flush(out, false);
+      if (!ok) co_return false;
     }
     if (!page.more || page.kvs.empty()) break;
     datastore::RangeRequest q;
@@ -353,12 +433,15 @@ asio::awaitable<bool> WatchSession::SendInitialState(datastore::RangeResponse pa
       ApiError e = next.status().code() == Code::kOutOfRange
                        ? ApiError{410, "Expired", "too old resource version: " + std::to_string(revision)}
                        : InternalError(next.status().message());
-      if (co_await Write(std::move(out))) co_await Write(ErrorLine(e));
+      bool flushed = co_await Flush(out, true);
+      std::string line = ErrorLine(e);
+      if (flushed) co_await Write(std::move(line));
       co_return false;
     }
     page = std::move(next.value());
   }
-  co_return co_await Write(std::move(out));
+  bool ok = co_await Flush(out, true);
+  co_return ok;
 }
 
 asio::awaitable<void> WatchSession::StreamEvents() {
@@ -373,46 +456,51 @@ asio::awaitable<void> WatchSession::StreamEvents() {
     if (!cache_->Read(s.start, &s.cursor, 256, &batch, &oldest)) {
       ApiError gone{410, "Expired", "too old resource version: " + std::to_string(s.start - 1) + " (" +
                                         std::to_string(oldest) + ")"};
-      co_await Write(ErrorLine(gone));
+      std::string line = ErrorLine(gone);
+      co_await Write(std::move(line));
       co_return;
     }
     if (!batch.empty()) {
-      std::string out;
+      PendingOutput out;
       for (size_t i = 0; i < batch.size(); ++i) {
         const CachedEvent& e = *batch[i];
         // An event the cache had not taken in when the initial state was read may be older.
         if (e.revision < s.start || e.key.compare(0, prefix_.size(), prefix_) != 0) continue;
         if (first_seq + i < s.scan && s.unread > 0) --s.unread;  // it was counted as unread
         last_rv_ = e.revision;
+        const char* type = nullptr;
         if (e.deleted) {
-          if (selection_.Matches(e, false)) out += writer_.Line("DELETED", e.object_json);
+          if (selection_.Matches(e, false)) type = "DELETED";
         } else {
           bool is = selection_.Matches(e, false);
           bool was = selection_.Matches(e, true);
-          if (is && was) out += writer_.Line("MODIFIED", e.object_json);
-          else if (is) out += writer_.Line("ADDED", e.object_json);
-          else if (was) out += writer_.Line("DELETED", e.object_json);  // left the selection
+          if (is && was) type = "MODIFIED";
+          else if (is) type = "ADDED";
+          else if (was) type = "DELETED";  // left the selection
         }
-        if (out.size() >= kChunkBytes) {
-          if (!co_await Write(std::move(out))) co_return;
-          out.clear();
-        }
+        if (type) writer_.Line(type, std::shared_ptr<const std::string>(batch[i], &e.object_json), &out);
+        bool ok = co_await Flush(out, false);
+        if (!ok) co_return;
       }
       if (s.scan < s.cursor) {
         s.scan = s.cursor;
         s.unread = 0;
       }
-      if (!co_await Write(std::move(out))) co_return;
+      bool ok = co_await Flush(out, true);
+      if (!ok) co_return;
       continue;
     }
     const auto now = Clock::now();
     if (now >= s.deadline) {
-      if (opts_.allow_bookmarks) co_await Write(bookmark());
+      std::string line = opts_.allow_bookmarks ? bookmark() : std::string();
+      co_await Write(std::move(line));
       co_return;
     }
     if (opts_.allow_bookmarks && now >= next_bookmark) {
       next_bookmark = now + std::chrono::seconds(60);
-      if (!co_await Write(bookmark())) co_return;
+      std::string line = bookmark();
+      bool ok = co_await Write(std::move(line));
+      if (!ok) co_return;
     }
     if (s.pending) {
       s.pending = false;
@@ -422,7 +510,8 @@ asio::awaitable<void> WatchSession::StreamEvents() {
     auto [ec] = co_await s.wake.async_wait(asio::as_tuple(asio::use_awaitable));
     s.pending = false;
     if (!ec && Clock::now() >= s.deadline) {  // the timer ran out: the timeout
-      if (opts_.allow_bookmarks) co_await Write(bookmark());
+      std::string line = opts_.allow_bookmarks ? bookmark() : std::string();
+      co_await Write(std::move(line));
       co_return;
     }
   }
@@ -431,10 +520,13 @@ asio::awaitable<void> WatchSession::StreamEvents() {
 asio::awaitable<void> WatchSession::Fail(const std::string& message) {
   ApiError e = InternalError(message);
   if (!began_) {
-    co_await res_.Send(500, "application/json", StatusJson(e));
+    std::string body = StatusJson(e);
+    co_await res_.Send(500, "application/json", std::move(body));
     co_return;
   }
-  if (co_await res_.WriteChunk(ErrorLine(e))) co_await res_.EndStream();
+  std::string line = ErrorLine(e);
+  bool ok = co_await res_.WriteChunk(std::move(line));
+  if (ok) co_await res_.EndStream();
 }
 
 }  // namespace
@@ -466,7 +558,8 @@ asio::awaitable<void> ServeWatch(HttpsRequest& req, HttpsResponder& res, datasto
     if (session) {
       co_await session->Fail(what);
     } else {
-      co_await res.Send(500, "application/json", StatusJson(InternalError(what)));
+      std::string body = StatusJson(InternalError(what));
+      co_await res.Send(500, "application/json", std::move(body));
     }
   } catch (...) {
     // Out of memory even for the error answer: the connection closes without one.

@@ -97,11 +97,23 @@ TEST_F(WatchCacheTest, ReportsAReaderWhoseEventsWereEvicted) {
   EXPECT_FALSE(cache.Read(start, &cursor, 16, &out, &oldest));  // that reader gets 410
 }
 
+std::string Shown(const std::string& stored, int64_t rv) {
+  auto shown = ShowStored(stored, rv);
+  return shown ? shown->Text(stored) : "(none)";
+}
+
 TEST(WatchCacheText, ShowsStoredObjectsWithTheirResourceVersion) {
-  EXPECT_EQ(*ObjectJsonAt(R"({"metadata":{"name":"a"}})", 7), R"({"metadata":{"name":"a","resourceVersion":"7"}})");
+  const std::string stored = R"({"metadata":{"name":"a"},"data":{"k":"v"}})";
+  EXPECT_EQ(Shown(stored, 7), R"({"metadata":{"name":"a","resourceVersion":"7"},"data":{"k":"v"}})");
+  auto shown = ShowStored(stored, 7);
+  ASSERT_TRUE(shown && shown->splice);  // the encoder's form: an edit of the stored text
   // Not in the encoder's form: decoded and re-encoded, same result.
-  EXPECT_EQ(*ObjectJsonAt(R"({ "metadata" : {"name":"a"} })", 7), R"({"metadata":{"name":"a","resourceVersion":"7"}})");
-  EXPECT_FALSE(ObjectJsonAt("[1]", 7));
+  EXPECT_EQ(Shown(R"({ "metadata" : {"name":"a"},"data":{"k":"v"} })", 7), Shown(stored, 7));
+  EXPECT_FALSE(ShowStored(R"({ "metadata" : {"name":"a"} })", 7)->splice);
+  EXPECT_EQ(Shown("[1]", 7), "(none)");
+  std::shared_ptr<const boost::json::object> labels;
+  ASSERT_TRUE(ShowStored(R"({"metadata":{"labels":{"app":"x"}}})", 3, &labels));
+  EXPECT_EQ(labels->at("app").as_string(), "x");
   EXPECT_EQ(LabelsOfStored(R"({"metadata":{"labels":{"app":"x"}}})")->at("app").as_string(), "x");
   EXPECT_TRUE(LabelsOfStored("not json")->empty());
 }
