@@ -73,21 +73,19 @@ struct WatchState {
 
 void ArmWatchdog(const std::shared_ptr<WatchState>& s);
 
-// While a write is in flight: ends the watch when the write outlasts the watch's timeout, and
-// cuts the watcher off when it has fallen behind (see kMaxUnread).
+// While a write is in flight and has been blocked for kStall: ends the watch when its timeout
+// has passed, and cuts the watcher off when it has fallen behind (see kMaxUnread).
 void CheckWriter(const std::shared_ptr<WatchState>& s) {
   if (!s->writing || s->cut_off) return;
   const auto now = Clock::now();
-  if (now >= s->deadline) {
-    KITE_LOG(2) << "watch: " << s->resource << " watch from " << s->remote << " timed out during a blocked write";
-    s->cut_off = true;
-    s->writing->Abort();
-    return;
-  }
   if (now - s->write_started >= kStall) {
-    bool dummy = false;
-    s->unread += s->cache->CountUnread(s->cursor, &s->scan, s->prefix, s->start, &dummy);
-    s->evicted = dummy;
+    if (now >= s->deadline) {
+      KITE_LOG(2) << "watch: " << s->resource << " watch from " << s->remote << " timed out during a blocked write";
+      s->cut_off = true;
+      s->writing->Abort();
+      return;
+    }
+    s->unread += s->cache->CountUnread(s->cursor, &s->scan, s->prefix, s->start, &s->evicted);
     if (s->unread > kMaxUnread || s->evicted) {
       s->cut_off = true;
       TerminatedWatchers(s->resource).Increment();
@@ -108,7 +106,7 @@ void ArmWatchdog(const std::shared_ptr<WatchState>& s) {
   const auto now = Clock::now();
   auto at = s->write_started + kStall;
   if (at <= now) at = now + kStall;
-  s->watchdog.expires_at(std::min(at, s->deadline));
+  s->watchdog.expires_at(at);
   std::weak_ptr<WatchState> weak = s;
   s->watchdog.async_wait([weak](boost::system::error_code ec) {
     auto s = weak.lock();

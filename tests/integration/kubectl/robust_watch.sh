@@ -63,7 +63,7 @@ track_bg "$LAZYW_PID"
 line=""
 read -r -t 180 line <&"${LAZYW[0]}" || true
 [[ $line == "connected $LAZY" ]] || fail "the lazy watchers did not connect: '$line'"
-sleep 5 # every one of them has written what its socket takes and waits
+sleep 10 # every one of them has written what its socket takes and waits (and freed pages decayed)
 busy=$(rss_kib)
 log "RSS idle with 4 MB of ConfigMaps: $((idle / 1024)) MiB; with $LAZY watchers that do not read: $((busy / 1024)) MiB"
 check "the server lives with $LAZY watchers that do not read" kill -0 "$SERVER_PID"
@@ -93,5 +93,16 @@ check "the reading watcher is still connected" kill -0 "$reader"
 k label configmap cm-007 -n big last=yes >/dev/null
 eventually "and still gets new events" '"last":"yes"' 20 -- cat "$TEST_TMP/reader.out"
 expect "kubectl get ns answers afterwards" '^big ' -- k get ns
+
+# The same initial state through sendInitialEvents (client-go's watch-list), from a resourceVersion
+# on: every object as ADDED, then the bookmark that ends the initial events.
+watch_list() {
+  "$CURL" -sSN --max-time 10 --cacert "$TEST_TMP/ca.crt" --cert "$TEST_TMP/client.crt" --key "$TEST_TMP/client.key" \
+    "$BASE/api/v1/namespaces/big/configmaps?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&resourceVersion=1&timeoutSeconds=2" \
+    >"$TEST_TMP/watchlist.out" || true
+  echo "$(grep -c '"type":"ADDED".*"name":"cm-' "$TEST_TMP/watchlist.out") ADDED, then" \
+    "$(tail -n +102 "$TEST_TMP/watchlist.out" | grep -c '"type":"BOOKMARK".*"k8s.io/initial-events-end":"true"') end bookmark"
+}
+expect_exact "sendInitialEvents sends the state, then the bookmark that ends it" "100 ADDED, then 1 end bookmark" -- watch_list
 echo quit >&"${LAZYW[1]}" || true
 finish
