@@ -46,12 +46,37 @@ void Default(const json::object& schema, json::value& v, int depth) {
   }
 }
 
+// Whether Default can fill anything in under `schema` (it walks the same members).
+bool HasDefault(const json::object& schema, int depth) {
+  if (depth > 64) return false;
+  if (const json::object* props = Member(schema, "properties")) {
+    for (const auto& p : *props) {
+      if (!p.value().is_object()) continue;
+      if (p.value().as_object().contains("default") || HasDefault(p.value().as_object(), depth + 1)) return true;
+    }
+  }
+  if (const json::object* extra = Member(schema, "additionalProperties"); extra && HasDefault(*extra, depth + 1)) {
+    return true;
+  }
+  const json::object* items = Member(schema, "items");
+  return items && HasDefault(*items, depth + 1);
+}
+
+const json::object* RootSchema(const api::ResourceInfo& r) {
+  if (!r.custom || !r.crd_version) return nullptr;
+  const json::object* schema = Member(*r.crd_version, "schema");
+  return schema ? Member(*schema, "openAPIV3Schema") : nullptr;
+}
+
 }  // namespace
 
+bool HasCrdDefaults(const api::ResourceInfo& r) {
+  const json::object* root = RootSchema(r);
+  return root && HasDefault(*root, 0);
+}
+
 void ApplyCrdDefaults(const api::ResourceInfo& r, json::object& obj) {
-  if (!r.custom || !r.crd_version) return;
-  const json::object* schema = Member(*r.crd_version, "schema");
-  const json::object* root = schema ? Member(*schema, "openAPIV3Schema") : nullptr;
+  const json::object* root = RootSchema(r);
   if (!root) return;
   json::value v(std::move(obj));
   // metadata is the API server's (upstream allows no defaults in it but name's).

@@ -15,4 +15,8 @@ namespace kite::apiserver {
 // Applies the defaults of r's schema (r a custom resource with a served version) to obj.
 void ApplyCrdDefaults(const api::ResourceInfo& r, boost::json::object& obj);
 
+// Whether ApplyCrdDefaults can change anything for r: r is a custom resource whose schema has a
+// `default:` where ApplyCrdDefaults looks for one. (Watches show other objects as stored.)
+bool HasCrdDefaults(const api::ResourceInfo& r);
+
 }  // namespace kite::apiserver

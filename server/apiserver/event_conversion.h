@@ -10,7 +10,7 @@
 //   lastTimestamp   <-> deprecatedLastTimestamp
 //   count           <-> deprecatedCount
 // and reason, type, action, related, reportingInstance, eventTime, series as they are.
-// (Watches stream the stored form: see docs/clients.md.)
+// Get, List and watches (watch_transform.h) all convert with ConvertEventTo.
 #pragma once
 
 #include <boost/json/object.hpp>

@@ -17,7 +17,8 @@
 //   404 NotFound everywhere.
 // - list: label/field selectors, limit/continue at a pinned revision, resourceVersion(Match).
 // - get and list return Events in the version asked for (event_conversion.h) and custom
-//   resources with their schema's defaults (crd_defaults.h).
+//   resources with their schema's defaults (crd_defaults.h); watches do the same
+//   (watch_transform.h).
 // Per-kind defaulting and schema checks run before these calls (server/apiserver/handlers.cc).
 #pragma once
 

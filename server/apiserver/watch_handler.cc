@@ -14,6 +14,7 @@
 #include "base/metrics.h"
 #include "server/apiserver/registry.h"
 #include "server/apiserver/status.h"
+#include "server/apiserver/watch_transform.h"
 
 namespace kite::apiserver {
 namespace asio = boost::asio;
@@ -160,14 +161,17 @@ class PendingOutput {
   size_t size_ = 0;
 };
 
-// Turns objects into event lines in the requested format.
+// Turns objects into event lines in the requested format, changed as `transform` says (Event
+// versions, CRD defaults) or else borrowing the cache's text.
 struct EventWriter {
   const api::ResourceInfo& r;
   const WatchFormat& format;
+  const WatchTransform& transform;
   bool sent_headers = false;
 
   // A cache event's object (`text`: its object_json, sharing the event's ownership).
   void Line(const char* type, std::shared_ptr<const std::string> text, PendingOutput* out) {
+    if (auto changed = transform.Apply(*text)) return Owned(type, std::move(*changed), out);
     if (!format.table_version.empty()) return out->Add(TableLine(type, *text));
     const size_t n = text->size();
     out->Add(Head(type));
@@ -177,6 +181,11 @@ struct EventWriter {
 
   // A stored object, as ShowStored shows it.
   void Line(const char* type, const datastore::Value& stored, const ShownObject& shown, PendingOutput* out) {
+    if (transform.active()) {
+      std::string text = shown.Text(*stored);
+      auto changed = transform.Apply(text);
+      return Owned(type, changed ? std::move(*changed) : std::move(text), out);
+    }
     if (!format.table_version.empty()) return out->Add(TableLine(type, shown.Text(*stored)));
     out->Add(Head(type));
     if (shown.splice) {
@@ -190,6 +199,14 @@ struct EventWriter {
   }
 
  private:
+  // An object's whole text, made for this line.
+  void Owned(const char* type, std::string text, PendingOutput* out) {
+    if (!format.table_version.empty()) return out->Add(TableLine(type, text));
+    out->Add(Head(type));
+    out->Add(std::move(text));
+    out->Add("}\n");
+  }
+
   static std::string Head(const char* type) { return std::string("{\"type\":\"") + type + "\",\"object\":"; }
 
   std::string TableLine(const char* type, std::string_view object_json) {
@@ -207,10 +224,12 @@ std::string ErrorLine(const ApiError& e) { return "{\"type\":\"ERROR\",\"object\
 
 // The label and field selectors, applied to stored text. Labels come pre-extracted with cache
 // events; metadata.name/namespace are read off the key; other fields need the object decoded
-// (only for watchers that ask for them).
+// (only for watchers that ask for them), and changed as the watch shows it (as List matches the
+// converted/defaulted object).
 class Selection {
  public:
-  Selection(const ListOptions& o, const api::ResourceInfo& r) : o_(o), r_(r), all_prefix_(StoragePrefix(r, "")) {
+  Selection(const ListOptions& o, const api::ResourceInfo& r, const WatchTransform& transform)
+      : o_(o), r_(r), transform_(transform), all_prefix_(StoragePrefix(r, "")) {
     for (const auto& f : o.fields.Fields()) key_fields_only_ &= f == "metadata.name" || f == "metadata.namespace";
   }
 
@@ -235,9 +254,8 @@ class Selection {
                                            {"metadata.namespace", std::string(key_ns)}};
       return o_.fields.Matches(f);
     }
-    boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
-    return !ec && v.is_object() && MatchesListOptions(o_, r_, v.as_object());
+    auto obj = transform_.Decode(text);
+    return obj && MatchesListOptions(o_, r_, *obj);
   }
 
   // The event's object before (`before`) or after it.
@@ -249,6 +267,7 @@ class Selection {
  private:
   const ListOptions& o_;
   const api::ResourceInfo& r_;
+  const WatchTransform& transform_;
   const std::string all_prefix_;
   bool key_fields_only_ = true;
 };
@@ -259,7 +278,7 @@ class WatchSession {
   WatchSession(HttpsRequest& req, HttpsResponder& res, datastore::Store* store, WatchCache* cache,
                const api::ResourceInfo& r, const std::string& ns, ListOptions opts, WatchFormat format)
       : req_(req), res_(res), store_(store), cache_(cache), r_(r), opts_(std::move(opts)), format_(std::move(format)),
-        writer_{r_, format_}, selection_(opts_, r_), prefix_(StoragePrefix(r, ns)) {
+        transform_(r_), writer_{r_, format_, transform_}, selection_(opts_, r_, transform_), prefix_(StoragePrefix(r, ns)) {
     end_ = prefix_;
     end_.back()++;
   }
@@ -285,6 +304,7 @@ class WatchSession {
   const api::ResourceInfo& r_;
   const ListOptions opts_;
   const WatchFormat format_;
+  const WatchTransform transform_;
   EventWriter writer_;
   const Selection selection_;
   const std::string prefix_;

@@ -192,13 +192,14 @@ test('list paging and selectors', () => withNamespace(async (ns) => {
   assert.deepEqual(one.items.map((i) => i.metadata.name), ['c4']);
 }));
 
-// Runs a watch until `count` events arrived or the server closed it; resolves the events.
+// Runs a watch until `count` events arrived or the server closed it; resolves the events as
+// [type, name, resourceVersion, object]. `start` runs once the watch is established.
 function collect(path, query, count, start = () => {}) {
   return new Promise((resolve, reject) => {
     const seen = [];
     let controller;
     new Watch(kc).watch(path, query, (type, obj) => {
-      seen.push([type, obj.metadata.name ?? '', obj.metadata.resourceVersion]);
+      seen.push([type, obj.metadata.name ?? '', obj.metadata.resourceVersion, obj]);
       if (seen.length >= count && controller) controller.abort();
     }, (err) => (err && err.name !== 'AbortError' ? reject(err) : resolve(seen)))
       .then((c) => { controller = c; start(); }, reject);
@@ -365,6 +366,62 @@ test('issue 16 item 6: CRD schema defaults', () => withNamespace(async (ns) => {
     assert.equal(d.spec.level, 7);
   } finally {
     await ext.deleteCustomResourceDefinition({ name: `dials.${group}` });
+  }
+}));
+
+test('issue 16 item 5: Event versions in watches', () => withNamespace(async (ns) => {
+  const coreEvent = (name, regarding, message) => core.createNamespacedEvent({
+    namespace: ns,
+    body: {
+      metadata: { name }, reason: 'Old', message, type: 'Warning', count: 2,
+      involvedObject: { kind: 'Pod', name: regarding, namespace: ns }, source: { component: 'kubelet', host: 'n1' },
+    },
+  });
+  await coreEvent('before', 'q', 'first');
+  // The initial state and a live event, converted; the field selector matches converted fields.
+  const got = await collect(`/apis/events.k8s.io/v1/namespaces/${ns}/events`,
+    { fieldSelector: 'regarding.name=q', timeoutSeconds: 10 }, 2,
+    async () => { await coreEvent('other', 'not-q', 'ignored'); await coreEvent('live', 'q', 'second'); });
+  assert.deepEqual(got.map(([t, n, , o]) => [t, n, o.apiVersion, o.regarding?.name, o.note, o.deprecatedCount,
+    o.deprecatedSource?.component, 'involvedObject' in o, 'message' in o]), [
+    ['ADDED', 'before', 'events.k8s.io/v1', 'q', 'first', 2, 'kubelet', false, false],
+    ['ADDED', 'live', 'events.k8s.io/v1', 'q', 'second', 2, 'kubelet', false, false],
+  ]);
+}));
+
+test('issue 16 item 6: CRD schema defaults in watches', () => withNamespace(async (ns) => {
+  const group = `jw${rand()}.example.com`;
+  const name = `dials.${group}`;
+  const schema = (props) => ({ openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: props } } } });
+  await ext.createCustomResourceDefinition({
+    body: {
+      metadata: { name },
+      spec: {
+        group, scope: 'Namespaced', names: { plural: 'dials', kind: 'Dial' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: schema({ level: { type: 'integer' } }) }],
+      },
+    },
+  });
+  try {
+    const create = (n) => custom.createNamespacedCustomObject({ group, version: 'v1', namespace: ns, plural: 'dials',
+      body: { apiVersion: `${group}/v1`, kind: 'Dial', metadata: { name: n }, spec: {} } });
+    await eventually(() => create('old'), 'the CRD served');
+    // A default added afterwards: 'old' is stored without it.
+    await ext.patchCustomResourceDefinition({
+      name,
+      body: [{ op: 'add', path: '/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/level/default', value: 7 }],
+    }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    await eventually(async () => (await custom.getNamespacedCustomObject({ group, version: 'v1', namespace: ns,
+      plural: 'dials', name: 'old' })).spec.level === 7, 'the default served');
+    const got = await collect(`/apis/${group}/v1/namespaces/${ns}/dials`, { timeoutSeconds: 10 }, 3, async () => {
+      await create('new');
+      await custom.deleteNamespacedCustomObject({ group, version: 'v1', namespace: ns, plural: 'dials', name: 'old' });
+    });
+    assert.deepEqual(got.map(([t, n, , o]) => [t, n, o.spec]), [
+      ['ADDED', 'old', { level: 7 }], ['ADDED', 'new', { level: 7 }], ['DELETED', 'old', { level: 7 }],
+    ]);
+  } finally {
+    await ext.deleteCustomResourceDefinition({ name });
   }
 }));
 

@@ -518,6 +518,57 @@ class Issue16(KiteTest):
         self.assertEqual((old["apiVersion"], old["regarding"]["name"]), ("events.k8s.io/v1", "q"))
         self.assertEqual(CORE.read_namespaced_event("new", self.ns).api_version, "v1")
 
+    def test_issue16_5_event_versions_in_watches(self):
+        # Events written through core/v1 watched through events.k8s.io/v1 (and the other way
+        # round): the initial state and live events are converted, and field selectors match the
+        # converted fields, as in a list.
+        now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+
+        def core_event(name, regarding, message):
+            # eventTime set, so that the client's typed events.k8s.io Event parses it.
+            return client.CoreV1Event(
+                metadata=client.V1ObjectMeta(name=name), reason="Old", message=message, type="Warning", count=2,
+                event_time=now, involved_object=client.V1ObjectReference(kind="Pod", name=regarding, namespace=self.ns),
+                source=client.V1EventSource(component="kubelet", host="n1"))
+
+        CORE.create_namespaced_event(self.ns, core_event("before", "q", "first"))
+        seen = []
+
+        def loop():
+            w = watch.Watch()
+            for ev in w.stream(EVENTS.list_namespaced_event, self.ns, field_selector="regarding.name=q",
+                               timeout_seconds=15):
+                seen.append(ev)
+                if len(seen) >= 3:
+                    w.stop()
+
+        t = threading.Thread(target=loop)
+        t.start()
+        eventually(lambda: seen or None, what="the initial state")
+        CORE.create_namespaced_event(self.ns, core_event("other", "not-q", "ignored"))
+        CORE.create_namespaced_event(self.ns, core_event("live", "q", "second"))
+        CORE.patch_namespaced_event("live", self.ns, {"message": "third"})
+        t.join(20)
+        got = [(e["type"], e["object"].metadata.name, e["object"].api_version, e["object"].regarding.name,
+                e["object"].note, e["object"].deprecated_count) for e in seen]
+        self.assertEqual(got, [("ADDED", "before", "events.k8s.io/v1", "q", "first", 2),
+                               ("ADDED", "live", "events.k8s.io/v1", "q", "second", 2),
+                               ("MODIFIED", "live", "events.k8s.io/v1", "q", "third", 2)])
+        self.assertEqual(seen[0]["raw_object"]["deprecatedSource"], {"component": "kubelet", "host": "n1"})
+        self.assertNotIn("involvedObject", seen[0]["raw_object"])
+        # And an events.k8s.io/v1 Event through a core/v1 watch, from a resourceVersion.
+        rv = CORE.list_namespaced_event(self.ns).metadata.resource_version
+        EVENTS.create_namespaced_event(self.ns, client.EventsV1Event(
+            metadata=client.V1ObjectMeta(name="new"), event_time=now, reason="Made", note="hello", type="Normal",
+            action="Make", reporting_controller="py/test", reporting_instance="py-1",
+            regarding=client.V1ObjectReference(kind="Pod", name="p", namespace=self.ns)))
+        w = watch.Watch()
+        got = [(e["type"], e["object"].api_version, e["object"].involved_object.name, e["object"].message,
+                e["object"].reporting_component)
+               for e in w.stream(CORE.list_namespaced_event, self.ns, resource_version=rv,
+                                 field_selector="involvedObject.name=p", timeout_seconds=2)]
+        self.assertEqual(got, [("ADDED", "v1", "p", "hello", "py/test")])
+
     def test_issue16_6_crd_defaults(self):
         group = "d%s.example.com" % uuid.uuid4().hex[:6]
         schema = {"type": "object", "properties": {"spec": {"type": "object", "default": {}, "properties": {
@@ -541,6 +592,35 @@ class Issue16(KiteTest):
             b["spec"] = {"color": "red"}
             b = CUSTOM.replace_namespaced_custom_object(group, "v1", self.ns, "things", "b", b)
             self.assertEqual(b["spec"], {"color": "red", "size": 1})
+            # Watch events carry the defaults too: the initial state (an object stored before the
+            # schema had its defaults) and live events.
+            EXT.patch_custom_resource_definition("things." + group, [{
+                "op": "add", "path": "/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/shape",
+                "value": {"type": "string", "default": "round"}}])
+            eventually(lambda: CUSTOM.get_namespaced_custom_object(group, "v1", self.ns, "things", "b")["spec"]
+                       .get("shape"), what="the new default served")
+            seen = []
+
+            def loop():
+                w = watch.Watch()
+                for ev in w.stream(CUSTOM.list_namespaced_custom_object, group, "v1", self.ns, "things",
+                                   timeout_seconds=15):
+                    seen.append((ev["type"], ev["object"]["metadata"]["name"], ev["object"].get("spec")))
+                    if len(seen) >= 4:
+                        w.stop()
+
+            t = threading.Thread(target=loop)
+            t.start()
+            eventually(lambda: len(seen) >= 2 or None, what="the initial state")
+            mk("c", {"color": "green"})
+            CUSTOM.delete_namespaced_custom_object(group, "v1", self.ns, "things", "a")
+            t.join(20)
+            self.assertEqual(sorted(seen[:2]), [
+                ("ADDED", "a", {"size": 5, "color": "blue", "nested": {"on": True}, "shape": "round"}),
+                ("ADDED", "b", {"color": "red", "size": 1, "shape": "round"})])
+            self.assertEqual(seen[2:], [
+                ("ADDED", "c", {"color": "green", "size": 1, "shape": "round"}),
+                ("DELETED", "a", {"size": 5, "color": "blue", "nested": {"on": True}, "shape": "round"})])
         finally:
             EXT.delete_custom_resource_definition("things." + group)
 
