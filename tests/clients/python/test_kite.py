@@ -127,9 +127,12 @@ class Crud(KiteTest):
         j = BATCH.create_namespaced_job(self.ns, job("once"))
         self.assertIn("batch.kubernetes.io/controller-uid", j.spec.selector.match_labels)
         eventually(lambda: CORE.list_namespaced_pod(self.ns, label_selector="job-name=once").items, what="the Job's pod")
-        got = BATCH.read_namespaced_job("once", self.ns)
-        got.metadata.labels = {"touched": "yes"}
-        self.assertEqual(BATCH.replace_namespaced_job("once", self.ns, got).metadata.labels, {"touched": "yes"})
+
+        def touch():  # the Job controller writes its status meanwhile: read again on 409, as clients do
+            got = BATCH.read_namespaced_job("once", self.ns)
+            got.metadata.labels = {"touched": "yes"}
+            return BATCH.replace_namespaced_job("once", self.ns, got)
+        self.assertEqual(eventually(touch, what="the Job replaced").metadata.labels, {"touched": "yes"})
         BATCH.delete_namespaced_job("once", self.ns, propagation_policy="Background")
         eventually(lambda: not CORE.list_namespaced_pod(self.ns, label_selector="job-name=once").items,
                    what="the Job's pods deleted")
