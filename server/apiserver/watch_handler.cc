@@ -126,13 +126,18 @@ class PendingOutput {
     if (text.empty()) return;
     size_ += text.size();
     const size_t n = text.size();
-    pieces_.push_back(Piece{nullptr, std::move(text), 0, n});
+    pieces_.push_back(Piece{nullptr, std::move(text), {}, 0, n});
   }
   // (*shared)[begin, end).
   void Add(std::shared_ptr<const std::string> shared, size_t begin, size_t end) {
     if (begin >= end) return;
     size_ += end - begin;
-    pieces_.push_back(Piece{std::move(shared), {}, begin, end});
+    pieces_.push_back(Piece{std::move(shared), {}, {}, begin, end});
+  }
+  // Text that lives for the whole process (a literal).
+  void AddLiteral(std::string_view text) {
+    size_ += text.size();
+    pieces_.push_back(Piece{nullptr, {}, text, 0, text.size()});
   }
   size_t size() const { return size_; }
   // Up to `max` bytes from the front.
@@ -141,9 +146,9 @@ class PendingOutput {
     out.reserve(std::min(max, size_));
     while (!pieces_.empty() && out.size() < max) {
       Piece& p = pieces_.front();
-      const std::string& text = p.shared ? *p.shared : p.owned;
+      const std::string_view text = p.shared ? std::string_view(*p.shared) : p.literal.empty() ? p.owned : p.literal;
       const size_t n = std::min(max - out.size(), p.end - p.begin);
-      out.append(text, p.begin, n);
+      out.append(text.substr(p.begin, n));
       p.begin += n;
       if (p.begin == p.end) pieces_.pop_front();
     }
@@ -153,8 +158,9 @@ class PendingOutput {
 
  private:
   struct Piece {
-    std::shared_ptr<const std::string> shared;  // null: `owned` holds the text
+    std::shared_ptr<const std::string> shared;  // null: `literal` or else `owned` holds the text
     std::string owned;
+    std::string_view literal;
     size_t begin, end;
   };
   std::deque<Piece> pieces_;
@@ -174,9 +180,9 @@ struct EventWriter {
     if (auto changed = transform.Apply(*text)) return Owned(type, std::move(*changed), out);
     if (!format.table_version.empty()) return out->Add(TableLine(type, *text));
     const size_t n = text->size();
-    out->Add(Head(type));
+    AddHead(type, out);
     out->Add(std::move(text), 0, n);
-    out->Add("}\n");
+    AddTail(out);
   }
 
   // A stored object, as ShowStored shows it.
@@ -187,7 +193,7 @@ struct EventWriter {
       return Owned(type, changed ? std::move(*changed) : std::move(text), out);
     }
     if (!format.table_version.empty()) return out->Add(TableLine(type, shown.Text(*stored)));
-    out->Add(Head(type));
+    AddHead(type, out);
     if (shown.splice) {
       out->Add(stored, 0, shown.splice->begin);
       out->Add(shown.splice->insert);
@@ -195,19 +201,24 @@ struct EventWriter {
     } else {
       out->Add(shown.reencoded);
     }
-    out->Add("}\n");
+    AddTail(out);
   }
 
  private:
   // An object's whole text, made for this line.
   void Owned(const char* type, std::string text, PendingOutput* out) {
     if (!format.table_version.empty()) return out->Add(TableLine(type, text));
-    out->Add(Head(type));
+    AddHead(type, out);
     out->Add(std::move(text));
-    out->Add("}\n");
+    AddTail(out);
   }
 
-  static std::string Head(const char* type) { return std::string("{\"type\":\"") + type + "\",\"object\":"; }
+  static void AddHead(const char* type, PendingOutput* out) {
+    out->AddLiteral(type[0] == 'A'   ? R"({"type":"ADDED","object":)"
+                    : type[0] == 'M' ? R"({"type":"MODIFIED","object":)"
+                                     : R"({"type":"DELETED","object":)");
+  }
+  static void AddTail(PendingOutput* out) { out->AddLiteral("}\n"); }
 
   std::string TableLine(const char* type, std::string_view object_json) {
     boost::system::error_code ec;
@@ -310,6 +321,7 @@ class WatchSession {
   const std::string prefix_;
   std::string end_;
   std::shared_ptr<WatchState> state_;
+  PendingOutput pending_;  // empty between writes; kept for its storage
   bool began_ = false;
   int64_t last_rv_ = 0;
 };
@@ -428,7 +440,7 @@ asio::awaitable<void> WatchSession::Run() {
 }
 
 asio::awaitable<bool> WatchSession::SendInitialState(datastore::RangeResponse page, int64_t revision) {
-  PendingOutput out;
+  PendingOutput& out = pending_;
   for (;;) {
     for (auto& kv : page.kvs) {
       if (!kv.value) continue;
@@ -479,7 +491,7 @@ asio::awaitable<void> WatchSession::StreamEvents() {
       co_return;
     }
     if (!batch.empty()) {
-      PendingOutput out;
+      PendingOutput& out = pending_;
       for (size_t i = 0; i < batch.size(); ++i) {
         const CachedEvent& e = *batch[i];
         // An event the cache had not taken in when the initial state was read may be older.
