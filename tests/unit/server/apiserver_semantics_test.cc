@@ -104,5 +104,23 @@ TEST(CrdDefaults, FillsMissingFieldsTopDown) {
   EXPECT_EQ(json::serialize(o.at("spec")), R"({"color":"blue"})");
 }
 
+// Watches take the decode-and-default path only for CRDs where ApplyCrdDefaults can change
+// something (watch_transform.h).
+TEST(CrdDefaults, HasCrdDefaultsOnlyWhereAFieldHasOne) {
+  auto with = [](const char* schema) {
+    api::ResourceInfo r;
+    r.custom = true;
+    const std::string version = std::string(R"({"name":"v1","schema":{"openAPIV3Schema":)") + schema + "}}";
+    r.crd_version = std::make_shared<const json::object>(Obj(version.c_str()));
+    return HasCrdDefaults(r);
+  };
+  EXPECT_FALSE(with(R"({"type":"object","properties":{"spec":{"type":"object","properties":{"default":{"type":"string"}}}}})"));
+  EXPECT_FALSE(with(R"({"type":"object","x-kubernetes-preserve-unknown-fields":true})"));
+  EXPECT_TRUE(with(R"({"type":"object","properties":{"spec":{"type":"object","properties":{"n":{"type":"integer","default":1}}}}})"));
+  EXPECT_TRUE(with(R"({"type":"object","properties":{"l":{"type":"array","items":{"type":"object","properties":{"w":{"type":"integer","default":1}}}}}})"));
+  EXPECT_TRUE(with(R"({"type":"object","properties":{"m":{"type":"object","additionalProperties":{"type":"object","properties":{"on":{"type":"boolean","default":true}}}}}})"));
+  EXPECT_FALSE(HasCrdDefaults(*api::FindResource("", "v1", "configmaps")));
+}
+
 }  // namespace
 }  // namespace kite::apiserver
