@@ -169,6 +169,9 @@ class Responder final : public HttpsResponder {
     sent_ = true;
     streaming_ = true;
     SSL_set_mode(s_.native_handle(), SSL_MODE_RELEASE_BUFFERS);  // see Session
+    // The read buffer kept from the request would stay for the stream's life (it is released
+    // only by a later read): ~17 KiB per watch connection.
+    SSL_free_buffers(s_.native_handle());
     auto [ec, n] = co_await http::async_write_header(s_, sr, asio::as_tuple(asio::use_awaitable));
     if (ec) broken_ = true;
     co_return !broken_;
@@ -187,6 +190,11 @@ class Responder final : public HttpsResponder {
     auto last = http::make_chunk_last();
     auto [ec, n] = co_await asio::async_write(s_, last, asio::as_tuple(asio::use_awaitable));
     if (ec) broken_ = true;
+  }
+
+  void Abort() override {
+    broken_ = true;
+    beast::get_lowest_layer(s_).close();  // pending operations complete with operation_aborted
   }
 
   bool sent() const { return sent_; }

@@ -82,6 +82,11 @@ class HttpsResponder {
   // False once the client has gone away: stop producing.
   virtual boost::asio::awaitable<bool> WriteChunk(std::string data) = 0;
   virtual boost::asio::awaitable<void> EndStream() = 0;
+  // Drops the connection at once: a WriteChunk in progress completes with false, as does every
+  // later one, and the connection is not reused. For a stream whose client stopped reading (a
+  // write to it never completes). Call it on the executor the handler runs on. In-process
+  // responders never block, so theirs does nothing.
+  virtual void Abort() {}
   // For a request carrying `Upgrade: websocket`: answers 101 Switching Protocols with
   // `subprotocol` as Sec-WebSocket-Protocol and returns the WebSocket, which owns the rest of
   // the connection (it is not reused for HTTP). Null when the request is no WebSocket upgrade or

@@ -146,21 +146,22 @@ std::optional<StoredObjectScan> ScanStoredObject(std::string_view text) {
   return s.scan;
 }
 
-std::optional<std::string> WithResourceVersion(std::string_view text, const StoredObjectScan& scan, int64_t rv) {
+std::optional<TextSplice> ResourceVersionSplice(const StoredObjectScan& scan, int64_t rv) {
   if (scan.meta_begin == StoredObjectScan::npos) return std::nullopt;
   const std::string value = "\"" + std::to_string(rv) + "\"";
-  std::string out;
-  out.reserve(text.size() + value.size() + 20);
-  if (scan.rv_begin != StoredObjectScan::npos) {
-    out.append(text.substr(0, scan.rv_begin)).append(value).append(text.substr(scan.rv_end));
-    return out;
-  }
+  if (scan.rv_begin != StoredObjectScan::npos) return TextSplice{scan.rv_begin, scan.rv_end, value};
   // A new member goes last: before metadata's closing brace.
   const size_t close = scan.meta_end - 1;
   const bool empty = close == scan.meta_begin + 1;
-  out.append(text.substr(0, close));
-  out.append(empty ? "\"resourceVersion\":" : ",\"resourceVersion\":").append(value);
-  out.append(text.substr(close));
+  return TextSplice{close, close, (empty ? "\"resourceVersion\":" : ",\"resourceVersion\":") + value};
+}
+
+std::optional<std::string> WithResourceVersion(std::string_view text, const StoredObjectScan& scan, int64_t rv) {
+  auto splice = ResourceVersionSplice(scan, rv);
+  if (!splice) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() - (splice->end - splice->begin) + splice->insert.size());
+  out.append(text.substr(0, splice->begin)).append(splice->insert).append(text.substr(splice->end));
   return out;
 }
 

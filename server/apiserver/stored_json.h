@@ -41,6 +41,14 @@ std::optional<StoredObjectScan> ScanStoredObject(std::string_view text);
 // scan found no metadata object (the caller decodes then).
 std::optional<std::string> WithResourceVersion(std::string_view text, const StoredObjectScan& scan, int64_t rv);
 
+// The same change as an edit of the scanned text: its bytes [begin, end) give way to `insert`.
+// For callers that write the result out in pieces without copying the text (watch streams).
+struct TextSplice {
+  size_t begin = 0, end = 0;
+  std::string insert;
+};
+std::optional<TextSplice> ResourceVersionSplice(const StoredObjectScan& scan, int64_t rv);
+
 // The text of metadata.labels's value, or "" when there is none.
 std::string_view LabelsText(std::string_view text, const StoredObjectScan& scan);
 

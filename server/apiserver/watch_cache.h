@@ -7,7 +7,9 @@
 //
 // Threading: one feeder thread pulls from the datastore and appends; Read and Subscribe may be
 // called from any thread. Subscribers are woken (their callback posted by the caller) after
-// each append.
+// each append. Should the feeder fail to take in a batch (std::bad_alloc), it logs, empties the
+// ring and follows the store from its current revision: every watcher then gets 410 and relists,
+// rather than silently miss an event.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -18,11 +20,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "datastore/store.h"
+#include "server/apiserver/stored_json.h"
 
 namespace kite::apiserver {
 
@@ -39,6 +44,23 @@ struct CachedEvent {
   std::shared_ptr<const boost::json::object> prev_labels;   // labels before, when prev_value is set
 };
 
+// A stored object shown at a revision (metadata.resourceVersion set), as the cache shows every
+// event: where stored_json.h vouches for the stored text, an edit of it (`splice`), so a caller
+// can write it out without copying the text; otherwise the object decoded and re-encoded.
+struct ShownObject {
+  std::optional<TextSplice> splice;  // set: stored[0, begin) + insert + stored[end, size)
+  std::string reencoded;             // otherwise: the whole text
+  std::string Text(std::string_view stored) const;
+};
+
+// nullopt when `stored` is not a JSON object. `labels`, when given, receives metadata.labels
+// (an empty object when there are none).
+std::optional<ShownObject> ShowStored(std::string_view stored, int64_t revision,
+                                      std::shared_ptr<const boost::json::object>* labels = nullptr);
+
+// metadata.labels of a stored object's text (an empty object when it has none or is no object).
+std::shared_ptr<const boost::json::object> LabelsOfStored(std::string_view stored);
+
 class WatchCache {
  public:
   explicit WatchCache(datastore::Store* store, size_t capacity = 4096);
@@ -51,6 +73,14 @@ class WatchCache {
   bool Read(int64_t start_revision, uint64_t* cursor, size_t max,
             std::vector<std::shared_ptr<const CachedEvent>>* out, int64_t* oldest) const;
 
+  // How far behind a reader at sequence number `cursor` (as Read advanced it) is: the events at
+  // or after *scan (moved up to `cursor` first) whose key starts with `prefix` and whose revision
+  // is >= min_revision are counted and *scan moves to the end. `evicted` is set when the event
+  // at `cursor` has left the ring (that reader can only get 410 Expired now). Readers keep the
+  // running total, so each event is looked at once per reader.
+  size_t CountUnread(uint64_t cursor, uint64_t* scan, std::string_view prefix, int64_t min_revision,
+                     bool* evicted) const;
+
   // `wake` runs (on the feeder thread) after new events are appended; keep it short (post).
   // The subscription ends when the returned handle is destroyed.
   std::shared_ptr<void> Subscribe(std::function<void()> wake);
@@ -60,6 +90,9 @@ class WatchCache {
 
  private:
   void Feed();
+  void Drain();                        // appends what the store has, waking subscribers
+  void Restart(int64_t revision);     // empties the ring and follows the store from revision + 1
+  std::unique_ptr<datastore::Watcher> WatchFrom(int64_t revision);
 
   datastore::Store* store_;
   const size_t capacity_;
