@@ -1,7 +1,12 @@
 #include "datastore/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -10,7 +15,6 @@
 #include <mutex>
 #include <optional>
 #include <random>
-#include <sched.h>
 #include <thread>
 
 #include "base/log.h"
@@ -18,6 +22,7 @@
 #include "datastore/errors.h"
 #include "datastore/lessor.h"
 #include "datastore/mvcc.h"
+#include "datastore/private_dir.h"
 #include "datastore/sqlite/sqlite_db.h"
 #include "datastore/sqlite/store_metrics.h"
 #include "datastore/validate.h"
@@ -69,6 +74,28 @@ constexpr int kCheckpointPages = 1000;  // checkpoint once the WAL holds this ma
 constexpr int kWalRestartPages = 2500;  // past this the writer catches the WAL up...
 constexpr int kRestartBehind = 300;  // ...once the checkpointer is this close (or past twice the size)
 constexpr auto kIdleTruncate = std::chrono::milliseconds(500);
+// With the NOSPACE alarm raised, compaction's deletes alone (no write waiting) retry this often.
+constexpr auto kNoSpaceRetry = std::chrono::seconds(1);
+// The quota's estimate of what a request adds (etcd's figures): a key's metadata on top of its
+// key and value bytes, and a lease.
+constexpr int64_t kKeyCost = 256;
+constexpr int64_t kLeaseCost = 64;
+
+// Bytes a transaction may add, for the quota: its costlier branch's puts (nested ones too).
+int64_t PutBytes(const TxnRequest& t) {
+  auto branch = [](const std::vector<RequestOp>& ops) {
+    int64_t n = 0;
+    for (const RequestOp& op : ops) {
+      if (auto* p = std::get_if<PutRequest>(&op.op)) {
+        n += kKeyCost + static_cast<int64_t>(p->key.size() + (p->value ? p->value->size() : 0));
+      } else if (auto* sub = std::get_if<std::shared_ptr<TxnRequest>>(&op.op)) {
+        n += PutBytes(**sub);
+      }
+    }
+    return n;
+  };
+  return std::max(branch(t.success), branch(t.failure));
+}
 
 struct Work {
   enum class Kind { kTxn, kCompact, kLeaseGrant, kLeaseRevoke, kDefrag } kind = Kind::kTxn;
@@ -83,7 +110,11 @@ struct Work {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(StoreOptions opts) : opts_(std::move(opts)), mvcc_(&lessor_), hub_(&mvcc_) {}
+  explicit SqliteStore(StoreOptions opts)
+      : opts_(std::move(opts)),
+        quota_(opts_.quota_bytes == 0 ? kDefaultQuotaBytes : opts_.quota_bytes),
+        mvcc_(&lessor_),
+        hub_(&mvcc_) {}
   ~SqliteStore() override { Close(); }
 
   kite::Status Init();
@@ -141,6 +172,8 @@ class SqliteStore final : public Store {
   Result<uint32_t> HashKV(int64_t revision, int64_t* hash_revision) override;
   kite::Status Snapshot(const std::string& path) override;
   kite::Status Defragment() override;
+  bool NoSpaceAlarm() const override { return nospace_alarm_.load(); }
+  void SetNoSpaceAlarm(bool raised) override;
 
  private:
   void Enqueue(Work w);
@@ -169,10 +202,33 @@ class SqliteStore final : public Store {
   };
   static int Checkpoint(SqliteDb& db, int mode, int* log, int* done);
   void ApplyBatch(std::vector<Work>& batch);
+  // Writer only: one SQLite transaction with the batch's rows, lease changes, compaction meta
+  // and a chunk of compaction deletes (the row ids taken from dead_rows_ go to *deleted).
+  // On failure the caller rolls back and puts *deleted back.
+  kite::Status WriteBatchRows(const std::vector<LogRow>& rows, const std::vector<std::pair<int64_t, int64_t>>& lease_puts,
+                              const std::vector<int64_t>& lease_dels, bool compact_changed, size_t chunk,
+                              std::vector<int64_t>* deleted);
+  struct LeaseUndo {
+    int64_t id = 0, ttl = 0;
+    bool granted = false;  // else revoked
+  };
+  // Writer only: after a failed commit, puts memory back to what the disk holds.
+  void UndoBatch(const std::vector<LeaseUndo>& lease_undo, int64_t compact_before, int64_t prune_before);
+  // Writer only: PRAGMA incremental_vacuum; false (shrink_pending_ stays) when the disk is full.
+  bool FreePages();
+  // A failed write that a later one can redo once space is back (disk full, quota of the
+  // filesystem), unlike any other I/O error, which stops the process (Fatal).
+  static bool IsNoSpace(int sqlite_extended_rc, int sys_errno);
+  void RaiseNoSpace(const std::string& why);
+  void ClearNoSpace();
+  static void Answer(Work& w, const kite::Status& s);
+  int64_t DbBytes() const;  // state.db + WAL, as etcd's dbSize
   void Fatal(const kite::Status& s);
   kite::Status Recover();
 
   StoreOptions opts_;
+  const int64_t quota_;  // bytes; <= 0: no quota
+  std::atomic<bool> nospace_alarm_{false};
   std::string path_;
   Lessor lessor_;
   Mvcc mvcc_;
@@ -218,10 +274,11 @@ void SqliteStore::Fatal(const kite::Status& s) {
 }
 
 kite::Status SqliteStore::Init() {
-  std::error_code ec;
-  fs::create_directories(opts_.data_dir, ec);
-  if (ec) return kite::Status(Code::kUnavailable, "create " + opts_.data_dir + ": " + ec.message());
+  if (auto s = MakePrivateDir(opts_.data_dir); !s.ok()) return s;
   path_ = (fs::path(opts_.data_dir) / "state.db").string();
+  // Created 0600 whatever the umask: SQLite gives the -wal and -shm files it creates the
+  // database file's mode.
+  if (int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
   auto db = SqliteDb::Open(path_);
   if (!db.ok()) return db.status();
   db_ = std::move(db.value());
@@ -356,11 +413,7 @@ void SqliteStore::Enqueue(Work w) {
       return;
     }
   }
-  auto err = errors::Stopped();
-  if (w.txn_done) w.txn_done(err);
-  if (w.rev_done) w.rev_done(err);
-  if (w.lease_done) w.lease_done(err);
-  if (w.status_done) w.status_done(err);
+  Answer(w, errors::Stopped());
 }
 
 void SqliteStore::Close() {
@@ -407,6 +460,9 @@ void SqliteStore::WriterLoop() {
       }
       if (CompactionDone()) {
         cv_.wait(lock, has_work);
+      } else if (nospace_alarm_.load()) {
+        // Out of space: the deletes alone retry now and then, not in a busy loop.
+        cv_.wait_for(lock, kNoSpaceRetry, has_work);
       } else if (dead_rows_.size() < kDeleteBacklog && physical_waiters_.empty()) {
         // Dead rows ride along with the next writes; deletes alone once writes pause.
         cv_.wait_for(lock, kDeleteIdle, has_work);
@@ -437,16 +493,31 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
   std::vector<LogRow> rows;
   std::vector<std::pair<int64_t, int64_t>> lease_puts;
   std::vector<int64_t> lease_dels;
+  std::vector<LeaseUndo> lease_undo;  // grants and revokes in order, for UndoBatch
   std::vector<Result<TxnResponse>> txn_results;
   std::vector<Result<int64_t>> rev_results;
   std::vector<Result<LeaseInfo>> lease_results;
   const int64_t compact_before = mvcc_.compact_revision();
+  const int64_t prune_before = mvcc_.prune_to();
+  // The quota (etcd's check: current size + what the request adds). The size is read once per
+  // batch; the batch's own additions are summed as they are accepted.
+  int64_t quota_used = quota_ > 0 ? DbBytes() : 0;
+  bool refused = false;  // some request was refused for the quota
+  auto over_quota = [&](int64_t cost) {
+    if (quota_ <= 0 || cost == 0 || quota_used + cost <= quota_) {
+      quota_used += cost;
+      return false;
+    }
+    refused = true;
+    return true;
+  };
   {
     Mvcc::WriteBatch wb(mvcc_);
     for (Work& w : batch) {
       switch (w.kind) {
         case Work::Kind::kTxn:
-          txn_results.push_back(wb.Txn(w.txn, &rows));
+          if (over_quota(PutBytes(w.txn))) txn_results.push_back(errors::NoSpace());
+          else txn_results.push_back(wb.Txn(w.txn, &rows));
           break;
         case Work::Kind::kCompact:
           if (w.a <= mvcc_.compact_revision()) rev_results.push_back(errors::Compacted());
@@ -460,10 +531,12 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
           int64_t id = w.a != 0 ? w.a : lessor_.NewId();
           if (lessor_.Exists(id)) lease_results.push_back(errors::LeaseExist());
           else if (w.b > kMaxLeaseTtl) lease_results.push_back(errors::LeaseTtlTooLarge());
+          else if (over_quota(kLeaseCost)) lease_results.push_back(errors::NoSpace());
           else {
             int64_t ttl = std::max(w.b, kMinLeaseTtl);
             lessor_.Add(id, ttl);
             lease_puts.emplace_back(id, ttl);
+            lease_undo.push_back({id, ttl, true});
             lease_results.push_back(LeaseInfo{id, ttl, ttl, {}});
           }
           break;
@@ -471,6 +544,9 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
         case Work::Kind::kLeaseRevoke:
           if (!lessor_.Exists(w.a)) rev_results.push_back(errors::LeaseNotFound());
           else {
+            // The TTL, to restore the lease if the commit fails.
+            auto info = lessor_.TimeToLive(w.a, false);
+            lease_undo.push_back({w.a, info.ok() ? info->granted_ttl : kMinLeaseTtl, false});
             auto keys = lessor_.Remove(w.a);
             std::sort(keys.begin(), keys.end());
             lease_dels.push_back(w.a);
@@ -485,50 +561,27 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
   }
 
   const auto t0 = Clock::now();
-  auto check = [this](kite::Status s) { if (!s.ok()) Fatal(s); };
-  check(db_->Exec("BEGIN IMMEDIATE"));
-  for (const LogRow& r : rows) {
-    auto& st = *insert_row_;
-    st.Bind(1, r.id);
-    st.Bind(2, r.rev);
-    st.Bind(3, r.sub);
-    st.Bind(4, std::string_view(r.key));
-    if (r.version != 0 && r.value) st.Bind(5, std::string_view(*r.value));
-    else st.BindNull(5);
-    st.Bind(6, r.create_rev);
-    st.Bind(7, r.version);
-    st.Bind(8, r.lease);
-    check(st.Run());
-  }
-  for (auto [id, ttl] : lease_puts) {
-    insert_lease_->Bind(1, id);
-    insert_lease_->Bind(2, ttl);
-    check(insert_lease_->Run());
-  }
-  for (int64_t id : lease_dels) {
-    delete_lease_->Bind(1, id);
-    check(delete_lease_->Run());
-  }
-  auto set_meta = [&](const char* name, int64_t v) {
-    set_meta_->BindText(1, name);
-    set_meta_->Bind(2, v);
-    check(set_meta_->Run());
-  };
-  if (mvcc_.compact_revision() != compact_before) set_meta("compact_revision", mvcc_.compact_revision());
   // Fold a chunk of compaction deletes into this transaction: no extra fsync for them.
-  size_t deleted = 0;
   const size_t chunk = batch.empty() ? kDeleteChunkIdle : batch.size() == 1 ? kDeleteChunkSolo : kDeleteChunk;
-  while (!dead_rows_.empty() && !mvcc_.prune_pending() && deleted < chunk) {
-    delete_row_->Bind(1, dead_rows_.front());
-    check(delete_row_->Run());
-    dead_rows_.pop_front();
-    ++deleted;
+  std::vector<int64_t> deleted;
+  if (auto s = WriteBatchRows(rows, lease_puts, lease_dels, mvcc_.compact_revision() != compact_before, chunk, &deleted);
+      !s.ok()) {
+    // Nothing of the batch is on disk: undo it in memory too, and answer every request of it
+    // with the error (a request's answer may show an earlier request's write of the batch).
+    const int rc = sqlite3_extended_errcode(db_->raw());
+    const int sys = sqlite3_system_errno(db_->raw());
+    if (!sqlite3_get_autocommit(db_->raw())) (void)db_->Exec("ROLLBACK");
+    if (!IsNoSpace(rc, sys)) Fatal(s);
+    dead_rows_.insert(dead_rows_.begin(), deleted.begin(), deleted.end());
+    UndoBatch(lease_undo, compact_before, prune_before);
+    RaiseNoSpace("the disk is full: " + s.message());
+    for (Work& w : batch) Answer(w, errors::NoSpace());
+    for (Work& w : later) Answer(w, errors::NoSpace());
+    return;
   }
-  // Recovery takes the revision as max(meta.revision, newest row). Only deleting rows can take
-  // away the newest row (a compacted deletion), so the revision is recorded exactly then —
-  // ordinary commits skip rewriting the meta page.
-  if (deleted > 0) set_meta("revision", mvcc_.head());
-  check(db_->Exec("COMMIT"));
+  const size_t deleted_count = deleted.size();
+  if (refused) RaiseNoSpace("the database is past --quota-backend-bytes (" + std::to_string(quota_) + ")");
+  else if (!rows.empty() || !lease_puts.empty()) ClearNoSpace();
   auto& m = StoreMetrics::Get();
   m.commit_seconds.Observe(std::chrono::duration<double>(Clock::now() - t0).count());
   m.batch_size.Observe(static_cast<double>(batch.size()));
@@ -576,14 +629,12 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
     if (!more) std::sort(dead_rows_.begin(), dead_rows_.end());
   }
   CatchUpWal();
-  if (deleted > 0) shrink_pending_ = true;
+  if (deleted_count > 0) shrink_pending_ = true;
   if (CompactionDone()) {
-    if (shrink_pending_) {
-      // All compacted rows are gone: give the free pages back. The checkpoint that follows
+    if (shrink_pending_ && FreePages()) {
+      // All compacted rows are gone and their pages are free. The checkpoint that follows
       // (now, in the background) copies the shorter database, and the file shrinks; the WAL
       // file is truncated once writes pause.
-      check(db_->Exec("PRAGMA incremental_vacuum"));
-      shrink_pending_ = false;
       if (!physical_waiters_.empty()) {
         // An explicit physical compaction (etcdctl compact --physical) answers once the disk
         // space is back: copy and truncate now, while its caller waits.
@@ -598,14 +649,132 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
         ckpt_cv_.notify_one();
       }
     }
-    for (Work& w : physical_waiters_) w.rev_done(mvcc_.visible_revision());
-    physical_waiters_.clear();
+    if (!shrink_pending_) {
+      for (Work& w : physical_waiters_) w.rev_done(mvcc_.visible_revision());
+      physical_waiters_.clear();
+    }
   }
   for (Work& w : later) {
     std::vector<Work> one;
     one.push_back(std::move(w));
     ApplyBatch(one);
   }
+}
+
+kite::Status SqliteStore::WriteBatchRows(const std::vector<LogRow>& rows,
+                                         const std::vector<std::pair<int64_t, int64_t>>& lease_puts,
+                                         const std::vector<int64_t>& lease_dels, bool compact_changed, size_t chunk,
+                                         std::vector<int64_t>* deleted) {
+  if (auto s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  for (const LogRow& r : rows) {
+    auto& st = *insert_row_;
+    st.Bind(1, r.id);
+    st.Bind(2, r.rev);
+    st.Bind(3, r.sub);
+    st.Bind(4, std::string_view(r.key));
+    if (r.version != 0 && r.value) st.Bind(5, std::string_view(*r.value));
+    else st.BindNull(5);
+    st.Bind(6, r.create_rev);
+    st.Bind(7, r.version);
+    st.Bind(8, r.lease);
+    if (auto s = st.Run(); !s.ok()) return s;
+  }
+  for (auto [id, ttl] : lease_puts) {
+    insert_lease_->Bind(1, id);
+    insert_lease_->Bind(2, ttl);
+    if (auto s = insert_lease_->Run(); !s.ok()) return s;
+  }
+  for (int64_t id : lease_dels) {
+    delete_lease_->Bind(1, id);
+    if (auto s = delete_lease_->Run(); !s.ok()) return s;
+  }
+  auto set_meta = [&](const char* name, int64_t v) {
+    set_meta_->BindText(1, name);
+    set_meta_->Bind(2, v);
+    return set_meta_->Run();
+  };
+  if (compact_changed) {
+    if (auto s = set_meta("compact_revision", mvcc_.compact_revision()); !s.ok()) return s;
+  }
+  while (!dead_rows_.empty() && !mvcc_.prune_pending() && deleted->size() < chunk) {
+    delete_row_->Bind(1, dead_rows_.front());
+    if (auto s = delete_row_->Run(); !s.ok()) return s;
+    deleted->push_back(dead_rows_.front());
+    dead_rows_.pop_front();
+  }
+  // Recovery takes the revision as max(meta.revision, newest row). Only deleting rows can take
+  // away the newest row (a compacted deletion), so the revision is recorded exactly then —
+  // ordinary commits skip rewriting the meta page.
+  if (!deleted->empty()) {
+    if (auto s = set_meta("revision", mvcc_.head()); !s.ok()) return s;
+  }
+  return db_->Exec("COMMIT");
+}
+
+void SqliteStore::UndoBatch(const std::vector<LeaseUndo>& lease_undo, int64_t compact_before, int64_t prune_before) {
+  // Leases first, newest change first; then the index, whose rollback re-attaches keys to the
+  // leases they had (a revoked lease must exist again by then).
+  for (auto it = lease_undo.rbegin(); it != lease_undo.rend(); ++it) {
+    if (it->granted) (void)lessor_.Remove(it->id);
+    else lessor_.Add(it->id, it->ttl);
+  }
+  Mvcc::WriteBatch wb(mvcc_);
+  wb.Rollback();
+  wb.RestoreCompaction(compact_before, prune_before);
+}
+
+bool SqliteStore::FreePages() {
+  // Freeing pages is a write too: on a full disk it waits for a later batch.
+  auto s = db_->Exec("PRAGMA incremental_vacuum");
+  if (s.ok()) {
+    shrink_pending_ = false;
+    return true;
+  }
+  const int rc = sqlite3_extended_errcode(db_->raw());
+  const int sys = sqlite3_system_errno(db_->raw());
+  if (!sqlite3_get_autocommit(db_->raw())) (void)db_->Exec("ROLLBACK");
+  if (!IsNoSpace(rc, sys)) Fatal(s);
+  return false;
+}
+
+bool SqliteStore::IsNoSpace(int rc, int sys_errno) {
+  // A failed fsync is never retried (the kernel may have dropped the dirty pages: the data on
+  // disk is unknown), whatever errno it gave.
+  if (rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC) return false;
+  if ((rc & 0xff) == SQLITE_FULL || rc == SQLITE_IOERR_SHMSIZE) return true;
+  return (rc & 0xff) == SQLITE_IOERR && (sys_errno == ENOSPC || sys_errno == EDQUOT);
+}
+
+void SqliteStore::SetNoSpaceAlarm(bool raised) {
+  if (raised) RaiseNoSpace("activated by request");
+  else ClearNoSpace();
+}
+
+void SqliteStore::RaiseNoSpace(const std::string& why) {
+  if (!nospace_alarm_.exchange(true)) {
+    KITE_LOG(0) << "datastore: NOSPACE alarm raised, writes are refused until space is back: " << why;
+  }
+}
+
+void SqliteStore::ClearNoSpace() {
+  if (nospace_alarm_.exchange(false)) KITE_LOG(0) << "datastore: NOSPACE alarm cleared, writes are stored again";
+}
+
+void SqliteStore::Answer(Work& w, const kite::Status& s) {
+  if (w.txn_done) w.txn_done(s);
+  if (w.rev_done) w.rev_done(s);
+  if (w.lease_done) w.lease_done(s);
+  if (w.status_done) w.status_done(s);
+}
+
+int64_t SqliteStore::DbBytes() const {
+  int64_t n = 0;
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal"}) {
+    auto size = fs::file_size(path_ + suffix, ec);
+    if (!ec) n += static_cast<int64_t>(size);
+  }
+  return n;
 }
 
 int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int pages) {
@@ -646,8 +815,15 @@ SqliteStore::HoldCheckpointer::~HoldCheckpointer() {
 }
 
 int SqliteStore::Checkpoint(SqliteDb& db, int mode, int* log, int* done) {
+  // On a full disk every checkpoint fails (copying the WAL grows the database file) until
+  // space is freed: log when that starts and ends, not each time.
+  static std::atomic<int> failing{SQLITE_OK};
   int rc = sqlite3_wal_checkpoint_v2(db.raw(), nullptr, mode, log, done);
-  if (rc != SQLITE_OK && rc != SQLITE_BUSY) KITE_LOG(0) << "datastore: checkpoint: " << sqlite3_errstr(rc);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    if (failing.exchange(rc) != rc) KITE_LOG(0) << "datastore: checkpoint: " << sqlite3_errstr(rc);
+  } else if (rc == SQLITE_OK && failing.exchange(SQLITE_OK) != SQLITE_OK) {
+    KITE_LOG(0) << "datastore: checkpoints succeed again";
+  }
   return rc;
 }
 
@@ -674,8 +850,15 @@ void SqliteStore::CheckpointLoop() {
 }
 
 void SqliteStore::BackgroundLoop() {
-  auto next_compact = Clock::now() + std::chrono::milliseconds(opts_.compaction_interval_ms);
+  const auto interval = std::chrono::milliseconds(opts_.compaction_interval_ms);
+  auto next_compact = Clock::now() + interval;
   auto next_metrics = Clock::now();
+  // (time, visible revision), one per tick over the last compaction interval: automatic
+  // compaction never goes past the revision that was current one interval ago, so a continue
+  // token or a watch resume stays good for at least that long (upstream compacts every 5
+  // minutes to the revision of the previous run). Revisions recovered at start-up count as
+  // written at start.
+  std::deque<std::pair<Clock::time_point, int64_t>> seen;
   std::unique_lock lock(mu_);
   while (!stopping_) {
     bg_cv_.wait_for(lock, std::chrono::milliseconds(250));
@@ -687,10 +870,19 @@ void SqliteStore::BackgroundLoop() {
       LeaseRevoke(id, [](Result<int64_t>) {});
     }
     // Compact on the timer, and also whenever history grows past kHistoryFactor × retain
-    // revisions, so a write burst cannot grow the database without bound between two ticks.
-    const int64_t target = mvcc_.visible_revision() - opts_.compaction_retain_revisions;
+    // revisions, so a write burst cannot grow the database without bound between two ticks;
+    // either way keeping the newest `retain` revisions and the last interval's.
+    const int64_t visible = mvcc_.visible_revision();
+    seen.emplace_back(now, visible);
+    while (seen.size() > 1 && seen[1].first <= now - interval) seen.pop_front();
+    const int64_t interval_floor = seen.front().first <= now - interval ? seen.front().second : 0;
+    const int64_t target = std::min(visible - opts_.compaction_retain_revisions, interval_floor);
+    const int64_t compacted = mvcc_.compact_revision();
+    // Past the size trigger, compact only once the target moved by `retain` revisions: the
+    // interval floor moves a little every tick.
     const bool history_large = opts_.compaction_retain_revisions > 0 &&
-        mvcc_.visible_revision() - mvcc_.compact_revision() > kHistoryFactor * opts_.compaction_retain_revisions;
+        visible - compacted > kHistoryFactor * opts_.compaction_retain_revisions &&
+        target - compacted >= opts_.compaction_retain_revisions;
     if (opts_.compaction_interval_ms > 0 && (now >= next_compact || history_large) &&
         compaction_queued_.load() == 0) {
       next_compact = now + std::chrono::milliseconds(opts_.compaction_interval_ms);
@@ -722,11 +914,8 @@ StoreStatus SqliteStore::Status() {
   s.cluster_id = cluster_id_;
   s.member_id = member_id_;
   s.keys = mvcc_.live_keys();
-  std::error_code ec;
-  for (const char* suffix : {"", "-wal"}) {
-    auto n = fs::file_size(path_ + suffix, ec);
-    if (!ec) s.db_size += static_cast<int64_t>(n);
-  }
+  s.db_size = DbBytes();
+  s.nospace_alarm = nospace_alarm_.load();
   std::lock_guard lock(status_mu_);
   auto pages = status_db_->QueryInt("PRAGMA page_count");
   auto free_pages = status_db_->QueryInt("PRAGMA freelist_count");
