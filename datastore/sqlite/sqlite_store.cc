@@ -283,8 +283,14 @@ kite::Status SqliteStore::Init() {
   if (!db.ok()) return db.status();
   db_ = std::move(db.value());
   const char* sync = opts_.durability == Durability::kStrict ? "FULL" : "NORMAL";
+  // auto_vacuum only takes effect on a new file, and setting it writes the header page even
+  // when it is unchanged: a restart on a full disk failed right there.
+  auto pages = db_->QueryInt("PRAGMA page_count");
+  if (!pages.ok()) return pages.status();
+  if (*pages == 0) {
+    if (auto s = db_->Exec("PRAGMA auto_vacuum=INCREMENTAL"); !s.ok()) return s;
+  }
   for (const std::string& sql : {
-           std::string("PRAGMA auto_vacuum=INCREMENTAL"),  // only takes effect on a new file
            std::string("PRAGMA journal_mode=WAL"),
            std::string("PRAGMA synchronous=") + sync,
            std::string("PRAGMA journal_size_limit=16777216"),  // WAL truncated back to 16 MiB
@@ -503,9 +509,11 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
   // batch; the batch's own additions are summed as they are accepted.
   int64_t quota_used = quota_ > 0 ? DbBytes() : 0;
   bool refused = false;  // some request was refused for the quota
+  bool added = false;    // some request that adds data was accepted
   auto over_quota = [&](int64_t cost) {
     if (quota_ <= 0 || cost == 0 || quota_used + cost <= quota_) {
       quota_used += cost;
+      added = added || cost > 0;
       return false;
     }
     refused = true;
@@ -581,7 +589,7 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
   }
   const size_t deleted_count = deleted.size();
   if (refused) RaiseNoSpace("the database is past --quota-backend-bytes (" + std::to_string(quota_) + ")");
-  else if (!rows.empty() || !lease_puts.empty()) ClearNoSpace();
+  else if (added && (!rows.empty() || !lease_puts.empty())) ClearNoSpace();  // a put or grant was stored
   auto& m = StoreMetrics::Get();
   m.commit_seconds.Observe(std::chrono::duration<double>(Clock::now() - t0).count());
   m.batch_size.Observe(static_cast<double>(batch.size()));

@@ -41,13 +41,15 @@ std::string Dump(const Mvcc& m, Lessor& lessor) {
   all.range_end = std::string(1, '\0');
   std::string out = "rev " + std::to_string(m.visible_revision()) + " keys " + std::to_string(m.live_keys()) +
                     " hash " + std::to_string(m.Hash(m.visible_revision())) + "\n";
-  for (const auto& kv : m.Range(all)->kvs) {
+  const auto range = m.Range(all);
+  for (const auto& kv : range->kvs) {
     out += kv.key + "=" + kv.value_or_empty() + " c" + std::to_string(kv.create_revision) + " m" +
            std::to_string(kv.mod_revision) + " v" + std::to_string(kv.version) + " l" + std::to_string(kv.lease) + "\n";
   }
   for (int64_t id : lessor.List()) {
     out += "lease " + std::to_string(id) + ":";
-    for (const auto& k : lessor.TimeToLive(id, true)->keys) out += " " + k;
+    const auto info = lessor.TimeToLive(id, true);
+    for (const auto& k : info->keys) out += " " + k;
     out += "\n";
   }
   return out;
