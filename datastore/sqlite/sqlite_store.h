@@ -22,6 +22,9 @@
 // fsync) aborts the process: what the disk holds is then unknown, and restarting from the
 // durable log is the only safe recovery.
 //
+// Sources: sqlite_store_impl.h (the class), sqlite_store.cc (start-up, recovery, the writer,
+// running out of space), sqlite_store_background.cc (checkpoints, the background thread).
+//
 // Files: the data dir is made private (private_dir.h), state.db is created 0600 and SQLite
 // gives its -wal and -shm files the same mode.
 #pragma once
