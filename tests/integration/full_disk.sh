@@ -26,9 +26,10 @@ mkdir -p "$MNT"
 mount -t tmpfs -o size=24m,mode=0700 tmpfs "$MNT"
 _full_disk_cleanup() {
   local rc=$?
+  set +e # or the `(exit $rc)` below would end the script before lib.sh's cleanup stops the servers
   # Lazily: a server still running keeps it busy; the memory goes when the last user exits.
-  umount -l "$MNT" 2>/dev/null || true
-  (exit $rc)
+  umount -l "$MNT" 2>/dev/null
+  (exit $rc) # lib.sh's _cleanup takes the exit status from $?
   _cleanup
 }
 trap _full_disk_cleanup EXIT
