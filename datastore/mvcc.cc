@@ -498,6 +498,39 @@ bool Mvcc::WriteBatch::Prune(size_t max_entries, std::vector<int64_t>* dead_rows
   return more;
 }
 
+void Mvcc::WriteBatch::Rollback() {
+  const int64_t visible = m_.visible_.load(std::memory_order_acquire);
+  while (!m_.log_.empty() && m_.log_.back().rev > visible) {
+    const LogEntry& e = m_.log_.back();
+    // Newest change first: each step undoes exactly one version of one key.
+    for (auto ev = e.events.rbegin(); ev != e.events.rend(); ++ev) {
+      auto it = m_.index_.find(ev->kv.key);
+      if (it == m_.index_.end() || it->second.empty() || it->second.back().rev != e.rev) continue;
+      History& h = it->second;
+      const Version undone = std::move(h.back());
+      h.pop_back();
+      const Version* prev = (!h.empty() && h.back().version != 0) ? &h.back() : nullptr;
+      if (undone.version != 0) {
+        if (!prev) m_.live_keys_.fetch_sub(1, std::memory_order_relaxed);
+        if (undone.lease != 0 && (!prev || prev->lease != undone.lease)) m_.lessor_->Detach(undone.lease, it->first);
+      } else if (prev) {
+        m_.live_keys_.fetch_add(1, std::memory_order_relaxed);
+      }
+      if (prev && prev->lease != 0 && (undone.version == 0 || undone.lease != prev->lease)) {
+        m_.lessor_->Attach(prev->lease, it->first);
+      }
+      if (h.empty()) m_.index_.erase(it);
+    }
+    m_.log_.pop_back();
+  }
+  m_.head_ = visible;
+}
+
+void Mvcc::WriteBatch::RestoreCompaction(int64_t compact, int64_t prune_to) {
+  m_.prune_to_ = prune_to;
+  m_.compact_.store(compact, std::memory_order_release);
+}
+
 int64_t Mvcc::Publish() {
   std::unique_lock lock(mu_);
   return visible_.exchange(head_, std::memory_order_acq_rel);

@@ -106,6 +106,14 @@ class Mvcc {
     // nothing reads below the compaction revision, and Hash skips them.
     void StartCompact(int64_t rev);
     bool Prune(size_t max_entries, std::vector<int64_t>* dead_rows);
+    // Undoes every change applied since the last Publish() (revisions above the visible one),
+    // after their commit failed: the index, the change log, live-key count and lease
+    // attachments return to what the disk holds. A compaction started in the batch is undone
+    // by the caller (RestoreCompaction). Nothing was visible, so no reader saw the changes.
+    void Rollback();
+    // Puts back the compaction state saved before the batch (compact_revision(), and the
+    // pending prune revision from prune_to()).
+    void RestoreCompaction(int64_t compact, int64_t prune_to);
     int64_t head() const { return m_.head_; }
 
    private:
@@ -126,6 +134,7 @@ class Mvcc {
   void SetRevisions(int64_t head, int64_t compact);  // start-up only
   int64_t head() const { return head_; }             // writer only
   bool prune_pending() const { return prune_to_ != 0; }  // writer only
+  int64_t prune_to() const { return prune_to_; }          // writer only
   int64_t next_row_id() const { return next_row_id_; }
   void set_next_row_id(int64_t id) { next_row_id_ = id; }
 

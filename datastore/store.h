@@ -8,7 +8,8 @@
 //   store was opened with Durability::kRelaxed. A read never returns data that is not durable.
 // - Threading: every method is thread-safe. Reads (Range, Watcher::Next, lease queries) never
 //   wait for a disk write. Write callbacks run on the store's writer thread: keep them short.
-// - Errors: etcd's statuses from errors.h, byte-exact.
+// - Errors: etcd's statuses from errors.h, byte-exact. A write that cannot be stored for lack of
+//   space (the quota, a full disk) gets NoSpace() and changes nothing; see NoSpaceAlarm.
 #pragma once
 
 #include <functional>
@@ -35,7 +36,14 @@ struct StoreOptions {
   int64_t compaction_retain_revisions = 10'000;
   // Group commit: at most this many write requests share one transaction.
   int max_batch = 1024;
+  // etcd's --quota-backend-bytes: a write that would add data (a put, a lease grant) while the
+  // database files (state.db + WAL) are past this size is refused with NoSpace() and raises the
+  // NOSPACE alarm; deletes and compactions still pass, so space can be won back. 0 means
+  // kDefaultQuotaBytes, a negative value disables the quota.
+  int64_t quota_bytes = 0;
 };
+
+inline constexpr int64_t kDefaultQuotaBytes = int64_t{2} << 30;  // etcd's default, 2 GiB
 
 struct StoreStatus {
   int64_t revision = 0;
@@ -45,6 +53,7 @@ struct StoreStatus {
   uint64_t cluster_id = 0;
   uint64_t member_id = 0;
   int64_t keys = 0;            // live keys
+  bool nospace_alarm = false;  // see Store::NoSpaceAlarm
 };
 
 // A watcher pulls its events; nothing is buffered per watcher, so a slow consumer costs no
@@ -108,6 +117,14 @@ class Store {
   // Writes a consistent copy of the database to `path`.
   virtual kite::Status Snapshot(const std::string& path) = 0;
   virtual kite::Status Defragment() = 0;
+
+  // etcd's NOSPACE alarm: raised when a write was refused for lack of space — past the quota,
+  // or the disk is full (then every request of the failed commit got NoSpace() and none of
+  // them changed anything). Reads and watches go on meanwhile. Unlike etcd, the alarm also
+  // clears itself when a write is stored again (space came back: compaction shrank the file,
+  // or the disk was freed), so writes resume without `etcdctl alarm disarm`.
+  virtual bool NoSpaceAlarm() const = 0;
+  virtual void SetNoSpaceAlarm(bool raised) = 0;  // etcd's Alarm ACTIVATE / DEACTIVATE
 
   // Synchronous conveniences for tests and tools (block the calling thread; never call them
   // from a write callback).

@@ -2,6 +2,7 @@
 // endpoint, the Kubernetes API over HTTPS, plus /metrics and /healthz on a local HTTP port.
 // Controllers and the scheduler are wired in here as they land, each started behind the API.
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "base/memory_trim.h"
 #include "base/stop_signals.h"
 #include "datastore/etcd/etcd_server.h"
+#include "datastore/private_dir.h"
 #include "datastore/store.h"
 #include "server/apiserver/apiserver.h"
 #include "server/controllers/manager.h"
@@ -40,6 +42,7 @@ struct ServerOptions {
   std::string durability = "strict";
   int64_t compact_interval_ms = 5 * 60'000;
   int64_t compact_min_retain = 1000;
+  int64_t quota_backend_bytes = 0;
   int64_t verbosity = 0;
   int64_t https_listen_port = 6443;
   std::string bind_address = "0.0.0.0";
@@ -82,6 +85,7 @@ void RaiseOpenFileLimit() {
 
 int main(int argc, char** argv) {
   using namespace kite;
+  ::umask(077);  // the data dir and every file kite-server creates are private to its user
   ServerOptions o;
   FlagSet flags("kite-server");
   flags.String("data-dir", &o.data_dir, "Folder to hold state; the database is <data-dir>/server/db/state.db");
@@ -90,7 +94,10 @@ int main(int argc, char** argv) {
   flags.String("datastore-durability", &o.durability,
                "strict: acknowledge writes only after fsync (as etcd); relaxed: faster, a power loss may drop the newest writes");
   flags.Duration("compact-interval", &o.compact_interval_ms, "How often the datastore compacts old revisions (0 disables)");
-  flags.Int("compact-min-retain", &o.compact_min_retain, "Revisions of history kept by automatic compaction");
+  flags.Int("compact-min-retain", &o.compact_min_retain,
+            "Revisions of history kept by automatic compaction (besides the last --compact-interval)");
+  flags.Int("quota-backend-bytes", &o.quota_backend_bytes,
+            "Raise the NOSPACE alarm and refuse writes when the database exceeds this size (0: 2 GiB; negative: no quota)");
   flags.Int("v", &o.verbosity, "Log verbosity");
   flags.Int("https-listen-port", &o.https_listen_port, "HTTPS port of the Kubernetes API (0 picks a free one)");
   flags.String("bind-address", &o.bind_address, "Address the Kubernetes API listens on");
@@ -161,6 +168,11 @@ int main(int argc, char** argv) {
   so.durability = o.durability == "strict" ? datastore::Durability::kStrict : datastore::Durability::kRelaxed;
   so.compaction_interval_ms = o.compact_interval_ms;
   so.compaction_retain_revisions = o.compact_min_retain;
+  so.quota_bytes = o.quota_backend_bytes;
+  if (auto s = datastore::MakePrivateDir(o.data_dir); !s.ok()) {
+    KITE_LOG(0) << "data dir: " << s.message();
+    return 1;
+  }
   auto store = datastore::OpenSqliteStore(so);
   if (!store.ok()) {
     KITE_LOG(0) << "datastore: " << store.status().message();

@@ -121,11 +121,35 @@ class SnapshotReactor final : public grpc::ServerWriteReactor<pb::SnapshotRespon
 
 }  // namespace
 
-grpc::ServerUnaryReactor* MaintenanceService::Alarm(grpc::CallbackServerContext* ctx, const pb::AlarmRequest*,
+grpc::ServerUnaryReactor* MaintenanceService::Alarm(grpc::CallbackServerContext* ctx, const pb::AlarmRequest* req,
                                                     pb::AlarmResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   pb::AlarmResponse out;
   d_->FillHeader(out.mutable_header(), d_->CurrentRevision());
+  // The store's one alarm is NOSPACE. GET lists the active alarms of the asked type (NONE: all);
+  // ACTIVATE and DEACTIVATE of NOSPACE answer with the alarm they changed, as etcd does.
+  Store* store = d_->store();
+  const bool nospace = req->alarm() == pb::NOSPACE || (req->action() == pb::AlarmRequest::GET && req->alarm() == pb::NONE);
+  auto add = [&] {
+    auto* a = out.add_alarms();
+    a->set_memberid(d_->member_id());
+    a->set_alarm(pb::NOSPACE);
+  };
+  if (nospace) {
+    switch (req->action()) {
+      case pb::AlarmRequest::ACTIVATE:
+        store->SetNoSpaceAlarm(true);
+        add();
+        break;
+      case pb::AlarmRequest::DEACTIVATE:
+        if (store->NoSpaceAlarm()) add();
+        store->SetNoSpaceAlarm(false);
+        break;
+      default:
+        if (store->NoSpaceAlarm()) add();
+        break;
+    }
+  }
   FinishUnary(reactor, kMaintenance, "Alarm", Result<pb::AlarmResponse>(std::move(out)), resp);
   return reactor;
 }
@@ -143,6 +167,8 @@ grpc::ServerUnaryReactor* MaintenanceService::Status(grpc::CallbackServerContext
   out.set_raftindex(static_cast<uint64_t>(s.revision));
   out.set_raftappliedindex(static_cast<uint64_t>(s.revision));
   out.set_raftterm(kRaftTerm);
+  // etcd lists active alarms here too (`etcdctl endpoint status` shows them as ERRORS).
+  if (s.nospace_alarm) out.add_errors("memberID:" + std::to_string(d_->member_id()) + " alarm:NOSPACE ");
   FinishUnary(reactor, kMaintenance, "Status", Result<pb::StatusResponse>(std::move(out)), resp);
   return reactor;
 }

@@ -2,8 +2,10 @@
 //
 // - Status reports kEmulatedEtcdVersion (see there), dbSize/dbSizeInUse from the store, the member
 //   as its own leader, raftIndex = raftAppliedIndex = the store revision, raftTerm 2.
-// - Alarm: no alarms exist; GET lists none, ACTIVATE/DEACTIVATE succeed with an empty list
-//   (`etcdctl endpoint health` fails the endpoint if Alarm errors).
+// - Alarm: the store's NOSPACE alarm (Store::NoSpaceAlarm: a write refused for the quota or a
+//   full disk). GET lists it while active, DEACTIVATE clears it (`etcdctl alarm disarm`),
+//   ACTIVATE raises it; Status lists it in `errors`. `etcdctl endpoint health` reports an
+//   endpoint with an active alarm unhealthy, as with etcd.
 // - Snapshot streams a consistent copy of the database in 32 KiB chunks with remaining_bytes, then
 //   a last message holding the SHA-256 of everything sent, as etcd does, so `etcdctl snapshot
 //   save` works. The copy is the SQLite database, not a bbolt file: `etcdctl snapshot restore`

@@ -1,7 +1,12 @@
 #include "datastore/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -10,7 +15,6 @@
 #include <mutex>
 #include <optional>
 #include <random>
-#include <sched.h>
 #include <thread>
 
 #include "base/log.h"
@@ -18,199 +22,34 @@
 #include "datastore/errors.h"
 #include "datastore/lessor.h"
 #include "datastore/mvcc.h"
+#include "datastore/private_dir.h"
 #include "datastore/sqlite/sqlite_db.h"
+#include "datastore/sqlite/sqlite_store_impl.h"
 #include "datastore/sqlite/store_metrics.h"
 #include "datastore/validate.h"
 #include "datastore/watch_hub.h"
 
 namespace kite::datastore {
+namespace sqlite_internal {
 namespace {
 
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-// Compaction's dead rows are deleted a chunk at a time inside write transactions, where they
-// cost no extra fsync. A chunk makes its transaction longer, and every write that queues behind
-// it waits that long: 2,000 rows per chunk put 20-28 ms into the put p99 at 16 clients
-// (bench/RESULTS.md, 2026-12-04). A transaction of deletes alone runs only after writes have
-// paused for kDeleteIdle, or when the backlog passes kDeleteBacklog rows; nobody is waiting
-// then, so it takes a bigger chunk. A batch of one write means one client at a time: fewer,
-// larger chunks then cost it less in total (each chunk rewrites its B-tree pages) and touch
-// well under 1 % of its writes.
-constexpr size_t kDeleteChunk = 50;
-constexpr size_t kDeleteChunkSolo = 200;
-constexpr size_t kDeleteChunkIdle = 500;
-constexpr size_t kDeleteBacklog = 50000;
-constexpr auto kDeleteIdle = std::chrono::milliseconds(5);
-// A compaction prunes the in-memory index in steps (Mvcc::WriteBatch::Prune) after batches: the
-// keys of this many log revisions per step at least (about 0.1 ms); more when writes pause.
-constexpr size_t kPruneChunk = 128;
-constexpr size_t kPruneChunkIdle = 4096;
-// After a commit, the writer polls for the next write for up to kSpinMax before it sleeps on
-// cv_, but only while writes have recently been arriving within that gap. Waking a sleeping
-// thread costs 50-70 µs here (a futex wake, often an idle vCPU to bring back), which was a
-// sixth of a put's latency at one client (the next put arrives ~150 µs after the previous
-// ack). The poll yields the CPU on every turn, so runnable threads are not starved, and a
-// sparse load (gaps over kSpinMax) never spins at all.
-constexpr auto kSpinMax = std::chrono::microseconds(250);
-constexpr int64_t kHistoryFactor = 10;  // see BackgroundLoop
-// The WAL and its checkpoints. Copying the WAL into the database file (a checkpoint) runs on
-// its own connection and thread (CheckpointLoop), PASSIVE, so writers do not wait for it. SQLite
-// starts the WAL over at a write transaction only once every frame is copied, which a
-// background checkpoint never achieves under a continuous load; so once the WAL passes
-// kWalRestartPages and the checkpointer is within kRestartBehind frames of its end, the writer
-// copies the rest itself between two batches (about a millisecond). Before this, the writer ran
-// RESTART and TRUNCATE checkpoints that copied the whole WAL (the checkpointer, never having
-// read the database, had copied nothing), and each stalled every write 5-15 ms, several times a
-// second under a 16-client put load: kite's put p99 at 16 clients (bench/RESULTS.md, 2026-12-04
-// 17:13). The WAL file itself is truncated after a compaction shrank the database, once writes
-// have paused for kIdleTruncate; otherwise journal_size_limit bounds it.
-constexpr int kCheckpointPages = 1000;  // checkpoint once the WAL holds this many pages (~4 MiB)
-constexpr int kWalRestartPages = 2500;  // past this the writer catches the WAL up...
-constexpr int kRestartBehind = 300;  // ...once the checkpointer is this close (or past twice the size)
-constexpr auto kIdleTruncate = std::chrono::milliseconds(500);
-
-struct Work {
-  enum class Kind { kTxn, kCompact, kLeaseGrant, kLeaseRevoke, kDefrag } kind = Kind::kTxn;
-  TxnRequest txn;
-  Store::TxnCallback txn_done;
-  int64_t a = 0, b = 0;
-  bool physical = false;
-  Store::RevisionCallback rev_done;
-  Store::LeaseCallback lease_done;
-  std::function<void(Status)> status_done;
-};
-
-class SqliteStore final : public Store {
- public:
-  explicit SqliteStore(StoreOptions opts) : opts_(std::move(opts)), mvcc_(&lessor_), hub_(&mvcc_) {}
-  ~SqliteStore() override { Close(); }
-
-  kite::Status Init();
-
-  Result<RangeResponse> Range(const RangeRequest& req) override {
-    StoreMetrics::Get().ranges.Increment();
-    return mvcc_.Range(req);
-  }
-
-  void Txn(TxnRequest req, TxnCallback done) override {
-    if (auto s = ValidateTxn(req); !s.ok()) return done(s);
-    Work w;
-    w.kind = Work::Kind::kTxn;
-    w.txn = std::move(req);
-    w.txn_done = std::move(done);
-    Enqueue(std::move(w));
-  }
-
-  void Compact(int64_t revision, bool physical, RevisionCallback done) override {
-    Work w;
-    w.kind = Work::Kind::kCompact;
-    w.a = revision;
-    w.physical = physical;
-    w.rev_done = std::move(done);
-    Enqueue(std::move(w));
-  }
-
-  void LeaseGrant(int64_t id, int64_t ttl, LeaseCallback done) override {
-    Work w;
-    w.kind = Work::Kind::kLeaseGrant;
-    w.a = id;
-    w.b = ttl;
-    w.lease_done = std::move(done);
-    Enqueue(std::move(w));
-  }
-
-  void LeaseRevoke(int64_t id, RevisionCallback done) override {
-    Work w;
-    w.kind = Work::Kind::kLeaseRevoke;
-    w.a = id;
-    w.rev_done = std::move(done);
-    Enqueue(std::move(w));
-  }
-
-  Result<LeaseInfo> LeaseKeepAlive(int64_t id) override { return lessor_.KeepAlive(id); }
-  Result<LeaseInfo> LeaseTimeToLive(int64_t id, bool keys) override { return lessor_.TimeToLive(id, keys); }
-  std::vector<int64_t> Leases() override { return lessor_.List(); }
-
-  std::unique_ptr<Watcher> Watch(const WatchOptions& opts, std::function<void()> wake) override {
-    return hub_.Watch(opts, std::move(wake));
-  }
-
-  int64_t CurrentRevision() const override { return mvcc_.visible_revision(); }
-  StoreStatus Status() override;
-  Result<uint32_t> HashKV(int64_t revision, int64_t* hash_revision) override;
-  kite::Status Snapshot(const std::string& path) override;
-  kite::Status Defragment() override;
-
- private:
-  void Enqueue(Work w);
-  void Close();
-  void WriterLoop();
-  void BackgroundLoop();
-  void CheckpointLoop();
-  static int OnWalCommit(void* self, sqlite3*, const char*, int pages);
-  void CatchUpWal();  // writer only: see kWalRestartPages
-  // After a checkpoint that copied every frame: the next write starts the WAL over.
-  void WalStartedOver() {
-    wal_pages_.store(0, std::memory_order_relaxed);
-    backfilled_.store(0, std::memory_order_relaxed);
-  }
-  // Writer only: while one lives, the checkpointer starts no pass (and the current one is over),
-  // so the writer's own checkpoint cannot get SQLITE_BUSY from it.
-  class HoldCheckpointer {
-   public:
-    explicit HoldCheckpointer(SqliteStore& s);
-    ~HoldCheckpointer();
-    HoldCheckpointer(const HoldCheckpointer&) = delete;
-    HoldCheckpointer& operator=(const HoldCheckpointer&) = delete;
-
-   private:
-    SqliteStore& s_;
+// Bytes a transaction may add, for the quota: its costlier branch's puts (nested ones too).
+int64_t PutBytes(const TxnRequest& t) {
+  auto branch = [](const std::vector<RequestOp>& ops) {
+    int64_t n = 0;
+    for (const RequestOp& op : ops) {
+      if (auto* p = std::get_if<PutRequest>(&op.op)) {
+        n += kKeyCost + static_cast<int64_t>(p->key.size() + (p->value ? p->value->size() : 0));
+      } else if (auto* sub = std::get_if<std::shared_ptr<TxnRequest>>(&op.op)) {
+        n += PutBytes(**sub);
+      }
+    }
+    return n;
   };
-  static int Checkpoint(SqliteDb& db, int mode, int* log, int* done);
-  void ApplyBatch(std::vector<Work>& batch);
-  void Fatal(const kite::Status& s);
-  kite::Status Recover();
+  return std::max(branch(t.success), branch(t.failure));
+}
 
-  StoreOptions opts_;
-  std::string path_;
-  Lessor lessor_;
-  Mvcc mvcc_;
-  WatchHub hub_;
-
-  // Writer-thread state.
-  std::unique_ptr<SqliteDb> db_;
-  std::unique_ptr<Statement> insert_row_, delete_row_, insert_lease_, delete_lease_, set_meta_;
-  std::deque<int64_t> dead_rows_;                   // compacted rows still on disk
-  std::vector<Work> physical_waiters_;              // physical compactions awaiting CompactionDone()
-  // Writer only: no compaction has versions left to prune or rows left to delete.
-  bool CompactionDone() const { return dead_rows_.empty() && !mvcc_.prune_pending(); }
-  bool shrink_pending_ = false;
-
-  std::mutex mu_;
-  std::condition_variable cv_;     // wakes the writer
-  std::condition_variable bg_cv_;  // wakes the background thread (stop only)
-  std::vector<Work> queue_;  // guarded by mu_
-  std::atomic<size_t> queued_{0};  // queue_.size(), read without mu_ by the writer's poll
-  bool stopping_ = false;    // guarded by mu_
-
-  std::mutex status_mu_;
-  std::unique_ptr<SqliteDb> status_db_;  // guarded by status_mu_; read-only page counts
-
-  std::unique_ptr<SqliteDb> checkpoint_db_;  // checkpointer thread only
-  std::atomic<int> wal_pages_{0};            // WAL size after the last commit
-  std::atomic<int> backfilled_{0};           // WAL frames the last PASSIVE checkpoint copied
-  std::atomic<bool> checkpoint_now_{false};  // the writer asks for a checkpoint below kCheckpointPages
-  bool ckpt_running_ = false;                // guarded by mu_: the checkpointer is copying
-  bool writer_checkpointing_ = false;        // guarded by mu_: the writer must copy; hold off
-  std::condition_variable ckpt_idle_cv_;     // ckpt_running_ went false
-  bool truncate_due_ = false;                // writer only: truncate the WAL once writes pause
-  std::condition_variable ckpt_cv_;          // wakes the checkpointer
-
-  std::thread writer_, background_, checkpointer_;
-  uint64_t cluster_id_ = 0, member_id_ = 0;
-  std::atomic<int> compaction_queued_{0};  // an automatic compaction is in the queue
-};
+}  // namespace
 
 void SqliteStore::Fatal(const kite::Status& s) {
   KITE_LOG(0) << "FATAL datastore write failed, stopping to protect the data: " << s.message();
@@ -218,16 +57,23 @@ void SqliteStore::Fatal(const kite::Status& s) {
 }
 
 kite::Status SqliteStore::Init() {
-  std::error_code ec;
-  fs::create_directories(opts_.data_dir, ec);
-  if (ec) return kite::Status(Code::kUnavailable, "create " + opts_.data_dir + ": " + ec.message());
+  if (auto s = MakePrivateDir(opts_.data_dir); !s.ok()) return s;
   path_ = (fs::path(opts_.data_dir) / "state.db").string();
+  // Created 0600 whatever the umask: SQLite gives the -wal and -shm files it creates the
+  // database file's mode.
+  if (int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
   auto db = SqliteDb::Open(path_);
   if (!db.ok()) return db.status();
   db_ = std::move(db.value());
   const char* sync = opts_.durability == Durability::kStrict ? "FULL" : "NORMAL";
+  // auto_vacuum only takes effect on a new file, and setting it writes the header page even
+  // when it is unchanged: a restart on a full disk failed right there.
+  auto pages = db_->QueryInt("PRAGMA page_count");
+  if (!pages.ok()) return pages.status();
+  if (*pages == 0) {
+    if (auto s = db_->Exec("PRAGMA auto_vacuum=INCREMENTAL"); !s.ok()) return s;
+  }
   for (const std::string& sql : {
-           std::string("PRAGMA auto_vacuum=INCREMENTAL"),  // only takes effect on a new file
            std::string("PRAGMA journal_mode=WAL"),
            std::string("PRAGMA synchronous=") + sync,
            std::string("PRAGMA journal_size_limit=16777216"),  // WAL truncated back to 16 MiB
@@ -356,11 +202,7 @@ void SqliteStore::Enqueue(Work w) {
       return;
     }
   }
-  auto err = errors::Stopped();
-  if (w.txn_done) w.txn_done(err);
-  if (w.rev_done) w.rev_done(err);
-  if (w.lease_done) w.lease_done(err);
-  if (w.status_done) w.status_done(err);
+  Answer(w, errors::Stopped());
 }
 
 void SqliteStore::Close() {
@@ -407,6 +249,9 @@ void SqliteStore::WriterLoop() {
       }
       if (CompactionDone()) {
         cv_.wait(lock, has_work);
+      } else if (nospace_alarm_.load()) {
+        // Out of space: the deletes alone retry now and then, not in a busy loop.
+        cv_.wait_for(lock, kNoSpaceRetry, has_work);
       } else if (dead_rows_.size() < kDeleteBacklog && physical_waiters_.empty()) {
         // Dead rows ride along with the next writes; deletes alone once writes pause.
         cv_.wait_for(lock, kDeleteIdle, has_work);
@@ -437,16 +282,33 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
   std::vector<LogRow> rows;
   std::vector<std::pair<int64_t, int64_t>> lease_puts;
   std::vector<int64_t> lease_dels;
+  std::vector<LeaseUndo> lease_undo;  // grants and revokes in order, for UndoBatch
   std::vector<Result<TxnResponse>> txn_results;
   std::vector<Result<int64_t>> rev_results;
   std::vector<Result<LeaseInfo>> lease_results;
   const int64_t compact_before = mvcc_.compact_revision();
+  const int64_t prune_before = mvcc_.prune_to();
+  // The quota (etcd's check: current size + what the request adds). The size is read once per
+  // batch; the batch's own additions are summed as they are accepted.
+  int64_t quota_used = quota_ > 0 ? DbBytes() : 0;
+  bool refused = false;  // some request was refused for the quota
+  bool added = false;    // some request that adds data was accepted
+  auto over_quota = [&](int64_t cost) {
+    if (quota_ <= 0 || cost == 0 || quota_used + cost <= quota_) {
+      quota_used += cost;
+      added = added || cost > 0;
+      return false;
+    }
+    refused = true;
+    return true;
+  };
   {
     Mvcc::WriteBatch wb(mvcc_);
     for (Work& w : batch) {
       switch (w.kind) {
         case Work::Kind::kTxn:
-          txn_results.push_back(wb.Txn(w.txn, &rows));
+          if (over_quota(PutBytes(w.txn))) txn_results.push_back(errors::NoSpace());
+          else txn_results.push_back(wb.Txn(w.txn, &rows));
           break;
         case Work::Kind::kCompact:
           if (w.a <= mvcc_.compact_revision()) rev_results.push_back(errors::Compacted());
@@ -460,10 +322,12 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
           int64_t id = w.a != 0 ? w.a : lessor_.NewId();
           if (lessor_.Exists(id)) lease_results.push_back(errors::LeaseExist());
           else if (w.b > kMaxLeaseTtl) lease_results.push_back(errors::LeaseTtlTooLarge());
+          else if (over_quota(kLeaseCost)) lease_results.push_back(errors::NoSpace());
           else {
             int64_t ttl = std::max(w.b, kMinLeaseTtl);
             lessor_.Add(id, ttl);
             lease_puts.emplace_back(id, ttl);
+            lease_undo.push_back({id, ttl, true});
             lease_results.push_back(LeaseInfo{id, ttl, ttl, {}});
           }
           break;
@@ -471,6 +335,9 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
         case Work::Kind::kLeaseRevoke:
           if (!lessor_.Exists(w.a)) rev_results.push_back(errors::LeaseNotFound());
           else {
+            // The TTL, to restore the lease if the commit fails.
+            auto info = lessor_.TimeToLive(w.a, false);
+            lease_undo.push_back({w.a, info.ok() ? info->granted_ttl : kMinLeaseTtl, false});
             auto keys = lessor_.Remove(w.a);
             std::sort(keys.begin(), keys.end());
             lease_dels.push_back(w.a);
@@ -485,50 +352,27 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
   }
 
   const auto t0 = Clock::now();
-  auto check = [this](kite::Status s) { if (!s.ok()) Fatal(s); };
-  check(db_->Exec("BEGIN IMMEDIATE"));
-  for (const LogRow& r : rows) {
-    auto& st = *insert_row_;
-    st.Bind(1, r.id);
-    st.Bind(2, r.rev);
-    st.Bind(3, r.sub);
-    st.Bind(4, std::string_view(r.key));
-    if (r.version != 0 && r.value) st.Bind(5, std::string_view(*r.value));
-    else st.BindNull(5);
-    st.Bind(6, r.create_rev);
-    st.Bind(7, r.version);
-    st.Bind(8, r.lease);
-    check(st.Run());
-  }
-  for (auto [id, ttl] : lease_puts) {
-    insert_lease_->Bind(1, id);
-    insert_lease_->Bind(2, ttl);
-    check(insert_lease_->Run());
-  }
-  for (int64_t id : lease_dels) {
-    delete_lease_->Bind(1, id);
-    check(delete_lease_->Run());
-  }
-  auto set_meta = [&](const char* name, int64_t v) {
-    set_meta_->BindText(1, name);
-    set_meta_->Bind(2, v);
-    check(set_meta_->Run());
-  };
-  if (mvcc_.compact_revision() != compact_before) set_meta("compact_revision", mvcc_.compact_revision());
   // Fold a chunk of compaction deletes into this transaction: no extra fsync for them.
-  size_t deleted = 0;
   const size_t chunk = batch.empty() ? kDeleteChunkIdle : batch.size() == 1 ? kDeleteChunkSolo : kDeleteChunk;
-  while (!dead_rows_.empty() && !mvcc_.prune_pending() && deleted < chunk) {
-    delete_row_->Bind(1, dead_rows_.front());
-    check(delete_row_->Run());
-    dead_rows_.pop_front();
-    ++deleted;
+  std::vector<int64_t> deleted;
+  if (auto s = WriteBatchRows(rows, lease_puts, lease_dels, mvcc_.compact_revision() != compact_before, chunk, &deleted);
+      !s.ok()) {
+    // Nothing of the batch is on disk: undo it in memory too, and answer every request of it
+    // with the error (a request's answer may show an earlier request's write of the batch).
+    const int rc = sqlite3_extended_errcode(db_->raw());
+    const int sys = sqlite3_system_errno(db_->raw());
+    if (!sqlite3_get_autocommit(db_->raw())) (void)db_->Exec("ROLLBACK");
+    if (!IsNoSpace(rc, sys)) Fatal(s);
+    dead_rows_.insert(dead_rows_.begin(), deleted.begin(), deleted.end());
+    UndoBatch(lease_undo, compact_before, prune_before);
+    RaiseNoSpace("the disk is full: " + s.message());
+    for (Work& w : batch) Answer(w, errors::NoSpace());
+    for (Work& w : later) Answer(w, errors::NoSpace());
+    return;
   }
-  // Recovery takes the revision as max(meta.revision, newest row). Only deleting rows can take
-  // away the newest row (a compacted deletion), so the revision is recorded exactly then —
-  // ordinary commits skip rewriting the meta page.
-  if (deleted > 0) set_meta("revision", mvcc_.head());
-  check(db_->Exec("COMMIT"));
+  const size_t deleted_count = deleted.size();
+  if (refused) RaiseNoSpace("the database is past --quota-backend-bytes (" + std::to_string(quota_) + ")");
+  else if (added && (!rows.empty() || !lease_puts.empty())) ClearNoSpace();  // a put or grant was stored
   auto& m = StoreMetrics::Get();
   m.commit_seconds.Observe(std::chrono::duration<double>(Clock::now() - t0).count());
   m.batch_size.Observe(static_cast<double>(batch.size()));
@@ -576,14 +420,12 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
     if (!more) std::sort(dead_rows_.begin(), dead_rows_.end());
   }
   CatchUpWal();
-  if (deleted > 0) shrink_pending_ = true;
+  if (deleted_count > 0) shrink_pending_ = true;
   if (CompactionDone()) {
-    if (shrink_pending_) {
-      // All compacted rows are gone: give the free pages back. The checkpoint that follows
+    if (shrink_pending_ && FreePages()) {
+      // All compacted rows are gone and their pages are free. The checkpoint that follows
       // (now, in the background) copies the shorter database, and the file shrinks; the WAL
       // file is truncated once writes pause.
-      check(db_->Exec("PRAGMA incremental_vacuum"));
-      shrink_pending_ = false;
       if (!physical_waiters_.empty()) {
         // An explicit physical compaction (etcdctl compact --physical) answers once the disk
         // space is back: copy and truncate now, while its caller waits.
@@ -598,8 +440,10 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
         ckpt_cv_.notify_one();
       }
     }
-    for (Work& w : physical_waiters_) w.rev_done(mvcc_.visible_revision());
-    physical_waiters_.clear();
+    if (!shrink_pending_) {
+      for (Work& w : physical_waiters_) w.rev_done(mvcc_.visible_revision());
+      physical_waiters_.clear();
+    }
   }
   for (Work& w : later) {
     std::vector<Work> one;
@@ -608,167 +452,117 @@ void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
   }
 }
 
-int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int pages) {
-  auto* store = static_cast<SqliteStore*>(self);
-  store->wal_pages_.store(pages, std::memory_order_relaxed);
-  // The WAL started over: nothing in it is copied yet.
-  if (pages < store->backfilled_.load(std::memory_order_relaxed)) store->backfilled_.store(0, std::memory_order_relaxed);
-  if (pages - store->backfilled_.load(std::memory_order_relaxed) >= kCheckpointPages) store->ckpt_cv_.notify_one();
-  return SQLITE_OK;
+kite::Status SqliteStore::WriteBatchRows(const std::vector<LogRow>& rows,
+                                         const std::vector<std::pair<int64_t, int64_t>>& lease_puts,
+                                         const std::vector<int64_t>& lease_dels, bool compact_changed, size_t chunk,
+                                         std::vector<int64_t>* deleted) {
+  if (auto s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  for (const LogRow& r : rows) {
+    auto& st = *insert_row_;
+    st.Bind(1, r.id);
+    st.Bind(2, r.rev);
+    st.Bind(3, r.sub);
+    st.Bind(4, std::string_view(r.key));
+    if (r.version != 0 && r.value) st.Bind(5, std::string_view(*r.value));
+    else st.BindNull(5);
+    st.Bind(6, r.create_rev);
+    st.Bind(7, r.version);
+    st.Bind(8, r.lease);
+    if (auto s = st.Run(); !s.ok()) return s;
+  }
+  for (auto [id, ttl] : lease_puts) {
+    insert_lease_->Bind(1, id);
+    insert_lease_->Bind(2, ttl);
+    if (auto s = insert_lease_->Run(); !s.ok()) return s;
+  }
+  for (int64_t id : lease_dels) {
+    delete_lease_->Bind(1, id);
+    if (auto s = delete_lease_->Run(); !s.ok()) return s;
+  }
+  auto set_meta = [&](const char* name, int64_t v) {
+    set_meta_->BindText(1, name);
+    set_meta_->Bind(2, v);
+    return set_meta_->Run();
+  };
+  if (compact_changed) {
+    if (auto s = set_meta("compact_revision", mvcc_.compact_revision()); !s.ok()) return s;
+  }
+  while (!dead_rows_.empty() && !mvcc_.prune_pending() && deleted->size() < chunk) {
+    delete_row_->Bind(1, dead_rows_.front());
+    if (auto s = delete_row_->Run(); !s.ok()) return s;
+    deleted->push_back(dead_rows_.front());
+    dead_rows_.pop_front();
+  }
+  // Recovery takes the revision as max(meta.revision, newest row). Only deleting rows can take
+  // away the newest row (a compacted deletion), so the revision is recorded exactly then —
+  // ordinary commits skip rewriting the meta page.
+  if (!deleted->empty()) {
+    if (auto s = set_meta("revision", mvcc_.head()); !s.ok()) return s;
+  }
+  return db_->Exec("COMMIT");
 }
 
-void SqliteStore::CatchUpWal() {
-  const int pages = wal_pages_.load(std::memory_order_relaxed);
-  const int behind = pages - backfilled_.load(std::memory_order_relaxed);
-  const bool over_bound = pages >= 2 * kWalRestartPages;
-  if (pages < kWalRestartPages || (behind > kRestartBehind && !over_bound)) return;
-  // Copy the last frames here, between two batches: with every frame copied, SQLite starts the
-  // WAL over at the next write transaction. Near the checkpointer's end, a SQLITE_BUSY (at
-  // once, without waiting: the checkpointer is copying) just means try after the next batch;
-  // past twice the size the writer holds the checkpointer off and waits for its current pass.
-  std::optional<HoldCheckpointer> hold;
-  if (over_bound) hold.emplace(*this);
-  int log = 0, done = 0;
-  if (Checkpoint(*db_, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK && done == log) {
-    WalStartedOver();
+void SqliteStore::UndoBatch(const std::vector<LeaseUndo>& lease_undo, int64_t compact_before, int64_t prune_before) {
+  // Leases first, newest change first; then the index, whose rollback re-attaches keys to the
+  // leases they had (a revoked lease must exist again by then).
+  for (auto it = lease_undo.rbegin(); it != lease_undo.rend(); ++it) {
+    if (it->granted) (void)lessor_.Remove(it->id);
+    else lessor_.Add(it->id, it->ttl);
+  }
+  Mvcc::WriteBatch wb(mvcc_);
+  wb.Rollback();
+  wb.RestoreCompaction(compact_before, prune_before);
+}
+
+bool SqliteStore::FreePages() {
+  // Freeing pages is a write too: on a full disk it waits for a later batch.
+  auto s = db_->Exec("PRAGMA incremental_vacuum");
+  if (s.ok()) {
+    shrink_pending_ = false;
+    return true;
+  }
+  const int rc = sqlite3_extended_errcode(db_->raw());
+  const int sys = sqlite3_system_errno(db_->raw());
+  if (!sqlite3_get_autocommit(db_->raw())) (void)db_->Exec("ROLLBACK");
+  if (!IsNoSpace(rc, sys)) Fatal(s);
+  return false;
+}
+
+bool SqliteStore::IsNoSpace(int rc, int sys_errno) {
+  // A failed fsync is never retried (the kernel may have dropped the dirty pages: the data on
+  // disk is unknown), whatever errno it gave.
+  if (rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC) return false;
+  if ((rc & 0xff) == SQLITE_FULL || rc == SQLITE_IOERR_SHMSIZE) return true;
+  return (rc & 0xff) == SQLITE_IOERR && (sys_errno == ENOSPC || sys_errno == EDQUOT);
+}
+
+void SqliteStore::SetNoSpaceAlarm(bool raised) {
+  if (raised) RaiseNoSpace("activated by request");
+  else ClearNoSpace();
+}
+
+void SqliteStore::RaiseNoSpace(const std::string& why) {
+  if (!nospace_alarm_.exchange(true)) {
+    KITE_LOG(0) << "datastore: NOSPACE alarm raised, writes are refused until space is back: " << why;
   }
 }
 
-SqliteStore::HoldCheckpointer::HoldCheckpointer(SqliteStore& s) : s_(s) {
-  std::unique_lock lock(s_.mu_);
-  s_.writer_checkpointing_ = true;
-  s_.ckpt_idle_cv_.wait(lock, [&] { return !s_.ckpt_running_; });
+void SqliteStore::ClearNoSpace() {
+  if (nospace_alarm_.exchange(false)) KITE_LOG(0) << "datastore: NOSPACE alarm cleared, writes are stored again";
 }
 
-SqliteStore::HoldCheckpointer::~HoldCheckpointer() {
-  std::lock_guard lock(s_.mu_);
-  s_.writer_checkpointing_ = false;
+void SqliteStore::Answer(Work& w, const kite::Status& s) {
+  if (w.txn_done) w.txn_done(s);
+  if (w.rev_done) w.rev_done(s);
+  if (w.lease_done) w.lease_done(s);
+  if (w.status_done) w.status_done(s);
 }
 
-int SqliteStore::Checkpoint(SqliteDb& db, int mode, int* log, int* done) {
-  int rc = sqlite3_wal_checkpoint_v2(db.raw(), nullptr, mode, log, done);
-  if (rc != SQLITE_OK && rc != SQLITE_BUSY) KITE_LOG(0) << "datastore: checkpoint: " << sqlite3_errstr(rc);
-  return rc;
-}
+}  // namespace sqlite_internal
 
-void SqliteStore::CheckpointLoop() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    ckpt_cv_.wait_for(lock, std::chrono::seconds(1));
-    if (stopping_) break;
-    const int pending = wal_pages_.load(std::memory_order_relaxed) - backfilled_.load(std::memory_order_relaxed);
-    if (pending < kCheckpointPages && !checkpoint_now_.exchange(false, std::memory_order_relaxed)) continue;
-    if (writer_checkpointing_) continue;
-    ckpt_running_ = true;
-    lock.unlock();
-    // PASSIVE never blocks the writer; once it has copied everything, the writer's next commit
-    // starts the WAL from its beginning again, so the file stops growing.
-    int log = 0, done = 0;
-    if (Checkpoint(*checkpoint_db_, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK && done >= 0) {
-      backfilled_.store(done, std::memory_order_relaxed);
-    }
-    lock.lock();
-    ckpt_running_ = false;
-    ckpt_idle_cv_.notify_all();
-  }
-}
-
-void SqliteStore::BackgroundLoop() {
-  auto next_compact = Clock::now() + std::chrono::milliseconds(opts_.compaction_interval_ms);
-  auto next_metrics = Clock::now();
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    bg_cv_.wait_for(lock, std::chrono::milliseconds(250));
-    if (stopping_) break;
-    lock.unlock();
-    auto now = Clock::now();
-    for (int64_t id : lessor_.TakeExpired(now)) {
-      KITE_LOG(2) << "lease " << id << " expired";
-      LeaseRevoke(id, [](Result<int64_t>) {});
-    }
-    // Compact on the timer, and also whenever history grows past kHistoryFactor × retain
-    // revisions, so a write burst cannot grow the database without bound between two ticks.
-    const int64_t target = mvcc_.visible_revision() - opts_.compaction_retain_revisions;
-    const bool history_large = opts_.compaction_retain_revisions > 0 &&
-        mvcc_.visible_revision() - mvcc_.compact_revision() > kHistoryFactor * opts_.compaction_retain_revisions;
-    if (opts_.compaction_interval_ms > 0 && (now >= next_compact || history_large) &&
-        compaction_queued_.load() == 0) {
-      next_compact = now + std::chrono::milliseconds(opts_.compaction_interval_ms);
-      if (target > mvcc_.compact_revision()) {
-        compaction_queued_.store(1);
-        KITE_LOG(1) << "datastore: compacting at revision " << target;
-        Compact(target, false, [this](Result<int64_t>) { compaction_queued_.store(0); });
-      }
-    }
-    if (now >= next_metrics) {
-      next_metrics = now + std::chrono::seconds(5);
-      auto st = Status();
-      auto& m = StoreMetrics::Get();
-      m.db_size.Set(static_cast<double>(st.db_size));
-      m.db_in_use.Set(static_cast<double>(st.db_size_in_use));
-      m.keys.Set(static_cast<double>(st.keys));
-      m.current_rev.Set(static_cast<double>(st.revision));
-      m.compact_rev.Set(static_cast<double>(st.compact_revision));
-      m.watchers.Set(static_cast<double>(hub_.size()));
-    }
-    lock.lock();
-  }
-}
-
-StoreStatus SqliteStore::Status() {
-  StoreStatus s;
-  s.revision = mvcc_.visible_revision();
-  s.compact_revision = mvcc_.compact_revision();
-  s.cluster_id = cluster_id_;
-  s.member_id = member_id_;
-  s.keys = mvcc_.live_keys();
-  std::error_code ec;
-  for (const char* suffix : {"", "-wal"}) {
-    auto n = fs::file_size(path_ + suffix, ec);
-    if (!ec) s.db_size += static_cast<int64_t>(n);
-  }
-  std::lock_guard lock(status_mu_);
-  auto pages = status_db_->QueryInt("PRAGMA page_count");
-  auto free_pages = status_db_->QueryInt("PRAGMA freelist_count");
-  auto page_size = status_db_->QueryInt("PRAGMA page_size");
-  if (pages.ok() && free_pages.ok() && page_size.ok()) s.db_size_in_use = (*pages - *free_pages) * *page_size;
-  return s;
-}
-
-Result<uint32_t> SqliteStore::HashKV(int64_t revision, int64_t* hash_revision) {
-  int64_t rev = revision <= 0 ? mvcc_.visible_revision() : revision;
-  if (rev > mvcc_.visible_revision()) return errors::FutureRev();
-  if (rev < mvcc_.compact_revision()) return errors::Compacted();
-  if (hash_revision) *hash_revision = rev;
-  return mvcc_.Hash(rev);
-}
-
-kite::Status SqliteStore::Snapshot(const std::string& path) {
-  // A separate connection reads a consistent WAL snapshot while writes go on.
-  auto db = SqliteDb::Open(path_, /*read_only=*/true);
-  if (!db.ok()) return db.status();
-  std::error_code ec;
-  fs::remove(path, ec);
-  Statement st(**db, "VACUUM INTO ?");
-  if (!st.ok()) return (*db)->Error("snapshot");
-  st.BindText(1, path);
-  return st.Run();
-}
-
-kite::Status SqliteStore::Defragment() {
-  std::promise<kite::Status> p;
-  auto f = p.get_future();
-  Work w;
-  w.kind = Work::Kind::kDefrag;
-  w.status_done = [&p](kite::Status s) { p.set_value(std::move(s)); };
-  Enqueue(std::move(w));
-  return f.get();
-}
-
-}  // namespace
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions& options) {
-  auto store = std::make_unique<SqliteStore>(options);
+  auto store = std::make_unique<sqlite_internal::SqliteStore>(options);
   if (auto s = store->Init(); !s.ok()) return s;
   return std::unique_ptr<Store>(std::move(store));
 }

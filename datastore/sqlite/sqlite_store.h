@@ -16,8 +16,17 @@
 // chunks folded into later write transactions, then frees pages (auto_vacuum=INCREMENTAL) and
 // truncates the WAL, so the files shrink back.
 //
-// A failed SQLite write (disk error, disk full) aborts the process: the in-memory index would no
-// longer match the disk, and restarting from the durable log is the only safe recovery.
+// A write that fails for lack of space (disk full) is undone in memory too (Mvcc rollback of the
+// unpublished batch) and every request of its batch gets etcd's NoSpace error; the NOSPACE alarm
+// is raised until a later commit succeeds. Any other failed SQLite write (an I/O error, a failed
+// fsync) aborts the process: what the disk holds is then unknown, and restarting from the
+// durable log is the only safe recovery.
+//
+// Sources: sqlite_store_impl.h (the class), sqlite_store.cc (start-up, recovery, the writer,
+// running out of space), sqlite_store_background.cc (checkpoints, the background thread).
+//
+// Files: the data dir is made private (private_dir.h), state.db is created 0600 and SQLite
+// gives its -wal and -shm files the same mode.
 #pragma once
 
 #include "datastore/store.h"

@@ -50,7 +50,8 @@ std::optional<pki::KeyPair> Load(const fs::path& dir, const std::string& name) {
 }
 
 Status Save(const fs::path& dir, const std::string& name, const pki::KeyPair& kp) {
-  if (auto s = WriteFile(dir / (name + ".crt"), kp.cert_pem, 0644); !s.ok()) return s;
+  // Certificates are public, but the data dir holds nothing readable by others (issue 15).
+  if (auto s = WriteFile(dir / (name + ".crt"), kp.cert_pem, 0600); !s.ok()) return s;
   return WriteFile(dir / (name + ".key"), kp.key_pem, 0600);
 }
 

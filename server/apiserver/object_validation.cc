@@ -297,13 +297,9 @@ void ValidateConfigKeys(const json::object& obj, const char* member, Errors& e) 
 void ValidateConfigMap(const json::object& obj, Errors& e) {
   ValidateConfigKeys(obj, "data", e);
   ValidateConfigKeys(obj, "binaryData", e);
+  // The 1 MiB bound on the data is ValidateDataSize's.
   const json::object* data = ObjAt(obj, {"data"});
   const json::object* binary = ObjAt(obj, {"binaryData"});
-  size_t total = 0;
-  for (const json::object* m : {data, binary}) {
-    if (!m) continue;
-    for (const auto& kv : *m) total += kv.value().is_string() ? kv.value().as_string().size() : 0;
-  }
   if (data && binary) {
     for (const auto& kv : *data) {
       if (binary->contains(kv.key())) {
@@ -312,7 +308,6 @@ void ValidateConfigMap(const json::object& obj, Errors& e) {
       }
     }
   }
-  if (total > 1024 * 1024) e.causes.push_back({"FieldValueTooLong", "Too long: must have at most 1048576 bytes", ""});
 }
 
 // Secrets: valid keys, and the keys each built-in type requires (upstream's ValidateSecret).
@@ -344,11 +339,7 @@ void ValidateSecret(const json::object& obj, Errors& e) {
     need("tls.crt");
     need("tls.key");
   }
-  size_t total = 0;
-  if (data) {
-    for (const auto& kv : *data) total += kv.value().is_string() ? kv.value().as_string().size() * 3 / 4 : 0;
-  }
-  if (total > 1024 * 1024) e.causes.push_back({"FieldValueTooLong", "Too long: must have at most 1048576 bytes", "data"});
+  // The 1 MiB bound on the data is ValidateDataSize's.
 }
 
 // events.k8s.io/v1 Events (upstream's ValidateEventCreate for that version; core/v1 Events

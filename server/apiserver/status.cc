@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "datastore/errors.h"
+
 namespace kite::apiserver {
 
 ApiError Unauthorized() { return {401, "Unauthorized", "Unauthorized"}; }
@@ -10,6 +12,11 @@ ApiError NotFoundPath() { return {404, "NotFound", "the server could not find th
 
 ApiError BadRequest(const std::string& message) { return {400, "BadRequest", message}; }
 ApiError InternalError(const std::string& message) {
+  // A write refused for lack of space (quota, full disk) reaches upstream's clients as etcd's
+  // own error: the storage layer passes it through, and a non-Status error becomes a 500 with
+  // no reason and the message as is ("Error from server: etcdserver: mvcc: database space
+  // exceeded" in kubectl).
+  if (message == datastore::errors::NoSpace().message()) return {500, "", message};
   return {500, "InternalError", "Internal error occurred: " + message};
 }
 ApiError MethodNotSupported(const std::string& verb, const std::string& qualified_resource) {

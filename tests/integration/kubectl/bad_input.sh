@@ -10,12 +10,7 @@ CURL=${CURL:-curl}
 require_tool "$CURL"
 start_kite_api
 
-kc=$TEST_TMP/kubeconfig
-field() { grep -m1 "$1:" "$kc" | awk '{print $2}' | base64 -d; }
-field certificate-authority-data >"$TEST_TMP/ca.crt"
-field client-certificate-data >"$TEST_TMP/client.crt"
-field client-key-data >"$TEST_TMP/client.key"
-BASE="https://127.0.0.1:$API_PORT"
+admin_cert_files
 
 # req METHOD PATH CONTENT-TYPE BODY-FILE — prints "<http code> <reason>" from the Status.
 req() {

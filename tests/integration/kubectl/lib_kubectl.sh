@@ -35,6 +35,16 @@ start_kite_api() {
   fail "kite-server did not become ready"
 }
 
+# admin_cert_files [KUBECONFIG] — the admin kubeconfig's CA, client certificate and key as files
+# $TEST_TMP/ca.crt, client.crt, client.key (for curl and raw clients); BASE is the API's URL.
+admin_cert_files() {
+  local kc=${1:-$TEST_TMP/kubeconfig} f
+  for f in certificate-authority-data:ca.crt client-certificate-data:client.crt client-key-data:client.key; do
+    grep -m1 "${f%%:*}:" "$kc" | awk '{print $2}' | base64 -d >"$TEST_TMP/${f##*:}"
+  done
+  BASE="https://127.0.0.1:$API_PORT"
+}
+
 # k ARGS... — kubectl against the test server, bounded, never reading the terminal.
 k() {
   timeout 60 "$KUBECTL_BIN" --kubeconfig "$TEST_TMP/kubeconfig" --cache-dir "$TEST_TMP/kubectl-cache" "$@" </dev/null

@@ -20,11 +20,7 @@ KITE_ARGS=(--token-auth-file "$TEST_TMP/tokens.csv" --authorization-mode AlwaysA
 start_kite_api
 unset KITE_FAULT_INJECTION
 
-kc=$TEST_TMP/kubeconfig
-field() { grep -m1 "$1:" "$kc" | awk '{print $2}' | base64 -d; }
-field certificate-authority-data >"$TEST_TMP/ca.crt"
-field client-certificate-data >"$TEST_TMP/client.crt"
-field client-key-data >"$TEST_TMP/client.key"
+admin_cert_files
 ADMIN=("$TEST_TMP/ca.crt" "$TEST_TMP/client.crt" "$TEST_TMP/client.key")
 
 # The slowloris case takes the header timeout (32 s): it runs beside the others.

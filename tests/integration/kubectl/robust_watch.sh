@@ -17,12 +17,7 @@ LAZY=${LAZY_WATCHERS:-250}
 KITE_ARGS=(-v 1) # the cut-off's log line
 start_kite_api
 
-kc=$TEST_TMP/kubeconfig
-field() { grep -m1 "$1:" "$kc" | awk '{print $2}' | base64 -d; }
-field certificate-authority-data >"$TEST_TMP/ca.crt"
-field client-certificate-data >"$TEST_TMP/client.crt"
-field client-key-data >"$TEST_TMP/client.key"
-BASE="https://127.0.0.1:$API_PORT"
+admin_cert_files
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status"; }
 open_fds() { find "/proc/$SERVER_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 terminated() {
