@@ -27,8 +27,9 @@ sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 deps() {
   local groups=${KITE_DEPS_GROUPS:-"build run test"} want=() missing=()
-  while read -r group pkg; do
+  while read -r group pkg cmd; do
     [[ -z "$group" || "$group" == \#* ]] && continue
+    [[ -n "${cmd:-}" ]] && command -v "$cmd" >/dev/null && continue  # provided some other way
     [[ " $groups " == *" $group "* ]] && want+=("$pkg")
   done < packaging/deps.txt
   for p in "${want[@]}"; do
