@@ -188,12 +188,9 @@ class ApiServerImpl final : public ApiServer {
     if (!IsLongRunning(info)) {
       int n = 1;
       if (info.resource_request && info.verb == "list") {
-        int64_t limit = 0;
-        try {
-          if (std::string l = req.Query("limit"); !l.empty()) limit = std::stoll(l);
-        } catch (const std::exception&) {
-          limit = 0;  // a bad limit is refused later, with its own message
-        }
+        // A bad limit is refused later, with its own message; here it counts as none.
+        auto parsed = QueryInt(req, "limit");
+        const int64_t limit = parsed.ok() ? parsed.value().value_or(0) : 0;
         const std::string qualified = info.api_group.empty() ? info.resource : info.resource + "." + info.api_group;
         n = ListSeats(inflight_.StoredObjects(qualified), limit);
       }

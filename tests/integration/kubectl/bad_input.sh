@@ -15,9 +15,7 @@ admin_cert_files
 # req METHOD PATH CONTENT-TYPE BODY-FILE — prints "<http code> <reason>" from the Status.
 req() {
   local method=$1 path=$2 type=$3 body=$4
-  "$CURL" -sS --max-time 20 --cacert "$TEST_TMP/ca.crt" --cert "$TEST_TMP/client.crt" --key "$TEST_TMP/client.key" \
-    -X "$method" -H "Content-Type: $type" --data-binary "@$body" -o "$TEST_TMP/resp" -w '%{http_code}' "$BASE$path" \
-    >"$TEST_TMP/code"
+  admin_curl 20 "$method" "$path" "$type" "$body"
   local reason
   reason=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("kind"), d.get("reason"))' "$TEST_TMP/resp" 2>/dev/null ||
     echo "not-a-Status")

@@ -45,6 +45,15 @@ admin_cert_files() {
   BASE="https://127.0.0.1:$API_PORT"
 }
 
+# admin_curl MAX_TIME METHOD PATH CONTENT-TYPE BODY-FILE — the raw request as the admin (after
+# admin_cert_files); the body lands in $TEST_TMP/resp, the HTTP code in $TEST_TMP/code.
+admin_curl() {
+  local max=$1 method=$2 path=$3 type=$4 body=$5
+  "${CURL:-curl}" -sS --max-time "$max" --cacert "$TEST_TMP/ca.crt" --cert "$TEST_TMP/client.crt" \
+    --key "$TEST_TMP/client.key" -X "$method" -H "Content-Type: $type" --data-binary "@$body" \
+    -o "$TEST_TMP/resp" -w '%{http_code}' "$BASE$path" >"$TEST_TMP/code"
+}
+
 # k ARGS... — kubectl against the test server, bounded, never reading the terminal.
 k() {
   timeout 60 "$KUBECTL_BIN" --kubeconfig "$TEST_TMP/kubeconfig" --cache-dir "$TEST_TMP/kubectl-cache" "$@" </dev/null

@@ -19,9 +19,7 @@ admin_cert_files
 # message of 1000 characters or more shortened to its ends).
 req() {
   local method=$1 path=$2 type=$3 body=$4
-  "$CURL" -sS --max-time 60 --cacert "$TEST_TMP/ca.crt" --cert "$TEST_TMP/client.crt" --key "$TEST_TMP/client.key" \
-    -X "$method" -H "Content-Type: $type" --data-binary "@$body" -o "$TEST_TMP/resp" -w '%{http_code}' "$BASE$path" \
-    >"$TEST_TMP/code"
+  admin_curl 60 "$method" "$path" "$type" "$body"
   local status
   status=$(python3 -c '
 import json, sys
