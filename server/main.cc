@@ -16,7 +16,7 @@
 #include "base/metrics.h"
 #include "base/memory_trim.h"
 #include "base/stop_signals.h"
-#include "datastore/etcd/etcd_server.h"
+#include "datastore/etcdserver/etcd_server.h"
 #include "datastore/private_dir.h"
 #include "datastore/store.h"
 #include "server/apiserver/apiserver.h"

@@ -12,9 +12,9 @@
 #include <memory>
 #include <string>
 
-#include "datastore/etcd/dispatch.h"
-#include "datastore/etcd/task_runner.h"
-#include "datastore/etcd/watch_session.h"
+#include "datastore/etcdserver/dispatch.h"
+#include "datastore/etcdserver/task_runner.h"
+#include "datastore/etcdserver/watch_session.h"
 #include "datastore/store.h"
 
 namespace {
@@ -26,8 +26,8 @@ namespace pb = ::etcdserverpb;
 // Automatic compaction keeps the in-memory history bounded over millions of writes.
 struct Env {
   std::unique_ptr<Store> store;
-  std::unique_ptr<etcd::TaskRunner> runner;
-  std::unique_ptr<etcd::Dispatcher> dispatcher;
+  std::unique_ptr<etcdserver::TaskRunner> runner;
+  std::unique_ptr<etcdserver::Dispatcher> dispatcher;
 
   Env() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "kite-etcd-fuzz-XXXXXX").string();
@@ -41,8 +41,8 @@ struct Env {
     auto s = OpenSqliteStore(o);
     if (!s.ok()) abort();
     store = std::move(s).value();
-    runner = std::make_unique<etcd::TaskRunner>();
-    dispatcher = std::make_unique<etcd::Dispatcher>(store.get(), [r = runner.get()](std::function<void()> f) {
+    runner = std::make_unique<etcdserver::TaskRunner>();
+    dispatcher = std::make_unique<etcdserver::Dispatcher>(store.get(), [r = runner.get()](std::function<void()> f) {
       r->Post(std::move(f));
     });
   }
@@ -70,8 +70,8 @@ bool Parse(const uint8_t* data, size_t size, Msg* m) {
   return m->ParseFromArray(data, static_cast<int>(size));
 }
 
-void RunWatch(const pb::WatchRequest& req, const etcd::Dispatcher& d) {
-  etcd::WatchSession session(&d, [] {});
+void RunWatch(const pb::WatchRequest& req, const etcdserver::Dispatcher& d) {
+  etcdserver::WatchSession session(&d, [] {});
   // A create followed by a write that may match it, then drain: exercises create, history pull,
   // fragmenting, progress and cancel on the same session.
   session.Handle(req);
@@ -96,7 +96,7 @@ void RunWatch(const pb::WatchRequest& req, const etcd::Dispatcher& d) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const etcd::Dispatcher& d = *env().dispatcher;
+  const etcdserver::Dispatcher& d = *env().dispatcher;
   const uint8_t type = data[0];
   ++data;
   --size;

@@ -9,9 +9,9 @@
 #include <map>
 #include <thread>
 
-#include "datastore/etcd/dispatch.h"
-#include "datastore/etcd/task_runner.h"
-#include "datastore/etcd/watch_session.h"
+#include "datastore/etcdserver/dispatch.h"
+#include "datastore/etcdserver/task_runner.h"
+#include "datastore/etcdserver/watch_session.h"
 #include "tests/unit/datastore/test_util.h"
 
 namespace kite::datastore {
@@ -25,8 +25,8 @@ class WatchSessionTest : public ::testing::Test {
   void SetUp() override {
     dir_ = TempDir();
     store_ = Open(dir_);
-    dispatcher_ = std::make_unique<etcd::Dispatcher>(store_.get(), [](std::function<void()> f) { f(); });
-    session_ = std::make_unique<etcd::WatchSession>(dispatcher_.get(), [this] { kicks_.fetch_add(1); });
+    dispatcher_ = std::make_unique<etcdserver::Dispatcher>(store_.get(), [](std::function<void()> f) { f(); });
+    session_ = std::make_unique<etcdserver::WatchSession>(dispatcher_.get(), [this] { kicks_.fetch_add(1); });
   }
   void TearDown() override {
     session_.reset();
@@ -76,8 +76,8 @@ class WatchSessionTest : public ::testing::Test {
 
   std::string dir_;
   std::unique_ptr<Store> store_;
-  std::unique_ptr<etcd::Dispatcher> dispatcher_;
-  std::unique_ptr<etcd::WatchSession> session_;
+  std::unique_ptr<etcdserver::Dispatcher> dispatcher_;
+  std::unique_ptr<etcdserver::WatchSession> session_;
   std::atomic<int> kicks_{0};
 };
 
@@ -135,7 +135,7 @@ TEST_F(WatchSessionTest, LongHistoryComesInOrderInBatchesWithoutStarvingOthers) 
     }
     ASSERT_EQ(r.watch_id(), 0);
     ++long_batches;
-    EXPECT_LE(r.events_size(), static_cast<int>(etcd::kMaxEventsPerPull));
+    EXPECT_LE(r.events_size(), static_cast<int>(etcdserver::kMaxEventsPerPull));
     for (const auto& ev : r.events()) {
       EXPECT_GT(ev.kv().mod_revision(), last_rev);
       last_rev = ev.kv().mod_revision();
@@ -240,7 +240,7 @@ TEST_F(WatchSessionTest, CloseDropsEverything) {
 }
 
 TEST(TaskRunnerTest, SeveralThreadsRunTasksInParallel) {
-  etcd::TaskRunner pool(2);
+  etcdserver::TaskRunner pool(2);
   std::atomic<int> arrived{0};
   std::atomic<bool> both{false};
   // Each task waits (bounded) for the other: only two threads can finish both in time.
@@ -257,7 +257,7 @@ TEST(TaskRunnerTest, SeveralThreadsRunTasksInParallel) {
 }
 
 TEST(TaskRunnerTest, StopRunsWhatIsQueuedAndWhatItPosts) {
-  etcd::TaskRunner pool(3);
+  etcdserver::TaskRunner pool(3);
   std::atomic<int> ran{0};
   for (int i = 0; i < 100; ++i) {
     pool.Post([&] {
@@ -272,7 +272,7 @@ TEST(TaskRunnerTest, StopRunsWhatIsQueuedAndWhatItPosts) {
 }
 
 TEST(TaskRunnerTest, PeriodicTaskNeverOverlapsItself) {
-  etcd::TaskRunner pool(3);
+  etcdserver::TaskRunner pool(3);
   std::atomic<int> inside{0}, runs{0};
   std::atomic<bool> overlap{false};
   pool.SetPeriodic([] { return std::chrono::milliseconds(1); },

@@ -1,11 +1,11 @@
-#include "datastore/etcd/dispatch.h"
+#include "datastore/etcdserver/dispatch.h"
 
 #include <memory>
 #include <utility>
 
 #include "datastore/errors.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 
 Dispatcher::Dispatcher(Store* store, Poster post) : store_(store), post_(std::move(post)) {
   StoreStatus s = store_->Status();
@@ -154,4 +154,4 @@ pb::LeaseLeasesResponse Dispatcher::LeaseLeases() const {
   return out;
 }
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

@@ -7,11 +7,11 @@
 #include <grpcpp/support/server_callback.h>
 
 #include "base/status.h"
-#include "datastore/etcd/convert.h"
-#include "datastore/etcd/service_metrics.h"
-#include "datastore/etcd/task_runner.h"
+#include "datastore/etcdserver/convert.h"
+#include "datastore/etcdserver/service_metrics.h"
+#include "datastore/etcdserver/task_runner.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 
 template <typename T>
 void FinishUnary(grpc::ServerUnaryReactor* reactor, const char* service, const char* method, Result<T> r,
@@ -33,4 +33,4 @@ void FinishUnaryOn(TaskRunner* runner, grpc::ServerUnaryReactor* reactor, const 
   });
 }
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

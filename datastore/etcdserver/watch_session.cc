@@ -1,4 +1,4 @@
-#include "datastore/etcd/watch_session.h"
+#include "datastore/etcdserver/watch_session.h"
 
 #include <algorithm>
 #include <utility>
@@ -6,9 +6,9 @@
 #include <google/protobuf/io/coded_stream.h>
 
 #include "datastore/errors.h"
-#include "datastore/etcd/service_metrics.h"
+#include "datastore/etcdserver/service_metrics.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 namespace {
 
 // etcd's watch errors (mvcc/watcher.go); clients show them as the cancel reason.
@@ -282,4 +282,4 @@ void WatchSession::Sweep() {
   }
 }
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

@@ -1,10 +1,10 @@
-#include "datastore/etcd/task_runner.h"
+#include "datastore/etcdserver/task_runner.h"
 
 #include <utility>
 
 #include "base/thread_name.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 
 TaskRunner::TaskRunner(size_t threads) {
   if (threads == 0) threads = 1;
@@ -91,4 +91,4 @@ void TaskRunner::Run() {
   }
 }
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

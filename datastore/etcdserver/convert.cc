@@ -1,11 +1,11 @@
-#include "datastore/etcd/convert.h"
+#include "datastore/etcdserver/convert.h"
 
 #include <memory>
 #include <utility>
 
 #include "datastore/errors.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 namespace {
 
 // Not in errors.h: only the wire layer can see an enum value outside the proto's range. etcd
@@ -222,4 +222,4 @@ void ToProto(const TxnResponse& r, pb::TxnResponse* out) {
   for (const auto& op : r.responses) OpToProto(op, r.revision, out->add_responses());
 }
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

@@ -5,11 +5,11 @@
 // load, time in which the next batch could not start).
 #pragma once
 
-#include "datastore/etcd/dispatch.h"
-#include "datastore/etcd/task_runner.h"
+#include "datastore/etcdserver/dispatch.h"
+#include "datastore/etcdserver/task_runner.h"
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 
 class KvService final : public pb::KV::CallbackService {
  public:
@@ -33,4 +33,4 @@ class KvService final : public pb::KV::CallbackService {
   TaskRunner* finisher_;
 };
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

@@ -24,11 +24,11 @@
 #include <mutex>
 #include <map>
 
-#include "datastore/etcd/dispatch.h"
-#include "datastore/etcd/task_runner.h"
+#include "datastore/etcdserver/dispatch.h"
+#include "datastore/etcdserver/task_runner.h"
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 
 class WatchStreamReactor;
 
@@ -60,4 +60,4 @@ class WatchService final : public pb::Watch::CallbackService {
   bool shutting_down_ = false;                             // guarded by mu_
 };
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

@@ -1,10 +1,10 @@
-#include "datastore/etcd/service_metrics.h"
+#include "datastore/etcdserver/service_metrics.h"
 
 #include <prometheus/counter.h>
 
 #include "base/metrics.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 namespace {
 
 // grpc-go's codes.Code.String(), which go-grpc-prometheus puts in grpc_code.
@@ -52,4 +52,4 @@ prometheus::Gauge& WatchStreamGauge() {
   return g;
 }
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

@@ -1,15 +1,15 @@
-#include "datastore/etcd/watch_service.h"
+#include "datastore/etcdserver/watch_service.h"
 
 #include <atomic>
 #include <utility>
 #include <vector>
 
 #include "datastore/errors.h"
-#include "datastore/etcd/convert.h"
-#include "datastore/etcd/service_metrics.h"
-#include "datastore/etcd/watch_session.h"
+#include "datastore/etcdserver/convert.h"
+#include "datastore/etcdserver/service_metrics.h"
+#include "datastore/etcdserver/watch_session.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 
 // A burst is flushed once this much is held back: the first events leave while the rest of
 // the burst is still being produced, at a few sends per burst rather than one per response.
@@ -228,4 +228,4 @@ void WatchService::WaitAllDone() {
   cv_.wait(lock, [this] { return streams_.empty(); });
 }
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

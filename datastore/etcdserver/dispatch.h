@@ -19,10 +19,10 @@
 #include <functional>
 
 #include "base/status.h"
-#include "datastore/etcd/convert.h"
+#include "datastore/etcdserver/convert.h"
 #include "datastore/store.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 
 // What a freshly started single-member etcd reports as its raft term.
 inline constexpr uint64_t kRaftTerm = 2;
@@ -66,4 +66,4 @@ class Dispatcher {
   uint64_t member_id_ = 0;
 };
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

@@ -7,11 +7,11 @@
 #include <grpcpp/support/status.h>
 #include <prometheus/gauge.h>
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 
 // grpc_type is one of "unary", "server_stream", "bidi_stream" (go-grpc-prometheus' values).
 void CountHandled(const char* type, const char* service, const char* method, grpc::StatusCode code);
 prometheus::Gauge& WatcherGauge();
 prometheus::Gauge& WatchStreamGauge();
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 
 class TaskRunner {
  public:
@@ -54,4 +54,4 @@ class TaskRunner {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

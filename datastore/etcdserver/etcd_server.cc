@@ -1,7 +1,7 @@
 // EtcdServer::Start: wires the Dispatcher, the services, gRPC's health service and the TaskRunners
 // (one for completions and the progress tick, a pool for watch pumps) into one grpc::Server, and
 // tears them down in the order that lets every handler finish.
-#include "datastore/etcd/etcd_server.h"
+#include "datastore/etcdserver/etcd_server.h"
 
 #include <algorithm>
 #include <chrono>
@@ -14,18 +14,18 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "base/log.h"
-#include "datastore/etcd/dispatch.h"
-#include "datastore/etcd/kv_service.h"
-#include "datastore/etcd/lease_service.h"
-#include "datastore/etcd/maintenance_service.h"
-#include "datastore/etcd/task_runner.h"
-#include "datastore/etcd/watch_service.h"
+#include "datastore/etcdserver/dispatch.h"
+#include "datastore/etcdserver/kv_service.h"
+#include "datastore/etcdserver/lease_service.h"
+#include "datastore/etcdserver/maintenance_service.h"
+#include "datastore/etcdserver/task_runner.h"
+#include "datastore/etcdserver/watch_service.h"
 
 namespace kite::datastore {
 namespace {
 
-using etcd::Dispatcher;
-using etcd::TaskRunner;
+using etcdserver::Dispatcher;
+using etcdserver::TaskRunner;
 
 // etcd: the gRPC receive limit is --max-request-bytes plus this much for gRPC's own framing;
 // requests between the two limits get etcd's "request is too large" from the Dispatcher.
@@ -77,7 +77,7 @@ class EtcdServerImpl final : public EtcdServer {
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
 
     std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
-    cluster_ = std::make_unique<etcd::ClusterService>(dispatcher_.get(), options_.name, "");
+    cluster_ = std::make_unique<etcdserver::ClusterService>(dispatcher_.get(), options_.name, "");
     builder.RegisterService(&kv_);
     builder.RegisterService(&watch_);
     builder.RegisterService(&lease_);
@@ -134,11 +134,11 @@ class EtcdServerImpl final : public EtcdServer {
   std::unique_ptr<TaskRunner> runner_;
   std::unique_ptr<TaskRunner> pump_pool_;  // pumps watch streams
   std::unique_ptr<Dispatcher> dispatcher_;
-  etcd::KvService kv_;
-  etcd::WatchService watch_;
-  etcd::LeaseService lease_;
-  etcd::MaintenanceService maintenance_;
-  std::unique_ptr<etcd::ClusterService> cluster_;
+  etcdserver::KvService kv_;
+  etcdserver::WatchService watch_;
+  etcdserver::LeaseService lease_;
+  etcdserver::MaintenanceService maintenance_;
+  std::unique_ptr<etcdserver::ClusterService> cluster_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::mutex shutdown_mu_;

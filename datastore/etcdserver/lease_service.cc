@@ -1,11 +1,11 @@
-#include "datastore/etcd/lease_service.h"
+#include "datastore/etcdserver/lease_service.h"
 
 #include <vector>
 
 #include "datastore/errors.h"
-#include "datastore/etcd/unary.h"
+#include "datastore/etcdserver/unary.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 namespace {
 constexpr char kService[] = "etcdserverpb.Lease";
 }  // namespace
@@ -172,4 +172,4 @@ void LeaseService::WaitAllDone() {
   cv_.wait(lock, [this] { return streams_.empty(); });
 }
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

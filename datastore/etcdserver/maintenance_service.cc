@@ -1,4 +1,4 @@
-#include "datastore/etcd/maintenance_service.h"
+#include "datastore/etcdserver/maintenance_service.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -13,9 +13,9 @@
 #include <openssl/evp.h>
 
 #include "base/log.h"
-#include "datastore/etcd/unary.h"
+#include "datastore/etcdserver/unary.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 namespace {
 
 constexpr char kMaintenance[] = "etcdserverpb.Maintenance";
@@ -246,4 +246,4 @@ grpc::ServerUnaryReactor* ClusterService::MemberList(grpc::CallbackServerContext
   return reactor;
 }
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

@@ -1,8 +1,8 @@
-#include "datastore/etcd/kv_service.h"
+#include "datastore/etcdserver/kv_service.h"
 
-#include "datastore/etcd/unary.h"
+#include "datastore/etcdserver/unary.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 namespace {
 constexpr char kService[] = "etcdserverpb.KV";
 }  // namespace
@@ -51,4 +51,4 @@ grpc::ServerUnaryReactor* KvService::Compact(grpc::CallbackServerContext* ctx, c
   return reactor;
 }
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

@@ -19,7 +19,7 @@
 #include "etcd/etcdserverpb/rpc.pb.h"
 #include "etcd/mvccpb/kv.pb.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 
 namespace pb = ::etcdserverpb;
 
@@ -44,4 +44,4 @@ void ToProto(const PutResponse& r, pb::PutResponse* out);
 void ToProto(const DeleteRangeResponse& r, pb::DeleteRangeResponse* out);
 void ToProto(const TxnResponse& r, pb::TxnResponse* out);
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

@@ -11,10 +11,10 @@
 #include <mutex>
 #include <set>
 
-#include "datastore/etcd/dispatch.h"
+#include "datastore/etcdserver/dispatch.h"
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 
 class KeepAliveReactor;
 
@@ -47,4 +47,4 @@ class LeaseService final : public pb::Lease::CallbackService {
   bool shutting_down_ = false;           // guarded by mu_
 };
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

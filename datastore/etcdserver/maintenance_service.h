@@ -19,10 +19,10 @@
 #include <mutex>
 #include <string>
 
-#include "datastore/etcd/dispatch.h"
+#include "datastore/etcdserver/dispatch.h"
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 
 // The etcd version Status reports. kube-apiserver enables RequestWatchProgress (watch progress
 // requests for consistent reads from its cache) only for etcd >= 3.4.31 / >= 3.5.13, and this
@@ -72,4 +72,4 @@ class ClusterService final : public pb::Cluster::CallbackService {
   std::string client_url_;  // guarded by mu_
 };
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver

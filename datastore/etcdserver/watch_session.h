@@ -41,10 +41,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "datastore/etcd/dispatch.h"
+#include "datastore/etcdserver/dispatch.h"
 #include "datastore/store.h"
 
-namespace kite::datastore::etcd {
+namespace kite::datastore::etcdserver {
 
 inline constexpr size_t kMaxEventsPerPull = 256;
 inline constexpr size_t kMaxQueuedResponses = 64;
@@ -127,4 +127,4 @@ class WatchSession {
   bool progress_all_pending_ = false;
 };
 
-}  // namespace kite::datastore::etcd
+}  // namespace kite::datastore::etcdserver
