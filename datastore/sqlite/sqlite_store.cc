@@ -25,32 +25,12 @@
 #include "datastore/private_dir.h"
 #include "datastore/sqlite/sqlite_db.h"
 #include "datastore/sqlite/sqlite_store_impl.h"
-#include "datastore/sqlite/store_metrics.h"
+#include "datastore/store_metrics.h"
 #include "datastore/validate.h"
 #include "datastore/watch_hub.h"
 
 namespace kite::datastore {
 namespace sqlite_internal {
-namespace {
-
-// Bytes a transaction may add, for the quota: its costlier branch's puts (nested ones too).
-int64_t PutBytes(const TxnRequest& t) {
-  auto branch = [](const std::vector<RequestOp>& ops) {
-    int64_t n = 0;
-    for (const RequestOp& op : ops) {
-      if (auto* p = std::get_if<PutRequest>(&op.op)) {
-        n += kKeyCost + static_cast<int64_t>(p->key.size() + (p->value ? p->value->size() : 0));
-      } else if (auto* sub = std::get_if<std::shared_ptr<TxnRequest>>(&op.op)) {
-        n += PutBytes(**sub);
-      }
-    }
-    return n;
-  };
-  return std::max(branch(t.success), branch(t.failure));
-}
-
-}  // namespace
-
 void SqliteStore::Fatal(const kite::Status& s) {
   KITE_LOG(0) << "FATAL datastore write failed, stopping to protect the data: " << s.message();
   std::abort();
@@ -114,10 +94,7 @@ kite::Status SqliteStore::Init() {
     SetThreadName("db-checkpoint");
     CheckpointLoop();
   });
-  writer_ = std::thread([this] {
-    SetThreadName("db-writer");
-    WriterLoop();
-  });
+  writer_.Start();
   background_ = std::thread([this] {
     SetThreadName("db-background");
     BackgroundLoop();
@@ -192,264 +169,100 @@ kite::Status SqliteStore::Recover() {
   return kite::Status::Ok();
 }
 
-void SqliteStore::Enqueue(Work w) {
-  {
-    std::lock_guard lock(mu_);
-    if (!stopping_) {
-      queue_.push_back(std::move(w));
-      queued_.store(queue_.size(), std::memory_order_release);
-      cv_.notify_one();
-      return;
-    }
-  }
-  Answer(w, errors::Stopped());
-}
-
 void SqliteStore::Close() {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     stopping_ = true;
   }
-  cv_.notify_all();
   bg_cv_.notify_all();
   ckpt_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
+  writer_.Stop();
   if (checkpointer_.joinable()) checkpointer_.join();
   if (background_.joinable()) background_.join();
   if (db_) (void)db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
-void SqliteStore::WriterLoop() {
-  std::vector<Work> batch;
-  auto idle_since = Clock::now();           // when the last batch finished
-  auto last_gap = Clock::duration::max();   // how long the writer then waited for work
-  for (;;) {
-    const bool waited = queued_.load(std::memory_order_acquire) == 0;
-    if (waited && last_gap < kSpinMax) {
-      while (queued_.load(std::memory_order_acquire) == 0 && Clock::now() - idle_since < kSpinMax) {
-        sched_yield();
+void SqliteStore::WaitForWork(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                              const std::function<bool()>& has_work, bool physical_waiting) {
+  while (CompactionDone() && truncate_due_ && !has_work()) {
+    // Writes paused: once they have stayed paused for kIdleTruncate, give the WAL file back
+    // (SQLITE_BUSY while the checkpointer runs: wait and try again).
+    if (!cv.wait_for(lock, kIdleTruncate, has_work)) {
+      lock.unlock();
+      int log = 0, done = 0;
+      if (Checkpoint(*db_, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) == SQLITE_OK) {
+        truncate_due_ = false;
+        WalStartedOver();
       }
+      lock.lock();
     }
-    {
-      std::unique_lock lock(mu_);
-      auto has_work = [&] { return stopping_ || !queue_.empty(); };
-      while (CompactionDone() && truncate_due_ && queue_.empty() && !stopping_) {
-        // Writes paused: once they have stayed paused for kIdleTruncate, give the WAL file back
-        // (SQLITE_BUSY while the checkpointer runs: wait and try again).
-        if (!cv_.wait_for(lock, kIdleTruncate, has_work)) {
-          lock.unlock();
-          int log = 0, done = 0;
-          if (Checkpoint(*db_, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) == SQLITE_OK) {
-            truncate_due_ = false;
-            WalStartedOver();
-          }
-          lock.lock();
-        }
-      }
-      if (CompactionDone()) {
-        cv_.wait(lock, has_work);
-      } else if (nospace_alarm_.load()) {
-        // Out of space: the deletes alone retry now and then, not in a busy loop.
-        cv_.wait_for(lock, kNoSpaceRetry, has_work);
-      } else if (dead_rows_.size() < kDeleteBacklog && physical_waiters_.empty()) {
-        // Dead rows ride along with the next writes; deletes alone once writes pause.
-        cv_.wait_for(lock, kDeleteIdle, has_work);
-      }
-      if (queue_.empty() && stopping_) break;
-      // Take everything waiting (up to max_batch): these share one transaction and one fsync.
-      size_t n = std::min(queue_.size(), static_cast<size_t>(std::max(1, opts_.max_batch)));
-      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
-      queue_.erase(queue_.begin(), queue_.begin() + n);
-      queued_.store(queue_.size(), std::memory_order_release);
-      last_gap = waited ? Clock::now() - idle_since : Clock::duration::zero();
-    }
-    ApplyBatch(batch);
-    batch.clear();
-    idle_since = Clock::now();
+  }
+  if (CompactionDone()) {
+    cv.wait(lock, has_work);
+  } else if (writer_.NoSpaceAlarm()) {
+    // Out of space: the deletes alone retry now and then, not in a busy loop.
+    cv.wait_for(lock, kNoSpaceRetry, has_work);
+  } else if (dead_rows_.size() < kDeleteBacklog && !physical_waiting) {
+    // Dead rows ride along with the next writes; deletes alone once writes pause.
+    cv.wait_for(lock, kDeleteIdle, has_work);
   }
 }
 
-void SqliteStore::ApplyBatch(std::vector<Work>& batch) {
-  // Defragment runs alone: VACUUM cannot run inside a transaction.
-  if (batch.size() == 1 && batch[0].kind == Work::Kind::kDefrag) {
-    auto s = db_->Exec("VACUUM");
-    if (s.ok()) s = db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    batch[0].status_done(s);
-    return;
-  }
-  std::vector<Work> later;  // defrag requests that arrived inside a batch
-  std::vector<LogRow> rows;
-  std::vector<std::pair<int64_t, int64_t>> lease_puts;
-  std::vector<int64_t> lease_dels;
-  std::vector<LeaseUndo> lease_undo;  // grants and revokes in order, for UndoBatch
-  std::vector<Result<TxnResponse>> txn_results;
-  std::vector<Result<int64_t>> rev_results;
-  std::vector<Result<LeaseInfo>> lease_results;
-  const int64_t compact_before = mvcc_.compact_revision();
-  const int64_t prune_before = mvcc_.prune_to();
-  // The quota (etcd's check: current size + what the request adds). The size is read once per
-  // batch; the batch's own additions are summed as they are accepted.
-  int64_t quota_used = quota_ > 0 ? DbBytes() : 0;
-  bool refused = false;  // some request was refused for the quota
-  bool added = false;    // some request that adds data was accepted
-  auto over_quota = [&](int64_t cost) {
-    if (quota_ <= 0 || cost == 0 || quota_used + cost <= quota_) {
-      quota_used += cost;
-      added = added || cost > 0;
-      return false;
-    }
-    refused = true;
-    return true;
-  };
-  {
-    Mvcc::WriteBatch wb(mvcc_);
-    for (Work& w : batch) {
-      switch (w.kind) {
-        case Work::Kind::kTxn:
-          if (over_quota(PutBytes(w.txn))) txn_results.push_back(errors::NoSpace());
-          else txn_results.push_back(wb.Txn(w.txn, &rows));
-          break;
-        case Work::Kind::kCompact:
-          if (w.a <= mvcc_.compact_revision()) rev_results.push_back(errors::Compacted());
-          else if (w.a > wb.head()) rev_results.push_back(errors::FutureRev());
-          else {
-            wb.StartCompact(w.a);  // pruned in steps after the batch
-            rev_results.push_back(wb.head());
-          }
-          break;
-        case Work::Kind::kLeaseGrant: {
-          int64_t id = w.a != 0 ? w.a : lessor_.NewId();
-          if (lessor_.Exists(id)) lease_results.push_back(errors::LeaseExist());
-          else if (w.b > kMaxLeaseTtl) lease_results.push_back(errors::LeaseTtlTooLarge());
-          else if (over_quota(kLeaseCost)) lease_results.push_back(errors::NoSpace());
-          else {
-            int64_t ttl = std::max(w.b, kMinLeaseTtl);
-            lessor_.Add(id, ttl);
-            lease_puts.emplace_back(id, ttl);
-            lease_undo.push_back({id, ttl, true});
-            lease_results.push_back(LeaseInfo{id, ttl, ttl, {}});
-          }
-          break;
-        }
-        case Work::Kind::kLeaseRevoke:
-          if (!lessor_.Exists(w.a)) rev_results.push_back(errors::LeaseNotFound());
-          else {
-            // The TTL, to restore the lease if the commit fails.
-            auto info = lessor_.TimeToLive(w.a, false);
-            lease_undo.push_back({w.a, info.ok() ? info->granted_ttl : kMinLeaseTtl, false});
-            auto keys = lessor_.Remove(w.a);
-            std::sort(keys.begin(), keys.end());
-            lease_dels.push_back(w.a);
-            rev_results.push_back(wb.DeleteKeys(keys, &rows));
-          }
-          break;
-        case Work::Kind::kDefrag:
-          later.push_back(std::move(w));
-          break;
-      }
-    }
-  }
+kite::Status SqliteStore::DefragmentFiles() {
+  auto s = db_->Exec("VACUUM");
+  if (s.ok()) s = db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  return s;
+}
 
-  const auto t0 = Clock::now();
+kite::Status SqliteStore::CommitBatch(const std::vector<LogRow>& rows,
+                                      const std::vector<std::pair<int64_t, int64_t>>& lease_puts,
+                                      const std::vector<int64_t>& lease_dels, bool compact_changed, size_t batch_size) {
   // Fold a chunk of compaction deletes into this transaction: no extra fsync for them.
-  const size_t chunk = batch.empty() ? kDeleteChunkIdle : batch.size() == 1 ? kDeleteChunkSolo : kDeleteChunk;
+  const size_t chunk = batch_size == 0 ? kDeleteChunkIdle : batch_size == 1 ? kDeleteChunkSolo : kDeleteChunk;
   std::vector<int64_t> deleted;
-  if (auto s = WriteBatchRows(rows, lease_puts, lease_dels, mvcc_.compact_revision() != compact_before, chunk, &deleted);
-      !s.ok()) {
-    // Nothing of the batch is on disk: undo it in memory too, and answer every request of it
-    // with the error (a request's answer may show an earlier request's write of the batch).
+  if (auto s = WriteBatchRows(rows, lease_puts, lease_dels, compact_changed, chunk, &deleted); !s.ok()) {
     const int rc = sqlite3_extended_errcode(db_->raw());
     const int sys = sqlite3_system_errno(db_->raw());
     if (!sqlite3_get_autocommit(db_->raw())) (void)db_->Exec("ROLLBACK");
     if (!IsNoSpace(rc, sys)) Fatal(s);
     dead_rows_.insert(dead_rows_.begin(), deleted.begin(), deleted.end());
-    UndoBatch(lease_undo, compact_before, prune_before);
-    RaiseNoSpace("the disk is full: " + s.message());
-    for (Work& w : batch) Answer(w, errors::NoSpace());
-    for (Work& w : later) Answer(w, errors::NoSpace());
-    return;
+    return s;
   }
-  const size_t deleted_count = deleted.size();
-  if (refused) RaiseNoSpace("the database is past --quota-backend-bytes (" + std::to_string(quota_) + ")");
-  else if (added && (!rows.empty() || !lease_puts.empty())) ClearNoSpace();  // a put or grant was stored
-  auto& m = StoreMetrics::Get();
-  m.commit_seconds.Observe(std::chrono::duration<double>(Clock::now() - t0).count());
-  m.batch_size.Observe(static_cast<double>(batch.size()));
+  if (!deleted.empty()) shrink_pending_ = true;
+  return kite::Status::Ok();
+}
 
-  const int64_t before = mvcc_.Publish();
-  if (mvcc_.visible_revision() != before) hub_.Notify(before, mvcc_.visible_revision());
+void SqliteStore::RowsCompacted(std::vector<int64_t> row_ids, bool finished) {
+  dead_rows_.insert(dead_rows_.end(), row_ids.begin(), row_ids.end());
+  // The deletes wait for the whole compaction, then go in row order: each chunk of them then
+  // touches few B-tree pages. (Rows sorted per step made every delete commit heavier, and
+  // the put p99 worse than pruning all at once: bench/RESULTS.md, 2026-12-04 21:40.)
+  if (finished) std::sort(dead_rows_.begin(), dead_rows_.end());
+}
 
-  size_t ti = 0, ri = 0, li = 0;
-  for (Work& w : batch) {
-    switch (w.kind) {
-      case Work::Kind::kTxn:
-        m.txns.Increment();
-        w.txn_done(std::move(txn_results[ti++]));
-        break;
-      case Work::Kind::kCompact: {
-        auto& r = rev_results[ri++];
-        if (w.physical && r.ok() && !CompactionDone()) physical_waiters_.push_back(std::move(w));
-        else w.rev_done(std::move(r));
-        break;
-      }
-      case Work::Kind::kLeaseRevoke:
-        w.rev_done(std::move(rev_results[ri++]));
-        break;
-      case Work::Kind::kLeaseGrant:
-        w.lease_done(std::move(lease_results[li++]));
-        break;
-      case Work::Kind::kDefrag:
-        break;
-    }
-  }
-  if (mvcc_.prune_pending()) {
-    // After the answers, so no write of this batch waits for it.
-    std::vector<int64_t> pruned;
-    bool more;
-    {
-      Mvcc::WriteBatch wb(mvcc_);
-      // Twice the revisions this batch wrote, at least: pruning outpaces any write load. (A fixed
-      // kPruneChunk let batches of 256 writes outrun it: one 256-client run had an 85 ms p99.)
-      more = wb.Prune(batch.empty() ? kPruneChunkIdle : std::max(kPruneChunk, 2 * batch.size()), &pruned);
-    }
-    dead_rows_.insert(dead_rows_.end(), pruned.begin(), pruned.end());
-    // The deletes wait for the whole compaction, then go in row order: each chunk of them then
-    // touches few B-tree pages. (Rows sorted per step made every delete commit heavier, and
-    // the put p99 worse than pruning all at once: bench/RESULTS.md, 2026-12-04 21:40.)
-    if (!more) std::sort(dead_rows_.begin(), dead_rows_.end());
-  }
+bool SqliteStore::AfterBatch(bool physical_waiting) {
   CatchUpWal();
-  if (deleted_count > 0) shrink_pending_ = true;
-  if (CompactionDone()) {
-    if (shrink_pending_ && FreePages()) {
-      // All compacted rows are gone and their pages are free. The checkpoint that follows
-      // (now, in the background) copies the shorter database, and the file shrinks; the WAL
-      // file is truncated once writes pause.
-      if (!physical_waiters_.empty()) {
-        // An explicit physical compaction (etcdctl compact --physical) answers once the disk
-        // space is back: copy and truncate now, while its caller waits.
-        HoldCheckpointer hold(*this);
-        int log = 0, done = 0;
-        if (Checkpoint(*db_, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) == SQLITE_OK) {
-          WalStartedOver();
-        }
-      } else {
-        truncate_due_ = true;
-        checkpoint_now_.store(true, std::memory_order_relaxed);
-        ckpt_cv_.notify_one();
+  if (!CompactionDone()) return false;
+  if (shrink_pending_ && FreePages()) {
+    // All compacted rows are gone and their pages are free. The checkpoint that follows
+    // (now, in the background) copies the shorter database, and the file shrinks; the WAL
+    // file is truncated once writes pause.
+    if (physical_waiting) {
+      // An explicit physical compaction (etcdctl compact --physical) answers once the disk
+      // space is back: copy and truncate now, while its caller waits.
+      HoldCheckpointer hold(*this);
+      int log = 0, done = 0;
+      if (Checkpoint(*db_, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) == SQLITE_OK) {
+        WalStartedOver();
       }
-    }
-    if (!shrink_pending_) {
-      for (Work& w : physical_waiters_) w.rev_done(mvcc_.visible_revision());
-      physical_waiters_.clear();
+    } else {
+      truncate_due_ = true;
+      checkpoint_now_.store(true, std::memory_order_relaxed);
+      ckpt_cv_.notify_one();
     }
   }
-  for (Work& w : later) {
-    std::vector<Work> one;
-    one.push_back(std::move(w));
-    ApplyBatch(one);
-  }
+  return !shrink_pending_;
 }
 
 kite::Status SqliteStore::WriteBatchRows(const std::vector<LogRow>& rows,
@@ -502,18 +315,6 @@ kite::Status SqliteStore::WriteBatchRows(const std::vector<LogRow>& rows,
   return db_->Exec("COMMIT");
 }
 
-void SqliteStore::UndoBatch(const std::vector<LeaseUndo>& lease_undo, int64_t compact_before, int64_t prune_before) {
-  // Leases first, newest change first; then the index, whose rollback re-attaches keys to the
-  // leases they had (a revoked lease must exist again by then).
-  for (auto it = lease_undo.rbegin(); it != lease_undo.rend(); ++it) {
-    if (it->granted) (void)lessor_.Remove(it->id);
-    else lessor_.Add(it->id, it->ttl);
-  }
-  Mvcc::WriteBatch wb(mvcc_);
-  wb.Rollback();
-  wb.RestoreCompaction(compact_before, prune_before);
-}
-
 bool SqliteStore::FreePages() {
   // Freeing pages is a write too: on a full disk it waits for a later batch.
   auto s = db_->Exec("PRAGMA incremental_vacuum");
@@ -534,28 +335,6 @@ bool SqliteStore::IsNoSpace(int rc, int sys_errno) {
   if (rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC) return false;
   if ((rc & 0xff) == SQLITE_FULL || rc == SQLITE_IOERR_SHMSIZE) return true;
   return (rc & 0xff) == SQLITE_IOERR && (sys_errno == ENOSPC || sys_errno == EDQUOT);
-}
-
-void SqliteStore::SetNoSpaceAlarm(bool raised) {
-  if (raised) RaiseNoSpace("activated by request");
-  else ClearNoSpace();
-}
-
-void SqliteStore::RaiseNoSpace(const std::string& why) {
-  if (!nospace_alarm_.exchange(true)) {
-    KITE_LOG(0) << "datastore: NOSPACE alarm raised, writes are refused until space is back: " << why;
-  }
-}
-
-void SqliteStore::ClearNoSpace() {
-  if (nospace_alarm_.exchange(false)) KITE_LOG(0) << "datastore: NOSPACE alarm cleared, writes are stored again";
-}
-
-void SqliteStore::Answer(Work& w, const kite::Status& s) {
-  if (w.txn_done) w.txn_done(s);
-  if (w.rev_done) w.rev_done(s);
-  if (w.lease_done) w.lease_done(s);
-  if (w.status_done) w.status_done(s);
 }
 
 }  // namespace sqlite_internal

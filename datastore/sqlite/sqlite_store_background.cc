@@ -8,7 +8,7 @@
 #include "base/log.h"
 #include "datastore/errors.h"
 #include "datastore/sqlite/sqlite_store_impl.h"
-#include "datastore/sqlite/store_metrics.h"
+#include "datastore/store_metrics.h"
 
 namespace kite::datastore::sqlite_internal {
 
@@ -150,7 +150,7 @@ StoreStatus SqliteStore::Status() {
   s.member_id = member_id_;
   s.keys = mvcc_.live_keys();
   s.db_size = DbBytes();
-  s.nospace_alarm = nospace_alarm_.load();
+  s.nospace_alarm = writer_.NoSpaceAlarm();
   std::lock_guard lock(status_mu_);
   auto pages = status_db_->QueryInt("PRAGMA page_count");
   auto free_pages = status_db_->QueryInt("PRAGMA freelist_count");
@@ -177,16 +177,6 @@ kite::Status SqliteStore::Snapshot(const std::string& path) {
   if (!st.ok()) return (*db)->Error("snapshot");
   st.BindText(1, path);
   return st.Run();
-}
-
-kite::Status SqliteStore::Defragment() {
-  std::promise<kite::Status> p;
-  auto f = p.get_future();
-  Work w;
-  w.kind = Work::Kind::kDefrag;
-  w.status_done = [&p](kite::Status s) { p.set_value(std::move(s)); };
-  Enqueue(std::move(w));
-  return f.get();
 }
 
 int64_t SqliteStore::DbBytes() const {

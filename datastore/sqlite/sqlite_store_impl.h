@@ -1,5 +1,5 @@
 // The SQLite store's internals, shared by its two source files: sqlite_store.cc (start-up,
-// recovery, the writer and its batches, running out of space) and sqlite_store_background.cc
+// recovery, committing the writer's batches, running out of space) and sqlite_store_background.cc
 // (WAL checkpoints, the background thread: lease expiry, automatic compaction, metrics; status,
 // hashes, snapshots). Not for use outside datastore/sqlite/: the public interface is store.h.
 #pragma once
@@ -17,10 +17,11 @@
 #include "datastore/lessor.h"
 #include "datastore/mvcc.h"
 #include "datastore/sqlite/sqlite_db.h"
-#include "datastore/sqlite/store_metrics.h"
+#include "datastore/store_metrics.h"
 #include "datastore/store.h"
 #include "datastore/validate.h"
 #include "datastore/watch_hub.h"
+#include "datastore/writer.h"
 
 namespace kite::datastore::sqlite_internal {
 
@@ -40,17 +41,6 @@ inline constexpr size_t kDeleteChunkSolo = 200;
 inline constexpr size_t kDeleteChunkIdle = 500;
 inline constexpr size_t kDeleteBacklog = 50000;
 inline constexpr auto kDeleteIdle = std::chrono::milliseconds(5);
-// A compaction prunes the in-memory index in steps (Mvcc::WriteBatch::Prune) after batches: the
-// keys of this many log revisions per step at least (about 0.1 ms); more when writes pause.
-inline constexpr size_t kPruneChunk = 128;
-inline constexpr size_t kPruneChunkIdle = 4096;
-// After a commit, the writer polls for the next write for up to kSpinMax before it sleeps on
-// cv_, but only while writes have recently been arriving within that gap. Waking a sleeping
-// thread costs 50-70 µs here (a futex wake, often an idle vCPU to bring back), which was a
-// sixth of a put's latency at one client (the next put arrives ~150 µs after the previous
-// ack). The poll yields the CPU on every turn, so runnable threads are not starved, and a
-// sparse load (gaps over kSpinMax) never spins at all.
-inline constexpr auto kSpinMax = std::chrono::microseconds(250);
 inline constexpr int64_t kHistoryFactor = 10;  // see BackgroundLoop
 // The WAL and its checkpoints. Copying the WAL into the database file (a checkpoint) runs on
 // its own connection and thread (CheckpointLoop), PASSIVE, so writers do not wait for it. SQLite
@@ -69,29 +59,17 @@ inline constexpr int kRestartBehind = 300;  // ...once the checkpointer is this 
 inline constexpr auto kIdleTruncate = std::chrono::milliseconds(500);
 // With the NOSPACE alarm raised, compaction's deletes alone (no write waiting) retry this often.
 inline constexpr auto kNoSpaceRetry = std::chrono::seconds(1);
-// The quota's estimate of what a request adds (etcd's figures): a key's metadata on top of its
-// key and value bytes, and a lease.
-inline constexpr int64_t kKeyCost = 256;
-inline constexpr int64_t kLeaseCost = 64;
-
-struct Work {
-  enum class Kind { kTxn, kCompact, kLeaseGrant, kLeaseRevoke, kDefrag } kind = Kind::kTxn;
-  TxnRequest txn;
-  Store::TxnCallback txn_done;
-  int64_t a = 0, b = 0;
-  bool physical = false;
-  Store::RevisionCallback rev_done;
-  Store::LeaseCallback lease_done;
-  std::function<void(Status)> status_done;
-};
-
-class SqliteStore final : public Store {
+// The Store on SQLite. Its writes go through the backend-neutral Writer (writer.h: queue, group
+// commit, answers); as the Writer's backend it stores each batch in one SQLite transaction and
+// keeps the files small (compaction's row deletes, WAL checkpoints, freeing pages).
+class SqliteStore final : public Store, private WriteBackend {
  public:
   explicit SqliteStore(StoreOptions opts)
       : opts_(std::move(opts)),
-        quota_(opts_.quota_bytes == 0 ? kDefaultQuotaBytes : opts_.quota_bytes),
         mvcc_(&lessor_),
-        hub_(&mvcc_) {}
+        hub_(&mvcc_),
+        writer_(Writer::Options{opts_.max_batch, opts_.quota_bytes == 0 ? kDefaultQuotaBytes : opts_.quota_bytes},
+                &mvcc_, &lessor_, &hub_, this) {}
   ~SqliteStore() override { Close(); }
 
   kite::Status Init();
@@ -103,38 +81,13 @@ class SqliteStore final : public Store {
 
   void Txn(TxnRequest req, TxnCallback done) override {
     if (auto s = ValidateTxn(req); !s.ok()) return done(s);
-    Work w;
-    w.kind = Work::Kind::kTxn;
-    w.txn = std::move(req);
-    w.txn_done = std::move(done);
-    Enqueue(std::move(w));
+    writer_.Txn(std::move(req), std::move(done));
   }
-
   void Compact(int64_t revision, bool physical, RevisionCallback done) override {
-    Work w;
-    w.kind = Work::Kind::kCompact;
-    w.a = revision;
-    w.physical = physical;
-    w.rev_done = std::move(done);
-    Enqueue(std::move(w));
+    writer_.Compact(revision, physical, std::move(done));
   }
-
-  void LeaseGrant(int64_t id, int64_t ttl, LeaseCallback done) override {
-    Work w;
-    w.kind = Work::Kind::kLeaseGrant;
-    w.a = id;
-    w.b = ttl;
-    w.lease_done = std::move(done);
-    Enqueue(std::move(w));
-  }
-
-  void LeaseRevoke(int64_t id, RevisionCallback done) override {
-    Work w;
-    w.kind = Work::Kind::kLeaseRevoke;
-    w.a = id;
-    w.rev_done = std::move(done);
-    Enqueue(std::move(w));
-  }
+  void LeaseGrant(int64_t id, int64_t ttl, LeaseCallback done) override { writer_.LeaseGrant(id, ttl, std::move(done)); }
+  void LeaseRevoke(int64_t id, RevisionCallback done) override { writer_.LeaseRevoke(id, std::move(done)); }
 
   Result<LeaseInfo> LeaseKeepAlive(int64_t id) override { return lessor_.KeepAlive(id); }
   Result<LeaseInfo> LeaseTimeToLive(int64_t id, bool keys) override { return lessor_.TimeToLive(id, keys); }
@@ -148,14 +101,23 @@ class SqliteStore final : public Store {
   StoreStatus Status() override;
   Result<uint32_t> HashKV(int64_t revision, int64_t* hash_revision) override;
   kite::Status Snapshot(const std::string& path) override;
-  kite::Status Defragment() override;
-  bool NoSpaceAlarm() const override { return nospace_alarm_.load(); }
-  void SetNoSpaceAlarm(bool raised) override;
+  kite::Status Defragment() override { return writer_.Defragment(); }
+  bool NoSpaceAlarm() const override { return writer_.NoSpaceAlarm(); }
+  void SetNoSpaceAlarm(bool raised) override { writer_.SetNoSpaceAlarm(raised); }
 
  private:
-  void Enqueue(Work w);
+  // WriteBackend (writer thread only).
+  kite::Status CommitBatch(const std::vector<LogRow>& rows, const std::vector<std::pair<int64_t, int64_t>>& lease_puts,
+                           const std::vector<int64_t>& lease_dels, bool compact_changed, size_t batch_size) override;
+  kite::Status DefragmentFiles() override;
+  int64_t FileBytes() const override { return DbBytes(); }
+  void RowsCompacted(std::vector<int64_t> row_ids, bool finished) override;
+  bool RowsPending() const override { return !dead_rows_.empty(); }
+  bool AfterBatch(bool physical_waiting) override;
+  void WaitForWork(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                   const std::function<bool()>& has_work, bool physical_waiting) override;
+
   void Close();
-  void WriterLoop();
   void BackgroundLoop();
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3*, const char*, int pages);
@@ -178,34 +140,24 @@ class SqliteStore final : public Store {
     SqliteStore& s_;
   };
   static int Checkpoint(SqliteDb& db, int mode, int* log, int* done);
-  void ApplyBatch(std::vector<Work>& batch);
   // Writer only: one SQLite transaction with the batch's rows, lease changes, compaction meta
   // and a chunk of compaction deletes (the row ids taken from dead_rows_ go to *deleted).
   // On failure the caller rolls back and puts *deleted back.
   kite::Status WriteBatchRows(const std::vector<LogRow>& rows, const std::vector<std::pair<int64_t, int64_t>>& lease_puts,
                               const std::vector<int64_t>& lease_dels, bool compact_changed, size_t chunk,
                               std::vector<int64_t>* deleted);
-  struct LeaseUndo {
-    int64_t id = 0, ttl = 0;
-    bool granted = false;  // else revoked
-  };
-  // Writer only: after a failed commit, puts memory back to what the disk holds.
-  void UndoBatch(const std::vector<LeaseUndo>& lease_undo, int64_t compact_before, int64_t prune_before);
+  // Writer only: no compaction has versions left to prune or rows left to delete.
+  bool CompactionDone() const { return dead_rows_.empty() && !mvcc_.prune_pending(); }
   // Writer only: PRAGMA incremental_vacuum; false (shrink_pending_ stays) when the disk is full.
   bool FreePages();
   // A failed write that a later one can redo once space is back (disk full, quota of the
   // filesystem), unlike any other I/O error, which stops the process (Fatal).
   static bool IsNoSpace(int sqlite_extended_rc, int sys_errno);
-  void RaiseNoSpace(const std::string& why);
-  void ClearNoSpace();
-  static void Answer(Work& w, const kite::Status& s);
   int64_t DbBytes() const;  // state.db + WAL, as etcd's dbSize
   void Fatal(const kite::Status& s);
   kite::Status Recover();
 
   StoreOptions opts_;
-  const int64_t quota_;  // bytes; <= 0: no quota
-  std::atomic<bool> nospace_alarm_{false};
   std::string path_;
   Lessor lessor_;
   Mvcc mvcc_;
@@ -215,17 +167,11 @@ class SqliteStore final : public Store {
   std::unique_ptr<SqliteDb> db_;
   std::unique_ptr<Statement> insert_row_, delete_row_, insert_lease_, delete_lease_, set_meta_;
   std::deque<int64_t> dead_rows_;                   // compacted rows still on disk
-  std::vector<Work> physical_waiters_;              // physical compactions awaiting CompactionDone()
-  // Writer only: no compaction has versions left to prune or rows left to delete.
-  bool CompactionDone() const { return dead_rows_.empty() && !mvcc_.prune_pending(); }
   bool shrink_pending_ = false;
 
-  std::mutex mu_;
-  std::condition_variable cv_;     // wakes the writer
+  std::mutex mu_;                  // guards stopping_ and the checkpointer's flags below
   std::condition_variable bg_cv_;  // wakes the background thread (stop only)
-  std::vector<Work> queue_;  // guarded by mu_
-  std::atomic<size_t> queued_{0};  // queue_.size(), read without mu_ by the writer's poll
-  bool stopping_ = false;    // guarded by mu_
+  bool stopping_ = false;          // guarded by mu_
 
   std::mutex status_mu_;
   std::unique_ptr<SqliteDb> status_db_;  // guarded by status_mu_; read-only page counts
@@ -240,9 +186,12 @@ class SqliteStore final : public Store {
   bool truncate_due_ = false;                // writer only: truncate the WAL once writes pause
   std::condition_variable ckpt_cv_;          // wakes the checkpointer
 
-  std::thread writer_, background_, checkpointer_;
+  std::thread background_, checkpointer_;
   uint64_t cluster_id_ = 0, member_id_ = 0;
   std::atomic<int> compaction_queued_{0};  // an automatic compaction is in the queue
+
+  // Last: constructed after, and stopped (Close) before, everything it borrows.
+  Writer writer_;
 };
 
 }  // namespace kite::datastore::sqlite_internal

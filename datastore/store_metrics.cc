@@ -1,4 +1,4 @@
-#include "datastore/sqlite/store_metrics.h"
+#include "datastore/store_metrics.h"
 
 namespace kite::datastore {
 
