@@ -1,8 +1,9 @@
 // kite-hollow: simulated nodes for tests and benchmarks, the idea of Kubernetes' kubemark. One
-// process registers N Nodes, keeps their Leases renewed and their status posted, and plays the
-// kubelet's part for the pods bound to them (Running, Succeeded, deletion) without running
-// anything. It is a simulation and says so everywhere (kubeletVersion v1.32.4-hollow, runtime
-// hollow://1.0, instance type hollow); it is never a kubelet.
+// process runs the kubelet's managers (agent/kubelet/: node status, node lease, pod workers,
+// status manager) for N nodes, each over its own fake container runtime (HollowRuntime:
+// containers that pretend to start and run), so every cluster benchmark exercises the real
+// kubelet code without running anything. It is a simulation and says so everywhere
+// (kubeletVersion v1.32.4-hollow, runtime hollow://1.0, instance type hollow).
 //
 // It talks to the API server over HTTPS (client/rest_transport.h) with the credentials of a
 // kubeconfig. SIGTERM or SIGINT stops it cleanly: heartbeats stop and the nodes stay
@@ -12,14 +13,22 @@
 
 #include <condition_variable>
 #include <iostream>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <vector>
 
-#include "agent/hollow/node_lease_controller.h"
-#include "agent/hollow/node_objects.h"
-#include "agent/hollow/node_set.h"
-#include "agent/hollow/node_status_controller.h"
-#include "agent/hollow/pod_controller.h"
+#include "agent/hollow/hollow_node.h"
+#include "agent/hollow/hollow_runtime.h"
+#include "agent/kubelet/json_fields.h"
+#include "agent/kubelet/node_lease_controller.h"
+#include "agent/kubelet/node_objects.h"
+#include "agent/kubelet/node_set.h"
+#include "agent/kubelet/node_status_manager.h"
+#include "agent/kubelet/pod_status.h"
+#include "agent/kubelet/pod_workers.h"
+#include "agent/kubelet/status_manager.h"
 #include "base/flags.h"
 #include "base/log.h"
 #include "base/stop_signals.h"
@@ -78,16 +87,16 @@ int main(int argc, char** argv) {
     std::cout << flags.Usage();
     return 0;
   }
-  hollow::NodeTemplate tmpl;
+  kubelet::NodeTemplate tmpl = hollow::HollowNodeTemplate();
   tmpl.lease_duration_seconds = o.lease_duration_s;
-  Status valid = hollow::SetCapacity(o.cpu, o.memory, o.ephemeral_storage, o.max_pods, &tmpl);
+  Status valid = kubelet::SetCapacity(o.cpu, o.memory, o.ephemeral_storage, o.max_pods, &tmpl);
   if (o.kubeconfig.empty()) valid = Status(Code::kInvalidArgument, "--kubeconfig is required");
   if (o.nodes < 1 || o.nodes > 16384) valid = Status(Code::kInvalidArgument, "--nodes must be 1 to 16384");
   if (o.heartbeat_interval_ms <= 0 || o.node_status_interval_ms <= 0 || o.lease_duration_s <= 0) {
     valid = Status(Code::kInvalidArgument, "--lease-duration, --heartbeat-interval and --node-status-interval must be positive");
   }
-  if (valid.ok()) valid = hollow::ParseNodeLabels(o.node_labels, &tmpl);
-  if (valid.ok()) valid = hollow::ParseNodeTaints(o.node_taints, &tmpl);
+  if (valid.ok()) valid = kubelet::ParseNodeLabels(o.node_labels, &tmpl);
+  if (valid.ok()) valid = kubelet::ParseNodeTaints(o.node_taints, &tmpl);
   if (!valid.ok()) {
     std::cerr << "kite-hollow: " << valid.message() << "\n";
     return 2;
@@ -106,17 +115,51 @@ int main(int argc, char** argv) {
     return 1;
   }
   client::Client client(transport.value());
-  hollow::NodeSet nodes(o.node_name_prefix, static_cast<int>(o.nodes));
   const int workers = static_cast<int>(std::max<int64_t>(1, o.workers));
-
   client::InformerFactory informers(&client);
+
+  // The fake runtime's containers run until stopped, except those of pods that run to
+  // completion (restartPolicy Never/OnFailure): init containers exit at once, the others after
+  // --job-pod-duration. The pod comes from the pod workers' informer (the same one).
+  client::Informer* pod_informer = informers.For(*api::FindResource("", "v1", "pods"));
+  const milliseconds job_duration(std::max<int64_t>(0, o.job_pod_duration_ms));
+  hollow::HollowRuntime::Lifetime lifetime = [pod_informer, job_duration](const cri::PodSandboxMetadata& m,
+                                                                          const std::string& container)
+      -> std::optional<milliseconds> {
+    client::ObjectPtr pod = pod_informer->Get(m.namespace_, m.name);
+    if (!pod || client::MetaStr(*pod, "uid") != m.uid || !kubelet::RunsToCompletion(*pod)) return std::nullopt;
+    const boost::json::value* init = kubelet::ObjectField(*pod, "spec").if_contains("initContainers");
+    if (init && init->is_array()) {
+      for (const auto& c : init->as_array()) {
+        if (c.is_object() && kubelet::StringField(c.as_object(), "name") == container) return milliseconds(0);
+      }
+    }
+    return job_duration;
+  };
+  std::vector<std::unique_ptr<hollow::HollowRuntime>> runtimes;
+  std::vector<kubelet::Node> node_list;
+  for (int i = 0; i < static_cast<int>(o.nodes); ++i) {
+    kubelet::NodeIdentity id = hollow::MakeNodeIdentity(o.node_name_prefix, i);
+    runtimes.push_back(std::make_unique<hollow::HollowRuntime>(id.pod_cidr, lifetime));
+    node_list.push_back(kubelet::Node{std::move(id), runtimes.back().get(), runtimes.back().get()});
+  }
+  if (auto v = runtimes.front()->Version(); v.ok()) {
+    tmpl.container_runtime_version = v->runtime_name + "://" + v->runtime_version;
+  }
+  kubelet::NodeSet nodes(std::move(node_list));
+
+  kubelet::StatusManager pod_status(&client);
   client::ControllerRunner runner(&informers, workers);
-  auto leases = std::make_unique<hollow::NodeLeaseController>(&client, &tmpl, &nodes, milliseconds(o.heartbeat_interval_ms),
-                                                              workers);
-  auto status = std::make_unique<hollow::NodeStatusController>(&client, &tmpl, &nodes, leases.get(),
-                                                               milliseconds(o.node_status_interval_ms), workers);
-  auto pods = std::make_unique<hollow::PodController>(&client, &nodes, milliseconds(o.pod_start_latency_ms),
-                                                      milliseconds(o.job_pod_duration_ms), workers);
+  auto leases = std::make_unique<kubelet::NodeLeaseController>(&client, &tmpl, &nodes,
+                                                               milliseconds(o.heartbeat_interval_ms), workers);
+  auto status = std::make_unique<kubelet::NodeStatusManager>(&client, &tmpl, &nodes, leases.get(),
+                                                             milliseconds(o.node_status_interval_ms), workers);
+  kubelet::PodWorkers::Options po;
+  po.start_latency = milliseconds(o.pod_start_latency_ms);
+  // The fake's containers exit exactly a job duration after they start: look then.
+  po.relist_period = std::max(job_duration, milliseconds(1));
+  po.workers = workers;
+  auto pods = std::make_unique<kubelet::PodWorkers>(&nodes, &pod_status, po);
   runner.Add(std::move(status));
   runner.Add(std::move(leases));
   runner.Add(std::move(pods));
@@ -136,8 +179,8 @@ int main(int argc, char** argv) {
     informers.Stop();  // ends a start-up still waiting for the first lists
   });
 
-  KITE_LOG(0) << "kite-hollow: simulating " << o.nodes << " nodes (" << nodes.nodes().front().name << " … "
-              << nodes.nodes().back().name << ") against " << o.kubeconfig << "; not a kubelet";
+  KITE_LOG(0) << "kite-hollow: simulating " << o.nodes << " nodes (" << nodes.nodes().front().id.name << " … "
+              << nodes.nodes().back().id.name << ") against " << o.kubeconfig << " on a fake runtime";
   // Until the first lists arrive (the server may still be starting): a stop signal ends the wait.
   const bool started = runner.Start(std::chrono::hours(24 * 365));
   int rc = 0;

@@ -1,10 +1,10 @@
-// NodeLeaseController: the heartbeat of every hollow node, as the kubelet's node lease
-// controller does it — a Lease named after the node in kube-node-lease, held by the node, owned
+// NodeLeaseController: the heartbeat of every node of this process, as upstream's kubelet's
+// node lease controller does it — a Lease named after the node in kube-node-lease, held by the node, owned
 // by the Node object, its renewTime renewed every `renew_interval` (upstream: 10 s, a quarter of
 // the 40 s lease duration). Renewals write the last lease this process wrote (optimistic
 // concurrency on its resourceVersion) and fall back to get-or-create on a conflict.
 //
-// Work is spread out: node i of N renews at offset i/N of the interval, so 5,000 nodes make a
+// Work is spread out: node i of N renews at offset i/N of the interval, so 5,000 (hollow) nodes make a
 // steady stream of writes instead of a burst every ten seconds. Keys are node names in the
 // controller's work queue, served by the runner's shared worker pool (no thread per node).
 // A failed renewal is retried after RetryDelay, not after a whole interval.
@@ -17,12 +17,12 @@
 #include <string>
 #include <unordered_map>
 
-#include "agent/hollow/node_objects.h"
-#include "agent/hollow/node_set.h"
+#include "agent/kubelet/node_objects.h"
+#include "agent/kubelet/node_set.h"
 #include "client/client.h"
 #include "client/controller.h"
 
-namespace kite::hollow {
+namespace kite::kubelet {
 
 class NodeLeaseController final : public client::Controller {
  public:
@@ -50,4 +50,4 @@ class NodeLeaseController final : public client::Controller {
   std::unordered_map<std::string, int> failures_;
 };
 
-}  // namespace kite::hollow
+}  // namespace kite::kubelet

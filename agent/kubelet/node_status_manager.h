@@ -1,5 +1,5 @@
-// NodeStatusController: registers every hollow node and keeps its status posted, as the
-// kubelet's node status loop does.
+// NodeStatusManager: registers every node of this process and keeps its status posted, as
+// upstream's kubelet does (registerWithAPIServer, syncNodeStatus).
 //
 // - Registration: create the Node (labels, taints, pod CIDR); when it exists already (a restart,
 //   or a node someone made), take it over: our labels win, our taints are added to its own, an
@@ -19,17 +19,17 @@
 #include <string>
 #include <unordered_map>
 
-#include "agent/hollow/node_lease_controller.h"
-#include "agent/hollow/node_objects.h"
-#include "agent/hollow/node_set.h"
+#include "agent/kubelet/node_lease_controller.h"
+#include "agent/kubelet/node_objects.h"
+#include "agent/kubelet/node_set.h"
 #include "client/client.h"
 #include "client/controller.h"
 
-namespace kite::hollow {
+namespace kite::kubelet {
 
-class NodeStatusController final : public client::Controller {
+class NodeStatusManager final : public client::Controller {
  public:
-  NodeStatusController(const client::Client* client, const NodeTemplate* tmpl, NodeSet* nodes,
+  NodeStatusManager(const client::Client* client, const NodeTemplate* tmpl, NodeSet* nodes,
                        NodeLeaseController* leases, std::chrono::milliseconds status_interval, int workers);
 
   // Watches Nodes (for the Ready repair above) and queues every node for registration.
@@ -54,10 +54,10 @@ class NodeStatusController final : public client::Controller {
   NodeSet* nodes_;
   NodeLeaseController* leases_;
   const std::chrono::milliseconds interval_;
-  const std::string boot_id_;  // one per run of kite-hollow
+  const std::string boot_id_;  // one per run of the process
   std::mutex mu_;              // guards state_
   std::unordered_map<std::string, NodeState> state_;
   std::atomic<size_t> registered_{0};
 };
 
-}  // namespace kite::hollow
+}  // namespace kite::kubelet

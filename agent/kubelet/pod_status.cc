@@ -1,32 +1,14 @@
-#include "agent/hollow/pod_status.h"
+#include "agent/kubelet/pod_status.h"
 
 #include <boost/json.hpp>
-#include <openssl/evp.h>
 
-#include <cstdio>
-
-#include "agent/hollow/json_fields.h"
+#include "agent/kubelet/json_fields.h"
 #include "api/time.h"
 
-namespace kite::hollow {
+namespace kite::kubelet {
 namespace json = boost::json;
 
 namespace {
-
-// "<image>@sha256:<digest of the name>": shaped like a runtime's image id, stable per image.
-std::string ImageId(const std::string& image) {
-  if (image.find("@sha256:") != std::string::npos) return image;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(image.data(), image.size(), md, &len, EVP_sha256(), nullptr);
-  std::string hex;
-  char buf[3];
-  for (unsigned int i = 0; i < len; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", md[i]);
-    hex += buf;
-  }
-  return image + "@sha256:" + hex;
-}
 
 // The status the current one becomes: its fields, with the kubelet-owned ones set below.
 json::object BaseStatus(const json::object& pod, const PodPlacement& where, WallClock::time_point started) {
@@ -68,18 +50,21 @@ json::object Terminated(const std::string& container_id, const std::string& star
 
 // One status per container of spec.<list>, in spec order; `state(id)` gives each one's state.
 template <typename StateFn>
-json::array ContainerStatuses(const json::object& pod, const char* list, bool ready, bool started, StateFn state) {
+json::array ContainerStatuses(const json::object& pod, const char* list, bool ready, bool started,
+                              const ContainerIds& ids, StateFn state) {
   json::array out;
-  const std::string uid = StringField(ObjectField(pod, "metadata"), "uid");
   const json::value* containers = ObjectField(pod, "spec").if_contains(list);
   if (!containers || !containers->is_array()) return out;
+  static const ContainerRuntimeIds kNone;
   for (const auto& c : containers->as_array()) {
     if (!c.is_object()) continue;
     const std::string name = StringField(c.as_object(), "name"), image = StringField(c.as_object(), "image");
-    const std::string id = "hollow://" + uid + "-" + name;
+    auto it = ids.find(name);
+    const ContainerRuntimeIds& rt = it == ids.end() ? kNone : it->second;
+    const std::string& id = rt.container_id;
     out.push_back(json::object{{"name", name},
                                {"image", image},
-                               {"imageID", ImageId(image)},
+                               {"imageID", rt.image_id},
                                {"containerID", id},
                                {"ready", ready},
                                {"started", started},
@@ -97,23 +82,24 @@ bool RunsToCompletion(const json::object& pod) {
   return policy == "Never" || policy == "OnFailure";
 }
 
-json::object RunningPodStatus(const json::object& pod, const PodPlacement& where, WallClock::time_point started) {
+json::object RunningPodStatus(const json::object& pod, const PodPlacement& where, WallClock::time_point started,
+                              const ContainerIds& ids) {
   json::object status = BaseStatus(pod, where, started);
   const std::string at = api::FormatTime(started);
   status["phase"] = "Running";
   status["conditions"] = json::array{Cond("PodReadyToStartContainers", true, at), Cond("Initialized", true, at),
                                      Cond("Ready", true, at), Cond("ContainersReady", true, at), Scheduled(pod, at)};
-  json::array init = ContainerStatuses(pod, "initContainers", true, false,
+  json::array init = ContainerStatuses(pod, "initContainers", true, false, ids,
                                        [&](const std::string& id) { return Terminated(id, at, at); });
   if (!init.empty()) status["initContainerStatuses"] = std::move(init);
-  status["containerStatuses"] = ContainerStatuses(pod, "containers", true, true, [&](const std::string&) {
+  status["containerStatuses"] = ContainerStatuses(pod, "containers", true, true, ids, [&](const std::string&) {
     return json::object{{"running", json::object{{"startedAt", at}}}};
   });
   return status;
 }
 
 json::object SucceededPodStatus(const json::object& pod, const PodPlacement& where, WallClock::time_point started,
-                                WallClock::time_point finished) {
+                                WallClock::time_point finished, const ContainerIds& ids) {
   json::object status = BaseStatus(pod, where, started);
   const std::string at = api::FormatTime(started), done = api::FormatTime(finished);
   status["phase"] = "Succeeded";
@@ -122,12 +108,12 @@ json::object SucceededPodStatus(const json::object& pod, const PodPlacement& whe
                                      Cond("Initialized", true, at, "PodCompleted"),
                                      Cond("Ready", false, done, "PodCompleted"),
                                      Cond("ContainersReady", false, done, "PodCompleted"), Scheduled(pod, at)};
-  json::array init = ContainerStatuses(pod, "initContainers", true, false,
+  json::array init = ContainerStatuses(pod, "initContainers", true, false, ids,
                                        [&](const std::string& id) { return Terminated(id, at, at); });
   if (!init.empty()) status["initContainerStatuses"] = std::move(init);
-  status["containerStatuses"] = ContainerStatuses(pod, "containers", false, false,
+  status["containerStatuses"] = ContainerStatuses(pod, "containers", false, false, ids,
                                                   [&](const std::string& id) { return Terminated(id, at, done); });
   return status;
 }
 
-}  // namespace kite::hollow
+}  // namespace kite::kubelet

@@ -1,8 +1,9 @@
-// The API objects a hollow node posts about itself, built as the kubelet builds them: the Node
-// (labels, taints, pod CIDR), its status (capacity, conditions, addresses, nodeInfo) and its
-// Lease in kube-node-lease. Pure functions of the configuration and the clock, so they can be
-// checked without a server. Everything that identifies the node says "hollow": these are
-// simulated nodes for tests and benchmarks, and no one should mistake them for real ones.
+// The API objects a kubelet posts about its node, built as upstream's kubelet builds them: the
+// Node (labels, taints, pod CIDR), its status (capacity, conditions, addresses, nodeInfo) and
+// its Lease in kube-node-lease. Pure functions of the configuration and the clock, so they can
+// be checked without a server. What the node says it runs (kubelet, kernel, OS image, container
+// runtime) comes from the program: kite-hollow's simulated nodes say "hollow" there
+// (agent/hollow/hollow_node.h), so no one mistakes them for real ones.
 #pragma once
 
 #include <boost/json/array.hpp>
@@ -16,28 +17,30 @@
 
 #include "base/status.h"
 
-namespace kite::hollow {
+namespace kite::kubelet {
 
 using WallClock = std::chrono::system_clock;  // api/time.h formats its time points
 
-// What every simulated node shares (from the command line).
+// What every node of this process shares (from the command line and the runtime).
 struct NodeTemplate {
   std::string cpu = "4", memory = "16Gi", ephemeral_storage = "100Gi";  // canonical quantities
   int64_t max_pods = 110;
   std::vector<std::pair<std::string, std::string>> labels;  // --node-labels, applied to all
   boost::json::array taints;                                  // --node-taints, as spec.taints
   int64_t lease_duration_seconds = 40;
+  // status.nodeInfo: kubeletVersion, kernelVersion, osImage, containerRuntimeVersion
+  // ("<runtime name>://<version>", from the runtime's Version).
+  std::string kubelet_version, kernel_version, os_image, container_runtime_version;
 };
 
-// One simulated node's identity. Node i gets InternalIP 10.200.0.0 + i + 1 and pod CIDR
-// 10.(64 + i/256).(i%256).0/24, so up to 16,384 nodes have disjoint addresses.
+// One node's identity: its position among the nodes of this process (spreads their lease
+// renewals), its name, InternalIP and the pod CIDR it asks for at registration.
 struct NodeIdentity {
   int index = 0;
   std::string name;
   std::string internal_ip;
   std::string pod_cidr;
 };
-NodeIdentity MakeNodeIdentity(const std::string& prefix, int index);
 
 // Parses --node-labels items "key=value" and --node-taints items "key[=value]:Effect" (Effect
 // NoSchedule, PreferNoSchedule or NoExecute), as the kubelet's --node-labels and
@@ -52,7 +55,7 @@ Status SetCapacity(const std::string& cpu, const std::string& memory, const std:
 boost::json::object BuildNode(const NodeTemplate& t, const NodeIdentity& id);
 
 // The node's status. `transition` is when the conditions last changed (registration), `now`
-// the heartbeat. `boot_id` changes with every start of kite-hollow, as a real boot ID does.
+// the heartbeat. `boot_id` changes with every start of the process, as a real boot ID does.
 boost::json::object BuildNodeStatus(const NodeTemplate& t, const NodeIdentity& id, WallClock::time_point transition,
                                     WallClock::time_point now, const std::string& boot_id);
 
@@ -63,4 +66,4 @@ boost::json::object BuildLease(const NodeTemplate& t, const std::string& node_na
 // The architecture this binary was built for, in Kubernetes' spelling (amd64, arm64, arm).
 const char* BuildArch();
 
-}  // namespace kite::hollow
+}  // namespace kite::kubelet

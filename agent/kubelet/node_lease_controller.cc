@@ -1,11 +1,11 @@
-#include "agent/hollow/node_lease_controller.h"
+#include "agent/kubelet/node_lease_controller.h"
 
 #include <boost/json.hpp>
 
-#include "agent/hollow/backoff.h"
+#include "agent/kubelet/backoff.h"
 #include "base/log.h"
 
-namespace kite::hollow {
+namespace kite::kubelet {
 namespace json = boost::json;
 using Steady = std::chrono::steady_clock;
 
@@ -18,7 +18,7 @@ constexpr const char* kLeaseNamespace = "kube-node-lease";
 
 NodeLeaseController::NodeLeaseController(const client::Client* client, const NodeTemplate* tmpl, NodeSet* nodes,
                                          std::chrono::milliseconds renew_interval, int workers)
-    : Controller("hollow-node-lease", workers),
+    : Controller("node-lease", workers),
       client_(client),
       tmpl_(tmpl),
       nodes_(nodes),
@@ -57,15 +57,15 @@ client::Res<json::object> NodeLeaseController::Renew(const std::string& node, co
 }
 
 Status NodeLeaseController::Reconcile(const std::string& node) {
-  const NodeIdentity* id = nodes_->Find(node);
+  const Node* ours = nodes_->Find(node);
   const std::string uid = nodes_->Uid(node);
-  if (!id || uid.empty()) return Status::Ok();  // NodeRegistered brings it back
+  if (!ours || uid.empty()) return Status::Ok();  // NodeRegistered brings it back
   auto res = Renew(node, uid);
   std::lock_guard<std::mutex> lock(mu_);
   if (res.ok()) {
     latest_[node] = std::move(res.value());
     failures_.erase(node);
-    queue_.AddAfter(node, NextSlot(id->index) - Steady::now());
+    queue_.AddAfter(node, NextSlot(ours->id.index) - Steady::now());
     return Status::Ok();
   }
   latest_.erase(node);  // a conflict or a deleted lease: start from the stored state next time
@@ -76,4 +76,4 @@ Status NodeLeaseController::Reconcile(const std::string& node) {
   return Status::Ok();
 }
 
-}  // namespace kite::hollow
+}  // namespace kite::kubelet

@@ -1,4 +1,4 @@
-// Lenient reads of API objects for kite-hollow: a missing or mistyped field reads as empty, as
+// Lenient reads of API objects for the kubelet: a missing or mistyped field reads as empty, as
 // the objects come from the server and only their shape of interest matters here.
 #pragma once
 
@@ -6,7 +6,7 @@
 
 #include <string>
 
-namespace kite::hollow {
+namespace kite::kubelet {
 
 // o[name] when it is an object, else an empty one.
 inline const boost::json::object& ObjectField(const boost::json::object& o, const char* name) {
@@ -21,4 +21,4 @@ inline std::string StringField(const boost::json::object& o, const char* name) {
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-}  // namespace kite::hollow
+}  // namespace kite::kubelet

@@ -1,4 +1,4 @@
-#include "agent/hollow/node_objects.h"
+#include "agent/kubelet/node_objects.h"
 
 #include <boost/json.hpp>
 
@@ -8,20 +8,10 @@
 #include "api/time.h"
 #include "api/validation.h"
 
-namespace kite::hollow {
+namespace kite::kubelet {
 namespace json = boost::json;
 
 namespace {
-
-// The Kubernetes release hollow nodes claim to run, marked so that it cannot pass for a kubelet.
-constexpr const char* kKubeletVersion = "v1.32.4-hollow";
-constexpr const char* kRuntimeVersion = "hollow://1.0";
-
-std::string Ipv4(uint32_t a) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-  return buf;
-}
 
 // FNV-1a: stable per node name across restarts, unlike a random id.
 uint64_t Fnv(const std::string& s, uint64_t seed) {
@@ -59,16 +49,6 @@ json::object Condition(const char* type, const char* status, const char* reason,
 }
 
 }  // namespace
-
-NodeIdentity MakeNodeIdentity(const std::string& prefix, int index) {
-  NodeIdentity id;
-  id.index = index;
-  id.name = prefix + std::to_string(index);
-  id.internal_ip = Ipv4((10u << 24 | 200u << 16) + static_cast<uint32_t>(index) + 1);
-  const uint32_t cidr = 10u << 24 | (64u + static_cast<uint32_t>(index) / 256) << 16 | (static_cast<uint32_t>(index) % 256) << 8;
-  id.pod_cidr = Ipv4(cidr) + "/24";
-  return id;
-}
 
 Status ParseNodeLabels(const std::vector<std::string>& items, NodeTemplate* t) {
   for (const std::string& item : items) {
@@ -130,13 +110,12 @@ const char* BuildArch() {
 }
 
 json::object BuildNode(const NodeTemplate& t, const NodeIdentity& id) {
-  // The labels the kubelet puts on its node, plus an instance type that tells hollow nodes apart.
+  // The labels the kubelet puts on its node; the template's (--node-labels) come after.
   json::object labels{{"beta.kubernetes.io/arch", BuildArch()},
                       {"beta.kubernetes.io/os", "linux"},
                       {"kubernetes.io/arch", BuildArch()},
                       {"kubernetes.io/hostname", id.name},
-                      {"kubernetes.io/os", "linux"},
-                      {"node.kubernetes.io/instance-type", "hollow"}};
+                      {"kubernetes.io/os", "linux"}};
   for (const auto& [k, v] : t.labels) labels[k] = v;
   json::object spec{{"podCIDR", id.pod_cidr}, {"podCIDRs", json::array{json::string(id.pod_cidr)}}};
   if (!t.taints.empty()) spec["taints"] = t.taints;
@@ -165,13 +144,13 @@ json::object BuildNodeStatus(const NodeTemplate& t, const NodeIdentity& id, Wall
   const std::string machine = Hex32(id.name);
   json::object info{{"architecture", BuildArch()},
                     {"bootID", boot_id},
-                    {"containerRuntimeVersion", kRuntimeVersion},
-                    {"kernelVersion", "hollow"},
+                    {"containerRuntimeVersion", t.container_runtime_version},
+                    {"kernelVersion", t.kernel_version},
                     {"kubeProxyVersion", ""},
-                    {"kubeletVersion", kKubeletVersion},
+                    {"kubeletVersion", t.kubelet_version},
                     {"machineID", machine},
                     {"operatingSystem", "linux"},
-                    {"osImage", "kite-hollow (simulated node)"},
+                    {"osImage", t.os_image},
                     {"systemUUID", AsUuid(machine)}};
   return json::object{
       {"capacity", resources},
@@ -200,4 +179,4 @@ json::object BuildLease(const NodeTemplate& t, const std::string& node_name, con
   };
 }
 
-}  // namespace kite::hollow
+}  // namespace kite::kubelet

@@ -1,17 +1,17 @@
-#include "agent/hollow/node_status_controller.h"
+#include "agent/kubelet/node_status_manager.h"
 
 #include <boost/json.hpp>
 
 #include <cstdio>
 #include <random>
 
-#include "agent/hollow/backoff.h"
-#include "agent/hollow/json_fields.h"
+#include "agent/kubelet/backoff.h"
+#include "agent/kubelet/json_fields.h"
 #include "api/time.h"
 #include "base/log.h"
 #include "client/informer.h"
 
-namespace kite::hollow {
+namespace kite::kubelet {
 namespace json = boost::json;
 
 namespace {
@@ -62,10 +62,10 @@ void MergeTaints(json::object& spec, const json::array& ours) {
 
 }  // namespace
 
-NodeStatusController::NodeStatusController(const client::Client* client, const NodeTemplate* tmpl, NodeSet* nodes,
+NodeStatusManager::NodeStatusManager(const client::Client* client, const NodeTemplate* tmpl, NodeSet* nodes,
                                            NodeLeaseController* leases, std::chrono::milliseconds status_interval,
                                            int workers)
-    : Controller("hollow-node-status", workers),
+    : Controller("node-status", workers),
       client_(client),
       tmpl_(tmpl),
       nodes_(nodes),
@@ -73,7 +73,7 @@ NodeStatusController::NodeStatusController(const client::Client* client, const N
       interval_(status_interval),
       boot_id_(RandomUuid()) {}
 
-void NodeStatusController::Init(client::InformerFactory& informers) {
+void NodeStatusManager::Init(client::InformerFactory& informers) {
   auto check = [this](const client::ObjectPtr& node) {
     const std::string name = client::MetaStr(*node, "name");
     if (!nodes_->Find(name)) return;
@@ -89,31 +89,31 @@ void NodeStatusController::Init(client::InformerFactory& informers) {
   h.on_add = check;
   h.on_update = [check](const client::ObjectPtr&, const client::ObjectPtr& node) { check(node); };
   informers.For(Nodes())->AddHandler(std::move(h));
-  for (const auto& id : nodes_->nodes()) queue_.Add(id.name);
+  for (const auto& n : nodes_->nodes()) queue_.Add(n.id.name);
 }
 
 // The caller takes over the not-ready flag; one raised while it works survives PutState.
-NodeStatusController::NodeState NodeStatusController::GetState(const std::string& node) {
+NodeStatusManager::NodeState NodeStatusManager::GetState(const std::string& node) {
   std::lock_guard<std::mutex> lock(mu_);
   NodeState st = state_[node];
   state_[node].not_ready_seen = false;
   return st;
 }
 
-void NodeStatusController::PutState(const std::string& node, const NodeState& st) {
+void NodeStatusManager::PutState(const std::string& node, const NodeState& st) {
   std::lock_guard<std::mutex> lock(mu_);
   const bool raised_meanwhile = state_[node].not_ready_seen;
   state_[node] = st;
   state_[node].not_ready_seen = st.not_ready_seen || raised_meanwhile;
 }
 
-void NodeStatusController::Retry(const std::string& node, NodeState* st, const client::Error& e, const char* what) {
+void NodeStatusManager::Retry(const std::string& node, NodeState* st, const client::Error& e, const char* what) {
   KITE_LOG(st->failures == 0 ? 0 : 2) << "node " << node << ": " << what << ": " << e.code << " " << e.reason << " "
                                       << e.message << " (retrying)";
   queue_.AddAfter(node, RetryDelay(st->failures++));
 }
 
-client::Res<json::object> NodeStatusController::Register(const NodeIdentity& id, NodeState* st) {
+client::Res<json::object> NodeStatusManager::Register(const NodeIdentity& id, NodeState* st) {
   json::object want = BuildNode(*tmpl_, id);
   auto created = client_->Create(Nodes(), "", want);
   json::object node;
@@ -147,9 +147,10 @@ client::Res<json::object> NodeStatusController::Register(const NodeIdentity& id,
   return node;
 }
 
-Status NodeStatusController::Reconcile(const std::string& name) {
-  const NodeIdentity* id = nodes_->Find(name);
-  if (!id) return Status::Ok();
+Status NodeStatusManager::Reconcile(const std::string& name) {
+  const Node* n = nodes_->Find(name);
+  if (!n) return Status::Ok();
+  const NodeIdentity* id = &n->id;
   NodeState st = GetState(name);
   bool just_registered = false;
   if (!st.registered) {
@@ -180,9 +181,9 @@ Status NodeStatusController::Reconcile(const std::string& name) {
     leases_->NodeRegistered(name);
     KITE_LOG(1) << "node " << name << ": registered";
     const size_t n = ++registered_;
-    if (n == nodes_->nodes().size()) KITE_LOG(0) << "all " << n << " hollow nodes registered";
+    if (n == nodes_->nodes().size()) KITE_LOG(0) << "all " << n << " nodes registered";
   }
   return Status::Ok();
 }
 
-}  // namespace kite::hollow
+}  // namespace kite::kubelet

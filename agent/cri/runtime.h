@@ -1,0 +1,180 @@
+// The container runtime interface the kubelet drives: CRI v1's RuntimeService and ImageService
+// (k8s.io/cri-api runtime/v1/api.proto) as C++ interfaces over plain structs, holding the fields
+// the kubelet uses. Implementations: kite-hollow's fake runtime (agent/hollow/hollow_runtime.h,
+// containers that pretend to run, kubemark's approach) and, next, a CRI gRPC client for
+// containerd. Names follow the CRI messages so the wire mapping is one field to one field.
+//
+// Contract (as CRI's):
+// - Ids are the runtime's: RunPodSandbox and CreateContainer return them; every other call names
+//   a sandbox or container by id. An unknown id is NotFound, except for Stop*/Remove*, which are
+//   idempotent (OK when already stopped or gone), as CRI requires.
+// - Stopping a sandbox stops its containers and releases its network (the pod IP); removing it
+//   removes its containers.
+// - Times are nanoseconds since the Unix epoch (CRI's int64 timestamps); 0 means "not yet".
+// - Thread-safety: every method may be called from any thread, concurrently.
+// - Calls are synchronous; a runtime behind a socket bounds each with its own deadline.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kite::cri {
+
+using Labels = std::map<std::string, std::string>;  // labels or annotations
+
+struct VersionInfo {
+  std::string version;              // of the CRI API the runtime speaks ("0.1.0")
+  std::string runtime_name;         // "containerd"; the scheme of container ids in pod status
+  std::string runtime_version;      // "1.7.24"
+  std::string runtime_api_version;  // "v1"
+};
+
+// ---- pod sandboxes ----------------------------------------------------------------------------
+
+struct PodSandboxMetadata {
+  std::string name, uid, namespace_;  // the pod's
+  uint32_t attempt = 0;               // how many sandboxes this pod had before this one
+};
+
+struct PodSandboxConfig {
+  PodSandboxMetadata metadata;
+  std::string hostname;
+  std::string log_directory;
+  bool host_network = false;  // CRI: linux.security_context.namespace_options.network = NODE
+  Labels labels;              // the pod's labels and io.kubernetes.pod.{name,namespace,uid}
+  Labels annotations;         // the pod's annotations
+};
+
+enum class PodSandboxState { kReady, kNotReady };
+
+struct PodSandbox {  // an item of ListPodSandbox
+  std::string id;
+  PodSandboxMetadata metadata;
+  PodSandboxState state = PodSandboxState::kNotReady;
+  int64_t created_at = 0;
+  Labels labels, annotations;
+};
+
+struct PodSandboxStatus {
+  std::string id;
+  PodSandboxMetadata metadata;
+  PodSandboxState state = PodSandboxState::kNotReady;
+  int64_t created_at = 0;
+  std::string ip;  // network.ip: the pod IP ("" with the host's network: the kubelet uses the node's)
+  Labels labels, annotations;
+};
+
+struct PodSandboxFilter {  // every field set must match
+  std::string id;
+  std::optional<PodSandboxState> state;
+  Labels label_selector;
+};
+
+// ---- containers -------------------------------------------------------------------------------
+
+struct ContainerMetadata {
+  std::string name;
+  uint32_t attempt = 0;  // the container's restart count
+};
+
+struct ImageSpec {
+  std::string image;  // a reference ("nginx:1.26") or an image id
+};
+
+struct ContainerConfig {
+  ContainerMetadata metadata;
+  ImageSpec image;
+  std::vector<std::string> command, args;
+  std::string working_dir;
+  std::vector<std::pair<std::string, std::string>> envs;
+  Labels labels;       // io.kubernetes.container.name, io.kubernetes.pod.{name,namespace,uid}
+  Labels annotations;
+  std::string log_path;  // relative to the sandbox's log_directory
+};
+
+enum class ContainerState { kCreated, kRunning, kExited, kUnknown };
+
+struct Container {  // an item of ListContainers
+  std::string id, pod_sandbox_id;
+  ContainerMetadata metadata;
+  ImageSpec image;
+  std::string image_ref;  // the image id the container runs
+  ContainerState state = ContainerState::kUnknown;
+  int64_t created_at = 0;
+  Labels labels, annotations;
+};
+
+struct ContainerStatus {
+  std::string id;
+  ContainerMetadata metadata;
+  ContainerState state = ContainerState::kUnknown;
+  int64_t created_at = 0, started_at = 0, finished_at = 0;
+  int32_t exit_code = 0;
+  ImageSpec image;
+  std::string image_ref;
+  std::string reason, message;  // "Completed", "Error", "OOMKilled" once exited
+  Labels labels, annotations;
+  std::string log_path;
+};
+
+struct ContainerFilter {  // every field set must match
+  std::string id, pod_sandbox_id;
+  std::optional<ContainerState> state;
+  Labels label_selector;
+};
+
+// ---- images -----------------------------------------------------------------------------------
+
+struct Image {
+  std::string id;
+  std::vector<std::string> repo_tags, repo_digests;
+  uint64_t size = 0;
+};
+
+// ---- the services -----------------------------------------------------------------------------
+
+class RuntimeService {
+ public:
+  virtual ~RuntimeService() = default;
+
+  virtual Result<VersionInfo> Version() = 0;
+  // The pod CIDR the node got (CRI's UpdateRuntimeConfig): the network plugin hands pod IPs from it.
+  virtual kite::Status UpdateRuntimeConfig(const std::string& pod_cidr) = 0;
+
+  // Creates and starts the sandbox (its network namespace, its IP). Result: its id.
+  virtual Result<std::string> RunPodSandbox(const PodSandboxConfig& config) = 0;
+  virtual kite::Status StopPodSandbox(const std::string& pod_sandbox_id) = 0;
+  virtual kite::Status RemovePodSandbox(const std::string& pod_sandbox_id) = 0;
+  virtual Result<cri::PodSandboxStatus> PodSandboxStatus(const std::string& pod_sandbox_id) = 0;
+  virtual Result<std::vector<PodSandbox>> ListPodSandbox(const PodSandboxFilter& filter) = 0;
+
+  // Creates a container in a ready sandbox (state Created). Result: its id.
+  virtual Result<std::string> CreateContainer(const std::string& pod_sandbox_id, const ContainerConfig& config,
+                                              const PodSandboxConfig& sandbox_config) = 0;
+  virtual kite::Status StartContainer(const std::string& container_id) = 0;
+  // Sends the stop signal, then kills after `timeout_s` seconds.
+  virtual kite::Status StopContainer(const std::string& container_id, int64_t timeout_s) = 0;
+  virtual kite::Status RemoveContainer(const std::string& container_id) = 0;
+  virtual Result<std::vector<Container>> ListContainers(const ContainerFilter& filter) = 0;
+  virtual Result<cri::ContainerStatus> ContainerStatus(const std::string& container_id) = 0;
+};
+
+class ImageService {
+ public:
+  virtual ~ImageService() = default;
+
+  // Result: the image reference (id) pulled, as CRI's PullImageResponse.image_ref.
+  virtual Result<std::string> PullImage(const ImageSpec& image, const PodSandboxConfig& sandbox_config) = 0;
+  // The image when present, std::nullopt when not (CRI: an empty ImageStatusResponse).
+  virtual Result<std::optional<Image>> ImageStatus(const ImageSpec& image) = 0;
+  virtual Result<std::vector<Image>> ListImages() = 0;
+  virtual kite::Status RemoveImage(const ImageSpec& image) = 0;
+};
+
+}  // namespace kite::cri

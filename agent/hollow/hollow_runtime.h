@@ -1,0 +1,103 @@
+// HollowRuntime: kite-hollow's container runtime, kubemark's approach: a CRI runtime
+// (agent/cri/runtime.h) whose sandboxes and containers exist only as records in memory, so the
+// real kubelet code runs against thousands of simulated nodes in one process.
+// - Sandboxes get a pod IP from the node's pod CIDR (UpdateRuntimeConfig), the lowest free
+//   address from .2 on (.1 is the node's bridge, as with the bridge CNI plugin), reused once the
+//   sandbox stops, as host-local IPAM does; none with the host's network. A full (or non-IPv4)
+//   CIDR fails RunPodSandbox with ResourceExhausted.
+// - Containers start at once and run until stopped, or for the lifetime the program gives
+//   (then they exit 0 with reason Completed: Jobs' pods finish). Images are "pulled" at once.
+// - Ids say what they are: sandbox id = pod uid, container id = "<pod uid>-<container name>",
+//   image id = "<image>@sha256:<digest of the name>" (stable per image); Version() says
+//   runtime "hollow" 1.0, so the API shows hollow://… ids and no one mistakes them for real.
+// One instance per simulated node; thread-safe (one mutex: calls are short).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "agent/cri/runtime.h"
+
+namespace kite::hollow {
+
+class HollowRuntime final : public cri::RuntimeService, public cri::ImageService {
+ public:
+  // How long a container runs before it exits 0 (std::nullopt: until stopped); asked when it
+  // starts. Empty: every container runs until stopped.
+  using Lifetime = std::function<std::optional<std::chrono::milliseconds>(const cri::PodSandboxMetadata& pod,
+                                                                           const std::string& container)>;
+  HollowRuntime(const std::string& pod_cidr, Lifetime lifetime);
+
+  Result<cri::VersionInfo> Version() override;
+  kite::Status UpdateRuntimeConfig(const std::string& pod_cidr) override;
+
+  Result<std::string> RunPodSandbox(const cri::PodSandboxConfig& config) override;
+  kite::Status StopPodSandbox(const std::string& pod_sandbox_id) override;
+  kite::Status RemovePodSandbox(const std::string& pod_sandbox_id) override;
+  Result<cri::PodSandboxStatus> PodSandboxStatus(const std::string& pod_sandbox_id) override;
+  Result<std::vector<cri::PodSandbox>> ListPodSandbox(const cri::PodSandboxFilter& filter) override;
+
+  Result<std::string> CreateContainer(const std::string& pod_sandbox_id, const cri::ContainerConfig& config,
+                                      const cri::PodSandboxConfig& sandbox_config) override;
+  kite::Status StartContainer(const std::string& container_id) override;
+  kite::Status StopContainer(const std::string& container_id, int64_t timeout_s) override;
+  kite::Status RemoveContainer(const std::string& container_id) override;
+  Result<std::vector<cri::Container>> ListContainers(const cri::ContainerFilter& filter) override;
+  Result<cri::ContainerStatus> ContainerStatus(const std::string& container_id) override;
+
+  Result<std::string> PullImage(const cri::ImageSpec& image, const cri::PodSandboxConfig& sandbox_config) override;
+  Result<std::optional<cri::Image>> ImageStatus(const cri::ImageSpec& image) override;
+  Result<std::vector<cri::Image>> ListImages() override;
+  kite::Status RemoveImage(const cri::ImageSpec& image) override;
+
+  // The image id a runtime would report for `image`: itself when it names a digest.
+  static std::string ImageRef(const std::string& image);
+
+ private:
+  using Steady = std::chrono::steady_clock;
+  struct Sandbox {
+    cri::PodSandboxMetadata metadata;
+    cri::PodSandboxState state = cri::PodSandboxState::kReady;
+    int64_t created_at = 0;
+    uint32_t ip_offset = 0;  // 0: none (host network, or released)
+    cri::Labels labels;
+    std::vector<std::string> containers;
+  };
+  struct Container {
+    std::string sandbox_id;
+    cri::ContainerMetadata metadata;
+    std::string image, image_ref;
+    cri::ContainerState state = cri::ContainerState::kCreated;
+    int64_t created_at = 0, started_at = 0, finished_at = 0;
+    std::optional<Steady::time_point> exit_at;  // a lifetime: exits 0 then
+    int64_t lifetime_ns = 0;
+    cri::Labels labels;
+    std::string log_path;
+  };
+
+  void SetCidrLocked(const std::string& cidr);
+  // A running container whose lifetime is over exits now (as seen by any query).
+  void UpdateLocked(Container& c);
+  void StopLocked(Container& c);
+  std::string IpLocked(uint32_t offset) const;
+  cri::ContainerStatus StatusLocked(const std::string& id, const Container& c) const;
+
+  const Lifetime lifetime_;
+  std::mutex mu_;  // guards everything below
+  std::string cidr_;
+  uint32_t cidr_base_ = 0;   // network address; 0: no usable IPv4 CIDR
+  uint32_t cidr_hosts_ = 0;  // addresses after the network one, broadcast excluded
+  std::unordered_set<uint32_t> used_;  // offsets from cidr_base_
+  std::unordered_map<std::string, Sandbox> sandboxes_;
+  std::unordered_map<std::string, Container> containers_;
+  std::unordered_map<std::string, cri::Image> images_;  // by the name pulled
+};
+
+}  // namespace kite::hollow

@@ -1,0 +1,31 @@
+#include "agent/kubelet/status_manager.h"
+
+#include <boost/json.hpp>
+
+namespace kite::kubelet {
+namespace json = boost::json;
+
+namespace {
+
+const api::ResourceInfo& Pods() { return *api::FindResource("", "v1", "pods"); }
+
+}  // namespace
+
+client::Res<json::object> StatusManager::SetPodStatus(const json::object& pod, json::object status) const {
+  json::object patch;
+  patch["status"] = std::move(status);
+  return client_->Patch(Pods(), client::MetaStr(pod, "namespace"), client::MetaStr(pod, "name"),
+                        client::PatchType::kMerge, json::serialize(patch), "status");
+}
+
+client::Res<json::object> StatusManager::FinishDeletion(const json::object& pod) const {
+  client::DeleteParams p;
+  p.grace_period_seconds = 0;
+  p.precondition_uid = client::MetaStr(pod, "uid");  // never the pod re-created under its name
+  auto res = client_->Delete(Pods(), client::MetaStr(pod, "namespace"), client::MetaStr(pod, "name"), p);
+  // Gone, or a different pod by now (the precondition failed): either way ours is finished.
+  if (res.NotFound() || (!res.ok() && res.error().code == 409)) return json::object();
+  return res;
+}
+
+}  // namespace kite::kubelet
