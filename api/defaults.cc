@@ -2,25 +2,16 @@
 
 #include <boost/json.hpp>
 
+#include "api/object.h"
+
 namespace kite::api {
 namespace json = boost::json;
 
 namespace {
 
-json::object& Obj(json::object& parent, const char* key) {
-  json::value& v = parent[key];
-  if (!v.is_object()) v = json::object();
-  return v.as_object();
-}
-
 void Set(json::object& o, const char* key, json::value v) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) o[key] = std::move(v);
-}
-
-std::string StrAt(const json::object& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
 }
 
 void DefaultPorts(json::object& c, const char* list) {
@@ -46,7 +37,7 @@ void DefaultProbe(json::object& c, const char* name) {
 }
 
 void DefaultContainer(json::object& c) {
-  std::string image = StrAt(c, "image");
+  std::string image = GetString(c, "image");
   // :latest or no tag pulls every time; a tag or digest only when missing (upstream's rule).
   auto slash = image.rfind('/');
   std::string last = slash == std::string::npos ? image : image.substr(slash + 1);
@@ -83,9 +74,9 @@ void DefaultTemplate(json::object& owner_spec) {
   auto it = owner_spec.find("template");
   if (it == owner_spec.end() || !it->value().is_object()) return;
   auto& t = it->value().as_object();
-  auto& meta = Obj(t, "metadata");
+  auto& meta = MutableObject(t, "metadata");
   (void)meta;
-  DefaultPodSpec(Obj(t, "spec"));
+  DefaultPodSpec(MutableObject(t, "spec"));
 }
 
 void DefaultVolumes(json::object& spec) {
@@ -114,7 +105,7 @@ void DefaultLabelsFromTemplate(json::object& obj, json::object& spec) {
   auto l = tm->value().as_object().find("labels");
   if (l == tm->value().as_object().end() || !l->value().is_object()) return;
   Set(spec, "selector", l->value());
-  Set(Obj(obj, "metadata"), "labels", l->value());
+  Set(MutableObject(obj, "metadata"), "labels", l->value());
 }
 
 }  // namespace
@@ -126,7 +117,7 @@ void DefaultPodSpec(json::object& spec) {
   Set(spec, "securityContext", json::object());
   Set(spec, "schedulerName", "default-scheduler");
   Set(spec, "enableServiceLinks", true);
-  if (!StrAt(spec, "serviceAccountName").empty()) Set(spec, "serviceAccount", json::string(StrAt(spec, "serviceAccountName")));
+  if (!GetString(spec, "serviceAccountName").empty()) Set(spec, "serviceAccount", json::string(GetString(spec, "serviceAccountName")));
   DefaultContainers(spec, "containers");
   DefaultContainers(spec, "initContainers");
   DefaultVolumes(spec);
@@ -147,7 +138,7 @@ void AddDefaultTolerationSeconds(json::object& spec) {
     bool tolerated = false;
     for (const auto& t : tols) {
       if (!t.is_object()) continue;
-      const std::string k = StrAt(t.as_object(), "key"), effect = StrAt(t.as_object(), "effect");
+      const std::string k = GetString(t.as_object(), "key"), effect = GetString(t.as_object(), "effect");
       tolerated |= (k == key || k.empty()) && (effect == "NoExecute" || effect.empty());
     }
     if (!tolerated) {
@@ -160,28 +151,28 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
   const std::string& k = r.kind;
   if (r.group.empty()) {
     if (k == "Pod") {
-      auto& spec = Obj(obj, "spec");
+      auto& spec = MutableObject(obj, "spec");
       DefaultPodSpec(spec);
-      auto& status = Obj(obj, "status");
+      auto& status = MutableObject(obj, "status");
       Set(status, "phase", "Pending");
       Set(status, "qosClass", "BestEffort");
     } else if (k == "PodTemplate") {
       DefaultTemplate(obj);
     } else if (k == "ReplicationController") {
-      auto& spec = Obj(obj, "spec");
+      auto& spec = MutableObject(obj, "spec");
       Set(spec, "replicas", 1);
       DefaultLabelsFromTemplate(obj, spec);
       DefaultTemplate(spec);
     } else if (k == "Service") {
-      auto& spec = Obj(obj, "spec");
+      auto& spec = MutableObject(obj, "spec");
       Set(spec, "type", "ClusterIP");
       Set(spec, "sessionAffinity", "None");
-      if (StrAt(spec, "type") != "ExternalName") {
+      if (GetString(spec, "type") != "ExternalName") {
         Set(spec, "internalTrafficPolicy", "Cluster");
         Set(spec, "ipFamilyPolicy", "SingleStack");
         Set(spec, "ipFamilies", json::array{"IPv4"});
       }
-      if (StrAt(spec, "type") == "NodePort" || StrAt(spec, "type") == "LoadBalancer") {
+      if (GetString(spec, "type") == "NodePort" || GetString(spec, "type") == "LoadBalancer") {
         Set(spec, "externalTrafficPolicy", "Cluster");
       }
       if (auto it = spec.find("ports"); it != spec.end() && it->value().is_array()) {
@@ -200,32 +191,32 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
     } else if (k == "Secret") {
       Set(obj, "type", "Opaque");
     } else if (k == "Namespace") {
-      auto& meta = Obj(obj, "metadata");
-      auto& labels = Obj(meta, "labels");
+      auto& meta = MutableObject(obj, "metadata");
+      auto& labels = MutableObject(meta, "labels");
       labels["kubernetes.io/metadata.name"] = meta["name"];
-      Set(Obj(obj, "spec"), "finalizers", json::array{"kubernetes"});
-      Set(Obj(obj, "status"), "phase", "Active");
+      Set(MutableObject(obj, "spec"), "finalizers", json::array{"kubernetes"});
+      Set(MutableObject(obj, "status"), "phase", "Active");
     } else if (k == "PersistentVolumeClaim") {
-      Set(Obj(obj, "spec"), "volumeMode", "Filesystem");
-      Set(Obj(obj, "status"), "phase", "Pending");
+      Set(MutableObject(obj, "spec"), "volumeMode", "Filesystem");
+      Set(MutableObject(obj, "status"), "phase", "Pending");
     } else if (k == "PersistentVolume") {
-      Set(Obj(obj, "spec"), "persistentVolumeReclaimPolicy", "Retain");
-      Set(Obj(obj, "spec"), "volumeMode", "Filesystem");
-      Set(Obj(obj, "status"), "phase", "Pending");
+      Set(MutableObject(obj, "spec"), "persistentVolumeReclaimPolicy", "Retain");
+      Set(MutableObject(obj, "spec"), "volumeMode", "Filesystem");
+      Set(MutableObject(obj, "status"), "phase", "Pending");
     } else if (k == "Node") {
-      auto& status = Obj(obj, "status");
+      auto& status = MutableObject(obj, "status");
       (void)status;
     }
     return;
   }
   if (r.group == "apps") {
-    auto& spec = Obj(obj, "spec");
+    auto& spec = MutableObject(obj, "spec");
     if (k == "Deployment") {
       Set(spec, "replicas", 1);
-      auto& strategy = Obj(spec, "strategy");
+      auto& strategy = MutableObject(spec, "strategy");
       Set(strategy, "type", "RollingUpdate");
-      if (StrAt(strategy, "type") == "RollingUpdate") {
-        auto& ru = Obj(strategy, "rollingUpdate");
+      if (GetString(strategy, "type") == "RollingUpdate") {
+        auto& ru = MutableObject(strategy, "rollingUpdate");
         Set(ru, "maxUnavailable", "25%");
         Set(ru, "maxSurge", "25%");
       }
@@ -234,10 +225,10 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
     } else if (k == "ReplicaSet") {
       Set(spec, "replicas", 1);
     } else if (k == "DaemonSet") {
-      auto& us = Obj(spec, "updateStrategy");
+      auto& us = MutableObject(spec, "updateStrategy");
       Set(us, "type", "RollingUpdate");
-      if (StrAt(us, "type") == "RollingUpdate") {
-        auto& ru = Obj(us, "rollingUpdate");
+      if (GetString(us, "type") == "RollingUpdate") {
+        auto& ru = MutableObject(us, "rollingUpdate");
         Set(ru, "maxUnavailable", 1);
         Set(ru, "maxSurge", 0);
       }
@@ -245,11 +236,11 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
     } else if (k == "StatefulSet") {
       Set(spec, "replicas", 1);
       Set(spec, "podManagementPolicy", "OrderedReady");
-      auto& us = Obj(spec, "updateStrategy");
+      auto& us = MutableObject(spec, "updateStrategy");
       Set(us, "type", "RollingUpdate");
-      if (StrAt(us, "type") == "RollingUpdate") Set(Obj(us, "rollingUpdate"), "partition", 0);
+      if (GetString(us, "type") == "RollingUpdate") Set(MutableObject(us, "rollingUpdate"), "partition", 0);
       Set(spec, "revisionHistoryLimit", 10);
-      auto& pvc = Obj(spec, "persistentVolumeClaimRetentionPolicy");
+      auto& pvc = MutableObject(spec, "persistentVolumeClaimRetentionPolicy");
       Set(pvc, "whenDeleted", "Retain");
       Set(pvc, "whenScaled", "Retain");
     }
@@ -258,7 +249,7 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
     return;
   }
   if (r.group == "batch") {
-    auto& spec = Obj(obj, "spec");
+    auto& spec = MutableObject(obj, "spec");
     auto job_defaults = [](json::object& js) {
       // Neither set: one pod to completion. Only parallelism set: a work queue (no completions).
       if (!js.contains("completions") && !js.contains("parallelism")) js["completions"] = 1;
@@ -276,8 +267,8 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
       Set(spec, "suspend", false);
       Set(spec, "successfulJobsHistoryLimit", 3);
       Set(spec, "failedJobsHistoryLimit", 1);
-      auto& jt = Obj(spec, "jobTemplate");
-      auto& js = Obj(jt, "spec");
+      auto& jt = MutableObject(spec, "jobTemplate");
+      auto& js = MutableObject(jt, "spec");
       DefaultTemplate(js);
       Set(js, "backoffLimit", 6);
       Set(js, "completionMode", "NonIndexed");
@@ -292,7 +283,7 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
       if (it != obj.end() && it->value().is_array()) {
         for (auto& s : it->value().as_array()) {
           if (!s.is_object()) continue;
-          std::string sk = StrAt(s.as_object(), "kind");
+          std::string sk = GetString(s.as_object(), "kind");
           if (sk == "User" || sk == "Group") Set(s.as_object(), "apiGroup", "rbac.authorization.k8s.io");
         }
       }
@@ -301,11 +292,11 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
   }
   if (r.group == "policy" && k == "PodDisruptionBudget") return;
   if (r.group == "autoscaling" && k == "HorizontalPodAutoscaler") {
-    Set(Obj(obj, "spec"), "minReplicas", 1);
+    Set(MutableObject(obj, "spec"), "minReplicas", 1);
     return;
   }
   if (r.group == "networking.k8s.io" && k == "NetworkPolicy") {
-    auto& spec = Obj(obj, "spec");
+    auto& spec = MutableObject(obj, "spec");
     if (!spec.contains("policyTypes")) {
       json::array types{"Ingress"};
       if (spec.contains("egress")) types.push_back("Egress");

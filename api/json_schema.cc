@@ -5,6 +5,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "api/object.h"
 #include "api/validation.h"
 
 namespace kite::api {
@@ -13,21 +14,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr int kMaxDepth = 64;
-
-std::string Str(const json::object& o, const char* k) {
-  auto it = o.find(k);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
-}
-
-bool Flag(const json::object& o, const char* k) {
-  auto it = o.find(k);
-  return it != o.end() && it->value().is_bool() && it->value().as_bool();
-}
-
-const json::object* Obj(const json::object& o, const char* k) {
-  auto it = o.find(k);
-  return it != o.end() && it->value().is_object() ? &it->value().as_object() : nullptr;
-}
 
 std::string Shown(const json::value& v) {
   if (v.is_string()) return json::serialize(v);
@@ -157,7 +143,7 @@ void CollectPatternErrors(const json::object& s, const std::string& path, int de
                       "Invalid value: " + GoQuote(pat) + ": must be a valid regular expression, but isn't: " + *err});
     }
   }
-  if (const json::object* props = Obj(s, "properties")) {
+  if (const json::object* props = FindObject(s, "properties")) {
     for (const auto& kv : *props) {
       if (kv.value().is_object()) {
         CollectPatternErrors(kv.value().as_object(), path + ".properties[" + std::string(kv.key()) + "]", depth + 1, out);
@@ -165,7 +151,7 @@ void CollectPatternErrors(const json::object& s, const std::string& path, int de
     }
   }
   for (const char* k : {"items", "additionalProperties", "not"}) {
-    if (const json::object* sub = Obj(s, k)) CollectPatternErrors(*sub, path + "." + k, depth + 1, out);
+    if (const json::object* sub = FindObject(s, k)) CollectPatternErrors(*sub, path + "." + k, depth + 1, out);
   }
   for (const char* k : {"allOf", "anyOf", "oneOf"}) {
     auto it = s.find(k);
@@ -186,11 +172,11 @@ class Checker {
   void Value(json::value& v, const json::object& s, const std::string& path, int depth) {
     if (depth > kMaxDepth) return;
     if (v.is_null()) {
-      if (!Flag(s, "nullable") && !Str(s, "type").empty()) Invalid(path, v, "in body must be of type " + Str(s, "type"));
+      if (!GetBool(s, "nullable") && !GetString(s, "type").empty()) Invalid(path, v, "in body must be of type " + GetString(s, "type"));
       return;
     }
-    const std::string type = Str(s, "type");
-    if (Flag(s, "x-kubernetes-int-or-string")) {
+    const std::string type = GetString(s, "type");
+    if (GetBool(s, "x-kubernetes-int-or-string")) {
       if (!v.is_string() && !v.is_int64() && !v.is_uint64()) Invalid(path, v, "in body must be of type integer,string");
     } else if (type == "object") {
       if (!v.is_object()) return TypeError(path, v, type);
@@ -205,7 +191,7 @@ class Checker {
         out.errors.push_back({path, "FieldValueTooMany", "Too many: " + std::to_string(a.size()) + ": must have at most " +
                                                              json::serialize(it->value()) + " items"});
       }
-      if (const json::object* items = Obj(s, "items")) {
+      if (const json::object* items = FindObject(s, "items")) {
         for (size_t i = 0; i < a.size(); ++i) Value(a[i], *items, path + "[" + std::to_string(i) + "]", depth + 1);
       }
     } else if (type == "string") {
@@ -217,7 +203,7 @@ class Checker {
       if (auto it = s.find("minLength"); it != s.end() && it->value().is_int64() && int64_t(str.size()) < it->value().as_int64()) {
         Invalid(path, v, "in body should be at least " + json::serialize(it->value()) + " chars long");
       }
-      if (std::string pat = Str(s, "pattern"); !pat.empty() && !SchemaPatternMatches(pat, str)) {
+      if (std::string pat = GetString(s, "pattern"); !pat.empty() && !SchemaPatternMatches(pat, str)) {
         Invalid(path, v, "in body should match '" + pat + "'");
       }
     } else if (type == "integer") {
@@ -231,7 +217,7 @@ class Checker {
       Bounds(v, s, path);
     } else if (type == "boolean") {
       if (!v.is_bool()) return TypeError(path, v, type);
-    } else if (type.empty() && v.is_object() && !Flag(s, "x-kubernetes-preserve-unknown-fields") && s.contains("properties")) {
+    } else if (type.empty() && v.is_object() && !GetBool(s, "x-kubernetes-preserve-unknown-fields") && s.contains("properties")) {
       Object(v.as_object(), s, path, depth);
     }
     if (auto it = s.find("enum"); it != s.end() && it->value().is_array()) {
@@ -249,8 +235,8 @@ class Checker {
   }
 
   void Object(json::object& o, const json::object& s, const std::string& path, int depth, bool top = false) {
-    const json::object* props = Obj(s, "properties");
-    const bool preserve = Flag(s, "x-kubernetes-preserve-unknown-fields");
+    const json::object* props = FindObject(s, "properties");
+    const bool preserve = GetBool(s, "x-kubernetes-preserve-unknown-fields");
     auto ap = s.find("additionalProperties");
     const json::object* additional = ap != s.end() && ap->value().is_object() ? &ap->value().as_object() : nullptr;
     const bool additional_any = ap != s.end() && ap->value().is_bool() && ap->value().as_bool();
@@ -261,7 +247,7 @@ class Checker {
         ++it;
         continue;
       }
-      const json::object* ps = props ? Obj(*props, key.c_str()) : nullptr;
+      const json::object* ps = props ? FindObject(*props, key.c_str()) : nullptr;
       if (ps) {
         Value(it->value(), *ps, child, depth + 1);
       } else if (additional) {
