@@ -21,7 +21,7 @@
 
 #include "agent/hollow/hollow_node.h"
 #include "agent/hollow/hollow_runtime.h"
-#include "agent/kubelet/json_fields.h"
+#include "api/object.h"
 #include "agent/kubelet/node_lease_controller.h"
 #include "agent/kubelet/node_objects.h"
 #include "agent/kubelet/node_set.h"
@@ -127,12 +127,9 @@ int main(int argc, char** argv) {
                                                                           const std::string& container)
       -> std::optional<milliseconds> {
     client::ObjectPtr pod = pod_informer->Get(m.namespace_, m.name);
-    if (!pod || client::MetaStr(*pod, "uid") != m.uid || !kubelet::RunsToCompletion(*pod)) return std::nullopt;
-    const boost::json::value* init = kubelet::ObjectField(*pod, "spec").if_contains("initContainers");
-    if (init && init->is_array()) {
-      for (const auto& c : init->as_array()) {
-        if (c.is_object() && kubelet::StringField(c.as_object(), "name") == container) return milliseconds(0);
-      }
+    if (!pod || api::Uid(*pod) != m.uid || !kubelet::RunsToCompletion(*pod)) return std::nullopt;
+    for (const auto& c : api::GetArray(*pod, {"spec", "initContainers"})) {
+      if (c.is_object() && api::GetString(c.as_object(), "name") == container) return milliseconds(0);
     }
     return job_duration;
   };

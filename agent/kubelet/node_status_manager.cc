@@ -6,7 +6,7 @@
 #include <random>
 
 #include "agent/kubelet/backoff.h"
-#include "agent/kubelet/json_fields.h"
+#include "api/object.h"
 #include "api/time.h"
 #include "base/log.h"
 #include "client/informer.h"
@@ -26,19 +26,13 @@ std::string RandomUuid() {
   return buf;
 }
 
-json::object& ObjectAt(json::object& o, const char* key) {
-  json::value& v = o[key];
-  if (!v.is_object()) v = json::object();
-  return v.as_object();
-}
-
 // The node's Ready condition ("" without one).
 const json::object* ReadyCondition(const json::object& node) {
   const json::value* status = node.if_contains("status");
   const json::value* conds = status && status->is_object() ? status->as_object().if_contains("conditions") : nullptr;
   if (!conds || !conds->is_array()) return nullptr;
   for (const auto& c : conds->as_array()) {
-    if (c.is_object() && StringField(c.as_object(), "type") == "Ready") return &c.as_object();
+    if (c.is_object() && api::GetString(c.as_object(), "type") == "Ready") return &c.as_object();
   }
   return nullptr;
 }
@@ -53,8 +47,8 @@ void MergeTaints(json::object& spec, const json::array& ours) {
     const auto& want = t.as_object();
     bool present = false;
     for (const auto& have : taints) {
-      present = present || (have.is_object() && StringField(have.as_object(), "key") == StringField(want, "key") &&
-                            StringField(have.as_object(), "effect") == StringField(want, "effect"));
+      present = present || (have.is_object() && api::GetString(have.as_object(), "key") == api::GetString(want, "key") &&
+                            api::GetString(have.as_object(), "effect") == api::GetString(want, "effect"));
     }
     if (!present) taints.push_back(want);
   }
@@ -75,10 +69,10 @@ NodeStatusManager::NodeStatusManager(const client::Client* client, const NodeTem
 
 void NodeStatusManager::Init(client::InformerFactory& informers) {
   auto check = [this](const client::ObjectPtr& node) {
-    const std::string name = client::MetaStr(*node, "name");
+    const std::string name = api::Name(*node);
     if (!nodes_->Find(name)) return;
     const json::object* ready = ReadyCondition(*node);
-    if (!ready || StringField(*ready, "status") == "True") return;
+    if (!ready || api::GetString(*ready, "status") == "True") return;
     std::lock_guard<std::mutex> lock(mu_);
     NodeState& st = state_[name];
     if (!st.registered) return;
@@ -107,13 +101,13 @@ void NodeStatusManager::PutState(const std::string& node, const NodeState& st) {
   state_[node].not_ready_seen = st.not_ready_seen || raised_meanwhile;
 }
 
-void NodeStatusManager::Retry(const std::string& node, NodeState* st, const client::Error& e, const char* what) {
-  KITE_LOG(st->failures == 0 ? 0 : 2) << "node " << node << ": " << what << ": " << e.code << " " << e.reason << " "
-                                      << e.message << " (retrying)";
+void NodeStatusManager::Retry(const std::string& node, NodeState* st, const kite::Status& e, const char* what) {
+  KITE_LOG(st->failures == 0 ? 0 : 2) << "node " << node << ": " << what << ": " << e.http_code() << " " << e.reason() << " "
+                                      << e.message() << " (retrying)";
   queue_.AddAfter(node, RetryDelay(st->failures++));
 }
 
-client::Res<json::object> NodeStatusManager::Register(const NodeIdentity& id, NodeState* st) {
+kite::Result<json::object> NodeStatusManager::Register(const NodeIdentity& id, NodeState* st) {
   json::object want = BuildNode(*tmpl_, id);
   auto created = client_->Create(Nodes(), "", want);
   json::object node;
@@ -125,14 +119,14 @@ client::Res<json::object> NodeStatusManager::Register(const NodeIdentity& id, No
     if (!got.ok()) return got;
     node = std::move(got.value());
     // A node Ready since before our start keeps its transition time, as a restarted kubelet's does.
-    if (const json::object* ready = ReadyCondition(node); ready && StringField(*ready, "status") == "True") {
-      if (auto t = api::ParseTime(StringField(*ready, "lastTransitionTime"))) st->transition = *t;
+    if (const json::object* ready = ReadyCondition(node); ready && api::GetString(*ready, "status") == "True") {
+      if (auto t = api::ParseTime(api::GetString(*ready, "lastTransitionTime"))) st->transition = *t;
     }
-    json::object& labels = ObjectAt(ObjectAt(node, "metadata"), "labels");
+    json::object& labels = api::MutableObject(api::MutableObject(node, "metadata"), "labels");
     for (const auto& [k, v] : want["metadata"].as_object()["labels"].as_object()) labels[k] = v;
-    json::object& spec = ObjectAt(node, "spec");
+    json::object& spec = api::MutableObject(node, "spec");
     MergeTaints(spec, tmpl_->taints);
-    if (StringField(spec, "podCIDR").empty()) {  // immutable once set: keep what the node has
+    if (api::GetString(spec, "podCIDR").empty()) {  // immutable once set: keep what the node has
       spec["podCIDR"] = id.pod_cidr;
       spec["podCIDRs"] = json::array{json::string(id.pod_cidr)};
     }
@@ -143,7 +137,7 @@ client::Res<json::object> NodeStatusManager::Register(const NodeIdentity& id, No
   } else {
     return created;
   }
-  nodes_->SetRegistered(id.name, client::MetaStr(node, "uid"), StringField(ObjectAt(node, "spec"), "podCIDR"));
+  nodes_->SetRegistered(id.name, api::Uid(node), api::GetString(api::MutableObject(node, "spec"), "podCIDR"));
   return node;
 }
 

@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "agent/kubelet/json_fields.h"
+#include "api/object.h"
 #include "api/time.h"
 
 namespace kite::kubelet {
@@ -12,12 +12,12 @@ namespace {
 
 // The status the current one becomes: its fields, with the kubelet-owned ones set below.
 json::object BaseStatus(const json::object& pod, const PodPlacement& where, WallClock::time_point started) {
-  json::object status = ObjectField(pod, "status");
+  json::object status = api::GetObject(pod, "status");
   status["hostIP"] = where.host_ip;
   status["hostIPs"] = json::array{json::object{{"ip", where.host_ip}}};
   status["podIP"] = where.pod_ip;
   status["podIPs"] = json::array{json::object{{"ip", where.pod_ip}}};
-  if (StringField(status, "startTime").empty()) status["startTime"] = api::FormatTime(started);
+  if (api::GetString(status, "startTime").empty()) status["startTime"] = api::FormatTime(started);
   return status;
 }
 
@@ -29,10 +29,10 @@ json::object Cond(const char* type, bool ok, const std::string& at, const char* 
 
 // PodScheduled keeps the time the scheduler (or binding) set, when there is one.
 json::object Scheduled(const json::object& pod, const std::string& fallback) {
-  const json::value* conds = ObjectField(pod, "status").if_contains("conditions");
+  const json::value* conds = api::GetObject(pod, "status").if_contains("conditions");
   if (conds && conds->is_array()) {
     for (const auto& c : conds->as_array()) {
-      if (c.is_object() && StringField(c.as_object(), "type") == "PodScheduled" && StringField(c.as_object(), "status") == "True") {
+      if (c.is_object() && api::GetString(c.as_object(), "type") == "PodScheduled" && api::GetString(c.as_object(), "status") == "True") {
         return c.as_object();
       }
     }
@@ -53,12 +53,10 @@ template <typename StateFn>
 json::array ContainerStatuses(const json::object& pod, const char* list, bool ready, bool started,
                               const ContainerIds& ids, StateFn state) {
   json::array out;
-  const json::value* containers = ObjectField(pod, "spec").if_contains(list);
-  if (!containers || !containers->is_array()) return out;
   static const ContainerRuntimeIds kNone;
-  for (const auto& c : containers->as_array()) {
+  for (const auto& c : api::GetArray(pod, {"spec", list})) {
     if (!c.is_object()) continue;
-    const std::string name = StringField(c.as_object(), "name"), image = StringField(c.as_object(), "image");
+    const std::string name = api::GetString(c.as_object(), "name"), image = api::GetString(c.as_object(), "image");
     auto it = ids.find(name);
     const ContainerRuntimeIds& rt = it == ids.end() ? kNone : it->second;
     const std::string& id = rt.container_id;
@@ -78,7 +76,7 @@ json::array ContainerStatuses(const json::object& pod, const char* list, bool re
 }  // namespace
 
 bool RunsToCompletion(const json::object& pod) {
-  const std::string policy = StringField(ObjectField(pod, "spec"), "restartPolicy");
+  const std::string policy = api::GetString(api::GetObject(pod, "spec"), "restartPolicy");
   return policy == "Never" || policy == "OnFailure";
 }
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "agent/kubelet/backoff.h"
-#include "agent/kubelet/json_fields.h"
+#include "api/object.h"
 #include "base/log.h"
 #include "client/informer.h"
 
@@ -16,22 +16,13 @@ namespace {
 
 const api::ResourceInfo& Pods() { return *api::FindResource("", "v1", "pods"); }
 
-bool HostNetwork(const json::object& pod) {
-  const json::value* v = ObjectField(pod, "spec").if_contains("hostNetwork");
-  return v && v->is_bool() && v->as_bool();
-}
-
 const json::array& ContainerList(const json::object& pod, const char* list) {
-  static const json::array kEmpty;
-  const json::value* v = ObjectField(pod, "spec").if_contains(list);
-  return v && v->is_array() ? v->as_array() : kEmpty;
+  return api::GetArray(pod, {"spec", list});
 }
 
 std::vector<std::string> Strings(const json::object& o, const char* name) {
   std::vector<std::string> out;
-  const json::value* v = o.if_contains(name);
-  if (!v || !v->is_array()) return out;
-  for (const auto& e : v->as_array()) {
+  for (const auto& e : api::GetArray(o, name)) {
     if (e.is_string()) out.emplace_back(e.as_string());
   }
   return out;
@@ -39,35 +30,33 @@ std::vector<std::string> Strings(const json::object& o, const char* name) {
 
 // The labels upstream's kubelet puts on sandboxes and containers: who they belong to.
 cri::Labels PodLabels(const json::object& pod) {
-  return cri::Labels{{"io.kubernetes.pod.name", client::MetaStr(pod, "name")},
-                     {"io.kubernetes.pod.namespace", client::MetaStr(pod, "namespace")},
-                     {"io.kubernetes.pod.uid", client::MetaStr(pod, "uid")}};
+  return cri::Labels{{"io.kubernetes.pod.name", api::Name(pod)},
+                     {"io.kubernetes.pod.namespace", api::Namespace(pod)},
+                     {"io.kubernetes.pod.uid", api::Uid(pod)}};
 }
 
 cri::PodSandboxConfig SandboxConfig(const json::object& pod) {
   cri::PodSandboxConfig c;
-  c.metadata.name = client::MetaStr(pod, "name");
-  c.metadata.namespace_ = client::MetaStr(pod, "namespace");
-  c.metadata.uid = client::MetaStr(pod, "uid");
-  const std::string hostname = StringField(ObjectField(pod, "spec"), "hostname");
+  c.metadata.name = api::Name(pod);
+  c.metadata.namespace_ = api::Namespace(pod);
+  c.metadata.uid = api::Uid(pod);
+  const std::string hostname = api::GetString(pod, {"spec", "hostname"});
   c.hostname = hostname.empty() ? c.metadata.name : hostname;
   c.log_directory = "/var/log/pods/" + c.metadata.namespace_ + "_" + c.metadata.name + "_" + c.metadata.uid;
-  c.host_network = HostNetwork(pod);
+  c.host_network = api::GetBool(pod, {"spec", "hostNetwork"});
   c.labels = PodLabels(pod);
   return c;
 }
 
 cri::ContainerConfig ContainerConfig(const json::object& pod, const json::object& container) {
   cri::ContainerConfig c;
-  c.metadata.name = StringField(container, "name");
-  c.image.image = StringField(container, "image");
+  c.metadata.name = api::GetString(container, "name");
+  c.image.image = api::GetString(container, "image");
   c.command = Strings(container, "command");
   c.args = Strings(container, "args");
-  c.working_dir = StringField(container, "workingDir");
-  if (const json::value* env = container.if_contains("env"); env && env->is_array()) {
-    for (const auto& e : env->as_array()) {
-      if (e.is_object()) c.envs.emplace_back(StringField(e.as_object(), "name"), StringField(e.as_object(), "value"));
-    }
+  c.working_dir = api::GetString(container, "workingDir");
+  for (const auto& e : api::GetArray(container, "env")) {
+    if (e.is_object()) c.envs.emplace_back(api::GetString(e.as_object(), "name"), api::GetString(e.as_object(), "value"));
   }
   c.labels = PodLabels(pod);
   c.labels["io.kubernetes.container.name"] = c.metadata.name;
@@ -87,7 +76,7 @@ PodWorkers::PodWorkers(NodeSet* nodes, const StatusManager* status, Options opts
 void PodWorkers::Init(client::InformerFactory& informers) {
   pods_ = informers.For(Pods());
   auto enqueue = [this](const client::ObjectPtr& pod) {
-    if (nodes_->Find(StringField(ObjectField(*pod, "spec"), "nodeName"))) queue_.Add(client::Key(*pod));
+    if (nodes_->Find(api::GetString(*pod, {"spec", "nodeName"}))) queue_.Add(client::Key(*pod));
   };
   client::EventHandler h;
   h.on_add = enqueue;
@@ -96,9 +85,9 @@ void PodWorkers::Init(client::InformerFactory& informers) {
   pods_->AddHandler(std::move(h));
 }
 
-void PodWorkers::Retry(const std::string& key, PodState& st, const client::Error& e, const char* what) {
-  KITE_LOG(st.failures == 0 ? 0 : 2) << "pod " << key << ": " << what << ": " << e.code << " " << e.reason << " "
-                                     << e.message << " (retrying)";
+void PodWorkers::Retry(const std::string& key, PodState& st, const kite::Status& e, const char* what) {
+  KITE_LOG(st.failures == 0 ? 0 : 2) << "pod " << key << ": " << what << ": " << e.http_code() << " " << e.reason() << " "
+                                     << e.message() << " (retrying)";
   queue_.AddAfter(key, RetryDelay(st.failures++));
 }
 
@@ -125,7 +114,7 @@ Status PodWorkers::Reconcile(const std::string& key) {
   const auto slash = key.find('/');
   if (slash == std::string::npos) return Status::Ok();
   client::ObjectPtr obj = pods_->Get(key.substr(0, slash), key.substr(slash + 1));
-  const Node* node = obj ? nodes_->Find(StringField(ObjectField(*obj, "spec"), "nodeName")) : nullptr;
+  const Node* node = obj ? nodes_->Find(api::GetString(*obj, {"spec", "nodeName"})) : nullptr;
   if (!obj || !node) {  // gone (or never ours): its sandbox goes too
     PodState gone;
     {
@@ -144,15 +133,15 @@ Status PodWorkers::Reconcile(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);
     st = state_[key];
   }
-  if (const std::string uid = client::MetaStr(pod, "uid"); st.uid != uid) {
+  if (const std::string uid = api::Uid(pod); st.uid != uid) {
     KillPod(st);  // an earlier pod of this name
     st = PodState();
     st.uid = uid;
   }
 
   Status s;
-  const std::string phase = StringField(ObjectField(pod, "status"), "phase");
-  if (ObjectField(pod, "metadata").contains("deletionTimestamp")) {
+  const std::string phase = api::GetString(pod, {"status", "phase"});
+  if (api::IsBeingDeleted(pod)) {
     KillPod(st);
     auto res = status_->FinishDeletion(pod);
     if (res.ok()) {
@@ -162,6 +151,8 @@ Status PodWorkers::Reconcile(const std::string& key) {
     }
   } else if (phase == "Succeeded" || phase == "Failed" || st.done_written) {
     KillPod(st);  // finished: its sandbox is gone
+  } else if (st.running_written && !RunsToCompletion(pod)) {
+    // Reported Running, and its containers run until stopped: nothing to do.
   } else {
     const auto now = Steady::now();
     if (st.seen == Steady::time_point{}) st.seen = now;
@@ -175,7 +166,7 @@ Status PodWorkers::Reconcile(const std::string& key) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   state_[key] = std::move(st);
-  return Status::Ok();
+  return s;
 }
 
 Status PodWorkers::StartContainer(const Node& node, const json::object& pod, const json::object& container,
@@ -228,7 +219,7 @@ Status PodWorkers::StartPod(const std::string& key, const json::object& pod, con
     }
     const json::object& c = init[st.init_done].as_object();
     std::string id;
-    const std::string name = StringField(c, "name");
+    const std::string name = api::GetString(c, "name");
     if (!started(name)) {
       if (auto s = StartContainer(node, pod, c, sandbox, st, &id); !s.ok()) {
         RetryRuntime(key, st, s, "init container");
@@ -248,7 +239,7 @@ Status PodWorkers::StartPod(const std::string& key, const json::object& pod, con
     return Status::Ok();
   }
   for (const auto& c : ContainerList(pod, "containers")) {
-    if (!c.is_object() || started(StringField(c.as_object(), "name"))) continue;
+    if (!c.is_object() || started(api::GetString(c.as_object(), "name"))) continue;
     std::string id;
     if (auto s = StartContainer(node, pod, c.as_object(), sandbox, st, &id); !s.ok()) {
       RetryRuntime(key, st, s, "container");
@@ -260,7 +251,6 @@ Status PodWorkers::StartPod(const std::string& key, const json::object& pod, con
 }
 
 Status PodWorkers::SyncStatus(const std::string& key, const json::object& pod, const Node& node, PodState& st) {
-  if (st.running_written && !RunsToCompletion(pod)) return Status::Ok();  // nothing left to report
   auto version = node.runtime->Version();
   const std::string scheme = (version.ok() ? version->runtime_name : std::string("unknown")) + "://";
   ContainerIds ids;
@@ -268,7 +258,7 @@ Status PodWorkers::SyncStatus(const std::string& key, const json::object& pod, c
   int64_t started_ns = 0, finished_ns = 0;
   std::unordered_map<std::string, bool> regular;
   for (const auto& c : ContainerList(pod, "containers")) {
-    if (c.is_object()) regular[StringField(c.as_object(), "name")] = true;
+    if (c.is_object()) regular[api::GetString(c.as_object(), "name")] = true;
   }
   for (const auto& [name, id] : st.containers) {
     auto cs = node.runtime->ContainerStatus(id);

@@ -68,7 +68,7 @@ class PodWorkers final : public client::Controller {
   Status SyncStatus(const std::string& key, const boost::json::object& pod, const Node& node, PodState& st);
   // Stops and removes the sandbox with its containers (idempotent).
   void KillPod(PodState& st);
-  void Retry(const std::string& key, PodState& st, const client::Error& e, const char* what);
+  void Retry(const std::string& key, PodState& st, const kite::Status& e, const char* what);
   void RetryRuntime(const std::string& key, PodState& st, const Status& s, const char* what);
 
   NodeSet* nodes_;

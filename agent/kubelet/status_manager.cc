@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "api/object.h"
+
 namespace kite::kubelet {
 namespace json = boost::json;
 
@@ -11,20 +13,20 @@ const api::ResourceInfo& Pods() { return *api::FindResource("", "v1", "pods"); }
 
 }  // namespace
 
-client::Res<json::object> StatusManager::SetPodStatus(const json::object& pod, json::object status) const {
+kite::Result<json::object> StatusManager::SetPodStatus(const json::object& pod, json::object status) const {
   json::object patch;
   patch["status"] = std::move(status);
-  return client_->Patch(Pods(), client::MetaStr(pod, "namespace"), client::MetaStr(pod, "name"),
+  return client_->Patch(Pods(), api::Namespace(pod), api::Name(pod),
                         client::PatchType::kMerge, json::serialize(patch), "status");
 }
 
-client::Res<json::object> StatusManager::FinishDeletion(const json::object& pod) const {
+kite::Result<json::object> StatusManager::FinishDeletion(const json::object& pod) const {
   client::DeleteParams p;
   p.grace_period_seconds = 0;
-  p.precondition_uid = client::MetaStr(pod, "uid");  // never the pod re-created under its name
-  auto res = client_->Delete(Pods(), client::MetaStr(pod, "namespace"), client::MetaStr(pod, "name"), p);
+  p.precondition_uid = api::Uid(pod);  // never the pod re-created under its name
+  auto res = client_->Delete(Pods(), api::Namespace(pod), api::Name(pod), p);
   // Gone, or a different pod by now (the precondition failed): either way ours is finished.
-  if (res.NotFound() || (!res.ok() && res.error().code == 409)) return json::object();
+  if (res.NotFound() || (!res.ok() && res.error().http_code() == 409)) return json::object();
   return res;
 }
 

@@ -16,9 +16,9 @@ class StatusManager {
   explicit StatusManager(const client::Client* client) : client_(client) {}
 
   // Writes `status` (the kubelet-owned fields and what it keeps) as the pod's status.
-  client::Res<boost::json::object> SetPodStatus(const boost::json::object& pod, boost::json::object status) const;
+  kite::Result<boost::json::object> SetPodStatus(const boost::json::object& pod, boost::json::object status) const;
   // Deletes the pod for good. Gone already, or replaced by a pod of another uid, counts as done.
-  client::Res<boost::json::object> FinishDeletion(const boost::json::object& pod) const;
+  kite::Result<boost::json::object> FinishDeletion(const boost::json::object& pod) const;
 
  private:
   const client::Client* client_;
