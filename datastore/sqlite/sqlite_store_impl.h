@@ -90,6 +90,7 @@ class SqliteStore final : public Store {
   explicit SqliteStore(StoreOptions opts)
       : opts_(std::move(opts)),
         quota_(opts_.quota_bytes == 0 ? kDefaultQuotaBytes : opts_.quota_bytes),
+        lessor_(opts_.clock),
         mvcc_(&lessor_),
         hub_(&mvcc_) {}
   ~SqliteStore() override { Close(); }
