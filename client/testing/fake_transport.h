@@ -122,7 +122,10 @@ class FakeTransport final : public Transport {
     std::string type;         // ADDED, MODIFIED, DELETED
     boost::json::object object;
   };
-  struct Parsed;  // a request path resolved against the served resources
+  struct Parsed {  // a request path resolved against the served resources
+    const api::ResourceInfo* r = nullptr;
+    std::string ns, name, sub;
+  };
 
   std::optional<Parsed> ParsePath(const std::string& path) const;
   const api::ResourceInfo* FindResourceLocked(const std::string& group, const std::string& version,
@@ -135,7 +138,7 @@ class FakeTransport final : public Transport {
   Response PatchLocked(const Parsed& p, const Request& req, Action& action);
   Response DeleteLocked(const Parsed& p, const boost::json::value& options, Action& action);
   Response SubresourcePostLocked(const Parsed& p, const boost::json::value& body, Action& action);
-  // Writes `obj` as the new state (assigning a resourceVersion) or removes it, and queues the
+  // The store half (fake_store.cc). Writes `obj` as the new state (assigning a resourceVersion) or removes it, and queues the
   // watch event.
   boost::json::object StoreLocked(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                   boost::json::object obj, const std::string& type);

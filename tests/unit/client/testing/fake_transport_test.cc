@@ -39,7 +39,7 @@ TEST_F(FakeTransportTest, CreateFillsInWhatTheServerWouldAndRefusesDuplicates) {
   ASSERT_TRUE(b.ok());
   auto dup = client_.Create(Pods(), "ns", J(R"({"metadata":{"name":"x"}})"));
   ASSERT_FALSE(dup.ok());
-  EXPECT_EQ(dup.error().reason, "AlreadyExists");
+  EXPECT_EQ(dup.error().reason(), "AlreadyExists");
   EXPECT_TRUE(client_.Get(Pods(), "other", "x").NotFound());
 }
 
@@ -133,7 +133,7 @@ TEST_F(FakeTransportTest, ListsSelectAndWatchesResumeFromAResourceVersion) {
         std::lock_guard lock(mu);
         seen.push_back(ev.type + " " + std::string(ev.object.at("metadata").at("name").as_string()));
       },
-      [](Error) {});
+      [](Status) {});
   ASSERT_TRUE(client_.Delete(Pods(), "b", "p2").ok());
   fake_->WaitForIdle();
   std::lock_guard lock(mu);
@@ -144,8 +144,8 @@ TEST_F(FakeTransportTest, ReactorsAnswerFirstAndActionsAreStillRecorded) {
   fake_->FailWith("create", "pods", 403, "Forbidden", "quota");
   auto r = client_.Create(Pods(), "ns", J(R"({"metadata":{"name":"p"}})"));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, 403);
-  EXPECT_EQ(r.error().reason, "Forbidden");
+  EXPECT_EQ(r.error().http_code(), 403);
+  EXPECT_EQ(r.error().reason(), "Forbidden");
   EXPECT_FALSE(fake_->Get(Pods(), "ns", "p").has_value());
   auto writes = fake_->Writes("create", "pods");
   ASSERT_EQ(writes.size(), 1u);
