@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "client/informer.h"
 #include "client/workqueue.h"
@@ -24,7 +25,14 @@ namespace kite::client {
 
 class Controller {
  public:
-  explicit Controller(std::string name, int workers = 1) : queue_(name), name_(std::move(name)), workers_(workers) {}
+  // `clock`: the controller's time (its queue's delays, timestamps it writes); tests pass a
+  // FakeClock. The runner sleeps until queue delays on the real clock, so a controller with a
+  // fake clock is driven by calling Reconcile, not by a ControllerRunner.
+  explicit Controller(std::string name, int workers = 1, const kite::Clock* clock = kite::Clock::Real())
+      : queue_(name, std::chrono::milliseconds(5), std::chrono::seconds(1000), clock),
+        name_(std::move(name)),
+        workers_(workers),
+        clock_(clock) {}
   virtual ~Controller() = default;
 
   // Before informers start: get informers from the factory and add handlers that enqueue.
@@ -36,6 +44,7 @@ class Controller {
   WorkQueue& queue() { return queue_; }
   const std::string& name() const { return name_; }
   int workers() const { return workers_; }
+  const kite::Clock* clock() const { return clock_; }
 
  protected:
   WorkQueue queue_;
@@ -44,6 +53,7 @@ class Controller {
   friend class ControllerRunner;
   std::string name_;
   int workers_;
+  const kite::Clock* clock_;
   int busy_ = 0;  // guarded by the runner's mutex
 };
 

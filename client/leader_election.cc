@@ -8,12 +8,8 @@
 namespace kite::client {
 namespace json = boost::json;
 
-namespace {
-std::string MicroTimeNow() { return api::FormatMicroTime(std::chrono::system_clock::now()); }
-}  // namespace
-
-LeaderElector::LeaderElector(const Client* client, LeaderElectionConfig config)
-    : client_(client), config_(std::move(config)) {}
+LeaderElector::LeaderElector(const Client* client, LeaderElectionConfig config, const kite::Clock* clock)
+    : client_(client), config_(std::move(config)), clock_(clock) {}
 
 LeaderElector::~LeaderElector() { Stop(); }
 
@@ -32,7 +28,8 @@ bool LeaderElector::IsLeader() const {
 // leaseDurationSeconds by our clock. Optimistic concurrency on resourceVersion settles races.
 bool LeaderElector::TryAcquireOrRenew() {
   const api::ResourceInfo* leases = api::FindResource("coordination.k8s.io", "v1", "leases");
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock_->SteadyNow();
+  const std::string micro_now = api::FormatMicroTime(clock_->Now());
   const int64_t duration_s = std::chrono::duration_cast<std::chrono::seconds>(config_.lease_duration).count();
   auto got = client_->Get(*leases, config_.lease_namespace, config_.lease_name);
   if (got.NotFound()) {
@@ -41,8 +38,8 @@ bool LeaderElector::TryAcquireOrRenew() {
                        {"metadata", json::object{{"name", config_.lease_name}, {"namespace", config_.lease_namespace}}},
                        {"spec", json::object{{"holderIdentity", config_.identity},
                                              {"leaseDurationSeconds", duration_s},
-                                             {"acquireTime", MicroTimeNow()},
-                                             {"renewTime", MicroTimeNow()},
+                                             {"acquireTime", micro_now},
+                                             {"renewTime", micro_now},
                                              {"leaseTransitions", 0}}}};
     auto created = client_->Create(*leases, config_.lease_namespace, lease);
     if (!created.ok()) return false;
@@ -72,12 +69,12 @@ bool LeaderElector::TryAcquireOrRenew() {
   int64_t transitions = 0;
   if (auto* t = spec.if_contains("leaseTransitions"); t && t->is_int64()) transitions = t->as_int64();
   if (!ours) {
-    spec["acquireTime"] = MicroTimeNow();
+    spec["acquireTime"] = micro_now;
     spec["leaseTransitions"] = transitions + 1;
   }
   spec["holderIdentity"] = config_.identity;
   spec["leaseDurationSeconds"] = duration_s;
-  spec["renewTime"] = MicroTimeNow();
+  spec["renewTime"] = micro_now;
   lease["spec"] = std::move(spec);
   auto updated = client_->Update(*leases, config_.lease_namespace, lease);
   if (!updated.ok()) return false;
@@ -91,7 +88,7 @@ void LeaderElector::Run() {
   while (!stopping_) {
     lock.unlock();
     const bool ok = TryAcquireOrRenew();
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = clock_->SteadyNow();
     lock.lock();
     if (ok) {
       renewed_at_ = now;

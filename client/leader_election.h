@@ -4,7 +4,8 @@
 // renew within `renew_deadline`; others take the lease over once it has not changed for the
 // leaseDurationSeconds its holder wrote, by their own clock (the leader's clock is never
 // compared with theirs). Stop releases the lease (empty holderIdentity) so a successor need not
-// wait.
+// wait. Times are read on the Clock given at construction (the real one by default); the
+// thread's waits between attempts are real.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "base/clock.h"
 #include "client/client.h"
 
 namespace kite::client {
@@ -27,7 +29,7 @@ struct LeaderElectionConfig {
 
 class LeaderElector {
  public:
-  LeaderElector(const Client* client, LeaderElectionConfig config);
+  LeaderElector(const Client* client, LeaderElectionConfig config, const kite::Clock* clock = kite::Clock::Real());
   ~LeaderElector();  // Stop()
 
   // Runs the election on its own thread: on_started when this process becomes leader,
@@ -41,6 +43,7 @@ class LeaderElector {
   void Run();
   const Client* client_;
   LeaderElectionConfig config_;
+  const kite::Clock* const clock_;
   std::function<void()> on_started_, on_stopped_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

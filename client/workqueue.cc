@@ -29,8 +29,9 @@ struct QueueMetrics {
 
 }  // namespace
 
-WorkQueue::WorkQueue(std::string name, std::chrono::milliseconds base_delay, std::chrono::milliseconds max_delay)
-    : name_(std::move(name)), base_delay_(base_delay), max_delay_(max_delay) {}
+WorkQueue::WorkQueue(std::string name, std::chrono::milliseconds base_delay, std::chrono::milliseconds max_delay,
+                     const kite::Clock* clock)
+    : name_(std::move(name)), base_delay_(base_delay), max_delay_(max_delay), clock_(clock) {}
 
 bool WorkQueue::AddLocked(const std::string& key) {
   if (shutting_down_ || dirty_.count(key)) return false;
@@ -38,7 +39,7 @@ bool WorkQueue::AddLocked(const std::string& key) {
   QueueMetrics::Get().adds.Add({{"name", name_}}).Increment();
   if (processing_.count(key)) return false;  // queued again by Done
   queue_.push_back(key);
-  added_at_.emplace(key, Clock::now());
+  added_at_.emplace(key, clock_->SteadyNow());
   QueueMetrics::Get().depth.Add({{"name", name_}}).Set(static_cast<double>(queue_.size()));
   return true;
 }
@@ -61,7 +62,7 @@ void WorkQueue::AddAfter(const std::string& key, Clock::duration delay) {
     std::lock_guard<std::mutex> lock(mu_);
     if (shutting_down_) return;
     // One pending delay per key: keep the earlier.
-    auto when = Clock::now() + delay;
+    auto when = clock_->SteadyNow() + delay;
     if (auto pending = delayed_index_.find(key); pending != delayed_index_.end()) {
       if (pending->second->first <= when) return;
       delayed_.erase(pending->second);
@@ -108,7 +109,7 @@ void WorkQueue::PromoteDueLocked(Clock::time_point now) {
 
 std::optional<std::string> WorkQueue::TryGet() {
   std::lock_guard<std::mutex> lock(mu_);
-  PromoteDueLocked(Clock::now());
+  PromoteDueLocked(clock_->SteadyNow());
   if (queue_.empty()) return std::nullopt;
   std::string key = std::move(queue_.front());
   queue_.pop_front();
@@ -117,7 +118,7 @@ std::optional<std::string> WorkQueue::TryGet() {
   auto& m = QueueMetrics::Get();
   if (auto it = added_at_.find(key); it != added_at_.end()) {
     m.queue_duration.Add({{"name", name_}}, metrics::ExponentialBuckets(1e-8, 10, 10))
-        .Observe(std::chrono::duration<double>(Clock::now() - it->second).count());
+        .Observe(std::chrono::duration<double>(clock_->SteadyNow() - it->second).count());
     added_at_.erase(it);
   }
   m.depth.Add({{"name", name_}}).Set(static_cast<double>(queue_.size()));
@@ -132,7 +133,7 @@ void WorkQueue::Done(const std::string& key) {
     processing_.erase(key);
     if (dirty_.count(key) && !shutting_down_) {
       queue_.push_back(key);
-      added_at_.emplace(key, Clock::now());
+      added_at_.emplace(key, clock_->SteadyNow());
       ready = true;
     }
     notify = notify_;

@@ -6,6 +6,9 @@
 // - Metrics under upstream's names with label name=<queue>: workqueue_depth,
 //   workqueue_adds_total, workqueue_retries_total, workqueue_queue_duration_seconds,
 //   workqueue_work_duration_seconds.
+// - Delays are measured on the Clock given at construction (base/clock.h, its monotonic side):
+//   NextDelayed is a time on that clock, and a key is ready once that clock passed it, so a
+//   test moves a FakeClock instead of sleeping.
 // Workers do not block inside the queue: the ControllerRunner (controller.h) polls TryGet from
 // its shared pool and sleeps until the notify hook fires or NextDelayed is due.
 #pragma once
@@ -21,13 +24,16 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/clock.h"
+
 namespace kite::client {
 
 class WorkQueue {
  public:
   using Clock = std::chrono::steady_clock;
   explicit WorkQueue(std::string name, std::chrono::milliseconds base_delay = std::chrono::milliseconds(5),
-                     std::chrono::milliseconds max_delay = std::chrono::seconds(1000));
+                     std::chrono::milliseconds max_delay = std::chrono::seconds(1000),
+                     const kite::Clock* clock = kite::Clock::Real());
 
   void Add(const std::string& key);
   void AddAfter(const std::string& key, Clock::duration delay);
@@ -43,6 +49,7 @@ class WorkQueue {
   std::optional<Clock::time_point> NextDelayed() const;
   size_t Len() const;
   const std::string& name() const { return name_; }
+  const kite::Clock* clock() const { return clock_; }
   // Called (outside the queue's lock) whenever a key becomes ready to hand out.
   void SetNotify(std::function<void()> notify);
   void ShutDown();
@@ -54,6 +61,7 @@ class WorkQueue {
 
   const std::string name_;
   const std::chrono::milliseconds base_delay_, max_delay_;
+  const kite::Clock* const clock_;
   mutable std::mutex mu_;  // guards everything below
   std::deque<std::string> queue_;
   std::unordered_set<std::string> dirty_, processing_;

@@ -15,7 +15,7 @@ void Lessor::Add(int64_t id, int64_t ttl) {
   std::lock_guard lock(mu_);
   Lease& l = leases_[id];
   l.ttl = ttl;
-  l.deadline = Clock::now() + std::chrono::seconds(ttl);
+  l.deadline = clock_->SteadyNow() + std::chrono::seconds(ttl);
 }
 
 std::vector<std::string> Lessor::Remove(int64_t id) {
@@ -50,7 +50,7 @@ Result<LeaseInfo> Lessor::KeepAlive(int64_t id) {
   std::lock_guard lock(mu_);
   auto it = leases_.find(id);
   if (it == leases_.end() || it->second.expiring) return errors::LeaseNotFound();
-  it->second.deadline = Clock::now() + std::chrono::seconds(it->second.ttl);
+  it->second.deadline = clock_->SteadyNow() + std::chrono::seconds(it->second.ttl);
   return LeaseInfo{id, it->second.ttl, it->second.ttl, {}};
 }
 
@@ -61,7 +61,7 @@ Result<LeaseInfo> Lessor::TimeToLive(int64_t id, bool keys) const {
   LeaseInfo info;
   info.id = id;
   info.granted_ttl = it->second.ttl;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(it->second.deadline - Clock::now()).count();
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(it->second.deadline - clock_->SteadyNow()).count();
   // etcd rounds the remaining time up to whole seconds and reports at least 0.
   info.ttl = left <= 0 ? 0 : (left + 999) / 1000;
   if (keys) info.keys.assign(it->second.keys.begin(), it->second.keys.end());
@@ -75,7 +75,8 @@ std::vector<int64_t> Lessor::List() const {
   return ids;
 }
 
-std::vector<int64_t> Lessor::TakeExpired(Clock::time_point now) {
+std::vector<int64_t> Lessor::TakeExpired() {
+  const auto now = clock_->SteadyNow();
   std::lock_guard lock(mu_);
   std::vector<int64_t> out;
   for (auto& [id, l] : leases_) {

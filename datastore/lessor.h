@@ -2,6 +2,8 @@
 //
 // Leases are durable (the SQLite store persists grants and revokes); deadlines are not: after a
 // restart every lease gets its full TTL again, as etcd extends leases on leader change.
+// Time comes from the Clock given at construction (its monotonic side), so a test expires
+// leases by advancing a FakeClock.
 // Threading: all methods lock the lessor's own mutex; safe from any thread. The store's writer
 // calls Attach/Detach while applying writes (lock order: MVCC lock, then lessor).
 #pragma once
@@ -15,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "datastore/types.h"
 
@@ -23,6 +26,8 @@ namespace kite::datastore {
 class Lessor {
  public:
   using Clock = std::chrono::steady_clock;
+
+  explicit Lessor(const kite::Clock* clock = kite::Clock::Real()) : clock_(clock) {}
 
   bool Exists(int64_t id) const;
   // Adds a lease (id must be new). Deadline is now + ttl.
@@ -39,7 +44,7 @@ class Lessor {
   Result<LeaseInfo> TimeToLive(int64_t id, bool keys) const;
   std::vector<int64_t> List() const;
   // Leases whose deadline passed and that were not handed out before; each once.
-  std::vector<int64_t> TakeExpired(Clock::time_point now);
+  std::vector<int64_t> TakeExpired();
 
  private:
   struct Lease {
@@ -48,6 +53,7 @@ class Lessor {
     bool expiring = false;  // handed to the revoker; not handed out again
     std::set<std::string> keys;
   };
+  const kite::Clock* const clock_;
   mutable std::mutex mu_;
   std::map<int64_t, Lease> leases_;  // guarded by mu_
 };

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "datastore/types.h"
 
@@ -41,6 +42,8 @@ struct StoreOptions {
   // NOSPACE alarm; deletes and compactions still pass, so space can be won back. 0 means
   // kDefaultQuotaBytes, a negative value disables the quota.
   int64_t quota_bytes = 0;
+  // Lease deadlines are read on this clock (tests pass a FakeClock); never null.
+  const Clock* clock = Clock::Real();
 };
 
 inline constexpr int64_t kDefaultQuotaBytes = int64_t{2} << 30;  // etcd's default, 2 GiB

@@ -100,7 +100,7 @@ void SqliteStore::BackgroundLoop() {
     if (stopping_) break;
     lock.unlock();
     auto now = Clock::now();
-    for (int64_t id : lessor_.TakeExpired(now)) {
+    for (int64_t id : lessor_.TakeExpired()) {
       KITE_LOG(2) << "lease " << id << " expired";
       LeaseRevoke(id, [](Result<int64_t>) {});
     }

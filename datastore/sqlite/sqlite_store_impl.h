@@ -66,6 +66,7 @@ class SqliteStore final : public Store, private WriteBackend {
  public:
   explicit SqliteStore(StoreOptions opts)
       : opts_(std::move(opts)),
+        lessor_(opts_.clock),
         mvcc_(&lessor_),
         hub_(&mvcc_),
         writer_(Writer::Options{opts_.max_batch, opts_.quota_bytes == 0 ? kDefaultQuotaBytes : opts_.quota_bytes},

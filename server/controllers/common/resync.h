@@ -20,7 +20,7 @@ class Resync {
 
   // Queues `key` on `q` after `period`, unless a resync of it is already pending.
   void After(client::WorkQueue& q, const std::string& key, Clock::duration period) {
-    const auto now = Clock::now();
+    const auto now = q.clock()->SteadyNow();  // the queue's clock: its delays are on it
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto& due = due_[key];

@@ -16,9 +16,6 @@ constexpr const char* kScheduledTimestamp = "batch.kubernetes.io/cronjob-schedul
 // Upstream wakes a little after the activation so the clock is surely past it.
 constexpr auto kNextScheduleDelta = std::chrono::milliseconds(100);
 
-int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 int64_t ToUnix(api::Timestamp t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
@@ -70,8 +67,8 @@ std::string Finished(const json::object& job) {
 
 class CronJobController final : public client::Controller {
  public:
-  explicit CronJobController(const client::Client* c)
-      : Controller("cronjob", 2),
+  explicit CronJobController(const client::Client* c, const kite::Clock* clock)
+      : Controller("cronjob", 2, clock),
         client_(c),
         cj_r_(api::FindResource("batch", "v1", "cronjobs")),
         job_r_(api::FindResource("batch", "v1", "jobs")),
@@ -194,7 +191,7 @@ class CronJobController final : public client::Controller {
                                                        "\" : " + sched.status().message());
       return Status::Ok();
     }
-    const int64_t now = UnixNow();
+    const int64_t now = ToUnix(clock()->Now());
     auto wake_for_next = [&] {
       if (auto next = sched->Next(now, *tz)) {
         *requeue = std::chrono::seconds(*next - now) + kNextScheduleDelta;
@@ -333,8 +330,8 @@ class CronJobController final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewCronJobController(const client::Client* client) {
-  return std::make_unique<CronJobController>(client);
+std::unique_ptr<client::Controller> NewCronJobController(const client::Client* client, const kite::Clock* clock) {
+  return std::make_unique<CronJobController>(client, clock);
 }
 
 }  // namespace kite::controllers

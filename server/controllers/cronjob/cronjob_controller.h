@@ -24,11 +24,13 @@
 
 #include <memory>
 
+#include "base/clock.h"
 #include "client/client.h"
 #include "client/controller.h"
 
 namespace kite::controllers {
 
-std::unique_ptr<client::Controller> NewCronJobController(const client::Client* client);
+std::unique_ptr<client::Controller> NewCronJobController(const client::Client* client,
+                                                         const Clock* clock = Clock::Real());
 
 }  // namespace kite::controllers

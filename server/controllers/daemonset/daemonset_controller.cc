@@ -44,8 +44,8 @@ struct NodePods {
 
 class DaemonSetController final : public client::Controller {
  public:
-  explicit DaemonSetController(const client::Client* c)
-      : Controller("daemonset", 2),
+  explicit DaemonSetController(const client::Client* c, const kite::Clock* clock)
+      : Controller("daemonset", 2, clock),
         client_(c),
         ds_r_(api::FindResource("apps", "v1", "daemonsets")),
         pods_r_(api::FindResource("", "v1", "pods")),
@@ -259,7 +259,7 @@ class DaemonSetController final : public client::Controller {
     const auto& spec = Obj(ds, "spec");
     const auto& ru = Obj(Obj(spec, "updateStrategy"), "rollingUpdate");
     const int64_t min_ready = Int(spec, "minReadySeconds");
-    const auto now = std::chrono::system_clock::now();
+    const auto now = clock()->Now();
     std::vector<std::string> eligible;
     for (const auto& node : nodes) {
       if (NodeShouldRunDaemonPod(*node, daemon_spec).should_run) eligible.push_back(Str(Obj(*node, "metadata"), "name"));
@@ -383,7 +383,7 @@ class DaemonSetController final : public client::Controller {
   Status UpdateStatus(const json::object& ds, const std::vector<ObjectPtr>& nodes, const json::object& daemon_spec,
                       const std::string& hash, std::map<std::string, NodePods>& by_node, int64_t collisions) {
     const int64_t min_ready = Int(Obj(ds, "spec"), "minReadySeconds");
-    const auto now = std::chrono::system_clock::now();
+    const auto now = clock()->Now();
     int64_t desired = 0, current = 0, misscheduled = 0, ready = 0, available = 0, updated = 0;
     bool wait_available = false;
     for (const auto& node : nodes) {
@@ -445,8 +445,8 @@ class DaemonSetController final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewDaemonSetController(const client::Client* client) {
-  return std::make_unique<DaemonSetController>(client);
+std::unique_ptr<client::Controller> NewDaemonSetController(const client::Client* client, const kite::Clock* clock) {
+  return std::make_unique<DaemonSetController>(client, clock);
 }
 
 }  // namespace kite::controllers

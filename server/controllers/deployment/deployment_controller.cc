@@ -167,8 +167,8 @@ namespace {
 
 class DeploymentController final : public client::Controller {
  public:
-  explicit DeploymentController(const client::Client* c)
-      : Controller("deployment", 5),
+  explicit DeploymentController(const client::Client* c, const kite::Clock* clock)
+      : Controller("deployment", 5, clock),
         client_(c),
         deploy_r_(api::FindResource("apps", "v1", "deployments")),
         rs_r_(api::FindResource("apps", "v1", "replicasets")),
@@ -657,7 +657,7 @@ class DeploymentController final : public client::Controller {
         requeue = std::chrono::seconds(deadline);
       } else if (prog && Str(*prog, "status") == "True") {
         auto last = api::ParseTime(Str(*prog, "lastUpdateTime"));
-        auto now = std::chrono::system_clock::now();
+        auto now = clock()->Now();
         if (last && *last + std::chrono::seconds(deadline) <= now) {
           SetCondition(status, Condition("Progressing", "False", "ProgressDeadlineExceeded",
                                          "ReplicaSet \"" + rs_name + "\" has timed out progressing."));
@@ -726,8 +726,8 @@ std::pair<int64_t, int64_t> ResolveSurgeUnavailable(const json::object& d) {
   return {surge, unavailable};
 }
 
-std::unique_ptr<client::Controller> NewDeploymentController(const client::Client* client) {
-  return std::make_unique<DeploymentController>(client);
+std::unique_ptr<client::Controller> NewDeploymentController(const client::Client* client, const kite::Clock* clock) {
+  return std::make_unique<DeploymentController>(client, clock);
 }
 
 }  // namespace kite::controllers

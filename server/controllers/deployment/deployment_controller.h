@@ -23,12 +23,14 @@
 
 #include <boost/json/object.hpp>
 
+#include "base/clock.h"
 #include "client/client.h"
 #include "client/controller.h"
 
 namespace kite::controllers {
 
-std::unique_ptr<client::Controller> NewDeploymentController(const client::Client* client);
+std::unique_ptr<client::Controller> NewDeploymentController(const client::Client* client,
+                                                            const Clock* clock = Clock::Real());
 
 // The pod-template-hash for a template and collision count (FNV-1a over the template's
 // canonical JSON, encoded in the alphabet upstream uses for generated names).

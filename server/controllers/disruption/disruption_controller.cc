@@ -64,8 +64,9 @@ namespace {
 
 class DisruptionController final : public client::Controller {
  public:
-  explicit DisruptionController(const client::Client* c)
-      : Controller("disruption", 2), client_(c), pdb_r_(api::FindResource("policy", "v1", "poddisruptionbudgets")) {}
+  explicit DisruptionController(const client::Client* c, const kite::Clock* clock)
+      : Controller("disruption", 2, clock),
+        client_(c), pdb_r_(api::FindResource("policy", "v1", "poddisruptionbudgets")) {}
 
   void Init(client::InformerFactory& f) override {
     pdbs_ = f.For(*pdb_r_);
@@ -118,7 +119,7 @@ class DisruptionController final : public client::Controller {
       if (IsPodReady(*p)) ++healthy;
     }
     auto counts = disruption::ComputeCounts(*pdb, static_cast<int64_t>(pods.size()), ControllerScale(pods));
-    const std::string now = api::NowTime();
+    const std::string now = api::FormatTime(clock()->Now());
     if (!counts.ok()) {
       want["disruptionsAllowed"] = 0;
       SetCondition(want, "False", "SyncFailed", counts.status().message(), now);
@@ -203,7 +204,7 @@ class DisruptionController final : public client::Controller {
     if (!dp || !dp->is_object()) return;
     constexpr auto kDeletionTimeout = std::chrono::minutes(2);
     const std::string ns = SplitKey(key).first;
-    const auto now = std::chrono::system_clock::now();
+    const auto now = clock()->Now();
     json::object kept;
     std::optional<std::chrono::system_clock::duration> recheck;
     for (const auto& [pod, when] : dp->as_object()) {
@@ -232,8 +233,8 @@ class DisruptionController final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewDisruptionController(const client::Client* client) {
-  return std::make_unique<DisruptionController>(client);
+std::unique_ptr<client::Controller> NewDisruptionController(const client::Client* client, const kite::Clock* clock) {
+  return std::make_unique<DisruptionController>(client, clock);
 }
 
 }  // namespace kite::controllers

@@ -14,13 +14,15 @@
 #include <optional>
 #include <string>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "client/client.h"
 #include "client/controller.h"
 
 namespace kite::controllers {
 
-std::unique_ptr<client::Controller> NewDisruptionController(const client::Client* client);
+std::unique_ptr<client::Controller> NewDisruptionController(const client::Client* client,
+                                                            const Clock* clock = Clock::Real());
 
 namespace disruption {
 

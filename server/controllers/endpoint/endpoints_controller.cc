@@ -83,8 +83,8 @@ namespace {
 
 class EndpointsController final : public client::Controller {
  public:
-  explicit EndpointsController(const client::Client* c)
-      : Controller("endpoint", 5), client_(c), epr_(api::FindResource("", "v1", "endpoints")) {}
+  explicit EndpointsController(const client::Client* c, const kite::Clock* clock)
+      : Controller("endpoint", 5, clock), client_(c), epr_(api::FindResource("", "v1", "endpoints")) {}
 
   void Init(client::InformerFactory& f) override {
     services_ = f.For("", "v1", "services");
@@ -140,7 +140,7 @@ class EndpointsController final : public client::Controller {
     else meta["labels"] = labels;
     json::value& ann = meta["annotations"];
     if (!ann.is_object()) ann = json::object();
-    ann.as_object()["endpoints.kubernetes.io/last-change-trigger-time"] = api::FormatMicroTime(std::chrono::system_clock::now());
+    ann.as_object()["endpoints.kubernetes.io/last-change-trigger-time"] = api::FormatMicroTime(clock()->Now());
     if (subsets.empty()) ep.erase("subsets");
     else ep["subsets"] = std::move(subsets);
     auto r = current ? client_->Update(*epr_, ns, ep) : client_->Create(*epr_, ns, ep);
@@ -167,8 +167,8 @@ class EndpointsController final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewEndpointsController(const client::Client* client) {
-  return std::make_unique<EndpointsController>(client);
+std::unique_ptr<client::Controller> NewEndpointsController(const client::Client* client, const kite::Clock* clock) {
+  return std::make_unique<EndpointsController>(client, clock);
 }
 
 }  // namespace kite::controllers

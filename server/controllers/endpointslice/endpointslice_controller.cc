@@ -86,8 +86,9 @@ using endpointslice::kManagedBy;
 
 class EndpointSliceController final : public client::Controller {
  public:
-  explicit EndpointSliceController(const client::Client* c)
-      : Controller("endpointslice", 5), client_(c), slicer_(api::FindResource("discovery.k8s.io", "v1", "endpointslices")) {}
+  explicit EndpointSliceController(const client::Client* c, const kite::Clock* clock)
+      : Controller("endpointslice", 5, clock),
+        client_(c), slicer_(api::FindResource("discovery.k8s.io", "v1", "endpointslices")) {}
 
   void Init(client::InformerFactory& f) override {
     services_ = f.For("", "v1", "services");
@@ -167,7 +168,7 @@ class EndpointSliceController final : public client::Controller {
       meta["ownerReferences"] = json::array{ServiceRef(*svc)};
       json::value& ann = meta["annotations"];
       if (!ann.is_object()) ann = json::object();
-      ann.as_object()["endpoints.kubernetes.io/last-change-trigger-time"] = api::NowTime();
+      ann.as_object()["endpoints.kubernetes.io/last-change-trigger-time"] = api::FormatTime(clock()->Now());
       slice["addressType"] = "IPv4";
       slice["endpoints"] = w->at("endpoints");
       slice["ports"] = w->at("ports");
@@ -215,8 +216,8 @@ class EndpointSliceController final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewEndpointSliceController(const client::Client* client) {
-  return std::make_unique<EndpointSliceController>(client);
+std::unique_ptr<client::Controller> NewEndpointSliceController(const client::Client* client, const kite::Clock* clock) {
+  return std::make_unique<EndpointSliceController>(client, clock);
 }
 
 }  // namespace kite::controllers

@@ -81,7 +81,8 @@ constexpr const char kOrphanPrefix[] = "orphan:";
 
 class GarbageCollector final : public client::Controller {
  public:
-  explicit GarbageCollector(const client::Client* c) : Controller("garbagecollector", 5), client_(c) {}
+  explicit GarbageCollector(const client::Client* c, const kite::Clock* clock)
+      : Controller("garbagecollector", 5, clock), client_(c) {}
 
   void Init(client::InformerFactory& f) override {
     factory_ = &f;
@@ -404,8 +405,8 @@ class GarbageCollector final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewGarbageCollector(const client::Client* client) {
-  return std::make_unique<GarbageCollector>(client);
+std::unique_ptr<client::Controller> NewGarbageCollector(const client::Client* client, const kite::Clock* clock) {
+  return std::make_unique<GarbageCollector>(client, clock);
 }
 
 }  // namespace kite::controllers

@@ -23,12 +23,14 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "client/client.h"
 #include "client/controller.h"
 
 namespace kite::controllers {
 
-std::unique_ptr<client::Controller> NewGarbageCollector(const client::Client* client);
+std::unique_ptr<client::Controller> NewGarbageCollector(const client::Client* client,
+                                                        const Clock* clock = Clock::Real());
 
 namespace gc {
 

@@ -73,8 +73,8 @@ json::array ToArray(const std::set<std::string>& s) {
 
 class JobController final : public client::Controller {
  public:
-  explicit JobController(const client::Client* c)
-      : Controller("job", 5),
+  explicit JobController(const client::Client* c, const kite::Clock* clock)
+      : Controller("job", 5, clock),
         client_(c),
         job_r_(api::FindResource("batch", "v1", "jobs")),
         pods_r_(api::FindResource("", "v1", "pods")),
@@ -144,7 +144,7 @@ class JobController final : public client::Controller {
     std::optional<int64_t> completions;
     if (auto* c = spec.if_contains("completions"); c && (c->is_int64() || c->is_uint64())) completions = Int(spec, "completions");
     const int64_t parallelism = Int(spec, "parallelism", 1);
-    const auto now = std::chrono::system_clock::now();
+    const auto now = clock()->Now();
     json::object status = old_status;
 
     // 1. Track finished pods: uncounted first, then finalizer removed, then counted.
@@ -563,8 +563,8 @@ class JobController final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewJobController(const client::Client* client) {
-  return std::make_unique<JobController>(client);
+std::unique_ptr<client::Controller> NewJobController(const client::Client* client, const kite::Clock* clock) {
+  return std::make_unique<JobController>(client, clock);
 }
 
 }  // namespace kite::controllers

@@ -30,11 +30,12 @@
 
 #include <memory>
 
+#include "base/clock.h"
 #include "client/client.h"
 #include "client/controller.h"
 
 namespace kite::controllers {
 
-std::unique_ptr<client::Controller> NewJobController(const client::Client* client);
+std::unique_ptr<client::Controller> NewJobController(const client::Client* client, const Clock* clock = Clock::Real());
 
 }  // namespace kite::controllers

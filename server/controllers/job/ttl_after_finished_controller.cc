@@ -25,8 +25,8 @@ std::optional<api::Timestamp> FinishTime(const json::object& job) {
 
 class TtlAfterFinishedController final : public client::Controller {
  public:
-  explicit TtlAfterFinishedController(const client::Client* c)
-      : Controller("ttl-after-finished", 2), client_(c), job_r_(api::FindResource("batch", "v1", "jobs")) {}
+  explicit TtlAfterFinishedController(const client::Client* c, const kite::Clock* clock)
+      : Controller("ttl-after-finished", 2, clock), client_(c), job_r_(api::FindResource("batch", "v1", "jobs")) {}
 
   void Init(client::InformerFactory& f) override {
     jobs_ = f.For(*job_r_);
@@ -48,7 +48,7 @@ class TtlAfterFinishedController final : public client::Controller {
     auto finished = FinishTime(*job);
     if (!finished) return Status::Ok();
     const auto expire = *finished + std::chrono::seconds(Int(spec, "ttlSecondsAfterFinished"));
-    const auto now = std::chrono::system_clock::now();
+    const auto now = clock()->Now();
     if (now < expire) {
       queue_.AddAfter(key, expire - now + std::chrono::milliseconds(100));
       return Status::Ok();
@@ -72,8 +72,9 @@ class TtlAfterFinishedController final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewTtlAfterFinishedController(const client::Client* client) {
-  return std::make_unique<TtlAfterFinishedController>(client);
+std::unique_ptr<client::Controller> NewTtlAfterFinishedController(const client::Client* client,
+                                                                  const kite::Clock* clock) {
+  return std::make_unique<TtlAfterFinishedController>(client, clock);
 }
 
 }  // namespace kite::controllers

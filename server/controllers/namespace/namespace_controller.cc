@@ -75,8 +75,8 @@ constexpr const char kFinalizer[] = "kubernetes";
 
 class NamespaceController final : public client::Controller {
  public:
-  explicit NamespaceController(const client::Client* c)
-      : Controller("namespace", 2), client_(c), nsr_(api::FindResource("", "v1", "namespaces")),
+  explicit NamespaceController(const client::Client* c, const kite::Clock* clock)
+      : Controller("namespace", 2, clock), client_(c), nsr_(api::FindResource("", "v1", "namespaces")),
         crdr_(api::FindResource("apiextensions.k8s.io", "v1", "customresourcedefinitions")) {}
 
   void Init(client::InformerFactory& f) override {
@@ -174,7 +174,7 @@ class NamespaceController final : public client::Controller {
     json::object& status = nsobj["status"].is_object() ? nsobj["status"].as_object()
                                                        : (nsobj["status"] = json::object()).as_object();
     const json::array current = Arr(status, "conditions");
-    json::array want = ns::DeletionConditions(rem, current, api::NowTime());
+    json::array want = ns::DeletionConditions(rem, current, api::FormatTime(clock()->Now()));
     if (want == current && Str(status, "phase") == "Terminating") return Status::Ok();
     status["conditions"] = std::move(want);
     status["phase"] = "Terminating";
@@ -214,8 +214,8 @@ class NamespaceController final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewNamespaceController(const client::Client* client) {
-  return std::make_unique<NamespaceController>(client);
+std::unique_ptr<client::Controller> NewNamespaceController(const client::Client* client, const kite::Clock* clock) {
+  return std::make_unique<NamespaceController>(client, clock);
 }
 
 }  // namespace kite::controllers

@@ -16,12 +16,14 @@
 #include <memory>
 #include <string>
 
+#include "base/clock.h"
 #include "client/client.h"
 #include "client/controller.h"
 
 namespace kite::controllers {
 
-std::unique_ptr<client::Controller> NewNamespaceController(const client::Client* client);
+std::unique_ptr<client::Controller> NewNamespaceController(const client::Client* client,
+                                                           const Clock* clock = Clock::Real());
 
 namespace ns {
 

@@ -26,8 +26,9 @@ const json::object* Condition(const json::object& node, const char* type) {
 
 class NodeLifecycleController final : public client::Controller {
  public:
-  NodeLifecycleController(const client::Client* c, std::chrono::milliseconds grace, std::chrono::milliseconds startup)
-      : Controller("nodelifecycle", 2), client_(c), nodes_r_(api::FindResource("", "v1", "nodes")),
+  NodeLifecycleController(const client::Client* c, std::chrono::milliseconds grace, std::chrono::milliseconds startup,
+                          const kite::Clock* clock)
+      : Controller("nodelifecycle", 2, clock), client_(c), nodes_r_(api::FindResource("", "v1", "nodes")),
         pods_r_(api::FindResource("", "v1", "pods")), grace_(grace), startup_grace_(startup),
         period_(std::clamp<std::chrono::milliseconds>(grace / 5, std::chrono::milliseconds(500), std::chrono::seconds(5))),
         recorder_(c, "node-controller") {}
@@ -62,7 +63,7 @@ class NodeLifecycleController final : public client::Controller {
       return Status::Ok();
     }
     json::object node = *cached;
-    const auto now = Clock::now();
+    const auto now = clock()->SteadyNow();
     const json::object* ready = Condition(node, "Ready");
     const std::string heartbeat = ready ? Str(*ready, "lastHeartbeatTime") : "";
     std::string renew;
@@ -92,7 +93,8 @@ class NodeLifecycleController final : public client::Controller {
       json::object updated = node;
       json::value& st = updated["status"];
       if (!st.is_object()) st = json::object();
-      st.as_object()["conditions"] = nodelifecycle::UnknownConditions(Arr(Obj(node, "status"), "conditions"), api::NowTime());
+      st.as_object()["conditions"] =
+          nodelifecycle::UnknownConditions(Arr(Obj(node, "status"), "conditions"), api::FormatTime(clock()->Now()));
       auto r = client_->UpdateStatus(*nodes_r_, "", updated);
       if (r.NotFound()) return Status::Ok();
       if (!r.ok()) return Status(Code::kAborted, "marking node " + name + " Unknown: " + r.error().message());
@@ -110,7 +112,7 @@ class NodeLifecycleController final : public client::Controller {
       std::lock_guard<std::mutex> lock(mu_);
       health_[name].last_ready = status;
     }
-    json::array taints = nodelifecycle::DesiredTaints(node, api::NowTime());
+    json::array taints = nodelifecycle::DesiredTaints(node, api::FormatTime(clock()->Now()));
     if (taints != Arr(Obj(node, "spec"), "taints")) {
       json::object updated = node;
       json::value& spec = updated["spec"];
@@ -145,7 +147,7 @@ class NodeLifecycleController final : public client::Controller {
       for (auto& c : updated["status"].as_object()["conditions"].as_array()) {
         if (c.is_object() && Str(c.as_object(), "type") == "Ready") {
           c.as_object()["status"] = "False";
-          c.as_object()["lastTransitionTime"] = api::NowTime();
+          c.as_object()["lastTransitionTime"] = api::FormatTime(clock()->Now());
         }
       }
       auto r = client_->UpdateStatus(*pods_r_, Str(Obj(*pod, "metadata"), "namespace"), updated);
@@ -170,8 +172,8 @@ class NodeLifecycleController final : public client::Controller {
 
 class TaintEvictionController final : public client::Controller {
  public:
-  explicit TaintEvictionController(const client::Client* c)
-      : Controller("taint-eviction-controller", 2), client_(c), pods_r_(api::FindResource("", "v1", "pods")),
+  explicit TaintEvictionController(const client::Client* c, const kite::Clock* clock)
+      : Controller("taint-eviction-controller", 2, clock), client_(c), pods_r_(api::FindResource("", "v1", "pods")),
         recorder_(c, "taint-eviction-controller") {}
 
   void Init(client::InformerFactory& f) override {
@@ -205,7 +207,7 @@ class TaintEvictionController final : public client::Controller {
       return Status::Ok();
     }
     // Counted from when the taint appeared (its timeAdded; when first seen otherwise).
-    const auto now = std::chrono::system_clock::now();
+    const auto now = clock()->Now();
     std::optional<std::chrono::system_clock::time_point> added;
     for (const auto& t : taints) {
       if (auto ta = api::ParseTime(Str(t.as_object(), "timeAdded")); ta && (!added || *ta < *added)) added = *ta;
@@ -273,12 +275,13 @@ class TaintEvictionController final : public client::Controller {
 
 std::unique_ptr<client::Controller> NewNodeLifecycleController(const client::Client* client,
                                                                std::chrono::milliseconds monitor_grace,
-                                                               std::chrono::milliseconds startup_grace) {
-  return std::make_unique<NodeLifecycleController>(client, monitor_grace, startup_grace);
+                                                               std::chrono::milliseconds startup_grace,
+                                                               const kite::Clock* clock) {
+  return std::make_unique<NodeLifecycleController>(client, monitor_grace, startup_grace, clock);
 }
 
-std::unique_ptr<client::Controller> NewTaintEvictionController(const client::Client* client) {
-  return std::make_unique<TaintEvictionController>(client);
+std::unique_ptr<client::Controller> NewTaintEvictionController(const client::Client* client, const kite::Clock* clock) {
+  return std::make_unique<TaintEvictionController>(client, clock);
 }
 
 }  // namespace kite::controllers

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <memory>
 
+#include "base/clock.h"
 #include "client/client.h"
 #include "client/controller.h"
 
@@ -24,7 +25,9 @@ namespace kite::controllers {
 
 std::unique_ptr<client::Controller> NewNodeLifecycleController(const client::Client* client,
                                                                std::chrono::milliseconds monitor_grace,
-                                                               std::chrono::milliseconds startup_grace);
-std::unique_ptr<client::Controller> NewTaintEvictionController(const client::Client* client);
+                                                               std::chrono::milliseconds startup_grace,
+                                                               const Clock* clock = Clock::Real());
+std::unique_ptr<client::Controller> NewTaintEvictionController(const client::Client* client,
+                                                               const Clock* clock = Clock::Real());
 
 }  // namespace kite::controllers

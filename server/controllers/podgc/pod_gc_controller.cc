@@ -41,8 +41,9 @@ constexpr auto kPeriod = std::chrono::seconds(20);
 
 class PodGCController final : public client::Controller {
  public:
-  PodGCController(const client::Client* c, int64_t threshold, std::chrono::milliseconds quarantine)
-      : Controller("podgc", 1), client_(c), pods_r_(api::FindResource("", "v1", "pods")),
+  PodGCController(const client::Client* c, int64_t threshold, std::chrono::milliseconds quarantine,
+                  const kite::Clock* clock)
+      : Controller("podgc", 1, clock), client_(c), pods_r_(api::FindResource("", "v1", "pods")),
         nodes_r_(api::FindResource("", "v1", "nodes")), threshold_(threshold), quarantine_(quarantine) {}
 
   void Init(client::InformerFactory& f) override {
@@ -63,7 +64,7 @@ class PodGCController final : public client::Controller {
       KITE_LOG(1) << "podgc: deleting terminated pod " << KeyOf(*p);
       if (auto s = ForceDelete(*p); !s.ok()) result = s;
     }
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = clock()->SteadyNow();
     std::map<std::string, bool> node_gone;  // node name → confirmed missing
     for (const auto& p : pods) {
       const auto& meta = Obj(*p, "metadata");
@@ -137,8 +138,11 @@ class PodGCController final : public client::Controller {
     for (const auto& c : Arr(status, "conditions")) {
       if (!(c.is_object() && Str(c.as_object(), "type") == "DisruptionTarget")) conds.push_back(c);
     }
-    conds.push_back(json::object{{"type", "DisruptionTarget"}, {"status", "True"}, {"reason", "DeletionByPodGC"},
-                                 {"message", "PodGC: node no longer exists"}, {"lastTransitionTime", api::NowTime()}});
+    conds.push_back(json::object{{"type", "DisruptionTarget"},
+                                 {"status", "True"},
+                                 {"reason", "DeletionByPodGC"},
+                                 {"message", "PodGC: node no longer exists"},
+                                 {"lastTransitionTime", api::FormatTime(clock()->Now())}});
     status["conditions"] = std::move(conds);
     auto r = client_->UpdateStatus(*pods_r_, Str(Obj(pod, "metadata"), "namespace"), updated);
     if (r.ok() || r.NotFound() || r.Conflict()) return Status::Ok();  // the delete follows anyway
@@ -169,8 +173,8 @@ class PodGCController final : public client::Controller {
 }  // namespace
 
 std::unique_ptr<client::Controller> NewPodGCController(const client::Client* client, int64_t terminated_threshold,
-                                                       std::chrono::milliseconds quarantine) {
-  return std::make_unique<PodGCController>(client, terminated_threshold, quarantine);
+                                                       std::chrono::milliseconds quarantine, const kite::Clock* clock) {
+  return std::make_unique<PodGCController>(client, terminated_threshold, quarantine, clock);
 }
 
 }  // namespace kite::controllers

@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/clock.h"
 #include "client/client.h"
 #include "client/controller.h"
 #include "client/informer.h"
@@ -19,7 +20,8 @@
 namespace kite::controllers {
 
 std::unique_ptr<client::Controller> NewPodGCController(const client::Client* client, int64_t terminated_threshold,
-                                                       std::chrono::milliseconds quarantine = std::chrono::seconds(40));
+                                                       std::chrono::milliseconds quarantine = std::chrono::seconds(40),
+                                                       const Clock* clock = Clock::Real());
 
 namespace podgc {
 

@@ -13,8 +13,8 @@ constexpr int kBurstReplicas = 500;  // upstream's per-sync cap on creations/del
 
 class ReplicaSetController final : public client::Controller {
  public:
-  ReplicaSetController(const client::Client* c, bool rc)
-      : Controller(rc ? "replicationcontroller" : "replicaset", 5),
+  ReplicaSetController(const client::Client* c, bool rc, const kite::Clock* clock)
+      : Controller(rc ? "replicationcontroller" : "replicaset", 5, clock),
         client_(c),
         rc_(rc),
         resource_(rc ? api::FindResource("", "v1", "replicationcontrollers")
@@ -226,7 +226,7 @@ class ReplicaSetController final : public client::Controller {
     const auto& spec = Obj(set, "spec");
     const int64_t min_ready = Int(spec, "minReadySeconds");
     const auto& template_labels = Obj(Obj(Obj(spec, "template"), "metadata"), "labels");
-    const auto now = std::chrono::system_clock::now();
+    const auto now = clock()->Now();
     int64_t fully = 0, ready = 0, available = 0;
     for (const auto& pod : owned) {
       const auto& labels = Obj(Obj(*pod, "metadata"), "labels");
@@ -269,8 +269,9 @@ class ReplicaSetController final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewReplicaSetController(const client::Client* client, bool replication_controller) {
-  return std::make_unique<ReplicaSetController>(client, replication_controller);
+std::unique_ptr<client::Controller> NewReplicaSetController(const client::Client* client, bool replication_controller,
+                                                            const kite::Clock* clock) {
+  return std::make_unique<ReplicaSetController>(client, replication_controller, clock);
 }
 
 }  // namespace kite::controllers

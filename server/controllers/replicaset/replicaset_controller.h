@@ -9,11 +9,13 @@
 
 #include <memory>
 
+#include "base/clock.h"
 #include "client/client.h"
 #include "client/controller.h"
 
 namespace kite::controllers {
 
-std::unique_ptr<client::Controller> NewReplicaSetController(const client::Client* client, bool replication_controller);
+std::unique_ptr<client::Controller> NewReplicaSetController(const client::Client* client, bool replication_controller,
+                                                            const Clock* clock = Clock::Real());
 
 }  // namespace kite::controllers

@@ -104,8 +104,8 @@ namespace {
 
 class ResourceQuotaController final : public client::Controller {
  public:
-  explicit ResourceQuotaController(const client::Client* c)
-      : Controller("resourcequota", 2), client_(c), quota_r_(api::FindResource("", "v1", "resourcequotas")) {}
+  explicit ResourceQuotaController(const client::Client* c, const kite::Clock* clock)
+      : Controller("resourcequota", 2, clock), client_(c), quota_r_(api::FindResource("", "v1", "resourcequotas")) {}
 
   void Init(client::InformerFactory& f) override {
     quotas_ = f.For(*quota_r_);
@@ -211,8 +211,8 @@ class ResourceQuotaController final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewResourceQuotaController(const client::Client* client) {
-  return std::make_unique<ResourceQuotaController>(client);
+std::unique_ptr<client::Controller> NewResourceQuotaController(const client::Client* client, const kite::Clock* clock) {
+  return std::make_unique<ResourceQuotaController>(client, clock);
 }
 
 }  // namespace kite::controllers

@@ -18,13 +18,15 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "client/client.h"
 #include "client/controller.h"
 #include "client/informer.h"
 
 namespace kite::controllers {
 
-std::unique_ptr<client::Controller> NewResourceQuotaController(const client::Client* client);
+std::unique_ptr<client::Controller> NewResourceQuotaController(const client::Client* client,
+                                                               const Clock* clock = Clock::Real());
 
 namespace quota {
 

@@ -16,8 +16,8 @@ constexpr const char kDescription[] =
 
 class RootCaCertPublisher final : public client::Controller {
  public:
-  RootCaCertPublisher(const client::Client* c, std::string ca)
-      : Controller("root-ca-cert-publisher", 1), client_(c), cmr_(api::FindResource("", "v1", "configmaps")),
+  RootCaCertPublisher(const client::Client* c, std::string ca, const kite::Clock* clock)
+      : Controller("root-ca-cert-publisher", 1, clock), client_(c), cmr_(api::FindResource("", "v1", "configmaps")),
         ca_(std::move(ca)) {}
 
   void Init(client::InformerFactory& f) override {
@@ -71,8 +71,9 @@ class RootCaCertPublisher final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewRootCaCertPublisher(const client::Client* client, std::string ca_pem) {
-  return std::make_unique<RootCaCertPublisher>(client, std::move(ca_pem));
+std::unique_ptr<client::Controller> NewRootCaCertPublisher(const client::Client* client, std::string ca_pem,
+                                                           const kite::Clock* clock) {
+  return std::make_unique<RootCaCertPublisher>(client, std::move(ca_pem), clock);
 }
 
 }  // namespace kite::controllers

@@ -7,12 +7,14 @@
 #include <memory>
 #include <string>
 
+#include "base/clock.h"
 #include "client/client.h"
 #include "client/controller.h"
 
 namespace kite::controllers {
 
 // `ca_pem` empty: the controller does nothing (there is no CA to publish).
-std::unique_ptr<client::Controller> NewRootCaCertPublisher(const client::Client* client, std::string ca_pem);
+std::unique_ptr<client::Controller> NewRootCaCertPublisher(const client::Client* client, std::string ca_pem,
+                                                           const Clock* clock = Clock::Real());
 
 }  // namespace kite::controllers

@@ -9,8 +9,8 @@ constexpr const char kDefault[] = "default";
 
 class ServiceAccountsController final : public client::Controller {
  public:
-  explicit ServiceAccountsController(const client::Client* c)
-      : Controller("serviceaccount", 1), client_(c), sar_(api::FindResource("", "v1", "serviceaccounts")) {}
+  explicit ServiceAccountsController(const client::Client* c, const kite::Clock* clock)
+      : Controller("serviceaccount", 1, clock), client_(c), sar_(api::FindResource("", "v1", "serviceaccounts")) {}
 
   void Init(client::InformerFactory& f) override {
     namespaces_ = f.For("", "v1", "namespaces");
@@ -46,8 +46,9 @@ class ServiceAccountsController final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewServiceAccountsController(const client::Client* client) {
-  return std::make_unique<ServiceAccountsController>(client);
+std::unique_ptr<client::Controller> NewServiceAccountsController(const client::Client* client,
+                                                                 const kite::Clock* clock) {
+  return std::make_unique<ServiceAccountsController>(client, clock);
 }
 
 }  // namespace kite::controllers

@@ -16,8 +16,8 @@ constexpr const char* kPodIndexLabel = "apps.kubernetes.io/pod-index";
 
 class StatefulSetController final : public client::Controller {
  public:
-  explicit StatefulSetController(const client::Client* c)
-      : Controller("statefulset", 2),
+  explicit StatefulSetController(const client::Client* c, const kite::Clock* clock)
+      : Controller("statefulset", 2, clock),
         client_(c),
         sts_r_(api::FindResource("apps", "v1", "statefulsets")),
         pods_r_(api::FindResource("", "v1", "pods")),
@@ -68,7 +68,7 @@ class StatefulSetController final : public client::Controller {
 
     const auto& spec = Obj(set, "spec");
     const int64_t min_ready = Int(spec, "minReadySeconds");
-    const auto now = std::chrono::system_clock::now();
+    const auto now = clock()->Now();
     std::map<int64_t, ObjectPtr> pods = Claim(set, selector);
 
     StatefulSetPlanInput in;
@@ -268,7 +268,7 @@ class StatefulSetController final : public client::Controller {
                       const std::string& update, int64_t collisions) {
     const auto& spec = Obj(set, "spec");
     const int64_t min_ready = Int(spec, "minReadySeconds");
-    const auto now = std::chrono::system_clock::now();
+    const auto now = clock()->Now();
     int64_t replicas = 0, ready = 0, available = 0, current_n = 0, updated_n = 0;
     for (const auto& [ordinal, pod] : pods) {
       const auto& pm = Obj(*pod, "metadata");
@@ -324,8 +324,8 @@ class StatefulSetController final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewStatefulSetController(const client::Client* client) {
-  return std::make_unique<StatefulSetController>(client);
+std::unique_ptr<client::Controller> NewStatefulSetController(const client::Client* client, const kite::Clock* clock) {
+  return std::make_unique<StatefulSetController>(client, clock);
 }
 
 }  // namespace kite::controllers

@@ -21,11 +21,13 @@
 
 #include <memory>
 
+#include "base/clock.h"
 #include "client/client.h"
 #include "client/controller.h"
 
 namespace kite::controllers {
 
-std::unique_ptr<client::Controller> NewStatefulSetController(const client::Client* client);
+std::unique_ptr<client::Controller> NewStatefulSetController(const client::Client* client,
+                                                             const Clock* clock = Clock::Real());
 
 }  // namespace kite::controllers

@@ -1,6 +1,6 @@
 // The client library against a real in-process API server through the local transport: verbs
-// and errors, watches, informers (list, watch, relist) and leader election; the work queue's
-// contract on its own.
+// and errors, watches, informers (list, watch, relist), leader election and the controller
+// runner. The work queue on its own: workqueue_test.cc.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -348,40 +348,6 @@ TEST_F(LocalClientTest, LeaderElectionOneHolderAtATimeAndRelease) {
   auto lease = client_->Get(*api::FindResource("coordination.k8s.io", "v1", "leases"), "kube-system", "test-lock");
   ASSERT_TRUE(lease.ok());
   EXPECT_EQ(lease->at("spec").at("holderIdentity").as_string(), "b");
-}
-
-TEST(WorkQueueTest, OneKeyNeverToTwoWorkersAndDirtyRequeue) {
-  WorkQueue q("t");
-  q.Add("a");
-  q.Add("a");
-  q.Add("b");
-  EXPECT_EQ(q.Len(), 2u);
-  auto k = q.TryGet();
-  ASSERT_TRUE(k);
-  EXPECT_EQ(*k, "a");
-  q.Add("a");  // while processing: dirty, not handed out
-  auto k2 = q.TryGet();
-  ASSERT_TRUE(k2);
-  EXPECT_EQ(*k2, "b");
-  EXPECT_FALSE(q.TryGet());
-  q.Done("a");
-  auto k3 = q.TryGet();
-  ASSERT_TRUE(k3);
-  EXPECT_EQ(*k3, "a");
-}
-
-TEST(WorkQueueTest, RateLimitedBackOffGrowsAndForgetResets) {
-  WorkQueue q("t", 20ms, 1s);
-  q.AddRateLimited("x");
-  EXPECT_FALSE(q.TryGet());
-  EXPECT_TRUE(q.NextDelayed().has_value());
-  EXPECT_TRUE(Eventually([&] { return q.TryGet().has_value(); }, 500ms));
-  q.Done("x");
-  EXPECT_EQ(q.NumRequeues("x"), 1);
-  q.AddRateLimited("x");
-  EXPECT_EQ(q.NumRequeues("x"), 2);
-  q.Forget("x");
-  EXPECT_EQ(q.NumRequeues("x"), 0);
 }
 
 class CountingController : public Controller {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "base/testing/fake_clock.h"
 #include "datastore/errors.h"
 #include "datastore/store.h"
 #include "tests/unit/datastore/test_util.h"
@@ -471,6 +472,11 @@ TEST(StoreWal, StaysBoundedUnderSustainedWrites) {
 }
 
 TEST_F(StoreTest, LeasesExpireTheirKeys) {
+  // Lease deadlines run on the store's clock: a fake one expires the lease without waiting its
+  // TTL out (only the background pass, every 250 ms, is real time).
+  kite::testing::FakeClock clock;
+  store_.reset();
+  store_ = Open(dir_, 0, 1000, &clock);
   auto l = store_->LeaseGrantSync(0, 1);
   ASSERT_TRUE(l.ok());
   EXPECT_EQ(l->ttl, kMinLeaseTtl);  // raised to the minimum, like etcd
@@ -479,9 +485,20 @@ TEST_F(StoreTest, LeasesExpireTheirKeys) {
   auto ttl = store_->LeaseTimeToLive(l->id, true);
   ASSERT_TRUE(ttl.ok());
   EXPECT_EQ(ttl->keys, (std::vector<std::string>{"/lease/a", "/lease/b"}));
+  EXPECT_EQ(ttl->ttl, kMinLeaseTtl);
+  // The time left counts down with the clock; a second short of the deadline nothing expires.
+  clock.Advance(std::chrono::seconds(kMinLeaseTtl - 1));
+  EXPECT_EQ(store_->LeaseTimeToLive(l->id, false)->ttl, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // two background passes
+  EXPECT_EQ(Get(*store_, "/lease/", Prefix("/lease/")).count, 2);
+  // A keep-alive restarts the full TTL.
+  EXPECT_EQ(store_->LeaseKeepAlive(l->id)->ttl, kMinLeaseTtl);
+  clock.Advance(std::chrono::seconds(kMinLeaseTtl - 1));
+  EXPECT_EQ(store_->LeaseTimeToLive(l->id, false)->ttl, 1);
+  clock.Advance(std::chrono::seconds(1));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (Get(*store_, "/lease/", Prefix("/lease/")).count > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(Get(*store_, "/lease/", Prefix("/lease/")).count, 0);
   EXPECT_EQ(store_->LeaseTimeToLive(l->id, false).status(), errors::LeaseNotFound());

@@ -19,8 +19,9 @@ inline std::string TempDir() {
 }
 
 inline std::unique_ptr<Store> Open(const std::string& dir, int64_t compaction_interval_ms = 0,
-                                   int64_t retain = 1000) {
+                                   int64_t retain = 1000, const Clock* clock = Clock::Real()) {
   StoreOptions o;
+  o.clock = clock;
   o.data_dir = dir;
   o.compaction_interval_ms = compaction_interval_ms;
   o.compaction_retain_revisions = retain;

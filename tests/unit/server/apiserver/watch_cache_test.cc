@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "../datastore/test_util.h"
+#include "tests/unit/datastore/test_util.h"
 
 namespace kite::apiserver {
 namespace {

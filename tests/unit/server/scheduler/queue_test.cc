@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "server/scheduler/queue.h"
-#include "tests/unit/server/scheduler_test_util.h"
+#include "tests/unit/server/scheduler/test_util.h"
 
 namespace kite::scheduler {
 namespace {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "server/scheduler/cache.h"
-#include "tests/unit/server/scheduler_test_util.h"
+#include "tests/unit/server/scheduler/test_util.h"
 
 namespace kite::scheduler {
 namespace {

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "server/scheduler/algorithm.h"
-#include "tests/unit/server/scheduler_test_util.h"
+#include "tests/unit/server/scheduler/test_util.h"
 
 namespace kite::scheduler {
 namespace {

@@ -3,7 +3,7 @@
 
 #include "server/scheduler/algorithm.h"
 #include "server/scheduler/filters.h"
-#include "tests/unit/server/scheduler_test_util.h"
+#include "tests/unit/server/scheduler/test_util.h"
 
 namespace kite::scheduler {
 namespace {

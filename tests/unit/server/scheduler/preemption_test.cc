@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "server/scheduler/preemption.h"
-#include "tests/unit/server/scheduler_test_util.h"
+#include "tests/unit/server/scheduler/test_util.h"
 
 namespace kite::scheduler {
 namespace {

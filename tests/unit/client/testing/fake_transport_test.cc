@@ -1,0 +1,159 @@
+// The fake API behaves as the API server does where controllers rely on it: generated fields,
+// optimistic concurrency, status subresource, patches, finalizers, watch from a resourceVersion,
+// recorded actions and reactors.
+#include "client/testing/fake_transport.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "base/testing/fake_clock.h"
+#include "client/client.h"
+
+namespace kite::client::testing {
+namespace {
+namespace json = boost::json;
+
+const api::ResourceInfo& Pods() { return *api::FindResource("", "v1", "pods"); }
+const api::ResourceInfo& Deployments() { return *api::FindResource("apps", "v1", "deployments"); }
+
+json::object J(const char* text) { return json::parse(text).as_object(); }
+
+class FakeTransportTest : public ::testing::Test {
+ protected:
+  kite::testing::FakeClock clock_;
+  std::shared_ptr<FakeTransport> fake_ = std::make_shared<FakeTransport>(&clock_);
+  Client client_{fake_};
+};
+
+TEST_F(FakeTransportTest, CreateFillsInWhatTheServerWouldAndRefusesDuplicates) {
+  auto a = client_.Create(Pods(), "ns", J(R"({"metadata":{"generateName":"web-"},"spec":{}})"));
+  ASSERT_TRUE(a.ok());
+  const auto& m = a->at("metadata").as_object();
+  EXPECT_EQ(m.at("name").as_string().subview().substr(0, 4), "web-");
+  EXPECT_EQ(m.at("namespace"), "ns");
+  EXPECT_FALSE(m.at("uid").as_string().empty());
+  EXPECT_EQ(m.at("creationTimestamp"), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(a->at("kind"), "Pod");
+  auto b = client_.Create(Pods(), "ns", J(R"({"metadata":{"name":"x"}})"));
+  ASSERT_TRUE(b.ok());
+  auto dup = client_.Create(Pods(), "ns", J(R"({"metadata":{"name":"x"}})"));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().reason(), "AlreadyExists");
+  EXPECT_TRUE(client_.Get(Pods(), "other", "x").NotFound());
+}
+
+TEST_F(FakeTransportTest, UpdatesAreOptimisticAndStatusIsASubresource) {
+  auto d = client_.Create(Deployments(), "ns", J(R"({"metadata":{"name":"d"},"spec":{"replicas":1},"status":{"replicas":9}})"));
+  ASSERT_TRUE(d.ok());
+  json::object stale = *d;
+  json::object next = *d;
+  next["spec"].as_object()["replicas"] = 2;
+  next["status"] = J(R"({"replicas":5})");
+  auto u = client_.Update(Deployments(), "ns", next);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->at("metadata").at("generation"), 2);  // spec changed
+  EXPECT_EQ(u->at("status").at("replicas"), 9);       // the main resource keeps the stored status
+  auto conflict = client_.Update(Deployments(), "ns", stale);
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_TRUE(conflict.Conflict());
+  json::object st = *u;
+  st["status"] = J(R"({"replicas":2})");
+  st["spec"].as_object()["replicas"] = 7;
+  auto s = client_.UpdateStatus(Deployments(), "ns", st);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->at("status").at("replicas"), 2);
+  EXPECT_EQ(s->at("spec").at("replicas"), 2);  // the status subresource changes only status
+}
+
+TEST_F(FakeTransportTest, PatchesOfEveryTypeAndPinnedResourceVersions) {
+  auto p = client_.Create(Pods(), "ns", J(R"({"metadata":{"name":"p","labels":{"a":"1"}},
+      "spec":{"containers":[{"name":"c","image":"x:1"},{"name":"d","image":"y:1"}]}})"));
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(client_.Patch(Pods(), "ns", "p", PatchType::kMerge, R"({"metadata":{"labels":{"b":"2"}}})").ok());
+  // Strategic merge patches merge containers by name.
+  ASSERT_TRUE(client_.Patch(Pods(), "ns", "p", PatchType::kStrategic,
+                            R"({"spec":{"containers":[{"name":"d","image":"y:2"}]}})").ok());
+  ASSERT_TRUE(client_.Patch(Pods(), "ns", "p", PatchType::kJson, R"([{"op":"remove","path":"/metadata/labels/a"}])").ok());
+  json::object got = *fake_->Get(Pods(), "ns", "p");
+  EXPECT_EQ(got.at("metadata").at("labels"), J(R"({"b":"2"})"));
+  EXPECT_EQ(got.at("spec").at("containers").as_array().size(), 2u);
+  EXPECT_EQ(got.at("spec").at("containers").as_array()[1].at("image"), "y:2");
+  auto pinned = client_.Patch(Pods(), "ns", "p", PatchType::kMerge, R"({"metadata":{"resourceVersion":"1"}})");
+  ASSERT_FALSE(pinned.ok());
+  EXPECT_TRUE(pinned.Conflict());
+  std::vector<std::string> kinds;
+  for (const auto& a : fake_->Writes()) kinds.push_back(a.verb + ":" + a.patch_type);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"create:", "patch:merge", "patch:strategic", "patch:json", "patch:merge"}));
+}
+
+TEST_F(FakeTransportTest, FinalizersHoldADeleteUntilTheyGo) {
+  ASSERT_TRUE(client_.Create(Pods(), "ns", J(R"({"metadata":{"name":"p","finalizers":["x/y"]}})")).ok());
+  auto d = client_.Delete(Pods(), "ns", "p");
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->at("metadata").as_object().contains("deletionTimestamp"));
+  ASSERT_TRUE(fake_->Get(Pods(), "ns", "p").has_value());
+  ASSERT_TRUE(client_.Patch(Pods(), "ns", "p", PatchType::kMerge, R"({"metadata":{"finalizers":null}})").ok());
+  EXPECT_FALSE(fake_->Get(Pods(), "ns", "p").has_value());
+  // Foreground adds its finalizer; a uid precondition that does not hold is a conflict.
+  auto q = client_.Create(Pods(), "ns", J(R"({"metadata":{"name":"q"}})"));
+  ASSERT_TRUE(q.ok());
+  DeleteParams wrong;
+  wrong.precondition_uid = "not-it";
+  EXPECT_TRUE(client_.Delete(Pods(), "ns", "q", wrong).Conflict());
+  DeleteParams fg;
+  fg.propagation_policy = "Foreground";
+  auto f = client_.Delete(Pods(), "ns", "q", fg);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->at("metadata").at("finalizers"), (json::array{"foregroundDeletion"}));
+}
+
+TEST_F(FakeTransportTest, ListsSelectAndWatchesResumeFromAResourceVersion) {
+  ASSERT_TRUE(client_.Create(Pods(), "a", J(R"({"metadata":{"name":"p1","labels":{"app":"web"}},"spec":{"nodeName":"n1"}})")).ok());
+  ASSERT_TRUE(client_.Create(Pods(), "b", J(R"({"metadata":{"name":"p2","labels":{"app":"db"}},"spec":{"nodeName":"n2"}})")).ok());
+  ListParams by_label;
+  by_label.label_selector = "app=web";
+  auto l = client_.List(Pods(), "", by_label);
+  ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l->at("items").as_array().size(), 1u);
+  ListParams by_field;
+  by_field.field_selector = "spec.nodeName=n2";
+  EXPECT_EQ(client_.List(Pods(), "", by_field)->at("items").as_array().size(), 1u);
+  EXPECT_EQ(client_.List(Pods(), "a")->at("items").as_array().size(), 1u);
+
+  const std::string rv(l->at("metadata").at("resourceVersion").as_string());
+  ASSERT_TRUE(client_.Create(Pods(), "a", J(R"({"metadata":{"name":"p3"}})")).ok());
+  std::mutex mu;
+  std::vector<std::string> seen;
+  ListParams from;
+  from.resource_version = rv;
+  auto w = client_.Watch(
+      Pods(), "", from,
+      [&](WatchEvent ev) {
+        std::lock_guard lock(mu);
+        seen.push_back(ev.type + " " + std::string(ev.object.at("metadata").at("name").as_string()));
+      },
+      [](Status) {});
+  ASSERT_TRUE(client_.Delete(Pods(), "b", "p2").ok());
+  fake_->WaitForIdle();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen, (std::vector<std::string>{"ADDED p3", "DELETED p2"}));
+}
+
+TEST_F(FakeTransportTest, ReactorsAnswerFirstAndActionsAreStillRecorded) {
+  fake_->FailWith("create", "pods", 403, "Forbidden", "quota");
+  auto r = client_.Create(Pods(), "ns", J(R"({"metadata":{"name":"p"}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().http_code(), 403);
+  EXPECT_EQ(r.error().reason(), "Forbidden");
+  EXPECT_FALSE(fake_->Get(Pods(), "ns", "p").has_value());
+  auto writes = fake_->Writes("create", "pods");
+  ASSERT_EQ(writes.size(), 1u);
+  EXPECT_EQ(writes[0].code, 403);
+  EXPECT_EQ(writes[0].ns, "ns");
+  fake_->ClearReactors();
+  EXPECT_TRUE(client_.Create(Pods(), "ns", J(R"({"metadata":{"name":"p"}})")).ok());
+}
+
+}  // namespace
+}  // namespace kite::client::testing
