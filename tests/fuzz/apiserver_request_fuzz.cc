@@ -9,12 +9,12 @@
 #include <set>
 
 #include "base/https_server.h"
-#include "server/apiserver/authn.h"
-#include "server/apiserver/discovery.h"
-#include "server/apiserver/handlers.h"
-#include "server/apiserver/list_options.h"
-#include "server/apiserver/registry.h"
-#include "server/apiserver/request_info.h"
+#include "server/apiserver/filters/authn.h"
+#include "server/apiserver/discovery/discovery.h"
+#include "server/apiserver/handlers/handlers.h"
+#include "server/apiserver/storage/list_options.h"
+#include "server/apiserver/storage/registry.h"
+#include "server/apiserver/filters/request_info.h"
 
 using namespace kite;
 using namespace kite::apiserver;
