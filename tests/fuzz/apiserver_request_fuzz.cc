@@ -9,6 +9,7 @@
 #include <set>
 
 #include "base/https_server.h"
+#include "api/validation.h"
 #include "server/apiserver/filters/authn.h"
 #include "server/apiserver/discovery/discovery.h"
 #include "server/apiserver/handlers/handlers.h"
@@ -41,8 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.headers["authorization"] = in.ConsumeRandomLengthString(128);
   (void)authn->Authenticate(req);
   std::string name = in.ConsumeRandomLengthString(300);
-  ValidateDnsSubdomain(name);
-  ValidateDnsLabel(name);
+  (void)kite::api::IsDNS1123Subdomain(name);
+  (void)kite::api::IsDNS1123Label(name);
   // List options from the query string (selectors, limit, the continue token) and a body.
   static const auto* pods = kite::api::FindResource("", "v1", "pods");
   HttpsRequest list;

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "api/object.h"
 #include "api/defaults.h"
 #include "server/apiserver/handlers/handlers.h"
 #include "server/apiserver/handlers/handlers_internal.h"
@@ -35,9 +36,9 @@ struct PriorityChoice {
 
 PriorityChoice FromClass(const json::object& pc) {
   PriorityChoice p;
-  if (auto* m = pc.if_contains("metadata"); m && m->is_object()) p.class_name = StrOf(m->as_object(), "name");
+  if (auto* m = pc.if_contains("metadata"); m && m->is_object()) p.class_name = api::GetString(m->as_object(), "name");
   if (auto* v = pc.if_contains("value"); v && v->is_int64()) p.value = v->as_int64();
-  if (std::string policy = StrOf(pc, "preemptionPolicy"); !policy.empty()) p.preemption_policy = policy;
+  if (std::string policy = api::GetString(pc, "preemptionPolicy"); !policy.empty()) p.preemption_policy = policy;
   return p;
 }
 
@@ -45,7 +46,7 @@ ApiError PodForbidden(const json::object& pod, const std::string& why) {
   json::object empty;
   const json::object* meta = &empty;
   if (auto* m = pod.if_contains("metadata"); m && m->is_object()) meta = &m->as_object();
-  std::string name = StrOf(*meta, "name");
+  std::string name = api::GetString(*meta, "name");
   ApiError e = Forbidden("pods \"" + name + "\" is forbidden: " + why);
   e.name = name;
   e.kind = "pods";
@@ -64,8 +65,8 @@ void AdmitServiceAccount(json::object& pod) {
     }
   }
   json::object& spec = pod["spec"].as_object();
-  std::string name = StrOf(spec, "serviceAccountName");
-  if (name.empty()) name = StrOf(spec, "serviceAccount");
+  std::string name = api::GetString(spec, "serviceAccountName");
+  if (name.empty()) name = api::GetString(spec, "serviceAccount");
   if (name.empty()) name = "default";
   spec["serviceAccountName"] = name;
   spec["serviceAccount"] = name;
@@ -79,7 +80,7 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitPodPriority(json::object&
   json::object& spec = sv.as_object();
   const api::ResourceInfo* classes = api::FindResource("scheduling.k8s.io", "v1", "priorityclasses");
   PriorityChoice chosen;
-  const std::string name = StrOf(spec, "priorityClassName");
+  const std::string name = api::GetString(spec, "priorityClassName");
   const std::string cluster_scope;
   if (!name.empty()) {
     auto pc = co_await registry_.Get(*classes, cluster_scope, name);
@@ -111,7 +112,7 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitPodPriority(json::object&
                                       std::to_string(chosen.value) + " from the given PriorityClass name");
     }
   }
-  if (std::string given = StrOf(spec, "preemptionPolicy"); !given.empty() && given != chosen.preemption_policy) {
+  if (std::string given = api::GetString(spec, "preemptionPolicy"); !given.empty() && given != chosen.preemption_policy) {
     co_return PodForbidden(pod, "the string value of PreemptionPolicy (" + given +
                                     ") must not be provided in pod spec; priority admission controller computed " +
                                     chosen.preemption_policy + " from the given PriorityClass name");
@@ -132,6 +133,12 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitCreate(const api::Resourc
     co_return co_await AdmitPodPriority(obj);
   }
   if (r.kind == "Service") co_return co_await AllocateServiceAddresses(obj, nullptr);
+  co_return int64_t{0};
+}
+
+asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitUpdate(const api::ResourceInfo& r, json::object& obj,
+                                                              const json::object& old) {
+  if (r.group.empty() && r.kind == "Service") co_return co_await AllocateServiceAddresses(obj, &old);
   co_return int64_t{0};
 }
 

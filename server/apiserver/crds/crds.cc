@@ -3,19 +3,15 @@
 #include <algorithm>
 #include <chrono>
 
+#include "api/object.h"
+#include "api/time.h"
 #include "api/json_schema.h"
 #include "server/apiserver/storage/registry.h"
-#include "server/apiserver/printers/tables.h"
 
 namespace kite::apiserver {
 namespace json = boost::json;
 
 namespace {
-
-const json::object* ObjAt(const json::object& o, const char* k) {
-  auto it = o.find(k);
-  return it != o.end() && it->value().is_object() ? &it->value().as_object() : nullptr;
-}
 
 std::vector<std::string> StringList(const json::object& o, const char* k) {
   std::vector<std::string> out;
@@ -70,8 +66,8 @@ void CheckPatterns(const json::array& versions, Bad& bad) {
   }
   for (size_t i = 0; i < versions.size(); ++i) {
     if (identical && i > 0) break;
-    const json::object* sc = versions[i].is_object() ? ObjAt(versions[i].as_object(), "schema") : nullptr;
-    const json::object* oas = sc ? ObjAt(*sc, "openAPIV3Schema") : nullptr;
+    const json::object* sc = versions[i].is_object() ? api::FindObject(versions[i].as_object(), "schema") : nullptr;
+    const json::object* oas = sc ? api::FindObject(*sc, "openAPIV3Schema") : nullptr;
     if (!oas) continue;
     std::vector<api::SchemaError> errs;
     api::CheckSchemaPatterns(*oas,
@@ -86,16 +82,16 @@ void CheckPatterns(const json::array& versions, Bad& bad) {
 
 std::vector<api::ResourceInfo> CustomResourceInfos(const json::object& crd) {
   std::vector<api::ResourceInfo> out;
-  const json::object* spec = ObjAt(crd, "spec");
+  const json::object* spec = api::FindObject(crd, "spec");
   if (!spec) return out;
-  const json::object* names = ObjAt(*spec, "names");
+  const json::object* names = api::FindObject(*spec, "names");
   if (!names) return out;
-  const std::string group = StrOf(*spec, "group");
-  const std::string plural = StrOf(*names, "plural");
-  const std::string kind = StrOf(*names, "kind");
-  std::string singular = StrOf(*names, "singular");
+  const std::string group = api::GetString(*spec, "group");
+  const std::string plural = api::GetString(*names, "plural");
+  const std::string kind = api::GetString(*names, "kind");
+  std::string singular = api::GetString(*names, "singular");
   if (singular.empty()) singular = Lower(kind);
-  const bool namespaced = StrOf(*spec, "scope") != "Cluster";
+  const bool namespaced = api::GetString(*spec, "scope") != "Cluster";
   auto versions = spec->find("versions");
   if (versions == spec->end() || !versions->value().is_array()) return out;
   for (const auto& v : versions->value().as_array()) {
@@ -105,7 +101,7 @@ std::vector<api::ResourceInfo> CustomResourceInfos(const json::object& crd) {
     if (served == ver.end() || !served->value().is_bool() || !served->value().as_bool()) continue;
     api::ResourceInfo r;
     r.group = group;
-    r.version = StrOf(ver, "name");
+    r.version = api::GetString(ver, "name");
     r.kind = kind;
     r.resource = plural;
     r.singular = singular;
@@ -113,7 +109,7 @@ std::vector<api::ResourceInfo> CustomResourceInfos(const json::object& crd) {
     r.verbs = {"delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"};
     r.short_names = StringList(*names, "shortNames");
     r.categories = StringList(*names, "categories");
-    if (const json::object* subs = ObjAt(ver, "subresources")) {
+    if (const json::object* subs = api::FindObject(ver, "subresources")) {
       if (subs->contains("status")) r.subresources.push_back({"status", "", "", kind, {"get", "patch", "update"}});
       if (subs->contains("scale")) r.subresources.push_back({"scale", "autoscaling", "v1", "Scale", {"get", "patch", "update"}});
     }
@@ -138,7 +134,7 @@ void CustomResources::Reload() {
     json::value v = json::parse(kv.value_or_empty(), ec);
     if (ec || !v.is_object()) continue;
     const auto& crd = v.as_object();
-    if (const json::object* meta = ObjAt(crd, "metadata"); meta && meta->contains("deletionTimestamp")) continue;
+    if (const json::object* meta = api::FindObject(crd, "metadata"); meta && meta->contains("deletionTimestamp")) continue;
     for (auto& r : CustomResourceInfos(crd)) custom.push_back(std::move(r));
   }
   auto set = api::ResourceSet::With(std::move(custom));
@@ -151,16 +147,16 @@ std::optional<ApiError> PrepareCrd(json::object& crd, const api::ResourceSet& se
   auto bad = [&](const std::string& field, const std::string& msg, const char* reason = "FieldValueInvalid") {
     causes.push_back({reason, msg, field});
   };
-  json::object& meta = MetaOf(crd);
-  const std::string name = StrOf(meta, "name");
+  json::object& meta = api::MutableObject(crd, "metadata");
+  const std::string name = api::GetString(meta, "name");
   json::value& sv = crd["spec"];
   if (!sv.is_object()) sv = json::object();
   json::object& spec = sv.as_object();
-  const std::string group = StrOf(spec, "group");
+  const std::string group = api::GetString(spec, "group");
   json::value& nv = spec["names"];
   if (!nv.is_object()) nv = json::object();
   json::object& names = nv.as_object();
-  const std::string plural = StrOf(names, "plural"), kind = StrOf(names, "kind");
+  const std::string plural = api::GetString(names, "plural"), kind = api::GetString(names, "kind");
   if (group.empty()) bad("spec.group", "Required value", "FieldValueRequired");
   else if (group.find('.') == std::string::npos) {
     bad("spec.group", "Invalid value: \"" + group + "\": should be a domain with at least one dot");
@@ -170,12 +166,12 @@ std::optional<ApiError> PrepareCrd(json::object& crd, const api::ResourceSet& se
   if (!plural.empty() && !group.empty() && name != plural + "." + group) {
     bad("metadata.name", "Invalid value: \"" + name + "\": must be spec.names.plural+\".\"+spec.group");
   }
-  if (StrOf(spec, "scope") != "Namespaced" && StrOf(spec, "scope") != "Cluster") {
-    bad("spec.scope", "Unsupported value: \"" + StrOf(spec, "scope") + "\": supported values: \"Cluster\", \"Namespaced\"",
+  if (api::GetString(spec, "scope") != "Namespaced" && api::GetString(spec, "scope") != "Cluster") {
+    bad("spec.scope", "Unsupported value: \"" + api::GetString(spec, "scope") + "\": supported values: \"Cluster\", \"Namespaced\"",
         "FieldValueNotSupported");
   }
-  if (StrOf(names, "singular").empty() && !kind.empty()) names["singular"] = Lower(kind);
-  if (StrOf(names, "listKind").empty() && !kind.empty()) names["listKind"] = kind + "List";
+  if (api::GetString(names, "singular").empty() && !kind.empty()) names["singular"] = Lower(kind);
+  if (api::GetString(names, "listKind").empty() && !kind.empty()) names["listKind"] = kind + "List";
   std::string storage;
   int storage_count = 0;
   auto vit = spec.find("versions");
@@ -188,7 +184,7 @@ std::optional<ApiError> PrepareCrd(json::object& crd, const api::ResourceSet& se
       auto st = ver.find("storage");
       if (st != ver.end() && st->value().is_bool() && st->value().as_bool()) {
         ++storage_count;
-        storage = StrOf(ver, "name");
+        storage = api::GetString(ver, "name");
       }
     }
     CheckPatterns(vit->value().as_array(), bad);
@@ -226,90 +222,13 @@ std::optional<ApiError> PrepareCrd(json::object& crd, const api::ResourceSet& se
   for (const auto& s : stored) have |= s.is_string() && s.as_string() == storage;
   if (!have) stored.push_back(json::string(storage));
   status["storedVersions"] = std::move(stored);
-  const std::string now = NowRfc3339();
+  const std::string now = api::NowTime();
   status["conditions"] = json::array{
       json::object{{"type", "NamesAccepted"}, {"status", "True"}, {"lastTransitionTime", now},
                    {"reason", "NoConflicts"}, {"message", "no conflicts found"}},
       json::object{{"type", "Established"}, {"status", "True"}, {"lastTransitionTime", now},
                    {"reason", "InitialNamesAccepted"}, {"message", "the initial names have been accepted"}}};
   return std::nullopt;
-}
-
-json::object CustomResourceTable(const api::ResourceInfo& r, const json::object& obj_or_list, bool include_object_full,
-                                 bool include_none, const std::string& table_version) {
-  json::array columns{json::object{{"name", "Name"}, {"type", "string"}, {"format", "name"},
-                                   {"description", "The object's name."}, {"priority", 0}}};
-  struct Col {
-    std::string path, type;
-  };
-  std::vector<Col> cols;
-  bool have_printer_columns = false;
-  if (r.crd_version) {
-    auto it = r.crd_version->find("additionalPrinterColumns");
-    if (it != r.crd_version->end() && it->value().is_array()) {
-      for (const auto& c : it->value().as_array()) {
-        if (!c.is_object()) continue;
-        const auto& co = c.as_object();
-        have_printer_columns = true;
-        int64_t priority = co.contains("priority") && co.at("priority").is_int64() ? co.at("priority").as_int64() : 0;
-        columns.push_back(json::object{{"name", StrOf(co, "name")}, {"type", StrOf(co, "type")},
-                                       {"format", StrOf(co, "format")}, {"description", StrOf(co, "description")},
-                                       {"priority", priority}});
-        cols.push_back({StrOf(co, "jsonPath"), StrOf(co, "type")});
-      }
-    }
-  }
-  if (!have_printer_columns) {
-    columns.push_back(json::object{{"name", "Age"}, {"type", "date"}, {"format", ""},
-                                   {"description", "Time since the object was created."}, {"priority", 0}});
-    cols.push_back({".metadata.creationTimestamp", "date"});
-  }
-  const auto now = std::chrono::system_clock::now();
-  auto row = [&](const json::object& obj) {
-    json::array cells;
-    auto mit = obj.find("metadata");
-    std::string name = mit != obj.end() && mit->value().is_object() ? StrOf(mit->value().as_object(), "name") : "";
-    cells.push_back(json::string(name));
-    json::value root = obj;
-    for (const auto& c : cols) {
-      auto vals = api::EvalJsonPath(root, c.path);
-      if (vals.empty()) {
-        cells.push_back(nullptr);
-      } else if (c.type == "date") {
-        cells.push_back(vals[0].is_string() ? json::value(json::string(HumanAge(vals[0].as_string(), now))) : json::value(nullptr));
-      } else if (vals.size() == 1 && !vals[0].is_object() && !vals[0].is_array()) {
-        cells.push_back(vals[0]);
-      } else {
-        std::string joined;
-        for (const auto& v : vals) joined += (joined.empty() ? "" : ",") + (v.is_string() ? std::string(v.as_string()) : json::serialize(v));
-        cells.push_back(json::string(joined));
-      }
-    }
-    json::object out{{"cells", std::move(cells)}};
-    if (include_object_full) {
-      out["object"] = obj;
-    } else if (!include_none) {
-      out["object"] = json::object{{"kind", "PartialObjectMetadata"}, {"apiVersion", table_version},
-                                   {"metadata", mit != obj.end() ? mit->value() : json::value(json::object())}};
-    }
-    return out;
-  };
-  json::array rows;
-  json::object meta;
-  auto items = obj_or_list.find("items");
-  if (items != obj_or_list.end() && items->value().is_array()) {
-    for (const auto& it : items->value().as_array()) {
-      if (it.is_object()) rows.push_back(row(it.as_object()));
-    }
-    if (auto m = obj_or_list.find("metadata"); m != obj_or_list.end() && m->value().is_object()) meta = m->value().as_object();
-  } else {
-    rows.push_back(row(obj_or_list));
-    if (auto m = obj_or_list.find("metadata"); m != obj_or_list.end() && m->value().is_object()) {
-      meta["resourceVersion"] = m->value().as_object().contains("resourceVersion") ? m->value().as_object().at("resourceVersion") : json::value("");
-    }
-  }
-  return json::object{{"kind", "Table"}, {"apiVersion", table_version}, {"metadata", std::move(meta)},
-                      {"columnDefinitions", std::move(columns)}, {"rows", std::move(rows)}};
 }
 
 }  // namespace kite::apiserver

@@ -47,8 +47,4 @@ std::optional<ApiError> PrepareCrd(boost::json::object& crd, const api::Resource
 // Resource entries for one CRD object (one per served version).
 std::vector<api::ResourceInfo> CustomResourceInfos(const boost::json::object& crd);
 
-// The Table for custom resources (additionalPrinterColumns, or Name + Age).
-boost::json::object CustomResourceTable(const api::ResourceInfo& r, const boost::json::object& obj_or_list,
-                                        bool include_object_full, bool include_none, const std::string& table_version);
-
 }  // namespace kite::apiserver

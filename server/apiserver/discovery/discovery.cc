@@ -167,4 +167,28 @@ std::optional<std::string> LegacyApiResourceList(const api::ResourceSet& set, co
                                       {"resources", std::move(resources)}});
 }
 
+std::optional<RawResponse> ServeDiscovery(const HttpsRequest& req, const api::ResourceSet& set) {
+  const std::string& p = req.path;
+  if (p == "/api" || p == "/apis" || p == "/api/" || p == "/apis/") {
+    bool core = p.rfind("/api", 0) == 0 && p.rfind("/apis", 0) != 0;
+    auto f = NegotiateDiscovery(req.Header("accept"));
+    if (f != DiscoveryFormat::kLegacy) return RawResponse{200, DiscoveryContentType(f), AggregatedDiscovery(set, core, f), {}};
+    std::string host = req.Header("host");
+    return RawResponse{200, "application/json", core ? LegacyApiVersions(host) : LegacyApiGroupList(set), {}};
+  }
+  std::vector<std::string> parts;
+  for (size_t i = 1; i <= p.size();) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    if (j > i) parts.push_back(p.substr(i, j - i));
+    i = j + 1;
+  }
+  std::optional<std::string> doc;
+  if (parts.size() == 2 && parts[0] == "api") doc = LegacyApiResourceList(set, "", parts[1]);
+  else if (parts.size() == 2 && parts[0] == "apis") doc = LegacyApiGroup(set, parts[1]);
+  else if (parts.size() == 3 && parts[0] == "apis") doc = LegacyApiResourceList(set, parts[1], parts[2]);
+  if (!doc) return std::nullopt;
+  return RawResponse{200, "application/json", std::move(*doc), {}};
+}
+
 }  // namespace kite::apiserver

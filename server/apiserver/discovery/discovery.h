@@ -9,6 +9,8 @@
 #include <string>
 
 #include "api/resources.h"
+#include "base/https_server.h"
+#include "server/apiserver/handlers/response.h"
 
 namespace kite::apiserver {
 
@@ -25,5 +27,9 @@ std::string LegacyApiGroupList(const api::ResourceSet& set);
 std::optional<std::string> LegacyApiGroup(const api::ResourceSet& set, const std::string& group);
 std::optional<std::string> LegacyApiResourceList(const api::ResourceSet& set, const std::string& group,
                                                  const std::string& version);
+
+// The discovery document a GET of `req.path` asks for: /api, /apis, /api/v1, /apis/<group>,
+// /apis/<group>/<version>; nullopt for any other path (or an unknown group or version).
+std::optional<RawResponse> ServeDiscovery(const HttpsRequest& req, const api::ResourceSet& set);
 
 }  // namespace kite::apiserver

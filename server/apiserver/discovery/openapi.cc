@@ -373,4 +373,14 @@ std::optional<OpenApiDocument> OpenApiV3(const api::ResourceSet& set, const std:
   return OpenApiDocument{Document(c, group, version), has_hash};
 }
 
+std::optional<RawResponse> ServeOpenApi(const HttpsRequest& req, const api::ResourceSet& set) {
+  if (req.method != "GET" || req.path.rfind("/openapi/v3", 0) != 0) return std::nullopt;
+  auto doc = OpenApiV3(set, req.path, req.HasQuery("hash"));
+  if (!doc) return std::nullopt;
+  HttpsResponder::Headers headers;
+  if (doc->immutable) headers.emplace_back("Cache-Control", "public, immutable");
+  else headers.emplace_back("Cache-Control", "no-cache, private");
+  return RawResponse{200, "application/json", std::move(doc->body), std::move(headers)};
+}
+
 }  // namespace kite::apiserver

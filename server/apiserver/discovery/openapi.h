@@ -20,6 +20,8 @@
 #include <string>
 
 #include "api/resources.h"
+#include "base/https_server.h"
+#include "server/apiserver/handlers/response.h"
 
 namespace kite::apiserver {
 
@@ -33,5 +35,9 @@ struct OpenApiDocument {
 // Custom resources' group-versions (from `set`) are generated per request from their CRD
 // schemas; built-in ones are cached.
 std::optional<OpenApiDocument> OpenApiV3(const api::ResourceSet& set, const std::string& path, bool has_hash);
+
+// The answer to a GET under /openapi/v3 (with its Cache-Control), or nullopt for a path that
+// names no document.
+std::optional<RawResponse> ServeOpenApi(const HttpsRequest& req, const api::ResourceSet& set);
 
 }  // namespace kite::apiserver

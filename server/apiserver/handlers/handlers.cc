@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/object.h"
 #include "api/defaults.h"
 #include "api/json_schema.h"
 #include "api/protobuf_decode.h"
@@ -11,7 +12,6 @@
 #include "api/schema.h"
 #include "api/schema_check.h"
 #include "api/yaml_json.h"
-#include "base/encoding.h"
 #include "server/apiserver/crds/crd_defaults.h"
 #include "server/apiserver/handlers/handlers_internal.h"
 #include "server/apiserver/strategy/strategy.h"
@@ -39,22 +39,6 @@ ApiOr<json::value> ParseText(const HttpsRequest& req, const std::string& media) 
   auto v = api::ParseJson(req.body);
   if (!v.ok()) return BadRequest("error decoding the request body: " + v.status().message());
   return std::move(v.value());
-}
-
-// A Secret's write-only stringData: each key overwrites data's, base64-encoded, and stringData
-// itself is never stored (upstream does this when converting v1 to its internal form, so on
-// create, update and every kind of patch alike).
-void MergeStringData(json::object& secret) {
-  auto it = secret.find("stringData");
-  if (it == secret.end()) return;
-  if (it->value().is_object() && !it->value().as_object().empty()) {
-    json::value& data = secret["data"];
-    if (!data.is_object()) data = json::object();
-    for (const auto& kv : secret.at("stringData").as_object()) {
-      if (kv.value().is_string()) data.as_object()[kv.key()] = Base64Encode(std::string(kv.value().as_string()));
-    }
-  }
-  secret.erase("stringData");
 }
 
 std::optional<ApiError> CheckPropagationPolicy(const std::string& p) {
@@ -106,7 +90,7 @@ ApiOr<json::object> DecodeBody(const HttpsRequest& req, const api::ResourceInfo&
                     "the body of the request was in an unknown format - accepted media types include: "
                     "application/json, application/yaml, application/vnd.kubernetes.protobuf"};
   }
-  std::string av = StrOf(o, "apiVersion"), k = StrOf(o, "kind");
+  std::string av = api::GetString(o, "apiVersion"), k = api::GetString(o, "kind");
   if (!av.empty() && av != want_gv) {
     return BadRequest("the API version in the data (" + av + ") does not match the expected API version (" + want_gv + ")");
   }
@@ -174,7 +158,7 @@ ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api
           list += (i ? ", " : "") + ce.field + ": " + ce.message;
           e.causes.push_back({ce.reason, ce.message, ce.field});
         }
-        const std::string name = StrOf(MetaOf(obj), "name");
+        const std::string name = api::GetString(api::MutableObject(obj, "metadata"), "name");
         e.message = r.kind + "." + r.group + " \"" + name + "\" is invalid: " +
                     (checked.errors.size() > 1 ? "[" + list + "]" : list);
         e.name = name;
@@ -184,7 +168,7 @@ ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api
       }
     }
   }
-  if (r.group.empty() && r.kind == "Secret") MergeStringData(obj);
+  StrategyFor(r).Normalize(obj);
   if (defaults) api::ApplyDefaults(r, obj);
   if (r.resource == "customresourcedefinitions" && r.group == "apiextensions.k8s.io" && crds) {
     if (auto e = PrepareCrd(obj, *crds->Snapshot()); e) return *e;
@@ -202,9 +186,15 @@ bool SubresourceServed(std::string_view sub) {
   return false;
 }
 
-asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, const RequestInfo& info,
-                                                             const api::ResourceInfo& r, const RequestAttributes& a) {
-  Call c{req, info, r, a, r.namespaced ? info.namespace_ : "", false};
+asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, HttpsResponder& res,
+                                                             const RequestInfo& info, const api::ResourceInfo& r,
+                                                             const RequestAttributes& a) {
+  Call c{req, res, info, r, a, r.namespaced ? info.namespace_ : "", false};
+  // The streaming verbs, before the checks of the other verbs' options (dryRun, fieldManager).
+  if (info.verb == "watch") co_return co_await Watch(c);
+  if ((info.subresource == "exec" || info.subresource == "attach") && WantsWebSocket(req)) {
+    co_return co_await RemoteCommand(c);
+  }
   std::string dry = req.Query("dryRun");
   if (!dry.empty() && dry != "All") {
     co_return BadRequest("dryRun: Unsupported value: \"" + dry + "\": supported values: \"All\"");
@@ -244,7 +234,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, 
     auto body = DecodeBody(req, r);
     if (!body.ok()) co_return body.error();
     // Named first: no temporary may live across a suspension (g++ 12; see base/https_server.cc).
-    const std::string pod_name = StrOf(MetaOf(body.value()), "name");
+    const std::string pod_name = api::GetString(api::MutableObject(body.value(), "metadata"), "name");
     co_return co_await Binding(c, pod_name);
   }
   if (verb == "get") {
@@ -289,15 +279,12 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpti
   // A body that pins its resourceVersion is conditional on that version: a concurrent write is
   // 409. Without one the update is unconditional: when a writer gets in between the read and
   // the write, read again and redo it (upstream's GuaranteedUpdate), so it is never 409.
-  const bool pinned = !StrOf(MetaOf(obj), "resourceVersion").empty();
+  const bool pinned = !api::GetString(api::MutableObject(obj, "metadata"), "resourceVersion").empty();
   for (int attempt = 0;; ++attempt) {
     auto current = co_await registry_.Get(c.r, c.ns, c.info.name);
     if (!current.ok()) co_return current.error();
     json::object next = obj;  // this attempt's copy: allocation and managedFields change it
-    if (c.r.group.empty() && c.r.kind == "Service") {
-      auto alloc = co_await AllocateServiceAddresses(next, &current.value());
-      if (!alloc.ok()) co_return alloc.error();
-    }
+    if (auto admitted = co_await AdmitUpdate(c.r, next, current.value()); !admitted.ok()) co_return admitted.error();
     if (auto e = ValidateUpdate(c.r, next, current.value()); e) co_return *e;
     if (scope != UpdateOptions::Scope::kStatus) {  // a …/status write keeps the stored metadata
       RecordManager(next, ManagerName(c.req), "Update", c.r.group_version(), &current.value());
@@ -338,10 +325,10 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
         // Apply to a missing object creates it.
         if (!patch.value().is_object()) co_return BadRequest("the apply patch must be an object");
         json::object obj = patch.value().as_object();
-        if (std::string n = StrOf(MetaOf(obj), "name"); !n.empty() && n != c.info.name) {
+        if (std::string n = api::GetString(api::MutableObject(obj, "metadata"), "name"); !n.empty() && n != c.info.name) {
           co_return BadRequest("the name of the object (" + n + ") does not match the name on the URL (" + c.info.name + ")");
         }
-        MetaOf(obj)["name"] = c.info.name;
+        api::MutableObject(obj, "metadata")["name"] = c.info.name;
         json::object applied = obj;
         auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
         if (!warnings.ok()) co_return warnings.error();
@@ -359,18 +346,15 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
     json::object obj = std::move(patched.value());
     auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
     if (!warnings.ok()) co_return warnings.error();
-    if (c.r.group.empty() && c.r.kind == "Service") {
-      auto alloc = co_await AllocateServiceAddresses(obj, &cur);
-      if (!alloc.ok()) co_return alloc.error();
-    }
+    if (auto admitted = co_await AdmitUpdate(c.r, obj, cur); !admitted.ok()) co_return admitted.error();
     if (auto e = ValidateUpdate(c.r, obj, cur); e) co_return *e;
     // A …/status write keeps the stored metadata (Registry::Update), managedFields included, so
     // there is nothing to record for it.
     if (!apply && scope != UpdateOptions::Scope::kStatus) {
       RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), &cur);
     }
-    const bool pinned = StrOf(MetaOf(obj), "resourceVersion") != StrOf(MetaOf(current.value()), "resourceVersion");
-    if (!pinned) MetaOf(obj)["resourceVersion"] = StrOf(MetaOf(current.value()), "resourceVersion");
+    const bool pinned = api::GetString(api::MutableObject(obj, "metadata"), "resourceVersion") != api::GetString(api::MutableObject(current.value(), "metadata"), "resourceVersion");
+    if (!pinned) api::MutableObject(obj, "metadata")["resourceVersion"] = api::GetString(api::MutableObject(current.value(), "metadata"), "resourceVersion");
     // Update takes `current` (no second read); on a conflict the loop reads it again.
     auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(obj),
                                          UpdateOptions{c.dry_run, scope, &current.value()});
@@ -391,14 +375,14 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {
     if (!v.ok()) co_return v.error();
     if (!v.value().is_object()) co_return BadRequest("DeleteOptions must be a JSON object");
     const auto& b = v.value().as_object();
-    o.propagation_policy = StrOf(b, "propagationPolicy");
+    o.propagation_policy = api::GetString(b, "propagationPolicy");
     if (auto it = b.find("orphanDependents"); it != b.end() && it->value().is_bool()) orphan = it->value().as_bool();
     if (auto it = b.find("gracePeriodSeconds"); it != b.end() && it->value().is_int64()) {
       o.grace_period_seconds = it->value().as_int64();
     }
     if (auto it = b.find("preconditions"); it != b.end() && it->value().is_object()) {
-      o.precondition_uid = StrOf(it->value().as_object(), "uid");
-      o.precondition_resource_version = StrOf(it->value().as_object(), "resourceVersion");
+      o.precondition_uid = api::GetString(it->value().as_object(), "uid");
+      o.precondition_resource_version = api::GetString(it->value().as_object(), "resourceVersion");
     }
     if (auto it = b.find("dryRun"); it != b.end() && it->value().is_array()) {
       for (const auto& d : it->value().as_array()) o.dry_run |= d.is_string() && d.as_string() == "All";
@@ -418,15 +402,15 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {
     }
     o.propagation_policy = *orphan ? "Orphan" : "Background";
   }
-  if (o.propagation_policy.empty()) o.propagation_policy = DefaultPropagationPolicy(c.r);
+  if (o.propagation_policy.empty()) o.propagation_policy = StrategyFor(c.r).DefaultPropagationPolicy();
   auto out = co_await registry_.Delete(c.r, c.ns, c.info.name, o);
   if (!out.ok()) co_return out.error();
   DeleteResult& d = out.value();
-  if (!d.gone || c.r.resource == "pods") co_return ApiResponse{200, std::move(d.object), {}};
+  if (!d.gone || StrategyFor(c.r).ReturnsDeletedObject()) co_return ApiResponse{200, std::move(d.object), {}};
   // Upstream answers most finished deletes with a Success Status naming the object.
   json::object details{{"name", c.info.name}, {"kind", c.r.resource}};
   if (!c.r.group.empty()) details["group"] = c.r.group;
-  if (auto uid = StrOf(MetaOf(d.object), "uid"); !uid.empty()) details["uid"] = uid;
+  if (auto uid = api::GetString(api::MutableObject(d.object, "metadata"), "uid"); !uid.empty()) details["uid"] = uid;
   co_return ApiResponse{200,
                         json::object{{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
                                      {"status", "Success"}, {"details", details}},
@@ -438,16 +422,16 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::DeleteCollection(Call& c) 
   if (!opts.ok()) co_return opts.error();
   std::string policy = c.req.Query("propagationPolicy");
   if (auto e = CheckPropagationPolicy(policy)) co_return *e;
-  if (policy.empty()) policy = DefaultPropagationPolicy(c.r);
+  if (policy.empty()) policy = StrategyFor(c.r).DefaultPropagationPolicy();
   auto list = co_await registry_.List(c.r, c.ns, opts.value());
   if (!list.ok()) co_return list.error();
   json::array deleted;
   for (auto& item : list.value()["items"].as_array()) {
-    auto& meta = MetaOf(item.as_object());
+    auto& meta = api::MutableObject(item.as_object(), "metadata");
     DeleteOptions o;
     o.dry_run = c.dry_run;
     o.propagation_policy = policy;
-    const std::string item_ns = StrOf(meta, "namespace"), item_name = StrOf(meta, "name");
+    const std::string item_ns = api::GetString(meta, "namespace"), item_name = api::GetString(meta, "name");
     auto out = co_await registry_.Delete(c.r, item_ns, item_name, o);
     if (out.ok()) deleted.push_back(std::move(out.value().object));
   }

@@ -7,7 +7,8 @@
 // rejected or warned about per fieldValidation=Strict|Warn|Ignore; wrong JSON types are 400),
 // then defaulted. Patches: JSON patch, merge patch, strategic merge patch and apply
 // (server-side apply). Responses are JSON objects (Tables are converted by the caller).
-// Watches are streamed by the caller (watch_handler.h), not here.
+// A watch streams its events (watch_handler.h), and exec/attach over WebSocket upgrades the
+// connection (exec.cc); both answer on the connection themselves and return `streamed`.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -23,25 +24,23 @@
 #include "server/apiserver/filters/authn.h"
 #include "server/apiserver/filters/authz.h"
 #include "server/apiserver/crds/crds.h"
+#include "server/apiserver/handlers/response.h"
 #include "server/apiserver/storage/registry.h"
+#include "server/apiserver/storage/watch_cache.h"
 #include "server/apiserver/filters/request_info.h"
 #include "server/apiserver/status.h"
 
 namespace kite::apiserver {
 
-struct ApiResponse {
-  int code = 200;
-  boost::json::object body;
-  std::vector<std::string> warnings;  // sent as `Warning: 299 - "<text>"` headers
-};
-
 class ResourceHandlers {
  public:
+  // `watch_cache` feeds watches; none of the pointers is owned.
   ResourceHandlers(datastore::Store* store, const Authorizer* authz, const Authenticator* authn,
-                   CustomResources* crds)
-      : store_(store), authz_(authz), authn_(authn), crds_(crds), registry_(store) {}
+                   CustomResources* crds, WatchCache* watch_cache)
+      : store_(store), authz_(authz), authn_(authn), crds_(crds), watch_cache_(watch_cache), registry_(store) {}
 
-  boost::asio::awaitable<ApiOr<ApiResponse>> Handle(HttpsRequest& req, const RequestInfo& info,
+  // `res` is written only by handlers that answer `streamed` (watch, WebSocket exec/attach).
+  boost::asio::awaitable<ApiOr<ApiResponse>> Handle(HttpsRequest& req, HttpsResponder& res, const RequestInfo& info,
                                                     const api::ResourceInfo& r, const RequestAttributes& a);
 
   Registry& registry() { return registry_; }
@@ -49,6 +48,8 @@ class ResourceHandlers {
  private:
   struct Call;  // one request's parsed pieces (handlers_internal.h)
 
+  boost::asio::awaitable<ApiOr<ApiResponse>> Watch(Call& c);
+  boost::asio::awaitable<ApiOr<ApiResponse>> RemoteCommand(Call& c);
   boost::asio::awaitable<ApiOr<ApiResponse>> Create(Call& c);
   boost::asio::awaitable<ApiOr<ApiResponse>> Update(Call& c, UpdateOptions::Scope scope);
   boost::asio::awaitable<ApiOr<ApiResponse>> Patch(Call& c, UpdateOptions::Scope scope);
@@ -63,6 +64,9 @@ class ResourceHandlers {
   // Create-time admission (admission.cc): DefaultTolerationSeconds and Priority for pods,
   // address allocation for Services.
   boost::asio::awaitable<ApiOr<int64_t>> AdmitCreate(const api::ResourceInfo& r, boost::json::object& obj);
+  // Update-time admission: a Service keeps the addresses `old` had and gets any new ones.
+  boost::asio::awaitable<ApiOr<int64_t>> AdmitUpdate(const api::ResourceInfo& r, boost::json::object& obj,
+                                                     const boost::json::object& old);
   boost::asio::awaitable<ApiOr<int64_t>> AdmitPodPriority(boost::json::object& pod);
   boost::asio::awaitable<ApiOr<int64_t>> AllocateServiceAddresses(boost::json::object& svc,
                                                                   const boost::json::object* old);
@@ -71,12 +75,16 @@ class ResourceHandlers {
   const Authorizer* authz_;
   const Authenticator* authn_;
   CustomResources* crds_;
+  WatchCache* watch_cache_;
   Registry registry_;
 };
 
 // Whether ResourceHandlers serves the subresource `sub` (of a resource that has it): discovery
 // advertises only these, so clients never see a subresource that would answer 405.
 bool SubresourceServed(std::string_view sub);
+
+// Whether the client asks to upgrade to a WebSocket (exec/attach's transport in kubectl 1.30+).
+bool WantsWebSocket(const HttpsRequest& req);
 
 // Parses a request body for resource r: JSON (the default, also without Content-Type), YAML,
 // or the Kubernetes protobuf envelope. apiVersion/kind, when present, must match r (or `kind`).

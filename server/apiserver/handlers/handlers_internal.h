@@ -1,5 +1,5 @@
-// Pieces of request handling shared by handlers.cc and its neighbours (patch.cc,
-// managed_fields.cc, object_validation.cc, subresources.cc, reviews.cc). Not a public API.
+// Pieces of request handling shared by handlers.cc and its neighbours in handlers/ (patch.cc,
+// subresources.cc, reviews.cc, streaming.cc) and admission/. Not a public API.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -13,6 +13,7 @@
 #include "base/https_server.h"
 #include "server/apiserver/handlers/handlers.h"
 #include "server/apiserver/status.h"
+#include "server/apiserver/strategy/strategy.h"
 
 namespace kite::apiserver {
 
@@ -24,6 +25,7 @@ constexpr int kConflictRetries = 100;
 
 struct ResourceHandlers::Call {
   HttpsRequest& req;
+  HttpsResponder& res;
   const RequestInfo& info;
   const api::ResourceInfo& r;
   const RequestAttributes& a;
@@ -43,11 +45,6 @@ std::string ManagerName(const HttpsRequest& req);
 
 // `k8s\0` envelope → JSON object (api/protobuf_decode).
 ApiOr<boost::json::object> DecodeProtobufBody(const std::string& body);
-
-// Per-kind validation on create and update (422 Invalid with causes), and immutable fields.
-std::optional<ApiError> ValidateObject(const api::ResourceInfo& r, const boost::json::object& obj);
-std::optional<ApiError> ValidateUpdate(const api::ResourceInfo& r, const boost::json::object& obj,
-                                       const boost::json::object& old);
 
 // Applies a patch of media type `media` to `current`. For apply patches (server-side apply),
 // field ownership is checked against metadata.managedFields: a field owned by another manager

@@ -4,6 +4,8 @@
 #include <ctime>
 #include <set>
 
+#include "api/object.h"
+#include "api/time.h"
 #include "api/json_text.h"
 #include "server/apiserver/storage/registry.h"
 
@@ -250,17 +252,9 @@ std::string Key(const FieldPath& p) {
   return s;
 }
 
-std::string NowRfc3339Local() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 json::array& ManagedFields(json::object& obj) {
-  json::value& m = MetaOf(obj)["managedFields"];
+  json::value& m = api::MutableObject(obj, "metadata")["managedFields"];
   if (!m.is_array()) m = json::array();
   return m.as_array();
 }
@@ -274,7 +268,7 @@ void Disown(json::array& managed, const std::set<std::string>& drop, const std::
       continue;
     }
     auto& e = it->as_object();
-    if (StrOf(e, "manager") == manager && StrOf(e, "operation") == operation) {
+    if (api::GetString(e, "manager") == manager && api::GetString(e, "operation") == operation) {
       ++it;
       continue;
     }
@@ -296,7 +290,7 @@ void Disown(json::array& managed, const std::set<std::string>& drop, const std::
 
 json::object* FindEntry(json::array& managed, const std::string& manager, const std::string& operation) {
   for (auto& m : managed) {
-    if (m.is_object() && StrOf(m.as_object(), "manager") == manager && StrOf(m.as_object(), "operation") == operation) {
+    if (m.is_object() && api::GetString(m.as_object(), "manager") == manager && api::GetString(m.as_object(), "operation") == operation) {
       return &m.as_object();
     }
   }
@@ -324,7 +318,7 @@ void SetEntry(json::array& managed, const std::string& manager, const std::strin
   (*e)["manager"] = manager;
   (*e)["operation"] = operation;
   (*e)["apiVersion"] = api_version;
-  (*e)["time"] = NowRfc3339Local();
+  (*e)["time"] = api::NowTime();
   (*e)["fieldsType"] = "FieldsV1";
   (*e)["fieldsV1"] = ToFieldsV1(fields);
 }
@@ -438,13 +432,13 @@ ApiOr<json::object> ServerSideApply(const json::object& live, const json::object
   for (const auto& m : managed) {
     if (!m.is_object()) continue;
     const auto& e = m.as_object();
-    if (StrOf(e, "manager") == manager && StrOf(e, "operation") == "Apply") continue;
+    if (api::GetString(e, "manager") == manager && api::GetString(e, "operation") == "Apply") continue;
     for (const auto& p : EntryFields(&e)) {
       if (!mine_keys.count(Key(p)) || p.back() == ".") continue;
       const json::value* a = ValueAt(live_v, p);
       const json::value* b = ValueAt(applied_v, p);
       if (a && b && !(*a == *b)) {
-        conflicts.emplace_back(StrOf(e, "manager") + "\x1f" + StrOf(e, "apiVersion"), p);
+        conflicts.emplace_back(api::GetString(e, "manager") + "\x1f" + api::GetString(e, "apiVersion"), p);
         taken.insert(Key(p));
       }
     }
@@ -481,7 +475,7 @@ ApiOr<json::object> ServerSideApply(const json::object& live, const json::object
   for (const auto& m : managed) {
     if (!m.is_object()) continue;
     const auto& e = m.as_object();
-    if (StrOf(e, "manager") == manager && StrOf(e, "operation") == "Apply") continue;
+    if (api::GetString(e, "manager") == manager && api::GetString(e, "operation") == "Apply") continue;
     for (const auto& p : EntryFields(&e)) others.insert(Key(p));
   }
   for (const auto& p : before) {
@@ -489,7 +483,7 @@ ApiOr<json::object> ServerSideApply(const json::object& live, const json::object
     RemoveAt(merged, p);
   }
   json::object out = std::move(merged.as_object());
-  MetaOf(out)["managedFields"] = managed;
+  api::MutableObject(out, "metadata")["managedFields"] = managed;
   SetEntry(ManagedFields(out), manager, "Apply", api_version, mine);
   return out;
 }

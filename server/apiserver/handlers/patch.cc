@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "api/object.h"
+#include "api/time.h"
 #include "api/json_patch.h"
 #include "api/merge_patch.h"
 #include "api/schema.h"
@@ -69,10 +71,10 @@ ApiOr<json::object> ApplyPatch(const api::ResourceInfo& r, const std::string& me
   }
   // application/apply-patch+yaml
   const auto& applied = patch.as_object();
-  if (std::string k = StrOf(applied, "kind"); k != r.kind) {
+  if (std::string k = api::GetString(applied, "kind"); k != r.kind) {
     return BadRequest("the kind in the apply configuration (" + k + ") does not match the expected kind (" + r.kind + ")");
   }
-  if (std::string av = StrOf(applied, "apiVersion"); av != r.group_version()) {
+  if (std::string av = api::GetString(applied, "apiVersion"); av != r.group_version()) {
     return BadRequest("the API version in the apply configuration (" + av +
                       ") does not match the expected API version (" + r.group_version() + ")");
   }
@@ -86,7 +88,7 @@ void RecordManager(json::object& obj, const std::string& manager, const std::str
   if (auto slash = api_version.find('/'); true) {
     std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
     std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
-    type = api::schema::TypeForKind(group, version, StrOf(obj, "kind"));
+    type = api::schema::TypeForKind(group, version, api::GetString(obj, "kind"));
   }
   std::vector<FieldPath> changed = old ? ChangedFields(*old, obj, type) : LeafFields(obj, type);
   if (changed.empty() && old) {
@@ -94,14 +96,14 @@ void RecordManager(json::object& obj, const std::string& manager, const std::str
     auto om = old->find("metadata");
     if (om != old->end() && om->value().is_object()) {
       auto mf = om->value().as_object().find("managedFields");
-      if (mf != om->value().as_object().end()) MetaOf(obj)["managedFields"] = mf->value();
-      else MetaOf(obj).erase("managedFields");
+      if (mf != om->value().as_object().end()) api::MutableObject(obj, "metadata")["managedFields"] = mf->value();
+      else api::MutableObject(obj, "metadata").erase("managedFields");
     }
     return;
   }
   // The client may send managedFields (a read-modify-write carries them back); otherwise the
   // stored ones continue.
-  json::object& meta = MetaOf(obj);
+  json::object& meta = api::MutableObject(obj, "metadata");
   if (!meta.contains("managedFields") && old) {
     auto om = old->find("metadata");
     if (om != old->end() && om->value().is_object()) {
@@ -129,7 +131,7 @@ void RecordManager(json::object& obj, const std::string& manager, const std::str
     auto& e = it->as_object();
     auto fv = e.find("fieldsV1");
     const bool has_fields = fv != e.end() && fv->value().is_object();
-    const bool is_mine = StrOf(e, "manager") == manager && StrOf(e, "operation") == operation;
+    const bool is_mine = api::GetString(e, "manager") == manager && api::GetString(e, "operation") == operation;
     // Another manager's entry that owns none of the changed fields stays as it is, unexpanded
     // (for a status patch the creator's entry holds the whole spec).
     if (!is_mine && has_fields && !HasAnyField(fv->value().as_object(), changed)) {
@@ -164,7 +166,7 @@ void RecordManager(json::object& obj, const std::string& manager, const std::str
     }
   }
   if (!mine.empty()) {
-    json::object e{{"manager", manager}, {"operation", operation}, {"apiVersion", api_version}, {"time", NowRfc3339()},
+    json::object e{{"manager", manager}, {"operation", operation}, {"apiVersion", api_version}, {"time", api::NowTime()},
                    {"fieldsType", "FieldsV1"}, {"fieldsV1", ToFieldsV1(mine)}};
     managed.push_back(std::move(e));
   }
@@ -178,15 +180,15 @@ void RecordApply(json::object& obj, const json::object& applied, const std::stri
     auto slash = api_version.find('/');
     std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
     std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
-    type = api::schema::TypeForKind(group, version, StrOf(obj, "kind").empty() ? StrOf(applied, "kind") : StrOf(obj, "kind"));
+    type = api::schema::TypeForKind(group, version, api::GetString(obj, "kind").empty() ? api::GetString(applied, "kind") : api::GetString(obj, "kind"));
   }
   auto fields = LeafFields(applied, type);
   json::array managed;
   if (!fields.empty()) {
     managed.push_back(json::object{{"manager", manager}, {"operation", "Apply"}, {"apiVersion", api_version},
-                                   {"time", NowRfc3339()}, {"fieldsType", "FieldsV1"}, {"fieldsV1", ToFieldsV1(fields)}});
+                                   {"time", api::NowTime()}, {"fieldsType", "FieldsV1"}, {"fieldsV1", ToFieldsV1(fields)}});
   }
-  MetaOf(obj)["managedFields"] = std::move(managed);
+  api::MutableObject(obj, "metadata")["managedFields"] = std::move(managed);
 }
 
 }  // namespace kite::apiserver

@@ -4,6 +4,7 @@
 // for --list); controllers and webhooks use TokenReview and (Local)SubjectAccessReview.
 #include <boost/json.hpp>
 
+#include "api/object.h"
 #include "server/apiserver/handlers/handlers_internal.h"
 #include "server/apiserver/storage/registry.h"
 
@@ -38,19 +39,19 @@ std::optional<RequestAttributes> AttributesOf(const json::object& spec, const Us
   if (auto ra = spec.find("resourceAttributes"); ra != spec.end() && ra->value().is_object()) {
     const auto& r = ra->value().as_object();
     a.resource_request = true;
-    a.namespace_ = StrOf(r, "namespace");
-    a.verb = StrOf(r, "verb");
-    a.api_group = StrOf(r, "group");
-    a.api_version = StrOf(r, "version");
-    a.resource = StrOf(r, "resource");
-    a.subresource = StrOf(r, "subresource");
-    a.name = StrOf(r, "name");
+    a.namespace_ = api::GetString(r, "namespace");
+    a.verb = api::GetString(r, "verb");
+    a.api_group = api::GetString(r, "group");
+    a.api_version = api::GetString(r, "version");
+    a.resource = api::GetString(r, "resource");
+    a.subresource = api::GetString(r, "subresource");
+    a.name = api::GetString(r, "name");
     return a;
   }
   if (auto nr = spec.find("nonResourceAttributes"); nr != spec.end() && nr->value().is_object()) {
     a.resource_request = false;
-    a.path = StrOf(nr->value().as_object(), "path");
-    a.verb = StrOf(nr->value().as_object(), "verb");
+    a.path = api::GetString(nr->value().as_object(), "path");
+    a.verb = api::GetString(nr->value().as_object(), "verb");
     return a;
   }
   return std::nullopt;
@@ -64,7 +65,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Review(Call& c) {
   json::object obj = std::move(body.value());
   obj["apiVersion"] = c.r.group_version();
   obj["kind"] = c.r.kind;
-  json::object& meta = MetaOf(obj);
+  json::object& meta = api::MutableObject(obj, "metadata");
   meta.erase("resourceVersion");
   if (!meta.contains("creationTimestamp")) meta["creationTimestamp"] = nullptr;
   json::object spec = obj.contains("spec") && obj["spec"].is_object() ? obj["spec"].as_object() : json::object();
@@ -78,7 +79,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Review(Call& c) {
     co_return ApiResponse{201, std::move(obj), {}};
   }
   if (kind == "TokenReview") {
-    std::string token = StrOf(spec, "token");
+    std::string token = api::GetString(spec, "token");
     if (token.empty()) co_return invalid("spec.token: Required value");
     auto user = authn_->AuthenticateToken(token);
     json::object status{{"authenticated", user.ok()}};
@@ -114,7 +115,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Review(Call& c) {
   // SelfSubjectAccessReview, SubjectAccessReview, LocalSubjectAccessReview.
   UserInfo who = c.a.user;
   if (kind != "SelfSubjectAccessReview") {
-    who = UserInfo{StrOf(spec, "user"), StrOf(spec, "uid"), Strings(spec, "groups")};
+    who = UserInfo{api::GetString(spec, "user"), api::GetString(spec, "uid"), Strings(spec, "groups")};
     if (who.name.empty() && who.groups.empty()) {
       co_return invalid("spec.user: Invalid value: \"\": at least one of user or group must be specified");
     }

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "api/object.h"
+#include "api/time.h"
 #include "api/json_text.h"
 #include "api/labels.h"
 #include "server/apiserver/handlers/handlers_internal.h"
@@ -26,7 +28,7 @@ std::string SelectorString(const api::ResourceInfo& r, const json::object& obj) 
   if (spec == obj.end() || !spec->value().is_object()) return "";
   auto sel = spec->value().as_object().find("selector");
   if (sel == spec->value().as_object().end()) return "";
-  if (r.kind == "ReplicationController") {
+  if (StrategyFor(r).SelectorIsLabelMap()) {
     if (!sel->value().is_object()) return "";
     std::map<std::string, std::string> m;
     for (const auto& kv : sel->value().as_object()) {
@@ -111,7 +113,7 @@ void SetAtPath(json::object& obj, const std::vector<std::string>& path, json::va
 }
 
 json::object ScaleOf(const api::ResourceInfo& r, json::object& obj) {
-  auto& meta = MetaOf(obj);
+  auto& meta = api::MutableObject(obj, "metadata");
   json::object m;
   for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
     if (auto it = meta.find(k); it != meta.end()) m[k] = it->value();
@@ -167,10 +169,10 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Scale(Call& c) {
                                              "\" is invalid: spec.replicas: Invalid value: " + std::to_string(replicas) +
                                              ": must be greater than or equal to 0"};
     }
-    std::string rv = StrOf(MetaOf(wanted), "resourceVersion");
+    std::string rv = api::GetString(api::MutableObject(wanted, "metadata"), "resourceVersion");
     json::object updated = obj;
     SetAtPath(updated, ScalePathsOf(c.r).spec, replicas);
-    if (verb == "update" && !rv.empty()) MetaOf(updated)["resourceVersion"] = rv;
+    if (verb == "update" && !rv.empty()) api::MutableObject(updated, "metadata")["resourceVersion"] = rv;
     RecordManager(updated, ManagerName(c.req), "Update", c.r.group_version(), &obj);
     auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(updated), UpdateOptions{c.dry_run});
     if (!out.ok()) {
@@ -200,7 +202,7 @@ bool PodReady(const json::object& pod) {
   auto* conds = st->as_object().if_contains("conditions");
   if (!conds || !conds->is_array()) return false;
   for (const auto& cv : conds->as_array()) {
-    if (cv.is_object() && StrOf(cv.as_object(), "type") == "Ready") return StrOf(cv.as_object(), "status") == "True";
+    if (cv.is_object() && api::GetString(cv.as_object(), "type") == "Ready") return api::GetString(cv.as_object(), "status") == "True";
   }
   return false;
 }
@@ -213,8 +215,8 @@ bool PodReady(const json::object& pod) {
 // changed under us (the caller retries).
 asio::awaitable<ApiOr<int64_t>> ResourceHandlers::CheckEvictionBudget(const api::ResourceInfo& pdbr, const std::string& ns,
                                                                       json::object& pod, bool dry_run) {
-  json::object& meta = MetaOf(pod);
-  const std::string phase = pod["status"].is_object() ? StrOf(pod["status"].as_object(), "phase") : "";
+  json::object& meta = api::MutableObject(pod, "metadata");
+  const std::string phase = pod["status"].is_object() ? api::GetString(pod["status"].as_object(), "phase") : "";
   if (phase == "Succeeded" || phase == "Failed" || phase == "Pending" || meta.contains("deletionTimestamp")) {
     co_return int64_t{0};
   }
@@ -241,19 +243,19 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::CheckEvictionBudget(const api:
     co_return InternalError("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
   }
   json::object& pdb = *budget;
-  const std::string pdb_name = StrOf(MetaOf(pdb), "name");
+  const std::string pdb_name = api::GetString(api::MutableObject(pdb, "metadata"), "name");
   json::value& sv = pdb["status"];
   if (!sv.is_object()) sv = json::object();
   json::object& status = sv.as_object();
   // An unready pod does not count as healthy: deleting it disrupts nothing when the budget is
   // met (IfHealthyBudget, the default) or always (AlwaysAllow).
   if (!PodReady(pod)) {
-    const std::string policy = pdb["spec"].is_object() ? StrOf(pdb["spec"].as_object(), "unhealthyPodEvictionPolicy") : "";
+    const std::string policy = pdb["spec"].is_object() ? api::GetString(pdb["spec"].as_object(), "unhealthyPodEvictionPolicy") : "";
     if (policy == "AlwaysAllow") co_return int64_t{0};
     const int64_t desired = IntAt(status, "desiredHealthy");
     if (desired > 0 && IntAt(status, "currentHealthy") >= desired) co_return int64_t{0};
   }
-  const int64_t generation = IntAt(MetaOf(pdb), "generation");
+  const int64_t generation = IntAt(api::MutableObject(pdb, "metadata"), "generation");
   if (IntAt(status, "observedGeneration") < generation) {
     co_return BudgetTooManyRequests("The disruption budget " + pdb_name + " is still being processed by the server.");
   }
@@ -275,7 +277,7 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::CheckEvictionBudget(const api:
   status["disruptionsAllowed"] = allowed - 1;
   json::value& dp = status["disruptedPods"];
   if (!dp.is_object()) dp = json::object();
-  dp.as_object()[StrOf(meta, "name")] = NowRfc3339();
+  dp.as_object()[api::GetString(meta, "name")] = api::NowTime();
   UpdateOptions o;
   o.scope = UpdateOptions::Scope::kStatus;
   auto updated = co_await registry_.Update(pdbr, ns, pdb_name, std::move(pdb), o);
@@ -325,7 +327,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Binding(Call& c, const std
   if (!body.ok()) co_return body.error();
   std::string node;
   if (auto t = body.value().find("target"); t != body.value().end() && t->value().is_object()) {
-    node = StrOf(t->value().as_object(), "name");
+    node = api::GetString(t->value().as_object(), "name");
   }
   if (node.empty()) {
     co_return ApiError{422, "Invalid", "Binding \"" + pod_name + "\" is invalid: target.name: Required value"};
@@ -335,12 +337,12 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Binding(Call& c, const std
     auto pod = co_await registry_.Get(*pods, c.ns, pod_name);
     if (!pod.ok()) co_return pod.error();
     json::object& p = pod.value();
-    if (MetaOf(p).contains("deletionTimestamp")) {
+    if (api::MutableObject(p, "metadata").contains("deletionTimestamp")) {
       co_return ApiError{409, "Conflict", "Operation cannot be fulfilled on pods/binding \"" + pod_name +
                                               "\": pod " + pod_name + " is being deleted, cannot be assigned to a host"};
     }
     json::object& spec = p["spec"].is_object() ? p["spec"].as_object() : (p["spec"] = json::object()).as_object();
-    if (std::string have = StrOf(spec, "nodeName"); !have.empty()) {
+    if (std::string have = api::GetString(spec, "nodeName"); !have.empty()) {
       co_return ApiError{409, "Conflict", "Operation cannot be fulfilled on pods/binding \"" + pod_name + "\": pod " +
                                               pod_name + " is already assigned to node \"" + have + "\""};
     }
@@ -350,10 +352,10 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Binding(Call& c, const std
     if (!conds.is_array()) conds = json::array();
     json::array kept;
     for (auto& cnd : conds.as_array()) {
-      if (!(cnd.is_object() && StrOf(cnd.as_object(), "type") == "PodScheduled")) kept.push_back(cnd);
+      if (!(cnd.is_object() && api::GetString(cnd.as_object(), "type") == "PodScheduled")) kept.push_back(cnd);
     }
     kept.push_back(json::object{{"type", "PodScheduled"}, {"status", "True"}, {"lastProbeTime", nullptr},
-                                {"lastTransitionTime", NowRfc3339()}});
+                                {"lastTransitionTime", api::NowTime()}});
     conds = std::move(kept);
     auto out = co_await registry_.Update(*pods, c.ns, pod_name, std::move(p), UpdateOptions{c.dry_run, UpdateOptions::Scope::kWhole});
     if (!out.ok()) {
@@ -371,14 +373,7 @@ asio::awaitable<ApiOr<ApiResponse>> NodeStream(Registry& registry, const api::Re
                                                const std::string& name, const std::string& sub) {
   auto got = co_await registry.Get(r, ns, name);
   if (!got.ok()) co_return got.error();
-  if (r.resource == "pods") {
-    json::object& p = got.value();
-    std::string node = p["spec"].is_object() ? StrOf(p["spec"].as_object(), "nodeName") : "";
-    if (node.empty()) co_return BadRequest("pod " + name + " does not have a host assigned");
-    co_return BadRequest("pod " + name + ": the " + sub + " stream needs the kubelet on node " + node +
-                         ", which is not connected to this server");
-  }
-  co_return ApiError{503, "ServiceUnavailable", "no endpoints available for " + r.resource + " \"" + name + "\""};
+  co_return StrategyFor(r).NodeStreamUnavailable(r, got.value(), name, sub);
 }
 
 // Allocates spec.clusterIP(s) and node ports for a Service being created (old == nullptr) or
@@ -388,7 +383,7 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AllocateServiceAddresses(json:
   json::value& sv = svc["spec"];
   if (!sv.is_object()) sv = json::object();
   json::object& spec = sv.as_object();
-  const std::string type = StrOf(spec, "type");
+  const std::string type = api::GetString(spec, "type");
   const json::object* old_spec = old && old->contains("spec") && old->at("spec").is_object() ? &old->at("spec").as_object() : nullptr;
   if (type == "ExternalName") {
     spec.erase("clusterIP");
@@ -404,16 +399,16 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AllocateServiceAddresses(json:
   std::set<int64_t> node_ports;
   // Who the service is: the stored one's identity on an update (the body may omit it).
   json::object identity = old && old->contains("metadata") && old->at("metadata").is_object() ? old->at("metadata").as_object()
-                                                                                              : MetaOf(svc);
-  const std::string self_ns = StrOf(identity, "namespace"), self_name = StrOf(identity, "name");
+                                                                                              : api::MutableObject(svc, "metadata");
+  const std::string self_ns = api::GetString(identity, "namespace"), self_name = api::GetString(identity, "name");
   for (auto& item : all.value()["items"].as_array()) {
     if (old) {  // an update: the service's own addresses are not taken by another
-      auto& m = MetaOf(item.as_object());
-      if (StrOf(m, "namespace") == self_ns && StrOf(m, "name") == self_name) continue;
+      auto& m = api::MutableObject(item.as_object(), "metadata");
+      if (api::GetString(m, "namespace") == self_ns && api::GetString(m, "name") == self_name) continue;
     }
     auto s = item.as_object().find("spec");
     if (s == item.as_object().end() || !s->value().is_object()) continue;
-    ips.insert(StrOf(s->value().as_object(), "clusterIP"));
+    ips.insert(api::GetString(s->value().as_object(), "clusterIP"));
     if (auto ps = s->value().as_object().find("ports"); ps != s->value().as_object().end() && ps->value().is_array()) {
       for (auto& p : ps->value().as_array()) {
         if (p.is_object() && p.as_object().contains("nodePort") && p.as_object().at("nodePort").is_int64()) {
@@ -423,8 +418,8 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AllocateServiceAddresses(json:
     }
   }
   static thread_local std::mt19937 rng{std::random_device{}()};
-  std::string ip = StrOf(spec, "clusterIP");
-  if (ip.empty() && old_spec) ip = StrOf(*old_spec, "clusterIP");
+  std::string ip = api::GetString(spec, "clusterIP");
+  if (ip.empty() && old_spec) ip = api::GetString(*old_spec, "clusterIP");
   if (ip.empty()) {
     for (int tries = 0; tries < 100000; ++tries) {
       uint32_t n = rng() % 65536;
@@ -437,7 +432,7 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AllocateServiceAddresses(json:
     }
     if (ip.empty()) co_return InternalError("failed to allocate a serviceIP: range is full");
   } else if (!old && ip != "None" && ips.count(ip)) {
-    co_return ApiError{422, "Invalid", "Service \"" + StrOf(MetaOf(svc), "name") + "\" is invalid: spec.clusterIPs: Invalid value: []string{\"" +
+    co_return ApiError{422, "Invalid", "Service \"" + api::GetString(api::MutableObject(svc, "metadata"), "name") + "\" is invalid: spec.clusterIPs: Invalid value: []string{\"" +
                                            ip + "\"}: failed to allocate IP " + ip + ": provided IP is already allocated"};
   }
   spec["clusterIP"] = ip;

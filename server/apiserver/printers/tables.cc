@@ -10,6 +10,7 @@
 
 #include "api/labels.h"
 #include "api/quantity.h"
+#include "api/time.h"
 #include "server/apiserver/printers/tables_kinds.h"
 
 namespace kite::apiserver {
@@ -23,62 +24,7 @@ constexpr int64_t kNanosPerSec = 1'000'000'000;
 // Seconds from 0001-01-01T00:00:00Z to the Unix epoch.
 constexpr int64_t kGoZeroUnix = -62135596800;
 
-bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = v;
-  return true;
-}
-
 }  // namespace
-
-std::optional<Instant> ParseRfc3339(std::string_view s) {
-  int y, mo, d, h, mi, sec;
-  if (!Digits(s, 0, 4, &y) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !Digits(s, 11, 2, &h) || s[13] != ':' ||
-      !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &sec)) {
-    return std::nullopt;
-  }
-  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
-                                  std::chrono::day(static_cast<unsigned>(d))};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) return std::nullopt;
-  size_t pos = 19;
-  int64_t nanos = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    size_t start = pos;
-    int64_t scale = kNanosPerSec;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
-      if (scale > 1) {
-        scale /= 10;
-        nanos += (s[pos] - '0') * scale;
-      }
-      ++pos;
-    }
-    if (pos == start) return std::nullopt;
-  }
-  int64_t offset = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
-    if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) ||
-        oh > 23 || om > 59) {
-      return std::nullopt;
-    }
-    offset = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != s.size()) return std::nullopt;
-  int64_t days = std::chrono::sys_days(ymd).time_since_epoch().count();
-  return Instant{days * 86400 + h * 3600 + mi * 60 + sec - offset, static_cast<int32_t>(nanos)};
-}
 
 bool IsGoZeroTime(const Instant& t) { return t.unix_sec == kGoZeroUnix && t.nanos == 0; }
 
@@ -270,7 +216,7 @@ bool Deleting(const json::object& o) { return Has(Meta(o), "deletionTimestamp");
 std::optional<Instant> Time(const json::object* o, std::string_view key) {
   const json::value* v = Member(o, key);
   if (!v || !v->is_string()) return std::nullopt;
-  auto t = ParseRfc3339(v->get_string());
+  auto t = api::ParseRfc3339(v->get_string());
   if (!t || IsGoZeroTime(*t)) return std::nullopt;
   return t;
 }
@@ -386,7 +332,7 @@ constexpr Column kDefaultColumns[] = {
 tables::PrintedRow DefaultRow(const json::object& obj) {
   const json::object* md = tables::Obj(&obj, "metadata");
   tables::Instant created{-62135596800, 0};  // Go's zero time when unset
-  if (auto t = tables::ParseRfc3339(tables::Str(md, "creationTimestamp"))) created = *t;
+  if (auto t = api::ParseRfc3339(tables::Str(md, "creationTimestamp"))) created = *t;
   tables::PrintedRow row;
   row.cells = {json::value(tables::Str(md, "name")), json::value(tables::FormatRfc3339(created))};
   return row;
@@ -432,7 +378,7 @@ bool IsValidIncludeObject(std::string_view v) {
 }
 
 std::string HumanAge(std::string_view rfc3339_timestamp, std::chrono::system_clock::time_point now) {
-  auto t = tables::ParseRfc3339(rfc3339_timestamp);
+  auto t = api::ParseRfc3339(rfc3339_timestamp);
   if (!t || tables::IsGoZeroTime(*t)) return "<unknown>";
   return tables::HumanDuration(tables::Between(*t, tables::FromClock(now)));
 }

@@ -75,6 +75,15 @@ boost::json::object ToTable(const api::ResourceInfo& r, const boost::json::objec
                             IncludeObject include, std::string_view table_version,
                             std::chrono::system_clock::time_point now, bool no_headers = false);
 
+// The Table for custom resources (additionalPrinterColumns, or Name + Age).
+boost::json::object CustomResourceTable(const api::ResourceInfo& r, const boost::json::object& obj_or_list,
+                                        bool include_object_full, bool include_none, const std::string& table_version);
+
+// What a get or list answers under a Table Accept header: CustomResourceTable for custom
+// resources, ToTable (at the current time) for built-ins.
+boost::json::object ConvertToTable(const api::ResourceInfo& r, const boost::json::object& obj_or_list,
+                                   IncludeObject include, const std::string& table_version);
+
 // The human age string upstream prints ("5s", "3m20s", "5m", "2d3h", "<unknown>" ...): same rules as
 // apimachinery's duration.HumanDuration / translateTimestampSince.
 std::string HumanAge(std::string_view rfc3339_timestamp, std::chrono::system_clock::time_point now);

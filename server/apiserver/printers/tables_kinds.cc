@@ -372,7 +372,7 @@ constexpr Column kEventColumns[] = {
 
 bool ZeroTime(const json::value* v) {
   if (!v || !v->is_string()) return true;
-  auto t = ParseRfc3339(v->get_string());
+  auto t = api::ParseRfc3339(v->get_string());
   return !t || IsGoZeroTime(*t);
 }
 std::string FirstNonEmpty(const std::string& a, const std::string& b) { return a.empty() ? b : a; }

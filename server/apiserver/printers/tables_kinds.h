@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/resources.h"
+#include "api/time.h"
 
 namespace kite::apiserver::tables {
 
@@ -70,13 +71,8 @@ inline constexpr Column kSelectorWide{"Selector", "string", "", "Label selector 
 
 // ---- time ----------------------------------------------------------------------------------------
 
-// A point in time with Go's range (year 1 and beyond), which system_clock's nanoseconds cannot hold.
-struct Instant {
-  int64_t unix_sec = 0;
-  int32_t nanos = 0;
-};
-// RFC 3339 with optional fraction and offset ("2024-05-01T10:00:00Z", "...00.123456+02:00").
-std::optional<Instant> ParseRfc3339(std::string_view s);
+// A point in time with Go's range (year 1 and beyond), read by api::ParseRfc3339.
+using Instant = api::Instant;
 // Go's zero time.Time (0001-01-01T00:00:00Z), which metav1.Time treats as unset.
 bool IsGoZeroTime(const Instant& t);
 // to - from, saturated to the int64 nanosecond range as Go's Time.Sub does.

@@ -9,42 +9,10 @@
 
 #include "api/json_text.h"
 #include "base/encoding.h"
+#include "server/apiserver/strategy/strategy.h"
 
 namespace kite::apiserver {
 namespace json = boost::json;
-
-namespace {
-
-// Fields each kind's registry exposes beyond metadata.name/metadata.namespace (upstream's
-// GetAttrs/field label conversion functions), by resource.
-std::vector<std::string_view> ExtraFields(const api::ResourceInfo& r) {
-  if (r.group.empty()) {
-    if (r.resource == "pods") {
-      return {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
-              "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName"};
-    }
-    if (r.resource == "events") {
-      return {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-              "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
-              "reason", "reportingComponent", "source", "type"};
-    }
-    if (r.resource == "secrets") return {"type"};
-    if (r.resource == "nodes") return {"spec.unschedulable"};
-    if (r.resource == "namespaces") return {"status.phase"};
-    if (r.resource == "replicationcontrollers") return {"status.replicas"};
-    if (r.resource == "persistentvolumeclaims") return {"spec.volumeName"};
-    if (r.resource == "services") return {"spec.clusterIP", "spec.type"};
-  }
-  if (r.group == "apps" && r.resource == "replicasets") return {"status.replicas"};
-  if (r.group == "batch" && r.resource == "jobs") return {"status.successful"};
-  if (r.group == "events.k8s.io" && r.resource == "events") {
-    return {"regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "regarding.apiVersion",
-            "regarding.resourceVersion", "regarding.fieldPath", "reason", "reportingController", "type"};
-  }
-  return {};
-}
-
-}  // namespace
 
 std::optional<std::string> SelectableField(const api::ResourceInfo& r, const json::object& obj,
                                            std::string_view field) {
@@ -52,17 +20,10 @@ std::optional<std::string> SelectableField(const api::ResourceInfo& r, const jso
   if (field == "metadata.name" || field == "metadata.namespace") {
     return api::FieldValueFromObject(v, field).value_or("");
   }
-  for (auto f : ExtraFields(r)) {
+  const Strategy& strategy = StrategyFor(r);
+  for (auto f : strategy.SelectableFields()) {
     if (f != field) continue;
-    if (field == "source") {
-      // core events: the reporting component (source.component).
-      return api::FieldValueFromObject(v, "source.component").value_or("");
-    }
-    if (field == "status.podIPs") return api::FieldValueFromObject(v, "status.podIP").value_or("");
-    if (field == "spec.unschedulable" || field == "spec.hostNetwork") {
-      auto s = api::FieldValueFromObject(v, field);
-      return s && !s->empty() ? *s : std::string("false");
-    }
+    if (auto special = strategy.FieldValue(v, field)) return special;
     return api::FieldValueFromObject(v, field).value_or("");
   }
   return std::nullopt;
@@ -101,7 +62,7 @@ ApiOr<ListOptions> ParseListOptions(const HttpsRequest& req, const api::Resource
     auto sel = api::FieldSelector::Parse(s);
     if (!sel.ok()) return BadRequest(sel.status().message());
     std::vector<std::string_view> supported = {"metadata.name", "metadata.namespace"};
-    for (auto f : ExtraFields(r)) supported.push_back(f);
+    for (auto f : StrategyFor(r).SelectableFields()) supported.push_back(f);
     for (const auto& f : sel->Fields()) {
       bool ok = false;
       for (auto s2 : supported) ok |= s2 == f;

@@ -4,6 +4,8 @@
 #include <ctime>
 #include <random>
 
+#include "api/object.h"
+#include "api/time.h"
 #include "api/validation.h"
 
 #include "server/apiserver/crds/crd_defaults.h"
@@ -50,9 +52,6 @@ std::string RandomString(const char* alphabet, size_t n) {
   return s;
 }
 
-json::object& Meta(json::object& obj) { return MetaOf(obj); }
-std::string Str(const json::object& o, const char* key) { return StrOf(o, key); }
-
 bool HasFinalizers(const json::object& meta) {
   auto it = meta.find("finalizers");
   return it != meta.end() && it->value().is_array() && !it->value().as_array().empty();
@@ -91,26 +90,18 @@ bool SameButResourceVersion(const json::object& a, const json::object& b) {
   return true;
 }
 
-std::string RfcTime(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 Result<json::object> Decode(const datastore::KeyValue& kv) {
   boost::system::error_code ec;
   json::value v = json::parse(kv.value_or_empty(), ec);
   if (ec || !v.is_object()) return Status(Code::kDataLoss, "stored object at " + kv.key + " is not JSON");
   json::object o = std::move(v.as_object());
-  Meta(o)["resourceVersion"] = std::to_string(kv.mod_revision);
+  api::MutableObject(o, "metadata")["resourceVersion"] = std::to_string(kv.mod_revision);
   return o;
 }
 
 // The stored form carries no resourceVersion: the datastore's mod_revision is the truth.
 std::shared_ptr<const std::string> Encode(json::object obj) {
-  Meta(obj).erase("resourceVersion");
+  api::MutableObject(obj, "metadata").erase("resourceVersion");
   return std::make_shared<const std::string>(json::serialize(obj));
 }
 
@@ -135,41 +126,7 @@ ApiError Invalid(const api::ResourceInfo& r, const std::string& name, const std:
   return e;
 }
 
-// Upstream's Job strategy (generateSelector): unless spec.manualSelector, a new Job selects
-// its pods by its own uid, and its template carries the labels that selector and `kubectl
-// get pods -l job-name=x` rely on. Runs where the uid is known.
-void GenerateJobSelector(json::object& job) {
-  const std::string uid = StrOf(MetaOf(job), "uid"), name = StrOf(MetaOf(job), "name");
-  auto* spec = job.if_contains("spec");
-  if (!spec || !spec->is_object()) return;
-  auto& s = spec->as_object();
-  if (auto* manual = s.if_contains("manualSelector"); manual && manual->is_bool() && manual->as_bool()) return;
-  auto& tmpl = s["template"];
-  if (!tmpl.is_object()) tmpl = json::object();
-  auto& tmeta = tmpl.as_object()["metadata"];
-  if (!tmeta.is_object()) tmeta = json::object();
-  auto& labels = tmeta.as_object()["labels"];
-  if (!labels.is_object()) labels = json::object();
-  auto& l = labels.as_object();
-  l["batch.kubernetes.io/controller-uid"] = uid;
-  l["batch.kubernetes.io/job-name"] = name;
-  l["controller-uid"] = uid;
-  l["job-name"] = name;
-  s["selector"] = json::object{{"matchLabels", json::object{{"batch.kubernetes.io/controller-uid", uid}}}};
-}
-
 }  // namespace
-
-json::object& MetaOf(json::object& obj) {
-  json::value& m = obj["metadata"];
-  if (!m.is_object()) m = json::object();
-  return m.as_object();
-}
-
-std::string StrOf(const json::object& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
-}
 
 std::string NewUid() {
   std::string hex = RandomString("0123456789abcdef", 32);
@@ -178,8 +135,6 @@ std::string NewUid() {
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
          hex.substr(20);
 }
-
-std::string NowRfc3339() { return RfcTime(std::time(nullptr)); }
 
 ApiError NotFound(const api::ResourceInfo& r, const std::string& name) {
   return WithDetails({404, "NotFound", QualifiedResource(r) + " \"" + name + "\" not found"}, r, name);
@@ -194,17 +149,6 @@ ApiError Conflict(const api::ResourceInfo& r, const std::string& name) {
                                            "\": the object has been modified; please apply your changes to the "
                                            "latest version and try again"},
                      r, name);
-}
-
-// The first of upstream's messages (the length one, when the name is too long).
-std::string ValidateDnsSubdomain(const std::string& v) {
-  auto errs = api::IsDNS1123Subdomain(v);
-  return errs.empty() ? "" : errs.front();
-}
-
-std::string ValidateDnsLabel(const std::string& v) {
-  auto errs = api::IsDNS1123Label(v);
-  return errs.empty() ? "" : errs.front();
 }
 
 asio::awaitable<ApiOr<json::object>> Registry::Get(const api::ResourceInfo& r, const std::string& ns,
@@ -303,7 +247,7 @@ asio::awaitable<ApiOr<int64_t>> Registry::NamespaceUsable(const std::string& ns)
   const std::string cluster_scope;  // named: no temporaries across co_await (g++ 12)
   auto got = co_await Get(*nsr, cluster_scope, ns);
   if (!got.ok()) co_return got.error();
-  auto& meta = Meta(got.value());
+  auto& meta = api::MutableObject(got.value(), "metadata");
   if (meta.contains("deletionTimestamp")) {
     co_return ApiError{403, "Forbidden",
                        "unable to create new content in namespace " + ns + " because it is being terminated"};
@@ -313,18 +257,19 @@ asio::awaitable<ApiOr<int64_t>> Registry::NamespaceUsable(const std::string& ns)
 
 asio::awaitable<ApiOr<json::object>> Registry::Create(const api::ResourceInfo& r, const std::string& ns,
                                                       json::object obj, bool dry_run) {
-  auto& meta = Meta(obj);
-  std::string name = Str(meta, "name");
+  auto& meta = api::MutableObject(obj, "metadata");
+  std::string name = api::GetString(meta, "name");
   if (name.empty()) {
-    std::string gen = Str(meta, "generateName");
+    std::string gen = api::GetString(meta, "generateName");
     if (gen.empty()) co_return Invalid(r, "", "metadata.name", "name or generateName is required", "", true);
     name = gen + RandomString("bcdfghjklmnpqrstvwxz2456789", 5);
     meta["name"] = name;
   }
-  std::string bad = r.resource == "namespaces" ? ValidateDnsLabel(name) : ValidateDnsSubdomain(name);
+  const Strategy& strategy = StrategyFor(r);
+  std::string bad = strategy.ValidateName(name);
   if (!bad.empty()) co_return Invalid(r, name, "metadata.name", bad, name);
   if (r.namespaced) {
-    std::string body_ns = Str(meta, "namespace");
+    std::string body_ns = api::GetString(meta, "namespace");
     if (!body_ns.empty() && body_ns != ns) {
       co_return BadRequest("the namespace of the provided object does not match the namespace sent on the request");
     }
@@ -337,16 +282,16 @@ asio::awaitable<ApiOr<json::object>> Registry::Create(const api::ResourceInfo& r
   obj["apiVersion"] = r.group_version();
   obj["kind"] = r.kind;
   meta["uid"] = NewUid();
-  meta["creationTimestamp"] = NowRfc3339();
-  if (r.group == "batch" && r.kind == "Job") GenerateJobSelector(obj);
+  meta["creationTimestamp"] = api::NowTime();
+  strategy.PrepareForCreate(obj);
   meta.erase("resourceVersion");
   meta.erase("deletionTimestamp");
   meta.erase("deletionGracePeriodSeconds");
-  if (obj.contains("spec") && TracksGeneration(r)) meta["generation"] = 1;
+  if (obj.contains("spec") && strategy.TracksGeneration()) meta["generation"] = 1;
   // Built-in kinds with a status always show one, `{}` before any controller writes it: upstream's
   // typed objects serialize their status struct, and typed clients read job.status.succeeded
   // and the like without checking for it. (Custom resources are stored as written.)
-  if (!r.custom && r.Subresource("status") && !obj.contains("status")) obj["status"] = EmptyStatus(r);
+  if (!r.custom && r.Subresource("status") && !obj.contains("status")) obj["status"] = strategy.EmptyStatus(r);
   const std::string key = StorageKey(r, ns, name);
   if (dry_run) {
     auto existing = co_await Get(r, ns, name);
@@ -373,8 +318,8 @@ asio::awaitable<ApiOr<json::object>> Registry::Create(const api::ResourceInfo& r
 
 asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r, const std::string& ns,
                                                       const std::string& name, json::object obj, UpdateOptions o) {
-  auto& meta = Meta(obj);
-  std::string body_name = Str(meta, "name");
+  auto& meta = api::MutableObject(obj, "metadata");
+  std::string body_name = api::GetString(meta, "name");
   if (!body_name.empty() && body_name != name) {
     co_return BadRequest("the name of the object (" + body_name + ") does not match the name on the URL (" + name + ")");
   }
@@ -386,9 +331,10 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
     if (!current.ok()) co_return current.error();
     cur = std::move(current.value());
   }
-  auto& cur_meta = Meta(cur);
-  int64_t expected = std::stoll(Str(cur_meta, "resourceVersion"));
-  if (std::string rv = Str(meta, "resourceVersion"); !rv.empty()) {
+  const Strategy& strategy = StrategyFor(r);
+  auto& cur_meta = api::MutableObject(cur, "metadata");
+  int64_t expected = std::stoll(api::GetString(cur_meta, "resourceVersion"));
+  if (std::string rv = api::GetString(meta, "resourceVersion"); !rv.empty()) {
     // Optimistic concurrency: the client must have seen the latest version.
     char* end = nullptr;
     long long want = std::strtoll(rv.c_str(), &end, 10);
@@ -407,16 +353,16 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
     obj = std::move(cur);  // `cur` is not used below this branch
     if (status.is_null()) obj.erase("status");
     else obj["status"] = std::move(status);
-    unchanged = unchanged && Str(obj, "apiVersion") == r.group_version() && Str(obj, "kind") == r.kind;
+    unchanged = unchanged && api::GetString(obj, "apiVersion") == r.group_version() && api::GetString(obj, "kind") == r.kind;
     obj["apiVersion"] = r.group_version();
     obj["kind"] = r.kind;
   } else {
-    if (o.scope == UpdateOptions::Scope::kMain && r.Subresource("status") && r.resource != "customresourcedefinitions") {
+    if (o.scope == UpdateOptions::Scope::kMain && r.Subresource("status") && strategy.ResetsStatusOnUpdate()) {
       // The main resource cannot change status for kinds that have a status subresource.
       if (auto it = cur.find("status"); it != cur.end()) obj["status"] = it->value();
       else obj.erase("status");
     }
-    auto& m = Meta(obj);
+    auto& m = api::MutableObject(obj, "metadata");
     obj["apiVersion"] = r.group_version();
     obj["kind"] = r.kind;
     m["name"] = name;
@@ -425,7 +371,7 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
       if (auto it = cur_meta.find(keep); it != cur_meta.end()) m[keep] = it->value();
       else m.erase(keep);
     }
-    if ((obj.contains("spec") || cur.contains("spec")) && TracksGeneration(r)) {
+    if ((obj.contains("spec") || cur.contains("spec")) && strategy.TracksGeneration()) {
       int64_t gen = cur_meta.contains("generation") && cur_meta["generation"].is_int64() ? cur_meta["generation"].as_int64() : 1;
       bool changed = !(obj["spec"] == cur["spec"]);
       if (obj["spec"].is_null()) obj.erase("spec");
@@ -433,19 +379,12 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
     }
     unchanged = SameButResourceVersion(obj, cur);
   }
-  auto& m = Meta(obj);
-  // Removing the last finalizer of an object being deleted deletes it.
-  // (A pod in graceful deletion waits for its kubelet; a namespace for its spec.finalizers.)
-  // deletionGracePeriodSeconds is the stored one in both branches above.
-  auto grace_it = m.find("deletionGracePeriodSeconds");
-  const bool graceful = r.resource == "pods" && grace_it != m.end() && grace_it->value().is_int64() &&
-                        grace_it->value().as_int64() > 0;
-  bool ns_finalizers = false;
-  if (r.resource == "namespaces" && obj["spec"].is_object()) {
-    auto& sp = obj["spec"].as_object();
-    ns_finalizers = sp.contains("finalizers") && sp["finalizers"].is_array() && !sp["finalizers"].as_array().empty();
-  }
-  const bool finish_delete = m.contains("deletionTimestamp") && !HasFinalizers(m) && !graceful && !ns_finalizers;
+  auto& m = api::MutableObject(obj, "metadata");
+  // Removing the last finalizer of an object being deleted deletes it, unless its kind holds it
+  // longer (a pod in graceful deletion waits for its kubelet; a namespace for its
+  // spec.finalizers). deletionGracePeriodSeconds is the stored one in both branches above.
+  const bool finish_delete =
+      m.contains("deletionTimestamp") && !HasFinalizers(m) && !strategy.DeletionPendingOnUpdate(obj);
   if (unchanged && !finish_delete) {
     if (o.scope == UpdateOptions::Scope::kStatus) co_return obj;  // the stored object, as read
     co_return cur;
@@ -491,18 +430,18 @@ asio::awaitable<ApiOr<std::optional<DeleteResult>>> Registry::DeleteOnce(const a
   auto current = co_await Get(r, ns, name);
   if (!current.ok()) co_return current.error();
   json::object& obj = current.value();
-  auto& meta = Meta(obj);
-  if (!o.precondition_uid.empty() && o.precondition_uid != Str(meta, "uid")) {
+  auto& meta = api::MutableObject(obj, "metadata");
+  if (!o.precondition_uid.empty() && o.precondition_uid != api::GetString(meta, "uid")) {
     co_return WithDetails({409, "Conflict", "Operation cannot be fulfilled on " + QualifiedResource(r) + " \"" + name +
                                                 "\": Precondition failed: UID in precondition: " + o.precondition_uid +
-                                                ", UID in object meta: " + Str(meta, "uid")},
+                                                ", UID in object meta: " + api::GetString(meta, "uid")},
                           r, name);
   }
-  if (!o.precondition_resource_version.empty() && o.precondition_resource_version != Str(meta, "resourceVersion")) {
+  if (!o.precondition_resource_version.empty() && o.precondition_resource_version != api::GetString(meta, "resourceVersion")) {
     co_return WithDetails({409, "Conflict", "Operation cannot be fulfilled on " + QualifiedResource(r) + " \"" + name +
                                                 "\": Precondition failed: ResourceVersion in precondition: " +
                                                 o.precondition_resource_version + ", ResourceVersion in object meta: " +
-                                                Str(meta, "resourceVersion")},
+                                                api::GetString(meta, "resourceVersion")},
                           r, name);
   }
   // Propagation policies other than Background are carried out by the garbage collector, which
@@ -517,45 +456,22 @@ asio::awaitable<ApiOr<std::optional<DeleteResult>>> Registry::DeleteOnce(const a
   };
   if (o.propagation_policy == "Orphan") add_finalizer("orphan");
   if (o.propagation_policy == "Foreground") add_finalizer("foregroundDeletion");
-  if (r.resource == "namespaces") {
-    // Namespaces are finalized by the namespace controller (spec.finalizers "kubernetes").
-    auto& spec = obj["spec"];
-    bool has_spec_finalizers = spec.is_object() && spec.as_object().contains("finalizers") &&
-                               spec.as_object()["finalizers"].is_array() &&
-                               !spec.as_object()["finalizers"].as_array().empty();
-    if (has_spec_finalizers) {
-      obj["status"] = json::object{{"phase", "Terminating"}};
-      if (!meta.contains("deletionTimestamp")) meta["deletionTimestamp"] = NowRfc3339();
-      meta["deletionGracePeriodSeconds"] = 0;
-    }
-  }
-  int64_t grace = 0;
-  if (r.resource == "pods" && r.group.empty()) {
-    // Pods on a node stop gracefully: the kubelet sees deletionTimestamp, stops the containers
-    // and deletes with grace 0. Pods never scheduled, or already finished, go at once.
-    const auto& spec = obj["spec"];
-    grace = 30;
-    if (spec.is_object()) {
-      auto tg = spec.as_object().find("terminationGracePeriodSeconds");
-      if (tg != spec.as_object().end() && tg->value().is_int64()) grace = tg->value().as_int64();
-    }
-    if (o.grace_period_seconds) grace = *o.grace_period_seconds;
-    std::string node = spec.is_object() ? Str(spec.as_object(), "nodeName") : "";
-    std::string phase = obj["status"].is_object() ? Str(obj["status"].as_object(), "phase") : "";
-    if (node.empty() || phase == "Succeeded" || phase == "Failed") grace = 0;
-    if (grace < 0) grace = 0;
-  }
-  const bool pending = HasFinalizers(meta) || grace > 0 ||
-                       (r.resource == "namespaces" && meta.contains("deletionTimestamp"));
+  // The kind's own deletion steps: a grace period (pods on a node), or a state (a namespace
+  // turns Terminating).
+  const Strategy& strategy = StrategyFor(r);
+  const int64_t grace = strategy.BeforeDelete(obj, o.grace_period_seconds);
+  const bool pending = HasFinalizers(meta) || grace > 0 || strategy.DeletionPendingOnDelete(obj);
   if (o.dry_run) co_return std::optional<DeleteResult>(DeleteResult{std::move(obj), !pending});
   TxnRequest t;
   Compare c;
   c.key = StorageKey(r, ns, name);
   c.target = Compare::Target::kMod;
-  c.number = std::stoll(Str(meta, "resourceVersion"));
+  c.number = std::stoll(api::GetString(meta, "resourceVersion"));
   t.compare.push_back(c);
   if (pending) {
-    if (!meta.contains("deletionTimestamp")) meta["deletionTimestamp"] = RfcTime(std::time(nullptr) + grace);
+    if (!meta.contains("deletionTimestamp")) {
+      meta["deletionTimestamp"] = api::FormatTime(std::chrono::system_clock::now() + std::chrono::seconds(grace));
+    }
     meta["deletionGracePeriodSeconds"] = grace;
     datastore::PutRequest put;
     put.key = c.key;

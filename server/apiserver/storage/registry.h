@@ -4,8 +4,8 @@
 // /registry/<resource>/<name>); resourceVersion is the key's mod_revision, a list's is the
 // revision it was read at. Rules applied here, as upstream's generic registry does:
 // - create: name or generateName (+5 random chars), DNS-1123 name checks (422 with causes),
-//   namespace must exist, uid and creationTimestamp set, generation 1 for objects with a spec
-//   (not Leases: strategy.h), built-in kinds with a status get their empty status,
+//   namespace must exist, uid and creationTimestamp set, the kind's generated fields, generation
+//   1 for objects with a spec (not Leases), built-in kinds with a status get their empty status,
 //   409 AlreadyExists;
 // - update: optimistic concurrency on metadata.resourceVersion (409 Conflict), uid and
 //   creationTimestamp kept, generation bumped only when spec changes;
@@ -13,13 +13,16 @@
 //   fresh object, only a failed precondition is 409); objects with finalizers (plus "orphan" or
 //   "foregroundDeletion" for those propagation policies) get deletionTimestamp and stay until
 //   the finalizers are removed (an update that removes the last one deletes the object); pods
-//   bound to a node are deleted gracefully (deletionTimestamp + grace, the kubelet finishes);
+//   bound to a node are deleted gracefully (deletionTimestamp + grace, the kubelet finishes) and
+//   namespaces wait for their spec.finalizers;
 //   404 NotFound everywhere.
 // - list: label/field selectors, limit/continue at a pinned revision, resourceVersion(Match).
 // - get and list return Events in the version asked for (event_conversion.h) and custom
 //   resources with their schema's defaults (crd_defaults.h); watches do the same
 //   (watch_transform.h).
-// Per-kind defaulting and schema checks run before these calls (server/apiserver/handlers.cc).
+// What differs per kind (name rules, generated fields, empty status, generation, status kept on
+// update, graceful deletion and finalizing) is the kind's Strategy's (strategy/strategy.h).
+// Defaulting, schema checks and validation run before these calls (handlers/handlers.cc).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -29,6 +32,7 @@
 
 #include <optional>
 
+#include "api/object.h"
 #include "api/resources.h"
 #include "datastore/store.h"
 #include "server/apiserver/storage/list_options.h"
@@ -45,14 +49,8 @@ ApiError NotFound(const api::ResourceInfo& r, const std::string& name);
 ApiError AlreadyExists(const api::ResourceInfo& r, const std::string& name);
 ApiError Conflict(const api::ResourceInfo& r, const std::string& name);
 
-// A random (version 4) UID and the current time as RFC 3339, as metadata.uid and
-// metadata.creationTimestamp carry them.
+// A random (version 4) UID, as metadata.uid carries it. (Timestamps: api/time.h.)
 std::string NewUid();
-std::string NowRfc3339();
-
-// DNS-1123 checks with upstream's messages; empty when valid.
-std::string ValidateDnsSubdomain(const std::string& value);
-std::string ValidateDnsLabel(const std::string& value);
 
 struct UpdateOptions {
   bool dry_run = false;
@@ -79,10 +77,6 @@ struct DeleteResult {
   boost::json::object object;
   bool gone = false;  // false: deletion is pending (finalizers or a graceful pod)
 };
-
-// Helpers for stored objects (metadata access with sensible empties).
-boost::json::object& MetaOf(boost::json::object& obj);
-std::string StrOf(const boost::json::object& o, const char* key);
 
 class Registry {
  public:
