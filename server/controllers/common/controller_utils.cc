@@ -205,7 +205,7 @@ void EventRecorder::Record(const json::object& obj, const std::string& type, con
                   {"count", count}};
   auto r = client_->Create(*events, ns, ev);
   if (!r.ok()) {
-    KITE_LOG(2) << "event " << reason << " for " << KeyOf(obj) << ": " << r.error().message;
+    KITE_LOG(2) << "event " << reason << " for " << KeyOf(obj) << ": " << r.error().message();
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);

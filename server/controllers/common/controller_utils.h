@@ -22,7 +22,6 @@ namespace kite::controllers {
 
 namespace json = boost::json;
 using client::ObjectPtr;
-using client::Res;
 
 // Member access with empties for what is missing or of another type.
 const json::object& Obj(const json::object& o, const char* key);

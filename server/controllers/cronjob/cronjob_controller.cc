@@ -105,7 +105,7 @@ class CronJobController final : public client::Controller {
       json::object next = cj;
       next["status"] = status;
       auto r = client_->UpdateStatus(*cj_r_, ns, next);
-      if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating cronjob status: " + r.error().message);
+      if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating cronjob status: " + r.error().message());
     }
     CleanupFinished(cj, jobs);
     if (requeue) queue_.AddAfter(key, *requeue);
@@ -262,14 +262,14 @@ class CronJobController final : public client::Controller {
     } else if (created.AlreadyExists()) {
       // Made by an earlier pass whose status write was lost, or by someone else.
       auto existing = client_->Get(*job_r_, ns, job_name);
-      if (!existing.ok()) return Status(Code::kUnavailable, "getting job: " + existing.error().message);
+      if (!existing.ok()) return Status(Code::kUnavailable, "getting job: " + existing.error().message());
       if (!IsControlledBy(*existing, Str(meta, "uid")) || in_active(Str(Obj(*existing, "metadata"), "uid"))) {
         return Status::Ok();
       }
       got = std::move(existing.value());
     } else {
-      recorder_.Warning(cj, "FailedCreate", "Error creating job: " + created.error().message);
-      return Status(Code::kUnavailable, "creating job: " + created.error().message);
+      recorder_.Warning(cj, "FailedCreate", "Error creating job: " + created.error().message());
+      return Status(Code::kUnavailable, "creating job: " + created.error().message());
     }
     active.push_back(JobRef(got));
     write_active();
@@ -293,7 +293,7 @@ class CronJobController final : public client::Controller {
     p.propagation_policy = "Background";
     auto r = client_->Delete(*job_r_, Str(Obj(cj, "metadata"), "namespace"), job_name, p);
     if (!r.ok() && !r.NotFound()) {
-      recorder_.Warning(cj, "FailedDelete", "Deleted job: " + r.error().message);
+      recorder_.Warning(cj, "FailedDelete", "Deleted job: " + r.error().message());
       return false;
     }
     recorder_.Normal(cj, "SuccessfulDelete", "Deleted job " + job_name);

@@ -125,7 +125,7 @@ class DaemonSetController final : public client::Controller {
         updated["status"] = std::move(st);
         (void)client_->UpdateStatus(*ds_r_, ns, updated);
       }
-      return Status(Code::kUnavailable, "controller revision: " + cur.error().message);
+      return Status(Code::kUnavailable, "controller revision: " + cur.error().message());
     }
     const std::string hash = Str(Obj(Obj(*cur, "metadata"), "labels"), kControllerRevisionHashLabel);
 
@@ -348,8 +348,8 @@ class DaemonSetController final : public client::Controller {
         }
         failed = true;
         expectations_.CreationObserved(key);
-        recorder_.Warning(ds, "FailedCreate", "Error creating: " + r.error().message);
-        result = Status(Code::kUnavailable, "creating pod: " + r.error().message);
+        recorder_.Warning(ds, "FailedCreate", "Error creating: " + r.error().message());
+        result = Status(Code::kUnavailable, "creating pod: " + r.error().message());
       }
       if (failed) {
         for (; next < create_on.size(); ++next) expectations_.CreationObserved(key);
@@ -362,7 +362,7 @@ class DaemonSetController final : public client::Controller {
         recorder_.Normal(ds, "SuccessfulDelete", "Deleted pod: " + pod_name);
       } else {
         expectations_.DeletionObserved(key);
-        if (!r.NotFound()) result = Status(Code::kUnavailable, "deleting pod: " + r.error().message);
+        if (!r.NotFound()) result = Status(Code::kUnavailable, "deleting pod: " + r.error().message());
       }
     }
     return result;
@@ -428,7 +428,7 @@ class DaemonSetController final : public client::Controller {
     json::object next = ds;
     next["status"] = std::move(st);
     auto r = client_->UpdateStatus(*ds_r_, Str(Obj(ds, "metadata"), "namespace"), next);
-    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message);
+    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message());
     return Status::Ok();
   }
 

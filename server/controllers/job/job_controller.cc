@@ -360,7 +360,7 @@ class JobController final : public client::Controller {
       return Status::Ok();
     }
     if (r.NotFound()) return Status::Ok();
-    return Status(Code::kAborted, "updating job status: " + r.error().message);
+    return Status(Code::kAborted, "updating job status: " + r.error().message());
   }
 
   // Removes the tracking finalizer (test-and-remove, so a concurrent change retries; the
@@ -388,7 +388,7 @@ class JobController final : public client::Controller {
                               json::serialize(patch));
       if (r.ok() || r.NotFound()) return Status::Ok();
       RemovalObserved(pod_uid);
-      return Status(Code::kUnavailable, "removing finalizer of " + Str(pm, "name") + ": " + r.error().message);
+      return Status(Code::kUnavailable, "removing finalizer of " + Str(pm, "name") + ": " + r.error().message());
     }
     return Status::Ok();
   }
@@ -508,8 +508,8 @@ class JobController final : public client::Controller {
         }
         failed = true;
         expectations_.CreationObserved(key);
-        recorder_.Warning(job, "FailedCreate", "Error creating: " + r.error().message);
-        result = Status(Code::kUnavailable, "creating pod: " + r.error().message);
+        recorder_.Warning(job, "FailedCreate", "Error creating: " + r.error().message());
+        result = Status(Code::kUnavailable, "creating pod: " + r.error().message());
       }
       if (failed) {
         for (; next < to_create.size(); ++next) expectations_.CreationObserved(key);
@@ -523,7 +523,7 @@ class JobController final : public client::Controller {
         recorder_.Normal(job, "SuccessfulDelete", "Deleted pod: " + pod_name);
       } else {
         expectations_.DeletionObserved(key);
-        if (!r.NotFound()) result = Status(Code::kUnavailable, "deleting pod: " + r.error().message);
+        if (!r.NotFound()) result = Status(Code::kUnavailable, "deleting pod: " + r.error().message());
       }
     }
     return result;

@@ -142,7 +142,7 @@ class PodGCController final : public client::Controller {
     status["conditions"] = std::move(conds);
     auto r = client_->UpdateStatus(*pods_r_, Str(Obj(pod, "metadata"), "namespace"), updated);
     if (r.ok() || r.NotFound() || r.Conflict()) return Status::Ok();  // the delete follows anyway
-    return Status(Code::kAborted, "marking pod failed: " + r.error().message);
+    return Status(Code::kAborted, "marking pod failed: " + r.error().message());
   }
 
   Status ForceDelete(const json::object& pod) {
@@ -150,8 +150,8 @@ class PodGCController final : public client::Controller {
     p.grace_period_seconds = 0;
     p.precondition_uid = Str(Obj(pod, "metadata"), "uid");
     auto r = client_->Delete(*pods_r_, Str(Obj(pod, "metadata"), "namespace"), Str(Obj(pod, "metadata"), "name"), p);
-    if (r.ok() || r.NotFound() || r.error().code == 409) return Status::Ok();
-    return Status(Code::kUnavailable, "deleting pod " + KeyOf(pod) + ": " + r.error().message);
+    if (r.ok() || r.NotFound() || r.error().http_code() == 409) return Status::Ok();
+    return Status(Code::kUnavailable, "deleting pod " + KeyOf(pod) + ": " + r.error().message());
   }
 
   const client::Client* client_;

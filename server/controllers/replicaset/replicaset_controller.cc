@@ -141,7 +141,7 @@ class ReplicaSetController final : public client::Controller {
                                                  {"uid", Str(pm, "uid")}}}};
     auto r = client_->Patch(*pods_r_, Str(pm, "namespace"), Str(pm, "name"), client::PatchType::kStrategic,
                             json::serialize(patch));
-    if (!r.ok() && !r.NotFound()) return Status(Code::kUnavailable, "releasing pod: " + r.error().message);
+    if (!r.ok() && !r.NotFound()) return Status(Code::kUnavailable, "releasing pod: " + r.error().message());
     return Status::Ok();
   }
 
@@ -165,7 +165,7 @@ class ReplicaSetController final : public client::Controller {
             recorder_.Normal(set, "SuccessfulCreate", "Created pod: " + Str(Obj(*r, "metadata"), "name"));
           } else {
             ++failed;
-            error = r.error().message;
+            error = r.error().message();
             recorder_.Warning(set, "FailedCreate", "Error creating: " + error);
           }
         }
@@ -192,7 +192,7 @@ class ReplicaSetController final : public client::Controller {
           recorder_.Normal(set, "SuccessfulDelete", "Deleted pod: " + pod_name);
         } else {
           expectations_.DeletionObserved(key);
-          if (!r.NotFound()) s = Status(Code::kUnavailable, "deleting pod: " + r.error().message);
+          if (!r.NotFound()) s = Status(Code::kUnavailable, "deleting pod: " + r.error().message());
         }
       }
       return s;
@@ -253,7 +253,7 @@ class ReplicaSetController final : public client::Controller {
     json::object updated = set;
     updated["status"] = std::move(want);
     auto r = client_->UpdateStatus(*resource_, Str(Obj(set, "metadata"), "namespace"), updated);
-    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message);
+    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message());
     return Status::Ok();
   }
 

@@ -156,7 +156,7 @@ class ResourceQuotaController final : public client::Controller {
     updated["status"] = std::move(want);
     auto r = client_->UpdateStatus(*quota_r_, ns, updated);
     if (r.ok() || r.NotFound()) return Status::Ok();
-    return Status(Code::kAborted, "updating quota status: " + r.error().message);
+    return Status(Code::kAborted, "updating quota status: " + r.error().message());
   }
 
  private:
@@ -194,7 +194,7 @@ class ResourceQuotaController final : public client::Controller {
       for (const auto* r : SweepableBuiltins(false)) {
         if (r->resource != resource || r->group != group || !r->namespaced) continue;
         auto list = client_->List(*r, ns);
-        if (!list.ok()) return Status(Code::kUnavailable, "counting " + rest + ": " + list.error().message);
+        if (!list.ok()) return Status(Code::kUnavailable, "counting " + rest + ": " + list.error().message());
         return std::to_string(Arr(*list, "items").size());
       }
       return std::string();

@@ -57,7 +57,7 @@ class StatefulSetController final : public client::Controller {
         next["status"] = std::move(st);
         (void)client_->UpdateStatus(*sts_r_, ns, next);
       }
-      return Status(Code::kUnavailable, "controller revision: " + update.error().message);
+      return Status(Code::kUnavailable, "controller revision: " + update.error().message());
     }
     const std::string update_name = Str(Obj(*update, "metadata"), "name");
     const json::object* current = &*update;
@@ -185,9 +185,9 @@ class StatefulSetController final : public client::Controller {
       if (record) {
         recorder_.Warning(set, "FailedCreate", "create Claim " + claim + " for Pod " + PodName(set, ordinal) +
                                                    " in StatefulSet " + Str(sm, "name") + " failed error: " +
-                                                   r.error().message);
+                                                   r.error().message());
       }
-      return Status(Code::kUnavailable, "creating claim " + claim + ": " + r.error().message);
+      return Status(Code::kUnavailable, "creating claim " + claim + ": " + r.error().message());
     }
     return Status::Ok();
   }
@@ -232,8 +232,8 @@ class StatefulSetController final : public client::Controller {
     }
     if (r.AlreadyExists()) return Status::Ok();  // the cache is behind; the watch brings it
     recorder_.Warning(set, "FailedCreate", "create Pod " + pod_name + " in StatefulSet " + set_name +
-                                               " failed error: " + r.error().message);
-    return Status(Code::kUnavailable, "creating pod " + pod_name + ": " + r.error().message);
+                                               " failed error: " + r.error().message());
+    return Status(Code::kUnavailable, "creating pod " + pod_name + ": " + r.error().message());
   }
 
   Status DeletePod(const json::object& set, const ObjectPtr& pod, bool condemned) {
@@ -260,8 +260,8 @@ class StatefulSetController final : public client::Controller {
       return Status::Ok();
     }
     recorder_.Warning(set, "FailedDelete", "delete Pod " + pod_name + " in StatefulSet " + Str(sm, "name") +
-                                               " failed error: " + r.error().message);
-    return Status(Code::kUnavailable, "deleting pod " + pod_name + ": " + r.error().message);
+                                               " failed error: " + r.error().message());
+    return Status(Code::kUnavailable, "deleting pod " + pod_name + ": " + r.error().message());
   }
 
   Status UpdateStatus(const json::object& set, const std::map<int64_t, ObjectPtr>& pods, const std::string& current,
@@ -307,7 +307,7 @@ class StatefulSetController final : public client::Controller {
     json::object next = set;
     next["status"] = std::move(st);
     auto r = client_->UpdateStatus(*sts_r_, Str(Obj(set, "metadata"), "namespace"), next);
-    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message);
+    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message());
     return Status::Ok();
   }
 
