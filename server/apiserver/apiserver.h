@@ -12,7 +12,7 @@
 #include "base/status.h"
 #include "client/transport.h"
 #include "datastore/store.h"
-#include "server/apiserver/inflight.h"
+#include "server/apiserver/filters/inflight.h"
 
 namespace kite::apiserver {
 

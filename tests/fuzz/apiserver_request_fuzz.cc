@@ -9,12 +9,13 @@
 #include <set>
 
 #include "base/https_server.h"
-#include "server/apiserver/authn.h"
-#include "server/apiserver/discovery.h"
-#include "server/apiserver/handlers.h"
-#include "server/apiserver/list_options.h"
-#include "server/apiserver/registry.h"
-#include "server/apiserver/request_info.h"
+#include "api/validation.h"
+#include "server/apiserver/filters/authn.h"
+#include "server/apiserver/discovery/discovery.h"
+#include "server/apiserver/handlers/handlers.h"
+#include "server/apiserver/storage/list_options.h"
+#include "server/apiserver/storage/registry.h"
+#include "server/apiserver/filters/request_info.h"
 
 using namespace kite;
 using namespace kite::apiserver;
@@ -41,8 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.headers["authorization"] = in.ConsumeRandomLengthString(128);
   (void)authn->Authenticate(req);
   std::string name = in.ConsumeRandomLengthString(300);
-  ValidateDnsSubdomain(name);
-  ValidateDnsLabel(name);
+  (void)kite::api::IsDNS1123Subdomain(name);
+  (void)kite::api::IsDNS1123Label(name);
   // List options from the query string (selectors, limit, the continue token) and a body.
   static const auto* pods = kite::api::FindResource("", "v1", "pods");
   HttpsRequest list;

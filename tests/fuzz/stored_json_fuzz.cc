@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/apiserver/stored_json.h"
+#include "server/apiserver/storage/stored_json.h"
 
 namespace json = boost::json;
 using namespace kite::apiserver;

@@ -7,9 +7,9 @@
 
 #include "api/json_text.h"
 #include "api/resources.h"
-#include "server/apiserver/crd_defaults.h"
-#include "server/apiserver/event_conversion.h"
-#include "server/apiserver/list_options.h"
+#include "server/apiserver/crds/crd_defaults.h"
+#include "server/apiserver/storage/event_conversion.h"
+#include "server/apiserver/storage/list_options.h"
 
 namespace kite::apiserver {
 namespace {

@@ -1,4 +1,4 @@
-#include "server/apiserver/request_info.h"
+#include "server/apiserver/filters/request_info.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The watch cache's text splice (server/apiserver/stored_json.h) against the decode path it
 // replaces: for what the encoder writes, byte-for-byte the same event text; anything else is
 // declined, never mangled.
-#include "server/apiserver/stored_json.h"
+#include "server/apiserver/storage/stored_json.h"
 
 #include <gtest/gtest.h>
 

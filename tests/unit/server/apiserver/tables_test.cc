@@ -1,4 +1,4 @@
-#include "server/apiserver/tables.h"
+#include "server/apiserver/printers/tables.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The watch cache's reader bookkeeping (server/apiserver/watch_cache.h): how far behind a
 // reader is (what the watch handler cuts slow watchers off by), and when its events are gone.
-#include "server/apiserver/watch_cache.h"
+#include "server/apiserver/storage/watch_cache.h"
 
 #include <gtest/gtest.h>
 

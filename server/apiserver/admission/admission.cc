@@ -1,0 +1,145 @@
+// Create-time admission for built-in kinds, run by every path that creates an object (POST and
+// server-side apply to a missing object), after defaulting and validation and before storage:
+// - Pods: ServiceAccount (spec.serviceAccountName defaults to "default"),
+//   DefaultTolerationSeconds, then Priority (below).
+// - Services: cluster IP and node port allocation (AllocateServiceAddresses, subresources.cc).
+//
+// Priority follows upstream's Priority admission plugin: spec.priorityClassName names a
+// PriorityClass whose value becomes spec.priority and whose preemptionPolicy becomes
+// spec.preemptionPolicy; without a name, the globalDefault class with the lowest value is used
+// (and its name recorded), or priority 0 with PreemptLowerPriority when there is none. A class
+// that does not exist, or a spec.priority / spec.preemptionPolicy that disagrees with the class,
+// is 403 Forbidden with upstream's wording.
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "api/object.h"
+#include "api/defaults.h"
+#include "server/apiserver/handlers/handlers.h"
+#include "server/apiserver/handlers/handlers_internal.h"
+#include "server/apiserver/storage/registry.h"
+
+namespace kite::apiserver {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+struct PriorityChoice {
+  std::string class_name;
+  int64_t value = 0;
+  std::string preemption_policy = "PreemptLowerPriority";
+};
+
+PriorityChoice FromClass(const json::object& pc) {
+  PriorityChoice p;
+  if (auto* m = pc.if_contains("metadata"); m && m->is_object()) p.class_name = api::GetString(m->as_object(), "name");
+  if (auto* v = pc.if_contains("value"); v && v->is_int64()) p.value = v->as_int64();
+  if (std::string policy = api::GetString(pc, "preemptionPolicy"); !policy.empty()) p.preemption_policy = policy;
+  return p;
+}
+
+ApiError PodForbidden(const json::object& pod, const std::string& why) {
+  json::object empty;
+  const json::object* meta = &empty;
+  if (auto* m = pod.if_contains("metadata"); m && m->is_object()) meta = &m->as_object();
+  std::string name = api::GetString(*meta, "name");
+  ApiError e = Forbidden("pods \"" + name + "\" is forbidden: " + why);
+  e.name = name;
+  e.kind = "pods";
+  return e;
+}
+
+// Upstream's ServiceAccount admission: a pod that names no service account runs as "default"
+// (the deprecated spec.serviceAccount, when given alone, names it instead), and both fields
+// then say the same. Mirror pods (static pods a kubelet reports) are left alone. The token
+// volume upstream also mounts waits for the TokenRequest API.
+void AdmitServiceAccount(json::object& pod) {
+  if (auto* m = pod.if_contains("metadata"); m && m->is_object()) {
+    if (auto* a = m->as_object().if_contains("annotations"); a && a->is_object() &&
+                                                            a->as_object().contains("kubernetes.io/config.mirror")) {
+      return;
+    }
+  }
+  json::object& spec = pod["spec"].as_object();
+  std::string name = api::GetString(spec, "serviceAccountName");
+  if (name.empty()) name = api::GetString(spec, "serviceAccount");
+  if (name.empty()) name = "default";
+  spec["serviceAccountName"] = name;
+  spec["serviceAccount"] = name;
+}
+
+}  // namespace
+
+asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitPodPriority(json::object& pod) {
+  json::value& sv = pod["spec"];
+  if (!sv.is_object()) sv = json::object();
+  json::object& spec = sv.as_object();
+  const api::ResourceInfo* classes = api::FindResource("scheduling.k8s.io", "v1", "priorityclasses");
+  PriorityChoice chosen;
+  const std::string name = api::GetString(spec, "priorityClassName");
+  const std::string cluster_scope;
+  if (!name.empty()) {
+    auto pc = co_await registry_.Get(*classes, cluster_scope, name);
+    if (!pc.ok()) {
+      if (pc.error().code == 404) co_return PodForbidden(pod, "no PriorityClass with name " + name + " was found");
+      co_return pc.error();
+    }
+    chosen = FromClass(pc.value());
+  } else {
+    const ListOptions everything;
+    auto all = co_await registry_.List(*classes, cluster_scope, everything);
+    if (!all.ok()) co_return all.error();
+    std::optional<PriorityChoice> best;
+    if (auto* items = all.value().if_contains("items"); items && items->is_array()) {
+      for (const json::value& item : items->as_array()) {
+        if (!item.is_object()) continue;
+        const json::value* def = item.as_object().if_contains("globalDefault");
+        if (!def || !def->is_bool() || !def->as_bool()) continue;
+        PriorityChoice p = FromClass(item.as_object());
+        if (!best || p.value < best->value) best = p;
+      }
+    }
+    if (best) chosen = *best;
+  }
+  if (const json::value* given = spec.if_contains("priority"); given && !given->is_null()) {
+    if (!given->is_int64() || given->as_int64() != chosen.value) {
+      co_return PodForbidden(pod, "the integer value of priority (" + json::serialize(*given) +
+                                      ") must not be provided in pod spec; priority admission controller computed " +
+                                      std::to_string(chosen.value) + " from the given PriorityClass name");
+    }
+  }
+  if (std::string given = api::GetString(spec, "preemptionPolicy"); !given.empty() && given != chosen.preemption_policy) {
+    co_return PodForbidden(pod, "the string value of PreemptionPolicy (" + given +
+                                    ") must not be provided in pod spec; priority admission controller computed " +
+                                    chosen.preemption_policy + " from the given PriorityClass name");
+  }
+  if (!chosen.class_name.empty()) spec["priorityClassName"] = chosen.class_name;
+  spec["priority"] = chosen.value;
+  spec["preemptionPolicy"] = chosen.preemption_policy;
+  co_return chosen.value;
+}
+
+asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitCreate(const api::ResourceInfo& r, json::object& obj) {
+  if (!r.group.empty()) co_return int64_t{0};
+  if (r.kind == "Pod") {
+    if (obj["spec"].is_object()) {
+      AdmitServiceAccount(obj);
+      api::AddDefaultTolerationSeconds(obj["spec"].as_object());
+    }
+    co_return co_await AdmitPodPriority(obj);
+  }
+  if (r.kind == "Service") co_return co_await AllocateServiceAddresses(obj, nullptr);
+  co_return int64_t{0};
+}
+
+asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitUpdate(const api::ResourceInfo& r, json::object& obj,
+                                                              const json::object& old) {
+  if (r.group.empty() && r.kind == "Service") co_return co_await AllocateServiceAddresses(obj, &old);
+  co_return int64_t{0};
+}
+
+}  // namespace kite::apiserver

@@ -1,0 +1,23 @@
+// The objects every cluster starts with, written straight to the datastore when the API server
+// starts (upstream's bootstrap controller and post-start hooks): each is created once and kept if
+// it exists, so a restart changes nothing an administrator edited.
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+#include "datastore/store.h"
+
+namespace kite::apiserver {
+
+// default, kube-system, kube-public, kube-node-lease.
+Status EnsureSystemNamespaces(datastore::Store* store);
+
+// system-node-critical and system-cluster-critical, so that add-ons naming them are admitted.
+Status EnsureSystemPriorityClasses(datastore::Store* store);
+
+// The `kubernetes` Service (10.43.0.1:443) and its Endpoints (`ip`:`port`, this server), which
+// in-cluster clients and `kubectl cluster-info` look for. The endpoint port follows the serving port.
+Status EnsureKubernetesService(datastore::Store* store, const std::string& ip, int port);
+
+}  // namespace kite::apiserver

@@ -1,0 +1,443 @@
+#include "server/apiserver/handlers/handlers.h"
+
+#include <boost/json.hpp>
+
+#include "api/object.h"
+#include "api/defaults.h"
+#include "api/json_schema.h"
+#include "api/protobuf_decode.h"
+#include "api/json_patch.h"
+#include "api/json_text.h"
+#include "api/merge_patch.h"
+#include "api/schema.h"
+#include "api/schema_check.h"
+#include "api/yaml_json.h"
+#include "server/apiserver/crds/crd_defaults.h"
+#include "server/apiserver/handlers/handlers_internal.h"
+#include "server/apiserver/strategy/strategy.h"
+
+
+namespace kite::apiserver {
+namespace json = boost::json;
+namespace asio = boost::asio;
+
+namespace {
+
+std::string MediaType(const HttpsRequest& req) {
+  std::string t = req.Header("content-type");
+  if (auto semi = t.find(';'); semi != std::string::npos) t.resize(semi);
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  return t;
+}
+
+ApiOr<json::value> ParseText(const HttpsRequest& req, const std::string& media) {
+  if (media == "application/yaml" || media == "application/apply-patch+yaml" || media == "text/yaml") {
+    auto v = api::YamlToJson(req.body);
+    if (!v.ok()) return BadRequest("error converting YAML to JSON: " + v.status().message());
+    return std::move(v.value());
+  }
+  auto v = api::ParseJson(req.body);
+  if (!v.ok()) return BadRequest("error decoding the request body: " + v.status().message());
+  return std::move(v.value());
+}
+
+std::optional<ApiError> CheckPropagationPolicy(const std::string& p) {
+  if (p.empty() || p == "Background" || p == "Foreground" || p == "Orphan") return std::nullopt;
+  return ApiError{422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"" + p +
+                                      "\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""};
+}
+
+// Upstream's ValidateFieldManager on Create/Update/PatchOptions: at most 128 bytes, printable.
+std::optional<ApiError> CheckFieldManager(const std::string& verb, const std::string& m) {
+  std::string problem;
+  if (m.size() > 128) problem = "Too long: may not be more than 128 bytes";
+  for (unsigned char ch : m) {
+    if (ch < 0x20 || ch == 0x7f) problem = "Invalid value: " + json::serialize(json::string(m)) + ": invalid characters";
+  }
+  if (problem.empty()) return std::nullopt;
+  std::string kind = verb == "create" ? "CreateOptions" : verb == "update" ? "UpdateOptions" : "PatchOptions";
+  ApiError e{422, "Invalid", kind + ".meta.k8s.io \"\" is invalid: fieldManager: " + problem};
+  e.causes.push_back({problem.rfind("Too long", 0) == 0 ? "FieldValueTooLong" : "FieldValueInvalid", problem, "fieldManager"});
+  return e;
+}
+
+}  // namespace
+
+ApiOr<json::object> DecodeProtobufBody(const std::string& body) {
+  auto decoded = api::DecodeProtobufEnvelope(body);
+  if (!decoded.ok()) return BadRequest("error decoding the protobuf request body: " + decoded.status().message());
+  return std::move(decoded.value().object);
+}
+
+ApiOr<json::object> DecodeBody(const HttpsRequest& req, const api::ResourceInfo& r, const std::string& kind,
+                               const std::string& group_version) {
+  const std::string want_kind = kind.empty() ? r.kind : kind;
+  const std::string want_gv = group_version.empty() ? r.group_version() : group_version;
+  const std::string media = MediaType(req);
+  json::object o;
+  if (media == "application/vnd.kubernetes.protobuf") {
+    auto decoded = DecodeProtobufBody(req.body);
+    if (!decoded.ok()) return decoded.error();
+    o = std::move(decoded.value());
+  } else if (media.empty() || media == "application/json" || media == "application/yaml" || media == "text/yaml" ||
+             media == "*/*") {
+    auto v = ParseText(req, media);
+    if (!v.ok()) return v.error();
+    if (!v.value().is_object()) return BadRequest("the body of the request must be a JSON object");
+    o = std::move(v.value().as_object());
+  } else {
+    return ApiError{415, "UnsupportedMediaType",
+                    "the body of the request was in an unknown format - accepted media types include: "
+                    "application/json, application/yaml, application/vnd.kubernetes.protobuf"};
+  }
+  std::string av = api::GetString(o, "apiVersion"), k = api::GetString(o, "kind");
+  if (!av.empty() && av != want_gv) {
+    return BadRequest("the API version in the data (" + av + ") does not match the expected API version (" + want_gv + ")");
+  }
+  if (!k.empty() && k != want_kind) {
+    return BadRequest("the kind in the data (" + k + ") does not match the expected kind (" + want_kind + ")");
+  }
+  return o;
+}
+
+std::string ManagerName(const HttpsRequest& req) {
+  if (std::string m = req.Query("fieldManager"); !m.empty()) return m;
+  // Upstream names an unnamed manager after the client's User-Agent program.
+  std::string ua = req.Header("user-agent");
+  ua = ua.substr(0, ua.find('/'));
+  return ua.empty() ? "unknown" : ua;
+}
+
+ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api::ResourceInfo& r, json::object& obj,
+                                              bool defaults, CustomResources* crds) {
+  std::vector<std::string> warnings;
+  obj["apiVersion"] = r.group_version();
+  obj["kind"] = r.kind;
+  std::string validation = req.Query("fieldValidation");
+  if (!validation.empty() && validation != "Strict" && validation != "Warn" && validation != "Ignore") {
+    return BadRequest("fieldValidation: Unsupported value: \"" + validation +
+                      "\": supported values: \"Ignore\", \"Strict\", \"Warn\"");
+  }
+  if (validation.empty()) validation = "Warn";
+  if (const api::schema::Type* t = api::schema::TypeForKind(r.group, r.version, r.kind)) {
+    auto checked = api::CheckAgainstSchema(obj, *t);
+    const std::string prefix = r.kind + " in version \"" + r.version + "\" cannot be handled as a " + r.kind + ": ";
+    if (!checked.ok()) return BadRequest(prefix + checked.status().message());
+    if (!checked->unknown_fields.empty() && validation != "Ignore") {
+      std::string msg;
+      for (const auto& f : checked->unknown_fields) {
+        if (validation == "Strict") msg += (msg.empty() ? "" : ", ") + std::string("unknown field \"") + f + "\"";
+        else warnings.push_back("unknown field \"" + f + "\"");
+      }
+      if (validation == "Strict") return BadRequest(prefix + "strict decoding error: " + msg);
+    }
+  }
+  if (r.custom && r.crd_version) {
+    auto sc = r.crd_version->find("schema");
+    const json::object* schema = nullptr;
+    if (sc != r.crd_version->end() && sc->value().is_object()) {
+      auto o = sc->value().as_object().find("openAPIV3Schema");
+      if (o != sc->value().as_object().end() && o->value().is_object()) schema = &o->value().as_object();
+    }
+    if (schema) {
+      ApplyCrdDefaults(r, obj);  // before the checks, as upstream defaults while decoding
+      auto checked = api::CheckAgainstJsonSchema(obj, *schema);
+      if (!checked.unknown_fields.empty() && validation != "Ignore") {
+        std::string msg;
+        for (const auto& f : checked.unknown_fields) {
+          if (validation == "Strict") msg += (msg.empty() ? "" : ", ") + std::string("unknown field \"") + f + "\"";
+          else warnings.push_back("unknown field \"" + f + "\"");
+        }
+        if (validation == "Strict") return BadRequest("strict decoding error: " + msg);
+      }
+      if (!checked.errors.empty()) {
+        ApiError e{422, "Invalid", ""};
+        std::string list;
+        for (size_t i = 0; i < checked.errors.size(); ++i) {
+          const auto& ce = checked.errors[i];
+          list += (i ? ", " : "") + ce.field + ": " + ce.message;
+          e.causes.push_back({ce.reason, ce.message, ce.field});
+        }
+        const std::string name = api::GetString(api::MutableObject(obj, "metadata"), "name");
+        e.message = r.kind + "." + r.group + " \"" + name + "\" is invalid: " +
+                    (checked.errors.size() > 1 ? "[" + list + "]" : list);
+        e.name = name;
+        e.group = r.group;
+        e.kind = r.kind;
+        return e;
+      }
+    }
+  }
+  StrategyFor(r).Normalize(obj);
+  if (defaults) api::ApplyDefaults(r, obj);
+  if (r.resource == "customresourcedefinitions" && r.group == "apiextensions.k8s.io" && crds) {
+    if (auto e = PrepareCrd(obj, *crds->Snapshot()); e) return *e;
+  }
+  if (auto e = ValidateObject(r, obj); e) return *e;
+  return warnings;
+}
+
+bool SubresourceServed(std::string_view sub) {
+  // Not yet: serviceaccounts/token (TokenRequest) and pods/ephemeralcontainers.
+  for (std::string_view s : {"status", "scale", "eviction", "binding", "finalize", "log", "exec", "attach",
+                             "portforward", "proxy"}) {
+    if (s == sub) return true;
+  }
+  return false;
+}
+
+asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, HttpsResponder& res,
+                                                             const RequestInfo& info, const api::ResourceInfo& r,
+                                                             const RequestAttributes& a) {
+  Call c{req, res, info, r, a, r.namespaced ? info.namespace_ : "", false};
+  // The streaming verbs, before the checks of the other verbs' options (dryRun, fieldManager).
+  if (info.verb == "watch") co_return co_await Watch(c);
+  if ((info.subresource == "exec" || info.subresource == "attach") && WantsWebSocket(req)) {
+    co_return co_await RemoteCommand(c);
+  }
+  std::string dry = req.Query("dryRun");
+  if (!dry.empty() && dry != "All") {
+    co_return BadRequest("dryRun: Unsupported value: \"" + dry + "\": supported values: \"All\"");
+  }
+  c.dry_run = dry == "All";
+  const std::string& verb = info.verb;
+  if (verb == "create" || verb == "update" || verb == "patch") {
+    if (auto e = CheckFieldManager(verb, req.Query("fieldManager"))) co_return *e;
+  }
+  const std::string& sub = info.subresource;
+  if (r.group == "authentication.k8s.io" || r.group == "authorization.k8s.io") {
+    if (verb != "create") co_return MethodNotSupported(verb, QualifiedResource(r));
+    co_return co_await Review(c);
+  }
+  if (!sub.empty()) {
+    if (!r.Subresource(sub) || !SubresourceServed(sub)) co_return NotFoundPath();
+    if (sub == "status") {
+      if (verb == "get") {
+        auto got = co_await registry_.Get(r, c.ns, info.name);
+        if (!got.ok()) co_return got.error();
+        co_return ApiResponse{200, std::move(got.value()), {}};
+      }
+      if (verb == "update") co_return co_await Update(c, UpdateOptions::Scope::kStatus);
+      if (verb == "patch") co_return co_await Patch(c, UpdateOptions::Scope::kStatus);
+      co_return MethodNotSupported(verb, QualifiedResource(r));
+    }
+    if (sub == "scale") co_return co_await Scale(c);
+    if (sub == "eviction" && verb == "create") co_return co_await Eviction(c);
+    if (sub == "binding" && verb == "create") co_return co_await Binding(c, info.name);
+    if (sub == "finalize" && verb == "update") co_return co_await Update(c, UpdateOptions::Scope::kMain);
+    if (sub == "log" || sub == "exec" || sub == "attach" || sub == "portforward" || sub == "proxy") {
+      co_return co_await NodeStream(registry_, c.r, c.ns, info.name, sub);
+    }
+    co_return MethodNotSupported(verb, QualifiedResource(r));
+  }
+  if (r.kind == "Binding" && verb == "create") {
+    auto body = DecodeBody(req, r);
+    if (!body.ok()) co_return body.error();
+    // Named first: no temporary may live across a suspension (g++ 12; see base/https_server.cc).
+    const std::string pod_name = api::GetString(api::MutableObject(body.value(), "metadata"), "name");
+    co_return co_await Binding(c, pod_name);
+  }
+  if (verb == "get") {
+    auto got = co_await registry_.Get(r, c.ns, info.name);
+    if (!got.ok()) co_return got.error();
+    co_return ApiResponse{200, std::move(got.value()), {}};
+  }
+  if (verb == "list") {
+    auto opts = ParseListOptions(req, r);
+    if (!opts.ok()) co_return opts.error();
+    auto list = co_await registry_.List(r, c.ns, opts.value());
+    if (!list.ok()) co_return list.error();
+    co_return ApiResponse{200, std::move(list.value()), {}};
+  }
+  if (verb == "create") co_return co_await Create(c);
+  if (verb == "update") co_return co_await Update(c, UpdateOptions::Scope::kMain);
+  if (verb == "patch") co_return co_await Patch(c, UpdateOptions::Scope::kMain);
+  if (verb == "delete") co_return co_await Delete(c);
+  if (verb == "deletecollection") co_return co_await DeleteCollection(c);
+  co_return MethodNotSupported(verb, QualifiedResource(r));
+}
+
+asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Create(Call& c) {
+  auto body = DecodeBody(c.req, c.r);
+  if (!body.ok()) co_return body.error();
+  json::object& obj = body.value();
+  auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
+  if (!warnings.ok()) co_return warnings.error();
+  if (auto admitted = co_await AdmitCreate(c.r, obj); !admitted.ok()) co_return admitted.error();
+  RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), nullptr);
+  auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
+  if (!out.ok()) co_return out.error();
+  co_return ApiResponse{201, std::move(out.value()), std::move(warnings.value())};
+}
+
+asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOptions::Scope scope) {
+  auto body = DecodeBody(c.req, c.r);
+  if (!body.ok()) co_return body.error();
+  json::object& obj = body.value();
+  auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
+  if (!warnings.ok()) co_return warnings.error();
+  // A body that pins its resourceVersion is conditional on that version: a concurrent write is
+  // 409. Without one the update is unconditional: when a writer gets in between the read and
+  // the write, read again and redo it (upstream's GuaranteedUpdate), so it is never 409.
+  const bool pinned = !api::GetString(api::MutableObject(obj, "metadata"), "resourceVersion").empty();
+  for (int attempt = 0;; ++attempt) {
+    auto current = co_await registry_.Get(c.r, c.ns, c.info.name);
+    if (!current.ok()) co_return current.error();
+    json::object next = obj;  // this attempt's copy: allocation and managedFields change it
+    if (auto admitted = co_await AdmitUpdate(c.r, next, current.value()); !admitted.ok()) co_return admitted.error();
+    if (auto e = ValidateUpdate(c.r, next, current.value()); e) co_return *e;
+    if (scope != UpdateOptions::Scope::kStatus) {  // a …/status write keeps the stored metadata
+      RecordManager(next, ManagerName(c.req), "Update", c.r.group_version(), &current.value());
+    }
+    // Update takes the version just read (no second read), so a write in between is a conflict.
+    auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(next),
+                                         UpdateOptions{c.dry_run, scope, &current.value()});
+    if (!out.ok()) {
+      if (out.error().code == 409 && out.error().reason == "Conflict" && !pinned && attempt < kConflictRetries) continue;
+      co_return out.error();
+    }
+    co_return ApiResponse{200, std::move(out.value()), std::move(warnings.value())};
+  }
+}
+
+asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptions::Scope scope) {
+  const std::string media = MediaType(c.req);
+  const bool apply = media == "application/apply-patch+yaml";
+  if (!apply && media != "application/json-patch+json" && media != "application/merge-patch+json" &&
+      media != "application/strategic-merge-patch+json") {
+    co_return ApiError{415, "UnsupportedMediaType",
+                       "the body of the request was in an unknown format - accepted media types include: "
+                       "application/json-patch+json, application/merge-patch+json, "
+                       "application/apply-patch+yaml, application/strategic-merge-patch+json"};
+  }
+  const std::string manager = c.req.Query("fieldManager");
+  if (apply && manager.empty()) {
+    co_return ApiError{422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"};
+  }
+  auto patch = ParseText(c.req, media);
+  if (!patch.ok()) co_return patch.error();
+  // A concurrent writer makes the update conflict; re-read and re-apply, as upstream does, unless
+  // the patch itself pins a resourceVersion.
+  for (int attempt = 0;; ++attempt) {
+    auto current = co_await registry_.Get(c.r, c.ns, c.info.name);
+    if (!current.ok()) {
+      if (apply && current.error().code == 404 && scope == UpdateOptions::Scope::kMain) {
+        // Apply to a missing object creates it.
+        if (!patch.value().is_object()) co_return BadRequest("the apply patch must be an object");
+        json::object obj = patch.value().as_object();
+        if (std::string n = api::GetString(api::MutableObject(obj, "metadata"), "name"); !n.empty() && n != c.info.name) {
+          co_return BadRequest("the name of the object (" + n + ") does not match the name on the URL (" + c.info.name + ")");
+        }
+        api::MutableObject(obj, "metadata")["name"] = c.info.name;
+        json::object applied = obj;
+        auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
+        if (!warnings.ok()) co_return warnings.error();
+        if (auto admitted = co_await AdmitCreate(c.r, obj); !admitted.ok()) co_return admitted.error();
+        RecordApply(obj, applied, manager, c.r.group_version());
+        auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
+        if (!out.ok()) co_return out.error();
+        co_return ApiResponse{201, std::move(out.value()), std::move(warnings.value())};
+      }
+      co_return current.error();
+    }
+    const json::object& cur = current.value();
+    auto patched = ApplyPatch(c.r, media, cur, patch.value(), manager, QueryBool(c.req, "force"));
+    if (!patched.ok()) co_return patched.error();
+    json::object obj = std::move(patched.value());
+    auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
+    if (!warnings.ok()) co_return warnings.error();
+    if (auto admitted = co_await AdmitUpdate(c.r, obj, cur); !admitted.ok()) co_return admitted.error();
+    if (auto e = ValidateUpdate(c.r, obj, cur); e) co_return *e;
+    // A …/status write keeps the stored metadata (Registry::Update), managedFields included, so
+    // there is nothing to record for it.
+    if (!apply && scope != UpdateOptions::Scope::kStatus) {
+      RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), &cur);
+    }
+    const bool pinned = api::GetString(api::MutableObject(obj, "metadata"), "resourceVersion") != api::GetString(api::MutableObject(current.value(), "metadata"), "resourceVersion");
+    if (!pinned) api::MutableObject(obj, "metadata")["resourceVersion"] = api::GetString(api::MutableObject(current.value(), "metadata"), "resourceVersion");
+    // Update takes `current` (no second read); on a conflict the loop reads it again.
+    auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(obj),
+                                         UpdateOptions{c.dry_run, scope, &current.value()});
+    if (!out.ok()) {
+      if (out.error().code == 409 && out.error().reason == "Conflict" && !pinned && attempt < kConflictRetries) continue;
+      co_return out.error();
+    }
+    co_return ApiResponse{200, std::move(out.value()), std::move(warnings.value())};
+  }
+}
+
+asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {
+  DeleteOptions o;
+  o.dry_run = c.dry_run;
+  std::optional<bool> orphan;  // the deprecated orphanDependents
+  if (!c.req.body.empty()) {
+    auto v = ParseText(c.req, MediaType(c.req));
+    if (!v.ok()) co_return v.error();
+    if (!v.value().is_object()) co_return BadRequest("DeleteOptions must be a JSON object");
+    const auto& b = v.value().as_object();
+    o.propagation_policy = api::GetString(b, "propagationPolicy");
+    if (auto it = b.find("orphanDependents"); it != b.end() && it->value().is_bool()) orphan = it->value().as_bool();
+    if (auto it = b.find("gracePeriodSeconds"); it != b.end() && it->value().is_int64()) {
+      o.grace_period_seconds = it->value().as_int64();
+    }
+    if (auto it = b.find("preconditions"); it != b.end() && it->value().is_object()) {
+      o.precondition_uid = api::GetString(it->value().as_object(), "uid");
+      o.precondition_resource_version = api::GetString(it->value().as_object(), "resourceVersion");
+    }
+    if (auto it = b.find("dryRun"); it != b.end() && it->value().is_array()) {
+      for (const auto& d : it->value().as_array()) o.dry_run |= d.is_string() && d.as_string() == "All";
+    }
+  }
+  if (auto p = c.req.Query("propagationPolicy"); !p.empty()) o.propagation_policy = p;
+  auto grace = QueryInt(c.req, "gracePeriodSeconds");
+  if (!grace.ok()) co_return grace.error();
+  if (grace.value()) o.grace_period_seconds = *grace.value();
+  if (c.req.HasQuery("orphanDependents")) orphan = QueryBool(c.req, "orphanDependents");
+  if (auto e = CheckPropagationPolicy(o.propagation_policy)) co_return *e;
+  if (orphan) {
+    // The deprecated orphanDependents: true is Orphan, false is Background; not with a policy.
+    if (!o.propagation_policy.empty()) {
+      co_return ApiError{422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Invalid value: \"" +
+                                             o.propagation_policy + "\": orphanDependents and deletionPropagation cannot be both set"};
+    }
+    o.propagation_policy = *orphan ? "Orphan" : "Background";
+  }
+  if (o.propagation_policy.empty()) o.propagation_policy = StrategyFor(c.r).DefaultPropagationPolicy();
+  auto out = co_await registry_.Delete(c.r, c.ns, c.info.name, o);
+  if (!out.ok()) co_return out.error();
+  DeleteResult& d = out.value();
+  if (!d.gone || StrategyFor(c.r).ReturnsDeletedObject()) co_return ApiResponse{200, std::move(d.object), {}};
+  // Upstream answers most finished deletes with a Success Status naming the object.
+  json::object details{{"name", c.info.name}, {"kind", c.r.resource}};
+  if (!c.r.group.empty()) details["group"] = c.r.group;
+  if (auto uid = api::GetString(api::MutableObject(d.object, "metadata"), "uid"); !uid.empty()) details["uid"] = uid;
+  co_return ApiResponse{200,
+                        json::object{{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
+                                     {"status", "Success"}, {"details", details}},
+                        {}};
+}
+
+asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::DeleteCollection(Call& c) {
+  auto opts = ParseListOptions(c.req, c.r);
+  if (!opts.ok()) co_return opts.error();
+  std::string policy = c.req.Query("propagationPolicy");
+  if (auto e = CheckPropagationPolicy(policy)) co_return *e;
+  if (policy.empty()) policy = StrategyFor(c.r).DefaultPropagationPolicy();
+  auto list = co_await registry_.List(c.r, c.ns, opts.value());
+  if (!list.ok()) co_return list.error();
+  json::array deleted;
+  for (auto& item : list.value()["items"].as_array()) {
+    auto& meta = api::MutableObject(item.as_object(), "metadata");
+    DeleteOptions o;
+    o.dry_run = c.dry_run;
+    o.propagation_policy = policy;
+    const std::string item_ns = api::GetString(meta, "namespace"), item_name = api::GetString(meta, "name");
+    auto out = co_await registry_.Delete(c.r, item_ns, item_name, o);
+    if (out.ok()) deleted.push_back(std::move(out.value().object));
+  }
+  json::object result = std::move(list.value());
+  result["items"] = std::move(deleted);
+  co_return ApiResponse{200, std::move(result), {}};
+}
+
+}  // namespace kite::apiserver

@@ -1,0 +1,94 @@
+// Resource requests after routing and authorization: the verbs (get, list, create, update,
+// patch, delete, deletecollection) and subresources (status, scale, eviction, binding,
+// namespaces/finalize, the auth reviews) over the Registry.
+//
+// Request bodies: JSON (also without Content-Type), YAML, and Kubernetes protobuf. Before a
+// create or update, the body is checked against the kind's schema (unknown fields dropped, and
+// rejected or warned about per fieldValidation=Strict|Warn|Ignore; wrong JSON types are 400),
+// then defaulted. Patches: JSON patch, merge patch, strategic merge patch and apply
+// (server-side apply). Responses are JSON objects (Tables are converted by the caller).
+// A watch streams its events (watch_handler.h), and exec/attach over WebSocket upgrades the
+// connection (exec.cc); both answer on the connection themselves and return `streamed`.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/resources.h"
+#include "base/https_server.h"
+#include "datastore/store.h"
+#include "server/apiserver/filters/authn.h"
+#include "server/apiserver/filters/authz.h"
+#include "server/apiserver/crds/crds.h"
+#include "server/apiserver/handlers/response.h"
+#include "server/apiserver/storage/registry.h"
+#include "server/apiserver/storage/watch_cache.h"
+#include "server/apiserver/filters/request_info.h"
+#include "server/apiserver/status.h"
+
+namespace kite::apiserver {
+
+class ResourceHandlers {
+ public:
+  // `watch_cache` feeds watches; none of the pointers is owned.
+  ResourceHandlers(datastore::Store* store, const Authorizer* authz, const Authenticator* authn,
+                   CustomResources* crds, WatchCache* watch_cache)
+      : store_(store), authz_(authz), authn_(authn), crds_(crds), watch_cache_(watch_cache), registry_(store) {}
+
+  // `res` is written only by handlers that answer `streamed` (watch, WebSocket exec/attach).
+  boost::asio::awaitable<ApiOr<ApiResponse>> Handle(HttpsRequest& req, HttpsResponder& res, const RequestInfo& info,
+                                                    const api::ResourceInfo& r, const RequestAttributes& a);
+
+  Registry& registry() { return registry_; }
+
+ private:
+  struct Call;  // one request's parsed pieces (handlers_internal.h)
+
+  boost::asio::awaitable<ApiOr<ApiResponse>> Watch(Call& c);
+  boost::asio::awaitable<ApiOr<ApiResponse>> RemoteCommand(Call& c);
+  boost::asio::awaitable<ApiOr<ApiResponse>> Create(Call& c);
+  boost::asio::awaitable<ApiOr<ApiResponse>> Update(Call& c, UpdateOptions::Scope scope);
+  boost::asio::awaitable<ApiOr<ApiResponse>> Patch(Call& c, UpdateOptions::Scope scope);
+  boost::asio::awaitable<ApiOr<ApiResponse>> Delete(Call& c);
+  boost::asio::awaitable<ApiOr<ApiResponse>> DeleteCollection(Call& c);
+  boost::asio::awaitable<ApiOr<ApiResponse>> Scale(Call& c);
+  boost::asio::awaitable<ApiOr<ApiResponse>> Eviction(Call& c);
+  boost::asio::awaitable<ApiOr<int64_t>> CheckEvictionBudget(const api::ResourceInfo& pdbr, const std::string& ns,
+                                                             boost::json::object& pod, bool dry_run);
+  boost::asio::awaitable<ApiOr<ApiResponse>> Binding(Call& c, const std::string& pod_name);
+  boost::asio::awaitable<ApiOr<ApiResponse>> Review(Call& c);
+  // Create-time admission (admission.cc): DefaultTolerationSeconds and Priority for pods,
+  // address allocation for Services.
+  boost::asio::awaitable<ApiOr<int64_t>> AdmitCreate(const api::ResourceInfo& r, boost::json::object& obj);
+  // Update-time admission: a Service keeps the addresses `old` had and gets any new ones.
+  boost::asio::awaitable<ApiOr<int64_t>> AdmitUpdate(const api::ResourceInfo& r, boost::json::object& obj,
+                                                     const boost::json::object& old);
+  boost::asio::awaitable<ApiOr<int64_t>> AdmitPodPriority(boost::json::object& pod);
+  boost::asio::awaitable<ApiOr<int64_t>> AllocateServiceAddresses(boost::json::object& svc,
+                                                                  const boost::json::object* old);
+
+  datastore::Store* store_;
+  const Authorizer* authz_;
+  const Authenticator* authn_;
+  CustomResources* crds_;
+  WatchCache* watch_cache_;
+  Registry registry_;
+};
+
+// Whether ResourceHandlers serves the subresource `sub` (of a resource that has it): discovery
+// advertises only these, so clients never see a subresource that would answer 405.
+bool SubresourceServed(std::string_view sub);
+
+// Whether the client asks to upgrade to a WebSocket (exec/attach's transport in kubectl 1.30+).
+bool WantsWebSocket(const HttpsRequest& req);
+
+// Parses a request body for resource r: JSON (the default, also without Content-Type), YAML,
+// or the Kubernetes protobuf envelope. apiVersion/kind, when present, must match r (or `kind`).
+ApiOr<boost::json::object> DecodeBody(const HttpsRequest& req, const api::ResourceInfo& r,
+                                      const std::string& kind = "", const std::string& group_version = "");
+
+}  // namespace kite::apiserver

@@ -1,0 +1,52 @@
+// /version and the health checks (health.h).
+#include "server/apiserver/handlers/health.h"
+
+#include <boost/json.hpp>
+
+#include <string>
+
+#include "server/apiserver/apiserver.h"
+
+namespace kite::apiserver {
+namespace {
+
+std::string VersionJson() {
+  boost::json::object v;
+  v["major"] = "1";
+  v["minor"] = "32";
+  v["gitVersion"] = std::string(kKubernetesVersion) + "+kite";
+  v["gitCommit"] = "0000000000000000000000000000000000000000";
+  v["gitTreeState"] = "clean";
+  v["buildDate"] = __DATE__;  // NOLINT: informational only
+  v["goVersion"] = "none";
+  v["compiler"] = "g++";
+#if defined(__aarch64__)
+  v["platform"] = "linux/arm64";
+#elif defined(__arm__)
+  v["platform"] = "linux/arm";
+#else
+  v["platform"] = "linux/amd64";
+#endif
+  return boost::json::serialize(v);
+}
+
+}  // namespace
+
+std::optional<RawResponse> ServeHealth(const HttpsRequest& req, datastore::Store* store) {
+  if (req.path == "/version" || req.path == "/version/") return RawResponse{200, "application/json", VersionJson(), {}};
+  if (req.path == "/healthz" || req.path == "/livez" || req.path == "/readyz") {
+    datastore::RangeRequest probe;
+    probe.key = "/registry/health";
+    bool store_ok = store->Range(probe).ok();
+    bool ok = req.path == "/livez" || store_ok;
+    std::string body = ok ? "ok" : "[-]etcd failed: reason withheld\nhealthz check failed";
+    if (req.HasQuery("verbose")) {
+      body = std::string("[+]ping ok\n") + (store_ok ? "[+]etcd ok\n" : "[-]etcd failed: reason withheld\n") +
+             (ok ? req.path.substr(1) + " check passed\n" : req.path.substr(1) + " check failed\n");
+    }
+    return RawResponse{ok ? 200 : 500, "text/plain; charset=utf-8", std::move(body), {}};
+  }
+  return std::nullopt;
+}
+
+}  // namespace kite::apiserver

@@ -1,0 +1,70 @@
+// Kinds outside core, apps and batch with a rule or two each: Leases (coordination.k8s.io),
+// HorizontalPodAutoscalers (autoscaling), PodDisruptionBudgets (policy) and
+// CustomResourceDefinitions (apiextensions.k8s.io; their schema checks are crds/crds.h's).
+#include <boost/json.hpp>
+
+#include "api/object.h"
+#include "server/apiserver/strategy/kinds.h"
+#include "server/apiserver/strategy/validation.h"
+
+namespace kite::apiserver::strategies {
+namespace {
+namespace json = boost::json;
+
+// Leader election renews a Lease every few seconds, and its spec is not a desired state anyone
+// observes: no generation.
+class LeaseStrategy final : public Strategy {
+ public:
+  bool TracksGeneration() const override { return false; }
+};
+
+class HorizontalPodAutoscalerStrategy final : public Strategy {
+ public:
+  json::object EmptyStatus(const api::ResourceInfo& r) const override {
+    return r.version == "v1" ? ZeroCounters({"currentReplicas", "desiredReplicas"}) : ZeroCounters({"desiredReplicas"});
+  }
+};
+
+class PodDisruptionBudgetStrategy final : public Strategy {
+ public:
+  json::object EmptyStatus(const api::ResourceInfo&) const override {
+    return ZeroCounters({"disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"});
+  }
+  void Validate(const api::ResourceInfo&, const json::object& obj, FieldErrors& e) const override {
+    const json::object* spec = api::FindObject(obj, {"spec"});
+    if (spec && spec->contains("minAvailable") && spec->contains("maxUnavailable")) {
+      e.Invalid("spec", "policy.PodDisruptionBudgetSpec{...}", "minAvailable and maxUnavailable cannot be both set");
+    }
+  }
+};
+
+// A CRD's status (accepted names, conditions) is the server's to write on every update
+// (crds/crds.h's PrepareCrd), not kept from the stored object.
+class CustomResourceDefinitionStrategy final : public Strategy {
+ public:
+  bool ResetsStatusOnUpdate() const override { return false; }
+};
+
+}  // namespace
+
+const Strategy& Lease() {
+  static const LeaseStrategy s;
+  return s;
+}
+
+const Strategy& HorizontalPodAutoscaler() {
+  static const HorizontalPodAutoscalerStrategy s;
+  return s;
+}
+
+const Strategy& PodDisruptionBudget() {
+  static const PodDisruptionBudgetStrategy s;
+  return s;
+}
+
+const Strategy& CustomResourceDefinition() {
+  static const CustomResourceDefinitionStrategy s;
+  return s;
+}
+
+}  // namespace kite::apiserver::strategies
