@@ -141,11 +141,12 @@ class ApiServerImpl final : public ApiServer {
 
   // `e` by value, so no temporary stays bound to a reference across the suspension (see the
   // g++ 12 note in base/https_server.cc).
-  asio::awaitable<void> Fail(HttpsResponder& res, const RequestAttributes& a, ApiError e,
+  asio::awaitable<void> Fail(HttpsResponder& res, const RequestAttributes& a, Status e,
                              std::chrono::steady_clock::time_point t0) {
     HttpsResponder::Headers headers;
-    if (e.retry_after_seconds > 0) headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
-    co_await Reply(res, a, e.code, "application/json", StatusJson(e), t0, std::move(headers));
+    const int retry_after = e.details().retry_after_seconds;
+    if (retry_after > 0) headers.emplace_back("Retry-After", std::to_string(retry_after));
+    co_await Reply(res, a, e.http_code(), "application/json", StatusJson(e), t0, std::move(headers));
   }
 
   asio::awaitable<void> Handle(HttpsRequest& req, HttpsResponder& res) {

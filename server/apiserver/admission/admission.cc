@@ -42,15 +42,15 @@ PriorityChoice FromClass(const json::object& pc) {
   return p;
 }
 
-ApiError PodForbidden(const json::object& pod, const std::string& why) {
+Status PodForbidden(const json::object& pod, const std::string& why) {
   json::object empty;
   const json::object* meta = &empty;
   if (auto* m = pod.if_contains("metadata"); m && m->is_object()) meta = &m->as_object();
   std::string name = api::GetString(*meta, "name");
-  ApiError e = Forbidden("pods \"" + name + "\" is forbidden: " + why);
-  e.name = name;
-  e.kind = "pods";
-  return e;
+  Status::Details d;
+  d.name = name;
+  d.kind = "pods";
+  return Forbidden("pods \"" + name + "\" is forbidden: " + why).set_details(std::move(d));
 }
 
 // Upstream's ServiceAccount admission: a pod that names no service account runs as "default"
@@ -74,7 +74,7 @@ void AdmitServiceAccount(json::object& pod) {
 
 }  // namespace
 
-asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitPodPriority(json::object& pod) {
+asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitPodPriority(json::object& pod) {
   json::value& sv = pod["spec"];
   if (!sv.is_object()) sv = json::object();
   json::object& spec = sv.as_object();
@@ -85,7 +85,7 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitPodPriority(json::object&
   if (!name.empty()) {
     auto pc = co_await registry_.Get(*classes, cluster_scope, name);
     if (!pc.ok()) {
-      if (pc.error().code == 404) co_return PodForbidden(pod, "no PriorityClass with name " + name + " was found");
+      if (pc.error().http_code() == 404) co_return PodForbidden(pod, "no PriorityClass with name " + name + " was found");
       co_return pc.error();
     }
     chosen = FromClass(pc.value());
@@ -123,7 +123,7 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitPodPriority(json::object&
   co_return chosen.value;
 }
 
-asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitCreate(const api::ResourceInfo& r, json::object& obj) {
+asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitCreate(const api::ResourceInfo& r, json::object& obj) {
   if (!r.group.empty()) co_return int64_t{0};
   if (r.kind == "Pod") {
     if (obj["spec"].is_object()) {
@@ -136,7 +136,7 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitCreate(const api::Resourc
   co_return int64_t{0};
 }
 
-asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AdmitUpdate(const api::ResourceInfo& r, json::object& obj,
+asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitUpdate(const api::ResourceInfo& r, json::object& obj,
                                                               const json::object& old) {
   if (r.group.empty() && r.kind == "Service") co_return co_await AllocateServiceAddresses(obj, &old);
   co_return int64_t{0};

@@ -142,8 +142,8 @@ void CustomResources::Reload() {
   set_ = std::move(set);
 }
 
-std::optional<ApiError> PrepareCrd(json::object& crd, const api::ResourceSet& served) {
-  std::vector<ApiError::Cause> causes;
+std::optional<Status> PrepareCrd(json::object& crd, const api::ResourceSet& served) {
+  std::vector<Status::Cause> causes;
   auto bad = [&](const std::string& field, const std::string& msg, const char* reason = "FieldValueInvalid") {
     causes.push_back({reason, msg, field});
   };
@@ -200,16 +200,16 @@ std::optional<ApiError> PrepareCrd(json::object& crd, const api::ResourceSet& se
     }
   }
   if (!causes.empty()) {
-    ApiError e{422, "Invalid", ""};
     std::string list;
     for (size_t i = 0; i < causes.size(); ++i) list += (i ? ", " : "") + causes[i].field + ": " + causes[i].message;
-    e.message = "CustomResourceDefinition.apiextensions.k8s.io \"" + name + "\" is invalid: " +
-                (causes.size() > 1 ? "[" + list + "]" : list);
-    e.causes = std::move(causes);
-    e.name = name;
-    e.group = "apiextensions.k8s.io";
-    e.kind = "CustomResourceDefinition";
-    return e;
+    Status::Details d;
+    d.causes = std::move(causes);
+    d.name = name;
+    d.group = "apiextensions.k8s.io";
+    d.kind = "CustomResourceDefinition";
+    return Status::Api(422, "Invalid", "CustomResourceDefinition.apiextensions.k8s.io \"" + name + "\" is invalid: " +
+                                           (d.causes.size() > 1 ? "[" + list + "]" : list))
+        .set_details(std::move(d));
   }
   // What the CRD controllers would record once the names are checked: accepted and established.
   json::value& stv = crd["status"];

@@ -42,7 +42,7 @@ class CustomResources {
 // Validation and defaulting for a CRD being created or updated: metadata.name must be
 // <plural>.<group>, names and versions must be sensible (422 otherwise); sets
 // status.acceptedNames, storedVersions and the NamesAccepted/Established conditions.
-std::optional<ApiError> PrepareCrd(boost::json::object& crd, const api::ResourceSet& served);
+std::optional<Status> PrepareCrd(boost::json::object& crd, const api::ResourceSet& served);
 
 // Resource entries for one CRD object (one per served version).
 std::vector<api::ResourceInfo> CustomResourceInfos(const boost::json::object& crd);

@@ -30,7 +30,7 @@ std::string MediaType(const HttpsRequest& req) {
   return t;
 }
 
-ApiOr<json::value> ParseText(const HttpsRequest& req, const std::string& media) {
+Result<json::value> ParseText(const HttpsRequest& req, const std::string& media) {
   if (media == "application/yaml" || media == "application/apply-patch+yaml" || media == "text/yaml") {
     auto v = api::YamlToJson(req.body);
     if (!v.ok()) return BadRequest("error converting YAML to JSON: " + v.status().message());
@@ -41,14 +41,14 @@ ApiOr<json::value> ParseText(const HttpsRequest& req, const std::string& media) 
   return std::move(v.value());
 }
 
-std::optional<ApiError> CheckPropagationPolicy(const std::string& p) {
+std::optional<Status> CheckPropagationPolicy(const std::string& p) {
   if (p.empty() || p == "Background" || p == "Foreground" || p == "Orphan") return std::nullopt;
-  return ApiError{422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"" + p +
-                                      "\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""};
+  return Status::Api(422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"" + p +
+                                      "\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"");
 }
 
 // Upstream's ValidateFieldManager on Create/Update/PatchOptions: at most 128 bytes, printable.
-std::optional<ApiError> CheckFieldManager(const std::string& verb, const std::string& m) {
+std::optional<Status> CheckFieldManager(const std::string& verb, const std::string& m) {
   std::string problem;
   if (m.size() > 128) problem = "Too long: may not be more than 128 bytes";
   for (unsigned char ch : m) {
@@ -56,20 +56,20 @@ std::optional<ApiError> CheckFieldManager(const std::string& verb, const std::st
   }
   if (problem.empty()) return std::nullopt;
   std::string kind = verb == "create" ? "CreateOptions" : verb == "update" ? "UpdateOptions" : "PatchOptions";
-  ApiError e{422, "Invalid", kind + ".meta.k8s.io \"\" is invalid: fieldManager: " + problem};
-  e.causes.push_back({problem.rfind("Too long", 0) == 0 ? "FieldValueTooLong" : "FieldValueInvalid", problem, "fieldManager"});
-  return e;
+  Status::Details d;
+  d.causes.push_back({problem.rfind("Too long", 0) == 0 ? "FieldValueTooLong" : "FieldValueInvalid", problem, "fieldManager"});
+  return Status::Api(422, "Invalid", kind + ".meta.k8s.io \"\" is invalid: fieldManager: " + problem).set_details(std::move(d));
 }
 
 }  // namespace
 
-ApiOr<json::object> DecodeProtobufBody(const std::string& body) {
+Result<json::object> DecodeProtobufBody(const std::string& body) {
   auto decoded = api::DecodeProtobufEnvelope(body);
   if (!decoded.ok()) return BadRequest("error decoding the protobuf request body: " + decoded.status().message());
   return std::move(decoded.value().object);
 }
 
-ApiOr<json::object> DecodeBody(const HttpsRequest& req, const api::ResourceInfo& r, const std::string& kind,
+Result<json::object> DecodeBody(const HttpsRequest& req, const api::ResourceInfo& r, const std::string& kind,
                                const std::string& group_version) {
   const std::string want_kind = kind.empty() ? r.kind : kind;
   const std::string want_gv = group_version.empty() ? r.group_version() : group_version;
@@ -86,9 +86,9 @@ ApiOr<json::object> DecodeBody(const HttpsRequest& req, const api::ResourceInfo&
     if (!v.value().is_object()) return BadRequest("the body of the request must be a JSON object");
     o = std::move(v.value().as_object());
   } else {
-    return ApiError{415, "UnsupportedMediaType",
+    return Status::Api(415, "UnsupportedMediaType",
                     "the body of the request was in an unknown format - accepted media types include: "
-                    "application/json, application/yaml, application/vnd.kubernetes.protobuf"};
+                    "application/json, application/yaml, application/vnd.kubernetes.protobuf");
   }
   std::string av = api::GetString(o, "apiVersion"), k = api::GetString(o, "kind");
   if (!av.empty() && av != want_gv) {
@@ -108,7 +108,7 @@ std::string ManagerName(const HttpsRequest& req) {
   return ua.empty() ? "unknown" : ua;
 }
 
-ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api::ResourceInfo& r, json::object& obj,
+Result<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api::ResourceInfo& r, json::object& obj,
                                               bool defaults, CustomResources* crds) {
   std::vector<std::string> warnings;
   obj["apiVersion"] = r.group_version();
@@ -151,20 +151,20 @@ ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api
         if (validation == "Strict") return BadRequest("strict decoding error: " + msg);
       }
       if (!checked.errors.empty()) {
-        ApiError e{422, "Invalid", ""};
+        Status::Details d;
         std::string list;
         for (size_t i = 0; i < checked.errors.size(); ++i) {
           const auto& ce = checked.errors[i];
           list += (i ? ", " : "") + ce.field + ": " + ce.message;
-          e.causes.push_back({ce.reason, ce.message, ce.field});
+          d.causes.push_back({ce.reason, ce.message, ce.field});
         }
         const std::string name = api::GetString(api::MutableObject(obj, "metadata"), "name");
-        e.message = r.kind + "." + r.group + " \"" + name + "\" is invalid: " +
-                    (checked.errors.size() > 1 ? "[" + list + "]" : list);
-        e.name = name;
-        e.group = r.group;
-        e.kind = r.kind;
-        return e;
+        d.name = name;
+        d.group = r.group;
+        d.kind = r.kind;
+        return Status::Api(422, "Invalid", r.kind + "." + r.group + " \"" + name + "\" is invalid: " +
+                                               (checked.errors.size() > 1 ? "[" + list + "]" : list))
+            .set_details(std::move(d));
       }
     }
   }
@@ -186,7 +186,7 @@ bool SubresourceServed(std::string_view sub) {
   return false;
 }
 
-asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, HttpsResponder& res,
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, HttpsResponder& res,
                                                              const RequestInfo& info, const api::ResourceInfo& r,
                                                              const RequestAttributes& a) {
   Call c{req, res, info, r, a, r.namespaced ? info.namespace_ : "", false};
@@ -257,7 +257,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, 
   co_return MethodNotSupported(verb, QualifiedResource(r));
 }
 
-asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Create(Call& c) {
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::Create(Call& c) {
   auto body = DecodeBody(c.req, c.r);
   if (!body.ok()) co_return body.error();
   json::object& obj = body.value();
@@ -270,7 +270,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Create(Call& c) {
   co_return ApiResponse{201, std::move(out.value()), std::move(warnings.value())};
 }
 
-asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOptions::Scope scope) {
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOptions::Scope scope) {
   auto body = DecodeBody(c.req, c.r);
   if (!body.ok()) co_return body.error();
   json::object& obj = body.value();
@@ -293,26 +293,26 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpti
     auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(next),
                                          UpdateOptions{c.dry_run, scope, &current.value()});
     if (!out.ok()) {
-      if (out.error().code == 409 && out.error().reason == "Conflict" && !pinned && attempt < kConflictRetries) continue;
+      if (out.error().http_code() == 409 && out.error().reason() == "Conflict" && !pinned && attempt < kConflictRetries) continue;
       co_return out.error();
     }
     co_return ApiResponse{200, std::move(out.value()), std::move(warnings.value())};
   }
 }
 
-asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptions::Scope scope) {
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptions::Scope scope) {
   const std::string media = MediaType(c.req);
   const bool apply = media == "application/apply-patch+yaml";
   if (!apply && media != "application/json-patch+json" && media != "application/merge-patch+json" &&
       media != "application/strategic-merge-patch+json") {
-    co_return ApiError{415, "UnsupportedMediaType",
+    co_return Status::Api(415, "UnsupportedMediaType",
                        "the body of the request was in an unknown format - accepted media types include: "
                        "application/json-patch+json, application/merge-patch+json, "
-                       "application/apply-patch+yaml, application/strategic-merge-patch+json"};
+                       "application/apply-patch+yaml, application/strategic-merge-patch+json");
   }
   const std::string manager = c.req.Query("fieldManager");
   if (apply && manager.empty()) {
-    co_return ApiError{422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"};
+    co_return Status::Api(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
   }
   auto patch = ParseText(c.req, media);
   if (!patch.ok()) co_return patch.error();
@@ -321,7 +321,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
   for (int attempt = 0;; ++attempt) {
     auto current = co_await registry_.Get(c.r, c.ns, c.info.name);
     if (!current.ok()) {
-      if (apply && current.error().code == 404 && scope == UpdateOptions::Scope::kMain) {
+      if (apply && current.error().http_code() == 404 && scope == UpdateOptions::Scope::kMain) {
         // Apply to a missing object creates it.
         if (!patch.value().is_object()) co_return BadRequest("the apply patch must be an object");
         json::object obj = patch.value().as_object();
@@ -359,14 +359,14 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOptio
     auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(obj),
                                          UpdateOptions{c.dry_run, scope, &current.value()});
     if (!out.ok()) {
-      if (out.error().code == 409 && out.error().reason == "Conflict" && !pinned && attempt < kConflictRetries) continue;
+      if (out.error().http_code() == 409 && out.error().reason() == "Conflict" && !pinned && attempt < kConflictRetries) continue;
       co_return out.error();
     }
     co_return ApiResponse{200, std::move(out.value()), std::move(warnings.value())};
   }
 }
 
-asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::Delete(Call& c) {
   DeleteOptions o;
   o.dry_run = c.dry_run;
   std::optional<bool> orphan;  // the deprecated orphanDependents
@@ -397,8 +397,8 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {
   if (orphan) {
     // The deprecated orphanDependents: true is Orphan, false is Background; not with a policy.
     if (!o.propagation_policy.empty()) {
-      co_return ApiError{422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Invalid value: \"" +
-                                             o.propagation_policy + "\": orphanDependents and deletionPropagation cannot be both set"};
+      co_return Status::Api(422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Invalid value: \"" +
+                                             o.propagation_policy + "\": orphanDependents and deletionPropagation cannot be both set");
     }
     o.propagation_policy = *orphan ? "Orphan" : "Background";
   }
@@ -417,7 +417,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Delete(Call& c) {
                         {}};
 }
 
-asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::DeleteCollection(Call& c) {
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::DeleteCollection(Call& c) {
   auto opts = ParseListOptions(c.req, c.r);
   if (!opts.ok()) co_return opts.error();
   std::string policy = c.req.Query("propagationPolicy");

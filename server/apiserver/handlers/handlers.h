@@ -40,7 +40,7 @@ class ResourceHandlers {
       : store_(store), authz_(authz), authn_(authn), crds_(crds), watch_cache_(watch_cache), registry_(store) {}
 
   // `res` is written only by handlers that answer `streamed` (watch, WebSocket exec/attach).
-  boost::asio::awaitable<ApiOr<ApiResponse>> Handle(HttpsRequest& req, HttpsResponder& res, const RequestInfo& info,
+  boost::asio::awaitable<Result<ApiResponse>> Handle(HttpsRequest& req, HttpsResponder& res, const RequestInfo& info,
                                                     const api::ResourceInfo& r, const RequestAttributes& a);
 
   Registry& registry() { return registry_; }
@@ -48,27 +48,27 @@ class ResourceHandlers {
  private:
   struct Call;  // one request's parsed pieces (handlers_internal.h)
 
-  boost::asio::awaitable<ApiOr<ApiResponse>> Watch(Call& c);
-  boost::asio::awaitable<ApiOr<ApiResponse>> RemoteCommand(Call& c);
-  boost::asio::awaitable<ApiOr<ApiResponse>> Create(Call& c);
-  boost::asio::awaitable<ApiOr<ApiResponse>> Update(Call& c, UpdateOptions::Scope scope);
-  boost::asio::awaitable<ApiOr<ApiResponse>> Patch(Call& c, UpdateOptions::Scope scope);
-  boost::asio::awaitable<ApiOr<ApiResponse>> Delete(Call& c);
-  boost::asio::awaitable<ApiOr<ApiResponse>> DeleteCollection(Call& c);
-  boost::asio::awaitable<ApiOr<ApiResponse>> Scale(Call& c);
-  boost::asio::awaitable<ApiOr<ApiResponse>> Eviction(Call& c);
-  boost::asio::awaitable<ApiOr<int64_t>> CheckEvictionBudget(const api::ResourceInfo& pdbr, const std::string& ns,
+  boost::asio::awaitable<Result<ApiResponse>> Watch(Call& c);
+  boost::asio::awaitable<Result<ApiResponse>> RemoteCommand(Call& c);
+  boost::asio::awaitable<Result<ApiResponse>> Create(Call& c);
+  boost::asio::awaitable<Result<ApiResponse>> Update(Call& c, UpdateOptions::Scope scope);
+  boost::asio::awaitable<Result<ApiResponse>> Patch(Call& c, UpdateOptions::Scope scope);
+  boost::asio::awaitable<Result<ApiResponse>> Delete(Call& c);
+  boost::asio::awaitable<Result<ApiResponse>> DeleteCollection(Call& c);
+  boost::asio::awaitable<Result<ApiResponse>> Scale(Call& c);
+  boost::asio::awaitable<Result<ApiResponse>> Eviction(Call& c);
+  boost::asio::awaitable<Result<int64_t>> CheckEvictionBudget(const api::ResourceInfo& pdbr, const std::string& ns,
                                                              boost::json::object& pod, bool dry_run);
-  boost::asio::awaitable<ApiOr<ApiResponse>> Binding(Call& c, const std::string& pod_name);
-  boost::asio::awaitable<ApiOr<ApiResponse>> Review(Call& c);
+  boost::asio::awaitable<Result<ApiResponse>> Binding(Call& c, const std::string& pod_name);
+  boost::asio::awaitable<Result<ApiResponse>> Review(Call& c);
   // Create-time admission (admission.cc): DefaultTolerationSeconds and Priority for pods,
   // address allocation for Services.
-  boost::asio::awaitable<ApiOr<int64_t>> AdmitCreate(const api::ResourceInfo& r, boost::json::object& obj);
+  boost::asio::awaitable<Result<int64_t>> AdmitCreate(const api::ResourceInfo& r, boost::json::object& obj);
   // Update-time admission: a Service keeps the addresses `old` had and gets any new ones.
-  boost::asio::awaitable<ApiOr<int64_t>> AdmitUpdate(const api::ResourceInfo& r, boost::json::object& obj,
+  boost::asio::awaitable<Result<int64_t>> AdmitUpdate(const api::ResourceInfo& r, boost::json::object& obj,
                                                      const boost::json::object& old);
-  boost::asio::awaitable<ApiOr<int64_t>> AdmitPodPriority(boost::json::object& pod);
-  boost::asio::awaitable<ApiOr<int64_t>> AllocateServiceAddresses(boost::json::object& svc,
+  boost::asio::awaitable<Result<int64_t>> AdmitPodPriority(boost::json::object& pod);
+  boost::asio::awaitable<Result<int64_t>> AllocateServiceAddresses(boost::json::object& svc,
                                                                   const boost::json::object* old);
 
   datastore::Store* store_;
@@ -88,7 +88,7 @@ bool WantsWebSocket(const HttpsRequest& req);
 
 // Parses a request body for resource r: JSON (the default, also without Content-Type), YAML,
 // or the Kubernetes protobuf envelope. apiVersion/kind, when present, must match r (or `kind`).
-ApiOr<boost::json::object> DecodeBody(const HttpsRequest& req, const api::ResourceInfo& r,
+Result<boost::json::object> DecodeBody(const HttpsRequest& req, const api::ResourceInfo& r,
                                       const std::string& kind = "", const std::string& group_version = "");
 
 }  // namespace kite::apiserver

@@ -37,19 +37,19 @@ struct ResourceHandlers::Call {
 // Returns the warnings to send.
 // Custom resources are checked against their CRD's schema; CRDs themselves by PrepareCrd
 // (which needs the served set, from `crds`).
-ApiOr<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api::ResourceInfo& r,
+Result<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api::ResourceInfo& r,
                                               boost::json::object& obj, bool defaults, CustomResources* crds);
 
 // The fieldManager query parameter, or the client's program name from User-Agent.
 std::string ManagerName(const HttpsRequest& req);
 
 // `k8s\0` envelope → JSON object (api/protobuf_decode).
-ApiOr<boost::json::object> DecodeProtobufBody(const std::string& body);
+Result<boost::json::object> DecodeProtobufBody(const std::string& body);
 
 // Applies a patch of media type `media` to `current`. For apply patches (server-side apply),
 // field ownership is checked against metadata.managedFields: a field owned by another manager
 // with a different value is a 409 conflict unless `force`.
-ApiOr<boost::json::object> ApplyPatch(const api::ResourceInfo& r, const std::string& media,
+Result<boost::json::object> ApplyPatch(const api::ResourceInfo& r, const std::string& media,
                                       const boost::json::object& current, const boost::json::value& patch,
                                       const std::string& manager, bool force);
 
@@ -61,7 +61,7 @@ void RecordApply(boost::json::object& obj, const boost::json::object& applied, c
                  const std::string& api_version);
 
 // log/exec/attach/portforward/proxy: served by the node's kubelet once it exists.
-boost::asio::awaitable<ApiOr<ApiResponse>> NodeStream(Registry& registry, const api::ResourceInfo& r,
+boost::asio::awaitable<Result<ApiResponse>> NodeStream(Registry& registry, const api::ResourceInfo& r,
                                                       const std::string& ns,
                                                       const std::string& name, const std::string& sub);
 

@@ -417,7 +417,7 @@ std::string PathString(const FieldPath& p) {
   return s;
 }
 
-ApiOr<json::object> ServerSideApply(const json::object& live, const json::object& applied, const std::string& manager,
+Result<json::object> ServerSideApply(const json::object& live, const json::object& applied, const std::string& manager,
                                     const std::string& api_version, bool force, const Type* type) {
   json::object result = live;
   json::array& managed = ManagedFields(result);
@@ -444,7 +444,7 @@ ApiOr<json::object> ServerSideApply(const json::object& live, const json::object
     }
   }
   if (!conflicts.empty() && !force) {
-    ApiError err{409, "Conflict", ""};
+    Status::Details d;
     std::map<std::string, std::vector<std::string>> by_manager;
     for (const auto& [who, p] : conflicts) by_manager[who].push_back(PathString(p));
     std::string msg = "Apply failed with " + std::to_string(conflicts.size()) +
@@ -461,10 +461,9 @@ ApiOr<json::object> ServerSideApply(const json::object& live, const json::object
         msg += (paths.size() == 1 ? with : "conflicts with \"" + mgr + "\"" + (gv.empty() ? "" : " using " + gv)) + ":";
         for (const auto& p : paths) msg += "\n- " + p;
       }
-      for (const auto& p : paths) err.causes.push_back({"FieldManagerConflict", with, p});
+      for (const auto& p : paths) d.causes.push_back({"FieldManagerConflict", with, p});
     }
-    err.message = msg;
-    return err;
+    return Status::Api(409, "Conflict", msg).set_details(std::move(d));
   }
   if (!taken.empty()) Disown(managed, taken, manager, "Apply");
 

@@ -42,8 +42,8 @@ std::vector<FieldPath> FromFieldsV1(const boost::json::object& fields);
 std::string PathString(const FieldPath& p);  // ".spec.replicas", ".spec.containers[name=\"web\"].image"
 
 // Server-side apply of `applied` onto `live` by `manager`; see the file comment. Returns the new
-// object with managedFields updated, or a 409 Conflict ApiError listing the conflicting fields.
-ApiOr<boost::json::object> ServerSideApply(const boost::json::object& live, const boost::json::object& applied,
+// object with managedFields updated, or a 409 Conflict Status listing the conflicting fields.
+Result<boost::json::object> ServerSideApply(const boost::json::object& live, const boost::json::object& applied,
                                            const std::string& manager, const std::string& api_version,
                                            bool force, const api::schema::Type* type);
 

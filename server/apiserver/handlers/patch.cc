@@ -34,7 +34,7 @@ std::string Key(const FieldPath& p) {
 // configurations only add what their own text holds, so their result is at most the current
 // object plus the body, as upstream relies on too. Whatever the result, an object over the
 // storage limit is refused before it is stored (Registry).
-ApiOr<json::object> ApplyPatch(const api::ResourceInfo& r, const std::string& media, const json::object& current,
+Result<json::object> ApplyPatch(const api::ResourceInfo& r, const std::string& media, const json::object& current,
                                const json::value& patch, const std::string& manager, bool force) {
   const api::schema::Type* type = api::schema::TypeForKind(r.group, r.version, r.kind);
   json::value doc = current;
@@ -45,28 +45,28 @@ ApiOr<json::object> ApplyPatch(const api::ResourceInfo& r, const std::string& me
       const std::string& msg = out.status().message();
       switch (out.status().code()) {
         case Code::kInvalidArgument: return BadRequest(msg);
-        case Code::kResourceExhausted: return ApiError{413, "RequestEntityTooLarge", "Request entity too large: " + msg};
-        default: return ApiError{422, "Invalid", msg};
+        case Code::kResourceExhausted: return Status::Api(413, "RequestEntityTooLarge", "Request entity too large: " + msg);
+        default: return Status::Api(422, "Invalid", msg);
       }
     }
-    if (!out->is_object()) return ApiError{422, "Invalid", "the patched object must be a JSON object"};
+    if (!out->is_object()) return Status::Api(422, "Invalid", "the patched object must be a JSON object");
     return std::move(out->as_object());
   }
   if (!patch.is_object()) return BadRequest("the patch must be a JSON object");
   if (media == "application/merge-patch+json") {
     json::value out = api::ApplyMergePatch(doc, patch);
-    if (!out.is_object()) return ApiError{422, "Invalid", "the patched object must be a JSON object"};
+    if (!out.is_object()) return Status::Api(422, "Invalid", "the patched object must be a JSON object");
     return std::move(out.as_object());
   }
   if (media == "application/strategic-merge-patch+json") {
     // Upstream answers strategic merge patches on custom resources with 415.
     if (r.custom) {
-      return ApiError{415, "UnsupportedMediaType",
+      return Status::Api(415, "UnsupportedMediaType",
                       "the body of the request was in an unknown format - accepted media types include: "
-                      "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"};
+                      "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
     }
     auto out = api::ApplyStrategicMergePatch(current, patch.as_object(), type);
-    if (!out.ok()) return ApiError{422, "Invalid", out.status().message()};
+    if (!out.ok()) return Status::Api(422, "Invalid", out.status().message());
     return std::move(out.value());
   }
   // application/apply-patch+yaml

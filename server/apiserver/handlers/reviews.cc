@@ -59,7 +59,7 @@ std::optional<RequestAttributes> AttributesOf(const json::object& spec, const Us
 
 }  // namespace
 
-asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Review(Call& c) {
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::Review(Call& c) {
   auto body = DecodeBody(c.req, c.r);
   if (!body.ok()) co_return body.error();
   json::object obj = std::move(body.value());
@@ -71,7 +71,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Review(Call& c) {
   json::object spec = obj.contains("spec") && obj["spec"].is_object() ? obj["spec"].as_object() : json::object();
   const std::string& kind = c.r.kind;
   auto invalid = [&](const std::string& msg) {
-    return ApiError{422, "Invalid", kind + "." + c.r.group + " \"\" is invalid: " + msg};
+    return Status::Api(422, "Invalid", kind + "." + c.r.group + " \"\" is invalid: " + msg);
   };
 
   if (kind == "SelfSubjectReview") {

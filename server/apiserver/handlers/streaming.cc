@@ -19,7 +19,7 @@ bool WantsWebSocket(const HttpsRequest& req) {
   return up.find("websocket") != std::string::npos;
 }
 
-asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Watch(Call& c) {
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::Watch(Call& c) {
   auto opts = ParseListOptions(c.req, c.r);
   if (!opts.ok()) co_return opts.error();
   WatchFormat format;
@@ -35,10 +35,10 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Watch(Call& c) {
 // The stream itself is the kubelet's to serve; until a kubelet is connected the route upgrades,
 // reports why on the error channel (3) as a Status, and closes, which kubectl prints as the
 // command's error.
-asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::RemoteCommand(Call& c) {
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::RemoteCommand(Call& c) {
   auto stream = co_await NodeStream(registry_, c.r, c.ns, c.info.name, c.info.subresource);
-  ApiError e = stream.ok() ? InternalError("no stream") : stream.error();
-  if (e.code == 404) co_return e;
+  Status e = stream.ok() ? InternalError("no stream") : stream.error();
+  if (e.http_code() == 404) co_return e;
   const std::string offered = c.req.Header("sec-websocket-protocol");
   std::string protocol;
   for (const char* p : {"v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io",

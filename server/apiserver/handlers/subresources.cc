@@ -134,7 +134,7 @@ json::object ScaleOf(const api::ResourceInfo& r, json::object& obj) {
 
 }  // namespace
 
-asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Scale(Call& c) {
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::Scale(Call& c) {
   const std::string& verb = c.info.verb;
   for (int attempt = 0;; ++attempt) {
     auto got = co_await registry_.Get(c.r, c.ns, c.info.name);
@@ -165,9 +165,9 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Scale(Call& c) {
       }
     }
     if (replicas < 0) {
-      co_return ApiError{422, "Invalid", "Scale.autoscaling \"" + c.info.name +
+      co_return Status::Api(422, "Invalid", "Scale.autoscaling \"" + c.info.name +
                                              "\" is invalid: spec.replicas: Invalid value: " + std::to_string(replicas) +
-                                             ": must be greater than or equal to 0"};
+                                             ": must be greater than or equal to 0");
     }
     std::string rv = api::GetString(api::MutableObject(wanted, "metadata"), "resourceVersion");
     json::object updated = obj;
@@ -176,7 +176,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Scale(Call& c) {
     RecordManager(updated, ManagerName(c.req), "Update", c.r.group_version(), &obj);
     auto out = co_await registry_.Update(c.r, c.ns, c.info.name, std::move(updated), UpdateOptions{c.dry_run});
     if (!out.ok()) {
-      if (out.error().reason == "Conflict" && (verb == "patch" || rv.empty()) && attempt < kConflictRetries) continue;
+      if (out.error().reason() == "Conflict" && (verb == "patch" || rv.empty()) && attempt < kConflictRetries) continue;
       co_return out.error();
     }
     co_return ApiResponse{200, ScaleOf(c.r, out.value()), {}};
@@ -185,10 +185,11 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Scale(Call& c) {
 
 namespace {
 
-ApiError BudgetTooManyRequests(const std::string& cause) {
-  ApiError e{429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget."};
-  e.causes.push_back({"DisruptionBudget", cause, ""});
-  return e;
+Status BudgetTooManyRequests(const std::string& cause) {
+  Status::Details d;
+  d.causes.push_back({"DisruptionBudget", cause, ""});
+  return Status::Api(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.")
+      .set_details(std::move(d));
 }
 
 int64_t IntAt(const json::object& o, const char* key) {
@@ -213,7 +214,7 @@ bool PodReady(const json::object& pod) {
 // an unhealthy pod the budget's unhealthyPodEvictionPolicy lets go), or its budget allowed one
 // more disruption and that allowance is now spent (written unless dry_run). 409 when the budget
 // changed under us (the caller retries).
-asio::awaitable<ApiOr<int64_t>> ResourceHandlers::CheckEvictionBudget(const api::ResourceInfo& pdbr, const std::string& ns,
+asio::awaitable<Result<int64_t>> ResourceHandlers::CheckEvictionBudget(const api::ResourceInfo& pdbr, const std::string& ns,
                                                                       json::object& pod, bool dry_run) {
   json::object& meta = api::MutableObject(pod, "metadata");
   const std::string phase = pod["status"].is_object() ? api::GetString(pod["status"].as_object(), "phase") : "";
@@ -285,7 +286,7 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::CheckEvictionBudget(const api:
   co_return int64_t{1};
 }
 
-asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Eviction(Call& c) {
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::Eviction(Call& c) {
   auto body = DecodeBody(c.req, c.r, "Eviction", "policy/v1");
   if (!body.ok()) {
     // policy/v1beta1 bodies are accepted too.
@@ -302,7 +303,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Eviction(Call& c) {
     if (!pod.ok()) co_return pod.error();
     auto budget = co_await CheckEvictionBudget(*pdbr, c.ns, pod.value(), c.dry_run);
     if (budget.ok()) break;
-    if (budget.error().code != 409 || attempt >= 20) co_return budget.error();
+    if (budget.error().http_code() != 409 || attempt >= 20) co_return budget.error();
   }
   DeleteOptions o;
   o.dry_run = c.dry_run;
@@ -321,7 +322,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Eviction(Call& c) {
                         {}};
 }
 
-asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Binding(Call& c, const std::string& pod_name) {
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::Binding(Call& c, const std::string& pod_name) {
   const api::ResourceInfo* binding = api::FindResource("", "v1", "bindings");
   auto body = DecodeBody(c.req, *binding);
   if (!body.ok()) co_return body.error();
@@ -330,7 +331,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Binding(Call& c, const std
     node = api::GetString(t->value().as_object(), "name");
   }
   if (node.empty()) {
-    co_return ApiError{422, "Invalid", "Binding \"" + pod_name + "\" is invalid: target.name: Required value"};
+    co_return Status::Api(422, "Invalid", "Binding \"" + pod_name + "\" is invalid: target.name: Required value");
   }
   const api::ResourceInfo* pods = api::FindResource("", "v1", "pods");
   for (int attempt = 0;; ++attempt) {
@@ -338,13 +339,13 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Binding(Call& c, const std
     if (!pod.ok()) co_return pod.error();
     json::object& p = pod.value();
     if (api::MutableObject(p, "metadata").contains("deletionTimestamp")) {
-      co_return ApiError{409, "Conflict", "Operation cannot be fulfilled on pods/binding \"" + pod_name +
-                                              "\": pod " + pod_name + " is being deleted, cannot be assigned to a host"};
+      co_return Status::Api(409, "Conflict", "Operation cannot be fulfilled on pods/binding \"" + pod_name +
+                                              "\": pod " + pod_name + " is being deleted, cannot be assigned to a host");
     }
     json::object& spec = p["spec"].is_object() ? p["spec"].as_object() : (p["spec"] = json::object()).as_object();
     if (std::string have = api::GetString(spec, "nodeName"); !have.empty()) {
-      co_return ApiError{409, "Conflict", "Operation cannot be fulfilled on pods/binding \"" + pod_name + "\": pod " +
-                                              pod_name + " is already assigned to node \"" + have + "\""};
+      co_return Status::Api(409, "Conflict", "Operation cannot be fulfilled on pods/binding \"" + pod_name + "\": pod " +
+                                              pod_name + " is already assigned to node \"" + have + "\"");
     }
     spec["nodeName"] = node;
     json::object& status = p["status"].is_object() ? p["status"].as_object() : (p["status"] = json::object()).as_object();
@@ -359,7 +360,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Binding(Call& c, const std
     conds = std::move(kept);
     auto out = co_await registry_.Update(*pods, c.ns, pod_name, std::move(p), UpdateOptions{c.dry_run, UpdateOptions::Scope::kWhole});
     if (!out.ok()) {
-      if (out.error().reason == "Conflict" && attempt < kConflictRetries) continue;
+      if (out.error().reason() == "Conflict" && attempt < kConflictRetries) continue;
       co_return out.error();
     }
     co_return ApiResponse{201,
@@ -369,7 +370,7 @@ asio::awaitable<ApiOr<ApiResponse>> ResourceHandlers::Binding(Call& c, const std
   }
 }
 
-asio::awaitable<ApiOr<ApiResponse>> NodeStream(Registry& registry, const api::ResourceInfo& r, const std::string& ns,
+asio::awaitable<Result<ApiResponse>> NodeStream(Registry& registry, const api::ResourceInfo& r, const std::string& ns,
                                                const std::string& name, const std::string& sub) {
   auto got = co_await registry.Get(r, ns, name);
   if (!got.ok()) co_return got.error();
@@ -379,7 +380,7 @@ asio::awaitable<ApiOr<ApiResponse>> NodeStream(Registry& registry, const api::Re
 // Allocates spec.clusterIP(s) and node ports for a Service being created (old == nullptr) or
 // updated (keeps what `old` had). Collisions are avoided by reading every Service; two creates
 // racing for one address is possible and accepted for now (noted in the issue).
-asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AllocateServiceAddresses(json::object& svc, const json::object* old) {
+asio::awaitable<Result<int64_t>> ResourceHandlers::AllocateServiceAddresses(json::object& svc, const json::object* old) {
   json::value& sv = svc["spec"];
   if (!sv.is_object()) sv = json::object();
   json::object& spec = sv.as_object();
@@ -432,8 +433,8 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AllocateServiceAddresses(json:
     }
     if (ip.empty()) co_return InternalError("failed to allocate a serviceIP: range is full");
   } else if (!old && ip != "None" && ips.count(ip)) {
-    co_return ApiError{422, "Invalid", "Service \"" + api::GetString(api::MutableObject(svc, "metadata"), "name") + "\" is invalid: spec.clusterIPs: Invalid value: []string{\"" +
-                                           ip + "\"}: failed to allocate IP " + ip + ": provided IP is already allocated"};
+    co_return Status::Api(422, "Invalid", "Service \"" + api::GetString(api::MutableObject(svc, "metadata"), "name") + "\" is invalid: spec.clusterIPs: Invalid value: []string{\"" +
+                                           ip + "\"}: failed to allocate IP " + ip + ": provided IP is already allocated");
   }
   spec["clusterIP"] = ip;
   spec["clusterIPs"] = json::array{json::string(ip)};
@@ -448,10 +449,12 @@ asio::awaitable<ApiOr<int64_t>> ResourceHandlers::AllocateServiceAddresses(json:
           if (!node_ports.insert(want).second) {
             const std::string field = "spec.ports[" + std::to_string(i) + "].nodePort";
             const std::string what = "Invalid value: " + std::to_string(want) + ": provided port is already allocated";
-            ApiError e{422, "Invalid", "Service \"" + self_name + "\" is invalid: " + field + ": " + what};
-            e.causes.push_back({"FieldValueInvalid", what, field});
-            e.name = self_name;
-            e.kind = "Service";
+            Status::Details d;
+            d.causes.push_back({"FieldValueInvalid", what, field});
+            d.name = self_name;
+            d.kind = "Service";
+            Status e = Status::Api(422, "Invalid", "Service \"" + self_name + "\" is invalid: " + field + ": " + what);
+            e.set_details(std::move(d));
             co_return e;
           }
           ++i;

@@ -231,7 +231,7 @@ struct EventWriter {
   }
 };
 
-std::string ErrorLine(const ApiError& e) { return "{\"type\":\"ERROR\",\"object\":" + StatusJson(e) + "}\n"; }
+std::string ErrorLine(const Status& e) { return "{\"type\":\"ERROR\",\"object\":" + StatusJson(e) + "}\n"; }
 
 // The label and field selectors, applied to stored text. Labels come pre-extracted with cache
 // events; metadata.name/namespace are read off the key; other fields need the object decoded
@@ -422,7 +422,8 @@ asio::awaitable<void> WatchSession::Run() {
   began_ = true;
   if (!co_await res_.BeginStream(200, "application/json")) co_return;
   if (!in_cache) {
-    ApiError gone{410, "Expired", "too old resource version: " + std::to_string(start - 1) + " (" + std::to_string(oldest) + ")"};
+    Status gone = Status::Api(410, "Expired", "too old resource version: " + std::to_string(start - 1) + " (" +
+                                                  std::to_string(oldest) + ")");
     std::string line = ErrorLine(gone);
     co_await Write(std::move(line));
   } else {
@@ -460,8 +461,8 @@ asio::awaitable<bool> WatchSession::SendInitialState(datastore::RangeResponse pa
     auto next = store_->Range(q);
     if (!next.ok()) {
       // Compacted past the revision while a slow client took the state in: it relists.
-      ApiError e = next.status().code() == Code::kOutOfRange
-                       ? ApiError{410, "Expired", "too old resource version: " + std::to_string(revision)}
+      Status e = next.status().code() == Code::kOutOfRange
+                       ? Status::Api(410, "Expired", "too old resource version: " + std::to_string(revision))
                        : InternalError(next.status().message());
       bool flushed = co_await Flush(out, true);
       std::string line = ErrorLine(e);
@@ -484,8 +485,8 @@ asio::awaitable<void> WatchSession::StreamEvents() {
     int64_t oldest = 0;
     const uint64_t first_seq = s.cursor;
     if (!cache_->Read(s.start, &s.cursor, 256, &batch, &oldest)) {
-      ApiError gone{410, "Expired", "too old resource version: " + std::to_string(s.start - 1) + " (" +
-                                        std::to_string(oldest) + ")"};
+      Status gone = Status::Api(410, "Expired", "too old resource version: " + std::to_string(s.start - 1) + " (" +
+                                                    std::to_string(oldest) + ")");
       std::string line = ErrorLine(gone);
       co_await Write(std::move(line));
       co_return;
@@ -548,7 +549,7 @@ asio::awaitable<void> WatchSession::StreamEvents() {
 }
 
 asio::awaitable<void> WatchSession::Fail(const std::string& message) {
-  ApiError e = InternalError(message);
+  Status e = InternalError(message);
   if (!began_) {
     std::string body = StatusJson(e);
     co_await res_.Send(500, "application/json", std::move(body));

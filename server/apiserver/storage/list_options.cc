@@ -37,7 +37,7 @@ bool QueryBool(const HttpsRequest& req, const std::string& name) {
   return v != "0" && v != "false";
 }
 
-ApiOr<std::optional<int64_t>> QueryInt(const HttpsRequest& req, const std::string& name) {
+Result<std::optional<int64_t>> QueryInt(const HttpsRequest& req, const std::string& name) {
   const std::string s = req.Query(name);
   if (s.empty()) return std::optional<int64_t>();
   // from_chars takes no '+'; ParseInt does.
@@ -51,7 +51,7 @@ ApiOr<std::optional<int64_t>> QueryInt(const HttpsRequest& req, const std::strin
   return std::optional<int64_t>(v);
 }
 
-ApiOr<ListOptions> ParseListOptions(const HttpsRequest& req, const api::ResourceInfo& r) {
+Result<ListOptions> ParseListOptions(const HttpsRequest& req, const api::ResourceInfo& r) {
   ListOptions o;
   if (std::string s = req.Query("labelSelector"); !s.empty()) {
     auto sel = api::LabelSelector::Parse(s);

@@ -53,9 +53,9 @@ bool QueryBool(const HttpsRequest& req, const std::string& name);
 
 // An int64 query parameter as Go's strconv.ParseInt(s, 10, 64) reads it (optional sign, decimal
 // digits, no spaces): nullopt when absent or empty; 400 BadRequest when malformed.
-ApiOr<std::optional<int64_t>> QueryInt(const HttpsRequest& req, const std::string& name);
+Result<std::optional<int64_t>> QueryInt(const HttpsRequest& req, const std::string& name);
 
-ApiOr<ListOptions> ParseListOptions(const HttpsRequest& req, const api::ResourceInfo& r);
+Result<ListOptions> ParseListOptions(const HttpsRequest& req, const api::ResourceInfo& r);
 
 // Whether `obj` (a stored object of resource r) passes the label and field selectors.
 bool MatchesListOptions(const ListOptions& o, const api::ResourceInfo& r, const boost::json::object& obj);

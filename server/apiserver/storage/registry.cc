@@ -37,10 +37,12 @@ std::string QualifiedResource(const api::ResourceInfo& r) {
 
 namespace {
 
-ApiError WithDetails(ApiError e, const api::ResourceInfo& r, const std::string& name) {
-  e.name = name;
-  e.group = r.group;
-  e.kind = r.resource;
+Status WithDetails(Status e, const api::ResourceInfo& r, const std::string& name) {
+  Status::Details d = e.details();
+  d.name = name;
+  d.group = r.group;
+  d.kind = r.resource;
+  e.set_details(std::move(d));
   return e;
 }
 
@@ -108,21 +110,21 @@ std::shared_ptr<const std::string> Encode(json::object obj) {
 // Every object is capped before it is stored, at etcd's request limit (1.5 MiB, which kite's
 // etcd endpoint enforces too). kube-apiserver passes etcd's refusal through unmapped: a 500
 // whose message is etcd's error text, so that is the answer here as well.
-std::optional<ApiError> TooLargeToStore(const datastore::PutRequest& put) {
+std::optional<Status> TooLargeToStore(const datastore::PutRequest& put) {
   if (static_cast<int64_t>(put.key.size() + put.value->size()) <= datastore::kMaxRequestBytes) return std::nullopt;
-  return ApiError{500, "", "etcdserver: request is too large"};
+  return Status::Api(500, "", "etcdserver: request is too large");
 }
 
-ApiError Invalid(const api::ResourceInfo& r, const std::string& name, const std::string& field,
+Status Invalid(const api::ResourceInfo& r, const std::string& name, const std::string& field,
                  const std::string& detail, const std::string& bad_value, bool required = false) {
-  ApiError e;
-  e.code = 422;
-  e.reason = "Invalid";
   std::string what = required ? "Required value: " + detail : "Invalid value: \"" + bad_value + "\": " + detail;
-  e.message = r.kind + " \"" + name + "\" is invalid: " + field + ": " + what;
-  e.causes.push_back({required ? "FieldValueRequired" : "FieldValueInvalid", what, field});
-  e = WithDetails(e, r, name);
-  e.kind = r.kind;  // unlike NotFound/AlreadyExists, upstream's Invalid names the kind here
+  Status::Details d;
+  d.causes.push_back({required ? "FieldValueRequired" : "FieldValueInvalid", what, field});
+  d.name = name;
+  d.group = r.group;
+  d.kind = r.kind;  // unlike NotFound/AlreadyExists, upstream's Invalid names the kind here
+  Status e = Status::Api(422, "Invalid", r.kind + " \"" + name + "\" is invalid: " + field + ": " + what);
+  e.set_details(std::move(d));
   return e;
 }
 
@@ -136,22 +138,22 @@ std::string NewUid() {
          hex.substr(20);
 }
 
-ApiError NotFound(const api::ResourceInfo& r, const std::string& name) {
-  return WithDetails({404, "NotFound", QualifiedResource(r) + " \"" + name + "\" not found"}, r, name);
+Status NotFound(const api::ResourceInfo& r, const std::string& name) {
+  return WithDetails(Status::Api(404, "NotFound", QualifiedResource(r) + " \"" + name + "\" not found"), r, name);
 }
 
-ApiError AlreadyExists(const api::ResourceInfo& r, const std::string& name) {
-  return WithDetails({409, "AlreadyExists", QualifiedResource(r) + " \"" + name + "\" already exists"}, r, name);
+Status AlreadyExists(const api::ResourceInfo& r, const std::string& name) {
+  return WithDetails(Status::Api(409, "AlreadyExists", QualifiedResource(r) + " \"" + name + "\" already exists"), r, name);
 }
 
-ApiError Conflict(const api::ResourceInfo& r, const std::string& name) {
-  return WithDetails({409, "Conflict", "Operation cannot be fulfilled on " + QualifiedResource(r) + " \"" + name +
+Status Conflict(const api::ResourceInfo& r, const std::string& name) {
+  return WithDetails(Status::Api(409, "Conflict", "Operation cannot be fulfilled on " + QualifiedResource(r) + " \"" + name +
                                            "\": the object has been modified; please apply your changes to the "
-                                           "latest version and try again"},
+                                           "latest version and try again"),
                      r, name);
 }
 
-asio::awaitable<ApiOr<json::object>> Registry::Get(const api::ResourceInfo& r, const std::string& ns,
+asio::awaitable<Result<json::object>> Registry::Get(const api::ResourceInfo& r, const std::string& ns,
                                                    const std::string& name) {
   datastore::RangeRequest q;
   q.key = StorageKey(r, ns, name);
@@ -165,7 +167,7 @@ asio::awaitable<ApiOr<json::object>> Registry::Get(const api::ResourceInfo& r, c
   co_return std::move(obj.value());
 }
 
-asio::awaitable<ApiOr<json::object>> Registry::List(const api::ResourceInfo& r, const std::string& ns,
+asio::awaitable<Result<json::object>> Registry::List(const api::ResourceInfo& r, const std::string& ns,
                                                     const ListOptions& o) {
   const std::string prefix = StoragePrefix(r, ns);
   std::string end = prefix;
@@ -196,14 +198,14 @@ asio::awaitable<ApiOr<json::object>> Registry::List(const api::ResourceInfo& r, 
     if (!res.ok()) {
       if (res.status().code() == Code::kOutOfRange) {
         if (o.continue_rv > 0) {
-          co_return ApiError{410, "Expired",
+          co_return Status::Api(410, "Expired",
                              "The provided continue parameter is too old to display a consistent list result. You "
                              "can start a new list without the continue parameter, or use the continue token in "
                              "this response to retrieve the remainder of the results. Continuing with the provided "
                              "token results in an inconsistent list - objects that were created, modified, or "
-                             "deleted between the time the first chunk was returned and now may show up in the list."};
+                             "deleted between the time the first chunk was returned and now may show up in the list.");
         }
-        co_return ApiError{410, "Expired", "too old resource version: " + std::to_string(read_rev)};
+        co_return Status::Api(410, "Expired", "too old resource version: " + std::to_string(read_rev));
       }
       co_return InternalError(res.status().message());
     }
@@ -242,20 +244,20 @@ asio::awaitable<ApiOr<json::object>> Registry::List(const api::ResourceInfo& r, 
   co_return list;
 }
 
-asio::awaitable<ApiOr<int64_t>> Registry::NamespaceUsable(const std::string& ns) {
+asio::awaitable<Result<int64_t>> Registry::NamespaceUsable(const std::string& ns) {
   const api::ResourceInfo* nsr = api::FindResource("", "v1", "namespaces");
   const std::string cluster_scope;  // named: no temporaries across co_await (g++ 12)
   auto got = co_await Get(*nsr, cluster_scope, ns);
   if (!got.ok()) co_return got.error();
   auto& meta = api::MutableObject(got.value(), "metadata");
   if (meta.contains("deletionTimestamp")) {
-    co_return ApiError{403, "Forbidden",
-                       "unable to create new content in namespace " + ns + " because it is being terminated"};
+    co_return Status::Api(403, "Forbidden",
+                       "unable to create new content in namespace " + ns + " because it is being terminated");
   }
   co_return int64_t{0};
 }
 
-asio::awaitable<ApiOr<json::object>> Registry::Create(const api::ResourceInfo& r, const std::string& ns,
+asio::awaitable<Result<json::object>> Registry::Create(const api::ResourceInfo& r, const std::string& ns,
                                                       json::object obj, bool dry_run) {
   auto& meta = api::MutableObject(obj, "metadata");
   std::string name = api::GetString(meta, "name");
@@ -316,7 +318,7 @@ asio::awaitable<ApiOr<json::object>> Registry::Create(const api::ResourceInfo& r
   co_return obj;
 }
 
-asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r, const std::string& ns,
+asio::awaitable<Result<json::object>> Registry::Update(const api::ResourceInfo& r, const std::string& ns,
                                                       const std::string& name, json::object obj, UpdateOptions o) {
   auto& meta = api::MutableObject(obj, "metadata");
   std::string body_name = api::GetString(meta, "name");
@@ -412,7 +414,7 @@ asio::awaitable<ApiOr<json::object>> Registry::Update(const api::ResourceInfo& r
   co_return obj;
 }
 
-asio::awaitable<ApiOr<DeleteResult>> Registry::Delete(const api::ResourceInfo& r, const std::string& ns,
+asio::awaitable<Result<DeleteResult>> Registry::Delete(const api::ResourceInfo& r, const std::string& ns,
                                                       const std::string& name, DeleteOptions o) {
   // A writer that gets in between the read and the delete makes the delete's transaction fail;
   // as upstream does, read the object again and decide afresh (the preconditions, when given,
@@ -425,23 +427,23 @@ asio::awaitable<ApiOr<DeleteResult>> Registry::Delete(const api::ResourceInfo& r
   }
 }
 
-asio::awaitable<ApiOr<std::optional<DeleteResult>>> Registry::DeleteOnce(const api::ResourceInfo& r, const std::string& ns,
+asio::awaitable<Result<std::optional<DeleteResult>>> Registry::DeleteOnce(const api::ResourceInfo& r, const std::string& ns,
                                                           const std::string& name, const DeleteOptions& o) {
   auto current = co_await Get(r, ns, name);
   if (!current.ok()) co_return current.error();
   json::object& obj = current.value();
   auto& meta = api::MutableObject(obj, "metadata");
   if (!o.precondition_uid.empty() && o.precondition_uid != api::GetString(meta, "uid")) {
-    co_return WithDetails({409, "Conflict", "Operation cannot be fulfilled on " + QualifiedResource(r) + " \"" + name +
+    co_return WithDetails(Status::Api(409, "Conflict", "Operation cannot be fulfilled on " + QualifiedResource(r) + " \"" + name +
                                                 "\": Precondition failed: UID in precondition: " + o.precondition_uid +
-                                                ", UID in object meta: " + api::GetString(meta, "uid")},
+                                                ", UID in object meta: " + api::GetString(meta, "uid")),
                           r, name);
   }
   if (!o.precondition_resource_version.empty() && o.precondition_resource_version != api::GetString(meta, "resourceVersion")) {
-    co_return WithDetails({409, "Conflict", "Operation cannot be fulfilled on " + QualifiedResource(r) + " \"" + name +
+    co_return WithDetails(Status::Api(409, "Conflict", "Operation cannot be fulfilled on " + QualifiedResource(r) + " \"" + name +
                                                 "\": Precondition failed: ResourceVersion in precondition: " +
                                                 o.precondition_resource_version + ", ResourceVersion in object meta: " +
-                                                api::GetString(meta, "resourceVersion")},
+                                                api::GetString(meta, "resourceVersion")),
                           r, name);
   }
   // Propagation policies other than Background are carried out by the garbage collector, which

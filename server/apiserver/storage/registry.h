@@ -45,9 +45,9 @@ std::string StoragePrefix(const api::ResourceInfo& r, const std::string& ns);
 // "configmaps" or "deployments.apps": how upstream names a resource in messages.
 std::string QualifiedResource(const api::ResourceInfo& r);
 
-ApiError NotFound(const api::ResourceInfo& r, const std::string& name);
-ApiError AlreadyExists(const api::ResourceInfo& r, const std::string& name);
-ApiError Conflict(const api::ResourceInfo& r, const std::string& name);
+Status NotFound(const api::ResourceInfo& r, const std::string& name);
+Status AlreadyExists(const api::ResourceInfo& r, const std::string& name);
+Status Conflict(const api::ResourceInfo& r, const std::string& name);
 
 // A random (version 4) UID, as metadata.uid carries it. (Timestamps: api/time.h.)
 std::string NewUid();
@@ -82,22 +82,22 @@ class Registry {
  public:
   explicit Registry(datastore::Store* store) : store_(store) {}
 
-  boost::asio::awaitable<ApiOr<boost::json::object>> Get(const api::ResourceInfo& r, const std::string& ns,
+  boost::asio::awaitable<Result<boost::json::object>> Get(const api::ResourceInfo& r, const std::string& ns,
                                                          const std::string& name);
-  boost::asio::awaitable<ApiOr<boost::json::object>> List(const api::ResourceInfo& r, const std::string& ns,
+  boost::asio::awaitable<Result<boost::json::object>> List(const api::ResourceInfo& r, const std::string& ns,
                                                           const ListOptions& o);
-  boost::asio::awaitable<ApiOr<boost::json::object>> Create(const api::ResourceInfo& r, const std::string& ns,
+  boost::asio::awaitable<Result<boost::json::object>> Create(const api::ResourceInfo& r, const std::string& ns,
                                                             boost::json::object obj, bool dry_run);
-  boost::asio::awaitable<ApiOr<boost::json::object>> Update(const api::ResourceInfo& r, const std::string& ns,
+  boost::asio::awaitable<Result<boost::json::object>> Update(const api::ResourceInfo& r, const std::string& ns,
                                                             const std::string& name, boost::json::object obj,
                                                             UpdateOptions o);
-  boost::asio::awaitable<ApiOr<DeleteResult>> Delete(const api::ResourceInfo& r, const std::string& ns,
+  boost::asio::awaitable<Result<DeleteResult>> Delete(const api::ResourceInfo& r, const std::string& ns,
                                                      const std::string& name, DeleteOptions o);
 
  private:
-  boost::asio::awaitable<ApiOr<int64_t>> NamespaceUsable(const std::string& ns);
+  boost::asio::awaitable<Result<int64_t>> NamespaceUsable(const std::string& ns);
   // One read-decide-write round of Delete; nullopt when the object changed in between.
-  boost::asio::awaitable<ApiOr<std::optional<DeleteResult>>> DeleteOnce(const api::ResourceInfo& r, const std::string& ns,
+  boost::asio::awaitable<Result<std::optional<DeleteResult>>> DeleteOnce(const api::ResourceInfo& r, const std::string& ns,
                                                          const std::string& name, const DeleteOptions& o);
   static constexpr int kDeleteRetries = 100;
   datastore::Store* store_;

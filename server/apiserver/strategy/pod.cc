@@ -89,7 +89,7 @@ class PodStrategy final : public Strategy {
     return std::nullopt;
   }
 
-  ApiError NodeStreamUnavailable(const api::ResourceInfo&, const json::object& pod, const std::string& name,
+  Status NodeStreamUnavailable(const api::ResourceInfo&, const json::object& pod, const std::string& name,
                                  const std::string& sub) const override {
     const json::object* spec = api::FindObject(pod, {"spec"});
     std::string node = spec ? api::GetString(*spec, "nodeName") : "";

@@ -35,9 +35,9 @@ bool Strategy::ReturnsDeletedObject() const { return false; }
 std::vector<std::string_view> Strategy::SelectableFields() const { return {}; }
 std::optional<std::string> Strategy::FieldValue(const json::value&, std::string_view) const { return std::nullopt; }
 bool Strategy::SelectorIsLabelMap() const { return false; }
-ApiError Strategy::NodeStreamUnavailable(const api::ResourceInfo& r, const json::object&, const std::string& name,
+Status Strategy::NodeStreamUnavailable(const api::ResourceInfo& r, const json::object&, const std::string& name,
                                          const std::string&) const {
-  return ApiError{503, "ServiceUnavailable", "no endpoints available for " + r.resource + " \"" + name + "\""};
+  return Status::Api(503, "ServiceUnavailable", "no endpoints available for " + r.resource + " \"" + name + "\"");
 }
 
 namespace strategies {
@@ -85,9 +85,8 @@ namespace {
 
 std::string QualifiedKind(const api::ResourceInfo& r) { return r.group.empty() ? r.kind : r.kind + "." + r.group; }
 
-std::optional<ApiError> ToError(const api::ResourceInfo& r, const json::object& obj, const FieldErrors& e) {
+std::optional<Status> ToError(const api::ResourceInfo& r, const json::object& obj, const FieldErrors& e) {
   if (e.causes.empty()) return std::nullopt;
-  ApiError err{422, "Invalid", ""};
   const auto mit = obj.find("metadata");
   std::string name = mit != obj.end() && mit->value().is_object() ? api::GetString(mit->value().as_object(), "name") : "";
   std::string list;
@@ -95,24 +94,26 @@ std::optional<ApiError> ToError(const api::ResourceInfo& r, const json::object& 
     auto& c = e.causes[i];
     list += (i ? ", " : "") + c.field + ": " + c.message;
   }
-  err.message = QualifiedKind(r) + " " + Quoted(name) + " is invalid: " + (e.causes.size() > 1 ? "[" + list + "]" : list);
-  err.causes = e.causes;
-  err.name = name;
-  err.group = r.group;
-  err.kind = r.kind;
-  return err;
+  Status::Details d;
+  d.causes = e.causes;
+  d.name = name;
+  d.group = r.group;
+  d.kind = r.kind;
+  return Status::Api(422, "Invalid", QualifiedKind(r) + " " + Quoted(name) + " is invalid: " +
+                                         (e.causes.size() > 1 ? "[" + list + "]" : list))
+      .set_details(std::move(d));
 }
 
 }  // namespace
 
-std::optional<ApiError> ValidateObject(const api::ResourceInfo& r, const json::object& obj) {
+std::optional<Status> ValidateObject(const api::ResourceInfo& r, const json::object& obj) {
   FieldErrors e;
   ValidateMeta(obj, e);
   StrategyFor(r).Validate(r, obj, e);
   return ToError(r, obj, e);
 }
 
-std::optional<ApiError> ValidateUpdate(const api::ResourceInfo& r, const json::object& obj, const json::object& old) {
+std::optional<Status> ValidateUpdate(const api::ResourceInfo& r, const json::object& obj, const json::object& old) {
   FieldErrors e;
   StrategyFor(r).ValidateUpdate(obj, old, e);
   if (auto err = ToError(r, obj, e)) return err;

@@ -91,7 +91,7 @@ class Strategy {
   virtual bool SelectorIsLabelMap() const;
   // log/exec/attach/portforward/proxy when no kubelet stream is connected: the error to answer
   // for `obj` (pods name their node; other kinds have no endpoints).
-  virtual ApiError NodeStreamUnavailable(const api::ResourceInfo& r, const boost::json::object& obj,
+  virtual Status NodeStreamUnavailable(const api::ResourceInfo& r, const boost::json::object& obj,
                                          const std::string& name, const std::string& sub) const;
 };
 
@@ -100,8 +100,8 @@ const Strategy& StrategyFor(const api::ResourceInfo& r);
 
 // Per-kind validation on create and update (422 Invalid with causes), and immutable fields:
 // the generic metadata checks, then the kind's Validate / ValidateUpdate.
-std::optional<ApiError> ValidateObject(const api::ResourceInfo& r, const boost::json::object& obj);
-std::optional<ApiError> ValidateUpdate(const api::ResourceInfo& r, const boost::json::object& obj,
+std::optional<Status> ValidateObject(const api::ResourceInfo& r, const boost::json::object& obj);
+std::optional<Status> ValidateUpdate(const api::ResourceInfo& r, const boost::json::object& obj,
                                        const boost::json::object& old);
 
 }  // namespace kite::apiserver

@@ -18,7 +18,7 @@ namespace kite::apiserver {
 // The causes of one 422 Invalid, in the order found (the message lists them in that order).
 class FieldErrors {
  public:
-  std::vector<ApiError::Cause> causes;
+  std::vector<Status::Cause> causes;
   void Add(std::string reason, std::string message, std::string field) {
     causes.push_back({std::move(reason), std::move(message), std::move(field)});
   }
