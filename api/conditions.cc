@@ -5,9 +5,11 @@
 namespace kite::api {
 
 json::object NewCondition(std::string_view type, std::string_view status, std::string_view reason,
-                          std::string_view message, std::string_view now) {
-  return json::object{{"type", type},     {"status", status},           {"reason", reason},
-                      {"message", message}, {"lastTransitionTime", now}};
+                          std::string_view message, std::string_view now, std::string_view also_now) {
+  json::object c{{"type", type},       {"status", status},           {"reason", reason},
+                 {"message", message}, {"lastTransitionTime", now}};
+  if (!also_now.empty()) c[also_now] = now;
+  return c;
 }
 
 const json::object* FindCondition(const json::array& conditions, std::string_view type) {

@@ -17,9 +17,10 @@ namespace kite::api {
 
 namespace json = boost::json;
 
-// {type, status, reason, message, lastTransitionTime: now}; callers add the kind's other times.
+// {type, status, reason, message, lastTransitionTime: now}, plus `also_now` (the kind's other
+// time: lastUpdateTime for Deployments, lastProbeTime for Jobs) set to now when given.
 json::object NewCondition(std::string_view type, std::string_view status, std::string_view reason,
-                          std::string_view message, std::string_view now);
+                          std::string_view message, std::string_view now, std::string_view also_now = {});
 
 // The first condition of `type` in a conditions list, or in status.conditions; nullptr if none.
 const json::object* FindCondition(const json::array& conditions, std::string_view type);

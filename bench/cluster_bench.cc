@@ -57,7 +57,7 @@ bool SetSchedulerLease(const Client& client, bool hold) {
   for (int attempt = 0; attempt < 20; ++attempt) {
     auto cur = client.Get(*leases, "kube-system", "kube-scheduler");
     if (!cur.ok()) {
-      std::fprintf(stderr, "get lease: %s\n", cur.error().message.c_str());
+      std::fprintf(stderr, "get lease: %s\n", cur.error().message().c_str());
       return false;
     }
     json::object lease = cur.value();
@@ -71,8 +71,8 @@ bool SetSchedulerLease(const Client& client, bool hold) {
     }
     auto r = client.Update(*leases, "kube-system", lease);
     if (r.ok()) return true;
-    if (r.error().code != 409) {
-      std::fprintf(stderr, "update lease: %s\n", r.error().message.c_str());
+    if (r.error().http_code() != 409) {
+      std::fprintf(stderr, "update lease: %s\n", r.error().message().c_str());
       return false;
     }
   }
@@ -164,7 +164,7 @@ int Run(const Options& o) {
               {"maxSkew", 1}, {"topologyKey", "kubernetes.io/hostname"}, {"whenUnsatisfiable", "DoNotSchedule"},
               {"labelSelector", json::object{{"matchLabels", json::object{{"group", group}}}}}}};
         }
-        kite::client::Res<json::object> r = json::object{};
+        kite::Result<json::object> r = json::object{};
         if (pods_mode) {
           {
             std::lock_guard<std::mutex> lock(tracker.mu);
@@ -183,7 +183,7 @@ int Run(const Options& o) {
         }
         if (!r.ok()) {
           ++errors;
-          std::fprintf(stderr, "create %s: %s\n", name, r.error().message.c_str());
+          std::fprintf(stderr, "create %s: %s\n", name, r.error().message().c_str());
         }
       }
     });

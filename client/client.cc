@@ -32,32 +32,33 @@ const char* PatchContentType(PatchType type) {
   return "application/merge-patch+json";
 }
 
-// The API's answer as a Res: 2xx bodies parse as the object; anything else as its Status.
-Res<json::object> FromResponse(const Response& resp) {
-  if (resp.code == 0) return Error{0, "ServiceUnavailable", resp.error};
+// The API's answer as a Result: 2xx bodies parse as the object; anything else as its Status
+// (reason and message from the body; a reason the body lacks follows the HTTP code).
+Result<json::object> FromResponse(const Response& resp) {
+  if (resp.code == 0) return Status(Code::kUnavailable, resp.error);
   boost::system::error_code ec;
   json::value v = json::parse(resp.body, ec);
   if (resp.code >= 200 && resp.code < 300) {
-    if (ec || !v.is_object()) return Error{resp.code, "InternalError", "response is not a JSON object"};
+    if (ec || !v.is_object()) return Status::Api(resp.code, "InternalError", "response is not a JSON object");
     return std::move(v.as_object());
   }
-  Error e{resp.code, "", resp.body};
+  std::string reason, message = resp.body;
   if (!ec && v.is_object()) {
     const auto& o = v.as_object();
-    if (auto* r = o.if_contains("reason"); r && r->is_string()) e.reason = std::string(r->as_string());
-    if (auto* m = o.if_contains("message"); m && m->is_string()) e.message = std::string(m->as_string());
+    if (auto* r = o.if_contains("reason"); r && r->is_string()) reason = std::string(r->as_string());
+    if (auto* m = o.if_contains("message"); m && m->is_string()) message = std::string(m->as_string());
   }
-  if (e.reason.empty()) {
+  if (reason.empty()) {
     switch (resp.code) {
-      case 404: e.reason = "NotFound"; break;
-      case 409: e.reason = "Conflict"; break;
-      case 410: e.reason = "Expired"; break;
-      case 422: e.reason = "Invalid"; break;
-      case 429: e.reason = "TooManyRequests"; break;
-      default: e.reason = "InternalError";
+      case 404: reason = "NotFound"; break;
+      case 409: reason = "Conflict"; break;
+      case 410: reason = "Expired"; break;
+      case 422: reason = "Invalid"; break;
+      case 429: reason = "TooManyRequests"; break;
+      default: reason = "InternalError";
     }
   }
-  return e;
+  return Status::Api(resp.code, std::move(reason), std::move(message));
 }
 
 void AddListQuery(Request& req, const ListParams& p) {
@@ -95,7 +96,7 @@ std::string Client::Path(const api::ResourceInfo& r, const std::string& ns, cons
   return p;
 }
 
-Res<json::object> Client::Call(Request req) const {
+Result<json::object> Client::Call(Request req) const {
   Response resp = transport_->Do(req);
   if (req.body_unused && resp.code >= 200 && resp.code < 300) return json::object();
   return FromResponse(resp);
@@ -110,20 +111,20 @@ Request Client::SubresourcePost(const api::ResourceInfo& r, const std::string& n
   return req;
 }
 
-Res<json::object> Client::Get(const api::ResourceInfo& r, const std::string& ns, const std::string& name) const {
+Result<json::object> Client::Get(const api::ResourceInfo& r, const std::string& ns, const std::string& name) const {
   Request req;
   req.path = Path(r, ns, name);
   return Call(std::move(req));
 }
 
-Res<json::object> Client::List(const api::ResourceInfo& r, const std::string& ns, const ListParams& p) const {
+Result<json::object> Client::List(const api::ResourceInfo& r, const std::string& ns, const ListParams& p) const {
   Request req;
   req.path = Path(r, ns);
   AddListQuery(req, p);
   return Call(std::move(req));
 }
 
-Res<json::object> Client::Create(const api::ResourceInfo& r, const std::string& ns, const json::object& obj) const {
+Result<json::object> Client::Create(const api::ResourceInfo& r, const std::string& ns, const json::object& obj) const {
   Request req;
   req.method = "POST";
   req.path = Path(r, ns);
@@ -131,7 +132,7 @@ Res<json::object> Client::Create(const api::ResourceInfo& r, const std::string& 
   return Call(std::move(req));
 }
 
-Res<json::object> Client::Update(const api::ResourceInfo& r, const std::string& ns, const json::object& obj) const {
+Result<json::object> Client::Update(const api::ResourceInfo& r, const std::string& ns, const json::object& obj) const {
   Request req;
   req.method = "PUT";
   req.path = Path(r, ns, MetaStr(obj, "name"));
@@ -139,7 +140,7 @@ Res<json::object> Client::Update(const api::ResourceInfo& r, const std::string& 
   return Call(std::move(req));
 }
 
-Res<json::object> Client::UpdateStatus(const api::ResourceInfo& r, const std::string& ns,
+Result<json::object> Client::UpdateStatus(const api::ResourceInfo& r, const std::string& ns,
                                        const json::object& obj) const {
   Request req;
   req.method = "PUT";
@@ -158,7 +159,7 @@ Request Client::PatchRequest(const api::ResourceInfo& r, const std::string& ns, 
   return req;
 }
 
-Res<json::object> Client::Patch(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+Result<json::object> Client::Patch(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                 PatchType type, const std::string& body, const std::string& subresource,
                                 const std::string& field_manager) const {
   Request req = PatchRequest(r, ns, name, type, body, subresource);
@@ -166,7 +167,7 @@ Res<json::object> Client::Patch(const api::ResourceInfo& r, const std::string& n
   return Call(std::move(req));
 }
 
-Res<json::object> Client::PatchDiscardingResult(const api::ResourceInfo& r, const std::string& ns,
+Result<json::object> Client::PatchDiscardingResult(const api::ResourceInfo& r, const std::string& ns,
                                                 const std::string& name, PatchType type, const std::string& body,
                                                 const std::string& subresource) const {
   Request req = PatchRequest(r, ns, name, type, body, subresource);
@@ -174,7 +175,7 @@ Res<json::object> Client::PatchDiscardingResult(const api::ResourceInfo& r, cons
   return Call(std::move(req));
 }
 
-Res<json::object> Client::Delete(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+Result<json::object> Client::Delete(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                  const DeleteParams& p) const {
   Request req;
   req.method = "DELETE";
@@ -192,14 +193,14 @@ Res<json::object> Client::Delete(const api::ResourceInfo& r, const std::string& 
   return Call(std::move(req));
 }
 
-Res<json::object> Client::CreateSubresource(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+Result<json::object> Client::CreateSubresource(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                             const std::string& subresource, const json::object& body) const {
   return Call(SubresourcePost(r, ns, name, subresource, body));
 }
 
 void Client::CreateSubresourceAsync(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                     const std::string& subresource, const json::object& body,
-                                    std::function<void(Res<json::object>)> done) const {
+                                    std::function<void(Result<json::object>)> done) const {
   transport_->DoAsync(SubresourcePost(r, ns, name, subresource, body),
                       [done = std::move(done)](Response resp) { done(FromResponse(resp)); });
 }
@@ -217,7 +218,7 @@ std::optional<WatchEvent> Client::ParseWatchEvent(std::string_view line) {
 
 std::unique_ptr<WatchStream> Client::Watch(const api::ResourceInfo& r, const std::string& ns, const ListParams& p,
                                            std::function<void(WatchEvent)> on_event,
-                                           std::function<void(Error)> on_end) const {
+                                           std::function<void(Status)> on_end) const {
   return WatchLines(
       r, ns, p,
       [on_event = std::move(on_event)](std::string_view line) {
@@ -228,18 +229,18 @@ std::unique_ptr<WatchStream> Client::Watch(const api::ResourceInfo& r, const std
 
 std::unique_ptr<WatchStream> Client::WatchLines(const api::ResourceInfo& r, const std::string& ns, const ListParams& p,
                                                 std::function<void(std::string_view)> line_cb,
-                                                std::function<void(Error)> on_end) const {
+                                                std::function<void(Status)> on_end) const {
   Request req;
   req.path = Path(r, ns);
   req.query.emplace_back("watch", "true");
   AddListQuery(req, p);
   auto end_cb = [on_end = std::move(on_end)](Response resp) {
     if (resp.code >= 200 && resp.code < 300) {
-      on_end(Error{200, "", ""});
+      on_end(Status::Ok());
       return;
     }
     auto res = FromResponse(resp);
-    on_end(res.ok() ? Error{resp.code, "", ""} : res.error());
+    on_end(res.status());
   };
   return transport_->Watch(req, std::move(line_cb), std::move(end_cb));
 }

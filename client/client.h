@@ -1,8 +1,9 @@
 // Client: the Kubernetes verbs over a Transport, for every consumer inside and outside
 // kite-server (controllers, scheduler, kite-hollow, kite-agent). Objects are boost::json
-// objects exactly as the API serves them; errors are the API's own metav1.Status, reduced to
-// code/reason/message, so callers branch on upstream reasons (NotFound, AlreadyExists,
-// Conflict, …) just as client-go users do.
+// objects exactly as the API serves them; errors are the API's own metav1.Status as a kite::Status
+// (base/status.h: HTTP code, reason, message; a transport failure is kUnavailable), so callers
+// branch on upstream reasons (IsNotFound, IsAlreadyExists, IsConflict, …) just as client-go
+// users do.
 //
 // Threading: a Client is immutable after construction and may be used from many threads at
 // once; every call blocks until the server answered (see transport.h for the one rule: never
@@ -16,38 +17,12 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 
 #include "api/resources.h"
+#include "base/status.h"
 #include "client/transport.h"
 
 namespace kite::client {
-
-struct Error {
-  int code = 0;        // HTTP status (0: transport failure)
-  std::string reason;  // metav1.Status reason: NotFound, AlreadyExists, Conflict, Invalid, …
-  std::string message;
-};
-
-// A value or an Error.
-template <typename T>
-class [[nodiscard]] Res {
- public:
-  Res(T v) : v_(std::move(v)) {}          // NOLINT: implicit by design
-  Res(Error e) : v_(std::move(e)) {}      // NOLINT: implicit by design
-  bool ok() const { return std::holds_alternative<T>(v_); }
-  T& value() & { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  T& operator*() & { return value(); }
-  const Error& error() const { return std::get<Error>(v_); }
-  bool NotFound() const { return !ok() && error().code == 404; }
-  bool AlreadyExists() const { return !ok() && error().reason == "AlreadyExists"; }
-  bool Conflict() const { return !ok() && error().code == 409 && error().reason == "Conflict"; }
-
- private:
-  std::variant<T, Error> v_;
-};
 
 struct ListParams {
   std::string label_selector, field_selector;
@@ -78,26 +53,26 @@ class Client {
 
   // `r` comes from api::FindResource (built-in) or the served set; `ns` is ignored for
   // cluster-scoped resources and "" lists across namespaces.
-  Res<boost::json::object> Get(const api::ResourceInfo& r, const std::string& ns, const std::string& name) const;
-  Res<boost::json::object> List(const api::ResourceInfo& r, const std::string& ns, const ListParams& p = {}) const;
-  Res<boost::json::object> Create(const api::ResourceInfo& r, const std::string& ns, const boost::json::object& obj) const;
+  Result<boost::json::object> Get(const api::ResourceInfo& r, const std::string& ns, const std::string& name) const;
+  Result<boost::json::object> List(const api::ResourceInfo& r, const std::string& ns, const ListParams& p = {}) const;
+  Result<boost::json::object> Create(const api::ResourceInfo& r, const std::string& ns, const boost::json::object& obj) const;
   // PUT of obj (its metadata.name; metadata.resourceVersion, when set, must be current: 409).
-  Res<boost::json::object> Update(const api::ResourceInfo& r, const std::string& ns, const boost::json::object& obj) const;
-  Res<boost::json::object> UpdateStatus(const api::ResourceInfo& r, const std::string& ns,
+  Result<boost::json::object> Update(const api::ResourceInfo& r, const std::string& ns, const boost::json::object& obj) const;
+  Result<boost::json::object> UpdateStatus(const api::ResourceInfo& r, const std::string& ns,
                                         const boost::json::object& obj) const;
-  Res<boost::json::object> Patch(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+  Result<boost::json::object> Patch(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                  PatchType type, const std::string& body, const std::string& subresource = "",
                                  const std::string& field_manager = "") const;
   // The same patch for a caller that does not read the patched object: on success the result is
   // an empty object, and the in-process transport spares the server serialising it.
-  Res<boost::json::object> PatchDiscardingResult(const api::ResourceInfo& r, const std::string& ns,
+  Result<boost::json::object> PatchDiscardingResult(const api::ResourceInfo& r, const std::string& ns,
                                                  const std::string& name, PatchType type, const std::string& body,
                                                  const std::string& subresource = "") const;
   // The deleted object (or the object pending deletion, or the Status the server answered).
-  Res<boost::json::object> Delete(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+  Result<boost::json::object> Delete(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                   const DeleteParams& p = {}) const;
   // POST to a subresource: pods/binding, pods/eviction, …
-  Res<boost::json::object> CreateSubresource(const api::ResourceInfo& r, const std::string& ns,
+  Result<boost::json::object> CreateSubresource(const api::ResourceInfo& r, const std::string& ns,
                                              const std::string& name, const std::string& subresource,
                                              const boost::json::object& body) const;
 
@@ -105,17 +80,17 @@ class Client {
   // answer on a transport thread and must never call the client synchronously.
   void CreateSubresourceAsync(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                               const std::string& subresource, const boost::json::object& body,
-                              std::function<void(Res<boost::json::object>)> done) const;
+                              std::function<void(Result<boost::json::object>)> done) const;
 
   // Watches from p.resource_version. on_event runs on a transport thread (keep it short, never
   // call the client from it); on_end once when the stream ends by itself (see transport.h).
   std::unique_ptr<WatchStream> Watch(const api::ResourceInfo& r, const std::string& ns, const ListParams& p,
                                      std::function<void(WatchEvent)> on_event,
-                                     std::function<void(Error end)> on_end) const;
+                                     std::function<void(Status end)> on_end) const;
   // The same watch, handing over each event's JSON line undecoded (ParseWatchEvent decodes one).
   std::unique_ptr<WatchStream> WatchLines(const api::ResourceInfo& r, const std::string& ns, const ListParams& p,
                                           std::function<void(std::string_view line)> on_line,
-                                          std::function<void(Error end)> on_end) const;
+                                          std::function<void(Status end)> on_end) const;
   // A watch line as an event; nullopt when it is not a JSON object.
   static std::optional<WatchEvent> ParseWatchEvent(std::string_view line);
 
@@ -126,7 +101,7 @@ class Client {
   Transport* transport() const { return transport_.get(); }
 
  private:
-  Res<boost::json::object> Call(Request req) const;
+  Result<boost::json::object> Call(Request req) const;
   static Request PatchRequest(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                               PatchType type, const std::string& body, const std::string& subresource);
   static Request SubresourcePost(const api::ResourceInfo& r, const std::string& ns, const std::string& name,

@@ -47,7 +47,7 @@ ObjectPtr ControllerRefManager::Adopt(const json::object& orphan, Status* error)
                           json::serialize(patch));
   if (r.ok()) return std::make_shared<const json::object>(std::move(r.value()));
   if (!r.NotFound() && error) {
-    *error = Status(Code::kUnavailable, "adopting " + api::Name(orphan) + ": " + r.error().message);
+    *error = r.error().Annotate("adopting " + api::Name(orphan));
   }
   return nullptr;
 }
@@ -64,7 +64,7 @@ Status ControllerRefManager::Release(const json::object& dependent) {
   auto r = client_->Patch(dependents_, api::Namespace(dependent), api::Name(dependent), PatchType::kStrategic,
                           json::serialize(patch));
   if (!r.ok() && !r.NotFound()) {
-    return Status(Code::kUnavailable, "releasing " + api::Name(dependent) + ": " + r.error().message);
+    return r.error().Annotate("releasing " + api::Name(dependent));
   }
   return Status::Ok();
 }

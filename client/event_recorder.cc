@@ -17,15 +17,13 @@ namespace {
 // Events remembered for folding repeats (client-go's correlator keeps 4096 too).
 constexpr size_t kMaxRecentEvents = 4096;
 
-const api::ResourceInfo& Events() {
-  static const api::ResourceInfo* r = api::FindResource("", "v1", "events");
-  return *r;
-}
-
 }  // namespace
 
 EventRecorder::EventRecorder(const Client* client, std::string component, std::string instance)
-    : client_(client), component_(std::move(component)), instance_(std::move(instance)) {}
+    : client_(client),
+      events_(*api::FindResource("", "v1", "events")),
+      component_(std::move(component)),
+      instance_(std::move(instance)) {}
 
 json::object EventRecorder::ReferenceTo(const json::object& obj) {
   json::object ref{{"apiVersion", api::GetString(obj, "apiVersion")},
@@ -60,7 +58,7 @@ void EventRecorder::RecordFor(const json::object& involved, const std::string& t
   }
   if (!existing.empty()) {
     json::object patch{{"count", count}, {"lastTimestamp", now}};
-    auto r = client_->PatchDiscardingResult(Events(), ns, existing, PatchType::kMerge, json::serialize(patch));
+    auto r = client_->PatchDiscardingResult(events_, ns, existing, PatchType::kMerge, json::serialize(patch));
     if (r.ok()) return;
     // The Event is gone (expired or deleted): forget it and write a new one.
     std::lock_guard<std::mutex> lock(mu_);
@@ -87,10 +85,10 @@ void EventRecorder::RecordFor(const json::object& involved, const std::string& t
                   {"lastTimestamp", now},
                   {"count", 1}};
   if (!action.empty()) ev["action"] = action;
-  auto r = client_->Create(Events(), ns, ev);
+  auto r = client_->Create(events_, ns, ev);
   if (!r.ok()) {
     KITE_LOG(1) << component_ << ": event " << reason << " for " << ns << "/" << api::GetString(involved, "name")
-                << ": " << r.error().message;
+                << ": " << r.error().message();
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);

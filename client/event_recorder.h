@@ -56,6 +56,7 @@ class EventRecorder {
     std::list<std::string>::iterator lru;
   };
   const Client* client_;
+  const api::ResourceInfo& events_;
   const std::string component_, instance_;
   std::mutex mu_;               // guards the two below
   std::list<std::string> lru_;  // fold keys, most recent first

@@ -196,7 +196,7 @@ void Informer::Relist() {
   auto res = client->List(resource_, "");
   if (!res.ok()) {
     int n = std::min(failures_++, 5);
-    KITE_LOG(1) << "informer " << resource_.resource << ": list failed: " << res.error().message;
+    KITE_LOG(1) << "informer " << resource_.resource << ": list failed: " << res.error().message();
     factory_->Schedule(this, std::chrono::milliseconds(200 << n));
     return;
   }
@@ -252,7 +252,7 @@ void Informer::StartWatch() {
   p.allow_bookmarks = true;
   auto stream = factory_->client()->WatchLines(
       resource_, "", p, [this, generation](std::string_view line) { OnLine(line, generation); },
-      [this, generation](Error e) { OnEnd(std::move(e), generation); });
+      [this, generation](Status e) { OnEnd(std::move(e), generation); });
   std::unique_ptr<WatchStream> old;
   {
     std::unique_lock lock(mu_);
@@ -337,13 +337,13 @@ ObjectPtr Informer::OnEvent(WatchEvent ev, uint64_t generation) {
   return new_obj;
 }
 
-void Informer::OnEnd(Error e, uint64_t generation) {
+void Informer::OnEnd(Status e, uint64_t generation) {
   {
     std::shared_lock lock(mu_);
     if (generation != generation_) return;
   }
-  if (e.code != 200) {
-    KITE_LOG(1) << "informer " << resource_.resource << ": watch ended: " << e.code << " " << e.message;
+  if (!e.ok()) {
+    KITE_LOG(1) << "informer " << resource_.resource << ": watch ended: " << e.http_code() << " " << e.message();
     relist_needed_ = true;
     factory_->Schedule(this, 1s);
     return;

@@ -70,7 +70,7 @@ class Informer {
   ObjectPtr OnEvent(WatchEvent ev, uint64_t generation);
   // Applies an add or update whose object another informer already decoded and cached.
   void Apply(const ObjectPtr& obj, uint64_t generation);
-  void OnEnd(Error e, uint64_t generation);          // transport thread
+  void OnEnd(Status e, uint64_t generation);          // transport thread
   void StartWatch();
   void Dispatch(const ObjectPtr& old_obj, const ObjectPtr& new_obj);
 

@@ -22,9 +22,9 @@ class PodControl {
   PodControl(const Client* client, EventRecorder* recorder);
 
   // Creates `pod` in the owner's namespace: the pod as created, or the client's error.
-  Res<boost::json::object> CreatePod(const boost::json::object& owner, const boost::json::object& pod) const;
+  Result<boost::json::object> CreatePod(const boost::json::object& owner, const boost::json::object& pod) const;
   // Deletes `pod` (an owned pod, in the owner's namespace).
-  Res<boost::json::object> DeletePod(const boost::json::object& owner, const boost::json::object& pod) const;
+  Result<boost::json::object> DeletePod(const boost::json::object& owner, const boost::json::object& pod) const;
 
  private:
   const Client* client_;

@@ -69,7 +69,7 @@ fuzz() {
   local runs=${KITE_FUZZ_RUNS:-300000}
   [ "$runs" = 0 ] && return 0
   [ -f tests/fuzz/CMakeLists.txt ] || return 0
-  CC=clang-14 CXX=clang++-14 cmake -S . -B "$build-fuzz" -G Ninja -DKITE_FUZZ=ON -DKITE_BENCH=OFF \
+  CC=clang-19 CXX=clang++-19 cmake -S . -B "$build-fuzz" -G Ninja -DKITE_FUZZ=ON -DKITE_BENCH=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   ninja -C "$build-fuzz" -j"$(nproc)" fuzzers
   local failed=0

@@ -36,7 +36,7 @@ Steady::time_point NodeLeaseController::NextSlot(int index) const {
 
 // One write of the lease with renewTime = now: an update of the lease we wrote last, or, when
 // we hold none (first time, after a conflict), an update of the stored one or a create.
-client::Res<json::object> NodeLeaseController::Renew(const std::string& node, const std::string& uid) {
+kite::Result<json::object> NodeLeaseController::Renew(const std::string& node, const std::string& uid) {
   const auto now = WallClock::now();
   json::object fresh = BuildLease(*tmpl_, node, uid, now);
   json::object lease;
@@ -70,8 +70,8 @@ Status NodeLeaseController::Reconcile(const std::string& node) {
   }
   latest_.erase(node);  // a conflict or a deleted lease: start from the stored state next time
   int n = failures_[node]++;
-  KITE_LOG(n == 0 ? 0 : 2) << "lease " << node << ": " << res.error().code << " " << res.error().reason << " "
-                           << res.error().message << " (retrying)";
+  KITE_LOG(n == 0 ? 0 : 2) << "lease " << node << ": " << res.error().http_code() << " " << res.error().reason() << " "
+                           << res.error().message() << " (retrying)";
   queue_.AddAfter(node, RetryDelay(n));
   return Status::Ok();
 }

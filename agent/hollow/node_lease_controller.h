@@ -38,7 +38,7 @@ class NodeLeaseController final : public client::Controller {
  private:
   // The next renewal time of node `index` strictly after now.
   std::chrono::steady_clock::time_point NextSlot(int index) const;
-  client::Res<boost::json::object> Renew(const std::string& node, const std::string& uid);
+  kite::Result<boost::json::object> Renew(const std::string& node, const std::string& uid);
 
   const client::Client* client_;
   const NodeTemplate* tmpl_;

@@ -107,13 +107,13 @@ void NodeStatusController::PutState(const std::string& node, const NodeState& st
   state_[node].not_ready_seen = st.not_ready_seen || raised_meanwhile;
 }
 
-void NodeStatusController::Retry(const std::string& node, NodeState* st, const client::Error& e, const char* what) {
-  KITE_LOG(st->failures == 0 ? 0 : 2) << "node " << node << ": " << what << ": " << e.code << " " << e.reason << " "
-                                      << e.message << " (retrying)";
+void NodeStatusController::Retry(const std::string& node, NodeState* st, const kite::Status& e, const char* what) {
+  KITE_LOG(st->failures == 0 ? 0 : 2) << "node " << node << ": " << what << ": " << e.http_code() << " " << e.reason() << " "
+                                      << e.message() << " (retrying)";
   queue_.AddAfter(node, RetryDelay(st->failures++));
 }
 
-client::Res<json::object> NodeStatusController::Register(const NodeIdentity& id, NodeState* st) {
+kite::Result<json::object> NodeStatusController::Register(const NodeIdentity& id, NodeState* st) {
   json::object want = BuildNode(*tmpl_, id);
   auto created = client_->Create(Nodes(), "", want);
   json::object node;

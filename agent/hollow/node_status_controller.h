@@ -44,10 +44,10 @@ class NodeStatusController final : public client::Controller {
     int failures = 0;
   };
   // Create or take over; fills *st on success.
-  client::Res<boost::json::object> Register(const NodeIdentity& id, NodeState* st);
+  kite::Result<boost::json::object> Register(const NodeIdentity& id, NodeState* st);
   NodeState GetState(const std::string& node);
   void PutState(const std::string& node, const NodeState& st);
-  void Retry(const std::string& node, NodeState* st, const client::Error& e, const char* what);
+  void Retry(const std::string& node, NodeState* st, const kite::Status& e, const char* what);
 
   const client::Client* client_;
   const NodeTemplate* tmpl_;

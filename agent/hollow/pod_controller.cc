@@ -48,9 +48,9 @@ void PodController::Init(client::InformerFactory& informers) {
   pods_->AddHandler(std::move(h));
 }
 
-void PodController::Retry(const std::string& key, PodState& st, const client::Error& e, const char* what) {
-  KITE_LOG(st.failures == 0 ? 0 : 2) << "pod " << key << ": " << what << ": " << e.code << " " << e.reason << " "
-                                     << e.message << " (retrying)";
+void PodController::Retry(const std::string& key, PodState& st, const kite::Status& e, const char* what) {
+  KITE_LOG(st.failures == 0 ? 0 : 2) << "pod " << key << ": " << what << ": " << e.http_code() << " " << e.reason() << " "
+                                     << e.message() << " (retrying)";
   queue_.AddAfter(key, RetryDelay(st.failures++));
 }
 
@@ -156,7 +156,7 @@ Status PodController::FinishDeletion(const std::string& key, const json::object&
   p.precondition_uid = client::MetaStr(pod, "uid");  // never the pod re-created under its name
   auto res = client_->Delete(Pods(), client::MetaStr(pod, "namespace"), client::MetaStr(pod, "name"), p);
   // Gone, or a different pod by now (the precondition failed): either way ours is finished.
-  if (res.ok() || res.NotFound() || res.error().code == 409) {
+  if (res.ok() || res.NotFound() || res.error().http_code() == 409) {
     KITE_LOG(2) << "pod " << key << ": deleted";
     nodes_->ReleasePodIp(key);
     return Status::Ok();

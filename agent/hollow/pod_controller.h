@@ -46,7 +46,7 @@ class PodController final : public client::Controller {
   Status Start(const std::string& key, const boost::json::object& pod, const std::string& node, PodState& st);
   Status Finish(const std::string& key, const boost::json::object& pod, const std::string& node, PodState& st);
   Status FinishDeletion(const std::string& key, const boost::json::object& pod, PodState& st);
-  void Retry(const std::string& key, PodState& st, const client::Error& e, const char* what);
+  void Retry(const std::string& key, PodState& st, const kite::Status& e, const char* what);
 
   const client::Client* client_;
   NodeSet* nodes_;

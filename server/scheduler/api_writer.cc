@@ -120,7 +120,7 @@ json::object BindingFor(const PodInfo& pod, const std::string& node) {
 
 }  // namespace
 
-void ApiWriter::Bind(PodInfoPtr pod, std::string node, std::function<void(const client::Error*)> done) {
+void ApiWriter::Bind(PodInfoPtr pod, std::string node, std::function<void(const kite::Status*)> done) {
   auto op = std::make_shared<BindOp>(BindOp{std::move(pod), std::move(node), std::move(done)});
   if (!async_binds_) {
     Submit([this, op] {
@@ -145,7 +145,7 @@ void ApiWriter::SendBind(std::shared_ptr<BindOp> op) {
   const PodInfo& pod = *op->pod;
   client_->CreateSubresourceAsync(
       Pods(), pod.ns, pod.name, "binding", BindingFor(pod, op->node),
-      [this, binds = binds_, op](client::Res<json::object> res) {
+      [this, binds = binds_, op](Result<json::object> res) {
         std::shared_ptr<BindOp> next;
         {
           std::lock_guard<std::mutex> lock(binds->mu);
@@ -163,7 +163,7 @@ void ApiWriter::SendBind(std::shared_ptr<BindOp> op) {
       });
 }
 
-void ApiWriter::Completed(const BindOp& op, const client::Error* err) {
+void ApiWriter::Completed(const BindOp& op, const kite::Status* err) {
   op.done(err);
   if (!err) {
     const PodInfo& pod = *op.pod;
@@ -192,7 +192,7 @@ void ApiWriter::UpdatePodStatus(PodInfoPtr pod, std::string reason, std::string 
     auto res = client_->PatchDiscardingResult(Pods(), pod->ns, pod->name, client::PatchType::kStrategic,
                                               json::serialize(patch), "status");
     if (!res.ok() && !res.NotFound()) {
-      KITE_LOG(1) << "scheduler: updating status of pod " << pod->key << ": " << res.error().message;
+      KITE_LOG(1) << "scheduler: updating status of pod " << pod->key << ": " << res.error().message();
     }
   });
 }
@@ -202,7 +202,7 @@ void ApiWriter::ClearNomination(PodInfoPtr pod) {
     auto res = client_->PatchDiscardingResult(Pods(), pod->ns, pod->name, client::PatchType::kStrategic,
                                               R"({"status":{"nominatedNodeName":null}})", "status");
     if (!res.ok() && !res.NotFound()) {
-      KITE_LOG(1) << "scheduler: clearing nominated node of pod " << pod->key << ": " << res.error().message;
+      KITE_LOG(1) << "scheduler: clearing nominated node of pod " << pod->key << ": " << res.error().message();
     }
   });
 }
@@ -220,7 +220,7 @@ void ApiWriter::Preempt(PodInfoPtr victim, PodInfoPtr preemptor, std::string nod
     if (patched.NotFound()) return;
     auto res = client_->Delete(Pods(), victim->ns, victim->name);
     if (!res.ok() && !res.NotFound()) {
-      KITE_LOG(0) << "scheduler: preempting pod " << victim->key << ": " << res.error().message;
+      KITE_LOG(0) << "scheduler: preempting pod " << victim->key << ": " << res.error().message();
       return;
     }
     KITE_LOG(1) << "scheduler: pod " << preemptor->key << " preempted " << victim->key << " on node " << node;

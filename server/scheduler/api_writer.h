@@ -45,7 +45,7 @@ class ApiWriter {
   void Stop();
 
   // Binds `pod` to `node`; `done` gets nullptr on success or the API's error.
-  void Bind(PodInfoPtr pod, std::string node, std::function<void(const client::Error*)> done);
+  void Bind(PodInfoPtr pod, std::string node, std::function<void(const kite::Status*)> done);
   // Sets the PodScheduled condition (status False, `reason`, `message`) and, if given, the
   // nominated node ("" clears it). The caller checks that something changes (NeedsStatusUpdate).
   void UpdatePodStatus(PodInfoPtr pod, std::string reason, std::string message, std::optional<std::string> nominated);
@@ -67,7 +67,7 @@ class ApiWriter {
   struct BindOp {
     PodInfoPtr pod;
     std::string node;
-    std::function<void(const client::Error*)> done;
+    std::function<void(const kite::Status*)> done;
   };
   // Shared with the answers still on their way, which may outlive this writer (Stop gives up
   // waiting for them after a while): once `closed`, an answer is dropped.
@@ -79,7 +79,7 @@ class ApiWriter {
     std::deque<std::shared_ptr<BindOp>> waiting;  // over kMaxBindsInFlight
   };
   void SendBind(std::shared_ptr<BindOp> op);
-  void Completed(const BindOp& op, const client::Error* err);
+  void Completed(const BindOp& op, const kite::Status* err);
   void Work();
   void Submit(std::function<void()> task);
 

@@ -310,12 +310,12 @@ void SchedulingLoop::ScheduleOne(const SchedulingQueue::Entry& entry) {
   if (!node.empty()) {
     cache_.AssumePod(pod, node);
     queue_.SetNomination(pod->key, "");
-    writer_.Bind(pod, node, [this, pod](const client::Error* err) {
+    writer_.Bind(pod, node, [this, pod](const kite::Status* err) {
       Item it(err ? Item::kBindFailed : Item::kBound);
       it.pod = pod;
       if (err) {
-        it.name = err->message;
-        it.not_found = err->code == 404;
+        it.name = err->message();
+        it.not_found = err->IsNotFound();
       }
       Push(std::move(it));
     });

@@ -90,7 +90,7 @@ std::vector<json::object> OwnedRevisions(const client::Informer& revisions, cons
   return out;
 }
 
-client::Res<json::object> EnsureRevision(const client::Client& client, const json::object& parent,
+kite::Result<json::object> EnsureRevision(const client::Client& client, const json::object& parent,
                                          std::vector<json::object>& revisions, int64_t* collision_count) {
   const auto& pm = api::Metadata(parent);
   const std::string ns = api::GetString(pm, "namespace");
@@ -141,7 +141,7 @@ client::Res<json::object> EnsureRevision(const client::Client& client, const jso
     return std::move(existing.value());
   }
   ++*collision_count;
-  return client::Error{409, "Conflict", "controller revision " + prefix + "-" + hash + " exists with other data"};
+  return kite::Status::Api(409, "Conflict", "controller revision " + prefix + "-" + hash + " exists with other data");
 }
 
 void TruncateHistory(const client::Client& client, const std::vector<json::object>& revisions,

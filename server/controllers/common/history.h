@@ -44,7 +44,7 @@ std::vector<boost::json::object> OwnedRevisions(const client::Informer& revision
 // top when it is not the newest) or a new one. A name taken by a different revision (hash
 // collision) increments *collision_count and fails with Conflict: the caller persists the
 // count in status and retries. `revisions` is updated to hold the result.
-client::Res<boost::json::object> EnsureRevision(const client::Client& client, const boost::json::object& parent,
+kite::Result<boost::json::object> EnsureRevision(const client::Client& client, const boost::json::object& parent,
                                                 std::vector<boost::json::object>& revisions, int64_t* collision_count);
 
 // Deletes the oldest revisions not named in `live` beyond `limit` (spec.revisionHistoryLimit).

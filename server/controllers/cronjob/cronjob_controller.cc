@@ -112,7 +112,7 @@ class CronJobController final : public client::Controller {
       json::object next = cj;
       next["status"] = status;
       auto r = client_->UpdateStatus(*cj_r_, ns, next);
-      if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating cronjob status: " + r.error().message);
+      if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating cronjob status");
     }
     CleanupFinished(cj, jobs);
     if (requeue) queue_.AddAfter(key, *requeue);
@@ -269,14 +269,14 @@ class CronJobController final : public client::Controller {
     } else if (created.AlreadyExists()) {
       // Made by an earlier pass whose status write was lost, or by someone else.
       auto existing = client_->Get(*job_r_, ns, job_name);
-      if (!existing.ok()) return Status(Code::kUnavailable, "getting job: " + existing.error().message);
+      if (!existing.ok()) return existing.error().Annotate("getting job");
       if (!api::IsControlledBy(*existing, api::GetString(meta, "uid")) || in_active(api::Uid(*existing))) {
         return Status::Ok();
       }
       got = std::move(existing.value());
     } else {
-      recorder_.Warning(cj, "FailedCreate", "Error creating job: " + created.error().message);
-      return Status(Code::kUnavailable, "creating job: " + created.error().message);
+      recorder_.Warning(cj, "FailedCreate", "Error creating job: " + created.error().message());
+      return created.error().Annotate("creating job");
     }
     active.push_back(JobRef(got));
     write_active();
@@ -300,7 +300,7 @@ class CronJobController final : public client::Controller {
     p.propagation_policy = "Background";
     auto r = client_->Delete(*job_r_, api::Namespace(cj), job_name, p);
     if (!r.ok() && !r.NotFound()) {
-      recorder_.Warning(cj, "FailedDelete", "Deleted job: " + r.error().message);
+      recorder_.Warning(cj, "FailedDelete", "Deleted job: " + r.error().message());
       return false;
     }
     recorder_.Normal(cj, "SuccessfulDelete", "Deleted job " + job_name);

@@ -118,9 +118,9 @@ class DaemonSetController final : public client::Controller {
         updated["status"] = std::move(st);
         // The count must be stored before the retry, or the same name collides again.
         auto w = client_->UpdateStatus(*ds_r_, ns, updated);
-        if (!w.ok() && !w.NotFound()) return Status(Code::kUnavailable, "updating collisionCount: " + w.error().message);
+        if (!w.ok() && !w.NotFound()) return w.error().Annotate("updating collisionCount");
       }
-      return Status(Code::kUnavailable, "controller revision: " + cur.error().message);
+      return cur.error().Annotate("controller revision");
     }
     const std::string hash = api::GetString(api::Labels(*cur), kControllerRevisionHashLabel);
 
@@ -323,7 +323,7 @@ class DaemonSetController final : public client::Controller {
     const int want = static_cast<int>(create_on.size());
     const int created = client::SlowStartBatch(want, 1, [&](int i) {
       auto r = pod_control_.CreatePod(ds, NewPod(ds, hash, create_on[static_cast<size_t>(i)]));
-      return r.ok() ? Status::Ok() : Status(Code::kUnavailable, "creating pod: " + r.error().message);
+      return r.ok() ? Status::Ok() : r.error().Annotate("creating pod");
     }, &result);
     // The pods not created will never be observed: stop expecting them.
     for (int i = created; i < want; ++i) expectations_.CreationObserved(key);
@@ -331,7 +331,7 @@ class DaemonSetController final : public client::Controller {
       auto r = pod_control_.DeletePod(ds, *pod);
       if (r.ok()) continue;
       expectations_.DeletionObserved(key);  // a pod not deleted will never be observed going
-      if (!r.NotFound()) result = Status(Code::kUnavailable, "deleting pod: " + r.error().message);
+      if (!r.NotFound()) result = r.error().Annotate("deleting pod");
     }
     return result;
   }
@@ -396,7 +396,7 @@ class DaemonSetController final : public client::Controller {
     json::object next = ds;
     next["status"] = std::move(st);
     auto r = client_->UpdateStatus(*ds_r_, api::Namespace(ds), next);
-    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message);
+    if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating status");
     return Status::Ok();
   }
 

@@ -77,10 +77,7 @@ json::object TemplateWithoutHash(const json::object& tmpl) {
 // A DeploymentCondition: metav1's fields plus lastUpdateTime.
 json::object DeploymentCondition(const std::string& type, const std::string& status, const std::string& reason,
                                  const std::string& message) {
-  const std::string now = api::NowTime();
-  json::object c = api::NewCondition(type, status, reason, message, now);
-  c["lastUpdateTime"] = now;
-  return c;
+  return api::NewCondition(type, status, reason, message, api::NowTime(), "lastUpdateTime");
 }
 
 // Upstream's SetDeploymentCondition: same status and reason → unchanged (but a
@@ -229,7 +226,7 @@ class DeploymentController final : public client::Controller {
 
   // Returns the new ReplicaSet (creating it when `create`), with its revision brought up to date;
   // null when none exists and create is false.
-  client::Res<json::object*> NewReplicaSet(json::object& d, std::vector<json::object>& sets, bool create) {
+  Result<json::object*> NewReplicaSet(json::object& d, std::vector<json::object>& sets, bool create) {
     json::object* nrs = FindNew(d, sets);
     int64_t max_old = 0;
     for (const auto& rs : sets) {
@@ -247,7 +244,7 @@ class DeploymentController final : public client::Controller {
         if (!ann.is_object()) ann = json::object();
         ann.as_object()[kRevision] = std::to_string(revision);
         auto r = client_->Update(*rs_r_, ns, updated);
-        if (!r.ok()) return client::Error{r.error().code, r.error().reason, r.error().message};
+        if (!r.ok()) return r.error();
         *nrs = std::move(r.value());
       }
       SetDeploymentRevision(d, Revision(*nrs));
@@ -297,7 +294,7 @@ class DeploymentController final : public client::Controller {
         auto existing = client_->Get(*rs_r_, ns, rs_name);
         if (existing.ok() && TemplateWithoutHash(api::GetObject(*existing, {"spec", "template"})) ==
                                  TemplateWithoutHash(api::GetObject(spec, "template"))) {
-          return client::Error{409, "AlreadyExists", "new replica set exists but is not yet in the cache"};
+          return Status::Api(409, "AlreadyExists", "new replica set exists but is not yet in the cache");
         }
         json::object st = api::GetObject(d, "status");
         st["collisionCount"] = collisions + 1;
@@ -340,7 +337,7 @@ class DeploymentController final : public client::Controller {
   }
 
   // Scales rs to n (and records the desired/max annotations); returns whether it changed.
-  client::Res<bool> Scale(const json::object& d, json::object& rs, int64_t n) {
+  Result<bool> Scale(const json::object& d, json::object& rs, int64_t n) {
     auto [surge, unavailable] = ResolveSurgeUnavailable(d);
     (void)unavailable;
     const int64_t before = Replicas(rs);
@@ -379,22 +376,22 @@ class DeploymentController final : public client::Controller {
 
   Status Rolling(json::object& d, std::vector<json::object>& sets) {
     auto got = NewReplicaSet(d, sets, true);
-    if (!got.ok()) return Status(Code::kUnavailable, "new replica set: " + got.error().message);
+    if (!got.ok()) return got.error().Annotate("new replica set");
     json::object* nrs = got.value();
     // Scale the new ReplicaSet up (or down to the wanted count).
     const int64_t new_count = NewReplicasForRolling(d, sets, Replicas(*nrs));
     auto up = Scale(d, *nrs, std::min(new_count, std::max(Replicas(d), int64_t{0})));
-    if (!up.ok()) return Status(Code::kAborted, up.error().message);
+    if (!up.ok()) return Status(Code::kAborted, up.error().message());
     if (up.value()) return UpdateStatus(d, sets, nrs);
     // Scale old ones down within maxUnavailable.
     auto down = ScaleDownOld(d, sets, nrs);
-    if (!down.ok()) return Status(Code::kAborted, down.error().message);
+    if (!down.ok()) return Status(Code::kAborted, down.error().message());
     if (down.value()) return UpdateStatus(d, sets, nrs);
     if (Complete(d, sets, nrs)) CleanupOld(d, sets, nrs);
     return UpdateStatus(d, sets, nrs);
   }
 
-  client::Res<bool> ScaleDownOld(const json::object& d, std::vector<json::object>& sets, json::object* nrs) {
+  Result<bool> ScaleDownOld(const json::object& d, std::vector<json::object>& sets, json::object* nrs) {
     auto [surge, max_unavailable] = ResolveSurgeUnavailable(d);
     (void)surge;
     int64_t old_pods = 0, all = 0, available = 0;
@@ -442,13 +439,13 @@ class DeploymentController final : public client::Controller {
 
   Status Recreate(json::object& d, std::vector<json::object>& sets) {
     auto got = NewReplicaSet(d, sets, false);
-    if (!got.ok()) return Status(Code::kUnavailable, got.error().message);
+    if (!got.ok()) return Status(Code::kUnavailable, got.error().message());
     json::object* nrs = got.value();
     bool scaled = false;
     for (auto& rs : sets) {
       if (&rs == nrs || Replicas(rs) == 0) continue;
       auto r = Scale(d, rs, 0);
-      if (!r.ok()) return Status(Code::kAborted, r.error().message);
+      if (!r.ok()) return Status(Code::kAborted, r.error().message());
       scaled = scaled || r.value();
     }
     if (scaled) return UpdateStatus(d, sets, nrs);
@@ -465,11 +462,11 @@ class DeploymentController final : public client::Controller {
     }
     if (!nrs) {
       auto created = NewReplicaSet(d, sets, true);
-      if (!created.ok()) return Status(Code::kUnavailable, created.error().message);
+      if (!created.ok()) return Status(Code::kUnavailable, created.error().message());
       nrs = created.value();
     }
     auto r = Scale(d, *nrs, Replicas(d));
-    if (!r.ok()) return Status(Code::kAborted, r.error().message);
+    if (!r.ok()) return Status(Code::kAborted, r.error().message());
     if (Complete(d, sets, nrs)) CleanupOld(d, sets, nrs);
     return UpdateStatus(d, sets, nrs);
   }
@@ -489,7 +486,7 @@ class DeploymentController final : public client::Controller {
   // old ones go to zero; otherwise, for RollingUpdate, the change is spread proportionally.
   Status SyncScale(json::object& d, std::vector<json::object>& sets) {
     auto got = NewReplicaSet(d, sets, false);
-    if (!got.ok()) return Status(Code::kUnavailable, got.error().message);
+    if (!got.ok()) return Status(Code::kUnavailable, got.error().message());
     json::object* nrs = got.value();
     const int64_t want = Replicas(d);
     std::vector<json::object*> active;
@@ -498,7 +495,7 @@ class DeploymentController final : public client::Controller {
     }
     auto scale = [&](json::object& rs, int64_t n) -> Status {
       auto r = Scale(d, rs, n);
-      return r.ok() ? Status::Ok() : Status(Code::kAborted, r.error().message);
+      return r.ok() ? Status::Ok() : Status(Code::kAborted, r.error().message());
     };
     if (active.size() <= 1) {
       json::object* target = active.empty() ? nrs : active[0];
@@ -636,7 +633,7 @@ class DeploymentController final : public client::Controller {
     json::object updated = d;
     updated["status"] = std::move(status);
     auto r = client_->UpdateStatus(*deploy_r_, api::Namespace(d), updated);
-    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message);
+    if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating status");
     return Status::Ok();
   }
 

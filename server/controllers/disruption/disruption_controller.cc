@@ -147,7 +147,7 @@ class DisruptionController final : public client::Controller {
     updated["status"] = std::move(want);
     auto r = client_->UpdateStatus(*pdb_r_, ns, updated);
     if (r.ok() || r.NotFound()) return Status::Ok();
-    return Status(Code::kAborted, "updating budget status: " + r.error().message);
+    return r.error().Annotate("updating budget status");
   }
 
  private:

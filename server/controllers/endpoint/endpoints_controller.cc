@@ -117,7 +117,7 @@ class EndpointsController final : public client::Controller {
       // way to tell, and upstream deletes it too.
       auto r = client_->Delete(*epr_, ns, name);
       if (r.ok() || r.NotFound()) return Status::Ok();
-      return Status(Code::kUnavailable, "deleting endpoints: " + r.error().message);
+      return r.error().Annotate("deleting endpoints");
     }
     const auto& spec = api::GetObject(*svc, "spec");
     if (!spec.contains("selector") || api::GetObject(spec, "selector").empty()) return Status::Ok();
@@ -145,8 +145,8 @@ class EndpointsController final : public client::Controller {
     if (subsets.empty()) ep.erase("subsets");
     else ep["subsets"] = std::move(subsets);
     auto r = current ? client_->Update(*epr_, ns, ep) : client_->Create(*epr_, ns, ep);
-    if (r.ok() || r.error().code == 403) return Status::Ok();  // 403: the namespace is terminating
-    return Status(Code::kAborted, "writing endpoints " + key + ": " + r.error().message);
+    if (r.ok() || r.error().http_code() == 403) return Status::Ok();  // 403: the namespace is terminating
+    return r.error().Annotate("writing endpoints " + key);
   }
 
  private:

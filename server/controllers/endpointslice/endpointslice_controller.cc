@@ -175,12 +175,12 @@ class EndpointSliceController final : public client::Controller {
       slice["endpoints"] = w->at("endpoints");
       slice["ports"] = w->at("ports");
       auto r = pick < have.size() ? client_->Update(*slicer_, ns, slice) : client_->Create(*slicer_, ns, slice);
-      if (!r.ok() && r.error().code != 403) result = Status(Code::kAborted, "writing endpointslice: " + r.error().message);
+      if (!r.ok() && r.error().http_code() != 403) result = r.error().Annotate("writing endpointslice");
     }
     for (size_t i = 0; i < have.size(); ++i) {
       if (used[i]) continue;
       auto r = client_->Delete(*slicer_, ns, api::Name(*have[i]));
-      if (!r.ok() && !r.NotFound()) result = Status(Code::kUnavailable, "deleting endpointslice: " + r.error().message);
+      if (!r.ok() && !r.NotFound()) result = r.error().Annotate("deleting endpointslice");
     }
     return result;
   }

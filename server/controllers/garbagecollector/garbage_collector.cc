@@ -231,7 +231,7 @@ class GarbageCollector final : public client::Controller {
   }
 
   // The live object of a node, if it still is the one with that uid.
-  client::Res<std::optional<json::object>> Live(const Node& n, const std::string& uid) {
+  Result<std::optional<json::object>> Live(const Node& n, const std::string& uid) {
     auto got = client_->Get(*n.r, n.ns, n.name);
     if (got.NotFound()) return std::optional<json::object>();
     if (!got.ok()) return got.error();
@@ -243,7 +243,7 @@ class GarbageCollector final : public client::Controller {
     auto node = NodeOf(uid);
     if (!node) return Status::Ok();
     auto live = Live(*node, uid);
-    if (!live.ok()) return Status(Code::kUnavailable, "getting " + node->name + ": " + live.error().message);
+    if (!live.ok()) return live.error().Annotate("getting " + node->name);
     if (!live.value()) return Status::Ok();  // gone: the informer will tell
     json::object& item = *live.value();
     const auto& meta = api::Metadata(item);
@@ -303,8 +303,8 @@ class GarbageCollector final : public client::Controller {
     p.propagation_policy = d.policy;
     p.precondition_uid = uid;
     auto r = client_->Delete(*node->r, node->ns, node->name, p);
-    if (!r.ok() && !r.NotFound() && r.error().code != 409) {
-      return Status(Code::kUnavailable, "deleting " + node->name + ": " + r.error().message);
+    if (!r.ok() && !r.NotFound() && r.error().http_code() != 409) {
+      return r.error().Annotate("deleting " + node->name);
     }
     return Status::Ok();
   }
@@ -323,7 +323,7 @@ class GarbageCollector final : public client::Controller {
     if (r->namespaced && dependent.ns.empty()) return OwnerState::kDangling;
     auto got = client_->Get(*r, r->namespaced ? dependent.ns : "", o.name);
     if (got.NotFound()) return OwnerState::kDangling;
-    if (!got.ok()) return Status(Code::kUnavailable, "getting owner " + o.name + ": " + got.error().message);
+    if (!got.ok()) return got.error().Annotate("getting owner " + o.name);
     if (api::Uid(*got) != o.uid) return OwnerState::kDangling;
     if (api::IsBeingDeleted(*got) && gc::HasFinalizer(*got, "foregroundDeletion")) {
       return OwnerState::kWaiting;
@@ -360,13 +360,13 @@ class GarbageCollector final : public client::Controller {
     auto node = NodeOf(uid);
     if (!node) return Status::Ok();
     auto live = Live(*node, uid);
-    if (!live.ok()) return Status(Code::kUnavailable, "getting " + node->name + ": " + live.error().message);
+    if (!live.ok()) return live.error().Annotate("getting " + node->name);
     if (!live.value() || !gc::HasFinalizer(*live.value(), "orphan")) return Status::Ok();
     for (const auto& dep_uid : DependentsOf(uid)) {
       auto dep = NodeOf(dep_uid);
       if (!dep) continue;
       auto dl = Live(*dep, dep_uid);
-      if (!dl.ok()) return Status(Code::kUnavailable, "getting " + dep->name + ": " + dl.error().message);
+      if (!dl.ok()) return dl.error().Annotate("getting " + dep->name);
       if (!dl.value()) continue;
       json::array kept;
       bool had = false;
@@ -395,7 +395,7 @@ class GarbageCollector final : public client::Controller {
                             gc::PinnedMetaPatch(obj, field, std::move(value)));
     if (r.ok() || r.NotFound()) return Status::Ok();
     // A conflict means the object changed since read: retry with what it is now.
-    return Status(Code::kAborted, "patching " + node.name + ": " + r.error().message);
+    return r.error().Annotate("patching " + node.name);
   }
 
   const client::Client* client_;

@@ -34,10 +34,7 @@ constexpr int kBurstPods = 500;
 // A JobCondition: metav1's fields plus lastProbeTime.
 json::object JobCondition(const std::string& type, const std::string& status, const std::string& reason,
                           const std::string& message) {
-  const std::string now = api::NowTime();
-  json::object c = api::NewCondition(type, status, reason, message, now);
-  c["lastProbeTime"] = now;
-  return c;
+  return api::NewCondition(type, status, reason, message, api::NowTime(), "lastProbeTime");
 }
 
 // Upstream's Job condition update: a condition that already has this status is kept whole
@@ -187,8 +184,16 @@ class JobController final : public client::Controller {
   // The Job's pods: its own that match its selector, and orphans that match (adopted), as
   // upstream's Job controller claims them; a released pod also loses the tracking finalizer.
   std::vector<ObjectPtr> ClaimPods(const json::object& job, Status* error) {
-    client::ControllerRefManager refs(client_, *pods_r_, job, api::SelectorOf(job), {kTrackingFinalizer});
-    return refs.Claim(pods_->List(api::Namespace(job)), error);
+    api::LabelSelector selector = api::SelectorOf(job);
+    std::vector<ObjectPtr> pods = pods_->List(api::Namespace(job));
+    if (selector.IsNothing()) {
+      // No usable selector (the API server generates one, so only a hand-made Job lacks it):
+      // count what the Job controls, release and adopt nothing.
+      std::erase_if(pods, [&](const ObjectPtr& p) { return !api::IsControlledBy(*p, api::Uid(job)); });
+      return pods;
+    }
+    client::ControllerRefManager refs(client_, *pods_r_, job, std::move(selector), {kTrackingFinalizer});
+    return refs.Claim(pods, error);
   }
 
   // An orphan pod wakes the Jobs that would adopt it.
@@ -414,7 +419,7 @@ class JobController final : public client::Controller {
       return Status::Ok();
     }
     if (r.NotFound()) return Status::Ok();
-    return Status(Code::kAborted, "updating job status: " + r.error().message);
+    return r.error().Annotate("updating job status");
   }
 
   // Removes the tracking finalizer (test-and-remove, so a concurrent change retries; the
@@ -442,7 +447,7 @@ class JobController final : public client::Controller {
                               json::serialize(patch));
       if (r.ok() || r.NotFound()) return Status::Ok();
       RemovalObserved(pod_uid);
-      return Status(Code::kUnavailable, "removing finalizer of " + api::GetString(pm, "name") + ": " + r.error().message);
+      return r.error().Annotate("removing finalizer of " + api::GetString(pm, "name"));
     }
     return Status::Ok();
   }
@@ -552,7 +557,7 @@ class JobController final : public client::Controller {
     const int want = static_cast<int>(to_create.size());
     const int made = client::SlowStartBatch(want, 1, [&](int i) {
       auto r = pod_control_.CreatePod(job, to_create[static_cast<size_t>(i)]);
-      return r.ok() ? Status::Ok() : Status(Code::kUnavailable, "creating pod: " + r.error().message);
+      return r.ok() ? Status::Ok() : r.error().Annotate("creating pod");
     }, &result);
     *created += made;
     // The pods not created will never be observed: stop expecting them.
@@ -564,7 +569,7 @@ class JobController final : public client::Controller {
         continue;
       }
       expectations_.DeletionObserved(key);  // a pod not deleted will never be observed going
-      if (!r.NotFound()) result = Status(Code::kUnavailable, "deleting pod: " + r.error().message);
+      if (!r.NotFound()) result = r.error().Annotate("deleting pod");
     }
     return result;
   }

@@ -63,8 +63,8 @@ class TtlAfterFinishedController final : public client::Controller {
     p.propagation_policy = "Foreground";
     p.precondition_uid = api::Uid(*job);
     auto r = client_->Delete(*job_r_, ns, name, p);
-    if (!r.ok() && !r.NotFound() && r.error().code != 409) {
-      return Status(Code::kUnavailable, "deleting job: " + r.error().message);
+    if (!r.ok() && !r.NotFound() && r.error().http_code() != 409) {
+      return r.error().Annotate("deleting job");
     }
     if (r.ok()) KITE_LOG(2) << "ttl-after-finished: deleted job " << key;
     return Status::Ok();

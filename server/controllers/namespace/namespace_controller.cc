@@ -92,7 +92,7 @@ class NamespaceController final : public client::Controller {
     // Work on the live object: a stale cache must not finalize a namespace twice.
     auto live = client_->Get(*nsr_, "", key);
     if (live.NotFound()) return Status::Ok();
-    if (!live.ok()) return Status(Code::kUnavailable, live.error().message);
+    if (!live.ok()) return Status(Code::kUnavailable, live.error().message());
     json::object nsobj = std::move(live.value());
     if (!api::IsBeingDeleted(nsobj)) return Status::Ok();
     bool ours = false;
@@ -119,7 +119,7 @@ class NamespaceController final : public client::Controller {
     }
     auto crds = client_->List(*crdr_, "");
     if (!crds.ok()) {
-      rem.failures["customresourcedefinitions.apiextensions.k8s.io"] = crds.error().message;
+      rem.failures["customresourcedefinitions.apiextensions.k8s.io"] = crds.error().message();
       return out;
     }
     for (const auto& item : api::GetArray(*crds, "items")) {
@@ -136,7 +136,7 @@ class NamespaceController final : public client::Controller {
       const std::string gr = r.resource + "." + r.group;  // upstream's spelling: "pods." for the core group
       auto list = client_->List(r, ns);
       if (!list.ok()) {
-        if (list.error().code != 404) rem.failures[gr] = list.error().message;
+        if (list.error().http_code() != 404) rem.failures[gr] = list.error().message();
         continue;
       }
       int64_t left = 0;
@@ -156,8 +156,8 @@ class NamespaceController final : public client::Controller {
           --left;
           continue;
         }
-        if (!d.ok() && d.error().code != 409) {
-          rem.failures[gr] = d.error().message;
+        if (!d.ok() && d.error().http_code() != 409) {
+          rem.failures[gr] = d.error().message();
           continue;
         }
         // Deleted at once unless it answered with the object still pending.
@@ -179,7 +179,7 @@ class NamespaceController final : public client::Controller {
     status["phase"] = "Terminating";
     auto r = client_->UpdateStatus(*nsr_, "", nsobj);
     if (r.NotFound()) return Status::Ok();
-    if (!r.ok()) return Status(Code::kAborted, "updating namespace status: " + r.error().message);
+    if (!r.ok()) return r.error().Annotate("updating namespace status");
     nsobj = std::move(r.value());
     return Status::Ok();
   }

@@ -103,7 +103,7 @@ class NodeLifecycleController final : public client::Controller {
       st.as_object()["conditions"] = nodelifecycle::UnknownConditions(api::GetArray(node, {"status", "conditions"}), api::NowTime());
       auto r = client_->UpdateStatus(*nodes_r_, "", updated);
       if (r.NotFound()) return Status::Ok();
-      if (!r.ok()) return Status(Code::kAborted, "marking node " + name + " Unknown: " + r.error().message);
+      if (!r.ok()) return r.error().Annotate("marking node " + name + " Unknown");
       node = std::move(r.value());
     }
     ready = Condition(node, "Ready");
@@ -127,7 +127,7 @@ class NodeLifecycleController final : public client::Controller {
       else spec.as_object()["taints"] = std::move(taints);
       auto r = client_->Update(*nodes_r_, "", updated);
       if (r.NotFound()) return Status::Ok();
-      if (!r.ok()) return Status(Code::kAborted, "tainting node " + name + ": " + r.error().message);
+      if (!r.ok()) return r.error().Annotate("tainting node " + name);
     }
     resync_.After(queue_, name, period_);
     return Status::Ok();
@@ -158,7 +158,7 @@ class NodeLifecycleController final : public client::Controller {
       }
       auto r = client_->UpdateStatus(*pods_r_, api::Namespace(*pod), updated);
       if (r.ok()) recorder_.Warning(*pod, "NodeNotReady", "Node is not ready");
-      else if (!r.NotFound()) result = Status(Code::kAborted, "marking pod not ready: " + r.error().message);
+      else if (!r.NotFound()) result = r.error().Annotate("marking pod not ready");
     }
     return result;
   }
@@ -238,8 +238,8 @@ class TaintEvictionController final : public client::Controller {
       std::lock_guard<std::mutex> lock(mu_);
       scheduled_.erase(key);
     }
-    if (r.ok() || r.NotFound() || r.error().code == 409) return Status::Ok();
-    return Status(Code::kUnavailable, "evicting pod " + key + ": " + r.error().message);
+    if (r.ok() || r.NotFound() || r.error().http_code() == 409) return Status::Ok();
+    return r.error().Annotate("evicting pod " + key);
   }
 
  private:

@@ -148,7 +148,7 @@ class PodGCController final : public client::Controller {
     status["conditions"] = std::move(conds);
     auto r = client_->UpdateStatus(*pods_r_, api::Namespace(pod), updated);
     if (r.ok() || r.NotFound() || r.Conflict()) return Status::Ok();  // the delete follows anyway
-    return Status(Code::kAborted, "marking pod failed: " + r.error().message);
+    return r.error().Annotate("marking pod failed");
   }
 
   Status ForceDelete(const json::object& pod) {
@@ -156,8 +156,8 @@ class PodGCController final : public client::Controller {
     p.grace_period_seconds = 0;
     p.precondition_uid = api::Uid(pod);
     auto r = client_->Delete(*pods_r_, api::Namespace(pod), api::Name(pod), p);
-    if (r.ok() || r.NotFound() || r.error().code == 409) return Status::Ok();
-    return Status(Code::kUnavailable, "deleting pod " + client::Key(pod) + ": " + r.error().message);
+    if (r.ok() || r.NotFound() || r.error().http_code() == 409) return Status::Ok();
+    return r.error().Annotate("deleting pod " + client::Key(pod));
   }
 
   const client::Client* client_;

@@ -101,7 +101,7 @@ class ReplicaSetController final : public client::Controller {
       Status error;
       const int created = client::SlowStartBatch(want, 1, [&](int) {
         auto r = pod_control_.CreatePod(set, api::PodFromTemplate(tmpl, set, prefix));
-        return r.ok() ? Status::Ok() : Status(Code::kUnavailable, "creating pods: " + r.error().message);
+        return r.ok() ? Status::Ok() : r.error().Annotate("creating pods");
       }, &error);
       // The pods not created will never be observed: stop expecting them.
       for (int i = created; i < want; ++i) expectations_.CreationObserved(key);
@@ -118,7 +118,7 @@ class ReplicaSetController final : public client::Controller {
         auto r = pod_control_.DeletePod(set, *pod);
         if (r.ok()) continue;
         expectations_.DeletionObserved(key);  // a pod not deleted will never be observed going
-        if (!r.NotFound()) s = Status(Code::kUnavailable, "deleting pod: " + r.error().message);
+        if (!r.NotFound()) s = r.error().Annotate("deleting pod");
       }
       return s;
     }
@@ -178,7 +178,7 @@ class ReplicaSetController final : public client::Controller {
     json::object updated = set;
     updated["status"] = std::move(want);
     auto r = client_->UpdateStatus(*resource_, api::Namespace(set), updated);
-    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message);
+    if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating status");
     return Status::Ok();
   }
 

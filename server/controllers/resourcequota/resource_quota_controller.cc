@@ -161,7 +161,7 @@ class ResourceQuotaController final : public client::Controller {
     updated["status"] = std::move(want);
     auto r = client_->UpdateStatus(*quota_r_, ns, updated);
     if (r.ok() || r.NotFound()) return Status::Ok();
-    return Status(Code::kAborted, "updating quota status: " + r.error().message);
+    return r.error().Annotate("updating quota status");
   }
 
  private:
@@ -199,7 +199,7 @@ class ResourceQuotaController final : public client::Controller {
       for (const auto* r : SweepableBuiltins(false)) {
         if (r->resource != resource || r->group != group || !r->namespaced) continue;
         auto list = client_->List(*r, ns);
-        if (!list.ok()) return Status(Code::kUnavailable, "counting " + rest + ": " + list.error().message);
+        if (!list.ok()) return list.error().Annotate("counting " + rest);
         return std::to_string(api::GetArray(*list, "items").size());
       }
       return std::string();

@@ -49,8 +49,8 @@ class RootCaCertPublisher final : public client::Controller {
                                                  {"annotations", json::object{{"kubernetes.io/description", kDescription}}}}},
                        {"data", data}};
       auto r = client_->Create(*cmr_, ns, obj);
-      if (r.ok() || r.AlreadyExists() || r.error().code == 403 || r.NotFound()) return Status::Ok();
-      return Status(Code::kUnavailable, "creating " + std::string(kName) + " in " + ns + ": " + r.error().message);
+      if (r.ok() || r.AlreadyExists() || r.error().http_code() == 403 || r.NotFound()) return Status::Ok();
+      return r.error().Annotate("creating " + std::string(kName) + " in " + ns);
     }
     if (api::GetObject(*cm, "data") == data && !cm->contains("binaryData")) return Status::Ok();
     json::object updated = *cm;
@@ -62,7 +62,7 @@ class RootCaCertPublisher final : public client::Controller {
     ann.as_object()["kubernetes.io/description"] = kDescription;
     auto r = client_->Update(*cmr_, ns, updated);
     if (r.ok() || r.NotFound()) return Status::Ok();
-    return Status(Code::kAborted, "updating " + std::string(kName) + " in " + ns + ": " + r.error().message);
+    return r.error().Annotate("updating " + std::string(kName) + " in " + ns);
   }
 
  private:

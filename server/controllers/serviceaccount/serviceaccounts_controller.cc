@@ -37,8 +37,8 @@ class ServiceAccountsController final : public client::Controller {
     json::object sa{{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", json::object{{"name", kDefault}}}};
     auto r = client_->Create(*sar_, ns, sa);
     // AlreadyExists: the cache lagged; Forbidden: the namespace started terminating.
-    if (r.ok() || r.AlreadyExists() || r.error().code == 403 || r.NotFound()) return Status::Ok();
-    return Status(Code::kUnavailable, "creating default service account in " + ns + ": " + r.error().message);
+    if (r.ok() || r.AlreadyExists() || r.error().http_code() == 403 || r.NotFound()) return Status::Ok();
+    return r.error().Annotate("creating default service account in " + ns);
   }
 
  private:

@@ -9,6 +9,7 @@
 #include "api/pod.h"
 #include "api/selectors.h"
 #include "client/controller.h"
+#include "client/controller_ref_manager.h"
 #include "client/event_recorder.h"
 #include "client/informer.h"
 #include "server/controllers/common/history.h"
@@ -38,11 +39,11 @@ class StatefulSetController final : public client::Controller {
     revisions_ = f.For("apps", "v1", "controllerrevisions");
     claims_ = f.For(*pvc_r_);
     sets_->AddHandler(client::EnqueueSelf(&queue_));
-    auto owner = [this](const ObjectPtr& p) {
-      const json::object* ref = api::ControllerOf(*p);
-      if (ref && api::GetString(*ref, "kind") == "StatefulSet") queue_.Add(api::Namespace(*p) + "/" + api::GetString(*ref, "name"));
-    };
-    pods_->AddHandler(client::EventHandler{owner, [owner](const ObjectPtr&, const ObjectPtr& p) { owner(p); }, owner});
+    pods_->AddHandler(client::DependentHandler({
+        .queue = &queue_,
+        .owner_key = [](const json::object& pod) { return api::ControllerKeyOf(pod, "StatefulSet"); },
+        .enqueue_adopters = [this](const json::object& pod) { EnqueueMatching(pod); },
+    }));
   }
 
   Status Reconcile(const std::string& key) override {
@@ -65,9 +66,9 @@ class StatefulSetController final : public client::Controller {
         next["status"] = std::move(st);
         // The count must be stored before the retry, or the same name collides again.
         auto w = client_->UpdateStatus(*sts_r_, ns, next);
-        if (!w.ok() && !w.NotFound()) return Status(Code::kUnavailable, "updating collisionCount: " + w.error().message);
+        if (!w.ok() && !w.NotFound()) return w.error().Annotate("updating collisionCount");
       }
-      return Status(Code::kUnavailable, "controller revision: " + update.error().message);
+      return update.error().Annotate("controller revision");
     }
     const std::string update_name = api::Name(*update);
     const json::object* current = &*update;
@@ -79,7 +80,8 @@ class StatefulSetController final : public client::Controller {
     const auto& spec = api::GetObject(set, "spec");
     const int64_t min_ready = api::GetInt(spec, "minReadySeconds");
     const auto now = std::chrono::system_clock::now();
-    std::map<int64_t, ObjectPtr> pods = Claim(set, selector);
+    Status claim;
+    std::map<int64_t, ObjectPtr> pods = ClaimPods(set, selector, &claim);
 
     StatefulSetPlanInput in;
     in.start = api::GetInt(spec, {"ordinals", "start"});
@@ -129,30 +131,30 @@ class StatefulSetController final : public client::Controller {
     for (const auto& [ordinal, s] : in.pods) live.insert(s.revision);
     TruncateHistory(*client_, revisions, live, api::GetInt(spec, "revisionHistoryLimit", 10));
     if (auto s = UpdateStatus(set, pods, current_name, update_name, collisions); !s.ok()) return s;
-    return result;
+    if (!result.ok()) return result;
+    return claim;
   }
 
  private:
-  // Owned pods and adopted orphans that match, by ordinal (pods whose names carry none are
-  // not members and are left alone).
-  std::map<int64_t, ObjectPtr> Claim(const json::object& set, const api::LabelSelector& selector) {
-    const auto& m = api::Metadata(set);
-    const std::string uid = api::GetString(m, "uid"), name = api::GetString(m, "name");
-    std::map<int64_t, ObjectPtr> out;
-    for (const auto& pod : pods_->List(api::GetString(m, "namespace"))) {
-      const auto& pm = api::Metadata(*pod);
-      auto ordinal = ParseOrdinal(name, api::GetString(pm, "name"));
-      const json::object* ref = api::ControllerOf(*pod);
-      if (ref) {
-        if (api::GetString(*ref, "uid") == uid && ordinal) out[*ordinal] = pod;
-        continue;
-      }
-      if (!ordinal || !api::LabelsMatch(selector, *pod) || m.contains("deletionTimestamp")) continue;
-      json::object patch{{"metadata", json::object{{"ownerReferences", json::array{api::ControllerRef(set)}}, {"uid", api::GetString(pm, "uid")}}}};
-      auto r = client_->Patch(*pods_r_, api::GetString(pm, "namespace"), api::GetString(pm, "name"), client::PatchType::kStrategic,
-                              json::serialize(patch));
-      if (r.ok()) out[*ordinal] = std::make_shared<const json::object>(std::move(r.value()));
+  // An orphan pod wakes the StatefulSets that would adopt it.
+  void EnqueueMatching(const json::object& pod) {
+    for (const auto& set : sets_->List(api::Namespace(pod))) {
+      if (api::LabelsMatch(api::SelectorOf(*set), pod)) queue_.Add(client::Key(*set));
     }
+  }
+
+  // The StatefulSet's pods by ordinal, claimed as client::ControllerRefManager does; pods whose
+  // names carry no ordinal of this set are not members and are left alone (upstream's
+  // isMemberOf filter).
+  std::map<int64_t, ObjectPtr> ClaimPods(const json::object& set, const api::LabelSelector& selector, Status* error) {
+    const std::string name = api::Name(set);
+    std::vector<ObjectPtr> members;
+    for (const auto& pod : pods_->List(api::Namespace(set))) {
+      if (ParseOrdinal(name, api::Name(*pod))) members.push_back(pod);
+    }
+    client::ControllerRefManager refs(client_, *pods_r_, set, selector);
+    std::map<int64_t, ObjectPtr> out;
+    for (const auto& pod : refs.Claim(members, error)) out[*ParseOrdinal(name, api::Name(*pod))] = pod;
     return out;
   }
 
@@ -197,9 +199,9 @@ class StatefulSetController final : public client::Controller {
       if (record) {
         recorder_.Warning(set, "FailedCreate", "create Claim " + claim + " for Pod " + PodName(set, ordinal) +
                                                    " in StatefulSet " + api::GetString(sm, "name") + " failed error: " +
-                                                   r.error().message);
+                                                   r.error().message());
       }
-      return Status(Code::kUnavailable, "creating claim " + claim + ": " + r.error().message);
+      return r.error().Annotate("creating claim " + claim);
     }
     return Status::Ok();
   }
@@ -244,8 +246,8 @@ class StatefulSetController final : public client::Controller {
     }
     if (r.AlreadyExists()) return Status::Ok();  // the cache is behind; the watch brings it
     recorder_.Warning(set, "FailedCreate", "create Pod " + pod_name + " in StatefulSet " + set_name +
-                                               " failed error: " + r.error().message);
-    return Status(Code::kUnavailable, "creating pod " + pod_name + ": " + r.error().message);
+                                               " failed error: " + r.error().message());
+    return r.error().Annotate("creating pod " + pod_name);
   }
 
   Status DeletePod(const json::object& set, const ObjectPtr& pod, bool condemned) {
@@ -273,8 +275,8 @@ class StatefulSetController final : public client::Controller {
       return Status::Ok();
     }
     recorder_.Warning(set, "FailedDelete", "delete Pod " + pod_name + " in StatefulSet " + api::GetString(sm, "name") +
-                                               " failed error: " + r.error().message);
-    return Status(Code::kUnavailable, "deleting pod " + pod_name + ": " + r.error().message);
+                                               " failed error: " + r.error().message());
+    return r.error().Annotate("deleting pod " + pod_name);
   }
 
   Status UpdateStatus(const json::object& set, const std::map<int64_t, ObjectPtr>& pods, const std::string& current,
@@ -320,7 +322,7 @@ class StatefulSetController final : public client::Controller {
     json::object next = set;
     next["status"] = std::move(st);
     auto r = client_->UpdateStatus(*sts_r_, api::Namespace(set), next);
-    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message);
+    if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating status");
     return Status::Ok();
   }
 

@@ -68,11 +68,11 @@ class LocalClientTest : public ::testing::Test {
 
 TEST_F(LocalClientTest, VerbsAndErrors) {
   auto created = client_->Create(ConfigMaps(), "default", ConfigMap("a", "1"));
-  ASSERT_TRUE(created.ok()) << created.error().message;
+  ASSERT_TRUE(created.ok()) << created.error().message();
   EXPECT_FALSE(MetaStr(*created, "uid").empty());
   auto again = client_->Create(ConfigMaps(), "default", ConfigMap("a", "1"));
   EXPECT_TRUE(again.AlreadyExists());
-  EXPECT_EQ(again.error().code, 409);
+  EXPECT_EQ(again.error().http_code(), 409);
 
   auto got = client_->Get(ConfigMaps(), "default", "a");
   ASSERT_TRUE(got.ok());
@@ -88,12 +88,12 @@ TEST_F(LocalClientTest, VerbsAndErrors) {
 
   // A patch whose caller ignores the result: applied, nothing serialised back; errors still are.
   auto quiet = client_->PatchDiscardingResult(ConfigMaps(), "default", "a", PatchType::kMerge, R"({"data":{"k":"5"}})");
-  ASSERT_TRUE(quiet.ok()) << quiet.error().message;
+  ASSERT_TRUE(quiet.ok()) << quiet.error().message();
   EXPECT_TRUE(quiet->empty());
   EXPECT_EQ(client_->Get(ConfigMaps(), "default", "a")->at("data").at("k").as_string(), "5");
   auto missing = client_->PatchDiscardingResult(ConfigMaps(), "default", "zz", PatchType::kMerge, R"({"data":{}})");
   EXPECT_TRUE(missing.NotFound());
-  EXPECT_NE(missing.error().message.find("\"zz\" not found"), std::string::npos) << missing.error().message;
+  EXPECT_NE(missing.error().message().find("\"zz\" not found"), std::string::npos) << missing.error().message();
 
   ListParams p;
   p.label_selector = "app=x";
@@ -103,7 +103,7 @@ TEST_F(LocalClientTest, VerbsAndErrors) {
 
   EXPECT_TRUE(client_->Delete(ConfigMaps(), "default", "a").ok());
   EXPECT_TRUE(client_->Get(ConfigMaps(), "default", "a").NotFound());
-  EXPECT_EQ(client_->Get(ConfigMaps(), "nope", "a").error().reason, "NotFound");
+  EXPECT_EQ(client_->Get(ConfigMaps(), "nope", "a").error().reason(), "NotFound");
 }
 
 // Concurrent patches of one object: each is applied to the version it read (the Registry takes
@@ -122,7 +122,7 @@ TEST_F(LocalClientTest, ConcurrentPatchesLoseNothing) {
         auto r = client_->Patch(ConfigMaps(), "default", "busy", PatchType::kMerge,
                                 R"({"data":{")" + key + R"(":"v"}})");
         if (r.ok()) applied[t].push_back(key);
-        else ADD_FAILURE() << r.error().code << " " << r.error().message;
+        else ADD_FAILURE() << r.error().http_code() << " " << r.error().message();
       }
     });
   }
@@ -164,9 +164,9 @@ TEST_F(LocalClientTest, AsyncRequestsAnswerOnceEach) {
                         {"target", json::object{{"kind", "Node"}, {"name", "n" + std::to_string(i % 4)}}}};
   };
   std::atomic<int> ok{0}, conflicts{0}, other{0};
-  auto count = [&](Res<json::object> r) {
+  auto count = [&](Result<json::object> r) {
     if (r.ok()) ++ok;
-    else if (r.error().code == 409) ++conflicts;
+    else if (r.error().http_code() == 409) ++conflicts;
     else ++other;
   };
   for (int i = 0; i < kPods; ++i) client_->CreateSubresourceAsync(pods, "default", "p" + std::to_string(i), "binding", binding(i), count);
@@ -208,7 +208,7 @@ TEST_F(LocalClientTest, WatchDeliversEventsInOrder) {
         std::lock_guard<std::mutex> lock(mu);
         seen.push_back(ev.type + " " + MetaStr(ev.object, "name"));
       },
-      [](Error) {});
+      [](Status) {});
   ASSERT_TRUE(client_->Create(ConfigMaps(), "default", ConfigMap("w", "1")).ok());
   ASSERT_TRUE(client_->Patch(ConfigMaps(), "default", "w", PatchType::kMerge, R"({"data":{"k":"2"}})").ok());
   ASSERT_TRUE(client_->Delete(ConfigMaps(), "default", "w").ok());

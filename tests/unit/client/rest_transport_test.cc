@@ -84,29 +84,29 @@ class RestTransportTest : public ::testing::Test {
 
 TEST_F(RestTransportTest, VerbsThroughAClient) {
   auto created = client_->Create(ConfigMaps(), "default", ConfigMap("one"));
-  ASSERT_TRUE(created.ok()) << created.error().message;
+  ASSERT_TRUE(created.ok()) << created.error().message();
   EXPECT_FALSE(MetaStr(*created, "uid").empty());
   auto again = client_->Create(ConfigMaps(), "default", ConfigMap("one"));
-  EXPECT_TRUE(again.AlreadyExists()) << again.error().code << " " << again.error().reason;
+  EXPECT_TRUE(again.AlreadyExists()) << again.error().http_code() << " " << again.error().reason();
 
   auto got = client_->Get(ConfigMaps(), "default", "one");
-  ASSERT_TRUE(got.ok()) << got.error().message;
+  ASSERT_TRUE(got.ok()) << got.error().message();
   (*got)["data"].as_object()["k"] = "w";
   auto updated = client_->Update(ConfigMaps(), "default", *got);
-  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  ASSERT_TRUE(updated.ok()) << updated.error().message();
   EXPECT_EQ((*updated)["data"].as_object()["k"].as_string(), "w");
   // The old resourceVersion no longer matches: a Conflict, as optimistic concurrency says.
   EXPECT_TRUE(client_->Update(ConfigMaps(), "default", *got).Conflict());
 
   auto patched = client_->Patch(ConfigMaps(), "default", "one", PatchType::kMerge, R"({"data":{"p":"1"}})");
-  ASSERT_TRUE(patched.ok()) << patched.error().message;
+  ASSERT_TRUE(patched.ok()) << patched.error().message();
   auto list = client_->List(ConfigMaps(), "default");
   ASSERT_TRUE(list.ok());
   bool listed = false;
   for (const auto& item : (*list)["items"].as_array()) listed = listed || MetaStr(item.as_object(), "name") == "one";
   EXPECT_TRUE(listed);
   auto deleted = client_->Delete(ConfigMaps(), "default", "one");
-  EXPECT_TRUE(deleted.ok()) << deleted.error().message;
+  EXPECT_TRUE(deleted.ok()) << deleted.error().message();
   EXPECT_TRUE(client_->Get(ConfigMaps(), "default", "one").NotFound());
 }
 
@@ -135,14 +135,14 @@ TEST_F(RestTransportTest, WatchDeliversEventsAndEndsCleanlyOnTimeout) {
   p.timeout_seconds = 2;
   std::mutex mu;
   std::vector<std::string> names;
-  std::optional<Error> end;
+  std::optional<Status> end;
   auto w = client_->Watch(
       ConfigMaps(), "default", p,
       [&](WatchEvent ev) {
         std::lock_guard<std::mutex> lock(mu);
         names.push_back(ev.type + " " + MetaStr(ev.object, "name"));
       },
-      [&](Error e) {
+      [&](Status e) {
         std::lock_guard<std::mutex> lock(mu);
         end = e;
       });
@@ -153,7 +153,7 @@ TEST_F(RestTransportTest, WatchDeliversEventsAndEndsCleanlyOnTimeout) {
     return end.has_value();
   })) << "the server did not end the watch after timeoutSeconds";
   std::lock_guard<std::mutex> lock(mu);
-  EXPECT_EQ(end->code, 200) << end->message;
+  EXPECT_TRUE(end->ok()) << end->message();
   EXPECT_EQ(names, (std::vector<std::string>{"ADDED w1", "DELETED w1"}));
 }
 
@@ -270,14 +270,14 @@ TEST_F(RestTransportTest, BearerTokenKubeconfigWithFileReferences) {
   ASSERT_TRUE(t.ok()) << t.status().message();
   Client c(t.value());
   auto ns = c.Get(*api::FindResource("", "v1", "namespaces"), "", "default");
-  EXPECT_TRUE(ns.ok()) << ns.error().code << " " << ns.error().message;
+  EXPECT_TRUE(ns.ok()) << ns.error().http_code() << " " << ns.error().message();
 
   write("wrong-token");
   auto bad = MakeRestTransport(dir_ + "/token.yaml");
   ASSERT_TRUE(bad.ok());
   auto denied = Client(bad.value()).Get(*api::FindResource("", "v1", "namespaces"), "", "default");
   ASSERT_FALSE(denied.ok());
-  EXPECT_EQ(denied.error().code, 401);
+  EXPECT_EQ(denied.error().http_code(), 401);
 }
 
 TEST_F(RestTransportTest, RetriesOnceWhenTheServerDroppedAnIdleConnection) {
@@ -286,7 +286,7 @@ TEST_F(RestTransportTest, RetriesOnceWhenTheServerDroppedAnIdleConnection) {
   server_.reset();  // closes every connection, the pooled one too
   StartServer(port);
   auto got = client_->Get(ConfigMaps(), "default", "kept");
-  EXPECT_TRUE(got.ok()) << got.error().code << " " << got.error().message;
+  EXPECT_TRUE(got.ok()) << got.error().http_code() << " " << got.error().message();
 }
 
 TEST(KubeconfigTest, MissingFileAndPlainHttpAreErrors) {
