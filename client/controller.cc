@@ -5,6 +5,22 @@
 
 namespace kite::client {
 
+std::pair<std::string, std::string> SplitKey(const std::string& key) {
+  auto slash = key.find('/');
+  if (slash == std::string::npos) return {"", key};
+  return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
+EventHandler EnqueueSelf(WorkQueue* queue, Expectations* expectations) {
+  return EventHandler{[queue](const ObjectPtr& o) { queue->Add(Key(*o)); },
+                      [queue](const ObjectPtr&, const ObjectPtr& o) { queue->Add(Key(*o)); },
+                      [queue, expectations](const ObjectPtr& o) {
+                        const std::string key = Key(*o);
+                        if (expectations) expectations->Delete(key);
+                        queue->Add(key);
+                      }};
+}
+
 ControllerRunner::ControllerRunner(InformerFactory* informers, int threads)
     : informers_(informers), threads_(std::max(1, threads)) {}
 

@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "client/expectations.h"
 #include "client/informer.h"
 #include "client/workqueue.h"
 
@@ -56,6 +57,15 @@ class Controller {
   const kite::Clock* clock_;
   int busy_ = 0;  // guarded by the runner's mutex
 };
+
+// The namespace and name of a work queue key ("ns/name", or "name" for a cluster-scoped
+// object), the inverse of client::Key.
+std::pair<std::string, std::string> SplitKey(const std::string& key);
+
+// Informer handlers for a controller's own kind: every add, update and delete enqueues the
+// object's key; a delete also forgets the key's expectations (when given), as the object that
+// had them is gone.
+EventHandler EnqueueSelf(WorkQueue* queue, Expectations* expectations = nullptr);
 
 class ControllerRunner {
  public:

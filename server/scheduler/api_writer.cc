@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <ctime>
 
+#include "api/conditions.h"
+#include "api/object.h"
+#include "api/time.h"
 #include "base/log.h"
 #include "base/thread_name.h"
 
@@ -15,27 +18,12 @@ namespace json = boost::json;
 namespace {
 
 // Bounds: events waiting to be written (client-go's broadcaster buffers 1000 per watcher; the
-// scheduler writes many more at its rate) and events remembered for aggregation.
+// scheduler writes many more at its rate).
 constexpr size_t kMaxQueuedEvents = 10000;
-constexpr size_t kMaxRecentEvents = 4096;
 
 const api::ResourceInfo& Pods() {
   static const api::ResourceInfo* r = api::FindResource("", "v1", "pods");
   return *r;
-}
-
-const api::ResourceInfo& Events() {
-  static const api::ResourceInfo* r = api::FindResource("", "v1", "events");
-  return *r;
-}
-
-std::string Rfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t s = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 json::object InvolvedPod(const PodInfo& pod) {
@@ -44,22 +32,7 @@ json::object InvolvedPod(const PodInfo& pod) {
 }
 
 const json::object* PodScheduledCondition(const PodInfo& pod) {
-  const auto* status = pod.object->if_contains("status");
-  if (!status || !status->is_object()) return nullptr;
-  const auto* conds = status->as_object().if_contains("conditions");
-  if (!conds || !conds->is_array()) return nullptr;
-  for (const auto& c : conds->as_array()) {
-    if (!c.is_object()) continue;
-    const auto* t = c.as_object().if_contains("type");
-    if (t && t->is_string() && t->get_string() == "PodScheduled") return &c.as_object();
-  }
-  return nullptr;
-}
-
-std::string StrOf(const json::object* o, const char* key) {
-  if (!o) return {};
-  const auto* v = o->if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  return api::FindCondition(api::GetObject(*pod.object, "status"), "PodScheduled");
 }
 
 }  // namespace
@@ -68,14 +41,14 @@ bool NeedsStatusUpdate(const PodInfo& pod, const std::string& reason, const std:
                        const std::optional<std::string>& nominated) {
   if (nominated && *nominated != pod.nominated_node_name) return true;
   const json::object* c = PodScheduledCondition(pod);
-  return !c || StrOf(c, "status") != "False" || StrOf(c, "reason") != reason || StrOf(c, "message") != message;
+  return !c || api::GetString(*c, "status") != "False" || api::GetString(*c, "reason") != reason ||
+         api::GetString(*c, "message") != message;
 }
 
 ApiWriter::ApiWriter(const client::Client* client, int workers, std::string component, std::string instance)
     : client_(client),
-      component_(std::move(component)),
-      instance_(std::move(instance)),
-      async_binds_(client->transport()->SupportsAsync()) {
+      async_binds_(client->transport()->SupportsAsync()),
+      recorder_(client, std::move(component), std::move(instance)) {
   for (int i = 0; i < std::max(1, workers); ++i) workers_.emplace_back([this] {
     SetThreadName("sched-writer");
     Work();
@@ -172,7 +145,7 @@ void ApiWriter::SendBind(std::shared_ptr<BindOp> op) {
   const PodInfo& pod = *op->pod;
   client_->CreateSubresourceAsync(
       Pods(), pod.ns, pod.name, "binding", BindingFor(pod, op->node),
-      [this, binds = binds_, op](kite::Result<json::object> res) {
+      [this, binds = binds_, op](Result<json::object> res) {
         std::shared_ptr<BindOp> next;
         {
           std::lock_guard<std::mutex> lock(binds->mu);
@@ -206,9 +179,10 @@ void ApiWriter::UpdatePodStatus(PodInfoPtr pod, std::string reason, std::string 
                       {"message", message},     {"lastProbeTime", nullptr}};
     // As upstream's UpdatePodCondition: the transition time moves only when the status does.
     const json::object* old = PodScheduledCondition(*pod);
-    std::string since = StrOf(old, "lastTransitionTime");
-    cond["lastTransitionTime"] =
-        old && StrOf(old, "status") == "False" && !since.empty() ? since : Rfc3339(std::chrono::system_clock::now());
+    const std::string since = old ? api::GetString(*old, "lastTransitionTime") : "";
+    cond["lastTransitionTime"] = old && api::GetString(*old, "status") == "False" && !since.empty()
+                                     ? since
+                                     : api::FormatTime(std::chrono::system_clock::now());
     json::object status{{"conditions", json::array{std::move(cond)}}};
     if (nominated) {
       if (nominated->empty()) status["nominatedNodeName"] = nullptr;
@@ -239,7 +213,7 @@ void ApiWriter::Preempt(PodInfoPtr victim, PodInfoPtr preemptor, std::string nod
                       {"status", "True"},
                       {"reason", "PreemptionByScheduler"},
                       {"message", preemptor->scheduler_name + ": preempting to accommodate a higher priority pod"},
-                      {"lastTransitionTime", Rfc3339(std::chrono::system_clock::now())}};
+                      {"lastTransitionTime", api::FormatTime(std::chrono::system_clock::now())}};
     json::object patch{{"status", json::object{{"conditions", json::array{std::move(cond)}}}}};
     auto patched = client_->Patch(Pods(), victim->ns, victim->name, client::PatchType::kStrategic,
                                   json::serialize(patch), "status");
@@ -256,79 +230,17 @@ void ApiWriter::Preempt(PodInfoPtr victim, PodInfoPtr preemptor, std::string nod
 
 void ApiWriter::Event(const PodInfo& pod, std::string type, std::string reason, std::string action, std::string message) {
   json::object involved = InvolvedPod(pod);
-  std::string ns = pod.ns;
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return;
   if (events_.size() >= kMaxQueuedEvents) {
     ++dropped_events_;
     return;
   }
-  events_.push_back([this, ns = std::move(ns), involved = std::move(involved), type = std::move(type),
+  events_.push_back([this, involved = std::move(involved), type = std::move(type),
                      reason = std::move(reason), action = std::move(action), message = std::move(message)] {
-    WriteEvent(ns, involved, type, reason, action, message);
+    recorder_.RecordFor(involved, type, reason, action, message);
   });
   cv_.notify_one();
-}
-
-void ApiWriter::WriteEvent(const std::string& ns, const json::object& involved, const std::string& type,
-                           const std::string& reason, const std::string& action, const std::string& message) {
-  const std::string now = Rfc3339(std::chrono::system_clock::now());
-  const std::string key = StrOf(&involved, "uid") + "\n" + reason + "\n" + message;
-  std::optional<Recent> seen;
-  {
-    std::lock_guard<std::mutex> lock(events_mu_);
-    auto it = recent_.find(key);
-    if (it != recent_.end()) {
-      it->second.first.count++;
-      seen = it->second.first;
-      lru_.splice(lru_.begin(), lru_, it->second.second);
-    }
-  }
-  if (seen) {
-    json::object patch{{"count", seen->count}, {"lastTimestamp", now}};
-    auto res =
-        client_->PatchDiscardingResult(Events(), ns, seen->name, client::PatchType::kMerge, json::serialize(patch));
-    if (res.ok()) return;
-    // The event is gone (expired or deleted): forget it and write a new one.
-    std::lock_guard<std::mutex> lock(events_mu_);
-    if (auto it = recent_.find(key); it != recent_.end()) {
-      lru_.erase(it->second.second);
-      recent_.erase(it);
-    }
-  }
-  const auto nanos =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  char suffix[32];
-  std::snprintf(suffix, sizeof suffix, ".%llx", static_cast<unsigned long long>(nanos));
-  const std::string name = StrOf(&involved, "name") + suffix;
-  json::object ev{{"apiVersion", "v1"},
-                  {"kind", "Event"},
-                  {"metadata", json::object{{"name", name}, {"namespace", ns}}},
-                  {"involvedObject", involved},
-                  {"reason", reason},
-                  {"message", message},
-                  {"type", type},
-                  {"source", json::object{{"component", component_}}},
-                  {"firstTimestamp", now},
-                  {"lastTimestamp", now},
-                  {"count", 1},
-                  {"action", action},
-                  {"reportingComponent", component_},
-                  {"reportingInstance", instance_}};
-  auto res = client_->Create(Events(), ns, ev);
-  if (!res.ok()) {
-    KITE_LOG(1) << "scheduler: writing event " << reason << " for " << ns << "/" << StrOf(&involved, "name") << ": "
-                << res.error().message();
-    return;
-  }
-  std::lock_guard<std::mutex> lock(events_mu_);
-  if (recent_.count(key)) return;  // another worker wrote the same event meanwhile
-  lru_.push_front(key);
-  recent_[key] = {Recent{name, 1}, lru_.begin()};
-  while (recent_.size() > kMaxRecentEvents) {
-    recent_.erase(lru_.back());
-    lru_.pop_back();
-  }
 }
 
 }  // namespace kite::scheduler

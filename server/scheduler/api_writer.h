@@ -24,16 +24,15 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "client/client.h"
+#include "client/event_recorder.h"
 #include "server/scheduler/pod_info.h"
 
 namespace kite::scheduler {
@@ -83,11 +82,8 @@ class ApiWriter {
   void Completed(const BindOp& op, const kite::Status* err);
   void Work();
   void Submit(std::function<void()> task);
-  void WriteEvent(const std::string& ns, const boost::json::object& involved, const std::string& type,
-                  const std::string& reason, const std::string& action, const std::string& message);
 
   const client::Client* client_;
-  const std::string component_, instance_;
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable cv_;
   std::deque<std::function<void()>> tasks_;   // never dropped
@@ -98,14 +94,7 @@ class ApiWriter {
   const bool async_binds_;
   const std::shared_ptr<Binds> binds_ = std::make_shared<Binds>();
 
-  // Recent events for aggregation: key (uid, reason, message) → event name and count.
-  std::mutex events_mu_;  // guards the LRU
-  struct Recent {
-    std::string name;
-    int64_t count = 0;
-  };
-  std::list<std::string> lru_;  // most recent first
-  std::unordered_map<std::string, std::pair<Recent, std::list<std::string>::iterator>> recent_;
+  client::EventRecorder recorder_;  // folds repeated events (see the contract above)
 };
 
 // Whether patching the PodScheduled condition to (False, reason, message) and the nominated

@@ -3,9 +3,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <ctime>
 
 #include "api/quantity.h"
+#include "api/time.h"
 
 namespace kite::scheduler {
 namespace json = boost::json;
@@ -50,26 +50,10 @@ Labels LabelsAt(const json::object* o, std::string_view key) {
   return out;
 }
 
-// "2024-05-01T10:00:00Z" (fraction optional) as Unix seconds; 0 when unparseable.
+// An RFC 3339 time as Unix seconds (with the fraction); 0 when unparseable.
 double ParseTime(const std::string& s) {
-  std::tm tm{};
-  int frac_digits = 0;
-  if (s.size() < 20) return 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                  &tm.tm_sec) != 6) {
-    return 0;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  double t = static_cast<double>(timegm(&tm));
-  if (s[19] == '.') {
-    double scale = 0.1;
-    for (size_t i = 20; i < s.size() && s[i] >= '0' && s[i] <= '9' && frac_digits < 9; ++i, ++frac_digits) {
-      t += (s[i] - '0') * scale;
-      scale /= 10;
-    }
-  }
-  return t;
+  auto t = api::ParseRfc3339(s);
+  return t ? static_cast<double>(t->unix_sec) + t->nanos / 1e9 : 0;
 }
 
 // Upstream's IsScalarResourceName: extended resources (a domain-prefixed name outside

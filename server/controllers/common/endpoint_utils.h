@@ -7,6 +7,9 @@
 #include <optional>
 #include <string>
 
+#include "client/informer.h"
+#include "client/workqueue.h"
+
 namespace kite::controllers {
 
 // A pod is an endpoint when it has an IP, is not finished (Succeeded/Failed) and — unless
@@ -23,5 +26,10 @@ std::optional<std::string> ServiceSelector(const boost::json::object& svc);
 // spec.clusterIP "None": a headless Service (label service.kubernetes.io/headless on what is
 // made for it).
 bool IsHeadless(const boost::json::object& svc);
+
+// Pod informer handlers that enqueue every Service of `services` (its informer) whose selector
+// matches the pod, before and after a change of its labels: the Services whose endpoints a
+// pod's add, update or delete may change.
+client::EventHandler EnqueueServicesOfPods(const client::Informer* services, client::WorkQueue* queue);
 
 }  // namespace kite::controllers

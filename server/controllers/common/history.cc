@@ -4,9 +4,12 @@
 
 #include <algorithm>
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/object.h"
+#include "api/owner_references.h"
+#include "client/client.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
 namespace {
 
 const api::ResourceInfo& RevisionsResource() {
@@ -47,18 +50,18 @@ bool SameData(const json::object& a, const json::object& b) {
 }  // namespace
 
 json::object RevisionData(const json::object& parent) {
-  json::object tmpl = Obj(Obj(parent, "spec"), "template");
+  json::object tmpl = api::GetObject(parent, {"spec", "template"});
   tmpl["$patch"] = "replace";
   return json::object{{"spec", json::object{{"template", std::move(tmpl)}}}};
 }
 
 json::object RevisionTemplate(const json::object& revision) {
-  json::object t = Obj(Obj(Obj(revision, "data"), "spec"), "template");
+  json::object t = api::GetObject(revision, {"data", "spec", "template"});
   t.erase("$patch");
   return t;
 }
 
-int64_t RevisionNumber(const json::object& revision) { return Int(revision, "revision"); }
+int64_t RevisionNumber(const json::object& revision) { return api::GetInt(revision, "revision"); }
 
 std::string RevisionHash(const json::object& data, int64_t collision_count) {
   std::string text;
@@ -76,10 +79,10 @@ std::string RevisionHash(const json::object& data, int64_t collision_count) {
 }
 
 std::vector<json::object> OwnedRevisions(const client::Informer& revisions, const json::object& parent) {
-  const auto& m = Obj(parent, "metadata");
+  const auto& m = api::Metadata(parent);
   std::vector<json::object> out;
-  for (const auto& r : revisions.List(Str(m, "namespace"))) {
-    if (IsControlledBy(*r, Str(m, "uid"))) out.push_back(*r);
+  for (const auto& r : revisions.List(api::GetString(m, "namespace"))) {
+    if (api::IsControlledBy(*r, api::GetString(m, "uid"))) out.push_back(*r);
   }
   std::sort(out.begin(), out.end(), [](const json::object& a, const json::object& b) {
     return RevisionNumber(a) < RevisionNumber(b);
@@ -89,8 +92,8 @@ std::vector<json::object> OwnedRevisions(const client::Informer& revisions, cons
 
 kite::Result<json::object> EnsureRevision(const client::Client& client, const json::object& parent,
                                          std::vector<json::object>& revisions, int64_t* collision_count) {
-  const auto& pm = Obj(parent, "metadata");
-  const std::string ns = Str(pm, "namespace");
+  const auto& pm = api::Metadata(parent);
+  const std::string ns = api::GetString(pm, "namespace");
   json::object data = RevisionData(parent);
   json::object probe{{"data", data}};
   int64_t max_revision = 0;
@@ -111,15 +114,15 @@ kite::Result<json::object> EnsureRevision(const client::Client& client, const js
     return std::move(r.value());
   }
   const std::string hash = RevisionHash(data, *collision_count);
-  std::string prefix = Str(pm, "name");
+  std::string prefix = api::GetString(pm, "name");
   if (prefix.size() > 223) prefix.resize(223);  // name = prefix + "-" + hash within 253
-  json::object labels = Obj(Obj(Obj(Obj(parent, "spec"), "template"), "metadata"), "labels");
+  json::object labels = api::GetObject(parent, {"spec", "template", "metadata", "labels"});
   labels[kControllerRevisionHashLabel] = hash;
   json::object meta{{"name", prefix + "-" + hash},
                     {"namespace", ns},
                     {"labels", std::move(labels)},
-                    {"ownerReferences", json::array{ControllerRef(parent)}}};
-  if (const auto& ann = Obj(pm, "annotations"); !ann.empty()) meta["annotations"] = ann;
+                    {"ownerReferences", json::array{api::ControllerRef(parent)}}};
+  if (const auto& ann = api::GetObject(pm, "annotations"); !ann.empty()) meta["annotations"] = ann;
   json::object rev{{"apiVersion", "apps/v1"},
                    {"kind", "ControllerRevision"},
                    {"metadata", std::move(meta)},
@@ -133,7 +136,7 @@ kite::Result<json::object> EnsureRevision(const client::Client& client, const js
   if (!created.AlreadyExists()) return created.error();
   auto existing = client.Get(RevisionsResource(), ns, prefix + "-" + hash);
   if (!existing.ok()) return existing.error();
-  if (SameData(existing.value(), rev) && IsControlledBy(existing.value(), Str(pm, "uid"))) {
+  if (SameData(existing.value(), rev) && api::IsControlledBy(existing.value(), api::GetString(pm, "uid"))) {
     revisions.push_back(existing.value());
     return std::move(existing.value());
   }
@@ -145,13 +148,14 @@ void TruncateHistory(const client::Client& client, const std::vector<json::objec
                      const std::set<std::string>& live, int64_t limit) {
   std::vector<const json::object*> old;
   for (const auto& r : revisions) {
-    if (!live.count(Str(Obj(r, "metadata"), "name"))) old.push_back(&r);
+    if (!live.count(api::Name(r))) old.push_back(&r);
   }
   if (static_cast<int64_t>(old.size()) <= limit) return;
   // `revisions` is sorted oldest first, so is `old`.
   for (size_t i = 0; i + static_cast<size_t>(std::max<int64_t>(limit, 0)) < old.size(); ++i) {
-    const auto& m = Obj(*old[i], "metadata");
-    (void)client.Delete(RevisionsResource(), Str(m, "namespace"), Str(m, "name"));
+    const auto& m = api::Metadata(*old[i]);
+    // Best effort: a revision not deleted now is still beyond the limit at the next sync.
+    (void)client.Delete(RevisionsResource(), api::GetString(m, "namespace"), api::GetString(m, "name"));
   }
 }
 

@@ -31,7 +31,10 @@ boost::json::object RevisionData(const boost::json::object& parent);
 // The pod template a revision restores (its data.spec.template without the patch directive).
 boost::json::object RevisionTemplate(const boost::json::object& revision);
 int64_t RevisionNumber(const boost::json::object& revision);
-// Hash of a revision's data and the collision count, in upstream's safe alphabet.
+// Hash of a revision's data and the collision count, in upstream's safe alphabet: FNV-1a over
+// the JSON with object keys sorted (equal data hashes equally whatever its key order). The
+// Deployment's pod-template-hash is the same function of its pod template (upstream's
+// controller.ComputeHash).
 std::string RevisionHash(const boost::json::object& data, int64_t collision_count);
 
 // The ControllerRevisions controlled by `parent` (by uid), oldest revision first.

@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <set>
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/object.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
 namespace {
 
 bool HasVerb(const api::ResourceInfo& r, const char* verb) {
@@ -38,30 +39,30 @@ std::vector<const api::ResourceInfo*> SweepableBuiltins(bool skip_events) {
 }
 
 std::optional<api::ResourceInfo> CustomResourceOf(const json::object& crd) {
-  if (Obj(crd, "metadata").contains("deletionTimestamp")) return std::nullopt;
+  if (api::IsBeingDeleted(crd)) return std::nullopt;
   bool established = false;
-  for (const auto& c : Arr(Obj(crd, "status"), "conditions")) {
-    if (c.is_object() && Str(c.as_object(), "type") == "Established" && Str(c.as_object(), "status") == "True") {
+  for (const auto& c : api::GetArray(crd, {"status", "conditions"})) {
+    if (c.is_object() && api::GetString(c.as_object(), "type") == "Established" && api::GetString(c.as_object(), "status") == "True") {
       established = true;
     }
   }
   if (!established) return std::nullopt;
-  const auto& spec = Obj(crd, "spec");
-  const auto& names = Obj(spec, "names");
+  const auto& spec = api::GetObject(crd, "spec");
+  const auto& names = api::GetObject(spec, "names");
   api::ResourceInfo r;
-  r.group = Str(spec, "group");
-  r.kind = Str(names, "kind");
-  r.resource = Str(names, "plural");
-  r.singular = Str(names, "singular");
-  r.namespaced = Str(spec, "scope") != "Cluster";
+  r.group = api::GetString(spec, "group");
+  r.kind = api::GetString(names, "kind");
+  r.resource = api::GetString(names, "plural");
+  r.singular = api::GetString(names, "singular");
+  r.namespaced = api::GetString(spec, "scope") != "Cluster";
   r.verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
   r.custom = true;
-  for (const auto& v : Arr(spec, "versions")) {
+  for (const auto& v : api::GetArray(spec, "versions")) {
     if (!v.is_object()) continue;
     const auto& vo = v.as_object();
-    if (!Bool(vo, "served")) continue;
+    if (!api::GetBool(vo, "served")) continue;
     // The storage version if served, otherwise the first served one.
-    if (r.version.empty() || Bool(vo, "storage")) r.version = Str(vo, "name");
+    if (r.version.empty() || api::GetBool(vo, "storage")) r.version = api::GetString(vo, "name");
   }
   if (r.group.empty() || r.kind.empty() || r.resource.empty() || r.version.empty()) return std::nullopt;
   return r;

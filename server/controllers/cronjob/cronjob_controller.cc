@@ -5,11 +5,18 @@
 #include <algorithm>
 #include <ctime>
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/object.h"
+#include "api/owner_references.h"
+#include "api/time.h"
+#include "client/controller.h"
+#include "client/event_recorder.h"
+#include "client/informer.h"
 #include "server/controllers/cronjob/cron_schedule.h"
 #include "server/controllers/cronjob/time_zone.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace {
 
 constexpr const char* kScheduledTimestamp = "batch.kubernetes.io/cronjob-scheduled-timestamp";
@@ -57,9 +64,9 @@ std::string Rfc1123Z(int64_t t) {
 
 // "Complete" or "Failed" when the Job finished, else "".
 std::string Finished(const json::object& job) {
-  for (const auto& c : Arr(Obj(job, "status"), "conditions")) {
-    if (!c.is_object() || Str(c.as_object(), "status") != "True") continue;
-    const std::string type = Str(c.as_object(), "type");
+  for (const auto& c : api::GetArray(job, {"status", "conditions"})) {
+    if (!c.is_object() || api::GetString(c.as_object(), "status") != "True") continue;
+    const std::string type = api::GetString(c.as_object(), "type");
     if (type == "Complete" || type == "Failed") return type;
   }
   return "";
@@ -77,32 +84,32 @@ class CronJobController final : public client::Controller {
   void Init(client::InformerFactory& f) override {
     cronjobs_ = f.For(*cj_r_);
     jobs_ = f.For(*job_r_);
-    cronjobs_->AddHandler(EnqueueSelf(&queue_));
+    cronjobs_->AddHandler(client::EnqueueSelf(&queue_));
     auto owner = [this](const ObjectPtr& j) {
-      const json::object* ref = ControllerOf(*j);
-      if (ref && Str(*ref, "kind") == "CronJob") queue_.Add(Str(Obj(*j, "metadata"), "namespace") + "/" + Str(*ref, "name"));
+      const json::object* ref = api::ControllerOf(*j);
+      if (ref && api::GetString(*ref, "kind") == "CronJob") queue_.Add(api::Namespace(*j) + "/" + api::GetString(*ref, "name"));
     };
     jobs_->AddHandler(client::EventHandler{owner, [owner](const ObjectPtr&, const ObjectPtr& j) { owner(j); }, owner});
   }
 
   Status Reconcile(const std::string& key) override {
-    auto [ns, name] = SplitKey(key);
+    auto [ns, name] = client::SplitKey(key);
     ObjectPtr cjp = cronjobs_->Get(ns, name);
     if (!cjp) return Status::Ok();
     json::object cj = *cjp;
-    const std::string uid = Str(Obj(cj, "metadata"), "uid");
+    const std::string uid = api::Uid(cj);
     std::vector<ObjectPtr> jobs;
     for (const auto& j : jobs_->List(ns)) {
-      if (IsControlledBy(*j, uid)) jobs.push_back(j);
+      if (api::IsControlledBy(*j, uid)) jobs.push_back(j);
     }
-    json::object status = Obj(cj, "status");
+    json::object status = api::GetObject(cj, "status");
     std::optional<std::chrono::milliseconds> requeue;
     Status result = Sync(cj, jobs, status, &requeue);
-    if (status != Obj(cj, "status")) {
+    if (status != api::GetObject(cj, "status")) {
       json::object next = cj;
       next["status"] = status;
       auto r = client_->UpdateStatus(*cj_r_, ns, next);
-      if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating cronjob status: " + r.error().message());
+      if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating cronjob status");
     }
     CleanupFinished(cj, jobs);
     if (requeue) queue_.AddAfter(key, *requeue);
@@ -112,31 +119,31 @@ class CronJobController final : public client::Controller {
  private:
   Status Sync(const json::object& cj, const std::vector<ObjectPtr>& jobs, json::object& status,
               std::optional<std::chrono::milliseconds>* requeue) {
-    const auto& meta = Obj(cj, "metadata");
-    const std::string ns = Str(meta, "namespace");
-    json::array active = Arr(status, "active");
+    const auto& meta = api::Metadata(cj);
+    const std::string ns = api::GetString(meta, "namespace");
+    json::array active = api::GetArray(status, "active");
     auto in_active = [&](const std::string& job_uid) {
       return std::any_of(active.begin(), active.end(),
-                         [&](const json::value& r) { return r.is_object() && Str(r.as_object(), "uid") == job_uid; });
+                         [&](const json::value& r) { return r.is_object() && api::GetString(r.as_object(), "uid") == job_uid; });
     };
     auto drop_active = [&](const std::string& job_uid) {
       active.erase(std::remove_if(active.begin(), active.end(),
-                                  [&](const json::value& r) { return r.is_object() && Str(r.as_object(), "uid") == job_uid; }),
+                                  [&](const json::value& r) { return r.is_object() && api::GetString(r.as_object(), "uid") == job_uid; }),
                    active.end());
     };
     std::set<std::string> children;
     for (const auto& j : jobs) {
-      const auto& jm = Obj(*j, "metadata");
-      const std::string job_uid = Str(jm, "uid"), job_name = Str(jm, "name");
+      const auto& jm = api::Metadata(*j);
+      const std::string job_uid = api::GetString(jm, "uid"), job_name = api::GetString(jm, "name");
       children.insert(job_uid);
       const std::string finished = Finished(*j);
       if (!in_active(job_uid) && finished.empty()) {
         // Our own status write may not be in the cache yet: ask the server before crying wolf.
-        auto fresh = client_->Get(*cj_r_, ns, Str(meta, "name"));
+        auto fresh = client_->Get(*cj_r_, ns, api::GetString(meta, "name"));
         bool listed = false;
         if (fresh.ok()) {
-          for (const auto& r : Arr(Obj(*fresh, "status"), "active")) {
-            if (r.is_object() && Str(r.as_object(), "uid") == job_uid) listed = true;
+          for (const auto& r : api::GetArray(*fresh, {"status", "active"})) {
+            if (r.is_object() && api::GetString(r.as_object(), "uid") == job_uid) listed = true;
           }
         }
         if (listed) {
@@ -150,18 +157,18 @@ class CronJobController final : public client::Controller {
           recorder_.Normal(cj, "SawCompletedJob", "Saw completed job: " + job_name + ", condition: " + finished);
         }
         if (finished == "Complete") {
-          const std::string done = Str(Obj(*j, "status"), "completionTime");
-          if (!done.empty() && done > Str(status, "lastSuccessfulTime")) status["lastSuccessfulTime"] = done;
+          const std::string done = api::GetString(*j, {"status", "completionTime"});
+          if (!done.empty() && done > api::GetString(status, "lastSuccessfulTime")) status["lastSuccessfulTime"] = done;
         }
       }
     }
     // References to Jobs that are gone.
     for (const auto& r : json::array(active)) {
-      if (!r.is_object() || children.count(Str(r.as_object(), "uid"))) continue;
-      auto got = client_->Get(*job_r_, ns, Str(r.as_object(), "name"));
+      if (!r.is_object() || children.count(api::GetString(r.as_object(), "uid"))) continue;
+      auto got = client_->Get(*job_r_, ns, api::GetString(r.as_object(), "name"));
       if (got.NotFound()) {
-        recorder_.Normal(cj, "MissingJob", "Active job went missing: " + Str(r.as_object(), "name"));
-        drop_active(Str(r.as_object(), "uid"));
+        recorder_.Normal(cj, "MissingJob", "Active job went missing: " + api::GetString(r.as_object(), "name"));
+        drop_active(api::GetString(r.as_object(), "uid"));
       }
     }
     auto write_active = [&] {
@@ -171,7 +178,7 @@ class CronJobController final : public client::Controller {
     write_active();
     if (meta.contains("deletionTimestamp")) return Status::Ok();
 
-    const auto& spec = Obj(cj, "spec");
+    const auto& spec = api::GetObject(cj, "spec");
     std::shared_ptr<const TimeZone> tz;
     if (auto* z = spec.if_contains("timeZone"); z && z->is_string()) {
       auto loaded = TimeZone::Load(std::string(z->as_string()));
@@ -184,10 +191,10 @@ class CronJobController final : public client::Controller {
     } else {
       tz = TimeZone::Load("Local").value();
     }
-    if (Bool(spec, "suspend")) return Status::Ok();
-    auto sched = CronSchedule::Parse(Str(spec, "schedule"));
+    if (api::GetBool(spec, "suspend")) return Status::Ok();
+    auto sched = CronSchedule::Parse(api::GetString(spec, "schedule"));
     if (!sched.ok()) {
-      recorder_.Warning(cj, "UnparseableSchedule", "unparseable schedule: \"" + Str(spec, "schedule") +
+      recorder_.Warning(cj, "UnparseableSchedule", "unparseable schedule: \"" + api::GetString(spec, "schedule") +
                                                        "\" : " + sched.status().message());
       return Status::Ok();
     }
@@ -198,10 +205,10 @@ class CronJobController final : public client::Controller {
       }
     };
 
-    int64_t earliest = ToUnix(api::ParseTime(Str(meta, "creationTimestamp")).value_or(api::Timestamp{}));
-    if (auto last = api::ParseTime(Str(status, "lastScheduleTime"))) earliest = ToUnix(*last);
+    int64_t earliest = ToUnix(api::ParseTime(api::GetString(meta, "creationTimestamp")).value_or(api::Timestamp{}));
+    if (auto last = api::ParseTime(api::GetString(status, "lastScheduleTime"))) earliest = ToUnix(*last);
     const bool has_deadline = spec.contains("startingDeadlineSeconds");
-    const int64_t deadline = Int(spec, "startingDeadlineSeconds");
+    const int64_t deadline = api::GetInt(spec, "startingDeadlineSeconds");
     if (has_deadline && now - deadline > earliest) earliest = now - deadline;
     MissedSchedules missed = MostRecentSchedule(*sched, *tz, earliest, now);
     if (missed.missed > 100) {
@@ -218,15 +225,15 @@ class CronJobController final : public client::Controller {
       wake_for_next();
       return Status::Ok();
     }
-    const std::string job_name = Str(meta, "name") + "-" + std::to_string(scheduled / 60);
+    const std::string job_name = api::GetString(meta, "name") + "-" + std::to_string(scheduled / 60);
     const bool named_active = std::any_of(active.begin(), active.end(), [&](const json::value& r) {
-      return r.is_object() && Str(r.as_object(), "name") == job_name;
+      return r.is_object() && api::GetString(r.as_object(), "name") == job_name;
     });
-    if (named_active || Str(status, "lastScheduleTime") == UtcTime(scheduled)) {
+    if (named_active || api::GetString(status, "lastScheduleTime") == UtcTime(scheduled)) {
       wake_for_next();
       return Status::Ok();
     }
-    const std::string policy = Str(spec, "concurrencyPolicy");
+    const std::string policy = api::GetString(spec, "concurrencyPolicy");
     if (policy == "Forbid" && !active.empty()) {
       recorder_.Normal(cj, "JobAlreadyActive", "Not starting job because prior execution is running and concurrency policy is Forbid");
       wake_for_next();
@@ -235,22 +242,22 @@ class CronJobController final : public client::Controller {
     if (policy == "Replace") {
       for (const auto& r : json::array(active)) {
         if (!r.is_object()) continue;
-        if (!DeleteJob(cj, Str(r.as_object(), "name"))) {
+        if (!DeleteJob(cj, api::GetString(r.as_object(), "name"))) {
           write_active();
-          return Status(Code::kUnavailable, "could not replace job " + ns + "/" + Str(r.as_object(), "name"));
+          return Status(Code::kUnavailable, "could not replace job " + ns + "/" + api::GetString(r.as_object(), "name"));
         }
-        drop_active(Str(r.as_object(), "uid"));
+        drop_active(api::GetString(r.as_object(), "uid"));
       }
       write_active();
     }
 
-    const auto& jt = Obj(spec, "jobTemplate");
-    json::object jmeta{{"name", job_name}, {"namespace", ns}, {"ownerReferences", json::array{ControllerRef(cj)}}};
-    if (const auto& l = Obj(Obj(jt, "metadata"), "labels"); !l.empty()) jmeta["labels"] = l;
-    json::object ann = Obj(Obj(jt, "metadata"), "annotations");
+    const auto& jt = api::GetObject(spec, "jobTemplate");
+    json::object jmeta{{"name", job_name}, {"namespace", ns}, {"ownerReferences", json::array{api::ControllerRef(cj)}}};
+    if (const auto& l = api::Labels(jt); !l.empty()) jmeta["labels"] = l;
+    json::object ann = api::Annotations(jt);
     ann[kScheduledTimestamp] = LocalRfc3339(scheduled, *tz);
     jmeta["annotations"] = std::move(ann);
-    json::object job{{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", std::move(jmeta)}, {"spec", Obj(jt, "spec")}};
+    json::object job{{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", std::move(jmeta)}, {"spec", api::GetObject(jt, "spec")}};
     auto created = client_->Create(*job_r_, ns, job);
     json::object got;
     if (created.ok()) {
@@ -259,14 +266,14 @@ class CronJobController final : public client::Controller {
     } else if (created.AlreadyExists()) {
       // Made by an earlier pass whose status write was lost, or by someone else.
       auto existing = client_->Get(*job_r_, ns, job_name);
-      if (!existing.ok()) return Status(Code::kUnavailable, "getting job: " + existing.error().message());
-      if (!IsControlledBy(*existing, Str(meta, "uid")) || in_active(Str(Obj(*existing, "metadata"), "uid"))) {
+      if (!existing.ok()) return existing.error().Annotate("getting job");
+      if (!api::IsControlledBy(*existing, api::GetString(meta, "uid")) || in_active(api::Uid(*existing))) {
         return Status::Ok();
       }
       got = std::move(existing.value());
     } else {
       recorder_.Warning(cj, "FailedCreate", "Error creating job: " + created.error().message());
-      return Status(Code::kUnavailable, "creating job: " + created.error().message());
+      return created.error().Annotate("creating job");
     }
     active.push_back(JobRef(got));
     write_active();
@@ -276,19 +283,19 @@ class CronJobController final : public client::Controller {
   }
 
   static json::object JobRef(const json::object& job) {
-    const auto& m = Obj(job, "metadata");
+    const auto& m = api::Metadata(job);
     return json::object{{"kind", "Job"},
-                        {"namespace", Str(m, "namespace")},
-                        {"name", Str(m, "name")},
-                        {"uid", Str(m, "uid")},
+                        {"namespace", api::GetString(m, "namespace")},
+                        {"name", api::GetString(m, "name")},
+                        {"uid", api::GetString(m, "uid")},
                         {"apiVersion", "batch/v1"},
-                        {"resourceVersion", Str(m, "resourceVersion")}};
+                        {"resourceVersion", api::GetString(m, "resourceVersion")}};
   }
 
   bool DeleteJob(const json::object& cj, const std::string& job_name) {
     client::DeleteParams p;
     p.propagation_policy = "Background";
-    auto r = client_->Delete(*job_r_, Str(Obj(cj, "metadata"), "namespace"), job_name, p);
+    auto r = client_->Delete(*job_r_, api::Namespace(cj), job_name, p);
     if (!r.ok() && !r.NotFound()) {
       recorder_.Warning(cj, "FailedDelete", "Deleted job: " + r.error().message());
       return false;
@@ -299,23 +306,23 @@ class CronJobController final : public client::Controller {
 
   // Finished Jobs beyond the history limits go, oldest (by start time) first.
   void CleanupFinished(const json::object& cj, const std::vector<ObjectPtr>& jobs) {
-    const auto& spec = Obj(cj, "spec");
+    const auto& spec = api::GetObject(cj, "spec");
     for (const char* kind : {"Complete", "Failed"}) {
       const char* field = std::string(kind) == "Complete" ? "successfulJobsHistoryLimit" : "failedJobsHistoryLimit";
       if (!spec.contains(field)) continue;
-      const int64_t limit = Int(spec, field);
+      const int64_t limit = api::GetInt(spec, field);
       std::vector<ObjectPtr> done;
       for (const auto& j : jobs) {
-        if (Finished(*j) == kind && !Obj(*j, "metadata").contains("deletionTimestamp")) done.push_back(j);
+        if (Finished(*j) == kind && !api::IsBeingDeleted(*j)) done.push_back(j);
       }
       if (static_cast<int64_t>(done.size()) <= limit) continue;
       std::sort(done.begin(), done.end(), [](const ObjectPtr& a, const ObjectPtr& b) {
-        const std::string sa = Str(Obj(*a, "status"), "startTime"), sb = Str(Obj(*b, "status"), "startTime");
+        const std::string sa = api::GetString(*a, {"status", "startTime"}), sb = api::GetString(*b, {"status", "startTime"});
         if (sa != sb) return sa < sb;
-        return Str(Obj(*a, "metadata"), "name") < Str(Obj(*b, "metadata"), "name");
+        return api::Name(*a) < api::Name(*b);
       });
       for (size_t i = 0; i + static_cast<size_t>(std::max<int64_t>(limit, 0)) < done.size(); ++i) {
-        DeleteJob(cj, Str(Obj(*done[i], "metadata"), "name"));
+        DeleteJob(cj, api::Name(*done[i]));
       }
     }
   }
@@ -325,7 +332,7 @@ class CronJobController final : public client::Controller {
   const api::ResourceInfo* job_r_;
   client::Informer* cronjobs_ = nullptr;
   client::Informer* jobs_ = nullptr;
-  EventRecorder recorder_;
+  client::EventRecorder recorder_;
 };
 
 }  // namespace

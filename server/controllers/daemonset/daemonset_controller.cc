@@ -6,11 +6,24 @@
 #include <cmath>
 #include <map>
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/object.h"
+#include "api/owner_references.h"
+#include "api/pod.h"
+#include "api/selectors.h"
+#include "client/client.h"
+#include "client/controller.h"
+#include "client/controller_ref_manager.h"
+#include "client/event_recorder.h"
+#include "client/expectations.h"
+#include "client/informer.h"
+#include "client/pod_control.h"
+#include "client/slow_start.h"
 #include "server/controllers/common/history.h"
 #include "server/controllers/daemonset/daemon_pod.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace {
 
 constexpr int kBurstReplicas = 250;  // upstream's per-sync cap on creations/deletions
@@ -31,10 +44,10 @@ int64_t ScaledUp(const json::value* v, int64_t total, int64_t fallback) {
   return fallback;
 }
 
-std::string Created(const ObjectPtr& p) { return Str(Obj(*p, "metadata"), "creationTimestamp"); }
+std::string Created(const ObjectPtr& p) { return api::GetString(*p, {"metadata", "creationTimestamp"}); }
 bool Older(const ObjectPtr& a, const ObjectPtr& b) {
   if (Created(a) != Created(b)) return Created(a) < Created(b);
-  return Str(Obj(*a, "metadata"), "name") < Str(Obj(*b, "metadata"), "name");
+  return api::Name(*a) < api::Name(*b);
 }
 
 struct NodePods {
@@ -49,50 +62,30 @@ class DaemonSetController final : public client::Controller {
         client_(c),
         ds_r_(api::FindResource("apps", "v1", "daemonsets")),
         pods_r_(api::FindResource("", "v1", "pods")),
-        recorder_(c, "daemonset-controller") {}
+        recorder_(c, "daemonset-controller"),
+        pod_control_(c, &recorder_) {}
 
   void Init(client::InformerFactory& f) override {
     dsets_ = f.For(*ds_r_);
     pods_ = f.For(*pods_r_);
     nodes_ = f.For("", "v1", "nodes");
     revisions_ = f.For("apps", "v1", "controllerrevisions");
-    dsets_->AddHandler(client::EventHandler{
-        [this](const ObjectPtr& o) { queue_.Add(KeyOf(*o)); },
-        [this](const ObjectPtr&, const ObjectPtr& o) { queue_.Add(KeyOf(*o)); },
-        [this](const ObjectPtr& o) {
-          expectations_.Delete(KeyOf(*o));
-          queue_.Add(KeyOf(*o));
-        }});
-    pods_->AddHandler(client::EventHandler{
-        [this](const ObjectPtr& p) {
-          if (auto owner = OwnerKey(*p)) {
-            expectations_.CreationObserved(*owner);
-            queue_.Add(*owner);
-          }
-        },
-        [this](const ObjectPtr& old_pod, const ObjectPtr& p) {
-          auto owner = OwnerKey(*p);
-          if (!owner) return;
-          if (Obj(*p, "metadata").contains("deletionTimestamp") && !Obj(*old_pod, "metadata").contains("deletionTimestamp")) {
-            expectations_.DeletionObserved(*owner);
-          }
-          queue_.Add(*owner);
-        },
-        [this](const ObjectPtr& p) {
-          auto owner = OwnerKey(*p);
-          if (!owner) return;
-          if (!Obj(*p, "metadata").contains("deletionTimestamp")) expectations_.DeletionObserved(*owner);
-          queue_.Add(*owner);
-        }});
+    dsets_->AddHandler(client::EnqueueSelf(&queue_, &expectations_));
+    pods_->AddHandler(client::DependentHandler({
+        .queue = &queue_,
+        .expectations = &expectations_,
+        .owner_key = [](const json::object& pod) { return api::ControllerKeyOf(pod, "DaemonSet"); },
+        .enqueue_adopters = [this](const json::object& pod) { EnqueueMatching(pod); },
+    }));
     // Only what decides placement matters; status heartbeats would wake every DaemonSet.
     auto all = [this] {
-      for (const auto& ds : dsets_->List()) queue_.Add(KeyOf(*ds));
+      for (const auto& ds : dsets_->List()) queue_.Add(client::Key(*ds));
     };
     nodes_->AddHandler(client::EventHandler{
         [all](const ObjectPtr&) { all(); },
         [all](const ObjectPtr& a, const ObjectPtr& b) {
-          if (Obj(Obj(*a, "metadata"), "labels") != Obj(Obj(*b, "metadata"), "labels") ||
-              Obj(*a, "spec") != Obj(*b, "spec")) {
+          if (api::Labels(*a) != api::Labels(*b) ||
+              api::GetObject(*a, "spec") != api::GetObject(*b, "spec")) {
             all();
           }
         },
@@ -100,38 +93,40 @@ class DaemonSetController final : public client::Controller {
   }
 
   Status Reconcile(const std::string& key) override {
-    auto [ns, name] = SplitKey(key);
+    auto [ns, name] = client::SplitKey(key);
     ObjectPtr dsp = dsets_->Get(ns, name);
     if (!dsp) {
       expectations_.Delete(key);
       return Status::Ok();
     }
     const json::object& ds = *dsp;
-    api::LabelSelector selector = SelectorOf(ds);
+    api::LabelSelector selector = api::SelectorOf(ds);
     if (selector.Empty() || selector.IsNothing()) {
       recorder_.Warning(ds, "SelectingAll", "This daemon set is selecting all pods. A non-empty selector is required.");
       return Status::Ok();
     }
-    if (Obj(ds, "metadata").contains("deletionTimestamp")) return Status::Ok();
+    if (api::IsBeingDeleted(ds)) return Status::Ok();
 
     std::vector<json::object> revisions = OwnedRevisions(*revisions_, ds);
-    int64_t collisions = Int(Obj(ds, "status"), "collisionCount");
+    int64_t collisions = api::GetInt(ds, {"status", "collisionCount"});
     auto cur = EnsureRevision(*client_, ds, revisions, &collisions);
     if (!cur.ok()) {
-      if (collisions != Int(Obj(ds, "status"), "collisionCount")) {
+      if (collisions != api::GetInt(ds, {"status", "collisionCount"})) {
         json::object updated = ds;
-        json::object st = Obj(ds, "status");
+        json::object st = api::GetObject(ds, "status");
         st["collisionCount"] = collisions;
         updated["status"] = std::move(st);
-        (void)client_->UpdateStatus(*ds_r_, ns, updated);
+        // The count must be stored before the retry, or the same name collides again.
+        auto w = client_->UpdateStatus(*ds_r_, ns, updated);
+        if (!w.ok() && !w.NotFound()) return w.error().Annotate("updating collisionCount");
       }
-      return Status(Code::kUnavailable, "controller revision: " + cur.error().message());
+      return cur.error().Annotate("controller revision");
     }
-    const std::string hash = Str(Obj(Obj(*cur, "metadata"), "labels"), kControllerRevisionHashLabel);
+    const std::string hash = api::GetString(api::Labels(*cur), kControllerRevisionHashLabel);
 
     std::map<std::string, NodePods> by_node;
-    Claim(ds, selector, &by_node);
-    const json::object daemon_spec = AddDaemonTolerations(Obj(Obj(Obj(ds, "spec"), "template"), "spec"));
+    const Status claim = ClaimPods(ds, selector, &by_node);
+    const json::object daemon_spec = AddDaemonTolerations(api::GetObject(ds, {"spec", "template", "spec"}));
     const auto nodes = nodes_->List();
 
     Status sync;
@@ -139,64 +134,55 @@ class DaemonSetController final : public client::Controller {
       std::vector<std::string> create_on;
       std::vector<ObjectPtr> to_delete;
       Manage(ds, nodes, daemon_spec, hash, by_node, &create_on, &to_delete);
-      const auto& strategy = Obj(Obj(ds, "spec"), "updateStrategy");
-      if (create_on.empty() && to_delete.empty() && Str(strategy, "type") != "OnDelete") {
+      const auto& strategy = api::GetObject(ds, {"spec", "updateStrategy"});
+      if (create_on.empty() && to_delete.empty() && api::GetString(strategy, "type") != "OnDelete") {
         RollingUpdate(ds, nodes, daemon_spec, hash, by_node, &create_on, &to_delete);
       }
       sync = SyncNodes(key, ds, hash, create_on, to_delete);
     }
 
-    std::set<std::string> live{Str(Obj(*cur, "metadata"), "name")};
+    std::set<std::string> live{api::Name(*cur)};
     std::set<std::string> hashes;
     for (const auto& [node, pods] : by_node) {
-      for (const auto& p : pods.active) hashes.insert(Str(Obj(Obj(*p, "metadata"), "labels"), kControllerRevisionHashLabel));
+      for (const auto& p : pods.active) hashes.insert(api::GetString(api::Labels(*p), kControllerRevisionHashLabel));
     }
     for (const auto& r : revisions) {
-      if (hashes.count(Str(Obj(Obj(r, "metadata"), "labels"), kControllerRevisionHashLabel))) {
-        live.insert(Str(Obj(r, "metadata"), "name"));
+      if (hashes.count(api::GetString(api::Labels(r), kControllerRevisionHashLabel))) {
+        live.insert(api::Name(r));
       }
     }
-    TruncateHistory(*client_, revisions, live, Int(Obj(ds, "spec"), "revisionHistoryLimit", 10));
+    TruncateHistory(*client_, revisions, live, api::GetInt(ds, {"spec", "revisionHistoryLimit"}, 10));
 
     if (auto s = UpdateStatus(ds, nodes, daemon_spec, hash, by_node, collisions); !s.ok()) return s;
-    return sync;
+    if (!sync.ok()) return sync;
+    return claim;
   }
 
  private:
-  std::optional<std::string> OwnerKey(const json::object& pod) const {
-    const json::object* ref = ControllerOf(pod);
-    if (!ref || Str(*ref, "kind") != "DaemonSet") return std::nullopt;
-    return Str(Obj(pod, "metadata"), "namespace") + "/" + Str(*ref, "name");
+  // An orphan pod wakes the DaemonSets that would adopt it.
+  void EnqueueMatching(const json::object& pod) {
+    for (const auto& ds : dsets_->List(api::Namespace(pod))) {
+      if (api::LabelsMatch(api::SelectorOf(*ds), pod)) queue_.Add(client::Key(*ds));
+    }
   }
 
   static bool Updated(const ObjectPtr& pod, const std::string& hash) {
-    return Str(Obj(Obj(*pod, "metadata"), "labels"), kControllerRevisionHashLabel) == hash;
+    return api::GetString(api::Labels(*pod), kControllerRevisionHashLabel) == hash;
   }
 
   // Owned pods (and adopted orphans that match), by the node they are for.
-  void Claim(const json::object& ds, const api::LabelSelector& selector, std::map<std::string, NodePods>* out) {
-    const auto& m = Obj(ds, "metadata");
-    const std::string uid = Str(m, "uid");
-    for (const auto& pod : pods_->List(Str(m, "namespace"))) {
-      const json::object* ref = ControllerOf(*pod);
-      ObjectPtr mine = pod;
-      if (ref) {
-        if (Str(*ref, "uid") != uid) continue;
-      } else {
-        if (!LabelsMatch(selector, *pod)) continue;
-        const auto& pm = Obj(*pod, "metadata");
-        json::object patch{{"metadata", json::object{{"ownerReferences", json::array{ControllerRef(ds)}}, {"uid", Str(pm, "uid")}}}};
-        auto r = client_->Patch(*pods_r_, Str(pm, "namespace"), Str(pm, "name"), client::PatchType::kStrategic,
-                                json::serialize(patch));
-        if (!r.ok()) continue;
-        mine = std::make_shared<const json::object>(std::move(r.value()));
-      }
+  // The DaemonSet's pods (claimed as client::ControllerRefManager does), by the node they are for.
+  Status ClaimPods(const json::object& ds, const api::LabelSelector& selector, std::map<std::string, NodePods>* out) {
+    Status error;
+    client::ControllerRefManager refs(client_, *pods_r_, ds, selector);
+    for (const auto& mine : refs.Claim(pods_->List(api::Namespace(ds)), &error)) {
       NodePods& np = (*out)[DaemonPodNodeName(*mine)];
-      const std::string phase = Str(Obj(*mine, "status"), "phase");
+      const std::string phase = api::GetString(*mine, {"status", "phase"});
       if (phase == "Failed") np.failed.push_back(mine);
-      else if (IsPodActive(*mine)) np.active.push_back(mine);
+      else if (api::IsPodActive(*mine)) np.active.push_back(mine);
     }
     for (auto& [node, np] : *out) std::sort(np.active.begin(), np.active.end(), Older);
+    return error;
   }
 
   void Manage(const json::object& ds, const std::vector<ObjectPtr>& nodes, const json::object& daemon_spec,
@@ -205,7 +191,7 @@ class DaemonSetController final : public client::Controller {
     const bool surge = Surging(ds);
     std::set<std::string> existing;
     for (const auto& node : nodes) {
-      const std::string name = Str(Obj(*node, "metadata"), "name");
+      const std::string name = api::Name(*node);
       existing.insert(name);
       NodeFit fit = NodeShouldRunDaemonPod(*node, daemon_spec);
       auto it = by_node.find(name);
@@ -213,7 +199,7 @@ class DaemonSetController final : public client::Controller {
       NodePods& np = it == by_node.end() ? empty : it->second;
       if (fit.should_run) {
         for (const auto& p : np.failed) {
-          recorder_.Warning(ds, "FailedDaemonPod", "Found failed daemon pod " + KeyOf(*p) + " on node " + name +
+          recorder_.Warning(ds, "FailedDaemonPod", "Found failed daemon pod " + client::Key(*p) + " on node " + name +
                                                        ", will try to kill it");
           to_delete->push_back(p);
         }
@@ -242,33 +228,33 @@ class DaemonSetController final : public client::Controller {
     for (const auto& [node, np] : by_node) {
       if (existing.count(node)) continue;
       for (const auto& p : np.active) {
-        if (Str(Obj(*p, "spec"), "nodeName").empty()) to_delete->push_back(p);
+        if (api::GetString(*p, {"spec", "nodeName"}).empty()) to_delete->push_back(p);
       }
     }
   }
 
   static bool Surging(const json::object& ds) {
-    const auto& strategy = Obj(Obj(ds, "spec"), "updateStrategy");
-    if (Str(strategy, "type") == "OnDelete") return false;
-    return ScaledUp(Obj(strategy, "rollingUpdate").if_contains("maxSurge"), 1, 0) > 0;
+    const auto& strategy = api::GetObject(ds, {"spec", "updateStrategy"});
+    if (api::GetString(strategy, "type") == "OnDelete") return false;
+    return ScaledUp(api::GetObject(strategy, "rollingUpdate").if_contains("maxSurge"), 1, 0) > 0;
   }
 
   void RollingUpdate(const json::object& ds, const std::vector<ObjectPtr>& nodes, const json::object& daemon_spec,
                      const std::string& hash, std::map<std::string, NodePods>& by_node,
                      std::vector<std::string>* create_on, std::vector<ObjectPtr>* to_delete) {
-    const auto& spec = Obj(ds, "spec");
-    const auto& ru = Obj(Obj(spec, "updateStrategy"), "rollingUpdate");
-    const int64_t min_ready = Int(spec, "minReadySeconds");
+    const auto& spec = api::GetObject(ds, "spec");
+    const auto& ru = api::GetObject(spec, {"updateStrategy", "rollingUpdate"});
+    const int64_t min_ready = api::GetInt(spec, "minReadySeconds");
     const auto now = clock()->Now();
     std::vector<std::string> eligible;
     for (const auto& node : nodes) {
-      if (NodeShouldRunDaemonPod(*node, daemon_spec).should_run) eligible.push_back(Str(Obj(*node, "metadata"), "name"));
+      if (NodeShouldRunDaemonPod(*node, daemon_spec).should_run) eligible.push_back(api::Name(*node));
     }
     const int64_t desired = static_cast<int64_t>(eligible.size());
     int64_t max_surge = ScaledUp(ru.if_contains("maxSurge"), desired, 0);
     int64_t max_unavailable = ScaledUp(ru.if_contains("maxUnavailable"), desired, 1);
     if (max_surge == 0 && max_unavailable == 0) max_unavailable = 1;
-    auto available = [&](const ObjectPtr& p) { return IsPodAvailable(*p, min_ready, now); };
+    auto available = [&](const ObjectPtr& p) { return api::IsPodAvailable(*p, min_ready, now); };
     auto split = [&](const NodePods& np, ObjectPtr* fresh, ObjectPtr* old) {
       for (const auto& p : np.active) {
         if (Updated(p, hash)) *fresh = p;
@@ -332,62 +318,44 @@ class DaemonSetController final : public client::Controller {
     if (create_on.size() > kBurstReplicas) create_on.resize(kBurstReplicas);
     if (to_delete.size() > kBurstReplicas) to_delete.resize(kBurstReplicas);
     if (create_on.empty() && to_delete.empty()) return Status::Ok();
-    const std::string ns = Str(Obj(ds, "metadata"), "namespace");
     expectations_.Expect(key, static_cast<int>(create_on.size()), static_cast<int>(to_delete.size()));
     Status result;
-    // Slow start, as the ReplicaSet controller: batches of 1, 2, 4, … stop at the first failure.
-    size_t next = 0;
-    for (size_t batch = 1; next < create_on.size(); batch *= 2) {
-      size_t end = std::min(create_on.size(), next + batch);
-      bool failed = false;
-      for (; next < end; ++next) {
-        auto r = client_->Create(*pods_r_, ns, NewPod(ds, hash, create_on[next]));
-        if (r.ok()) {
-          recorder_.Normal(ds, "SuccessfulCreate", "Created pod: " + Str(Obj(*r, "metadata"), "name"));
-          continue;
-        }
-        failed = true;
-        expectations_.CreationObserved(key);
-        recorder_.Warning(ds, "FailedCreate", "Error creating: " + r.error().message());
-        result = Status(Code::kUnavailable, "creating pod: " + r.error().message());
-      }
-      if (failed) {
-        for (; next < create_on.size(); ++next) expectations_.CreationObserved(key);
-      }
-    }
+    const int want = static_cast<int>(create_on.size());
+    const int created = client::SlowStartBatch(want, 1, [&](int i) {
+      auto r = pod_control_.CreatePod(ds, NewPod(ds, hash, create_on[static_cast<size_t>(i)]));
+      return r.ok() ? Status::Ok() : r.error().Annotate("creating pod");
+    }, &result);
+    // The pods not created will never be observed: stop expecting them.
+    for (int i = created; i < want; ++i) expectations_.CreationObserved(key);
     for (const auto& pod : to_delete) {
-      const std::string pod_name = Str(Obj(*pod, "metadata"), "name");
-      auto r = client_->Delete(*pods_r_, ns, pod_name);
-      if (r.ok()) {
-        recorder_.Normal(ds, "SuccessfulDelete", "Deleted pod: " + pod_name);
-      } else {
-        expectations_.DeletionObserved(key);
-        if (!r.NotFound()) result = Status(Code::kUnavailable, "deleting pod: " + r.error().message());
-      }
+      auto r = pod_control_.DeletePod(ds, *pod);
+      if (r.ok()) continue;
+      expectations_.DeletionObserved(key);  // a pod not deleted will never be observed going
+      if (!r.NotFound()) result = r.error().Annotate("deleting pod");
     }
     return result;
   }
 
   json::object NewPod(const json::object& ds, const std::string& hash, const std::string& node) {
-    const json::object& tmpl = Obj(Obj(ds, "spec"), "template");
-    json::object pod = PodFromTemplate(tmpl, ds, Str(Obj(ds, "metadata"), "name") + "-");
+    const json::object& tmpl = api::GetObject(ds, {"spec", "template"});
+    json::object pod = api::PodFromTemplate(tmpl, ds, api::Name(ds) + "-");
     auto& meta = pod["metadata"].as_object();
-    json::object labels = Obj(meta, "labels");
+    json::object labels = api::GetObject(meta, "labels");
     labels[kControllerRevisionHashLabel] = hash;
-    labels[kTemplateGenerationLabel] = std::to_string(Int(Obj(ds, "metadata"), "generation", 1));
+    labels[kTemplateGenerationLabel] = std::to_string(api::GetInt(ds, {"metadata", "generation"}, 1));
     meta["labels"] = std::move(labels);
-    pod["spec"] = PinToNode(AddDaemonTolerations(Obj(tmpl, "spec")), node);
+    pod["spec"] = PinToNode(AddDaemonTolerations(api::GetObject(tmpl, "spec")), node);
     return pod;
   }
 
   Status UpdateStatus(const json::object& ds, const std::vector<ObjectPtr>& nodes, const json::object& daemon_spec,
                       const std::string& hash, std::map<std::string, NodePods>& by_node, int64_t collisions) {
-    const int64_t min_ready = Int(Obj(ds, "spec"), "minReadySeconds");
+    const int64_t min_ready = api::GetInt(ds, {"spec", "minReadySeconds"});
     const auto now = clock()->Now();
     int64_t desired = 0, current = 0, misscheduled = 0, ready = 0, available = 0, updated = 0;
     bool wait_available = false;
     for (const auto& node : nodes) {
-      const std::string name = Str(Obj(*node, "metadata"), "name");
+      const std::string name = api::Name(*node);
       auto it = by_node.find(name);
       const bool scheduled = it != by_node.end() && !it->second.active.empty();
       if (!NodeShouldRunDaemonPod(*node, daemon_spec).should_run) {
@@ -402,14 +370,14 @@ class DaemonSetController final : public client::Controller {
         if (Updated(p, hash)) pick = p;
       }
       if (Updated(pick, hash)) ++updated;
-      if (IsPodReady(*pick)) {
+      if (api::IsPodReady(*pick)) {
         ++ready;
-        if (IsPodAvailable(*pick, min_ready, now)) ++available;
+        if (api::IsPodAvailable(*pick, min_ready, now)) ++available;
         else wait_available = true;
       }
     }
-    if (wait_available) queue_.AddAfter(KeyOf(ds), std::chrono::seconds(std::max<int64_t>(min_ready, 1)));
-    const json::object old = Obj(ds, "status");
+    if (wait_available) queue_.AddAfter(client::Key(ds), std::chrono::seconds(std::max<int64_t>(min_ready, 1)));
+    const json::object old = api::GetObject(ds, "status");
     json::object st = old;
     st["desiredNumberScheduled"] = desired;
     st["currentNumberScheduled"] = current;
@@ -418,17 +386,17 @@ class DaemonSetController final : public client::Controller {
     st["numberAvailable"] = available;
     st["updatedNumberScheduled"] = updated;
     st["numberUnavailable"] = desired - available;
-    st["observedGeneration"] = Int(Obj(ds, "metadata"), "generation", 1);
+    st["observedGeneration"] = api::GetInt(ds, {"metadata", "generation"}, 1);
     if (collisions > 0) st["collisionCount"] = collisions;
     // Upstream omits these when zero (omitempty); the others are always present.
     for (const char* f : {"numberAvailable", "updatedNumberScheduled", "numberUnavailable"}) {
-      if (Int(st, f) == 0) st.erase(f);
+      if (api::GetInt(st, f) == 0) st.erase(f);
     }
     if (st == old) return Status::Ok();
     json::object next = ds;
     next["status"] = std::move(st);
-    auto r = client_->UpdateStatus(*ds_r_, Str(Obj(ds, "metadata"), "namespace"), next);
-    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message());
+    auto r = client_->UpdateStatus(*ds_r_, api::Namespace(ds), next);
+    if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating status");
     return Status::Ok();
   }
 
@@ -439,8 +407,9 @@ class DaemonSetController final : public client::Controller {
   client::Informer* pods_ = nullptr;
   client::Informer* nodes_ = nullptr;
   client::Informer* revisions_ = nullptr;
-  Expectations expectations_;
-  EventRecorder recorder_;
+  client::Expectations expectations_;
+  client::EventRecorder recorder_;
+  client::PodControl pod_control_;
 };
 
 }  // namespace

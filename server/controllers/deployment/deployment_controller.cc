@@ -7,9 +7,21 @@
 #include <cstdlib>
 #include <optional>
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/conditions.h"
+#include "api/object.h"
+#include "api/owner_references.h"
+#include "api/selectors.h"
+#include "api/time.h"
+#include "client/client.h"
+#include "client/controller.h"
+#include "client/controller_ref_manager.h"
+#include "client/event_recorder.h"
+#include "client/informer.h"
+#include "server/controllers/common/history.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace {
 
 constexpr const char* kRevision = "deployment.kubernetes.io/revision";
@@ -17,35 +29,10 @@ constexpr const char* kDesired = "deployment.kubernetes.io/desired-replicas";
 constexpr const char* kMaxReplicas = "deployment.kubernetes.io/max-replicas";
 constexpr const char* kHashLabel = "pod-template-hash";
 
-void Canonical(const json::value& v, std::string* out) {
-  if (v.is_object()) {
-    std::vector<std::pair<std::string_view, const json::value*>> kv;
-    for (const auto& [k, x] : v.as_object()) kv.emplace_back(k, &x);
-    std::sort(kv.begin(), kv.end());
-    *out += '{';
-    for (const auto& [k, x] : kv) {
-      *out += json::serialize(json::string(k));
-      *out += ':';
-      Canonical(*x, out);
-      *out += ',';
-    }
-    *out += '}';
-  } else if (v.is_array()) {
-    *out += '[';
-    for (const auto& x : v.as_array()) {
-      Canonical(x, out);
-      *out += ',';
-    }
-    *out += ']';
-  } else {
-    *out += json::serialize(v);
-  }
-}
-
 // An integer annotation (revision, desired-replicas, max-replicas); nullopt when absent or not
 // a whole number.
 std::optional<int64_t> AnnotationInt(const json::object& obj, const char* key) {
-  std::string s = Str(Obj(Obj(obj, "metadata"), "annotations"), key);
+  std::string s = api::GetString(api::Annotations(obj), key);
   if (s.empty()) return std::nullopt;
   char* end = nullptr;
   long long v = std::strtoll(s.c_str(), &end, 10);
@@ -55,8 +42,8 @@ std::optional<int64_t> AnnotationInt(const json::object& obj, const char* key) {
 
 int64_t Revision(const json::object& obj) { return AnnotationInt(obj, kRevision).value_or(0); }
 
-int64_t Replicas(const json::object& obj) { return Int(Obj(obj, "spec"), "replicas", 1); }
-int64_t StatusInt(const json::object& obj, const char* f) { return Int(Obj(obj, "status"), f); }
+int64_t Replicas(const json::object& obj) { return api::GetInt(obj, {"spec", "replicas"}, 1); }
+int64_t StatusInt(const json::object& obj, const char* f) { return api::GetInt(api::GetObject(obj, "status"), f); }
 
 // Resolves an IntOrString against `total`; `round_up` for surge.
 int64_t Scaled(const json::value* v, int64_t total, bool round_up, int64_t fallback) {
@@ -87,38 +74,23 @@ json::object TemplateWithoutHash(const json::object& tmpl) {
   return t;
 }
 
-json::object Condition(const std::string& type, const std::string& status, const std::string& reason,
-                       const std::string& message) {
-  std::string now = api::NowTime();
-  return json::object{{"type", type},         {"status", status},     {"lastUpdateTime", now},
-                      {"lastTransitionTime", now}, {"reason", reason}, {"message", message}};
+// A DeploymentCondition: metav1's fields plus lastUpdateTime.
+json::object DeploymentCondition(const std::string& type, const std::string& status, const std::string& reason,
+                                 const std::string& message) {
+  return api::NewCondition(type, status, reason, message, api::NowTime(), "lastUpdateTime");
 }
 
-const json::object* FindCondition(const json::object& status, const std::string& type) {
-  for (const auto& c : Arr(status, "conditions")) {
-    if (c.is_object() && Str(c.as_object(), "type") == type) return &c.as_object();
-  }
-  return nullptr;
-}
-
-// Upstream's SetDeploymentCondition: same status and reason → unchanged; same status → keep
-// the transition time.
-void SetCondition(json::object& status, json::object cond) {
-  json::array out;
-  for (const auto& c : Arr(status, "conditions")) {
-    if (!c.is_object() || Str(c.as_object(), "type") != Str(cond, "type")) {
-      out.push_back(c);
-      continue;
-    }
-    const auto& cur = c.as_object();
-    if (Str(cur, "status") == Str(cond, "status") && Str(cur, "reason") == Str(cond, "reason") &&
-        Str(cond, "reason") != "ReplicaSetUpdated") {
+// Upstream's SetDeploymentCondition: same status and reason → unchanged (but a
+// ReplicaSetUpdated progress is always refreshed); same status → keep the transition time.
+void SetDeploymentCondition(json::object& status, json::object cond) {
+  if (const json::object* cur = api::FindCondition(status, api::GetString(cond, "type"))) {
+    if (api::GetString(*cur, "status") == api::GetString(cond, "status") &&
+        api::GetString(*cur, "reason") == api::GetString(cond, "reason") &&
+        api::GetString(cond, "reason") != "ReplicaSetUpdated") {
       return;
     }
-    if (Str(cur, "status") == Str(cond, "status")) cond["lastTransitionTime"] = Str(cur, "lastTransitionTime");
   }
-  out.push_back(std::move(cond));
-  status["conditions"] = std::move(out);
+  api::SetCondition(status, std::move(cond));
 }
 
 }  // namespace
@@ -178,92 +150,74 @@ class DeploymentController final : public client::Controller {
     deployments_ = f.For(*deploy_r_);
     sets_ = f.For(*rs_r_);
     pods_ = f.For("", "v1", "pods");
-    deployments_->AddHandler(EnqueueSelf(&queue_));
-    auto owner_of = [this](const ObjectPtr& rs) {
-      const json::object* ref = ControllerOf(*rs);
-      const std::string ns = Str(Obj(*rs, "metadata"), "namespace");
-      if (ref && Str(*ref, "kind") == "Deployment") {
-        queue_.Add(ns + "/" + Str(*ref, "name"));
-        return;
-      }
-      // An orphan: any Deployment that would adopt it.
-      for (const auto& d : deployments_->List(ns)) {
-        if (LabelsMatch(SelectorOf(*d), *rs)) queue_.Add(KeyOf(*d));
-      }
-    };
-    sets_->AddHandler(client::EventHandler{owner_of, [owner_of](const ObjectPtr&, const ObjectPtr& n) { owner_of(n); },
-                                           owner_of});
+    deployments_->AddHandler(client::EnqueueSelf(&queue_));
+    sets_->AddHandler(client::DependentHandler({
+        .queue = &queue_,
+        .owner_key = [](const json::object& rs) { return api::ControllerKeyOf(rs, "Deployment"); },
+        .enqueue_adopters = [this](const json::object& rs) { EnqueueMatching(rs); },
+    }));
     // Recreate waits for old pods to be gone: their deletion wakes the Deployment.
     pods_->AddHandler(client::EventHandler{nullptr, nullptr, [this](const ObjectPtr& pod) {
-                                             const json::object* ref = ControllerOf(*pod);
-                                             if (!ref || Str(*ref, "kind") != "ReplicaSet") return;
-                                             const std::string ns = Str(Obj(*pod, "metadata"), "namespace");
-                                             if (auto rs = sets_->Get(ns, Str(*ref, "name"))) {
-                                               if (const json::object* dref = ControllerOf(*rs)) {
-                                                 queue_.Add(ns + "/" + Str(*dref, "name"));
+                                             const json::object* ref = api::ControllerOf(*pod);
+                                             if (!ref || api::GetString(*ref, "kind") != "ReplicaSet") return;
+                                             const std::string ns = api::Namespace(*pod);
+                                             if (auto rs = sets_->Get(ns, api::GetString(*ref, "name"))) {
+                                               if (const json::object* dref = api::ControllerOf(*rs)) {
+                                                 queue_.Add(ns + "/" + api::GetString(*dref, "name"));
                                                }
                                              }
                                            }});
   }
 
   Status Reconcile(const std::string& key) override {
-    auto [ns, name] = SplitKey(key);
+    auto [ns, name] = client::SplitKey(key);
     ObjectPtr dp = deployments_->Get(ns, name);
     if (!dp) return Status::Ok();
     json::object d = *dp;
-    const auto& meta = Obj(d, "metadata");
-    api::LabelSelector selector = SelectorOf(d);
+    api::LabelSelector selector = api::SelectorOf(d);
     if (selector.Empty() || selector.IsNothing()) {
       recorder_.Warning(d, "SelectingAll", "This deployment is selecting all pods. A non-empty selector is required.");
       return Status::Ok();
     }
-    std::vector<json::object> sets;
-    if (auto s = Claim(d, selector, &sets); !s.ok()) return s;
-    if (meta.contains("deletionTimestamp")) return SyncStatus(d, sets, nullptr);
-
-    const auto& spec = Obj(d, "spec");
-    if (Bool(spec, "paused") || ScalingEvent(d, sets)) return SyncScale(d, sets);
-    if (Str(Obj(spec, "strategy"), "type") == "Recreate") return Recreate(d, sets);
-    return Rolling(d, sets);
+    Status claim;
+    std::vector<json::object> sets = ClaimReplicaSets(d, selector, &claim);
+    if (auto s = SyncDeployment(d, sets); !s.ok()) return s;
+    return claim;
   }
 
  private:
-  // The Deployment's ReplicaSets: owned and matching stay; owned but not matching are released;
-  // matching orphans are adopted.
-  Status Claim(const json::object& d, const api::LabelSelector& selector, std::vector<json::object>* out) {
-    const std::string uid = Str(Obj(d, "metadata"), "uid");
-    const std::string ns = Str(Obj(d, "metadata"), "namespace");
-    for (const auto& rs : sets_->List(ns)) {
-      const json::object* ref = ControllerOf(*rs);
-      const bool matches = LabelsMatch(selector, *rs);
-      const std::string rs_name = Str(Obj(*rs, "metadata"), "name");
-      const std::string rs_uid = Str(Obj(*rs, "metadata"), "uid");
-      if (ref) {
-        if (Str(*ref, "uid") != uid) continue;
-        if (matches) {
-          out->push_back(*rs);
-        } else {
-          json::object patch{{"metadata", json::object{{"ownerReferences", json::array{json::object{{"$patch", "delete"}, {"uid", uid}}}},
-                                                       {"uid", rs_uid}}}};
-          (void)client_->Patch(*rs_r_, ns, rs_name, client::PatchType::kStrategic, json::serialize(patch));
-        }
-        continue;
-      }
-      if (!matches || Obj(d, "metadata").contains("deletionTimestamp")) continue;
-      json::object patch{{"metadata", json::object{{"ownerReferences", json::array{ControllerRef(d)}}, {"uid", rs_uid}}}};
-      auto r = client_->Patch(*rs_r_, ns, rs_name, client::PatchType::kStrategic, json::serialize(patch));
-      if (r.ok()) out->push_back(std::move(r.value()));
+  // The Deployment's ReplicaSets, claimed as client::ControllerRefManager does.
+  std::vector<json::object> ClaimReplicaSets(const json::object& d, const api::LabelSelector& selector, Status* error) {
+    client::ControllerRefManager refs(client_, *rs_r_, d, selector);
+    std::vector<json::object> out;
+    for (const auto& rs : refs.Claim(sets_->List(api::Namespace(d)), error)) out.push_back(*rs);
+    return out;
+  }
+
+  // An orphan ReplicaSet wakes the Deployments that would adopt it.
+  void EnqueueMatching(const json::object& rs) {
+    for (const auto& d : deployments_->List(api::Namespace(rs))) {
+      if (api::LabelsMatch(api::SelectorOf(*d), rs)) queue_.Add(client::Key(*d));
     }
-    return Status::Ok();
+  }
+
+  // What the Deployment's state asks for: status only while it is being deleted; scaling
+  // when paused or resized; else a rollout by its strategy.
+  Status SyncDeployment(json::object& d, std::vector<json::object>& sets) {
+    if (api::IsBeingDeleted(d)) return UpdateStatus(d, sets, nullptr);
+    const auto& spec = api::GetObject(d, "spec");
+    if (api::GetBool(spec, "paused") || ScalingEvent(d, sets)) return SyncScale(d, sets);
+    if (api::GetString(spec, {"strategy", "type"}) == "Recreate") return Recreate(d, sets);
+    return Rolling(d, sets);
   }
 
   // The ReplicaSet whose template is the Deployment's (the oldest, if several).
   static json::object* FindNew(const json::object& d, std::vector<json::object>& sets) {
-    json::object want = TemplateWithoutHash(Obj(Obj(d, "spec"), "template"));
+    json::object want = TemplateWithoutHash(api::GetObject(d, {"spec", "template"}));
     json::object* found = nullptr;
     for (auto& rs : sets) {
-      if (TemplateWithoutHash(Obj(Obj(rs, "spec"), "template")) != want) continue;
-      if (!found || Str(Obj(rs, "metadata"), "creationTimestamp") < Str(Obj(*found, "metadata"), "creationTimestamp")) {
+      if (TemplateWithoutHash(api::GetObject(rs, {"spec", "template"})) != want) continue;
+      if (!found || api::GetString(rs, {"metadata", "creationTimestamp"}) < api::GetString(*found, {"metadata", "creationTimestamp"})) {
         found = &rs;
       }
     }
@@ -279,7 +233,7 @@ class DeploymentController final : public client::Controller {
       if (&rs != nrs) max_old = std::max(max_old, Revision(rs));
     }
     const int64_t revision = max_old + 1;
-    const std::string ns = Str(Obj(d, "metadata"), "namespace");
+    const std::string ns = api::Namespace(d);
     auto [surge, unavailable] = ResolveSurgeUnavailable(d);
     (void)unavailable;
     if (nrs) {
@@ -297,8 +251,8 @@ class DeploymentController final : public client::Controller {
       return nrs;
     }
     if (!create) return static_cast<json::object*>(nullptr);
-    const auto& spec = Obj(d, "spec");
-    json::object tmpl = Obj(spec, "template");
+    const auto& spec = api::GetObject(d, "spec");
+    json::object tmpl = api::GetObject(spec, "template");
     const int64_t collisions = StatusInt(d, "collisionCount");
     const std::string hash = PodTemplateHash(tmpl, collisions);
     auto& tm = tmpl["metadata"];
@@ -306,30 +260,30 @@ class DeploymentController final : public client::Controller {
     auto& tl = tm.as_object()["labels"];
     if (!tl.is_object()) tl = json::object();
     tl.as_object()[kHashLabel] = hash;
-    json::object selector = Obj(spec, "selector");
+    json::object selector = api::GetObject(spec, "selector");
     auto& ml = selector["matchLabels"];
     if (!ml.is_object()) ml = json::object();
     ml.as_object()[kHashLabel] = hash;
     json::object annotations;
-    for (const auto& [k, v] : Obj(Obj(d, "metadata"), "annotations")) {
+    for (const auto& [k, v] : api::Annotations(d)) {
       if (k == "kubectl.kubernetes.io/last-applied-configuration" || k == kRevision) continue;
       annotations[k] = v;
     }
     annotations[kRevision] = std::to_string(revision);
     annotations[kDesired] = std::to_string(Replicas(d));
     annotations[kMaxReplicas] = std::to_string(Replicas(d) + surge);
-    const std::string rs_name = Str(Obj(d, "metadata"), "name") + "-" + hash;
+    const std::string rs_name = api::Name(d) + "-" + hash;
     int64_t initial = 0;
-    if (Str(Obj(spec, "strategy"), "type") != "Recreate") initial = NewReplicasForRolling(d, sets, 0);
+    if (api::GetString(spec, {"strategy", "type"}) != "Recreate") initial = NewReplicasForRolling(d, sets, 0);
     json::object rs{{"apiVersion", "apps/v1"},
                     {"kind", "ReplicaSet"},
                     {"metadata", json::object{{"name", rs_name},
                                               {"namespace", ns},
                                               {"labels", tl},
                                               {"annotations", std::move(annotations)},
-                                              {"ownerReferences", json::array{ControllerRef(d)}}}},
+                                              {"ownerReferences", json::array{api::ControllerRef(d)}}}},
                     {"spec", json::object{{"replicas", initial},
-                                          {"minReadySeconds", Int(spec, "minReadySeconds")},
+                                          {"minReadySeconds", api::GetInt(spec, "minReadySeconds")},
                                           {"selector", std::move(selector)},
                                           {"template", std::move(tmpl)}}}};
     auto created = client_->Create(*rs_r_, ns, rs);
@@ -338,15 +292,17 @@ class DeploymentController final : public client::Controller {
         // A ReplicaSet of that name with another template: bump collisionCount so the next
         // hash differs (upstream's hash-collision handling).
         auto existing = client_->Get(*rs_r_, ns, rs_name);
-        if (existing.ok() && TemplateWithoutHash(Obj(Obj(*existing, "spec"), "template")) ==
-                                 TemplateWithoutHash(Obj(spec, "template"))) {
-          return kite::Status::Api(409, "AlreadyExists", "new replica set exists but is not yet in the cache");
+        if (existing.ok() && TemplateWithoutHash(api::GetObject(*existing, {"spec", "template"})) ==
+                                 TemplateWithoutHash(api::GetObject(spec, "template"))) {
+          return Status::Api(409, "AlreadyExists", "new replica set exists but is not yet in the cache");
         }
-        json::object st = Obj(d, "status");
+        json::object st = api::GetObject(d, "status");
         st["collisionCount"] = collisions + 1;
         json::object upd = d;
         upd["status"] = std::move(st);
-        (void)client_->UpdateStatus(*deploy_r_, ns, upd);
+        // The count must be stored before the retry, or the same name collides again.
+        auto w = client_->UpdateStatus(*deploy_r_, ns, upd);
+        if (!w.ok() && !w.NotFound()) return w.error();
       }
       return created.error();
     }
@@ -355,13 +311,13 @@ class DeploymentController final : public client::Controller {
     }
     sets.push_back(std::move(created.value()));
     json::object& nrs_ref = sets.back();
-    json::object status = Obj(d, "status");
-    SetCondition(status, Condition("Progressing", "True", "NewReplicaSetCreated",
+    json::object status = api::GetObject(d, "status");
+    SetDeploymentCondition(status, DeploymentCondition("Progressing", "True", "NewReplicaSetCreated",
                                    "Created new replica set \"" + rs_name + "\""));
     d["status"] = std::move(status);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      progressing_changed_[KeyOf(d)] = true;
+      progressing_changed_[client::Key(d)] = true;
     }
     SetDeploymentRevision(d, revision);
     return &nrs_ref;
@@ -371,10 +327,10 @@ class DeploymentController final : public client::Controller {
   void SetDeploymentRevision(json::object& d, int64_t revision) {
     if (Revision(d) == revision) return;
     json::object patch{{"metadata", json::object{{"annotations", json::object{{kRevision, std::to_string(revision)}}}}}};
-    auto r = client_->Patch(*deploy_r_, Str(Obj(d, "metadata"), "namespace"), Str(Obj(d, "metadata"), "name"),
+    auto r = client_->Patch(*deploy_r_, api::Namespace(d), api::Name(d),
                             client::PatchType::kMerge, json::serialize(patch));
     if (r.ok()) {
-      json::object status = Obj(d, "status");
+      json::object status = api::GetObject(d, "status");
       d = std::move(r.value());
       d["status"] = std::move(status);
     }
@@ -385,21 +341,21 @@ class DeploymentController final : public client::Controller {
     auto [surge, unavailable] = ResolveSurgeUnavailable(d);
     (void)unavailable;
     const int64_t before = Replicas(rs);
-    const auto& ann = Obj(Obj(rs, "metadata"), "annotations");
+    const auto& ann = api::Annotations(rs);
     const std::string desired = std::to_string(Replicas(d)), max = std::to_string(Replicas(d) + surge);
-    if (before == n && Str(ann, kDesired) == desired && Str(ann, kMaxReplicas) == max) return false;
+    if (before == n && api::GetString(ann, kDesired) == desired && api::GetString(ann, kMaxReplicas) == max) return false;
     json::object updated = rs;
     updated["spec"].as_object()["replicas"] = n;
     auto& a = updated["metadata"].as_object()["annotations"];
     if (!a.is_object()) a = json::object();
     a.as_object()[kDesired] = desired;
     a.as_object()[kMaxReplicas] = max;
-    auto r = client_->Update(*rs_r_, Str(Obj(rs, "metadata"), "namespace"), updated);
+    auto r = client_->Update(*rs_r_, api::Namespace(rs), updated);
     if (!r.ok()) return r.error();
     rs = std::move(r.value());
     if (before != n) {
       recorder_.Normal(d, "ScalingReplicaSet", std::string("Scaled ") + (n > before ? "up" : "down") + " replica set " +
-                                                   Str(Obj(rs, "metadata"), "name") + " from " + std::to_string(before) +
+                                                   api::Name(rs) + " from " + std::to_string(before) +
                                                    " to " + std::to_string(n));
     }
     return before != n;
@@ -420,19 +376,19 @@ class DeploymentController final : public client::Controller {
 
   Status Rolling(json::object& d, std::vector<json::object>& sets) {
     auto got = NewReplicaSet(d, sets, true);
-    if (!got.ok()) return Status(Code::kUnavailable, "new replica set: " + got.error().message());
+    if (!got.ok()) return got.error().Annotate("new replica set");
     json::object* nrs = got.value();
     // Scale the new ReplicaSet up (or down to the wanted count).
     const int64_t new_count = NewReplicasForRolling(d, sets, Replicas(*nrs));
     auto up = Scale(d, *nrs, std::min(new_count, std::max(Replicas(d), int64_t{0})));
     if (!up.ok()) return Status(Code::kAborted, up.error().message());
-    if (up.value()) return SyncStatus(d, sets, nrs);
+    if (up.value()) return UpdateStatus(d, sets, nrs);
     // Scale old ones down within maxUnavailable.
     auto down = ScaleDownOld(d, sets, nrs);
     if (!down.ok()) return Status(Code::kAborted, down.error().message());
-    if (down.value()) return SyncStatus(d, sets, nrs);
+    if (down.value()) return UpdateStatus(d, sets, nrs);
     if (Complete(d, sets, nrs)) CleanupOld(d, sets, nrs);
-    return SyncStatus(d, sets, nrs);
+    return UpdateStatus(d, sets, nrs);
   }
 
   Result<bool> ScaleDownOld(const json::object& d, std::vector<json::object>& sets, json::object* nrs) {
@@ -492,16 +448,16 @@ class DeploymentController final : public client::Controller {
       if (!r.ok()) return Status(Code::kAborted, r.error().message());
       scaled = scaled || r.value();
     }
-    if (scaled) return SyncStatus(d, sets, nrs);
+    if (scaled) return UpdateStatus(d, sets, nrs);
     // Wait until no pod of an old ReplicaSet is left running.
-    const std::string ns = Str(Obj(d, "metadata"), "namespace");
+    const std::string ns = api::Namespace(d);
     for (const auto& pod : pods_->List(ns)) {
-      const json::object* ref = ControllerOf(*pod);
-      if (!ref || (nrs && Str(*ref, "uid") == Str(Obj(*nrs, "metadata"), "uid"))) continue;
-      std::string phase = Str(Obj(*pod, "status"), "phase");
+      const json::object* ref = api::ControllerOf(*pod);
+      if (!ref || (nrs && api::GetString(*ref, "uid") == api::Uid(*nrs))) continue;
+      std::string phase = api::GetString(*pod, {"status", "phase"});
       if (phase == "Succeeded" || phase == "Failed") continue;
       for (const auto& rs : sets) {
-        if (Str(Obj(rs, "metadata"), "uid") == Str(*ref, "uid")) return SyncStatus(d, sets, nrs);
+        if (api::Uid(rs) == api::GetString(*ref, "uid")) return UpdateStatus(d, sets, nrs);
       }
     }
     if (!nrs) {
@@ -512,14 +468,14 @@ class DeploymentController final : public client::Controller {
     auto r = Scale(d, *nrs, Replicas(d));
     if (!r.ok()) return Status(Code::kAborted, r.error().message());
     if (Complete(d, sets, nrs)) CleanupOld(d, sets, nrs);
-    return SyncStatus(d, sets, nrs);
+    return UpdateStatus(d, sets, nrs);
   }
 
   // A resize: an active ReplicaSet was last sized for another spec.replicas.
   static bool ScalingEvent(const json::object& d, const std::vector<json::object>& sets) {
     for (const auto& rs : sets) {
       if (Replicas(rs) <= 0) continue;
-      const std::string desired = Str(Obj(Obj(rs, "metadata"), "annotations"), kDesired);
+      const std::string desired = api::GetString(api::Annotations(rs), kDesired);
       if (!desired.empty() && desired != std::to_string(Replicas(d))) return true;
     }
     return false;
@@ -545,24 +501,24 @@ class DeploymentController final : public client::Controller {
       json::object* target = active.empty() ? nrs : active[0];
       if (!target) {
         for (auto& rs : sets) {
-          if (!target || Str(Obj(rs, "metadata"), "creationTimestamp") > Str(Obj(*target, "metadata"), "creationTimestamp")) target = &rs;
+          if (!target || api::GetString(rs, {"metadata", "creationTimestamp"}) > api::GetString(*target, {"metadata", "creationTimestamp"})) target = &rs;
         }
       }
       if (target && Replicas(*target) != want) {
         if (auto st = scale(*target, want); !st.ok()) return st;
       }
-      return SyncStatus(d, sets, nrs);
+      return UpdateStatus(d, sets, nrs);
     }
-    const bool saturated = nrs && Str(Obj(Obj(*nrs, "metadata"), "annotations"), kDesired) == std::to_string(want) &&
+    const bool saturated = nrs && api::GetString(api::Annotations(*nrs), kDesired) == std::to_string(want) &&
                            Replicas(*nrs) == want && StatusInt(*nrs, "availableReplicas") == want;
     if (saturated) {
       for (json::object* rs : active) {
         if (rs == nrs) continue;
         if (auto st = scale(*rs, 0); !st.ok()) return st;
       }
-      return SyncStatus(d, sets, nrs);
+      return UpdateStatus(d, sets, nrs);
     }
-    if (Str(Obj(Obj(d, "spec"), "strategy"), "type") == "Recreate") return SyncStatus(d, sets, nrs);
+    if (api::GetString(d, {"spec", "strategy", "type"}) == "Recreate") return UpdateStatus(d, sets, nrs);
     auto [surge, unavailable] = ResolveSurgeUnavailable(d);
     (void)unavailable;
     std::vector<ActiveReplicaSet> sizes_in;
@@ -570,14 +526,14 @@ class DeploymentController final : public client::Controller {
       ActiveReplicaSet a;
       a.replicas = Replicas(*rs);
       a.max_replicas = AnnotationInt(*rs, kMaxReplicas);
-      a.creation_timestamp = Str(Obj(*rs, "metadata"), "creationTimestamp");
+      a.creation_timestamp = api::GetString(*rs, {"metadata", "creationTimestamp"});
       sizes_in.push_back(std::move(a));
     }
     auto sizes = ProportionalSizes(sizes_in, want, want > 0 ? want + surge : 0, StatusInt(d, "replicas"));
     for (size_t i = 0; i < active.size(); ++i) {
       if (auto st = scale(*active[i], sizes[i]); !st.ok()) return st;
     }
-    return SyncStatus(d, sets, nrs);
+    return UpdateStatus(d, sets, nrs);
   }
 
   static bool Complete(const json::object& d, const std::vector<json::object>& sets, const json::object* nrs) {
@@ -590,22 +546,24 @@ class DeploymentController final : public client::Controller {
   }
 
   void CleanupOld(const json::object& d, const std::vector<json::object>& sets, const json::object* nrs) {
-    const int64_t limit = Int(Obj(d, "spec"), "revisionHistoryLimit", 10);
+    const int64_t limit = api::GetInt(d, {"spec", "revisionHistoryLimit"}, 10);
     std::vector<const json::object*> olds;
     for (const auto& rs : sets) {
       if (&rs == nrs || Replicas(rs) != 0 || StatusInt(rs, "replicas") != 0) continue;
-      if (Obj(rs, "metadata").contains("deletionTimestamp")) continue;
+      if (api::IsBeingDeleted(rs)) continue;
       olds.push_back(&rs);
     }
     if (static_cast<int64_t>(olds.size()) <= limit) return;
     std::sort(olds.begin(), olds.end(), [](const json::object* a, const json::object* b) { return Revision(*a) < Revision(*b); });
     for (size_t i = 0; i + limit < olds.size(); ++i) {
-      const auto& m = Obj(*olds[i], "metadata");
-      (void)client_->Delete(*rs_r_, Str(m, "namespace"), Str(m, "name"));
+      const auto& m = api::Metadata(*olds[i]);
+      // Best effort, as history clean-up is: a ReplicaSet not deleted now is still old at the
+      // next sync, which tries again.
+      (void)client_->Delete(*rs_r_, api::GetString(m, "namespace"), api::GetString(m, "name"));
     }
   }
 
-  Status SyncStatus(json::object& d, const std::vector<json::object>& sets, const json::object* nrs) {
+  Status UpdateStatus(json::object& d, const std::vector<json::object>& sets, const json::object* nrs) {
     const int64_t want = Replicas(d);
     auto [surge, max_unavailable] = ResolveSurgeUnavailable(d);
     (void)surge;
@@ -615,67 +573,67 @@ class DeploymentController final : public client::Controller {
       ready += StatusInt(rs, "readyReplicas");
       available += StatusInt(rs, "availableReplicas");
     }
-    const json::object old_status = Obj(d, "status");
+    const json::object old_status = api::GetObject(d, "status");
     json::object status = old_status;
-    status["observedGeneration"] = Int(Obj(d, "metadata"), "generation", 1);
+    status["observedGeneration"] = api::GetInt(d, {"metadata", "generation"}, 1);
     status["replicas"] = replicas;
     status["updatedReplicas"] = nrs ? StatusInt(*nrs, "replicas") : 0;
     status["readyReplicas"] = ready;
     status["availableReplicas"] = available;
     status["unavailableReplicas"] = std::max<int64_t>(want - available, 0);
     for (const char* zero : {"replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"}) {
-      if (Int(status, zero) == 0) status.erase(zero);  // upstream omits zero counts
+      if (api::GetInt(status, zero) == 0) status.erase(zero);  // upstream omits zero counts
     }
     if (available >= want - max_unavailable) {
-      SetCondition(status, Condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."));
+      SetDeploymentCondition(status, DeploymentCondition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."));
     } else {
-      SetCondition(status, Condition("Available", "False", "MinimumReplicasUnavailable",
+      SetDeploymentCondition(status, DeploymentCondition("Available", "False", "MinimumReplicasUnavailable",
                                      "Deployment does not have minimum availability."));
     }
-    const auto& spec = Obj(d, "spec");
-    const std::string rs_name = nrs ? Str(Obj(*nrs, "metadata"), "name") : "";
-    const json::object* prog = FindCondition(old_status, "Progressing");
+    const auto& spec = api::GetObject(d, "spec");
+    const std::string rs_name = nrs ? api::Name(*nrs) : "";
+    const json::object* prog = api::FindCondition(old_status, "Progressing");
     std::optional<std::chrono::seconds> requeue;
-    if (Bool(spec, "paused")) {
-      SetCondition(status, Condition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused"));
-    } else if (prog && Str(*prog, "reason") == "DeploymentPaused") {
-      SetCondition(status, Condition("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed"));
+    if (api::GetBool(spec, "paused")) {
+      SetDeploymentCondition(status, DeploymentCondition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused"));
+    } else if (prog && api::GetString(*prog, "reason") == "DeploymentPaused") {
+      SetDeploymentCondition(status, DeploymentCondition("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed"));
     } else if (spec.contains("progressDeadlineSeconds") && nrs) {
-      const bool complete = Int(status, "updatedReplicas") == want && Int(status, "replicas") == want &&
-                            Int(status, "availableReplicas") == want;
-      const bool progressed = Int(status, "updatedReplicas") > Int(old_status, "updatedReplicas") ||
-                              Int(status, "replicas") < Int(old_status, "replicas") ||
-                              Int(status, "readyReplicas") > Int(old_status, "readyReplicas") ||
-                              Int(status, "availableReplicas") > Int(old_status, "availableReplicas");
-      const int64_t deadline = Int(spec, "progressDeadlineSeconds", 600);
+      const bool complete = api::GetInt(status, "updatedReplicas") == want && api::GetInt(status, "replicas") == want &&
+                            api::GetInt(status, "availableReplicas") == want;
+      const bool progressed = api::GetInt(status, "updatedReplicas") > api::GetInt(old_status, "updatedReplicas") ||
+                              api::GetInt(status, "replicas") < api::GetInt(old_status, "replicas") ||
+                              api::GetInt(status, "readyReplicas") > api::GetInt(old_status, "readyReplicas") ||
+                              api::GetInt(status, "availableReplicas") > api::GetInt(old_status, "availableReplicas");
+      const int64_t deadline = api::GetInt(spec, "progressDeadlineSeconds", 600);
       if (complete) {
-        SetCondition(status, Condition("Progressing", "True", "NewReplicaSetAvailable",
+        SetDeploymentCondition(status, DeploymentCondition("Progressing", "True", "NewReplicaSetAvailable",
                                        "ReplicaSet \"" + rs_name + "\" has successfully progressed."));
-      } else if (progressed || TakeProgressChanged(KeyOf(d))) {
-        SetCondition(status, Condition("Progressing", "True", "ReplicaSetUpdated",
+      } else if (progressed || TakeProgressChanged(client::Key(d))) {
+        SetDeploymentCondition(status, DeploymentCondition("Progressing", "True", "ReplicaSetUpdated",
                                        "ReplicaSet \"" + rs_name + "\" is progressing."));
         requeue = std::chrono::seconds(deadline);
-      } else if (prog && Str(*prog, "status") == "True") {
-        auto last = api::ParseTime(Str(*prog, "lastUpdateTime"));
+      } else if (prog && api::GetString(*prog, "status") == "True") {
+        auto last = api::ParseTime(api::GetString(*prog, "lastUpdateTime"));
         auto now = clock()->Now();
         if (last && *last + std::chrono::seconds(deadline) <= now) {
-          SetCondition(status, Condition("Progressing", "False", "ProgressDeadlineExceeded",
+          SetDeploymentCondition(status, DeploymentCondition("Progressing", "False", "ProgressDeadlineExceeded",
                                          "ReplicaSet \"" + rs_name + "\" has timed out progressing."));
         } else if (last) {
           requeue = std::chrono::duration_cast<std::chrono::seconds>(*last + std::chrono::seconds(deadline) - now) +
                     std::chrono::seconds(1);
         }
       } else if (!prog) {
-        SetCondition(status, Condition("Progressing", "True", "ReplicaSetUpdated",
+        SetDeploymentCondition(status, DeploymentCondition("Progressing", "True", "ReplicaSetUpdated",
                                        "ReplicaSet \"" + rs_name + "\" is progressing."));
       }
     }
-    if (requeue) queue_.AddAfter(KeyOf(d), *requeue);
+    if (requeue) queue_.AddAfter(client::Key(d), *requeue);
     if (status == old_status) return Status::Ok();
     json::object updated = d;
     updated["status"] = std::move(status);
-    auto r = client_->UpdateStatus(*deploy_r_, Str(Obj(d, "metadata"), "namespace"), updated);
-    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message());
+    auto r = client_->UpdateStatus(*deploy_r_, api::Namespace(d), updated);
+    if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating status");
     return Status::Ok();
   }
 
@@ -685,7 +643,7 @@ class DeploymentController final : public client::Controller {
   client::Informer* deployments_ = nullptr;
   client::Informer* sets_ = nullptr;
   client::Informer* pods_ = nullptr;
-  EventRecorder recorder_;
+  client::EventRecorder recorder_;
   bool TakeProgressChanged(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);
     return progressing_changed_.erase(key) > 0;
@@ -698,28 +656,15 @@ class DeploymentController final : public client::Controller {
 }  // namespace
 
 std::string PodTemplateHash(const json::object& pod_template, int64_t collision_count) {
-  std::string text;
-  Canonical(pod_template, &text);
-  if (collision_count > 0) text += std::to_string(collision_count);
-  uint32_t h = 2166136261u;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  // Encoded as upstream's SafeEncodeString does: base-10 digits mapped onto an alphabet
-  // without vowels or look-alike characters.
-  static const char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
-  std::string digits = std::to_string(h), out;
-  for (char c : digits) out += kAlphabet[(c - '0') % (sizeof kAlphabet - 1)];
-  return out;
+  return RevisionHash(pod_template, collision_count);  // upstream's ComputeHash: the same hash
 }
 
 std::pair<int64_t, int64_t> ResolveSurgeUnavailable(const json::object& d) {
-  const auto& spec = Obj(d, "spec");
-  const auto& strategy = Obj(spec, "strategy");
-  if (Str(strategy, "type") == "Recreate") return {0, 0};
-  const auto& ru = Obj(strategy, "rollingUpdate");
-  const int64_t replicas = Int(spec, "replicas", 1);
+  const auto& spec = api::GetObject(d, "spec");
+  const auto& strategy = api::GetObject(spec, "strategy");
+  if (api::GetString(strategy, "type") == "Recreate") return {0, 0};
+  const auto& ru = api::GetObject(strategy, "rollingUpdate");
+  const int64_t replicas = api::GetInt(spec, "replicas", 1);
   int64_t surge = Scaled(ru.if_contains("maxSurge"), replicas, true, (replicas + 3) / 4);
   int64_t unavailable = Scaled(ru.if_contains("maxUnavailable"), replicas, false, replicas / 4);
   if (surge == 0 && unavailable == 0) unavailable = 1;

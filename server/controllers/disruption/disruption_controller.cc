@@ -7,9 +7,19 @@
 #include <optional>
 #include <set>
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/conditions.h"
+#include "api/object.h"
+#include "api/owner_references.h"
+#include "api/pod.h"
+#include "api/selectors.h"
+#include "api/time.h"
+#include "client/client.h"
+#include "client/controller.h"
+#include "client/informer.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace disruption {
 
 Result<int64_t> ScaledValue(const json::value& v, int64_t total) {
@@ -28,7 +38,7 @@ Result<int64_t> ScaledValue(const json::value& v, int64_t total) {
 }
 
 Result<Counts> ComputeCounts(const json::object& pdb, int64_t matching_pods, std::optional<int64_t> controller_scale) {
-  const auto& spec = Obj(pdb, "spec");
+  const auto& spec = api::GetObject(pdb, "spec");
   const json::value* max_unavailable = spec.if_contains("maxUnavailable");
   const json::value* min_available = spec.if_contains("minAvailable");
   Counts c;
@@ -75,17 +85,17 @@ class DisruptionController final : public client::Controller {
     deployments_ = f.For("apps", "v1", "deployments");
     statefulsets_ = f.For("apps", "v1", "statefulsets");
     rcs_ = f.For("", "v1", "replicationcontrollers");
-    pdbs_->AddHandler(EnqueueSelf(&queue_));
+    pdbs_->AddHandler(client::EnqueueSelf(&queue_));
     auto pod = [this](const ObjectPtr& p) { EnqueueBudgetsOf(*p); };
     pods_->AddHandler(client::EventHandler{pod, [pod](const ObjectPtr& old_pod, const ObjectPtr& p) {
                                              pod(p);
-                                             if (Obj(Obj(*old_pod, "metadata"), "labels") != Obj(Obj(*p, "metadata"), "labels")) pod(old_pod);
+                                             if (api::Labels(*old_pod) != api::Labels(*p)) pod(old_pod);
                                            },
                                            pod});
     // A controller's replicas change a percentage budget's expectation: look at every budget of
     // that namespace.
     auto scale = [this](const ObjectPtr& o) {
-      for (const auto& b : pdbs_->List(Str(Obj(*o, "metadata"), "namespace"))) queue_.Add(KeyOf(*b));
+      for (const auto& b : pdbs_->List(api::Namespace(*o))) queue_.Add(client::Key(*b));
     };
     for (auto* inf : {rss_, deployments_, statefulsets_, rcs_}) {
       inf->AddHandler(client::EventHandler{nullptr, [scale](const ObjectPtr&, const ObjectPtr& o) { scale(o); }, nullptr});
@@ -93,10 +103,10 @@ class DisruptionController final : public client::Controller {
   }
 
   Status Reconcile(const std::string& key) override {
-    auto [ns, name] = SplitKey(key);
+    auto [ns, name] = client::SplitKey(key);
     ObjectPtr pdb = pdbs_->Get(ns, name);
     if (!pdb) return Status::Ok();
-    const auto& spec = Obj(*pdb, "spec");
+    const auto& spec = api::GetObject(*pdb, "spec");
     api::LabelSelector sel = api::LabelSelector::Nothing();
     if (auto* s = spec.if_contains("selector"); s && !s->is_null()) {
       auto parsed = api::LabelSelector::FromLabelSelectorJson(*s);
@@ -104,25 +114,25 @@ class DisruptionController final : public client::Controller {
     }
     std::vector<ObjectPtr> pods;
     for (const auto& p : pods_->List(ns)) {
-      if (LabelsMatch(sel, *p)) pods.push_back(p);
+      if (api::LabelsMatch(sel, *p)) pods.push_back(p);
     }
-    json::object status = Obj(*pdb, "status");
+    json::object status = api::GetObject(*pdb, "status");
     json::object want = status;
     // Pods the eviction subresource has just let go are not healthy any more, though their
     // deletion may not have been seen yet (upstream's DeletionTimeout: two minutes).
     PruneDisrupted(want, key);
-    const json::object& disrupted = Obj(want, "disruptedPods");
+    const json::object& disrupted = api::GetObject(want, "disruptedPods");
     int64_t healthy = 0;
     for (const auto& p : pods) {
-      const auto& meta = Obj(*p, "metadata");
-      if (meta.contains("deletionTimestamp") || disrupted.contains(Str(meta, "name"))) continue;
-      if (IsPodReady(*p)) ++healthy;
+      const auto& meta = api::Metadata(*p);
+      if (meta.contains("deletionTimestamp") || disrupted.contains(api::GetString(meta, "name"))) continue;
+      if (api::IsPodReady(*p)) ++healthy;
     }
     auto counts = disruption::ComputeCounts(*pdb, static_cast<int64_t>(pods.size()), ControllerScale(pods));
     const std::string now = api::FormatTime(clock()->Now());
     if (!counts.ok()) {
       want["disruptionsAllowed"] = 0;
-      SetCondition(want, "False", "SyncFailed", counts.status().message(), now);
+      SetDisruptionAllowed(want, "False", "SyncFailed", counts.status().message(), now);
     } else {
       int64_t allowed = std::max<int64_t>(0, healthy - counts->desired_healthy);
       if (counts->expected <= 0 && allowed > 0) allowed = 0;
@@ -130,24 +140,24 @@ class DisruptionController final : public client::Controller {
       want["desiredHealthy"] = counts->desired_healthy;
       want["expectedPods"] = counts->expected;
       want["disruptionsAllowed"] = allowed;
-      SetCondition(want, allowed > 0 ? "True" : "False", allowed > 0 ? "SufficientPods" : "InsufficientPods", "", now);
+      SetDisruptionAllowed(want, allowed > 0 ? "True" : "False", allowed > 0 ? "SufficientPods" : "InsufficientPods", "", now);
     }
-    want["observedGeneration"] = Int(Obj(*pdb, "metadata"), "generation", 1);
+    want["observedGeneration"] = api::GetInt(*pdb, {"metadata", "generation"}, 1);
     if (want == status) return Status::Ok();
     json::object updated = *pdb;
     updated["status"] = std::move(want);
     auto r = client_->UpdateStatus(*pdb_r_, ns, updated);
     if (r.ok() || r.NotFound()) return Status::Ok();
-    return Status(Code::kAborted, "updating budget status: " + r.error().message());
+    return r.error().Annotate("updating budget status");
   }
 
  private:
   void EnqueueBudgetsOf(const json::object& pod) {
-    for (const auto& b : pdbs_->List(Str(Obj(pod, "metadata"), "namespace"))) {
-      const auto* s = Obj(*b, "spec").if_contains("selector");
+    for (const auto& b : pdbs_->List(api::Namespace(pod))) {
+      const auto* s = api::GetObject(*b, "spec").if_contains("selector");
       if (!s || s->is_null()) continue;
       auto parsed = api::LabelSelector::FromLabelSelectorJson(*s);
-      if (parsed.ok() && LabelsMatch(parsed.value(), pod)) queue_.Add(KeyOf(*b));
+      if (parsed.ok() && api::LabelsMatch(parsed.value(), pod)) queue_.Add(client::Key(*b));
     }
   }
 
@@ -157,44 +167,33 @@ class DisruptionController final : public client::Controller {
     std::set<std::string> seen;
     int64_t total = 0;
     for (const auto& p : pods) {
-      const json::object* ref = ControllerOf(*p);
+      const json::object* ref = api::ControllerOf(*p);
       if (!ref) return std::nullopt;
-      const std::string ns = Str(Obj(*p, "metadata"), "namespace");
-      const std::string kind = Str(*ref, "kind");
+      const std::string ns = api::Namespace(*p);
+      const std::string kind = api::GetString(*ref, "kind");
       ObjectPtr owner;
       if (kind == "ReplicaSet") {
-        owner = rss_->Get(ns, Str(*ref, "name"));
+        owner = rss_->Get(ns, api::GetString(*ref, "name"));
         if (owner) {
-          if (const json::object* dref = ControllerOf(*owner); dref && Str(*dref, "kind") == "Deployment") {
-            if (ObjectPtr d = deployments_->Get(ns, Str(*dref, "name"))) owner = d;
+          if (const json::object* dref = api::ControllerOf(*owner); dref && api::GetString(*dref, "kind") == "Deployment") {
+            if (ObjectPtr d = deployments_->Get(ns, api::GetString(*dref, "name"))) owner = d;
           }
         }
       } else if (kind == "StatefulSet") {
-        owner = statefulsets_->Get(ns, Str(*ref, "name"));
+        owner = statefulsets_->Get(ns, api::GetString(*ref, "name"));
       } else if (kind == "ReplicationController") {
-        owner = rcs_->Get(ns, Str(*ref, "name"));
+        owner = rcs_->Get(ns, api::GetString(*ref, "name"));
       }
       if (!owner) return std::nullopt;
-      if (seen.insert(Str(Obj(*owner, "metadata"), "uid")).second) total += Int(Obj(*owner, "spec"), "replicas", 1);
+      if (seen.insert(api::Uid(*owner)).second) total += api::GetInt(*owner, {"spec", "replicas"}, 1);
     }
     return total;
   }
 
-  static void SetCondition(json::object& status, const char* value, const char* reason, const std::string& message,
-                           const std::string& now) {
-    json::array conds;
-    std::string ltt = now;
-    for (const auto& c : Arr(status, "conditions")) {
-      if (c.is_object() && Str(c.as_object(), "type") == "DisruptionAllowed") {
-        if (Str(c.as_object(), "status") == value) ltt = Str(c.as_object(), "lastTransitionTime");
-        continue;
-      }
-      conds.push_back(c);
-    }
-    json::object c{{"type", "DisruptionAllowed"}, {"status", value}, {"reason", reason}, {"message", message},
-                   {"lastTransitionTime", ltt}};
-    conds.push_back(std::move(c));
-    status["conditions"] = std::move(conds);
+  // The one condition of a PodDisruptionBudget, DisruptionAllowed.
+  static void SetDisruptionAllowed(json::object& status, const char* value, const char* reason,
+                                   const std::string& message, const std::string& now) {
+    api::SetCondition(status, api::NewCondition("DisruptionAllowed", value, reason, message, now));
   }
 
   // Drops disruptedPods entries whose pod is gone or terminating, or that are older than the
@@ -203,7 +202,7 @@ class DisruptionController final : public client::Controller {
     auto* dp = status.if_contains("disruptedPods");
     if (!dp || !dp->is_object()) return;
     constexpr auto kDeletionTimeout = std::chrono::minutes(2);
-    const std::string ns = SplitKey(key).first;
+    const std::string ns = client::SplitKey(key).first;
     const auto now = clock()->Now();
     json::object kept;
     std::optional<std::chrono::system_clock::duration> recheck;
@@ -211,7 +210,7 @@ class DisruptionController final : public client::Controller {
       auto t = when.is_string() ? api::ParseTime(when.as_string()) : std::nullopt;
       if (!t || now - *t > kDeletionTimeout) continue;
       ObjectPtr p = pods_->Get(ns, std::string(pod));
-      if (!p || Obj(*p, "metadata").contains("deletionTimestamp")) continue;
+      if (!p || api::IsBeingDeleted(*p)) continue;
       kept[pod] = when;
       auto left = *t + kDeletionTimeout - now;
       if (!recheck || left < *recheck) recheck = left;

@@ -5,62 +5,69 @@
 #include <algorithm>
 #include <map>
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/object.h"
+#include "api/pod.h"
+#include "api/selectors.h"
+#include "client/client.h"
+#include "client/controller.h"
+#include "client/informer.h"
 #include "server/controllers/common/endpoint_utils.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace endpoints {
 
 namespace {
 
 json::object Address(const json::object& pod, const json::object& svc) {
-  const auto& m = Obj(pod, "metadata");
-  const auto& spec = Obj(pod, "spec");
-  json::object a{{"ip", Str(Obj(pod, "status"), "podIP")}};
+  const auto& m = api::Metadata(pod);
+  const auto& spec = api::GetObject(pod, "spec");
+  json::object a{{"ip", api::GetString(pod, {"status", "podIP"})}};
   // hostname is published when the pod asks for it under this Service's name (subdomain).
-  if (!Str(spec, "hostname").empty() && Str(spec, "subdomain") == Str(Obj(svc, "metadata"), "name")) {
-    a["hostname"] = Str(spec, "hostname");
+  if (!api::GetString(spec, "hostname").empty() && api::GetString(spec, "subdomain") == api::Name(svc)) {
+    a["hostname"] = api::GetString(spec, "hostname");
   }
-  if (!Str(spec, "nodeName").empty()) a["nodeName"] = Str(spec, "nodeName");
-  a["targetRef"] = json::object{{"kind", "Pod"}, {"namespace", Str(m, "namespace")}, {"name", Str(m, "name")},
-                                {"uid", Str(m, "uid")}};
+  if (!api::GetString(spec, "nodeName").empty()) a["nodeName"] = api::GetString(spec, "nodeName");
+  a["targetRef"] = json::object{{"kind", "Pod"}, {"namespace", api::GetString(m, "namespace")}, {"name", api::GetString(m, "name")},
+                                {"uid", api::GetString(m, "uid")}};
   return a;
 }
 
 bool ByIp(const json::value& a, const json::value& b) {
-  return Str(a.as_object(), "ip") < Str(b.as_object(), "ip");
+  return api::GetString(a.as_object(), "ip") < api::GetString(b.as_object(), "ip");
 }
 
 }  // namespace
 
 json::array Subsets(const json::object& svc, const std::vector<client::ObjectPtr>& pods) {
-  const auto& spec = Obj(svc, "spec");
-  const bool publish_not_ready = Bool(spec, "publishNotReadyAddresses");
+  const auto& spec = api::GetObject(svc, "spec");
+  const bool publish_not_ready = api::GetBool(spec, "publishNotReadyAddresses");
   // Pods grouped by the exact port list they offer: one subset per distinct list.
   std::map<std::string, std::pair<json::array, std::pair<json::array, json::array>>> groups;
   for (const auto& pod : pods) {
     if (!ShouldPodBeInEndpoints(*pod, false)) continue;
     json::array ports;
-    const auto& sports = Arr(spec, "ports");
+    const auto& sports = api::GetArray(spec, "ports");
     for (const auto& sp : sports) {
       if (!sp.is_object()) continue;
       auto n = FindPort(*pod, sp.as_object());
       if (!n) continue;
-      json::object p{{"port", *n}, {"protocol", Str(sp.as_object(), "protocol").empty() ? "TCP" : Str(sp.as_object(), "protocol")}};
-      if (!Str(sp.as_object(), "name").empty()) p["name"] = Str(sp.as_object(), "name");
-      if (!Str(sp.as_object(), "appProtocol").empty()) p["appProtocol"] = Str(sp.as_object(), "appProtocol");
+      json::object p{{"port", *n}, {"protocol", api::GetString(sp.as_object(), "protocol").empty() ? "TCP" : api::GetString(sp.as_object(), "protocol")}};
+      if (!api::GetString(sp.as_object(), "name").empty()) p["name"] = api::GetString(sp.as_object(), "name");
+      if (!api::GetString(sp.as_object(), "appProtocol").empty()) p["appProtocol"] = api::GetString(sp.as_object(), "appProtocol");
       ports.push_back(std::move(p));
     }
     // A Service with ports none of which the pod has: the pod is no endpoint. A headless
     // Service without ports lists addresses alone.
     if (ports.empty() && !(sports.empty() && IsHeadless(svc))) continue;
     std::sort(ports.begin(), ports.end(), [](const json::value& a, const json::value& b) {
-      return std::make_pair(Str(a.as_object(), "name"), Int(a.as_object(), "port")) <
-             std::make_pair(Str(b.as_object(), "name"), Int(b.as_object(), "port"));
+      return std::make_pair(api::GetString(a.as_object(), "name"), api::GetInt(a.as_object(), "port")) <
+             std::make_pair(api::GetString(b.as_object(), "name"), api::GetInt(b.as_object(), "port"));
     });
     auto& g = groups[json::serialize(ports)];
     g.first = ports;
-    const bool ready = publish_not_ready || IsPodReady(*pod);
+    const bool ready = publish_not_ready || api::IsPodReady(*pod);
     (ready ? g.second.first : g.second.second).push_back(Address(*pod, svc));
   }
   json::array out;
@@ -90,24 +97,18 @@ class EndpointsController final : public client::Controller {
     services_ = f.For("", "v1", "services");
     pods_ = f.For("", "v1", "pods");
     endpoints_ = f.For(*epr_);
-    services_->AddHandler(EnqueueSelf(&queue_));
-    pods_->AddHandler(client::EventHandler{
-        [this](const ObjectPtr& p) { EnqueueServicesOf(*p); },
-        [this](const ObjectPtr& old_pod, const ObjectPtr& p) {
-          EnqueueServicesOf(*p);
-          if (Obj(Obj(*old_pod, "metadata"), "labels") != Obj(Obj(*p, "metadata"), "labels")) EnqueueServicesOf(*old_pod);
-        },
-        [this](const ObjectPtr& p) { EnqueueServicesOf(*p); }});
+    services_->AddHandler(client::EnqueueSelf(&queue_));
+    pods_->AddHandler(EnqueueServicesOfPods(services_, &queue_));
     // Someone else changing or deleting the Endpoints of a Service: put them back. Endpoints
     // without a Service are not ours (a user's, or left from before) and stay untouched.
     auto ours = [this](const ObjectPtr& e) {
-      if (services_->Get(Str(Obj(*e, "metadata"), "namespace"), Str(Obj(*e, "metadata"), "name"))) queue_.Add(KeyOf(*e));
+      if (services_->Get(api::Namespace(*e), api::Name(*e))) queue_.Add(client::Key(*e));
     };
     endpoints_->AddHandler(client::EventHandler{nullptr, [ours](const ObjectPtr&, const ObjectPtr& e) { ours(e); }, ours});
   }
 
   Status Reconcile(const std::string& key) override {
-    auto [ns, name] = SplitKey(key);
+    auto [ns, name] = client::SplitKey(key);
     ObjectPtr svc = services_->Get(ns, name);
     ObjectPtr current = endpoints_->Get(ns, name);
     if (!svc) {
@@ -116,21 +117,21 @@ class EndpointsController final : public client::Controller {
       // way to tell, and upstream deletes it too.
       auto r = client_->Delete(*epr_, ns, name);
       if (r.ok() || r.NotFound()) return Status::Ok();
-      return Status(Code::kUnavailable, "deleting endpoints: " + r.error().message());
+      return r.error().Annotate("deleting endpoints");
     }
-    const auto& spec = Obj(*svc, "spec");
-    if (!spec.contains("selector") || Obj(spec, "selector").empty()) return Status::Ok();
-    api::LabelSelector sel = MapSelector(spec.if_contains("selector"));
+    const auto& spec = api::GetObject(*svc, "spec");
+    if (!spec.contains("selector") || api::GetObject(spec, "selector").empty()) return Status::Ok();
+    api::LabelSelector sel = api::MapSelector(spec.if_contains("selector"));
     std::vector<ObjectPtr> pods;
     for (const auto& p : pods_->List(ns)) {
-      if (LabelsMatch(sel, *p)) pods.push_back(p);
+      if (api::LabelsMatch(sel, *p)) pods.push_back(p);
     }
     json::array subsets = endpoints::Subsets(*svc, pods);
-    json::object labels = Obj(Obj(*svc, "metadata"), "labels");
+    json::object labels = api::Labels(*svc);
     if (IsHeadless(*svc)) labels["service.kubernetes.io/headless"] = "";
     else labels.erase("service.kubernetes.io/headless");
 
-    if (current && Arr(*current, "subsets") == subsets && Obj(Obj(*current, "metadata"), "labels") == labels) {
+    if (current && api::GetArray(*current, "subsets") == subsets && api::Labels(*current) == labels) {
       return Status::Ok();
     }
     json::object ep = current ? *current : json::object{{"apiVersion", "v1"}, {"kind", "Endpoints"},
@@ -145,19 +146,10 @@ class EndpointsController final : public client::Controller {
     else ep["subsets"] = std::move(subsets);
     auto r = current ? client_->Update(*epr_, ns, ep) : client_->Create(*epr_, ns, ep);
     if (r.ok() || r.error().http_code() == 403) return Status::Ok();  // 403: the namespace is terminating
-    return Status(Code::kAborted, "writing endpoints " + key + ": " + r.error().message());
+    return r.error().Annotate("writing endpoints " + key);
   }
 
  private:
-  void EnqueueServicesOf(const json::object& pod) {
-    const std::string ns = Str(Obj(pod, "metadata"), "namespace");
-    for (const auto& svc : services_->List(ns)) {
-      const auto& spec = Obj(*svc, "spec");
-      if (!spec.contains("selector")) continue;
-      if (LabelsMatch(MapSelector(spec.if_contains("selector")), pod)) queue_.Add(KeyOf(*svc));
-    }
-  }
-
   const client::Client* client_;
   const api::ResourceInfo* epr_;
   client::Informer* services_ = nullptr;

@@ -5,10 +5,19 @@
 #include <algorithm>
 #include <map>
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/object.h"
+#include "api/owner_references.h"
+#include "api/pod.h"
+#include "api/selectors.h"
+#include "api/time.h"
+#include "client/client.h"
+#include "client/controller.h"
+#include "client/informer.h"
 #include "server/controllers/common/endpoint_utils.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace endpointslice {
 
 namespace {
@@ -16,47 +25,47 @@ namespace {
 bool IsIPv4(const std::string& ip) { return !ip.empty() && ip.find(':') == std::string::npos; }
 
 json::object Endpoint(const json::object& pod, const json::object& svc) {
-  const auto& m = Obj(pod, "metadata");
-  const auto& spec = Obj(pod, "spec");
-  const bool serving = IsPodReady(pod);
+  const auto& m = api::Metadata(pod);
+  const auto& spec = api::GetObject(pod, "spec");
+  const bool serving = api::IsPodReady(pod);
   const bool terminating = m.contains("deletionTimestamp");
   // "ready" stays false for a terminating pod (compatibility with Endpoints) unless the Service
   // publishes not-ready addresses.
-  const bool ready = Bool(Obj(svc, "spec"), "publishNotReadyAddresses") || (serving && !terminating);
-  json::object e{{"addresses", json::array{json::string(Str(Obj(pod, "status"), "podIP"))}},
+  const bool ready = api::GetBool(svc, {"spec", "publishNotReadyAddresses"}) || (serving && !terminating);
+  json::object e{{"addresses", json::array{json::string(api::GetString(pod, {"status", "podIP"}))}},
                  {"conditions", json::object{{"ready", ready}, {"serving", serving}, {"terminating", terminating}}}};
-  if (!Str(spec, "hostname").empty() && Str(spec, "subdomain") == Str(Obj(svc, "metadata"), "name")) {
-    e["hostname"] = Str(spec, "hostname");
+  if (!api::GetString(spec, "hostname").empty() && api::GetString(spec, "subdomain") == api::Name(svc)) {
+    e["hostname"] = api::GetString(spec, "hostname");
   }
-  if (!Str(spec, "nodeName").empty()) e["nodeName"] = Str(spec, "nodeName");
-  e["targetRef"] = json::object{{"kind", "Pod"}, {"namespace", Str(m, "namespace")}, {"name", Str(m, "name")},
-                                {"uid", Str(m, "uid")}};
+  if (!api::GetString(spec, "nodeName").empty()) e["nodeName"] = api::GetString(spec, "nodeName");
+  e["targetRef"] = json::object{{"kind", "Pod"}, {"namespace", api::GetString(m, "namespace")}, {"name", api::GetString(m, "name")},
+                                {"uid", api::GetString(m, "uid")}};
   return e;
 }
 
 }  // namespace
 
 std::vector<json::object> DesiredSlices(const json::object& svc, const std::vector<client::ObjectPtr>& pods) {
-  const auto& spec = Obj(svc, "spec");
+  const auto& spec = api::GetObject(svc, "spec");
   std::map<std::string, std::pair<json::array, std::vector<json::object>>> by_ports;
   for (const auto& pod : pods) {
     if (!ShouldPodBeInEndpoints(*pod, true)) continue;
-    if (!IsIPv4(Str(Obj(*pod, "status"), "podIP"))) continue;
+    if (!IsIPv4(api::GetString(*pod, {"status", "podIP"}))) continue;
     json::array ports;
-    const auto& sports = Arr(spec, "ports");
+    const auto& sports = api::GetArray(spec, "ports");
     for (const auto& sp : sports) {
       if (!sp.is_object()) continue;
       const auto& spo = sp.as_object();
       auto n = FindPort(*pod, spo);
       if (!n) continue;
-      json::object p{{"name", Str(spo, "name")}, {"port", *n}, {"protocol", Str(spo, "protocol").empty() ? "TCP" : Str(spo, "protocol")}};
-      if (!Str(spo, "appProtocol").empty()) p["appProtocol"] = Str(spo, "appProtocol");
+      json::object p{{"name", api::GetString(spo, "name")}, {"port", *n}, {"protocol", api::GetString(spo, "protocol").empty() ? "TCP" : api::GetString(spo, "protocol")}};
+      if (!api::GetString(spo, "appProtocol").empty()) p["appProtocol"] = api::GetString(spo, "appProtocol");
       ports.push_back(std::move(p));
     }
     if (ports.empty() && !(sports.empty() && IsHeadless(svc))) continue;
     std::sort(ports.begin(), ports.end(), [](const json::value& a, const json::value& b) {
-      return std::make_pair(Str(a.as_object(), "name"), Int(a.as_object(), "port")) <
-             std::make_pair(Str(b.as_object(), "name"), Int(b.as_object(), "port"));
+      return std::make_pair(api::GetString(a.as_object(), "name"), api::GetInt(a.as_object(), "port")) <
+             std::make_pair(api::GetString(b.as_object(), "name"), api::GetInt(b.as_object(), "port"));
     });
     auto& g = by_ports[json::serialize(ports)];
     g.first = ports;
@@ -94,18 +103,12 @@ class EndpointSliceController final : public client::Controller {
     services_ = f.For("", "v1", "services");
     pods_ = f.For("", "v1", "pods");
     slices_ = f.For(*slicer_);
-    services_->AddHandler(EnqueueSelf(&queue_));
-    pods_->AddHandler(client::EventHandler{
-        [this](const ObjectPtr& p) { EnqueueServicesOf(*p); },
-        [this](const ObjectPtr& old_pod, const ObjectPtr& p) {
-          EnqueueServicesOf(*p);
-          if (Obj(Obj(*old_pod, "metadata"), "labels") != Obj(Obj(*p, "metadata"), "labels")) EnqueueServicesOf(*old_pod);
-        },
-        [this](const ObjectPtr& p) { EnqueueServicesOf(*p); }});
+    services_->AddHandler(client::EnqueueSelf(&queue_));
+    pods_->AddHandler(EnqueueServicesOfPods(services_, &queue_));
     auto owner = [this](const ObjectPtr& s) {
-      const auto& labels = Obj(Obj(*s, "metadata"), "labels");
-      if (Str(labels, "endpointslice.kubernetes.io/managed-by") != kManagedBy) return;
-      queue_.Add(Str(Obj(*s, "metadata"), "namespace") + "/" + Str(labels, "kubernetes.io/service-name"));
+      const auto& labels = api::Labels(*s);
+      if (api::GetString(labels, "endpointslice.kubernetes.io/managed-by") != kManagedBy) return;
+      queue_.Add(api::Namespace(*s) + "/" + api::GetString(labels, "kubernetes.io/service-name"));
     };
     // Adds too: two reconciles close together can both miss a slice the first one created (the
     // informer has not seen it yet) and create two; the add of the second brings the service
@@ -114,27 +117,27 @@ class EndpointSliceController final : public client::Controller {
   }
 
   Status Reconcile(const std::string& key) override {
-    auto [ns, name] = SplitKey(key);
+    auto [ns, name] = client::SplitKey(key);
     ObjectPtr svc = services_->Get(ns, name);
-    if (!svc || Obj(*svc, "metadata").contains("deletionTimestamp")) return Status::Ok();  // the GC removes the slices
-    const auto& spec = Obj(*svc, "spec");
-    if (!spec.contains("selector") || Obj(spec, "selector").empty()) return Status::Ok();
-    api::LabelSelector sel = MapSelector(spec.if_contains("selector"));
+    if (!svc || api::IsBeingDeleted(*svc)) return Status::Ok();  // the GC removes the slices
+    const auto& spec = api::GetObject(*svc, "spec");
+    if (!spec.contains("selector") || api::GetObject(spec, "selector").empty()) return Status::Ok();
+    api::LabelSelector sel = api::MapSelector(spec.if_contains("selector"));
     std::vector<ObjectPtr> pods;
     for (const auto& p : pods_->List(ns)) {
-      if (LabelsMatch(sel, *p)) pods.push_back(p);
+      if (api::LabelsMatch(sel, *p)) pods.push_back(p);
     }
     std::vector<json::object> want = endpointslice::DesiredSlices(*svc, pods);
-    const std::string uid = Str(Obj(*svc, "metadata"), "uid");
+    const std::string uid = api::Uid(*svc);
     std::vector<ObjectPtr> have;
     for (const auto& s : slices_->List(ns)) {
-      const auto& labels = Obj(Obj(*s, "metadata"), "labels");
-      if (Str(labels, "kubernetes.io/service-name") == name && Str(labels, "endpointslice.kubernetes.io/managed-by") == kManagedBy &&
-          !Obj(*s, "metadata").contains("deletionTimestamp")) {
+      const auto& labels = api::Labels(*s);
+      if (api::GetString(labels, "kubernetes.io/service-name") == name && api::GetString(labels, "endpointslice.kubernetes.io/managed-by") == kManagedBy &&
+          !api::IsBeingDeleted(*s)) {
         have.push_back(s);
       }
     }
-    json::object labels = Obj(Obj(*svc, "metadata"), "labels");
+    json::object labels = api::Labels(*svc);
     labels["kubernetes.io/service-name"] = name;
     labels["endpointslice.kubernetes.io/managed-by"] = kManagedBy;
     if (IsHeadless(*svc)) labels["service.kubernetes.io/headless"] = "";
@@ -156,7 +159,7 @@ class EndpointSliceController final : public client::Controller {
       size_t pick = have.size();
       for (size_t i = 0; i < have.size(); ++i) {
         if (used[i]) continue;
-        if (pick == have.size() || Arr(*have[i], "ports") == Arr(*w, "ports")) pick = i;
+        if (pick == have.size() || api::GetArray(*have[i], "ports") == api::GetArray(*w, "ports")) pick = i;
       }
       json::object slice = pick < have.size() ? *have[pick]
                                               : json::object{{"apiVersion", "discovery.k8s.io/v1"},
@@ -173,38 +176,29 @@ class EndpointSliceController final : public client::Controller {
       slice["endpoints"] = w->at("endpoints");
       slice["ports"] = w->at("ports");
       auto r = pick < have.size() ? client_->Update(*slicer_, ns, slice) : client_->Create(*slicer_, ns, slice);
-      if (!r.ok() && r.error().http_code() != 403) result = Status(Code::kAborted, "writing endpointslice: " + r.error().message());
+      if (!r.ok() && r.error().http_code() != 403) result = r.error().Annotate("writing endpointslice");
     }
     for (size_t i = 0; i < have.size(); ++i) {
       if (used[i]) continue;
-      auto r = client_->Delete(*slicer_, ns, Str(Obj(*have[i], "metadata"), "name"));
-      if (!r.ok() && !r.NotFound()) result = Status(Code::kUnavailable, "deleting endpointslice: " + r.error().message());
+      auto r = client_->Delete(*slicer_, ns, api::Name(*have[i]));
+      if (!r.ok() && !r.NotFound()) result = r.error().Annotate("deleting endpointslice");
     }
     return result;
   }
 
  private:
   static json::object ServiceRef(const json::object& svc) {
-    json::object ref = ControllerRef(svc);
+    json::object ref = api::ControllerRef(svc);
     ref["apiVersion"] = "v1";
     ref["kind"] = "Service";
     return ref;
   }
 
   static bool Matches(const json::object& slice, const json::object& want, const json::object& labels, const std::string& uid) {
-    const auto* ref = ControllerOf(slice);
-    return Arr(slice, "ports") == Arr(want, "ports") && Arr(slice, "endpoints") == Arr(want, "endpoints") &&
-           Obj(Obj(slice, "metadata"), "labels") == labels && Str(slice, "addressType") == "IPv4" && ref &&
-           Str(*ref, "uid") == uid;
-  }
-
-  void EnqueueServicesOf(const json::object& pod) {
-    const std::string ns = Str(Obj(pod, "metadata"), "namespace");
-    for (const auto& svc : services_->List(ns)) {
-      const auto& spec = Obj(*svc, "spec");
-      if (!spec.contains("selector")) continue;
-      if (LabelsMatch(MapSelector(spec.if_contains("selector")), pod)) queue_.Add(KeyOf(*svc));
-    }
+    const auto* ref = api::ControllerOf(slice);
+    return api::GetArray(slice, "ports") == api::GetArray(want, "ports") && api::GetArray(slice, "endpoints") == api::GetArray(want, "endpoints") &&
+           api::Labels(slice) == labels && api::GetString(slice, "addressType") == "IPv4" && ref &&
+           api::GetString(*ref, "uid") == uid;
   }
 
   const client::Client* client_;

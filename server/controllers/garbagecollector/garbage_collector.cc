@@ -6,25 +6,30 @@
 #include <set>
 #include <unordered_map>
 
+#include "api/object.h"
 #include "base/log.h"
-#include "server/controllers/common/controller_utils.h"
+#include "client/client.h"
+#include "client/controller.h"
+#include "client/informer.h"
 #include "server/controllers/common/served_resources.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace gc {
 
 std::vector<OwnerRef> OwnerRefsOf(const json::object& obj) {
   std::vector<OwnerRef> out;
-  for (const auto& v : Arr(Obj(obj, "metadata"), "ownerReferences")) {
+  for (const auto& v : api::GetArray(obj, {"metadata", "ownerReferences"})) {
     if (!v.is_object()) continue;
     const auto& r = v.as_object();
-    out.push_back(OwnerRef{Str(r, "uid"), Str(r, "apiVersion"), Str(r, "kind"), Str(r, "name"), Bool(r, "blockOwnerDeletion")});
+    out.push_back(OwnerRef{api::GetString(r, "uid"), api::GetString(r, "apiVersion"), api::GetString(r, "kind"), api::GetString(r, "name"), api::GetBool(r, "blockOwnerDeletion")});
   }
   return out;
 }
 
 bool HasFinalizer(const json::object& obj, const char* finalizer) {
-  for (const auto& f : Arr(Obj(obj, "metadata"), "finalizers")) {
+  for (const auto& f : api::GetArray(obj, {"metadata", "finalizers"})) {
     if (f.is_string() && f.as_string() == finalizer) return true;
   }
   return false;
@@ -65,7 +70,7 @@ Decision Decide(const json::object& item, const std::vector<OwnerRef>& owners, c
 }
 
 std::string PinnedMetaPatch(const json::object& obj, const char* field, json::value value) {
-  json::object meta{{field, std::move(value)}, {"resourceVersion", Str(Obj(obj, "metadata"), "resourceVersion")}};
+  json::object meta{{field, std::move(value)}, {"resourceVersion", api::ResourceVersion(obj)}};
   return json::serialize(json::object{{"metadata", std::move(meta)}});
 }
 
@@ -135,13 +140,13 @@ class GarbageCollector final : public client::Controller {
   // Graph changes (informer threads): update the node and its edges, then enqueue what the
   // change may have unblocked, as upstream's graph builder does.
   void Upsert(const api::ResourceInfo* r, const ObjectPtr& old_obj, const ObjectPtr& obj) {
-    const auto& m = Obj(*obj, "metadata");
-    const std::string uid = Str(m, "uid");
+    const auto& m = api::Metadata(*obj);
+    const std::string uid = api::GetString(m, "uid");
     if (uid.empty()) return;
     Node n;
     n.r = r;
-    n.ns = Str(m, "namespace");
-    n.name = Str(m, "name");
+    n.ns = api::GetString(m, "namespace");
+    n.name = api::GetString(m, "name");
     n.owners = gc::OwnerRefsOf(*obj);
     n.deleting = m.contains("deletionTimestamp");
     n.deleting_dependents = n.deleting && gc::HasFinalizer(*obj, "foregroundDeletion");
@@ -185,7 +190,7 @@ class GarbageCollector final : public client::Controller {
   }
 
   void Remove(const json::object& obj) {
-    const std::string uid = Str(Obj(obj, "metadata"), "uid");
+    const std::string uid = api::Uid(obj);
     std::vector<std::string> keys;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -231,7 +236,7 @@ class GarbageCollector final : public client::Controller {
     auto got = client_->Get(*n.r, n.ns, n.name);
     if (got.NotFound()) return std::optional<json::object>();
     if (!got.ok()) return got.error();
-    if (Str(Obj(*got, "metadata"), "uid") != uid) return std::optional<json::object>();
+    if (api::Uid(*got) != uid) return std::optional<json::object>();
     return std::optional<json::object>(std::move(got.value()));
   }
 
@@ -239,10 +244,10 @@ class GarbageCollector final : public client::Controller {
     auto node = NodeOf(uid);
     if (!node) return Status::Ok();
     auto live = Live(*node, uid);
-    if (!live.ok()) return Status(Code::kUnavailable, "getting " + node->name + ": " + live.error().message());
+    if (!live.ok()) return live.error().Annotate("getting " + node->name);
     if (!live.value()) return Status::Ok();  // gone: the informer will tell
     json::object& item = *live.value();
-    const auto& meta = Obj(item, "metadata");
+    const auto& meta = api::Metadata(item);
     if (meta.contains("deletionTimestamp")) {
       if (!gc::HasFinalizer(item, "foregroundDeletion")) return Status::Ok();
       return ProcessDeletingDependents(*node, uid, item);
@@ -267,13 +272,13 @@ class GarbageCollector final : public client::Controller {
         return Status::Ok();
       case gc::Decision::Action::kRemoveRefs: {
         json::array kept;
-        for (const auto& v : Arr(meta, "ownerReferences")) {
+        for (const auto& v : api::GetArray(meta, "ownerReferences")) {
           if (!v.is_object()) continue;
-          std::string ou = Str(v.as_object(), "uid");
+          std::string ou = api::GetString(v.as_object(), "uid");
           if (std::find(d.remove_uids.begin(), d.remove_uids.end(), ou) == d.remove_uids.end()) kept.push_back(v);
         }
         KITE_LOG(2) << "garbagecollector: removing dangling owner references from " << node->r->resource << " "
-                    << KeyOf(item);
+                    << client::Key(item);
         return PatchMeta(*node, item, "ownerReferences", kept.empty() ? json::value(nullptr) : json::value(kept));
       }
       case gc::Decision::Action::kDelete:
@@ -281,11 +286,11 @@ class GarbageCollector final : public client::Controller {
     }
     if (d.unblock) {
       json::array refs;
-      for (const auto& v : Arr(meta, "ownerReferences")) {
+      for (const auto& v : api::GetArray(meta, "ownerReferences")) {
         json::value r = v;
         if (r.is_object()) {
           for (size_t i = 0; i < owners.size(); ++i) {
-            if (states[i] == OwnerState::kWaiting && owners[i].uid == Str(r.as_object(), "uid")) {
+            if (states[i] == OwnerState::kWaiting && owners[i].uid == api::GetString(r.as_object(), "uid")) {
               r.as_object()["blockOwnerDeletion"] = false;
             }
           }
@@ -294,13 +299,13 @@ class GarbageCollector final : public client::Controller {
       }
       if (auto s = PatchMeta(*node, item, "ownerReferences", refs); !s.ok()) return s;
     }
-    KITE_LOG(1) << "garbagecollector: deleting " << node->r->resource << " " << KeyOf(item) << " (" << d.policy << ")";
+    KITE_LOG(1) << "garbagecollector: deleting " << node->r->resource << " " << client::Key(item) << " (" << d.policy << ")";
     client::DeleteParams p;
     p.propagation_policy = d.policy;
     p.precondition_uid = uid;
     auto r = client_->Delete(*node->r, node->ns, node->name, p);
     if (!r.ok() && !r.NotFound() && r.error().http_code() != 409) {
-      return Status(Code::kUnavailable, "deleting " + node->name + ": " + r.error().message());
+      return r.error().Annotate("deleting " + node->name);
     }
     return Status::Ok();
   }
@@ -319,9 +324,9 @@ class GarbageCollector final : public client::Controller {
     if (r->namespaced && dependent.ns.empty()) return OwnerState::kDangling;
     auto got = client_->Get(*r, r->namespaced ? dependent.ns : "", o.name);
     if (got.NotFound()) return OwnerState::kDangling;
-    if (!got.ok()) return Status(Code::kUnavailable, "getting owner " + o.name + ": " + got.error().message());
-    if (Str(Obj(*got, "metadata"), "uid") != o.uid) return OwnerState::kDangling;
-    if (Obj(*got, "metadata").contains("deletionTimestamp") && gc::HasFinalizer(*got, "foregroundDeletion")) {
+    if (!got.ok()) return got.error().Annotate("getting owner " + o.name);
+    if (api::Uid(*got) != o.uid) return OwnerState::kDangling;
+    if (api::IsBeingDeleted(*got) && gc::HasFinalizer(*got, "foregroundDeletion")) {
       return OwnerState::kWaiting;
     }
     return OwnerState::kSolid;
@@ -344,7 +349,7 @@ class GarbageCollector final : public client::Controller {
       }
     }
     if (blocking.empty()) {
-      KITE_LOG(1) << "garbagecollector: dependents of " << node.r->resource << " " << KeyOf(item)
+      KITE_LOG(1) << "garbagecollector: dependents of " << node.r->resource << " " << client::Key(item)
                   << " are gone; removing foregroundDeletion";
       return RemoveFinalizer(node, item, "foregroundDeletion");
     }
@@ -356,31 +361,31 @@ class GarbageCollector final : public client::Controller {
     auto node = NodeOf(uid);
     if (!node) return Status::Ok();
     auto live = Live(*node, uid);
-    if (!live.ok()) return Status(Code::kUnavailable, "getting " + node->name + ": " + live.error().message());
+    if (!live.ok()) return live.error().Annotate("getting " + node->name);
     if (!live.value() || !gc::HasFinalizer(*live.value(), "orphan")) return Status::Ok();
     for (const auto& dep_uid : DependentsOf(uid)) {
       auto dep = NodeOf(dep_uid);
       if (!dep) continue;
       auto dl = Live(*dep, dep_uid);
-      if (!dl.ok()) return Status(Code::kUnavailable, "getting " + dep->name + ": " + dl.error().message());
+      if (!dl.ok()) return dl.error().Annotate("getting " + dep->name);
       if (!dl.value()) continue;
       json::array kept;
       bool had = false;
-      for (const auto& v : Arr(Obj(*dl.value(), "metadata"), "ownerReferences")) {
-        if (v.is_object() && Str(v.as_object(), "uid") == uid) had = true;
+      for (const auto& v : api::GetArray(*dl.value(), {"metadata", "ownerReferences"})) {
+        if (v.is_object() && api::GetString(v.as_object(), "uid") == uid) had = true;
         else kept.push_back(v);
       }
       if (!had) continue;
       auto s = PatchMeta(*dep, *dl.value(), "ownerReferences", kept.empty() ? json::value(nullptr) : json::value(kept));
       if (!s.ok()) return s;
     }
-    KITE_LOG(1) << "garbagecollector: orphaned the dependents of " << node->r->resource << " " << KeyOf(*live.value());
+    KITE_LOG(1) << "garbagecollector: orphaned the dependents of " << node->r->resource << " " << client::Key(*live.value());
     return RemoveFinalizer(*node, *live.value(), "orphan");
   }
 
   Status RemoveFinalizer(const Node& node, const json::object& obj, const char* finalizer) {
     json::array kept;
-    for (const auto& f : Arr(Obj(obj, "metadata"), "finalizers")) {
+    for (const auto& f : api::GetArray(obj, {"metadata", "finalizers"})) {
       if (!(f.is_string() && f.as_string() == finalizer)) kept.push_back(f);
     }
     return PatchMeta(node, obj, "finalizers", kept.empty() ? json::value(nullptr) : json::value(kept));
@@ -391,7 +396,7 @@ class GarbageCollector final : public client::Controller {
                             gc::PinnedMetaPatch(obj, field, std::move(value)));
     if (r.ok() || r.NotFound()) return Status::Ok();
     // A conflict means the object changed since read: retry with what it is now.
-    return Status(Code::kAborted, "patching " + node.name + ": " + r.error().message());
+    return r.error().Annotate("patching " + node.name);
   }
 
   const client::Client* client_;

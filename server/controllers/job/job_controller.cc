@@ -6,52 +6,47 @@
 #include <map>
 #include <set>
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/conditions.h"
+#include "api/object.h"
+#include "api/owner_references.h"
+#include "api/pod.h"
+#include "api/selectors.h"
+#include "api/time.h"
+#include "client/client.h"
+#include "client/controller.h"
+#include "client/controller_ref_manager.h"
+#include "client/event_recorder.h"
+#include "client/expectations.h"
+#include "client/informer.h"
+#include "client/pod_control.h"
+#include "client/slow_start.h"
 #include "server/controllers/job/job_math.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace {
 
 constexpr const char* kTrackingFinalizer = "batch.kubernetes.io/job-tracking";
 constexpr const char* kIndexKey = "batch.kubernetes.io/job-completion-index";
 constexpr int kBurstPods = 500;
 
-json::object Condition(const std::string& type, const std::string& status, const std::string& reason,
-                       const std::string& message) {
-  const std::string now = api::NowTime();
-  return json::object{{"type", type},     {"status", status},   {"lastProbeTime", now},
-                      {"lastTransitionTime", now}, {"reason", reason}, {"message", message}};
+// A JobCondition: metav1's fields plus lastProbeTime.
+json::object JobCondition(const std::string& type, const std::string& status, const std::string& reason,
+                          const std::string& message) {
+  return api::NewCondition(type, status, reason, message, api::NowTime(), "lastProbeTime");
 }
 
-const json::object* FindCondition(const json::object& status, const std::string& type) {
-  for (const auto& c : Arr(status, "conditions")) {
-    if (c.is_object() && Str(c.as_object(), "type") == type) return &c.as_object();
-  }
-  return nullptr;
-}
-
-bool ConditionTrue(const json::object& status, const std::string& type) {
-  const json::object* c = FindCondition(status, type);
-  return c && Str(*c, "status") == "True";
-}
-
-// Replaces the condition of that type unless it already has this status (then it is kept,
-// with its times), as upstream's Job condition updates do.
-void SetCondition(json::object& status, json::object cond) {
-  json::array out;
-  for (const auto& c : Arr(status, "conditions")) {
-    if (c.is_object() && Str(c.as_object(), "type") == Str(cond, "type")) {
-      if (Str(c.as_object(), "status") == Str(cond, "status")) return;
-      continue;
-    }
-    out.push_back(c);
-  }
-  out.push_back(std::move(cond));
-  status["conditions"] = std::move(out);
+// Upstream's Job condition update: a condition that already has this status is kept whole
+// (with its times and reason); otherwise it is replaced.
+void SetJobCondition(json::object& status, json::object cond) {
+  const json::object* cur = api::FindCondition(status, api::GetString(cond, "type"));
+  if (cur && api::GetString(*cur, "status") == api::GetString(cond, "status")) return;
+  api::SetCondition(status, std::move(cond));
 }
 
 bool HasFinalizer(const json::object& pod) {
-  for (const auto& f : Arr(Obj(pod, "metadata"), "finalizers")) {
+  for (const auto& f : api::GetArray(pod, {"metadata", "finalizers"})) {
     if (f.is_string() && f.as_string() == kTrackingFinalizer) return true;
   }
   return false;
@@ -59,7 +54,7 @@ bool HasFinalizer(const json::object& pod) {
 
 std::set<std::string> StringSet(const json::object& o, const char* key) {
   std::set<std::string> out;
-  for (const auto& v : Arr(o, key)) {
+  for (const auto& v : api::GetArray(o, key)) {
     if (v.is_string()) out.insert(std::string(v.as_string()));
   }
   return out;
@@ -78,297 +73,361 @@ class JobController final : public client::Controller {
         client_(c),
         job_r_(api::FindResource("batch", "v1", "jobs")),
         pods_r_(api::FindResource("", "v1", "pods")),
-        recorder_(c, "job-controller") {}
+        recorder_(c, "job-controller"),
+        pod_control_(c, &recorder_) {}
 
   void Init(client::InformerFactory& f) override {
     jobs_ = f.For(*job_r_);
     pods_ = f.For(*pods_r_);
-    jobs_->AddHandler(client::EventHandler{
-        [this](const ObjectPtr& o) { queue_.Add(KeyOf(*o)); },
-        [this](const ObjectPtr&, const ObjectPtr& o) { queue_.Add(KeyOf(*o)); },
-        [this](const ObjectPtr& o) {
-          expectations_.Delete(KeyOf(*o));
-          queue_.Add(KeyOf(*o));
-        }});
-    pods_->AddHandler(client::EventHandler{
-        [this](const ObjectPtr& p) {
-          if (auto k = OwnerKey(*p)) {
-            expectations_.CreationObserved(*k);
-            queue_.Add(*k);
-          }
-        },
-        [this](const ObjectPtr& old_pod, const ObjectPtr& p) {
-          if (!HasFinalizer(*p)) RemovalObserved(Str(Obj(*p, "metadata"), "uid"));
-          auto k = OwnerKey(*p);
-          if (!k) return;
-          if (Obj(*p, "metadata").contains("deletionTimestamp") && !Obj(*old_pod, "metadata").contains("deletionTimestamp")) {
-            expectations_.DeletionObserved(*k);
-          }
-          queue_.Add(*k);
-        },
-        [this](const ObjectPtr& p) {
-          RemovalObserved(Str(Obj(*p, "metadata"), "uid"));
-          auto k = OwnerKey(*p);
-          if (!k) return;
-          if (!Obj(*p, "metadata").contains("deletionTimestamp")) expectations_.DeletionObserved(*k);
-          queue_.Add(*k);
-        }});
+    jobs_->AddHandler(client::EnqueueSelf(&queue_, &expectations_));
+    client::EventHandler pods = client::DependentHandler({
+        .queue = &queue_,
+        .expectations = &expectations_,
+        // By kind and name only: the pods of a Job that is gone still wake its key, whose
+        // Reconcile then lets go of their finalizers.
+        .owner_key = [](const json::object& pod) { return api::ControllerKeyOf(pod, "Job"); },
+        .enqueue_adopters = [this](const json::object& pod) { EnqueueMatching(pod); },
+    });
+    // A pod whose finalizer is seen gone no longer waits for this controller's removal.
+    pods.on_update = [this, next = std::move(pods.on_update)](const ObjectPtr& old_pod, const ObjectPtr& p) {
+      if (!HasFinalizer(*p)) RemovalObserved(api::Uid(*p));
+      next(old_pod, p);
+    };
+    pods.on_delete = [this, next = std::move(pods.on_delete)](const ObjectPtr& p) {
+      RemovalObserved(api::Uid(*p));
+      next(p);
+    };
+    pods_->AddHandler(std::move(pods));
   }
 
   Status Reconcile(const std::string& key) override {
-    auto [ns, name] = SplitKey(key);
-    ObjectPtr jobp = jobs_->Get(ns, name);
-    if (!jobp) {
+    auto [ns, name] = client::SplitKey(key);
+    ObjectPtr cached = jobs_->Get(ns, name);
+    if (!cached) {
       expectations_.Delete(key);
       ForgetFailures(key);
       return ReleasePods(ns, name);
     }
-    json::object job = *jobp;  // updated by each status write, so the next one is not a conflict
-    const auto& meta = Obj(*jobp, "metadata");
     // Counting from a status older than our own last write would count pods twice (or start
     // pods already accounted for): wait for the watch to bring the write back.
-    if (StaleStatus(key, Str(meta, "resourceVersion"))) return Status::Ok();
-    const std::string uid = Str(meta, "uid");
-    if (meta.contains("deletionTimestamp")) return ReleasePods(ns, name);
-    const json::object old_status = Obj(job, "status");
-    if (ConditionTrue(old_status, "Complete") || ConditionTrue(old_status, "Failed")) {
+    if (StaleStatus(key, api::ResourceVersion(*cached))) return Status::Ok();
+    if (api::IsBeingDeleted(*cached)) return ReleasePods(ns, name);
+    const json::object& old_status = api::GetObject(*cached, "status");
+    if (api::IsConditionTrue(old_status, "Complete") || api::IsConditionTrue(old_status, "Failed")) {
       return ReleasePods(ns, name);  // nothing left to count: let go of stragglers
     }
 
-    std::vector<ObjectPtr> pods;
-    for (const auto& p : pods_->List(ns)) {
-      if (IsControlledBy(*p, uid)) pods.push_back(p);
-    }
-    const auto& spec = Obj(*jobp, "spec");
-    const bool indexed = Str(spec, "completionMode") == "Indexed";
-    std::optional<int64_t> completions;
-    if (auto* c = spec.if_contains("completions"); c && (c->is_int64() || c->is_uint64())) completions = Int(spec, "completions");
-    const int64_t parallelism = Int(spec, "parallelism", 1);
-    const auto now = clock()->Now();
-    json::object status = old_status;
+    JobSync sync(key, cached, clock()->Now());
+    Status claim;
+    sync.pods = ClaimPods(*cached, &claim);
+    if (auto s = TrackFinishedPods(sync); !s.ok()) return s;
+    CountRunningPods(sync);
+    ApplySuspension(sync);
+    CheckFinished(sync);
+    Status manage = ManagePods(sync);
+    if (sync.requeue) queue_.AddAfter(key, *sync.requeue);
+    if (auto s = UpdateFinalStatus(sync); !s.ok()) return s;
+    if (!sync.release.ok()) return sync.release;
+    if (!manage.ok()) return manage;
+    return claim;
+  }
 
-    // 1. Track finished pods: uncounted first, then finalizer removed, then counted.
-    const auto& uncounted = Obj(old_status, "uncountedTerminatedPods");
-    std::set<std::string> unc_s = StringSet(uncounted, "succeeded"), unc_f = StringSet(uncounted, "failed");
+ private:
+  // What one Reconcile of a Job works on, from step to step.
+  struct JobSync {
+    JobSync(const std::string& k, const ObjectPtr& cached, std::chrono::system_clock::time_point at)
+        : key(k),
+          job(*cached),
+          spec(api::GetObject(*cached, "spec")),
+          status(api::GetObject(*cached, "status")),
+          indexed(api::GetString(spec, "completionMode") == "Indexed"),
+          parallelism(api::GetInt(spec, "parallelism", 1)),
+          now(at),
+          cached_(cached) {
+      if (auto* c = spec.if_contains("completions"); c && (c->is_int64() || c->is_uint64())) {
+        completions = api::GetInt(spec, "completions");
+      }
+    }
+    const std::string key;
+    json::object job;          // updated by each status write, so the next one is not a conflict
+    const json::object& spec;  // of the cached Job (cached_ keeps it alive)
+    json::object status;       // being built
+    const bool indexed;
+    std::optional<int64_t> completions;
+    const int64_t parallelism;
+    const std::chrono::system_clock::time_point now;
+    std::vector<ObjectPtr> pods;  // the Job's, claimed
+
+    // TrackFinishedPods: finished pods not yet counted (uncountedTerminatedPods), the counts.
+    std::set<std::string> unc_s, unc_f;
     std::set<int64_t> done_indexes;
-    if (indexed && completions) done_indexes = ParseIndexes(Str(old_status, "completedIndexes"), *completions);
+    int64_t succeeded = 0, failed = 0;
+    std::set<std::string> released;  // finalizers removed in this pass (the cache still shows them)
+    Status release;                  // the last failed finalizer removal
+    // CountRunningPods.
+    std::vector<ObjectPtr> active;
+    int64_t ready = 0, terminating = 0, restarts = 0;
+    bool pods_linger = false;  // finalizers still to remove
+    // ApplySuspension and CheckFinished.
+    bool suspended = false;
+    std::vector<ObjectPtr> to_delete;
+    std::string fail_reason, fail_message;
+    bool success = false;
+    std::optional<std::chrono::seconds> requeue;
+    // ManagePods.
+    int64_t created = 0, deleted = 0;
+
+   private:
+    ObjectPtr cached_;
+  };
+
+  // The Job's pods: its own that match its selector, and orphans that match (adopted), as
+  // upstream's Job controller claims them; a released pod also loses the tracking finalizer.
+  std::vector<ObjectPtr> ClaimPods(const json::object& job, Status* error) {
+    api::LabelSelector selector = api::SelectorOf(job);
+    std::vector<ObjectPtr> pods = pods_->List(api::Namespace(job));
+    if (selector.IsNothing()) {
+      // No usable selector (the API server generates one, so only a hand-made Job lacks it):
+      // count what the Job controls, release and adopt nothing.
+      std::erase_if(pods, [&](const ObjectPtr& p) { return !api::IsControlledBy(*p, api::Uid(job)); });
+      return pods;
+    }
+    client::ControllerRefManager refs(client_, *pods_r_, job, std::move(selector), {kTrackingFinalizer});
+    return refs.Claim(pods, error);
+  }
+
+  // An orphan pod wakes the Jobs that would adopt it.
+  void EnqueueMatching(const json::object& pod) {
+    for (const auto& job : jobs_->List(api::Namespace(pod))) {
+      if (api::LabelsMatch(api::SelectorOf(*job), pod)) queue_.Add(client::Key(*job));
+    }
+  }
+
+  // status.uncountedTerminatedPods (and completedIndexes) from the sets.
+  static void WriteUncounted(const JobSync& sync, json::object& status) {
+    json::object uncounted;
+    if (!sync.unc_s.empty()) uncounted["succeeded"] = ToArray(sync.unc_s);
+    if (!sync.unc_f.empty()) uncounted["failed"] = ToArray(sync.unc_f);
+    status["uncountedTerminatedPods"] = std::move(uncounted);
+    if (sync.indexed) {
+      if (sync.done_indexes.empty()) status.erase("completedIndexes");
+      else status["completedIndexes"] = FormatIndexes(sync.done_indexes);
+    }
+  }
+
+  // Step 1: finished pods are recorded as uncounted first (persisted), then their finalizer
+  // is removed, then they are counted, so no pod is lost or counted twice.
+  Status TrackFinishedPods(JobSync& sync) {
+    const json::object old_status = sync.status;
+    const auto& uncounted = api::GetObject(old_status, "uncountedTerminatedPods");
+    sync.unc_s = StringSet(uncounted, "succeeded");
+    sync.unc_f = StringSet(uncounted, "failed");
+    if (sync.indexed && sync.completions) {
+      sync.done_indexes = ParseIndexes(api::GetString(old_status, "completedIndexes"), *sync.completions);
+    }
     bool new_failure = false;
-    for (const auto& p : pods) {
+    for (const auto& p : sync.pods) {
       if (!HasFinalizer(*p)) continue;
-      const std::string pod_uid = Str(Obj(*p, "metadata"), "uid");
-      if (unc_s.count(pod_uid) || unc_f.count(pod_uid) || RemovalPending(pod_uid)) continue;
+      const std::string pod_uid = api::Uid(*p);
+      if (sync.unc_s.count(pod_uid) || sync.unc_f.count(pod_uid) || RemovalPending(pod_uid)) continue;
       const std::string outcome = TerminalOutcome(*p);
       if (outcome == "Succeeded") {
-        unc_s.insert(pod_uid);
-        if (auto idx = CompletionIndex(*p); indexed && idx && completions && *idx < *completions) done_indexes.insert(*idx);
+        sync.unc_s.insert(pod_uid);
+        auto idx = CompletionIndex(*p);
+        if (sync.indexed && idx && sync.completions && *idx < *sync.completions) sync.done_indexes.insert(*idx);
       } else if (outcome == "Failed") {
-        unc_f.insert(pod_uid);
+        sync.unc_f.insert(pod_uid);
         new_failure = true;
       }
     }
-    if (new_failure) NoteFailure(key, now);
-    auto write_uncounted = [&](json::object& st) {
-      st["uncountedTerminatedPods"] = json::object();
-      if (!unc_s.empty()) st["uncountedTerminatedPods"].as_object()["succeeded"] = ToArray(unc_s);
-      if (!unc_f.empty()) st["uncountedTerminatedPods"].as_object()["failed"] = ToArray(unc_f);
-      if (indexed) {
-        if (done_indexes.empty()) st.erase("completedIndexes");
-        else st["completedIndexes"] = FormatIndexes(done_indexes);
-      }
-    };
-    write_uncounted(status);
-    if (status != old_status) {
-      // Persist "will be counted" before any finalizer goes, so no pod is lost or counted twice.
-      auto s = WriteStatus(job, status);
-      if (!s.ok()) return s;
+    if (new_failure) NoteFailure(sync.key, sync.now);
+    WriteUncounted(sync, sync.status);
+    if (sync.status != old_status) {
+      // Persist "will be counted" before any finalizer goes.
+      if (auto s = UpdateStatus(sync.job, sync.status); !s.ok()) return s;
     }
     std::map<std::string, ObjectPtr> by_uid;
-    for (const auto& p : pods) by_uid[Str(Obj(*p, "metadata"), "uid")] = p;
-    int64_t succeeded = Int(status, "succeeded"), failed = Int(status, "failed");
-    Status release;
-    std::set<std::string> released;  // finalizers removed in this pass (the cache still shows them)
-    for (auto* set : {&unc_s, &unc_f}) {
+    for (const auto& p : sync.pods) by_uid[api::Uid(*p)] = p;
+    sync.succeeded = api::GetInt(sync.status, "succeeded");
+    sync.failed = api::GetInt(sync.status, "failed");
+    for (auto* set : {&sync.unc_s, &sync.unc_f}) {
       for (auto it = set->begin(); it != set->end();) {
         auto found = by_uid.find(*it);
         bool gone = found == by_uid.end() || !HasFinalizer(*found->second) || RemovalPending(*it);
         if (!gone) {
           auto s = RemoveFinalizer(*found->second);
           gone = s.ok();
-          if (s.ok()) released.insert(*it);
-          else release = s;
+          if (s.ok()) sync.released.insert(*it);
+          else sync.release = s;
         }
         if (!gone) {
           ++it;
           continue;
         }
-        (set == &unc_s ? succeeded : failed) += 1;
+        (set == &sync.unc_s ? sync.succeeded : sync.failed) += 1;
         it = set->erase(it);
       }
     }
-    if (indexed) succeeded = static_cast<int64_t>(done_indexes.size());
-    status["succeeded"] = succeeded;
-    status["failed"] = failed;
-    write_uncounted(status);
-
-    // 2. What is running.
-    std::vector<ObjectPtr> active;
-    int64_t ready = 0, terminating = 0, restarts = 0;
-    for (const auto& p : pods) {
-      if (IsPodActive(*p)) {
-        active.push_back(p);
-        if (IsPodReady(*p)) ++ready;
-        for (const auto& cs : Arr(Obj(*p, "status"), "containerStatuses")) {
-          if (cs.is_object()) restarts += Int(cs.as_object(), "restartCount");
-        }
-      } else if (Obj(*p, "metadata").contains("deletionTimestamp")) {
-        const std::string phase = Str(Obj(*p, "status"), "phase");
-        if (phase != "Succeeded" && phase != "Failed") ++terminating;
-      }
-    }
-    bool pods_linger = !unc_s.empty() || !unc_f.empty();
-    for (const auto& p : pods) {
-      pods_linger = pods_linger || (HasFinalizer(*p) && !released.count(Str(Obj(*p, "metadata"), "uid")));
-    }
-
-    // 3. Suspension and start time.
-    const bool suspended = Bool(spec, "suspend");
-    std::vector<ObjectPtr> to_delete;
-    if (suspended) {
-      if (!ConditionTrue(status, "Suspended")) {
-        SetCondition(status, Condition("Suspended", "True", "JobSuspended", "Job suspended"));
-        recorder_.Normal(job, "Suspended", "Job suspended");
-      }
-      to_delete = active;
-    } else {
-      if (ConditionTrue(status, "Suspended")) {
-        SetCondition(status, Condition("Suspended", "False", "JobResumed", "Job resumed"));
-        recorder_.Normal(job, "Resumed", "Job resumed");
-        status["startTime"] = api::FormatTime(now);
-      }
-      if (!status.contains("startTime")) status["startTime"] = api::FormatTime(now);
-    }
-
-    // 4. Finished? Failure first, as upstream.
-    const int64_t backoff_limit = Int(spec, "backoffLimit", 6);
-    const bool on_failure = Str(Obj(Obj(spec, "template"), "spec"), "restartPolicy") == "OnFailure";
-    const int64_t failures = failed + static_cast<int64_t>(unc_f.size()) + (on_failure ? restarts : 0);
-    std::optional<std::chrono::seconds> requeue;
-    const json::object* target = FindCondition(status, "FailureTarget");
-    std::string fail_reason, fail_message;
-    if (target && Str(*target, "status") == "True") {
-      fail_reason = Str(*target, "reason");
-      fail_message = Str(*target, "message");
-    } else if (!suspended && failures > backoff_limit) {
-      fail_reason = "BackoffLimitExceeded";
-      fail_message = "Job has reached the specified backoff limit";
-    } else if (!suspended && spec.contains("activeDeadlineSeconds")) {
-      auto start = api::ParseTime(Str(status, "startTime"));
-      auto deadline = start ? *start + std::chrono::seconds(Int(spec, "activeDeadlineSeconds")) : now;
-      if (deadline <= now) {
-        fail_reason = "DeadlineExceeded";
-        fail_message = "Job was active longer than specified deadline";
-      } else {
-        requeue = std::chrono::duration_cast<std::chrono::seconds>(deadline - now) + std::chrono::seconds(1);
-      }
-    }
-    bool success = false;
-    if (fail_reason.empty()) {
-      if (indexed && completions) {
-        success = succeeded >= *completions;
-      } else if (completions) {
-        success = succeeded + static_cast<int64_t>(unc_s.size()) >= *completions;
-      } else {
-        success = succeeded + static_cast<int64_t>(unc_s.size()) > 0 && active.empty();
-      }
-      success = success || ConditionTrue(status, "SuccessCriteriaMet");
-    }
-
-    if (!fail_reason.empty() || success) {
-      to_delete = active;
-      if (!fail_reason.empty()) {
-        SetCondition(status, Condition("FailureTarget", "True", fail_reason, fail_message));
-      } else {
-        SetCondition(status, Condition("SuccessCriteriaMet", "True", "CompletionsReached",
-                                       "Reached expected number of succeeded pods"));
-      }
-      if (active.empty() && !pods_linger) {
-        if (!fail_reason.empty()) {
-          SetCondition(status, Condition("Failed", "True", fail_reason, fail_message));
-          recorder_.Warning(job, fail_reason, fail_message);
-        } else {
-          SetCondition(status, Condition("Complete", "True", "CompletionsReached",
-                                         "Reached expected number of succeeded pods"));
-          status["completionTime"] = api::FormatTime(now);
-          recorder_.Normal(job, "Completed", "Job completed");
-        }
-      } else if (active.empty()) {
-        queue_.AddAfter(key, std::chrono::seconds(1));  // finalizers still to go
-      }
-    }
-
-    // 5. Pods to start or stop.
-    Status manage;
-    int64_t created = 0, deleted = 0;
-    if (expectations_.Satisfied(key)) {
-      std::vector<json::object> to_create;
-      if (fail_reason.empty() && !success && !suspended) {
-        Plan(job, active, done_indexes, succeeded + static_cast<int64_t>(unc_s.size()), completions, parallelism, indexed,
-             &to_create, &to_delete);
-      }
-      auto delay = BackoffRemaining(key, failed + static_cast<int64_t>(unc_f.size()), now);
-      if (!to_create.empty() && delay.count() > 0) {
-        to_create.clear();
-        requeue = requeue ? std::min(*requeue, delay) : delay;
-      }
-      manage = Sync(key, job, to_create, to_delete, &created, &deleted);
-    }
-    if (requeue) queue_.AddAfter(key, *requeue);
-
-    status["active"] = static_cast<int64_t>(active.size()) + created - deleted;
-    status["ready"] = ready;
-    status["terminating"] = terminating;
-    for (const char* f : {"active", "succeeded", "failed"}) {
-      if (Int(status, f) == 0) status.erase(f);  // omitempty upstream
-    }
-    if (status != Obj(job, "status")) {
-      auto s = WriteStatus(job, status);
-      if (!s.ok()) return s;
-    }
-    if (!release.ok()) return release;
-    return manage;
+    if (sync.indexed) sync.succeeded = static_cast<int64_t>(sync.done_indexes.size());
+    sync.status["succeeded"] = sync.succeeded;
+    sync.status["failed"] = sync.failed;
+    WriteUncounted(sync, sync.status);
+    return Status::Ok();
   }
 
- private:
-  std::optional<std::string> OwnerKey(const json::object& pod) const {
-    const json::object* ref = ControllerOf(pod);
-    if (!ref || Str(*ref, "kind") != "Job") return std::nullopt;
-    return Str(Obj(pod, "metadata"), "namespace") + "/" + Str(*ref, "name");
+  // Step 2: what is running, ready and terminating.
+  static void CountRunningPods(JobSync& sync) {
+    for (const auto& p : sync.pods) {
+      if (api::IsPodActive(*p)) {
+        sync.active.push_back(p);
+        if (api::IsPodReady(*p)) ++sync.ready;
+        for (const auto& cs : api::GetArray(*p, {"status", "containerStatuses"})) {
+          if (cs.is_object()) sync.restarts += api::GetInt(cs.as_object(), "restartCount");
+        }
+      } else if (api::IsBeingDeleted(*p)) {
+        const std::string phase = api::GetString(*p, {"status", "phase"});
+        if (phase != "Succeeded" && phase != "Failed") ++sync.terminating;
+      }
+    }
+    sync.pods_linger = !sync.unc_s.empty() || !sync.unc_f.empty();
+    for (const auto& p : sync.pods) {
+      sync.pods_linger = sync.pods_linger || (HasFinalizer(*p) && !sync.released.count(api::Uid(*p)));
+    }
+  }
+
+  // Step 3: suspension (its condition and events) and the start time.
+  void ApplySuspension(JobSync& sync) {
+    sync.suspended = api::GetBool(sync.spec, "suspend");
+    json::object& status = sync.status;
+    if (sync.suspended) {
+      if (!api::IsConditionTrue(status, "Suspended")) {
+        SetJobCondition(status, JobCondition("Suspended", "True", "JobSuspended", "Job suspended"));
+        recorder_.Normal(sync.job, "Suspended", "Job suspended");
+      }
+      sync.to_delete = sync.active;
+      return;
+    }
+    if (api::IsConditionTrue(status, "Suspended")) {
+      SetJobCondition(status, JobCondition("Suspended", "False", "JobResumed", "Job resumed"));
+      recorder_.Normal(sync.job, "Resumed", "Job resumed");
+      status["startTime"] = api::FormatTime(sync.now);
+    }
+    if (!status.contains("startTime")) status["startTime"] = api::FormatTime(sync.now);
+  }
+
+  // Step 4: finished? Failure first (a FailureTarget, the backoff limit, the deadline), as
+  // upstream; then success. A finished Job stops its pods and gets its final condition once
+  // no pod is left to count.
+  void CheckFinished(JobSync& sync) {
+    const json::object& spec = sync.spec;
+    json::object& status = sync.status;
+    const int64_t backoff_limit = api::GetInt(spec, "backoffLimit", 6);
+    const bool on_failure = api::GetString(spec, {"template", "spec", "restartPolicy"}) == "OnFailure";
+    const int64_t failures = sync.failed + static_cast<int64_t>(sync.unc_f.size()) + (on_failure ? sync.restarts : 0);
+    const json::object* target = api::FindCondition(status, "FailureTarget");
+    if (target && api::GetString(*target, "status") == "True") {
+      sync.fail_reason = api::GetString(*target, "reason");
+      sync.fail_message = api::GetString(*target, "message");
+    } else if (!sync.suspended && failures > backoff_limit) {
+      sync.fail_reason = "BackoffLimitExceeded";
+      sync.fail_message = "Job has reached the specified backoff limit";
+    } else if (!sync.suspended && spec.contains("activeDeadlineSeconds")) {
+      auto start = api::ParseTime(api::GetString(status, "startTime"));
+      auto deadline = start ? *start + std::chrono::seconds(api::GetInt(spec, "activeDeadlineSeconds")) : sync.now;
+      if (deadline <= sync.now) {
+        sync.fail_reason = "DeadlineExceeded";
+        sync.fail_message = "Job was active longer than specified deadline";
+      } else {
+        sync.requeue = std::chrono::duration_cast<std::chrono::seconds>(deadline - sync.now) + std::chrono::seconds(1);
+      }
+    }
+    const bool failing = !sync.fail_reason.empty();
+    if (!failing) {
+      const int64_t succeeded = sync.succeeded + static_cast<int64_t>(sync.unc_s.size());
+      if (sync.indexed && sync.completions) sync.success = sync.succeeded >= *sync.completions;
+      else if (sync.completions) sync.success = succeeded >= *sync.completions;
+      else sync.success = succeeded > 0 && sync.active.empty();
+      sync.success = sync.success || api::IsConditionTrue(status, "SuccessCriteriaMet");
+    }
+    if (!failing && !sync.success) return;
+
+    sync.to_delete = sync.active;
+    if (failing) {
+      SetJobCondition(status, JobCondition("FailureTarget", "True", sync.fail_reason, sync.fail_message));
+    } else {
+      SetJobCondition(status, JobCondition("SuccessCriteriaMet", "True", "CompletionsReached",
+                                           "Reached expected number of succeeded pods"));
+    }
+    if (!sync.active.empty()) return;
+    if (sync.pods_linger) {
+      queue_.AddAfter(sync.key, std::chrono::seconds(1));  // finalizers still to go
+      return;
+    }
+    if (failing) {
+      SetJobCondition(status, JobCondition("Failed", "True", sync.fail_reason, sync.fail_message));
+      recorder_.Warning(sync.job, sync.fail_reason, sync.fail_message);
+    } else {
+      SetJobCondition(status, JobCondition("Complete", "True", "CompletionsReached",
+                                           "Reached expected number of succeeded pods"));
+      status["completionTime"] = api::FormatTime(sync.now);
+      recorder_.Normal(sync.job, "Completed", "Job completed");
+    }
+  }
+
+  // Step 5: pods to start (within parallelism and the failure back-off) or stop, once the
+  // previous pass's creations and deletions were observed.
+  Status ManagePods(JobSync& sync) {
+    if (!expectations_.Satisfied(sync.key)) return Status::Ok();
+    std::vector<json::object> to_create;
+    if (sync.fail_reason.empty() && !sync.success && !sync.suspended) {
+      Plan(sync.job, sync.active, sync.done_indexes, sync.succeeded + static_cast<int64_t>(sync.unc_s.size()),
+           sync.completions, sync.parallelism, sync.indexed, &to_create, &sync.to_delete);
+    }
+    auto delay = BackoffRemaining(sync.key, sync.failed + static_cast<int64_t>(sync.unc_f.size()), sync.now);
+    if (!to_create.empty() && delay.count() > 0) {
+      to_create.clear();
+      sync.requeue = sync.requeue ? std::min(*sync.requeue, delay) : delay;
+    }
+    return CreateAndDeletePods(sync.key, sync.job, to_create, sync.to_delete, &sync.created, &sync.deleted);
+  }
+
+  // The counts of running pods, then the status write when anything changed.
+  Status UpdateFinalStatus(JobSync& sync) {
+    json::object& status = sync.status;
+    status["active"] = static_cast<int64_t>(sync.active.size()) + sync.created - sync.deleted;
+    status["ready"] = sync.ready;
+    status["terminating"] = sync.terminating;
+    for (const char* f : {"active", "succeeded", "failed"}) {
+      if (api::GetInt(status, f) == 0) status.erase(f);  // omitempty upstream
+    }
+    if (status == api::GetObject(sync.job, "status")) return Status::Ok();
+    return UpdateStatus(sync.job, status);
   }
 
   // Writes `status`; `job` becomes what the server returned.
-  Status WriteStatus(json::object& job, const json::object& status) {
+  Status UpdateStatus(json::object& job, const json::object& status) {
     json::object next = job;
     next["status"] = status;
-    const std::string before = Str(Obj(job, "metadata"), "resourceVersion");
-    auto r = client_->UpdateStatus(*job_r_, Str(Obj(job, "metadata"), "namespace"), next);
+    const std::string before = api::ResourceVersion(job);
+    auto r = client_->UpdateStatus(*job_r_, api::Namespace(job), next);
     if (r.ok()) {
       {
         std::lock_guard<std::mutex> lock(mu_);
-        stale_versions_[KeyOf(job)].insert(before);
+        stale_versions_[client::Key(job)].insert(before);
       }
       job = std::move(r.value());
       return Status::Ok();
     }
     if (r.NotFound()) return Status::Ok();
-    return Status(Code::kAborted, "updating job status: " + r.error().message());
+    return r.error().Annotate("updating job status");
   }
 
   // Removes the tracking finalizer (test-and-remove, so a concurrent change retries; the
   // whole list goes when it was the only one, as upstream's empty list is never stored).
   Status RemoveFinalizer(const json::object& pod) {
-    const auto& pm = Obj(pod, "metadata");
-    const std::string pod_uid = Str(pm, "uid");
-    const auto& fins = Arr(pm, "finalizers");
+    const auto& pm = api::Metadata(pod);
+    const std::string pod_uid = api::GetString(pm, "uid");
+    const auto& fins = api::GetArray(pm, "finalizers");
     for (size_t i = 0; i < fins.size(); ++i) {
       if (!fins[i].is_string() || fins[i].as_string() != kTrackingFinalizer) continue;
       json::array patch;
@@ -384,11 +443,11 @@ class JobController final : public client::Controller {
         std::lock_guard<std::mutex> lock(mu_);
         removing_.insert(pod_uid);
       }
-      auto r = client_->Patch(*pods_r_, Str(pm, "namespace"), Str(pm, "name"), client::PatchType::kJson,
+      auto r = client_->Patch(*pods_r_, api::GetString(pm, "namespace"), api::GetString(pm, "name"), client::PatchType::kJson,
                               json::serialize(patch));
       if (r.ok() || r.NotFound()) return Status::Ok();
       RemovalObserved(pod_uid);
-      return Status(Code::kUnavailable, "removing finalizer of " + Str(pm, "name") + ": " + r.error().message());
+      return r.error().Annotate("removing finalizer of " + api::GetString(pm, "name"));
     }
     return Status::Ok();
   }
@@ -418,8 +477,8 @@ class JobController final : public client::Controller {
   Status ReleasePods(const std::string& ns, const std::string& name) {
     Status result;
     for (const auto& p : pods_->List(ns)) {
-      const json::object* ref = ControllerOf(*p);
-      if (!ref || Str(*ref, "kind") != "Job" || Str(*ref, "name") != name || !HasFinalizer(*p)) continue;
+      const json::object* ref = api::ControllerOf(*p);
+      if (!ref || api::GetString(*ref, "kind") != "Job" || api::GetString(*ref, "name") != name || !HasFinalizer(*p)) continue;
       if (auto s = RemoveFinalizer(*p); !s.ok()) result = s;
     }
     return result;
@@ -435,8 +494,8 @@ class JobController final : public client::Controller {
         std::vector<ObjectPtr> order = active;
         // Not ready before ready, newest before oldest.
         std::sort(order.begin(), order.end(), [](const ObjectPtr& a, const ObjectPtr& b) {
-          if (IsPodReady(*a) != IsPodReady(*b)) return !IsPodReady(*a);
-          return Str(Obj(*a, "metadata"), "creationTimestamp") > Str(Obj(*b, "metadata"), "creationTimestamp");
+          if (api::IsPodReady(*a) != api::IsPodReady(*b)) return !api::IsPodReady(*a);
+          return api::GetString(*a, {"metadata", "creationTimestamp"}) > api::GetString(*b, {"metadata", "creationTimestamp"});
         });
         to_delete->insert(to_delete->end(), order.begin(), order.begin() + diff);
       }
@@ -462,69 +521,55 @@ class JobController final : public client::Controller {
   }
 
   json::object NewPod(const json::object& job, std::optional<int64_t> index) {
-    const auto& jm = Obj(job, "metadata");
-    const std::string name = Str(jm, "name");
-    json::object pod = PodFromTemplate(Obj(Obj(job, "spec"), "template"), job,
+    const auto& jm = api::Metadata(job);
+    const std::string name = api::GetString(jm, "name");
+    json::object pod = api::PodFromTemplate(api::GetObject(job, {"spec", "template"}), job,
                                        index ? name + "-" + std::to_string(*index) + "-" : name + "-");
     auto& meta = pod["metadata"].as_object();
-    json::object labels = Obj(meta, "labels");
-    labels["batch.kubernetes.io/controller-uid"] = Str(jm, "uid");
+    json::object labels = api::GetObject(meta, "labels");
+    labels["batch.kubernetes.io/controller-uid"] = api::GetString(jm, "uid");
     labels["batch.kubernetes.io/job-name"] = name;
-    labels["controller-uid"] = Str(jm, "uid");
+    labels["controller-uid"] = api::GetString(jm, "uid");
     labels["job-name"] = name;
-    json::array finalizers = Arr(meta, "finalizers");
+    json::array finalizers = api::GetArray(meta, "finalizers");
     finalizers.push_back(kTrackingFinalizer);
     meta["finalizers"] = std::move(finalizers);
     if (index) {
       labels[kIndexKey] = std::to_string(*index);
-      json::object ann = Obj(meta, "annotations");
+      json::object ann = api::GetObject(meta, "annotations");
       ann[kIndexKey] = std::to_string(*index);
       meta["annotations"] = std::move(ann);
       auto& spec = pod["spec"].as_object();
-      if (Str(spec, "hostname").empty()) spec["hostname"] = name + "-" + std::to_string(*index);
+      if (api::GetString(spec, "hostname").empty()) spec["hostname"] = name + "-" + std::to_string(*index);
     }
     meta["labels"] = std::move(labels);
     return pod;
   }
 
-  Status Sync(const std::string& key, const json::object& job, std::vector<json::object> to_create,
-              const std::vector<ObjectPtr>& to_delete, int64_t* created, int64_t* deleted) {
+  // Creates to_create (at most kBurstPods, in slow-start batches) and deletes to_delete,
+  // expecting to observe each; *created and *deleted count what the server accepted.
+  Status CreateAndDeletePods(const std::string& key, const json::object& job, std::vector<json::object> to_create,
+                             const std::vector<ObjectPtr>& to_delete, int64_t* created, int64_t* deleted) {
     if (to_create.size() > kBurstPods) to_create.resize(kBurstPods);
     if (to_create.empty() && to_delete.empty()) return Status::Ok();
-    const std::string ns = Str(Obj(job, "metadata"), "namespace");
     expectations_.Expect(key, static_cast<int>(to_create.size()), static_cast<int>(to_delete.size()));
     Status result;
-    size_t next = 0;
-    // Slow start: batches of 1, 2, 4, …; the first failing batch stops the rest.
-    for (size_t batch = 1; next < to_create.size(); batch *= 2) {
-      size_t end = std::min(to_create.size(), next + batch);
-      bool failed = false;
-      for (; next < end; ++next) {
-        auto r = client_->Create(*pods_r_, ns, to_create[next]);
-        if (r.ok()) {
-          ++*created;
-          recorder_.Normal(job, "SuccessfulCreate", "Created pod: " + Str(Obj(*r, "metadata"), "name"));
-          continue;
-        }
-        failed = true;
-        expectations_.CreationObserved(key);
-        recorder_.Warning(job, "FailedCreate", "Error creating: " + r.error().message());
-        result = Status(Code::kUnavailable, "creating pod: " + r.error().message());
-      }
-      if (failed) {
-        for (; next < to_create.size(); ++next) expectations_.CreationObserved(key);
-      }
-    }
+    const int want = static_cast<int>(to_create.size());
+    const int made = client::SlowStartBatch(want, 1, [&](int i) {
+      auto r = pod_control_.CreatePod(job, to_create[static_cast<size_t>(i)]);
+      return r.ok() ? Status::Ok() : r.error().Annotate("creating pod");
+    }, &result);
+    *created += made;
+    // The pods not created will never be observed: stop expecting them.
+    for (int i = made; i < want; ++i) expectations_.CreationObserved(key);
     for (const auto& p : to_delete) {
-      const std::string pod_name = Str(Obj(*p, "metadata"), "name");
-      auto r = client_->Delete(*pods_r_, ns, pod_name);
+      auto r = pod_control_.DeletePod(job, *p);
       if (r.ok()) {
         ++*deleted;
-        recorder_.Normal(job, "SuccessfulDelete", "Deleted pod: " + pod_name);
-      } else {
-        expectations_.DeletionObserved(key);
-        if (!r.NotFound()) result = Status(Code::kUnavailable, "deleting pod: " + r.error().message());
+        continue;
       }
+      expectations_.DeletionObserved(key);  // a pod not deleted will never be observed going
+      if (!r.NotFound()) result = r.error().Annotate("deleting pod");
     }
     return result;
   }
@@ -553,8 +598,9 @@ class JobController final : public client::Controller {
   const api::ResourceInfo* pods_r_;
   client::Informer* jobs_ = nullptr;
   client::Informer* pods_ = nullptr;
-  Expectations expectations_;
-  EventRecorder recorder_;
+  client::Expectations expectations_;
+  client::EventRecorder recorder_;
+  client::PodControl pod_control_;
   std::mutex mu_;  // guards the three below (workers reconcile different Jobs at once)
   std::map<std::string, std::chrono::system_clock::time_point> last_failure_;
   std::map<std::string, std::set<std::string>> stale_versions_;  // Job key → resourceVersions we wrote over

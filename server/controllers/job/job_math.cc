@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/object.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
 namespace {
 
 std::optional<int64_t> ParseIndex(const std::string& s) {
@@ -47,7 +48,7 @@ std::string FormatIndexes(const std::set<int64_t>& indexes) {
 }
 
 std::optional<int64_t> CompletionIndex(const json::object& pod) {
-  return ParseIndex(Str(Obj(Obj(pod, "metadata"), "annotations"), "batch.kubernetes.io/job-completion-index"));
+  return ParseIndex(api::GetString(pod, {"metadata", "annotations", "batch.kubernetes.io/job-completion-index"}));
 }
 
 int64_t WantActive(std::optional<int64_t> completions, int64_t parallelism, int64_t succeeded, int64_t active) {
@@ -63,10 +64,10 @@ std::chrono::seconds BackoffDelay(int64_t failures) {
 }
 
 std::string TerminalOutcome(const json::object& pod) {
-  const std::string phase = Str(Obj(pod, "status"), "phase");
+  const std::string phase = api::GetString(pod, {"status", "phase"});
   if (phase == "Succeeded") return "Succeeded";
   if (phase == "Failed") return "Failed";
-  if (Obj(pod, "metadata").contains("deletionTimestamp")) return "Failed";
+  if (api::IsBeingDeleted(pod)) return "Failed";
   return "";
 }
 

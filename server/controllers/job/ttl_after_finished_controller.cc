@@ -2,23 +2,29 @@
 
 #include <boost/json.hpp>
 
+#include "api/object.h"
+#include "api/time.h"
 #include "base/log.h"
-#include "server/controllers/common/controller_utils.h"
+#include "client/client.h"
+#include "client/controller.h"
+#include "client/informer.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace {
 
 // When the Job finished, if it did.
 std::optional<api::Timestamp> FinishTime(const json::object& job) {
-  const auto& status = Obj(job, "status");
-  for (const auto& c : Arr(status, "conditions")) {
-    if (!c.is_object() || Str(c.as_object(), "status") != "True") continue;
-    const std::string type = Str(c.as_object(), "type");
+  const auto& status = api::GetObject(job, "status");
+  for (const auto& c : api::GetArray(status, "conditions")) {
+    if (!c.is_object() || api::GetString(c.as_object(), "status") != "True") continue;
+    const std::string type = api::GetString(c.as_object(), "type");
     if (type == "Complete") {
-      if (auto t = api::ParseTime(Str(status, "completionTime"))) return t;
-      return api::ParseTime(Str(c.as_object(), "lastTransitionTime"));
+      if (auto t = api::ParseTime(api::GetString(status, "completionTime"))) return t;
+      return api::ParseTime(api::GetString(c.as_object(), "lastTransitionTime"));
     }
-    if (type == "Failed") return api::ParseTime(Str(c.as_object(), "lastTransitionTime"));
+    if (type == "Failed") return api::ParseTime(api::GetString(c.as_object(), "lastTransitionTime"));
   }
   return std::nullopt;
 }
@@ -31,23 +37,23 @@ class TtlAfterFinishedController final : public client::Controller {
   void Init(client::InformerFactory& f) override {
     jobs_ = f.For(*job_r_);
     auto maybe = [this](const ObjectPtr& j) {
-      if (Obj(*j, "spec").contains("ttlSecondsAfterFinished") && !Obj(*j, "metadata").contains("deletionTimestamp") &&
+      if (api::GetObject(*j, "spec").contains("ttlSecondsAfterFinished") && !api::IsBeingDeleted(*j) &&
           FinishTime(*j)) {
-        queue_.Add(KeyOf(*j));
+        queue_.Add(client::Key(*j));
       }
     };
     jobs_->AddHandler(client::EventHandler{maybe, [maybe](const ObjectPtr&, const ObjectPtr& j) { maybe(j); }, nullptr});
   }
 
   Status Reconcile(const std::string& key) override {
-    auto [ns, name] = SplitKey(key);
+    auto [ns, name] = client::SplitKey(key);
     ObjectPtr job = jobs_->Get(ns, name);
-    if (!job || Obj(*job, "metadata").contains("deletionTimestamp")) return Status::Ok();
-    const auto& spec = Obj(*job, "spec");
+    if (!job || api::IsBeingDeleted(*job)) return Status::Ok();
+    const auto& spec = api::GetObject(*job, "spec");
     if (!spec.contains("ttlSecondsAfterFinished")) return Status::Ok();
     auto finished = FinishTime(*job);
     if (!finished) return Status::Ok();
-    const auto expire = *finished + std::chrono::seconds(Int(spec, "ttlSecondsAfterFinished"));
+    const auto expire = *finished + std::chrono::seconds(api::GetInt(spec, "ttlSecondsAfterFinished"));
     const auto now = clock()->Now();
     if (now < expire) {
       queue_.AddAfter(key, expire - now + std::chrono::milliseconds(100));
@@ -55,10 +61,10 @@ class TtlAfterFinishedController final : public client::Controller {
     }
     client::DeleteParams p;
     p.propagation_policy = "Foreground";
-    p.precondition_uid = Str(Obj(*job, "metadata"), "uid");
+    p.precondition_uid = api::Uid(*job);
     auto r = client_->Delete(*job_r_, ns, name, p);
     if (!r.ok() && !r.NotFound() && r.error().http_code() != 409) {
-      return Status(Code::kUnavailable, "deleting job: " + r.error().message());
+      return r.error().Annotate("deleting job");
     }
     if (r.ok()) KITE_LOG(2) << "ttl-after-finished: deleted job " << key;
     return Status::Ok();

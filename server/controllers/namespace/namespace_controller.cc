@@ -2,23 +2,24 @@
 
 #include <boost/json.hpp>
 
+#include "api/conditions.h"
+#include "api/object.h"
+#include "api/time.h"
 #include "base/log.h"
-#include "server/controllers/common/controller_utils.h"
+#include "client/controller.h"
+#include "client/informer.h"
 #include "server/controllers/common/resync.h"
 #include "server/controllers/common/served_resources.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace ns {
 
-namespace {
-
-json::object Condition(const char* type, bool status, const char* reason, const std::string& message) {
-  return json::object{{"type", type}, {"status", status ? "True" : "False"}, {"reason", reason}, {"message", message}};
-}
-
-}  // namespace
-
 json::array DeletionConditions(const Remaining& r, const json::array& current, const std::string& now) {
+  auto Condition = [&now](const char* type, bool status, const char* reason, const std::string& message) {
+    return api::NewCondition(type, status ? "True" : "False", reason, message, now);
+  };
   std::vector<json::object> want;
   want.push_back(Condition("NamespaceDeletionDiscoveryFailure", false, "ResourcesDiscovered",
                            "All resources successfully discovered"));
@@ -54,15 +55,13 @@ json::array DeletionConditions(const Remaining& r, const json::array& current, c
     want.push_back(Condition("NamespaceFinalizersRemaining", true, "SomeFinalizersRemain",
                              "Some content in the namespace has finalizers remaining: " + list));
   }
+  // Each condition keeps its transition time while its status stays; only these five are kept.
+  json::object status{{"conditions", current}};
   json::array out;
   for (auto& c : want) {
-    std::string ltt = now;
-    for (const auto& have : current) {
-      if (!have.is_object() || Str(have.as_object(), "type") != Str(c, "type")) continue;
-      if (Str(have.as_object(), "status") == Str(c, "status")) ltt = Str(have.as_object(), "lastTransitionTime");
-    }
-    c["lastTransitionTime"] = ltt.empty() ? now : ltt;
-    out.push_back(std::move(c));
+    const std::string type = api::GetString(c, "type");
+    api::SetCondition(status, std::move(c));
+    out.push_back(*api::FindCondition(status, type));
   }
   return out;
 }
@@ -81,12 +80,12 @@ class NamespaceController final : public client::Controller {
 
   void Init(client::InformerFactory& f) override {
     namespaces_ = f.For(*nsr_);
-    namespaces_->AddHandler(EnqueueSelf(&queue_));
+    namespaces_->AddHandler(client::EnqueueSelf(&queue_));
   }
 
   Status Reconcile(const std::string& key) override {
     ObjectPtr cached = namespaces_->Get("", key);
-    if (!cached || !Obj(*cached, "metadata").contains("deletionTimestamp")) {
+    if (!cached || !api::IsBeingDeleted(*cached)) {
       resync_.Forget(key);
       return Status::Ok();
     }
@@ -95,9 +94,9 @@ class NamespaceController final : public client::Controller {
     if (live.NotFound()) return Status::Ok();
     if (!live.ok()) return Status(Code::kUnavailable, live.error().message());
     json::object nsobj = std::move(live.value());
-    if (!Obj(nsobj, "metadata").contains("deletionTimestamp")) return Status::Ok();
+    if (!api::IsBeingDeleted(nsobj)) return Status::Ok();
     bool ours = false;
-    for (const auto& f : Arr(Obj(nsobj, "spec"), "finalizers")) ours |= f.is_string() && f.as_string() == kFinalizer;
+    for (const auto& f : api::GetArray(nsobj, {"spec", "finalizers"})) ours |= f.is_string() && f.as_string() == kFinalizer;
     if (!ours) return Status::Ok();
 
     ns::Remaining rem = DeleteContent(key);
@@ -123,7 +122,7 @@ class NamespaceController final : public client::Controller {
       rem.failures["customresourcedefinitions.apiextensions.k8s.io"] = crds.error().message();
       return out;
     }
-    for (const auto& item : Arr(*crds, "items")) {
+    for (const auto& item : api::GetArray(*crds, "items")) {
       if (!item.is_object()) continue;
       auto r = CustomResourceOf(item.as_object());
       if (r && r->namespaced) out.push_back(std::move(*r));
@@ -141,18 +140,18 @@ class NamespaceController final : public client::Controller {
         continue;
       }
       int64_t left = 0;
-      for (const auto& item : Arr(*list, "items")) {
+      for (const auto& item : api::GetArray(*list, "items")) {
         if (!item.is_object()) continue;
-        const auto& m = Obj(item.as_object(), "metadata");
+        const auto& m = api::Metadata(item.as_object());
         ++left;
-        for (const auto& f : Arr(m, "finalizers")) {
+        for (const auto& f : api::GetArray(m, "finalizers")) {
           if (f.is_string()) ++rem.finalizers[std::string(f.as_string())];
         }
         if (m.contains("deletionTimestamp")) continue;  // already on its way
         client::DeleteParams p;
         p.propagation_policy = "Background";
-        p.precondition_uid = Str(m, "uid");
-        auto d = client_->Delete(r, ns, Str(m, "name"), p);
+        p.precondition_uid = api::GetString(m, "uid");
+        auto d = client_->Delete(r, ns, api::GetString(m, "name"), p);
         if (d.NotFound()) {
           --left;
           continue;
@@ -162,8 +161,8 @@ class NamespaceController final : public client::Controller {
           continue;
         }
         // Deleted at once unless it answered with the object still pending.
-        if (d.ok() && Str(*d, "kind") == "Status") --left;
-        else if (d.ok() && !Obj(*d, "metadata").contains("deletionTimestamp")) --left;
+        if (d.ok() && api::GetString(*d, "kind") == "Status") --left;
+        else if (d.ok() && !api::IsBeingDeleted(*d)) --left;
       }
       if (left > 0) rem.resources[gr] = left;
     }
@@ -173,27 +172,27 @@ class NamespaceController final : public client::Controller {
   Status UpdateConditions(json::object& nsobj, const ns::Remaining& rem) {
     json::object& status = nsobj["status"].is_object() ? nsobj["status"].as_object()
                                                        : (nsobj["status"] = json::object()).as_object();
-    const json::array current = Arr(status, "conditions");
+    const json::array current = api::GetArray(status, "conditions");
     json::array want = ns::DeletionConditions(rem, current, api::FormatTime(clock()->Now()));
-    if (want == current && Str(status, "phase") == "Terminating") return Status::Ok();
+    if (want == current && api::GetString(status, "phase") == "Terminating") return Status::Ok();
     status["conditions"] = std::move(want);
     status["phase"] = "Terminating";
     auto r = client_->UpdateStatus(*nsr_, "", nsobj);
     if (r.NotFound()) return Status::Ok();
-    if (!r.ok()) return Status(Code::kAborted, "updating namespace status: " + r.error().message());
+    if (!r.ok()) return r.error().Annotate("updating namespace status");
     nsobj = std::move(r.value());
     return Status::Ok();
   }
 
   Status Finalize(json::object nsobj) {
     json::array kept;
-    for (const auto& f : Arr(Obj(nsobj, "spec"), "finalizers")) {
+    for (const auto& f : api::GetArray(nsobj, {"spec", "finalizers"})) {
       if (!(f.is_string() && f.as_string() == kFinalizer)) kept.push_back(f);
     }
     nsobj["spec"].as_object()["finalizers"] = std::move(kept);
     client::Request req;
     req.method = "PUT";
-    const std::string name = Str(Obj(nsobj, "metadata"), "name");
+    const std::string name = api::Name(nsobj);
     req.path = client::Client::Path(*nsr_, "", name, "finalize");
     req.body = json::serialize(nsobj);
     client::Response resp = client_->transport()->Do(req);

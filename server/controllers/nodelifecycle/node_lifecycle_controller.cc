@@ -6,20 +6,28 @@
 #include <map>
 #include <mutex>
 
+#include "api/object.h"
+#include "api/pod.h"
+#include "api/time.h"
 #include "base/log.h"
-#include "server/controllers/common/controller_utils.h"
+#include "client/client.h"
+#include "client/controller.h"
+#include "client/event_recorder.h"
+#include "client/informer.h"
 #include "server/controllers/common/resync.h"
 #include "server/controllers/nodelifecycle/taints.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr const char kLeaseNamespace[] = "kube-node-lease";
 
 const json::object* Condition(const json::object& node, const char* type) {
-  for (const auto& c : Arr(Obj(node, "status"), "conditions")) {
-    if (c.is_object() && Str(c.as_object(), "type") == type) return &c.as_object();
+  for (const auto& c : api::GetArray(node, {"status", "conditions"})) {
+    if (c.is_object() && api::GetString(c.as_object(), "type") == type) return &c.as_object();
   }
   return nullptr;
 }
@@ -37,11 +45,11 @@ class NodeLifecycleController final : public client::Controller {
     nodes_ = f.For(*nodes_r_);
     leases_ = f.For("coordination.k8s.io", "v1", "leases");
     pods_ = f.For(*pods_r_);
-    nodes_->AddHandler(client::EventHandler{[this](const ObjectPtr& n) { queue_.Add(KeyOf(*n)); },
-                                            [this](const ObjectPtr&, const ObjectPtr& n) { queue_.Add(KeyOf(*n)); },
-                                            [this](const ObjectPtr& n) { queue_.Add(KeyOf(*n)); }});
+    nodes_->AddHandler(client::EventHandler{[this](const ObjectPtr& n) { queue_.Add(client::Key(*n)); },
+                                            [this](const ObjectPtr&, const ObjectPtr& n) { queue_.Add(client::Key(*n)); },
+                                            [this](const ObjectPtr& n) { queue_.Add(client::Key(*n)); }});
     auto lease = [this](const ObjectPtr& l) {
-      if (Str(Obj(*l, "metadata"), "namespace") == kLeaseNamespace) queue_.Add(Str(Obj(*l, "metadata"), "name"));
+      if (api::Namespace(*l) == kLeaseNamespace) queue_.Add(api::Name(*l));
     };
     leases_->AddHandler(client::EventHandler{lease, [lease](const ObjectPtr&, const ObjectPtr& l) { lease(l); }, nullptr});
   }
@@ -65,9 +73,9 @@ class NodeLifecycleController final : public client::Controller {
     json::object node = *cached;
     const auto now = clock()->SteadyNow();
     const json::object* ready = Condition(node, "Ready");
-    const std::string heartbeat = ready ? Str(*ready, "lastHeartbeatTime") : "";
+    const std::string heartbeat = ready ? api::GetString(*ready, "lastHeartbeatTime") : "";
     std::string renew;
-    if (ObjectPtr l = leases_->Get(kLeaseNamespace, name)) renew = Str(Obj(*l, "spec"), "renewTime");
+    if (ObjectPtr l = leases_->Get(kLeaseNamespace, name)) renew = api::GetString(*l, {"spec", "renewTime"});
     Health h;
     bool registered = false;
     {
@@ -75,8 +83,8 @@ class NodeLifecycleController final : public client::Controller {
       auto [it, fresh] = health_.try_emplace(name);
       if (fresh) {
         it->second.probe = now;
-        it->second.last_ready = ready ? Str(*ready, "status") : "";
-        it->second.uid = Str(Obj(node, "metadata"), "uid");
+        it->second.last_ready = ready ? api::GetString(*ready, "status") : "";
+        it->second.uid = api::Uid(node);
         registered = true;
       } else if (heartbeat != it->second.heartbeat || renew != it->second.renew) {
         it->second.probe = now;  // the kubelet spoke
@@ -87,21 +95,20 @@ class NodeLifecycleController final : public client::Controller {
     }
     if (registered) recorder_.Normal(node, "RegisteredNode", "Node " + name + " event: Registered Node " + name + " in Controller");
     const auto grace = ready ? grace_ : startup_grace_;
-    const std::string status_now = ready ? Str(*ready, "status") : "";
+    const std::string status_now = ready ? api::GetString(*ready, "status") : "";
     if (now - h.probe > grace && status_now != "Unknown") {
       KITE_LOG(0) << "nodelifecycle: node " << name << " stopped posting status; marking it Unknown";
       json::object updated = node;
       json::value& st = updated["status"];
       if (!st.is_object()) st = json::object();
-      st.as_object()["conditions"] =
-          nodelifecycle::UnknownConditions(Arr(Obj(node, "status"), "conditions"), api::FormatTime(clock()->Now()));
+      st.as_object()["conditions"] = nodelifecycle::UnknownConditions(api::GetArray(node, {"status", "conditions"}), api::FormatTime(clock()->Now()));
       auto r = client_->UpdateStatus(*nodes_r_, "", updated);
       if (r.NotFound()) return Status::Ok();
-      if (!r.ok()) return Status(Code::kAborted, "marking node " + name + " Unknown: " + r.error().message());
+      if (!r.ok()) return r.error().Annotate("marking node " + name + " Unknown");
       node = std::move(r.value());
     }
     ready = Condition(node, "Ready");
-    const std::string status = ready ? Str(*ready, "status") : "";
+    const std::string status = ready ? api::GetString(*ready, "status") : "";
     if (status != h.last_ready) {
       if (h.last_ready == "True") {
         recorder_.Normal(node, "NodeNotReady", "Node " + name + " status is now: NodeNotReady");
@@ -113,7 +120,7 @@ class NodeLifecycleController final : public client::Controller {
       health_[name].last_ready = status;
     }
     json::array taints = nodelifecycle::DesiredTaints(node, api::FormatTime(clock()->Now()));
-    if (taints != Arr(Obj(node, "spec"), "taints")) {
+    if (taints != api::GetArray(node, {"spec", "taints"})) {
       json::object updated = node;
       json::value& spec = updated["spec"];
       if (!spec.is_object()) spec = json::object();
@@ -121,7 +128,7 @@ class NodeLifecycleController final : public client::Controller {
       else spec.as_object()["taints"] = std::move(taints);
       auto r = client_->Update(*nodes_r_, "", updated);
       if (r.NotFound()) return Status::Ok();
-      if (!r.ok()) return Status(Code::kAborted, "tainting node " + name + ": " + r.error().message());
+      if (!r.ok()) return r.error().Annotate("tainting node " + name);
     }
     resync_.After(queue_, name, period_);
     return Status::Ok();
@@ -140,19 +147,19 @@ class NodeLifecycleController final : public client::Controller {
   Status MarkPodsNotReady(const std::string& node_name) {
     Status result;
     for (const auto& pod : pods_->List()) {
-      if (Str(Obj(*pod, "spec"), "nodeName") != node_name) continue;
-      std::string phase = Str(Obj(*pod, "status"), "phase");
-      if (phase == "Succeeded" || phase == "Failed" || !IsPodReady(*pod)) continue;
+      if (api::GetString(*pod, {"spec", "nodeName"}) != node_name) continue;
+      std::string phase = api::GetString(*pod, {"status", "phase"});
+      if (phase == "Succeeded" || phase == "Failed" || !api::IsPodReady(*pod)) continue;
       json::object updated = *pod;
       for (auto& c : updated["status"].as_object()["conditions"].as_array()) {
-        if (c.is_object() && Str(c.as_object(), "type") == "Ready") {
+        if (c.is_object() && api::GetString(c.as_object(), "type") == "Ready") {
           c.as_object()["status"] = "False";
           c.as_object()["lastTransitionTime"] = api::FormatTime(clock()->Now());
         }
       }
-      auto r = client_->UpdateStatus(*pods_r_, Str(Obj(*pod, "metadata"), "namespace"), updated);
+      auto r = client_->UpdateStatus(*pods_r_, api::Namespace(*pod), updated);
       if (r.ok()) recorder_.Warning(*pod, "NodeNotReady", "Node is not ready");
-      else if (!r.NotFound()) result = Status(Code::kAborted, "marking pod not ready: " + r.error().message());
+      else if (!r.NotFound()) result = r.error().Annotate("marking pod not ready");
     }
     return result;
   }
@@ -161,7 +168,7 @@ class NodeLifecycleController final : public client::Controller {
   const api::ResourceInfo* nodes_r_;
   const api::ResourceInfo* pods_r_;
   const std::chrono::milliseconds grace_, startup_grace_, period_;
-  EventRecorder recorder_;
+  client::EventRecorder recorder_;
   client::Informer* nodes_ = nullptr;
   client::Informer* leases_ = nullptr;
   client::Informer* pods_ = nullptr;
@@ -180,7 +187,7 @@ class TaintEvictionController final : public client::Controller {
     nodes_ = f.For("", "v1", "nodes");
     pods_ = f.For(*pods_r_);
     auto pod = [this](const ObjectPtr& p) {
-      if (!Str(Obj(*p, "spec"), "nodeName").empty()) queue_.Add(KeyOf(*p));
+      if (!api::GetString(*p, {"spec", "nodeName"}).empty()) queue_.Add(client::Key(*p));
     };
     pods_->AddHandler(client::EventHandler{pod, [pod](const ObjectPtr&, const ObjectPtr& p) { pod(p); }, nullptr});
     nodes_->AddHandler(client::EventHandler{
@@ -192,11 +199,11 @@ class TaintEvictionController final : public client::Controller {
   }
 
   Status Reconcile(const std::string& key) override {
-    auto [ns, name] = SplitKey(key);
+    auto [ns, name] = client::SplitKey(key);
     ObjectPtr pod = pods_->Get(ns, name);
-    const std::string node_name = pod ? Str(Obj(*pod, "spec"), "nodeName") : "";
+    const std::string node_name = pod ? api::GetString(*pod, {"spec", "nodeName"}) : "";
     ObjectPtr node = node_name.empty() ? nullptr : nodes_->Get("", node_name);
-    if (!pod || !node || Obj(*pod, "metadata").contains("deletionTimestamp")) {
+    if (!pod || !node || api::IsBeingDeleted(*pod)) {
       Forget(key, nullptr);
       return Status::Ok();
     }
@@ -210,7 +217,7 @@ class TaintEvictionController final : public client::Controller {
     const auto now = clock()->Now();
     std::optional<std::chrono::system_clock::time_point> added;
     for (const auto& t : taints) {
-      if (auto ta = api::ParseTime(Str(t.as_object(), "timeAdded")); ta && (!added || *ta < *added)) added = *ta;
+      if (auto ta = api::ParseTime(api::GetString(t.as_object(), "timeAdded")); ta && (!added || *ta < *added)) added = *ta;
     }
     std::chrono::system_clock::time_point first_seen;
     {
@@ -226,29 +233,29 @@ class TaintEvictionController final : public client::Controller {
     recorder_.Normal(*pod, "TaintManagerEviction", "Marking for deletion Pod " + key);
     KITE_LOG(0) << "taint-eviction-controller: deleting pod " << key << " from node " << node_name;
     client::DeleteParams p;
-    p.precondition_uid = Str(Obj(*pod, "metadata"), "uid");
+    p.precondition_uid = api::Uid(*pod);
     auto r = client_->Delete(*pods_r_, ns, name, p);
     {
       std::lock_guard<std::mutex> lock(mu_);
       scheduled_.erase(key);
     }
     if (r.ok() || r.NotFound() || r.error().http_code() == 409) return Status::Ok();
-    return Status(Code::kUnavailable, "evicting pod " + key + ": " + r.error().message());
+    return r.error().Annotate("evicting pod " + key);
   }
 
  private:
   static json::array NoExecute(const json::object& node) {
     json::array out;
-    for (const auto& t : Arr(Obj(node, "spec"), "taints")) {
-      if (t.is_object() && Str(t.as_object(), "effect") == "NoExecute") out.push_back(t);
+    for (const auto& t : api::GetArray(node, {"spec", "taints"})) {
+      if (t.is_object() && api::GetString(t.as_object(), "effect") == "NoExecute") out.push_back(t);
     }
     return out;
   }
 
   void EnqueuePodsOn(const json::object& node) {
-    const std::string name = Str(Obj(node, "metadata"), "name");
+    const std::string name = api::Name(node);
     for (const auto& p : pods_->List()) {
-      if (Str(Obj(*p, "spec"), "nodeName") == name) queue_.Add(KeyOf(*p));
+      if (api::GetString(*p, {"spec", "nodeName"}) == name) queue_.Add(client::Key(*p));
     }
   }
 
@@ -264,7 +271,7 @@ class TaintEvictionController final : public client::Controller {
 
   const client::Client* client_;
   const api::ResourceInfo* pods_r_;
-  EventRecorder recorder_;
+  client::EventRecorder recorder_;
   client::Informer* nodes_ = nullptr;
   client::Informer* pods_ = nullptr;
   std::mutex mu_;  // guards scheduled_

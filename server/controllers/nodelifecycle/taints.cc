@@ -6,27 +6,28 @@
 #include <set>
 #include <utility>
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/object.h"
 
 namespace kite::controllers::nodelifecycle {
+namespace json = boost::json;
 
 bool Tolerates(const json::object& tol, const json::object& taint) {
-  const std::string effect = Str(tol, "effect");
-  if (!effect.empty() && effect != Str(taint, "effect")) return false;
-  const std::string key = Str(tol, "key");
-  std::string op = Str(tol, "operator");
+  const std::string effect = api::GetString(tol, "effect");
+  if (!effect.empty() && effect != api::GetString(taint, "effect")) return false;
+  const std::string key = api::GetString(tol, "key");
+  std::string op = api::GetString(tol, "operator");
   if (op.empty()) op = "Equal";
   if (key.empty()) return op == "Exists";  // an empty key with Exists tolerates everything
-  if (key != Str(taint, "key")) return false;
+  if (key != api::GetString(taint, "key")) return false;
   if (op == "Exists") return true;
-  return op == "Equal" && Str(tol, "value") == Str(taint, "value");
+  return op == "Equal" && api::GetString(tol, "value") == api::GetString(taint, "value");
 }
 
 std::optional<std::chrono::seconds> TolerationWindow(const json::object& pod, const json::array& taints) {
-  const auto& tols = Arr(Obj(pod, "spec"), "tolerations");
+  const auto& tols = api::GetArray(pod, {"spec", "tolerations"});
   std::optional<std::chrono::seconds> window;
   for (const auto& t : taints) {
-    if (!t.is_object() || Str(t.as_object(), "effect") != "NoExecute") continue;
+    if (!t.is_object() || api::GetString(t.as_object(), "effect") != "NoExecute") continue;
     const json::object* used = nullptr;
     for (const auto& tol : tols) {
       if (tol.is_object() && Tolerates(tol.as_object(), t.as_object())) {
@@ -36,7 +37,7 @@ std::optional<std::chrono::seconds> TolerationWindow(const json::object& pod, co
     }
     if (!used) return std::chrono::seconds(0);
     if (!used->contains("tolerationSeconds") || (*used).at("tolerationSeconds").is_null()) continue;
-    auto secs = std::chrono::seconds(std::max<int64_t>(0, Int(*used, "tolerationSeconds")));
+    auto secs = std::chrono::seconds(std::max<int64_t>(0, api::GetInt(*used, "tolerationSeconds")));
     if (!window || secs < *window) window = secs;
   }
   return window;
@@ -45,8 +46,8 @@ std::optional<std::chrono::seconds> TolerationWindow(const json::object& pod, co
 namespace {
 
 std::string ConditionStatus(const json::object& node, const char* type) {
-  for (const auto& c : Arr(Obj(node, "status"), "conditions")) {
-    if (c.is_object() && Str(c.as_object(), "type") == type) return Str(c.as_object(), "status");
+  for (const auto& c : api::GetArray(node, {"status", "conditions"})) {
+    if (c.is_object() && api::GetString(c.as_object(), "type") == type) return api::GetString(c.as_object(), "status");
   }
   return "";
 }
@@ -73,7 +74,7 @@ json::array DesiredTaints(const json::object& node, const std::string& now) {
     want.emplace_back(kUnreachableTaint, "NoSchedule");
     want.emplace_back(kUnreachableTaint, "NoExecute");
   }
-  if (Bool(Obj(node, "spec"), "unschedulable")) want.emplace_back("node.kubernetes.io/unschedulable", "NoSchedule");
+  if (api::GetBool(node, {"spec", "unschedulable"})) want.emplace_back("node.kubernetes.io/unschedulable", "NoSchedule");
   for (auto [cond, key] : {std::pair{"MemoryPressure", "node.kubernetes.io/memory-pressure"},
                            std::pair{"DiskPressure", "node.kubernetes.io/disk-pressure"},
                            std::pair{"PIDPressure", "node.kubernetes.io/pid-pressure"},
@@ -81,10 +82,10 @@ json::array DesiredTaints(const json::object& node, const std::string& now) {
     if (ConditionStatus(node, cond) == "True") want.emplace_back(key, "NoSchedule");
   }
   json::array out;
-  const auto& have = Arr(Obj(node, "spec"), "taints");
+  const auto& have = api::GetArray(node, {"spec", "taints"});
   for (const auto& t : have) {
     if (!t.is_object()) continue;
-    std::pair<std::string, std::string> id{Str(t.as_object(), "key"), Str(t.as_object(), "effect")};
+    std::pair<std::string, std::string> id{api::GetString(t.as_object(), "key"), api::GetString(t.as_object(), "effect")};
     if (!kOwned.count(id)) {
       out.push_back(t);
       continue;
@@ -107,10 +108,10 @@ json::array UnknownConditions(const json::array& conditions, const std::string& 
   for (const char* type : {"Ready", "MemoryPressure", "DiskPressure", "PIDPressure"}) {
     bool found = false;
     for (auto& c : out) {
-      if (!c.is_object() || Str(c.as_object(), "type") != type) continue;
+      if (!c.is_object() || api::GetString(c.as_object(), "type") != type) continue;
       found = true;
       auto& co = c.as_object();
-      if (Str(co, "status") != "Unknown") co["lastTransitionTime"] = now;
+      if (api::GetString(co, "status") != "Unknown") co["lastTransitionTime"] = now;
       co["status"] = "Unknown";
       co["reason"] = "NodeStatusUnknown";
       co["message"] = "Kubelet stopped posting node status.";

@@ -6,27 +6,33 @@
 #include <map>
 #include <mutex>
 
+#include "api/object.h"
+#include "api/time.h"
 #include "base/log.h"
-#include "server/controllers/common/controller_utils.h"
+#include "client/client.h"
+#include "client/controller.h"
+#include "client/informer.h"
 #include "server/controllers/common/resync.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace podgc {
 
 std::vector<client::ObjectPtr> TerminatedToDelete(const std::vector<client::ObjectPtr>& pods, int64_t threshold) {
   if (threshold <= 0) return {};
   std::vector<client::ObjectPtr> terminated;
   for (const auto& p : pods) {
-    std::string phase = Str(Obj(*p, "status"), "phase");
-    if ((phase == "Succeeded" || phase == "Failed") && !Obj(*p, "metadata").contains("deletionTimestamp")) {
+    std::string phase = api::GetString(*p, {"status", "phase"});
+    if ((phase == "Succeeded" || phase == "Failed") && !api::IsBeingDeleted(*p)) {
       terminated.push_back(p);
     }
   }
   if (static_cast<int64_t>(terminated.size()) <= threshold) return {};
   std::sort(terminated.begin(), terminated.end(), [](const client::ObjectPtr& a, const client::ObjectPtr& b) {
-    const auto& ma = Obj(*a, "metadata");
-    const auto& mb = Obj(*b, "metadata");
-    return std::make_pair(Str(ma, "creationTimestamp"), KeyOf(*a)) < std::make_pair(Str(mb, "creationTimestamp"), KeyOf(*b));
+    const auto& ma = api::Metadata(*a);
+    const auto& mb = api::Metadata(*b);
+    return std::make_pair(api::GetString(ma, "creationTimestamp"), client::Key(*a)) < std::make_pair(api::GetString(mb, "creationTimestamp"), client::Key(*b));
   });
   terminated.resize(terminated.size() - static_cast<size_t>(threshold));
   return terminated;
@@ -61,17 +67,17 @@ class PodGCController final : public client::Controller {
     const auto pods = pods_->List();
     Status result;
     for (const auto& p : podgc::TerminatedToDelete(pods, threshold_)) {
-      KITE_LOG(1) << "podgc: deleting terminated pod " << KeyOf(*p);
+      KITE_LOG(1) << "podgc: deleting terminated pod " << client::Key(*p);
       if (auto s = ForceDelete(*p); !s.ok()) result = s;
     }
     const auto now = clock()->SteadyNow();
     std::map<std::string, bool> node_gone;  // node name → confirmed missing
     for (const auto& p : pods) {
-      const auto& meta = Obj(*p, "metadata");
-      const std::string node = Str(Obj(*p, "spec"), "nodeName");
+      const auto& meta = api::Metadata(*p);
+      const std::string node = api::GetString(*p, {"spec", "nodeName"});
       if (node.empty()) {
         if (meta.contains("deletionTimestamp")) {
-          KITE_LOG(1) << "podgc: deleting unscheduled terminating pod " << KeyOf(*p);
+          KITE_LOG(1) << "podgc: deleting unscheduled terminating pod " << client::Key(*p);
           if (auto s = ForceDelete(*p); !s.ok()) result = s;
         }
         continue;
@@ -79,7 +85,7 @@ class PodGCController final : public client::Controller {
       ObjectPtr n = nodes_->Get("", node);
       if (n) {
         if (meta.contains("deletionTimestamp") && OutOfService(*n)) {
-          KITE_LOG(1) << "podgc: deleting terminating pod " << KeyOf(*p) << " on out-of-service node " << node;
+          KITE_LOG(1) << "podgc: deleting terminating pod " << client::Key(*p) << " on out-of-service node " << node;
           if (auto s = ForceDelete(*p); !s.ok()) result = s;
         }
         continue;
@@ -87,7 +93,7 @@ class PodGCController final : public client::Controller {
       auto it = node_gone.find(node);
       if (it == node_gone.end()) it = node_gone.emplace(node, NodeGone(node, now)).first;
       if (!it->second) continue;
-      KITE_LOG(1) << "podgc: deleting pod " << KeyOf(*p) << " bound to missing node " << node;
+      KITE_LOG(1) << "podgc: deleting pod " << client::Key(*p) << " bound to missing node " << node;
       if (auto s = MarkFailed(*p); !s.ok()) result = s;
       if (auto s = ForceDelete(*p); !s.ok()) result = s;
     }
@@ -114,20 +120,20 @@ class PodGCController final : public client::Controller {
 
   static bool OutOfService(const json::object& node) {
     bool tainted = false;
-    for (const auto& t : Arr(Obj(node, "spec"), "taints")) {
-      tainted |= t.is_object() && Str(t.as_object(), "key") == "node.kubernetes.io/out-of-service" &&
-                 Str(t.as_object(), "effect") == "NoExecute";
+    for (const auto& t : api::GetArray(node, {"spec", "taints"})) {
+      tainted |= t.is_object() && api::GetString(t.as_object(), "key") == "node.kubernetes.io/out-of-service" &&
+                 api::GetString(t.as_object(), "effect") == "NoExecute";
     }
     if (!tainted) return false;
-    for (const auto& c : Arr(Obj(node, "status"), "conditions")) {
-      if (c.is_object() && Str(c.as_object(), "type") == "Ready") return Str(c.as_object(), "status") != "True";
+    for (const auto& c : api::GetArray(node, {"status", "conditions"})) {
+      if (c.is_object() && api::GetString(c.as_object(), "type") == "Ready") return api::GetString(c.as_object(), "status") != "True";
     }
     return true;
   }
 
   // Upstream records why the pod ended before deleting it (DisruptionTarget, phase Failed).
   Status MarkFailed(const json::object& pod) {
-    std::string phase = Str(Obj(pod, "status"), "phase");
+    std::string phase = api::GetString(pod, {"status", "phase"});
     if (phase == "Succeeded" || phase == "Failed") return Status::Ok();
     json::object updated = pod;
     json::value& st = updated["status"];
@@ -135,8 +141,8 @@ class PodGCController final : public client::Controller {
     auto& status = st.as_object();
     status["phase"] = "Failed";
     json::array conds;
-    for (const auto& c : Arr(status, "conditions")) {
-      if (!(c.is_object() && Str(c.as_object(), "type") == "DisruptionTarget")) conds.push_back(c);
+    for (const auto& c : api::GetArray(status, "conditions")) {
+      if (!(c.is_object() && api::GetString(c.as_object(), "type") == "DisruptionTarget")) conds.push_back(c);
     }
     conds.push_back(json::object{{"type", "DisruptionTarget"},
                                  {"status", "True"},
@@ -144,18 +150,18 @@ class PodGCController final : public client::Controller {
                                  {"message", "PodGC: node no longer exists"},
                                  {"lastTransitionTime", api::FormatTime(clock()->Now())}});
     status["conditions"] = std::move(conds);
-    auto r = client_->UpdateStatus(*pods_r_, Str(Obj(pod, "metadata"), "namespace"), updated);
+    auto r = client_->UpdateStatus(*pods_r_, api::Namespace(pod), updated);
     if (r.ok() || r.NotFound() || r.Conflict()) return Status::Ok();  // the delete follows anyway
-    return Status(Code::kAborted, "marking pod failed: " + r.error().message());
+    return r.error().Annotate("marking pod failed");
   }
 
   Status ForceDelete(const json::object& pod) {
     client::DeleteParams p;
     p.grace_period_seconds = 0;
-    p.precondition_uid = Str(Obj(pod, "metadata"), "uid");
-    auto r = client_->Delete(*pods_r_, Str(Obj(pod, "metadata"), "namespace"), Str(Obj(pod, "metadata"), "name"), p);
+    p.precondition_uid = api::Uid(pod);
+    auto r = client_->Delete(*pods_r_, api::Namespace(pod), api::Name(pod), p);
     if (r.ok() || r.NotFound() || r.error().http_code() == 409) return Status::Ok();
-    return Status(Code::kUnavailable, "deleting pod " + KeyOf(pod) + ": " + r.error().message());
+    return r.error().Annotate("deleting pod " + client::Key(pod));
   }
 
   const client::Client* client_;

@@ -5,34 +5,39 @@
 #include <algorithm>
 #include <string_view>
 
+#include "api/object.h"
 #include "api/quantity.h"
-#include "server/controllers/common/controller_utils.h"
+#include "client/client.h"
+#include "client/controller.h"
+#include "client/informer.h"
 #include "server/controllers/common/resync.h"
 #include "server/controllers/common/served_resources.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace quota {
 
 namespace {
 
 bool IsTerminal(const json::object& pod) {
-  std::string phase = Str(Obj(pod, "status"), "phase");
+  std::string phase = api::GetString(pod, {"status", "phase"});
   return phase == "Succeeded" || phase == "Failed";
 }
 
 bool IsBestEffort(const json::object& pod) {
   for (const char* list : {"containers", "initContainers"}) {
-    for (const auto& c : Arr(Obj(pod, "spec"), list)) {
+    for (const auto& c : api::GetArray(api::GetObject(pod, "spec"), list)) {
       if (!c.is_object()) continue;
-      const auto& res = Obj(c.as_object(), "resources");
-      if (!Obj(res, "requests").empty() || !Obj(res, "limits").empty()) return false;
+      const auto& res = api::GetObject(c.as_object(), "resources");
+      if (!api::GetObject(res, "requests").empty() || !api::GetObject(res, "limits").empty()) return false;
     }
   }
   return true;
 }
 
 bool InScopes(const json::object& pod, const std::vector<std::string>& scopes) {
-  const bool terminating = Obj(pod, "spec").contains("activeDeadlineSeconds");
+  const bool terminating = api::GetObject(pod, "spec").contains("activeDeadlineSeconds");
   for (const auto& s : scopes) {
     if (s == "Terminating" && !terminating) return false;
     if (s == "NotTerminating" && terminating) return false;
@@ -43,7 +48,7 @@ bool InScopes(const json::object& pod, const std::vector<std::string>& scopes) {
 }
 
 api::Quantity Amount(const json::object& res, const char* kind, const std::string& name) {
-  auto* v = Obj(res, kind).if_contains(name);
+  auto* v = api::GetObject(res, kind).if_contains(name);
   if (!v) return {};
   auto q = api::Quantity::FromJson(*v);
   return q.ok() ? q.value() : api::Quantity();
@@ -52,19 +57,19 @@ api::Quantity Amount(const json::object& res, const char* kind, const std::strin
 // Upstream's PodRequests/PodLimits: the larger of the containers' sum and the biggest init
 // container, plus the pod overhead.
 api::Quantity PodAmount(const json::object& pod, const char* kind, const std::string& name) {
-  const auto& spec = Obj(pod, "spec");
+  const auto& spec = api::GetObject(pod, "spec");
   api::Quantity sum;
-  for (const auto& c : Arr(spec, "containers")) {
-    if (c.is_object()) (void)sum.Add(Amount(Obj(c.as_object(), "resources"), kind, name));
+  for (const auto& c : api::GetArray(spec, "containers")) {
+    if (c.is_object()) (void)sum.Add(Amount(api::GetObject(c.as_object(), "resources"), kind, name));
   }
-  for (const auto& c : Arr(spec, "initContainers")) {
+  for (const auto& c : api::GetArray(spec, "initContainers")) {
     if (!c.is_object()) continue;
-    api::Quantity init = Amount(Obj(c.as_object(), "resources"), kind, name);
+    api::Quantity init = Amount(api::GetObject(c.as_object(), "resources"), kind, name);
     if (init > sum) sum = init;
   }
   // An unset limit means unbounded: overhead is only added to limits that are set.
   const bool limits = std::string_view(kind) == "limits";
-  if (auto* o = Obj(spec, "overhead").if_contains(name); o && (!limits || !sum.IsZero())) {
+  if (auto* o = api::GetObject(spec, "overhead").if_contains(name); o && (!limits || !sum.IsZero())) {
     if (auto q = api::Quantity::FromJson(*o); q.ok()) (void)sum.Add(q.value());
   }
   return sum;
@@ -109,10 +114,10 @@ class ResourceQuotaController final : public client::Controller {
 
   void Init(client::InformerFactory& f) override {
     quotas_ = f.For(*quota_r_);
-    quotas_->AddHandler(EnqueueSelf(&queue_));
+    quotas_->AddHandler(client::EnqueueSelf(&queue_));
     // Changes to what quotas count bring every quota of that namespace up to date.
     auto ns_changed = [this](const ObjectPtr& o) {
-      for (const auto& q : quotas_->List(Str(Obj(*o, "metadata"), "namespace"))) queue_.Add(KeyOf(*q));
+      for (const auto& q : quotas_->List(api::Namespace(*o))) queue_.Add(client::Key(*q));
     };
     client::EventHandler h{ns_changed, [ns_changed](const ObjectPtr&, const ObjectPtr& o) { ns_changed(o); }, ns_changed};
     for (const char* r : {"pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers"}) {
@@ -123,20 +128,20 @@ class ResourceQuotaController final : public client::Controller {
   }
 
   Status Reconcile(const std::string& key) override {
-    auto [ns, name] = SplitKey(key);
+    auto [ns, name] = client::SplitKey(key);
     ObjectPtr q = quotas_->Get(ns, name);
     if (!q) {
       resync_.Forget(key);
       return Status::Ok();
     }
-    const auto& spec = Obj(*q, "spec");
+    const auto& spec = api::GetObject(*q, "spec");
     std::vector<std::string> scopes;
-    for (const auto& s : Arr(spec, "scopes")) {
+    for (const auto& s : api::GetArray(spec, "scopes")) {
       if (s.is_string()) scopes.emplace_back(s.as_string());
     }
     const auto pods = counted_["pods"]->List(ns);
     json::object used;
-    for (const auto& [res, limit] : Obj(spec, "hard")) {
+    for (const auto& [res, limit] : api::GetObject(spec, "hard")) {
       const std::string r(res);
       if (auto u = quota::PodUsage(r, pods, scopes)) {
         used[r] = *u;
@@ -146,9 +151,9 @@ class ResourceQuotaController final : public client::Controller {
         return n.status();
       }
     }
-    json::object status = Obj(*q, "status");
+    json::object status = api::GetObject(*q, "status");
     json::object want = status;
-    want["hard"] = Obj(spec, "hard");
+    want["hard"] = api::GetObject(spec, "hard");
     want["used"] = std::move(used);
     resync_.After(queue_, key, std::chrono::minutes(5));  // upstream's full resync period
     if (want == status) return Status::Ok();
@@ -156,7 +161,7 @@ class ResourceQuotaController final : public client::Controller {
     updated["status"] = std::move(want);
     auto r = client_->UpdateStatus(*quota_r_, ns, updated);
     if (r.ok() || r.NotFound()) return Status::Ok();
-    return Status(Code::kAborted, "updating quota status: " + r.error().message());
+    return r.error().Annotate("updating quota status");
   }
 
  private:
@@ -170,16 +175,16 @@ class ResourceQuotaController final : public client::Controller {
     if (res == "services.nodeports" || res == "services.loadbalancers") {
       int64_t n = 0;
       for (const auto& s : counted_["services"]->List(ns)) {
-        const std::string type = Str(Obj(*s, "spec"), "type");
+        const std::string type = api::GetString(*s, {"spec", "type"});
         if (res == "services.loadbalancers") n += type == "LoadBalancer";
-        else if (type == "NodePort" || type == "LoadBalancer") n += static_cast<int64_t>(Arr(Obj(*s, "spec"), "ports").size());
+        else if (type == "NodePort" || type == "LoadBalancer") n += static_cast<int64_t>(api::GetArray(*s, {"spec", "ports"}).size());
       }
       return std::to_string(n);
     }
     if (res == "requests.storage") {
       api::Quantity total;
       for (const auto& c : counted_["persistentvolumeclaims"]->List(ns)) {
-        if (auto* v = Obj(Obj(Obj(*c, "spec"), "resources"), "requests").if_contains("storage")) {
+        if (auto* v = api::GetObject(*c, {"spec", "resources", "requests"}).if_contains("storage")) {
           if (auto q = api::Quantity::FromJson(*v); q.ok()) (void)total.Add(q.value());
         }
       }
@@ -194,8 +199,8 @@ class ResourceQuotaController final : public client::Controller {
       for (const auto* r : SweepableBuiltins(false)) {
         if (r->resource != resource || r->group != group || !r->namespaced) continue;
         auto list = client_->List(*r, ns);
-        if (!list.ok()) return Status(Code::kUnavailable, "counting " + rest + ": " + list.error().message());
-        return std::to_string(Arr(*list, "items").size());
+        if (!list.ok()) return list.error().Annotate("counting " + rest);
+        return std::to_string(api::GetArray(*list, "items").size());
       }
       return std::string();
     }

@@ -2,9 +2,13 @@
 
 #include <boost/json.hpp>
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/object.h"
+#include "client/controller.h"
+#include "client/informer.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace {
 
 constexpr const char kName[] = "kube-root-ca.crt";
@@ -23,9 +27,9 @@ class RootCaCertPublisher final : public client::Controller {
   void Init(client::InformerFactory& f) override {
     namespaces_ = f.For("", "v1", "namespaces");
     configmaps_ = f.For(*cmr_);
-    namespaces_->AddHandler(EnqueueSelf(&queue_));
+    namespaces_->AddHandler(client::EnqueueSelf(&queue_));
     auto ours = [this](const ObjectPtr& cm) {
-      if (Str(Obj(*cm, "metadata"), "name") == kName) queue_.Add(Str(Obj(*cm, "metadata"), "namespace"));
+      if (api::Name(*cm) == kName) queue_.Add(api::Namespace(*cm));
     };
     configmaps_->AddHandler(client::EventHandler{nullptr, [ours](const ObjectPtr&, const ObjectPtr& cm) { ours(cm); }, ours});
   }
@@ -33,7 +37,7 @@ class RootCaCertPublisher final : public client::Controller {
   Status Reconcile(const std::string& ns) override {
     if (ca_.empty()) return Status::Ok();
     ObjectPtr n = namespaces_->Get("", ns);
-    if (!n || Obj(*n, "metadata").contains("deletionTimestamp") || Str(Obj(*n, "status"), "phase") == "Terminating") {
+    if (!n || api::IsBeingDeleted(*n) || api::GetString(*n, {"status", "phase"}) == "Terminating") {
       return Status::Ok();
     }
     const json::object data{{"ca.crt", ca_}};
@@ -46,9 +50,9 @@ class RootCaCertPublisher final : public client::Controller {
                        {"data", data}};
       auto r = client_->Create(*cmr_, ns, obj);
       if (r.ok() || r.AlreadyExists() || r.error().http_code() == 403 || r.NotFound()) return Status::Ok();
-      return Status(Code::kUnavailable, "creating " + std::string(kName) + " in " + ns + ": " + r.error().message());
+      return r.error().Annotate("creating " + std::string(kName) + " in " + ns);
     }
-    if (Obj(*cm, "data") == data && !cm->contains("binaryData")) return Status::Ok();
+    if (api::GetObject(*cm, "data") == data && !cm->contains("binaryData")) return Status::Ok();
     json::object updated = *cm;
     updated["data"] = data;
     updated.erase("binaryData");
@@ -58,7 +62,7 @@ class RootCaCertPublisher final : public client::Controller {
     ann.as_object()["kubernetes.io/description"] = kDescription;
     auto r = client_->Update(*cmr_, ns, updated);
     if (r.ok() || r.NotFound()) return Status::Ok();
-    return Status(Code::kAborted, "updating " + std::string(kName) + " in " + ns + ": " + r.error().message());
+    return r.error().Annotate("updating " + std::string(kName) + " in " + ns);
   }
 
  private:

@@ -1,8 +1,12 @@
 #include "server/controllers/serviceaccount/serviceaccounts_controller.h"
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/object.h"
+#include "client/controller.h"
+#include "client/informer.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace {
 
 constexpr const char kDefault[] = "default";
@@ -15,18 +19,18 @@ class ServiceAccountsController final : public client::Controller {
   void Init(client::InformerFactory& f) override {
     namespaces_ = f.For("", "v1", "namespaces");
     accounts_ = f.For(*sar_);
-    namespaces_->AddHandler(EnqueueSelf(&queue_));
+    namespaces_->AddHandler(client::EnqueueSelf(&queue_));
     // Only a deleted "default" account needs work; the queue key is its namespace.
     accounts_->AddHandler(client::EventHandler{nullptr, nullptr, [this](const ObjectPtr& sa) {
-                                                 if (Str(Obj(*sa, "metadata"), "name") == kDefault) {
-                                                   queue_.Add(Str(Obj(*sa, "metadata"), "namespace"));
+                                                 if (api::Name(*sa) == kDefault) {
+                                                   queue_.Add(api::Namespace(*sa));
                                                  }
                                                }});
   }
 
   Status Reconcile(const std::string& ns) override {
     ObjectPtr n = namespaces_->Get("", ns);
-    if (!n || Obj(*n, "metadata").contains("deletionTimestamp") || Str(Obj(*n, "status"), "phase") == "Terminating") {
+    if (!n || api::IsBeingDeleted(*n) || api::GetString(*n, {"status", "phase"}) == "Terminating") {
       return Status::Ok();
     }
     if (accounts_->Get(ns, kDefault)) return Status::Ok();
@@ -34,7 +38,7 @@ class ServiceAccountsController final : public client::Controller {
     auto r = client_->Create(*sar_, ns, sa);
     // AlreadyExists: the cache lagged; Forbidden: the namespace started terminating.
     if (r.ok() || r.AlreadyExists() || r.error().http_code() == 403 || r.NotFound()) return Status::Ok();
-    return Status(Code::kUnavailable, "creating default service account in " + ns + ": " + r.error().message());
+    return r.error().Annotate("creating default service account in " + ns);
   }
 
  private:

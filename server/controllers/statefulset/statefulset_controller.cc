@@ -4,11 +4,20 @@
 
 #include <map>
 
-#include "server/controllers/common/controller_utils.h"
+#include "api/object.h"
+#include "api/owner_references.h"
+#include "api/pod.h"
+#include "api/selectors.h"
+#include "client/controller.h"
+#include "client/controller_ref_manager.h"
+#include "client/event_recorder.h"
+#include "client/informer.h"
 #include "server/controllers/common/history.h"
 #include "server/controllers/statefulset/stateful_set_plan.h"
 
 namespace kite::controllers {
+namespace json = boost::json;
+using client::ObjectPtr;
 namespace {
 
 constexpr const char* kPodNameLabel = "statefulset.kubernetes.io/pod-name";
@@ -29,78 +38,83 @@ class StatefulSetController final : public client::Controller {
     pods_ = f.For(*pods_r_);
     revisions_ = f.For("apps", "v1", "controllerrevisions");
     claims_ = f.For(*pvc_r_);
-    sets_->AddHandler(EnqueueSelf(&queue_));
-    auto owner = [this](const ObjectPtr& p) {
-      const json::object* ref = ControllerOf(*p);
-      if (ref && Str(*ref, "kind") == "StatefulSet") queue_.Add(Str(Obj(*p, "metadata"), "namespace") + "/" + Str(*ref, "name"));
-    };
-    pods_->AddHandler(client::EventHandler{owner, [owner](const ObjectPtr&, const ObjectPtr& p) { owner(p); }, owner});
+    sets_->AddHandler(client::EnqueueSelf(&queue_));
+    pods_->AddHandler(client::DependentHandler({
+        .queue = &queue_,
+        .owner_key = [](const json::object& pod) { return api::ControllerKeyOf(pod, "StatefulSet"); },
+        .enqueue_adopters = [this](const json::object& pod) { EnqueueMatching(pod); },
+    }));
   }
 
   Status Reconcile(const std::string& key) override {
-    auto [ns, name] = SplitKey(key);
+    auto [ns, name] = client::SplitKey(key);
     ObjectPtr setp = sets_->Get(ns, name);
     if (!setp) return Status::Ok();
     const json::object& set = *setp;
-    api::LabelSelector selector = SelectorOf(set);
+    api::LabelSelector selector = api::SelectorOf(set);
     if (selector.Empty() || selector.IsNothing()) return Status::Ok();
 
     std::vector<json::object> revisions = OwnedRevisions(*revisions_, set);
-    const json::object& old_status = Obj(set, "status");
-    int64_t collisions = Int(old_status, "collisionCount");
+    const json::object& old_status = api::GetObject(set, "status");
+    int64_t collisions = api::GetInt(old_status, "collisionCount");
     auto update = EnsureRevision(*client_, set, revisions, &collisions);
     if (!update.ok()) {
-      if (collisions != Int(old_status, "collisionCount")) {
+      if (collisions != api::GetInt(old_status, "collisionCount")) {
         json::object next = set;
         json::object st = old_status;
         st["collisionCount"] = collisions;
         next["status"] = std::move(st);
-        (void)client_->UpdateStatus(*sts_r_, ns, next);
+        // The count must be stored before the retry, or the same name collides again.
+        auto w = client_->UpdateStatus(*sts_r_, ns, next);
+        if (!w.ok() && !w.NotFound()) return w.error().Annotate("updating collisionCount");
       }
-      return Status(Code::kUnavailable, "controller revision: " + update.error().message());
+      return update.error().Annotate("controller revision");
     }
-    const std::string update_name = Str(Obj(*update, "metadata"), "name");
+    const std::string update_name = api::Name(*update);
     const json::object* current = &*update;
     for (const auto& r : revisions) {
-      if (Str(Obj(r, "metadata"), "name") == Str(old_status, "currentRevision")) current = &r;
+      if (api::Name(r) == api::GetString(old_status, "currentRevision")) current = &r;
     }
-    const std::string current_name = Str(Obj(*current, "metadata"), "name");
+    const std::string current_name = api::Name(*current);
 
-    const auto& spec = Obj(set, "spec");
-    const int64_t min_ready = Int(spec, "minReadySeconds");
+    const auto& spec = api::GetObject(set, "spec");
+    const int64_t min_ready = api::GetInt(spec, "minReadySeconds");
     const auto now = clock()->Now();
-    std::map<int64_t, ObjectPtr> pods = Claim(set, selector);
+    Status claim;
+    std::map<int64_t, ObjectPtr> pods = ClaimPods(set, selector, &claim);
 
     StatefulSetPlanInput in;
-    in.start = Int(Obj(spec, "ordinals"), "start");
-    in.replicas = Int(spec, "replicas", 1);
-    in.parallel = Str(spec, "podManagementPolicy") == "Parallel";
-    const auto& strategy = Obj(spec, "updateStrategy");
-    in.rolling = Str(strategy, "type") != "OnDelete";
-    in.partition = Int(Obj(strategy, "rollingUpdate"), "partition");
+    in.start = api::GetInt(spec, {"ordinals", "start"});
+    in.replicas = api::GetInt(spec, "replicas", 1);
+    in.parallel = api::GetString(spec, "podManagementPolicy") == "Parallel";
+    const auto& strategy = api::GetObject(spec, "updateStrategy");
+    in.rolling = api::GetString(strategy, "type") != "OnDelete";
+    in.partition = api::GetInt(strategy, {"rollingUpdate", "partition"});
     in.current_revision = current_name;
     in.update_revision = update_name;
     bool wait_available = false;
     for (const auto& [ordinal, pod] : pods) {
       StatefulPodState s;
-      const auto& pm = Obj(*pod, "metadata");
-      const std::string phase = Str(Obj(*pod, "status"), "phase");
+      const auto& pm = api::Metadata(*pod);
+      const std::string phase = api::GetString(*pod, {"status", "phase"});
       s.terminating = pm.contains("deletionTimestamp");
       s.finished = phase == "Failed" || phase == "Succeeded";
-      const bool running_ready = phase == "Running" && IsPodReady(*pod) && !s.terminating;
-      s.healthy = running_ready && IsPodAvailable(*pod, min_ready, now);
+      const bool running_ready = phase == "Running" && api::IsPodReady(*pod) && !s.terminating;
+      s.healthy = running_ready && api::IsPodAvailable(*pod, min_ready, now);
       wait_available = wait_available || (running_ready && !s.healthy);
-      s.revision = Str(Obj(pm, "labels"), kControllerRevisionHashLabel);
+      s.revision = api::GetString(api::GetObject(pm, "labels"), kControllerRevisionHashLabel);
       in.pods[ordinal] = s;
     }
     if (wait_available) queue_.AddAfter(key, std::chrono::seconds(std::max<int64_t>(min_ready, 1)));
 
     Status result;
-    const bool deleting = Obj(set, "metadata").contains("deletionTimestamp");
+    const bool deleting = api::IsBeingDeleted(set);
     if (!deleting) {
       // Claims of existing pods too: a claim deleted under a pending pod comes back.
       for (const auto& [ordinal, pod] : pods) {
-        if (Str(Obj(*pod, "status"), "phase") == "Pending") (void)EnsureClaims(set, ordinal, false);
+        // Best effort: the pod stays Pending without its claim, and its next update (or the
+        // resync) brings it here again.
+        if (api::GetString(*pod, {"status", "phase"}) == "Pending") (void)EnsureClaims(set, ordinal, false);
       }
       for (const auto& a : PlanStatefulSet(in)) {
         Status s = a.kind == StatefulSetAction::kCreate
@@ -115,113 +129,113 @@ class StatefulSetController final : public client::Controller {
 
     std::set<std::string> live{current_name, update_name};
     for (const auto& [ordinal, s] : in.pods) live.insert(s.revision);
-    TruncateHistory(*client_, revisions, live, Int(spec, "revisionHistoryLimit", 10));
+    TruncateHistory(*client_, revisions, live, api::GetInt(spec, "revisionHistoryLimit", 10));
     if (auto s = UpdateStatus(set, pods, current_name, update_name, collisions); !s.ok()) return s;
-    return result;
+    if (!result.ok()) return result;
+    return claim;
   }
 
  private:
-  // Owned pods and adopted orphans that match, by ordinal (pods whose names carry none are
-  // not members and are left alone).
-  std::map<int64_t, ObjectPtr> Claim(const json::object& set, const api::LabelSelector& selector) {
-    const auto& m = Obj(set, "metadata");
-    const std::string uid = Str(m, "uid"), name = Str(m, "name");
-    std::map<int64_t, ObjectPtr> out;
-    for (const auto& pod : pods_->List(Str(m, "namespace"))) {
-      const auto& pm = Obj(*pod, "metadata");
-      auto ordinal = ParseOrdinal(name, Str(pm, "name"));
-      const json::object* ref = ControllerOf(*pod);
-      if (ref) {
-        if (Str(*ref, "uid") == uid && ordinal) out[*ordinal] = pod;
-        continue;
-      }
-      if (!ordinal || !LabelsMatch(selector, *pod) || m.contains("deletionTimestamp")) continue;
-      json::object patch{{"metadata", json::object{{"ownerReferences", json::array{ControllerRef(set)}}, {"uid", Str(pm, "uid")}}}};
-      auto r = client_->Patch(*pods_r_, Str(pm, "namespace"), Str(pm, "name"), client::PatchType::kStrategic,
-                              json::serialize(patch));
-      if (r.ok()) out[*ordinal] = std::make_shared<const json::object>(std::move(r.value()));
+  // An orphan pod wakes the StatefulSets that would adopt it.
+  void EnqueueMatching(const json::object& pod) {
+    for (const auto& set : sets_->List(api::Namespace(pod))) {
+      if (api::LabelsMatch(api::SelectorOf(*set), pod)) queue_.Add(client::Key(*set));
     }
+  }
+
+  // The StatefulSet's pods by ordinal, claimed as client::ControllerRefManager does; pods whose
+  // names carry no ordinal of this set are not members and are left alone (upstream's
+  // isMemberOf filter).
+  std::map<int64_t, ObjectPtr> ClaimPods(const json::object& set, const api::LabelSelector& selector, Status* error) {
+    const std::string name = api::Name(set);
+    std::vector<ObjectPtr> members;
+    for (const auto& pod : pods_->List(api::Namespace(set))) {
+      if (ParseOrdinal(name, api::Name(*pod))) members.push_back(pod);
+    }
+    client::ControllerRefManager refs(client_, *pods_r_, set, selector);
+    std::map<int64_t, ObjectPtr> out;
+    for (const auto& pod : refs.Claim(members, error)) out[*ParseOrdinal(name, api::Name(*pod))] = pod;
     return out;
   }
 
   static std::string PodName(const json::object& set, int64_t ordinal) {
-    return Str(Obj(set, "metadata"), "name") + "-" + std::to_string(ordinal);
+    return api::Name(set) + "-" + std::to_string(ordinal);
   }
   static std::string ClaimName(const json::object& tmpl, const json::object& set, int64_t ordinal) {
-    return Str(Obj(tmpl, "metadata"), "name") + "-" + PodName(set, ordinal);
+    return api::Name(tmpl) + "-" + PodName(set, ordinal);
   }
 
   // Creates the pod's missing PVCs (`record`: with events, when about to create the pod).
   Status EnsureClaims(const json::object& set, int64_t ordinal, bool record) {
-    const auto& sm = Obj(set, "metadata");
-    const std::string ns = Str(sm, "namespace");
-    const auto& spec = Obj(set, "spec");
-    const bool owned_by_set = Str(Obj(spec, "persistentVolumeClaimRetentionPolicy"), "whenDeleted") == "Delete";
-    for (const auto& t : Arr(spec, "volumeClaimTemplates")) {
+    const auto& sm = api::Metadata(set);
+    const std::string ns = api::GetString(sm, "namespace");
+    const auto& spec = api::GetObject(set, "spec");
+    const bool owned_by_set = api::GetString(spec, {"persistentVolumeClaimRetentionPolicy", "whenDeleted"}) == "Delete";
+    for (const auto& t : api::GetArray(spec, "volumeClaimTemplates")) {
       if (!t.is_object()) continue;
       const json::object& tmpl = t.as_object();
       const std::string claim = ClaimName(tmpl, set, ordinal);
       if (claims_->Get(ns, claim)) continue;
-      json::object labels = Obj(Obj(tmpl, "metadata"), "labels");
-      for (const auto& [k, v] : Obj(Obj(spec, "selector"), "matchLabels")) labels[k] = v;
+      json::object labels = api::Labels(tmpl);
+      for (const auto& [k, v] : api::GetObject(spec, {"selector", "matchLabels"})) labels[k] = v;
       json::object meta{{"name", claim}, {"namespace", ns}};
       if (!labels.empty()) meta["labels"] = std::move(labels);
-      if (const auto& ann = Obj(Obj(tmpl, "metadata"), "annotations"); !ann.empty()) meta["annotations"] = ann;
+      if (const auto& ann = api::Annotations(tmpl); !ann.empty()) meta["annotations"] = ann;
       if (owned_by_set) {
-        json::object ref = ControllerRef(set);
+        json::object ref = api::ControllerRef(set);
         ref.erase("controller");
         meta["ownerReferences"] = json::array{std::move(ref)};
       }
       json::object pvc{{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"}, {"metadata", std::move(meta)},
-                       {"spec", Obj(tmpl, "spec")}};
+                       {"spec", api::GetObject(tmpl, "spec")}};
       auto r = client_->Create(*pvc_r_, ns, pvc);
       if (r.ok() || r.AlreadyExists()) {
         if (r.ok() && record) {
           recorder_.Normal(set, "SuccessfulCreate", "create Claim " + claim + " Pod " + PodName(set, ordinal) +
-                                                        " in StatefulSet " + Str(sm, "name") + " success");
+                                                        " in StatefulSet " + api::GetString(sm, "name") + " success");
         }
         continue;
       }
       if (record) {
         recorder_.Warning(set, "FailedCreate", "create Claim " + claim + " for Pod " + PodName(set, ordinal) +
-                                                   " in StatefulSet " + Str(sm, "name") + " failed error: " +
+                                                   " in StatefulSet " + api::GetString(sm, "name") + " failed error: " +
                                                    r.error().message());
       }
-      return Status(Code::kUnavailable, "creating claim " + claim + ": " + r.error().message());
+      return r.error().Annotate("creating claim " + claim);
     }
     return Status::Ok();
   }
 
   Status CreatePod(const json::object& set, int64_t ordinal, const json::object& revision) {
-    const auto& sm = Obj(set, "metadata");
-    const std::string ns = Str(sm, "namespace"), set_name = Str(sm, "name");
+    const auto& sm = api::Metadata(set);
+    const std::string ns = api::GetString(sm, "namespace"), set_name = api::GetString(sm, "name");
     const std::string pod_name = PodName(set, ordinal);
     if (auto s = EnsureClaims(set, ordinal, true); !s.ok()) return s;
-    json::object pod = PodFromTemplate(RevisionTemplate(revision), set, "");
+    json::object pod = api::PodFromTemplate(RevisionTemplate(revision), set, "");
     auto& meta = pod["metadata"].as_object();
     meta.erase("generateName");
     meta["name"] = pod_name;
-    json::object labels = Obj(meta, "labels");
+    json::object labels = api::GetObject(meta, "labels");
     labels[kPodNameLabel] = pod_name;
     labels[kPodIndexLabel] = std::to_string(ordinal);
-    labels[kControllerRevisionHashLabel] = Str(Obj(revision, "metadata"), "name");
+    labels[kControllerRevisionHashLabel] = api::Name(revision);
     meta["labels"] = std::move(labels);
-    json::object spec = Obj(pod, "spec");
+    json::object spec = api::GetObject(pod, "spec");
     spec["hostname"] = pod_name;
-    if (std::string svc = Str(Obj(set, "spec"), "serviceName"); !svc.empty()) spec["subdomain"] = svc;
+    if (std::string svc = api::GetString(set, {"spec", "serviceName"}); !svc.empty()) spec["subdomain"] = svc;
     // Each claim template becomes the volume of its name.
     json::array volumes;
     std::set<std::string> claimed;
-    for (const auto& t : Arr(Obj(set, "spec"), "volumeClaimTemplates")) {
+    for (const auto& t : api::GetArray(set, {"spec", "volumeClaimTemplates"})) {
       if (!t.is_object()) continue;
-      const std::string vname = Str(Obj(t.as_object(), "metadata"), "name");
+      const std::string vname = api::Name(t.as_object());
       claimed.insert(vname);
       volumes.push_back(json::object{
           {"name", vname},
           {"persistentVolumeClaim", json::object{{"claimName", ClaimName(t.as_object(), set, ordinal)}}}});
     }
-    for (const auto& v : Arr(spec, "volumes")) {
-      if (v.is_object() && !claimed.count(Str(v.as_object(), "name"))) volumes.push_back(v);
+    for (const auto& v : api::GetArray(spec, "volumes")) {
+      if (v.is_object() && !claimed.count(api::GetString(v.as_object(), "name"))) volumes.push_back(v);
     }
     if (!volumes.empty()) spec["volumes"] = std::move(volumes);
     pod["spec"] = std::move(spec);
@@ -233,21 +247,22 @@ class StatefulSetController final : public client::Controller {
     if (r.AlreadyExists()) return Status::Ok();  // the cache is behind; the watch brings it
     recorder_.Warning(set, "FailedCreate", "create Pod " + pod_name + " in StatefulSet " + set_name +
                                                " failed error: " + r.error().message());
-    return Status(Code::kUnavailable, "creating pod " + pod_name + ": " + r.error().message());
+    return r.error().Annotate("creating pod " + pod_name);
   }
 
   Status DeletePod(const json::object& set, const ObjectPtr& pod, bool condemned) {
-    const auto& sm = Obj(set, "metadata");
-    const auto& pm = Obj(*pod, "metadata");
-    const std::string ns = Str(sm, "namespace"), pod_name = Str(pm, "name");
+    const auto& sm = api::Metadata(set);
+    const auto& pm = api::Metadata(*pod);
+    const std::string ns = api::GetString(sm, "namespace"), pod_name = api::GetString(pm, "name");
     if (condemned &&
-        Str(Obj(Obj(set, "spec"), "persistentVolumeClaimRetentionPolicy"), "whenScaled") == "Delete") {
+        api::GetString(set, {"spec", "persistentVolumeClaimRetentionPolicy", "whenScaled"}) == "Delete") {
       // The claims go with the pod: the garbage collector deletes them after it.
-      auto ordinal = ParseOrdinal(Str(sm, "name"), pod_name);
-      for (const auto& t : Arr(Obj(set, "spec"), "volumeClaimTemplates")) {
+      auto ordinal = ParseOrdinal(api::GetString(sm, "name"), pod_name);
+      for (const auto& t : api::GetArray(set, {"spec", "volumeClaimTemplates"})) {
         if (!t.is_object() || !ordinal) continue;
-        json::object ref{{"apiVersion", "v1"}, {"kind", "Pod"}, {"name", pod_name}, {"uid", Str(pm, "uid")}};
+        json::object ref{{"apiVersion", "v1"}, {"kind", "Pod"}, {"name", pod_name}, {"uid", api::GetString(pm, "uid")}};
         json::object patch{{"metadata", json::object{{"ownerReferences", json::array{std::move(ref)}}}}};
+        // Best effort, as upstream: a claim left without the pod as owner is only kept, not lost.
         (void)client_->Patch(*pvc_r_, ns, ClaimName(t.as_object(), set, *ordinal), client::PatchType::kStrategic,
                              json::serialize(patch));
       }
@@ -255,38 +270,38 @@ class StatefulSetController final : public client::Controller {
     auto r = client_->Delete(*pods_r_, ns, pod_name);
     if (r.ok() || r.NotFound()) {
       if (r.ok()) {
-        recorder_.Normal(set, "SuccessfulDelete", "delete Pod " + pod_name + " in StatefulSet " + Str(sm, "name") + " successful");
+        recorder_.Normal(set, "SuccessfulDelete", "delete Pod " + pod_name + " in StatefulSet " + api::GetString(sm, "name") + " successful");
       }
       return Status::Ok();
     }
-    recorder_.Warning(set, "FailedDelete", "delete Pod " + pod_name + " in StatefulSet " + Str(sm, "name") +
+    recorder_.Warning(set, "FailedDelete", "delete Pod " + pod_name + " in StatefulSet " + api::GetString(sm, "name") +
                                                " failed error: " + r.error().message());
-    return Status(Code::kUnavailable, "deleting pod " + pod_name + ": " + r.error().message());
+    return r.error().Annotate("deleting pod " + pod_name);
   }
 
   Status UpdateStatus(const json::object& set, const std::map<int64_t, ObjectPtr>& pods, const std::string& current,
                       const std::string& update, int64_t collisions) {
-    const auto& spec = Obj(set, "spec");
-    const int64_t min_ready = Int(spec, "minReadySeconds");
+    const auto& spec = api::GetObject(set, "spec");
+    const int64_t min_ready = api::GetInt(spec, "minReadySeconds");
     const auto now = clock()->Now();
     int64_t replicas = 0, ready = 0, available = 0, current_n = 0, updated_n = 0;
     for (const auto& [ordinal, pod] : pods) {
-      const auto& pm = Obj(*pod, "metadata");
-      if (Str(Obj(*pod, "status"), "phase").empty()) continue;  // not created as far as status tells
+      const auto& pm = api::Metadata(*pod);
+      if (api::GetString(*pod, {"status", "phase"}).empty()) continue;  // not created as far as status tells
       ++replicas;
       const bool terminating = pm.contains("deletionTimestamp");
-      if (Str(Obj(*pod, "status"), "phase") == "Running" && IsPodReady(*pod) && !terminating) {
+      if (api::GetString(*pod, {"status", "phase"}) == "Running" && api::IsPodReady(*pod) && !terminating) {
         ++ready;
-        if (IsPodAvailable(*pod, min_ready, now)) ++available;
+        if (api::IsPodAvailable(*pod, min_ready, now)) ++available;
       }
       if (terminating) continue;
-      const std::string rev = Str(Obj(pm, "labels"), kControllerRevisionHashLabel);
+      const std::string rev = api::GetString(api::GetObject(pm, "labels"), kControllerRevisionHashLabel);
       if (rev == current) ++current_n;
       if (rev == update) ++updated_n;
     }
-    const json::object old = Obj(set, "status");
+    const json::object old = api::GetObject(set, "status");
     json::object st = old;
-    st["observedGeneration"] = Int(Obj(set, "metadata"), "generation", 1);
+    st["observedGeneration"] = api::GetInt(set, {"metadata", "generation"}, 1);
     st["replicas"] = replicas;
     st["readyReplicas"] = ready;
     st["availableReplicas"] = available;
@@ -296,18 +311,18 @@ class StatefulSetController final : public client::Controller {
     st["updateRevision"] = update;
     st["collisionCount"] = collisions;
     // A finished rolling update makes the update revision the current one.
-    if (Str(Obj(spec, "updateStrategy"), "type") != "OnDelete" && updated_n == replicas && ready == replicas) {
+    if (api::GetString(spec, {"updateStrategy", "type"}) != "OnDelete" && updated_n == replicas && ready == replicas) {
       st["currentReplicas"] = updated_n;
       st["currentRevision"] = update;
     }
     for (const char* f : {"readyReplicas", "currentReplicas", "updatedReplicas"}) {
-      if (Int(st, f) == 0) st.erase(f);  // omitempty upstream
+      if (api::GetInt(st, f) == 0) st.erase(f);  // omitempty upstream
     }
     if (st == old) return Status::Ok();
     json::object next = set;
     next["status"] = std::move(st);
-    auto r = client_->UpdateStatus(*sts_r_, Str(Obj(set, "metadata"), "namespace"), next);
-    if (!r.ok() && !r.NotFound()) return Status(Code::kAborted, "updating status: " + r.error().message());
+    auto r = client_->UpdateStatus(*sts_r_, api::Namespace(set), next);
+    if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating status");
     return Status::Ok();
   }
 
@@ -319,7 +334,7 @@ class StatefulSetController final : public client::Controller {
   client::Informer* pods_ = nullptr;
   client::Informer* revisions_ = nullptr;
   client::Informer* claims_ = nullptr;
-  EventRecorder recorder_;
+  client::EventRecorder recorder_;
 };
 
 }  // namespace

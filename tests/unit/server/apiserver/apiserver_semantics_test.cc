@@ -40,7 +40,7 @@ TEST(QueryInt, ParsesLikeParseIntAndRefusesTheRest) {
   for (const char* bad : {"ten", "1.5", " 1", "99999999999999999999", "+-1"}) {
     auto e = QueryInt(WithQuery("limit", bad), "limit");
     ASSERT_FALSE(e.ok()) << bad;
-    EXPECT_EQ(e.error().code, 400);
+    EXPECT_EQ(e.error().http_code(), 400);
   }
 }
 

@@ -1,0 +1,104 @@
+#include "client/event_recorder.h"
+
+#include <boost/json/serialize.hpp>
+
+#include <cstdio>
+#include <random>
+
+#include "api/object.h"
+#include "api/time.h"
+#include "base/log.h"
+
+namespace kite::client {
+namespace json = boost::json;
+
+namespace {
+
+// Events remembered for folding repeats (client-go's correlator keeps 4096 too).
+constexpr size_t kMaxRecentEvents = 4096;
+
+}  // namespace
+
+EventRecorder::EventRecorder(const Client* client, std::string component, std::string instance)
+    : client_(client),
+      events_(*api::FindResource("", "v1", "events")),
+      component_(std::move(component)),
+      instance_(std::move(instance)) {}
+
+json::object EventRecorder::ReferenceTo(const json::object& obj) {
+  json::object ref{{"apiVersion", api::GetString(obj, "apiVersion")},
+                   {"kind", api::GetString(obj, "kind")},
+                   {"name", api::Name(obj)},
+                   {"uid", api::Uid(obj)},
+                   {"resourceVersion", api::ResourceVersion(obj)}};
+  if (std::string ns = api::Namespace(obj); !ns.empty()) ref["namespace"] = ns;
+  return ref;
+}
+
+void EventRecorder::Record(const json::object& obj, const std::string& type, const std::string& reason,
+                           const std::string& message) {
+  RecordFor(ReferenceTo(obj), type, reason, "", message);
+}
+
+void EventRecorder::RecordFor(const json::object& involved, const std::string& type, const std::string& reason,
+                              const std::string& action, const std::string& message) {
+  std::string ns = api::GetString(involved, "namespace");
+  if (ns.empty()) ns = "default";
+  const std::string now = api::NowTime();
+  const std::string fold = api::GetString(involved, "uid") + "\n" + type + "\n" + reason + "\n" + message;
+  std::string existing;
+  int64_t count = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = recent_.find(fold); it != recent_.end()) {
+      existing = it->second.name;
+      count = ++it->second.count;
+      lru_.splice(lru_.begin(), lru_, it->second.lru);
+    }
+  }
+  if (!existing.empty()) {
+    json::object patch{{"count", count}, {"lastTimestamp", now}};
+    auto r = client_->PatchDiscardingResult(events_, ns, existing, PatchType::kMerge, json::serialize(patch));
+    if (r.ok()) return;
+    // The Event is gone (expired or deleted): forget it and write a new one.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = recent_.find(fold); it != recent_.end()) {
+      lru_.erase(it->second.lru);
+      recent_.erase(it);
+    }
+  }
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char suffix[24];
+  std::snprintf(suffix, sizeof suffix, ".%016llx", static_cast<unsigned long long>(rng()));
+  const std::string name = api::GetString(involved, "name") + suffix;
+  json::object ev{{"apiVersion", "v1"},
+                  {"kind", "Event"},
+                  {"metadata", json::object{{"name", name}, {"namespace", ns}}},
+                  {"involvedObject", involved},
+                  {"reason", reason},
+                  {"message", message},
+                  {"type", type},
+                  {"source", json::object{{"component", component_}}},
+                  {"reportingComponent", component_},
+                  {"reportingInstance", instance_},
+                  {"firstTimestamp", now},
+                  {"lastTimestamp", now},
+                  {"count", 1}};
+  if (!action.empty()) ev["action"] = action;
+  auto r = client_->Create(events_, ns, ev);
+  if (!r.ok()) {
+    KITE_LOG(1) << component_ << ": event " << reason << " for " << ns << "/" << api::GetString(involved, "name")
+                << ": " << r.error().message();
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (recent_.count(fold)) return;  // another thread wrote the same Event meanwhile
+  lru_.push_front(fold);
+  recent_[fold] = Recent{name, 1, lru_.begin()};
+  while (recent_.size() > kMaxRecentEvents) {
+    recent_.erase(lru_.back());
+    lru_.pop_back();
+  }
+}
+
+}  // namespace kite::client

@@ -1,0 +1,66 @@
+// EventRecorder: writes core/v1 Events about objects (what `kubectl describe` and `kubectl get
+// events` show), for every component that reports what it did: controllers, the scheduler,
+// the kubelet.
+//
+// Contract:
+//  - Best effort: a failed write is logged and dropped, never returned (upstream's recorder
+//    does the same); callers must not depend on an Event being stored.
+//  - An Event repeating a recent one about the same object (uid, type, reason, message)
+//    increments that Event's count and lastTimestamp instead of creating another, as
+//    client-go's event correlator does. The memory of recent Events is bounded (LRU); when the
+//    remembered Event is gone from the server a new one is written with count 1.
+//  - Writes are synchronous on the calling thread (a controller worker); a caller on a hot path
+//    queues its Record calls to a thread of its own (the scheduler's ApiWriter does).
+// Thread-safety: Record may be called from many threads at once.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <list>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "client/client.h"
+
+namespace kite::client {
+
+class EventRecorder {
+ public:
+  // `component` is source.component and reportingComponent ("replicaset-controller",
+  // "default-scheduler"); `instance` is reportingInstance.
+  EventRecorder(const Client* client, std::string component, std::string instance = "");
+
+  // An Event about `obj` (its kind, name, namespace, uid and resourceVersion).
+  void Normal(const boost::json::object& obj, const std::string& reason, const std::string& message) {
+    Record(obj, "Normal", reason, message);
+  }
+  void Warning(const boost::json::object& obj, const std::string& reason, const std::string& message) {
+    Record(obj, "Warning", reason, message);
+  }
+  void Record(const boost::json::object& obj, const std::string& type, const std::string& reason,
+              const std::string& message);
+  // The same with the involvedObject reference given (an ObjectReference) and an action (may be
+  // empty: then the Event has none). The Event goes to the namespace of `involved` ("default"
+  // for a cluster-scoped object).
+  void RecordFor(const boost::json::object& involved, const std::string& type, const std::string& reason,
+                 const std::string& action, const std::string& message);
+
+  // The ObjectReference of obj, as Events and bindings carry it.
+  static boost::json::object ReferenceTo(const boost::json::object& obj);
+
+ private:
+  struct Recent {
+    std::string name;  // of the Event
+    int64_t count = 0;
+    std::list<std::string>::iterator lru;
+  };
+  const Client* client_;
+  const api::ResourceInfo& events_;
+  const std::string component_, instance_;
+  std::mutex mu_;               // guards the two below
+  std::list<std::string> lru_;  // fold keys, most recent first
+  std::unordered_map<std::string, Recent> recent_;
+};
+
+}  // namespace kite::client
