@@ -14,6 +14,7 @@
 #include "client/workqueue.h"
 #include "server/apiserver/apiserver.h"
 #include "tests/unit/datastore/test_util.h"
+#include "tests/unit/eventually.h"
 
 namespace kite::client {
 namespace {
@@ -29,15 +30,7 @@ json::object ConfigMap(const std::string& name, const std::string& value) {
                       {"data", json::object{{"k", value}}}};
 }
 
-template <typename F>
-bool Eventually(F f, std::chrono::milliseconds timeout = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return f();
-}
+using kite::testing::Eventually;
 
 class LocalClientTest : public ::testing::Test {
  protected:

@@ -18,6 +18,7 @@
 #include "client/client.h"
 #include "server/apiserver/apiserver.h"
 #include "tests/unit/datastore/test_util.h"
+#include "tests/unit/eventually.h"
 
 namespace kite::client {
 namespace {
@@ -34,15 +35,7 @@ boost::json::object ConfigMap(const std::string& name) {
 }
 
 // Waits up to `timeout` for `pred`.
-template <typename Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using kite::testing::Eventually;
 
 class RestTransportTest : public ::testing::Test {
  protected:

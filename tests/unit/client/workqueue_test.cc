@@ -7,20 +7,13 @@
 #include <thread>
 
 #include "base/testing/fake_clock.h"
+#include "tests/unit/eventually.h"
 
 namespace kite::client {
 namespace {
 using namespace std::chrono_literals;
 
-template <typename F>
-bool Eventually(F f, std::chrono::milliseconds timeout = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return f();
-}
+using kite::testing::Eventually;
 
 TEST(WorkQueueTest, OneKeyNeverToTwoWorkersAndDirtyRequeue) {
   WorkQueue q("t");

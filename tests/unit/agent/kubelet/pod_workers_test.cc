@@ -19,6 +19,7 @@
 #include "client/informer.h"
 #include "server/apiserver/apiserver.h"
 #include "tests/unit/datastore/test_util.h"
+#include "tests/unit/eventually.h"
 
 namespace kite::kubelet {
 namespace {
@@ -39,15 +40,7 @@ json::object Pod(const std::string& name, const std::string& restart_policy) {
                             {"containers", json::array{json::object{{"name", "main"}, {"image", "nginx:1.26"}}}}}}};
 }
 
-template <typename F>
-bool Eventually(F f, std::chrono::milliseconds timeout = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return f();
-}
+using kite::testing::Eventually;
 
 class PodWorkersTest : public ::testing::Test {
  protected:
