@@ -1,8 +1,7 @@
 // Field checks shared by the kinds' strategies (validation.h).
 #include "server/apiserver/strategy/validation.h"
 
-#include <cctype>
-#include <regex>
+#include <algorithm>
 #include <set>
 
 #include "api/object.h"
@@ -228,12 +227,16 @@ void ValidateSelectorMatchesTemplate(const json::object* spec, FieldErrors& e) {
 void ValidateConfigKeys(const json::object& obj, const char* member, FieldErrors& e) {
   const json::object* data = api::FindObject(obj, {member});
   if (!data) return;
-  static const std::regex key_re("[-._a-zA-Z0-9]+");
   for (const auto& kv : *data) {
     const std::string key(kv.key());
     const std::string field = std::string(member) + "[" + key + "]";
     if (key.size() > 253) e.Invalid(field, Quoted(key), "must be no more than 253 characters");
-    if (!std::regex_match(key, key_re)) {
+    // [-._a-zA-Z0-9]+ by hand: std::regex recurses once per character, and a key may be
+    // as long as the 1 MiB object (a stack overflow, not an answer).
+    const bool charset_ok = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+    });
+    if (!charset_ok) {
       e.Invalid(field, Quoted(key),
                 "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or "
                 "'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')");

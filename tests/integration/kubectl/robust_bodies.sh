@@ -90,6 +90,19 @@ printf '[{"op":"copy","from":"/data/a","path":"/data/d"}]' >"$TEST_TMP/copy-full
 expect "a copy doubling it by patch is 422" '^422 Status Invalid: ConfigMap "full" is invalid: \[\]: Too long' \
   -- req PATCH "$CM/full" application/json-patch+json "$TEST_TMP/copy-full"
 
+# A key of 900,000 characters (within the 1 MiB object): upstream's IsConfigMapKey answers 422;
+# the key check must not recurse per character (std::regex did, and overflowed the stack).
+python3 -c '
+import json
+print(json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "longkey"},
+                  "data": {"k" * 900000: "v"}}))' >"$TEST_TMP/long-key"
+expect "a 900,000-character key is 422" '^422 Status Invalid: ConfigMap "longkey" is invalid: data\[k' \
+  -- req POST $CM application/json "$TEST_TMP/long-key"
+printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"badkey"},"data":{"a b":"v"}}' >"$TEST_TMP/bad-key"
+expect "a key with a space is 422" "^422 Status Invalid: ConfigMap \"badkey\" is invalid: data\\[a b\\]: Invalid value: \"a b\": a valid config key must consist of alphanumeric characters" \
+  -- req POST $CM application/json "$TEST_TMP/bad-key"
+expect "server answers after the long key" '^ok$' -- alive
+
 # --- YAML scalars of megabytes --------------------------------------------------------------------
 python3 -c '
 import sys
