@@ -75,9 +75,10 @@ json::object TemplateWithoutHash(const json::object& tmpl) {
 }
 
 // A DeploymentCondition: metav1's fields plus lastUpdateTime.
-json::object DeploymentCondition(const std::string& type, const std::string& status, const std::string& reason,
+json::object DeploymentCondition(std::chrono::system_clock::time_point at, const std::string& type,
+                                 const std::string& status, const std::string& reason,
                                  const std::string& message) {
-  return api::NewCondition(type, status, reason, message, api::NowTime(), "lastUpdateTime");
+  return api::NewCondition(type, status, reason, message, api::FormatTime(at), "lastUpdateTime");
 }
 
 // Upstream's SetDeploymentCondition: same status and reason → unchanged (but a
@@ -312,7 +313,7 @@ class DeploymentController final : public client::Controller {
     sets.push_back(std::move(created.value()));
     json::object& nrs_ref = sets.back();
     json::object status = api::GetObject(d, "status");
-    SetDeploymentCondition(status, DeploymentCondition("Progressing", "True", "NewReplicaSetCreated",
+    SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Progressing", "True", "NewReplicaSetCreated",
                                    "Created new replica set \"" + rs_name + "\""));
     d["status"] = std::move(status);
     {
@@ -585,9 +586,9 @@ class DeploymentController final : public client::Controller {
       if (api::GetInt(status, zero) == 0) status.erase(zero);  // upstream omits zero counts
     }
     if (available >= want - max_unavailable) {
-      SetDeploymentCondition(status, DeploymentCondition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."));
+      SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."));
     } else {
-      SetDeploymentCondition(status, DeploymentCondition("Available", "False", "MinimumReplicasUnavailable",
+      SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Available", "False", "MinimumReplicasUnavailable",
                                      "Deployment does not have minimum availability."));
     }
     const auto& spec = api::GetObject(d, "spec");
@@ -595,9 +596,9 @@ class DeploymentController final : public client::Controller {
     const json::object* prog = api::FindCondition(old_status, "Progressing");
     std::optional<std::chrono::seconds> requeue;
     if (api::GetBool(spec, "paused")) {
-      SetDeploymentCondition(status, DeploymentCondition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused"));
+      SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused"));
     } else if (prog && api::GetString(*prog, "reason") == "DeploymentPaused") {
-      SetDeploymentCondition(status, DeploymentCondition("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed"));
+      SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed"));
     } else if (spec.contains("progressDeadlineSeconds") && nrs) {
       const bool complete = api::GetInt(status, "updatedReplicas") == want && api::GetInt(status, "replicas") == want &&
                             api::GetInt(status, "availableReplicas") == want;
@@ -607,24 +608,24 @@ class DeploymentController final : public client::Controller {
                               api::GetInt(status, "availableReplicas") > api::GetInt(old_status, "availableReplicas");
       const int64_t deadline = api::GetInt(spec, "progressDeadlineSeconds", 600);
       if (complete) {
-        SetDeploymentCondition(status, DeploymentCondition("Progressing", "True", "NewReplicaSetAvailable",
+        SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Progressing", "True", "NewReplicaSetAvailable",
                                        "ReplicaSet \"" + rs_name + "\" has successfully progressed."));
       } else if (progressed || TakeProgressChanged(client::Key(d))) {
-        SetDeploymentCondition(status, DeploymentCondition("Progressing", "True", "ReplicaSetUpdated",
+        SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Progressing", "True", "ReplicaSetUpdated",
                                        "ReplicaSet \"" + rs_name + "\" is progressing."));
         requeue = std::chrono::seconds(deadline);
       } else if (prog && api::GetString(*prog, "status") == "True") {
         auto last = api::ParseTime(api::GetString(*prog, "lastUpdateTime"));
         auto now = clock()->Now();
         if (last && *last + std::chrono::seconds(deadline) <= now) {
-          SetDeploymentCondition(status, DeploymentCondition("Progressing", "False", "ProgressDeadlineExceeded",
+          SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Progressing", "False", "ProgressDeadlineExceeded",
                                          "ReplicaSet \"" + rs_name + "\" has timed out progressing."));
         } else if (last) {
           requeue = std::chrono::duration_cast<std::chrono::seconds>(*last + std::chrono::seconds(deadline) - now) +
                     std::chrono::seconds(1);
         }
       } else if (!prog) {
-        SetDeploymentCondition(status, DeploymentCondition("Progressing", "True", "ReplicaSetUpdated",
+        SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Progressing", "True", "ReplicaSetUpdated",
                                        "ReplicaSet \"" + rs_name + "\" is progressing."));
       }
     }

@@ -32,9 +32,10 @@ constexpr const char* kIndexKey = "batch.kubernetes.io/job-completion-index";
 constexpr int kBurstPods = 500;
 
 // A JobCondition: metav1's fields plus lastProbeTime.
-json::object JobCondition(const std::string& type, const std::string& status, const std::string& reason,
+json::object JobCondition(std::chrono::system_clock::time_point at, const std::string& type,
+                          const std::string& status, const std::string& reason,
                           const std::string& message) {
-  return api::NewCondition(type, status, reason, message, api::NowTime(), "lastProbeTime");
+  return api::NewCondition(type, status, reason, message, api::FormatTime(at), "lastProbeTime");
 }
 
 // Upstream's Job condition update: a condition that already has this status is kept whole
@@ -301,14 +302,14 @@ class JobController final : public client::Controller {
     json::object& status = sync.status;
     if (sync.suspended) {
       if (!api::IsConditionTrue(status, "Suspended")) {
-        SetJobCondition(status, JobCondition("Suspended", "True", "JobSuspended", "Job suspended"));
+        SetJobCondition(status, JobCondition(clock()->Now(), "Suspended", "True", "JobSuspended", "Job suspended"));
         recorder_.Normal(sync.job, "Suspended", "Job suspended");
       }
       sync.to_delete = sync.active;
       return;
     }
     if (api::IsConditionTrue(status, "Suspended")) {
-      SetJobCondition(status, JobCondition("Suspended", "False", "JobResumed", "Job resumed"));
+      SetJobCondition(status, JobCondition(clock()->Now(), "Suspended", "False", "JobResumed", "Job resumed"));
       recorder_.Normal(sync.job, "Resumed", "Job resumed");
       status["startTime"] = api::FormatTime(sync.now);
     }
@@ -353,9 +354,9 @@ class JobController final : public client::Controller {
 
     sync.to_delete = sync.active;
     if (failing) {
-      SetJobCondition(status, JobCondition("FailureTarget", "True", sync.fail_reason, sync.fail_message));
+      SetJobCondition(status, JobCondition(clock()->Now(), "FailureTarget", "True", sync.fail_reason, sync.fail_message));
     } else {
-      SetJobCondition(status, JobCondition("SuccessCriteriaMet", "True", "CompletionsReached",
+      SetJobCondition(status, JobCondition(clock()->Now(), "SuccessCriteriaMet", "True", "CompletionsReached",
                                            "Reached expected number of succeeded pods"));
     }
     if (!sync.active.empty()) return;
@@ -364,10 +365,10 @@ class JobController final : public client::Controller {
       return;
     }
     if (failing) {
-      SetJobCondition(status, JobCondition("Failed", "True", sync.fail_reason, sync.fail_message));
+      SetJobCondition(status, JobCondition(clock()->Now(), "Failed", "True", sync.fail_reason, sync.fail_message));
       recorder_.Warning(sync.job, sync.fail_reason, sync.fail_message);
     } else {
-      SetJobCondition(status, JobCondition("Complete", "True", "CompletionsReached",
+      SetJobCondition(status, JobCondition(clock()->Now(), "Complete", "True", "CompletionsReached",
                                            "Reached expected number of succeeded pods"));
       status["completionTime"] = api::FormatTime(sync.now);
       recorder_.Normal(sync.job, "Completed", "Job completed");

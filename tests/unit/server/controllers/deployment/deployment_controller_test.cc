@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include "api/conditions.h"
+#include "api/object.h"
 #include "server/controllers/deployment/deployment_controller.h"
 #include "tests/unit/server/controllers/controller_test_util.h"
 
@@ -190,6 +192,29 @@ TEST_F(DeploymentReconcileTest, StatusSumsTheReplicaSets) {
     if (c.at("type") == "Available") available = c.at("status") == "True";
   }
   EXPECT_TRUE(available);
+}
+
+// The progress deadline runs on the controller's clock: a rollout that makes no progress for
+// progressDeadlineSeconds becomes Progressing=False ProgressDeadlineExceeded, not a moment before.
+TEST_F(DeploymentReconcileTest, NoProgressForTheDeadlineIsProgressDeadlineExceeded) {
+  json::object d = Deployment(1);
+  d["spec"].as_object()["progressDeadlineSeconds"] = 60;
+  Seed(d);
+  StartController();
+  auto progressing = [&] {
+    Settle();
+    const json::object dep = *fake().Get(Deployments(), "default", "web");
+    const json::object* c = api::FindCondition(api::GetObject(dep, "status"), "Progressing");
+    return c ? api::GetString(*c, "status") + " " + api::GetString(*c, "reason") : std::string("none");
+  };
+  ASSERT_TRUE(testing::ControllerTest::ReconcileUntil("default/web", [&] { return progressing() != "none"; }));
+  EXPECT_EQ(progressing().substr(0, 5), "True ");
+  clock_.Advance(std::chrono::seconds(59));
+  ASSERT_TRUE(Reconcile("default/web").ok());
+  EXPECT_EQ(progressing().substr(0, 5), "True ") << "a second before the deadline";
+  clock_.Advance(std::chrono::seconds(2));
+  ASSERT_TRUE(testing::ControllerTest::ReconcileUntil(
+      "default/web", [&] { return progressing() == "False ProgressDeadlineExceeded"; }));
 }
 
 }  // namespace
