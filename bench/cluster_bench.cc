@@ -94,7 +94,7 @@ struct Tracker {
   std::atomic<int64_t> n_bound{0}, n_running{0};
   void Observe(const kite::client::ObjectPtr& p) {
     const auto& spec = p->at("spec").as_object();
-    const std::string name = kite::client::MetaStr(*p, "name");
+    const std::string name = kite::api::Name(*p);
     auto now = Clock::now();
     std::lock_guard<std::mutex> lock(mu);
     if (auto* n = spec.if_contains("nodeName"); n && n->is_string() && !n->as_string().empty()) {

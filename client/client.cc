@@ -135,7 +135,7 @@ Result<json::object> Client::Create(const api::ResourceInfo& r, const std::strin
 Result<json::object> Client::Update(const api::ResourceInfo& r, const std::string& ns, const json::object& obj) const {
   Request req;
   req.method = "PUT";
-  req.path = Path(r, ns, MetaStr(obj, "name"));
+  req.path = Path(r, ns, api::Name(obj));
   req.body = json::serialize(obj);
   return Call(std::move(req));
 }
@@ -144,7 +144,7 @@ Result<json::object> Client::UpdateStatus(const api::ResourceInfo& r, const std:
                                        const json::object& obj) const {
   Request req;
   req.method = "PUT";
-  req.path = Path(r, ns, MetaStr(obj, "name"), "status");
+  req.path = Path(r, ns, api::Name(obj), "status");
   req.body = json::serialize(obj);
   return Call(std::move(req));
 }
@@ -245,21 +245,9 @@ std::unique_ptr<WatchStream> Client::WatchLines(const api::ResourceInfo& r, cons
   return transport_->Watch(req, std::move(line_cb), std::move(end_cb));
 }
 
-const json::object& Meta(const json::object& obj) {
-  static const json::object kEmpty;
-  if (auto* m = obj.if_contains("metadata"); m && m->is_object()) return m->as_object();
-  return kEmpty;
-}
-
-std::string MetaStr(const json::object& obj, const char* field) {
-  const auto& m = Meta(obj);
-  if (auto* v = m.if_contains(field); v && v->is_string()) return std::string(v->as_string());
-  return "";
-}
-
 std::string Key(const json::object& obj) {
-  std::string ns = MetaStr(obj, "namespace");
-  return ns.empty() ? MetaStr(obj, "name") : ns + "/" + MetaStr(obj, "name");
+  std::string ns = api::Namespace(obj);
+  return ns.empty() ? api::Name(obj) : ns + "/" + api::Name(obj);
 }
 
 }  // namespace kite::client

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "api/object.h"
 #include "api/resources.h"
 #include "base/status.h"
 #include "client/transport.h"
@@ -109,9 +110,7 @@ class Client {
   std::shared_ptr<Transport> transport_;
 };
 
-// metadata helpers shared by controllers (empty string / object when absent).
-const boost::json::object& Meta(const boost::json::object& obj);
-std::string MetaStr(const boost::json::object& obj, const char* field);  // metadata.<field>
+// The work-queue key of an object, "ns/name" or "name" (its metadata: api/object.h).
 std::string Key(const boost::json::object& obj);                       // "ns/name" or "name"
 
 }  // namespace kite::client

@@ -33,7 +33,7 @@ void StripManagedFields(json::object& o) {
 class SharedObjects {
  public:
   static ObjectPtr Intern(json::object&& o) {
-    const json::object& m = Meta(o);
+    const json::object& m = api::Metadata(o);
     const auto* uid = m.if_contains("uid");
     const auto* rv = m.if_contains("resourceVersion");
     if (!uid || !uid->is_string() || !rv || !rv->is_string()) return std::make_shared<const json::object>(std::move(o));
@@ -156,7 +156,7 @@ std::vector<ObjectPtr> Informer::List(const std::string& ns, const std::string& 
   std::vector<ObjectPtr> out;
   static const json::object kNoLabels;
   for (auto& o : all) {
-    const auto& m = Meta(*o);
+    const auto& m = api::Metadata(*o);
     const auto* l = m.if_contains("labels");
     if (sel->Matches(l && l->is_object() ? l->as_object() : kNoLabels)) out.push_back(std::move(o));
   }
@@ -222,13 +222,13 @@ void Informer::Relist() {
     for (const auto& [k, v] : fresh) {
       auto it = items_.find(k);
       if (it == items_.end()) changes.emplace_back(nullptr, v);
-      else if (MetaStr(*it->second, "resourceVersion") != MetaStr(*v, "resourceVersion")) changes.emplace_back(it->second, v);
+      else if (api::ResourceVersion(*it->second) != api::ResourceVersion(*v)) changes.emplace_back(it->second, v);
     }
     for (const auto& [k, v] : items_) {
       if (!fresh.count(k)) changes.emplace_back(v, nullptr);
     }
     items_ = std::move(fresh);
-    rv_ = MetaStr(list, "resourceVersion");
+    rv_ = api::ResourceVersion(list);
     ++generation_;
   }
   for (const auto& [o, n] : changes) Dispatch(o, n);
@@ -281,7 +281,7 @@ void Informer::Apply(const ObjectPtr& obj, uint64_t generation) {
   {
     std::unique_lock lock(mu_);
     if (generation != generation_) return;
-    if (std::string rv = MetaStr(*obj, "resourceVersion"); !rv.empty()) rv_ = std::move(rv);
+    if (std::string rv = api::ResourceVersion(*obj); !rv.empty()) rv_ = std::move(rv);
     std::string key = Key(*obj);
     auto it = items_.find(key);
     if (it != items_.end()) {
@@ -306,7 +306,7 @@ ObjectPtr Informer::OnEvent(WatchEvent ev, uint64_t generation) {
       factory_->Schedule(this, 0ms);
       return nullptr;
     }
-    std::string rv = MetaStr(ev.object, "resourceVersion");
+    std::string rv = api::ResourceVersion(ev.object);
     if (!rv.empty()) rv_ = rv;
     if (ev.type == "BOOKMARK") return nullptr;
     ev.object["apiVersion"] = resource_.group_version();

@@ -43,7 +43,7 @@ bool LeaderElector::TryAcquireOrRenew() {
                                              {"leaseTransitions", 0}}}};
     auto created = client_->Create(*leases, config_.lease_namespace, lease);
     if (!created.ok()) return false;
-    observed_rv_ = MetaStr(*created, "resourceVersion");
+    observed_rv_ = api::ResourceVersion(*created);
     observed_at_ = now;
     return true;
   }
@@ -53,7 +53,7 @@ bool LeaderElector::TryAcquireOrRenew() {
   if (auto* s = lease.if_contains("spec"); s && s->is_object()) spec = s->as_object();
   std::string holder;
   if (auto* h = spec.if_contains("holderIdentity"); h && h->is_string()) holder = std::string(h->as_string());
-  const std::string rv = MetaStr(lease, "resourceVersion");
+  const std::string rv = api::ResourceVersion(lease);
   if (rv != observed_rv_) {  // someone wrote it: restart our clock for it
     observed_rv_ = rv;
     observed_at_ = now;
@@ -78,7 +78,7 @@ bool LeaderElector::TryAcquireOrRenew() {
   lease["spec"] = std::move(spec);
   auto updated = client_->Update(*leases, config_.lease_namespace, lease);
   if (!updated.ok()) return false;
-  observed_rv_ = MetaStr(*updated, "resourceVersion");
+  observed_rv_ = api::ResourceVersion(*updated);
   observed_at_ = now;
   return true;
 }

@@ -139,13 +139,13 @@ SchedulingLoop::SchedulingLoop(const client::Client* client, const SchedulerOpti
   nodes_->AddHandler({on_node, [on_node](const client::ObjectPtr&, const client::ObjectPtr& obj) { on_node(obj); },
                       [this](const client::ObjectPtr& last) {
                         Item it(Item::kNodeDeleted);
-                        it.name = client::MetaStr(*last, "name");
+                        it.name = api::Name(*last);
                         Push(std::move(it));
                       }});
   auto on_ns = [this](const client::ObjectPtr& obj) {
     Item it(Item::kNamespace);
-    it.name = client::MetaStr(*obj, "name");
-    if (const auto* l = client::Meta(*obj).if_contains("labels"); l && l->is_object()) {
+    it.name = api::Name(*obj);
+    if (const auto* l = api::Metadata(*obj).if_contains("labels"); l && l->is_object()) {
       for (const auto& [k, v] : l->get_object()) {
         if (v.is_string()) it.labels.emplace(std::string(k), std::string(v.get_string()));
       }
@@ -155,7 +155,7 @@ SchedulingLoop::SchedulingLoop(const client::Client* client, const SchedulerOpti
   namespaces_->AddHandler({on_ns, [on_ns](const client::ObjectPtr&, const client::ObjectPtr& obj) { on_ns(obj); },
                            [this](const client::ObjectPtr& last) {
                              Item it(Item::kNamespaceDeleted);
-                             it.name = client::MetaStr(*last, "name");
+                             it.name = api::Name(*last);
                              Push(std::move(it));
                            }});
   informers_.Start();

@@ -62,7 +62,7 @@ class LocalClientTest : public ::testing::Test {
 TEST_F(LocalClientTest, VerbsAndErrors) {
   auto created = client_->Create(ConfigMaps(), "default", ConfigMap("a", "1"));
   ASSERT_TRUE(created.ok()) << created.error().message();
-  EXPECT_FALSE(MetaStr(*created, "uid").empty());
+  EXPECT_FALSE(api::Uid(*created).empty());
   auto again = client_->Create(ConfigMaps(), "default", ConfigMap("a", "1"));
   EXPECT_TRUE(again.AlreadyExists());
   EXPECT_EQ(again.error().http_code(), 409);
@@ -130,11 +130,11 @@ TEST_F(LocalClientTest, ConcurrentPatchesLoseNothing) {
   }
   EXPECT_EQ(data.size(), acked + 1);  // + the original "k"
   EXPECT_EQ(acked, static_cast<size_t>(kThreads * kPatches));
-  const std::string rv = MetaStr(*got, "resourceVersion");
+  const std::string rv = api::ResourceVersion(*got);
   ASSERT_TRUE(client_->Patch(ConfigMaps(), "default", "busy", PatchType::kMerge, R"({"data":{"t0-0":"v"}})").ok());
   auto again = client_->Get(ConfigMaps(), "default", "busy");
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ(MetaStr(*again, "resourceVersion"), rv);
+  EXPECT_EQ(api::ResourceVersion(*again), rv);
 }
 
 // Bindings sent without waiting, many in flight from one thread (as the scheduler sends them):
@@ -194,12 +194,12 @@ TEST_F(LocalClientTest, WatchDeliversEventsInOrder) {
   auto start = client_->List(ConfigMaps(), "default");
   ASSERT_TRUE(start.ok());
   ListParams p;
-  p.resource_version = MetaStr(*start, "resourceVersion");
+  p.resource_version = api::ResourceVersion(*start);
   auto w = client_->Watch(
       ConfigMaps(), "default", p,
       [&](WatchEvent ev) {
         std::lock_guard<std::mutex> lock(mu);
-        seen.push_back(ev.type + " " + MetaStr(ev.object, "name"));
+        seen.push_back(ev.type + " " + api::Name(ev.object));
       },
       [](Status) {});
   ASSERT_TRUE(client_->Create(ConfigMaps(), "default", ConfigMap("w", "1")).ok());

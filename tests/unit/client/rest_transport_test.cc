@@ -78,7 +78,7 @@ class RestTransportTest : public ::testing::Test {
 TEST_F(RestTransportTest, VerbsThroughAClient) {
   auto created = client_->Create(ConfigMaps(), "default", ConfigMap("one"));
   ASSERT_TRUE(created.ok()) << created.error().message();
-  EXPECT_FALSE(MetaStr(*created, "uid").empty());
+  EXPECT_FALSE(api::Uid(*created).empty());
   auto again = client_->Create(ConfigMaps(), "default", ConfigMap("one"));
   EXPECT_TRUE(again.AlreadyExists()) << again.error().http_code() << " " << again.error().reason();
 
@@ -96,7 +96,7 @@ TEST_F(RestTransportTest, VerbsThroughAClient) {
   auto list = client_->List(ConfigMaps(), "default");
   ASSERT_TRUE(list.ok());
   bool listed = false;
-  for (const auto& item : (*list)["items"].as_array()) listed = listed || MetaStr(item.as_object(), "name") == "one";
+  for (const auto& item : (*list)["items"].as_array()) listed = listed || api::Name(item.as_object()) == "one";
   EXPECT_TRUE(listed);
   auto deleted = client_->Delete(ConfigMaps(), "default", "one");
   EXPECT_TRUE(deleted.ok()) << deleted.error().message();
@@ -124,7 +124,7 @@ TEST_F(RestTransportTest, WatchDeliversEventsAndEndsCleanlyOnTimeout) {
   auto list = client_->List(ConfigMaps(), "default");
   ASSERT_TRUE(list.ok());
   ListParams p;
-  p.resource_version = MetaStr(*list, "resourceVersion");
+  p.resource_version = api::ResourceVersion(*list);
   p.timeout_seconds = 2;
   std::mutex mu;
   std::vector<std::string> names;
@@ -133,7 +133,7 @@ TEST_F(RestTransportTest, WatchDeliversEventsAndEndsCleanlyOnTimeout) {
       ConfigMaps(), "default", p,
       [&](WatchEvent ev) {
         std::lock_guard<std::mutex> lock(mu);
-        names.push_back(ev.type + " " + MetaStr(ev.object, "name"));
+        names.push_back(ev.type + " " + api::Name(ev.object));
       },
       [&](Status e) {
         std::lock_guard<std::mutex> lock(mu);

@@ -114,7 +114,7 @@ class PodWorkersTest : public ::testing::Test {
 TEST_F(PodWorkersTest, RunsABoundPodAndReportsItRunning) {
   auto created = client_->Create(Pods(), "default", Pod("web", "Always"));
   ASSERT_TRUE(created.ok()) << created.error().message();
-  const std::string uid = client::MetaStr(*created, "uid");
+  const std::string uid = api::Uid(*created);
   ASSERT_TRUE(Eventually([&] { return StatusField("web", "phase") == "Running"; }));
   EXPECT_EQ(StatusField("web", "podIP"), "10.64.0.2");
   EXPECT_EQ(StatusField("web", "hostIP"), "10.200.0.1");
@@ -135,7 +135,7 @@ TEST_F(PodWorkersTest, RunsABoundPodAndReportsItRunning) {
 TEST_F(PodWorkersTest, APodThatRunsToCompletionSucceedsAndGivesItsIpBack) {
   auto created = client_->Create(Pods(), "default", Pod("job-1", "Never"));
   ASSERT_TRUE(created.ok()) << created.error().message();
-  const std::string uid = client::MetaStr(*created, "uid");
+  const std::string uid = api::Uid(*created);
   ASSERT_TRUE(Eventually([&] { return StatusField("job-1", "phase") == "Succeeded"; }));
   json::object pod = Get("job-1");
   const auto& term = pod["status"].as_object()["containerStatuses"].as_array()[0].as_object()["state"]
@@ -152,7 +152,7 @@ TEST_F(PodWorkersTest, APodThatRunsToCompletionSucceedsAndGivesItsIpBack) {
 TEST_F(PodWorkersTest, AGracefulDeletionEndsWithTheFinalDelete) {
   auto created = client_->Create(Pods(), "default", Pod("web", "Always"));
   ASSERT_TRUE(created.ok()) << created.error().message();
-  const std::string uid = client::MetaStr(*created, "uid");
+  const std::string uid = api::Uid(*created);
   ASSERT_TRUE(Eventually([&] { return StatusField("web", "phase") == "Running"; }));
   auto deleted = client_->Delete(Pods(), "default", "web", client::DeleteParams{});
   ASSERT_TRUE(deleted.ok()) << deleted.error().message();
