@@ -38,6 +38,7 @@ Result<std::string> Canonical(const std::string& what, const std::string& text) 
   return q->String();
 }
 
+// A NodeCondition: unlike api::NewCondition it keeps two times, the heartbeat and the transition.
 json::object Condition(const char* type, const char* status, const char* reason, const char* message,
                        const std::string& heartbeat, const std::string& transition) {
   return json::object{{"type", type},

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "agent/kubelet/backoff.h"
+#include "api/conditions.h"
 #include "api/object.h"
 #include "api/time.h"
 #include "base/log.h"
@@ -26,15 +27,9 @@ std::string RandomUuid() {
   return buf;
 }
 
-// The node's Ready condition ("" without one).
+// The node's Ready condition (nullptr without one).
 const json::object* ReadyCondition(const json::object& node) {
-  const json::value* status = node.if_contains("status");
-  const json::value* conds = status && status->is_object() ? status->as_object().if_contains("conditions") : nullptr;
-  if (!conds || !conds->is_array()) return nullptr;
-  for (const auto& c : conds->as_array()) {
-    if (c.is_object() && api::GetString(c.as_object(), "type") == "Ready") return &c.as_object();
-  }
-  return nullptr;
+  return api::FindCondition(api::GetObject(node, "status"), "Ready");
 }
 
 // Adds `ours` to the node's spec.taints, keeping its own (a taint is its key and effect).
