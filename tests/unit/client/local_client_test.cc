@@ -12,8 +12,7 @@
 #include "client/informer.h"
 #include "client/leader_election.h"
 #include "client/workqueue.h"
-#include "server/apiserver/apiserver.h"
-#include "tests/unit/datastore/test_util.h"
+#include "tests/unit/server/apiserver/test_server.h"
 #include "tests/unit/eventually.h"
 
 namespace kite::client {
@@ -35,27 +34,15 @@ using kite::testing::Eventually;
 class LocalClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = datastore::testing::TempDir();
-    store_ = datastore::testing::Open(dir_ + "/db");
-    apiserver::ApiServerOptions o;
-    o.bind_address = "127.0.0.1";
-    o.port = 0;
-    o.tls_dir = dir_ + "/tls";
-    o.kubeconfig_path = "";
-    auto s = apiserver::ApiServer::Start(o, store_.get());
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    server_ = std::move(s.value());
-    client_ = std::make_unique<Client>(server_->LocalTransport("test", {"system:masters"}));
+    api_ = std::make_unique<testing::InProcessApiServer>();
+    ASSERT_NO_FATAL_FAILURE(api_->Start());
+    client_ = api_->AdminClient();
   }
   void TearDown() override {
     client_.reset();
-    server_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    api_.reset();
   }
-  std::string dir_;
-  std::unique_ptr<datastore::Store> store_;
-  std::unique_ptr<apiserver::ApiServer> server_;
+  std::unique_ptr<testing::InProcessApiServer> api_;
   std::unique_ptr<Client> client_;
 };
 
@@ -176,8 +163,8 @@ TEST_F(LocalClientTest, AsyncRequestsAnswerOnceEach) {
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(ok + conflicts + other, kPods + 1);  // nothing answered twice
 
-  auto keep = server_->LocalTransport("test", {"system:masters"});  // outlives the server
-  server_.reset();
+  auto keep = api_->AdminTransport();  // outlives the server
+  api_->Stop();
   std::atomic<int> answers{0};
   Response last;
   keep->DoAsync(Request{}, [&](Response r) {

@@ -17,8 +17,7 @@
 #include "client/client.h"
 #include "client/controller.h"
 #include "client/informer.h"
-#include "server/apiserver/apiserver.h"
-#include "tests/unit/datastore/test_util.h"
+#include "tests/unit/server/apiserver/test_server.h"
 #include "tests/unit/eventually.h"
 
 namespace kite::kubelet {
@@ -45,17 +44,9 @@ using kite::testing::Eventually;
 class PodWorkersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = datastore::testing::TempDir();
-    store_ = datastore::testing::Open(dir_ + "/db");
-    apiserver::ApiServerOptions o;
-    o.bind_address = "127.0.0.1";
-    o.port = 0;
-    o.tls_dir = dir_ + "/tls";
-    o.kubeconfig_path = "";
-    auto s = apiserver::ApiServer::Start(o, store_.get());
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    server_ = std::move(s.value());
-    client_ = std::make_unique<client::Client>(server_->LocalTransport("test", {"system:masters"}));
+    api_ = std::make_unique<testing::InProcessApiServer>();
+    ASSERT_NO_FATAL_FAILURE(api_->Start());
+    client_ = api_->AdminClient();
     // Containers of pods named job-* exit after 100 ms, init containers at once.
     runtime_ = std::make_unique<hollow::HollowRuntime>(
         "10.64.0.0/24", [](const cri::PodSandboxMetadata& pod, const std::string& container)
@@ -79,9 +70,7 @@ class PodWorkersTest : public ::testing::Test {
     runner_.reset();
     informers_.reset();
     client_.reset();
-    server_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    api_.reset();
   }
 
   json::object Get(const std::string& name) {
@@ -100,9 +89,7 @@ class PodWorkersTest : public ::testing::Test {
     return runtime_->ListPodSandbox(f)->size();
   }
 
-  std::string dir_;
-  std::unique_ptr<datastore::Store> store_;
-  std::unique_ptr<apiserver::ApiServer> server_;
+  std::unique_ptr<testing::InProcessApiServer> api_;
   std::unique_ptr<client::Client> client_;
   std::unique_ptr<hollow::HollowRuntime> runtime_;
   std::unique_ptr<NodeSet> nodes_;
