@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 
+#include "api/int_or_string.h"
 #include "api/object.h"
 #include "api/owner_references.h"
 #include "api/pod.h"
@@ -28,21 +29,6 @@ namespace {
 
 constexpr int kBurstReplicas = 250;  // upstream's per-sync cap on creations/deletions
 constexpr const char* kTemplateGenerationLabel = "pod-template-generation";
-
-// An IntOrString against `total`; percentages round up, as upstream does for DaemonSets.
-int64_t ScaledUp(const json::value* v, int64_t total, int64_t fallback) {
-  if (!v) return fallback;
-  if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64()) return static_cast<int64_t>(v->as_uint64());
-  if (v->is_string()) {
-    std::string s(v->as_string());
-    if (!s.empty() && s.back() == '%') {
-      return static_cast<int64_t>(std::ceil(std::atof(s.c_str()) * static_cast<double>(total) / 100.0));
-    }
-    return std::atoll(s.c_str());
-  }
-  return fallback;
-}
 
 std::string Created(const ObjectPtr& p) { return api::GetString(*p, {"metadata", "creationTimestamp"}); }
 bool Older(const ObjectPtr& a, const ObjectPtr& b) {
@@ -236,7 +222,7 @@ class DaemonSetController final : public client::Controller {
   static bool Surging(const json::object& ds) {
     const auto& strategy = api::GetObject(ds, {"spec", "updateStrategy"});
     if (api::GetString(strategy, "type") == "OnDelete") return false;
-    return ScaledUp(api::GetObject(strategy, "rollingUpdate").if_contains("maxSurge"), 1, 0) > 0;
+    return api::ScaledIntOrPercent(api::GetObject(strategy, "rollingUpdate").if_contains("maxSurge"), 1, true, 0) > 0;
   }
 
   void RollingUpdate(const json::object& ds, const std::vector<ObjectPtr>& nodes, const json::object& daemon_spec,
@@ -251,8 +237,8 @@ class DaemonSetController final : public client::Controller {
       if (NodeShouldRunDaemonPod(*node, daemon_spec).should_run) eligible.push_back(api::Name(*node));
     }
     const int64_t desired = static_cast<int64_t>(eligible.size());
-    int64_t max_surge = ScaledUp(ru.if_contains("maxSurge"), desired, 0);
-    int64_t max_unavailable = ScaledUp(ru.if_contains("maxUnavailable"), desired, 1);
+    int64_t max_surge = api::ScaledIntOrPercent(ru.if_contains("maxSurge"), desired, true, 0);
+    int64_t max_unavailable = api::ScaledIntOrPercent(ru.if_contains("maxUnavailable"), desired, true, 1);
     if (max_surge == 0 && max_unavailable == 0) max_unavailable = 1;
     auto available = [&](const ObjectPtr& p) { return api::IsPodAvailable(*p, min_ready, now); };
     auto split = [&](const NodePods& np, ObjectPtr* fresh, ObjectPtr* old) {
