@@ -42,11 +42,28 @@ struct PodSandboxMetadata {
   uint32_t attempt = 0;               // how many sandboxes this pod had before this one
 };
 
+// The pod's resolv.conf (CRI DNSConfig): the kubelet fills it from dnsPolicy and --cluster-dns.
+struct DNSConfig {
+  std::vector<std::string> servers, searches, options;
+};
+
+enum class Protocol { kTCP = 0, kUDP = 1, kSCTP = 2 };  // CRI's enum values
+
+struct PortMapping {  // a container port with a hostPort
+  Protocol protocol = Protocol::kTCP;
+  int32_t container_port = 0, host_port = 0;
+  std::string host_ip;
+};
+
 struct PodSandboxConfig {
   PodSandboxMetadata metadata;
   std::string hostname;
   std::string log_directory;
   bool host_network = false;  // CRI: linux.security_context.namespace_options.network = NODE
+  bool host_pid = false, host_ipc = false;
+  std::optional<DNSConfig> dns_config;  // none: the runtime's default (the host's resolv.conf)
+  std::vector<PortMapping> port_mappings;
+  std::string cgroup_parent;            // linux.cgroup_parent: the pod's QoS cgroup
   Labels labels;              // the pod's labels and io.kubernetes.pod.{name,namespace,uid}
   Labels annotations;         // the pod's annotations
 };
@@ -87,12 +104,40 @@ struct ImageSpec {
   std::string image;  // a reference ("nginx:1.26") or an image id
 };
 
+struct Mount {  // a volume (a host path the kubelet prepared) inside the container
+  std::string container_path, host_path;
+  bool readonly = false;
+  bool selinux_relabel = false;
+};
+
+// CRI LinuxContainerResources: the container's cgroup limits (0: unset).
+struct LinuxResources {
+  int64_t cpu_period = 0, cpu_quota = 0, cpu_shares = 0;
+  int64_t memory_limit_in_bytes = 0;
+  int64_t oom_score_adj = 0;
+};
+
+// CRI LinuxContainerSecurityContext, the fields the kubelet sets from securityContext.
+struct SecurityContext {
+  bool privileged = false;
+  std::optional<int64_t> run_as_user, run_as_group;
+  std::string run_as_username;  // runAsNonRoot with a named image user: the runtime checks it
+  bool readonly_rootfs = false;
+  bool no_new_privs = false;    // !allowPrivilegeEscalation
+  std::vector<std::string> add_capabilities, drop_capabilities;  // "NET_ADMIN", "ALL"
+  std::vector<int64_t> supplemental_groups;
+};
+
 struct ContainerConfig {
   ContainerMetadata metadata;
   ImageSpec image;
   std::vector<std::string> command, args;
   std::string working_dir;
   std::vector<std::pair<std::string, std::string>> envs;
+  std::vector<Mount> mounts;
+  bool stdin = false, stdin_once = false, tty = false;
+  LinuxResources resources;
+  SecurityContext security_context;
   Labels labels;       // io.kubernetes.container.name, io.kubernetes.pod.{name,namespace,uid}
   Labels annotations;
   std::string log_path;  // relative to the sandbox's log_directory
@@ -129,7 +174,28 @@ struct ContainerFilter {  // every field set must match
   Labels label_selector;
 };
 
+struct ExecSyncResponse {  // a command run to its end in a container (exec probes)
+  std::string stdout_, stderr_;
+  int32_t exit_code = 0;
+};
+
+// CRI RuntimeStatus: conditions RuntimeReady and NetworkReady; the node is Ready only when both
+// are true, and a false one's reason and message go into the Node's Ready condition.
+struct RuntimeCondition {
+  std::string type;  // "RuntimeReady", "NetworkReady"
+  bool status = false;
+  std::string reason, message;
+};
+
 // ---- images -----------------------------------------------------------------------------------
+
+// Registry credentials for one pull (CRI AuthConfig), from imagePullSecrets or registries.yaml.
+struct AuthConfig {
+  std::string username, password;
+  std::string auth;            // base64 "user:password", as in a docker config.json
+  std::string server_address;
+  std::string identity_token, registry_token;
+};
 
 struct Image {
   std::string id;
@@ -163,6 +229,12 @@ class RuntimeService {
   virtual kite::Status RemoveContainer(const std::string& container_id) = 0;
   virtual Result<std::vector<Container>> ListContainers(const ContainerFilter& filter) = 0;
   virtual Result<cri::ContainerStatus> ContainerStatus(const std::string& container_id) = 0;
+  // Runs `cmd` in a running container and waits for it, at most `timeout_s` seconds (0: no
+  // limit); a timeout is DeadlineExceeded. The exec probe's call.
+  virtual Result<ExecSyncResponse> ExecSync(const std::string& container_id, const std::vector<std::string>& cmd,
+                                            int64_t timeout_s) = 0;
+  // The runtime's conditions (CRI's Status call; renamed: `Status` is kite's status type).
+  virtual Result<std::vector<RuntimeCondition>> RuntimeStatus() = 0;
 };
 
 class ImageService {
@@ -170,7 +242,9 @@ class ImageService {
   virtual ~ImageService() = default;
 
   // Result: the image reference (id) pulled, as CRI's PullImageResponse.image_ref.
-  virtual Result<std::string> PullImage(const ImageSpec& image, const PodSandboxConfig& sandbox_config) = 0;
+  // `auth`: credentials for this pull (none: anonymous, or what the runtime's registry config gives).
+  virtual Result<std::string> PullImage(const ImageSpec& image, const std::optional<AuthConfig>& auth,
+                                        const PodSandboxConfig& sandbox_config) = 0;
   // The image when present, std::nullopt when not (CRI: an empty ImageStatusResponse).
   virtual Result<std::optional<Image>> ImageStatus(const ImageSpec& image) = 0;
   virtual Result<std::vector<Image>> ListImages() = 0;

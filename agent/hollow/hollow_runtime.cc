@@ -294,7 +294,19 @@ Result<cri::ContainerStatus> HollowRuntime::ContainerStatus(const std::string& c
   return StatusLocked(container_id, it->second);
 }
 
-Result<std::string> HollowRuntime::PullImage(const cri::ImageSpec& image, const cri::PodSandboxConfig&) {
+Result<cri::ExecSyncResponse> HollowRuntime::ExecSync(const std::string& container_id, const std::vector<std::string>&,
+                                                      int64_t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!containers_.contains(container_id)) return NotFound("container", container_id);
+  return cri::ExecSyncResponse{};
+}
+
+Result<std::vector<cri::RuntimeCondition>> HollowRuntime::RuntimeStatus() {
+  return std::vector<cri::RuntimeCondition>{{"RuntimeReady", true, "", ""}, {"NetworkReady", true, "", ""}};
+}
+
+Result<std::string> HollowRuntime::PullImage(const cri::ImageSpec& image, const std::optional<cri::AuthConfig>&,
+                                             const cri::PodSandboxConfig&) {
   std::lock_guard<std::mutex> lock(mu_);
   cri::Image& img = images_[image.image];
   img.id = ImageRef(image.image);

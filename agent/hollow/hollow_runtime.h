@@ -51,8 +51,13 @@ class HollowRuntime final : public cri::RuntimeService, public cri::ImageService
   kite::Status RemoveContainer(const std::string& container_id) override;
   Result<std::vector<cri::Container>> ListContainers(const cri::ContainerFilter& filter) override;
   Result<cri::ContainerStatus> ContainerStatus(const std::string& container_id) override;
+  // Nothing runs in a fake container: every command "succeeds" with no output.
+  Result<cri::ExecSyncResponse> ExecSync(const std::string& container_id, const std::vector<std::string>& cmd,
+                                         int64_t timeout_s) override;
+  Result<std::vector<cri::RuntimeCondition>> RuntimeStatus() override;
 
-  Result<std::string> PullImage(const cri::ImageSpec& image, const cri::PodSandboxConfig& sandbox_config) override;
+  Result<std::string> PullImage(const cri::ImageSpec& image, const std::optional<cri::AuthConfig>& auth,
+                                const cri::PodSandboxConfig& sandbox_config) override;
   Result<std::optional<cri::Image>> ImageStatus(const cri::ImageSpec& image) override;
   Result<std::vector<cri::Image>> ListImages() override;
   kite::Status RemoveImage(const cri::ImageSpec& image) override;

@@ -176,7 +176,7 @@ Status PodWorkers::StartContainer(const Node& node, const json::object& pod, con
   auto have = node.images->ImageStatus(config.image);
   if (!have.ok()) return have.status();
   if (!have->has_value()) {
-    auto pulled = node.images->PullImage(config.image, sandbox);
+    auto pulled = node.images->PullImage(config.image, std::nullopt, sandbox);
     if (!pulled.ok()) return pulled.status();
   }
   auto created = node.runtime->CreateContainer(st.sandbox_id, config, sandbox);

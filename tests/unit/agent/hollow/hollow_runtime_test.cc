@@ -100,14 +100,14 @@ TEST(HollowRuntimeTest, ImagesArePulledOnceAndNamedByDigest) {
   HollowRuntime rt("10.64.0.0/24", nullptr);
   cri::ImageSpec nginx{"nginx:1.26"}, pinned{"img@sha256:abc"};
   EXPECT_FALSE(rt.ImageStatus(nginx)->has_value());
-  auto ref = rt.PullImage(nginx, Sandbox("x"));
+  auto ref = rt.PullImage(nginx, std::nullopt, Sandbox("x"));
   ASSERT_TRUE(ref.ok());
   EXPECT_EQ(*ref, HollowRuntime::ImageRef("nginx:1.26"));
   EXPECT_EQ(ref->size(), std::string("nginx:1.26@sha256:").size() + 64);
   EXPECT_EQ(HollowRuntime::ImageRef("img@sha256:abc"), "img@sha256:abc");
   ASSERT_TRUE(rt.ImageStatus(nginx)->has_value());
   EXPECT_EQ((*rt.ImageStatus(nginx))->repo_tags, std::vector<std::string>{"nginx:1.26"});
-  ASSERT_TRUE(rt.PullImage(pinned, Sandbox("x")).ok());
+  ASSERT_TRUE(rt.PullImage(pinned, std::nullopt, Sandbox("x")).ok());
   EXPECT_EQ(rt.ListImages()->size(), 2u);
   ASSERT_TRUE(rt.RemoveImage(nginx).ok());
   EXPECT_FALSE(rt.ImageStatus(nginx)->has_value());
