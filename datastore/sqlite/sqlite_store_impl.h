@@ -146,16 +146,17 @@ class SqliteStore final : public Store, private WriteBackend {
   };
   static int Checkpoint(SqliteDb& db, int mode, int* log, int* done);
   // Writer only: one SQLite transaction with the batch's rows, lease changes, compaction meta
-  // and a chunk of compaction deletes (the row ids taken from dead_rows_ go to *deleted).
+  // and a chunk of compaction deletes (the row ids taken from dead_rows_ go to *deleted), and
+  // meta.heartbeat_state when `heartbeat_state` is not 0.
   // On failure the caller rolls back and puts *deleted back.
   kite::Status WriteBatchRows(const std::vector<LogRow>& rows, const std::vector<std::pair<int64_t, int64_t>>& lease_puts,
                               const std::vector<int64_t>& lease_dels, bool compact_changed, size_t chunk,
-                              std::vector<int64_t>* deleted);
+                              int64_t heartbeat_state, std::vector<int64_t>* deleted);
   // Writer only: every row falls under a heartbeat prefix.
   bool HeartbeatsOnly(const std::vector<LogRow>& rows) const;
-  // meta.heartbeat_state: 0 (absent) heartbeats were never deferred; 1 a run that defers them is
-  // (or was, at an unclean stop) running; 2 it stopped cleanly with every heartbeat stored.
-  kite::Status MarkHeartbeatState(bool recovered_unclean);
+  // meta.heartbeat_state 1 means answered heartbeats may be missing from the disk (absent or 2:
+  // none are). At start-up after 1, the revision moves on past any they could have had.
+  kite::Status RecoverHeartbeatState();
   // Writer only: no compaction has versions left to prune or rows left to delete.
   bool CompactionDone() const { return dead_rows_.empty() && !mvcc_.prune_pending(); }
   // Writer only: PRAGMA incremental_vacuum; false (shrink_pending_ stays) when the disk is full.
@@ -180,6 +181,7 @@ class SqliteStore final : public Store, private WriteBackend {
   std::vector<LogRow> heartbeat_rows_;              // answered heartbeats not yet on disk, newest per key
   size_t heartbeat_writes_ = 0;                     // heartbeat rows answered since the last store
   Clock::time_point heartbeat_since_{};             // when the oldest of them was answered
+  bool heartbeats_marked_ = false;                  // meta.heartbeat_state is 1 on disk
   bool shrink_pending_ = false;
 
   std::mutex mu_;                  // guards stopping_ and the checkpointer's flags below

@@ -55,13 +55,15 @@ class HeartbeatTest : public ::testing::Test {
 TEST_F(HeartbeatTest, VisibleAtOnceStoredWithTheNextUserWrite) {
   auto store = OpenWithHeartbeats(dir_, 3'600'000);
   ASSERT_TRUE(store->Put("/registry/pods/a", "user").ok());
+  // The first heartbeat is stored at once, with the mark that the next ones may wait.
+  ASSERT_TRUE(store->Put("/registry/leases/kube-node-lease/n1", "beat-0").ok());
   auto hb = store->Put("/registry/leases/kube-node-lease/n1", "beat-1");
   ASSERT_TRUE(hb.ok());
-  EXPECT_EQ(Get(*store, "/registry/leases/kube-node-lease/n1").kvs.size(), 1u);  // visible at once
+  EXPECT_EQ(*Get(*store, "/registry/leases/kube-node-lease/n1").kvs[0].value, "beat-1");  // visible at once
   {
-    auto lost = Open(Copy());  // a power loss now: the heartbeat is not on disk, the pod is
+    auto lost = Open(Copy());  // a power loss now: the newest heartbeat is not on disk, the pod is
     EXPECT_EQ(Get(*lost, "/registry/pods/a").kvs.size(), 1u);
-    EXPECT_EQ(Get(*lost, "/registry/leases/kube-node-lease/n1").kvs.size(), 0u);
+    EXPECT_EQ(*Get(*lost, "/registry/leases/kube-node-lease/n1").kvs[0].value, "beat-0");
     // No revision is handed out twice: the next write lands past the lost heartbeat's.
     EXPECT_GT(lost->Put("/registry/pods/b", "x")->revision, hb->revision);
   }
@@ -71,14 +73,29 @@ TEST_F(HeartbeatTest, VisibleAtOnceStoredWithTheNextUserWrite) {
   ASSERT_EQ(got.kvs.size(), 1u);
   EXPECT_EQ(*got.kvs[0].value, "beat-1");
   EXPECT_EQ(got.kvs[0].mod_revision, hb->revision);
+  EXPECT_EQ(kept->Status().revision, store->Status().revision);  // nothing was waiting: no jump
+}
+
+TEST_F(HeartbeatTest, NoRevisionJumpWhenNothingWaited) {
+  int64_t rev = 0;
+  std::string lost_dir;
+  {
+    auto store = OpenWithHeartbeats(dir_, 3'600'000);
+    for (int i = 0; i < 5; ++i) rev = store->Put("/registry/pods/p" + std::to_string(i), "user")->revision;
+    lost_dir = Copy();  // no heartbeat ever: a power loss loses nothing and moves nothing
+  }
+  auto lost = OpenWithHeartbeats(lost_dir, 3'600'000);
+  EXPECT_EQ(lost->Status().revision, rev);
 }
 
 TEST_F(HeartbeatTest, StoredByTheFlushDeadlineAlone) {
   auto store = OpenWithHeartbeats(dir_, 100);
-  ASSERT_TRUE(store->Put("/registry/leases/kube-system/kube-scheduler", "beat").ok());
+  ASSERT_TRUE(store->Put("/registry/leases/kube-system/kube-scheduler", "beat-0").ok());
+  ASSERT_TRUE(store->Put("/registry/leases/kube-system/kube-scheduler", "beat-1").ok());
   EXPECT_TRUE(kite::testing::Eventually([&] {
     auto copy = Open(Copy());
-    return Get(*copy, "/registry/leases/kube-system/kube-scheduler").kvs.size() == 1;
+    auto got = Get(*copy, "/registry/leases/kube-system/kube-scheduler");
+    return got.kvs.size() == 1 && *got.kvs[0].value == "beat-1";
   }));
 }
 
