@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -87,6 +88,19 @@ std::string LastLogLine(const std::string& log_file) {
   return line;
 }
 
+// Whether this process has CAP_SYS_RESOURCE (needed to lower an oom_score_adj), from
+// /proc/self/status's effective set.
+bool HasCapSysResource() {
+  constexpr int kCapSysResource = 24;
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("CapEff:")) continue;
+    const uint64_t caps = std::stoull(line.substr(7), nullptr, 16);
+    return (caps >> kCapSysResource) & 1;
+  }
+  return false;
+}
+
 std::string DescribeExit(int wait_status) {
   if (WIFSIGNALED(wait_status)) return std::string("was killed by signal ") + strsignal(WTERMSIG(wait_status));
   return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
@@ -95,7 +109,9 @@ std::string DescribeExit(int wait_status) {
 }  // namespace
 
 ContainerdPaths ContainerdPaths::For(const std::string& data_dir) {
-  const std::string dir = fs::absolute(data_dir).lexically_normal().string();
+  fs::path abs = fs::absolute(data_dir).lexically_normal();
+  if (abs.has_parent_path() && !abs.has_filename()) abs = abs.parent_path();  // no trailing slash
+  const std::string dir = abs.string();
   const std::string id = pki::Sha256Hex(dir).substr(0, 12);
   ContainerdPaths p;
   p.config_file = dir + "/agent/etc/containerd/config.toml";
@@ -107,7 +123,7 @@ ContainerdPaths ContainerdPaths::For(const std::string& data_dir) {
   return p;
 }
 
-std::string ContainerdConfigToml(const ContainerdOptions& o, const ContainerdPaths& p, const std::string& snapshotter) {
+std::string ContainerdConfigToml(const ContainerdOptions& o, const ContainerdPaths& p, const ContainerdHostFacts& facts) {
   const std::string cri = "[plugins.\"io.containerd.grpc.v1.cri\"";
   const std::string conf_dir = o.cni_conf_dir.empty() ? p.cni_conf_dir : o.cni_conf_dir;
   std::ostringstream t;
@@ -115,9 +131,10 @@ std::string ContainerdConfigToml(const ContainerdOptions& o, const ContainerdPat
     << "version = 2\n"
     << "root = " << Toml(p.root) << "\n"
     << "state = " << Toml(p.state) << "\n"
-    // Plugins a node does not use: snapshotters for other filesystems, the /opt installer, the
-    // v1 shim, tracing. Fewer plugins start faster and log no warnings about missing tools.
-    << "disabled_plugins = [\"io.containerd.internal.v1.opt\", \"io.containerd.runtime.v1.linux\",\n"
+    // Plugins a node does not use: snapshotters for other filesystems, the /opt installer,
+    // tracing. Fewer plugins start faster and log no warnings about missing tools.
+    // (Not the v1 runtime: containerd 1.6's tasks service, which CRI needs, requires it.)
+    << "disabled_plugins = [\"io.containerd.internal.v1.opt\",\n"
     << "  \"io.containerd.snapshotter.v1.aufs\", \"io.containerd.snapshotter.v1.btrfs\",\n"
     << "  \"io.containerd.snapshotter.v1.devmapper\", \"io.containerd.snapshotter.v1.zfs\",\n"
     << "  \"io.containerd.tracing.processor.v1.otlp\", \"io.containerd.internal.v1.tracing\"]\n"
@@ -130,8 +147,9 @@ std::string ContainerdConfigToml(const ContainerdOptions& o, const ContainerdPat
     // The pods' network namespaces under this containerd's state, not the host's /run/netns.
     << "  netns_mounts_under_state_dir = true\n"
     << "  enable_selinux = false\n"
+    << "  restrict_oom_score_adj = " << (facts.restrict_oom_score_adj ? "true" : "false") << "\n"
     << "\n" << cri << ".containerd]\n"
-    << "  snapshotter = " << Toml(snapshotter) << "\n"
+    << "  snapshotter = " << Toml(facts.snapshotter) << "\n"
     << "  default_runtime_name = \"runc\"\n"
     << "\n" << cri << ".containerd.runtimes.runc]\n"
     << "  runtime_type = \"io.containerd.runc.v2\"\n"
@@ -184,14 +202,20 @@ kite::Status ContainerdSupervisor::Start(milliseconds ready_timeout) {
     fs::create_directories(dir, ec);
     if (ec) return fail(Code::kFailedPrecondition, "cannot create " + dir + ": " + ec.message());
   }
-  snapshotter_ = options_.snapshotter;
-  if (snapshotter_.empty()) {
+  ContainerdHostFacts facts;
+  facts.snapshotter = options_.snapshotter;
+  if (facts.snapshotter.empty()) {
     std::string why = OverlayProblem(paths_.root);
-    snapshotter_ = why.empty() ? "overlayfs" : "native";
+    facts.snapshotter = why.empty() ? "overlayfs" : "native";
     if (!why.empty()) KITE_LOG(0) << "containerd: snapshotter native, as overlayfs cannot work in " << paths_.root << ": " << why;
   }
+  facts.restrict_oom_score_adj = !HasCapSysResource();
+  if (facts.restrict_oom_score_adj) {
+    KITE_LOG(0) << "containerd: no CAP_SYS_RESOURCE here: an oom_score_adj below containerd's own is raised to it";
+  }
+  snapshotter_ = facts.snapshotter;
   // 0600: the registry configuration may hold credentials.
-  if (auto w = WriteFileIfChanged(paths_.config_file, ContainerdConfigToml(options_, paths_, snapshotter_), 0600); !w.ok()) {
+  if (auto w = WriteFileIfChanged(paths_.config_file, ContainerdConfigToml(options_, paths_, facts), 0600); !w.ok()) {
     return fail(Code::kFailedPrecondition, w.error().message());
   }
   {
@@ -199,10 +223,13 @@ kite::Status ContainerdSupervisor::Start(milliseconds ready_timeout) {
     stopping_ = done_ = ready_ = false;
     problem_ = "containerd is starting";
   }
-  thread_ = std::thread([this] { Supervise(); });
   std::unique_lock<std::mutex> lock(mu_);
+  const int restarts_before = restarts_;
+  lock.unlock();
+  thread_ = std::thread([this] { Supervise(); });
+  lock.lock();
   // Ready, or the first attempt failed (a config containerd rejects need not wait the timeout).
-  cv_.wait_for(lock, ready_timeout, [&] { return ready_ || restarts_ > 0 || done_; });
+  cv_.wait_for(lock, ready_timeout, [&] { return ready_ || restarts_ > restarts_before || done_; });
   if (ready_) return kite::Status::Ok();
   return kite::Status(Code::kUnavailable, problem_.empty() ? "containerd did not become ready" : problem_);
 }
@@ -326,9 +353,12 @@ void ContainerdSupervisor::Supervise() {
         siginfo_t info{};
         if (waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) break;
         lock.unlock();
-        const bool answered = probe.Version().ok();
+        auto version = probe.Version();
         lock.lock();
-        if (answered) {
+        // Until it answers, the reason it does not (no socket yet; no CRI service: its plugin
+        // failed to load, the log says why).
+        if (!version.ok()) problem_ = "containerd does not answer yet: " + version.error().message();
+        if (version.ok()) {
           ready_ = true;
           problem_.clear();
           KITE_LOG(0) << "containerd: ready on " << paths_.socket << " (pid " << pid << ", snapshotter " << snapshotter_ << ")";
@@ -351,7 +381,8 @@ void ContainerdSupervisor::Supervise() {
       cv_.notify_all();
       if (stopping_) break;
       ++restarts_;
-      const std::string last = LastLogLine(paths_.log_file);
+      // An exit of its own is explained by its last log line; a signal came from outside.
+      const std::string last = WIFEXITED(wait_status) ? LastLogLine(paths_.log_file) : "";
       problem_ = "containerd " + DescribeExit(wait_status) + (last.empty() ? "" : ": " + last);
       KITE_LOG(0) << problem_ << "; restarting it in " << backoff.count() << " ms";
     }

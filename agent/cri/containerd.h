@@ -55,9 +55,18 @@ struct ContainerdPaths {
   static ContainerdPaths For(const std::string& data_dir);
 };
 
-// config.toml's text for these options and paths (the snapshotter already decided); pure.
+// What the supervisor finds out about the host before it writes the config.
+struct ContainerdHostFacts {
+  std::string snapshotter = "overlayfs";  // overlayfs when it mounts here, else native
+  // Without CAP_SYS_RESOURCE (some sandboxes and VMs drop it) no process may lower its
+  // oom_score_adj, and runc fails to start the pause container (-998): containerd's
+  // restrict_oom_score_adj then raises such values to its own.
+  bool restrict_oom_score_adj = false;
+};
+
+// config.toml's text for these options, paths and host facts; pure.
 std::string ContainerdConfigToml(const ContainerdOptions& options, const ContainerdPaths& paths,
-                                 const std::string& snapshotter);
+                                 const ContainerdHostFacts& facts);
 
 // Why containerd cannot run on this host, in one sentence; "" when it can (root, containerd and
 // runc found, a cgroup filesystem mounted).

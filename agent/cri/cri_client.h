@@ -11,13 +11,15 @@
 //   prefixed with the call ("CRI ContainerStatus: ..."): NotFound stays NotFound, a runtime that
 //   does not answer is Unavailable, a deadline that passed is DeadlineExceeded. Stop*/Remove* of
 //   an id the runtime does not know are OK (runtime.h: idempotent).
-// - The channel reconnects on its own (within about a second) after the runtime restarts; calls
-//   made while it is down fail fast with Unavailable instead of waiting.
+// - A runtime that is down makes calls fail fast with Unavailable; the call after such a failure
+//   uses a new connection, so a restarted runtime is reachable at once (gRPC's own reconnection
+//   waits out a back-off of seconds).
 // - Thread-safe: gRPC stubs may be used from any thread concurrently.
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -81,10 +83,17 @@ class CriClient final : public RuntimeService, public ImageService {
   Result<std::vector<FilesystemUsage>> ImageFsInfo();
 
  private:
+  struct Stubs;  // the gRPC channel and stubs (keeps generated headers out of this one)
+  // Runs one call on the current stubs with a deadline of `timeout` (0: none); an Unavailable
+  // answer replaces the stubs with ones on a new channel.
+  template <typename F>
+  kite::Status Run(const char* call, std::chrono::milliseconds timeout, F&& f);
+  std::shared_ptr<Stubs> NewStubs() const;
+
   std::string endpoint_;
   CriClientOptions options_;
-  struct Stubs;  // the gRPC channel and stubs (keeps generated headers out of this one)
-  std::unique_ptr<Stubs> stubs_;
+  std::mutex mu_;
+  std::shared_ptr<Stubs> stubs_;  // guarded by mu_; calls hold their own reference
 };
 
 }  // namespace kite::cri

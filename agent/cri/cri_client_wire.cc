@@ -100,7 +100,9 @@ ImageSpec FromProto(const v1::ImageSpec& in) { return {.image = in.image()}; }
 
 void ToProto(const PodSandboxConfig& in, v1::PodSandboxConfig* out) {
   ToProto(in.metadata, out->mutable_metadata());
-  out->set_hostname(in.hostname);
+  // A pod on the host's network has the host's UTS namespace too: a runtime refuses to set its
+  // hostname (upstream's kubelet leaves it empty there as well).
+  if (!in.host_network) out->set_hostname(in.hostname);
   out->set_log_directory(in.log_directory);
   if (in.dns_config) {
     auto* dns = out->mutable_dns_config();

@@ -15,7 +15,12 @@ namespace json = boost::json;
 
 namespace {
 
-std::string DataDir(const std::string& data_dir) { return fs::absolute(data_dir).lexically_normal().string(); }
+// The data dir's one spelling: absolute, normal, no trailing slash.
+std::string DataDir(const std::string& data_dir) {
+  fs::path p = fs::absolute(data_dir).lexically_normal();
+  if (p.has_parent_path() && !p.has_filename()) p = p.parent_path();
+  return p.string();
+}
 
 // Whether `cidr` is "<address>/<prefix>"; sets `v6` to its family.
 bool ParseCidr(const std::string& cidr, bool* v6) {
