@@ -264,6 +264,66 @@ TEST_F(ContainerdCriTest, ContainerRunsExecsAndStops) {
   ASSERT_TRUE(client_->RemovePodSandbox(sandbox).ok());
 }
 
+TEST_F(ContainerdCriTest, PodAndContainerSettingsReachTheContainer) {
+  auto pod = Pod("settings");
+  pod.hostname = "configured-host";
+  auto c = Busybox("settings", {"sleep", "3600"});
+  c.working_dir = "/tmp";
+  c.resources = {.cpu_period = 100000, .cpu_quota = 50000, .cpu_shares = 512, .memory_limit_in_bytes = 64 << 20};
+  c.security_context.run_as_user = 65534;
+  c.security_context.run_as_group = 65534;
+  c.security_context.supplemental_groups = {1234};
+  c.security_context.readonly_rootfs = true;
+  c.security_context.no_new_privs = true;
+  auto sandbox = client_->RunPodSandbox(pod);
+  ASSERT_TRUE(sandbox.ok()) << sandbox.error().ToString();
+  auto id = client_->CreateContainer(*sandbox, c, pod);
+  ASSERT_TRUE(id.ok()) << id.error().ToString();
+  ASSERT_TRUE(client_->StartContainer(*id).ok());
+  auto run = [&](const std::string& script) {
+    auto r = client_->ExecSync(*id, {"sh", "-c", script}, 10);
+    EXPECT_TRUE(r.ok()) << script << ": " << (r.ok() ? "" : r.error().ToString());
+    return r.ok() ? r->stdout_ + r->stderr_ : std::string();
+  };
+  EXPECT_EQ(run("id -u; id -g; pwd; hostname"), "65534\n65534\n/tmp\nconfigured-host\n");
+  EXPECT_NE(run("id -G").find("1234"), std::string::npos);
+  EXPECT_NE(run("touch /tmp/x").find("Read-only file system"), std::string::npos);
+  EXPECT_NE(run("grep NoNewPrivs /proc/self/status").find("1"), std::string::npos);
+  const std::string resolv = run("cat /etc/resolv.conf");
+  EXPECT_NE(resolv.find("nameserver 10.43.0.10"), std::string::npos) << resolv;
+  EXPECT_NE(resolv.find("search default.svc.cluster.local"), std::string::npos) << resolv;
+  EXPECT_NE(resolv.find("options ndots:5"), std::string::npos) << resolv;
+  // The cgroup limits, as the container sees its cgroup (v1 controllers or v2's files).
+  EXPECT_EQ(run("cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max"),
+            std::to_string(64 << 20) + "\n");
+  EXPECT_EQ(run("cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d' ' -f1 /sys/fs/cgroup/cpu.max"), "50000\n");
+  ASSERT_TRUE(client_->RemovePodSandbox(*sandbox).ok());
+}
+
+TEST_F(ContainerdCriTest, PodIpAndHostPortReachTheContainer) {
+  auto pod = Pod("web");
+  pod.port_mappings = {{.protocol = Protocol::kTCP, .container_port = 80, .host_port = 18080, .host_ip = ""}};
+  auto sandbox = client_->RunPodSandbox(pod);
+  ASSERT_TRUE(sandbox.ok()) << sandbox.error().ToString();
+  auto id = client_->CreateContainer(*sandbox, Busybox("web", {"httpd", "-f", "-p", "80", "-h", "/var/www"}), pod);
+  ASSERT_TRUE(id.ok()) << id.error().ToString();
+  ASSERT_TRUE(client_->StartContainer(*id).ok());
+  auto st = client_->PodSandboxStatus(*sandbox);
+  ASSERT_TRUE(st.ok());
+  // From the node (this process shares containerd's network namespace): the pod's IP, then the
+  // hostPort on the bridge's address (portmap's DNAT for local destinations).
+  std::string page;
+  auto get = [&](const std::string& url) {
+    page = kite::testing::Shell("curl -sS -m 2 " + url + " 2>&1");
+    return page == "kite test image\n";
+  };
+  EXPECT_TRUE(Eventually([&] { return get("http://" + st->ip + ":80/"); }, seconds(20))) << page;
+  EXPECT_TRUE(Eventually([&] { return get("http://10.244.7.1:18080/"); }, seconds(20))) << page;
+  ASSERT_TRUE(client_->RemovePodSandbox(*sandbox).ok());
+  // The port is released with the sandbox.
+  EXPECT_TRUE(Eventually([&] { return !get("http://10.244.7.1:18080/"); }, seconds(20))) << page;
+}
+
 TEST_F(ContainerdCriTest, GracefulStopReportsTheExitCode) {
   // A container that handles SIGTERM exits with its own code within the grace.
   auto c = Busybox("graceful", {"sh", "-c", "trap 'exit 7' TERM; while true; do sleep 0.1; done"});
