@@ -20,6 +20,7 @@
 #include "base/atomic_file.h"
 #include "base/log.h"
 #include "base/pki.h"
+#include "base/thread_name.h"
 
 namespace kite::cri {
 namespace fs = std::filesystem;
@@ -99,6 +100,30 @@ bool HasCapSysResource() {
     return (caps >> kCapSysResource) & 1;
   }
   return false;
+}
+
+// A containerd still running with this config (left by an agent that died without taking it
+// along) holds the socket and the lock of the metadata database: a new one would hang on that
+// lock. Stops it: SIGTERM, SIGKILL after the grace. Its containers stay, as on any restart.
+void StopStrayContainerd(const std::string& config_file, milliseconds grace) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    std::ifstream in(e.path() / "cmdline", std::ios::binary);
+    std::vector<std::string> argv;
+    for (std::string arg; std::getline(in, arg, '\0');) argv.push_back(arg);
+    if (argv.empty() || fs::path(argv[0]).filename() != "containerd") continue;
+    const auto config = std::find(argv.begin(), argv.end(), "--config");
+    if (config == argv.end() || config + 1 == argv.end() || *(config + 1) != config_file) continue;
+    const pid_t pid = std::stoi(name);
+    KITE_LOG(0) << "containerd: a containerd (pid " << pid << ") still runs with " << config_file << "; stopping it";
+    kill(pid, SIGTERM);
+    const auto deadline = Clock::now() + grace;
+    while (kill(pid, 0) == 0 && Clock::now() < deadline) std::this_thread::sleep_for(milliseconds(50));
+    kill(pid, SIGKILL);
+    for (int i = 0; i < 100 && kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(milliseconds(50));
+  }
 }
 
 std::string DescribeExit(int wait_status) {
@@ -226,7 +251,11 @@ kite::Status ContainerdSupervisor::Start(milliseconds ready_timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   const int restarts_before = restarts_;
   lock.unlock();
-  thread_ = std::thread([this] { Supervise(); });
+  StopStrayContainerd(paths_.config_file, options_.stop_grace);
+  thread_ = std::thread([this] {
+    SetThreadName("containerd-sup");
+    Supervise();
+  });
   lock.lock();
   // Ready, or the first attempt failed (a config containerd rejects need not wait the timeout).
   cv_.wait_for(lock, ready_timeout, [&] { return ready_ || restarts_ > restarts_before || done_; });

@@ -417,6 +417,20 @@ TEST_F(ContainerdCriTest, KilledContainerdIsRestartedAndKeepsTheContainers) {
   ASSERT_TRUE(adopted.ok()) << adopted.error().ToString();
   EXPECT_EQ(adopted->state, ContainerState::kRunning);
   EXPECT_EQ(adopted->started_at, before->started_at);
+
+  // An agent that died and left its containerd running: the next start replaces that one.
+  supervisor_->Stop();
+  const std::string stray_pid = kite::testing::Shell("containerd --config '" + supervisor_->paths().config_file +
+                                                     "' >/dev/null 2>&1 & echo -n $!");
+  ASSERT_FALSE(stray_pid.empty());
+  ASSERT_TRUE(Eventually([&] { return client_->Version().ok(); }, seconds(30)));
+  ASSERT_TRUE(supervisor_->Start(seconds(60)).ok()) << supervisor_->problem();
+  EXPECT_NE(std::to_string(supervisor_->pid()), stray_pid);
+  EXPECT_TRUE(Eventually([&] { return kill(std::stoi(stray_pid), 0) != 0; }, seconds(10)));
+  auto after_stray = client_->ContainerStatus(id);
+  ASSERT_TRUE(after_stray.ok()) << after_stray.error().ToString();
+  EXPECT_EQ(after_stray->state, ContainerState::kRunning);
+  EXPECT_EQ(after_stray->started_at, before->started_at);
   ASSERT_TRUE(client_->RemovePodSandbox(sandbox).ok());
 }
 
