@@ -279,11 +279,11 @@ void ContainerdSupervisor::Stop() {
     }
     cv_.wait_until(lock, deadline);
   }
+  if (!done_ && pid_ > 0) {
+    KITE_LOG(0) << "containerd: still running " << options_.stop_grace.count() << " ms after SIGTERM; killing it";
+  }
   while (!done_) {
-    if (pid_ > 0) {
-      KITE_LOG(0) << "containerd: still running " << options_.stop_grace.count() << " ms after SIGTERM; killing it";
-      kill(pid_, SIGKILL);
-    }
+    if (pid_ > 0) kill(pid_, SIGKILL);
     cv_.wait_for(lock, milliseconds(100));
   }
   lock.unlock();

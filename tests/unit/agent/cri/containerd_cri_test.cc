@@ -326,9 +326,13 @@ TEST_F(ContainerdCriTest, PodIpAndHostPortReachTheContainer) {
 
 TEST_F(ContainerdCriTest, GracefulStopReportsTheExitCode) {
   // A container that handles SIGTERM exits with its own code within the grace.
-  auto c = Busybox("graceful", {"sh", "-c", "trap 'exit 7' TERM; while true; do sleep 0.1; done"});
+  auto c = Busybox("graceful", {"sh", "-c", "echo started; trap 'exit 7' TERM; while true; do sleep 0.1; done"});
   auto [sandbox, id] = RunningPod("graceful", c);
   ASSERT_FALSE(id.empty());
+  // Its output goes to <log_directory>/<log_path> in CRI's log format ("<time> stdout F <line>").
+  const std::string log = *dir_ + "/pod-logs/graceful/graceful.log";
+  EXPECT_TRUE(Eventually([&] { return kite::testing::Shell("cat '" + log + "'").find(" stdout F started\n") != std::string::npos; }));
+  EXPECT_TRUE(client_->ReopenContainerLog(id).ok());
   ASSERT_TRUE(client_->StopContainer(id, 30).ok());
   auto st = client_->ContainerStatus(id);
   ASSERT_TRUE(st.ok());
