@@ -416,6 +416,9 @@ TEST_F(ContainerdCriTest, KilledContainerdIsRestartedAndKeepsTheContainers) {
   // A clean stop and a new start (what an agent restart does) adopts it too.
   supervisor_->Stop();
   EXPECT_EQ(supervisor_->pid(), 0);
+  auto down = client_->Version();
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(down.error().code(), Code::kUnavailable) << down.error().ToString();
   ASSERT_TRUE(supervisor_->Start(seconds(60)).ok()) << supervisor_->problem();
   auto adopted = client_->ContainerStatus(id);
   ASSERT_TRUE(adopted.ok()) << adopted.error().ToString();
