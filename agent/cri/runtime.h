@@ -61,6 +61,9 @@ struct PodSandboxConfig {
   std::string log_directory;
   bool host_network = false;  // CRI: linux.security_context.namespace_options.network = NODE
   bool host_pid = false, host_ipc = false;
+  // linux.security_context.privileged: true when any container of the pod is privileged (a
+  // runtime refuses a privileged container in a sandbox that is not).
+  bool privileged = false;
   std::optional<DNSConfig> dns_config;  // none: the runtime's default (the host's resolv.conf)
   std::vector<PortMapping> port_mappings;
   std::string cgroup_parent;            // linux.cgroup_parent: the pod's QoS cgroup
