@@ -345,6 +345,15 @@ Result<std::vector<ImageImporter::Outcome>> ImageImporter::ImportOnce() {
       for (const auto& r : o.images) list += (list.empty() ? "" : ", ") + r;
       KITE_LOG(0) << "image import: " << name << ": imported " << list;
     } else {
+      // containerd gone mid-pass (restarted by its supervisor): not this archive's fault, so
+      // nothing is held against it; keep what was imported and try again later.
+      auto alive = run({opts_.ctr, "--address", opts_.containerd_address, "version"}, {});
+      if (!alive.ok()) {
+        if (changed) {
+          if (Status st = SaveState(); !st.ok()) KITE_LOG(0) << "image import: " << st.message();
+        }
+        return Status(Code::kUnavailable, "image import: containerd: " + alive.status().message());
+      }
       o.status = images.status();
       failed_[name] = s;
       KITE_LOG(0) << "image import: " << name << ": failed: " << o.status.message();

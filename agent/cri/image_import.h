@@ -23,7 +23,8 @@
 // the first pass after start, a remembered file whose images are missing from containerd (its
 // store was reset) is imported again. A failed file is logged in one line (file name and ctr's
 // reason) and not retried until it changes (or the agent restarts); other files go on. While
-// containerd cannot be reached nothing is recorded and the pass is retried.
+// containerd cannot be reached (`ctr version` fails too) no failure is recorded and the pass is
+// retried.
 //
 // Threading: Start() runs a background thread (inotify on the directory, with a periodic rescan
 // as a safety net); all public methods are thread-safe. Stop() (or the destructor) ends the
@@ -88,8 +89,8 @@ class ImageImporter {
   bool initial_import_done() const;
 
   // One pass over the directory (what the thread runs): imports new and changed archives.
-  // Result: the archives it tried, in name order. An error when containerd cannot be reached
-  // (then nothing was recorded).
+  // Result: the archives it tried, in name order. Unavailable when containerd cannot be
+  // reached (no failure was recorded then; what was imported before it went away was).
   Result<std::vector<Outcome>> ImportOnce();
 
  private:

@@ -23,16 +23,22 @@ struct FakeCtr {
   std::vector<std::vector<std::string>> calls, feeds;  // guarded by mu
   std::string images_ls;                                 // what `images ls -q` prints
   bool down = false;                                     // containerd unreachable
+  std::string dies_at;                                   // containerd goes away importing this
 
   CommandRunner Runner() {
     return [this](const std::vector<std::string>& argv, const std::vector<std::string>& feed) -> Result<std::string> {
       std::lock_guard<std::mutex> lock(mu);
       if (down) return Status(Code::kUnknown, "ctr: failed to dial \"/x.sock\": connection refused");
+      if (argv.size() == 4 && argv[3] == "version") return std::string("Server: 1.6.20\n");
       calls.push_back(argv);
       feeds.push_back(feed);
       if (argv.size() > 6 && argv[5] == "images" && argv[6] == "ls") return images_ls;
       std::string file = feed.empty() ? argv.back() : feed.back();
       std::string base = fs::path(file).filename().string();
+      if (base == dies_at) {
+        down = true;
+        return Status(Code::kUnknown, "ctr: rpc error: code = Unavailable desc = transport is closing");
+      }
       if (base.starts_with("bad")) return Status(Code::kUnknown, "ctr: archive/tar: invalid tar header");
       if (base.starts_with("noname")) return std::string("");
       return "unpacking kite.local/" + base.substr(0, base.find('.')) + ":1 (sha256:0)...done\n";
@@ -42,7 +48,7 @@ struct FakeCtr {
     std::lock_guard<std::mutex> lock(mu);
     std::vector<std::string> files;
     for (size_t i = 0; i < calls.size(); ++i) {
-      if (calls[i][6] != "import") continue;
+      if (calls[i].size() < 7 || calls[i][6] != "import") continue;
       files.push_back(fs::path(feeds[i].empty() ? calls[i].back() : feeds[i].back()).filename().string());
     }
     calls.clear();
@@ -169,6 +175,40 @@ TEST_F(ImageImportTest, NothingIsRecordedWhileContainerdIsDown) {
   EXPECT_NE(r.status().message().find("connection refused"), std::string::npos);
   ctr_.down = false;
   ASSERT_TRUE(imp.ImportOnce().ok());
+  EXPECT_EQ(ctr_.Imported(), std::vector<std::string>{"a.tar"});
+}
+
+TEST_F(ImageImportTest, ContainerdGoingAwayMidPassIsNotHeldAgainstTheArchive) {
+  Write("a.tar", "a");
+  Write("b.tar", "b");
+  Write("c.tar", "c");
+  ctr_.dies_at = "b.tar";
+  ImageImporter imp(Options());
+  auto r = imp.ImportOnce();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(ctr_.Imported(), (std::vector<std::string>{"a.tar", "b.tar"}));
+  {
+    std::lock_guard<std::mutex> lock(ctr_.mu);
+    ctr_.down = false;
+    ctr_.dies_at.clear();
+  }
+  ASSERT_TRUE(imp.ImportOnce().ok());
+  EXPECT_EQ(ctr_.Imported(), (std::vector<std::string>{"b.tar", "c.tar"}));
+}
+
+TEST_F(ImageImportTest, TheInitialImportWaitsForContainerd) {
+  Write("a.tar", "a");
+  ctr_.down = true;
+  ImageImporter imp(Options());
+  imp.Start();
+  // Not done while containerd cannot be reached (nothing can make it done meanwhile).
+  EXPECT_FALSE(imp.WaitInitialImport(std::chrono::milliseconds(300)));
+  {
+    std::lock_guard<std::mutex> lock(ctr_.mu);
+    ctr_.down = false;
+  }
+  ASSERT_TRUE(imp.WaitInitialImport(std::chrono::seconds(30)));
   EXPECT_EQ(ctr_.Imported(), std::vector<std::string>{"a.tar"});
 }
 
