@@ -10,7 +10,7 @@
 #     registries.yaml; credentials from an imagePullSecret (image_tool pull-auth, kite's
 #     PullCredentialsFor) then succeed where registries.yaml's are wrong.
 #  3. Image archives in an images dir are imported (image_tool import: kite's ImageImporter)
-#     and seen by CRI's ImageStatus; a bad archive fails alone; a second pass (as after a
+#     and seen by CRI's ImageStatus, and a container runs from one; a bad archive fails alone; a second pass (as after a
 #     restart) imports nothing again;
 #     the watching importer picks up a compressed archive renamed into the directory.
 #
@@ -219,6 +219,15 @@ out=$($CRI "$SOCK" status kite.local/busybox:1.35)
 expect "CRI's ImageStatus sees the imported image" "$out" "PRESENT sha256:* kite.local/busybox:1.35"
 ctr --address "$SOCK" -n k8s.io images ls | grep -q '^kite.local/busybox:1.35 .*io.cri-containerd.image=managed' ||
   fail "the imported image is not managed by CRI"
+# Unpacked where the runtime looks: a container runs from it (ctr run, runc; no CNI needed).
+name=kite-import-check-$$
+if ! out=$(timeout 60 ctr --address "$SOCK" -n k8s.io run --rm kite.local/busybox:1.35 "$name" sh -c 'echo imported-ok' 2>&1); then
+  ctr --address "$SOCK" -n k8s.io task kill -s SIGKILL "$name" 2>/dev/null || true
+  ctr --address "$SOCK" -n k8s.io task rm -f "$name" 2>/dev/null || true
+  ctr --address "$SOCK" -n k8s.io container rm "$name" 2>/dev/null || true
+  fail "a container from the imported image did not run: $out"
+fi
+expect "a container runs from the imported image" "$out" "imported-ok"
 "$IMAGE_TOOL" import "$images" "$TEST_TMP/agent/images.imported" "$SOCK" overlayfs >"$TEST_TMP/import2.out" 2>/dev/null
 # Failures are remembered only in memory: a restart tries (and logs) bad.tar once more.
 expect "a second pass (a restart) imports nothing again" "$(cat "$TEST_TMP/import2.out")" "bad.tar failed ctr: *"
