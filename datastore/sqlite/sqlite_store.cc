@@ -70,6 +70,11 @@ kite::Status SqliteStore::Init() {
     if (auto s = db_->Exec(sql); !s.ok()) return s;
   }
   if (auto s = Recover(); !s.ok()) return s;
+  // A run that deferred heartbeats and did not stop cleanly may have answered revisions that
+  // never reached the disk: start past them, so no revision is handed out twice.
+  auto hb = db_->QueryInt("SELECT value FROM meta WHERE name='heartbeat_state'");
+  if (!hb.ok()) return hb.status();
+  if (auto s = MarkHeartbeatState(*hb == 1); !s.ok()) return s;
   insert_row_ = std::make_unique<Statement>(*db_,
       "INSERT INTO kv_log(id, rev, sub, key, value, create_rev, version, lease) VALUES(?,?,?,?,?,?,?,?)");
   delete_row_ = std::make_unique<Statement>(*db_, "DELETE FROM kv_log WHERE id=?");
@@ -169,6 +174,28 @@ kite::Status SqliteStore::Recover() {
   return kite::Status::Ok();
 }
 
+kite::Status SqliteStore::MarkHeartbeatState(bool recovered_unclean) {
+  std::string sql;
+  if (recovered_unclean) {
+    mvcc_.SetRevisions(mvcc_.head() + static_cast<int64_t>(kMaxHeartbeatRows), mvcc_.compact_revision());
+    KITE_LOG(0) << "datastore: the last run stopped without storing its latest heartbeats; revision moved on to "
+                << mvcc_.head();
+    sql = "INSERT OR REPLACE INTO meta VALUES('revision'," + std::to_string(mvcc_.head()) + ");";
+  }
+  sql += opts_.heartbeat_prefixes.empty() ? "DELETE FROM meta WHERE name='heartbeat_state'"
+                                          : "INSERT OR REPLACE INTO meta VALUES('heartbeat_state',1)";
+  return db_->Exec(sql);
+}
+
+bool SqliteStore::HeartbeatsOnly(const std::vector<LogRow>& rows) const {
+  for (const LogRow& r : rows) {
+    bool hb = false;
+    for (const std::string& p : opts_.heartbeat_prefixes) hb = hb || r.key.starts_with(p);
+    if (!hb) return false;
+  }
+  return true;
+}
+
 void SqliteStore::Close() {
   {
     std::lock_guard lock(mu_);
@@ -180,7 +207,17 @@ void SqliteStore::Close() {
   writer_.Stop();
   if (checkpointer_.joinable()) checkpointer_.join();
   if (background_.joinable()) background_.join();
-  if (db_) (void)db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  if (db_) {
+    // The writer has stopped: store the heartbeats still waiting, and say that the stop was clean.
+    std::vector<int64_t> none;
+    kite::Status s = kite::Status::Ok();
+    if (!heartbeat_rows_.empty()) s = WriteBatchRows(heartbeat_rows_, {}, {}, false, 0, &none);
+    if (s.ok() && !opts_.heartbeat_prefixes.empty()) {
+      s = db_->Exec("INSERT OR REPLACE INTO meta VALUES('heartbeat_state',2)");
+    }
+    if (!s.ok()) KITE_LOG(0) << "datastore: storing the last heartbeats at stop failed: " << s.message();
+    (void)db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
 }
 
 void SqliteStore::WaitForWork(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
@@ -199,7 +236,9 @@ void SqliteStore::WaitForWork(std::unique_lock<std::mutex>& lock, std::condition
     }
   }
   if (CompactionDone()) {
-    cv.wait(lock, has_work);
+    // Waiting heartbeats bound the sleep: they are stored by their deadline (an empty batch).
+    if (heartbeat_rows_.empty()) cv.wait(lock, has_work);
+    else cv.wait_until(lock, heartbeat_since_ + std::chrono::milliseconds(opts_.heartbeat_flush_ms), has_work);
   } else if (writer_.NoSpaceAlarm()) {
     // Out of space: the deletes alone retry now and then, not in a busy loop.
     cv.wait_for(lock, kNoSpaceRetry, has_work);
@@ -218,10 +257,37 @@ kite::Status SqliteStore::DefragmentFiles() {
 kite::Status SqliteStore::CommitBatch(const std::vector<LogRow>& rows,
                                       const std::vector<std::pair<int64_t, int64_t>>& lease_puts,
                                       const std::vector<int64_t>& lease_dels, bool compact_changed, size_t batch_size) {
+  // Heartbeats alone wait in memory (StoreOptions::heartbeat_prefixes); any transaction that is
+  // written anyway takes them along, older rows first.
+  const bool others = !lease_puts.empty() || !lease_dels.empty() || compact_changed;
+  // Only a key's newest heartbeat is stored: the ones it superseded would be compacted away
+  // anyway (after a restart, a watch from between them starts at the newest).
+  if (batch_size > 0 && !rows.empty() && !others && HeartbeatsOnly(rows) &&
+      heartbeat_writes_ + rows.size() <= kMaxHeartbeatRows) {
+    if (heartbeat_rows_.empty()) heartbeat_since_ = Clock::now();
+    for (const LogRow& r : rows) {
+      std::erase_if(heartbeat_rows_, [&](const LogRow& old) { return old.key == r.key; });
+      heartbeat_rows_.push_back(r);
+    }
+    heartbeat_writes_ += rows.size();
+    return kite::Status::Ok();
+  }
+  const bool heartbeats_due =
+      !heartbeat_rows_.empty() &&
+      (Clock::now() - heartbeat_since_ >= std::chrono::milliseconds(opts_.heartbeat_flush_ms) || !rows.empty() ||
+       others || (!dead_rows_.empty() && !mvcc_.prune_pending()));
+  if (rows.empty() && !others && !heartbeats_due && !heartbeat_rows_.empty()) return kite::Status::Ok();
+  std::vector<LogRow> with_heartbeats;
+  if (heartbeats_due) {
+    with_heartbeats.reserve(heartbeat_rows_.size() + rows.size());
+    with_heartbeats = heartbeat_rows_;
+    with_heartbeats.insert(with_heartbeats.end(), rows.begin(), rows.end());
+  }
+  const std::vector<LogRow>& all = heartbeats_due ? with_heartbeats : rows;
   // Fold a chunk of compaction deletes into this transaction: no extra fsync for them.
   const size_t chunk = batch_size == 0 ? kDeleteChunkIdle : batch_size == 1 ? kDeleteChunkSolo : kDeleteChunk;
   std::vector<int64_t> deleted;
-  if (auto s = WriteBatchRows(rows, lease_puts, lease_dels, compact_changed, chunk, &deleted); !s.ok()) {
+  if (auto s = WriteBatchRows(all, lease_puts, lease_dels, compact_changed, chunk, &deleted); !s.ok()) {
     const int rc = sqlite3_extended_errcode(db_->raw());
     const int sys = sqlite3_system_errno(db_->raw());
     if (!sqlite3_get_autocommit(db_->raw())) (void)db_->Exec("ROLLBACK");
@@ -230,6 +296,10 @@ kite::Status SqliteStore::CommitBatch(const std::vector<LogRow>& rows,
     return s;
   }
   if (!deleted.empty()) shrink_pending_ = true;
+  if (heartbeats_due) {
+    heartbeat_rows_.clear();
+    heartbeat_writes_ = 0;
+  }
   return kite::Status::Ok();
 }
 

@@ -57,6 +57,10 @@ inline constexpr int kCheckpointPages = 1000;  // checkpoint once the WAL holds 
 inline constexpr int kWalRestartPages = 2500;  // past this the writer catches the WAL up...
 inline constexpr int kRestartBehind = 300;  // ...once the checkpointer is this close (or past twice the size)
 inline constexpr auto kIdleTruncate = std::chrono::milliseconds(500);
+// Heartbeat writes (StoreOptions::heartbeat_prefixes) waiting for the disk: at most this many
+// (then they are stored), and after an unclean stop the revision jumps by as much, past any a
+// lost heartbeat had.
+inline constexpr size_t kMaxHeartbeatRows = 10000;
 // With the NOSPACE alarm raised, compaction's deletes alone (no write waiting) retry this often.
 inline constexpr auto kNoSpaceRetry = std::chrono::seconds(1);
 // The Store on SQLite. Its writes go through the backend-neutral Writer (writer.h: queue, group
@@ -147,6 +151,11 @@ class SqliteStore final : public Store, private WriteBackend {
   kite::Status WriteBatchRows(const std::vector<LogRow>& rows, const std::vector<std::pair<int64_t, int64_t>>& lease_puts,
                               const std::vector<int64_t>& lease_dels, bool compact_changed, size_t chunk,
                               std::vector<int64_t>* deleted);
+  // Writer only: every row falls under a heartbeat prefix.
+  bool HeartbeatsOnly(const std::vector<LogRow>& rows) const;
+  // meta.heartbeat_state: 0 (absent) heartbeats were never deferred; 1 a run that defers them is
+  // (or was, at an unclean stop) running; 2 it stopped cleanly with every heartbeat stored.
+  kite::Status MarkHeartbeatState(bool recovered_unclean);
   // Writer only: no compaction has versions left to prune or rows left to delete.
   bool CompactionDone() const { return dead_rows_.empty() && !mvcc_.prune_pending(); }
   // Writer only: PRAGMA incremental_vacuum; false (shrink_pending_ stays) when the disk is full.
@@ -168,6 +177,9 @@ class SqliteStore final : public Store, private WriteBackend {
   std::unique_ptr<SqliteDb> db_;
   std::unique_ptr<Statement> insert_row_, delete_row_, insert_lease_, delete_lease_, set_meta_;
   std::deque<int64_t> dead_rows_;                   // compacted rows still on disk
+  std::vector<LogRow> heartbeat_rows_;              // answered heartbeats not yet on disk, newest per key
+  size_t heartbeat_writes_ = 0;                     // heartbeat rows answered since the last store
+  Clock::time_point heartbeat_since_{};             // when the oldest of them was answered
   bool shrink_pending_ = false;
 
   std::mutex mu_;                  // guards stopping_ and the checkpointer's flags below
