@@ -5,6 +5,12 @@
 // The imagePullPolicy default (Always for :latest or no tag, else IfNotPresent) is the API
 // server's (api/defaults.cc); static pods get it through the same api::DefaultPodSpec.
 //
+// A pull, as upstream's kubelet does it:
+//   auto ref = ParseImageReference(image);              // error: InvalidImageName
+//   auto creds = PullCredentialsFor(pod, *ref, lookup);  // error: ErrImagePull
+//   try images->PullImage({ref->String()}, auth, sandbox) with each of creds->auths in turn
+//   until one succeeds (std::nullopt when there are none); all failing is ErrImagePull.
+//
 // Thread-safety: pure functions, apart from what the SecretLookup callback does.
 #pragma once
 
