@@ -433,4 +433,14 @@ void ImageImporter::Run() {
   if (ino >= 0) close(ino);
 }
 
+Result<std::optional<Image>> ImportAwareImageService::ImageStatus(const ImageSpec& image) {
+  auto status = images_->ImageStatus(image);
+  if (!status.ok() || status->has_value() || importer_->initial_import_done()) return status;
+  if (!importer_->WaitInitialImport(max_wait_)) {
+    KITE_LOG(1) << "image import: still importing after " << max_wait_.count() << " ms; " << image.image
+                << " reported absent";
+  }
+  return images_->ImageStatus(image);
+}
+
 }  // namespace kite::cri

@@ -42,6 +42,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/cri/runtime.h"
 #include "base/status.h"
 
 namespace kite::cri {
@@ -118,6 +119,30 @@ class ImageImporter {
   bool stopping_ = false;      // guarded by mu_
   int wake_fd_ = -1;           // eventfd: Stop() wakes the thread
   std::thread thread_;
+};
+
+// The node's ImageService as the kubelet should see it while archives are being imported: an
+// image reported absent is only absent once the initial import finished (or `max_wait` passed),
+// so a pod with imagePullPolicy Never started at boot does not fail with ErrImageNeverPull
+// because its archive was still on its way into containerd. Everything else is passed through.
+// Thread-safe as the wrapped service; `images` and `importer` must outlive it.
+class ImportAwareImageService final : public ImageService {
+ public:
+  ImportAwareImageService(ImageService* images, ImageImporter* importer, std::chrono::milliseconds max_wait)
+      : images_(images), importer_(importer), max_wait_(max_wait) {}
+
+  Result<std::string> PullImage(const ImageSpec& image, const std::optional<AuthConfig>& auth,
+                                const PodSandboxConfig& sandbox_config) override {
+    return images_->PullImage(image, auth, sandbox_config);
+  }
+  Result<std::optional<Image>> ImageStatus(const ImageSpec& image) override;
+  Result<std::vector<Image>> ListImages() override { return images_->ListImages(); }
+  kite::Status RemoveImage(const ImageSpec& image) override { return images_->RemoveImage(image); }
+
+ private:
+  ImageService* images_;
+  ImageImporter* importer_;
+  std::chrono::milliseconds max_wait_;
 };
 
 }  // namespace kite::cri

@@ -241,6 +241,51 @@ TEST_F(ImageImportTest, AnEmptyDirectoryFinishesTheInitialImportWithoutContainer
   EXPECT_TRUE(imp.WaitInitialImport(std::chrono::seconds(30)));
 }
 
+// An ImageService whose one image appears when the fake ctr imported it.
+class FakeImages final : public ImageService {
+ public:
+  explicit FakeImages(FakeCtr* ctr) : ctr_(ctr) {}
+  Result<std::string> PullImage(const ImageSpec&, const std::optional<AuthConfig>&, const PodSandboxConfig&) override {
+    return Status(Code::kUnimplemented, "no pulls here");
+  }
+  Result<std::optional<Image>> ImageStatus(const ImageSpec& image) override {
+    std::lock_guard<std::mutex> lock(ctr_->mu);
+    for (const auto& call : ctr_->calls) {
+      if (call.size() > 6 && call[6] == "import" && image.image == "kite.local/a:1") return Image{"sha256:a", {}, {}, 1};
+    }
+    return std::optional<Image>();
+  }
+  Result<std::vector<Image>> ListImages() override { return std::vector<Image>(); }
+  Status RemoveImage(const ImageSpec&) override { return Status::Ok(); }
+
+ private:
+  FakeCtr* ctr_;
+};
+
+TEST_F(ImageImportTest, AnImageIsAbsentOnlyOnceTheInitialImportFinished) {
+  Write("a.tar", "a");
+  ctr_.down = true;  // containerd not up yet: the initial import cannot finish
+  ImageImporter imp(Options());
+  FakeImages images(&ctr_);
+  imp.Start();
+  ImportAwareImageService gated(&images, &imp, std::chrono::milliseconds(200));
+  // Bounded: after max_wait the answer is what the runtime says (absent).
+  auto early = gated.ImageStatus({"kite.local/a:1"});
+  ASSERT_TRUE(early.ok());
+  EXPECT_FALSE(early->has_value());
+  {
+    std::lock_guard<std::mutex> lock(ctr_.mu);
+    ctr_.down = false;
+  }
+  ImportAwareImageService patient(&images, &imp, std::chrono::seconds(30));
+  auto later = patient.ImageStatus({"kite.local/a:1"});
+  ASSERT_TRUE(later.ok());
+  EXPECT_TRUE(later->has_value());
+  auto other = patient.ImageStatus({"kite.local/none:1"});
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->has_value());
+}
+
 TEST(RunCommand, CapturesOutputAndReportsTheLastLineOnFailure) {
   auto ok = RunCommand({"sh", "-c", "echo one; echo two >&2"}, {});
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
