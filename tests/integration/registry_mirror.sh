@@ -5,14 +5,16 @@
 #  1. registries.yaml → kite's rendering (image_tool render-registries) → a private containerd:
 #     a CRI PullImage of docker.io/library/busybox:1.35 is served by the local mirror (its
 #     access log shows the manifest request), with the mirror's htpasswd credentials from
-#     registries.yaml; a made-up registry is served by its mirror; a rewrite is warned about.
+#     registries.yaml; a made-up registry is served by its mirror; TLS mirrors work with
+#     ca_file and with insecure_skip_verify; a rewrite is warned about.
 #  2. A wrong password fails: sent with the pull (as from an imagePullSecret), or configured in
-#     registries.yaml; credentials from an imagePullSecret (image_tool pull-auth, kite's
-#     PullCredentialsFor) then succeed where registries.yaml's are wrong.
-#  3. Image archives in an images dir are imported (image_tool import: kite's ImageImporter)
-#     and seen by CRI's ImageStatus, and a container runs from one; a bad archive fails alone; a second pass (as after a
-#     restart) imports nothing again;
-#     the watching importer picks up a compressed archive renamed into the directory.
+#     registries.yaml; without its CA the TLS mirror is refused; credentials from an
+#     imagePullSecret (image_tool pull-auth, kite's PullCredentialsFor) succeed where
+#     registries.yaml's are wrong.
+#  3. Image archives in an images dir are imported (image_tool import: kite's ImageImporter),
+#     seen by CRI's ImageStatus, and a container runs from one; a bad archive fails alone; a
+#     second pass (as after a restart) imports nothing again; the watching importer picks up a
+#     compressed archive renamed into the directory.
 #
 # The CRI calls go through tests/integration/cri_call.py (curl speaking gRPC to containerd's
 # socket) until kite's CRI client is on main. containerd here has its own config, root, state
@@ -27,7 +29,7 @@ skip() {
   exit 77
 }
 [[ $(id -u) == 0 ]] || skip "needs root (containerd)"
-for t in containerd ctr docker-registry skopeo curl python3; do
+for t in containerd ctr docker-registry skopeo curl python3 openssl; do
   command -v "$t" >/dev/null || skip "$t not installed"
 done
 IMAGE_TOOL=${IMAGE_TOOL:-./bin/image_tool}
@@ -50,33 +52,53 @@ open_port=$(free_port)
 auth_port=$(free_port)
 python3 -W ignore -c 'import crypt; print("kite:" + crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
   >"$TEST_TMP/htpasswd"
-registry() { # NAME PORT [auth]
-  local name=$1 port=$2
+registry() { # NAME PORT [auth|tls]
+  local name=$1 port=$2 scheme=http
   mkdir -p "$TEST_TMP/$name"
   {
     printf 'version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\n'
     printf 'storage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$TEST_TMP/$name/data" "$port"
+    if [[ ${3:-} == tls ]]; then
+      printf '  tls:\n    certificate: %s\n    key: %s\n' "$TEST_TMP/tls/registry.pem" "$TEST_TMP/tls/registry.key"
+    fi
     if [[ ${3:-} == auth ]]; then
       printf 'auth:\n  htpasswd:\n    realm: kite-test\n    path: %s\n' "$TEST_TMP/htpasswd"
     fi
   } >"$TEST_TMP/$name/config.yml"
+  [[ ${3:-} == tls ]] && scheme=https
   _spawn "$TEST_TMP/$name.log" docker-registry serve "$TEST_TMP/$name/config.yml"
   local i
   for i in $(seq 1 100); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" || true)
+    code=$(curl -sk -o /dev/null -w '%{http_code}' "$scheme://127.0.0.1:$port/v2/" || true)
     [[ $code == 200 || $code == 401 ]] && return 0
     sleep 0.1
   done
   fail "registry $name did not start"
 }
+# A CA of the test's own and the TLS registry's certificate (127.0.0.1 and localhost).
+mkdir -p "$TEST_TMP/tls"
+(
+  cd "$TEST_TMP/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 1 \
+    -subj /CN=kite-test-ca 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout registry.key -out registry.csr \
+    -subj /CN=127.0.0.1 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext
+  openssl x509 -req -in registry.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out registry.pem -days 1 \
+    -extfile san.ext 2>/dev/null
+)
+tls_port=$(free_port)
 registry open "$open_port"
 registry auth "$auth_port" auth
+registry tls "$tls_port" tls
 
-log "pushing $archive to both registries as library/busybox:1.35"
+log "pushing $archive to the three registries as library/busybox:1.35"
 skopeo copy -q --dest-tls-verify=false "docker-archive:$archive" \
   "docker://127.0.0.1:$open_port/library/busybox:1.35"
 skopeo copy -q --dest-tls-verify=false --dest-creds kite:s3cret "docker-archive:$archive" \
   "docker://127.0.0.1:$auth_port/library/busybox:1.35"
+skopeo copy -q --dest-tls-verify=false "docker-archive:$archive" \
+  "docker://127.0.0.1:$tls_port/library/busybox:1.35"
 if skopeo copy -q --dest-tls-verify=false --dest-creds kite:wrong "docker-archive:$archive" \
   "docker://127.0.0.1:$auth_port/library/other:1" 2>/dev/null; then
   fail "the auth registry took a push with a wrong password"
@@ -145,11 +167,21 @@ mirrors:
     endpoint: ["http://127.0.0.1:$open_port"]
     rewrite:
       "^library/(.*)": "mirrored/\$1"
+  tls.invalid:
+    endpoint: ["https://127.0.0.1:$tls_port"]
+  skipverify.invalid:
+    endpoint: ["https://localhost:$tls_port"]
 configs:
   "127.0.0.1:$auth_port":
     auth:
       username: kite
       password: s3cret
+  "127.0.0.1:$tls_port":
+    tls:
+      ca_file: $TEST_TMP/tls/ca.pem
+  "localhost:$tls_port":
+    tls:
+      insecure_skip_verify: true
 EOF
 "$IMAGE_TOOL" render-registries "$TEST_TMP/registries.yaml" >"$TEST_TMP/registry.toml" 2>"$TEST_TMP/render.err" ||
   fail "render-registries: $(cat "$TEST_TMP/render.err")"
@@ -172,17 +204,24 @@ ctr --address "$SOCK" -n k8s.io images ls | grep -q '^docker.io/library/busybox:
 out=$($CRI "$SOCK" pull registry.invalid/library/busybox:1.35)
 expect "a registry that does not exist is served by its mirror" "$out" "OK sha256:*"
 
+out=$($CRI "$SOCK" pull tls.invalid/library/busybox:1.35)
+expect "a TLS mirror verified with registries.yaml's ca_file" "$out" "OK sha256:*"
+out=$($CRI "$SOCK" pull skipverify.invalid/library/busybox:1.35)
+expect "a TLS mirror with insecure_skip_verify" "$out" "OK sha256:*"
+
 # A wrong password sent with the pull (as an imagePullSecret's) wins over registries.yaml's.
 out=$($CRI "$SOCK" pull docker.io/library/busybox:1.35 kite wrong)
 expect "a pull with a wrong password fails" "$out" "ERROR * 401 Unauthorized*"
 stop_containerd
 
 # ---- 2. a wrong password in registries.yaml; the pull secret's credentials then work --------
-sed -i 's/password: s3cret/password: not-it/' "$TEST_TMP/registries.yaml"
+sed -i -e 's/password: s3cret/password: not-it/' -e '/ca_file:/d' "$TEST_TMP/registries.yaml"
 "$IMAGE_TOOL" render-registries "$TEST_TMP/registries.yaml" >"$TEST_TMP/registry-bad.toml" 2>/dev/null
 start_containerd badpw "$TEST_TMP/registry-bad.toml"
 out=$($CRI "$SOCK" pull docker.io/library/busybox:1.35)
 expect "registries.yaml with a wrong password: the pull fails" "$out" "ERROR * 401 Unauthorized*"
+out=$($CRI "$SOCK" pull tls.invalid/library/busybox:1.35)
+expect "without the CA the TLS mirror is refused" "$out" "ERROR *x509: certificate signed by unknown authority*"
 
 dockerconfig=$(printf '{"auths":{"127.0.0.1:%s":{"auth":"%s"}}}' "$auth_port" "$(printf kite:s3cret | base64)")
 printf '{"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"%s"}}' \
