@@ -152,7 +152,8 @@ manifest_gets() {
   grep -cE '"(GET|HEAD) /v2/library/busybox/manifests/1.35\?ns=docker.io HTTP/1.1" 200 .*containerd' "$1" || true
 }
 
-expect() { # WHAT OUTPUT PATTERN
+expect() { # WHAT OUTPUT PATTERN (a glob)
+  # shellcheck disable=SC2053
   [[ $2 == $3 ]] || fail "$1: got: $2"
   log "ok: $1"
 }
@@ -278,7 +279,7 @@ gzip -c "$TEST_TMP/late.tar" >"$images/.late.tar.gz.part"
 watcher=$!
 track_bg "$watcher"
 mv "$images/.late.tar.gz.part" "$images/late.tar.gz"
-for i in $(seq 1 300); do
+for _ in $(seq 1 300); do
   out=$($CRI "$SOCK" status kite.local/late:1)
   [[ $out == PRESENT* ]] && break
   sleep 0.1
