@@ -67,8 +67,8 @@ registry() { # NAME PORT [auth|tls]
   } >"$TEST_TMP/$name/config.yml"
   [[ ${3:-} == tls ]] && scheme=https
   _spawn "$TEST_TMP/$name.log" docker-registry serve "$TEST_TMP/$name/config.yml"
-  local i
-  for i in $(seq 1 100); do
+  local _ code
+  for _ in $(seq 1 100); do
     code=$(curl -sk -o /dev/null -w '%{http_code}' "$scheme://127.0.0.1:$port/v2/" || true)
     [[ $code == 200 || $code == 401 ]] && return 0
     sleep 0.1
@@ -134,8 +134,8 @@ EOF
   cat "$fragment" >>"$d/config.toml"
   _spawn "$TEST_TMP/containerd-$name.log" containerd --config "$d/config.toml"
   CONTAINERD_PID=$LAST_PID
-  local i
-  for i in $(seq 1 200); do
+  local _
+  for _ in $(seq 1 200); do
     ctr --address "$SOCK" version >/dev/null 2>&1 && $CRI "$SOCK" status kite.local/none:0 >/dev/null 2>&1 && return 0
     kill -0 "$CONTAINERD_PID" 2>/dev/null || fail "containerd $name exited"
     sleep 0.1
