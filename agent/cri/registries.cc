@@ -241,7 +241,11 @@ Result<RegistryConfig> ParseRegistries(std::string_view yaml) {
 
 Result<RegistryConfig> LoadRegistries(const std::string& path) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec) && !ec) return RegistryConfig{};
+  auto st = std::filesystem::status(path, ec);
+  if (st.type() == std::filesystem::file_type::not_found) return RegistryConfig{};
+  if (!ec && !std::filesystem::is_regular_file(st)) {
+    return Status(Code::kFailedPrecondition, "registries.yaml: " + path + " is not a file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return Status(Code::kFailedPrecondition, "registries.yaml: cannot read " + path + ": " + std::strerror(errno));

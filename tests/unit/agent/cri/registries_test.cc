@@ -157,6 +157,9 @@ TEST(Registries, LoadsAFileAndAMissingFileIsEmpty) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find(path), std::string::npos) << bad.status().message();
   std::remove(path.c_str());
+  auto dir_given = LoadRegistries(dir);
+  ASSERT_FALSE(dir_given.ok());
+  EXPECT_NE(dir_given.status().message().find("is not a file"), std::string::npos) << dir_given.status().message();
   rmdir(dir);
 }
 
