@@ -104,10 +104,14 @@ struct ImageSpec {
   std::string image;  // a reference ("nginx:1.26") or an image id
 };
 
+// CRI MountPropagation (mountPropagation None, HostToContainer, Bidirectional), CRI's values.
+enum class MountPropagation { kPrivate = 0, kHostToContainer = 1, kBidirectional = 2 };
+
 struct Mount {  // a volume (a host path the kubelet prepared) inside the container
   std::string container_path, host_path;
   bool readonly = false;
   bool selinux_relabel = false;
+  MountPropagation propagation = MountPropagation::kPrivate;
 };
 
 // CRI LinuxContainerResources: the container's cgroup limits (0: unset).
