@@ -1,0 +1,545 @@
+#include "agent/kubelet/volumes/volume_manager.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+#include "agent/kubelet/volumes/fs.h"
+#include "api/object.h"
+#include "api/quantity.h"
+#include "base/encoding.h"
+
+namespace kite::kubelet::volumes {
+namespace json = boost::json;
+
+namespace {
+
+constexpr char kEmptyDir[] = "kubernetes.io~empty-dir";
+constexpr char kConfigMap[] = "kubernetes.io~configmap";
+constexpr char kSecret[] = "kubernetes.io~secret";
+constexpr char kDownwardAPI[] = "kubernetes.io~downward-api";
+constexpr char kProjected[] = "kubernetes.io~projected";
+constexpr uint32_t kDefaultMode = 0644;
+
+// A single path element we create under our root: a uid, a volume or container name.
+bool SafeName(const std::string& s) {
+  return !s.empty() && s.size() <= 253 && s.find('/') == std::string::npos && s.find('\0') == std::string::npos &&
+         s != "." && s != "..";
+}
+
+bool HasBacksteps(const std::string& path) {
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    if (path.compare(start, end - start, "..") == 0 && end - start == 2) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+Status SetUpFailed(const std::string& volume, const Status& s) {
+  return Status(s.code(), "MountVolume.SetUp failed for volume \"" + volume + "\" : " + s.message());
+}
+
+Result<uint32_t> ModeOf(const json::object& o, const char* key, uint32_t fallback) {
+  const json::value* v = o.if_contains(key);
+  if (!v || v->is_null()) return fallback;
+  const int64_t m = api::AsInt(*v, -1);
+  if (!v->is_number() || m < 0 || m > 0777) {
+    return Status(Code::kInvalidArgument, std::string(key) + " must be a number between 0 and 0777 (octal)");
+  }
+  return static_cast<uint32_t>(m);
+}
+
+// The string data of a configMap (data and binaryData) or a secret (data, base64).
+Result<std::map<std::string, std::string>> DataOf(const json::object& obj, bool secret, const std::string& name) {
+  std::map<std::string, std::string> out;
+  auto decode_into = [&](const char* field) -> Status {
+    for (const auto& kv : api::GetObject(obj, field)) {
+      if (!kv.value().is_string()) continue;
+      auto d = Base64Decode(kv.value().as_string());
+      if (!d) return Status(Code::kInvalidArgument, "key " + std::string(kv.key()) + " of " + name + " is not valid base64");
+      out[kv.key()] = std::move(*d);
+    }
+    return {};
+  };
+  if (secret) {
+    if (Status s = decode_into("data"); !s.ok()) return s;
+    return out;
+  }
+  for (const auto& kv : api::GetObject(obj, "data")) {
+    if (kv.value().is_string()) out[kv.key()] = kv.value().as_string();
+  }
+  if (Status s = decode_into("binaryData"); !s.ok()) return s;
+  return out;
+}
+
+Status AddFile(Payload& payload, const std::string& path, std::string data, uint32_t mode) {
+  if (Status s = ValidatePayloadPath(path); !s.ok()) return s;
+  if (payload.contains(path)) return Status(Code::kInvalidArgument, "conflicting duplicate paths: " + path);
+  payload[path] = FileProjection{std::move(data), mode};
+  return {};
+}
+
+// A configMap or secret source (of a volume or of a projected volume) into `payload`.
+Status AddKeyed(Payload& payload, Lookup& lookup, const std::string& ns, const json::object& source, bool secret,
+                uint32_t default_mode) {
+  const std::string name = api::GetString(source, secret && source.contains("secretName") ? "secretName" : "name");
+  const bool optional = api::GetBool(source, "optional");
+  auto obj = secret ? lookup.GetSecret(ns, name) : lookup.GetConfigMap(ns, name);
+  if (!obj) {
+    if (obj.NotFound()) {
+      if (optional) return {};
+      return Status(Code::kNotFound, std::string(secret ? "secret" : "configmap") + " \"" + name + "\" not found");
+    }
+    return obj.error();
+  }
+  auto data = DataOf(*obj, secret, ns + "/" + name);
+  if (!data) return data.error();
+  const json::array* items = api::FindArray(source, "items");
+  if (!items || items->empty()) {
+    for (auto& [k, v] : *data) {
+      if (Status s = AddFile(payload, k, v, default_mode); !s.ok()) return s;
+    }
+    return {};
+  }
+  for (const auto& iv : *items) {
+    if (!iv.is_object()) continue;
+    const std::string key = api::GetString(iv.as_object(), "key");
+    auto it = data->find(key);
+    if (it == data->end()) {
+      if (optional) continue;
+      return Status(Code::kNotFound, secret ? "references non-existent secret key: " + key
+                                            : "configmap references non-existent config key: " + key);
+    }
+    auto mode = ModeOf(iv.as_object(), "mode", default_mode);
+    if (!mode) return mode.error();
+    if (Status s = AddFile(payload, api::GetString(iv.as_object(), "path"), it->second, *mode); !s.ok()) return s;
+  }
+  return {};
+}
+
+// downwardAPI items (of a volume or of a projected volume) into `payload`.
+Status AddDownward(Payload& payload, const json::object& pod, const json::array& items, uint32_t default_mode,
+                   const NodeConfig& node) {
+  ContainerContext ctx;  // status.* is not offered to volumes: fieldRef paths are metadata only
+  for (const auto& iv : items) {
+    if (!iv.is_object()) continue;
+    const json::object& item = iv.as_object();
+    auto mode = ModeOf(item, "mode", default_mode);
+    if (!mode) return mode.error();
+    Result<std::string> value = std::string();
+    if (const json::object* fr = api::FindObject(item, "fieldRef")) {
+      const std::string path = api::GetString(*fr, "fieldPath");
+      if (!path.starts_with("metadata.")) return Status(Code::kInvalidArgument, "unsupported fieldPath in a downwardAPI volume: " + path);
+      value = PodFieldValue(pod, path, ctx, /*volume=*/true);
+    } else if (const json::object* rr = api::FindObject(item, "resourceFieldRef")) {
+      const std::string cname = api::GetString(*rr, "containerName");
+      if (cname.empty()) return Status(Code::kInvalidArgument, "resourceFieldRef in a downwardAPI volume needs containerName");
+      value = ContainerResourceValue(pod, cname, api::GetString(*rr, "resource"), rr->if_contains("divisor"), node);
+    } else {
+      return Status(Code::kInvalidArgument, "downwardAPI item " + api::GetString(item, "path") + " has no fieldRef or resourceFieldRef");
+    }
+    if (!value) return Status(Code::kInvalidArgument, value.error().message());
+    if (Status s = AddFile(payload, api::GetString(item, "path"), std::move(*value), *mode); !s.ok()) return s;
+  }
+  return {};
+}
+
+}  // namespace
+
+Status CheckHostPathType(const std::string& path, const std::string& type) {
+  if (type.empty()) return {};
+  struct stat st {};
+  const bool exists = stat(path.c_str(), &st) == 0;
+  auto failed = [&](const char* what) {
+    return Status(Code::kFailedPrecondition, "hostPath type check failed: " + path + " is not a " + what);
+  };
+  if (type == "DirectoryOrCreate" || type == "Directory") {
+    if (!exists && type == "DirectoryOrCreate") return MakeDirs(path, 0755);
+    if (!exists || !S_ISDIR(st.st_mode)) return failed("directory");
+    return {};
+  }
+  if (type == "FileOrCreate" || type == "File") {
+    if (!exists && type == "FileOrCreate") {
+      const int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+      if (fd < 0) return Status(Code::kFailedPrecondition, "open " + path + ": " + std::strerror(errno));
+      close(fd);
+      return {};
+    }
+    if (!exists || !S_ISREG(st.st_mode)) return failed("file");
+    return {};
+  }
+  if (type == "Socket") return exists && S_ISSOCK(st.st_mode) ? Status() : failed("socket file");
+  if (type == "CharDevice") return exists && S_ISCHR(st.st_mode) ? Status() : failed("character device");
+  if (type == "BlockDevice") return exists && S_ISBLK(st.st_mode) ? Status() : failed("block device");
+  return Status(Code::kInvalidArgument, type + " is an invalid volume type");
+}
+
+VolumeManager::VolumeManager(Options opts, Lookup* lookup) : opts_(std::move(opts)), lookup_(lookup) {}
+
+int64_t VolumeManager::Now() const { return opts_.now ? opts_.now() : static_cast<int64_t>(std::time(nullptr)); }
+
+std::string VolumeManager::PodDir(const std::string& uid) const { return opts_.root_dir + "/pods/" + uid; }
+
+std::string VolumeManager::VolumeDir(const std::string& uid, const std::string& plugin, const std::string& name) const {
+  return PodDir(uid) + "/volumes/" + plugin + "/" + name;
+}
+
+Status VolumeManager::SetUp(const json::object& pod) {
+  const std::string uid = api::Uid(pod);
+  if (!SafeName(uid)) return Status(Code::kInvalidArgument, "pod has no usable uid: \"" + uid + "\"");
+  Status first;
+  for (const auto& v : api::GetArray(pod, {"spec", "volumes"})) {
+    if (!v.is_object()) continue;
+    Status s = SetUpVolume(pod, v.as_object(), false);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Status VolumeManager::Update(const json::object& pod) {
+  const std::string uid = api::Uid(pod);
+  if (!SafeName(uid)) return Status(Code::kInvalidArgument, "pod has no usable uid: \"" + uid + "\"");
+  Status first;
+  for (const auto& v : api::GetArray(pod, {"spec", "volumes"})) {
+    if (!v.is_object()) continue;
+    Status s = SetUpVolume(pod, v.as_object(), true);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Status VolumeManager::SetUpVolume(const json::object& pod, const json::object& volume, bool contents_only) {
+  const std::string name = api::GetString(volume, "name");
+  if (!SafeName(name) || name[0] == '.') return Status(Code::kInvalidArgument, "invalid volume name \"" + name + "\"");
+  Status s;
+  if (const json::object* ed = api::FindObject(volume, "emptyDir")) {
+    if (!contents_only) s = SetUpEmptyDir(api::Uid(pod), name, *ed);
+  } else if (const json::object* hp = api::FindObject(volume, "hostPath")) {
+    if (!contents_only) {
+      const std::string path = api::GetString(*hp, "path");
+      if (path.empty() || path[0] != '/' || HasBacksteps(path)) {
+        s = Status(Code::kInvalidArgument, "hostPath path must be absolute and must not contain '..': \"" + path + "\"");
+      } else {
+        s = CheckHostPathType(path, api::GetString(*hp, "type"));
+      }
+    }
+  } else if (const json::object* pvc = api::FindObject(volume, "persistentVolumeClaim")) {
+    if (!contents_only) s = ClaimPath(pod, *pvc).status();
+  } else {
+    const char* plugin = nullptr;
+    bool on_tmpfs = false;
+    auto payload = MakePayload(pod, volume, &plugin, &on_tmpfs);
+    if (!payload) s = payload.error();
+    else s = SetUpWritten(pod, name, plugin, on_tmpfs, *payload);
+  }
+  return s.ok() ? s : SetUpFailed(name, s);
+}
+
+Status VolumeManager::SetUpEmptyDir(const std::string& uid, const std::string& name, const json::object& source) {
+  const std::string dir = VolumeDir(uid, kEmptyDir, name);
+  const std::string medium = api::GetString(source, "medium");
+  if (!medium.empty() && medium != "Memory") return Status(Code::kInvalidArgument, "unsupported emptyDir medium \"" + medium + "\"");
+  int64_t size = 0;
+  if (const json::value* sl = source.if_contains("sizeLimit"); sl && !sl->is_null()) {
+    auto q = api::Quantity::FromJson(*sl);
+    if (!q || q->Sign() < 0) return Status(Code::kInvalidArgument, "invalid emptyDir sizeLimit");
+    size = q->Value();
+  }
+  if (Status s = MakeDirs(dir, 0750); !s.ok()) return s;
+  if (medium == "Memory" && opts_.tmpfs && !IsMountPoint(dir)) {
+    if (Status s = MountTmpfs(dir, size); !s.ok()) return s;
+  }
+  if (chmod(dir.c_str(), 0777) != 0) return Status(Code::kInternal, "chmod " + dir + ": " + std::strerror(errno));
+  return {};
+}
+
+Status VolumeManager::SetUpWritten(const json::object& pod, const std::string& name, const char* plugin, bool on_tmpfs,
+                                   const Payload& payload) {
+  const std::string dir = VolumeDir(api::Uid(pod), plugin, name);
+  if (Status s = MakeDirs(dir, 0750); !s.ok()) return s;
+  if (on_tmpfs && opts_.tmpfs && !IsMountPoint(dir)) {
+    if (Status s = MountTmpfs(dir, 0); !s.ok()) return s;
+  }
+  if (chmod(dir.c_str(), on_tmpfs && opts_.tmpfs ? 01777 : 0777) != 0) {
+    return Status(Code::kInternal, "chmod " + dir + ": " + std::strerror(errno));
+  }
+  auto written = AtomicWriter(dir).Write(payload);
+  return written.status();
+}
+
+Result<Payload> VolumeManager::MakePayload(const json::object& pod, const json::object& volume, const char** plugin,
+                                           bool* on_tmpfs) {
+  const std::string ns = api::Namespace(pod);
+  Payload payload;
+  auto default_mode_of = [](const json::object& src) { return ModeOf(src, "defaultMode", kDefaultMode); };
+  if (const json::object* cm = api::FindObject(volume, "configMap")) {
+    *plugin = kConfigMap;
+    auto mode = default_mode_of(*cm);
+    if (!mode) return mode.error();
+    if (Status s = AddKeyed(payload, *lookup_, ns, *cm, false, *mode); !s.ok()) return s;
+    return payload;
+  }
+  if (const json::object* sec = api::FindObject(volume, "secret")) {
+    *plugin = kSecret;
+    *on_tmpfs = true;
+    auto mode = default_mode_of(*sec);
+    if (!mode) return mode.error();
+    if (Status s = AddKeyed(payload, *lookup_, ns, *sec, true, *mode); !s.ok()) return s;
+    return payload;
+  }
+  if (const json::object* dw = api::FindObject(volume, "downwardAPI")) {
+    *plugin = kDownwardAPI;
+    *on_tmpfs = true;
+    auto mode = default_mode_of(*dw);
+    if (!mode) return mode.error();
+    if (Status s = AddDownward(payload, pod, api::GetArray(*dw, "items"), *mode, opts_.node); !s.ok()) return s;
+    return payload;
+  }
+  if (const json::object* pr = api::FindObject(volume, "projected")) {
+    *plugin = kProjected;
+    *on_tmpfs = true;
+    auto mode = default_mode_of(*pr);
+    if (!mode) return mode.error();
+    for (const auto& sv : api::GetArray(*pr, "sources")) {
+      if (!sv.is_object()) continue;
+      const json::object& src = sv.as_object();
+      Status s;
+      if (const json::object* c = api::FindObject(src, "configMap")) {
+        s = AddKeyed(payload, *lookup_, ns, *c, false, *mode);
+      } else if (const json::object* c2 = api::FindObject(src, "secret")) {
+        s = AddKeyed(payload, *lookup_, ns, *c2, true, *mode);
+      } else if (const json::object* d = api::FindObject(src, "downwardAPI")) {
+        s = AddDownward(payload, pod, api::GetArray(*d, "items"), *mode, opts_.node);
+      } else if (const json::object* t = api::FindObject(src, "serviceAccountToken")) {
+        auto token = ServiceAccountToken(pod, api::GetString(volume, "name"), *t);
+        if (!token) return token.error();
+        s = AddFile(payload, api::GetString(*t, "path"), std::move(*token), *mode);
+      } else {
+        std::string kinds;
+        for (const auto& kv : src) kinds += (kinds.empty() ? "" : ", ") + std::string(kv.key());
+        s = Status(Code::kInvalidArgument, "unsupported projected volume source (" + kinds + ")");
+      }
+      if (!s.ok()) return s;
+    }
+    return payload;
+  }
+  std::string kinds;
+  for (const auto& kv : volume) {
+    if (kv.key() != "name") kinds += (kinds.empty() ? "" : ", ") + std::string(kv.key());
+  }
+  return Status(Code::kInvalidArgument, "unsupported volume type (" + (kinds.empty() ? std::string("none") : kinds) + ")");
+}
+
+Result<std::string> VolumeManager::ServiceAccountToken(const json::object& pod, const std::string& volume,
+                                                       const json::object& source) {
+  const std::string path = api::GetString(source, "path");
+  const std::string audience = api::GetString(source, "audience");
+  const int64_t expiration = api::GetInt(source, "expirationSeconds", 3600);
+  if (expiration < 600) return Status(Code::kInvalidArgument, "serviceAccountToken expirationSeconds must be at least 600");
+  std::string sa = api::GetString(pod, {"spec", "serviceAccountName"});
+  if (sa.empty()) sa = "default";
+  const std::string key = api::Uid(pod) + "/" + volume + "/" + path;
+  const int64_t now = Now();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = tokens_.find(key);
+    // Renewed past 80% of its lifetime or after 24 hours, as upstream's token manager does.
+    if (it != tokens_.end()) {
+      const Token& t = it->second;
+      const int64_t ttl = t.expires - t.issued;
+      if (now < t.issued + ttl * 8 / 10 && now < t.issued + 24 * 3600) return t.token;
+    }
+  }
+  auto token = lookup_->RequestToken(api::Namespace(pod), sa, audience, expiration, pod);
+  if (!token) {
+    if (token.error().code() == Code::kUnimplemented) {
+      return Status(Code::kUnimplemented, "failed to fetch token: the API server does not serve serviceaccounts/" + sa +
+                                              "/token (TokenRequest) yet: " + token.error().message());
+    }
+    return Status(token.error().code(), "failed to fetch token: " + token.error().message());
+  }
+  if (token->token.empty()) return Status(Code::kInternal, "failed to fetch token: the server returned an empty token");
+  std::lock_guard<std::mutex> l(mu_);
+  tokens_[key] = Token{token->token, now, token->expiration_unix > now ? token->expiration_unix : now + expiration};
+  return token->token;
+}
+
+Result<std::string> VolumeManager::ClaimPath(const json::object& pod, const json::object& claim_source) {
+  const std::string ns = api::Namespace(pod);
+  const std::string claim_name = api::GetString(claim_source, "claimName");
+  auto pvc = lookup_->GetPersistentVolumeClaim(ns, claim_name);
+  if (!pvc) {
+    if (pvc.NotFound()) return Status(Code::kNotFound, "persistentvolumeclaim \"" + claim_name + "\" not found");
+    return pvc.error();
+  }
+  const std::string phase = api::GetString(*pvc, {"status", "phase"});
+  const std::string pv_name = api::GetString(*pvc, {"spec", "volumeName"});
+  if (phase != "Bound" || pv_name.empty()) {
+    return Status(Code::kFailedPrecondition, "PVC " + ns + "/" + claim_name + " has non-bound phase (\"" + phase +
+                                                 "\") or empty pvc.Spec.VolumeName (\"" + pv_name + "\")");
+  }
+  auto pv = lookup_->GetPersistentVolume(pv_name);
+  if (!pv) {
+    if (pv.NotFound()) return Status(Code::kNotFound, "persistentvolume \"" + pv_name + "\" not found");
+    return pv.error();
+  }
+  const json::object& ref = api::GetObject(*pv, {"spec", "claimRef"});
+  if (!ref.empty() && (api::GetString(ref, "name") != claim_name || api::GetString(ref, "namespace") != ns ||
+                       (!api::GetString(ref, "uid").empty() && api::GetString(ref, "uid") != api::Uid(*pvc)))) {
+    return Status(Code::kFailedPrecondition, "persistentvolume \"" + pv_name + "\" is bound to another claim than " + ns + "/" + claim_name);
+  }
+  std::string path;
+  if (const json::object* hp = api::FindObject(*pv, {"spec", "hostPath"})) {
+    path = api::GetString(*hp, "path");
+    if (path.empty() || path[0] != '/' || HasBacksteps(path)) return Status(Code::kInvalidArgument, "persistentvolume \"" + pv_name + "\" has a bad hostPath path");
+    if (Status s = CheckHostPathType(path, api::GetString(*hp, "type")); !s.ok()) return s;
+  } else if (const json::object* local = api::FindObject(*pv, {"spec", "local"})) {
+    path = api::GetString(*local, "path");
+    if (path.empty() || path[0] != '/' || HasBacksteps(path)) return Status(Code::kInvalidArgument, "persistentvolume \"" + pv_name + "\" has a bad local path");
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return Status(Code::kFailedPrecondition, "local volume path " + path + " of persistentvolume \"" + pv_name + "\" does not exist");
+  } else {
+    return Status(Code::kInvalidArgument, "persistentvolume \"" + pv_name + "\" has a volume source this kubelet cannot mount (hostPath and local are supported)");
+  }
+  return path;
+}
+
+Result<std::string> VolumeManager::VolumePath(const json::object& pod, const json::object& volume) {
+  const std::string uid = api::Uid(pod), name = api::GetString(volume, "name");
+  if (!SafeName(uid) || !SafeName(name)) return Status(Code::kInvalidArgument, "bad pod uid or volume name");
+  if (volume.contains("emptyDir")) return VolumeDir(uid, kEmptyDir, name);
+  if (const json::object* hp = api::FindObject(volume, "hostPath")) return api::GetString(*hp, "path");
+  if (const json::object* pvc = api::FindObject(volume, "persistentVolumeClaim")) return ClaimPath(pod, *pvc);
+  if (volume.contains("configMap")) return VolumeDir(uid, kConfigMap, name);
+  if (volume.contains("secret")) return VolumeDir(uid, kSecret, name);
+  if (volume.contains("downwardAPI")) return VolumeDir(uid, kDownwardAPI, name);
+  if (volume.contains("projected")) return VolumeDir(uid, kProjected, name);
+  return Status(Code::kInvalidArgument, "volume \"" + name + "\" has an unsupported volume type");
+}
+
+Result<std::vector<cri::Mount>> VolumeManager::MountsFor(const json::object& pod, const json::object& container) {
+  std::map<std::string, const json::object*> volumes;
+  for (const auto& v : api::GetArray(pod, {"spec", "volumes"})) {
+    if (v.is_object()) volumes[api::GetString(v.as_object(), "name")] = &v.as_object();
+  }
+  const bool privileged = api::GetBool(container, {"securityContext", "privileged"});
+  const std::string cname = api::GetString(container, "name");
+  std::vector<cri::Mount> out;
+  for (const auto& mv : api::GetArray(container, "volumeMounts")) {
+    if (!mv.is_object()) continue;
+    const json::object& m = mv.as_object();
+    const std::string name = api::GetString(m, "name"), mount_path = api::GetString(m, "mountPath");
+    auto vit = volumes.find(name);
+    if (vit == volumes.end()) return Status(Code::kInvalidArgument, "container " + cname + ": volumeMount \"" + name + "\" names no volume of the pod");
+    if (mount_path.empty() || mount_path[0] != '/') {
+      return Status(Code::kInvalidArgument, "container " + cname + ": mountPath \"" + mount_path + "\" of volume \"" + name + "\" must be absolute");
+    }
+    if (!api::GetString(m, "subPathExpr").empty()) {
+      return Status(Code::kUnimplemented, "container " + cname + ": subPathExpr (volume \"" + name + "\") is not supported yet");
+    }
+    const json::object& volume = *vit->second;
+    auto base = VolumePath(pod, volume);
+    if (!base) return base.error();
+    cri::Mount mount;
+    mount.container_path = mount_path;
+    mount.host_path = *base;
+    // API data volumes are always read-only (upstream since 1.10); a claim may be read-only too.
+    mount.readonly = api::GetBool(m, "readOnly") || volume.contains("configMap") || volume.contains("secret") ||
+                     volume.contains("downwardAPI") || volume.contains("projected") ||
+                     api::GetBool(volume, {"persistentVolumeClaim", "readOnly"});
+    const std::string sub = api::GetString(m, "subPath");
+    if (!sub.empty()) {
+      if (sub[0] == '/' || HasBacksteps(sub)) {
+        return Status(Code::kInvalidArgument, "container " + cname + ": subPath \"" + sub + "\" must be a relative path without '..'");
+      }
+      const std::string full = *base + "/" + sub;
+      struct stat st {};
+      if (lstat(full.c_str(), &st) != 0) {
+        if (Status s = MakeDirs(full, 0750); !s.ok()) return s;
+      }
+      char real_base[PATH_MAX], real_full[PATH_MAX];
+      if (!realpath(base->c_str(), real_base) || !realpath(full.c_str(), real_full)) {
+        return Status(Code::kFailedPrecondition, "subPath \"" + sub + "\" of volume \"" + name + "\": " + std::strerror(errno));
+      }
+      const std::string rb = real_base, rf = real_full;
+      if (rf != rb && !(rf.size() > rb.size() && rf.compare(0, rb.size(), rb) == 0 && (rb == "/" || rf[rb.size()] == '/'))) {
+        return Status(Code::kFailedPrecondition, "subPath \"" + sub + "\" of volume \"" + name + "\" points outside the volume");
+      }
+      mount.host_path = rf;
+    }
+    const std::string prop = api::GetString(m, "mountPropagation");
+    if (prop.empty() || prop == "None") {
+      mount.propagation = cri::MountPropagation::kPrivate;
+    } else if (prop == "HostToContainer") {
+      mount.propagation = cri::MountPropagation::kHostToContainer;
+    } else if (prop == "Bidirectional") {
+      if (!privileged) return Status(Code::kInvalidArgument, "container " + cname + ": Bidirectional mount propagation is available only to privileged containers");
+      mount.propagation = cri::MountPropagation::kBidirectional;
+    } else {
+      return Status(Code::kInvalidArgument, "container " + cname + ": invalid mountPropagation \"" + prop + "\"");
+    }
+    out.push_back(std::move(mount));
+  }
+  return out;
+}
+
+Result<std::string> VolumeManager::TerminationLogFile(const json::object& pod, const std::string& container, uint32_t attempt) {
+  const std::string uid = api::Uid(pod);
+  if (!SafeName(uid) || !SafeName(container)) return Status(Code::kInvalidArgument, "bad pod uid or container name");
+  const std::string dir = PodDir(uid) + "/containers/" + container;
+  if (Status s = MakeDirs(dir, 0750); !s.ok()) return s;
+  const std::string path = dir + "/" + std::to_string(attempt);
+  const int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) return Status(Code::kInternal, "create " + path + ": " + std::strerror(errno));
+  // Any user the container runs as may write its message.
+  const bool ok = fchmod(fd, 0666) == 0;
+  close(fd);
+  if (!ok) return Status(Code::kInternal, "chmod " + path + ": " + std::strerror(errno));
+  return path;
+}
+
+Status VolumeManager::TearDown(const std::string& uid) {
+  if (!SafeName(uid)) return Status(Code::kInvalidArgument, "bad pod uid \"" + uid + "\"");
+  const std::string dir = PodDir(uid);
+  for (const auto& mp : MountPointsUnder(dir)) {
+    if (Status s = Unmount(mp); !s.ok()) return s;
+  }
+  if (Status s = RemoveTree(dir); !s.ok()) return s;
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto it = tokens_.lower_bound(uid + "/"); it != tokens_.end() && it->first.starts_with(uid + "/");) {
+    it = tokens_.erase(it);
+  }
+  return {};
+}
+
+Status VolumeManager::Cleanup(const std::set<std::string>& live) {
+  const std::string pods = opts_.root_dir + "/pods";
+  DIR* d = opendir(pods.c_str());
+  if (!d) return errno == ENOENT ? Status() : Status(Code::kInternal, "opendir " + pods + ": " + std::strerror(errno));
+  std::vector<std::string> orphans;
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (SafeName(name) && !live.contains(name)) orphans.push_back(name);
+  }
+  closedir(d);
+  Status first;
+  for (const auto& uid : orphans) {
+    Status s = TearDown(uid);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+}  // namespace kite::kubelet::volumes
