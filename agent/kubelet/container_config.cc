@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "api/object.h"
 #include "api/pod.h"

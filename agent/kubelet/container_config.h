@@ -69,6 +69,11 @@ struct PodEvent {
 Result<cri::PodSandboxConfig> BuildSandboxConfig(const boost::json::object& pod, const NodeConfig& node,
                                                  std::vector<PodEvent>* events = nullptr, uint32_t attempt = 0);
 
+// The pod's hostname (spec.hostname, else its name cut to 63 characters) and domain
+// (<subdomain>.<ns>.svc.<cluster domain>, "" without a subdomain), upstream's
+// GeneratePodHostNameAndDomain. Invalid labels are kInvalidArgument.
+Result<std::pair<std::string, std::string>> PodHostnameAndDomain(const boost::json::object& pod, const NodeConfig& node);
+
 // The pod's resolver config (GetPodDNS): std::nullopt means "the runtime's default" (policy
 // Default with no host resolver known). Searches are deduplicated and at most 32, servers at
 // most 3, as upstream trims them (with a Warning DNSConfigForming).

@@ -165,6 +165,31 @@ std::string PodCgroupParent(const json::object& pod, const NodeConfig& node) {
   return root + (qos == "Burstable" ? "/burstable/" : "/besteffort/") + leaf;
 }
 
+Result<std::pair<std::string, std::string>> PodHostnameAndDomain(const json::object& pod, const NodeConfig& node) {
+  const json::object& spec = api::GetObject(pod, "spec");
+  std::string hostname = api::Name(pod);
+  const std::string spec_hostname = api::GetString(spec, "hostname");
+  if (!spec_hostname.empty()) {
+    if (!IsDNS1123Label(spec_hostname)) {
+      return Status(Code::kInvalidArgument, "pod Hostname \"" + spec_hostname + "\" is not a valid DNS label");
+    }
+    hostname = spec_hostname;
+  }
+  if (hostname.size() > 63) {  // a pod name may be longer than a hostname can be
+    hostname.resize(63);
+    while (!hostname.empty() && (hostname.back() == '-' || hostname.back() == '.')) hostname.pop_back();
+  }
+  std::string domain;
+  const std::string subdomain = api::GetString(spec, "subdomain");
+  if (!subdomain.empty()) {
+    if (!IsDNS1123Label(subdomain)) {
+      return Status(Code::kInvalidArgument, "pod Subdomain \"" + subdomain + "\" is not a valid DNS label");
+    }
+    domain = subdomain + "." + api::Namespace(pod) + ".svc." + node.cluster_domain;
+  }
+  return std::pair{hostname, domain};
+}
+
 Result<cri::PodSandboxConfig> BuildSandboxConfig(const json::object& pod, const NodeConfig& node,
                                                  std::vector<PodEvent>* events, uint32_t attempt) {
   cri::PodSandboxConfig c;
@@ -181,24 +206,11 @@ Result<cri::PodSandboxConfig> BuildSandboxConfig(const json::object& pod, const 
   c.host_ipc = api::GetBool(spec, "hostIPC");
 
   if (!c.host_network) {  // with the host's network the sandbox keeps the node's hostname
-    std::string hostname = c.metadata.name;
-    const std::string spec_hostname = api::GetString(spec, "hostname");
-    if (!spec_hostname.empty()) {
-      if (!IsDNS1123Label(spec_hostname)) {
-        return Status(Code::kInvalidArgument, "pod Hostname \"" + spec_hostname + "\" is not a valid DNS label");
-      }
-      hostname = spec_hostname;
-    }
-    if (hostname.size() > 63) {  // a pod name may be longer than a hostname can be
-      hostname.resize(63);
-      while (!hostname.empty() && (hostname.back() == '-' || hostname.back() == '.')) hostname.pop_back();
-    }
-    const std::string subdomain = api::GetString(spec, "subdomain");
-    if (!subdomain.empty() && !IsDNS1123Label(subdomain)) {
-      return Status(Code::kInvalidArgument, "pod Subdomain \"" + subdomain + "\" is not a valid DNS label");
-    }
-    if (api::GetBool(spec, "setHostnameAsFQDN") && !subdomain.empty()) {
-      const std::string fqdn = hostname + "." + subdomain + "." + c.metadata.namespace_ + ".svc." + node.cluster_domain;
+    auto names = PodHostnameAndDomain(pod, node);
+    if (!names) return names.error();
+    std::string hostname = names->first;
+    if (api::GetBool(spec, "setHostnameAsFQDN") && !names->second.empty()) {
+      const std::string fqdn = hostname + "." + names->second;
       if (fqdn.size() > 64) {
         return Status(Code::kInvalidArgument, "failed to construct FQDN from pod hostname and cluster domain, FQDN " + fqdn +
                                                   " is too long (64 characters is the max, " + std::to_string(fqdn.size()) +

@@ -118,6 +118,39 @@ Status MakeDirs(const std::string& path, mode_t mode) {
   return {};
 }
 
+Status MakeDirsBeneath(const std::string& base, const std::string& rel, mode_t mode) {
+  int fd = open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("open " + base, errno);
+  size_t start = 0;
+  Status result;
+  while (start < rel.size()) {
+    size_t end = rel.find('/', start);
+    if (end == std::string::npos) end = rel.size();
+    const std::string part = rel.substr(start, end - start);
+    start = end + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      result = Status(Code::kInvalidArgument, "path " + rel + " must not contain '..'");
+      break;
+    }
+    if (mkdirat(fd, part.c_str(), mode) != 0 && errno != EEXIST) {
+      result = Errno("mkdir " + base + "/" + rel.substr(0, end), errno);
+      break;
+    }
+    const int next = openat(fd, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) {
+      result = errno == ELOOP || errno == ENOTDIR
+                   ? Status(Code::kFailedPrecondition, base + "/" + rel.substr(0, end) + " is a symlink or not a directory")
+                   : Errno("open " + base + "/" + rel.substr(0, end), errno);
+      break;
+    }
+    close(fd);
+    fd = next;
+  }
+  close(fd);
+  return result;
+}
+
 Status WriteFileAtomically(const std::string& path, const std::string& data, mode_t mode) {
   const std::string tmp = path + ".tmp." + std::to_string(getpid());
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);

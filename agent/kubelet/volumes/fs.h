@@ -17,6 +17,10 @@ namespace kite::kubelet::volumes {
 Status RemoveTree(const std::string& path);
 // mkdir -p with `mode` for the directories it creates.
 Status MakeDirs(const std::string& path, mode_t mode);
+// mkdir -p of `rel` (relative, no "..") below the directory `base`, refusing to pass through a
+// symlink (a volume's contents are the container's: a link there could point anywhere on the
+// host). kFailedPrecondition when a component is a symlink or not a directory.
+Status MakeDirsBeneath(const std::string& base, const std::string& rel, mode_t mode);
 // Writes a file through a temporary in the same directory and rename(2), then sets `mode`.
 Status WriteFileAtomically(const std::string& path, const std::string& data, mode_t mode);
 // `path` is the root of a mount (its device differs from its parent's).

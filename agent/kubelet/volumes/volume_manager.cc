@@ -7,11 +7,15 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 
 #include "agent/kubelet/volumes/fs.h"
 #include "api/object.h"
@@ -429,7 +433,51 @@ Result<std::string> VolumeManager::VolumePath(const json::object& pod, const jso
   return Status(Code::kInvalidArgument, "volume \"" + name + "\" has an unsupported volume type");
 }
 
-Result<std::vector<cri::Mount>> VolumeManager::MountsFor(const json::object& pod, const json::object& container) {
+Result<std::string> VolumeManager::WriteEtcHosts(const json::object& pod, const std::vector<std::string>& pod_ips) {
+  std::string content;
+  if (api::GetBool(pod, {"spec", "hostNetwork"})) {
+    std::ifstream in(opts_.host_hosts_file, std::ios::binary);
+    if (!in) return Status(Code::kFailedPrecondition, "cannot read the node's hosts file " + opts_.host_hosts_file);
+    content = "# Kubernetes-managed hosts file (host network).\n" +
+              std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  } else {
+    auto names = PodHostnameAndDomain(pod, opts_.node);
+    if (!names) return names.error();
+    const auto& [hostname, domain] = *names;
+    content =
+        "# Kubernetes-managed hosts file.\n"
+        "127.0.0.1\tlocalhost\n"
+        "::1\tlocalhost ip6-localhost ip6-loopback\n"
+        "fe00::0\tip6-localnet\n"
+        "fe00::0\tip6-mcastprefix\n"
+        "fe00::1\tip6-allnodes\n"
+        "fe00::2\tip6-allrouters\n";
+    for (const auto& ip : pod_ips) {
+      content += domain.empty() ? ip + "\t" + hostname + "\n" : ip + "\t" + hostname + "." + domain + "\t" + hostname + "\n";
+    }
+  }
+  const json::array& aliases = api::GetArray(pod, {"spec", "hostAliases"});
+  if (!aliases.empty()) {
+    content += "\n# Entries added by HostAliases.\n";
+    for (const auto& av : aliases) {
+      if (!av.is_object()) continue;
+      std::string line = api::GetString(av.as_object(), "ip");
+      for (const auto& h : api::GetArray(av.as_object(), "hostnames")) {
+        if (h.is_string()) line += "\t" + std::string(h.as_string());
+      }
+      if (line.find('\n') != std::string::npos) return Status(Code::kInvalidArgument, "hostAliases entry with a newline");
+      content += line + "\n";
+    }
+  }
+  const std::string dir = PodDir(api::Uid(pod));
+  if (Status s = MakeDirs(dir, 0750); !s.ok()) return s;
+  const std::string path = dir + "/etc-hosts";
+  if (Status s = WriteFileAtomically(path, content, 0644); !s.ok()) return s;
+  return path;
+}
+
+Result<std::vector<cri::Mount>> VolumeManager::MountsFor(const json::object& pod, const json::object& container,
+                                                         const std::vector<std::string>& pod_ips) {
   std::map<std::string, const json::object*> volumes;
   for (const auto& v : api::GetArray(pod, {"spec", "volumes"})) {
     if (v.is_object()) volumes[api::GetString(v.as_object(), "name")] = &v.as_object();
@@ -466,8 +514,10 @@ Result<std::vector<cri::Mount>> VolumeManager::MountsFor(const json::object& pod
       }
       const std::string full = *base + "/" + sub;
       struct stat st {};
-      if (lstat(full.c_str(), &st) != 0) {
-        if (Status s = MakeDirs(full, 0750); !s.ok()) return s;
+      if (lstat(full.c_str(), &st) != 0) {  // created without passing through the volume's symlinks
+        if (Status s = MakeDirsBeneath(*base, sub, 0750); !s.ok()) {
+          return Status(s.code(), "subPath \"" + sub + "\" of volume \"" + name + "\": " + s.message());
+        }
       }
       char real_base[PATH_MAX], real_full[PATH_MAX];
       if (!realpath(base->c_str(), real_base) || !realpath(full.c_str(), real_full)) {
@@ -491,6 +541,13 @@ Result<std::vector<cri::Mount>> VolumeManager::MountsFor(const json::object& pod
       return Status(Code::kInvalidArgument, "container " + cname + ": invalid mountPropagation \"" + prop + "\"");
     }
     out.push_back(std::move(mount));
+  }
+  const bool own_hosts = std::any_of(out.begin(), out.end(), [](const cri::Mount& m) { return m.container_path == "/etc/hosts"; });
+  if (!pod_ips.empty() && !own_hosts) {
+    if (!SafeName(api::Uid(pod))) return Status(Code::kInvalidArgument, "bad pod uid");
+    auto hosts = WriteEtcHosts(pod, pod_ips);
+    if (!hosts) return hosts.error();
+    out.push_back(cri::Mount{.container_path = "/etc/hosts", .host_path = *hosts});
   }
   return out;
 }

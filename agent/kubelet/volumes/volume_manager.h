@@ -58,6 +58,7 @@ class VolumeManager {
     bool tmpfs = true;     // tmpfs for Memory emptyDirs and secret-like volumes (needs root)
     NodeConfig node;       // allocatable, for downwardAPI resourceFieldRef items
     std::function<int64_t()> now;  // seconds since the epoch (token renewal); default: the clock
+    std::string host_hosts_file = "/etc/hosts";  // the node's, for pods on the host's network
   };
   // `lookup` must outlive the manager.
   VolumeManager(Options opts, Lookup* lookup);
@@ -65,11 +66,17 @@ class VolumeManager {
   // Prepares every volume of the pod; the first error is returned after trying them all.
   Status SetUp(const boost::json::object& pod);
   // Rewrites the files of the pod's configMap/secret/downwardAPI/projected volumes that changed
-  // (each volume all at once); volumes not set up yet are set up.
+  // (each volume all at once; one not set up yet is set up). Other volumes are left alone.
   Status Update(const boost::json::object& pod);
   // The mounts of a container's volumeMounts (subPath, readOnly, mountPropagation). The pod's
   // volumes must be set up. Bidirectional propagation needs a privileged container.
-  Result<std::vector<cri::Mount>> MountsFor(const boost::json::object& pod, const boost::json::object& container);
+  // With `pod_ips` (the sandbox's; the node's with the host's network) and no volumeMount of
+  // its own at /etc/hosts, also the pod's kubelet-managed hosts file, written to
+  // <pod dir>/etc-hosts as upstream writes it: localhost lines, each pod IP with the hostname
+  // (FQDN first with a subdomain), then spec.hostAliases; with the host's network, the node's
+  // hosts file and hostAliases.
+  Result<std::vector<cri::Mount>> MountsFor(const boost::json::object& pod, const boost::json::object& container,
+                                            const std::vector<std::string>& pod_ips = {});
   // Creates (empty) the host file for the container's terminationMessagePath and returns it.
   Result<std::string> TerminationLogFile(const boost::json::object& pod, const std::string& container, uint32_t attempt);
   // Unmounts the pod's tmpfs volumes, then removes <root>/pods/<uid>. Idempotent.
@@ -96,6 +103,7 @@ class VolumeManager {
                               bool* on_tmpfs);
   Result<std::string> ServiceAccountToken(const boost::json::object& pod, const std::string& volume,
                                           const boost::json::object& source);
+  Result<std::string> WriteEtcHosts(const boost::json::object& pod, const std::vector<std::string>& pod_ips);
   Result<std::string> ClaimPath(const boost::json::object& pod, const boost::json::object& claim_source);
   int64_t Now() const;
 

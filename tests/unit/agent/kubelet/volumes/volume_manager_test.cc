@@ -60,6 +60,7 @@ class VolumeManagerTest : public ::testing::Test {
     o.root_dir = root_;
     o.tmpfs = tmpfs;
     o.node.allocatable_milli_cpu = 4000;
+    o.node.cluster_domain = "cluster.local";
     o.now = [this] { return now_; };
     vm_ = std::make_unique<VolumeManager>(o, &lookup_);
     return *vm_;
@@ -342,6 +343,10 @@ TEST_F(VolumeManagerTest, MountsSubPathPropagationAndBadMounts) {
   auto escape = mounts_of(R"([{"name":"e","mountPath":"/a","subPath":"evil"}])");
   ASSERT_FALSE(escape.ok());
   EXPECT_NE(escape.error().message().find("points outside the volume"), std::string::npos);
+  // A subPath to create through a symlink the container made: refused, nothing made outside.
+  auto through = mounts_of(R"([{"name":"e","mountPath":"/a","subPath":"evil/newdir"}])");
+  ASSERT_FALSE(through.ok());
+  EXPECT_FALSE(fs::exists(outside + "/newdir"));
   EXPECT_FALSE(mounts_of(R"([{"name":"e","mountPath":"/a","subPath":"../x"}])").ok());
   EXPECT_FALSE(mounts_of(R"([{"name":"e","mountPath":"/a","subPath":"/etc"}])").ok());
   EXPECT_FALSE(mounts_of(R"([{"name":"nope","mountPath":"/a"}])").ok());
@@ -352,6 +357,49 @@ TEST_F(VolumeManagerTest, MountsSubPathPropagationAndBadMounts) {
   ASSERT_TRUE(bidi.ok());
   EXPECT_EQ((*bidi)[0].propagation, cri::MountPropagation::kBidirectional);
   EXPECT_FALSE(mounts_of(R"([{"name":"e","mountPath":"/a","mountPropagation":"Sideways"}])").ok());
+}
+
+TEST_F(VolumeManagerTest, ManagedEtcHosts) {
+  auto& vm = Vm();
+  auto pod = Parse(R"({"metadata":{"name":"web","namespace":"shop","uid":"u-1"},
+      "spec":{"hostname":"db","subdomain":"dbs","hostAliases":[{"ip":"10.1.1.1","hostnames":["foo","foo.local"]}],
+      "volumes":[{"name":"e","emptyDir":{}}],
+      "containers":[{"name":"app","volumeMounts":[{"name":"e","mountPath":"/e"}]},
+                    {"name":"own","volumeMounts":[{"name":"e","mountPath":"/etc/hosts","subPath":"hosts"}]}]}})");
+  ASSERT_TRUE(vm.SetUp(pod).ok());
+  const auto& containers = pod.at("spec").at("containers").as_array();
+  auto mounts = vm.MountsFor(pod, containers[0].as_object(), {"10.42.0.7"});
+  ASSERT_TRUE(mounts.ok()) << mounts.error().ToString();
+  ASSERT_EQ(mounts->size(), 2u);
+  EXPECT_EQ((*mounts)[1].container_path, "/etc/hosts");
+  EXPECT_EQ((*mounts)[1].host_path, root_ + "/pods/u-1/etc-hosts");
+  EXPECT_EQ(Read((*mounts)[1].host_path),
+            "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+            "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n"
+            "10.42.0.7\tdb.dbs.shop.svc.cluster.local\tdb\n"
+            "\n# Entries added by HostAliases.\n10.1.1.1\tfoo\tfoo.local\n");
+  // No IP yet: no hosts file; a container that mounts /etc/hosts itself keeps its own.
+  auto no_ip = vm.MountsFor(pod, containers[0].as_object());
+  ASSERT_TRUE(no_ip.ok());
+  EXPECT_EQ(no_ip->size(), 1u);
+  auto own = vm.MountsFor(pod, containers[1].as_object(), {"10.42.0.7"});
+  ASSERT_TRUE(own.ok());
+  ASSERT_EQ(own->size(), 1u);
+  EXPECT_EQ((*own)[0].container_path, "/etc/hosts");
+
+  // The host's network: the node's hosts file.
+  std::ofstream(tmp_ + "/node-hosts") << "127.0.0.1 localhost\n192.168.1.5 node1\n";
+  VolumeManager::Options o;
+  o.root_dir = root_;
+  o.tmpfs = false;
+  o.host_hosts_file = tmp_ + "/node-hosts";
+  VolumeManager host_vm(o, &lookup_);
+  auto hn = Parse(R"({"metadata":{"name":"h","namespace":"shop","uid":"u-9"},"spec":{"hostNetwork":true,"containers":[{"name":"c"}]}})");
+  auto hm = host_vm.MountsFor(hn, hn.at("spec").at("containers").as_array()[0].as_object(), {"192.168.1.5"});
+  ASSERT_TRUE(hm.ok());
+  ASSERT_EQ(hm->size(), 1u);
+  EXPECT_EQ(Read((*hm)[0].host_path), "# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n192.168.1.5 node1\n");
+  ASSERT_TRUE(host_vm.TearDown("u-9").ok());
 }
 
 TEST_F(VolumeManagerTest, TerminationLogTearDownAndCleanup) {
