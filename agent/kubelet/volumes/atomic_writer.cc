@@ -37,7 +37,7 @@ std::optional<std::string> ReadLink(const std::string& path) {
 
 // `dir` (a timestamped directory) holds exactly the payload, with its modes. Unreadable: false,
 // and the caller writes a new one.
-bool SameAsOnDisk(const std::string& dir, const Payload& payload) {
+bool SameAsOnDisk(const std::string& dir, const Payload& payload, std::optional<uint32_t> gid) {
   size_t files = 0;
   // Count the regular files below dir and compare each payload file.
   std::vector<std::string> stack{""};
@@ -62,7 +62,7 @@ bool SameAsOnDisk(const std::string& dir, const Payload& payload) {
       }
       ++files;
       auto it = payload.find(r);
-      if (it == payload.end() || !S_ISREG(st.st_mode) || (st.st_mode & 07777) != it->second.mode ||
+      if (it == payload.end() || !S_ISREG(st.st_mode) || (st.st_mode & 07777) != it->second.mode || (gid && st.st_gid != *gid) ||
           static_cast<size_t>(st.st_size) != it->second.data.size()) {
         closedir(d);
         return false;
@@ -135,18 +135,30 @@ Result<bool> AtomicWriter::Write(const Payload& payload) {
   const std::optional<std::string> old_dir = ReadLink(data_link);
 
   bool changed = true;
-  if (old_dir && SameAsOnDisk(dir_ + "/" + *old_dir, payload)) {
+  if (old_dir && SameAsOnDisk(dir_ + "/" + *old_dir, payload, gid_)) {
     changed = false;
   } else {
     auto ts = NewTimestampedDir(dir_);
     if (!ts) return ts.error();
     const std::string ts_abs = dir_ + "/" + *ts;
+    // With an fsGroup: group-owned, directories setgid (upstream's SetVolumeOwnership).
+    auto own = [&](const std::string& path, bool dir) -> Status {
+      if (!gid_) return {};
+      if (lchown(path.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(*gid_)) != 0) return Errno("chown " + path);
+      if (dir && chmod(path.c_str(), 02755) != 0) return Errno("chmod " + path);
+      return {};
+    };
+    if (Status s = own(ts_abs, true); !s.ok()) return s;
     for (const auto& [path, file] : payload) {
       const std::string abs = ts_abs + "/" + path;
-      if (auto slash = abs.rfind('/'); slash > ts_abs.size()) {
-        if (Status s = MakeDirs(abs.substr(0, slash), 0755); !s.ok()) return s;
+      for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+        const std::string sub = ts_abs + "/" + path.substr(0, slash);
+        if (Status s = MakeDirs(sub, 0755); !s.ok()) return s;
+        if (Status s = own(sub, true); !s.ok()) return s;
       }
       if (Status s = WriteFileAtomically(abs, file.data, file.mode); !s.ok()) return s;
+      if (Status s = own(abs, false); !s.ok()) return s;
+      if (gid_ && chmod(abs.c_str(), file.mode) != 0) return Errno("chmod " + abs);  // chown clears setuid/setgid bits
     }
     const std::string tmp_link = dir_ + "/" + kDataDirTmp;
     (void)unlink(tmp_link.c_str());

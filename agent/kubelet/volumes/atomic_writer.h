@@ -5,7 +5,7 @@
 //   <dir>/..data -> ..2026_12_05_...         swapped by rename(2) of a new symlink: atomic
 //   <dir>/<key>  -> ..data/<key>             one symlink per top-level path of the payload
 //
-// Write() with the payload already there changes nothing. Otherwise it writes a new timestamped
+// Write() with the payload already there (contents, modes, group) changes nothing. Otherwise it writes a new timestamped
 // directory, swaps ..data, adds the missing per-key symlinks, removes those of paths no longer
 // in the payload and removes the old directory. Readers that open <dir>/<key> see the old or the
 // new file, never a mix. A crash between steps leaves the old payload visible.
@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -32,12 +33,15 @@ using Payload = std::map<std::string, FileProjection>;  // relative path → con
 
 class AtomicWriter {
  public:
-  explicit AtomicWriter(std::string dir) : dir_(std::move(dir)) {}
+  // `gid`: the pod's fsGroup: every file and directory written is group-owned by it and the
+  // directories get the setgid bit (the caller adds the group bits to the modes).
+  explicit AtomicWriter(std::string dir, std::optional<uint32_t> gid = std::nullopt) : dir_(std::move(dir)), gid_(gid) {}
   // true: the files changed; false: they were already the payload.
   Result<bool> Write(const Payload& payload);
 
  private:
   std::string dir_;
+  std::optional<uint32_t> gid_;
 };
 
 // Checks one payload path as Write() does.

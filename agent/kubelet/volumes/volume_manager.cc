@@ -16,6 +16,7 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "agent/kubelet/volumes/fs.h"
 #include "api/object.h"
@@ -86,6 +87,15 @@ Result<std::map<std::string, std::string>> DataOf(const json::object& obj, bool 
   }
   if (Status s = decode_into("binaryData"); !s.ok()) return s;
   return out;
+}
+
+// spec.securityContext.fsGroup, when set to a usable gid.
+std::optional<uint32_t> FSGroup(const json::object& pod) {
+  const json::value* v = api::Find(pod, {"spec", "securityContext", "fsGroup"});
+  if (!v || !v->is_number()) return std::nullopt;
+  const int64_t gid = api::AsInt(*v, -1);
+  if (gid < 0 || gid > 2147483647) return std::nullopt;
+  return static_cast<uint32_t>(gid);
 }
 
 Status AddFile(Payload& payload, const std::string& path, std::string data, uint32_t mode) {
@@ -229,7 +239,7 @@ Status VolumeManager::SetUpVolume(const json::object& pod, const json::object& v
   if (!SafeName(name) || name[0] == '.') return Status(Code::kInvalidArgument, "invalid volume name \"" + name + "\"");
   Status s;
   if (const json::object* ed = api::FindObject(volume, "emptyDir")) {
-    if (!contents_only) s = SetUpEmptyDir(api::Uid(pod), name, *ed);
+    if (!contents_only) s = SetUpEmptyDir(pod, name, *ed);
   } else if (const json::object* hp = api::FindObject(volume, "hostPath")) {
     if (!contents_only) {
       const std::string path = api::GetString(*hp, "path");
@@ -251,8 +261,8 @@ Status VolumeManager::SetUpVolume(const json::object& pod, const json::object& v
   return s.ok() ? s : SetUpFailed(name, s);
 }
 
-Status VolumeManager::SetUpEmptyDir(const std::string& uid, const std::string& name, const json::object& source) {
-  const std::string dir = VolumeDir(uid, kEmptyDir, name);
+Status VolumeManager::SetUpEmptyDir(const json::object& pod, const std::string& name, const json::object& source) {
+  const std::string dir = VolumeDir(api::Uid(pod), kEmptyDir, name);
   const std::string medium = api::GetString(source, "medium");
   if (!medium.empty() && medium != "Memory") return Status(Code::kInvalidArgument, "unsupported emptyDir medium \"" + medium + "\"");
   int64_t size = 0;
@@ -264,6 +274,13 @@ Status VolumeManager::SetUpEmptyDir(const std::string& uid, const std::string& n
   if (Status s = MakeDirs(dir, 0750); !s.ok()) return s;
   if (medium == "Memory" && opts_.tmpfs && !IsMountPoint(dir)) {
     if (Status s = MountTmpfs(dir, size); !s.ok()) return s;
+  }
+  if (const std::optional<uint32_t> gid = FSGroup(pod)) {  // the pod's fsGroup owns it, setgid
+    if (chown(dir.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(*gid)) != 0) {
+      return Status(Code::kInternal, "chown " + dir + ": " + std::strerror(errno));
+    }
+    if (chmod(dir.c_str(), 02777) != 0) return Status(Code::kInternal, "chmod " + dir + ": " + std::strerror(errno));
+    return {};
   }
   if (chmod(dir.c_str(), 0777) != 0) return Status(Code::kInternal, "chmod " + dir + ": " + std::strerror(errno));
   return {};
@@ -279,7 +296,13 @@ Status VolumeManager::SetUpWritten(const json::object& pod, const std::string& n
   if (chmod(dir.c_str(), on_tmpfs && opts_.tmpfs ? 01777 : 0777) != 0) {
     return Status(Code::kInternal, "chmod " + dir + ": " + std::strerror(errno));
   }
-  auto written = AtomicWriter(dir).Write(payload);
+  // An fsGroup makes the files group-readable by it (upstream's read-only mask 0440).
+  const std::optional<uint32_t> gid = FSGroup(pod);
+  Payload owned = payload;
+  if (gid) {
+    for (auto& [path, file] : owned) file.mode |= 0440;
+  }
+  auto written = AtomicWriter(dir, gid).Write(owned);
   return written.status();
 }
 

@@ -9,6 +9,9 @@
 //   <root>/pods/<uid>/containers/<container>/<attempt>           termination message files
 // hostPath volumes and PVCs bound to hostPath/local PVs are the host's paths (type-checked,
 // created for DirectoryOrCreate/FileOrCreate); the runtime bind-mounts every Mount it is given.
+// With spec.securityContext.fsGroup, emptyDirs and the written volumes are group-owned by it
+// (setgid directories, files group-readable), as upstream's SetVolumeOwnership; hostPath and
+// PV paths are left as they are.
 // Secret, projected and downwardAPI volumes live on a tmpfs when `tmpfs` is on (root), so
 // secrets never reach the disk, as upstream does; with it off they are plain directories.
 //
@@ -96,7 +99,7 @@ class VolumeManager {
     int64_t issued = 0, expires = 0;
   };
   Status SetUpVolume(const boost::json::object& pod, const boost::json::object& volume, bool contents_only);
-  Status SetUpEmptyDir(const std::string& uid, const std::string& name, const boost::json::object& source);
+  Status SetUpEmptyDir(const boost::json::object& pod, const std::string& name, const boost::json::object& source);
   Status SetUpWritten(const boost::json::object& pod, const std::string& name, const char* plugin, bool on_tmpfs,
                       const Payload& payload);
   Result<Payload> MakePayload(const boost::json::object& pod, const boost::json::object& volume, const char** plugin,

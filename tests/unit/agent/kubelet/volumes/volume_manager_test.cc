@@ -359,6 +359,34 @@ TEST_F(VolumeManagerTest, MountsSubPathPropagationAndBadMounts) {
   EXPECT_FALSE(mounts_of(R"([{"name":"e","mountPath":"/a","mountPropagation":"Sideways"}])").ok());
 }
 
+TEST_F(VolumeManagerTest, FSGroupOwnsWrittenVolumesAndEmptyDirs) {
+  if (geteuid() != 0) GTEST_SKIP() << "giving files to another group needs root";
+  auto& vm = Vm();
+  auto pod = Parse(R"({"metadata":{"name":"web","namespace":"shop","uid":"u-1"},
+      "spec":{"securityContext":{"fsGroup":2345},"volumes":[{"name":"s","secret":{"secretName":"creds","defaultMode":256}},
+        {"name":"c","configMap":{"name":"cfg","items":[{"key":"app.conf","path":"sub/app.conf"}]}},{"name":"e","emptyDir":{}}],
+      "containers":[{"name":"app"}]}})");
+  ASSERT_TRUE(vm.SetUp(pod).ok());
+  struct stat st {};
+  const std::string secret = Dir("kubernetes.io~secret", "s");
+  ASSERT_EQ(stat((secret + "/password").c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 2345u);
+  EXPECT_EQ(st.st_mode & 07777, 0440u);  // 0400 plus the group's read
+  ASSERT_EQ(stat((secret + "/..data").c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 2345u);
+  EXPECT_EQ(st.st_mode & 07777, 02755u);
+  ASSERT_EQ(stat((Dir("kubernetes.io~configmap", "c") + "/sub").c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 2345u);
+  EXPECT_EQ(st.st_mode & 07777, 02755u);
+  ASSERT_EQ(stat(Dir("kubernetes.io~empty-dir", "e").c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 2345u);
+  EXPECT_EQ(st.st_mode & 07777, 02777u);
+  // Nothing changed: nothing rewritten.
+  const std::string ts = fs::read_symlink(secret + "/..data");
+  ASSERT_TRUE(vm.Update(pod).ok());
+  EXPECT_EQ(fs::read_symlink(secret + "/..data"), ts);
+}
+
 TEST_F(VolumeManagerTest, ManagedEtcHosts) {
   auto& vm = Vm();
   auto pod = Parse(R"({"metadata":{"name":"web","namespace":"shop","uid":"u-1"},
