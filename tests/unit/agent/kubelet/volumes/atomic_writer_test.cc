@@ -117,5 +117,22 @@ TEST_F(AtomicWriterTest, RemoveTreeDoesNotFollowSymlinks) {
   fs::remove_all(outside);
 }
 
+TEST_F(AtomicWriterTest, RemoveTreeStopsAtAMountItCouldNotUnmount) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting tmpfs needs root";
+  const std::string mnt = dir_ + "/pod/volumes/m";
+  fs::create_directories(mnt);
+  ASSERT_TRUE(MountTmpfs(mnt, 1 << 20).ok());
+  std::ofstream(mnt + "/data") << "inside the mount";
+  EXPECT_TRUE(IsMountPoint(mnt));
+  EXPECT_EQ(MountPointsUnder(dir_ + "/pod"), (std::vector<std::string>{mnt}));
+  Status s = RemoveTree(dir_ + "/pod");
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition) << s.ToString();
+  EXPECT_TRUE(fs::exists(mnt + "/data"));  // not emptied
+  EXPECT_EQ(RemoveTree(mnt).code(), Code::kFailedPrecondition);
+  ASSERT_TRUE(Unmount(mnt).ok());
+  EXPECT_TRUE(Unmount(mnt).ok());  // not mounted: fine
+  EXPECT_TRUE(RemoveTree(dir_ + "/pod").ok());
+}
+
 }  // namespace
 }  // namespace kite::kubelet::volumes
