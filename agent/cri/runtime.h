@@ -205,6 +205,10 @@ struct Image {
   std::string id;
   std::vector<std::string> repo_tags, repo_digests;
   uint64_t size = 0;
+  // The image config's user (CRI Image.uid / Image.username): a numeric uid, or a name. The
+  // kubelet checks runAsNonRoot against it when the spec sets no runAsUser.
+  std::optional<int64_t> uid;
+  std::string username;
 };
 
 // ---- the services -----------------------------------------------------------------------------
