@@ -4,12 +4,15 @@
 // Pure functions: the only objects they read besides the pod come through `Lookup`
 // (agent/kubelet/lookup.h); they touch no file and no runtime.
 //
-// How the pod workers call them (one pod, in order):
+// How the pod workers call them (one pod, in order; `volumes` is a volumes::VolumeManager):
 //   auto sandbox = BuildSandboxConfig(pod, node, &events);          // then RunPodSandbox
-//   volumes.SetUp(pod);                                             // agent/kubelet/volumes/
+//   volumes.SetUp(pod);                                             // error: FailedMount, retry
 //   for each container c (init containers first):
-//     ContainerContext ctx{.attempt = restart_count, .pod_ips = sandbox IPs, .host_ip = node IP};
-//     ctx.mounts = volumes.MountsFor(pod, c);  ctx.termination_log_path = volumes.TerminationLogFile(pod, c, attempt);
+//     ContainerContext ctx;
+//     ctx.attempt = restart count;  ctx.pod_ips = the sandbox's IPs;  ctx.host_ip = node IP;
+//     ctx.image_uid / image_user = ImageStatus(...)->uid / username (when known);
+//     ctx.mounts = *volumes.MountsFor(pod, c, ctx.pod_ips);         // volumeMounts + /etc/hosts
+//     ctx.termination_log_path = *volumes.TerminationLogFile(pod, name, ctx.attempt);
 //     auto config = BuildContainerConfig(pod, c, ctx, node, lookup, &events);  // then CreateContainer
 //   `events` are the Events upstream's kubelet records about the pod while doing this (a Warning
 //   MissingClusterDNS, InvalidEnvironmentVariableNames): the caller records them on the pod.
@@ -82,6 +85,8 @@ Result<std::optional<cri::DNSConfig>> PodDNSConfig(const boost::json::object& po
 
 // A resolv.conf's nameserver, search and options lines (the last `search` wins, as in libc).
 cri::DNSConfig ParseResolvConf(const std::string& text);
+// The file at `path` (--resolv-conf; "" means none: an empty config) parsed; unreadable: an error.
+Result<cri::DNSConfig> ReadResolvConf(const std::string& path);
 
 // The pod's cgroup under the QoS hierarchy (cgroupfs names).
 std::string PodCgroupParent(const boost::json::object& pod, const NodeConfig& node);

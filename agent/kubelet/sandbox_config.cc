@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -86,6 +87,15 @@ cri::DNSConfig ParseResolvConf(const std::string& text) {
     else if (key == "options") c.options.insert(c.options.end(), rest.begin(), rest.end());
   }
   return c;
+}
+
+Result<cri::DNSConfig> ReadResolvConf(const std::string& path) {
+  if (path.empty()) return cri::DNSConfig{};
+  std::ifstream in(path);
+  if (!in) return Status(Code::kFailedPrecondition, "cannot read resolv.conf " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseResolvConf(text.str());
 }
 
 Result<std::optional<cri::DNSConfig>> PodDNSConfig(const json::object& pod, const NodeConfig& node,

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "agent/kubelet/container_config.h"
+#include "api/object.h"
 
 namespace kite::kubelet {
 namespace {
@@ -386,6 +387,32 @@ TEST_F(ContainerConfigTest, LabelsAnnotationsLogPathAndMounts) {
   EXPECT_FALSE(Build(Pod(R"([{"image":"i"}])")).ok());
   EXPECT_FALSE(Build(Pod(R"([{"name":"app"}])")).ok());
   EXPECT_FALSE(Build(Pod(R"([{"name":"app","image":"i","env":[{"value":"x"}]}])")).ok());
+}
+
+// Objects of the wrong shape anywhere: a Status or a config, never a crash.
+TEST_F(ContainerConfigTest, MalformedInputNeverCrashes) {
+  const char* pods[] = {
+      R"({})",
+      R"({"metadata":5,"spec":"x"})",
+      R"({"metadata":{"name":"p","namespace":"n","uid":"u"},"spec":{"containers":5,"dnsPolicy":7,"dnsConfig":"x","hostNetwork":"yes"}})",
+      R"({"metadata":{"name":"p","namespace":"n","uid":"u","labels":[1]},"spec":{"containers":[5,"x",{"name":1},
+          {"name":"c","image":"i","env":{"a":1},"envFrom":[1,{"configMapRef":"x"},{"secretRef":{"name":5}}],
+           "ports":[1,{"hostPort":"x"},{"hostPort":-1,"containerPort":99999999999}],"command":[1,null,"x"],
+           "resources":{"limits":[],"requests":{"cpu":{},"memory":1e300}},"securityContext":{"runAsUser":1e300,"capabilities":{"add":"x"}}}],
+          "securityContext":{"runAsNonRoot":"yes","supplementalGroups":"x","fsGroup":"g"},
+          "dnsConfig":{"nameservers":[1,2],"options":[1,{"name":5},{"name":"x","value":5}]}}})",
+      R"({"metadata":{"name":"p","namespace":"n","uid":"u"},"spec":{"containers":[{"name":"c","image":"i","env":[
+          {"name":"A","valueFrom":{"fieldRef":5}},{"name":"B","valueFrom":{"resourceFieldRef":{"resource":5,"divisor":[]}}},
+          {"name":"C","valueFrom":{"configMapKeyRef":{"name":[],"key":{}}}},{"name":"D","value":"$(","valueFrom":1}]}]}})",
+  };
+  for (const char* text : pods) {
+    auto pod = Parse(text);
+    (void)BuildSandboxConfig(pod, node_);
+    for (const auto& c : api::GetArray(pod, {"spec", "containers"})) {
+      if (c.is_object()) (void)BuildContainerConfig(pod, c.as_object(), {}, node_, lookup_);
+    }
+  }
+  SUCCEED();
 }
 
 }  // namespace

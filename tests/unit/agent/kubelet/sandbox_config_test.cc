@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <unistd.h>
 
 #include "agent/kubelet/container_config.h"
 
@@ -30,6 +31,23 @@ TEST(ResolvConf, Parses) {
   EXPECT_EQ(c.servers, (std::vector<std::string>{"1.1.1.1"}));
   EXPECT_EQ(c.searches, (std::vector<std::string>{"c", "d"}));  // the last search line wins
   EXPECT_EQ(c.options, (std::vector<std::string>{"ndots:2", "rotate", "timeout:1"}));
+}
+
+TEST(ResolvConf, ReadsAFile) {
+  char path[] = "/tmp/kite-resolv-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string text = "nameserver 9.9.9.9\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  auto c = ReadResolvConf(path);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->servers, (std::vector<std::string>{"9.9.9.9"}));
+  unlink(path);
+  EXPECT_FALSE(ReadResolvConf(path).ok());
+  auto none = ReadResolvConf("");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->servers.empty());
 }
 
 TEST(SandboxConfig, MetadataHostnameLogsLabels) {

@@ -430,6 +430,24 @@ TEST_F(VolumeManagerTest, ManagedEtcHosts) {
   ASSERT_TRUE(host_vm.TearDown("u-9").ok());
 }
 
+// Volumes and mounts of the wrong shape: Statuses, never a crash, nothing outside the root.
+TEST_F(VolumeManagerTest, MalformedInputNeverCrashes) {
+  auto& vm = Vm();
+  auto pod = Pod(R"([1,"x",{"name":5},{"name":"a","configMap":5},{"name":"b","projected":{"sources":"x"}},
+      {"name":"c","hostPath":{"path":5}},{"name":"d","downwardAPI":{"items":[1,{"path":5,"fieldRef":{"fieldPath":5}}]}},
+      {"name":"e","emptyDir":{"sizeLimit":[]}},{"name":"f","secret":{"items":5}},{"name":"g","persistentVolumeClaim":{"claimName":5}},
+      {"name":"h","configMap":{"name":"cfg","items":[{"key":"other","path":5,"mode":"x"}]}}])",
+                 R"([1,{"name":5},{"name":"a","mountPath":5},{"name":"e","mountPath":"/e","subPath":5,"mountPropagation":1}])");
+  EXPECT_FALSE(vm.SetUp(pod).ok());
+  EXPECT_FALSE(vm.Update(pod).ok());
+  (void)vm.MountsFor(pod, Container(pod), {"10.0.0.1"});
+  (void)vm.TerminationLogFile(pod, "", 0);
+  auto junk = Parse(R"({"metadata":{"uid":"u-5"},"spec":{"volumes":"x","hostAliases":5,"containers":[{"volumeMounts":"y"}]}})");
+  EXPECT_TRUE(vm.SetUp(junk).ok());
+  (void)vm.MountsFor(junk, Container(junk), {"10.0.0.1"});
+  for (const auto& e : fs::directory_iterator(tmp_)) EXPECT_EQ(e.path().filename(), "kubelet");
+}
+
 TEST_F(VolumeManagerTest, TerminationLogTearDownAndCleanup) {
   auto& vm = Vm();
   auto pod = Pod(R"([{"name":"e","emptyDir":{}},{"name":"c","configMap":{"name":"cfg"}}])");
