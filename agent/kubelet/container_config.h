@@ -47,7 +47,10 @@ struct NodeConfig {
   std::string node_name;
   std::vector<std::string> cluster_dns;  // --cluster-dns: the cluster DNS server(s)
   std::string cluster_domain;            // --cluster-domain ("cluster.local")
-  cri::DNSConfig host_dns;               // the host's resolver (--resolv-conf, ParseResolvConf)
+  // The host's resolver (--resolv-conf, default /etc/resolv.conf, read by ReadResolvConf);
+  // nullopt for --resolv-conf "": pods on policy Default then get 127.0.0.1 and search ".", as
+  // upstream gives them (no lookups through the host).
+  std::optional<cri::DNSConfig> host_dns;
   std::string pod_logs_root = "/var/log/pods";
   std::string cgroup_root = "/kubepods";  // the pods' cgroup (cgroupfs driver)
   bool cpu_cfs_quota = true;              // --cpu-cfs-quota
@@ -77,11 +80,9 @@ Result<cri::PodSandboxConfig> BuildSandboxConfig(const boost::json::object& pod,
 // GeneratePodHostNameAndDomain. Invalid labels are kInvalidArgument.
 Result<std::pair<std::string, std::string>> PodHostnameAndDomain(const boost::json::object& pod, const NodeConfig& node);
 
-// The pod's resolver config (GetPodDNS): std::nullopt means "the runtime's default" (policy
-// Default with no host resolver known). Searches are deduplicated and at most 32, servers at
+// The pod's resolver config (GetPodDNS). Searches are deduplicated and at most 32, servers at
 // most 3, as upstream trims them (with a Warning DNSConfigForming).
-Result<std::optional<cri::DNSConfig>> PodDNSConfig(const boost::json::object& pod, const NodeConfig& node,
-                                                   std::vector<PodEvent>* events);
+Result<cri::DNSConfig> PodDNSConfig(const boost::json::object& pod, const NodeConfig& node, std::vector<PodEvent>* events);
 
 // A resolv.conf's nameserver, search and options lines (the last `search` wins, as in libc).
 cri::DNSConfig ParseResolvConf(const std::string& text);

@@ -98,8 +98,7 @@ Result<cri::DNSConfig> ReadResolvConf(const std::string& path) {
   return ParseResolvConf(text.str());
 }
 
-Result<std::optional<cri::DNSConfig>> PodDNSConfig(const json::object& pod, const NodeConfig& node,
-                                                   std::vector<PodEvent>* events) {
+Result<cri::DNSConfig> PodDNSConfig(const json::object& pod, const NodeConfig& node, std::vector<PodEvent>* events) {
   const json::object& spec = api::GetObject(pod, "spec");
   std::string policy = api::GetString(spec, "dnsPolicy");
   if (policy.empty()) policy = "ClusterFirst";
@@ -112,26 +111,32 @@ Result<std::optional<cri::DNSConfig>> PodDNSConfig(const json::object& pod, cons
   else return Status(Code::kInvalidArgument, "unsupported dnsPolicy \"" + policy + "\" of pod " + PodDesc(pod));
 
   cri::DNSConfig dns;
-  bool runtime_default = false;
   if (type == kCluster && node.cluster_dns.empty()) {
-    // Upstream falls back to the host's resolver and says so on the pod.
+    // Upstream falls back to the host's resolver and says so on the pod (naming ClusterFirst
+    // whichever cluster policy it was).
     if (events) {
       events->push_back({"Warning", "MissingClusterDNS",
-                         "pod: \"" + PodDesc(pod) + "\". kubelet does not have ClusterDNS IP configured and cannot create Pod using \"" +
-                             policy + "\" policy. Falling back to \"Default\" policy."});
+                         "pod: \"" + PodDesc(pod) +
+                             "\". kubelet does not have ClusterDNS IP configured and cannot create Pod using \"ClusterFirst\" "
+                             "policy. Falling back to \"Default\" policy."});
     }
     type = kHost;
   }
+  const cri::DNSConfig host = node.host_dns.value_or(cri::DNSConfig{});
   if (type == kHost) {
-    dns = node.host_dns;
-    runtime_default = dns.servers.empty() && dns.searches.empty() && dns.options.empty();
+    if (node.host_dns) {
+      dns = host;
+    } else {  // --resolv-conf "": the local machine's resolver, no search
+      dns.servers = {"127.0.0.1"};
+      dns.searches = {"."};
+    }
   } else if (type == kCluster) {
     dns.servers = node.cluster_dns;
     if (!node.cluster_domain.empty()) {
       const std::string& d = node.cluster_domain;
       dns.searches = {api::Namespace(pod) + ".svc." + d, "svc." + d, d};
     }
-    dns.searches.insert(dns.searches.end(), node.host_dns.searches.begin(), node.host_dns.searches.end());
+    dns.searches.insert(dns.searches.end(), host.searches.begin(), host.searches.end());
     dns.options = {"ndots:5"};
   }
   if (const json::object* pc = api::FindObject(spec, "dnsConfig")) {
@@ -141,9 +146,7 @@ Result<std::optional<cri::DNSConfig>> PodDNSConfig(const json::object& pod, cons
     dns.servers = OmitDuplicates(servers);
     dns.searches = OmitDuplicates(searches);
     dns.options = MergeDNSOptions(dns.options, api::GetArray(*pc, "options"));
-    runtime_default = false;
   }
-  if (runtime_default && type == kHost) return std::optional<cri::DNSConfig>{};
   dns.searches = OmitDuplicates(dns.searches);
   // Trim as upstream does (libc ignores what is beyond), telling the user.
   size_t chars = 0, keep = 0;
@@ -163,7 +166,7 @@ Result<std::optional<cri::DNSConfig>> PodDNSConfig(const json::object& pod, cons
       events->push_back({"Warning", "DNSConfigForming", "Nameserver limits were exceeded, some nameservers have been omitted"});
     }
   }
-  return std::optional<cri::DNSConfig>(std::move(dns));
+  return dns;
 }
 
 std::string PodCgroupParent(const json::object& pod, const NodeConfig& node) {

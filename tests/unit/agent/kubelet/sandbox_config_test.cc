@@ -156,10 +156,15 @@ TEST(PodDNS, DefaultAndNoneAndDnsConfigMerge) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->dns_config->servers, (std::vector<std::string>{"192.168.1.1", "192.168.1.2"}));
   NodeConfig no_host = Node();
-  no_host.host_dns = {};
+  no_host.host_dns.reset();  // --resolv-conf ""
   auto rt = BuildSandboxConfig(Pod(R"({"dnsPolicy":"Default"})"), no_host);
   ASSERT_TRUE(rt.ok());
-  EXPECT_FALSE(rt->dns_config.has_value());  // the runtime's default
+  EXPECT_EQ(rt->dns_config->servers, (std::vector<std::string>{"127.0.0.1"}));
+  EXPECT_EQ(rt->dns_config->searches, (std::vector<std::string>{"."}));
+  auto rt_cluster = BuildSandboxConfig(Pod("{}"), no_host);
+  ASSERT_TRUE(rt_cluster.ok());
+  EXPECT_EQ(rt_cluster->dns_config->searches,
+            (std::vector<std::string>{"shop.svc.cluster.local", "svc.cluster.local", "cluster.local"}));
 
   auto none = BuildSandboxConfig(Pod(R"({"dnsPolicy":"None","dnsConfig":{"nameservers":["1.1.1.1"],"searches":["a.b"],
       "options":[{"name":"ndots","value":"2"},{"name":"edns0"}]}})"), Node());
@@ -193,6 +198,11 @@ TEST(PodDNS, ClusterFirstWithoutClusterDNSFallsBackToDefaultWithAWarning) {
   EXPECT_EQ(events[0].message,
             "pod: \"web-1_shop(u-1)\". kubelet does not have ClusterDNS IP configured and cannot create Pod using "
             "\"ClusterFirst\" policy. Falling back to \"Default\" policy.");
+  events.clear();
+  auto w = BuildSandboxConfig(Pod(R"({"hostNetwork":true,"dnsPolicy":"ClusterFirstWithHostNet"})"), n, &events);
+  ASSERT_TRUE(w.ok());
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0].message.find("using \"ClusterFirst\" policy"), std::string::npos);  // upstream names ClusterFirst
 }
 
 TEST(PodDNS, LimitsTrimmed) {
