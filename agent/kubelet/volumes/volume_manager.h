@@ -50,6 +50,7 @@
 #include "agent/kubelet/container_config.h"
 #include "agent/kubelet/lookup.h"
 #include "agent/kubelet/volumes/atomic_writer.h"
+#include "agent/kubelet/volumes/sources.h"
 #include "base/status.h"
 
 namespace kite::kubelet::volumes {
@@ -115,9 +116,5 @@ class VolumeManager {
   std::mutex mu_;  // guards tokens_
   std::map<std::string, Token> tokens_;  // by "<uid>/<volume>/<path>"
 };
-
-// upstream's hostPath type check; `type` "" checks nothing. DirectoryOrCreate and FileOrCreate
-// create what is missing (0755 directories, 0644 files).
-Status CheckHostPathType(const std::string& path, const std::string& type);
 
 }  // namespace kite::kubelet::volumes
