@@ -181,9 +181,13 @@ Result<cri::ContainerConfig> BuildContainerConfig(const json::object& pod, const
   c.image.image = api::GetString(container, "image");
   if (c.image.image.empty()) return ContainerConfigError("container " + c.metadata.name + " has no image");
 
-  auto env = ContainerEnv(pod, container, ctx, node, lookup, events);
-  if (!env) return env.error();
-  c.envs = std::move(*env);
+  if (ctx.env) {
+    c.envs = *ctx.env;
+  } else {
+    auto env = ContainerEnv(pod, container, ctx, node, lookup, events);
+    if (!env) return env.error();
+    c.envs = std::move(*env);
+  }
   // command and args see the final environment.
   std::map<std::string, std::string> vars(c.envs.begin(), c.envs.end());
   auto lookup_var = [&](const std::string& name) -> std::optional<std::string> {

@@ -11,7 +11,8 @@
 //     ContainerContext ctx;
 //     ctx.attempt = restart count;  ctx.pod_ips = the sandbox's IPs;  ctx.host_ip = node IP;
 //     ctx.image_uid / image_user = ImageStatus(...)->uid / username (when known);
-//     ctx.mounts = *volumes.MountsFor(pod, c, ctx.pod_ips);         // volumeMounts + /etc/hosts
+//     ctx.env = *ContainerEnv(pod, c, ctx, node, lookup, &events);  // optional: for subPathExpr
+//     ctx.mounts = *volumes.MountsFor(pod, c, ctx.pod_ips, ctx.env ? &*ctx.env : nullptr);
 //     ctx.termination_log_path = *volumes.TerminationLogFile(pod, name, ctx.attempt);
 //     auto config = BuildContainerConfig(pod, c, ctx, node, lookup, &events);  // then CreateContainer
 //   `events` are the Events upstream's kubelet records about the pod while doing this (a Warning
@@ -104,6 +105,9 @@ struct ContainerContext {
   // checked against it when the spec sets no runAsUser.
   std::optional<int64_t> image_uid;
   std::string image_user;                // a non-numeric user name
+  // The environment when the caller computed it already with ContainerEnv (it needs it for
+  // MountsFor's subPathExpr): used as it is instead of being computed again.
+  std::optional<std::vector<std::pair<std::string, std::string>>> env;
 };
 
 Result<cri::ContainerConfig> BuildContainerConfig(const boost::json::object& pod, const boost::json::object& container,

@@ -16,7 +16,9 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <optional>
+#include <set>
 
 #include "agent/kubelet/volumes/fs.h"
 #include "api/object.h"
@@ -358,7 +360,7 @@ Result<std::string> VolumeManager::WriteEtcHosts(const json::object& pod, const 
 }
 
 Result<std::vector<cri::Mount>> VolumeManager::MountsFor(const json::object& pod, const json::object& container,
-                                                         const std::vector<std::string>& pod_ips) {
+                                                         const std::vector<std::string>& pod_ips, const Env* env) {
   std::map<std::string, const json::object*> volumes;
   for (const auto& v : api::GetArray(pod, {"spec", "volumes"})) {
     if (v.is_object()) volumes[api::GetString(v.as_object(), "name")] = &v.as_object();
@@ -375,8 +377,26 @@ Result<std::vector<cri::Mount>> VolumeManager::MountsFor(const json::object& pod
     if (mount_path.empty() || mount_path[0] != '/') {
       return Status(Code::kInvalidArgument, "container " + cname + ": mountPath \"" + mount_path + "\" of volume \"" + name + "\" must be absolute");
     }
-    if (!api::GetString(m, "subPathExpr").empty()) {
-      return Status(Code::kUnimplemented, "container " + cname + ": subPathExpr (volume \"" + name + "\") is not supported yet");
+    std::string sub = api::GetString(m, "subPath");
+    if (const std::string expr = api::GetString(m, "subPathExpr"); !expr.empty()) {
+      // Expanded with the container's environment; a variable unset or empty is an error
+      // (upstream's ExpandContainerVolumeMounts).
+      if (!env) return Status(Code::kInvalidArgument, "container " + cname + ": subPathExpr needs the container's environment");
+      std::map<std::string, std::string> vars(env->begin(), env->end());
+      std::set<std::string> missing;
+      sub = ExpandVars(expr, [&](const std::string& key) -> std::optional<std::string> {
+        auto it = vars.find(key);
+        if (it == vars.end() || it->second.empty()) {
+          missing.insert(key);
+          return std::string();
+        }
+        return it->second;
+      });
+      if (!missing.empty()) {
+        std::string keys;
+        for (const auto& k : missing) keys += (keys.empty() ? "" : ", ") + k;
+        return Status(Code::kInvalidArgument, "container " + cname + ": subPathExpr of volume \"" + name + "\": missing value for " + keys);
+      }
     }
     const json::object& volume = *vit->second;
     auto base = VolumePath(pod, volume);
@@ -388,7 +408,6 @@ Result<std::vector<cri::Mount>> VolumeManager::MountsFor(const json::object& pod
     mount.readonly = api::GetBool(m, "readOnly") || volume.contains("configMap") || volume.contains("secret") ||
                      volume.contains("downwardAPI") || volume.contains("projected") ||
                      api::GetBool(volume, {"persistentVolumeClaim", "readOnly"});
-    const std::string sub = api::GetString(m, "subPath");
     if (!sub.empty()) {
       if (sub[0] == '/' || HasBacksteps(sub)) {
         return Status(Code::kInvalidArgument, "container " + cname + ": subPath \"" + sub + "\" must be a relative path without '..'");

@@ -44,6 +44,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/cri/runtime.h"
@@ -79,8 +80,10 @@ class VolumeManager {
   // <pod dir>/etc-hosts as upstream writes it: localhost lines, each pod IP with the hostname
   // (FQDN first with a subdomain), then spec.hostAliases; with the host's network, the node's
   // hosts file and hostAliases.
+  // `env`: the container's environment (ContainerEnv), needed for subPathExpr only.
+  using Env = std::vector<std::pair<std::string, std::string>>;
   Result<std::vector<cri::Mount>> MountsFor(const boost::json::object& pod, const boost::json::object& container,
-                                            const std::vector<std::string>& pod_ips = {});
+                                            const std::vector<std::string>& pod_ips = {}, const Env* env = nullptr);
   // Creates (empty) the host file for the container's terminationMessagePath and returns it.
   Result<std::string> TerminationLogFile(const boost::json::object& pod, const std::string& container, uint32_t attempt);
   // Unmounts the pod's tmpfs volumes, then removes <root>/pods/<uid>. Idempotent.

@@ -258,6 +258,15 @@ TEST_F(ContainerConfigTest, CommandArgsExpandedAgainstTheFinalEnv) {
   EXPECT_TRUE(c->tty);
 }
 
+TEST_F(ContainerConfigTest, PrecomputedEnvIsUsedAsItIs) {
+  ContainerContext ctx;
+  ctx.env = Env{{"A", "1"}};
+  auto c = Build(Pod(R"~([{"name":"app","image":"i","args":["$(A)"],"env":[{"name":"X","valueFrom":{"configMapKeyRef":{"name":"ghost","key":"k"}}}]}])~"), ctx);
+  ASSERT_TRUE(c.ok()) << c.error().ToString();  // the missing configMap is not looked up again
+  EXPECT_EQ(c->envs, (Env{{"A", "1"}}));
+  EXPECT_EQ(c->args, (std::vector<std::string>{"1"}));
+}
+
 TEST(Resources, Formulas) {
   EXPECT_EQ(MilliCPUToShares(0), 2);
   EXPECT_EQ(MilliCPUToShares(1), 2);

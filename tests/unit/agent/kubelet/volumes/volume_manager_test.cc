@@ -351,7 +351,25 @@ TEST_F(VolumeManagerTest, MountsSubPathPropagationAndBadMounts) {
   EXPECT_FALSE(mounts_of(R"([{"name":"e","mountPath":"/a","subPath":"/etc"}])").ok());
   EXPECT_FALSE(mounts_of(R"([{"name":"nope","mountPath":"/a"}])").ok());
   EXPECT_FALSE(mounts_of(R"([{"name":"e","mountPath":"relative"}])").ok());
-  EXPECT_FALSE(mounts_of(R"~([{"name":"e","mountPath":"/a","subPathExpr":"$(POD)"}])~").ok());
+  EXPECT_FALSE(mounts_of(R"~([{"name":"e","mountPath":"/a","subPathExpr":"$(POD)"}])~").ok());  // no env given
+  {
+    auto p = Pod(R"([{"name":"e","emptyDir":{}}])", R"~([{"name":"e","mountPath":"/a","subPathExpr":"logs/$(POD)"},
+        {"name":"e","mountPath":"/b","subPathExpr":"$(EMPTY)x"},{"name":"e","mountPath":"/c","subPathExpr":"$(UP)"}])~");
+    VolumeManager::Env env{{"POD", "web-1"}, {"EMPTY", ""}, {"UP", ".."}};
+    auto& c = p["spec"].as_object()["containers"].as_array()[0].as_object();
+    json::array only_first{c["volumeMounts"].as_array()[0]};
+    json::array all = c["volumeMounts"].as_array();
+    c["volumeMounts"] = only_first;
+    auto expanded = vm.MountsFor(p, Container(p), {}, &env);
+    ASSERT_TRUE(expanded.ok()) << expanded.error().ToString();
+    EXPECT_EQ((*expanded)[0].host_path, Dir("kubernetes.io~empty-dir", "e") + "/logs/web-1");
+    c["volumeMounts"] = json::array{all[1]};
+    auto empty = vm.MountsFor(p, Container(p), {}, &env);
+    ASSERT_FALSE(empty.ok());
+    EXPECT_NE(empty.error().message().find("missing value for EMPTY"), std::string::npos);
+    c["volumeMounts"] = json::array{all[2]};
+    EXPECT_FALSE(vm.MountsFor(p, Container(p), {}, &env).ok());  // expands to ".."
+  }
   EXPECT_FALSE(mounts_of(R"([{"name":"e","mountPath":"/a","mountPropagation":"Bidirectional"}])").ok());
   auto bidi = mounts_of(R"([{"name":"e","mountPath":"/a","mountPropagation":"Bidirectional"}])", true);
   ASSERT_TRUE(bidi.ok());
