@@ -70,9 +70,22 @@ std::string VolumeManager::VolumeDir(const std::string& uid, const std::string& 
   return PodDir(uid) + "/volumes/" + plugin + "/" + name;
 }
 
+VolumeManager::PodLock VolumeManager::LockPod(const std::string& uid) {
+  std::shared_ptr<std::mutex> m;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto& slot = pod_locks_[uid];
+    if (!slot) slot = std::make_shared<std::mutex>();
+    m = slot;
+  }
+  PodLock held{m, std::unique_lock<std::mutex>(*m)};
+  return held;
+}
+
 Status VolumeManager::SetUp(const json::object& pod) {
   const std::string uid = api::Uid(pod);
   if (!SafeName(uid)) return Status(Code::kInvalidArgument, "pod has no usable uid: \"" + uid + "\"");
+  auto lock = LockPod(uid);
   Status first;
   for (const auto& v : api::GetArray(pod, {"spec", "volumes"})) {
     if (!v.is_object()) continue;
@@ -85,6 +98,7 @@ Status VolumeManager::SetUp(const json::object& pod) {
 Status VolumeManager::Update(const json::object& pod) {
   const std::string uid = api::Uid(pod);
   if (!SafeName(uid)) return Status(Code::kInvalidArgument, "pod has no usable uid: \"" + uid + "\"");
+  auto lock = LockPod(uid);
   Status first;
   for (const auto& v : api::GetArray(pod, {"spec", "volumes"})) {
     if (!v.is_object()) continue;
@@ -361,6 +375,8 @@ Result<std::string> VolumeManager::WriteEtcHosts(const json::object& pod, const 
 
 Result<std::vector<cri::Mount>> VolumeManager::MountsFor(const json::object& pod, const json::object& container,
                                                          const std::vector<std::string>& pod_ips, const Env* env) {
+  if (!SafeName(api::Uid(pod))) return Status(Code::kInvalidArgument, "pod has no usable uid");
+  auto lock = LockPod(api::Uid(pod));
   std::map<std::string, const json::object*> volumes;
   for (const auto& v : api::GetArray(pod, {"spec", "volumes"})) {
     if (v.is_object()) volumes[api::GetString(v.as_object(), "name")] = &v.as_object();
@@ -455,6 +471,7 @@ Result<std::vector<cri::Mount>> VolumeManager::MountsFor(const json::object& pod
 Result<std::string> VolumeManager::TerminationLogFile(const json::object& pod, const std::string& container, uint32_t attempt) {
   const std::string uid = api::Uid(pod);
   if (!SafeName(uid) || !SafeName(container)) return Status(Code::kInvalidArgument, "bad pod uid or container name");
+  auto lock = LockPod(uid);
   const std::string dir = PodDir(uid) + "/containers/" + container;
   if (Status s = MakeDirs(dir, 0750); !s.ok()) return s;
   const std::string path = dir + "/" + std::to_string(attempt);
@@ -469,12 +486,14 @@ Result<std::string> VolumeManager::TerminationLogFile(const json::object& pod, c
 
 Status VolumeManager::TearDown(const std::string& uid) {
   if (!SafeName(uid)) return Status(Code::kInvalidArgument, "bad pod uid \"" + uid + "\"");
+  auto lock = LockPod(uid);
   const std::string dir = PodDir(uid);
   for (const auto& mp : MountPointsUnder(dir)) {
     if (Status s = Unmount(mp); !s.ok()) return s;
   }
   if (Status s = RemoveTree(dir); !s.ok()) return s;
   std::lock_guard<std::mutex> l(mu_);
+  pod_locks_.erase(uid);  // a caller waiting on it holds its own reference
   for (auto it = tokens_.lower_bound(uid + "/"); it != tokens_.end() && it->first.starts_with(uid + "/");) {
     it = tokens_.erase(it);
   }

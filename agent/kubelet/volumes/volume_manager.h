@@ -33,7 +33,8 @@
 // `MountVolume.SetUp failed for volume "<name>" : `.
 // Service account tokens come from Lookup::RequestToken; while the API server does not serve
 // TokenRequest, a projected serviceAccountToken source fails with a message that says so.
-// Thread-safety: methods may be called concurrently for different pods.
+// Thread-safety: methods may be called from any thread; calls for one pod are serialised (a
+// configMap handler's Update never interleaves with the pod worker's SetUp).
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -41,6 +42,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -114,10 +116,19 @@ class VolumeManager {
   Result<std::string> ClaimPath(const boost::json::object& pod, const boost::json::object& claim_source);
   int64_t Now() const;
 
+  // The lock of one pod's files (created on first use, dropped from the map at TearDown; the
+  // holder keeps the mutex alive).
+  struct PodLock {
+    std::shared_ptr<std::mutex> mutex;
+    std::unique_lock<std::mutex> lock;  // declared last: unlocked before the mutex may go
+  };
+  PodLock LockPod(const std::string& uid);
+
   const Options opts_;
   Lookup* lookup_;
-  std::mutex mu_;  // guards tokens_
+  std::mutex mu_;  // guards tokens_ and pod_locks_
   std::map<std::string, Token> tokens_;  // by "<uid>/<volume>/<path>"
+  std::map<std::string, std::shared_ptr<std::mutex>> pod_locks_;
 };
 
 }  // namespace kite::kubelet::volumes

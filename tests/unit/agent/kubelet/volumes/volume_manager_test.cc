@@ -10,9 +10,11 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "agent/kubelet/volumes/fs.h"
 
@@ -208,6 +210,37 @@ TEST_F(VolumeManagerTest, ConfigMapItemsModesAndUpdateInPlace) {
   EXPECT_FALSE(fs::exists(fs::symlink_status(c + "/other")));
   EXPECT_FALSE(fs::exists(c + "/" + old_ts));
   EXPECT_EQ(Read(i + "/conf/app.conf"), "v2");
+}
+
+// A configMap handler's Update and the pod worker's SetUp at once: serialised per pod, so every
+// call succeeds and one payload directory remains.
+TEST_F(VolumeManagerTest, ConcurrentCallsForOnePod) {
+  auto& vm = Vm();
+  auto pod = Pod(R"([{"name":"c","configMap":{"name":"cfg"}},{"name":"d","downwardAPI":{"items":[
+      {"path":"name","fieldRef":{"fieldPath":"metadata.name"}}]}}])");
+  auto other = Pod(R"([{"name":"c","configMap":{"name":"cfg"}}])", "[]", "u-2");
+  other["metadata"].as_object()["labels"] = json::object{{"x", "y"}};
+  std::atomic<int> failures{0};
+  auto run = [&](bool update, const json::object& p) {
+    for (int i = 0; i < 40; ++i) {
+      json::object changed = p;  // a new label each time: the downwardAPI files change
+      changed["metadata"].as_object()["labels"].as_object()["n"] = std::to_string(i) + (update ? "u" : "s");
+      Status s = update ? vm.Update(changed) : vm.SetUp(changed);
+      if (!s.ok()) ++failures;
+    }
+  };
+  std::thread a(run, true, pod), b(run, false, pod), c(run, true, other);
+  a.join();
+  b.join();
+  c.join();
+  EXPECT_EQ(failures.load(), 0);
+  int stamped = 0;
+  for (const auto& e : fs::directory_iterator(Dir("kubernetes.io~configmap", "c"))) {
+    const std::string n = e.path().filename();
+    if (n.starts_with("..") && n != "..data") ++stamped;
+  }
+  EXPECT_EQ(stamped, 1);
+  EXPECT_EQ(Read(Dir("kubernetes.io~configmap", "c") + "/app.conf"), "v1");
 }
 
 TEST_F(VolumeManagerTest, MissingObjectsKeysAndOptional) {
