@@ -518,4 +518,19 @@ Status VolumeManager::Cleanup(const std::set<std::string>& live) {
   return first;
 }
 
+bool PodVolumesUse(const json::object& pod, bool secret, const std::string& name) {
+  const char* kind = secret ? "secret" : "configMap";
+  for (const auto& v : api::GetArray(pod, {"spec", "volumes"})) {
+    if (!v.is_object()) continue;
+    if (const json::object* src = api::FindObject(v.as_object(), kind)) {
+      if (api::GetString(*src, secret ? "secretName" : "name") == name) return true;
+    }
+    for (const auto& p : api::GetArray(v.as_object(), {"projected", "sources"})) {
+      if (!p.is_object()) continue;
+      if (const json::object* src = api::FindObject(p.as_object(), kind); src && api::GetString(*src, "name") == name) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace kite::kubelet::volumes

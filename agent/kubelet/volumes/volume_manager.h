@@ -131,4 +131,8 @@ class VolumeManager {
   std::map<std::string, std::shared_ptr<std::mutex>> pod_locks_;
 };
 
+// Whether a volume of `pod` shows the ConfigMap or Secret `name` of its namespace (directly or
+// in a projected volume): the pods whose volumes the kubelet Updates when that object changes.
+bool PodVolumesUse(const boost::json::object& pod, bool secret, const std::string& name);
+
 }  // namespace kite::kubelet::volumes

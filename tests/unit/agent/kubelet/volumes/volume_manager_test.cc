@@ -243,6 +243,18 @@ TEST_F(VolumeManagerTest, ConcurrentCallsForOnePod) {
   EXPECT_EQ(Read(Dir("kubernetes.io~configmap", "c") + "/app.conf"), "v1");
 }
 
+TEST_F(VolumeManagerTest, PodVolumesUse) {
+  auto pod = Pod(R"([{"name":"a","configMap":{"name":"cfg"}},{"name":"b","secret":{"secretName":"creds"}},
+      {"name":"p","projected":{"sources":[{"configMap":{"name":"kube-root-ca.crt"}},{"secret":{"name":"tls"}}]}}])");
+  EXPECT_TRUE(PodVolumesUse(pod, false, "cfg"));
+  EXPECT_TRUE(PodVolumesUse(pod, false, "kube-root-ca.crt"));
+  EXPECT_TRUE(PodVolumesUse(pod, true, "creds"));
+  EXPECT_TRUE(PodVolumesUse(pod, true, "tls"));
+  EXPECT_FALSE(PodVolumesUse(pod, true, "cfg"));
+  EXPECT_FALSE(PodVolumesUse(pod, false, "creds"));
+  EXPECT_FALSE(PodVolumesUse(Pod("[]"), false, "cfg"));
+}
+
 TEST_F(VolumeManagerTest, MissingObjectsKeysAndOptional) {
   auto& vm = Vm();
   EXPECT_EQ(vm.SetUp(Pod(R"([{"name":"c","configMap":{"name":"ghost"}}])")).message(),
