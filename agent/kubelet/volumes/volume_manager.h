@@ -15,15 +15,19 @@
 // Secret, projected and downwardAPI volumes live on a tmpfs when `tmpfs` is on (root), so
 // secrets never reach the disk, as upstream does; with it off they are plain directories.
 //
-// How the kubelet uses it (per pod, from its pod worker: calls for one pod never overlap):
+// How the kubelet uses it (per pod, from its pod worker):
 //   SetUp(pod)                      before the first container; again on every sync (idempotent)
-//   MountsFor(pod, container)       → ContainerContext::mounts (container_config.h)
+//   MountsFor(pod, c, ips[, env])   → ContainerContext::mounts (container_config.h): the
+//                                   volumeMounts and the pod's managed /etc/hosts
 //   TerminationLogFile(pod, c, n)   → ContainerContext::termination_log_path
-//   Update(pod)                     when a configMap/secret it uses changes, or periodically:
-//                                   rewrites changed files in place (atomically), renews
-//                                   service account tokens past 80% of their lifetime
+//   Update(pod)                     for the pods PodVolumesUse() names when a configMap/secret
+//                                   changes, and periodically: rewrites changed files in place
+//                                   (atomically), renews service account tokens past 80% of
+//                                   their lifetime
 //   TearDown(uid)                   once the pod's containers are gone (unmounts, then removes)
 //   Cleanup(live uids)              at start and periodically: tears down pods that are gone
+// Not done: an emptyDir's sizeLimit on disk (upstream enforces it by eviction), the CSI/NFS/...
+// volume sources (refused as unsupported), SELinux relabelling.
 //
 // Errors (kubelet: a Warning FailedMount Event with the message, and retry): a missing
 // configMap/secret/PVC is NotFound (`configmap "x" not found`), a pending claim
