@@ -3,6 +3,7 @@
 #include "agent/kubelet/volumes/volume_manager.h"
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -11,6 +12,8 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -253,6 +256,27 @@ TEST_F(VolumeManagerTest, PodVolumesUse) {
   EXPECT_FALSE(PodVolumesUse(pod, true, "cfg"));
   EXPECT_FALSE(PodVolumesUse(pod, false, "creds"));
   EXPECT_FALSE(PodVolumesUse(Pod("[]"), false, "cfg"));
+}
+
+// What a container sees: the runtime bind-mounts the volume directory; an update in place
+// reaches the files behind the mount (the ..data swap happens inside the bound directory).
+TEST_F(VolumeManagerTest, UpdateSeenThroughABindMount) {
+  if (geteuid() != 0) GTEST_SKIP() << "bind mounts need root";
+  auto& vm = Vm();
+  auto pod = Pod(R"([{"name":"c","configMap":{"name":"cfg"}}])", R"([{"name":"c","mountPath":"/etc/app"}])");
+  ASSERT_TRUE(vm.SetUp(pod).ok());
+  auto mounts = vm.MountsFor(pod, Container(pod));
+  ASSERT_TRUE(mounts.ok());
+  const std::string target = tmp_ + "/container-etc-app";
+  fs::create_directories(target);
+  ASSERT_EQ(mount((*mounts)[0].host_path.c_str(), target.c_str(), nullptr, MS_BIND, nullptr), 0) << std::strerror(errno);
+  EXPECT_EQ(Read(target + "/app.conf"), "v1");
+  lookup_.config_maps["shop/cfg"] = Parse(R"({"metadata":{"name":"cfg"},"data":{"app.conf":"v2","new":"n"}})");
+  ASSERT_TRUE(vm.Update(pod).ok());
+  EXPECT_EQ(Read(target + "/app.conf"), "v2");
+  EXPECT_EQ(Read(target + "/new"), "n");
+  EXPECT_FALSE(fs::exists(fs::symlink_status(target + "/other")));
+  ASSERT_EQ(umount(target.c_str()), 0);
 }
 
 TEST_F(VolumeManagerTest, MissingObjectsKeysAndOptional) {
