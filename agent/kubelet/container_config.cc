@@ -163,8 +163,10 @@ Result<cri::LinuxResources> ContainerResources(const json::object& pod, const js
     r.oom_score_adj = 1000;
   } else if (node.memory_capacity > 0) {
     const int64_t request = *mem_req ? (*mem_req)->Value() : (*mem_lim ? (*mem_lim)->Value() : 0);
-    const __int128 adj = 1000 - static_cast<__int128>(1000) * request / node.memory_capacity;
-    int64_t a = adj < 3 ? 3 : static_cast<int64_t>(adj);
+    // 1000 - 1000*request/capacity without overflowing int64 (and without __int128: 32-bit ARM).
+    const int64_t cap = node.memory_capacity;
+    const int64_t share = request >= cap ? 1000 : request * 1000 / cap;  // request < cap: no overflow below 9 PB
+    int64_t a = std::max<int64_t>(1000 - share, 3);
     if (a >= 1000) a = 999;
     r.oom_score_adj = a;
   }
