@@ -107,10 +107,14 @@ struct ImageSpec {
   std::string image;  // a reference ("nginx:1.26") or an image id
 };
 
+// CRI MountPropagation (mountPropagation None, HostToContainer, Bidirectional), CRI's values.
+enum class MountPropagation { kPrivate = 0, kHostToContainer = 1, kBidirectional = 2 };
+
 struct Mount {  // a volume (a host path the kubelet prepared) inside the container
   std::string container_path, host_path;
   bool readonly = false;
   bool selinux_relabel = false;
+  MountPropagation propagation = MountPropagation::kPrivate;
 };
 
 // CRI LinuxContainerResources: the container's cgroup limits (0: unset).
@@ -204,6 +208,10 @@ struct Image {
   std::string id;
   std::vector<std::string> repo_tags, repo_digests;
   uint64_t size = 0;
+  // The image config's user (CRI Image.uid / Image.username): a numeric uid, or a name. The
+  // kubelet checks runAsNonRoot against it when the spec sets no runAsUser.
+  std::optional<int64_t> uid;
+  std::string username;
 };
 
 // ---- the services -----------------------------------------------------------------------------
