@@ -144,6 +144,7 @@ void ToProto(const ContainerConfig& in, const PodSandboxConfig& sandbox, v1::Con
     pm->set_host_path(m.host_path);
     pm->set_readonly(m.readonly);
     pm->set_selinux_relabel(m.selinux_relabel);
+    pm->set_propagation(static_cast<v1::MountPropagation>(m.propagation));  // same values (runtime.h)
   }
   PutLabels(in.labels, out->mutable_labels());
   PutLabels(in.annotations, out->mutable_annotations());
@@ -237,10 +238,14 @@ RuntimeCondition FromProto(const v1::RuntimeCondition& in) {
 }
 
 Image FromProto(const v1::Image& in) {
-  return {.id = in.id(),
-          .repo_tags = {in.repo_tags().begin(), in.repo_tags().end()},
-          .repo_digests = {in.repo_digests().begin(), in.repo_digests().end()},
-          .size = in.size()};
+  Image out{.id = in.id(),
+            .repo_tags = {in.repo_tags().begin(), in.repo_tags().end()},
+            .repo_digests = {in.repo_digests().begin(), in.repo_digests().end()},
+            .size = in.size(),
+            .uid = std::nullopt,
+            .username = in.username()};
+  if (in.has_uid()) out.uid = in.uid().value();
+  return out;
 }
 
 }  // namespace kite::cri::wire

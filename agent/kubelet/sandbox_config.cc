@@ -217,6 +217,13 @@ Result<cri::PodSandboxConfig> BuildSandboxConfig(const json::object& pod, const 
   c.host_network = api::GetBool(spec, "hostNetwork");
   c.host_pid = api::GetBool(spec, "hostPID");
   c.host_ipc = api::GetBool(spec, "hostIPC");
+  // A runtime refuses a privileged container in a sandbox that is not (upstream: any container,
+  // init and ephemeral included, makes the sandbox privileged).
+  for (const char* list : {"initContainers", "containers"}) {
+    for (const auto& ctr : api::GetArray(spec, list)) {
+      if (ctr.is_object() && api::GetBool(ctr.as_object(), {"securityContext", "privileged"})) c.privileged = true;
+    }
+  }
 
   if (!c.host_network) {  // with the host's network the sandbox keeps the node's hostname
     auto names = PodHostnameAndDomain(pod, node);

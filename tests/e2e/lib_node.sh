@@ -1,0 +1,139 @@
+# Shared helpers for the end-to-end scripts (sourced after ../integration/lib.sh): real nodes on
+# this machine, each a network namespace with its own kite-server or kite-agent, data dir and
+# containerd. Everything a node makes (bridge, veths, iptables rules, pod network namespaces)
+# stays inside its namespace; the processes, mounts and /run/kite/<id> state it leaves on the
+# host are swept when the test ends, even when it fails, and at the next start if a run was
+# killed. Nothing touches the host's own interfaces, routes or rules.
+#
+# Needs root, containerd, runc, the CNI plugins and the image archives (build/images/); a
+# machine without them skips (exit 77) with the reason.
+
+KITE_AGENT=${KITE_AGENT:-./bin/kite-agent}
+KITE_IMAGES=${KITE_IMAGES:-../../images}
+KUBECTL_BIN=${KUBECTL:-kubectl}
+E2E_PREFIX=kite-e2e
+_NETNS=()
+_NODE_DIRS=()
+
+skip() {
+  echo "SKIP: $*" >&2
+  exit 77
+}
+
+require_node_tools() {
+  [[ $(id -u) -eq 0 ]] || skip "needs root (containerd, runc, network namespaces)"
+  local t
+  for t in containerd runc ctr ip iptables; do command -v "$t" >/dev/null || skip "$t is not installed"; done
+  [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/portmap ]] ||
+    skip "the CNI plugins (containernetworking-plugins) are not in /usr/lib/cni"
+  [[ -f $KITE_IMAGES/pause.tar && -f $KITE_IMAGES/busybox.tar ]] ||
+    skip "image archives missing in $KITE_IMAGES (the kite-images target; busybox needs busybox-static)"
+}
+
+# /run/kite/<id> of a data dir: the state dir its containerd config names.
+_run_dir() {
+  local cfg=$1/agent/etc/containerd/config.toml
+  [[ -f $cfg ]] || return 0
+  sed -n 's/^state *= *"\(.*\)\/containerd"$/\1/p' "$cfg" | head -1
+}
+
+# sweep_node_dir DIR: kills what a node of DIR left running (its kite, containerd, the shims
+# and their containers), unmounts what it mounted, removes DIR and its /run/kite state.
+sweep_node_dir() {
+  local d=$1 run pid child
+  run=$(_run_dir "$d")
+  for pid in $(pgrep -f -- "$d/" || true) ${run:+$(pgrep -f -- "$run/" || true)}; do
+    # A shim's children are the containers: they go first, or they would be orphaned.
+    for child in $(pgrep -P "$pid" || true); do kill -KILL "$child" 2>/dev/null || true; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  local m
+  for m in $(awk '{print $5}' /proc/self/mountinfo | grep -E "^($d|${run:-/nonexistent})(/|$)" | sort -r); do
+    umount -l "$m" 2>/dev/null || true
+  done
+  rm -rf "$d" ${run:+"$run"}
+}
+
+# At start: what killed runs of this suite left behind (owner process gone).
+sweep_leftovers() {
+  local d owner ns
+  for d in "${TMPDIR:-/tmp}"/$E2E_PREFIX.*; do
+    [[ -d $d ]] || continue
+    owner=$(cat "$d/owner.pid" 2>/dev/null || echo 0)
+    if [[ $owner -gt 0 ]] && kill -0 "$owner" 2>/dev/null; then continue; fi
+    sweep_node_dir "$d"
+  done
+  for ns in $(ip netns list | awk '{print $1}' | grep "^$E2E_PREFIX-" || true); do
+    owner=${ns##*-}
+    kill -0 "$owner" 2>/dev/null || ip netns delete "$ns" 2>/dev/null || true
+  done
+}
+
+_node_cleanup() {
+  local d ns
+  for d in "${_NODE_DIRS[@]}"; do sweep_node_dir "$d"; done
+  for ns in "${_NETNS[@]}"; do ip netns delete "$ns" 2>/dev/null || true; done
+}
+
+# new_netns NAME: a network namespace with its loopback up; prints its name.
+new_netns() {
+  local ns=$E2E_PREFIX-$1-$$
+  ip netns add "$ns"
+  _NETNS+=("$ns")
+  ip -n "$ns" link set lo up
+  echo "$ns"
+}
+
+# new_node_dir NAME: a data dir swept at the end; the image archives are placed in its
+# agent/images/ so the node runs pods with no registry.
+new_node_dir() {
+  local d
+  d=$(mktemp -d "${TMPDIR:-/tmp}/$E2E_PREFIX.$1.XXXXXX")
+  echo $$ >"$d/owner.pid"
+  mkdir -p "$d/agent/images"
+  cp "$KITE_IMAGES/pause.tar" "$KITE_IMAGES/busybox.tar" "$d/agent/images/"
+  _NODE_DIRS+=("$d")
+  echo "$d"
+}
+
+# in_ns NS CMD...: runs CMD inside the namespace.
+in_ns() {
+  local ns=$1
+  shift
+  ip netns exec "$ns" "$@"
+}
+
+# wait_until SECONDS CMD...: until CMD succeeds (quietly); false after SECONDS.
+wait_until() {
+  local secs=$1
+  shift
+  local deadline=$((SECONDS + secs))
+  while ((SECONDS < deadline)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.3
+  done
+  return 1
+}
+
+# The EXIT trap: stop the servers and agents gracefully first (lib.sh's _cleanup sends SIGTERM),
+# then sweep the nodes' leftovers and namespaces, then lib.sh's own clean-up and exit code.
+_e2e_cleanup() {
+  local rc=$? pid
+  set +e
+  for pid in "${_SERVER_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${_SERVER_PIDS[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
+  if [[ $rc -ne 0 ]]; then
+    local d
+    for d in "${_NODE_DIRS[@]}"; do
+      [[ -f $d/agent/containerd/containerd.log ]] || continue
+      echo "----- last lines of $d/agent/containerd/containerd.log -----" >&2
+      tail -n 20 "$d/agent/containerd/containerd.log" >&2
+    done
+  fi
+  _node_cleanup
+  (exit $rc)
+  _cleanup
+}
+trap _e2e_cleanup EXIT

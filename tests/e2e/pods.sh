@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# One-node cluster that runs real pods: kite-server with its embedded agent (its own containerd,
+# runc, the CNI plugins) inside a network namespace, driven with the real kubectl. Shows: the
+# node goes Ready; a 3-replica Deployment of the test image becomes 3/3 Ready with pod IPs from
+# the node's podCIDR that answer HTTP; a killed container is restarted (restartCount 1); a pod
+# that exits 3 with restartPolicy Never is Failed with exit code 3; a failing liveness probe
+# restarts its container, a failing readiness probe keeps the pod out of Ready; configMap, secret
+# and downward API volumes hold the right files and a configMap edit reaches the file; an image
+# from <data-dir>/agent/images/ runs with imagePullPolicy Never; a missing image shows
+# ErrImagePull/ImagePullBackOff; restarting kite-server leaves running containers alone.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../integration/lib.sh"
+source "$HERE/lib_node.sh"
+require_node_tools
+require_tool "$KITE_SERVER"
+sweep_leftovers
+
+NS=$(new_netns pods)
+D=$(new_node_dir pods)
+NODE=kite-e2e-node
+IMAGE=kite.local/busybox:1.35
+KC=$TEST_TMP/kubeconfig
+k() { in_ns "$NS" "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" --request-timeout 20s "$@"; }
+start_node() {
+  _spawn "$TEST_TMP/kite.log" ip netns exec "$NS" "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
+    --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0
+  SERVER_PID=$LAST_PID
+}
+expect_eq() {  # expect_eq WHAT WANT CMD...
+  local what=$1 want=$2 got
+  shift 2
+  got=$("$@" 2>&1) || true
+  [[ $got == "$want" ]] || fail "$what: wanted '$want', got '$got'"
+  echo "ok - $what"
+}
+eventually_eq() {  # eventually_eq WHAT SECONDS WANT CMD...
+  local what=$1 secs=$2 want=$3 got="" deadline
+  shift 3
+  deadline=$((SECONDS + secs))
+  while ((SECONDS < deadline)); do
+    got=$("$@" 2>&1) || true
+    if [[ $got == "$want" ]]; then
+      echo "ok - $what"
+      return 0
+    fi
+    sleep 0.5
+  done
+  fail "$what: wanted '$want' within ${secs}s, last got '$got'"
+}
+jp() { k get "$@"; }
+eventually() {  # eventually WHAT SECONDS CMD...: until CMD succeeds
+  local what=$1 secs=$2
+  shift 2
+  wait_until "$secs" "$@" || fail "$what: not within ${secs}s"
+  echo "ok - $what"
+}
+
+start_node
+eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
+CIDR=$(k get node "$NODE" -o 'jsonpath={.spec.podCIDR}')
+[[ $CIDR == 10.42.*.0/24 ]] || fail "podCIDR $CIDR not a /24 of 10.42.0.0/16"
+PREFIX=${CIDR%.0/24}.
+echo "ok - podCIDR $CIDR"
+
+# --- a Deployment of the test image, 3/3 Ready, pod IPs that answer
+k create deployment web --image="$IMAGE" --replicas=3 >/dev/null
+eventually_eq "deployment web 3/3 ready" 120 3 jp deployment web -o 'jsonpath={.status.readyReplicas}'
+IPS=$(k get pods -l app=web -o 'jsonpath={range .items[*]}{.status.podIP}{"\n"}{end}')
+[[ $(grep -c "^$PREFIX" <<<"$IPS") -eq 3 ]] || fail "pod IPs not in $CIDR: $IPS"
+echo "ok - pod IPs in $CIDR: $(tr '\n' ' ' <<<"$IPS")"
+k get pods -o wide -l app=web | grep -q "$NODE" || fail "get pods -o wide does not show the node"
+for ip in $IPS; do
+  in_ns "$NS" curl -s -m 5 "http://$ip/" | grep -q "kite test image" || fail "pod $ip does not answer HTTP"
+done
+echo "ok - every pod answers HTTP on its IP"
+
+# --- a killed container is restarted
+POD=$(k get pods -l app=web -o 'jsonpath={.items[0].metadata.name}')
+CID=$(k get pod "$POD" -o 'jsonpath={.status.containerStatuses[0].containerID}')
+SOCK=$(sed -n 's/^ *address *= *"\(.*\.sock\)"$/\1/p' "$D/agent/etc/containerd/config.toml" | head -1)
+ctr --address "$SOCK" -n k8s.io tasks kill -s KILL "${CID#containerd://}" >/dev/null
+eventually_eq "killed container restarted (restartCount 1)" 60 1 jp pod "$POD" -o 'jsonpath={.status.containerStatuses[0].restartCount}'
+eventually_eq "restarted pod Ready again" 60 True jp pod "$POD" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
+
+# --- exit 3, restartPolicy Never
+k run exit3 --image="$IMAGE" --restart=Never -- sh -c 'exit 3' >/dev/null
+eventually_eq "exit 3 with restartPolicy Never: Failed" 60 Failed jp pod exit3 -o 'jsonpath={.status.phase}'
+expect_eq "exit code 3" 3 jp pod exit3 -o 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}'
+
+# --- probes
+cat >"$TEST_TMP/probes.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: live}
+spec:
+  containers:
+  - name: c
+    image: $IMAGE
+    command: [sh, -c, 'touch /tmp/healthy; sleep 3; rm /tmp/healthy; sleep 3600']
+    livenessProbe: {exec: {command: [cat, /tmp/healthy]}, periodSeconds: 1, failureThreshold: 2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: unready}
+spec:
+  containers:
+  - name: c
+    image: $IMAGE
+    readinessProbe: {httpGet: {path: /missing.html, port: 80}, periodSeconds: 1}
+YAML
+k apply -f "$TEST_TMP/probes.yaml" >/dev/null
+live_restarted() { [[ $(k get pod live -o 'jsonpath={.status.containerStatuses[0].restartCount}') -ge 1 ]]; }
+eventually "failing liveness probe restarts the container" 90 live_restarted
+eventually_eq "failing readiness probe: running" 60 true jp pod unready -o 'jsonpath={.status.containerStatuses[0].started}'
+expect_eq "failing readiness probe: not Ready" False jp pod unready -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
+
+# --- volumes
+k create configmap cfg --from-literal=greeting=hello >/dev/null
+k create secret generic sec --from-literal=password=s3cret >/dev/null
+cat >"$TEST_TMP/vols.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: vols, labels: {tier: e2e}}
+spec:
+  containers:
+  - name: c
+    image: $IMAGE
+    command: [sleep, "3600"]
+    volumeMounts:
+    - {name: cfg, mountPath: /cfg}
+    - {name: sec, mountPath: /sec}
+    - {name: info, mountPath: /info}
+  volumes:
+  - {name: cfg, configMap: {name: cfg}}
+  - {name: sec, secret: {secretName: sec}}
+  - name: info
+    downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}
+YAML
+k apply -f "$TEST_TMP/vols.yaml" >/dev/null
+eventually_eq "volumes pod Running" 60 Running jp pod vols -o 'jsonpath={.status.phase}'
+expect_eq "configMap volume" hello k exec vols -- cat /cfg/greeting
+expect_eq "secret volume" s3cret k exec vols -- cat /sec/password
+expect_eq "downwardAPI volume" 'tier="e2e"' k exec vols -- cat /info/labels
+k patch configmap cfg --type=merge -p '{"data":{"greeting":"edited"}}' >/dev/null
+eventually_eq "a configMap edit reaches the file" 90 edited k exec vols -- cat /cfg/greeting
+
+# --- images: Never from the images dir; a missing image
+k run never --image="$IMAGE" --image-pull-policy=Never >/dev/null
+eventually_eq "imagePullPolicy Never runs the imported image" 60 Running jp pod never -o 'jsonpath={.status.phase}'
+k run missing --image=kite.local/does-not-exist:1 >/dev/null
+pull_failed() {
+  local r
+  r=$(k get pod missing -o 'jsonpath={.status.containerStatuses[0].state.waiting.reason}')
+  [[ $r == ErrImagePull || $r == ImagePullBackOff ]]
+}
+eventually "missing image: ErrImagePull or ImagePullBackOff" 90 pull_failed
+
+# --- a restart of kite-server leaves running containers alone
+BEFORE=$(k get pods -l app=web -o 'jsonpath={range .items[*]}{.status.containerStatuses[0].containerID}{"\n"}{end}' | sort)
+kill -TERM "$SERVER_PID"
+for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+start_node
+eventually_eq "node Ready after the restart" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
+eventually_eq "deployment web still 3/3 ready" 60 3 jp deployment web -o 'jsonpath={.status.readyReplicas}'
+AFTER=$(k get pods -l app=web -o 'jsonpath={range .items[*]}{.status.containerStatuses[0].containerID}{"\n"}{end}' | sort)
+[[ $BEFORE == "$AFTER" ]] || fail "containers changed over a restart: before $BEFORE, after $AFTER"
+echo "ok - restarting kite-server left the running containers alone"
