@@ -27,6 +27,7 @@
 #include "server/apiserver/handlers/health.h"
 #include "server/apiserver/storage/list_options.h"
 #include "server/apiserver/handlers/response.h"
+#include "server/apiserver/join/join_endpoints.h"
 #include "server/apiserver/local_transport.h"
 #include "server/apiserver/printers/tables.h"
 #include "server/apiserver/status.h"
@@ -154,6 +155,14 @@ class ApiServerImpl final : public ApiServer {
     if (fault_injection_) InjectFault(req.Header("x-kite-fault"));
     RequestInfo info = ParseRequestInfo(req.method, req.path, QueryBool(req, "watch"));
     RequestAttributes attrs;
+    // The join routes authenticate with the join token themselves (k3s serves them in front of
+    // the API server's authentication too).
+    if (join_ && join::JoinEndpoints::Owns(req.path)) {
+      attrs.path = req.path;
+      attrs.verb = "get";
+      RawResponse raw = join_->Serve(req);
+      co_return co_await Reply(res, attrs, raw.code, std::move(raw.content_type), std::move(raw.body), t0);
+    }
     attrs.path = req.path;
     attrs.verb = info.verb;
     attrs.resource_request = info.resource_request;
@@ -267,6 +276,11 @@ class ApiServerImpl final : public ApiServer {
     (void)r;
   }
 
+
+ public:
+  std::unique_ptr<join::JoinEndpoints> join_;  // set once by Start, before the first request
+
+ private:
   datastore::Store* store_;
   Authenticator authn_;
   MastersAuthorizer authz_;
@@ -292,6 +306,13 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
   auto authn = Authenticator::Create(o.token_auth_file);
   if (!authn.ok()) return authn.status();
   auto server = std::make_unique<ApiServerImpl>(store, std::move(authn.value()), o);
+  if (!o.join_token_path.empty()) {
+    // Node passwords are Secrets in kube-system, written as the API server itself.
+    auto join = join::JoinEndpoints::Create({o.join_token_path, o.join_token}, *certs,
+                                            server->LocalTransport("system:apiserver", {"system:masters"}));
+    if (!join.ok()) return join.status();
+    server->join_ = std::move(join.value());
+  }
   if (auto s = server->Start(o, *certs); !s.ok()) return s;
   server->StartStorageCounter();
   {
