@@ -18,7 +18,7 @@ start_kite_api() {
     echo "{}" >"$TEST_TMP/empty-config.yaml"
     _spawn "$TEST_TMP/$name.log" "$KITE_SERVER" --config "$TEST_TMP/empty-config.yaml" --data-dir "$TEST_TMP/$name-data" \
       --etcd-listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$MPORT" --bind-address 127.0.0.1 \
-      --https-listen-port "$API_PORT" --write-kubeconfig "$TEST_TMP/kubeconfig" "${KITE_ARGS[@]}"
+      --https-listen-port "$API_PORT" --write-kubeconfig "$TEST_TMP/kubeconfig" --disable-agent "${KITE_ARGS[@]}"
     SERVER_PID=$LAST_PID
     local deadline=$((SECONDS + 30))
     while ((SECONDS < deadline)); do
