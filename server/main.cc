@@ -63,6 +63,7 @@ struct ServerOptions {
   int64_t node_startup_grace_period_ms = 60'000;
   int64_t terminated_pod_gc_threshold = 12500;
   bool disable_scheduler = false;
+  std::string cluster_cidr = "10.42.0.0/16";
   std::string token, token_file;
   bool disable_agent = false;
   kite::agent::AgentOptions agent;  // the embedded agent's node flags (data_dir is --data-dir)
@@ -125,6 +126,7 @@ int main(int argc, char** argv) {
   flags.Int("terminated-pod-gc-threshold", &o.terminated_pod_gc_threshold,
             "Terminated pods kept before the oldest are deleted (0 disables)");
   flags.Bool("disable-scheduler", &o.disable_scheduler, "Do not run the kube-scheduler");
+  flags.String("cluster-cidr", &o.cluster_cidr, "IPv4 range of pod IPs; each node gets a /24 of it (nodeipam)");
   flags.String("token", &o.token, "The join token's secret (K10<hash>::<user>:<secret> or a bare secret; default: kept in <data-dir>/server/token)");
   flags.String("token-file", &o.token_file, "A file holding --token");
   flags.Bool("disable-agent", &o.disable_agent, "Do not run the embedded agent (this server is then not a node)");
@@ -255,6 +257,7 @@ int main(int argc, char** argv) {
     co.node_monitor_grace_period = std::chrono::milliseconds(o.node_monitor_grace_period_ms);
     co.node_startup_grace_period = std::chrono::milliseconds(o.node_startup_grace_period_ms);
     co.terminated_pod_gc_threshold = o.terminated_pod_gc_threshold;
+    co.cluster_cidr = o.cluster_cidr;
     // The CA that signs the serving certificate, published to every namespace as kube-root-ca.crt.
     if (std::ifstream ca(std::filesystem::path(ao.tls_dir) / "server-ca.crt"); ca) {
       co.root_ca_pem.assign(std::istreambuf_iterator<char>(ca), std::istreambuf_iterator<char>());

@@ -6,6 +6,7 @@
 # a kite-agent on kite-hollow's fake runtime (KITE_AGENT_RUNTIME=hollow) joins with the token and
 # its Node goes Ready with this machine's capacity, nodeInfo and labels, acting as
 # system:node:<name> in system:nodes; a wrong secret is refused (401, the agent exits saying so);
+# the node gets a /24 of --cluster-cidr and runs a pod bound to it;
 # a token pinning another CA is refused before any credential is sent; another host (data dir)
 # with the same node name is refused (403, node password); the same agent restarts and re-joins,
 # with its saved certificates and, once they are gone, with its node password.
@@ -125,6 +126,12 @@ expect "--node-taint" 'dedicated=edge:NoSchedule' -- \
 expect_exact "pressure conditions from measurements: none here" "False False False" -- \
   k get node "$NODE" -o jsonpath='{range .status.conditions[?(@.type!="Ready")]}{.status} {end}'
 expect "its Lease is renewed in kube-node-lease" "$NODE" -- k get lease -n kube-node-lease "$NODE" -o name
+eventually "the server gives it a /24 of --cluster-cidr (nodeipam)" '^10\.42\.[0-9]+\.0/24$' 30 -- \
+  k get node "$NODE" -o jsonpath='{.spec.podCIDR}'
+NODE_CIDR=$(k get node "$NODE" -o jsonpath='{.spec.podCIDR}')
+k run on-agent --image=busybox --restart=Never --overrides="{\"spec\":{\"nodeName\":\"$NODE\"}}" >/dev/null
+eventually "a pod bound to it runs, with an IP of its pod CIDR (kubelet writes as the node)" \
+  "^Running ${NODE_CIDR%.0/24}\.[0-9]+$" 30 -- k get pod on-agent -o jsonpath='{.status.phase} {.status.podIP}'
 
 # --- another host, the same name ----------------------------------------------------------------------
 expect "another host with the same node name: refused (403, node password)" \
