@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "agent/agent.h"
+#include "agent/bootstrap/bootstrap.h"
 #include "base/flags.h"
 #include "base/http_server.h"
 #include "base/log.h"
@@ -21,6 +22,7 @@
 #include "datastore/private_dir.h"
 #include "datastore/store.h"
 #include "server/apiserver/apiserver.h"
+#include "server/apiserver/join/node_password.h"
 #include "server/controllers/manager.h"
 #include "server/scheduler/scheduler.h"
 
@@ -282,6 +284,17 @@ int main(int argc, char** argv) {
     o.agent.data_dir = o.data_dir;
     o.agent.control_plane = true;
     const std::string node = agent::NodeName(o.agent);
+    // The server's node name is claimed with a node password like any joining node's, so that no
+    // agent elsewhere can take it (k3s's server joins its own supervisor the same way).
+    auto password = agent::LoadOrCreateNodePassword((std::filesystem::path(o.data_dir) / "agent").string());
+    Status claimed = password.ok() ? apiserver::join::EnsureNodePassword(
+                                         client::Client((*api)->LocalTransport("system:apiserver", {"system:masters"})),
+                                         node, *password)
+                                   : password.status();
+    if (!claimed.ok()) {
+      KITE_LOG(0) << "embedded agent: node " << node << ": " << claimed.message();
+      return 1;
+    }
     auto a = agent::Agent::Start(o.agent, (*api)->LocalTransport("system:node:" + node, {"system:nodes"}),
                                  agent::DefaultRuntime());
     if (!a.ok()) {

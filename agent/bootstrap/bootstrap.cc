@@ -64,15 +64,6 @@ std::string Trimmed(std::string s) {
   return s;
 }
 
-// The node password: created once per agent data dir, kept across restarts.
-Result<std::string> NodePassword(const fs::path& dir) {
-  const fs::path p = dir / "node-password";
-  if (auto text = ReadFile(p); text && !Trimmed(*text).empty()) return Trimmed(*text);
-  std::string pw = RandomSecret();
-  if (auto s = WriteFile(p, pw + "\n"); !s.ok()) return s;
-  return pw;
-}
-
 bool Usable(const pki::KeyPair& kp, const std::string& ca_pem, const std::string& cn,
             const std::vector<std::string>& ips) {
   auto info = pki::Inspect(kp.cert_pem);
@@ -95,6 +86,16 @@ std::string KubeconfigYaml(const std::string& server, const fs::path& dir) {
 }
 
 }  // namespace
+
+Result<std::string> LoadOrCreateNodePassword(const std::string& agent_dir) {
+  const fs::path p = fs::path(agent_dir) / "node-password";
+  if (auto text = ReadFile(p); text && !Trimmed(*text).empty()) return Trimmed(*text);
+  std::error_code ec;
+  fs::create_directories(agent_dir, ec);
+  std::string pw = RandomSecret();
+  if (auto s = WriteFile(p, pw + "\n"); !s.ok()) return s;
+  return pw;
+}
 
 Result<IssuedCert> SplitIssuedCert(const std::string& body) {
   std::vector<std::string> certs;
@@ -183,7 +184,7 @@ Result<NodeCredentials> Bootstrap(const BootstrapOptions& o) {
   }
 
   // 3. New certificates, asked with the token's secret and the node password.
-  auto password = NodePassword(dir);
+  auto password = LoadOrCreateNodePassword(dir.string());
   if (!password.ok()) return password.status();
   std::string ips;
   for (const auto& ip : o.node_ips) ips += (ips.empty() ? "" : ",") + ip;

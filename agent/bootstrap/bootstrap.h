@@ -49,6 +49,10 @@ struct NodeCredentials {
 
 Result<NodeCredentials> Bootstrap(const BootstrapOptions& o);
 
+// The node password of this agent data dir (<agent-dir>/node-password): read, or created once
+// (128 random bits, 0600). kite-server's embedded agent claims its node name with it too.
+Result<std::string> LoadOrCreateNodePassword(const std::string& agent_dir);
+
 // Splits a certificate-request answer (certificates, then a private key, all PEM) into the leaf
 // certificate, the CA that follows it and the key. InvalidArgument when a part is missing.
 struct IssuedCert {

@@ -85,7 +85,8 @@ void NodeStatusManager::Init(client::InformerFactory& informers) {
   client::EventHandler h;
   h.on_add = check;
   h.on_update = [check](const client::ObjectPtr&, const client::ObjectPtr& node) { check(node); };
-  informers.For(Nodes())->AddHandler(std::move(h));
+  node_informer_ = informers.For(Nodes());
+  node_informer_->AddHandler(std::move(h));
   for (const auto& n : nodes_->nodes()) queue_.Add(n.id.name);
 }
 
@@ -102,7 +103,7 @@ void NodeStatusManager::PutState(const std::string& node, const NodeState& st) {
   const bool raised_meanwhile = state_[node].not_ready_seen;
   const std::string cidr = state_[node].pod_cidr;  // the informer's handler may have seen a newer one
   state_[node] = st;
-  if (!cidr.empty()) state_[node].pod_cidr = cidr;
+  if (state_[node].pod_cidr.empty()) state_[node].pod_cidr = cidr;
   state_[node].not_ready_seen = st.not_ready_seen || raised_meanwhile;
 }
 
@@ -187,6 +188,14 @@ Status NodeStatusManager::Reconcile(const std::string& name) {
   }
   const auto now = WallClock::now();
   if (just_registered) st.since.fill(st.transition);
+  // Level-triggered too: the handler above misses a CIDR assigned before registration finished.
+  if (client::ObjectPtr cached = node_informer_ ? node_informer_->Get("", name) : nullptr) {
+    const std::string cidr = api::GetString(*cached, {"spec", "podCIDR"});
+    if (!cidr.empty() && cidr != st.pod_cidr) {
+      st.pod_cidr = cidr;
+      nodes_->SetRegistered(name, api::Uid(*cached), cidr);
+    }
+  }
   const NodeHealth health = Measure(*n);
   const std::array<int, 4> values{health.memory_pressure, health.disk_pressure, health.pid_pressure,
                                   health.not_ready.empty()};

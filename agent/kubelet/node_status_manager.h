@@ -81,6 +81,7 @@ class NodeStatusManager final : public client::Controller {
   const std::chrono::milliseconds interval_;
   std::chrono::milliseconds report_interval_{0};
   PressureProbe pressure_;
+  client::Informer* node_informer_ = nullptr;  // set by Init
   const std::string boot_id_;  // one per run of the process
   std::mutex mu_;              // guards state_
   std::unordered_map<std::string, NodeState> state_;

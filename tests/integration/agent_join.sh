@@ -131,12 +131,16 @@ eventually "the server gives it a /24 of --cluster-cidr (nodeipam)" '^10\.42\.[0
 NODE_CIDR=$(k get node "$NODE" -o jsonpath='{.spec.podCIDR}')
 k run on-agent --image=busybox --restart=Never --overrides="{\"spec\":{\"nodeName\":\"$NODE\"}}" >/dev/null
 eventually "a pod bound to it runs, with an IP of its pod CIDR (kubelet writes as the node)" \
-  "^Running ${NODE_CIDR%.0/24}\.[0-9]+$" 30 -- k get pod on-agent -o jsonpath='{.status.phase} {.status.podIP}'
+  "^Running ${NODE_CIDR%.0/24}\.[0-9]+$" 60 -- k get pod on-agent -o jsonpath='{.status.phase} {.status.podIP}'
 
 # --- another host, the same name ----------------------------------------------------------------------
 expect "another host with the same node name: refused (403, node password)" \
   "exit 1: .*refused node $NODE: node \"$NODE\" is registered with another node password" -- \
   run_agent "$TEST_TMP/impostor" "$NODE" "$TOKEN"
+
+expect "an agent cannot take the server's own node name" \
+  "exit 1: .*refused node $SERVER_NODE: node \"$SERVER_NODE\" is registered with another node password" -- \
+  run_agent "$TEST_TMP/impostor2" "$SERVER_NODE" "$TOKEN"
 
 # --- the same agent restarts --------------------------------------------------------------------------
 kill -TERM "$AGENT_PID"
