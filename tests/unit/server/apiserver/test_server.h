@@ -42,6 +42,9 @@ class InProcessApiServer {
   auto AdminTransport() const { return server_->LocalTransport("test", {"system:masters"}); }
   std::unique_ptr<client::Client> AdminClient() const { return std::make_unique<client::Client>(AdminTransport()); }
   const std::string& dir() const { return dir_; }
+  std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) const {
+    return server_->LocalTransport(user, std::move(groups));
+  }
   int port() const { return server_->port(); }
   // Stops the server (the store and directory stay until destruction).
   void Stop() { server_.reset(); }
