@@ -68,19 +68,25 @@ void NodeStatusManager::Init(client::InformerFactory& informers) {
     if (!nodes_->Find(name)) return;
     const std::string cidr = api::GetString(api::GetObject(*node, "spec"), "podCIDR");
     const json::object* ready = ReadyCondition(*node);
-    std::lock_guard<std::mutex> lock(mu_);
-    NodeState& st = state_[name];
-    if (!st.registered) return;
-    if (!cidr.empty() && cidr != st.pod_cidr) {  // assigned by the server after registration
-      st.pod_cidr = cidr;
-      nodes_->SetRegistered(name, api::Uid(*node), cidr);
+    bool new_cidr = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      NodeState& st = state_[name];
+      if (!st.registered) return;
+      if (!cidr.empty() && cidr != st.pod_cidr) {  // assigned by the server after registration
+        st.pod_cidr = cidr;
+        new_cidr = true;
+      }
+      // What we posted last is what the Node should show; anything else (the node lifecycle
+      // controller's Unknown) is repaired at once.
+      const std::string want = st.last[3] == 0 ? "False" : "True";
+      if (ready && api::GetString(*ready, "status") != want) {
+        st.not_ready_seen = true;
+        queue_.Add(name);
+      }
     }
-    // What we posted last is what the Node should show; anything else (the node lifecycle
-    // controller's Unknown) is repaired at once.
-    const std::string want = st.last[3] == 0 ? "False" : "True";
-    if (!ready || api::GetString(*ready, "status") == want) return;
-    st.not_ready_seen = true;
-    queue_.Add(name);
+    // The runtime call outside the lock (a CRI runtime answers over gRPC).
+    if (new_cidr) nodes_->SetRegistered(name, api::Uid(*node), cidr);
   };
   client::EventHandler h;
   h.on_add = check;

@@ -77,6 +77,8 @@ class ApiServerImpl final : public ApiServer {
     return https_.Start(h);
   }
   int port() const override { return https_.port(); }
+  // Before Start: the join routes, served ahead of authentication.
+  void SetJoin(std::unique_ptr<join::JoinEndpoints> join) { join_ = std::move(join); }
   void Stop() override {
     {
       std::lock_guard<std::mutex> lock(counter_mu_);
@@ -276,11 +278,7 @@ class ApiServerImpl final : public ApiServer {
     (void)r;
   }
 
-
- public:
-  std::unique_ptr<join::JoinEndpoints> join_;  // set once by Start, before the first request
-
- private:
+  std::unique_ptr<join::JoinEndpoints> join_;  // set once by SetJoin, before the first request
   datastore::Store* store_;
   Authenticator authn_;
   MastersAuthorizer authz_;
@@ -311,7 +309,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
     auto join = join::JoinEndpoints::Create({o.join_token_path, o.join_token}, *certs,
                                             server->LocalTransport("system:apiserver", {"system:masters"}));
     if (!join.ok()) return join.status();
-    server->join_ = std::move(join.value());
+    server->SetJoin(std::move(join.value()));
   }
   if (auto s = server->Start(o, *certs); !s.ok()) return s;
   server->StartStorageCounter();
