@@ -123,7 +123,15 @@ expect_exact "standard labels and --node-label" "$NODE linux kite edge" -- \
   k get node "$NODE" -o jsonpath='{.metadata.labels.kubernetes\.io/hostname} {.metadata.labels.kubernetes\.io/os} {.metadata.labels.node\.kubernetes\.io/instance-type} {.metadata.labels.tier}'
 expect "--node-taint" 'dedicated=edge:NoSchedule' -- \
   k get node "$NODE" -o jsonpath='{range .spec.taints[*]}{.key}={.value}:{.effect} {end}'
-expect_exact "pressure conditions from measurements: none here" "False False False" -- \
+# What this machine measures against upstream's hard eviction thresholds (memory.available <
+# 100Mi, nodefs.available < 10%, free PIDs < 10% of pid_max), as the agent measures it.
+tf() { if (($1)); then echo True; else echo False; fi; }
+MEM_AVAIL_KI=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+read -r FS_SIZE FS_AVAIL < <(stat -f -c '%b %a' "$TEST_TMP/agent1/agent")
+PID_MAX=$(cat /proc/sys/kernel/pid_max)
+TASKS=$(cut -d' ' -f4 /proc/loadavg | cut -d/ -f2)
+WANT_PRESSURE="$(tf "MEM_AVAIL_KI < 100 * 1024") $(tf "FS_AVAIL * 10 < FS_SIZE") $(tf "(PID_MAX - TASKS) * 10 < PID_MAX")"
+expect_exact "pressure conditions from measurements (memory, disk, PIDs)" "$WANT_PRESSURE" -- \
   k get node "$NODE" -o jsonpath='{range .status.conditions[?(@.type!="Ready")]}{.status} {end}'
 expect "its Lease is renewed in kube-node-lease" "$NODE" -- k get lease -n kube-node-lease "$NODE" -o name
 eventually "the server gives it a /24 of --cluster-cidr (nodeipam)" '^10\.42\.[0-9]+\.0/24$' 30 -- \
