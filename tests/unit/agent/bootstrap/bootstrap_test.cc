@@ -111,6 +111,18 @@ TEST_F(BootstrapTest, AnotherHostCannotTakeARegisteredName) {
   EXPECT_FALSE(back->reused);
 }
 
+TEST_F(BootstrapTest, ABareSecretTrustsTheFirstCaAndThenKeepsIt) {
+  auto o = Options("f", "node-f");
+  o.token = ParseJoinToken(token_)->secret;  // as k3s accepts it: no CA hash to check
+  auto c = Bootstrap(o);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  // The CA saved by that join now pins the server: another CA would be refused.
+  std::ofstream(o.agent_dir + "/server-ca.crt") << pki::CreateCA("impostor")->cert_pem;
+  auto again = Bootstrap(o);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), Code::kFailedPrecondition);
+}
+
 TEST_F(BootstrapTest, UnreachableServerIsWorthRetrying) {
   auto o = Options("e", "node-e");
   o.server = "https://127.0.0.1:1";
