@@ -29,6 +29,7 @@ URL=https://127.0.0.1:$API_PORT
 # --- the token --------------------------------------------------------------------------------
 expect_exact "token file is 0600" "600" -- stat -c %a "$TOKEN_FILE"
 expect "token is K10<sha256>::server:<secret>" '^K10[0-9a-f]{64}::server:[0-9a-f]{32}$' -- cat "$TOKEN_FILE"
+expect_exact "node-token beside it, the same (k3s's name for the agents' token)" "" -- diff "$TOKEN_FILE" "$DATA/server/node-token"
 TOKEN=$(cat "$TOKEN_FILE")
 HASH=${TOKEN:3:64}
 SECRET=${TOKEN##*:}

@@ -95,6 +95,8 @@ Result<std::unique_ptr<JoinEndpoints>> JoinEndpoints::Create(const JoinOptions& 
   if (secret.empty()) secret = RandomSecret();
   std::string token = FormatJoinToken(ca, "server", secret);
   if (auto s = WriteToken(o.token_path, token); !s.ok()) return s;
+  // k3s writes the agents' token beside it as node-token, which its docs tell users to read.
+  if (auto s = WriteToken((fs::path(o.token_path).parent_path() / "node-token").string(), token); !s.ok()) return s;
   return std::unique_ptr<JoinEndpoints>(new JoinEndpoints(std::move(secret), std::move(token), certs, std::move(client)));
 }
 

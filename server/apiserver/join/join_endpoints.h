@@ -17,7 +17,8 @@
 // A wrong secret is 401 with no certificate; a node name registered with another node password
 // is 403 (node_password.h). Bodies are text/plain messages a person can act on.
 //
-// The token: `<data-dir>/server/token` (0600) holds K10<CA hash>::server:<secret>. Its secret is
+// The token: `<data-dir>/server/token` and `node-token` (0600, as k3s has both) hold
+// K10<CA hash>::server:<secret>. Its secret is
 // --token's (the full K10 form or a bare secret, as k3s accepts), else the file's from an earlier
 // start, else a new random one.
 #pragma once
