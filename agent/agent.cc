@@ -12,6 +12,7 @@
 #include "agent/kubelet/node_status_manager.h"
 #include "agent/kubelet/pod_workers.h"
 #include "agent/kubelet/status_manager.h"
+#include "api/validation.h"
 #include "base/log.h"
 #include "client/client.h"
 #include "client/controller.h"
@@ -138,6 +139,11 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   kubelet::NodeIdentity id;
   id.name = NodeName(o);
   if (id.name.empty()) return Status(Code::kInvalidArgument, "no --node-name and no hostname");
+  if (auto bad = api::IsDNS1123Subdomain(id.name); !bad.empty()) {
+    return Status(Code::kInvalidArgument, "node name \"" + id.name + "\" (" + (o.node_name.empty() ? "the hostname" : "--node-name") +
+                                              ") is not a valid node name: " + api::JoinMessages(bad, "; ") +
+                                              "; give one with --node-name");
+  }
   id.internal_ip = o.node_ip.empty() ? kubelet::DefaultNodeIp() : o.node_ip;
 
   // The runtime, or why there is none: said once here and in the Node's Ready condition.

@@ -147,6 +147,11 @@ TEST_F(AgentTest, BadFlagsAreRefused) {
   o.kube_reserved = {"gpu=1"};
   EXPECT_FALSE(Agent::Start(o, api_.LocalTransport("system:node:n3", {"system:nodes"}), DefaultRuntime()).ok());
   o = Options("n3");
+  o.node_name = "Not_A_Node";
+  auto bad_name = Agent::Start(o, api_.LocalTransport("system:node:x", {"system:nodes"}), DefaultRuntime());
+  ASSERT_FALSE(bad_name.ok());
+  EXPECT_NE(bad_name.status().message().find("--node-name"), std::string::npos);
+  o = Options("n3");
   o.node_labels = {"no-equals"};
   EXPECT_FALSE(Agent::Start(o, api_.LocalTransport("system:node:n3", {"system:nodes"}), DefaultRuntime()).ok());
 }
