@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "api/object.h"
+#include "api/pod.h"
 
 namespace kite::api {
 namespace json = boost::json;
@@ -155,7 +156,7 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
       DefaultPodSpec(spec);
       auto& status = MutableObject(obj, "status");
       Set(status, "phase", "Pending");
-      Set(status, "qosClass", "BestEffort");
+      Set(status, "qosClass", json::string(PodQOSClass(obj)));
     } else if (k == "PodTemplate") {
       DefaultTemplate(obj);
     } else if (k == "ReplicationController") {

@@ -1,8 +1,12 @@
 #include "api/pod.h"
 
+#include <map>
+#include <optional>
+
 #include "api/conditions.h"
 #include "api/object.h"
 #include "api/owner_references.h"
+#include "api/quantity.h"
 
 namespace kite::api {
 
@@ -33,6 +37,49 @@ json::object PodFromTemplate(const json::object& tmpl, const json::object& owner
   json::object pod{{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", std::move(meta)}};
   pod["spec"] = GetObject(tmpl, "spec");
   return pod;
+}
+
+std::string PodQOSClass(const json::object& pod) {
+  std::map<std::string, Quantity> requests, limits;
+  bool guaranteed = true;
+  auto positive = [](const json::object& list, const char* name) -> std::optional<Quantity> {
+    const json::value* v = list.if_contains(name);
+    if (!v) return std::nullopt;
+    auto q = Quantity::FromJson(*v);
+    if (!q || q->Sign() <= 0) return std::nullopt;
+    return *q;
+  };
+  auto add = [](std::map<std::string, Quantity>& sum, const char* name, const Quantity& q) {
+    auto [it, fresh] = sum.emplace(name, q);
+    if (!fresh) (void)it->second.Add(q);
+  };
+  for (const char* list : {"containers", "initContainers"}) {
+    for (const auto& cv : GetArray(pod, {"spec", list})) {
+      if (!cv.is_object()) continue;
+      const json::object& lim = GetObject(cv.as_object(), {"resources", "limits"});
+      const json::object& req = GetObject(cv.as_object(), {"resources", "requests"});
+      int limited = 0;
+      for (const char* name : {"cpu", "memory"}) {
+        auto l = positive(lim, name);
+        // An unset request defaults to the limit (SetDefaults_Pod); a set zero stays zero.
+        auto r = req.contains(name) ? positive(req, name) : l;
+        if (r) add(requests, name, *r);
+        if (l) {
+          add(limits, name, *l);
+          ++limited;
+        }
+      }
+      if (limited != 2) guaranteed = false;
+    }
+  }
+  if (requests.empty() && limits.empty()) return "BestEffort";
+  if (guaranteed) {
+    for (const auto& [name, r] : requests) {
+      auto l = limits.find(name);
+      if (l == limits.end() || l->second != r) guaranteed = false;
+    }
+  }
+  return guaranteed && requests.size() == limits.size() ? "Guaranteed" : "Burstable";
 }
 
 }  // namespace kite::api

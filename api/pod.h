@@ -22,5 +22,11 @@ bool IsPodAvailable(const json::object& pod, int64_t min_ready_seconds, Timestam
 // A new pod from `tmpl` (a PodTemplateSpec) in the owner's namespace, controlled by `owner`,
 // with generateName `generate_name` and the template's labels, annotations and finalizers.
 json::object PodFromTemplate(const json::object& tmpl, const json::object& owner, const std::string& generate_name);
+// The pod's QoS class (status.qosClass), upstream's GetPodQOS over containers and init
+// containers: "BestEffort" with no cpu/memory request or limit, "Guaranteed" when every
+// container limits both cpu and memory and requests equal limits, else "Burstable". A request
+// left unset where a limit is set counts as the limit (upstream's API defaulting does that copy);
+// zero and unparsable quantities count as unset.
+std::string PodQOSClass(const json::object& pod);
 
 }  // namespace kite::api

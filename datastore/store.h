@@ -5,7 +5,8 @@
 // - Revisions: the store starts at revision 1. Every write transaction that changes at least one
 //   key gets the next revision; all of its changes share it. Reads see a consistent revision.
 // - Durability: a write's callback runs only after the change is durable (fsync'd) unless the
-//   store was opened with Durability::kRelaxed. A read never returns data that is not durable.
+//   store was opened with Durability::kRelaxed. A read never returns data that is not durable —
+//   except heartbeats (StoreOptions::heartbeat_prefixes), whose store on disk is deferred.
 // - Threading: every method is thread-safe. Reads (Range, Watcher::Next, lease queries) never
 //   wait for a disk write. Write callbacks run on the store's writer thread: keep them short.
 // - Errors: etcd's statuses from errors.h, byte-exact. A write that cannot be stored for lack of
@@ -35,6 +36,17 @@ struct StoreOptions {
   // newest `compaction_retain_revisions` (0 interval disables). The Compact call works always.
   int64_t compaction_interval_ms = 60'000;
   int64_t compaction_retain_revisions = 10'000;
+  // Heartbeats: a write transaction whose changes all fall under these key prefixes (node
+  // heartbeats and leader election: Leases) is visible and answered at once but reaches the disk
+  // with the next other write, or `heartbeat_flush_ms` after the oldest one waiting, or at a
+  // clean stop. A heartbeat says "I was alive at T" and is rewritten every few seconds; storing
+  // each with an fsync was most of what an idle cluster wrote to its SD card. What a power loss
+  // costs: the heartbeats of the last flush interval (holders renew within seconds of the
+  // restart; a node whose lease looks old is only marked NotReady if it stays silent), never a
+  // user's write. Revisions never go backwards: after an unclean stop the revision jumps past
+  // any that a lost heartbeat may have had (kMaxHeartbeatRows).
+  std::vector<std::string> heartbeat_prefixes;
+  int64_t heartbeat_flush_ms = 300'000;
   // Group commit: at most this many write requests share one transaction.
   int max_batch = 1024;
   // etcd's --quota-backend-bytes: a write that would add data (a put, a lease grant) while the

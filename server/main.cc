@@ -45,6 +45,7 @@ struct ServerOptions {
   std::string durability = "strict";
   int64_t compact_interval_ms = 5 * 60'000;
   int64_t compact_min_retain = 1000;
+  int64_t heartbeat_flush_ms = 5 * 60'000;
   int64_t quota_backend_bytes = 0;
   int64_t verbosity = 0;
   int64_t https_listen_port = 6443;
@@ -100,6 +101,9 @@ int main(int argc, char** argv) {
   flags.String("metrics-listen", &o.metrics_listen, "host:port serving /metrics and /healthz over HTTP");
   flags.String("datastore-durability", &o.durability,
                "strict: acknowledge writes only after fsync (as etcd); relaxed: faster, a power loss may drop the newest writes");
+  flags.Duration("datastore-heartbeat-flush", &o.heartbeat_flush_ms,
+                 "Leases (node heartbeats, leader election) reach the disk with the next other write or at most this "
+                 "late, not each with an fsync: an idle cluster then hardly wears its flash (0: store each at once)");
   flags.Duration("compact-interval", &o.compact_interval_ms, "How often the datastore compacts old revisions (0 disables)");
   flags.Int("compact-min-retain", &o.compact_min_retain,
             "Revisions of history kept by automatic compaction (besides the last --compact-interval)");
@@ -200,6 +204,10 @@ int main(int argc, char** argv) {
   so.compaction_interval_ms = o.compact_interval_ms;
   so.compaction_retain_revisions = o.compact_min_retain;
   so.quota_bytes = o.quota_backend_bytes;
+  if (o.heartbeat_flush_ms > 0) {
+    so.heartbeat_prefixes = {"/registry/leases/"};
+    so.heartbeat_flush_ms = o.heartbeat_flush_ms;
+  }
   if (auto s = datastore::MakePrivateDir(o.data_dir); !s.ok()) {
     KITE_LOG(0) << "data dir: " << s.message();
     return 1;

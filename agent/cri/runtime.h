@@ -61,6 +61,9 @@ struct PodSandboxConfig {
   std::string log_directory;
   bool host_network = false;  // CRI: linux.security_context.namespace_options.network = NODE
   bool host_pid = false, host_ipc = false;
+  // linux.security_context.privileged: true when any container of the pod is privileged (a
+  // runtime refuses a privileged container in a sandbox that is not).
+  bool privileged = false;
   std::optional<DNSConfig> dns_config;  // none: the runtime's default (the host's resolv.conf)
   std::vector<PortMapping> port_mappings;
   std::string cgroup_parent;            // linux.cgroup_parent: the pod's QoS cgroup
@@ -104,10 +107,14 @@ struct ImageSpec {
   std::string image;  // a reference ("nginx:1.26") or an image id
 };
 
+// CRI MountPropagation (mountPropagation None, HostToContainer, Bidirectional), CRI's values.
+enum class MountPropagation { kPrivate = 0, kHostToContainer = 1, kBidirectional = 2 };
+
 struct Mount {  // a volume (a host path the kubelet prepared) inside the container
   std::string container_path, host_path;
   bool readonly = false;
   bool selinux_relabel = false;
+  MountPropagation propagation = MountPropagation::kPrivate;
 };
 
 // CRI LinuxContainerResources: the container's cgroup limits (0: unset).
@@ -201,6 +208,10 @@ struct Image {
   std::string id;
   std::vector<std::string> repo_tags, repo_digests;
   uint64_t size = 0;
+  // The image config's user (CRI Image.uid / Image.username): a numeric uid, or a name. The
+  // kubelet checks runAsNonRoot against it when the spec sets no runAsUser.
+  std::optional<int64_t> uid;
+  std::string username;
 };
 
 // ---- the services -----------------------------------------------------------------------------

@@ -70,6 +70,7 @@ kite::Status SqliteStore::Init() {
     if (auto s = db_->Exec(sql); !s.ok()) return s;
   }
   if (auto s = Recover(); !s.ok()) return s;
+  if (auto s = RecoverHeartbeatState(); !s.ok()) return s;
   insert_row_ = std::make_unique<Statement>(*db_,
       "INSERT INTO kv_log(id, rev, sub, key, value, create_rev, version, lease) VALUES(?,?,?,?,?,?,?,?)");
   delete_row_ = std::make_unique<Statement>(*db_, "DELETE FROM kv_log WHERE id=?");
@@ -169,6 +170,37 @@ kite::Status SqliteStore::Recover() {
   return kite::Status::Ok();
 }
 
+kite::Status SqliteStore::RecoverHeartbeatState() {
+  auto state = db_->QueryInt("SELECT value FROM meta WHERE name='heartbeat_state'");
+  if (!state.ok()) return state.status();
+  if (*state != 1) return kite::Status::Ok();
+  // The last run had answered heartbeats that were not on disk when it stopped: their revisions
+  // may have been seen. Start past every one it could have handed out, so none is handed out
+  // twice (a client resuming a watch from one of them would miss the writes that reused it).
+  mvcc_.SetRevisions(mvcc_.head() + static_cast<int64_t>(kMaxHeartbeatRows), mvcc_.compact_revision());
+  KITE_LOG(0) << "datastore: the last run stopped before storing its latest heartbeats; revision moved on to "
+              << mvcc_.head();
+  heartbeats_marked_ = true;
+  // Best effort: on a full disk this fails, the mark stays, and the next start moves on again.
+  if (auto s = db_->Exec("INSERT OR REPLACE INTO meta VALUES('revision'," + std::to_string(mvcc_.head()) +
+                         "),('heartbeat_state',2)");
+      s.ok()) {
+    heartbeats_marked_ = false;
+  } else {
+    KITE_LOG(0) << "datastore: recording the new revision failed: " << s.message();
+  }
+  return kite::Status::Ok();
+}
+
+bool SqliteStore::HeartbeatsOnly(const std::vector<LogRow>& rows) const {
+  for (const LogRow& r : rows) {
+    bool hb = false;
+    for (const std::string& p : opts_.heartbeat_prefixes) hb = hb || r.key.starts_with(p);
+    if (!hb) return false;
+  }
+  return true;
+}
+
 void SqliteStore::Close() {
   {
     std::lock_guard lock(mu_);
@@ -180,7 +212,15 @@ void SqliteStore::Close() {
   writer_.Stop();
   if (checkpointer_.joinable()) checkpointer_.join();
   if (background_.joinable()) background_.join();
-  if (db_) (void)db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  if (db_) {
+    // The writer has stopped: store the heartbeats still waiting, and clear the mark.
+    if (!heartbeat_rows_.empty() || heartbeats_marked_) {
+      std::vector<int64_t> none;
+      auto s = WriteBatchRows(heartbeat_rows_, {}, {}, false, 0, /*heartbeat_state=*/2, &none);
+      if (!s.ok()) KITE_LOG(0) << "datastore: storing the last heartbeats at stop failed: " << s.message();
+    }
+    (void)db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
 }
 
 void SqliteStore::WaitForWork(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
@@ -199,7 +239,9 @@ void SqliteStore::WaitForWork(std::unique_lock<std::mutex>& lock, std::condition
     }
   }
   if (CompactionDone()) {
-    cv.wait(lock, has_work);
+    // Waiting heartbeats bound the sleep: they are stored by their deadline (an empty batch).
+    if (heartbeat_rows_.empty()) cv.wait(lock, has_work);
+    else cv.wait_until(lock, heartbeat_since_ + std::chrono::milliseconds(opts_.heartbeat_flush_ms), has_work);
   } else if (writer_.NoSpaceAlarm()) {
     // Out of space: the deletes alone retry now and then, not in a busy loop.
     cv.wait_for(lock, kNoSpaceRetry, has_work);
@@ -218,10 +260,43 @@ kite::Status SqliteStore::DefragmentFiles() {
 kite::Status SqliteStore::CommitBatch(const std::vector<LogRow>& rows,
                                       const std::vector<std::pair<int64_t, int64_t>>& lease_puts,
                                       const std::vector<int64_t>& lease_dels, bool compact_changed, size_t batch_size) {
+  // Heartbeats alone wait in memory (StoreOptions::heartbeat_prefixes), once the disk says that
+  // some may be waiting (meta.heartbeat_state 1, stored with the first of them, see
+  // RecoverHeartbeatState). Any transaction written anyway takes them along, older rows first,
+  // and clears the mark. Only a key's newest heartbeat is stored: the ones it superseded would be
+  // compacted away anyway (after a restart, a watch from between them starts at the newest).
+  // With the NOSPACE alarm raised everything is written through, so a full disk shows.
+  const bool others = !lease_puts.empty() || !lease_dels.empty() || compact_changed;
+  const bool heartbeats_only = batch_size > 0 && !rows.empty() && !others && HeartbeatsOnly(rows) &&
+                               !writer_.NoSpaceAlarm() && heartbeat_writes_ + rows.size() <= kMaxHeartbeatRows;
+  if (heartbeats_only && heartbeats_marked_) {
+    if (heartbeat_rows_.empty()) heartbeat_since_ = Clock::now();
+    for (const LogRow& r : rows) {
+      std::erase_if(heartbeat_rows_, [&](const LogRow& old) { return old.key == r.key; });
+      heartbeat_rows_.push_back(r);
+    }
+    heartbeat_writes_ += rows.size();
+    return kite::Status::Ok();
+  }
+  const bool heartbeats_due =
+      !heartbeat_rows_.empty() &&
+      (Clock::now() - heartbeat_since_ >= std::chrono::milliseconds(opts_.heartbeat_flush_ms) || !rows.empty() ||
+       others || (!dead_rows_.empty() && !mvcc_.prune_pending()));
+  if (rows.empty() && !others && !heartbeats_due && !heartbeat_rows_.empty()) return kite::Status::Ok();
+  std::vector<LogRow> with_heartbeats;
+  if (heartbeats_due) {
+    with_heartbeats.reserve(heartbeat_rows_.size() + rows.size());
+    with_heartbeats = heartbeat_rows_;
+    with_heartbeats.insert(with_heartbeats.end(), rows.begin(), rows.end());
+  }
+  const std::vector<LogRow>& all = heartbeats_due ? with_heartbeats : rows;
+  // 1: this heartbeat is stored now and the next ones may wait; 2: nothing waits any more.
+  const int64_t heartbeat_state = heartbeats_only ? 1 : heartbeats_due || heartbeats_marked_ ? 2 : 0;
   // Fold a chunk of compaction deletes into this transaction: no extra fsync for them.
   const size_t chunk = batch_size == 0 ? kDeleteChunkIdle : batch_size == 1 ? kDeleteChunkSolo : kDeleteChunk;
   std::vector<int64_t> deleted;
-  if (auto s = WriteBatchRows(rows, lease_puts, lease_dels, compact_changed, chunk, &deleted); !s.ok()) {
+  if (auto s = WriteBatchRows(all, lease_puts, lease_dels, compact_changed, chunk, heartbeat_state, &deleted);
+      !s.ok()) {
     const int rc = sqlite3_extended_errcode(db_->raw());
     const int sys = sqlite3_system_errno(db_->raw());
     if (!sqlite3_get_autocommit(db_->raw())) (void)db_->Exec("ROLLBACK");
@@ -230,6 +305,11 @@ kite::Status SqliteStore::CommitBatch(const std::vector<LogRow>& rows,
     return s;
   }
   if (!deleted.empty()) shrink_pending_ = true;
+  if (heartbeats_due) {
+    heartbeat_rows_.clear();
+    heartbeat_writes_ = 0;
+  }
+  if (heartbeat_state != 0) heartbeats_marked_ = heartbeat_state == 1;
   return kite::Status::Ok();
 }
 
@@ -268,7 +348,7 @@ bool SqliteStore::AfterBatch(bool physical_waiting) {
 kite::Status SqliteStore::WriteBatchRows(const std::vector<LogRow>& rows,
                                          const std::vector<std::pair<int64_t, int64_t>>& lease_puts,
                                          const std::vector<int64_t>& lease_dels, bool compact_changed, size_t chunk,
-                                         std::vector<int64_t>* deleted) {
+                                         int64_t heartbeat_state, std::vector<int64_t>* deleted) {
   if (auto s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
   for (const LogRow& r : rows) {
     auto& st = *insert_row_;
@@ -299,6 +379,9 @@ kite::Status SqliteStore::WriteBatchRows(const std::vector<LogRow>& rows,
   };
   if (compact_changed) {
     if (auto s = set_meta("compact_revision", mvcc_.compact_revision()); !s.ok()) return s;
+  }
+  if (heartbeat_state != 0) {
+    if (auto s = set_meta("heartbeat_state", heartbeat_state); !s.ok()) return s;
   }
   while (!dead_rows_.empty() && !mvcc_.prune_pending() && deleted->size() < chunk) {
     delete_row_->Bind(1, dead_rows_.front());

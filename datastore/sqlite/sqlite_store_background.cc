@@ -121,7 +121,10 @@ void SqliteStore::BackgroundLoop() {
     if (opts_.compaction_interval_ms > 0 && (now >= next_compact || history_large) &&
         compaction_queued_.load() == 0) {
       next_compact = now + std::chrono::milliseconds(opts_.compaction_interval_ms);
-      if (target > mvcc_.compact_revision()) {
+      // On the timer, only once there is history worth a transaction (a tenth of `retain`): an
+      // idle cluster's heartbeats alone then compact rarely, instead of one disk write a minute.
+      const int64_t worth = std::max<int64_t>(1, opts_.compaction_retain_revisions / 10);
+      if (target > compacted && (target - compacted >= worth || history_large)) {
         compaction_queued_.store(1);
         KITE_LOG(1) << "datastore: compacting at revision " << target;
         Compact(target, false, [this](Result<int64_t>) { compaction_queued_.store(0); });

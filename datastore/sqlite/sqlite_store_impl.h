@@ -57,6 +57,10 @@ inline constexpr int kCheckpointPages = 1000;  // checkpoint once the WAL holds 
 inline constexpr int kWalRestartPages = 2500;  // past this the writer catches the WAL up...
 inline constexpr int kRestartBehind = 300;  // ...once the checkpointer is this close (or past twice the size)
 inline constexpr auto kIdleTruncate = std::chrono::milliseconds(500);
+// Heartbeat writes (StoreOptions::heartbeat_prefixes) waiting for the disk: at most this many
+// (then they are stored), and after an unclean stop the revision jumps by as much, past any a
+// lost heartbeat had.
+inline constexpr size_t kMaxHeartbeatRows = 10000;
 // With the NOSPACE alarm raised, compaction's deletes alone (no write waiting) retry this often.
 inline constexpr auto kNoSpaceRetry = std::chrono::seconds(1);
 // The Store on SQLite. Its writes go through the backend-neutral Writer (writer.h: queue, group
@@ -142,11 +146,17 @@ class SqliteStore final : public Store, private WriteBackend {
   };
   static int Checkpoint(SqliteDb& db, int mode, int* log, int* done);
   // Writer only: one SQLite transaction with the batch's rows, lease changes, compaction meta
-  // and a chunk of compaction deletes (the row ids taken from dead_rows_ go to *deleted).
+  // and a chunk of compaction deletes (the row ids taken from dead_rows_ go to *deleted), and
+  // meta.heartbeat_state when `heartbeat_state` is not 0.
   // On failure the caller rolls back and puts *deleted back.
   kite::Status WriteBatchRows(const std::vector<LogRow>& rows, const std::vector<std::pair<int64_t, int64_t>>& lease_puts,
                               const std::vector<int64_t>& lease_dels, bool compact_changed, size_t chunk,
-                              std::vector<int64_t>* deleted);
+                              int64_t heartbeat_state, std::vector<int64_t>* deleted);
+  // Writer only: every row falls under a heartbeat prefix.
+  bool HeartbeatsOnly(const std::vector<LogRow>& rows) const;
+  // meta.heartbeat_state 1 means answered heartbeats may be missing from the disk (absent or 2:
+  // none are). At start-up after 1, the revision moves on past any they could have had.
+  kite::Status RecoverHeartbeatState();
   // Writer only: no compaction has versions left to prune or rows left to delete.
   bool CompactionDone() const { return dead_rows_.empty() && !mvcc_.prune_pending(); }
   // Writer only: PRAGMA incremental_vacuum; false (shrink_pending_ stays) when the disk is full.
@@ -168,6 +178,10 @@ class SqliteStore final : public Store, private WriteBackend {
   std::unique_ptr<SqliteDb> db_;
   std::unique_ptr<Statement> insert_row_, delete_row_, insert_lease_, delete_lease_, set_meta_;
   std::deque<int64_t> dead_rows_;                   // compacted rows still on disk
+  std::vector<LogRow> heartbeat_rows_;              // answered heartbeats not yet on disk, newest per key
+  size_t heartbeat_writes_ = 0;                     // heartbeat rows answered since the last store
+  Clock::time_point heartbeat_since_{};             // when the oldest of them was answered
+  bool heartbeats_marked_ = false;                  // meta.heartbeat_state is 1 on disk
   bool shrink_pending_ = false;
 
   std::mutex mu_;                  // guards stopping_ and the checkpointer's flags below
