@@ -10,6 +10,7 @@
 #include <memory>
 #include <sstream>
 
+#include "base/atomic_file.h"
 #include "base/encoding.h"
 #include "base/https_client.h"
 #include "base/join_token.h"
@@ -33,20 +34,10 @@ std::optional<std::string> ReadFile(const fs::path& p) {
   return ss.str();
 }
 
+// Written aside and renamed over, 0600; an unchanged file is left alone (no flash wear).
 Status WriteFile(const fs::path& p, const std::string& data) {
-  fs::path tmp = p;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status(Code::kUnavailable, "write " + tmp.string());
-    out << data;
-    if (!out.flush()) return Status(Code::kUnavailable, "write " + tmp.string());
-  }
-  ::chmod(tmp.c_str(), 0600);
-  std::error_code ec;
-  fs::rename(tmp, p, ec);
-  if (ec) return Status(Code::kUnavailable, "rename " + p.string() + ": " + ec.message());
-  return Status::Ok();
+  auto r = WriteFileIfChanged(p.string(), data, 0600);
+  return r.ok() ? Status::Ok() : r.status();
 }
 
 std::string Prefix(const std::string& hash) { return hash.substr(0, 12) + "…"; }

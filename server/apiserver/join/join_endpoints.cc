@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/validation.h"
+#include "base/atomic_file.h"
 #include "base/encoding.h"
 #include "base/join_token.h"
 #include "base/log.h"
@@ -56,17 +57,8 @@ std::vector<std::string> SplitComma(const std::string& s) {
 Status WriteToken(const std::string& path, const std::string& token) {
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return Status(Code::kUnavailable, "write " + tmp);
-    out << token << "\n";
-    if (!out.flush()) return Status(Code::kUnavailable, "write " + tmp);
-  }
-  ::chmod(tmp.c_str(), 0600);
-  fs::rename(tmp, path, ec);
-  if (ec) return Status(Code::kUnavailable, "rename " + path + ": " + ec.message());
-  return Status::Ok();
+  auto r = WriteFileIfChanged(path, token + "\n", 0600);  // unchanged on a restart: not rewritten
+  return r.ok() ? Status::Ok() : r.status();
 }
 
 }  // namespace
