@@ -67,6 +67,26 @@ std::string HostHeader(const std::string& host, const std::string& port) {
 
 }  // namespace
 
+Status SetServer(const std::string& url, Kubeconfig* kc) {
+  kc->server = url;
+  const std::string scheme = "https://";
+  if (url.rfind(scheme, 0) != 0) return Status(Code::kInvalidArgument, "server is not https: " + url);
+  std::string hostport = url.substr(scheme.size());
+  if (auto slash = hostport.find('/'); slash != std::string::npos) hostport.resize(slash);
+  if (!hostport.empty() && hostport[0] == '[') {  // [v6]:port
+    auto close = hostport.find(']');
+    if (close == std::string::npos) return Status(Code::kInvalidArgument, "bad server address: " + url);
+    kc->host = hostport.substr(1, close - 1);
+    kc->port = close + 2 <= hostport.size() ? hostport.substr(close + 2) : "443";
+  } else {
+    auto colon = hostport.rfind(':');
+    kc->host = hostport.substr(0, colon);
+    kc->port = colon == std::string::npos ? "443" : hostport.substr(colon + 1);
+  }
+  if (kc->host.empty() || kc->port.empty()) return Status(Code::kInvalidArgument, "bad server address: " + url);
+  return Status::Ok();
+}
+
 Result<Kubeconfig> LoadKubeconfig(const std::string& path) {
   Kubeconfig kc;
   try {
@@ -81,22 +101,7 @@ Result<Kubeconfig> LoadKubeconfig(const std::string& path) {
     const YAML::Node user = Named(root["users"], user_name, "user");
     const std::filesystem::path dir = std::filesystem::path(path).parent_path();
 
-    kc.server = cluster["server"].as<std::string>();
-    const std::string scheme = "https://";
-    if (kc.server.rfind(scheme, 0) != 0) return Status(Code::kInvalidArgument, "server is not https: " + kc.server);
-    std::string hostport = kc.server.substr(scheme.size());
-    if (auto slash = hostport.find('/'); slash != std::string::npos) hostport.resize(slash);
-    if (!hostport.empty() && hostport[0] == '[') {  // [v6]:port
-      auto close = hostport.find(']');
-      if (close == std::string::npos) return Status(Code::kInvalidArgument, "bad server address: " + kc.server);
-      kc.host = hostport.substr(1, close - 1);
-      kc.port = close + 2 <= hostport.size() ? hostport.substr(close + 2) : "443";
-    } else {
-      auto colon = hostport.rfind(':');
-      kc.host = hostport.substr(0, colon);
-      kc.port = colon == std::string::npos ? "443" : hostport.substr(colon + 1);
-    }
-    if (kc.host.empty() || kc.port.empty()) return Status(Code::kInvalidArgument, "bad server address: " + kc.server);
+    if (Status st = SetServer(cluster["server"].as<std::string>(), &kc); !st.ok()) return st;
     if (cluster["insecure-skip-tls-verify"]) kc.insecure_skip_tls_verify = cluster["insecure-skip-tls-verify"].as<bool>();
     if (Status s = ReadPem(cluster, "certificate-authority", dir, &kc.ca_pem); !s.ok()) return s;
     if (user) {

@@ -50,6 +50,9 @@ struct Kubeconfig {
 // missing; a context without credentials is allowed (anonymous).
 Result<Kubeconfig> LoadKubeconfig(const std::string& path);
 
+// Sets kc's server, host and port from an https:// URL (as a kubeconfig's `server` is read).
+Status SetServer(const std::string& url, Kubeconfig* kc);
+
 using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
 // A TLS client context that verifies the server against kc's CA (unless

@@ -160,7 +160,7 @@ start_server() {
     t0=$(date +%s%N)
     env "${SERVER_ENV[@]}" "$KITE" --config "$DIR/config.yaml" --data-dir "$DIR" --etcd-listen "127.0.0.1:$ep" \
       --metrics-listen "127.0.0.1:$mp" --bind-address 127.0.0.1 --https-listen-port "$hp" \
-      --write-kubeconfig "$DIR/kube.yaml" "${extra[@]}" > "$DIR.log" 2>&1 &
+      --write-kubeconfig "$DIR/kube.yaml" --disable-agent "${extra[@]}" > "$DIR.log" 2>&1 &
     SERVER_PID=$!
     if timeout 60 "$BENCH" --kubeconfig="$DIR/kube.yaml" --mode=readyz --since-ns="$t0" --timeout-s=30 \
          > "$WORK/out.txt" && owner_ok "$SERVER_PID" "$hp"; then

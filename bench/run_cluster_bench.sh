@@ -72,7 +72,7 @@ start_cluster() {
   # shellcheck disable=SC2086  # word-split on purpose: several NAME=value words
   env $SERVER_ENV "$BIN/kite-server" --config "$DIR/config.yaml" --data-dir "$DIR/data" --etcd-listen "" \
     --metrics-listen "127.0.0.1:$(free_port)" --bind-address 127.0.0.1 --https-listen-port "$(free_port)" \
-    --write-kubeconfig "$DIR/kubeconfig" $SERVER_ARGS >"$DIR/server.log" 2>&1 &
+    --write-kubeconfig "$DIR/kubeconfig" --disable-agent $SERVER_ARGS >"$DIR/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do [[ -s $DIR/kubeconfig ]] && break; sleep 0.1; done
   "$BIN/kite-hollow" --kubeconfig "$DIR/kubeconfig" --nodes "$2" --heartbeat-interval "$HEARTBEAT" \

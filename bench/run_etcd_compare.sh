@@ -167,7 +167,7 @@ start_kite() {  # own|client: who compacts (see the top)
     DIR[kite]=$WORK/kite
     rm -rf "${DIR[kite]}"
     mkdir -p "${DIR[kite]}"
-    "$KITE" --data-dir "${DIR[kite]}" --etcd-listen "127.0.0.1:$cp" --metrics-listen 127.0.0.1:0 \
+    "$KITE" --data-dir "${DIR[kite]}" --etcd-listen "127.0.0.1:$cp" --metrics-listen 127.0.0.1:0 --disable-agent \
       "${KITE_COMPACT_FLAGS[@]}" >"$WORK/kite.log" 2>&1 &
     PID[kite]=$!; PIDS+=("${PID[kite]}"); PORT[kite]=$cp
     wait_ready kite "${PID[kite]}" "$cp" && return 0

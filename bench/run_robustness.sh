@@ -50,7 +50,7 @@ echo "tok-bench,bench-user,u-1," >"$WORK/tokens.csv"
 # shellcheck disable=SC2086
 "$SERVER" --config "$WORK/config.yaml" --data-dir "$WORK/data" --etcd-listen "127.0.0.1:$(port)" \
   --metrics-listen "127.0.0.1:$(port)" --bind-address 127.0.0.1 --https-listen-port "$API" \
-  --write-kubeconfig "$WORK/kubeconfig" --token-auth-file "$WORK/tokens.csv" --authorization-mode AlwaysAllow \
+  --write-kubeconfig "$WORK/kubeconfig" --token-auth-file "$WORK/tokens.csv" --authorization-mode AlwaysAllow --disable-agent \
   $SERVER_ARGS >"$WORK/server.log" 2>&1 &
 PID=$!
 K=(kubectl --kubeconfig "$WORK/kubeconfig" --cache-dir "$WORK/cache")

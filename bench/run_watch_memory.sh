@@ -90,7 +90,7 @@ HPORT=$(free_port); MPORT=$(free_port); EPORT=$(free_port)
 # shellcheck disable=SC2086  # word-split on purpose
 "$KITE" --config "$WORK/config.yaml" --data-dir "$WORK/data" --etcd-listen "127.0.0.1:$EPORT" \
   --metrics-listen "127.0.0.1:$MPORT" --bind-address 127.0.0.1 --https-listen-port "$HPORT" \
-  --write-kubeconfig "$WORK/kube.yaml" -v 1 $SERVER_ARGS >"$WORK/server.log" 2>&1 &
+  --write-kubeconfig "$WORK/kube.yaml" -v 1 --disable-agent $SERVER_ARGS >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 300); do
   [[ -s $WORK/kube.yaml ]] && k get --raw /readyz >/dev/null 2>&1 && break

@@ -377,7 +377,7 @@ Informer* InformerFactory::For(const std::string& group, const std::string& vers
 
 void InformerFactory::Start() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (started_) return;
+  if (started_ || stopping_) return;  // a Stop that came first wins: no thread is left unjoined
   started_ = true;
   for (auto& [id, inf] : informers_) pending_.emplace(std::chrono::steady_clock::now(), inf.get());
   thread_ = std::thread([this] {

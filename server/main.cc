@@ -10,6 +10,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "agent/agent.h"
+#include "agent/bootstrap/bootstrap.h"
 #include "base/flags.h"
 #include "base/http_server.h"
 #include "base/log.h"
@@ -20,6 +22,7 @@
 #include "datastore/private_dir.h"
 #include "datastore/store.h"
 #include "server/apiserver/apiserver.h"
+#include "server/apiserver/join/node_password.h"
 #include "server/controllers/manager.h"
 #include "server/scheduler/scheduler.h"
 
@@ -63,6 +66,10 @@ struct ServerOptions {
   int64_t node_startup_grace_period_ms = 60'000;
   int64_t terminated_pod_gc_threshold = 12500;
   bool disable_scheduler = false;
+  std::string cluster_cidr = "10.42.0.0/16";
+  std::string token, token_file;
+  bool disable_agent = false;
+  kite::agent::AgentOptions agent;  // the embedded agent's node flags (data_dir is --data-dir)
 };
 
 std::string Hostname() {
@@ -125,6 +132,22 @@ int main(int argc, char** argv) {
   flags.Int("terminated-pod-gc-threshold", &o.terminated_pod_gc_threshold,
             "Terminated pods kept before the oldest are deleted (0 disables)");
   flags.Bool("disable-scheduler", &o.disable_scheduler, "Do not run the kube-scheduler");
+  flags.String("cluster-cidr", &o.cluster_cidr, "IPv4 range of pod IPs; each node gets a /24 of it (nodeipam)");
+  flags.String("token", &o.token, "The join token's secret (K10<hash>::<user>:<secret> or a bare secret; default: kept in <data-dir>/server/token)");
+  flags.String("token-file", &o.token_file, "A file holding --token");
+  flags.Bool("disable-agent", &o.disable_agent, "Do not run the embedded agent (this server is then not a node)");
+  flags.String("node-name", &o.agent.node_name, "The embedded agent's node name (default: the hostname)");
+  flags.String("node-ip", &o.agent.node_ip, "The embedded agent's InternalIP (default: the address of the default route's interface)");
+  flags.StringList("node-label", &o.agent.node_labels, "Labels for the embedded agent's node: key=value,…");
+  flags.StringList("node-taint", &o.agent.node_taints, "Taints for the embedded agent's node: key[=value]:Effect,…");
+  flags.StringList("kube-reserved", &o.agent.kube_reserved, "Resources reserved for Kubernetes components on this node");
+  flags.StringList("system-reserved", &o.agent.system_reserved, "Resources reserved for the system on this node");
+  flags.Int("max-pods", &o.agent.max_pods, "Pods this node may run");
+  flags.StringList("cluster-dns", &o.agent.cluster_dns, "The cluster DNS server's IPs, for pods' resolv.conf");
+  flags.String("cluster-domain", &o.agent.cluster_domain, "The cluster's DNS domain");
+  flags.String("container-runtime-endpoint", &o.agent.container_runtime_endpoint,
+               "Use this CRI socket instead of the agent's own containerd");
+  flags.String("pause-image", &o.agent.pause_image, "The pod sandbox image");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
     return 2;
@@ -144,6 +167,14 @@ int main(int argc, char** argv) {
   if (o.max_requests_inflight < 0 || o.max_mutating_requests_inflight < 0) {
     std::cerr << "kite-server: --max-requests-inflight and --max-mutating-requests-inflight must be >= 0\n";
     return 2;
+  }
+  if (o.token.empty() && !o.token_file.empty()) {
+    std::ifstream in(o.token_file);
+    std::getline(in, o.token);
+    if (o.token.empty()) {
+      std::cerr << "kite-server: --token-file " << o.token_file << " holds no token\n";
+      return 2;
+    }
   }
   log::SetVerbosity(static_cast<int>(o.verbosity));
   RaiseOpenFileLimit();
@@ -219,6 +250,8 @@ int main(int argc, char** argv) {
   ao.always_allow = o.authorization_mode == "AlwaysAllow";
   ao.inflight.max_readonly = static_cast<int>(o.max_requests_inflight);
   ao.inflight.max_mutating = static_cast<int>(o.max_mutating_requests_inflight);
+  ao.join_token_path = (std::filesystem::path(o.data_dir) / "server" / "token").string();
+  ao.join_token = o.token;
   auto api = apiserver::ApiServer::Start(ao, store->get());
   if (!api.ok()) {
     KITE_LOG(0) << "apiserver: " << api.status().message();
@@ -234,6 +267,7 @@ int main(int argc, char** argv) {
     co.node_monitor_grace_period = std::chrono::milliseconds(o.node_monitor_grace_period_ms);
     co.node_startup_grace_period = std::chrono::milliseconds(o.node_startup_grace_period_ms);
     co.terminated_pod_gc_threshold = o.terminated_pod_gc_threshold;
+    co.cluster_cidr = o.cluster_cidr;
     // The CA that signs the serving certificate, published to every namespace as kube-root-ca.crt.
     if (std::ifstream ca(std::filesystem::path(ao.tls_dir) / "server-ca.crt"); ca) {
       co.root_ca_pem.assign(std::istreambuf_iterator<char>(ca), std::istreambuf_iterator<char>());
@@ -251,6 +285,33 @@ int main(int argc, char** argv) {
     sched = scheduler::Scheduler::Start((*api)->LocalTransport("system:kube-scheduler", {"system:masters"}), {});
   }
 
+  // The embedded agent: this server is a node too, as a k3s server is. kite-server links the agent
+  // library and this file composes them (server/ and agent/ never include each other's parts).
+  std::unique_ptr<agent::Agent> node_agent;
+  if (!o.disable_agent) {
+    o.agent.data_dir = o.data_dir;
+    o.agent.control_plane = true;
+    const std::string node = agent::NodeName(o.agent);
+    // The server's node name is claimed with a node password like any joining node's, so that no
+    // agent elsewhere can take it (k3s's server joins its own supervisor the same way).
+    auto password = agent::LoadOrCreateNodePassword((std::filesystem::path(o.data_dir) / "agent").string());
+    Status claimed = password.ok() ? apiserver::join::EnsureNodePassword(
+                                         client::Client((*api)->LocalTransport("system:apiserver", {"system:masters"})),
+                                         node, *password)
+                                   : password.status();
+    if (!claimed.ok()) {
+      KITE_LOG(0) << "embedded agent: node " << node << ": " << claimed.message();
+      return 1;
+    }
+    auto a = agent::Agent::Start(o.agent, (*api)->LocalTransport("system:node:" + node, {"system:nodes"}),
+                                 agent::DefaultRuntime());
+    if (!a.ok()) {
+      KITE_LOG(0) << "embedded agent: " << a.status().message();
+      return 2;
+    }
+    node_agent = std::move(a.value());
+  }
+
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   KITE_LOG(0) << "kite-server ready in " << ms << " ms";
 #if !defined(KITE_JEMALLOC)
@@ -259,6 +320,7 @@ int main(int argc, char** argv) {
 
   const int sig = WaitForStopSignal();
   KITE_LOG(0) << "received signal " << sig << ", shutting down";
+  if (node_agent) node_agent->Stop();
   if (sched) sched->Stop();
   if (controller_manager) controller_manager->Stop();
   (*api)->Stop();

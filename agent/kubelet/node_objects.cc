@@ -118,7 +118,11 @@ json::object BuildNode(const NodeTemplate& t, const NodeIdentity& id) {
                       {"kubernetes.io/hostname", id.name},
                       {"kubernetes.io/os", "linux"}};
   for (const auto& [k, v] : t.labels) labels[k] = v;
-  json::object spec{{"podCIDR", id.pod_cidr}, {"podCIDRs", json::array{json::string(id.pod_cidr)}}};
+  json::object spec;
+  if (!id.pod_cidr.empty()) {  // else the server's node IPAM controller assigns one
+    spec["podCIDR"] = id.pod_cidr;
+    spec["podCIDRs"] = json::array{json::string(id.pod_cidr)};
+  }
   if (!t.taints.empty()) spec["taints"] = t.taints;
   return json::object{{"apiVersion", "v1"},
                       {"kind", "Node"},
@@ -126,25 +130,38 @@ json::object BuildNode(const NodeTemplate& t, const NodeIdentity& id) {
                       {"spec", std::move(spec)}};
 }
 
-json::object BuildNodeStatus(const NodeTemplate& t, const NodeIdentity& id, WallClock::time_point transition,
-                             WallClock::time_point now, const std::string& boot_id) {
-  const json::object resources{{"cpu", t.cpu},
-                               {"ephemeral-storage", t.ephemeral_storage},
-                               {"hugepages-1Gi", "0"},
-                               {"hugepages-2Mi", "0"},
-                               {"memory", t.memory},
-                               {"pods", std::to_string(t.max_pods)}};
-  const std::string hb = api::FormatTime(now), tr = api::FormatTime(transition);
+json::object BuildNodeStatus(const NodeTemplate& t, const NodeIdentity& id, const NodeHealth& health,
+                             const ConditionTimes& since, WallClock::time_point now, const std::string& boot_id) {
+  json::object capacity{{"cpu", t.cpu},
+                        {"ephemeral-storage", t.ephemeral_storage},
+                        {"hugepages-1Gi", "0"},
+                        {"hugepages-2Mi", "0"},
+                        {"memory", t.memory},
+                        {"pods", std::to_string(t.max_pods)}};
+  json::object allocatable = capacity;
+  if (!t.allocatable_cpu.empty()) allocatable["cpu"] = t.allocatable_cpu;
+  if (!t.allocatable_memory.empty()) allocatable["memory"] = t.allocatable_memory;
+  if (!t.allocatable_ephemeral_storage.empty()) allocatable["ephemeral-storage"] = t.allocatable_ephemeral_storage;
+  const std::string hb = api::FormatTime(now);
+  auto tr = [&](size_t i) { return api::FormatTime(since[i]); };
   // The conditions in the kubelet's order and wording (Ready last).
   json::array conditions{
-      Condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", hb, tr),
-      Condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", hb, tr),
-      Condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", hb, tr),
-      Condition("Ready", "True", "KubeletReady", "kubelet is posting ready status", hb, tr),
+      health.memory_pressure
+          ? Condition("MemoryPressure", "True", "KubeletHasInsufficientMemory", "kubelet has insufficient memory available", hb, tr(0))
+          : Condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", hb, tr(0)),
+      health.disk_pressure
+          ? Condition("DiskPressure", "True", "KubeletHasDiskPressure", "kubelet has disk pressure", hb, tr(1))
+          : Condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", hb, tr(1)),
+      health.pid_pressure
+          ? Condition("PIDPressure", "True", "KubeletHasInsufficientPID", "kubelet has insufficient PID available", hb, tr(2))
+          : Condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", hb, tr(2)),
+      health.not_ready.empty()
+          ? Condition("Ready", "True", "KubeletReady", "kubelet is posting ready status", hb, tr(3))
+          : Condition("Ready", "False", "KubeletNotReady", health.not_ready.c_str(), hb, tr(3)),
   };
-  const std::string machine = Hex32(id.name);
+  const std::string machine = t.machine_id.empty() ? Hex32(id.name) : t.machine_id;
   json::object info{{"architecture", BuildArch()},
-                    {"bootID", boot_id},
+                    {"bootID", t.boot_id.empty() ? boot_id : t.boot_id},
                     {"containerRuntimeVersion", t.container_runtime_version},
                     {"kernelVersion", t.kernel_version},
                     {"kubeProxyVersion", ""},
@@ -152,16 +169,25 @@ json::object BuildNodeStatus(const NodeTemplate& t, const NodeIdentity& id, Wall
                     {"machineID", machine},
                     {"operatingSystem", "linux"},
                     {"osImage", t.os_image},
-                    {"systemUUID", AsUuid(machine)}};
+                    {"systemUUID", t.system_uuid.empty() ? AsUuid(Hex32(id.name)) : t.system_uuid}};
+  json::array addresses;
+  if (!id.internal_ip.empty()) addresses.push_back(json::object{{"type", "InternalIP"}, {"address", id.internal_ip}});
+  addresses.push_back(json::object{{"type", "Hostname"}, {"address", id.name}});
   return json::object{
-      {"capacity", resources},
-      {"allocatable", resources},
+      {"capacity", std::move(capacity)},
+      {"allocatable", std::move(allocatable)},
       {"conditions", std::move(conditions)},
-      {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", id.internal_ip}},
-                                json::object{{"type", "Hostname"}, {"address", id.name}}}},
+      {"addresses", std::move(addresses)},
       {"daemonEndpoints", json::object{{"kubeletEndpoint", json::object{{"Port", 10250}}}}},
       {"nodeInfo", std::move(info)},
   };
+}
+
+json::object BuildNodeStatus(const NodeTemplate& t, const NodeIdentity& id, WallClock::time_point transition,
+                             WallClock::time_point now, const std::string& boot_id) {
+  ConditionTimes since;
+  since.fill(transition);
+  return BuildNodeStatus(t, id, NodeHealth{}, since, now, boot_id);
 }
 
 json::object BuildLease(const NodeTemplate& t, const std::string& node_name, const std::string& node_uid,

@@ -9,6 +9,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -25,13 +26,29 @@ using WallClock = std::chrono::system_clock;  // api/time.h formats its time poi
 struct NodeTemplate {
   std::string cpu = "4", memory = "16Gi", ephemeral_storage = "100Gi";  // canonical quantities
   int64_t max_pods = 110;
+  // status.allocatable where it differs from capacity (capacity minus --kube-reserved,
+  // --system-reserved and the hard eviction thresholds: node_info.h); "" means the capacity.
+  std::string allocatable_cpu, allocatable_memory, allocatable_ephemeral_storage;
   std::vector<std::pair<std::string, std::string>> labels;  // --node-labels, applied to all
   boost::json::array taints;                                  // --node-taints, as spec.taints
   int64_t lease_duration_seconds = 40;
   // status.nodeInfo: kubeletVersion, kernelVersion, osImage, containerRuntimeVersion
   // ("<runtime name>://<version>", from the runtime's Version).
   std::string kubelet_version, kernel_version, os_image, container_runtime_version;
+  // The machine's identity (/etc/machine-id, the DMI product UUID, the kernel's boot ID); empty:
+  // made up from the node name (kite-hollow's simulated nodes) and the process's start.
+  std::string machine_id, system_uuid, boot_id;
 };
+
+// What the node's conditions say at one status post: pressure from measurements (node_info.h),
+// and why the node is not Ready ("" when it is): the container runtime's own words.
+struct NodeHealth {
+  bool memory_pressure = false, disk_pressure = false, pid_pressure = false;
+  std::string not_ready;
+};
+
+// lastTransitionTime of MemoryPressure, DiskPressure, PIDPressure and Ready, in that order.
+using ConditionTimes = std::array<WallClock::time_point, 4>;
 
 // One node's identity: its position among the nodes of this process (spreads their lease
 // renewals), its name, InternalIP and the pod CIDR it asks for at registration.
@@ -54,8 +71,12 @@ Status SetCapacity(const std::string& cpu, const std::string& memory, const std:
 // goes through nodes/status.
 boost::json::object BuildNode(const NodeTemplate& t, const NodeIdentity& id);
 
-// The node's status. `transition` is when the conditions last changed (registration), `now`
-// the heartbeat. `boot_id` changes with every start of the process, as a real boot ID does.
+// The node's status. `since` says when each condition last changed, `now` is the heartbeat.
+// `boot_id` is used when the template has none (it changes with every start of the process, as a
+// real boot ID does). A Node with no pod CIDR yet (the server's node IPAM assigns it) says none.
+boost::json::object BuildNodeStatus(const NodeTemplate& t, const NodeIdentity& id, const NodeHealth& health,
+                                    const ConditionTimes& since, WallClock::time_point now, const std::string& boot_id);
+// A healthy node whose conditions all changed at `transition`.
 boost::json::object BuildNodeStatus(const NodeTemplate& t, const NodeIdentity& id, WallClock::time_point transition,
                                     WallClock::time_point now, const std::string& boot_id);
 

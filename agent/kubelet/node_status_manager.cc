@@ -66,18 +66,33 @@ void NodeStatusManager::Init(client::InformerFactory& informers) {
   auto check = [this](const client::ObjectPtr& node) {
     const std::string name = api::Name(*node);
     if (!nodes_->Find(name)) return;
+    const std::string cidr = api::GetString(api::GetObject(*node, "spec"), "podCIDR");
     const json::object* ready = ReadyCondition(*node);
-    if (!ready || api::GetString(*ready, "status") == "True") return;
-    std::lock_guard<std::mutex> lock(mu_);
-    NodeState& st = state_[name];
-    if (!st.registered) return;
-    st.not_ready_seen = true;
-    queue_.Add(name);
+    bool new_cidr = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      NodeState& st = state_[name];
+      if (!st.registered) return;
+      if (!cidr.empty() && cidr != st.pod_cidr) {  // assigned by the server after registration
+        st.pod_cidr = cidr;
+        new_cidr = true;
+      }
+      // What we posted last is what the Node should show; anything else (the node lifecycle
+      // controller's Unknown) is repaired at once.
+      const std::string want = st.last[3] == 0 ? "False" : "True";
+      if (ready && api::GetString(*ready, "status") != want) {
+        st.not_ready_seen = true;
+        queue_.Add(name);
+      }
+    }
+    // The runtime call outside the lock (a CRI runtime answers over gRPC).
+    if (new_cidr) nodes_->SetRegistered(name, api::Uid(*node), cidr);
   };
   client::EventHandler h;
   h.on_add = check;
   h.on_update = [check](const client::ObjectPtr&, const client::ObjectPtr& node) { check(node); };
-  informers.For(Nodes())->AddHandler(std::move(h));
+  node_informer_ = informers.For(Nodes());
+  node_informer_->AddHandler(std::move(h));
   for (const auto& n : nodes_->nodes()) queue_.Add(n.id.name);
 }
 
@@ -92,7 +107,9 @@ NodeStatusManager::NodeState NodeStatusManager::GetState(const std::string& node
 void NodeStatusManager::PutState(const std::string& node, const NodeState& st) {
   std::lock_guard<std::mutex> lock(mu_);
   const bool raised_meanwhile = state_[node].not_ready_seen;
+  const std::string cidr = state_[node].pod_cidr;  // the informer's handler may have seen a newer one
   state_[node] = st;
+  if (state_[node].pod_cidr.empty()) state_[node].pod_cidr = cidr;
   state_[node].not_ready_seen = st.not_ready_seen || raised_meanwhile;
 }
 
@@ -132,8 +149,31 @@ kite::Result<json::object> NodeStatusManager::Register(const NodeIdentity& id, N
   } else {
     return created;
   }
-  nodes_->SetRegistered(id.name, api::Uid(node), api::GetString(api::MutableObject(node, "spec"), "podCIDR"));
+  st->pod_cidr = api::GetString(api::MutableObject(node, "spec"), "podCIDR");
+  nodes_->SetRegistered(id.name, api::Uid(node), st->pod_cidr);
   return node;
+}
+
+NodeHealth NodeStatusManager::Measure(const Node& node) {
+  NodeHealth h = pressure_ ? pressure_(node) : NodeHealth{};
+  if (!h.not_ready.empty()) return h;
+  // The runtime's readiness, worded as upstream's kubelet words it.
+  auto conditions = node.runtime->RuntimeStatus();
+  if (!conditions.ok()) {
+    h.not_ready = "container runtime is down: " + conditions.status().message();
+    return h;
+  }
+  for (const auto& c : *conditions) {
+    if (c.status) continue;
+    if (c.type == "RuntimeReady") {
+      h.not_ready = "container runtime not ready: RuntimeReady=false reason:" + c.reason + " message:" + c.message;
+      return h;
+    }
+    if (c.type == "NetworkReady") {
+      h.not_ready = "container runtime network not ready: NetworkReady=false reason:" + c.reason + " message:" + c.message;
+    }
+  }
+  return h;
 }
 
 Status NodeStatusManager::Reconcile(const std::string& name) {
@@ -153,14 +193,42 @@ Status NodeStatusManager::Reconcile(const std::string& name) {
     st.failures = 0;
   }
   const auto now = WallClock::now();
-  if (st.not_ready_seen) {  // back to Ready: the conditions change now
-    st.transition = now;
-    st.not_ready_seen = false;
+  if (just_registered) st.since.fill(st.transition);
+  // Level-triggered too: the handler above misses a CIDR assigned before registration finished.
+  if (client::ObjectPtr cached = node_informer_ ? node_informer_->Get("", name) : nullptr) {
+    const std::string cidr = api::GetString(*cached, {"spec", "podCIDR"});
+    if (!cidr.empty() && cidr != st.pod_cidr) {
+      st.pod_cidr = cidr;
+      nodes_->SetRegistered(name, api::Uid(*cached), cidr);
+    }
   }
-  json::object patch{{"status", BuildNodeStatus(*tmpl_, *id, st.transition, now, boot_id_)}};
+  const NodeHealth health = Measure(*n);
+  const std::array<int, 4> values{health.memory_pressure, health.disk_pressure, health.pid_pressure,
+                                  health.not_ready.empty()};
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (st.last[i] != -1 && st.last[i] != values[i]) st.since[i] = now;
+    st.last[i] = values[i];
+  }
+  const bool repair = st.not_ready_seen;  // the Node shows another Ready than ours: post now
+  if (repair) st.since[3] = now;         // back from Unknown: a transition
+  st.not_ready_seen = false;
+  if (health.not_ready != st.not_ready) {
+    KITE_LOG(0) << "node " << name << (health.not_ready.empty() ? ": Ready" : ": NotReady: " + health.not_ready);
+    st.not_ready = health.not_ready;
+  }
+  // Unchanged but for the heartbeat, and reported recently: nothing to write.
+  const std::string shape = json::serialize(BuildNodeStatus(*tmpl_, *id, health, st.since, WallClock::time_point{}, boot_id_));
+  if (!just_registered && !repair && shape == st.posted_shape && now - st.posted_at < report_interval_) {
+    queue_.AddAfter(name, interval_);
+    PutState(name, st);
+    return Status::Ok();
+  }
+  json::object patch{{"status", BuildNodeStatus(*tmpl_, *id, health, st.since, now, boot_id_)}};
   auto posted = client_->Patch(Nodes(), "", name, client::PatchType::kMerge, json::serialize(patch), "status");
   if (posted.ok()) {
     st.failures = 0;
+    st.posted_shape = shape;
+    st.posted_at = now;
     queue_.AddAfter(name, interval_);
   } else {
     Retry(name, &st, posted.error(), "status");

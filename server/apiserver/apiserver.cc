@@ -27,6 +27,7 @@
 #include "server/apiserver/handlers/health.h"
 #include "server/apiserver/storage/list_options.h"
 #include "server/apiserver/handlers/response.h"
+#include "server/apiserver/join/join_endpoints.h"
 #include "server/apiserver/local_transport.h"
 #include "server/apiserver/printers/tables.h"
 #include "server/apiserver/status.h"
@@ -76,6 +77,8 @@ class ApiServerImpl final : public ApiServer {
     return https_.Start(h);
   }
   int port() const override { return https_.port(); }
+  // Before Start: the join routes, served ahead of authentication.
+  void SetJoin(std::unique_ptr<join::JoinEndpoints> join) { join_ = std::move(join); }
   void Stop() override {
     {
       std::lock_guard<std::mutex> lock(counter_mu_);
@@ -154,6 +157,14 @@ class ApiServerImpl final : public ApiServer {
     if (fault_injection_) InjectFault(req.Header("x-kite-fault"));
     RequestInfo info = ParseRequestInfo(req.method, req.path, QueryBool(req, "watch"));
     RequestAttributes attrs;
+    // The join routes authenticate with the join token themselves (k3s serves them in front of
+    // the API server's authentication too).
+    if (join_ && join::JoinEndpoints::Owns(req.path)) {
+      attrs.path = req.path;
+      attrs.verb = "get";
+      RawResponse raw = join_->Serve(req);
+      co_return co_await Reply(res, attrs, raw.code, std::move(raw.content_type), std::move(raw.body), t0);
+    }
     attrs.path = req.path;
     attrs.verb = info.verb;
     attrs.resource_request = info.resource_request;
@@ -267,6 +278,7 @@ class ApiServerImpl final : public ApiServer {
     (void)r;
   }
 
+  std::unique_ptr<join::JoinEndpoints> join_;  // set once by SetJoin, before the first request
   datastore::Store* store_;
   Authenticator authn_;
   MastersAuthorizer authz_;
@@ -292,6 +304,13 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
   auto authn = Authenticator::Create(o.token_auth_file);
   if (!authn.ok()) return authn.status();
   auto server = std::make_unique<ApiServerImpl>(store, std::move(authn.value()), o);
+  if (!o.join_token_path.empty()) {
+    // Node passwords are Secrets in kube-system, written as the API server itself.
+    auto join = join::JoinEndpoints::Create({o.join_token_path, o.join_token}, *certs,
+                                            server->LocalTransport("system:apiserver", {"system:masters"}));
+    if (!join.ok()) return join.status();
+    server->SetJoin(std::move(join.value()));
+  }
   if (auto s = server->Start(o, *certs); !s.ok()) return s;
   server->StartStorageCounter();
   {

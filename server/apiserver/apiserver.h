@@ -30,6 +30,10 @@ struct ApiServerOptions {
   // that name; for tests and trusted single-user setups). Otherwise only system:masters may act
   // on resources until RBAC lands.
   bool always_allow = false;
+  // The join endpoints and token (join/join_endpoints.h): the token file (empty: no join
+  // endpoints) and --token.
+  std::string join_token_path;
+  std::string join_token;
 };
 
 class ApiServer {

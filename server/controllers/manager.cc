@@ -19,6 +19,7 @@
 #include "server/controllers/job/job_controller.h"
 #include "server/controllers/job/ttl_after_finished_controller.h"
 #include "server/controllers/namespace/namespace_controller.h"
+#include "server/controllers/nodeipam/node_ipam_controller.h"
 #include "server/controllers/nodelifecycle/node_lifecycle_controller.h"
 #include "server/controllers/podgc/pod_gc_controller.h"
 #include "server/controllers/replicaset/replicaset_controller.h"
@@ -56,6 +57,12 @@ const std::vector<KnownController>& KnownControllers() {
        [](const ControllerContext& c) { return NewPodGCController(c.client, c.options->terminated_pod_gc_threshold); }},
       {"disruption", [](const ControllerContext& c) { return NewDisruptionController(c.client); }},
       {"resourcequota", [](const ControllerContext& c) { return NewResourceQuotaController(c.client); }},
+      // The options were checked by ControllerManager::Start.
+      {"nodeipam",
+       [](const ControllerContext& c) {
+         return std::move(
+             NewNodeIpamController(c.client, c.options->cluster_cidr, c.options->node_cidr_mask_size).value());
+       }},
   };
   return kAll;
 }
@@ -99,6 +106,9 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(std::shared_
                                                                     ControllerManagerOptions options) {
   auto enabled = EnabledControllers(options.controllers);
   if (!enabled.ok()) return enabled.status();
+  if (std::count(enabled->begin(), enabled->end(), "nodeipam")) {
+    if (Status s = CheckClusterCidr(options.cluster_cidr, options.node_cidr_mask_size); !s.ok()) return s;
+  }
   std::unique_ptr<ControllerManager> m(new ControllerManager());
   m->s_ = std::make_unique<State>();
   m->s_->options = std::move(options);

@@ -34,6 +34,9 @@ struct ControllerManagerOptions {
   // podgc: terminated pods kept before the oldest are deleted (--terminated-pod-gc-threshold;
   // 0 disables that part).
   int64_t terminated_pod_gc_threshold = 12500;
+  // nodeipam: pod CIDRs for nodes (--cluster-cidr, --node-cidr-mask-size; k3s's defaults).
+  std::string cluster_cidr = "10.42.0.0/16";
+  int node_cidr_mask_size = 24;
 };
 
 // What a controller gets when it is built.

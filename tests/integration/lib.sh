@@ -117,7 +117,7 @@ start_kite() {
   echo "{}" >"$TEST_TMP/empty-config.yaml"
   _spawn "$TEST_TMP/$name.log" "$KITE_SERVER" --config "$TEST_TMP/empty-config.yaml" --data-dir "$dir" \
     --etcd-listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$mport" \
-    --bind-address 127.0.0.1 --https-listen-port 0 --write-kubeconfig= --disable-controller-manager --disable-scheduler "${KITE_ARGS[@]}"
+    --bind-address 127.0.0.1 --https-listen-port 0 --write-kubeconfig= --disable-controller-manager --disable-scheduler --disable-agent "${KITE_ARGS[@]}"
 }
 
 # start_server KIND NAME DATA_DIR CLIENT_PORT METRICS_PORT, KIND = kite | etcd

@@ -1,6 +1,7 @@
 // Authorization: may this user do this? The seam RBAC plugs into (a later issue). For now
 // members of system:masters may do everything and everyone else nothing, except the public
-// info endpoints that upstream's system:public-info-viewer role opens to all.
+// info endpoints that upstream's system:public-info-viewer role opens to all, and what
+// upstream's system:node role grants kubelets to members of system:nodes.
 #pragma once
 
 #include <string>

@@ -6,8 +6,11 @@ KUBECTL_BIN=${KUBECTL:-kubectl}
 PASSED=0
 FAILED=0
 
+# The embedded agent is off (these suites test the API server) unless KITE_EMBEDDED_AGENT=1.
 start_kite_api() {
   local name=${1:-kite}
+  local agent_flag=--disable-agent
+  [[ -n ${KITE_EMBEDDED_AGENT:-} ]] && agent_flag=
   require_tool "$KITE_SERVER"
   require_tool "$KUBECTL_BIN"
   local attempt
@@ -18,7 +21,7 @@ start_kite_api() {
     echo "{}" >"$TEST_TMP/empty-config.yaml"
     _spawn "$TEST_TMP/$name.log" "$KITE_SERVER" --config "$TEST_TMP/empty-config.yaml" --data-dir "$TEST_TMP/$name-data" \
       --etcd-listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$MPORT" --bind-address 127.0.0.1 \
-      --https-listen-port "$API_PORT" --write-kubeconfig "$TEST_TMP/kubeconfig" "${KITE_ARGS[@]}"
+      --https-listen-port "$API_PORT" --write-kubeconfig "$TEST_TMP/kubeconfig" $agent_flag "${KITE_ARGS[@]}"
     SERVER_PID=$LAST_PID
     local deadline=$((SECONDS + 30))
     while ((SECONDS < deadline)); do

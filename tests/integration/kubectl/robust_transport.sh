@@ -86,7 +86,7 @@ API_PORT2=$(free_port)
 _spawn "$TEST_TMP/capped.log" prlimit --nofile=200:200 "$KITE_SERVER" --config "$TEST_TMP/empty-config.yaml" \
   --data-dir "$TEST_TMP/capped-data" --etcd-listen "127.0.0.1:$(free_port)" --metrics-listen "127.0.0.1:$(free_port)" \
   --bind-address 127.0.0.1 --https-listen-port "$API_PORT2" --write-kubeconfig "$TEST_TMP/kubeconfig2" \
-  --disable-controller-manager --disable-scheduler
+  --disable-controller-manager --disable-scheduler --disable-agent
 CAPPED_PID=$LAST_PID
 for _ in $(seq 1 100); do
   [[ -s $TEST_TMP/kubeconfig2 ]] && k --kubeconfig "$TEST_TMP/kubeconfig2" get --raw /readyz >/dev/null 2>&1 && break
@@ -111,7 +111,7 @@ TAKEN=$(cat "$TEST_TMP/holder")
 start_taken() { # FLAG... — runs kite-server with the taken port in one of its listeners; prints the exit code
   local rc=0
   timeout 30 "$KITE_SERVER" --config "$TEST_TMP/empty-config.yaml" --data-dir "$TEST_TMP/taken-data-$RANDOM" \
-    --bind-address 127.0.0.1 --write-kubeconfig= "$@" >"$TEST_TMP/taken.log" 2>&1 || rc=$?
+    --bind-address 127.0.0.1 --write-kubeconfig= --disable-agent "$@" >"$TEST_TMP/taken.log" 2>&1 || rc=$?
   echo "exit $rc"
 }
 expect_exact "a taken metrics port: exit 1" "exit 1" -- start_taken --metrics-listen "127.0.0.1:$TAKEN" \

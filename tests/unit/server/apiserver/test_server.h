@@ -25,9 +25,11 @@ class InProcessApiServer {
     std::filesystem::remove_all(dir_);
   }
 
-  // Starts the server on a free loopback port (call with ASSERT_NO_FATAL_FAILURE).
-  void Start() {
+  // Starts the server on a free loopback port (call with ASSERT_NO_FATAL_FAILURE). `join`: with
+  // the join endpoints, the token in <dir>/token.
+  void Start(bool join = false) {
     apiserver::ApiServerOptions o;
+    if (join) o.join_token_path = dir_ + "/token";
     o.bind_address = "127.0.0.1";
     o.port = 0;
     o.tls_dir = dir_ + "/tls";
@@ -39,6 +41,11 @@ class InProcessApiServer {
   // The in-process transport as system:masters, and a client over it.
   auto AdminTransport() const { return server_->LocalTransport("test", {"system:masters"}); }
   std::unique_ptr<client::Client> AdminClient() const { return std::make_unique<client::Client>(AdminTransport()); }
+  const std::string& dir() const { return dir_; }
+  std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) const {
+    return server_->LocalTransport(user, std::move(groups));
+  }
+  int port() const { return server_->port(); }
   // Stops the server (the store and directory stay until destruction).
   void Stop() { server_.reset(); }
 

@@ -1,0 +1,95 @@
+// Agent: the kubelet of one real node (kite-agent's, and kite-server's embedded one: the same
+// code). It measures the machine (agent/kubelet/node_info.h), registers the Node with its
+// capacity, allocatable, nodeInfo, addresses and labels, keeps its Lease and status, and runs
+// the pods bound to it through a container runtime (agent/cri/runtime.h) — the managers of
+// agent/kubelet/ (NodeStatusManager, NodeLeaseController, PodWorkers, StatusManager) for one
+// node, as kite-hollow runs them for many.
+//
+// The runtime comes from a factory the program gives (the composition root chooses: containerd
+// over CRI, an existing CRI endpoint, or kite-hollow's fake runtime in tests). When the factory
+// fails (no containerd, not root, no cgroups…), the agent logs exactly why once, runs on with a
+// runtime that is never ready (UnavailableRuntime), and the Node says that sentence in its Ready
+// condition (False, KubeletNotReady): the API server embedding it keeps serving.
+//
+// Thread-safety: Start and Stop from one thread. Owns its threads; Stop (or the destructor)
+// ends them and leaves the Node registered, as a stopped kubelet does.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/cri/runtime.h"
+#include "base/status.h"
+#include "client/transport.h"
+
+namespace kite::agent {
+
+// The kubelet version kite's nodes report: the Kubernetes release kite serves, marked kite's as
+// k3s marks its own (v1.32.4+k3s1).
+inline constexpr const char* kKubeletVersion = "v1.32.4+kite";
+
+struct AgentOptions {
+  std::string data_dir = "/var/lib/kite";  // the agent keeps its files under <data-dir>/agent
+  std::string node_name;                   // "": the hostname, lower-cased
+  std::string node_ip;                     // "": the address of the default route's interface
+  std::vector<std::string> node_labels;    // key=value
+  std::vector<std::string> node_taints;    // key[=value]:Effect
+  bool control_plane = false;  // a server's node: node-role.kubernetes.io/control-plane and master labels
+  std::vector<std::string> kube_reserved, system_reserved;  // resource=quantity
+  int64_t max_pods = 110;
+  // For the pods' DNS config (the pod workers read them): --cluster-dns, --cluster-domain.
+  std::vector<std::string> cluster_dns{"10.43.0.10"};
+  std::string cluster_domain = "cluster.local";
+  std::string container_runtime_endpoint;  // "": the agent's own containerd (for the factory)
+  std::string pause_image;                 // the sandbox image (for the factory)
+  // The kubelet's nodeStatusUpdateFrequency / nodeStatusReportFrequency and the node lease.
+  std::chrono::milliseconds status_interval{10'000}, report_interval{300'000}, heartbeat_interval{10'000};
+  int64_t lease_duration_seconds = 40;
+  int workers = 2;
+};
+
+// A container runtime for the agent: the two services and whatever owns them.
+struct Runtime {
+  std::shared_ptr<void> owner;
+  cri::RuntimeService* runtime = nullptr;
+  cri::ImageService* images = nullptr;
+};
+using RuntimeFactory = std::function<Result<Runtime>(const AgentOptions& options)>;
+
+// The runtime kite-agent and kite-server's embedded agent use: the agent's containerd over CRI,
+// or the CRI socket of --container-runtime-endpoint. Test seam: with KITE_AGENT_RUNTIME=hollow
+// in the environment, kite-hollow's fake runtime (agent/hollow/hollow_runtime.h), so joining and
+// node status are tested without containerd.
+RuntimeFactory DefaultRuntime();
+
+// A runtime that is never ready: RuntimeStatus says RuntimeReady=false with `reason` (the
+// message) and every other call fails Unavailable with it.
+Runtime UnavailableRuntime(std::string reason);
+
+class Agent {
+ public:
+  // Measures the machine, builds the runtime and starts the managers (returns at once; the
+  // informers sync and the Node registers in the background). `transport` acts as the node
+  // (system:node:<name> in system:nodes). Fails for bad options (labels, taints, reserved) or a
+  // machine it cannot measure.
+  static Result<std::unique_ptr<Agent>> Start(const AgentOptions& options, std::shared_ptr<client::Transport> transport,
+                                              const RuntimeFactory& runtime);
+  ~Agent();
+  void Stop();
+
+  const std::string& node_name() const;
+
+  struct State;  // agent.cc
+
+ private:
+  explicit Agent(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// The node name the options give (--node-name, else the hostname, lower-cased).
+std::string NodeName(const AgentOptions& options);
+
+}  // namespace kite::agent

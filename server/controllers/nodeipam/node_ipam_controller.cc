@@ -1,0 +1,172 @@
+#include "server/controllers/nodeipam/node_ipam_controller.h"
+
+#include <arpa/inet.h>
+
+#include <boost/json.hpp>
+
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "api/object.h"
+#include "base/log.h"
+#include "client/event_recorder.h"
+#include "client/informer.h"
+
+namespace kite::controllers {
+namespace json = boost::json;
+
+namespace nodeipam {
+
+Result<Ipv4Cidr> ParseIpv4Cidr(const std::string& text) {
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) return Status(Code::kInvalidArgument, text + " is not a CIDR (address/prefix)");
+  in_addr a{};
+  if (inet_pton(AF_INET, text.substr(0, slash).c_str(), &a) != 1) {
+    return Status(Code::kInvalidArgument, text + " is not an IPv4 CIDR");
+  }
+  int prefix = -1;
+  try {
+    size_t used = 0;
+    prefix = std::stoi(text.substr(slash + 1), &used);
+    if (used != text.size() - slash - 1) prefix = -1;
+  } catch (const std::exception&) {
+  }
+  if (prefix < 0 || prefix > 32) return Status(Code::kInvalidArgument, text + ": the prefix must be 0 to 32");
+  const uint32_t base = ntohl(a.s_addr);
+  const uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+  if ((base & ~mask) != 0) return Status(Code::kInvalidArgument, text + " has host bits set");
+  return Ipv4Cidr{base, prefix};
+}
+
+std::string FormatIpv4Cidr(const Ipv4Cidr& c) {
+  in_addr a{};
+  a.s_addr = htonl(c.base);
+  char buf[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, &a, buf, sizeof buf);
+  return std::string(buf) + "/" + std::to_string(c.prefix);
+}
+
+std::optional<Ipv4Cidr> Subnet(const Ipv4Cidr& cluster, int mask, uint32_t index) {
+  const int bits = mask - cluster.prefix;
+  if (bits < 0 || bits > 31 || index >= (uint32_t{1} << bits)) return std::nullopt;
+  return Ipv4Cidr{cluster.base | (index << (32 - mask)), mask};
+}
+
+std::optional<uint32_t> SubnetIndex(const Ipv4Cidr& cluster, int mask, const Ipv4Cidr& subnet) {
+  if (subnet.prefix != mask || mask <= cluster.prefix) return std::nullopt;
+  const uint32_t cmask = cluster.prefix == 0 ? 0 : ~uint32_t{0} << (32 - cluster.prefix);
+  if ((subnet.base & cmask) != cluster.base) return std::nullopt;
+  return (subnet.base & ~cmask) >> (32 - mask);
+}
+
+}  // namespace nodeipam
+
+namespace {
+
+using nodeipam::Ipv4Cidr;
+
+class NodeIpamController final : public client::Controller {
+ public:
+  NodeIpamController(const client::Client* c, Ipv4Cidr cluster, int mask)
+      : Controller("nodeipam", 1),
+        client_(c),
+        nodes_r_(api::FindResource("", "v1", "nodes")),
+        cluster_(cluster),
+        mask_(mask),
+        events_(c, "node-ipam-controller") {}
+
+  void Init(client::InformerFactory& f) override {
+    nodes_ = f.For(*nodes_r_);
+    client::EventHandler h;
+    h.on_add = [this](const client::ObjectPtr& n) { queue_.Add(api::Name(*n)); };
+    h.on_update = [this](const client::ObjectPtr&, const client::ObjectPtr& n) { queue_.Add(api::Name(*n)); };
+    h.on_delete = [this](const client::ObjectPtr& n) {
+      std::lock_guard<std::mutex> lock(mu_);
+      pending_.erase(api::Name(*n));
+    };
+    nodes_->AddHandler(std::move(h));
+  }
+
+  Status Reconcile(const std::string& name) override {
+    client::ObjectPtr node = nodes_->Get("", name);
+    if (!node) return Status::Ok();
+    if (!api::GetString(*node, {"spec", "podCIDR"}).empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      pending_.erase(name);  // the cache shows what we (or the node) set
+      return Status::Ok();
+    }
+    std::optional<Ipv4Cidr> cidr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = pending_.find(name);
+      if (it != pending_.end()) {
+        cidr = nodeipam::Subnet(cluster_, mask_, it->second);
+      } else {
+        // Taken: every node's CIDR in the cache, and what we gave but the cache does not show yet.
+        std::set<uint32_t> used;
+        for (const auto& [n, index] : pending_) used.insert(index);
+        for (const auto& n : nodes_->List()) {
+          auto c = nodeipam::ParseIpv4Cidr(api::GetString(*n, {"spec", "podCIDR"}));
+          if (!c.ok()) continue;
+          if (auto index = nodeipam::SubnetIndex(cluster_, mask_, *c)) used.insert(*index);
+        }
+        uint32_t index = 0;
+        while (used.count(index)) ++index;
+        cidr = nodeipam::Subnet(cluster_, mask_, index);
+        if (cidr) pending_[name] = index;
+      }
+    }
+    if (!cidr) {
+      events_.Record(*node, "Normal", "CIDRNotAvailable",
+                     "Node " + name + " status is now: CIDRNotAvailable");
+      KITE_LOG(0) << "nodeipam: no free /" << mask_ << " left in " << nodeipam::FormatIpv4Cidr(cluster_) << " for node " << name;
+      return Status::Ok();
+    }
+    const std::string text = nodeipam::FormatIpv4Cidr(*cidr);
+    json::object patch{{"spec", json::object{{"podCIDR", text}, {"podCIDRs", json::array{json::string(text)}}}}};
+    auto r = client_->Patch(*nodes_r_, "", name, client::PatchType::kMerge, json::serialize(patch));
+    if (!r.ok()) {
+      if (r.NotFound()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        pending_.erase(name);
+        return Status::Ok();
+      }
+      return r.status().Annotate("assigning pod CIDR " + text + " to node " + name);
+    }
+    KITE_LOG(1) << "nodeipam: node " << name << " gets pod CIDR " << text;
+    return Status::Ok();
+  }
+
+ private:
+  const client::Client* client_;
+  const api::ResourceInfo* nodes_r_;
+  const Ipv4Cidr cluster_;
+  const int mask_;
+  client::EventRecorder events_;
+  client::Informer* nodes_ = nullptr;
+  std::mutex mu_;
+  std::map<std::string, uint32_t> pending_;  // guarded by mu_: node → subnet index given, not yet cached
+};
+
+}  // namespace
+
+Status CheckClusterCidr(const std::string& cluster_cidr, int node_mask) {
+  auto c = nodeipam::ParseIpv4Cidr(cluster_cidr);
+  if (!c.ok()) return c.status().Annotate("--cluster-cidr");
+  if (node_mask <= c->prefix || node_mask > 30) {
+    return Status(Code::kInvalidArgument, "--node-cidr-mask-size " + std::to_string(node_mask) +
+                                              " must be longer than --cluster-cidr's /" + std::to_string(c->prefix) +
+                                              " and at most 30");
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<client::Controller>> NewNodeIpamController(const client::Client* client,
+                                                                  const std::string& cluster_cidr, int node_mask) {
+  if (Status s = CheckClusterCidr(cluster_cidr, node_mask); !s.ok()) return s;
+  auto c = nodeipam::ParseIpv4Cidr(cluster_cidr);
+  return std::unique_ptr<client::Controller>(std::make_unique<NodeIpamController>(client, *c, node_mask));
+}
+
+}  // namespace kite::controllers
