@@ -169,7 +169,7 @@ ProbeResult RunHandler(const json::object& handler, const HandlerTarget& t, std:
   if (const json::object* a = api::FindObject(handler, "exec")) return Exec(*a, t, timeout);
   if (const json::object* a = api::FindObject(handler, "httpGet")) return HttpGet(*a, t, timeout);
   if (const json::object* a = api::FindObject(handler, "tcpSocket")) return TcpSocket(*a, t, timeout);
-  if (api::FindObject(handler, "grpc")) return Failure("grpc probes are not supported by this kubelet yet");
+  if (const json::object* a = api::FindObject(handler, "grpc")) return GrpcHealthCheck(*a, t, timeout);
   return Failure("no handler (exec, httpGet, tcpSocket or grpc)");
 }
 

@@ -374,6 +374,31 @@ TEST_F(PodWorkersTest, AStartupProbeGatesStartedAndReady) {
   EXPECT_TRUE(Eventually([&] { return Condition("slow", "Ready") == "True"; }));
 }
 
+TEST_F(PodWorkersTest, AFailedPostStartHookKillsTheContainer) {
+  runtime_->SetExecResult("main", 1, "hook broke");
+  StartWorkers();
+  json::object c = Container("main");
+  c["lifecycle"] = json::object{{"postStart", json::object{{"exec", json::object{{"command", json::array{"setup"}}}}}}};
+  const std::string uid = Create(Pod("hooked", "Always", json::array{c}));
+  ASSERT_TRUE(Eventually([&] { return HasEvent(uid, "FailedPostStartHook: PostStartHook failed: hook broke"); }));
+  EXPECT_TRUE(Eventually([&] { return HasEvent(uid, "Killing: FailedPostStartHook"); }));
+  ASSERT_TRUE(Eventually([&] { return Restarts("hooked") >= 1; }));
+}
+
+TEST_F(PodWorkersTest, ADeletionRunsThePreStopHook) {
+  runtime_->SetExecResult("main", 1, "drain failed");
+  StartWorkers();
+  json::object c = Container("main");
+  c["lifecycle"] = json::object{{"preStop", json::object{{"exec", json::object{{"command", json::array{"drain"}}}}}}};
+  const std::string uid = Create(Pod("stopping", "Always", json::array{c}));
+  ASSERT_TRUE(Eventually([&] { return IsRunning("stopping"); }));
+  ASSERT_TRUE(client_->Delete(Pods(), "default", "stopping", client::DeleteParams{}).ok());
+  EXPECT_TRUE(Eventually([&] { return client_->Get(Pods(), "default", "stopping").NotFound(); }));
+  EXPECT_TRUE(HasEvent(uid, "FailedPreStopHook: PreStopHook failed: drain failed"));
+  EXPECT_TRUE(HasEvent(uid, "Killing: Stopping container main"));
+  EXPECT_EQ(Sandboxes(uid), 0u);
+}
+
 TEST_F(PodWorkersTest, StartErrorsBecomeWaitingReasons) {
   runtime_->SetPullError("missing:1", Status(Code::kNotFound, "failed to resolve reference \"missing:1\": not found"));
   runtime_->SetStartError("crash", Status(Code::kUnknown, "exec: \"nope\": executable file not found in $PATH"));
