@@ -250,6 +250,9 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
   if (!ready) {
     if (!rp.sandboxes.empty()) {
       Event(pod, "", "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
+      for (const auto& [name, list] : rp.containers) {
+        if (!list.empty()) st.next_attempt[name] = list[0].metadata.attempt + 1;
+      }
       KillPod(node, &pod, uid, 0);
     }
     rp = RuntimePod{};
@@ -278,7 +281,7 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
   }
 
   // Init containers in order, each to exit 0; then the containers.
-  bool initialized = true, init_failed = false;
+  bool initialized = true;
   for (const auto& c : api::GetArray(pod, {"spec", "initContainers"})) {
     if (!c.is_object()) continue;
     const json::object& spec = c.as_object();
@@ -289,13 +292,10 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
     if (cur && cur->state == cri::ContainerState::kExited && cur->exit_code == 0) continue;
     initialized = false;
     if (!cur) {
-      StartContainer(key, pod, node, st, spec, field, 0, sandbox);
+      StartContainer(key, pod, node, st, spec, field, st.next_attempt[name], sandbox);
     } else if (cur->state == cri::ContainerState::kExited || cur->state == cri::ContainerState::kCreated) {
-      if (ShouldRestart(pod, cur->exit_code)) {
-        Restart(key, pod, node, st, spec, field, *cur, sandbox);
-      } else {
-        init_failed = true;  // restartPolicy Never: the pod fails
-      }
+      // Under restartPolicy Never it stays failed: BuildPodStatus's phase says Failed.
+      if (ShouldRestart(pod, cur->exit_code)) Restart(key, pod, node, st, spec, field, *cur, sandbox);
     }
     break;  // one at a time
   }
@@ -308,7 +308,7 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
       auto it = rp.containers.find(name);
       const cri::ContainerStatus* cur = it == rp.containers.end() || it->second.empty() ? nullptr : &it->second[0];
       if (!cur) {
-        StartContainer(key, pod, node, st, spec, field, 0, sandbox);
+        StartContainer(key, pod, node, st, spec, field, st.next_attempt[name], sandbox);
         continue;
       }
       cri::ContainerStatus last = *cur;
@@ -343,7 +343,6 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
   }
   probes_->Sync(key, pod, node.runtime, st.pod_ip, running);
   json::object status = BuildPodStatus(pod, MakeView(pod, node, st, rp, true));
-  (void)init_failed;  // BuildPodStatus's phase says Failed for it
   const bool terminal = IsTerminalPhase(api::GetString(status, "phase"));
   if (terminal) {
     // Done: the sandbox goes (containers stopped, the IP back); the status keeps their exits.

@@ -119,6 +119,8 @@ void PodWorkers::Relist() {
       if (!now.count(uid)) changed.insert(s.key);
     }
     seen_ = std::move(now);
+    uids_by_key_.clear();
+    for (const auto& [uid, s] : seen_) uids_by_key_[s.key].push_back(uid);
   }
   for (const auto& key : changed) queue_.Add(key);
 }
@@ -225,8 +227,8 @@ Status PodWorkers::SyncGone(const std::string& key) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     state_.erase(key);
-    for (const auto& [uid, s] : seen_) {
-      if (s.key == key) uids.emplace_back(uid, s.node);
+    if (auto it = uids_by_key_.find(key); it != uids_by_key_.end()) {
+      for (const auto& uid : it->second) uids.emplace_back(uid, seen_[uid].node);
     }
   }
   for (const auto& [uid, node_name] : uids) {
@@ -245,8 +247,10 @@ void PodWorkers::KillStaleUids(const std::string& key, const Node& node, const s
   std::vector<std::string> stale;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [uid, s] : seen_) {
-      if (s.key == key && uid != keep_uid && s.node == node.id.name) stale.push_back(uid);
+    if (auto it = uids_by_key_.find(key); it != uids_by_key_.end()) {
+      for (const auto& uid : it->second) {
+        if (uid != keep_uid && seen_[uid].node == node.id.name) stale.push_back(uid);
+      }
     }
   }
   for (const auto& uid : stale) {  // an earlier pod of this name

@@ -89,6 +89,8 @@ class PodWorkers final : public client::Controller {
     // Why a container is not running, from the last attempt to start it: (reason, message).
     std::map<std::string, std::pair<std::string, std::string>> waiting;
     std::map<std::string, Clock::WallTime> pull_failed;  // container → last failed pull
+    // Containers of a replaced sandbox: their next attempt (the restart count goes on).
+    std::map<std::string, uint32_t> next_attempt;
     boost::json::object written;  // the status last written (empty: none since we started)
     bool terminal = false;        // Succeeded/Failed written and the sandbox removed
     int failures = 0;             // consecutive failed API writes / runtime calls
@@ -151,6 +153,7 @@ class PodWorkers final : public client::Controller {
   std::mutex mu_;  // guards state_, seen_ and relist stop (the queue never hands one key to two workers)
   std::unordered_map<std::string, PodState> state_;  // by key
   std::unordered_map<std::string, Seen> seen_;       // by uid, from the last relist
+  std::unordered_map<std::string, std::vector<std::string>> uids_by_key_;  // seen_'s uids per key
   std::condition_variable relist_cv_;
   bool stop_ = false;
   std::thread relist_;

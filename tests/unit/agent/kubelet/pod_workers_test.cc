@@ -273,6 +273,17 @@ TEST_F(PodWorkersTest, ACrashedContainerRestartsWithCrashLoopBackOff) {
   EXPECT_TRUE(HasEvent(uid, "BackOff: Back-off restarting failed container main in pod web_default(" + uid + ")"));
 }
 
+TEST_F(PodWorkersTest, ALostSandboxIsRecreatedAndTheRestartCountGoesOn) {
+  StartWorkers();
+  const std::string uid = Create(Pod("web", "Always"));
+  ASSERT_TRUE(Eventually([&] { return IsRunning("web"); }));
+  // The sandbox dies (a node reboot, a runtime that lost it): a new one, containers again.
+  ASSERT_TRUE(runtime_->StopPodSandbox(uid).ok());
+  ASSERT_TRUE(Eventually([&] { return Restarts("web") == 1 && IsRunning("web"); }));
+  EXPECT_EQ(Sandboxes(uid), 1u);
+  EXPECT_TRUE(HasEvent(uid, "SandboxChanged: Pod sandbox changed, it will be killed and re-created."));
+}
+
 TEST_F(PodWorkersTest, NeverWithExitCode3IsFailed) {
   StartWorkers();
   const std::string uid = Create(Pod("once", "Never"));
