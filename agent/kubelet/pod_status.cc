@@ -167,8 +167,9 @@ bool ShouldRestart(const json::object& pod, int32_t exit_code) {
 bool IsTerminalPhase(const std::string& phase) { return phase == "Succeeded" || phase == "Failed"; }
 
 json::object BuildPodStatus(const json::object& pod, const PodView& v) {
-  const json::object& old = api::GetObject(pod, "status");
-  json::object status = old;
+  const json::object& old = v.last_status ? *v.last_status : api::GetObject(pod, "status");
+  // Fields the kubelet does not own come from the pod as the API has it; its own from `old`.
+  json::object status = api::GetObject(pod, "status");
   const std::string now = api::FormatTime(v.now);
   if (!v.where.host_ip.empty()) {
     status["hostIP"] = v.where.host_ip;
@@ -178,7 +179,11 @@ json::object BuildPodStatus(const json::object& pod, const PodView& v) {
     status["podIP"] = v.where.pod_ip;
     status["podIPs"] = json::array{json::object{{"ip", v.where.pod_ip}}};
   }
-  if (api::GetString(status, "startTime").empty()) status["startTime"] = now;
+  if (const std::string started = api::GetString(old, "startTime"); !started.empty()) {
+    status["startTime"] = started;
+  } else if (api::GetString(status, "startTime").empty()) {
+    status["startTime"] = now;
+  }
 
   Counts n;
   auto find = [&](const std::string& name) -> const ContainerView* {

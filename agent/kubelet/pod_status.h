@@ -52,6 +52,9 @@ struct PodView {
   WallClock::time_point now;
   // The kubelet ended the pod (activeDeadlineSeconds): phase Failed with this reason and message.
   std::string failed_reason, failed_message;
+  // The status the kubelet last wrote, newer than the pod's copy (an informer lags behind our
+  // own writes): conditions keep their times from it. Null: the pod's status.
+  const boost::json::object* last_status = nullptr;
 };
 
 // restartPolicy Never or OnFailure: the pod's containers are expected to finish.

@@ -58,6 +58,15 @@ Result<PodWorkers::RuntimePod> PodWorkers::Observe(const Node& node, const std::
       return a.metadata.attempt != b.metadata.attempt ? a.metadata.attempt > b.metadata.attempt
                                                       : a.created_at > b.created_at;
     });
+    // Dead containers beyond the two newest (the current one and lastState's) go, as upstream's
+    // container GC keeps a bounded few: a crash-looping container would pile them up.
+    while (list.size() > 2 && list.back().state != cri::ContainerState::kRunning) {
+      if (auto s = node.runtime->RemoveContainer(list.back().id); !s.ok()) {
+        KITE_LOG(2) << "container " << list.back().id << ": remove: " << s.message();
+        break;
+      }
+      list.pop_back();
+    }
   }
   return rp;
 }
@@ -181,6 +190,7 @@ PodView PodWorkers::MakeView(const json::object& pod, const Node& node, const Po
   v.where = PodPlacement{node.id.internal_ip, st.pod_ip};
   v.sandbox_ready = sandbox_ready;
   v.now = clock_->Now();
+  v.last_status = st.written.empty() ? nullptr : &st.written;
   for (const auto& [name, list] : rp.containers) {
     ContainerView& cv = v.containers[name];
     if (!list.empty()) cv.current = list[0];

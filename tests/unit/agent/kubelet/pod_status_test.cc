@@ -109,6 +109,20 @@ TEST(PodStatusTest, AllRunningAndReadyIsRunning) {
   EXPECT_EQ(json::value(st2), json::value(st));
 }
 
+TEST(PodStatusTest, TimesComeFromTheLastWrittenStatusNotAStaleCopy) {
+  json::object pod = Pod("Always");  // the informer's copy: still the scheduler's status
+  PodView v = View();
+  v.containers["init"].current = Exited("i", 0);
+  for (const char* c : {"a", "b"}) {
+    v.containers[c].current = Running(c);
+    v.containers[c].ready = v.containers[c].started = true;
+  }
+  const json::object written = BuildPodStatus(pod, v);
+  v.last_status = &written;
+  v.now += std::chrono::seconds(30);  // a later sync, before the informer caught up
+  EXPECT_EQ(json::value(BuildPodStatus(pod, v)), json::value(written));
+}
+
 TEST(PodStatusTest, UnreadyContainerKeepsThePodOutOfReady) {
   json::object pod = Pod("Always");
   PodView v = View();

@@ -271,6 +271,10 @@ TEST_F(PodWorkersTest, ACrashedContainerRestartsWithCrashLoopBackOff) {
   }));
   ASSERT_TRUE(Eventually([&] { return Restarts("web") == 3 && IsRunning("web"); }));
   EXPECT_TRUE(HasEvent(uid, "BackOff: Back-off restarting failed container main in pod web_default(" + uid + ")"));
+  // Dead containers do not pile up: the running one and the one lastState tells of.
+  cri::ContainerFilter f;
+  f.label_selector = {{"io.kubernetes.pod.uid", uid}, {"io.kubernetes.container.name", "main"}};
+  EXPECT_TRUE(Eventually([&] { return runtime_->ListContainers(f)->size() == 2; }));
 }
 
 TEST_F(PodWorkersTest, ALostSandboxIsRecreatedAndTheRestartCountGoesOn) {
