@@ -27,6 +27,12 @@ std::string PodDesc(const json::object& pod) {
   return api::Name(pod) + "_" + api::Namespace(pod) + "(" + api::Uid(pod) + ")";
 }
 
+// A container left Created (its start failed, or we stopped between create and start) never
+// ran: it counts as failed, as runc's exit 128 for a container that could not start.
+int32_t ExitCode(const cri::ContainerStatus& c) {
+  return c.state == cri::ContainerState::kCreated ? 128 : c.exit_code;
+}
+
 int64_t GracePeriod(const json::object& pod) {
   return std::max<int64_t>(0, api::GetInt(pod, {"spec", "terminationGracePeriodSeconds"}, 30));
 }
@@ -305,7 +311,7 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
       StartContainer(key, pod, node, st, spec, field, st.next_attempt[name], sandbox);
     } else if (cur->state == cri::ContainerState::kExited || cur->state == cri::ContainerState::kCreated) {
       // Under restartPolicy Never it stays failed: BuildPodStatus's phase says Failed.
-      if (ShouldRestart(pod, cur->exit_code)) Restart(key, pod, node, st, spec, field, *cur, sandbox);
+      if (ShouldRestart(pod, ExitCode(*cur))) Restart(key, pod, node, st, spec, field, *cur, sandbox);
     }
     break;  // one at a time
   }
@@ -332,7 +338,8 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
         if (!after.ok()) continue;
         last = *after;
       }
-      if (last.state == cri::ContainerState::kExited && ShouldRestart(pod, last.exit_code)) {
+      if ((last.state == cri::ContainerState::kExited || last.state == cri::ContainerState::kCreated) &&
+          ShouldRestart(pod, ExitCode(last))) {
         Restart(key, pod, node, st, spec, field, last, sandbox);
       }
     }
