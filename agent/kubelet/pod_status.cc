@@ -233,6 +233,8 @@ json::object BuildPodStatus(const json::object& pod, const PodView& v) {
   std::string why, msg;
   if (succeeded) {
     why = "PodCompleted";
+  } else if (phase == "Failed") {
+    why = "PodFailed";  // upstream: not ready whatever the containers say, they may be terminating
   } else if (!all_ready) {
     why = "ContainersNotReady";
     msg = NamesMessage("unready", unready);

@@ -185,6 +185,7 @@ TEST(PodStatusTest, NeverWithANonZeroExitIsFailed) {
   v.containers["b"].current = Exited("cb", 0);
   json::object st = BuildPodStatus(pod, v);
   EXPECT_EQ(st["phase"].as_string(), "Failed");
+  EXPECT_EQ(Cond(st, "Ready", "reason"), "PodFailed");
   EXPECT_EQ(Container(st, 0).at("state").at("terminated").at("exitCode").as_int64(), 3);
   EXPECT_EQ(Container(st, 0).at("state").at("terminated").at("reason").as_string(), "Error");
   // An OOM kill says so.
