@@ -50,6 +50,10 @@ PodWorkers::~PodWorkers() {
   }
   relist_cv_.notify_all();
   if (relist_.joinable()) relist_.join();
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    terminators_cv_.wait(lock, [this] { return terminators_ == 0; });
+  }
   probes_.reset();  // its threads queue keys: gone before the queue
 }
 
@@ -141,13 +145,13 @@ void PodWorkers::Retry(const std::string& key, PodState& st, const std::string& 
 Status PodWorkers::WriteStatus(const std::string& key, const json::object& pod, json::object status, PodState& st) {
   const json::object& last = st.written.empty() ? api::GetObject(pod, "status") : st.written;
   if (json::value(status) == json::value(last)) return Status::Ok();
+  ++writes_;  // before the write: whoever sees it in the API sees it counted
   auto res = status_->SetPodStatus(pod, status);
   if (res.NotFound()) return Status::Ok();  // deleted meanwhile; its DELETED event cleans up
   if (!res.ok()) {
     Retry(key, st, "status", res.error().message());
     return Status::Ok();
   }
-  ++writes_;
   KITE_LOG(2) << "pod " << key << ": status " << api::GetString(status, "phase");
   st.written = std::move(status);
   st.failures = 0;
@@ -259,6 +263,30 @@ void PodWorkers::KillStaleUids(const std::string& key, const Node& node, const s
   }
 }
 
+void PodWorkers::Terminate(const std::string& key, const json::object& pod, const Node& node, int64_t grace_s) {
+  const std::string uid = api::Uid(pod);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ || terminating_.count(uid)) return;
+    terminating_[uid] = true;
+    ++terminators_;
+  }
+  std::thread([this, key, uid, pod = json::object(pod), node = &node, grace_s] {
+    SetThreadName("kubelet-term");
+    KillPod(*node, &pod, uid, grace_s);
+    auto res = status_->FinishDeletion(pod);
+    if (res.ok()) {
+      KITE_LOG(2) << "pod " << key << ": deleted";
+    } else {
+      KITE_LOG(0) << "pod " << key << ": delete: " << res.error().message() << " (retrying)";
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    terminating_.erase(uid);
+    if (!res.ok() && !stop_) queue_.AddAfter(key, RetryDelay(3));
+    if (--terminators_ == 0) terminators_cv_.notify_all();
+  }).detach();
+}
+
 Status PodWorkers::Reconcile(const std::string& key) {
   const auto slash = key.find('/');
   if (slash == std::string::npos) return Status::Ok();
@@ -291,13 +319,7 @@ Status PodWorkers::Reconcile(const std::string& key) {
       grace = api::AsInt(*g);
     }
     probes_->RemovePod(uid);
-    KillPod(*node, &pod, uid, std::max<int64_t>(grace, 0));
-    auto res = status_->FinishDeletion(pod);
-    if (res.ok()) {
-      KITE_LOG(2) << "pod " << key << ": deleted";
-    } else {
-      Retry(key, st, "delete", res.error().message());
-    }
+    Terminate(key, pod, *node, std::max<int64_t>(grace, 0));
   } else if (IsTerminalPhase(phase) || st.terminal) {
     if (!st.terminal) {  // finished (maybe before a restart of ours): its sandbox goes, once
       probes_->RemovePod(uid);
@@ -305,8 +327,8 @@ Status PodWorkers::Reconcile(const std::string& key) {
       st.terminal = true;
     }
   } else {
-    ++syncs_;
     s = SyncPod(key, pod, *node, st);
+    ++syncs_;  // after: a write of this sync is counted by now
   }
   std::lock_guard<std::mutex> lock(mu_);
   state_[key] = std::move(st);

@@ -75,7 +75,8 @@ class PodWorkers final : public client::Controller {
   void Init(client::InformerFactory& informers) override;
   Status Reconcile(const std::string& key) override;
 
-  // For tests and metrics: syncs of live pods done, and status writes among them.
+  // For tests and metrics: syncs of live pods finished, and status writes sent (counted before
+  // they are sent).
   int64_t syncs() const { return syncs_.load(); }
   int64_t status_writes() const { return writes_.load(); }
 
@@ -110,6 +111,10 @@ class PodWorkers final : public client::Controller {
   void Relist();
   void RelistLoop();
   Status SyncGone(const std::string& key);
+  // A pod being deleted: preStop hooks, stops within its grace period, the final delete, on a
+  // thread of its own (a grace period must not hold a sync worker; upstream's pod workers are
+  // one goroutine per pod). Once per uid at a time.
+  void Terminate(const std::string& key, const boost::json::object& pod, const Node& node, int64_t grace_s);
   void KillStaleUids(const std::string& key, const Node& node, const std::string& keep_uid);
   // Stops every container (preStop first) within `grace_s`, then stops and removes the sandboxes.
   void KillPod(const Node& node, const boost::json::object* pod, const std::string& uid, int64_t grace_s);
@@ -157,6 +162,9 @@ class PodWorkers final : public client::Controller {
   std::condition_variable relist_cv_;
   bool stop_ = false;
   std::thread relist_;
+  std::unordered_map<std::string, bool> terminating_;  // uids; guarded by mu_
+  int terminators_ = 0;                                // running terminator threads; guarded by mu_
+  std::condition_variable terminators_cv_;
 };
 
 }  // namespace kite::kubelet
