@@ -381,7 +381,7 @@ TEST_F(PodWorkersTest, AStartupProbeGatesStartedAndReady) {
   c["startupProbe"] = ExecProbe(100);
   const std::string uid = Create(Pod("slow", "Always", json::array{c}));
   ASSERT_TRUE(Eventually([&] { return HasEvent(uid, "Unhealthy: Startup probe failed: starting"); }));
-  EXPECT_TRUE(IsRunning("slow"));
+  ASSERT_TRUE(Eventually([&] { return IsRunning("slow"); }));
   EXPECT_FALSE(api::GetBool(CStatus("slow"), "started"));
   EXPECT_FALSE(api::GetBool(CStatus("slow"), "ready"));
   runtime_->SetExecResult("main", 0);
