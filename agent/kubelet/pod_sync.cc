@@ -332,7 +332,14 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
         const ProbeManager::Results r = probes_->Get(uid, name, cur->id);
         if (!r.liveness_failed && !r.startup_failed) continue;
         const char* which = r.startup_failed ? "startup" : "liveness";
-        KillContainer(node, &pod, &spec, field, cur->id, st.pod_ip, GracePeriod(pod),
+        // The probe's own terminationGracePeriodSeconds, when set, overrides the pod's.
+        int64_t grace = GracePeriod(pod);
+        if (const json::object* probe = api::FindObject(spec, r.startup_failed ? "startupProbe" : "livenessProbe")) {
+          if (const json::value* g = probe->if_contains("terminationGracePeriodSeconds"); g && !g->is_null()) {
+            grace = std::max<int64_t>(0, api::AsInt(*g));
+          }
+        }
+        KillContainer(node, &pod, &spec, field, cur->id, st.pod_ip, grace,
                       "Container " + name + " failed " + which + " probe, will be restarted");
         auto after = node.runtime->ContainerStatus(cur->id);
         if (!after.ok()) continue;
