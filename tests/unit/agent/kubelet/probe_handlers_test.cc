@@ -5,6 +5,7 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
@@ -18,6 +19,7 @@
 
 #include "agent/hollow/hollow_runtime.h"
 #include "agent/kubelet/probe_handlers.h"
+#include "base/pki.h"
 
 namespace kite::kubelet {
 namespace {
@@ -30,10 +32,18 @@ using namespace std::chrono_literals;
 
 // Answers each request by its path: /ok 200, /moved 302, /bad 500, /header 200 only with
 // "X-Probe: yes" (else 400). One connection at a time, until destroyed.
+// With `tls`, HTTPS with a self-signed certificate (the prober must not verify it).
 class TinyHttpServer {
  public:
-  TinyHttpServer() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  explicit TinyHttpServer(bool tls = false)
+      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), tls_(tls) {
     port_ = acceptor_.local_endpoint().port();
+    if (tls_) {
+      auto kp = pki::CreateCA("probe-test");
+      EXPECT_TRUE(kp.ok());
+      ctx_.use_certificate_chain(asio::buffer(kp->cert_pem));
+      ctx_.use_private_key(asio::buffer(kp->key_pem), asio::ssl::context::pem);
+    }
     thread_ = std::thread([this] { Serve(); });
   }
   ~TinyHttpServer() {
@@ -55,10 +65,23 @@ class TinyHttpServer {
       tcp::socket s(io_);
       acceptor_.accept(s, ec);
       if (ec || stop_) return;
+      if (tls_) {
+        asio::ssl::stream<tcp::socket> ss(std::move(s), ctx_);
+        ss.handshake(asio::ssl::stream_base::server, ec);
+        if (!ec) Answer(ss);
+      } else {
+        Answer(s);
+      }
+    }
+  }
+  template <typename Stream>
+  void Answer(Stream& s) {
+    {
+      boost::system::error_code ec;
       boost::beast::flat_buffer buf;
       http::request<http::string_body> req;
       http::read(s, buf, req, ec);
-      if (ec) continue;
+      if (ec) return;
       http::response<http::string_body> res;
       const std::string target(req.target());
       res.result(target == "/ok" ? 200 : target == "/moved" ? 302 : target == "/bad" ? 500
@@ -70,6 +93,8 @@ class TinyHttpServer {
   }
   asio::io_context io_;
   tcp::acceptor acceptor_;
+  bool tls_;
+  asio::ssl::context ctx_{asio::ssl::context::tls_server};
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::thread thread_;
@@ -97,6 +122,16 @@ TEST(ProbeHandlersTest, HttpGet) {
   t.pod_ip = "127.0.0.1";
   json::object named{{"httpGet", json::object{{"port", "http"}, {"path", "/ok"}}}};
   EXPECT_EQ(RunHandler(named, t, 1s).outcome, ProbeOutcome::kSuccess);
+}
+
+TEST(ProbeHandlersTest, HttpsWithoutVerification) {
+  TinyHttpServer server(/*tls=*/true);
+  HandlerTarget t;
+  json::object probe = HttpGet(server.port(), "/ok");
+  probe["httpGet"].as_object()["scheme"] = "HTTPS";
+  EXPECT_EQ(RunHandler(probe, t, 2s).outcome, ProbeOutcome::kSuccess);
+  probe["httpGet"].as_object()["path"] = "/bad";
+  EXPECT_EQ(RunHandler(probe, t, 2s).output, "HTTP probe failed with statuscode: 500");
 }
 
 TEST(ProbeHandlersTest, TcpSocketAndRefusedConnections) {
