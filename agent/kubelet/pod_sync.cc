@@ -191,8 +191,20 @@ void PodWorkers::Restart(const std::string& key, const json::object& pod, const 
 PodView PodWorkers::MakeView(const json::object& pod, const Node& node, const PodState& st, const RuntimePod& rp,
                              bool sandbox_ready) {
   PodView v;
-  auto version = node.runtime->Version();
-  v.runtime_name = version.ok() ? version->runtime_name : "unknown";
+  {  // asked once per node: a real runtime's Version is a round trip
+    std::lock_guard<std::mutex> lock(mu_);
+    v.runtime_name = runtime_names_[node.id.name];
+  }
+  if (v.runtime_name.empty()) {
+    auto version = node.runtime->Version();
+    if (!version.ok()) {
+      v.runtime_name = "unknown";
+    } else {
+      v.runtime_name = version->runtime_name;
+      std::lock_guard<std::mutex> lock(mu_);
+      runtime_names_[node.id.name] = v.runtime_name;
+    }
+  }
   v.where = PodPlacement{node.id.internal_ip, st.pod_ip};
   v.sandbox_ready = sandbox_ready;
   v.now = clock_->Now();

@@ -163,6 +163,7 @@ class PodWorkers final : public client::Controller {
   bool stop_ = false;
   std::thread relist_;
   std::unordered_map<std::string, bool> terminating_;  // uids; guarded by mu_
+  std::unordered_map<std::string, std::string> runtime_names_;  // node → runtime name; guarded by mu_
   int terminators_ = 0;                                // running terminator threads; guarded by mu_
   std::condition_variable terminators_cv_;
 };
