@@ -30,7 +30,8 @@
 // (kite-hollow's simulated start-up time; 0 for a kubelet).
 //
 // Threading: syncs run on the controller runner's workers (never two for one pod); the relist
-// thread and the probe threads only queue keys.
+// thread and the probe threads only queue keys; a deleted pod's termination runs on a thread of
+// its own (Terminate), which the destructor waits for.
 #pragma once
 
 #include <atomic>
