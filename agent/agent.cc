@@ -1,10 +1,19 @@
 #include "agent/agent.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
 
 #include "agent/hollow/hollow_runtime.h"
+#include "agent/kubelet/client_lookup.h"
+#include "agent/kubelet/container_config.h"
+#include "agent/kubelet/pod_config.h"
+#include "agent/kubelet/volumes/volume_manager.h"
+#include "agent/node_runtime.h"
+#include "api/resources.h"
+#include "client/event_recorder.h"
 #include "agent/kubelet/node_info.h"
 #include "agent/kubelet/node_lease_controller.h"
 #include "agent/kubelet/node_objects.h"
@@ -79,10 +88,15 @@ RuntimeFactory DefaultRuntime() {
     };
   }
   return [](const AgentOptions& o) -> Result<Runtime> {
-    // The CRI client and the containerd supervisor plug in here.
-    return Status(Code::kUnavailable, o.container_runtime_endpoint.empty()
-                                          ? "this build has no containerd supervisor yet"
-                                          : "this build has no CRI client yet for " + o.container_runtime_endpoint);
+    NodeRuntimeOptions no;
+    no.data_dir = o.data_dir;
+    no.container_runtime_endpoint = o.container_runtime_endpoint;
+    no.pause_image = o.pause_image.empty() ? std::string(KITE_PAUSE_IMAGE) : o.pause_image;
+    no.private_registry = o.private_registry;
+    auto rt = NodeRuntime::Start(no);
+    if (!rt.ok()) return rt.error();
+    std::shared_ptr<NodeRuntime> owner(std::move(*rt));
+    return Runtime{owner, owner.get(), owner->images()};
   };
 }
 
@@ -98,6 +112,12 @@ struct Agent::State {
   std::unique_ptr<client::Client> client;
   std::unique_ptr<client::InformerFactory> informers;
   std::unique_ptr<kubelet::StatusManager> pod_status;
+  // What the pod workers read and write besides the API: configMaps/secrets (through informers),
+  // the pods' volumes on disk, the spec → runtime translation, Events.
+  std::unique_ptr<kubelet::ClientLookup> lookup;
+  std::unique_ptr<kubelet::volumes::VolumeManager> volumes;
+  std::unique_ptr<kubelet::PodConfig> pod_config;
+  std::unique_ptr<client::EventRecorder> events;
   std::unique_ptr<client::ControllerRunner> runner;
   std::thread starter;  // waits for the first lists, then the workers run
   std::mutex mu;
@@ -170,9 +190,30 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   status->SetReportInterval(o.report_interval);
   const std::string dir = st->agent_dir;
   status->SetPressureProbe([dir](const kubelet::Node&) { return kubelet::MeasurePressure(dir); });
+  kubelet::NodeConfig nc;
+  nc.node_name = id.name;
+  nc.cluster_dns = o.cluster_dns;
+  nc.cluster_domain = o.cluster_domain;
+  if (auto dns = kubelet::ReadResolvConf("/etc/resolv.conf"); dns.ok()) nc.host_dns = *dns;
+  nc.allocatable_milli_cpu = static_cast<int64_t>(machine->cpus) * 1000;
+  nc.memory_capacity = machine->memory_bytes;
+  nc.allocatable_memory = machine->memory_bytes;
+  kubelet::LookupInformers li;
+  li.config_maps = st->informers->For(*api::FindResource("", "v1", "configmaps"));
+  li.secrets = st->informers->For(*api::FindResource("", "v1", "secrets"));
+  st->lookup = std::make_unique<kubelet::ClientLookup>(st->client.get(), li);
+  kubelet::volumes::VolumeManager::Options vo;
+  vo.root_dir = (fs::path(st->agent_dir) / "kubelet").string();
+  vo.tmpfs = geteuid() == 0;
+  vo.node = nc;
+  st->volumes = std::make_unique<kubelet::volumes::VolumeManager>(vo, st->lookup.get());
+  st->pod_config = kubelet::NodePodConfig(nc, st->lookup.get(), st->volumes.get());
+  st->events = std::make_unique<client::EventRecorder>(st->client.get(), "kubelet", id.name);
   kubelet::PodWorkers::Options po;
   po.workers = o.workers;
-  auto pods = std::make_unique<kubelet::PodWorkers>(st->nodes.get(), st->pod_status.get(), po);
+  po.config = st->pod_config.get();
+  po.resync_period = o.sync_frequency;
+  auto pods = std::make_unique<kubelet::PodWorkers>(st->nodes.get(), st->pod_status.get(), st->events.get(), po);
   st->runner->Add(std::move(status));
   st->runner->Add(std::move(leases));
   st->runner->Add(std::move(pods));

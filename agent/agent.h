@@ -44,10 +44,14 @@ struct AgentOptions {
   std::vector<std::string> cluster_dns{"10.43.0.10"};
   std::string cluster_domain = "cluster.local";
   std::string container_runtime_endpoint;  // "": the agent's own containerd (for the factory)
-  std::string pause_image;                 // the sandbox image (for the factory)
+  std::string pause_image;                 // the sandbox image (for the factory); "": kite's
+  std::string private_registry;            // registries.yaml (for the factory); "": /etc/kite/registries.yaml
   // The kubelet's nodeStatusUpdateFrequency / nodeStatusReportFrequency and the node lease.
   std::chrono::milliseconds status_interval{10'000}, report_interval{300'000}, heartbeat_interval{10'000};
   int64_t lease_duration_seconds = 40;
+  // Every running pod is synced again this often (upstream's --sync-frequency): edits to the
+  // configMaps and secrets behind its volumes reach the files within it.
+  std::chrono::milliseconds sync_frequency{30'000};
   int workers = 2;
 };
 

@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
   flags.String("cluster-domain", &o.cluster_domain, "The cluster's DNS domain");
   flags.String("container-runtime-endpoint", &o.container_runtime_endpoint,
                "Use this CRI socket instead of the agent's own containerd");
-  flags.String("pause-image", &o.pause_image, "The pod sandbox image");
+  flags.String("pause-image", &o.pause_image, "The pod sandbox image (default: kite's own, imported from the image archives)");
+  flags.String("private-registry", &o.private_registry, "Registry configuration file (k3s's registries.yaml format; default /etc/kite/registries.yaml)");
   flags.Int("v", &f.verbosity, "Log verbosity");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/agent.yaml"); !s.ok()) {
     std::cerr << "kite-agent: " << s.message() << "\n\n" << flags.Usage();

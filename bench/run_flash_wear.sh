@@ -36,13 +36,15 @@ declare -A NSOF DIROF
 start() {  # start NAME ARGS...
   local name=$1 ns d
   shift
-  ns=$(new_netns "$name")
-  d=$(new_node_dir "$name")
+  new_netns "$name"
+  ns=$REPLY
+  new_node_dir "$name"
+  d=$REPLY
   NSOF[$name]=$ns
   DIROF[$name]=$d
   local agent=()
   [[ $AGENT == 1 ]] || agent=(--disable-agent)
-  _spawn "$TEST_TMP/$name.log" ip netns exec "$ns" "$KITE_SERVER" --data-dir "$d" --write-kubeconfig "$d/kubeconfig" \
+  _spawn "$TEST_TMP/$name.log" nsenter --net="/run/netns/$ns" -- "$KITE_SERVER" --data-dir "$d" --write-kubeconfig "$d/kubeconfig" \
     --node-name "bench-$name" --etcd-listen "" --metrics-listen 127.0.0.1:0 "${agent[@]}" "$@"
 }
 kc() {  # kc NAME ARGS...: kubectl against that cluster

@@ -147,7 +147,8 @@ int main(int argc, char** argv) {
   flags.String("cluster-domain", &o.agent.cluster_domain, "The cluster's DNS domain");
   flags.String("container-runtime-endpoint", &o.agent.container_runtime_endpoint,
                "Use this CRI socket instead of the agent's own containerd");
-  flags.String("pause-image", &o.agent.pause_image, "The pod sandbox image");
+  flags.String("pause-image", &o.agent.pause_image, "The pod sandbox image (default: kite's own, imported from the image archives)");
+  flags.String("private-registry", &o.agent.private_registry, "Registry configuration file (k3s's registries.yaml format; default /etc/kite/registries.yaml)");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
     return 2;

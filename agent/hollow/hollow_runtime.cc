@@ -121,14 +121,17 @@ void HollowRuntime::UpdateLocked(Container& c) {
   if (c.state == cri::ContainerState::kRunning && c.exit_at && Steady::now() >= *c.exit_at) {
     c.state = cri::ContainerState::kExited;
     c.finished_at = c.started_at + c.lifetime_ns;  // when it exited, whenever someone looks
+    c.reason = "Completed";
   }
 }
 
 void HollowRuntime::StopLocked(Container& c) {
   UpdateLocked(c);
   if (c.state == cri::ContainerState::kExited) return;
+  // A stopped container of a real runtime dies of SIGTERM/SIGKILL; the fake's exit quietly.
   c.state = cri::ContainerState::kExited;
   c.finished_at = NowNanos();
+  c.reason = "Completed";
 }
 
 Status HollowRuntime::StopPodSandbox(const std::string& pod_sandbox_id) {
@@ -219,6 +222,14 @@ Status HollowRuntime::StartContainer(const std::string& container_id) {
     }
     pod = sandboxes_[it->second.sandbox_id].metadata;
     name = it->second.metadata.name;
+    if (auto e = start_errors_.find(name); e != start_errors_.end()) {
+      Container& c = it->second;
+      c.state = cri::ContainerState::kExited;
+      c.exit_code = 128;
+      c.reason = "StartError";
+      c.finished_at = NowNanos();
+      return e->second;
+    }
   }
   if (lifetime_) life = lifetime_(pod, name);  // outside the lock: it may look at other state
   std::lock_guard<std::mutex> lock(mu_);
@@ -261,10 +272,10 @@ cri::ContainerStatus HollowRuntime::StatusLocked(const std::string& id, const Co
   st.created_at = c.created_at;
   st.started_at = c.started_at;
   st.finished_at = c.finished_at;
-  st.exit_code = 0;
+  st.exit_code = c.exit_code;
   st.image.image = c.image;
   st.image_ref = c.image_ref;
-  if (c.state == cri::ContainerState::kExited) st.reason = "Completed";
+  if (c.state == cri::ContainerState::kExited) st.reason = c.reason;
   st.labels = c.labels;
   st.log_path = c.log_path;
   return st;
@@ -297,8 +308,47 @@ Result<cri::ContainerStatus> HollowRuntime::ContainerStatus(const std::string& c
 Result<cri::ExecSyncResponse> HollowRuntime::ExecSync(const std::string& container_id, const std::vector<std::string>&,
                                                       int64_t) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!containers_.contains(container_id)) return NotFound("container", container_id);
-  return cri::ExecSyncResponse{};
+  auto it = containers_.find(container_id);
+  if (it == containers_.end()) return NotFound("container", container_id);
+  UpdateLocked(it->second);
+  if (it->second.state != cri::ContainerState::kRunning) {
+    return Status(Code::kFailedPrecondition, "container " + container_id + " is not running");
+  }
+  auto r = exec_results_.find(it->second.metadata.name);
+  return r == exec_results_.end() ? cri::ExecSyncResponse{} : r->second;
+}
+
+Status HollowRuntime::ExitContainer(const std::string& container_id, int32_t exit_code, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = containers_.find(container_id);
+  if (it == containers_.end()) return NotFound("container", container_id);
+  Container& c = it->second;
+  UpdateLocked(c);
+  if (c.state != cri::ContainerState::kRunning) {
+    return Status(Code::kFailedPrecondition, "container " + container_id + " is not running");
+  }
+  c.state = cri::ContainerState::kExited;
+  c.finished_at = NowNanos();
+  c.exit_code = exit_code;
+  c.reason = !reason.empty() ? reason : exit_code == 0 ? "Completed" : "Error";
+  return Status::Ok();
+}
+
+void HollowRuntime::SetStartError(const std::string& container, Status error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error.ok()) start_errors_.erase(container);
+  else start_errors_[container] = std::move(error);
+}
+
+void HollowRuntime::SetPullError(const std::string& image, Status error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error.ok()) pull_errors_.erase(image);
+  else pull_errors_[image] = std::move(error);
+}
+
+void HollowRuntime::SetExecResult(const std::string& container, int32_t exit_code, const std::string& output) {
+  std::lock_guard<std::mutex> lock(mu_);
+  exec_results_[container] = cri::ExecSyncResponse{output, "", exit_code};
 }
 
 Result<std::vector<cri::RuntimeCondition>> HollowRuntime::RuntimeStatus() {
@@ -308,6 +358,7 @@ Result<std::vector<cri::RuntimeCondition>> HollowRuntime::RuntimeStatus() {
 Result<std::string> HollowRuntime::PullImage(const cri::ImageSpec& image, const std::optional<cri::AuthConfig>&,
                                              const cri::PodSandboxConfig&) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (auto e = pull_errors_.find(image.image); e != pull_errors_.end()) return e->second;
   cri::Image& img = images_[image.image];
   img.id = ImageRef(image.image);
   if (image.image.find("@sha256:") != std::string::npos) img.repo_digests = {image.image};

@@ -10,6 +10,9 @@
 // - Ids say what they are: sandbox id = pod uid, container id = "<pod uid>-<container name>",
 //   image id = "<image>@sha256:<digest of the name>" (stable per image); Version() says
 //   runtime "hollow" 1.0, so the API shows hollow://… ids and no one mistakes them for real.
+// - Faults, for the kubelet's tests (kite-hollow never sets them): a running container can be
+//   made to exit with a code (ExitContainer: a crash, an OOM kill), starts and pulls can be made
+//   to fail, exec commands to fail (exec probes and hooks).
 // One instance per simulated node; thread-safe (one mutex: calls are short).
 #pragma once
 
@@ -65,6 +68,19 @@ class HollowRuntime final : public cri::RuntimeService, public cri::ImageService
   // The image id a runtime would report for `image`: itself when it names a digest.
   static std::string ImageRef(const std::string& image);
 
+  // ---- faults (tests) ----
+  // The running container `container_id` exits now with `exit_code`; `reason` "" gives
+  // Completed for 0 and Error otherwise ("OOMKilled" as a runtime reports an OOM kill).
+  kite::Status ExitContainer(const std::string& container_id, int32_t exit_code, const std::string& reason = "");
+  // StartContainer of containers named `container` fails with `error` (OK clears); the
+  // container is then left Exited with code 128, as runc leaves a container that could not start.
+  void SetStartError(const std::string& container, kite::Status error);
+  // PullImage of `image` fails with `error` (OK clears).
+  void SetPullError(const std::string& image, kite::Status error);
+  // ExecSync in containers named `container` exits with `exit_code` and prints `output`
+  // (exit 0 and no output unless set).
+  void SetExecResult(const std::string& container, int32_t exit_code, const std::string& output = "");
+
  private:
   using Steady = std::chrono::steady_clock;
   struct Sandbox {
@@ -83,6 +99,8 @@ class HollowRuntime final : public cri::RuntimeService, public cri::ImageService
     int64_t created_at = 0, started_at = 0, finished_at = 0;
     std::optional<Steady::time_point> exit_at;  // a lifetime: exits 0 then
     int64_t lifetime_ns = 0;
+    int32_t exit_code = 0;
+    std::string reason;  // set on exit
     cri::Labels labels;
     std::string log_path;
   };
@@ -103,6 +121,8 @@ class HollowRuntime final : public cri::RuntimeService, public cri::ImageService
   std::unordered_map<std::string, Sandbox> sandboxes_;
   std::unordered_map<std::string, Container> containers_;
   std::unordered_map<std::string, cri::Image> images_;  // by the name pulled
+  std::unordered_map<std::string, kite::Status> start_errors_, pull_errors_;  // by container / image
+  std::unordered_map<std::string, cri::ExecSyncResponse> exec_results_;       // by container name
 };
 
 }  // namespace kite::hollow

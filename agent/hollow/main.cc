@@ -153,10 +153,11 @@ int main(int argc, char** argv) {
                                                              milliseconds(o.node_status_interval_ms), workers);
   kubelet::PodWorkers::Options po;
   po.start_latency = milliseconds(o.pod_start_latency_ms);
-  // The fake's containers exit exactly a job duration after they start: look then.
-  po.relist_period = std::max(job_duration, milliseconds(1));
+  // The fake's containers exit a job duration after they start: the relist notices within that
+  // (at most once each 100 ms: it lists every simulated node's runtime).
+  po.relist_period = std::max(job_duration, milliseconds(100));
   po.workers = workers;
-  auto pods = std::make_unique<kubelet::PodWorkers>(&nodes, &pod_status, po);
+  auto pods = std::make_unique<kubelet::PodWorkers>(&nodes, &pod_status, nullptr, po);
   runner.Add(std::move(status));
   runner.Add(std::move(leases));
   runner.Add(std::move(pods));

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/conditions.h"
 #include "api/object.h"
 #include "api/time.h"
 
@@ -10,67 +11,143 @@ namespace json = boost::json;
 
 namespace {
 
-// The status the current one becomes: its fields, with the kubelet-owned ones set below.
-json::object BaseStatus(const json::object& pod, const PodPlacement& where, WallClock::time_point started) {
-  json::object status = api::GetObject(pod, "status");
-  status["hostIP"] = where.host_ip;
-  status["hostIPs"] = json::array{json::object{{"ip", where.host_ip}}};
-  status["podIP"] = where.pod_ip;
-  status["podIPs"] = json::array{json::object{{"ip", where.pod_ip}}};
-  if (api::GetString(status, "startTime").empty()) status["startTime"] = api::FormatTime(started);
-  return status;
+std::string NanosTime(int64_t ns) {
+  return api::FormatTime(WallClock::time_point(
+      std::chrono::duration_cast<WallClock::duration>(std::chrono::nanoseconds(ns))));
 }
 
-json::object Cond(const char* type, bool ok, const std::string& at, const char* reason = nullptr) {
-  json::object c{{"type", type}, {"status", ok ? "True" : "False"}, {"lastProbeTime", nullptr}, {"lastTransitionTime", at}};
-  if (reason) c["reason"] = reason;
+json::object Terminated(const cri::ContainerStatus& c, const std::string& runtime) {
+  std::string reason = c.reason;
+  // A runtime that gives no reason: upstream's kubelet says Completed for 0, Error otherwise.
+  if (reason.empty()) reason = c.exit_code == 0 ? "Completed" : "Error";
+  json::object t{{"exitCode", c.exit_code}, {"reason", reason}};
+  if (c.started_at) t["startedAt"] = NanosTime(c.started_at);  // never started: none (the API drops nulls)
+  t["finishedAt"] = NanosTime(c.finished_at);
+  t["containerID"] = runtime + "://" + c.id;
+  if (!c.message.empty()) t["message"] = c.message;
+  return t;
+}
+
+struct Counts {
+  int running = 0, waiting = 0, stopped = 0, succeeded = 0, unknown = 0;
+  int pending_init = 0, failed_init = 0;
+};
+
+// One container's status, and its share of the phase counts.
+json::object ContainerStatus(const json::object& pod, const json::object& spec, const ContainerView* v,
+                             const PodView& view, bool init, bool initializing, Counts& n) {
+  const std::string name = api::GetString(spec, "name");
+  json::object cs{{"name", name}, {"image", api::GetString(spec, "image")}, {"imageID", ""}};
+  json::object state, last;
+  int64_t restarts = 0;
+  bool ready = false, started = false;
+  const cri::ContainerStatus* cur = v && v->current ? &*v->current : nullptr;
+  auto waiting = [&](std::string reason, const std::string& message) {
+    if (v && !v->waiting_reason.empty()) {
+      reason = v->waiting_reason;
+      json::object w{{"reason", reason}};
+      if (!v->waiting_message.empty()) w["message"] = v->waiting_message;
+      state["waiting"] = std::move(w);
+      return;
+    }
+    json::object w{{"reason", reason}};
+    if (!message.empty()) w["message"] = message;
+    state["waiting"] = std::move(w);
+  };
+  if (cur) {
+    restarts = cur->metadata.attempt;
+    cs["imageID"] = cur->image_ref;
+    cs["containerID"] = view.runtime_name + "://" + cur->id;
+    if (v->previous && v->previous->state == cri::ContainerState::kExited) {
+      last["terminated"] = Terminated(*v->previous, view.runtime_name);
+    }
+  }
+  if (cur && cur->state == cri::ContainerState::kRunning) {
+    state["running"] = json::object{{"startedAt", NanosTime(cur->started_at)}};
+    ready = v->ready;
+    started = v->started;
+    if (init) {
+      ++n.pending_init;
+      ready = false;
+    } else {
+      ++n.running;
+    }
+  } else if (cur && cur->state == cri::ContainerState::kExited) {
+    const bool restarting = !v->waiting_reason.empty() ||
+                            (ShouldRestart(pod, cur->exit_code) && !(init && cur->exit_code == 0));
+    if (restarting && !(init && cur->exit_code == 0)) {
+      // Going to run again: waiting (CrashLoopBackOff while backing off), the exit as lastState.
+      last = json::object{{"terminated", Terminated(*cur, view.runtime_name)}};
+      waiting("ContainerCreating", "");
+      if (init) {
+        if (cur->exit_code != 0) ++n.failed_init;
+        else ++n.pending_init;
+      } else {
+        ++n.stopped;  // waiting after a run counts as stopped, as upstream's getPhase has it
+        if (cur->exit_code == 0) ++n.succeeded;
+      }
+    } else {
+      state["terminated"] = Terminated(*cur, view.runtime_name);
+      if (init) {
+        if (cur->exit_code != 0) ++n.failed_init;
+        ready = cur->exit_code == 0;  // a completed init container reports ready
+      } else {
+        ++n.stopped;
+        if (cur->exit_code == 0) ++n.succeeded;
+      }
+    }
+  } else {
+    // Not created yet, or created and not started.
+    waiting(init || initializing ? "PodInitializing" : "ContainerCreating", "");
+    if (init) {
+      ++n.pending_init;
+    } else if (!last.empty()) {
+      ++n.stopped;
+    } else {
+      ++n.waiting;
+    }
+  }
+  cs["ready"] = ready;
+  cs["started"] = started;
+  cs["restartCount"] = restarts;
+  cs["lastState"] = std::move(last);
+  cs["state"] = std::move(state);
+  return cs;
+}
+
+std::string Phase(const json::object& pod, const Counts& n) {
+  const std::string policy = api::GetString(pod, {"spec", "restartPolicy"});
+  if (n.failed_init > 0 && policy == "Never") return "Failed";
+  if (n.pending_init > 0 || n.failed_init > 0 || n.waiting > 0) return "Pending";
+  if (n.running > 0 && n.unknown == 0) return "Running";
+  if (n.running == 0 && n.stopped > 0 && n.unknown == 0) {
+    if (policy == "Always" || policy.empty()) return "Running";
+    if (n.stopped == n.succeeded) return "Succeeded";
+    if (policy == "Never") return "Failed";
+    return "Running";  // OnFailure: the failed ones restart
+  }
+  return "Pending";
+}
+
+// A condition, keeping the time of the current one when its status did not change.
+json::object Cond(const json::object& old_status, const char* type, bool ok, const std::string& reason,
+                  const std::string& message, const std::string& now) {
+  const std::string status = ok ? "True" : "False";
+  // No lastProbeTime: the kubelet never probes for a pod condition, and null is not stored.
+  json::object c{{"type", type}, {"status", status}, {"lastTransitionTime", now}};
+  if (const json::object* prev = api::FindCondition(old_status, type);
+      prev && api::GetString(*prev, "status") == status && prev->contains("lastTransitionTime")) {
+    c["lastTransitionTime"] = prev->at("lastTransitionTime");
+  }
+  if (!reason.empty()) c["reason"] = reason;
+  if (!message.empty()) c["message"] = message;
   return c;
 }
 
-// PodScheduled keeps the time the scheduler (or binding) set, when there is one.
-json::object Scheduled(const json::object& pod, const std::string& fallback) {
-  const json::value* conds = api::GetObject(pod, "status").if_contains("conditions");
-  if (conds && conds->is_array()) {
-    for (const auto& c : conds->as_array()) {
-      if (c.is_object() && api::GetString(c.as_object(), "type") == "PodScheduled" && api::GetString(c.as_object(), "status") == "True") {
-        return c.as_object();
-      }
-    }
-  }
-  return Cond("PodScheduled", true, fallback);
-}
-
-json::object Terminated(const std::string& container_id, const std::string& started, const std::string& finished) {
-  return json::object{{"terminated", json::object{{"exitCode", 0},
-                                                  {"reason", "Completed"},
-                                                  {"startedAt", started},
-                                                  {"finishedAt", finished},
-                                                  {"containerID", container_id}}}};
-}
-
-// One status per container of spec.<list>, in spec order; `state(id)` gives each one's state.
-template <typename StateFn>
-json::array ContainerStatuses(const json::object& pod, const char* list, bool ready, bool started,
-                              const ContainerIds& ids, StateFn state) {
-  json::array out;
-  static const ContainerRuntimeIds kNone;
-  for (const auto& c : api::GetArray(pod, {"spec", list})) {
-    if (!c.is_object()) continue;
-    const std::string name = api::GetString(c.as_object(), "name"), image = api::GetString(c.as_object(), "image");
-    auto it = ids.find(name);
-    const ContainerRuntimeIds& rt = it == ids.end() ? kNone : it->second;
-    const std::string& id = rt.container_id;
-    out.push_back(json::object{{"name", name},
-                               {"image", image},
-                               {"imageID", rt.image_id},
-                               {"containerID", id},
-                               {"ready", ready},
-                               {"started", started},
-                               {"restartCount", 0},
-                               {"lastState", json::object()},
-                               {"state", state(id)}});
-  }
-  return out;
+std::string NamesMessage(const char* what, const std::vector<std::string>& names) {
+  std::string m = std::string("containers with ") + what + " status: [";
+  for (size_t i = 0; i < names.size(); ++i) m += (i ? " " : "") + names[i];
+  return m + "]";
 }
 
 }  // namespace
@@ -80,37 +157,98 @@ bool RunsToCompletion(const json::object& pod) {
   return policy == "Never" || policy == "OnFailure";
 }
 
-json::object RunningPodStatus(const json::object& pod, const PodPlacement& where, WallClock::time_point started,
-                              const ContainerIds& ids) {
-  json::object status = BaseStatus(pod, where, started);
-  const std::string at = api::FormatTime(started);
-  status["phase"] = "Running";
-  status["conditions"] = json::array{Cond("PodReadyToStartContainers", true, at), Cond("Initialized", true, at),
-                                     Cond("Ready", true, at), Cond("ContainersReady", true, at), Scheduled(pod, at)};
-  json::array init = ContainerStatuses(pod, "initContainers", true, false, ids,
-                                       [&](const std::string& id) { return Terminated(id, at, at); });
-  if (!init.empty()) status["initContainerStatuses"] = std::move(init);
-  status["containerStatuses"] = ContainerStatuses(pod, "containers", true, true, ids, [&](const std::string&) {
-    return json::object{{"running", json::object{{"startedAt", at}}}};
-  });
-  return status;
+bool ShouldRestart(const json::object& pod, int32_t exit_code) {
+  const std::string policy = api::GetString(api::GetObject(pod, "spec"), "restartPolicy");
+  if (policy == "Never") return false;
+  if (policy == "OnFailure") return exit_code != 0;
+  return true;
 }
 
-json::object SucceededPodStatus(const json::object& pod, const PodPlacement& where, WallClock::time_point started,
-                                WallClock::time_point finished, const ContainerIds& ids) {
-  json::object status = BaseStatus(pod, where, started);
-  const std::string at = api::FormatTime(started), done = api::FormatTime(finished);
-  status["phase"] = "Succeeded";
-  // As the kubelet reports a completed pod: its sandbox is gone, its containers not ready.
-  status["conditions"] = json::array{Cond("PodReadyToStartContainers", false, done),
-                                     Cond("Initialized", true, at, "PodCompleted"),
-                                     Cond("Ready", false, done, "PodCompleted"),
-                                     Cond("ContainersReady", false, done, "PodCompleted"), Scheduled(pod, at)};
-  json::array init = ContainerStatuses(pod, "initContainers", true, false, ids,
-                                       [&](const std::string& id) { return Terminated(id, at, at); });
-  if (!init.empty()) status["initContainerStatuses"] = std::move(init);
-  status["containerStatuses"] = ContainerStatuses(pod, "containers", false, false, ids,
-                                                  [&](const std::string& id) { return Terminated(id, at, done); });
+bool IsTerminalPhase(const std::string& phase) { return phase == "Succeeded" || phase == "Failed"; }
+
+json::object BuildPodStatus(const json::object& pod, const PodView& v) {
+  const json::object& old = v.last_status ? *v.last_status : api::GetObject(pod, "status");
+  // Fields the kubelet does not own come from the pod as the API has it; its own from `old`.
+  json::object status = api::GetObject(pod, "status");
+  const std::string now = api::FormatTime(v.now);
+  if (!v.where.host_ip.empty()) {
+    status["hostIP"] = v.where.host_ip;
+    status["hostIPs"] = json::array{json::object{{"ip", v.where.host_ip}}};
+  }
+  if (!v.where.pod_ip.empty()) {
+    status["podIP"] = v.where.pod_ip;
+    status["podIPs"] = json::array{json::object{{"ip", v.where.pod_ip}}};
+  }
+  if (const std::string started = api::GetString(old, "startTime"); !started.empty()) {
+    status["startTime"] = started;
+  } else if (api::GetString(status, "startTime").empty()) {
+    status["startTime"] = now;
+  }
+
+  Counts n;
+  auto find = [&](const std::string& name) -> const ContainerView* {
+    auto it = v.containers.find(name);
+    return it == v.containers.end() ? nullptr : &it->second;
+  };
+  json::array init_statuses, statuses;
+  std::vector<std::string> incomplete, unready;
+  for (const auto& c : api::GetArray(pod, {"spec", "initContainers"})) {
+    if (!c.is_object()) continue;
+    const std::string name = api::GetString(c.as_object(), "name");
+    json::object cs = ContainerStatus(pod, c.as_object(), find(name), v, true, true, n);
+    const json::object* term = api::FindObject(api::GetObject(cs, "state"), "terminated");
+    if (!term || api::GetInt(*term, "exitCode") != 0) incomplete.push_back(name);
+    init_statuses.push_back(std::move(cs));
+  }
+  const bool initializing = !incomplete.empty();
+  for (const auto& c : api::GetArray(pod, {"spec", "containers"})) {
+    if (!c.is_object()) continue;
+    const std::string name = api::GetString(c.as_object(), "name");
+    json::object cs = ContainerStatus(pod, c.as_object(), find(name), v, false, initializing, n);
+    if (!api::GetBool(cs, "ready")) unready.push_back(name);
+    statuses.push_back(std::move(cs));
+  }
+
+  std::string phase = Phase(pod, n);
+  const std::string old_phase = api::GetString(old, "phase");
+  if (IsTerminalPhase(old_phase)) phase = old_phase;  // never out of a terminal phase
+  if (!v.failed_reason.empty()) {
+    phase = "Failed";
+    status["reason"] = v.failed_reason;
+    status["message"] = v.failed_message;
+  }
+  status["phase"] = phase;
+
+  const bool terminal = IsTerminalPhase(phase);
+  const bool succeeded = phase == "Succeeded";
+  json::array conds;
+  conds.push_back(Cond(old, "PodReadyToStartContainers", v.sandbox_ready && !terminal, "", "", now));
+  if (succeeded) {
+    conds.push_back(Cond(old, "Initialized", true, "PodCompleted", "", now));
+  } else {
+    conds.push_back(Cond(old, "Initialized", !initializing, initializing ? "ContainersNotInitialized" : "",
+                         initializing ? NamesMessage("incomplete", incomplete) : "", now));
+  }
+  const bool all_ready = unready.empty() && !terminal;
+  std::string why, msg;
+  if (succeeded) {
+    why = "PodCompleted";
+  } else if (phase == "Failed") {
+    why = "PodFailed";  // upstream: not ready whatever the containers say, they may be terminating
+  } else if (!all_ready) {
+    why = "ContainersNotReady";
+    msg = NamesMessage("unready", unready);
+  }
+  conds.push_back(Cond(old, "Ready", all_ready, why, msg, now));
+  conds.push_back(Cond(old, "ContainersReady", all_ready, why, msg, now));
+  if (const json::object* sched = api::FindCondition(old, "PodScheduled")) {
+    conds.push_back(*sched);
+  } else {
+    conds.push_back(Cond(old, "PodScheduled", true, "", "", now));
+  }
+  status["conditions"] = std::move(conds);
+  if (!init_statuses.empty()) status["initContainerStatuses"] = std::move(init_statuses);
+  status["containerStatuses"] = std::move(statuses);
   return status;
 }
 

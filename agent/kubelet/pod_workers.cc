@@ -1,12 +1,18 @@
+// The pod workers' plumbing: the informer and relist (PLEG) that queue syncs, the kills, the
+// status writes. The sync itself is in pod_sync.cc.
 #include "agent/kubelet/pod_workers.h"
 
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <future>
+#include <set>
 
 #include "agent/kubelet/backoff.h"
+#include "agent/kubelet/probe_handlers.h"
 #include "api/object.h"
 #include "base/log.h"
+#include "base/thread_name.h"
 #include "client/informer.h"
 
 namespace kite::kubelet {
@@ -16,62 +22,42 @@ namespace {
 
 const api::ResourceInfo& Pods() { return *api::FindResource("", "v1", "pods"); }
 
-const json::array& ContainerList(const json::object& pod, const char* list) {
-  return api::GetArray(pod, {"spec", list});
-}
-
-std::vector<std::string> Strings(const json::object& o, const char* name) {
-  std::vector<std::string> out;
-  for (const auto& e : api::GetArray(o, name)) {
-    if (e.is_string()) out.emplace_back(e.as_string());
-  }
-  return out;
-}
-
-// The labels upstream's kubelet puts on sandboxes and containers: who they belong to.
-cri::Labels PodLabels(const json::object& pod) {
-  return cri::Labels{{"io.kubernetes.pod.name", api::Name(pod)},
-                     {"io.kubernetes.pod.namespace", api::Namespace(pod)},
-                     {"io.kubernetes.pod.uid", api::Uid(pod)}};
-}
-
-cri::PodSandboxConfig SandboxConfig(const json::object& pod) {
-  cri::PodSandboxConfig c;
-  c.metadata.name = api::Name(pod);
-  c.metadata.namespace_ = api::Namespace(pod);
-  c.metadata.uid = api::Uid(pod);
-  const std::string hostname = api::GetString(pod, {"spec", "hostname"});
-  c.hostname = hostname.empty() ? c.metadata.name : hostname;
-  c.log_directory = "/var/log/pods/" + c.metadata.namespace_ + "_" + c.metadata.name + "_" + c.metadata.uid;
-  c.host_network = api::GetBool(pod, {"spec", "hostNetwork"});
-  c.labels = PodLabels(pod);
-  return c;
-}
-
-cri::ContainerConfig ContainerConfig(const json::object& pod, const json::object& container) {
-  cri::ContainerConfig c;
-  c.metadata.name = api::GetString(container, "name");
-  c.image.image = api::GetString(container, "image");
-  c.command = Strings(container, "command");
-  c.args = Strings(container, "args");
-  c.working_dir = api::GetString(container, "workingDir");
-  for (const auto& e : api::GetArray(container, "env")) {
-    if (e.is_object()) c.envs.emplace_back(api::GetString(e.as_object(), "name"), api::GetString(e.as_object(), "value"));
-  }
-  c.labels = PodLabels(pod);
-  c.labels["io.kubernetes.container.name"] = c.metadata.name;
-  c.log_path = c.metadata.name + "/0.log";
-  return c;
-}
-
-WallClock::time_point FromNanos(int64_t ns) {
-  return WallClock::time_point(std::chrono::duration_cast<WallClock::duration>(std::chrono::nanoseconds(ns)));
+std::string Label(const cri::Labels& l, const char* name) {
+  auto it = l.find(name);
+  return it == l.end() ? std::string() : it->second;
 }
 
 }  // namespace
 
-PodWorkers::PodWorkers(NodeSet* nodes, const StatusManager* status, Options opts)
-    : Controller("pod-workers", opts.workers), nodes_(nodes), status_(status), opts_(opts) {}
+PodWorkers::PodWorkers(NodeSet* nodes, const StatusManager* status, client::EventRecorder* events, Options opts,
+                       const Clock* clock)
+    : Controller("pod-workers", opts.workers),
+      nodes_(nodes),
+      status_(status),
+      events_(events),
+      opts_(opts),
+      own_config_(opts.config ? nullptr : MinimalPodConfig()),
+      config_(opts.config ? opts.config : own_config_.get()),
+      clock_(clock),
+      crash_backoff_(clock, opts.backoff_initial, opts.backoff_max),
+      pull_backoff_(clock, opts.backoff_initial, opts.backoff_max) {
+  probes_ = std::make_unique<ProbeManager>(events_, [this](const std::string& key) { queue_.Add(key); },
+                                           opts.probe_threads);
+}
+
+PodWorkers::~PodWorkers() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  relist_cv_.notify_all();
+  if (relist_.joinable()) relist_.join();
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    terminators_cv_.wait(lock, [this] { return terminators_ == 0; });
+  }
+  probes_.reset();  // its threads queue keys: gone before the queue
+}
 
 void PodWorkers::Init(client::InformerFactory& informers) {
   pods_ = informers.For(Pods());
@@ -83,31 +69,227 @@ void PodWorkers::Init(client::InformerFactory& informers) {
   h.on_update = [enqueue](const client::ObjectPtr&, const client::ObjectPtr& pod) { enqueue(pod); };
   h.on_delete = enqueue;
   pods_->AddHandler(std::move(h));
+  relist_ = std::thread([this] { RelistLoop(); });
 }
 
-void PodWorkers::Retry(const std::string& key, PodState& st, const kite::Status& e, const char* what) {
-  KITE_LOG(st.failures == 0 ? 0 : 2) << "pod " << key << ": " << what << ": " << e.http_code() << " " << e.reason() << " "
-                                     << e.message() << " (retrying)";
-  queue_.AddAfter(key, RetryDelay(st.failures++));
-}
-
-void PodWorkers::RetryRuntime(const std::string& key, PodState& st, const Status& s, const char* what) {
-  KITE_LOG(st.failures == 0 ? 0 : 2) << "pod " << key << ": " << what << ": " << s.message() << " (retrying)";
-  queue_.AddAfter(key, RetryDelay(st.failures++));
-}
-
-void PodWorkers::KillPod(PodState& st) {
-  if (st.sandbox_id.empty()) return;
-  if (const Node* node = nodes_->Find(st.node)) {
-    // Stopping the sandbox stops its containers and gives its IP back; removing it removes them.
-    Status s = node->runtime->StopPodSandbox(st.sandbox_id);
-    if (s.ok()) s = node->runtime->RemovePodSandbox(st.sandbox_id);
-    if (!s.ok()) KITE_LOG(0) << "sandbox " << st.sandbox_id << " on " << st.node << ": " << s.message();
+void PodWorkers::RelistLoop() {
+  SetThreadName("kubelet-pleg");
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    Relist();
+    lock.lock();
+    relist_cv_.wait_for(lock, opts_.relist_period, [this] { return stop_; });
   }
-  st.sandbox_id.clear();
-  st.pod_ip.clear();
-  st.containers.clear();
-  st.init_done = 0;
+}
+
+void PodWorkers::Relist() {
+  // uid → what the runtime has of it, as one comparable string.
+  std::unordered_map<std::string, Seen> now;
+  for (const Node& node : nodes_->nodes()) {
+    auto sandboxes = node.runtime->ListPodSandbox(cri::PodSandboxFilter{});
+    auto containers = node.runtime->ListContainers(cri::ContainerFilter{});
+    if (!sandboxes.ok() || !containers.ok()) {
+      KITE_LOG(2) << "relist " << node.id.name << ": "
+                  << (sandboxes.ok() ? containers.status().message() : sandboxes.status().message());
+      return;  // a runtime that does not answer: no change is better than "all gone"
+    }
+    std::unordered_map<std::string, std::vector<std::string>> parts;
+    auto note = [&](const cri::Labels& labels, std::string part) {
+      const std::string uid = Label(labels, "io.kubernetes.pod.uid");
+      if (uid.empty()) return;  // not a pod's (someone else's container in the namespace)
+      Seen& s = now[uid];
+      if (s.key.empty()) {
+        s.key = Label(labels, "io.kubernetes.pod.namespace") + "/" + Label(labels, "io.kubernetes.pod.name");
+        s.node = node.id.name;
+      }
+      parts[uid].push_back(std::move(part));
+    };
+    for (const auto& sb : *sandboxes) {
+      note(sb.labels, "s" + sb.id + (sb.state == cri::PodSandboxState::kReady ? "+" : "-"));
+    }
+    for (const auto& c : *containers) note(c.labels, "c" + c.id + std::to_string(static_cast<int>(c.state)));
+    for (auto& [uid, p] : parts) {
+      std::sort(p.begin(), p.end());
+      for (const auto& s : p) now[uid].fingerprint += s + ";";
+    }
+  }
+  std::set<std::string> changed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [uid, s] : now) {
+      auto it = seen_.find(uid);
+      if (it == seen_.end() || it->second.fingerprint != s.fingerprint) changed.insert(s.key);
+    }
+    for (const auto& [uid, s] : seen_) {
+      if (!now.count(uid)) changed.insert(s.key);
+    }
+    seen_ = std::move(now);
+    uids_by_key_.clear();
+    for (const auto& [uid, s] : seen_) uids_by_key_[s.key].push_back(uid);
+  }
+  for (const auto& key : changed) queue_.Add(key);
+}
+
+void PodWorkers::Event(const json::object& pod, const std::string& field_path, const char* type, const char* reason,
+                       const std::string& message) {
+  if (!events_) return;
+  json::object ref = client::EventRecorder::ReferenceTo(pod);
+  if (!field_path.empty()) ref["fieldPath"] = field_path;
+  events_->RecordFor(ref, type, reason, "", message);
+}
+
+void PodWorkers::Retry(const std::string& key, PodState& st, const std::string& what, const std::string& message) {
+  KITE_LOG(st.failures == 0 ? 0 : 2) << "pod " << key << ": " << what << ": " << message << " (retrying)";
+  queue_.AddAfter(key, RetryDelay(st.failures++));
+}
+
+Status PodWorkers::WriteStatus(const std::string& key, const json::object& pod, json::object status, PodState& st) {
+  const json::object& last = st.written.empty() ? api::GetObject(pod, "status") : st.written;
+  if (json::value(status) == json::value(last)) return Status::Ok();
+  ++writes_;  // before the write: whoever sees it in the API sees it counted
+  auto res = status_->SetPodStatus(pod, status);
+  if (res.NotFound()) return Status::Ok();  // deleted meanwhile; its DELETED event cleans up
+  if (!res.ok()) {
+    Retry(key, st, "status", res.error().message());
+    return Status::Ok();
+  }
+  KITE_LOG(2) << "pod " << key << ": status " << api::GetString(status, "phase");
+  st.written = std::move(status);
+  st.failures = 0;
+  return Status::Ok();
+}
+
+void PodWorkers::KillContainer(const Node& node, const json::object* pod, const json::object* spec,
+                               const std::string& field_path, const std::string& id, const std::string& pod_ip,
+                               int64_t grace_s, const std::string& message) {
+  const auto began = std::chrono::steady_clock::now();
+  if (pod) Event(*pod, field_path, "Normal", "Killing", message);
+  const json::object* pre_stop = spec ? api::FindObject(*spec, {"lifecycle", "preStop"}) : nullptr;
+  if (pre_stop && grace_s > 0) {
+    HandlerTarget t{node.runtime, id, pod_ip, spec};
+    ProbeResult r = RunHandler(*pre_stop, t, std::chrono::seconds(grace_s));
+    if (r.outcome != ProbeOutcome::kSuccess && pod) {
+      Event(*pod, field_path, "Warning", "FailedPreStopHook", "PreStopHook failed: " + r.output);
+    }
+  }
+  // What is left of the grace period; upstream gives at least 2 s after a preStop hook.
+  const int64_t spent = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - began).count();
+  int64_t left = grace_s - spent;
+  if (pre_stop) left = std::max<int64_t>(left, 2);
+  if (auto s = node.runtime->StopContainer(id, std::max<int64_t>(left, 0)); !s.ok()) {
+    KITE_LOG(0) << "container " << id << " on " << node.id.name << ": stop: " << s.message();
+  }
+}
+
+void PodWorkers::KillPod(const Node& node, const json::object* pod, const std::string& uid, int64_t grace_s) {
+  cri::ContainerFilter cf;
+  cf.label_selector = {{"io.kubernetes.pod.uid", uid}};
+  cf.state = cri::ContainerState::kRunning;
+  auto running = node.runtime->ListContainers(cf);
+  std::string pod_ip;
+  if (running.ok() && !running->empty()) {
+    if (auto sb = node.runtime->PodSandboxStatus(running->front().pod_sandbox_id); sb.ok()) pod_ip = sb->ip;
+    // In parallel, as upstream does: the grace period bounds the whole pod, not each container.
+    std::vector<std::future<void>> kills;
+    for (const auto& c : *running) {
+      const std::string name = Label(c.labels, "io.kubernetes.container.name");
+      const json::object* spec = nullptr;
+      std::string field_path;
+      if (pod) {
+        for (const char* list : {"initContainers", "containers"}) {
+          for (const auto& s : api::GetArray(*pod, {"spec", list})) {
+            if (s.is_object() && api::GetString(s.as_object(), "name") == name) {
+              spec = &s.as_object();
+              field_path = std::string("spec.") + list + "{" + name + "}";
+            }
+          }
+        }
+      }
+      kills.push_back(std::async(std::launch::async, [&, spec, field_path, id = c.id, name] {
+        KillContainer(node, pod, spec, field_path, id, pod_ip, grace_s, "Stopping container " + name);
+      }));
+    }
+    for (auto& k : kills) k.get();
+  }
+  // Stopping the sandbox stops what is left and gives its IP back; removing it removes them.
+  cri::PodSandboxFilter sf;
+  sf.label_selector = {{"io.kubernetes.pod.uid", uid}};
+  auto sandboxes = node.runtime->ListPodSandbox(sf);
+  if (!sandboxes.ok()) {
+    KITE_LOG(0) << "pod " << uid << " on " << node.id.name << ": " << sandboxes.status().message();
+    return;
+  }
+  for (const auto& sb : *sandboxes) {
+    Status s = node.runtime->StopPodSandbox(sb.id);
+    if (s.ok()) s = node.runtime->RemovePodSandbox(sb.id);
+    if (!s.ok()) KITE_LOG(0) << "sandbox " << sb.id << " on " << node.id.name << ": " << s.message();
+  }
+}
+
+Status PodWorkers::SyncGone(const std::string& key) {
+  // The pod is gone from the API (or was never ours): whatever the runtime has of it goes, at once.
+  std::vector<std::pair<std::string, std::string>> uids;  // (uid, node)
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_.erase(key);
+    if (auto it = uids_by_key_.find(key); it != uids_by_key_.end()) {
+      for (const auto& uid : it->second) uids.emplace_back(uid, seen_[uid].node);
+    }
+  }
+  for (const auto& [uid, node_name] : uids) {
+    probes_->RemovePod(uid);
+    crash_backoff_.ForgetPrefix(uid + "/");
+    pull_backoff_.ForgetPrefix(uid + "/");
+    if (const Node* node = nodes_->Find(node_name)) {
+      KITE_LOG(2) << "pod " << key << " (" << uid << "): gone; removing its sandbox";
+      KillPod(*node, nullptr, uid, 0);
+    }
+    config_->TearDown(uid);
+  }
+  return Status::Ok();
+}
+
+void PodWorkers::KillStaleUids(const std::string& key, const Node& node, const std::string& keep_uid) {
+  std::vector<std::string> stale;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = uids_by_key_.find(key); it != uids_by_key_.end()) {
+      for (const auto& uid : it->second) {
+        if (uid != keep_uid && seen_[uid].node == node.id.name) stale.push_back(uid);
+      }
+    }
+  }
+  for (const auto& uid : stale) {  // an earlier pod of this name
+    probes_->RemovePod(uid);
+    KillPod(node, nullptr, uid, 0);
+    config_->TearDown(uid);
+  }
+}
+
+void PodWorkers::Terminate(const std::string& key, const json::object& pod, const Node& node, int64_t grace_s) {
+  const std::string uid = api::Uid(pod);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ || terminating_.count(uid)) return;
+    terminating_[uid] = true;
+    ++terminators_;
+  }
+  std::thread([this, key, uid, pod = json::object(pod), node = &node, grace_s] {
+    SetThreadName("kubelet-term");
+    KillPod(*node, &pod, uid, grace_s);
+    auto res = status_->FinishDeletion(pod);
+    if (res.ok()) {
+      config_->TearDown(uid);
+      KITE_LOG(2) << "pod " << key << ": deleted";
+    } else {
+      KITE_LOG(0) << "pod " << key << ": delete: " << res.error().message() << " (retrying)";
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    terminating_.erase(uid);
+    if (!res.ok() && !stop_) queue_.AddAfter(key, RetryDelay(3));
+    if (--terminators_ == 0) terminators_cv_.notify_all();
+  }).detach();
 }
 
 Status PodWorkers::Reconcile(const std::string& key) {
@@ -115,192 +297,47 @@ Status PodWorkers::Reconcile(const std::string& key) {
   if (slash == std::string::npos) return Status::Ok();
   client::ObjectPtr obj = pods_->Get(key.substr(0, slash), key.substr(slash + 1));
   const Node* node = obj ? nodes_->Find(api::GetString(*obj, {"spec", "nodeName"})) : nullptr;
-  if (!obj || !node) {  // gone (or never ours): its sandbox goes too
-    PodState gone;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = state_.find(key);
-      if (it == state_.end()) return Status::Ok();
-      gone = std::move(it->second);
-      state_.erase(it);
-    }
-    KillPod(gone);
-    return Status::Ok();
-  }
+  if (!obj || !node) return SyncGone(key);
   const json::object& pod = *obj;
+  const std::string uid = api::Uid(pod);
   PodState st;
   {
     std::lock_guard<std::mutex> lock(mu_);
     st = state_[key];
   }
-  if (const std::string uid = api::Uid(pod); st.uid != uid) {
-    KillPod(st);  // an earlier pod of this name
+  if (st.uid != uid) {
+    if (!st.uid.empty()) {
+      probes_->RemovePod(st.uid);
+      crash_backoff_.ForgetPrefix(st.uid + "/");
+      pull_backoff_.ForgetPrefix(st.uid + "/");
+    }
     st = PodState();
     st.uid = uid;
   }
+  KillStaleUids(key, *node, uid);
 
   Status s;
   const std::string phase = api::GetString(pod, {"status", "phase"});
   if (api::IsBeingDeleted(pod)) {
-    KillPod(st);
-    auto res = status_->FinishDeletion(pod);
-    if (res.ok()) {
-      KITE_LOG(2) << "pod " << key << ": deleted";
-    } else {
-      Retry(key, st, res.error(), "delete");
+    int64_t grace = api::GetInt(pod, {"spec", "terminationGracePeriodSeconds"}, 30);
+    if (const json::value* g = api::Metadata(pod).if_contains("deletionGracePeriodSeconds"); g && !g->is_null()) {
+      grace = api::AsInt(*g);
     }
-  } else if (phase == "Succeeded" || phase == "Failed" || st.done_written) {
-    KillPod(st);  // finished: its sandbox is gone
-  } else if (st.running_written && !RunsToCompletion(pod)) {
-    // Reported Running, and its containers run until stopped: nothing to do.
+    probes_->RemovePod(uid);
+    Terminate(key, pod, *node, std::max<int64_t>(grace, 0));
+  } else if (IsTerminalPhase(phase) || st.terminal) {
+    if (!st.terminal) {  // finished (maybe before a restart of ours): its sandbox goes, once
+      probes_->RemovePod(uid);
+      KillPod(*node, &pod, uid, 0);
+      st.terminal = true;
+    }
   } else {
-    const auto now = Steady::now();
-    if (st.seen == Steady::time_point{}) st.seen = now;
-    if (st.sandbox_id.empty() && now < st.seen + opts_.start_latency) {
-      queue_.AddAfter(key, st.seen + opts_.start_latency - now);
-    } else {
-      bool ready = false;
-      s = StartPod(key, pod, *node, st, &ready);
-      if (s.ok() && ready) s = SyncStatus(key, pod, *node, st);
-    }
+    s = SyncPod(key, pod, *node, st);
+    ++syncs_;  // after: a write of this sync is counted by now
   }
   std::lock_guard<std::mutex> lock(mu_);
   state_[key] = std::move(st);
   return s;
-}
-
-Status PodWorkers::StartContainer(const Node& node, const json::object& pod, const json::object& container,
-                                  const cri::PodSandboxConfig& sandbox, PodState& st, std::string* id) {
-  const cri::ContainerConfig config = ContainerConfig(pod, container);
-  // Pulled only when missing (imagePullPolicy IfNotPresent, the default for tagged images).
-  auto have = node.images->ImageStatus(config.image);
-  if (!have.ok()) return have.status();
-  if (!have->has_value()) {
-    auto pulled = node.images->PullImage(config.image, std::nullopt, sandbox);
-    if (!pulled.ok()) return pulled.status();
-  }
-  auto created = node.runtime->CreateContainer(st.sandbox_id, config, sandbox);
-  if (!created.ok()) return created.status();
-  if (auto s = node.runtime->StartContainer(*created); !s.ok()) return s;
-  st.containers.emplace_back(config.metadata.name, *created);
-  *id = *created;
-  return Status::Ok();
-}
-
-Status PodWorkers::StartPod(const std::string& key, const json::object& pod, const Node& node, PodState& st,
-                            bool* ready) {
-  *ready = false;
-  const cri::PodSandboxConfig sandbox = SandboxConfig(pod);
-  if (st.sandbox_id.empty()) {
-    auto id = node.runtime->RunPodSandbox(sandbox);
-    if (!id.ok() && id.status().code() == Code::kResourceExhausted) {
-      KITE_LOG(0) << "pod " << key << ": " << id.status().message() << " on " << node.id.name << "; trying again in 10 s";
-      queue_.AddAfter(key, std::chrono::seconds(10));
-      return Status::Ok();
-    }
-    if (!id.ok()) {
-      RetryRuntime(key, st, id.status(), "sandbox");
-      return Status::Ok();
-    }
-    st.sandbox_id = *id;
-    st.node = node.id.name;
-    auto status = node.runtime->PodSandboxStatus(st.sandbox_id);
-    st.pod_ip = sandbox.host_network || !status.ok() || status->ip.empty() ? node.id.internal_ip : status->ip;
-  }
-  auto started = [&st](const std::string& name) {
-    return std::any_of(st.containers.begin(), st.containers.end(), [&](const auto& c) { return c.first == name; });
-  };
-  // Init containers one at a time, each to completion.
-  const json::array& init = ContainerList(pod, "initContainers");
-  while (st.init_done < init.size()) {
-    if (!init[st.init_done].is_object()) {
-      ++st.init_done;
-      continue;
-    }
-    const json::object& c = init[st.init_done].as_object();
-    std::string id;
-    const std::string name = api::GetString(c, "name");
-    if (!started(name)) {
-      if (auto s = StartContainer(node, pod, c, sandbox, st, &id); !s.ok()) {
-        RetryRuntime(key, st, s, "init container");
-        return Status::Ok();
-      }
-    } else {
-      for (const auto& [n, cid] : st.containers) {
-        if (n == name) id = cid;
-      }
-    }
-    auto cs = node.runtime->ContainerStatus(id);
-    if (cs.ok() && cs->state == cri::ContainerState::kExited && cs->exit_code == 0) {
-      ++st.init_done;
-      continue;
-    }
-    queue_.AddAfter(key, opts_.relist_period);  // still running (or failed: not handled yet)
-    return Status::Ok();
-  }
-  for (const auto& c : ContainerList(pod, "containers")) {
-    if (!c.is_object() || started(api::GetString(c.as_object(), "name"))) continue;
-    std::string id;
-    if (auto s = StartContainer(node, pod, c.as_object(), sandbox, st, &id); !s.ok()) {
-      RetryRuntime(key, st, s, "container");
-      return Status::Ok();
-    }
-  }
-  *ready = true;
-  return Status::Ok();
-}
-
-Status PodWorkers::SyncStatus(const std::string& key, const json::object& pod, const Node& node, PodState& st) {
-  auto version = node.runtime->Version();
-  const std::string scheme = (version.ok() ? version->runtime_name : std::string("unknown")) + "://";
-  ContainerIds ids;
-  bool all_running = true, all_succeeded = true;
-  int64_t started_ns = 0, finished_ns = 0;
-  std::unordered_map<std::string, bool> regular;
-  for (const auto& c : ContainerList(pod, "containers")) {
-    if (c.is_object()) regular[api::GetString(c.as_object(), "name")] = true;
-  }
-  for (const auto& [name, id] : st.containers) {
-    auto cs = node.runtime->ContainerStatus(id);
-    if (!cs.ok()) {
-      RetryRuntime(key, st, cs.status(), "container status");
-      return Status::Ok();
-    }
-    ids[name] = ContainerRuntimeIds{scheme + id, cs->image_ref};
-    if (!regular.count(name)) continue;
-    all_running = all_running && cs->state == cri::ContainerState::kRunning;
-    all_succeeded = all_succeeded && cs->state == cri::ContainerState::kExited && cs->exit_code == 0;
-    started_ns = std::max(started_ns, cs->started_at);
-    finished_ns = std::max(finished_ns, cs->finished_at);
-  }
-  const PodPlacement where{node.id.internal_ip, st.pod_ip};
-  if (all_succeeded && RunsToCompletion(pod)) {
-    auto res = status_->SetPodStatus(pod, SucceededPodStatus(pod, where, FromNanos(started_ns), FromNanos(finished_ns), ids));
-    if (res.NotFound()) return Status::Ok();  // deleted meanwhile; its DELETED event cleans up
-    if (!res.ok()) {
-      Retry(key, st, res.error(), "status Succeeded");
-      return Status::Ok();
-    }
-    KITE_LOG(2) << "pod " << key << ": Succeeded";
-    st.done_written = true;
-    st.failures = 0;
-    KillPod(st);
-    return Status::Ok();
-  }
-  if (all_running && !st.running_written) {
-    auto res = status_->SetPodStatus(pod, RunningPodStatus(pod, where, FromNanos(started_ns), ids));
-    if (res.NotFound()) return Status::Ok();
-    if (!res.ok()) {
-      Retry(key, st, res.error(), "status Running");
-      return Status::Ok();
-    }
-    KITE_LOG(2) << "pod " << key << ": Running on " << node.id.name << " with IP " << st.pod_ip;
-    st.running_written = true;
-    st.failures = 0;
-  }
-  // Containers that run to completion: look again, as the PLEG relists.
-  if (RunsToCompletion(pod)) queue_.AddAfter(key, opts_.relist_period);
-  return Status::Ok();
 }
 
 }  // namespace kite::kubelet

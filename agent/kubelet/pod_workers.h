@@ -1,34 +1,60 @@
 // PodWorkers: what the kubelet does for the pods bound to its nodes (spec.nodeName), as
-// upstream's pod workers and SyncPod do, through the node's container runtime (agent/cri/):
-// - a pod to run gets a sandbox (its network: the pod IP) and its containers, init containers
-//   first, one after another, each run to completion; images are pulled when missing. Once
-//   every container runs, the status manager writes the pod Running (IPs, conditions, a running
-//   state per container);
-// - a pod whose restartPolicy is Never or OnFailure becomes Succeeded when every container
-//   exited 0: the runtime is asked every `relist_period` (upstream's PLEG relist);
-// - a pod that finished, goes, or is being deleted gracefully (metadata.deletionTimestamp) has
-//   its sandbox stopped and removed (containers and pod IP with it); a graceful deletion then
-//   ends with the status manager's final delete;
-// - `start_latency` delays the start of a pod from when it was first seen (kite-hollow's
-//   simulated start-up time; 0 for a kubelet).
-// Not yet (they come with the containerd runtime): container restarts, Failed pods, probes.
-// A runtime that lost a sandbox (kite-hollow restarted) gets a new one, as after a node reboot.
-// One informer over all pods (not one watch per node: a process may run thousands of nodes);
-// its handlers queue the keys of our nodes' pods; Reconcile(ns/name) is level-triggered.
+// upstream's pod workers, SyncPod, PLEG and status manager do, through each node's container
+// runtime (agent/cri/). Level-triggered: a sync of a pod reads what the runtime has of it (its
+// sandboxes and containers, found by the labels io.kubernetes.pod.uid and
+// io.kubernetes.container.name) and acts to make it match the spec:
+// - a ready sandbox (a new one, attempt+1, when it is gone or not ready; its IP is the pod's);
+// - init containers one at a time, each to exit 0, then the containers; images pulled by
+//   imagePullPolicy (Pulling/Pulled Events; ErrImagePull, then ImagePullBackOff while backing
+//   off); postStart hooks after a start;
+// - a container that exited is restarted as restartPolicy says (Always / OnFailure / Never),
+//   with upstream's CrashLoopBackOff per container (container_backoff.h); its successor has
+//   attempt+1, which is the restartCount;
+// - a container whose liveness or startup probe failed (prober.h) is killed and restarted;
+// - errors become waiting reasons: CreateContainerConfigError (from MakeContainerConfig),
+//   CreateContainerError, RunContainerError, ErrImagePull, ImagePullBackOff, ErrImageNeverPull;
+// - activeDeadlineSeconds passed: containers killed, phase Failed reason DeadlineExceeded;
+// - a pod being deleted (deletionTimestamp): preStop hooks, then StopContainer with what is left
+//   of the grace period (deletionGracePeriodSeconds, else terminationGracePeriodSeconds), the
+//   sandbox removed, then the status manager's final delete;
+// - a pod that reached Succeeded or Failed has its sandbox removed (its IP goes back);
+// - the status (pod_status.h) is written only when it differs from what was last written (or,
+//   after a restart of this process, from what the API has), so `kubectl get pods -w` shows
+//   each step of a pod's life once.
+// A relist thread (upstream's PLEG) lists every node's sandboxes and containers each
+// `relist_period` and queues a sync of the pods whose runtime state changed, so a container
+// that exits or is killed is noticed within a period. Runtime pods whose API pod is gone are
+// removed. A restart of the process adopts what runs: nothing is recreated.
+// Events (Pulling, Pulled, Created, Started, Killing, BackOff, Unhealthy, Failed…) go through
+// `events` when given. `start_latency` delays the start of a pod from when it was first seen
+// (kite-hollow's simulated start-up time; 0 for a kubelet).
+//
+// Threading: syncs run on the controller runner's workers (never two for one pod); the relist
+// thread and the probe threads only queue keys; a deleted pod's termination runs on a thread of
+// its own (Terminate), which the destructor waits for.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "agent/kubelet/container_backoff.h"
 #include "agent/kubelet/node_set.h"
+#include "agent/kubelet/pod_config.h"
 #include "agent/kubelet/pod_status.h"
+#include "agent/kubelet/prober.h"
 #include "agent/kubelet/status_manager.h"
 #include "client/client.h"
 #include "client/controller.h"
+#include "client/event_recorder.h"
 
 namespace kite::kubelet {
 
@@ -38,45 +64,118 @@ class PodWorkers final : public client::Controller {
     std::chrono::milliseconds start_latency{0};
     std::chrono::milliseconds relist_period{1000};
     int workers = 4;
+    // CrashLoopBackOff and ImagePullBackOff (upstream: 10 s doubling to 5 min); tests shorten them.
+    ContainerBackoff::Duration backoff_initial = ContainerBackoff::kInitial;
+    ContainerBackoff::Duration backoff_max = ContainerBackoff::kMax;
+    int probe_threads = 2;
+    // The pod → runtime translation, volumes and pull credentials (pod_config.h); null:
+    // MinimalPodConfig (kite-hollow's). Must outlive the pod workers.
+    PodConfig* config = nullptr;
+    // Every running pod is synced again this often (upstream's --sync-frequency, 1 min); 0: only
+    // on events and runtime changes (kite-hollow).
+    std::chrono::milliseconds resync_period{0};
   };
-  PodWorkers(NodeSet* nodes, const StatusManager* status, Options opts);
+  // `events` may be null (kite-hollow writes none). `clock`: wall time for back-off and deadlines.
+  PodWorkers(NodeSet* nodes, const StatusManager* status, client::EventRecorder* events, Options opts,
+             const Clock* clock = Clock::Real());
+  ~PodWorkers() override;
 
   void Init(client::InformerFactory& informers) override;
   Status Reconcile(const std::string& key) override;
 
+  // For tests and metrics: syncs of live pods finished, and status writes sent (counted before
+  // they are sent).
+  int64_t syncs() const { return syncs_.load(); }
+  int64_t status_writes() const { return writes_.load(); }
+
  private:
-  using Steady = std::chrono::steady_clock;
-  // What this process did to one pod (per uid: a re-created pod of the same name starts over).
-  // The informer's copy can lag behind our own writes; this keeps us from writing twice.
+  // What this process knows of one pod beyond the runtime and the API (per uid: a re-created
+  // pod of the same name starts over). Lost on restart, which costs nothing but a back-off reset.
   struct PodState {
     std::string uid;
-    Steady::time_point seen{};   // first reconcile on our node
-    std::string node;            // where its sandbox runs
-    std::string sandbox_id;      // "" before the start and once killed
-    std::string pod_ip;
-    size_t init_done = 0;        // init containers that exited 0
-    std::vector<std::pair<std::string, std::string>> containers;  // (name, runtime id), started
-    bool running_written = false, done_written = false;
-    int failures = 0;
+    std::chrono::steady_clock::time_point seen{};  // first sync on our node
+    std::string sandbox_id, pod_ip;                // of the current sandbox
+    // Why a container is not running, from the last attempt to start it: (reason, message).
+    std::map<std::string, std::pair<std::string, std::string>> waiting;
+    std::map<std::string, Clock::WallTime> pull_failed;  // container → last failed pull
+    // Containers of a replaced sandbox: their next attempt (the restart count goes on).
+    std::map<std::string, uint32_t> next_attempt;
+    boost::json::object written;  // the status last written (empty: none since we started)
+    bool terminal = false;        // Succeeded/Failed written and the sandbox removed
+    int failures = 0;             // consecutive failed API writes / runtime calls
   };
-  // Sandbox and containers, as far as they get: init containers one at a time.
-  // OK with *ready false: come back later (an init container still runs).
-  Status StartPod(const std::string& key, const boost::json::object& pod, const Node& node, PodState& st, bool* ready);
-  Status StartContainer(const Node& node, const boost::json::object& pod, const boost::json::object& container,
-                        const cri::PodSandboxConfig& sandbox, PodState& st, std::string* id);
-  // Writes Running or Succeeded from the runtime's state of the containers.
-  Status SyncStatus(const std::string& key, const boost::json::object& pod, const Node& node, PodState& st);
-  // Stops and removes the sandbox with its containers (idempotent).
-  void KillPod(PodState& st);
-  void Retry(const std::string& key, PodState& st, const kite::Status& e, const char* what);
-  void RetryRuntime(const std::string& key, PodState& st, const Status& s, const char* what);
+  // One pod as the runtime has it.
+  struct RuntimePod {
+    std::vector<cri::PodSandbox> sandboxes;
+    // By container name, newest attempt first.
+    std::unordered_map<std::string, std::vector<cri::ContainerStatus>> containers;
+  };
+  // What relist saw of a pod uid.
+  struct Seen {
+    std::string key, node, fingerprint;
+  };
+
+  // ---- pod_workers.cc ----
+  void Relist();
+  void RelistLoop();
+  Status SyncGone(const std::string& key);
+  // A pod being deleted: preStop hooks, stops within its grace period, the final delete, on a
+  // thread of its own (a grace period must not hold a sync worker; upstream's pod workers are
+  // one goroutine per pod). Once per uid at a time.
+  void Terminate(const std::string& key, const boost::json::object& pod, const Node& node, int64_t grace_s);
+  void KillStaleUids(const std::string& key, const Node& node, const std::string& keep_uid);
+  // Stops every container (preStop first) within `grace_s`, then stops and removes the sandboxes.
+  void KillPod(const Node& node, const boost::json::object* pod, const std::string& uid, int64_t grace_s);
+  // Stops one container: Killing Event with `message`, preStop, StopContainer with what is left of `grace_s`.
+  void KillContainer(const Node& node, const boost::json::object* pod, const boost::json::object* spec,
+                     const std::string& field_path, const std::string& id, const std::string& pod_ip, int64_t grace_s,
+                     const std::string& message);
+  // Writes `status` when it differs from the last one; Status::Ok on NotFound (the pod went).
+  Status WriteStatus(const std::string& key, const boost::json::object& pod, boost::json::object status, PodState& st);
+  void Retry(const std::string& key, PodState& st, const std::string& what, const std::string& message);
+  void Event(const boost::json::object& pod, const std::string& field_path, const char* type, const char* reason,
+             const std::string& message);
+
+  // ---- pod_sync.cc ----
+  Status SyncPod(const std::string& key, const boost::json::object& pod, const Node& node, PodState& st);
+  Result<RuntimePod> Observe(const Node& node, const std::string& uid);
+  // Starts `spec` (attempt `attempt`): config, image, create, start, postStart. False when it
+  // did not get to run (the reason is in st.waiting).
+  bool StartContainer(const std::string& key, const boost::json::object& pod, const Node& node, PodState& st,
+                      const boost::json::object& spec, const std::string& field_path, uint32_t attempt,
+                      const cri::PodSandboxConfig& sandbox);
+  bool EnsureImage(const std::string& key, const boost::json::object& pod, const Node& node, PodState& st,
+                   const boost::json::object& spec, const std::string& field_path, const cri::PodSandboxConfig& sandbox);
+  // An exited container that should run again: now, or after its back-off.
+  void Restart(const std::string& key, const boost::json::object& pod, const Node& node, PodState& st,
+               const boost::json::object& spec, const std::string& field_path, const cri::ContainerStatus& last,
+               const cri::PodSandboxConfig& sandbox);
+  PodView MakeView(const boost::json::object& pod, const Node& node, const PodState& st, const RuntimePod& rp,
+                   bool sandbox_ready);
 
   NodeSet* nodes_;
   const StatusManager* status_;
+  client::EventRecorder* events_;
   const Options opts_;
+  std::unique_ptr<PodConfig> own_config_;  // when Options::config is null
+  PodConfig* config_;
+  const Clock* clock_;
   client::Informer* pods_ = nullptr;
-  std::mutex mu_;  // guards state_ (the queue never hands one key to two workers)
-  std::unordered_map<std::string, PodState> state_;
+  ContainerBackoff crash_backoff_, pull_backoff_;
+  std::unique_ptr<ProbeManager> probes_;
+  std::atomic<int64_t> syncs_{0}, writes_{0};
+
+  std::mutex mu_;  // guards state_, seen_ and relist stop (the queue never hands one key to two workers)
+  std::unordered_map<std::string, PodState> state_;  // by key
+  std::unordered_map<std::string, Seen> seen_;       // by uid, from the last relist
+  std::unordered_map<std::string, std::vector<std::string>> uids_by_key_;  // seen_'s uids per key
+  std::condition_variable relist_cv_;
+  bool stop_ = false;
+  std::thread relist_;
+  std::unordered_map<std::string, bool> terminating_;  // uids; guarded by mu_
+  std::unordered_map<std::string, std::string> runtime_names_;  // node → runtime name; guarded by mu_
+  int terminators_ = 0;                                // running terminator threads; guarded by mu_
+  std::condition_variable terminators_cv_;
 };
 
 }  // namespace kite::kubelet

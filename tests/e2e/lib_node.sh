@@ -75,16 +75,24 @@ _node_cleanup() {
   for ns in "${_NETNS[@]}"; do ip netns delete "$ns" 2>/dev/null || true; done
 }
 
-# new_netns NAME: a network namespace with its loopback up; prints its name.
+# new_netns NAME [ADDRESS]: a network namespace with its loopback up and, as the node's own
+# address, an interface node0 with ADDRESS/24 (default 10.99.0.1) and the default route on it;
+# its name in REPLY. (Not through $(...): the clean-up list must be this shell's.)
 new_netns() {
-  local ns=$E2E_PREFIX-$1-$$
+  local ns=$E2E_PREFIX-$1-$$ addr=${2:-10.99.0.1}
   ip netns add "$ns"
   _NETNS+=("$ns")
   ip -n "$ns" link set lo up
-  echo "$ns"
+  # A veth pair with both ends inside (the dummy driver is not always there).
+  ip -n "$ns" link add node0 type veth peer name node0-peer
+  ip -n "$ns" addr add "$addr/24" dev node0
+  ip -n "$ns" link set node0 up
+  ip -n "$ns" link set node0-peer up
+  ip -n "$ns" route add default dev node0
+  REPLY=$ns
 }
 
-# new_node_dir NAME: a data dir swept at the end; the image archives are placed in its
+# new_node_dir NAME: a data dir swept at the end, in REPLY; the image archives are placed in its
 # agent/images/ so the node runs pods with no registry.
 new_node_dir() {
   local d
@@ -93,14 +101,15 @@ new_node_dir() {
   mkdir -p "$d/agent/images"
   cp "$KITE_IMAGES/pause.tar" "$KITE_IMAGES/busybox.tar" "$d/agent/images/"
   _NODE_DIRS+=("$d")
-  echo "$d"
+  REPLY=$d
 }
 
-# in_ns NS CMD...: runs CMD inside the namespace.
+# in_ns NS CMD...: runs CMD inside the network namespace. nsenter, not `ip netns exec`: that
+# one also remounts /sys, which hides the cgroup filesystems containerd needs.
 in_ns() {
   local ns=$1
   shift
-  ip netns exec "$ns" "$@"
+  nsenter --net="/run/netns/$ns" -- "$@"
 }
 
 # wait_until SECONDS CMD...: until CMD succeeds (quietly); false after SECONDS.

@@ -1,0 +1,93 @@
+#include "agent/node_runtime.h"
+
+#include <filesystem>
+
+#include "agent/cri/registries.h"
+#include "agent/network/cni_config.h"
+#include "base/log.h"
+
+namespace kite::agent {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The image service of a runtime whose images are the CRI client's own (an external endpoint).
+class Passthrough final : public cri::ImageService {
+ public:
+  explicit Passthrough(cri::ImageService* images) : images_(images) {}
+  Result<std::string> PullImage(const cri::ImageSpec& image, const std::optional<cri::AuthConfig>& auth,
+                                const cri::PodSandboxConfig& sandbox) override {
+    return images_->PullImage(image, auth, sandbox);
+  }
+  Result<std::optional<cri::Image>> ImageStatus(const cri::ImageSpec& image) override { return images_->ImageStatus(image); }
+  Result<std::vector<cri::Image>> ListImages() override { return images_->ListImages(); }
+  kite::Status RemoveImage(const cri::ImageSpec& image) override { return images_->RemoveImage(image); }
+
+ private:
+  cri::ImageService* images_;
+};
+
+// How long the kubelet may wait for the first import before it calls an image missing.
+constexpr auto kImportWait = std::chrono::minutes(2);
+
+}  // namespace
+
+Result<std::unique_ptr<NodeRuntime>> NodeRuntime::Start(const NodeRuntimeOptions& o) {
+  std::unique_ptr<NodeRuntime> rt(new NodeRuntime());
+  rt->options_ = o;
+  rt->options_.data_dir = fs::absolute(o.data_dir).lexically_normal().string();
+  if (!o.container_runtime_endpoint.empty()) {
+    std::string endpoint = o.container_runtime_endpoint;
+    if (!endpoint.starts_with("unix://") && endpoint.starts_with("/")) endpoint = "unix://" + endpoint;
+    rt->cri_ = std::make_unique<cri::CriClient>(endpoint);
+    rt->images_ = std::make_unique<Passthrough>(rt->cri_.get());
+    if (auto v = rt->cri_->Version(); !v.ok()) {
+      return Status(Code::kUnavailable, "the CRI runtime at " + endpoint + " does not answer: " + v.error().message());
+    }
+    return rt;
+  }
+  cri::ContainerdOptions co;
+  co.data_dir = rt->options_.data_dir;
+  co.sandbox_image = o.pause_image;
+  const std::string registries = o.private_registry.empty() ? std::string(cri::kDefaultRegistriesPath) : o.private_registry;
+  auto reg = cri::LoadRegistries(registries);
+  if (!reg.ok()) return Status(Code::kInvalidArgument, registries + ": " + reg.error().message());
+  for (const auto& w : reg->warnings) KITE_LOG(0) << "agent: " << registries << ": " << w;
+  co.registry_toml = cri::RenderContainerdRegistryToml(*reg);
+  rt->containerd_ = std::make_unique<cri::ContainerdSupervisor>(co);
+  if (Status s = rt->containerd_->Start(); !s.ok()) return s;
+  rt->cri_ = std::make_unique<cri::CriClient>(rt->containerd_->endpoint());
+  cri::ImageImporterOptions io;
+  io.images_dir = (fs::path(rt->options_.data_dir) / "agent" / "images").string();
+  io.state_file = (fs::path(rt->options_.data_dir) / "agent" / "images.imported").string();
+  io.containerd_address = rt->containerd_->paths().socket;
+  io.snapshotter = rt->containerd_->snapshotter();
+  rt->importer_ = std::make_unique<cri::ImageImporter>(io);
+  rt->importer_->Start();
+  rt->images_ = std::make_unique<cri::ImportAwareImageService>(rt->cri_.get(), rt->importer_.get(),
+                                                                std::chrono::duration_cast<std::chrono::milliseconds>(kImportWait));
+  return rt;
+}
+
+NodeRuntime::~NodeRuntime() {
+  if (importer_) importer_->Stop();
+  images_.reset();
+  cri_.reset();
+  // containerd stops; its shims keep the containers running for the next start to adopt.
+  if (containerd_) containerd_->Stop();
+}
+
+kite::Status NodeRuntime::UpdateRuntimeConfig(const std::string& pod_cidr) {
+  if (containerd_ && !pod_cidr.empty()) {
+    network::CniConfigOptions c;
+    c.data_dir = options_.data_dir;
+    c.pod_cidr = pod_cidr;
+    c.conf_dir = containerd_->paths().cni_conf_dir;
+    auto wrote = network::WriteCniConfig(c);
+    if (!wrote.ok()) return wrote.error().Annotate("writing the CNI config");
+    if (*wrote) KITE_LOG(0) << "agent: pod network on " << pod_cidr << " (" << network::CniConfigPath(c) << ")";
+  }
+  return cri_->UpdateRuntimeConfig(pod_cidr);
+}
+
+}  // namespace kite::agent
