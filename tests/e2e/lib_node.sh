@@ -92,6 +92,17 @@ new_netns() {
   REPLY=$ns
 }
 
+# link_netns NS1 ADDR1 NS2 ADDR2: a veth pair between two namespaces (node1 in each), ADDRn/24
+# on each end: the two nodes' own link, as two machines on one LAN.
+link_netns() {
+  local a=$1 addr_a=$2 b=$3 addr_b=$4
+  ip -n "$a" link add node1 type veth peer name node1 netns "$b"
+  ip -n "$a" addr add "$addr_a/24" dev node1
+  ip -n "$b" addr add "$addr_b/24" dev node1
+  ip -n "$a" link set node1 up
+  ip -n "$b" link set node1 up
+}
+
 # new_node_dir NAME: a data dir swept at the end, in REPLY; the image archives are placed in its
 # agent/images/ so the node runs pods with no registry.
 new_node_dir() {

@@ -2,7 +2,8 @@
 # Joining nodes by token (issue 17), checked as a user would, with kite-agent, curl and kubectl:
 # kite-server writes <data-dir>/server/token (0600, K10<sha256 of /cacerts>::server:<secret>);
 # its embedded agent registers the server's own node (control-plane, NotReady with the runtime's
-# reason in the Ready condition: this build has no containerd yet) and --disable-agent does not;
+# reason in the Ready condition: here a CRI socket that does not exist, so nothing runs on the
+# host's network; tests/e2e runs real nodes in namespaces) and --disable-agent does not;
 # a kite-agent on kite-hollow's fake runtime (KITE_AGENT_RUNTIME=hollow) joins with the token and
 # its Node goes Ready with this machine's capacity, nodeInfo and labels, acting as
 # system:node:<name> in system:nodes; a wrong secret is refused (401, the agent exits saying so);
@@ -20,7 +21,7 @@ require_tool "${CURL:-curl}"
 
 SERVER_NODE=kite-srv-$RANDOM
 KITE_EMBEDDED_AGENT=1
-KITE_ARGS=(--node-name "$SERVER_NODE" --disable-scheduler)
+KITE_ARGS=(--node-name "$SERVER_NODE" --disable-scheduler --container-runtime-endpoint "unix://$TEST_TMP/no-such-cri.sock")
 start_kite_api
 DATA=$TEST_TMP/kite-data
 TOKEN_FILE=$DATA/server/token
@@ -42,7 +43,7 @@ expect "a certificate request without the token is 401" '^401$' -- \
 # --- the server's own node ----------------------------------------------------------------------
 eventually "embedded agent registers the server's node as control-plane" "^$SERVER_NODE .*control-plane" 30 -- \
   k get nodes --no-headers
-expect "the server's node says why it is NotReady" 'False KubeletNotReady container runtime not ready: .*no containerd' -- \
+expect "the server's node says why it is NotReady" 'False KubeletNotReady container runtime not ready: .*does not answer' -- \
   k get node "$SERVER_NODE" -o jsonpath='{range .status.conditions[?(@.type=="Ready")]}{.status} {.reason} {.message}{end}'
 expect_exact "the server's node has k3s's role labels" "true true" -- \
   k get node "$SERVER_NODE" -o jsonpath='{.metadata.labels.node-role\.kubernetes\.io/control-plane} {.metadata.labels.node-role\.kubernetes\.io/master}'

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Two real nodes: kite-server (its embedded agent) in one network namespace and a kite-agent in
+# another, linked like two machines on a LAN, each with its own data dir and containerd. Shows:
+# the agent joins with the server's token and its node becomes Ready with its own podCIDR; a pod
+# bound to it runs there with an IP from that podCIDR; a token pinning another CA is refused
+# before anything is sent; `kubectl drain` of the agent's node moves a Deployment's pods to the
+# server's node; restarting the agent leaves its running containers alone.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../integration/lib.sh"
+source "$HERE/lib_node.sh"
+require_node_tools
+require_tool "$KITE_SERVER"
+require_tool "$KITE_AGENT"
+sweep_leftovers
+
+new_netns srv 10.99.0.1
+SNS=$REPLY
+new_netns agt 10.99.1.1
+ANS=$REPLY
+link_netns "$SNS" 10.98.0.1 "$ANS" 10.98.0.2
+new_node_dir srv
+SD=$REPLY
+new_node_dir agt
+AD=$REPLY
+KC=$TEST_TMP/kubeconfig
+IMAGE=kite.local/busybox:1.35
+k() { in_ns "$SNS" "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" --request-timeout 20s "$@"; }
+eventually_eq() {  # eventually_eq WHAT SECONDS WANT CMD...
+  local what=$1 secs=$2 want=$3 got="" deadline
+  shift 3
+  deadline=$((SECONDS + secs))
+  while ((SECONDS < deadline)); do
+    got=$("$@" 2>&1) || true
+    if [[ $got == "$want" ]]; then
+      echo "ok - $what"
+      return 0
+    fi
+    sleep 0.5
+  done
+  fail "$what: wanted '$want' within ${secs}s, last got '$got'"
+}
+ready() { k get node "$1" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'; }
+
+_spawn "$TEST_TMP/server.log" nsenter --net="/run/netns/$SNS" -- "$KITE_SERVER" --data-dir "$SD" --write-kubeconfig "$KC" \
+  --node-name e2e-server --node-ip 10.98.0.1 --tls-san 10.98.0.1 --etcd-listen "" --metrics-listen 127.0.0.1:0
+eventually_eq "server node Ready" 90 True ready e2e-server
+TOKEN=$(cat "$SD/server/token")
+
+# A token that pins another CA: refused before any credential is sent.
+BAD="K10$(printf '%064d' 0)::server:${TOKEN##*:}"
+rc=0
+out=$(in_ns "$ANS" timeout 60 "$KITE_AGENT" --server https://10.98.0.1:6443 --token "$BAD" --data-dir "$TEST_TMP/bad-agent" \
+  --node-name e2e-bad 2>&1) || rc=$?
+[[ $rc -ne 0 && $out == *"CA"* ]] || fail "a token with another CA hash was not refused: rc $rc, $out"
+echo "ok - a token pinning another CA is refused"
+
+_spawn "$TEST_TMP/agent.log" nsenter --net="/run/netns/$ANS" -- "$KITE_AGENT" --server https://10.98.0.1:6443 \
+  --token "$TOKEN" --data-dir "$AD" --node-name e2e-agent --node-ip 10.98.0.2
+AGENT_PID=$LAST_PID
+eventually_eq "joined node Ready" 120 True ready e2e-agent
+CIDR=$(k get node e2e-agent -o 'jsonpath={.spec.podCIDR}')
+[[ $CIDR == 10.42.*.0/24 && $CIDR != "$(k get node e2e-server -o 'jsonpath={.spec.podCIDR}')" ]] ||
+  fail "joined node's podCIDR $CIDR"
+echo "ok - joined node has its own podCIDR $CIDR"
+
+# A pod bound to the joined node runs there, with an IP from its podCIDR, answering on it.
+cat >"$TEST_TMP/on-agent.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: on-agent}
+spec:
+  nodeName: e2e-agent
+  containers: [{name: c, image: $IMAGE}]
+YAML
+k apply -f "$TEST_TMP/on-agent.yaml" >/dev/null
+eventually_eq "pod on the joined node Running" 90 Running k get pod on-agent -o 'jsonpath={.status.phase}'
+IP=$(k get pod on-agent -o 'jsonpath={.status.podIP}')
+[[ $IP == "${CIDR%.0/24}".* ]] || fail "pod IP $IP not in $CIDR"
+in_ns "$ANS" curl -s -m 5 "http://$IP/" | grep -q "kite test image" || fail "the pod on the joined node does not answer"
+echo "ok - pod on the joined node has IP $IP and answers"
+
+# Restarting the agent leaves its running containers alone.
+CID=$(k get pod on-agent -o 'jsonpath={.status.containerStatuses[0].containerID}')
+kill -TERM "$AGENT_PID"
+for _ in $(seq 1 100); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 0.1; done
+_spawn "$TEST_TMP/agent2.log" nsenter --net="/run/netns/$ANS" -- "$KITE_AGENT" --server https://10.98.0.1:6443 \
+  --token "$TOKEN" --data-dir "$AD" --node-name e2e-agent --node-ip 10.98.0.2
+eventually_eq "joined node Ready after an agent restart" 90 True ready e2e-agent
+eventually_eq "the pod still Running" 30 Running k get pod on-agent -o 'jsonpath={.status.phase}'
+[[ $(k get pod on-agent -o 'jsonpath={.status.containerStatuses[0].containerID}') == "$CID" &&
+   $(k get pod on-agent -o 'jsonpath={.status.containerStatuses[0].restartCount}') == 0 ]] ||
+  fail "the agent's restart changed the container"
+echo "ok - restarting the agent left its container alone"
+
+# Drain: a Deployment's pods on the joined node move to the server's node.
+k create deployment spread --image="$IMAGE" --replicas=4 >/dev/null
+eventually_eq "deployment 4/4 ready" 120 4 k get deployment spread -o 'jsonpath={.status.readyReplicas}'
+k drain e2e-agent --ignore-daemonsets --delete-emptydir-data --force --timeout=120s >/dev/null
+eventually_eq "after drain: 4/4 ready again" 120 4 k get deployment spread -o 'jsonpath={.status.readyReplicas}'
+eventually_eq "after drain: no pod left on the joined node" 60 "" \
+  k get pods --field-selector spec.nodeName=e2e-agent -o 'jsonpath={.items[*].metadata.name}'
+expect_unsched=$(k get node e2e-agent -o 'jsonpath={.spec.unschedulable}')
+[[ $expect_unsched == true ]] || fail "drained node not cordoned"
+echo "ok - kubectl drain moved the pods off the joined node"
