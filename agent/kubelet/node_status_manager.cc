@@ -216,10 +216,13 @@ Status NodeStatusManager::Reconcile(const std::string& name) {
     KITE_LOG(0) << "node " << name << (health.not_ready.empty() ? ": Ready" : ": NotReady: " + health.not_ready);
     st.not_ready = health.not_ready;
   }
+  // A node that is not Ready looks again within a second (a runtime that is starting, a CNI
+  // config just written): it must not sit NotReady for a whole status interval once it is fine.
+  const auto next = health.not_ready.empty() ? interval_ : std::min(interval_, std::chrono::milliseconds(1000));
   // Unchanged but for the heartbeat, and reported recently: nothing to write.
   const std::string shape = json::serialize(BuildNodeStatus(*tmpl_, *id, health, st.since, WallClock::time_point{}, boot_id_));
   if (!just_registered && !repair && shape == st.posted_shape && now - st.posted_at < report_interval_) {
-    queue_.AddAfter(name, interval_);
+    queue_.AddAfter(name, next);
     PutState(name, st);
     return Status::Ok();
   }
@@ -229,7 +232,7 @@ Status NodeStatusManager::Reconcile(const std::string& name) {
     st.failures = 0;
     st.posted_shape = shape;
     st.posted_at = now;
-    queue_.AddAfter(name, interval_);
+    queue_.AddAfter(name, next);
   } else {
     Retry(name, &st, posted.error(), "status");
   }
