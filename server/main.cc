@@ -67,6 +67,7 @@ struct ServerOptions {
   int64_t terminated_pod_gc_threshold = 12500;
   bool disable_scheduler = false;
   std::string cluster_cidr = "10.42.0.0/16";
+  std::string default_local_storage_path;  // "" = <data-dir>/storage
   std::string token, token_file;
   bool disable_agent = false;
   kite::agent::AgentOptions agent;  // the embedded agent's node flags (data_dir is --data-dir)
@@ -132,6 +133,8 @@ int main(int argc, char** argv) {
   flags.Int("terminated-pod-gc-threshold", &o.terminated_pod_gc_threshold,
             "Terminated pods kept before the oldest are deleted (0 disables)");
   flags.Bool("disable-scheduler", &o.disable_scheduler, "Do not run the kube-scheduler");
+  flags.String("default-local-storage-path", &o.default_local_storage_path,
+               "Where the local-path provisioner keeps volumes on the nodes (default <data-dir>/storage)");
   flags.String("cluster-cidr", &o.cluster_cidr, "IPv4 range of pod IPs; each node gets a /24 of it (nodeipam)");
   flags.String("token", &o.token, "The join token's secret (K10<hash>::<user>:<secret> or a bare secret; default: kept in <data-dir>/server/token)");
   flags.String("token-file", &o.token_file, "A file holding --token");
@@ -269,6 +272,9 @@ int main(int argc, char** argv) {
     co.node_startup_grace_period = std::chrono::milliseconds(o.node_startup_grace_period_ms);
     co.terminated_pod_gc_threshold = o.terminated_pod_gc_threshold;
     co.cluster_cidr = o.cluster_cidr;
+    co.local_storage_path = o.default_local_storage_path.empty()
+                                ? (std::filesystem::absolute(o.data_dir) / "storage").string()
+                                : o.default_local_storage_path;
     // The CA that signs the serving certificate, published to every namespace as kube-root-ca.crt.
     if (std::ifstream ca(std::filesystem::path(ao.tls_dir) / "server-ca.crt"); ca) {
       co.root_ca_pem.assign(std::istreambuf_iterator<char>(ca), std::istreambuf_iterator<char>());

@@ -18,6 +18,7 @@
 #include "server/controllers/garbagecollector/garbage_collector.h"
 #include "server/controllers/job/job_controller.h"
 #include "server/controllers/job/ttl_after_finished_controller.h"
+#include "server/controllers/localpath/local_path_controller.h"
 #include "server/controllers/namespace/namespace_controller.h"
 #include "server/controllers/nodeipam/node_ipam_controller.h"
 #include "server/controllers/nodelifecycle/node_lifecycle_controller.h"
@@ -57,6 +58,8 @@ const std::vector<KnownController>& KnownControllers() {
        [](const ControllerContext& c) { return NewPodGCController(c.client, c.options->terminated_pod_gc_threshold); }},
       {"disruption", [](const ControllerContext& c) { return NewDisruptionController(c.client); }},
       {"resourcequota", [](const ControllerContext& c) { return NewResourceQuotaController(c.client); }},
+      {"local-path-provisioner",
+       [](const ControllerContext& c) { return NewLocalPathController(c.client, c.options->local_storage_path); }},
       // The options were checked by ControllerManager::Start.
       {"nodeipam",
        [](const ControllerContext& c) {

@@ -37,6 +37,9 @@ struct ControllerManagerOptions {
   // nodeipam: pod CIDRs for nodes (--cluster-cidr, --node-cidr-mask-size; k3s's defaults).
   std::string cluster_cidr = "10.42.0.0/16";
   int node_cidr_mask_size = 24;
+  // local-path-provisioner: where provisioned volumes live on the nodes
+  // (k3s's --default-local-storage-path; kite-server passes <data-dir>/storage).
+  std::string local_storage_path = "/var/lib/kite/storage";
 };
 
 // What a controller gets when it is built.

@@ -3,6 +3,10 @@
 // - Pods: ServiceAccount (spec.serviceAccountName defaults to "default"),
 //   DefaultTolerationSeconds, then Priority (below).
 // - Services: cluster IP and node port allocation (AllocateServiceAddresses, subresources.cc).
+// - PersistentVolumeClaims: DefaultStorageClass — a claim without spec.storageClassName (absent
+//   or null; "" asks for no class) gets the default StorageClass (annotation
+//   storageclass.kubernetes.io/is-default-class "true"), the newest when several are, as
+//   upstream's plugin chooses; none: the claim is left without a class.
 //
 // Priority follows upstream's Priority admission plugin: spec.priorityClassName names a
 // PriorityClass whose value becomes spec.priority and whose preemptionPolicy becomes
@@ -72,6 +76,26 @@ void AdmitServiceAccount(json::object& pod) {
   spec["serviceAccount"] = name;
 }
 
+// The default class among a StorageClass list, or "" (newest creationTimestamp, then name).
+std::string DefaultStorageClass(const json::object& list) {
+  std::string best, best_created;
+  for (const json::value& item : api::GetArray(list, "items")) {
+    if (!item.is_object()) continue;
+    const json::object& sc = item.as_object();
+    if (api::GetString(api::Annotations(sc), "storageclass.kubernetes.io/is-default-class") != "true" &&
+        api::GetString(api::Annotations(sc), "storageclass.beta.kubernetes.io/is-default-class") != "true") {
+      continue;
+    }
+    const std::string created = api::GetString(api::Metadata(sc), "creationTimestamp");
+    const std::string name = api::Name(sc);
+    if (best.empty() || created > best_created || (created == best_created && name < best)) {
+      best = name;
+      best_created = created;
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitPodPriority(json::object& pod) {
@@ -133,6 +157,18 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitCreate(const api::Resour
     co_return co_await AdmitPodPriority(obj);
   }
   if (r.kind == "Service") co_return co_await AllocateServiceAddresses(obj, nullptr);
+  if (r.kind == "PersistentVolumeClaim") {
+    json::value& sv = obj["spec"];
+    if (!sv.is_object()) sv = json::object();
+    const json::value* given = sv.as_object().if_contains("storageClassName");
+    if (given && !given->is_null()) co_return int64_t{0};
+    const api::ResourceInfo* classes = api::FindResource("storage.k8s.io", "v1", "storageclasses");
+    const std::string cluster_scope;
+    const ListOptions everything;
+    auto all = co_await registry_.List(*classes, cluster_scope, everything);
+    if (!all.ok()) co_return all.error();
+    if (std::string name = DefaultStorageClass(all.value()); !name.empty()) sv.as_object()["storageClassName"] = name;
+  }
   co_return int64_t{0};
 }
 
