@@ -22,6 +22,7 @@
 #include "agent/kubelet/node_info.h"
 #include "base/flags.h"
 #include "base/log.h"
+#include "base/memory_trim.h"
 #include "base/stop_signals.h"
 #include "client/rest_transport.h"
 
@@ -121,6 +122,7 @@ int main(int argc, char** argv) {
     KITE_LOG(0) << "kite-agent: " << a.status().message();
     return 1;
   }
+  const auto trimmer = MemoryTrimmer::Start();  // a burst's freed pages go back to the kernel
   const int sig = WaitForStopSignal();
   KITE_LOG(0) << "kite-agent: stopping on signal " << sig << "; the node stays registered";
   (*a)->Stop();

@@ -52,7 +52,7 @@ sleep 20
 echo "# pods on a node: commit $(git -C "$HERE" rev-parse --short HEAD), $(nproc) CPUs"
 echo "idle: kite-agent $(rss_kib "$AGENT_PID") KiB, kite-server $(rss_kib "$SERVER_PID") KiB, containerd $(rss_kib "$(containerd_pid)") KiB"
 
-in_ns "$NS" python3 "$HERE/pod_startup.py" "$KC" "$IMAGE" "$SINGLE" 10,30 | python3 -c '
+in_ns "$NS" /usr/bin/python3 "$HERE/pod_startup.py" "$KC" "$IMAGE" "$SINGLE" 10,30 | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 for k, v in d.items():
