@@ -114,6 +114,19 @@ case "${1:-}" in
   fuzz) deps; fuzz ;;
   run)
     build
+    # The node's images without a registry: kite's pause image and the busybox test image go
+    # where the agent imports archives from (<data-dir>/agent/images/), as the offline bundle
+    # will place them.
+    data_dir=/var/lib/kite
+    args=("${@:2}")
+    for i in "${!args[@]}"; do
+      case ${args[$i]} in
+        --data-dir=*) data_dir=${args[$i]#--data-dir=} ;;
+        --data-dir) data_dir=${args[$((i + 1))]:-$data_dir} ;;
+      esac
+    done
+    mkdir -p "$data_dir/agent/images"
+    cp -u "$build"/images/*.tar "$data_dir/agent/images/"
     exec "$build/bin/kite-server" "${@:2}"
     ;;
   *) echo "usage: $0 deps|build|test|fuzz|run [kite-server flags]" >&2; exit 2 ;;
