@@ -4,7 +4,8 @@
 # the agent joins with the server's token and its node becomes Ready with its own podCIDR; a pod
 # bound to it runs there with an IP from that podCIDR; a token pinning another CA is refused
 # before anything is sent; `kubectl drain` of the agent's node moves a Deployment's pods to the
-# server's node; restarting the agent leaves its running containers alone.
+# server's node; restarting the agent leaves its running containers alone; with the server down the
+# joined node's pods keep running, and the agent catches up when it is back.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../integration/lib.sh"
@@ -42,8 +43,12 @@ eventually_eq() {  # eventually_eq WHAT SECONDS WANT CMD...
 }
 ready() { k get node "$1" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'; }
 
-_spawn "$TEST_TMP/server.log" nsenter --net="/run/netns/$SNS" -- "$KITE_SERVER" --data-dir "$SD" --write-kubeconfig "$KC" \
-  --node-name e2e-server --node-ip 10.98.0.1 --tls-san 10.98.0.1 --etcd-listen "" --metrics-listen 127.0.0.1:0
+start_server() {
+  _spawn "$TEST_TMP/server.log" nsenter --net="/run/netns/$SNS" -- "$KITE_SERVER" --data-dir "$SD" --write-kubeconfig "$KC" \
+    --node-name e2e-server --node-ip 10.98.0.1 --tls-san 10.98.0.1 --etcd-listen "" --metrics-listen 127.0.0.1:0
+  SERVER_PID=$LAST_PID
+}
+start_server
 eventually_eq "server node Ready" 90 True ready e2e-server
 TOKEN=$(cat "$SD/server/token")
 
@@ -92,6 +97,17 @@ eventually_eq "the pod still Running" 30 Running k get pod on-agent -o 'jsonpath
    $(k get pod on-agent -o 'jsonpath={.status.containerStatuses[0].restartCount}') == 0 ]] ||
   fail "the agent's restart changed the container"
 echo "ok - restarting the agent left its container alone"
+
+# The server goes away: the joined node's pods keep running; when it is back, the agent catches up.
+kill -TERM "$SERVER_PID"
+for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+sleep 5
+in_ns "$ANS" curl -s -m 5 "http://$IP/" | grep -q "kite test image" || fail "the pod stopped answering without the server"
+echo "ok - with the server down, the pod on the joined node still answers"
+start_server
+eventually_eq "server back: joined node Ready" 120 True ready e2e-agent
+eventually_eq "server back: the pod still Running, same container" 60 "Running $CID" \
+  k get pod on-agent -o 'jsonpath={.status.phase} {.status.containerStatuses[0].containerID}'
 
 # Drain: a Deployment's pods on the joined node move to the server's node.
 k create deployment spread --image="$IMAGE" --replicas=4 >/dev/null

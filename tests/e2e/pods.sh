@@ -2,7 +2,8 @@
 # One-node cluster that runs real pods: kite-server with its embedded agent (its own containerd,
 # runc, the CNI plugins) inside a network namespace, driven with the real kubectl. Shows: the
 # node goes Ready; a 3-replica Deployment of the test image becomes 3/3 Ready with pod IPs from
-# the node's podCIDR that answer HTTP; a killed container is restarted (restartCount 1); a pod
+# the node's podCIDR that answer HTTP; a killed container is restarted (restartCount 1); a killed
+# containerd is restarted by the agent and the pods run on; a pod
 # that exits 3 with restartPolicy Never is Failed with exit code 3; a failing liveness probe
 # restarts its container, a failing readiness probe keeps the pod out of Ready; configMap, secret
 # and downward API volumes hold the right files and a configMap edit reaches the file; an image
@@ -84,6 +85,18 @@ SOCK=$(sed -n 's/^ *address *= *"\(.*\.sock\)"$/\1/p' "$D/agent/etc/containerd/c
 ctr --address "$SOCK" -n k8s.io tasks kill -s KILL "${CID#containerd://}" >/dev/null
 eventually_eq "killed container restarted (restartCount 1)" 60 1 jp pod "$POD" -o 'jsonpath={.status.containerStatuses[0].restartCount}'
 eventually_eq "restarted pod Ready again" 60 True jp pod "$POD" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
+
+# --- containerd killed: the agent starts it again and the pods run on
+CTRD=$(pgrep -f -- "containerd --config $D/" | head -1)
+kill -KILL "$CTRD"
+new_containerd() { local p; p=$(pgrep -f -- "containerd --config $D/" | head -1); [[ -n $p && $p != "$CTRD" ]]; }
+wait_until 60 new_containerd || fail "containerd was not restarted"
+echo "ok - a killed containerd is restarted"
+for ip in $IPS; do
+  in_ns "$NS" curl -s -m 5 "http://$ip/" | grep -q "kite test image" || fail "pod $ip stopped answering after containerd's restart"
+done
+k run after-crash --image="$IMAGE" >/dev/null
+eventually_eq "a new pod runs after containerd's restart" 90 Running jp pod after-crash -o 'jsonpath={.status.phase}'
 
 # --- exit 3, restartPolicy Never
 k run exit3 --image="$IMAGE" --restart=Never -- sh -c 'exit 3' >/dev/null
