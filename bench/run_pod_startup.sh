@@ -7,7 +7,8 @@
 #   floor     `ctr run -d` of the same image through the same containerd, SINGLE times (no
 #             API, no sandbox, no CNI: what the runtime alone costs)
 #   100 pods  a Deployment of 100 replicas: until all are Ready
-#   memory    VmRSS of kite-agent, kite-server and containerd idle and with the 100 pods
+#   memory    VmRSS of kite-agent, kite-server and containerd idle and with the 100 pods; and of
+#             a kite-server with its embedded agent (a one-node cluster), idle, in a namespace beside
 # Usage: bench/run_pod_startup.sh [--build DIR] [--single N]     (needs root)
 set -euo pipefail
 BUILD=build
@@ -27,6 +28,24 @@ source "$HERE/../tests/e2e/lib_node.sh"
 require_node_tools
 sweep_leftovers
 IMAGE=kite.local/busybox:1.35
+
+# A one-node cluster as `dev.sh run` starts it: kite-server with its embedded agent, idle.
+new_netns embedded
+ENS=$REPLY
+new_node_dir embedded
+ED=$REPLY
+_spawn "$TEST_TMP/embedded.log" nsenter --net="/run/netns/$ENS" -- "$KITE_SERVER" --data-dir "$ED" \
+  --write-kubeconfig "$ED/kubeconfig" --node-name bench-embedded --etcd-listen "" --metrics-listen 127.0.0.1:0
+EMBEDDED_PID=$LAST_PID
+embedded_ready() {
+  in_ns "$ENS" "$KUBECTL_BIN" --kubeconfig "$ED/kubeconfig" --cache-dir "$TEST_TMP/kc-e" get node bench-embedded \
+    -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' | grep -q True
+}
+wait_until 120 embedded_ready || fail "embedded node not Ready"
+sleep 30
+EMBEDDED_RSS=$(awk '/^VmRSS/{print $2}' "/proc/$EMBEDDED_PID/status")
+EMBEDDED_CTRD=$(awk '/^VmRSS/{print $2}' "/proc/$(pgrep -f -- "containerd --config $ED/" | head -1)/status")
+kill -TERM "$EMBEDDED_PID"
 
 new_netns bench
 NS=$REPLY
@@ -50,6 +69,7 @@ node_ready() { k get node bench-node -o 'jsonpath={.status.conditions[?(@.type==
 wait_until 120 node_ready || fail "node not Ready"
 sleep 20
 echo "# pods on a node: commit $(git -C "$HERE" rev-parse --short HEAD), $(nproc) CPUs"
+echo "one-node cluster idle: kite-server with its embedded agent $EMBEDDED_RSS KiB, its containerd $EMBEDDED_CTRD KiB"
 echo "idle: kite-agent $(rss_kib "$AGENT_PID") KiB, kite-server $(rss_kib "$SERVER_PID") KiB, containerd $(rss_kib "$(containerd_pid)") KiB"
 
 in_ns "$NS" /usr/bin/python3 "$HERE/pod_startup.py" "$KC" "$IMAGE" "$SINGLE" 10,30 | python3 -c '
