@@ -1,8 +1,7 @@
-// STAND-IN, replaced at merge by helper `podspec`'s agent/kubelet/container_config.* (env from
-// configMaps/secrets, resources, securityContext, DNS, mounts): the minimal pod spec → CRI
-// config translation the pod workers have used so far. The pod workers call only these two
-// functions; an error from MakeContainerConfig becomes the container's
-// CreateContainerConfigError waiting state.
+// The minimal pod spec → CRI config translation behind MinimalPodConfig (pod_config.h), for
+// kite-hollow's simulated pods: command, args and literal env, nothing on disk. A real node uses
+// NodePodConfig (container_config.h, volumes/) instead. An error from MakeContainerConfig (an
+// env.valueFrom it does not resolve) becomes the container's CreateContainerConfigError.
 #pragma once
 
 #include <boost/json/object.hpp>
