@@ -3,7 +3,8 @@
 # runc, the CNI plugins) inside a network namespace, driven with the real kubectl. Shows: the
 # node goes Ready; a 3-replica Deployment of the test image becomes 3/3 Ready with pod IPs from
 # the node's podCIDR that answer HTTP; a killed container is restarted (restartCount 1); a killed
-# containerd is restarted by the agent and the pods run on; a pod
+# containerd is restarted by the agent and the pods run on; a container past its memory limit is
+# OOMKilled; a pod
 # that exits 3 with restartPolicy Never is Failed with exit code 3; a failing liveness probe
 # restarts its container, a failing readiness probe keeps the pod out of Ready; configMap, secret
 # and downward API volumes hold the right files and a configMap edit reaches the file; an image
@@ -102,6 +103,23 @@ eventually_eq "a new pod runs after containerd's restart" 90 Running jp pod afte
 k run exit3 --image="$IMAGE" --restart=Never -- sh -c 'exit 3' >/dev/null
 eventually_eq "exit 3 with restartPolicy Never: Failed" 60 Failed jp pod exit3 -o 'jsonpath={.status.phase}'
 expect_eq "exit code 3" 3 jp pod exit3 -o 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}'
+
+# --- a container past its memory limit is OOMKilled, and says so
+cat >"$TEST_TMP/oom.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: oom}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: $IMAGE
+    command: [sh, -c, 'tail /dev/zero']
+    resources: {limits: {memory: 32Mi}}
+YAML
+k apply -f "$TEST_TMP/oom.yaml" >/dev/null
+eventually_eq "over its memory limit: OOMKilled" 90 "Failed OOMKilled 137" \
+  jp pod oom -o 'jsonpath={.status.phase} {.status.containerStatuses[0].state.terminated.reason} {.status.containerStatuses[0].state.terminated.exitCode}'
 
 # --- probes
 cat >"$TEST_TMP/probes.yaml" <<YAML
