@@ -10,6 +10,7 @@
 #include "agent/kubelet/client_lookup.h"
 #include "agent/kubelet/container_config.h"
 #include "agent/kubelet/pod_config.h"
+#include "agent/kubelet/static_pods.h"
 #include "agent/kubelet/volumes/volume_manager.h"
 #include "agent/node_runtime.h"
 #include "api/resources.h"
@@ -217,6 +218,10 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   st->runner->Add(std::move(status));
   st->runner->Add(std::move(leases));
   st->runner->Add(std::move(pods));
+  // Static pods: the manifests of <data-dir>/agent/pod-manifests/, run through mirror pods.
+  const std::string manifests = (fs::path(st->agent_dir) / "pod-manifests").string();
+  fs::create_directories(manifests, ec);
+  st->runner->Add(std::make_unique<kubelet::StaticPods>(st->client.get(), st->nodes.get(), manifests));
 
   KITE_LOG(0) << "agent: node " << id.name << " (" << (id.internal_ip.empty() ? "no IP" : id.internal_ip) << ", "
               << machine->cpus << " CPUs, " << t.memory << " memory, runtime "

@@ -9,7 +9,9 @@
 # restarts its container, a failing readiness probe keeps the pod out of Ready; configMap, secret
 # and downward API volumes hold the right files and a configMap edit reaches the file; an image
 # from <data-dir>/agent/images/ runs with imagePullPolicy Never; a missing image shows
-# ErrImagePull/ImagePullBackOff; restarting kite-server leaves running containers alone.
+# ErrImagePull/ImagePullBackOff; a static pod from the manifest dir runs as a mirror pod that
+# comes back when deleted and goes with its manifest; restarting kite-server leaves running
+# containers alone.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../integration/lib.sh"
@@ -191,6 +193,24 @@ pull_failed() {
   [[ $r == ErrImagePull || $r == ImagePullBackOff ]]
 }
 eventually "missing image: ErrImagePull or ImagePullBackOff" 90 pull_failed
+
+# --- static pods: a manifest in <data-dir>/agent/pod-manifests/ runs, shown as a mirror pod
+cat >"$D/agent/pod-manifests/static-web.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: static-web, namespace: kube-system}
+spec:
+  containers: [{name: c, image: $IMAGE}]
+YAML
+MIRROR=static-web-$NODE
+eventually_eq "a static pod runs, mirrored as $MIRROR" 90 "Running file" \
+  jp pod -n kube-system "$MIRROR" -o 'jsonpath={.status.phase} {.metadata.annotations.kubernetes\.io/config\.source}'
+k delete pod -n kube-system "$MIRROR" --wait=false >/dev/null
+mirror_back() { [[ $(k get pod -n kube-system "$MIRROR" -o 'jsonpath={.status.phase}/{.metadata.deletionTimestamp}') == Running/ ]]; }
+eventually "a deleted mirror pod comes back" 90 mirror_back
+rm "$D/agent/pod-manifests/static-web.yaml"
+mirror_gone() { ! k get pod -n kube-system "$MIRROR" >/dev/null 2>&1; }
+eventually "a removed manifest's pod goes" 90 mirror_gone
 
 # --- a restart of kite-server leaves running containers alone
 BEFORE=$(k get pods -l app=web -o 'jsonpath={range .items[*]}{.status.containerStatuses[0].containerID}{"\n"}{end}' | sort)
