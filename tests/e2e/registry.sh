@@ -96,7 +96,9 @@ apiVersion: v1
 kind: Pod
 metadata: {name: without-secret}
 spec:
-  containers: [{name: c, image: "$REG/private/busybox:secret", command: [sleep, "100000"]}]
+  # Always: the image may already be on the node (the pod above), which IfNotPresent would use
+  # without asking the registry, as upstream does.
+  containers: [{name: c, image: "$REG/private/busybox:secret", imagePullPolicy: Always, command: [sleep, "100000"]}]
 YAML
 k apply -f "$TEST_TMP/pods.yaml" >/dev/null
 eventually "a pull secret's credentials get the image" 120 running with-secret
