@@ -9,6 +9,7 @@
 #include "agent/hollow/hollow_runtime.h"
 #include "agent/kubelet/client_lookup.h"
 #include "agent/kubelet/container_config.h"
+#include "agent/kubelet/image_gc.h"
 #include "agent/kubelet/pod_config.h"
 #include "agent/kubelet/static_pods.h"
 #include "agent/kubelet/volumes/volume_manager.h"
@@ -222,6 +223,12 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   const std::string manifests = (fs::path(st->agent_dir) / "pod-manifests").string();
   fs::create_directories(manifests, ec);
   st->runner->Add(std::make_unique<kubelet::StaticPods>(st->client.get(), st->nodes.get(), manifests));
+  // Image garbage collection by the disk usage of the image filesystem (the agent's data dir
+  // holds containerd's root).
+  kubelet::ImageGC::Options gco;
+  gco.keep_image = o.pause_image.empty() ? std::string(KITE_PAUSE_IMAGE) : o.pause_image;
+  st->runner->Add(std::make_unique<kubelet::ImageGC>(
+      st->runtime.runtime, st->runtime.images, [dir] { return kubelet::Filesystem(dir); }, gco));
 
   KITE_LOG(0) << "agent: node " << id.name << " (" << (id.internal_ip.empty() ? "no IP" : id.internal_ip) << ", "
               << machine->cpus << " CPUs, " << t.memory << " memory, runtime "

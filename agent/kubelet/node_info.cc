@@ -43,14 +43,6 @@ std::string Path(const std::string& root, const char* p) {
   return root + p;
 }
 
-// Bytes and available bytes of the filesystem holding `dir` (0, 0 when unknown).
-std::pair<int64_t, int64_t> Filesystem(const std::string& dir) {
-  struct statvfs fs {};
-  if (statvfs(dir.c_str(), &fs) != 0) return {0, 0};
-  return {static_cast<int64_t>(fs.f_blocks) * static_cast<int64_t>(fs.f_frsize),
-          static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize)};
-}
-
 int64_t CountProcesses(const std::string& root) {
   // The number of tasks the kernel has: /proc/loadavg's 4th field is "running/total".
   std::istringstream in(ReadFile(Path(root, "/proc/loadavg")));
@@ -222,6 +214,13 @@ std::string Hostname() {
   std::string h = buf;
   std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
   return h;
+}
+
+std::pair<int64_t, int64_t> Filesystem(const std::string& dir) {
+  struct statvfs fs {};
+  if (statvfs(dir.c_str(), &fs) != 0) return {0, 0};
+  return {static_cast<int64_t>(fs.f_blocks) * static_cast<int64_t>(fs.f_frsize),
+          static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize)};
 }
 
 }  // namespace kite::kubelet

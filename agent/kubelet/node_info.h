@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agent/kubelet/node_objects.h"
@@ -63,5 +64,8 @@ NodeHealth MeasurePressure(const std::string& data_dir, const std::string& root 
 
 // The hostname, lower-cased (the default node name, as the kubelet's).
 std::string Hostname();
+
+// Bytes and available bytes of the filesystem holding `dir` (0, 0 when unknown).
+std::pair<int64_t, int64_t> Filesystem(const std::string& dir);
 
 }  // namespace kite::kubelet
