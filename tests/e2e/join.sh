@@ -26,21 +26,7 @@ new_node_dir agt
 AD=$REPLY
 KC=$TEST_TMP/kubeconfig
 IMAGE=kite.local/busybox:1.35
-k() { in_ns "$SNS" "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" --request-timeout 20s "$@"; }
-eventually_eq() {  # eventually_eq WHAT SECONDS WANT CMD...
-  local what=$1 secs=$2 want=$3 got="" deadline
-  shift 3
-  deadline=$((SECONDS + secs))
-  while ((SECONDS < deadline)); do
-    got=$("$@" 2>&1) || true
-    if [[ $got == "$want" ]]; then
-      echo "ok - $what"
-      return 0
-    fi
-    sleep 0.5
-  done
-  fail "$what: wanted '$want' within ${secs}s, last got '$got'"
-}
+k() { kubectl_in "$SNS" "$KC" "$@"; }
 ready() { k get node "$1" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'; }
 
 start_server() {

@@ -135,6 +135,42 @@ wait_until() {
   return 1
 }
 
+# kubectl_in NS KUBECONFIG ARGS...: the real kubectl inside a node's namespace, with this run's own cache.
+kubectl_in() {
+  local ns=$1 kubeconfig=$2
+  shift 2
+  in_ns "$ns" "$KUBECTL_BIN" --kubeconfig "$kubeconfig" --cache-dir "$TEST_TMP/kcache" --request-timeout 20s "$@"
+}
+
+# Assertions that print "ok - WHAT" or fail with what was seen.
+expect_eq() {  # expect_eq WHAT WANT CMD...
+  local what=$1 want=$2 got
+  shift 2
+  got=$("$@" 2>&1) || true
+  [[ $got == "$want" ]] || fail "$what: wanted '$want', got '$got'"
+  echo "ok - $what"
+}
+eventually_eq() {  # eventually_eq WHAT SECONDS WANT CMD...
+  local what=$1 secs=$2 want=$3 got="" deadline
+  shift 3
+  deadline=$((SECONDS + secs))
+  while ((SECONDS < deadline)); do
+    got=$("$@" 2>&1) || true
+    if [[ $got == "$want" ]]; then
+      echo "ok - $what"
+      return 0
+    fi
+    sleep 0.5
+  done
+  fail "$what: wanted '$want' within ${secs}s, last got '$got'"
+}
+eventually() {  # eventually WHAT SECONDS CMD...: until CMD succeeds
+  local what=$1 secs=$2
+  shift 2
+  wait_until "$secs" "$@" || fail "$what: not within ${secs}s"
+  echo "ok - $what"
+}
+
 # The EXIT trap: stop the servers and agents gracefully first (lib.sh's _cleanup sends SIGTERM),
 # then sweep the nodes' leftovers and namespaces, then lib.sh's own clean-up and exit code.
 _e2e_cleanup() {

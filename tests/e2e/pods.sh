@@ -27,40 +27,13 @@ D=$REPLY
 NODE=kite-e2e-node
 IMAGE=kite.local/busybox:1.35
 KC=$TEST_TMP/kubeconfig
-k() { in_ns "$NS" "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" --request-timeout 20s "$@"; }
+k() { kubectl_in "$NS" "$KC" "$@"; }
 start_node() {
   _spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
     --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0
   SERVER_PID=$LAST_PID
 }
-expect_eq() {  # expect_eq WHAT WANT CMD...
-  local what=$1 want=$2 got
-  shift 2
-  got=$("$@" 2>&1) || true
-  [[ $got == "$want" ]] || fail "$what: wanted '$want', got '$got'"
-  echo "ok - $what"
-}
-eventually_eq() {  # eventually_eq WHAT SECONDS WANT CMD...
-  local what=$1 secs=$2 want=$3 got="" deadline
-  shift 3
-  deadline=$((SECONDS + secs))
-  while ((SECONDS < deadline)); do
-    got=$("$@" 2>&1) || true
-    if [[ $got == "$want" ]]; then
-      echo "ok - $what"
-      return 0
-    fi
-    sleep 0.5
-  done
-  fail "$what: wanted '$want' within ${secs}s, last got '$got'"
-}
 jp() { k get "$@"; }
-eventually() {  # eventually WHAT SECONDS CMD...: until CMD succeeds
-  local what=$1 secs=$2
-  shift 2
-  wait_until "$secs" "$@" || fail "$what: not within ${secs}s"
-  echo "ok - $what"
-}
 
 start_node
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'

@@ -20,39 +20,12 @@ D=$REPLY
 NODE=kite-e2e-pvc
 IMAGE=kite.local/busybox:1.35
 KC=$TEST_TMP/kubeconfig
-k() { in_ns "$NS" "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" --request-timeout 20s "$@"; }
-expect_eq() {  # expect_eq WHAT WANT CMD...
-  local what=$1 want=$2 got
-  shift 2
-  got=$("$@" 2>&1) || true
-  [[ $got == "$want" ]] || fail "$what: wanted '$want', got '$got'"
-  echo "ok - $what"
-}
-eventually_eq() {  # eventually_eq WHAT SECONDS WANT CMD...
-  local what=$1 secs=$2 want=$3 got="" deadline
-  shift 3
-  deadline=$((SECONDS + secs))
-  while ((SECONDS < deadline)); do
-    got=$("$@" 2>&1) || true
-    if [[ $got == "$want" ]]; then
-      echo "ok - $what"
-      return 0
-    fi
-    sleep 0.5
-  done
-  fail "$what: wanted '$want' within ${secs}s, last got '$got'"
-}
+k() { kubectl_in "$NS" "$KC" "$@"; }
 
 _spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
   --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0
 eventually_eq "node Ready" 90 True k get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 
-eventually() {  # eventually WHAT SECONDS CMD...: until CMD succeeds
-  local what=$1 secs=$2
-  shift 2
-  wait_until "$secs" "$@" || fail "$what: not within ${secs}s"
-  echo "ok - $what"
-}
 
 # --- the class, default
 sc_row() { k get storageclass --no-headers | awk '{print $1, $2, $3, $4, $5}'; }

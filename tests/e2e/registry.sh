@@ -21,13 +21,7 @@ D=$REPLY
 rm -f "$D/agent/images/busybox.tar"  # only the pause image is local: busybox comes from the registry
 KC=$TEST_TMP/kubeconfig
 REG=127.0.0.1:5000
-k() { in_ns "$NS" "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" --request-timeout 20s "$@"; }
-eventually() {  # eventually WHAT SECONDS CMD...
-  local what=$1 secs=$2
-  shift 2
-  wait_until "$secs" "$@" || fail "$what: not within ${secs}s"
-  echo "ok - $what"
-}
+k() { kubectl_in "$NS" "$KC" "$@"; }
 
 python3 -W ignore -c 'import crypt; print("kite:" + crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
   >"$TEST_TMP/htpasswd"
