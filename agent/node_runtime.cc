@@ -11,22 +11,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The image service of a runtime whose images are the CRI client's own (an external endpoint).
-class Passthrough final : public cri::ImageService {
- public:
-  explicit Passthrough(cri::ImageService* images) : images_(images) {}
-  Result<std::string> PullImage(const cri::ImageSpec& image, const std::optional<cri::AuthConfig>& auth,
-                                const cri::PodSandboxConfig& sandbox) override {
-    return images_->PullImage(image, auth, sandbox);
-  }
-  Result<std::optional<cri::Image>> ImageStatus(const cri::ImageSpec& image) override { return images_->ImageStatus(image); }
-  Result<std::vector<cri::Image>> ListImages() override { return images_->ListImages(); }
-  kite::Status RemoveImage(const cri::ImageSpec& image) override { return images_->RemoveImage(image); }
-
- private:
-  cri::ImageService* images_;
-};
-
 // How long the kubelet may wait for the first import before it calls an image missing.
 constexpr auto kImportWait = std::chrono::minutes(2);
 
@@ -40,7 +24,7 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::Start(const NodeRuntimeOptions
     std::string endpoint = o.container_runtime_endpoint;
     if (!endpoint.starts_with("unix://") && endpoint.starts_with("/")) endpoint = "unix://" + endpoint;
     rt->cri_ = std::make_unique<cri::CriClient>(endpoint);
-    rt->images_ = std::make_unique<Passthrough>(rt->cri_.get());
+    rt->images_ = rt->cri_.get();  // the runtime there owns its images
     if (auto v = rt->cri_->Version(); !v.ok()) {
       return Status(Code::kUnavailable, "the CRI runtime at " + endpoint + " does not answer: " + v.error().message());
     }
@@ -64,14 +48,16 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::Start(const NodeRuntimeOptions
   io.snapshotter = rt->containerd_->snapshotter();
   rt->importer_ = std::make_unique<cri::ImageImporter>(io);
   rt->importer_->Start();
-  rt->images_ = std::make_unique<cri::ImportAwareImageService>(rt->cri_.get(), rt->importer_.get(),
-                                                                std::chrono::duration_cast<std::chrono::milliseconds>(kImportWait));
+  rt->import_aware_ = std::make_unique<cri::ImportAwareImageService>(
+      rt->cri_.get(), rt->importer_.get(), std::chrono::duration_cast<std::chrono::milliseconds>(kImportWait));
+  rt->images_ = rt->import_aware_.get();
   return rt;
 }
 
 NodeRuntime::~NodeRuntime() {
   if (importer_) importer_->Stop();
-  images_.reset();
+  images_ = nullptr;
+  import_aware_.reset();
   cri_.reset();
   // containerd stops; its shims keep the containers running for the next start to adopt.
   if (containerd_) containerd_->Stop();

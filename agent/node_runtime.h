@@ -36,7 +36,7 @@ class NodeRuntime final : public cri::RuntimeService {
   static Result<std::unique_ptr<NodeRuntime>> Start(const NodeRuntimeOptions& options);
   ~NodeRuntime() override;
 
-  cri::ImageService* images() { return images_.get(); }
+  cri::ImageService* images() { return images_; }
 
   Result<cri::VersionInfo> Version() override { return cri_->Version(); }
   // Writes the node's CNI conflist for `pod_cidr` (own containerd only), then tells the runtime.
@@ -71,7 +71,8 @@ class NodeRuntime final : public cri::RuntimeService {
   std::unique_ptr<cri::ContainerdSupervisor> containerd_;  // null with an endpoint
   std::unique_ptr<cri::CriClient> cri_;
   std::unique_ptr<cri::ImageImporter> importer_;            // null with an endpoint
-  std::unique_ptr<cri::ImageService> images_;               // import-aware, or the client itself
+  std::unique_ptr<cri::ImageService> import_aware_;         // the own containerd's, waits for the import
+  cri::ImageService* images_ = nullptr;                     // import_aware_, or the client itself
 };
 
 }  // namespace kite::agent
