@@ -68,7 +68,7 @@ k apply -f "$TEST_TMP/on-agent.yaml" >/dev/null
 eventually_eq "pod on the joined node Running" 90 Running k get pod on-agent -o 'jsonpath={.status.phase}'
 IP=$(k get pod on-agent -o 'jsonpath={.status.podIP}')
 [[ $IP == "${CIDR%.0/24}".* ]] || fail "pod IP $IP not in $CIDR"
-in_ns "$ANS" curl -s -m 5 "http://$IP/" | grep -q "kite test image" || fail "the pod on the joined node does not answer"
+in_ns "$ANS" curl -s -m 5 "http://$IP/" | grep "kite test image" >/dev/null || fail "the pod on the joined node does not answer"
 echo "ok - pod on the joined node has IP $IP and answers"
 
 # Restarting the agent leaves its running containers alone.
@@ -88,7 +88,7 @@ echo "ok - restarting the agent left its container alone"
 kill -TERM "$SERVER_PID"
 for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
 sleep 5
-in_ns "$ANS" curl -s -m 5 "http://$IP/" | grep -q "kite test image" || fail "the pod stopped answering without the server"
+in_ns "$ANS" curl -s -m 5 "http://$IP/" | grep "kite test image" >/dev/null || fail "the pod stopped answering without the server"
 echo "ok - with the server down, the pod on the joined node still answers"
 start_server
 eventually_eq "server back: joined node Ready" 120 True ready e2e-agent

@@ -48,9 +48,9 @@ eventually_eq "deployment web 3/3 ready" 120 3 jp deployment web -o 'jsonpath={.
 IPS=$(k get pods -l app=web -o 'jsonpath={range .items[*]}{.status.podIP}{"\n"}{end}')
 [[ $(grep -c "^$PREFIX" <<<"$IPS") -eq 3 ]] || fail "pod IPs not in $CIDR: $IPS"
 echo "ok - pod IPs in $CIDR: $(tr '\n' ' ' <<<"$IPS")"
-k get pods -o wide -l app=web | grep -q "$NODE" || fail "get pods -o wide does not show the node"
+k get pods -o wide -l app=web | grep "$NODE" >/dev/null || fail "get pods -o wide does not show the node"
 for ip in $IPS; do
-  in_ns "$NS" curl -s -m 5 "http://$ip/" | grep -q "kite test image" || fail "pod $ip does not answer HTTP"
+  in_ns "$NS" curl -s -m 5 "http://$ip/" | grep "kite test image" >/dev/null || fail "pod $ip does not answer HTTP"
 done
 echo "ok - every pod answers HTTP on its IP"
 
@@ -69,7 +69,7 @@ new_containerd() { local p; p=$(pgrep -f -- "containerd --config $D/" | head -1)
 wait_until 60 new_containerd || fail "containerd was not restarted"
 echo "ok - a killed containerd is restarted"
 for ip in $IPS; do
-  in_ns "$NS" curl -s -m 5 "http://$ip/" | grep -q "kite test image" || fail "pod $ip stopped answering after containerd's restart"
+  in_ns "$NS" curl -s -m 5 "http://$ip/" | grep "kite test image" >/dev/null || fail "pod $ip stopped answering after containerd's restart"
 done
 k run after-crash --image="$IMAGE" >/dev/null
 eventually_eq "a new pod runs after containerd's restart" 90 Running jp pod after-crash -o 'jsonpath={.status.phase}'

@@ -60,7 +60,7 @@ YAML
 _spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
   --node-name e2e-reg --etcd-listen "" --metrics-listen 127.0.0.1:0 --private-registry "$TEST_TMP/registries.yaml"
 SERVER_PID=$LAST_PID
-node_ready() { k get node e2e-reg -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' | grep -q True; }
+node_ready() { k get node e2e-reg -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' | grep True >/dev/null; }
 eventually "node Ready" 90 node_ready
 
 k run mirrored --image=busybox:1.35 --image-pull-policy=Always -- sleep 100000 >/dev/null

@@ -200,7 +200,7 @@ log "ok: the mirror served the manifest (access log: $before → $after requests
 out=$($CRI "$SOCK" status docker.io/library/busybox:1.35)
 expect "ImageStatus sees docker.io/library/busybox:1.35" "$out" "PRESENT sha256:* docker.io/library/busybox:1.35*"
 # The CRI plugin labels images from its event loop, a moment after the pull returns.
-managed() { ctr --address "$SOCK" -n k8s.io images ls | grep -q '^docker.io/library/busybox:1.35 .*io.cri-containerd.image=managed'; }
+managed() { ctr --address "$SOCK" -n k8s.io images ls | grep '^docker.io/library/busybox:1.35 .*io.cri-containerd.image=managed' >/dev/null; }
 for _ in $(seq 1 100); do managed && break; sleep 0.1; done
 managed || fail "the pulled image is not in k8s.io as managed"
 
@@ -259,7 +259,7 @@ grep -q '^busybox.tar ok kite.local/busybox:1.35$' "$TEST_TMP/import.out" || fai
 grep -q 'image import: bad.tar: failed: ctr: ' "$TEST_TMP/import.err" || fail "no one-line log for bad.tar"
 out=$($CRI "$SOCK" status kite.local/busybox:1.35)
 expect "CRI's ImageStatus sees the imported image" "$out" "PRESENT sha256:* kite.local/busybox:1.35"
-imported_managed() { ctr --address "$SOCK" -n k8s.io images ls | grep -q '^kite.local/busybox:1.35 .*io.cri-containerd.image=managed'; }
+imported_managed() { ctr --address "$SOCK" -n k8s.io images ls | grep '^kite.local/busybox:1.35 .*io.cri-containerd.image=managed' >/dev/null; }
 for _ in $(seq 1 100); do imported_managed && break; sleep 0.1; done
 imported_managed || fail "the imported image is not managed by CRI"
 # Unpacked where the runtime looks: a container runs from it (ctr run, runc; no CNI needed).
