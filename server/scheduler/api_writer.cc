@@ -197,6 +197,17 @@ void ApiWriter::UpdatePodStatus(PodInfoPtr pod, std::string reason, std::string 
   });
 }
 
+void ApiWriter::AnnotateClaim(std::string ns, std::string name, std::string key, std::string value) {
+  Submit([this, ns = std::move(ns), name = std::move(name), key = std::move(key), value = std::move(value)] {
+    static const api::ResourceInfo* claims = api::FindResource("", "v1", "persistentvolumeclaims");
+    json::object patch{{"metadata", json::object{{"annotations", json::object{{key, value}}}}}};
+    auto res = client_->PatchDiscardingResult(*claims, ns, name, client::PatchType::kMerge, json::serialize(patch));
+    if (!res.ok() && !res.NotFound()) {
+      KITE_LOG(1) << "scheduler: annotating claim " << ns << "/" << name << ": " << res.error().message();
+    }
+  });
+}
+
 void ApiWriter::ClearNomination(PodInfoPtr pod) {
   Submit([this, pod = std::move(pod)] {
     auto res = client_->PatchDiscardingResult(Pods(), pod->ns, pod->name, client::PatchType::kStrategic,

@@ -49,6 +49,9 @@ class ApiWriter {
   // Sets the PodScheduled condition (status False, `reason`, `message`) and, if given, the
   // nominated node ("" clears it). The caller checks that something changes (NeedsStatusUpdate).
   void UpdatePodStatus(PodInfoPtr pod, std::string reason, std::string message, std::optional<std::string> nominated);
+  // Sets annotation `key` of PersistentVolumeClaim ns/name to `value` (VolumeBinding's
+  // selected-node, for the provisioner).
+  void AnnotateClaim(std::string ns, std::string name, std::string key, std::string value);
   // Clears status.nominatedNodeName.
   void ClearNomination(PodInfoPtr pod);
   // Preemption of `victim` for `preemptor` on `node`: DisruptionTarget condition, delete, and a

@@ -14,6 +14,7 @@ const char* PluginName(Plugin p) {
     case Plugin::kPodTopologySpread: return "PodTopologySpread";
     case Plugin::kInterPodAffinity: return "InterPodAffinity";
     case Plugin::kDefaultPreemption: return "DefaultPreemption";
+    case Plugin::kVolumeBinding: return "VolumeBinding";
   }
   return "";
 }
@@ -48,6 +49,7 @@ void AppendReasons(const FilterStatus& s, const PodInfo& pod, const NodeInfo& no
     case Reason::kExistingAntiAffinity: out->push_back("node(s) didn't satisfy existing pods anti-affinity rules"); return;
     case Reason::kNoVictims: out->push_back("No preemption victims found for incoming pod"); return;
     case Reason::kPreemptionNotHelpful: out->push_back("Preemption is not helpful for scheduling"); return;
+    case Reason::kVolumeNodeAffinity: out->push_back("node(s) had volume node affinity conflict"); return;
   }
 }
 
@@ -116,6 +118,12 @@ FilterStatus RunNodeFilters(const PodInfo& pod, const NodeInfo& node) {
   if (uint32_t bits = InsufficientResources(pod, node, &unresolvable)) {
     return Fail(unresolvable ? FilterCode::kUnresolvable : FilterCode::kUnschedulable, Plugin::kNodeResourcesFit,
                 Reason::kInsufficient, bits);
+  }
+  // VolumeBinding: every bound volume's node affinity admits the node.
+  for (const auto& terms : pod.volume_node_affinity) {
+    bool any = false;
+    for (const auto& t : terms) any = any || t.Matches(spec.name, spec.labels);
+    if (!any) return Fail(FilterCode::kUnresolvable, Plugin::kVolumeBinding, Reason::kVolumeNodeAffinity);
   }
   return {};
 }

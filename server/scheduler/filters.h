@@ -1,6 +1,7 @@
 // Filter results and the per-node filter plugins of the default profile that need nothing
 // beyond the pod and the node: NodeUnschedulable, NodeName, TaintToleration, NodeAffinity,
-// NodePorts and NodeResourcesFit (inter-pod affinity and topology spread, which need cluster-wide
+// NodePorts, NodeResourcesFit and VolumeBinding's node check (over the volume node affinity the
+// loop resolved into the pod, volume_binding.h) (inter-pod affinity and topology spread, which need cluster-wide
 // counts, are in their own files). Each returns upstream's status code and reasons:
 // "Unresolvable" (UnschedulableAndUnresolvable) marks failures preemption cannot fix.
 //
@@ -29,6 +30,7 @@ enum class Plugin : uint8_t {
   kPodTopologySpread,
   kInterPodAffinity,
   kDefaultPreemption,
+  kVolumeBinding,
 };
 const char* PluginName(Plugin p);
 inline uint32_t PluginBit(Plugin p) { return 1u << static_cast<uint32_t>(p); }
@@ -50,6 +52,7 @@ enum class Reason : uint8_t {
   kExistingAntiAffinity,      // node(s) didn't satisfy existing pods anti-affinity rules
   kNoVictims,                 // No preemption victims found for incoming pod
   kPreemptionNotHelpful,      // Preemption is not helpful for scheduling
+  kVolumeNodeAffinity,        // node(s) had volume node affinity conflict
 };
 
 // NodeResourcesFit detail bits: which resources were short. Bit kFitScalar+i is the i-th

@@ -383,6 +383,16 @@ std::optional<int32_t> BuiltinPriorityClass(const std::string& name) {
   return std::nullopt;
 }
 
+std::vector<NodeSelectorTerm> ParseNodeSelector(const json::object* selector) {
+  std::vector<NodeSelectorTerm> terms;
+  if (const auto* ts = ArrAt(selector, "nodeSelectorTerms")) {
+    for (const auto& t : *ts) {
+      if (t.is_object()) terms.push_back(ParseNodeSelectorTerm(&t.get_object()));
+    }
+  }
+  return terms;
+}
+
 PodInfoPtr ParsePod(client::ObjectPtr obj, const PriorityClassLookup& priority_classes) {
   auto p = std::make_shared<PodInfo>();
   const json::object& o = *obj;
@@ -444,6 +454,17 @@ PodInfoPtr ParsePod(client::ObjectPtr obj, const PriorityClassLookup& priority_c
     }
   }
 
+  if (const auto* vols = ArrAt(spec, "volumes")) {
+    for (const auto& v : *vols) {
+      const json::object* vo = v.is_object() ? &v.get_object() : nullptr;
+      if (std::string claim = StrAt(ObjAt(vo, "persistentVolumeClaim"), "claimName"); !claim.empty()) {
+        p->claims.push_back(std::move(claim));
+      } else if (ObjAt(vo, "ephemeral")) {
+        p->claims.push_back(p->name + "-" + StrAt(vo, "name"));
+      }
+    }
+  }
+
   p->node_selector = LabelsAt(spec, "nodeSelector");
   if (const auto* tols = ArrAt(spec, "tolerations")) {
     for (const auto& t : *tols) {
@@ -456,13 +477,7 @@ PodInfoPtr ParsePod(client::ObjectPtr obj, const PriorityClassLookup& priority_c
   const json::object* affinity = ObjAt(spec, "affinity");
   if (const json::object* na = ObjAt(affinity, "nodeAffinity")) {
     if (const json::object* req = ObjAt(na, "requiredDuringSchedulingIgnoredDuringExecution")) {
-      std::vector<NodeSelectorTerm> terms;
-      if (const auto* ts = ArrAt(req, "nodeSelectorTerms")) {
-        for (const auto& t : *ts) {
-          if (t.is_object()) terms.push_back(ParseNodeSelectorTerm(&t.get_object()));
-        }
-      }
-      p->required_node_affinity = std::move(terms);
+      p->required_node_affinity = ParseNodeSelector(req);
     }
     if (const auto* pref = ArrAt(na, "preferredDuringSchedulingIgnoredDuringExecution")) {
       for (const auto& e : *pref) {

@@ -136,6 +136,15 @@ struct PodInfo {
   std::vector<AffinityTerm> preferred_affinity, preferred_anti_affinity;
   std::vector<SpreadConstraint> spread;  // hard and soft
 
+  // PersistentVolumeClaims the pod uses: spec.volumes[].persistentVolumeClaim.claimName, and
+  // "<pod>-<volume>" for each generic ephemeral volume (the claim the ephemeral-volume
+  // controller creates for it).
+  std::vector<std::string> claims;
+  // Filled by the scheduling loop for one cycle (VolumeBinding's PreFilter, see
+  // volume_binding.h): the required node affinity of each bound PersistentVolume; a node must
+  // match one term of every entry.
+  std::vector<std::vector<NodeSelectorTerm>> volume_node_affinity;
+
   std::string parse_error;
 
   bool terminal() const { return phase == "Succeeded" || phase == "Failed"; }
@@ -161,6 +170,9 @@ struct NodeSpec {
 using NodeSpecPtr = std::shared_ptr<const NodeSpec>;
 
 NodeSpecPtr ParseNode(client::ObjectPtr obj);
+
+// A NodeSelector's terms ({"nodeSelectorTerms": [...]}), ORed; nullptr gives none.
+std::vector<NodeSelectorTerm> ParseNodeSelector(const boost::json::object* selector);
 
 // Whether `term` selects `pod`: its namespace is listed (or selected by ns_selector, given the
 // namespace's labels) and its labels match.

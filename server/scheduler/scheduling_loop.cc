@@ -6,6 +6,7 @@
 #include "base/metrics.h"
 #include "base/thread_name.h"
 #include "server/scheduler/preemption.h"
+#include "server/scheduler/volume_binding.h"
 
 namespace kite::scheduler {
 namespace json = boost::json;
@@ -118,6 +119,15 @@ SchedulingLoop::SchedulingLoop(const client::Client* client, const SchedulerOpti
   namespaces_ = informers_.For("", "v1", "namespaces");
   nodes_ = informers_.For("", "v1", "nodes");
   pods_ = informers_.For("", "v1", "pods");
+  claims_ = informers_.For("", "v1", "persistentvolumeclaims");
+  volumes_ = informers_.For("", "v1", "persistentvolumes");
+  storage_classes_ = informers_.For("storage.k8s.io", "v1", "storageclasses");
+  // Any change to claims, volumes or classes may resolve a VolumeBinding rejection.
+  auto on_volumes = [this](const client::ObjectPtr&) { Push(Item(Item::kVolumes)); };
+  for (client::Informer* inf : {claims_, volumes_, storage_classes_}) {
+    inf->AddHandler({on_volumes, [on_volumes](const client::ObjectPtr&, const client::ObjectPtr& obj) { on_volumes(obj); },
+                     on_volumes});
+  }
 
   auto lookup = [this](const std::string& name) { return LookupPriorityClass(name); };
   auto on_pod = [this, lookup](const client::ObjectPtr& obj) {
@@ -267,6 +277,9 @@ void SchedulingLoop::Apply(Item& item, uint32_t* moves) {
     case Item::kNamespaceDeleted:
       cache_.RemoveNamespace(item.name);
       return;
+    case Item::kVolumes:
+      *moves |= PluginBit(Plugin::kVolumeBinding);
+      return;
     case Item::kBound:
       queue_.Done(item.pod->key);
       return;
@@ -305,9 +318,27 @@ void SchedulingLoop::ScheduleOne(const SchedulingQueue::Entry& entry) {
   }
   const auto start = Clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  // VolumeBinding's PreFilter: the claims' state, resolved now (it changes without the pod).
+  PodInfoPtr candidate = pod;
+  VolumeDecision volumes;
+  if (!pod->claims.empty() && !cache_.Nodes().empty()) {
+    volumes = ResolveVolumes(*pod, VolumeLookups{
+                                       [this](const std::string& ns, const std::string& n) { return claims_->Get(ns, n); },
+                                       [this](const std::string& n) { return volumes_->Get("", n); },
+                                       [this](const std::string& n) { return storage_classes_->Get("", n); },
+                                   });
+    if (!volumes.error.empty() || !volumes.node_affinity.empty()) {
+      // A rejection reads like any PreFilter's (parse_error), preemption included.
+      auto copy = std::make_shared<PodInfo>(*pod);
+      if (copy->parse_error.empty()) copy->parse_error = std::move(volumes.error);
+      copy->volume_node_affinity = std::move(volumes.node_affinity);
+      candidate = std::move(copy);
+    }
+  }
   bool no_nodes = false;
-  std::string node = algorithm_.Schedule(cache_, *pod, queue_.nominated(), &state_, &diag_, &no_nodes);
+  std::string node = algorithm_.Schedule(cache_, *candidate, queue_.nominated(), &state_, &diag_, &no_nodes);
   if (!node.empty()) {
+    for (const auto& claim : volumes.delayed_claims) writer_.AnnotateClaim(pod->ns, claim, kSelectedNodeAnnotation, node);
     cache_.AssumePod(pod, node);
     queue_.SetNomination(pod->key, "");
     writer_.Bind(pod, node, [this, pod](const kite::Status* err) {
@@ -331,7 +362,7 @@ void SchedulingLoop::ScheduleOne(const SchedulingQueue::Entry& entry) {
   m.preemption_attempts.Increment();
   std::vector<DisruptionBudget> pdbs;
   for (const auto& p : pdbs_->List()) pdbs.push_back(ParseDisruptionBudget(*p));
-  PreemptionResult pr = Preempt(cache_, *pod, state_, diag_, pdbs, queue_.nominated(), algorithm_.rng());
+  PreemptionResult pr = Preempt(cache_, *candidate, state_, diag_, pdbs, queue_.nominated(), algorithm_.rng());
   std::optional<std::string> nominated;
   if (!pr.node.empty()) {
     nominated = pr.node;
@@ -348,7 +379,7 @@ void SchedulingLoop::ScheduleOne(const SchedulingQueue::Entry& entry) {
   }
   uint32_t rejected_by = diag_.plugins;
   if (!diag_.pre_filter_msg.empty()) rejected_by = 0;
-  Fail(pod, "Unschedulable", FitErrorMessage(diag_, *pod, pr.message), rejected_by, false, nominated);
+  Fail(pod, "Unschedulable", FitErrorMessage(diag_, *candidate, pr.message), rejected_by, false, nominated);
   metrics_->unschedulable.Observe(seconds());
 }
 

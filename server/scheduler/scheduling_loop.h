@@ -32,7 +32,7 @@ class SchedulingLoop {
 
  private:
   struct Item {
-    enum Kind { kPod, kNode, kNodeDeleted, kNamespace, kNamespaceDeleted, kBindFailed, kBound };
+    enum Kind { kPod, kNode, kNodeDeleted, kNamespace, kNamespaceDeleted, kBindFailed, kBound, kVolumes };
     explicit Item(Kind k) : kind(k) {}
     Kind kind;
     PodInfoPtr pod;  // kPod: new state (null when deleted); kBind*: the pod
@@ -61,6 +61,9 @@ class SchedulingLoop {
   client::Informer* namespaces_ = nullptr;
   client::Informer* priority_classes_ = nullptr;
   client::Informer* pdbs_ = nullptr;
+  client::Informer* claims_ = nullptr;          // PersistentVolumeClaims, PersistentVolumes and
+  client::Informer* volumes_ = nullptr;         // StorageClasses, for VolumeBinding
+  client::Informer* storage_classes_ = nullptr;
   ApiWriter writer_;
 
   std::mutex mu_;  // guards inbox_, stopping_

@@ -4,8 +4,8 @@
 //   default class, WaitForFirstConsumer, reclaimPolicy Delete); an existing one is never changed,
 //   so a user's edits (or its deletion) last until the next start;
 // - a Pending claim of a class whose provisioner is rancher.io/local-path is provisioned once it
-//   has a consumer on a node (annotation volume.kubernetes.io/selected-node, else a pod using the
-//   claim with spec.nodeName — kite's scheduler places pods without looking at volumes): a PV
+//   has a consumer on a node (annotation volume.kubernetes.io/selected-node, which the scheduler
+//   writes when it places the first pod, else a pod using the claim with spec.nodeName): a PV
 //   "pvc-<claim uid>" with hostPath <storage dir>/pvc-<uid>_<ns>_<name> (DirectoryOrCreate, made
 //   by the kubelet), the claim's size and access modes, required node affinity to that node;
 // - binding as upstream's binder writes it: PV spec.claimRef and status.phase Bound, claim

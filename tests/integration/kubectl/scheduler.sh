@@ -346,6 +346,94 @@ expect_fail "a priority that disagrees with the class is refused" \
 expect_exact "refused pods were not stored" "" -- k get pods ghost liar --ignore-not-found -o name
 cleanup_pods
 
+# --- VolumeBinding: a claim's volume decides the node; missing and unbound claims wait
+cat >"$M/volumes.yaml" <<'YAML'
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-node-2}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  hostPath: {path: /tmp/pv-node-2}
+  claimRef: {namespace: default, name: on-node-2}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [node-2]}]
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-nowhere}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  hostPath: {path: /tmp/pv-nowhere}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [node-9]}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: on-node-2}
+spec: {accessModes: [ReadWriteOnce], storageClassName: "", volumeName: pv-node-2, resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: nowhere}
+spec: {accessModes: [ReadWriteOnce], storageClassName: "", volumeName: pv-nowhere, resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: unbound}
+spec: {accessModes: [ReadWriteOnce], storageClassName: "", resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: later}
+provisioner: example.com/later
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: delayed}
+spec: {accessModes: [ReadWriteOnce], storageClassName: later, resources: {requests: {storage: 1Gi}}}
+YAML
+k create -f "$M/volumes.yaml" >/dev/null
+claim() { echo "  volumes: [{name: data, persistentVolumeClaim: {claimName: $1}}]"; }
+pod vol-a "$(claim on-node-2)"
+expect_exact "a bound volume's node affinity picks the node" "node-2" -- wait_scheduled vol-a
+pod vol-b "$(claim nowhere)"
+expect_exact "no node matches the volume" \
+  "0/3 nodes are available: 3 node(s) had volume node affinity conflict. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling." -- \
+  wait_unschedulable vol-b
+pod vol-c "$(claim missing)"
+expect "a missing claim" '^0/3 nodes are available: persistentvolumeclaim "missing" not found\.' -- wait_unschedulable vol-c
+pod vol-d "$(claim unbound)"
+expect "an unbound immediate claim" '^0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims\.' -- \
+  wait_unschedulable vol-d
+cat >"$M/missing.yaml" <<'YAML'
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: missing}
+spec: {accessModes: [ReadWriteOnce], storageClassName: "", volumeName: pv-node-2, resources: {requests: {storage: 1Gi}}}
+YAML
+k create -f "$M/missing.yaml" >/dev/null
+expect_exact "the claim appears: the waiting pod is placed" "node-2" -- wait_scheduled vol-c
+pod vol-e "$(claim delayed)"
+N=$(wait_scheduled vol-e)
+selected_node() {
+  local i v
+  for i in $(seq 1 100); do
+    v=$(k get pvc delayed -o 'jsonpath={.metadata.annotations.volume\.kubernetes\.io/selected-node}')
+    [[ -n $v ]] && { echo "$v"; return 0; }
+    sleep 0.1
+  done
+}
+expect_exact "WaitForFirstConsumer: the claim gets the chosen node" "$N" -- selected_node
+cleanup_pods
+k delete -f "$M/volumes.yaml" -f "$M/missing.yaml" --wait=false >/dev/null 2>&1 || true
+
 # --- pods for another scheduler are left alone
 pod other "  schedulerName: my-scheduler"
 sleep 1
