@@ -9,6 +9,7 @@
 #include "agent/hollow/hollow_runtime.h"
 #include "agent/kubelet/client_lookup.h"
 #include "agent/kubelet/container_config.h"
+#include "agent/kubelet/eviction/eviction_manager.h"
 #include "agent/kubelet/image_gc.h"
 #include "agent/kubelet/pod_config.h"
 #include "agent/kubelet/static_pods.h"
@@ -191,7 +192,14 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
                                                              o.status_interval, o.workers);
   status->SetReportInterval(o.report_interval);
   const std::string dir = st->agent_dir;
-  status->SetPressureProbe([dir](const kubelet::Node&) { return kubelet::MeasurePressure(dir); });
+  kubelet::eviction::ThresholdFlags tf;
+  tf.hard = o.eviction_hard;
+  tf.hard_set = true;  // AgentOptions holds upstream's defaults
+  tf.soft = o.eviction_soft;
+  tf.soft_grace_period = o.eviction_soft_grace_period;
+  tf.minimum_reclaim = o.eviction_minimum_reclaim;
+  auto thresholds = kubelet::eviction::ParseThresholds(tf);
+  if (!thresholds.ok()) return thresholds.status();
   kubelet::NodeConfig nc;
   nc.node_name = id.name;
   nc.cluster_dns = o.cluster_dns;
@@ -216,6 +224,36 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   po.config = st->pod_config.get();
   po.resync_period = o.sync_frequency;
   auto pods = std::make_unique<kubelet::PodWorkers>(st->nodes.get(), st->pod_status.get(), st->events.get(), po);
+  // Node-pressure eviction: its conditions are the node's, its victims go through the pod workers
+  // and node-level disk is first freed by image garbage collection.
+  kubelet::ImageGC::Options gco;
+  gco.keep_image = o.pause_image.empty() ? std::string(KITE_PAUSE_IMAGE) : o.pause_image;
+  auto image_gc = std::make_unique<kubelet::ImageGC>(st->runtime.runtime, st->runtime.images,
+                                                     [dir] { return kubelet::Filesystem(dir); }, gco);
+  kubelet::eviction::EvictionManager::Options eo;
+  eo.thresholds = std::move(*thresholds);
+  eo.period = std::chrono::milliseconds(o.eviction_monitoring_period_ms);
+  eo.pressure_transition_period = std::chrono::milliseconds(o.eviction_pressure_transition_period_ms);
+  eo.max_pod_grace_period_s = o.eviction_max_pod_grace_period;
+  eo.nodefs_dir = dir;
+  eo.imagefs_dir = dir;
+  eo.cgroup_root = nc.cgroup_root;
+  eo.pod_logs_root = nc.pod_logs_root;
+  eo.pods_dir = (fs::path(vo.root_dir) / "pods").string();
+  kubelet::PodWorkers* workers = pods.get();
+  kubelet::ImageGC* gc = image_gc.get();
+  auto eviction = std::make_unique<kubelet::eviction::EvictionManager>(
+      st->nodes.get(),
+      [workers](const std::string& key, const std::string& uid, const std::string& message, int64_t grace) {
+        workers->Evict(key, uid, message, grace);
+      },
+      [gc](int64_t bytes) {
+        auto freed = gc->Free(bytes);
+        return freed.ok() ? *freed : int64_t{0};
+      },
+      std::move(eo));
+  kubelet::eviction::EvictionManager* em = eviction.get();
+  status->SetPressureProbe([em](const kubelet::Node&) { return em->Health(); });
   st->runner->Add(std::move(status));
   st->runner->Add(std::move(leases));
   st->runner->Add(std::move(pods));
@@ -225,10 +263,8 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   st->runner->Add(std::make_unique<kubelet::StaticPods>(st->client.get(), st->nodes.get(), manifests));
   // Image garbage collection by the disk usage of the image filesystem (the agent's data dir
   // holds containerd's root).
-  kubelet::ImageGC::Options gco;
-  gco.keep_image = o.pause_image.empty() ? std::string(KITE_PAUSE_IMAGE) : o.pause_image;
-  st->runner->Add(std::make_unique<kubelet::ImageGC>(
-      st->runtime.runtime, st->runtime.images, [dir] { return kubelet::Filesystem(dir); }, gco));
+  st->runner->Add(std::move(image_gc));
+  st->runner->Add(std::move(eviction));
 
   KITE_LOG(0) << "agent: node " << id.name << " (" << (id.internal_ip.empty() ? "no IP" : id.internal_ip) << ", "
               << machine->cpus << " CPUs, " << t.memory << " memory, runtime "
@@ -255,6 +291,20 @@ void Agent::Stop() {
   if (state_->starter.joinable()) state_->starter.join();
   state_->runner->Stop();
   state_->informers->Stop();
+}
+
+void AddEvictionFlags(FlagSet& flags, AgentOptions* o) {
+  flags.StringList("eviction-hard", &o->eviction_hard,
+                   "Hard eviction thresholds: memory.available<100Mi,nodefs.available<10%,… (replaces the defaults)");
+  flags.StringList("eviction-soft", &o->eviction_soft, "Soft eviction thresholds: memory.available<300Mi,…");
+  flags.StringList("eviction-soft-grace-period", &o->eviction_soft_grace_period,
+                   "How long each soft threshold must hold before pods are evicted: memory.available=1m30s,…");
+  flags.StringList("eviction-minimum-reclaim", &o->eviction_minimum_reclaim,
+                   "What an eviction must free beyond the threshold: memory.available=0Mi,nodefs.available=500Mi,…");
+  flags.Duration("eviction-pressure-transition-period", &o->eviction_pressure_transition_period_ms,
+                 "How long a pressure condition stays after its threshold was last met");
+  flags.Int("eviction-max-pod-grace-period", &o->eviction_max_pod_grace_period,
+            "The longest grace period (seconds) a pod gets when a soft threshold evicts it; 0: its own");
 }
 
 }  // namespace kite::agent

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "agent/cri/runtime.h"
+#include "base/flags.h"
 #include "base/status.h"
 #include "client/transport.h"
 
@@ -53,7 +54,18 @@ struct AgentOptions {
   // configMaps and secrets behind its volumes reach the files within it.
   std::chrono::milliseconds sync_frequency{30'000};
   int workers = 2;
+  // Node-pressure eviction (agent/kubelet/eviction/), the kubelet's flags and defaults.
+  std::vector<std::string> eviction_hard{"memory.available<100Mi", "nodefs.available<10%", "nodefs.inodesFree<5%",
+                                         "imagefs.available<15%"};
+  std::vector<std::string> eviction_soft, eviction_soft_grace_period, eviction_minimum_reclaim;
+  int64_t eviction_pressure_transition_period_ms = 300'000;
+  int64_t eviction_max_pod_grace_period = 0;  // seconds; 0: the pod's own grace period
+  int64_t eviction_monitoring_period_ms = 10'000;
 };
+
+// Declares the eviction flags (upstream kubelet names) on `flags`, bound to `o` — for kite-agent
+// and for kite-server's embedded agent alike.
+void AddEvictionFlags(FlagSet& flags, AgentOptions* o);
 
 // A container runtime for the agent: the two services and whatever owns them.
 struct Runtime {

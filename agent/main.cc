@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   flags.StringList("kube-reserved", &o.kube_reserved, "Resources reserved for Kubernetes components: cpu=…,memory=…,ephemeral-storage=…");
   flags.StringList("system-reserved", &o.system_reserved, "Resources reserved for the system: cpu=…,memory=…,ephemeral-storage=…");
   flags.Int("max-pods", &o.max_pods, "Pods this node may run");
+  agent::AddEvictionFlags(flags, &o);
   flags.StringList("cluster-dns", &o.cluster_dns, "The cluster DNS server's IPs, for pods' resolv.conf");
   flags.String("cluster-domain", &o.cluster_domain, "The cluster's DNS domain");
   flags.String("container-runtime-endpoint", &o.container_runtime_endpoint,

@@ -145,6 +145,7 @@ int main(int argc, char** argv) {
   flags.StringList("node-taint", &o.agent.node_taints, "Taints for the embedded agent's node: key[=value]:Effect,…");
   flags.StringList("kube-reserved", &o.agent.kube_reserved, "Resources reserved for Kubernetes components on this node");
   flags.StringList("system-reserved", &o.agent.system_reserved, "Resources reserved for the system on this node");
+  agent::AddEvictionFlags(flags, &o.agent);
   flags.Int("max-pods", &o.agent.max_pods, "Pods this node may run");
   flags.StringList("cluster-dns", &o.agent.cluster_dns, "The cluster DNS server's IPs, for pods' resolv.conf");
   flags.String("cluster-domain", &o.agent.cluster_domain, "The cluster's DNS domain");

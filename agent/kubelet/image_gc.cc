@@ -25,7 +25,14 @@ Result<int64_t> ImageGC::Collect() {
   const int64_t used = capacity - available;
   if (used * 100 < capacity * opts_.high_threshold_percent) return int64_t{0};
   const int64_t goal = used - capacity * opts_.low_threshold_percent / 100;  // bytes to free
+  auto freed = Free(goal);
+  if (freed.ok() && *freed < goal) {
+    KITE_LOG(0) << "image gc: freed " << *freed << " of the " << goal << " bytes wanted; every other image is in use";
+  }
+  return freed;
+}
 
+Result<int64_t> ImageGC::Free(int64_t goal) {
   auto containers = runtime_->ListContainers({});
   if (!containers.ok()) return containers.error().Annotate("listing containers");
   std::set<std::string> in_use;
@@ -51,10 +58,7 @@ Result<int64_t> ImageGC::Collect() {
     }
     freed += static_cast<int64_t>(img.size);
     KITE_LOG(0) << "image gc: removed " << (img.repo_tags.empty() ? img.id : img.repo_tags.front()) << " ("
-                << img.size << " bytes): the image filesystem is over " << opts_.high_threshold_percent << "% full";
-  }
-  if (freed < goal) {
-    KITE_LOG(0) << "image gc: freed " << freed << " of the " << goal << " bytes wanted; every other image is in use";
+                << img.size << " bytes) to free disk space";
   }
   return freed;
 }

@@ -36,6 +36,9 @@ class ImageGC final : public client::Controller {
 
   // One pass: the bytes of the images removed (0 when under the threshold).
   Result<int64_t> Collect();
+  // Removes unused images, largest first, until `goal` bytes are freed or none is left (the
+  // eviction manager's node-level reclaim); the bytes freed.
+  Result<int64_t> Free(int64_t goal);
 
  private:
   cri::RuntimeService* runtime_;

@@ -22,7 +22,6 @@ namespace {
 // Upstream's default hard eviction thresholds (pkg/kubelet/eviction/defaults_linux.go's values).
 constexpr int64_t kEvictionMemoryBytes = 100 * 1024 * 1024;  // memory.available < 100Mi
 constexpr double kEvictionNodefsFraction = 0.10;              // nodefs.available < 10%
-constexpr double kEvictionPidFraction = 0.10;                 // see the header
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -41,20 +40,6 @@ std::string Trim(std::string_view s) {
 std::string Path(const std::string& root, const char* p) {
   if (root.empty() || root == "/") return p;
   return root + p;
-}
-
-int64_t CountProcesses(const std::string& root) {
-  // The number of tasks the kernel has: /proc/loadavg's 4th field is "running/total".
-  std::istringstream in(ReadFile(Path(root, "/proc/loadavg")));
-  std::string a, b, c, runnable;
-  in >> a >> b >> c >> runnable;
-  auto slash = runnable.find('/');
-  if (slash == std::string::npos) return -1;
-  try {
-    return std::stoll(runnable.substr(slash + 1));
-  } catch (const std::exception&) {
-    return -1;
-  }
 }
 
 }  // namespace
@@ -190,22 +175,20 @@ Status SetMachine(const MachineInfo& m, int64_t max_pods, const std::vector<std:
   return Status::Ok();
 }
 
-NodeHealth MeasurePressure(const std::string& data_dir, const std::string& root) {
-  NodeHealth h;
-  if (auto avail = ParseMeminfo(ReadFile(Path(root, "/proc/meminfo")), "MemAvailable")) {
-    h.memory_pressure = *avail < kEvictionMemoryBytes;
-  }
-  auto [size, avail] = Filesystem(data_dir);
-  h.disk_pressure = size > 0 && static_cast<double>(avail) < static_cast<double>(size) * kEvictionNodefsFraction;
-  int64_t pid_max = 0;
+std::string ReadProcFile(const std::string& root, const char* path) { return ReadFile(Path(root, path)); }
+
+int64_t CountProcesses(const std::string& root) {
+  // The number of tasks the kernel has: /proc/loadavg's 4th field is "running/total".
+  std::istringstream in(ReadFile(Path(root, "/proc/loadavg")));
+  std::string a, b, c, runnable;
+  in >> a >> b >> c >> runnable;
+  auto slash = runnable.find('/');
+  if (slash == std::string::npos) return -1;
   try {
-    pid_max = std::stoll(Trim(ReadFile(Path(root, "/proc/sys/kernel/pid_max"))));
+    return std::stoll(runnable.substr(slash + 1));
   } catch (const std::exception&) {
+    return -1;
   }
-  const int64_t tasks = CountProcesses(root);
-  h.pid_pressure = pid_max > 0 && tasks >= 0 &&
-                   static_cast<double>(pid_max - tasks) < static_cast<double>(pid_max) * kEvictionPidFraction;
-  return h;
 }
 
 std::string Hostname() {

@@ -2,12 +2,8 @@
 // measures it: capacity (CPUs, MemTotal, the data dir's filesystem, --max-pods), allocatable
 // (capacity minus --kube-reserved, --system-reserved and the hard eviction thresholds),
 // nodeInfo (kernel from uname, OS image from os-release's PRETTY_NAME, machine-id, DMI product
-// UUID, boot_id), the InternalIP (the address of the default route's interface), and the
-// pressure conditions from upstream's default hard eviction thresholds: memory.available <
-// 100Mi, nodefs.available < 10%, imagefs.available < 15% (the image filesystem is the data dir's
-// here, so the nodefs threshold is the stricter one that matters), pid.available < 10% of
-// kernel.pid_max (upstream's pid threshold is not a default; this one says when forks are near
-// failing).
+// UUID, boot_id) and the InternalIP (the address of the default route's interface). The
+// pressure conditions come from the eviction manager (eviction/).
 //
 // The parsers are pure functions of file contents so that tests can feed them; Read* take a
 // `root` prefix ("/" normally) for the same reason.
@@ -59,8 +55,10 @@ Status ParseReserved(const std::string& flag, const std::vector<std::string>& it
 Status SetMachine(const MachineInfo& m, int64_t max_pods, const std::vector<std::pair<std::string, std::string>>& reserved,
                   NodeTemplate* t);
 
-// The pressure conditions now, for the filesystem holding `data_dir`.
-NodeHealth MeasurePressure(const std::string& data_dir, const std::string& root = "/");
+// The text of a /proc (or other small) file under `root` ("" when unreadable).
+std::string ReadProcFile(const std::string& root, const char* path);
+// The number of tasks the kernel has (/proc/loadavg), -1 when unknown.
+int64_t CountProcesses(const std::string& root = "/");
 
 // The hostname, lower-cased (the default node name, as the kubelet's).
 std::string Hostname();

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <optional>
 
 #include "agent/kubelet/backoff.h"
 #include "agent/kubelet/pod_workers.h"
@@ -243,6 +244,29 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
   if (st.sandbox_id.empty() && now_steady < st.seen + opts_.start_latency) {
     queue_.AddAfter(key, st.seen + opts_.start_latency - now_steady);
     return Status::Ok();
+  }
+
+  // Evicted for node pressure: killed and Failed, never restarted.
+  std::optional<std::pair<std::string, int64_t>> eviction;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = evictions_.find(uid); it != evictions_.end()) eviction = it->second;
+  }
+  if (eviction) {
+    Event(pod, "", "Warning", "Evicted", eviction->first);
+    probes_->RemovePod(uid);
+    KillPod(node, &pod, uid, eviction->second);
+    auto rp = Observe(node, uid);
+    PodView v = MakeView(pod, node, st, rp.ok() ? *rp : RuntimePod{}, false);
+    v.failed_reason = "Evicted";
+    v.failed_message = eviction->first;
+    st.terminal = true;
+    Status written = WriteStatus(key, pod, BuildPodStatus(pod, v), st);
+    if (written.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      evictions_.erase(uid);
+    }
+    return written;
   }
 
   // activeDeadlineSeconds, counted from startTime (ours when we have not written one yet).

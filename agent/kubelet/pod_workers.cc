@@ -59,6 +59,14 @@ PodWorkers::~PodWorkers() {
   probes_.reset();  // its threads queue keys: gone before the queue
 }
 
+void PodWorkers::Evict(const std::string& key, const std::string& uid, std::string message, int64_t grace_s) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    evictions_[uid] = {std::move(message), grace_s};
+  }
+  queue_.Add(key);
+}
+
 void PodWorkers::Init(client::InformerFactory& informers) {
   pods_ = informers.For(Pods());
   auto enqueue = [this](const client::ObjectPtr& pod) {

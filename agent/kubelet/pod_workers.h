@@ -83,6 +83,11 @@ class PodWorkers final : public client::Controller {
   void Init(client::InformerFactory& informers) override;
   Status Reconcile(const std::string& key) override;
 
+  // Node-pressure eviction (eviction/eviction_manager.h): the pod of `uid` has its containers
+  // killed within `grace_s` and ends Failed with reason Evicted and `message`, with a Warning
+  // Evicted event. Queued; the pod's next sync does it.
+  void Evict(const std::string& key, const std::string& uid, std::string message, int64_t grace_s);
+
   // For tests and metrics: syncs of live pods finished, and status writes sent (counted before
   // they are sent).
   int64_t syncs() const { return syncs_.load(); }
@@ -173,6 +178,7 @@ class PodWorkers final : public client::Controller {
   bool stop_ = false;
   std::thread relist_;
   std::unordered_map<std::string, bool> terminating_;  // uids; guarded by mu_
+  std::unordered_map<std::string, std::pair<std::string, int64_t>> evictions_;  // uid → (message, grace); mu_
   std::unordered_map<std::string, std::string> runtime_names_;  // node → runtime name; guarded by mu_
   int terminators_ = 0;                                // running terminator threads; guarded by mu_
   std::condition_variable terminators_cv_;

@@ -104,15 +104,6 @@ TEST(NodeInfoTest, ReadsAFakeRoot) {
   EXPECT_EQ(m->machine_id, "0123456789abcdef0123456789abcdef");
   EXPECT_EQ(m->system_uuid, "4C4C4544-0042-3510-8051-B4C04F4E4E32");
   EXPECT_EQ(m->boot_id, "b0b0b0b0-0000-4000-8000-000000000001");
-  // 1 MiB available < 100Mi: memory pressure; 950 of 1000 PIDs taken: PID pressure.
-  NodeHealth h = MeasurePressure(root, root);
-  EXPECT_TRUE(h.memory_pressure);
-  EXPECT_TRUE(h.pid_pressure);
-  put("/proc/meminfo", "MemTotal: 4194304 kB\nMemAvailable: 2097152 kB\n");
-  put("/proc/loadavg", "0.00 0.01 0.05 1/100 12345\n");
-  h = MeasurePressure(root, root);
-  EXPECT_FALSE(h.memory_pressure);
-  EXPECT_FALSE(h.pid_pressure);
   put("/proc/meminfo", "nothing\n");
   EXPECT_FALSE(ReadMachineInfo(root, root).ok());
   fs::remove_all(root);
