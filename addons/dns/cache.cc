@@ -42,7 +42,8 @@ bool AnswerCache::Adapt(const Query& q, const uint8_t* question, const uint8_t* 
   out->assign(reinterpret_cast<const char*>(msg), keep);
   auto* m = reinterpret_cast<uint8_t*>(out->data());
   Put16(m, q.id);
-  Put16(m + 2, static_cast<uint16_t>((Get16(m + 2) & ~kFlagRD) | (q.flags & kFlagRD)));
+  // We recurse for the client (RA) and are not the authority for what we forward (no AA).
+  Put16(m + 2, static_cast<uint16_t>((Get16(m + 2) & ~(kFlagRD | kFlagAA)) | (q.flags & kFlagRD) | kFlagRA));
   Put16(m + 10, ar);
   std::memcpy(m + kHeaderSize, question, q.question_end - kHeaderSize);
   return true;

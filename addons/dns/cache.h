@@ -5,7 +5,7 @@
 //
 // Stored is the upstream's message without its OPT; a hit is rebuilt for the asking client:
 // its id, its question bytes (same length: only the letter case may differ, so compression
-// pointers stay valid), its RD bit, TTLs lowered by the entry's age. Not thread-safe: owned by
+// pointers stay valid), its RD bit, RA set and AA cleared, TTLs lowered by the entry's age. Not thread-safe: owned by
 // the server's one thread.
 #pragma once
 
