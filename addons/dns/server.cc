@@ -8,7 +8,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/socket.h>
+
 #include <array>
+#include <cstring>
 #include <chrono>
 #include <deque>
 #include <fstream>
@@ -227,7 +230,10 @@ class DnsServer::Impl : public std::enable_shared_from_this<Impl> {
   };
 
   void ReceiveUdp();
-  void OnUdp(size_t n, bool v6);
+  // Answers one datagram; true when `reply` holds an answer to send back to `peer` (false:
+  // dropped, or forwarded, whose answer is sent when it arrives).
+  bool OnUdp(const uint8_t* msg, size_t n, const udp::endpoint& peer, std::string* reply);
+  void DrainUdp();
   void Accept();
   void ReceiveUpstream(Upstream* u);
   void Forward(const Query& q, const uint8_t* req, Clock::time_point start, const udp::endpoint* client,
@@ -242,6 +248,14 @@ class DnsServer::Impl : public std::enable_shared_from_this<Impl> {
 
   std::array<uint8_t, 65536> udp_buf_;
   udp::endpoint udp_peer_;
+  // Batches for recvmmsg/sendmmsg: under load a burst of queries costs two system calls.
+  // Queries longer than kBatchBuffer (never seen from a stub resolver) are dropped there.
+  static constexpr size_t kBatch = 32, kBatchBuffer = 4096;
+  std::array<std::array<uint8_t, kBatchBuffer>, kBatch> batch_in_;
+  std::array<sockaddr_storage, kBatch> batch_peers_;
+  std::array<iovec, kBatch> batch_iov_, batch_out_iov_;
+  std::array<mmsghdr, kBatch> batch_msgs_, batch_out_msgs_;
+  std::array<std::string, kBatch> batch_replies_;
   std::string out_;
   std::vector<std::unique_ptr<Upstream>> upstreams_;
   std::unordered_map<uint16_t, Pending> pending_;
@@ -357,38 +371,72 @@ Status DnsServer::Impl::Start() {
 void DnsServer::Impl::ReceiveUdp() {
   udp_.async_receive_from(asio::buffer(udp_buf_), udp_peer_, [self = shared_from_this()](boost::system::error_code ec, size_t n) {
     if (ec == asio::error::operation_aborted || !self->udp_.is_open()) return;
-    if (!ec) {
-      self->OnUdp(n, self->udp_peer_.address().is_v6() && !self->udp_peer_.address().to_v6().is_v4_mapped());
-      // Drain what is queued with non-blocking reads before going back to the reactor: under
-      // load that is one system call per query instead of a reactor round trip.
-      for (int i = 0; i < 256; ++i) {
-        boost::system::error_code e;
-        const size_t m = self->udp_.receive_from(asio::buffer(self->udp_buf_), self->udp_peer_, 0, e);
-        if (e) break;
-        self->OnUdp(m, self->udp_peer_.address().is_v6() && !self->udp_peer_.address().to_v6().is_v4_mapped());
-      }
+    if (!ec && self->OnUdp(self->udp_buf_.data(), n, self->udp_peer_, &self->out_)) {
+      boost::system::error_code e;
+      self->udp_.send_to(asio::buffer(self->out_), self->udp_peer_, 0, e);  // non-blocking: a full buffer drops it
     }
+    // Then what else is queued, in batches, before going back to the reactor.
+    self->DrainUdp();
     self->ReceiveUdp();
   });
 }
 
-void DnsServer::Impl::OnUdp(size_t n, bool v6) {
+void DnsServer::Impl::DrainUdp() {
+  const int fd = udp_.native_handle();
+  for (int round = 0; round < 16; ++round) {
+    for (size_t i = 0; i < kBatch; ++i) {
+      batch_iov_[i] = iovec{batch_in_[i].data(), kBatchBuffer};
+      batch_msgs_[i] = mmsghdr{};
+      batch_msgs_[i].msg_hdr.msg_name = &batch_peers_[i];
+      batch_msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      batch_msgs_[i].msg_hdr.msg_iov = &batch_iov_[i];
+      batch_msgs_[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int got = ::recvmmsg(fd, batch_msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (got <= 0) return;
+    unsigned replies = 0;
+    udp::endpoint peer;
+    for (int i = 0; i < got; ++i) {
+      const auto& h = batch_msgs_[static_cast<size_t>(i)].msg_hdr;
+      if (h.msg_flags & MSG_TRUNC) continue;
+      std::memcpy(peer.data(), h.msg_name, h.msg_namelen);
+      peer.resize(h.msg_namelen);
+      std::string& reply = batch_replies_[replies];
+      if (!OnUdp(batch_in_[static_cast<size_t>(i)].data(), batch_msgs_[static_cast<size_t>(i)].msg_len, peer, &reply)) continue;
+      batch_out_iov_[replies] = iovec{reply.data(), reply.size()};
+      batch_out_msgs_[replies] = mmsghdr{};
+      batch_out_msgs_[replies].msg_hdr.msg_name = const_cast<void*>(h.msg_name);
+      batch_out_msgs_[replies].msg_hdr.msg_namelen = h.msg_namelen;
+      batch_out_msgs_[replies].msg_hdr.msg_iov = &batch_out_iov_[replies];
+      batch_out_msgs_[replies].msg_hdr.msg_iovlen = 1;
+      ++replies;
+    }
+    for (unsigned sent = 0; sent < replies;) {
+      const int n = ::sendmmsg(fd, batch_out_msgs_.data() + sent, replies - sent, MSG_DONTWAIT);
+      if (n <= 0) break;  // a full socket buffer drops the rest, as UDP may
+      sent += static_cast<unsigned>(n);
+    }
+    if (static_cast<size_t>(got) < kBatch) return;
+  }
+}
+
+bool DnsServer::Impl::OnUdp(const uint8_t* msg, size_t n, const udp::endpoint& peer, std::string* reply) {
   const auto start = Clock::now();
-  switch (responder_.Respond(udp_buf_.data(), n, Transport::kUdp, &out_)) {
+  const bool v6 = peer.address().is_v6() && !peer.address().to_v6().is_v4_mapped();
+  switch (responder_.Respond(msg, n, Transport::kUdp, reply)) {
     case Action::kDrop:
-      return;
+      return false;
     case Action::kForward: {
       const Query& q = responder_.query();
-      Forward(q, udp_buf_.data(), start, &udp_peer_, nullptr, v6);
-      return;
+      Forward(q, msg, start, &peer, nullptr, v6);
+      return false;
     }
     case Action::kReply:
       break;
   }
-  boost::system::error_code ec;
-  udp_.send_to(asio::buffer(out_), udp_peer_, 0, ec);  // non-blocking: a full buffer drops it, as UDP may
-  metrics_->Record(false, v6, responder_.query().qtype, Get16(reinterpret_cast<const uint8_t*>(out_.data()) + 2) & 0xF,
+  metrics_->Record(false, v6, responder_.query().qtype, Get16(reinterpret_cast<const uint8_t*>(reply->data()) + 2) & 0xF,
                    start);
+  return true;
 }
 
 void DnsServer::Impl::OnTcpMessage(const std::shared_ptr<TcpSession>& session, const uint8_t* msg, size_t len, bool v6) {
