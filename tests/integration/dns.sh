@@ -32,8 +32,11 @@ wait_until() {
 
 # --- the upstream: dnsmasq, authoritative for upstream.test so its negative answers carry a SOA
 UP_PORT=$(free_port)
+# many.upstream.test has 100 addresses: more than fit the 1232 octets kite-dns asks for over UDP.
+for i in $(seq 1 100); do echo "198.51.100.$i many.upstream.test"; done >"$TEST_TMP/many.hosts"
 _spawn "$TEST_TMP/dnsmasq.log" "$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
-  --listen-address=127.0.0.1 --bind-interfaces --port="$UP_PORT" --pid-file= --user="$(id -un)" \
+  --addn-hosts="$TEST_TMP/many.hosts" --listen-address=127.0.0.1 --bind-interfaces --port="$UP_PORT" --pid-file= \
+  --user="$(id -un)" \
   --log-queries --log-facility=- --auth-zone=upstream.test --auth-server=ns.upstream.test,lo --auth-ttl=60 \
   --host-record=www.upstream.test,192.0.2.10 --host-record=big.upstream.test,192.0.2.20
 wait_until 10 "$DIG" @127.0.0.1 -p "$UP_PORT" +time=1 +tries=1 upstream.test SOA || fail "dnsmasq did not start"
@@ -172,6 +175,9 @@ expect_exact "... the upstream asked once" "1" -- sh -c "grep -c '\[A\] nope.ups
 # (status asks twice: the first of the four questions missed, three hit)
 expect_exact "denial cache hits counted" "3" -- metric 'coredns_cache_hits_total\{.*type="denial"'
 expect_exact "an outside name over TCP" "192.0.2.20" -- d +tcp +short big.upstream.test A
+expect "upstream's truncated answer: TC to a UDP client" 'flags: qr tc rd ra;' -- d +ignore +noedns many.upstream.test A
+expect_exact "... and whole to a TCP client (kite-dns asks the upstream again over TCP)" "100" -- \
+  sh -c "$DIG @127.0.0.1 -p $DNS_PORT +tcp +short many.upstream.test A | wc -l"
 
 # --- the cluster changes
 k delete svc web >/dev/null
