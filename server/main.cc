@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "addons/manifests/manifests.h"
 #include "agent/agent.h"
 #include "agent/bootstrap/bootstrap.h"
 #include "base/flags.h"
@@ -70,6 +71,7 @@ struct ServerOptions {
   std::string default_local_storage_path;  // "" = <data-dir>/storage
   std::string token, token_file;
   bool disable_agent = false;
+  std::vector<std::string> disable;  // add-ons not to deploy (addons/manifests/)
   kite::agent::AgentOptions agent;  // the embedded agent's node flags (data_dir is --data-dir)
 };
 
@@ -139,6 +141,7 @@ int main(int argc, char** argv) {
   flags.String("token", &o.token, "The join token's secret (K10<hash>::<user>:<secret> or a bare secret; default: kept in <data-dir>/server/token)");
   flags.String("token-file", &o.token_file, "A file holding --token");
   flags.Bool("disable-agent", &o.disable_agent, "Do not run the embedded agent (this server is then not a node)");
+  flags.StringList("disable", &o.disable, "Do not deploy these packaged add-ons: kite-dns (alias coredns)");
   flags.String("node-name", &o.agent.node_name, "The embedded agent's node name (default: the hostname)");
   flags.String("node-ip", &o.agent.node_ip, "The embedded agent's InternalIP (default: the address of the default route's interface)");
   flags.StringList("node-label", &o.agent.node_labels, "Labels for the embedded agent's node: key=value,…");
@@ -160,6 +163,12 @@ int main(int argc, char** argv) {
   if (flags.help_requested()) {
     std::cout << flags.Usage();
     return 0;
+  }
+  for (const auto& name : o.disable) {
+    if (name != "kite-dns" && name != "coredns") {
+      std::cerr << "kite-server: --disable: unknown add-on " << name << " (known: kite-dns, alias coredns)\n";
+      return 2;
+    }
   }
   if (o.durability != "strict" && o.durability != "relaxed") {
     std::cerr << "kite-server: --datastore-durability must be strict or relaxed\n";
@@ -291,6 +300,19 @@ int main(int argc, char** argv) {
   std::unique_ptr<scheduler::Scheduler> sched;
   if (!o.disable_scheduler) {
     sched = scheduler::Scheduler::Start((*api)->LocalTransport("system:kube-scheduler", {"system:masters"}), {});
+  }
+
+  // The packaged add-ons (the cluster DNS at --cluster-dns), created when missing.
+  {
+    addons::AddonOptions ad;
+    ad.disable = o.disable;
+    if (!o.agent.cluster_dns.empty()) ad.cluster_dns = o.agent.cluster_dns.front();
+    ad.cluster_domain = o.agent.cluster_domain;
+    ad.dns_image = KITE_DNS_IMAGE;
+    if (auto s = addons::ApplyAddons(client::Client((*api)->LocalTransport("system:apiserver", {"system:masters"})), ad);
+        !s.ok()) {
+      KITE_LOG(0) << "add-ons: " << s.message();  // the cluster runs on; the objects can be made by hand
+    }
   }
 
   // The embedded agent: this server is a node too, as a k3s server is. kite-server links the agent
