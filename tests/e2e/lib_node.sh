@@ -111,6 +111,8 @@ new_node_dir() {
   echo $$ >"$d/owner.pid"
   mkdir -p "$d/agent/images"
   cp "$KITE_IMAGES/pause.tar" "$KITE_IMAGES/busybox.tar" "$d/agent/images/"
+  # The cluster DNS add-on's image, when this build made it (kite-server deploys kite-dns).
+  [[ -f $KITE_IMAGES/kite-dns.tar ]] && cp "$KITE_IMAGES/kite-dns.tar" "$d/agent/images/"
   _NODE_DIRS+=("$d")
   REPLY=$d
 }
