@@ -293,7 +293,24 @@ void Agent::Stop() {
   state_->informers->Stop();
 }
 
-void AddEvictionFlags(FlagSet& flags, AgentOptions* o) {
+void AddNodeFlags(FlagSet& flags, AgentOptions* o) {
+  flags.String("node-name", &o->node_name, "The node's name (default: the hostname)");
+  flags.String("node-ip", &o->node_ip, "The node's InternalIP (default: the address of the default route's interface)");
+  flags.StringList("node-label", &o->node_labels, "Labels to register the node with: key=value,…");
+  flags.StringList("node-taint", &o->node_taints, "Taints to register the node with: key[=value]:Effect,…");
+  flags.StringList("kube-reserved", &o->kube_reserved,
+                   "Resources reserved for Kubernetes components: cpu=…,memory=…,ephemeral-storage=…");
+  flags.StringList("system-reserved", &o->system_reserved,
+                   "Resources reserved for the system: cpu=…,memory=…,ephemeral-storage=…");
+  flags.Int("max-pods", &o->max_pods, "Pods this node may run");
+  flags.StringList("cluster-dns", &o->cluster_dns, "The cluster DNS server's IPs, for pods' resolv.conf");
+  flags.String("cluster-domain", &o->cluster_domain, "The cluster's DNS domain");
+  flags.String("container-runtime-endpoint", &o->container_runtime_endpoint,
+               "Use this CRI socket instead of the agent's own containerd");
+  flags.String("pause-image", &o->pause_image,
+               "The pod sandbox image (default: kite's own, imported from the image archives)");
+  flags.String("private-registry", &o->private_registry,
+               "Registry configuration file (k3s's registries.yaml format; default /etc/kite/registries.yaml)");
   flags.StringList("eviction-hard", &o->eviction_hard,
                    "Hard eviction thresholds: memory.available<100Mi,nodefs.available<10%,… (replaces the defaults)");
   flags.StringList("eviction-soft", &o->eviction_soft, "Soft eviction thresholds: memory.available<300Mi,…");
@@ -305,6 +322,24 @@ void AddEvictionFlags(FlagSet& flags, AgentOptions* o) {
                  "How long a pressure condition stays after its threshold was last met");
   flags.Int("eviction-max-pod-grace-period", &o->eviction_max_pod_grace_period,
             "The longest grace period (seconds) a pod gets when a soft threshold evicts it; 0: its own");
+  flags.Forward("kubelet-arg",
+                {{"node-ip", "node-ip"},
+                 {"node-labels", "node-label"},
+                 {"register-with-taints", "node-taint"},
+                 {"kube-reserved", "kube-reserved"},
+                 {"system-reserved", "system-reserved"},
+                 {"max-pods", "max-pods"},
+                 {"cluster-dns", "cluster-dns"},
+                 {"cluster-domain", "cluster-domain"},
+                 {"container-runtime-endpoint", "container-runtime-endpoint"},
+                 {"pod-infra-container-image", "pause-image"},
+                 {"eviction-hard", "eviction-hard"},
+                 {"eviction-soft", "eviction-soft"},
+                 {"eviction-soft-grace-period", "eviction-soft-grace-period"},
+                 {"eviction-minimum-reclaim", "eviction-minimum-reclaim"},
+                 {"eviction-pressure-transition-period", "eviction-pressure-transition-period"},
+                 {"eviction-max-pod-grace-period", "eviction-max-pod-grace-period"}},
+                "A kubelet flag as k3s passes it: name=value (repeatable)");
 }
 
 }  // namespace kite::agent

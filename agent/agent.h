@@ -63,9 +63,14 @@ struct AgentOptions {
   int64_t eviction_monitoring_period_ms = 10'000;
 };
 
-// Declares the eviction flags (upstream kubelet names) on `flags`, bound to `o` — for kite-agent
-// and for kite-server's embedded agent alike.
-void AddEvictionFlags(FlagSet& flags, AgentOptions* o);
+// Declares the node's and the kubelet's flags on `flags`, bound to `o`, for kite-agent and for
+// kite-server's embedded agent alike: --node-name, --node-ip, --node-label, --node-taint,
+// --kube-reserved, --system-reserved, --max-pods, --cluster-dns, --cluster-domain,
+// --container-runtime-endpoint, --pause-image, --private-registry, the eviction flags, and
+// k3s's --kubelet-arg (repeatable "name=value": one of those given under the kubelet's own
+// name — node-labels, register-with-taints, pod-infra-container-image are understood — so a
+// k3s config's kubelet-arg list keeps working; a kubelet flag kite does not take is an error).
+void AddNodeFlags(FlagSet& flags, AgentOptions* o);
 
 // A container runtime for the agent: the two services and whatever owns them.
 struct Runtime {

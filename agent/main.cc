@@ -51,20 +51,7 @@ int main(int argc, char** argv) {
   flags.String("token", &f.token, "The join token (the server's <data-dir>/server/token)");
   flags.String("token-file", &f.token_file, "A file holding the join token");
   flags.String("data-dir", &o.data_dir, "Folder to hold state; the agent's files are in <data-dir>/agent");
-  flags.String("node-name", &o.node_name, "The node's name (default: the hostname)");
-  flags.String("node-ip", &o.node_ip, "The node's InternalIP (default: the address of the default route's interface)");
-  flags.StringList("node-label", &o.node_labels, "Labels to register the node with: key=value,…");
-  flags.StringList("node-taint", &o.node_taints, "Taints to register the node with: key[=value]:Effect,…");
-  flags.StringList("kube-reserved", &o.kube_reserved, "Resources reserved for Kubernetes components: cpu=…,memory=…,ephemeral-storage=…");
-  flags.StringList("system-reserved", &o.system_reserved, "Resources reserved for the system: cpu=…,memory=…,ephemeral-storage=…");
-  flags.Int("max-pods", &o.max_pods, "Pods this node may run");
-  agent::AddEvictionFlags(flags, &o);
-  flags.StringList("cluster-dns", &o.cluster_dns, "The cluster DNS server's IPs, for pods' resolv.conf");
-  flags.String("cluster-domain", &o.cluster_domain, "The cluster's DNS domain");
-  flags.String("container-runtime-endpoint", &o.container_runtime_endpoint,
-               "Use this CRI socket instead of the agent's own containerd");
-  flags.String("pause-image", &o.pause_image, "The pod sandbox image (default: kite's own, imported from the image archives)");
-  flags.String("private-registry", &o.private_registry, "Registry configuration file (k3s's registries.yaml format; default /etc/kite/registries.yaml)");
+  agent::AddNodeFlags(flags, &o);
   flags.Int("v", &f.verbosity, "Log verbosity");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/agent.yaml"); !s.ok()) {
     std::cerr << "kite-agent: " << s.message() << "\n\n" << flags.Usage();

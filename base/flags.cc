@@ -110,10 +110,33 @@ void FlagSet::StringList(const std::string& name, std::vector<std::string>* targ
   flags_[name] = std::move(f);
 }
 
+void FlagSet::Forward(const std::string& name, std::map<std::string, std::string> targets, const std::string& help) {
+  Flag f;
+  f.help = help;
+  f.is_list = true;
+  f.forward = std::move(targets);  // Set() resolves each value to its target flag
+  f.set = [](const std::string&) { return Status::Ok(); };
+  f.clear = [] {};
+  flags_[name] = std::move(f);
+}
+
 Status FlagSet::Set(const std::string& name, const std::string& value,
                     std::map<std::string, bool>& seen_list) {
   auto it = flags_.find(name);
   if (it == flags_.end()) return Status(Code::kInvalidArgument, "unknown flag: --" + name);
+  if (!it->second.forward.empty()) {
+    const size_t eq = value.find('=');
+    std::string key = value.substr(0, eq);
+    if (key.rfind("--", 0) == 0) key = key.substr(2);
+    auto t = it->second.forward.find(key);
+    if (t == it->second.forward.end() || !flags_.count(t->second)) {
+      std::string known;
+      for (const auto& [k, unused] : it->second.forward) known += (known.empty() ? "" : ", ") + k;
+      return Status(Code::kInvalidArgument,
+                    "--" + name + ": \"" + key + "\" is not a flag kite takes (it takes " + known + ")");
+    }
+    return Set(t->second, eq == std::string::npos ? "" : value.substr(eq + 1), seen_list);
+  }
   if (it->second.is_list && !seen_list[name]) {
     it->second.clear();
     seen_list[name] = true;

@@ -26,6 +26,12 @@ class FlagSet {
   // Go-style durations: "300ms", "30s", "5m", "1h30m"; a bare number means seconds.
   void Duration(const std::string& name, int64_t* target_ms, const std::string& help);
   void StringList(const std::string& name, std::vector<std::string>* target, const std::string& help);
+  // A repeatable flag whose values are "name=value" (a leading "--" on name allowed) and set
+  // another flag of this set: `targets` maps the names it accepts to the flags they set (k3s's
+  // --kubelet-arg). A list flag set this way drops its default, as on the command line; any
+  // other name is an error listing what is accepted. The target parses the value as it would
+  // on the command line (a list target splits it at commas).
+  void Forward(const std::string& name, std::map<std::string, std::string> targets, const std::string& help);
 
   // Parses argv, then the config file named by --config (if any; `default_config` is read when it
   // exists and no --config was given). Returns an error for unknown flags or bad values.
@@ -42,6 +48,7 @@ class FlagSet {
     bool is_list = false;
     std::function<Status(const std::string&)> set;
     std::function<void()> clear;  // for lists: file/argv replace, not append to, the default
+    std::map<std::string, std::string> forward;  // Forward(): accepted name → flag it sets
   };
   Status Set(const std::string& name, const std::string& value, std::map<std::string, bool>& seen_list);
   Status ApplyConfigFile(const std::string& path, const std::map<std::string, bool>& from_argv);

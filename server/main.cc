@@ -142,20 +142,7 @@ int main(int argc, char** argv) {
   flags.String("token-file", &o.token_file, "A file holding --token");
   flags.Bool("disable-agent", &o.disable_agent, "Do not run the embedded agent (this server is then not a node)");
   flags.StringList("disable", &o.disable, "Do not deploy these packaged add-ons: kite-dns (alias coredns)");
-  flags.String("node-name", &o.agent.node_name, "The embedded agent's node name (default: the hostname)");
-  flags.String("node-ip", &o.agent.node_ip, "The embedded agent's InternalIP (default: the address of the default route's interface)");
-  flags.StringList("node-label", &o.agent.node_labels, "Labels for the embedded agent's node: key=value,…");
-  flags.StringList("node-taint", &o.agent.node_taints, "Taints for the embedded agent's node: key[=value]:Effect,…");
-  flags.StringList("kube-reserved", &o.agent.kube_reserved, "Resources reserved for Kubernetes components on this node");
-  flags.StringList("system-reserved", &o.agent.system_reserved, "Resources reserved for the system on this node");
-  agent::AddEvictionFlags(flags, &o.agent);
-  flags.Int("max-pods", &o.agent.max_pods, "Pods this node may run");
-  flags.StringList("cluster-dns", &o.agent.cluster_dns, "The cluster DNS server's IPs, for pods' resolv.conf");
-  flags.String("cluster-domain", &o.agent.cluster_domain, "The cluster's DNS domain");
-  flags.String("container-runtime-endpoint", &o.agent.container_runtime_endpoint,
-               "Use this CRI socket instead of the agent's own containerd");
-  flags.String("pause-image", &o.agent.pause_image, "The pod sandbox image (default: kite's own, imported from the image archives)");
-  flags.String("private-registry", &o.agent.private_registry, "Registry configuration file (k3s's registries.yaml format; default /etc/kite/registries.yaml)");
+  agent::AddNodeFlags(flags, &o.agent);  // the embedded agent's node and kubelet
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
     return 2;

@@ -35,7 +35,7 @@ YAML
 
 _spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
   --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 \
-  --eviction-hard 'memory.available<64Ti' --eviction-pressure-transition-period 5m
+  --eviction-hard 'memory.available<64Ti' --kubelet-arg eviction-pressure-transition-period=5m
 eventually_eq "node reports MemoryPressure" 90 True \
   k get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="MemoryPressure")].status}'
 eventually_eq "node Ready" 90 True k get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'

@@ -44,6 +44,21 @@ TEST(Flags, ParsesFormsAndTypes) {
   EXPECT_EQ(o.sans, (std::vector<std::string>{"a", "b", "c"}));
 }
 
+TEST(Flags, ForwardSetsOtherFlagsUnderTheirOwnNames) {
+  Opts o;
+  o.sans = {"default"};
+  auto f = Declare(o);
+  f.Forward("kubelet-arg", {{"count", "n"}, {"sans", "tls-san"}}, "k3s style");
+  ASSERT_TRUE(ParseArgs(f, {"--kubelet-arg=count=9", "--kubelet-arg", "--sans=x,y", "--kubelet-arg=sans=z"}).ok());
+  EXPECT_EQ(o.n, 9);
+  EXPECT_EQ(o.sans, (std::vector<std::string>{"x", "y", "z"}));  // the default dropped, values kept
+  Opts o2;
+  auto f2 = Declare(o2);
+  f2.Forward("kubelet-arg", {{"count", "n"}}, "k3s style");
+  EXPECT_EQ(ParseArgs(f2, {"--kubelet-arg=feature-gates=X=true"}).message(),
+            "--kubelet-arg: \"feature-gates\" is not a flag kite takes (it takes count)");
+}
+
 TEST(Flags, RejectsUnknownAndBadValues) {
   Opts o;
   auto f = Declare(o);
