@@ -23,6 +23,7 @@
 #include "agent/kubelet/node_status_manager.h"
 #include "agent/kubelet/pod_workers.h"
 #include "agent/kubelet/status_manager.h"
+#include "agent/network/pod_network.h"
 #include "api/validation.h"
 #include "base/log.h"
 #include "client/client.h"
@@ -81,9 +82,15 @@ Runtime UnavailableRuntime(std::string reason) {
   return Runtime{r, r.get(), r.get()};
 }
 
-RuntimeFactory DefaultRuntime() {
+namespace {
+bool HollowRuntime() {
   const char* fake = std::getenv("KITE_AGENT_RUNTIME");
-  if (fake && std::string(fake) == "hollow") {
+  return fake && std::string(fake) == "hollow";
+}
+}  // namespace
+
+RuntimeFactory DefaultRuntime() {
+  if (HollowRuntime()) {
     return [](const AgentOptions&) -> Result<Runtime> {
       auto r = std::make_shared<hollow::HollowRuntime>("", nullptr);
       return Runtime{r, r.get(), r.get()};
@@ -95,6 +102,15 @@ RuntimeFactory DefaultRuntime() {
     no.container_runtime_endpoint = o.container_runtime_endpoint;
     no.pause_image = o.pause_image.empty() ? std::string(KITE_PAUSE_IMAGE) : o.pause_image;
     no.private_registry = o.private_registry;
+    // The pod network masquerades itself (not the bridge plugin) and sets the pods' MTU.
+    if (auto b = network::ParseBackend(o.flannel_backend); b.ok() && *b != network::Backend::kNone) {
+      network::PodNetworkOptions pn;
+      pn.backend = *b;
+      pn.iface = o.flannel_iface;
+      pn.node_ip = o.node_ip.empty() ? kubelet::DefaultNodeIp() : o.node_ip;
+      no.cni_mtu = network::PodMtu(pn);
+      no.cni_ip_masq = false;
+    }
     auto rt = NodeRuntime::Start(no);
     if (!rt.ok()) return rt.error();
     std::shared_ptr<NodeRuntime> owner(std::move(*rt));
@@ -167,12 +183,16 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
                                               "; give one with --node-name");
   }
   id.internal_ip = o.node_ip.empty() ? kubelet::DefaultNodeIp() : o.node_ip;
+  auto backend = network::ParseBackend(o.flannel_backend);
+  if (!backend.ok()) return backend.error();
+  if (HollowRuntime()) backend = network::Backend::kNone;
 
   // The runtime, or why there is none: said once here and in the Node's Ready condition.
   auto rt = factory ? factory(o) : Result<Runtime>(Status(Code::kUnavailable, "no container runtime configured"));
   if (rt.ok()) {
     st->runtime = std::move(rt.value());
   } else {
+    *backend = network::Backend::kNone;  // a node that runs no pods needs no way to other nodes' pods
     KITE_LOG(0) << "agent: the container runtime cannot work: " << rt.status().message()
                 << " (node " << id.name << " stays NotReady)";
     st->runtime = UnavailableRuntime(rt.status().message());
@@ -229,6 +249,16 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   gco.keep_image = o.pause_image.empty() ? std::string(KITE_PAUSE_IMAGE) : o.pause_image;
   st->runner->Add(std::make_unique<kubelet::ImageGC>(
       st->runtime.runtime, st->runtime.images, [dir] { return kubelet::Filesystem(dir); }, gco));
+
+  if (*backend != network::Backend::kNone) {
+    network::PodNetworkOptions pn;
+    pn.backend = *backend;
+    pn.iface = o.flannel_iface;
+    pn.node_name = id.name;
+    pn.node_ip = id.internal_ip;
+    pn.cluster_cidr = o.cluster_cidr;
+    st->runner->Add(std::make_unique<network::PodNetwork>(st->client.get(), pn));
+  }
 
   KITE_LOG(0) << "agent: node " << id.name << " (" << (id.internal_ip.empty() ? "no IP" : id.internal_ip) << ", "
               << machine->cpus << " CPUs, " << t.memory << " memory, runtime "

@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
                "Use this CRI socket instead of the agent's own containerd");
   flags.String("pause-image", &o.pause_image, "The pod sandbox image (default: kite's own, imported from the image archives)");
   flags.String("private-registry", &o.private_registry, "Registry configuration file (k3s's registries.yaml format; default /etc/kite/registries.yaml)");
+  o.flannel_backend = "vxlan";
+  flags.String("flannel-backend", &o.flannel_backend, "The pod network across nodes: vxlan, host-gw or none (a CNI you install)");
+  flags.String("flannel-iface", &o.flannel_iface, "The interface pod traffic to other nodes leaves by (default: the node IP's)");
+  flags.String("cluster-cidr", &o.cluster_cidr, "The cluster's pod IP range, as the server's --cluster-cidr (not masqueraded)");
   flags.Int("v", &f.verbosity, "Log verbosity");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/agent.yaml"); !s.ok()) {
     std::cerr << "kite-agent: " << s.message() << "\n\n" << flags.Usage();

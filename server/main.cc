@@ -151,6 +151,9 @@ int main(int argc, char** argv) {
   flags.String("container-runtime-endpoint", &o.agent.container_runtime_endpoint,
                "Use this CRI socket instead of the agent's own containerd");
   flags.String("pause-image", &o.agent.pause_image, "The pod sandbox image (default: kite's own, imported from the image archives)");
+  o.agent.flannel_backend = "vxlan";
+  flags.String("flannel-backend", &o.agent.flannel_backend, "The pod network across nodes: vxlan, host-gw or none (a CNI you install)");
+  flags.String("flannel-iface", &o.agent.flannel_iface, "The interface pod traffic to other nodes leaves by (default: the node IP's)");
   flags.String("private-registry", &o.agent.private_registry, "Registry configuration file (k3s's registries.yaml format; default /etc/kite/registries.yaml)");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
@@ -298,6 +301,7 @@ int main(int argc, char** argv) {
   if (!o.disable_agent) {
     o.agent.data_dir = o.data_dir;
     o.agent.control_plane = true;
+    o.agent.cluster_cidr = o.cluster_cidr;
     const std::string node = agent::NodeName(o.agent);
     // The server's node name is claimed with a node password like any joining node's, so that no
     // agent elsewhere can take it (k3s's server joins its own supervisor the same way).
