@@ -5,7 +5,8 @@
 # a pod on each node, then one TCP stream from the pod on the agent's node to the pod on the
 # server's node; side by side in the same run, the same transfer between the two namespaces
 # directly on their veth (no bridge, no VXLAN, no NAT): the ceiling. Reported as Gbit/s and as
-# the ratio pod/veth.
+# the ratio pod/veth. Then the agent's node is deleted: the time until the server's node has no
+# route to its podCIDR any more.
 # The transfer: iperf3 (Debian's) run inside the pods' network namespaces (nsenter into the
 # pod's process), `-t SECS`; without iperf3, busybox nc carrying SIZE MiB from /dev/zero, timed.
 # Usage: bench/run_pod_network.sh [--build DIR] [--seconds N] [--rounds N]     (needs root)
@@ -114,8 +115,24 @@ YAML
   local mv mp
   mv=$(awk '{print $1}' "$TEST_TMP/$backend.rounds" | median)
   mp=$(awk '{print $2}' "$TEST_TMP/$backend.rounds" | median)
-  RESULTS+=("$backend $mv $mp")
-  kill -TERM "$agent_pid" "$server_pid" 2>/dev/null || true
+  # A node leaves: from `kubectl delete node` (its own start-up included) until the other node
+  # has no route to its podCIDR, polled every 10 ms.
+  local cidr t0 tr t1 i
+  cidr=$(k get node bench-agt -o 'jsonpath={.spec.podCIDR}')
+  kill -TERM "$agent_pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$agent_pid" 2>/dev/null || break; sleep 0.1; done
+  ip -n "$sns" route show "$cidr" proto 75 | grep -q . || fail "no route to $cidr before the delete ($backend)"
+  t0=$(date +%s%N)
+  k delete node bench-agt --wait=false >/dev/null
+  tr=$(date +%s%N)
+  for i in $(seq 1 3000); do
+    ip -n "$sns" route show "$cidr" proto 75 | grep -q . || break
+    sleep 0.01
+  done
+  t1=$(date +%s%N)
+  ip -n "$sns" route show "$cidr" proto 75 | grep -q . && fail "route to $cidr still there 30 s after the delete ($backend)"
+  RESULTS+=("$backend $mv $mp $(((t1 - t0) / 1000000)) $(((tr - t0) / 1000000))")
+  kill -TERM "$server_pid" 2>/dev/null || true
   for _ in $(seq 1 100); do kill -0 "$agent_pid" 2>/dev/null || kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
 }
 
@@ -136,9 +153,9 @@ for b in vxlan host-gw; do run_backend "$b"; done
 
 echo
 echo "pod-to-pod throughput across two nodes, one TCP stream, $TOOL, ${SECS}s, median of $ROUNDS rounds"
-echo "| backend | veth (Gbit/s) | pod to pod (Gbit/s) | pod/veth |"
-echo "|---|---|---|---|"
+echo "| backend | veth (Gbit/s) | pod to pod (Gbit/s) | pod/veth | node deleted → route gone (kubectl's own run) |"
+echo "|---|---|---|---|---|"
 for r in "${RESULTS[@]}"; do
-  read -r b v p <<<"$r"
-  echo "| $b | $v | $p | $(python3 -c "print('%.2f' % ($p / $v))") |"
+  read -r b v p ms kms <<<"$r"
+  echo "| $b | $v | $p | $(python3 -c "print('%.2f' % ($p / $v))") | $ms ms ($kms ms) |"
 done

@@ -340,8 +340,9 @@ kite::Status PodNetwork::Apply(const Changes& c) {
     if (first.ok()) first = s.Annotate(what);
   };
   for (const auto& r : c.remove.routes) {
-    note(nl_->Do(netlink::BuildDeleteRoute(r)), "deleting route " + RouteText(r));
-    KITE_LOG(0) << "pod network: removed route " << RouteText(r);
+    kite::Status s = nl_->Do(netlink::BuildDeleteRoute(r));
+    note(s, "deleting route " + RouteText(r));
+    if (s.ok()) KITE_LOG(0) << "pod network: removed route " << RouteText(r);
   }
   for (const auto& n : c.remove.neighbours) note(nl_->Do(netlink::BuildDeleteNeighbour(n)), "deleting neighbour " + n.ip.ToString());
   for (const auto& f : c.remove.fdb) note(nl_->Do(netlink::BuildDeleteFdb(f)), "deleting FDB entry " + netlink::MacToString(f.mac));
