@@ -24,6 +24,7 @@
 #include "agent/kubelet/node_status_manager.h"
 #include "agent/kubelet/pod_workers.h"
 #include "agent/kubelet/status_manager.h"
+#include "agent/network/pod_network.h"
 #include "api/validation.h"
 #include "base/log.h"
 #include "client/client.h"
@@ -82,9 +83,15 @@ Runtime UnavailableRuntime(std::string reason) {
   return Runtime{r, r.get(), r.get()};
 }
 
-RuntimeFactory DefaultRuntime() {
+namespace {
+bool HollowRuntime() {
   const char* fake = std::getenv("KITE_AGENT_RUNTIME");
-  if (fake && std::string(fake) == "hollow") {
+  return fake && std::string(fake) == "hollow";
+}
+}  // namespace
+
+RuntimeFactory DefaultRuntime() {
+  if (HollowRuntime()) {
     return [](const AgentOptions&) -> Result<Runtime> {
       auto r = std::make_shared<hollow::HollowRuntime>("", nullptr);
       return Runtime{r, r.get(), r.get()};
@@ -96,6 +103,15 @@ RuntimeFactory DefaultRuntime() {
     no.container_runtime_endpoint = o.container_runtime_endpoint;
     no.pause_image = o.pause_image.empty() ? std::string(KITE_PAUSE_IMAGE) : o.pause_image;
     no.private_registry = o.private_registry;
+    // The pod network masquerades itself (not the bridge plugin) and sets the pods' MTU.
+    if (auto b = network::ParseBackend(o.flannel_backend); b.ok() && *b != network::Backend::kNone) {
+      network::PodNetworkOptions pn;
+      pn.backend = *b;
+      pn.iface = o.flannel_iface;
+      pn.node_ip = o.node_ip.empty() ? kubelet::DefaultNodeIp() : o.node_ip;
+      no.cni_mtu = network::PodMtu(pn);
+      no.cni_ip_masq = false;
+    }
     auto rt = NodeRuntime::Start(no);
     if (!rt.ok()) return rt.error();
     std::shared_ptr<NodeRuntime> owner(std::move(*rt));
@@ -168,12 +184,16 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
                                               "; give one with --node-name");
   }
   id.internal_ip = o.node_ip.empty() ? kubelet::DefaultNodeIp() : o.node_ip;
+  auto backend = network::ParseBackend(o.flannel_backend);
+  if (!backend.ok()) return backend.error();
+  if (HollowRuntime()) backend = network::Backend::kNone;
 
   // The runtime, or why there is none: said once here and in the Node's Ready condition.
   auto rt = factory ? factory(o) : Result<Runtime>(Status(Code::kUnavailable, "no container runtime configured"));
   if (rt.ok()) {
     st->runtime = std::move(rt.value());
   } else {
+    *backend = network::Backend::kNone;  // a node that runs no pods needs no way to other nodes' pods
     KITE_LOG(0) << "agent: the container runtime cannot work: " << rt.status().message()
                 << " (node " << id.name << " stays NotReady)";
     st->runtime = UnavailableRuntime(rt.status().message());
@@ -266,6 +286,16 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   st->runner->Add(std::move(image_gc));
   st->runner->Add(std::move(eviction));
 
+  if (*backend != network::Backend::kNone) {
+    network::PodNetworkOptions pn;
+    pn.backend = *backend;
+    pn.iface = o.flannel_iface;
+    pn.node_name = id.name;
+    pn.node_ip = id.internal_ip;
+    pn.cluster_cidr = o.cluster_cidr;
+    st->runner->Add(std::make_unique<network::PodNetwork>(st->client.get(), pn));
+  }
+
   KITE_LOG(0) << "agent: node " << id.name << " (" << (id.internal_ip.empty() ? "no IP" : id.internal_ip) << ", "
               << machine->cpus << " CPUs, " << t.memory << " memory, runtime "
               << (t.container_runtime_version.empty() ? "unavailable" : t.container_runtime_version) << ")";
@@ -311,6 +341,11 @@ void AddNodeFlags(FlagSet& flags, AgentOptions* o) {
                "The pod sandbox image (default: kite's own, imported from the image archives)");
   flags.String("private-registry", &o->private_registry,
                "Registry configuration file (k3s's registries.yaml format; default /etc/kite/registries.yaml)");
+  // The binaries default to VXLAN (k3s's default); AgentOptions' own default, none, keeps tests
+  // that start an Agent directly off the host's network.
+  o->flannel_backend = "vxlan";
+  flags.String("flannel-backend", &o->flannel_backend, "The pod network across nodes: vxlan, host-gw or none (a CNI you install)");
+  flags.String("flannel-iface", &o->flannel_iface, "The interface pod traffic to other nodes leaves by (default: the node IP's)");
   flags.StringList("eviction-hard", &o->eviction_hard,
                    "Hard eviction thresholds: memory.available<100Mi,nodefs.available<10%,… (replaces the defaults)");
   flags.StringList("eviction-soft", &o->eviction_soft, "Soft eviction thresholds: memory.available<300Mi,…");

@@ -47,6 +47,13 @@ struct AgentOptions {
   std::string container_runtime_endpoint;  // "": the agent's own containerd (for the factory)
   std::string pause_image;                 // the sandbox image (for the factory); "": kite's
   std::string private_registry;            // registries.yaml (for the factory); "": /etc/kite/registries.yaml
+  // The pod network across nodes (agent/network/pod_network.h): k3s's --flannel-backend (vxlan |
+  // host-gw | none) and --flannel-iface, and the cluster CIDR (the server's --cluster-cidr) that
+  // masquerade leaves alone. "none" here; kite-agent's and kite-server's flags default to vxlan.
+  // Always none on kite-hollow's fake runtime (KITE_AGENT_RUNTIME=hollow), whose nodes are not real.
+  std::string flannel_backend = "none";
+  std::string flannel_iface;
+  std::string cluster_cidr = "10.42.0.0/16";
   // The kubelet's nodeStatusUpdateFrequency / nodeStatusReportFrequency and the node lease.
   std::chrono::milliseconds status_interval{10'000}, report_interval{300'000}, heartbeat_interval{10'000};
   int64_t lease_duration_seconds = 40;

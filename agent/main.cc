@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   flags.String("token-file", &f.token_file, "A file holding the join token");
   flags.String("data-dir", &o.data_dir, "Folder to hold state; the agent's files are in <data-dir>/agent");
   agent::AddNodeFlags(flags, &o);
+  flags.String("cluster-cidr", &o.cluster_cidr, "The cluster's pod IP range, as the server's --cluster-cidr (not masqueraded)");
   flags.Int("v", &f.verbosity, "Log verbosity");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/agent.yaml"); !s.ok()) {
     std::cerr << "kite-agent: " << s.message() << "\n\n" << flags.Usage();

@@ -69,6 +69,8 @@ kite::Status NodeRuntime::UpdateRuntimeConfig(const std::string& pod_cidr) {
     c.data_dir = options_.data_dir;
     c.pod_cidr = pod_cidr;
     c.conf_dir = containerd_->paths().cni_conf_dir;
+    c.mtu = options_.cni_mtu;
+    c.ip_masq = options_.cni_ip_masq;
     auto wrote = network::WriteCniConfig(c);
     if (!wrote.ok()) return wrote.error().Annotate("writing the CNI config");
     if (*wrote) KITE_LOG(0) << "agent: pod network on " << pod_cidr << " (" << network::CniConfigPath(c) << ")";

@@ -308,6 +308,7 @@ int main(int argc, char** argv) {
   if (!o.disable_agent) {
     o.agent.data_dir = o.data_dir;
     o.agent.control_plane = true;
+    o.agent.cluster_cidr = o.cluster_cidr;
     const std::string node = agent::NodeName(o.agent);
     // The server's node name is claimed with a node password like any joining node's, so that no
     // agent elsewhere can take it (k3s's server joins its own supervisor the same way).

@@ -57,7 +57,7 @@ Result<std::string> CniConflist(const CniConfigOptions& o) {
       {"type", "bridge"},
       {"bridge", o.bridge_name.empty() ? CniBridgeName(o.data_dir) : o.bridge_name},
       {"isGateway", true},
-      {"ipMasq", true},
+      {"ipMasq", o.ip_masq},
       {"hairpinMode", true},
       {"ipam",
        {{"type", "host-local"},

@@ -23,6 +23,9 @@ struct CniConfigOptions {
   std::string bridge_name;  // "": CniBridgeName(data_dir)
   std::string conf_dir;     // "": <data-dir>/agent/etc/cni/net.d
   int mtu = 0;              // 0: the bridge plugin's default
+  // The bridge plugin's ipMasq (NAT for everything outside the node's podCIDR). Off when the pod
+  // network (pod_network.h) masquerades itself: pod-to-pod traffic across nodes keeps its source.
+  bool ip_masq = true;
 };
 
 // "kite" + 8 hex digits, unique per data dir (an interface name has at most 15 characters).

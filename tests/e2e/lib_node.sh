@@ -195,3 +195,28 @@ _e2e_cleanup() {
   _cleanup
 }
 trap _e2e_cleanup EXIT
+
+# lan_netns NAME: a namespace holding a bridge lan0 (10.98.0.254/24): the LAN several nodes share
+# (join_lan), which also stands for the world outside the cluster; its name in REPLY.
+lan_netns() {
+  local ns=$E2E_PREFIX-$1-$$
+  ip netns add "$ns"
+  _NETNS+=("$ns")
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link add lan0 type bridge
+  ip -n "$ns" addr add 10.98.0.254/24 dev lan0
+  ip -n "$ns" link set lan0 up
+  REPLY=$ns
+}
+
+# join_lan LAN NS ADDR: NS's interface node1 (ADDR/24) on LAN's bridge, as a machine's cable.
+join_lan() {
+  local lan=$1 ns=$2 addr=$3 port
+  _LAN_PORTS=$((${_LAN_PORTS:-0} + 1))
+  port=p$$-$_LAN_PORTS
+  ip -n "$ns" link add node1 type veth peer name "$port" netns "$lan"
+  ip -n "$lan" link set "$port" master lan0
+  ip -n "$lan" link set "$port" up
+  ip -n "$ns" addr add "$addr/24" dev node1
+  ip -n "$ns" link set node1 up
+}
