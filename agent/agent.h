@@ -53,6 +53,14 @@ struct AgentOptions {
   // configMaps and secrets behind its volumes reach the files within it.
   std::chrono::milliseconds sync_frequency{30'000};
   int workers = 2;
+  // The kubelet server (agent/kubelet/server/kubelet_server.h): its port (--port; 0 picks a
+  // free one), the node's serving certificate and the cluster's client CA. Without a
+  // certificate there is no kubelet server.
+  int64_t kubelet_port = 10250;
+  std::string serving_cert_pem, serving_key_pem, client_ca_pem;
+  // Log rotation (--container-log-max-size, --container-log-max-files).
+  std::string container_log_max_size = "10Mi";
+  int64_t container_log_max_files = 5;
 };
 
 // A container runtime for the agent: the two services and whatever owns them.
@@ -85,6 +93,8 @@ class Agent {
   void Stop();
 
   const std::string& node_name() const;
+  // The kubelet server's port (0 when it does not run).
+  int kubelet_port() const;
 
   struct State;  // agent.cc
 
@@ -95,5 +105,7 @@ class Agent {
 
 // The node name the options give (--node-name, else the hostname, lower-cased).
 std::string NodeName(const AgentOptions& options);
+// The node's InternalIP the options give (--node-ip, else the default route's interface's).
+std::string NodeIp(const AgentOptions& options);
 
 }  // namespace kite::agent

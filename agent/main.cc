@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <thread>
 
@@ -64,6 +65,9 @@ int main(int argc, char** argv) {
                "Use this CRI socket instead of the agent's own containerd");
   flags.String("pause-image", &o.pause_image, "The pod sandbox image (default: kite's own, imported from the image archives)");
   flags.String("private-registry", &o.private_registry, "Registry configuration file (k3s's registries.yaml format; default /etc/kite/registries.yaml)");
+  flags.Int("port", &o.kubelet_port, "The port the kubelet server listens on (logs, stats, metrics)");
+  flags.String("container-log-max-size", &o.container_log_max_size, "A container's log file is rotated at this size (a quantity: 10Mi)");
+  flags.Int("container-log-max-files", &o.container_log_max_files, "Log files kept per container, the current one included (2 or more)");
   flags.Int("v", &f.verbosity, "Log verbosity");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/agent.yaml"); !s.ok()) {
     std::cerr << "kite-agent: " << s.message() << "\n\n" << flags.Usage();
@@ -116,6 +120,13 @@ int main(int argc, char** argv) {
   if (!transport.ok()) {
     KITE_LOG(0) << "kite-agent: " << creds->kubeconfig_path << ": " << transport.status().message();
     return 1;
+  }
+  // The kubelet server: the node's serving certificate, and the client CA its callers' (the API
+  // server's) certificates are signed by.
+  o.serving_cert_pem = creds->serving.cert_pem;
+  o.serving_key_pem = creds->serving.key_pem;
+  if (std::ifstream ca(bo.agent_dir + "/client-ca.crt"); ca) {
+    o.client_ca_pem.assign(std::istreambuf_iterator<char>(ca), std::istreambuf_iterator<char>());
   }
   auto a = agent::Agent::Start(o, transport.value(), agent::DefaultRuntime());
   if (!a.ok()) {

@@ -151,6 +151,9 @@ int main(int argc, char** argv) {
   flags.String("container-runtime-endpoint", &o.agent.container_runtime_endpoint,
                "Use this CRI socket instead of the agent's own containerd");
   flags.String("pause-image", &o.agent.pause_image, "The pod sandbox image (default: kite's own, imported from the image archives)");
+  flags.Int("kubelet-port", &o.agent.kubelet_port, "The port the embedded kubelet's server listens on (the kubelet's --port)");
+  flags.String("container-log-max-size", &o.agent.container_log_max_size, "A container's log file is rotated at this size (a quantity: 10Mi)");
+  flags.Int("container-log-max-files", &o.agent.container_log_max_files, "Log files kept per container, the current one included (2 or more)");
   flags.String("private-registry", &o.agent.private_registry, "Registry configuration file (k3s's registries.yaml format; default /etc/kite/registries.yaml)");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
@@ -310,6 +313,19 @@ int main(int argc, char** argv) {
       KITE_LOG(0) << "embedded agent: node " << node << ": " << claimed.message();
       return 1;
     }
+    // The kubelet server's certificates, issued here as the join endpoints issue a joining node's.
+    std::vector<std::string> node_ips;
+    if (const std::string ip = agent::NodeIp(o.agent); !ip.empty()) {
+      node_ips.push_back(ip);
+    }
+    auto kubelet_certs = (*api)->IssueKubeletCerts(node, node_ips);
+    if (!kubelet_certs.ok()) {
+      KITE_LOG(0) << "embedded agent: kubelet certificates: " << kubelet_certs.status().message();
+      return 1;
+    }
+    o.agent.serving_cert_pem = kubelet_certs->serving.cert_pem;
+    o.agent.serving_key_pem = kubelet_certs->serving.key_pem;
+    o.agent.client_ca_pem = kubelet_certs->client_ca_pem;
     auto a = agent::Agent::Start(o.agent, (*api)->LocalTransport("system:node:" + node, {"system:nodes"}),
                                  agent::DefaultRuntime());
     if (!a.ok()) {

@@ -66,6 +66,7 @@ class ApiServerImpl final : public ApiServer {
                static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {}
 
   Status Start(const ApiServerOptions& o, const ClusterCerts& certs) {
+    certs_ = certs;
     crds_.Reload();
     HttpsServerOptions h;
     h.bind_address = o.bind_address;
@@ -91,6 +92,11 @@ class ApiServerImpl final : public ApiServer {
   }
   std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) override {
     return local_.TransportFor(user, std::move(groups));
+  }
+  Result<KubeletCerts> IssueKubeletCerts(const std::string& node, const std::vector<std::string>& ips) override {
+    auto serving = IssueKubeletServingCert(certs_, node, ips);
+    if (!serving.ok()) return serving.status();
+    return KubeletCerts{std::move(*serving), certs_.client_ca.cert_pem};
   }
   ~ApiServerImpl() override { Stop(); }
 
@@ -289,6 +295,7 @@ class ApiServerImpl final : public ApiServer {
   std::condition_variable counter_cv_;
   bool stopping_ = false;
   CustomResources crds_;
+  ClusterCerts certs_;
   ResourceHandlers handlers_;
   HttpsServer https_;
   LocalDispatcher local_;
