@@ -16,6 +16,7 @@
 #include "base/metrics.h"
 #include "server/apiserver/bootstrap.h"
 #include "server/apiserver/certs.h"
+#include "server/apiserver/kubelet_client.h"
 #include "server/apiserver/crds/crds.h"
 #include "server/apiserver/discovery/discovery.h"
 #include "server/apiserver/discovery/openapi.h"
@@ -67,6 +68,10 @@ class ApiServerImpl final : public ApiServer {
 
   Status Start(const ApiServerOptions& o, const ClusterCerts& certs) {
     certs_ = certs;
+    auto kubelet = KubeletClient::Create(certs.server_ca.cert_pem, certs.kubelet_client);
+    if (!kubelet.ok()) return kubelet.status();
+    kubelet_ = std::move(*kubelet);
+    handlers_.SetKubeletClient(kubelet_.get());
     crds_.Reload();
     HttpsServerOptions h;
     h.bind_address = o.bind_address;
@@ -296,6 +301,7 @@ class ApiServerImpl final : public ApiServer {
   bool stopping_ = false;
   CustomResources crds_;
   ClusterCerts certs_;
+  std::unique_ptr<KubeletClient> kubelet_;
   ResourceHandlers handlers_;
   HttpsServer https_;
   LocalDispatcher local_;
