@@ -11,6 +11,9 @@
 #include "agent/kubelet/container_config.h"
 #include "agent/kubelet/eviction/eviction_manager.h"
 #include "agent/kubelet/image_gc.h"
+#include "agent/kubelet/logs/container_log_manager.h"
+#include "agent/kubelet/server/kubelet_server.h"
+#include "agent/kubelet/server/stats.h"
 #include "agent/kubelet/pod_config.h"
 #include "agent/kubelet/static_pods.h"
 #include "agent/kubelet/volumes/volume_manager.h"
@@ -120,6 +123,7 @@ RuntimeFactory DefaultRuntime() {
 }
 
 std::string NodeName(const AgentOptions& o) { return o.node_name.empty() ? kubelet::Hostname() : o.node_name; }
+std::string NodeIp(const AgentOptions& o) { return o.node_ip.empty() ? kubelet::DefaultNodeIp() : o.node_ip; }
 
 // Members in construction order; destroyed in reverse (managers before what they borrow).
 struct Agent::State {
@@ -138,6 +142,8 @@ struct Agent::State {
   std::unique_ptr<kubelet::PodConfig> pod_config;
   std::unique_ptr<client::EventRecorder> events;
   std::unique_ptr<client::ControllerRunner> runner;
+  std::unique_ptr<kubelet::server::StatsProvider> stats;
+  std::unique_ptr<kubelet::server::KubeletServer> kubelet_server;
   std::thread starter;  // waits for the first lists, then the workers run
   std::mutex mu;
   bool stopped = false;  // guarded by mu
@@ -147,6 +153,7 @@ Agent::Agent(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Agent::~Agent() { Stop(); }
 
 const std::string& Agent::node_name() const { return state_->nodes->nodes().front().id.name; }
+int Agent::kubelet_port() const { return state_->kubelet_server ? state_->kubelet_server->port() : 0; }
 
 Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_ptr<client::Transport> transport,
                                             const RuntimeFactory& factory) {
@@ -199,6 +206,9 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
     st->runtime = UnavailableRuntime(rt.status().message());
   }
   if (auto v = st->runtime.runtime->Version(); v.ok()) t.container_runtime_version = v->runtime_name + "://" + v->runtime_version;
+
+  auto log_options = kubelet::logs::ParseContainerLogOptions(o.container_log_max_size, o.container_log_max_files);
+  if (!log_options.ok()) return log_options.status();
 
   st->nodes = std::make_unique<kubelet::NodeSet>(
       std::vector<kubelet::Node>{kubelet::Node{id, st->runtime.runtime, st->runtime.images}});
@@ -296,6 +306,34 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
     st->runner->Add(std::make_unique<network::PodNetwork>(st->client.get(), pn));
   }
 
+  st->runner->Add(std::make_unique<kubelet::logs::ContainerLogManager>(st->runtime.runtime, *log_options));
+
+  // The kubelet server, before the Node registers: its status carries the server's port.
+  if (!o.serving_cert_pem.empty()) {
+    st->stats = std::make_unique<kubelet::server::StatsProvider>(id.name, st->runtime.runtime, dir);
+    kubelet::server::KubeletServerOptions so;
+    so.port = static_cast<int>(o.kubelet_port);
+    so.cert_pem = o.serving_cert_pem;
+    so.key_pem = o.serving_key_pem;
+    so.client_ca_pem = o.client_ca_pem;
+    kubelet::server::KubeletSources src;
+    src.node_name = id.name;
+    src.runtime = st->runtime.runtime;
+    src.stats = st->stats.get();
+    client::Client* c = st->client.get();
+    const std::string node_name = id.name;
+    src.pods = [c, node_name]() -> Result<boost::json::object> {
+      client::ListParams p;
+      p.field_selector = "spec.nodeName=" + node_name;
+      return c->List(*api::FindResource("", "v1", "pods"), "", p);
+    };
+    auto server = kubelet::server::KubeletServer::Start(so, std::move(src));
+    if (!server.ok()) return Status(server.status().code(), "kubelet server: " + server.status().message());
+    st->kubelet_server = std::move(*server);
+    t.kubelet_port = st->kubelet_server->port();
+    KITE_LOG(0) << "agent: kubelet server listening on port " << t.kubelet_port;
+  }
+
   KITE_LOG(0) << "agent: node " << id.name << " (" << (id.internal_ip.empty() ? "no IP" : id.internal_ip) << ", "
               << machine->cpus << " CPUs, " << t.memory << " memory, runtime "
               << (t.container_runtime_version.empty() ? "unavailable" : t.container_runtime_version) << ")";
@@ -317,6 +355,7 @@ void Agent::Stop() {
     if (state_->stopped) return;
     state_->stopped = true;
   }
+  if (state_->kubelet_server) state_->kubelet_server->Stop();
   state_->informers->Stop();  // ends a start-up still waiting for the first lists
   if (state_->starter.joinable()) state_->starter.join();
   state_->runner->Stop();
@@ -346,6 +385,10 @@ void AddNodeFlags(FlagSet& flags, AgentOptions* o) {
   o->flannel_backend = "vxlan";
   flags.String("flannel-backend", &o->flannel_backend, "The pod network across nodes: vxlan, host-gw or none (a CNI you install)");
   flags.String("flannel-iface", &o->flannel_iface, "The interface pod traffic to other nodes leaves by (default: the node IP's)");
+  flags.String("container-log-max-size", &o->container_log_max_size,
+               "A container's log file is rotated at this size (a quantity: 10Mi)");
+  flags.Int("container-log-max-files", &o->container_log_max_files,
+            "Log files kept per container, the current one included (2 or more)");
   flags.StringList("eviction-hard", &o->eviction_hard,
                    "Hard eviction thresholds: memory.available<100Mi,nodefs.available<10%,… (replaces the defaults)");
   flags.StringList("eviction-soft", &o->eviction_soft, "Soft eviction thresholds: memory.available<300Mi,…");
@@ -368,6 +411,8 @@ void AddNodeFlags(FlagSet& flags, AgentOptions* o) {
                  {"cluster-domain", "cluster-domain"},
                  {"container-runtime-endpoint", "container-runtime-endpoint"},
                  {"pod-infra-container-image", "pause-image"},
+                 {"container-log-max-size", "container-log-max-size"},
+                 {"container-log-max-files", "container-log-max-files"},
                  {"eviction-hard", "eviction-hard"},
                  {"eviction-soft", "eviction-soft"},
                  {"eviction-soft-grace-period", "eviction-soft-grace-period"},

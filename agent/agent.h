@@ -68,6 +68,14 @@ struct AgentOptions {
   int64_t eviction_pressure_transition_period_ms = 300'000;
   int64_t eviction_max_pod_grace_period = 0;  // seconds; 0: the pod's own grace period
   int64_t eviction_monitoring_period_ms = 10'000;
+  // The kubelet server (agent/kubelet/server/kubelet_server.h): its port (--port; 0 picks a
+  // free one), the node's serving certificate and the cluster's client CA. Without a
+  // certificate there is no kubelet server.
+  int64_t kubelet_port = 10250;
+  std::string serving_cert_pem, serving_key_pem, client_ca_pem;
+  // Log rotation (--container-log-max-size, --container-log-max-files).
+  std::string container_log_max_size = "10Mi";
+  int64_t container_log_max_files = 5;
 };
 
 // Declares the node's and the kubelet's flags on `flags`, bound to `o`, for kite-agent and for
@@ -109,6 +117,8 @@ class Agent {
   void Stop();
 
   const std::string& node_name() const;
+  // The kubelet server's port (0 when it does not run).
+  int kubelet_port() const;
 
   struct State;  // agent.cc
 
@@ -119,5 +129,7 @@ class Agent {
 
 // The node name the options give (--node-name, else the hostname, lower-cased).
 std::string NodeName(const AgentOptions& options);
+// The node's InternalIP the options give (--node-ip, else the default route's interface's).
+std::string NodeIp(const AgentOptions& options);
 
 }  // namespace kite::agent

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <thread>
 
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   flags.String("data-dir", &o.data_dir, "Folder to hold state; the agent's files are in <data-dir>/agent");
   agent::AddNodeFlags(flags, &o);
   flags.String("cluster-cidr", &o.cluster_cidr, "The cluster's pod IP range, as the server's --cluster-cidr (not masqueraded)");
+  flags.Int("port", &o.kubelet_port, "The port the kubelet server listens on (logs, stats, metrics)");
   flags.Int("v", &f.verbosity, "Log verbosity");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/agent.yaml"); !s.ok()) {
     std::cerr << "kite-agent: " << s.message() << "\n\n" << flags.Usage();
@@ -105,6 +107,13 @@ int main(int argc, char** argv) {
   if (!transport.ok()) {
     KITE_LOG(0) << "kite-agent: " << creds->kubeconfig_path << ": " << transport.status().message();
     return 1;
+  }
+  // The kubelet server: the node's serving certificate, and the client CA its callers' (the API
+  // server's) certificates are signed by.
+  o.serving_cert_pem = creds->serving.cert_pem;
+  o.serving_key_pem = creds->serving.key_pem;
+  if (std::ifstream ca(bo.agent_dir + "/client-ca.crt"); ca) {
+    o.client_ca_pem.assign(std::istreambuf_iterator<char>(ca), std::istreambuf_iterator<char>());
   }
   auto a = agent::Agent::Start(o, transport.value(), agent::DefaultRuntime());
   if (!a.ok()) {

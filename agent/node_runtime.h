@@ -66,6 +66,7 @@ class NodeRuntime final : public cri::RuntimeService {
     return cri_->ExecSync(id, cmd, timeout_s);
   }
   Result<std::vector<cri::RuntimeCondition>> RuntimeStatus() override { return cri_->RuntimeStatus(); }
+  kite::Status ReopenContainerLog(const std::string& id) override { return cri_->ReopenContainerLog(id); }
 
  private:
   NodeRuntime() = default;

@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
   flags.Bool("disable-agent", &o.disable_agent, "Do not run the embedded agent (this server is then not a node)");
   flags.StringList("disable", &o.disable, "Do not deploy these packaged add-ons: kite-dns (alias coredns)");
   agent::AddNodeFlags(flags, &o.agent);  // the embedded agent's node and kubelet
+  flags.Int("kubelet-port", &o.agent.kubelet_port, "The port the embedded kubelet's server listens on (the kubelet's --port)");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
     return 2;
@@ -321,6 +322,19 @@ int main(int argc, char** argv) {
       KITE_LOG(0) << "embedded agent: node " << node << ": " << claimed.message();
       return 1;
     }
+    // The kubelet server's certificates, issued here as the join endpoints issue a joining node's.
+    std::vector<std::string> node_ips;
+    if (const std::string ip = agent::NodeIp(o.agent); !ip.empty()) {
+      node_ips.push_back(ip);
+    }
+    auto kubelet_certs = (*api)->IssueKubeletCerts(node, node_ips);
+    if (!kubelet_certs.ok()) {
+      KITE_LOG(0) << "embedded agent: kubelet certificates: " << kubelet_certs.status().message();
+      return 1;
+    }
+    o.agent.serving_cert_pem = kubelet_certs->serving.cert_pem;
+    o.agent.serving_key_pem = kubelet_certs->serving.key_pem;
+    o.agent.client_ca_pem = kubelet_certs->client_ca_pem;
     auto a = agent::Agent::Start(o.agent, (*api)->LocalTransport("system:node:" + node, {"system:nodes"}),
                                  agent::DefaultRuntime());
     if (!a.ok()) {

@@ -71,7 +71,7 @@ class CriClient final : public RuntimeService, public ImageService {
   Result<std::vector<RuntimeCondition>> RuntimeStatus() override;
 
   // Asks the runtime to reopen the container's log file (after the kubelet rotated it).
-  kite::Status ReopenContainerLog(const std::string& container_id);
+  kite::Status ReopenContainerLog(const std::string& container_id) override;
 
   // ImageService
   Result<std::string> PullImage(const ImageSpec& image, const std::optional<AuthConfig>& auth,

@@ -246,6 +246,12 @@ class RuntimeService {
                                             int64_t timeout_s) = 0;
   // The runtime's conditions (CRI's Status call; renamed: `Status` is kite's status type).
   virtual Result<std::vector<RuntimeCondition>> RuntimeStatus() = 0;
+  // Makes the runtime write the container's log to a new file at its log path (after the kubelet
+  // renamed the old one away: log rotation). Runtimes without log files: Unimplemented.
+  virtual kite::Status ReopenContainerLog(const std::string& container_id) {
+    (void)container_id;
+    return kite::Status(kite::Code::kUnimplemented, "ReopenContainerLog");
+  }
 };
 
 class ImageService {

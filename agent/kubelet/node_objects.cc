@@ -178,7 +178,7 @@ json::object BuildNodeStatus(const NodeTemplate& t, const NodeIdentity& id, cons
       {"allocatable", std::move(allocatable)},
       {"conditions", std::move(conditions)},
       {"addresses", std::move(addresses)},
-      {"daemonEndpoints", json::object{{"kubeletEndpoint", json::object{{"Port", 10250}}}}},
+      {"daemonEndpoints", json::object{{"kubeletEndpoint", json::object{{"Port", t.kubelet_port}}}}},
       {"nodeInfo", std::move(info)},
   };
 }

@@ -38,6 +38,8 @@ struct NodeTemplate {
   // The machine's identity (/etc/machine-id, the DMI product UUID, the kernel's boot ID); empty:
   // made up from the node name (kite-hollow's simulated nodes) and the process's start.
   std::string machine_id, system_uuid, boot_id;
+  // status.daemonEndpoints.kubeletEndpoint.Port: where the kubelet server listens.
+  int64_t kubelet_port = 10250;
 };
 
 // What the node's conditions say at one status post: pressure from measurements (node_info.h),

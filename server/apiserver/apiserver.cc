@@ -16,6 +16,7 @@
 #include "base/metrics.h"
 #include "server/apiserver/bootstrap.h"
 #include "server/apiserver/certs.h"
+#include "server/apiserver/kubelet_client.h"
 #include "server/apiserver/crds/crds.h"
 #include "server/apiserver/discovery/discovery.h"
 #include "server/apiserver/discovery/openapi.h"
@@ -66,6 +67,11 @@ class ApiServerImpl final : public ApiServer {
                static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {}
 
   Status Start(const ApiServerOptions& o, const ClusterCerts& certs) {
+    certs_ = certs;
+    auto kubelet = KubeletClient::Create(certs.server_ca.cert_pem, certs.kubelet_client);
+    if (!kubelet.ok()) return kubelet.status();
+    kubelet_ = std::move(*kubelet);
+    handlers_.SetKubeletClient(kubelet_.get());
     crds_.Reload();
     HttpsServerOptions h;
     h.bind_address = o.bind_address;
@@ -91,6 +97,11 @@ class ApiServerImpl final : public ApiServer {
   }
   std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) override {
     return local_.TransportFor(user, std::move(groups));
+  }
+  Result<KubeletCerts> IssueKubeletCerts(const std::string& node, const std::vector<std::string>& ips) override {
+    auto serving = IssueKubeletServingCert(certs_, node, ips);
+    if (!serving.ok()) return serving.status();
+    return KubeletCerts{std::move(*serving), certs_.client_ca.cert_pem};
   }
   ~ApiServerImpl() override { Stop(); }
 
@@ -289,6 +300,8 @@ class ApiServerImpl final : public ApiServer {
   std::condition_variable counter_cv_;
   bool stopping_ = false;
   CustomResources crds_;
+  ClusterCerts certs_;
+  std::unique_ptr<KubeletClient> kubelet_;
   ResourceHandlers handlers_;
   HttpsServer https_;
   LocalDispatcher local_;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/pki.h"
 #include "base/status.h"
 #include "client/transport.h"
 #include "datastore/store.h"
@@ -46,6 +47,13 @@ class ApiServer {
   // A client transport into this server's request pipeline, acting as `user` in `groups`
   // (local_transport.h). Valid until Stop; requests after Stop fail with code 0.
   virtual std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) = 0;
+  // For kite-server's embedded kubelet, which does not join over HTTP: a serving certificate for
+  // `node` and `ips` (server CA), and the client CA its callers' certificates are signed by.
+  struct KubeletCerts {
+    pki::KeyPair serving;
+    std::string client_ca_pem;
+  };
+  virtual Result<KubeletCerts> IssueKubeletCerts(const std::string& node, const std::vector<std::string>& ips) = 0;
 };
 
 // The version this server reports: kubectl's dispatcher picks its kubectl by `minor`.

@@ -140,7 +140,32 @@ Result<ClusterCerts> LoadOrCreateCerts(const std::string& tls_dir, const std::ve
     admin = *kp;
   }
   c.admin = *admin;
+  auto kubelet_client = Load(dir, "client-kube-apiserver");
+  if (!kubelet_client || !Usable(*kubelet_client, c.client_ca, {})) {
+    pki::CertSpec spec;
+    spec.common_name = "system:apiserver";
+    spec.organizations = {"system:masters"};
+    spec.client = true;
+    auto kp = pki::Issue(c.client_ca, spec);
+    if (!kp.ok()) return kp.status();
+    if (auto s = Save(dir, "client-kube-apiserver", *kp); !s.ok()) return s;
+    kubelet_client = *kp;
+  }
+  c.kubelet_client = *kubelet_client;
   return c;
+}
+
+Result<pki::KeyPair> IssueKubeletServingCert(const ClusterCerts& certs, const std::string& node,
+                                             const std::vector<std::string>& ips) {
+  pki::CertSpec spec;
+  spec.common_name = node;
+  spec.server = true;
+  spec.dns_names = {node, "localhost"};
+  spec.ip_addresses = {"127.0.0.1"};
+  for (const auto& ip : ips) {
+    if (ip != "127.0.0.1" && IsIp(ip)) spec.ip_addresses.push_back(ip);
+  }
+  return pki::Issue(certs.server_ca, spec);
 }
 
 Status WriteKubeconfig(const std::string& path, const ClusterCerts& certs, const std::string& host, int port,

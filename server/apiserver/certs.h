@@ -4,6 +4,8 @@
 //   client-ca.{crt,key}                    signs client certificates (verified by the API server)
 //   serving-kube-apiserver.{crt,key}       the API server's certificate
 //   client-admin.{crt,key}                 system:admin in system:masters, for the kubeconfig
+//   client-kube-apiserver.{crt,key}        system:apiserver in system:masters: the API server's
+//                                          client certificate towards the kubelets (logs, proxy)
 // The serving certificate is re-issued when a wanted SAN is missing from it (new --tls-san or
 // node IP) or when it expires within 120 days; the CAs are never replaced automatically.
 #pragma once
@@ -21,6 +23,7 @@ struct ClusterCerts {
   pki::KeyPair client_ca;
   pki::KeyPair serving;
   pki::KeyPair admin;
+  pki::KeyPair kubelet_client;
 };
 
 // SANs the serving certificate must carry: hostname, localhost, kubernetes.default.svc…,
@@ -28,6 +31,11 @@ struct ClusterCerts {
 std::vector<std::string> WantedSans(const std::vector<std::string>& extra_sans);
 
 Result<ClusterCerts> LoadOrCreateCerts(const std::string& tls_dir, const std::vector<std::string>& sans);
+
+// The serving certificate of kite-server's embedded kubelet (which does not join over HTTP): for
+// `node`, localhost, 127.0.0.1 and `ips`, signed by the server CA, as the join endpoints issue it.
+Result<pki::KeyPair> IssueKubeletServingCert(const ClusterCerts& certs, const std::string& node,
+                                             const std::vector<std::string>& ips);
 
 // Writes an admin kubeconfig for https://<host>:<port> with file mode `mode` (e.g. 0600).
 Status WriteKubeconfig(const std::string& path, const ClusterCerts& certs, const std::string& host, int port,

@@ -225,6 +225,8 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req,
     if (sub == "eviction" && verb == "create") co_return co_await Eviction(c);
     if (sub == "binding" && verb == "create") co_return co_await Binding(c, info.name);
     if (sub == "finalize" && verb == "update") co_return co_await Update(c, UpdateOptions::Scope::kMain);
+    if (sub == "log" && r.resource == "pods") co_return co_await PodLog(c);
+    if (sub == "proxy" && r.resource == "nodes") co_return co_await NodeProxy(c);
     if (sub == "log" || sub == "exec" || sub == "attach" || sub == "portforward" || sub == "proxy") {
       co_return co_await NodeStream(registry_, c.r, c.ns, info.name, sub);
     }

@@ -32,6 +32,8 @@
 
 namespace kite::apiserver {
 
+class KubeletClient;
+
 class ResourceHandlers {
  public:
   // `watch_cache` feeds watches; none of the pointers is owned.
@@ -44,12 +46,17 @@ class ResourceHandlers {
                                                     const api::ResourceInfo& r, const RequestAttributes& a);
 
   Registry& registry() { return registry_; }
+  // Before serving: how pods/log and nodes/proxy reach kubelets (not owned; none: those answer
+  // that the kubelet is not reachable).
+  void SetKubeletClient(KubeletClient* k) { kubelet_ = k; }
 
  private:
   struct Call;  // one request's parsed pieces (handlers_internal.h)
 
   boost::asio::awaitable<Result<ApiResponse>> Watch(Call& c);
   boost::asio::awaitable<Result<ApiResponse>> RemoteCommand(Call& c);
+  boost::asio::awaitable<Result<ApiResponse>> PodLog(Call& c);     // kubelet_proxy.cc
+  boost::asio::awaitable<Result<ApiResponse>> NodeProxy(Call& c);  // kubelet_proxy.cc
   boost::asio::awaitable<Result<ApiResponse>> Create(Call& c);
   boost::asio::awaitable<Result<ApiResponse>> Update(Call& c, UpdateOptions::Scope scope);
   boost::asio::awaitable<Result<ApiResponse>> Patch(Call& c, UpdateOptions::Scope scope);
@@ -77,6 +84,7 @@ class ResourceHandlers {
   CustomResources* crds_;
   WatchCache* watch_cache_;
   Registry registry_;
+  KubeletClient* kubelet_ = nullptr;
 };
 
 // Whether ResourceHandlers serves the subresource `sub` (of a resource that has it): discovery

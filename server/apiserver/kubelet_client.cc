@@ -1,0 +1,149 @@
+#include "server/apiserver/kubelet_client.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+
+#include <array>
+#include <cctype>
+
+#include "api/object.h"
+#include "base/https_client.h"
+
+namespace kite::apiserver {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+
+Result<KubeletEndpoint> KubeletEndpointOf(const json::object& node) {
+  KubeletEndpoint ep;
+  const json::object* status = api::FindObject(node, {"status"});
+  if (status) {
+    if (auto a = status->find("addresses"); a != status->end() && a->value().is_array()) {
+      for (const char* type : {"InternalIP", "ExternalIP"}) {
+        for (const auto& addr : a->value().as_array()) {
+          if (!addr.is_object() || api::GetString(addr.as_object(), "type") != type) continue;
+          ep.host = api::GetString(addr.as_object(), "address");
+          break;
+        }
+        if (!ep.host.empty()) break;
+      }
+    }
+    if (const json::object* de = api::FindObject(*status, {"daemonEndpoints", "kubeletEndpoint"})) {
+      if (auto p = de->find("Port"); p != de->end() && p->value().is_int64()) ep.port = static_cast<int>(p->value().as_int64());
+    }
+  }
+  const std::string name = api::GetString(api::GetObject(node, "metadata"), "name");
+  if (ep.host.empty()) {
+    return Status::Api(503, "ServiceUnavailable", "no preferred addresses found; known addresses: [] (node " + name + ")");
+  }
+  if (ep.port <= 0 || ep.port > 65535) ep.port = 10250;
+  return ep;
+}
+
+std::string EncodeQuery(const std::multimap<std::string, std::string>& query, std::initializer_list<std::string_view> drop) {
+  auto enc = [](const std::string& s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+        out.push_back(static_cast<char>(c));
+      } else {
+        out.push_back('%');
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 15]);
+      }
+    }
+    return out;
+  };
+  std::string q;
+  for (const auto& [k, v] : query) {
+    bool skip = false;
+    for (auto d : drop) skip = skip || k == d;
+    if (skip) continue;
+    q += q.empty() ? "?" : "&";
+    q += enc(k) + "=" + enc(v);
+  }
+  return q;
+}
+
+Result<std::unique_ptr<KubeletClient>> KubeletClient::Create(const std::string& server_ca_pem, const pki::KeyPair& client) {
+  Kubeconfig kc;
+  kc.ca_pem = server_ca_pem;
+  kc.cert_pem = client.cert_pem;
+  kc.key_pem = client.key_pem;
+  auto tls = MakeTlsContext(kc);
+  if (!tls.ok()) return tls.status();
+  return std::unique_ptr<KubeletClient>(new KubeletClient(std::move(*tls)));
+}
+
+asio::awaitable<Status> KubeletClient::ProxyGet(const KubeletEndpoint& ep, const std::string& target, HttpsResponder& res) {
+  const std::string url = "https://" + ep.host + ":" + std::to_string(ep.port) + target;
+  auto failed = [&](const std::string& what) {
+    return Status::Api(500, "InternalError", "Get \"" + url + "\": " + what);
+  };
+  boost::system::error_code ec;
+  const auto addr = asio::ip::make_address(ep.host, ec);
+  if (ec) co_return failed("not an IP address: " + ep.host);
+  auto executor = co_await asio::this_coro::executor;
+  TlsStream s(executor, *tls_);
+  PrepareTlsStream(s, ep.host);
+  auto& tcp = beast::get_lowest_layer(s);
+  tcp.expires_after(std::chrono::seconds(30));
+  const asio::ip::tcp::endpoint endpoint(addr, static_cast<unsigned short>(ep.port));
+  auto [cec] = co_await tcp.async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
+  if (cec) co_return failed("dial tcp " + ep.host + ":" + std::to_string(ep.port) + ": " + cec.message());
+  auto [hec] = co_await s.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+  if (hec) co_return failed("tls: " + hec.message());
+  http::request<http::empty_body> rq{http::verb::get, target, 11};
+  rq.set(http::field::host, ep.host + ":" + std::to_string(ep.port));
+  rq.set(http::field::user_agent, "kite-apiserver");
+  auto [wec, wn] = co_await http::async_write(s, rq, asio::as_tuple(asio::use_awaitable));
+  if (wec) co_return failed(wec.message());
+  beast::flat_buffer buf;
+  http::response_parser<http::buffer_body> p;
+  p.body_limit(boost::none);
+  auto [rec, rn] = co_await http::async_read_header(s, buf, p, asio::as_tuple(asio::use_awaitable));
+  if (rec) co_return failed(rec.message());
+  // From here the answer may take as long as the container keeps logging.
+  tcp.expires_never();
+  const int status = static_cast<int>(p.get().result_int());
+  std::string content_type(p.get()[http::field::content_type]);
+  if (content_type.empty()) content_type = "text/plain";
+  std::array<char, 64 * 1024> chunk;
+  if (status != 200) {  // small: an error Status from the kubelet, relayed whole
+    std::string body;
+    while (!p.is_done() && body.size() < (1u << 20)) {
+      p.get().body().data = chunk.data();
+      p.get().body().size = chunk.size();
+      auto [bec, bn] = co_await http::async_read(s, buf, p, asio::as_tuple(asio::use_awaitable));
+      body.append(chunk.data(), chunk.size() - p.get().body().size);
+      if (bec && bec != http::error::need_buffer) break;
+    }
+    co_await res.Send(status, content_type, std::move(body));
+    co_return Status::Ok();
+  }
+  if (!co_await res.BeginStream(status, content_type)) co_return Status::Ok();
+  while (!p.is_done()) {
+    p.get().body().data = chunk.data();
+    p.get().body().size = chunk.size();
+    // read_some: whatever has arrived (a followed log trickles), not a full buffer.
+    auto [bec, bn] = co_await http::async_read_some(s, buf, p, asio::as_tuple(asio::use_awaitable));
+    const size_t got = chunk.size() - p.get().body().size;
+    if (got > 0) {
+      std::string data(chunk.data(), got);
+      if (!co_await res.WriteChunk(std::move(data))) break;  // the client went away
+    }
+    if (bec && bec != http::error::need_buffer) break;
+  }
+  co_await res.EndStream();
+  beast::get_lowest_layer(s).close();
+  co_return Status::Ok();
+}
+
+}  // namespace kite::apiserver

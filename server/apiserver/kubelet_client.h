@@ -1,0 +1,57 @@
+// KubeletClient: how the API server reaches a node's kubelet server (agent/kubelet/server/) for
+// pods/log and nodes/proxy (and, later, exec, attach and port-forward): HTTPS to the Node's
+// InternalIP at status.daemonEndpoints.kubeletEndpoint.Port, the kubelet's serving certificate
+// verified against the server CA (kite issues it at join), the API server presenting its
+// kubelet-client certificate (client-kube-apiserver: system:apiserver in system:masters).
+//
+// Asynchronous on the caller's executor (asio coroutines): a followed log holds no thread. The
+// answer is relayed as it arrives: the kubelet's status and content type, the body chunk by chunk
+// (chunked to the client), until the kubelet ends it or the client goes away (a failed write to
+// the client closes the kubelet connection).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/json/object.hpp>
+
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/https_server.h"
+#include "base/pki.h"
+#include "base/status.h"
+
+namespace kite::apiserver {
+
+struct KubeletEndpoint {
+  std::string host;  // an IP address
+  int port = 0;
+};
+
+// Where a Node's kubelet listens: its InternalIP (else its first address) and daemon port.
+// ServiceUnavailable (upstream's "no preferred addresses found") when it has no address.
+Result<KubeletEndpoint> KubeletEndpointOf(const boost::json::object& node);
+
+// "?a=1&b=x%20y" from the decoded query, without the parameters in `drop`; "" when empty.
+std::string EncodeQuery(const std::multimap<std::string, std::string>& query,
+                        std::initializer_list<std::string_view> drop = {});
+
+class KubeletClient {
+ public:
+  // `server_ca_pem` verifies kubelets; `client` is the API server's kubelet-client certificate.
+  static Result<std::unique_ptr<KubeletClient>> Create(const std::string& server_ca_pem, const pki::KeyPair& client);
+
+  // GET https://<ep>/<target> relayed to `res`. A failure before anything was sent to the client
+  // (cannot connect, TLS refused, a broken answer) is returned as an upstream-like error to
+  // answer with; once relaying began, the return is OK whatever happens.
+  boost::asio::awaitable<Status> ProxyGet(const KubeletEndpoint& ep, const std::string& target, HttpsResponder& res);
+
+ private:
+  explicit KubeletClient(std::shared_ptr<boost::asio::ssl::context> tls) : tls_(std::move(tls)) {}
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+};
+
+}  // namespace kite::apiserver
