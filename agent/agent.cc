@@ -14,6 +14,7 @@
 #include "agent/kubelet/static_pods.h"
 #include "agent/kubelet/volumes/volume_manager.h"
 #include "agent/node_runtime.h"
+#include "agent/proxy/proxier.h"
 #include "api/resources.h"
 #include "client/event_recorder.h"
 #include "agent/kubelet/node_info.h"
@@ -229,6 +230,23 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   gco.keep_image = o.pause_image.empty() ? std::string(KITE_PAUSE_IMAGE) : o.pause_image;
   st->runner->Add(std::make_unique<kubelet::ImageGC>(
       st->runtime.runtime, st->runtime.images, [dir] { return kubelet::Filesystem(dir); }, gco));
+
+  // The service proxy. Not under kite-hollow's fake runtime (the test seam runs on the host's
+  // own network, whose tables are not ours to write), nor without root.
+  const char* seam = std::getenv("KITE_AGENT_RUNTIME");
+  if (o.disable_kube_proxy) {
+    KITE_LOG(1) << "agent: the service proxy is disabled (--disable-kube-proxy)";
+  } else if ((seam && std::string(seam) == "hollow") || geteuid() != 0) {
+    KITE_LOG(0) << "agent: no service proxy (" << (geteuid() != 0 ? "not root" : "fake runtime") << ")";
+  } else {
+    proxy::ProxyOptions po;
+    po.node_name = id.name;
+    po.rules.cluster_cidr = o.cluster_cidr;
+    po.healthz_bind_address = o.proxy_healthz_bind_address;
+    po.sync_period = o.iptables_sync_period;
+    po.min_sync_period = o.iptables_min_sync_period;
+    st->runner->Add(std::make_unique<proxy::Proxier>(po));
+  }
 
   KITE_LOG(0) << "agent: node " << id.name << " (" << (id.internal_ip.empty() ? "no IP" : id.internal_ip) << ", "
               << machine->cpus << " CPUs, " << t.memory << " memory, runtime "

@@ -53,6 +53,12 @@ struct AgentOptions {
   // configMaps and secrets behind its volumes reach the files within it.
   std::chrono::milliseconds sync_frequency{30'000};
   int workers = 2;
+  // The service proxy (agent/proxy/, kube-proxy's iptables mode); --disable-kube-proxy as in k3s.
+  bool disable_kube_proxy = false;
+  std::string cluster_cidr = "10.42.0.0/16";                 // the pods' CIDR (masquerade decisions)
+  std::string proxy_healthz_bind_address = "0.0.0.0:10256";  // --healthz-bind-address
+  std::chrono::milliseconds iptables_sync_period{30'000};    // full resync (rules deleted by hand come back)
+  std::chrono::milliseconds iptables_min_sync_period{1'000};
 };
 
 // A container runtime for the agent: the two services and whatever owns them.

@@ -31,6 +31,7 @@ namespace {
 struct Flags {
   std::string server, token, token_file;
   int64_t verbosity = 0;
+  int64_t iptables_sync_period_ms = 30'000, iptables_min_sync_period_ms = 1'000;
 };
 
 std::string ReadToken(const std::string& path) {
@@ -64,6 +65,11 @@ int main(int argc, char** argv) {
                "Use this CRI socket instead of the agent's own containerd");
   flags.String("pause-image", &o.pause_image, "The pod sandbox image (default: kite's own, imported from the image archives)");
   flags.String("private-registry", &o.private_registry, "Registry configuration file (k3s's registries.yaml format; default /etc/kite/registries.yaml)");
+  flags.Bool("disable-kube-proxy", &o.disable_kube_proxy, "Do not run the service proxy");
+  flags.String("cluster-cidr", &o.cluster_cidr, "The pods' IPv4 range (the service proxy masquerades traffic from outside it)");
+  flags.String("healthz-bind-address", &o.proxy_healthz_bind_address, "host:port of the service proxy's /healthz (\"\": none)");
+  flags.Duration("iptables-sync-period", &f.iptables_sync_period_ms, "How often the service proxy rewrites every rule");
+  flags.Duration("iptables-min-sync-period", &f.iptables_min_sync_period_ms, "The shortest time between two syncs of the service proxy");
   flags.Int("v", &f.verbosity, "Log verbosity");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/agent.yaml"); !s.ok()) {
     std::cerr << "kite-agent: " << s.message() << "\n\n" << flags.Usage();
@@ -83,6 +89,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   log::SetVerbosity(static_cast<int>(f.verbosity));
+  o.iptables_sync_period = std::chrono::milliseconds(f.iptables_sync_period_ms);
+  o.iptables_min_sync_period = std::chrono::milliseconds(f.iptables_min_sync_period_ms);
 
   // Join: retried while the server cannot be reached, final when it says no.
   agent::BootstrapOptions bo;

@@ -70,6 +70,7 @@ struct ServerOptions {
   std::string default_local_storage_path;  // "" = <data-dir>/storage
   std::string token, token_file;
   bool disable_agent = false;
+  int64_t iptables_sync_period_ms = 30'000;
   kite::agent::AgentOptions agent;  // the embedded agent's node flags (data_dir is --data-dir)
 };
 
@@ -151,6 +152,10 @@ int main(int argc, char** argv) {
   flags.String("container-runtime-endpoint", &o.agent.container_runtime_endpoint,
                "Use this CRI socket instead of the agent's own containerd");
   flags.String("pause-image", &o.agent.pause_image, "The pod sandbox image (default: kite's own, imported from the image archives)");
+  flags.Bool("disable-kube-proxy", &o.agent.disable_kube_proxy, "Do not run the embedded agent's service proxy");
+  flags.String("healthz-bind-address", &o.agent.proxy_healthz_bind_address,
+               "host:port of the service proxy's /healthz (\"\": none)");
+  flags.Duration("iptables-sync-period", &o.iptables_sync_period_ms, "How often the service proxy rewrites every rule");
   flags.String("private-registry", &o.agent.private_registry, "Registry configuration file (k3s's registries.yaml format; default /etc/kite/registries.yaml)");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
@@ -298,6 +303,8 @@ int main(int argc, char** argv) {
   if (!o.disable_agent) {
     o.agent.data_dir = o.data_dir;
     o.agent.control_plane = true;
+    o.agent.cluster_cidr = o.cluster_cidr;
+    o.agent.iptables_sync_period = std::chrono::milliseconds(o.iptables_sync_period_ms);
     const std::string node = agent::NodeName(o.agent);
     // The server's node name is claimed with a node password like any joining node's, so that no
     // agent elsewhere can take it (k3s's server joins its own supervisor the same way).
