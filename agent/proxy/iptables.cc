@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <sstream>
 
 extern char** environ;
@@ -164,7 +165,7 @@ Status Iptables::EnsureJumps() const {
     const char* table;
     const char* chain;
     const char* target;
-    std::vector<std::string> match;
+    std::vector<std::string> match;  // ends with the comment, which identifies the rule
   };
   const std::vector<Jump> jumps = {
       {"filter", "INPUT", "KUBE-PROXY-FIREWALL",
@@ -187,14 +188,31 @@ Status Iptables::EnsureJumps() const {
       {"nat", "PREROUTING", "KUBE-SERVICES", {"-m", "comment", "--comment", "kubernetes service portals"}},
       {"nat", "POSTROUTING", "KUBE-POSTROUTING", {"-m", "comment", "--comment", "kubernetes postrouting rules"}},
   };
+  // One listing per built-in chain (a process each; -C per rule would be one per rule), then an
+  // insert for each jump missing. The targets exist: the restore before this declares them.
+  std::map<std::string, std::string> listings;  // "table/chain" → iptables -S output
   for (const Jump& j : jumps) {
-    if (Status s = EnsureChain(j.table, j.target); !s.ok()) return s;
-    std::vector<std::string> check = {Tool(""), "-w", "5", "-t", j.table, "-C", j.chain};
-    check.insert(check.end(), j.match.begin(), j.match.end());
-    check.insert(check.end(), {"-j", j.target});
-    if (exec_(check, "").ok()) continue;
-    std::vector<std::string> insert = check;
-    insert[5] = "-I";
+    const std::string key = std::string(j.table) + "/" + j.chain;
+    if (!listings.count(key)) {
+      auto r = exec_({Tool(""), "-w", "5", "-t", j.table, "-S", j.chain}, "");
+      if (!r.ok()) return r.status();
+      listings[key] = *r;
+    }
+    const std::string& have = listings[key];
+    const std::string comment = "--comment \"" + j.match.back() + "\"";
+    bool present = false;
+    std::istringstream in(have);
+    for (std::string line; std::getline(in, line);) {
+      if (line.find(comment) != std::string::npos && line.size() > std::string(j.target).size() + 4 &&
+          line.compare(line.size() - std::string(j.target).size() - 4, std::string::npos, std::string(" -j ") + j.target) == 0) {
+        present = true;
+        break;
+      }
+    }
+    if (present) continue;
+    std::vector<std::string> insert = {Tool(""), "-w", "5", "-t", j.table, "-I", j.chain};
+    insert.insert(insert.end(), j.match.begin(), j.match.end());
+    insert.insert(insert.end(), {"-j", j.target});
     if (auto r = exec_(insert, ""); !r.ok()) return r.status();
   }
   return Status::Ok();

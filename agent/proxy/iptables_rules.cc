@@ -77,7 +77,7 @@ const char* kTopFilter[] = {"KUBE-NODEPORTS", "KUBE-SERVICES", "KUBE-EXTERNAL-SE
 
 // The rules of one service port: the top-level chains' entries always, its own chains when
 // `write_chains`. Returns the per-service chains it wants.
-void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains, Writer& w,
+void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains, bool large, Writer& w,
                std::vector<std::string>& wanted) {
   const std::string name = sp.Name();
   const std::string proto = ProtoMatch(sp);
@@ -146,17 +146,23 @@ void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains,
   auto sep_of = [&](const Endpoint* e) -> const std::string& {
     return sep_names[static_cast<size_t>(std::find(eps.begin(), eps.end(), e) - eps.begin())];
   };
+  // Large clusters: no comments on the per-endpoint rules (upstream's large cluster mode; the
+  // restore input and the kernel's tables are a good deal smaller).
+  auto ep_comment = [&](const Endpoint* e) {
+    return large ? std::string() : " -m comment --comment \"" + name + " -> " + e->String() + "\"";
+  };
+  const std::string sep_comment = large ? "" : " -m comment --comment \"" + name + "\"";
   auto pick = [&](const std::string& chain, const std::vector<const Endpoint*>& from) {
     if (sp.affinity_seconds > 0) {
       for (const Endpoint* e : from) {
-        w.Nat("-A " + chain + " -m comment --comment \"" + name + " -> " + e->String() + "\" -m recent --name " + sep_of(e) +
+        w.Nat("-A " + chain + ep_comment(e) + " -m recent --name " + sep_of(e) +
               " --rcheck --seconds " + std::to_string(sp.affinity_seconds) + " --reap -j " + sep_of(e));
       }
     }
     for (size_t i = 0; i < from.size(); ++i) {
       const std::string stat =
           i + 1 < from.size() ? " -m statistic --mode random --probability " + Probability(from.size() - i) : "";
-      w.Nat("-A " + chain + " -m comment --comment \"" + name + " -> " + from[i]->String() + "\"" + stat + " -j " +
+      w.Nat("-A " + chain + ep_comment(from[i]) + stat + " -j " +
             sep_of(from[i]));
     }
   };
@@ -198,9 +204,9 @@ void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains,
     const Endpoint& e = *eps[i];
     const std::string& sep = sep_names[i];
     w.DeclareNat(sep);
-    w.Nat("-A " + sep + " -m comment --comment \"" + name + "\" -s " + e.ip + "/32 -j KUBE-MARK-MASQ");
+    w.Nat("-A " + sep + sep_comment + " -s " + e.ip + "/32 -j KUBE-MARK-MASQ");
     const std::string recent = sp.affinity_seconds > 0 ? " -m recent --name " + sep + " --set" : "";
-    w.Nat("-A " + sep + " -m comment --comment \"" + name + "\"" + recent + " " + proto + " -j DNAT --to-destination " +
+    w.Nat("-A " + sep + sep_comment + recent + " " + proto + " -j DNAT --to-destination " +
           e.String());
   }
 }
@@ -225,6 +231,11 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
                         const ChainState& before) {
   Writer w;
   RulesText out;
+  size_t endpoints = 0;
+  for (const auto& [key, ports] : services) {
+    for (const ServicePort& sp : ports) endpoints += sp.endpoints.size();
+  }
+  const bool large = endpoints > kLargeClusterEndpoints;
   w.nat_rules.reserve(services.size() * 1024);
 
   // Fixed rules first: masquerade marking and the forward accepts.
@@ -243,7 +254,7 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
     // A Service whose chains are not known (first seen) is written even in a partial sync.
     const bool write = !changed || changed->count(key) > 0 || previous == before.by_service.end();
     std::vector<std::string>& wanted = out.chains.by_service[key];
-    for (const ServicePort& sp : ports) WritePort(sp, cfg, write, w, wanted);
+    for (const ServicePort& sp : ports) WritePort(sp, cfg, write, large, w, wanted);
     if (!write) wanted = previous->second;  // unchanged: its chains stay as they are
   }
   w.Nat("-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this "

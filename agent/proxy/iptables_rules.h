@@ -32,6 +32,9 @@
 namespace kite::proxy {
 
 inline constexpr const char* kMasqueradeMark = "0x4000";
+// Past this many endpoints the per-endpoint rules carry no comment (upstream's large cluster
+// mode, same threshold).
+inline constexpr size_t kLargeClusterEndpoints = 1000;
 
 struct RulesConfig {
   // The pods' CIDR (--cluster-cidr): ClusterIP traffic from outside it is masqueraded, external

@@ -227,6 +227,7 @@ Status Proxier::Sync(bool full) {
     std::lock_guard<std::mutex> lock(mu_);
     changed_.insert(changed.begin(), changed.end());
     need_full_ = true;
+    known_state_ = false;
     if (!queued_since_) queued_since_ = start;
   };
   if (!iptables_) return Status(Code::kFailedPrecondition, "not initialised");
@@ -284,7 +285,9 @@ Status Proxier::Sync(bool full) {
   }
 
   ChainState before = chains_;
-  if (full) {
+  // Reading the table back is costly at scale (a dump of every rule): only when what is there
+  // is not known — the first sync of this process and the one after a failed restore.
+  if (full && !known_state_) {
     // What is really there: chains a previous process (or a hand) left are deleted.
     before.orphans.clear();
     if (auto save = iptables_->Save("nat"); save.ok()) {
@@ -328,6 +331,7 @@ Status Proxier::Sync(bool full) {
     std::lock_guard<std::mutex> lock(mu_);
     need_full_ = false;
     synced_once_ = true;
+    known_state_ = true;
     if (full) last_full_ = end;
     last_success_wall_ = wall;
     stats_.last_nat_rules = rules.nat_rules;

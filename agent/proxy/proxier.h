@@ -8,7 +8,8 @@
 // - A sync after a few changes is partial: the top-level chains plus the changed Services'
 //   chains, one `iptables-restore --noflush` batch. The periodic one (and the first, and one
 //   after a failure) is full: every chain rewritten, the jumps from the built-in chains checked,
-//   chains found in the table that nothing wants deleted — so rules deleted by hand come back.
+//   rules deleted by hand come back. The first sync (and the one after a failure) also reads the
+//   nat table back and deletes per-service chains nothing wants (left by an earlier process).
 // - UDP Services' stale conntrack entries are deleted after the rules are in (conntrack.h).
 // - /healthz (and /livez) on `healthz_bind_address` answer 200 while syncs keep up (upstream's
 //   rule: no change waiting longer than twice the sync period), 503 otherwise; /metrics serves
@@ -91,6 +92,7 @@ class Proxier : public client::Controller {
   // Worker only (syncs never overlap).
   ServiceMap services_;
   ChainState chains_;
+  bool known_state_ = false;  // the per-service chains in the table are exactly chains_
 };
 
 }  // namespace kite::proxy

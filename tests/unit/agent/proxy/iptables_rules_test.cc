@@ -250,6 +250,20 @@ TEST(IptablesRulesTest, PartialSyncWritesOnlyChangedChains) {
   EXPECT_TRUE(again.chains.orphans.empty());
 }
 
+TEST(IptablesRulesTest, LargeClustersDropEndpointComments) {
+  ServiceMap m;
+  std::vector<std::pair<std::string, int32_t>> eps;
+  for (int i = 0; i < 1001; ++i) eps.emplace_back("10.42." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 2), 80);
+  m["ns/big"] = {Port("ns", "big", "", "10.43.0.80", 80, eps)};
+  RulesText r = GenerateRules(m, {}, nullptr, {});
+  const ServicePort& sp = m["ns/big"][0];
+  const std::string sep = EndpointChain(sp, sp.endpoints[0]);
+  EXPECT_EQ(Rules(r.text, sep)[1], "-A " + sep + " -m tcp -p tcp -j DNAT --to-destination 10.42.0.2:80");
+  EXPECT_EQ(Rules(r.text, ServiceChain(sp)).back(), "-A " + ServiceChain(sp) + " -j " + EndpointChain(sp, sp.endpoints.back()));
+  // The top-level rules keep theirs.
+  EXPECT_NE(r.text.find("--comment \"ns/big cluster IP\""), std::string::npos);
+}
+
 TEST(ServiceInfoTest, BuildsPortsFromServiceAndSlices) {
   json::object svc = json::parse(R"({"metadata":{"name":"web","namespace":"default"},
     "spec":{"type":"LoadBalancer","clusterIP":"10.43.0.9","externalTrafficPolicy":"Local","sessionAffinity":"ClientIP",
