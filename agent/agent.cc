@@ -232,12 +232,15 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
       st->runtime.runtime, st->runtime.images, [dir] { return kubelet::Filesystem(dir); }, gco));
 
   // The service proxy. Not under kite-hollow's fake runtime (the test seam runs on the host's
-  // own network, whose tables are not ours to write), nor without root.
+  // own network, whose tables are not ours to write), not without root, and not when the runtime
+  // cannot work (such a node runs no pods for the rest of the process; tests start servers that
+  // way on the host's network).
   const char* seam = std::getenv("KITE_AGENT_RUNTIME");
   if (o.disable_kube_proxy) {
     KITE_LOG(1) << "agent: the service proxy is disabled (--disable-kube-proxy)";
-  } else if ((seam && std::string(seam) == "hollow") || geteuid() != 0) {
-    KITE_LOG(0) << "agent: no service proxy (" << (geteuid() != 0 ? "not root" : "fake runtime") << ")";
+  } else if ((seam && std::string(seam) == "hollow") || geteuid() != 0 || !rt.ok()) {
+    KITE_LOG(0) << "agent: no service proxy ("
+                << (geteuid() != 0 ? "not root" : !rt.ok() ? "no container runtime" : "fake runtime") << ")";
   } else {
     proxy::ProxyOptions po;
     po.node_name = id.name;
