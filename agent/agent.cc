@@ -18,6 +18,7 @@
 #include "agent/kubelet/static_pods.h"
 #include "agent/kubelet/volumes/volume_manager.h"
 #include "agent/node_runtime.h"
+#include "agent/proxy/proxier.h"
 #include "api/resources.h"
 #include "client/event_recorder.h"
 #include "agent/kubelet/node_info.h"
@@ -334,6 +335,26 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
     KITE_LOG(0) << "agent: kubelet server listening on port " << t.kubelet_port;
   }
 
+  // The service proxy. Not under kite-hollow's fake runtime (the test seam runs on the host's
+  // own network, whose tables are not ours to write), not without root, and not when the runtime
+  // cannot work (such a node runs no pods for the rest of the process; tests start servers that
+  // way on the host's network).
+  const char* seam = std::getenv("KITE_AGENT_RUNTIME");
+  if (o.disable_kube_proxy) {
+    KITE_LOG(1) << "agent: the service proxy is disabled (--disable-kube-proxy)";
+  } else if ((seam && std::string(seam) == "hollow") || geteuid() != 0 || !rt.ok()) {
+    KITE_LOG(0) << "agent: no service proxy ("
+                << (geteuid() != 0 ? "not root" : !rt.ok() ? "no container runtime" : "fake runtime") << ")";
+  } else {
+    proxy::ProxyOptions po;
+    po.node_name = id.name;
+    po.rules.cluster_cidr = o.cluster_cidr;
+    po.healthz_bind_address = o.proxy_healthz_bind_address;
+    po.sync_period = o.iptables_sync_period;
+    po.min_sync_period = o.iptables_min_sync_period;
+    st->runner->Add(std::make_unique<proxy::Proxier>(po));
+  }
+
   KITE_LOG(0) << "agent: node " << id.name << " (" << (id.internal_ip.empty() ? "no IP" : id.internal_ip) << ", "
               << machine->cpus << " CPUs, " << t.memory << " memory, runtime "
               << (t.container_runtime_version.empty() ? "unavailable" : t.container_runtime_version) << ")";
@@ -385,6 +406,9 @@ void AddNodeFlags(FlagSet& flags, AgentOptions* o) {
   o->flannel_backend = "vxlan";
   flags.String("flannel-backend", &o->flannel_backend, "The pod network across nodes: vxlan, host-gw or none (a CNI you install)");
   flags.String("flannel-iface", &o->flannel_iface, "The interface pod traffic to other nodes leaves by (default: the node IP's)");
+  flags.Bool("disable-kube-proxy", &o->disable_kube_proxy, "Do not run the service proxy");
+  flags.String("healthz-bind-address", &o->proxy_healthz_bind_address,
+               "host:port of the service proxy's /healthz (\"\": none)");
   flags.String("container-log-max-size", &o->container_log_max_size,
                "A container's log file is rotated at this size (a quantity: 10Mi)");
   flags.Int("container-log-max-files", &o->container_log_max_files,

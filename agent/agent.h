@@ -76,6 +76,11 @@ struct AgentOptions {
   // Log rotation (--container-log-max-size, --container-log-max-files).
   std::string container_log_max_size = "10Mi";
   int64_t container_log_max_files = 5;
+  // The service proxy (agent/proxy/, kube-proxy's iptables mode); --disable-kube-proxy as in k3s.
+  bool disable_kube_proxy = false;
+  std::string proxy_healthz_bind_address = "0.0.0.0:10256";  // --healthz-bind-address
+  std::chrono::milliseconds iptables_sync_period{30'000};    // full resync (rules deleted by hand come back)
+  std::chrono::milliseconds iptables_min_sync_period{1'000};
 };
 
 // Declares the node's and the kubelet's flags on `flags`, bound to `o`, for kite-agent and for

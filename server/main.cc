@@ -72,6 +72,7 @@ struct ServerOptions {
   std::string token, token_file;
   bool disable_agent = false;
   std::vector<std::string> disable;  // add-ons not to deploy (addons/manifests/)
+  int64_t iptables_sync_period_ms = 30'000;
   kite::agent::AgentOptions agent;  // the embedded agent's node flags (data_dir is --data-dir)
 };
 
@@ -144,6 +145,7 @@ int main(int argc, char** argv) {
   flags.StringList("disable", &o.disable, "Do not deploy these packaged add-ons: kite-dns (alias coredns)");
   agent::AddNodeFlags(flags, &o.agent);  // the embedded agent's node and kubelet
   flags.Int("kubelet-port", &o.agent.kubelet_port, "The port the embedded kubelet's server listens on (the kubelet's --port)");
+  flags.Duration("iptables-sync-period", &o.iptables_sync_period_ms, "How often the service proxy rewrites every rule");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
     return 2;
@@ -310,6 +312,7 @@ int main(int argc, char** argv) {
     o.agent.data_dir = o.data_dir;
     o.agent.control_plane = true;
     o.agent.cluster_cidr = o.cluster_cidr;
+    o.agent.iptables_sync_period = std::chrono::milliseconds(o.iptables_sync_period_ms);
     const std::string node = agent::NodeName(o.agent);
     // The server's node name is claimed with a node password like any joining node's, so that no
     // agent elsewhere can take it (k3s's server joins its own supervisor the same way).

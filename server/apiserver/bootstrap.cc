@@ -89,7 +89,19 @@ Status EnsureKubernetesService(datastore::Store* store, const std::string& ip, i
       {"subsets", json::array{json::object{
                       {"addresses", json::array{json::object{{"ip", ip}}}},
                       {"ports", json::array{json::object{{"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}};
-  return CreateIfMissing(store, StorageKey(*eps, "default", "kubernetes"), std::move(endpoints));
+  if (auto s = CreateIfMissing(store, StorageKey(*eps, "default", "kubernetes"), std::move(endpoints)); !s.ok()) return s;
+  // The EndpointSlice the service proxy and DNS read (upstream's API server writes it too; the
+  // endpointslice controller leaves Services without a selector alone).
+  const api::ResourceInfo* slices = api::FindResource("discovery.k8s.io", "v1", "endpointslices");
+  json::object slice{
+      {"apiVersion", "discovery.k8s.io/v1"}, {"kind", "EndpointSlice"},
+      {"metadata", json::object{{"name", "kubernetes"}, {"namespace", "default"},
+                                {"labels", json::object{{"kubernetes.io/service-name", "kubernetes"}}}}},
+      {"addressType", "IPv4"},
+      {"endpoints", json::array{json::object{{"addresses", json::array{json::string(ip)}},
+                                             {"conditions", json::object{{"ready", true}}}}}},
+      {"ports", json::array{json::object{{"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}};
+  return CreateIfMissing(store, StorageKey(*slices, "default", "kubernetes"), std::move(slice));
 }
 
 }  // namespace kite::apiserver

@@ -27,6 +27,7 @@
 #include "server/controllers/resourcequota/resource_quota_controller.h"
 #include "server/controllers/rootcacertpublisher/publisher.h"
 #include "server/controllers/serviceaccount/serviceaccounts_controller.h"
+#include "server/controllers/servicelb/servicelb_controller.h"
 #include "server/controllers/statefulset/statefulset_controller.h"
 
 namespace kite::controllers {
@@ -60,6 +61,8 @@ const std::vector<KnownController>& KnownControllers() {
       {"resourcequota", [](const ControllerContext& c) { return NewResourceQuotaController(c.client); }},
       {"local-path-provisioner",
        [](const ControllerContext& c) { return NewLocalPathController(c.client, c.options->local_storage_path); }},
+      // k3s's ServiceLB: LoadBalancer Services get the nodes' addresses (servicelb/).
+      {"servicelb", [](const ControllerContext& c) { return NewServiceLbController(c.client); }},
       // The options were checked by ControllerManager::Start.
       {"nodeipam",
        [](const ControllerContext& c) {

@@ -21,7 +21,8 @@ require_tool "${CURL:-curl}"
 
 SERVER_NODE=kite-srv-$RANDOM
 KITE_EMBEDDED_AGENT=1
-KITE_ARGS=(--node-name "$SERVER_NODE" --disable-scheduler --container-runtime-endpoint "unix://$TEST_TMP/no-such-cri.sock")
+KITE_ARGS=(--node-name "$SERVER_NODE" --disable-scheduler --container-runtime-endpoint "unix://$TEST_TMP/no-such-cri.sock"
+  --disable-kube-proxy)  # the host's network: its iptables are not the test's
 start_kite_api
 DATA=$TEST_TMP/kite-data
 TOKEN_FILE=$DATA/server/token

@@ -78,6 +78,7 @@ class AgentTest : public ::testing::Test {
   }
   AgentOptions Options(const std::string& node) {
     AgentOptions o;
+    o.disable_kube_proxy = true;  // the host's network: its iptables are not the test's
     o.data_dir = api_.dir() + "/data-" + node;
     o.node_name = node;
     o.node_ip = "10.0.0.5";

@@ -1,0 +1,51 @@
+// The proxy's hands on the system: iptables-restore / iptables-save / iptables of the backend
+// the host uses, and the conntrack tool. Everything runs through an `Exec` so tests can record
+// the calls instead.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kite::proxy {
+
+// Runs argv (argv[0] searched in PATH) with `input` on its standard input. Result: its standard
+// output when it exited 0; else an error whose message has its standard error (or how it ended).
+using Exec = std::function<Result<std::string>(const std::vector<std::string>& argv, const std::string& input)>;
+Result<std::string> RunCommand(const std::vector<std::string>& argv, const std::string& input);
+
+enum class Backend { kNft, kLegacy };
+const char* BackendName(Backend b);
+
+// Which iptables the host uses, as upstream's iptables wrapper decides: the one holding the
+// kubelet's KUBE-IPTABLES-HINT or KUBE-KUBELET-CANARY chain (nft first); else the one with more
+// rules; nft on a tie or when neither tool answers.
+Backend DetectBackend(const Exec& exec);
+
+class Iptables {
+ public:
+  Iptables(Backend backend, Exec exec) : backend_(backend), exec_(std::move(exec)) {}
+  Backend backend() const { return backend_; }
+
+  // iptables-restore --noflush: every table in `text` committed as one batch each.
+  Status Restore(const std::string& text) const;
+  // iptables-save -t table.
+  Result<std::string> Save(const std::string& table) const;
+  // Creates the chain when missing (iptables -N).
+  Status EnsureChain(const std::string& table, const std::string& chain) const;
+  // The jumps from the built-in chains into the proxy's (PREROUTING/OUTPUT → KUBE-SERVICES, …):
+  // each checked (-C) and inserted first (-I) when missing.
+  Status EnsureJumps() const;
+
+ private:
+  std::string Tool(const char* suffix) const;
+  Backend backend_;
+  Exec exec_;
+};
+
+// The nat table's chains (":NAME" lines) of an iptables-save dump.
+std::vector<std::string> ChainsOf(const std::string& save);
+
+}  // namespace kite::proxy

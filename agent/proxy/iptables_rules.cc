@@ -1,0 +1,299 @@
+#include "agent/proxy/iptables_rules.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace kite::proxy {
+
+namespace {
+
+std::string HashName(const char* prefix, const std::string& input) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(input.data(), input.size(), md, &n, EVP_sha256(), nullptr);
+  // RFC 4648 base32 (Go's base32.StdEncoding); 16 characters take the first 80 bits.
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out = prefix;
+  uint64_t acc = 0;
+  int bits = 0;
+  size_t used = 0;
+  for (unsigned int i = 0; i < n && used < 16; ++i) {
+    acc = (acc << 8) | md[i];
+    bits += 8;
+    while (bits >= 5 && used < 16) {
+      out += alphabet[(acc >> (bits - 5)) & 31];
+      bits -= 5;
+      ++used;
+    }
+  }
+  return out;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return s;
+}
+
+std::string PortProto(const ServicePort& sp) { return sp.Name() + Lower(sp.protocol); }
+
+// upstream's computeProbability: 1/n with ten decimals.
+std::string Probability(size_t n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%0.10f", 1.0 / static_cast<double>(n));
+  return buf;
+}
+
+// "-m tcp -p tcp" (and the same for udp, sctp).
+std::string ProtoMatch(const ServicePort& sp) {
+  std::string p = Lower(sp.protocol);
+  return "-m " + p + " -p " + p;
+}
+
+struct Writer {
+  std::string filter_chains, filter_rules, nat_chains, nat_rules, nat_deletes;
+  size_t filter_count = 0, nat_count = 0, declared = 0;
+
+  void Filter(const std::string& line) {
+    filter_rules += line;
+    filter_rules += '\n';
+    ++filter_count;
+  }
+  void Nat(const std::string& line) {
+    nat_rules += line;
+    nat_rules += '\n';
+    ++nat_count;
+  }
+  void DeclareNat(const std::string& chain) {
+    nat_chains += ':' + chain + " - [0:0]\n";
+    ++declared;
+  }
+};
+
+const char* kTopNat[] = {"KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ"};
+const char* kTopFilter[] = {"KUBE-NODEPORTS", "KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-FORWARD",
+                            "KUBE-PROXY-FIREWALL"};
+
+// The rules of one service port: the top-level chains' entries always, its own chains when
+// `write_chains`. Returns the per-service chains it wants.
+void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains, bool large, Writer& w,
+               std::vector<std::string>& wanted) {
+  const std::string name = sp.Name();
+  const std::string proto = ProtoMatch(sp);
+  const std::string port = std::to_string(sp.port);
+  const std::vector<const Endpoint*> cluster_eps = UsableEndpoints(sp, false);
+  const std::vector<const Endpoint*> local_eps =
+      sp.internal_local || sp.external_local ? UsableEndpoints(sp, true) : std::vector<const Endpoint*>{};
+  const bool has_endpoints = !cluster_eps.empty();
+  // Hashing is most of the cost of a partial sync at scale: only the names in use.
+  const std::string svc = ServiceChain(sp);
+  const std::string svl = sp.internal_local || sp.external_local ? LocalServiceChain(sp) : "";
+  const std::string ext = sp.ExternallyReachable() ? ExternalChain(sp) : "";
+  const std::string& internal_chain = sp.internal_local ? svl : svc;
+  const bool internal_has = sp.internal_local ? !local_eps.empty() : has_endpoints;
+  const std::string& policy_chain = sp.external_local ? svl : svc;
+  const bool external_has = sp.external_local ? !local_eps.empty() : has_endpoints;
+  const bool uses_svc = has_endpoints;
+  const bool uses_svl = (sp.internal_local || sp.external_local) && has_endpoints;
+  const bool uses_ext = sp.ExternallyReachable() && has_endpoints;
+
+  // ClusterIP.
+  const std::string cip = "-d " + sp.cluster_ip + "/32 --dport " + port;
+  if (internal_has) {
+    w.Nat("-A KUBE-SERVICES -m comment --comment \"" + name + " cluster IP\" " + proto + " " + cip + " -j " + internal_chain);
+  } else if (!has_endpoints) {
+    w.Filter("-A KUBE-SERVICES -m comment --comment \"" + name + " has no endpoints\" " + proto + " " + cip +
+             " -j REJECT --reject-with icmp-port-unreachable");
+  } else {
+    w.Filter("-A KUBE-SERVICES -m comment --comment \"" + name + " has no local endpoints\" " + proto + " " + cip + " -j DROP");
+  }
+  // External destinations: externalIPs, load-balancer IPs, node ports.
+  auto external = [&](const std::string& what, const std::string& match, bool nodeport) {
+    if (uses_ext) {
+      w.Nat(std::string("-A ") + (nodeport ? "KUBE-NODEPORTS" : "KUBE-SERVICES") + " -m comment --comment \"" + name +
+            (nodeport ? "" : " " + what) + "\" " + proto + " " + match + " -j " + ext);
+    }
+    const std::string dst = nodeport ? "-m addrtype --dst-type LOCAL " : "";
+    if (!has_endpoints) {
+      w.Filter("-A KUBE-EXTERNAL-SERVICES -m comment --comment \"" + name + " has no endpoints\" " + dst + proto + " " + match +
+               " -j REJECT --reject-with icmp-port-unreachable");
+    } else if (!external_has) {
+      w.Filter("-A KUBE-EXTERNAL-SERVICES -m comment --comment \"" + name + " has no local endpoints\" " + dst + proto + " " +
+               match + " -j DROP");
+    }
+  };
+  for (const std::string& ip : sp.external_ips) external("external IP", "-d " + ip + "/32 --dport " + port, false);
+  for (const std::string& ip : sp.load_balancer_ips) external("loadbalancer IP", "-d " + ip + "/32 --dport " + port, false);
+  if (sp.node_port != 0) external("", "--dport " + std::to_string(sp.node_port), true);
+
+  if (uses_svc) wanted.push_back(svc);
+  if (uses_svl) wanted.push_back(svl);
+  if (uses_ext) wanted.push_back(ext);
+  if (!write_chains) return;  // the caller keeps the previous chain list
+  // Endpoint chains: every endpoint either chain may pick.
+  std::vector<const Endpoint*> eps = cluster_eps;
+  for (const Endpoint* e : local_eps) {
+    if (std::find(eps.begin(), eps.end(), e) == eps.end()) eps.push_back(e);
+  }
+  std::vector<std::string> sep_names;
+  sep_names.reserve(eps.size());
+  for (const Endpoint* e : eps) {
+    sep_names.push_back(EndpointChain(sp, *e));
+    wanted.push_back(sep_names.back());
+  }
+
+  auto sep_of = [&](const Endpoint* e) -> const std::string& {
+    return sep_names[static_cast<size_t>(std::find(eps.begin(), eps.end(), e) - eps.begin())];
+  };
+  // Large clusters: no comments on the per-endpoint rules (upstream's large cluster mode; the
+  // restore input and the kernel's tables are a good deal smaller).
+  auto ep_comment = [&](const Endpoint* e) {
+    return large ? std::string() : " -m comment --comment \"" + name + " -> " + e->String() + "\"";
+  };
+  const std::string sep_comment = large ? "" : " -m comment --comment \"" + name + "\"";
+  auto pick = [&](const std::string& chain, const std::vector<const Endpoint*>& from) {
+    if (sp.affinity_seconds > 0) {
+      for (const Endpoint* e : from) {
+        w.Nat("-A " + chain + ep_comment(e) + " -m recent --name " + sep_of(e) +
+              " --rcheck --seconds " + std::to_string(sp.affinity_seconds) + " --reap -j " + sep_of(e));
+      }
+    }
+    for (size_t i = 0; i < from.size(); ++i) {
+      const std::string stat =
+          i + 1 < from.size() ? " -m statistic --mode random --probability " + Probability(from.size() - i) : "";
+      w.Nat("-A " + chain + ep_comment(from[i]) + stat + " -j " +
+            sep_of(from[i]));
+    }
+  };
+  auto masq_cluster_ip = [&](const std::string& chain) {
+    if (cfg.masquerade_all) {
+      w.Nat("-A " + chain + " -m comment --comment \"" + name + " cluster IP\" " + proto + " " + cip + " -j KUBE-MARK-MASQ");
+    } else if (!cfg.cluster_cidr.empty()) {
+      w.Nat("-A " + chain + " -m comment --comment \"" + name + " cluster IP\" " + proto + " " + cip + " ! -s " +
+            cfg.cluster_cidr + " -j KUBE-MARK-MASQ");
+    }
+  };
+  if (uses_svc) {
+    w.DeclareNat(svc);
+    if (!sp.internal_local) masq_cluster_ip(svc);
+    pick(svc, cluster_eps);
+  }
+  if (uses_svl) {
+    w.DeclareNat(svl);
+    if (sp.internal_local) masq_cluster_ip(svl);
+    pick(svl, local_eps);
+  }
+  if (uses_ext) {
+    w.DeclareNat(ext);
+    if (!sp.external_local) {
+      w.Nat("-A " + ext + " -m comment --comment \"masquerade traffic for " + name + " external destinations\" -j KUBE-MARK-MASQ");
+    } else {
+      if (!cfg.cluster_cidr.empty()) {
+        w.Nat("-A " + ext + " -s " + cfg.cluster_cidr + " -m comment --comment \"pod traffic for " + name +
+              " external destinations\" -j " + svc);
+      }
+      w.Nat("-A " + ext + " -m comment --comment \"masquerade LOCAL traffic for " + name +
+            " external destinations\" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ");
+      w.Nat("-A " + ext + " -m comment --comment \"route LOCAL traffic for " + name +
+            " external destinations\" -m addrtype --src-type LOCAL -j " + svc);
+    }
+    w.Nat("-A " + ext + " -j " + policy_chain);
+  }
+  for (size_t i = 0; i < eps.size(); ++i) {
+    const Endpoint& e = *eps[i];
+    const std::string& sep = sep_names[i];
+    w.DeclareNat(sep);
+    w.Nat("-A " + sep + sep_comment + " -s " + e.ip + "/32 -j KUBE-MARK-MASQ");
+    const std::string recent = sp.affinity_seconds > 0 ? " -m recent --name " + sep + " --set" : "";
+    w.Nat("-A " + sep + sep_comment + recent + " " + proto + " -j DNAT --to-destination " +
+          e.String());
+  }
+}
+
+}  // namespace
+
+std::string ServiceChain(const ServicePort& sp) { return HashName("KUBE-SVC-", PortProto(sp)); }
+std::string LocalServiceChain(const ServicePort& sp) { return HashName("KUBE-SVL-", PortProto(sp)); }
+std::string ExternalChain(const ServicePort& sp) { return HashName("KUBE-EXT-", PortProto(sp)); }
+std::string EndpointChain(const ServicePort& sp, const Endpoint& ep) {
+  return HashName("KUBE-SEP-", PortProto(sp) + ep.String());
+}
+
+bool IsServiceChain(const std::string& c) {
+  for (const char* p : {"KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-SEP-", "KUBE-FW-"}) {
+    if (c.rfind(p, 0) == 0) return true;
+  }
+  return false;
+}
+
+RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, const std::set<std::string>* changed,
+                        const ChainState& before) {
+  Writer w;
+  RulesText out;
+  size_t endpoints = 0;
+  for (const auto& [key, ports] : services) {
+    for (const ServicePort& sp : ports) endpoints += sp.endpoints.size();
+  }
+  const bool large = endpoints > kLargeClusterEndpoints;
+  w.nat_rules.reserve(services.size() * 1024);
+
+  // Fixed rules first: masquerade marking and the forward accepts.
+  w.Nat("-A KUBE-POSTROUTING -m mark ! --mark " + std::string(kMasqueradeMark) + "/" + kMasqueradeMark + " -j RETURN");
+  w.Nat("-A KUBE-POSTROUTING -j MARK --xor-mark " + std::string(kMasqueradeMark));
+  w.Nat("-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE --random-fully");
+  w.Nat("-A KUBE-MARK-MASQ -j MARK --or-mark " + std::string(kMasqueradeMark));
+  w.Filter("-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP");
+  w.Filter("-A KUBE-FORWARD -m comment --comment \"kubernetes forwarding rules\" -m mark --mark " +
+           std::string(kMasqueradeMark) + "/" + kMasqueradeMark + " -j ACCEPT");
+  w.Filter("-A KUBE-FORWARD -m comment --comment \"kubernetes forwarding conntrack rule\" -m conntrack --ctstate "
+           "RELATED,ESTABLISHED -j ACCEPT");
+
+  for (const auto& [key, ports] : services) {
+    auto previous = before.by_service.find(key);
+    // A Service whose chains are not known (first seen) is written even in a partial sync.
+    const bool write = !changed || changed->count(key) > 0 || previous == before.by_service.end();
+    std::vector<std::string>& wanted = out.chains.by_service[key];
+    for (const ServicePort& sp : ports) WritePort(sp, cfg, write, large, w, wanted);
+    if (!write) wanted = previous->second;  // unchanged: its chains stay as they are
+  }
+  w.Nat("-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this "
+        "chain\" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS");
+
+  // Chains to delete: flushed (declared) then removed, after every rule that jumped to them is
+  // gone (their referrers are rewritten in this same batch).
+  std::set<std::string> keep;
+  for (const auto& [key, chains] : out.chains.by_service) keep.insert(chains.begin(), chains.end());
+  auto remove = [&](const std::string& chain) {
+    if (keep.count(chain)) return;
+    w.DeclareNat(chain);
+    w.nat_deletes += "-X " + chain + "\n";
+  };
+  for (const auto& [key, chains] : before.by_service) {
+    if (changed && !changed->count(key) && services.count(key)) continue;
+    for (const std::string& c : chains) remove(c);
+  }
+  if (!changed) {
+    for (const std::string& c : before.orphans) remove(c);
+  } else {
+    out.chains.orphans = before.orphans;
+  }
+
+  std::string& t = out.text;
+  t.reserve(w.filter_rules.size() + w.nat_chains.size() + w.nat_rules.size() + w.nat_deletes.size() + 512);
+  t += "*filter\n";
+  for (const char* c : kTopFilter) t += std::string(":") + c + " - [0:0]\n";
+  t += w.filter_rules;
+  t += "COMMIT\n*nat\n";
+  for (const char* c : kTopNat) t += std::string(":") + c + " - [0:0]\n";
+  t += w.nat_chains;
+  t += w.nat_rules;
+  t += w.nat_deletes;
+  t += "COMMIT\n";
+  out.filter_rules = w.filter_count;
+  out.nat_rules = w.nat_count;
+  out.nat_chains_written = w.declared;
+  return out;
+}
+
+}  // namespace kite::proxy

@@ -1,0 +1,74 @@
+// The service proxy's rules as iptables-restore input: pure logic, no system calls, so it is
+// unit-tested by comparing text.
+//
+// The layout is upstream kube-proxy's iptables mode (users and tools read these chains):
+//   nat    KUBE-SERVICES (ClusterIP / external IP / load-balancer IP → the service's chain; the
+//          last rule sends node-local destinations to KUBE-NODEPORTS), KUBE-NODEPORTS,
+//          KUBE-SVC-<hash> (random pick among endpoints, session affinity with `recent`),
+//          KUBE-SVL-<hash> (the same over this node's endpoints: traffic policy Local),
+//          KUBE-EXT-<hash> (external destinations: masquerade, then SVC or SVL),
+//          KUBE-SEP-<hash> (one endpoint: hairpin masquerade, DNAT), KUBE-MARK-MASQ and
+//          KUBE-POSTROUTING (the 0x4000 mark → MASQUERADE).
+//   filter KUBE-SERVICES / KUBE-EXTERNAL-SERVICES (REJECT for ports with no endpoints, DROP for
+//          Local policy with none here), KUBE-FORWARD, KUBE-NODEPORTS, KUBE-PROXY-FIREWALL.
+// Chain names hash the service port name and protocol (and the endpoint) with SHA-256, base32,
+// 16 characters, as upstream does, so the same Service gets the same chain names as under
+// kube-proxy.
+//
+// Partial sync: the top-level chains are always rewritten whole; per-service chains only for
+// the Services named in `changed`, plus the deletion of chains no longer wanted. Everything goes
+// to `iptables-restore --noflush` in one batch (a declared chain is flushed and refilled, an
+// undeclared one is left alone).
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/proxy/service_info.h"
+
+namespace kite::proxy {
+
+inline constexpr const char* kMasqueradeMark = "0x4000";
+// Past this many endpoints the per-endpoint rules carry no comment (upstream's large cluster
+// mode, same threshold).
+inline constexpr size_t kLargeClusterEndpoints = 1000;
+
+struct RulesConfig {
+  // The pods' CIDR (--cluster-cidr): ClusterIP traffic from outside it is masqueraded, external
+  // traffic from inside it skips the Local policy. "": unknown (no such rules).
+  std::string cluster_cidr;
+  bool masquerade_all = false;  // masquerade every ClusterIP connection (upstream --masquerade-all)
+};
+
+// The per-service nat chains in place, by Service key ("ns/name"); carried from one sync to the
+// next so a partial sync knows what to delete without reading the tables back.
+struct ChainState {
+  std::map<std::string, std::vector<std::string>> by_service;
+  std::set<std::string> orphans;  // chains found in the table that belong to no known Service
+};
+
+struct RulesText {
+  std::string text;  // iptables-restore input: *filter … COMMIT, *nat … COMMIT
+  ChainState chains;  // the state once `text` is applied
+  size_t filter_rules = 0, nat_rules = 0;  // "-A" lines written
+  size_t nat_chains_written = 0;           // per-service chains declared (written or deleted)
+};
+
+// `changed`: nullptr for a full sync (every chain written; every per-service chain of `before`
+// not wanted any more is deleted), else the Service keys whose chains are rewritten.
+RulesText GenerateRules(const ServiceMap& services, const RulesConfig& config, const std::set<std::string>* changed,
+                        const ChainState& before);
+
+// upstream's chain names: prefix + the first 16 characters of base32(sha256(parts…)).
+std::string ServiceChain(const ServicePort& sp);                      // KUBE-SVC-
+std::string LocalServiceChain(const ServicePort& sp);                 // KUBE-SVL-
+std::string ExternalChain(const ServicePort& sp);                     // KUBE-EXT-
+std::string EndpointChain(const ServicePort& sp, const Endpoint& ep); // KUBE-SEP-
+
+// Whether a nat chain name is one of the per-service chains this proxy owns.
+bool IsServiceChain(const std::string& chain);
+
+}  // namespace kite::proxy

@@ -1,0 +1,98 @@
+// The service proxy (kube-proxy's iptables mode) as a controller on the agent's runner: it
+// watches Services and EndpointSlices and keeps the node's iptables rules (iptables_rules.h)
+// matching them.
+//
+// - Handlers only note which Services changed and enqueue the one key "sync"; the work queue
+//   never runs two syncs at once. Syncs are at least `min_sync_period` apart (a burst of
+//   changes becomes one sync) and one runs at least every `sync_period`.
+// - A sync after a few changes is partial: the top-level chains plus the changed Services'
+//   chains, one `iptables-restore --noflush` batch. The periodic one (and the first, and one
+//   after a failure) is full: every chain rewritten, the jumps from the built-in chains checked,
+//   rules deleted by hand come back. The first sync (and the one after a failure) also reads the
+//   nat table back and deletes per-service chains nothing wants (left by an earlier process).
+// - UDP Services' stale conntrack entries are deleted after the rules are in (conntrack.h).
+// - /healthz (and /livez) on `healthz_bind_address` answer 200 while syncs keep up (upstream's
+//   rule: no change waiting longer than twice the sync period), 503 otherwise; /metrics serves
+//   the process's registry there too. Metrics under upstream's names: kubeproxy_sync_proxy_
+//   rules_duration_seconds, kubeproxy_sync_full_proxy_rules_duration_seconds, kubeproxy_sync_
+//   partial_proxy_rules_duration_seconds, kubeproxy_network_programming_duration_seconds (from the
+//   slices' endpoints.kubernetes.io/last-change-trigger-time), kubeproxy_sync_proxy_rules_last_
+//   timestamp_seconds, kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds, kubeproxy_sync_
+//   proxy_rules_iptables_total{table}, kubeproxy_sync_proxy_rules_iptables_restore_failures_
+//   total, kubeproxy_sync_proxy_rules_endpoint_changes_total, kubeproxy_sync_proxy_rules_service_
+//   changes_total.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "agent/proxy/iptables.h"
+#include "agent/proxy/iptables_rules.h"
+#include "agent/proxy/service_info.h"
+#include "base/http_server.h"
+#include "client/controller.h"
+
+namespace kite::proxy {
+
+struct ProxyOptions {
+  std::string node_name;
+  RulesConfig rules;
+  std::string healthz_bind_address = "0.0.0.0:10256";  // "": no health server
+  std::chrono::milliseconds sync_period{30'000};       // --iptables-sync-period
+  std::chrono::milliseconds min_sync_period{1'000};    // --iptables-min-sync-period
+  Exec exec;                       // empty: RunCommand
+  std::optional<Backend> backend;  // empty: DetectBackend
+};
+
+class Proxier : public client::Controller {
+ public:
+  explicit Proxier(ProxyOptions options);
+  ~Proxier() override;
+
+  void Init(client::InformerFactory& informers) override;
+  Status Reconcile(const std::string& key) override;
+
+  // One sync now (tests, benchmarks): full, or partial over what changed since the last one.
+  Status Sync(bool full);
+  // The health server's port (0 when none).
+  int healthz_port() const;
+
+  struct Stats {
+    int64_t syncs = 0, full_syncs = 0, failures = 0;
+    std::chrono::steady_clock::duration last_duration{};
+    size_t last_nat_rules = 0, last_chains_written = 0;
+  };
+  Stats stats() const;
+
+ private:
+  void Changed(const std::string& service_key, const boost::json::object* slice);
+  HttpReply Health() const;
+
+  ProxyOptions opts_;
+  Exec exec_;
+  std::unique_ptr<Iptables> iptables_;
+  client::Informer* services_inf_ = nullptr;
+  client::Informer* slices_inf_ = nullptr;
+  std::unique_ptr<HttpServer> health_;
+
+  mutable std::mutex mu_;  // guards the fields below
+  std::set<std::string> changed_;
+  std::optional<std::chrono::system_clock::time_point> oldest_trigger_;  // of the changes waiting
+  std::optional<std::chrono::steady_clock::time_point> queued_since_;   // oldest change not synced
+  std::chrono::steady_clock::time_point last_sync_{}, last_full_{};
+  std::chrono::system_clock::time_point last_success_wall_{};
+  bool need_full_ = true;
+  bool synced_once_ = false;
+  Stats stats_;
+
+  // Worker only (syncs never overlap).
+  ServiceMap services_;
+  ChainState chains_;
+  bool known_state_ = false;  // the per-service chains in the table are exactly chains_
+};
+
+}  // namespace kite::proxy

@@ -1,0 +1,27 @@
+// ServiceLB (k3s's klipper-lb, without its pods): a Service of type LoadBalancer gets
+// status.loadBalancer.ingress = the InternalIP addresses of the nodes that carry it, and the
+// service proxy on every node (agent/proxy/) answers on those addresses. klipper-lb runs a
+// DaemonSet pod per Service port to hold the host port; kite does not need one, since the proxy's
+// KUBE-SERVICES rules for "loadbalancer IP" already DNAT the traffic.
+//
+// - Nodes: the Ready ones; when some node has the label svccontroller.k3s.cattle.io/enablelb=true
+//   (k3s's opt-in), only those. Addresses sorted, IPv4, each once.
+// - spec.loadBalancerClass: handled when unset or kServiceLbClass; a Service of another class
+//   belongs to someone else and is never touched.
+// - A Service that is no longer a LoadBalancer has the ingress we wrote cleared.
+// Node changes re-queue every LoadBalancer Service.
+#pragma once
+
+#include <memory>
+
+#include "client/client.h"
+#include "client/controller.h"
+
+namespace kite::controllers {
+
+inline constexpr const char* kServiceLbClass = "kite.io/servicelb";
+inline constexpr const char* kEnableLbLabel = "svccontroller.k3s.cattle.io/enablelb";
+
+std::unique_ptr<client::Controller> NewServiceLbController(const client::Client* client);
+
+}  // namespace kite::controllers

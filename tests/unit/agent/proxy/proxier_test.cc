@@ -1,0 +1,131 @@
+// The proxier over the fake API with a recording exec: a full sync first (restore, then the
+// jumps), partial syncs after a change (only that Service's chains), full again when a restore
+// failed, and /healthz.
+#include "agent/proxy/proxier.h"
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "client/client.h"
+#include "client/informer.h"
+#include "client/testing/fake_transport.h"
+
+namespace kite::proxy {
+namespace {
+
+namespace json = boost::json;
+
+struct Recorder {
+  std::mutex mu;
+  std::vector<std::pair<std::vector<std::string>, std::string>> calls;
+  bool fail_restore = false;
+  Result<std::string> operator()(const std::vector<std::string>& argv, const std::string& input) {
+    std::lock_guard<std::mutex> lock(mu);
+    calls.emplace_back(argv, input);
+    if (argv[0].find("-restore") != std::string::npos && fail_restore) return Status(Code::kUnknown, "boom");
+    if (argv[0].find("-save") != std::string::npos) return std::string("*nat\n:KUBE-SEP-STALEFROMBEFORE - [0:0]\nCOMMIT\n");
+    if (std::find(argv.begin(), argv.end(), "-C") != argv.end()) return Status(Code::kUnknown, "no rule");
+    return std::string();
+  }
+  std::vector<std::string> Restores() {
+    std::lock_guard<std::mutex> lock(mu);
+    std::vector<std::string> out;
+    for (auto& [argv, input] : calls) {
+      if (argv[0].find("-restore") != std::string::npos) out.push_back(input);
+    }
+    return out;
+  }
+};
+
+json::object Svc(const std::string& name, const std::string& ip) {
+  json::object o = json::parse(R"({"apiVersion":"v1","kind":"Service","metadata":{"namespace":"default"},
+    "spec":{"type":"ClusterIP","ports":[{"port":80,"protocol":"TCP"}]}})").as_object();
+  o["metadata"].as_object()["name"] = name;
+  o["spec"].as_object()["clusterIP"] = ip;
+  return o;
+}
+
+json::object Slice(const std::string& svc, std::vector<std::string> ips) {
+  json::object o = json::parse(R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","addressType":"IPv4",
+    "metadata":{"namespace":"default","labels":{}},"ports":[{"name":"","port":8080,"protocol":"TCP"}],"endpoints":[]})")
+                       .as_object();
+  o["metadata"].as_object()["name"] = svc + "-x";
+  o["metadata"].as_object()["labels"].as_object()["kubernetes.io/service-name"] = svc;
+  for (const std::string& ip : ips) {
+    o["endpoints"].as_array().push_back(json::object{{"addresses", json::array{ip.c_str()}}, {"conditions", json::object{{"ready", true}}}});
+  }
+  return o;
+}
+
+TEST(ProxierTest, FullThenPartialSyncs) {
+  auto fake = std::make_shared<client::testing::FakeTransport>();
+  fake->Add(Svc("a", "10.43.0.21"));
+  fake->Add(Svc("b", "10.43.0.22"));
+  fake->Add(Slice("a", {"10.42.0.2"}));
+  fake->Add(Slice("b", {"10.42.0.3", "10.42.0.4"}));
+  client::Client c(fake);
+  client::InformerFactory informers(&c);
+  auto rec = std::make_shared<Recorder>();
+  ProxyOptions po;
+  po.node_name = "n1";
+  po.healthz_bind_address = "127.0.0.1:0";
+  po.backend = Backend::kLegacy;
+  po.exec = [rec](const std::vector<std::string>& argv, const std::string& input) { return (*rec)(argv, input); };
+  Proxier p(po);
+  p.Init(informers);
+  informers.Start();
+  ASSERT_TRUE(informers.WaitForSync(std::chrono::seconds(10)));
+  fake->WaitForIdle();
+
+  ASSERT_TRUE(p.Sync(false).ok());  // the first is full whatever is asked
+  auto restores = rec->Restores();
+  ASSERT_EQ(restores.size(), 1u);
+  EXPECT_NE(restores[0].find("-A KUBE-SERVICES -m comment --comment \"default/a cluster IP\""), std::string::npos);
+  EXPECT_NE(restores[0].find("--to-destination 10.42.0.4:8080"), std::string::npos);
+  EXPECT_NE(restores[0].find("-X KUBE-SEP-STALEFROMBEFORE\n"), std::string::npos);  // found in the table
+  EXPECT_EQ(p.stats().full_syncs, 1);
+  {
+    std::lock_guard<std::mutex> lock(rec->mu);
+    bool legacy = false, jump = false;
+    for (auto& [argv, input] : rec->calls) {
+      if (argv[0] == "iptables-legacy-restore") legacy = true;
+      if (argv[0] == "iptables-legacy" && std::find(argv.begin(), argv.end(), "-I") != argv.end() &&
+          std::find(argv.begin(), argv.end(), "PREROUTING") != argv.end()) {
+        jump = true;
+      }
+    }
+    EXPECT_TRUE(legacy);
+    EXPECT_TRUE(jump);
+  }
+
+  // One endpoint of b goes: a partial sync that declares only b's chains.
+  c.Update(*api::FindResource("discovery.k8s.io", "v1", "endpointslices"), "default", Slice("b", {"10.42.0.3"}));
+  fake->WaitForIdle();
+  ASSERT_TRUE(p.Sync(false).ok());
+  restores = rec->Restores();
+  ASSERT_EQ(restores.size(), 2u);
+  EXPECT_EQ(restores[1].find("--to-destination 10.42.0.2:8080"), std::string::npos);  // a untouched
+  EXPECT_NE(restores[1].find("-A KUBE-SERVICES -m comment --comment \"default/a cluster IP\""), std::string::npos);
+  EXPECT_NE(restores[1].find("--to-destination 10.42.0.3:8080"), std::string::npos);
+  EXPECT_NE(restores[1].find("-X KUBE-SEP-"), std::string::npos);  // 10.42.0.4's chain removed
+  EXPECT_EQ(p.stats().full_syncs, 1);
+
+  // A failed restore makes the next sync full.
+  rec->fail_restore = true;
+  c.Delete(*api::FindResource("", "v1", "services"), "default", "a");
+  fake->WaitForIdle();
+  EXPECT_FALSE(p.Sync(false).ok());
+  rec->fail_restore = false;
+  ASSERT_TRUE(p.Sync(false).ok());
+  EXPECT_EQ(p.stats().full_syncs, 2);  // the failed one was partial
+  restores = rec->Restores();
+  EXPECT_EQ(restores.back().find("default/a cluster IP"), std::string::npos);
+  EXPECT_NE(restores.back().find("-X KUBE-SVC-"), std::string::npos);
+  EXPECT_GT(p.healthz_port(), 0);
+  informers.Stop();
+}
+
+}  // namespace
+}  // namespace kite::proxy
