@@ -200,6 +200,11 @@ class ApiServerImpl final : public ApiServer {
     }
     if (info.resource_request) co_return co_await HandleResource(req, res, info, attrs, t0);
     std::optional<RawResponse> raw = ServeHealth(req, store_);
+    // The process's metrics, as kube-apiserver serves them on its secure port (authorized above
+    // as the non-resource path /metrics, as upstream's system:monitoring role grants it).
+    if (!raw && req.method == "GET" && req.path == "/metrics") {
+      raw = RawResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics::Serialize(), {}};
+    }
     if (!raw && req.method == "GET") {
       const auto served = crds_.Snapshot();
       raw = ServeOpenApi(req, *served);
