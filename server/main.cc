@@ -302,6 +302,7 @@ int main(int argc, char** argv) {
     co.node_startup_grace_period = std::chrono::milliseconds(o.node_startup_grace_period_ms);
     co.terminated_pod_gc_threshold = o.terminated_pod_gc_threshold;
     co.cluster_cidr = o.cluster_cidr;
+    co.pod_cpu_metrics = controllers::PodCpuFromStorage(metrics_server ? &metrics_server->storage() : nullptr);
     co.local_storage_path = o.default_local_storage_path.empty()
                                 ? (std::filesystem::absolute(o.data_dir) / "storage").string()
                                 : o.default_local_storage_path;

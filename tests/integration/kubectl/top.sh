@@ -10,18 +10,10 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$HERE/lib.sh"
 source "$HERE/kubectl/lib_kubectl.sh"
-require_tool python3
-require_tool openssl
 
 KITE_ARGS=(--metric-resolution 1s --disable-scheduler)
 start_kite_api
-tls=$TEST_TMP/kite-data/server/tls
-
-# The kubelet's serving certificate: IP 127.0.0.1, signed by the server CA (as the join hands out).
-openssl req -new -newkey rsa:2048 -nodes -subj "/CN=n1" -keyout "$TEST_TMP/kubelet.key" -out "$TEST_TMP/kubelet.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$TEST_TMP/kubelet.ext"
-openssl x509 -req -in "$TEST_TMP/kubelet.csr" -CA "$tls/server-ca.crt" -CAkey "$tls/server-ca.key" -CAcreateserial \
-  -days 2 -extfile "$TEST_TMP/kubelet.ext" -out "$TEST_TMP/kubelet.crt" 2>/dev/null
+source "$HERE/kubectl/lib_fake_kubelet.sh"
 
 cat >"$TEST_TMP/load.json" <<'JSON'
 {"node": {"cpu": 0.5, "memory": 1073741824},
@@ -30,16 +22,9 @@ cat >"$TEST_TMP/load.json" <<'JSON'
   {"namespace": "default", "pod": "web-1", "container": "side", "cpu": 0.1, "memory": 20971520},
   {"namespace": "other", "pod": "db-1", "container": "db", "cpu": 0.025, "memory": 104857600}]}
 JSON
-KUBELET_PORT=$(free_port)
-_spawn "$TEST_TMP/fake-kubelet.log" python3 "$HERE/fake_kubelet.py" --port "$KUBELET_PORT" --cert "$TEST_TMP/kubelet.crt" \
-  --key "$TEST_TMP/kubelet.key" --client-ca "$tls/client-ca.crt" --load "$TEST_TMP/load.json" --log "$TEST_TMP/scrapes"
-wait_for_file_match "$TEST_TMP/fake-kubelet.log" '^listening' 20 || fail "the fake kubelet did not start"
+start_fake_kubelet n1
 
 cat >"$TEST_TMP/objects.yaml" <<EOF
-apiVersion: v1
-kind: Node
-metadata: {name: n1, labels: {tier: edge}}
----
 apiVersion: v1
 kind: Node
 metadata: {name: n2}
@@ -63,9 +48,6 @@ spec:
   containers: [{name: db, image: busybox}]
 EOF
 k apply -f "$TEST_TMP/objects.yaml" >/dev/null
-k patch node n1 --subresource=status --type=merge -p "{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"127.0.0.1\"}],
-  \"daemonEndpoints\":{\"kubeletEndpoint\":{\"Port\":$KUBELET_PORT}},\"capacity\":{\"cpu\":\"2\",\"memory\":\"4Gi\"},
-  \"allocatable\":{\"cpu\":\"2\",\"memory\":\"4Gi\"}}}" >/dev/null
 # n2 has an address where nothing listens: it simply has no metrics.
 k patch node n2 --subresource=status --type=merge -p '{"status":{"addresses":[{"type":"InternalIP","address":"127.0.0.1"}],
   "daemonEndpoints":{"kubeletEndpoint":{"Port":1}}}}' >/dev/null
