@@ -113,7 +113,7 @@ std::unique_ptr<MetricsServer> MetricsServer::Start(std::shared_ptr<client::Tran
                                                     MetricsServerOptions options) {
   std::unique_ptr<MetricsServer> s(new MetricsServer(std::move(transport), std::move(source), options));
   s->informers_.Start();
-  s->loop_ = std::thread([p = s.get()] { p->Loop(); });
+  if (options.resolution.count() > 0) s->loop_ = std::thread([p = s.get()] { p->Loop(); });
   return s;
 }
 
@@ -151,7 +151,8 @@ void MetricsServer::ScrapeOnce() {
     if (auto t = TargetOf(*n)) targets.push_back(std::move(*t));
   }
   storage_.Retain(names);
-  const auto deadline = std::chrono::steady_clock::now() + std::min(options_.resolution, kMaxScrapeTime);
+  const auto budget = options_.resolution.count() > 0 ? std::min(options_.resolution, kMaxScrapeTime) : kMaxScrapeTime;
+  const auto deadline = std::chrono::steady_clock::now() + budget;
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < targets.size();) {

@@ -27,7 +27,7 @@ namespace kite::metricsserver {
 
 struct MetricsServerOptions {
   // metrics-server's --metric-resolution: how often every node is scraped (and so the window
-  // CPU usage is averaged over).
+  // CPU usage is averaged over). Zero: no scrape loop (tests call ScrapeOnce).
   std::chrono::milliseconds resolution{15'000};
 };
 
