@@ -140,8 +140,6 @@ Result<ClusterCerts> LoadOrCreateCerts(const std::string& tls_dir, const std::ve
     admin = *kp;
   }
   c.admin = *admin;
-  // What the API server presents to kubelets (logs, exec, proxy, the metrics scrape), k3s's
-  // client-kube-apiserver: system:apiserver in system:masters, which a kubelet's authorizer lets in.
   auto kubelet_client = Load(dir, "client-kube-apiserver");
   if (!kubelet_client || !Usable(*kubelet_client, c.client_ca, {})) {
     pki::CertSpec spec;

@@ -4,7 +4,8 @@
 //   client-ca.{crt,key}                    signs client certificates (verified by the API server)
 //   serving-kube-apiserver.{crt,key}       the API server's certificate
 //   client-admin.{crt,key}                 system:admin in system:masters, for the kubeconfig
-//   client-kube-apiserver.{crt,key}        system:apiserver in system:masters, to call kubelets
+//   client-kube-apiserver.{crt,key}        system:apiserver in system:masters: the API server's
+//                                          client certificate towards the kubelets (logs, proxy)
 // The serving certificate is re-issued when a wanted SAN is missing from it (new --tls-san or
 // node IP) or when it expires within 120 days; the CAs are never replaced automatically.
 #pragma once
