@@ -90,12 +90,12 @@ class ApiServerImpl final : public ApiServer {
     local_.Stop();
     https_.Stop();
   }
-  std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) override {
-    return local_.TransportFor(user, std::move(groups));
-  }
   void Delegate(const std::string& group, DelegatedHandler handler) override {
     std::lock_guard<std::mutex> lock(delegated_mu_);
     delegated_[group] = std::make_shared<const DelegatedHandler>(std::move(handler));
+  }
+  std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) override {
+    return local_.TransportFor(user, std::move(groups));
   }
   ~ApiServerImpl() override { Stop(); }
 

@@ -54,13 +54,13 @@ class ApiServer {
   static Result<std::unique_ptr<ApiServer>> Start(const ApiServerOptions& options, datastore::Store* store);
   virtual int port() const = 0;
   virtual void Stop() = 0;
-  // A client transport into this server's request pipeline, acting as `user` in `groups`
-  // (local_transport.h). Valid until Stop; requests after Stop fail with code 0.
-  virtual std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) = 0;
   // Routes the built-in resources of `group` (metrics.k8s.io) to `handler`, after
   // authentication and authorization; until then (or without it) they answer 503
   // ServiceUnavailable, as an unavailable APIService does. Thread-safe.
   virtual void Delegate(const std::string& group, DelegatedHandler handler) = 0;
+  // A client transport into this server's request pipeline, acting as `user` in `groups`
+  // (local_transport.h). Valid until Stop; requests after Stop fail with code 0.
+  virtual std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) = 0;
 };
 
 // The version this server reports: kubectl's dispatcher picks its kubectl by `minor`.
