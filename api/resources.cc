@@ -102,6 +102,11 @@ std::vector<ResourceInfo> Build() {
   // scheduling.k8s.io/v1, storage.k8s.io/v1
   add("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", false, kAll, {"pc"});
   add("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", false, kAll, {"sc"});
+  // metrics.k8s.io/v1beta1: served by the built-in metrics server, not stored (the API server
+  // delegates the group, as upstream aggregates metrics-server's APIService). Last, so that
+  // "nodes" and "pods" resolve to the core group first, as with upstream's group priorities.
+  add("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", false, {"get", "list"});
+  add("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", "", true, {"get", "list"});
   return r;
 }
 

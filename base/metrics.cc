@@ -2,6 +2,10 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <iterator>
+
+#include "base/process_metrics.h"
+
 namespace kite::metrics {
 
 prometheus::Registry& Default() {
@@ -11,7 +15,10 @@ prometheus::Registry& Default() {
 
 std::string Serialize() {
   prometheus::TextSerializer serializer;
-  return serializer.Serialize(Default().Collect());
+  auto families = Default().Collect();
+  auto process = ProcessFamilies();
+  families.insert(families.end(), std::make_move_iterator(process.begin()), std::make_move_iterator(process.end()));
+  return serializer.Serialize(families);
 }
 
 prometheus::Histogram::BucketBoundaries ExponentialBuckets(double start, double factor, int count) {

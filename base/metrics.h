@@ -16,7 +16,8 @@ namespace kite::metrics {
 // The registry every component adds its families to. Never null; lives for the process.
 prometheus::Registry& Default();
 
-// Prometheus text format (version 0.0.4) of everything registered.
+// Prometheus text format (version 0.0.4) of everything registered, then the process_* families
+// (base/process_metrics.h).
 std::string Serialize();
 
 // Exponential buckets: start, start*factor, ... (count of them), as client_golang's helper.

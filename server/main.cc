@@ -25,6 +25,7 @@
 #include "server/apiserver/apiserver.h"
 #include "server/apiserver/join/node_password.h"
 #include "server/controllers/manager.h"
+#include "server/metricsserver/metrics_server.h"
 #include "server/scheduler/scheduler.h"
 
 #if defined(KITE_JEMALLOC)
@@ -67,6 +68,8 @@ struct ServerOptions {
   int64_t node_startup_grace_period_ms = 60'000;
   int64_t terminated_pod_gc_threshold = 12500;
   bool disable_scheduler = false;
+  bool disable_metrics_server = false;
+  int64_t metric_resolution_ms = 15'000;
   std::string cluster_cidr = "10.42.0.0/16";
   std::string default_local_storage_path;  // "" = <data-dir>/storage
   std::string token, token_file;
@@ -136,6 +139,10 @@ int main(int argc, char** argv) {
   flags.Int("terminated-pod-gc-threshold", &o.terminated_pod_gc_threshold,
             "Terminated pods kept before the oldest are deleted (0 disables)");
   flags.Bool("disable-scheduler", &o.disable_scheduler, "Do not run the kube-scheduler");
+  flags.Bool("disable-metrics-server", &o.disable_metrics_server,
+             "Do not serve metrics.k8s.io (kubectl top, the HPA's CPU metrics) from the kubelets' resource metrics");
+  flags.Duration("metric-resolution", &o.metric_resolution_ms,
+                 "How often the metrics server scrapes every kubelet (metrics-server's flag)");
   flags.String("default-local-storage-path", &o.default_local_storage_path,
                "Where the local-path provisioner keeps volumes on the nodes (default <data-dir>/storage)");
   flags.String("cluster-cidr", &o.cluster_cidr, "IPv4 range of pod IPs; each node gets a /24 of it (nodeipam)");
@@ -264,6 +271,29 @@ int main(int argc, char** argv) {
   KITE_LOG(0) << "Kubernetes API listening on https://" << o.bind_address << ":" << (*api)->port()
               << (o.write_kubeconfig.empty() ? "" : ", admin kubeconfig at " + o.write_kubeconfig);
 
+  // The built-in metrics-server: scrapes the kubelets with the API server's kubelet-client
+  // certificate and serves metrics.k8s.io through the API server.
+  std::unique_ptr<metricsserver::MetricsServer> metrics_server;
+  if (!o.disable_metrics_server && o.metric_resolution_ms > 0) {
+    auto read = [&](const char* name) {
+      std::ifstream in(std::filesystem::path(ao.tls_dir) / name);
+      return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+    auto source = metricsserver::NewHttpsKubeletSource(read("server-ca.crt"), read("client-kube-apiserver.crt"),
+                                                       read("client-kube-apiserver.key"));
+    if (!source.ok()) {
+      KITE_LOG(0) << "metrics server: " << source.status().message();
+      return 1;
+    }
+    metricsserver::MetricsServerOptions mo;
+    mo.resolution = std::chrono::milliseconds(o.metric_resolution_ms);
+    metrics_server = metricsserver::MetricsServer::Start(
+        (*api)->LocalTransport("system:metrics-server", {"system:masters"}), std::move(source.value()), mo);
+    (*api)->Delegate("metrics.k8s.io", [ms = metrics_server.get()](const apiserver::DelegatedRequest& r) {
+      return ms->Serve({r.verb, r.resource, r.namespace_, r.name, r.label_selector, r.field_selector});
+    });
+  }
+
   std::unique_ptr<controllers::ControllerManager> controller_manager;
   if (!o.disable_controller_manager) {
     controllers::ControllerManagerOptions co;
@@ -272,6 +302,7 @@ int main(int argc, char** argv) {
     co.node_startup_grace_period = std::chrono::milliseconds(o.node_startup_grace_period_ms);
     co.terminated_pod_gc_threshold = o.terminated_pod_gc_threshold;
     co.cluster_cidr = o.cluster_cidr;
+    co.pod_cpu_metrics = controllers::PodCpuFromStorage(metrics_server ? &metrics_server->storage() : nullptr);
     co.local_storage_path = o.default_local_storage_path.empty()
                                 ? (std::filesystem::absolute(o.data_dir) / "storage").string()
                                 : o.default_local_storage_path;
@@ -358,6 +389,7 @@ int main(int argc, char** argv) {
   if (node_agent) node_agent->Stop();
   if (sched) sched->Stop();
   if (controller_manager) controller_manager->Stop();
+  if (metrics_server) metrics_server->Stop();
   (*api)->Stop();
   if (etcd) etcd->Shutdown();
   http.Stop();

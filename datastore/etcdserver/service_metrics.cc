@@ -36,7 +36,7 @@ void CountHandled(const char* type, const char* service, const char* method, grp
 
 prometheus::Gauge& WatcherGauge() {
   static auto& g = prometheus::BuildGauge()
-                       .Name("etcd_debugging_mvcc_watcher_total")
+                       .Name("etcd_debugging_mvcc_watcher")
                        .Help("Total number of watchers.")
                        .Register(kite::metrics::Default())
                        .Add({});
@@ -45,7 +45,7 @@ prometheus::Gauge& WatcherGauge() {
 
 prometheus::Gauge& WatchStreamGauge() {
   static auto& g = prometheus::BuildGauge()
-                       .Name("etcd_debugging_mvcc_watch_stream_total")
+                       .Name("etcd_debugging_mvcc_watch_stream")
                        .Help("Total number of watch streams.")
                        .Register(kite::metrics::Default())
                        .Add({});

@@ -1,6 +1,7 @@
 // Prometheus metrics of the etcd endpoint, under etcd's and go-grpc-prometheus' names so
 // existing dashboards work: grpc_server_handled_total{grpc_type,grpc_service,grpc_method,grpc_code},
-// etcd_debugging_mvcc_watcher_total, etcd_debugging_mvcc_watch_stream_total.
+// etcd_debugging_mvcc_watcher, etcd_debugging_mvcc_watch_stream (etcd's gauges end in _total,
+// which Prometheus reserves for counters; `promtool check metrics` must report nothing).
 // Registered in kite::metrics::Default() on first use; thread-safe.
 #pragma once
 

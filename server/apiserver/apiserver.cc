@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <stdexcept>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -95,6 +96,10 @@ class ApiServerImpl final : public ApiServer {
     local_.Stop();
     https_.Stop();
   }
+  void Delegate(const std::string& group, DelegatedHandler handler) override {
+    std::lock_guard<std::mutex> lock(delegated_mu_);
+    delegated_[group] = std::make_shared<const DelegatedHandler>(std::move(handler));
+  }
   std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) override {
     return local_.TransportFor(user, std::move(groups));
   }
@@ -118,7 +123,7 @@ class ApiServerImpl final : public ApiServer {
         lock.unlock();
         auto set = crds_.Snapshot();
         for (const auto& r : set->resources) {
-          if (std::find(r.verbs.begin(), r.verbs.end(), "list") == r.verbs.end()) continue;
+          if (std::find(r.verbs.begin(), r.verbs.end(), "watch") == r.verbs.end()) continue;  // not stored
           datastore::RangeRequest q;
           q.key = StoragePrefix(r, "");
           q.range_end = q.key;
@@ -211,6 +216,11 @@ class ApiServerImpl final : public ApiServer {
     }
     if (info.resource_request) co_return co_await HandleResource(req, res, info, attrs, t0);
     std::optional<RawResponse> raw = ServeHealth(req, store_);
+    // The process's metrics, as kube-apiserver serves them on its secure port (authorized above
+    // as the non-resource path /metrics, as upstream's system:monitoring role grants it).
+    if (!raw && req.method == "GET" && req.path == "/metrics") {
+      raw = RawResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics::Serialize(), {}};
+    }
     if (!raw && req.method == "GET") {
       const auto served = crds_.Snapshot();
       raw = ServeOpenApi(req, *served);
@@ -238,6 +248,7 @@ class ApiServerImpl final : public ApiServer {
     if (!IsValidIncludeObject(req.Query("includeObject"))) {
       co_return co_await Fail(res, a, BadRequest("unrecognized includeObject value: \"" + req.Query("includeObject") + "\""), t0);
     }
+    if (r->group == "metrics.k8s.io") co_return co_await HandleDelegated(req, res, info, *r, a, table_version, t0);
     auto out = co_await handlers_.Handle(req, res, info, *r, a);
     if (out.ok() && out.value().streamed) co_return;
     if (r->resource == "customresourcedefinitions" && info.verb != "get" && info.verb != "list") {
@@ -255,6 +266,33 @@ class ApiServerImpl final : public ApiServer {
     std::string body;
     if (!req.body_unused || resp.code >= 300) body = boost::json::serialize(resp.body);
     co_await Reply(res, a, resp.code, "application/json", std::move(body), t0, std::move(headers));
+  }
+
+  // A group another component serves (Delegate): get and list, answered whole.
+  asio::awaitable<void> HandleDelegated(HttpsRequest& req, HttpsResponder& res, const RequestInfo& info,
+                                        const api::ResourceInfo& r, const RequestAttributes& a,
+                                        const std::string& table_version, std::chrono::steady_clock::time_point t0) {
+    std::shared_ptr<const DelegatedHandler> handler;
+    {
+      std::lock_guard<std::mutex> lock(delegated_mu_);
+      if (auto it = delegated_.find(r.group); it != delegated_.end()) handler = it->second;
+    }
+    if (!handler) {
+      co_return co_await Fail(res, a, Status::Api(503, "ServiceUnavailable", "the server is currently unable to handle the request"), t0);
+    }
+    if (info.verb != "get" && info.verb != "list") {
+      co_return co_await Fail(res, a, MethodNotSupported(info.verb, r.resource + "." + r.group), t0);
+    }
+    DelegatedRequest d{info.verb, r.version, r.resource, info.namespace_, info.name,
+                       req.Query("labelSelector"), req.Query("fieldSelector")};
+    auto out = (*handler)(d);
+    if (!out.ok()) co_return co_await Fail(res, a, out.status(), t0);
+    boost::json::object body = std::move(out.value());
+    if (!table_version.empty()) {
+      body = ConvertToTable(r, body, ParseIncludeObject(req.Query("includeObject")), table_version);
+    }
+    std::string text = boost::json::serialize(body);
+    co_await Reply(res, a, 200, "application/json", std::move(text), t0);
   }
 
   // A test seam: with KITE_FAULT_INJECTION=1 in the environment at start, a request carrying
@@ -289,6 +327,8 @@ class ApiServerImpl final : public ApiServer {
     (void)r;
   }
 
+  std::mutex delegated_mu_;  // guards delegated_
+  std::map<std::string, std::shared_ptr<const DelegatedHandler>> delegated_;
   std::unique_ptr<join::JoinEndpoints> join_;  // set once by SetJoin, before the first request
   datastore::Store* store_;
   Authenticator authn_;

@@ -5,6 +5,9 @@
 // /readyz; resources, discovery, watch and the rest land behind the same pipeline.
 #pragma once
 
+#include <boost/json/object.hpp>
+
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +40,14 @@ struct ApiServerOptions {
   std::string join_token;
 };
 
+// A get or list of a group served by another component of this process rather than from
+// storage (upstream: an aggregated APIService; here metrics.k8s.io by the metrics server).
+struct DelegatedRequest {
+  std::string verb, version, resource, namespace_, name, label_selector, field_selector;
+};
+// The object or list to answer, or the error (a Status made with Status::Api).
+using DelegatedHandler = std::function<Result<boost::json::object>(const DelegatedRequest&)>;
+
 class ApiServer {
  public:
   virtual ~ApiServer() = default;
@@ -44,6 +55,10 @@ class ApiServer {
   static Result<std::unique_ptr<ApiServer>> Start(const ApiServerOptions& options, datastore::Store* store);
   virtual int port() const = 0;
   virtual void Stop() = 0;
+  // Routes the built-in resources of `group` (metrics.k8s.io) to `handler`, after
+  // authentication and authorization; until then (or without it) they answer 503
+  // ServiceUnavailable, as an unavailable APIService does. Thread-safe.
+  virtual void Delegate(const std::string& group, DelegatedHandler handler) = 0;
   // A client transport into this server's request pipeline, acting as `user` in `groups`
   // (local_transport.h). Valid until Stop; requests after Stop fail with code 0.
   virtual std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) = 0;

@@ -58,6 +58,10 @@ const std::vector<KnownController>& KnownControllers() {
       {"podgc",
        [](const ControllerContext& c) { return NewPodGCController(c.client, c.options->terminated_pod_gc_threshold); }},
       {"disruption", [](const ControllerContext& c) { return NewDisruptionController(c.client); }},
+      {"horizontalpodautoscaling",
+       [](const ControllerContext& c) {
+         return NewHorizontalPodAutoscalerController(c.client, c.options->pod_cpu_metrics);
+       }},
       {"resourcequota", [](const ControllerContext& c) { return NewResourceQuotaController(c.client); }},
       {"local-path-provisioner",
        [](const ControllerContext& c) { return NewLocalPathController(c.client, c.options->local_storage_path); }},

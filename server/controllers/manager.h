@@ -16,6 +16,7 @@
 
 #include "client/client.h"
 #include "client/controller.h"
+#include "server/controllers/podautoscaler/horizontal_controller.h"
 
 namespace kite::controllers {
 
@@ -40,6 +41,8 @@ struct ControllerManagerOptions {
   // local-path-provisioner: where provisioned volumes live on the nodes
   // (k3s's --default-local-storage-path; kite-server passes <data-dir>/storage).
   std::string local_storage_path = "/var/lib/kite/storage";
+  // horizontalpodautoscaling: pods' CPU usage, in-process from the metrics server (null: none).
+  PodCpuMetrics pod_cpu_metrics;
 };
 
 // What a controller gets when it is built.
