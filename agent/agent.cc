@@ -13,7 +13,7 @@
 #include "agent/kubelet/image_gc.h"
 #include "agent/kubelet/logs/container_log_manager.h"
 #include "agent/kubelet/server/kubelet_server.h"
-#include "agent/kubelet/server/stats.h"
+#include "agent/kubelet/stats.h"
 #include "agent/kubelet/pod_config.h"
 #include "agent/kubelet/static_pods.h"
 #include "agent/kubelet/volumes/volume_manager.h"
@@ -143,7 +143,7 @@ struct Agent::State {
   std::unique_ptr<kubelet::PodConfig> pod_config;
   std::unique_ptr<client::EventRecorder> events;
   std::unique_ptr<client::ControllerRunner> runner;
-  std::unique_ptr<kubelet::server::StatsProvider> stats;
+  std::unique_ptr<kubelet::StatsProvider> stats;
   std::unique_ptr<kubelet::server::KubeletServer> kubelet_server;
   std::thread starter;  // waits for the first lists, then the workers run
   std::mutex mu;
@@ -311,7 +311,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
 
   // The kubelet server, before the Node registers: its status carries the server's port.
   if (!o.serving_cert_pem.empty()) {
-    st->stats = std::make_unique<kubelet::server::StatsProvider>(id.name, st->runtime.runtime, dir);
+    st->stats = std::make_unique<kubelet::StatsProvider>(id.name, st->runtime.runtime, dir);
     kubelet::server::KubeletServerOptions so;
     so.port = static_cast<int>(o.kubelet_port);
     so.cert_pem = o.serving_cert_pem;

@@ -22,7 +22,7 @@ require_tool "${CURL:-curl}"
 SERVER_NODE=kite-srv-$RANDOM
 KITE_EMBEDDED_AGENT=1
 KITE_ARGS=(--node-name "$SERVER_NODE" --disable-scheduler --container-runtime-endpoint "unix://$TEST_TMP/no-such-cri.sock"
-  --disable-kube-proxy)  # the host's network: its iptables are not the test's
+  --disable-kube-proxy --kubelet-port 0)  # the host's network: its iptables and port 10250 are not the test's
 start_kite_api
 DATA=$TEST_TMP/kite-data
 TOKEN_FILE=$DATA/server/token
@@ -55,14 +55,14 @@ start_agent() {
   local name=$1 dir=$2 node=$3 token=$4
   shift 4
   KITE_AGENT_RUNTIME=hollow _spawn "$TEST_TMP/$name.log" "$KITE_AGENT" --server "$URL" --token "$token" \
-    --data-dir "$dir" --node-name "$node" --node-ip 127.0.0.1 "$@"
+    --data-dir "$dir" --node-name "$node" --node-ip 127.0.0.1 --port 0 "$@"
   AGENT_PID=$LAST_PID
 }
 # run_agent DATA_DIR NODE_NAME TOKEN — kite-agent expected to end by itself; prints its exit code and log.
 run_agent() {
   local rc=0
   KITE_AGENT_RUNTIME=hollow timeout 60 "$KITE_AGENT" --server "$URL" --token "$3" --data-dir "$1" --node-name "$2" \
-    --node-ip 127.0.0.1 </dev/null >"$TEST_TMP/run-agent.log" 2>&1 || rc=$?
+    --node-ip 127.0.0.1 --port 0 </dev/null >"$TEST_TMP/run-agent.log" 2>&1 || rc=$?
   echo "exit $rc: $(tr '\n' ' ' <"$TEST_TMP/run-agent.log")"
 }
 

@@ -6,6 +6,7 @@
 
 #include "agent/kubelet/container_config.h"
 #include "agent/kubelet/node_info.h"
+#include "agent/kubelet/stats.h"
 #include "api/object.h"
 #include "api/quantity.h"
 #include "base/log.h"
@@ -20,27 +21,6 @@ namespace {
 constexpr const char kQueueKey[] = "eviction";
 // Upstream's SystemCriticalPriority: pods at or above it are never evicted for pressure.
 constexpr int64_t kSystemCriticalPriority = 2000000000;
-
-int64_t ReadInt(const fs::path& p) {
-  try {
-    return std::stoll(ReadProcFile("/", p.c_str()));
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
-
-// memory.current − inactive_file of a cgroup v2 directory; -1 when it is not there.
-int64_t WorkingSet(const fs::path& cgroup) {
-  const int64_t usage = ReadInt(cgroup / "memory.current");
-  if (usage < 0) return -1;
-  std::istringstream stat(ReadProcFile("/", (cgroup / "memory.stat").c_str()));
-  std::string key;
-  int64_t value = 0;
-  while (stat >> key >> value) {
-    if (key == "inactive_file") return std::max<int64_t>(0, usage - value);
-  }
-  return usage;
-}
 
 int64_t DirectoryBytes(const fs::path& dir) {
   std::error_code ec;
@@ -88,7 +68,8 @@ EvictionManager::EvictionManager(NodeSet* nodes, Evict evict, Reclaim reclaim, O
       nodes_(nodes),
       evict_(std::move(evict)),
       reclaim_(std::move(reclaim)),
-      opts_(std::move(opts)) {}
+      opts_(std::move(opts)),
+      cgroup_fs_(CgroupFs::Detect()) {}
 
 void EvictionManager::Init(client::InformerFactory& informers) {
   pods_ = informers.For("", "v1", "pods");
@@ -193,7 +174,8 @@ std::string EvictionManager::EvictOne(const Met& met) {
     u.critical = Critical(*pod);
     const std::string uid = api::Uid(*pod);
     if (memory) {
-      u.usage = std::max<int64_t>(0, WorkingSet(opts_.cgroup_mount + PodCgroupParent(*pod, cgroups)));
+      auto mem = ReadCgroup(cgroup_fs_, PodCgroupParent(*pod, cgroups), 0);
+      u.usage = mem.ok() && mem->has_memory ? static_cast<int64_t>(mem->working_set) : 0;
       u.request = Requests(*pod, "memory");
     } else if (disk) {
       u.usage = DirectoryBytes(fs::path(opts_.pod_logs_root) /

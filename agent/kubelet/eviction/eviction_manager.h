@@ -8,8 +8,8 @@
 // - for a disk signal, node-level resources go first: unused images (the `reclaim` callback,
 //   ImageGC::Free); if that brings the signal back above the threshold, no pod is evicted;
 // - otherwise one pod is evicted per period, in upstream's ranking (thresholds.h): for memory,
-//   by the memory working set of its cgroup (<cgroup mount><cgroup root>/…/pod<uid>:
-//   memory.current − inactive_file); for disk, by the bytes under its log directory and its
+//   by the memory working set of its cgroup (<cgroup root>/…/pod<uid>, read by stats.h on
+//   cgroup v1 or v2: usage − inactive file pages); for disk, by the bytes under its log directory and its
 //   emptyDir volumes. A hard threshold kills at once (grace 0); a soft one gives the pod
 //   min(its grace period, --eviction-max-pod-grace-period). The pod ends Failed with reason
 //   Evicted and upstream's message, and a Warning Evicted event (PodWorkers::Evict).
@@ -30,6 +30,7 @@
 #include "agent/kubelet/eviction/thresholds.h"
 #include "agent/kubelet/node_objects.h"
 #include "agent/kubelet/node_set.h"
+#include "agent/kubelet/stats.h"
 #include "client/controller.h"
 
 namespace kite::kubelet::eviction {
@@ -42,7 +43,6 @@ class EvictionManager final : public client::Controller {
     std::chrono::milliseconds pressure_transition_period{std::chrono::minutes(5)};
     int64_t max_pod_grace_period_s = 0;  // --eviction-max-pod-grace-period; 0: the pod's own
     std::string nodefs_dir, imagefs_dir;  // filesystems of the kubelet's root and of the images
-    std::string cgroup_mount = "/sys/fs/cgroup";
     std::string cgroup_root = "/kubepods";
     std::string pod_logs_root = "/var/log/pods";
     std::string pods_dir;  // <kubelet root>/pods (emptyDir volumes under <uid>/volumes)
@@ -78,6 +78,7 @@ class EvictionManager final : public client::Controller {
   Evict evict_;
   Reclaim reclaim_;
   const Options opts_;
+  const CgroupFs cgroup_fs_;  // v1 or v2, detected once
   client::Informer* pods_ = nullptr;
 
   mutable std::mutex mu_;  // guards the state below

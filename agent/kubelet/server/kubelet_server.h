@@ -30,7 +30,7 @@
 #include <boost/json/object.hpp>
 
 #include "agent/cri/runtime.h"
-#include "agent/kubelet/server/stats.h"
+#include "agent/kubelet/stats.h"
 #include "base/status.h"
 
 namespace kite::kubelet::server {

@@ -1,4 +1,4 @@
-#include "agent/kubelet/server/stats.h"
+#include "agent/kubelet/stats.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,7 +15,7 @@
 
 #include "agent/kubelet/node_info.h"
 
-namespace kite::kubelet::server {
+namespace kite::kubelet {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
@@ -467,4 +467,4 @@ std::string CadvisorMetricsText(const Summary& s) {
   return out;
 }
 
-}  // namespace kite::kubelet::server
+}  // namespace kite::kubelet

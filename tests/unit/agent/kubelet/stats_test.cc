@@ -1,13 +1,13 @@
 // The statistics' sources: cgroup v2 and v1 files (working set = usage - inactive file pages, as
 // cAdvisor computes it) and /proc/net/dev.
-#include "agent/kubelet/server/stats.h"
+#include "agent/kubelet/stats.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-namespace kite::kubelet::server {
+namespace kite::kubelet {
 namespace {
 namespace fs = std::filesystem;
 
@@ -69,4 +69,4 @@ TEST(ResourceMetricsText, AScrapeErrorIsReported) {
 }
 
 }  // namespace
-}  // namespace kite::kubelet::server
+}  // namespace kite::kubelet

@@ -23,7 +23,7 @@
 #include "agent/cri/runtime.h"
 #include "base/status.h"
 
-namespace kite::kubelet::server {
+namespace kite::kubelet {
 
 struct CpuMemory {
   int64_t time_ns = 0;                    // when measured
@@ -111,4 +111,4 @@ std::string ResourceMetricsText(const Summary* s);
 // with container, pod, namespace and id labels (the pod itself has container="").
 std::string CadvisorMetricsText(const Summary& s);
 
-}  // namespace kite::kubelet::server
+}  // namespace kite::kubelet
