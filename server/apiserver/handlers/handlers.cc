@@ -178,9 +178,9 @@ Result<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const ap
 }
 
 bool SubresourceServed(std::string_view sub) {
-  // Not yet: serviceaccounts/token (TokenRequest) and pods/ephemeralcontainers.
+  // Not yet: pods/ephemeralcontainers.
   for (std::string_view s : {"status", "scale", "eviction", "binding", "finalize", "log", "exec", "attach",
-                             "portforward", "proxy"}) {
+                             "portforward", "proxy", "token"}) {
     if (s == sub) return true;
   }
   return false;
@@ -224,6 +224,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req,
     if (sub == "scale") co_return co_await Scale(c);
     if (sub == "eviction" && verb == "create") co_return co_await Eviction(c);
     if (sub == "binding" && verb == "create") co_return co_await Binding(c, info.name);
+    if (sub == "token" && verb == "create" && r.resource == "serviceaccounts") co_return co_await TokenRequest(c);
     if (sub == "finalize" && verb == "update") co_return co_await Update(c, UpdateOptions::Scope::kMain);
     if (sub == "log" || sub == "exec" || sub == "attach" || sub == "portforward" || sub == "proxy") {
       co_return co_await NodeStream(registry_, c.r, c.ns, info.name, sub);

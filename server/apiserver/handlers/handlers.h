@@ -61,6 +61,8 @@ class ResourceHandlers {
                                                              boost::json::object& pod, bool dry_run);
   boost::asio::awaitable<Result<ApiResponse>> Binding(Call& c, const std::string& pod_name);
   boost::asio::awaitable<Result<ApiResponse>> Review(Call& c);
+  // serviceaccounts/token (token_request.cc).
+  boost::asio::awaitable<Result<ApiResponse>> TokenRequest(Call& c);
   // Create-time admission (admission.cc): DefaultTolerationSeconds and Priority for pods,
   // address allocation for Services.
   boost::asio::awaitable<Result<int64_t>> AdmitCreate(const api::ResourceInfo& r, boost::json::object& obj);
