@@ -264,7 +264,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Create(Call& c) {
   json::object& obj = body.value();
   auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
   if (!warnings.ok()) co_return warnings.error();
-  if (auto admitted = co_await AdmitCreate(c.r, obj); !admitted.ok()) co_return admitted.error();
+  if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
   RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), nullptr);
   auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
   if (!out.ok()) co_return out.error();
@@ -333,7 +333,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
         json::object applied = obj;
         auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
         if (!warnings.ok()) co_return warnings.error();
-        if (auto admitted = co_await AdmitCreate(c.r, obj); !admitted.ok()) co_return admitted.error();
+        if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
         RecordApply(obj, applied, manager, c.r.group_version());
         auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
         if (!out.ok()) co_return out.error();

@@ -3,7 +3,7 @@
 # --duration and --audience, the token used with --token (kubectl auth whoami, 401 when it is no
 # longer good), tokens bound to a pod or secret that stop working once it is deleted, a token whose
 # account is re-created, the legacy token Secret filled by the token controller, TokenReview,
-# and OIDC discovery.
+# OIDC discovery, and the ServiceAccount admission plugin's token volume.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lib.sh"
@@ -197,5 +197,61 @@ with tempfile.TemporaryDirectory() as d:
     r = subprocess.run(["openssl", "dgst", "-sha256", "-keyform", "DER", "-verify", d + "/k.der", "-signature", d + "/sig", d + "/in"], capture_output=True, text=True)
     print("verified" if r.returncode == 0 else r.stdout + r.stderr)
 PY
+
+# The ServiceAccount admission plugin.
+cat >"$M/plain.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: plain}
+spec:
+  initContainers: [{name: init, image: busybox}]
+  containers: [{name: a, image: busybox}, {name: b, image: busybox}]
+YAML
+k apply -f "$M/plain.yaml" >/dev/null
+expect_exact "serviceAccountName defaults to default" "default" -- k get pod plain -o 'jsonpath={.spec.serviceAccountName}'
+expect "the kube-api-access volume" '^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5} 3607 token kube-root-ca.crt ca.crt metadata.namespace namespace 420$' -- \
+  k get pod plain -o 'jsonpath={.spec.volumes[0].name} {.spec.volumes[0].projected.sources[0].serviceAccountToken.expirationSeconds} {.spec.volumes[0].projected.sources[0].serviceAccountToken.path} {.spec.volumes[0].projected.sources[1].configMap.name} {.spec.volumes[0].projected.sources[1].configMap.items[0].path} {.spec.volumes[0].projected.sources[2].downwardAPI.items[0].fieldRef.fieldPath} {.spec.volumes[0].projected.sources[2].downwardAPI.items[0].path} {.spec.volumes[0].projected.defaultMode}'
+VOL=$(k get pod plain -o 'jsonpath={.spec.volumes[0].name}')
+expect_exact "mounted read-only in every container" "$VOL /var/run/secrets/kubernetes.io/serviceaccount true|$VOL /var/run/secrets/kubernetes.io/serviceaccount true|$VOL /var/run/secrets/kubernetes.io/serviceaccount true|" -- \
+  k get pod plain -o 'jsonpath={range .spec.initContainers[*]}{.volumeMounts[0].name} {.volumeMounts[0].mountPath} {.volumeMounts[0].readOnly}|{end}{range .spec.containers[*]}{.volumeMounts[0].name} {.volumeMounts[0].mountPath} {.volumeMounts[0].readOnly}|{end}'
+k create sa quiet >/dev/null
+k patch sa quiet -p '{"automountServiceAccountToken":false}' >/dev/null
+cat >"$M/quiet.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: quiet}
+spec:
+  serviceAccountName: quiet
+  containers: [{name: a, image: busybox}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: loud}
+spec:
+  serviceAccountName: quiet
+  automountServiceAccountToken: true
+  containers: [{name: a, image: busybox}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: optout}
+spec:
+  automountServiceAccountToken: false
+  containers: [{name: a, image: busybox}]
+YAML
+k apply -f "$M/quiet.yaml" >/dev/null
+expect_exact "account's automount false: no volume" "" -- k get pod quiet -o 'jsonpath={.spec.volumes}'
+expect "pod's automount true wins over the account's" 'kube-api-access-' -- k get pod loud -o 'jsonpath={.spec.volumes[*].name}'
+expect_exact "pod's automount false: no volume" "" -- k get pod optout -o 'jsonpath={.spec.volumes}'
+cat >"$M/ghost.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: ghost}
+spec:
+  serviceAccountName: ghost
+  containers: [{name: a, image: busybox}]
+YAML
+expect_fail "a pod of a missing account is refused" 'pods "ghost" is forbidden: error looking up service account default/ghost: serviceaccount "ghost" not found' -- \
+  k apply -f "$M/ghost.yaml"
 
 finish
