@@ -3,8 +3,9 @@
 //   <tls-dir>/service.key           every key that verifies tokens (PEM, several allowed, 0600)
 // Created at first start. Rotation (RotateKeys) makes a new signing key and appends its public
 // key to service.key: tokens signed by the old key keep verifying until an operator removes
-// that key from service.key (the overlap), while new tokens use the new key. A user may
-// pre-populate both files (RSA 2048+ or EC P-256 keys).
+// that key from service.key (the overlap), while new tokens use the new key. By hand: replace
+// service.current.key with a new private key and restart; the start appends its public key to
+// service.key and keeps the old ones. A user may pre-populate both files (RSA 2048+ or EC P-256).
 #pragma once
 
 #include <string>
