@@ -81,6 +81,16 @@ def seeds():
     for name, n in (("at-limit", 16 * 1024), ("over-limit", 16 * 1024 + 1), ("huge", LIMIT // 4)):
         yield "serviceaccount_jwt_fuzz", name, jwt_of_size(n)
     yield "serviceaccount_jwt_fuzz", "deep", jwt_of(("[" * 5000) + ("]" * 5000))
+    # Well-formed bound and legacy claims, so mutations start from tokens that get past the parser.
+    bound = {"aud": ["https://kubernetes.default.svc.cluster.local"], "exp": 1700003600, "iat": 1700000000,
+             "iss": "https://kubernetes.default.svc.cluster.local", "jti": "j", "nbf": 1700000000,
+             "kubernetes.io": {"namespace": "d", "serviceaccount": {"name": "a", "uid": "u"}, "pod": {"name": "p", "uid": "q"}},
+             "sub": "system:serviceaccount:d:a"}
+    yield "serviceaccount_jwt_fuzz", "bound", jwt_of(json.dumps(bound))
+    legacy = {"iss": "kubernetes/serviceaccount", "kubernetes.io/serviceaccount/namespace": "d",
+              "kubernetes.io/serviceaccount/secret.name": "s", "kubernetes.io/serviceaccount/service-account.name": "a",
+              "kubernetes.io/serviceaccount/service-account.uid": "u", "sub": "system:serviceaccount:d:a"}
+    yield "serviceaccount_jwt_fuzz", "legacy", jwt_of(json.dumps(legacy))
 
 
 def main():
