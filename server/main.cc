@@ -310,6 +310,7 @@ int main(int argc, char** argv) {
     if (std::ifstream ca(std::filesystem::path(ao.tls_dir) / "server-ca.crt"); ca) {
       co.root_ca_pem.assign(std::istreambuf_iterator<char>(ca), std::istreambuf_iterator<char>());
     }
+    co.service_account_private_key_file = (std::filesystem::path(ao.tls_dir) / "service.current.key").string();
     auto cm = controllers::ControllerManager::Start(
         (*api)->LocalTransport("system:kube-controller-manager", {"system:masters"}), co);
     if (!cm.ok()) {

@@ -20,6 +20,8 @@
 #include "server/apiserver/kubelet_client.h"
 #include "server/apiserver/crds/crds.h"
 #include "server/apiserver/discovery/discovery.h"
+#include "server/apiserver/discovery/oidc.h"
+#include "server/apiserver/filters/serviceaccount_authn.h"
 #include "server/apiserver/discovery/openapi.h"
 #include "server/apiserver/filters/authn.h"
 #include "server/apiserver/filters/authz.h"
@@ -84,6 +86,8 @@ class ApiServerImpl final : public ApiServer {
     return https_.Start(h);
   }
   int port() const override { return https_.port(); }
+  // Before Start: the host /.well-known/openid-configuration names for the JWK set.
+  void SetJwksHost(std::string host) { jwks_host_ = std::move(host); }
   // Before Start: the join routes, served ahead of authentication.
   void SetJoin(std::unique_ptr<join::JoinEndpoints> join) { join_ = std::move(join); }
   void Stop() override {
@@ -221,6 +225,10 @@ class ApiServerImpl final : public ApiServer {
     if (!raw && req.method == "GET" && req.path == "/metrics") {
       raw = RawResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics::Serialize(), {}};
     }
+    if (!raw && authn_.service_accounts()) {
+      const std::string jwks_uri = "https://" + jwks_host_ + ":" + std::to_string(port()) + "/openid/v1/jwks";
+      raw = ServeIssuerDiscovery(req, authn_.service_accounts()->keys(), jwks_uri);
+    }
     if (!raw && req.method == "GET") {
       const auto served = crds_.Snapshot();
       raw = ServeOpenApi(req, *served);
@@ -330,6 +338,7 @@ class ApiServerImpl final : public ApiServer {
   std::mutex delegated_mu_;  // guards delegated_
   std::map<std::string, std::shared_ptr<const DelegatedHandler>> delegated_;
   std::unique_ptr<join::JoinEndpoints> join_;  // set once by SetJoin, before the first request
+  std::string jwks_host_;                       // set once by SetJwksHost, before the first request
   datastore::Store* store_;
   Authenticator authn_;
   MastersAuthorizer authz_;
@@ -354,7 +363,17 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
   if (auto s = EnsureSystemPriorityClasses(store); !s.ok()) return s;
   auto certs = LoadOrCreateCerts(o.tls_dir, WantedSans(o.tls_sans));
   if (!certs.ok()) return certs.status();
-  auto authn = Authenticator::Create(o.token_auth_file);
+  // Service-account tokens: the keys beside the certificates (k3s's files), objects read as the
+  // registry reads them.
+  auto sa_keys = serviceaccount::LoadOrCreateKeys(o.tls_dir);
+  if (!sa_keys.ok()) return sa_keys.status();
+  auto sa_authn = std::make_shared<const ServiceAccountAuthenticator>(
+      std::move(*sa_keys), [store](const std::string& resource, const std::string& ns, const std::string& name) {
+        const api::ResourceInfo* r = api::FindResource("", "v1", resource);
+        if (!r) return Result<boost::json::object>(Status(Code::kInvalidArgument, "unknown resource " + resource));
+        return Registry(store).Read(*r, ns, name);
+      });
+  auto authn = Authenticator::Create(o.token_auth_file, std::move(sa_authn));
   if (!authn.ok()) return authn.status();
   auto server = std::make_unique<ApiServerImpl>(store, std::move(authn.value()), o);
   if (!o.join_token_path.empty()) {
@@ -363,6 +382,11 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
                                             server->LocalTransport("system:apiserver", {"system:masters"}));
     if (!join.ok()) return join.status();
     server->SetJoin(std::move(join.value()));
+  }
+  {
+    std::string host = o.bind_address == "0.0.0.0" || o.bind_address.empty() ? "127.0.0.1" : o.bind_address == "::" ? "::1" : o.bind_address;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    server->SetJwksHost(host);
   }
   if (auto s = server->Start(o, *certs); !s.ok()) return s;
   server->StartStorageCounter();

@@ -27,6 +27,7 @@
 #include "server/controllers/resourcequota/resource_quota_controller.h"
 #include "server/controllers/rootcacertpublisher/publisher.h"
 #include "server/controllers/serviceaccount/serviceaccounts_controller.h"
+#include "server/controllers/serviceaccount/tokens_controller.h"
 #include "server/controllers/servicelb/servicelb_controller.h"
 #include "server/controllers/statefulset/statefulset_controller.h"
 
@@ -45,6 +46,11 @@ const std::vector<KnownController>& KnownControllers() {
       {"garbagecollector", [](const ControllerContext& c) { return NewGarbageCollector(c.client); }},
       {"namespace", [](const ControllerContext& c) { return NewNamespaceController(c.client); }},
       {"serviceaccount", [](const ControllerContext& c) { return NewServiceAccountsController(c.client); }},
+      {"serviceaccount-token",
+       [](const ControllerContext& c) {
+         return NewServiceAccountTokensController(c.client, c.options->service_account_private_key_file,
+                                                  c.options->root_ca_pem);
+       }},
       {"root-ca-cert-publisher",
        [](const ControllerContext& c) { return NewRootCaCertPublisher(c.client, c.options->root_ca_pem); }},
       {"endpoint", [](const ControllerContext& c) { return NewEndpointsController(c.client); }},

@@ -27,6 +27,9 @@ struct ControllerManagerOptions {
   int threads = 0;       // worker pool size; 0 = max(2, cores)
   // root-ca-cert-publisher: the PEM published as kube-root-ca.crt (the API server's CA).
   std::string root_ca_pem;
+  // serviceaccount-token: the private key legacy token secrets are signed with
+  // (--service-account-private-key-file; kite-server passes <tls-dir>/service.current.key).
+  std::string service_account_private_key_file;
   // nodelifecycle: how long a node may stay silent (no Lease renewal, no Ready heartbeat) before
   // it is marked Unknown (upstream --node-monitor-grace-period, 40s), and the same allowance for a
   // node that never posted status (--node-startup-grace-period, 1m).

@@ -38,6 +38,26 @@ def protobuf_configmap(value_len):
     return b"k8s\0" + field(1, type_meta) + field(2, configmap)
 
 
+def b64url(data):
+    import base64
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def jwt_of(claims_text):
+    return b64url(b'{"alg":"ES256","kid":"k"}') + b"." + b64url(claims_text.encode()) + b"." + b64url(b"s" * 64)
+
+
+def jwt_of_size(n):
+    # A token whose claims hold one long string, padded to exactly n bytes.
+    base = len(jwt_of('{"sub":""}'))
+    fill = max(0, (n - base) * 3 // 4)
+    tok = jwt_of('{"sub":"' + "x" * fill + '"}')
+    while len(tok) < n:
+        fill += 1
+        tok = jwt_of('{"sub":"' + "x" * fill + '"}')
+    return tok[:n]
+
+
 def seeds():
     fill = LIMIT - 4096
     yield "api_yaml_json_fuzz", "digits", ("apiVersion: v1\nkind: ConfigMap\nimmutable: " + "1" * fill + "\n").encode()
@@ -57,6 +77,20 @@ def seeds():
     yield "api_strategic_merge_fuzz", "many-containers", smp.encode()
     yield "api_strategic_merge_fuzz", "big-string", json.dumps({"metadata": {"labels": {"a": "q" * fill}}}).encode()
     yield "api_protobuf_decode_fuzz", "big-configmap", protobuf_configmap(fill)
+    # Bearer tokens: at the parser's own limit (16 KiB), one byte over, and a header-sized one.
+    for name, n in (("at-limit", 16 * 1024), ("over-limit", 16 * 1024 + 1), ("huge", LIMIT // 4)):
+        yield "serviceaccount_jwt_fuzz", name, jwt_of_size(n)
+    yield "serviceaccount_jwt_fuzz", "deep", jwt_of(("[" * 5000) + ("]" * 5000))
+    # Well-formed bound and legacy claims, so mutations start from tokens that get past the parser.
+    bound = {"aud": ["https://kubernetes.default.svc.cluster.local"], "exp": 1700003600, "iat": 1700000000,
+             "iss": "https://kubernetes.default.svc.cluster.local", "jti": "j", "nbf": 1700000000,
+             "kubernetes.io": {"namespace": "d", "serviceaccount": {"name": "a", "uid": "u"}, "pod": {"name": "p", "uid": "q"}},
+             "sub": "system:serviceaccount:d:a"}
+    yield "serviceaccount_jwt_fuzz", "bound", jwt_of(json.dumps(bound))
+    legacy = {"iss": "kubernetes/serviceaccount", "kubernetes.io/serviceaccount/namespace": "d",
+              "kubernetes.io/serviceaccount/secret.name": "s", "kubernetes.io/serviceaccount/service-account.name": "a",
+              "kubernetes.io/serviceaccount/service-account.uid": "u", "sub": "system:serviceaccount:d:a"}
+    yield "serviceaccount_jwt_fuzz", "legacy", jwt_of(json.dumps(legacy))
 
 
 def main():

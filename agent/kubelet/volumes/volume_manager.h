@@ -35,8 +35,9 @@
 // type FailedPrecondition ("hostPath type check failed: /p is not a directory"), an unsupported
 // volume source or bad spec InvalidArgument; messages start with upstream's
 // `MountVolume.SetUp failed for volume "<name>" : `.
-// Service account tokens come from Lookup::RequestToken; while the API server does not serve
-// TokenRequest, a projected serviceAccountToken source fails with a message that says so.
+// Service account tokens come from Lookup::RequestToken (a TokenRequest bound to the pod); a
+// server without TokenRequest makes a projected serviceAccountToken source fail with a message
+// that says so.
 // Thread-safety: methods may be called from any thread; calls for one pod are serialised (a
 // configMap handler's Update never interleaves with the pod worker's SetUp).
 #pragma once

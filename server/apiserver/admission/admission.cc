@@ -1,6 +1,6 @@
 // Create-time admission for built-in kinds, run by every path that creates an object (POST and
 // server-side apply to a missing object), after defaulting and validation and before storage:
-// - Pods: ServiceAccount (spec.serviceAccountName defaults to "default"),
+// - Pods: ServiceAccount (service_account.h: the default account, the token volume),
 //   DefaultTolerationSeconds, then Priority (below).
 // - Services: cluster IP and node port allocation (AllocateServiceAddresses, subresources.cc).
 // - PersistentVolumeClaims: DefaultStorageClass — a claim without spec.storageClassName (absent
@@ -22,6 +22,7 @@
 
 #include "api/object.h"
 #include "api/defaults.h"
+#include "server/apiserver/admission/service_account.h"
 #include "server/apiserver/handlers/handlers.h"
 #include "server/apiserver/handlers/handlers_internal.h"
 #include "server/apiserver/storage/registry.h"
@@ -55,25 +56,6 @@ Status PodForbidden(const json::object& pod, const std::string& why) {
   d.name = name;
   d.kind = "pods";
   return Forbidden("pods \"" + name + "\" is forbidden: " + why).set_details(std::move(d));
-}
-
-// Upstream's ServiceAccount admission: a pod that names no service account runs as "default"
-// (the deprecated spec.serviceAccount, when given alone, names it instead), and both fields
-// then say the same. Mirror pods (static pods a kubelet reports) are left alone. The token
-// volume upstream also mounts waits for the TokenRequest API.
-void AdmitServiceAccount(json::object& pod) {
-  if (auto* m = pod.if_contains("metadata"); m && m->is_object()) {
-    if (auto* a = m->as_object().if_contains("annotations"); a && a->is_object() &&
-                                                            a->as_object().contains("kubernetes.io/config.mirror")) {
-      return;
-    }
-  }
-  json::object& spec = pod["spec"].as_object();
-  std::string name = api::GetString(spec, "serviceAccountName");
-  if (name.empty()) name = api::GetString(spec, "serviceAccount");
-  if (name.empty()) name = "default";
-  spec["serviceAccountName"] = name;
-  spec["serviceAccount"] = name;
 }
 
 // The default class among a StorageClass list, or "" (newest creationTimestamp, then name).
@@ -147,11 +129,15 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitPodPriority(json::object
   co_return chosen.value;
 }
 
-asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitCreate(const api::ResourceInfo& r, json::object& obj) {
+asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitCreate(const api::ResourceInfo& r, const std::string& ns, json::object& obj) {
   if (!r.group.empty()) co_return int64_t{0};
   if (r.kind == "Pod") {
     if (obj["spec"].is_object()) {
-      AdmitServiceAccount(obj);
+      if (const std::string sa_name = DefaultServiceAccountName(obj); !sa_name.empty()) {
+        auto sa = co_await registry_.Get(*api::FindResource("", "v1", "serviceaccounts"), ns, sa_name);
+        if (!sa.ok() && !sa.NotFound()) co_return sa.error();
+        if (Status s = AdmitServiceAccount(obj, ns, sa.ok() ? &sa.value() : nullptr); !s.ok()) co_return s;
+      }
       api::AddDefaultTolerationSeconds(obj["spec"].as_object());
     }
     co_return co_await AdmitPodPriority(obj);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <fstream>
 
+#include "server/apiserver/filters/serviceaccount_authn.h"
+#include "server/serviceaccount/jwt.h"
+
 namespace kite::apiserver {
 
 bool UserInfo::InGroup(const std::string& g) const {
@@ -32,8 +35,10 @@ std::string Trim(std::string s) {
 
 }  // namespace
 
-Result<Authenticator> Authenticator::Create(const std::string& token_file) {
+Result<Authenticator> Authenticator::Create(const std::string& token_file,
+                                           std::shared_ptr<const ServiceAccountAuthenticator> service_accounts) {
   Authenticator a;
+  a.service_accounts_ = std::move(service_accounts);
   if (token_file.empty()) return a;
   std::ifstream in(token_file);
   if (!in) return Status(Code::kInvalidArgument, "cannot read token file " + token_file);
@@ -74,9 +79,12 @@ Result<UserInfo> Authenticator::Authenticate(const HttpsRequest& req) const {
   return u;
 }
 
-Result<UserInfo> Authenticator::AuthenticateToken(const std::string& token) const {
+Result<UserInfo> Authenticator::AuthenticateToken(const std::string& token, const std::vector<std::string>& audiences) const {
   auto it = tokens_.find(token);
-  if (it == tokens_.end()) return Status(Code::kUnauthenticated, "Unauthorized");
+  if (it == tokens_.end()) {
+    if (service_accounts_ && serviceaccount::jwt::LooksLikeJwt(token)) return service_accounts_->Authenticate(token, audiences);
+    return Status(Code::kUnauthenticated, "Unauthorized");
+  }
   UserInfo u = it->second;
   if (!u.InGroup("system:authenticated")) u.groups.push_back("system:authenticated");
   return u;

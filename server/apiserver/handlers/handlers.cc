@@ -178,9 +178,9 @@ Result<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const ap
 }
 
 bool SubresourceServed(std::string_view sub) {
-  // Not yet: serviceaccounts/token (TokenRequest) and pods/ephemeralcontainers.
+  // Not yet: pods/ephemeralcontainers.
   for (std::string_view s : {"status", "scale", "eviction", "binding", "finalize", "log", "exec", "attach",
-                             "portforward", "proxy"}) {
+                             "portforward", "proxy", "token"}) {
     if (s == sub) return true;
   }
   return false;
@@ -224,6 +224,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req,
     if (sub == "scale") co_return co_await Scale(c);
     if (sub == "eviction" && verb == "create") co_return co_await Eviction(c);
     if (sub == "binding" && verb == "create") co_return co_await Binding(c, info.name);
+    if (sub == "token" && verb == "create" && r.resource == "serviceaccounts") co_return co_await TokenRequest(c);
     if (sub == "finalize" && verb == "update") co_return co_await Update(c, UpdateOptions::Scope::kMain);
     if (sub == "log" && r.resource == "pods") co_return co_await PodLog(c);
     if (sub == "proxy" && r.resource == "nodes") co_return co_await NodeProxy(c);
@@ -265,7 +266,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Create(Call& c) {
   json::object& obj = body.value();
   auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
   if (!warnings.ok()) co_return warnings.error();
-  if (auto admitted = co_await AdmitCreate(c.r, obj); !admitted.ok()) co_return admitted.error();
+  if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
   RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), nullptr);
   auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
   if (!out.ok()) co_return out.error();
@@ -334,7 +335,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
         json::object applied = obj;
         auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
         if (!warnings.ok()) co_return warnings.error();
-        if (auto admitted = co_await AdmitCreate(c.r, obj); !admitted.ok()) co_return admitted.error();
+        if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
         RecordApply(obj, applied, manager, c.r.group_version());
         auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
         if (!out.ok()) co_return out.error();

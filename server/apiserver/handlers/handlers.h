@@ -68,9 +68,11 @@ class ResourceHandlers {
                                                              boost::json::object& pod, bool dry_run);
   boost::asio::awaitable<Result<ApiResponse>> Binding(Call& c, const std::string& pod_name);
   boost::asio::awaitable<Result<ApiResponse>> Review(Call& c);
+  // serviceaccounts/token (token_request.cc).
+  boost::asio::awaitable<Result<ApiResponse>> TokenRequest(Call& c);
   // Create-time admission (admission.cc): DefaultTolerationSeconds and Priority for pods,
   // address allocation for Services.
-  boost::asio::awaitable<Result<int64_t>> AdmitCreate(const api::ResourceInfo& r, boost::json::object& obj);
+  boost::asio::awaitable<Result<int64_t>> AdmitCreate(const api::ResourceInfo& r, const std::string& ns, boost::json::object& obj);
   // Update-time admission: a Service keeps the addresses `old` had and gets any new ones.
   boost::asio::awaitable<Result<int64_t>> AdmitUpdate(const api::ResourceInfo& r, boost::json::object& obj,
                                                      const boost::json::object& old);

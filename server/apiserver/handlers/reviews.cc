@@ -19,6 +19,15 @@ json::object UserJson(const UserInfo& u) {
   for (const auto& g : u.groups) groups.push_back(json::string(g));
   json::object o{{"username", u.name}, {"groups", std::move(groups)}};
   if (!u.uid.empty()) o["uid"] = u.uid;
+  if (!u.extra.empty()) {
+    json::object extra;
+    for (const auto& [k, vs] : u.extra) {
+      json::array a;
+      for (const auto& v : vs) a.emplace_back(v);
+      extra[k] = std::move(a);
+    }
+    o["extra"] = std::move(extra);
+  }
   return o;
 }
 
@@ -81,11 +90,19 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Review(Call& c) {
   if (kind == "TokenReview") {
     std::string token = api::GetString(spec, "token");
     if (token.empty()) co_return invalid("spec.token: Required value");
-    auto user = authn_->AuthenticateToken(token);
+    // spec.audiences: the token must be good for one of them (default: the API server's), and
+    // status.audiences says which of them it is good for.
+    std::vector<std::string> wanted = Strings(spec, "audiences");
+    auto user = authn_->AuthenticateToken(token, wanted);
     json::object status{{"authenticated", user.ok()}};
     if (user.ok()) status["user"] = UserJson(user.value());
-    else status["error"] = "invalid bearer token";
-    status["audiences"] = json::array{"https://kubernetes.default.svc.cluster.local", "k3s"};
+    else status["error"] = user.error().message() == "Unauthorized" ? "invalid bearer token" : "[invalid bearer token, " + user.error().message() + "]";
+    json::array audiences;
+    if (user.ok()) {
+      if (wanted.empty()) wanted = {"https://kubernetes.default.svc.cluster.local", "k3s"};
+      for (const auto& a : wanted) audiences.emplace_back(a);
+    }
+    status["audiences"] = std::move(audiences);
     obj["status"] = std::move(status);
     co_return ApiResponse{201, std::move(obj), {}};
   }

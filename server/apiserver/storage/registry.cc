@@ -153,18 +153,22 @@ Status Conflict(const api::ResourceInfo& r, const std::string& name) {
                      r, name);
 }
 
-asio::awaitable<Result<json::object>> Registry::Get(const api::ResourceInfo& r, const std::string& ns,
-                                                   const std::string& name) {
+Result<json::object> Registry::Read(const api::ResourceInfo& r, const std::string& ns, const std::string& name) const {
   datastore::RangeRequest q;
   q.key = StorageKey(r, ns, name);
   auto res = store_->Range(q);
-  if (!res.ok()) co_return InternalError(res.status().message());
-  if (res->kvs.empty()) co_return NotFound(r, name);
+  if (!res.ok()) return InternalError(res.status().message());
+  if (res->kvs.empty()) return NotFound(r, name);
   auto obj = Decode(res->kvs[0]);
-  if (!obj.ok()) co_return InternalError(obj.status().message());
+  if (!obj.ok()) return InternalError(obj.status().message());
   ConvertEventTo(r, obj.value());
   ApplyCrdDefaults(r, obj.value());
-  co_return std::move(obj.value());
+  return std::move(obj.value());
+}
+
+asio::awaitable<Result<json::object>> Registry::Get(const api::ResourceInfo& r, const std::string& ns,
+                                                   const std::string& name) {
+  co_return Read(r, ns, name);
 }
 
 asio::awaitable<Result<json::object>> Registry::List(const api::ResourceInfo& r, const std::string& ns,

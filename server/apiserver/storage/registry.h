@@ -84,6 +84,9 @@ class Registry {
 
   boost::asio::awaitable<Result<boost::json::object>> Get(const api::ResourceInfo& r, const std::string& ns,
                                                          const std::string& name);
+  // Get without a coroutine, for synchronous callers (the service-account authenticator): the
+  // datastore's point reads never wait behind writes.
+  Result<boost::json::object> Read(const api::ResourceInfo& r, const std::string& ns, const std::string& name) const;
   boost::asio::awaitable<Result<boost::json::object>> List(const api::ResourceInfo& r, const std::string& ns,
                                                           const ListOptions& o);
   boost::asio::awaitable<Result<boost::json::object>> Create(const api::ResourceInfo& r, const std::string& ns,
