@@ -21,6 +21,7 @@
 #include "server/apiserver/discovery/openapi.h"
 #include "server/apiserver/filters/authn.h"
 #include "server/apiserver/filters/authz.h"
+#include "server/apiserver/filters/impersonation.h"
 #include "server/apiserver/filters/inflight.h"
 #include "server/apiserver/filters/request_info.h"
 #include "server/apiserver/handlers/handlers.h"
@@ -30,6 +31,8 @@
 #include "server/apiserver/join/join_endpoints.h"
 #include "server/apiserver/local_transport.h"
 #include "server/apiserver/printers/tables.h"
+#include "server/apiserver/rbac/bootstrap_policy.h"
+#include "server/apiserver/rbac/rbac_authorizer.h"
 #include "server/apiserver/status.h"
 #include "server/apiserver/storage/registry.h"
 #include "server/apiserver/storage/store_await.h"
@@ -60,10 +63,13 @@ struct RequestMetrics {
 class ApiServerImpl final : public ApiServer {
  public:
   ApiServerImpl(datastore::Store* store, Authenticator authn, const ApiServerOptions& o)
-      : store_(store), authn_(std::move(authn)), authz_(o.always_allow), inflight_(o.inflight), watch_cache_(store), crds_(store), handlers_(store, &authz_, &authn_, &crds_, &watch_cache_),
+      : store_(store), authn_(std::move(authn)), anonymous_auth_(o.anonymous_auth),
+        rbac_(std::make_unique<rbac::RbacAuthorizer>(store)), authz_(o.always_allow, {rbac_.get()}), inflight_(o.inflight), watch_cache_(store), crds_(store), handlers_(store, &authz_, &authn_, &crds_, &watch_cache_),
         https_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); }),
         local_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); },
-               static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {}
+               static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {
+    handlers_.SetRbac(rbac_.get());
+  }
 
   Status Start(const ApiServerOptions& o, const ClusterCerts& certs) {
     crds_.Reload();
@@ -176,7 +182,14 @@ class ApiServerImpl final : public ApiServer {
     attrs.name = info.name;
     auto user = authn_.Authenticate(req);
     if (!user.ok()) co_return co_await Fail(res, attrs, Unauthorized(), t0);
+    // --anonymous-auth=false: a request without credentials is refused before anything else.
+    if (user->anonymous() && !anonymous_auth_) co_return co_await Fail(res, attrs, Unauthorized(), t0);
     attrs.user = *user;
+    if (auto as = Impersonate(req, attrs.user, authz_); !as.ok()) {
+      co_return co_await Fail(res, attrs, as.status(), t0);
+    } else if (*as) {
+      attrs.user = std::move(**as);
+    }
     // Bounded before authorization, as upstream's filter chain does.
     std::optional<InflightLimiter::Seats> seats;
     if (!IsLongRunning(info)) {
@@ -281,7 +294,9 @@ class ApiServerImpl final : public ApiServer {
   std::unique_ptr<join::JoinEndpoints> join_;  // set once by SetJoin, before the first request
   datastore::Store* store_;
   Authenticator authn_;
-  MastersAuthorizer authz_;
+  bool anonymous_auth_;
+  std::unique_ptr<rbac::RbacAuthorizer> rbac_;
+  ChainAuthorizer authz_;
   InflightLimiter inflight_;
   WatchCache watch_cache_;
   std::thread counter_;
@@ -299,6 +314,7 @@ class ApiServerImpl final : public ApiServer {
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, datastore::Store* store) {
   if (auto s = EnsureSystemNamespaces(store); !s.ok()) return s;
   if (auto s = EnsureSystemPriorityClasses(store); !s.ok()) return s;
+  if (auto s = rbac::ReconcileBootstrapPolicy(store); !s.ok()) return s;
   auto certs = LoadOrCreateCerts(o.tls_dir, WantedSans(o.tls_sans));
   if (!certs.ok()) return certs.status();
   auto authn = Authenticator::Create(o.token_auth_file);

@@ -28,6 +28,7 @@
 #include "server/apiserver/storage/registry.h"
 #include "server/apiserver/storage/watch_cache.h"
 #include "server/apiserver/filters/request_info.h"
+#include "server/apiserver/rbac/rbac_authorizer.h"
 #include "server/apiserver/status.h"
 
 namespace kite::apiserver {
@@ -44,6 +45,9 @@ class ResourceHandlers {
                                                     const api::ResourceInfo& r, const RequestAttributes& a);
 
   Registry& registry() { return registry_; }
+  // The RBAC authorizer, for escalation checks on RBAC writes and rules reviews (none: no
+  // checks, every rules review answers from the authorizer alone). Set once, before requests.
+  void SetRbac(rbac::RbacAuthorizer* rbac) { rbac_ = rbac; }
 
  private:
   struct Call;  // one request's parsed pieces (handlers_internal.h)
@@ -61,6 +65,7 @@ class ResourceHandlers {
                                                              boost::json::object& pod, bool dry_run);
   boost::asio::awaitable<Result<ApiResponse>> Binding(Call& c, const std::string& pod_name);
   boost::asio::awaitable<Result<ApiResponse>> Review(Call& c);
+  Status Escalation(Call& c, const boost::json::object& obj, const boost::json::object* old);
   // Create-time admission (admission.cc): DefaultTolerationSeconds and Priority for pods,
   // address allocation for Services.
   boost::asio::awaitable<Result<int64_t>> AdmitCreate(const api::ResourceInfo& r, boost::json::object& obj);
@@ -76,6 +81,7 @@ class ResourceHandlers {
   const Authenticator* authn_;
   CustomResources* crds_;
   WatchCache* watch_cache_;
+  rbac::RbacAuthorizer* rbac_ = nullptr;
   Registry registry_;
 };
 
