@@ -32,6 +32,8 @@
 #include "server/apiserver/local_transport.h"
 #include "server/apiserver/printers/tables.h"
 #include "server/apiserver/rbac/bootstrap_policy.h"
+#include "server/apiserver/rbac/node_authorizer.h"
+#include "server/apiserver/rbac/node_restriction.h"
 #include "server/apiserver/rbac/rbac_authorizer.h"
 #include "server/apiserver/status.h"
 #include "server/apiserver/storage/registry.h"
@@ -64,11 +66,13 @@ class ApiServerImpl final : public ApiServer {
  public:
   ApiServerImpl(datastore::Store* store, Authenticator authn, const ApiServerOptions& o)
       : store_(store), authn_(std::move(authn)), anonymous_auth_(o.anonymous_auth),
-        rbac_(std::make_unique<rbac::RbacAuthorizer>(store)), authz_(o.always_allow, {rbac_.get()}), inflight_(o.inflight), watch_cache_(store), crds_(store), handlers_(store, &authz_, &authn_, &crds_, &watch_cache_),
+        node_(std::make_unique<rbac::NodeAuthorizer>(store)), rbac_(std::make_unique<rbac::RbacAuthorizer>(store)),
+        authz_(o.always_allow, {node_.get(), rbac_.get()}), inflight_(o.inflight), watch_cache_(store), crds_(store), handlers_(store, &authz_, &authn_, &crds_, &watch_cache_),
         https_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); }),
         local_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); },
                static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {
     handlers_.SetRbac(rbac_.get());
+    handlers_.SetNodeGraph(node_.get());
   }
 
   Status Start(const ApiServerOptions& o, const ClusterCerts& certs) {
@@ -209,8 +213,11 @@ class ApiServerImpl final : public ApiServer {
     if (!decision.allowed) {
       // Anonymous callers are told to authenticate; known users are told they may not.
       if (attrs.user.anonymous()) co_return co_await Fail(res, attrs, Unauthorized(), t0);
-      co_return co_await Fail(res, attrs, Forbidden(ForbiddenMessage(attrs)), t0);
+      std::string message = ForbiddenMessage(attrs);
+      if (!decision.reason.empty()) message += ": " + decision.reason;
+      co_return co_await Fail(res, attrs, Forbidden(message), t0);
     }
+    if (auto s = rbac::NodeRestrictionByName(*node_, attrs); !s.ok()) co_return co_await Fail(res, attrs, s, t0);
     if (info.resource_request) co_return co_await HandleResource(req, res, info, attrs, t0);
     std::optional<RawResponse> raw = ServeHealth(req, store_);
     if (!raw && req.method == "GET") {
@@ -295,6 +302,7 @@ class ApiServerImpl final : public ApiServer {
   datastore::Store* store_;
   Authenticator authn_;
   bool anonymous_auth_;
+  std::unique_ptr<rbac::NodeAuthorizer> node_;
   std::unique_ptr<rbac::RbacAuthorizer> rbac_;
   ChainAuthorizer authz_;
   InflightLimiter inflight_;

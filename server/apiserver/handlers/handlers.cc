@@ -15,6 +15,7 @@
 #include "server/apiserver/crds/crd_defaults.h"
 #include "server/apiserver/handlers/handlers_internal.h"
 #include "server/apiserver/rbac/escalation.h"
+#include "server/apiserver/rbac/node_restriction.h"
 #include "server/apiserver/strategy/strategy.h"
 
 
@@ -259,6 +260,9 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req,
 }
 
 Status ResourceHandlers::Escalation(Call& c, const json::object& obj, const json::object* old) {
+  if (node_graph_ && c.info.subresource.empty()) {
+    if (auto s = rbac::NodeRestrictionObject(c.a.user, c.r, c.info.verb, obj); !s.ok()) return s;
+  }
   if (!rbac_) return Status::Ok();
   return rbac::ConfirmNoEscalation(*authz_, *rbac_, c.a.user, c.r, c.ns, obj, old);
 }

@@ -28,6 +28,7 @@
 #include "server/apiserver/storage/registry.h"
 #include "server/apiserver/storage/watch_cache.h"
 #include "server/apiserver/filters/request_info.h"
+#include "server/apiserver/rbac/node_authorizer.h"
 #include "server/apiserver/rbac/rbac_authorizer.h"
 #include "server/apiserver/status.h"
 
@@ -48,6 +49,8 @@ class ResourceHandlers {
   // The RBAC authorizer, for escalation checks on RBAC writes and rules reviews (none: no
   // checks, every rules review answers from the authorizer alone). Set once, before requests.
   void SetRbac(rbac::RbacAuthorizer* rbac) { rbac_ = rbac; }
+  // The Node authorizer's graph, for NodeRestriction on writes. Set once, before requests.
+  void SetNodeGraph(const rbac::NodeAuthorizer* graph) { node_graph_ = graph; }
 
  private:
   struct Call;  // one request's parsed pieces (handlers_internal.h)
@@ -82,6 +85,7 @@ class ResourceHandlers {
   CustomResources* crds_;
   WatchCache* watch_cache_;
   rbac::RbacAuthorizer* rbac_ = nullptr;
+  const rbac::NodeAuthorizer* node_graph_ = nullptr;
   Registry registry_;
 };
 
