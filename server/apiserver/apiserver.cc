@@ -98,6 +98,9 @@ class ApiServerImpl final : public ApiServer {
     if (counter_.joinable()) counter_.join();
     local_.Stop();
     https_.Stop();
+    // The authorizers' followers watch the store, which main closes after Stop.
+    node_->Stop();
+    rbac_->Stop();
   }
   std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) override {
     return local_.TransportFor(user, std::move(groups));

@@ -37,13 +37,15 @@ KeyFollower::KeyFollower(datastore::Store* store, std::vector<std::string> prefi
   thread_ = std::thread([this] { Run(); });
 }
 
-KeyFollower::~KeyFollower() {
+KeyFollower::~KeyFollower() { Stop(); }
+
+void KeyFollower::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
   cv_.notify_one();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   watchers_.clear();
 }
 
@@ -99,8 +101,10 @@ void KeyFollower::Run() {
 }
 
 void KeyFollower::WaitForCurrent(int timeout_ms) {
+  // Read before taking mu_: the store's wake callbacks take mu_.
   const int64_t want = store_->CurrentRevision();
   std::unique_lock<std::mutex> lock(mu_);
+  if (stopping_) return;
   if (applied_ >= want) return;
   pending_ = true;  // a no-op pass records the revision even when no watched key changed
   cv_.notify_one();

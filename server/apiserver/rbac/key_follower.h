@@ -31,6 +31,10 @@ class KeyFollower {
   KeyFollower(const KeyFollower&) = delete;
   KeyFollower& operator=(const KeyFollower&) = delete;
 
+  // Stops following: joins the thread and drops the watchers. Must run before the store goes
+  // away; idempotent (the destructor calls it).
+  void Stop();
+
   // Blocks until every change up to the store's current revision has been applied, or `timeout_ms`
   // passed. For the rare paths that must see a write just made (escalation checks).
   void WaitForCurrent(int timeout_ms);

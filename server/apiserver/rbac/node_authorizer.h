@@ -39,6 +39,8 @@ class NodeAuthorizer final : public Authorizer {
 
   // The node of the pod ns/name ("" when unbound or unknown).
   std::string NodeOfPod(const std::string& ns, const std::string& name) const;
+  // Stops following the datastore (before it closes); decisions then use what was loaded.
+  void Stop() { follower_->Stop(); }
   // Waits (bounded) until the writes made so far are in the graph.
   void Sync() { follower_->WaitForCurrent(2000); }
 

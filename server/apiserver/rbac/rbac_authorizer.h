@@ -42,6 +42,8 @@ class RbacAuthorizer final : public Authorizer {
   std::optional<std::vector<PolicyRule>> RoleRefRules(const std::string& kind, const std::string& ns,
                                                       const std::string& name) const;
 
+  // Stops following the datastore (before it closes); decisions then use what was loaded.
+  void Stop() { follower_->Stop(); }
   // Waits (bounded) until the writes made so far are in the index.
   void Sync() { follower_->WaitForCurrent(2000); }
 
