@@ -239,9 +239,9 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   nc.allocatable_milli_cpu = static_cast<int64_t>(machine->cpus) * 1000;
   nc.memory_capacity = machine->memory_bytes;
   nc.allocatable_memory = machine->memory_bytes;
+  // No informers for ConfigMaps and Secrets: the Node authorizer lets a kubelet read only those
+  // of its pods, one GET each (ClientLookup's fallback), never list or watch them all.
   kubelet::LookupInformers li;
-  li.config_maps = st->informers->For(*api::FindResource("", "v1", "configmaps"));
-  li.secrets = st->informers->For(*api::FindResource("", "v1", "secrets"));
   st->lookup = std::make_unique<kubelet::ClientLookup>(st->client.get(), li);
   kubelet::volumes::VolumeManager::Options vo;
   vo.root_dir = (fs::path(st->agent_dir) / "kubelet").string();

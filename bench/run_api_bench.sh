@@ -36,6 +36,10 @@
 #   --server-args "ARGS"  more kite-server flags, e.g. "--disable-controller-manager
 #                         --disable-scheduler" to measure the API server alone (word-split)
 #   --phases LIST         which servers each round starts: footprint,watch,verbs (default: all)
+#   --rbac-user           the verbs run as a non-admin user authorized by RBAC (a --token-auth-file
+#                         token; `edit` in namespace bench by a RoleBinding, namespace create by a
+#                         ClusterRoleBinding) with 1,000 more Roles and RoleBindings (of other users)
+#                         in the cluster, instead of as system:masters; needs kubectl
 set -euo pipefail
 
 BUILD=build
@@ -55,6 +59,7 @@ KEEP=0
 PRELOAD_NODELAY=0
 SERVER_ARGS=""
 PHASES=footprint,watch,verbs
+RBAC_USER=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
@@ -74,7 +79,8 @@ while [[ $# -gt 0 ]]; do
     --preload-nodelay) PRELOAD_NODELAY=1; shift ;;
     --server-args) SERVER_ARGS=$2; shift 2 ;;
     --phases) PHASES=$2; shift 2 ;;
-    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+    --rbac-user) RBAC_USER=1; shift ;;
+    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -125,9 +131,10 @@ owner_ok() {
 FAILED=()
 ROUND=0
 record() { sed "s/ target=/ round=$ROUND target=/" | tee -a "$RESULTS"; }
+BENCH_KUBECONFIG=kube.yaml
 bench() {  # args...
   local rc=0
-  timeout "$TIMEOUT_S" "$BENCH" --kubeconfig="$DIR/kube.yaml" "$@" > "$WORK/out.txt" || rc=$?
+  timeout "$TIMEOUT_S" "$BENCH" --kubeconfig="$DIR/$BENCH_KUBECONFIG" "$@" > "$WORK/out.txt" || rc=$?
   record < "$WORK/out.txt"
   if (( rc != 0 )); then
     log "FAILED (exit $rc): kite-api-bench $*"
@@ -156,6 +163,7 @@ start_server() {
     [[ -n $DURABILITY ]] && extra=(--datastore-durability "$DURABILITY")
     # shellcheck disable=SC2206  # word-split on purpose: several flags in one option
     [[ -n $SERVER_ARGS ]] && extra+=($SERVER_ARGS)
+    [[ $RBAC_USER == 1 ]] && extra+=(--token-auth-file "$WORK/tokens.csv")
     local t0
     t0=$(date +%s%N)
     env "${SERVER_ENV[@]}" "$KITE" --config "$DIR/config.yaml" --data-dir "$DIR" --etcd-listen "127.0.0.1:$ep" \
@@ -189,6 +197,35 @@ stop_server() {
 }
 
 phase() { [[ ,$PHASES, == *,$1,* ]]; }
+
+# The RBAC user's setup on the server in $DIR (as the admin): its bindings, 1,000 Roles and
+# RoleBindings of other users, and $DIR/user.yaml (the admin kubeconfig with the user's token
+# instead of the client certificate).
+rbac_setup() {
+  local kc=$DIR/kube.yaml i
+  {
+    printf 'apiVersion: v1\nkind: List\nitems:\n'
+    printf -- '- {apiVersion: v1, kind: Namespace, metadata: {name: bench}}\n'
+    printf -- '- {apiVersion: v1, kind: Namespace, metadata: {name: bench-rbac}}\n'
+    printf -- '- {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: bench-namespaces}, rules: [{apiGroups: [""], resources: [namespaces], verbs: [create, get]}]}\n'
+    printf -- '- {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRoleBinding, metadata: {name: bench-namespaces}, roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: bench-namespaces}, subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: bench-user}]}\n'
+    printf -- '- {apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: {name: bench-edit, namespace: bench}, roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}, subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: bench-user}]}\n'
+    for i in $(seq 1 1000); do
+      printf -- '- {apiVersion: rbac.authorization.k8s.io/v1, kind: Role, metadata: {name: r%d, namespace: bench-rbac}, rules: [{apiGroups: [""], resources: [pods, configmaps], verbs: [get, list], resourceNames: [p%d]}]}\n' "$i" "$i"
+      printf -- '- {apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: {name: rb%d, namespace: bench-rbac}, roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r%d}, subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: user-%d}]}\n' "$i" "$i" "$i"
+    done
+  } > "$WORK/rbac.yaml"
+  timeout 300 kubectl --kubeconfig "$kc" apply --validate=false -f "$WORK/rbac.yaml" > /dev/null || return 1
+  grep -v -e 'client-certificate-data:' -e 'client-key-data:' "$kc" | sed 's/^\(\s*\)user:\s*$/\1user:\n\1  token: tok-bench-user/' > "$DIR/user.yaml"
+  grep -q 'token: tok-bench-user' "$DIR/user.yaml" || { log "could not write $DIR/user.yaml"; return 1; }
+  # RBAC follows writes: wait until the user may create pods.
+  local deadline=$((SECONDS + 30))
+  until timeout 10 kubectl --kubeconfig "$DIR/user.yaml" auth can-i create pods -n bench > /dev/null 2>&1; do
+    ((SECONDS < deadline)) || { log "bench-user never got its rights"; return 1; }
+    sleep 0.2
+  done
+}
+[[ $RBAC_USER == 1 ]] && echo 'tok-bench-user,bench-user,1000,' > "$WORK/tokens.csv"
 log "work dir $WORK; $ROUNDS round(s); phases $PHASES; server args '${SERVER_ARGS}'; clients $CLIENTS; ops $OPS; list pods $LIST_PODS; watchers $WATCHERS"
 IFS=, read -r -a CLIENT_LIST <<<"$CLIENTS"
 for ROUND in $(seq 1 "$ROUNDS"); do
@@ -222,11 +259,17 @@ for ROUND in $(seq 1 "$ROUNDS"); do
   DIR=$WORK/round-$ROUND-load
   if ! phase verbs; then :
   elif start_server; then
+    BENCH_KUBECONFIG=kube.yaml
+    if [[ $RBAC_USER == 1 ]]; then
+      rbac_setup || FAILED+=("round $ROUND: rbac setup")
+      BENCH_KUBECONFIG=user.yaml
+    fi
     for c in "${CLIENT_LIST[@]}"; do
       bench --mode=verbs --namespace=bench --clients="$c" --ops="$OPS" --list-ops="$LIST_OPS" \
         --server-pid="$SERVER_PID" || true
     done
     rss after_verbs || true
+    BENCH_KUBECONFIG=kube.yaml
     stop_server
   else
     FAILED+=("round $ROUND: start load server")

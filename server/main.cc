@@ -57,6 +57,7 @@ struct ServerOptions {
   std::string write_kubeconfig_mode = "0600";
   std::string token_auth_file;
   std::string authorization_mode = "Node,RBAC";
+  bool anonymous_auth = true;
   // Half of upstream's 400/200: a LIST of 1,000+ objects takes 10 seats and builds ~14 MiB of
   // response at 4 KiB per object, so 20 of them at once peak near 300 MiB — what a 1 GiB device
   // can spare (bench/run_robustness.sh).
@@ -124,7 +125,9 @@ int main(int argc, char** argv) {
   flags.String("write-kubeconfig-mode", &o.write_kubeconfig_mode, "File mode of the written kubeconfig, octal");
   flags.String("token-auth-file", &o.token_auth_file, "Static bearer tokens, CSV: token,user,uid,\"group1,group2\"");
   flags.String("authorization-mode", &o.authorization_mode,
-               "Node,RBAC (default: until RBAC lands, only system:masters may act on resources) or AlwaysAllow");
+               "Node,RBAC (default), RBAC or AlwaysAllow");
+  flags.Bool("anonymous-auth", &o.anonymous_auth,
+             "Requests without credentials are system:anonymous (what RBAC grants system:unauthenticated); false: 401");
   flags.Int("max-requests-inflight", &o.max_requests_inflight,
             "Read-only requests served at once before 429s (a LIST counts one per 100 stored objects, up to 10; 0: no limit)");
   flags.Int("max-mutating-requests-inflight", &o.max_mutating_requests_inflight,
@@ -259,6 +262,7 @@ int main(int argc, char** argv) {
   ao.kubeconfig_mode = kubeconfig_mode;
   ao.token_auth_file = o.token_auth_file;
   ao.always_allow = o.authorization_mode == "AlwaysAllow";
+  ao.anonymous_auth = o.anonymous_auth;
   ao.inflight.max_readonly = static_cast<int>(o.max_requests_inflight);
   ao.inflight.max_mutating = static_cast<int>(o.max_mutating_requests_inflight);
   ao.join_token_path = (std::filesystem::path(o.data_dir) / "server" / "token").string();

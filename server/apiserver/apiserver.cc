@@ -25,6 +25,7 @@
 #include "server/apiserver/discovery/openapi.h"
 #include "server/apiserver/filters/authn.h"
 #include "server/apiserver/filters/authz.h"
+#include "server/apiserver/filters/impersonation.h"
 #include "server/apiserver/filters/inflight.h"
 #include "server/apiserver/filters/request_info.h"
 #include "server/apiserver/handlers/handlers.h"
@@ -34,6 +35,10 @@
 #include "server/apiserver/join/join_endpoints.h"
 #include "server/apiserver/local_transport.h"
 #include "server/apiserver/printers/tables.h"
+#include "server/apiserver/rbac/bootstrap_policy.h"
+#include "server/apiserver/rbac/node_authorizer.h"
+#include "server/apiserver/rbac/node_restriction.h"
+#include "server/apiserver/rbac/rbac_authorizer.h"
 #include "server/apiserver/status.h"
 #include "server/apiserver/storage/registry.h"
 #include "server/apiserver/storage/store_await.h"
@@ -64,10 +69,15 @@ struct RequestMetrics {
 class ApiServerImpl final : public ApiServer {
  public:
   ApiServerImpl(datastore::Store* store, Authenticator authn, const ApiServerOptions& o)
-      : store_(store), authn_(std::move(authn)), authz_(o.always_allow), inflight_(o.inflight), watch_cache_(store), crds_(store), handlers_(store, &authz_, &authn_, &crds_, &watch_cache_),
+      : store_(store), authn_(std::move(authn)), anonymous_auth_(o.anonymous_auth),
+        node_(std::make_unique<rbac::NodeAuthorizer>(store)), rbac_(std::make_unique<rbac::RbacAuthorizer>(store)),
+        authz_(o.always_allow, {node_.get(), rbac_.get()}), inflight_(o.inflight), watch_cache_(store), crds_(store), handlers_(store, &authz_, &authn_, &crds_, &watch_cache_),
         https_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); }),
         local_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); },
-               static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {}
+               static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {
+    handlers_.SetRbac(rbac_.get());
+    handlers_.SetNodeGraph(node_.get());
+  }
 
   Status Start(const ApiServerOptions& o, const ClusterCerts& certs) {
     certs_ = certs;
@@ -99,6 +109,9 @@ class ApiServerImpl final : public ApiServer {
     if (counter_.joinable()) counter_.join();
     local_.Stop();
     https_.Stop();
+    // The authorizers' followers watch the store, which main closes after Stop.
+    node_->Stop();
+    rbac_->Stop();
   }
   void Delegate(const std::string& group, DelegatedHandler handler) override {
     std::lock_guard<std::mutex> lock(delegated_mu_);
@@ -196,7 +209,14 @@ class ApiServerImpl final : public ApiServer {
     attrs.name = info.name;
     auto user = authn_.Authenticate(req);
     if (!user.ok()) co_return co_await Fail(res, attrs, Unauthorized(), t0);
+    // --anonymous-auth=false: a request without credentials is refused before anything else.
+    if (user->anonymous() && !anonymous_auth_) co_return co_await Fail(res, attrs, Unauthorized(), t0);
     attrs.user = *user;
+    if (auto as = Impersonate(req, attrs.user, authz_); !as.ok()) {
+      co_return co_await Fail(res, attrs, as.status(), t0);
+    } else if (*as) {
+      attrs.user = std::move(**as);
+    }
     // Bounded before authorization, as upstream's filter chain does.
     std::optional<InflightLimiter::Seats> seats;
     if (!IsLongRunning(info)) {
@@ -216,8 +236,11 @@ class ApiServerImpl final : public ApiServer {
     if (!decision.allowed) {
       // Anonymous callers are told to authenticate; known users are told they may not.
       if (attrs.user.anonymous()) co_return co_await Fail(res, attrs, Unauthorized(), t0);
-      co_return co_await Fail(res, attrs, Forbidden(ForbiddenMessage(attrs)), t0);
+      std::string message = ForbiddenMessage(attrs);
+      if (!decision.reason.empty()) message += ": " + decision.reason;
+      co_return co_await Fail(res, attrs, Forbidden(message), t0);
     }
+    if (auto s = rbac::NodeRestrictionByName(*node_, attrs); !s.ok()) co_return co_await Fail(res, attrs, s, t0);
     if (info.resource_request) co_return co_await HandleResource(req, res, info, attrs, t0);
     std::optional<RawResponse> raw = ServeHealth(req, store_);
     // The process's metrics, as kube-apiserver serves them on its secure port (authorized above
@@ -341,7 +364,10 @@ class ApiServerImpl final : public ApiServer {
   std::string jwks_host_;                       // set once by SetJwksHost, before the first request
   datastore::Store* store_;
   Authenticator authn_;
-  MastersAuthorizer authz_;
+  bool anonymous_auth_;
+  std::unique_ptr<rbac::NodeAuthorizer> node_;
+  std::unique_ptr<rbac::RbacAuthorizer> rbac_;
+  ChainAuthorizer authz_;
   InflightLimiter inflight_;
   WatchCache watch_cache_;
   std::thread counter_;
@@ -361,6 +387,7 @@ class ApiServerImpl final : public ApiServer {
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, datastore::Store* store) {
   if (auto s = EnsureSystemNamespaces(store); !s.ok()) return s;
   if (auto s = EnsureSystemPriorityClasses(store); !s.ok()) return s;
+  if (auto s = rbac::ReconcileBootstrapPolicy(store); !s.ok()) return s;
   auto certs = LoadOrCreateCerts(o.tls_dir, WantedSans(o.tls_sans));
   if (!certs.ok()) return certs.status();
   // Service-account tokens: the keys beside the certificates (k3s's files), objects read as the

@@ -28,11 +28,13 @@ struct ApiServerOptions {
   std::string kubeconfig_path = "/etc/kite/kite.yaml";
   unsigned kubeconfig_mode = 0600;
   std::string token_auth_file;
+  // --anonymous-auth: requests without credentials are system:anonymous (false: 401).
+  bool anonymous_auth = true;
   InflightOptions inflight;
   size_t max_connections = 0;  // 0: HttpsServer's default, from the open-file limit
   // --authorization-mode=AlwaysAllow: every authenticated request is allowed (upstream's mode of
-  // that name; for tests and trusted single-user setups). Otherwise only system:masters may act
-  // on resources until RBAC lands.
+  // that name; for tests and trusted single-user setups). Otherwise Node, then RBAC decide
+  // on resources.
   bool always_allow = false;
   // The join endpoints and token (join/join_endpoints.h): the token file (empty: no join
   // endpoints) and --token.

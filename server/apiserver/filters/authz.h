@@ -1,10 +1,10 @@
-// Authorization: may this user do this? The seam RBAC plugs into (a later issue). For now
-// members of system:masters may do everything and everyone else nothing, except the public
-// info endpoints that upstream's system:public-info-viewer role opens to all, and what
-// upstream's system:node role grants kubelets to members of system:nodes.
+// Authorization: may this user do this? Upstream's chain: members of system:masters (the
+// superuser group) may do everything before any authorizer is asked; then each authorizer of
+// --authorization-mode in turn (Node, then RBAC: server/apiserver/rbac/) until one allows.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "server/apiserver/filters/authn.h"
 
@@ -29,14 +29,17 @@ class Authorizer {
   virtual Decision Authorize(const RequestAttributes& attrs) const = 0;
 };
 
-// `always_allow`: upstream's AlwaysAllow mode — everything is allowed, to anyone.
-class MastersAuthorizer final : public Authorizer {
+// system:masters, then `chain` in order (none is owned; each must outlive this). With
+// `always_allow` (upstream's AlwaysAllow mode) everything is allowed, to anyone.
+class ChainAuthorizer final : public Authorizer {
  public:
-  explicit MastersAuthorizer(bool always_allow = false) : always_allow_(always_allow) {}
+  ChainAuthorizer(bool always_allow, std::vector<const Authorizer*> chain)
+      : always_allow_(always_allow), chain_(std::move(chain)) {}
   Decision Authorize(const RequestAttributes& attrs) const override;
 
  private:
   bool always_allow_;
+  std::vector<const Authorizer*> chain_;
 };
 
 // Upstream's 403 message, e.g. `pods is forbidden: User "bob" cannot list resource "pods" in

@@ -14,6 +14,8 @@
 #include "api/yaml_json.h"
 #include "server/apiserver/crds/crd_defaults.h"
 #include "server/apiserver/handlers/handlers_internal.h"
+#include "server/apiserver/rbac/escalation.h"
+#include "server/apiserver/rbac/node_restriction.h"
 #include "server/apiserver/strategy/strategy.h"
 
 
@@ -260,6 +262,14 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req,
   co_return MethodNotSupported(verb, QualifiedResource(r));
 }
 
+Status ResourceHandlers::Escalation(Call& c, const json::object& obj, const json::object* old) {
+  if (node_graph_ && c.info.subresource.empty()) {
+    if (auto s = rbac::NodeRestrictionObject(c.a.user, c.r, c.info.verb, obj); !s.ok()) return s;
+  }
+  if (!rbac_) return Status::Ok();
+  return rbac::ConfirmNoEscalation(*authz_, *rbac_, c.a.user, c.r, c.ns, obj, old);
+}
+
 asio::awaitable<Result<ApiResponse>> ResourceHandlers::Create(Call& c) {
   auto body = DecodeBody(c.req, c.r);
   if (!body.ok()) co_return body.error();
@@ -267,6 +277,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Create(Call& c) {
   auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
   if (!warnings.ok()) co_return warnings.error();
   if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
+  if (auto e = Escalation(c, obj, nullptr); !e.ok()) co_return e;
   RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), nullptr);
   auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
   if (!out.ok()) co_return out.error();
@@ -288,6 +299,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpt
     if (!current.ok()) co_return current.error();
     json::object next = obj;  // this attempt's copy: allocation and managedFields change it
     if (auto admitted = co_await AdmitUpdate(c.r, next, current.value()); !admitted.ok()) co_return admitted.error();
+    if (auto e = Escalation(c, next, &current.value()); !e.ok()) co_return e;
     if (auto e = ValidateUpdate(c.r, next, current.value()); e) co_return *e;
     if (scope != UpdateOptions::Scope::kStatus) {  // a …/status write keeps the stored metadata
       RecordManager(next, ManagerName(c.req), "Update", c.r.group_version(), &current.value());
@@ -336,6 +348,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
         auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
         if (!warnings.ok()) co_return warnings.error();
         if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
+        if (auto e = Escalation(c, obj, nullptr); !e.ok()) co_return e;
         RecordApply(obj, applied, manager, c.r.group_version());
         auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
         if (!out.ok()) co_return out.error();
@@ -350,6 +363,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
     auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
     if (!warnings.ok()) co_return warnings.error();
     if (auto admitted = co_await AdmitUpdate(c.r, obj, cur); !admitted.ok()) co_return admitted.error();
+    if (auto e = Escalation(c, obj, &cur); !e.ok()) co_return e;
     if (auto e = ValidateUpdate(c.r, obj, cur); e) co_return *e;
     // A …/status write keeps the stored metadata (Registry::Update), managedFields included, so
     // there is nothing to record for it.

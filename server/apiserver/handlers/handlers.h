@@ -28,6 +28,8 @@
 #include "server/apiserver/storage/registry.h"
 #include "server/apiserver/storage/watch_cache.h"
 #include "server/apiserver/filters/request_info.h"
+#include "server/apiserver/rbac/node_authorizer.h"
+#include "server/apiserver/rbac/rbac_authorizer.h"
 #include "server/apiserver/status.h"
 
 namespace kite::apiserver {
@@ -49,6 +51,11 @@ class ResourceHandlers {
   // Before serving: how pods/log and nodes/proxy reach kubelets (not owned; none: those answer
   // that the kubelet is not reachable).
   void SetKubeletClient(KubeletClient* k) { kubelet_ = k; }
+  // The RBAC authorizer, for escalation checks on RBAC writes and rules reviews (none: no
+  // checks, every rules review answers from the authorizer alone). Set once, before requests.
+  void SetRbac(rbac::RbacAuthorizer* rbac) { rbac_ = rbac; }
+  // The Node authorizer's graph, for NodeRestriction on writes. Set once, before requests.
+  void SetNodeGraph(const rbac::NodeAuthorizer* graph) { node_graph_ = graph; }
 
  private:
   struct Call;  // one request's parsed pieces (handlers_internal.h)
@@ -70,6 +77,7 @@ class ResourceHandlers {
   boost::asio::awaitable<Result<ApiResponse>> Review(Call& c);
   // serviceaccounts/token (token_request.cc).
   boost::asio::awaitable<Result<ApiResponse>> TokenRequest(Call& c);
+  Status Escalation(Call& c, const boost::json::object& obj, const boost::json::object* old);
   // Create-time admission (admission.cc): DefaultTolerationSeconds and Priority for pods,
   // address allocation for Services.
   boost::asio::awaitable<Result<int64_t>> AdmitCreate(const api::ResourceInfo& r, const std::string& ns, boost::json::object& obj);
@@ -85,6 +93,8 @@ class ResourceHandlers {
   const Authenticator* authn_;
   CustomResources* crds_;
   WatchCache* watch_cache_;
+  rbac::RbacAuthorizer* rbac_ = nullptr;
+  const rbac::NodeAuthorizer* node_graph_ = nullptr;
   Registry registry_;
   KubeletClient* kubelet_ = nullptr;
 };

@@ -6,6 +6,7 @@
 
 #include "api/object.h"
 #include "server/apiserver/handlers/handlers_internal.h"
+#include "server/apiserver/rbac/rules.h"
 #include "server/apiserver/storage/registry.h"
 
 namespace kite::apiserver {
@@ -107,24 +108,22 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Review(Call& c) {
     co_return ApiResponse{201, std::move(obj), {}};
   }
   if (kind == "SelfSubjectRulesReview") {
-    // Masters may do everything; everyone authenticated may ask these questions and read
-    // discovery and health (upstream's system:basic-user / system:discovery roles).
+    // What RBAC grants the caller in spec.namespace (upstream's rules review asks the RBAC
+    // authorizer's rule resolver the same way; the Node authorizer lists nothing).
+    const std::string ns = api::GetString(spec, "namespace");
     json::array resource_rules, non_resource_rules;
-    if (authz_->Authorize(RequestAttributes{c.a.user, "*", true, "*", "*", "*", "", "", "", ""}).allowed) {
-      resource_rules.push_back(json::object{{"verbs", json::array{"*"}}, {"apiGroups", json::array{"*"}},
-                                            {"resources", json::array{"*"}}});
-      non_resource_rules.push_back(json::object{{"verbs", json::array{"*"}}, {"nonResourceURLs", json::array{"*"}}});
+    std::vector<rbac::PolicyRule> rules;
+    if (rbac_) rules = rbac_->RulesFor(c.a.user, ns);
+    for (const auto& r : rules) {
+      json::object o = rbac::RuleJson(r).as_object();
+      if (r.non_resource_urls.empty()) {
+        if (!o.contains("apiGroups")) o["apiGroups"] = json::array();
+        if (!o.contains("resources")) o["resources"] = json::array();
+        resource_rules.push_back(std::move(o));
+      } else {
+        non_resource_rules.push_back(std::move(o));
+      }
     }
-    resource_rules.push_back(json::object{{"verbs", json::array{"create"}},
-                                          {"apiGroups", json::array{"authorization.k8s.io"}},
-                                          {"resources", json::array{"selfsubjectaccessreviews", "selfsubjectrulesreviews"}}});
-    resource_rules.push_back(json::object{{"verbs", json::array{"create"}},
-                                          {"apiGroups", json::array{"authentication.k8s.io"}},
-                                          {"resources", json::array{"selfsubjectreviews"}}});
-    non_resource_rules.push_back(json::object{
-        {"verbs", json::array{"get"}},
-        {"nonResourceURLs", json::array{"/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
-                                        "/openapi/*", "/readyz", "/version", "/version/"}}});
     obj["status"] = json::object{{"resourceRules", std::move(resource_rules)},
                                  {"nonResourceRules", std::move(non_resource_rules)}, {"incomplete", false}};
     co_return ApiResponse{201, std::move(obj), {}};
