@@ -193,8 +193,10 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
       Set(obj, "type", "Opaque");
     } else if (k == "Namespace") {
       auto& meta = MutableObject(obj, "metadata");
-      auto& labels = MutableObject(meta, "labels");
-      labels["kubernetes.io/metadata.name"] = meta["name"];
+      // The name first, as a copy: inserting into `meta` may move the labels object, so no
+      // reference into it is held across another insertion (a nameless body crashed here).
+      json::value name = meta.contains("name") ? meta.at("name") : json::value(nullptr);
+      MutableObject(meta, "labels")["kubernetes.io/metadata.name"] = std::move(name);
       Set(MutableObject(obj, "spec"), "finalizers", json::array{"kubernetes"});
       Set(MutableObject(obj, "status"), "phase", "Active");
     } else if (k == "PersistentVolumeClaim") {

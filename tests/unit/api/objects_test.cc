@@ -83,6 +83,19 @@ TEST(Defaults, PodAndDeploymentDefaultsAsUpstream) {
   EXPECT_FALSE(job["spec"].as_object().contains("completions"));  // a work queue stays one
 }
 
+TEST(Defaults, NamespaceWithoutMetadataOrNameDoesNotCrash) {
+  // `{}` once crashed the server here: a reference into metadata.labels outlived an insertion
+  // into metadata. Validation rejects the nameless object afterwards.
+  for (const char* text : {"{}", R"({"metadata":{}})", R"({"metadata":{"labels":{"a":"b"}}})"}) {
+    auto ns = Obj(text);
+    ApplyDefaults(*FindResource("", "v1", "namespaces"), ns);
+    EXPECT_EQ(ns["spec"].as_object().at("finalizers").as_array().size(), 1u) << text;
+  }
+  auto named = Obj(R"({"metadata":{"name":"x"}})");
+  ApplyDefaults(*FindResource("", "v1", "namespaces"), named);
+  EXPECT_EQ(named["metadata"].as_object().at("labels").as_object().at("kubernetes.io/metadata.name"), "x");
+}
+
 TEST(JsonSchema, PrunesValidatesAndHonoursPreserveUnknownFields) {
   auto schema = Obj(R"({"type":"object","properties":{
       "spec":{"type":"object","required":["cron"],"properties":{
