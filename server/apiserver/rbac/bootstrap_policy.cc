@@ -301,7 +301,9 @@ const std::vector<DefaultBinding>& Bindings() {
       {"system:volume-scheduler", {"User:system:kube-scheduler"}},
       {"system:monitoring", {"Group:system:monitoring"}},
       {"system:node", {}},  // the Node authorizer grants kubelets their rights
-      {"system:node-proxier", {"User:system:kube-proxy"}},
+      // kite's agents run the service proxy in-process under the node's own identity (k3s gives
+      // it a certificate of its own, system:kube-proxy): the nodes get its role too.
+      {"system:node-proxier", {"User:system:kube-proxy", "Group:system:nodes"}},
       {"system:service-account-issuer-discovery", {"Group:system:serviceaccounts"}},
   };
   return bindings;
