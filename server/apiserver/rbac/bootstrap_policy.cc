@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "api/object.h"
+#include "base/log.h"
 #include "api/time.h"
 #include "server/apiserver/rbac/rules.h"
 #include "server/apiserver/storage/registry.h"
@@ -420,7 +421,7 @@ bool AddMissing(json::object& have, const json::object& want) {
   };
   if (want.contains("aggregationRule")) {
     union_array(api::MutableObject(have, "aggregationRule"), api::GetObject(want, "aggregationRule"), "clusterRoleSelectors");
-  } else {
+  } else if (want.contains("rules")) {  // a role (a binding has subjects, below)
     // Rules are compared as rules (a user's reordering of lists is no difference).
     std::vector<PolicyRule> current = ParseRules(have.if_contains("rules"));
     std::vector<PolicyRule> missing;
@@ -481,8 +482,15 @@ Status ReconcileBootstrapPolicy(datastore::Store* store) {
     put.key = key;
     put.value = std::make_shared<const std::string>(json::serialize(obj));
     t.success.push_back(datastore::RequestOp{std::move(put)});
-    // Losing a race here means someone else wrote the object first: theirs stands.
-    if (auto r = store->TxnSync(std::move(t)); !r.ok()) return r.status();
+    // Losing a race here means someone else wrote the object first: theirs stands. A write that
+    // fails (a full disk) leaves the object for the next start: the API server still comes up.
+    const bool created = got->kvs.empty();
+    if (auto r = store->TxnSync(std::move(t)); !r.ok()) {
+      KITE_LOG(0) << "rbac: default policy: writing " << key << ": " << r.status().message()
+                  << " (retried at the next start)";
+      continue;
+    }
+    KITE_LOG(1) << "rbac: default policy: " << (created ? "created " : "updated ") << key;
   }
   return Status::Ok();
 }
