@@ -12,6 +12,7 @@
 
 #include "addons/manifests/manifests.h"
 #include "agent/agent.h"
+#include "agent/kubelet/node_info.h"
 #include "agent/bootstrap/bootstrap.h"
 #include "base/flags.h"
 #include "base/http_server.h"
@@ -52,6 +53,7 @@ struct ServerOptions {
   int64_t verbosity = 0;
   int64_t https_listen_port = 6443;
   std::string bind_address = "0.0.0.0";
+  std::string advertise_address;  // --advertise-address
   std::vector<std::string> tls_san;
   std::string write_kubeconfig = "/etc/kite/kite.yaml";
   std::string write_kubeconfig_mode = "0600";
@@ -120,6 +122,8 @@ int main(int argc, char** argv) {
   flags.Int("v", &o.verbosity, "Log verbosity");
   flags.Int("https-listen-port", &o.https_listen_port, "HTTPS port of the Kubernetes API (0 picks a free one)");
   flags.String("bind-address", &o.bind_address, "Address the Kubernetes API listens on");
+  flags.String("advertise-address", &o.advertise_address,
+               "Address the kubernetes Service points pods at (default: --node-ip, else the default route's address)");
   flags.StringList("tls-san", &o.tls_san, "Additional hostnames or IPs as Subject Alternative Names in the serving certificate");
   flags.String("write-kubeconfig", &o.write_kubeconfig, "Write the admin kubeconfig to this file (empty: don't)");
   flags.String("write-kubeconfig-mode", &o.write_kubeconfig_mode, "File mode of the written kubeconfig, octal");
@@ -255,8 +259,14 @@ int main(int argc, char** argv) {
   }
   apiserver::ApiServerOptions ao;
   ao.bind_address = o.bind_address;
+  // As k3s: the node's address, so that pods reach the API through the `kubernetes` Service (the
+  // loopback is not theirs); it is also a name in the serving certificate.
+  ao.advertise_address = !o.advertise_address.empty() ? o.advertise_address
+                         : !o.agent.node_ip.empty()   ? o.agent.node_ip
+                                                      : kubelet::DefaultNodeIp();
   ao.port = static_cast<int>(o.https_listen_port);
   ao.tls_sans = o.tls_san;
+  if (!ao.advertise_address.empty()) ao.tls_sans.push_back(ao.advertise_address);
   ao.tls_dir = (std::filesystem::path(o.data_dir) / "server" / "tls").string();
   ao.kubeconfig_path = o.write_kubeconfig;
   ao.kubeconfig_mode = kubeconfig_mode;

@@ -255,7 +255,7 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
   if (eviction) {
     Event(pod, "", "Warning", "Evicted", eviction->first);
     probes_->RemovePod(uid);
-    KillPod(node, &pod, uid, eviction->second);
+    KillPod(node, &pod, uid, eviction->second, /*remove=*/false);
     auto rp = Observe(node, uid);
     PodView v = MakeView(pod, node, st, rp.ok() ? *rp : RuntimePod{}, false);
     v.failed_reason = "Evicted";
@@ -279,7 +279,7 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
       const std::string msg = "Pod was active on the node longer than the specified deadline";
       Event(pod, "", "Normal", "DeadlineExceeded", msg);
       probes_->RemovePod(uid);
-      KillPod(node, &pod, uid, GracePeriod(pod));
+      KillPod(node, &pod, uid, GracePeriod(pod), /*remove=*/false);
       auto rp = Observe(node, uid);
       PodView v = MakeView(pod, node, st, rp.ok() ? *rp : RuntimePod{}, false);
       v.failed_reason = "DeadlineExceeded";
@@ -436,7 +436,7 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
   if (terminal && IsTerminalPhase(api::GetString(reported, "phase"))) {
     KITE_LOG(2) << "pod " << key << ": " << api::GetString(reported, "phase");
     probes_->RemovePod(uid);
-    KillPod(node, &pod, uid, GracePeriod(pod));
+    KillPod(node, &pod, uid, GracePeriod(pod), /*remove=*/false);
     st.terminal = true;
   } else if (opts_.resync_period.count() > 0) {
     // Upstream's periodic sync (syncFrequency): what no event announces, such as an edited

@@ -190,7 +190,8 @@ void PodWorkers::KillContainer(const Node& node, const json::object* pod, const 
   }
 }
 
-void PodWorkers::KillPod(const Node& node, const json::object* pod, const std::string& uid, int64_t grace_s) {
+void PodWorkers::KillPod(const Node& node, const json::object* pod, const std::string& uid, int64_t grace_s,
+                         bool remove) {
   cri::ContainerFilter cf;
   cf.label_selector = {{"io.kubernetes.pod.uid", uid}};
   cf.state = cri::ContainerState::kRunning;
@@ -230,7 +231,7 @@ void PodWorkers::KillPod(const Node& node, const json::object* pod, const std::s
   }
   for (const auto& sb : *sandboxes) {
     Status s = node.runtime->StopPodSandbox(sb.id);
-    if (s.ok()) s = node.runtime->RemovePodSandbox(sb.id);
+    if (s.ok() && remove) s = node.runtime->RemovePodSandbox(sb.id);
     if (!s.ok()) KITE_LOG(0) << "sandbox " << sb.id << " on " << node.id.name << ": " << s.message();
   }
 }

@@ -17,7 +17,8 @@
 // - a pod being deleted (deletionTimestamp): preStop hooks, then StopContainer with what is left
 //   of the grace period (deletionGracePeriodSeconds, else terminationGracePeriodSeconds), the
 //   sandbox removed, then the status manager's final delete;
-// - a pod that reached Succeeded or Failed has its sandbox removed (its IP goes back);
+// - a pod that reached Succeeded or Failed has its sandbox stopped (its IP goes back) but kept,
+//   with its containers and their logs, until the pod is deleted (as upstream);
 // - the status (pod_status.h) is written only when it differs from what was last written (or,
 //   after a restart of this process, from what the API has), so `kubectl get pods -w` shows
 //   each step of a pod's life once.
@@ -106,7 +107,7 @@ class PodWorkers final : public client::Controller {
     // Containers of a replaced sandbox: their next attempt (the restart count goes on).
     std::map<std::string, uint32_t> next_attempt;
     boost::json::object written;  // the status last written (empty: none since we started)
-    bool terminal = false;        // Succeeded/Failed written and the sandbox removed
+    bool terminal = false;        // Succeeded/Failed written and the sandbox stopped
     int failures = 0;             // consecutive failed API writes / runtime calls
   };
   // One pod as the runtime has it.
@@ -129,8 +130,12 @@ class PodWorkers final : public client::Controller {
   // one goroutine per pod). Once per uid at a time.
   void Terminate(const std::string& key, const boost::json::object& pod, const Node& node, int64_t grace_s);
   void KillStaleUids(const std::string& key, const Node& node, const std::string& keep_uid);
-  // Stops every container (preStop first) within `grace_s`, then stops and removes the sandboxes.
-  void KillPod(const Node& node, const boost::json::object* pod, const std::string& uid, int64_t grace_s);
+  // Stops every container (preStop first) within `grace_s`, then stops the sandboxes (their IPs
+  // go back) and, with `remove`, removes them with their containers. A pod that finished keeps
+  // them (remove false), as upstream's kubelet does until the pod is deleted, so `kubectl logs`
+  // still reads a completed pod's containers.
+  void KillPod(const Node& node, const boost::json::object* pod, const std::string& uid, int64_t grace_s,
+               bool remove = true);
   // Stops one container: Killing Event with `message`, preStop, StopContainer with what is left of `grace_s`.
   void KillContainer(const Node& node, const boost::json::object* pod, const boost::json::object* spec,
                      const std::string& field_path, const std::string& id, const std::string& pod_ip, int64_t grace_s,

@@ -418,7 +418,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
   if (auto s = server->Start(o, *certs); !s.ok()) return s;
   server->StartStorageCounter();
   {
-    std::string ip = o.bind_address == "0.0.0.0" || o.bind_address == "::" || o.bind_address.empty() ? "127.0.0.1" : o.bind_address;
+    std::string ip = !o.advertise_address.empty() ? o.advertise_address
+                     : o.bind_address == "0.0.0.0" || o.bind_address == "::" || o.bind_address.empty() ? "127.0.0.1"
+                                                                                                      : o.bind_address;
     if (auto s = EnsureKubernetesService(store, ip, server->port()); !s.ok()) return s;
   }
   if (!o.kubeconfig_path.empty()) {

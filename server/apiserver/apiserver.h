@@ -22,6 +22,10 @@ namespace kite::apiserver {
 
 struct ApiServerOptions {
   std::string bind_address = "0.0.0.0";
+  // The address the `kubernetes` Service's endpoints name (kube-apiserver's --advertise-address):
+  // it must be reachable from pods, so not the loopback. "": the bind address, or 127.0.0.1 when
+  // bound to every address.
+  std::string advertise_address;
   int port = 6443;  // 0 picks a free port (tests)
   std::vector<std::string> tls_sans;
   std::string tls_dir;  // <data-dir>/server/tls

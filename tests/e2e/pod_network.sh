@@ -65,7 +65,7 @@ if [[ $BACKEND == vxlan ]]; then
   MAC=$(vtep_mac "$A1NS")
   [[ $DATA == "{\"VNI\":1,\"VtepMAC\":\"$MAC\"}" ]] || fail "a1 backend-data '$DATA', flannel.1's MAC $MAC"
   echo "ok - a1 publishes {\"VNI\":1,\"VtepMAC\":\"$MAC\"}, flannel.1's MAC"
-  ip -n "$A1NS" -d link show flannel.1 | grep -q "vxlan id 1 .*dstport 8472" || fail "flannel.1: $(ip -n "$A1NS" -d link show flannel.1)"
+  ip -n "$A1NS" -d link show flannel.1 | grep "vxlan id 1 .*dstport 8472" >/dev/null || fail "flannel.1: $(ip -n "$A1NS" -d link show flannel.1)"
   echo "ok - flannel.1 is VXLAN id 1 on UDP 8472"
   expect_eq "flannel.1 MTU is the uplink's less 50" 1450 sh -c "ip -n '$A1NS' -o link show flannel.1 | sed -n 's/.* mtu \\([0-9]*\\) .*/\\1/p'"
 else
@@ -129,7 +129,7 @@ printf '#!/bin/sh\necho Content-Type: text/plain\necho\necho $REMOTE_ADDR\n' >"$
 chmod +x "$TEST_TMP/outside/cgi-bin/ip"
 _spawn "$TEST_TMP/outside.log" nsenter --net="/run/netns/$LAN" -- busybox httpd -f -p 10.98.0.254:8080 -h "$TEST_TMP/outside"
 eventually_eq "pod to outside the cluster is masqueraded to a1's 10.98.0.2" 20 10.98.0.2 fetch "http://10.98.0.254:8080/cgi-bin/ip"
-in_ns "$A1NS" iptables -t nat -S FLANNEL-POSTRTG | grep -q -- "-s 10.42.0.0/16 -d 10.42.0.0/16 .* -j RETURN" ||
+in_ns "$A1NS" iptables -t nat -S FLANNEL-POSTRTG | grep -- "-s 10.42.0.0/16 -d 10.42.0.0/16 .* -j RETURN" >/dev/null ||
   fail "FLANNEL-POSTRTG: $(in_ns "$A1NS" iptables -t nat -S FLANNEL-POSTRTG)"
 echo "ok - the masquerade rules are in their own chain FLANNEL-POSTRTG"
 
@@ -138,7 +138,7 @@ if [[ $BACKEND == vxlan ]]; then
   MAC2=$(vtep_mac "$A2NS")
   expect_eq "srv: ARP entry for a2's VTEP" "${CIDR2%/24} lladdr $MAC2 PERMANENT " \
     ip -n "$SNS" neigh show "${CIDR2%/24}" dev flannel.1
-  bridge -n "$SNS" fdb show dev flannel.1 | grep -q "^$MAC2 dst 10.98.0.3 self permanent" ||
+  bridge -n "$SNS" fdb show dev flannel.1 | grep "^$MAC2 dst 10.98.0.3 self permanent" >/dev/null ||
     fail "srv: no FDB entry for a2: $(bridge -n "$SNS" fdb show dev flannel.1)"
   echo "ok - srv: FDB entry $MAC2 dst 10.98.0.3"
 fi

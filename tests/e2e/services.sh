@@ -34,14 +34,14 @@ eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditi
 
 # --- the kubernetes Service
 expect_eq "kubernetes Service at 10.43.0.1" 10.43.0.1 jp svc kubernetes -o 'jsonpath={.spec.clusterIP}'
-has_kubernetes_chain() { nat | grep -q -- '-A KUBE-SERVICES .*"default/kubernetes:https cluster IP".* -j KUBE-SVC-NPX46M4PTMTKRN6Y'; }
+has_kubernetes_chain() { nat | grep -- '-A KUBE-SERVICES .*"default/kubernetes:https cluster IP".* -j KUBE-SVC-NPX46M4PTMTKRN6Y' >/dev/null; }
 eventually "KUBE-SERVICES sends 10.43.0.1:443 to KUBE-SVC-NPX46M4PTMTKRN6Y (upstream's name)" 30 has_kubernetes_chain
 api_answers() { [[ $(in_ns "$NS" curl -sk -m 3 -o /dev/null -w '%{http_code}' https://10.43.0.1/readyz) != 000 ]]; }
 eventually "the API server answers on https://10.43.0.1" 30 api_answers
 
 # --- health and metrics
 expect_eq "/healthz on 10256" 200 in_ns "$NS" curl -s -m 3 -o /dev/null -w '%{http_code}' http://127.0.0.1:10256/healthz
-in_ns "$NS" curl -s -m 3 http://127.0.0.1:10256/healthz | grep -q '"nodeHealthy":true' || fail "/healthz does not say healthy"
+in_ns "$NS" curl -s -m 3 http://127.0.0.1:10256/healthz | grep '"nodeHealthy":true' >/dev/null || fail "/healthz does not say healthy"
 metrics=$(in_ns "$NS" curl -s -m 3 http://127.0.0.1:10256/metrics)
 for m in kubeproxy_sync_proxy_rules_duration_seconds_count kubeproxy_sync_proxy_rules_last_timestamp_seconds \
   kubeproxy_network_programming_duration_seconds_bucket kubeproxy_sync_proxy_rules_iptables_total; do
@@ -120,7 +120,7 @@ web_pods() { k get pods -l app=web -o name | wc -l; }
 eventually_eq "the third pod is gone" 60 2 web_pods
 OUT=$(k get pods -l app=web -o 'jsonpath={.items[0].metadata.name} {.items[0].status.podIP}')
 OUT_NAME=${OUT% *} OUT_IP=${OUT#* }
-in_ns "$NS" curl -s -m 3 "http://$OUT_IP/cgi-bin/unready" | grep -q unready || fail "cgi-bin/unready did not run"
+in_ns "$NS" curl -s -m 3 "http://$OUT_IP/cgi-bin/unready" | grep unready >/dev/null || fail "cgi-bin/unready did not run"
 eventually_eq "pod $OUT_NAME not Ready" 30 False jp pod "$OUT_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 eventually_eq "the unready pod leaves the rules" 30 1 svc_eps
 never_out() {
@@ -134,7 +134,7 @@ echo "ok - the unready pod gets no traffic"
 in_ns "$NS" iptables -t nat -F KUBE-SVC-NPX46M4PTMTKRN6Y
 in_ns "$NS" iptables -t nat -D KUBE-SERVICES -m comment --comment "default/kubernetes:https cluster IP" -m tcp -p tcp \
   -d 10.43.0.1/32 --dport 443 -j KUBE-SVC-NPX46M4PTMTKRN6Y
-has_kubernetes_eps() { nat | grep -q -- '-A KUBE-SVC-NPX46M4PTMTKRN6Y .*-j KUBE-SEP-'; }
+has_kubernetes_eps() { nat | grep -- '-A KUBE-SVC-NPX46M4PTMTKRN6Y .*-j KUBE-SEP-' >/dev/null; }
 eventually "flushed chain and deleted rule come back" 30 has_kubernetes_chain
 eventually "flushed chain refilled" 30 has_kubernetes_eps
 in_ns "$NS" iptables -t nat -D PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
@@ -143,7 +143,7 @@ eventually "the PREROUTING jump comes back" 30 jump_back
 
 # --- deleted Services leave no rule behind
 k delete svc web web-np web-lb >/dev/null
-no_web_rules() { ! in_ns "$NS" iptables-save | grep -q 'default/web'; }
+no_web_rules() { ! in_ns "$NS" iptables-save | grep 'default/web' >/dev/null; }
 eventually "no rule mentions default/web after the Services are deleted" 30 no_web_rules
 count_chains() { nat | grep -c '^:KUBE-S[EV][PC]-' || true; }
 eventually_eq "only the kubernetes Service's chains are left" 30 2 count_chains

@@ -141,6 +141,14 @@ class PodWorkersTest : public ::testing::Test {
     f.label_selector = {{"io.kubernetes.pod.uid", uid}};
     return runtime_->ListPodSandbox(f)->size();
   }
+  // Sandboxes of the pod still ready (a finished pod's are stopped, and kept for its logs).
+  size_t ReadySandboxes(const std::string& uid) {
+    cri::PodSandboxFilter f;
+    f.label_selector = {{"io.kubernetes.pod.uid", uid}};
+    size_t n = 0;
+    for (const auto& sb : *runtime_->ListPodSandbox(f)) n += sb.state == cri::PodSandboxState::kReady;
+    return n;
+  }
   // The newest runtime container of `name` in the pod.
   std::string ContainerId(const std::string& uid, const std::string& name) {
     cri::ContainerFilter f;
@@ -223,7 +231,8 @@ TEST_F(PodWorkersTest, APodThatRunsToCompletionSucceedsAndGivesItsIpBack) {
   const json::object term = api::GetObject(CStatus("job-1"), {"state", "terminated"});
   EXPECT_EQ(api::GetInt(term, "exitCode", -1), 0);
   EXPECT_EQ(api::GetString(term, "reason"), "Completed");
-  EXPECT_TRUE(Eventually([&] { return Sandboxes(uid) == 0; }));
+  EXPECT_TRUE(Eventually([&] { return ReadySandboxes(uid) == 0; }));
+  EXPECT_EQ(Sandboxes(uid), 1u);  // stopped, kept until the pod is deleted
   // Its IP is free again: the next pod gets it.
   Create(Pod("web", "Always"));
   ASSERT_TRUE(Eventually([&] { return Phase("web") == "Running"; }));
@@ -298,7 +307,7 @@ TEST_F(PodWorkersTest, NeverWithExitCode3IsFailed) {
   EXPECT_EQ(api::GetInt(term, "exitCode"), 3);
   EXPECT_EQ(api::GetString(term, "reason"), "Error");
   EXPECT_EQ(Restarts("once"), 0);
-  EXPECT_TRUE(Eventually([&] { return Sandboxes(uid) == 0; }));
+  EXPECT_TRUE(Eventually([&] { return ReadySandboxes(uid) == 0; }));
 }
 
 TEST_F(PodWorkersTest, OnFailureRestartsFailuresOnly) {
@@ -442,7 +451,7 @@ TEST_F(PodWorkersTest, ActiveDeadlineFailsThePod) {
   const std::string uid = Create(pod);
   ASSERT_TRUE(Eventually([&] { return Phase("dl") == "Failed"; }));
   EXPECT_EQ(api::GetString(Get("dl"), {"status", "reason"}), "DeadlineExceeded");
-  EXPECT_TRUE(Eventually([&] { return Sandboxes(uid) == 0; }));
+  EXPECT_TRUE(Eventually([&] { return ReadySandboxes(uid) == 0; }));
 }
 
 TEST_F(PodWorkersTest, ARestartAdoptsRunningContainers) {
