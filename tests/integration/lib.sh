@@ -52,6 +52,10 @@ _cleanup() {
       tail -n 40 "$f" >&2
     done
   fi
+  # Mounts a kubelet left under the test's dir (pods' tmpfs volumes outlive an agent, as they
+  # must across its restarts): deepest first, then the dir itself can go.
+  local m
+  while read -r m; do umount -l "$m" 2>/dev/null; done < <(awk -v d="$TEST_TMP/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r)
   [[ -n ${KEEP_TMP:-} ]] || rm -rf "$TEST_TMP"
   exit $rc
 }
