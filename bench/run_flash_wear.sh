@@ -79,7 +79,7 @@ measure() {  # measure PHASE: one line per cluster, side by side over the same w
   done
 }
 
-node_ready() { kc "$1" get node "bench-$1" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' | grep -q True; }
+node_ready() { kc "$1" get node "bench-$1" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' | grep True >/dev/null; }
 ten_ready() { [[ $(kc "$1" get deployment idle -o 'jsonpath={.status.readyReplicas}') == 10 ]]; }
 
 start kite

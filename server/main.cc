@@ -320,6 +320,7 @@ int main(int argc, char** argv) {
     co.local_storage_path = o.default_local_storage_path.empty()
                                 ? (std::filesystem::absolute(o.data_dir) / "storage").string()
                                 : o.default_local_storage_path;
+    co.local_path_helper_image = KITE_LOCAL_PATH_HELPER_IMAGE;
     // The CA that signs the serving certificate, published to every namespace as kube-root-ca.crt.
     if (std::ifstream ca(std::filesystem::path(ao.tls_dir) / "server-ca.crt"); ca) {
       co.root_ca_pem.assign(std::istreambuf_iterator<char>(ca), std::istreambuf_iterator<char>());

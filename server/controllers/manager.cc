@@ -70,7 +70,8 @@ const std::vector<KnownController>& KnownControllers() {
        }},
       {"resourcequota", [](const ControllerContext& c) { return NewResourceQuotaController(c.client); }},
       {"local-path-provisioner",
-       [](const ControllerContext& c) { return NewLocalPathController(c.client, c.options->local_storage_path); }},
+       [](const ControllerContext& c) { return NewLocalPathController(c.client, c.options->local_storage_path,
+                                                                         c.options->local_path_helper_image); }},
       // k3s's ServiceLB: LoadBalancer Services get the nodes' addresses (servicelb/).
       {"servicelb", [](const ControllerContext& c) { return NewServiceLbController(c.client); }},
       // The options were checked by ControllerManager::Start.

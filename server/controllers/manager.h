@@ -44,6 +44,9 @@ struct ControllerManagerOptions {
   // local-path-provisioner: where provisioned volumes live on the nodes
   // (k3s's --default-local-storage-path; kite-server passes <data-dir>/storage).
   std::string local_storage_path = "/var/lib/kite/storage";
+  // local-path-provisioner: the image of the helper pods that delete volumes' directories on
+  // their nodes ("" = none: the directory stays; kite-server passes its built-in image).
+  std::string local_path_helper_image;
   // horizontalpodautoscaling: pods' CPU usage, in-process from the metrics server (null: none).
   PodCpuMetrics pod_cpu_metrics;
 };

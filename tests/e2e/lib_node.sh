@@ -113,6 +113,7 @@ new_node_dir() {
   cp "$KITE_IMAGES/pause.tar" "$KITE_IMAGES/busybox.tar" "$d/agent/images/"
   # The cluster DNS add-on's image, when this build made it (kite-server deploys kite-dns).
   [[ -f $KITE_IMAGES/kite-dns.tar ]] && cp "$KITE_IMAGES/kite-dns.tar" "$d/agent/images/"
+  [[ -f $KITE_IMAGES/local-path-helper.tar ]] && cp "$KITE_IMAGES/local-path-helper.tar" "$d/agent/images/"
   _NODE_DIRS+=("$d")
   REPLY=$d
 }

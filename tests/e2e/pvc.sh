@@ -4,7 +4,8 @@
 # storageClassName gets it and stays Pending until a pod uses it (WaitForFirstConsumer); the pod
 # runs with the claim at /data (a PV with hostPath under <data-dir>/storage, made by the kubelet),
 # writes a file there, and the claim is Bound; after the pod is deleted, a new pod on the same
-# claim serves that file over HTTP from its IP; deleting the claim deletes its PV.
+# claim serves that file over HTTP from its IP; deleting the claim removes the volume's directory
+# on the node (a helper pod of kite's local-path-helper image) and then its PV.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../integration/lib.sh"
@@ -88,9 +89,14 @@ IP=$(k get pod reader -o 'jsonpath={.status.podIP}')
 wait_until 30 serves "$IP" || fail "reader pod does not serve the file the writer left"
 echo "ok - a new pod on the same claim reads the file"
 
-# --- deleting the claim deletes its volume (the directory on the node stays)
+# --- deleting the claim removes its directory on the node (a helper pod), then its volume
 k delete pod reader --wait=true --timeout=60s >/dev/null
 k delete pvc data --wait=true --timeout=60s >/dev/null
 pv_gone() { ! k get pv "$PV" >/dev/null 2>&1; }
-eventually "claim deleted: its PV deleted" 30 pv_gone
+eventually "claim deleted: its PV deleted" 60 pv_gone
+[[ ! -e "$D/storage/${PV}_default_data" ]] || fail "the volume's directory is still on the node"
+echo "ok - the volume's directory is gone from the node"
+[[ -d "$D/storage" ]] || fail "the storage directory itself went"
+helper_gone() { ! k get pod -n kube-system "helper-pod-delete-$PV" >/dev/null 2>&1; }
+eventually "the helper pod is deleted with the volume" 30 helper_gone
 echo "PASS"

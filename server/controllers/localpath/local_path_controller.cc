@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "client/controller.h"
 #include "client/informer.h"
+#include "server/controllers/localpath/helper_pod.h"
 
 namespace kite::controllers {
 namespace json = boost::json;
@@ -54,8 +55,9 @@ json::object& Annotate(json::object& obj, const char* key, const char* value) {
 
 class LocalPathController final : public client::Controller {
  public:
-  LocalPathController(const client::Client* c, std::string storage_dir, const kite::Clock* clock)
-      : Controller("local-path-provisioner", 1, clock), client_(c),
+  LocalPathController(const client::Client* c, std::string storage_dir, std::string helper_image,
+                      const kite::Clock* clock)
+      : Controller("local-path-provisioner", 1, clock), client_(c), helper_image_(std::move(helper_image)),
         classes_r_(api::FindResource("storage.k8s.io", "v1", "storageclasses")),
         claims_r_(api::FindResource("", "v1", "persistentvolumeclaims")),
         volumes_r_(api::FindResource("", "v1", "persistentvolumes")), storage_dir_(std::move(storage_dir)) {}
@@ -89,6 +91,9 @@ class LocalPathController final : public client::Controller {
     volumes_->AddHandler(client::EventHandler{on_volume, [on_volume](const ObjectPtr&, const ObjectPtr& v) { on_volume(v); },
                                               on_volume});
     auto on_pod = [this](const ObjectPtr& p) {
+      if (std::string v = api::GetString(*p, {"metadata", "labels", localpath::kHelperVolumeLabel}); !v.empty()) {
+        queue_.Add(v);  // a helper pod's progress: its volume may now be deleted
+      }
       if (api::GetString(*p, {"spec", "nodeName"}).empty()) return;
       for (const auto& claim : ClaimNames(*p)) queue_.Add(api::Namespace(*p) + "/" + claim);
     };
@@ -295,13 +300,18 @@ class LocalPathController final : public client::Controller {
     if (!live.ok() && !live.NotFound()) return live.error();
     const bool ours = api::GetString(api::Annotations(*pv), kProvisionedBy) == localpath::kProvisioner;
     if (ours && api::GetString(*pv, {"spec", "persistentVolumeReclaimPolicy"}) == "Delete") {
-      KITE_LOG(1) << "local-path: deleting " << name << " (claim " << ns << "/" << claim_name
-                  << " is gone; its directory stays on the node)";
+      auto cleaned = DirectoryRemoved(*pv);
+      if (!cleaned.ok()) return cleaned.error();
+      if (!*cleaned) return Status::Ok();  // its helper pod's updates bring the volume back
+      KITE_LOG(1) << "local-path: deleting " << name << " (claim " << ns << "/" << claim_name << " is gone)";
       client::DeleteParams p;
       p.precondition_uid = api::Uid(*pv);
       auto r = client_->Delete(*volumes_r_, "", name, p);
-      if (r.ok() || r.NotFound() || r.Conflict()) return Status::Ok();
-      return r.error().Annotate("deleting persistentvolume " + name);
+      if (!r.ok() && !r.NotFound() && !r.Conflict()) return r.error().Annotate("deleting persistentvolume " + name);
+      // The helper pod is owned by the volume; delete it now rather than wait for the collector.
+      auto d = client_->Delete(*pods_r_, localpath::kHelperNamespace, localpath::HelperPodName(name));
+      if (!d.ok() && !d.NotFound()) return d.error().Annotate("deleting helper pod of " + name);
+      return Status::Ok();
     }
     if (api::GetString(*pv, {"status", "phase"}) == "Released") return Status::Ok();
     json::object updated = *pv;
@@ -311,7 +321,45 @@ class LocalPathController final : public client::Controller {
     return r.error().Annotate("releasing persistentvolume " + name);
   }
 
+  // Whether the volume's directory is gone from its node (or can't be: no helper image, the
+  // node is gone, the path is not one we made): creates the helper pod and follows it.
+  Result<bool> DirectoryRemoved(const json::object& pv) {
+    if (helper_image_.empty()) return true;
+    const std::string name = api::Name(pv);
+    auto pod = localpath::DeleteHelperPod(pv, storage_dir_, helper_image_);
+    if (!pod.ok()) {
+      KITE_LOG(0) << "local-path: not removing the directory of " << name << ": " << pod.error().message();
+      return true;
+    }
+    const std::string node = api::GetString(*pod, {"spec", "nodeName"});
+    auto live_node = client_->Get(*nodes_r_, "", node);
+    if (!live_node.ok()) {
+      if (!live_node.NotFound()) return live_node.error();
+      return true;  // no node, nothing to clean
+    }
+    ObjectPtr helper = pods_->Get(localpath::kHelperNamespace, localpath::HelperPodName(name));
+    if (!helper) {
+      KITE_LOG(1) << "local-path: removing the directory of " << name << " on " << node << " with a helper pod";
+      auto r = client_->Create(*pods_r_, localpath::kHelperNamespace, *pod);
+      if (!r.ok() && !r.AlreadyExists()) return r.error().Annotate("creating helper pod for " + name);
+      return false;
+    }
+    const std::string phase = api::GetString(*helper, {"status", "phase"});
+    if (phase == "Succeeded") return true;
+    if (phase == "Failed" && !api::IsBeingDeleted(*helper)) {
+      // Try again later with a new pod (the directory may be busy); the volume stays meanwhile.
+      KITE_LOG(0) << "local-path: helper pod for " << name << " failed; retrying in 30s";
+      auto d = client_->Delete(*pods_r_, localpath::kHelperNamespace, api::Name(*helper));
+      if (!d.ok() && !d.NotFound()) return d.error().Annotate("deleting failed helper pod of " + name);
+      queue_.AddAfter(name, std::chrono::seconds(30));
+    }
+    return false;
+  }
+
   const client::Client* client_;
+  const std::string helper_image_;
+  const api::ResourceInfo* pods_r_ = api::FindResource("", "v1", "pods");
+  const api::ResourceInfo* nodes_r_ = api::FindResource("", "v1", "nodes");
   const api::ResourceInfo* classes_r_;
   const api::ResourceInfo* claims_r_;
   const api::ResourceInfo* volumes_r_;
@@ -325,8 +373,8 @@ class LocalPathController final : public client::Controller {
 }  // namespace
 
 std::unique_ptr<client::Controller> NewLocalPathController(const client::Client* client, std::string storage_dir,
-                                                           const kite::Clock* clock) {
-  return std::make_unique<LocalPathController>(client, std::move(storage_dir), clock);
+                                                           std::string helper_image, const kite::Clock* clock) {
+  return std::make_unique<LocalPathController>(client, std::move(storage_dir), std::move(helper_image), clock);
 }
 
 }  // namespace kite::controllers

@@ -13,9 +13,10 @@
 //   pv.kubernetes.io/bind-completed and pv.kubernetes.io/bound-by-controller; a claim naming a PV
 //   (spec.volumeName) or matching an Available static PV of its class (size, access modes) is
 //   bound the same way;
-// - a PV bound to a claim that is gone: deleted when its reclaim policy is Delete and we
-//   provisioned it (the directory on the node stays: k3s removes it with a helper pod), else
-//   marked Released.
+// - a PV bound to a claim that is gone: when its reclaim policy is Delete and we provisioned it,
+//   its directory is removed on its node by a helper pod (helper_pod.h; as k3s's provisioner
+//   does) and the PV is deleted once that pod Succeeded (at once when the node is gone, or with
+//   no helper image: the directory then stays); else it is marked Released.
 // Level-triggered: keys are "ns/name" for claims, "name" for volumes, kClassKey for the class.
 #pragma once
 
@@ -33,8 +34,10 @@ inline constexpr const char kClassName[] = "local-path";
 inline constexpr const char kProvisioner[] = "rancher.io/local-path";
 }  // namespace localpath
 
-// `storage_dir`: where volumes live on the nodes (k3s's --default-local-storage-path).
+// `storage_dir`: where volumes live on the nodes (k3s's --default-local-storage-path);
+// `helper_image`: the image of the helper pods that delete volumes' directories ("" = none).
 std::unique_ptr<client::Controller> NewLocalPathController(const client::Client* client, std::string storage_dir,
+                                                           std::string helper_image = "",
                                                            const Clock* clock = Clock::Real());
 
 }  // namespace kite::controllers

@@ -2,6 +2,7 @@
 // to its user, provisioning only once a consumer pod has a node, the binding fields upstream's
 // binder writes, a static volume bound by size and class, and a released claim's volume deleted.
 #include "server/controllers/localpath/local_path_controller.h"
+#include "server/controllers/localpath/helper_pod.h"
 
 #include "tests/unit/server/controllers/controller_test_util.h"
 
@@ -35,7 +36,9 @@ json::object Consumer(const std::string& node) {
 
 class LocalPathReconcileTest : public ControllerTest {
  protected:
-  void StartController() { Start(NewLocalPathController(client(), "/var/lib/kite/storage", &clock_)); }
+  void StartController(const std::string& helper_image = "") {
+    Start(NewLocalPathController(client(), "/var/lib/kite/storage", helper_image, &clock_));
+  }
   bool Bound() {
     auto c = fake().Get(Claims(), "default", "data");
     return c && At(*c, "status.phase") == json::value("Bound");
@@ -120,6 +123,77 @@ TEST_F(LocalPathReconcileTest, DeletedClaimDeletesItsProvisionedVolume) {
   ASSERT_TRUE(Reconcile(pv_name).ok());
   EXPECT_EQ(Names(fake().Writes("delete", "persistentvolumes")), std::vector<std::string>{pv_name});
   EXPECT_FALSE(fake().Get(Volumes(), "", pv_name).has_value());
+}
+
+// With a helper image: the directory goes first (a helper pod on the volume's node), then the PV.
+TEST_F(LocalPathReconcileTest, DeletedClaimsDirectoryIsRemovedByAHelperPodBeforeItsVolumeGoes) {
+  Seed(kClass);
+  Seed(R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"node-1"}})");
+  json::object claim = Seed(Claim());
+  Seed(Consumer("node-1"));
+  StartController("kite.local/local-path-helper:test");
+  ASSERT_TRUE(ReconcileUntil("default/data", [&] { return Bound(); }));
+  const std::string pv_name = "pvc-" + api::Uid(claim);
+  ASSERT_TRUE(client()->Delete(Claims(), "default", "data").ok());
+  Settle();
+  ASSERT_TRUE(Reconcile(pv_name).ok());
+  ASSERT_TRUE(fake().Get(Volumes(), "", pv_name).has_value());  // not before its directory is gone
+  const std::string helper = "helper-pod-delete-" + pv_name;
+  auto pod = fake().Get(Pods(), "kube-system", helper);
+  ASSERT_TRUE(pod.has_value());
+  EXPECT_EQ(At(*pod, "spec.nodeName"), json::value("node-1"));
+  EXPECT_EQ(At(*pod, "spec.restartPolicy"), json::value("Never"));
+  EXPECT_EQ(json::value(*pod).at_pointer("/spec/volumes/0/hostPath/path"), json::value("/var/lib/kite/storage"));
+  EXPECT_EQ(json::value(*pod).at_pointer("/spec/containers/0/command"),
+            json::value(json::array{"/kite-local-path-helper", "delete", "/data/" + pv_name + "_default_data"}));
+  EXPECT_EQ(json::value(*pod).at_pointer("/metadata/ownerReferences/0/name"), json::value(pv_name));
+
+  // Running: nothing yet. Failed: a new pod later, the volume stays.
+  json::object p = *pod;
+  p["status"] = J(R"({"phase":"Failed"})");
+  ASSERT_TRUE(client()->UpdateStatus(Pods(), "kube-system", p).ok());
+  Settle();
+  ASSERT_TRUE(Reconcile(pv_name).ok());
+  EXPECT_TRUE(fake().Get(Volumes(), "", pv_name).has_value());
+  EXPECT_FALSE(fake().Get(Pods(), "kube-system", helper).has_value());
+  Settle();
+  ASSERT_TRUE(Reconcile(pv_name).ok());
+  pod = fake().Get(Pods(), "kube-system", helper);
+  ASSERT_TRUE(pod.has_value());
+
+  p = *pod;
+  p["status"] = J(R"({"phase":"Succeeded"})");
+  ASSERT_TRUE(client()->UpdateStatus(Pods(), "kube-system", p).ok());
+  Settle();
+  ASSERT_TRUE(Reconcile(pv_name).ok());
+  EXPECT_FALSE(fake().Get(Volumes(), "", pv_name).has_value());
+  EXPECT_FALSE(fake().Get(Pods(), "kube-system", helper).has_value());
+}
+
+// No node to clean (it left the cluster), or a path the provisioner did not make: no helper pod.
+TEST_F(LocalPathReconcileTest, NoHelperPodWithoutItsNodeOrForAForeignPath) {
+  Seed(kClass);
+  json::object claim = Seed(Claim());
+  Seed(Consumer("node-1"));
+  StartController("kite.local/local-path-helper:test");
+  ASSERT_TRUE(ReconcileUntil("default/data", [&] { return Bound(); }));
+  const std::string pv_name = "pvc-" + api::Uid(claim);
+  ASSERT_TRUE(client()->Delete(Claims(), "default", "data").ok());
+  Settle();
+  ASSERT_TRUE(Reconcile(pv_name).ok());  // node-1 is not a Node: nothing to clean
+  EXPECT_FALSE(fake().Get(Volumes(), "", pv_name).has_value());
+  EXPECT_TRUE(fake().Writes("create", "pods").empty());
+
+  json::object pv = J(R"({"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"v","uid":"u1"},
+    "spec":{"hostPath":{"path":"/etc"},"nodeAffinity":{"required":{"nodeSelectorTerms":[{"matchExpressions":[
+      {"key":"kubernetes.io/hostname","operator":"In","values":["node-1"]}]}]}}}})");
+  EXPECT_FALSE(localpath::DeleteHelperPod(pv, "/var/lib/kite/storage", "img").ok());
+  pv["spec"].as_object()["hostPath"] = J(R"({"path":"/var/lib/kite/storage/../x"})");
+  EXPECT_FALSE(localpath::DeleteHelperPod(pv, "/var/lib/kite/storage", "img").ok());
+  pv["spec"].as_object()["hostPath"] = J(R"({"path":"/var/lib/kite/storage/pvc-1_ns_x"})");
+  auto ok = localpath::DeleteHelperPod(pv, "/var/lib/kite/storage/", "img");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(json::value(*ok).at_pointer("/spec/containers/0/command/2"), json::value("/data/pvc-1_ns_x"));
 }
 
 TEST_F(LocalPathReconcileTest, StaticVolumeOfTheClassBindsAndIsReleasedNotDeleted) {
