@@ -284,6 +284,11 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
       },
       std::move(eo));
   kubelet::eviction::EvictionManager* em = eviction.get();
+  workers->AddAdmitHandler([em](const boost::json::object& pod) -> std::optional<kubelet::PodWorkers::Rejection> {
+    auto no = em->Admit(pod);
+    if (!no) return std::nullopt;
+    return kubelet::PodWorkers::Rejection{"Evicted", std::move(*no)};
+  });
   status->SetPressureProbe([em](const kubelet::Node&) { return em->Health(); });
   st->runner->Add(std::move(status));
   st->runner->Add(std::move(leases));

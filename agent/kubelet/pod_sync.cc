@@ -297,6 +297,30 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
   }
   RuntimePod rp = std::move(*observed);
 
+  // Admission, once, before anything of the pod runs.
+  if (!st.admitted) {
+    const std::string phase = api::GetString(pod, {"status", "phase"});
+    if (rp.sandboxes.empty() && (phase.empty() || phase == "Pending")) {
+      for (const auto& admit : admit_) {
+        std::optional<Rejection> no = admit(pod);
+        if (!no) continue;
+        KITE_LOG(1) << "pod " << key << " rejected: " << no->reason << ": " << no->message;
+        Event(pod, "", "Warning", no->reason.c_str(), no->message);
+        probes_->RemovePod(uid);
+        PodView v = MakeView(pod, node, st, rp, false);
+        v.failed_reason = no->reason;
+        v.failed_message = "Pod was rejected: " + no->message;
+        st.terminal = true;
+        // Upstream's rejected pod has no container statuses: none of them was ever created.
+        json::object status = BuildPodStatus(pod, v);
+        status.erase("containerStatuses");
+        status.erase("initContainerStatuses");
+        return WriteStatus(key, pod, std::move(status), st);
+      }
+    }
+    st.admitted = true;
+  }
+
   // The sandbox: the newest ready one, else a new one (the old ones and their containers go).
   const cri::PodSandbox* ready = nullptr;
   for (const auto& sb : rp.sandboxes) {

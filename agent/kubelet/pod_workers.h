@@ -38,9 +38,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -89,6 +91,17 @@ class PodWorkers final : public client::Controller {
   // Evicted event. Queued; the pod's next sync does it.
   void Evict(const std::string& key, const std::string& uid, std::string message, int64_t grace_s);
 
+  // Why a pod may not start on this node (upstream's PodAdmitResult).
+  struct Rejection {
+    std::string reason, message;
+  };
+  // Upstream's admit handlers: asked in turn, once per pod before its first sandbox (a pod the
+  // runtime already runs, as after a restart, is admitted). A rejected pod starts nothing and
+  // ends Failed with `reason` and "Pod was rejected: <message>", with a Warning event. Add
+  // them before the controller runs.
+  using AdmitHandler = std::function<std::optional<Rejection>(const boost::json::object& pod)>;
+  void AddAdmitHandler(AdmitHandler h) { admit_.push_back(std::move(h)); }
+
   // For tests and metrics: syncs of live pods finished, and status writes sent (counted before
   // they are sent).
   int64_t syncs() const { return syncs_.load(); }
@@ -108,6 +121,7 @@ class PodWorkers final : public client::Controller {
     std::map<std::string, uint32_t> next_attempt;
     boost::json::object written;  // the status last written (empty: none since we started)
     bool terminal = false;        // Succeeded/Failed written and the sandbox stopped
+    bool admitted = false;        // the admit handlers let it start (asked once)
     int failures = 0;             // consecutive failed API writes / runtime calls
   };
   // One pod as the runtime has it.
@@ -184,6 +198,7 @@ class PodWorkers final : public client::Controller {
   std::thread relist_;
   std::unordered_map<std::string, bool> terminating_;  // uids; guarded by mu_
   std::unordered_map<std::string, std::pair<std::string, int64_t>> evictions_;  // uid → (message, grace); mu_
+  std::vector<AdmitHandler> admit_;  // set before the runner starts; read-only after
   std::unordered_map<std::string, std::string> runtime_names_;  // node → runtime name; guarded by mu_
   int terminators_ = 0;                                // running terminator threads; guarded by mu_
   std::condition_variable terminators_cv_;

@@ -8,6 +8,7 @@
 #include "agent/kubelet/node_info.h"
 #include "agent/kubelet/stats.h"
 #include "api/object.h"
+#include "api/pod.h"
 #include "api/quantity.h"
 #include "base/log.h"
 
@@ -80,6 +81,31 @@ Status EvictionManager::Reconcile(const std::string&) {
   queue_.AddAfter(kQueueKey, opts_.period);
   Synchronize(Observe(opts_.nodefs_dir, opts_.imagefs_dir, opts_.proc_root), std::chrono::steady_clock::now());
   return Status::Ok();
+}
+
+std::optional<std::string> EvictionManager::AdmitUnder(const NodeHealth& health, const json::object& pod) {
+  std::vector<const char*> conditions;
+  if (health.memory_pressure) conditions.push_back("MemoryPressure");
+  if (health.disk_pressure) conditions.push_back("DiskPressure");
+  if (health.pid_pressure) conditions.push_back("PIDPressure");
+  if (conditions.empty() || Critical(pod)) return std::nullopt;
+  if (conditions.size() == 1 && health.memory_pressure) {
+    if (api::PodQOSClass(pod) != "BestEffort") return std::nullopt;
+    // A BestEffort pod that tolerates the memory-pressure taint (NoSchedule) is let in.
+    for (const auto& t : api::GetArray(pod, {"spec", "tolerations"})) {
+      if (!t.is_object()) continue;
+      const auto& tol = t.as_object();
+      const std::string key = api::GetString(tol, "key"), op = api::GetString(tol, "operator");
+      const std::string effect = api::GetString(tol, "effect");
+      if (!effect.empty() && effect != "NoSchedule") continue;
+      const bool key_ok = key == "node.kubernetes.io/memory-pressure" || (key.empty() && op == "Exists");
+      if (key_ok && (op == "Exists" || api::GetString(tol, "value").empty())) return std::nullopt;
+    }
+  }
+  // Upstream's nodeConditionMessageFmt with Go's rendering of the list.
+  std::string message = "The node had condition: [";
+  for (size_t i = 0; i < conditions.size(); ++i) message += (i ? " " : "") + std::string(conditions[i]);
+  return message + "]. ";
 }
 
 NodeHealth EvictionManager::Health() const {

@@ -14,16 +14,21 @@
 //   min(its grace period, --eviction-max-pod-grace-period). The pod ends Failed with reason
 //   Evicted and upstream's message, and a Warning Evicted event (PodWorkers::Evict).
 // Static and mirror pods and pods of a system-critical priority are never evicted.
+// While a pressure condition holds, new pods are refused as upstream's eviction admission does
+// (Admit: reason Evicted, "The node had condition: [MemoryPressure]. "): under memory pressure
+// alone only BestEffort pods that do not tolerate node.kubernetes.io/memory-pressure; under
+// disk or PID pressure every pod; critical pods never.
 // Not done: the container writable layers in the disk usage (the runtime's stats), per-signal
 // imagefs/nodefs split when they are different filesystems (here they are the same one: the
-// agent's data dir holds containerd's root), admission refusals while under pressure, and
-// memory cgroup notifications (the kernel's threshold events) instead of polling.
+// agent's data dir holds containerd's root), and memory cgroup notifications (the kernel's
+// threshold events) instead of polling.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +66,11 @@ class EvictionManager final : public client::Controller {
 
   // The pressure conditions now (the node status manager's probe).
   NodeHealth Health() const;
+
+  // Upstream's eviction admission for a new pod under Health(): the rejection message, or
+  // nullopt to admit. AdmitUnder is the same for a given health (for tests).
+  std::optional<std::string> Admit(const boost::json::object& pod) const { return AdmitUnder(Health(), pod); }
+  static std::optional<std::string> AdmitUnder(const NodeHealth& health, const boost::json::object& pod);
 
   // One pass over `observed` at `now` (exposed for tests): updates Health() and evicts at most
   // one pod. Returns the key of the pod evicted, or "".

@@ -92,10 +92,11 @@ class PodWorkersTest : public ::testing::Test {
     po.backoff_max = 1s;
     return po;
   }
-  void StartWorkers(PodWorkers::Options po = FastOptions()) {
+  void StartWorkers(PodWorkers::Options po = FastOptions(), PodWorkers::AdmitHandler admit = nullptr) {
     informers_ = std::make_unique<client::InformerFactory>(client_.get());
     runner_ = std::make_unique<client::ControllerRunner>(informers_.get(), 2);
     auto w = std::make_unique<PodWorkers>(nodes_.get(), status_.get(), events_.get(), po);
+    if (admit) w->AddAdmitHandler(std::move(admit));
     workers_ = w.get();
     runner_->Add(std::move(w));
     ASSERT_TRUE(runner_->Start(10s));
@@ -452,6 +453,26 @@ TEST_F(PodWorkersTest, ActiveDeadlineFailsThePod) {
   ASSERT_TRUE(Eventually([&] { return Phase("dl") == "Failed"; }));
   EXPECT_EQ(api::GetString(Get("dl"), {"status", "reason"}), "DeadlineExceeded");
   EXPECT_TRUE(Eventually([&] { return ReadySandboxes(uid) == 0; }));
+}
+
+// An admit handler's refusal (node pressure, say): nothing of the pod runs, it is Failed with the
+// reason and "Pod was rejected: …", and a Warning event says why; other pods are not affected.
+TEST_F(PodWorkersTest, ARejectedPodStartsNothingAndFails) {
+  StartWorkers(FastOptions(), [](const json::object& pod) -> std::optional<PodWorkers::Rejection> {
+    if (api::Name(pod).rfind("rejected", 0) != 0) return std::nullopt;
+    return PodWorkers::Rejection{"Evicted", "The node had condition: [DiskPressure]. "};
+  });
+  const std::string uid = Create(Pod("rejected", "Always"));
+  Create(Pod("web", "Always"));
+  ASSERT_TRUE(Eventually([&] { return Phase("rejected") == "Failed"; }));
+  const json::object pod = Get("rejected");
+  EXPECT_EQ(api::GetString(pod, {"status", "reason"}), "Evicted");
+  EXPECT_EQ(api::GetString(pod, {"status", "message"}), "Pod was rejected: The node had condition: [DiskPressure]. ");
+  EXPECT_TRUE(api::GetArray(pod, {"status", "containerStatuses"}).empty());
+  EXPECT_TRUE(Eventually([&] { return HasEvent(uid, "Evicted: The node had condition: [DiskPressure]. "); }));
+  ASSERT_TRUE(Eventually([&] { return Phase("web") == "Running"; }));
+  EXPECT_EQ(Sandboxes(uid), 0u);
+  EXPECT_EQ(Phase("rejected"), "Failed");
 }
 
 TEST_F(PodWorkersTest, ARestartAdoptsRunningContainers) {

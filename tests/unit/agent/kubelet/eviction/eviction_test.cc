@@ -2,6 +2,8 @@
 // (agent/kubelet/eviction/). The eviction of real pods is in tests/e2e/eviction.sh.
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include <filesystem>
 #include <fstream>
 
@@ -105,6 +107,44 @@ TEST(EvictionMessage, UpstreamsWording) {
   Threshold d{.signal = kNodeFsAvailable, .percentage = 0.5};
   EXPECT_EQ(Message(d, {1024 * kMi, 4096 * kMi}, "", 0, 0),
             "The node was low on resource: ephemeral-storage. Threshold quantity: 2Gi, available: 1Gi. ");
+}
+
+// Upstream's eviction admission: memory pressure alone refuses BestEffort pods only (unless
+// they tolerate the memory-pressure taint); disk or PID pressure refuses every pod; critical
+// pods always get in.
+TEST(EvictionAdmission, UpstreamsRules) {
+  auto pod = [](const char* json_text) { return boost::json::parse(json_text).as_object(); };
+  const auto best_effort = pod(R"({"metadata":{"name":"b"},"spec":{"containers":[{"name":"c"}]}})");
+  const auto burstable =
+      pod(R"({"metadata":{"name":"u"},"spec":{"containers":[{"name":"c","resources":{"requests":{"memory":"10Mi"}}}]}})");
+  const auto tolerant = pod(R"({"metadata":{"name":"t"},"spec":{"containers":[{"name":"c"}],
+      "tolerations":[{"key":"node.kubernetes.io/memory-pressure","operator":"Exists","effect":"NoSchedule"}]}})");
+  const auto critical = pod(R"({"metadata":{"name":"k"},"spec":{"priority":2000001000,"containers":[{"name":"c"}]}})");
+  const auto mirror = pod(R"({"metadata":{"name":"m","annotations":{"kubernetes.io/config.mirror":"x"}},
+      "spec":{"containers":[{"name":"c"}]}})");
+
+  NodeHealth calm;
+  EXPECT_FALSE(EvictionManager::AdmitUnder(calm, best_effort));
+
+  NodeHealth memory;
+  memory.memory_pressure = true;
+  EXPECT_EQ(EvictionManager::AdmitUnder(memory, best_effort), "The node had condition: [MemoryPressure]. ");
+  EXPECT_FALSE(EvictionManager::AdmitUnder(memory, burstable));
+  EXPECT_FALSE(EvictionManager::AdmitUnder(memory, tolerant));
+  EXPECT_FALSE(EvictionManager::AdmitUnder(memory, critical));
+
+  NodeHealth disk;
+  disk.disk_pressure = true;
+  EXPECT_EQ(EvictionManager::AdmitUnder(disk, burstable), "The node had condition: [DiskPressure]. ");
+  EXPECT_EQ(EvictionManager::AdmitUnder(disk, tolerant), "The node had condition: [DiskPressure]. ");
+  EXPECT_FALSE(EvictionManager::AdmitUnder(disk, mirror));
+
+  NodeHealth both = memory;
+  both.disk_pressure = true;
+  EXPECT_EQ(EvictionManager::AdmitUnder(both, burstable), "The node had condition: [MemoryPressure DiskPressure]. ");
+  NodeHealth pid;
+  pid.pid_pressure = true;
+  EXPECT_EQ(EvictionManager::AdmitUnder(pid, burstable), "The node had condition: [PIDPressure]. ");
 }
 
 TEST(EvictionManager, ConditionsFollowThresholdsWithTransitionPeriodAndMinimumReclaim) {
