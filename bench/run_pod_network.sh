@@ -151,11 +151,15 @@ pod_pid() {
 
 for b in vxlan host-gw; do run_backend "$b"; done
 
+# The rows of bench/RESULTS.md's table: figure, kite, plain veth, ratio, target, command, commit.
+COMMIT=$(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo unknown)
+CMD="bash bench/run_pod_network.sh --seconds $SECS --rounds $ROUNDS"
 echo
 echo "pod-to-pod throughput across two nodes, one TCP stream, $TOOL, ${SECS}s, median of $ROUNDS rounds"
-echo "| backend | veth (Gbit/s) | pod to pod (Gbit/s) | pod/veth | node deleted → route gone (kubectl's own run) |"
-echo "|---|---|---|---|---|"
+echo "| figure | kite | plain veth | kite/veth | target | command | commit |"
+echo "|---|---:|---:|---:|---|---|---|"
 for r in "${RESULTS[@]}"; do
   read -r b v p ms kms <<<"$r"
-  echo "| $b | $v | $p | $(python3 -c "print('%.2f' % ($p / $v))") | $ms ms ($kms ms) |"
+  echo "| pod to pod across nodes, $b (Gbit/s) | $p | $v | $(python3 -c "print('%.2f' % ($p / $v))") | none set (the ratio is the figure) | \`$CMD\` | $COMMIT |"
+  echo "| $b: node deleted → its route gone on the other node | $ms ms (kubectl's own run $kms ms) | | | within a second (issue 19) | \`$CMD\` | $COMMIT |"
 done
