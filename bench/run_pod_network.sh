@@ -41,11 +41,17 @@ gbits() {
   if [[ $TOOL == iperf3 ]]; then
     nsenter --net="$s" -- iperf3 -s -1 -B "$ip" -p 5201 >/dev/null 2>&1 &
     pid=$!
-    for _ in $(seq 1 50); do
+    # The server may take seconds to listen on a loaded machine: retry for up to 30 s, and never
+    # wait on a server no client reached.
+    out=""
+    for _ in $(seq 1 300); do
       out=$(nsenter --net="$c" -- iperf3 -c "$ip" -p 5201 -t "$SECS" -J 2>/dev/null) && break
+      out=""
       sleep 0.1
     done
+    [[ -n $out ]] || kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    [[ -n $out ]] || fail "iperf3 never reached $ip"
     python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))' <<<"$out"
   else
     local mib=$((SECS * 200)) t0 t1
