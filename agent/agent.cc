@@ -235,7 +235,9 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   nc.node_name = id.name;
   nc.cluster_dns = o.cluster_dns;
   nc.cluster_domain = o.cluster_domain;
-  if (auto dns = kubelet::ReadResolvConf("/etc/resolv.conf"); dns.ok()) nc.host_dns = *dns;
+  if (!o.resolv_conf.empty()) {
+    if (auto dns = kubelet::ReadResolvConf(o.resolv_conf); dns.ok()) nc.host_dns = *dns;
+  }
   nc.allocatable_milli_cpu = static_cast<int64_t>(machine->cpus) * 1000;
   nc.memory_capacity = machine->memory_bytes;
   nc.allocatable_memory = machine->memory_bytes;
@@ -400,6 +402,8 @@ void AddNodeFlags(FlagSet& flags, AgentOptions* o) {
   flags.Int("max-pods", &o->max_pods, "Pods this node may run");
   flags.StringList("cluster-dns", &o->cluster_dns, "The cluster DNS server's IPs, for pods' resolv.conf");
   flags.String("cluster-domain", &o->cluster_domain, "The cluster's DNS domain");
+  flags.String("resolv-conf", &o->resolv_conf,
+               "The resolver config pods on dnsPolicy Default get (and kite-dns forwards to); empty: none");
   flags.String("container-runtime-endpoint", &o->container_runtime_endpoint,
                "Use this CRI socket instead of the agent's own containerd");
   flags.String("pause-image", &o->pause_image,

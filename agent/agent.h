@@ -44,6 +44,8 @@ struct AgentOptions {
   // For the pods' DNS config (the pod workers read them): --cluster-dns, --cluster-domain.
   std::vector<std::string> cluster_dns{"10.43.0.10"};
   std::string cluster_domain = "cluster.local";
+  // The host's resolver for pods on dnsPolicy Default (kite-dns forwards to it): --resolv-conf.
+  std::string resolv_conf = "/etc/resolv.conf";
   std::string container_runtime_endpoint;  // "": the agent's own containerd (for the factory)
   std::string pause_image;                 // the sandbox image (for the factory); "": kite's
   std::string private_registry;            // registries.yaml (for the factory); "": /etc/kite/registries.yaml

@@ -3,20 +3,18 @@
 // (zone.h says which names), forwards every other name to the upstream resolvers with a
 // cache, and serves /health, /ready and Prometheus metrics under CoreDNS's names.
 //
-// It reaches the API server with --kubeconfig, or, without one, as a pod does: the
-// KUBERNETES_SERVICE_HOST/PORT environment and the service account's token and CA mounted at
-// /var/run/secrets/kubernetes.io/serviceaccount. One thread answers DNS; the informers and the
+// It reaches the API server with --kubeconfig, or, without one, as a pod does (in_cluster.h:
+// the service account's token, read again as the kubelet rotates it). One thread answers DNS; the informers and the
 // zone rebuilds run on their own threads.
 #include <boost/asio/io_context.hpp>
 
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 #include "addons/dns/cluster_watch.h"
+#include "addons/dns/in_cluster.h"
 #include "addons/dns/server.h"
+#include "addons/dns/upstreams.h"
 #include "base/flags.h"
 #include "base/http_server.h"
 #include "base/log.h"
@@ -43,37 +41,6 @@ struct Options {
   std::string metrics_listen = "0.0.0.0:9153";
   int64_t verbosity = 0;
 };
-
-constexpr char kServiceAccountDir[] = "/var/run/secrets/kubernetes.io/serviceaccount";
-
-// The pod's own way to the API server (client-go's rest.InClusterConfig).
-kite::Result<kite::Kubeconfig> InClusterConfig() {
-  const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
-  const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
-  if (!host || !port || !*host || !*port) {
-    return kite::Status(kite::Code::kInvalidArgument,
-                        "no --kubeconfig and not in a pod (KUBERNETES_SERVICE_HOST/PORT unset)");
-  }
-  auto read = [](const std::string& path) -> kite::Result<std::string> {
-    std::ifstream in(path);
-    if (!in) return kite::Status(kite::Code::kNotFound, "cannot read " + path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
-  auto token = read(std::string(kServiceAccountDir) + "/token");
-  if (!token.ok()) return token.status();
-  auto ca = read(std::string(kServiceAccountDir) + "/ca.crt");
-  if (!ca.ok()) return ca.status();
-  kite::Kubeconfig kc;
-  const std::string h = host;
-  const std::string url = "https://" + (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + port;
-  if (auto s = kite::SetServer(url, &kc); !s.ok()) return s;
-  kc.token = *token;
-  while (!kc.token.empty() && (kc.token.back() == '\n' || kc.token.back() == '\r')) kc.token.pop_back();
-  kc.ca_pem = *ca;
-  return kc;
-}
 
 }  // namespace
 
@@ -131,8 +98,19 @@ int main(int argc, char** argv) {
   to.user_agent = "kite-dns";
   if (!o.kubeconfig.empty()) {
     transport = client::MakeRestTransport(o.kubeconfig, to);
-  } else if (auto kc = InClusterConfig(); kc.ok()) {
-    transport = client::MakeRestTransport(*kc, to);
+  } else if (auto kc = dns::InClusterConfig(); kc.ok()) {
+    // The projected token rotates: read from its file again as the kubelet renews it.
+    auto make = [kc = *kc, to](const std::string& token) {
+      Kubeconfig with = kc;
+      with.token = token;
+      return client::MakeRestTransport(with, to);
+    };
+    auto tf = dns::TokenFileTransport::Create(std::string(dns::kServiceAccountDir) + "/token", make);
+    if (tf.ok()) {
+      transport = std::shared_ptr<client::Transport>(std::move(tf.value()));
+    } else {
+      transport = tf.status();
+    }
   } else {
     transport = kc.status();
   }

@@ -14,13 +14,12 @@
 #include <cstring>
 #include <chrono>
 #include <deque>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <unordered_map>
 
 #include "addons/dns/responder.h"
 #include "addons/dns/server_metrics.h"
+#include "addons/dns/upstreams.h"
 #include "base/log.h"
 #include "base/metrics.h"
 
@@ -35,7 +34,6 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxPending = 4096;
 constexpr size_t kMaxTcpConnections = 1024;
 constexpr size_t kMaxTcpQueued = 256;  // replies waiting to be written to one TCP client
-constexpr auto kUpstreamTimeout = std::chrono::seconds(2);
 constexpr auto kTcpIdle = std::chrono::seconds(10);
 constexpr auto kSweep = std::chrono::milliseconds(250);
 
@@ -44,45 +42,7 @@ int64_t NowSeconds() {
 }
 
 
-Result<udp::endpoint> ParseEndpoint(const std::string& text, int default_port) {
-  std::string host = text, port = std::to_string(default_port);
-  if (!text.empty() && text.front() == '[') {
-    const size_t close = text.find(']');
-    if (close == std::string::npos) return Status(Code::kInvalidArgument, "bad address " + text);
-    host = text.substr(1, close - 1);
-    if (close + 1 < text.size() && text[close + 1] == ':') port = text.substr(close + 2);
-  } else if (std::count(text.begin(), text.end(), ':') == 1) {
-    host = text.substr(0, text.find(':'));
-    port = text.substr(text.find(':') + 1);
-  }
-  boost::system::error_code ec;
-  const auto addr = asio::ip::make_address(host, ec);
-  if (ec) return Status(Code::kInvalidArgument, "bad address " + text);
-  int p = 0;
-  try {
-    p = std::stoi(port);
-  } catch (...) {
-    return Status(Code::kInvalidArgument, "bad port in " + text);
-  }
-  if (p < 0 || p > 65535) return Status(Code::kInvalidArgument, "bad port in " + text);
-  return udp::endpoint(addr, static_cast<uint16_t>(p));
-}
-
 }  // namespace
-
-std::vector<std::string> ReadResolvConf(const std::string& path) {
-  std::vector<std::string> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string key, value;
-    if (!(words >> key >> value) || key != "nameserver") continue;
-    if (value.find('%') != std::string::npos) continue;  // link-local with a zone: not supported
-    out.push_back(value.find(':') != std::string::npos ? "[" + value + "]:53" : value + ":53");
-  }
-  return out;
-}
 
 class TcpSession;
 
@@ -123,6 +83,7 @@ class DnsServer::Impl : public std::enable_shared_from_this<Impl> {
  private:
   struct Upstream {
     explicit Upstream(asio::io_context& io) : sock(io) {}
+    size_t index = 0;  // in upstreams_
     udp::endpoint ep;
     udp::socket sock;
     std::array<uint8_t, 65536> buf;
@@ -149,7 +110,14 @@ class DnsServer::Impl : public std::enable_shared_from_this<Impl> {
   void ReceiveUpstream(Upstream* u);
   void Forward(const Query& q, const uint8_t* req, Clock::time_point start, const udp::endpoint* client,
                const std::shared_ptr<TcpSession>& session, bool v6);
-  void SendUpstream(uint16_t id, Pending& p);
+  // Sends p to its upstream, else (a send error) to the next ones it has not tried; false when
+  // none took it (the caller answers ServFail).
+  bool SendUpstream(Pending& p);
+  // Answers p SERVFAIL now (the caller erases it).
+  void ServFail(Pending& p);
+  // The upstream at `index` said it cannot be reached (an ICMP error on its connected socket):
+  // its queries in flight move on to the next upstream at once, or are answered SERVFAIL.
+  void UpstreamFailed(size_t index);
   void OnUpstreamReply(uint16_t id, const uint8_t* msg, size_t len, bool via_tcp);
   void RetryOverTcp(uint16_t id, Pending& p);
   void Reply(Pending& p, std::string& reply);
@@ -265,6 +233,7 @@ Status DnsServer::Impl::Start() {
     auto ep = ParseEndpoint(text, 53);
     if (!ep.ok()) return ep.status();
     auto u = std::make_unique<Upstream>(io_);
+    u->index = upstreams_.size();
     u->ep = *ep;
     u->sock.open(ep->protocol(), ec);
     if (!ec) u->sock.connect(*ep, ec);  // connected: replies from anywhere else are not ours
@@ -435,23 +404,66 @@ void DnsServer::Impl::Forward(const Query& q, const uint8_t* req, Clock::time_po
   Put16(h + 10, 1);
   p.wire += p.question;
   AppendOpt(options_.udp_size, 0, &p.wire);
-  SendUpstream(id, p);
+  if (!SendUpstream(p)) {
+    ServFail(p);
+    pending_.erase(id);
+  }
 }
 
-void DnsServer::Impl::SendUpstream(uint16_t id, Pending& p) {
-  (void)id;
-  Upstream& u = *upstreams_[p.upstream];
-  ++p.tries;
-  p.deadline = Clock::now() + kUpstreamTimeout;
-  u.requests->Increment();
-  boost::system::error_code ec;
-  u.sock.send(asio::buffer(p.wire), 0, ec);
+bool DnsServer::Impl::SendUpstream(Pending& p) {
+  for (;;) {
+    Upstream& u = *upstreams_[p.upstream];
+    ++p.tries;
+    p.deadline = Clock::now() + options_.upstream_timeout;
+    u.requests->Increment();
+    boost::system::error_code ec;
+    u.sock.send(asio::buffer(p.wire), 0, ec);
+    // An error here (no route, or the ICMP refusal of an earlier query reported now) means
+    // this upstream cannot answer: waiting out the timeout would only keep the client waiting.
+    if (!ec) return true;
+    if (p.tries >= upstreams_.size()) return false;
+    p.upstream = (p.upstream + 1) % upstreams_.size();
+  }
+}
+
+void DnsServer::Impl::ServFail(Pending& p) {
+  if (p.upstream_tcp) {
+    boost::system::error_code ec;
+    p.upstream_tcp->close(ec);
+  }
+  BuildError(reinterpret_cast<const uint8_t*>(p.wire.data()), p.q, kServFail, options_.udp_size, &out_);
+  // (our wire carries the client's question at the same offsets; q has the client's id)
+  Reply(p, out_);
+}
+
+void DnsServer::Impl::UpstreamFailed(size_t index) {
+  std::vector<uint16_t> ids;
+  for (const auto& [id, p] : pending_) {
+    if (p.upstream == index && !p.upstream_tcp) ids.push_back(id);
+  }
+  for (const uint16_t id : ids) {
+    Pending& p = pending_.at(id);
+    bool sent = false;
+    if (p.tries < upstreams_.size()) {
+      p.upstream = (p.upstream + 1) % upstreams_.size();
+      sent = SendUpstream(p);
+    }
+    if (!sent) {
+      ServFail(p);
+      pending_.erase(id);
+    }
+  }
 }
 
 void DnsServer::Impl::ReceiveUpstream(Upstream* u) {
   u->sock.async_receive(asio::buffer(u->buf), [self = shared_from_this(), u](boost::system::error_code ec, size_t n) {
     if (ec == asio::error::operation_aborted || !u->sock.is_open()) return;
-    if (!ec) self->OnUpstreamReply(Get16(u->buf.data()), u->buf.data(), n, false);
+    if (!ec) {
+      self->OnUpstreamReply(Get16(u->buf.data()), u->buf.data(), n, false);
+    } else if (ec == asio::error::connection_refused || ec == asio::error::host_unreachable ||
+               ec == asio::error::network_unreachable) {
+      self->UpstreamFailed(u->index);
+    }
     self->ReceiveUpstream(u);
   });
 }
@@ -471,10 +483,23 @@ void DnsServer::Impl::OnUpstreamReply(uint16_t id, const uint8_t* msg, size_t le
   }
   ResponseInfo info;
   if (!InspectResponse(msg, len, &info)) {
-    BuildError(reinterpret_cast<const uint8_t*>(p.wire.data()), p.q, kServFail, options_.udp_size, &out_);
-    // (our wire carries the client's question at the same offsets; q has the client's id)
-    Reply(p, out_);
+    ServFail(p);
     pending_.erase(it);
+    return;
+  }
+  if (info.rcode == kRefused) {
+    // This upstream will not resolve for us (not a recursive resolver for us, or has none
+    // itself): the next one may; when none is left the client gets SERVFAIL, as a recursive
+    // resolver reports a forwarder's refusal.
+    bool sent = false;
+    if (!via_tcp && p.tries < upstreams_.size()) {
+      p.upstream = (p.upstream + 1) % upstreams_.size();
+      sent = SendUpstream(p);
+    }
+    if (!sent) {
+      ServFail(p);
+      pending_.erase(it);
+    }
     return;
   }
   if (info.truncated && p.over_tcp && !via_tcp) return RetryOverTcp(id, p);
@@ -503,7 +528,7 @@ void DnsServer::Impl::RetryOverTcp(uint16_t id, Pending& p) {
   };
   auto sock = std::make_shared<tcp::socket>(io_);
   p.upstream_tcp = sock;
-  p.deadline = Clock::now() + kUpstreamTimeout;
+  p.deadline = Clock::now() + options_.upstream_timeout;
   auto x = std::make_shared<Exchange>();
   x->framed.assign(2, '\0');
   Put16(reinterpret_cast<uint8_t*>(x->framed.data()), static_cast<uint16_t>(p.wire.size()));
@@ -542,16 +567,12 @@ void DnsServer::Impl::Sweep() {
     }
     if (!p.upstream_tcp && p.tries < upstreams_.size()) {
       p.upstream = (p.upstream + 1) % upstreams_.size();
-      SendUpstream(it->first, p);
-      ++it;
-      continue;
+      if (SendUpstream(p)) {
+        ++it;
+        continue;
+      }
     }
-    if (p.upstream_tcp) {
-      boost::system::error_code ec;
-      p.upstream_tcp->close(ec);
-    }
-    BuildError(reinterpret_cast<const uint8_t*>(p.wire.data()), p.q, kServFail, options_.udp_size, &out_);
-    Reply(p, out_);
+    ServFail(p);
     it = pending_.erase(it);
   }
   sweep_.expires_after(kSweep);

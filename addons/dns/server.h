@@ -7,12 +7,14 @@
 // Threading: every member runs on the io_context's thread, except SetZone, which may be called
 // from any thread (it posts). Bounded: at most kMaxPending forwarded queries in flight (more are
 // answered SERVFAIL), at most kMaxTcpConnections TCP clients (more are closed), TCP clients
-// idle for 10 s closed, each query forwarded at most once per upstream with a 2 s timeout.
+// idle for 10 s closed, each query forwarded at most once per upstream with a 2 s timeout
+// (none when the upstream refuses: then SERVFAIL at once, not after the timeout).
 // Metrics under CoreDNS's names (coredns_dns_*, coredns_cache_*, coredns_forward_*).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +31,9 @@ struct ServerOptions {
   std::vector<std::string> upstreams;  // "ip", "ip:port", "[v6]:port"; empty: no forwarding
   AnswerCache::Options cache;
   uint16_t udp_size = 1232;
+  // How long one upstream may take before the next is asked (or SERVFAIL). An upstream that
+  // says it cannot be reached (ICMP refused/unreachable) or answers REFUSED is left at once.
+  std::chrono::milliseconds upstream_timeout{2000};
 };
 
 class DnsServer {
@@ -48,8 +53,5 @@ class DnsServer {
  private:
   std::shared_ptr<Impl> impl_;
 };
-
-// Upstream servers from a resolv.conf ("nameserver" lines), as "ip:53" / "[v6]:53".
-std::vector<std::string> ReadResolvConf(const std::string& path);
 
 }  // namespace kite::dns

@@ -6,8 +6,9 @@
 # 10.43.0.10, the cluster search path), resolves `kubernetes` and its full name, a Service by its short
 # name and its full name, fetches from that Service by name, and gets NXDOMAIN for a missing name.
 # No exec yet (issue 18): the client pod writes what it saw and `kubectl logs` reads it.
-# Not asserted: busybox's `nslookup kubernetes.default` here, which times out — the test's node has
-# no upstream resolver kite-dns can reach, and busybox gives up on that name (see the issue note).
+# Not asserted: busybox's `nslookup kubernetes.default` here. busybox 1.35 asks a dotted name as
+# written (`kubernetes.default.`, no search path), which goes upstream, and this node has no upstream
+# kite-dns can reach; e2e_services_cross_* gives its nodes one (a dnsmasq) and checks the answer.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../integration/lib.sh"

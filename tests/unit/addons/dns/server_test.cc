@@ -1,5 +1,6 @@
 // DnsServer on real loopback sockets: answers over UDP and TCP from its zone, forwards to an
-// upstream (here a socket of the test), and answers SERVFAIL when the upstream never replies.
+// upstream (here a socket of the test), and answers SERVFAIL when the upstream never replies,
+// and at once (no timeout waited out) when it refuses: an ICMP port unreachable or REFUSED.
 #include "addons/dns/server.h"
 
 #include <gtest/gtest.h>
@@ -31,8 +32,9 @@ std::shared_ptr<const Zone> TestZone() {
 
 class DnsServerTest : public ::testing::Test {
  protected:
-  void StartServer(std::vector<std::string> upstreams) {
+  void StartServer(std::vector<std::string> upstreams, std::chrono::milliseconds upstream_timeout = std::chrono::seconds(2)) {
     ServerOptions o;
+    o.upstream_timeout = upstream_timeout;
     o.address = "127.0.0.1";
     o.port = 0;
     o.upstreams = std::move(upstreams);
@@ -127,6 +129,74 @@ TEST_F(DnsServerTest, ServfailWhenTheUpstreamNeverAnswers) {
   StartServer({"127.0.0.1:" + std::to_string(silent.local_endpoint().port())});
   auto r = Decode(AskUdp(MakeQuery("www.example.org", kTypeA)));
   ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.rcode, kServFail);
+  EXPECT_EQ(r.question, "www.example.org");
+}
+
+// A UDP port of the loopback that nothing listens on: sending there gets ICMP port unreachable.
+std::string ClosedPort() {
+  asio::io_context io;
+  udp::socket s(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const std::string ep = "127.0.0.1:" + std::to_string(s.local_endpoint().port());
+  s.close();
+  return ep;
+}
+
+// An upstream timeout of an hour: an answer within the client's 5 s proves none was waited out.
+constexpr std::chrono::hours kNever{1};
+
+TEST_F(DnsServerTest, ServfailAtOnceWhenTheUpstreamIsUnreachable) {
+  StartServer({ClosedPort()}, kNever);
+  for (int i = 0; i < 3; ++i) {  // every query, not just the first after the ICMP error
+    auto r = Decode(AskUdp(MakeQuery("www.example.org", kTypeA)));
+    ASSERT_TRUE(r.ok) << "no answer (waited for the upstream timeout?)";
+    EXPECT_EQ(r.rcode, kServFail);
+  }
+}
+
+TEST_F(DnsServerTest, MovesOnFromAnUnreachableUpstreamAtOnce) {
+  asio::io_context up_io;
+  udp::socket upstream(up_io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  StartServer({ClosedPort(), "127.0.0.1:" + std::to_string(upstream.local_endpoint().port())}, kNever);
+  std::thread fake([&] {
+    std::string buf(65535, '\0');
+    udp::endpoint from;
+    const size_t n = upstream.receive_from(asio::buffer(buf), from);
+    Query q;
+    ASSERT_EQ(ParseQuery(reinterpret_cast<const uint8_t*>(buf.data()), n, &q), ParseResult::kOk);
+    std::string reply = buf.substr(0, q.question_end);
+    auto* h = reinterpret_cast<uint8_t*>(reply.data());
+    Put16(h + 2, kFlagQR | kFlagRD | kFlagRA);
+    Put16(h + 6, 1);
+    Put16(h + 10, 0);
+    reply += std::string("\xC0\x0C\x00\x01\x00\x01\x00\x00\x00\x3C\x00\x04\xC0\x00\x02\x07", 16);
+    upstream.send_to(asio::buffer(reply), from);
+  });
+  auto r = Decode(AskUdp(MakeQuery("www.example.org", kTypeA)));
+  fake.join();
+  ASSERT_TRUE(r.ok) << "no answer (waited for the upstream timeout?)";
+  EXPECT_EQ(r.Data(kTypeA), std::vector<std::string>{"192.0.2.7"});
+}
+
+TEST_F(DnsServerTest, ServfailAtOnceWhenTheUpstreamAnswersRefused) {
+  asio::io_context up_io;
+  udp::socket upstream(up_io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  StartServer({"127.0.0.1:" + std::to_string(upstream.local_endpoint().port())}, kNever);
+  std::thread fake([&] {
+    std::string buf(65535, '\0');
+    udp::endpoint from;
+    const size_t n = upstream.receive_from(asio::buffer(buf), from);
+    Query q;
+    ASSERT_EQ(ParseQuery(reinterpret_cast<const uint8_t*>(buf.data()), n, &q), ParseResult::kOk);
+    std::string reply = buf.substr(0, q.question_end);
+    auto* h = reinterpret_cast<uint8_t*>(reply.data());
+    Put16(h + 2, kFlagQR | kFlagRD | kRefused);
+    Put16(h + 10, 0);
+    upstream.send_to(asio::buffer(reply), from);
+  });
+  auto r = Decode(AskUdp(MakeQuery("www.example.org", kTypeA)));
+  fake.join();
+  ASSERT_TRUE(r.ok) << "no answer (waited for the upstream timeout?)";
   EXPECT_EQ(r.rcode, kServFail);
   EXPECT_EQ(r.question, "www.example.org");
 }
