@@ -235,6 +235,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   nc.node_name = id.name;
   nc.cluster_dns = o.cluster_dns;
   nc.cluster_domain = o.cluster_domain;
+  if (!o.pod_logs_dir.empty()) nc.pod_logs_root = o.pod_logs_dir;
   if (!o.resolv_conf.empty()) {
     if (auto dns = kubelet::ReadResolvConf(o.resolv_conf); dns.ok()) nc.host_dns = *dns;
   }
@@ -404,6 +405,8 @@ void AddNodeFlags(FlagSet& flags, AgentOptions* o) {
   flags.String("cluster-domain", &o->cluster_domain, "The cluster's DNS domain");
   flags.String("resolv-conf", &o->resolv_conf,
                "The resolver config pods on dnsPolicy Default get (and kite-dns forwards to); empty: none");
+  flags.String("pod-logs-dir", &o->pod_logs_dir,
+               "Where containers' log files go (the kubelet's podLogsDir; log shippers read the default)");
   flags.String("container-runtime-endpoint", &o->container_runtime_endpoint,
                "Use this CRI socket instead of the agent's own containerd");
   flags.String("pause-image", &o->pause_image,

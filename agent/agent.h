@@ -46,6 +46,9 @@ struct AgentOptions {
   std::string cluster_domain = "cluster.local";
   // The host's resolver for pods on dnsPolicy Default (kite-dns forwards to it): --resolv-conf.
   std::string resolv_conf = "/etc/resolv.conf";
+  // Where containers' log files go (<dir>/<ns>_<name>_<uid>/<container>/<n>.log); upstream's
+  // KubeletConfiguration podLogsDir. Log shippers expect the default.
+  std::string pod_logs_dir = "/var/log/pods";
   std::string container_runtime_endpoint;  // "": the agent's own containerd (for the factory)
   std::string pause_image;                 // the sandbox image (for the factory); "": kite's
   std::string private_registry;            // registries.yaml (for the factory); "": /etc/kite/registries.yaml

@@ -1,5 +1,7 @@
 #include "agent/kubelet/pod_config.h"
 
+#include <filesystem>
+
 #include "agent/kubelet/minimal_config.h"
 #include "agent/kubelet/pull_secrets.h"
 #include "api/object.h"
@@ -73,8 +75,20 @@ class OnNode final : public PodConfig {
     return std::move(creds->auths);
   }
 
+  // The pod is gone: its volumes, then its log directory (<pod logs root>/<ns>_<name>_<uid>, as
+  // upstream's container GC removes the log directories of deleted pods).
   void TearDown(const std::string& uid) override {
     if (auto s = volumes_->TearDown(uid); !s.ok()) KITE_LOG(0) << "pod " << uid << ": tearing down volumes: " << s.message();
+    if (uid.empty() || node_.pod_logs_root.empty()) return;
+    std::error_code ec;
+    const std::string suffix = "_" + uid;
+    for (std::filesystem::directory_iterator it(node_.pod_logs_root, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+      std::error_code rm;
+      std::filesystem::remove_all(it->path(), rm);
+      if (rm) KITE_LOG(0) << "pod " << uid << ": removing " << it->path().string() << ": " << rm.message();
+    }
   }
 
  private:

@@ -51,6 +51,14 @@ sweep_node_dir() {
   for m in $(awk '{print $5}' /proc/self/mountinfo | grep -E "^($d|${run:-/nonexistent})(/|$)" | sort -r); do
     umount -l "$m" 2>/dev/null || true
   done
+  # The pods' log directories (the kubelet's /var/log/pods/<ns>_<name>_<uid>) of the pods this
+  # node still had: their uids are the kubelet's pod dirs.
+  local p
+  for p in "$d"/agent/kubelet/pods/*/; do
+    [[ -d $p ]] || continue
+    p=${p%/}
+    rm -rf /var/log/pods/*_"${p##*/}"
+  done
   rm -rf "$d" ${run:+"$run"}
 }
 

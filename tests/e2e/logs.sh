@@ -27,6 +27,7 @@ jp() { k get "$@"; }
 lines() { k "$@" | wc -l; }
 sorted() { k "$@" | sort; }
 _spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
+  --pod-logs-dir "$D/pod-logs" \
   --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 --kubelet-port 0 \
   --container-log-max-size 200Ki --container-log-max-files 3
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
@@ -131,7 +132,7 @@ expect_eq "healthz through nodes/proxy" ok k get --raw "/api/v1/nodes/$NODE/prox
 k run chatty --image="$IMAGE" -- sh -c 'while true; do head -c 3000 /dev/zero | tr "\0" x; echo; sleep 0.01; done' >/dev/null
 eventually_eq "pod chatty Running" 90 Running jp pod chatty -o 'jsonpath={.status.phase}'
 UID_=$(k get pod chatty -o 'jsonpath={.metadata.uid}')
-LOGDIR=/var/log/pods/default_chatty_$UID_/chatty
+LOGDIR=$D/pod-logs/default_chatty_$UID_/chatty
 rotated_twice() { [[ $(ls "$LOGDIR" | grep -c '^0\.log\.') -ge 2 ]]; }
 eventually "the chatty log is rotated" 90 rotated_twice
 FILES=$(ls "$LOGDIR" | wc -l)
@@ -141,3 +142,5 @@ echo "ok - rotated: $(ls "$LOGDIR" | tr '\n' ' ')(current $SIZE bytes)"
 tail_chatty() { [[ $(k logs chatty --tail=1 | wc -c) -eq 3001 ]]; }
 eventually "logs of a rotated container still read" 30 tail_chatty
 k delete pod chatty --wait=false >/dev/null
+logdir_gone() { [[ ! -e $D/pod-logs/default_chatty_$UID_ ]]; }
+eventually "a deleted pod's log directory is removed (--pod-logs-dir)" 60 logdir_gone
