@@ -24,7 +24,10 @@
 #include "datastore/private_dir.h"
 #include "datastore/store.h"
 #include "server/apiserver/apiserver.h"
+#include "server/apiserver/encryption/secrets_encrypt.h"
+#include "server/cli/secrets_encrypt_cli.h"
 #include "server/apiserver/join/node_password.h"
+#include "server/apiserver/status.h"
 #include "server/controllers/manager.h"
 #include "server/metricsserver/metrics_server.h"
 #include "server/scheduler/scheduler.h"
@@ -79,6 +82,9 @@ struct ServerOptions {
   bool disable_agent = false;
   std::vector<std::string> disable;  // add-ons not to deploy (addons/manifests/)
   int64_t iptables_sync_period_ms = 30'000;
+  bool secrets_encryption = false;
+  kite::apiserver::audit::AuditLogOptions audit;
+  std::string audit_policy_file;
   kite::agent::AgentOptions agent;  // the embedded agent's node flags (data_dir is --data-dir)
 };
 
@@ -103,7 +109,8 @@ void RaiseOpenFileLimit() {
 
 int main(int argc, char** argv) {
   using namespace kite;
-  ::umask(077);  // the data dir and every file kite-server creates are private to its user
+  ::umask(077);
+  if (argc > 1 && std::string(argv[1]) == "secrets-encrypt") return cli::SecretsEncryptMain(argc - 1, argv + 1);  // the data dir and every file kite-server creates are private to its user
   ServerOptions o;
   FlagSet flags("kite-server");
   flags.String("data-dir", &o.data_dir, "Folder to hold state; the database is <data-dir>/server/db/state.db");
@@ -160,6 +167,13 @@ int main(int argc, char** argv) {
   agent::AddNodeFlags(flags, &o.agent);  // the embedded agent's node and kubelet
   flags.Int("kubelet-port", &o.agent.kubelet_port, "The port the embedded kubelet's server listens on (the kubelet's --port)");
   flags.Duration("iptables-sync-period", &o.iptables_sync_period_ms, "How often the service proxy rewrites every rule");
+  flags.String("audit-log-path", &o.audit.path, "Write audit events (audit.k8s.io/v1 JSON lines) to this file; '-' is standard output");
+  flags.String("audit-policy-file", &o.audit_policy_file, "The audit policy (audit.k8s.io/v1 Policy); nothing is audited without one");
+  flags.Int("audit-log-maxsize", &o.audit.max_size_mb, "Megabytes of audit log before it is rotated (0: never)");
+  flags.Int("audit-log-maxbackup", &o.audit.max_backups, "Rotated audit logs kept (0: all)");
+  flags.Int("audit-log-maxage", &o.audit.max_age_days, "Days a rotated audit log is kept, by the time in its name (0: forever)");
+  flags.Bool("secrets-encryption", &o.secrets_encryption,
+             "Encrypt Secrets at rest (AES-CBC key in <data-dir>/server/cred/encryption-config.json; see secrets-encrypt)");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/config.yaml"); !s.ok()) {
     std::cerr << "kite-server: " << s.message() << "\n\n" << flags.Usage();
     return 2;
@@ -236,6 +250,22 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Encryption at rest: the API server reads and writes through the encrypting store; the etcd
+  // endpoint serves the datastore as stored.
+  std::unique_ptr<apiserver::encryption::SecretsEncryption> secrets_encryption;
+  datastore::Store* api_store = store->get();
+  if (o.secrets_encryption) {
+    auto se = apiserver::encryption::SecretsEncryption::Open(o.data_dir, store->get());
+    if (!se.ok()) {
+      KITE_LOG(0) << "secrets encryption: " << se.status().message();
+      return 1;
+    }
+    secrets_encryption = std::move(se.value());
+    api_store = secrets_encryption->store();
+  } else if (std::filesystem::exists(std::filesystem::path(o.data_dir) / "server" / "cred" / "encryption-config.json")) {
+    KITE_LOG(0) << "warning: an encryption config exists but --secrets-encryption is off: encrypted Secrets cannot be read";
+  }
+
   std::unique_ptr<datastore::EtcdServer> etcd;
   if (!o.etcd_listen.empty()) {
     datastore::EtcdServerOptions eo;
@@ -277,11 +307,32 @@ int main(int argc, char** argv) {
   ao.inflight.max_mutating = static_cast<int>(o.max_mutating_requests_inflight);
   ao.join_token_path = (std::filesystem::path(o.data_dir) / "server" / "token").string();
   ao.join_token = o.token;
-  auto api = apiserver::ApiServer::Start(ao, store->get());
+  ao.audit = o.audit;
+  ao.audit_policy_file = o.audit_policy_file;
+  if (o.audit.path.empty() != o.audit_policy_file.empty()) {
+    KITE_LOG(0) << "warning: auditing needs both --audit-log-path and --audit-policy-file; nothing is audited";
+  }
+  auto api = apiserver::ApiServer::Start(ao, api_store);
   if (!api.ok()) {
     KITE_LOG(0) << "apiserver: " << api.status().message();
     return 1;
   }
+  (*api)->ServePath(apiserver::encryption::kStatusPath, [se = secrets_encryption.get()](const std::string& method,
+                                                                                      const std::string&) {
+    if (method != "GET") return apiserver::PathReply{405, "text/plain", "GET only\n"};
+    if (!se) return apiserver::PathReply{200, "application/json", "{}"};
+    auto status = se->StatusJson();
+    if (!status.ok()) return apiserver::PathReply{500, "application/json", apiserver::StatusJson(status.status())};
+    return apiserver::PathReply{200, "application/json", *status};
+  });
+  (*api)->ServePath(apiserver::encryption::kConfigPath, [se = secrets_encryption.get()](const std::string& method,
+                                                                                      const std::string& body) {
+    if (method != "PUT") return apiserver::PathReply{405, "text/plain", "PUT only\n"};
+    Status s = se ? se->Apply(body)
+                  : Status::Api(400, "BadRequest", "secrets encryption is off (start kite-server with --secrets-encryption)");
+    if (!s.ok()) return apiserver::PathReply{400, "application/json", apiserver::StatusJson(Status::Api(400, "BadRequest", s.message()))};
+    return apiserver::PathReply{200, "application/json", "{}"};
+  });
   KITE_LOG(0) << "Kubernetes API listening on https://" << o.bind_address << ":" << (*api)->port()
               << (o.write_kubeconfig.empty() ? "" : ", admin kubeconfig at " + o.write_kubeconfig);
 
@@ -406,6 +457,7 @@ int main(int argc, char** argv) {
   if (sched) sched->Stop();
   if (controller_manager) controller_manager->Stop();
   if (metrics_server) metrics_server->Stop();
+  if (secrets_encryption) secrets_encryption->Wait();
   (*api)->Stop();
   if (etcd) etcd->Shutdown();
   http.Stop();

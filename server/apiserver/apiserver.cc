@@ -22,7 +22,9 @@
 #include "server/apiserver/discovery/discovery.h"
 #include "server/apiserver/discovery/oidc.h"
 #include "server/apiserver/filters/serviceaccount_authn.h"
+#include "server/apiserver/filters/serviceaccount_cache.h"
 #include "server/apiserver/discovery/openapi.h"
+#include "server/apiserver/filters/audit.h"
 #include "server/apiserver/filters/authn.h"
 #include "server/apiserver/filters/authz.h"
 #include "server/apiserver/filters/impersonation.h"
@@ -98,6 +100,10 @@ class ApiServerImpl final : public ApiServer {
   int port() const override { return https_.port(); }
   // Before Start: the host /.well-known/openid-configuration names for the JWK set.
   void SetJwksHost(std::string host) { jwks_host_ = std::move(host); }
+  // Before Start: the audit log (filters/audit.h); none: nothing is audited.
+  void SetAuditor(std::unique_ptr<audit::Auditor> a) { auditor_ = std::move(a); }
+  // Before Start: the cache behind the service-account authenticator (stopped with the server).
+  void SetServiceAccountObjects(std::shared_ptr<ServiceAccountObjectCache> c) { sa_objects_ = std::move(c); }
   // Before Start: the join routes, served ahead of authentication.
   void SetJoin(std::unique_ptr<join::JoinEndpoints> join) { join_ = std::move(join); }
   void Stop() override {
@@ -112,10 +118,15 @@ class ApiServerImpl final : public ApiServer {
     // The authorizers' followers watch the store, which main closes after Stop.
     node_->Stop();
     rbac_->Stop();
+    if (sa_objects_) sa_objects_->Stop();
   }
   void Delegate(const std::string& group, DelegatedHandler handler) override {
     std::lock_guard<std::mutex> lock(delegated_mu_);
     delegated_[group] = std::make_shared<const DelegatedHandler>(std::move(handler));
+  }
+  void ServePath(const std::string& path, PathHandler handler) override {
+    std::lock_guard<std::mutex> lock(delegated_mu_);
+    paths_[path] = std::make_shared<const PathHandler>(std::move(handler));
   }
   std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) override {
     return local_.TransportFor(user, std::move(groups));
@@ -212,10 +223,23 @@ class ApiServerImpl final : public ApiServer {
     // --anonymous-auth=false: a request without credentials is refused before anything else.
     if (user->anonymous() && !anonymous_auth_) co_return co_await Fail(res, attrs, Unauthorized(), t0);
     attrs.user = *user;
+    // Audited with the authenticated user, before impersonation (upstream's filter order).
+    std::unique_ptr<audit::RequestAudit> audit = auditor_ ? auditor_->Begin(req, attrs) : nullptr;
+    if (!audit) co_return co_await HandleAuthenticated(req, res, info, std::move(attrs), t0, nullptr);
+    audit::AuditingResponder audited(res, *audit);
+    co_await HandleAuthenticated(req, audited, info, std::move(attrs), t0, audit.get());
+    audited.Finish();
+  }
+
+  // Everything after authentication: impersonation, max in flight, authorization, the handlers.
+  asio::awaitable<void> HandleAuthenticated(HttpsRequest& req, HttpsResponder& res, const RequestInfo& info,
+                                            RequestAttributes attrs, std::chrono::steady_clock::time_point t0,
+                                            audit::RequestAudit* audit) {
     if (auto as = Impersonate(req, attrs.user, authz_); !as.ok()) {
       co_return co_await Fail(res, attrs, as.status(), t0);
     } else if (*as) {
       attrs.user = std::move(**as);
+      if (audit) audit->Impersonated(attrs.user);
     }
     // Bounded before authorization, as upstream's filter chain does.
     std::optional<InflightLimiter::Seats> seats;
@@ -233,6 +257,7 @@ class ApiServerImpl final : public ApiServer {
       if (!seats && !attrs.user.InGroup("system:masters")) co_return co_await Fail(res, attrs, TooManyRequests(), t0);
     }
     auto decision = authz_.Authorize(attrs);
+    if (audit) audit->Authorized(decision);
     if (!decision.allowed) {
       // Anonymous callers are told to authenticate; known users are told they may not.
       if (attrs.user.anonymous()) co_return co_await Fail(res, attrs, Unauthorized(), t0);
@@ -242,6 +267,15 @@ class ApiServerImpl final : public ApiServer {
     }
     if (auto s = rbac::NodeRestrictionByName(*node_, attrs); !s.ok()) co_return co_await Fail(res, attrs, s, t0);
     if (info.resource_request) co_return co_await HandleResource(req, res, info, attrs, t0);
+    std::shared_ptr<const PathHandler> path_handler;
+    {
+      std::lock_guard<std::mutex> lock(delegated_mu_);
+      if (auto it = paths_.find(req.path); it != paths_.end()) path_handler = it->second;
+    }
+    if (path_handler) {
+      PathReply reply = (*path_handler)(req.method, req.body);
+      co_return co_await Reply(res, attrs, reply.code, std::move(reply.content_type), std::move(reply.body), t0);
+    }
     std::optional<RawResponse> raw = ServeHealth(req, store_);
     // The process's metrics, as kube-apiserver serves them on its secure port (authorized above
     // as the non-resource path /metrics, as upstream's system:monitoring role grants it).
@@ -360,6 +394,9 @@ class ApiServerImpl final : public ApiServer {
 
   std::mutex delegated_mu_;  // guards delegated_
   std::map<std::string, std::shared_ptr<const DelegatedHandler>> delegated_;
+  std::map<std::string, std::shared_ptr<const PathHandler>> paths_;  // guarded by delegated_mu_
+  std::shared_ptr<ServiceAccountObjectCache> sa_objects_;  // set once, before the first request
+  std::unique_ptr<audit::Auditor> auditor_;                // set once, before the first request
   std::unique_ptr<join::JoinEndpoints> join_;  // set once by SetJoin, before the first request
   std::string jwks_host_;                       // set once by SetJwksHost, before the first request
   datastore::Store* store_;
@@ -394,15 +431,28 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
   // registry reads them.
   auto sa_keys = serviceaccount::LoadOrCreateKeys(o.tls_dir);
   if (!sa_keys.ok()) return sa_keys.status();
-  auto sa_authn = std::make_shared<const ServiceAccountAuthenticator>(
-      std::move(*sa_keys), [store](const std::string& resource, const std::string& ns, const std::string& name) {
+  // The objects a token is checked against come from memory (serviceaccount_cache.h); a key the
+  // cache does not hold yet is read as the registry reads it.
+  auto sa_objects = std::make_shared<ServiceAccountObjectCache>(
+      store, [store](const std::string& resource, const std::string& ns, const std::string& name) {
         const api::ResourceInfo* r = api::FindResource("", "v1", resource);
         if (!r) return Result<boost::json::object>(Status(Code::kInvalidArgument, "unknown resource " + resource));
         return Registry(store).Read(*r, ns, name);
       });
+  auto sa_authn = std::make_shared<const ServiceAccountAuthenticator>(
+      std::move(*sa_keys), [objects = sa_objects.get()](const std::string& resource, const std::string& ns,
+                                                        const std::string& name) { return objects->Get(resource, ns, name); });
   auto authn = Authenticator::Create(o.token_auth_file, std::move(sa_authn));
   if (!authn.ok()) return authn.status();
   auto server = std::make_unique<ApiServerImpl>(store, std::move(authn.value()), o);
+  server->SetServiceAccountObjects(std::move(sa_objects));
+  if (!o.audit.path.empty() && !o.audit_policy_file.empty()) {
+    auto policy = audit::LoadPolicy(o.audit_policy_file);
+    if (!policy.ok()) return policy.status();
+    auto log = audit::AuditLog::Open(o.audit);
+    if (!log.ok()) return log.status();
+    server->SetAuditor(std::make_unique<audit::Auditor>(std::move(*policy), std::move(*log)));
+  }
   if (!o.join_token_path.empty()) {
     // Node passwords are Secrets in kube-system, written as the API server itself.
     auto join = join::JoinEndpoints::Create({o.join_token_path, o.join_token}, *certs,

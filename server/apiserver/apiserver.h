@@ -16,6 +16,7 @@
 #include "base/status.h"
 #include "client/transport.h"
 #include "datastore/store.h"
+#include "server/apiserver/filters/audit_log.h"
 #include "server/apiserver/filters/inflight.h"
 
 namespace kite::apiserver {
@@ -44,6 +45,10 @@ struct ApiServerOptions {
   // endpoints) and --token.
   std::string join_token_path;
   std::string join_token;
+  // The audit log (--audit-log-path and its rotation flags) and --audit-policy-file: both are
+  // needed for anything to be audited, as upstream.
+  audit::AuditLogOptions audit;
+  std::string audit_policy_file;
 };
 
 // A get or list of a group served by another component of this process rather than from
@@ -53,6 +58,15 @@ struct DelegatedRequest {
 };
 // The object or list to answer, or the error (a Status made with Status::Api).
 using DelegatedHandler = std::function<Result<boost::json::object>(const DelegatedRequest&)>;
+
+// A non-resource path another component of this process answers (kite-server's
+// /kite/v1/encrypt/*), after authentication and authorization as any non-resource request.
+struct PathReply {
+  int code = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+using PathHandler = std::function<PathReply(const std::string& method, const std::string& body)>;
 
 class ApiServer {
  public:
@@ -65,6 +79,9 @@ class ApiServer {
   // authentication and authorization; until then (or without it) they answer 503
   // ServiceUnavailable, as an unavailable APIService does. Thread-safe.
   virtual void Delegate(const std::string& group, DelegatedHandler handler) = 0;
+  // Answers requests for exactly `path` with `handler` (runs on a request thread: keep it short).
+  // Thread-safe.
+  virtual void ServePath(const std::string& path, PathHandler handler) = 0;
   // A client transport into this server's request pipeline, acting as `user` in `groups`
   // (local_transport.h). Valid until Stop; requests after Stop fail with code 0.
   virtual std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) = 0;

@@ -13,8 +13,9 @@
 // system:serviceaccounts:<ns> and system:authenticated, with upstream's extra keys
 // (authentication.kubernetes.io/pod-name, pod-uid, node-name, node-uid, credential-id).
 //
-// Objects are read through `get` at every request (a point read of the datastore, which never
-// waits behind writes), so a deleted pod invalidates its tokens at once.
+// Objects are read through `get` at every request; the API server's getter is an in-memory
+// cache that follows the datastore (serviceaccount_cache.h), so a deleted pod invalidates its
+// tokens as soon as the delete is applied there (about a millisecond).
 // Thread-safe: immutable after construction.
 #pragma once
 

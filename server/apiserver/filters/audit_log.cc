@@ -1,0 +1,187 @@
+#include "server/apiserver/filters/audit_log.h"
+
+#include <prometheus/counter.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include "base/log.h"
+#include "base/metrics.h"
+
+namespace kite::apiserver::audit {
+namespace fs = std::filesystem;
+
+namespace {
+
+prometheus::Counter& DroppedCounter() {
+  static prometheus::Counter& c = prometheus::BuildCounter()
+                                      .Name("apiserver_audit_error_total")
+                                      .Help("Counter of audit events that failed to be audited properly. Plugin identifies the plugin affected by the error.")
+                                      .Register(metrics::Default())
+                                      .Add({{"plugin", "log"}});
+  return c;
+}
+
+prometheus::Counter& EventCounter() {
+  static prometheus::Counter& c = prometheus::BuildCounter()
+                                      .Name("apiserver_audit_event_total")
+                                      .Help("Counter of audit events generated and sent to the audit backend.")
+                                      .Register(metrics::Default())
+                                      .Add({});
+  return c;
+}
+
+// "2006-01-02T15-04-05.000", lumberjack's backup time format, UTC.
+std::string BackupTime(std::chrono::system_clock::time_point t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H-%M-%S", &tm);
+  char out[64];
+  std::snprintf(out, sizeof out, "%s.%03d", buf, static_cast<int>(ms));
+  return out;
+}
+
+// The time in a backup's name, or nullopt when `name` is no backup of ours.
+std::optional<std::time_t> ParseBackupTime(const std::string& name, const std::string& stem, const std::string& ext) {
+  if (name.size() != stem.size() + 1 + 23 + ext.size() || name.compare(0, stem.size() + 1, stem + "-") != 0 ||
+      name.compare(name.size() - ext.size(), ext.size(), ext) != 0) {
+    return std::nullopt;
+  }
+  const std::string t = name.substr(stem.size() + 1, 19);
+  std::tm tm{};
+  if (!strptime(t.c_str(), "%Y-%m-%dT%H-%M-%S", &tm)) return std::nullopt;
+  return timegm(&tm);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditLogOptions& options) {
+  std::unique_ptr<AuditLog> log(new AuditLog(options));
+  if (options.path == "-") {
+    log->file_ = stdout;
+  } else {
+    std::error_code ec;
+    const fs::path p(options.path);
+    if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+    log->file_ = std::fopen(options.path.c_str(), "a");
+    if (!log->file_) return Status(Code::kInternal, "cannot open the audit log " + options.path);
+    log->size_ = static_cast<int64_t>(fs::file_size(p, ec));
+    if (ec) log->size_ = 0;
+  }
+  log->thread_ = std::thread([l = log.get()] { l->Run(); });
+  return log;
+}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  if (file_ && file_ != stdout) std::fclose(file_);
+}
+
+void AuditLog::Write(std::string line) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.size() >= kMaxQueued) {
+      DroppedCounter().Increment();
+      return;
+    }
+    queue_.push_back(std::move(line));
+    ++queued_;
+  }
+  EventCounter().Increment();
+  cv_.notify_one();
+}
+
+void AuditLog::Flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const uint64_t want = queued_;
+  flushed_cv_.wait(lock, [&] { return written_ >= want || stopping_; });
+}
+
+void AuditLog::Run() {
+  std::deque<std::string> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+      if (queue_.empty() && stopping_) return;
+      batch.swap(queue_);
+    }
+    std::string chunk;
+    for (auto& line : batch) {
+      // Rotation happens between lines, so a line never spans two files.
+      if (o_.max_size_mb > 0 && file_ != stdout &&
+          size_ + static_cast<int64_t>(chunk.size() + line.size() + 1) > o_.max_size_mb * 1024 * 1024) {
+        Append(chunk);
+        chunk.clear();
+        if (size_ > 0) Rotate();
+      }
+      chunk += line;
+      chunk += '\n';
+    }
+    Append(chunk);
+    std::fflush(file_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      written_ += batch.size();
+    }
+    batch.clear();
+    flushed_cv_.notify_all();
+  }
+}
+
+void AuditLog::Append(const std::string& chunk) {
+  if (chunk.empty() || !file_) return;
+  if (std::fwrite(chunk.data(), 1, chunk.size(), file_) != chunk.size()) {
+    DroppedCounter().Increment();
+    KITE_LOG(1) << "audit log: write failed";
+  }
+  size_ += static_cast<int64_t>(chunk.size());
+}
+
+void AuditLog::Rotate() {
+  std::fclose(file_);
+  file_ = nullptr;
+  const fs::path p(o_.path);
+  const std::string stem = p.stem().string(), ext = p.extension().string();
+  const fs::path backup = p.parent_path() / (stem + "-" + BackupTime(std::chrono::system_clock::now()) + ext);
+  std::error_code ec;
+  fs::rename(p, backup, ec);
+  if (ec) KITE_LOG(0) << "audit log: cannot rotate " << o_.path << ": " << ec.message();
+  file_ = std::fopen(o_.path.c_str(), "a");
+  if (!file_) KITE_LOG(0) << "audit log: cannot open " << o_.path;
+  size_ = 0;
+  RemoveOldBackups();
+}
+
+void AuditLog::RemoveOldBackups() {
+  if (o_.max_backups <= 0 && o_.max_age_days <= 0) return;
+  const fs::path p(o_.path);
+  const std::string stem = p.stem().string(), ext = p.extension().string();
+  std::vector<std::pair<std::time_t, fs::path>> backups;
+  std::error_code ec;
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (auto t = ParseBackupTime(e.path().filename().string(), stem, ext)) backups.emplace_back(*t, e.path());
+  }
+  std::sort(backups.begin(), backups.end(), [](const auto& a, const auto& b) { return a.second > b.second; });  // newest first
+  const std::time_t cutoff = std::time(nullptr) - static_cast<std::time_t>(o_.max_age_days) * 86400;
+  for (size_t i = 0; i < backups.size(); ++i) {
+    const bool too_many = o_.max_backups > 0 && static_cast<int64_t>(i) >= o_.max_backups;
+    const bool too_old = o_.max_age_days > 0 && backups[i].first < cutoff;
+    if (too_many || too_old) fs::remove(backups[i].second, ec);
+  }
+}
+
+}  // namespace kite::apiserver::audit
