@@ -23,7 +23,8 @@
 #   INSTALL_KITE_SKIP_START=true  do not start it
 #   INSTALL_KITE_SKIP_CHECKS=true install even when a prerequisite is missing
 #   INSTALL_KITE_ROOT             write every file under this root instead of / (a scratch root
-#                                 for tests and image builds); nothing is enabled or started then
+#                                 for tests and image builds; a KITE_DATA_DIR given is used as
+#                                 is); nothing is enabled or started then
 set -eu
 
 info() { echo "[kite] $*"; }
@@ -34,6 +35,9 @@ ROOT=${INSTALL_KITE_ROOT:-}
 BIN_DIR=${INSTALL_KITE_BIN_DIR:-/usr/local/bin}
 SYSTEMD_DIR=${INSTALL_KITE_SYSTEMD_DIR:-/etc/systemd/system}
 DATA_DIR=${KITE_DATA_DIR:-/var/lib/kite}
+# Where the data dir's files go now: under the install root unless KITE_DATA_DIR names it (then it
+# is used as is). The killall and uninstall scripts act on this one.
+DATA_FILES=${KITE_DATA_DIR:-$ROOT/var/lib/kite}
 EXEC=${INSTALL_KITE_EXEC:-}
 
 # --- the mode -----------------------------------------------------------------------------------
@@ -109,8 +113,8 @@ done
 info "installed $BIN to $ROOT$BIN_DIR"
 
 # Image archives the agent imports at start (pause, kite-dns): no registry needed.
-(umask 077 && mkdir -p "$DATA_DIR/agent/images")
-for img in "$HERE"/images/*; do if [ -f "$img" ]; then cp "$img" "$DATA_DIR/agent/images/"; fi; done
+(umask 077 && mkdir -p "$DATA_FILES/agent/images")
+for img in "$HERE"/images/*; do if [ -f "$img" ]; then cp "$img" "$DATA_FILES/agent/images/"; fi; done
 
 if [ -n "${INSTALL_KITE_CONFIG:-}" ]; then
   [ -f "$INSTALL_KITE_CONFIG" ] || fatal "INSTALL_KITE_CONFIG: $INSTALL_KITE_CONFIG is not a file"
@@ -136,7 +140,7 @@ EXEC_START="$BIN_DIR/$BIN$(echo " $EXEC" | sed 's/[[:space:]]*$//; s/^[[:space:]
 fill() {  # fill TEMPLATE OUT MODE: the @NAME@ placeholders
   sed -e "s|@MODE@|$MODE|g" -e "s|@ENV_FILE@|$ENV_FILE|g" -e "s|@EXEC_START@|$EXEC_START|g" \
       -e "s|@ROOT@|$ROOT|g" -e "s|@BIN_DIR@|$BIN_DIR|g" -e "s|@SYSTEMD_DIR@|$SYSTEMD_DIR|g" \
-      -e "s|@DATA_DIR@|$DATA_DIR|g" -e "s|@UNIT@|$UNIT|g" "$1" >"$2.tmp"
+      -e "s|@DATA_DIR@|$DATA_FILES|g" -e "s|@UNIT@|$UNIT|g" "$1" >"$2.tmp"
   chmod "$3" "$2.tmp" && mv -f "$2.tmp" "$2"
 }
 fill "$HERE/systemd/kite.service" "$ROOT$SYSTEMD_DIR/$UNIT.service" 644

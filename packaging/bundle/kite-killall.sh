@@ -26,7 +26,7 @@ BRIDGE=kite$(printf %s "$DATA_DIR" | sha256sum | cut -c1-8)
 
 pids_of() {  # processes whose command line names $1
   for p in /proc/[0-9]*; do
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$1" && echo "${p#/proc/}"
+    tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$1" && echo "${p#/proc/}"
   done
 }
 children_of() {
@@ -36,7 +36,7 @@ children_of() {
 }
 for name in kite-server kite-agent; do  # this install's binaries only (by their path)
   for pid in $(pids_of "$ROOT$BIN_DIR/$name"); do
-    [ "$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -1)" = "$ROOT$BIN_DIR/$name" ] && kill -9 "$pid" 2>/dev/null
+    [ "$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | head -1)" = "$ROOT$BIN_DIR/$name" ] && kill -9 "$pid" 2>/dev/null
   done
 done
 
