@@ -13,18 +13,22 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <iostream>
 #include <thread>
 
 #include "agent/agent.h"
+#include "api/resources.h"
 #include "agent/bootstrap/bootstrap.h"
 #include "agent/kubelet/node_info.h"
 #include "base/flags.h"
 #include "base/log.h"
 #include "base/memory_trim.h"
+#include "base/sd_notify.h"
 #include "base/stop_signals.h"
+#include "client/client.h"
 #include "client/rest_transport.h"
 
 namespace {
@@ -46,8 +50,15 @@ std::string ReadToken(const std::string& path) {
 
 int main(int argc, char** argv) {
   using namespace kite;
+  const std::string notify_socket = TakeNotifySocket();  // systemd's Type=notify (before any thread)
   agent::AgentOptions o;
   Flags f;
+  // The install script's environment file (k3s's K3S_URL, K3S_TOKEN): defaults that the command
+  // line and the config file override.
+  if (const char* v = std::getenv("KITE_URL")) f.server = v;
+  if (const char* v = std::getenv("KITE_TOKEN")) f.token = v;
+  if (const char* v = std::getenv("KITE_TOKEN_FILE")) f.token_file = v;
+  if (const char* v = std::getenv("KITE_DATA_DIR")) o.data_dir = v;
   FlagSet flags("kite-agent");
   flags.String("server", &f.server, "The server to join: https://SERVER:6443 (required)");
   flags.String("token", &f.token, "The join token (the server's <data-dir>/server/token)");
@@ -127,7 +138,21 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto trimmer = MemoryTrimmer::Start();  // a burst's freed pages go back to the kernel
+  // Ready for systemd once the Node object exists (the agent registers it in the background).
+  std::jthread notifier;
+  if (!notify_socket.empty()) {
+    notifier = std::jthread([&](std::stop_token stop) {
+      const client::Client c(transport.value());
+      const api::ResourceInfo* nodes = api::FindResource("", "v1", "nodes");
+      while (!stop.stop_requested() && !c.Get(*nodes, "", (*a)->node_name()).ok()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+      if (stop.stop_requested()) return;
+      if (auto s = SdNotify(notify_socket, "READY=1"); !s.ok()) KITE_LOG(0) << "sd_notify: " << s.message();
+    });
+  }
   const int sig = WaitForStopSignal();
+  notifier = {};
   KITE_LOG(0) << "kite-agent: stopping on signal " << sig << "; the node stays registered";
   (*a)->Stop();
   return 0;

@@ -6,11 +6,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
-#include "addons/manifests/manifests.h"
+#include "addons/manifests/deployer.h"
 #include "agent/agent.h"
 #include "agent/kubelet/node_info.h"
 #include "agent/bootstrap/bootstrap.h"
@@ -19,6 +20,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/memory_trim.h"
+#include "base/sd_notify.h"
 #include "base/stop_signals.h"
 #include "datastore/etcdserver/etcd_server.h"
 #include "datastore/private_dir.h"
@@ -109,9 +111,15 @@ void RaiseOpenFileLimit() {
 
 int main(int argc, char** argv) {
   using namespace kite;
-  ::umask(077);
-  if (argc > 1 && std::string(argv[1]) == "secrets-encrypt") return cli::SecretsEncryptMain(argc - 1, argv + 1);  // the data dir and every file kite-server creates are private to its user
+  ::umask(077);  // the data dir and every file kite-server creates are private to its user
+  if (argc > 1 && std::string(argv[1]) == "secrets-encrypt") return cli::SecretsEncryptMain(argc - 1, argv + 1);
+  const std::string notify_socket = TakeNotifySocket();  // systemd's Type=notify (before any thread)
   ServerOptions o;
+  // The install script's environment file (k3s's K3S_TOKEN, K3S_DATA_DIR): defaults that the
+  // command line and the config file override.
+  if (const char* v = std::getenv("KITE_TOKEN")) o.token = v;
+  if (const char* v = std::getenv("KITE_TOKEN_FILE")) o.token_file = v;
+  if (const char* v = std::getenv("KITE_DATA_DIR")) o.data_dir = v;
   FlagSet flags("kite-server");
   flags.String("data-dir", &o.data_dir, "Folder to hold state; the database is <data-dir>/server/db/state.db");
   flags.String("etcd-listen", &o.etcd_listen, "host:port of the etcd v3 gRPC endpoint (empty disables it)");
@@ -390,17 +398,23 @@ int main(int argc, char** argv) {
     sched = scheduler::Scheduler::Start((*api)->LocalTransport("system:kube-scheduler", {"system:masters"}), {});
   }
 
-  // The packaged add-ons (the cluster DNS at --cluster-dns), created when missing.
+  // Auto-deploying manifests (<data-dir>/server/manifests/, addons/manifests/deployer.h): the
+  // packaged add-ons (the cluster DNS at --cluster-dns) are written there and applied with the rest.
+  std::unique_ptr<addons::ManifestDeployer> deployer;
   {
     addons::AddonOptions ad;
     ad.disable = o.disable;
     if (!o.agent.cluster_dns.empty()) ad.cluster_dns = o.agent.cluster_dns.front();
     ad.cluster_domain = o.agent.cluster_domain;
     ad.dns_image = KITE_DNS_IMAGE;
-    if (auto s = addons::ApplyAddons(client::Client((*api)->LocalTransport("system:apiserver", {"system:masters"})), ad);
-        !s.ok()) {
+    const auto server_dir = std::filesystem::path(o.data_dir) / "server";
+    addons::DeployerOptions dep;
+    dep.dir = (server_dir / "manifests").string();
+    dep.state_file = (server_dir / "manifests.applied").string();
+    if (auto s = addons::WritePackagedManifests(dep.dir, ad); !s.ok()) {
       KITE_LOG(0) << "add-ons: " << s.message();  // the cluster runs on; the objects can be made by hand
     }
+    deployer = addons::ManifestDeployer::Start((*api)->LocalTransport("system:apiserver", {"system:masters"}), dep);
   }
 
   // The embedded agent: this server is a node too, as a k3s server is. kite-server links the agent
@@ -447,6 +461,7 @@ int main(int argc, char** argv) {
 
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   KITE_LOG(0) << "kite-server ready in " << ms << " ms";
+  if (auto s = SdNotify(notify_socket, "READY=1"); !s.ok()) KITE_LOG(0) << "sd_notify: " << s.message();
 #if !defined(KITE_JEMALLOC)
   const auto trimmer = MemoryTrimmer::Start();  // glibc keeps a burst's freed pages otherwise
 #endif
@@ -454,6 +469,7 @@ int main(int argc, char** argv) {
   const int sig = WaitForStopSignal();
   KITE_LOG(0) << "received signal " << sig << ", shutting down";
   if (node_agent) node_agent->Stop();
+  if (deployer) deployer->Stop();
   if (sched) sched->Stop();
   if (controller_manager) controller_manager->Stop();
   if (metrics_server) metrics_server->Stop();

@@ -1,13 +1,10 @@
 #include "addons/manifests/manifests.h"
 
-#include <algorithm>
 #include <string_view>
 
 #include "addons/manifests/embedded_manifests.h"
 #include "api/object.h"
-#include "api/resources.h"
 #include "api/yaml_json.h"
-#include "base/log.h"
 
 namespace kite::addons {
 namespace {
@@ -25,8 +22,9 @@ std::vector<std::string> Documents(std::string_view text) {
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(start, end - start);
-    if (line == "---") {
+    std::string_view line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line == "---" || line.starts_with("--- ")) {
       docs.emplace_back();
     } else {
       docs.back().append(line);
@@ -39,7 +37,7 @@ std::vector<std::string> Documents(std::string_view text) {
 
 }  // namespace
 
-Result<std::vector<boost::json::object>> AddonObjects(const AddonOptions& o) {
+Result<std::vector<PackagedManifest>> PackagedManifests(const AddonOptions& o) {
   bool dns = true;
   for (const auto& name : o.disable) {
     if (name == "kite-dns" || name == "coredns") {
@@ -48,56 +46,32 @@ Result<std::vector<boost::json::object>> AddonObjects(const AddonOptions& o) {
       return Status(Code::kInvalidArgument, "--disable: unknown add-on " + name + " (known: kite-dns)");
     }
   }
-  std::vector<boost::json::object> out;
-  if (!dns) return out;
   std::string text(kKiteDnsManifest);
   ReplaceAll(&text, "%{CLUSTER_DNS}%", o.cluster_dns);
   ReplaceAll(&text, "%{CLUSTER_DOMAIN}%", o.cluster_domain);
   ReplaceAll(&text, "%{DNS_IMAGE}%", o.dns_image);
+  return std::vector<PackagedManifest>{{"kite-dns", std::move(text), dns}};
+}
+
+Result<std::vector<boost::json::object>> ParseManifest(std::string_view text) {
+  std::vector<boost::json::object> out;
   for (const auto& doc : Documents(text)) {
-    if (doc.find_first_not_of(" \n") == std::string::npos) continue;
+    if (doc.find_first_not_of(" \t\r\n") == std::string::npos) continue;
     auto v = api::YamlToJson(doc);
     if (!v.ok()) return v.status();
     if (!v->is_object()) continue;  // a document of comments only
-    out.push_back(std::move(v->as_object()));
+    boost::json::object& obj = v->as_object();
+    if (api::GetString(obj, "kind") == "List") {
+      if (const auto* items = obj.if_contains("items"); items && items->is_array()) {
+        for (const auto& item : items->as_array()) {
+          if (item.is_object()) out.push_back(item.as_object());
+        }
+      }
+      continue;
+    }
+    out.push_back(std::move(obj));
   }
   return out;
-}
-
-Status ApplyAddons(const client::Client& client, const AddonOptions& o) {
-  auto objects = AddonObjects(o);
-  if (!objects.ok()) return objects.status();
-  Status first = Status::Ok();
-  for (const auto& obj : *objects) {
-    const std::string api_version = api::GetString(obj, "apiVersion"), kind = api::GetString(obj, "kind");
-    const size_t slash = api_version.find('/');
-    const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
-    const std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
-    const api::ResourceInfo* r = nullptr;
-    for (const auto& info : api::BuiltinResources()) {
-      if (info.group == group && info.version == version && info.kind == kind) r = &info;
-    }
-    if (!r) {
-      if (first.ok()) first = Status(Code::kInternal, "add-on manifest: unknown kind " + api_version + " " + kind);
-      continue;
-    }
-    // Looked up first: creating a Service whose fixed ClusterIP is taken (by itself) fails as
-    // Invalid before the name's conflict is noticed, as upstream's does.
-    auto existing = client.Get(*r, api::Namespace(obj), api::Name(obj));
-    if (existing.ok()) continue;
-    if (!existing.status().IsNotFound()) {
-      if (first.ok()) first = existing.status().Annotate("add-on " + kind + " " + api::Name(obj));
-      continue;
-    }
-    auto created = client.Create(*r, api::Namespace(obj), obj);
-    if (created.ok()) {
-      KITE_LOG(0) << "add-ons: created " << kind << " " << api::Namespace(obj) << (r->namespaced ? "/" : "")
-                  << api::Name(obj);
-    } else if (!created.status().IsAlreadyExists() && first.ok()) {
-      first = created.status().Annotate("add-on " + kind + " " + api::Name(obj));
-    }
-  }
-  return first;
 }
 
 }  // namespace kite::addons

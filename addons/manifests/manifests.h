@@ -1,19 +1,21 @@
-// The add-ons kite-server deploys at start, as k3s deploys its packaged manifests: today the
-// cluster DNS (kite-dns.yaml: ServiceAccount, RBAC, Deployment kite-dns and Service kube-dns at
+// The add-ons kite-server ships, as k3s ships its packaged manifests: today the cluster DNS
+// (kite-dns.yaml: ServiceAccount, RBAC, Deployment kite-dns and Service kube-dns at
 // --cluster-dns, labelled k8s-app=kube-dns as upstream's). The manifests are compiled into the
-// program (no files to lose on a node), their %{...}% placeholders filled from the options.
+// program (no files to lose on a node), their %{...}% placeholders filled from the options; at
+// start kite-server writes each enabled one into <data-dir>/server/manifests/, from where the
+// deployer (deployer.h) applies it like any manifest a user drops there.
 //
-// Apply creates each object that is missing and leaves an existing one as it is (a user's edit
-// of the Deployment survives a restart; deleting the object and restarting brings back ours).
-// A disabled add-on (--disable=kite-dns, or coredns, k3s's name for it) is not created; objects
-// it created before are left for the user to delete.
+// A disabled add-on (--disable=kite-dns, or coredns, k3s's name for it) is not written, and its
+// file is removed; objects it created before are left for the user to delete.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include <boost/json.hpp>
+
 #include "base/status.h"
-#include "client/client.h"
 
 namespace kite::addons {
 
@@ -24,11 +26,17 @@ struct AddonOptions {
   std::string dns_image;             // the image reference packaging/images built
 };
 
-// The objects of every enabled add-on, placeholders filled. Fails on a manifest that does not
-// parse (a build defect) or an unknown name in `disable`.
-Result<std::vector<boost::json::object>> AddonObjects(const AddonOptions& o);
+struct PackagedManifest {
+  std::string name;     // the file's name without .yaml: "kite-dns"
+  std::string text;     // placeholders filled
+  bool enabled = true;  // false: named in --disable
+};
 
-// Creates what is missing. Returns the first error other than AlreadyExists, after trying all.
-Status ApplyAddons(const client::Client& client, const AddonOptions& o);
+// Every packaged add-on, enabled or not. Fails on an unknown name in `disable`.
+Result<std::vector<PackagedManifest>> PackagedManifests(const AddonOptions& o);
+
+// The objects of a multi-document YAML (or JSON) manifest; documents of comments only are
+// skipped, a List's items are flattened. Fails on a document that does not parse.
+Result<std::vector<boost::json::object>> ParseManifest(std::string_view text);
 
 }  // namespace kite::addons
