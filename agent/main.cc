@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "base/memory_trim.h"
 #include "base/stop_signals.h"
+#include "base/version.h"
 #include "client/rest_transport.h"
 
 namespace {
@@ -46,6 +47,10 @@ std::string ReadToken(const std::string& path) {
 
 int main(int argc, char** argv) {
   using namespace kite;
+  if (VersionRequested(argc, argv)) {
+    std::cout << VersionLine("kite-agent") << "\n";
+    return 0;
+  }
   agent::AgentOptions o;
   Flags f;
   FlagSet flags("kite-agent");

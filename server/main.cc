@@ -20,6 +20,7 @@
 #include "base/metrics.h"
 #include "base/memory_trim.h"
 #include "base/stop_signals.h"
+#include "base/version.h"
 #include "datastore/etcdserver/etcd_server.h"
 #include "datastore/private_dir.h"
 #include "datastore/store.h"
@@ -103,6 +104,10 @@ void RaiseOpenFileLimit() {
 
 int main(int argc, char** argv) {
   using namespace kite;
+  if (VersionRequested(argc, argv)) {
+    std::cout << VersionLine("kite-server") << "\n";
+    return 0;
+  }
   ::umask(077);  // the data dir and every file kite-server creates are private to its user
   ServerOptions o;
   FlagSet flags("kite-server");
