@@ -54,8 +54,37 @@ function(_kite_imported_to_static dir)
   endforeach()
 endfunction()
 
+# pkg_check_modules' targets (RE2, jemalloc, gRPC's re2::re2) may carry a bare -l<name> (when the .pc file's
+# -L is a system directory), which the linker resolves to the .so: name the archive instead.
+function(_kite_pkgconfig_to_static t)
+  if(NOT TARGET ${t})
+    return()
+  endif()
+  get_target_property(libs ${t} INTERFACE_LINK_LIBRARIES)
+  set(out)
+  foreach(l ${libs})
+    set(name)
+    if(l MATCHES "^-l(.+)$")
+      set(name ${CMAKE_MATCH_1})
+    elseif(l MATCHES "/lib([^/]+)\\.so(\\.[0-9.]+)?$")
+      set(name ${CMAKE_MATCH_1})
+    endif()
+    if(name)
+      find_library(KITE_STATIC_${name} NAMES lib${name}.a)
+      if(KITE_STATIC_${name})
+        set(l ${KITE_STATIC_${name}})
+      endif()
+    endif()
+    list(APPEND out ${l})
+  endforeach()
+  set_target_properties(${t} PROPERTIES INTERFACE_LINK_LIBRARIES "${out}")
+endfunction()
+
 function(kite_self_contained_finish)
   _kite_imported_to_static(${CMAKE_SOURCE_DIR})
+  _kite_pkgconfig_to_static(PkgConfig::RE2)
+  _kite_pkgconfig_to_static(PkgConfig::JEMALLOC)
+  _kite_pkgconfig_to_static(re2::re2)  # gRPC's Findre2 module: pkg-config's flags as they are
   # A static libstdc++ and libgcc cannot be shared with the bundled libprometheus-cpp-core.so
   # (two copies of the C++ runtime in one process), so both stay shared and ship in lib/kite/.
   set(KITE_RUNTIME_RPATH "$ORIGIN/../lib/kite;$ORIGIN" PARENT_SCOPE)

@@ -83,6 +83,7 @@ sysroot() {
     sudo_ apt-get update -qq || true  # a foreign index half-synced on the mirror is not fatal
   fi
   local debs; debs=$(mktemp -d); chmod 755 "$debs"
+  chown _apt "$debs" 2>/dev/null || true  # apt-get download fetches as _apt
   (cd "$debs" && apt-get download -qq "${pkgs[@]}")
   rm -rf "$dir"; mkdir -p "$dir"
   for d in "$debs"/*.deb; do dpkg-deb -x "$d" "$dir"; done
@@ -96,7 +97,8 @@ host_arch() { dpkg --print-architecture; }
 
 # Self-contained release binaries (cmake/SelfContained.cmake) for one architecture. The native
 # one keeps the default build's compiler flags, so ccache serves it from build/'s objects; cross
-# builds drop -g (stripped anyway) to halve their objects' size in the cache.
+# builds drop -g (stripped anyway) to halve their objects' size in the cache, and put each
+# function in its own section so the linker's --gc-sections drops what nothing calls.
 release() {
   local arch=${1:-$(host_arch)} dir args=()
   dir=build-release-$arch
@@ -112,7 +114,7 @@ release() {
     sysroot "$arch"
     args+=(-DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-$triplet.cmake
            -DKITE_SYSROOT="${KITE_SYSROOT_DIR:-$HOME/.cache/kite-sysroot}/$arch"
-           "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG")
+           "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG -ffunction-sections -fdata-sections")
   else
     KITE_DEPS_GROUPS=build deps
   fi
