@@ -29,6 +29,7 @@
 #include "base/sd_notify.h"
 #include "base/stop_signals.h"
 #include "client/client.h"
+#include "base/version.h"
 #include "client/rest_transport.h"
 
 namespace {
@@ -51,6 +52,10 @@ std::string ReadToken(const std::string& path) {
 int main(int argc, char** argv) {
   using namespace kite;
   const std::string notify_socket = TakeNotifySocket();  // systemd's Type=notify (before any thread)
+  if (VersionRequested(argc, argv)) {
+    std::cout << VersionLine("kite-agent") << "\n";
+    return 0;
+  }
   agent::AgentOptions o;
   Flags f;
   // The install script's environment file (k3s's K3S_URL, K3S_TOKEN): defaults that the command

@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <cstdio>
-#include <ctime>
 #include <limits>
 
 namespace kite::api {
@@ -19,19 +18,25 @@ bool Digits(std::string_view s, size_t at, size_t n, int* out) {
   return true;
 }
 
+// Calendar arithmetic in std::chrono (64-bit seconds), not time_t/gmtime_r: on 32-bit ARM with
+// Debian 12's 32-bit time_t, times past 2038-01-19 (a certificate's or a token's expiry) would
+// wrap.
 std::string Format(Timestamp t, bool micro) {
-  auto secs = std::chrono::floor<std::chrono::seconds>(t);
-  std::time_t tt = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
+  const auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  const auto day = std::chrono::floor<std::chrono::days>(secs);
+  const std::chrono::year_month_day ymd{day};
+  const std::chrono::hh_mm_ss hms{secs - day};
+  const int y = static_cast<int>(ymd.year());
+  const unsigned mo = static_cast<unsigned>(ymd.month()), d = static_cast<unsigned>(ymd.day());
+  const int h = static_cast<int>(hms.hours().count()), mi = static_cast<int>(hms.minutes().count());
+  const int sec = static_cast<int>(hms.seconds().count());
   char buf[64];
   if (micro) {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(t - secs).count();
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us));
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ", y, mo, d, h, mi, sec,
+                  static_cast<long long>(us));
   } else {
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec);
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, mo, d, h, mi, sec);
   }
   return buf;
 }

@@ -22,6 +22,7 @@
 #include "base/memory_trim.h"
 #include "base/sd_notify.h"
 #include "base/stop_signals.h"
+#include "base/version.h"
 #include "datastore/etcdserver/etcd_server.h"
 #include "datastore/private_dir.h"
 #include "datastore/store.h"
@@ -111,6 +112,10 @@ void RaiseOpenFileLimit() {
 
 int main(int argc, char** argv) {
   using namespace kite;
+  if (VersionRequested(argc, argv)) {
+    std::cout << VersionLine("kite-server") << "\n";
+    return 0;
+  }
   ::umask(077);  // the data dir and every file kite-server creates are private to its user
   if (argc > 1 && std::string(argv[1]) == "secrets-encrypt") return cli::SecretsEncryptMain(argc - 1, argv + 1);
   const std::string notify_socket = TakeNotifySocket();  // systemd's Type=notify (before any thread)
