@@ -7,6 +7,8 @@
 //          KUBE-SVC-<hash> (random pick among endpoints, session affinity with `recent`),
 //          KUBE-SVL-<hash> (the same over this node's endpoints: traffic policy Local),
 //          KUBE-EXT-<hash> (external destinations: masquerade, then SVC or SVL),
+//          KUBE-FW-<hash> (loadBalancerSourceRanges: allowed sources → EXT; the filter table's
+//          KUBE-PROXY-FIREWALL drops the rest),
 //          KUBE-SEP-<hash> (one endpoint: hairpin masquerade, DNAT), KUBE-MARK-MASQ and
 //          KUBE-POSTROUTING (the 0x4000 mark → MASQUERADE).
 //   filter KUBE-SERVICES / KUBE-EXTERNAL-SERVICES (REJECT for ports with no endpoints, DROP for
@@ -62,10 +64,14 @@ struct RulesText {
 RulesText GenerateRules(const ServiceMap& services, const RulesConfig& config, const std::set<std::string>* changed,
                         const ChainState& before);
 
+// prefix + the first `chars` characters of base32(sha256(input)) (RFC 4648, as Go encodes it).
+std::string HashName(const char* prefix, const std::string& input, size_t chars = 16);
+
 // upstream's chain names: prefix + the first 16 characters of base32(sha256(parts…)).
 std::string ServiceChain(const ServicePort& sp);                      // KUBE-SVC-
 std::string LocalServiceChain(const ServicePort& sp);                 // KUBE-SVL-
 std::string ExternalChain(const ServicePort& sp);                     // KUBE-EXT-
+std::string FirewallChain(const ServicePort& sp);                     // KUBE-FW- (loadBalancerSourceRanges)
 std::string EndpointChain(const ServicePort& sp, const Endpoint& ep); // KUBE-SEP-
 
 // Whether a nat chain name is one of the per-service chains this proxy owns.
