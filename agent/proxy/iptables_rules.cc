@@ -56,7 +56,9 @@ const char* kTopFilter[] = {"KUBE-NODEPORTS", "KUBE-SERVICES", "KUBE-EXTERNAL-SE
 // The rules of one service port: the top-level chains' entries always, its own chains when
 // `write_chains`. Returns the per-service chains it wants.
 void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains, bool large, Writer& w,
-               std::vector<std::string>& wanted) {
+               std::vector<std::string>& wanted, TopLines& top) {
+  const size_t nat0 = w.nat_rules.size(), filter0 = w.filter_rules.size();
+  const size_t nat_n0 = w.nat_count, filter_n0 = w.filter_count;
   const std::string name = sp.Name();
   const std::string proto = ProtoMatch(sp);
   const std::string port = std::to_string(sp.port);
@@ -124,6 +126,10 @@ void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains,
   if (uses_svl) wanted.push_back(svl);
   if (uses_ext) wanted.push_back(ext);
   if (uses_ext && firewall) wanted.push_back(fw);
+  top.nat.append(w.nat_rules, nat0, std::string::npos);
+  top.filter.append(w.filter_rules, filter0, std::string::npos);
+  top.nat_n += w.nat_count - nat_n0;
+  top.filter_n += w.filter_count - filter_n0;
   if (!write_chains) return;  // the caller keeps the previous chain list
   // Endpoint chains: every endpoint either chain may pick.
   std::vector<const Endpoint*> eps = cluster_eps;
@@ -278,7 +284,18 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
     // A Service whose chains are not known (first seen) is written even in a partial sync.
     const bool write = !changed || changed->count(key) > 0 || previous == before.by_service.end();
     std::vector<std::string>& wanted = out.chains.by_service[key];
-    for (const ServicePort& sp : ports) WritePort(sp, cfg, write, large, w, wanted);
+    if (auto cached = before.top.find(key); !write && cached != before.top.end()) {
+      // Unchanged: its top-level lines as last time, its chains as they are.
+      w.nat_rules += cached->second.nat;
+      w.filter_rules += cached->second.filter;
+      w.nat_count += cached->second.nat_n;
+      w.filter_count += cached->second.filter_n;
+      wanted = previous->second;
+      out.chains.top.emplace(key, cached->second);
+      continue;
+    }
+    TopLines& top = out.chains.top[key];
+    for (const ServicePort& sp : ports) WritePort(sp, cfg, write, large, w, wanted, top);
     if (!write) wanted = previous->second;  // unchanged: its chains stay as they are
   }
   w.Nat("-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this "

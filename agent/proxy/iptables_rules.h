@@ -47,8 +47,17 @@ struct RulesConfig {
 
 // The per-service nat chains in place, by Service key ("ns/name"); carried from one sync to the
 // next so a partial sync knows what to delete without reading the tables back.
+// A Service's lines in the top-level chains (KUBE-SERVICES, KUBE-NODEPORTS, the filter table's),
+// kept so that a partial sync copies them for every unchanged Service instead of building them
+// (and hashing its chain names) again.
+struct TopLines {
+  std::string nat, filter;
+  size_t nat_n = 0, filter_n = 0;
+};
+
 struct ChainState {
   std::map<std::string, std::vector<std::string>> by_service;
+  std::map<std::string, TopLines> top;  // by Service key
   std::set<std::string> orphans;  // chains found in the table that belong to no known Service
 };
 

@@ -271,11 +271,10 @@ std::string NftEndpointChain(const ServicePort& sp, const Endpoint& ep) {
 }
 
 NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, const std::set<std::string>* changed,
-                         const NftState& before, bool known) {
+                         NftState& st, bool known) {
   NftText out;
   Out o;
   const bool full = changed == nullptr;
-  NftState& st = out.state;
   std::string head;
   if (full) {
     head = "add table " + kT + "\n";
@@ -295,27 +294,30 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
     }
     if (!known) st = NftState{};
   }
-  if (!full || known) {
-    st.services = before.services;
-    st.hairpin_refs = before.hairpin_refs;
-    st.used_slots = before.used_slots;
-  }
 
   // Which Services are (re)written, and the old state each one leaves behind.
   std::set<std::string> write;
   if (full) {
     for (const auto& [key, ports] : services) write.insert(key);
     if (known) {
-      for (const auto& [key, s] : before.services) write.insert(key);
+      for (const auto& [key, s] : st.services) write.insert(key);
     }
   } else {
     write = *changed;
     for (const auto& [key, ports] : services) {
-      if (!before.services.count(key)) write.insert(key);  // never written: its state is unknown
+      if (!st.services.count(key)) write.insert(key);  // never written: its state is unknown
     }
   }
   std::set<std::string> keep_chains, keep_sets;
   std::map<std::string, NftServiceState> old_states;
+  // The hairpin IPs whose count changes, with the count before: only they are added or deleted
+  // in a partial sync (the set holds every endpoint IP of the cluster).
+  std::map<std::string, int> hairpin_was;
+  auto touch = [&](const std::string& ip) {
+    if (hairpin_was.count(ip)) return;
+    auto it = st.hairpin_refs.find(ip);
+    hairpin_was[ip] = it == st.hairpin_refs.end() ? 0 : it->second;
+  };
   for (const std::string& key : write) {
     auto it = st.services.find(key);
     if (it == st.services.end()) continue;
@@ -323,6 +325,7 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
     st.services.erase(it);
     for (const auto& [c, id] : old_states[key].slots) st.used_slots.erase(id);
     for (const std::string& ip : old_states[key].hairpin) {
+      touch(ip);
       if (--st.hairpin_refs[ip] <= 0) st.hairpin_refs.erase(ip);
     }
   }
@@ -332,7 +335,6 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
       for (auto& [c, id] : it->second.slots) st.used_slots.insert(id);
     }
   }
-  const std::map<std::string, int> hairpin_before = full && known ? std::map<std::string, int>{} : before.hairpin_refs;
   for (const std::string& key : write) {
     auto sit = services.find(key);
     if (sit == services.end()) continue;
@@ -346,7 +348,10 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
         if (!s.slots.count(c)) st.used_slots.erase(id);
       }
     }
-    for (const std::string& ip : s.hairpin) ++st.hairpin_refs[ip];
+    for (const std::string& ip : s.hairpin) {
+      touch(ip);
+      ++st.hairpin_refs[ip];
+    }
     keep_chains.insert(s.chains.begin(), s.chains.end());
     keep_sets.insert(s.sets.begin(), s.sets.end());
     st.services[key] = std::move(s);
@@ -358,8 +363,8 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
       for (const auto& [map, k] : s.elements) o.del_elements[map].push_back(k);
       for (const std::string& c : s.chains) o.flush += "flush chain " + kT + " " + c + "\n";
     }
-    for (const auto& [ip, n] : before.hairpin_refs) {
-      if (!st.hairpin_refs.count(ip)) o.del_elements["hairpin"].push_back(ip + " . " + ip);
+    for (const auto& [ip, was] : hairpin_was) {
+      if (was > 0 && !st.hairpin_refs.count(ip)) o.del_elements["hairpin"].push_back(ip + " . " + ip);
     }
   }
   // Chains and sets no longer wanted go last, once nothing refers to them.
@@ -373,8 +378,12 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
       }
     }
   }
-  for (const auto& [ip, n] : st.hairpin_refs) {
-    if (full || !hairpin_before.count(ip)) o.add_elements["hairpin"].push_back(ip + " . " + ip);
+  if (full) {
+    for (const auto& [ip, n] : st.hairpin_refs) o.add_elements["hairpin"].push_back(ip + " . " + ip);
+  } else {
+    for (const auto& [ip, was] : hairpin_was) {
+      if (was == 0 && st.hairpin_refs.count(ip)) o.add_elements["hairpin"].push_back(ip + " . " + ip);
+    }
   }
 
   std::string& t = out.text;

@@ -63,14 +63,15 @@ struct NftState {
 
 struct NftText {
   std::string text;  // nft -f input: one transaction
-  NftState state;    // the state once `text` is applied
   size_t rules = 0, elements = 0, chains_written = 0;
 };
 
-// `known`: `before` is exactly what the table holds (else a full sync starts from nothing).
-// `changed`: nullptr for a full sync, else the Service keys rewritten.
+// `state`: what the table holds, updated in place to what it holds once the text is applied
+// (no copy of every Service's state per sync); if applying fails, the caller's next call must
+// pass known = false. `known`: `state` is exactly what the table holds (else a full sync starts
+// from nothing). `changed`: nullptr for a full sync, else the Service keys rewritten.
 NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& config, const std::set<std::string>* changed,
-                         const NftState& before, bool known);
+                         NftState& state, bool known);
 
 // upstream's chain names: prefix-HASH8-ns/name/proto/port (HASH8: base32(sha256) of the rest).
 std::string NftServiceChain(const ServicePort& sp);

@@ -283,23 +283,27 @@ Status Proxier::Sync(bool full) {
       if (!ports.empty()) next[key] = ports;
     }
   } else {
-    next = services_;
+    // In place (a copy of every Service was a good part of a partial sync at 10k): a failed
+    // sync is followed by a full one, which builds everything again.
     for (auto& [key, ports] : after_changed) {
       if (ports.empty()) {
-        next.erase(key);
+        services_.erase(key);
       } else {
-        next[key] = ports;
+        services_[key] = ports;
       }
     }
   }
+  const ServiceMap& desired = full ? next : services_;
 
   std::set<std::string> changed_keys(keys.begin(), keys.end());
-  ChainState before = chains_;
   // Reading the table back is costly at scale (a dump of every rule): only when what is there
-  // is not known — the first sync of this process and the one after a failed restore.
-  if (nftables_) {
-    // The table is ours alone: an unknown state is answered by making it again.
-  } else if (full && !known_state_) {
+  // is not known — the first sync of this process and the one after a failed restore. (No copy
+  // of the state otherwise: it holds every Service's cached lines.)
+  ChainState unknown_before;
+  const bool read_back = !nftables_ && full && !known_state_;
+  if (read_back) unknown_before.by_service = chains_.by_service;
+  ChainState& before = read_back ? unknown_before : chains_;
+  if (read_back) {
     // What is really there: chains a previous process (or a hand) left are deleted.
     before.orphans.clear();
     if (auto save = iptables_->Save("nat"); save.ok()) {
@@ -314,13 +318,13 @@ Status Proxier::Sync(bool full) {
   NftText nft;
   Status s;
   if (nftables_) {
-    nft = GenerateNftRules(next, opts_.rules, full ? nullptr : &changed_keys, nft_state_, known_state_);
+    nft = GenerateNftRules(desired, opts_.rules, full ? nullptr : &changed_keys, nft_state_, known_state_);
     auto r = exec_({"nft", "-f", "-"}, nft.text);
     if (!r.ok()) s = r.status();
     rules.nat_rules = nft.rules;
     rules.nat_chains_written = nft.chains_written;
   } else {
-    rules = GenerateRules(next, opts_.rules, full ? nullptr : &changed_keys, before);
+    rules = GenerateRules(desired, opts_.rules, full ? nullptr : &changed_keys, before);
     s = iptables_->Restore(rules.text);
     if (s.ok() && full) s = iptables_->EnsureJumps();
   }
@@ -340,9 +344,8 @@ Status Proxier::Sync(bool full) {
     ++stats_.failures;
     return s;
   }
-  services_ = std::move(next);
+  if (full) services_ = std::move(next);
   chains_ = std::move(rules.chains);
-  nft_state_ = std::move(nft.state);
   m.sync->Observe(Seconds(end - start));
   (full ? m.full : m.partial)->Observe(Seconds(end - start));
   const auto wall = std::chrono::system_clock::now();

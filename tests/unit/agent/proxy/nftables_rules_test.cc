@@ -45,7 +45,8 @@ TEST(NftablesRulesTest, FullSyncFromNothing) {
   ServiceMap m;
   m["default/web"] = {Port("default", "web", "10.43.0.20", {"10.42.0.5", "10.42.1.6"})};
   m["default/one"] = {Port("default", "one", "10.43.0.21", {"10.42.0.7"})};
-  NftText r = GenerateNftRules(m, Cfg(), nullptr, {}, false);
+  NftState st;
+  NftText r = GenerateNftRules(m, Cfg(), nullptr, st, false);
   const std::string& t = r.text;
   // A fresh table in the same transaction.
   EXPECT_EQ(t.rfind("add table ip kube-proxy\ndelete table ip kube-proxy\nadd table ip kube-proxy\n", 0), 0u);
@@ -66,7 +67,7 @@ TEST(NftablesRulesTest, FullSyncFromNothing) {
   EXPECT_NE(t.find("10.43.0.20 . tcp . 80 : goto " + svc), std::string::npos);
   EXPECT_NE(t.find("10.42.0.5 . 10.42.0.5"), std::string::npos);  // hairpin
   EXPECT_EQ(t.find("delete chain"), std::string::npos);
-  EXPECT_EQ(r.state.services.at("default/web").chains, std::vector<std::string>{svc});
+  EXPECT_EQ(st.services.at("default/web").chains, std::vector<std::string>{svc});
 }
 
 TEST(NftablesRulesTest, NoEndpointsAndLocalPolicy) {
@@ -78,7 +79,8 @@ TEST(NftablesRulesTest, NoEndpointsAndLocalPolicy) {
   local.node_port = 30081;
   local.external_local = true;  // its only endpoint is on another node
   m["ns/local"] = {local};
-  NftText r = GenerateNftRules(m, Cfg(), nullptr, {}, false);
+  NftState st;
+  NftText r = GenerateNftRules(m, Cfg(), nullptr, st, false);
   const std::string& t = r.text;
   EXPECT_NE(t.find("10.43.0.30 . tcp . 80 : goto reject-chain"), std::string::npos);
   EXPECT_NE(t.find("tcp . 30080 : goto reject-chain"), std::string::npos);
@@ -94,7 +96,8 @@ TEST(NftablesRulesTest, AffinityUsesEndpointChains) {
   ServicePort sp = Port("ns", "sticky", "10.43.0.40", {"10.42.0.9", "10.42.0.10"});
   sp.affinity_seconds = 600;
   m["ns/sticky"] = {sp};
-  NftText r = GenerateNftRules(m, Cfg(), nullptr, {}, false);
+  NftState st;
+  NftText r = GenerateNftRules(m, Cfg(), nullptr, st, false);
   const std::string ep = NftEndpointChain(sp, sp.endpoints[0]);
   const std::string set = "affinity-" + ep.substr(9);
   EXPECT_TRUE(Has(r.text, "add set ip kube-proxy " + set + " { type ipv4_addr ; flags dynamic,timeout ; timeout 600s ; }"));
@@ -108,10 +111,12 @@ TEST(NftablesRulesTest, PartialSyncTouchesOnlyTheChangedService) {
   ServiceMap m;
   m["ns/a"] = {Port("ns", "a", "10.43.0.50", {"10.42.0.2", "10.42.0.3"})};
   m["ns/b"] = {Port("ns", "b", "10.43.0.51", {"10.42.0.4", "10.42.0.5"})};
-  NftText full = GenerateNftRules(m, Cfg(), nullptr, {}, false);
+  NftState st;
+  NftText full = GenerateNftRules(m, Cfg(), nullptr, st, false);
+  const NftState after_full = st;
   m["ns/b"] = {Port("ns", "b", "10.43.0.51", {"10.42.0.4"})};  // one endpoint gone
   std::set<std::string> changed = {"ns/b"};
-  NftText part = GenerateNftRules(m, Cfg(), &changed, full.state, true);
+  NftText part = GenerateNftRules(m, Cfg(), &changed, st, true);
   const std::string& t = part.text;
   EXPECT_EQ(t.find("10.42.0.2"), std::string::npos);  // a untouched
   EXPECT_EQ(t.find("add table"), std::string::npos);
@@ -122,17 +127,18 @@ TEST(NftablesRulesTest, PartialSyncTouchesOnlyTheChangedService) {
   EXPECT_TRUE(Has(t, "add rule ip kube-proxy " + b + " meta l4proto tcp dnat ip to 10.42.0.4:8080"));
   EXPECT_TRUE(Has(t, "delete element ip kube-proxy service-ips { 10.43.0.51 . tcp . 80 }"));
   EXPECT_NE(t.find("10.43.0.51 . tcp . 80 : goto " + b), std::string::npos);
-  EXPECT_EQ(part.state.used_slots, (std::set<uint32_t>{1}));  // b's block is free again
+  EXPECT_EQ(st.used_slots, (std::set<uint32_t>{1}));  // b's block is free again
 
   // b deleted: its chain goes, after the elements pointing at it.
   m.erase("ns/b");
-  NftText gone = GenerateNftRules(m, Cfg(), &changed, part.state, true);
+  NftText gone = GenerateNftRules(m, Cfg(), &changed, st, true);
   EXPECT_TRUE(Has(gone.text, "delete chain ip kube-proxy " + b));
   EXPECT_LT(gone.text.find("delete element ip kube-proxy service-ips"), gone.text.find("delete chain"));
-  EXPECT_FALSE(gone.state.services.count("ns/b"));
+  EXPECT_FALSE(st.services.count("ns/b"));
 
   // A full sync over a known table flushes instead of deleting it, and removes what is stale.
-  NftText again = GenerateNftRules(m, Cfg(), nullptr, full.state, true);
+  NftState st2 = after_full;
+  NftText again = GenerateNftRules(m, Cfg(), nullptr, st2, true);
   EXPECT_NE(again.text.find("flush table ip kube-proxy\n"), std::string::npos);
   EXPECT_NE(again.text.find("flush map ip kube-proxy endpoints\n"), std::string::npos);
   EXPECT_TRUE(Has(again.text, "delete chain ip kube-proxy " + b));
@@ -145,7 +151,8 @@ TEST(NftablesRulesTest, LoadBalancerSourceRanges) {
   sp.source_ranges = {"203.0.113.0/24", "198.51.100.7/32"};
   sp.node_port = 30090;
   m["ns/lb"] = {sp};
-  NftText r = GenerateNftRules(m, Cfg(), nullptr, {}, false);
+  NftState st;
+  NftText r = GenerateNftRules(m, Cfg(), nullptr, st, false);
   const std::string fw = "firewall-" + NftServiceChain(sp).substr(8);
   EXPECT_NE(r.text.find("192.0.2.10 . tcp . 80 : goto " + fw), std::string::npos);
   EXPECT_TRUE(Has(r.text, "add rule ip kube-proxy " + fw + " ip saddr != { 203.0.113.0/24, 198.51.100.7/32 } drop"));
