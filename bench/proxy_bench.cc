@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <random>
@@ -127,6 +128,14 @@ int main(int argc, char** argv) {
   double exec_seconds = 0;  // guarded by mu: time inside iptables-restore / nft (the rest is ours)
   po.exec = [&](const std::vector<std::string>& a, const std::string& input) {
     const auto e0 = Steady::now();
+    if (const char* dump = std::getenv("KITE_PROXY_BENCH_DUMP"); dump && !input.empty()) {
+      // The tool's input, to measure the tool alone (`nft -f FILE`, `iptables-restore < FILE`).
+      static int n = 0;
+      if (FILE* f = std::fopen((std::string(dump) + "." + std::to_string(n++)).c_str(), "w")) {
+        std::fwrite(input.data(), 1, input.size(), f);
+        std::fclose(f);
+      }
+    }
     auto r = proxy::RunCommand(a, input);
     {
       std::lock_guard<std::mutex> lock(mu);

@@ -61,16 +61,22 @@ const std::vector<Fixed>& FixedChains() {
   };
   return chains;
 }
-const std::vector<std::pair<const char*, const char*>>& FixedMaps() {
-  static const std::vector<std::pair<const char*, const char*>> maps = {
-      {"map service-ips", "type ipv4_addr . inet_proto . inet_service : verdict ;"},
-      {"map service-nodeports", "type inet_proto . inet_service : verdict ;"},
-      {"map no-endpoint-services", "type ipv4_addr . inet_proto . inet_service : verdict ;"},
-      {"map no-endpoint-nodeports", "type inet_proto . inet_service : verdict ;"},
-      {"map firewall-ips", "type ipv4_addr . inet_proto . inet_service : verdict ;"},
-      {"map endpoints", "typeof numgen random mod 1 : ip daddr . tcp dport ;"},
-      {"map endpoint-chains", "typeof numgen random mod 1 : verdict ;"},
-      {"set hairpin", "type ipv4_addr . ipv4_addr ;"},
+struct FixedMap {
+  const char* what;  // "map name"
+  const char* spec;
+  const char* sentinel_key;  // matches nothing real (port 0, slot block 0, 0.0.0.0)
+  const char* sentinel_value;
+};
+const std::vector<FixedMap>& FixedMaps() {
+  static const std::vector<FixedMap> maps = {
+      {"map service-ips", "type ipv4_addr . inet_proto . inet_service : verdict ;", "0.0.0.0 . tcp . 0", "drop"},
+      {"map service-nodeports", "type inet_proto . inet_service : verdict ;", "tcp . 0", "drop"},
+      {"map no-endpoint-services", "type ipv4_addr . inet_proto . inet_service : verdict ;", "0.0.0.0 . tcp . 0", "drop"},
+      {"map no-endpoint-nodeports", "type inet_proto . inet_service : verdict ;", "tcp . 0", "drop"},
+      {"map firewall-ips", "type ipv4_addr . inet_proto . inet_service : verdict ;", "0.0.0.0 . tcp . 0", "drop"},
+      {"map endpoints", "typeof numgen random mod 1 : ip daddr . tcp dport ;", "0", "0.0.0.0 . 0"},
+      {"map endpoint-chains", "typeof numgen random mod 1 : verdict ;", "0", "drop"},
+      {"set hairpin", "type ipv4_addr . ipv4_addr ;", "0.0.0.0 . 0.0.0.0", ""},
   };
   return maps;
 }
@@ -110,10 +116,9 @@ struct PortWriter {
     // The same destination twice in one Service (an external IP that is also its load-balancer
     // IP): the first wins, as the first iptables rule would.
     for (const auto& e : s.elements) {
-      if (e.first == map && e.second == key) return;
+      if (e.map == map && e.key == key) return;
     }
-    o.add_elements[map].push_back(key + " : " + value);
-    s.elements.emplace_back(map, key);
+    s.elements.push_back({map, key, value});
   }
   void Chain(const std::string& chain) {
     o.decl += "add chain " + kT + " " + chain + "\n";
@@ -284,9 +289,12 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
       const size_t sp = what.find(' ');
       return what.substr(0, sp) + " " + kT + what.substr(sp);
     };
-    for (const auto& [what, spec] : FixedMaps()) head += "add " + kind_table_name(what) + " { " + spec + " }\n";
-    if (known) {
-      for (const auto& [what, spec] : FixedMaps()) head += "flush " + kind_table_name(what) + "\n";
+    for (const FixedMap& m : FixedMaps()) {
+      head += "add " + kind_table_name(m.what) + " { " + m.spec + " }\n";
+      const std::string name = std::string(m.what).substr(std::string(m.what).find(' ') + 1);
+      const std::string el = std::string(m.sentinel_key) + (*m.sentinel_value ? std::string(" : ") + m.sentinel_value : "");
+      if (known) head += "delete element " + kT + " " + name + " { " + m.sentinel_key + " }\n";
+      head += "add element " + kT + " " + name + " { " + el + " }\n";
     }
     for (const Fixed& c : FixedChains()) {
       head += "add chain " + kT + " " + c.name + (*c.spec ? std::string(" { ") + c.spec + " }" : "") + "\n";
@@ -357,12 +365,29 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
     st.services[key] = std::move(s);
   }
 
-  // Partial: take the rewritten Services' old elements and rules out first.
+  // Elements: only the differences from what each Service had (see the header).
+  for (const std::string& key : write) {
+    static const NftServiceState kNone;
+    auto old = old_states.find(key);
+    const NftServiceState& was = old == old_states.end() ? kNone : old->second;
+    auto now_it = st.services.find(key);
+    const NftServiceState& now = now_it == st.services.end() ? kNone : now_it->second;
+    const std::set<NftServiceState::Element> before_set(was.elements.begin(), was.elements.end());
+    const std::set<NftServiceState::Element> after_set(now.elements.begin(), now.elements.end());
+    for (const auto& e : was.elements) {
+      if (!after_set.count(e)) o.del_elements[e.map].push_back(e.key);
+    }
+    for (const auto& e : now.elements) {
+      if (!before_set.count(e)) o.add_elements[e.map].push_back(e.key + " : " + e.value);
+    }
+  }
+  // Partial: the rewritten Services' chains are flushed first (a full sync flushed the table).
   if (!full) {
     for (const auto& [key, s] : old_states) {
-      for (const auto& [map, k] : s.elements) o.del_elements[map].push_back(k);
       for (const std::string& c : s.chains) o.flush += "flush chain " + kT + " " + c + "\n";
     }
+  }
+  if (!full || known) {
     for (const auto& [ip, was] : hairpin_was) {
       if (was > 0 && !st.hairpin_refs.count(ip)) o.del_elements["hairpin"].push_back(ip + " . " + ip);
     }
@@ -378,7 +403,7 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
       }
     }
   }
-  if (full) {
+  if (full && !known) {
     for (const auto& [ip, n] : st.hairpin_refs) o.add_elements["hairpin"].push_back(ip + " . " + ip);
   } else {
     for (const auto& [ip, was] : hairpin_was) {
