@@ -119,6 +119,7 @@ echo "ok - the unready pod gets no traffic"
 k delete pod "$OUT_NAME" >/dev/null
 eventually_eq "two ready pods again" 90 2 jp deployment web -o 'jsonpath={.status.readyReplicas}'
 eventually_eq "two endpoints again" 30 2 svc_eps
+PODS=$(k get pods -l app=web -o 'jsonpath={.items[*].metadata.name}')  # the replacement has a new name
 
 # --- sessionAffinity ClientIP: one client keeps its pod (endpoint chains + dynamic sets)
 k patch svc web -p '{"spec":{"sessionAffinity":"ClientIP"}}' >/dev/null
