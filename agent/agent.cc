@@ -348,6 +348,9 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   // cannot work (such a node runs no pods for the rest of the process; tests start servers that
   // way on the host's network).
   const char* seam = std::getenv("KITE_AGENT_RUNTIME");
+  if (o.proxy_mode != "iptables" && o.proxy_mode != "nftables") {
+    return Status(Code::kInvalidArgument, "--proxy-mode: " + o.proxy_mode + " (iptables or nftables)");
+  }
   if (o.disable_kube_proxy) {
     KITE_LOG(1) << "agent: the service proxy is disabled (--disable-kube-proxy)";
   } else if ((seam && std::string(seam) == "hollow") || geteuid() != 0 || !rt.ok()) {
@@ -356,6 +359,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   } else {
     proxy::ProxyOptions po;
     po.node_name = id.name;
+    po.mode = o.proxy_mode;
     po.rules.cluster_cidr = o.cluster_cidr;
     po.healthz_bind_address = o.proxy_healthz_bind_address;
     po.sync_period = o.iptables_sync_period;
@@ -419,6 +423,7 @@ void AddNodeFlags(FlagSet& flags, AgentOptions* o) {
   flags.String("flannel-backend", &o->flannel_backend, "The pod network across nodes: vxlan, host-gw or none (a CNI you install)");
   flags.String("flannel-iface", &o->flannel_iface, "The interface pod traffic to other nodes leaves by (default: the node IP's)");
   flags.Bool("disable-kube-proxy", &o->disable_kube_proxy, "Do not run the service proxy");
+  flags.String("proxy-mode", &o->proxy_mode, "The service proxy's mode: iptables or nftables (upstream kube-proxy's flag)");
   flags.String("healthz-bind-address", &o->proxy_healthz_bind_address,
                "host:port of the service proxy's /healthz (\"\": none)");
   flags.String("container-log-max-size", &o->container_log_max_size,

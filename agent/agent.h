@@ -84,6 +84,8 @@ struct AgentOptions {
   // The service proxy (agent/proxy/, kube-proxy's iptables mode); --disable-kube-proxy as in k3s.
   bool disable_kube_proxy = false;
   std::string proxy_healthz_bind_address = "0.0.0.0:10256";  // --healthz-bind-address
+  // --proxy-mode: iptables or nftables (table ip kube-proxy; agent/proxy/nftables_rules.h).
+  std::string proxy_mode = "iptables";
   std::chrono::milliseconds iptables_sync_period{30'000};    // full resync (rules deleted by hand come back)
   std::chrono::milliseconds iptables_min_sync_period{1'000};
 };

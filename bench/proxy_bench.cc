@@ -3,7 +3,8 @@
 // own tables). Services and EndpointSlices come from the in-memory fake API, so the figures are
 // the proxy's own work (rules, iptables-restore), not an API server's.
 //
-//   kite-proxy-bench --services 10000 --endpoints 10 [--backend nft|legacy] [--changes 100]
+//   kite-proxy-bench --services 10000 --endpoints 10 [--mode iptables|nftables] [--backend nft|legacy]
+//                    [--changes 100]
 //
 // Prints one line per figure, "key value" (seconds): full_first, full_steady, partial_p50,
 // partial_p99, programming_p50, programming_p99, nat_rules.
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <random>
@@ -87,13 +89,14 @@ double Secs(Steady::duration d) { return std::chrono::duration<double>(d).count(
 
 int main(int argc, char** argv) {
   int64_t services = 1000, endpoints = 10, changes = 50, min_sync_ms = 1000;
-  std::string backend;
+  std::string backend, mode = "iptables";
   FlagSet flags("kite-proxy-bench");
   flags.Int("services", &services, "Services");
   flags.Int("endpoints", &endpoints, "Endpoints per Service");
   flags.Int("changes", &changes, "Endpoint changes measured (partial syncs and programming latency)");
   flags.Int("min-sync-ms", &min_sync_ms, "The proxier's min sync period for the programming latency run");
-  flags.String("backend", &backend, "nft or legacy (default: detect)");
+  flags.String("backend", &backend, "iptables mode's backend: nft or legacy (default: detect)");
+  flags.String("mode", &mode, "The proxy mode: iptables or nftables");
   if (auto s = flags.Parse(argc, argv, ""); !s.ok()) {
     std::cerr << s.message() << "\n" << flags.Usage();
     return 2;
@@ -108,7 +111,7 @@ int main(int argc, char** argv) {
   client::Client c(fake);
   const api::ResourceInfo& slices_r = *api::FindResource("discovery.k8s.io", "v1", "endpointslices");
 
-  // Every iptables-restore that succeeded, with when it ended: "rule in place" for the
+  // Every iptables-restore / nft -f that succeeded, with when it ended: "rule in place" for the
   // programming latency is the end of the restore that carried the change.
   std::mutex mu;
   std::condition_variable cv;
@@ -116,14 +119,29 @@ int main(int argc, char** argv) {
   bool record = false;                                               // guarded by mu
   proxy::ProxyOptions po;
   po.node_name = "bench";
+  po.mode = mode;
   po.healthz_bind_address = "";
   po.rules.cluster_cidr = "10.42.0.0/16";
   po.min_sync_period = std::chrono::milliseconds(min_sync_ms);
   if (backend == "nft") po.backend = proxy::Backend::kNft;
   if (backend == "legacy") po.backend = proxy::Backend::kLegacy;
+  double exec_seconds = 0;  // guarded by mu: time inside iptables-restore / nft (the rest is ours)
   po.exec = [&](const std::vector<std::string>& a, const std::string& input) {
+    const auto e0 = Steady::now();
+    if (const char* dump = std::getenv("KITE_PROXY_BENCH_DUMP"); dump && !input.empty()) {
+      // The tool's input, to measure the tool alone (`nft -f FILE`, `iptables-restore < FILE`).
+      static int n = 0;
+      if (FILE* f = std::fopen((std::string(dump) + "." + std::to_string(n++)).c_str(), "w")) {
+        std::fwrite(input.data(), 1, input.size(), f);
+        std::fclose(f);
+      }
+    }
     auto r = proxy::RunCommand(a, input);
-    if (r.ok() && a[0].find("-restore") != std::string::npos) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      exec_seconds += Secs(Steady::now() - e0);
+    }
+    if (r.ok() && (a[0].find("-restore") != std::string::npos || a[0] == "nft")) {
       std::lock_guard<std::mutex> lock(mu);
       if (record) {
         restores.emplace_back(Steady::now(), input);
@@ -134,7 +152,7 @@ int main(int argc, char** argv) {
   };
 
   // Phase 1: sync times, driven by hand.
-  double full_first = 0, full_steady = 0, nat_rules = 0, full_cpu = 0;
+  double full_first = 0, full_steady = 0, nat_rules = 0, full_cpu = 0, full_exec = 0;
   std::vector<double> partial, partial_cpu;
   {
     client::InformerFactory informers(&c);
@@ -143,6 +161,7 @@ int main(int argc, char** argv) {
     informers.Start();
     if (!informers.WaitForSync(std::chrono::minutes(5))) return 1;
     fake->WaitForIdle();
+    std::cerr << "informers synced\n";
     auto t0 = Steady::now();
     if (Status s = p.Sync(true); !s.ok()) {
       std::cerr << "full sync: " << s.message() << "\n";
@@ -152,6 +171,10 @@ int main(int argc, char** argv) {
     nat_rules = static_cast<double>(p.stats().last_nat_rules);
     std::vector<double> fulls;
     const double cpu0 = CpuNow();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      exec_seconds = 0;
+    }
     for (int r = 0; r < 3; ++r) {
       t0 = Steady::now();
       if (Status s = p.Sync(true); !s.ok()) return 1;
@@ -159,6 +182,11 @@ int main(int argc, char** argv) {
     }
     full_steady = Pct(fulls, 0.5);
     full_cpu = (CpuNow() - cpu0) / 3;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      full_exec = exec_seconds / 3;
+    }
+    std::cerr << "full syncs done: " << full_steady << " s, tool " << full_exec << " s\n";
     std::mt19937 rng(1);
     for (int k = 0; k < changes; ++k) {
       int i = static_cast<int>(rng() % static_cast<uint32_t>(n));
@@ -186,7 +214,10 @@ int main(int argc, char** argv) {
     auto owned = std::make_unique<proxy::Proxier>(po);
     proxy::Proxier* p = owned.get();
     runner.Add(std::move(owned));
-    if (!runner.Start(std::chrono::minutes(5))) return 1;
+    if (!runner.Start(std::chrono::minutes(5))) {
+      std::cerr << "controller runner did not start\n";
+      return 1;
+    }
     auto deadline = Steady::now() + std::chrono::minutes(2);
     while (p->stats().syncs == 0 && Steady::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     {
@@ -200,13 +231,17 @@ int main(int argc, char** argv) {
       const uint32_t fresh = (10u << 24) | (200u << 16) | static_cast<uint32_t>(k + 1);
       json::object s = Slice(i, per, first_ip(i));
       s["endpoints"].as_array()[0].as_object()["addresses"] = json::array{json::string(Ip(fresh))};
-      const std::string marker = "--to-destination " + Ip(fresh) + ":8080\n";
+      // iptables: "--to-destination IP:8080"; nftables: "dnat ip to IP:8080" or "IP . 8080".
+      const std::string marker1 = Ip(fresh) + ":8080", marker2 = Ip(fresh) + " . 8080";
+      auto carries = [&](const std::string& text) {
+        return text.find(marker1) != std::string::npos || text.find(marker2) != std::string::npos;
+      };
       const auto t0 = Steady::now();
       (void)c.Update(slices_r, "bench", s);
       std::unique_lock<std::mutex> lock(mu);
       bool seen = cv.wait_for(lock, std::chrono::seconds(30), [&] {
         for (auto& [t, text] : restores) {
-          if (t >= t0 && text.find(marker) != std::string::npos) return true;
+          if (t >= t0 && carries(text)) return true;
         }
         return false;
       });
@@ -215,7 +250,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       for (auto& [t, text] : restores) {
-        if (t >= t0 && text.find(marker) != std::string::npos) {
+        if (t >= t0 && carries(text)) {
           programming.push_back(Secs(t - t0));
           break;
         }
@@ -231,7 +266,7 @@ int main(int argc, char** argv) {
 
   std::printf("services %d\nendpoints %d\nnat_rules %.0f\nfull_first %.4f\nfull_steady %.4f\n", n, per, nat_rules,
               full_first, full_steady);
-  std::printf("full_cpu %.4f\npartial_cpu_p50 %.4f\n", full_cpu, Pct(partial_cpu, 0.5));
+  std::printf("full_cpu %.4f\nfull_exec %.4f\npartial_cpu_p50 %.4f\n", full_cpu, full_exec, Pct(partial_cpu, 0.5));
   std::printf("partial_p50 %.4f\npartial_p99 %.4f\nprogramming_p50 %.4f\nprogramming_p99 %.4f\n", Pct(partial, 0.5),
               Pct(partial, 0.99), Pct(programming, 0.5), Pct(programming, 0.99));
   return 0;

@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # The service proxy's sync benchmark (issue 19): full sync for 1k and 10k Services × 10
 # endpoints, a partial sync after one endpoint change, and the network-programming latency
-# (endpoint change → the iptables-restore carrying it has returned), for the nft and legacy
-# backends. Everything runs in a private network namespace made here (its own, empty iptables
+# (endpoint change → the iptables-restore / nft -f carrying it has returned), for the nftables
+# mode and the iptables mode on its nft and legacy backends, side by side. Everything runs in a private network namespace made here (its own, empty iptables
 # tables), deleted at the end even on failure; the host's tables are never touched. Root.
 #
-#   bench/run_proxy_sync.sh [--build DIR] [--sizes "1000 10000"] [--backends "nft legacy"] [--changes N]
+#   bench/run_proxy_sync.sh [--build DIR] [--sizes "1000 10000"] [--modes "nftables iptables/nft iptables/legacy"]
+#                           [--changes N] [--min-sync-ms MS]
 set -euo pipefail
-build=build sizes="1000 10000" backends="nft legacy" changes=50
+build=build sizes="1000 10000" modes="nftables iptables/nft iptables/legacy" changes=50 min_sync=1000
 while (($#)); do
   case $1 in
     --build) build=$2; shift 2 ;;
     --sizes) sizes=$2; shift 2 ;;
-    --backends) backends=$2; shift 2 ;;
+    --modes) modes=$2; shift 2 ;;
+    --min-sync-ms) min_sync=$2; shift 2 ;;
     --changes) changes=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[[ $(id -u) -eq 0 ]] || { echo "needs root (network namespaces, iptables)" >&2; exit 77; }
+[[ $(id -u) -eq 0 ]] || { echo "needs root (network namespaces, iptables, nft)" >&2; exit 77; }
 bench=$build/bin/kite-proxy-bench
 [[ -x $bench ]] || { echo "$bench missing (ninja -C $build kite-proxy-bench)" >&2; exit 1; }
 
@@ -25,17 +27,20 @@ ns=kite-bench-proxy-$$
 err=$(mktemp)
 cleanup() { ip netns delete "$ns" 2>/dev/null || true; }
 trap 'cleanup; rm -f "$err"' EXIT
-printf '| backend | Services × endpoints | nat rules | full (first) | full (steady) | full CPU | partial p50 | partial p99 | partial CPU p50 | programming p50 | programming p99 |\n'
+printf '| mode | Services × endpoints | rules | full (first) | full (steady) | full CPU | partial p50 | partial p99 | partial CPU p50 | programming p50 | programming p99 |\n'
 printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
-for b in $backends; do
+for m in $modes; do
+  mode=${m%%/*} b=${m#*/}
+  [[ $m == */* ]] || b=""
   for n in $sizes; do
     # A fresh namespace per run: each starts from empty tables.
     cleanup
     ip netns add "$ns"
-    out=$(nsenter --net="/run/netns/$ns" -- "$bench" --services "$n" --endpoints 10 --backend "$b" --changes "$changes" 2>"$err") || { echo "kite-proxy-bench failed ($b, $n):" >&2; tail -5 "$err" >&2; exit 1; }
+    out=$(nsenter --net="/run/netns/$ns" -- "$bench" --services "$n" --endpoints 10 --mode "$mode" ${b:+--backend "$b"} \
+      --changes "$changes" --min-sync-ms "$min_sync" 2>"$err") || { echo "kite-proxy-bench failed ($m, $n):" >&2; tail -5 "$err" >&2; exit 1; }
     get() { awk -v k="$1" '$1 == k {print $2}' <<<"$out"; }
     ms() { awk -v v="$(get "$1")" 'BEGIN {printf "%.0f ms", v * 1000}'; }
-    printf '| %s | %s × 10 | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$b" "$n" "$(get nat_rules)" "$(ms full_first)" \
+    printf '| %s | %s × 10 | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$m" "$n" "$(get nat_rules)" "$(ms full_first)" \
       "$(ms full_steady)" "$(ms full_cpu)" "$(ms partial_p50)" "$(ms partial_p99)" "$(ms partial_cpu_p50)" \
       "$(ms programming_p50)" "$(ms programming_p99)"
   done

@@ -9,28 +9,6 @@ namespace kite::proxy {
 
 namespace {
 
-std::string HashName(const char* prefix, const std::string& input) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(input.data(), input.size(), md, &n, EVP_sha256(), nullptr);
-  // RFC 4648 base32 (Go's base32.StdEncoding); 16 characters take the first 80 bits.
-  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  std::string out = prefix;
-  uint64_t acc = 0;
-  int bits = 0;
-  size_t used = 0;
-  for (unsigned int i = 0; i < n && used < 16; ++i) {
-    acc = (acc << 8) | md[i];
-    bits += 8;
-    while (bits >= 5 && used < 16) {
-      out += alphabet[(acc >> (bits - 5)) & 31];
-      bits -= 5;
-      ++used;
-    }
-  }
-  return out;
-}
-
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   return s;
@@ -78,7 +56,9 @@ const char* kTopFilter[] = {"KUBE-NODEPORTS", "KUBE-SERVICES", "KUBE-EXTERNAL-SE
 // The rules of one service port: the top-level chains' entries always, its own chains when
 // `write_chains`. Returns the per-service chains it wants.
 void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains, bool large, Writer& w,
-               std::vector<std::string>& wanted) {
+               std::vector<std::string>& wanted, TopLines& top) {
+  const size_t nat0 = w.nat_rules.size(), filter0 = w.filter_rules.size();
+  const size_t nat_n0 = w.nat_count, filter_n0 = w.filter_count;
   const std::string name = sp.Name();
   const std::string proto = ProtoMatch(sp);
   const std::string port = std::to_string(sp.port);
@@ -110,7 +90,7 @@ void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains,
   }
   // External destinations: externalIPs, load-balancer IPs, node ports.
   auto external = [&](const std::string& what, const std::string& match, bool nodeport) {
-    if (uses_ext) {
+    if (uses_ext && !(what == "loadbalancer IP" && !sp.source_ranges.empty())) {
       w.Nat(std::string("-A ") + (nodeport ? "KUBE-NODEPORTS" : "KUBE-SERVICES") + " -m comment --comment \"" + name +
             (nodeport ? "" : " " + what) + "\" " + proto + " " + match + " -j " + ext);
     }
@@ -124,12 +104,32 @@ void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains,
     }
   };
   for (const std::string& ip : sp.external_ips) external("external IP", "-d " + ip + "/32 --dport " + port, false);
-  for (const std::string& ip : sp.load_balancer_ips) external("loadbalancer IP", "-d " + ip + "/32 --dport " + port, false);
+  // loadBalancerSourceRanges: the load-balancer IPs lead to KUBE-FW-, which passes the allowed
+  // sources on to KUBE-EXT-; anything else is not DNATed and the filter table's
+  // KUBE-PROXY-FIREWALL drops it (its destination is still the load-balancer IP there).
+  const bool firewall = !sp.source_ranges.empty() && !sp.load_balancer_ips.empty();
+  const std::string fw = firewall ? FirewallChain(sp) : "";
+  for (const std::string& ip : sp.load_balancer_ips) {
+    const std::string match = "-d " + ip + "/32 --dport " + port;
+    if (!firewall) {
+      external("loadbalancer IP", match, false);
+      continue;
+    }
+    if (uses_ext) w.Nat("-A KUBE-SERVICES -m comment --comment \"" + name + " loadbalancer IP\" " + proto + " " + match + " -j " + fw);
+    external("loadbalancer IP", match, false);
+    w.Filter("-A KUBE-PROXY-FIREWALL -m comment --comment \"" + name + " traffic not accepted by " + fw + "\" " + proto + " " +
+             match + " -j DROP");
+  }
   if (sp.node_port != 0) external("", "--dport " + std::to_string(sp.node_port), true);
 
   if (uses_svc) wanted.push_back(svc);
   if (uses_svl) wanted.push_back(svl);
   if (uses_ext) wanted.push_back(ext);
+  if (uses_ext && firewall) wanted.push_back(fw);
+  top.nat.append(w.nat_rules, nat0, std::string::npos);
+  top.filter.append(w.filter_rules, filter0, std::string::npos);
+  top.nat_n += w.nat_count - nat_n0;
+  top.filter_n += w.filter_count - filter_n0;
   if (!write_chains) return;  // the caller keeps the previous chain list
   // Endpoint chains: every endpoint either chain may pick.
   std::vector<const Endpoint*> eps = cluster_eps;
@@ -200,6 +200,13 @@ void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains,
     }
     w.Nat("-A " + ext + " -j " + policy_chain);
   }
+  if (uses_ext && firewall) {
+    w.DeclareNat(fw);
+    for (const std::string& range : sp.source_ranges) {
+      w.Nat("-A " + fw + " -m comment --comment \"" + name + " loadbalancer IP\" -s " + range + " -j " + ext);
+    }
+    w.Nat("-A " + fw + " -m comment --comment \"other traffic to " + name + " will be dropped by KUBE-PROXY-FIREWALL\"");
+  }
   for (size_t i = 0; i < eps.size(); ++i) {
     const Endpoint& e = *eps[i];
     const std::string& sep = sep_names[i];
@@ -213,9 +220,32 @@ void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains,
 
 }  // namespace
 
+std::string HashName(const char* prefix, const std::string& input, size_t chars) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(input.data(), input.size(), md, &n, EVP_sha256(), nullptr);
+  // RFC 4648 base32 (Go's base32.StdEncoding); `chars` characters take the first 5 × chars bits.
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out = prefix;
+  uint64_t acc = 0;
+  int bits = 0;
+  size_t used = 0;
+  for (unsigned int i = 0; i < n && used < chars; ++i) {
+    acc = (acc << 8) | md[i];
+    bits += 8;
+    while (bits >= 5 && used < chars) {
+      out += alphabet[(acc >> (bits - 5)) & 31];
+      bits -= 5;
+      ++used;
+    }
+  }
+  return out;
+}
+
 std::string ServiceChain(const ServicePort& sp) { return HashName("KUBE-SVC-", PortProto(sp)); }
 std::string LocalServiceChain(const ServicePort& sp) { return HashName("KUBE-SVL-", PortProto(sp)); }
 std::string ExternalChain(const ServicePort& sp) { return HashName("KUBE-EXT-", PortProto(sp)); }
+std::string FirewallChain(const ServicePort& sp) { return HashName("KUBE-FW-", PortProto(sp)); }
 std::string EndpointChain(const ServicePort& sp, const Endpoint& ep) {
   return HashName("KUBE-SEP-", PortProto(sp) + ep.String());
 }
@@ -254,7 +284,18 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
     // A Service whose chains are not known (first seen) is written even in a partial sync.
     const bool write = !changed || changed->count(key) > 0 || previous == before.by_service.end();
     std::vector<std::string>& wanted = out.chains.by_service[key];
-    for (const ServicePort& sp : ports) WritePort(sp, cfg, write, large, w, wanted);
+    if (auto cached = before.top.find(key); !write && cached != before.top.end()) {
+      // Unchanged: its top-level lines as last time, its chains as they are.
+      w.nat_rules += cached->second.nat;
+      w.filter_rules += cached->second.filter;
+      w.nat_count += cached->second.nat_n;
+      w.filter_count += cached->second.filter_n;
+      wanted = previous->second;
+      out.chains.top.emplace(key, cached->second);
+      continue;
+    }
+    TopLines& top = out.chains.top[key];
+    for (const ServicePort& sp : ports) WritePort(sp, cfg, write, large, w, wanted, top);
     if (!write) wanted = previous->second;  // unchanged: its chains stay as they are
   }
   w.Nat("-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this "

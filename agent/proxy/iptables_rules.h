@@ -7,6 +7,8 @@
 //          KUBE-SVC-<hash> (random pick among endpoints, session affinity with `recent`),
 //          KUBE-SVL-<hash> (the same over this node's endpoints: traffic policy Local),
 //          KUBE-EXT-<hash> (external destinations: masquerade, then SVC or SVL),
+//          KUBE-FW-<hash> (loadBalancerSourceRanges: allowed sources → EXT; the filter table's
+//          KUBE-PROXY-FIREWALL drops the rest),
 //          KUBE-SEP-<hash> (one endpoint: hairpin masquerade, DNAT), KUBE-MARK-MASQ and
 //          KUBE-POSTROUTING (the 0x4000 mark → MASQUERADE).
 //   filter KUBE-SERVICES / KUBE-EXTERNAL-SERVICES (REJECT for ports with no endpoints, DROP for
@@ -45,8 +47,17 @@ struct RulesConfig {
 
 // The per-service nat chains in place, by Service key ("ns/name"); carried from one sync to the
 // next so a partial sync knows what to delete without reading the tables back.
+// A Service's lines in the top-level chains (KUBE-SERVICES, KUBE-NODEPORTS, the filter table's),
+// kept so that a partial sync copies them for every unchanged Service instead of building them
+// (and hashing its chain names) again.
+struct TopLines {
+  std::string nat, filter;
+  size_t nat_n = 0, filter_n = 0;
+};
+
 struct ChainState {
   std::map<std::string, std::vector<std::string>> by_service;
+  std::map<std::string, TopLines> top;  // by Service key
   std::set<std::string> orphans;  // chains found in the table that belong to no known Service
 };
 
@@ -62,10 +73,14 @@ struct RulesText {
 RulesText GenerateRules(const ServiceMap& services, const RulesConfig& config, const std::set<std::string>* changed,
                         const ChainState& before);
 
+// prefix + the first `chars` characters of base32(sha256(input)) (RFC 4648, as Go encodes it).
+std::string HashName(const char* prefix, const std::string& input, size_t chars = 16);
+
 // upstream's chain names: prefix + the first 16 characters of base32(sha256(parts…)).
 std::string ServiceChain(const ServicePort& sp);                      // KUBE-SVC-
 std::string LocalServiceChain(const ServicePort& sp);                 // KUBE-SVL-
 std::string ExternalChain(const ServicePort& sp);                     // KUBE-EXT-
+std::string FirewallChain(const ServicePort& sp);                     // KUBE-FW- (loadBalancerSourceRanges)
 std::string EndpointChain(const ServicePort& sp, const Endpoint& ep); // KUBE-SEP-
 
 // Whether a nat chain name is one of the per-service chains this proxy owns.

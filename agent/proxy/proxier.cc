@@ -116,13 +116,22 @@ Proxier::~Proxier() {
 }
 
 void Proxier::Init(client::InformerFactory& informers) {
-  const Backend backend = opts_.backend ? *opts_.backend : DetectBackend(exec_);
-  iptables_ = std::make_unique<Iptables>(backend, exec_);
-  // The kubelet's hint for tools like this one that detect the backend.
-  if (Status s = iptables_->EnsureChain("mangle", "KUBE-IPTABLES-HINT"); !s.ok()) {
-    KITE_LOG(0) << "kube-proxy: " << s.message();
+  if (opts_.mode == "nftables") {
+    nftables_ = true;
+    KITE_LOG(0) << "kube-proxy: nftables mode (table ip " << kNftTable << "), node " << opts_.node_name;
+  } else {
+    const Backend backend = opts_.backend ? *opts_.backend : DetectBackend(exec_);
+    iptables_ = std::make_unique<Iptables>(backend, exec_);
+    // The kubelet's hint for tools like this one that detect the backend.
+    if (Status s = iptables_->EnsureChain("mangle", "KUBE-IPTABLES-HINT"); !s.ok()) {
+      KITE_LOG(0) << "kube-proxy: " << s.message();
+    }
+    // Switching back from nftables mode: its table would DNAT the same traffic first.
+    if (exec_({"nft", "list", "table", "ip", kNftTable}, "").ok()) {
+      (void)exec_({"nft", "delete", "table", "ip", kNftTable}, "");
+    }
+    KITE_LOG(0) << "kube-proxy: iptables mode, " << BackendName(backend) << " backend, node " << opts_.node_name;
   }
-  KITE_LOG(0) << "kube-proxy: iptables mode, " << BackendName(backend) << " backend, node " << opts_.node_name;
 
   services_inf_ = informers.For("", "v1", "services");
   slices_inf_ = informers.For("discovery.k8s.io", "v1", "endpointslices");
@@ -230,7 +239,7 @@ Status Proxier::Sync(bool full) {
     known_state_ = false;
     if (!queued_since_) queued_since_ = start;
   };
-  if (!iptables_) return Status(Code::kFailedPrecondition, "not initialised");
+  if (!iptables_ && !nftables_) return Status(Code::kFailedPrecondition, "not initialised");
 
   // The desired state: everything again for a full sync, else only the changed Services.
   ServiceMap next;
@@ -274,20 +283,27 @@ Status Proxier::Sync(bool full) {
       if (!ports.empty()) next[key] = ports;
     }
   } else {
-    next = services_;
+    // In place (a copy of every Service was a good part of a partial sync at 10k): a failed
+    // sync is followed by a full one, which builds everything again.
     for (auto& [key, ports] : after_changed) {
       if (ports.empty()) {
-        next.erase(key);
+        services_.erase(key);
       } else {
-        next[key] = ports;
+        services_[key] = ports;
       }
     }
   }
+  const ServiceMap& desired = full ? next : services_;
 
-  ChainState before = chains_;
+  std::set<std::string> changed_keys(keys.begin(), keys.end());
   // Reading the table back is costly at scale (a dump of every rule): only when what is there
-  // is not known — the first sync of this process and the one after a failed restore.
-  if (full && !known_state_) {
+  // is not known — the first sync of this process and the one after a failed restore. (No copy
+  // of the state otherwise: it holds every Service's cached lines.)
+  ChainState unknown_before;
+  const bool read_back = !nftables_ && full && !known_state_;
+  if (read_back) unknown_before.by_service = chains_.by_service;
+  ChainState& before = read_back ? unknown_before : chains_;
+  if (read_back) {
     // What is really there: chains a previous process (or a hand) left are deleted.
     before.orphans.clear();
     if (auto save = iptables_->Save("nat"); save.ok()) {
@@ -298,10 +314,20 @@ Status Proxier::Sync(bool full) {
       }
     }
   }
-  std::set<std::string> changed_keys(keys.begin(), keys.end());
-  RulesText rules = GenerateRules(next, opts_.rules, full ? nullptr : &changed_keys, before);
-  Status s = iptables_->Restore(rules.text);
-  if (s.ok() && full) s = iptables_->EnsureJumps();
+  RulesText rules;
+  NftText nft;
+  Status s;
+  if (nftables_) {
+    nft = GenerateNftRules(desired, opts_.rules, full ? nullptr : &changed_keys, nft_state_, known_state_);
+    auto r = exec_({"nft", "-f", "-"}, nft.text);
+    if (!r.ok()) s = r.status();
+    rules.nat_rules = nft.rules;
+    rules.nat_chains_written = nft.chains_written;
+  } else {
+    rules = GenerateRules(desired, opts_.rules, full ? nullptr : &changed_keys, before);
+    s = iptables_->Restore(rules.text);
+    if (s.ok() && full) s = iptables_->EnsureJumps();
+  }
   const auto end = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -318,7 +344,7 @@ Status Proxier::Sync(bool full) {
     ++stats_.failures;
     return s;
   }
-  services_ = std::move(next);
+  if (full) services_ = std::move(next);
   chains_ = std::move(rules.chains);
   m.sync->Observe(Seconds(end - start));
   (full ? m.full : m.partial)->Observe(Seconds(end - start));

@@ -1,4 +1,4 @@
-// The service proxy (kube-proxy's iptables mode) as a controller on the agent's runner: it
+// The service proxy (kube-proxy's iptables or nftables mode) as a controller on the agent's runner: it
 // watches Services and EndpointSlices and keeps the node's iptables rules (iptables_rules.h)
 // matching them.
 //
@@ -6,7 +6,8 @@
 //   never runs two syncs at once. Syncs are at least `min_sync_period` apart (a burst of
 //   changes becomes one sync) and one runs at least every `sync_period`.
 // - A sync after a few changes is partial: the top-level chains plus the changed Services'
-//   chains, one `iptables-restore --noflush` batch. The periodic one (and the first, and one
+//   chains, one `iptables-restore --noflush` batch (nftables mode: only the changed Services'
+//   chains and map elements, one `nft -f -` transaction). The periodic one (and the first, and one
 //   after a failure) is full: every chain rewritten, the jumps from the built-in chains checked,
 //   rules deleted by hand come back. The first sync (and the one after a failure) also reads the
 //   nat table back and deletes per-service chains nothing wants (left by an earlier process).
@@ -32,6 +33,7 @@
 
 #include "agent/proxy/iptables.h"
 #include "agent/proxy/iptables_rules.h"
+#include "agent/proxy/nftables_rules.h"
 #include "agent/proxy/service_info.h"
 #include "base/http_server.h"
 #include "client/controller.h"
@@ -40,6 +42,9 @@ namespace kite::proxy {
 
 struct ProxyOptions {
   std::string node_name;
+  // --proxy-mode: "iptables" (iptables-restore, iptables_rules.h) or "nftables" (`nft -f -`
+  // into table ip kube-proxy, nftables_rules.h).
+  std::string mode = "iptables";
   RulesConfig rules;
   std::string healthz_bind_address = "0.0.0.0:10256";  // "": no health server
   std::chrono::milliseconds sync_period{30'000};       // --iptables-sync-period
@@ -92,6 +97,8 @@ class Proxier : public client::Controller {
   // Worker only (syncs never overlap).
   ServiceMap services_;
   ChainState chains_;
+  NftState nft_state_;
+  bool nftables_ = false;
   bool known_state_ = false;  // the per-service chains in the table are exactly chains_
 };
 

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <set>
 
 #include "api/object.h"
@@ -46,6 +47,14 @@ std::vector<ServicePort> BuildServicePorts(const json::object& service, const st
       if (api::GetString(in.as_object(), "ipMode") == "Proxy") continue;
       std::string ip = api::GetString(in.as_object(), "ip");
       if (IsIPv4(ip)) base.load_balancer_ips.push_back(ip);
+    }
+    for (const json::value& r : api::GetArray(spec, "loadBalancerSourceRanges")) {
+      if (!r.is_string()) continue;
+      std::string cidr(r.as_string());
+      // Spaces are tolerated by the API (upstream trims them); IPv6 ranges do not apply here.
+      cidr.erase(std::remove(cidr.begin(), cidr.end(), ' '), cidr.end());
+      const size_t slash = cidr.find('/');
+      if (IsIPv4(cidr.substr(0, slash))) base.source_ranges.push_back(cidr);
     }
   }
   if (api::GetString(spec, "sessionAffinity") == "ClientIP") {

@@ -34,6 +34,9 @@ struct ServicePort {
   int32_t node_port = 0;  // 0: none
   std::vector<std::string> external_ips;
   std::vector<std::string> load_balancer_ips;  // status.loadBalancer.ingress[].ip
+  // spec.loadBalancerSourceRanges (LoadBalancer only, IPv4 CIDRs): when set, traffic to the
+  // load-balancer IPs from any other source is dropped.
+  std::vector<std::string> source_ranges;
   int32_t affinity_seconds = 0;  // sessionAffinity ClientIP: its timeout; 0: no affinity
   bool external_local = false;   // externalTrafficPolicy Local (NodePort / LoadBalancer only)
   bool internal_local = false;   // internalTrafficPolicy Local

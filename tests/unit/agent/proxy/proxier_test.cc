@@ -127,5 +127,56 @@ TEST(ProxierTest, FullThenPartialSyncs) {
   informers.Stop();
 }
 
+TEST(ProxierTest, NftablesModeWritesOneTransactionPerSync) {
+  auto fake = std::make_shared<client::testing::FakeTransport>();
+  fake->Add(Svc("a", "10.43.0.21"));
+  fake->Add(Svc("b", "10.43.0.22"));
+  fake->Add(Slice("a", {"10.42.0.2"}));
+  fake->Add(Slice("b", {"10.42.0.3", "10.42.0.4"}));
+  client::Client c(fake);
+  client::InformerFactory informers(&c);
+  auto rec = std::make_shared<Recorder>();
+  ProxyOptions po;
+  po.node_name = "n1";
+  po.mode = "nftables";
+  po.healthz_bind_address = "";
+  po.exec = [rec](const std::vector<std::string>& argv, const std::string& input) { return (*rec)(argv, input); };
+  Proxier p(po);
+  p.Init(informers);
+  informers.Start();
+  ASSERT_TRUE(informers.WaitForSync(std::chrono::seconds(10)));
+  fake->WaitForIdle();
+  auto nft_inputs = [&] {
+    std::lock_guard<std::mutex> lock(rec->mu);
+    std::vector<std::string> out;
+    for (auto& [argv, input] : rec->calls) {
+      EXPECT_EQ(argv[0], "nft");  // no iptables tool in this mode
+      if (argv == std::vector<std::string>{"nft", "-f", "-"}) out.push_back(input);
+    }
+    return out;
+  };
+  ASSERT_TRUE(p.Sync(false).ok());
+  auto in = nft_inputs();
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_NE(in[0].find("delete table ip kube-proxy\nadd table ip kube-proxy\n"), std::string::npos);  // state unknown
+  EXPECT_NE(in[0].find("10.43.0.21 . tcp . 80 : goto service-"), std::string::npos);
+
+  c.Update(*api::FindResource("discovery.k8s.io", "v1", "endpointslices"), "default", Slice("b", {"10.42.0.3"}));
+  fake->WaitForIdle();
+  ASSERT_TRUE(p.Sync(false).ok());
+  in = nft_inputs();
+  ASSERT_EQ(in.size(), 2u);
+  EXPECT_EQ(in[1].find("10.43.0.21"), std::string::npos);  // a untouched
+  EXPECT_NE(in[1].find("dnat ip to 10.42.0.3:8080"), std::string::npos);
+  EXPECT_EQ(in[1].find("add table"), std::string::npos);
+  EXPECT_EQ(p.stats().full_syncs, 1);
+
+  // A full sync over the known table flushes it instead of making it again.
+  ASSERT_TRUE(p.Sync(true).ok());
+  in = nft_inputs();
+  EXPECT_NE(in.back().find("flush table ip kube-proxy\n"), std::string::npos);
+  informers.Stop();
+}
+
 }  // namespace
 }  // namespace kite::proxy

@@ -1,0 +1,178 @@
+// The nftables mode's rule text: the fixed layout, what each kind of Service adds, partial
+// syncs touching only the changed Service, and loadBalancerSourceRanges in both modes.
+#include "agent/proxy/nftables_rules.h"
+
+#include <gtest/gtest.h>
+
+#include "agent/proxy/iptables_rules.h"
+
+namespace kite::proxy {
+namespace {
+
+ServicePort Port(std::string ns, std::string name, std::string ip, std::vector<std::string> eps) {
+  ServicePort sp;
+  sp.ns = std::move(ns);
+  sp.name = std::move(name);
+  sp.port_name = "http";
+  sp.cluster_ip = std::move(ip);
+  sp.port = 80;
+  for (const std::string& e : eps) {
+    Endpoint ep;
+    ep.ip = e;
+    ep.port = 8080;
+    sp.endpoints.push_back(ep);
+  }
+  return sp;
+}
+
+bool Has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
+
+RulesConfig Cfg() {
+  RulesConfig c;
+  c.cluster_cidr = "10.42.0.0/16";
+  return c;
+}
+
+TEST(NftablesRulesTest, ChainNamesAreUpstreamsShape) {
+  ServicePort sp = Port("ns1", "svc1", "10.43.0.41", {"10.180.0.1"});
+  const std::string svc = NftServiceChain(sp);
+  EXPECT_EQ(svc.substr(0, 8), "service-");
+  EXPECT_EQ(svc.substr(16), "-ns1/svc1/tcp/http");
+  EXPECT_EQ(NftEndpointChain(sp, sp.endpoints[0]).substr(17), "-ns1/svc1/tcp/http__10.180.0.1/8080");
+}
+
+TEST(NftablesRulesTest, FullSyncFromNothing) {
+  ServiceMap m;
+  m["default/web"] = {Port("default", "web", "10.43.0.20", {"10.42.0.5", "10.42.1.6"})};
+  m["default/one"] = {Port("default", "one", "10.43.0.21", {"10.42.0.7"})};
+  NftState st;
+  NftText r = GenerateNftRules(m, Cfg(), nullptr, st, false);
+  const std::string& t = r.text;
+  // A fresh table in the same transaction.
+  EXPECT_EQ(t.rfind("add table ip kube-proxy\ndelete table ip kube-proxy\nadd table ip kube-proxy\n", 0), 0u);
+  EXPECT_TRUE(Has(t, "add chain ip kube-proxy nat-prerouting { type nat hook prerouting priority dstnat ; }"));
+  EXPECT_TRUE(Has(t, "add rule ip kube-proxy services ip daddr . meta l4proto . th dport vmap @service-ips"));
+  const ServicePort& web = m["default/web"][0];
+  const std::string svc = NftServiceChain(web);
+  EXPECT_TRUE(Has(t, "add chain ip kube-proxy " + svc));
+  EXPECT_TRUE(Has(t, "add rule ip kube-proxy " + svc +
+                         " ip daddr 10.43.0.20 tcp dport 80 ip saddr != 10.42.0.0/16 jump mark-for-masquerade"));
+  // Two endpoints: a random pick through the global endpoints map, slot block 1.
+  EXPECT_TRUE(Has(t, "add rule ip kube-proxy " + svc +
+                         " meta l4proto tcp dnat ip addr . port to numgen random mod 2 offset 4096 map @endpoints"));
+  EXPECT_TRUE(Has(t, "add element ip kube-proxy endpoints { 4096 : 10.42.0.5 . 8080, 4097 : 10.42.1.6 . 8080 }"));
+  // One endpoint: a plain DNAT.
+  EXPECT_TRUE(Has(t, "add rule ip kube-proxy " + NftServiceChain(m["default/one"][0]) +
+                         " meta l4proto tcp dnat ip to 10.42.0.7:8080"));
+  EXPECT_NE(t.find("10.43.0.20 . tcp . 80 : goto " + svc), std::string::npos);
+  EXPECT_NE(t.find("10.42.0.5 . 10.42.0.5"), std::string::npos);  // hairpin
+  EXPECT_EQ(t.find("delete chain"), std::string::npos);
+  EXPECT_EQ(st.services.at("default/web").chains, std::vector<std::string>{svc});
+}
+
+TEST(NftablesRulesTest, NoEndpointsAndLocalPolicy) {
+  ServiceMap m;
+  ServicePort empty = Port("ns", "empty", "10.43.0.30", {});
+  empty.node_port = 30080;
+  m["ns/empty"] = {empty};
+  ServicePort local = Port("ns", "local", "10.43.0.31", {"10.42.0.8"});
+  local.node_port = 30081;
+  local.external_local = true;  // its only endpoint is on another node
+  m["ns/local"] = {local};
+  NftState st;
+  NftText r = GenerateNftRules(m, Cfg(), nullptr, st, false);
+  const std::string& t = r.text;
+  EXPECT_NE(t.find("10.43.0.30 . tcp . 80 : goto reject-chain"), std::string::npos);
+  EXPECT_NE(t.find("tcp . 30080 : goto reject-chain"), std::string::npos);
+  EXPECT_EQ(t.find("service-ips { 10.43.0.30"), std::string::npos);
+  EXPECT_NE(t.find("tcp . 30081 : drop"), std::string::npos);  // no local endpoint: dropped
+  const std::string ext = "external-" + NftServiceChain(local).substr(8);
+  EXPECT_TRUE(Has(t, "add rule ip kube-proxy " + ext + " ip saddr 10.42.0.0/16 goto " + NftServiceChain(local)));
+  EXPECT_TRUE(Has(t, "add rule ip kube-proxy " + ext + " goto local-" + NftServiceChain(local).substr(8)));
+}
+
+TEST(NftablesRulesTest, AffinityUsesEndpointChains) {
+  ServiceMap m;
+  ServicePort sp = Port("ns", "sticky", "10.43.0.40", {"10.42.0.9", "10.42.0.10"});
+  sp.affinity_seconds = 600;
+  m["ns/sticky"] = {sp};
+  NftState st;
+  NftText r = GenerateNftRules(m, Cfg(), nullptr, st, false);
+  const std::string ep = NftEndpointChain(sp, sp.endpoints[0]);
+  const std::string set = "affinity-" + ep.substr(9);
+  EXPECT_TRUE(Has(r.text, "add set ip kube-proxy " + set + " { type ipv4_addr ; flags dynamic,timeout ; timeout 600s ; }"));
+  EXPECT_TRUE(Has(r.text, "add rule ip kube-proxy " + NftServiceChain(sp) + " ip saddr @" + set + " goto " + ep));
+  EXPECT_TRUE(Has(r.text, "add rule ip kube-proxy " + ep + " update @" + set + " { ip saddr }"));
+  EXPECT_TRUE(Has(r.text, "add rule ip kube-proxy " + ep + " meta l4proto tcp dnat ip to 10.42.0.9:8080"));
+  EXPECT_NE(r.text.find("4096 : goto " + ep), std::string::npos);
+}
+
+TEST(NftablesRulesTest, PartialSyncTouchesOnlyTheChangedService) {
+  ServiceMap m;
+  m["ns/a"] = {Port("ns", "a", "10.43.0.50", {"10.42.0.2", "10.42.0.3"})};
+  m["ns/b"] = {Port("ns", "b", "10.43.0.51", {"10.42.0.4", "10.42.0.5"})};
+  NftState st;
+  NftText full = GenerateNftRules(m, Cfg(), nullptr, st, false);
+  const NftState after_full = st;
+  m["ns/b"] = {Port("ns", "b", "10.43.0.51", {"10.42.0.4"})};  // one endpoint gone
+  std::set<std::string> changed = {"ns/b"};
+  NftText part = GenerateNftRules(m, Cfg(), &changed, st, true);
+  const std::string& t = part.text;
+  EXPECT_EQ(t.find("10.42.0.2"), std::string::npos);  // a untouched
+  EXPECT_EQ(t.find("add table"), std::string::npos);
+  const std::string b = NftServiceChain(m["ns/b"][0]);
+  EXPECT_TRUE(Has(t, "delete element ip kube-proxy endpoints { 8192, 8193 }"));
+  EXPECT_TRUE(Has(t, "delete element ip kube-proxy hairpin { 10.42.0.5 . 10.42.0.5 }"));
+  EXPECT_TRUE(Has(t, "flush chain ip kube-proxy " + b));
+  EXPECT_TRUE(Has(t, "add rule ip kube-proxy " + b + " meta l4proto tcp dnat ip to 10.42.0.4:8080"));
+  // Its cluster IP's element is unchanged: neither deleted nor added (elements cost the kernel).
+  EXPECT_EQ(t.find("10.43.0.51 . tcp . 80"), std::string::npos);
+  EXPECT_EQ(st.used_slots, (std::set<uint32_t>{1}));  // b's block is free again
+
+  // b deleted: its chain goes, after the elements pointing at it.
+  m.erase("ns/b");
+  NftText gone = GenerateNftRules(m, Cfg(), &changed, st, true);
+  EXPECT_TRUE(Has(gone.text, "delete chain ip kube-proxy " + b));
+  EXPECT_LT(gone.text.find("delete element ip kube-proxy service-ips"), gone.text.find("delete chain"));
+  EXPECT_FALSE(st.services.count("ns/b"));
+
+  // A full sync over a known table flushes instead of deleting it, and removes what is stale.
+  NftState st2 = after_full;
+  NftText again = GenerateNftRules(m, Cfg(), nullptr, st2, true);
+  EXPECT_NE(again.text.find("flush table ip kube-proxy\n"), std::string::npos);
+  EXPECT_EQ(again.text.find("flush map"), std::string::npos);
+  // The sentinel: its delete fails if the table was deleted or a map flushed by hand.
+  EXPECT_NE(again.text.find("delete element ip kube-proxy service-ips { 0.0.0.0 . tcp . 0 }\n"), std::string::npos);
+  EXPECT_NE(again.text.find("delete element ip kube-proxy service-ips { 10.43.0.51 . tcp . 80 }\n"), std::string::npos);
+  EXPECT_EQ(again.text.find("10.43.0.50 . tcp . 80"), std::string::npos);  // a: unchanged elements
+  EXPECT_TRUE(Has(again.text, "delete chain ip kube-proxy " + b));
+}
+
+TEST(NftablesRulesTest, LoadBalancerSourceRanges) {
+  ServiceMap m;
+  ServicePort sp = Port("ns", "lb", "10.43.0.60", {"10.42.0.2"});
+  sp.load_balancer_ips = {"192.0.2.10"};
+  sp.source_ranges = {"203.0.113.0/24", "198.51.100.7/32"};
+  sp.node_port = 30090;
+  m["ns/lb"] = {sp};
+  NftState st;
+  NftText r = GenerateNftRules(m, Cfg(), nullptr, st, false);
+  const std::string fw = "firewall-" + NftServiceChain(sp).substr(8);
+  EXPECT_NE(r.text.find("192.0.2.10 . tcp . 80 : goto " + fw), std::string::npos);
+  EXPECT_TRUE(Has(r.text, "add rule ip kube-proxy " + fw + " ip saddr != { 203.0.113.0/24, 198.51.100.7/32 } drop"));
+
+  // iptables mode: KUBE-FW- passes the ranges to KUBE-EXT-, the filter table drops the rest.
+  RulesText ipt = GenerateRules(m, Cfg(), nullptr, {});
+  const std::string fwc = FirewallChain(sp), ext = ExternalChain(sp);
+  EXPECT_NE(ipt.text.find("-d 192.0.2.10/32 --dport 80 -j " + fwc + "\n"), std::string::npos);
+  EXPECT_NE(ipt.text.find("-A " + fwc + " -m comment --comment \"ns/lb:http loadbalancer IP\" -s 203.0.113.0/24 -j " + ext + "\n"),
+            std::string::npos);
+  EXPECT_NE(ipt.text.find("-A KUBE-PROXY-FIREWALL -m comment --comment \"ns/lb:http traffic not accepted by " + fwc +
+                          "\" -m tcp -p tcp -d 192.0.2.10/32 --dport 80 -j DROP\n"),
+            std::string::npos);
+  EXPECT_EQ(ipt.text.find("-d 192.0.2.10/32 --dport 80 -j " + ext + "\n"), std::string::npos);
+  EXPECT_NE(ipt.text.find(":" + fwc + " - [0:0]\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kite::proxy
