@@ -117,6 +117,7 @@ class ApiServerImpl final : public ApiServer {
     std::lock_guard<std::mutex> lock(delegated_mu_);
     delegated_[group] = std::make_shared<const DelegatedHandler>(std::move(handler));
   }
+  const KubeletClient* kubelet_client() const override { return kubelet_.get(); }
   std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) override {
     return local_.TransportFor(user, std::move(groups));
   }

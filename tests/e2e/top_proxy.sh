@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# kubectl top on a real node: kite-server with its embedded agent (its own containerd) in a
+# network namespace. Shows: the built-in metrics server scrapes the real kubelet through the API
+# server's kubelet client, so `kubectl top nodes`, `top pods` and `top pods --containers` print
+# numbers.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../integration/lib.sh"
+source "$HERE/lib_node.sh"
+require_node_tools
+require_tool "$KITE_SERVER"
+sweep_leftovers
+
+new_netns top
+NS=$REPLY
+new_node_dir top
+D=$REPLY
+NODE=kite-e2e-top
+IMAGE=kite.local/busybox:1.35
+KC=$TEST_TMP/kubeconfig
+k() { kubectl_in "$NS" "$KC" "$@"; }
+jp() { k get "$@"; }
+_spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
+  --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 --kubelet-port 0 --metric-resolution 2s
+eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
+
+# --- a web server in a pod: busybox httpd serving a page and a CGI-free file tree
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  containers:
+  - name: httpd
+    image: $IMAGE
+    command: [sh, -c, 'mkdir -p /www/sub && echo hello-root > /www/index.html && echo hello-sub > /www/sub/page.txt && exec httpd -f -p 8080 -h /www']
+    ports: [{containerPort: 8080, name: http}]
+  - name: burner
+    image: $IMAGE
+    command: [sh, -c, 'while true; do :; done']
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080, name: http}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: empty
+spec:
+  selector: {app: nothing}
+  ports: [{port: 80}]
+YAML
+eventually_eq "pod web Running" 90 Running jp pod web -o 'jsonpath={.status.phase}'
+
+# --- kubectl top
+# "NAME CPU(cores) CPU% MEMORY(bytes) MEMORY%" with numbers, once two scrapes gave a rate.
+top_nodes() { k top nodes --no-headers 2>/dev/null | grep -E "^$NODE +[0-9]+m +[0-9]+% +[0-9]+Mi +[0-9]+% *$"; }
+wait_until 30 top_nodes || fail "kubectl top nodes: $(k top nodes 2>&1); $(k get --raw /apis/metrics.k8s.io/v1beta1/nodes 2>&1)"
+echo "ok - kubectl top nodes prints numbers"
+echo "  $(top_nodes)"
+top_pods() { k top pods --no-headers 2>/dev/null | grep -E '^web +[1-9][0-9]*m +[0-9]+Mi *$'; }
+eventually "kubectl top pods prints the pod's CPU and memory" 60 top_pods
+echo "  $(top_pods)"
+burner_busy() { k top pods web --containers --no-headers 2>/dev/null | grep -E '^web +burner +[1-9][0-9]{2,}m +[0-9]+Mi *$'; }
+eventually "kubectl top pods --containers: the busy container uses at least 100m" 60 burner_busy
+echo "  $(k top pods web --containers --no-headers)"
+
