@@ -128,7 +128,7 @@ for r in json.load(sys.stdin)["data"]["result"]:
     print(json.dumps(r["metric"], sort_keys=True), r["value"][1])'
 }
 has_series() { [[ -n $(query "$1") ]]; }
-eventually "apiserver_request_total from the API server" 60 has_series 'apiserver_request_total{job="kubernetes-apiservers",resource="pods"}'
+eventually "apiserver_request_total from the API server" 60 has_series 'apiserver_request_total{job="kubernetes-apiservers",verb="LIST",resource="pods",scope="cluster"}'
 eventually "container_cpu_usage_seconds_total of the exporter pod" 60 has_series \
   'container_cpu_usage_seconds_total{job="kubernetes-cadvisor",namespace="default",pod="exporter",container="exporter"} > 0'
 eventually "kubelet_running_pods of the node" 60 has_series "kubelet_running_pods{job=\"kubernetes-nodes\",instance=\"$NODE\"} >= 1"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# kubectl top on a real node: kite-server with its embedded agent (its own containerd) in a
-# network namespace. Shows: the built-in metrics server scrapes the real kubelet through the API
-# server's kubelet client, so `kubectl top nodes`, `top pods` and `top pods --containers` print
-# numbers.
+# kubectl top and the pod and Service proxies on a real node: kite-server with its embedded agent
+# (its own containerd) in a network namespace. Shows: the built-in metrics server scrapes the real
+# kubelet through the API server's kubelet client, so `kubectl top nodes`, `top pods` and
+# `top pods --containers` print numbers; services/proxy and pods/proxy reach a busybox httpd in a
+# pod with upstream's path semantics (the path and query after /proxy/, a 301 to add the trailing
+# slash, a named port, 503 for a Service without endpoints, NotFound for an unknown pod).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../integration/lib.sh"
@@ -72,3 +74,29 @@ burner_busy() { k top pods web --containers --no-headers 2>/dev/null | grep -E '
 eventually "kubectl top pods --containers: the busy container uses at least 100m" 60 burner_busy
 echo "  $(k top pods web --containers --no-headers)"
 
+# --- services/proxy and pods/proxy
+expect_eq "services/web:80/proxy/ serves the index" hello-root k get --raw /api/v1/namespaces/default/services/web:80/proxy/
+expect_eq "services/web:http/proxy/sub/page.txt (a named port, a path)" hello-sub \
+  k get --raw '/api/v1/namespaces/default/services/web:http/proxy/sub/page.txt'
+expect_eq "services/http:web:80/proxy with a query" hello-sub \
+  k get --raw '/api/v1/namespaces/default/services/http:web:80/proxy/sub/page.txt?x=1'
+expect_eq "pods/web:8080/proxy/sub/page.txt" hello-sub k get --raw /api/v1/namespaces/default/pods/web:8080/proxy/sub/page.txt
+expect_eq "pods/web/proxy/ (the first container port)" hello-root k get --raw /api/v1/namespaces/default/pods/web/proxy/
+# curl as the admin: the kubeconfig's client certificate.
+k config view --raw -o 'jsonpath={.users[0].user.client-certificate-data}' | base64 -d >"$TEST_TMP/admin.crt"
+k config view --raw -o 'jsonpath={.users[0].user.client-key-data}' | base64 -d >"$TEST_TMP/admin.key"
+CURL=(curl -sk -m 10 --cert "$TEST_TMP/admin.crt" --key "$TEST_TMP/admin.key")
+API=$(k config view -o 'jsonpath={.clusters[0].cluster.server}')
+REDIRECT=$(in_ns "$NS" "${CURL[@]}" -o /dev/null -w '%{http_code} %{redirect_url}' "$API/api/v1/namespaces/default/services/web:80/proxy")
+[[ $REDIRECT == "301 $API/api/v1/namespaces/default/services/web:80/proxy/" ]] || fail "no trailing slash: $REDIRECT"
+echo "ok - no trailing slash: 301 to the path with one"
+NOEP=$(k get --raw /api/v1/namespaces/default/services/empty:80/proxy/ 2>&1 || true)
+[[ $NOEP == *'no endpoints available for service \"empty\"'* || $NOEP == *'no endpoints available for service "empty"'* ]] ||
+  fail "a Service without endpoints: $NOEP"
+echo "ok - a Service without endpoints: 503 no endpoints available"
+GONE=$(k get --raw /api/v1/namespaces/default/pods/nope:80/proxy/ 2>&1 || true)
+[[ $GONE == *'pods "nope" not found'* ]] || fail "an unknown pod: $GONE"
+echo "ok - an unknown pod: NotFound"
+MISSING=$(in_ns "$NS" "${CURL[@]}" -o /dev/null -w '%{http_code}' "$API/api/v1/namespaces/default/pods/web:8080/proxy/missing.txt")
+[[ $MISSING == 404 ]] || fail "a missing file through pods/proxy: $MISSING"
+echo "ok - the pod's own 404 is relayed"
