@@ -144,6 +144,7 @@ struct Agent::State {
   std::unique_ptr<client::EventRecorder> events;
   std::unique_ptr<client::ControllerRunner> runner;
   std::unique_ptr<kubelet::StatsProvider> stats;
+  std::unique_ptr<kubelet::server::WebhookAuthorizer> kubelet_authorizer;  // outlives kubelet_server
   std::unique_ptr<kubelet::server::KubeletServer> kubelet_server;
   std::thread starter;  // waits for the first lists, then the workers run
   std::mutex mu;
@@ -330,6 +331,10 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
     src.runtime = st->runtime.runtime;
     src.stats = st->stats.get();
     client::Client* c = st->client.get();
+    // Bearer tokens (Prometheus's service account) checked by the API server, as upstream's
+    // kubelet does with webhook authentication and authorization.
+    st->kubelet_authorizer = std::make_unique<kubelet::server::WebhookAuthorizer>(c, id.name);
+    src.authorizer = st->kubelet_authorizer.get();
     const std::string node_name = id.name;
     src.pods = [c, node_name]() -> Result<boost::json::object> {
       client::ListParams p;

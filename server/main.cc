@@ -349,24 +349,15 @@ int main(int argc, char** argv) {
   KITE_LOG(0) << "Kubernetes API listening on https://" << o.bind_address << ":" << (*api)->port()
               << (o.write_kubeconfig.empty() ? "" : ", admin kubeconfig at " + o.write_kubeconfig);
 
-  // The built-in metrics-server: scrapes the kubelets with the API server's kubelet-client
-  // certificate and serves metrics.k8s.io through the API server.
+  // The built-in metrics-server: scrapes the kubelets through the API server's KubeletClient
+  // and serves metrics.k8s.io through the API server.
   std::unique_ptr<metricsserver::MetricsServer> metrics_server;
   if (!o.disable_metrics_server && o.metric_resolution_ms > 0) {
-    auto read = [&](const char* name) {
-      std::ifstream in(std::filesystem::path(ao.tls_dir) / name);
-      return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    };
-    auto source = metricsserver::NewHttpsKubeletSource(read("server-ca.crt"), read("client-kube-apiserver.crt"),
-                                                       read("client-kube-apiserver.key"));
-    if (!source.ok()) {
-      KITE_LOG(0) << "metrics server: " << source.status().message();
-      return 1;
-    }
+    auto source = metricsserver::NewKubeletClientSource((*api)->kubelet_client());
     metricsserver::MetricsServerOptions mo;
     mo.resolution = std::chrono::milliseconds(o.metric_resolution_ms);
     metrics_server = metricsserver::MetricsServer::Start(
-        (*api)->LocalTransport("system:metrics-server", {"system:masters"}), std::move(source.value()), mo);
+        (*api)->LocalTransport("system:metrics-server", {"system:masters"}), std::move(source), mo);
     (*api)->Delegate("metrics.k8s.io", [ms = metrics_server.get()](const apiserver::DelegatedRequest& r) {
       return ms->Serve({r.verb, r.resource, r.namespace_, r.name, r.label_selector, r.field_selector});
     });

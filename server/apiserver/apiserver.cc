@@ -68,6 +68,31 @@ struct RequestMetrics {
   }
 };
 
+namespace {
+
+// The verb and scope labels of apiserver_request_total as upstream writes them (its CleanVerb and
+// CleanScope): the HTTP-ish verb in capitals (LIST, WATCH, POST, PUT, ...), CONNECT for the
+// streaming and proxy subresources; the scope "resource" for one named object or a create.
+std::string MetricVerb(const RequestAttributes& a) {
+  if (a.verb.empty()) return "GET";
+  const std::string& sub = a.subresource;
+  if (sub == "proxy" || sub == "exec" || sub == "attach" || sub == "portforward") return "CONNECT";
+  if (a.verb == "create") return "POST";
+  if (a.verb == "update") return "PUT";
+  if (a.verb == "deletecollection") return "DELETE";
+  std::string v = a.verb;
+  for (auto& ch : v) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return v;
+}
+
+std::string MetricScope(const RequestAttributes& a) {
+  if (!a.resource_request) return "";
+  if (!a.name.empty() || a.verb == "create") return "resource";
+  return a.namespace_.empty() ? "cluster" : "namespace";
+}
+
+}  // namespace
+
 class ApiServerImpl final : public ApiServer {
  public:
   ApiServerImpl(datastore::Store* store, Authenticator authn, const ApiServerOptions& o)
@@ -128,6 +153,7 @@ class ApiServerImpl final : public ApiServer {
     std::lock_guard<std::mutex> lock(delegated_mu_);
     paths_[path] = std::make_shared<const PathHandler>(std::move(handler));
   }
+  const KubeletClient* kubelet_client() const override { return kubelet_.get(); }
   std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) override {
     return local_.TransportFor(user, std::move(groups));
   }
@@ -175,9 +201,9 @@ class ApiServerImpl final : public ApiServer {
                               HttpsResponder::Headers headers = {}) {
     auto& m = RequestMetrics::Get();
     std::map<std::string, std::string> labels = {
-        {"verb", a.verb.empty() ? "GET" : a.verb}, {"code", std::to_string(code)}, {"group", a.api_group},
+        {"verb", MetricVerb(a)}, {"code", std::to_string(code)}, {"group", a.api_group},
         {"version", a.api_version}, {"resource", a.resource}, {"subresource", a.subresource},
-        {"scope", a.resource_request ? (a.namespace_.empty() ? "cluster" : "namespace") : ""},
+        {"scope", MetricScope(a)},
         {"component", "apiserver"}, {"dry_run", ""}};
     m.total.Add(labels).Increment();
     labels.erase("code");

@@ -21,6 +21,8 @@
 
 namespace kite::apiserver {
 
+class KubeletClient;
+
 struct ApiServerOptions {
   std::string bind_address = "0.0.0.0";
   // The address the `kubernetes` Service's endpoints name (kube-apiserver's --advertise-address):
@@ -92,6 +94,9 @@ class ApiServer {
     std::string client_ca_pem;
   };
   virtual Result<KubeletCerts> IssueKubeletCerts(const std::string& node, const std::vector<std::string>& ips) = 0;
+  // How this server calls kubelets (kubelet_client.h), for the built-in metrics server. Lives as
+  // long as the server.
+  virtual const KubeletClient* kubelet_client() const = 0;
 };
 
 // The version this server reports: kubectl's dispatcher picks its kubectl by `minor`.

@@ -82,7 +82,16 @@ Result<std::unique_ptr<KubeletClient>> KubeletClient::Create(const std::string& 
   return std::unique_ptr<KubeletClient>(new KubeletClient(std::move(*tls)));
 }
 
-asio::awaitable<Status> KubeletClient::ProxyGet(const KubeletEndpoint& ep, const std::string& target, HttpsResponder& res) {
+// One GET to a kubelet, up to its answer's header: the stream, its buffer and parser in `c`.
+struct KubeletClient::Call {
+  explicit Call(asio::any_io_executor ex, asio::ssl::context& tls) : s(ex, tls) {}
+  TlsStream s;
+  beast::flat_buffer buf;
+  http::response_parser<http::buffer_body> p;
+};
+
+asio::awaitable<Status> KubeletClient::Open(const KubeletEndpoint& ep, const std::string& target,
+                                            std::chrono::steady_clock::duration timeout, Call& c) const {
   const std::string url = "https://" + ep.host + ":" + std::to_string(ep.port) + target;
   auto failed = [&](const std::string& what) {
     return Status::Api(500, "InternalError", "Get \"" + url + "\": " + what);
@@ -90,26 +99,57 @@ asio::awaitable<Status> KubeletClient::ProxyGet(const KubeletEndpoint& ep, const
   boost::system::error_code ec;
   const auto addr = asio::ip::make_address(ep.host, ec);
   if (ec) co_return failed("not an IP address: " + ep.host);
-  auto executor = co_await asio::this_coro::executor;
-  TlsStream s(executor, *tls_);
-  PrepareTlsStream(s, ep.host);
-  auto& tcp = beast::get_lowest_layer(s);
-  tcp.expires_after(std::chrono::seconds(30));
+  PrepareTlsStream(c.s, ep.host);
+  auto& tcp = beast::get_lowest_layer(c.s);
+  tcp.expires_after(timeout);
   const asio::ip::tcp::endpoint endpoint(addr, static_cast<unsigned short>(ep.port));
   auto [cec] = co_await tcp.async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
   if (cec) co_return failed("dial tcp " + ep.host + ":" + std::to_string(ep.port) + ": " + cec.message());
-  auto [hec] = co_await s.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+  auto [hec] = co_await c.s.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
   if (hec) co_return failed("tls: " + hec.message());
   http::request<http::empty_body> rq{http::verb::get, target, 11};
   rq.set(http::field::host, ep.host + ":" + std::to_string(ep.port));
   rq.set(http::field::user_agent, "kite-apiserver");
-  auto [wec, wn] = co_await http::async_write(s, rq, asio::as_tuple(asio::use_awaitable));
+  auto [wec, wn] = co_await http::async_write(c.s, rq, asio::as_tuple(asio::use_awaitable));
   if (wec) co_return failed(wec.message());
-  beast::flat_buffer buf;
-  http::response_parser<http::buffer_body> p;
-  p.body_limit(boost::none);
-  auto [rec, rn] = co_await http::async_read_header(s, buf, p, asio::as_tuple(asio::use_awaitable));
+  c.p.body_limit(boost::none);
+  auto [rec, rn] = co_await http::async_read_header(c.s, c.buf, c.p, asio::as_tuple(asio::use_awaitable));
   if (rec) co_return failed(rec.message());
+  co_return Status::Ok();
+}
+
+asio::awaitable<Result<std::string>> KubeletClient::Get(const KubeletEndpoint& ep, const std::string& target,
+                                                        std::chrono::steady_clock::duration timeout, size_t limit) const {
+  auto executor = co_await asio::this_coro::executor;
+  Call c(executor, *tls_);
+  // The whole exchange, body included, within `timeout` (the stream's deadline stays armed).
+  if (Status s = co_await Open(ep, target, timeout, c); !s.ok()) co_return s;
+  const int status = static_cast<int>(c.p.get().result_int());
+  std::string body;
+  std::array<char, 64 * 1024> chunk;
+  while (!c.p.is_done()) {
+    c.p.get().body().data = chunk.data();
+    c.p.get().body().size = chunk.size();
+    auto [bec, bn] = co_await http::async_read(c.s, c.buf, c.p, asio::as_tuple(asio::use_awaitable));
+    body.append(chunk.data(), chunk.size() - c.p.get().body().size);
+    if (body.size() > limit) co_return Status(Code::kResourceExhausted, "the kubelet's answer exceeds " + std::to_string(limit) + " bytes");
+    if (bec && bec != http::error::need_buffer) {
+      co_return Status(Code::kUnavailable, "reading https://" + ep.host + ":" + std::to_string(ep.port) + target + ": " + bec.message());
+    }
+  }
+  beast::get_lowest_layer(c.s).close();
+  if (status != 200) co_return Status(Code::kUnavailable, "the kubelet answered HTTP " + std::to_string(status));
+  co_return body;
+}
+
+asio::awaitable<Status> KubeletClient::ProxyGet(const KubeletEndpoint& ep, const std::string& target, HttpsResponder& res) {
+  auto executor = co_await asio::this_coro::executor;
+  Call call(executor, *tls_);
+  if (Status st = co_await Open(ep, target, std::chrono::seconds(30), call); !st.ok()) co_return st;
+  auto& s = call.s;
+  auto& buf = call.buf;
+  auto& p = call.p;
+  auto& tcp = beast::get_lowest_layer(s);
   // From here the answer may take as long as the container keeps logging.
   tcp.expires_never();
   const int status = static_cast<int>(p.get().result_int());

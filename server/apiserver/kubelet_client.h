@@ -1,5 +1,6 @@
 // KubeletClient: how the API server reaches a node's kubelet server (agent/kubelet/server/) for
-// pods/log and nodes/proxy (and, later, exec, attach and port-forward): HTTPS to the Node's
+// pods/log and nodes/proxy (and, later, exec, attach and port-forward) and for the built-in
+// metrics server's scrapes (server/metricsserver/): HTTPS to the Node's
 // InternalIP at status.daemonEndpoints.kubeletEndpoint.Port, the kubelet's serving certificate
 // verified against the server CA (kite issues it at join), the API server presenting its
 // kubelet-client certificate (client-kube-apiserver: system:apiserver in system:masters).
@@ -14,6 +15,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -49,7 +51,15 @@ class KubeletClient {
   // answer with; once relaying began, the return is OK whatever happens.
   boost::asio::awaitable<Status> ProxyGet(const KubeletEndpoint& ep, const std::string& target, HttpsResponder& res);
 
+  // GET https://<ep>/<target>, the whole body (at most `limit` bytes) within `timeout`; an
+  // error for anything but a 200 (the metrics server's scrape of /metrics/resource).
+  boost::asio::awaitable<Result<std::string>> Get(const KubeletEndpoint& ep, const std::string& target,
+                                                  std::chrono::steady_clock::duration timeout, size_t limit) const;
+
  private:
+  struct Call;
+  boost::asio::awaitable<Status> Open(const KubeletEndpoint& ep, const std::string& target,
+                                      std::chrono::steady_clock::duration timeout, Call& c) const;
   explicit KubeletClient(std::shared_ptr<boost::asio::ssl::context> tls) : tls_(std::move(tls)) {}
   std::shared_ptr<boost::asio::ssl::context> tls_;
 };

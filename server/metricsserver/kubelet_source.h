@@ -1,8 +1,8 @@
 // Where the metrics server reads a node's resource metrics: the seam between the scrape loop
-// and the network, so unit tests hand it canned text. NewHttpsKubeletSource is the real one:
-// GET https://<node>:<kubelet port>/metrics/resource with the API server's kubelet-client
-// certificate, the kubelet's serving certificate checked against the cluster's server CA (as
-// k3s configures kube-apiserver and metrics-server).
+// and the network, so unit tests hand it canned text. NewKubeletClientSource is the real one:
+// GET https://<node>:<kubelet port>/metrics/resource through the API server's KubeletClient
+// (server/apiserver/kubelet_client.h: its kubelet-client certificate, the kubelet's serving
+// certificate checked against the cluster's server CA), the one way kite-server calls a kubelet.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -14,15 +14,19 @@
 
 #include "base/status.h"
 
+namespace kite::apiserver {
+class KubeletClient;
+}
+
 namespace kite::metricsserver {
 
 struct NodeTarget {
   std::string name;
-  std::string host;  // status.addresses: InternalIP, else ExternalIP, else Hostname
+  std::string host;  // status.addresses: InternalIP, else ExternalIP
   int port = 10250;  // status.daemonEndpoints.kubeletEndpoint.Port (10250 when unset)
 };
 
-// The address to scrape a Node at; nullopt when it has none.
+// The address to scrape a Node at (apiserver::KubeletEndpointOf); nullopt when it has none.
 std::optional<NodeTarget> TargetOf(const boost::json::object& node);
 
 class KubeletSource {
@@ -33,9 +37,8 @@ class KubeletSource {
   virtual Result<std::string> Fetch(const NodeTarget& node, std::chrono::steady_clock::time_point deadline) = 0;
 };
 
-// Fails on malformed PEM.
-Result<std::unique_ptr<KubeletSource>> NewHttpsKubeletSource(const std::string& server_ca_pem,
-                                                             const std::string& client_cert_pem,
-                                                             const std::string& client_key_pem);
+// `client` outlives the source. Each Fetch runs its request on its own io_context in the
+// calling thread, bounded by the deadline.
+std::unique_ptr<KubeletSource> NewKubeletClientSource(const apiserver::KubeletClient* client);
 
 }  // namespace kite::metricsserver

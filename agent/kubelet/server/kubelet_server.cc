@@ -116,28 +116,51 @@ struct KubeletServer::Impl {
   KubeletSources sources;
   std::unique_ptr<HttpsServer> https;
 
+  Status Admit(const HttpsRequest& req);
   asio::awaitable<void> Handle(HttpsRequest& req, HttpsResponder& res);
   asio::awaitable<void> Logs(HttpsRequest& req, HttpsResponder& res, const std::vector<std::string>& parts);
 };
 
+// Who the caller is (a client certificate, else a bearer token) and whether it may make this
+// request: an error Status to answer with, or OK.
+Status KubeletServer::Impl::Admit(const HttpsRequest& req) {
+  const Status unauthorized = Status::Api(401, "Unauthorized", "Unauthorized");
+  KubeletUser user;
+  if (req.peer) {
+    user.name = req.peer->common_name;
+    user.groups = req.peer->organizations;
+  } else {
+    const std::string auth = req.Header("authorization");
+    const std::string bearer = "Bearer ";
+    if (!sources.authorizer || auth.size() <= bearer.size() || auth.compare(0, bearer.size(), bearer) != 0) {
+      return unauthorized;
+    }
+    auto who = sources.authorizer->AuthenticateToken(auth.substr(bearer.size()));
+    if (!who.ok()) {
+      KITE_LOG(1) << "kubelet server: token review failed: " << who.status().message();
+      return unauthorized;
+    }
+    if (!*who) return unauthorized;
+    user = std::move(**who);
+  }
+  if (std::find(user.groups.begin(), user.groups.end(), "system:masters") != user.groups.end()) return Status();
+  const KubeletRequestAttributes a = AttributesOf(req.method, req.path);
+  if (sources.authorizer) {
+    auto allowed = sources.authorizer->Authorize(user, a);
+    if (allowed.ok() && *allowed) return Status();
+    if (!allowed.ok()) KITE_LOG(1) << "kubelet server: access review failed: " << allowed.status().message();
+  }
+  return Status::Api(403, "Forbidden", "Forbidden (user=" + user.name + ", verb=" + a.verb +
+                                           ", resource=nodes, subresource=" + a.subresource + ")");
+}
+
 asio::awaitable<void> KubeletServer::Impl::Handle(HttpsRequest& req, HttpsResponder& res) {
-  if (!req.peer) {
-    const Status unauthorized = Status::Api(401, "Unauthorized", "Unauthorized");
-    co_await SendStatus(res, unauthorized);
+  if (Status admitted = Admit(req); !admitted.ok()) {
+    co_await SendStatus(res, admitted);
     co_return;
   }
-  const auto& groups = req.peer->organizations;
-  const bool allowed = std::find(groups.begin(), groups.end(), "system:masters") != groups.end();
   const auto parts = SplitPath(req.path);
   const std::string first = parts.empty() ? "" : parts[0];
-  if (!allowed) {
-    // The resource and subresource upstream's authorizer is asked about for this path.
-    const std::string sub = first == "stats" ? "stats" : first == "metrics" ? "metrics" : first == "containerLogs" ? "log" : "proxy";
-    const std::string msg = "Forbidden (user=" + req.peer->common_name + ", verb=get, resource=nodes, subresource=" + sub + ")";
-    const Status forbidden = Status::Api(403, "Forbidden", msg);
-    co_await SendStatus(res, forbidden);
-    co_return;
-  }
   if (req.method != "GET" && req.method != "HEAD") {
     const Status not_allowed = Status::Api(405, "MethodNotAllowed", "method " + req.method + " not allowed");
     co_await SendStatus(res, not_allowed);

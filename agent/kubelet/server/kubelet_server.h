@@ -1,12 +1,14 @@
 // KubeletServer: the kubelet's HTTPS endpoint (upstream's port 10250), which the API server
 // calls for `kubectl logs` (pods/log) and nodes/proxy, and Prometheus scrapes.
 //
-// TLS with the node's serving certificate (from the join: agent/bootstrap/). Authentication is
-// by client certificate only: the request must carry one signed by the cluster's client CA (the
-// API server's kubelet-client certificate is one), else 401 with a Status body; a certificate of
-// another CA fails the TLS handshake. Authorization: the system:masters group (the API server's
-// kubelet client, cluster admins) may call everything; any other user gets 403, as upstream's
-// webhook authorizer answers for a user without nodes/proxy (RBAC will widen this).
+// TLS with the node's serving certificate (from the join: agent/bootstrap/). Authentication: a
+// client certificate signed by the cluster's client CA (the API server's kubelet-client
+// certificate is one; a certificate of another CA fails the TLS handshake), else a bearer token
+// the authorizer accepts (webhook_auth.h: a TokenReview); anyone else gets 401 with a Status
+// body. Authorization: the system:masters group (the API server's kubelet client, cluster
+// admins) may call everything; any other user what the authorizer allows (a SubjectAccessReview
+// for nodes/<subresource>), else 403 as upstream's kubelet answers. Without an authorizer only
+// client certificates get in, and only system:masters.
 //
 // Routes (GET):
 //   /healthz                                   "ok"
@@ -30,6 +32,7 @@
 #include <boost/json/object.hpp>
 
 #include "agent/cri/runtime.h"
+#include "agent/kubelet/server/webhook_auth.h"
 #include "agent/kubelet/stats.h"
 #include "base/status.h"
 
@@ -51,6 +54,8 @@ struct KubeletSources {
   StatsProvider* stats = nullptr;
   // The PodList of the pods bound to this node (/pods).
   std::function<Result<boost::json::object>()> pods;
+  // Bearer tokens and users outside system:masters (may be null; outlives the server).
+  KubeletAuthorizer* authorizer = nullptr;
 };
 
 class KubeletServer {

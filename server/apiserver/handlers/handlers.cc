@@ -14,6 +14,7 @@
 #include "api/yaml_json.h"
 #include "server/apiserver/crds/crd_defaults.h"
 #include "server/apiserver/handlers/handlers_internal.h"
+#include "server/apiserver/handlers/service_proxy.h"
 #include "server/apiserver/rbac/escalation.h"
 #include "server/apiserver/rbac/node_restriction.h"
 #include "server/apiserver/strategy/strategy.h"
@@ -230,6 +231,9 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req,
     if (sub == "finalize" && verb == "update") co_return co_await Update(c, UpdateOptions::Scope::kMain);
     if (sub == "log" && r.resource == "pods") co_return co_await PodLog(c);
     if (sub == "proxy" && r.resource == "nodes") co_return co_await NodeProxy(c);
+    if (sub == "proxy" && (r.resource == "pods" || r.resource == "services")) {
+      co_return co_await PodOrServiceProxy(registry_, c.r, c.ns, info.name, c.req, c.res);
+    }
     if (sub == "log" || sub == "exec" || sub == "attach" || sub == "portforward" || sub == "proxy") {
       co_return co_await NodeStream(registry_, c.r, c.ns, info.name, sub);
     }
