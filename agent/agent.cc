@@ -320,6 +320,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
     kubelet::server::KubeletSources src;
     src.node_name = id.name;
     src.runtime = st->runtime.runtime;
+    src.streaming = dynamic_cast<cri::StreamingService*>(st->runtime.runtime);
     src.stats = st->stats.get();
     client::Client* c = st->client.get();
     const std::string node_name = id.name;

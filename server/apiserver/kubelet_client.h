@@ -1,5 +1,5 @@
 // KubeletClient: how the API server reaches a node's kubelet server (agent/kubelet/server/) for
-// pods/log and nodes/proxy (and, later, exec, attach and port-forward): HTTPS to the Node's
+// pods/log and nodes/proxy, and the upgraded sessions of exec, attach and port-forward: HTTPS to the Node's
 // InternalIP at status.daemonEndpoints.kubeletEndpoint.Port, the kubelet's serving certificate
 // verified against the server CA (kite issues it at join), the API server presenting its
 // kubelet-client certificate (client-kube-apiserver: system:apiserver in system:masters).
@@ -48,6 +48,14 @@ class KubeletClient {
   // (cannot connect, TLS refused, a broken answer) is returned as an upstream-like error to
   // answer with; once relaying began, the return is OK whatever happens.
   boost::asio::awaitable<Status> ProxyGet(const KubeletEndpoint& ep, const std::string& target, HttpsResponder& res);
+
+  // pods/exec, pods/attach, pods/portforward (kubelet_stream.cc): relays `req`'s upgrade (its
+  // method and upgrade headers) to https://<ep>/<target>; when the kubelet answers 101, the
+  // client gets the 101 and the session's bytes both ways until either side ends; any other
+  // answer is relayed as it came. An error only when nothing was sent to the client (the kubelet
+  // unreachable, TLS refused, a broken answer).
+  boost::asio::awaitable<Status> ProxyUpgrade(const KubeletEndpoint& ep, const std::string& target,
+                                              const HttpsRequest& req, HttpsResponder& res);
 
  private:
   explicit KubeletClient(std::shared_ptr<boost::asio::ssl::context> tls) : tls_(std::move(tls)) {}

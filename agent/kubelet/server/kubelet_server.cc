@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "agent/kubelet/logs/cri_log.h"
+#include "agent/kubelet/server/streaming_routes.h"
 #include "base/https_server.h"
 #include "base/log.h"
 
@@ -136,6 +137,10 @@ asio::awaitable<void> KubeletServer::Impl::Handle(HttpsRequest& req, HttpsRespon
     const std::string msg = "Forbidden (user=" + req.peer->common_name + ", verb=get, resource=nodes, subresource=" + sub + ")";
     const Status forbidden = Status::Api(403, "Forbidden", msg);
     co_await SendStatus(res, forbidden);
+    co_return;
+  }
+  if (IsStreamingRoute(first) && (req.method == "GET" || req.method == "POST")) {
+    co_await ServeStreaming(sources.runtime, sources.streaming, req, res, parts);
     co_return;
   }
   if (req.method != "GET" && req.method != "HEAD") {
