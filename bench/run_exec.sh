@@ -25,7 +25,7 @@ while [[ $# -gt 0 ]]; do
 done
 BUILD=$(cd "$BUILD" && pwd)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export KITE_SERVER=$BUILD/bin/kite-server KITE_AGENT=$BUILD/bin/kite-agent KITE_IMAGES=$BUILD/images
+export KITE_SERVER=$BUILD/bin/kite-server KITE_AGENT=$BUILD/bin/kite-agent KITE_IMAGES=${KITE_IMAGES:-$BUILD/images}
 source "$HERE/../tests/integration/lib.sh"
 source "$HERE/../tests/e2e/lib_node.sh"
 require_node_tools
@@ -54,11 +54,12 @@ ms_now() { date +%s%N; }
 # pct FILE P: the P-th percentile of the numbers in FILE (nearest rank).
 pct() { sort -n "$1" | awk -v p="$2" '{a[NR]=$1} END {i=int((p/100)*NR+0.999); if (i<1) i=1; print a[i]}'; }
 time_cmd() {  # time_cmd OUT CMD...: appends the command's wall time in ms to OUT
-  local t0 t1
+  local out=$1 t0 t1
+  shift
   t0=$(ms_now)
   "$@" >/dev/null 2>&1 || fail "$* failed"
   t1=$(ms_now)
-  echo "scale=1; ($t1 - $t0) / 1000000" | bc >>"$1"
+  echo "scale=1; ($t1 - $t0) / 1000000" | bc >>"$out"
 }
 
 k exec p -- true
