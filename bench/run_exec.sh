@@ -59,7 +59,7 @@ time_cmd() {  # time_cmd OUT CMD...: appends the command's wall time in ms to OU
   t0=$(ms_now)
   "$@" >/dev/null 2>&1 || fail "$* failed"
   t1=$(ms_now)
-  echo "scale=1; ($t1 - $t0) / 1000000" | bc >>"$out"
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) / 1e6 }' >>"$out"
 }
 
 k exec p -- true
@@ -87,7 +87,7 @@ speed() {  # speed URL: MB/s (MiB) of one download, best of 3
     s=${s%.*}
     ((s > best)) && best=$s
   done
-  echo "scale=1; $best / 1048576" | bc
+  awk -v b="$best" 'BEGIN { printf "%.1f\n", b / 1048576 }'
 }
 PF_MBS=$(speed http://127.0.0.1:18090/big)
 DIRECT_MBS=$(speed "http://$POD_IP/big")
@@ -102,5 +102,5 @@ kill "$PF" 2>/dev/null || true
 echo "exec round trip (kubectl exec p -- true), $ROUNDS runs: p50 $(pct "$TEST_TMP/exec.ms" 50) ms, p99 $(pct "$TEST_TMP/exec.ms" 99) ms"
 echo "kubectl get pod p (kubectl's own floor), $ROUNDS runs: p50 $(pct "$TEST_TMP/get.ms" 50) ms, p99 $(pct "$TEST_TMP/get.ms" 99) ms"
 echo "API server's part of an exec (mean over pods/exec requests): $API_PART ms"
-echo "port-forward throughput: $PF_MBS MiB/s; direct to the pod IP: $DIRECT_MBS MiB/s; ratio $(echo "scale=2; $PF_MBS / $DIRECT_MBS" | bc)"
+echo "port-forward throughput: $PF_MBS MiB/s; direct to the pod IP: $DIRECT_MBS MiB/s; ratio $(awk -v a="$PF_MBS" -v b="$DIRECT_MBS" 'BEGIN { printf "%.2f", a / b }')"
 echo "small GET through port-forward p50 $(pct "$TEST_TMP/pf.ms" 50) ms, direct p50 $(pct "$TEST_TMP/direct.ms" 50) ms"
