@@ -329,6 +329,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
     kubelet::server::KubeletSources src;
     src.node_name = id.name;
     src.runtime = st->runtime.runtime;
+    src.streaming = dynamic_cast<cri::StreamingService*>(st->runtime.runtime);
     src.stats = st->stats.get();
     client::Client* c = st->client.get();
     // Bearer tokens (Prometheus's service account) checked by the API server, as upstream's

@@ -31,7 +31,7 @@ struct NodeRuntimeOptions {
   bool cni_ip_masq = true;                 // false when the pod network masquerades itself
 };
 
-class NodeRuntime final : public cri::RuntimeService {
+class NodeRuntime final : public cri::RuntimeService, public cri::StreamingService {
  public:
   // Starts containerd (unless given an endpoint) and the image import; an error says in one
   // sentence why the runtime cannot work (the Node's Ready message).
@@ -67,6 +67,11 @@ class NodeRuntime final : public cri::RuntimeService {
   }
   Result<std::vector<cri::RuntimeCondition>> RuntimeStatus() override { return cri_->RuntimeStatus(); }
   kite::Status ReopenContainerLog(const std::string& id) override { return cri_->ReopenContainerLog(id); }
+  Result<std::string> Exec(const cri::ExecRequest& r) override { return cri_->Exec(r); }
+  Result<std::string> Attach(const cri::AttachRequest& r) override { return cri_->Attach(r); }
+  Result<std::string> PortForward(const std::string& sandbox, const std::vector<int32_t>& ports) override {
+    return cri_->PortForward(sandbox, ports);
+  }
 
  private:
   NodeRuntime() = default;

@@ -1,4 +1,5 @@
 #include "base/https_server.h"
+#include "base/upgrade_proxy.h"
 
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -130,8 +131,29 @@ class TlsWebSocket final : public WebSocket {
 
 class Responder final : public HttpsResponder {
  public:
-  Responder(Stream& s, unsigned version, bool keep_alive, const http::request<http::string_body>* raw = nullptr)
-      : s_(s), version_(version), keep_alive_(keep_alive), raw_(raw) {}
+  Responder(Stream& s, unsigned version, bool keep_alive, const http::request<http::string_body>* raw = nullptr,
+            beast::flat_buffer* read_ahead = nullptr)
+      : s_(s), version_(version), keep_alive_(keep_alive), raw_(raw), read_ahead_(read_ahead) {}
+
+  asio::awaitable<std::unique_ptr<ByteStream>> AcceptUpgrade(int status, Headers headers) {
+    if (!raw_ || sent_ || !http::token_list((*raw_)[http::field::connection]).exists("upgrade")) co_return nullptr;
+    sent_ = true;
+    broken_ = true;  // the connection carries the upgraded protocol now: no more HTTP on it
+    std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
+                       std::string(http::obsolete_reason(static_cast<http::status>(status))) + "\r\n";
+    for (auto& [k, v] : headers) head += k + ": " + v + "\r\n";
+    head += "\r\n";
+    beast::get_lowest_layer(s_).expires_never();
+    auto buf = asio::buffer(head);  // named: see the note in Accept()
+    auto [ec, n] = co_await asio::async_write(s_, buf, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return nullptr;
+    std::string pending;  // bytes the client sent right after its request
+    if (read_ahead_ && read_ahead_->size() > 0) {
+      pending = beast::buffers_to_string(read_ahead_->data());
+      read_ahead_->consume(read_ahead_->size());
+    }
+    co_return std::make_unique<StreamOf<Stream>>(s_, std::move(pending));
+  }
 
   asio::awaitable<std::unique_ptr<WebSocket>> AcceptWebSocket(std::string subprotocol) override {
     if (!raw_ || sent_ || !beast::websocket::is_upgrade(*raw_)) co_return nullptr;
@@ -205,8 +227,20 @@ class Responder final : public HttpsResponder {
   unsigned version_;
   bool keep_alive_;
   const http::request<http::string_body>* raw_;
+  beast::flat_buffer* read_ahead_;
   bool sent_ = false, streaming_ = false, broken_ = false;
 };
+
+}  // namespace
+
+asio::awaitable<std::unique_ptr<ByteStream>> AcceptUpgrade(HttpsResponder& res, int status,
+                                                           HttpsResponder::Headers headers) {
+  auto* r = dynamic_cast<Responder*>(&res);
+  if (!r) co_return nullptr;
+  co_return co_await r->AcceptUpgrade(status, std::move(headers));
+}
+
+namespace {
 
 std::string StatusJson(int code, const std::string& reason, const std::string& message) {
   // Transport-level failures still answer in the Kubernetes Status format.
@@ -338,7 +372,7 @@ struct HttpsServer::Impl {
       req.peer = peer;
       req.remote = remote;
       ParseTarget(req);
-      Responder responder(stream, raw.version(), raw.keep_alive(), &raw);
+      Responder responder(stream, raw.version(), raw.keep_alive(), &raw, &buffer);
       // Anything a handler throws — a bug, or std::bad_alloc under memory pressure — ends this
       // request with a 500 (when nothing was sent yet) and is logged; the server carries on.
       std::string failure;

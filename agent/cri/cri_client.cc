@@ -242,6 +242,49 @@ Result<ExecSyncResponse> CriClient::ExecSync(const std::string& container_id, co
   return ExecSyncResponse{.stdout_ = resp.stdout(), .stderr_ = resp.stderr(), .exit_code = resp.exit_code()};
 }
 
+Result<std::string> CriClient::Exec(const ExecRequest& r) {
+  v1::ExecRequest req;
+  req.set_container_id(r.container_id);
+  for (const auto& c : r.cmd) req.add_cmd(c);
+  req.set_tty(r.tty);
+  req.set_stdin(r.stdin_);
+  req.set_stdout(r.stdout_);
+  req.set_stderr(r.stderr_);
+  v1::ExecResponse resp;
+  auto s = Run("Exec", options_.request_timeout, [&](Stubs& st, grpc::ClientContext* ctx) {
+    return st.runtime->Exec(ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp.url();
+}
+
+Result<std::string> CriClient::Attach(const AttachRequest& r) {
+  v1::AttachRequest req;
+  req.set_container_id(r.container_id);
+  req.set_tty(r.tty);
+  req.set_stdin(r.stdin_);
+  req.set_stdout(r.stdout_);
+  req.set_stderr(r.stderr_);
+  v1::AttachResponse resp;
+  auto s = Run("Attach", options_.request_timeout, [&](Stubs& st, grpc::ClientContext* ctx) {
+    return st.runtime->Attach(ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp.url();
+}
+
+Result<std::string> CriClient::PortForward(const std::string& pod_sandbox_id, const std::vector<int32_t>& ports) {
+  v1::PortForwardRequest req;
+  req.set_pod_sandbox_id(pod_sandbox_id);
+  for (int32_t p : ports) req.add_port(p);
+  v1::PortForwardResponse resp;
+  auto s = Run("PortForward", options_.request_timeout, [&](Stubs& st, grpc::ClientContext* ctx) {
+    return st.runtime->PortForward(ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp.url();
+}
+
 Result<std::vector<RuntimeCondition>> CriClient::RuntimeStatus() {
   v1::StatusRequest req;
   v1::StatusResponse resp;

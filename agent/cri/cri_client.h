@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "agent/cri/runtime.h"
+#include "agent/cri/streaming.h"
 #include "base/status.h"
 
 namespace kite::cri {
@@ -42,7 +43,7 @@ struct FilesystemUsage {
   int64_t timestamp = 0;  // ns since the epoch
 };
 
-class CriClient final : public RuntimeService, public ImageService {
+class CriClient final : public RuntimeService, public ImageService, public StreamingService {
  public:
   // `endpoint`: "unix:///run/containerd/containerd.sock" or a plain socket path. Connects lazily:
   // a runtime that is not up yet makes calls fail with Unavailable, not the constructor.
@@ -72,6 +73,11 @@ class CriClient final : public RuntimeService, public ImageService {
 
   // Asks the runtime to reopen the container's log file (after the kubelet rotated it).
   kite::Status ReopenContainerLog(const std::string& container_id) override;
+
+  // StreamingService (request_timeout: the runtime only prepares the session here)
+  Result<std::string> Exec(const ExecRequest& req) override;
+  Result<std::string> Attach(const AttachRequest& req) override;
+  Result<std::string> PortForward(const std::string& pod_sandbox_id, const std::vector<int32_t>& ports) override;
 
   // ImageService
   Result<std::string> PullImage(const ImageSpec& image, const std::optional<AuthConfig>& auth,

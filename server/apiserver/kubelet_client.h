@@ -1,6 +1,6 @@
 // KubeletClient: how the API server reaches a node's kubelet server (agent/kubelet/server/) for
-// pods/log and nodes/proxy (and, later, exec, attach and port-forward) and for the built-in
-// metrics server's scrapes (server/metricsserver/): HTTPS to the Node's
+// pods/log and nodes/proxy, the upgraded sessions of exec, attach and port-forward, and the
+// built-in metrics server's scrapes (server/metricsserver/): HTTPS to the Node's
 // InternalIP at status.daemonEndpoints.kubeletEndpoint.Port, the kubelet's serving certificate
 // verified against the server CA (kite issues it at join), the API server presenting its
 // kubelet-client certificate (client-kube-apiserver: system:apiserver in system:masters).
@@ -55,6 +55,14 @@ class KubeletClient {
   // error for anything but a 200 (the metrics server's scrape of /metrics/resource).
   boost::asio::awaitable<Result<std::string>> Get(const KubeletEndpoint& ep, const std::string& target,
                                                   std::chrono::steady_clock::duration timeout, size_t limit) const;
+
+  // pods/exec, pods/attach, pods/portforward (kubelet_stream.cc): relays `req`'s upgrade (its
+  // method and upgrade headers) to https://<ep>/<target>; when the kubelet answers 101, the
+  // client gets the 101 and the session's bytes both ways until either side ends; any other
+  // answer is relayed as it came. An error only when nothing was sent to the client (the kubelet
+  // unreachable, TLS refused, a broken answer).
+  boost::asio::awaitable<Status> ProxyUpgrade(const KubeletEndpoint& ep, const std::string& target,
+                                              const HttpsRequest& req, HttpsResponder& res);
 
  private:
   struct Call;

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "agent/kubelet/logs/cri_log.h"
+#include "agent/kubelet/server/streaming_routes.h"
 #include "base/https_server.h"
 #include "base/log.h"
 
@@ -161,6 +162,10 @@ asio::awaitable<void> KubeletServer::Impl::Handle(HttpsRequest& req, HttpsRespon
   }
   const auto parts = SplitPath(req.path);
   const std::string first = parts.empty() ? "" : parts[0];
+  if (IsStreamingRoute(first) && (req.method == "GET" || req.method == "POST")) {
+    co_await ServeStreaming(sources.runtime, sources.streaming, req, res, parts);
+    co_return;
+  }
   if (req.method != "GET" && req.method != "HEAD") {
     const Status not_allowed = Status::Api(405, "MethodNotAllowed", "method " + req.method + " not allowed");
     co_await SendStatus(res, not_allowed);

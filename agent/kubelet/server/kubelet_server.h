@@ -19,6 +19,8 @@
 //   /stats/summary                             stats.h's Summary JSON
 //   /metrics                                   kubelet_* (running pods and containers, node name)
 //   /metrics/cadvisor, /metrics/resource       per container/pod/node usage (stats.h)
+//   /exec, /attach, /portforward (GET/POST)    upgraded sessions relayed to the runtime's stream
+//                                              server (streaming_routes.h)
 // Errors are metav1.Status bodies. A followed log ends when the container has stopped and its
 // log is read to the end, or when the client goes away (noticed at the next write).
 // CRI calls are synchronous and short; they run on the server's threads.
@@ -32,6 +34,7 @@
 #include <boost/json/object.hpp>
 
 #include "agent/cri/runtime.h"
+#include "agent/cri/streaming.h"
 #include "agent/kubelet/server/webhook_auth.h"
 #include "agent/kubelet/stats.h"
 #include "base/status.h"
@@ -51,6 +54,8 @@ struct KubeletServerOptions {
 struct KubeletSources {
   std::string node_name;
   cri::RuntimeService* runtime = nullptr;
+  // exec, attach and port-forward (streaming_routes.h); null: those routes answer 501.
+  cri::StreamingService* streaming = nullptr;
   StatsProvider* stats = nullptr;
   // The PodList of the pods bound to this node (/pods).
   std::function<Result<boost::json::object>()> pods;

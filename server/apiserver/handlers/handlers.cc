@@ -195,8 +195,9 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req,
   Call c{req, res, info, r, a, r.namespaced ? info.namespace_ : "", false};
   // The streaming verbs, before the checks of the other verbs' options (dryRun, fieldManager).
   if (info.verb == "watch") co_return co_await Watch(c);
-  if ((info.subresource == "exec" || info.subresource == "attach") && WantsWebSocket(req)) {
-    co_return co_await RemoteCommand(c);
+  if (r.resource == "pods" && r.group.empty() &&
+      (info.subresource == "exec" || info.subresource == "attach" || info.subresource == "portforward")) {
+    co_return co_await RemoteCommand(c);  // remote_stream.cc
   }
   std::string dry = req.Query("dryRun");
   if (!dry.empty() && dry != "All") {

@@ -1,0 +1,31 @@
+// The kubelet server's streaming routes (upstream's paths):
+//   /exec/{ns}/{pod}[/{uid}]/{container}?command=…&stdin=&stdout=&stderr=&tty=
+//   /attach/{ns}/{pod}[/{uid}]/{container}?stdin=&stdout=&stderr=&tty=
+//   /portforward/{ns}/{pod}[/{uid}][?port=…]
+// GET or POST, carrying the client's upgrade (SPDY/3.1, or WebSocket with the protocols the
+// runtime serves). The kubelet asks the runtime for a session (cri/streaming.h) and relays the
+// upgrade to the URL it answers (base/upgrade_proxy.h): the runtime's stream server speaks the
+// protocol, so stdin, TTY and resize, the exit code on the error stream, and port data travel
+// through unchanged. Booleans are "1" or "true" (the API server sends "1", kubectl "true").
+// Errors, as upstream's kubelet: no such pod 404 "pod does not exist"; the container not running
+// 500 `container not found ("c")`; the runtime's refusal with its code and message.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <string>
+#include <vector>
+
+#include "agent/cri/runtime.h"
+#include "agent/cri/streaming.h"
+#include "base/https_server.h"
+
+namespace kite::kubelet::server {
+
+bool IsStreamingRoute(const std::string& first_path_segment);
+
+boost::asio::awaitable<void> ServeStreaming(cri::RuntimeService* runtime, cri::StreamingService* streaming,
+                                            HttpsRequest& req, HttpsResponder& res,
+                                            const std::vector<std::string>& parts);
+
+}  // namespace kite::kubelet::server

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# kubectl exec, attach, run -it, port-forward and cp on a real node: kite-server with its embedded
+# agent (its own containerd) in a network namespace. The sessions go kubectl -> API server
+# (pods/exec|attach|portforward) -> kubelet server -> containerd's stream server; kubectl 1.32's
+# first try (WebSocket v5 / tunnelled port-forward) is refused, and it falls back to SPDY/3.1.
+# Shows: exec with stdin and the exit code carried back, a command that does not exist, a TTY
+# under a real pseudo-terminal (`script`) with its size, `run -it --rm`, attach, port-forward to
+# a pod and to a Service reaching busybox httpd, a port nothing listens on, cp both ways, an exec
+# whose container goes away, and the server's fds and threads back where they were after
+# STREAM_ROUNDS (default 100) sessions of each kind, some cut off by the client.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../integration/lib.sh"
+source "$HERE/lib_node.sh"
+require_node_tools
+require_tool "$KITE_SERVER"
+command -v script >/dev/null || skip "script (util-linux) is not installed"
+command -v curl >/dev/null || skip "curl is not installed"
+sweep_leftovers
+
+new_netns stream
+NS=$REPLY
+new_node_dir stream
+D=$REPLY
+NODE=kite-e2e-stream
+IMAGE=kite.local/busybox:1.35
+KC=$TEST_TMP/kubeconfig
+ROUNDS=${STREAM_ROUNDS:-100}
+k() { kubectl_in "$NS" "$KC" "$@"; }
+jp() { k get "$@"; }
+# kubectl under a pseudo-terminal: `script` gives it one; the typed input comes from stdin.
+KUBECTL_CMD="$KUBECTL_BIN --kubeconfig $KC --cache-dir $TEST_TMP/kcache"
+in_pty() { in_ns "$NS" script -qfec "stty rows 33 cols 101; $KUBECTL_CMD $*" /dev/null; }
+_spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
+  --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 --kubelet-port 0
+SERVER_PID=$LAST_PID
+eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
+
+# A pod serving a page with busybox httpd, and a Service in front of it.
+k run p --image="$IMAGE" -- sh -c 'mkdir -p /www && echo hello-from-pod >/www/index.html && exec httpd -f -p 80 -h /www' >/dev/null
+eventually_eq "pod p Running" 90 Running jp pod p -o 'jsonpath={.status.phase}'
+k expose pod p --name web --port 80 >/dev/null
+
+# --- exec
+OUT=$(echo 'echo ok; exit 3' | k exec -i p -- sh 2>"$TEST_TMP/exec.err") && RC=0 || RC=$?
+[[ $OUT == ok && $RC -eq 3 ]] || fail "exec -i with exit 3: out '$OUT' rc $RC: $(cat "$TEST_TMP/exec.err")"
+echo "ok - echo 'echo ok; exit 3' | kubectl exec -i p -- sh: prints ok, exits 3"
+k exec p -- true || fail "kubectl exec p -- true failed"
+echo "ok - kubectl exec p -- true"
+OUT=$(k exec p -- sh -c 'echo out; echo err >&2' 2>/dev/null)
+[[ $OUT == out ]] || fail "stdout of exec: $OUT"
+ERR=$(k exec p -- sh -c 'echo out; echo err >&2' 2>&1 >/dev/null)
+[[ $ERR == err ]] || fail "stderr of exec: $ERR"
+echo "ok - exec's stdout and stderr apart"
+BIG=$(k exec p -- sh -c 'head -c 3000000 /dev/zero | tr "\0" x' | wc -c)
+[[ $BIG -eq 3000000 ]] || fail "3 MB through exec: $BIG bytes"
+echo "ok - 3 MB of output through exec"
+NOPE=$(k exec p -- no-such-command 2>&1) && RC=0 || RC=$?
+[[ $RC -ne 0 && $NOPE == *'"no-such-command": executable file not found'* ]] || fail "exec of a missing command: rc $RC: $NOPE"
+echo "ok - exec of a missing command: rc $RC: $NOPE"
+BADC=$(k exec p -c nope -- true 2>&1) && RC=0 || RC=$?
+[[ $RC -ne 0 && $BADC == *"container nope is not valid for pod p"* ]] || fail "exec in an unknown container: $BADC"
+echo "ok - exec in an unknown container: $BADC"
+
+# --- a TTY under a real pseudo-terminal: a prompt, a command run, the terminal's size
+TTY=$(printf 'echo tty-$((6*7)); stty size\nexit\n' | in_pty exec -it p -- sh 2>&1 | tr -d '\r')
+[[ $TTY == *'# '* ]] || fail "no prompt in the TTY session: $TTY"
+grep -qx 'tty-42' <<<"$TTY" || fail "the command did not run under the TTY: $TTY"
+grep -qx '33 101' <<<"$TTY" || fail "the terminal size did not reach the container: $TTY"
+echo "ok - kubectl exec -it p -- sh under a pty: prompt, command, size 33x101"
+
+# --- kubectl run -it --rm: typed input, its output, the pod gone after
+RUN=$(printf 'echo run-$((2*21))\nexit\n' | in_pty run -it --rm t --image="$IMAGE" --restart=Never -- sh 2>&1 | tr -d '\r')
+grep -qx 'run-42' <<<"$RUN" || fail "run -it --rm: $RUN"
+gone() { ! k get pod t >/dev/null 2>&1; }
+eventually "run -it --rm: typed input ran (run-42), pod t gone after" 60 gone
+
+# --- attach: a running container's output
+k run a --image="$IMAGE" -- sh -c 'i=0; while true; do echo att-$i; i=$((i+1)); sleep 0.3; done' >/dev/null
+eventually_eq "pod a Running" 90 Running jp pod a -o 'jsonpath={.status.phase}'
+k attach a >"$TEST_TMP/attach.out" 2>&1 &
+ATTACH=$!
+attached() { grep -q '^att-' "$TEST_TMP/attach.out"; }
+eventually "kubectl attach a prints its output" 30 attached
+kill "$ATTACH"; wait "$ATTACH" 2>/dev/null || true
+# attach -i to a container with stdin open
+k run cat --image="$IMAGE" -i --attach=false --restart=Never -- sh -c 'while read l; do echo "got $l"; done' >/dev/null
+eventually_eq "pod cat Running" 90 Running jp pod cat -o 'jsonpath={.status.phase}'
+ATT=$( (echo hello-attach; sleep 2) | k attach -i cat 2>/dev/null | head -1) || true
+[[ $ATT == "got hello-attach" ]] || fail "attach -i: '$ATT'"
+echo "ok - kubectl attach -i cat: stdin reached the container ($ATT)"
+
+# --- port-forward to the pod and to the Service
+PF_PIDS=()
+port_forward() {  # port_forward TARGET LOCAL:REMOTE LOG
+  in_ns "$NS" $KUBECTL_CMD port-forward "$1" "$2" >"$3" 2>&1 &
+  PF_PIDS+=($!)
+  track_bg $!
+}
+port_forward pod/p 18080:80 "$TEST_TMP/pf-pod.log"
+fetch() { [[ $(in_ns "$NS" curl -s -m 5 "http://127.0.0.1:$1/") == hello-from-pod ]]; }
+eventually "port-forward pod/p 18080:80 reaches httpd" 30 fetch 18080
+port_forward svc/web 18081:80 "$TEST_TMP/pf-svc.log"
+eventually "port-forward svc/web 18081:80 reaches httpd" 30 fetch 18081
+for i in $(seq 20); do fetch 18080 || fail "request $i through the forwarded port"; done
+echo "ok - 20 more requests through one port-forward"
+# A port nothing listens on: the connection fails, kubectl says why, the forward stays usable.
+port_forward pod/p 18082:81 "$TEST_TMP/pf-81.log"
+listening() { in_ns "$NS" sh -c 'exec 3<>/dev/tcp/127.0.0.1/18082' 2>/dev/null || grep -q Forwarding "$TEST_TMP/pf-81.log"; }
+eventually "port-forward to port 81 listening locally" 30 listening
+in_ns "$NS" curl -s -m 5 http://127.0.0.1:18082/ >/dev/null && fail "a port nothing listens on answered"
+refused() { grep -q 'connection refused\|connect: ' "$TEST_TMP/pf-81.log"; }
+eventually "port 81 (nothing listens): kubectl reports the refused connection" 30 refused
+grep -m1 'refused' "$TEST_TMP/pf-81.log" || true
+for p in "${PF_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+
+# --- cp both ways (kubectl cp runs tar in the container)
+head -c 200000 /dev/urandom >"$TEST_TMP/up.bin"
+( cd "$TEST_TMP" && k cp up.bin p:/tmp/up.bin ) || fail "kubectl cp to the pod"
+UP=$(md5sum <"$TEST_TMP/up.bin" | cut -d' ' -f1)
+IN_POD=$(k exec p -- md5sum /tmp/up.bin | cut -d' ' -f1)
+[[ $UP == "$IN_POD" ]] || fail "kubectl cp into the pod: md5 $IN_POD, wanted $UP"
+echo "ok - kubectl cp into the pod: same bytes"
+( cd "$TEST_TMP" && k cp p:/tmp/up.bin down.bin ) 2>&1 | grep -v "Removing leading" || true
+cmp "$TEST_TMP/up.bin" "$TEST_TMP/down.bin" || fail "kubectl cp from the pod: the bytes differ"
+echo "ok - kubectl cp from the pod: same bytes"
+
+# --- a container that goes away under an exec: the session ends with an error
+k run gone --image="$IMAGE" -- sleep 3600 >/dev/null
+eventually_eq "pod gone Running" 90 Running jp pod gone -o 'jsonpath={.status.phase}'
+k exec gone -- sleep 600 >"$TEST_TMP/vanish.out" 2>&1 &
+VANISH=$!
+eventually "exec sleep running in the container" 30 k exec gone -- sh -c 'ps | grep -q "[s]leep 600"'
+k delete pod gone --grace-period=1 --wait=false >/dev/null
+ended() { ! kill -0 "$VANISH" 2>/dev/null; }
+eventually "exec ends when its container goes away" 60 ended
+wait "$VANISH" && RC=0 || RC=$?
+[[ $RC -ne 0 ]] || fail "exec in a vanished container exited 0"
+echo "ok - exec in a vanished container: rc $RC: $(tr '\n' ' ' <"$TEST_TMP/vanish.out")"
+
+# --- no leak: the server's fds and threads after many sessions, some cut off by the client
+counts() { echo "$(ls /proc/"$SERVER_PID"/fd | wc -l) $(ls /proc/"$SERVER_PID"/task | wc -l)"; }
+k exec p -- true
+BEFORE=$(counts)
+for i in $(seq "$ROUNDS"); do
+  k exec p -- true
+  k exec p -- no-such-command >/dev/null 2>&1 || true
+done
+for i in $(seq $((ROUNDS / 10))); do
+  # A client that goes away mid-session.
+  in_ns "$NS" timeout -s KILL 1 $KUBECTL_CMD exec p -- sleep 30 >/dev/null 2>&1 || true
+done
+settled() { local bf bt f t; read -r bf bt <<<"$BEFORE"; read -r f t <<<"$(counts)"; ((f <= bf + 2 && t <= bt)); }
+eventually "fds and threads back to before ($BEFORE) after $ROUNDS exec rounds and $((ROUNDS / 10)) killed clients: now $(counts)" 60 settled
+
+echo "PASS"
