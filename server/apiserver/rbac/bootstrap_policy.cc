@@ -285,6 +285,16 @@ const std::vector<DefaultRole>& Roles() {
         {"delete,update", "", "persistentvolumeclaims"},
         {"update", "", "pods/finalizers"},
         kEvents}},
+      {"system:controller:taint-eviction-controller",
+       {{"delete,get,list,watch", "", "pods"}, {"patch", "", "pods/status"}, kEvents}},
+      {"system:controller:certificate-controller",
+       {{"delete,get,list,watch", "certificates.k8s.io", "certificatesigningrequests"},
+        {"update", "certificates.k8s.io", "certificatesigningrequests/approval,certificatesigningrequests/status"},
+        {"approve", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client-kubelet,kubernetes.io/legacy-unknown"},
+        {"sign", "certificates.k8s.io", "signers",
+         "kubernetes.io/kube-apiserver-client,kubernetes.io/kube-apiserver-client-kubelet,kubernetes.io/kubelet-serving,kubernetes.io/legacy-unknown"},
+        {"create", "authorization.k8s.io", "subjectaccessreviews"},
+        kEvents}},
       {"system:controller:ttl-after-finished-controller", {{"delete,get,list,watch", "batch", "jobs"}, kEvents}},
   };
   return roles;
@@ -306,6 +316,9 @@ const std::vector<DefaultBinding>& Bindings() {
       // it a certificate of its own, system:kube-proxy): the nodes get its role too.
       {"system:node-proxier", {"User:system:kube-proxy", "Group:system:nodes"}},
       {"system:service-account-issuer-discovery", {"Group:system:serviceaccounts"}},
+      // Nodes renew their own client certificates through the CSR API and csrapproving approves
+      // them (the binding kubeadm makes as kubeadm:node-autoapprove-certificate-rotation).
+      {"system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", {"Group:system:nodes"}},
   };
   return bindings;
 }
