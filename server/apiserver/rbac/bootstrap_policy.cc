@@ -289,7 +289,8 @@ const std::vector<DefaultRole>& Roles() {
        {{"delete,get,list,watch", "", "pods"}, {"patch", "", "pods/status"}, kEvents}},
       {"system:controller:certificate-controller",
        {{"delete,get,list,watch", "certificates.k8s.io", "certificatesigningrequests"},
-        {"update", "certificates.k8s.io", "certificatesigningrequests/approval,certificatesigningrequests/status"},
+        // kite's controllers write these subresources with merge patches (upstream's with updates).
+        {"patch,update", "certificates.k8s.io", "certificatesigningrequests/approval,certificatesigningrequests/status"},
         {"approve", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client-kubelet,kubernetes.io/legacy-unknown"},
         {"sign", "certificates.k8s.io", "signers",
          "kubernetes.io/kube-apiserver-client,kubernetes.io/kube-apiserver-client-kubelet,kubernetes.io/kubelet-serving,kubernetes.io/legacy-unknown"},
