@@ -47,7 +47,7 @@ kc() {
 }
 expect "the controller manager's certificate authenticates as itself" 'system:kube-controller-manager' -- kc client-controller auth whoami
 expect_exact "…and RBAC's role bounds it: no pods created" "no" -- bash -c "$(declare -f kc); TLS=$TLS BASE=$BASE TEST_TMP=$TEST_TMP KUBECTL_BIN=$KUBECTL_BIN kc client-controller auth can-i create pods || true"
-expect_exact "the scheduler may bind pods" "yes" -- kc client-scheduler auth can-i create pods/binding
+expect_exact "the scheduler may bind pods" "yes" -- kc client-scheduler auth can-i create pods --subresource=binding
 expect_exact "kube-proxy may list endpointslices" "yes" -- kc client-kube-proxy auth can-i list endpointslices.discovery.k8s.io
 
 # --- TLS versions: 1.0 and 1.1 refused (the client offers them with SECLEVEL=0), 1.2 and 1.3 spoken
