@@ -194,7 +194,8 @@ const std::vector<DefaultRole>& Roles() {
         {"create,delete,get,list,patch,update,watch", "apps", "controllerrevisions"},
         kEvents}},
       {"system:controller:deployment-controller",
-       {{"get,list,update,watch", "apps,extensions", "deployments"},
+       // patch: kite's controller writes the revision annotation with a merge patch.
+       {{"get,list,patch,update,watch", "apps,extensions", "deployments"},
         {"update", "apps,extensions", "deployments/status"},
         {"update", "apps,extensions", "deployments/finalizers"},
         {"create,delete,get,list,patch,update,watch", "apps,extensions", "replicasets"},
