@@ -83,6 +83,11 @@ std::vector<ResourceInfo> Build() {
   // batch/v1
   add("batch", "v1", "CronJob", "cronjobs", "cronjob", true, kAll, {"cj"}, all_cat, {Status("CronJob")});
   add("batch", "v1", "Job", "jobs", "job", true, kAll, {}, all_cat, {Status("Job")});
+  // certificates.k8s.io/v1: …/approval carries the Approved and Denied conditions, …/status the
+  // signer's certificate and Failed condition.
+  add("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests",
+      "certificatesigningrequest", false, kAll, {"csr"}, {},
+      {{"approval", "", "", "CertificateSigningRequest", kStatusVerbs}, Status("CertificateSigningRequest")});
   // coordination.k8s.io/v1, discovery.k8s.io/v1, events.k8s.io/v1
   add("coordination.k8s.io", "v1", "Lease", "leases", "lease", true, kAll);
   add("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", true, kAll);

@@ -42,6 +42,26 @@ Result<CertInfo> Inspect(const std::string& cert_pem);
 // True when `cert_pem` was signed by `ca_pem` (signature check only).
 bool SignedBy(const std::string& cert_pem, const std::string& ca_pem);
 
+// --- Certificate signing requests (the CSR API). ParseCsr takes untrusted input.
+struct CsrInfo {
+  std::string common_name;
+  std::vector<std::string> organizations;
+  std::vector<std::string> dns_names, ip_addresses, emails, uris;
+};
+// Parses one PEM "CERTIFICATE REQUEST" block (text around it is ignored) and checks its
+// self-signature. InvalidArgument with upstream's wording ("PEM block type must be CERTIFICATE
+// REQUEST", …) otherwise.
+Result<CsrInfo> ParseCsr(const std::string& pem);
+// Issues a certificate for the CSR's key, subject and subjectAltName extension, signed by `ca`:
+// key usages and extended key usages from `usages` (certificates.k8s.io's names: "digital
+// signature", "client auth", …; unknown names are InvalidArgument), valid from 5 minutes ago (clock
+// skew) for `seconds`, cut at the CA's own expiry. Returns the certificate as PEM.
+Result<std::string> SignCsr(const KeyPair& ca, const std::string& csr_pem, const std::vector<std::string>& usages,
+                            int64_t seconds);
+// A new key and a CSR for it with `spec`'s subject and SANs (what a kubelet sends); the
+// KeyPair's cert_pem holds the CSR.
+Result<KeyPair> CreateCsr(const CertSpec& spec);
+
 // Lower-case hex SHA-256 of `data` (the K10 join token carries the CA's hash).
 std::string Sha256Hex(const std::string& data);
 

@@ -29,6 +29,8 @@
 #include "server/apiserver/apiserver.h"
 #include "server/apiserver/encryption/secrets_encrypt.h"
 #include "server/cli/secrets_encrypt_cli.h"
+#include "server/apiserver/certs.h"
+#include "server/certificate_command.h"
 #include "server/apiserver/join/node_password.h"
 #include "server/apiserver/status.h"
 #include "server/controllers/manager.h"
@@ -91,6 +93,12 @@ struct ServerOptions {
   kite::agent::AgentOptions agent;  // the embedded agent's node flags (data_dir is --data-dir)
 };
 
+// Whether an etcd --etcd-listen host:port stays on this machine.
+bool IsLoopbackListen(const std::string& listen) {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
 std::string Hostname() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "default";
@@ -118,6 +126,7 @@ int main(int argc, char** argv) {
   }
   ::umask(077);  // the data dir and every file kite-server creates are private to its user
   if (argc > 1 && std::string(argv[1]) == "secrets-encrypt") return cli::SecretsEncryptMain(argc - 1, argv + 1);
+  if (argc > 1 && std::string(argv[1]) == "certificate") return server::CertificateCommand(argc - 1, argv + 1);
   const std::string notify_socket = TakeNotifySocket();  // systemd's Type=notify (before any thread)
   ServerOptions o;
   // The install script's environment file (k3s's K3S_TOKEN, K3S_DATA_DIR): defaults that the
@@ -284,13 +293,31 @@ int main(int argc, char** argv) {
     datastore::EtcdServerOptions eo;
     eo.listen = o.etcd_listen;
     eo.name = Hostname();
+    // Off the loopback the endpoint is the whole datastore to anyone who reaches it: TLS with
+    // client certificates from its own CA (<data-dir>/server/tls/etcd/), as k3s's etcd.
+    if (!IsLoopbackListen(o.etcd_listen)) {
+      const std::string host = o.etcd_listen.substr(0, o.etcd_listen.rfind(':'));
+      std::vector<std::string> sans = {"localhost", "127.0.0.1", Hostname()};
+      if (!host.empty() && host != "0.0.0.0" && host != "[::]") sans.push_back(host.front() == '[' ? host.substr(1, host.size() - 2) : host);
+      for (const auto& s : o.tls_san) sans.push_back(s);
+      auto ec = apiserver::LoadOrCreateEtcdCerts(
+          (std::filesystem::path(o.data_dir) / "server" / "tls").string(), apiserver::WantedSans(sans));
+      if (!ec.ok()) {
+        KITE_LOG(0) << "etcd endpoint certificates: " << ec.status().message();
+        return 1;
+      }
+      eo.cert_pem = ec->server.cert_pem + ec->ca.cert_pem;
+      eo.key_pem = ec->server.key_pem;
+      eo.client_ca_pem = ec->ca.cert_pem;
+    }
     auto e = datastore::EtcdServer::Start(store->get(), eo);
     if (!e.ok()) {
       KITE_LOG(0) << "etcd endpoint: " << e.status().message();
       return 1;
     }
     etcd = std::move(e.value());
-    KITE_LOG(0) << "etcd v3 endpoint listening on " << o.etcd_listen << " (port " << etcd->port() << ")";
+    KITE_LOG(0) << "etcd v3 endpoint listening on " << o.etcd_listen << " (port " << etcd->port() << ")"
+                << (eo.cert_pem.empty() ? "" : " with TLS and client certificates (server/tls/etcd/)");
   }
 
   unsigned kubeconfig_mode = 0;
@@ -381,8 +408,20 @@ int main(int argc, char** argv) {
       co.root_ca_pem.assign(std::istreambuf_iterator<char>(ca), std::istreambuf_iterator<char>());
     }
     co.service_account_private_key_file = (std::filesystem::path(ao.tls_dir) / "service.current.key").string();
-    auto cm = controllers::ControllerManager::Start(
-        (*api)->LocalTransport("system:kube-controller-manager", {"system:masters"}), co);
+    {
+      auto read = [&](const std::string& name) {
+        std::ifstream in(std::filesystem::path(ao.tls_dir) / name);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      };
+      co.csr_signing.client_ca = {read("client-ca.crt"), read("client-ca.key")};
+      co.csr_signing.serving_ca = {read("server-ca.crt"), read("server-ca.key")};
+    }
+    // Each controller acts as its own service account, the manager as system:kube-controller-manager
+    // (the identity of <tls>/client-controller.crt): RBAC's bootstrap roles bound the rest.
+    co.transport_for = [a = api->get()](const std::string& user, std::vector<std::string> groups) {
+      return a->LocalTransport(user, std::move(groups));
+    };
+    auto cm = controllers::ControllerManager::Start((*api)->LocalTransport("system:kube-controller-manager", {}), co);
     if (!cm.ok()) {
       KITE_LOG(0) << "controller manager: " << cm.status().message();
       return 2;
@@ -391,7 +430,7 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<scheduler::Scheduler> sched;
   if (!o.disable_scheduler) {
-    sched = scheduler::Scheduler::Start((*api)->LocalTransport("system:kube-scheduler", {"system:masters"}), {});
+    sched = scheduler::Scheduler::Start((*api)->LocalTransport("system:kube-scheduler", {}), {});
   }
 
   // Auto-deploying manifests (<data-dir>/server/manifests/, addons/manifests/deployer.h): the

@@ -61,7 +61,14 @@ class EtcdServerImpl final : public EtcdServer {
   kite::Status Init() {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+    std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+    if (!options_.cert_pem.empty()) {
+      grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+      ssl.pem_root_certs = options_.client_ca_pem;
+      ssl.pem_key_cert_pairs.push_back({options_.key_pem, options_.cert_pem});
+      creds = grpc::SslServerCredentials(ssl);
+    }
+    builder.AddListeningPort(options_.listen, creds, &port_);
     builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxRequestBytes) + kGrpcOverheadBytes);
     builder.SetMaxSendMessageSize(INT_MAX);
     // gRPC turns SO_REUSEPORT on by default, which lets a second server bind the same port and

@@ -19,6 +19,9 @@ struct EtcdServerOptions {
   std::string name = "default";           // member name shown by `etcdctl member list`
   // Interval of progress notifications to watches created with progress_notify (etcd: 10 min).
   int64_t progress_notify_interval_ms = 600'000;
+  // TLS (all three set): the endpoint serves this certificate and requires a client certificate
+  // signed by `client_ca_pem` (gRPC's own TLS, 1.2 minimum). Empty: plaintext, for the loopback.
+  std::string cert_pem, key_pem, client_ca_pem;
 };
 
 class EtcdServer {

@@ -60,16 +60,68 @@ bool IsIp(const std::string& s) {
   return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
-// A leaf is reused while it covers every wanted SAN and has more than 120 days left.
+// A leaf is reused while it is signed by `ca`, covers every wanted SAN and has more than
+// kRenewWithinDays left.
 bool Usable(const pki::KeyPair& leaf, const pki::KeyPair& ca, const std::vector<std::string>& sans) {
   auto info = pki::Inspect(leaf.cert_pem);
   if (!info.ok() || !pki::SignedBy(leaf.cert_pem, ca.cert_pem)) return false;
-  if (info->not_after - std::chrono::system_clock::now() < std::chrono::hours(24 * 120)) return false;
+  if (info->not_after - std::chrono::system_clock::now() < std::chrono::hours(24 * kRenewWithinDays)) return false;
   for (const auto& s : sans) {
     const auto& have = IsIp(s) ? info->ip_addresses : info->dns_names;
     if (std::find(have.begin(), have.end(), s) == have.end()) return false;
   }
   return true;
+}
+
+Status PrepareDir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status(Code::kUnavailable, "create " + dir.string() + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  return Status::Ok();
+}
+
+// The CA `name` in `dir`: as found (created by an earlier start or put there by the user), else
+// a new one.
+Result<pki::KeyPair> EnsureCa(const fs::path& dir, const std::string& name) {
+  if (auto kp = Load(dir, name)) return *kp;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  auto ca = pki::CreateCA(std::string("kite-") + name + "@" + std::to_string(now));
+  if (!ca.ok()) return ca.status();
+  if (auto s = Save(dir, name, *ca); !s.ok()) return s;
+  KITE_LOG(0) << "certs: created " << (dir / name).string();
+  return ca;
+}
+
+// The leaf `name` signed by `ca`: reused while Usable, else issued from `spec` (its SANs are the
+// wanted ones) and saved.
+Result<pki::KeyPair> EnsureLeaf(const fs::path& dir, const std::string& name, const pki::KeyPair& ca,
+                                pki::CertSpec spec) {
+  std::vector<std::string> sans = spec.dns_names;
+  sans.insert(sans.end(), spec.ip_addresses.begin(), spec.ip_addresses.end());
+  if (auto have = Load(dir, name); have && Usable(*have, ca, sans)) return *have;
+  auto kp = pki::Issue(ca, spec);
+  if (!kp.ok()) return kp.status();
+  if (auto s = Save(dir, name, *kp); !s.ok()) return s;
+  KITE_LOG(0) << "certs: issued " << name << " (" << spec.common_name << ", " << spec.days << " days)";
+  return kp;
+}
+
+pki::CertSpec ClientSpec(const std::string& user, std::vector<std::string> groups) {
+  pki::CertSpec spec;
+  spec.common_name = user;
+  spec.organizations = std::move(groups);
+  spec.client = true;
+  return spec;
+}
+
+pki::CertSpec ServingSpec(const std::string& cn, const std::vector<std::string>& sans) {
+  pki::CertSpec spec;
+  spec.common_name = cn;
+  spec.server = true;
+  for (const auto& s : sans) (IsIp(s) ? spec.ip_addresses : spec.dns_names).push_back(s);
+  return spec;
 }
 
 }  // namespace
@@ -97,62 +149,72 @@ std::vector<std::string> WantedSans(const std::vector<std::string>& extra_sans) 
 
 Result<ClusterCerts> LoadOrCreateCerts(const std::string& tls_dir, const std::vector<std::string>& sans) {
   fs::path dir(tls_dir);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Status(Code::kUnavailable, "create " + tls_dir + ": " + ec.message());
-  ::chmod(dir.c_str(), 0700);
+  if (auto s = PrepareDir(dir); !s.ok()) return s;
   ClusterCerts c;
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
   for (auto [name, slot] : {std::pair<const char*, pki::KeyPair*>{"server-ca", &c.server_ca}, {"client-ca", &c.client_ca}}) {
-    if (auto kp = Load(dir, name)) {
-      *slot = *kp;
-      continue;
-    }
-    auto ca = pki::CreateCA(std::string("kite-") + name + "@" + std::to_string(now));
+    auto ca = EnsureCa(dir, name);
     if (!ca.ok()) return ca.status();
-    if (auto s = Save(dir, name, *ca); !s.ok()) return s;
-    KITE_LOG(0) << "certs: created " << name;
-    *slot = *ca;
+    *slot = std::move(*ca);
   }
-  auto serving = Load(dir, "serving-kube-apiserver");
-  if (!serving || !Usable(*serving, c.server_ca, sans)) {
+  struct Leaf {
+    const char* file;
+    pki::KeyPair* slot;
+    const pki::KeyPair* ca;
     pki::CertSpec spec;
-    spec.common_name = "kube-apiserver";
-    spec.server = true;
-    for (const auto& s : sans) (IsIp(s) ? spec.ip_addresses : spec.dns_names).push_back(s);
-    auto kp = pki::Issue(c.server_ca, spec);
+  };
+  const Leaf leaves[] = {
+      {"serving-kube-apiserver", &c.serving, &c.server_ca, ServingSpec("kube-apiserver", sans)},
+      {"client-admin", &c.admin, &c.client_ca, ClientSpec("system:admin", {"system:masters"})},
+      {"client-kube-apiserver", &c.kubelet_client, &c.client_ca, ClientSpec("system:apiserver", {"system:masters"})},
+      {"client-controller", &c.controller_manager, &c.client_ca, ClientSpec("system:kube-controller-manager", {})},
+      {"client-scheduler", &c.scheduler, &c.client_ca, ClientSpec("system:kube-scheduler", {})},
+      {"client-kube-proxy", &c.kube_proxy, &c.client_ca, ClientSpec("system:kube-proxy", {})},
+  };
+  for (const auto& l : leaves) {
+    auto kp = EnsureLeaf(dir, l.file, *l.ca, l.spec);
     if (!kp.ok()) return kp.status();
-    if (auto s = Save(dir, "serving-kube-apiserver", *kp); !s.ok()) return s;
-    KITE_LOG(0) << "certs: issued serving certificate for " << sans.size() << " names";
-    serving = *kp;
+    *l.slot = std::move(*kp);
   }
-  c.serving = *serving;
-  auto admin = Load(dir, "client-admin");
-  if (!admin || !Usable(*admin, c.client_ca, {})) {
-    pki::CertSpec spec;
-    spec.common_name = "system:admin";
-    spec.organizations = {"system:masters"};
-    spec.client = true;
-    auto kp = pki::Issue(c.client_ca, spec);
-    if (!kp.ok()) return kp.status();
-    if (auto s = Save(dir, "client-admin", *kp); !s.ok()) return s;
-    admin = *kp;
-  }
-  c.admin = *admin;
-  auto kubelet_client = Load(dir, "client-kube-apiserver");
-  if (!kubelet_client || !Usable(*kubelet_client, c.client_ca, {})) {
-    pki::CertSpec spec;
-    spec.common_name = "system:apiserver";
-    spec.organizations = {"system:masters"};
-    spec.client = true;
-    auto kp = pki::Issue(c.client_ca, spec);
-    if (!kp.ok()) return kp.status();
-    if (auto s = Save(dir, "client-kube-apiserver", *kp); !s.ok()) return s;
-    kubelet_client = *kp;
-  }
-  c.kubelet_client = *kubelet_client;
   return c;
+}
+
+Result<EtcdCerts> LoadOrCreateEtcdCerts(const std::string& tls_dir, const std::vector<std::string>& sans) {
+  const fs::path dir = fs::path(tls_dir) / "etcd";
+  if (auto s = PrepareDir(fs::path(tls_dir)); !s.ok()) return s;
+  if (auto s = PrepareDir(dir); !s.ok()) return s;
+  EtcdCerts e;
+  auto ca = EnsureCa(dir, "server-ca");
+  if (!ca.ok()) return ca.status();
+  e.ca = std::move(*ca);
+  auto server = EnsureLeaf(dir, "server", e.ca, ServingSpec("etcd", sans));
+  if (!server.ok()) return server.status();
+  e.server = std::move(*server);
+  auto client = EnsureLeaf(dir, "client", e.ca, ClientSpec("etcd", {}));
+  if (!client.ok()) return client.status();
+  e.client = std::move(*client);
+  return e;
+}
+
+Result<std::vector<std::string>> LeafFiles(const std::string& service) {
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kServices = {
+      {"admin", {"client-admin"}},
+      {"api-server", {"serving-kube-apiserver", "client-kube-apiserver"}},
+      {"controller-manager", {"client-controller"}},
+      {"scheduler", {"client-scheduler"}},
+      {"kube-proxy", {"client-kube-proxy"}},
+      {"kubelet", {}},  // the embedded kubelet's certificates are issued at every start
+      {"etcd", {"etcd/server", "etcd/client"}},
+  };
+  std::vector<std::string> out;
+  for (const auto& [name, files] : kServices) {
+    if (service.empty() || service == name) out.insert(out.end(), files.begin(), files.end());
+  }
+  if (!service.empty() && std::none_of(kServices.begin(), kServices.end(), [&](const auto& s) { return s.first == service; })) {
+    std::string known;
+    for (const auto& s : kServices) known += (known.empty() ? "" : ", ") + s.first;
+    return Status(Code::kInvalidArgument, "unknown service \"" + service + "\" (known: " + known + ")");
+  }
+  return out;
 }
 
 Result<pki::KeyPair> IssueKubeletServingCert(const ClusterCerts& certs, const std::string& node,

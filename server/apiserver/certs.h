@@ -6,8 +6,17 @@
 //   client-admin.{crt,key}                 system:admin in system:masters, for the kubeconfig
 //   client-kube-apiserver.{crt,key}        system:apiserver in system:masters: the API server's
 //                                          client certificate towards the kubelets (logs, proxy)
-// The serving certificate is re-issued when a wanted SAN is missing from it (new --tls-san or
-// node IP) or when it expires within 120 days; the CAs are never replaced automatically.
+//   client-controller.{crt,key}            system:kube-controller-manager
+//   client-scheduler.{crt,key}             system:kube-scheduler
+//   client-kube-proxy.{crt,key}            system:kube-proxy
+//   etcd/server-ca.{crt,key}               the etcd endpoint's own CA (both sides: a Kubernetes
+//                                          client certificate is no key to the raw datastore)
+//   etcd/server.{crt,key}, etcd/client.{crt,key}   its serving certificate and a client's (etcdctl)
+// Leaves live a year (k3s) and are re-issued at start when fewer than 90 days remain (k3s's
+// rule), when one is missing (`kite-server certificate rotate` removes them) or not signed by the
+// CA, and the serving certificates when a wanted SAN is missing (new --tls-san or node IP). CAs
+// live 10 years and are never replaced automatically; CAs placed in the directory before the
+// first start (the user's own) are used as found. Every file is 0600.
 #pragma once
 
 #include <string>
@@ -24,7 +33,24 @@ struct ClusterCerts {
   pki::KeyPair serving;
   pki::KeyPair admin;
   pki::KeyPair kubelet_client;
+  pki::KeyPair controller_manager;
+  pki::KeyPair scheduler;
+  pki::KeyPair kube_proxy;
 };
+
+// The etcd endpoint's TLS material (etcd/ above), created when missing, renewed by the same rule.
+struct EtcdCerts {
+  pki::KeyPair ca, server, client;
+};
+Result<EtcdCerts> LoadOrCreateEtcdCerts(const std::string& tls_dir, const std::vector<std::string>& sans);
+
+// The leaf files (without .crt/.key) `kite-server certificate rotate` removes for a service
+// (k3s's names: admin, api-server, controller-manager, scheduler, kube-proxy, kubelet, etcd),
+// relative to the tls dir; all of them for "".
+Result<std::vector<std::string>> LeafFiles(const std::string& service);
+
+// A leaf is renewed at start when fewer than this many days remain (k3s).
+inline constexpr int kRenewWithinDays = 90;
 
 // SANs the serving certificate must carry: hostname, localhost, kubernetes.default.svc…,
 // 127.0.0.1, ::1, the service IP 10.43.0.1, this host's addresses, plus `extra_sans`.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <mutex>
 #include <random>
+#include <string_view>
 #include <thread>
 
 #include "base/log.h"
@@ -72,6 +73,8 @@ const std::vector<KnownController>& KnownControllers() {
       {"local-path-provisioner",
        [](const ControllerContext& c) { return NewLocalPathController(c.client, c.options->local_storage_path,
                                                                          c.options->local_path_helper_image); }},
+      {"csrapproving", [](const ControllerContext& c) { return NewCsrApprovingController(c.client); }},
+      {"csrsigning", [](const ControllerContext& c) { return NewCsrSigningController(c.client, c.options->csr_signing); }},
       // k3s's ServiceLB: LoadBalancer Services get the nodes' addresses (servicelb/).
       {"servicelb", [](const ControllerContext& c) { return NewServiceLbController(c.client); }},
       // The options were checked by ControllerManager::Start.
@@ -82,6 +85,44 @@ const std::vector<KnownController>& KnownControllers() {
        }},
   };
   return kAll;
+}
+
+ControllerIdentity IdentityOf(const std::string& controller) {
+  // Upstream's names of the controllers' service accounts (controller-roles of the bootstrap
+  // policy), where they differ from the --controllers name.
+  static const std::vector<std::pair<std::string_view, std::string_view>> kAccounts = {
+      {"replicaset", "replicaset-controller"},
+      {"replicationcontroller", "replication-controller"},
+      {"deployment", "deployment-controller"},
+      {"daemonset", "daemon-set-controller"},
+      {"statefulset", "statefulset-controller"},
+      {"job", "job-controller"},
+      {"cronjob", "cronjob-controller"},
+      {"ttl-after-finished", "ttl-after-finished-controller"},
+      {"garbagecollector", "generic-garbage-collector"},
+      {"namespace", "namespace-controller"},
+      {"serviceaccount", "service-account-controller"},
+      {"root-ca-cert-publisher", "root-ca-cert-publisher"},
+      {"endpoint", "endpoint-controller"},
+      {"endpointslice", "endpointslice-controller"},
+      {"nodelifecycle", "node-controller"},
+      {"nodeipam", "node-controller"},
+      {"taint-eviction-controller", "taint-eviction-controller"},
+      {"podgc", "pod-garbage-collector"},
+      {"disruption", "disruption-controller"},
+      {"horizontalpodautoscaling", "horizontal-pod-autoscaler"},
+      {"resourcequota", "resourcequota-controller"},
+      {"csrsigning", "certificate-controller"},
+      {"csrapproving", "certificate-controller"},
+  };
+  for (const auto& [name, sa] : kAccounts) {
+    if (name == controller) {
+      return {"system:serviceaccount:kube-system:" + std::string(sa),
+              {"system:serviceaccounts", "system:serviceaccounts:kube-system"}};
+    }
+  }
+  if (controller == "servicelb" || controller == "local-path-provisioner") return {"system:kite-controller", {"system:masters"}};
+  return {"system:kube-controller-manager", {}};
 }
 
 Result<std::vector<std::string>> EnabledControllers(const std::vector<std::string>& flags) {
@@ -112,6 +153,7 @@ struct ControllerManager::State {
   ControllerManagerOptions options;
   std::vector<std::string> enabled;
   std::unique_ptr<client::Client> client;
+  std::vector<std::unique_ptr<client::Client>> controller_clients;  // outlive the runner
   std::unique_ptr<client::LeaderElector> elector;
   std::mutex mu;  // guards informers and runner
   std::unique_ptr<client::InformerFactory> informers;
@@ -159,9 +201,17 @@ void ControllerManager::Lead() {
                                         : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   s_->informers = std::make_unique<client::InformerFactory>(s_->client.get());
   s_->runner = std::make_unique<client::ControllerRunner>(s_->informers.get(), threads);
-  ControllerContext ctx{s_->client.get(), &s_->options};
   for (const auto& k : KnownControllers()) {
-    if (std::count(s_->enabled.begin(), s_->enabled.end(), k.name)) s_->runner->Add(k.make(ctx));
+    if (!std::count(s_->enabled.begin(), s_->enabled.end(), k.name)) continue;
+    const client::Client* c = s_->client.get();
+    if (s_->options.transport_for) {
+      ControllerIdentity id = IdentityOf(k.name);
+      s_->controller_clients.push_back(
+          std::make_unique<client::Client>(s_->options.transport_for(id.user, std::move(id.groups))));
+      c = s_->controller_clients.back().get();
+    }
+    ControllerContext ctx{c, &s_->options};
+    s_->runner->Add(k.make(ctx));
   }
   // Start waits for the caches; do it off the election thread so renewals keep going.
   client::ControllerRunner* runner = s_->runner.get();
@@ -179,6 +229,7 @@ void ControllerManager::StopControllers() {
   if (s_->runner) s_->runner->Stop();
   s_->runner.reset();
   s_->informers.reset();
+  s_->controller_clients.clear();
 }
 
 void ControllerManager::Stop() {

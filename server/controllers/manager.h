@@ -1,7 +1,10 @@
 // ControllerManager: kube-controller-manager inside kite-server. It holds the leader-election
 // Lease kube-system/kube-controller-manager; while leading, it runs the enabled controllers on
 // one shared InformerFactory and a ControllerRunner (a small worker pool shared by all of
-// them), all through one client on the API server's local transport.
+// them). The informers read through the manager's own client (system:kube-controller-manager);
+// with `transport_for` set, each controller writes through a client of its own identity: the
+// service account kube-system/<name> its bootstrap role system:controller:<name> is bound to
+// (upstream's --use-service-account-credentials, which k3s sets), so RBAC limits each one.
 //
 // Controllers are named as upstream's --controllers flag names them ("replicaset",
 // "deployment", "garbage-collector", …); `controllers` takes upstream's syntax: "*" enables
@@ -16,6 +19,7 @@
 
 #include "client/client.h"
 #include "client/controller.h"
+#include "server/controllers/certificates/certificates.h"
 #include "server/controllers/podautoscaler/horizontal_controller.h"
 
 namespace kite::controllers {
@@ -49,7 +53,23 @@ struct ControllerManagerOptions {
   std::string local_path_helper_image;
   // horizontalpodautoscaling: pods' CPU usage, in-process from the metrics server (null: none).
   PodCpuMetrics pod_cpu_metrics;
+  // csrsigning: the CAs it issues from (kite-server passes its client and server CAs).
+  CsrSigningOptions csr_signing;
+  // A transport acting as `user` in `groups` (the API server's local transport); null: every
+  // controller uses the manager's transport.
+  std::function<std::shared_ptr<client::Transport>(const std::string& user, std::vector<std::string> groups)>
+      transport_for;
 };
+
+// The identity controller `name` acts as: "system:serviceaccount:kube-system:<sa>" in the
+// service-account groups, or system:kube-controller-manager's for the ones upstream runs with the
+// manager's own credentials (serviceaccount-token); kite's k3s-born controllers (servicelb,
+// local-path-provisioner) act as k3s's supervisor does, in system:masters.
+struct ControllerIdentity {
+  std::string user;
+  std::vector<std::string> groups;
+};
+ControllerIdentity IdentityOf(const std::string& controller);
 
 // What a controller gets when it is built.
 struct ControllerContext {

@@ -183,7 +183,7 @@ Result<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const ap
 bool SubresourceServed(std::string_view sub) {
   // Not yet: pods/ephemeralcontainers.
   for (std::string_view s : {"status", "scale", "eviction", "binding", "finalize", "log", "exec", "attach",
-                             "portforward", "proxy", "token"}) {
+                             "portforward", "proxy", "token", "approval"}) {
     if (s == sub) return true;
   }
   return false;
@@ -215,7 +215,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req,
   }
   if (!sub.empty()) {
     if (!r.Subresource(sub) || !SubresourceServed(sub)) co_return NotFoundPath();
-    if (sub == "status") {
+    if (sub == "status" || sub == "approval") {  // approval: CSRs only (the table has it for them)
       if (verb == "get") {
         auto got = co_await registry_.Get(r, c.ns, info.name);
         if (!got.ok()) co_return got.error();
@@ -267,7 +267,10 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req,
   co_return MethodNotSupported(verb, QualifiedResource(r));
 }
 
-Status ResourceHandlers::Escalation(Call& c, const json::object& obj, const json::object* old) {
+Status ResourceHandlers::Escalation(Call& c, json::object& obj, const json::object* old) {
+  if (c.r.group == "certificates.k8s.io" && c.r.resource == "certificatesigningrequests") {
+    if (auto s = AdmitCertificateSigningRequest(c.info.subresource, *authz_, c.a.user, obj, old); !s.ok()) return s;
+  }
   if (node_graph_ && c.info.subresource.empty()) {
     if (auto s = rbac::NodeRestrictionObject(c.a.user, c.r, c.info.verb, obj); !s.ok()) return s;
   }

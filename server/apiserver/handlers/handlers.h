@@ -77,7 +77,8 @@ class ResourceHandlers {
   boost::asio::awaitable<Result<ApiResponse>> Review(Call& c);
   // serviceaccounts/token (token_request.cc).
   boost::asio::awaitable<Result<ApiResponse>> TokenRequest(Call& c);
-  Status Escalation(Call& c, const boost::json::object& obj, const boost::json::object* old);
+  // Admission that needs the requester: NodeRestriction, RBAC escalation, the CSR plugins.
+  Status Escalation(Call& c, boost::json::object& obj, const boost::json::object* old);
   // Create-time admission (admission.cc): DefaultTolerationSeconds and Priority for pods,
   // address allocation for Services.
   boost::asio::awaitable<Result<int64_t>> AdmitCreate(const api::ResourceInfo& r, const std::string& ns, boost::json::object& obj);

@@ -65,4 +65,13 @@ boost::asio::awaitable<Result<ApiResponse>> NodeStream(Registry& registry, const
                                                       const std::string& ns,
                                                       const std::string& name, const std::string& sub);
 
+// certificates.k8s.io CSRs (certificates.cc), on every write: on create (`old` null) the spec's
+// username/uid/groups/extra become the requester's and the status empty, and a
+// kube-apiserver-client request for system:masters is refused (CertificateSubjectRestriction);
+// on …/approval and …/status (`sub`) the object keeps from `old` what that subresource may not
+// change, and a changed approval needs `approve`, a changed certificate `sign`, on
+// signers/<signerName> (CertificateApproval, CertificateSigning). 403 Forbidden otherwise.
+Status AdmitCertificateSigningRequest(const std::string& sub, const Authorizer& authz, const UserInfo& user,
+                                      boost::json::object& obj, const boost::json::object* old);
+
 }  // namespace kite::apiserver

@@ -639,7 +639,8 @@ const PrinterEntry kPrinters[] = {
 }  // namespace
 
 const Printer* FindPrinter(std::string_view group, std::string_view resource) {
-  for (std::span<const PrinterEntry> entries : {std::span<const PrinterEntry>(kPrinters), WorkloadPrinters()}) {
+  for (std::span<const PrinterEntry> entries :
+       {std::span<const PrinterEntry>(kPrinters), WorkloadPrinters(), CertificatePrinters()}) {
     for (const PrinterEntry& e : entries) {
       if (e.group == group && e.resource == resource) return &e.printer;
     }

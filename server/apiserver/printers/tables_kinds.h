@@ -58,6 +58,8 @@ struct PrinterEntry {
 };
 // The printers defined in tables_workloads.cc (FindPrinter searches them too).
 std::span<const PrinterEntry> WorkloadPrinters();
+// The printers defined in tables_certificates.cc.
+std::span<const PrinterEntry> CertificatePrinters();
 
 // Columns many kinds share.
 inline constexpr Column kNameCol{"Name", "string", "name",

@@ -194,7 +194,8 @@ const std::vector<DefaultRole>& Roles() {
         {"create,delete,get,list,patch,update,watch", "apps", "controllerrevisions"},
         kEvents}},
       {"system:controller:deployment-controller",
-       {{"get,list,update,watch", "apps,extensions", "deployments"},
+       // patch: kite's controller writes the revision annotation with a merge patch.
+       {{"get,list,patch,update,watch", "apps,extensions", "deployments"},
         {"update", "apps,extensions", "deployments/status"},
         {"update", "apps,extensions", "deployments/finalizers"},
         {"create,delete,get,list,patch,update,watch", "apps,extensions", "replicasets"},
@@ -285,6 +286,17 @@ const std::vector<DefaultRole>& Roles() {
         {"delete,update", "", "persistentvolumeclaims"},
         {"update", "", "pods/finalizers"},
         kEvents}},
+      {"system:controller:taint-eviction-controller",
+       {{"delete,get,list,watch", "", "pods"}, {"patch", "", "pods/status"}, kEvents}},
+      {"system:controller:certificate-controller",
+       {{"delete,get,list,watch", "certificates.k8s.io", "certificatesigningrequests"},
+        // kite's controllers write these subresources with merge patches (upstream's with updates).
+        {"patch,update", "certificates.k8s.io", "certificatesigningrequests/approval,certificatesigningrequests/status"},
+        {"approve", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client-kubelet,kubernetes.io/legacy-unknown"},
+        {"sign", "certificates.k8s.io", "signers",
+         "kubernetes.io/kube-apiserver-client,kubernetes.io/kube-apiserver-client-kubelet,kubernetes.io/kubelet-serving,kubernetes.io/legacy-unknown"},
+        {"create", "authorization.k8s.io", "subjectaccessreviews"},
+        kEvents}},
       {"system:controller:ttl-after-finished-controller", {{"delete,get,list,watch", "batch", "jobs"}, kEvents}},
   };
   return roles;
@@ -306,6 +318,9 @@ const std::vector<DefaultBinding>& Bindings() {
       // it a certificate of its own, system:kube-proxy): the nodes get its role too.
       {"system:node-proxier", {"User:system:kube-proxy", "Group:system:nodes"}},
       {"system:service-account-issuer-discovery", {"Group:system:serviceaccounts"}},
+      // Nodes renew their own client certificates through the CSR API and csrapproving approves
+      // them (the binding kubeadm makes as kubeadm:node-autoapprove-certificate-rotation).
+      {"system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", {"Group:system:nodes"}},
   };
   return bindings;
 }

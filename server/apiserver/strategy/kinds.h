@@ -29,6 +29,7 @@ const Strategy& Lease();                  // others.cc
 const Strategy& HorizontalPodAutoscaler();  // others.cc
 const Strategy& PodDisruptionBudget();    // others.cc
 const Strategy& CustomResourceDefinition();  // others.cc
+const Strategy& CertificateSigningRequest();  // certificates.cc
 
 // A status object with these members at 0 (the counters upstream's status types never omit).
 boost::json::object ZeroCounters(std::initializer_list<const char*> names);

@@ -76,6 +76,7 @@ const Strategy& StrategyFor(const api::ResourceInfo& r) {
       {{"autoscaling", "horizontalpodautoscalers"}, &strategies::HorizontalPodAutoscaler()},
       {{"policy", "poddisruptionbudgets"}, &strategies::PodDisruptionBudget()},
       {{"apiextensions.k8s.io", "customresourcedefinitions"}, &strategies::CustomResourceDefinition()},
+      {{"certificates.k8s.io", "certificatesigningrequests"}, &strategies::CertificateSigningRequest()},
   };
   auto it = kByResource.find(Key{r.group, r.resource});
   return it == kByResource.end() ? kGeneric : *it->second;

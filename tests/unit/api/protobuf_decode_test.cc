@@ -799,8 +799,8 @@ TEST(ProtobufDecode, EveryKindKubectlSendsAsProtobufHasASchema) {
       {"scheduling.k8s.io/v1", "PriorityClass"}, {"policy/v1", "PodDisruptionBudget"},
       {"networking.k8s.io/v1", "Ingress"}, {"authorization.k8s.io/v1", "SelfSubjectAccessReview"},
       {"authorization.k8s.io/v1", "SelfSubjectRulesReview"}, {"authentication.k8s.io/v1", "SelfSubjectReview"},
-      {"autoscaling/v1", "HorizontalPodAutoscaler"}, {"autoscaling/v2", "HorizontalPodAutoscaler"}};
-  // (certificates.k8s.io is neither served nor in the schema, so `certificate approve` is not.)
+      {"autoscaling/v1", "HorizontalPodAutoscaler"}, {"autoscaling/v2", "HorizontalPodAutoscaler"},
+      {"certificates.k8s.io/v1", "CertificateSigningRequest"}};  // `kubectl certificate approve`
   for (const auto& [api_version, kind] : kinds) {
     auto r = DecodeProtobufEnvelope(Envelope(api_version, kind, Pb().Msg(1, Meta("x"))));
     ASSERT_TRUE(r.ok()) << api_version << " " << kind << ": " << r.status().message();
