@@ -24,7 +24,7 @@ namespace http = boost::beast::http;
 namespace {
 
 // Saved certificates are renewed when less than this remains (they are issued for 365 days).
-constexpr auto kRenewBefore = std::chrono::hours(24 * 30);
+constexpr auto kRenewBefore = std::chrono::hours(24 * 90);  // k3s's rule for every leaf certificate
 
 std::optional<std::string> ReadFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

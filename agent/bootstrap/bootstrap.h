@@ -14,7 +14,7 @@
 //     serving-kubelet.{crt,key} and kubelet.kubeconfig (all 0600).
 //
 // On a restart the saved certificates are reused without asking the server for new ones while
-// the server's CA is the same, they are for this node name (and IPs), and more than 30 days of
+// the server's CA is the same, they are for this node name (and IPs), and more than 90 days of
 // validity remain; otherwise they are requested again.
 //
 // Errors: Unauthenticated (the token's secret is wrong: 401), PermissionDenied (the node name

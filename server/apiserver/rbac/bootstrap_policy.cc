@@ -129,7 +129,10 @@ const std::vector<DefaultRole>& Roles() {
         {kRead, "storage.k8s.io", "csinodes"},
         {kRead, "", "namespaces"},
         {kRead, "storage.k8s.io", "csidrivers"},
-        {kRead, "storage.k8s.io", "csistoragecapacities"}}},
+        {kRead, "storage.k8s.io", "csistoragecapacities"},
+        // Not in upstream's role: kite's scheduler resolves a pod's priority from its class
+        // itself (an informer on PriorityClasses) where upstream's relies on admission alone.
+        {kRead, "scheduling.k8s.io", "priorityclasses"}}},
       {"system:kubelet-api-admin",
        {{kRead, "", "nodes"}, {"proxy", "", "nodes"}, {"*", "", "nodes/log,nodes/metrics,nodes/proxy,nodes/stats"}}},
       {"system:monitoring",
