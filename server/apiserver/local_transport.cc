@@ -27,10 +27,14 @@ namespace {
 // The User-Agent an in-process component sends: upstream's components name themselves in it
 // (the API server names an unnamed field manager after it, so managedFields say
 // "kube-controller-manager", "kube-scheduler", "kubelet"). The component comes from the
-// identity: "system:kube-scheduler" → "kube-scheduler", "system:node:<name>" → "kubelet".
+// identity: "system:kube-scheduler" → "kube-scheduler", "system:node:<name>" → "kubelet",
+// a controller's service account → "kube-controller-manager".
 std::string UserAgentFor(const PeerCertificate& who) {
   std::string name = who.common_name;
   if (name.rfind("system:node:", 0) == 0) return "kubelet/kite";
+  // The controllers' own service accounts (upstream's --use-service-account-credentials): the
+  // program is still kube-controller-manager, the account names the controller after it.
+  if (name.rfind("system:serviceaccount:kube-system:", 0) == 0) return "kube-controller-manager/kite/" + name.substr(34);
   if (name.rfind("system:", 0) == 0) name = name.substr(7);
   if (auto colon = name.find(':'); colon != std::string::npos) name.resize(colon);
   return (name.empty() ? std::string("kite") : name) + "/kite";

@@ -21,6 +21,10 @@ rules:
 # kite's own components and health probes: not audited.
 - level: None
   users: [system:kube-controller-manager, system:kube-scheduler, system:apiserver, system:metrics-server]
+# (the controllers write as their own service accounts, as upstream's
+# --use-service-account-credentials)
+- level: None
+  userGroups: [system:serviceaccounts:kube-system]
 - level: None
   nonResourceURLs: [/readyz, /livez*, /healthz*]
 # Secrets: who touched which, never their data.
