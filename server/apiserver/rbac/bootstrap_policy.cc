@@ -229,6 +229,11 @@ const std::vector<DefaultRole>& Roles() {
        {{kRead, "autoscaling", "horizontalpodautoscalers"},
         {"update", "autoscaling", "horizontalpodautoscalers/status"},
         {"get,update", "*", "*/scale"},
+        // Not in upstream's role: kite's HPA reads the target itself (its replicas and
+        // selector) and writes its scale with a merge patch; upstream's reads and updates Scale.
+        {"patch", "*", "*/scale"},
+        {"get", "apps", "deployments,replicasets,statefulsets"},
+        {"get", "", "replicationcontrollers"},
         {"list,watch", "", "pods"},
         {"list,watch", "metrics.k8s.io", "pods"},
         {kRead, "custom.metrics.k8s.io", "*"},
