@@ -188,7 +188,9 @@ eventually "a removed manifest's pod goes" 90 mirror_gone
 # --- a restart of kite-server leaves running containers alone
 BEFORE=$(k get pods -l app=web -o 'jsonpath={range .items[*]}{.status.containerStatuses[0].containerID}{"\n"}{end}' | sort)
 kill -TERM "$SERVER_PID"
-for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+# A pod still in its termination grace period holds the agent's stop until it ends (up to 30 s).
+for _ in $(seq 1 600); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+! kill -0 "$SERVER_PID" 2>/dev/null || fail "kite-server did not stop within 60 s of SIGTERM"
 start_node
 eventually_eq "node Ready after the restart" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 eventually_eq "deployment web still 3/3 ready" 60 3 jp deployment web -o 'jsonpath={.status.readyReplicas}'
