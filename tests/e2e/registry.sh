@@ -70,7 +70,7 @@ grep -q 'library/busybox/manifests' "$TEST_TMP/registry.log" || fail "the regist
 
 # Restart without registries.yaml credentials: the pull secret is what gets in.
 kill -TERM "$SERVER_PID"
-for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1 600); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done  # a pod in its grace period holds the stop
 _spawn "$TEST_TMP/kite2.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
   --node-name e2e-reg --etcd-listen "" --metrics-listen 127.0.0.1:0 --private-registry "$TEST_TMP/registries-nocreds.yaml"
 eventually "node Ready again" 90 node_ready
