@@ -7,31 +7,14 @@
 
 #include "api/object.h"
 #include "server/apiserver/filters/serviceaccount_cache.h"
-#include "tests/unit/datastore/test_util.h"
+#include "tests/unit/datastore/store_fixture.h"
 
 namespace kite::apiserver {
 namespace {
 namespace json = boost::json;
 
-class ServiceAccountCacheTest : public ::testing::Test {
+class ServiceAccountCacheTest : public datastore::testing::StoreTest {
  protected:
-  ServiceAccountCacheTest() : dir_(datastore::testing::TempDir()), store_(datastore::testing::Open(dir_ + "/db")) {}
-  ~ServiceAccountCacheTest() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Put(const std::string& key, const std::string& text) {
-    datastore::TxnRequest t;
-    t.success.push_back(datastore::testing::PutOp(key, text));
-    ASSERT_TRUE(store_->TxnSync(std::move(t)).ok());
-  }
-  void Delete(const std::string& key) {
-    datastore::DeleteRangeRequest d;
-    d.key = key;
-    datastore::TxnRequest t;
-    t.success.push_back(datastore::RequestOp{std::move(d)});
-    ASSERT_TRUE(store_->TxnSync(std::move(t)).ok());
-  }
   ServiceAccountAuthenticator::Getter Fallback() {
     return [this](const std::string& r, const std::string& ns, const std::string& name) -> Result<json::object> {
       ++fallback_reads_;
@@ -39,8 +22,6 @@ class ServiceAccountCacheTest : public ::testing::Test {
     };
   }
 
-  std::string dir_;
-  std::unique_ptr<datastore::Store> store_;
   int fallback_reads_ = 0;
 };
 

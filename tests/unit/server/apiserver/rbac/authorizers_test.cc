@@ -6,30 +6,13 @@
 
 #include "server/apiserver/rbac/node_authorizer.h"
 #include "server/apiserver/rbac/rbac_authorizer.h"
-#include "tests/unit/datastore/test_util.h"
+#include "tests/unit/datastore/store_fixture.h"
 
 namespace kite::apiserver::rbac {
 namespace {
 
-class AuthorizersTest : public ::testing::Test {
+class AuthorizersTest : public datastore::testing::StoreTest {
  protected:
-  AuthorizersTest() : dir_(datastore::testing::TempDir()), store_(datastore::testing::Open(dir_ + "/db")) {}
-  ~AuthorizersTest() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Put(const std::string& key, const std::string& json) {
-    datastore::TxnRequest t;
-    t.success.push_back(datastore::testing::PutOp(key, json));
-    ASSERT_TRUE(store_->TxnSync(std::move(t)).ok());
-  }
-  void Delete(const std::string& key) {
-    datastore::DeleteRangeRequest d;
-    d.key = key;
-    datastore::TxnRequest t;
-    t.success.push_back(datastore::RequestOp{std::move(d)});
-    ASSERT_TRUE(store_->TxnSync(std::move(t)).ok());
-  }
   static RequestAttributes Req(UserInfo user, std::string verb, std::string resource, std::string ns,
                                std::string name = "") {
     RequestAttributes a;
@@ -42,8 +25,6 @@ class AuthorizersTest : public ::testing::Test {
     return a;
   }
 
-  std::string dir_;
-  std::unique_ptr<datastore::Store> store_;
 };
 
 TEST_F(AuthorizersTest, RbacFollowsRolesAndBindings) {
