@@ -229,3 +229,37 @@ join_lan() {
   ip -n "$ns" addr add "$addr/24" dev node1
   ip -n "$ns" link set node1 up
 }
+
+# web_deployment IMAGE [NODE]: the Deployment "web" of the Service tests, printed as YAML: two
+# busybox httpd pods that serve their hostname, with a readiness probe on /ready.html that
+# /cgi-bin/unready makes fail; pinned to NODE's hostname when given.
+web_deployment() {
+  local pin=""
+  [[ -n ${2:-} ]] && pin="      nodeSelector: {kubernetes.io/hostname: $2}"
+  cat <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+$pin
+      containers:
+      - name: httpd
+        image: $1
+        command:
+        - sh
+        - -c
+        - |
+          mkdir -p /var/www/cgi-bin
+          hostname > /var/www/index.html
+          echo ok > /var/www/ready.html
+          printf '#!/bin/sh\nrm -f /var/www/ready.html\necho Content-Type: text/plain\necho\necho unready\n' > /var/www/cgi-bin/unready
+          chmod +x /var/www/cgi-bin/unready
+          exec httpd -f -p 80 -h /var/www
+        readinessProbe: {httpGet: {path: /ready.html, port: 80}, periodSeconds: 1, failureThreshold: 1}
+YAML
+}

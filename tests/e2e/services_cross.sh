@@ -71,31 +71,9 @@ _spawn "$TEST_TMP/agent.log" nsenter --net="/run/netns/$BNS" -- "$KITE_AGENT" --
 eventually_eq "node B Ready" 120 True ready e2e-b
 
 # --- web: httpd pods on node B that say their name; /cgi-bin/unready fails the readiness probe
-cat >"$TEST_TMP/web.yaml" <<YAML
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      nodeSelector: {kubernetes.io/hostname: e2e-b}
-      containers:
-      - name: httpd
-        image: $IMAGE
-        command:
-        - sh
-        - -c
-        - |
-          mkdir -p /var/www/cgi-bin
-          hostname > /var/www/index.html
-          echo ok > /var/www/ready.html
-          printf '#!/bin/sh\nrm -f /var/www/ready.html\necho Content-Type: text/plain\necho\necho unready\n' > /var/www/cgi-bin/unready
-          chmod +x /var/www/cgi-bin/unready
-          exec httpd -f -p 80 -h /var/www
-        readinessProbe: {httpGet: {path: /ready.html, port: 80}, periodSeconds: 1, failureThreshold: 1}
+{
+  web_deployment "$IMAGE" e2e-b
+  cat <<YAML
 ---
 apiVersion: v1
 kind: Service
@@ -119,6 +97,7 @@ spec:
   nodeName: e2e-a
   containers: [{name: c, image: $IMAGE, command: [sleep, "3600"]}]
 YAML
+} >"$TEST_TMP/web.yaml"
 k apply -f "$TEST_TMP/web.yaml" >/dev/null
 eventually_eq "deployment web 2/2 ready on node B" 150 2 k get deployment web -o 'jsonpath={.status.readyReplicas}'
 expect_eq "the web pods run on node B" "e2e-b e2e-b" k get pods -l app=web -o 'jsonpath={.items[*].spec.nodeName}'

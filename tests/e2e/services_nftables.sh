@@ -41,31 +41,7 @@ eventually "the API server answers on https://10.43.0.1" 30 api_answers
 in_ns "$NS" iptables-save -t nat 2>/dev/null | grep -q KUBE-SVC- && fail "iptables rules written in nftables mode"
 echo "ok - no iptables rules in nftables mode"
 
-cat >"$TEST_TMP/web.yaml" <<YAML
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: httpd
-        image: $IMAGE
-        command:
-        - sh
-        - -c
-        - |
-          mkdir -p /var/www/cgi-bin
-          hostname > /var/www/index.html
-          echo ok > /var/www/ready.html
-          printf '#!/bin/sh\nrm -f /var/www/ready.html\necho Content-Type: text/plain\necho\necho unready\n' > /var/www/cgi-bin/unready
-          chmod +x /var/www/cgi-bin/unready
-          exec httpd -f -p 80 -h /var/www
-        readinessProbe: {httpGet: {path: /ready.html, port: 80}, periodSeconds: 1, failureThreshold: 1}
-YAML
+web_deployment "$IMAGE" >"$TEST_TMP/web.yaml"
 k apply -f "$TEST_TMP/web.yaml" >/dev/null
 eventually_eq "deployment web 2/2 ready" 120 2 jp deployment web -o 'jsonpath={.status.readyReplicas}'
 k expose deployment web --port=80 >/dev/null
