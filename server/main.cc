@@ -301,7 +301,7 @@ int main(int argc, char** argv) {
       if (!host.empty() && host != "0.0.0.0" && host != "[::]") sans.push_back(host.front() == '[' ? host.substr(1, host.size() - 2) : host);
       for (const auto& s : o.tls_san) sans.push_back(s);
       auto ec = apiserver::LoadOrCreateEtcdCerts(
-          (std::filesystem::path(o.data_dir) / "server" / "tls").string(), apiserver::WantedSans(sans));
+          (std::filesystem::path(o.data_dir) / "server" / "tls").string(), apiserver::WantedSans(sans, o.cluster_cidr));
       if (!ec.ok()) {
         KITE_LOG(0) << "etcd endpoint certificates: " << ec.status().message();
         return 1;
@@ -336,6 +336,7 @@ int main(int argc, char** argv) {
                                                       : kubelet::DefaultNodeIp();
   ao.port = static_cast<int>(o.https_listen_port);
   ao.tls_sans = o.tls_san;
+  ao.cluster_cidr = o.cluster_cidr;
   if (!ao.advertise_address.empty()) ao.tls_sans.push_back(ao.advertise_address);
   ao.tls_dir = (std::filesystem::path(o.data_dir) / "server" / "tls").string();
   ao.kubeconfig_path = o.write_kubeconfig;

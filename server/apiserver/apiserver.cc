@@ -451,7 +451,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
   if (auto s = EnsureSystemNamespaces(store); !s.ok()) return s;
   if (auto s = EnsureSystemPriorityClasses(store); !s.ok()) return s;
   if (auto s = rbac::ReconcileBootstrapPolicy(store); !s.ok()) return s;
-  auto certs = LoadOrCreateCerts(o.tls_dir, WantedSans(o.tls_sans));
+  auto certs = LoadOrCreateCerts(o.tls_dir, WantedSans(o.tls_sans, o.cluster_cidr));
   if (!certs.ok()) return certs.status();
   // Service-account tokens: the keys beside the certificates (k3s's files), objects read as the
   // registry reads them.

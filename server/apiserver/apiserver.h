@@ -31,6 +31,7 @@ struct ApiServerOptions {
   std::string advertise_address;
   int port = 6443;  // 0 picks a free port (tests)
   std::vector<std::string> tls_sans;
+  std::string cluster_cidr;  // --cluster-cidr: its addresses are not SANs of the serving certificate
   std::string tls_dir;  // <data-dir>/server/tls
   std::string kubeconfig_path = "/etc/kite/kite.yaml";
   unsigned kubeconfig_mode = 0600;

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "base/encoding.h"
+#include "base/ip_address.h"
 #include "base/log.h"
 
 namespace kite::apiserver {
@@ -55,11 +56,6 @@ Status Save(const fs::path& dir, const std::string& name, const pki::KeyPair& kp
   return WriteFile(dir / (name + ".key"), kp.key_pem, 0600);
 }
 
-bool IsIp(const std::string& s) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
 // A leaf is reused while it is signed by `ca`, covers every wanted SAN and has more than
 // kRenewWithinDays left.
 bool Usable(const pki::KeyPair& leaf, const pki::KeyPair& ca, const std::vector<std::string>& sans) {
@@ -67,7 +63,7 @@ bool Usable(const pki::KeyPair& leaf, const pki::KeyPair& ca, const std::vector<
   if (!info.ok() || !pki::SignedBy(leaf.cert_pem, ca.cert_pem)) return false;
   if (info->not_after - std::chrono::system_clock::now() < std::chrono::hours(24 * kRenewWithinDays)) return false;
   for (const auto& s : sans) {
-    const auto& have = IsIp(s) ? info->ip_addresses : info->dns_names;
+    const auto& have = IsIpAddress(s) ? info->ip_addresses : info->dns_names;
     if (std::find(have.begin(), have.end(), s) == have.end()) return false;
   }
   return true;
@@ -120,13 +116,17 @@ pki::CertSpec ServingSpec(const std::string& cn, const std::vector<std::string>&
   pki::CertSpec spec;
   spec.common_name = cn;
   spec.server = true;
-  for (const auto& s : sans) (IsIp(s) ? spec.ip_addresses : spec.dns_names).push_back(s);
+  for (const auto& s : sans) (IsIpAddress(s) ? spec.ip_addresses : spec.dns_names).push_back(s);
   return spec;
 }
 
 }  // namespace
 
-std::vector<std::string> WantedSans(const std::vector<std::string>& extra_sans) {
+std::vector<std::string> WantedSans(const std::vector<std::string>& extra_sans, const std::string& cluster_cidr) {
+  // The pod network's own addresses (the CNI bridge's gateway, the VXLAN device) are no way to
+  // reach the API server, and they appear only once the agent has run: counting them would
+  // re-issue the certificate at the next start.
+  const auto pods = ParseIpv4Cidr(cluster_cidr);
   std::vector<std::string> sans = {"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                                    "kubernetes.default.svc.cluster.local", "127.0.0.1", "::1", "10.43.0.1"};
   char host[256] = {};
@@ -136,7 +136,9 @@ std::vector<std::string> WantedSans(const std::vector<std::string>& extra_sans) 
     for (ifaddrs* a = addrs; a; a = a->ifa_next) {
       if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
       char buf[INET_ADDRSTRLEN] = {};
-      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, buf, sizeof buf);
+      const in_addr address = reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr;
+      if (pods.ok() && pods->Contains(ntohl(address.s_addr))) continue;
+      inet_ntop(AF_INET, &address, buf, sizeof buf);
       sans.emplace_back(buf);
     }
     freeifaddrs(addrs);
@@ -225,7 +227,7 @@ Result<pki::KeyPair> IssueKubeletServingCert(const ClusterCerts& certs, const st
   spec.dns_names = {node, "localhost"};
   spec.ip_addresses = {"127.0.0.1"};
   for (const auto& ip : ips) {
-    if (ip != "127.0.0.1" && IsIp(ip)) spec.ip_addresses.push_back(ip);
+    if (ip != "127.0.0.1" && IsIpAddress(ip)) spec.ip_addresses.push_back(ip);
   }
   return pki::Issue(certs.server_ca, spec);
 }

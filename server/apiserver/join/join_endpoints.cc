@@ -1,6 +1,5 @@
 #include "server/apiserver/join/join_endpoints.h"
 
-#include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <sys/stat.h>
 
@@ -12,6 +11,7 @@
 #include "api/validation.h"
 #include "base/atomic_file.h"
 #include "base/encoding.h"
+#include "base/ip_address.h"
 #include "base/join_token.h"
 #include "base/log.h"
 #include "base/pki.h"
@@ -32,11 +32,6 @@ RawResponse Text(int code, std::string body) {
 
 bool SameSecret(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-bool IsIp(const std::string& s) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
 std::vector<std::string> SplitComma(const std::string& s) {
@@ -126,7 +121,7 @@ RawResponse JoinEndpoints::IssueKubeletCert(const HttpsRequest& req, bool servin
   }
   std::vector<std::string> ips = SplitComma(req.Header("kite-node-ip"));
   for (const auto& ip : ips) {
-    if (!IsIp(ip)) return Text(400, "Kite-Node-IP: \"" + ip + "\" is not an IP address");
+    if (!IsIpAddress(ip)) return Text(400, "Kite-Node-IP: \"" + ip + "\" is not an IP address");
   }
   if (Status s = EnsureNodePassword(client_, node, password); !s.ok()) {
     KITE_LOG(0) << "join: refused node " << node << " from " << req.remote << ": " << s.message();

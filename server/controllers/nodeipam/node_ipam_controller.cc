@@ -1,7 +1,5 @@
 #include "server/controllers/nodeipam/node_ipam_controller.h"
 
-#include <arpa/inet.h>
-
 #include <boost/json.hpp>
 
 #include <map>
@@ -17,35 +15,6 @@ namespace kite::controllers {
 namespace json = boost::json;
 
 namespace nodeipam {
-
-Result<Ipv4Cidr> ParseIpv4Cidr(const std::string& text) {
-  const auto slash = text.find('/');
-  if (slash == std::string::npos) return Status(Code::kInvalidArgument, text + " is not a CIDR (address/prefix)");
-  in_addr a{};
-  if (inet_pton(AF_INET, text.substr(0, slash).c_str(), &a) != 1) {
-    return Status(Code::kInvalidArgument, text + " is not an IPv4 CIDR");
-  }
-  int prefix = -1;
-  try {
-    size_t used = 0;
-    prefix = std::stoi(text.substr(slash + 1), &used);
-    if (used != text.size() - slash - 1) prefix = -1;
-  } catch (const std::exception&) {
-  }
-  if (prefix < 0 || prefix > 32) return Status(Code::kInvalidArgument, text + ": the prefix must be 0 to 32");
-  const uint32_t base = ntohl(a.s_addr);
-  const uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
-  if ((base & ~mask) != 0) return Status(Code::kInvalidArgument, text + " has host bits set");
-  return Ipv4Cidr{base, prefix};
-}
-
-std::string FormatIpv4Cidr(const Ipv4Cidr& c) {
-  in_addr a{};
-  a.s_addr = htonl(c.base);
-  char buf[INET_ADDRSTRLEN] = {};
-  inet_ntop(AF_INET, &a, buf, sizeof buf);
-  return std::string(buf) + "/" + std::to_string(c.prefix);
-}
 
 std::optional<Ipv4Cidr> Subnet(const Ipv4Cidr& cluster, int mask, uint32_t index) {
   const int bits = mask - cluster.prefix;
@@ -63,8 +32,6 @@ std::optional<uint32_t> SubnetIndex(const Ipv4Cidr& cluster, int mask, const Ipv
 }  // namespace nodeipam
 
 namespace {
-
-using nodeipam::Ipv4Cidr;
 
 class NodeIpamController final : public client::Controller {
  public:
@@ -107,7 +74,7 @@ class NodeIpamController final : public client::Controller {
         std::set<uint32_t> used;
         for (const auto& [n, index] : pending_) used.insert(index);
         for (const auto& n : nodes_->List()) {
-          auto c = nodeipam::ParseIpv4Cidr(api::GetString(*n, {"spec", "podCIDR"}));
+          auto c = ParseIpv4Cidr(api::GetString(*n, {"spec", "podCIDR"}));
           if (!c.ok()) continue;
           if (auto index = nodeipam::SubnetIndex(cluster_, mask_, *c)) used.insert(*index);
         }
@@ -120,10 +87,10 @@ class NodeIpamController final : public client::Controller {
     if (!cidr) {
       events_.Record(*node, "Normal", "CIDRNotAvailable",
                      "Node " + name + " status is now: CIDRNotAvailable");
-      KITE_LOG(0) << "nodeipam: no free /" << mask_ << " left in " << nodeipam::FormatIpv4Cidr(cluster_) << " for node " << name;
+      KITE_LOG(0) << "nodeipam: no free /" << mask_ << " left in " << FormatIpv4Cidr(cluster_) << " for node " << name;
       return Status::Ok();
     }
-    const std::string text = nodeipam::FormatIpv4Cidr(*cidr);
+    const std::string text = FormatIpv4Cidr(*cidr);
     json::object patch{{"spec", json::object{{"podCIDR", text}, {"podCIDRs", json::array{json::string(text)}}}}};
     auto r = client_->Patch(*nodes_r_, "", name, client::PatchType::kMerge, json::serialize(patch));
     if (!r.ok()) {
@@ -152,7 +119,7 @@ class NodeIpamController final : public client::Controller {
 }  // namespace
 
 Status CheckClusterCidr(const std::string& cluster_cidr, int node_mask) {
-  auto c = nodeipam::ParseIpv4Cidr(cluster_cidr);
+  auto c = ParseIpv4Cidr(cluster_cidr);
   if (!c.ok()) return c.status().Annotate("--cluster-cidr");
   if (node_mask <= c->prefix || node_mask > 30) {
     return Status(Code::kInvalidArgument, "--node-cidr-mask-size " + std::to_string(node_mask) +
@@ -165,7 +132,7 @@ Status CheckClusterCidr(const std::string& cluster_cidr, int node_mask) {
 Result<std::unique_ptr<client::Controller>> NewNodeIpamController(const client::Client* client,
                                                                   const std::string& cluster_cidr, int node_mask) {
   if (Status s = CheckClusterCidr(cluster_cidr, node_mask); !s.ok()) return s;
-  auto c = nodeipam::ParseIpv4Cidr(cluster_cidr);
+  auto c = ParseIpv4Cidr(cluster_cidr);
   return std::unique_ptr<client::Controller>(std::make_unique<NodeIpamController>(client, *c, node_mask));
 }
 

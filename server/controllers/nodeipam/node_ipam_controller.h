@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "base/ip_address.h"
 #include "base/status.h"
 #include "client/client.h"
 #include "client/controller.h"
@@ -19,13 +20,6 @@
 namespace kite::controllers {
 
 namespace nodeipam {
-struct Ipv4Cidr {
-  uint32_t base = 0;  // network address, host order
-  int prefix = 0;
-};
-// "10.42.0.0/16" → {0x0a2a0000, 16}; the address must be the network's (no host bits).
-Result<Ipv4Cidr> ParseIpv4Cidr(const std::string& text);
-std::string FormatIpv4Cidr(const Ipv4Cidr& c);
 // Subnet `index` of size /mask inside `cluster`, or nullopt past the last one.
 std::optional<Ipv4Cidr> Subnet(const Ipv4Cidr& cluster, int mask, uint32_t index);
 // The index of `subnet` inside `cluster` at /mask, or nullopt when it is not one of them.

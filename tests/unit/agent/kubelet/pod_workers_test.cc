@@ -147,7 +147,9 @@ class PodWorkersTest : public ::testing::Test {
     cri::PodSandboxFilter f;
     f.label_selector = {{"io.kubernetes.pod.uid", uid}};
     size_t n = 0;
-    for (const auto& sb : *runtime_->ListPodSandbox(f)) n += sb.state == cri::PodSandboxState::kReady;
+    // Named: a range-for over `*temporary` would read the Result after it is destroyed.
+    const auto sandboxes = runtime_->ListPodSandbox(f);
+    for (const auto& sb : *sandboxes) n += sb.state == cri::PodSandboxState::kReady;
     return n;
   }
   // The newest runtime container of `name` in the pod.

@@ -10,18 +10,18 @@ using namespace testing;
 namespace json = boost::json;
 
 TEST(NodeIpamTest, CidrArithmetic) {
-  auto c = nodeipam::ParseIpv4Cidr("10.42.0.0/16");
+  auto c = ParseIpv4Cidr("10.42.0.0/16");
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(nodeipam::FormatIpv4Cidr(*nodeipam::Subnet(*c, 24, 0)), "10.42.0.0/24");
-  EXPECT_EQ(nodeipam::FormatIpv4Cidr(*nodeipam::Subnet(*c, 24, 255)), "10.42.255.0/24");
+  EXPECT_EQ(FormatIpv4Cidr(*nodeipam::Subnet(*c, 24, 0)), "10.42.0.0/24");
+  EXPECT_EQ(FormatIpv4Cidr(*nodeipam::Subnet(*c, 24, 255)), "10.42.255.0/24");
   EXPECT_FALSE(nodeipam::Subnet(*c, 24, 256).has_value());
-  EXPECT_EQ(nodeipam::SubnetIndex(*c, 24, *nodeipam::ParseIpv4Cidr("10.42.7.0/24")), 7u);
-  EXPECT_FALSE(nodeipam::SubnetIndex(*c, 24, *nodeipam::ParseIpv4Cidr("10.64.0.0/24")).has_value());
-  EXPECT_FALSE(nodeipam::SubnetIndex(*c, 24, *nodeipam::ParseIpv4Cidr("10.42.0.0/25")).has_value());
-  EXPECT_FALSE(nodeipam::ParseIpv4Cidr("10.42.0.1/16").ok());  // host bits
-  EXPECT_FALSE(nodeipam::ParseIpv4Cidr("10.42.0.0").ok());
-  EXPECT_FALSE(nodeipam::ParseIpv4Cidr("10.42.0.0/33").ok());
-  EXPECT_FALSE(nodeipam::ParseIpv4Cidr("fd00::/64").ok());
+  EXPECT_EQ(nodeipam::SubnetIndex(*c, 24, *ParseIpv4Cidr("10.42.7.0/24")), 7u);
+  EXPECT_FALSE(nodeipam::SubnetIndex(*c, 24, *ParseIpv4Cidr("10.64.0.0/24")).has_value());
+  EXPECT_FALSE(nodeipam::SubnetIndex(*c, 24, *ParseIpv4Cidr("10.42.0.0/25")).has_value());
+  EXPECT_FALSE(ParseIpv4Cidr("10.42.0.1/16").ok());  // host bits
+  EXPECT_FALSE(ParseIpv4Cidr("10.42.0.0").ok());
+  EXPECT_FALSE(ParseIpv4Cidr("10.42.0.0/33").ok());
+  EXPECT_FALSE(ParseIpv4Cidr("fd00::/64").ok());
   EXPECT_TRUE(CheckClusterCidr("10.42.0.0/16", 24).ok());
   EXPECT_FALSE(CheckClusterCidr("10.42.0.0/16", 16).ok());
   EXPECT_FALSE(CheckClusterCidr("10.42.0.0/16", 31).ok());

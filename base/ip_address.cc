@@ -1,0 +1,42 @@
+#include "base/ip_address.h"
+
+#include <arpa/inet.h>
+
+namespace kite {
+
+bool IsIpAddress(const std::string& text) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+std::optional<uint32_t> ParseIpv4(const std::string& text) {
+  in_addr a{};
+  if (inet_pton(AF_INET, text.c_str(), &a) != 1) return std::nullopt;
+  return ntohl(a.s_addr);
+}
+
+Result<Ipv4Cidr> ParseIpv4Cidr(const std::string& text) {
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) return Status(Code::kInvalidArgument, text + " is not a CIDR (address/prefix)");
+  const auto base = ParseIpv4(text.substr(0, slash));
+  if (!base) return Status(Code::kInvalidArgument, text + " is not an IPv4 CIDR");
+  int prefix = -1;
+  const std::string digits = text.substr(slash + 1);
+  if (!digits.empty() && digits.size() <= 2 && digits.find_first_not_of("0123456789") == std::string::npos) {
+    prefix = std::stoi(digits);
+  }
+  if (prefix < 0 || prefix > 32) return Status(Code::kInvalidArgument, text + ": the prefix must be 0 to 32");
+  const uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+  if ((*base & ~mask) != 0) return Status(Code::kInvalidArgument, text + " has host bits set");
+  return Ipv4Cidr{*base, prefix};
+}
+
+std::string FormatIpv4Cidr(const Ipv4Cidr& c) {
+  in_addr a{};
+  a.s_addr = htonl(c.base);
+  char buf[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, &a, buf, sizeof buf);
+  return std::string(buf) + "/" + std::to_string(c.prefix);
+}
+
+}  // namespace kite
