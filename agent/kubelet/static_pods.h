@@ -5,8 +5,8 @@
 // kubernetes.io/config.mirror=<hash of the manifest> and owned by the Node. A mirror pod
 // deleted by hand comes back; an edited manifest replaces it; a removed manifest deletes it. The
 // pod workers then run it like any pod bound to the node.
-// Difference from upstream (said in docs/architecture.md): the pod runs through its mirror, so
-// a static pod starts only once the API server answers (upstream's starts without it).
+// Difference from upstream (said in docs/architecture/kubelet.md): the pod runs through its
+// mirror, so a static pod starts only once the API server answers (upstream's starts without it).
 // The directory is read every `interval` and whenever a mirror pod changes; a manifest that
 // does not parse is one log line (with the file) and is skipped.
 #pragma once

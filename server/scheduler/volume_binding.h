@@ -12,8 +12,9 @@
 //    provisioner such as local-path waits for);
 //  - unbound otherwise (Immediate, or no class): "pod has unbound immediate
 //    PersistentVolumeClaims" until a binder binds it.
-// Not modelled (said in docs/architecture.md): matching unbound WaitForFirstConsumer claims to
-// existing static PVs per node, volume limits, and waiting in PreBind for the provisioner.
+// Not modelled (said in docs/architecture/scheduler.md): matching unbound WaitForFirstConsumer
+// claims to existing static PVs per node, volume limits, and waiting in PreBind for the
+// provisioner.
 #pragma once
 
 #include <functional>
