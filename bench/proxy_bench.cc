@@ -220,7 +220,7 @@ int main(int argc, char** argv) {
       std::cerr << "controller runner did not start\n";
       return 1;
     }
-    auto deadline = Steady::now() + std::chrono::minutes(2);
+    auto deadline = Steady::now() + std::chrono::minutes(20);  // the first (full) sync at 10k can take minutes
     while (p->stats().syncs == 0 && Steady::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     {
       std::lock_guard<std::mutex> lock(mu);
