@@ -370,6 +370,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
     po.healthz_bind_address = o.proxy_healthz_bind_address;
     po.sync_period = o.iptables_sync_period;
     po.min_sync_period = o.iptables_min_sync_period;
+    po.full_sync_period = o.proxy_full_sync_period;
     st->runner->Add(std::make_unique<proxy::Proxier>(po));
   }
 

@@ -86,8 +86,10 @@ struct AgentOptions {
   std::string proxy_healthz_bind_address = "0.0.0.0:10256";  // --healthz-bind-address
   // --proxy-mode: iptables or nftables (table ip kube-proxy; agent/proxy/nftables_rules.h).
   std::string proxy_mode = "iptables";
-  std::chrono::milliseconds iptables_sync_period{30'000};    // full resync (rules deleted by hand come back)
+  std::chrono::milliseconds iptables_sync_period{30'000};    // a sync even without changes (partial)
   std::chrono::milliseconds iptables_min_sync_period{1'000};
+  // --proxy-full-sync-period: a full sync (rules deleted by hand come back); upstream's is an hour.
+  std::chrono::milliseconds proxy_full_sync_period{3'600'000};
 };
 
 // Declares the node's and the kubelet's flags on `flags`, bound to `o`, for kite-agent and for

@@ -37,7 +37,7 @@ namespace {
 struct Flags {
   std::string server, token, token_file;
   int64_t verbosity = 0;
-  int64_t iptables_sync_period_ms = 30'000, iptables_min_sync_period_ms = 1'000;
+  int64_t iptables_sync_period_ms = 30'000, iptables_min_sync_period_ms = 1'000, proxy_full_sync_period_ms = 3'600'000;
 };
 
 std::string ReadToken(const std::string& path) {
@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
   flags.String("cluster-cidr", &o.cluster_cidr,
                "The cluster's pod IP range, as the server's --cluster-cidr (not masqueraded; the service proxy masquerades traffic from outside it)");
   flags.Int("port", &o.kubelet_port, "The port the kubelet server listens on (logs, stats, metrics)");
-  flags.Duration("iptables-sync-period", &f.iptables_sync_period_ms, "How often the service proxy rewrites every rule");
+  flags.Duration("iptables-sync-period", &f.iptables_sync_period_ms, "How often the service proxy syncs without a change (a partial sync)");
+  flags.Duration("proxy-full-sync-period", &f.proxy_full_sync_period_ms, "How often the service proxy rewrites every rule (a full sync; upstream's proxies: an hour)");
   flags.Duration("iptables-min-sync-period", &f.iptables_min_sync_period_ms, "The shortest time between two syncs of the service proxy");
   flags.Int("v", &f.verbosity, "Log verbosity");
   if (auto s = flags.Parse(argc, argv, "/etc/kite/agent.yaml"); !s.ok()) {
@@ -96,6 +97,7 @@ int main(int argc, char** argv) {
   log::SetVerbosity(static_cast<int>(f.verbosity));
   o.iptables_sync_period = std::chrono::milliseconds(f.iptables_sync_period_ms);
   o.iptables_min_sync_period = std::chrono::milliseconds(f.iptables_min_sync_period_ms);
+  o.proxy_full_sync_period = std::chrono::milliseconds(f.proxy_full_sync_period_ms);
 
   // Join: retried while the server cannot be reached, final when it says no.
   agent::BootstrapOptions bo;

@@ -6,9 +6,9 @@
 # tables), deleted at the end even on failure; the host's tables are never touched. Root.
 #
 #   bench/run_proxy_sync.sh [--build DIR] [--sizes "1000 10000"] [--modes "nftables iptables/nft iptables/legacy"]
-#                           [--changes N] [--min-sync-ms MS]
+#                           [--changes N] [--min-sync-ms MS] [--full-rounds N]
 set -euo pipefail
-build=build sizes="1000 10000" modes="nftables iptables/nft iptables/legacy" changes=50 min_sync=1000
+build=build sizes="1000 10000" modes="nftables iptables/nft iptables/legacy" changes=50 min_sync=1000 full_rounds=3
 while (($#)); do
   case $1 in
     --build) build=$2; shift 2 ;;
@@ -16,6 +16,7 @@ while (($#)); do
     --modes) modes=$2; shift 2 ;;
     --min-sync-ms) min_sync=$2; shift 2 ;;
     --changes) changes=$2; shift 2 ;;
+    --full-rounds) full_rounds=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -37,7 +38,7 @@ for m in $modes; do
     cleanup
     ip netns add "$ns"
     out=$(nsenter --net="/run/netns/$ns" -- "$bench" --services "$n" --endpoints 10 --mode "$mode" ${b:+--backend "$b"} \
-      --changes "$changes" --min-sync-ms "$min_sync" 2>"$err") || { echo "kite-proxy-bench failed ($m, $n):" >&2; tail -5 "$err" >&2; exit 1; }
+      --changes "$changes" --min-sync-ms "$min_sync" --full-rounds "$full_rounds" 2>"$err") || { echo "kite-proxy-bench failed ($m, $n):" >&2; tail -5 "$err" >&2; exit 1; }
     get() { awk -v k="$1" '$1 == k {print $2}' <<<"$out"; }
     ms() { awk -v v="$(get "$1")" 'BEGIN {printf "%.0f ms", v * 1000}'; }
     printf '| %s | %s × 10 | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$m" "$n" "$(get nat_rules)" "$(ms full_first)" \

@@ -87,6 +87,7 @@ struct ServerOptions {
   bool disable_agent = false;
   std::vector<std::string> disable;  // add-ons not to deploy (addons/manifests/)
   int64_t iptables_sync_period_ms = 30'000;
+  int64_t proxy_full_sync_period_ms = 3'600'000;
   bool secrets_encryption = false;
   kite::apiserver::audit::AuditLogOptions audit;
   std::string audit_policy_file;
@@ -188,7 +189,8 @@ int main(int argc, char** argv) {
   flags.StringList("disable", &o.disable, "Do not deploy these packaged add-ons: kite-dns (alias coredns)");
   agent::AddNodeFlags(flags, &o.agent);  // the embedded agent's node and kubelet
   flags.Int("kubelet-port", &o.agent.kubelet_port, "The port the embedded kubelet's server listens on (the kubelet's --port)");
-  flags.Duration("iptables-sync-period", &o.iptables_sync_period_ms, "How often the service proxy rewrites every rule");
+  flags.Duration("iptables-sync-period", &o.iptables_sync_period_ms, "How often the service proxy syncs without a change (a partial sync)");
+  flags.Duration("proxy-full-sync-period", &o.proxy_full_sync_period_ms, "How often the service proxy rewrites every rule (a full sync; upstream's proxies: an hour)");
   flags.String("audit-log-path", &o.audit.path, "Write audit events (audit.k8s.io/v1 JSON lines) to this file; '-' is standard output");
   flags.String("audit-policy-file", &o.audit_policy_file, "The audit policy (audit.k8s.io/v1 Policy); nothing is audited without one");
   flags.Int("audit-log-maxsize", &o.audit.max_size_mb, "Megabytes of audit log before it is rotated (0: never)");
@@ -461,6 +463,7 @@ int main(int argc, char** argv) {
     o.agent.control_plane = true;
     o.agent.cluster_cidr = o.cluster_cidr;
     o.agent.iptables_sync_period = std::chrono::milliseconds(o.iptables_sync_period_ms);
+    o.agent.proxy_full_sync_period = std::chrono::milliseconds(o.proxy_full_sync_period_ms);
     const std::string node = agent::NodeName(o.agent);
     // The server's node name is claimed with a node password like any joining node's, so that no
     // agent elsewhere can take it (k3s's server joins its own supervisor the same way).

@@ -91,6 +91,7 @@ std::shared_ptr<const Zone> Zone::Build(const ZoneConfig& config, const Objects&
     const std::string fqdn = name + "." + ns + ".svc" + z->dot_domain_;
     const auto& spec = api::GetObject(*svc, "spec");
     const std::string type = api::GetString(spec, "type");
+    z->AddAlias(name + "." + ns, fqdn);
     if (type == "ExternalName") {
       std::string target = api::GetString(spec, "externalName");
       while (!target.empty() && target.back() == '.') target.pop_back();
@@ -231,6 +232,18 @@ void Zone::AddCname(const std::string& name, const std::string& target) {
   AppendRecord(&node.rrsets.back().answer, nullptr, kTypeCNAME, config_.ttl, rdata);
 }
 
+void Zone::AddAlias(const std::string& alias, const std::string& target) {
+  // Never over a name of the zone (a namespace "local" with a Service "cluster") or a reverse
+  // name: those are answered as what they are.
+  if (Owns(alias) || alias.ends_with(".arpa")) return;
+  std::string rdata;
+  if (!AppendName(target, &rdata)) return;
+  Node& node = nodes_[alias];
+  node.rrsets.clear();
+  node.rrsets.push_back(RRset{kTypeCNAME, 1, {}, 0, {}});
+  AppendRecord(&node.rrsets.back().answer, nullptr, kTypeCNAME, config_.ttl, rdata);
+}
+
 void Zone::AddSrv(const std::string& name, uint16_t port, const std::string& target, const std::string& target_ip) {
   pending_srv_[name].push_back(Srv{port, target, target_ip});
 }
@@ -269,9 +282,11 @@ void Zone::Finish() {
 
 bool Zone::Owns(const std::string& name) const {
   if (name.size() >= config_.domain.size() && name.ends_with(config_.domain)) {
-    return name.size() == config_.domain.size() || name.ends_with(dot_domain_);
+    if (name.size() == config_.domain.size() || name.ends_with(dot_domain_)) return true;
   }
-  return reverse_.contains(name);
+  // Otherwise only what the zone holds by name: reverse names of its addresses, and the
+  // <svc>.<ns> aliases (the only other names in nodes_).
+  return reverse_.contains(name) || nodes_.contains(name);
 }
 
 void Zone::AppendSoa(ZoneAnswer* out) const {

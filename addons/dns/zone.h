@@ -12,7 +12,19 @@
 //                                      IP in that namespace; "insecure": any well-formed name)
 //   PTR under in-addr.arpa / ip6.arpa  for ClusterIPs, headless endpoints and pod IPs
 //   <domain>                           SOA (also in the authority section of every negative answer)
+//   <svc>.<ns>                         CNAME to <svc>.<ns>.svc.<domain> (followed in the answer), only
+//                                      for Services that exist: see "Two-label names" below.
 // Every ancestor of a name is an empty non-terminal: asking it gives NODATA, not NXDOMAIN.
+//
+// Two-label names: busybox's nslookup (1.28.4 and later, Debian's 1.35 included) never applies the
+// search path to a name with a dot, so `nslookup kubernetes.default` asks `kubernetes.default.`
+// as written, a name outside the cluster domain; CoreDNS forwards it and the user sees NXDOMAIN.
+// kite-dns answers `<svc>.<ns>.` itself when that Service exists in that namespace (a CNAME to
+// its cluster name, so the user sees which name answered), and forwards every other two-label
+// name as before. The price: a Service shadows the real name it spells (a Service `example` in a
+// namespace `com` answers `example.com` inside the cluster), as a search path would for
+// resolvers that try it first. Resolvers that use the search path (glibc, musl with ndots:5)
+// never ask the bare name for these, so they see no difference.
 //
 // A Zone is immutable once built; the server swaps in a new one when the cluster changes.
 // Records owned by the question name start with a compression pointer to offset 12 (where the
@@ -82,6 +94,7 @@ class Zone {
   void AddAddress(const std::string& name, const std::string& ip);
   void AddPtr(const std::string& ip, const std::string& target);
   void AddCname(const std::string& name, const std::string& target);
+  void AddAlias(const std::string& alias, const std::string& target);  // <svc>.<ns> (no ancestors)
   void AddSrv(const std::string& name, uint16_t port, const std::string& target, const std::string& target_ip);
   void Finish();  // SRV weights, size caps
   bool InsecurePod(const std::string& name, uint16_t qtype, ZoneAnswer* out) const;

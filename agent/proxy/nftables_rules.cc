@@ -74,7 +74,6 @@ const std::vector<FixedMap>& FixedMaps() {
       {"map no-endpoint-services", "type ipv4_addr . inet_proto . inet_service : verdict ;", "0.0.0.0 . tcp . 0", "drop"},
       {"map no-endpoint-nodeports", "type inet_proto . inet_service : verdict ;", "tcp . 0", "drop"},
       {"map firewall-ips", "type ipv4_addr . inet_proto . inet_service : verdict ;", "0.0.0.0 . tcp . 0", "drop"},
-      {"map endpoints", "typeof numgen random mod 1 : ip daddr . tcp dport ;", "0", "0.0.0.0 . 0"},
       {"map endpoint-chains", "typeof numgen random mod 1 : verdict ;", "0", "drop"},
       {"set hairpin", "type ipv4_addr . ipv4_addr ;", "0.0.0.0 . 0.0.0.0", ""},
   };
@@ -120,6 +119,10 @@ struct PortWriter {
     }
     s.elements.push_back({map, key, value});
   }
+  void Map(const std::string& map, const std::string& spec) {
+    o.decl += "add map " + kT + " " + map + " { " + spec + " }\n";
+    s.maps.push_back(map);
+  }
   void Chain(const std::string& chain) {
     o.decl += "add chain " + kT + " " + chain + "\n";
     s.chains.push_back(chain);
@@ -134,16 +137,19 @@ struct PortWriter {
       return;
     }
     const size_t n = std::min<size_t>(eps.size(), kSlotStride);
+    if (sp.affinity_seconds == 0) {
+      // The chain's own map of slot → endpoint (see the header: one map bound by one rule).
+      const std::string map = NftEndpointsMap(chain);
+      // Typed by the Service's protocol: nft 1.0.6 rejects a `tcp dport` map under a UDP rule,
+      // and a `th dport` one read back from the kernel under any rule.
+      Map(map, "typeof numgen random mod 1 : ip daddr . " + proto + " dport ;");
+      o.Rule(chain, "meta l4proto " + proto + " dnat ip addr . port to numgen random mod " + std::to_string(n) + " map @" + map);
+      for (size_t i = 0; i < n; ++i) Element(map, std::to_string(i), eps[i]->ip + " . " + std::to_string(eps[i]->port));
+      return;
+    }
     const uint32_t base = Slot(chain) * kSlotStride;
     const std::string numgen =
         "numgen random mod " + std::to_string(n) + " offset " + std::to_string(base);
-    if (sp.affinity_seconds == 0) {
-      o.Rule(chain, "meta l4proto " + proto + " dnat ip addr . port to " + numgen + " map @endpoints");
-      for (size_t i = 0; i < n; ++i) {
-        Element("endpoints", std::to_string(base + i), eps[i]->ip + " . " + std::to_string(eps[i]->port));
-      }
-      return;
-    }
     // Session affinity: a source seen recently goes back to its endpoint (the endpoint chain
     // records it in its dynamic set), others are spread at random.
     for (size_t i = 0; i < n; ++i) {
@@ -271,6 +277,12 @@ void Elements(std::string& text, const char* verb, const std::map<std::string, s
 }  // namespace
 
 std::string NftServiceChain(const ServicePort& sp) { return Named("service-", Base(sp)); }
+std::string NftEndpointsMap(const std::string& chain) {
+  // Set names are at most 255 bytes too; the chain's hash (its first 17 characters) keeps it unique.
+  std::string n = "endpoints-" + chain;
+  if (n.size() > 250) n = n.substr(0, 247) + "...";
+  return n;
+}
 std::string NftEndpointChain(const ServicePort& sp, const Endpoint& ep) {
   return Named("endpoint-", Base(sp) + "__" + ep.ip + "/" + std::to_string(ep.port));
 }
@@ -316,7 +328,7 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
       if (!st.services.count(key)) write.insert(key);  // never written: its state is unknown
     }
   }
-  std::set<std::string> keep_chains, keep_sets;
+  std::set<std::string> keep_chains, keep_sets, keep_maps;
   std::map<std::string, NftServiceState> old_states;
   // The hairpin IPs whose count changes, with the count before: only they are added or deleted
   // in a partial sync (the set holds every endpoint IP of the cluster).
@@ -362,6 +374,7 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
     }
     keep_chains.insert(s.chains.begin(), s.chains.end());
     keep_sets.insert(s.sets.begin(), s.sets.end());
+    keep_maps.insert(s.maps.begin(), s.maps.end());
     st.services[key] = std::move(s);
   }
 
@@ -375,7 +388,9 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
     const std::set<NftServiceState::Element> before_set(was.elements.begin(), was.elements.end());
     const std::set<NftServiceState::Element> after_set(now.elements.begin(), now.elements.end());
     for (const auto& e : was.elements) {
-      if (!after_set.count(e)) o.del_elements[e.map].push_back(e.key);
+      // A Service's own map that goes is deleted whole below.
+      const bool map_goes = std::find(was.maps.begin(), was.maps.end(), e.map) != was.maps.end() && !keep_maps.count(e.map);
+      if (!after_set.count(e) && !map_goes) o.del_elements[e.map].push_back(e.key);
     }
     for (const auto& e : now.elements) {
       if (!before_set.count(e)) o.add_elements[e.map].push_back(e.key + " : " + e.value);
@@ -400,6 +415,9 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
       }
       for (const std::string& set : s.sets) {
         if (!keep_sets.count(set)) o.deletes += "delete set " + kT + " " + set + "\n";
+      }
+      for (const std::string& map : s.maps) {
+        if (!keep_maps.count(map)) o.deletes += "delete map " + kT + " " + map + "\n";
       }
     }
   }

@@ -9,18 +9,23 @@
 //                service-nodeports  proto . port → goto its external chain
 //                no-endpoint-services / no-endpoint-nodeports → goto reject-chain or drop
 //                firewall-ips       load-balancer IP . proto . port → goto its firewall chain
-//                endpoints          slot → endpoint address . port (the DNAT target)
 //                endpoint-chains    slot → goto endpoint chain (session affinity only)
+//                endpoints-<chain>  per picking chain: slot → endpoint address . port (the DNAT
+//                                   target), bound by that chain's one rule
 //   set          hairpin            endpoint IP . same IP: masqueraded after DNAT;
 //   per port     service-<hash>-ns/name/proto/port (cluster-wide pick), local-… (this node's
 //                endpoints: traffic policy Local), external-… (masquerade, then service or
 //                local), firewall-… (loadBalancerSourceRanges), and for session affinity only
 //                endpoint-…__ip/port chains with their affinity-… dynamic sets.
-// An endpoint is picked with `numgen random mod N offset SLOT` looked up in the one global
-// `endpoints` map, not with a chain per endpoint and an anonymous map per Service: nft spends
-// per chain and the kernel per anonymous set, and both dominated a 10k-Service sync (measured,
-// see bench/RESULTS.md). Each picking chain owns a block of kSlotStride slots; a Service with
-// more endpoints than that uses the first kSlotStride of them.
+// An endpoint is picked with `numgen random mod N` looked up in the picking chain's own named
+// map, not with a chain per endpoint and an anonymous map per Service (nft spends per chain and
+// the kernel per anonymous set: both dominated a 10k-Service sync), nor in one global map: the
+// kernel checks every element of a map against every rule bound to it (nft_add_set_elem walks
+// the bindings per element, nf_tables_bind_set walks the elements per new binding), so 10k rules
+// bound to one 100k-element map cost ~1e9 steps per full sync (perf, bench/RESULTS.md). A
+// Service with more than kSlotStride endpoints uses the first kSlotStride of them. Session
+// affinity still goes through the global `endpoint-chains` verdict map, a block of kSlotStride
+// slots per picking chain.
 //
 // A full sync flushes the table's rules and writes every rule again (rules and chains deleted
 // by hand come back; dynamic affinity sets keep their entries). Map elements, though, are only
@@ -55,6 +60,7 @@ inline constexpr uint32_t kSlotStride = 4096;
 struct NftServiceState {
   std::vector<std::string> chains;                          // regular chains it owns
   std::vector<std::string> sets;                            // affinity sets
+  std::vector<std::string> maps;                            // its endpoints-<chain> maps
   struct Element {
     std::string map, key, value;
     bool operator<(const Element& o) const { return std::tie(map, key, value) < std::tie(o.map, o.key, o.value); }
@@ -84,6 +90,7 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& config, 
 
 // upstream's chain names: prefix-HASH8-ns/name/proto/port (HASH8: base32(sha256) of the rest).
 std::string NftServiceChain(const ServicePort& sp);
+std::string NftEndpointsMap(const std::string& picking_chain);  // endpoints-<chain>
 std::string NftEndpointChain(const ServicePort& sp, const Endpoint& ep);
 
 }  // namespace kite::proxy

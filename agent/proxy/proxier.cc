@@ -6,6 +6,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -22,6 +23,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr const char kSyncKey[] = "sync";
+constexpr double kBurstSyncs = 2;  // upstream kube-proxy's burstSyncs
 constexpr const char kServiceNameLabel[] = "kubernetes.io/service-name";
 
 double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -202,14 +204,26 @@ Status Proxier::Reconcile(const std::string& key) {
   bool full;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (synced_once_ && now - last_sync_ < opts_.min_sync_period) {
-      queue_.AddAfter(kSyncKey, opts_.min_sync_period - (now - last_sync_));
-      return Status::Ok();
+    // upstream's bounded-frequency runner: a token bucket refilled at one sync per min sync
+    // period, holding at most kBurstSyncs, a token taken when a sync starts. A change after a
+    // quiet spell is synced at once; a stream of changes gets one sync per period.
+    if (opts_.min_sync_period.count() > 0) {
+      const double period = std::chrono::duration<double>(opts_.min_sync_period).count();
+      tokens_ = std::min(kBurstSyncs, tokens_ + std::chrono::duration<double>(now - tokens_at_).count() / period);
+      tokens_at_ = now;
+      if (tokens_ < 1) {
+        queue_.AddAfter(kSyncKey, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::duration<double>((1 - tokens_) * period)) +
+                                      std::chrono::milliseconds(1));
+        return Status::Ok();
+      }
+      tokens_ -= 1;
     }
-    full = need_full_ || now - last_full_ >= opts_.sync_period;
+    full = need_full_ || now - last_full_ >= opts_.full_sync_period;
   }
   Status s = Sync(full);
-  // The next periodic (full) sync; a failure retries sooner through the queue's back-off.
+  // The next periodic sync; a failure retries sooner through the queue's back-off (and the
+  // retry is full).
   queue_.AddAfter(kSyncKey, opts_.sync_period);
   if (!s.ok()) {
     KITE_LOG(0) << "kube-proxy: sync failed: " << s.message();

@@ -3,14 +3,17 @@
 // matching them.
 //
 // - Handlers only note which Services changed and enqueue the one key "sync"; the work queue
-//   never runs two syncs at once. Syncs are at least `min_sync_period` apart (a burst of
-//   changes becomes one sync) and one runs at least every `sync_period`.
-// - A sync after a few changes is partial: the top-level chains plus the changed Services'
-//   chains, one `iptables-restore --noflush` batch (nftables mode: only the changed Services'
-//   chains and map elements, one `nft -f -` transaction). The periodic one (and the first, and one
-//   after a failure) is full: every chain rewritten, the jumps from the built-in chains checked,
-//   rules deleted by hand come back. The first sync (and the one after a failure) also reads the
-//   nat table back and deletes per-service chains nothing wants (left by an earlier process).
+//   never runs two syncs at once. Syncs start at most once per `min_sync_period` on average,
+//   two in a row after a quiet spell (upstream's bounded-frequency runner with burstSyncs 2), so a
+//   burst of changes becomes one or two syncs; one runs at least every `sync_period`.
+// - A sync is partial: the top-level chains plus the changed Services' chains, one
+//   `iptables-restore --noflush` batch (nftables mode: only the changed Services' chains and map
+//   elements, one `nft -f -` transaction); the periodic one every `sync_period` too. A full sync
+//   (every chain rewritten, the jumps from the built-in chains checked, per-service rules deleted
+//   by hand come back) only at start, after a failure, and once every `full_sync_period` (an
+//   hour, as upstream's proxies since KEP-3453: at 10k Services a full sync costs seconds of CPU,
+//   a partial one milliseconds). The first sync (and the one after a failure) also reads the nat
+//   table back and deletes per-service chains nothing wants (left by an earlier process).
 // - UDP Services' stale conntrack entries are deleted after the rules are in (conntrack.h).
 // - /healthz (and /livez) on `healthz_bind_address` answer 200 while syncs keep up (upstream's
 //   rule: no change waiting longer than twice the sync period), 503 otherwise; /metrics serves
@@ -49,6 +52,8 @@ struct ProxyOptions {
   std::string healthz_bind_address = "0.0.0.0:10256";  // "": no health server
   std::chrono::milliseconds sync_period{30'000};       // --iptables-sync-period
   std::chrono::milliseconds min_sync_period{1'000};    // --iptables-min-sync-period
+  // How often a sync is full (upstream: a constant hour); tests shorten it.
+  std::chrono::milliseconds full_sync_period{3'600'000};
   Exec exec;                       // empty: RunCommand
   std::optional<Backend> backend;  // empty: DetectBackend
 };
@@ -90,6 +95,8 @@ class Proxier : public client::Controller {
   std::optional<std::chrono::steady_clock::time_point> queued_since_;   // oldest change not synced
   std::chrono::steady_clock::time_point last_sync_{}, last_full_{};
   std::chrono::system_clock::time_point last_success_wall_{};
+  double tokens_ = 2;  // syncs that may start now (Reconcile's rate limit)
+  std::chrono::steady_clock::time_point tokens_at_{};
   bool need_full_ = true;
   bool synced_once_ = false;
   Stats stats_;

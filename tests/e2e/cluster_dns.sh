@@ -6,9 +6,8 @@
 # 10.43.0.10, the cluster search path), resolves `kubernetes` and its full name, a Service by its short
 # name and its full name, fetches from that Service by name, and gets NXDOMAIN for a missing name.
 # No exec yet (issue 18): the client pod writes what it saw and `kubectl logs` reads it.
-# Not asserted: busybox's `nslookup kubernetes.default` here. busybox 1.35 asks a dotted name as
-# written (`kubernetes.default.`, no search path), which goes upstream, and this node has no upstream
-# kite-dns can reach; e2e_services_cross_* gives its nodes one (a dnsmasq) and checks the answer.
+# busybox's `nslookup kubernetes.default` (asked as written, no search path: kite-dns answers
+# `<svc>.<ns>.` of an existing Service, addons/dns/zone.h) is shown in e2e_services_cross_*.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../integration/lib.sh"

@@ -163,6 +163,39 @@ TEST_F(ResponderTest, ExternalNameIsACname) {
   ExpectSoa(alias_txt);
 }
 
+// busybox's nslookup asks `kubernetes.default.` as written: <svc>.<ns> of an existing Service is
+// a CNAME to its cluster name, followed; any other two-label name still goes upstream.
+TEST_F(ResponderTest, ServiceDotNamespaceIsACnameToTheClusterName) {
+  auto a = Ask("web.default", kTypeA);
+  EXPECT_EQ(last_action_, Action::kReply);
+  EXPECT_EQ(a.rcode, kNoError);
+  EXPECT_TRUE(a.aa());
+  EXPECT_EQ(a.Data(kTypeCNAME), std::vector<std::string>{"web.default.svc.cluster.local"});
+  EXPECT_EQ(a.Data(kTypeA), std::vector<std::string>{"10.43.0.20"});
+  EXPECT_EQ(Ask("Web.Default", kTypeAAAA).Data(kTypeAAAA), std::vector<std::string>{"fd00:43::20"});
+  auto headless = Ask("db.prod", kTypeA);
+  EXPECT_EQ(headless.Data(kTypeA), (std::vector<std::string>{"10.42.1.5", "10.42.2.6"}));
+  auto txt = Ask("web.default", kTypeTXT);  // NODATA at the target
+  EXPECT_EQ(txt.rcode, kNoError);
+  EXPECT_EQ(txt.Data(kTypeCNAME).size(), 1u);
+  ExpectSoa(txt);
+  // Not a Service there: upstream's answer, as before.
+  for (const char* name : {"web.prod", "nothing.default", "default", "example.com", "web.default.example.com"}) {
+    Ask(name, kTypeA);
+    EXPECT_EQ(last_action_, Action::kForward) << name;
+  }
+  // A Service never hides a name of the zone itself.
+  Responder odd(Zone::Build(Config(),
+                            {Obj(R"({"metadata":{"name":"cluster","namespace":"local"},"spec":{"clusterIP":"10.43.0.9"}})")},
+                            {}, {}),
+                /*can_forward=*/true);
+  const std::string q = MakeQuery("cluster.local", kTypeSOA);
+  std::string out;
+  ASSERT_EQ(odd.Respond(reinterpret_cast<const uint8_t*>(q.data()), q.size(), Transport::kUdp, &out), Action::kReply);
+  EXPECT_EQ(Decode(out).answer.size(), 1u);
+  EXPECT_EQ(Decode(out).answer[0].type, kTypeSOA);
+}
+
 TEST_F(ResponderTest, PodRecordsVerifiedAndInsecure) {
   EXPECT_EQ(Ask("10-42-0-7.default.pod.cluster.local", kTypeA).Data(kTypeA), std::vector<std::string>{"10.42.0.7"});
   EXPECT_EQ(Ask("10-42-0-9.default.pod.cluster.local", kTypeA).rcode, kNXDomain);  // no such pod

@@ -3,6 +3,9 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <sstream>
+
 #include "agent/proxy/conntrack.h"
 #include "agent/proxy/service_info.h"
 
@@ -72,12 +75,15 @@ TEST(IptablesRulesTest, ClusterIpFullText) {
       "COMMIT\n"
       "*nat\n"
       ":KUBE-SERVICES - [0:0]\n:KUBE-NODEPORTS - [0:0]\n:KUBE-POSTROUTING - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n"
+      // Per-service chains in descending order of name (see GenerateRules), then the top-level rules.
       ":" + svc + " - [0:0]\n:" + sep1 + " - [0:0]\n:" + sep2 + " - [0:0]\n"
+      "-A KUBE-SERVICES -m comment --comment \"default/web cluster IP\" -m tcp -p tcp -d 10.43.0.20/32 --dport 80 -j " + svc + "\n"
+      "-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this chain\" "
+      "-m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n"
       "-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN\n"
       "-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000\n"
       "-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE --random-fully\n"
       "-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000\n"
-      "-A KUBE-SERVICES -m comment --comment \"default/web cluster IP\" -m tcp -p tcp -d 10.43.0.20/32 --dport 80 -j " + svc + "\n"
       "-A " + svc + " -m comment --comment \"default/web cluster IP\" -m tcp -p tcp -d 10.43.0.20/32 --dport 80 ! -s 10.42.0.0/16 -j KUBE-MARK-MASQ\n"
       "-A " + svc + " -m comment --comment \"default/web -> 10.42.0.5:8080\" -m statistic --mode random --probability 0.5000000000 -j " + sep1 + "\n"
       "-A " + svc + " -m comment --comment \"default/web -> 10.42.1.6:8080\" -j " + sep2 + "\n"
@@ -85,9 +91,8 @@ TEST(IptablesRulesTest, ClusterIpFullText) {
       "-A " + sep1 + " -m comment --comment \"default/web\" -m tcp -p tcp -j DNAT --to-destination 10.42.0.5:8080\n"
       "-A " + sep2 + " -m comment --comment \"default/web\" -s 10.42.1.6/32 -j KUBE-MARK-MASQ\n"
       "-A " + sep2 + " -m comment --comment \"default/web\" -m tcp -p tcp -j DNAT --to-destination 10.42.1.6:8080\n"
-      "-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this chain\" "
-      "-m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n"
       "COMMIT\n";
+  ASSERT_GT(sep1, sep2);  // the hashes happen to sort this way
   EXPECT_EQ(r.text, want);
   EXPECT_EQ(r.chains.by_service.at("default/web"), (std::vector<std::string>{svc, sep1, sep2}));
 }
@@ -206,6 +211,40 @@ TEST(IptablesRulesTest, TerminatingEndpointsOnlyWhenNoneReady) {
   eps = UsableEndpoints(sp, false);
   ASSERT_EQ(eps.size(), 1u);
   EXPECT_EQ(eps[0]->ip, "10.42.0.2");
+}
+
+// For iptables-nft-restore's sake (see GenerateRules): per-service chains declared in descending
+// order of name, KUBE-SERVICES' rules in descending order of their jump target, the nodeports
+// rule still last; in a partial sync too, where unchanged Services' lines come from the cache.
+TEST(IptablesRulesTest, ChainsAndTopLevelRulesInDescendingNameOrder) {
+  ServiceMap m;
+  for (int i = 0; i < 30; ++i) {
+    const std::string n = "s" + std::to_string(i);
+    m["a/" + n] = {Port("a", n, "", "10.43.2." + std::to_string(i + 1), 80, {{"10.42.3." + std::to_string(i + 1), 80}})};
+  }
+  auto check = [](const RulesText& r) -> size_t {
+    std::vector<std::string> declared, targets;
+    std::istringstream in(r.text.substr(r.text.find("*nat\n")));
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(":KUBE-S", 0) == 0 && line.rfind(":KUBE-SERVICES", 0) != 0) declared.push_back(line);
+      if (line.rfind("-A KUBE-SERVICES ", 0) == 0) targets.push_back(line.substr(line.rfind(" -j ") + 4));
+    }
+    EXPECT_TRUE(std::is_sorted(declared.rbegin(), declared.rend()));
+    if (targets.empty()) {
+      ADD_FAILURE() << "no KUBE-SERVICES rules";
+      return 0;
+    }
+    EXPECT_EQ(targets.back(), "KUBE-NODEPORTS");
+    targets.pop_back();
+    EXPECT_TRUE(std::is_sorted(targets.rbegin(), targets.rend()));
+    return targets.size();
+  };
+  RulesText full = GenerateRules(m, {}, nullptr, {});
+  EXPECT_EQ(check(full), 30u);
+  m["a/s7"][0].endpoints[0].ip = "10.42.9.9";
+  m["a/s21"][0].endpoints[0].ip = "10.42.9.8";
+  std::set<std::string> changed = {"a/s7", "a/s21"};
+  EXPECT_EQ(check(GenerateRules(m, {}, &changed, full.chains)), 30u);
 }
 
 TEST(IptablesRulesTest, PartialSyncWritesOnlyChangedChains) {

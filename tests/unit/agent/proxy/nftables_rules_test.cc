@@ -57,10 +57,15 @@ TEST(NftablesRulesTest, FullSyncFromNothing) {
   EXPECT_TRUE(Has(t, "add chain ip kube-proxy " + svc));
   EXPECT_TRUE(Has(t, "add rule ip kube-proxy " + svc +
                          " ip daddr 10.43.0.20 tcp dport 80 ip saddr != 10.42.0.0/16 jump mark-for-masquerade"));
-  // Two endpoints: a random pick through the global endpoints map, slot block 1.
-  EXPECT_TRUE(Has(t, "add rule ip kube-proxy " + svc +
-                         " meta l4proto tcp dnat ip addr . port to numgen random mod 2 offset 4096 map @endpoints"));
-  EXPECT_TRUE(Has(t, "add element ip kube-proxy endpoints { 4096 : 10.42.0.5 . 8080, 4097 : 10.42.1.6 . 8080 }"));
+  // Two endpoints: a random pick through the chain's own endpoints map, declared before the rule.
+  const std::string map = NftEndpointsMap(svc);
+  EXPECT_EQ(map, "endpoints-" + svc);
+  const std::string decl = "add map ip kube-proxy " + map + " { typeof numgen random mod 1 : ip daddr . tcp dport ; }";
+  EXPECT_TRUE(Has(t, decl));
+  const std::string rule = "add rule ip kube-proxy " + svc + " meta l4proto tcp dnat ip addr . port to numgen random mod 2 map @" + map;
+  EXPECT_TRUE(Has(t, rule));
+  EXPECT_LT(t.find(decl), t.find(rule));
+  EXPECT_TRUE(Has(t, "add element ip kube-proxy " + map + " { 0 : 10.42.0.5 . 8080, 1 : 10.42.1.6 . 8080 }"));
   // One endpoint: a plain DNAT.
   EXPECT_TRUE(Has(t, "add rule ip kube-proxy " + NftServiceChain(m["default/one"][0]) +
                          " meta l4proto tcp dnat ip to 10.42.0.7:8080"));
@@ -121,13 +126,16 @@ TEST(NftablesRulesTest, PartialSyncTouchesOnlyTheChangedService) {
   EXPECT_EQ(t.find("10.42.0.2"), std::string::npos);  // a untouched
   EXPECT_EQ(t.find("add table"), std::string::npos);
   const std::string b = NftServiceChain(m["ns/b"][0]);
-  EXPECT_TRUE(Has(t, "delete element ip kube-proxy endpoints { 8192, 8193 }"));
+  // Down to one endpoint: a plain DNAT, and its map goes whole (no element deleted one by one).
+  EXPECT_EQ(t.find("delete element ip kube-proxy " + NftEndpointsMap(b)), std::string::npos);
+  EXPECT_TRUE(Has(t, "delete map ip kube-proxy " + NftEndpointsMap(b)));
+  EXPECT_GT(t.find("delete map"), t.find("flush chain ip kube-proxy " + b));
   EXPECT_TRUE(Has(t, "delete element ip kube-proxy hairpin { 10.42.0.5 . 10.42.0.5 }"));
   EXPECT_TRUE(Has(t, "flush chain ip kube-proxy " + b));
   EXPECT_TRUE(Has(t, "add rule ip kube-proxy " + b + " meta l4proto tcp dnat ip to 10.42.0.4:8080"));
   // Its cluster IP's element is unchanged: neither deleted nor added (elements cost the kernel).
   EXPECT_EQ(t.find("10.43.0.51 . tcp . 80"), std::string::npos);
-  EXPECT_EQ(st.used_slots, (std::set<uint32_t>{1}));  // b's block is free again
+  EXPECT_TRUE(st.used_slots.empty());  // slot blocks are for session affinity only
 
   // b deleted: its chain goes, after the elements pointing at it.
   m.erase("ns/b");

@@ -178,5 +178,33 @@ TEST(ProxierTest, NftablesModeWritesOneTransactionPerSync) {
   informers.Stop();
 }
 
+// Reconcile's rate limit is upstream's bounded-frequency runner (a token bucket, burst 2): two
+// syncs at once after a quiet spell, then one per min sync period; only the first is full (the
+// next full one is a full sync period away).
+TEST(ProxierTest, TwoSyncsInABurstThenOnePerMinSyncPeriod) {
+  auto fake = std::make_shared<client::testing::FakeTransport>();
+  fake->Add(Svc("a", "10.43.0.21"));
+  fake->Add(Slice("a", {"10.42.0.2"}));
+  client::Client c(fake);
+  client::InformerFactory informers(&c);
+  auto rec = std::make_shared<Recorder>();
+  ProxyOptions po;
+  po.node_name = "n1";
+  po.healthz_bind_address = "";
+  po.backend = Backend::kLegacy;
+  po.min_sync_period = std::chrono::hours(1);
+  po.sync_period = std::chrono::hours(1);
+  po.exec = [rec](const std::vector<std::string>& argv, const std::string& input) { return (*rec)(argv, input); };
+  Proxier p(po);
+  p.Init(informers);
+  informers.Start();
+  ASSERT_TRUE(informers.WaitForSync(std::chrono::seconds(10)));
+  fake->WaitForIdle();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(p.Reconcile("sync").ok());
+  EXPECT_EQ(p.stats().syncs, 2);
+  EXPECT_EQ(p.stats().full_syncs, 1);
+  informers.Stop();
+}
+
 }  // namespace
 }  // namespace kite::proxy
