@@ -222,6 +222,18 @@ class ApiServerImpl final : public ApiServer {
     co_await Reply(res, a, e.http_code(), "application/json", StatusJson(e), t0, std::move(headers));
   }
 
+  // 401 for credentials that did not authenticate, audited as such (filters/audit.h).
+  asio::awaitable<void> FailAuthentication(const HttpsRequest& req, HttpsResponder& res, const RequestAttributes& a,
+                                           std::chrono::steady_clock::time_point t0) {
+    HttpsResponder::Headers headers;
+    if (auditor_) {
+      if (std::string id = auditor_->FailedAuthentication(req, a); !id.empty()) headers.emplace_back("Audit-ID", id);
+    }
+    Status e = Unauthorized();
+    std::string body = StatusJson(e);
+    co_await Reply(res, a, e.http_code(), "application/json", std::move(body), t0, std::move(headers));
+  }
+
   asio::awaitable<void> Handle(HttpsRequest& req, HttpsResponder& res) {
     const auto t0 = std::chrono::steady_clock::now();
     if (fault_injection_) InjectFault(req.Header("x-kite-fault"));
@@ -245,9 +257,8 @@ class ApiServerImpl final : public ApiServer {
     attrs.namespace_ = info.namespace_;
     attrs.name = info.name;
     auto user = authn_.Authenticate(req);
-    if (!user.ok()) co_return co_await Fail(res, attrs, Unauthorized(), t0);
     // --anonymous-auth=false: a request without credentials is refused before anything else.
-    if (user->anonymous() && !anonymous_auth_) co_return co_await Fail(res, attrs, Unauthorized(), t0);
+    if (!user.ok() || (user->anonymous() && !anonymous_auth_)) co_return co_await FailAuthentication(req, res, attrs, t0);
     attrs.user = *user;
     // Audited with the authenticated user, before impersonation (upstream's filter order).
     std::unique_ptr<audit::RequestAudit> audit = auditor_ ? auditor_->Begin(req, attrs) : nullptr;

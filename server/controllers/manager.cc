@@ -75,6 +75,7 @@ const std::vector<KnownController>& KnownControllers() {
                                                                          c.options->local_path_helper_image); }},
       {"csrapproving", [](const ControllerContext& c) { return NewCsrApprovingController(c.client); }},
       {"csrsigning", [](const ControllerContext& c) { return NewCsrSigningController(c.client, c.options->csr_signing); }},
+      {"csrcleaner", [](const ControllerContext& c) { return NewCsrCleanerController(c.client); }},
       // k3s's ServiceLB: LoadBalancer Services get the nodes' addresses (servicelb/).
       {"servicelb", [](const ControllerContext& c) { return NewServiceLbController(c.client); }},
       // The options were checked by ControllerManager::Start.
@@ -114,6 +115,7 @@ ControllerIdentity IdentityOf(const std::string& controller) {
       {"resourcequota", "resourcequota-controller"},
       {"csrsigning", "certificate-controller"},
       {"csrapproving", "certificate-controller"},
+      {"csrcleaner", "certificate-controller"},
   };
   for (const auto& [name, sa] : kAccounts) {
     if (name == controller) {

@@ -26,6 +26,15 @@ prometheus::Counter& DroppedCounter() {
   return c;
 }
 
+prometheus::Counter& BlockedCounter() {
+  static prometheus::Counter& c = prometheus::BuildCounter()
+                                      .Name("apiserver_audit_log_blocked_total")
+                                      .Help("Counter of audit events whose request waited for room in the audit log's queue.")
+                                      .Register(metrics::Default())
+                                      .Add({});
+  return c;
+}
+
 prometheus::Counter& EventCounter() {
   static prometheus::Counter& c = prometheus::BuildCounter()
                                       .Name("apiserver_audit_event_total")
@@ -85,27 +94,33 @@ AuditLog::~AuditLog() {
     stopping_ = true;
   }
   cv_.notify_one();
+  room_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (file_ && file_ != stdout) std::fclose(file_);
 }
 
 void AuditLog::Write(std::string line) {
+  bool wake = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     if (queue_.size() >= kMaxQueued) {
-      DroppedCounter().Increment();
-      return;
+      BlockedCounter().Increment();
+      room_cv_.wait(lock, [this] { return queue_.size() < kMaxQueued || stopping_; });
     }
     queue_.push_back(std::move(line));
     ++queued_;
+    // The writer waits for a first line, then lingers until a batch is full: wake it only then.
+    wake = queue_.size() == 1 || queue_.size() == kBatchLines;
   }
   EventCounter().Increment();
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
 }
 
 void AuditLog::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t want = queued_;
+  flush_wanted_ = std::max(flush_wanted_, want);
+  cv_.notify_one();
   flushed_cv_.wait(lock, [&] { return written_ >= want || stopping_; });
 }
 
@@ -116,8 +131,11 @@ void AuditLog::Run() {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty() && stopping_) return;
+      const auto done_waiting = [this] { return queue_.size() >= kBatchLines || stopping_ || flush_wanted_ > written_; };
+      if (!done_waiting()) cv_.wait_for(lock, kLinger, done_waiting);
       batch.swap(queue_);
     }
+    room_cv_.notify_all();
     std::string chunk;
     for (auto& line : batch) {
       // Rotation happens between lines, so a line never spans two files.

@@ -12,10 +12,17 @@
 //                kubelet-serving from the server CA (the CA the API server's kubelet client
 //                trusts); a request its signer's rules refuse gets a Failed condition
 //                (SignerValidationFailure). Lifetime: spec.expirationSeconds, at most `max_duration`.
+//  csrcleaner    deletes requests nobody needs any more, as upstream's cleaner: Denied or Failed
+//                an hour after that condition's lastUpdateTime, Approved and issued an hour after
+//                the Approved condition's lastUpdateTime or as soon as the issued certificate
+//                has expired, Pending (no condition) a day after creationTimestamp. Approved but
+//                not yet issued requests stay. Upstream looks at every request once an hour; this
+//                one looks at each when it changes and again at its deadline (`clock`'s time).
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "base/pki.h"
 #include "client/client.h"
@@ -31,6 +38,12 @@ struct CsrSigningOptions {
 
 std::unique_ptr<client::Controller> NewCsrApprovingController(const client::Client* client);
 std::unique_ptr<client::Controller> NewCsrSigningController(const client::Client* client, CsrSigningOptions options);
+std::unique_ptr<client::Controller> NewCsrCleanerController(const client::Client* client,
+                                                            const kite::Clock* clock = kite::Clock::Real());
+
+// When csrcleaner deletes `csr` (a CertificateSigningRequest), by the rules above; nullopt: never
+// (pending approval's outcome, or approved and waiting for its certificate).
+std::optional<std::chrono::system_clock::time_point> CsrCleanupDeadline(const boost::json::object& csr);
 
 // The signer's rules for a request's subject and usages: "" when `signer` (a kubernetes.io one)
 // may issue it, else why not. Shared by both controllers (the approver only approves what the

@@ -61,9 +61,13 @@ for f in files:
         continue
     for line in open(f):
         e = json.loads(line)
-        if eval(filt):
+        try:
+            keep = eval(filt)
+        except KeyError:  # e.g. a failed authentication's event has no username
+            keep = False
+        if keep:
             r = e.get("objectRef", {})
-            print(e["stage"], e["verb"], r.get("resource", "-"), r.get("name", "-"), e.get("responseStatus", {}).get("code", "-"), e["user"]["username"])
+            print(e["stage"], e["verb"], r.get("resource", "-"), r.get("name", "-"), e.get("responseStatus", {}).get("code", "-"), e["user"].get("username", "-"))
 PY
 }
 # event_json FILTER — the first matching event's JSON.
@@ -75,7 +79,11 @@ for f in sorted(glob.glob(os.path.join(d, "audit-*.log"))) + [os.path.join(d, "a
     if os.path.exists(f):
         for line in open(f):
             e = json.loads(line)
-            if eval(filt):
+            try:
+                keep = eval(filt)
+            except KeyError:
+                keep = False
+            if keep:
                 print(json.dumps(e)); sys.exit(0)
 sys.exit(1)
 PY
@@ -125,6 +133,30 @@ expect_exact "forbid, with upstream's 403 Status" "forbid Forbidden" -- field "$
 expect "impersonation: the admin acting as jane" "^system:admin jane 403$" -- impersonation
 expect_exact "None: health probes and kite's own components are not logged" "0" -- count_events 'e["requestURI"]=="/readyz" or e["user"]["username"]=="system:kube-scheduler"' 
 expect "the Audit-ID header is answered" "^[Aa]udit-[Ii][Dd]: " -- bash -c "curl -sS -D - -o /dev/null --cacert $TEST_TMP/ca.crt --cert $TEST_TMP/client.crt --key $TEST_TMP/client.key $BASE/api/v1/namespaces/audited/pods"
+
+# Failed authentication (401): audited as upstream's failed-authentication filter, one event at
+# ResponseStarted with no user and the kinds of credentials tried; the policy is evaluated without
+# a user (here the RequestResponse rule for pods in "audited" matches).
+HDRS=$(curl -sS -D - -o /dev/null --cacert "$TEST_TMP/ca.crt" -H "Authorization: Bearer not-a-token" "$BASE/api/v1/namespaces/audited/pods")
+expect "a bad token gets 401" "^HTTP/[0-9.]+ 401" -- echo "$HDRS"
+BAD_ID=$(printf '%s\n' "$HDRS" | tr -d '\r' | awk -F': ' 'tolower($1)=="audit-id" {print $2}')
+expect "the 401 carries an Audit-ID" "^[0-9a-f-]{36}$" -- echo "$BAD_ID"
+eventually "the failed authentication is in the log" "^1$" 10 -- count_events "e['auditID']=='$BAD_ID'"
+BAD=$(event_json "e['auditID']=='$BAD_ID'")
+expect_exact "one event, at ResponseStarted, at the matching rule's level" "ResponseStarted RequestResponse" -- field "$BAD" 'e["stage"]+" "+e["level"]'
+expect_exact "no user: authentication failed" "{}" -- field "$BAD" 'json.dumps(e["user"])'
+expect_exact "401 and what was attempted, as upstream" "401 Authentication failed, attempted: bearer" -- field "$BAD" 'str(e["responseStatus"]["code"])+" "+e["responseStatus"]["message"]'
+expect_exact "what was asked for" "list pods audited /api/v1/namespaces/audited/pods 127.0.0.1" -- field "$BAD" 'e["verb"]+" "+e["objectRef"]["resource"]+" "+e["objectRef"]["namespace"]+" "+e["requestURI"]+" "+e["sourceIPs"][0]'
+# The real kubectl with a token the server does not know (--raw: no discovery first, whose
+# non-resource requests this policy leaves out).
+expect_fail "kubectl with a bad token is refused" "Unauthorized|must be logged in" -- timeout 60 "$KUBECTL_BIN" --kubeconfig /dev/null \
+  --server "$BASE" --certificate-authority "$TEST_TMP/ca.crt" --token wrong-token --cache-dir "$TEST_TMP/kubectl-cache-wrong" \
+  get --raw /api/v1/namespaces/default/configmaps
+eventually "kubectl's failed attempt is audited" "^ResponseStarted list configmaps - 401 -$" 10 -- events 'e["responseStatus"]["code"]==401 and e.get("objectRef",{}).get("resource")=="configmaps"'
+# No credentials at all: anonymous is on, so the request authenticates as system:anonymous and
+# is refused by authorization, audited with that user as any other request.
+curl -sS -o /dev/null --cacert "$TEST_TMP/ca.crt" "$BASE/api/v1/namespaces/audited/secrets"
+eventually "an anonymous refusal is audited with system:anonymous" "^ResponseComplete list secrets - 401 system:anonymous$" 10 -- events 'e["user"].get("username")=="system:anonymous" and e["stage"]=="ResponseComplete"'
 
 # Rotation: 1 MB files, two backups kept. Big ConfigMaps (Request level) fill them quickly.
 head -c 400000 /dev/zero | tr '\0' 'x' >"$TEST_TMP/big.txt"
