@@ -84,7 +84,11 @@ class NeverReady final : public cri::RuntimeService, public cri::ImageService {
 
 Runtime UnavailableRuntime(std::string reason) {
   auto r = std::make_shared<NeverReady>(std::move(reason));
-  return Runtime{r, r.get(), r.get()};
+  Runtime rt;
+  rt.owner = r;
+  rt.runtime = r.get();
+  rt.images = r.get();
+  return rt;
 }
 
 namespace {
@@ -98,7 +102,11 @@ RuntimeFactory DefaultRuntime() {
   if (HollowRuntime()) {
     return [](const AgentOptions&) -> Result<Runtime> {
       auto r = std::make_shared<hollow::HollowRuntime>("", nullptr);
-      return Runtime{r, r.get(), r.get()};
+      Runtime rt;
+      rt.owner = r;
+      rt.runtime = r.get();
+      rt.images = r.get();
+      return rt;
     };
   }
   return [](const AgentOptions& o) -> Result<Runtime> {
@@ -119,7 +127,11 @@ RuntimeFactory DefaultRuntime() {
     auto rt = NodeRuntime::Start(no);
     if (!rt.ok()) return rt.error();
     std::shared_ptr<NodeRuntime> owner(std::move(*rt));
-    return Runtime{owner, owner.get(), owner->images()};
+    NodeRuntime* raw = owner.get();
+    return Runtime{.owner = owner,
+                   .runtime = raw,
+                   .images = raw->images(),
+                   .sandbox_gate = [raw] { return raw->SandboxGate(); }};
   };
 }
 
@@ -213,7 +225,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   if (!log_options.ok()) return log_options.status();
 
   st->nodes = std::make_unique<kubelet::NodeSet>(
-      std::vector<kubelet::Node>{kubelet::Node{id, st->runtime.runtime, st->runtime.images}});
+      std::vector<kubelet::Node>{kubelet::Node{id, st->runtime.runtime, st->runtime.images, st->runtime.sandbox_gate}});
   st->client = std::make_unique<client::Client>(std::move(transport));
   st->informers = std::make_unique<client::InformerFactory>(st->client.get());
   st->pod_status = std::make_unique<kubelet::StatusManager>(st->client.get());

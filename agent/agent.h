@@ -104,6 +104,9 @@ struct Runtime {
   std::shared_ptr<void> owner;
   cri::RuntimeService* runtime = nullptr;
   cri::ImageService* images = nullptr;
+  // Why pod sandboxes may not start yet ("" when they may; empty: always): the agent's own
+  // containerd until the first import of the image archives (NodeRuntime::SandboxGate).
+  std::function<std::string()> sandbox_gate;
 };
 using RuntimeFactory = std::function<Result<Runtime>(const AgentOptions& options)>;
 

@@ -122,6 +122,7 @@ class PodWorkers final : public client::Controller {
     boost::json::object written;  // the status last written (empty: none since we started)
     bool terminal = false;        // Succeeded/Failed written and the sandbox stopped
     bool admitted = false;        // the admit handlers let it start (asked once)
+    bool gate_reported = false;   // the Event saying why its sandbox waits was recorded
     int failures = 0;             // consecutive failed API writes / runtime calls
   };
   // One pod as the runtime has it.
