@@ -131,7 +131,8 @@ RuntimeFactory DefaultRuntime() {
     return Runtime{.owner = owner,
                    .runtime = raw,
                    .images = raw->images(),
-                   .sandbox_gate = [raw] { return raw->SandboxGate(); }};
+                   .sandbox_gate = [raw] { return raw->SandboxGate(); },
+                   .cancel = [raw] { raw->CancelCalls(); }};
   };
 }
 
@@ -155,6 +156,7 @@ struct Agent::State {
   std::unique_ptr<kubelet::PodConfig> pod_config;
   std::unique_ptr<client::EventRecorder> events;
   std::unique_ptr<client::ControllerRunner> runner;
+  kubelet::PodWorkers* pod_workers = nullptr;  // in runner
   std::unique_ptr<kubelet::StatsProvider> stats;
   std::unique_ptr<kubelet::server::WebhookAuthorizer> kubelet_authorizer;  // outlives kubelet_server
   std::unique_ptr<kubelet::server::KubeletServer> kubelet_server;
@@ -288,6 +290,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   eo.pod_logs_root = nc.pod_logs_root;
   eo.pods_dir = (fs::path(vo.root_dir) / "pods").string();
   kubelet::PodWorkers* workers = pods.get();
+  st->pod_workers = workers;
   kubelet::ImageGC* gc = image_gc.get();
   auto eviction = std::make_unique<kubelet::eviction::EvictionManager>(
       st->nodes.get(),
@@ -409,6 +412,12 @@ void Agent::Stop() {
   if (state_->kubelet_server) state_->kubelet_server->Stop();
   state_->informers->Stop();  // ends a start-up still waiting for the first lists
   if (state_->starter.joinable()) state_->starter.join();
+  // Nothing under way is waited for: not a pod in its grace period (up to
+  // terminationGracePeriodSeconds; its containers got their stop signal and run on, as
+  // KillMode=process intends, and the next start adopts the pod and finishes its termination, as
+  // upstream's kubelet leaves it), nor an image pull.
+  state_->pod_workers->Stopping();
+  if (state_->runtime.cancel) state_->runtime.cancel();
   state_->runner->Stop();
   state_->informers->Stop();
 }

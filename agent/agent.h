@@ -107,6 +107,9 @@ struct Runtime {
   // Why pod sandboxes may not start yet ("" when they may; empty: always): the agent's own
   // containerd until the first import of the image archives (NodeRuntime::SandboxGate).
   std::function<std::string()> sandbox_gate;
+  // Ends the calls in flight and fails later ones (empty: nothing to end): Stop leaves a pod in
+  // its grace period to the next start instead of waiting it out, as upstream's kubelet does.
+  std::function<void()> cancel;
 };
 using RuntimeFactory = std::function<Result<Runtime>(const AgentOptions& options)>;
 

@@ -47,6 +47,9 @@ class NodeRuntime final : public cri::RuntimeService, public cri::StreamingServi
   // (kite.local: a DNS lookup retried until the import is done). RunPodSandbox fails
   // Unavailable with this sentence meanwhile; the kubelet asks first and says why a pod waits.
   std::string SandboxGate() const;
+  // Ends the CRI calls in flight (a StopContainer waiting out a grace period) and fails every
+  // later one: the agent is stopping and leaves what was under way to its next start.
+  void CancelCalls() { cri_->CancelAll(); }
 
   Result<cri::VersionInfo> Version() override { return cri_->Version(); }
   // Writes the node's CNI conflist for `pod_cidr` (own containerd only), then tells the runtime.

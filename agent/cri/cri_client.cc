@@ -64,18 +64,27 @@ std::shared_ptr<CriClient::Stubs> CriClient::NewStubs() const {
 template <typename F>
 kite::Status CriClient::Run(const char* call, milliseconds timeout, F&& f) {
   std::shared_ptr<Stubs> stubs;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stubs = stubs_;
-  }
   grpc::ClientContext ctx;
   SetDeadline(&ctx, timeout);
-  grpc::Status s = f(*stubs, &ctx);
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stubs_ == stubs) stubs_ = NewStubs();  // not again when another call renewed it already
+    if (cancelled_) return kite::Status(Code::kCancelled, std::string("CRI ") + call + ": the kubelet is stopping");
+    stubs = stubs_;
+    in_flight_.insert(&ctx);
+  }
+  grpc::Status s = f(*stubs, &ctx);
+  std::lock_guard<std::mutex> lock(mu_);
+  in_flight_.erase(&ctx);
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE && stubs_ == stubs) {
+    stubs_ = NewStubs();  // not again when another call renewed it already
   }
   return FromGrpc(call, s);
+}
+
+void CriClient::CancelAll() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cancelled_ = true;
+  for (grpc::ClientContext* ctx : in_flight_) ctx->TryCancel();
 }
 
 CriClient::~CriClient() = default;
