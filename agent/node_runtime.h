@@ -78,6 +78,9 @@ class NodeRuntime final : public cri::RuntimeService, public cri::StreamingServi
   }
   Result<std::vector<cri::RuntimeCondition>> RuntimeStatus() override { return cri_->RuntimeStatus(); }
   kite::Status ReopenContainerLog(const std::string& id) override { return cri_->ReopenContainerLog(id); }
+  Result<std::vector<cri::ContainerDiskUsage>> ListContainerDiskUsage() override {
+    return cri_->ListContainerDiskUsage();
+  }
   Result<std::string> Exec(const cri::ExecRequest& r) override { return cri_->Exec(r); }
   Result<std::string> Attach(const cri::AttachRequest& r) override { return cri_->Attach(r); }
   Result<std::string> PortForward(const std::string& sandbox, const std::vector<int32_t>& ports) override {

@@ -365,6 +365,26 @@ kite::Status CriClient::RemoveImage(const ImageSpec& image) {
   });
 }
 
+Result<std::vector<ContainerDiskUsage>> CriClient::ListContainerDiskUsage() {
+  v1::ListContainerStatsRequest req;
+  req.mutable_filter();
+  v1::ListContainerStatsResponse resp;
+  auto s = Run("ListContainerStats", options_.quick_timeout, [&](Stubs& st, grpc::ClientContext* ctx) {
+    return st.runtime->ListContainerStats(ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  std::vector<ContainerDiskUsage> out;
+  out.reserve(resp.stats_size());
+  for (const auto& cs : resp.stats()) {
+    ContainerDiskUsage u;
+    u.id = cs.attributes().id();
+    u.labels = Labels(cs.attributes().labels().begin(), cs.attributes().labels().end());
+    u.writable_layer_bytes = cs.writable_layer().used_bytes().value();
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
 Result<std::vector<FilesystemUsage>> CriClient::ImageFsInfo() {
   v1::ImageFsInfoRequest req;
   v1::ImageFsInfoResponse resp;

@@ -81,6 +81,7 @@ class CriClient final : public RuntimeService, public ImageService, public Strea
 
   // Asks the runtime to reopen the container's log file (after the kubelet rotated it).
   kite::Status ReopenContainerLog(const std::string& container_id) override;
+  Result<std::vector<ContainerDiskUsage>> ListContainerDiskUsage() override;
 
   // StreamingService (request_timeout: the runtime only prepares the session here)
   Result<std::string> Exec(const ExecRequest& req) override;
