@@ -154,7 +154,8 @@ class PodWorkersTest : public ::testing::Test {
     cri::PodSandboxFilter f;
     f.label_selector = {{"io.kubernetes.pod.uid", uid}};
     size_t n = 0;
-    for (const auto& sb : *runtime_->ListPodSandbox(f)) n += sb.state == cri::PodSandboxState::kReady;
+    const auto list = runtime_->ListPodSandbox(f);  // named: a range over *temporary would dangle
+    for (const auto& sb : *list) n += sb.state == cri::PodSandboxState::kReady;
     return n;
   }
   // The newest runtime container of `name` in the pod.
