@@ -84,7 +84,11 @@ class NeverReady final : public cri::RuntimeService, public cri::ImageService {
 
 Runtime UnavailableRuntime(std::string reason) {
   auto r = std::make_shared<NeverReady>(std::move(reason));
-  return Runtime{r, r.get(), r.get()};
+  Runtime rt;
+  rt.owner = r;
+  rt.runtime = r.get();
+  rt.images = r.get();
+  return rt;
 }
 
 namespace {
@@ -98,7 +102,11 @@ RuntimeFactory DefaultRuntime() {
   if (HollowRuntime()) {
     return [](const AgentOptions&) -> Result<Runtime> {
       auto r = std::make_shared<hollow::HollowRuntime>("", nullptr);
-      return Runtime{r, r.get(), r.get()};
+      Runtime rt;
+      rt.owner = r;
+      rt.runtime = r.get();
+      rt.images = r.get();
+      return rt;
     };
   }
   return [](const AgentOptions& o) -> Result<Runtime> {
@@ -119,7 +127,12 @@ RuntimeFactory DefaultRuntime() {
     auto rt = NodeRuntime::Start(no);
     if (!rt.ok()) return rt.error();
     std::shared_ptr<NodeRuntime> owner(std::move(*rt));
-    return Runtime{owner, owner.get(), owner->images()};
+    NodeRuntime* raw = owner.get();
+    return Runtime{.owner = owner,
+                   .runtime = raw,
+                   .images = raw->images(),
+                   .sandbox_gate = [raw] { return raw->SandboxGate(); },
+                   .cancel = [raw] { raw->CancelCalls(); }};
   };
 }
 
@@ -143,6 +156,7 @@ struct Agent::State {
   std::unique_ptr<kubelet::PodConfig> pod_config;
   std::unique_ptr<client::EventRecorder> events;
   std::unique_ptr<client::ControllerRunner> runner;
+  kubelet::PodWorkers* pod_workers = nullptr;  // in runner
   std::unique_ptr<kubelet::StatsProvider> stats;
   std::unique_ptr<kubelet::server::WebhookAuthorizer> kubelet_authorizer;  // outlives kubelet_server
   std::unique_ptr<kubelet::server::KubeletServer> kubelet_server;
@@ -213,7 +227,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   if (!log_options.ok()) return log_options.status();
 
   st->nodes = std::make_unique<kubelet::NodeSet>(
-      std::vector<kubelet::Node>{kubelet::Node{id, st->runtime.runtime, st->runtime.images}});
+      std::vector<kubelet::Node>{kubelet::Node{id, st->runtime.runtime, st->runtime.images, st->runtime.sandbox_gate}});
   st->client = std::make_unique<client::Client>(std::move(transport));
   st->informers = std::make_unique<client::InformerFactory>(st->client.get());
   st->pod_status = std::make_unique<kubelet::StatusManager>(st->client.get());
@@ -276,6 +290,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   eo.pod_logs_root = nc.pod_logs_root;
   eo.pods_dir = (fs::path(vo.root_dir) / "pods").string();
   kubelet::PodWorkers* workers = pods.get();
+  st->pod_workers = workers;
   kubelet::ImageGC* gc = image_gc.get();
   auto eviction = std::make_unique<kubelet::eviction::EvictionManager>(
       st->nodes.get(),
@@ -398,6 +413,12 @@ void Agent::Stop() {
   if (state_->kubelet_server) state_->kubelet_server->Stop();
   state_->informers->Stop();  // ends a start-up still waiting for the first lists
   if (state_->starter.joinable()) state_->starter.join();
+  // Nothing under way is waited for: not a pod in its grace period (up to
+  // terminationGracePeriodSeconds; its containers got their stop signal and run on, as
+  // KillMode=process intends, and the next start adopts the pod and finishes its termination, as
+  // upstream's kubelet leaves it), nor an image pull.
+  state_->pod_workers->Stopping();
+  if (state_->runtime.cancel) state_->runtime.cancel();
   state_->runner->Stop();
   state_->informers->Stop();
 }

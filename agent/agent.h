@@ -106,6 +106,12 @@ struct Runtime {
   std::shared_ptr<void> owner;
   cri::RuntimeService* runtime = nullptr;
   cri::ImageService* images = nullptr;
+  // Why pod sandboxes may not start yet ("" when they may; empty: always): the agent's own
+  // containerd until the first import of the image archives (NodeRuntime::SandboxGate).
+  std::function<std::string()> sandbox_gate;
+  // Ends the calls in flight and fails later ones (empty: nothing to end): Stop leaves a pod in
+  // its grace period to the next start instead of waiting it out, as upstream's kubelet does.
+  std::function<void()> cancel;
 };
 using RuntimeFactory = std::function<Result<Runtime>(const AgentOptions& options)>;
 

@@ -63,6 +63,19 @@ NodeRuntime::~NodeRuntime() {
   if (containerd_) containerd_->Stop();
 }
 
+std::string NodeRuntime::SandboxGate() const {
+  if (!importer_ || importer_->initial_import_done() || std::chrono::steady_clock::now() - started_ > kImportWait) {
+    return "";
+  }
+  return "waiting for the first import of the image archives in " +
+         (fs::path(options_.data_dir) / "agent" / "images").string() + " (the pause image may be among them)";
+}
+
+Result<std::string> NodeRuntime::RunPodSandbox(const cri::PodSandboxConfig& c) {
+  if (std::string why = SandboxGate(); !why.empty()) return Status(Code::kUnavailable, why);
+  return cri_->RunPodSandbox(c);
+}
+
 kite::Status NodeRuntime::UpdateRuntimeConfig(const std::string& pod_cidr) {
   if (containerd_ && !pod_cidr.empty()) {
     network::CniConfigOptions c;

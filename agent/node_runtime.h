@@ -11,6 +11,7 @@
 // Thread-safety: as the services (runtime.h).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -40,10 +41,20 @@ class NodeRuntime final : public cri::RuntimeService, public cri::StreamingServi
 
   cri::ImageService* images() { return images_; }
 
+  // Why pod sandboxes may not start yet, "" when they may: until the first pass over the image
+  // archives finished (at most the wait the image service allows), the pause image may still be
+  // on its way into containerd, which would otherwise try to pull it from its registry
+  // (kite.local: a DNS lookup retried until the import is done). RunPodSandbox fails
+  // Unavailable with this sentence meanwhile; the kubelet asks first and says why a pod waits.
+  std::string SandboxGate() const;
+  // Ends the CRI calls in flight (a StopContainer waiting out a grace period) and fails every
+  // later one: the agent is stopping and leaves what was under way to its next start.
+  void CancelCalls() { cri_->CancelAll(); }
+
   Result<cri::VersionInfo> Version() override { return cri_->Version(); }
   // Writes the node's CNI conflist for `pod_cidr` (own containerd only), then tells the runtime.
   kite::Status UpdateRuntimeConfig(const std::string& pod_cidr) override;
-  Result<std::string> RunPodSandbox(const cri::PodSandboxConfig& c) override { return cri_->RunPodSandbox(c); }
+  Result<std::string> RunPodSandbox(const cri::PodSandboxConfig& c) override;
   kite::Status StopPodSandbox(const std::string& id) override { return cri_->StopPodSandbox(id); }
   kite::Status RemovePodSandbox(const std::string& id) override { return cri_->RemovePodSandbox(id); }
   Result<cri::PodSandboxStatus> PodSandboxStatus(const std::string& id) override { return cri_->PodSandboxStatus(id); }
@@ -67,6 +78,9 @@ class NodeRuntime final : public cri::RuntimeService, public cri::StreamingServi
   }
   Result<std::vector<cri::RuntimeCondition>> RuntimeStatus() override { return cri_->RuntimeStatus(); }
   kite::Status ReopenContainerLog(const std::string& id) override { return cri_->ReopenContainerLog(id); }
+  Result<std::vector<cri::ContainerDiskUsage>> ListContainerDiskUsage() override {
+    return cri_->ListContainerDiskUsage();
+  }
   Result<std::string> Exec(const cri::ExecRequest& r) override { return cri_->Exec(r); }
   Result<std::string> Attach(const cri::AttachRequest& r) override { return cri_->Attach(r); }
   Result<std::string> PortForward(const std::string& sandbox, const std::vector<int32_t>& ports) override {
@@ -76,6 +90,7 @@ class NodeRuntime final : public cri::RuntimeService, public cri::StreamingServi
  private:
   NodeRuntime() = default;
   NodeRuntimeOptions options_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::unique_ptr<cri::ContainerdSupervisor> containerd_;  // null with an endpoint
   std::unique_ptr<cri::CriClient> cri_;
   std::unique_ptr<cri::ImageImporter> importer_;            // null with an endpoint

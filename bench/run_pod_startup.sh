@@ -10,6 +10,8 @@
 #   memory    VmRSS of kite-agent, kite-server and containerd idle and with the 100 pods; and of
 #             a kite-server with its embedded agent (a one-node cluster), idle, in a namespace beside
 # Usage: bench/run_pod_startup.sh [--build DIR] [--single N]     (needs root)
+# KITE_AGENT / KITE_SERVER in the environment measure other binaries than DIR's (the static
+# release build: KITE_AGENT=build-release-amd64/bin/kite-agent); the image archives stay DIR's.
 set -euo pipefail
 BUILD=build
 SINGLE=20
@@ -22,7 +24,8 @@ while [[ $# -gt 0 ]]; do
 done
 BUILD=$(cd "$BUILD" && pwd)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export KITE_SERVER=$BUILD/bin/kite-server KITE_AGENT=$BUILD/bin/kite-agent KITE_IMAGES=$BUILD/images
+export KITE_SERVER=${KITE_SERVER:-$BUILD/bin/kite-server} KITE_AGENT=${KITE_AGENT:-$BUILD/bin/kite-agent}
+export KITE_IMAGES=$BUILD/images
 source "$HERE/../tests/integration/lib.sh"
 source "$HERE/../tests/e2e/lib_node.sh"
 require_node_tools
@@ -68,7 +71,8 @@ AGENT_PID=$LAST_PID
 node_ready() { k get node bench-node -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' | grep -q True; }
 wait_until 120 node_ready || fail "node not Ready"
 sleep 20
-echo "# pods on a node: commit $(git -C "$HERE" rev-parse --short HEAD), $(nproc) CPUs"
+echo "# pods on a node: commit $(git -C "$HERE" rev-parse --short HEAD), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# kite-server $KITE_SERVER, kite-agent $KITE_AGENT"
 echo "one-node cluster idle: kite-server with its embedded agent $EMBEDDED_RSS KiB, its containerd $EMBEDDED_CTRD KiB"
 echo "idle: kite-agent $(rss_kib "$AGENT_PID") KiB, kite-server $(rss_kib "$SERVER_PID") KiB, containerd $(rss_kib "$(containerd_pid)") KiB"
 

@@ -64,18 +64,27 @@ std::shared_ptr<CriClient::Stubs> CriClient::NewStubs() const {
 template <typename F>
 kite::Status CriClient::Run(const char* call, milliseconds timeout, F&& f) {
   std::shared_ptr<Stubs> stubs;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stubs = stubs_;
-  }
   grpc::ClientContext ctx;
   SetDeadline(&ctx, timeout);
-  grpc::Status s = f(*stubs, &ctx);
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stubs_ == stubs) stubs_ = NewStubs();  // not again when another call renewed it already
+    if (cancelled_) return kite::Status(Code::kCancelled, std::string("CRI ") + call + ": the kubelet is stopping");
+    stubs = stubs_;
+    in_flight_.insert(&ctx);
+  }
+  grpc::Status s = f(*stubs, &ctx);
+  std::lock_guard<std::mutex> lock(mu_);
+  in_flight_.erase(&ctx);
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE && stubs_ == stubs) {
+    stubs_ = NewStubs();  // not again when another call renewed it already
   }
   return FromGrpc(call, s);
+}
+
+void CriClient::CancelAll() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cancelled_ = true;
+  for (grpc::ClientContext* ctx : in_flight_) ctx->TryCancel();
 }
 
 CriClient::~CriClient() = default;
@@ -354,6 +363,26 @@ kite::Status CriClient::RemoveImage(const ImageSpec& image) {
   return Run("RemoveImage", options_.request_timeout, [&](Stubs& st, grpc::ClientContext* ctx) {
     return st.images->RemoveImage(ctx, req, &resp);
   });
+}
+
+Result<std::vector<ContainerDiskUsage>> CriClient::ListContainerDiskUsage() {
+  v1::ListContainerStatsRequest req;
+  req.mutable_filter();
+  v1::ListContainerStatsResponse resp;
+  auto s = Run("ListContainerStats", options_.quick_timeout, [&](Stubs& st, grpc::ClientContext* ctx) {
+    return st.runtime->ListContainerStats(ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  std::vector<ContainerDiskUsage> out;
+  out.reserve(resp.stats_size());
+  for (const auto& cs : resp.stats()) {
+    ContainerDiskUsage u;
+    u.id = cs.attributes().id();
+    u.labels = Labels(cs.attributes().labels().begin(), cs.attributes().labels().end());
+    u.writable_layer_bytes = cs.writable_layer().used_bytes().value();
+    out.push_back(std::move(u));
+  }
+  return out;
 }
 
 Result<std::vector<FilesystemUsage>> CriClient::ImageFsInfo() {

@@ -14,6 +14,9 @@
 // - A runtime that is down makes calls fail fast with Unavailable; the call after such a failure
 //   uses a new connection, so a restarted runtime is reachable at once (gRPC's own reconnection
 //   waits out a back-off of seconds).
+// - CancelAll ends the calls in flight (a StopContainer waiting out a grace period) and makes
+//   every later call fail at once with Cancelled: the kubelet is stopping and leaves what was in
+//   progress to its next start.
 // - Thread-safe: gRPC stubs may be used from any thread concurrently.
 #pragma once
 
@@ -21,12 +24,17 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "agent/cri/runtime.h"
 #include "agent/cri/streaming.h"
 #include "base/status.h"
+
+namespace grpc {
+class ClientContext;
+}
 
 namespace kite::cri {
 
@@ -73,6 +81,7 @@ class CriClient final : public RuntimeService, public ImageService, public Strea
 
   // Asks the runtime to reopen the container's log file (after the kubelet rotated it).
   kite::Status ReopenContainerLog(const std::string& container_id) override;
+  Result<std::vector<ContainerDiskUsage>> ListContainerDiskUsage() override;
 
   // StreamingService (request_timeout: the runtime only prepares the session here)
   Result<std::string> Exec(const ExecRequest& req) override;
@@ -88,6 +97,9 @@ class CriClient final : public RuntimeService, public ImageService, public Strea
   // The filesystems holding images (image garbage collection and the node's DiskPressure read it).
   Result<std::vector<FilesystemUsage>> ImageFsInfo();
 
+  // Cancels the calls in flight and fails every later one with Cancelled (not undone).
+  void CancelAll();
+
  private:
   struct Stubs;  // the gRPC channel and stubs (keeps generated headers out of this one)
   // Runs one call on the current stubs with a deadline of `timeout` (0: none); an Unavailable
@@ -100,6 +112,8 @@ class CriClient final : public RuntimeService, public ImageService, public Strea
   CriClientOptions options_;
   std::mutex mu_;
   std::shared_ptr<Stubs> stubs_;  // guarded by mu_; calls hold their own reference
+  bool cancelled_ = false;        // guarded by mu_
+  std::set<grpc::ClientContext*> in_flight_;  // guarded by mu_: the calls under way
 };
 
 }  // namespace kite::cri

@@ -181,6 +181,12 @@ struct ContainerFilter {  // every field set must match
   Labels label_selector;
 };
 
+struct ContainerDiskUsage {  // an item of ListContainerStats: the container's writable layer
+  std::string id;
+  Labels labels;
+  uint64_t writable_layer_bytes = 0;
+};
+
 struct ExecSyncResponse {  // a command run to its end in a container (exec probes)
   std::string stdout_, stderr_;
   int32_t exit_code = 0;
@@ -251,6 +257,11 @@ class RuntimeService {
   virtual kite::Status ReopenContainerLog(const std::string& container_id) {
     (void)container_id;
     return kite::Status(kite::Code::kUnimplemented, "ReopenContainerLog");
+  }
+  // The disk the containers' writable layers use (CRI ListContainerStats), every container the
+  // runtime has; eviction counts it in a pod's ephemeral-storage. Runtimes without: Unimplemented.
+  virtual Result<std::vector<ContainerDiskUsage>> ListContainerDiskUsage() {
+    return kite::Status(kite::Code::kUnimplemented, "ListContainerStats");
   }
 };
 

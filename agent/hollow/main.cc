@@ -138,7 +138,11 @@ int main(int argc, char** argv) {
   for (int i = 0; i < static_cast<int>(o.nodes); ++i) {
     kubelet::NodeIdentity id = hollow::MakeNodeIdentity(o.node_name_prefix, i);
     runtimes.push_back(std::make_unique<hollow::HollowRuntime>(id.pod_cidr, lifetime));
-    node_list.push_back(kubelet::Node{std::move(id), runtimes.back().get(), runtimes.back().get()});
+    kubelet::Node n;
+    n.id = std::move(id);
+    n.runtime = runtimes.back().get();
+    n.images = runtimes.back().get();
+    node_list.push_back(std::move(n));
   }
   if (auto v = runtimes.front()->Version(); v.ok()) {
     tmpl.container_runtime_version = v->runtime_name + "://" + v->runtime_version;

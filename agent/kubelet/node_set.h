@@ -5,6 +5,7 @@
 // nodes itself never changes.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -20,6 +21,9 @@ struct Node {
   NodeIdentity id;
   cri::RuntimeService* runtime = nullptr;  // borrowed; outlives the NodeSet
   cri::ImageService* images = nullptr;
+  // Why pod sandboxes may not start yet ("" when they may); empty: never held back. The pod
+  // workers ask before RunPodSandbox and say in an Event why a pod waits.
+  std::function<std::string()> sandbox_gate;
 };
 
 class NodeSet {

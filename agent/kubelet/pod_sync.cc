@@ -346,6 +346,19 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
       return WriteStatus(key, pod, BuildPodStatus(pod, MakeView(pod, node, st, rp, false)), st);
     }
   }
+  if (!ready && node.sandbox_gate) {
+    // The runtime cannot start sandboxes yet (its images are still being imported): the pod
+    // waits, says why once, and is looked at again shortly.
+    if (const std::string why = node.sandbox_gate(); !why.empty()) {
+      if (!st.gate_reported) {
+        KITE_LOG(1) << "pod " << key << ": sandbox " << why;
+        Event(pod, "", "Normal", "SandboxWaiting", "Pod sandbox waits: " + why);
+        st.gate_reported = true;
+      }
+      queue_.AddAfter(key, std::chrono::milliseconds(500));
+      return WriteStatus(key, pod, BuildPodStatus(pod, MakeView(pod, node, st, rp, false)), st);
+    }
+  }
   if (!ready) {
     if (!rp.sandboxes.empty()) {
       Event(pod, "", "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");

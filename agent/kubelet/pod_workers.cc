@@ -59,6 +59,11 @@ PodWorkers::~PodWorkers() {
   probes_.reset();  // its threads queue keys: gone before the queue
 }
 
+void PodWorkers::Stopping() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stop_ = true;
+}
+
 void PodWorkers::Evict(const std::string& key, const std::string& uid, std::string message, int64_t grace_s) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -155,6 +160,10 @@ void PodWorkers::Retry(const std::string& key, PodState& st, const std::string& 
 Status PodWorkers::WriteStatus(const std::string& key, const json::object& pod, json::object status, PodState& st) {
   const json::object& last = st.written.empty() ? api::GetObject(pod, "status") : st.written;
   if (json::value(status) == json::value(last)) return Status::Ok();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return Status::Ok();  // Stopping: the next start writes what it finds
+  }
   ++writes_;  // before the write: whoever sees it in the API sees it counted
   auto res = status_->SetPodStatus(pod, status);
   if (res.NotFound()) return Status::Ok();  // deleted meanwhile; its DELETED event cleans up
@@ -287,12 +296,22 @@ void PodWorkers::Terminate(const std::string& key, const json::object& pod, cons
   std::thread([this, key, uid, pod = json::object(pod), node = &node, grace_s] {
     SetThreadName("kubelet-term");
     KillPod(*node, &pod, uid, grace_s);
-    auto res = status_->FinishDeletion(pod);
-    if (res.ok()) {
-      config_->TearDown(uid);
-      KITE_LOG(2) << "pod " << key << ": deleted";
+    bool left = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      left = stop_;  // the kill may have been cut short: the next start finishes it
+    }
+    Result<json::object> res = json::object();
+    if (left) {
+      KITE_LOG(0) << "pod " << key << ": stopping; its termination is left to the next start";
     } else {
-      KITE_LOG(0) << "pod " << key << ": delete: " << res.error().message() << " (retrying)";
+      res = status_->FinishDeletion(pod);
+      if (res.ok()) {
+        config_->TearDown(uid);
+        KITE_LOG(2) << "pod " << key << ": deleted";
+      } else {
+        KITE_LOG(0) << "pod " << key << ": delete: " << res.error().message() << " (retrying)";
+      }
     }
     std::lock_guard<std::mutex> lock(mu_);
     terminating_.erase(uid);

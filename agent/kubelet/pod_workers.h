@@ -32,7 +32,7 @@
 //
 // Threading: syncs run on the controller runner's workers (never two for one pod); the relist
 // thread and the probe threads only queue keys; a deleted pod's termination runs on a thread of
-// its own (Terminate), which the destructor waits for.
+// its own (Terminate), which the destructor waits for (Stopping makes that quick).
 #pragma once
 
 #include <atomic>
@@ -102,6 +102,13 @@ class PodWorkers final : public client::Controller {
   using AdmitHandler = std::function<std::optional<Rejection>(const boost::json::object& pod)>;
   void AddAdmitHandler(AdmitHandler h) { admit_.push_back(std::move(h)); }
 
+  // The process is stopping, before the runtime's calls are cut short: no more status writes
+  // (a sync cut short would report its runtime call's failure) and the terminations under way are
+  // left to the next start, which adopts the pods and finishes them (their containers got their
+  // stop signal and run on, as upstream's kubelet leaves them). The destructor then waits only
+  // for the terminator threads to notice.
+  void Stopping();
+
   // For tests and metrics: syncs of live pods finished, and status writes sent (counted before
   // they are sent).
   int64_t syncs() const { return syncs_.load(); }
@@ -122,6 +129,7 @@ class PodWorkers final : public client::Controller {
     boost::json::object written;  // the status last written (empty: none since we started)
     bool terminal = false;        // Succeeded/Failed written and the sandbox stopped
     bool admitted = false;        // the admit handlers let it start (asked once)
+    bool gate_reported = false;   // the Event saying why its sandbox waits was recorded
     int failures = 0;             // consecutive failed API writes / runtime calls
   };
   // One pod as the runtime has it.

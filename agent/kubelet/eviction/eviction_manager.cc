@@ -189,6 +189,23 @@ std::string EvictionManager::EvictOne(const Met& met) {
   };
   std::map<std::string, Candidate> by_key;
   std::vector<PodUsage> usages;
+  // For disk: what the pods' containers wrote to their writable layers (the runtime's stats).
+  std::map<std::string, int64_t> layers;  // pod uid → bytes
+  if (disk) {
+    for (const Node& n : nodes_->nodes()) {
+      auto usage = n.runtime->ListContainerDiskUsage();
+      if (!usage.ok()) {
+        KITE_LOG(usage.status().code() == Code::kUnimplemented ? 2 : 0)
+            << "eviction: writable layers of " << n.id.name << ": " << usage.status().message();
+        continue;
+      }
+      for (const auto& c : *usage) {
+        if (auto it = c.labels.find("io.kubernetes.pod.uid"); it != c.labels.end()) {
+          layers[it->second] += static_cast<int64_t>(c.writable_layer_bytes);
+        }
+      }
+    }
+  }
   for (const auto& pod : pods_->List()) {
     const std::string node = api::GetString(*pod, {"spec", "nodeName"});
     if (node.empty() || !nodes_->Find(node)) continue;
@@ -206,7 +223,8 @@ std::string EvictionManager::EvictOne(const Met& met) {
     } else if (disk) {
       u.usage = DirectoryBytes(fs::path(opts_.pod_logs_root) /
                                (api::Namespace(*pod) + "_" + api::Name(*pod) + "_" + uid)) +
-                DirectoryBytes(fs::path(opts_.pods_dir) / uid / "volumes" / "kubernetes.io~empty-dir");
+                DirectoryBytes(fs::path(opts_.pods_dir) / uid / "volumes" / "kubernetes.io~empty-dir") +
+                layers[uid];
       u.request = Requests(*pod, "ephemeral-storage");
     }
     by_key[u.key] = Candidate{pod, api::GetInt(*pod, {"spec", "terminationGracePeriodSeconds"}, 30)};

@@ -9,8 +9,8 @@
 //   ImageGC::Free); if that brings the signal back above the threshold, no pod is evicted;
 // - otherwise one pod is evicted per period, in upstream's ranking (thresholds.h): for memory,
 //   by the memory working set of its cgroup (<cgroup root>/…/pod<uid>, read by stats.h on
-//   cgroup v1 or v2: usage − inactive file pages); for disk, by the bytes under its log directory and its
-//   emptyDir volumes. A hard threshold kills at once (grace 0); a soft one gives the pod
+//   cgroup v1 or v2: usage − inactive file pages); for disk, by the bytes under its log directory, its
+//   emptyDir volumes and its containers' writable layers (CRI ListContainerStats), as upstream. A hard threshold kills at once (grace 0); a soft one gives the pod
 //   min(its grace period, --eviction-max-pod-grace-period). The pod ends Failed with reason
 //   Evicted and upstream's message, and a Warning Evicted event (PodWorkers::Evict).
 // Static and mirror pods and pods of a system-critical priority are never evicted.
@@ -18,8 +18,7 @@
 // (Admit: reason Evicted, "The node had condition: [MemoryPressure]. "): under memory pressure
 // alone only BestEffort pods that do not tolerate node.kubernetes.io/memory-pressure; under
 // disk or PID pressure every pod; critical pods never.
-// Not done: the container writable layers in the disk usage (the runtime's stats), per-signal
-// imagefs/nodefs split when they are different filesystems (here they are the same one: the
+// Not done: per-signal imagefs/nodefs split when they are different filesystems (here they are the same one: the
 // agent's data dir holds containerd's root), and memory cgroup notifications (the kernel's
 // threshold events) instead of polling.
 #pragma once

@@ -110,7 +110,11 @@ class AgentTest : public ::testing::Test {
 TEST_F(AgentTest, ReadyFollowsTheRuntime) {
   auto runtime = std::make_shared<SwitchableRuntime>();
   StartAgent(Options("n1"), [runtime](const AgentOptions&) -> Result<Runtime> {
-    return Runtime{runtime, runtime.get(), runtime.get()};
+    Runtime rt;
+    rt.owner = runtime;
+    rt.runtime = runtime.get();
+    rt.images = runtime.get();
+    return rt;
   });
   ASSERT_TRUE(Eventually([&] { return api::GetString(Condition("n1", "Ready"), "status") == "False"; }));
   json::object ready = Condition("n1", "Ready");

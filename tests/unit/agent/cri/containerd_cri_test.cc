@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 #include "agent/cri/containerd.h"
 #include "agent/cri/cri_client.h"
@@ -363,6 +364,39 @@ TEST_F(ContainerdCriTest, ExecSyncTimeoutIsDeadlineExceeded) {
   auto r = client_->ExecSync(id, {"sleep", "30"}, 1);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), Code::kDeadlineExceeded) << r.error().ToString();
+  ASSERT_TRUE(client_->RemovePodSandbox(sandbox).ok());
+}
+
+TEST_F(ContainerdCriTest, CancelAllEndsAStopInItsGracePeriodAndLeavesTheContainerRunning) {
+  auto [sandbox, id] = RunningPod("stubborn", Busybox("stubborn", {"sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"}));
+  ASSERT_FALSE(id.empty());
+  CriClient stopping(supervisor_->endpoint());  // the one a stopping kubelet cancels
+  auto stop = std::async(std::launch::async, [&] { return stopping.StopContainer(id, 600); });
+  // Once containerd got the call (SIGTERM sent, the grace period running), cancel it.
+  EXPECT_EQ(stop.wait_for(std::chrono::seconds(1)), std::future_status::timeout);
+  stopping.CancelAll();
+  ASSERT_EQ(stop.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(stop.get().code(), Code::kCancelled);
+  EXPECT_EQ(stopping.Version().status().code(), Code::kCancelled);  // later calls too, at once
+  auto st = client_->ContainerStatus(id);
+  ASSERT_TRUE(st.ok()) << st.error().ToString();
+  EXPECT_EQ(st->state, ContainerState::kRunning);
+  ASSERT_TRUE(client_->RemovePodSandbox(sandbox).ok());
+}
+
+TEST_F(ContainerdCriTest, WritableLayerUsageIsListed) {
+  auto [sandbox, id] = RunningPod("writer", Busybox("writer", {"sh", "-c", "dd if=/dev/zero of=/big bs=1048576 count=8; sleep 3600"}));
+  ASSERT_FALSE(id.empty());
+  // containerd measures the snapshots every 10 s (stats_collect_period).
+  uint64_t bytes = 0;
+  EXPECT_TRUE(Eventually([&] {
+    auto usage = client_->ListContainerDiskUsage();
+    if (!usage.ok()) return false;
+    for (const auto& u : *usage) {
+      if (u.id == id) bytes = u.writable_layer_bytes;
+    }
+    return bytes >= 8u << 20;
+  }, seconds(40))) << bytes;
   ASSERT_TRUE(client_->RemovePodSandbox(sandbox).ok());
 }
 

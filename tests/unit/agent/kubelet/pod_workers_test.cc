@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <thread>
 
 #include "agent/hollow/hollow_runtime.h"
@@ -72,8 +73,7 @@ class PodWorkersTest : public ::testing::Test {
           if (pod.name.rfind("job-", 0) == 0) return 100ms;
           return std::nullopt;
         });
-    nodes_ = std::make_unique<NodeSet>(std::vector<Node>{
-        Node{NodeIdentity{0, "n-0", "10.200.0.1", "10.64.0.0/24"}, runtime_.get(), runtime_.get()}});
+    nodes_ = std::make_unique<NodeSet>(std::vector<Node>{TestNode()});
     status_ = std::make_unique<StatusManager>(client_.get());
     events_ = std::make_unique<client::EventRecorder>(client_.get(), "kubelet", "n-0");
   }
@@ -84,6 +84,13 @@ class PodWorkersTest : public ::testing::Test {
     api_.reset();
   }
 
+  Node TestNode() {
+    Node n;
+    n.id = NodeIdentity{0, "n-0", "10.200.0.1", "10.64.0.0/24"};
+    n.runtime = runtime_.get();
+    n.images = runtime_.get();
+    return n;
+  }
   static PodWorkers::Options FastOptions() {
     PodWorkers::Options po;
     po.relist_period = 20ms;
@@ -147,9 +154,8 @@ class PodWorkersTest : public ::testing::Test {
     cri::PodSandboxFilter f;
     f.label_selector = {{"io.kubernetes.pod.uid", uid}};
     size_t n = 0;
-    // Named: a range-for over `*temporary` would read the Result after it is destroyed.
-    const auto sandboxes = runtime_->ListPodSandbox(f);
-    for (const auto& sb : *sandboxes) n += sb.state == cri::PodSandboxState::kReady;
+    const auto list = runtime_->ListPodSandbox(f);  // named: a range over *temporary would dangle
+    for (const auto& sb : *list) n += sb.state == cri::PodSandboxState::kReady;
     return n;
   }
   // The newest runtime container of `name` in the pod.
@@ -475,6 +481,21 @@ TEST_F(PodWorkersTest, ARejectedPodStartsNothingAndFails) {
   ASSERT_TRUE(Eventually([&] { return Phase("web") == "Running"; }));
   EXPECT_EQ(Sandboxes(uid), 0u);
   EXPECT_EQ(Phase("rejected"), "Failed");
+}
+
+TEST_F(PodWorkersTest, ASandboxWaitsForTheNodesGateAndSaysWhy) {
+  std::atomic<bool> open{false};
+  Node gated = TestNode();
+  gated.sandbox_gate = [&open] { return open ? std::string() : std::string("waiting for the images"); };
+  nodes_ = std::make_unique<NodeSet>(std::vector<Node>{gated});
+  StartWorkers();
+  const std::string uid = Create(Pod("web", "Always"));
+  ASSERT_TRUE(Eventually([&] { return HasEvent(uid, "SandboxWaiting: Pod sandbox waits: waiting for the images"); }));
+  EXPECT_EQ(Sandboxes(uid), 0u);
+  EXPECT_EQ(Phase("web"), "Pending");
+  open = true;
+  ASSERT_TRUE(Eventually([&] { return Phase("web") == "Running"; }));
+  EXPECT_EQ(Sandboxes(uid), 1u);
 }
 
 TEST_F(PodWorkersTest, ARestartAdoptsRunningContainers) {
