@@ -1,10 +1,12 @@
-// Per-kind Table printers for services and networking, nodes, namespaces, config and secrets,
-// events, storage, quota, policy, scheduling, leases and RBAC bindings (pods and workload kinds are
-// in tables_workloads.cc): the columns and cell values of upstream's printers
+// Per-kind Table printers for the core kinds that are neither workloads, networking nor storage
+// (nodes, namespaces, config maps, secrets, service accounts, events, resource quotas) and for
+// policy, scheduling, coordination and RBAC; the printers of the other groups are in
+// tables_workloads.cc, tables_networking.cc, tables_storage.cc and tables_certificates.cc, and
+// FindPrinter below searches them all. The columns and cell values are upstream's printers'
 // (kubernetes pkg/printers/internalversion), written against kite's stored JSON. Upstream prints
-// its internal types, so where the versioned JSON differs (service cluster IPs,
-// events.k8s.io events) the JSON is read the way conversion would fill the
-// internal object, and fields upstream defaults before storage are read with their defaults.
+// its internal types, so where the versioned JSON differs (events.k8s.io events) the JSON is read
+// the way conversion would fill the internal object, and fields upstream defaults before storage
+// are read with their defaults.
 #include <algorithm>
 #include <set>
 
@@ -20,231 +22,6 @@ std::string TrimSpace(std::string_view s) {
   size_t b = s.find_first_not_of(ws);
   if (b == std::string_view::npos) return "";
   return std::string(s.substr(b, s.find_last_not_of(ws) - b + 1));
-}
-
-// Sorted, de-duplicated ip-or-hostname of load balancer ingress points, comma-joined (upstream
-// clips to 16 bytes only for non-wide output, which the server never generates).
-std::string LoadBalancerIngress(const json::object& lb_status) {
-  std::set<std::string> seen;
-  for (const json::value& v : api::GetArray(lb_status, "ingress")) {
-    std::string ip = api::GetString(api::AsObject(v), "ip"), host = api::GetString(api::AsObject(v), "hostname");
-    if (!ip.empty()) {
-      seen.insert(ip);
-    } else if (!host.empty()) {
-      seen.insert(host);
-    }
-  }
-  return Join(std::vector<std::string>(seen.begin(), seen.end()), ",");
-}
-
-// ---- services and networking -----------------------------------------------------------------------
-
-constexpr Column kServiceColumns[] = {
-    kNameCol,
-    {"Type", "string", "", "How the service is exposed: ClusterIP, NodePort, LoadBalancer or ExternalName.", 0},
-    {"Cluster-IP", "string", "", "The service's virtual IP inside the cluster.", 0},
-    {"External-IP", "string", "", "Addresses the service is reachable at from outside the cluster.", 0},
-    {"Port(s)", "string", "", "Service ports, with node ports where allocated.", 0},
-    kAgeCol,
-    {"Selector", "string", "", "Labels of the pods the service routes to.", 1},
-};
-
-PrintedRow PrintService(const json::object& o, const PrintContext& ctx) {
-  const json::object& spec = api::GetObject(o, "spec");
-  std::string type = api::GetString(spec, "type");
-  if (type.empty()) type = "ClusterIP";
-  // Conversion from v1 makes clusterIP the first of clusterIPs (it wins when the two disagree).
-  std::string cluster_ip = api::GetString(spec, "clusterIP");
-  if (const json::array* ips = api::FindArray(spec, "clusterIPs"); cluster_ip.empty() && ips && !ips->empty()) {
-    cluster_ip = api::AsString((*ips)[0]);
-  }
-  std::vector<std::string> external = Strings(api::GetArray(spec, "externalIPs"));
-  std::string external_ip;
-  if (type == "ClusterIP" || type == "NodePort") {
-    external_ip = external.empty() ? "<none>" : Join(external, ",");
-  } else if (type == "LoadBalancer") {
-    std::string lb = LoadBalancerIngress(api::GetObject(o, {"status", "loadBalancer"}));
-    if (!external.empty()) {
-      external_ip = lb.empty() ? Join(external, ",") : lb + "," + Join(external, ",");
-    } else {
-      external_ip = lb.empty() ? "<pending>" : lb;
-    }
-  } else if (type == "ExternalName") {
-    external_ip = api::GetString(spec, "externalName");
-  } else {
-    external_ip = "<unknown>";
-  }
-  std::vector<std::string> ports;
-  if (const json::array* ps = api::FindArray(spec, "ports")) {
-    for (const json::value& v : *ps) {
-      const json::object& p = api::AsObject(v);
-      std::string proto = api::GetString(p, "protocol");
-      if (proto.empty()) proto = "TCP";
-      int64_t node_port = api::GetInt(p, "nodePort");
-      ports.push_back(std::to_string(api::GetInt(p, "port")) + (node_port > 0 ? ":" + std::to_string(node_port) : "") +
-                      "/" + proto);
-    }
-  }
-  return Row({json::value(api::Name(o)), json::value(type), json::value(NoneIfEmpty(cluster_ip)),
-              json::value(external_ip), json::value(NoneIfEmpty(Join(ports, ","))), json::value(Age(o, ctx)),
-              json::value(FormatLabels(api::GetObject(spec, "selector")))});
-}
-
-constexpr Column kEndpointsColumns[] = {
-    kNameCol,
-    {"Endpoints", "string", "", "Ready addresses (ip:port) of the endpoints, the first few of them.", 0},
-    kAgeCol,
-};
-
-std::string HostPort(const std::string& ip, int64_t port) {
-  return (ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
-}
-
-PrintedRow PrintEndpoints(const json::object& o, const PrintContext& ctx) {
-  const json::array& subsets = api::GetArray(o, "subsets");
-  std::string text = "<none>";
-  if (!subsets.empty()) {
-    constexpr size_t kMax = 3;
-    std::vector<std::string> list;
-    size_t count = 0;
-    bool more = false;
-    for (const json::value& sv : subsets) {
-      const json::object& ss = api::AsObject(sv);
-      const json::array& addrs = api::GetArray(ss, "addresses");
-      const json::array& ports = api::GetArray(ss, "ports");
-      size_t n_addrs = addrs.size();
-      if (ports.empty()) {  // headless service without ports
-        count += n_addrs;
-        for (size_t i = 0; i < n_addrs; ++i) {
-          if (list.size() == kMax) {
-            more = true;
-            break;
-          }
-          list.push_back(api::GetString(api::AsObject(addrs[i]), "ip"));
-        }
-        continue;
-      }
-      for (const json::value& pv : ports) {
-        count += n_addrs;
-        for (size_t i = 0; i < n_addrs; ++i) {
-          if (list.size() == kMax) {
-            more = true;
-            break;
-          }
-          list.push_back(
-              HostPort(api::GetString(api::AsObject(addrs[i]), "ip"), api::GetInt(api::AsObject(pv), "port")));
-        }
-      }
-    }
-    text = Join(list, ",");
-    if (more) text += " + " + std::to_string(count - kMax) + " more...";
-  }
-  return Row({json::value(api::Name(o)), json::value(text), json::value(Age(o, ctx))});
-}
-
-std::string ListWithMore(const std::vector<std::string>& list, size_t count, size_t max) {
-  std::string ret = Join(list, ",");
-  if (count > max) return ret + " + " + std::to_string(count - max) + " more...";
-  return ret.empty() ? "<unset>" : ret;
-}
-
-constexpr Column kEndpointSliceColumns[] = {
-    kNameCol,
-    {"AddressType", "string", "", "Kind of addresses the slice holds: IPv4, IPv6 or FQDN.", 0},
-    {"Ports", "string", "", "Ports of the slice, the first few of them.", 0},
-    {"Endpoints", "string", "", "Endpoint addresses, the first few of them.", 0},
-    kAgeCol,
-};
-
-PrintedRow PrintEndpointSlice(const json::object& o, const PrintContext& ctx) {
-  constexpr size_t kMax = 3;
-  std::vector<std::string> ports, addrs;
-  size_t n_ports = 0, n_addrs = 0;
-  if (const json::array* ps = api::FindArray(o, "ports")) {
-    for (const json::value& v : *ps) {
-      const json::object& p = api::AsObject(v);
-      std::string s = api::Find(p, "port")   ? std::to_string(api::GetInt(p, "port"))
-                      : api::Find(p, "name") ? api::GetString(p, "name")
-                                             : "*";
-      if (ports.size() < kMax) ports.push_back(s);
-      ++n_ports;
-    }
-  }
-  if (const json::array* eps = api::FindArray(o, "endpoints")) {
-    for (const json::value& v : *eps) {
-      for (const std::string& a : Strings(api::GetArray(api::AsObject(v), "addresses"))) {
-        if (addrs.size() < kMax) addrs.push_back(a);
-        ++n_addrs;
-      }
-    }
-  }
-  return Row({json::value(api::Name(o)), json::value(api::GetString(o, "addressType")),
-              json::value(ListWithMore(ports, n_ports, kMax)), json::value(ListWithMore(addrs, n_addrs, kMax)),
-              json::value(Age(o, ctx))});
-}
-
-constexpr Column kIngressColumns[] = {
-    kNameCol,
-    {"Class", "string", "", "The IngressClass that handles this ingress.", 0},
-    {"Hosts", "string", "", "Host names the rules match, the first few of them.", 0},
-    {"Address", "string", "", "Addresses of the load balancer serving the ingress.", 0},
-    {"Ports", "string", "", "Ports the ingress serves (443 when TLS is configured).", 0},
-    kAgeCol,
-};
-
-PrintedRow PrintIngress(const json::object& o, const PrintContext& ctx) {
-  const json::object& spec = api::GetObject(o, "spec");
-  constexpr size_t kMax = 3;
-  std::vector<std::string> hosts;
-  bool more = false;
-  size_t n_rules = 0;
-  if (const json::array* rules = api::FindArray(spec, "rules")) {
-    n_rules = rules->size();
-    for (const json::value& r : *rules) {
-      if (hosts.size() == kMax) more = true;
-      if (!more && !api::GetString(api::AsObject(r), "host").empty())
-        hosts.push_back(api::GetString(api::AsObject(r), "host"));
-    }
-  }
-  std::string host_text = hosts.empty() ? "*" : Join(hosts, ",");
-  if (!hosts.empty() && more) host_text += " + " + std::to_string(n_rules - kMax) + " more...";
-  std::string cls = api::Find(spec, "ingressClassName") ? api::GetString(spec, "ingressClassName") : "<none>";
-  std::string ports = Size(spec, "tls") > 0 ? "80, 443" : "80";
-  return Row({json::value(api::Name(o)), json::value(cls), json::value(host_text),
-              json::value(LoadBalancerIngress(api::GetObject(o, {"status", "loadBalancer"}))), json::value(ports),
-              json::value(Age(o, ctx))});
-}
-
-constexpr Column kIngressClassColumns[] = {
-    kNameCol,
-    {"Controller", "string", "", "The controller that implements this class.", 0},
-    {"Parameters", "string", "", "Resource holding the class's extra configuration.", 0},
-    kAgeCol,
-};
-
-PrintedRow PrintIngressClass(const json::object& o, const PrintContext& ctx) {
-  const json::object& spec = api::GetObject(o, "spec");
-  std::string params = "<none>";
-  if (const json::object* p = api::FindObject(spec, "parameters")) {
-    params = api::GetString(*p, "kind");
-    if (api::Find(*p, "apiGroup")) params += "." + api::GetString(*p, "apiGroup");
-    params += "/" + api::GetString(*p, "name");
-  }
-  return Row({json::value(api::Name(o)), json::value(api::GetString(spec, "controller")), json::value(params),
-              json::value(Age(o, ctx))});
-}
-
-constexpr Column kNetworkPolicyColumns[] = {
-    kNameCol,
-    {"Pod-Selector", "string", "", "Pods the policy applies to.", 0},
-    kAgeCol,
-};
-
-PrintedRow PrintNetworkPolicy(const json::object& o, const PrintContext& ctx) {
-  const json::value* sel = api::Find(api::GetObject(o, "spec"), "podSelector");
-  static const json::value kEmpty = json::object();  // podSelector is a struct, never nil, upstream
-  return Row(
-      {json::value(api::Name(o)), json::value(FormatLabelSelector(sel ? sel : &kEmpty)), json::value(Age(o, ctx))});
 }
 
 // ---- nodes, namespaces and other core kinds --------------------------------------------------------
@@ -413,116 +190,6 @@ PrintedRow PrintEvent(const json::object& o, const PrintContext& ctx) {
               json::value(count), json::value(api::Name(o))});
 }
 
-// ---- storage -------------------------------------------------------------------------------------
-
-std::string AccessModes(const json::array& modes) {
-  std::vector<std::string> m = Strings(modes);
-  auto has = [&](std::string_view s) { return std::find(m.begin(), m.end(), s) != m.end(); };
-  std::vector<std::string> out;
-  if (has("ReadWriteOnce")) out.push_back("RWO");
-  if (has("ReadOnlyMany")) out.push_back("ROX");
-  if (has("ReadWriteMany")) out.push_back("RWX");
-  if (has("ReadWriteOncePod")) out.push_back("RWOP");
-  return Join(out, ",");
-}
-
-constexpr std::string_view kBetaStorageClassAnnotation = "volume.beta.kubernetes.io/storage-class";
-
-constexpr Column kPersistentVolumeColumns[] = {
-    kNameCol,
-    {"Capacity", "string", "", "Storage capacity of the volume.", 0},
-    {"Access Modes", "string", "", "How the volume can be mounted (RWO, ROX, RWX, RWOP).", 0},
-    {"Reclaim Policy", "string", "", "What happens to the volume when its claim is released.", 0},
-    {"Status", "string", "", "Phase of the volume: Available, Bound, Released, Failed.", 0},
-    {"Claim", "string", "", "The claim (namespace/name) bound to the volume.", 0},
-    {"StorageClass", "string", "", "Storage class of the volume.", 0},
-    {"VolumeAttributesClass", "string", "", "Volume attributes class of the volume.", 0},
-    {"Reason", "string", "", "Why the volume is in its phase, if reported.", 0},
-    kAgeCol,
-    {"VolumeMode", "string", "", "Filesystem or Block.", 1},
-};
-
-PrintedRow PrintPersistentVolume(const json::object& o, const PrintContext& ctx) {
-  const json::object& spec = api::GetObject(o, "spec");
-  const json::object& status = api::GetObject(o, "status");
-  std::string claim;
-  if (const json::object* ref = api::FindObject(spec, "claimRef"))
-    claim = api::GetString(*ref, "namespace") + "/" + api::GetString(*ref, "name");
-  // Defaulting: phase Pending, reclaim policy Retain, volume mode Filesystem.
-  std::string phase = api::IsBeingDeleted(o) ? "Terminating" : api::GetString(status, "phase");
-  if (phase.empty()) phase = "Pending";
-  std::string reclaim = api::GetString(spec, "persistentVolumeReclaimPolicy");
-  if (reclaim.empty()) reclaim = "Retain";
-  const json::object& annotations = api::GetObject(api::Metadata(o), "annotations");
-  std::string cls = api::Find(annotations, kBetaStorageClassAnnotation)
-                        ? api::GetString(annotations, kBetaStorageClassAnnotation)
-                        : api::GetString(spec, "storageClassName");
-  std::string vac =
-      api::Find(spec, "volumeAttributesClassName") ? api::GetString(spec, "volumeAttributesClassName") : "<unset>";
-  std::string mode = api::Find(spec, "volumeMode") ? api::GetString(spec, "volumeMode") : "Filesystem";
-  return Row({json::value(api::Name(o)),
-              json::value(QuantityString(api::Find(api::GetObject(spec, "capacity"), "storage"))),
-              json::value(AccessModes(api::GetArray(spec, "accessModes"))), json::value(reclaim), json::value(phase),
-              json::value(claim), json::value(cls), json::value(vac), json::value(api::GetString(status, "reason")),
-              json::value(Age(o, ctx)), json::value(mode)});
-}
-
-constexpr Column kPersistentVolumeClaimColumns[] = {
-    kNameCol,
-    {"Status", "string", "", "Phase of the claim: Pending, Bound or Lost.", 0},
-    {"Volume", "string", "", "The volume bound to the claim.", 0},
-    {"Capacity", "string", "", "Storage capacity of the bound volume.", 0},
-    {"Access Modes", "string", "", "Access modes of the bound volume (RWO, ROX, RWX, RWOP).", 0},
-    {"StorageClass", "string", "", "Storage class the claim asks for.", 0},
-    {"VolumeAttributesClass", "string", "", "Volume attributes class the claim asks for.", 0},
-    kAgeCol,
-    {"VolumeMode", "string", "", "Filesystem or Block.", 1},
-};
-
-PrintedRow PrintPersistentVolumeClaim(const json::object& o, const PrintContext& ctx) {
-  const json::object& spec = api::GetObject(o, "spec");
-  const json::object& status = api::GetObject(o, "status");
-  std::string phase = api::IsBeingDeleted(o) ? "Terminating" : api::GetString(status, "phase");
-  if (phase.empty()) phase = "Pending";  // defaulting, as the volume mode below
-  std::string capacity, modes;
-  if (!api::GetString(spec, "volumeName").empty()) {
-    modes = AccessModes(api::GetArray(status, "accessModes"));
-    capacity = QuantityString(api::Find(api::GetObject(status, "capacity"), "storage"));
-  }
-  const json::object& annotations = api::GetObject(api::Metadata(o), "annotations");
-  std::string cls = api::Find(annotations, kBetaStorageClassAnnotation)
-                        ? api::GetString(annotations, kBetaStorageClassAnnotation)
-                        : api::GetString(spec, "storageClassName");
-  std::string vac =
-      api::Find(spec, "volumeAttributesClassName") ? api::GetString(spec, "volumeAttributesClassName") : "<unset>";
-  std::string mode = api::Find(spec, "volumeMode") ? api::GetString(spec, "volumeMode") : "Filesystem";
-  return Row({json::value(api::Name(o)), json::value(phase), json::value(api::GetString(spec, "volumeName")),
-              json::value(capacity), json::value(modes), json::value(cls), json::value(vac), json::value(Age(o, ctx)),
-              json::value(mode)});
-}
-
-constexpr Column kStorageClassColumns[] = {
-    kNameCol,
-    {"Provisioner", "string", "", "The volume plugin that provisions volumes of this class.", 0},
-    {"ReclaimPolicy", "string", "", "Reclaim policy of volumes provisioned for this class.", 0},
-    {"VolumeBindingMode", "string", "", "When volumes are bound: Immediate or WaitForFirstConsumer.", 0},
-    {"AllowVolumeExpansion", "string", "", "Whether claims of this class may be resized.", 0},
-    kAgeCol,
-};
-
-PrintedRow PrintStorageClass(const json::object& o, const PrintContext& ctx) {
-  const json::object& annotations = api::GetObject(api::Metadata(o), "annotations");
-  std::string name = api::Name(o);
-  if (api::GetString(annotations, "storageclass.kubernetes.io/is-default-class") == "true" ||
-      api::GetString(annotations, "storageclass.beta.kubernetes.io/is-default-class") == "true") {
-    name += " (default)";
-  }
-  std::string reclaim = api::Find(o, "reclaimPolicy") ? api::GetString(o, "reclaimPolicy") : "Delete";
-  std::string binding = api::Find(o, "volumeBindingMode") ? api::GetString(o, "volumeBindingMode") : "Immediate";
-  return Row({json::value(name), json::value(api::GetString(o, "provisioner")), json::value(reclaim),
-              json::value(binding), json::value(api::GetBool(o, "allowVolumeExpansion")), json::value(Age(o, ctx))});
-}
-
 // ---- policy, quota, scheduling, coordination, RBAC ---------------------------------------------------
 
 constexpr Column kResourceQuotaColumns[] = {
@@ -624,35 +291,27 @@ PrintedRow PrintRoleBinding(const json::object& o, const PrintContext& ctx) {
 // ---- the registry of printers --------------------------------------------------------------------
 
 const PrinterEntry kPrinters[] = {
-    {"", "services", {kServiceColumns, PrintService}},
-    {"", "endpoints", {kEndpointsColumns, PrintEndpoints}},
     {"", "nodes", {kNodeColumns, PrintNode}},
     {"", "events", {kEventColumns, PrintEvent}},
     {"", "namespaces", {kNamespaceColumns, PrintNamespace}},
     {"", "secrets", {kSecretColumns, PrintSecret}},
     {"", "serviceaccounts", {kServiceAccountColumns, PrintServiceAccount}},
-    {"", "persistentvolumes", {kPersistentVolumeColumns, PrintPersistentVolume}},
-    {"", "persistentvolumeclaims", {kPersistentVolumeClaimColumns, PrintPersistentVolumeClaim}},
     {"", "configmaps", {kConfigMapColumns, PrintConfigMap}},
     {"", "resourcequotas", {kResourceQuotaColumns, PrintResourceQuota}},
     {"coordination.k8s.io", "leases", {kLeaseColumns, PrintLease}},
-    {"discovery.k8s.io", "endpointslices", {kEndpointSliceColumns, PrintEndpointSlice}},
     {"events.k8s.io", "events", {kEventColumns, PrintEvent}},
-    {"networking.k8s.io", "ingresses", {kIngressColumns, PrintIngress}},
-    {"networking.k8s.io", "ingressclasses", {kIngressClassColumns, PrintIngressClass}},
-    {"networking.k8s.io", "networkpolicies", {kNetworkPolicyColumns, PrintNetworkPolicy}},
     {"policy", "poddisruptionbudgets", {kPodDisruptionBudgetColumns, PrintPodDisruptionBudget}},
     {"rbac.authorization.k8s.io", "rolebindings", {kRoleBindingColumns, PrintRoleBinding}},
     {"rbac.authorization.k8s.io", "clusterrolebindings", {kRoleBindingColumns, PrintRoleBinding}},
     {"scheduling.k8s.io", "priorityclasses", {kPriorityClassColumns, PrintPriorityClass}},
-    {"storage.k8s.io", "storageclasses", {kStorageClassColumns, PrintStorageClass}},
 };
 
 }  // namespace
 
 const Printer* FindPrinter(std::string_view group, std::string_view resource) {
   for (std::span<const PrinterEntry> entries :
-       {std::span<const PrinterEntry>(kPrinters), WorkloadPrinters(), CertificatePrinters()}) {
+       {std::span<const PrinterEntry>(kPrinters), WorkloadPrinters(), NetworkingPrinters(), StoragePrinters(),
+        CertificatePrinters()}) {
     for (const PrinterEntry& e : entries) {
       if (e.group == group && e.resource == resource) return &e.printer;
     }

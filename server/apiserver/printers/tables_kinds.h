@@ -1,5 +1,5 @@
-// Internal to the Table conversion (tables.cc, tables_kinds.cc): the per-kind printers and the
-// small time and formatting helpers they share. Not for other callers; use tables.h.
+// Internal to the Table conversion (tables.cc and the tables_*.cc printers): the per-kind
+// printers and the small time and formatting helpers they share. Not for other callers; use tables.h.
 #pragma once
 
 #include <boost/json.hpp>
@@ -57,9 +57,13 @@ struct PrinterEntry {
   std::string_view group, resource;
   Printer printer;
 };
-// The printers defined in tables_workloads.cc (FindPrinter searches them too).
+// The printers of the other files, one per API group or family; FindPrinter (tables_kinds.cc)
+// searches them after its own: pods and workloads (tables_workloads.cc), services and networking
+// (tables_networking.cc), volumes and storage classes (tables_storage.cc), CSRs
+// (tables_certificates.cc).
 std::span<const PrinterEntry> WorkloadPrinters();
-// The printers defined in tables_certificates.cc.
+std::span<const PrinterEntry> NetworkingPrinters();
+std::span<const PrinterEntry> StoragePrinters();
 std::span<const PrinterEntry> CertificatePrinters();
 
 // Columns many kinds share.
