@@ -23,6 +23,24 @@ std::string AccessModes(const json::array& modes) {
 
 constexpr std::string_view kBetaStorageClassAnnotation = "volume.beta.kubernetes.io/storage-class";
 
+// The cells a PV and a PVC print alike: the storage class (the beta annotation wins over
+// spec.storageClassName), the volume attributes class and the volume mode (defaulted).
+struct ClassCells {
+  std::string storage_class, attributes_class, mode;
+};
+
+ClassCells ClassCellsOf(const json::object& o, const json::object& spec) {
+  const json::object& annotations = api::GetObject(api::Metadata(o), "annotations");
+  ClassCells c;
+  c.storage_class = api::Find(annotations, kBetaStorageClassAnnotation)
+                        ? api::GetString(annotations, kBetaStorageClassAnnotation)
+                        : api::GetString(spec, "storageClassName");
+  c.attributes_class =
+      api::Find(spec, "volumeAttributesClassName") ? api::GetString(spec, "volumeAttributesClassName") : "<unset>";
+  c.mode = api::Find(spec, "volumeMode") ? api::GetString(spec, "volumeMode") : "Filesystem";
+  return c;
+}
+
 constexpr Column kPersistentVolumeColumns[] = {
     kNameCol,
     {"Capacity", "string", "", "Storage capacity of the volume.", 0},
@@ -48,18 +66,12 @@ PrintedRow PrintPersistentVolume(const json::object& o, const PrintContext& ctx)
   if (phase.empty()) phase = "Pending";
   std::string reclaim = api::GetString(spec, "persistentVolumeReclaimPolicy");
   if (reclaim.empty()) reclaim = "Retain";
-  const json::object& annotations = api::GetObject(api::Metadata(o), "annotations");
-  std::string cls = api::Find(annotations, kBetaStorageClassAnnotation)
-                        ? api::GetString(annotations, kBetaStorageClassAnnotation)
-                        : api::GetString(spec, "storageClassName");
-  std::string vac =
-      api::Find(spec, "volumeAttributesClassName") ? api::GetString(spec, "volumeAttributesClassName") : "<unset>";
-  std::string mode = api::Find(spec, "volumeMode") ? api::GetString(spec, "volumeMode") : "Filesystem";
+  const ClassCells classes = ClassCellsOf(o, spec);
   return Row({json::value(api::Name(o)),
               json::value(QuantityString(api::Find(api::GetObject(spec, "capacity"), "storage"))),
               json::value(AccessModes(api::GetArray(spec, "accessModes"))), json::value(reclaim), json::value(phase),
-              json::value(claim), json::value(cls), json::value(vac), json::value(api::GetString(status, "reason")),
-              json::value(Age(o, ctx)), json::value(mode)});
+              json::value(claim), json::value(classes.storage_class), json::value(classes.attributes_class),
+              json::value(api::GetString(status, "reason")), json::value(Age(o, ctx)), json::value(classes.mode)});
 }
 
 constexpr Column kPersistentVolumeClaimColumns[] = {
@@ -84,16 +96,10 @@ PrintedRow PrintPersistentVolumeClaim(const json::object& o, const PrintContext&
     modes = AccessModes(api::GetArray(status, "accessModes"));
     capacity = QuantityString(api::Find(api::GetObject(status, "capacity"), "storage"));
   }
-  const json::object& annotations = api::GetObject(api::Metadata(o), "annotations");
-  std::string cls = api::Find(annotations, kBetaStorageClassAnnotation)
-                        ? api::GetString(annotations, kBetaStorageClassAnnotation)
-                        : api::GetString(spec, "storageClassName");
-  std::string vac =
-      api::Find(spec, "volumeAttributesClassName") ? api::GetString(spec, "volumeAttributesClassName") : "<unset>";
-  std::string mode = api::Find(spec, "volumeMode") ? api::GetString(spec, "volumeMode") : "Filesystem";
+  const ClassCells classes = ClassCellsOf(o, spec);
   return Row({json::value(api::Name(o)), json::value(phase), json::value(api::GetString(spec, "volumeName")),
-              json::value(capacity), json::value(modes), json::value(cls), json::value(vac), json::value(Age(o, ctx)),
-              json::value(mode)});
+              json::value(capacity), json::value(modes), json::value(classes.storage_class),
+              json::value(classes.attributes_class), json::value(Age(o, ctx)), json::value(classes.mode)});
 }
 
 constexpr Column kStorageClassColumns[] = {
