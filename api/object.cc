@@ -97,6 +97,16 @@ int64_t AsInt(const json::value& v, int64_t fallback) {
   return fallback;
 }
 
+const json::object& AsObject(const json::value& v) {
+  const json::object* o = v.if_object();
+  return o ? *o : kEmptyObject;
+}
+
+std::string AsString(const json::value& v) {
+  const json::string* s = v.if_string();
+  return s ? std::string(*s) : std::string();
+}
+
 int64_t GetInt(const json::object& o, std::string_view key, int64_t fallback) {
   const json::value* v = Find(o, key);
   return v ? AsInt(*v, fallback) : fallback;

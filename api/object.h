@@ -59,6 +59,10 @@ bool GetBool(const json::object& o, Path path, bool fallback = false);
 
 // A JSON value as an integer with GetInt's rules; fallback when it is not a number.
 int64_t AsInt(const json::value& v, int64_t fallback = 0);
+// A JSON value (an array element, a map value) as an object / a string: the empty object / ""
+// when it is of another type. AsObject's reference lives as GetObject's does.
+const json::object& AsObject(const json::value& v);
+std::string AsString(const json::value& v);
 
 // ---- writing ---------------------------------------------------------------------------------
 

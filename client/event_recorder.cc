@@ -19,11 +19,13 @@ constexpr size_t kMaxRecentEvents = 4096;
 
 }  // namespace
 
-EventRecorder::EventRecorder(const Client* client, std::string component, std::string instance)
+EventRecorder::EventRecorder(const Client* client, std::string component, std::string instance,
+                             const kite::Clock* clock)
     : client_(client),
       events_(*api::FindResource("", "v1", "events")),
       component_(std::move(component)),
-      instance_(std::move(instance)) {}
+      instance_(std::move(instance)),
+      clock_(clock) {}
 
 json::object EventRecorder::ReferenceTo(const json::object& obj) {
   json::object ref{{"apiVersion", api::GetString(obj, "apiVersion")},
@@ -44,7 +46,7 @@ void EventRecorder::RecordFor(const json::object& involved, const std::string& t
                               const std::string& action, const std::string& message) {
   std::string ns = api::GetString(involved, "namespace");
   if (ns.empty()) ns = "default";
-  const std::string now = api::NowTime();
+  const std::string now = api::FormatTime(clock_->Now());
   const std::string fold = api::GetString(involved, "uid") + "\n" + type + "\n" + reason + "\n" + message;
   std::string existing;
   int64_t count = 0;

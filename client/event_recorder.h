@@ -9,6 +9,8 @@
 //    increments that Event's count and lastTimestamp instead of creating another, as
 //    client-go's event correlator does. The memory of recent Events is bounded (LRU); when the
 //    remembered Event is gone from the server a new one is written with count 1.
+//  - firstTimestamp/lastTimestamp are the wall time of the clock given at construction (the
+//    controller's clock, so a test with a FakeClock sees the times it set).
 //  - Writes are synchronous on the calling thread (a controller worker); a caller on a hot path
 //    queues its Record calls to a thread of its own (the scheduler's ApiWriter does).
 // Thread-safety: Record may be called from many threads at once.
@@ -21,6 +23,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "base/clock.h"
 #include "client/client.h"
 
 namespace kite::client {
@@ -28,8 +31,9 @@ namespace kite::client {
 class EventRecorder {
  public:
   // `component` is source.component and reportingComponent ("replicaset-controller",
-  // "default-scheduler"); `instance` is reportingInstance.
-  EventRecorder(const Client* client, std::string component, std::string instance = "");
+  // "default-scheduler"); `instance` is reportingInstance. `clock` must outlive the recorder.
+  EventRecorder(const Client* client, std::string component, std::string instance = "",
+                const kite::Clock* clock = kite::Clock::Real());
 
   // An Event about `obj` (its kind, name, namespace, uid and resourceVersion).
   void Normal(const boost::json::object& obj, const std::string& reason, const std::string& message) {
@@ -58,6 +62,7 @@ class EventRecorder {
   const Client* client_;
   const api::ResourceInfo& events_;
   const std::string component_, instance_;
+  const kite::Clock* const clock_;
   std::mutex mu_;               // guards the two below
   std::list<std::string> lru_;  // fold keys, most recent first
   std::unordered_map<std::string, Recent> recent_;

@@ -11,12 +11,12 @@ bool Expectations::Satisfied(const std::string& key) {
   auto it = items_.find(key);
   if (it == items_.end()) return true;
   return (it->second.adds <= 0 && it->second.dels <= 0) ||
-         std::chrono::steady_clock::now() - it->second.at > kExpectationsTimeout;
+         clock_->SteadyNow() - it->second.at > kExpectationsTimeout;
 }
 
 void Expectations::Expect(const std::string& key, int adds, int dels) {
   std::lock_guard<std::mutex> lock(mu_);
-  items_[key] = Entry{adds, dels, std::chrono::steady_clock::now()};
+  items_[key] = Entry{adds, dels, clock_->SteadyNow()};
 }
 
 void Expectations::CreationObserved(const std::string& key) {

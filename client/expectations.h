@@ -5,6 +5,8 @@
 //
 // Contract: Satisfied when nothing is expected (no entry, or both counts at or below zero), or
 // when the expectation is older than 5 minutes (a lost watch event must not wedge the key).
+// Time: the 5 minutes are measured on the controller's clock (SteadyNow), so a test with a
+// FakeClock can expire an expectation without waiting.
 // Thread-safety: every method may be called from informer handlers and workers at once.
 #pragma once
 
@@ -13,10 +15,15 @@
 #include <mutex>
 #include <string>
 
+#include "base/clock.h"
+
 namespace kite::client {
 
 class Expectations {
  public:
+  // `clock` must outlive this object.
+  explicit Expectations(const kite::Clock* clock = kite::Clock::Real()) : clock_(clock) {}
+
   bool Satisfied(const std::string& key);
   // Replaces the key's expectation with `adds` creations and `dels` deletions, from now.
   void Expect(const std::string& key, int adds, int dels);
@@ -28,8 +35,9 @@ class Expectations {
  private:
   struct Entry {
     int adds = 0, dels = 0;
-    std::chrono::steady_clock::time_point at;
+    kite::Clock::SteadyTime at;
   };
+  const kite::Clock* const clock_;
   std::mutex mu_;
   std::map<std::string, Entry> items_;
 };

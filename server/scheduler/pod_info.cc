@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "api/object.h"
 #include "api/quantity.h"
 #include "api/time.h"
 
@@ -12,40 +13,11 @@ namespace json = boost::json;
 
 namespace {
 
-const json::object* ObjAt(const json::object* o, std::string_view key) {
-  if (!o) return nullptr;
-  const auto* v = o->if_contains(key);
-  return v && v->is_object() ? &v->get_object() : nullptr;
-}
-
-const json::array* ArrAt(const json::object* o, std::string_view key) {
-  if (!o) return nullptr;
-  const auto* v = o->if_contains(key);
-  return v && v->is_array() ? &v->get_array() : nullptr;
-}
-
-std::string StrAt(const json::object* o, std::string_view key) {
-  if (!o) return {};
-  const auto* v = o->if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
-std::optional<int64_t> IntAt(const json::object* o, std::string_view key) {
-  if (!o) return std::nullopt;
-  const auto* v = o->if_contains(key);
-  if (!v) return std::nullopt;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
-  if (v->is_double()) return static_cast<int64_t>(v->get_double());
-  return std::nullopt;
-}
-
-Labels LabelsAt(const json::object* o, std::string_view key) {
+// The string members of an object member (labels, nodeSelector) as a map.
+Labels LabelsAt(const json::object& o, std::string_view key) {
   Labels out;
-  if (const auto* l = ObjAt(o, key)) {
-    for (const auto& [k, v] : *l) {
-      if (v.is_string()) out.emplace(std::string(k), std::string(v.get_string()));
-    }
+  for (const auto& [k, v] : api::GetObject(o, key)) {
+    if (v.is_string()) out.emplace(std::string(k), std::string(v.get_string()));
   }
   return out;
 }
@@ -74,9 +46,8 @@ void AddToList(Resources& r, std::string_view name, const api::Quantity& q) {
 // server's defaulting). `non_zero`: also the scoring view, 100m / 200Mi when CPU / memory are
 // not requested at all.
 void ContainerRequests(const json::object& c, Resources* out, Resources* non_zero) {
-  const json::object* res = ObjAt(&c, "resources");
-  const json::object* req = ObjAt(res, "requests");
-  const json::object* lim = ObjAt(res, "limits");
+  const json::object* req = api::FindObject(c, {"resources", "requests"});
+  const json::object* lim = api::FindObject(c, {"resources", "limits"});
   bool has_cpu = false, has_mem = false;
   auto take = [&](const json::object* list, bool only_missing) {
     if (!list) return;
@@ -102,43 +73,39 @@ struct RequestViews {
   Resources actual, non_zero;
 };
 
-RequestViews PodRequests(const json::object* spec) {
+RequestViews PodRequests(const json::object& spec) {
   RequestViews sum;
-  if (const auto* cs = ArrAt(spec, "containers")) {
-    for (const auto& c : *cs) {
-      if (!c.is_object()) continue;
-      Resources r, nz;
-      ContainerRequests(c.get_object(), &r, &nz);
-      sum.actual.Add(r);
-      sum.non_zero.Add(nz);
-    }
+  for (const auto& c : api::GetArray(spec, "containers")) {
+    if (!c.is_object()) continue;
+    Resources r, nz;
+    ContainerRequests(c.get_object(), &r, &nz);
+    sum.actual.Add(r);
+    sum.non_zero.Add(nz);
   }
   RequestViews init_max, sidecars;
-  if (const auto* cs = ArrAt(spec, "initContainers")) {
-    for (const auto& c : *cs) {
-      if (!c.is_object()) continue;
-      Resources r, nz;
-      ContainerRequests(c.get_object(), &r, &nz);
-      if (StrAt(&c.get_object(), "restartPolicy") == "Always") {
-        // A sidecar runs beside the app containers: it adds to the sum, and every later init
-        // container runs beside it too.
-        sum.actual.Add(r);
-        sum.non_zero.Add(nz);
-        sidecars.actual.Add(r);
-        sidecars.non_zero.Add(nz);
-        init_max.actual.Max(sidecars.actual);
-        init_max.non_zero.Max(sidecars.non_zero);
-      } else {
-        r.Add(sidecars.actual);
-        nz.Add(sidecars.non_zero);
-        init_max.actual.Max(r);
-        init_max.non_zero.Max(nz);
-      }
+  for (const auto& c : api::GetArray(spec, "initContainers")) {
+    if (!c.is_object()) continue;
+    Resources r, nz;
+    ContainerRequests(c.get_object(), &r, &nz);
+    if (api::GetString(c.get_object(), "restartPolicy") == "Always") {
+      // A sidecar runs beside the app containers: it adds to the sum, and every later init
+      // container runs beside it too.
+      sum.actual.Add(r);
+      sum.non_zero.Add(nz);
+      sidecars.actual.Add(r);
+      sidecars.non_zero.Add(nz);
+      init_max.actual.Max(sidecars.actual);
+      init_max.non_zero.Max(sidecars.non_zero);
+    } else {
+      r.Add(sidecars.actual);
+      nz.Add(sidecars.non_zero);
+      init_max.actual.Max(r);
+      init_max.non_zero.Max(nz);
     }
   }
   sum.actual.Max(init_max.actual);
   sum.non_zero.Max(init_max.non_zero);
-  if (const auto* ov = spec ? spec->if_contains("overhead") : nullptr) {
+  if (const json::value* ov = api::Find(spec, "overhead")) {
     Resources o = ParseResourceList(ov);
     o.pods = 0;
     sum.actual.Add(o);
@@ -159,24 +126,20 @@ std::optional<api::LabelOperator> NodeSelectorOperator(const std::string& op) {
 
 // A NodeSelectorTerm as upstream's nodeaffinity helpers read it: an invalid requirement makes
 // the whole term match nothing; matchFields supports metadata.name with In / NotIn only.
-NodeSelectorTerm ParseNodeSelectorTerm(const json::object* t) {
+NodeSelectorTerm ParseNodeSelectorTerm(const json::object& t) {
   NodeSelectorTerm term;
   auto parse = [&](const char* member, std::vector<api::LabelRequirement>* out, bool fields) {
-    const auto* arr = ArrAt(t, member);
-    if (!arr) return;
-    for (const auto& e : *arr) {
-      const json::object* r = e.is_object() ? &e.get_object() : nullptr;
-      std::string key = StrAt(r, "key");
-      auto op = NodeSelectorOperator(StrAt(r, "operator"));
+    for (const auto& e : api::GetArray(t, member)) {
+      const json::object& r = api::AsObject(e);
+      std::string key = api::GetString(r, "key");
+      auto op = NodeSelectorOperator(api::GetString(r, "operator"));
       if (!op || (fields && (key != "metadata.name" || (*op != api::LabelOperator::kIn && *op != api::LabelOperator::kNotIn)))) {
         term.valid = false;
         continue;
       }
       std::vector<std::string> values;
-      if (const auto* vs = ArrAt(r, "values")) {
-        for (const auto& v : *vs) {
-          if (v.is_string()) values.emplace_back(v.get_string());
-        }
+      for (const auto& v : api::GetArray(r, "values")) {
+        if (v.is_string()) values.emplace_back(v.get_string());
       }
       auto req = api::LabelRequirement::Create(key, *op, std::move(values));
       if (!req.ok()) {
@@ -198,15 +161,14 @@ std::string JoinSorted(std::vector<std::string> v) {
   return out;
 }
 
-void ParseAffinityTerms(const json::array* arr, bool weighted, const std::string& pod_ns, std::vector<AffinityTerm>* out,
+void ParseAffinityTerms(const json::array& arr, bool weighted, const std::string& pod_ns, std::vector<AffinityTerm>* out,
                         std::string* error) {
-  if (!arr) return;
-  for (const auto& e : *arr) {
-    const json::object* w = e.is_object() ? &e.get_object() : nullptr;
-    const json::object* t = weighted ? ObjAt(w, "podAffinityTerm") : w;
+  for (const auto& e : arr) {
+    const json::object* w = e.if_object();
+    const json::object* t = weighted && w ? api::FindObject(*w, "podAffinityTerm") : w;
     if (!t) continue;
     AffinityTerm term;
-    if (weighted) term.weight = static_cast<int32_t>(IntAt(w, "weight").value_or(0));
+    if (weighted) term.weight = static_cast<int32_t>(api::GetInt(*w, "weight"));
     static const json::value kNull;
     const json::value* sel = t->if_contains("labelSelector");
     auto s = api::LabelSelector::FromLabelSelectorJson(sel ? *sel : kNull);
@@ -215,10 +177,8 @@ void ParseAffinityTerms(const json::array* arr, bool weighted, const std::string
       continue;
     }
     term.selector = std::move(s).value();
-    if (const auto* ns = ArrAt(t, "namespaces")) {
-      for (const auto& n : *ns) {
-        if (n.is_string()) term.namespaces.emplace_back(n.get_string());
-      }
+    for (const auto& n : api::GetArray(*t, "namespaces")) {
+      if (n.is_string()) term.namespaces.emplace_back(n.get_string());
     }
     const json::value* nss = t->if_contains("namespaceSelector");
     if (nss && !nss->is_null()) {
@@ -231,30 +191,29 @@ void ParseAffinityTerms(const json::array* arr, bool weighted, const std::string
     } else if (term.namespaces.empty()) {
       term.namespaces.push_back(pod_ns);  // neither given: the pod's own namespace
     }
-    term.topology_key = StrAt(t, "topologyKey");
+    term.topology_key = api::GetString(*t, "topologyKey");
     term.signature = JoinSorted(term.namespaces) + "|" + (term.ns_selector ? "ns:" + term.ns_selector->String() : "") +
                      "|" + (term.selector.IsNothing() ? "<nothing>" : term.selector.String()) + "|" + term.topology_key;
     out->push_back(std::move(term));
   }
 }
 
-void ParseSpread(const json::array* arr, const Labels& pod_labels, std::vector<SpreadConstraint>* out, std::string* error) {
-  if (!arr) return;
-  for (const auto& e : *arr) {
-    const json::object* c = e.is_object() ? &e.get_object() : nullptr;
-    if (!c) continue;
+void ParseSpread(const json::array& arr, const Labels& pod_labels, std::vector<SpreadConstraint>* out, std::string* error) {
+  for (const auto& e : arr) {
+    if (!e.is_object()) continue;
+    const json::object& c = e.get_object();
     SpreadConstraint sc;
-    sc.max_skew = static_cast<int32_t>(IntAt(c, "maxSkew").value_or(1));
-    sc.topology_key = StrAt(c, "topologyKey");
-    sc.hard = StrAt(c, "whenUnsatisfiable") != "ScheduleAnyway";
-    sc.min_domains = static_cast<int32_t>(IntAt(c, "minDomains").value_or(1));
+    sc.max_skew = static_cast<int32_t>(api::GetInt(c, "maxSkew", 1));
+    sc.topology_key = api::GetString(c, "topologyKey");
+    sc.hard = api::GetString(c, "whenUnsatisfiable") != "ScheduleAnyway";
+    sc.min_domains = static_cast<int32_t>(api::GetInt(c, "minDomains", 1));
     if (sc.min_domains < 1) sc.min_domains = 1;
-    sc.honor_node_affinity = StrAt(c, "nodeAffinityPolicy") != "Ignore";
-    sc.honor_node_taints = StrAt(c, "nodeTaintsPolicy") == "Honor";
-    json::value sel = c->contains("labelSelector") ? c->at("labelSelector") : json::value();
+    sc.honor_node_affinity = api::GetString(c, "nodeAffinityPolicy") != "Ignore";
+    sc.honor_node_taints = api::GetString(c, "nodeTaintsPolicy") == "Honor";
+    json::value sel = c.contains("labelSelector") ? c.at("labelSelector") : json::value();
     // matchLabelKeys: the pod's own values for those keys join the selector (as upstream
     // merges them), so pods of one revision spread among themselves.
-    if (const auto* keys = ArrAt(c, "matchLabelKeys"); keys && sel.is_object()) {
+    if (const json::array* keys = api::FindArray(c, "matchLabelKeys"); keys && sel.is_object()) {
       json::value& exprs = sel.as_object()["matchExpressions"];
       if (!exprs.is_array()) exprs = json::array();
       for (const auto& k : *keys) {
@@ -385,10 +344,9 @@ std::optional<int32_t> BuiltinPriorityClass(const std::string& name) {
 
 std::vector<NodeSelectorTerm> ParseNodeSelector(const json::object* selector) {
   std::vector<NodeSelectorTerm> terms;
-  if (const auto* ts = ArrAt(selector, "nodeSelectorTerms")) {
-    for (const auto& t : *ts) {
-      if (t.is_object()) terms.push_back(ParseNodeSelectorTerm(&t.get_object()));
-    }
+  if (!selector) return terms;
+  for (const auto& t : api::GetArray(*selector, "nodeSelectorTerms")) {
+    if (t.is_object()) terms.push_back(ParseNodeSelectorTerm(t.get_object()));
   }
   return terms;
 }
@@ -396,30 +354,30 @@ std::vector<NodeSelectorTerm> ParseNodeSelector(const json::object* selector) {
 PodInfoPtr ParsePod(client::ObjectPtr obj, const PriorityClassLookup& priority_classes) {
   auto p = std::make_shared<PodInfo>();
   const json::object& o = *obj;
-  const json::object* meta = ObjAt(&o, "metadata");
-  const json::object* spec = ObjAt(&o, "spec");
-  const json::object* status = ObjAt(&o, "status");
-  p->ns = StrAt(meta, "namespace");
-  p->name = StrAt(meta, "name");
-  p->uid = StrAt(meta, "uid");
-  p->resource_version = StrAt(meta, "resourceVersion");
+  const json::object& meta = api::Metadata(o);
+  const json::object& spec = api::GetObject(o, "spec");
+  const json::object& status = api::GetObject(o, "status");
+  p->ns = api::GetString(meta, "namespace");
+  p->name = api::GetString(meta, "name");
+  p->uid = api::GetString(meta, "uid");
+  p->resource_version = api::GetString(meta, "resourceVersion");
   p->key = p->ns + "/" + p->name;
   p->labels = LabelsAt(meta, "labels");
-  p->terminating = meta && meta->contains("deletionTimestamp") && !meta->at("deletionTimestamp").is_null();
-  p->node_name = StrAt(spec, "nodeName");
-  p->scheduler_name = StrAt(spec, "schedulerName");
-  p->nominated_node_name = StrAt(status, "nominatedNodeName");
-  p->phase = StrAt(status, "phase");
-  std::string start = StrAt(status, "startTime");
-  p->start_time = ParseTime(start.empty() ? StrAt(meta, "creationTimestamp") : start);
-  if (const auto* gates = ArrAt(spec, "schedulingGates")) p->gated = !gates->empty();
+  p->terminating = api::IsBeingDeleted(o);
+  p->node_name = api::GetString(spec, "nodeName");
+  p->scheduler_name = api::GetString(spec, "schedulerName");
+  p->nominated_node_name = api::GetString(status, "nominatedNodeName");
+  p->phase = api::GetString(status, "phase");
+  std::string start = api::GetString(status, "startTime");
+  p->start_time = ParseTime(start.empty() ? api::GetString(meta, "creationTimestamp") : start);
+  p->gated = !api::GetArray(spec, "schedulingGates").empty();
 
   // Priority, as the Priority admission plugin resolves it.
-  std::string policy = StrAt(spec, "preemptionPolicy");
-  if (auto prio = IntAt(spec, "priority")) {
-    p->priority = static_cast<int32_t>(*prio);
+  std::string policy = api::GetString(spec, "preemptionPolicy");
+  if (const json::value* prio = api::Find(spec, "priority"); prio && prio->is_number()) {
+    p->priority = static_cast<int32_t>(api::AsInt(*prio));
   } else {
-    std::string cls = StrAt(spec, "priorityClassName");
+    std::string cls = api::GetString(spec, "priorityClassName");
     std::optional<std::pair<int32_t, std::string>> found;
     if (priority_classes) found = priority_classes(cls);
     if (!found && !cls.empty()) {
@@ -438,67 +396,58 @@ PodInfoPtr ParsePod(client::ObjectPtr obj, const PriorityClassLookup& priority_c
   p->non_zero_milli_cpu = views.non_zero.milli_cpu;
   p->non_zero_memory = views.non_zero.memory;
 
-  if (const auto* cs = ArrAt(spec, "containers")) {
-    for (const auto& c : *cs) {
-      const auto* ports = c.is_object() ? ArrAt(&c.get_object(), "ports") : nullptr;
-      if (!ports) continue;
-      for (const auto& pv : *ports) {
-        const json::object* port = pv.is_object() ? &pv.get_object() : nullptr;
-        int64_t hp = IntAt(port, "hostPort").value_or(0);
-        if (hp <= 0) continue;
-        HostPort h{StrAt(port, "hostIP"), StrAt(port, "protocol"), static_cast<int32_t>(hp)};
-        if (h.ip.empty()) h.ip = "0.0.0.0";
-        if (h.protocol.empty()) h.protocol = "TCP";
-        p->host_ports.push_back(std::move(h));
-      }
+  for (const auto& c : api::GetArray(spec, "containers")) {
+    for (const auto& pv : api::GetArray(api::AsObject(c), "ports")) {
+      const json::object& port = api::AsObject(pv);
+      int64_t hp = api::GetInt(port, "hostPort");
+      if (hp <= 0) continue;
+      HostPort h{api::GetString(port, "hostIP"), api::GetString(port, "protocol"), static_cast<int32_t>(hp)};
+      if (h.ip.empty()) h.ip = "0.0.0.0";
+      if (h.protocol.empty()) h.protocol = "TCP";
+      p->host_ports.push_back(std::move(h));
     }
   }
 
-  if (const auto* vols = ArrAt(spec, "volumes")) {
-    for (const auto& v : *vols) {
-      const json::object* vo = v.is_object() ? &v.get_object() : nullptr;
-      if (std::string claim = StrAt(ObjAt(vo, "persistentVolumeClaim"), "claimName"); !claim.empty()) {
-        p->claims.push_back(std::move(claim));
-      } else if (ObjAt(vo, "ephemeral")) {
-        p->claims.push_back(p->name + "-" + StrAt(vo, "name"));
-      }
+  for (const auto& v : api::GetArray(spec, "volumes")) {
+    const json::object& vo = api::AsObject(v);
+    if (std::string claim = api::GetString(vo, {"persistentVolumeClaim", "claimName"}); !claim.empty()) {
+      p->claims.push_back(std::move(claim));
+    } else if (api::FindObject(vo, "ephemeral")) {
+      p->claims.push_back(p->name + "-" + api::GetString(vo, "name"));
     }
   }
 
   p->node_selector = LabelsAt(spec, "nodeSelector");
-  if (const auto* tols = ArrAt(spec, "tolerations")) {
-    for (const auto& t : *tols) {
-      const json::object* to = t.is_object() ? &t.get_object() : nullptr;
-      if (!to) continue;
-      p->tolerations.push_back({StrAt(to, "key"), StrAt(to, "operator"), StrAt(to, "value"), StrAt(to, "effect")});
-    }
+  for (const auto& t : api::GetArray(spec, "tolerations")) {
+    if (!t.is_object()) continue;
+    const json::object& to = t.get_object();
+    p->tolerations.push_back({api::GetString(to, "key"), api::GetString(to, "operator"), api::GetString(to, "value"),
+                              api::GetString(to, "effect")});
   }
 
-  const json::object* affinity = ObjAt(spec, "affinity");
-  if (const json::object* na = ObjAt(affinity, "nodeAffinity")) {
-    if (const json::object* req = ObjAt(na, "requiredDuringSchedulingIgnoredDuringExecution")) {
+  const json::object& affinity = api::GetObject(spec, "affinity");
+  if (const json::object* na = api::FindObject(affinity, "nodeAffinity")) {
+    if (const json::object* req = api::FindObject(*na, "requiredDuringSchedulingIgnoredDuringExecution")) {
       p->required_node_affinity = ParseNodeSelector(req);
     }
-    if (const auto* pref = ArrAt(na, "preferredDuringSchedulingIgnoredDuringExecution")) {
-      for (const auto& e : *pref) {
-        const json::object* w = e.is_object() ? &e.get_object() : nullptr;
-        if (!w) continue;
-        p->preferred_node_affinity.push_back(
-            {static_cast<int32_t>(IntAt(w, "weight").value_or(0)), ParseNodeSelectorTerm(ObjAt(w, "preference"))});
-      }
+    for (const auto& e : api::GetArray(*na, "preferredDuringSchedulingIgnoredDuringExecution")) {
+      if (!e.is_object()) continue;
+      const json::object& w = e.get_object();
+      p->preferred_node_affinity.push_back(
+          {static_cast<int32_t>(api::GetInt(w, "weight")), ParseNodeSelectorTerm(api::GetObject(w, "preference"))});
     }
   }
-  const json::object* pa = ObjAt(affinity, "podAffinity");
-  const json::object* paa = ObjAt(affinity, "podAntiAffinity");
-  ParseAffinityTerms(ArrAt(pa, "requiredDuringSchedulingIgnoredDuringExecution"), false, p->ns, &p->required_affinity,
-                     &p->parse_error);
-  ParseAffinityTerms(ArrAt(pa, "preferredDuringSchedulingIgnoredDuringExecution"), true, p->ns,
+  const json::object& pa = api::GetObject(affinity, "podAffinity");
+  const json::object& paa = api::GetObject(affinity, "podAntiAffinity");
+  ParseAffinityTerms(api::GetArray(pa, "requiredDuringSchedulingIgnoredDuringExecution"), false, p->ns,
+                     &p->required_affinity, &p->parse_error);
+  ParseAffinityTerms(api::GetArray(pa, "preferredDuringSchedulingIgnoredDuringExecution"), true, p->ns,
                      &p->preferred_affinity, &p->parse_error);
-  ParseAffinityTerms(ArrAt(paa, "requiredDuringSchedulingIgnoredDuringExecution"), false, p->ns,
+  ParseAffinityTerms(api::GetArray(paa, "requiredDuringSchedulingIgnoredDuringExecution"), false, p->ns,
                      &p->required_anti_affinity, &p->parse_error);
-  ParseAffinityTerms(ArrAt(paa, "preferredDuringSchedulingIgnoredDuringExecution"), true, p->ns,
+  ParseAffinityTerms(api::GetArray(paa, "preferredDuringSchedulingIgnoredDuringExecution"), true, p->ns,
                      &p->preferred_anti_affinity, &p->parse_error);
-  ParseSpread(ArrAt(spec, "topologySpreadConstraints"), p->labels, &p->spread, &p->parse_error);
+  ParseSpread(api::GetArray(spec, "topologySpreadConstraints"), p->labels, &p->spread, &p->parse_error);
   p->object = std::move(obj);
   return p;
 }
@@ -506,19 +455,17 @@ PodInfoPtr ParsePod(client::ObjectPtr obj, const PriorityClassLookup& priority_c
 NodeSpecPtr ParseNode(client::ObjectPtr obj) {
   auto n = std::make_shared<NodeSpec>();
   const json::object& o = *obj;
-  const json::object* meta = ObjAt(&o, "metadata");
-  const json::object* spec = ObjAt(&o, "spec");
-  const json::object* status = ObjAt(&o, "status");
-  n->name = StrAt(meta, "name");
+  const json::object& meta = api::Metadata(o);
+  const json::object& spec = api::GetObject(o, "spec");
+  n->name = api::GetString(meta, "name");
   n->labels = LabelsAt(meta, "labels");
-  n->allocatable = ParseResourceList(status ? status->if_contains("allocatable") : nullptr);
-  if (const auto* taints = ArrAt(spec, "taints")) {
-    for (const auto& t : *taints) {
-      const json::object* to = t.is_object() ? &t.get_object() : nullptr;
-      if (to) n->taints.push_back({StrAt(to, "key"), StrAt(to, "value"), StrAt(to, "effect")});
-    }
+  n->allocatable = ParseResourceList(api::Find(o, {"status", "allocatable"}));
+  for (const auto& t : api::GetArray(spec, "taints")) {
+    if (!t.is_object()) continue;
+    const json::object& to = t.get_object();
+    n->taints.push_back({api::GetString(to, "key"), api::GetString(to, "value"), api::GetString(to, "effect")});
   }
-  if (const auto* u = spec ? spec->if_contains("unschedulable") : nullptr; u && u->is_bool()) n->unschedulable = u->get_bool();
+  n->unschedulable = api::GetBool(spec, "unschedulable", n->unschedulable);
   n->object = std::move(obj);
   return n;
 }

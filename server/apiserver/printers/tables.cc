@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "api/labels.h"
+#include "api/object.h"
 #include "api/quantity.h"
 #include "api/time.h"
 #include "server/apiserver/printers/tables_kinds.h"
@@ -95,33 +96,21 @@ std::string AgeOf(const json::value* ts, Clock::time_point now) {
   return HumanAge(ts->get_string(), now);
 }
 
-// ---- JSON access ---------------------------------------------------------------------------------
+// ---- reading objects -----------------------------------------------------------------------------
 
-std::string Str(const json::object* o, std::string_view key) {
-  const json::value* v = Member(o, key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
-int64_t Int(const json::object* o, std::string_view key, int64_t def) {
-  const json::value* v = Member(o, key);
-  if (!v) return def;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64()) return static_cast<int64_t>(std::min<uint64_t>(v->get_uint64(), INT64_MAX));
-  if (v->is_double()) return static_cast<int64_t>(v->get_double());
-  return def;
-}
-
-bool Bool(const json::object* o, std::string_view key, bool def) {
-  const json::value* v = Member(o, key);
-  return v && v->is_bool() ? v->get_bool() : def;
-}
-
-size_t Size(const json::object* o, std::string_view key) {
-  const json::value* v = Member(o, key);
+size_t Size(const json::object& o, std::string_view key) {
+  const json::value* v = api::Find(o, key);
   if (!v) return 0;
   if (v->is_object()) return v->get_object().size();
   if (v->is_array()) return v->get_array().size();
   return 0;
+}
+
+std::vector<std::string> Strings(const json::array& a) {
+  std::vector<std::string> out;
+  out.reserve(a.size());
+  for (const json::value& v : a) out.push_back(api::AsString(v));
+  return out;
 }
 
 // ---- formatting ----------------------------------------------------------------------------------
@@ -141,12 +130,10 @@ std::string ToLower(std::string_view s) {
   return out;
 }
 
-std::string FormatLabels(const json::object* labels) {
-  if (!labels || labels->empty()) return "<none>";
+std::string FormatLabels(const json::object& labels) {
+  if (labels.empty()) return "<none>";
   std::map<std::string, std::string> sorted;
-  for (const auto& kv : *labels) {
-    sorted[std::string(kv.key())] = kv.value().is_string() ? std::string(kv.value().get_string()) : "";
-  }
+  for (const auto& kv : labels) sorted[std::string(kv.key())] = api::AsString(kv.value());
   std::vector<std::string> parts;
   for (const auto& [k, v] : sorted) parts.push_back(k + "=" + v);
   return Join(parts, ",");
@@ -184,37 +171,24 @@ std::string QuantityString(const json::value* v) {
   return v->is_string() ? std::string(v->get_string()) : "0";
 }
 
-void ContainerCells(const json::object* pod_spec, std::string* names, std::string* images) {
+void ContainerCells(const json::object& pod_spec, std::string* names, std::string* images) {
   std::vector<std::string> n, i;
-  if (const json::array* cs = Arr(pod_spec, "containers")) {
-    for (const json::value& c : *cs) {
-      n.push_back(Str(AsObj(c), "name"));
-      i.push_back(Str(AsObj(c), "image"));
-    }
+  for (const json::value& c : api::GetArray(pod_spec, "containers")) {
+    n.push_back(api::GetString(api::AsObject(c), "name"));
+    i.push_back(api::GetString(api::AsObject(c), "image"));
   }
   *names = Join(n, ",");
   *images = Join(i, ",");
 }
 
-std::vector<std::string> Strings(const json::array* a) {
-  std::vector<std::string> out;
-  if (a) {
-    for (const json::value& v : *a) out.push_back(v.is_string() ? std::string(v.get_string()) : "");
-  }
-  return out;
-}
-
 // ---- object accessors and row building -----------------------------------------------------------
 
-const json::object* Meta(const json::object& o) { return Obj(&o, "metadata"); }
-std::string Name(const json::object& o) { return Str(Meta(o), "name"); }
 std::string Age(const json::object& o, const PrintContext& ctx) {
-  return AgeOf(Member(Meta(o), "creationTimestamp"), ctx.now);
+  return AgeOf(api::Find(api::Metadata(o), "creationTimestamp"), ctx.now);
 }
-bool Deleting(const json::object& o) { return Has(Meta(o), "deletionTimestamp"); }
 
-std::optional<Instant> Time(const json::object* o, std::string_view key) {
-  const json::value* v = Member(o, key);
+std::optional<Instant> Time(const json::object& o, std::string_view key) {
+  const json::value* v = api::Find(o, key);
   if (!v || !v->is_string()) return std::nullopt;
   auto t = api::ParseRfc3339(v->get_string());
   if (!t || IsGoZeroTime(*t)) return std::nullopt;
@@ -225,17 +199,16 @@ bool After(const Instant& a, const Instant& b) {
   return a.unix_sec != b.unix_sec ? a.unix_sec > b.unix_sec : a.nanos > b.nanos;
 }
 
-const json::object* Condition(const json::array* conditions, std::string_view type) {
-  if (!conditions) return nullptr;
-  for (const json::value& c : *conditions) {
-    if (Str(AsObj(c), "type") == type) return AsObj(c);
+const json::object* Condition(const json::array& conditions, std::string_view type) {
+  for (const json::value& c : conditions) {
+    if (api::GetString(api::AsObject(c), "type") == type) return c.if_object();
   }
   return nullptr;
 }
 
-bool ConditionTrue(const json::array* conditions, std::string_view type) {
+bool ConditionTrue(const json::array& conditions, std::string_view type) {
   const json::object* c = Condition(conditions, type);
-  return c && Str(c, "status") == "True";
+  return c && api::GetString(*c, "status") == "True";
 }
 
 PrintedRow Row(std::initializer_list<json::value> cells) {
@@ -330,11 +303,11 @@ constexpr Column kDefaultColumns[] = {
 };
 
 tables::PrintedRow DefaultRow(const json::object& obj) {
-  const json::object* md = tables::Obj(&obj, "metadata");
+  const json::object& md = api::Metadata(obj);
   tables::Instant created{-62135596800, 0};  // Go's zero time when unset
-  if (auto t = api::ParseRfc3339(tables::Str(md, "creationTimestamp"))) created = *t;
+  if (auto t = api::ParseRfc3339(api::GetString(md, "creationTimestamp"))) created = *t;
   tables::PrintedRow row;
-  row.cells = {json::value(tables::Str(md, "name")), json::value(tables::FormatRfc3339(created))};
+  row.cells = {json::value(api::GetString(md, "name")), json::value(tables::FormatRfc3339(created))};
   return row;
 }
 
@@ -386,25 +359,23 @@ std::string HumanAge(std::string_view rfc3339_timestamp, std::chrono::system_clo
 json::object ToTable(const api::ResourceInfo& r, const json::object& obj_or_list, IncludeObject include,
                      std::string_view table_version, std::chrono::system_clock::time_point now,
                      bool no_headers) {
-  using tables::Obj;
-  using tables::Str;
   const tables::Printer* printer = tables::FindPrinter(r.group, r.resource);
   std::span<const Column> columns = printer ? printer->columns : std::span<const Column>(kDefaultColumns);
   tables::PrintContext ctx{now, &r};
 
-  std::string kind = Str(&obj_or_list, "kind");
-  const json::array* items = tables::Arr(&obj_or_list, "items");
+  std::string kind = api::GetString(obj_or_list, "kind");
+  const json::array* items = api::FindArray(obj_or_list, "items");
   bool is_list = kind.ends_with("List") && items;
 
   json::object table;
   table["kind"] = "Table";
   table["apiVersion"] = table_version;
   json::object md;
-  const json::object* src_md = Obj(&obj_or_list, "metadata");
-  if (std::string rv = Str(src_md, "resourceVersion"); !rv.empty()) md["resourceVersion"] = rv;
+  const json::object& src_md = api::Metadata(obj_or_list);
+  if (std::string rv = api::GetString(src_md, "resourceVersion"); !rv.empty()) md["resourceVersion"] = rv;
   if (is_list) {
-    if (std::string c = Str(src_md, "continue"); !c.empty()) md["continue"] = c;
-    if (const json::value* n = tables::Member(src_md, "remainingItemCount"); n && n->is_number()) {
+    if (std::string c = api::GetString(src_md, "continue"); !c.empty()) md["continue"] = c;
+    if (const json::value* n = api::Find(src_md, "remainingItemCount"); n && n->is_number()) {
       md["remainingItemCount"] = *n;
     }
   }
@@ -434,10 +405,9 @@ json::object ToTable(const api::ResourceInfo& r, const json::object& obj_or_list
       case IncludeObject::kNone:
         break;
       case IncludeObject::kMetadata: {
-        const json::object* m = Obj(&obj, "metadata");
         row["object"] = json::object{{"kind", "PartialObjectMetadata"},
                                      {"apiVersion", table_version},
-                                     {"metadata", m ? *m : json::object()}};
+                                     {"metadata", api::Metadata(obj)}};
         break;
       }
       case IncludeObject::kObject:

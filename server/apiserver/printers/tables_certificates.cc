@@ -16,11 +16,11 @@ constexpr Column kCsrColumns[] = {
 
 // Denied wins over Approved (they exclude each other anyway), then Failed and Issued follow.
 std::string CsrCondition(const json::object& o) {
-  const json::object* status = Obj(&o, "status");
+  const json::object& status = api::GetObject(o, "status");
   bool approved = false, denied = false, failed = false;
-  if (const json::array* conds = Arr(status, "conditions")) {
+  if (const json::array* conds = api::FindArray(status, "conditions")) {
     for (const json::value& c : *conds) {
-      const std::string type = Str(AsObj(c), "type");
+      const std::string type = api::GetString(api::AsObject(c), "type");
       approved = approved || type == "Approved";
       denied = denied || type == "Denied";
       failed = failed || type == "Failed";
@@ -28,16 +28,18 @@ std::string CsrCondition(const json::object& o) {
   }
   std::string s = denied ? "Denied" : approved ? "Approved" : "Pending";
   if (failed) s += ",Failed";
-  if (!Str(status, "certificate").empty()) s += ",Issued";
+  if (!api::GetString(status, "certificate").empty()) s += ",Issued";
   return s;
 }
 
 PrintedRow PrintCsr(const json::object& o, const PrintContext& ctx) {
-  const json::object* spec = Obj(&o, "spec");
+  const json::object& spec = api::GetObject(o, "spec");
   std::string duration = "<none>";
-  if (Has(spec, "expirationSeconds")) duration = HumanDuration(std::chrono::seconds(Int(spec, "expirationSeconds")));
-  return Row({json::value(Name(o)), json::value(Age(o, ctx)), json::value(NoneIfEmpty(Str(spec, "signerName"))),
-              json::value(Str(spec, "username")), json::value(duration), json::value(CsrCondition(o))});
+  if (api::Find(spec, "expirationSeconds"))
+    duration = HumanDuration(std::chrono::seconds(api::GetInt(spec, "expirationSeconds")));
+  return Row({json::value(api::Name(o)), json::value(Age(o, ctx)),
+              json::value(NoneIfEmpty(api::GetString(spec, "signerName"))),
+              json::value(api::GetString(spec, "username")), json::value(duration), json::value(CsrCondition(o))});
 }
 
 const PrinterEntry kCertificatePrinters[] = {

@@ -1,5 +1,5 @@
-// Internal to the Table conversion (tables.cc, tables_kinds.cc): the per-kind printers and the
-// small JSON and time helpers they share. Not for other callers; use tables.h.
+// Internal to the Table conversion (tables.cc and the tables_*.cc printers): the per-kind
+// printers and the small time and formatting helpers they share. Not for other callers; use tables.h.
 #pragma once
 
 #include <boost/json.hpp>
@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/object.h"
 #include "api/resources.h"
 #include "api/time.h"
 
@@ -56,9 +57,13 @@ struct PrinterEntry {
   std::string_view group, resource;
   Printer printer;
 };
-// The printers defined in tables_workloads.cc (FindPrinter searches them too).
+// The printers of the other files, one per API group or family; FindPrinter (tables_kinds.cc)
+// searches them after its own: pods and workloads (tables_workloads.cc), services and networking
+// (tables_networking.cc), volumes and storage classes (tables_storage.cc), CSRs
+// (tables_certificates.cc).
 std::span<const PrinterEntry> WorkloadPrinters();
-// The printers defined in tables_certificates.cc.
+std::span<const PrinterEntry> NetworkingPrinters();
+std::span<const PrinterEntry> StoragePrinters();
 std::span<const PrinterEntry> CertificatePrinters();
 
 // Columns many kinds share.
@@ -87,49 +92,27 @@ std::string HumanDuration(std::chrono::nanoseconds d);
 // translateTimestampSince for a timestamp member: missing, null, "" or zero give "<unknown>".
 std::string AgeOf(const json::value* ts, Clock::time_point now);
 
-// ---- JSON access (absent or wrongly typed members read as empty/zero) ---------------------------
+// ---- reading objects -----------------------------------------------------------------------------
+// Members are read with api/object.h's accessors (the one family); what follows is only what
+// printing adds on top of them.
 
-inline const json::value* Member(const json::object* o, std::string_view key) {
-  if (!o) return nullptr;
-  auto it = o->find(key);
-  return it == o->end() || it->value().is_null() ? nullptr : &it->value();
-}
-inline const json::object* Obj(const json::object* o, std::string_view key) {
-  const json::value* v = Member(o, key);
-  return v && v->is_object() ? &v->get_object() : nullptr;
-}
-inline const json::object* ObjPath(const json::object* o, std::initializer_list<std::string_view> path) {
-  for (std::string_view k : path) o = Obj(o, k);
-  return o;
-}
-inline const json::array* Arr(const json::object* o, std::string_view key) {
-  const json::value* v = Member(o, key);
-  return v && v->is_array() ? &v->get_array() : nullptr;
-}
-inline bool Has(const json::object* o, std::string_view key) { return Member(o, key) != nullptr; }
-std::string Str(const json::object* o, std::string_view key);
-int64_t Int(const json::object* o, std::string_view key, int64_t def = 0);
-bool Bool(const json::object* o, std::string_view key, bool def = false);
-// Number of members of an object member / elements of an array member (0 when absent).
-size_t Size(const json::object* o, std::string_view key);
-inline const json::object* AsObj(const json::value& v) { return v.is_object() ? &v.get_object() : nullptr; }
-// String elements of an array member ("" for non-strings).
-std::vector<std::string> Strings(const json::array* a);
+// String elements of an array ("" for non-strings).
+std::vector<std::string> Strings(const json::array& a);
+// Number of members of an object member or elements of an array member (0 when absent or
+// another type): counts that upstream's printers take with len() (ConfigMap data, Secret data).
+size_t Size(const json::object& o, std::string_view key);
 
 // ---- object accessors and row building -----------------------------------------------------------
 
-const json::object* Meta(const json::object& o);
-std::string Name(const json::object& o);
 // translateTimestampSince(creationTimestamp)
 std::string Age(const json::object& o, const PrintContext& ctx);
-// metadata.deletionTimestamp is set
-bool Deleting(const json::object& o);
 // A metav1.Time member: nullopt when absent, null, unparsable or Go's zero time.
-std::optional<Instant> Time(const json::object* o, std::string_view key);
+std::optional<Instant> Time(const json::object& o, std::string_view key);
 bool After(const Instant& a, const Instant& b);
-// The first condition of `type` in a conditions array / whether its status is "True".
-const json::object* Condition(const json::array* conditions, std::string_view type);
-bool ConditionTrue(const json::array* conditions, std::string_view type);
+// The first condition of `type` in a conditions array (nullptr when none) / whether its status
+// is "True".
+const json::object* Condition(const json::array& conditions, std::string_view type);
+bool ConditionTrue(const json::array& conditions, std::string_view type);
 PrintedRow Row(std::initializer_list<json::value> cells);
 void Append(PrintedRow& r, std::initializer_list<json::value> cells);
 std::string NoneIfEmpty(std::string s);
@@ -138,7 +121,7 @@ std::string Ratio(int64_t a, int64_t b);  // "a/b"
 // ---- upstream's formatting helpers ---------------------------------------------------------------
 
 // labels.FormatLabels: "k1=v1,k2=v2" sorted by key, "<none>" when empty.
-std::string FormatLabels(const json::object* labels);
+std::string FormatLabels(const json::object& labels);
 // metav1.FormatLabelSelector: the selector's canonical string, "<none>" when it is empty,
 // "<error>" when invalid.
 std::string FormatLabelSelector(const json::value* selector);
@@ -149,7 +132,7 @@ std::string IntOrString(const json::value* v);
 // resource.Quantity.String() of a quantity member (canonical form); "0" when absent.
 std::string QuantityString(const json::value* v);
 // Container names and images of a pod spec, comma-joined (layoutContainerCells).
-void ContainerCells(const json::object* pod_spec, std::string* names, std::string* images);
+void ContainerCells(const json::object& pod_spec, std::string* names, std::string* images);
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 std::string ToLower(std::string_view s);
 

@@ -26,25 +26,27 @@ constexpr Column kPodColumns[] = {
 };
 
 // Keeps the latest lastState.terminated.finishedAt of a container status.
-void NoteRestart(std::optional<Instant>& latest, const json::object* container_status) {
-  auto t = Time(ObjPath(container_status, {"lastState", "terminated"}), "finishedAt");
+void NoteRestart(std::optional<Instant>& latest, const json::object& container_status) {
+  auto t = Time(api::GetObject(container_status, {"lastState", "terminated"}), "finishedAt");
   if (t && (!latest || After(*t, *latest))) latest = t;
 }
 
-std::string ExitReason(const json::object* terminated, std::string_view prefix) {
-  int64_t signal = Int(terminated, "signal");
+std::string ExitReason(const json::object& terminated, std::string_view prefix) {
+  int64_t signal = api::GetInt(terminated, "signal");
   return signal != 0 ? std::string(prefix) + "Signal:" + std::to_string(signal)
-                     : std::string(prefix) + "ExitCode:" + std::to_string(Int(terminated, "exitCode"));
+                     : std::string(prefix) + "ExitCode:" + std::to_string(api::GetInt(terminated, "exitCode"));
 }
 
 PrintedRow PrintPod(const json::object& pod, const PrintContext& ctx) {
-  const json::object* spec = Obj(&pod, "spec");
-  const json::object* status = Obj(&pod, "status");
-  const json::array* conditions = Arr(status, "conditions");
+  const json::object& spec = api::GetObject(pod, "spec");
+  const json::object& status = api::GetObject(pod, "status");
+  const json::array& conditions = api::GetArray(status, "conditions");
   // The pod strategy sets phase Pending on create.
-  const std::string phase = Str(status, "phase").empty() ? std::string("Pending") : Str(status, "phase");
-  std::string reason = Str(status, "reason").empty() ? phase : Str(status, "reason");
-  if (const json::object* c = Condition(conditions, "PodScheduled"); c && Str(c, "reason") == "SchedulingGated") {
+  const std::string phase =
+      api::GetString(status, "phase").empty() ? std::string("Pending") : api::GetString(status, "phase");
+  std::string reason = api::GetString(status, "reason").empty() ? phase : api::GetString(status, "reason");
+  if (const json::object* c = Condition(conditions, "PodScheduled");
+      c && api::GetString(*c, "reason") == "SchedulingGated") {
     reason = "SchedulingGated";
   }
   PrintedRow row;
@@ -61,42 +63,41 @@ PrintedRow PrintPod(const json::object& pod, const PrintContext& ctx) {
   std::optional<Instant> last_restart, last_sidecar_restart;
   // Init containers with restartPolicy Always are sidecars: they count as containers.
   std::set<std::string> sidecars;
-  const json::array* init_specs = Arr(spec, "initContainers");
-  if (init_specs) {
-    for (const json::value& c : *init_specs) {
-      if (Str(AsObj(c), "restartPolicy") == "Always") {
-        sidecars.insert(Str(AsObj(c), "name"));
-        ++total;
-      }
+  const json::array& init_specs = api::GetArray(spec, "initContainers");
+  for (const json::value& c : init_specs) {
+    if (api::GetString(api::AsObject(c), "restartPolicy") == "Always") {
+      sidecars.insert(api::GetString(api::AsObject(c), "name"));
+      ++total;
     }
   }
 
   bool initializing = false;
-  if (const json::array* inits = Arr(status, "initContainerStatuses")) {
+  if (const json::array* inits = api::FindArray(status, "initContainerStatuses")) {
     for (size_t i = 0; i < inits->size(); ++i) {
-      const json::object* cs = AsObj((*inits)[i]);
-      const bool sidecar = sidecars.count(Str(cs, "name")) > 0;
-      restarts += Int(cs, "restartCount");
+      const json::object& cs = api::AsObject((*inits)[i]);
+      const bool sidecar = sidecars.count(api::GetString(cs, "name")) > 0;
+      restarts += api::GetInt(cs, "restartCount");
       NoteRestart(last_restart, cs);
       if (sidecar) {
-        sidecar_restarts += Int(cs, "restartCount");
+        sidecar_restarts += api::GetInt(cs, "restartCount");
         NoteRestart(last_sidecar_restart, cs);
       }
-      const json::object* state = Obj(cs, "state");
-      const json::object* terminated = Obj(state, "terminated");
-      const json::object* waiting = Obj(state, "waiting");
-      if (terminated && Int(terminated, "exitCode") == 0) continue;
-      if (sidecar && Bool(cs, "started")) {
-        if (Bool(cs, "ready")) ++ready;
+      const json::object& state = api::GetObject(cs, "state");
+      const json::object* terminated = api::FindObject(state, "terminated");
+      const json::object* waiting = api::FindObject(state, "waiting");
+      if (terminated && api::GetInt(*terminated, "exitCode") == 0) continue;
+      if (sidecar && api::GetBool(cs, "started")) {
+        if (api::GetBool(cs, "ready")) ++ready;
         continue;
       }
       if (terminated) {
-        std::string r = Str(terminated, "reason");
-        reason = r.empty() ? ExitReason(terminated, "Init:") : "Init:" + r;
-      } else if (waiting && !Str(waiting, "reason").empty() && Str(waiting, "reason") != "PodInitializing") {
-        reason = "Init:" + Str(waiting, "reason");
+        std::string r = api::GetString(*terminated, "reason");
+        reason = r.empty() ? ExitReason(*terminated, "Init:") : "Init:" + r;
+      } else if (waiting && !api::GetString(*waiting, "reason").empty() &&
+                 api::GetString(*waiting, "reason") != "PodInitializing") {
+        reason = "Init:" + api::GetString(*waiting, "reason");
       } else {
-        reason = "Init:" + Ratio(static_cast<int64_t>(i), init_specs ? init_specs->size() : 0);
+        reason = "Init:" + Ratio(static_cast<int64_t>(i), static_cast<int64_t>(init_specs.size()));
       }
       initializing = true;
       break;
@@ -107,21 +108,21 @@ PrintedRow PrintPod(const json::object& pod, const PrintContext& ctx) {
     restarts = sidecar_restarts;
     last_restart = last_sidecar_restart;
     bool has_running = false;
-    if (const json::array* statuses = Arr(status, "containerStatuses")) {
+    if (const json::array* statuses = api::FindArray(status, "containerStatuses")) {
       for (size_t i = statuses->size(); i-- > 0;) {
-        const json::object* cs = AsObj((*statuses)[i]);
-        restarts += Int(cs, "restartCount");
+        const json::object& cs = api::AsObject((*statuses)[i]);
+        restarts += api::GetInt(cs, "restartCount");
         NoteRestart(last_restart, cs);
-        const json::object* state = Obj(cs, "state");
-        const json::object* terminated = Obj(state, "terminated");
-        const json::object* waiting = Obj(state, "waiting");
-        if (waiting && !Str(waiting, "reason").empty()) {
-          reason = Str(waiting, "reason");
-        } else if (terminated && !Str(terminated, "reason").empty()) {
-          reason = Str(terminated, "reason");
+        const json::object& state = api::GetObject(cs, "state");
+        const json::object* terminated = api::FindObject(state, "terminated");
+        const json::object* waiting = api::FindObject(state, "waiting");
+        if (waiting && !api::GetString(*waiting, "reason").empty()) {
+          reason = api::GetString(*waiting, "reason");
+        } else if (terminated && !api::GetString(*terminated, "reason").empty()) {
+          reason = api::GetString(*terminated, "reason");
         } else if (terminated) {
-          reason = ExitReason(terminated, "");
-        } else if (Bool(cs, "ready") && Has(state, "running")) {
+          reason = ExitReason(*terminated, "");
+        } else if (api::GetBool(cs, "ready") && api::Find(state, "running")) {
           has_running = true;
           ++ready;
         }
@@ -133,9 +134,9 @@ PrintedRow PrintPod(const json::object& pod, const PrintContext& ctx) {
     }
   }
 
-  if (Deleting(pod) && Str(status, "reason") == "NodeLost") {
+  if (api::IsBeingDeleted(pod) && api::GetString(status, "reason") == "NodeLost") {
     reason = "Unknown";
-  } else if (Deleting(pod) && phase != "Succeeded" && phase != "Failed") {
+  } else if (api::IsBeingDeleted(pod) && phase != "Succeeded" && phase != "Failed") {
     reason = "Terminating";
   }
 
@@ -143,24 +144,24 @@ PrintedRow PrintPod(const json::object& pod, const PrintContext& ctx) {
   if (restarts != 0 && last_restart) {
     restarts_cell += " (" + HumanDuration(Between(*last_restart, FromClock(ctx.now))) + " ago)";
   }
-  Append(row, {json::value(Name(pod)), json::value(Ratio(ready, total)), json::value(reason),
+  Append(row, {json::value(api::Name(pod)), json::value(Ratio(ready, total)), json::value(reason),
                json::value(restarts_cell), json::value(Age(pod, ctx))});
 
   // Conversion from v1 makes podIP the first of podIPs (it wins when the two disagree).
-  std::string ip = Str(status, "podIP");
-  if (const json::array* ips = Arr(status, "podIPs"); ip.empty() && ips && !ips->empty()) {
-    ip = Str(AsObj((*ips)[0]), "ip");
+  std::string ip = api::GetString(status, "podIP");
+  if (const json::array* ips = api::FindArray(status, "podIPs"); ip.empty() && ips && !ips->empty()) {
+    ip = api::GetString(api::AsObject((*ips)[0]), "ip");
   }
   std::string gates = "<none>";
-  if (const json::array* rg = Arr(spec, "readinessGates"); rg && !rg->empty()) {
+  if (const json::array* rg = api::FindArray(spec, "readinessGates"); rg && !rg->empty()) {
     int64_t true_count = 0;
     for (const json::value& g : *rg) {
-      if (ConditionTrue(conditions, Str(AsObj(g), "conditionType"))) ++true_count;
+      if (ConditionTrue(conditions, api::GetString(api::AsObject(g), "conditionType"))) ++true_count;
     }
     gates = Ratio(true_count, static_cast<int64_t>(rg->size()));
   }
-  Append(row, {json::value(NoneIfEmpty(ip)), json::value(NoneIfEmpty(Str(spec, "nodeName"))),
-               json::value(NoneIfEmpty(Str(status, "nominatedNodeName"))), json::value(gates)});
+  Append(row, {json::value(NoneIfEmpty(ip)), json::value(NoneIfEmpty(api::GetString(spec, "nodeName"))),
+               json::value(NoneIfEmpty(api::GetString(status, "nominatedNodeName"))), json::value(gates)});
   return row;
 }
 
@@ -173,9 +174,9 @@ constexpr Column kPodTemplateColumns[] = {
 
 PrintedRow PrintPodTemplate(const json::object& o, const PrintContext&) {
   std::string names, images;
-  ContainerCells(ObjPath(&o, {"template", "spec"}), &names, &images);
-  return Row({json::value(Name(o)), json::value(names), json::value(images),
-              json::value(FormatLabels(ObjPath(&o, {"template", "metadata", "labels"})))});
+  ContainerCells(api::GetObject(o, {"template", "spec"}), &names, &images);
+  return Row({json::value(api::Name(o)), json::value(names), json::value(images),
+              json::value(FormatLabels(api::GetObject(o, {"template", "metadata", "labels"})))});
 }
 
 // ---- workload controllers -------------------------------------------------------------------------
@@ -192,13 +193,14 @@ constexpr Column kReplicationControllerColumns[] = {
 };
 
 PrintedRow PrintReplicationController(const json::object& o, const PrintContext& ctx) {
-  const json::object* spec = Obj(&o, "spec");
-  const json::object* status = Obj(&o, "status");
+  const json::object& spec = api::GetObject(o, "spec");
+  const json::object& status = api::GetObject(o, "status");
   std::string names, images;
-  ContainerCells(ObjPath(spec, {"template", "spec"}), &names, &images);
-  return Row({json::value(Name(o)), json::value(Int(spec, "replicas", 1)), json::value(Int(status, "replicas")),
-              json::value(Int(status, "readyReplicas")), json::value(Age(o, ctx)), json::value(names),
-              json::value(images), json::value(FormatLabels(Obj(spec, "selector")))});
+  ContainerCells(api::GetObject(spec, {"template", "spec"}), &names, &images);
+  return Row({json::value(api::Name(o)), json::value(api::GetInt(spec, "replicas", 1)),
+              json::value(api::GetInt(status, "replicas")), json::value(api::GetInt(status, "readyReplicas")),
+              json::value(Age(o, ctx)), json::value(names), json::value(images),
+              json::value(FormatLabels(api::GetObject(spec, "selector")))});
 }
 
 constexpr Column kReplicaSetColumns[] = {
@@ -213,13 +215,14 @@ constexpr Column kReplicaSetColumns[] = {
 };
 
 PrintedRow PrintReplicaSet(const json::object& o, const PrintContext& ctx) {
-  const json::object* spec = Obj(&o, "spec");
-  const json::object* status = Obj(&o, "status");
+  const json::object& spec = api::GetObject(o, "spec");
+  const json::object& status = api::GetObject(o, "status");
   std::string names, images;
-  ContainerCells(ObjPath(spec, {"template", "spec"}), &names, &images);
-  return Row({json::value(Name(o)), json::value(Int(spec, "replicas", 1)), json::value(Int(status, "replicas")),
-              json::value(Int(status, "readyReplicas")), json::value(Age(o, ctx)), json::value(names),
-              json::value(images), json::value(FormatLabelSelector(Member(spec, "selector")))});
+  ContainerCells(api::GetObject(spec, {"template", "spec"}), &names, &images);
+  return Row({json::value(api::Name(o)), json::value(api::GetInt(spec, "replicas", 1)),
+              json::value(api::GetInt(status, "replicas")), json::value(api::GetInt(status, "readyReplicas")),
+              json::value(Age(o, ctx)), json::value(names), json::value(images),
+              json::value(FormatLabelSelector(api::Find(spec, "selector")))});
 }
 
 constexpr Column kDeploymentColumns[] = {
@@ -234,14 +237,15 @@ constexpr Column kDeploymentColumns[] = {
 };
 
 PrintedRow PrintDeployment(const json::object& o, const PrintContext& ctx) {
-  const json::object* spec = Obj(&o, "spec");
-  const json::object* status = Obj(&o, "status");
+  const json::object& spec = api::GetObject(o, "spec");
+  const json::object& status = api::GetObject(o, "status");
   std::string names, images;
-  ContainerCells(ObjPath(spec, {"template", "spec"}), &names, &images);
-  return Row({json::value(Name(o)), json::value(Ratio(Int(status, "readyReplicas"), Int(spec, "replicas", 1))),
-              json::value(Int(status, "updatedReplicas")), json::value(Int(status, "availableReplicas")),
-              json::value(Age(o, ctx)), json::value(names), json::value(images),
-              json::value(LabelSelectorString(Member(spec, "selector")))});
+  ContainerCells(api::GetObject(spec, {"template", "spec"}), &names, &images);
+  return Row({json::value(api::Name(o)),
+              json::value(Ratio(api::GetInt(status, "readyReplicas"), api::GetInt(spec, "replicas", 1))),
+              json::value(api::GetInt(status, "updatedReplicas")),
+              json::value(api::GetInt(status, "availableReplicas")), json::value(Age(o, ctx)), json::value(names),
+              json::value(images), json::value(LabelSelectorString(api::Find(spec, "selector")))});
 }
 
 constexpr Column kDaemonSetColumns[] = {
@@ -259,16 +263,17 @@ constexpr Column kDaemonSetColumns[] = {
 };
 
 PrintedRow PrintDaemonSet(const json::object& o, const PrintContext& ctx) {
-  const json::object* spec = Obj(&o, "spec");
-  const json::object* status = Obj(&o, "status");
-  const json::object* pod_spec = ObjPath(spec, {"template", "spec"});
+  const json::object& spec = api::GetObject(o, "spec");
+  const json::object& status = api::GetObject(o, "status");
+  const json::object& pod_spec = api::GetObject(spec, {"template", "spec"});
   std::string names, images;
   ContainerCells(pod_spec, &names, &images);
-  return Row({json::value(Name(o)), json::value(Int(status, "desiredNumberScheduled")),
-              json::value(Int(status, "currentNumberScheduled")), json::value(Int(status, "numberReady")),
-              json::value(Int(status, "updatedNumberScheduled")), json::value(Int(status, "numberAvailable")),
-              json::value(FormatLabels(Obj(pod_spec, "nodeSelector"))), json::value(Age(o, ctx)), json::value(names),
-              json::value(images), json::value(FormatLabelSelector(Member(spec, "selector")))});
+  return Row(
+      {json::value(api::Name(o)), json::value(api::GetInt(status, "desiredNumberScheduled")),
+       json::value(api::GetInt(status, "currentNumberScheduled")), json::value(api::GetInt(status, "numberReady")),
+       json::value(api::GetInt(status, "updatedNumberScheduled")), json::value(api::GetInt(status, "numberAvailable")),
+       json::value(FormatLabels(api::GetObject(pod_spec, "nodeSelector"))), json::value(Age(o, ctx)),
+       json::value(names), json::value(images), json::value(FormatLabelSelector(api::Find(spec, "selector")))});
 }
 
 constexpr Column kStatefulSetColumns[] = {
@@ -280,12 +285,13 @@ constexpr Column kStatefulSetColumns[] = {
 };
 
 PrintedRow PrintStatefulSet(const json::object& o, const PrintContext& ctx) {
-  const json::object* spec = Obj(&o, "spec");
+  const json::object& spec = api::GetObject(o, "spec");
   std::string names, images;
-  ContainerCells(ObjPath(spec, {"template", "spec"}), &names, &images);
-  return Row({json::value(Name(o)),
-              json::value(Ratio(Int(Obj(&o, "status"), "readyReplicas"), Int(spec, "replicas", 1))),
-              json::value(Age(o, ctx)), json::value(names), json::value(images)});
+  ContainerCells(api::GetObject(spec, {"template", "spec"}), &names, &images);
+  return Row(
+      {json::value(api::Name(o)),
+       json::value(Ratio(api::GetInt(api::GetObject(o, "status"), "readyReplicas"), api::GetInt(spec, "replicas", 1))),
+       json::value(Age(o, ctx)), json::value(names), json::value(images)});
 }
 
 constexpr Column kControllerRevisionColumns[] = {
@@ -297,19 +303,20 @@ constexpr Column kControllerRevisionColumns[] = {
 
 PrintedRow PrintControllerRevision(const json::object& o, const PrintContext& ctx) {
   std::string controller = "<none>";
-  if (const json::array* refs = Arr(Meta(o), "ownerReferences")) {
+  if (const json::array* refs = api::FindArray(api::Metadata(o), "ownerReferences")) {
     for (const json::value& v : *refs) {
-      const json::object* ref = AsObj(v);
-      if (!Bool(ref, "controller")) continue;
-      std::string api_version = Str(ref, "apiVersion"), kind = Str(ref, "kind");
+      const json::object& ref = api::AsObject(v);
+      if (!api::GetBool(ref, "controller")) continue;
+      std::string api_version = api::GetString(ref, "apiVersion"), kind = api::GetString(ref, "kind");
       size_t slash = api_version.find('/');
       std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
       std::string group_kind = group.empty() ? kind : kind + "." + group;
-      controller = group_kind.empty() ? Str(ref, "name") : ToLower(group_kind) + "/" + Str(ref, "name");
+      controller =
+          group_kind.empty() ? api::GetString(ref, "name") : ToLower(group_kind) + "/" + api::GetString(ref, "name");
       break;
     }
   }
-  return Row({json::value(Name(o)), json::value(controller), json::value(Int(&o, "revision")),
+  return Row({json::value(api::Name(o)), json::value(controller), json::value(api::GetInt(o, "revision")),
               json::value(Age(o, ctx))});
 }
 
@@ -325,13 +332,13 @@ constexpr Column kJobColumns[] = {
 };
 
 PrintedRow PrintJob(const json::object& o, const PrintContext& ctx) {
-  const json::object* spec = Obj(&o, "spec");
-  const json::object* status = Obj(&o, "status");
-  const int64_t succeeded = Int(status, "succeeded");
+  const json::object& spec = api::GetObject(o, "spec");
+  const json::object& status = api::GetObject(o, "status");
+  const int64_t succeeded = api::GetInt(status, "succeeded");
   std::string completions;
-  if (Has(spec, "completions")) {
-    completions = Ratio(succeeded, Int(spec, "completions"));
-  } else if (int64_t parallelism = Int(spec, "parallelism"); parallelism > 1) {
+  if (api::Find(spec, "completions")) {
+    completions = Ratio(succeeded, api::GetInt(spec, "completions"));
+  } else if (int64_t parallelism = api::GetInt(spec, "parallelism"); parallelism > 1) {
     completions = Ratio(succeeded, 1) + " of " + std::to_string(parallelism);
   } else {
     completions = Ratio(succeeded, 1);
@@ -341,18 +348,18 @@ PrintedRow PrintJob(const json::object& o, const PrintContext& ctx) {
     auto end = Time(status, "completionTime");
     duration = HumanDuration(Between(*start, end ? *end : FromClock(ctx.now)));
   }
-  const json::array* conds = Arr(status, "conditions");
+  const json::array& conds = api::GetArray(status, "conditions");
   std::string state = ConditionTrue(conds, "Complete")         ? "Complete"
                       : ConditionTrue(conds, "Failed")         ? "Failed"
-                      : Deleting(o)                            ? "Terminating"
+                      : api::IsBeingDeleted(o)                            ? "Terminating"
                       : ConditionTrue(conds, "Suspended")      ? "Suspended"
                       : ConditionTrue(conds, "FailureTarget") ? "FailureTarget"
                                                                : "Running";
   std::string names, images;
-  ContainerCells(ObjPath(spec, {"template", "spec"}), &names, &images);
-  return Row({json::value(Name(o)), json::value(state), json::value(completions), json::value(duration),
+  ContainerCells(api::GetObject(spec, {"template", "spec"}), &names, &images);
+  return Row({json::value(api::Name(o)), json::value(state), json::value(completions), json::value(duration),
               json::value(Age(o, ctx)), json::value(names), json::value(images),
-              json::value(FormatLabelSelector(Member(spec, "selector")))});
+              json::value(FormatLabelSelector(api::Find(spec, "selector")))});
 }
 
 constexpr Column kCronJobColumns[] = {
@@ -369,19 +376,20 @@ constexpr Column kCronJobColumns[] = {
 };
 
 PrintedRow PrintCronJob(const json::object& o, const PrintContext& ctx) {
-  const json::object* spec = Obj(&o, "spec");
-  const json::object* status = Obj(&o, "status");
-  const json::object* job_spec = ObjPath(spec, {"jobTemplate", "spec"});
-  std::string last = Has(status, "lastScheduleTime") ? AgeOf(Member(status, "lastScheduleTime"), ctx.now) : "<none>";
-  std::string tz = Has(spec, "timeZone") ? Str(spec, "timeZone") : "<none>";
+  const json::object& spec = api::GetObject(o, "spec");
+  const json::object& status = api::GetObject(o, "status");
+  const json::object& job_spec = api::GetObject(spec, {"jobTemplate", "spec"});
+  std::string last =
+      api::Find(status, "lastScheduleTime") ? AgeOf(api::Find(status, "lastScheduleTime"), ctx.now) : "<none>";
+  std::string tz = api::Find(spec, "timeZone") ? api::GetString(spec, "timeZone") : "<none>";
   // upstream prints the (defaulted to false) bool pointer as "True"/"False"
-  std::string suspend = Bool(spec, "suspend") ? "True" : "False";
+  std::string suspend = api::GetBool(spec, "suspend") ? "True" : "False";
   std::string names, images;
-  ContainerCells(ObjPath(job_spec, {"template", "spec"}), &names, &images);
-  return Row({json::value(Name(o)), json::value(Str(spec, "schedule")), json::value(tz), json::value(suspend),
-              json::value(static_cast<int64_t>(Size(status, "active"))), json::value(last), json::value(Age(o, ctx)),
-              json::value(names), json::value(images),
-              json::value(FormatLabelSelector(Member(job_spec, "selector")))});
+  ContainerCells(api::GetObject(job_spec, {"template", "spec"}), &names, &images);
+  return Row({json::value(api::Name(o)), json::value(api::GetString(spec, "schedule")), json::value(tz),
+              json::value(suspend), json::value(static_cast<int64_t>(Size(status, "active"))), json::value(last),
+              json::value(Age(o, ctx)), json::value(names), json::value(images),
+              json::value(FormatLabelSelector(api::Find(job_spec, "selector")))});
 }
 // ---- autoscaling ---------------------------------------------------------------------------------
 
@@ -396,51 +404,59 @@ constexpr Column kHorizontalPodAutoscalerColumns[] = {
 };
 
 // A Quantity pointer member printed as upstream's (*Quantity).String() does.
-std::string QuantityPtr(const json::object* o, std::string_view key) {
-  return Has(o, key) ? QuantityString(Member(o, key)) : "<nil>";
+std::string QuantityPtr(const json::object& o, std::string_view key) {
+  const json::value* v = api::Find(o, key);
+  return v ? QuantityString(v) : "<nil>";
 }
 
 std::string Percent(int64_t v) { return std::to_string(v) + "%"; }
 
-std::string FormatHpaMetrics(const json::array& specs, const json::array* statuses) {
+std::string FormatHpaMetrics(const json::array& specs, const json::array& statuses) {
   if (specs.empty()) return "<none>";
-  auto status_of = [&](size_t i, std::string_view member) -> const json::object* {
-    return statuses && i < statuses->size() ? Obj(AsObj((*statuses)[i]), member) : nullptr;
+  static const json::value kNone;
+  // The status of metric i: its `member` (nullptr when absent) and that member's "current".
+  auto entry = [&](size_t i) -> const json::object& {
+    return api::AsObject(i < statuses.size() ? statuses[i] : kNone);
+  };
+  auto status_of = [&](size_t i, std::string_view member) { return api::FindObject(entry(i), member); };
+  auto current_of = [&](size_t i, std::string_view member) -> const json::object& {
+    return api::GetObject(entry(i), {member, "current"});
   };
   std::vector<std::string> list;
   for (size_t i = 0; i < specs.size(); ++i) {
-    const json::object* spec = AsObj(specs[i]);
-    const std::string type = Str(spec, "type");
+    const json::object& spec = api::AsObject(specs[i]);
+    const std::string type = api::GetString(spec, "type");
     if (type == "External" || type == "Object") {
       const char* member = type == "External" ? "external" : "object";
-      const json::object* target = ObjPath(spec, {member, "target"});
+      const json::object& target = api::GetObject(spec, {member, "target"});
       const json::object* st = status_of(i, member);
-      if (Has(target, "averageValue")) {
-        std::string cur = Has(Obj(st, "current"), "averageValue") ? QuantityPtr(Obj(st, "current"), "averageValue")
-                                                                   : "<unknown>";
+      const json::object& current = current_of(i, member);
+      if (api::Find(target, "averageValue")) {
+        std::string cur = api::Find(current, "averageValue") ? QuantityPtr(current, "averageValue") : "<unknown>";
         list.push_back(cur + "/" + QuantityPtr(target, "averageValue") + " (avg)");
       } else {
-        std::string cur = st ? QuantityPtr(Obj(st, "current"), "value") : "<unknown>";
+        std::string cur = st ? QuantityPtr(current, "value") : "<unknown>";
         list.push_back(cur + "/" + QuantityPtr(target, "value"));
       }
     } else if (type == "Pods") {
       const json::object* st = status_of(i, "pods");
-      std::string cur = st ? QuantityPtr(Obj(st, "current"), "averageValue") : "<unknown>";
-      list.push_back(cur + "/" + QuantityPtr(ObjPath(spec, {"pods", "target"}), "averageValue"));
+      std::string cur = st ? QuantityPtr(current_of(i, "pods"), "averageValue") : "<unknown>";
+      list.push_back(cur + "/" + QuantityPtr(api::GetObject(spec, {"pods", "target"}), "averageValue"));
     } else if (type == "Resource" || type == "ContainerResource") {
       const char* member = type == "Resource" ? "resource" : "containerResource";
-      const json::object* src = Obj(spec, member);
-      const json::object* target = Obj(src, "target");
-      const json::object* current = Obj(status_of(i, member), "current");
+      const json::object& src = api::GetObject(spec, member);
+      const json::object& target = api::GetObject(src, "target");
+      const json::object& current = current_of(i, member);
       const bool have_status = status_of(i, member) != nullptr;
-      std::string name = Str(src, "name");
-      if (Has(target, "averageValue")) {
+      std::string name = api::GetString(src, "name");
+      if (api::Find(target, "averageValue")) {
         std::string cur = have_status ? QuantityPtr(current, "averageValue") : "<unknown>";
         list.push_back(name + ": " + cur + "/" + QuantityPtr(target, "averageValue"));
       } else {
-        std::string cur =
-            Has(current, "averageUtilization") ? Percent(Int(current, "averageUtilization")) : "<unknown>";
-        std::string tgt = Has(target, "averageUtilization") ? Percent(Int(target, "averageUtilization")) : "<auto>";
+        std::string cur = api::Find(current, "averageUtilization") ? Percent(api::GetInt(current, "averageUtilization"))
+                                                                   : "<unknown>";
+        std::string tgt =
+            api::Find(target, "averageUtilization") ? Percent(api::GetInt(target, "averageUtilization")) : "<auto>";
         list.push_back(name + ": " + cur + "/" + tgt);
       }
     } else {
@@ -457,29 +473,30 @@ std::string FormatHpaMetrics(const json::array& specs, const json::array* status
 }
 
 PrintedRow PrintHorizontalPodAutoscaler(const json::object& o, const PrintContext& ctx) {
-  const json::object* spec = Obj(&o, "spec");
-  const json::object* status = Obj(&o, "status");
+  const json::object& spec = api::GetObject(o, "spec");
+  const json::object& status = api::GetObject(o, "status");
   json::array specs, statuses;
-  if (Has(spec, "targetCPUUtilizationPercentage") || Has(status, "currentCPUUtilizationPercentage")) {
+  if (api::Find(spec, "targetCPUUtilizationPercentage") || api::Find(status, "currentCPUUtilizationPercentage")) {
     // autoscaling/v1: conversion turns the CPU percentages into a Resource metric.
-    if (Has(spec, "targetCPUUtilizationPercentage")) {
+    if (api::Find(spec, "targetCPUUtilizationPercentage")) {
       specs.push_back(json::object{
           {"type", "Resource"},
           {"resource", json::object{{"name", "cpu"},
                                     {"target", json::object{{"type", "Utilization"},
                                                             {"averageUtilization",
-                                                             Int(spec, "targetCPUUtilizationPercentage")}}}}}});
+                                                             api::GetInt(spec, "targetCPUUtilizationPercentage")}}}}}});
     }
-    if (Has(status, "currentCPUUtilizationPercentage")) {
+    if (api::Find(status, "currentCPUUtilizationPercentage")) {
       statuses.push_back(json::object{
           {"type", "Resource"},
-          {"resource", json::object{{"name", "cpu"},
-                                    {"current", json::object{{"averageUtilization",
-                                                              Int(status, "currentCPUUtilizationPercentage")}}}}}});
+          {"resource",
+           json::object{{"name", "cpu"},
+                        {"current", json::object{{"averageUtilization",
+                                                  api::GetInt(status, "currentCPUUtilizationPercentage")}}}}}});
     }
-  } else if (const json::array* m = Arr(spec, "metrics"); m && !m->empty()) {
+  } else if (const json::array* m = api::FindArray(spec, "metrics"); m && !m->empty()) {
     specs = *m;
-    if (const json::array* cur = Arr(status, "currentMetrics")) statuses = *cur;
+    if (const json::array* cur = api::FindArray(status, "currentMetrics")) statuses = *cur;
   } else {
     // Defaulting gives an HPA without metrics an 80% average CPU utilization target.
     specs.push_back(json::object{
@@ -487,12 +504,13 @@ PrintedRow PrintHorizontalPodAutoscaler(const json::object& o, const PrintContex
         {"resource",
          json::object{{"name", "cpu"},
                       {"target", json::object{{"type", "Utilization"}, {"averageUtilization", 80}}}}}});
-    if (const json::array* cur = Arr(status, "currentMetrics")) statuses = *cur;
+    if (const json::array* cur = api::FindArray(status, "currentMetrics")) statuses = *cur;
   }
-  const json::object* ref = Obj(spec, "scaleTargetRef");
-  return Row({json::value(Name(o)), json::value(Str(ref, "kind") + "/" + Str(ref, "name")),
-              json::value(FormatHpaMetrics(specs, &statuses)), json::value(std::to_string(Int(spec, "minReplicas", 1))),
-              json::value(Int(spec, "maxReplicas")), json::value(Int(status, "currentReplicas")),
+  const json::object& ref = api::GetObject(spec, "scaleTargetRef");
+  return Row({json::value(api::Name(o)), json::value(api::GetString(ref, "kind") + "/" + api::GetString(ref, "name")),
+              json::value(FormatHpaMetrics(specs, statuses)),
+              json::value(std::to_string(api::GetInt(spec, "minReplicas", 1))),
+              json::value(api::GetInt(spec, "maxReplicas")), json::value(api::GetInt(status, "currentReplicas")),
               json::value(Age(o, ctx))});
 }
 // ---- registry ------------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ class CronJobController final : public client::Controller {
         client_(c),
         cj_r_(api::FindResource("batch", "v1", "cronjobs")),
         job_r_(api::FindResource("batch", "v1", "jobs")),
-        recorder_(c, "cronjob-controller") {}
+        recorder_(c, "cronjob-controller", "", clock) {}
 
   void Init(client::InformerFactory& f) override {
     cronjobs_ = f.For(*cj_r_);

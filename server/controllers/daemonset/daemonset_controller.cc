@@ -48,7 +48,8 @@ class DaemonSetController final : public client::Controller {
         client_(c),
         ds_r_(api::FindResource("apps", "v1", "daemonsets")),
         pods_r_(api::FindResource("", "v1", "pods")),
-        recorder_(c, "daemonset-controller"),
+        expectations_(clock),
+        recorder_(c, "daemonset-controller", "", clock),
         pod_control_(c, &recorder_) {}
 
   void Init(client::InformerFactory& f) override {

@@ -83,7 +83,7 @@ class DeploymentController final : public client::Controller {
         client_(c),
         deploy_r_(api::FindResource("apps", "v1", "deployments")),
         rs_r_(api::FindResource("apps", "v1", "replicasets")),
-        recorder_(c, "deployment-controller") {}
+        recorder_(c, "deployment-controller", "", clock) {}
 
   void Init(client::InformerFactory& f) override {
     deployments_ = f.For(*deploy_r_);

@@ -74,7 +74,8 @@ class JobController final : public client::Controller {
         client_(c),
         job_r_(api::FindResource("batch", "v1", "jobs")),
         pods_r_(api::FindResource("", "v1", "pods")),
-        recorder_(c, "job-controller"),
+        expectations_(clock),
+        recorder_(c, "job-controller", "", clock),
         pod_control_(c, &recorder_) {}
 
   void Init(client::InformerFactory& f) override {

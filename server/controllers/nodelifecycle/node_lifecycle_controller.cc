@@ -39,7 +39,7 @@ class NodeLifecycleController final : public client::Controller {
       : Controller("nodelifecycle", 2, clock), client_(c), nodes_r_(api::FindResource("", "v1", "nodes")),
         pods_r_(api::FindResource("", "v1", "pods")), grace_(grace), startup_grace_(startup),
         period_(std::clamp<std::chrono::milliseconds>(grace / 5, std::chrono::milliseconds(500), std::chrono::seconds(5))),
-        recorder_(c, "node-controller") {}
+        recorder_(c, "node-controller", "", clock) {}
 
   void Init(client::InformerFactory& f) override {
     nodes_ = f.For(*nodes_r_);
@@ -181,7 +181,7 @@ class TaintEvictionController final : public client::Controller {
  public:
   explicit TaintEvictionController(const client::Client* c, const kite::Clock* clock)
       : Controller("taint-eviction-controller", 2, clock), client_(c), pods_r_(api::FindResource("", "v1", "pods")),
-        recorder_(c, "taint-eviction-controller") {}
+        recorder_(c, "taint-eviction-controller", "", clock) {}
 
   void Init(client::InformerFactory& f) override {
     nodes_ = f.For("", "v1", "nodes");

@@ -64,7 +64,7 @@ class HorizontalController final : public client::Controller {
  public:
   HorizontalController(const client::Client* c, PodCpuMetrics pod_cpu, const kite::Clock* clock)
       : Controller("horizontal-pod-autoscaler", 2, clock), client_(c), pod_cpu_(std::move(pod_cpu)),
-        events_(c, "horizontal-pod-autoscaler"), hpa_r_(api::FindResource("autoscaling", "v2", "horizontalpodautoscalers")),
+        events_(c, "horizontal-pod-autoscaler", "", clock), hpa_r_(api::FindResource("autoscaling", "v2", "horizontalpodautoscalers")),
         hpa_v1_r_(api::FindResource("autoscaling", "v1", "horizontalpodautoscalers")) {}
 
   void Init(client::InformerFactory& f) override {

@@ -33,7 +33,8 @@ class ReplicaSetController final : public client::Controller {
         resource_(rc ? api::FindResource("", "v1", "replicationcontrollers")
                      : api::FindResource("apps", "v1", "replicasets")),
         pods_r_(api::FindResource("", "v1", "pods")),
-        recorder_(c, rc ? "replication-controller" : "replicaset-controller"),
+        expectations_(clock),
+        recorder_(c, rc ? "replication-controller" : "replicaset-controller", "", clock),
         pod_control_(c, &recorder_) {}
 
   void Init(client::InformerFactory& f) override {

@@ -31,7 +31,7 @@ class StatefulSetController final : public client::Controller {
         sts_r_(api::FindResource("apps", "v1", "statefulsets")),
         pods_r_(api::FindResource("", "v1", "pods")),
         pvc_r_(api::FindResource("", "v1", "persistentvolumeclaims")),
-        recorder_(c, "statefulset-controller") {}
+        recorder_(c, "statefulset-controller", "", clock) {}
 
   void Init(client::InformerFactory& f) override {
     sets_ = f.For(*sts_r_);

@@ -59,6 +59,17 @@ TEST(ObjectTest, IntegersFromAnyNumber) {
   EXPECT_EQ(GetInt(o, "small"), std::numeric_limits<int64_t>::min());
 }
 
+TEST(ObjectTest, ElementsAsObjectOrString) {
+  auto o = Parse(R"({"items":[{"name":"a"},"b",3,null]})");
+  const json::array& items = GetArray(o, "items");
+  EXPECT_EQ(GetString(AsObject(items[0]), "name"), "a");
+  EXPECT_TRUE(AsObject(items[1]).empty());
+  EXPECT_TRUE(AsObject(items[3]).empty());
+  EXPECT_EQ(AsString(items[1]), "b");
+  EXPECT_EQ(AsString(items[2]), "");
+  EXPECT_EQ(AsString(items[0]), "");
+}
+
 TEST(ObjectTest, MutableMembersReplaceOtherTypes) {
   json::object o{{"spec", "oops"}, {"items", json::array{1}}};
   MutableObject(o, "spec")["replicas"] = 1;

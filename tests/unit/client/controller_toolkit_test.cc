@@ -1,11 +1,16 @@
-// client/slow_start.h, client/expectations.h and SplitKey: the controller toolkit's pure parts.
+// client/slow_start.h, client/expectations.h, client/event_recorder.h and SplitKey: the controller
+// toolkit's own parts (expectations and the recorder on a FakeClock).
 #include <gtest/gtest.h>
 
 #include <vector>
 
+#include "api/object.h"
+#include "base/testing/fake_clock.h"
 #include "client/controller.h"
+#include "client/event_recorder.h"
 #include "client/expectations.h"
 #include "client/slow_start.h"
+#include "client/testing/fake_transport.h"
 
 namespace kite::client {
 namespace {
@@ -38,6 +43,42 @@ TEST(ExpectationsTest, SatisfiedWhenObservedOrForgotten) {
   e.Expect("ns/a", 1, 0);
   e.Delete("ns/a");
   EXPECT_TRUE(e.Satisfied("ns/a"));
+}
+
+TEST(ExpectationsTest, ExpireAfterFiveMinutesOfTheGivenClock) {
+  kite::testing::FakeClock clock;
+  Expectations e(&clock);
+  e.Expect("ns/a", 1, 0);
+  clock.Advance(std::chrono::minutes(5));
+  EXPECT_FALSE(e.Satisfied("ns/a"));  // not older than the timeout yet
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_TRUE(e.Satisfied("ns/a"));  // a lost watch event does not wedge the key
+  e.Expect("ns/a", 1, 0);            // a new expectation starts from the clock's now
+  EXPECT_FALSE(e.Satisfied("ns/a"));
+}
+
+TEST(EventRecorderTest, TimestampsComeFromTheGivenClock) {
+  kite::testing::FakeClock clock;
+  auto fake = std::make_shared<testing::FakeTransport>(&clock);
+  Client client(fake);
+  EventRecorder recorder(&client, "test-controller", "", &clock);
+  const boost::json::object pod{{"apiVersion", "v1"},
+                                {"kind", "Pod"},
+                                {"metadata", boost::json::object{{"name", "p"}, {"namespace", "ns"}, {"uid", "u1"}}}};
+  const api::ResourceInfo& events = *api::FindResource("", "v1", "events");
+  recorder.Normal(pod, "Started", "started");
+  auto stored = fake->List(events, "ns");
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(api::GetString(stored[0], "firstTimestamp"), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(api::GetString(stored[0], "lastTimestamp"), "2026-01-01T00:00:00Z");
+  // The repeat folds into the same Event: count 2, lastTimestamp moved with the clock.
+  clock.Advance(std::chrono::minutes(3));
+  recorder.Normal(pod, "Started", "started");
+  stored = fake->List(events, "ns");
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(api::GetInt(stored[0], "count"), 2);
+  EXPECT_EQ(api::GetString(stored[0], "firstTimestamp"), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(api::GetString(stored[0], "lastTimestamp"), "2026-01-01T00:03:00Z");
 }
 
 TEST(SplitKeyTest, NamespacedAndClusterScoped) {
