@@ -98,13 +98,16 @@ async def load(port, ctx, n, path, token, seconds):
     def count(key):
         counts[key] = counts.get(key, 0) + 1
 
+    handshakes = asyncio.Semaphore(20)
+
     async def client():
         reader = writer = None
         while time.monotonic() < stop:
             try:
                 if writer is None:
-                    reader, writer = await asyncio.wait_for(
-                        asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname="127.0.0.1"), 30)
+                    async with handshakes:  # a few at a time: the server allows 10 s for one
+                        reader, writer = await asyncio.wait_for(
+                            asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname="127.0.0.1"), 30)
                 writer.write(request)
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 60)
                 lines = head.split(b"\r\n")
@@ -127,8 +130,8 @@ async def load(port, ctx, n, path, token, seconds):
                 if headers.get(b"connection", b"").lower() == b"close":
                     writer.close()
                     writer = None
-            except (OSError, ssl.SSLError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError, IndexError):
-                count("error")
+            except (OSError, ssl.SSLError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError, IndexError) as e:
+                count("error:" + type(e).__name__)
                 if writer is not None:
                     writer.close()
                 writer = None
