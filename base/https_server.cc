@@ -447,8 +447,9 @@ const char kTls12Ciphers[] =
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 size_t DefaultMaxConnections() {
-  // An idle TLS connection costs about 80 KiB here: Asio's SSL stream keeps four 17 KiB record
-  // buffers of its own (bench/run_robustness.sh). Connections may take a quarter of the memory.
+  // A connection that has not sent a request costs ~23 KiB (bench/run_robustness.sh); one that
+  // keeps OpenSSL's two record buffers between requests (see Session) ~35 KiB more. Budgeted at
+  // 80 KiB each, connections may take a quarter of the memory.
   constexpr size_t kBytesPerConnection = 80 * 1024;
   size_t by_fds = 16384;
   struct rlimit rl {};
