@@ -1,4 +1,5 @@
 #include "base/https_server.h"
+#include "base/tls_socket.h"
 #include "base/upgrade_proxy.h"
 
 #include <openssl/pem.h>
@@ -8,7 +9,6 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <sys/resource.h>
@@ -30,7 +30,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-using Stream = beast::ssl_stream<beast::tcp_stream>;
+using Stream = TlsSocket;  // the one connection type (WebSocket, upgrade relays and HTTP use it)
 
 std::string PercentDecode(std::string_view s) {
   std::string out;
@@ -58,6 +58,9 @@ std::string HttpsRequest::Query(const std::string& name) const {
 }
 
 namespace {
+
+// SO_SNDBUF of a streamed response (watch, logs -f): 256 KiB of socket memory once doubled.
+constexpr int kStreamSendBuffer = 128 * 1024;
 
 void ParseTarget(HttpsRequest& r) {
   auto q = r.target.find('?');
@@ -194,6 +197,12 @@ class Responder final : public HttpsResponder {
     // The read buffer kept from the request would stay for the stream's life (it is released
     // only by a later read): ~17 KiB per watch connection.
     SSL_free_buffers(s_.native_handle());
+    // Nor is the request's read buffer needed while the response streams (bytes pipelined after
+    // the request stay).
+    if (read_ahead_ && read_ahead_->size() == 0) read_ahead_->shrink_to_fit();
+    // A stream's client may stop reading: bound what the kernel queues for it (loopback
+    // autotuning lets a send queue grow to ~4 MB; the kernel doubles this figure).
+    beast::get_lowest_layer(s_).socket().set_option(asio::socket_base::send_buffer_size(kStreamSendBuffer), ignored_);
     auto [ec, n] = co_await http::async_write_header(s_, sr, asio::as_tuple(asio::use_awaitable));
     if (ec) broken_ = true;
     co_return !broken_;
@@ -229,6 +238,7 @@ class Responder final : public HttpsResponder {
   const http::request<http::string_body>* raw_;
   beast::flat_buffer* read_ahead_;
   bool sent_ = false, streaming_ = false, broken_ = false;
+  boost::system::error_code ignored_;
 };
 
 }  // namespace
@@ -295,7 +305,7 @@ struct HttpsServer::Impl {
       // the client's delayed ACK (Nagle). Found by bench/run_api_bench.sh.
       socket.set_option(tcp::no_delay(true), ec);
     }
-    Stream stream(std::move(socket), tls);
+    Stream stream(std::move(socket), tls.native_handle());
     auto& lowest = beast::get_lowest_layer(stream);
     lowest.expires_after(std::chrono::seconds(10));
     auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
@@ -437,8 +447,9 @@ const char kTls12Ciphers[] =
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 size_t DefaultMaxConnections() {
-  // An idle TLS connection costs about 80 KiB here: Asio's SSL stream keeps four 17 KiB record
-  // buffers of its own (bench/run_robustness.sh). Connections may take a quarter of the memory.
+  // A connection that has not sent a request costs ~23 KiB (bench/run_robustness.sh); one that
+  // keeps OpenSSL's two record buffers between requests (see Session) ~35 KiB more. Budgeted at
+  // 80 KiB each, connections may take a quarter of the memory.
   constexpr size_t kBytesPerConnection = 80 * 1024;
   size_t by_fds = 16384;
   struct rlimit rl {};

@@ -7,18 +7,22 @@
 #   connections N anonymous TLS connections that handshake and send nothing: the most server
 #               descriptors and VmRSS seen (sampled every 100 ms), KiB per open connection, how
 #               many were refused, and VmRSS once the header timeout (32 s) has closed them all.
-#   big lists   M ConfigMaps of ~4 KiB (a ~4 MB state), then C concurrent LISTs of all of them as
-#               the non-admin user (upstream's max-in-flight semantics: 429 beyond the budget,
-#               system:masters exempt), while the admin lists namespaces every 50 ms with curl
-#               (the API's latency) and with kubectl (end to end). Prints the answer codes, the
-#               latency p50/p99 of those namespace lists, the most VmRSS seen, VmRSS after.
+#   big lists   M ConfigMaps of ~4 KiB (a ~4 MB state); the admin lists namespaces with curl (the
+#               API's latency) and with kubectl (end to end) 40 times on the idle server (kubectl's
+#               own fixed cost), then every 50 ms while C clients (one asyncio process) LIST all of
+#               them as the non-admin user for S seconds, each again as soon as it has its answer
+#               or, after a 429, after Retry-After (upstream's max-in-flight semantics: 429 beyond
+#               the budget, system:masters exempt). Prints the answer codes, the latency p50/p99
+#               of the namespace lists idle and under load, the most VmRSS seen, VmRSS after.
 # Usage: bench/run_robustness.sh [--build DIR] [--connections N] [--configmaps M] [--lists C]
-#                                [--server-args "ARGS"]
+#                                [--load-s S] [--server-args "ARGS"]
 set -euo pipefail
 BUILD=build
 CONNS=5000
 CMS=1000
 LISTS=1000
+LOAD_S=30
+IDLE_PROBES=40
 SERVER_ARGS=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -26,6 +30,7 @@ while [[ $# -gt 0 ]]; do
     --connections) CONNS=$2; shift 2 ;;
     --configmaps) CMS=$2; shift 2 ;;
     --lists) LISTS=$2; shift 2 ;;
+    --load-s) LOAD_S=$2; shift 2 ;;
     --server-args) SERVER_ARGS=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -107,32 +112,42 @@ EOF
 sleep 11 # the object counts behind a LIST's width are refreshed every 10 s
 BEFORE=$(rss)
 echo "state: $CMS ConfigMaps of 4 KiB; VmRSS ${BEFORE} MiB"
-probe() { # admin namespace lists every 50 ms until told to stop: curl (API latency), kubectl (end to end)
-  while [[ ! -e $WORK/stop ]]; do
+probe() { # admin namespace lists every 50 ms until WORK/stop exists (or COUNT rounds): curl (API
+           # latency) into PREFIX.curl, kubectl (end to end) into PREFIX.kubectl
+  local prefix=$1 count=${2:-0} i=0
+  while [[ ! -e $WORK/stop ]] && { (( count == 0 )) || (( i < count )); }; do
     curl -sS -o /dev/null -w '%{time_total}\n' --cacert "$WORK/ca.crt" --cert "$WORK/client.crt" \
-      --key "$WORK/client.key" "https://127.0.0.1:$API/api/v1/namespaces" >>"$WORK/curl.times" || echo 99 >>"$WORK/curl.times"
+      --key "$WORK/client.key" "https://127.0.0.1:$API/api/v1/namespaces" | awk '{printf "%.1f\n", $1*1000}' >>"$prefix.curl" ||
+      echo 99000 >>"$prefix.curl"
     s=$(date +%s%N)
     "${K[@]}" get ns >/dev/null 2>&1 || true
-    echo "$(( ($(date +%s%N) - s) / 1000000 ))" >>"$WORK/kubectl.ms"
+    echo "$(( ($(date +%s%N) - s) / 1000000 ))" >>"$prefix.kubectl"
+    i=$((i + 1))
     sleep 0.05
   done
 }
-probe &
+pct() { sort -n "$1" | awk -v p="$2" '{a[NR]=$1} END {i=int(NR*p/100); if (i<1) i=1; if (i>NR) i=NR; print a[i]}'; }
+report() { # LABEL PREFIX
+  echo "  $1: curl (API) p50 $(pct "$2.curl" 50) ms, p99 $(pct "$2.curl" 99) ms;" \
+    "kubectl get ns (end to end) p50 $(pct "$2.kubectl" 50) ms, p99 $(pct "$2.kubectl" 99) ms ($(wc -l <"$2.kubectl") calls)"
+}
+# kubectl's own fixed cost (process start, kubeconfig, discovery cache, TLS) against the idle server.
+probe "$WORK/idle" "$IDLE_PROBES"
+probe "$WORK/during" &
 PROBE=$!
 sampler "$WORK/list.samples" &
 LSAMPLER=$!
 sleep 1
-burst=$($RAW "$API" "$WORK/ca.crt" - - burst "$LISTS" /api/v1/namespaces/default/configmaps tok-bench)
+# One asyncio process keeps LISTS clients listing for LOAD_S seconds (429 -> Retry-After, as
+# client-go does): the load generator costs little CPU, so the probe measures the server.
+burst=$($RAW "$API" "$WORK/ca.crt" - - load "$LISTS" /api/v1/namespaces/default/configmaps tok-bench "$LOAD_S")
 touch "$WORK/stop" "$WORK/stop-list.samples"
 wait $PROBE $LSAMPLER || true
 AFTER=$(rss)
 PEAK=$(sort -n "$WORK/list.samples" | tail -1 | cut -d' ' -f1)
-pct() { sort -n "$1" | awk -v p="$2" '{a[NR]=$1} END {i=int(NR*p/100); if (i<1) i=1; if (i>NR) i=NR; print a[i]}'; }
-echo "big lists: $LISTS concurrent LISTs of ${CMS} ConfigMaps as a non-admin user: $burst"
-echo "  admin namespace list during them, curl (API): p50 $(awk '{printf "%.1f\n", $1*1000}' "$WORK/curl.times" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}') ms," \
-  "p99 $(awk '{printf "%.1f\n", $1*1000}' "$WORK/curl.times" | sort -n | awk '{a[NR]=$1} END {i=int(NR*0.99); if(i<1)i=1; print a[i]}') ms" \
-  "over $(wc -l <"$WORK/curl.times") calls"
-echo "  kubectl get ns during them (end to end): p50 $(pct "$WORK/kubectl.ms" 50) ms, p99 $(pct "$WORK/kubectl.ms" 99) ms"
+echo "big lists: $LISTS clients listing ${CMS} ConfigMaps for ${LOAD_S} s as a non-admin user: $burst"
+report "admin namespace list, idle server" "$WORK/idle"
+report "admin namespace list during the lists" "$WORK/during"
 echo "  VmRSS at most ${PEAK} MiB while they ran (sampled every 100 ms), ${AFTER} MiB after" \
   "(idle ${IDLE} MiB, ${BEFORE} MiB with the state)"
 kill -0 "$PID" && echo "server alive: yes" || echo "server alive: NO"

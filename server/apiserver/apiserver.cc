@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "base/https_server.h"
@@ -351,23 +352,56 @@ class ApiServerImpl final : public ApiServer {
       co_return co_await Fail(res, a, BadRequest("unrecognized includeObject value: \"" + req.Query("includeObject") + "\""), t0);
     }
     if (r->group == "metrics.k8s.io") co_return co_await HandleDelegated(req, res, info, *r, a, table_version, t0);
-    auto out = co_await handlers_.Handle(req, res, info, *r, a);
-    if (out.ok() && out.value().streamed) co_return;
-    if (r->resource == "customresourcedefinitions" && info.verb != "get" && info.verb != "list") {
-      co_await CrdWritten(*r, info, out.ok());
+    Prepared p;
+    if (info.verb == "list") {
+      // A LIST decodes and serialises every object it returns: tens of ms of CPU for a big one.
+      // That runs on the list workers, so a burst of big LISTs does not hold the io threads that
+      // every other request needs (issue 15 item 4); the cores are shared by the OS meanwhile.
+      auto workers = list_workers_.get_executor();
+      auto work = Prepare(req, res, info, *r, a, table_version);
+      auto op = asio::co_spawn(workers, std::move(work), asio::use_awaitable);
+      p = co_await std::move(op);
+    } else {
+      p = co_await Prepare(req, res, info, *r, a, table_version);
     }
-    if (!out.ok()) co_return co_await Fail(res, a, out.error(), t0);
+    if (p.streamed) co_return;
+    if (r->resource == "customresourcedefinitions" && info.verb != "get" && info.verb != "list") {
+      co_await CrdWritten(*r, info, !p.error);
+    }
+    if (p.error) co_return co_await Fail(res, a, *p.error, t0);
+    co_await Reply(res, a, p.code, "application/json", std::move(p.body), t0, std::move(p.headers));
+  }
+
+  // A resource request's answer, serialised: what HandleResource writes.
+  struct Prepared {
+    bool streamed = false;
+    std::optional<Status> error;
+    int code = 200;
+    std::string body;
+    HttpsResponder::Headers headers;
+  };
+  asio::awaitable<Prepared> Prepare(HttpsRequest& req, HttpsResponder& res, const RequestInfo& info,
+                                    const api::ResourceInfo& r, const RequestAttributes& a, const std::string& table_version) {
+    Prepared p;
+    auto out = co_await handlers_.Handle(req, res, info, r, a);
+    if (!out.ok()) {
+      p.error = out.error();
+      co_return p;
+    }
     ApiResponse& resp = out.value();
+    if (resp.streamed) {
+      p.streamed = true;
+      co_return p;
+    }
     if (!table_version.empty() && (info.verb == "get" || info.verb == "list") && info.subresource.empty() &&
         resp.body.contains("metadata")) {
-      resp.body = ConvertToTable(*r, resp.body, ParseIncludeObject(req.Query("includeObject")), table_version);
+      resp.body = ConvertToTable(r, resp.body, ParseIncludeObject(req.Query("includeObject")), table_version);
     }
-    HttpsResponder::Headers headers = WarningHeaders(resp.warnings);
-    // An in-process caller that ignores the body gets none. (A named local, not a ?: temporary in
-    // the co_await expression: g++ 12 frees such a temporary twice.)
-    std::string body;
-    if (!req.body_unused || resp.code >= 300) body = boost::json::serialize(resp.body);
-    co_await Reply(res, a, resp.code, "application/json", std::move(body), t0, std::move(headers));
+    p.headers = WarningHeaders(resp.warnings);
+    p.code = resp.code;
+    // An in-process caller that ignores the body gets none.
+    if (!req.body_unused || resp.code >= 300) p.body = boost::json::serialize(resp.body);
+    co_return p;
   }
 
   // A group another component serves (Delegate): get and list, answered whole.
@@ -454,6 +488,8 @@ class ApiServerImpl final : public ApiServer {
   ResourceHandlers handlers_;
   HttpsServer https_;
   LocalDispatcher local_;
+  // Where LISTs are answered (HandleResource); first to stop.
+  asio::thread_pool list_workers_{static_cast<size_t>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))};
 };
 
 }  // namespace

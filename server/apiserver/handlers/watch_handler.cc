@@ -23,10 +23,11 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Output is written this much at a time (one TLS record), and nothing more is encoded until the
-// write has completed: a watcher whose client does not read holds one chunk while the socket is
-// full, however large the state or its objects.
-constexpr size_t kChunkBytes = 16 * 1024;
+// Output is written this much at a time, and nothing more is encoded until the write has
+// completed: a watcher whose client does not read holds one chunk (and its TLS record, which
+// the kernel did not take) while the socket is full, however large the state or its objects.
+// 4 KiB: 1,000 blocked watchers hold ~8 MiB of it, not ~32 (bench/run_watch_memory.sh).
+constexpr size_t kChunkBytes = 4 * 1024;
 // The initial state is read from the store this many keys at a time, all at one revision.
 constexpr int64_t kPageKeys = 64;
 // A watcher is cut off when more than kMaxUnread events of its resource (before selectors) wait

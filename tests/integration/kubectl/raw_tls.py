@@ -11,8 +11,14 @@
                                                         prints "<code>=<count> ..." and the Retry-After seen
   raw_tls.py PORT CA CERT KEY fault KIND            -> "<code> <reason>" for a request asking the server
                                                         (started with KITE_FAULT_INJECTION=1) to throw KIND
+  raw_tls.py PORT CA - - load N PATH TOKEN SECONDS  -> N clients in one asyncio process, each GETting PATH
+                                                        again and again on its own connection for SECONDS,
+                                                        waiting Retry-After after a 429 (as client-go does);
+                                                        prints "<code>=<count> ..." (cheap on the CPU, so
+                                                        a latency probe beside it measures the server)
 Every connection goes to 127.0.0.1 only, and every wait is bounded.
 """
+import asyncio
 import json
 import socket
 import ssl
@@ -80,6 +86,61 @@ def one(port, ctx, request):
         code, reason = "closed", ""
     s.close()
     return f"{code} {reason}".strip()
+
+
+async def load(port, ctx, n, path, token, seconds):
+    """The `load` mode: n keep-alive clients for `seconds`."""
+    counts = {}
+    stop = time.monotonic() + seconds
+    auth = "" if token == "-" else f"Authorization: Bearer {token}\r\n"
+    request = f"GET {path} HTTP/1.1\r\nHost: x\r\n{auth}\r\n".encode()
+
+    def count(key):
+        counts[key] = counts.get(key, 0) + 1
+
+    handshakes = asyncio.Semaphore(20)
+
+    async def client():
+        reader = writer = None
+        while time.monotonic() < stop:
+            try:
+                if writer is None:
+                    async with handshakes:  # a few at a time: the server allows 10 s for one
+                        reader, writer = await asyncio.wait_for(
+                            asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname="127.0.0.1"), 30)
+                writer.write(request)
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 60)
+                lines = head.split(b"\r\n")
+                code = lines[0].split()[1].decode()
+                headers = {}
+                for line in lines[1:]:
+                    k, _, v = line.partition(b":")
+                    headers[k.strip().lower()] = v.strip()
+                if b"content-length" in headers:
+                    await asyncio.wait_for(reader.readexactly(int(headers[b"content-length"])), 60)
+                else:  # chunked
+                    while True:
+                        size = int((await asyncio.wait_for(reader.readuntil(b"\r\n"), 60)).split(b";")[0], 16)
+                        await asyncio.wait_for(reader.readexactly(size + 2), 60)
+                        if size == 0:
+                            break
+                count(code)
+                if code == "429":
+                    await asyncio.sleep(float(headers.get(b"retry-after", b"1")))
+                if headers.get(b"connection", b"").lower() == b"close":
+                    writer.close()
+                    writer = None
+            except (OSError, ssl.SSLError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError, IndexError) as e:
+                count("error:" + type(e).__name__)
+                if writer is not None:
+                    writer.close()
+                writer = None
+                await asyncio.sleep(0.1)
+        if writer is not None:
+            writer.close()
+
+    await asyncio.gather(*(client() for _ in range(n)))
+    return counts
 
 
 def main():
@@ -158,6 +219,9 @@ def main():
         for t in threads:
             t.join(timeout=120)
         print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())), " ".join(sorted(retry)))
+    elif mode == "load":
+        counts = asyncio.run(load(port, ctx, int(args[0]), args[1], args[2], float(args[3])))
+        print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     else:
         sys.exit("unknown mode " + mode)
 
