@@ -81,4 +81,13 @@ k autoscale deployment web --cpu-percent=50 --min=1 --max=3 >/dev/null
 eventually "a v1 HPA (kubectl autoscale) scales to its max" '^3$' 60 -- k get deployment web -o jsonpath='{.spec.replicas}'
 eventually "… and writes v1's status" '^3 [0-9]+$' 30 -- \
   k get hpa.v1.autoscaling web -o jsonpath='{.status.currentReplicas} {.status.currentCPUUtilizationPercentage}'
+# One resource in two versions: v2 readers (kubectl describe, get) see the v1 HPA converted.
+expect "the v1 HPA read as v2: a cpu Utilization metric" '^cpu Utilization 50$' -- \
+  k get hpa.v2.autoscaling web -o jsonpath='{.spec.metrics[0].resource.name} {.spec.metrics[0].resource.target.type} {.spec.metrics[0].resource.target.averageUtilization}'
+expect "kubectl describe of the v1 HPA: its metric and conditions" \
+  'resource cpu on pods +\(as a percentage of request\): +[0-9]+% \([0-9]+m\) / 50%|resource cpu on pods +\(as a percentage of request\): +[0-9]+% / 50%' -- k describe hpa web
+expect "… and its conditions" 'AbleToScale +True' -- k describe hpa web
+expect "kubectl get hpa of the v1 HPA: its columns" '^web +Deployment/web +cpu: [0-9]+%/50% +1 +3 +3 ' -- k get hpa web --no-headers
+expect "v2's conditions travel in v1's annotation" 'AbleToScale' -- \
+  k get hpa.v1.autoscaling web -o jsonpath='{.metadata.annotations.autoscaling\.alpha\.kubernetes\.io/conditions}'
 finish
