@@ -96,6 +96,9 @@ std::string HeaderWriter::Block(const std::vector<std::pair<std::string, std::st
     out.push_back(static_cast<char>((~n >> 8) & 0xff));
     out.append(plain, at, n);
   }
+  // An empty stored block ends each header block, as zlib's Z_SYNC_FLUSH does: inflaters (Go's
+  // among them) hand out a stored block's bytes only when the next block begins.
+  out.append("\x00\x00\x00\xff\xff", 5);
   return out;
 }
 

@@ -9,10 +9,10 @@
 // client creates are odd and increasing.
 //
 // Header blocks (SYN_STREAM) are one zlib stream per direction of a connection. The writer here
-// emits it as stored (uncompressed) deflate blocks, one per header block, which any inflater
-// reads (the SPDY dictionary only matters to a compressor that refers to it). Header blocks the
-// server sends (SYN_REPLY, HEADERS) are skipped, never inflated: the session needs only their
-// stream ids.
+// emits it as stored (uncompressed) deflate blocks, each header block ended by an empty one (a
+// sync flush), which any inflater reads (the SPDY dictionary only matters to a compressor that
+// refers to it). Header blocks the server sends (SYN_REPLY, HEADERS) are skipped, never
+// inflated: the session needs only their stream ids.
 #pragma once
 
 #include <cstdint>
