@@ -59,6 +59,7 @@ echo "ok - echo 'echo ok; exit 3' | kubectl exec -i p -- sh: prints ok, exits 3,
 OUT=$(printf 'line-1\nline-2\n' | k exec -i p -- cat) || fail "exec -i cat: rc $?"
 [[ $OUT == $'line-1\nline-2' ]] || fail "exec -i cat: '$OUT'"
 echo "ok - printf ... | kubectl exec -i p -- cat: v5's close of stdin ends cat"
+T1=$(ws_count translator)
 OUT=$(echo 'echo spdy; exit 4' | KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false k exec -i p -- sh 2>/dev/null) && RC=0 || RC=$?
 [[ $OUT == spdy && $RC -eq 4 ]] || fail "SPDY exec -i with exit 4: out '$OUT' rc $RC"
 (($(ws_count translator) == T1)) || fail "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false still used a WebSocket"
