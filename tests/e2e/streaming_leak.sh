@@ -87,8 +87,11 @@ to_kubelet() { in_ns "$NS" ss -Htn state established "( dport = :$KPORT )" | wc 
 at_kubelet() { in_ns "$NS" ss -Htn "( sport = :$KPORT )" | grep -cv 'TIME-WAIT' || true; }
 BASE_TO=$(to_kubelet)
 BASE_AT=$(at_kubelet)
-in_ns "$NS" $KUBECTL_CMD logs -f quiet >"$TEST_TMP/quiet.out" 2>&1 &
+# nsenter execs kubectl: $! is kubectl itself (a backgrounded shell function would be a subshell,
+# and killing it would leave kubectl running).
+nsenter --net="/run/netns/$NS" -- $KUBECTL_CMD logs -f quiet >"$TEST_TMP/quiet.out" 2>&1 &
 FOLLOW=$!
+track_bg $FOLLOW
 following() { grep -q only-line "$TEST_TMP/quiet.out" && (($(to_kubelet) > BASE_TO)); }
 eventually "logs -f of an idle container holds a connection to the kubelet" 30 following
 kill -KILL "$FOLLOW"
