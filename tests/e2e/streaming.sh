@@ -131,9 +131,11 @@ kill "$ATTACH"; wait "$ATTACH" 2>/dev/null || true
 # attach -i to a container with stdin open
 k run cat --image="$IMAGE" -i --attach=false --restart=Never -- sh -c 'while read l; do echo "got $l"; done' >/dev/null
 eventually_eq "pod cat Running" 90 Running jp pod cat -o 'jsonpath={.status.phase}'
+T0=$(ws_count translator)
 ATT=$( (echo hello-attach; sleep 2) | k attach -i cat 2>/dev/null | head -1) || true
 [[ $ATT == "got hello-attach" ]] || fail "attach -i: '$ATT'"
-echo "ok - kubectl attach -i cat: stdin reached the container ($ATT)"
+(($(ws_count translator) == T0 + 1)) || fail "attach -i did not run over WebSocket v5"
+echo "ok - kubectl attach -i cat: stdin reached the container ($ATT), over WebSocket v5"
 
 # --- port-forward to the pod and to the Service (tunnelled in a WebSocket)
 P0=$(ws_count tunnel)
