@@ -1,4 +1,5 @@
 #include "base/https_server.h"
+#include "base/client_watch.h"
 #include "base/tls_socket.h"
 #include "base/upgrade_proxy.h"
 
@@ -11,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <poll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -223,6 +225,14 @@ class Responder final : public HttpsResponder {
     if (ec) broken_ = true;
   }
 
+  // Whether the client closed or reset its connection, without reading from it: a FIN or reset
+  // shows as POLLRDHUP/POLLHUP/POLLERR (a client sends nothing while an answer streams).
+  bool ClientGone() {
+    if (broken_) return true;
+    pollfd p{beast::get_lowest_layer(s_).socket().native_handle(), POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+  }
+
   void Abort() override {
     broken_ = true;
     beast::get_lowest_layer(s_).close();  // pending operations complete with operation_aborted
@@ -242,6 +252,12 @@ class Responder final : public HttpsResponder {
 };
 
 }  // namespace
+
+bool ClientGone(HttpsResponder& res) {
+  // Only a connection of this server can tell; in-process responders never see a client leave.
+  auto* r = dynamic_cast<Responder*>(&res);
+  return r && r->ClientGone();
+}
 
 asio::awaitable<std::unique_ptr<ByteStream>> AcceptUpgrade(HttpsResponder& res, int status,
                                                            HttpsResponder::Headers headers) {

@@ -12,6 +12,7 @@
 #include <cctype>
 
 #include "api/object.h"
+#include "base/client_watch.h"
 #include "base/https_client.h"
 
 namespace kite::apiserver {
@@ -169,6 +170,9 @@ asio::awaitable<Status> KubeletClient::ProxyGet(const KubeletEndpoint& ep, const
     co_return Status::Ok();
   }
   if (!co_await res.BeginStream(status, content_type)) co_return Status::Ok();
+  // An idle followed log writes nothing for the client's leaving to fail: the watch notices it
+  // and closes the kubelet connection, which ends the read below (and the kubelet's follow).
+  ClientWatch watch(executor, res, [&tcp] { tcp.close(); });
   while (!p.is_done()) {
     p.get().body().data = chunk.data();
     p.get().body().size = chunk.size();

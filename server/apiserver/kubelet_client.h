@@ -22,8 +22,10 @@
 #include <string>
 #include <string_view>
 
+#include "base/byte_stream.h"
 #include "base/https_server.h"
 #include "base/pki.h"
+#include "base/upgrade_proxy.h"
 #include "base/status.h"
 
 namespace kite::apiserver {
@@ -63,6 +65,17 @@ class KubeletClient {
   // unreachable, TLS refused, a broken answer).
   boost::asio::awaitable<Status> ProxyUpgrade(const KubeletEndpoint& ep, const std::string& target,
                                               const HttpsRequest& req, HttpsResponder& res);
+
+  // The kubelet's side of an upgrade the API server speaks itself (stream_translator.h): `req`'s
+  // method and upgrade headers sent to https://<ep>/<target>, and the kubelet's answer. On 101
+  // `stream` carries the session (answer.data holds its first bytes); otherwise it is closed and
+  // answer holds the kubelet's error. An upstream-like error when the kubelet cannot be reached.
+  struct Upgraded {
+    std::unique_ptr<ByteStream> stream;
+    UpgradeAnswer answer;
+  };
+  boost::asio::awaitable<Result<Upgraded>> OpenUpgrade(const KubeletEndpoint& ep, const std::string& target,
+                                                       const HttpsRequest& req);
 
  private:
   struct Call;

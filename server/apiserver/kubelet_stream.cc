@@ -13,8 +13,27 @@ namespace kite::apiserver {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 
-asio::awaitable<Status> KubeletClient::ProxyUpgrade(const KubeletEndpoint& ep, const std::string& target,
-                                                    const HttpsRequest& req, HttpsResponder& res) {
+namespace {
+
+// A TLS connection to a kubelet as bytes; owns its stream.
+class KubeletConnection final : public ByteStream {
+ public:
+  KubeletConnection(asio::any_io_executor ex, asio::ssl::context& tls) : s_(ex, tls), bytes_(s_) {}
+  TlsStream& tls() { return s_; }
+  asio::awaitable<size_t> ReadSome(char* data, size_t size) override { return bytes_.ReadSome(data, size); }
+  asio::awaitable<bool> Write(std::string_view data) override { return bytes_.Write(data); }
+  void Close() override { bytes_.Close(); }
+
+ private:
+  TlsStream s_;
+  StreamOf<TlsStream> bytes_;
+};
+
+}  // namespace
+
+asio::awaitable<Result<KubeletClient::Upgraded>> KubeletClient::OpenUpgrade(const KubeletEndpoint& ep,
+                                                                            const std::string& target,
+                                                                            const HttpsRequest& req) {
   const std::string hostport = ep.host + ":" + std::to_string(ep.port);
   const std::string url = "https://" + hostport + target;
   auto failed = [&](const std::string& what) {
@@ -24,7 +43,8 @@ asio::awaitable<Status> KubeletClient::ProxyUpgrade(const KubeletEndpoint& ep, c
   const auto addr = asio::ip::make_address(ep.host, ec);
   if (ec) co_return failed("not an IP address: " + ep.host);
   auto executor = co_await asio::this_coro::executor;
-  TlsStream s(executor, *tls_);
+  auto conn = std::make_unique<KubeletConnection>(executor, *tls_);
+  TlsStream& s = conn->tls();
   PrepareTlsStream(s, ep.host);
   auto& tcp = beast::get_lowest_layer(s);
   tcp.expires_after(std::chrono::seconds(30));
@@ -34,14 +54,24 @@ asio::awaitable<Status> KubeletClient::ProxyUpgrade(const KubeletEndpoint& ep, c
   tcp.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   auto [hec] = co_await s.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
   if (hec) co_return failed("tls: " + hec.message());
-  StreamOf<TlsStream> upstream(s);
-  auto answer = co_await ForwardUpgradeRequest(upstream, hostport, target, req);
+  auto answer = co_await ForwardUpgradeRequest(*conn, hostport, target, req);
   if (!answer.ok()) {
-    upstream.Close();
+    conn->Close();
     co_return failed(answer.status().message());
   }
   tcp.expires_never();  // from here the session lasts as long as its ends keep it
-  co_await CompleteUpgrade(*answer, upstream, res);
+  if (answer->status != 101) conn->Close();
+  Upgraded out;
+  out.stream = std::move(conn);
+  out.answer = std::move(*answer);
+  co_return std::move(out);
+}
+
+asio::awaitable<Status> KubeletClient::ProxyUpgrade(const KubeletEndpoint& ep, const std::string& target,
+                                                    const HttpsRequest& req, HttpsResponder& res) {
+  auto up = co_await OpenUpgrade(ep, target, req);
+  if (!up.ok()) co_return up.status();
+  co_await CompleteUpgrade(up->answer, *up->stream, res);
   co_return Status::Ok();
 }
 

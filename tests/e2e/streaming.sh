@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # kubectl exec, attach, run -it, port-forward and cp on a real node: kite-server with its embedded
 # agent (its own containerd) in a network namespace. The sessions go kubectl -> API server
-# (pods/exec|attach|portforward) -> kubelet server -> containerd's stream server; kubectl 1.32's
-# first try (WebSocket v5 / tunnelled port-forward) is refused, and it falls back to SPDY/3.1.
-# Shows: exec with stdin and the exit code carried back, a command that does not exist, a TTY
+# (pods/exec|attach|portforward) -> kubelet server -> containerd's stream server. kubectl 1.32's
+# first choice is served: WebSocket v5.channel.k8s.io for exec/attach/cp and the tunnelled
+# port-forward (SPDY/3.1+portforward.k8s.io), which the API server translates to SPDY/3.1
+# toward the kubelet (apiserver_stream_translator_requests_total / _tunnel_ count each 101, so
+# no session fell back); the SPDY/3.1 path (KUBECTL_*_WEBSOCKETS=false) is shown too, and RBAC:
+# a WebSocket exec (a GET) needs `create` on pods/exec besides `get`. Shows: exec with stdin and the exit code carried back, a command that does not exist, a TTY
 # under a real pseudo-terminal (`script`) with its size, `run -it --rm`, attach, port-forward to
 # a pod and to a Service reaching busybox httpd, a port nothing listens on, cp both ways, an exec
 # whose container goes away, and the server's fds and threads back where they were after
@@ -41,10 +44,52 @@ k run p --image="$IMAGE" -- sh -c 'mkdir -p /www && echo hello-from-pod >/www/in
 eventually_eq "pod p Running" 90 Running jp pod p -o 'jsonpath={.status.phase}'
 k expose pod p --name web --port 80 >/dev/null
 
+# WebSocket sessions the API server answered 101 (translated: exec/attach; tunnelled: port-forward).
+ws_count() {  # ws_count translator|tunnel
+  k get --raw /metrics | awk -v m="apiserver_stream_$1_requests_total{code=\"101\"}" '$1 == m {n = $2} END {print n + 0}'
+}
+
 # --- exec
+T0=$(ws_count translator)
 OUT=$(echo 'echo ok; exit 3' | k exec -i p -- sh 2>"$TEST_TMP/exec.err") && RC=0 || RC=$?
 [[ $OUT == ok && $RC -eq 3 ]] || fail "exec -i with exit 3: out '$OUT' rc $RC: $(cat "$TEST_TMP/exec.err")"
-echo "ok - echo 'echo ok; exit 3' | kubectl exec -i p -- sh: prints ok, exits 3"
+T1=$(ws_count translator)
+((T1 == T0 + 1)) || fail "exec -i did not run over WebSocket v5 (translated sessions $T0 -> $T1)"
+echo "ok - echo 'echo ok; exit 3' | kubectl exec -i p -- sh: prints ok, exits 3, over WebSocket v5 ($T0 -> $T1)"
+OUT=$(printf 'line-1\nline-2\n' | k exec -i p -- cat) || fail "exec -i cat: rc $?"
+[[ $OUT == $'line-1\nline-2' ]] || fail "exec -i cat: '$OUT'"
+echo "ok - printf ... | kubectl exec -i p -- cat: v5's close of stdin ends cat"
+T1=$(ws_count translator)
+OUT=$(echo 'echo spdy; exit 4' | KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false k exec -i p -- sh 2>/dev/null) && RC=0 || RC=$?
+[[ $OUT == spdy && $RC -eq 4 ]] || fail "SPDY exec -i with exit 4: out '$OUT' rc $RC"
+(($(ws_count translator) == T1)) || fail "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false still used a WebSocket"
+echo "ok - the same over SPDY/3.1 (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false): prints spdy, exits 4"
+
+# --- RBAC: a WebSocket exec arrives as GET; `get` alone on pods/exec is not enough (upstream's
+# AuthorizePodWebsocketUpgradeCreatePermission), `get` and `create` are.
+k create serviceaccount execer >/dev/null
+k create role exec-get --verb=get --resource=pods,pods/exec >/dev/null
+k create rolebinding execer --role=exec-get --serviceaccount=default:execer >/dev/null
+k config view --raw -o 'jsonpath={.users[0].user.client-certificate-data}' | base64 -d >"$TEST_TMP/admin.crt"
+k config view --raw -o 'jsonpath={.users[0].user.client-key-data}' | base64 -d >"$TEST_TMP/admin.key"
+API=$(k config view -o 'jsonpath={.clusters[0].cluster.server}')
+ws_get() {  # the WebSocket upgrade kubectl sends, as the service account: the HTTP code
+  in_ns "$NS" curl -sk -m 3 --cert "$TEST_TMP/admin.crt" --key "$TEST_TMP/admin.key" -o /dev/null -w '%{http_code}' \
+    -H 'Impersonate-User: system:serviceaccount:default:execer' -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+    -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+    -H 'Sec-WebSocket-Protocol: v5.channel.k8s.io' "$API/api/v1/namespaces/default/pods/p/exec?command=true&stdout=true" || true
+}
+eventually_eq "a WebSocket exec with only get on pods/exec: 403" 30 403 ws_get
+DENIED=$(k --as=system:serviceaccount:default:execer exec p -- true 2>&1) && fail "exec with get only succeeded"
+[[ $DENIED == *'cannot create resource "pods/exec"'* ]] || fail "exec with get only: $DENIED"
+echo "ok - kubectl exec as a user with get only: $DENIED"
+k create role exec-create --verb=create --resource=pods/exec >/dev/null
+k create rolebinding execer-create --role=exec-create --serviceaccount=default:execer >/dev/null
+eventually_eq "a WebSocket exec with get and create on pods/exec: 101" 30 101 ws_get
+T0=$(ws_count translator)
+k --as=system:serviceaccount:default:execer exec p -- true || fail "exec with get and create failed"
+(($(ws_count translator) == T0 + 1)) || fail "exec with get and create did not use the WebSocket"
+echo "ok - kubectl exec as a user with get and create: over WebSocket"
 k exec p -- true || fail "kubectl exec p -- true failed"
 echo "ok - kubectl exec p -- true"
 OUT=$(k exec p -- sh -c 'echo out; echo err >&2' 2>/dev/null)
@@ -86,11 +131,14 @@ kill "$ATTACH"; wait "$ATTACH" 2>/dev/null || true
 # attach -i to a container with stdin open
 k run cat --image="$IMAGE" -i --attach=false --restart=Never -- sh -c 'while read l; do echo "got $l"; done' >/dev/null
 eventually_eq "pod cat Running" 90 Running jp pod cat -o 'jsonpath={.status.phase}'
+T0=$(ws_count translator)
 ATT=$( (echo hello-attach; sleep 2) | k attach -i cat 2>/dev/null | head -1) || true
 [[ $ATT == "got hello-attach" ]] || fail "attach -i: '$ATT'"
-echo "ok - kubectl attach -i cat: stdin reached the container ($ATT)"
+(($(ws_count translator) == T0 + 1)) || fail "attach -i did not run over WebSocket v5"
+echo "ok - kubectl attach -i cat: stdin reached the container ($ATT), over WebSocket v5"
 
-# --- port-forward to the pod and to the Service
+# --- port-forward to the pod and to the Service (tunnelled in a WebSocket)
+P0=$(ws_count tunnel)
 PF_PIDS=()
 port_forward() {  # port_forward TARGET LOCAL:REMOTE LOG
   in_ns "$NS" $KUBECTL_CMD port-forward "$1" "$2" >"$3" 2>&1 &
@@ -104,6 +152,10 @@ port_forward svc/web 18081:80 "$TEST_TMP/pf-svc.log"
 eventually "port-forward svc/web 18081:80 reaches httpd" 30 fetch 18081
 for i in $(seq 20); do fetch 18080 || fail "request $i through the forwarded port"; done
 echo "ok - 20 more requests through one port-forward"
+(($(ws_count tunnel) == P0 + 2)) || fail "the two port-forwards did not tunnel over WebSocket ($P0 -> $(ws_count tunnel))"
+echo "ok - both port-forwards tunnelled over WebSocket (SPDY/3.1+portforward.k8s.io)"
+KUBECTL_PORT_FORWARD_WEBSOCKETS=false port_forward pod/p 18083:80 "$TEST_TMP/pf-spdy.log"
+eventually "port-forward over SPDY/3.1 (KUBECTL_PORT_FORWARD_WEBSOCKETS=false) reaches httpd" 30 fetch 18083
 # A port nothing listens on: the connection fails, kubectl says why, the forward stays usable.
 port_forward pod/p 18082:81 "$TEST_TMP/pf-81.log"
 listening() { in_ns "$NS" sh -c 'exec 3<>/dev/tcp/127.0.0.1/18082' 2>/dev/null || grep -q Forwarding "$TEST_TMP/pf-81.log"; }

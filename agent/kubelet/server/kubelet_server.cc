@@ -12,6 +12,7 @@
 
 #include "agent/kubelet/logs/cri_log.h"
 #include "agent/kubelet/server/streaming_routes.h"
+#include "base/client_watch.h"
 #include "base/https_server.h"
 #include "base/log.h"
 
@@ -315,6 +316,8 @@ asio::awaitable<void> KubeletServer::Impl::Logs(HttpsRequest& req, HttpsResponde
         continue;
       }
     }
+    // Nothing to write: a client that went away is noticed here, not at the container's next line.
+    if (ClientGone(res)) co_return;
     timer.expires_after(options.follow_poll);
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));

@@ -22,7 +22,7 @@
 //   /exec, /attach, /portforward (GET/POST)    upgraded sessions relayed to the runtime's stream
 //                                              server (streaming_routes.h)
 // Errors are metav1.Status bodies. A followed log ends when the container has stopped and its
-// log is read to the end, or when the client goes away (noticed at the next write).
+// log is read to the end, or when the client goes away (noticed while idle too, at the next poll).
 // CRI calls are synchronous and short; they run on the server's threads.
 #pragma once
 

@@ -1,15 +1,15 @@
 // pods/exec, pods/attach and pods/portforward: the checks upstream's API server makes itself
-// (the pod, its container, its node), then the client's upgrade relayed to the node's kubelet
-// (KubeletClient::ProxyUpgrade), which relays it to the runtime's stream server. The session's
-// protocol is spoken end to end by kubectl and the runtime: SPDY/3.1 with the remote-command
-// protocols v1-v4 (stdin, stdout, stderr, TTY resize, the exit code as a Status on the error
-// stream) and port-forward's data/error stream pairs; WebSocket with the remote-command
-// protocols the runtime speaks (v4.channel.k8s.io and older).
-//
-// kubectl 1.32 first offers a WebSocket with only v5.channel.k8s.io (exec, attach) or
-// SPDY/3.1+portforward.k8s.io (port-forward), which containerd 1.6's stream server does not
-// speak; those offers are refused with 400 before anything else is done, and kubectl then falls
-// back to SPDY/3.1 on the same URL (its documented behaviour for any non-101 answer).
+// (the pod, its container, its node), then the session carried to the node's kubelet, which
+// relays it to the runtime's stream server:
+// - SPDY/3.1 from the client (remote-command v1-v4, port-forward): the upgrade is relayed and the
+//   bytes go both ways unchanged (KubeletClient::ProxyUpgrade).
+// - WebSocket `v5.channel.k8s.io` / `v4.channel.k8s.io` (kubectl 1.32's exec, attach, cp) and
+//   `SPDY/3.1+portforward.k8s.io` (its port-forward tunnelling): the API server ends the
+//   WebSocket and speaks SPDY/3.1 to the kubelet (stream_translator.h), as upstream's
+//   StreamTranslatorProxy and tunneling handler do; counted in
+//   apiserver_stream_translator_requests_total / apiserver_stream_tunnel_requests_total{code}.
+// - Older WebSocket protocols (channel.k8s.io, base64, v4.base64) that containerd's stream server
+//   speaks itself: relayed as bytes.
 //
 // Without a kubelet client (kite-hollow's simulated nodes), exec/attach over WebSocket upgrade,
 // report why on the error channel (3) and close, as before.
@@ -17,10 +17,14 @@
 
 #include <map>
 
+#include <prometheus/counter.h>
+
 #include "api/object.h"
+#include "base/metrics.h"
 #include "server/apiserver/handlers/handlers.h"
 #include "server/apiserver/handlers/handlers_internal.h"
 #include "server/apiserver/kubelet_client.h"
+#include "server/apiserver/stream_translator.h"
 
 namespace kite::apiserver {
 namespace asio = boost::asio;
@@ -55,6 +59,30 @@ bool RuntimeSpeaks(const std::vector<std::string>& offered) {
   return false;
 }
 
+bool Has(const std::vector<std::string>& offered, std::string_view protocol) {
+  for (const auto& p : offered) {
+    if (p == protocol) return true;
+  }
+  return false;
+}
+
+// Upstream's counters of WebSocket sessions the API server translated (exec, attach) or tunnelled
+// (port-forward), by the HTTP code the client got.
+void CountWebSocket(bool tunnel, int code) {
+  static auto& translator = prometheus::BuildCounter()
+                                .Name("apiserver_stream_translator_requests_total")
+                                .Help("Total number of requests that were handled by the StreamTranslatorProxy, "
+                                      "which processes streaming RemoteCommand/V5")
+                                .Register(metrics::Default());
+  static auto& tunnel_family = prometheus::BuildCounter()
+                                   .Name("apiserver_stream_tunnel_requests_total")
+                                   .Help("Total number of requests that were handled by the StreamTunnelProxy, "
+                                         "which processes streaming PortForward/V2")
+                                   .Register(metrics::Default());
+  auto& family = tunnel ? tunnel_family : translator;
+  family.Add({{"code", std::to_string(code)}}).Increment();
+}
+
 bool Truthy(const std::string& v) { return v == "true" || v == "1" || v == "True" || v == "TRUE"; }
 
 }  // namespace
@@ -87,9 +115,22 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::RemoteCommand(Call& c) {
     streamed.streamed = true;
     co_return streamed;
   }
-  if (websocket && !RuntimeSpeaks(Offered(c.req))) {
-    co_return BadRequest("the WebSocket protocols offered (" + c.req.Header("sec-websocket-protocol") +
-                         ") are not served for pods/" + sub + "; use SPDY/3.1");
+  // What the API server does with a WebSocket: translate it to SPDY toward the kubelet (exec,
+  // attach), tunnel it (port-forward), or relay it (older protocols the runtime speaks).
+  std::string translated;  // the WebSocket protocol the API server speaks to the client, if any
+  if (websocket) {
+    const auto offered = Offered(c.req);
+    if (sub == "portforward") {
+      if (Has(offered, kPortForwardTunnel)) translated = kPortForwardTunnel;
+    } else if (Has(offered, kRemoteCommandV5)) {
+      translated = kRemoteCommandV5;
+    } else if (Has(offered, kRemoteCommandV4)) {
+      translated = kRemoteCommandV4;
+    }
+    if (translated.empty() && !RuntimeSpeaks(offered)) {
+      co_return BadRequest("the WebSocket protocols offered (" + c.req.Header("sec-websocket-protocol") +
+                           ") are not served for pods/" + sub);
+    }
   }
   const json::object& spec = api::GetObject(pod, "spec");
   std::multimap<std::string, std::string> query;
@@ -142,10 +183,43 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::RemoteCommand(Call& c) {
   std::string target = "/" + sub + "/" + c.ns + "/" + name;
   if (!container.empty()) target += "/" + container;
   target += EncodeQuery(query);
-  Status s = co_await kubelet_->ProxyUpgrade(*ep, target, c.req, c.res);
-  if (!s.ok()) co_return s;
   ApiResponse streamed;
   streamed.streamed = true;
+  if (translated.empty()) {
+    Status s = co_await kubelet_->ProxyUpgrade(*ep, target, c.req, c.res);
+    if (!s.ok()) co_return s;
+    co_return streamed;
+  }
+  const bool tunnel = sub == "portforward";
+  const std::string kubelet_protocol = tunnel ? "portforward.k8s.io" : std::string(kRemoteCommandV4);
+  const HttpsRequest upgrade = SpdyUpgradeRequest(kubelet_protocol);
+  auto opened = co_await kubelet_->OpenUpgrade(*ep, target, upgrade);
+  if (!opened.ok()) {
+    CountWebSocket(tunnel, 500);
+    co_return opened.status();
+  }
+  if (opened->answer.status != 101) {  // the kubelet's error, relayed as it came
+    CountWebSocket(tunnel, opened->answer.status);
+    co_await CompleteUpgrade(opened->answer, *opened->stream, c.res);
+    co_return streamed;
+  }
+  auto ws = co_await c.res.AcceptWebSocket(translated);
+  if (!ws) {
+    opened->stream->Close();
+    co_return streamed;
+  }
+  CountWebSocket(tunnel, 101);
+  std::string early = std::move(opened->answer.data);
+  if (tunnel) {
+    co_await TunnelPortForward(*ws, *opened->stream, std::move(early));
+  } else {
+    RemoteCommandStreams streams;
+    streams.in = query.count("stdin") > 0;
+    streams.out = query.count("stdout") > 0;
+    streams.err = query.count("stderr") > 0;
+    streams.tty = query.count("tty") > 0;
+    co_await TranslateRemoteCommand(*ws, translated == kRemoteCommandV5, *opened->stream, std::move(early), streams);
+  }
   co_return streamed;
 }
 

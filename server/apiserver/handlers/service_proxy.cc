@@ -17,6 +17,7 @@
 #include <charconv>
 
 #include "api/object.h"
+#include "base/client_watch.h"
 #include "server/apiserver/handlers/service_proxy.h"
 
 namespace kite::apiserver {
@@ -103,6 +104,8 @@ asio::awaitable<Status> Relay(const std::string& host, int port, const HttpsRequ
     if (!Dropped(lower) && lower != "content-type") headers.emplace_back(std::move(name), std::string(f.value()));
   }
   if (!co_await res.BeginStream(status, std::move(content_type), std::move(headers))) co_return Status::Ok();
+  // A pod's stream that goes quiet (server-sent events, a long poll) after its client left.
+  ClientWatch watch(executor, res, [&s] { s.close(); });
   std::array<char, 64 * 1024> chunk;
   while (!p.is_done()) {
     p.get().body().data = chunk.data();

@@ -10,6 +10,7 @@
 
 #include "server/apiserver/crds/crd_defaults.h"
 #include "server/apiserver/storage/event_conversion.h"
+#include "server/apiserver/storage/hpa_conversion.h"
 #include "server/apiserver/storage/store_await.h"
 #include "server/apiserver/strategy/strategy.h"
 
@@ -162,6 +163,7 @@ Result<json::object> Registry::Read(const api::ResourceInfo& r, const std::strin
   auto obj = Decode(res->kvs[0]);
   if (!obj.ok()) return InternalError(obj.status().message());
   ConvertEventTo(r, obj.value());
+  ConvertHpaTo(r, obj.value());
   ApplyCrdDefaults(r, obj.value());
   return std::move(obj.value());
 }
@@ -219,6 +221,7 @@ asio::awaitable<Result<json::object>> Registry::List(const api::ResourceInfo& r,
       auto obj = Decode(kv);
       if (!obj.ok()) continue;
       ConvertEventTo(r, obj.value());
+      ConvertHpaTo(r, obj.value());
       ApplyCrdDefaults(r, obj.value());
       if (!MatchesListOptions(o, r, obj.value())) continue;
       if (o.limit > 0 && int64_t(items.size()) == o.limit) {

@@ -4,12 +4,14 @@
 
 #include "server/apiserver/crds/crd_defaults.h"
 #include "server/apiserver/storage/event_conversion.h"
+#include "server/apiserver/storage/hpa_conversion.h"
 
 namespace kite::apiserver {
 namespace json = boost::json;
 
 WatchTransform::WatchTransform(const api::ResourceInfo& r)
-    : r_(r), events_(IsEventResource(r)), defaults_(HasCrdDefaults(r)) {}
+    // events_ covers every resource stored in either of two versions: Events and HPAs.
+    : r_(r), events_(IsEventResource(r) || IsHpaResource(r)), defaults_(HasCrdDefaults(r)) {}
 
 bool WatchTransform::Needs(const json::object& obj) const {
   if (defaults_) return true;
@@ -22,6 +24,7 @@ bool WatchTransform::Change(json::object& obj) const {
   if (!Needs(obj)) return false;
   // Exactly what Registry::Get and List do to a stored object.
   ConvertEventTo(r_, obj);
+  ConvertHpaTo(r_, obj);
   ApplyCrdDefaults(r_, obj);
   return true;
 }

@@ -64,8 +64,7 @@ class HorizontalController final : public client::Controller {
  public:
   HorizontalController(const client::Client* c, PodCpuMetrics pod_cpu, const kite::Clock* clock)
       : Controller("horizontal-pod-autoscaler", 2, clock), client_(c), pod_cpu_(std::move(pod_cpu)),
-        events_(c, "horizontal-pod-autoscaler", "", clock), hpa_r_(api::FindResource("autoscaling", "v2", "horizontalpodautoscalers")),
-        hpa_v1_r_(api::FindResource("autoscaling", "v1", "horizontalpodautoscalers")) {}
+        events_(c, "horizontal-pod-autoscaler", "", clock), hpa_r_(api::FindResource("autoscaling", "v2", "horizontalpodautoscalers")) {}
 
   void Init(client::InformerFactory& f) override {
     hpas_ = f.For(*hpa_r_);
@@ -93,7 +92,6 @@ class HorizontalController final : public client::Controller {
 
   Status Sync(const std::string& key, const json::object& hpa) {
     const json::object& spec = api::GetObject(hpa, "spec");
-    const bool v1 = spec.contains("targetCPUUtilizationPercentage") || api::GetString(hpa, "apiVersion") == "autoscaling/v1";
     const std::string ns = api::GetString(api::Metadata(hpa), "namespace");
     const std::string now = api::FormatTime(clock()->Now());
     json::object status = api::GetObject(hpa, "status");
@@ -115,7 +113,7 @@ class HorizontalController final : public client::Controller {
       const std::string msg = "the HPA controller was unable to get the target's current scale: " + target.status().message();
       events_.Warning(hpa, "FailedGetScale", msg);
       condition("AbleToScale", false, "FailedGetScale", msg);
-      return WriteStatus(hpa, v1, std::move(status), old_status);
+      return WriteStatus(hpa, std::move(status), old_status);
     }
     condition("AbleToScale", true, "SucceededGetScale", "the HPA controller was able to get the target's current scale");
     const int32_t current = static_cast<int32_t>(api::GetInt(*target, {"spec", "replicas"}, 1));
@@ -140,11 +138,10 @@ class HorizontalController final : public client::Controller {
                                 calc.status().message();
         events_.Warning(hpa, "FailedGetResourceMetric", msg);
         condition("ScalingActive", false, "FailedGetResourceMetric", msg);
-        return WriteStatus(hpa, v1, std::move(status), old_status);
+        return WriteStatus(hpa, std::move(status), old_status);
       }
       condition("ScalingActive", true, "ValidMetricFound",
                 "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)");
-      status["currentCPUUtilizationPercentage"] = calc->utilization;  // v1's field; dropped for v2 below
       current_metrics.push_back(json::object{
           {"type", "Resource"},
           {"resource", json::object{{"name", "cpu"},
@@ -175,7 +172,7 @@ class HorizontalController final : public client::Controller {
         events_.Warning(hpa, "FailedRescale", "New size: " + std::to_string(desired) + "; reason: " + rescale_reason +
                                                   "; error: " + patched.status().message());
         condition("AbleToScale", false, "FailedUpdateScale", msg);
-        return WriteStatus(hpa, v1, std::move(status), old_status);
+        return WriteStatus(hpa, std::move(status), old_status);
       }
       condition("AbleToScale", true, "SucceededRescale",
                 "the HPA controller was able to update the target scale to " + std::to_string(desired));
@@ -185,12 +182,9 @@ class HorizontalController final : public client::Controller {
       status["lastScaleTime"] = now;
     }
     status["desiredReplicas"] = desired;
-    if (!v1) {
-      status.erase("currentCPUUtilizationPercentage");
-      if (current_metrics.empty()) status.erase("currentMetrics");
-      else status["currentMetrics"] = std::move(current_metrics);
-    }
-    return WriteStatus(hpa, v1, std::move(status), old_status);
+    if (current_metrics.empty()) status.erase("currentMetrics");
+    else status["currentMetrics"] = std::move(current_metrics);
+    return WriteStatus(hpa, std::move(status), old_status);
   }
 
   Result<podautoscaler::ReplicaCalculation> Calculate(const json::object& target, const std::string& ns,
@@ -217,17 +211,15 @@ class HorizontalController final : public client::Controller {
 
   // Conditions carry the time of this sync: an unchanged status (ignoring those times of
   // conditions that did not transition, which SetCondition keeps) is not written again.
-  Status WriteStatus(const json::object& hpa, bool v1, json::object status, const json::object& old_status) {
-    if (v1) {
-      // autoscaling/v1 has no conditions or currentMetrics (upstream keeps them in annotations).
-      status.erase("conditions");
-      status.erase("currentMetrics");
-    }
+  // Status is always written through autoscaling/v2, as upstream's controller does: a v1 HPA
+  // reads back through v1 converted (server/apiserver/storage/hpa_conversion.h), its conditions
+  // and current metrics in upstream's annotations.
+  Status WriteStatus(const json::object& hpa, json::object status, const json::object& old_status) {
     if (status == old_status) return Status();
     json::object updated = hpa;
-    updated["apiVersion"] = v1 ? "autoscaling/v1" : "autoscaling/v2";  // the informer's copy says v2
+    updated["apiVersion"] = "autoscaling/v2";
     updated["status"] = std::move(status);
-    auto out = client_->UpdateStatus(v1 ? *hpa_v1_r_ : *hpa_r_, api::GetString(api::Metadata(hpa), "namespace"), updated);
+    auto out = client_->UpdateStatus(*hpa_r_, api::GetString(api::Metadata(hpa), "namespace"), updated);
     if (!out.ok() && out.status().IsConflict()) return Status();  // a newer HPA is on its way
     return out.ok() ? Status() : out.status();
   }
@@ -236,7 +228,6 @@ class HorizontalController final : public client::Controller {
   const PodCpuMetrics pod_cpu_;
   client::EventRecorder events_;
   const api::ResourceInfo* hpa_r_;
-  const api::ResourceInfo* hpa_v1_r_;
   client::Informer* hpas_ = nullptr;
   client::Informer* pods_ = nullptr;
   Resync resync_;
