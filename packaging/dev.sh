@@ -114,7 +114,8 @@ release() {
     sysroot "$arch"
     args+=(-DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-$triplet.cmake
            -DKITE_SYSROOT="${KITE_SYSROOT_DIR:-$HOME/.cache/kite-sysroot}/$arch"
-           "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG -ffunction-sections -fdata-sections")
+           "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG -ffunction-sections -fdata-sections"
+           -DCMAKE_UNITY_BUILD=ON)
   else
     KITE_DEPS_GROUPS=build deps
   fi
