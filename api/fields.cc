@@ -9,7 +9,7 @@
 namespace kite::api {
 namespace {
 
-Status Invalid(std::string msg) { return Status(Code::kInvalidArgument, std::move(msg)); }
+Status InvalidSelector(std::string msg) { return Status(Code::kInvalidArgument, std::move(msg)); }
 
 // Splits at commas not preceded by an escaping backslash. Multi-byte UTF-8 never contains the
 // bytes ',' or '\\', so scanning bytes finds the same split points as scanning runes.
@@ -101,18 +101,18 @@ Result<std::string> UnescapeFieldValue(std::string_view s) {
       }
       std::string seq = "\\";
       AppendRune(&seq, r);
-      return Invalid("invalid field selector: invalid escape sequence: " + seq);
+      return InvalidSelector("invalid field selector: invalid escape sequence: " + seq);
     }
     if (r == '\\') {
       escaped = true;
     } else if (r == ',' || r == '=') {
-      return Invalid("invalid field selector: unescaped character in value: " +
+      return InvalidSelector("invalid field selector: unescaped character in value: " +
                      std::to_string(static_cast<int>(r)));
     } else {
       AppendRune(&out, r);
     }
   }
-  if (escaped) return Invalid("invalid field selector: invalid escape sequence: \\");
+  if (escaped) return InvalidSelector("invalid field selector: invalid escape sequence: \\");
   return out;
 }
 
@@ -124,7 +124,7 @@ Result<FieldSelector> FieldSelector::Parse(std::string_view selector) {
     if (term.empty()) continue;
     auto split = SplitAtOperator(term);
     if (!split) {
-      return Invalid("invalid selector: '" + std::string(selector) + "'; can't understand '" +
+      return InvalidSelector("invalid selector: '" + std::string(selector) + "'; can't understand '" +
                      std::string(term) + "'");
     }
     auto value = UnescapeFieldValue(split->rhs);
@@ -170,7 +170,7 @@ std::vector<std::string> FieldSelector::Fields() const {
 Status FieldSelector::CheckSupported(const std::vector<std::string_view>& supported) const {
   for (const auto& r : requirements_) {
     if (std::find(supported.begin(), supported.end(), r.field) == supported.end()) {
-      return Invalid("field label not supported: " + r.field);
+      return InvalidSelector("field label not supported: " + r.field);
     }
   }
   return Status::Ok();

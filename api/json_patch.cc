@@ -152,7 +152,7 @@ Error Remove(const Location& at, json::value* removed) {
   return std::nullopt;
 }
 
-std::string GoKind(const json::value& v) {
+std::string GoKindName(const json::value& v) {
   switch (v.kind()) {
     case json::kind::object: return "object";
     case json::kind::array: return "array";
@@ -170,7 +170,7 @@ Error StringMember(const json::object& op, std::string_view name, std::string* o
     return name == "path" ? Wrap("operation missing path field", kMissing)
                           : Wrap("operation, missing from field", kMissing);
   }
-  if (!v->is_string()) return "json: cannot unmarshal " + GoKind(*v) + " into Go value of type string";
+  if (!v->is_string()) return "json: cannot unmarshal " + GoKindName(*v) + " into Go value of type string";
   *out = std::string(v->get_string());
   return std::nullopt;
 }
@@ -378,13 +378,13 @@ Result<boost::json::value> ApplyJsonPatch(const boost::json::value& doc, const b
   if (patch.is_null()) return doc;
   if (!patch.is_array()) {
     return Status(Code::kInvalidArgument,
-                  "json: cannot unmarshal " + GoKind(patch) + " into Go value of type jsonpatch.Patch");
+                  "json: cannot unmarshal " + GoKindName(patch) + " into Go value of type jsonpatch.Patch");
   }
   const auto& ops = patch.get_array();
   for (const auto& op : ops) {
     if (!op.is_object() && !op.is_null()) {
       return Status(Code::kInvalidArgument,
-                    "json: cannot unmarshal " + GoKind(op) + " into Go value of type jsonpatch.Operation");
+                    "json: cannot unmarshal " + GoKindName(op) + " into Go value of type jsonpatch.Operation");
     }
   }
   if (ops.size() > kMaxJsonPatchOperations) {

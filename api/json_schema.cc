@@ -13,7 +13,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr int kMaxDepth = 64;
+constexpr int kMaxSchemaDepth = 64;
 
 std::string Shown(const json::value& v) {
   if (v.is_string()) return json::serialize(v);
@@ -135,7 +135,7 @@ const CompiledPattern& Compiled(std::string_view pattern) {
 }
 
 void CollectPatternErrors(const json::object& s, const std::string& path, int depth, std::vector<SchemaError>* out) {
-  if (depth > kMaxDepth) return;
+  if (depth > kMaxSchemaDepth) return;
   if (auto it = s.find("pattern"); it != s.end() && it->value().is_string() && !it->value().as_string().empty()) {
     const std::string_view pat = it->value().as_string();
     if (auto err = PatternError(pat)) {
@@ -165,12 +165,12 @@ void CollectPatternErrors(const json::object& s, const std::string& path, int de
   }
 }
 
-class Checker {
+class SchemaChecker {
  public:
   JsonSchemaResult out;
 
   void Value(json::value& v, const json::object& s, const std::string& path, int depth) {
-    if (depth > kMaxDepth) return;
+    if (depth > kMaxSchemaDepth) return;
     if (v.is_null()) {
       if (!GetBool(s, "nullable") && !GetString(s, "type").empty()) Invalid(path, v, "in body must be of type " + GetString(s, "type"));
       return;
@@ -371,7 +371,7 @@ void CheckSchemaPatterns(const json::object& schema, const std::string& path, st
 }
 
 JsonSchemaResult CheckAgainstJsonSchema(json::object& obj, const json::object& schema) {
-  Checker c;
+  SchemaChecker c;
   c.Top(obj, schema);
   return std::move(c.out);
 }

@@ -8,8 +8,8 @@ const V kAll = {"create", "delete", "deletecollection", "get", "list", "patch", 
 const V kCreateOnly = {"create"};
 const V kStatusVerbs = {"get", "patch", "update"};
 
-SubresourceInfo Status(const std::string& kind) { return {"status", "", "", kind, kStatusVerbs}; }
-SubresourceInfo Scale() { return {"scale", "autoscaling", "v1", "Scale", kStatusVerbs}; }
+SubresourceInfo StatusSubresource(const std::string& kind) { return {"status", "", "", kind, kStatusVerbs}; }
+SubresourceInfo ScaleSubresource() { return {"scale", "autoscaling", "v1", "Scale", kStatusVerbs}; }
 
 std::vector<ResourceInfo> Build() {
   std::vector<ResourceInfo> r;
@@ -27,13 +27,13 @@ std::vector<ResourceInfo> Build() {
   add("", "v1", "Event", "events", "event", true, kAll, {"ev"});
   add("", "v1", "LimitRange", "limitranges", "limitrange", true, kAll, {"limits"});
   add("", "v1", "Namespace", "namespaces", "namespace", false, {"create", "delete", "get", "list", "patch", "update", "watch"},
-      {"ns"}, {}, {{"finalize", "", "", "Namespace", {"update"}}, Status("Namespace")});
+      {"ns"}, {}, {{"finalize", "", "", "Namespace", {"update"}}, StatusSubresource("Namespace")});
   add("", "v1", "Node", "nodes", "node", false, kAll, {"no"}, {},
-      {{"proxy", "", "", "NodeProxyOptions", {"create", "delete", "get", "patch", "update"}}, Status("Node")});
+      {{"proxy", "", "", "NodeProxyOptions", {"create", "delete", "get", "patch", "update"}}, StatusSubresource("Node")});
   add("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", true, kAll, {"pvc"}, {},
-      {Status("PersistentVolumeClaim")});
+      {StatusSubresource("PersistentVolumeClaim")});
   add("", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", false, kAll, {"pv"}, {},
-      {Status("PersistentVolume")});
+      {StatusSubresource("PersistentVolume")});
   add("", "v1", "Pod", "pods", "pod", true, kAll, {"po"}, all_cat,
       {{"attach", "", "v1", "PodAttachOptions", {"create", "get"}},
        {"binding", "", "", "Binding", {"create"}},
@@ -43,27 +43,27 @@ std::vector<ResourceInfo> Build() {
        {"log", "", "", "Pod", {"get"}},
        {"portforward", "", "v1", "PodPortForwardOptions", {"create", "get"}},
        {"proxy", "", "v1", "PodProxyOptions", {"create", "delete", "get", "patch", "update"}},
-       Status("Pod")});
+       StatusSubresource("Pod")});
   add("", "v1", "PodTemplate", "podtemplates", "podtemplate", true, kAll);
   add("", "v1", "ReplicationController", "replicationcontrollers", "replicationcontroller", true, kAll, {"rc"}, all_cat,
-      {Scale(), Status("ReplicationController")});
-  add("", "v1", "ResourceQuota", "resourcequotas", "resourcequota", true, kAll, {"quota"}, {}, {Status("ResourceQuota")});
+      {ScaleSubresource(), StatusSubresource("ReplicationController")});
+  add("", "v1", "ResourceQuota", "resourcequotas", "resourcequota", true, kAll, {"quota"}, {}, {StatusSubresource("ResourceQuota")});
   add("", "v1", "Secret", "secrets", "secret", true, kAll);
   add("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", true, kAll, {"sa"}, {},
       {{"token", "authentication.k8s.io", "v1", "TokenRequest", {"create"}}});
   add("", "v1", "Service", "services", "service", true, kAll, {"svc"}, all_cat,
-      {{"proxy", "", "v1", "ServiceProxyOptions", {"create", "delete", "get", "patch", "update"}}, Status("Service")});
+      {{"proxy", "", "v1", "ServiceProxyOptions", {"create", "delete", "get", "patch", "update"}}, StatusSubresource("Service")});
   // apiextensions.k8s.io/v1
   add("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", "customresourcedefinition",
-      false, kAll, {"crd", "crds"}, {"api-extensions"}, {Status("CustomResourceDefinition")});
+      false, kAll, {"crd", "crds"}, {"api-extensions"}, {StatusSubresource("CustomResourceDefinition")});
   // apps/v1
   add("apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision", true, kAll);
-  add("apps", "v1", "DaemonSet", "daemonsets", "daemonset", true, kAll, {"ds"}, all_cat, {Status("DaemonSet")});
+  add("apps", "v1", "DaemonSet", "daemonsets", "daemonset", true, kAll, {"ds"}, all_cat, {StatusSubresource("DaemonSet")});
   add("apps", "v1", "Deployment", "deployments", "deployment", true, kAll, {"deploy"}, all_cat,
-      {Scale(), Status("Deployment")});
-  add("apps", "v1", "ReplicaSet", "replicasets", "replicaset", true, kAll, {"rs"}, all_cat, {Scale(), Status("ReplicaSet")});
+      {ScaleSubresource(), StatusSubresource("Deployment")});
+  add("apps", "v1", "ReplicaSet", "replicasets", "replicaset", true, kAll, {"rs"}, all_cat, {ScaleSubresource(), StatusSubresource("ReplicaSet")});
   add("apps", "v1", "StatefulSet", "statefulsets", "statefulset", true, kAll, {"sts"}, all_cat,
-      {Scale(), Status("StatefulSet")});
+      {ScaleSubresource(), StatusSubresource("StatefulSet")});
   // authentication.k8s.io/v1, authorization.k8s.io/v1
   add("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview", false, kCreateOnly);
   add("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", "tokenreview", false, kCreateOnly);
@@ -78,27 +78,27 @@ std::vector<ResourceInfo> Build() {
   // autoscaling/v2 (preferred) and v1
   for (const char* v : {"v2", "v1"}) {
     add("autoscaling", v, "HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler", true, kAll,
-        {"hpa"}, all_cat, {Status("HorizontalPodAutoscaler")});
+        {"hpa"}, all_cat, {StatusSubresource("HorizontalPodAutoscaler")});
   }
   // batch/v1
-  add("batch", "v1", "CronJob", "cronjobs", "cronjob", true, kAll, {"cj"}, all_cat, {Status("CronJob")});
-  add("batch", "v1", "Job", "jobs", "job", true, kAll, {}, all_cat, {Status("Job")});
+  add("batch", "v1", "CronJob", "cronjobs", "cronjob", true, kAll, {"cj"}, all_cat, {StatusSubresource("CronJob")});
+  add("batch", "v1", "Job", "jobs", "job", true, kAll, {}, all_cat, {StatusSubresource("Job")});
   // certificates.k8s.io/v1: …/approval carries the Approved and Denied conditions, …/status the
   // signer's certificate and Failed condition.
   add("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests",
       "certificatesigningrequest", false, kAll, {"csr"}, {},
-      {{"approval", "", "", "CertificateSigningRequest", kStatusVerbs}, Status("CertificateSigningRequest")});
+      {{"approval", "", "", "CertificateSigningRequest", kStatusVerbs}, StatusSubresource("CertificateSigningRequest")});
   // coordination.k8s.io/v1, discovery.k8s.io/v1, events.k8s.io/v1
   add("coordination.k8s.io", "v1", "Lease", "leases", "lease", true, kAll);
   add("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", true, kAll);
   add("events.k8s.io", "v1", "Event", "events", "event", true, kAll, {"ev"});
   // networking.k8s.io/v1
   add("networking.k8s.io", "v1", "IngressClass", "ingressclasses", "ingressclass", false, kAll);
-  add("networking.k8s.io", "v1", "Ingress", "ingresses", "ingress", true, kAll, {"ing"}, {}, {Status("Ingress")});
+  add("networking.k8s.io", "v1", "Ingress", "ingresses", "ingress", true, kAll, {"ing"}, {}, {StatusSubresource("Ingress")});
   add("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", "networkpolicy", true, kAll, {"netpol"});
   // policy/v1
   add("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget", true, kAll, {"pdb"}, {},
-      {Status("PodDisruptionBudget")});
+      {StatusSubresource("PodDisruptionBudget")});
   // rbac.authorization.k8s.io/v1
   add("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", "clusterrolebinding", false, kAll);
   add("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", false, kAll);

@@ -152,27 +152,27 @@ std::string GoTypeName(const json::value& v) {
 // ---------------------------------------------------------------------------------------------
 // Upstream's error values (k8s.io/apimachinery/pkg/util/mergepatch/errors.go).
 
-Status Invalid(std::string message) { return Status(Code::kInvalidArgument, std::move(message)); }
+Status InvalidPatch(std::string message) { return Status(Code::kInvalidArgument, std::move(message)); }
 
 Status ErrNoMergeKey(const json::object& m, std::string_view key) {
-  return Invalid("map: " + GoV(m) + " does not contain declared merge key: " + std::string(key));
+  return InvalidPatch("map: " + GoV(m) + " does not contain declared merge key: " + std::string(key));
 }
 Status ErrBadArgType(std::string_view expected, const json::value& actual) {
-  return Invalid("expected a " + std::string(expected) + ", but received a " + GoTypeName(actual));
+  return InvalidPatch("expected a " + std::string(expected) + ", but received a " + GoTypeName(actual));
 }
 Status ErrBadPatchType(const json::value& directive, const json::object& m) {
   std::string out = "unknown patch type: ";
   AppendGo(out, directive, true);
-  return Invalid(out + " in map: " + GoV(m));
+  return InvalidPatch(out + " in map: " + GoV(m));
 }
-Status ErrNoListOfLists() { return Invalid("lists of lists are not supported"); }
-Status ErrBadPatchFormatForPrimitiveList() { return Invalid("invalid patch format of primitive list"); }
-Status ErrBadPatchFormatForRetainKeys() { return Invalid("invalid patch format of retainKeys"); }
+Status ErrNoListOfLists() { return InvalidPatch("lists of lists are not supported"); }
+Status ErrBadPatchFormatForPrimitiveList() { return InvalidPatch("invalid patch format of primitive list"); }
+Status ErrBadPatchFormatForRetainKeys() { return InvalidPatch("invalid patch format of retainKeys"); }
 Status ErrBadPatchFormatForSetElementOrderList() {
-  return Invalid("invalid patch format of setElementOrder list");
+  return InvalidPatch("invalid patch format of setElementOrder list");
 }
 Status ErrTooDeep() {
-  return Invalid("strategic merge patch nests deeper than " + std::to_string(kMaxDepth) + " levels");
+  return InvalidPatch("strategic merge patch nests deeper than " + std::to_string(kMaxDepth) + " levels");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ Status SliceElementKind(const json::array* a, const json::array* b, GoKind* kind
         *kind = k;
         if (k == GoKind::kSlice) return ErrNoListOfLists();
       } else if (k != *kind) {
-        return Invalid("list element types are not identical: [" + GoV(a) + " " + GoV(b) + "]");
+        return InvalidPatch("list element types are not identical: [" + GoV(a) + " " + GoV(b) + "]");
       }
     }
   }
@@ -500,7 +500,7 @@ Status MergeList(json::array& target, const json::array& patch, const Meta& meta
   // Lists of objects, merged on the merge key.
   if (delete_list) return ErrBadPatchFormatForPrimitiveList();  // upstream would merge them instead
   if (meta.merge_key.empty()) {
-    return Invalid("cannot merge lists without merge key for " + std::string(meta.name));
+    return InvalidPatch("cannot merge lists without merge key for " + std::string(meta.name));
   }
   const std::string_view key = meta.merge_key;
   const Identity by_key{true, key};
@@ -526,7 +526,7 @@ Status MergeList(json::array& target, const json::array& patch, const Meta& meta
     } else if (IsString(*directive, kReplaceDirective)) {
       replace = true;  // keep going: the other directive items are still checked
     } else if (IsString(*directive, kMergeDirective)) {
-      return Invalid("merging lists cannot yet be specified in the patch");
+      return InvalidPatch("merging lists cannot yet be specified in the patch");
     } else {
       return ErrBadPatchType(*directive, o);
     }
@@ -612,7 +612,7 @@ Status ValidatePatchWithSetOrderList(const json::array* patch_list, const json::
     ++s;
   }
   if (p < items.size() && s >= order.size()) {
-    return Invalid("The order in patch list:\n" + GoV(patch_list) + "\n doesn't match " +
+    return InvalidPatch("The order in patch list:\n" + GoV(patch_list) + "\n doesn't match " +
                    std::string(kSetElementOrderPrefix) + " list:\n" + GoV(&order) + "\n");
   }
   return Status::Ok();
@@ -647,7 +647,7 @@ Status ApplySetElementOrder(json::object& target, const json::object& patch, Ctx
     for (size_t i = 0; i < order.size(); ++i) {
       if (!order[i].is_object()) {
         if (merged.empty()) break;
-        return Invalid("value for key " + std::to_string(i) + " is not a map");
+        return InvalidPatch("value for key " + std::to_string(i) + " is not a map");
       }
       if (const json::value* kv = order[i].get_object().if_contains(key)) named.emplace(*kv, i);
     }

@@ -12,13 +12,13 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr int kMaxDepth = 100;
+constexpr int kMaxYamlDepth = 100;
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 
 // The end of the run of digits starting at s[i].
 size_t SkipDigits(std::string_view s, size_t i) {
-  while (i < s.size() && IsDigit(s[i])) ++i;
+  while (i < s.size() && IsAsciiDigit(s[i])) ++i;
   return i;
 }
 
@@ -31,7 +31,7 @@ size_t SkipSign(std::string_view s) { return !s.empty() && (s[0] == '+' || s[0] 
 // stack). These scan once, left to right, without recursion.
 bool IsYamlInt(std::string_view s) {
   size_t i = SkipSign(s);
-  if (i == s.size() || !IsDigit(s[i])) return false;
+  if (i == s.size() || !IsAsciiDigit(s[i])) return false;
   if (s[i] == '0') return i + 1 == s.size();
   return SkipDigits(s, i) == s.size();
 }
@@ -43,7 +43,7 @@ bool IsYamlFloat(std::string_view s) {
     if (end == i + 1) return false;  // "." needs a digit after it when nothing comes before
     i = end;
   } else {
-    if (i == s.size() || !IsDigit(s[i])) return false;
+    if (i == s.size() || !IsAsciiDigit(s[i])) return false;
     i = s[i] == '0' ? i + 1 : SkipDigits(s, i);  // a leading zero stands alone ("08" is no number)
     if (i < s.size() && s[i] == '.') i = SkipDigits(s, i + 1);
   }
@@ -83,7 +83,7 @@ json::value Scalar(const YAML::Node& n) {
 constexpr size_t kNodeSlack = 1024;
 
 Result<json::value> Convert(const YAML::Node& n, int depth, size_t& budget) {
-  if (depth > kMaxDepth) return Status(Code::kInvalidArgument, "yaml: exceeded max depth of 100");
+  if (depth > kMaxYamlDepth) return Status(Code::kInvalidArgument, "yaml: exceeded max depth of 100");
   if (budget == 0) return Status(Code::kInvalidArgument, "yaml: document expands to too many nodes");
   --budget;
   switch (n.Type()) {
@@ -130,12 +130,12 @@ static bool TooDeep(std::string_view text) {
       continue;
     }
     if (at_line_start && (c == ' ' || c == '-')) {
-      if (++indent > 2 * kMaxDepth) return true;
+      if (++indent > 2 * kMaxYamlDepth) return true;
       continue;
     }
     at_line_start = false;
     if (c == '[' || c == '{') {
-      if (++flow > kMaxDepth) return true;
+      if (++flow > kMaxYamlDepth) return true;
     } else if ((c == ']' || c == '}') && flow > 0) {
       --flow;
     }

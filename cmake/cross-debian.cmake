@@ -32,9 +32,13 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
-# The sysroot's headers after the compiler's own (it holds no libc or libstdc++ headers, but
-# -isystem would still put it ahead of them); its libraries on the link path.
-set(_kite_flags "-idirafter ${KITE_SYSROOT}/usr/include/${KITE_TRIPLET} -idirafter ${KITE_SYSROOT}/usr/include")
+# The sysroot's headers ahead of the host's /usr/include: Debian's cross g++ searches /usr/include
+# last, so with -idirafter the host's amd64 headers (OpenSSL, protobuf, Boost...) were the ones
+# compiled against whenever the host had the same -dev package, at the host's version. -isystem
+# also puts them ahead of the compiler's own libc and libstdc++ headers, which is harmless as
+# long as the sysroot holds none of those (it holds only the libraries of deps.txt's sysroot
+# group; no file of it shadows one under /usr/<triplet>/include). Its libraries on the link path.
+set(_kite_flags "-isystem ${KITE_SYSROOT}/usr/include/${KITE_TRIPLET} -isystem ${KITE_SYSROOT}/usr/include")
 set(CMAKE_C_FLAGS_INIT "${_kite_flags}")
 set(CMAKE_CXX_FLAGS_INIT "${_kite_flags}")
 set(_kite_ld "-L${KITE_SYSROOT}/usr/lib/${KITE_TRIPLET} -Wl,-rpath-link,${KITE_SYSROOT}/usr/lib/${KITE_TRIPLET}")

@@ -20,7 +20,7 @@ constexpr size_t kMaxDNSSearchPaths = 32;  // upstream's MaxDNSSearchPaths
 constexpr size_t kMaxDNSSearchListChars = 2048;
 
 // upstream's format.Pod: name_namespace(uid)
-std::string PodDesc(const json::object& pod) {
+std::string SandboxPodDesc(const json::object& pod) {
   return api::Name(pod) + "_" + api::Namespace(pod) + "(" + api::Uid(pod) + ")";
 }
 
@@ -108,7 +108,7 @@ Result<cri::DNSConfig> PodDNSConfig(const json::object& pod, const NodeConfig& n
   else if (policy == "ClusterFirst") type = host_network ? kHost : kCluster;
   else if (policy == "Default") type = kHost;
   else if (policy == "None") type = kNone;
-  else return Status(Code::kInvalidArgument, "unsupported dnsPolicy \"" + policy + "\" of pod " + PodDesc(pod));
+  else return Status(Code::kInvalidArgument, "unsupported dnsPolicy \"" + policy + "\" of pod " + SandboxPodDesc(pod));
 
   cri::DNSConfig dns;
   if (type == kCluster && node.cluster_dns.empty()) {
@@ -116,7 +116,7 @@ Result<cri::DNSConfig> PodDNSConfig(const json::object& pod, const NodeConfig& n
     // whichever cluster policy it was).
     if (events) {
       events->push_back({"Warning", "MissingClusterDNS",
-                         "pod: \"" + PodDesc(pod) +
+                         "pod: \"" + SandboxPodDesc(pod) +
                              "\". kubelet does not have ClusterDNS IP configured and cannot create Pod using \"ClusterFirst\" "
                              "policy. Falling back to \"Default\" policy."});
     }

@@ -9,14 +9,14 @@ namespace json = boost::json;
 
 namespace {
 
-const api::ResourceInfo& Pods() { return *api::FindResource("", "v1", "pods"); }
+const api::ResourceInfo& PodsResource() { return *api::FindResource("", "v1", "pods"); }
 
 }  // namespace
 
 kite::Result<json::object> StatusManager::SetPodStatus(const json::object& pod, json::object status) const {
   json::object patch;
   patch["status"] = std::move(status);
-  return client_->Patch(Pods(), api::Namespace(pod), api::Name(pod),
+  return client_->Patch(PodsResource(), api::Namespace(pod), api::Name(pod),
                         client::PatchType::kMerge, json::serialize(patch), "status");
 }
 
@@ -24,7 +24,7 @@ kite::Result<json::object> StatusManager::FinishDeletion(const json::object& pod
   client::DeleteParams p;
   p.grace_period_seconds = 0;
   p.precondition_uid = api::Uid(pod);  // never the pod re-created under its name
-  auto res = client_->Delete(Pods(), api::Namespace(pod), api::Name(pod), p);
+  auto res = client_->Delete(PodsResource(), api::Namespace(pod), api::Name(pod), p);
   // Gone, or a different pod by now (the precondition failed): either way ours is finished.
   if (res.NotFound() || (!res.ok() && res.error().http_code() == 409)) return json::object();
   return res;

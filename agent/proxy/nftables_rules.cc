@@ -8,13 +8,13 @@ namespace {
 
 const std::string kT = std::string("ip ") + kNftTable;  // "ip kube-proxy"
 
-std::string Lower(std::string s) {
+std::string LowerCase(std::string s) {
   for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   return s;
 }
 
 // "ns/name/tcp/portname": what upstream's nftables chain names are built from.
-std::string Base(const ServicePort& sp) { return sp.ns + "/" + sp.name + "/" + Lower(sp.protocol) + "/" + sp.port_name; }
+std::string Base(const ServicePort& sp) { return sp.ns + "/" + sp.name + "/" + LowerCase(sp.protocol) + "/" + sp.port_name; }
 
 std::string Named(const char* prefix, const std::string& base) {
   // nft chain names are at most 255 bytes; the hash keeps truncated names distinct.
@@ -130,7 +130,7 @@ struct PortWriter {
   }
 
   void Pick(const ServicePort& sp, const std::string& chain, const std::vector<const Endpoint*>& eps) {
-    const std::string proto = Lower(sp.protocol);
+    const std::string proto = LowerCase(sp.protocol);
     if (eps.empty()) return;
     if (sp.affinity_seconds == 0 && eps.size() == 1) {
       o.Rule(chain, "meta l4proto " + proto + " dnat ip to " + eps[0]->String());
@@ -161,7 +161,7 @@ struct PortWriter {
   }
 
   void Port(const ServicePort& sp) {
-    const std::string proto = Lower(sp.protocol);
+    const std::string proto = LowerCase(sp.protocol);
     const std::string port = std::to_string(sp.port);
     const std::vector<const Endpoint*> cluster_eps = UsableEndpoints(sp, false);
     const bool any_local = sp.internal_local || sp.external_local;

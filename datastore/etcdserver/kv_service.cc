@@ -4,14 +4,14 @@
 
 namespace kite::datastore::etcdserver {
 namespace {
-constexpr char kService[] = "etcdserverpb.KV";
+constexpr char kKvService[] = "etcdserverpb.KV";
 }  // namespace
 
 grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx, const pb::RangeRequest* req,
                                            pb::RangeResponse* resp) {
   // Reads are served from the store's memory: answer inline.
   auto* reactor = ctx->DefaultReactor();
-  FinishUnary(reactor, kService, "Range", d_->Range(*req), resp);
+  FinishUnary(reactor, kKvService, "Range", d_->Range(*req), resp);
   return reactor;
 }
 
@@ -19,7 +19,7 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx, const
                                          pb::PutResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   d_->Put(*req, [this, reactor, resp](Result<pb::PutResponse> r) {
-    FinishUnaryOn(finisher_, reactor, kService, "Put", std::move(r), resp);
+    FinishUnaryOn(finisher_, reactor, kKvService, "Put", std::move(r), resp);
   });
   return reactor;
 }
@@ -28,7 +28,7 @@ grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ct
                                                  pb::DeleteRangeResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   d_->DeleteRange(*req, [this, reactor, resp](Result<pb::DeleteRangeResponse> r) {
-    FinishUnaryOn(finisher_, reactor, kService, "DeleteRange", std::move(r), resp);
+    FinishUnaryOn(finisher_, reactor, kKvService, "DeleteRange", std::move(r), resp);
   });
   return reactor;
 }
@@ -37,7 +37,7 @@ grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* ctx, const
                                          pb::TxnResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   d_->Txn(*req, [this, reactor, resp](Result<pb::TxnResponse> r) {
-    FinishUnaryOn(finisher_, reactor, kService, "Txn", std::move(r), resp);
+    FinishUnaryOn(finisher_, reactor, kKvService, "Txn", std::move(r), resp);
   });
   return reactor;
 }
@@ -46,7 +46,7 @@ grpc::ServerUnaryReactor* KvService::Compact(grpc::CallbackServerContext* ctx, c
                                              pb::CompactionResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   d_->Compact(*req, [reactor, resp](Result<pb::CompactionResponse> r) {
-    FinishUnary(reactor, kService, "Compact", std::move(r), resp);
+    FinishUnary(reactor, kKvService, "Compact", std::move(r), resp);
   });
   return reactor;
 }

@@ -7,7 +7,7 @@
 
 namespace kite::datastore::etcdserver {
 namespace {
-constexpr char kService[] = "etcdserverpb.Lease";
+constexpr char kLeaseService[] = "etcdserverpb.Lease";
 }  // namespace
 
 class KeepAliveReactor final
@@ -83,7 +83,7 @@ class KeepAliveReactor final
       std::lock_guard lock(mu_);
       code = status_.error_code();
     }
-    CountHandled("bidi_stream", kService, "LeaseKeepAlive", code);
+    CountHandled("bidi_stream", kLeaseService, "LeaseKeepAlive", code);
     svc_->Remove(this);
     delete this;
   }
@@ -103,7 +103,7 @@ grpc::ServerUnaryReactor* LeaseService::LeaseGrant(grpc::CallbackServerContext* 
                                                    pb::LeaseGrantResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   d_->LeaseGrant(*req, [reactor, resp](Result<pb::LeaseGrantResponse> r) {
-    FinishUnary(reactor, kService, "LeaseGrant", std::move(r), resp);
+    FinishUnary(reactor, kLeaseService, "LeaseGrant", std::move(r), resp);
   });
   return reactor;
 }
@@ -112,7 +112,7 @@ grpc::ServerUnaryReactor* LeaseService::LeaseRevoke(grpc::CallbackServerContext*
                                                     const pb::LeaseRevokeRequest* req, pb::LeaseRevokeResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   d_->LeaseRevoke(*req, [reactor, resp](Result<pb::LeaseRevokeResponse> r) {
-    FinishUnary(reactor, kService, "LeaseRevoke", std::move(r), resp);
+    FinishUnary(reactor, kLeaseService, "LeaseRevoke", std::move(r), resp);
   });
   return reactor;
 }
@@ -135,14 +135,14 @@ grpc::ServerUnaryReactor* LeaseService::LeaseTimeToLive(grpc::CallbackServerCont
                                                         const pb::LeaseTimeToLiveRequest* req,
                                                         pb::LeaseTimeToLiveResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
-  FinishUnary(reactor, kService, "LeaseTimeToLive", d_->LeaseTimeToLive(*req), resp);
+  FinishUnary(reactor, kLeaseService, "LeaseTimeToLive", d_->LeaseTimeToLive(*req), resp);
   return reactor;
 }
 
 grpc::ServerUnaryReactor* LeaseService::LeaseLeases(grpc::CallbackServerContext* ctx, const pb::LeaseLeasesRequest*,
                                                     pb::LeaseLeasesResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
-  FinishUnary(reactor, kService, "LeaseLeases", Result<pb::LeaseLeasesResponse>(d_->LeaseLeases()), resp);
+  FinishUnary(reactor, kLeaseService, "LeaseLeases", Result<pb::LeaseLeasesResponse>(d_->LeaseLeases()), resp);
   return reactor;
 }
 

@@ -52,7 +52,7 @@ Result<Authenticator> Authenticator::Create(const std::string& token_file,
     if (cols.size() < 3 || Trim(cols[0]).empty() || Trim(cols[1]).empty()) {
       return Status(Code::kInvalidArgument, token_file + ":" + std::to_string(n) + ": want token,user,uid[,\"groups\"]");
     }
-    UserInfo u{Trim(cols[1]), Trim(cols[2]), {}};
+    UserInfo u{Trim(cols[1]), Trim(cols[2]), {}, {}};
     if (cols.size() > 3) {
       for (auto& g : SplitCsv(cols[3])) if (!Trim(g).empty()) u.groups.push_back(Trim(g));
     }
@@ -73,7 +73,7 @@ Result<UserInfo> Authenticator::Authenticate(const HttpsRequest& req) const {
     }
     return AuthenticateToken(Trim(auth.substr(kBearer.size())));
   } else {
-    return UserInfo{"system:anonymous", "", {"system:unauthenticated"}};
+    return UserInfo{"system:anonymous", "", {"system:unauthenticated"}, {}};
   }
   if (!u.InGroup("system:authenticated")) u.groups.push_back("system:authenticated");
   return u;

@@ -20,7 +20,7 @@ namespace json = boost::json;
 
 namespace {
 
-std::string Key(const FieldPath& p) {
+std::string PathKey(const FieldPath& p) {
   std::string s;
   for (const auto& e : p) s += e + '\x1f';
   return s;
@@ -115,12 +115,12 @@ void RecordManager(json::object& obj, const std::string& manager, const std::str
   json::value& mf = meta["managedFields"];
   if (!mf.is_array()) mf = json::array();
   json::array& managed = mf.as_array();
-  std::set<std::string> drop;  // Key()s of the changed paths, built only if an entry needs them
+  std::set<std::string> drop;  // PathKey()s of the changed paths, built only if an entry needs them
   auto dropped = [&](const FieldPath& p) {
     if (drop.empty()) {
-      for (const auto& c : changed) drop.insert(Key(c));
+      for (const auto& c : changed) drop.insert(PathKey(c));
     }
-    return drop.count(Key(p)) > 0;
+    return drop.count(PathKey(p)) > 0;
   };
   std::vector<FieldPath> mine;
   for (auto it = managed.begin(); it != managed.end();) {
@@ -160,9 +160,9 @@ void RecordManager(json::object& obj, const std::string& manager, const std::str
     mine = std::move(changed);  // the first write by this manager (a create): nothing to merge
   } else {
     std::set<std::string> have;
-    for (const auto& p : mine) have.insert(Key(p));
+    for (const auto& p : mine) have.insert(PathKey(p));
     for (auto& p : changed) {
-      if (have.insert(Key(p)).second) mine.push_back(std::move(p));
+      if (have.insert(PathKey(p)).second) mine.push_back(std::move(p));
     }
   }
   if (!mine.empty()) {

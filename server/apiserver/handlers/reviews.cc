@@ -131,7 +131,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Review(Call& c) {
   // SelfSubjectAccessReview, SubjectAccessReview, LocalSubjectAccessReview.
   UserInfo who = c.a.user;
   if (kind != "SelfSubjectAccessReview") {
-    who = UserInfo{api::GetString(spec, "user"), api::GetString(spec, "uid"), Strings(spec, "groups")};
+    who = UserInfo{api::GetString(spec, "user"), api::GetString(spec, "uid"), Strings(spec, "groups"), {}};
     if (who.name.empty() && who.groups.empty()) {
       co_return invalid("spec.user: Invalid value: \"\": at least one of user or group must be specified");
     }

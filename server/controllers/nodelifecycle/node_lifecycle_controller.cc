@@ -22,7 +22,7 @@ namespace json = boost::json;
 using client::ObjectPtr;
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 constexpr const char kLeaseNamespace[] = "kube-node-lease";
 
 const json::object* Condition(const json::object& node, const char* type) {
@@ -136,7 +136,7 @@ class NodeLifecycleController final : public client::Controller {
 
  private:
   struct Health {
-    Clock::time_point probe;  // when the kubelet was last heard from (or first seen)
+    SteadyClock::time_point probe;  // when the kubelet was last heard from (or first seen)
     std::string heartbeat;    // Ready lastHeartbeatTime last seen
     std::string renew;        // Lease renewTime last seen
     std::string last_ready;   // Ready status last acted on
