@@ -255,15 +255,19 @@ class Responder final : public HttpsResponder {
 
 bool ClientGone(HttpsResponder& res) {
   // Only a connection of this server can tell; in-process responders never see a client leave.
-  auto* r = dynamic_cast<Responder*>(&res);
+  auto* r = dynamic_cast<Responder*>(&Undecorated(res));
   return r && r->ClientGone();
 }
 
 asio::awaitable<std::unique_ptr<ByteStream>> AcceptUpgrade(HttpsResponder& res, int status,
                                                            HttpsResponder::Headers headers) {
-  auto* r = dynamic_cast<Responder*>(&res);
+  auto* r = dynamic_cast<Responder*>(&Undecorated(res));
   if (!r) co_return nullptr;
-  co_return co_await r->AcceptUpgrade(status, std::move(headers));
+  auto stream = co_await r->AcceptUpgrade(status, std::move(headers));
+  if (stream) {
+    for (HttpsResponder* d = &res; d; d = d->Decorated()) d->Upgraded(status);
+  }
+  co_return stream;
 }
 
 namespace {

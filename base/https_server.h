@@ -95,7 +95,21 @@ class HttpsResponder {
     (void)subprotocol;
     co_return nullptr;
   }
+  // The responder this one decorates (the audit filter wraps the connection's), so what needs
+  // the connection itself (AcceptUpgrade, ClientGone) reaches it through any decorator; null for
+  // the connection's own responder and in-process ones.
+  virtual HttpsResponder* Decorated() { return nullptr; }
+  // Told, on it and every decorator around the connection, when AcceptUpgrade switched the
+  // connection's protocol with `status` (101): nothing more is sent through Send or streams.
+  virtual void Upgraded(int status) { (void)status; }
 };
+
+// The innermost responder under `res`'s decorators (`res` itself when it decorates nothing).
+inline HttpsResponder& Undecorated(HttpsResponder& res) {
+  HttpsResponder* r = &res;
+  while (HttpsResponder* inner = r->Decorated()) r = inner;
+  return *r;
+}
 
 struct HttpsServerOptions {
   std::string bind_address = "0.0.0.0";

@@ -34,8 +34,20 @@ jp() { k get "$@"; }
 # kubectl under a pseudo-terminal: `script` gives it one; the typed input comes from stdin.
 KUBECTL_CMD="$KUBECTL_BIN --kubeconfig $KC --cache-dir $TEST_TMP/kcache"
 in_pty() { in_ns "$NS" script -qfec "stty rows 33 cols 101; $KUBECTL_CMD $*" /dev/null; }
+# The streaming subresources are audited, so every session also passes the audit filter's
+# responder (the upgrade must reach the connection through it).
+AUDIT_LOG=$TEST_TMP/audit.log
+cat >"$TEST_TMP/audit-policy.yaml" <<'YAML'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+- level: Metadata
+  resources: [{group: "", resources: [pods/exec, pods/attach, pods/portforward]}]
+- level: None
+YAML
 _spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-  --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 --kubelet-port 0
+  --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 --kubelet-port 0 \
+  --audit-log-path "$AUDIT_LOG" --audit-policy-file "$TEST_TMP/audit-policy.yaml"
 SERVER_PID=$LAST_PID
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 
@@ -64,6 +76,13 @@ OUT=$(echo 'echo spdy; exit 4' | KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false k exec 
 [[ $OUT == spdy && $RC -eq 4 ]] || fail "SPDY exec -i with exit 4: out '$OUT' rc $RC"
 (($(ws_count translator) == T1)) || fail "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false still used a WebSocket"
 echo "ok - the same over SPDY/3.1 (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false): prints spdy, exits 4"
+# Both sessions audited as upstream records an upgraded request: ResponseStarted with 101.
+audited_101() {
+  grep '"subresource":"exec"' "$AUDIT_LOG" | grep '"stage":"ResponseStarted"' | grep -c '"code":101' || true
+}
+two_execs_audited() { (($(audited_101) >= 2)); }
+eventually "exec over WebSocket and over SPDY audited with 101" 30 two_execs_audited
+echo "ok - both execs audited: ResponseStarted, code 101 ($(audited_101) events)"
 
 # --- RBAC: a WebSocket exec arrives as GET; `get` alone on pods/exec is not enough (upstream's
 # AuthorizePodWebsocketUpgradeCreatePermission), `get` and `create` are.

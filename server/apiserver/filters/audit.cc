@@ -351,4 +351,9 @@ boost::asio::awaitable<std::unique_ptr<WebSocket>> AuditingResponder::AcceptWebS
   co_return ws;
 }
 
+void AuditingResponder::Upgraded(int status) {
+  code_ = status;
+  audit_.Started(status);
+}
+
 }  // namespace kite::apiserver::audit

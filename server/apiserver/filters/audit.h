@@ -115,6 +115,8 @@ class AuditingResponder final : public HttpsResponder {
   boost::asio::awaitable<void> EndStream() override { return inner_.EndStream(); }
   void Abort() override { inner_.Abort(); }
   boost::asio::awaitable<std::unique_ptr<WebSocket>> AcceptWebSocket(std::string subprotocol) override;
+  HttpsResponder* Decorated() override { return &inner_; }
+  void Upgraded(int status) override;
 
  private:
   HttpsResponder& inner_;
