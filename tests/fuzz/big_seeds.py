@@ -7,6 +7,7 @@ packaging/dev.sh fuzz runs each of those targets a few hundred times from these 
 -max_len=3145728.
 """
 import json
+import struct
 import os
 import sys
 
@@ -91,6 +92,12 @@ def seeds():
               "kubernetes.io/serviceaccount/secret.name": "s", "kubernetes.io/serviceaccount/service-account.name": "a",
               "kubernetes.io/serviceaccount/service-account.uid": "u", "sub": "system:serviceaccount:d:a"}
     yield "serviceaccount_jwt_fuzz", "legacy", jwt_of(json.dumps(legacy))
+    # SPDY from a kubelet: a data frame of nearly the body limit after a small one, read in
+    # pieces of 256 bytes (the first byte), and a frame header announcing 16 MiB with little behind.
+    small = struct.pack(">II", 3, 5) + b"hello"
+    big_len = fill
+    yield "spdy_frame_fuzz", "big-data", b"\xff" + small + struct.pack(">II", 5, (1 << 24) | big_len) + b"d" * big_len
+    yield "spdy_frame_fuzz", "announced-16m", b"\x00" + struct.pack(">II", 0x80030001, 0xffffff) + b"s" * 1024
 
 
 def main():
