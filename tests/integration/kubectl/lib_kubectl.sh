@@ -19,6 +19,8 @@ start_kite_api() {
     PORT=$(free_port)
     MPORT=$(free_port)
     echo "{}" >"$TEST_TMP/empty-config.yaml"
+    # An earlier server's kubeconfig would pass the readiness check below against that server.
+    rm -f "$TEST_TMP/kubeconfig"
     _spawn "$TEST_TMP/$name.log" "$KITE_SERVER" --config "$TEST_TMP/empty-config.yaml" --data-dir "$TEST_TMP/$name-data" \
       --etcd-listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$MPORT" --bind-address 127.0.0.1 \
       --https-listen-port "$API_PORT" --write-kubeconfig "$TEST_TMP/kubeconfig" $agent_flag "${KITE_ARGS[@]}"
