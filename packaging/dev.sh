@@ -96,14 +96,15 @@ sysroot() {
 
 host_arch() { dpkg --print-architecture; }
 
-# Self-contained release binaries (cmake/SelfContained.cmake) for one architecture. The native
-# one keeps the default build's compiler flags, so ccache serves it from build/'s objects; cross
-# builds drop -g (stripped anyway) to halve their objects' size in the cache, and put each
-# function in its own section so the linker's --gc-sections drops what nothing calls.
+# Self-contained release binaries (cmake/SelfContained.cmake) for one architecture, every one
+# built alike: a unity build (52 compiler runs instead of ~270: ~10 min cold on 2 cores), without
+# -g (stripped anyway; halves the objects in the cache), each function in its own section so the
+# linker's --gc-sections drops what nothing calls (amd64 server 26.5 MiB -> 24.3 MiB).
 release() {
   local arch=${1:-$(host_arch)} dir args=()
   dir=build-release-$arch
-  args=(-DKITE_SELF_CONTAINED=ON -DKITE_TESTS=OFF -DKITE_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+  args=(-DKITE_SELF_CONTAINED=ON -DKITE_TESTS=OFF -DKITE_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+        "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG -ffunction-sections -fdata-sections" -DCMAKE_UNITY_BUILD=ON)
   if [ "$arch" != "$(host_arch)" ]; then
     local triplet
     case $arch in
@@ -114,9 +115,7 @@ release() {
     KITE_DEPS_GROUPS=cross deps
     sysroot "$arch"
     args+=(-DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-$triplet.cmake
-           -DKITE_SYSROOT="${KITE_SYSROOT_DIR:-$HOME/.cache/kite-sysroot}/$arch"
-           "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG -ffunction-sections -fdata-sections"
-           -DCMAKE_UNITY_BUILD=ON)
+           -DKITE_SYSROOT="${KITE_SYSROOT_DIR:-$HOME/.cache/kite-sysroot}/$arch")
   else
     KITE_DEPS_GROUPS=build deps
   fi
