@@ -35,11 +35,7 @@ spec:
   containers: [{name: c, image: $IMAGE, imagePullPolicy: Never}]
 YAML
 
-start() {  # start ARGS...: kite-server on the node, with extra flags
-  _spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-    --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 --disable kite-dns "$@"
-  SERVER_PID=$LAST_PID
-}
+start() { start_node_server --disable kite-dns "$@"; }  # start ARGS...: kite-server on the node, with extra flags
 start
 eventually_eq "node Ready" 90 True k get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 

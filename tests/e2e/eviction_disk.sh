@@ -21,11 +21,7 @@ IMAGE=kite.local/busybox:1.35
 KC=$TEST_TMP/kubeconfig
 k() { kubectl_in "$NS" "$KC" "$@"; }
 
-start() {  # start ARGS...: kite-server on the node, with extra flags
-  _spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-    --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 --disable kite-dns "$@"
-  SERVER_PID=$LAST_PID
-}
+start() { start_node_server --disable kite-dns "$@"; }  # start ARGS...: kite-server on the node, with extra flags
 start
 eventually_eq "node Ready" 90 True k get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 

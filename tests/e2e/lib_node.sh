@@ -263,3 +263,12 @@ $pin
         readinessProbe: {httpGet: {path: /ready.html, port: 80}, periodSeconds: 1, failureThreshold: 1}
 YAML
 }
+
+# start_node_server ARGS... — kite-server (with its embedded agent) in network namespace $NS on
+# data dir $D as node $NODE, its admin kubeconfig at $KC, logging to $TEST_TMP/kite.log; extra
+# flags after the defaults. Sets SERVER_PID.
+start_node_server() {
+  _spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
+    --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 "$@"
+  SERVER_PID=$LAST_PID
+}
