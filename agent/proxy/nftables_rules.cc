@@ -167,6 +167,20 @@ struct PortWriter {
     const bool any_local = sp.internal_local || sp.external_local;
     const std::vector<const Endpoint*> local_eps = any_local ? UsableEndpoints(sp, true) : std::vector<const Endpoint*>{};
     const bool has = !cluster_eps.empty();
+    // A plain cluster-IP port shares the picking chain of every port with its protocol and
+    // endpoint count (see the header): no chain, map or rule of its own, only elements.
+    if (has && sp.affinity_seconds == 0 && !any_local && !sp.ExternallyReachable()) {
+      const std::string pick = NftPickChain(proto, cluster_eps.size());
+      s.picks.push_back(pick);
+      Element("service-ips", sp.cluster_ip + " . " + proto + " . " + port, "goto " + pick);
+      const std::string map = NftEndpointsMap(pick);
+      for (size_t i = 0; i < cluster_eps.size(); ++i) {
+        Element(map, sp.cluster_ip + " . " + port + " . " + std::to_string(i),
+                cluster_eps[i]->ip + " . " + std::to_string(cluster_eps[i]->port));
+        s.hairpin.push_back(cluster_eps[i]->ip);
+      }
+      return;
+    }
     const std::string base = Base(sp);
     const std::string svc = Named("service-", base);
     const std::string loc = any_local ? Named("local-", base) : "";
@@ -274,7 +288,31 @@ void Elements(std::string& text, const char* verb, const std::map<std::string, s
   }
 }
 
+// A shared picking chain (pick-<proto>-<n>) with its map, declared and filled with its rules:
+// cluster-IP traffic from outside the pod network is masqueraded, then one of n endpoints is
+// looked up by the destination and a random slot.
+void PickChain(Out& o, const RulesConfig& cfg, const std::string& pick) {
+  const size_t dash = pick.rfind('-');
+  const std::string proto = pick.substr(5, dash - 5), n = pick.substr(dash + 1);
+  const std::string map = NftEndpointsMap(pick);
+  o.decl += "add chain " + kT + " " + pick + "\n";
+  ++o.chains_n;
+  o.decl += "add map " + kT + " " + map + " { typeof ip daddr . " + proto + " dport . numgen random mod 1 : ip daddr . " +
+            proto + " dport ; }\n";
+  if (cfg.masquerade_all) {
+    o.Rule(pick, "jump mark-for-masquerade");
+  } else if (!cfg.cluster_cidr.empty()) {
+    o.Rule(pick, "ip saddr != " + cfg.cluster_cidr + " jump mark-for-masquerade");
+  }
+  o.Rule(pick, "meta l4proto " + proto + " dnat ip addr . port to ip daddr . " + proto + " dport . numgen random mod " + n +
+                   " map @" + map);
+}
+
 }  // namespace
+
+std::string NftPickChain(const std::string& proto, size_t endpoints) {
+  return "pick-" + proto + "-" + std::to_string(endpoints);
+}
 
 std::string NftServiceChain(const ServicePort& sp) { return Named("service-", Base(sp)); }
 std::string NftEndpointsMap(const std::string& chain) {
@@ -338,6 +376,14 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
     auto it = st.hairpin_refs.find(ip);
     hairpin_was[ip] = it == st.hairpin_refs.end() ? 0 : it->second;
   };
+  // The same for the shared picking chains: made when their first user comes, deleted when the
+  // last one goes.
+  std::map<std::string, int> picks_were;
+  auto touch_pick = [&](const std::string& pick) {
+    if (picks_were.count(pick)) return;
+    auto it = st.pick_refs.find(pick);
+    picks_were[pick] = it == st.pick_refs.end() ? 0 : it->second;
+  };
   for (const std::string& key : write) {
     auto it = st.services.find(key);
     if (it == st.services.end()) continue;
@@ -347,6 +393,10 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
     for (const std::string& ip : old_states[key].hairpin) {
       touch(ip);
       if (--st.hairpin_refs[ip] <= 0) st.hairpin_refs.erase(ip);
+    }
+    for (const std::string& pick : old_states[key].picks) {
+      touch_pick(pick);
+      if (--st.pick_refs[pick] <= 0) st.pick_refs.erase(pick);
     }
   }
   // Keep each Service's slot blocks: reserve them before anything new takes one.
@@ -372,6 +422,10 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
       touch(ip);
       ++st.hairpin_refs[ip];
     }
+    for (const std::string& pick : s.picks) {
+      touch_pick(pick);
+      ++st.pick_refs[pick];
+    }
     keep_chains.insert(s.chains.begin(), s.chains.end());
     keep_sets.insert(s.sets.begin(), s.sets.end());
     keep_maps.insert(s.maps.begin(), s.maps.end());
@@ -394,6 +448,19 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
     }
     for (const auto& e : now.elements) {
       if (!before_set.count(e)) o.add_elements[e.map].push_back(e.key + " : " + e.value);
+    }
+  }
+  // Picking chains: all of them after a full sync's flush, else only new ones; unused ones go.
+  for (const auto& [pick, n] : st.pick_refs) {
+    auto was = picks_were.find(pick);
+    if (full || (was != picks_were.end() && was->second == 0)) PickChain(o, cfg, pick);
+  }
+  if (!full || known) {
+    for (const auto& [pick, was] : picks_were) {
+      if (was > 0 && !st.pick_refs.count(pick)) {
+        o.deletes += "delete chain " + kT + " " + pick + "\n";
+        o.deletes += "delete map " + kT + " " + NftEndpointsMap(pick) + "\n";
+      }
     }
   }
   // Partial: the rewritten Services' chains are flushed first (a full sync flushed the table).

@@ -159,7 +159,7 @@ TEST(ProxierTest, NftablesModeWritesOneTransactionPerSync) {
   auto in = nft_inputs();
   ASSERT_EQ(in.size(), 1u);
   EXPECT_NE(in[0].find("delete table ip kube-proxy\nadd table ip kube-proxy\n"), std::string::npos);  // state unknown
-  EXPECT_NE(in[0].find("10.43.0.21 . tcp . 80 : goto service-"), std::string::npos);
+  EXPECT_NE(in[0].find("10.43.0.21 . tcp . 80 : goto pick-tcp-1"), std::string::npos);
 
   c.Update(*api::FindResource("discovery.k8s.io", "v1", "endpointslices"), "default", Slice("b", {"10.42.0.3"}));
   fake->WaitForIdle();
@@ -167,7 +167,11 @@ TEST(ProxierTest, NftablesModeWritesOneTransactionPerSync) {
   in = nft_inputs();
   ASSERT_EQ(in.size(), 2u);
   EXPECT_EQ(in[1].find("10.43.0.21"), std::string::npos);  // a untouched
-  EXPECT_NE(in[1].find("dnat ip to 10.42.0.3:8080"), std::string::npos);
+  // b: two endpoints → one, element changes only (pick-tcp-1 exists already for a).
+  EXPECT_NE(in[1].find("add element ip kube-proxy endpoints-pick-tcp-1 { 10.43.0.22 . 80 . 0 : 10.42.0.3 . 8080 }"),
+            std::string::npos);
+  EXPECT_NE(in[1].find("delete chain ip kube-proxy pick-tcp-2\n"), std::string::npos);
+  EXPECT_EQ(in[1].find("add rule"), std::string::npos);
   EXPECT_EQ(in[1].find("add table"), std::string::npos);
   EXPECT_EQ(p.stats().full_syncs, 1);
 
