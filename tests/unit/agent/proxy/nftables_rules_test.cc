@@ -270,5 +270,55 @@ TEST(NftablesRulesTest, LoadBalancerSourceRanges) {
   EXPECT_NE(ipt.text.find(":" + fwc + " - [0:0]\n"), std::string::npos);
 }
 
+// Dual-stack: the IPv6 family's table is the same layout with IPv6 words, types and addresses
+// (DNAT targets in brackets); nothing of the IPv4 family is left in it.
+TEST(NftablesRulesTest, Ipv6Family) {
+  RulesConfig cfg;
+  cfg.cluster_cidr = "fd42::/56";
+  cfg.ipv6 = true;
+  ServiceMap m;
+  m["default/web"] = {Port("default", "web", "fd43::20", {"fd42::5", "fd42:0:0:1::6"})};
+  ServicePort np = Port("default", "np", "fd43::21", {"fd42::7"});
+  np.node_port = 30080;
+  np.load_balancer_ips = {"2001:db8::10"};
+  np.source_ranges = {"2001:db8:1::/48"};
+  m["default/np"] = {np};
+  ServicePort sticky = Port("default", "sticky", "fd43::22", {"fd42::8", "fd42::9"});
+  sticky.affinity_seconds = 60;
+  m["default/sticky"] = {sticky};
+  NftState st;
+  const std::string t = GenerateNftRules(m, cfg, nullptr, st, false).text;
+  EXPECT_EQ(t.rfind("add table ip6 kube-proxy\ndelete table ip6 kube-proxy\nadd table ip6 kube-proxy\n", 0), 0u);
+  EXPECT_TRUE(Has(t, "add map ip6 kube-proxy service-ips { type ipv6_addr . inet_proto . inet_service : verdict ; }"));
+  EXPECT_TRUE(Has(t, "add element ip6 kube-proxy service-ips { :: . tcp . 0 : drop }"));
+  EXPECT_TRUE(Has(t, "add set ip6 kube-proxy hairpin { type ipv6_addr . ipv6_addr ; }"));
+  EXPECT_TRUE(Has(t, "add rule ip6 kube-proxy services ip6 daddr . meta l4proto . th dport vmap @service-ips"));
+  EXPECT_TRUE(Has(t, "add rule ip6 kube-proxy services fib daddr type local ip6 daddr != ::1 jump nodeports"));
+  EXPECT_TRUE(Has(t, "add rule ip6 kube-proxy masquerading ct status dnat ip6 saddr . ip6 daddr @hairpin jump mark-for-masquerade"));
+  // A plain cluster-IP port: the shared picking chain, IPv6 keys and targets.
+  EXPECT_TRUE(Has(t, "add map ip6 kube-proxy endpoints-pick-tcp-2 { typeof ip6 daddr . tcp dport . numgen random mod 1 : "
+                     "ip6 daddr . tcp dport ; }"));
+  EXPECT_TRUE(Has(t, "add rule ip6 kube-proxy pick-tcp-2 ip6 saddr != fd42::/56 jump mark-for-masquerade"));
+  EXPECT_TRUE(Has(t, "add rule ip6 kube-proxy pick-tcp-2 meta l4proto tcp dnat ip6 addr . port to ip6 daddr . tcp dport . "
+                     "numgen random mod 2 map @endpoints-pick-tcp-2"));
+  EXPECT_TRUE(Has(t, "add element ip6 kube-proxy endpoints-pick-tcp-2 { fd43::20 . 80 . 0 : fd42::5 . 8080, "
+                     "fd43::20 . 80 . 1 : fd42:0:0:1::6 . 8080 }"));
+  EXPECT_NE(t.find("fd43::20 . tcp . 80 : goto pick-tcp-2"), std::string::npos);
+  // Its own chains: one endpoint in brackets, source ranges, affinity sets of IPv6 addresses.
+  const std::string svc = NftServiceChain(np);
+  EXPECT_TRUE(Has(t, "add rule ip6 kube-proxy " + svc + " meta l4proto tcp dnat ip6 to [fd42::7]:8080"));
+  EXPECT_TRUE(Has(t, "add rule ip6 kube-proxy " + svc + " ip6 daddr fd43::21 tcp dport 80 ip6 saddr != fd42::/56 jump mark-for-masquerade"));
+  EXPECT_TRUE(Has(t, "add rule ip6 kube-proxy firewall-" + svc.substr(8) + " ip6 saddr != { 2001:db8:1::/48 } drop"));
+  EXPECT_NE(t.find("2001:db8::10 . tcp . 80 : goto firewall-" + svc.substr(8)), std::string::npos);
+  const std::string ep = NftEndpointChain(sticky, sticky.endpoints[0]);
+  EXPECT_EQ(ep.substr(17), "-default/sticky/tcp/http__fd42..8/8080");  // nft names hold no ':'
+  EXPECT_TRUE(Has(t, "add set ip6 kube-proxy affinity-" + ep.substr(9) + " { type ipv6_addr ; flags dynamic,timeout ; timeout 60s ; }"));
+  EXPECT_TRUE(Has(t, "add rule ip6 kube-proxy " + ep + " update @affinity-" + ep.substr(9) + " { ip6 saddr }"));
+  EXPECT_TRUE(Has(t, "add rule ip6 kube-proxy " + ep + " meta l4proto tcp dnat ip6 to [fd42::8]:8080"));
+  for (const char* v4 : {" ip kube-proxy", "ip daddr", "ip saddr", "ipv4_addr", "dnat ip ", "0.0.0.0", "127.0.0.0"}) {
+    EXPECT_EQ(t.find(v4), std::string::npos) << v4;
+  }
+}
+
 }  // namespace
 }  // namespace kite::proxy
