@@ -1,7 +1,8 @@
 // The service proxy's nftables mode (upstream's KEP-3866 layout): the rules as `nft -f -` input,
 // pure logic, no system calls, so it is unit-tested by comparing text.
 //
-// Everything lives in one table, `ip kube-proxy` (upstream's name), that nothing else writes:
+// Everything lives in one table, `ip kube-proxy` (upstream's name), that nothing else writes
+// (`ip6 kube-proxy` with RulesConfig::ipv6: the same layout for IPv6 Services):
 //   base chains  nat-prerouting / nat-output → services, nat-postrouting → masquerading;
 //                filter-prerouting → firewall-check, filter-input / -forward / -output →
 //                service-endpoints-check (and nodeport-endpoints-check, firewall-check);
@@ -33,7 +34,8 @@
 // the shared chains cost nft and the kernel elements only, so a 10k-Service table is a few
 // dozen rules (a per-port chain with one rule into a shared map was 60 s of kernel time per
 // full sync at 10k: every rule bound to the big map). A
-// Service with more than kSlotStride endpoints uses the first kSlotStride of them. Session
+// Service with its own picking chain and more than kSlotStride endpoints uses the first
+// kSlotStride of them (shared picking chains have no such limit). Session
 // affinity still goes through the global `endpoint-chains` verdict map, a block of kSlotStride
 // slots per picking chain.
 //
