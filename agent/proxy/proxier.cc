@@ -278,7 +278,7 @@ Status Proxier::Sync(bool full) {
   }
   ServiceMap before_changed;  // the changed Services' old state (conntrack)
   ServiceMap after_changed;
-  ServiceMap after_changed6;  // the same Services' IPv6 ports (dual-stack, nftables mode)
+  ServiceMap before_changed6, after_changed6;  // the same Services' IPv6 ports (dual-stack, nftables mode)
   const bool ipv6 = nftables_ && opts_.rules6.has_value();
   for (const std::string& key : keys) {
     if (after_changed.count(key)) continue;
@@ -296,7 +296,10 @@ Status Proxier::Sync(bool full) {
     std::vector<const json::object*> raw;
     for (const auto& s : slices) raw.push_back(s.get());
     after_changed[key] = svc ? BuildServicePorts(*svc, raw, opts_.node_name) : std::vector<ServicePort>{};
-    if (ipv6) after_changed6[key] = svc ? BuildServicePorts(*svc, raw, opts_.node_name, true) : std::vector<ServicePort>{};
+    if (ipv6) {
+      if (auto old6 = services6_.find(key); old6 != services6_.end()) before_changed6[key] = old6->second;
+      after_changed6[key] = svc ? BuildServicePorts(*svc, raw, opts_.node_name, true) : std::vector<ServicePort>{};
+    }
   }
   // A full sync's desired state is built anew; a partial one is updated in place (a copy of
   // every Service was a good part of a partial sync at 10k): a failed sync is followed by a full
@@ -405,6 +408,9 @@ Status Proxier::Sync(bool full) {
 
   // UDP flows to endpoints that are gone, or that were refused while there were none.
   auto cmds = StaleConntrackCommands(before_changed, after_changed);
+  if (ipv6) {
+    for (auto& c : StaleConntrackCommands(before_changed6, after_changed6, true)) cmds.push_back(std::move(c));
+  }
   for (const std::string& f : RunConntrack(exec_, cmds)) KITE_LOG(1) << "kube-proxy: conntrack: " << f;
   return Status::Ok();
 }

@@ -51,8 +51,8 @@ struct ProxyOptions {
   RulesConfig rules;
   // Dual-stack (nftables mode only): IPv6 Services (their IPv6 cluster IPs, IPv6 EndpointSlices)
   // go into table ip6 kube-proxy too, in the same transaction as the IPv4 table; `ipv6` must be
-  // set and cluster_cidr is the IPv6 pod CIDR. Unset: IPv4 only. (Stale UDP conntrack entries are
-  // flushed for IPv4 Services only so far.)
+  // set and cluster_cidr is the IPv6 pod CIDR. Unset: IPv4 only. Stale UDP conntrack entries of
+  // both families are deleted.
   std::optional<RulesConfig> rules6;
   std::string healthz_bind_address = "0.0.0.0:10256";  // "": no health server
   std::chrono::milliseconds sync_period{30'000};       // --iptables-sync-period

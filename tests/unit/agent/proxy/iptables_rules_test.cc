@@ -385,6 +385,19 @@ TEST(ConntrackTest, StaleUdpFlows) {
   cmds = StaleConntrackCommands(before, after);
   ASSERT_EQ(cmds.size(), 1u);
   EXPECT_EQ(cmds[0], (std::vector<std::string>{"conntrack", "-D", "--orig-dst", "10.43.0.10", "-p", "udp"}));
+  // IPv6 ports: the same commands for the family (conntrack's default is IPv4).
+  ServicePort dns6 = Port("kube-system", "dns", "dns", "fd43::10", 53, {{"fd42::2", 53}, {"fd42::3", 53}});
+  dns6.protocol = "UDP";
+  dns6.node_port = 30053;
+  ServiceMap before6 = {{"kube-system/dns", {dns6}}};
+  dns6.endpoints.pop_back();
+  ServiceMap after6 = {{"kube-system/dns", {dns6}}};
+  cmds = StaleConntrackCommands(before6, after6, true);
+  ASSERT_EQ(cmds.size(), 2u);
+  EXPECT_EQ(cmds[0], (std::vector<std::string>{"conntrack", "-D", "-f", "ipv6", "--orig-dst", "fd43::10", "--dst-nat", "fd42::3",
+                                               "-p", "udp"}));
+  EXPECT_EQ(cmds[1], (std::vector<std::string>{"conntrack", "-D", "-f", "ipv6", "-p", "udp", "--dport", "30053", "--dst-nat",
+                                               "fd42::3"}));
   // TCP never.
   ServicePort web = Port("d", "web", "", "10.43.0.11", 80, {{"10.42.0.2", 80}});
   before = {{"d/web", {web}}};
