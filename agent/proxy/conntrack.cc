@@ -24,10 +24,12 @@ std::set<std::string> UsableIps(const ServicePort& sp) {
 
 }  // namespace
 
-std::vector<std::vector<std::string>> StaleConntrackCommands(const ServiceMap& before, const ServiceMap& after) {
+std::vector<std::vector<std::string>> StaleConntrackCommands(const ServiceMap& before, const ServiceMap& after,
+                                                             bool ipv6) {
   std::vector<std::vector<std::string>> cmds;
   std::set<std::vector<std::string>> seen;
   auto add = [&](std::vector<std::string> c) {
+    if (ipv6) c.insert(c.begin() + 2, {"-f", "ipv6"});
     if (seen.insert(c).second) cmds.push_back(std::move(c));
   };
   // Service ports by name, old and new.

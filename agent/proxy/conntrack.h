@@ -16,8 +16,11 @@
 
 namespace kite::proxy {
 
-// The `conntrack -D …` commands for going from `before` to `after` (pure).
-std::vector<std::vector<std::string>> StaleConntrackCommands(const ServiceMap& before, const ServiceMap& after);
+// The `conntrack -D …` commands for going from `before` to `after` (pure). `ipv6`: the maps
+// are one family's IPv6 ports, the commands carry `-f ipv6` (conntrack's default family is IPv4,
+// which a command naming only a node port would otherwise match).
+std::vector<std::vector<std::string>> StaleConntrackCommands(const ServiceMap& before, const ServiceMap& after,
+                                                             bool ipv6 = false);
 
 // Runs them; "0 flow entries" (exit 1) is not a failure. Returns the failures' messages.
 std::vector<std::string> RunConntrack(const Exec& exec, const std::vector<std::vector<std::string>>& commands);

@@ -43,6 +43,10 @@ struct RulesConfig {
   // traffic from inside it skips the Local policy. "": unknown (no such rules).
   std::string cluster_cidr;
   bool masquerade_all = false;  // masquerade every ClusterIP connection (upstream --masquerade-all)
+  // The IPv6 family (nftables mode: table ip6 kube-proxy): the Services' IPv6 cluster IPs and
+  // endpoints, cluster_cidr the IPv6 pod CIDR. One generator per family: a dual-stack node
+  // runs both.
+  bool ipv6 = false;
 };
 
 // The per-service nat chains in place, by Service key ("ns/name"); carried from one sync to the

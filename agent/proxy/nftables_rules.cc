@@ -1,12 +1,29 @@
 #include "agent/proxy/nftables_rules.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace kite::proxy {
 
 namespace {
 
-const std::string kT = std::string("ip ") + kNftTable;  // "ip kube-proxy"
+// "ip kube-proxy" or "ip6 kube-proxy".
+std::string TableOf(const RulesConfig& cfg) { return std::string(cfg.ipv6 ? "ip6 " : "ip ") + kNftTable; }
+
+// The fixed part's text is written for IPv4; the IPv6 table gets the same with the family's
+// words and addresses.
+std::string ForFamily(std::string s, bool ipv6) {
+  if (!ipv6) return s;
+  static const std::pair<const char*, const char*> kWords[] = {
+      {"ipv4_addr", "ipv6_addr"}, {"ip daddr", "ip6 daddr"}, {"ip saddr", "ip6 saddr"},
+      {"127.0.0.0/8", "::1"},     {"0.0.0.0", "::"}};
+  for (const auto& [from, to] : kWords) {
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + std::strlen(to))) {
+      s.replace(at, std::strlen(from), to);
+    }
+  }
+  return s;
+}
 
 std::string LowerCase(std::string s) {
   for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
@@ -81,11 +98,13 @@ const std::vector<FixedMap>& FixedMaps() {
 }
 
 struct Out {
+  std::string t;    // "ip kube-proxy" / "ip6 kube-proxy"
+  const char* l3;   // "ip" / "ip6": the family's word in matches and DNAT
   std::string decl, flush, rules, deletes;  // in this order in the transaction
   std::map<std::string, std::vector<std::string>> add_elements, del_elements;  // map → "key : value" / "key"
   size_t rules_n = 0, chains_n = 0;
   void Rule(const std::string& chain, const std::string& rule) {
-    rules += "add rule " + kT + " " + chain + " " + rule + "\n";
+    rules += "add rule " + t + " " + chain + " " + rule + "\n";
     ++rules_n;
   }
 };
@@ -120,20 +139,21 @@ struct PortWriter {
     s.elements.push_back({map, key, value});
   }
   void Map(const std::string& map, const std::string& spec) {
-    o.decl += "add map " + kT + " " + map + " { " + spec + " }\n";
+    o.decl += "add map " + o.t + " " + map + " { " + spec + " }\n";
     s.maps.push_back(map);
   }
   void Chain(const std::string& chain) {
-    o.decl += "add chain " + kT + " " + chain + "\n";
+    o.decl += "add chain " + o.t + " " + chain + "\n";
     s.chains.push_back(chain);
     ++o.chains_n;
   }
 
   void Pick(const ServicePort& sp, const std::string& chain, const std::vector<const Endpoint*>& eps) {
+    const std::string l3 = o.l3;
     const std::string proto = LowerCase(sp.protocol);
     if (eps.empty()) return;
     if (sp.affinity_seconds == 0 && eps.size() == 1) {
-      o.Rule(chain, "meta l4proto " + proto + " dnat ip to " + eps[0]->String());
+      o.Rule(chain, "meta l4proto " + proto + " dnat " + l3 + " to " + eps[0]->String());
       return;
     }
     const size_t n = std::min<size_t>(eps.size(), kSlotStride);
@@ -142,8 +162,9 @@ struct PortWriter {
       const std::string map = NftEndpointsMap(chain);
       // Typed by the Service's protocol: nft 1.0.6 rejects a `tcp dport` map under a UDP rule,
       // and a `th dport` one read back from the kernel under any rule.
-      Map(map, "typeof numgen random mod 1 : ip daddr . " + proto + " dport ;");
-      o.Rule(chain, "meta l4proto " + proto + " dnat ip addr . port to numgen random mod " + std::to_string(n) + " map @" + map);
+      Map(map, "typeof numgen random mod 1 : " + l3 + " daddr . " + proto + " dport ;");
+      o.Rule(chain, "meta l4proto " + proto + " dnat " + l3 + " addr . port to numgen random mod " + std::to_string(n) + " map @" +
+                        map);
       for (size_t i = 0; i < n; ++i) Element(map, std::to_string(i), eps[i]->ip + " . " + std::to_string(eps[i]->port));
       return;
     }
@@ -154,19 +175,34 @@ struct PortWriter {
     // records it in its dynamic set), others are spread at random.
     for (size_t i = 0; i < n; ++i) {
       const std::string ep = NftEndpointChain(sp, *eps[i]);
-      o.Rule(chain, "ip saddr @affinity-" + ep.substr(9) + " goto " + ep);
+      o.Rule(chain, l3 + " saddr @affinity-" + ep.substr(9) + " goto " + ep);
     }
     o.Rule(chain, numgen + " vmap @endpoint-chains");
     for (size_t i = 0; i < n; ++i) Element("endpoint-chains", std::to_string(base + i), "goto " + NftEndpointChain(sp, *eps[i]));
   }
 
   void Port(const ServicePort& sp) {
+    const std::string l3 = o.l3;
     const std::string proto = LowerCase(sp.protocol);
     const std::string port = std::to_string(sp.port);
     const std::vector<const Endpoint*> cluster_eps = UsableEndpoints(sp, false);
     const bool any_local = sp.internal_local || sp.external_local;
     const std::vector<const Endpoint*> local_eps = any_local ? UsableEndpoints(sp, true) : std::vector<const Endpoint*>{};
     const bool has = !cluster_eps.empty();
+    // A plain cluster-IP port shares the picking chain of every port with its protocol and
+    // endpoint count (see the header): no chain, map or rule of its own, only elements.
+    if (has && sp.affinity_seconds == 0 && !any_local && !sp.ExternallyReachable()) {
+      const std::string pick = NftPickChain(proto, cluster_eps.size());
+      s.picks.push_back(pick);
+      Element("service-ips", sp.cluster_ip + " . " + proto + " . " + port, "goto " + pick);
+      const std::string map = NftEndpointsMap(pick);
+      for (size_t i = 0; i < cluster_eps.size(); ++i) {
+        Element(map, sp.cluster_ip + " . " + port + " . " + std::to_string(i),
+                cluster_eps[i]->ip + " . " + std::to_string(cluster_eps[i]->port));
+        s.hairpin.push_back(cluster_eps[i]->ip);
+      }
+      return;
+    }
     const std::string base = Base(sp);
     const std::string svc = Named("service-", base);
     const std::string loc = any_local ? Named("local-", base) : "";
@@ -203,16 +239,16 @@ struct PortWriter {
       Chain(fw);
       std::string ranges;
       for (const std::string& r : sp.source_ranges) ranges += (ranges.empty() ? "" : ", ") + r;
-      o.Rule(fw, "ip saddr != { " + ranges + " } drop");
+      o.Rule(fw, l3 + " saddr != { " + ranges + " } drop");
     }
     if (!has) return;
     // Masquerade cluster-IP traffic from outside the pod network (it would not come back).
     auto masq = [&](const std::string& chain) {
-      const std::string dst = "ip daddr " + sp.cluster_ip + " " + proto + " dport " + port;
+      const std::string dst = l3 + " daddr " + sp.cluster_ip + " " + proto + " dport " + port;
       if (cfg.masquerade_all) {
         o.Rule(chain, dst + " jump mark-for-masquerade");
       } else if (!cfg.cluster_cidr.empty()) {
-        o.Rule(chain, dst + " ip saddr != " + cfg.cluster_cidr + " jump mark-for-masquerade");
+        o.Rule(chain, dst + " " + l3 + " saddr != " + cfg.cluster_cidr + " jump mark-for-masquerade");
       }
     };
     Chain(svc);
@@ -230,7 +266,7 @@ struct PortWriter {
         o.Rule(ext, "goto " + svc);
       } else {
         // Pods and the node itself may use any endpoint; the rest keep their source and go local.
-        if (!cfg.cluster_cidr.empty()) o.Rule(ext, "ip saddr " + cfg.cluster_cidr + " goto " + svc);
+        if (!cfg.cluster_cidr.empty()) o.Rule(ext, l3 + " saddr " + cfg.cluster_cidr + " goto " + svc);
         o.Rule(ext, "fib saddr type local jump mark-for-masquerade");
         o.Rule(ext, "fib saddr type local goto " + svc);
         o.Rule(ext, "goto " + loc);
@@ -246,18 +282,19 @@ struct PortWriter {
     for (const Endpoint* e : eps) {
       const std::string ep = NftEndpointChain(sp, *e);
       const std::string set = "affinity-" + ep.substr(9);
-      o.decl += "add set " + kT + " " + set + " { type ipv4_addr ; flags dynamic,timeout ; timeout " +
+      o.decl += "add set " + o.t + " " + set + " { type " + (cfg.ipv6 ? "ipv6_addr" : "ipv4_addr") +
+                " ; flags dynamic,timeout ; timeout " +
                 std::to_string(sp.affinity_seconds) + "s ; }\n";
       s.sets.push_back(set);
       Chain(ep);
-      o.Rule(ep, "ip saddr " + e->ip + " jump mark-for-masquerade");
-      o.Rule(ep, "update @" + set + " { ip saddr }");
-      o.Rule(ep, "meta l4proto " + proto + " dnat ip to " + e->String());
+      o.Rule(ep, l3 + " saddr " + e->ip + " jump mark-for-masquerade");
+      o.Rule(ep, "update @" + set + " { " + l3 + " saddr }");
+      o.Rule(ep, "meta l4proto " + proto + " dnat " + l3 + " to " + e->String());
     }
   }
 };
 
-void Elements(std::string& text, const char* verb, const std::map<std::string, std::vector<std::string>>& by_map,
+void Elements(std::string& text, const std::string& kT, const char* verb, const std::map<std::string, std::vector<std::string>>& by_map,
               size_t* count) {
   // A few hundred per command: one line per element costs nft a command each; one line for
   // 100k elements is one huge token list. Both work; this is the cheaper middle.
@@ -274,7 +311,32 @@ void Elements(std::string& text, const char* verb, const std::map<std::string, s
   }
 }
 
+// A shared picking chain (pick-<proto>-<n>) with its map, declared and filled with its rules:
+// cluster-IP traffic from outside the pod network is masqueraded, then one of n endpoints is
+// looked up by the destination and a random slot.
+void PickChain(Out& o, const RulesConfig& cfg, const std::string& pick) {
+  const size_t dash = pick.rfind('-');
+  const std::string proto = pick.substr(5, dash - 5), n = pick.substr(dash + 1);
+  const std::string map = NftEndpointsMap(pick);
+  const std::string l3 = o.l3;
+  o.decl += "add chain " + o.t + " " + pick + "\n";
+  ++o.chains_n;
+  o.decl += "add map " + o.t + " " + map + " { typeof " + l3 + " daddr . " + proto + " dport . numgen random mod 1 : " + l3 +
+            " daddr . " + proto + " dport ; }\n";
+  if (cfg.masquerade_all) {
+    o.Rule(pick, "jump mark-for-masquerade");
+  } else if (!cfg.cluster_cidr.empty()) {
+    o.Rule(pick, l3 + " saddr != " + cfg.cluster_cidr + " jump mark-for-masquerade");
+  }
+  o.Rule(pick, "meta l4proto " + proto + " dnat " + l3 + " addr . port to " + l3 + " daddr . " + proto +
+                   " dport . numgen random mod " + n + " map @" + map);
+}
+
 }  // namespace
+
+std::string NftPickChain(const std::string& proto, size_t endpoints) {
+  return "pick-" + proto + "-" + std::to_string(endpoints);
+}
 
 std::string NftServiceChain(const ServicePort& sp) { return Named("service-", Base(sp)); }
 std::string NftEndpointsMap(const std::string& chain) {
@@ -284,33 +346,41 @@ std::string NftEndpointsMap(const std::string& chain) {
   return n;
 }
 std::string NftEndpointChain(const ServicePort& sp, const Endpoint& ep) {
-  return Named("endpoint-", Base(sp) + "__" + ep.ip + "/" + std::to_string(ep.port));
+  // nft's names cannot hold ':' (an IPv6 address is written with '.' instead; the hash keeps
+  // names distinct).
+  std::string ip = ep.ip;
+  std::replace(ip.begin(), ip.end(), ':', '.');
+  return Named("endpoint-", Base(sp) + "__" + ip + "/" + std::to_string(ep.port));
 }
 
 NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, const std::set<std::string>* changed,
                          NftState& st, bool known) {
   NftText out;
+  const std::string kT = TableOf(cfg);
   Out o;
+  o.t = kT;
+  o.l3 = cfg.ipv6 ? "ip6" : "ip";
   const bool full = changed == nullptr;
   std::string head;
   if (full) {
     head = "add table " + kT + "\n";
     head += known ? "flush table " + kT + "\n" : "delete table " + kT + "\nadd table " + kT + "\n";
     // "map name" → "add map ip kube-proxy name { … }".
-    auto kind_table_name = [](const std::string& what) {
+    auto kind_table_name = [&kT](const std::string& what) {
       const size_t sp = what.find(' ');
       return what.substr(0, sp) + " " + kT + what.substr(sp);
     };
     for (const FixedMap& m : FixedMaps()) {
-      head += "add " + kind_table_name(m.what) + " { " + m.spec + " }\n";
+      head += "add " + kind_table_name(m.what) + " { " + ForFamily(m.spec, cfg.ipv6) + " }\n";
       const std::string name = std::string(m.what).substr(std::string(m.what).find(' ') + 1);
-      const std::string el = std::string(m.sentinel_key) + (*m.sentinel_value ? std::string(" : ") + m.sentinel_value : "");
-      if (known) head += "delete element " + kT + " " + name + " { " + m.sentinel_key + " }\n";
+      const std::string key = ForFamily(m.sentinel_key, cfg.ipv6);
+      const std::string el = key + (*m.sentinel_value ? std::string(" : ") + m.sentinel_value : "");
+      if (known) head += "delete element " + kT + " " + name + " { " + key + " }\n";
       head += "add element " + kT + " " + name + " { " + el + " }\n";
     }
     for (const Fixed& c : FixedChains()) {
       head += "add chain " + kT + " " + c.name + (*c.spec ? std::string(" { ") + c.spec + " }" : "") + "\n";
-      for (const char* r : c.rules) o.Rule(c.name, r);
+      for (const char* r : c.rules) o.Rule(c.name, ForFamily(r, cfg.ipv6));
     }
     if (!known) st = NftState{};
   }
@@ -338,6 +408,14 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
     auto it = st.hairpin_refs.find(ip);
     hairpin_was[ip] = it == st.hairpin_refs.end() ? 0 : it->second;
   };
+  // The same for the shared picking chains: made when their first user comes, deleted when the
+  // last one goes.
+  std::map<std::string, int> picks_were;
+  auto touch_pick = [&](const std::string& pick) {
+    if (picks_were.count(pick)) return;
+    auto it = st.pick_refs.find(pick);
+    picks_were[pick] = it == st.pick_refs.end() ? 0 : it->second;
+  };
   for (const std::string& key : write) {
     auto it = st.services.find(key);
     if (it == st.services.end()) continue;
@@ -347,6 +425,10 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
     for (const std::string& ip : old_states[key].hairpin) {
       touch(ip);
       if (--st.hairpin_refs[ip] <= 0) st.hairpin_refs.erase(ip);
+    }
+    for (const std::string& pick : old_states[key].picks) {
+      touch_pick(pick);
+      if (--st.pick_refs[pick] <= 0) st.pick_refs.erase(pick);
     }
   }
   // Keep each Service's slot blocks: reserve them before anything new takes one.
@@ -372,6 +454,10 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
       touch(ip);
       ++st.hairpin_refs[ip];
     }
+    for (const std::string& pick : s.picks) {
+      touch_pick(pick);
+      ++st.pick_refs[pick];
+    }
     keep_chains.insert(s.chains.begin(), s.chains.end());
     keep_sets.insert(s.sets.begin(), s.sets.end());
     keep_maps.insert(s.maps.begin(), s.maps.end());
@@ -394,6 +480,19 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
     }
     for (const auto& e : now.elements) {
       if (!before_set.count(e)) o.add_elements[e.map].push_back(e.key + " : " + e.value);
+    }
+  }
+  // Picking chains: all of them after a full sync's flush, else only new ones; unused ones go.
+  for (const auto& [pick, n] : st.pick_refs) {
+    auto was = picks_were.find(pick);
+    if (full || (was != picks_were.end() && was->second == 0)) PickChain(o, cfg, pick);
+  }
+  if (!full || known) {
+    for (const auto& [pick, was] : picks_were) {
+      if (was > 0 && !st.pick_refs.count(pick)) {
+        o.deletes += "delete chain " + kT + " " + pick + "\n";
+        o.deletes += "delete map " + kT + " " + NftEndpointsMap(pick) + "\n";
+      }
     }
   }
   // Partial: the rewritten Services' chains are flushed first (a full sync flushed the table).
@@ -432,11 +531,11 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& cfg, con
   std::string& t = out.text;
   t.reserve(head.size() + o.decl.size() + o.rules.size() + o.deletes.size() + 64 * o.rules_n);
   t += head;
-  Elements(t, "delete", o.del_elements, nullptr);
+  Elements(t, kT, "delete", o.del_elements, nullptr);
   t += o.flush;
   t += o.decl;
   t += o.rules;
-  Elements(t, "add", o.add_elements, &out.elements);
+  Elements(t, kT, "add", o.add_elements, &out.elements);
   t += o.deletes;
   out.rules = o.rules_n;
   out.chains_written = o.chains_n;

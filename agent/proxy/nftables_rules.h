@@ -1,7 +1,8 @@
 // The service proxy's nftables mode (upstream's KEP-3866 layout): the rules as `nft -f -` input,
 // pure logic, no system calls, so it is unit-tested by comparing text.
 //
-// Everything lives in one table, `ip kube-proxy` (upstream's name), that nothing else writes:
+// Everything lives in one table, `ip kube-proxy` (upstream's name), that nothing else writes
+// (`ip6 kube-proxy` with RulesConfig::ipv6: the same layout for IPv6 Services):
 //   base chains  nat-prerouting / nat-output → services, nat-postrouting → masquerading;
 //                filter-prerouting → firewall-check, filter-input / -forward / -output →
 //                service-endpoints-check (and nodeport-endpoints-check, firewall-check);
@@ -13,6 +14,12 @@
 //                endpoints-<chain>  per picking chain: slot → endpoint address . port (the DNAT
 //                                   target), bound by that chain's one rule
 //   set          hairpin            endpoint IP . same IP: masqueraded after DNAT;
+//   shared       pick-<proto>-<n>   the picking chain of every plain cluster-IP port (no session
+//                                   affinity, no Local policy, no node port, external or
+//                                   load-balancer IP) with that protocol and n endpoints: its
+//                                   map endpoints-pick-<proto>-<n> is keyed by cluster IP .
+//                                   port . slot, so such a port has no chain, map or rule of its
+//                                   own: a Service or endpoint change is element changes only;
 //   per port     service-<hash>-ns/name/proto/port (cluster-wide pick), local-… (this node's
 //                endpoints: traffic policy Local), external-… (masquerade, then service or
 //                local), firewall-… (loadBalancerSourceRanges), and for session affinity only
@@ -22,8 +29,13 @@
 // the kernel per anonymous set: both dominated a 10k-Service sync), nor in one global map: the
 // kernel checks every element of a map against every rule bound to it (nft_add_set_elem walks
 // the bindings per element, nf_tables_bind_set walks the elements per new binding), so 10k rules
-// bound to one 100k-element map cost ~1e9 steps per full sync (perf, bench/RESULTS.md). A
-// Service with more than kSlotStride endpoints uses the first kSlotStride of them. Session
+// bound to one 100k-element map cost ~1e9 steps per full sync (perf, bench/RESULTS.md); a
+// shared picking chain's map is bound by that chain's one rule, whatever its size. Ports of
+// the shared chains cost nft and the kernel elements only, so a 10k-Service table is a few
+// dozen rules (a per-port chain with one rule into a shared map was 60 s of kernel time per
+// full sync at 10k: every rule bound to the big map). A
+// Service with its own picking chain and more than kSlotStride endpoints uses the first
+// kSlotStride of them (shared picking chains have no such limit). Session
 // affinity still goes through the global `endpoint-chains` verdict map, a block of kSlotStride
 // slots per picking chain.
 //
@@ -66,6 +78,7 @@ struct NftServiceState {
     bool operator<(const Element& o) const { return std::tie(map, key, value) < std::tie(o.map, o.key, o.value); }
   };
   std::vector<Element> elements;                            // the map elements it added
+  std::vector<std::string> picks;                           // shared picking chains it uses
   std::vector<std::string> hairpin;                         // endpoint IPs it counts in @hairpin
   std::map<std::string, uint32_t> slots;                    // picking chain → slot block id
 };
@@ -73,6 +86,7 @@ struct NftServiceState {
 struct NftState {
   std::map<std::string, NftServiceState> services;  // by "ns/name"
   std::map<std::string, int> hairpin_refs;          // endpoint IP → Services using it
+  std::map<std::string, int> pick_refs;             // picking chain → Service ports using it
   std::set<uint32_t> used_slots;                    // block ids (0 unused)
 };
 
@@ -91,6 +105,7 @@ NftText GenerateNftRules(const ServiceMap& services, const RulesConfig& config, 
 // upstream's chain names: prefix-HASH8-ns/name/proto/port (HASH8: base32(sha256) of the rest).
 std::string NftServiceChain(const ServicePort& sp);
 std::string NftEndpointsMap(const std::string& picking_chain);  // endpoints-<chain>
+std::string NftPickChain(const std::string& proto, size_t endpoints);  // pick-<proto>-<n>, proto lower case
 std::string NftEndpointChain(const ServicePort& sp, const Endpoint& ep);
 
 }  // namespace kite::proxy

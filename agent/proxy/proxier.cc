@@ -110,6 +110,7 @@ std::string SliceService(const json::object& slice) {
 
 Proxier::Proxier(ProxyOptions options)
     : client::Controller("kube-proxy", 1), opts_(std::move(options)), exec_(opts_.exec ? opts_.exec : Exec(RunCommand)) {
+  if (opts_.rules6) opts_.rules6->ipv6 = true;
   Metrics::Get();
 }
 
@@ -129,9 +130,12 @@ void Proxier::Init(client::InformerFactory& informers) {
       KITE_LOG(0) << "kube-proxy: " << s.message();
     }
     // Switching back from nftables mode: its table would DNAT the same traffic first.
-    if (exec_({"nft", "list", "table", "ip", kNftTable}, "").ok()) {
-      (void)exec_({"nft", "delete", "table", "ip", kNftTable}, "");
+    for (const char* family : {"ip", "ip6"}) {
+      if (exec_({"nft", "list", "table", family, kNftTable}, "").ok()) {
+        (void)exec_({"nft", "delete", "table", family, kNftTable}, "");
+      }
     }
+    if (opts_.rules6) KITE_LOG(0) << "kube-proxy: IPv6 Services are proxied in nftables mode only";
     KITE_LOG(0) << "kube-proxy: iptables mode, " << BackendName(backend) << " backend, node " << opts_.node_name;
   }
 
@@ -274,6 +278,8 @@ Status Proxier::Sync(bool full) {
   }
   ServiceMap before_changed;  // the changed Services' old state (conntrack)
   ServiceMap after_changed;
+  ServiceMap before_changed6, after_changed6;  // the same Services' IPv6 ports (dual-stack, nftables mode)
+  const bool ipv6 = nftables_ && opts_.rules6.has_value();
   for (const std::string& key : keys) {
     if (after_changed.count(key)) continue;
     auto old = services_.find(key);
@@ -290,24 +296,35 @@ Status Proxier::Sync(bool full) {
     std::vector<const json::object*> raw;
     for (const auto& s : slices) raw.push_back(s.get());
     after_changed[key] = svc ? BuildServicePorts(*svc, raw, opts_.node_name) : std::vector<ServicePort>{};
-  }
-  if (full) {
-    next.clear();
-    for (auto& [key, ports] : after_changed) {
-      if (!ports.empty()) next[key] = ports;
+    if (ipv6) {
+      if (auto old6 = services6_.find(key); old6 != services6_.end()) before_changed6[key] = old6->second;
+      after_changed6[key] = svc ? BuildServicePorts(*svc, raw, opts_.node_name, true) : std::vector<ServicePort>{};
     }
-  } else {
-    // In place (a copy of every Service was a good part of a partial sync at 10k): a failed
-    // sync is followed by a full one, which builds everything again.
-    for (auto& [key, ports] : after_changed) {
+  }
+  // A full sync's desired state is built anew; a partial one is updated in place (a copy of
+  // every Service was a good part of a partial sync at 10k): a failed sync is followed by a full
+  // one, which builds everything again.
+  auto update = [full](ServiceMap& current, ServiceMap& fresh, const ServiceMap& changed_ports) {
+    if (full) {
+      fresh.clear();
+      for (const auto& [key, ports] : changed_ports) {
+        if (!ports.empty()) fresh[key] = ports;
+      }
+      return;
+    }
+    for (const auto& [key, ports] : changed_ports) {
       if (ports.empty()) {
-        services_.erase(key);
+        current.erase(key);
       } else {
-        services_[key] = ports;
+        current[key] = ports;
       }
     }
-  }
+  };
+  ServiceMap next6;
+  update(services_, next, after_changed);
+  if (ipv6) update(services6_, next6, after_changed6);
   const ServiceMap& desired = full ? next : services_;
+  const ServiceMap& desired6 = full ? next6 : services6_;
 
   std::set<std::string> changed_keys(keys.begin(), keys.end());
   // Reading the table back is costly at scale (a dump of every rule): only when what is there
@@ -333,6 +350,13 @@ Status Proxier::Sync(bool full) {
   Status s;
   if (nftables_) {
     nft = GenerateNftRules(desired, opts_.rules, full ? nullptr : &changed_keys, nft_state_, known_state_);
+    if (ipv6) {
+      // The IPv6 table in the same transaction: both families change together or not at all.
+      NftText nft6 = GenerateNftRules(desired6, *opts_.rules6, full ? nullptr : &changed_keys, nft_state6_, known_state_);
+      nft.text += nft6.text;
+      nft.rules += nft6.rules;
+      nft.chains_written += nft6.chains_written;
+    }
     auto r = exec_({"nft", "-f", "-"}, nft.text);
     if (!r.ok()) s = r.status();
     rules.nat_rules = nft.rules;
@@ -359,6 +383,7 @@ Status Proxier::Sync(bool full) {
     return s;
   }
   if (full) services_ = std::move(next);
+  if (full && ipv6) services6_ = std::move(next6);
   chains_ = std::move(rules.chains);
   m.sync->Observe(Seconds(end - start));
   (full ? m.full : m.partial)->Observe(Seconds(end - start));
@@ -383,6 +408,9 @@ Status Proxier::Sync(bool full) {
 
   // UDP flows to endpoints that are gone, or that were refused while there were none.
   auto cmds = StaleConntrackCommands(before_changed, after_changed);
+  if (ipv6) {
+    for (auto& c : StaleConntrackCommands(before_changed6, after_changed6, true)) cmds.push_back(std::move(c));
+  }
   for (const std::string& f : RunConntrack(exec_, cmds)) KITE_LOG(1) << "kube-proxy: conntrack: " << f;
   return Status::Ok();
 }

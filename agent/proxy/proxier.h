@@ -49,6 +49,11 @@ struct ProxyOptions {
   // into table ip kube-proxy, nftables_rules.h).
   std::string mode = "iptables";
   RulesConfig rules;
+  // Dual-stack (nftables mode only): IPv6 Services (their IPv6 cluster IPs, IPv6 EndpointSlices)
+  // go into table ip6 kube-proxy too, in the same transaction as the IPv4 table; `ipv6` must be
+  // set and cluster_cidr is the IPv6 pod CIDR. Unset: IPv4 only. Stale UDP conntrack entries of
+  // both families are deleted.
+  std::optional<RulesConfig> rules6;
   std::string healthz_bind_address = "0.0.0.0:10256";  // "": no health server
   std::chrono::milliseconds sync_period{30'000};       // --iptables-sync-period
   std::chrono::milliseconds min_sync_period{1'000};    // --iptables-min-sync-period
@@ -105,6 +110,8 @@ class Proxier : public client::Controller {
   ServiceMap services_;
   ChainState chains_;
   NftState nft_state_;
+  ServiceMap services6_;  // dual-stack: the IPv6 ports (opts_.rules6)
+  NftState nft_state6_;
   bool nftables_ = false;
   bool known_state_ = false;  // the per-service chains in the table are exactly chains_
 };

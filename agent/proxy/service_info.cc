@@ -18,6 +18,11 @@ bool IsIPv4(const std::string& s) {
   return inet_pton(AF_INET, s.c_str(), &a) == 1;
 }
 
+bool IsIPv6(const std::string& s) {
+  in6_addr a{};
+  return inet_pton(AF_INET6, s.c_str(), &a) == 1;
+}
+
 bool Condition(const json::object& conditions, std::string_view key, bool fallback) {
   const json::value* v = api::Find(conditions, key);
   return v && v->is_bool() ? v->as_bool() : fallback;
@@ -26,19 +31,28 @@ bool Condition(const json::object& conditions, std::string_view key, bool fallba
 }  // namespace
 
 std::vector<ServicePort> BuildServicePorts(const json::object& service, const std::vector<const json::object*>& slices,
-                                           const std::string& node_name) {
+                                           const std::string& node_name, bool ipv6) {
   std::vector<ServicePort> out;
   const json::object& spec = api::GetObject(service, "spec");
   const std::string type = api::GetString(spec, "type");
-  const std::string cluster_ip = api::GetString(spec, "clusterIP");
-  if (type == "ExternalName" || cluster_ip.empty() || cluster_ip == "None" || !IsIPv4(cluster_ip)) return out;
+  auto of_family = [ipv6](const std::string& ip) { return ipv6 ? IsIPv6(ip) : IsIPv4(ip); };
+  // The family's cluster IP: spec.clusterIPs (dual-stack: one per family), else spec.clusterIP.
+  std::string cluster_ip;
+  for (const json::value& ip : api::GetArray(spec, "clusterIPs")) {
+    if (ip.is_string() && of_family(std::string(ip.as_string()))) {
+      cluster_ip = std::string(ip.as_string());
+      break;
+    }
+  }
+  if (cluster_ip.empty()) cluster_ip = api::GetString(spec, "clusterIP");
+  if (type == "ExternalName" || cluster_ip.empty() || cluster_ip == "None" || !of_family(cluster_ip)) return out;
 
   ServicePort base;
   base.ns = api::Namespace(service);
   base.name = api::Name(service);
   base.cluster_ip = cluster_ip;
   for (const json::value& ip : api::GetArray(spec, "externalIPs")) {
-    if (ip.is_string() && IsIPv4(std::string(ip.as_string()))) base.external_ips.emplace_back(ip.as_string());
+    if (ip.is_string() && of_family(std::string(ip.as_string()))) base.external_ips.emplace_back(ip.as_string());
   }
   if (type == "LoadBalancer") {
     for (const json::value& in : api::GetArray(service, {"status", "loadBalancer", "ingress"})) {
@@ -46,15 +60,16 @@ std::vector<ServicePort> BuildServicePorts(const json::object& service, const st
       // ipMode Proxy: the load balancer rewrites the destination itself; no short-cut here.
       if (api::GetString(in.as_object(), "ipMode") == "Proxy") continue;
       std::string ip = api::GetString(in.as_object(), "ip");
-      if (IsIPv4(ip)) base.load_balancer_ips.push_back(ip);
+      if (of_family(ip)) base.load_balancer_ips.push_back(ip);
     }
     for (const json::value& r : api::GetArray(spec, "loadBalancerSourceRanges")) {
       if (!r.is_string()) continue;
       std::string cidr(r.as_string());
-      // Spaces are tolerated by the API (upstream trims them); IPv6 ranges do not apply here.
+      // Spaces are tolerated by the API (upstream trims them); the other family's ranges do
+      // not apply here.
       cidr.erase(std::remove(cidr.begin(), cidr.end(), ' '), cidr.end());
       const size_t slash = cidr.find('/');
-      if (IsIPv4(cidr.substr(0, slash))) base.source_ranges.push_back(cidr);
+      if (of_family(cidr.substr(0, slash))) base.source_ranges.push_back(cidr);
     }
   }
   if (api::GetString(spec, "sessionAffinity") == "ClientIP") {
@@ -79,7 +94,7 @@ std::vector<ServicePort> BuildServicePorts(const json::object& service, const st
     std::set<std::string> seen;
     for (const json::object* slice : slices) {
       const std::string family = api::GetString(*slice, "addressType");
-      if (!family.empty() && family != "IPv4") continue;
+      if (!family.empty() && family != (ipv6 ? "IPv6" : "IPv4")) continue;
       int32_t target = 0;
       bool found = false;
       for (const json::value& spv : api::GetArray(*slice, "ports")) {
@@ -100,7 +115,7 @@ std::vector<ServicePort> BuildServicePorts(const json::object& service, const st
         if (addresses.empty() || !addresses[0].is_string()) continue;
         Endpoint ep;
         ep.ip = std::string(addresses[0].as_string());
-        if (!IsIPv4(ep.ip)) continue;
+        if (!of_family(ep.ip)) continue;
         ep.port = target;
         const json::object& c = api::GetObject(e, "conditions");
         ep.ready = Condition(c, "ready", true);

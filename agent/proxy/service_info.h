@@ -4,7 +4,7 @@
 // One ServicePort per (Service, spec.ports[i]); its endpoints are those of the Service's
 // EndpointSlices (label kubernetes.io/service-name) whose port has the same name and protocol,
 // deduplicated by address. Services that get no rules are left out here: headless
-// (clusterIP None), ExternalName, and those without a usable IPv4 cluster IP.
+// (clusterIP None), ExternalName, and those without a cluster IP of the family asked for.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -23,7 +23,10 @@ struct Endpoint {
   // follows ready when unset, terminating false when unset.
   bool ready = true, serving = true, terminating = false;
   bool local = false;  // nodeName is this node
-  std::string String() const { return ip + ":" + std::to_string(port); }
+  // "ip:port", "[ip]:port" for IPv6 (as DNAT targets are written).
+  std::string String() const {
+    return (ip.find(':') == std::string::npos ? ip : "[" + ip + "]") + ":" + std::to_string(port);
+  }
 };
 
 struct ServicePort {
@@ -48,11 +51,12 @@ struct ServicePort {
   bool ExternallyReachable() const { return node_port != 0 || !external_ips.empty() || !load_balancer_ips.empty(); }
 };
 
-// The ports of one Service, built from it and its EndpointSlices. Empty for a Service that gets
-// no rules. `node_name` decides which endpoints are local.
+// The ports of one Service in one IP family, built from it and its EndpointSlices of that
+// family (addressType IPv4 or IPv6). Empty for a Service that gets no rules in that family (a
+// single-stack Service of the other one). `node_name` decides which endpoints are local.
 std::vector<ServicePort> BuildServicePorts(const boost::json::object& service,
                                            const std::vector<const boost::json::object*>& slices,
-                                           const std::string& node_name);
+                                           const std::string& node_name, bool ipv6 = false);
 
 // Every ServicePort, keyed by the Service's "ns/name" (std::map: the rules come out sorted, so
 // the same state gives the same text).

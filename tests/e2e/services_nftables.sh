@@ -33,8 +33,9 @@ _spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --d
   --proxy-mode nftables --disable kite-dns
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 
-# --- the kubernetes Service, through the service-ips verdict map
-has_kubernetes() { table | grep -- '10.43.0.1 . tcp . 443 : goto service-[A-Z0-9]*-default/kubernetes/tcp/https' >/dev/null; }
+# --- the kubernetes Service, through the service-ips verdict map to the shared picking chain of
+# TCP ports with one endpoint (a plain cluster-IP port has no chain of its own)
+has_kubernetes() { table | grep -- '10.43.0.1 . tcp . 443 : goto pick-tcp-1' >/dev/null; }
 eventually "service-ips sends 10.43.0.1:443 to the kubernetes Service's chain" 30 has_kubernetes
 api_answers() { [[ $(in_ns "$NS" curl -sk -m 3 -o /dev/null -w '%{http_code}' https://10.43.0.1/readyz) != 000 ]]; }
 eventually "the API server answers on https://10.43.0.1" 30 api_answers
@@ -67,13 +68,15 @@ get_in_pod() { echo "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 $1 $2 | grep 
 k run client --image="$IMAGE" --restart=Never -- sh -c "$(get_in_pod "$CIP" 80) && $(get_in_pod "$NODE_IP" "$NP")" >/dev/null
 eventually_eq "a pod reaches the ClusterIP and the NodePort (busybox nc)" 90 Succeeded jp pod client -o 'jsonpath={.status.phase}'
 
-# --- endpoints in web's chain: "mod N" for N > 1, a plain dnat for one
+# --- web's endpoints: its elements (cluster IP . port . slot) in the endpoints map of the
+# picking chain for its count, which service-ips sends it to
 svc_eps() {
-  table | awk '/chain service-[A-Z0-9]*-default\/web\/tcp\/ \{/ {on=1; next} on && /^\t}/ {on=0}
-    on && /numgen random mod/ {for (i = 1; i <= NF; i++) if ($i == "mod") n = $(i + 1)}
-    on && /dnat (ip )?to/ && !/numgen/ {n = 1} END {print n + 0}'
+  local n
+  n=$(table | grep -o -- "$CIP . tcp . 80 : goto pick-tcp-[0-9]*" | sed 's/.*-//')
+  [[ -n $n ]] || { echo 0; return; }
+  table | grep -o -- "$CIP . 80 . [0-9]* : [0-9.]* . 80" | wc -l | awk -v n="$n" '$1 == n {print n} $1 != n {print "map " n " elements " $1}'
 }
-expect_eq "two endpoints in web's chain" 2 svc_eps
+expect_eq "two endpoints for web" 2 svc_eps
 k scale deployment web --replicas=3 >/dev/null
 eventually_eq "scaled to 3: three endpoints in the rules" 90 3 svc_eps
 k scale deployment web --replicas=2 >/dev/null
@@ -120,9 +123,8 @@ eventually "LoadBalancer answers a source inside loadBalancerSourceRanges" 30 is
 # (Rules and chains come back at every full sync; map elements are written by difference, so a
 # single element deleted by hand comes back when the table is made anew — see nftables_rules.h.)
 in_ns "$NS" nft flush chain ip kube-proxy services
-KCHAIN=$(table | grep -o 'chain service-[A-Z0-9]*-default/kubernetes/tcp/https' | head -1)
-in_ns "$NS" nft flush chain ip kube-proxy "${KCHAIN#chain }"
-eventually "the flushed dispatch rule and the flushed Service chain come back" 30 api_answers
+in_ns "$NS" nft flush chain ip kube-proxy pick-tcp-1
+eventually "the flushed dispatch rule and the flushed picking chain come back" 30 api_answers
 in_ns "$NS" nft delete table ip kube-proxy
 eventually "the whole table comes back" 30 has_kubernetes
 eventually "ClusterIP answers again" 30 is_pod_name "http://$CIP/"

@@ -333,6 +333,41 @@ TEST(ServiceInfoTest, BuildsPortsFromServiceAndSlices) {
   EXPECT_TRUE(BuildServicePorts(external, {}, "n1").empty());
 }
 
+// Dual-stack: each family gets the Service's cluster IP of that family and the endpoints of the
+// slices of that family; a single-stack Service has no ports in the other.
+TEST(ServiceInfoTest, EachFamilyItsOwnAddresses) {
+  json::object svc = json::parse(R"({"metadata":{"name":"web","namespace":"default"},
+    "spec":{"type":"LoadBalancer","clusterIP":"10.43.0.9","clusterIPs":["10.43.0.9","fd43::9"],
+            "externalIPs":["192.0.2.1","2001:db8::1"],"loadBalancerSourceRanges":["198.51.100.0/24","2001:db8:1::/48"],
+            "ports":[{"name":"http","port":80,"nodePort":30001,"protocol":"TCP"}]},
+    "status":{"loadBalancer":{"ingress":[{"ip":"10.99.0.1"},{"ip":"2001:db8::99"}]}}})").as_object();
+  json::object v4 = json::parse(R"({"metadata":{"name":"web-a","namespace":"default"},"addressType":"IPv4",
+    "ports":[{"name":"http","port":8080,"protocol":"TCP"}],"endpoints":[{"addresses":["10.42.0.5"]}]})").as_object();
+  json::object v6 = json::parse(R"({"metadata":{"name":"web-b","namespace":"default"},"addressType":"IPv6",
+    "ports":[{"name":"http","port":8080,"protocol":"TCP"}],"endpoints":[{"addresses":["fd42::5"]}]})").as_object();
+  auto four = BuildServicePorts(svc, {&v4, &v6}, "n1");
+  auto six = BuildServicePorts(svc, {&v4, &v6}, "n1", true);
+  ASSERT_EQ(four.size(), 1u);
+  ASSERT_EQ(six.size(), 1u);
+  EXPECT_EQ(four[0].cluster_ip, "10.43.0.9");
+  EXPECT_EQ(six[0].cluster_ip, "fd43::9");
+  ASSERT_EQ(six[0].endpoints.size(), 1u);
+  EXPECT_EQ(six[0].endpoints[0].String(), "[fd42::5]:8080");
+  ASSERT_EQ(four[0].endpoints.size(), 1u);
+  EXPECT_EQ(four[0].endpoints[0].String(), "10.42.0.5:8080");
+  EXPECT_EQ(six[0].external_ips, std::vector<std::string>{"2001:db8::1"});
+  EXPECT_EQ(six[0].load_balancer_ips, std::vector<std::string>{"2001:db8::99"});
+  EXPECT_EQ(six[0].source_ranges, std::vector<std::string>{"2001:db8:1::/48"});
+  EXPECT_EQ(four[0].source_ranges, std::vector<std::string>{"198.51.100.0/24"});
+  EXPECT_EQ(six[0].node_port, 30001);
+  // Single-stack IPv4: nothing in IPv6; single-stack IPv6 (clusterIP only): nothing in IPv4.
+  json::object only4 = json::parse(R"({"metadata":{"name":"a","namespace":"d"},"spec":{"clusterIP":"10.43.0.2","ports":[{"port":80}]}})").as_object();
+  EXPECT_TRUE(BuildServicePorts(only4, {}, "n1", true).empty());
+  json::object only6 = json::parse(R"({"metadata":{"name":"b","namespace":"d"},"spec":{"clusterIP":"fd43::2","ports":[{"port":80}]}})").as_object();
+  EXPECT_TRUE(BuildServicePorts(only6, {}, "n1").empty());
+  EXPECT_EQ(BuildServicePorts(only6, {}, "n1", true).size(), 1u);
+}
+
 TEST(ConntrackTest, StaleUdpFlows) {
   ServiceMap before, after;
   ServicePort dns = Port("kube-system", "dns", "dns", "10.43.0.10", 53, {{"10.42.0.2", 53}, {"10.42.0.3", 53}});
@@ -350,6 +385,19 @@ TEST(ConntrackTest, StaleUdpFlows) {
   cmds = StaleConntrackCommands(before, after);
   ASSERT_EQ(cmds.size(), 1u);
   EXPECT_EQ(cmds[0], (std::vector<std::string>{"conntrack", "-D", "--orig-dst", "10.43.0.10", "-p", "udp"}));
+  // IPv6 ports: the same commands for the family (conntrack's default is IPv4).
+  ServicePort dns6 = Port("kube-system", "dns", "dns", "fd43::10", 53, {{"fd42::2", 53}, {"fd42::3", 53}});
+  dns6.protocol = "UDP";
+  dns6.node_port = 30053;
+  ServiceMap before6 = {{"kube-system/dns", {dns6}}};
+  dns6.endpoints.pop_back();
+  ServiceMap after6 = {{"kube-system/dns", {dns6}}};
+  cmds = StaleConntrackCommands(before6, after6, true);
+  ASSERT_EQ(cmds.size(), 2u);
+  EXPECT_EQ(cmds[0], (std::vector<std::string>{"conntrack", "-D", "-f", "ipv6", "--orig-dst", "fd43::10", "--dst-nat", "fd42::3",
+                                               "-p", "udp"}));
+  EXPECT_EQ(cmds[1], (std::vector<std::string>{"conntrack", "-D", "-f", "ipv6", "-p", "udp", "--dport", "30053", "--dst-nat",
+                                               "fd42::3"}));
   // TCP never.
   ServicePort web = Port("d", "web", "", "10.43.0.11", 80, {{"10.42.0.2", 80}});
   before = {{"d/web", {web}}};

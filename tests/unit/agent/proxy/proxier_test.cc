@@ -159,7 +159,7 @@ TEST(ProxierTest, NftablesModeWritesOneTransactionPerSync) {
   auto in = nft_inputs();
   ASSERT_EQ(in.size(), 1u);
   EXPECT_NE(in[0].find("delete table ip kube-proxy\nadd table ip kube-proxy\n"), std::string::npos);  // state unknown
-  EXPECT_NE(in[0].find("10.43.0.21 . tcp . 80 : goto service-"), std::string::npos);
+  EXPECT_NE(in[0].find("10.43.0.21 . tcp . 80 : goto pick-tcp-1"), std::string::npos);
 
   c.Update(*api::FindResource("discovery.k8s.io", "v1", "endpointslices"), "default", Slice("b", {"10.42.0.3"}));
   fake->WaitForIdle();
@@ -167,7 +167,11 @@ TEST(ProxierTest, NftablesModeWritesOneTransactionPerSync) {
   in = nft_inputs();
   ASSERT_EQ(in.size(), 2u);
   EXPECT_EQ(in[1].find("10.43.0.21"), std::string::npos);  // a untouched
-  EXPECT_NE(in[1].find("dnat ip to 10.42.0.3:8080"), std::string::npos);
+  // b: two endpoints → one, element changes only (pick-tcp-1 exists already for a).
+  EXPECT_NE(in[1].find("add element ip kube-proxy endpoints-pick-tcp-1 { 10.43.0.22 . 80 . 0 : 10.42.0.3 . 8080 }"),
+            std::string::npos);
+  EXPECT_NE(in[1].find("delete chain ip kube-proxy pick-tcp-2\n"), std::string::npos);
+  EXPECT_EQ(in[1].find("add rule"), std::string::npos);
   EXPECT_EQ(in[1].find("add table"), std::string::npos);
   EXPECT_EQ(p.stats().full_syncs, 1);
 
@@ -175,6 +179,71 @@ TEST(ProxierTest, NftablesModeWritesOneTransactionPerSync) {
   ASSERT_TRUE(p.Sync(true).ok());
   in = nft_inputs();
   EXPECT_NE(in.back().find("flush table ip kube-proxy\n"), std::string::npos);
+  informers.Stop();
+}
+
+// Dual-stack in nftables mode: both tables in one transaction, each family's Services in its own.
+TEST(ProxierTest, NftablesDualStackOneTransaction) {
+  auto fake = std::make_shared<client::testing::FakeTransport>();
+  json::object a = Svc("a", "10.43.0.21");
+  a["spec"].as_object()["clusterIPs"] = json::array{"10.43.0.21", "fd43::21"};
+  fake->Add(a);
+  fake->Add(Svc("b", "fd43::22"));  // single-stack IPv6
+  fake->Add(Slice("a", {"10.42.0.2"}));
+  json::object a6 = Slice("a", {"fd42::2", "fd42::3"});
+  a6["metadata"].as_object()["name"] = "a-y";
+  a6["addressType"] = "IPv6";
+  fake->Add(a6);
+  json::object b6 = Slice("b", {"fd42::4"});
+  b6["addressType"] = "IPv6";
+  fake->Add(b6);
+  client::Client c(fake);
+  client::InformerFactory informers(&c);
+  auto rec = std::make_shared<Recorder>();
+  ProxyOptions po;
+  po.node_name = "n1";
+  po.mode = "nftables";
+  po.healthz_bind_address = "";
+  po.rules.cluster_cidr = "10.42.0.0/16";
+  po.rules6 = RulesConfig{};
+  po.rules6->cluster_cidr = "fd42::/56";
+  po.exec = [rec](const std::vector<std::string>& argv, const std::string& input) { return (*rec)(argv, input); };
+  Proxier p(po);
+  p.Init(informers);
+  informers.Start();
+  ASSERT_TRUE(informers.WaitForSync(std::chrono::seconds(10)));
+  fake->WaitForIdle();
+  ASSERT_TRUE(p.Sync(false).ok());
+  std::string in;
+  {
+    std::lock_guard<std::mutex> lock(rec->mu);
+    ASSERT_EQ(rec->calls.size(), 1u);
+    in = rec->calls[0].second;
+  }
+  const size_t six = in.find("add table ip6 kube-proxy\n");
+  ASSERT_NE(six, std::string::npos);
+  const std::string t4 = in.substr(0, six), t6 = in.substr(six);
+  EXPECT_NE(t4.find("10.43.0.21 . tcp . 80 : goto pick-tcp-1"), std::string::npos);
+  EXPECT_EQ(t4.find("fd4"), std::string::npos);
+  EXPECT_NE(t6.find("fd43::21 . tcp . 80 : goto pick-tcp-2"), std::string::npos);
+  EXPECT_NE(t6.find("fd43::22 . tcp . 80 : goto pick-tcp-1"), std::string::npos);
+  EXPECT_NE(t6.find("fd43::21 . 80 . 1 : fd42::3 . 8080"), std::string::npos);
+  EXPECT_EQ(t6.find("10.4"), std::string::npos);
+
+  // An IPv6 endpoint change: a partial sync of that Service in both tables (the IPv4 one has
+  // nothing to change).
+  b6 = Slice("b", {"fd42::5"});
+  b6["addressType"] = "IPv6";
+  c.Update(*api::FindResource("discovery.k8s.io", "v1", "endpointslices"), "default", b6);
+  fake->WaitForIdle();
+  ASSERT_TRUE(p.Sync(false).ok());
+  std::lock_guard<std::mutex> lock(rec->mu);
+  ASSERT_EQ(rec->calls.size(), 2u);
+  EXPECT_EQ(rec->calls[1].second,
+            "delete element ip6 kube-proxy endpoints-pick-tcp-1 { fd43::22 . 80 . 0 }\n"
+            "delete element ip6 kube-proxy hairpin { fd42::4 . fd42::4 }\n"
+            "add element ip6 kube-proxy endpoints-pick-tcp-1 { fd43::22 . 80 . 0 : fd42::5 . 8080 }\n"
+            "add element ip6 kube-proxy hairpin { fd42::5 . fd42::5 }\n");
   informers.Stop();
 }
 
