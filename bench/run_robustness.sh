@@ -19,7 +19,9 @@
 #               Prints the load's answer codes, p50/p99 of each probe idle and under load and
 #               their ratio, the most VmRSS seen, VmRSS after. --connections 0 skips the first part.
 # Usage: bench/run_robustness.sh [--build DIR] [--connections N] [--configmaps M] [--lists C]
-#                                [--load-s S] [--server-args "ARGS"]
+#                                [--load-s S] [--server-args "ARGS"] [--load-nice N]
+# --load-nice runs the load generator at that niceness: its clients would be other machines, here
+# they share the server's cores (default 0: they compete as equals).
 set -euo pipefail
 BUILD=build
 CONNS=5000
@@ -28,6 +30,7 @@ LISTS=1000
 LOAD_S=60
 IDLE_PROBES=40
 SERVER_ARGS=""
+LOAD_NICE=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
@@ -36,6 +39,7 @@ while [[ $# -gt 0 ]]; do
     --lists) LISTS=$2; shift 2 ;;
     --load-s) LOAD_S=$2; shift 2 ;;
     --server-args) SERVER_ARGS=$2; shift 2 ;;
+    --load-nice) LOAD_NICE=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -152,6 +156,8 @@ def q(p):
         if c >= rank:
             if le == float("inf"):
                 return f">{prev_le*1000:.0f}"
+            if prev_le == 0:  # the first bucket: only its bound is known
+                return f"<={le*1000:.0f}"
             return f"{(prev_le + (le - prev_le) * (rank - prev_c) / max(c - prev_c, 1e-9)) * 1000:.1f}"
         prev_le, prev_c = le, c
     return "-"
@@ -191,7 +197,7 @@ sampler "$WORK/list.samples" &
 LSAMPLER=$!
 # One asyncio process keeps LISTS clients listing for LOAD_S seconds (429 -> Retry-After, as
 # client-go does). The probes start once it has ramped up and end before it does.
-$RAW "$API" "$WORK/ca.crt" - - load "$LISTS" /api/v1/namespaces/default/configmaps tok-bench "$LOAD_S" >"$WORK/burst" &
+nice -n "$LOAD_NICE" $RAW "$API" "$WORK/ca.crt" - - load "$LISTS" /api/v1/namespaces/default/configmaps tok-bench "$LOAD_S" >"$WORK/burst" &
 LOAD=$!
 sleep 5
 measure "$WORK/during" "$PROBE_S"
@@ -201,7 +207,7 @@ touch "$WORK/stop-list.samples"
 wait $LSAMPLER || true
 AFTER=$(rss)
 PEAK=$(sort -n "$WORK/list.samples" | tail -1 | cut -d' ' -f1)
-echo "big lists: $LISTS clients listing ${CMS} ConfigMaps for ${LOAD_S} s as a non-admin user: $(cat "$WORK/burst")"
+echo "big lists: $LISTS clients (nice $LOAD_NICE) listing ${CMS} ConfigMaps for ${LOAD_S} s as a non-admin user: $(cat "$WORK/burst")"
 echo "admin GET /api/v1/namespaces (a LIST of a few namespaces), probes one after the other:"
 report "idle server" "$WORK/idle"
 report "during the big lists" "$WORK/during"
