@@ -7,23 +7,30 @@
 #   connections N anonymous TLS connections that handshake and send nothing: the most server
 #               descriptors and VmRSS seen (sampled every 100 ms), KiB per open connection, how
 #               many were refused, and VmRSS once the header timeout (32 s) has closed them all.
-#   big lists   M ConfigMaps of ~4 KiB (a ~4 MB state); the admin lists namespaces with curl (the
-#               API's latency) and with kubectl (end to end) 40 times on the idle server (kubectl's
-#               own fixed cost), then every 50 ms while C clients (one asyncio process) LIST all of
-#               them as the non-admin user for S seconds, each again as soon as it has its answer
-#               or, after a 429, after Retry-After (upstream's max-in-flight semantics: 429 beyond
-#               the budget, system:masters exempt). Prints the answer codes, the latency p50/p99
-#               of the namespace lists idle and under load, the most VmRSS seen, VmRSS after.
+#   big lists   M ConfigMaps of ~4 KiB (a ~4 MB state). The admin's GET /api/v1/namespaces (a
+#               small request) is measured on the idle server and then while C clients (one
+#               asyncio process) LIST all the ConfigMaps as the non-admin user for S seconds, each
+#               again as soon as it has its answer or, after a 429, after Retry-After (upstream's
+#               max-in-flight semantics: 429 beyond the budget, system:masters exempt). Four
+#               probes in turn, each phase: a small client on one kept-alive TLS connection every
+#               50 ms, the server's own apiserver_request_duration_seconds for exactly those
+#               requests, a small client with a new TLS connection each time, and `kubectl get ns`
+#               end to end (kubectl's own start-up is in it: compare with the idle figure).
+#               Prints the load's answer codes, p50/p99 of each probe idle and under load and
+#               their ratio, the most VmRSS seen, VmRSS after. --connections 0 skips the first part.
 # Usage: bench/run_robustness.sh [--build DIR] [--connections N] [--configmaps M] [--lists C]
-#                                [--load-s S] [--server-args "ARGS"]
+#                                [--load-s S] [--server-args "ARGS"] [--load-nice N]
+# --load-nice runs the load generator at that niceness: its clients would be other machines, here
+# they share the server's cores (default 0: they compete as equals).
 set -euo pipefail
 BUILD=build
 CONNS=5000
 CMS=1000
 LISTS=1000
-LOAD_S=30
+LOAD_S=60
 IDLE_PROBES=40
 SERVER_ARGS=""
+LOAD_NICE=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
@@ -32,6 +39,7 @@ while [[ $# -gt 0 ]]; do
     --lists) LISTS=$2; shift 2 ;;
     --load-s) LOAD_S=$2; shift 2 ;;
     --server-args) SERVER_ARGS=$2; shift 2 ;;
+    --load-nice) LOAD_NICE=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -84,17 +92,19 @@ sampler() {
   done
 }
 # --- idle TLS connections (each is closed by the server after the 32 s header timeout) ---
-sampler "$WORK/conn.samples" &
-SAMPLER=$!
-$RAW "$API" "$WORK/ca.crt" - - idle-connections "$CONNS" 5 >"$WORK/conns" 2>&1 || true
-touch "$WORK/stop-conn.samples"
-wait $SAMPLER || true
-read -r OPENED REFUSED <"$WORK/conns"
-read -r PEAK_RSS PEAK_FDS < <(sort -n -k2 "$WORK/conn.samples" | tail -1)
-echo "connections: $OPENED opened, $REFUSED refused; at most $PEAK_FDS server fds, VmRSS then ${PEAK_RSS} MiB" \
-  "($(( (PEAK_RSS - IDLE) * 1024 / (PEAK_FDS > 30 ? PEAK_FDS - 30 : 1) )) KiB per open connection)"
-sleep 35 # every one of them is closed by now
-echo "  after they closed: VmRSS $(rss) MiB, $(ls "/proc/$PID/fd" | wc -l) fds"
+if (( CONNS > 0 )); then
+  sampler "$WORK/conn.samples" &
+  SAMPLER=$!
+  $RAW "$API" "$WORK/ca.crt" - - idle-connections "$CONNS" 5 >"$WORK/conns" 2>&1 || true
+  touch "$WORK/stop-conn.samples"
+  wait $SAMPLER || true
+  read -r OPENED REFUSED <"$WORK/conns"
+  read -r PEAK_RSS PEAK_FDS < <(sort -n -k2 "$WORK/conn.samples" | tail -1)
+  echo "connections: $OPENED opened, $REFUSED refused; at most $PEAK_FDS server fds, VmRSS then ${PEAK_RSS} MiB" \
+    "($(( (PEAK_RSS - IDLE) * 1024 / (PEAK_FDS > 30 ? PEAK_FDS - 30 : 1) )) KiB per open connection)"
+  sleep 35 # every one of them is closed by now
+  echo "  after they closed: VmRSS $(rss) MiB, $(ls "/proc/$PID/fd" | wc -l) fds"
+fi
 
 # --- big lists ---
 python3 - "$WORK/cms.yaml" "$CMS" <<'EOF'
@@ -112,42 +122,100 @@ EOF
 sleep 11 # the object counts behind a LIST's width are refreshed every 10 s
 BEFORE=$(rss)
 echo "state: $CMS ConfigMaps of 4 KiB; VmRSS ${BEFORE} MiB"
-probe() { # admin namespace lists every 50 ms until WORK/stop exists (or COUNT rounds): curl (API
-           # latency) into PREFIX.curl, kubectl (end to end) into PREFIX.kubectl
-  local prefix=$1 count=${2:-0} i=0
-  while [[ ! -e $WORK/stop ]] && { (( count == 0 )) || (( i < count )); }; do
-    curl -sS -o /dev/null -w '%{time_total}\n' --cacert "$WORK/ca.crt" --cert "$WORK/client.crt" \
-      --key "$WORK/client.key" "https://127.0.0.1:$API/api/v1/namespaces" | awk '{printf "%.1f\n", $1*1000}' >>"$prefix.curl" ||
-      echo 99000 >>"$prefix.curl"
+# --- the server's part of a small request's latency, idle and under the load ---
+# Four probes, each in its own window so the server's histogram of the window is that probe's:
+#   keepalive  raw_tls.py over one kept-alive TLS connection: GET /api/v1/namespaces every 50 ms
+#   new        the same with a new TLS connection (handshake) each time
+#   server     apiserver_request_duration_seconds{verb="LIST",resource="namespaces"} over the
+#              keepalive window (/metrics scraped before and after; quantiles interpolated in the
+#              buckets as Prometheus's histogram_quantile does)
+#   kubectl    `kubectl get ns` end to end (process start, kubeconfig, TLS, the Table) in a loop
+metrics() { curl -sS --cacert "$WORK/ca.crt" --cert "$WORK/client.crt" --key "$WORK/client.key" \
+  "https://127.0.0.1:$API/metrics" | grep '^apiserver_request_duration_seconds_bucket' |
+  grep 'resource="namespaces"' | grep 'verb="LIST"' >"$1" || true; }
+hist_quantiles() { # BEFORE AFTER -> "p50 X ms, p99 Y ms (N requests)"
+  python3 - "$1" "$2" <<'PY'
+import re, sys
+def read(path):
+    out = {}
+    for line in open(path):
+        m = re.search(r'le="([^"]+)"\}\s+(\S+)', line)
+        if m:
+            le = float("inf") if m.group(1) == "+Inf" else float(m.group(1))
+            out[le] = out.get(le, 0) + float(m.group(2))
+    return out
+b, a = read(sys.argv[1]), read(sys.argv[2])
+les = sorted(a)
+cum = [a[le] - b.get(le, 0) for le in les]
+n = cum[-1] if cum else 0
+def q(p):
+    if n <= 0:
+        return "-"
+    rank, prev_le, prev_c = p * n, 0.0, 0.0
+    for le, c in zip(les, cum):
+        if c >= rank:
+            if le == float("inf"):
+                return f">{prev_le*1000:.0f}"
+            if prev_le == 0:  # the first bucket: only its bound is known
+                return f"<={le*1000:.0f}"
+            return f"{(prev_le + (le - prev_le) * (rank - prev_c) / max(c - prev_c, 1e-9)) * 1000:.1f}"
+        prev_le, prev_c = le, c
+    return "-"
+print(f"p50 {q(0.5)} ms, p99 {q(0.99)} ms ({int(n)} requests)")
+PY
+}
+pct() { sort -n "$1" | awk -v p="$2" '{a[NR]=$1} END {i=int(NR*p/100+0.999); if (i<1) i=1; if (i>NR) i=NR; print a[i]}'; }
+line() { echo "p50 $(pct "$1" 50) ms, p99 $(pct "$1" 99) ms ($(wc -l <"$1") requests)"; }
+kubectl_loop() { # FILE SECONDS|COUNT MODE
+  local out=$1 n=$2 mode=$3 i=0 end=$(( $(date +%s) + $2 ))
+  while { [[ $mode == count ]] && (( i < n )); } || { [[ $mode == time ]] && (( $(date +%s) < end )); }; do
     s=$(date +%s%N)
     "${K[@]}" get ns >/dev/null 2>&1 || true
-    echo "$(( ($(date +%s%N) - s) / 1000000 ))" >>"$prefix.kubectl"
+    echo "$(( ($(date +%s%N) - s) / 1000000 ))" >>"$out"
     i=$((i + 1))
     sleep 0.05
   done
 }
-pct() { sort -n "$1" | awk -v p="$2" '{a[NR]=$1} END {i=int(NR*p/100); if (i<1) i=1; if (i>NR) i=NR; print a[i]}'; }
-report() { # LABEL PREFIX
-  echo "  $1: curl (API) p50 $(pct "$2.curl" 50) ms, p99 $(pct "$2.curl" 99) ms;" \
-    "kubectl get ns (end to end) p50 $(pct "$2.kubectl" 50) ms, p99 $(pct "$2.kubectl" 99) ms ($(wc -l <"$2.kubectl") calls)"
+RAWC="python3 $ROOT/tests/integration/kubectl/raw_tls.py $API $WORK/ca.crt $WORK/client.crt $WORK/client.key"
+measure() { # PREFIX PROBE_SECONDS: the four probes one after the other
+  metrics "$1.m0"
+  $RAWC probe /api/v1/namespaces 0.05 "$2" keepalive >"$1.keepalive"
+  metrics "$1.m1"
+  $RAWC probe /api/v1/namespaces 0.05 "$(( $2 / 2 ))" new >"$1.new"
 }
-# kubectl's own fixed cost (process start, kubeconfig, discovery cache, TLS) against the idle server.
-probe "$WORK/idle" "$IDLE_PROBES"
-probe "$WORK/during" &
-PROBE=$!
+report() { # LABEL PREFIX
+  echo "  $1:"
+  echo "    small client, kept-alive TLS:   $(line "$2.keepalive")"
+  echo "    server's own histogram for it: $(hist_quantiles "$2.m0" "$2.m1")"
+  echo "    small client, new TLS each:     $(line "$2.new")"
+  echo "    kubectl get ns (end to end):    $(line "$2.kubectl")"
+}
+PROBE_S=${PROBE_S:-20}
+measure "$WORK/idle" "$PROBE_S"
+kubectl_loop "$WORK/idle.kubectl" "$IDLE_PROBES" count
 sampler "$WORK/list.samples" &
 LSAMPLER=$!
-sleep 1
 # One asyncio process keeps LISTS clients listing for LOAD_S seconds (429 -> Retry-After, as
-# client-go does): the load generator costs little CPU, so the probe measures the server.
-burst=$($RAW "$API" "$WORK/ca.crt" - - load "$LISTS" /api/v1/namespaces/default/configmaps tok-bench "$LOAD_S")
-touch "$WORK/stop" "$WORK/stop-list.samples"
-wait $PROBE $LSAMPLER || true
+# client-go does). The probes start once it has ramped up and end before it does.
+nice -n "$LOAD_NICE" $RAW "$API" "$WORK/ca.crt" - - load "$LISTS" /api/v1/namespaces/default/configmaps tok-bench "$LOAD_S" >"$WORK/burst" &
+LOAD=$!
+sleep 5
+measure "$WORK/during" "$PROBE_S"
+kubectl_loop "$WORK/during.kubectl" $(( LOAD_S - 10 - PROBE_S * 3 / 2 )) time
+wait $LOAD || true
+touch "$WORK/stop-list.samples"
+wait $LSAMPLER || true
 AFTER=$(rss)
 PEAK=$(sort -n "$WORK/list.samples" | tail -1 | cut -d' ' -f1)
-echo "big lists: $LISTS clients listing ${CMS} ConfigMaps for ${LOAD_S} s as a non-admin user: $burst"
-report "admin namespace list, idle server" "$WORK/idle"
-report "admin namespace list during the lists" "$WORK/during"
+echo "big lists: $LISTS clients (nice $LOAD_NICE) listing ${CMS} ConfigMaps for ${LOAD_S} s as a non-admin user: $(cat "$WORK/burst")"
+echo "admin GET /api/v1/namespaces (a LIST of a few namespaces), probes one after the other:"
+report "idle server" "$WORK/idle"
+report "during the big lists" "$WORK/during"
+echo "  ratio under load / idle (p50, p99): kept-alive $(awk -v a="$(pct "$WORK/during.keepalive" 50)" -v b="$(pct "$WORK/idle.keepalive" 50)" 'BEGIN{printf "%.1f", a/b}')," \
+  "$(awk -v a="$(pct "$WORK/during.keepalive" 99)" -v b="$(pct "$WORK/idle.keepalive" 99)" 'BEGIN{printf "%.1f", a/b}');" \
+  "kubectl $(awk -v a="$(pct "$WORK/during.kubectl" 50)" -v b="$(pct "$WORK/idle.kubectl" 50)" 'BEGIN{printf "%.1f", a/b}')," \
+  "$(awk -v a="$(pct "$WORK/during.kubectl" 99)" -v b="$(pct "$WORK/idle.kubectl" 99)" 'BEGIN{printf "%.1f", a/b}')"
+echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  VmRSS at most ${PEAK} MiB while they ran (sampled every 100 ms), ${AFTER} MiB after" \
   "(idle ${IDLE} MiB, ${BEFORE} MiB with the state)"
 kill -0 "$PID" && echo "server alive: yes" || echo "server alive: NO"

@@ -19,6 +19,7 @@
 #include "server/apiserver/bootstrap.h"
 #include "server/apiserver/certs.h"
 #include "server/apiserver/kubelet_client.h"
+#include "server/apiserver/list_workers.h"
 #include "server/apiserver/crds/crds.h"
 #include "server/apiserver/discovery/discovery.h"
 #include "server/apiserver/discovery/oidc.h"
@@ -200,6 +201,12 @@ class ApiServerImpl final : public ApiServer {
   asio::awaitable<void> Reply(HttpsResponder& res, const RequestAttributes& a, int code, std::string type,
                               std::string body, std::chrono::steady_clock::time_point t0,
                               HttpsResponder::Headers headers = {}) {
+    Observe(a, code, t0);
+    co_await res.Send(code, std::move(type), std::move(body), std::move(headers));
+  }
+
+  // apiserver_request_total and apiserver_request_duration_seconds for one request.
+  static void Observe(const RequestAttributes& a, int code, std::chrono::steady_clock::time_point t0) {
     auto& m = RequestMetrics::Get();
     std::map<std::string, std::string> labels = {
         {"verb", MetricVerb(a)}, {"code", std::to_string(code)}, {"group", a.api_group},
@@ -210,7 +217,6 @@ class ApiServerImpl final : public ApiServer {
     labels.erase("code");
     m.duration.Add(labels, metrics::ExponentialBuckets(0.005, 2, 14))
         .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    co_await res.Send(code, std::move(type), std::move(body), std::move(headers));
   }
 
   // `e` by value, so no temporary stays bound to a reference across the suspension (see the
@@ -281,6 +287,7 @@ class ApiServerImpl final : public ApiServer {
     }
     // Bounded before authorization, as upstream's filter chain does.
     std::optional<InflightLimiter::Seats> seats;
+    bool wide_list = false;  // a LIST of more than one seat: prepared on the list workers
     if (!IsLongRunning(info)) {
       int n = 1;
       if (info.resource_request && info.verb == "list") {
@@ -289,6 +296,7 @@ class ApiServerImpl final : public ApiServer {
         const int64_t limit = parsed.ok() ? parsed.value().value_or(0) : 0;
         const std::string qualified = info.api_group.empty() ? info.resource : info.resource + "." + info.api_group;
         n = ListSeats(inflight_.StoredObjects(qualified), limit);
+        wide_list = n > 1;
       }
       seats = inflight_.TryAcquire(IsMutating(info.verb), n);
       // A super-admin (and kite's in-process components) always gets an answer.
@@ -313,7 +321,7 @@ class ApiServerImpl final : public ApiServer {
       co_return co_await Fail(res, attrs, Forbidden(message), t0);
     }
     if (auto s = rbac::NodeRestrictionByName(*node_, attrs); !s.ok()) co_return co_await Fail(res, attrs, s, t0);
-    if (info.resource_request) co_return co_await HandleResource(req, res, info, attrs, t0);
+    if (info.resource_request) co_return co_await HandleResource(req, res, info, attrs, wide_list, t0);
     std::shared_ptr<const PathHandler> path_handler;
     {
       std::lock_guard<std::mutex> lock(delegated_mu_);
@@ -342,9 +350,11 @@ class ApiServerImpl final : public ApiServer {
     co_await Reply(res, attrs, raw->code, std::move(raw->content_type), std::move(raw->body), t0, std::move(raw->headers));
   }
 
-  // Resource requests: resolve the resource, then the verb handlers (handlers.h); watches stream.
+  // Resource requests: resolve the resource, then the verb handlers (handlers.h); watches stream,
+  // and so do LISTs of objects shown as stored (handlers/list_stream.h).
   asio::awaitable<void> HandleResource(HttpsRequest& req, HttpsResponder& res, const RequestInfo& info,
-                                       const RequestAttributes& a, std::chrono::steady_clock::time_point t0) {
+                                       const RequestAttributes& a, bool wide_list,
+                                       std::chrono::steady_clock::time_point t0) {
     const auto served = crds_.Snapshot();
     const api::ResourceInfo* r = served->Find(info.api_group, info.api_version, info.resource);
     if (!r || (!r->namespaced && !info.namespace_.empty() && info.resource != "namespaces")) {
@@ -362,18 +372,24 @@ class ApiServerImpl final : public ApiServer {
     }
     if (r->group == "metrics.k8s.io") co_return co_await HandleDelegated(req, res, info, *r, a, table_version, t0);
     Prepared p;
-    if (info.verb == "list") {
-      // A LIST decodes and serialises every object it returns: tens of ms of CPU for a big one.
-      // That runs on the list workers, so a burst of big LISTs does not hold the io threads that
-      // every other request needs (issue 15 item 4); the cores are shared by the OS meanwhile.
-      auto workers = list_workers_.get_executor();
-      auto work = Prepare(req, res, info, *r, a, table_version);
+    if (info.verb == "list" && wide_list) {
+      // A big LIST scans (or decodes and serialises) every object it returns: milliseconds to
+      // tens of ms of CPU. That runs on the list workers, at a lower CPU priority, so a burst of
+      // big LISTs holds neither the io threads every other request needs nor their CPU (issue
+      // 15 item 4); what it writes goes out on this connection's executor.
+      auto connection = co_await asio::this_coro::executor;
+      ConnectionResponder bound(res, connection);
+      auto workers = list_workers_.executor();
+      auto work = Prepare(req, bound, info, *r, a, table_version);
       auto op = asio::co_spawn(workers, std::move(work), asio::use_awaitable);
       p = co_await std::move(op);
     } else {
       p = co_await Prepare(req, res, info, *r, a, table_version);
     }
-    if (p.streamed) co_return;
+    if (p.streamed) {
+      if (info.verb == "list") Observe(a, p.code, t0);  // a streamed LIST is done once written
+      co_return;
+    }
     if (r->resource == "customresourcedefinitions" && info.verb != "get" && info.verb != "list") {
       co_await CrdWritten(*r, info, !p.error);
     }
@@ -400,6 +416,7 @@ class ApiServerImpl final : public ApiServer {
     ApiResponse& resp = out.value();
     if (resp.streamed) {
       p.streamed = true;
+      p.code = resp.code;
       co_return p;
     }
     if (!table_version.empty() && (info.verb == "get" || info.verb == "list") && info.subresource.empty() &&
@@ -497,8 +514,8 @@ class ApiServerImpl final : public ApiServer {
   ResourceHandlers handlers_;
   HttpsServer https_;
   LocalDispatcher local_;
-  // Where LISTs are answered (HandleResource); first to stop.
-  asio::thread_pool list_workers_{static_cast<size_t>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))};
+  // Where wide LISTs are answered (HandleResource), at nice +10; first to stop.
+  ListWorkers list_workers_{static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u)), 10};
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "server/apiserver/filters/inflight.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "base/metrics.h"
 
@@ -31,15 +32,38 @@ bool IsLongRunning(const RequestInfo& info) {
 
 bool IsMutating(const std::string& verb) { return verb != "get" && verb != "list" && verb != "watch"; }
 
+// The widest LIST's seats.
+constexpr int64_t kMaxSeats = 10;
+
 int ListSeats(int64_t stored_objects, int64_t limit) {
   constexpr int64_t kObjectsPerSeat = 100;
-  constexpr int64_t kMaxSeats = 10;
   int64_t objects = stored_objects;
   if (limit > 0 && limit < objects) objects = limit;
   return static_cast<int>(std::clamp<int64_t>((objects + kObjectsPerSeat - 1) / kObjectsPerSeat, 1, kMaxSeats));
 }
 
-InflightLimiter::InflightLimiter(InflightOptions options) : options_(options) { InflightGauges::Get(); }
+int WideListBudget(int max_readonly) {
+  if (max_readonly <= 0) return 0;
+  return std::max(max_readonly / 4, std::min(max_readonly, static_cast<int>(kMaxSeats)));
+}
+
+InflightLimiter::InflightLimiter(InflightOptions options)
+    : options_(options), max_wide_(WideListBudget(options.max_readonly)) {
+  InflightGauges::Get();
+}
+
+bool InflightLimiter::Take(std::atomic<int>& used, int limit, int n) {
+  if (limit <= 0) {
+    used.fetch_add(n, std::memory_order_relaxed);
+    return true;
+  }
+  int now = used.load(std::memory_order_relaxed);
+  for (;;) {
+    // A request wider than the whole budget may still run alone.
+    if (now > 0 && now + n > limit) return false;
+    if (used.compare_exchange_weak(now, now + n, std::memory_order_relaxed)) return true;
+  }
+}
 
 void InflightLimiter::Seats::Reset() {
   if (owner_) owner_->Release(mutating_, n_);
@@ -47,17 +71,11 @@ void InflightLimiter::Seats::Reset() {
 }
 
 std::optional<InflightLimiter::Seats> InflightLimiter::TryAcquire(bool mutating, int seats) {
-  const int limit = mutating ? options_.max_mutating : options_.max_readonly;
-  std::atomic<int>& used = mutating ? mutating_ : readonly_;
-  if (limit > 0) {
-    int now = used.load(std::memory_order_relaxed);
-    for (;;) {
-      // A request wider than the whole budget may still run alone.
-      if (now > 0 && now + seats > limit) return std::nullopt;
-      if (used.compare_exchange_weak(now, now + seats, std::memory_order_relaxed)) break;
-    }
-  } else {
-    used.fetch_add(seats, std::memory_order_relaxed);
+  const bool wide = !mutating && seats > 1;
+  if (wide && !Take(wide_, max_wide_, seats)) return std::nullopt;
+  if (!Take(mutating ? mutating_ : readonly_, mutating ? options_.max_mutating : options_.max_readonly, seats)) {
+    if (wide) wide_.fetch_sub(seats, std::memory_order_relaxed);
+    return std::nullopt;
   }
   auto& g = InflightGauges::Get();
   (mutating ? g.mutating : g.readonly).Increment(seats);
@@ -66,6 +84,7 @@ std::optional<InflightLimiter::Seats> InflightLimiter::TryAcquire(bool mutating,
 
 void InflightLimiter::Release(bool mutating, int n) {
   (mutating ? mutating_ : readonly_).fetch_sub(n, std::memory_order_relaxed);
+  if (!mutating && n > 1) wide_.fetch_sub(n, std::memory_order_relaxed);
   auto& g = InflightGauges::Get();
   (mutating ? g.mutating : g.readonly).Decrement(n);
 }

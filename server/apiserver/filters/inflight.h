@@ -14,6 +14,10 @@
 // proportion to the objects it may return (one per 100 stored objects of the resource, at most
 // 10), so a few hundred big LISTs cannot each build a response of megabytes at the same time.
 // The object counts are those of `apiserver_storage_objects`, refreshed every 10 s.
+// And one from its priority levels, which keep workloads apart: such wide LISTs (more than one
+// seat) also draw from their own budget, a quarter of the read-only one (at least one widest
+// LIST), so a crowd of big LISTs is refused early and cheaply while three quarters of the
+// read-only seats stay for everything else.
 //
 // Thread-safe: counters are atomics, the object counts sit behind a mutex.
 #pragma once
@@ -41,6 +45,8 @@ bool IsMutating(const std::string& verb);
 // Seats a LIST takes: ceil(objects / 100) in [1, 10], where `objects` is the stored count capped
 // by `limit` when the client pages (limit > 0).
 int ListSeats(int64_t stored_objects, int64_t limit);
+// The wide LISTs' own budget for a read-only budget of `max_readonly` (0: none).
+int WideListBudget(int max_readonly);
 
 class InflightLimiter {
  public:
@@ -73,8 +79,9 @@ class InflightLimiter {
     int n_ = 0;
   };
 
-  // Takes `seats` from the read-only or mutating budget. Nullopt (and nothing taken) when it
-  // would pass the limit; a request wider than the whole budget still runs when the budget is idle.
+  // Takes `seats` from the read-only or mutating budget (and, for a read-only request of more
+  // than one seat, from the wide LISTs' budget too). Nullopt (and nothing taken) when it would
+  // pass a limit; a request wider than a whole budget still runs when that budget is idle.
   std::optional<Seats> TryAcquire(bool mutating, int seats);
 
   // The object count behind ListSeats, per resource (its storage prefix).
@@ -83,8 +90,11 @@ class InflightLimiter {
 
  private:
   void Release(bool mutating, int n);
+  // Takes n from `used` within `limit` (0: unbounded); false when it would pass the limit.
+  static bool Take(std::atomic<int>& used, int limit, int n);
   const InflightOptions options_;
-  std::atomic<int> readonly_{0}, mutating_{0};
+  const int max_wide_;
+  std::atomic<int> readonly_{0}, mutating_{0}, wide_{0};
   mutable std::mutex counts_mu_;
   std::map<std::string, int64_t> counts_;  // guarded by counts_mu_
 };

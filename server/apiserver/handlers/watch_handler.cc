@@ -5,13 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
 #include <exception>
-#include <map>
 #include <optional>
 
 #include "base/log.h"
 #include "base/metrics.h"
+#include "server/apiserver/handlers/stored_output.h"
 #include "server/apiserver/storage/registry.h"
 #include "server/apiserver/status.h"
 #include "server/apiserver/storage/watch_transform.h"
@@ -117,172 +116,6 @@ void ArmWatchdog(const std::shared_ptr<WatchState>& s) {
     if (!ec) CheckWriter(s);
   });
 }
-
-// Event lines waiting to be written. Objects are not copied into them: a piece borrows from an
-// immutable shared string (a cache event's text, a stored value) and keeps it alive, and bytes
-// are copied only into the chunk being written.
-class PendingOutput {
- public:
-  void Add(std::string text) {
-    if (text.empty()) return;
-    size_ += text.size();
-    const size_t n = text.size();
-    pieces_.push_back(Piece{nullptr, std::move(text), {}, 0, n});
-  }
-  // (*shared)[begin, end).
-  void Add(std::shared_ptr<const std::string> shared, size_t begin, size_t end) {
-    if (begin >= end) return;
-    size_ += end - begin;
-    pieces_.push_back(Piece{std::move(shared), {}, {}, begin, end});
-  }
-  // Text that lives for the whole process (a literal).
-  void AddLiteral(std::string_view text) {
-    size_ += text.size();
-    pieces_.push_back(Piece{nullptr, {}, text, 0, text.size()});
-  }
-  size_t size() const { return size_; }
-  // Up to `max` bytes from the front.
-  std::string Take(size_t max) {
-    std::string out;
-    out.reserve(std::min(max, size_));
-    while (!pieces_.empty() && out.size() < max) {
-      Piece& p = pieces_.front();
-      const std::string_view text = p.shared ? std::string_view(*p.shared) : p.literal.empty() ? p.owned : p.literal;
-      const size_t n = std::min(max - out.size(), p.end - p.begin);
-      out.append(text.substr(p.begin, n));
-      p.begin += n;
-      if (p.begin == p.end) pieces_.pop_front();
-    }
-    size_ -= out.size();
-    return out;
-  }
-
- private:
-  struct Piece {
-    std::shared_ptr<const std::string> shared;  // null: `literal` or else `owned` holds the text
-    std::string owned;
-    std::string_view literal;
-    size_t begin, end;
-  };
-  std::deque<Piece> pieces_;
-  size_t size_ = 0;
-};
-
-// Turns objects into event lines in the requested format, changed as `transform` says (Event
-// versions, CRD defaults) or else borrowing the cache's text.
-struct EventWriter {
-  const api::ResourceInfo& r;
-  const WatchFormat& format;
-  const WatchTransform& transform;
-  bool sent_headers = false;
-
-  // A cache event's object (`text`: its object_json, sharing the event's ownership).
-  void Line(const char* type, std::shared_ptr<const std::string> text, PendingOutput* out) {
-    if (auto changed = transform.Apply(*text)) return Owned(type, std::move(*changed), out);
-    if (!format.table_version.empty()) return out->Add(TableLine(type, *text));
-    const size_t n = text->size();
-    AddHead(type, out);
-    out->Add(std::move(text), 0, n);
-    AddTail(out);
-  }
-
-  // A stored object, as ShowStored shows it.
-  void Line(const char* type, const datastore::Value& stored, const ShownObject& shown, PendingOutput* out) {
-    if (transform.active()) {
-      std::string text = shown.Text(*stored);
-      auto changed = transform.Apply(text);
-      return Owned(type, changed ? std::move(*changed) : std::move(text), out);
-    }
-    if (!format.table_version.empty()) return out->Add(TableLine(type, shown.Text(*stored)));
-    AddHead(type, out);
-    if (shown.splice) {
-      out->Add(stored, 0, shown.splice->begin);
-      out->Add(shown.splice->insert);
-      out->Add(stored, shown.splice->end, stored->size());
-    } else {
-      out->Add(shown.reencoded);
-    }
-    AddTail(out);
-  }
-
- private:
-  // An object's whole text, made for this line.
-  void Owned(const char* type, std::string text, PendingOutput* out) {
-    if (!format.table_version.empty()) return out->Add(TableLine(type, text));
-    AddHead(type, out);
-    out->Add(std::move(text));
-    AddTail(out);
-  }
-
-  static void AddHead(const char* type, PendingOutput* out) {
-    out->AddLiteral(type[0] == 'A'   ? R"({"type":"ADDED","object":)"
-                    : type[0] == 'M' ? R"({"type":"MODIFIED","object":)"
-                                     : R"({"type":"DELETED","object":)");
-  }
-  static void AddTail(PendingOutput* out) { out->AddLiteral("}\n"); }
-
-  std::string TableLine(const char* type, std::string_view object_json) {
-    boost::system::error_code ec;
-    json::value v = json::parse(object_json, ec);
-    if (ec || !v.is_object()) return "";
-    json::value table = ToTable(r, v.as_object(), format.include, format.table_version,
-                                std::chrono::system_clock::now(), sent_headers);
-    sent_headers = true;
-    return json::serialize(json::object{{"type", type}, {"object", std::move(table)}}) + "\n";
-  }
-};
-
-std::string ErrorLine(const Status& e) { return "{\"type\":\"ERROR\",\"object\":" + StatusJson(e) + "}\n"; }
-
-// The label and field selectors, applied to stored text. Labels come pre-extracted with cache
-// events; metadata.name/namespace are read off the key; other fields need the object decoded
-// (only for watchers that ask for them), and changed as the watch shows it (as List matches the
-// converted/defaulted object).
-class Selection {
- public:
-  Selection(const ListOptions& o, const api::ResourceInfo& r, const WatchTransform& transform)
-      : o_(o), r_(r), transform_(transform), all_prefix_(StoragePrefix(r, "")) {
-    for (const auto& f : o.fields.Fields()) key_fields_only_ &= f == "metadata.name" || f == "metadata.namespace";
-  }
-
-  // `labels`: the object's metadata.labels when known (else read from `text`).
-  bool Matches(std::string_view key, std::string_view text, const json::object* labels) const {
-    if (!o_.Filters()) return true;
-    if (!o_.labels.Empty()) {
-      std::shared_ptr<const json::object> own;
-      if (!labels) labels = (own = LabelsOfStored(text)).get();
-      if (!o_.labels.Matches(*labels)) return false;
-    }
-    if (o_.fields.Empty()) return true;
-    if (key_fields_only_) {
-      std::string_view rest = key.substr(std::min(all_prefix_.size(), key.size()));
-      std::string_view key_ns, key_name = rest;
-      if (r_.namespaced) {
-        auto slash = rest.find('/');
-        key_ns = rest.substr(0, slash);
-        key_name = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-      }
-      std::map<std::string, std::string> f{{"metadata.name", std::string(key_name)},
-                                           {"metadata.namespace", std::string(key_ns)}};
-      return o_.fields.Matches(f);
-    }
-    auto obj = transform_.Decode(text);
-    return obj && MatchesListOptions(o_, r_, *obj);
-  }
-
-  // The event's object before (`before`) or after it.
-  bool Matches(const CachedEvent& e, bool before) const {
-    if (before) return e.prev_value && Matches(e.key, *e.prev_value, e.prev_labels.get());
-    return Matches(e.key, e.object_json, e.labels.get());
-  }
-
- private:
-  const ListOptions& o_;
-  const api::ResourceInfo& r_;
-  const WatchTransform& transform_;
-  const std::string all_prefix_;
-  bool key_fields_only_ = true;
-};
 
 // One watch request, start to end.
 class WatchSession {

@@ -11,6 +11,7 @@
 #include "server/apiserver/crds/crd_defaults.h"
 #include "server/apiserver/storage/event_conversion.h"
 #include "server/apiserver/storage/hpa_conversion.h"
+#include "server/apiserver/storage/list_walk.h"
 #include "server/apiserver/storage/store_await.h"
 #include "server/apiserver/strategy/strategy.h"
 
@@ -175,78 +176,27 @@ asio::awaitable<Result<json::object>> Registry::Get(const api::ResourceInfo& r, 
 
 asio::awaitable<Result<json::object>> Registry::List(const api::ResourceInfo& r, const std::string& ns,
                                                     const ListOptions& o) {
-  const std::string prefix = StoragePrefix(r, ns);
-  std::string end = prefix;
-  end.back()++;
-  int64_t read_rev = 0;
-  if (o.continue_rv > 0) {
-    read_rev = o.continue_rv;
-  } else if (o.resource_version_match == "Exact") {
-    char* stop = nullptr;
-    read_rev = std::strtoll(o.resource_version.c_str(), &stop, 10);
-    if (o.resource_version.empty() || *stop != '\0' || read_rev <= 0) {
-      co_return BadRequest("resourceVersionMatch: Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"" +
-                           o.resource_version + "\"");
-    }
-  }
-  std::string start = prefix + o.continue_key;
+  // Each candidate is decoded once: `matches` keeps what it decoded, in key order, and the items
+  // are the first as many of them as the walk kept.
+  std::vector<json::object> decoded;
+  auto stored = WalkList(store_, r, ns, o, [&](const datastore::KeyValue& kv) {
+    auto obj = Decode(kv);
+    if (!obj.ok()) return false;
+    ConvertEventTo(r, obj.value());
+    ConvertHpaTo(r, obj.value());
+    ApplyCrdDefaults(r, obj.value());
+    if (!MatchesListOptions(o, r, obj.value())) return false;
+    decoded.push_back(std::move(obj.value()));
+    return true;
+  });
+  if (!stored.ok()) co_return stored.error();
   json::array items;
-  std::string next_key;
-  int64_t remaining = -1;
-  const bool filtered = o.Filters();
-  for (;;) {
-    datastore::RangeRequest q;
-    q.key = start;
-    q.range_end = end;
-    q.revision = read_rev;
-    if (o.limit > 0) q.limit = filtered ? std::max<int64_t>(o.limit + 1, 500) : o.limit + 1 - int64_t(items.size());
-    auto res = store_->Range(q);
-    if (!res.ok()) {
-      if (res.status().code() == Code::kOutOfRange) {
-        if (o.continue_rv > 0) {
-          co_return Status::Api(410, "Expired",
-                             "The provided continue parameter is too old to display a consistent list result. You "
-                             "can start a new list without the continue parameter, or use the continue token in "
-                             "this response to retrieve the remainder of the results. Continuing with the provided "
-                             "token results in an inconsistent list - objects that were created, modified, or "
-                             "deleted between the time the first chunk was returned and now may show up in the list.");
-        }
-        co_return Status::Api(410, "Expired", "too old resource version: " + std::to_string(read_rev));
-      }
-      co_return InternalError(res.status().message());
-    }
-    if (read_rev == 0) read_rev = res->revision;  // later pages read the same revision
-    bool full = false;
-    for (const auto& kv : res->kvs) {
-      auto obj = Decode(kv);
-      if (!obj.ok()) continue;
-      ConvertEventTo(r, obj.value());
-      ConvertHpaTo(r, obj.value());
-      ApplyCrdDefaults(r, obj.value());
-      if (!MatchesListOptions(o, r, obj.value())) continue;
-      if (o.limit > 0 && int64_t(items.size()) == o.limit) {
-        next_key = kv.key;
-        full = true;
-        break;
-      }
-      items.push_back(std::move(obj.value()));
-    }
-    if (full) {
-      if (!filtered) remaining = res->count - o.limit;
-      break;
-    }
-    if (!res->more || res->kvs.empty()) break;
-    start = res->kvs.back().key + std::string(1, '\0');
-  }
-  json::object meta{{"resourceVersion", std::to_string(read_rev)}};
-  if (!next_key.empty()) {
-    meta["continue"] = EncodeContinue(read_rev, next_key.substr(prefix.size()));
-    if (remaining > 0) meta["remainingItemCount"] = remaining;
-  }
+  items.reserve(stored->items.size());
+  for (size_t i = 0; i < stored->items.size(); ++i) items.push_back(std::move(decoded[i]));
   json::object list;
   list["kind"] = r.kind + "List";
   list["apiVersion"] = r.group_version();
-  list["metadata"] = std::move(meta);
+  list["metadata"] = ListMetadata(*stored);
   list["items"] = std::move(items);
   co_return list;
 }

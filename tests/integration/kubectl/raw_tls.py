@@ -16,6 +16,11 @@
                                                         waiting Retry-After after a 429 (as client-go does);
                                                         prints "<code>=<count> ..." (cheap on the CPU, so
                                                         a latency probe beside it measures the server)
+  raw_tls.py PORT CA CERT KEY probe PATH INTERVAL SECONDS keepalive|new
+                                                    -> GETs PATH every INTERVAL seconds for SECONDS, over one
+                                                        kept-alive connection or a new one each time (the
+                                                        handshake counted); prints each latency in ms, one a
+                                                        line (a failed request: 99000)
 Every connection goes to 127.0.0.1 only, and every wait is bounded.
 """
 import asyncio
@@ -49,16 +54,33 @@ def read_response(s):
                 break
             data += chunk
         head, _, body = data.partition(b"\r\n\r\n")
-        length = 0
+        length, chunked = 0, False
         for line in head.split(b"\r\n")[1:]:
             k, _, v = line.partition(b":")
             if k.strip().lower() == b"content-length":
                 length = int(v.strip())
+            if k.strip().lower() == b"transfer-encoding" and b"chunked" in v.lower():
+                chunked = True
         while len(body) < length:
             chunk = s.recv(65536)
             if not chunk:
                 break
             body += chunk
+        if chunked:  # read to the last chunk and join the chunks' data (JSON has no raw CR/LF)
+            while not (body.endswith(b"\r\n0\r\n\r\n") or body == b"0\r\n\r\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+            joined, rest = b"", body
+            while rest:
+                size_line, _, rest = rest.partition(b"\r\n")
+                size = int(size_line.split(b";")[0] or b"0", 16)
+                if size == 0:
+                    break
+                joined, rest = joined + rest[:size], rest[size + 2:]
+            body = joined
+            data = head + b"\r\n\r\n" + body
     except (ConnectionError, socket.timeout, ssl.SSLError):
         pass
     if not data:
@@ -143,6 +165,32 @@ async def load(port, ctx, n, path, token, seconds):
     return counts
 
 
+def probe(port, ctx, path, interval, seconds, keepalive):
+    """The `probe` mode: a small client's view of the server's latency."""
+    request = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    stop = time.monotonic() + seconds
+    s = None
+    while time.monotonic() < stop:
+        start = time.monotonic()
+        try:
+            if s is None:
+                s = connect(port, ctx)
+            s.sendall(request)
+            code, _, headers = read_response(s)
+            ok = code == "200"
+        except (ConnectionError, ssl.SSLError, OSError):
+            ok, headers = False, {}
+        elapsed = (time.monotonic() - start) * 1000
+        print(f"{elapsed:.1f}" if ok else "99000", flush=True)
+        if not ok or not keepalive or headers.get("connection", "").lower() == "close":
+            if s is not None:
+                s.close()
+            s = None
+        time.sleep(max(0.0, interval - (time.monotonic() - start)))
+    if s is not None:
+        s.close()
+
+
 def main():
     port, ca, cert, key, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
     args = sys.argv[6:]
@@ -219,6 +267,8 @@ def main():
         for t in threads:
             t.join(timeout=120)
         print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())), " ".join(sorted(retry)))
+    elif mode == "probe":
+        probe(port, ctx, args[0], float(args[1]), float(args[2]), args[3] == "keepalive")
     elif mode == "load":
         counts = asyncio.run(load(port, ctx, int(args[0]), args[1], args[2], float(args[3])))
         print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
