@@ -7,7 +7,9 @@
 // token's hash before any credential goes out, then the node's client and serving
 // certificates, kept under <data-dir>/agent/), then talks to the API server over HTTPS as
 // system:node:<name>. A refused token, a CA that does not match or a node name owned by another
-// host ends the process with one line saying so (exit 1); an unreachable server is retried.
+// host ends the process with one line saying so (exit 1); an unreachable server is retried, or,
+// for a node that joined before, the saved certificates are used and the agent starts at once
+// (its static pods run without the server).
 //
 // The container runtime is agent::DefaultRuntime() (agent.h), as in kite-server's embedded agent.
 #include <signal.h>
@@ -112,6 +114,14 @@ int main(int argc, char** argv) {
   for (;;) {
     creds = agent::Bootstrap(bo);
     if (creds.ok() || creds.status().code() != Code::kUnavailable) break;
+    // A node that joined before starts without the server (a reboot while it is down): its
+    // static pods and pods run, and the kubelet talks to the server when it is back.
+    if (auto saved = agent::SavedCredentials(bo); saved.ok()) {
+      KITE_LOG(0) << "kite-agent: " << creds.status().message()
+                  << "; starting with the certificates of the earlier join (the server is contacted when it answers)";
+      creds = std::move(saved);
+      break;
+    }
     KITE_LOG(0) << "kite-agent: " << creds.status().message() << " (retrying in " << delay.count() << " s)";
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, std::chrono::seconds(30));
