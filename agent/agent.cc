@@ -15,7 +15,9 @@
 #include "agent/kubelet/server/kubelet_server.h"
 #include "agent/kubelet/stats.h"
 #include "agent/kubelet/pod_config.h"
-#include "agent/kubelet/static_pods.h"
+#include "agent/kubelet/file_pod_source.h"
+#include "agent/kubelet/mirror_pods.h"
+#include "agent/kubelet/pod_sources.h"
 #include "agent/kubelet/volumes/volume_manager.h"
 #include "agent/node_runtime.h"
 #include "agent/proxy/proxier.h"
@@ -155,8 +157,15 @@ struct Agent::State {
   std::unique_ptr<kubelet::volumes::VolumeManager> volumes;
   std::unique_ptr<kubelet::PodConfig> pod_config;
   std::unique_ptr<client::EventRecorder> events;
+  // Static pods (<data-dir>/agent/pod-manifests/) and the merge of them with the API's pods.
+  std::unique_ptr<kubelet::FilePodSource> file_pods;
+  std::unique_ptr<kubelet::PodSources> pod_sources;
   std::unique_ptr<client::ControllerRunner> runner;
-  kubelet::PodWorkers* pod_workers = nullptr;  // in runner
+  // The pod workers run on their own, without waiting for the informers (an empty factory):
+  // static pods start with no API server.
+  std::unique_ptr<client::InformerFactory> no_informers;
+  std::unique_ptr<client::ControllerRunner> pod_runner;
+  kubelet::PodWorkers* pod_workers = nullptr;  // in pod_runner
   std::unique_ptr<kubelet::StatsProvider> stats;
   std::unique_ptr<kubelet::server::WebhookAuthorizer> kubelet_authorizer;  // outlives kubelet_server
   std::unique_ptr<kubelet::server::KubeletServer> kubelet_server;
@@ -268,10 +277,18 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   st->volumes = std::make_unique<kubelet::volumes::VolumeManager>(vo, st->lookup.get());
   st->pod_config = kubelet::NodePodConfig(nc, st->lookup.get(), st->volumes.get());
   st->events = std::make_unique<client::EventRecorder>(st->client.get(), "kubelet", id.name);
+  // Static pods: the manifests of <data-dir>/agent/pod-manifests/, run from the file source and
+  // shown in the API as mirror pods.
+  const std::string manifests = (fs::path(st->agent_dir) / "pod-manifests").string();
+  fs::create_directories(manifests, ec);
+  st->file_pods = std::make_unique<kubelet::FilePodSource>(manifests, id.name);
+  st->pod_sources = std::make_unique<kubelet::PodSources>(st->file_pods.get());
+  st->pod_sources->AttachApi(*st->informers);
   kubelet::PodWorkers::Options po;
   po.workers = o.workers;
   po.config = st->pod_config.get();
   po.resync_period = o.sync_frequency;
+  po.sources = st->pod_sources.get();
   auto pods = std::make_unique<kubelet::PodWorkers>(st->nodes.get(), st->pod_status.get(), st->events.get(), po);
   // Node-pressure eviction: its conditions are the node's, its victims go through the pod workers
   // and node-level disk is first freed by image garbage collection.
@@ -311,11 +328,10 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   status->SetPressureProbe([em](const kubelet::Node&) { return em->Health(); });
   st->runner->Add(std::move(status));
   st->runner->Add(std::move(leases));
-  st->runner->Add(std::move(pods));
-  // Static pods: the manifests of <data-dir>/agent/pod-manifests/, run through mirror pods.
-  const std::string manifests = (fs::path(st->agent_dir) / "pod-manifests").string();
-  fs::create_directories(manifests, ec);
-  st->runner->Add(std::make_unique<kubelet::StaticPods>(st->client.get(), st->nodes.get(), manifests));
+  st->no_informers = std::make_unique<client::InformerFactory>(st->client.get());
+  st->pod_runner = std::make_unique<client::ControllerRunner>(st->no_informers.get(), o.workers);
+  st->pod_runner->Add(std::move(pods));
+  st->runner->Add(std::make_unique<kubelet::MirrorPods>(st->client.get(), st->nodes.get(), st->file_pods.get()));
   // Image garbage collection by the disk usage of the image filesystem (the agent's data dir
   // holds containerd's root).
   st->runner->Add(std::move(image_gc));
@@ -392,6 +408,9 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   KITE_LOG(0) << "agent: node " << id.name << " (" << (id.internal_ip.empty() ? "no IP" : id.internal_ip) << ", "
               << machine->cpus << " CPUs, " << t.memory << " memory, runtime "
               << (t.container_runtime_version.empty() ? "unavailable" : t.container_runtime_version) << ")";
+  // The pod workers first, then the manifests (their pods are queued at once), then the API.
+  if (!st->pod_runner->Start()) return Status(Code::kInternal, "the pod workers did not start");
+  st->file_pods->Start();
   State* raw = st.get();
   // Until the first lists arrive (a remote server may still be starting); Stop ends the wait.
   st->starter = std::thread([raw] {
@@ -411,6 +430,7 @@ void Agent::Stop() {
     state_->stopped = true;
   }
   if (state_->kubelet_server) state_->kubelet_server->Stop();
+  state_->file_pods->Stop();
   state_->informers->Stop();  // ends a start-up still waiting for the first lists
   if (state_->starter.joinable()) state_->starter.join();
   // Nothing under way is waited for: not a pod in its grace period (up to
@@ -420,6 +440,7 @@ void Agent::Stop() {
   state_->pod_workers->Stopping();
   if (state_->runtime.cancel) state_->runtime.cancel();
   state_->runner->Stop();
+  state_->pod_runner->Stop();
   state_->informers->Stop();
 }
 

@@ -5,7 +5,8 @@
 #   single    SINGLE pods one after another: create → Running seen through a watch (p50/p99)
 #   bursts    10 and 30 pods created at once: the same latency, and until the last is Running
 #   floor     `ctr run -d` of the same image through the same containerd, SINGLE times (no
-#             API, no sandbox, no CNI: what the runtime alone costs)
+#             API, no sandbox, no CNI: what the runtime alone costs), and 30 at once (the
+#             burst's floor)
 #   100 pods  a Deployment of 100 replicas: until all are Ready
 #   memory    VmRSS of kite-agent, kite-server and containerd idle and with the 100 pods; and of
 #             a kite-server with its embedded agent (a one-node cluster), idle, in a namespace beside
@@ -89,16 +90,33 @@ SOCK=$(sed -n 's/^ *address *= *"\(.*\.sock\)"$/\1/p' "$AD/agent/etc/containerd/
 floor=()
 for i in $(seq 1 "$SINGLE"); do
   t0=$(date +%s.%N)
-  ctr --address "$SOCK" -n k8s.io run -d "$IMAGE" "floor-$i" sleep 100000 >/dev/null
+  ctr --address "$SOCK" -n k8s.io run -d "$IMAGE" "floor-$$-$i" sleep 100000 >/dev/null
   t1=$(date +%s.%N)
   floor+=("$(echo "$t1 - $t0" | bc -l)")
-  ctr --address "$SOCK" -n k8s.io tasks kill -s KILL "floor-$i" >/dev/null 2>&1 || true
+  ctr --address "$SOCK" -n k8s.io tasks kill -s KILL "floor-$$-$i" >/dev/null 2>&1 || true
 done
 for i in $(seq 1 "$SINGLE"); do
-  for _ in $(seq 1 20); do ctr --address "$SOCK" -n k8s.io tasks rm "floor-$i" >/dev/null 2>&1 && break; sleep 0.1; done
-  ctr --address "$SOCK" -n k8s.io containers rm "floor-$i" >/dev/null 2>&1 || true
+  for _ in $(seq 1 20); do ctr --address "$SOCK" -n k8s.io tasks rm "floor-$$-$i" >/dev/null 2>&1 && break; sleep 0.1; done
+  ctr --address "$SOCK" -n k8s.io containers rm "floor-$$-$i" >/dev/null 2>&1 || true
 done
 printf '%s\n' "${floor[@]}" | sort -n | awk '{a[NR]=$1} END {p50=a[int((NR+1)/2)]; p99=a[NR]; printf "floor    n=%-3d p50 %.3f s  p99 %.3f s  (ctr run -d)\n", NR, p50, p99}'
+# The burst floor: 30 `ctr run -d` at once, each one's time and until the last has started.
+t0=$(date +%s.%N)
+runs=()
+for i in $(seq 1 30); do
+  (ctr --address "$SOCK" -n k8s.io run -d "$IMAGE" "burst-$$-$i" sleep 100000 >/dev/null
+   echo "$(date +%s.%N) - $t0" | bc -l >"$TEST_TMP/burst-floor-$i") &
+  runs+=($!)
+done
+wait "${runs[@]}"  # these only: the server and the agent are this shell's children too
+t1=$(date +%s.%N)
+cat "$TEST_TMP"/burst-floor-* | sort -n | awk -v all="$(echo "$t1 - $t0" | bc -l)" '{a[NR]=$1} END {
+  printf "floor30  n=%-3d p50 %.3f s  p99 %.3f s, all started after %.3f s  (30 ctr run -d at once)\n", NR, a[int((NR+1)/2)], a[NR], all}'
+for i in $(seq 1 30); do ctr --address "$SOCK" -n k8s.io tasks kill -s KILL "burst-$$-$i" >/dev/null 2>&1 || true; done
+for i in $(seq 1 30); do
+  for _ in $(seq 1 20); do ctr --address "$SOCK" -n k8s.io tasks rm "burst-$$-$i" >/dev/null 2>&1 && break; sleep 0.1; done
+  ctr --address "$SOCK" -n k8s.io containers rm "burst-$$-$i" >/dev/null 2>&1 || true
+done
 
 t0=$(date +%s.%N)
 k create deployment hundred --image="$IMAGE" --replicas=100 -- sleep 100000 >/dev/null

@@ -76,7 +76,43 @@ std::string KubeconfigYaml(const std::string& server, const fs::path& dir) {
   return y.str();
 }
 
+// The certificates of an earlier join under the server CA `ca`, when they are still good for
+// this node (name, IPs, 90 days); the kubeconfig is written again for `o.server`.
+std::optional<Result<NodeCredentials>> LoadSaved(const BootstrapOptions& o, const std::string& ca) {
+  const fs::path dir(o.agent_dir);
+  NodeCredentials creds;
+  creds.server_ca_pem = ca;
+  creds.kubeconfig_path = (dir / "kubelet.kubeconfig").string();
+  auto load = [&](const char* name) {
+    return pki::KeyPair{ReadFile(dir / (std::string(name) + ".crt")).value_or(""),
+                        ReadFile(dir / (std::string(name) + ".key")).value_or("")};
+  };
+  const auto client_ca = ReadFile(dir / "client-ca.crt");
+  creds.client = load("client-kubelet");
+  creds.serving = load("serving-kubelet");
+  if (!client_ca || !Usable(creds.client, *client_ca, "system:node:" + o.node_name, {}) ||
+      !Usable(creds.serving, ca, o.node_name, o.node_ips)) {
+    return std::nullopt;
+  }
+  creds.reused = true;
+  if (auto s = WriteFile(creds.kubeconfig_path, KubeconfigYaml(o.server, dir)); !s.ok()) return Result<NodeCredentials>(s);
+  return Result<NodeCredentials>(std::move(creds));
+}
+
 }  // namespace
+
+Result<NodeCredentials> SavedCredentials(const BootstrapOptions& o) {
+  auto token = ParseJoinToken(o.token);
+  if (!token.ok()) return token.status();
+  const auto ca = ReadFile(fs::path(o.agent_dir) / "server-ca.crt");
+  if (!ca) return Status(Code::kNotFound, "no earlier join in " + o.agent_dir);
+  if (!token->ca_hash.empty() && CaBundleHash(*ca) != token->ca_hash) {
+    return Status(Code::kFailedPrecondition, "the CA of the earlier join is not the one the token pins");
+  }
+  auto saved = LoadSaved(o, *ca);
+  if (!saved) return Status(Code::kNotFound, "the certificates of the earlier join are missing, expiring or for another node");
+  return std::move(*saved);
+}
 
 Result<std::string> LoadOrCreateNodePassword(const std::string& agent_dir) {
   const fs::path p = fs::path(agent_dir) / "node-password";
@@ -156,23 +192,12 @@ Result<NodeCredentials> Bootstrap(const BootstrapOptions& o) {
                                                  (verified.status == 0 ? verified.error : std::to_string(verified.status)));
   }
 
+  if (saved_ca && *saved_ca == ca) {
+    if (auto saved = LoadSaved(o, ca)) return std::move(*saved);
+  }
   NodeCredentials creds;
   creds.server_ca_pem = ca;
   creds.kubeconfig_path = (dir / "kubelet.kubeconfig").string();
-  const std::string client_cn = "system:node:" + o.node_name;
-  auto load = [&](const char* name) {
-    return pki::KeyPair{ReadFile(dir / (std::string(name) + ".crt")).value_or(""),
-                        ReadFile(dir / (std::string(name) + ".key")).value_or("")};
-  };
-  const auto client_ca = ReadFile(dir / "client-ca.crt");
-  creds.client = load("client-kubelet");
-  creds.serving = load("serving-kubelet");
-  if (saved_ca && *saved_ca == ca && client_ca && Usable(creds.client, *client_ca, client_cn, {}) &&
-      Usable(creds.serving, ca, o.node_name, o.node_ips)) {
-    creds.reused = true;
-    if (auto s = WriteFile(creds.kubeconfig_path, KubeconfigYaml(o.server, dir)); !s.ok()) return s;
-    return creds;
-  }
 
   // 3. New certificates, asked with the token's secret and the node password.
   auto password = LoadOrCreateNodePassword(dir.string());

@@ -49,6 +49,13 @@ struct NodeCredentials {
 
 Result<NodeCredentials> Bootstrap(const BootstrapOptions& o);
 
+// The credentials of an earlier join, without asking the server: for a start while it cannot
+// be reached (the kubelet then runs its static pods and its pods, and talks to the server when
+// it is back). NotFound when there was no earlier join or its certificates would not be reused
+// (another node name or IP, less than 90 days left); FailedPrecondition when the saved CA is not
+// the one the token pins.
+Result<NodeCredentials> SavedCredentials(const BootstrapOptions& o);
+
 // The node password of this agent data dir (<agent-dir>/node-password): read, or created once
 // (128 random bits, 0600). kite-server's embedded agent claims its node name with it too.
 Result<std::string> LoadOrCreateNodePassword(const std::string& agent_dir);

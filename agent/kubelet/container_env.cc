@@ -285,12 +285,18 @@ Result<std::vector<std::pair<std::string, std::string>>> ContainerEnv(const json
                                                                      Lookup& lookup, std::vector<PodEvent>* events) {
   const std::string ns = api::Namespace(pod);
   // Service links: the master Service of "default" always, the namespace's Services when
-  // enableServiceLinks (default true); ClusterIP None or empty are skipped.
+  // enableServiceLinks (default true); ClusterIP None or empty are skipped. A static pod whose
+  // Services cannot be read (no API server) gets none.
   EnvList services;
   {
     std::map<std::string, json::object> by_name;
+    const bool static_pod = api::GetString(pod, {"metadata", "annotations", "kubernetes.io/config.source"}) == "file" &&
+                            api::GetString(pod, {"metadata", "annotations", "kubernetes.io/config.mirror"}).empty();
     auto add_from = [&](const std::string& from_ns, bool only_master) -> Status {
       auto list = lookup.ListServices(from_ns);
+      // A static pod starts without the API server (upstream's rule too): without its
+      // Services, it goes without their variables rather than not at all.
+      if (!list && static_pod) return {};
       if (!list) return list.error().Annotate("list services");
       for (auto& s : *list) {
         const std::string ip = api::GetString(s, {"spec", "clusterIP"});

@@ -20,8 +20,6 @@ namespace json = boost::json;
 
 namespace {
 
-const api::ResourceInfo& Pods() { return *api::FindResource("", "v1", "pods"); }
-
 std::string Label(const cri::Labels& l, const char* name) {
   auto it = l.find(name);
   return it == l.end() ? std::string() : it->second;
@@ -39,6 +37,8 @@ PodWorkers::PodWorkers(NodeSet* nodes, const StatusManager* status, client::Even
       own_config_(opts.config ? nullptr : MinimalPodConfig()),
       config_(opts.config ? opts.config : own_config_.get()),
       clock_(clock),
+      own_sources_(opts.sources ? nullptr : std::make_unique<PodSources>()),
+      sources_(opts.sources ? opts.sources : own_sources_.get()),
       crash_backoff_(clock, opts.backoff_initial, opts.backoff_max),
       pull_backoff_(clock, opts.backoff_initial, opts.backoff_max) {
   probes_ = std::make_unique<ProbeManager>(events_, [this](const std::string& key) { queue_.Add(key); },
@@ -73,15 +73,10 @@ void PodWorkers::Evict(const std::string& key, const std::string& uid, std::stri
 }
 
 void PodWorkers::Init(client::InformerFactory& informers) {
-  pods_ = informers.For(Pods());
-  auto enqueue = [this](const client::ObjectPtr& pod) {
+  if (!sources_->api_attached()) sources_->AttachApi(informers);
+  sources_->Subscribe([this](const client::ObjectPtr& pod) {
     if (nodes_->Find(api::GetString(*pod, {"spec", "nodeName"}))) queue_.Add(client::Key(*pod));
-  };
-  client::EventHandler h;
-  h.on_add = enqueue;
-  h.on_update = [enqueue](const client::ObjectPtr&, const client::ObjectPtr& pod) { enqueue(pod); };
-  h.on_delete = enqueue;
-  pods_->AddHandler(std::move(h));
+  });
   relist_ = std::thread([this] { RelistLoop(); });
 }
 
@@ -120,6 +115,10 @@ void PodWorkers::Relist() {
     };
     for (const auto& sb : *sandboxes) {
       note(sb.labels, "s" + sb.id + (sb.state == cri::PodSandboxState::kReady ? "+" : "-"));
+      auto source = sb.annotations.find(kConfigSource);
+      if (source != sb.annotations.end() && source->second == "file" && !sb.annotations.contains(kConfigMirror)) {
+        if (auto it = now.find(Label(sb.labels, "io.kubernetes.pod.uid")); it != now.end()) it->second.from_file = true;
+      }
     }
     for (const auto& c : *containers) note(c.labels, "c" + c.id + std::to_string(static_cast<int>(c.state)));
     for (auto& [uid, p] : parts) {
@@ -158,7 +157,16 @@ void PodWorkers::Retry(const std::string& key, PodState& st, const std::string& 
 }
 
 Status PodWorkers::WriteStatus(const std::string& key, const json::object& pod, json::object status, PodState& st) {
-  const json::object& last = st.written.empty() ? api::GetObject(pod, "status") : st.written;
+  // Where it goes: the pod, or a static pod's mirror pod. A static pod without one (no API
+  // server yet, or MirrorPods has not made it) has nowhere to write: the mirror's arrival
+  // queues the pod again. A re-created mirror starts with no status: written again.
+  std::string target = api::Uid(pod);
+  if (st.is_static) {
+    client::ObjectPtr mirror = sources_->MirrorOf(pod);
+    if (!mirror) return Status::Ok();
+    target = api::Uid(*mirror);
+  }
+  const json::object& last = st.written.empty() || st.written_to != target ? api::GetObject(pod, "status") : st.written;
   if (json::value(status) == json::value(last)) return Status::Ok();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -173,6 +181,7 @@ Status PodWorkers::WriteStatus(const std::string& key, const json::object& pod, 
   }
   KITE_LOG(2) << "pod " << key << ": status " << api::GetString(status, "phase");
   st.written = std::move(status);
+  st.written_to = target;
   st.failures = 0;
   return Status::Ok();
 }
@@ -268,6 +277,16 @@ Status PodWorkers::SyncGone(const std::string& key) {
   return Status::Ok();
 }
 
+bool PodWorkers::OnlyStaticInRuntime(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = uids_by_key_.find(key);
+  if (it == uids_by_key_.end() || it->second.empty()) return false;
+  for (const auto& uid : it->second) {
+    if (!seen_[uid].from_file) return false;
+  }
+  return true;
+}
+
 void PodWorkers::KillStaleUids(const std::string& key, const Node& node, const std::string& keep_uid) {
   std::vector<std::string> stale;
   {
@@ -323,10 +342,21 @@ void PodWorkers::Terminate(const std::string& key, const json::object& pod, cons
 Status PodWorkers::Reconcile(const std::string& key) {
   const auto slash = key.find('/');
   if (slash == std::string::npos) return Status::Ok();
-  client::ObjectPtr obj = pods_->Get(key.substr(0, slash), key.substr(slash + 1));
-  const Node* node = obj ? nodes_->Find(api::GetString(*obj, {"spec", "nodeName"})) : nullptr;
-  if (!obj || !node) return SyncGone(key);
-  const json::object& pod = *obj;
+  const SourcedPod src = sources_->Get(key);
+  if (src.kind == SourcedPod::Kind::kUnknown) {
+    if (OnlyStaticInRuntime(key)) return SyncGone(key);  // its manifest went while we were away
+    queue_.AddAfter(key, std::chrono::seconds(1));        // the API has not listed yet
+    return Status::Ok();
+  }
+  const Node* node = src.pod ? nodes_->Find(api::GetString(*src.pod, {"spec", "nodeName"})) : nullptr;
+  if (!src.pod || !node) return SyncGone(key);
+  // A static pod reads as its mirror pod does: with the status last written there.
+  json::object as_mirror;
+  if (src.is_static) {
+    as_mirror = *src.pod;
+    if (client::ObjectPtr m = sources_->MirrorOf(as_mirror)) as_mirror["status"] = api::GetObject(*m, "status");
+  }
+  const json::object& pod = src.is_static ? as_mirror : *src.pod;
   const std::string uid = api::Uid(pod);
   PodState st;
   {
@@ -342,6 +372,7 @@ Status PodWorkers::Reconcile(const std::string& key) {
     st = PodState();
     st.uid = uid;
   }
+  st.is_static = src.is_static;
   KillStaleUids(key, *node, uid);
 
   Status s;

@@ -30,6 +30,10 @@
 // `events` when given. `start_latency` delays the start of a pod from when it was first seen
 // (kite-hollow's simulated start-up time; 0 for a kubelet).
 //
+// Pods come from PodSources (pod_sources.h): static pods from the manifest directory run even
+// with no API server, their status goes to their mirror pods when those exist, and a key no
+// source knows before the API has synced is looked at again later, never treated as gone.
+//
 // Threading: syncs run on the controller runner's workers (never two for one pod); the relist
 // thread and the probe threads only queue keys; a deleted pod's termination runs on a thread of
 // its own (Terminate), which the destructor waits for (Stopping makes that quick).
@@ -52,6 +56,7 @@
 #include "agent/kubelet/container_backoff.h"
 #include "agent/kubelet/node_set.h"
 #include "agent/kubelet/pod_config.h"
+#include "agent/kubelet/pod_sources.h"
 #include "agent/kubelet/pod_status.h"
 #include "agent/kubelet/prober.h"
 #include "agent/kubelet/status_manager.h"
@@ -77,6 +82,10 @@ class PodWorkers final : public client::Controller {
     // Every running pod is synced again this often (upstream's --sync-frequency, 1 min); 0: only
     // on events and runtime changes (kite-hollow).
     std::chrono::milliseconds resync_period{0};
+    // Where the pods come from (pod_sources.h): the node's static pods and the API's. Null: the
+    // API's only (kite-hollow), attached by Init. Given: the caller attaches the API source, so
+    // the pod workers may run (static pods) before the informers sync. Must outlive the workers.
+    PodSources* sources = nullptr;
   };
   // `events` may be null (kite-hollow writes none). `clock`: wall time for back-off and deadlines.
   PodWorkers(NodeSet* nodes, const StatusManager* status, client::EventRecorder* events, Options opts,
@@ -127,8 +136,10 @@ class PodWorkers final : public client::Controller {
     // Containers of a replaced sandbox: their next attempt (the restart count goes on).
     std::map<std::string, uint32_t> next_attempt;
     boost::json::object written;  // the status last written (empty: none since we started)
+    std::string written_to;       // the uid of the API object it went to (a static pod's mirror)
     bool terminal = false;        // Succeeded/Failed written and the sandbox stopped
     bool admitted = false;        // the admit handlers let it start (asked once)
+    bool is_static = false;       // from the file source: its status goes to its mirror pod
     bool gate_reported = false;   // the Event saying why its sandbox waits was recorded
     int failures = 0;             // consecutive failed API writes / runtime calls
   };
@@ -141,12 +152,16 @@ class PodWorkers final : public client::Controller {
   // What relist saw of a pod uid.
   struct Seen {
     std::string key, node, fingerprint;
+    bool from_file = false;  // its sandbox is a static pod's (annotated config.source=file, no mirror)
   };
 
   // ---- pod_workers.cc ----
   void Relist();
   void RelistLoop();
   Status SyncGone(const std::string& key);
+  // No source knows `key` yet (the API has not listed): true when what the runtime has of it is
+  // only static pods' (their manifests are gone, which needs no API to know).
+  bool OnlyStaticInRuntime(const std::string& key);
   // A pod being deleted: preStop hooks, stops within its grace period, the final delete, on a
   // thread of its own (a grace period must not hold a sync worker; upstream's pod workers are
   // one goroutine per pod). Once per uid at a time.
@@ -192,7 +207,8 @@ class PodWorkers final : public client::Controller {
   std::unique_ptr<PodConfig> own_config_;  // when Options::config is null
   PodConfig* config_;
   const Clock* clock_;
-  client::Informer* pods_ = nullptr;
+  std::unique_ptr<PodSources> own_sources_;  // when Options::sources is null
+  PodSources* sources_;
   ContainerBackoff crash_backoff_, pull_backoff_;
   std::unique_ptr<ProbeManager> probes_;
   std::atomic<int64_t> syncs_{0}, writes_{0};
