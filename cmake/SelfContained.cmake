@@ -111,10 +111,5 @@ function(kite_bundle_runtime_libs target)
   set_target_properties(${target} PROPERTIES
     BUILD_RPATH "${KITE_RUNTIME_RPATH}" INSTALL_RPATH "${KITE_RUNTIME_RPATH}"
     BUILD_WITH_INSTALL_RPATH ON SKIP_BUILD_RPATH OFF)
-  # -no-pie: a position-dependent executable has no relative relocations for the loader to
-  # read (1 MB in the agent) and apply (its .data.rel.ro stays clean): idle kite-agent VmRSS
-  # 20.7 -> 19.8 MiB (bench/RESULTS.md). The price is no ASLR for the executable's own code (its
-  # libraries, heap and stacks are still randomised), as Go's default binaries (k3s) have none.
-  # -z pack-relative-relocs saves as much keeping PIE, but needs glibc 2.36 (Ubuntu 22.04 has 2.35).
-  target_link_options(${target} PRIVATE -s -Wl,--gc-sections -Wl,-z,origin -no-pie)
+  target_link_options(${target} PRIVATE -s -Wl,--gc-sections -Wl,-z,origin)
 endfunction()
