@@ -24,6 +24,8 @@ void Strategy::Normalize(json::object&) const {}
 void Strategy::PrepareForCreate(json::object&) const {}
 json::object Strategy::EmptyStatus(const api::ResourceInfo&) const { return json::object(); }
 bool Strategy::TracksGeneration() const { return true; }
+std::optional<Status> Strategy::PrepareForWrite(json::object&, const CustomResources&) const { return std::nullopt; }
+bool Strategy::ChangesServedResources() const { return false; }
 void Strategy::Validate(const api::ResourceInfo&, const json::object&, FieldErrors&) const {}
 void Strategy::ValidateUpdate(const json::object&, const json::object&, FieldErrors&) const {}
 bool Strategy::ResetsStatusOnUpdate() const { return true; }

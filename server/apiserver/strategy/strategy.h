@@ -24,7 +24,8 @@
 
 namespace kite::apiserver {
 
-class FieldErrors;  // validation.h
+class FieldErrors;      // validation.h
+class CustomResources;  // crds/crds.h
 
 class Strategy {
  public:
@@ -47,6 +48,16 @@ class Strategy {
   // with a spec; a Lease's does not (leader election renews it every few seconds, and its spec is
   // not a desired state anyone observes).
   virtual bool TracksGeneration() const;
+
+  // --- create and update, after defaulting and before validation
+  // The kind's own step that needs the resources this server serves (`crds`' set, never null):
+  // it may refuse the object (any API error) or fill fields the server owns. A CRD's names must
+  // not take a built-in's, and its status (accepted names, conditions) is written here
+  // (crds/crds.h's PrepareCrd). nullopt: go on.
+  virtual std::optional<Status> PrepareForWrite(boost::json::object& obj, const CustomResources& crds) const;
+  // Whether a successful write of this kind changes the set of served resources (a CRD's): the
+  // server then reloads it (and on delete drops the stored objects of what is no longer served).
+  virtual bool ChangesServedResources() const;
 
   // --- validation (422 Invalid; the generic metadata checks run first, ValidateObject below)
   virtual void Validate(const api::ResourceInfo& r, const boost::json::object& obj, FieldErrors& e) const;
