@@ -368,6 +368,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
     auto patched = ApplyPatch(c.r, media, cur, patch.value(), manager, QueryBool(c.req, "force"));
     if (!patched.ok()) co_return patched.error();
     json::object obj = std::move(patched.value());
+    if (auto e = ValidatePatchedUid(c.r, obj, cur); e) co_return *e;
     auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
     if (!warnings.ok()) co_return warnings.error();
     if (auto admitted = co_await AdmitUpdate(c.r, obj, cur); !admitted.ok()) co_return admitted.error();

@@ -123,4 +123,12 @@ std::optional<Status> ValidateUpdate(const api::ResourceInfo& r, const json::obj
   return ValidateObject(r, obj);
 }
 
+std::optional<Status> ValidatePatchedUid(const api::ResourceInfo& r, const json::object& patched, const json::object& old) {
+  const std::string uid = api::Uid(patched);
+  if (uid.empty() || uid == api::Uid(old)) return std::nullopt;
+  FieldErrors e;
+  e.Immutable("metadata.uid", Quoted(uid));
+  return ToError(r, patched, e);
+}
+
 }  // namespace kite::apiserver

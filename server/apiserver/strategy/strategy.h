@@ -114,5 +114,11 @@ const Strategy& StrategyFor(const api::ResourceInfo& r);
 std::optional<Status> ValidateObject(const api::ResourceInfo& r, const boost::json::object& obj);
 std::optional<Status> ValidateUpdate(const api::ResourceInfo& r, const boost::json::object& obj,
                                        const boost::json::object& old);
+// A patched object against the stored one: metadata.uid may not change (upstream's
+// ValidateObjectMetaUpdate; an adoption patch names the orphan's uid, so it never takes over an
+// object replaced under the same name). 422 Invalid, "metadata.uid: Invalid value: \"<uid>\":
+// field is immutable". A patch that leaves the uid out keeps it.
+std::optional<Status> ValidatePatchedUid(const api::ResourceInfo& r, const boost::json::object& patched,
+                                         const boost::json::object& old);
 
 }  // namespace kite::apiserver
