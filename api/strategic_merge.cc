@@ -2,10 +2,11 @@
 // k8s.io/apimachinery/pkg/util/strategicpatch, on Boost.JSON values, driven by api/schema.h.
 // The contract is in strategic_merge.h; upstream's function names are mentioned where the
 // behaviour (an error text, an ordering rule) is theirs, so the two can be compared.
+// This file: the merge of objects and lists, list order, what the schema says about a member.
+// The directives are strategic_merge_directives.cc's, the error texts strategic_merge_errors.cc's.
 #include "api/strategic_merge.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -16,167 +17,9 @@
 #include <vector>
 
 #include "api/json_text.h"
+#include "api/strategic_merge_internal.h"
 
-namespace kite::api {
-namespace {
-
-namespace json = boost::json;
-using schema::Field;
-using schema::Type;
-using schema::ValueKind;
-
-constexpr std::string_view kDirectiveMarker = "$patch";
-constexpr std::string_view kReplaceDirective = "replace";
-constexpr std::string_view kDeleteDirective = "delete";
-constexpr std::string_view kMergeDirective = "merge";
-constexpr std::string_view kRetainKeysDirective = "$retainKeys";
-constexpr std::string_view kDeleteFromPrimitiveListPrefix = "$deleteFromPrimitiveList";
-constexpr std::string_view kSetElementOrderPrefix = "$setElementOrder";
-
-// Go's names for the decoded JSON types, as upstream's messages print them.
-constexpr std::string_view kGoMap = "map[string]interface {}";
-constexpr std::string_view kGoSlice = "[]interface {}";
-
-constexpr int kMaxDepth = static_cast<int>(kMaxJsonDepth);
-
-#define SMP_RETURN_IF_ERROR(expr)  \
-  do {                             \
-    Status smp_status_ = (expr);   \
-    if (!smp_status_.ok()) return smp_status_; \
-  } while (0)
-
-// ---------------------------------------------------------------------------------------------
-// Go's fmt rendering of decoded JSON (map[string]interface{}, []interface{}, string, int64,
-// float64, bool, nil), so error texts read like upstream's.
-
-// %v of a float64: shortest round-trip digits, exponent form below 1e-4 and from 1e6 (strconv
-// 'g' with the shortest precision decides with precision 6), e.g. 1.5, 100000, 1e+06, 1e-05.
-void AppendGoFloat(std::string& out, double d) {
-  char buf[64];
-  auto sci = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
-  std::string_view s(buf, static_cast<size_t>(sci.ptr - buf));
-  size_t e = s.find('e');
-  int exp = 0;
-  if (e != std::string_view::npos) std::from_chars(s.data() + e + (s[e + 1] == '+' ? 2 : 1), s.data() + s.size(), exp);
-  if (exp < -4 || exp >= 6) {
-    out.append(s);  // to_chars writes at least two exponent digits, as Go does
-    return;
-  }
-  auto fixed = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
-  out.append(buf, static_cast<size_t>(fixed.ptr - buf));
-}
-
-// `s_verb`: render as %s would (Go's "%!s(int64=5)" for non-strings), else as %v.
-void AppendGo(std::string& out, const json::value& v, bool s_verb) {
-  switch (v.kind()) {
-    case json::kind::null:
-      out += s_verb ? "%!s(<nil>)" : "<nil>";
-      return;
-    case json::kind::bool_:
-      if (s_verb) out += "%!s(bool=";
-      out += v.get_bool() ? "true" : "false";
-      if (s_verb) out += ')';
-      return;
-    case json::kind::int64:
-      if (s_verb) out += "%!s(int64=";
-      out += std::to_string(v.get_int64());
-      if (s_verb) out += ')';
-      return;
-    case json::kind::uint64:  // beyond int64: Go decodes these as float64
-    case json::kind::double_:
-      if (s_verb) out += "%!s(float64=";
-      AppendGoFloat(out, v.is_double() ? v.get_double() : static_cast<double>(v.get_uint64()));
-      if (s_verb) out += ')';
-      return;
-    case json::kind::string:
-      out.append(v.get_string().data(), v.get_string().size());
-      return;
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& e : v.get_array()) {
-        if (!first) out += ' ';
-        first = false;
-        AppendGo(out, e, s_verb);
-      }
-      out += ']';
-      return;
-    }
-    case json::kind::object: {
-      // fmt prints maps with their keys sorted.
-      std::vector<const json::key_value_pair*> members;
-      for (const auto& kv : v.get_object()) members.push_back(&kv);
-      std::sort(members.begin(), members.end(),
-                [](const auto* a, const auto* b) { return a->key() < b->key(); });
-      out += "map[";
-      bool first = true;
-      for (const auto* kv : members) {
-        if (!first) out += ' ';
-        first = false;
-        out.append(kv->key().data(), kv->key().size());
-        out += ':';
-        AppendGo(out, kv->value(), s_verb);
-      }
-      out += ']';
-      return;
-    }
-  }
-}
-
-std::string GoV(const json::value& v) {
-  std::string out;
-  AppendGo(out, v, false);
-  return out;
-}
-std::string GoV(const json::object& o) {
-  // Renders through a value; only on error paths, so the copy does not matter.
-  return GoV(json::value(o));
-}
-std::string GoV(const json::array* a) { return a ? GoV(json::value(*a)) : std::string("[]"); }
-
-// reflect.TypeOf(v) as %s prints it.
-std::string GoTypeName(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::null: return "%!s(<nil>)";
-    case json::kind::bool_: return "bool";
-    case json::kind::int64: return "int64";
-    case json::kind::uint64:
-    case json::kind::double_: return "float64";
-    case json::kind::string: return "string";
-    case json::kind::array: return std::string(kGoSlice);
-    case json::kind::object: return std::string(kGoMap);
-  }
-  return "";
-}
-
-// ---------------------------------------------------------------------------------------------
-// Upstream's error values (k8s.io/apimachinery/pkg/util/mergepatch/errors.go).
-
-Status InvalidPatch(std::string message) { return Status(Code::kInvalidArgument, std::move(message)); }
-
-Status ErrNoMergeKey(const json::object& m, std::string_view key) {
-  return InvalidPatch("map: " + GoV(m) + " does not contain declared merge key: " + std::string(key));
-}
-Status ErrBadArgType(std::string_view expected, const json::value& actual) {
-  return InvalidPatch("expected a " + std::string(expected) + ", but received a " + GoTypeName(actual));
-}
-Status ErrBadPatchType(const json::value& directive, const json::object& m) {
-  std::string out = "unknown patch type: ";
-  AppendGo(out, directive, true);
-  return InvalidPatch(out + " in map: " + GoV(m));
-}
-Status ErrNoListOfLists() { return InvalidPatch("lists of lists are not supported"); }
-Status ErrBadPatchFormatForPrimitiveList() { return InvalidPatch("invalid patch format of primitive list"); }
-Status ErrBadPatchFormatForRetainKeys() { return InvalidPatch("invalid patch format of retainKeys"); }
-Status ErrBadPatchFormatForSetElementOrderList() {
-  return InvalidPatch("invalid patch format of setElementOrder list");
-}
-Status ErrTooDeep() {
-  return InvalidPatch("strategic merge patch nests deeper than " + std::to_string(kMaxDepth) + " levels");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers.
+namespace kite::api::smp {
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
@@ -184,8 +27,6 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 
 bool IsString(const json::value& v, std::string_view s) { return v.is_string() && v.get_string() == s; }
 
-// "$setElementOrder/containers" → "containers" (upstream's extractKey: the part before the
-// first '/' must be exactly the prefix).
 bool ExtractKey(std::string_view s, std::string_view prefix, std::string_view* key) {
   size_t slash = s.find('/');
   if (slash == std::string_view::npos || s.substr(0, slash) != prefix) return false;
@@ -207,8 +48,7 @@ const json::value& NullValue() {
   return null;
 }
 
-// The element types upstream's sliceElementType tells apart (Go's dynamic types after decoding).
-enum class GoKind { kNil, kBool, kInt, kFloat, kString, kMap, kSlice };
+namespace {
 
 GoKind Classify(const json::value& v) {
   switch (v.kind()) {
@@ -224,8 +64,15 @@ GoKind Classify(const json::value& v) {
   return GoKind::kNil;
 }
 
-// The one element type of both lists (either may be absent). `*any` is false when they hold no
-// elements at all (upstream errors there; nothing depends on the kind then, so we do not).
+constexpr size_t kAbsent = std::numeric_limits<size_t>::max();
+
+size_t Rank(const Positions& p, const json::value& identity) {
+  auto it = p.find(identity);
+  return it == p.end() ? kAbsent : it->second;
+}
+
+}  // namespace
+
 Status SliceElementKind(const json::array* a, const json::array* b, GoKind* kind, bool* any) {
   *any = false;
   for (const json::array* list : {a, b}) {
@@ -245,30 +92,6 @@ Status SliceElementKind(const json::array* a, const json::array* b, GoKind* kind
 }
 
 // Hash consistent with json::value's operator== (composite values all land in one bucket per
-// kind; merge keys and primitive list items are scalars in practice).
-struct ValueHash {
-  size_t operator()(const json::value& v) const noexcept {
-    if (v.is_object() || v.is_array()) return static_cast<size_t>(v.kind());
-    return std::hash<json::value>{}(v);
-  }
-};
-using ValueSet = std::unordered_set<json::value, ValueHash>;
-// Identity (merge key value or the scalar itself) → first position in a list.
-using Positions = std::unordered_map<json::value, size_t, ValueHash>;
-
-// How list items are identified: by the value of the merge key (lists of objects) or by
-// themselves (lists of scalars). A missing key reads as null, as Go's map lookup gives nil.
-struct Identity {
-  bool by_key = false;
-  std::string_view key;
-  const json::value& operator()(const json::value& item) const {
-    if (!by_key) return item;
-    if (item.is_object()) {
-      if (const json::value* v = item.get_object().if_contains(key)) return *v;
-    }
-    return NullValue();
-  }
-};
 
 Positions FirstPositions(const json::array& list, const Identity& id) {
   Positions p;
@@ -277,17 +100,6 @@ Positions FirstPositions(const json::array& list, const Identity& id) {
   return p;
 }
 
-constexpr size_t kAbsent = std::numeric_limits<size_t>::max();
-
-size_t Rank(const Positions& p, const json::value& identity) {
-  auto it = p.find(identity);
-  return it == p.end() ? kAbsent : it->second;
-}
-
-// Upstream's normalizeElementOrder: the patch items are put in the order of `patch_order`, the
-// items only the server has in the order of `server_order`, then the two are interleaved: a
-// server-only item goes first only when it stood before the next patch item in the server's
-// list. So the patch's order wins, and server-only items keep their places around the patch's.
 json::array NormalizeElementOrder(std::vector<json::value> patch_items, std::vector<json::value> server_only,
                                   const Positions& patch_order, const Positions& server_order,
                                   const Identity& id) {
@@ -329,7 +141,6 @@ json::array NormalizeElementOrder(std::vector<json::value> patch_items, std::vec
   return out;
 }
 
-// Upstream's validateMergeKeyInLists: every item is an object carrying the merge key.
 Status ValidateMergeKey(std::string_view key, const json::array& list) {
   for (const auto& item : list) {
     if (!item.is_object()) return ErrBadArgType(kGoMap, item);
@@ -348,24 +159,6 @@ Status ValidateMergeKey(std::string_view key, const std::vector<json::value>& li
 // ---------------------------------------------------------------------------------------------
 // What the schema says about a value.
 
-// An object being merged: a message of `type`, or (`map`) a string-keyed map of `type` values.
-// type nullptr: schema-less (no strategies below).
-struct Ctx {
-  const Type* type = nullptr;
-  bool map = false;
-};
-
-// A member's value: its message type (of the object itself, or of a list's items), whether it
-// is a map, and its patch strategy.
-struct Meta {
-  const Type* type = nullptr;
-  bool map = false;
-  bool merge = false;    // "merge": lists merge by key (objects) or as a union (scalars)
-  bool replace = false;  // "replace": an object is replaced whole
-  std::string_view merge_key;
-  std::string_view name;  // the member's name, for messages
-};
-
 Meta MemberMeta(Ctx ctx, std::string_view key) {
   Meta m;
   m.name = key;
@@ -374,9 +167,9 @@ Meta MemberMeta(Ctx ctx, std::string_view key) {
     return m;
   }
   if (!ctx.type) return m;
-  const Field* f = ctx.type->Find(key);
+  const schema::Field* f = ctx.type->Find(key);
   if (!f) return m;  // unknown field: schema-less below
-  if (f->kind == ValueKind::kMessage) m.type = f->type;
+  if (f->kind == schema::ValueKind::kMessage) m.type = f->type;
   m.map = f->map;
   std::string_view strategies = f->patch_strategy;
   while (!strategies.empty()) {
@@ -389,6 +182,8 @@ Meta MemberMeta(Ctx ctx, std::string_view key) {
   m.merge_key = f->patch_merge_key;
   return m;
 }
+
+namespace {
 
 Ctx ObjectCtx(const Meta& m) { return Ctx{m.type, m.map}; }
 
@@ -451,8 +246,8 @@ Status NewValue(const json::value& v, const Meta& meta, int depth, json::value& 
   return Status::Ok();
 }
 
-// A list member present in both: merged when the strategy says so (or for a
-// $deleteFromPrimitiveList, whatever the strategy), else replaced.
+}  // namespace
+
 Status MergeListMember(json::array& target, const json::array& patch, const Meta& meta, bool delete_list,
                        int depth) {
   if (meta.merge || delete_list) return MergeList(target, patch, meta, delete_list, depth);
@@ -461,6 +256,8 @@ Status MergeListMember(json::array& target, const json::array& patch, const Meta
   target = std::move(replaced);
   return Status::Ok();
 }
+
+namespace {
 
 // Upstream's mergeSlice.
 Status MergeList(json::array& target, const json::array& patch, const Meta& meta, bool delete_list, int depth) {
@@ -506,31 +303,10 @@ Status MergeList(json::array& target, const json::array& patch, const Meta& meta
   const Identity by_key{true, key};
   const Ctx item_ctx{meta.type, false};
 
-  // Directive items first (upstream's mergeSliceWithSpecialElements).
+  // Directive items first (upstream's mergeSliceWithSpecialElements; strategic_merge_directives.cc).
   bool replace = false;
   std::vector<const json::object*> items;
-  for (const auto& e : patch) {
-    const json::object& o = e.get_object();
-    const json::value* directive = o.if_contains(kDirectiveMarker);
-    if (!directive) {
-      items.push_back(&o);
-    } else if (IsString(*directive, kDeleteDirective)) {
-      const json::value* doomed = o.if_contains(key);
-      if (!doomed) return ErrNoMergeKey(o, key);
-      json::array kept;
-      for (auto& t : target) {
-        const json::value* tv = t.get_object().if_contains(key);
-        if (!tv || *tv != *doomed) kept.push_back(std::move(t));
-      }
-      target = std::move(kept);
-    } else if (IsString(*directive, kReplaceDirective)) {
-      replace = true;  // keep going: the other directive items are still checked
-    } else if (IsString(*directive, kMergeDirective)) {
-      return InvalidPatch("merging lists cannot yet be specified in the patch");
-    } else {
-      return ErrBadPatchType(*directive, o);
-    }
-  }
+  SMP_RETURN_IF_ERROR(TakeListDirectives(target, patch, key, &items, &replace));
 
   if (replace) {
     json::array replaced;
@@ -577,158 +353,19 @@ Status MergeList(json::array& target, const json::array& patch, const Meta& meta
   return Status::Ok();
 }
 
-// Upstream's validatePatchWithSetOrderList: the patch list's items (deletions and other
-// directive items aside) appear in the $setElementOrder list, in the same relative order.
-Status ValidatePatchWithSetOrderList(const json::array* patch_list, const json::array& order, std::string_view key) {
-  if (order.empty() || !patch_list || patch_list->empty()) return Status::Ok();
-  std::vector<const json::value*> items;
-  for (const auto& item : *patch_list) {
-    if (!key.empty()) {
-      if (!item.is_object()) return ErrBadArgType(kGoMap, item);
-      if (IsDeleteDirective(item)) continue;
-    }
-    items.push_back(&item);
-  }
-  size_t p = 0, s = 0;
-  while (p < items.size() && s < order.size()) {
-    const json::value& item = *items[p];
-    if (HasDirectiveMarker(item)) {
-      ++p;
-      continue;
-    }
-    bool equal;
-    if (key.empty()) {
-      equal = item == order[s];
-    } else {
-      if (!item.is_object()) return ErrBadArgType(kGoMap, item);
-      if (!order[s].is_object()) return ErrBadArgType(kGoMap, order[s]);
-      const json::value* left = item.get_object().if_contains(key);
-      if (!left) return ErrNoMergeKey(item.get_object(), key);
-      const json::value* right = order[s].get_object().if_contains(key);
-      if (!right) return ErrNoMergeKey(order[s].get_object(), key);
-      equal = *left == *right;
-    }
-    if (equal) ++p;
-    ++s;
-  }
-  if (p < items.size() && s >= order.size()) {
-    return InvalidPatch("The order in patch list:\n" + GoV(patch_list) + "\n doesn't match " +
-                   std::string(kSetElementOrderPrefix) + " list:\n" + GoV(&order) + "\n");
-  }
-  return Status::Ok();
-}
-
-// Upstream's mergePatchIntoOriginal for one "$setElementOrder/<list_key>" directive: merges the
-// patch's list (if any) into the original's (if any) and puts the result in the directive's order.
-Status ApplySetElementOrder(json::object& target, const json::object& patch, Ctx ctx, std::string_view list_key,
-                            const json::array& order, int depth) {
-  const json::value* original = target.if_contains(list_key);
-  const json::value* patch_value = patch.if_contains(list_key);
-  if (original && !original->is_array()) return ErrBadArgType(kGoSlice, *original);
-  if (patch_value && !patch_value->is_array()) return ErrBadArgType(kGoSlice, *patch_value);
-  const json::array* original_list = original ? &original->get_array() : nullptr;
-  const json::array* patch_list = patch_value ? &patch_value->get_array() : nullptr;
-  const Meta meta = MemberMeta(ctx, list_key);
-  const std::string_view key = meta.merge_key;
-  SMP_RETURN_IF_ERROR(ValidatePatchWithSetOrderList(patch_list, order, key));
-  if (!original_list && !patch_list) return Status::Ok();
-
-  json::array merged;
-  if (original_list) merged = *original_list;
-  if (patch_list) SMP_RETURN_IF_ERROR(MergeListMember(merged, *patch_list, meta, false, depth + 1));
-
-  // Split into the items the directive names and the rest.
-  std::vector<json::value> patch_items, server_only;
-  if (key.empty()) {
-    Positions named = FirstPositions(order, Identity{});
-    for (auto& v : merged) (named.count(v) ? patch_items : server_only).push_back(std::move(v));
-  } else {
-    Positions named;
-    for (size_t i = 0; i < order.size(); ++i) {
-      if (!order[i].is_object()) {
-        if (merged.empty()) break;
-        return InvalidPatch("value for key " + std::to_string(i) + " is not a map");
-      }
-      if (const json::value* kv = order[i].get_object().if_contains(key)) named.emplace(*kv, i);
-    }
-    for (auto& v : merged) {
-      if (!v.is_object()) return ErrBadArgType(kGoMap, v);
-      const json::value* kv = v.get_object().if_contains(key);
-      if (!kv) return ErrNoMergeKey(v.get_object(), key);
-      (named.count(*kv) ? patch_items : server_only).push_back(std::move(v));
-    }
-  }
-
-  GoKind kind = GoKind::kNil;
-  bool any = false;
-  SMP_RETURN_IF_ERROR(SliceElementKind(original_list, patch_list, &kind, &any));
-  const bool by_key = any && kind == GoKind::kMap;
-  if (by_key) {
-    SMP_RETURN_IF_ERROR(ValidateMergeKey(key, patch_items));
-    SMP_RETURN_IF_ERROR(ValidateMergeKey(key, order));
-    SMP_RETURN_IF_ERROR(ValidateMergeKey(key, server_only));
-    if (original_list) SMP_RETURN_IF_ERROR(ValidateMergeKey(key, *original_list));
-  }
-  const Identity id{by_key, key};
-  Positions server_order = original_list ? FirstPositions(*original_list, id) : Positions();
-  json::array ordered = NormalizeElementOrder(std::move(patch_items), std::move(server_only),
-                                              FirstPositions(order, id), server_order, id);
-  target[list_key] = std::move(ordered);
-  return Status::Ok();
-}
-
-// Upstream's applyRetainKeysDirective.
-Status ApplyRetainKeys(json::object& target, const json::object& patch, const json::value& directive) {
-  if (!directive.is_array()) return ErrBadPatchFormatForRetainKeys();
-  std::unordered_set<std::string_view> retained;
-  for (const auto& k : directive.get_array()) {
-    if (!k.is_string()) return ErrBadPatchFormatForRetainKeys();
-    retained.insert(std::string_view(k.get_string()));
-  }
-  for (const auto& [k, v] : patch) {
-    std::string_view key = k;
-    if (key == kDirectiveMarker || key == kRetainKeysDirective || v.is_null() ||
-        StartsWith(key, kDeleteFromPrimitiveListPrefix) || StartsWith(key, kSetElementOrderPrefix)) {
-      continue;
-    }
-    if (!retained.count(key)) return ErrBadPatchFormatForRetainKeys();
-  }
-  json::object kept(target.storage());
-  kept.reserve(target.size());
-  for (auto& kv : target) {
-    if (retained.count(std::string_view(kv.key()))) kept.emplace(kv.key(), std::move(kv.value()));
-  }
-  target = std::move(kept);
-  return Status::Ok();
-}
-
 // Upstream's mergeMap, in place on `target`.
 Status MergeObject(json::object& target, const json::object& patch, Ctx ctx, int depth) {
   if (depth > kMaxDepth) return ErrTooDeep();
-  if (const json::value* directive = patch.if_contains(kDirectiveMarker)) {
-    if (IsString(*directive, kDeleteDirective)) {
-      target.clear();
-      return Status::Ok();
-    }
-    if (!IsString(*directive, kReplaceDirective)) return ErrBadPatchType(*directive, patch);
-    // Replace: the rest of the patch merged into nothing. The member loop below skips "$patch".
-    target.clear();
-  }
-
+  // The directives first (strategic_merge_directives.cc); the member loop below skips them.
+  bool done = false;
+  SMP_RETURN_IF_ERROR(ApplyObjectPatchDirective(target, patch, &done));
+  if (done) return Status::Ok();
   if (const json::value* retain = patch.if_contains(kRetainKeysDirective)) {
     SMP_RETURN_IF_ERROR(ApplyRetainKeys(target, patch, *retain));
   }
-
   // $setElementOrder directives merge and order their lists; the loop below skips those lists.
   std::vector<std::string_view> ordered_lists;
-  for (const auto& [k, v] : patch) {
-    if (!StartsWith(k, kSetElementOrderPrefix)) continue;
-    if (!v.is_array()) return ErrBadArgType(kGoSlice, v);
-    std::string_view list_key;
-    if (!ExtractKey(k, kSetElementOrderPrefix, &list_key)) return ErrBadPatchFormatForSetElementOrderList();
-    SMP_RETURN_IF_ERROR(ApplySetElementOrder(target, patch, ctx, list_key, v.get_array(), depth));
-    ordered_lists.push_back(list_key);
-  }
+  SMP_RETURN_IF_ERROR(ApplySetElementOrders(target, patch, ctx, depth, &ordered_lists));
 
   for (const auto& [k, v] : patch) {
     std::string_view key = k;
@@ -785,11 +422,14 @@ std::string_view GoJsonKind(const json::value& v) {
 }
 
 }  // namespace
+}  // namespace kite::api::smp
 
+namespace kite::api {
+namespace json = boost::json;
 Result<json::object> ApplyStrategicMergePatch(const json::object& original, const json::object& patch,
                                               const schema::Type* type) {
   json::object result = original;
-  Status s = MergeObject(result, patch, Ctx{type, false}, 0);
+  Status s = smp::MergeObject(result, patch, smp::Ctx{type, false}, 0);
   if (!s.ok()) return s;
   return result;
 }
@@ -802,7 +442,7 @@ Result<json::object> ApplyStrategicMergePatch(std::string_view original_json, st
   if (!patch.ok()) return patch.status();
   if (patch->is_null()) return std::move(original->get_object());
   if (!patch->is_object()) {
-    return Status(Code::kInvalidArgument, "json: cannot unmarshal " + std::string(GoJsonKind(*patch)) +
+    return Status(Code::kInvalidArgument, "json: cannot unmarshal " + std::string(smp::GoJsonKind(*patch)) +
                                               " into Go value of type map[string]interface {}");
   }
   return ApplyStrategicMergePatch(original->get_object(), patch->get_object(), type);

@@ -1,6 +1,7 @@
-// JSON helpers shared by the two halves of the fake API (client/testing/fake_transport.h): the
+// Helpers shared by the two halves of the fake API (client/testing/fake_transport.h): the
 // request side (fake_transport.cc: routing, lists, watches, actions) and the store side
-// (fake_store.cc: what each write does to the stored objects). Not for use elsewhere.
+// (fake_store.cc: what each write does to the stored objects). Objects are read through
+// api/object.h's accessors like everywhere else. Not for use elsewhere.
 #pragma once
 
 #include <boost/json.hpp>
@@ -14,29 +15,13 @@
 #include <string_view>
 
 #include "api/fields.h"
+#include "api/object.h"
 #include "api/labels.h"
 #include "api/resources.h"
 #include "client/transport.h"
 
 namespace kite::client::fake_objects {
 namespace json = boost::json;
-
-inline std::string Str(const json::object& o, std::string_view key) {
-  if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->as_string());
-  return "";
-}
-
-inline json::object& MetaOf(json::object& o) {
-  json::value& m = o["metadata"];
-  if (!m.is_object()) m = json::object();
-  return m.as_object();
-}
-
-inline const json::object& MetaOf(const json::object& o) {
-  static const json::object kEmpty;
-  if (auto* m = o.if_contains("metadata"); m && m->is_object()) return m->as_object();
-  return kEmpty;
-}
 
 inline std::string Query(const Request& req, std::string_view key) {
   for (const auto& [k, v] : req.query) {
@@ -53,7 +38,7 @@ inline bool HasStatusSubresource(const api::ResourceInfo& r) { return r.Subresou
 
 // The finalizers that hold an object's deletion (a namespace's spec.finalizers too).
 inline bool HasFinalizers(const api::ResourceInfo& r, const json::object& obj) {
-  const auto& m = MetaOf(obj);
+  const auto& m = api::Metadata(obj);
   if (auto* f = m.if_contains("finalizers"); f && f->is_array() && !f->as_array().empty()) return true;
   if (r.group.empty() && r.resource == "namespaces") {
     if (auto* s = obj.if_contains("spec"); s && s->is_object()) {
@@ -85,7 +70,7 @@ inline std::optional<std::string> FieldOf(const json::object& obj, std::string_v
 
 inline bool Selected(const json::object& obj, const api::LabelSelector& labels, const api::FieldSelector& fields) {
   static const json::object kNoLabels;
-  const auto& m = MetaOf(obj);
+  const auto& m = api::Metadata(obj);
   const auto* l = m.if_contains("labels");
   if (!labels.Matches(l && l->is_object() ? l->as_object() : kNoLabels)) return false;
   return fields.Matches([&](std::string_view f) { return FieldOf(obj, f); });

@@ -20,7 +20,7 @@ json::object FakeTransport::StoreLocked(const api::ResourceInfo& r, const std::s
   ++rv_;
   obj["apiVersion"] = r.group_version();
   obj["kind"] = r.kind;
-  MetaOf(obj)["resourceVersion"] = std::to_string(rv_);
+  api::MutableObject(obj, "metadata")["resourceVersion"] = std::to_string(rv_);
   auto& table = objects_[ResourceId(r)];
   if (type == "DELETED") table.erase(ObjKey(ns, name));
   else table[ObjKey(ns, name)] = obj;
@@ -32,13 +32,13 @@ json::object FakeTransport::StoreLocked(const api::ResourceInfo& r, const std::s
 
 bool FakeTransport::MaybeFinishDeleteLocked(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                             json::object& obj) {
-  if (!MetaOf(obj).contains("deletionTimestamp") || HasFinalizers(r, obj)) return false;
+  if (!api::Metadata(obj).contains("deletionTimestamp") || HasFinalizers(r, obj)) return false;
   obj = StoreLocked(r, ns, name, std::move(obj), "DELETED");
   return true;
 }
 
 json::object FakeTransport::Add(json::object obj) {
-  const std::string api_version = Str(obj, "apiVersion"), kind = Str(obj, "kind");
+  const std::string api_version = api::GetString(obj, "apiVersion"), kind = api::GetString(obj, "kind");
   const api::ResourceInfo* found = nullptr;
   {
     std::lock_guard lock(mu_);
@@ -58,9 +58,9 @@ json::object FakeTransport::Add(json::object obj) {
 
 json::object FakeTransport::Add(const api::ResourceInfo& r, json::object obj) {
   std::lock_guard lock(mu_);
-  auto& m = MetaOf(obj);
-  const std::string name = Str(m, "name");
-  const std::string ns = r.namespaced ? Str(m, "namespace") : "";
+  auto& m = api::MutableObject(obj, "metadata");
+  const std::string name = api::GetString(m, "name");
+  const std::string ns = r.namespaced ? api::GetString(m, "namespace") : "";
   if (!m.contains("uid")) m["uid"] = NewUid();
   if (!m.contains("creationTimestamp")) m["creationTimestamp"] = api::FormatTime(clock_->Now());
   if (!m.contains("generation")) m["generation"] = 1;
@@ -84,16 +84,16 @@ std::vector<json::object> FakeTransport::List(const api::ResourceInfo& r, const 
   auto t = objects_.find(ResourceId(r));
   if (t == objects_.end()) return out;
   for (const auto& [k, v] : t->second) {
-    if (ns.empty() || Str(MetaOf(v), "namespace") == ns) out.push_back(v);
+    if (ns.empty() || api::GetString(api::Metadata(v), "namespace") == ns) out.push_back(v);
   }
   return out;
 }
 
 Response FakeTransport::CreateLocked(const Parsed& p, json::object obj, Action& a) {
-  auto& m = MetaOf(obj);
-  std::string name = Str(m, "name");
+  auto& m = api::MutableObject(obj, "metadata");
+  std::string name = api::GetString(m, "name");
   if (name.empty()) {
-    const std::string prefix = Str(m, "generateName");
+    const std::string prefix = api::GetString(m, "generateName");
     if (prefix.empty()) return StatusResponse(422, "Invalid", "name or generateName is required");
     static constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
     int64_t n = ++name_seq_;
@@ -121,8 +121,8 @@ Response FakeTransport::UpdateLocked(const Parsed& p, json::object obj, bool sta
   auto it = table.find(ObjKey(p.ns, p.name));
   if (it == table.end()) return StatusResponse(404, "NotFound", Quoted(p.r->resource, p.name) + " not found");
   const json::object& cur = it->second;
-  const std::string rv = Str(MetaOf(obj), "resourceVersion");
-  if (!rv.empty() && rv != Str(MetaOf(cur), "resourceVersion")) {
+  const std::string rv = api::GetString(api::Metadata(obj), "resourceVersion");
+  if (!rv.empty() && rv != api::GetString(api::Metadata(cur), "resourceVersion")) {
     return StatusResponse(409, "Conflict",
                           "Operation cannot be fulfilled on " + Quoted(p.r->resource, p.name) +
                               ": the object has been modified; please apply your changes to the latest version and "
@@ -144,8 +144,8 @@ Response FakeTransport::UpdateLocked(const Parsed& p, json::object obj, bool sta
     spec.as_object()["finalizers"] = std::move(fin);
   } else {
     next = std::move(obj);
-    auto& m = MetaOf(next);
-    const auto& cm = MetaOf(cur);
+    auto& m = api::MutableObject(next, "metadata");
+    const auto& cm = api::Metadata(cur);
     for (const char* keep : {"uid", "creationTimestamp", "deletionTimestamp", "namespace", "name", "generation"}) {
       if (auto* v = cm.if_contains(keep)) m[keep] = *v;
       else m.erase(keep);
@@ -195,6 +195,13 @@ Response FakeTransport::PatchLocked(const Parsed& p, const Request& req, Action&
   } else {
     return StatusResponse(415, "UnsupportedMediaType", "the fake does not do server-side apply");
   }
+  // metadata.uid is immutable: a patch naming another uid (an adoption pinned to an object since
+  // replaced under the same name) is refused with the API server's Status.
+  if (const std::string uid = api::Uid(patched); !uid.empty() && uid != api::Uid(cur)) {
+    const std::string kind = p.r->group.empty() ? p.r->kind : p.r->kind + "." + p.r->group;
+    return StatusResponse(422, "Invalid", kind + " \"" + p.name + "\" is invalid: metadata.uid: Invalid value: \"" + uid +
+                                              "\": field is immutable");
+  }
   // A patch that names a resourceVersion is a precondition on it (the garbage collector's
   // pinned patches); otherwise it applies to whatever is current.
   if (p.sub.empty() || p.sub == "status") return UpdateLocked(p, std::move(patched), p.sub == "status", a);
@@ -206,21 +213,21 @@ Response FakeTransport::DeleteLocked(const Parsed& p, const json::value& options
   auto it = table.find(ObjKey(p.ns, p.name));
   if (it == table.end()) return StatusResponse(404, "NotFound", Quoted(p.r->resource, p.name) + " not found");
   json::object obj = it->second;
-  auto& m = MetaOf(obj);
+  auto& m = api::MutableObject(obj, "metadata");
   std::string policy;
   if (options.is_object()) {
     const auto& o = options.as_object();
-    policy = Str(o, "propagationPolicy");
+    policy = api::GetString(o, "propagationPolicy");
     if (auto* pre = o.if_contains("preconditions"); pre && pre->is_object()) {
-      const std::string uid = Str(pre->as_object(), "uid"), rv = Str(pre->as_object(), "resourceVersion");
-      if (!uid.empty() && uid != Str(m, "uid")) {
+      const std::string uid = api::GetString(pre->as_object(), "uid"), rv = api::GetString(pre->as_object(), "resourceVersion");
+      if (!uid.empty() && uid != api::GetString(m, "uid")) {
         return StatusResponse(409, "Conflict", "Precondition failed: UID in precondition: " + uid +
-                                                   ", UID in object meta: " + Str(m, "uid"));
+                                                   ", UID in object meta: " + api::GetString(m, "uid"));
       }
-      if (!rv.empty() && rv != Str(m, "resourceVersion")) {
+      if (!rv.empty() && rv != api::GetString(m, "resourceVersion")) {
         return StatusResponse(409, "Conflict",
                               "Precondition failed: ResourceVersion in precondition: " + rv +
-                                  ", ResourceVersion in object meta: " + Str(m, "resourceVersion"));
+                                  ", ResourceVersion in object meta: " + api::GetString(m, "resourceVersion"));
       }
     }
   }
@@ -269,7 +276,7 @@ Response FakeTransport::SubresourcePostLocked(const Parsed& p, const json::value
     json::object pod = it->second;
     std::string node;
     if (body.is_object()) {
-      if (auto* t = body.as_object().if_contains("target"); t && t->is_object()) node = Str(t->as_object(), "name");
+      if (auto* t = body.as_object().if_contains("target"); t && t->is_object()) node = api::GetString(t->as_object(), "name");
     }
     json::value& spec = pod["spec"];
     if (!spec.is_object()) spec = json::object();

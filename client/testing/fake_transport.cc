@@ -286,7 +286,7 @@ Response FakeTransport::ListLocked(const Parsed& p, const Request& req) {
   if (!fields.ok()) return StatusResponse(400, "BadRequest", fields.status().message());
   json::array items;
   for (const auto& [k, v] : objects_[ResourceId(*p.r)]) {
-    if (!p.ns.empty() && Str(MetaOf(v), "namespace") != p.ns) continue;
+    if (!p.ns.empty() && api::GetString(api::Metadata(v), "namespace") != p.ns) continue;
     if (Selected(v, *labels, *fields)) items.push_back(v);
   }
   json::object list{{"kind", p.r->kind + "List"},
@@ -337,7 +337,7 @@ std::unique_ptr<WatchStream> FakeTransport::Watch(const Request& req, std::funct
     outbox_.emplace_back(s, json::serialize(json::object{{"type", type}, {"object", obj}}));
   };
   if (from == 0) {  // "" or "0": the current state as ADDED events, then changes
-    for (const auto& [k, v] : objects_[s->resource_id]) emit("ADDED", v, Str(MetaOf(v), "namespace"));
+    for (const auto& [k, v] : objects_[s->resource_id]) emit("ADDED", v, api::GetString(api::Metadata(v), "namespace"));
   } else {
     for (const auto& c : log_) {
       if (c.rv > from && c.resource_id == s->resource_id) emit(c.type, c.object, c.ns);

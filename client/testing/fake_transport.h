@@ -8,7 +8,8 @@
 // - verbs: get, list (labelSelector; fieldSelector on metadata.name, metadata.namespace or any
 //   dotted path into the object), create, update, update of the status subresource (only status
 //   changes; an update of the main resource keeps the stored status), patch (merge, strategic,
-//   JSON patch; a patch that sets metadata.resourceVersion is pinned to it), delete (objects with
+//   JSON patch; a patch that sets metadata.resourceVersion is pinned to it; one that changes
+//   metadata.uid is refused, 422 as the API server's), delete (objects with
 //   finalizers, or deleted Foreground/Orphan, get a deletionTimestamp and stay until their last
 //   finalizer goes; uid/resourceVersion preconditions), namespaces/<ns>/finalize, pods/<p>/binding
 //   and pods/<p>/eviction; other subresource POSTs are recorded and answered 201 with the body;

@@ -47,6 +47,7 @@
 #include "server/apiserver/storage/registry.h"
 #include "server/apiserver/storage/store_await.h"
 #include "server/apiserver/storage/watch_cache.h"
+#include "server/apiserver/strategy/strategy.h"
 
 namespace kite::apiserver {
 namespace {
@@ -361,9 +362,9 @@ class ApiServerImpl final : public ApiServer {
       co_return co_await Fail(res, a, NotFoundPath(), t0);
     }
     const std::string ns = r->namespaced ? info.namespace_ : "";
-    if (r->namespaced && ns.empty() && info.verb != "list" && info.verb != "watch" &&
-        !(info.verb == "create" && r->group.rfind("authorization.k8s.io", 0) == 0 && r->resource != "localsubjectaccessreviews") &&
-        !(r->group == "authentication.k8s.io")) {
+    // A namespaced resource is named with its namespace, except for lists and watches across all
+    // (the cluster-scoped reviews never get here: they are not namespaced).
+    if (r->namespaced && ns.empty() && info.verb != "list" && info.verb != "watch") {
       co_return co_await Fail(res, a, NotFoundPath(), t0);
     }
     const std::string table_version = WantedTableVersion(req.Header("accept"));
@@ -390,8 +391,8 @@ class ApiServerImpl final : public ApiServer {
       if (info.verb == "list") Observe(a, p.code, t0);  // a streamed LIST is done once written
       co_return;
     }
-    if (r->resource == "customresourcedefinitions" && info.verb != "get" && info.verb != "list") {
-      co_await CrdWritten(*r, info, !p.error);
+    if (StrategyFor(*r).ChangesServedResources() && info.verb != "get" && info.verb != "list") {
+      co_await ServedResourcesWritten(*r, info, !p.error);
     }
     if (p.error) co_return co_await Fail(res, a, *p.error, t0);
     co_await Reply(res, a, p.code, "application/json", std::move(p.body), t0, std::move(p.headers));
@@ -469,8 +470,9 @@ class ApiServerImpl final : public ApiServer {
     return v && std::string(v) == "1";
   }();
 
-  // A CRD was written: serve the new set; a CRD that is gone takes its objects with it.
-  asio::awaitable<void> CrdWritten(const api::ResourceInfo& r, const RequestInfo& info, bool ok) {
+  // A kind that changes the served resources (a CRD) was written: serve the new set; a resource
+  // no longer served takes its stored objects with it.
+  asio::awaitable<void> ServedResourcesWritten(const api::ResourceInfo& r, const RequestInfo& info, bool ok) {
     if (!ok) co_return;
     const auto before = crds_.Snapshot();
     crds_.Reload();

@@ -45,10 +45,12 @@ bool NeedsStatusUpdate(const PodInfo& pod, const std::string& reason, const std:
          api::GetString(*c, "message") != message;
 }
 
-ApiWriter::ApiWriter(const client::Client* client, int workers, std::string component, std::string instance)
+ApiWriter::ApiWriter(const client::Client* client, int workers, std::string component, std::string instance,
+                     const kite::Clock* clock)
     : client_(client),
+      clock_(clock),
       async_binds_(client->transport()->SupportsAsync()),
-      recorder_(client, std::move(component), std::move(instance)) {
+      recorder_(client, std::move(component), std::move(instance), clock) {
   for (int i = 0; i < std::max(1, workers); ++i) workers_.emplace_back([this] {
     SetThreadName("sched-writer");
     Work();
@@ -182,7 +184,7 @@ void ApiWriter::UpdatePodStatus(PodInfoPtr pod, std::string reason, std::string 
     const std::string since = old ? api::GetString(*old, "lastTransitionTime") : "";
     cond["lastTransitionTime"] = old && api::GetString(*old, "status") == "False" && !since.empty()
                                      ? since
-                                     : api::FormatTime(std::chrono::system_clock::now());
+                                     : api::FormatTime(clock_->Now());
     json::object status{{"conditions", json::array{std::move(cond)}}};
     if (nominated) {
       if (nominated->empty()) status["nominatedNodeName"] = nullptr;
@@ -224,7 +226,7 @@ void ApiWriter::Preempt(PodInfoPtr victim, PodInfoPtr preemptor, std::string nod
                       {"status", "True"},
                       {"reason", "PreemptionByScheduler"},
                       {"message", preemptor->scheduler_name + ": preempting to accommodate a higher priority pod"},
-                      {"lastTransitionTime", api::FormatTime(std::chrono::system_clock::now())}};
+                      {"lastTransitionTime", api::FormatTime(clock_->Now())}};
     json::object patch{{"status", json::object{{"conditions", json::array{std::move(cond)}}}}};
     auto patched = client_->Patch(Pods(), victim->ns, victim->name, client::PatchType::kStrategic,
                                   json::serialize(patch), "status");

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "client/client.h"
 #include "client/event_recorder.h"
 #include "server/scheduler/pod_info.h"
@@ -39,7 +40,10 @@ namespace kite::scheduler {
 
 class ApiWriter {
  public:
-  ApiWriter(const client::Client* client, int workers, std::string component, std::string instance);
+  // `clock`: the time of the timestamps written (conditions' lastTransitionTime, events); not
+  // owned, outlives the writer.
+  ApiWriter(const client::Client* client, int workers, std::string component, std::string instance,
+            const kite::Clock* clock = kite::Clock::Real());
   ~ApiWriter();  // Stop()
   // Finishes queued bindings, patches and deletions, drops queued events, joins the workers.
   void Stop();
@@ -87,6 +91,7 @@ class ApiWriter {
   void Submit(std::function<void()> task);
 
   const client::Client* client_;
+  const kite::Clock* clock_;
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable cv_;
   std::deque<std::function<void()>> tasks_;   // never dropped

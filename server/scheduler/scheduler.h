@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "base/clock.h"
 #include "client/transport.h"
 
 namespace kite::scheduler {
@@ -32,6 +33,10 @@ struct SchedulerOptions {
   int api_workers = 8;
   // upstream's percentageOfNodesToScore; 0 is adaptive (50% at 100 nodes, down to 5%).
   int percentage_of_nodes_to_score = 0;
+  // The time of the timestamps the scheduler writes (PodScheduled and DisruptionTarget
+  // conditions, events); never null, not owned. The scheduling queue's back-off still reads
+  // std::chrono::steady_clock.
+  const kite::Clock* clock = kite::Clock::Real();
 };
 
 class Scheduler {

@@ -111,7 +111,7 @@ SchedulingLoop::SchedulingLoop(const client::Client* client, const SchedulerOpti
     : client_(client),
       options_(options),
       informers_(client),
-      writer_(client, options.api_workers, options.scheduler_name, std::move(instance)),
+      writer_(client, options.api_workers, options.scheduler_name, std::move(instance), options.clock),
       algorithm_(AlgorithmOptions{options.percentage_of_nodes_to_score, 0}),
       metrics_(std::make_unique<Metrics>(options.scheduler_name)) {
   priority_classes_ = informers_.For("scheduling.k8s.io", "v1", "priorityclasses");

@@ -25,8 +25,7 @@ NODE=kite-e2e-dns
 IMAGE=kite.local/busybox:1.35
 KC=$TEST_TMP/kubeconfig
 k() { kubectl_in "$NS" "$KC" "$@"; }
-_spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-  --node-name "$NODE" --node-ip 10.99.0.1 --etcd-listen "" --metrics-listen 127.0.0.1:0
+start_node_server --node-ip 10.99.0.1
 eventually_eq "node Ready" 90 True k get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 expect_eq "Service kube-dns at 10.43.0.10" 10.43.0.10 k get svc -n kube-system kube-dns -o 'jsonpath={.spec.clusterIP}'
 dns_ready() { [[ $(k get deploy -n kube-system kite-dns -o 'jsonpath={.status.readyReplicas}') == 1 ]]; }

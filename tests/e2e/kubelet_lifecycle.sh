@@ -38,10 +38,7 @@ chmod +x "$TEST_TMP/bin/ctr"
 touch "$HOLD"
 
 start() {
-  _spawn "$TEST_TMP/kite.log" env PATH="$TEST_TMP/bin:$PATH" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" \
-    --data-dir "$D" --write-kubeconfig "$KC" --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 \
-    --disable kite-dns
-  SERVER_PID=$LAST_PID
+  start_node_server --env PATH="$TEST_TMP/bin:$PATH" --disable kite-dns
 }
 start
 eventually_eq "node Ready while the images are held back" 90 True \

@@ -264,11 +264,25 @@ $pin
 YAML
 }
 
-# start_node_server ARGS... — kite-server (with its embedded agent) in network namespace $NS on
-# data dir $D as node $NODE, its admin kubeconfig at $KC, logging to $TEST_TMP/kite.log; extra
-# flags after the defaults. Sets SERVER_PID.
+# start_node_server [OPTIONS] ARGS... — kite-server (with its embedded agent) in network namespace
+# $NS on data dir $D as node $NODE, its admin kubeconfig at $KC, logging to $TEST_TMP/kite.log;
+# extra flags (ARGS) after the defaults. Sets SERVER_PID (and LAST_PID).
+# OPTIONS, before ARGS: --log FILE (log there instead), --env NAME=VALUE (in the server's
+# environment; repeatable), --default-metrics-listen (no --metrics-listen 127.0.0.1:0: the
+# server's default address, for a test that scrapes it).
 start_node_server() {
-  _spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-    --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 "$@"
+  local log="$TEST_TMP/kite.log" metrics=(--metrics-listen 127.0.0.1:0) env=()
+  while (($#)); do
+    case $1 in
+      --log) log=$2; shift 2 ;;
+      --env) env+=("$2"); shift 2 ;;
+      --default-metrics-listen) metrics=(); shift ;;
+      *) break ;;
+    esac
+  done
+  local prefix=()
+  ((${#env[@]})) && prefix=(env "${env[@]}")
+  _spawn "$log" "${prefix[@]}" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
+    --node-name "$NODE" --etcd-listen "" "${metrics[@]}" "$@"
   SERVER_PID=$LAST_PID
 }

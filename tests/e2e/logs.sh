@@ -26,9 +26,7 @@ k() { kubectl_in "$NS" "$KC" "$@"; }
 jp() { k get "$@"; }
 lines() { k "$@" | wc -l; }
 sorted() { k "$@" | sort; }
-_spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-  --pod-logs-dir "$D/pod-logs" \
-  --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 --kubelet-port 0 \
+start_node_server --pod-logs-dir "$D/pod-logs" --kubelet-port 0 \
   --container-log-max-size 200Ki --container-log-max-files 3
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 

@@ -29,9 +29,7 @@ IMAGE=kite.local/busybox:1.35
 KC=$TEST_TMP/kubeconfig
 k() { kubectl_in "$NS" "$KC" "$@"; }
 start_node() {
-  _spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-    --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0
-  SERVER_PID=$LAST_PID
+  start_node_server
 }
 jp() { k get "$@"; }
 

@@ -31,8 +31,7 @@ k() { kubectl_in "$NS" "$KC" "$@"; }
 jp() { k get "$@"; }
 # The server inside its namespace on the ports the example names: the API on 6443, the datastore's
 # metrics on 127.0.0.1:2381, the kubelet on 10250.
-_spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-  --node-name "$NODE" --etcd-listen ""
+start_node_server --default-metrics-listen
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 
 # --- the service account, its token and the cluster CA, as the example's header says

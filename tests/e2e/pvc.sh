@@ -23,8 +23,7 @@ IMAGE=kite.local/busybox:1.35
 KC=$TEST_TMP/kubeconfig
 k() { kubectl_in "$NS" "$KC" "$@"; }
 
-_spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-  --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0
+start_node_server
 eventually_eq "node Ready" 90 True k get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 
 

@@ -19,6 +19,7 @@ NS=$REPLY
 new_node_dir reg
 D=$REPLY
 rm -f "$D/agent/images/busybox.tar"  # only the pause image is local: busybox comes from the registry
+NODE=e2e-reg
 KC=$TEST_TMP/kubeconfig
 REG=127.0.0.1:5000
 k() { kubectl_in "$NS" "$KC" "$@"; }
@@ -57,10 +58,8 @@ mirrors:
     endpoint: ["http://$REG"]
 YAML
 
-_spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-  --node-name e2e-reg --etcd-listen "" --metrics-listen 127.0.0.1:0 --private-registry "$TEST_TMP/registries.yaml"
-SERVER_PID=$LAST_PID
-node_ready() { k get node e2e-reg -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' | grep True >/dev/null; }
+start_node_server --private-registry "$TEST_TMP/registries.yaml"
+node_ready() { k get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' | grep True >/dev/null; }
 eventually "node Ready" 90 node_ready
 
 k run mirrored --image=busybox:1.35 --image-pull-policy=Always -- sleep 100000 >/dev/null
@@ -71,8 +70,7 @@ grep -q 'library/busybox/manifests' "$TEST_TMP/registry.log" || fail "the regist
 # Restart without registries.yaml credentials: the pull secret is what gets in.
 kill -TERM "$SERVER_PID"
 for _ in $(seq 1 600); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done  # a pod in its grace period holds the stop
-_spawn "$TEST_TMP/kite2.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-  --node-name e2e-reg --etcd-listen "" --metrics-listen 127.0.0.1:0 --private-registry "$TEST_TMP/registries-nocreds.yaml"
+start_node_server --log "$TEST_TMP/kite2.log" --private-registry "$TEST_TMP/registries-nocreds.yaml"
 eventually "node Ready again" 90 node_ready
 # Another tag, so nothing is cached from the first pull.
 in_ns "$NS" skopeo copy -q --src-tls-verify=false --dest-tls-verify=false --src-creds kite:s3cret --dest-creds kite:s3cret \

@@ -28,8 +28,7 @@ k() { kubectl_in "$NS" "$KC" "$@"; }
 jp() { k get "$@"; }
 nat() { in_ns "$NS" iptables-save -t nat; }
 # A periodic (full) sync every 3 s, so rules deleted by hand come back quickly.
-_spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-  --node-name "$NODE" --node-ip "$NODE_IP" --etcd-listen "" --metrics-listen 127.0.0.1:0 --iptables-sync-period 3s --proxy-full-sync-period 3s \
+start_node_server --node-ip "$NODE_IP" --iptables-sync-period 3s --proxy-full-sync-period 3s \
   --disable kite-dns  # the chains counted below are the kubernetes Service's only (e2e_cluster_dns has DNS)
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 

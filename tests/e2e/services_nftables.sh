@@ -28,8 +28,7 @@ KC=$TEST_TMP/kubeconfig
 k() { kubectl_in "$NS" "$KC" "$@"; }
 jp() { k get "$@"; }
 table() { in_ns "$NS" nft list table ip kube-proxy; }
-_spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-  --node-name "$NODE" --node-ip "$NODE_IP" --etcd-listen "" --metrics-listen 127.0.0.1:0 --iptables-sync-period 3s --proxy-full-sync-period 3s \
+start_node_server --node-ip "$NODE_IP" --iptables-sync-period 3s --proxy-full-sync-period 3s \
   --proxy-mode nftables --disable kite-dns
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 

@@ -45,10 +45,7 @@ rules:
   resources: [{group: "", resources: [pods/exec, pods/attach, pods/portforward]}]
 - level: None
 YAML
-_spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-  --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 --kubelet-port 0 \
-  --audit-log-path "$AUDIT_LOG" --audit-policy-file "$TEST_TMP/audit-policy.yaml"
-SERVER_PID=$LAST_PID
+start_node_server --kubelet-port 0 --audit-log-path "$AUDIT_LOG" --audit-policy-file "$TEST_TMP/audit-policy.yaml"
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 
 # A pod serving a page with busybox httpd, and a Service in front of it.

@@ -30,9 +30,8 @@ SLACK_KB=${LEAK_RSS_SLACK_KB:-20480}
 k() { kubectl_in "$NS" "$KC" "$@"; }
 jp() { k get "$@"; }
 KUBECTL_CMD="$KUBECTL_BIN --kubeconfig $KC --cache-dir $TEST_TMP/kcache"
-_spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-  --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 --kubelet-port 0
-SERVER=$LAST_PID
+start_node_server --kubelet-port 0
+SERVER=$SERVER_PID
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 k run p --image="$IMAGE" -- sh -c 'mkdir -p /www && echo hello-from-pod >/www/index.html && exec httpd -f -p 80 -h /www' >/dev/null
 k run quiet --image="$IMAGE" -- sh -c 'echo only-line; exec sleep 3600' >/dev/null

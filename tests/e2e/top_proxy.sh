@@ -22,8 +22,7 @@ IMAGE=kite.local/busybox:1.35
 KC=$TEST_TMP/kubeconfig
 k() { kubectl_in "$NS" "$KC" "$@"; }
 jp() { k get "$@"; }
-_spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-  --node-name "$NODE" --etcd-listen "" --metrics-listen 127.0.0.1:0 --kubelet-port 0 --metric-resolution 2s
+start_node_server --kubelet-port 0 --metric-resolution 2s
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 
 # --- a web server in a pod: busybox httpd serving a page and a CGI-free file tree

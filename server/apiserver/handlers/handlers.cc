@@ -174,8 +174,8 @@ Result<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const ap
   }
   StrategyFor(r).Normalize(obj);
   if (defaults) api::ApplyDefaults(r, obj);
-  if (r.resource == "customresourcedefinitions" && r.group == "apiextensions.k8s.io" && crds) {
-    if (auto e = PrepareCrd(obj, *crds->Snapshot()); e) return *e;
+  if (crds) {
+    if (auto e = StrategyFor(r).PrepareForWrite(obj, *crds); e) return *e;
   }
   if (auto e = ValidateObject(r, obj); e) return *e;
   return warnings;
@@ -210,9 +210,9 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req,
     if (auto e = CheckFieldManager(verb, req.Query("fieldManager"))) co_return *e;
   }
   const std::string& sub = info.subresource;
-  if (r.group == "authentication.k8s.io" || r.group == "authorization.k8s.io") {
+  if (ReviewAnswer answer = ReviewFor(r)) {
     if (verb != "create") co_return MethodNotSupported(verb, QualifiedResource(r));
-    co_return co_await Review(c);
+    co_return co_await Review(c, answer);
   }
   if (!sub.empty()) {
     if (!r.Subresource(sub) || !SubresourceServed(sub)) co_return NotFoundPath();
@@ -371,6 +371,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
     auto patched = ApplyPatch(c.r, media, cur, patch.value(), manager, QueryBool(c.req, "force"));
     if (!patched.ok()) co_return patched.error();
     json::object obj = std::move(patched.value());
+    if (auto e = ValidatePatchedUid(c.r, obj, cur); e) co_return *e;
     auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
     if (!warnings.ok()) co_return warnings.error();
     if (auto admitted = co_await AdmitUpdate(c.r, obj, cur); !admitted.ok()) co_return admitted.error();

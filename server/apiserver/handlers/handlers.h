@@ -25,6 +25,7 @@
 #include "server/apiserver/filters/authz.h"
 #include "server/apiserver/crds/crds.h"
 #include "server/apiserver/handlers/response.h"
+#include "server/apiserver/handlers/reviews.h"
 #include "server/apiserver/storage/registry.h"
 #include "server/apiserver/storage/watch_cache.h"
 #include "server/apiserver/filters/request_info.h"
@@ -74,7 +75,8 @@ class ResourceHandlers {
   boost::asio::awaitable<Result<int64_t>> CheckEvictionBudget(const api::ResourceInfo& pdbr, const std::string& ns,
                                                              boost::json::object& pod, bool dry_run);
   boost::asio::awaitable<Result<ApiResponse>> Binding(Call& c, const std::string& pod_name);
-  boost::asio::awaitable<Result<ApiResponse>> Review(Call& c);
+  // A review resource (reviews.h): the body decoded, `answer` gives the status.
+  boost::asio::awaitable<Result<ApiResponse>> Review(Call& c, ReviewAnswer answer);
   // serviceaccounts/token (token_request.cc).
   boost::asio::awaitable<Result<ApiResponse>> TokenRequest(Call& c);
   // Admission that needs the requester: NodeRestriction, RBAC escalation, the CSR plugins.

@@ -35,8 +35,8 @@ struct ResourceHandlers::Call {
 
 // Schema check (unknown fields per fieldValidation, JSON types), defaulting, validation.
 // Returns the warnings to send.
-// Custom resources are checked against their CRD's schema; CRDs themselves by PrepareCrd
-// (which needs the served set, from `crds`).
+// Custom resources are checked against their CRD's schema; the kind's strategy gets its
+// PrepareForWrite with `crds` (a CRD's names and status), when given.
 Result<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api::ResourceInfo& r,
                                               boost::json::object& obj, bool defaults, CustomResources* crds);
 

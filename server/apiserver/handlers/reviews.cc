@@ -1,8 +1,14 @@
-// The authentication.k8s.io and authorization.k8s.io review resources: create-only objects
-// answered from the authenticator and authorizer, never stored. `kubectl auth whoami` posts a
-// SelfSubjectReview, `kubectl auth can-i` a SelfSubjectAccessReview (or a SelfSubjectRulesReview
-// for --list); controllers and webhooks use TokenReview and (Local)SubjectAccessReview.
+// The review resources' answers and their table (reviews.h); the request's decoding is
+// ResourceHandlers::Review's, at the end.
+#include "server/apiserver/handlers/reviews.h"
+
 #include <boost/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "api/object.h"
 #include "server/apiserver/handlers/handlers_internal.h"
@@ -67,9 +73,116 @@ std::optional<RequestAttributes> AttributesOf(const json::object& spec, const Us
   return std::nullopt;
 }
 
+Status ReviewInvalid(const api::ResourceInfo& r, const std::string& msg) {
+  return Status::Api(422, "Invalid", r.kind + "." + r.group + " \"\" is invalid: " + msg);
+}
+
+json::object ReviewSpec(const json::object& obj) {
+  const json::object* spec = api::FindObject(obj, "spec");
+  return spec ? *spec : json::object();
+}
+
+Result<ApiResponse> ReviewCreated(json::object& obj, json::object status) {
+  obj["status"] = std::move(status);
+  return ApiResponse{201, std::move(obj), {}};
+}
+
+Result<ApiResponse> AnswerSelfSubjectReview(const ReviewContext& ctx, const api::ResourceInfo&, json::object& obj) {
+  return ReviewCreated(obj, json::object{{"userInfo", UserJson(ctx.user)}});
+}
+
+Result<ApiResponse> AnswerTokenReview(const ReviewContext& ctx, const api::ResourceInfo& r, json::object& obj) {
+  const json::object spec = ReviewSpec(obj);
+  std::string token = api::GetString(spec, "token");
+  if (token.empty()) return ReviewInvalid(r, "spec.token: Required value");
+  // spec.audiences: the token must be good for one of them (default: the API server's), and
+  // status.audiences says which of them it is good for.
+  std::vector<std::string> wanted = Strings(spec, "audiences");
+  auto user = ctx.authn->AuthenticateToken(token, wanted);
+  json::object status{{"authenticated", user.ok()}};
+  if (user.ok()) status["user"] = UserJson(user.value());
+  else status["error"] = user.error().message() == "Unauthorized" ? "invalid bearer token" : "[invalid bearer token, " + user.error().message() + "]";
+  json::array audiences;
+  if (user.ok()) {
+    if (wanted.empty()) wanted = {"https://kubernetes.default.svc.cluster.local", "k3s"};
+    for (const auto& a : wanted) audiences.emplace_back(a);
+  }
+  status["audiences"] = std::move(audiences);
+  return ReviewCreated(obj, std::move(status));
+}
+
+// What RBAC grants the caller in spec.namespace (upstream's rules review asks the RBAC
+// authorizer's rule resolver the same way; the Node authorizer lists nothing).
+Result<ApiResponse> AnswerSelfSubjectRulesReview(const ReviewContext& ctx, const api::ResourceInfo&, json::object& obj) {
+  const std::string ns = api::GetString(ReviewSpec(obj), "namespace");
+  json::array resource_rules, non_resource_rules;
+  std::vector<rbac::PolicyRule> rules;
+  if (ctx.rbac) rules = ctx.rbac->RulesFor(ctx.user, ns);
+  for (const auto& rule : rules) {
+    json::object o = rbac::RuleJson(rule).as_object();
+    if (rule.non_resource_urls.empty()) {
+      if (!o.contains("apiGroups")) o["apiGroups"] = json::array();
+      if (!o.contains("resources")) o["resources"] = json::array();
+      resource_rules.push_back(std::move(o));
+    } else {
+      non_resource_rules.push_back(std::move(o));
+    }
+  }
+  return ReviewCreated(obj, json::object{{"resourceRules", std::move(resource_rules)},
+                                   {"nonResourceRules", std::move(non_resource_rules)}, {"incomplete", false}});
+}
+
+// The three access reviews differ only in whose access is asked (the requester's, or the spec's
+// user and groups) and whether the attributes' namespace must be the request's.
+enum class ReviewSubject { kRequester, kSpec };
+enum class ReviewScope { kAny, kRequestNamespace };
+
+template <ReviewSubject kSubject, ReviewScope kScope>
+Result<ApiResponse> AnswerAccessReview(const ReviewContext& ctx, const api::ResourceInfo& r, json::object& obj) {
+  const json::object spec = ReviewSpec(obj);
+  UserInfo who = ctx.user;
+  if (kSubject == ReviewSubject::kSpec) {
+    who = UserInfo{api::GetString(spec, "user"), api::GetString(spec, "uid"), Strings(spec, "groups"), {}};
+    if (who.name.empty() && who.groups.empty()) {
+      return ReviewInvalid(r, "spec.user: Invalid value: \"\": at least one of user or group must be specified");
+    }
+  }
+  auto attrs = AttributesOf(spec, who);
+  if (!attrs) {
+    return ReviewInvalid(r, "spec.resourceAttributes: Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified");
+  }
+  if (kScope == ReviewScope::kRequestNamespace) {
+    if (attrs->namespace_ != ctx.ns) {
+      return ReviewInvalid(r, "spec.resourceAttributes.namespace: Invalid value: \"" + attrs->namespace_ +
+                            "\": must match metadata.namespace");
+    }
+    api::MutableObject(obj, "metadata")["namespace"] = ctx.ns;
+  }
+  Decision d = ctx.authz->Authorize(*attrs);
+  json::object status{{"allowed", d.allowed}};
+  if (!d.reason.empty()) status["reason"] = d.reason;
+  return ReviewCreated(obj, std::move(status));
+}
+
 }  // namespace
 
-asio::awaitable<Result<ApiResponse>> ResourceHandlers::Review(Call& c) {
+ReviewAnswer ReviewFor(const api::ResourceInfo& r) {
+  if (r.custom) return nullptr;
+  using Key = std::pair<std::string_view, std::string_view>;  // group, resource
+  static const std::map<Key, ReviewAnswer> kReviews = {
+      {{"authentication.k8s.io", "selfsubjectreviews"}, &AnswerSelfSubjectReview},
+      {{"authentication.k8s.io", "tokenreviews"}, &AnswerTokenReview},
+      {{"authorization.k8s.io", "selfsubjectaccessreviews"}, &AnswerAccessReview<ReviewSubject::kRequester, ReviewScope::kAny>},
+      {{"authorization.k8s.io", "subjectaccessreviews"}, &AnswerAccessReview<ReviewSubject::kSpec, ReviewScope::kAny>},
+      {{"authorization.k8s.io", "localsubjectaccessreviews"},
+       &AnswerAccessReview<ReviewSubject::kSpec, ReviewScope::kRequestNamespace>},
+      {{"authorization.k8s.io", "selfsubjectrulesreviews"}, &AnswerSelfSubjectRulesReview},
+  };
+  auto it = kReviews.find(Key{r.group, r.resource});
+  return it == kReviews.end() ? nullptr : it->second;
+}
+
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::Review(Call& c, ReviewAnswer answer) {
   auto body = DecodeBody(c.req, c.r);
   if (!body.ok()) co_return body.error();
   json::object obj = std::move(body.value());
@@ -78,80 +191,8 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Review(Call& c) {
   json::object& meta = api::MutableObject(obj, "metadata");
   meta.erase("resourceVersion");
   if (!meta.contains("creationTimestamp")) meta["creationTimestamp"] = nullptr;
-  json::object spec = obj.contains("spec") && obj["spec"].is_object() ? obj["spec"].as_object() : json::object();
-  const std::string& kind = c.r.kind;
-  auto invalid = [&](const std::string& msg) {
-    return Status::Api(422, "Invalid", kind + "." + c.r.group + " \"\" is invalid: " + msg);
-  };
-
-  if (kind == "SelfSubjectReview") {
-    obj["status"] = json::object{{"userInfo", UserJson(c.a.user)}};
-    co_return ApiResponse{201, std::move(obj), {}};
-  }
-  if (kind == "TokenReview") {
-    std::string token = api::GetString(spec, "token");
-    if (token.empty()) co_return invalid("spec.token: Required value");
-    // spec.audiences: the token must be good for one of them (default: the API server's), and
-    // status.audiences says which of them it is good for.
-    std::vector<std::string> wanted = Strings(spec, "audiences");
-    auto user = authn_->AuthenticateToken(token, wanted);
-    json::object status{{"authenticated", user.ok()}};
-    if (user.ok()) status["user"] = UserJson(user.value());
-    else status["error"] = user.error().message() == "Unauthorized" ? "invalid bearer token" : "[invalid bearer token, " + user.error().message() + "]";
-    json::array audiences;
-    if (user.ok()) {
-      if (wanted.empty()) wanted = {"https://kubernetes.default.svc.cluster.local", "k3s"};
-      for (const auto& a : wanted) audiences.emplace_back(a);
-    }
-    status["audiences"] = std::move(audiences);
-    obj["status"] = std::move(status);
-    co_return ApiResponse{201, std::move(obj), {}};
-  }
-  if (kind == "SelfSubjectRulesReview") {
-    // What RBAC grants the caller in spec.namespace (upstream's rules review asks the RBAC
-    // authorizer's rule resolver the same way; the Node authorizer lists nothing).
-    const std::string ns = api::GetString(spec, "namespace");
-    json::array resource_rules, non_resource_rules;
-    std::vector<rbac::PolicyRule> rules;
-    if (rbac_) rules = rbac_->RulesFor(c.a.user, ns);
-    for (const auto& r : rules) {
-      json::object o = rbac::RuleJson(r).as_object();
-      if (r.non_resource_urls.empty()) {
-        if (!o.contains("apiGroups")) o["apiGroups"] = json::array();
-        if (!o.contains("resources")) o["resources"] = json::array();
-        resource_rules.push_back(std::move(o));
-      } else {
-        non_resource_rules.push_back(std::move(o));
-      }
-    }
-    obj["status"] = json::object{{"resourceRules", std::move(resource_rules)},
-                                 {"nonResourceRules", std::move(non_resource_rules)}, {"incomplete", false}};
-    co_return ApiResponse{201, std::move(obj), {}};
-  }
-  // SelfSubjectAccessReview, SubjectAccessReview, LocalSubjectAccessReview.
-  UserInfo who = c.a.user;
-  if (kind != "SelfSubjectAccessReview") {
-    who = UserInfo{api::GetString(spec, "user"), api::GetString(spec, "uid"), Strings(spec, "groups"), {}};
-    if (who.name.empty() && who.groups.empty()) {
-      co_return invalid("spec.user: Invalid value: \"\": at least one of user or group must be specified");
-    }
-  }
-  auto attrs = AttributesOf(spec, who);
-  if (!attrs) {
-    co_return invalid("spec.resourceAttributes: Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified");
-  }
-  if (kind == "LocalSubjectAccessReview") {
-    if (attrs->namespace_ != c.ns) {
-      co_return invalid("spec.resourceAttributes.namespace: Invalid value: \"" + attrs->namespace_ +
-                        "\": must match metadata.namespace");
-    }
-    meta["namespace"] = c.ns;
-  }
-  Decision d = authz_->Authorize(*attrs);
-  json::object status{{"allowed", d.allowed}};
-  if (!d.reason.empty()) status["reason"] = d.reason;
-  obj["status"] = std::move(status);
-  co_return ApiResponse{201, std::move(obj), {}};
+  const ReviewContext ctx{c.a.user, c.ns, authn_, authz_, rbac_};
+  co_return answer(ctx, c.r, obj);
 }
 
 }  // namespace kite::apiserver

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "api/object.h"
+#include "server/apiserver/crds/crds.h"
 #include "server/apiserver/strategy/kinds.h"
 #include "server/apiserver/strategy/validation.h"
 
@@ -39,10 +40,14 @@ class PodDisruptionBudgetStrategy final : public Strategy {
 };
 
 // A CRD's status (accepted names, conditions) is the server's to write on every update
-// (crds/crds.h's PrepareCrd), not kept from the stored object.
+// (crds/crds.h's PrepareCrd), not kept from the stored object; its writes change what is served.
 class CustomResourceDefinitionStrategy final : public Strategy {
  public:
   bool ResetsStatusOnUpdate() const override { return false; }
+  std::optional<Status> PrepareForWrite(json::object& crd, const CustomResources& crds) const override {
+    return PrepareCrd(crd, *crds.Snapshot());
+  }
+  bool ChangesServedResources() const override { return true; }
 };
 
 }  // namespace

@@ -24,6 +24,8 @@ void Strategy::Normalize(json::object&) const {}
 void Strategy::PrepareForCreate(json::object&) const {}
 json::object Strategy::EmptyStatus(const api::ResourceInfo&) const { return json::object(); }
 bool Strategy::TracksGeneration() const { return true; }
+std::optional<Status> Strategy::PrepareForWrite(json::object&, const CustomResources&) const { return std::nullopt; }
+bool Strategy::ChangesServedResources() const { return false; }
 void Strategy::Validate(const api::ResourceInfo&, const json::object&, FieldErrors&) const {}
 void Strategy::ValidateUpdate(const json::object&, const json::object&, FieldErrors&) const {}
 bool Strategy::ResetsStatusOnUpdate() const { return true; }
@@ -119,6 +121,14 @@ std::optional<Status> ValidateUpdate(const api::ResourceInfo& r, const json::obj
   StrategyFor(r).ValidateUpdate(obj, old, e);
   if (auto err = ToError(r, obj, e)) return err;
   return ValidateObject(r, obj);
+}
+
+std::optional<Status> ValidatePatchedUid(const api::ResourceInfo& r, const json::object& patched, const json::object& old) {
+  const std::string uid = api::Uid(patched);
+  if (uid.empty() || uid == api::Uid(old)) return std::nullopt;
+  FieldErrors e;
+  e.Immutable("metadata.uid", Quoted(uid));
+  return ToError(r, patched, e);
 }
 
 }  // namespace kite::apiserver

@@ -24,7 +24,8 @@
 
 namespace kite::apiserver {
 
-class FieldErrors;  // validation.h
+class FieldErrors;      // validation.h
+class CustomResources;  // crds/crds.h
 
 class Strategy {
  public:
@@ -47,6 +48,16 @@ class Strategy {
   // with a spec; a Lease's does not (leader election renews it every few seconds, and its spec is
   // not a desired state anyone observes).
   virtual bool TracksGeneration() const;
+
+  // --- create and update, after defaulting and before validation
+  // The kind's own step that needs the resources this server serves (`crds`' set, never null):
+  // it may refuse the object (any API error) or fill fields the server owns. A CRD's names must
+  // not take a built-in's, and its status (accepted names, conditions) is written here
+  // (crds/crds.h's PrepareCrd). nullopt: go on.
+  virtual std::optional<Status> PrepareForWrite(boost::json::object& obj, const CustomResources& crds) const;
+  // Whether a successful write of this kind changes the set of served resources (a CRD's): the
+  // server then reloads it (and on delete drops the stored objects of what is no longer served).
+  virtual bool ChangesServedResources() const;
 
   // --- validation (422 Invalid; the generic metadata checks run first, ValidateObject below)
   virtual void Validate(const api::ResourceInfo& r, const boost::json::object& obj, FieldErrors& e) const;
@@ -103,5 +114,11 @@ const Strategy& StrategyFor(const api::ResourceInfo& r);
 std::optional<Status> ValidateObject(const api::ResourceInfo& r, const boost::json::object& obj);
 std::optional<Status> ValidateUpdate(const api::ResourceInfo& r, const boost::json::object& obj,
                                        const boost::json::object& old);
+// A patched object against the stored one: metadata.uid may not change (upstream's
+// ValidateObjectMetaUpdate; an adoption patch names the orphan's uid, so it never takes over an
+// object replaced under the same name). 422 Invalid, "metadata.uid: Invalid value: \"<uid>\":
+// field is immutable". A patch that leaves the uid out keeps it.
+std::optional<Status> ValidatePatchedUid(const api::ResourceInfo& r, const boost::json::object& patched,
+                                         const boost::json::object& old);
 
 }  // namespace kite::apiserver

@@ -56,26 +56,6 @@ json::object TemplateWithoutHash(const json::object& tmpl) {
   return t;
 }
 
-// A DeploymentCondition: metav1's fields plus lastUpdateTime.
-json::object DeploymentCondition(std::chrono::system_clock::time_point at, const std::string& type,
-                                 const std::string& status, const std::string& reason,
-                                 const std::string& message) {
-  return api::NewCondition(type, status, reason, message, api::FormatTime(at), "lastUpdateTime");
-}
-
-// Upstream's SetDeploymentCondition: same status and reason → unchanged (but a
-// ReplicaSetUpdated progress is always refreshed); same status → keep the transition time.
-void SetDeploymentCondition(json::object& status, json::object cond) {
-  if (const json::object* cur = api::FindCondition(status, api::GetString(cond, "type"))) {
-    if (api::GetString(*cur, "status") == api::GetString(cond, "status") &&
-        api::GetString(*cur, "reason") == api::GetString(cond, "reason") &&
-        api::GetString(cond, "reason") != "ReplicaSetUpdated") {
-      return;
-    }
-  }
-  api::SetCondition(status, std::move(cond));
-}
-
 class DeploymentController final : public client::Controller {
  public:
   explicit DeploymentController(const client::Client* c, const kite::Clock* clock)
@@ -502,73 +482,12 @@ class DeploymentController final : public client::Controller {
     }
   }
 
+  // The status NextDeploymentStatus computes (deployment_status.cc), written when it changed.
   Status UpdateStatus(json::object& d, const std::vector<json::object>& sets, const json::object* nrs) {
-    const int64_t want = Replicas(d);
-    auto [surge, max_unavailable] = ResolveSurgeUnavailable(d);
-    (void)surge;
-    int64_t replicas = 0, ready = 0, available = 0;
-    for (const auto& rs : sets) {
-      replicas += StatusInt(rs, "replicas");
-      ready += StatusInt(rs, "readyReplicas");
-      available += StatusInt(rs, "availableReplicas");
-    }
-    const json::object old_status = api::GetObject(d, "status");
-    json::object status = old_status;
-    status["observedGeneration"] = api::GetInt(d, {"metadata", "generation"}, 1);
-    status["replicas"] = replicas;
-    status["updatedReplicas"] = nrs ? StatusInt(*nrs, "replicas") : 0;
-    status["readyReplicas"] = ready;
-    status["availableReplicas"] = available;
-    status["unavailableReplicas"] = std::max<int64_t>(want - available, 0);
-    for (const char* zero : {"replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"}) {
-      if (api::GetInt(status, zero) == 0) status.erase(zero);  // upstream omits zero counts
-    }
-    if (available >= want - max_unavailable) {
-      SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."));
-    } else {
-      SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Available", "False", "MinimumReplicasUnavailable",
-                                     "Deployment does not have minimum availability."));
-    }
-    const auto& spec = api::GetObject(d, "spec");
-    const std::string rs_name = nrs ? api::Name(*nrs) : "";
-    const json::object* prog = api::FindCondition(old_status, "Progressing");
-    std::optional<std::chrono::seconds> requeue;
-    if (api::GetBool(spec, "paused")) {
-      SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused"));
-    } else if (prog && api::GetString(*prog, "reason") == "DeploymentPaused") {
-      SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed"));
-    } else if (spec.contains("progressDeadlineSeconds") && nrs) {
-      const bool complete = api::GetInt(status, "updatedReplicas") == want && api::GetInt(status, "replicas") == want &&
-                            api::GetInt(status, "availableReplicas") == want;
-      const bool progressed = api::GetInt(status, "updatedReplicas") > api::GetInt(old_status, "updatedReplicas") ||
-                              api::GetInt(status, "replicas") < api::GetInt(old_status, "replicas") ||
-                              api::GetInt(status, "readyReplicas") > api::GetInt(old_status, "readyReplicas") ||
-                              api::GetInt(status, "availableReplicas") > api::GetInt(old_status, "availableReplicas");
-      const int64_t deadline = api::GetInt(spec, "progressDeadlineSeconds", 600);
-      if (complete) {
-        SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Progressing", "True", "NewReplicaSetAvailable",
-                                       "ReplicaSet \"" + rs_name + "\" has successfully progressed."));
-      } else if (progressed || TakeProgressChanged(client::Key(d))) {
-        SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Progressing", "True", "ReplicaSetUpdated",
-                                       "ReplicaSet \"" + rs_name + "\" is progressing."));
-        requeue = std::chrono::seconds(deadline);
-      } else if (prog && api::GetString(*prog, "status") == "True") {
-        auto last = api::ParseTime(api::GetString(*prog, "lastUpdateTime"));
-        auto now = clock()->Now();
-        if (last && *last + std::chrono::seconds(deadline) <= now) {
-          SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Progressing", "False", "ProgressDeadlineExceeded",
-                                         "ReplicaSet \"" + rs_name + "\" has timed out progressing."));
-        } else if (last) {
-          requeue = std::chrono::duration_cast<std::chrono::seconds>(*last + std::chrono::seconds(deadline) - now) +
-                    std::chrono::seconds(1);
-        }
-      } else if (!prog) {
-        SetDeploymentCondition(status, DeploymentCondition(clock()->Now(), "Progressing", "True", "ReplicaSetUpdated",
-                                       "ReplicaSet \"" + rs_name + "\" is progressing."));
-      }
-    }
-    if (requeue) queue_.AddAfter(client::Key(d), *requeue);
-    if (status == old_status) return Status::Ok();
+    const std::string key = client::Key(d);
+    auto [status, requeue] = NextDeploymentStatus(d, sets, nrs, *clock(), [&] { return TakeProgressChanged(key); });
+    if (requeue) queue_.AddAfter(key, *requeue);
+    if (status == api::GetObject(d, "status")) return Status::Ok();
     json::object updated = d;
     updated["status"] = std::move(status);
     auto r = client_->UpdateStatus(*deploy_r_, api::Namespace(d), updated);

@@ -10,12 +10,15 @@
 // - Old ReplicaSets beyond revisionHistoryLimit are deleted once the rollout completes.
 // - Status (replicas, updated/ready/available/unavailableReplicas, observedGeneration) and the
 //   Available and Progressing conditions with upstream's reasons and messages, including
-//   ProgressDeadlineExceeded, so `kubectl rollout status` reads them as it reads upstream's.
+//   ProgressDeadlineExceeded, so `kubectl rollout status` reads them as it reads upstream's
+//   (computed by NextDeploymentStatus, below).
 // `kubectl rollout undo` works client-side (it copies an old ReplicaSet's template into the
 // Deployment); this controller then sees that ReplicaSet become the new one again.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,5 +56,29 @@ struct ActiveReplicaSet {
 // (the fallback for a set without the annotation).
 std::vector<int64_t> ProportionalSizes(const std::vector<ActiveReplicaSet>& sets, int64_t deployment_replicas,
                                        int64_t allowed, int64_t status_replicas);
+
+// --- status (deployment_status.cc)
+
+// A DeploymentCondition at `at`: metav1's fields plus lastUpdateTime.
+boost::json::object DeploymentCondition(Clock::WallTime at, const std::string& type, const std::string& status,
+                                        const std::string& reason, const std::string& message);
+// Upstream's SetDeploymentCondition on `status`: a condition with the same status and reason is
+// kept (but a ReplicaSetUpdated progress is always refreshed); the same status keeps its
+// transition time.
+void SetDeploymentCondition(boost::json::object& status, boost::json::object cond);
+
+// The status a sync writes (upstream's calculateStatus and syncRolloutStatus): the replica counts
+// over `sets` (`nrs`, the new ReplicaSet among them, may be null), zero counts omitted, and the
+// Available and Progressing conditions at `clock`'s time, with upstream's reasons (including
+// DeploymentPaused/Resumed and, with spec.progressDeadlineSeconds, ProgressDeadlineExceeded).
+// `progress_noted` is asked at most once, only when no count shows progress: whether a new
+// ReplicaSet was created since the last status. `requeue`: when the progress deadline falls due.
+struct DeploymentStatusUpdate {
+  boost::json::object status;
+  std::optional<std::chrono::seconds> requeue;
+};
+DeploymentStatusUpdate NextDeploymentStatus(const boost::json::object& d, const std::vector<boost::json::object>& sets,
+                                            const boost::json::object* nrs, const Clock& clock,
+                                            const std::function<bool()>& progress_noted);
 
 }  // namespace kite::controllers

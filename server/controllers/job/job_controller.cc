@@ -21,51 +21,15 @@
 #include "client/pod_control.h"
 #include "client/slow_start.h"
 #include "server/controllers/job/job_math.h"
+#include "server/controllers/job/job_status.h"
 
 namespace kite::controllers {
 namespace json = boost::json;
 using client::ObjectPtr;
 namespace {
 
-constexpr const char* kTrackingFinalizer = "batch.kubernetes.io/job-tracking";
 constexpr const char* kIndexKey = "batch.kubernetes.io/job-completion-index";
 constexpr int kBurstPods = 500;
-
-// A JobCondition: metav1's fields plus lastProbeTime.
-json::object JobCondition(std::chrono::system_clock::time_point at, const std::string& type,
-                          const std::string& status, const std::string& reason,
-                          const std::string& message) {
-  return api::NewCondition(type, status, reason, message, api::FormatTime(at), "lastProbeTime");
-}
-
-// Upstream's Job condition update: a condition that already has this status is kept whole
-// (with its times and reason); otherwise it is replaced.
-void SetJobCondition(json::object& status, json::object cond) {
-  const json::object* cur = api::FindCondition(status, api::GetString(cond, "type"));
-  if (cur && api::GetString(*cur, "status") == api::GetString(cond, "status")) return;
-  api::SetCondition(status, std::move(cond));
-}
-
-bool HasFinalizer(const json::object& pod) {
-  for (const auto& f : api::GetArray(pod, {"metadata", "finalizers"})) {
-    if (f.is_string() && f.as_string() == kTrackingFinalizer) return true;
-  }
-  return false;
-}
-
-std::set<std::string> StringSet(const json::object& o, const char* key) {
-  std::set<std::string> out;
-  for (const auto& v : api::GetArray(o, key)) {
-    if (v.is_string()) out.insert(std::string(v.as_string()));
-  }
-  return out;
-}
-
-json::array ToArray(const std::set<std::string>& s) {
-  json::array a;
-  for (const auto& x : s) a.push_back(json::string(x));
-  return a;
-}
 
 class JobController final : public client::Controller {
  public:
@@ -92,7 +56,7 @@ class JobController final : public client::Controller {
     });
     // A pod whose finalizer is seen gone no longer waits for this controller's removal.
     pods.on_update = [this, next = std::move(pods.on_update)](const ObjectPtr& old_pod, const ObjectPtr& p) {
-      if (!HasFinalizer(*p)) RemovalObserved(api::Uid(*p));
+      if (!job::HasTrackingFinalizer(*p)) RemovalObserved(api::Uid(*p));
       next(old_pod, p);
     };
     pods.on_delete = [this, next = std::move(pods.on_delete)](const ObjectPtr& p) {
@@ -119,11 +83,11 @@ class JobController final : public client::Controller {
       return ReleasePods(ns, name);  // nothing left to count: let go of stragglers
     }
 
-    JobSync sync(key, cached, clock()->Now());
+    job::JobSync sync(key, cached, clock()->Now());
     Status claim;
     sync.pods = ClaimPods(*cached, &claim);
     if (auto s = TrackFinishedPods(sync); !s.ok()) return s;
-    CountRunningPods(sync);
+    job::CountRunningPods(sync);
     ApplySuspension(sync);
     CheckFinished(sync);
     Status manage = ManagePods(sync);
@@ -135,54 +99,6 @@ class JobController final : public client::Controller {
   }
 
  private:
-  // What one Reconcile of a Job works on, from step to step.
-  struct JobSync {
-    JobSync(const std::string& k, const ObjectPtr& cached, std::chrono::system_clock::time_point at)
-        : key(k),
-          job(*cached),
-          spec(api::GetObject(*cached, "spec")),
-          status(api::GetObject(*cached, "status")),
-          indexed(api::GetString(spec, "completionMode") == "Indexed"),
-          parallelism(api::GetInt(spec, "parallelism", 1)),
-          now(at),
-          cached_(cached) {
-      if (auto* c = spec.if_contains("completions"); c && (c->is_int64() || c->is_uint64())) {
-        completions = api::GetInt(spec, "completions");
-      }
-    }
-    const std::string key;
-    json::object job;          // updated by each status write, so the next one is not a conflict
-    const json::object& spec;  // of the cached Job (cached_ keeps it alive)
-    json::object status;       // being built
-    const bool indexed;
-    std::optional<int64_t> completions;
-    const int64_t parallelism;
-    const std::chrono::system_clock::time_point now;
-    std::vector<ObjectPtr> pods;  // the Job's, claimed
-
-    // TrackFinishedPods: finished pods not yet counted (uncountedTerminatedPods), the counts.
-    std::set<std::string> unc_s, unc_f;
-    std::set<int64_t> done_indexes;
-    int64_t succeeded = 0, failed = 0;
-    std::set<std::string> released;  // finalizers removed in this pass (the cache still shows them)
-    Status release;                  // the last failed finalizer removal
-    // CountRunningPods.
-    std::vector<ObjectPtr> active;
-    int64_t ready = 0, terminating = 0, restarts = 0;
-    bool pods_linger = false;  // finalizers still to remove
-    // ApplySuspension and CheckFinished.
-    bool suspended = false;
-    std::vector<ObjectPtr> to_delete;
-    std::string fail_reason, fail_message;
-    bool success = false;
-    std::optional<std::chrono::seconds> requeue;
-    // ManagePods.
-    int64_t created = 0, deleted = 0;
-
-   private:
-    ObjectPtr cached_;
-  };
-
   // The Job's pods: its own that match its selector, and orphans that match (adopted), as
   // upstream's Job controller claims them; a released pod also loses the tracking finalizer.
   std::vector<ObjectPtr> ClaimPods(const json::object& job, Status* error) {
@@ -194,7 +110,7 @@ class JobController final : public client::Controller {
       std::erase_if(pods, [&](const ObjectPtr& p) { return !api::IsControlledBy(*p, api::Uid(job)); });
       return pods;
     }
-    client::ControllerRefManager refs(client_, *pods_r_, job, std::move(selector), {kTrackingFinalizer});
+    client::ControllerRefManager refs(client_, *pods_r_, job, std::move(selector), {job::kTrackingFinalizer});
     return refs.Claim(pods, error);
   }
 
@@ -205,31 +121,14 @@ class JobController final : public client::Controller {
     }
   }
 
-  // status.uncountedTerminatedPods (and completedIndexes) from the sets.
-  static void WriteUncounted(const JobSync& sync, json::object& status) {
-    json::object uncounted;
-    if (!sync.unc_s.empty()) uncounted["succeeded"] = ToArray(sync.unc_s);
-    if (!sync.unc_f.empty()) uncounted["failed"] = ToArray(sync.unc_f);
-    status["uncountedTerminatedPods"] = std::move(uncounted);
-    if (sync.indexed) {
-      if (sync.done_indexes.empty()) status.erase("completedIndexes");
-      else status["completedIndexes"] = FormatIndexes(sync.done_indexes);
-    }
-  }
-
   // Step 1: finished pods are recorded as uncounted first (persisted), then their finalizer
   // is removed, then they are counted, so no pod is lost or counted twice.
-  Status TrackFinishedPods(JobSync& sync) {
+  Status TrackFinishedPods(job::JobSync& sync) {
     const json::object old_status = sync.status;
-    const auto& uncounted = api::GetObject(old_status, "uncountedTerminatedPods");
-    sync.unc_s = StringSet(uncounted, "succeeded");
-    sync.unc_f = StringSet(uncounted, "failed");
-    if (sync.indexed && sync.completions) {
-      sync.done_indexes = ParseIndexes(api::GetString(old_status, "completedIndexes"), *sync.completions);
-    }
+    job::ReadUncounted(sync);
     bool new_failure = false;
     for (const auto& p : sync.pods) {
-      if (!HasFinalizer(*p)) continue;
+      if (!job::HasTrackingFinalizer(*p)) continue;
       const std::string pod_uid = api::Uid(*p);
       if (sync.unc_s.count(pod_uid) || sync.unc_f.count(pod_uid) || RemovalPending(pod_uid)) continue;
       const std::string outcome = TerminalOutcome(*p);
@@ -243,7 +142,7 @@ class JobController final : public client::Controller {
       }
     }
     if (new_failure) NoteFailure(sync.key, sync.now);
-    WriteUncounted(sync, sync.status);
+    job::WriteUncounted(sync, sync.status);
     if (sync.status != old_status) {
       // Persist "will be counted" before any finalizer goes.
       if (auto s = UpdateStatus(sync.job, sync.status); !s.ok()) return s;
@@ -255,7 +154,7 @@ class JobController final : public client::Controller {
     for (auto* set : {&sync.unc_s, &sync.unc_f}) {
       for (auto it = set->begin(); it != set->end();) {
         auto found = by_uid.find(*it);
-        bool gone = found == by_uid.end() || !HasFinalizer(*found->second) || RemovalPending(*it);
+        bool gone = found == by_uid.end() || !job::HasTrackingFinalizer(*found->second) || RemovalPending(*it);
         if (!gone) {
           auto s = RemoveFinalizer(*found->second);
           gone = s.ok();
@@ -273,44 +172,24 @@ class JobController final : public client::Controller {
     if (sync.indexed) sync.succeeded = static_cast<int64_t>(sync.done_indexes.size());
     sync.status["succeeded"] = sync.succeeded;
     sync.status["failed"] = sync.failed;
-    WriteUncounted(sync, sync.status);
+    job::WriteUncounted(sync, sync.status);
     return Status::Ok();
   }
 
-  // Step 2: what is running, ready and terminating.
-  static void CountRunningPods(JobSync& sync) {
-    for (const auto& p : sync.pods) {
-      if (api::IsPodActive(*p)) {
-        sync.active.push_back(p);
-        if (api::IsPodReady(*p)) ++sync.ready;
-        for (const auto& cs : api::GetArray(*p, {"status", "containerStatuses"})) {
-          if (cs.is_object()) sync.restarts += api::GetInt(cs.as_object(), "restartCount");
-        }
-      } else if (api::IsBeingDeleted(*p)) {
-        const std::string phase = api::GetString(*p, {"status", "phase"});
-        if (phase != "Succeeded" && phase != "Failed") ++sync.terminating;
-      }
-    }
-    sync.pods_linger = !sync.unc_s.empty() || !sync.unc_f.empty();
-    for (const auto& p : sync.pods) {
-      sync.pods_linger = sync.pods_linger || (HasFinalizer(*p) && !sync.released.count(api::Uid(*p)));
-    }
-  }
-
   // Step 3: suspension (its condition and events) and the start time.
-  void ApplySuspension(JobSync& sync) {
+  void ApplySuspension(job::JobSync& sync) {
     sync.suspended = api::GetBool(sync.spec, "suspend");
     json::object& status = sync.status;
     if (sync.suspended) {
       if (!api::IsConditionTrue(status, "Suspended")) {
-        SetJobCondition(status, JobCondition(clock()->Now(), "Suspended", "True", "JobSuspended", "Job suspended"));
+        job::SetJobCondition(status, job::JobCondition(clock()->Now(), "Suspended", "True", "JobSuspended", "Job suspended"));
         recorder_.Normal(sync.job, "Suspended", "Job suspended");
       }
       sync.to_delete = sync.active;
       return;
     }
     if (api::IsConditionTrue(status, "Suspended")) {
-      SetJobCondition(status, JobCondition(clock()->Now(), "Suspended", "False", "JobResumed", "Job resumed"));
+      job::SetJobCondition(status, job::JobCondition(clock()->Now(), "Suspended", "False", "JobResumed", "Job resumed"));
       recorder_.Normal(sync.job, "Resumed", "Job resumed");
       status["startTime"] = api::FormatTime(sync.now);
     }
@@ -320,45 +199,18 @@ class JobController final : public client::Controller {
   // Step 4: finished? Failure first (a FailureTarget, the backoff limit, the deadline), as
   // upstream; then success. A finished Job stops its pods and gets its final condition once
   // no pod is left to count.
-  void CheckFinished(JobSync& sync) {
-    const json::object& spec = sync.spec;
+  void CheckFinished(job::JobSync& sync) {
+    job::JudgeFinished(sync);
     json::object& status = sync.status;
-    const int64_t backoff_limit = api::GetInt(spec, "backoffLimit", 6);
-    const bool on_failure = api::GetString(spec, {"template", "spec", "restartPolicy"}) == "OnFailure";
-    const int64_t failures = sync.failed + static_cast<int64_t>(sync.unc_f.size()) + (on_failure ? sync.restarts : 0);
-    const json::object* target = api::FindCondition(status, "FailureTarget");
-    if (target && api::GetString(*target, "status") == "True") {
-      sync.fail_reason = api::GetString(*target, "reason");
-      sync.fail_message = api::GetString(*target, "message");
-    } else if (!sync.suspended && failures > backoff_limit) {
-      sync.fail_reason = "BackoffLimitExceeded";
-      sync.fail_message = "Job has reached the specified backoff limit";
-    } else if (!sync.suspended && spec.contains("activeDeadlineSeconds")) {
-      auto start = api::ParseTime(api::GetString(status, "startTime"));
-      auto deadline = start ? *start + std::chrono::seconds(api::GetInt(spec, "activeDeadlineSeconds")) : sync.now;
-      if (deadline <= sync.now) {
-        sync.fail_reason = "DeadlineExceeded";
-        sync.fail_message = "Job was active longer than specified deadline";
-      } else {
-        sync.requeue = std::chrono::duration_cast<std::chrono::seconds>(deadline - sync.now) + std::chrono::seconds(1);
-      }
-    }
     const bool failing = !sync.fail_reason.empty();
-    if (!failing) {
-      const int64_t succeeded = sync.succeeded + static_cast<int64_t>(sync.unc_s.size());
-      if (sync.indexed && sync.completions) sync.success = sync.succeeded >= *sync.completions;
-      else if (sync.completions) sync.success = succeeded >= *sync.completions;
-      else sync.success = succeeded > 0 && sync.active.empty();
-      sync.success = sync.success || api::IsConditionTrue(status, "SuccessCriteriaMet");
-    }
     if (!failing && !sync.success) return;
 
     sync.to_delete = sync.active;
     if (failing) {
-      SetJobCondition(status, JobCondition(clock()->Now(), "FailureTarget", "True", sync.fail_reason, sync.fail_message));
+      job::SetJobCondition(status, job::JobCondition(clock()->Now(), "FailureTarget", "True", sync.fail_reason, sync.fail_message));
     } else {
-      SetJobCondition(status, JobCondition(clock()->Now(), "SuccessCriteriaMet", "True", "CompletionsReached",
-                                           "Reached expected number of succeeded pods"));
+      job::SetJobCondition(status, job::JobCondition(clock()->Now(), "SuccessCriteriaMet", "True", "CompletionsReached",
+                                                     "Reached expected number of succeeded pods"));
     }
     if (!sync.active.empty()) return;
     if (sync.pods_linger) {
@@ -366,11 +218,11 @@ class JobController final : public client::Controller {
       return;
     }
     if (failing) {
-      SetJobCondition(status, JobCondition(clock()->Now(), "Failed", "True", sync.fail_reason, sync.fail_message));
+      job::SetJobCondition(status, job::JobCondition(clock()->Now(), "Failed", "True", sync.fail_reason, sync.fail_message));
       recorder_.Warning(sync.job, sync.fail_reason, sync.fail_message);
     } else {
-      SetJobCondition(status, JobCondition(clock()->Now(), "Complete", "True", "CompletionsReached",
-                                           "Reached expected number of succeeded pods"));
+      job::SetJobCondition(status, job::JobCondition(clock()->Now(), "Complete", "True", "CompletionsReached",
+                                                     "Reached expected number of succeeded pods"));
       status["completionTime"] = api::FormatTime(sync.now);
       recorder_.Normal(sync.job, "Completed", "Job completed");
     }
@@ -378,7 +230,7 @@ class JobController final : public client::Controller {
 
   // Step 5: pods to start (within parallelism and the failure back-off) or stop, once the
   // previous pass's creations and deletions were observed.
-  Status ManagePods(JobSync& sync) {
+  Status ManagePods(job::JobSync& sync) {
     if (!expectations_.Satisfied(sync.key)) return Status::Ok();
     std::vector<json::object> to_create;
     if (sync.fail_reason.empty() && !sync.success && !sync.suspended) {
@@ -394,16 +246,10 @@ class JobController final : public client::Controller {
   }
 
   // The counts of running pods, then the status write when anything changed.
-  Status UpdateFinalStatus(JobSync& sync) {
-    json::object& status = sync.status;
-    status["active"] = static_cast<int64_t>(sync.active.size()) + sync.created - sync.deleted;
-    status["ready"] = sync.ready;
-    status["terminating"] = sync.terminating;
-    for (const char* f : {"active", "succeeded", "failed"}) {
-      if (api::GetInt(status, f) == 0) status.erase(f);  // omitempty upstream
-    }
-    if (status == api::GetObject(sync.job, "status")) return Status::Ok();
-    return UpdateStatus(sync.job, status);
+  Status UpdateFinalStatus(job::JobSync& sync) {
+    job::WriteActiveCounts(sync);
+    if (sync.status == api::GetObject(sync.job, "status")) return Status::Ok();
+    return UpdateStatus(sync.job, sync.status);
   }
 
   // Writes `status`; `job` becomes what the server returned.
@@ -431,14 +277,14 @@ class JobController final : public client::Controller {
     const std::string pod_uid = api::GetString(pm, "uid");
     const auto& fins = api::GetArray(pm, "finalizers");
     for (size_t i = 0; i < fins.size(); ++i) {
-      if (!fins[i].is_string() || fins[i].as_string() != kTrackingFinalizer) continue;
+      if (!fins[i].is_string() || fins[i].as_string() != job::kTrackingFinalizer) continue;
       json::array patch;
       if (fins.size() == 1) {
         patch = json::array{json::object{{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", fins}},
                             json::object{{"op", "remove"}, {"path", "/metadata/finalizers"}}};
       } else {
         const std::string path = "/metadata/finalizers/" + std::to_string(i);
-        patch = json::array{json::object{{"op", "test"}, {"path", path}, {"value", kTrackingFinalizer}},
+        patch = json::array{json::object{{"op", "test"}, {"path", path}, {"value", job::kTrackingFinalizer}},
                             json::object{{"op", "remove"}, {"path", path}}};
       }
       {
@@ -480,7 +326,7 @@ class JobController final : public client::Controller {
     Status result;
     for (const auto& p : pods_->List(ns)) {
       const json::object* ref = api::ControllerOf(*p);
-      if (!ref || api::GetString(*ref, "kind") != "Job" || api::GetString(*ref, "name") != name || !HasFinalizer(*p)) continue;
+      if (!ref || api::GetString(*ref, "kind") != "Job" || api::GetString(*ref, "name") != name || !job::HasTrackingFinalizer(*p)) continue;
       if (auto s = RemoveFinalizer(*p); !s.ok()) result = s;
     }
     return result;
@@ -534,7 +380,7 @@ class JobController final : public client::Controller {
     labels["controller-uid"] = api::GetString(jm, "uid");
     labels["job-name"] = name;
     json::array finalizers = api::GetArray(meta, "finalizers");
-    finalizers.push_back(kTrackingFinalizer);
+    finalizers.push_back(job::kTrackingFinalizer);
     meta["finalizers"] = std::move(finalizers);
     if (index) {
       labels[kIndexKey] = std::to_string(*index);

@@ -35,13 +35,13 @@ namespace {
 
 class NodeIpamController final : public client::Controller {
  public:
-  NodeIpamController(const client::Client* c, Ipv4Cidr cluster, int mask)
-      : Controller("nodeipam", 1),
+  NodeIpamController(const client::Client* c, Ipv4Cidr cluster, int mask, const kite::Clock* clock)
+      : Controller("nodeipam", 1, clock),
         client_(c),
         nodes_r_(api::FindResource("", "v1", "nodes")),
         cluster_(cluster),
         mask_(mask),
-        events_(c, "node-ipam-controller") {}
+        events_(c, "node-ipam-controller", "", clock) {}
 
   void Init(client::InformerFactory& f) override {
     nodes_ = f.For(*nodes_r_);
@@ -130,10 +130,11 @@ Status CheckClusterCidr(const std::string& cluster_cidr, int node_mask) {
 }
 
 Result<std::unique_ptr<client::Controller>> NewNodeIpamController(const client::Client* client,
-                                                                  const std::string& cluster_cidr, int node_mask) {
+                                                                  const std::string& cluster_cidr, int node_mask,
+                                                                  const kite::Clock* clock) {
   if (Status s = CheckClusterCidr(cluster_cidr, node_mask); !s.ok()) return s;
   auto c = ParseIpv4Cidr(cluster_cidr);
-  return std::unique_ptr<client::Controller>(std::make_unique<NodeIpamController>(client, *c, node_mask));
+  return std::unique_ptr<client::Controller>(std::make_unique<NodeIpamController>(client, *c, node_mask, clock));
 }
 
 }  // namespace kite::controllers

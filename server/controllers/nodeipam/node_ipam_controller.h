@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "base/clock.h"
 #include "base/ip_address.h"
 #include "base/status.h"
 #include "client/client.h"
@@ -28,8 +29,10 @@ std::optional<uint32_t> SubnetIndex(const Ipv4Cidr& cluster, int mask, const Ipv
 
 // Fails for a malformed cluster CIDR or a mask not longer than its prefix (or over /30).
 Status CheckClusterCidr(const std::string& cluster_cidr, int node_mask);
-// CheckClusterCidr's errors.
+// CheckClusterCidr's errors. `clock`: the controller's time (its queue, the CIDRNotAvailable
+// event's timestamps); tests pass a FakeClock.
 Result<std::unique_ptr<client::Controller>> NewNodeIpamController(const client::Client* client,
-                                                                  const std::string& cluster_cidr, int node_mask);
+                                                                  const std::string& cluster_cidr, int node_mask,
+                                                                  const Clock* clock = Clock::Real());
 
 }  // namespace kite::controllers

@@ -121,12 +121,19 @@ TEST_F(ControllerRefManagerTest, AdoptionIsPinnedToTheUidAndAGoneOrphanIsNotAnEr
   Status error;
   ASSERT_NE(m.Adopt(*orphan, &error), nullptr);
   // The patch names the orphan's uid: the API server refuses it for an object replaced under the
-  // same name (uid is immutable), so adoption never takes over the new one. (The fake does not
-  // model that refusal; the request is what this asserts.)
+  // same name (uid is immutable), so adoption never takes over the new one.
   std::vector<client::testing::Action> patches = fake_->Writes("patch", "pods");
   ASSERT_EQ(patches.size(), 1u);
   EXPECT_EQ(patches[0].patch_type, "strategic");
   EXPECT_EQ(api::GetString(patches[0].body.as_object(), {"metadata", "uid"}), api::Uid(*orphan));
+
+  ObjectPtr old = AddPod("replaced", R"({"app":"web"})");
+  ASSERT_TRUE(client_.Delete(Pods(), "ns", "replaced").ok());
+  AddPod("replaced", R"({"app":"web"})");  // a new object under the same name
+  Status refused;
+  EXPECT_EQ(m.Adopt(*old, &refused), nullptr);
+  EXPECT_NE(refused.message().find("field is immutable"), std::string::npos) << refused.message();
+  EXPECT_EQ(ControllerUid("replaced"), "");
 
   ObjectPtr gone = AddPod("gone", R"({"app":"web"})");
   ASSERT_TRUE(client_.Delete(Pods(), "ns", "gone").ok());

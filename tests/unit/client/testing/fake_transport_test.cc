@@ -8,7 +8,9 @@
 #include <mutex>
 
 #include "base/testing/fake_clock.h"
+#include "api/object.h"
 #include "client/client.h"
+#include "tests/unit/server/apiserver/test_server.h"
 
 namespace kite::client::testing {
 namespace {
@@ -153,6 +155,46 @@ TEST_F(FakeTransportTest, ReactorsAnswerFirstAndActionsAreStillRecorded) {
   EXPECT_EQ(writes[0].ns, "ns");
   fake_->ClearReactors();
   EXPECT_TRUE(client_.Create(Pods(), "ns", J(R"({"metadata":{"name":"p"}})")).ok());
+}
+
+// A patch that changes metadata.uid is refused, with the Status the API server answers (an
+// adoption patch names the orphan's uid so that it never takes over an object recreated under
+// the same name). Both answers are compared: the fake's and a real server's in this process.
+TEST(FakeTransportParity, APatchChangingTheUidIsRefusedAsTheServerRefusesIt) {
+  const std::string patch = R"({"metadata":{"uid":"00000000-0000-4000-8000-000000000000","labels":{"a":"b"}}})";
+  auto refuse = [&](const Client& c) -> Status {
+    auto made = c.Create(Pods(), "default", J(R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox"}]}})"));
+    EXPECT_TRUE(made.ok()) << made.error().message();
+    auto before = c.Get(Pods(), "default", "p");
+    for (PatchType type : {PatchType::kStrategic, PatchType::kMerge}) {
+      auto r = c.Patch(Pods(), "default", "p", type, patch);
+      EXPECT_FALSE(r.ok()) << "a patch changing the uid was accepted";
+      if (r.ok()) return Status::Ok();
+    }
+    // The same uid is no change: accepted.
+    const std::string same = R"({"metadata":{"uid":")" + api::Uid(*before) + R"(","labels":{"a":"b"}}})";
+    auto ok = c.Patch(Pods(), "default", "p", PatchType::kMerge, same);
+    EXPECT_TRUE(ok.ok()) << ok.error().message();
+    auto after = c.Get(Pods(), "default", "p");
+    EXPECT_EQ(api::Uid(*after), api::Uid(*before));
+    return c.Patch(Pods(), "default", "p", PatchType::kMerge, patch).error();
+  };
+  kite::testing::FakeClock clock;
+  Client fake(std::make_shared<FakeTransport>(&clock));
+  const Status from_fake = refuse(fake);
+
+  kite::testing::InProcessApiServer server;
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  auto real = server.AdminClient();
+  const Status from_server = refuse(*real);
+  real.reset();
+
+  EXPECT_EQ(from_fake.http_code(), from_server.http_code());
+  EXPECT_EQ(from_fake.reason(), from_server.reason());
+  // The message names the uids; both name the stored one and the patch's.
+  EXPECT_NE(from_server.message().find("00000000-0000-4000-8000-000000000000"), std::string::npos) << from_server.message();
+  EXPECT_NE(from_fake.message().find("00000000-0000-4000-8000-000000000000"), std::string::npos) << from_fake.message();
+  EXPECT_EQ(from_fake.message().substr(0, 40), from_server.message().substr(0, 40));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The node IPAM controller: CIDR arithmetic, and its Reconcile over the fake API (the lowest free
-// /24 of the cluster CIDR, nodes keep theirs, foreign CIDRs are left alone, a full range).
+// /24 of the cluster CIDR, nodes keep theirs, foreign CIDRs are left alone, a full range and its
+// event on the controller's clock).
 #include "server/controllers/nodeipam/node_ipam_controller.h"
 
 #include "tests/unit/server/controllers/controller_test_util.h"
@@ -45,7 +46,7 @@ TEST_F(NodeIpamReconcileTest, GivesTheLowestFreeSubnetAndLeavesOthersAlone) {
   Seed(NodeObj("hollow", "10.64.0.0/24"));  // brought its own, outside the range
   Seed(NodeObj("a"));
   Seed(NodeObj("b"));
-  ASSERT_NO_FATAL_FAILURE(Start(std::move(NewNodeIpamController(client(), "10.42.0.0/16", 24).value())));
+  ASSERT_NO_FATAL_FAILURE(Start(std::move(NewNodeIpamController(client(), "10.42.0.0/16", 24, &clock_).value())));
   ASSERT_TRUE(Reconcile("a").ok());
   ASSERT_TRUE(Reconcile("b").ok());  // before the cache shows a's: still not the same subnet
   Settle();
@@ -64,15 +65,23 @@ TEST_F(NodeIpamReconcileTest, AFullRangeLeavesTheNodeWithout) {
   Seed(NodeObj("x", "10.42.0.0/24"));
   Seed(NodeObj("y", "10.42.0.128/25"));  // not a /24: not ours to count, but x fills the /23's first half
   Seed(NodeObj("z"));
-  ASSERT_NO_FATAL_FAILURE(Start(std::move(NewNodeIpamController(client(), "10.42.0.0/23", 24).value())));
+  ASSERT_NO_FATAL_FAILURE(Start(std::move(NewNodeIpamController(client(), "10.42.0.0/23", 24, &clock_).value())));
   ASSERT_TRUE(Reconcile("z").ok());
   Settle();
   EXPECT_EQ(Cidr("z"), "10.42.1.0/24");
   Seed(NodeObj("w"));
   Settle();
+  clock_.Advance(std::chrono::minutes(5));
   ASSERT_TRUE(Reconcile("w").ok());
   Settle();
   EXPECT_EQ(Cidr("w"), "");
+  // The event says so, stamped by the controller's clock (the FakeClock's start + 5 min).
+  EXPECT_EQ(EventReasons(), std::vector<std::string>{"CIDRNotAvailable"});
+  for (const auto& a : fake().Writes()) {
+    if (a.resource != "events") continue;
+    EXPECT_EQ(api::GetString(a.body.as_object(), "firstTimestamp"), "2026-01-01T00:05:00Z");
+    EXPECT_EQ(api::GetString(a.body.as_object(), "lastTimestamp"), "2026-01-01T00:05:00Z");
+  }
 }
 
 }  // namespace
