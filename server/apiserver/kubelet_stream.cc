@@ -3,13 +3,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <openssl/ssl.h>
-
-#include <map>
-#include <mutex>
-#include <string>
-#include <utility>
-
 #include "base/tls_socket.h"
 #include "base/upgrade_proxy.h"
 #include "server/apiserver/kubelet_client.h"
@@ -40,49 +33,6 @@ class KubeletConnection final : public ByteStream {
 // Read-ahead room for the four records of a 64 KiB write and their overhead.
 constexpr size_t kReadAhead = 80 * 1024;
 
-// TLS sessions to resume, by kubelet (and client context): an exec opens a new connection each
-// time, and a resumed handshake skips both certificate checks and signatures. The kubelet's
-// tickets come right after the handshake, so the session is taken once its answer has been read.
-class Sessions {
- public:
-  static Sessions& Get() {
-    static Sessions* s = new Sessions;  // never destroyed: used from io threads until exit
-    return *s;
-  }
-  // A reference the caller frees (SSL_SESSION_free), or null.
-  SSL_SESSION* Find(const SSL_CTX* ctx, const std::string& hostport) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = by_.find({ctx, hostport});
-    if (it == by_.end()) return nullptr;
-    SSL_SESSION_up_ref(it->second);
-    return it->second;
-  }
-  void Keep(const SSL_CTX* ctx, const std::string& hostport, SSL* ssl) {
-    SSL_SESSION* session = SSL_get1_session(ssl);
-    if (!session) return;
-    if (!SSL_SESSION_is_resumable(session)) {
-      SSL_SESSION_free(session);
-      return;
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (by_.size() >= kMax) Clear();
-    auto [it, added] = by_.try_emplace({ctx, hostport}, session);
-    if (!added) {
-      SSL_SESSION_free(it->second);
-      it->second = session;
-    }
-  }
-
- private:
-  static constexpr size_t kMax = 4096;  // kubelets; beyond, start again
-  void Clear() {
-    for (auto& [k, v] : by_) SSL_SESSION_free(v);
-    by_.clear();
-  }
-  std::mutex mu_;
-  std::map<std::pair<const SSL_CTX*, std::string>, SSL_SESSION*> by_;
-};
-
 }  // namespace
 
 asio::awaitable<Result<KubeletClient::Upgraded>> KubeletClient::OpenUpgrade(const KubeletEndpoint& ep,
@@ -105,11 +55,6 @@ asio::awaitable<Result<KubeletClient::Upgraded>> KubeletClient::OpenUpgrade(cons
   TlsSocket& s = conn->tls();
   if (!s.set_peer_name(ep.host)) co_return failed("tls: cannot verify " + ep.host);
   s.set_read_buffer_size(kReadAhead);
-  SSL_CTX* ctx = tls_->native_handle();
-  if (SSL_SESSION* resume = Sessions::Get().Find(ctx, hostport)) {
-    SSL_set_session(s.native_handle(), resume);
-    SSL_SESSION_free(resume);
-  }
   s.expires_after(std::chrono::seconds(30));  // connect, handshake, request and answer header
   auto [cec] = co_await s.socket().async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
   if (cec) co_return failed("dial tcp " + hostport + ": " + cec.message());
@@ -121,7 +66,6 @@ asio::awaitable<Result<KubeletClient::Upgraded>> KubeletClient::OpenUpgrade(cons
     conn->Close();
     co_return failed(answer.status().message());
   }
-  Sessions::Get().Keep(ctx, hostport, s.native_handle());
   s.expires_never();  // from here the session lasts as long as its ends keep it
   if (answer->status != 101) conn->Close();
   Upgraded out;
