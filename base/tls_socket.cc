@@ -123,14 +123,29 @@ int TlsSocket::BioRead(char* data, int size) {
   return static_cast<int>(n);
 }
 
+namespace {
+
+// The records of one batched Write, gathered for one send: per io thread, so neither a connection
+// keeps this memory nor does each write allocate (and fault in) a fresh buffer.
+std::string& Batch() {
+  static thread_local std::string batch;
+  return batch;
+}
+
+}  // namespace
+
 int TlsSocket::BioWrite(const char* data, int size) {
   if (!socket_.is_open()) {
     last_errno_ = EBADF;
     return -1;
   }
   const size_t len = static_cast<size_t>(size);
+  if (batching_) {
+    Batch().append(data, len);
+    return size;
+  }
   size_t sent = 0;
-  if (stash_.empty() && !flushing_ && !batching_) {  // else the bytes must queue behind the stash
+  if (stash_.empty() && !flushing_) {  // else the bytes must queue behind the stash
     const ssize_t n = ::send(socket_.native_handle(), data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n >= 0) {
       sent = static_cast<size_t>(n);
@@ -214,11 +229,18 @@ TlsSocket::Step TlsSocket::Write(const void* data, size_t size) {
   int rc = 1;
   batching_ = size > kRecord;
   while (done < size && (rc = SSL_write_ex(ssl_, in + done, size - done, &n)) == 1) done += n;
-  batching_ = false;
-  if (done > 0) {
-    TrySendStash();
-    return Step{false, done, {}};
+  if (batching_) {
+    batching_ = false;
+    std::string& batch = Batch();
+    size_t sent = 0;
+    if (stash_.empty() && !flushing_ && socket_.is_open()) {  // else behind the stash, in order
+      const ssize_t k = ::send(socket_.native_handle(), batch.data(), batch.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (k > 0) sent = static_cast<size_t>(k);
+    }
+    stash_.append(batch, sent);  // what the kernel did not take: the operation flushes it
+    batch.clear();
   }
+  if (done > 0) return Step{false, done, {}};
   return Outcome(rc);
 }
 
