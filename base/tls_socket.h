@@ -241,7 +241,7 @@ class TlsSocket {
   std::string stash_;  // records the kernel did not take yet
   std::string out_;    // the stash being written by a flush
   bool flushing_ = false;
-  bool batching_ = false;  // a Write in progress: records gather in stash_ for one send
+  bool batching_ = false;  // a Write in progress: records gather in a per-thread buffer for one send
   bool expired_ = false;
   int last_errno_ = 0;
   char peek_ = 0;
