@@ -101,7 +101,12 @@ std::optional<PeerCertificate> PeerOf(Stream& stream) {
 
 class TlsWebSocket final : public WebSocket {
  public:
-  explicit TlsWebSocket(Stream& s) : ws_(s) { ws_.binary(true); }
+  explicit TlsWebSocket(Stream& s) : ws_(s) {
+    ws_.binary(true);
+    // One frame per message: Beast otherwise cuts a message into 4 KiB frames, each its own TLS
+    // record and send() (a port-forward tunnel's 64 KiB chunk was 16 of each).
+    ws_.auto_fragment(false);
+  }
   beast::websocket::stream<Stream&>& ws() { return ws_; }
 
   asio::awaitable<bool> WriteBinary(std::string data) override {

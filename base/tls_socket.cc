@@ -1,6 +1,7 @@
 #include "base/tls_socket.h"
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include <sys/socket.h>
 
@@ -43,7 +44,8 @@ struct TlsSocketBio {
   }
 };
 
-TlsSocket::TlsSocket(boost::asio::ip::tcp::socket socket, SSL_CTX* ctx)
+TlsSocket::TlsSocket(boost::asio::ip::tcp::socket socket, SSL_CTX* ctx,
+                     boost::asio::ssl::stream_base::handshake_type role)
     : socket_(std::move(socket)), timer_(socket_.get_executor()), ssl_(SSL_new(ctx)) {
   boost::system::error_code ignored;
   socket_.non_blocking(true, ignored);
@@ -56,7 +58,23 @@ TlsSocket::TlsSocket(boost::asio::ip::tcp::socket socket, SSL_CTX* ctx)
   BIO* bio = BIO_new(TlsSocketBio::Method());
   BIO_set_data(bio, this);
   SSL_set_bio(ssl_, bio, bio);
-  SSL_set_accept_state(ssl_);
+  if (role == boost::asio::ssl::stream_base::client) {
+    SSL_set_connect_state(ssl_);
+  } else {
+    SSL_set_accept_state(ssl_);
+  }
+}
+
+void TlsSocket::set_read_buffer_size(size_t bytes) {
+  SSL_set_default_read_buffer_len(ssl_, bytes);
+  SSL_free_buffers(ssl_);  // reallocated at the new size by the next read (fails, harmlessly, when in use)
+}
+
+bool TlsSocket::set_peer_name(const std::string& host) {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  if (!ec) return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str()) == 1;
+  return SSL_set_tlsext_host_name(ssl_, host.c_str()) == 1 && SSL_set1_host(ssl_, host.c_str()) == 1;
 }
 
 TlsSocket::~TlsSocket() {
@@ -105,12 +123,27 @@ int TlsSocket::BioRead(char* data, int size) {
   return static_cast<int>(n);
 }
 
+namespace {
+
+// The records of one batched Write, gathered for one send: per io thread, so neither a connection
+// keeps this memory nor does each write allocate (and fault in) a fresh buffer.
+std::string& Batch() {
+  static thread_local std::string batch;
+  return batch;
+}
+
+}  // namespace
+
 int TlsSocket::BioWrite(const char* data, int size) {
   if (!socket_.is_open()) {
     last_errno_ = EBADF;
     return -1;
   }
   const size_t len = static_cast<size_t>(size);
+  if (batching_) {
+    Batch().append(data, len);
+    return size;
+  }
   size_t sent = 0;
   if (stash_.empty() && !flushing_) {  // else the bytes must queue behind the stash
     const ssize_t n = ::send(socket_.native_handle(), data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -172,6 +205,14 @@ TlsSocket::Step TlsSocket::Read(void* data, size_t size) {
   last_errno_ = 0;
   size_t n = 0;
   const int rc = SSL_read_ex(ssl_, data, size, &n);
+  if (rc == 1) {
+    // More whole records already read from the socket: taken now, not one per operation (a
+    // relayed stream's 64 KiB arrive as four records). A partial one stays for the next read.
+    auto* out = static_cast<char*>(data);
+    size_t more = 0;
+    while (n < size && SSL_has_pending(ssl_) && SSL_read_ex(ssl_, out + n, size - n, &more) == 1) n += more;
+    ERR_clear_error();  // the last try may have wanted more input: not an error of this read
+  }
   TrySendStash();  // a TLS 1.3 key update or alert may have produced output
   if (rc == 1) return Step{false, n, {}};
   return Outcome(rc);
@@ -181,9 +222,25 @@ TlsSocket::Step TlsSocket::Write(const void* data, size_t size) {
   if (!socket_.is_open()) return Step{false, 0, Closed()};
   ERR_clear_error();
   last_errno_ = 0;
-  size_t n = 0;
-  const int rc = SSL_write_ex(ssl_, data, size, &n);
-  if (rc == 1) return Step{false, n, {}};
+  // With partial writes OpenSSL returns after each record: all of them are made here and leave
+  // in one send() (a 64 KiB write was four sends and four operations).
+  const auto* in = static_cast<const char*>(data);
+  size_t n = 0, done = 0;
+  int rc = 1;
+  batching_ = size > kRecord;
+  while (done < size && (rc = SSL_write_ex(ssl_, in + done, size - done, &n)) == 1) done += n;
+  if (batching_) {
+    batching_ = false;
+    std::string& batch = Batch();
+    size_t sent = 0;
+    if (stash_.empty() && !flushing_ && socket_.is_open()) {  // else behind the stash, in order
+      const ssize_t k = ::send(socket_.native_handle(), batch.data(), batch.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (k > 0) sent = static_cast<size_t>(k);
+    }
+    stash_.append(batch, sent);  // what the kernel did not take: the operation flushes it
+    batch.clear();
+  }
+  if (done > 0) return Step{false, done, {}};
   return Outcome(rc);
 }
 
@@ -201,7 +258,12 @@ void TlsSocket::EndFlush() {
 void TlsSocket::TrySendStash() {
   if (stash_.empty() || flushing_ || !socket_.is_open()) return;
   const ssize_t n = ::send(socket_.native_handle(), stash_.data(), stash_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (n > 0) stash_.erase(0, static_cast<size_t>(n));
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return;  // the flush will report it
+  if (n > 0 && static_cast<size_t>(n) == stash_.size()) {
+    std::string().swap(stash_);  // an idle connection keeps no write memory
+  } else if (n > 0) {
+    stash_.erase(0, static_cast<size_t>(n));
+  }
 }
 
 void teardown(boost::beast::role_type, TlsSocket& stream, boost::system::error_code& ec) {

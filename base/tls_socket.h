@@ -1,6 +1,7 @@
-// TlsSocket: the server side of TLS over a TCP socket, with OpenSSL doing the record work and
-// the socket read and written directly (no intermediate record buffers). Used by HttpsServer as
-// its connection stream; Beast's HTTP and WebSocket code take it as any AsyncStream.
+// TlsSocket: TLS over a TCP socket, with OpenSSL doing the record work and the socket read and
+// written directly (no intermediate record buffers). Used by HttpsServer as its connection
+// stream (server side) and by the API server's connections to kubelets for streamed sessions
+// (client side); Beast's HTTP and WebSocket code take it as any AsyncStream.
 //
 // Why not asio::ssl::stream: that engine keeps two 17 KiB record buffers and a 2 x 17 KiB BIO
 // pair for the connection's whole life (~80 KiB per idle connection, most of what 1,000 idle
@@ -12,10 +13,13 @@
 // - Reads: SSL_read pulls from the socket with recv(). When it needs more, the operation waits
 //   with a 1-byte MSG_PEEK receive (speculative in Asio's reactor, so no readiness edge is lost
 //   between the failed recv and the wait, as an async_wait could lose it with two io threads).
+//   One read returns every whole record OpenSSL already holds that fits (read-ahead takes
+//   several from one recv), not just the first.
 // - Writes: records go to the socket with send(MSG_NOSIGNAL); what the kernel does not take is
 //   kept in `stash_` and the write completes once Asio has written it (so a client that stops
 //   reading blocks its writer, which is how watches notice slow clients). One write takes at most
-//   kMaxWrite bytes; scattered small buffers (Beast's chunk framing) are joined into one record.
+//   kMaxWrite bytes, its records leaving in one send(); scattered buffers starting with a small
+//   one (Beast's chunk framing, a WebSocket frame header) are joined first, up to kMaxWrite.
 // - Deadlines as beast::tcp_stream has them: after expires_after(d), once d passes the socket is
 //   closed and pending or later operations fail with beast::error::timeout.
 // - Contract as Asio streams: at most one read and one write operation at a time, all on the
@@ -49,8 +53,10 @@ class TlsSocket {
   using executor_type = boost::asio::any_io_executor;
   using error_code = boost::system::error_code;
 
-  // `socket` is connected; `ctx` holds the certificate, ciphers and verification settings.
-  TlsSocket(boost::asio::ip::tcp::socket socket, SSL_CTX* ctx);
+  // `socket` is connected; `ctx` holds the certificate, ciphers and verification settings;
+  // `role`: which side of the handshake this end takes.
+  TlsSocket(boost::asio::ip::tcp::socket socket, SSL_CTX* ctx,
+            boost::asio::ssl::stream_base::handshake_type role = boost::asio::ssl::stream_base::server);
   ~TlsSocket();
   TlsSocket(const TlsSocket&) = delete;
   TlsSocket& operator=(const TlsSocket&) = delete;
@@ -61,6 +67,12 @@ class TlsSocket {
   void expires_after(std::chrono::steady_clock::duration d);
   void expires_never();
   void close();
+  // Client side: the peer's certificate must name `host` (an IP address or a DNS name, sent as
+  // SNI); call before the handshake.
+  bool set_peer_name(const std::string& host);
+  // Room for `bytes` of records in OpenSSL's read-ahead buffer (default: one record), so one recv
+  // takes several: for bulk streams (port-forward). Takes effect once the buffer is empty.
+  void set_read_buffer_size(size_t bytes);
 
   template <class Token>
   auto async_handshake(boost::asio::ssl::stream_base::handshake_type, Token&& token) {
@@ -79,9 +91,10 @@ class TlsSocket {
     return Start<true, true>(WriteAct<ConstBuffers>{buffers, {}}, std::forward<Token>(token));
   }
 
-  // Plaintext bytes one write passes to OpenSSL at most (four records), and below which scattered
-  // buffers are joined.
+  // Plaintext bytes one write passes to OpenSSL at most (four records), and below which a first
+  // buffer is joined with the next ones.
   static constexpr size_t kMaxWrite = 64 * 1024;
+  static constexpr size_t kRecord = 16 * 1024;  // TLS's largest record
   static constexpr size_t kJoin = 16 * 1024;
 
  private:
@@ -136,9 +149,9 @@ class TlsSocket {
       if (first.size() >= kJoin || std::next(it) == end) {
         return s.Write(first.data(), std::min(first.size(), kMaxWrite));
       }
-      for (; it != end && joined.size() < kJoin; ++it) {
+      for (; it != end && joined.size() < kMaxWrite; ++it) {
         boost::asio::const_buffer b(*it);
-        joined.append(static_cast<const char*>(b.data()), std::min(b.size(), kJoin - joined.size()));
+        joined.append(static_cast<const char*>(b.data()), std::min(b.size(), kMaxWrite - joined.size()));
       }
       Step step = s.Write(joined.data(), joined.size());
       std::string().swap(joined);  // encrypted now: not kept while the write waits for the socket
@@ -228,6 +241,7 @@ class TlsSocket {
   std::string stash_;  // records the kernel did not take yet
   std::string out_;    // the stash being written by a flush
   bool flushing_ = false;
+  bool batching_ = false;  // a Write in progress: records gather in a per-thread buffer for one send
   bool expired_ = false;
   int last_errno_ = 0;
   char peek_ = 0;

@@ -1,25 +1,45 @@
 #!/usr/bin/env bash
-# exec and port-forward on one real node (bench/RESULTS.md, "exec and port-forward"; issue 18).
-# kite-server with its embedded agent (its own containerd) in a network namespace, a busybox pod
-# serving files with httpd. Then:
-#   exec        ROUNDS runs of `kubectl exec p -- true`, each timed end to end (p50/p99); beside
-#               it `kubectl get pod p` (the same kubectl start-up and one API request: the floor
-#               of anything kubectl does), and the API server's part: the time from the SPDY
-#               request's arrival to the session's end (the sum of apiserver_request_duration_
-#               seconds for pods/exec over its count, from the server's /metrics) when it has it
-#   throughput  a BIG_MB MiB file fetched by curl through `kubectl port-forward pod/p` and
-#               directly from the pod IP (best of 3 each)
-#   latency     ROUNDS fetches of a 13-byte page through the forward and directly (p50)
-# Usage: bench/run_exec.sh [--build DIR] [--rounds N] [--big-mb N]     (needs root)
+# exec, port-forward and logs -f on one real node (bench/RESULTS.md, "exec, port-forward and
+# logs -f"; issue 18). kite-server with its embedded agent (its own containerd) in a network
+# namespace, a busybox pod `p` serving files with httpd and a pod `logger` that writes its log
+# as fast as it can once told to. Every figure is set beside its floor measured in the same run
+# (the machine may be loaded: only medians and ratios mean anything):
+#   exec        ROUNDS rounds, each running side by side (in this order):
+#                 kubectl version --client    kubectl's own start-up, no network
+#                 kubectl get pod p           start-up + TLS + one request
+#                 kubectl exec p -- true      end to end (kubectl 1.32: WebSocket v5, translated
+#                                             to SPDY toward the kubelet by the API server)
+#                 API server WebSocket exec   the same session without kubectl (bench/stream_probe.py):
+#                                             connect, TLS, upgrade (to the 101), session (to the close)
+#                 kubelet WebSocket exec      the same, straight to the kubelet (v4.channel.k8s.io,
+#                                             which the kubelet relays to containerd's stream server)
+#                 ctr version / ctr task exec containerd's own exec of `true` in the container, and
+#                                             ctr's start-up (to subtract)
+#                 runc exec                   the floor: runc alone running `true` in the container
+#   port-forward PF_ROUNDS rounds of a BIG_MB MiB download by curl through `kubectl port-forward`
+#               over the WebSocket tunnel (kubectl 1.32's default), over SPDY
+#               (KUBECTL_PORT_FORWARD_WEBSOCKETS=false), and directly from the pod IP (the floor),
+#               medians; kite-server's CPU seconds per forwarded download; ROUNDS 13-byte GETs
+#               through the WebSocket forward and directly (p50)
+#   logs -f     LOG_MB MiB of 100-byte lines: `kubectl logs -f logger` and `tail -f` of the CRI log
+#               file (the floor), both started before the writer, time from the first byte to the
+#               last (bench/stream_probe.py count); then the whole finished log by `kubectl logs`
+#               against `cat` of the file
+# Usage: bench/run_exec.sh [--build DIR] [--rounds N] [--pf-rounds N] [--big-mb N] [--log-mb N]
+#        (needs root)
 set -euo pipefail
 BUILD=build
-ROUNDS=50
-BIG_MB=200
+ROUNDS=30
+PF_ROUNDS=5
+BIG_MB=100
+LOG_MB=64
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
+    --pf-rounds) PF_ROUNDS=$2; shift 2 ;;
     --big-mb) BIG_MB=$2; shift 2 ;;
+    --log-mb) LOG_MB=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -29,8 +49,10 @@ export KITE_SERVER=$BUILD/bin/kite-server KITE_AGENT=$BUILD/bin/kite-agent KITE_
 source "$HERE/../tests/integration/lib.sh"
 source "$HERE/../tests/e2e/lib_node.sh"
 require_node_tools
+require_tool python3
 sweep_leftovers
 IMAGE=kite.local/busybox:1.35
+PROBE=$HERE/stream_probe.py
 
 new_netns bexec
 NS=$REPLY
@@ -38,21 +60,40 @@ new_node_dir bexec
 D=$REPLY
 KC=$TEST_TMP/kubeconfig
 k() { in_ns "$NS" "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" "$@"; }
+# The log is not rotated under the writer (rotation is not what is measured).
 _spawn "$TEST_TMP/kite.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$D" --write-kubeconfig "$KC" \
-  --node-name bench-exec --etcd-listen "" --metrics-listen 127.0.0.1:0 --kubelet-port 0
+  --node-name bench-exec --etcd-listen "" --metrics-listen 127.0.0.1:0 --kubelet-port 0 --container-log-max-size 1Gi
+SERVER_PID=$LAST_PID
 ready() { k get node bench-exec -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' | grep -q True; }
 wait_until 120 ready || fail "node not Ready"
 k run p --image="$IMAGE" -- sh -c "mkdir -p /www && echo hello-bench >/www/index.html && \
   head -c $((BIG_MB * 1024 * 1024)) /dev/zero >/www/big && exec httpd -f -p 80 -h /www" >/dev/null
-running() { [[ $(k get pod p -o 'jsonpath={.status.phase}') == Running ]]; }
-wait_until 120 running || fail "pod p not Running"
+LINE=$(printf '%099d' 0)  # 99 characters and a newline
+LOG_LINES=$((LOG_MB * 1024 * 1024 / 100))
+k run logger --image="$IMAGE" -- sh -c "while [ ! -e /tmp/go ]; do sleep 0.1; done; \
+  yes $LINE | head -n $LOG_LINES; exec sleep 100000" >/dev/null
+running() { [[ $(k get pod "$1" -o 'jsonpath={.status.phase}') == Running ]]; }
+wait_until 120 running p || fail "pod p not Running"
+wait_until 120 running logger || fail "pod logger not Running"
 POD_IP=$(k get pod p -o 'jsonpath={.status.podIP}')
 has_big() { [[ $(in_ns "$NS" curl -s -o /dev/null -w '%{size_download}' "http://$POD_IP/big") -eq $((BIG_MB * 1024 * 1024)) ]]; }
 wait_until 60 has_big || fail "the pod's file is not served"
 
+# What the probes below the API server need: the kubelet's address, the API server's
+# kubelet-client certificate, containerd's socket and runc's state dir, the container's id.
+TLS=$D/server/tls
+KUBELET=$(k get node bench-exec -o 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}:{.status.daemonEndpoints.kubeletEndpoint.Port}')
+CTD_SOCK=$(sed -n 's/^ *address *= *"\(.*\)"$/\1/p' "$D/agent/etc/containerd/config.toml" | head -1)
+RUNC_ROOT=$(sed -n 's/^ *Root *= *"\(.*\)"$/\1/p' "$D/agent/etc/containerd/config.toml" | head -1)/k8s.io
+CID=$(ctr --address "$CTD_SOCK" -n k8s.io containers ls -q \
+  'labels."io.kubernetes.pod.name"==p,labels."io.kubernetes.container.name"==p' | head -1)
+[[ -n $CID && -S $CTD_SOCK && -d $RUNC_ROOT ]] || fail "containerd's socket, runc's root or the container not found"
+
 ms_now() { date +%s%N; }
 # pct FILE P: the P-th percentile of the numbers in FILE (nearest rank).
 pct() { sort -n "$1" | awk -v p="$2" '{a[NR]=$1} END {i=int((p/100)*NR+0.999); if (i<1) i=1; print a[i]}'; }
+# col FILE N P: the P-th percentile of column N.
+col() { awk -v c="$2" '{print $c}' "$1" >"$1.col$2" && pct "$1.col$2" "$3"; }
 time_cmd() {  # time_cmd OUT CMD...: appends the command's wall time in ms to OUT
   local out=$1 t0 t1
   shift
@@ -61,46 +102,118 @@ time_cmd() {  # time_cmd OUT CMD...: appends the command's wall time in ms to OU
   t1=$(ms_now)
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) / 1e6 }' >>"$out"
 }
+API_EXEC="https://127.0.0.1:6443/api/v1/namespaces/default/pods/p/exec?command=true&stdout=1&stderr=1"
+KUBELET_EXEC="https://$KUBELET/exec/default/p/p?command=true&stdout=1&stderr=1"
+probe_api() { in_ns "$NS" python3 "$PROBE" exec "$API_EXEC" v5.channel.k8s.io "$TLS/server-ca.crt" "$TLS/client-admin.crt" "$TLS/client-admin.key"; }
+probe_kubelet() { in_ns "$NS" python3 "$PROBE" exec "$KUBELET_EXEC" v4.channel.k8s.io "$TLS/server-ca.crt" "$TLS/client-kube-apiserver.crt" "$TLS/client-kube-apiserver.key"; }
+n_exec=0
+ctr_exec() { n_exec=$((n_exec + 1)); ctr --address "$CTD_SOCK" -n k8s.io task exec --exec-id "bench-$n_exec" "$CID" true; }
 
+# --- exec
 k exec p -- true
 k get pod p >/dev/null
-: >"$TEST_TMP/exec.ms"
-: >"$TEST_TMP/get.ms"
+probe_api >/dev/null
+probe_kubelet >/dev/null
+for f in version get exec api kubelet ctrv ctr runc; do : >"$TEST_TMP/$f.ms"; done
 for _ in $(seq "$ROUNDS"); do
-  time_cmd "$TEST_TMP/exec.ms" k exec p -- true
+  time_cmd "$TEST_TMP/version.ms" k version --client
   time_cmd "$TEST_TMP/get.ms" k get pod p
+  time_cmd "$TEST_TMP/exec.ms" k exec p -- true
+  probe_api >>"$TEST_TMP/api.ms" || fail "WebSocket exec through the API server failed"
+  probe_kubelet >>"$TEST_TMP/kubelet.ms" || fail "WebSocket exec to the kubelet failed"
+  time_cmd "$TEST_TMP/ctrv.ms" ctr --address "$CTD_SOCK" version
+  time_cmd "$TEST_TMP/ctr.ms" ctr_exec
+  time_cmd "$TEST_TMP/runc.ms" runc --root "$RUNC_ROOT" exec "$CID" true
 done
-METRICS=$(k get --raw /metrics)
-API_PART=$(awk '/^apiserver_request_duration_seconds_(sum|count)\{.*subresource="exec"/ {
-  if ($1 ~ /_sum/) s += $2; else c += $2 } END { if (c > 0) printf "%.1f", 1000 * s / c; else print "n/a" }' <<<"$METRICS")
+LOAD_EXEC=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# port-forward: throughput and added latency
+# --- port-forward: the WebSocket tunnel and SPDY side by side with a direct download
 in_ns "$NS" "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" port-forward pod/p 18090:80 >"$TEST_TMP/pf.log" 2>&1 &
-PF=$!
-track_bg $PF
-forwarding() { [[ $(in_ns "$NS" curl -s -m 5 http://127.0.0.1:18090/) == hello-bench ]]; }
-wait_until 30 forwarding || fail "port-forward not up: $(cat "$TEST_TMP/pf.log")"
-speed() {  # speed URL: MB/s (MiB) of one download, best of 3
-  local best=0 s
-  for _ in 1 2 3; do
-    s=$(in_ns "$NS" curl -s -o /dev/null -w '%{speed_download}' "$1")
-    s=${s%.*}
-    ((s > best)) && best=$s
-  done
-  awk -v b="$best" 'BEGIN { printf "%.1f\n", b / 1048576 }'
+track_bg $!
+in_ns "$NS" env KUBECTL_PORT_FORWARD_WEBSOCKETS=false "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" \
+  port-forward pod/p 18091:80 >"$TEST_TMP/pf-spdy.log" 2>&1 &
+track_bg $!
+forwarding() { [[ $(in_ns "$NS" curl -s -m 5 "http://127.0.0.1:$1/") == hello-bench ]]; }
+wait_until 30 forwarding 18090 || fail "port-forward (WebSocket) not up: $(cat "$TEST_TMP/pf.log")"
+wait_until 30 forwarding 18091 || fail "port-forward (SPDY) not up: $(cat "$TEST_TMP/pf-spdy.log")"
+TICK=$(getconf CLK_TCK)
+cpu_s() { awk -v t="$TICK" '{ printf "%.3f\n", ($14 + $15) / t }' "/proc/$SERVER_PID/stat"; }
+speed() {  # speed URL: MiB/s of one download
+  in_ns "$NS" curl -s -o /dev/null -w '%{speed_download}' "$1" | awk '{ printf "%.1f\n", $1 / 1048576 }'
 }
-PF_MBS=$(speed http://127.0.0.1:18090/big)
-DIRECT_MBS=$(speed "http://$POD_IP/big")
+download() {  # download NAME URL: its MiB/s and kite-server's CPU seconds during it
+  local c0 c1
+  c0=$(cpu_s)
+  speed "$2" >>"$TEST_TMP/$1.mbs"
+  c1=$(cpu_s)
+  awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f\n", b - a }' >>"$TEST_TMP/$1.cpu"
+}
+for f in ws spdy direct; do : >"$TEST_TMP/$f.mbs"; : >"$TEST_TMP/$f.cpu"; done
+for _ in $(seq "$PF_ROUNDS"); do
+  download ws http://127.0.0.1:18090/big
+  download spdy http://127.0.0.1:18091/big
+  download direct "http://$POD_IP/big"
+done
 : >"$TEST_TMP/pf.ms"
 : >"$TEST_TMP/direct.ms"
 for _ in $(seq "$ROUNDS"); do
   in_ns "$NS" curl -s -o /dev/null -w '%{time_total}\n' http://127.0.0.1:18090/ | awk '{printf "%.3f\n", $1 * 1000}' >>"$TEST_TMP/pf.ms"
   in_ns "$NS" curl -s -o /dev/null -w '%{time_total}\n' "http://$POD_IP/" | awk '{printf "%.3f\n", $1 * 1000}' >>"$TEST_TMP/direct.ms"
 done
-kill "$PF" 2>/dev/null || true
+LOAD_PF=$(cut -d' ' -f1-3 /proc/loadavg)
 
-echo "exec round trip (kubectl exec p -- true), $ROUNDS runs: p50 $(pct "$TEST_TMP/exec.ms" 50) ms, p99 $(pct "$TEST_TMP/exec.ms" 99) ms"
-echo "kubectl get pod p (kubectl's own floor), $ROUNDS runs: p50 $(pct "$TEST_TMP/get.ms" 50) ms, p99 $(pct "$TEST_TMP/get.ms" 99) ms"
-echo "API server's part of an exec (mean over pods/exec requests): $API_PART ms"
-echo "port-forward throughput: $PF_MBS MiB/s; direct to the pod IP: $DIRECT_MBS MiB/s; ratio $(awk -v a="$PF_MBS" -v b="$DIRECT_MBS" 'BEGIN { printf "%.2f", a / b }')"
-echo "small GET through port-forward p50 $(pct "$TEST_TMP/pf.ms" 50) ms, direct p50 $(pct "$TEST_TMP/direct.ms" 50) ms"
+# --- logs -f: kubectl and tail -f follow the same log while the writer runs
+LOGGER_UID=$(k get pod logger -o 'jsonpath={.metadata.uid}')
+LOG_FILE=/var/log/pods/default_logger_$LOGGER_UID/logger/0.log
+[[ -f $LOG_FILE ]] || fail "no CRI log file $LOG_FILE"
+in_ns "$NS" python3 "$PROBE" count "$LOG_LINES" "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" \
+  logs -f logger >"$TEST_TMP/follow.kubectl" &
+FOLLOW_K=$!
+python3 "$PROBE" count "$LOG_LINES" tail -c +1 -f "$LOG_FILE" >"$TEST_TMP/follow.tail" &
+FOLLOW_T=$!
+# kubectl's request has reached the kubelet when the kubelet's side of it is open.
+following() {
+  local pid
+  pid=$(head -1 "$TEST_TMP/follow.kubectl")
+  [[ -n $pid ]] && in_ns "$NS" ss -tnp state established '( dport = :6443 )' | grep -q "pid=$pid,"
+}
+wait_until 60 following || fail "kubectl logs -f did not connect"
+k exec logger -- touch /tmp/go
+wait "$FOLLOW_K" || fail "kubectl logs -f did not get $LOG_LINES lines"
+wait "$FOLLOW_T" || fail "tail -f did not get $LOG_LINES lines"
+LOG_BYTES=$(stat -c %s "$LOG_FILE")
+rate() {  # rate FILE: MiB/s of the payload from the first byte to the last line
+  tail -1 "$1" | awk -v b="$((LOG_LINES * 100))" '{ printf "%.1f", b / 1048576 / (($2 - $1) / 1000) }'
+}
+FOLLOW_KUBECTL=$(rate "$TEST_TMP/follow.kubectl")
+FOLLOW_TAIL=$(rate "$TEST_TMP/follow.tail")
+# The finished log read whole: kubectl logs against cat.
+: >"$TEST_TMP/logs.ms"
+: >"$TEST_TMP/cat.ms"
+for _ in 1 2 3; do
+  time_cmd "$TEST_TMP/logs.ms" k logs logger
+  time_cmd "$TEST_TMP/cat.ms" cat "$LOG_FILE"
+done
+LOAD_LOGS=$(cut -d' ' -f1-3 /proc/loadavg)
+
+mibs() { awk -v ms="$1" -v b="$((LOG_LINES * 100))" 'BEGIN { printf "%.1f", b / 1048576 / (ms / 1000) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo "== exec, $ROUNDS rounds side by side (p50 / p99 ms), load $LOAD_EXEC"
+echo "kubectl version --client (start-up):  $(pct "$TEST_TMP/version.ms" 50) / $(pct "$TEST_TMP/version.ms" 99)"
+echo "kubectl get pod p (start-up + 1 GET): $(pct "$TEST_TMP/get.ms" 50) / $(pct "$TEST_TMP/get.ms" 99)"
+echo "kubectl exec p -- true (end to end):  $(pct "$TEST_TMP/exec.ms" 50) / $(pct "$TEST_TMP/exec.ms" 99)"
+echo "API server WebSocket exec, no kubectl: total $(col "$TEST_TMP/api.ms" 5 50) / $(col "$TEST_TMP/api.ms" 5 99);" \
+  "p50 connect $(col "$TEST_TMP/api.ms" 1 50), TLS $(col "$TEST_TMP/api.ms" 2 50), to 101 $(col "$TEST_TMP/api.ms" 3 50), 101 to close $(col "$TEST_TMP/api.ms" 4 50)"
+echo "kubelet WebSocket exec (its part):    total $(col "$TEST_TMP/kubelet.ms" 5 50) / $(col "$TEST_TMP/kubelet.ms" 5 99);" \
+  "p50 connect $(col "$TEST_TMP/kubelet.ms" 1 50), TLS $(col "$TEST_TMP/kubelet.ms" 2 50), to 101 $(col "$TEST_TMP/kubelet.ms" 3 50), 101 to close $(col "$TEST_TMP/kubelet.ms" 4 50)"
+echo "ctr version (ctr's start-up):         $(pct "$TEST_TMP/ctrv.ms" 50) / $(pct "$TEST_TMP/ctrv.ms" 99)"
+echo "ctr task exec true (containerd):      $(pct "$TEST_TMP/ctr.ms" 50) / $(pct "$TEST_TMP/ctr.ms" 99)"
+echo "runc exec true (the floor):           $(pct "$TEST_TMP/runc.ms" 50) / $(pct "$TEST_TMP/runc.ms" 99)"
+echo "== port-forward, $PF_ROUNDS downloads of $BIG_MB MiB each (medians), load $LOAD_PF"
+echo "direct to the pod IP (the floor): $(pct "$TEST_TMP/direct.mbs" 50) MiB/s"
+echo "WebSocket tunnel (kubectl 1.32):  $(pct "$TEST_TMP/ws.mbs" 50) MiB/s, ratio $(ratio "$(pct "$TEST_TMP/ws.mbs" 50)" "$(pct "$TEST_TMP/direct.mbs" 50)"); kite-server CPU $(pct "$TEST_TMP/ws.cpu" 50) s per download"
+echo "SPDY:                             $(pct "$TEST_TMP/spdy.mbs" 50) MiB/s, ratio $(ratio "$(pct "$TEST_TMP/spdy.mbs" 50)" "$(pct "$TEST_TMP/direct.mbs" 50)"); kite-server CPU $(pct "$TEST_TMP/spdy.cpu" 50) s per download"
+echo "13-byte GET p50: through the WebSocket forward $(pct "$TEST_TMP/pf.ms" 50) ms, direct $(pct "$TEST_TMP/direct.ms" 50) ms"
+echo "== logs, $LOG_LINES lines ($((LOG_LINES * 100)) bytes of payload, CRI file $LOG_BYTES bytes), load $LOAD_LOGS"
+echo "following the writer: kubectl logs -f $FOLLOW_KUBECTL MiB/s, tail -f of the file (the floor) $FOLLOW_TAIL MiB/s, ratio $(ratio "$FOLLOW_KUBECTL" "$FOLLOW_TAIL")"
+echo "the finished log (median of 3): kubectl logs $(mibs "$(pct "$TEST_TMP/logs.ms" 50)") MiB/s, cat of the file $(mibs "$(pct "$TEST_TMP/cat.ms" 50)") MiB/s (of payload), ratio $(ratio "$(pct "$TEST_TMP/cat.ms" 50)" "$(pct "$TEST_TMP/logs.ms" 50)")"

@@ -80,6 +80,11 @@ Result<std::unique_ptr<KubeletClient>> KubeletClient::Create(const std::string& 
   kc.key_pem = client.key_pem;
   auto tls = MakeTlsContext(kc);
   if (!tls.ok()) return tls.status();
+  // AES-128-GCM first (OpenSSL's default order starts with AES-256, as Go's clients do not): a
+  // port-forward's bytes are encrypted and decrypted once more on this hop, and AES-128 costs
+  // about 3/4 of AES-256's CPU; both are TLS 1.3's standard suites.
+  SSL_CTX_set_ciphersuites((*tls)->native_handle(),
+                           "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
   return std::unique_ptr<KubeletClient>(new KubeletClient(std::move(*tls)));
 }
 

@@ -168,11 +168,12 @@ asio::awaitable<void> TunnelUp(WebSocket& client, ByteStream& kubelet) {
 asio::awaitable<void> TunnelDown(WebSocket& client, ByteStream& kubelet, std::string early) {
   bool ok = true;
   if (!early.empty()) ok = co_await client.WriteBinary(std::move(early));
-  auto buf = std::make_unique<char[]>(kChunk);
   while (ok) {
-    const size_t n = co_await kubelet.ReadSome(buf.get(), kChunk);
+    // Read straight into the message's own string: no copy between the two connections.
+    std::string bytes(kChunk, '\0');
+    const size_t n = co_await kubelet.ReadSome(bytes.data(), kChunk);
     if (n == 0) break;
-    std::string bytes(buf.get(), n);
+    bytes.resize(n);
     ok = co_await client.WriteBinary(std::move(bytes));
   }
   kubelet.Close();

@@ -265,16 +265,28 @@ asio::awaitable<void> KubeletServer::Impl::Logs(HttpsRequest& req, HttpsResponde
   }
   logs::LogFormatter fmt(*opts);
   std::string raw, out;
-  // Without follow (or for a container that has stopped): everything there is, in one answer
-  // (rotation bounds a log file to --container-log-max-size).
+  // Without follow (or for a container that has stopped): everything there is, sent as it is
+  // read. Not built into one answer: a log can be as large as --container-log-max-size, and
+  // growing one string for it cost a copy of every byte and fresh pages for all of it (a 47 MB
+  // log went at 6.5 MiB/s; bench/run_exec.sh).
   if (!opts->follow || !ref->running) {
+    if (!co_await res.BeginStream(200, "text/plain")) co_return;
     while (file && !fmt.done()) {
       raw.clear();
       auto r = file->Read(64 * 1024, &raw);
       if (!r.ok() || *r == 0) break;
       fmt.Feed(raw, &out);
+      if (out.size() >= 64 * 1024) {
+        std::string chunk = std::move(out);
+        out.clear();
+        if (!co_await res.WriteChunk(std::move(chunk))) co_return;
+      }
     }
-    co_await res.Send(200, "text/plain", std::move(out));
+    if (!out.empty()) {
+      std::string chunk = std::move(out);
+      if (!co_await res.WriteChunk(std::move(chunk))) co_return;
+    }
+    co_await res.EndStream();
     co_return;
   }
   if (!co_await res.BeginStream(200, "text/plain")) co_return;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "base/upgrade_proxy.h"
 
@@ -56,6 +57,25 @@ Result<std::string> RunningContainer(cri::RuntimeService* runtime, const cri::Po
   if (!list.ok()) return list.status();
   if (list->empty()) return Status::Api(500, "InternalError", "container not found (\"" + container + "\")");
   return list->front().id;
+}
+
+// exec/attach's container in one runtime call: the newest running container with the pod's and
+// the container's labels. Null when there is none; the caller then looks at the sandbox and the
+// container separately, for the error upstream gives (no pod, or no such container).
+std::optional<std::string> RunningContainerOfPod(cri::RuntimeService* runtime, const std::string& ns,
+                                                 const std::string& pod, const std::string& uid,
+                                                 const std::string& container) {
+  cri::ContainerFilter f;
+  f.state = cri::ContainerState::kRunning;
+  f.label_selector = {{"io.kubernetes.pod.namespace", ns},
+                      {"io.kubernetes.pod.name", pod},
+                      {"io.kubernetes.container.name", container}};
+  if (!uid.empty()) f.label_selector["io.kubernetes.pod.uid"] = uid;
+  auto list = runtime->ListContainers(f);
+  if (!list.ok() || list->empty()) return std::nullopt;
+  return std::max_element(list->begin(), list->end(),
+                          [](const auto& a, const auto& b) { return a.created_at < b.created_at; })
+      ->id;
 }
 
 struct Url {
@@ -107,10 +127,17 @@ asio::awaitable<void> ServeStreaming(cri::RuntimeService* runtime, cri::Streamin
   const std::string& ns = parts[1];
   const std::string& pod = parts[2];
   const std::string uid = parts.size() == min + 1 ? parts[3] : "";
-  auto sandbox = FindSandbox(runtime, ns, pod, uid);
-  if (!sandbox.ok()) {
-    co_await Fail(res, sandbox.status());
-    co_return;
+  // Every runtime call here is a round trip to containerd before the session can start: exec and
+  // attach find their container in one when it is running.
+  std::optional<std::string> running;
+  if (!pf) running = RunningContainerOfPod(runtime, ns, pod, uid, parts.back());
+  Result<cri::PodSandbox> sandbox = Status(Code::kInternal, "unset");
+  if (!running) {
+    sandbox = FindSandbox(runtime, ns, pod, uid);
+    if (!sandbox.ok()) {
+      co_await Fail(res, sandbox.status());
+      co_return;
+    }
   }
   Result<std::string> url = Status(Code::kInternal, "unset");
   if (pf) {
@@ -118,7 +145,7 @@ asio::awaitable<void> ServeStreaming(cri::RuntimeService* runtime, cri::Streamin
     for (auto [it, end] = req.query.equal_range("port"); it != end; ++it) ports.push_back(std::atoi(it->second.c_str()));
     url = streaming->PortForward(sandbox->id, ports);
   } else {
-    auto id = RunningContainer(runtime, *sandbox, parts.back());
+    auto id = running ? Result<std::string>(*running) : RunningContainer(runtime, *sandbox, parts.back());
     if (!id.ok()) {
       co_await Fail(res, id.status());
       co_return;

@@ -9,7 +9,18 @@
 #include <cstdio>
 #include <fstream>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <vector>
+
 #include "base/pki.h"
+#include "base/tls_socket.h"
 
 namespace kite {
 namespace {
@@ -37,6 +48,7 @@ class HttpsServerTest : public ::testing::Test {
     auto stranger_ca = pki::CreateCA("stranger");
     auto stranger = pki::Issue(*stranger_ca, admin);
     std::ofstream(dir_ + "/ca.pem") << ca->cert_pem;
+    ca_pem_ = ca->cert_pem;
     std::ofstream(dir_ + "/admin.pem") << admin_cert->cert_pem;
     std::ofstream(dir_ + "/admin.key") << admin_cert->key_pem;
     std::ofstream(dir_ + "/stranger.pem") << stranger->cert_pem;
@@ -79,7 +91,7 @@ class HttpsServerTest : public ::testing::Test {
     server_.reset();
     std::system(("rm -rf " + dir_).c_str());
   }
-  std::string dir_, base_, curl_;
+  std::string dir_, base_, curl_, ca_pem_;
   std::unique_ptr<HttpsServer> server_;
 };
 
@@ -116,6 +128,63 @@ TEST_F(HttpsServerTest, LargeResponsesArriveIntactOverTls12And13) {
   // Three on one connection, so the record buffers are reused between requests.
   std::string three = Shell(curl_ + "'" + base_ + "/big' '" + base_ + "/big' '" + base_ + "/big' | wc -c");
   EXPECT_EQ(std::stoll(three), 3 * std::stoll(Shell(curl_ + "'" + base_ + "/big' | wc -c")));
+}
+
+// TlsSocket's client side (the API server's connections to kubelets): the peer's name is checked,
+// a read takes several records at once, and the 5 MB arrive intact.
+TEST_F(HttpsServerTest, TlsSocketClientChecksTheNameAndReadsManyRecordsAtOnce) {
+  namespace asio = boost::asio;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.add_certificate_authority(asio::buffer(ca_pem_));
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  struct Got {
+    bool handshake = false;
+    std::string bytes;
+    size_t biggest_read = 0;
+  };
+  auto fetch = [&](const std::string& name) {
+    asio::io_context io;
+    Got got;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          asio::ip::tcp::socket socket(io);
+          socket.open(asio::ip::tcp::v4());
+          TlsSocket s(std::move(socket), ctx.native_handle(), asio::ssl::stream_base::client);
+          EXPECT_TRUE(s.set_peer_name(name));
+          s.set_read_buffer_size(80 * 1024);
+          const asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server_->port()));
+          auto [cec] = co_await s.socket().async_connect(ep, asio::as_tuple(asio::use_awaitable));
+          if (cec) co_return;
+          auto [hec] = co_await s.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+          if (hec) co_return;
+          got.handshake = true;
+          const std::string req = "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+          auto out = asio::buffer(req);
+          auto [wec, wn] = co_await asio::async_write(s, out, asio::as_tuple(asio::use_awaitable));
+          if (wec) co_return;
+          std::vector<char> buf(64 * 1024);
+          for (;;) {
+            auto in = asio::buffer(buf);
+            auto [rec, n] = co_await s.async_read_some(in, asio::as_tuple(asio::use_awaitable));
+            if (rec) break;
+            got.bytes.append(buf.data(), n);
+            got.biggest_read = std::max(got.biggest_read, n);
+          }
+        },
+        asio::detached);
+    io.run();
+    return got;
+  };
+  EXPECT_FALSE(fetch("10.9.9.9").handshake) << "a certificate for another address was accepted";
+  Got got = fetch("127.0.0.1");
+  ASSERT_TRUE(got.handshake);
+  std::string want;
+  for (int i = 0; want.size() < 5'000'000; ++i) want += std::to_string(i) + "\n";
+  const size_t body = got.bytes.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  EXPECT_TRUE(got.bytes.compare(body + 4, std::string::npos, want) == 0) << "the body differs";
+  EXPECT_GT(got.biggest_read, size_t{16 * 1024}) << "every read returned one record at most";
 }
 
 TEST_F(HttpsServerTest, OffersOnlyAeadSuitesOverTls12) {
