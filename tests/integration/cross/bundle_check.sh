@@ -101,7 +101,8 @@ for bin in kite-server kite-agent; do
   installed=$SR/usr/local/bin/$bin
   # The loader's own account of where each library came from (what ldd prints).
   resolved=$(LD_TRACE_LOADED_OBJECTS=1 run_target "$prefix" "$installed" 2>&1 || true)
-  for lib in $(ls "$SR/usr/local/lib/kite"); do
+  for path in "$SR"/usr/local/lib/kite/*; do
+    lib=${path##*/}
     readelf -d "$installed" | grep -q "NEEDED.*\[$lib\]" || continue
     re=$(sed 's/[.+]/\\&/g' <<<"$lib")
     expect "installed $bin loads $lib from <bin>/../lib/kite" "$re => $SR/usr/local/bin/\.\./lib/kite/$re " -- echo "$resolved"
