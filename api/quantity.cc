@@ -8,12 +8,10 @@
 namespace kite::api {
 namespace {
 
-using i128 = __int128;
-using u128 = unsigned __int128;
-
-constexpr i128 kMaxNanos = static_cast<i128>(~u128{0} >> 1);
-constexpr int64_t kNanosPerUnit = 1000000000;
-constexpr i128 kBinaryCapNanos = static_cast<i128>(std::numeric_limits<int64_t>::max()) * kNanosPerUnit;
+constexpr Int128 kMaxNanos = Int128::Max();
+constexpr uint32_t kNanosPerUnit = 1000000000;
+// (2^63-1) * 10^9: 2^63-1 units in nano-units.
+constexpr Int128 kBinaryCapNanos = Int128::FromParts(0x1dcd64ff, 0xffffffffc4653600);
 
 const char* const kErrFormat =
     "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
@@ -116,18 +114,20 @@ void DoubleDigits(std::string* digits) {
 }
 
 // Parses a digit string without leading zeros into a magnitude <= kMaxNanos.
-std::optional<u128> DigitsToMagnitude(std::string_view digits) {
-  u128 v = 0;
+std::optional<Int128> DigitsToMagnitude(std::string_view digits) {
+  Int128 v = 0;
   for (char c : digits) {
-    if (v > (static_cast<u128>(kMaxNanos) - static_cast<u128>(c - '0')) / 10) return std::nullopt;
-    v = v * 10 + static_cast<u128>(c - '0');
+    if (!v.MulAdd(10, static_cast<uint32_t>(c - '0'))) return std::nullopt;
   }
   return v;
 }
 
+// The remainder of a non-negative value divided by divisor.
+uint32_t RemainderOf(Int128 v, uint32_t divisor) { return v.DivMod(divisor); }
+
 // Exact magnitude in nano-units of digits * 10^exp10 * 2^exp2, rounded up when fractional.
 // nullopt when it exceeds kMaxNanos.
-std::optional<u128> ToNanos(std::string digits, int64_t exp10, int exp2) {
+std::optional<Int128> ToNanos(std::string digits, int64_t exp10, int exp2) {
   size_t first = digits.find_first_not_of('0');
   if (first == std::string::npos) return 0;
   digits.erase(0, first);
@@ -144,27 +144,9 @@ std::optional<u128> ToNanos(std::string digits, int64_t exp10, int exp2) {
   bool fraction = digits.find_first_not_of('0', keep) != std::string::npos;
   auto v = DigitsToMagnitude(std::string_view(digits).substr(0, keep));
   if (!v) return std::nullopt;
-  if (fraction) {
-    if (*v == static_cast<u128>(kMaxNanos)) return std::nullopt;
-    *v += 1;
-  }
+  if (fraction && !v->MulAdd(1, 1)) return std::nullopt;
   return v;
 }
-
-std::string I128ToString(i128 v) {
-  if (v == 0) return "0";
-  bool neg = v < 0;
-  u128 m = neg ? static_cast<u128>(0) - static_cast<u128>(v) : static_cast<u128>(v);
-  std::string out;
-  while (m) {
-    out.push_back(static_cast<char>('0' + static_cast<int>(m % 10)));
-    m /= 10;
-  }
-  if (neg) out.push_back('-');
-  return {out.rbegin(), out.rend()};
-}
-
-u128 Abs(i128 v) { return v < 0 ? static_cast<u128>(0) - static_cast<u128>(v) : static_cast<u128>(v); }
 
 // Whether upstream's fast path would keep the input text as the quantity's string.
 bool UpstreamKeepsText(const Scanned& sc, const Suffix& suffix) {
@@ -209,11 +191,11 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
   if (!magnitude) return Status(Code::kOutOfRange, "quantity too large to represent");
   q.format_ = suffix->format;
   if (q.format_ == Format::kBinarySI) {
-    if (*magnitude > static_cast<u128>(kBinaryCapNanos)) magnitude = static_cast<u128>(kBinaryCapNanos);
+    if (*magnitude > kBinaryCapNanos) magnitude = kBinaryCapNanos;
     // A binary quantity strictly between 0 and 1 cannot be written with a binary suffix.
-    if (*magnitude > 0 && *magnitude < static_cast<u128>(kNanosPerUnit)) q.format_ = Format::kDecimalSI;
+    if (*magnitude > 0 && *magnitude < kNanosPerUnit) q.format_ = Format::kDecimalSI;
   }
-  q.nanos_ = sc->positive ? static_cast<i128>(*magnitude) : -static_cast<i128>(*magnitude);
+  q.nanos_ = sc->positive ? *magnitude : -*magnitude;
   if (UpstreamKeepsText(*sc, *suffix)) q.original_ = std::string(text);
   return q;
 }
@@ -244,16 +226,27 @@ Result<Quantity> Quantity::FromJson(const boost::json::value& v) {
   }
 }
 
+namespace {
+
+// value * factor, exact: |value| <= 2^63 and factor < 2^32 stay far below 2^127.
+Int128 TimesFactor(int64_t value, uint32_t factor) {
+  Int128 m = Int128(value).Abs();
+  m.MulAdd(factor, 0);
+  return value < 0 ? -m : m;
+}
+
+}  // namespace
+
 Quantity Quantity::FromInt(int64_t value, Format format) {
   Quantity q;
-  q.nanos_ = static_cast<i128>(value) * kNanosPerUnit;
+  q.nanos_ = TimesFactor(value, kNanosPerUnit);
   q.format_ = format;
   return q;
 }
 
 Quantity Quantity::FromMilli(int64_t milli, Format format) {
   Quantity q;
-  q.nanos_ = static_cast<i128>(milli) * 1000000;
+  q.nanos_ = TimesFactor(milli, 1000000);
   q.format_ = format;
   return q;
 }
@@ -262,31 +255,35 @@ std::string Quantity::String() const {
   if (!original_.empty()) return original_;
   if (nanos_ == 0) return "0";
   Format format = format_;
+  // Computed on the magnitude; the sign is put back on the mantissa.
+  const bool negative = nanos_.IsNegative();
+  const Int128 magnitude = nanos_.Abs();
   if (format == Format::kBinarySI) {
-    bool small = Abs(nanos_) < static_cast<u128>(1024) * kNanosPerUnit;
-    bool integral = nanos_ % kNanosPerUnit == 0;
+    bool small = magnitude < int64_t{1024} * kNanosPerUnit;
+    bool integral = RemainderOf(magnitude, kNanosPerUnit) == 0;
     if (small || !integral) format = Format::kDecimalSI;  // no precision lost, no rounding
   }
   if (format == Format::kBinarySI) {
-    i128 n = nanos_ / kNanosPerUnit;
+    Int128 n = magnitude;
+    n.DivMod(kNanosPerUnit);
     int power = 0;
-    while (power < 6 && n % 1024 == 0) {
-      n /= 1024;
+    while (power < 6 && RemainderOf(n, 1024) == 0) {
+      n.DivMod(1024);
       ++power;
     }
     static const char* const kBinary[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-    return I128ToString(n) + kBinary[power];
+    return (negative ? -n : n).ToString() + kBinary[power];
   }
   // Mantissa and exponent with all factors of ten in the exponent, then the exponent lowered to
-  // a multiple of three (which can only shrink the mantissa back towards nanos_: no overflow).
-  i128 m = nanos_;
+  // a multiple of three (which can only shrink the mantissa back towards |nanos_|: no overflow).
+  Int128 m = magnitude;
   int exp = -9;
-  while (m % 10 == 0) {
-    m /= 10;
+  while (RemainderOf(m, 10) == 0) {
+    m.DivMod(10);
     ++exp;
   }
   while (exp % 3 != 0) {
-    m *= 10;
+    m.MulAdd(10, 0);
     --exp;
   }
   std::string suffix;
@@ -296,39 +293,41 @@ std::string Quantity::String() const {
   } else if (exp != 0) {
     suffix = "e" + std::to_string(exp);  // beyond "E" DecimalSI falls back to an exponent
   }
-  return I128ToString(m) + suffix;
+  return (negative ? -m : m).ToString() + suffix;
 }
 
 int64_t Quantity::ScaledValue(int scale) const {
   // Units of 10^scale are 10^(scale+9) nano-units.
-  u128 mag = Abs(nanos_);
+  const Int128 mag = nanos_.Abs();
+  const Int128 kMaxI64 = std::numeric_limits<int64_t>::max();
   int64_t shift = static_cast<int64_t>(scale) + 9;
-  u128 q;
+  Int128 q = mag;
   if (shift > 38) {
     q = mag == 0 ? 0 : 1;  // any non-zero value rounds away from zero to one unit
   } else if (shift >= 0) {
-    u128 divisor = 1;
-    for (int64_t i = 0; i < shift; ++i) divisor *= 10;
-    q = mag / divisor + (mag % divisor != 0 ? 1 : 0);
+    // Dividing by ten `shift` times floors as one division by 10^shift would; a non-zero
+    // remainder at any step means the quotient rounds up.
+    bool remainder = false;
+    for (int64_t i = 0; i < shift; ++i) remainder |= q.DivMod(10) != 0;
+    if (remainder) q.MulAdd(1, 1);
   } else {
-    q = mag;
-    for (int64_t i = 0; i < -shift && q <= static_cast<u128>(std::numeric_limits<int64_t>::max()); ++i) q *= 10;
+    for (int64_t i = 0; i < -shift && q <= kMaxI64; ++i) q.MulAdd(10, 0);  // <= 10 * (2^63-1)
   }
-  if (q > static_cast<u128>(std::numeric_limits<int64_t>::max())) {
+  if (q > kMaxI64) {
     return nanos_ < 0 ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
   }
-  return nanos_ < 0 ? -static_cast<int64_t>(q) : static_cast<int64_t>(q);
+  return nanos_ < 0 ? -q.ToInt64() : q.ToInt64();
 }
 
-double Quantity::AsApproximateDouble() const { return static_cast<double>(nanos_) / 1e9; }
+double Quantity::AsApproximateDouble() const { return nanos_.ToDouble() / 1e9; }
 
 int Quantity::Cmp(const Quantity& other) const {
   return nanos_ < other.nanos_ ? -1 : (nanos_ > other.nanos_ ? 1 : 0);
 }
 
 Status Quantity::Add(const Quantity& y) {
-  i128 sum;
-  if (__builtin_add_overflow(nanos_, y.nanos_, &sum) || sum > kMaxNanos || sum < -kMaxNanos) {
+  Int128 sum;
+  if (AddOverflow(nanos_, y.nanos_, &sum) || sum > kMaxNanos || sum < -kMaxNanos) {
     return Status(Code::kOutOfRange, "quantity too large to represent");
   }
   if (nanos_ == 0) format_ = y.format_;
@@ -338,8 +337,8 @@ Status Quantity::Add(const Quantity& y) {
 }
 
 Status Quantity::Sub(const Quantity& y) {
-  i128 diff;
-  if (__builtin_sub_overflow(nanos_, y.nanos_, &diff) || diff > kMaxNanos || diff < -kMaxNanos) {
+  Int128 diff;
+  if (SubOverflow(nanos_, y.nanos_, &diff) || diff > kMaxNanos || diff < -kMaxNanos) {
     return Status(Code::kOutOfRange, "quantity too large to represent");
   }
   if (nanos_ == 0) format_ = y.format_;

@@ -10,7 +10,7 @@
 //      quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'
 //      unable to parse quantity's suffix
 //    plus kOutOfRange "quantity too large to represent" beyond +-(2^127-1) nano-units (about
-//    1.7e29; upstream has no bound, kite stores 128-bit integers).
+//    1.7e29; upstream has no bound, kite stores 128-bit integers, api/int128.h).
 //  - The value is exact, an integer count of nano-units (10^-9): finer values are rounded away
 //    from zero ("0.1n" is 1n), as upstream does. No floating point is involved.
 //  - Binary SI values are capped at 2^63-1 (upstream's silent cap): "8Ei" is 9223372036854775807.
@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/int128.h"
 #include "base/status.h"
 
 namespace kite::api {
@@ -59,7 +60,7 @@ class Quantity {
   // The value in units of 10^scale, rounded away from zero, saturating.
   int64_t ScaledValue(int scale) const;
   // Exact value in nano-units.
-  __int128 Nanos() const { return nanos_; }
+  Int128 Nanos() const { return nanos_; }
   double AsApproximateDouble() const;
 
   bool IsZero() const { return nanos_ == 0; }
@@ -78,7 +79,7 @@ class Quantity {
   }
 
  private:
-  __int128 nanos_ = 0;
+  Int128 nanos_ = 0;
   Format format_ = Format::kDecimalSI;
   std::string original_;  // the parsed text, kept when upstream deems it canonical
 };

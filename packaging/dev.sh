@@ -10,7 +10,8 @@
 #   packaging/dev.sh release [amd64|arm64|armhf]   self-contained, stripped kite-server and
 #                            kite-agent for that architecture (default: this machine's) in
 #                            build-release-<arch>/bin/, the shared libraries they still load in
-#                            build-release-<arch>/lib/kite/, pause.tar in build-release-<arch>/images/
+#                            build-release-<arch>/lib/kite/, the target's images (pause, kite-dns,
+#                            local-path-helper) in build-release-<arch>/images/
 #   packaging/dev.sh sysroot <arch>   unpack the target's Debian libraries for a cross build
 #
 # Environment: KITE_BUILD_DIR (default build), KITE_FUZZ_RUNS (default 300000 inputs per fuzz

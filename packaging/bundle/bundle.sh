@@ -5,13 +5,19 @@
 #                              [--out build/bundle]
 # writes <out>/kite-bundle-<arch>.tar.gz holding kite-<arch>/:
 #   bin/kite-server, bin/kite-agent      the binaries (stripped copies)
-#   images/pause.tar, images/kite-dns.tar  the images the cluster needs at start, as docker-archive
-#                                        tarballs the agent imports from <data-dir>/agent/images/
+#   lib/kite/                            the shared libraries a release build's binaries load
+#                                        through their $ORIGIN/../lib/kite run path (<bin-dir>/../lib/kite,
+#                                        packaging/dev.sh release); absent for a build linked
+#                                        against the system's libraries
+#   images/pause.tar, images/kite-dns.tar, images/local-path-helper.tar  the images the cluster
+#                                        needs, as docker-archive tarballs of the bundle's
+#                                        architecture that the agent imports from <data-dir>/agent/images/
 #   systemd/kite.service                 the unit template install.sh fills in
 #   install.sh, kite-killall.sh, kite-uninstall.sh
 #   MANIFEST                             sha256sum lines of every other file (install.sh checks it)
 #   VERSION                              the version and architecture
-# --bin-dir/--images-dir/--arch take a cross build's outputs the same way.
+# --bin-dir/--images-dir/--arch take a cross build's outputs the same way (build-release-<arch>/bin,
+# build-release-<arch>/images).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -45,7 +51,12 @@ for b in kite-server kite-agent; do
   # Stripped unless already (a cross build passes its own STRIP; a foreign binary stays as is).
   "$strip" "$top/bin/$b" 2>/dev/null || true
 done
+if [[ -d $bin_dir/../lib/kite ]]; then
+  mkdir -p "$top/lib/kite"
+  cp "$bin_dir/../lib/kite/"* "$top/lib/kite/"
+fi
 cp "$images_dir/pause.tar" "$images_dir/kite-dns.tar" "$top/images/"
+if [[ -f $images_dir/local-path-helper.tar ]]; then cp "$images_dir/local-path-helper.tar" "$top/images/"; fi
 cp "$here/kite.service" "$top/systemd/kite.service"
 cp "$here/install.sh" "$here/kite-killall.sh" "$here/kite-uninstall.sh" "$top/"
 chmod 755 "$top/install.sh" "$top/kite-killall.sh" "$top/kite-uninstall.sh" "$top/bin/"*

@@ -1,6 +1,6 @@
 #!/bin/sh
-# kite's offline installer: installs kite from the bundle this script sits in (bin/, images/,
-# systemd/ beside it) — no network. As k3s's install.sh:
+# kite's offline installer: installs kite from the bundle this script sits in (bin/, lib/kite/,
+# images/, systemd/ beside it) — no network. As k3s's install.sh:
 #   sudo ./install.sh                                           a server (kite-server, a node too)
 #   sudo KITE_URL=https://SERVER:6443 KITE_TOKEN=K10... ./install.sh   an agent joining SERVER
 # It writes the binaries, kite.service or kite-agent.service (Type=notify), its environment
@@ -17,7 +17,8 @@
 #                                 "agent" picks the mode (as INSTALL_K3S_EXEC)
 #   INSTALL_KITE_CONFIG           a YAML file installed as /etc/kite/config.yaml (agent:
 #                                 /etc/kite/agent.yaml): keys are the long flag names
-#   INSTALL_KITE_BIN_DIR          default /usr/local/bin
+#   INSTALL_KITE_BIN_DIR          default /usr/local/bin (a release bundle's shared libraries go
+#                                 to <its parent>/lib/kite, where the binaries' run path looks)
 #   INSTALL_KITE_SYSTEMD_DIR      default /etc/systemd/system
 #   INSTALL_KITE_SKIP_ENABLE=true neither enable nor start the service
 #   INSTALL_KITE_SKIP_START=true  do not start it
@@ -111,6 +112,20 @@ for b in kite-server kite-agent; do
   cp "$HERE/bin/$b" "$ROOT$BIN_DIR/$b.tmp" && mv -f "$ROOT$BIN_DIR/$b.tmp" "$ROOT$BIN_DIR/$b"
 done
 info "installed $BIN to $ROOT$BIN_DIR"
+# The shared libraries a release build's binaries load (libstdc++, libgcc_s, prometheus-cpp): their
+# run path is $ORIGIN/../lib/kite, so they go there. Whether this install made that folder's
+# parent (then the uninstall removes it again) is remembered across re-installs.
+LIB_DIR=$(dirname "$BIN_DIR")/lib/kite
+LIB_PARENT_MADE=no
+if grep -q "^LIB_PARENT_MADE='yes'" "$ROOT$BIN_DIR/kite-uninstall.sh" 2>/dev/null; then LIB_PARENT_MADE=yes; fi
+if [ -d "$HERE/lib/kite" ]; then
+  [ -d "$ROOT$(dirname "$LIB_DIR")" ] || LIB_PARENT_MADE=yes
+  mkdir -p "$ROOT$LIB_DIR"
+  for lib in "$HERE"/lib/kite/*; do
+    cp "$lib" "$ROOT$LIB_DIR/${lib##*/}.tmp" && mv -f "$ROOT$LIB_DIR/${lib##*/}.tmp" "$ROOT$LIB_DIR/${lib##*/}"
+  done
+  info "installed its shared libraries to $ROOT$LIB_DIR"
+fi
 
 # Image archives the agent imports at start (pause, kite-dns): no registry needed.
 (umask 077 && mkdir -p "$DATA_FILES/agent/images")
@@ -140,7 +155,8 @@ EXEC_START="$BIN_DIR/$BIN$(echo " $EXEC" | sed 's/[[:space:]]*$//; s/^[[:space:]
 fill() {  # fill TEMPLATE OUT MODE: the @NAME@ placeholders
   sed -e "s|@MODE@|$MODE|g" -e "s|@ENV_FILE@|$ENV_FILE|g" -e "s|@EXEC_START@|$EXEC_START|g" \
       -e "s|@ROOT@|$ROOT|g" -e "s|@BIN_DIR@|$BIN_DIR|g" -e "s|@SYSTEMD_DIR@|$SYSTEMD_DIR|g" \
-      -e "s|@DATA_DIR@|$DATA_FILES|g" -e "s|@UNIT@|$UNIT|g" "$1" >"$2.tmp"
+      -e "s|@DATA_DIR@|$DATA_FILES|g" -e "s|@UNIT@|$UNIT|g" -e "s|@LIB_DIR@|$LIB_DIR|g" \
+      -e "s|@LIB_PARENT_MADE@|$LIB_PARENT_MADE|g" "$1" >"$2.tmp"
   chmod "$3" "$2.tmp" && mv -f "$2.tmp" "$2"
 }
 fill "$HERE/systemd/kite.service" "$ROOT$SYSTEMD_DIR/$UNIT.service" 644

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Removes kite from this machine: stops it (kite-killall.sh), then deletes what the install
-# wrote (units, environment file, binaries, scripts, /etc/kite) and what the cluster made (the
+# wrote (units, environment file, binaries and their lib/kite/, scripts, /etc/kite) and what the cluster made (the
 # data dir: database, certificates, images, volumes). Written by kite's install.sh (paths
 # filled in at install time); nothing else is touched.
 set -u
@@ -10,6 +10,8 @@ BIN_DIR='@BIN_DIR@'
 SYSTEMD_DIR='@SYSTEMD_DIR@'
 DATA_DIR='@DATA_DIR@'
 UNIT='@UNIT@'
+LIB_DIR='@LIB_DIR@'
+LIB_PARENT_MADE='@LIB_PARENT_MADE@'
 
 "$ROOT$BIN_DIR/kite-killall.sh"
 if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
@@ -20,6 +22,8 @@ rm -f "$ROOT$SYSTEMD_DIR/$UNIT.service" "$ROOT$SYSTEMD_DIR/$UNIT.service.env" \
   "$ROOT$SYSTEMD_DIR/multi-user.target.wants/$UNIT.service"
 [ -z "$ROOT" ] && [ -d /run/systemd/system ] && systemctl daemon-reload
 for b in kite-server kite-agent kite-killall.sh; do rm -f "$ROOT$BIN_DIR/$b"; done
+rm -rf "$ROOT$LIB_DIR"
+[ "$LIB_PARENT_MADE" = yes ] && rmdir "$ROOT${LIB_DIR%/kite}" 2>/dev/null
 rm -rf "$ROOT/etc/kite" "$DATA_DIR"
 rm -f "$ROOT$BIN_DIR/kite-uninstall.sh"
 echo "kite uninstalled"

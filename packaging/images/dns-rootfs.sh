@@ -1,21 +1,52 @@
 #!/bin/sh
 # Fills <dir> with kite-dns's image root: /kite-dns (stripped) and the shared libraries it loads,
-# at the paths the dynamic loader looks for them (as `ldd` lists them on the build machine: the
-# image is built for the architecture kite is built for, from the same Debian packages), plus
-# /etc/passwd and /etc/group with root and nobody, and an empty /tmp. No shell, no package
-# manager: the process is the image. Usage: dns-rootfs.sh <kite-dns binary> <strip> <dir>
+# plus /etc/passwd and /etc/group with root and nobody, and an empty /tmp. No shell, no package
+# manager: the process is the image. Usage:
+#   dns-rootfs.sh <kite-dns binary> <strip> <dir> <multiarch> <library dir>...
+# The libraries are the binary's NEEDED entries and theirs, read from the ELF files (readelf
+# reads every architecture, so a cross build makes its target's image the same way), each taken
+# from the first <library dir> that has it: the compiler's own (libc, libstdc++, libgcc_s), then
+# the target's Debian libraries. They go to /lib/<multiarch>/, where the target's loader looks by
+# default, and the loader itself to the path the binary names (PT_INTERP).
 set -eu
-bin=$1 strip=$2 dir=$3
+bin=$1 strip=$2 dir=$3 multiarch=$4
+shift 4
 rm -rf "$dir"
-mkdir -p "$dir/etc" "$dir/tmp"
+mkdir -p "$dir/etc" "$dir/tmp" "$dir/lib/$multiarch"
 chmod 1777 "$dir/tmp"
 cp "$bin" "$dir/kite-dns"
 "$strip" "$dir/kite-dns"
-# "libx.so => /lib/.../libx.so (0x...)" and the loader's own "/lib64/ld-linux-x86-64.so.2 (0x...)"
-for lib in $(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u); do
-  mkdir -p "$dir$(dirname "$lib")"
-  cp -L "$lib" "$dir$lib"
-  "$strip" --strip-unneeded "$dir$lib"
+
+needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
+interp=$(readelf -l "$bin" | sed -n 's/.*\[Requesting program interpreter: \(.*\)\]/\1/p')
+[ -n "$interp" ] || { echo "dns-rootfs.sh: $bin names no program interpreter" >&2; exit 1; }
+find_lib() {  # find_lib NAME [DIR...]: the first DIR/NAME
+  name=$1
+  shift
+  for d in "$@"; do
+    if [ -e "$d/$name" ]; then echo "$d/$name"; return 0; fi
+  done
+  echo "dns-rootfs.sh: $name (needed by kite-dns) not found in: $*" >&2
+  return 1
+}
+copy() {  # copy SRC DEST: the file behind SRC, stripped
+  mkdir -p "$(dirname "$2")"
+  cp -L "$1" "$2"
+  "$strip" --strip-unneeded "$2"
+}
+src=$(find_lib "$(basename "$interp")" "$@")
+copy "$src" "$dir$interp"
+todo=$(needed "$bin") seen=" $(basename "$interp") "
+while [ -n "$todo" ]; do
+  next=""
+  for lib in $todo; do
+    case $seen in *" $lib "*) continue ;; esac
+    seen="$seen$lib "
+    src=$(find_lib "$lib" "$@")
+    copy "$src" "$dir/lib/$multiarch/$lib"
+    next="$next $(needed "$src")"
+  done
+  todo=$next
 done
 printf 'root:x:0:0:root:/:/kite-dns\nnobody:x:65534:65534:nobody:/nonexistent:/kite-dns\n' > "$dir/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$dir/etc/group"

@@ -30,10 +30,30 @@ constexpr int64_t kGoZeroUnix = -62135596800;
 bool IsGoZeroTime(const Instant& t) { return t.unix_sec == kGoZeroUnix && t.nanos == 0; }
 
 std::chrono::nanoseconds Between(const Instant& from, const Instant& to) {
-  __int128 ns = (static_cast<__int128>(to.unix_sec) - from.unix_sec) * kNanosPerSec + (to.nanos - from.nanos);
-  constexpr __int128 kMax = std::numeric_limits<int64_t>::max();
-  constexpr __int128 kMin = std::numeric_limits<int64_t>::min();
-  return std::chrono::nanoseconds(static_cast<int64_t>(std::clamp(ns, kMin, kMax)));
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  // Exact in 64 bits with overflow checks (32-bit ARM has no __int128), saturating. The nanosecond
+  // part is first given the sign of the seconds, so an overflow of sec * 10^9 or of the sum means
+  // the exact difference is out of range too, on that side.
+  int64_t sec;
+  if (__builtin_sub_overflow(to.unix_sec, from.unix_sec, &sec)) {
+    return std::chrono::nanoseconds(to.unix_sec > from.unix_sec ? kMax : kMin);
+  }
+  int64_t nanos = int64_t{to.nanos} - from.nanos;  // |nanos| < 2^32
+  if (__builtin_add_overflow(sec, nanos / kNanosPerSec, &sec)) return std::chrono::nanoseconds(nanos > 0 ? kMax : kMin);
+  nanos %= kNanosPerSec;
+  if (sec > 0 && nanos < 0) {
+    --sec;
+    nanos += kNanosPerSec;
+  } else if (sec < 0 && nanos > 0) {
+    ++sec;
+    nanos -= kNanosPerSec;
+  }
+  int64_t ns;
+  if (__builtin_mul_overflow(sec, kNanosPerSec, &ns) || __builtin_add_overflow(ns, nanos, &ns)) {
+    return std::chrono::nanoseconds(sec > 0 ? kMax : kMin);
+  }
+  return std::chrono::nanoseconds(ns);
 }
 
 Instant FromClock(Clock::time_point t) {

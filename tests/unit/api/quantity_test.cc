@@ -316,3 +316,94 @@ TEST(QuantityFromJson, StringsNumbersAndNull) {
 
 }  // namespace
 }  // namespace kite::api
+
+namespace kite::api {
+namespace {
+
+// The int64 edges and the 64-bit boundary inside the 128-bit nano-unit value, where a portable
+// 128-bit computation (api/int128.h) must carry and saturate exactly.
+TEST(QuantityInt64Edges, ParseFormatAndSaturate) {
+  Quantity max = Q("9223372036854775807");
+  EXPECT_EQ(max.String(), "9223372036854775807");
+  EXPECT_EQ(max.Value(), kMaxI64);
+  EXPECT_EQ(max.MilliValue(), kMaxI64);  // saturated
+  EXPECT_EQ(max.ScaledValue(-9), kMaxI64);
+  Quantity min = Q("-9223372036854775808");
+  EXPECT_EQ(min.String(), "-9223372036854775808");
+  EXPECT_EQ(min.Value(), kMinI64);
+  EXPECT_EQ(min.MilliValue(), kMinI64);
+  Quantity above = Q("9223372036854775808");
+  EXPECT_EQ(above.String(), "9223372036854775808");
+  EXPECT_EQ(above.Value(), kMaxI64);
+  EXPECT_EQ(Q("-9223372036854775809").Value(), kMinI64);
+  EXPECT_EQ(Q("9223372036854775807n").ScaledValue(-9), kMaxI64);
+  EXPECT_EQ(Q("9223372036854775808n").ScaledValue(-9), kMaxI64);
+  EXPECT_EQ(Q("-9223372036854775807n").ScaledValue(-9), -kMaxI64);
+  EXPECT_EQ(Q("-9223372036854775808n").ScaledValue(-9), kMinI64);
+  EXPECT_EQ(Q("9223372036854775807m").Value(), 9223372036854776);  // rounded up
+  EXPECT_EQ(Q("9223372036854775807k").ScaledValue(3), kMaxI64);
+  EXPECT_EQ(Q("9223372036854775807k").Value(), kMaxI64);
+  EXPECT_EQ(Q("9223372036854775807Ki").String(), "9223372036854775807");  // capped at 2^63-1
+  EXPECT_EQ(Q("8796093022207Mi").String(), "8796093022207Mi");            // 2^63 - 2^20
+  EXPECT_EQ(Q("8796093022207Mi").Value(), int64_t{8796093022207} << 20);
+}
+
+TEST(QuantityInt64Edges, Constructors) {
+  EXPECT_EQ(Quantity::FromInt(kMaxI64, Format::kDecimalSI).String(), "9223372036854775807");
+  EXPECT_EQ(Quantity::FromInt(kMinI64, Format::kDecimalSI).String(), "-9223372036854775808");
+  EXPECT_EQ(Quantity::FromInt(kMinI64, Format::kBinarySI).String(), "-8Ei");
+  EXPECT_EQ(Quantity::FromInt(kMaxI64, Format::kBinarySI).String(), "9223372036854775807");
+  EXPECT_EQ(Quantity::FromInt(kMaxI64, Format::kDecimalExponent).String(), "9223372036854775807");
+  EXPECT_EQ(Quantity::FromInt(kMinI64, Format::kDecimalSI).Nanos(), Int128::FromParts(-500000000, 0));  // -2^63 * 10^9
+  EXPECT_EQ(Quantity::FromMilli(kMaxI64, Format::kDecimalSI).String(), "9223372036854775807m");
+  EXPECT_EQ(Quantity::FromMilli(kMaxI64, Format::kDecimalSI).MilliValue(), kMaxI64);
+  EXPECT_EQ(Quantity::FromMilli(kMinI64, Format::kDecimalSI).MilliValue(), kMinI64);
+  EXPECT_EQ(Quantity::FromMilli(kMinI64, Format::kDecimalSI).Value(), -9223372036854776);  // away from zero
+  EXPECT_EQ(Quantity::FromMilli(kMinI64, Format::kDecimalSI).String(), "-9223372036854775808m");
+  EXPECT_EQ(Quantity::FromMilli(-1, Format::kDecimalSI).String(), "-1m");
+}
+
+TEST(QuantityInt64Edges, ArithmeticCarriesAcrossTheLow64Bits) {
+  Quantity a = Q("18446744073709551615n");  // 2^64 - 1
+  EXPECT_EQ(a.Nanos(), Int128(~uint64_t{0}));
+  ASSERT_TRUE(a.Add(Q("1n")).ok());
+  EXPECT_EQ(a.String(), "18446744073709551616n");
+  EXPECT_EQ(a.Nanos(), Int128::FromParts(1, 0));
+  EXPECT_EQ(a.Value(), 18446744074);  // 18446744073.709551616 rounded up
+  ASSERT_TRUE(a.Sub(Q("2n")).ok());
+  EXPECT_EQ(a.String(), "18446744073709551614n");
+  Quantity b = Q("1n");
+  ASSERT_TRUE(b.Sub(Q("18446744073709551617n")).ok());
+  EXPECT_EQ(b.String(), "-18446744073709551616n");
+  EXPECT_EQ(b.Value(), -18446744074);
+  EXPECT_DOUBLE_EQ(b.AsApproximateDouble(), -18446744073.709551616);
+  Quantity c = Quantity::FromInt(kMaxI64, Format::kDecimalSI);
+  ASSERT_TRUE(c.Add(Quantity::FromInt(kMaxI64, Format::kDecimalSI)).ok());
+  EXPECT_EQ(c.String(), "18446744073709551614");
+  EXPECT_EQ(c.Value(), kMaxI64);
+  ASSERT_TRUE(c.Sub(Quantity::FromInt(kMaxI64, Format::kDecimalSI)).ok());
+  EXPECT_EQ(c.Value(), kMaxI64);
+  EXPECT_EQ(c.String(), "9223372036854775807");
+}
+
+TEST(QuantityInt64Edges, The128BitRange) {
+  Quantity top = Q("170141183460469231731687303715884105727n");  // 2^127 - 1 nano-units
+  EXPECT_EQ(top.Nanos(), Int128::Max());
+  EXPECT_EQ(top.String(), "170141183460469231731687303715884105727n");
+  EXPECT_EQ(top.Value(), kMaxI64);
+  EXPECT_DOUBLE_EQ(top.AsApproximateDouble(), 1.7014118346046923e29);
+  EXPECT_EQ(Q("-170141183460469231731687303715884105727n").Value(), kMinI64);
+  EXPECT_EQ(Quantity::Parse("170141183460469231731687303715884105728n").status().code(), Code::kOutOfRange);
+  EXPECT_EQ(Quantity::Parse("-170141183460469231731687303715884105728n").status().code(), Code::kOutOfRange);
+  EXPECT_EQ(Quantity::Parse("170141183460469231731687303715884105727.1n").status().code(), Code::kOutOfRange);
+  EXPECT_EQ(Q("170141183460469231731687303715884105726.1n").Nanos(), Int128::Max());  // rounded up
+  EXPECT_EQ(top.Add(Q("1n")).code(), Code::kOutOfRange);
+  EXPECT_EQ(top.Nanos(), Int128::Max());
+  Quantity bottom = Q("-170141183460469231731687303715884105727n");
+  EXPECT_EQ(bottom.Sub(Q("1n")).code(), Code::kOutOfRange);
+  ASSERT_TRUE(bottom.Add(top).ok());
+  EXPECT_TRUE(bottom.IsZero());
+}
+
+}  // namespace
+}  // namespace kite::api

@@ -4,7 +4,10 @@
 
 #include <boost/json.hpp>
 
+#include <limits>
+
 #include "api/resources.h"
+#include "server/apiserver/printers/tables_kinds.h"
 
 namespace kite::apiserver {
 namespace {
@@ -79,6 +82,30 @@ TEST(TablesHumanAge, UpstreamRules) {
   EXPECT_EQ(HumanAge("", kNow), "<unknown>");
   EXPECT_EQ(HumanAge("0001-01-01T00:00:00Z", kNow), "<unknown>");
   EXPECT_EQ(HumanAge("yesterday", kNow), "<unknown>");
+}
+
+// Between is exact in 64-bit arithmetic (no __int128 on 32-bit ARM) and saturates at the int64
+// nanosecond range, also where sec * 10^9 alone would overflow but the nanoseconds bring the sum
+// back in range.
+TEST(TablesTime, BetweenIsExactAndSaturates) {
+  using tables::Between;
+  using tables::Instant;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
+  EXPECT_EQ(Between({10, 500}, {12, 100}).count(), 1999999600);
+  EXPECT_EQ(Between({12, 100}, {10, 500}).count(), -1999999600);
+  EXPECT_EQ(Between({0, 999999999}, {1, 0}).count(), 1);
+  EXPECT_EQ(Between({1, 0}, {0, 999999999}).count(), -1);
+  // 9223372036.854775807 s is the largest representable span.
+  EXPECT_EQ(Between({0, 0}, {9223372036, 854775807}).count(), kMax);
+  EXPECT_EQ(Between({0, 0}, {9223372036, 854775808}).count(), kMax);  // saturated
+  EXPECT_EQ(Between({0, 1}, {9223372037, 0}).count(), kMax);  // 9223372036.999999999 s
+  EXPECT_EQ(Between({0, 999999999}, {9223372037, 0}).count(), 9223372036000000001);  // 9223372037e9 overflows
+  EXPECT_EQ(Between({9223372037, 0}, {0, 999999999}).count(), -9223372036000000001);
+  EXPECT_EQ(Between({9223372036, 854775808}, {0, 0}).count(), kMin);
+  EXPECT_EQ(Between({9223372036, 854775809}, {0, 0}).count(), kMin);  // saturated
+  EXPECT_EQ(Between({kMin, 0}, {kMax, 0}).count(), kMax);               // seconds overflow
+  EXPECT_EQ(Between({kMax, 0}, {kMin, 0}).count(), kMin);
+  EXPECT_EQ(Between({-62135596800, 0}, {1714564800, 0}).count(), kMax);  // Go's zero time to 2024
 }
 
 TEST(TablesAccept, WantedTableVersion) {
