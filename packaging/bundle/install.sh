@@ -66,6 +66,10 @@ fi
 missing=0
 miss() { echo "[kite] missing: $*" >&2; missing=$((missing + 1)); }
 [ "$(id -u)" = 0 ] || miss "root (run as root)"
+# The binary must load here: its architecture, and glibc >= 2.34 (2.36 for amd64, whose release
+# packs its relocations as DT_RELR); the loader's own message says which.
+"$HERE/bin/$BIN" --version >/dev/null 2>&1 ||
+  miss "a system this $BIN runs on ($BIN --version: $("$HERE/bin/$BIN" --version 2>&1 | head -1))"
 for tool in containerd runc iptables ip; do
   command -v "$tool" >/dev/null 2>&1 || miss "$tool (Debian package: $(case $tool in ip) echo iproute2 ;; *) echo "$tool" ;; esac))"
 done
