@@ -15,15 +15,7 @@ require_tool "$KITE_SERVER"
 require_tool "$KITE_AGENT"
 sweep_leftovers
 
-new_netns srv 10.99.0.1
-SNS=$REPLY
-new_netns agt 10.99.1.1
-ANS=$REPLY
-link_netns "$SNS" 10.98.0.1 "$ANS" 10.98.0.2
-new_node_dir srv
-SD=$REPLY
-new_node_dir agt
-AD=$REPLY
+new_server_and_agent_nodes
 KC=$TEST_TMP/kubeconfig
 IMAGE=kite.local/busybox:1.35
 k() { kubectl_in "$SNS" "$KC" "$@"; }

@@ -286,3 +286,18 @@ start_node_server() {
     --node-name "$NODE" --etcd-listen "" "${metrics[@]}" "$@"
   SERVER_PID=$LAST_PID
 }
+
+# Two nodes as two machines on a LAN: a server's namespace (node address 10.99.0.1) and an
+# agent's (10.99.1.1), linked 10.98.0.1 <-> 10.98.0.2, each with its own node dir.
+# Sets SNS/ANS (the namespaces) and SD/AD (their data dirs).
+new_server_and_agent_nodes() {
+  new_netns srv 10.99.0.1
+  SNS=$REPLY
+  new_netns agt 10.99.1.1
+  ANS=$REPLY
+  link_netns "$SNS" 10.98.0.1 "$ANS" 10.98.0.2
+  new_node_dir srv
+  SD=$REPLY
+  new_node_dir agt
+  AD=$REPLY
+}
