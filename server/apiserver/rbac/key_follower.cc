@@ -111,4 +111,12 @@ void KeyFollower::WaitForCurrent(int timeout_ms) {
   applied_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return applied_ >= want; });
 }
 
+std::optional<boost::json::object> KeyFollower::DecodeObject(const datastore::Value& value) {
+  if (!value) return std::nullopt;
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(*value, ec);
+  if (ec || !parsed.is_object()) return std::nullopt;
+  return std::move(parsed.as_object());
+}
+
 }  // namespace kite::apiserver

@@ -9,11 +9,14 @@
 // constructor's thread). `WaitFor` may be called from any thread.
 #pragma once
 
+#include <boost/json.hpp>
+
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,6 +37,10 @@ class KeyFollower {
   // Stops following: joins the thread and drops the watchers. Must run before the store goes
   // away; idempotent (the destructor calls it).
   void Stop();
+
+  // A value handed to `apply` as a JSON object: nullopt for a delete or for anything that is not
+  // a JSON object (the authorizers then index nothing for that key).
+  static std::optional<boost::json::object> DecodeObject(const datastore::Value& value);
 
   // Blocks until every change up to the store's current revision has been applied, or `timeout_ms`
   // passed. For the rare paths that must see a write just made (escalation checks).

@@ -70,14 +70,6 @@ std::vector<std::string> PodReferences(const json::object& pod, const std::strin
   return refs;
 }
 
-std::optional<json::object> Decode(const datastore::Value& v) {
-  if (!v) return std::nullopt;
-  boost::system::error_code ec;
-  json::value parsed = json::parse(*v, ec);
-  if (ec || !parsed.is_object()) return std::nullopt;
-  return std::move(parsed.as_object());
-}
-
 }  // namespace
 
 std::optional<std::string> NodeNameOf(const UserInfo& user) {
@@ -97,7 +89,7 @@ NodeAuthorizer::NodeAuthorizer(datastore::Store* store) : node_rules_(DefaultClu
 NodeAuthorizer::~NodeAuthorizer() { follower_.reset(); }
 
 void NodeAuthorizer::Apply(const std::string& key, const datastore::Value& value) {
-  auto obj = Decode(value);
+  auto obj = KeyFollower::DecodeObject(value);
   if (key.starts_with(kClaims)) {
     const std::string id = key.substr(kClaims.size());
     std::unique_lock lock(mu_);

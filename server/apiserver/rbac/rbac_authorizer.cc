@@ -19,14 +19,6 @@ constexpr std::string_view kRoles = "/registry/roles/";
 constexpr std::string_view kClusterRoleBindings = "/registry/clusterrolebindings/";
 constexpr std::string_view kRoleBindings = "/registry/rolebindings/";
 
-std::optional<json::object> Decode(const datastore::Value& v) {
-  if (!v) return std::nullopt;
-  boost::system::error_code ec;
-  json::value parsed = json::parse(*v, ec);
-  if (ec || !parsed.is_object()) return std::nullopt;
-  return std::move(parsed.as_object());
-}
-
 }  // namespace
 
 RbacAuthorizer::RbacAuthorizer(datastore::Store* store) : store_(store) {
@@ -53,7 +45,7 @@ void RbacAuthorizer::RemoveBinding(const std::string& key) {
 }
 
 void RbacAuthorizer::Apply(const std::string& key, const datastore::Value& value) {
-  auto obj = Decode(value);
+  auto obj = KeyFollower::DecodeObject(value);
   std::unique_lock lock(mu_);
   if (key.starts_with(kClusterRoles)) {
     const std::string name = key.substr(kClusterRoles.size());
@@ -211,7 +203,7 @@ void RbacAuthorizer::Aggregate() {
   }
   aggregate_needed_ = false;
   for (auto& w : writes) {
-    auto obj = Decode(w.stored);
+    auto obj = KeyFollower::DecodeObject(w.stored);
     if (!obj) continue;
     (*obj)["rules"] = std::move(w.rules);
     const std::string key = std::string(kClusterRoles) + w.name;
