@@ -1,5 +1,7 @@
 #include "agent/kubelet/mirror_pods.h"
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 
 #include "agent/kubelet/pod_sources.h"
@@ -56,7 +58,12 @@ Status MirrorPods::Reconcile(const std::string&) {
   queue_.AddAfter(kKey, interval_);  // a safety net: every change is an event
   const Node& node = nodes_->nodes().front();
   const std::string node_uid = nodes_->Uid(node.id.name);
-  if (node_uid.empty()) return Status::Ok();  // registered first: mirror pods are owned by the Node
+  if (node_uid.empty()) {
+    // Mirror pods are owned by the Node: look again soon, not only at the 20 s safety net (the
+    // node registers within a second or two of the start).
+    queue_.AddAfter(kKey, std::min<std::chrono::milliseconds>(interval_, std::chrono::seconds(1)));
+    return Status::Ok();
+  }
 
   std::map<std::string, FilePodSource::PodPtr> want;
   for (const auto& p : file_->List()) want[api::Namespace(*p) + "/" + api::Name(*p)] = p;
