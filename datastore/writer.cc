@@ -28,6 +28,9 @@ constexpr auto kSpinMax = std::chrono::microseconds(250);
 // key and value bytes, and a lease.
 constexpr int64_t kKeyCost = 256;
 constexpr int64_t kLeaseCost = 64;
+// After the disk was found full, writes are tried again once this much is free: room for a
+// full-size object (1.5 MiB) in both the database and its WAL, with some to spare.
+constexpr int64_t kResumeFreeBytes = 4 << 20;
 
 // Bytes a transaction may add, for the quota: its costlier branch's puts (nested ones too).
 int64_t PutBytes(const TxnRequest& t) {
@@ -174,7 +177,13 @@ void Writer::ApplyBatch(std::vector<Request>& batch) {
   int64_t quota_used = opts_.quota > 0 ? backend_->FileBytes() : 0;
   bool refused = false;  // some request was refused for the quota
   bool added = false;    // some request that adds data was accepted
+  // The disk was full: writes that add data wait until it has room again (writer.h).
+  const bool disk_still_full = disk_full_ && [&] {
+    const int64_t free_bytes = backend_->FreeBytes();
+    return free_bytes >= 0 && free_bytes < kResumeFreeBytes;
+  }();
   auto over_quota = [&](int64_t cost) {
+    if (disk_still_full && cost > 0) return true;
     if (opts_.quota <= 0 || cost == 0 || quota_used + cost <= opts_.quota) {
       quota_used += cost;
       added = added || cost > 0;
@@ -239,13 +248,18 @@ void Writer::ApplyBatch(std::vector<Request>& batch) {
     // Nothing of the batch is on disk: undo it in memory too, and answer every request of it
     // with the error (a request's answer may show an earlier request's write of the batch).
     UndoBatch(lease_undo, compact_before, prune_before);
-    RaiseNoSpace("the disk is full: " + s.message());
+    RaiseNoSpace("the disk is full: " + s.message(), true);
     for (Request& w : batch) Answer(w, errors::NoSpace());
     for (Request& w : later) Answer(w, errors::NoSpace());
     return;
   }
-  if (refused) RaiseNoSpace("the database is past --quota-backend-bytes (" + std::to_string(opts_.quota) + ")");
-  else if (added && (!rows.empty() || !lease_puts.empty())) ClearNoSpace();  // a put or grant was stored
+  if (disk_still_full) {
+    // Refused above without trying; the alarm stays as it was raised.
+  } else if (refused) {
+    RaiseNoSpace("the database is past --quota-backend-bytes (" + std::to_string(opts_.quota) + ")");
+  } else if (added && (!rows.empty() || !lease_puts.empty())) {
+    ClearNoSpace();  // a put or grant was stored
+  }
   auto& m = StoreMetrics::Get();
   m.commit_seconds.Observe(std::chrono::duration<double>(Clock::now() - t0).count());
   m.batch_size.Observe(static_cast<double>(batch.size()));
@@ -316,13 +330,16 @@ void Writer::SetNoSpaceAlarm(bool raised) {
   else ClearNoSpace();
 }
 
-void Writer::RaiseNoSpace(const std::string& why) {
+void Writer::RaiseNoSpace(const std::string& why, bool disk) {
+  if (disk) disk_full_ = true;
   if (!nospace_alarm_.exchange(true)) {
-    KITE_LOG(0) << "datastore: NOSPACE alarm raised, writes are refused until space is back: " << why;
+    KITE_LOG(0) << "datastore: NOSPACE alarm raised, writes are refused until space is back"
+                << (disk ? " (" + std::to_string(kResumeFreeBytes >> 20) + " MiB free)" : std::string()) << ": " << why;
   }
 }
 
 void Writer::ClearNoSpace() {
+  disk_full_ = false;
   if (nospace_alarm_.exchange(false)) KITE_LOG(0) << "datastore: NOSPACE alarm cleared, writes are stored again";
 }
 

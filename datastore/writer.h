@@ -16,8 +16,12 @@
 // space is back (WriteBackend::AfterBatch).
 //
 // Errors: a commit that fails for lack of space (a full disk) is undone in memory too, every
-// request of its batch gets NoSpace(), and the NOSPACE alarm is raised until a later write is
-// stored; a write past the quota gets NoSpace() alone. Any other failed write stops the process
+// request of its batch gets NoSpace(), and the NOSPACE alarm is raised. While it is raised for
+// a full disk, writes that add data are refused without trying until the filesystem has
+// kResumeFreeBytes free again (WriteBackend::FreeBytes); the first one stored then clears it.
+// Without that margin, a small write that fits in space a failed commit left behind would clear
+// the alarm and the next one raise it again: clients would see it flap. A write past the quota
+// gets NoSpace() alone. Any other failed write stops the process
 // inside the backend (what the disk holds is then unknown). Requests after Stop() get Stopped().
 //
 // Threading: Enqueue-side methods are thread-safe. Callbacks and every WriteBackend call run on
@@ -62,6 +66,9 @@ class WriteBackend {
   virtual kite::Status DefragmentFiles() = 0;
   // Bytes the store's files take now: what the quota measures (etcd's dbSize).
   virtual int64_t FileBytes() const = 0;
+  // Bytes free for the store's files on their filesystem; -1 when unknown. Read only while the
+  // disk was found full, to know when to try writing again.
+  virtual int64_t FreeBytes() const { return -1; }
   // The log rows a step of compaction took out of the index (to delete from disk); `finished`:
   // the compaction has pruned its last step.
   virtual void RowsCompacted(std::vector<int64_t> row_ids, bool finished) = 0;
@@ -129,7 +136,8 @@ class Writer {
   void UndoBatch(const std::vector<LeaseUndo>& lease_undo, int64_t compact_before, int64_t prune_before);
   // No compaction has versions left to prune or rows left to delete.
   bool CompactionDone() const { return !backend_->RowsPending() && !mvcc_->prune_pending(); }
-  void RaiseNoSpace(const std::string& why);
+  // `disk`: the disk was found full (not the quota): see kResumeFreeBytes.
+  void RaiseNoSpace(const std::string& why, bool disk = false);
   void ClearNoSpace();
   static void Answer(Request& r, const kite::Status& s);
 
@@ -139,6 +147,7 @@ class Writer {
   WatchHub* const hub_;
   WriteBackend* const backend_;
   std::atomic<bool> nospace_alarm_{false};
+  std::atomic<bool> disk_full_{false};  // the alarm was raised by a failed commit (disarm clears it from any thread)
 
   std::mutex mu_;
   std::condition_variable cv_;       // wakes the writer

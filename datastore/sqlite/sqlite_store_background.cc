@@ -192,4 +192,10 @@ int64_t SqliteStore::DbBytes() const {
   return n;
 }
 
+int64_t SqliteStore::FreeBytes() const {
+  std::error_code ec;
+  auto space = fs::space(fs::path(path_).parent_path(), ec);
+  return ec ? -1 : static_cast<int64_t>(space.available);
+}
+
 }  // namespace kite::datastore::sqlite_internal

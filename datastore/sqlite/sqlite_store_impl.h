@@ -116,6 +116,7 @@ class SqliteStore final : public Store, private WriteBackend {
                            const std::vector<int64_t>& lease_dels, bool compact_changed, size_t batch_size) override;
   kite::Status DefragmentFiles() override;
   int64_t FileBytes() const override { return DbBytes(); }
+  int64_t FreeBytes() const override;
   void RowsCompacted(std::vector<int64_t> row_ids, bool finished) override;
   bool RowsPending() const override { return !dead_rows_.empty(); }
   bool AfterBatch(bool physical_waiting) override;

@@ -8,12 +8,14 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "datastore/errors.h"
 #include "datastore/lessor.h"
 #include "datastore/mvcc.h"
 #include "datastore/store.h"
+#include "datastore/writer.h"
 #include "tests/unit/datastore/test_util.h"
 
 namespace kite::datastore {
@@ -157,6 +159,74 @@ TEST(StoreQuota, RefusesWhatAddsDataPastTheQuotaAndResumesOnItsOwn) {
   EXPECT_TRUE(s.store->NoSpaceAlarm());
   s.store->SetNoSpaceAlarm(false);
   EXPECT_FALSE(s.store->NoSpaceAlarm());
+}
+
+// A backend whose disk is full while `full` is set, with `free` bytes reported free.
+class FullDiskBackend : public WriteBackend {
+ public:
+  std::atomic<bool> full{false};
+  std::atomic<int64_t> free{0};
+  std::atomic<int> commits_tried{0};
+
+  Status CommitBatch(const std::vector<LogRow>& rows, const std::vector<std::pair<int64_t, int64_t>>&,
+                     const std::vector<int64_t>&, bool, size_t) override {
+    if (rows.empty()) return Status::Ok();
+    ++commits_tried;
+    return full ? Status(Code::kResourceExhausted, "COMMIT: database or disk is full") : Status::Ok();
+  }
+  Status DefragmentFiles() override { return Status::Ok(); }
+  int64_t FileBytes() const override { return 0; }
+  int64_t FreeBytes() const override { return free; }
+  void RowsCompacted(std::vector<int64_t>, bool) override {}
+  bool RowsPending() const override { return false; }
+  bool AfterBatch(bool) override { return true; }
+  void WaitForWork(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                   const std::function<bool()>& has_work, bool) override {
+    cv.wait(lock, has_work);
+  }
+};
+
+Status WriterPut(Writer& w, const std::string& k) {
+  std::promise<Status> p;
+  w.Txn(PutTxn(k, "v"), [&p](Result<TxnResponse> r) { p.set_value(r.status()); });
+  return p.get_future().get();
+}
+
+TEST(StoreFullDisk, AlarmStaysUntilTheDiskHasRoomAgain) {
+  Lessor lessor;
+  Mvcc mvcc(&lessor);
+  WatchHub hub(&mvcc);
+  FullDiskBackend disk;
+  Writer w({}, &mvcc, &lessor, &hub, &disk);
+  w.Start();
+  ASSERT_TRUE(WriterPut(w, "/a").ok());
+
+  disk.full = true;
+  EXPECT_EQ(WriterPut(w, "/b").code(), Code::kResourceExhausted);
+  EXPECT_TRUE(w.NoSpaceAlarm());
+  EXPECT_EQ(disk.commits_tried, 2);
+
+  // A little room came back (what a failed commit left, say): a small write would fit, but the
+  // alarm must not flap, so writes are refused without being tried.
+  disk.full = false;
+  disk.free = 64 << 10;
+  EXPECT_EQ(WriterPut(w, "/c").code(), Code::kResourceExhausted);
+  EXPECT_TRUE(w.NoSpaceAlarm());
+  EXPECT_EQ(disk.commits_tried, 2);
+
+  // Real room: the next write is stored and clears the alarm.
+  disk.free = 64 << 20;
+  EXPECT_TRUE(WriterPut(w, "/d").ok());
+  EXPECT_FALSE(w.NoSpaceAlarm());
+
+  // Disarming by hand lets writes be tried at once.
+  disk.full = true;
+  EXPECT_EQ(WriterPut(w, "/e").code(), Code::kResourceExhausted);
+  disk.full = false;
+  disk.free = 0;
+  w.SetNoSpaceAlarm(false);
+  EXPECT_TRUE(WriterPut(w, "/f").ok());
+  w.Stop();
 }
 
 TEST(StoreQuota, NegativeDisablesIt) {
