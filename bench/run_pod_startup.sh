@@ -115,6 +115,10 @@ if ((BURST_ROUNDS > 0)); then
       echo "round $round: $name: $line"
       results[$name]+="$(python3 -c 'import json,sys; v=json.load(sys.stdin)["burst30"]["all_running_s"]; print("%.3f" % v if v is not None else "nan")' <<<"$out") "
       ((TIMELINE)) && python3 "$HERE/pod_timeline.py" "$TEST_TMP/timeline.jsonl" "$TEST_TMP/agent-$name.log" burst30
+      # The pods are gone from the API; their containers too before the agent stops, or the next
+      # agent's burst would begin by removing them.
+      wait_until 180 bash -c "[[ -z \$(ctr --address '$SOCK' -n k8s.io containers ls -q 'labels.\"io.kubernetes.pod.namespace\"==default') ]]" ||
+        echo "round $round: $name: pods' containers still there after 180 s"
       kill -TERM "$pid"
       for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     done
