@@ -1,6 +1,7 @@
 #include "client/controller.h"
 
 #include <algorithm>
+#include <system_error>
 
 #include "base/log.h"
 #include "base/thread_name.h"
@@ -67,11 +68,15 @@ void ControllerRunner::SpawnLocked() {
     }
   }
   finished_.clear();
-  ++live_;
-  pool_.emplace_back([this] {
-    SetThreadName("ctrl-worker");
-    Work();
-  });
+  try {
+    pool_.emplace_back([this] {
+      SetThreadName("ctrl-worker");
+      Work();
+    });
+    ++live_;
+  } catch (const std::system_error& e) {  // out of threads: the workers there are carry on
+    KITE_LOG(0) << "controllers: cannot start a worker: " << e.what();
+  }
 }
 
 void ControllerRunner::Stop() {
