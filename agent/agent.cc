@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -285,7 +286,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   st->pod_sources = std::make_unique<kubelet::PodSources>(st->file_pods.get());
   st->pod_sources->AttachApi(*st->informers);
   kubelet::PodWorkers::Options po;
-  po.workers = o.workers;
+  po.workers = std::max(o.workers, o.pod_workers);
   po.config = st->pod_config.get();
   po.resync_period = o.sync_frequency;
   po.sources = st->pod_sources.get();
@@ -329,7 +330,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   st->runner->Add(std::move(status));
   st->runner->Add(std::move(leases));
   st->no_informers = std::make_unique<client::InformerFactory>(st->client.get());
-  st->pod_runner = std::make_unique<client::ControllerRunner>(st->no_informers.get(), o.workers);
+  st->pod_runner = std::make_unique<client::ControllerRunner>(st->no_informers.get(), o.workers, po.workers);
   st->pod_runner->Add(std::move(pods));
   st->runner->Add(std::make_unique<kubelet::MirrorPods>(st->client.get(), st->nodes.get(), st->file_pods.get()));
   // Image garbage collection by the disk usage of the image filesystem (the agent's data dir

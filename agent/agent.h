@@ -66,6 +66,10 @@ struct AgentOptions {
   // configMaps and secrets behind its volumes reach the files within it.
   std::chrono::milliseconds sync_frequency{30'000};
   int workers = 2;
+  // The pod workers: `workers` threads, more while pods start at once, up to this many (upstream
+  // runs a goroutine per pod: a burst of pods starts in parallel, bounded here only so a
+  // thousand queued pods do not make a thousand threads), back to `workers` when it is over.
+  int pod_workers = 32;
   // Node-pressure eviction (agent/kubelet/eviction/), the kubelet's flags and defaults.
   std::vector<std::string> eviction_hard{"memory.available<100Mi", "nodefs.available<10%", "nodefs.inodesFree<5%",
                                          "imagefs.available<15%"};

@@ -6,8 +6,11 @@ the first watch event that shows the pod Running (status.phase, as `kubectl get 
 shows it). Prints one JSON object: per burst size, the latencies' p50/p99/max and the time
 until the last pod of the burst was Running.
 Usage: pod_startup.py KUBECONFIG IMAGE SINGLE_ROUNDS BURST_SIZES(comma) [NAMESPACE]
+With POD_STARTUP_TIMELINE=FILE in the environment, each burst's pods' wall-clock create and
+Running times (UTC, to merge with the kubelet's log: bench/pod_timeline.py) are added to FILE.
 """
 import json
+import os
 import sys
 import threading
 import time
@@ -25,7 +28,7 @@ def pct(xs, p):
 
 def burst(api, ns, image, n, tag):
     names = ["%s-%d" % (tag, i) for i in range(n)]
-    created, running = {}, {}
+    created, running, wall = {}, {}, {}
     done = threading.Event()
     rv = api.list_namespaced_pod(ns, limit=1).metadata.resource_version
 
@@ -37,6 +40,7 @@ def burst(api, ns, image, n, tag):
             name = pod.metadata.name
             if pod.status and pod.status.phase == "Running" and name not in running:
                 running[name] = time.monotonic()
+                wall[name] = (wall[name][0], time.time())
                 if len(running) == n:
                     w.stop()
         done.set()
@@ -52,8 +56,13 @@ def burst(api, ns, image, n, tag):
                                          "imagePullPolicy": "Never"}],
                          "terminationGracePeriodSeconds": 0}}
         created[name] = time.monotonic()
+        wall[name] = (time.time(), None)
         api.create_namespaced_pod(ns, body)
     done.wait(300)
+    if os.environ.get("POD_STARTUP_TIMELINE") and n > 1:
+        with open(os.environ["POD_STARTUP_TIMELINE"], "a") as f:
+            for nm in names:
+                f.write(json.dumps({"burst": tag, "pod": nm, "created": wall[nm][0], "running": wall[nm][1]}) + "\n")
     lat = [running[nm] - created[nm] for nm in names if nm in running]
     return {"n": n, "running": len(lat), "latencies": lat,
             "all_running_s": (max(running.values()) - start) if len(running) == n else None}
@@ -77,7 +86,8 @@ def main():
         res = burst(api, ns, image, 1, "single%d" % r)
         singles += res["latencies"]
         cleanup(api, ns, "single%d" % r)
-    out["single"] = {"n": len(singles), "p50": pct(singles, 50), "p99": pct(singles, 99), "max": max(singles)}
+    if singles:
+        out["single"] = {"n": len(singles), "p50": pct(singles, 50), "p99": pct(singles, 99), "max": max(singles)}
     for size in [int(s) for s in sizes.split(",") if s]:
         res = burst(api, ns, image, size, "burst%d" % size)
         lat = res["latencies"]

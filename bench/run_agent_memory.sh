@@ -28,18 +28,8 @@ source "$HERE/../tests/e2e/lib_node.sh"
 require_node_tools
 sweep_leftovers
 
-new_netns mem
-NS=$REPLY
-new_node_dir server
-SD=$REPLY
-new_node_dir agent
-AD=$REPLY
-KC=$SD/kubeconfig
+new_server_and_agent_in_one_ns mem
 k() { in_ns "$NS" "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" "$@"; }
-_spawn "$TEST_TMP/server.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$SD" --write-kubeconfig "$KC" \
-  --disable-agent --etcd-listen "" --metrics-listen 127.0.0.1:0
-wait_until 60 test -s "$SD/server/token" || fail "no token"
-TOKEN=$(cat "$SD/server/token")
 ready() { k get node mem-node -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' | grep -q True; }
 echo "# idle kite-agent memory: commit $(git -C "$HERE" rev-parse --short HEAD), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), idle ${IDLE} s"
 
@@ -49,9 +39,10 @@ for v in "$@"; do
   bin=${spec%%:*}
   envs=()
   [[ $spec == *:* ]] && IFS=, read -r -a envs <<<"${spec#*:}"
-  _spawn "$TEST_TMP/agent-$name.log" nsenter --net="/run/netns/$NS" -- env "${envs[@]}" "$bin" \
-    --server https://127.0.0.1:6443 --token "$TOKEN" --data-dir "$AD" --node-name mem-node
-  pid=$LAST_PID
+  envargs=()
+  for e in "${envs[@]}"; do envargs+=(--env "$e"); done
+  start_ns_agent --log "$TEST_TMP/agent-$name.log" "${envargs[@]}" "$bin" mem-node
+  pid=$AGENT_PID
   wait_until 120 ready || fail "$name: node not Ready"
   sleep "$IDLE"
   agent=$pid  # nsenter and env exec the agent: the same process

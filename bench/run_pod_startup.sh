@@ -13,16 +13,31 @@
 # Usage: bench/run_pod_startup.sh [--build DIR] [--single N]     (needs root)
 # KITE_AGENT / KITE_SERVER in the environment measure other binaries than DIR's (the static
 # release build: KITE_AGENT=build-release-amd64/bin/kite-agent); the image archives stay DIR's.
+#
+# The burst of 30 alone, for agents side by side: bench/run_pod_startup.sh --bursts ROUNDS
+# [--timeline] VARIANT...  Each round runs the floor (30 `ctr run -d` at once), then for each
+# VARIANT in turn (NAME=BINARY or NAME=BINARY:ENV=VALUE[,ENV=VALUE]) the agent restarted on the
+# same data dir and a burst of 30; then each one's median over the rounds and its ratio to the
+# floor's. --timeline runs the agents at -v 2 and prints each burst's per-pod timeline
+# (bench/pod_timeline.py: where each pod's time went).
 set -euo pipefail
 BUILD=build
 SINGLE=20
-while [[ $# -gt 0 ]]; do
+BURST_ROUNDS=0
+TIMELINE=0
+while [[ $# -gt 0 && $1 == --* ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
     --single) SINGLE=$2; shift 2 ;;
+    --bursts) BURST_ROUNDS=$2; shift 2 ;;
+    --timeline) TIMELINE=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+if ((BURST_ROUNDS > 0)) && [[ $# -eq 0 ]]; then
+  echo "usage: $0 --bursts ROUNDS [--timeline] NAME=BINARY[:ENV=VALUE,...]..." >&2
+  exit 2
+fi
 BUILD=$(cd "$BUILD" && pwd)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export KITE_SERVER=${KITE_SERVER:-$BUILD/bin/kite-server} KITE_AGENT=${KITE_AGENT:-$BUILD/bin/kite-agent}
@@ -32,6 +47,93 @@ source "$HERE/../tests/e2e/lib_node.sh"
 require_node_tools
 sweep_leftovers
 IMAGE=kite.local/busybox:1.35
+
+# floor_burst N: N `ctr run -d` of IMAGE at once through the agent's containerd ($SOCK), each
+# one's time and until the last has started; then they go. Prints one line.
+floor_burst() {
+  local n=$1 t0 t1 runs=() i
+  rm -f "$TEST_TMP"/burst-floor-*
+  t0=$(date +%s.%N)
+  for i in $(seq 1 "$n"); do
+    (ctr --address "$SOCK" -n k8s.io run -d "$IMAGE" "burst-$$-$i" sleep 100000 >/dev/null
+     echo "$(date +%s.%N) - $t0" | bc -l >"$TEST_TMP/burst-floor-$i") &
+    runs+=($!)
+  done
+  wait "${runs[@]}"  # these only: the server and the agent are this shell's children too
+  t1=$(date +%s.%N)
+  cat "$TEST_TMP"/burst-floor-* | sort -n | awk -v n="$n" -v all="$(echo "$t1 - $t0" | bc -l)" '{a[NR]=$1} END {
+    printf "floor%-3d n=%-3d p50 %.3f s  p99 %.3f s, all started after %.3f s  (%d ctr run -d at once)\n", n, NR, a[int((NR+1)/2)], a[NR], all, n}'
+  for i in $(seq 1 "$n"); do ctr --address "$SOCK" -n k8s.io tasks kill -s KILL "burst-$$-$i" >/dev/null 2>&1 || true; done
+  for i in $(seq 1 "$n"); do
+    for _ in $(seq 1 20); do ctr --address "$SOCK" -n k8s.io tasks rm "burst-$$-$i" >/dev/null 2>&1 && break; sleep 0.1; done
+    ctr --address "$SOCK" -n k8s.io containers rm "burst-$$-$i" >/dev/null 2>&1 || true
+  done
+}
+
+# print_startup: pod_startup.py's JSON (stdin) as one line per burst size.
+print_startup() {
+  python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for k, v in d.items():
+    fmt = lambda x: "-" if x is None else "%.3f s" % x
+    extra = "" if "all_running_s" not in v else ", all Running after %s" % fmt(v["all_running_s"])
+    print("%-8s n=%-3d p50 %s  p99 %s%s" % (k, v["n"], fmt(v["p50"]), fmt(v["p99"]), extra))'
+}
+
+if ((BURST_ROUNDS > 0)); then
+  new_server_and_agent_in_one_ns bench
+  k() { in_ns "$NS" "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" "$@"; }
+  node_ready() { k get node bench-node -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' | grep -q True; }
+  verbosity=()
+  ((TIMELINE)) && verbosity=(-v 2)
+  echo "# pod bursts of 30: commit $(git -C "$HERE" rev-parse --short HEAD), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $BURST_ROUNDS rounds"
+  declare -A results=()
+  for round in $(seq 1 "$BURST_ROUNDS"); do
+    for v in "$@"; do
+      name=${v%%=*}
+      spec=${v#*=}
+      bin=${spec%%:*}
+      envargs=()
+      if [[ $spec == *:* ]]; then
+        IFS=, read -r -a envs <<<"${spec#*:}"
+        for e in "${envs[@]}"; do envargs+=(--env "$e"); done
+      fi
+      start_ns_agent --log "$TEST_TMP/agent-$name.log" "${envargs[@]}" "$bin" bench-node "${verbosity[@]}"
+      pid=$AGENT_PID
+      wait_until 120 node_ready || fail "$name: node not Ready"
+      SOCK=$(sed -n 's/^ *address *= *"\(.*\.sock\)"$/\1/p' "$AD/agent/etc/containerd/config.toml" | head -1)
+      if [[ $v == "$1" ]]; then
+        line=$(floor_burst 30)
+        echo "round $round: $line"
+        results[floor]+="$(sed -n 's/.*all started after \([0-9.]*\) s.*/\1/p' <<<"$line") "
+      fi
+      sleep 5  # the agent's start-up settles (image import, first relists)
+      rm -f "$TEST_TMP/timeline.jsonl"
+      out=$(in_ns "$NS" env POD_STARTUP_TIMELINE="$TEST_TMP/timeline.jsonl" /usr/bin/python3 "$HERE/pod_startup.py" "$KC" "$IMAGE" 0 30)
+      line=$(print_startup <<<"$out")
+      echo "round $round: $name: $line"
+      results[$name]+="$(python3 -c 'import json,sys; v=json.load(sys.stdin)["burst30"]["all_running_s"]; print("%.3f" % v if v is not None else "nan")' <<<"$out") "
+      ((TIMELINE)) && python3 "$HERE/pod_timeline.py" "$TEST_TMP/timeline.jsonl" "$TEST_TMP/agent-$name.log" burst30
+      # The pods are gone from the API; their containers too before the agent stops, or the next
+      # agent's burst would begin by removing them.
+      wait_until 180 bash -c "[[ -z \$(ctr --address '$SOCK' -n k8s.io containers ls -q 'labels.\"io.kubernetes.pod.namespace\"==default') ]]" ||
+        echo "round $round: $name: pods' containers still there after 180 s"
+      kill -TERM "$pid"
+      for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    done
+  done
+  median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+  floor=$(median <<<"${results[floor]}")
+  echo "floor30 all started: median $floor s (${results[floor]% })"
+  for v in "$@"; do
+    name=${v%%=*}
+    m=$(median <<<"${results[$name]}")
+    echo "$name: burst of 30 all Running: median $m s ($(echo "${results[$name]% }")), $(echo "scale=2; $m / $floor" | bc -l)x the floor"
+  done
+  echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
 
 # A one-node cluster as `dev.sh run` starts it: kite-server with its embedded agent, idle.
 new_netns embedded
@@ -51,24 +153,11 @@ EMBEDDED_RSS=$(awk '/^VmRSS/{print $2}' "/proc/$EMBEDDED_PID/status")
 EMBEDDED_CTRD=$(awk '/^VmRSS/{print $2}' "/proc/$(pgrep -f -- "containerd --config $ED/" | head -1)/status")
 kill -TERM "$EMBEDDED_PID"
 
-new_netns bench
-NS=$REPLY
-new_node_dir server
-SD=$REPLY
-new_node_dir agent
-AD=$REPLY
-KC=$SD/kubeconfig
+new_server_and_agent_in_one_ns bench
 k() { in_ns "$NS" "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" "$@"; }
 rss_kib() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
 containerd_pid() { pgrep -f -- "containerd --config $AD/" | head -1; }
-
-_spawn "$TEST_TMP/server.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$SD" --write-kubeconfig "$KC" \
-  --disable-agent --etcd-listen "" --metrics-listen 127.0.0.1:0
-SERVER_PID=$LAST_PID
-wait_until 30 test -s "$SD/server/token" || fail "no token"
-_spawn "$TEST_TMP/agent.log" nsenter --net="/run/netns/$NS" -- "$KITE_AGENT" --server https://127.0.0.1:6443 \
-  --token "$(cat "$SD/server/token")" --data-dir "$AD" --node-name bench-node
-AGENT_PID=$LAST_PID
+start_ns_agent "$KITE_AGENT" bench-node
 node_ready() { k get node bench-node -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' | grep -q True; }
 wait_until 120 node_ready || fail "node not Ready"
 sleep 20
@@ -77,13 +166,7 @@ echo "# kite-server $KITE_SERVER, kite-agent $KITE_AGENT"
 echo "one-node cluster idle: kite-server with its embedded agent $EMBEDDED_RSS KiB, its containerd $EMBEDDED_CTRD KiB"
 echo "idle: kite-agent $(rss_kib "$AGENT_PID") KiB, kite-server $(rss_kib "$SERVER_PID") KiB, containerd $(rss_kib "$(containerd_pid)") KiB"
 
-in_ns "$NS" /usr/bin/python3 "$HERE/pod_startup.py" "$KC" "$IMAGE" "$SINGLE" 10,30 | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-for k, v in d.items():
-    fmt = lambda x: "-" if x is None else "%.3f s" % x
-    extra = "" if "all_running_s" not in v else ", all Running after %s" % fmt(v["all_running_s"])
-    print("%-8s n=%-3d p50 %s  p99 %s%s" % (k, v["n"], fmt(v["p50"]), fmt(v["p99"]), extra))'
+in_ns "$NS" /usr/bin/python3 "$HERE/pod_startup.py" "$KC" "$IMAGE" "$SINGLE" 10,30 | print_startup
 
 # The floor: the runtime alone.
 SOCK=$(sed -n 's/^ *address *= *"\(.*\.sock\)"$/\1/p' "$AD/agent/etc/containerd/config.toml" | head -1)
@@ -101,22 +184,7 @@ for i in $(seq 1 "$SINGLE"); do
 done
 printf '%s\n' "${floor[@]}" | sort -n | awk '{a[NR]=$1} END {p50=a[int((NR+1)/2)]; p99=a[NR]; printf "floor    n=%-3d p50 %.3f s  p99 %.3f s  (ctr run -d)\n", NR, p50, p99}'
 # The burst floor: 30 `ctr run -d` at once, each one's time and until the last has started.
-t0=$(date +%s.%N)
-runs=()
-for i in $(seq 1 30); do
-  (ctr --address "$SOCK" -n k8s.io run -d "$IMAGE" "burst-$$-$i" sleep 100000 >/dev/null
-   echo "$(date +%s.%N) - $t0" | bc -l >"$TEST_TMP/burst-floor-$i") &
-  runs+=($!)
-done
-wait "${runs[@]}"  # these only: the server and the agent are this shell's children too
-t1=$(date +%s.%N)
-cat "$TEST_TMP"/burst-floor-* | sort -n | awk -v all="$(echo "$t1 - $t0" | bc -l)" '{a[NR]=$1} END {
-  printf "floor30  n=%-3d p50 %.3f s  p99 %.3f s, all started after %.3f s  (30 ctr run -d at once)\n", NR, a[int((NR+1)/2)], a[NR], all}'
-for i in $(seq 1 30); do ctr --address "$SOCK" -n k8s.io tasks kill -s KILL "burst-$$-$i" >/dev/null 2>&1 || true; done
-for i in $(seq 1 30); do
-  for _ in $(seq 1 20); do ctr --address "$SOCK" -n k8s.io tasks rm "burst-$$-$i" >/dev/null 2>&1 && break; sleep 0.1; done
-  ctr --address "$SOCK" -n k8s.io containers rm "burst-$$-$i" >/dev/null 2>&1 || true
-done
+floor_burst 30
 
 t0=$(date +%s.%N)
 k create deployment hundred --image="$IMAGE" --replicas=100 -- sleep 100000 >/dev/null

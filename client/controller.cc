@@ -1,5 +1,8 @@
 #include "client/controller.h"
 
+#include <algorithm>
+#include <system_error>
+
 #include "base/log.h"
 #include "base/thread_name.h"
 
@@ -21,8 +24,12 @@ EventHandler EnqueueSelf(WorkQueue* queue, Expectations* expectations) {
                       }};
 }
 
-ControllerRunner::ControllerRunner(InformerFactory* informers, int threads)
-    : informers_(informers), threads_(std::max(1, threads)) {}
+ControllerRunner::ControllerRunner(InformerFactory* informers, int threads, int max_threads,
+                                   std::chrono::milliseconds idle)
+    : informers_(informers),
+      threads_(std::max(1, threads)),
+      max_threads_(std::max(threads_, max_threads)),
+      idle_timeout_(idle) {}
 
 ControllerRunner::~ControllerRunner() { Stop(); }
 
@@ -46,11 +53,30 @@ bool ControllerRunner::Start(std::chrono::milliseconds sync_timeout) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return false;
-  for (int i = 0; i < threads_; ++i) pool_.emplace_back([this] {
-    SetThreadName("ctrl-worker");
-    Work();
-  });
+  for (int i = 0; i < threads_; ++i) SpawnLocked();
   return true;
+}
+
+void ControllerRunner::SpawnLocked() {
+  // Extra workers that ended (their last act under mu_ lists them) are joined here, so the pool
+  // keeps no dead threads; they need no lock to finish returning.
+  for (const auto& id : finished_) {
+    auto it = std::find_if(pool_.begin(), pool_.end(), [&](const std::thread& t) { return t.get_id() == id; });
+    if (it != pool_.end()) {
+      it->join();
+      pool_.erase(it);
+    }
+  }
+  finished_.clear();
+  try {
+    pool_.emplace_back([this] {
+      SetThreadName("ctrl-worker");
+      Work();
+    });
+    ++live_;
+  } catch (const std::system_error& e) {  // out of threads: the workers there are carry on
+    KITE_LOG(0) << "controllers: cannot start a worker: " << e.what();
+  }
 }
 
 void ControllerRunner::Stop() {
@@ -61,12 +87,18 @@ void ControllerRunner::Stop() {
   }
   for (auto& c : controllers_) c->queue().ShutDown();
   cv_.notify_all();
-  for (auto& t : pool_) t.join();
-  pool_.clear();
+  std::vector<std::thread> pool;
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // no worker starts another once stopping_ is set
+    pool.swap(pool_);
+    finished_.clear();
+  }
+  for (auto& t : pool) t.join();
 }
 
 void ControllerRunner::Work() {
   std::unique_lock<std::mutex> lock(mu_);
+  auto last_work = std::chrono::steady_clock::now();
   while (!stopping_) {
     // Round-robin over the controllers for one ready key within each one's worker limit.
     Controller* picked = nullptr;
@@ -86,11 +118,23 @@ void ControllerRunner::Work() {
     }
     if (!picked) {
       auto ready = [&] { return stopping_ || wakeups_ != seen; };
-      if (wake) cv_.wait_until(lock, *wake, ready);
-      else cv_.wait(lock, ready);
+      const bool extra = live_ > threads_;
+      if (extra && std::chrono::steady_clock::now() - last_work >= idle_timeout_) break;  // the burst is over
+      ++idle_;
+      if (extra) {
+        const auto until = last_work + idle_timeout_;
+        cv_.wait_until(lock, wake && *wake < until ? *wake : until, ready);
+      } else if (wake) {
+        cv_.wait_until(lock, *wake, ready);
+      } else {
+        cv_.wait(lock, ready);
+      }
+      --idle_;
       continue;
     }
     ++picked->busy_;
+    // Nobody else free to take the next key: one more worker while the pool may grow.
+    if (idle_ == 0 && live_ < max_threads_) SpawnLocked();
     lock.unlock();
     Status s;
     try {
@@ -107,11 +151,14 @@ void ControllerRunner::Work() {
     }
     picked->queue().Done(*key);
     lock.lock();
+    last_work = std::chrono::steady_clock::now();
     --picked->busy_;
     // A controller at its worker limit may have keys waiting: let another thread look again.
     ++wakeups_;
     cv_.notify_one();
   }
+  --live_;
+  if (!stopping_) finished_.push_back(std::this_thread::get_id());  // Stop joins the rest
 }
 
 }  // namespace kite::client

@@ -5,10 +5,12 @@
 //
 // The runner owns a small pool of worker threads shared by all controllers (not a thread per
 // controller): each idle worker takes a ready key from any controller's queue, round-robin,
-// while keeping each controller within its own `workers` limit.
+// while keeping each controller within its own `workers` limit. The pool may grow for a burst
+// of work and shrink back when it is done (ControllerRunner's `max_threads`).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -69,7 +71,13 @@ EventHandler EnqueueSelf(WorkQueue* queue, Expectations* expectations = nullptr)
 
 class ControllerRunner {
  public:
-  ControllerRunner(InformerFactory* informers, int threads);
+  // `threads` workers run from Start to Stop. With `max_threads` above `threads`, a worker that
+  // takes a key while no other is idle starts one more, up to `max_threads` (keys may be
+  // waiting), and those beyond `threads` end after `idle` without work: a burst of slow
+  // reconciles (the kubelet's pod starts; upstream runs a goroutine per pod) runs in parallel
+  // while the quiet process keeps `threads`.
+  ControllerRunner(InformerFactory* informers, int threads, int max_threads = 0,
+                   std::chrono::milliseconds idle = std::chrono::seconds(10));
   ~ControllerRunner();  // Stop()
 
   // Before Start.
@@ -81,15 +89,20 @@ class ControllerRunner {
 
  private:
   void Work();
+  void SpawnLocked();  // one more worker; mu_ held
   InformerFactory* informers_;
-  const int threads_;
+  const int threads_, max_threads_;
+  const std::chrono::milliseconds idle_timeout_;
   std::vector<std::unique_ptr<Controller>> controllers_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
   uint64_t wakeups_ = 0;
   size_t next_ = 0;  // round-robin start
+  int live_ = 0;     // workers running Work
+  int idle_ = 0;     // of them, waiting for a key
   std::vector<std::thread> pool_;
+  std::vector<std::thread::id> finished_;  // extra workers that ended, to join
 };
 
 }  // namespace kite::client

@@ -166,6 +166,7 @@ bool PodWorkers::StartContainer(const std::string& key, const json::object& pod,
   }
   st.waiting.erase(name);
   st.failures = 0;
+  KITE_LOG(2) << "pod " << key << ": container " << name << " started";
   Event(pod, field_path, "Normal", "Started", "Started container " + name);
   if (const json::object* hook = api::FindObject(spec, {"lifecycle", "postStart"})) {
     HandlerTarget t{node.runtime, *created, st.pod_ip, &spec};
@@ -240,7 +241,10 @@ PodView PodWorkers::MakeView(const json::object& pod, const Node& node, const Po
 Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, const Node& node, PodState& st) {
   const std::string uid = api::Uid(pod);
   const auto now_steady = std::chrono::steady_clock::now();
-  if (st.seen == std::chrono::steady_clock::time_point{}) st.seen = now_steady;
+  if (st.seen == std::chrono::steady_clock::time_point{}) {
+    st.seen = now_steady;
+    KITE_LOG(2) << "pod " << key << ": first sync";
+  }
   if (st.sandbox_id.empty() && now_steady < st.seen + opts_.start_latency) {
     queue_.AddAfter(key, st.seen + opts_.start_latency - now_steady);
     return Status::Ok();
@@ -368,6 +372,8 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
       KillPod(node, &pod, uid, 0);
     }
     rp = RuntimePod{};
+    const auto sandbox_began = std::chrono::steady_clock::now();
+    KITE_LOG(2) << "pod " << key << ": starting its sandbox";
     auto id = node.runtime->RunPodSandbox(sandbox);
     if (!id.ok()) {
       const std::string msg = "Failed to create pod sandbox: " + id.status().message();
@@ -381,6 +387,9 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
       }
       return WriteStatus(key, pod, BuildPodStatus(pod, MakeView(pod, node, st, rp, false)), st);
     }
+    KITE_LOG(2) << "pod " << key << ": sandbox " << id->substr(0, 12) << " ready in "
+                << std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - sandbox_began).count()
+                << " ms";
     st.sandbox_id = *id;
     st.pod_ip.clear();
   } else if (st.sandbox_id != ready->id) {

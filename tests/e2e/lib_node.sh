@@ -287,6 +287,46 @@ start_node_server() {
   SERVER_PID=$LAST_PID
 }
 
+# new_server_and_agent_in_one_ns NAME: one network namespace NAME (its name in NS) holding
+# kite-server without its embedded agent (--disable-agent) on data dir SD, its admin kubeconfig
+# at KC, logging to $TEST_TMP/server.log, and a data dir AD for kite-agents joined to it
+# (start_ns_agent). Waits for the join token (TOKEN). Sets SERVER_PID. The benchmarks' node:
+# the agent apart from the server, so each is measured alone.
+new_server_and_agent_in_one_ns() {
+  new_netns "$1"
+  NS=$REPLY
+  new_node_dir server
+  SD=$REPLY
+  new_node_dir agent
+  AD=$REPLY
+  KC=$SD/kubeconfig
+  _spawn "$TEST_TMP/server.log" nsenter --net="/run/netns/$NS" -- "$KITE_SERVER" --data-dir "$SD" \
+    --write-kubeconfig "$KC" --disable-agent --etcd-listen "" --metrics-listen 127.0.0.1:0
+  SERVER_PID=$LAST_PID
+  wait_until 60 test -s "$SD/server/token" || fail "no join token from kite-server (see $TEST_TMP/server.log)"
+  TOKEN=$(cat "$SD/server/token")
+}
+
+# start_ns_agent [--log FILE] [--env NAME=VALUE]... BINARY NODE ARGS...: kite-agent BINARY in $NS
+# on $AD as node NODE, joined by $TOKEN to the server of new_server_and_agent_in_one_ns, logging
+# to $TEST_TMP/agent.log (or FILE); extra flags (ARGS) after. Sets AGENT_PID: the agent itself
+# (nsenter and env exec it).
+start_ns_agent() {
+  local log="$TEST_TMP/agent.log" env=()
+  while (($#)); do
+    case $1 in
+      --log) log=$2; shift 2 ;;
+      --env) env+=("$2"); shift 2 ;;
+      *) break ;;
+    esac
+  done
+  local bin=$1 node=$2
+  shift 2
+  _spawn "$log" nsenter --net="/run/netns/$NS" -- env "${env[@]}" "$bin" --server https://127.0.0.1:6443 \
+    --token "$TOKEN" --data-dir "$AD" --node-name "$node" "$@"
+  AGENT_PID=$LAST_PID
+}
+
 # Two nodes as two machines on a LAN: a server's namespace (node address 10.99.0.1) and an
 # agent's (10.99.1.1), linked 10.98.0.1 <-> 10.98.0.2, each with its own node dir.
 # Sets SNS/ANS (the namespaces) and SD/AD (their data dirs).
