@@ -72,6 +72,7 @@ Result<DualStackCidrs> SplitDualStackCidrs(const std::string& text) {
     while (!part.empty() && part.front() == ' ') part.erase(part.begin());
     while (!part.empty() && part.back() == ' ') part.pop_back();
     if (++parts > 2) return Status(Code::kInvalidArgument, text + ": at most two CIDRs (one IPv4, one IPv6)");
+    if (part.empty()) return Status(Code::kInvalidArgument, "\"" + text + "\": an empty CIDR");
     if (part.find(':') != std::string::npos) {
       if (!out.ipv6.empty()) return Status(Code::kInvalidArgument, text + ": two IPv6 CIDRs");
       if (Status s = CheckIpv6Cidr(part); !s.ok()) return s;
