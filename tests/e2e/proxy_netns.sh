@@ -41,7 +41,8 @@ new_ns() {  # new_ns NAME: its full name in REPLY
   ip -n "$REPLY" link set lo up
 }
 serve() {  # serve NS: an HTTP server on port 8080 (IPv4 and IPv6) serving $TMP
-  in_ns "$1" python3 -m http.server 8080 --bind :: --directory "$TMP" >/dev/null 2>&1 &
+  # nsenter itself (it execs python3), not through a function: $! is then the server's pid.
+  nsenter --net="/run/netns/$1" -- python3 -m http.server 8080 --bind :: --directory "$TMP" >/dev/null 2>&1 &
   PIDS+=($!)
   local i
   for i in $(seq 1 50); do
