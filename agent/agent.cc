@@ -23,6 +23,7 @@
 #include "agent/node_runtime.h"
 #include "agent/proxy/proxier.h"
 #include "api/resources.h"
+#include "base/ip_address.h"
 #include "client/event_recorder.h"
 #include "agent/kubelet/node_info.h"
 #include "agent/kubelet/node_lease_controller.h"
@@ -217,6 +218,10 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
                                               "; give one with --node-name");
   }
   id.internal_ip = o.node_ip.empty() ? kubelet::DefaultNodeIp() : o.node_ip;
+  // --cluster-cidr: the IPv4 range (and, dual-stack, an IPv6 one for the service proxy).
+  auto cidrs = SplitDualStackCidrs(o.cluster_cidr);
+  if (!cidrs.ok()) return Status(Code::kInvalidArgument, "--cluster-cidr: " + cidrs.status().message());
+  if (cidrs->ipv4.empty()) return Status(Code::kInvalidArgument, "--cluster-cidr: an IPv4 range is needed (IPv6-only clusters are not supported)");
   auto backend = network::ParseBackend(o.flannel_backend);
   if (!backend.ok()) return backend.error();
   if (HollowRuntime()) backend = network::Backend::kNone;
@@ -344,7 +349,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
     pn.iface = o.flannel_iface;
     pn.node_name = id.name;
     pn.node_ip = id.internal_ip;
-    pn.cluster_cidr = o.cluster_cidr;
+    pn.cluster_cidr = cidrs->ipv4;
     st->runner->Add(std::make_unique<network::PodNetwork>(st->client.get(), pn));
   }
 
@@ -398,7 +403,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
     proxy::ProxyOptions po;
     po.node_name = id.name;
     po.mode = o.proxy_mode;
-    po.rules.cluster_cidr = o.cluster_cidr;
+    if (Status s = proxy::SetClusterCidrs(o.cluster_cidr, &po); !s.ok()) return s;
     po.healthz_bind_address = o.proxy_healthz_bind_address;
     po.sync_period = o.iptables_sync_period;
     po.min_sync_period = o.iptables_min_sync_period;

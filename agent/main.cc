@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   flags.String("data-dir", &o.data_dir, "Folder to hold state; the agent's files are in <data-dir>/agent");
   agent::AddNodeFlags(flags, &o);
   flags.String("cluster-cidr", &o.cluster_cidr,
-               "The cluster's pod IP range, as the server's --cluster-cidr (not masqueraded; the service proxy masquerades traffic from outside it)");
+               "The cluster's pod IP range, as the server's --cluster-cidr (not masqueraded; the service proxy masquerades traffic from outside it); dual-stack: IPV4,IPV6");
   flags.Int("port", &o.kubelet_port, "The port the kubelet server listens on (logs, stats, metrics)");
   flags.Duration("iptables-sync-period", &f.iptables_sync_period_ms, "How often the service proxy syncs without a change (a partial sync)");
   flags.Duration("proxy-full-sync-period", &f.proxy_full_sync_period_ms, "How often the service proxy rewrites every rule (a full sync; upstream's proxies: an hour)");

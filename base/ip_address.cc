@@ -39,4 +39,51 @@ std::string FormatIpv4Cidr(const Ipv4Cidr& c) {
   return std::string(buf) + "/" + std::to_string(c.prefix);
 }
 
+namespace {
+
+Status CheckIpv6Cidr(const std::string& text) {
+  const auto slash = text.find('/');
+  in6_addr a{};
+  if (slash == std::string::npos || inet_pton(AF_INET6, text.substr(0, slash).c_str(), &a) != 1) {
+    return Status(Code::kInvalidArgument, text + " is not an IPv6 CIDR");
+  }
+  const std::string digits = text.substr(slash + 1);
+  if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(digits) > 128) {
+    return Status(Code::kInvalidArgument, text + ": the prefix must be 0 to 128");
+  }
+  const int prefix = std::stoi(digits);
+  for (int bit = prefix; bit < 128; ++bit) {
+    if (a.s6_addr[bit / 8] & (0x80 >> (bit % 8))) return Status(Code::kInvalidArgument, text + " has host bits set");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<DualStackCidrs> SplitDualStackCidrs(const std::string& text) {
+  DualStackCidrs out;
+  size_t at = 0;
+  int parts = 0;
+  while (at <= text.size()) {
+    const size_t comma = text.find(',', at);
+    std::string part = text.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    at = comma == std::string::npos ? text.size() + 1 : comma + 1;
+    while (!part.empty() && part.front() == ' ') part.erase(part.begin());
+    while (!part.empty() && part.back() == ' ') part.pop_back();
+    if (++parts > 2) return Status(Code::kInvalidArgument, text + ": at most two CIDRs (one IPv4, one IPv6)");
+    if (part.empty()) return Status(Code::kInvalidArgument, "\"" + text + "\": an empty CIDR");
+    if (part.find(':') != std::string::npos) {
+      if (!out.ipv6.empty()) return Status(Code::kInvalidArgument, text + ": two IPv6 CIDRs");
+      if (Status s = CheckIpv6Cidr(part); !s.ok()) return s;
+      out.ipv6 = part;
+    } else {
+      if (!out.ipv4.empty()) return Status(Code::kInvalidArgument, text + ": two IPv4 CIDRs");
+      if (auto c = ParseIpv4Cidr(part); !c.ok()) return c.status();
+      out.ipv4 = part;
+    }
+  }
+  return out;
+}
+
 }  // namespace kite

@@ -1,4 +1,4 @@
-// IP address and IPv4 CIDR text, as flags and API fields write them ("10.42.0.0/16"), for every
+// IP address and CIDR text, as flags and API fields write them ("10.42.0.0/16"), for every
 // component that needs to parse or test one (node IPAM, certificate SANs, the join endpoints).
 // Pure functions; no allocation beyond the returned strings.
 #pragma once
@@ -29,5 +29,13 @@ struct Ipv4Cidr {
 // "10.42.0.0/16" → {0x0a2a0000, 16}; the address must be the network's (no host bits).
 Result<Ipv4Cidr> ParseIpv4Cidr(const std::string& text);
 std::string FormatIpv4Cidr(const Ipv4Cidr& c);
+
+// A dual-stack flag value as k3s spells it (--cluster-cidr=10.42.0.0/16,fd00:42::/56): one or
+// two CIDRs, at most one per family, in either order. A family not given is "". Errors name the
+// bad part (an IPv6 CIDR is checked for its form: address, prefix 0 to 128, no host bits).
+struct DualStackCidrs {
+  std::string ipv4, ipv6;
+};
+Result<DualStackCidrs> SplitDualStackCidrs(const std::string& text);
 
 }  // namespace kite

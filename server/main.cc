@@ -17,6 +17,7 @@
 #include "agent/bootstrap/bootstrap.h"
 #include "base/flags.h"
 #include "base/http_server.h"
+#include "base/ip_address.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/memory_trim.h"
@@ -182,7 +183,7 @@ int main(int argc, char** argv) {
                  "How often the metrics server scrapes every kubelet (metrics-server's flag)");
   flags.String("default-local-storage-path", &o.default_local_storage_path,
                "Where the local-path provisioner keeps volumes on the nodes (default <data-dir>/storage)");
-  flags.String("cluster-cidr", &o.cluster_cidr, "IPv4 range of pod IPs; each node gets a /24 of it (nodeipam)");
+  flags.String("cluster-cidr", &o.cluster_cidr, "Range of pod IPs; each node gets a /24 of it (nodeipam); dual-stack: IPV4,IPV6 (the IPv6 range is for the service proxy's nftables mode)");
   flags.String("token", &o.token, "The join token's secret (K10<hash>::<user>:<secret> or a bare secret; default: kept in <data-dir>/server/token)");
   flags.String("token-file", &o.token_file, "A file holding --token");
   flags.Bool("disable-agent", &o.disable_agent, "Do not run the embedded agent (this server is then not a node)");
@@ -219,6 +220,18 @@ int main(int argc, char** argv) {
   if (o.authorization_mode != "Node,RBAC" && o.authorization_mode != "RBAC" && o.authorization_mode != "AlwaysAllow") {
     std::cerr << "kite-server: --authorization-mode must be Node,RBAC, RBAC or AlwaysAllow\n";
     return 2;
+  }
+  // --cluster-cidr may be dual-stack as k3s spells it (10.42.0.0/16,fd00:42::/56): the server's
+  // parts (node IPAM, certificate SANs) take the IPv4 range; the embedded agent gets both (its
+  // service proxy writes table ip6 kube-proxy in nftables mode).
+  const std::string cluster_cidrs = o.cluster_cidr;
+  if (auto split = SplitDualStackCidrs(o.cluster_cidr); !split.ok() || split->ipv4.empty()) {
+    std::cerr << "kite-server: --cluster-cidr: "
+              << (split.ok() ? "an IPv4 range is needed (IPv6-only clusters are not supported)" : split.status().message())
+              << "\n";
+    return 2;
+  } else {
+    o.cluster_cidr = split->ipv4;
   }
   if (o.max_requests_inflight < 0 || o.max_mutating_requests_inflight < 0) {
     std::cerr << "kite-server: --max-requests-inflight and --max-mutating-requests-inflight must be >= 0\n";
@@ -461,7 +474,7 @@ int main(int argc, char** argv) {
   if (!o.disable_agent) {
     o.agent.data_dir = o.data_dir;
     o.agent.control_plane = true;
-    o.agent.cluster_cidr = o.cluster_cidr;
+    o.agent.cluster_cidr = cluster_cidrs;
     o.agent.iptables_sync_period = std::chrono::milliseconds(o.iptables_sync_period_ms);
     o.agent.proxy_full_sync_period = std::chrono::milliseconds(o.proxy_full_sync_period_ms);
     const std::string node = agent::NodeName(o.agent);

@@ -59,7 +59,6 @@ struct Writer {
   }
 };
 
-const char* kTopNat[] = {"KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ"};
 const char* kTopFilter[] = {"KUBE-NODEPORTS", "KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-FORWARD",
                             "KUBE-PROXY-FIREWALL"};
 
@@ -221,7 +220,9 @@ void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains,
     const Endpoint& e = *eps[i];
     const std::string& sep = sep_names[i];
     w.DeclareNat(sep);
-    w.Nat("-A " + sep + sep_comment + " -s " + e.ip + "/32 -j KUBE-MARK-MASQ");
+    // Hairpin (an endpoint reaching its own Service and picked itself): only this node's
+    // endpoints, see the header.
+    if (e.local) w.Nat("-A " + sep + sep_comment + " -s " + e.ip + "/32 -j KUBE-MARK-MASQ");
     const std::string recent = sp.affinity_seconds > 0 ? " -m recent --name " + sep + " --set" : "";
     w.Nat("-A " + sep + sep_comment + recent + " " + proto + " -j DNAT --to-destination " +
           e.String());
@@ -268,7 +269,7 @@ bool IsServiceChain(const std::string& c) {
 }
 
 RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, const std::set<std::string>* changed,
-                        const ChainState& before) {
+                        const ChainState& before, size_t batch_chains) {
   Writer w;
   RulesText out;
   size_t endpoints = 0;
@@ -278,17 +279,41 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
   const bool large = endpoints > kLargeClusterEndpoints;
   w.nat_rules.reserve(services.size() * 1024);
 
-  // Fixed rules first: masquerade marking and the forward accepts.
-  w.Nat("-A KUBE-POSTROUTING -m mark ! --mark " + std::string(kMasqueradeMark) + "/" + kMasqueradeMark + " -j RETURN");
-  w.Nat("-A KUBE-POSTROUTING -j MARK --xor-mark " + std::string(kMasqueradeMark));
-  w.Nat("-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE --random-fully");
-  w.Nat("-A KUBE-MARK-MASQ -j MARK --or-mark " + std::string(kMasqueradeMark));
+  // Fixed rules first: masquerade marking and the forward accepts (the nat ones kept apart: they
+  // go in the first batch when there are batches).
+  std::string fixed_nat;
+  for (const std::string& line :
+       {"-A KUBE-POSTROUTING -m mark ! --mark " + std::string(kMasqueradeMark) + "/" + kMasqueradeMark + " -j RETURN",
+        "-A KUBE-POSTROUTING -j MARK --xor-mark " + std::string(kMasqueradeMark),
+        std::string("-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE "
+                    "--random-fully"),
+        "-A KUBE-MARK-MASQ -j MARK --or-mark " + std::string(kMasqueradeMark)}) {
+    fixed_nat += line;
+    fixed_nat += '\n';
+    ++w.nat_count;
+  }
   w.Filter("-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP");
   w.Filter("-A KUBE-FORWARD -m comment --comment \"kubernetes forwarding rules\" -m mark --mark " +
            std::string(kMasqueradeMark) + "/" + kMasqueradeMark + " -j ACCEPT");
   w.Filter("-A KUBE-FORWARD -m comment --comment \"kubernetes forwarding conntrack rule\" -m conntrack --ctstate "
            "RELATED,ESTABLISHED -j ACCEPT");
 
+  // Batches (see the header): the per-service chains not yet in a batch are w.nat_chains and
+  // w.nat_rules; the first batch carries the fixed chains too (the services' rules jump to
+  // KUBE-MARK-MASQ).
+  auto cut_batch = [&] {
+    std::sort(w.nat_chains.begin(), w.nat_chains.end(), std::greater<>());  // see the note on order below
+    std::string b = "*nat\n";
+    if (out.batches.empty()) b += ":KUBE-POSTROUTING - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n";
+    for (const std::string& c : w.nat_chains) b += ":" + c + " - [0:0]\n";
+    if (out.batches.empty()) b += fixed_nat;
+    b += w.nat_rules;
+    b += "COMMIT\n";
+    out.batches.push_back(std::move(b));
+    w.nat_chains.clear();
+    w.nat_rules.clear();
+  };
+  bool top_changed = !changed;  // a partial sync leaves unchanged top-level chains alone
   for (const auto& [key, ports] : services) {
     auto previous = before.by_service.find(key);
     // A Service whose chains are not known (first seen) is written even in a partial sync.
@@ -307,12 +332,25 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
     TopLines& top = out.chains.top[key];
     for (const ServicePort& sp : ports) WritePort(sp, cfg, write, large, w, wanted, top);
     if (!write) wanted = previous->second;  // unchanged: its chains stay as they are
+    if (auto was = before.top.find(key);
+        was == before.top.end() || was->second.nat != top.nat || was->second.filter != top.filter) {
+      top_changed = true;
+    }
+    if (batch_chains > 0 && w.nat_chains.size() >= batch_chains) cut_batch();
+  }
+  if (!out.batches.empty() && !w.nat_chains.empty()) cut_batch();
+  for (const auto& [key, lines] : before.top) {
+    if (!services.count(key)) top_changed = true;  // a Service gone: its top-level lines go
   }
 
   // Chains to delete: flushed (declared) then removed, after every rule that jumped to them is
   // gone (their referrers are rewritten in this same batch).
+  // A chain's name hashes its Service's port (and endpoint), so only the changed Services' chains
+  // can be wanted among theirs (a set of every chain cost a partial sync ~110k inserts at 10k).
   std::set<std::string> keep;
-  for (const auto& [key, chains] : out.chains.by_service) keep.insert(chains.begin(), chains.end());
+  for (const auto& [key, chains] : out.chains.by_service) {
+    if (!changed || changed->count(key)) keep.insert(chains.begin(), chains.end());
+  }
   auto remove = [&](const std::string& chain) {
     if (keep.count(chain)) return;
     w.DeclareNat(chain);
@@ -339,8 +377,8 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
   // The legacy backend does not care.
   std::sort(w.nat_chains.begin(), w.nat_chains.end(), std::greater<>());
   std::vector<std::string_view> top_lines;
-  top_lines.reserve(services.size() + 1);
-  for (size_t at = 0; at < w.nat_top.size();) {
+  top_lines.reserve(top_changed ? services.size() + 1 : 0);
+  for (size_t at = 0; top_changed && at < w.nat_top.size();) {
     const size_t nl = w.nat_top.find('\n', at);
     top_lines.emplace_back(w.nat_top.data() + at, nl - at);
     at = nl + 1;
@@ -349,28 +387,45 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
   std::stable_sort(top_lines.begin(), top_lines.end(),
                    [&](std::string_view a, std::string_view b) { return target(a) > target(b); });
 
+  // A partial sync whose Services' top-level lines are as before writes only their own chains
+  // (and nothing at all when none changed): KUBE-SERVICES has a line per Service port, and
+  // rewriting it is most of a small sync's work for iptables-nft (a rule object each) and
+  // iptables-restore's parser. The full sync (and any top-level change) rewrites it, so lines
+  // deleted by hand come back then.
+  const bool fixed_here = top_changed && out.batches.empty();
   std::string& t = out.text;
   t.reserve(w.filter_rules.size() + w.nat_chains.size() * 32 + w.nat_top.size() + w.nat_rules.size() +
             w.nat_deletes.size() + 512);
-  t += "*filter\n";
-  for (const char* c : kTopFilter) t += std::string(":") + c + " - [0:0]\n";
-  t += w.filter_rules;
-  t += "COMMIT\n*nat\n";
-  for (const char* c : kTopNat) t += std::string(":") + c + " - [0:0]\n";
-  for (const std::string& c : w.nat_chains) {
-    t += ':';
-    t += c;
-    t += " - [0:0]\n";
+  if (top_changed) {
+    t += "*filter\n";
+    for (const char* c : kTopFilter) t += std::string(":") + c + " - [0:0]\n";
+    t += w.filter_rules;
+    t += "COMMIT\n";
   }
-  for (std::string_view line : top_lines) {
-    t += line;
-    t += '\n';
+  if (!top_changed && w.nat_chains.empty() && w.nat_rules.empty() && w.nat_deletes.empty()) {
+    // Nothing: the caller skips the restore.
+  } else {
+    t += "*nat\n";
+    if (top_changed) t += ":KUBE-SERVICES - [0:0]\n:KUBE-NODEPORTS - [0:0]\n";
+    if (fixed_here) t += ":KUBE-POSTROUTING - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n";
+    for (const std::string& c : w.nat_chains) {
+      t += ':';
+      t += c;
+      t += " - [0:0]\n";
+    }
+    if (top_changed) {
+      for (std::string_view line : top_lines) {
+        t += line;
+        t += '\n';
+      }
+      t += "-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in "
+           "this chain\" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n";
+    }
+    if (fixed_here) t += fixed_nat;
+    t += w.nat_rules;
+    t += w.nat_deletes;
+    t += "COMMIT\n";
   }
-  t += "-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this "
-       "chain\" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n";
-  t += w.nat_rules;
-  t += w.nat_deletes;
-  t += "COMMIT\n";
   out.filter_rules = w.filter_count;
   out.nat_rules = w.nat_count + 1;  // and the nodeports rule
   out.nat_chains_written = w.declared;

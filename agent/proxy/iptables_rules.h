@@ -11,15 +11,21 @@
 //          KUBE-PROXY-FIREWALL drops the rest),
 //          KUBE-SEP-<hash> (one endpoint: hairpin masquerade, DNAT), KUBE-MARK-MASQ and
 //          KUBE-POSTROUTING (the 0x4000 mark → MASQUERADE).
+// Hairpin: a pod reaching its own Service and sent to itself is masqueraded (else its reply to
+// itself would skip the un-DNAT), only for this node's endpoints, as upstream's IPVS mode does
+// with its loop-back set: another node's pod reaches this node's chains only through external
+// destinations, which masquerade anyway (an externalTrafficPolicy Local node port that a remote
+// pod sends to its own endpoint here is the one case left out, as there).
 //   filter KUBE-SERVICES / KUBE-EXTERNAL-SERVICES (REJECT for ports with no endpoints, DROP for
 //          Local policy with none here), KUBE-FORWARD, KUBE-NODEPORTS, KUBE-PROXY-FIREWALL.
 // Chain names hash the service port name and protocol (and the endpoint) with SHA-256, base32,
 // 16 characters, as upstream does, so the same Service gets the same chain names as under
 // kube-proxy.
 //
-// Partial sync: the top-level chains are always rewritten whole; per-service chains only for
-// the Services named in `changed`, plus the deletion of chains no longer wanted. Everything goes
-// to `iptables-restore --noflush` in one batch (a declared chain is flushed and refilled, an
+// Partial sync: per-service chains only for the Services named in `changed`, plus the deletion
+// of chains no longer wanted; the top-level chains are rewritten whole only when one of those
+// Services' lines in them changed (an endpoint change leaves them alone). It goes to
+// `iptables-restore --noflush` in one batch (a declared chain is flushed and refilled, an
 // undeclared one is left alone).
 #pragma once
 
@@ -66,7 +72,10 @@ struct ChainState {
 };
 
 struct RulesText {
-  std::string text;  // iptables-restore input: *filter … COMMIT, *nat … COMMIT
+  // iptables-restore inputs, applied in order: `batches` (nat only, possibly none) then `text`
+  // (*filter … COMMIT, *nat … COMMIT; "" when a partial sync has nothing to write).
+  std::vector<std::string> batches;
+  std::string text;
   ChainState chains;  // the state once `text` is applied
   size_t filter_rules = 0, nat_rules = 0;  // "-A" lines written
   size_t nat_chains_written = 0;           // per-service chains declared (written or deleted)
@@ -74,8 +83,17 @@ struct RulesText {
 
 // `changed`: nullptr for a full sync (every chain written; every per-service chain of `before`
 // not wanted any more is deleted), else the Service keys whose chains are rewritten.
+//
+// `batch_chains` > 0 (the nft backend): the per-service chains are written in batches of about
+// that many chains, whole Services each, before the final text that rewrites the top-level chains
+// and deletes what is gone. iptables-nft-restore 1.8.9 keeps the chain names a batch mentions in
+// a sorted linked list, walked for every command: a 10k-Service batch (110k chains, 320k rules)
+// is quadratic there (minutes of CPU, measured), while batches of a few thousand chains stay
+// linear overall. Each batch is still one transaction: a Service's chains change together, and
+// a new Service's chains exist before KUBE-SERVICES (in the final text) jumps to them. The legacy
+// backend replaces the whole table per commit, so it gets one batch (0).
 RulesText GenerateRules(const ServiceMap& services, const RulesConfig& config, const std::set<std::string>* changed,
-                        const ChainState& before);
+                        const ChainState& before, size_t batch_chains = 0);
 
 // prefix + the first `chars` characters of base32(sha256(input)) (RFC 4648, as Go encodes it).
 std::string HashName(const char* prefix, const std::string& input, size_t chars = 16);

@@ -199,7 +199,7 @@ struct PortWriter {
       for (size_t i = 0; i < cluster_eps.size(); ++i) {
         Element(map, sp.cluster_ip + " . " + port + " . " + std::to_string(i),
                 cluster_eps[i]->ip + " . " + std::to_string(cluster_eps[i]->port));
-        s.hairpin.push_back(cluster_eps[i]->ip);
+        if (cluster_eps[i]->local) s.hairpin.push_back(cluster_eps[i]->ip);
       }
       return;
     }
@@ -272,12 +272,15 @@ struct PortWriter {
         o.Rule(ext, "goto " + loc);
       }
     }
-    // Every endpoint's IP counts for hairpin masquerade; affinity needs a chain per endpoint.
+    // This node's endpoints count for hairpin masquerade (see the header); affinity needs a
+    // chain per endpoint.
     std::vector<const Endpoint*> eps = cluster_eps;
     for (const Endpoint* e : local_eps) {
       if (std::find(eps.begin(), eps.end(), e) == eps.end()) eps.push_back(e);
     }
-    for (const Endpoint* e : eps) s.hairpin.push_back(e->ip);
+    for (const Endpoint* e : eps) {
+      if (e->local) s.hairpin.push_back(e->ip);
+    }
     if (sp.affinity_seconds == 0) return;
     for (const Endpoint* e : eps) {
       const std::string ep = NftEndpointChain(sp, *e);
@@ -287,7 +290,7 @@ struct PortWriter {
                 std::to_string(sp.affinity_seconds) + "s ; }\n";
       s.sets.push_back(set);
       Chain(ep);
-      o.Rule(ep, l3 + " saddr " + e->ip + " jump mark-for-masquerade");
+      if (e->local) o.Rule(ep, l3 + " saddr " + e->ip + " jump mark-for-masquerade");
       o.Rule(ep, "update @" + set + " { " + l3 + " saddr }");
       o.Rule(ep, "meta l4proto " + proto + " dnat " + l3 + " to " + e->String());
     }

@@ -13,7 +13,8 @@
 //                endpoint-chains    slot → goto endpoint chain (session affinity only)
 //                endpoints-<chain>  per picking chain: slot → endpoint address . port (the DNAT
 //                                   target), bound by that chain's one rule
-//   set          hairpin            endpoint IP . same IP: masqueraded after DNAT;
+//   set          hairpin            this node's endpoint IP . same IP: masqueraded after DNAT
+//                                   (local endpoints only, as in iptables_rules.h);
 //   shared       pick-<proto>-<n>   the picking chain of every plain cluster-IP port (no session
 //                                   affinity, no Local policy, no node port, external or
 //                                   load-balancer IP) with that protocol and n endpoints: its

@@ -50,8 +50,8 @@ struct ProxyOptions {
   std::string mode = "iptables";
   RulesConfig rules;
   // Dual-stack (nftables mode only): IPv6 Services (their IPv6 cluster IPs, IPv6 EndpointSlices)
-  // go into table ip6 kube-proxy too, in the same transaction as the IPv4 table; `ipv6` must be
-  // set and cluster_cidr is the IPv6 pod CIDR. Unset: IPv4 only. Stale UDP conntrack entries of
+  // go into table ip6 kube-proxy too, in the same transaction as the IPv4 table; cluster_cidr is
+  // the IPv6 pod CIDR (SetClusterCidrs sets it from the flag). Unset: IPv4 only. Stale UDP conntrack entries of
   // both families are deleted.
   std::optional<RulesConfig> rules6;
   std::string healthz_bind_address = "0.0.0.0:10256";  // "": no health server
@@ -62,6 +62,11 @@ struct ProxyOptions {
   Exec exec;                       // empty: RunCommand
   std::optional<Backend> backend;  // empty: DetectBackend
 };
+
+// --cluster-cidr as k3s spells it, one range per family ("10.42.0.0/16,fd00:42::/56"): the IPv4
+// one becomes rules.cluster_cidr; an IPv6 one turns dual-stack on (rules6, whose cluster_cidr it
+// is; nftables mode only, iptables mode logs that it leaves IPv6 alone).
+Status SetClusterCidrs(const std::string& cluster_cidr, ProxyOptions* options);
 
 class Proxier : public client::Controller {
  public:

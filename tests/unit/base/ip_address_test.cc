@@ -31,5 +31,27 @@ TEST(IpAddressTest, Ipv4CidrParsesFormatsAndContains) {
   }
 }
 
+TEST(IpAddressTest, DualStackCidrsSplitByFamily) {
+  auto both = SplitDualStackCidrs("10.42.0.0/16,fd00:42::/56");
+  ASSERT_TRUE(both.ok()) << both.status().message();
+  EXPECT_EQ(both->ipv4, "10.42.0.0/16");
+  EXPECT_EQ(both->ipv6, "fd00:42::/56");
+  auto swapped = SplitDualStackCidrs("fd00:42::/56, 10.42.0.0/16");
+  ASSERT_TRUE(swapped.ok());
+  EXPECT_EQ(swapped->ipv4, "10.42.0.0/16");
+  EXPECT_EQ(swapped->ipv6, "fd00:42::/56");
+  auto v4 = SplitDualStackCidrs("10.42.0.0/16");
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(v4->ipv6, "");
+  auto v6 = SplitDualStackCidrs("fd00:42::/56");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->ipv4, "");
+  for (const char* bad : {"10.42.0.0/16,10.43.0.0/16", "fd00::/64,fd01::/64", "10.42.0.0/16,fd00:42::1/56",
+                          "10.42.0.0/16,fd00:42::/129", "10.42.0.0/16,zz::/64", "10.42.0.0/16,", "",
+                          "10.42.0.0/16,fd00::/64,10.1.0.0/16"}) {
+    EXPECT_FALSE(SplitDualStackCidrs(bad).ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace kite

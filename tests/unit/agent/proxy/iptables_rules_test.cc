@@ -58,6 +58,7 @@ TEST(IptablesRulesTest, ChainNamesAreUpstreams) {
 TEST(IptablesRulesTest, ClusterIpFullText) {
   ServiceMap m;
   m["default/web"] = {Port("default", "web", "", "10.43.0.20", 80, {{"10.42.0.5", 8080}, {"10.42.1.6", 8080}})};
+  m["default/web"][0].endpoints[0].local = true;  // 10.42.1.6 is on another node: no hairpin rule
   RulesConfig cfg;
   cfg.cluster_cidr = "10.42.0.0/16";
   RulesText r = GenerateRules(m, cfg, nullptr, {});
@@ -89,7 +90,6 @@ TEST(IptablesRulesTest, ClusterIpFullText) {
       "-A " + svc + " -m comment --comment \"default/web -> 10.42.1.6:8080\" -j " + sep2 + "\n"
       "-A " + sep1 + " -m comment --comment \"default/web\" -s 10.42.0.5/32 -j KUBE-MARK-MASQ\n"
       "-A " + sep1 + " -m comment --comment \"default/web\" -m tcp -p tcp -j DNAT --to-destination 10.42.0.5:8080\n"
-      "-A " + sep2 + " -m comment --comment \"default/web\" -s 10.42.1.6/32 -j KUBE-MARK-MASQ\n"
       "-A " + sep2 + " -m comment --comment \"default/web\" -m tcp -p tcp -j DNAT --to-destination 10.42.1.6:8080\n"
       "COMMIT\n";
   ASSERT_GT(sep1, sep2);  // the hashes happen to sort this way
@@ -184,6 +184,7 @@ TEST(IptablesRulesTest, SessionAffinity) {
   ServiceMap m;
   ServicePort sp = Port("ns", "sticky", "", "10.43.0.60", 80, {{"10.42.0.2", 80}, {"10.42.0.3", 80}, {"10.42.0.4", 80}});
   sp.affinity_seconds = 600;
+  sp.endpoints[0].local = true;  // its endpoint chain starts with the hairpin rule
   m["ns/sticky"] = {sp};
   RulesText r = GenerateRules(m, {}, nullptr, {});
   const std::string svc = ServiceChain(sp), sep0 = EndpointChain(sp, sp.endpoints[0]);
@@ -193,6 +194,7 @@ TEST(IptablesRulesTest, SessionAffinity) {
                       " --rcheck --seconds 600 --reap -j " + sep0);
   EXPECT_NE(s[3].find("--probability 0.3333333333"), std::string::npos);
   EXPECT_NE(s[4].find("--probability 0.5000000000"), std::string::npos);
+  ASSERT_EQ(Rules(r.text, sep0).size(), 2u);
   EXPECT_EQ(Rules(r.text, sep0)[1], "-A " + sep0 + " -m comment --comment \"ns/sticky\" -m recent --name " + sep0 +
                                         " --set -m tcp -p tcp -j DNAT --to-destination 10.42.0.2:80");
 }
@@ -241,10 +243,11 @@ TEST(IptablesRulesTest, ChainsAndTopLevelRulesInDescendingNameOrder) {
   };
   RulesText full = GenerateRules(m, {}, nullptr, {});
   EXPECT_EQ(check(full), 30u);
+  // A changed endpoint and a new Service (its line in KUBE-SERVICES makes that chain rewritten).
   m["a/s7"][0].endpoints[0].ip = "10.42.9.9";
-  m["a/s21"][0].endpoints[0].ip = "10.42.9.8";
-  std::set<std::string> changed = {"a/s7", "a/s21"};
-  EXPECT_EQ(check(GenerateRules(m, {}, &changed, full.chains)), 30u);
+  m["a/new"] = {Port("a", "new", "", "10.43.2.99", 80, {{"10.42.9.8", 80}})};
+  std::set<std::string> changed = {"a/s7", "a/new"};
+  EXPECT_EQ(check(GenerateRules(m, {}, &changed, full.chains)), 31u);
 }
 
 TEST(IptablesRulesTest, PartialSyncWritesOnlyChangedChains) {
@@ -262,10 +265,14 @@ TEST(IptablesRulesTest, PartialSyncWritesOnlyChangedChains) {
   gone.ip = "10.42.0.4";
   gone.port = 80;
   const std::string gone_sep = EndpointChain(two, gone);
-  // a/one's chains are neither declared nor written; the top-level chain still points at them.
+  // a/one's chains are neither declared nor written; a/two's line in KUBE-SERVICES is as before,
+  // so the top-level chains are not written either (not even declared: they keep their rules).
   EXPECT_EQ(partial.text.find(":" + ServiceChain(one) + " "), std::string::npos);
   EXPECT_EQ(Rules(partial.text, ServiceChain(one)).size(), 0u);
-  EXPECT_NE(partial.text.find("-j " + ServiceChain(one) + "\n"), std::string::npos);
+  EXPECT_EQ(partial.text.find(":KUBE-SERVICES"), std::string::npos);
+  EXPECT_EQ(partial.text.find("-A KUBE-SERVICES"), std::string::npos);
+  EXPECT_EQ(partial.text.find(":KUBE-MARK-MASQ"), std::string::npos);
+  EXPECT_EQ(partial.text.find("*filter"), std::string::npos);
   // a/two's are rewritten and the gone endpoint's chain is flushed and removed, last.
   EXPECT_NE(partial.text.find(":" + ServiceChain(two) + " - [0:0]"), std::string::npos);
   EXPECT_NE(partial.text.find(":" + gone_sep + " - [0:0]"), std::string::npos);
@@ -275,11 +282,19 @@ TEST(IptablesRulesTest, PartialSyncWritesOnlyChangedChains) {
   EXPECT_EQ(partial.nat_chains_written, 3u);  // SVC, SEP kept, SEP deleted
 
   // A deleted Service: all its chains go.
+  const std::string one_svc = ServiceChain(one);
   m.erase("a/one");
   changed = {"a/one"};
   RulesText del = GenerateRules(m, {}, &changed, partial.chains);
   for (const std::string& c : partial.chains.by_service.at("a/one")) EXPECT_NE(del.text.find("-X " + c + "\n"), std::string::npos);
   EXPECT_EQ(del.chains.by_service.count("a/one"), 0u);
+  // Its line in KUBE-SERVICES goes, so that chain is rewritten, with a/two's line from the cache.
+  EXPECT_NE(del.text.find(":KUBE-SERVICES - [0:0]"), std::string::npos);
+  EXPECT_NE(del.text.find("-j " + ServiceChain(two) + "\n"), std::string::npos);
+  EXPECT_EQ(del.text.find("-j " + one_svc + "\n"), std::string::npos);
+  // And with nothing changed, nothing to write.
+  changed.clear();
+  EXPECT_EQ(GenerateRules(m, {}, &changed, del.chains).text, "");
 
   // A full sync deletes orphans found in the table.
   ChainState with_orphan = del.chains;
@@ -294,9 +309,12 @@ TEST(IptablesRulesTest, LargeClustersDropEndpointComments) {
   std::vector<std::pair<std::string, int32_t>> eps;
   for (int i = 0; i < 1001; ++i) eps.emplace_back("10.42." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 2), 80);
   m["ns/big"] = {Port("ns", "big", "", "10.43.0.80", 80, eps)};
+  m["ns/big"][0].endpoints[0].local = true;  // with its hairpin rule first
   RulesText r = GenerateRules(m, {}, nullptr, {});
   const ServicePort& sp = m["ns/big"][0];
   const std::string sep = EndpointChain(sp, sp.endpoints[0]);
+  ASSERT_EQ(Rules(r.text, sep).size(), 2u);
+  EXPECT_EQ(Rules(r.text, sep)[0], "-A " + sep + " -s 10.42.0.2/32 -j KUBE-MARK-MASQ");
   EXPECT_EQ(Rules(r.text, sep)[1], "-A " + sep + " -m tcp -p tcp -j DNAT --to-destination 10.42.0.2:80");
   EXPECT_EQ(Rules(r.text, ServiceChain(sp)).back(), "-A " + ServiceChain(sp) + " -j " + EndpointChain(sp, sp.endpoints.back()));
   // The top-level rules keep theirs.
@@ -403,6 +421,62 @@ TEST(ConntrackTest, StaleUdpFlows) {
   before = {{"d/web", {web}}};
   after = {};
   EXPECT_TRUE(StaleConntrackCommands(before, after).empty());
+}
+
+// The nft backend's batches: whole Services' chains, the fixed chains in the first, the
+// top-level chains and deletions in the final text; the same rules as one batch would hold.
+TEST(IptablesRulesTest, BatchesHoldWholeServices) {
+  ServiceMap m;
+  for (int i = 0; i < 5; ++i) {
+    const std::string n = "s" + std::to_string(i);
+    m["a/" + n] = {Port("a", n, "", "10.43.2." + std::to_string(i + 1), 80,
+                        {{"10.42.1." + std::to_string(i + 1), 80}, {"10.42.2." + std::to_string(i + 1), 80}})};
+  }
+  ChainState before;
+  before.orphans = {"KUBE-SEP-LEFTBYAHAND000"};
+  RulesText one = GenerateRules(m, {}, nullptr, before);
+  RulesText b = GenerateRules(m, {}, nullptr, before, 5);  // 3 chains a Service: 2 Services a batch
+  EXPECT_TRUE(one.batches.empty());
+  ASSERT_EQ(b.batches.size(), 3u);
+  EXPECT_NE(b.batches[0].find(":KUBE-MARK-MASQ - [0:0]\n"), std::string::npos);
+  EXPECT_NE(b.batches[0].find("-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000\n"), std::string::npos);
+  EXPECT_EQ(b.batches[1].find("KUBE-MARK-MASQ - [0:0]"), std::string::npos);
+  // Per-service rules (KUBE-SVC-, KUBE-SEP-).
+  auto service_rules = [](const std::string& text) {
+    size_t n = 0;
+    for (size_t at = text.find("\n-A KUBE-S"); at != std::string::npos; at = text.find("\n-A KUBE-S", at + 1)) {
+      if (text.compare(at + 4, 9, "KUBE-SVC-") == 0 || text.compare(at + 4, 9, "KUBE-SEP-") == 0) ++n;
+    }
+    return n;
+  };
+  size_t rules = 0;
+  for (const std::string& batch : b.batches) {
+    EXPECT_EQ(batch.rfind("*nat\n", 0), 0u);
+    EXPECT_EQ(batch.find("KUBE-SERVICES"), std::string::npos);
+    EXPECT_EQ(batch.substr(batch.size() - 7), "COMMIT\n");
+    rules += service_rules(batch);
+  }
+  EXPECT_EQ(rules, service_rules(one.text));
+  EXPECT_EQ(rules, 5u * (2 + 2));  // 2 picks and 2 DNATs each (no cluster CIDR; remote endpoints: no hairpin)
+  for (const auto& [key, ports] : m) {
+    // A Service's chains are all in one batch.
+    const std::string svc = ServiceChain(ports[0]);
+    int found = 0;
+    for (const std::string& batch : b.batches) {
+      if (batch.find(":" + svc + " ") == std::string::npos) continue;
+      ++found;
+      for (const Endpoint& e : ports[0].endpoints) EXPECT_NE(batch.find(":" + EndpointChain(ports[0], e) + " "), std::string::npos);
+    }
+    EXPECT_EQ(found, 1) << key;
+    EXPECT_EQ(b.text.find(":" + svc + " "), std::string::npos);
+  }
+  // The final text: the top-level chains (not the fixed ones again) and the deletions.
+  EXPECT_NE(b.text.find(":KUBE-SERVICES - [0:0]\n"), std::string::npos);
+  EXPECT_EQ(b.text.find("KUBE-MARK-MASQ - [0:0]"), std::string::npos);
+  EXPECT_EQ(b.text.find("-A KUBE-MARK-MASQ"), std::string::npos);
+  EXPECT_EQ(Rules(b.text, "KUBE-SERVICES"), Rules(one.text, "KUBE-SERVICES"));
+  EXPECT_NE(b.text.find("-X KUBE-SEP-LEFTBYAHAND000\n"), std::string::npos);
+  EXPECT_EQ(b.chains.by_service, one.chains.by_service);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ ServicePort Port(std::string ns, std::string name, std::string ip, std::vector<s
     Endpoint ep;
     ep.ip = e;
     ep.port = 8080;
+    ep.local = true;  // this node's (hairpin masquerade is for local endpoints)
     sp.endpoints.push_back(ep);
   }
   return sp;
@@ -165,7 +166,8 @@ TEST(NftablesRulesTest, NoEndpointsAndLocalPolicy) {
   m["ns/empty"] = {empty};
   ServicePort local = Port("ns", "local", "10.43.0.31", {"10.42.0.8"});
   local.node_port = 30081;
-  local.external_local = true;  // its only endpoint is on another node
+  local.external_local = true;
+  local.endpoints[0].local = false;  // its only endpoint is on another node
   m["ns/local"] = {local};
   NftState st;
   NftText r = GenerateNftRules(m, Cfg(), nullptr, st, false);
@@ -321,4 +323,32 @@ TEST(NftablesRulesTest, Ipv6Family) {
 }
 
 }  // namespace
+// Hairpin masquerade is for this node's endpoints only: another node's pod never reaches this
+// node's chains as its own Service's client except through external destinations, which
+// masquerade anyway. Also in the per-endpoint chains of session affinity.
+TEST(NftablesRulesTest, HairpinOnlyForLocalEndpoints) {
+  ServiceMap m;
+  ServicePort plain = Port("ns", "plain", "10.43.0.60", {"10.42.0.2", "10.42.1.3"});
+  plain.endpoints[1].local = false;
+  ServicePort aff = Port("ns", "aff", "10.43.0.61", {"10.42.0.4", "10.42.1.5"});
+  aff.endpoints[1].local = false;
+  aff.affinity_seconds = 60;
+  m["ns/plain"] = {plain};
+  m["ns/aff"] = {aff};
+  NftState st;
+  const std::string t = GenerateNftRules(m, Cfg(), nullptr, st, false).text;
+  EXPECT_NE(t.find("10.42.0.2 . 10.42.0.2"), std::string::npos);
+  EXPECT_NE(t.find("10.42.0.4 . 10.42.0.4"), std::string::npos);
+  EXPECT_EQ(t.find("10.42.1.3 . 10.42.1.3"), std::string::npos);
+  EXPECT_EQ(t.find("10.42.1.5 . 10.42.1.5"), std::string::npos);
+  EXPECT_NE(t.find("ip saddr 10.42.0.4 jump mark-for-masquerade"), std::string::npos);
+  EXPECT_EQ(t.find("ip saddr 10.42.1.5 jump mark-for-masquerade"), std::string::npos);
+
+  // The remote endpoint moves to this node: its IP joins the set in a partial sync.
+  m["ns/plain"][0].endpoints[1].local = true;
+  std::set<std::string> changed = {"ns/plain"};
+  const std::string p = GenerateNftRules(m, Cfg(), &changed, st, true).text;
+  EXPECT_TRUE(Has(p, "add element ip kube-proxy hairpin { 10.42.1.3 . 10.42.1.3 }")) << p;
+}
+
 }  // namespace kite::proxy

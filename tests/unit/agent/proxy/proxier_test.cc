@@ -54,7 +54,9 @@ json::object Slice(const std::string& svc, std::vector<std::string> ips) {
   o["metadata"].as_object()["name"] = svc + "-x";
   o["metadata"].as_object()["labels"].as_object()["kubernetes.io/service-name"] = svc;
   for (const std::string& ip : ips) {
-    o["endpoints"].as_array().push_back(json::object{{"addresses", json::array{ip.c_str()}}, {"conditions", json::object{{"ready", true}}}});
+    // On node n1 (the proxier's node in these tests): hairpin masquerade is for local endpoints.
+    o["endpoints"].as_array().push_back(json::object{
+        {"addresses", json::array{ip.c_str()}}, {"conditions", json::object{{"ready", true}}}, {"nodeName", "n1"}});
   }
   return o;
 }
@@ -107,10 +109,26 @@ TEST(ProxierTest, FullThenPartialSyncs) {
   restores = rec->Restores();
   ASSERT_EQ(restores.size(), 2u);
   EXPECT_EQ(restores[1].find("--to-destination 10.42.0.2:8080"), std::string::npos);  // a untouched
-  EXPECT_NE(restores[1].find("-A KUBE-SERVICES -m comment --comment \"default/a cluster IP\""), std::string::npos);
+  // b's line in KUBE-SERVICES is as before: the top-level chains are left alone.
+  EXPECT_EQ(restores[1].find(":KUBE-SERVICES"), std::string::npos);
+  EXPECT_EQ(restores[1].find("*filter"), std::string::npos);
   EXPECT_NE(restores[1].find("--to-destination 10.42.0.3:8080"), std::string::npos);
   EXPECT_NE(restores[1].find("-X KUBE-SEP-"), std::string::npos);  // 10.42.0.4's chain removed
   EXPECT_EQ(p.stats().full_syncs, 1);
+
+  // Nothing changed: no restore at all.
+  ASSERT_TRUE(p.Sync(false).ok());
+  EXPECT_EQ(rec->Restores().size(), 2u);
+
+  // b loses its last endpoint: its KUBE-SERVICES line becomes a REJECT in filter, so the
+  // top-level chains are rewritten (a's line copied from the cache).
+  ASSERT_TRUE(c.Update(*api::FindResource("discovery.k8s.io", "v1", "endpointslices"), "default", Slice("b", {})).ok());
+  fake->WaitForIdle();
+  ASSERT_TRUE(p.Sync(false).ok());
+  restores = rec->Restores();
+  ASSERT_EQ(restores.size(), 3u);
+  EXPECT_NE(restores[2].find("-A KUBE-SERVICES -m comment --comment \"default/a cluster IP\""), std::string::npos);
+  EXPECT_NE(restores[2].find("-A KUBE-SERVICES -m comment --comment \"default/b has no endpoints\""), std::string::npos);
 
   // A failed restore makes the next sync full.
   rec->fail_restore = true;
@@ -273,6 +291,23 @@ TEST(ProxierTest, TwoSyncsInABurstThenOnePerMinSyncPeriod) {
   EXPECT_EQ(p.stats().syncs, 2);
   EXPECT_EQ(p.stats().full_syncs, 1);
   informers.Stop();
+}
+
+
+// --cluster-cidr as k3s spells it turns dual-stack on: the IPv6 range is rules6's.
+TEST(ProxierTest, DualStackClusterCidrSetsRules6) {
+  ProxyOptions po;
+  po.rules.masquerade_all = true;
+  ASSERT_TRUE(SetClusterCidrs("10.42.0.0/16,fd00:42::/56", &po).ok());
+  EXPECT_EQ(po.rules.cluster_cidr, "10.42.0.0/16");
+  ASSERT_TRUE(po.rules6.has_value());
+  EXPECT_EQ(po.rules6->cluster_cidr, "fd00:42::/56");
+  EXPECT_TRUE(po.rules6->ipv6);
+  EXPECT_TRUE(po.rules6->masquerade_all);
+  EXPECT_FALSE(po.rules.ipv6);
+  ASSERT_TRUE(SetClusterCidrs("10.42.0.0/16", &po).ok());
+  EXPECT_FALSE(po.rules6.has_value());
+  EXPECT_FALSE(SetClusterCidrs("10.42.0.0/16,10.43.0.0/16", &po).ok());
 }
 
 }  // namespace
