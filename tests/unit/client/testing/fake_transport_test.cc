@@ -220,7 +220,9 @@ TEST(FakeTransportParity, AnUpdateNamingAnotherUidIsAConflictAsOnTheServer) {
     m["resourceVersion"] = "1";
     auto stale = c.Update(cms, "default", body);
     EXPECT_FALSE(stale.ok());
-    if (!stale.ok()) EXPECT_EQ(stale.error().message(), r.error().message());
+    if (!stale.ok()) {
+      EXPECT_EQ(stale.error().message(), r.error().message());
+    }
     auto kept = c.Get(cms, "default", "c");
     EXPECT_EQ(api::GetString(kept->at("data").as_object(), "k"), "1");
     EXPECT_EQ(api::Uid(*kept), uid);
@@ -234,7 +236,9 @@ TEST(FakeTransportParity, AnUpdateNamingAnotherUidIsAConflictAsOnTheServer) {
     none["metadata"].as_object().erase("uid");
     auto ok2 = c.Update(cms, "default", none);
     EXPECT_TRUE(ok2.ok()) << ok2.error().message();
-    if (ok2.ok()) EXPECT_EQ(api::Uid(*ok2), uid);
+    if (ok2.ok()) {
+      EXPECT_EQ(api::Uid(*ok2), uid);
+    }
     return {r.error(), uid};
   };
   kite::testing::FakeClock clock;
