@@ -1,6 +1,6 @@
 // SPDY/3.1 framing, the client's part kite needs: the API server opens the streams of a
 // remote-command session (exec, attach) toward the kubelet when the client came over WebSocket
-// (server/apiserver/stream_translator.h). Port-forward and SPDY clients never need it: their
+// (server/apiserver/kubelet/stream_translator.h). Port-forward and SPDY clients never need it: their
 // SPDY is relayed as bytes.
 //
 // Wire (draft-mbelshe-httpbis-spdy-00, as moby/spdystream speaks it): every frame has an 8-byte

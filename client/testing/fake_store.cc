@@ -121,6 +121,19 @@ Response FakeTransport::UpdateLocked(const Parsed& p, json::object obj, bool sta
   auto it = table.find(ObjKey(p.ns, p.name));
   if (it == table.end()) return StatusResponse(404, "NotFound", Quoted(p.r->resource, p.name) + " not found");
   const json::object& cur = it->second;
+  // A uid in the body is a precondition on the stored object's, checked first, with the API
+  // server's answer (CheckUidPrecondition in server/apiserver/storage/registry.h).
+  if (const std::string uid = api::Uid(obj); !uid.empty() && uid != api::Uid(cur)) {
+    const api::ResourceInfo& r = *p.r;
+    const std::string qualified = r.group.empty() ? r.resource : r.resource + "." + r.group;
+    const std::string key = (r.custom ? "/registry/" + r.group + "/" : std::string("/registry/")) + r.resource + "/" +
+                            (r.namespaced ? p.ns + "/" : std::string()) + p.name;
+    return StatusResponse(409, "Conflict",
+                          "Operation cannot be fulfilled on " + Quoted(qualified, p.name) +
+                              ": StorageError: invalid object, Code: 4, Key: " + key +
+                              ", ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: " +
+                              uid + ", UID in object meta: " + api::Uid(cur));
+  }
   const std::string rv = api::GetString(api::Metadata(obj), "resourceVersion");
   if (!rv.empty() && rv != api::GetString(api::Metadata(cur), "resourceVersion")) {
     return StatusResponse(409, "Conflict",

@@ -4,7 +4,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "api/object.h"
-#include "server/apiserver/kubelet_client.h"
+#include "server/apiserver/kubelet/kubelet_client.h"
 
 namespace kite::metricsserver {
 namespace asio = boost::asio;

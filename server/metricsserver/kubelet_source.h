@@ -1,7 +1,7 @@
 // Where the metrics server reads a node's resource metrics: the seam between the scrape loop
 // and the network, so unit tests hand it canned text. NewKubeletClientSource is the real one:
 // GET https://<node>:<kubelet port>/metrics/resource through the API server's KubeletClient
-// (server/apiserver/kubelet_client.h: its kubelet-client certificate, the kubelet's serving
+// (server/apiserver/kubelet/kubelet_client.h: its kubelet-client certificate, the kubelet's serving
 // certificate checked against the cluster's server CA), the one way kite-server calls a kubelet.
 #pragma once
 

@@ -29,13 +29,13 @@ bool SchedulingRelevantChange(const PodInfo& a, const PodInfo& b) {
 
 }  // namespace
 
-SchedulingQueue::Clock::duration SchedulingQueue::Backoff(int attempts) const {
-  Clock::duration d = options_.initial_backoff;
+SchedulingQueue::Duration SchedulingQueue::Backoff(int attempts) const {
+  Duration d = options_.initial_backoff;
   for (int i = 1; i < attempts; ++i) {
     d *= 2;
     if (d >= options_.max_backoff) return options_.max_backoff;
   }
-  return std::min<Clock::duration>(d, options_.max_backoff);
+  return std::min<Duration>(d, options_.max_backoff);
 }
 
 void SchedulingQueue::Unlink(const std::string& key, Entry& e) {
@@ -48,14 +48,14 @@ void SchedulingQueue::Unlink(const std::string& key, Entry& e) {
   }
 }
 
-void SchedulingQueue::ToUnschedulable(const std::string& key, Entry& e, Clock::time_point now) {
+void SchedulingQueue::ToUnschedulable(const std::string& key, Entry& e, TimePoint now) {
   Unlink(key, e);
   e.where = Where::kUnschedulable;
   e.timestamp = now;
   unschedulable_.insert(key);
 }
 
-void SchedulingQueue::ToActive(const std::string& key, Entry& e, Clock::time_point now) {
+void SchedulingQueue::ToActive(const std::string& key, Entry& e, TimePoint now) {
   Unlink(key, e);
   e.where = Where::kActive;
   e.timestamp = now;
@@ -63,7 +63,7 @@ void SchedulingQueue::ToActive(const std::string& key, Entry& e, Clock::time_poi
   active_.emplace(ActiveKey{-e.pod->priority, e.timestamp, e.seq}, key);
 }
 
-void SchedulingQueue::ToBackoff(const std::string& key, Entry& e, Clock::time_point now) {
+void SchedulingQueue::ToBackoff(const std::string& key, Entry& e, TimePoint now) {
   Unlink(key, e);
   e.where = Where::kBackoff;
   e.timestamp = now;
@@ -72,12 +72,13 @@ void SchedulingQueue::ToBackoff(const std::string& key, Entry& e, Clock::time_po
   backoff_.emplace(std::make_pair(e.backoff_until, e.seq), key);
 }
 
-void SchedulingQueue::ToActiveOrBackoff(const std::string& key, Entry& e, Clock::time_point now) {
+void SchedulingQueue::ToActiveOrBackoff(const std::string& key, Entry& e, TimePoint now) {
   if (e.attempts > 0 && now < e.last_failure + Backoff(e.attempts)) ToBackoff(key, e, now);
   else ToActive(key, e, now);
 }
 
-void SchedulingQueue::AddOrUpdate(const PodInfoPtr& pod, Clock::time_point now) {
+void SchedulingQueue::AddOrUpdate(const PodInfoPtr& pod) {
+  const TimePoint now = clock_->SteadyNow();
   auto it = entries_.find(pod->key);
   if (!pod->nominated_node_name.empty()) Nominate(pod, pod->nominated_node_name);
   else Unnominate(pod->key);
@@ -141,7 +142,7 @@ void SchedulingQueue::Delete(const std::string& key) {
   Unnominate(key);
 }
 
-const SchedulingQueue::Entry* SchedulingQueue::Pop(Clock::time_point) {
+const SchedulingQueue::Entry* SchedulingQueue::Pop() {
   if (active_.empty()) return nullptr;
   auto first = active_.begin();
   std::string key = std::move(first->second);
@@ -152,7 +153,8 @@ const SchedulingQueue::Entry* SchedulingQueue::Pop(Clock::time_point) {
   return &e;
 }
 
-void SchedulingQueue::Requeue(const std::string& key, uint32_t rejected_by, bool error, Clock::time_point now) {
+void SchedulingQueue::Requeue(const std::string& key, uint32_t rejected_by, bool error) {
+  const TimePoint now = clock_->SteadyNow();
   auto it = entries_.find(key);
   if (it == entries_.end() || it->second.where != Where::kInFlight) return;
   Entry& e = it->second;
@@ -172,7 +174,8 @@ void SchedulingQueue::Done(const std::string& key) {
   Unnominate(key);
 }
 
-void SchedulingQueue::MoveAll(uint32_t plugins, Clock::time_point now) {
+void SchedulingQueue::MoveAll(uint32_t plugins) {
+  const TimePoint now = clock_->SteadyNow();
   std::vector<std::string> moving;
   for (const auto& key : unschedulable_) {
     const Entry& e = entries_.at(key);
@@ -181,14 +184,16 @@ void SchedulingQueue::MoveAll(uint32_t plugins, Clock::time_point now) {
   for (const auto& key : moving) ToActiveOrBackoff(key, entries_.at(key), now);
 }
 
-void SchedulingQueue::FlushBackoff(Clock::time_point now) {
+void SchedulingQueue::FlushBackoff() {
+  const TimePoint now = clock_->SteadyNow();
   while (!backoff_.empty() && backoff_.begin()->first.first <= now) {
     std::string key = backoff_.begin()->second;
     ToActive(key, entries_.at(key), now);  // unlinks it from backoff_
   }
 }
 
-void SchedulingQueue::FlushUnschedulable(Clock::time_point now) {
+void SchedulingQueue::FlushUnschedulable() {
+  const TimePoint now = clock_->SteadyNow();
   std::vector<std::string> moving;
   for (const auto& key : unschedulable_) {
     if (now - entries_.at(key).timestamp >= options_.max_in_unschedulable) moving.push_back(key);
@@ -196,7 +201,7 @@ void SchedulingQueue::FlushUnschedulable(Clock::time_point now) {
   for (const auto& key : moving) ToActiveOrBackoff(key, entries_.at(key), now);
 }
 
-std::optional<SchedulingQueue::Clock::time_point> SchedulingQueue::NextBackoffExpiry() const {
+std::optional<SchedulingQueue::TimePoint> SchedulingQueue::NextBackoffExpiry() const {
   if (backoff_.empty()) return std::nullopt;
   return backoff_.begin()->first.first;
 }

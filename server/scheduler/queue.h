@@ -13,8 +13,10 @@
 // Pods nominated to a node by preemption are indexed here too (upstream's nominator), so the
 // filters count them on that node.
 //
-// Threading: not thread-safe; owned by the scheduling loop's thread. Time is passed in, so
-// tests drive it.
+// Time: the monotonic time of the Clock handed to the constructor (the scheduler's,
+// SchedulerOptions::clock), read at each call; a test hands it a FakeClock and moves it.
+//
+// Threading: not thread-safe; owned by the scheduling loop's thread.
 #pragma once
 
 #include <chrono>
@@ -25,6 +27,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/clock.h"
 #include "server/scheduler/algorithm.h"
 
 namespace kite::scheduler {
@@ -37,47 +40,50 @@ struct QueueOptions {
 
 class SchedulingQueue {
  public:
-  using Clock = std::chrono::steady_clock;
+  using TimePoint = kite::Clock::SteadyTime;
+  using Duration = TimePoint::duration;
   enum class Where { kActive, kBackoff, kUnschedulable, kGated, kInFlight };
 
   struct Entry {
     PodInfoPtr pod;
     Where where = Where::kActive;
     int attempts = 0;
-    Clock::time_point timestamp{};     // when it last entered activeQ/backoffQ (ordering)
-    Clock::time_point last_failure{};  // start of the back-off
-    Clock::time_point backoff_until{};  // its end (the backoffQ key while there)
+    TimePoint timestamp{};     // when it last entered activeQ/backoffQ (ordering)
+    TimePoint last_failure{};  // start of the back-off
+    TimePoint backoff_until{};  // its end (the backoffQ key while there)
     uint32_t rejected_by = 0;          // PluginBit mask of the last failure (0: unknown)
     uint64_t seq = 0;
   };
 
-  explicit SchedulingQueue(QueueOptions o = {}) : options_(o) {}
+  // `clock`: never null, not owned, outlives the queue.
+  explicit SchedulingQueue(QueueOptions o = {}, const kite::Clock* clock = kite::Clock::Real())
+      : options_(o), clock_(clock) {}
 
   // A pending pod appeared or changed (informer). Unknown pods are added; a changed pod that
   // was parked as unschedulable moves on if its spec or labels changed.
-  void AddOrUpdate(const PodInfoPtr& pod, Clock::time_point now);
+  void AddOrUpdate(const PodInfoPtr& pod);
   void Delete(const std::string& key);
   // The next pod to schedule (now in flight), or null when activeQ is empty.
-  const Entry* Pop(Clock::time_point now);
+  const Entry* Pop();
   // The in-flight pod failed: unschedulable (rejected_by: PluginBit mask) or, with `error`, an
   // error (then it always backs off). Ignored if the pod was deleted meanwhile.
-  void Requeue(const std::string& key, uint32_t rejected_by, bool error, Clock::time_point now);
+  void Requeue(const std::string& key, uint32_t rejected_by, bool error);
   // The in-flight pod was placed: it leaves the queue.
   void Done(const std::string& key);
   // A cluster event that may help pods rejected by `plugins` (PluginBit mask). Pods with an
   // unknown rejection (mask 0) always move.
-  void MoveAll(uint32_t plugins, Clock::time_point now);
+  void MoveAll(uint32_t plugins);
   // Back-offs expired → activeQ (upstream: every second).
-  void FlushBackoff(Clock::time_point now);
+  void FlushBackoff();
   // Pods unschedulable for max_in_unschedulable → activeQ/backoffQ (upstream: every 30 s).
-  void FlushUnschedulable(Clock::time_point now);
+  void FlushUnschedulable();
   // The earliest back-off expiry (for the loop's sleep), if any.
-  std::optional<Clock::time_point> NextBackoffExpiry() const;
+  std::optional<TimePoint> NextBackoffExpiry() const;
 
   const Entry* Get(const std::string& key) const;
   size_t Size(Where w) const;
   size_t Size() const { return entries_.size(); }
-  Clock::duration Backoff(int attempts) const;
+  Duration Backoff(int attempts) const;
 
   // Nomination of a pod to a node (preemption), effective at once; "" clears it.
   void SetNomination(const std::string& key, const std::string& node);
@@ -86,7 +92,7 @@ class SchedulingQueue {
  private:
   struct ActiveKey {
     int32_t neg_priority;
-    Clock::time_point timestamp;
+    TimePoint timestamp;
     uint64_t seq;
     bool operator<(const ActiveKey& o) const {
       if (neg_priority != o.neg_priority) return neg_priority < o.neg_priority;
@@ -95,18 +101,19 @@ class SchedulingQueue {
     }
   };
   void Unlink(const std::string& key, Entry& e);
-  void ToUnschedulable(const std::string& key, Entry& e, Clock::time_point now);
-  void ToActive(const std::string& key, Entry& e, Clock::time_point now);
-  void ToBackoff(const std::string& key, Entry& e, Clock::time_point now);
-  void ToActiveOrBackoff(const std::string& key, Entry& e, Clock::time_point now);
+  void ToUnschedulable(const std::string& key, Entry& e, TimePoint now);
+  void ToActive(const std::string& key, Entry& e, TimePoint now);
+  void ToBackoff(const std::string& key, Entry& e, TimePoint now);
+  void ToActiveOrBackoff(const std::string& key, Entry& e, TimePoint now);
   void Nominate(const PodInfoPtr& pod, const std::string& node);
   void Unnominate(const std::string& key);
 
   QueueOptions options_;
+  const kite::Clock* clock_;
   uint64_t next_seq_ = 0;
   std::unordered_map<std::string, Entry> entries_;
   std::map<ActiveKey, std::string> active_;
-  std::map<std::pair<Clock::time_point, uint64_t>, std::string> backoff_;  // by expiry
+  std::map<std::pair<TimePoint, uint64_t>, std::string> backoff_;  // by expiry
   std::unordered_set<std::string> unschedulable_;
   std::unordered_map<std::string, std::string> nominated_node_;            // key → node
   NominatedPods nominated_;

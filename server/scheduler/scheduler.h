@@ -33,9 +33,9 @@ struct SchedulerOptions {
   int api_workers = 8;
   // upstream's percentageOfNodesToScore; 0 is adaptive (50% at 100 nodes, down to 5%).
   int percentage_of_nodes_to_score = 0;
-  // The time of the timestamps the scheduler writes (PodScheduled and DisruptionTarget
-  // conditions, events); never null, not owned. The scheduling queue's back-off still reads
-  // std::chrono::steady_clock.
+  // The scheduler's time: the timestamps it writes (PodScheduled and DisruptionTarget
+  // conditions, events) and the scheduling queue's back-off and unschedulable timeouts; never
+  // null, not owned.
   const kite::Clock* clock = kite::Clock::Real();
 };
 

@@ -10,6 +10,8 @@
 
 namespace kite::scheduler {
 namespace json = boost::json;
+// Durations measured for metrics and the loop's waits on its condition variable stay on the
+// real clock (base/clock.h); the queue's times are the scheduler's clock (options_.clock).
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -112,6 +114,7 @@ SchedulingLoop::SchedulingLoop(const client::Client* client, const SchedulerOpti
       options_(options),
       informers_(client),
       writer_(client, options.api_workers, options.scheduler_name, std::move(instance), options.clock),
+      queue_(QueueOptions{}, options.clock),
       algorithm_(AlgorithmOptions{options.percentage_of_nodes_to_score, 0}),
       metrics_(std::make_unique<Metrics>(options.scheduler_name)) {
   priority_classes_ = informers_.For("scheduling.k8s.io", "v1", "priorityclasses");
@@ -217,7 +220,6 @@ void SchedulingLoop::Push(Item item) {
 }
 
 void SchedulingLoop::ApplyPod(const PodInfoPtr& pod, uint32_t* moves) {
-  const auto now = Clock::now();
   const std::string& key = pod->key;
   if (!pod->node_name.empty()) {
     // Bound (by us or anyone): it counts on its node and leaves the queue.
@@ -243,14 +245,13 @@ void SchedulingLoop::ApplyPod(const PodInfoPtr& pod, uint32_t* moves) {
   }
   if (cache_.HasPod(key)) return;  // assumed: its binding is on the way
   if (Responsible(*pod) && !pod->terminating && !pod->terminal()) {
-    queue_.AddOrUpdate(pod, now);
+    queue_.AddOrUpdate(pod);
   } else {
     queue_.Delete(key);
   }
 }
 
 void SchedulingLoop::Apply(Item& item, uint32_t* moves) {
-  const auto now = Clock::now();
   switch (item.kind) {
     case Item::kPod:
       if (item.pod) {
@@ -295,7 +296,6 @@ void SchedulingLoop::Apply(Item& item, uint32_t* moves) {
       const auto* e = queue_.Get(key);
       PodInfoPtr latest = e ? e->pod : item.pod;
       Fail(latest, "SchedulerError", "Binding rejected: " + item.name, 0, true, std::nullopt);
-      (void)now;
       return;
     }
   }
@@ -303,7 +303,7 @@ void SchedulingLoop::Apply(Item& item, uint32_t* moves) {
 
 void SchedulingLoop::Fail(const PodInfoPtr& pod, const std::string& reason, const std::string& message,
                           uint32_t rejected_by, bool error, std::optional<std::string> nominated) {
-  queue_.Requeue(pod->key, rejected_by, error, Clock::now());
+  queue_.Requeue(pod->key, rejected_by, error);
   if (nominated) queue_.SetNomination(pod->key, *nominated);
   writer_.Event(*pod, "Warning", "FailedScheduling", "Scheduling", Truncate(message));
   if (NeedsStatusUpdate(*pod, reason, message, nominated)) writer_.UpdatePodStatus(pod, reason, message, nominated);
@@ -401,14 +401,17 @@ void SchedulingLoop::Run() {
   }
   KITE_LOG(0) << "scheduler: caches synced, scheduling";
   auto& m = SchedulerMetrics::Get();
-  auto last_unschedulable_flush = Clock::now();
+  auto last_unschedulable_flush = options_.clock->SteadyNow();
   std::deque<Item> batch;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (inbox_.empty() && queue_.Size(SchedulingQueue::Where::kActive) == 0 && !stopping_) {
         auto wake = Clock::now() + 1s;
-        if (auto b = queue_.NextBackoffExpiry()) wake = std::min(wake, *b);
+        // The next back-off expiry is on the scheduler's clock: wait as long on the real one.
+        if (auto b = queue_.NextBackoffExpiry()) {
+          wake = std::min(wake, Clock::now() + std::max(*b - options_.clock->SteadyNow(), Clock::duration::zero()));
+        }
         cv_.wait_until(lock, wake, [this] { return stopping_ || !inbox_.empty(); });
       }
       if (stopping_) return;
@@ -417,15 +420,14 @@ void SchedulingLoop::Run() {
     uint32_t moves = 0;
     for (auto& item : batch) Apply(item, &moves);
     batch.clear();
-    auto now = Clock::now();
-    if (moves) queue_.MoveAll(moves, now);
-    queue_.FlushBackoff(now);
-    if (now - last_unschedulable_flush >= 30s) {
-      queue_.FlushUnschedulable(now);
+    if (moves) queue_.MoveAll(moves);
+    queue_.FlushBackoff();
+    if (const auto now = options_.clock->SteadyNow(); now - last_unschedulable_flush >= 30s) {
+      queue_.FlushUnschedulable();
       last_unschedulable_flush = now;
     }
     for (int i = 0; i < kPodsPerIteration; ++i) {
-      const SchedulingQueue::Entry* e = queue_.Pop(now);
+      const SchedulingQueue::Entry* e = queue_.Pop();
       if (!e) break;
       ScheduleOne(*e);
     }

@@ -308,6 +308,9 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpt
   for (int attempt = 0;; ++attempt) {
     auto current = co_await registry_.Get(c.r, c.ns, c.info.name);
     if (!current.ok()) co_return current.error();
+    // The body's uid is a precondition, checked first as upstream does (not retried, and before
+    // admission and validation could answer otherwise).
+    if (auto e = CheckUidPrecondition(c.r, c.ns, c.info.name, obj, current.value())) co_return *e;
     json::object next = obj;  // this attempt's copy: allocation and managedFields change it
     if (auto admitted = co_await AdmitUpdate(c.r, next, current.value()); !admitted.ok()) co_return admitted.error();
     if (auto e = Escalation(c, next, &current.value()); !e.ok()) co_return e;

@@ -1,4 +1,4 @@
-// pods/log and nodes/proxy: answered by the node's kubelet (server/apiserver/kubelet_client.h),
+// pods/log and nodes/proxy: answered by the node's kubelet (server/apiserver/kubelet/kubelet_client.h),
 // after the checks upstream's API server makes itself (the container named or implied, the pod
 // scheduled, the node known).
 #include <boost/json.hpp>
@@ -6,7 +6,7 @@
 #include "api/object.h"
 #include "server/apiserver/handlers/handlers.h"
 #include "server/apiserver/handlers/handlers_internal.h"
-#include "server/apiserver/kubelet_client.h"
+#include "server/apiserver/kubelet/kubelet_client.h"
 
 namespace kite::apiserver {
 namespace asio = boost::asio;

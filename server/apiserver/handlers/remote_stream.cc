@@ -23,8 +23,8 @@
 #include "base/metrics.h"
 #include "server/apiserver/handlers/handlers.h"
 #include "server/apiserver/handlers/handlers_internal.h"
-#include "server/apiserver/kubelet_client.h"
-#include "server/apiserver/stream_translator.h"
+#include "server/apiserver/kubelet/kubelet_client.h"
+#include "server/apiserver/kubelet/stream_translator.h"
 
 namespace kite::apiserver {
 namespace asio = boost::asio;

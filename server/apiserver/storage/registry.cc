@@ -155,6 +155,18 @@ Status Conflict(const api::ResourceInfo& r, const std::string& name) {
                      r, name);
 }
 
+std::optional<Status> CheckUidPrecondition(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                           const json::object& obj, const json::object& stored) {
+  const std::string want = api::Uid(obj), have = api::Uid(stored);
+  if (want.empty() || want == have) return std::nullopt;
+  return WithDetails(Status::Api(409, "Conflict", "Operation cannot be fulfilled on " + QualifiedResource(r) + " \"" + name +
+                                                      "\": StorageError: invalid object, Code: 4, Key: " +
+                                                      StorageKey(r, ns, name) +
+                                                      ", ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: "
+                                                      "UID in precondition: " + want + ", UID in object meta: " + have),
+                     r, name);
+}
+
 Result<json::object> Registry::Read(const api::ResourceInfo& r, const std::string& ns, const std::string& name) const {
   datastore::RangeRequest q;
   q.key = StorageKey(r, ns, name);
@@ -290,6 +302,7 @@ asio::awaitable<Result<json::object>> Registry::Update(const api::ResourceInfo& 
     if (!current.ok()) co_return current.error();
     cur = std::move(current.value());
   }
+  if (auto e = CheckUidPrecondition(r, ns, name, obj, cur)) co_return *e;
   const Strategy& strategy = StrategyFor(r);
   auto& cur_meta = api::MutableObject(cur, "metadata");
   int64_t expected = std::stoll(api::GetString(cur_meta, "resourceVersion"));

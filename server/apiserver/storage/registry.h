@@ -7,7 +7,8 @@
 //   namespace must exist, uid and creationTimestamp set, the kind's generated fields, generation
 //   1 for objects with a spec (not Leases), built-in kinds with a status get their empty status,
 //   409 AlreadyExists;
-// - update: optimistic concurrency on metadata.resourceVersion (409 Conflict), uid and
+// - update: a uid in the body must be the stored one (409 Conflict, CheckUidPrecondition),
+//   optimistic concurrency on metadata.resourceVersion (409 Conflict), uid and
 //   creationTimestamp kept, generation bumped only when spec changes;
 // - delete: preconditions (uid, resourceVersion; a concurrent write is retried against the
 //   fresh object, only a failed precondition is 409); objects with finalizers (plus "orphan" or
@@ -48,6 +49,15 @@ std::string QualifiedResource(const api::ResourceInfo& r);
 Status NotFound(const api::ResourceInfo& r, const std::string& name);
 Status AlreadyExists(const api::ResourceInfo& r, const std::string& name);
 Status Conflict(const api::ResourceInfo& r, const std::string& name);
+// An update whose body names a metadata.uid makes it a precondition on the stored object (as
+// upstream's registry takes the new object's uid as the update's Preconditions.UID and checks it
+// before anything else): another uid, that of an object since deleted and recreated under the
+// same name, is 409 Conflict with upstream's storage error text, "Operation cannot be fulfilled
+// on <resource> \"<name>\": StorageError: invalid object, Code: 4, Key: <storage key>,
+// ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: <body's>,
+// UID in object meta: <stored>". A body without a uid, or with the stored one, passes (nullopt).
+std::optional<Status> CheckUidPrecondition(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                           const boost::json::object& obj, const boost::json::object& stored);
 
 // A random (version 4) UID, as metadata.uid carries it. (Timestamps: api/time.h.)
 std::string NewUid();

@@ -197,5 +197,72 @@ TEST(FakeTransportParity, APatchChangingTheUidIsRefusedAsTheServerRefusesIt) {
   EXPECT_EQ(from_fake.message().substr(0, 40), from_server.message().substr(0, 40));
 }
 
+// A PUT whose body names another metadata.uid (an object deleted and recreated under its name
+// since the writer read it) is 409 Conflict, as upstream's precondition from the object's uid;
+// the stored object is unchanged. The same uid, or none, is an ordinary update. Fake and server
+// answer alike, message included (but for the stored uid, which each made up).
+TEST(FakeTransportParity, AnUpdateNamingAnotherUidIsAConflictAsOnTheServer) {
+  const std::string other = "00000000-0000-4000-8000-000000000000";
+  const api::ResourceInfo& cms = *api::FindResource("", "v1", "configmaps");
+  auto refuse = [&](const Client& c) -> std::pair<Status, std::string> {
+    auto made = c.Create(cms, "default", J(R"({"metadata":{"name":"c"},"data":{"k":"1"}})"));
+    EXPECT_TRUE(made.ok()) << made.error().message();
+    if (!made.ok()) return {Status::Ok(), ""};
+    const std::string uid = api::Uid(*made);
+    json::object body = *made;
+    body["data"] = J(R"({"k":"2"})");
+    auto& m = body["metadata"].as_object();
+    m["uid"] = other;
+    auto r = c.Update(cms, "default", body);
+    EXPECT_FALSE(r.ok()) << "an update naming another uid was accepted";
+    if (r.ok()) return {Status::Ok(), uid};
+    // A stale resourceVersion too: the uid is checked first.
+    m["resourceVersion"] = "1";
+    auto stale = c.Update(cms, "default", body);
+    EXPECT_FALSE(stale.ok());
+    if (!stale.ok()) {
+      EXPECT_EQ(stale.error().message(), r.error().message());
+    }
+    auto kept = c.Get(cms, "default", "c");
+    EXPECT_EQ(api::GetString(kept->at("data").as_object(), "k"), "1");
+    EXPECT_EQ(api::Uid(*kept), uid);
+    // The stored uid, or none, updates.
+    json::object same = *kept;
+    same["data"] = J(R"({"k":"3"})");
+    auto ok = c.Update(cms, "default", same);
+    EXPECT_TRUE(ok.ok()) << ok.error().message();
+    json::object none = *ok;
+    none["data"] = J(R"({"k":"4"})");
+    none["metadata"].as_object().erase("uid");
+    auto ok2 = c.Update(cms, "default", none);
+    EXPECT_TRUE(ok2.ok()) << ok2.error().message();
+    if (ok2.ok()) {
+      EXPECT_EQ(api::Uid(*ok2), uid);
+    }
+    return {r.error(), uid};
+  };
+  kite::testing::FakeClock clock;
+  Client fake(std::make_shared<FakeTransport>(&clock));
+  auto [from_fake, fake_uid] = refuse(fake);
+
+  kite::testing::InProcessApiServer server;
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  auto real = server.AdminClient();
+  auto [from_server, server_uid] = refuse(*real);
+  real.reset();
+
+  EXPECT_EQ(from_server.http_code(), 409);
+  EXPECT_EQ(from_server.reason(), "Conflict");
+  EXPECT_EQ(from_server.message(),
+            "Operation cannot be fulfilled on configmaps \"c\": StorageError: invalid object, Code: 4, Key: "
+            "/registry/configmaps/default/c, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: "
+            "UID in precondition: " + other + ", UID in object meta: " + server_uid);
+  EXPECT_EQ(from_fake.http_code(), from_server.http_code());
+  EXPECT_EQ(from_fake.reason(), from_server.reason());
+  std::string fake_message = from_fake.message();
+  if (auto at = fake_message.rfind(fake_uid); at != std::string::npos) fake_message.replace(at, fake_uid.size(), server_uid);
+  EXPECT_EQ(fake_message, from_server.message());
+}
+
 }  // namespace
 }  // namespace kite::client::testing

@@ -1,4 +1,4 @@
-#include "server/apiserver/kubelet_client.h"
+#include "server/apiserver/kubelet/kubelet_client.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>

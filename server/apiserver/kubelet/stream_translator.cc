@@ -1,4 +1,4 @@
-#include "server/apiserver/stream_translator.h"
+#include "server/apiserver/kubelet/stream_translator.h"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 

@@ -1,4 +1,4 @@
-#include "server/apiserver/list_workers.h"
+#include "server/apiserver/handlers/list_workers.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>

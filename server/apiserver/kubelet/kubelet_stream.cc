@@ -5,7 +5,7 @@
 
 #include "base/tls_socket.h"
 #include "base/upgrade_proxy.h"
-#include "server/apiserver/kubelet_client.h"
+#include "server/apiserver/kubelet/kubelet_client.h"
 
 namespace kite::apiserver {
 namespace asio = boost::asio;
