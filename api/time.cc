@@ -1,7 +1,8 @@
 #include "api/time.h"
 
+#include "base/civil_time.h"
+
 #include <cctype>
-#include <cstdio>
 #include <limits>
 
 namespace kite::api {
@@ -18,33 +19,11 @@ bool Digits(std::string_view s, size_t at, size_t n, int* out) {
   return true;
 }
 
-// Calendar arithmetic in std::chrono (64-bit seconds), not time_t/gmtime_r: on 32-bit ARM with
-// Debian 12's 32-bit time_t, times past 2038-01-19 (a certificate's or a token's expiry) would
-// wrap.
-std::string Format(Timestamp t, bool micro) {
-  const auto secs = std::chrono::floor<std::chrono::seconds>(t);
-  const auto day = std::chrono::floor<std::chrono::days>(secs);
-  const std::chrono::year_month_day ymd{day};
-  const std::chrono::hh_mm_ss hms{secs - day};
-  const int y = static_cast<int>(ymd.year());
-  const unsigned mo = static_cast<unsigned>(ymd.month()), d = static_cast<unsigned>(ymd.day());
-  const int h = static_cast<int>(hms.hours().count()), mi = static_cast<int>(hms.minutes().count());
-  const int sec = static_cast<int>(hms.seconds().count());
-  char buf[64];
-  if (micro) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(t - secs).count();
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ", y, mo, d, h, mi, sec,
-                  static_cast<long long>(us));
-  } else {
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, mo, d, h, mi, sec);
-  }
-  return buf;
-}
-
 }  // namespace
 
-std::string FormatTime(Timestamp t) { return Format(t, false); }
-std::string FormatMicroTime(Timestamp t) { return Format(t, true); }
+// base/civil_time.h: 64-bit calendar arithmetic, so times past 2038 format on 32-bit ARM too.
+std::string FormatTime(Timestamp t) { return FormatUtc(t, "%Y-%m-%dT%H:%M:%SZ"); }
+std::string FormatMicroTime(Timestamp t) { return FormatUtc(t, "%Y-%m-%dT%H:%M:%S.%fZ"); }
 
 std::optional<Instant> ParseRfc3339(std::string_view s) {
   int y, mo, d, h, mi, sec;

@@ -8,13 +8,15 @@
 #include <string>
 #include <string_view>
 
+#include "base/clock.h"
+
 namespace kite::api {
 
 using Timestamp = std::chrono::system_clock::time_point;
 
 std::string FormatTime(Timestamp t);       // metav1.Time
 std::string FormatMicroTime(Timestamp t);  // metav1.MicroTime
-inline std::string NowTime() { return FormatTime(std::chrono::system_clock::now()); }
+inline std::string NowTime() { return FormatTime(Clock::Real()->Now()); }
 
 // A point in time with Go's range (years 1 to 9999), which system_clock's int64 nanoseconds
 // cannot hold (they span about 1678 to 2262): metav1.Time's zero value is year 1.

@@ -5,7 +5,10 @@
 // time by hand instead of sleeping.
 //
 // What stays on std::chrono directly: waits of a thread on a condition variable or socket (they
-// need the real clock to wake), and durations measured only for metrics or logs.
+// need the real clock to wake), and durations measured only for metrics or logs (steady_clock).
+// The wall clock is read only through Clock (Clock::Real() where no clock is handed in), never
+// std::chrono::system_clock::now(): on Debian 12 armhf that is libstdc++'s, built with a 32-bit
+// time_t, and fails from 2038-01-19 on (clock.cc; docs/architecture/packaging.md).
 //
 // Threading: every implementation may be called from any thread at once.
 #pragma once

@@ -11,9 +11,14 @@
 
 #include <openssl/err.h>
 
+#include <chrono>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string_view>
+
+#include "base/civil_time.h"
+#include "base/clock.h"
 
 namespace kite::pki {
 namespace {
@@ -30,6 +35,24 @@ using ReqPtr = std::unique_ptr<X509_REQ, Deleter<X509_REQ, X509_REQ_free>>;
 Status Err(const std::string& what) { return Status(Code::kInternal, "pki: " + what); }
 
 PkeyPtr NewKey() { return PkeyPtr(EVP_EC_gen("P-256")); }
+
+// Validity times from kite's own 64-bit clock and calendar, not X509_gmtime_adj or ASN1_TIME_diff
+// against "now": OpenSSL reads "now" itself with time(), and Debian 12's armhf OpenSSL has a
+// 32-bit time_t, for which time() fails from 2038-01-19 on. ASN1_TIME_set_string_X509 writes the
+// form RFC 5280 asks for (UTCTime up to 2049, GeneralizedTime after).
+void SetPkiTime(ASN1_TIME* field, std::chrono::system_clock::time_point t) {
+  ASN1_TIME_set_string_X509(field, FormatUtc(t, "%Y%m%d%H%M%SZ").c_str());
+}
+
+// An ASN1_TIME as a time point, through struct tm's fields (ints: no time_t either).
+std::chrono::system_clock::time_point PkiTimePoint(const ASN1_TIME* t) {
+  using namespace std::chrono;
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) return {};
+  const sys_days day{year(tm.tm_year + 1900) / month(static_cast<unsigned>(tm.tm_mon + 1)) /
+                     static_cast<unsigned>(tm.tm_mday)};
+  return system_clock::time_point(day) + hours(tm.tm_hour) + minutes(tm.tm_min) + seconds(tm.tm_sec);
+}
 
 std::string ToPem(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
@@ -79,8 +102,9 @@ X509Ptr NewCert(EVP_PKEY* key, const std::string& cn, const std::vector<std::str
   BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
   BN_free(bn);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(days) * 86400);
+  const auto now = Clock::Real()->Now();
+  SetPkiTime(X509_getm_notBefore(cert.get()), now - std::chrono::hours(1));
+  SetPkiTime(X509_getm_notAfter(cert.get()), now + std::chrono::days(days));
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   for (const auto& o : orgs) {
@@ -253,8 +277,9 @@ Result<std::string> SignCsr(const KeyPair& ca, const std::string& csr_pem, const
   BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
   BN_free(bn);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -300);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(seconds));
+  const auto now = Clock::Real()->Now();
+  SetPkiTime(X509_getm_notBefore(cert.get()), now - std::chrono::minutes(5));
+  SetPkiTime(X509_getm_notAfter(cert.get()), now + std::chrono::seconds(seconds));
   if (ASN1_TIME_compare(X509_get0_notAfter(ca_cert.get()), X509_get0_notAfter(cert.get())) < 0) {
     X509_set1_notAfter(cert.get(), X509_get0_notAfter(ca_cert.get()));
   }
@@ -345,9 +370,7 @@ Result<CertInfo> Inspect(const std::string& cert_pem) {
   ReadSans(sans, info.dns_names, info.ip_addresses, nullptr, nullptr);
   GENERAL_NAMES_free(sans);
   info.is_ca = X509_check_ca(cert.get()) != 0;
-  int days = 0, secs = 0;
-  ASN1_TIME_diff(&days, &secs, nullptr, X509_get0_notAfter(cert.get()));
-  info.not_after = std::chrono::system_clock::now() + std::chrono::hours(24) * days + std::chrono::seconds(secs);
+  info.not_after = PkiTimePoint(X509_get0_notAfter(cert.get()));
   return info;
 }
 

@@ -11,7 +11,8 @@
 #                            kite-agent for that architecture (default: this machine's) in
 #                            build-release-<arch>/bin/, the shared libraries they still load in
 #                            build-release-<arch>/lib/kite/, the target's images (pause, kite-dns,
-#                            local-path-helper) in build-release-<arch>/images/
+#                            local-path-helper) in build-release-<arch>/images/; for another
+#                            architecture also kite-time64-tests (tests/cross/) in bin/
 #   packaging/dev.sh sysroot <arch>   unpack the target's Debian libraries for a cross build
 #
 # Environment: KITE_BUILD_DIR (default build), KITE_FUZZ_RUNS (default 300000 inputs per fuzz
@@ -121,7 +122,11 @@ release() {
     KITE_DEPS_GROUPS=build deps
   fi
   cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
-  ninja -C "$dir" -j"$(nproc)" kite-server kite-agent kite-images
+  local targets=(kite-server kite-agent kite-images)
+  # A cross build also makes the tests that can only fail on the target (tests/cross/), which
+  # tests/integration/cross/qemu_smoke.sh runs under qemu.
+  [ "$arch" != "$(host_arch)" ] && targets+=(kite-time64-tests)
+  ninja -C "$dir" -j"$(nproc)" "${targets[@]}"
   "$dir/bin/kite-server" --version 2>/dev/null || true  # native only; cross_qemu runs the others
   ls -l "$dir/bin/kite-server" "$dir/bin/kite-agent" "$dir/lib/kite/"
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/flags.h"
 #include "server/apiserver/certs.h"
 
@@ -51,7 +52,7 @@ int CertificateCommand(int argc, char** argv) {
     return 1;
   }
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+                       kite::Clock::Real()->Now().time_since_epoch()).count();
   const fs::path backup = fs::path(data_dir) / "server" / ("tls-" + std::to_string(now));
   std::error_code ec;
   fs::copy(tls, backup, fs::copy_options::recursive, ec);

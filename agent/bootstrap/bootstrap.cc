@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "base/atomic_file.h"
+#include "base/clock.h"
 #include "base/encoding.h"
 #include "base/https_client.h"
 #include "base/join_token.h"
@@ -59,7 +60,7 @@ bool Usable(const pki::KeyPair& kp, const std::string& ca_pem, const std::string
             const std::vector<std::string>& ips) {
   auto info = pki::Inspect(kp.cert_pem);
   if (!info.ok() || info->common_name != cn || !pki::SignedBy(kp.cert_pem, ca_pem) || kp.key_pem.empty()) return false;
-  if (info->not_after - std::chrono::system_clock::now() < kRenewBefore) return false;
+  if (info->not_after - kite::Clock::Real()->Now() < kRenewBefore) return false;
   for (const auto& ip : ips) {
     if (std::find(info->ip_addresses.begin(), info->ip_addresses.end(), ip) == info->ip_addresses.end()) return false;
   }

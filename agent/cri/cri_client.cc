@@ -1,5 +1,6 @@
 #include "agent/cri/cri_client.h"
 
+#include <grpc/support/time.h>
 #include <grpcpp/grpcpp.h>
 
 #include "agent/cri/cri_client_wire.h"
@@ -25,9 +26,11 @@ std::string ChannelTarget(const std::string& endpoint) {
   return "unix://" + endpoint;  // a plain socket path
 }
 
-// The call's context with its deadline; `timeout` 0: none.
+// The call's context with its deadline; `timeout` 0: none. Relative (GPR_TIMESPAN, on gRPC's
+// monotonic clock), not a system_clock time compared with gRPC's wall clock, which Debian 12's armhf
+// build reads with a 32-bit time_t (wrong from 2038 on).
 void SetDeadline(grpc::ClientContext* ctx, milliseconds timeout) {
-  if (timeout.count() > 0) ctx->set_deadline(std::chrono::system_clock::now() + timeout);
+  if (timeout.count() > 0) ctx->set_deadline(gpr_time_from_millis(timeout.count(), GPR_TIMESPAN));
 }
 
 // kite's codes are gRPC's canonical codes, value for value.

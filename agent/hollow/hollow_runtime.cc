@@ -1,4 +1,5 @@
 #include "agent/hollow/hollow_runtime.h"
+#include "base/clock.h"
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
@@ -26,7 +27,7 @@ std::string FormatIpv4(uint32_t v) {
 }
 
 int64_t NowNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(kite::Clock::Real()->Now().time_since_epoch())
       .count();
 }
 

@@ -2,6 +2,7 @@
 // prober does. The two messages are tiny (HealthCheckRequest{string service = 1},
 // HealthCheckResponse{ServingStatus status = 1}), so they are encoded by hand over a generic
 // stub instead of generating code from health.proto for one call.
+#include <grpc/support/time.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
@@ -86,7 +87,9 @@ ProbeResult GrpcHealthCheck(const boost::json::object& action, const HandlerTarg
   auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  // A relative deadline (GPR_TIMESPAN) on gRPC's monotonic clock, not a system_clock time compared
+  // with gRPC's wall clock, which Debian 12's armhf build reads with a 32-bit time_t.
+  ctx.set_deadline(gpr_time_from_millis(timeout.count(), GPR_TIMESPAN));
   ctx.set_wait_for_ready(true);  // a refused connection is retried until the deadline, as upstream's dial
   grpc::Slice slice(req);
   grpc::ByteBuffer send(&slice, 1), recv;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "api/object.h"
+#include "base/clock.h"
 #include "base/thread_name.h"
 
 namespace kite::kubelet {
@@ -50,7 +51,7 @@ void ProbeManager::Sync(const std::string& key, const json::object& pod, cri::Ru
   const std::string uid = api::Uid(pod);
   std::unordered_map<std::string, const RunningContainer*> by_name;
   for (const auto& r : running) by_name[r.name] = &r;
-  const auto now_wall = std::chrono::system_clock::now();
+  const auto now_wall = kite::Clock::Real()->Now();
   const auto now = steady_clock::now();
   std::lock_guard<std::mutex> lock(mu_);
   std::unordered_map<std::string, bool> keep;

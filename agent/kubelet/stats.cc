@@ -7,13 +7,14 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <tuple>
 
 #include "agent/kubelet/node_info.h"
+#include "api/time.h"
+#include "base/clock.h"
 
 namespace kite::kubelet {
 namespace fs = std::filesystem;
@@ -50,17 +51,13 @@ std::map<std::string, uint64_t> ReadKeyed(const std::string& path) {
 }
 
 int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::Real()->Now().time_since_epoch())
       .count();
 }
 
 std::string Rfc3339(int64_t ns) {
-  const time_t sec = static_cast<time_t>(ns / 1'000'000'000);
-  std::tm tm {};
-  gmtime_r(&sec, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return api::FormatTime(std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns))));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "agent/proxy/conntrack.h"
 #include "api/object.h"
 #include "api/time.h"
+#include "base/clock.h"
 #include "base/ip_address.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -220,7 +221,7 @@ void Proxier::Changed(const std::string& key, const json::object* slice) {
       }
     }
   }
-  m.last_queued_ts->Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  m.last_queued_ts->Set(std::chrono::duration<double>(kite::Clock::Real()->Now().time_since_epoch()).count());
   queue_.Add(kSyncKey);
 }
 
@@ -413,7 +414,7 @@ Status Proxier::Sync(bool full) {
   chains_ = std::move(rules.chains);
   m.sync->Observe(Seconds(end - start));
   (full ? m.full : m.partial)->Observe(Seconds(end - start));
-  const auto wall = std::chrono::system_clock::now();
+  const auto wall = kite::Clock::Real()->Now();
   m.last_ts->Set(std::chrono::duration<double>(wall.time_since_epoch()).count());
   m.filter_rules->Set(static_cast<double>(rules.filter_rules));
   m.nat_rules->Set(static_cast<double>(rules.nat_rules));
@@ -459,7 +460,7 @@ HttpReply Proxier::Health() const {
   r.status = healthy ? 200 : 503;
   r.content_type = "application/json";
   json::object body{{"lastUpdated", synced_once_ ? api::FormatMicroTime(last_success_wall_) : ""},
-                    {"currentTime", api::FormatMicroTime(std::chrono::system_clock::now())},
+                    {"currentTime", api::FormatMicroTime(kite::Clock::Real()->Now())},
                     {"nodeName", opts_.node_name},
                     {"nodeHealthy", healthy}};
   r.body = json::serialize(body);

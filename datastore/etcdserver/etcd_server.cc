@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include <grpc/support/time.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -127,7 +128,10 @@ class EtcdServerImpl final : public EtcdServer {
     // 2. Stop accepting; calls still running after the grace period are cancelled, which ends
     //    streams whose writes are stuck behind a client that stopped reading. gRPC's Shutdown
     //    returns once every callback call has completed.
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    //    The grace period as a relative deadline (GPR_TIMESPAN), which gRPC adds to its monotonic
+    //    clock, not a system_clock time: Debian 12's armhf gRPC reads the wall clock with a 32-bit
+    //    time_t (docs/architecture/packaging.md, "Times past 2038").
+    server_->Shutdown(gpr_time_from_seconds(2, GPR_TIMESPAN));
     watch_.WaitAllDone();
     lease_.WaitAllDone();
     server_->Wait();

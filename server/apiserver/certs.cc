@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/clock.h"
 #include "base/encoding.h"
 #include "base/ip_address.h"
 #include "base/log.h"
@@ -61,7 +62,7 @@ Status Save(const fs::path& dir, const std::string& name, const pki::KeyPair& kp
 bool Usable(const pki::KeyPair& leaf, const pki::KeyPair& ca, const std::vector<std::string>& sans) {
   auto info = pki::Inspect(leaf.cert_pem);
   if (!info.ok() || !pki::SignedBy(leaf.cert_pem, ca.cert_pem)) return false;
-  if (info->not_after - std::chrono::system_clock::now() < std::chrono::hours(24 * kRenewWithinDays)) return false;
+  if (info->not_after - kite::Clock::Real()->Now() < std::chrono::hours(24 * kRenewWithinDays)) return false;
   for (const auto& s : sans) {
     const auto& have = IsIpAddress(s) ? info->ip_addresses : info->dns_names;
     if (std::find(have.begin(), have.end(), s) == have.end()) return false;
@@ -82,7 +83,7 @@ Status PrepareDir(const fs::path& dir) {
 Result<pki::KeyPair> EnsureCa(const fs::path& dir, const std::string& name) {
   if (auto kp = Load(dir, name)) return *kp;
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+                       kite::Clock::Real()->Now().time_since_epoch()).count();
   auto ca = pki::CreateCA(std::string("kite-") + name + "@" + std::to_string(now));
   if (!ca.ok()) return ca.status();
   if (auto s = Save(dir, name, *ca); !s.ok()) return s;

@@ -11,6 +11,7 @@
 #include "api/quantity.h"
 #include "api/resources.h"
 #include "api/time.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 namespace kite::metricsserver {
@@ -159,7 +160,7 @@ void MetricsServer::ScrapeOnce() {
       const NodeTarget& t = targets[i];
       auto text = source_->Fetch(t, deadline);
       const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch()).count();
+                                 kite::Clock::Real()->Now().time_since_epoch()).count();
       Result<NodeResourceMetrics> parsed = text.ok() ? ParseResourceMetrics(*text, now_ms)
                                                      : Result<NodeResourceMetrics>(text.status());
       if (!parsed.ok()) {

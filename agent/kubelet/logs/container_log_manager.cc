@@ -3,10 +3,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <ctime>
 #include <filesystem>
 
 #include "api/quantity.h"
+#include "base/civil_time.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 namespace kite::kubelet::logs {
@@ -53,11 +54,7 @@ Result<bool> RotateLog(const std::string& log, const ContainerLogOptions& o, con
     fs::remove(rotated.front(), ec);
     rotated.erase(rotated.begin());
   }
-  const std::time_t t = std::chrono::system_clock::to_time_t(now_utc);
-  std::tm tm {};
-  gmtime_r(&t, &tm);
-  char suffix[32];
-  std::strftime(suffix, sizeof suffix, "%Y%m%d-%H%M%S", &tm);
+  const std::string suffix = FormatUtc(now_utc, "%Y%m%d-%H%M%S");  // 64-bit: right past 2038 on armhf
   std::string target = log + "." + suffix;
   // Two rotations within a second (a tiny max size): do not overwrite the first.
   for (int i = 1; fs::exists(target, ec); ++i) target = log + "." + suffix + "-" + std::to_string(i);
@@ -93,7 +90,7 @@ Result<int> ContainerLogManager::RotateAll() {
     if (!st.ok() || st->log_path.empty()) continue;
     const std::string id = c.id;
     auto r = RotateLog(st->log_path, opts_, [&] { return runtime_->ReopenContainerLog(id); },
-                       std::chrono::system_clock::now());
+                       Clock::Real()->Now());
     if (!r.ok()) {
       KITE_LOG(1) << "container logs: " << c.metadata.name << " (" << id << "): " << r.status().message();
       continue;

@@ -13,6 +13,7 @@
 #include "agent/kubelet/logs/cri_log.h"
 #include "agent/kubelet/server/streaming_routes.h"
 #include "base/client_watch.h"
+#include "base/clock.h"
 #include "base/https_server.h"
 #include "base/log.h"
 
@@ -60,7 +61,7 @@ std::vector<std::string> SplitPath(const std::string& path) {
 }
 
 int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(kite::Clock::Real()->Now().time_since_epoch())
       .count();
 }
 

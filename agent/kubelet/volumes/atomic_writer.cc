@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -16,6 +15,8 @@
 #include <set>
 
 #include "agent/kubelet/volumes/fs.h"
+#include "base/civil_time.h"
+#include "base/clock.h"
 
 namespace kite::kubelet::volumes {
 
@@ -81,13 +82,8 @@ bool SameAsOnDisk(const std::string& dir, const Payload& payload, std::optional<
 
 // "..2026_12_05_12_00_00.<random>" made with mkdtemp, so two writers never share one.
 Result<std::string> NewTimestampedDir(const std::string& dir) {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm {};
-  gmtime_r(&t, &tm);
-  char stamp[64];
-  std::strftime(stamp, sizeof stamp, "..%Y_%m_%d_%H_%M_%S.", &tm);
-  std::string templ = dir + "/" + stamp + "XXXXXX";
+  // 64-bit calendar (base/civil_time.h): the name stays right past 2038 on 32-bit ARM.
+  std::string templ = dir + "/" + FormatUtc(Clock::Real()->Now(), "..%Y_%m_%d_%H_%M_%S.") + "XXXXXX";
   if (!mkdtemp(templ.data())) return Errno("mkdtemp in " + dir);
   if (chmod(templ.c_str(), 0755) != 0) return Errno("chmod " + templ);
   return templ.substr(dir.size() + 1);

@@ -5,12 +5,12 @@
 #include <boost/json.hpp>
 
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "api/object.h"
+#include "api/time.h"
 #include "base/atomic_file.h"
 #include "base/log.h"
 #include "base/pki.h"
@@ -44,14 +44,7 @@ Result<Key> NewKey(const std::string& name) {
 }
 
 // "aescbckey-2026-12-05T18:30:00Z", as k3s names added keys.
-std::string KeyNameNow() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string("aescbckey-") + buf;
-}
+std::string KeyNameNow() { return "aescbckey-" + api::FormatTime(Clock::Real()->Now()); }
 
 // k3s's layout: one entry for secrets, aescbc and identity in the order that says enabled or not.
 // What else a user put in the file is refused: the workflow would not know what to keep.

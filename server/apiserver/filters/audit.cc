@@ -4,12 +4,13 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <vector>
 
 #include "api/object.h"
 #include "api/protobuf_decode.h"
+#include "api/time.h"
 #include "api/yaml_json.h"
+#include "base/clock.h"
 #include "server/apiserver/storage/registry.h"
 #include "server/apiserver/storage/stored_json.h"
 
@@ -163,17 +164,7 @@ std::string NewAuditId() { return NewUid(); }
 
 }  // namespace
 
-std::string MicroTime(std::chrono::system_clock::time_point t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count() % 1000000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%06dZ", buf, static_cast<int>(us));
-  return out;
-}
+std::string MicroTime(std::chrono::system_clock::time_point t) { return api::FormatMicroTime(t); }
 
 std::unique_ptr<RequestAudit> Auditor::Begin(const HttpsRequest& req, const RequestAttributes& a) const {
   const AuditDecision d = Evaluate(policy_, a);
@@ -193,7 +184,7 @@ std::string Auditor::FailedAuthentication(const HttpsRequest& req, const Request
 RequestAudit::RequestAudit(const Auditor* auditor, AuditDecision d, const HttpsRequest& req, const RequestAttributes& a,
                            bool authenticated)
     : auditor_(auditor), decision_(d), verb_(a.verb) {
-  const auto received = std::chrono::system_clock::now();
+  const auto received = kite::Clock::Real()->Now();
   id_ = req.Header("audit-id");
   if (id_.empty()) id_ = NewAuditId();
   head_.reserve(128);
@@ -265,7 +256,7 @@ void RequestAudit::Emit(Stage stage) {
   line += response_;
   line += request_object_;
   line += received_;
-  AppendMember(line, "stageTimestamp", MicroTime(std::chrono::system_clock::now()));
+  AppendMember(line, "stageTimestamp", MicroTime(kite::Clock::Real()->Now()));
   line += annotations_;
   line += '}';
   auditor_->log().Write(std::move(line));

@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <optional>
 #include <vector>
 
+#include "api/time.h"
+#include "base/civil_time.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
 
@@ -44,30 +46,26 @@ prometheus::Counter& EventCounter() {
   return c;
 }
 
-// "2006-01-02T15-04-05.000", lumberjack's backup time format, UTC.
-std::string BackupTime(std::chrono::system_clock::time_point t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H-%M-%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%03d", buf, static_cast<int>(ms));
-  return out;
-}
+}  // namespace
 
-// The time in a backup's name, or nullopt when `name` is no backup of ours.
-std::optional<std::time_t> ParseBackupTime(const std::string& name, const std::string& stem, const std::string& ext) {
+// "2006-01-02T15-04-05.000", lumberjack's backup time format, UTC (64-bit: base/civil_time.h).
+std::string AuditBackupTime(std::chrono::system_clock::time_point t) { return FormatUtc(t, "%Y-%m-%dT%H-%M-%S.%L"); }
+
+std::optional<std::chrono::system_clock::time_point> ParseAuditBackupTime(const std::string& name,
+                                                                          const std::string& stem,
+                                                                          const std::string& ext) {
   if (name.size() != stem.size() + 1 + 23 + ext.size() || name.compare(0, stem.size() + 1, stem + "-") != 0 ||
       name.compare(name.size() - ext.size(), ext.size(), ext) != 0) {
     return std::nullopt;
   }
-  const std::string t = name.substr(stem.size() + 1, 19);
-  std::tm tm{};
-  if (!strptime(t.c_str(), "%Y-%m-%dT%H-%M-%S", &tm)) return std::nullopt;
-  return timegm(&tm);
+  // "2006-01-02T15-04-05.000" is RFC 3339 with '-' for ':': read by the project's one date parser.
+  std::string t = name.substr(stem.size() + 1, 23);
+  if (t[13] != '-' || t[16] != '-') return std::nullopt;
+  t[13] = t[16] = ':';
+  return api::ParseTime(t + "Z");
 }
+
+namespace {
 
 }  // namespace
 
@@ -173,7 +171,7 @@ void AuditLog::Rotate() {
   file_ = nullptr;
   const fs::path p(o_.path);
   const std::string stem = p.stem().string(), ext = p.extension().string();
-  const fs::path backup = p.parent_path() / (stem + "-" + BackupTime(std::chrono::system_clock::now()) + ext);
+  const fs::path backup = p.parent_path() / (stem + "-" + AuditBackupTime(Clock::Real()->Now()) + ext);
   std::error_code ec;
   fs::rename(p, backup, ec);
   if (ec) KITE_LOG(0) << "audit log: cannot rotate " << o_.path << ": " << ec.message();
@@ -187,14 +185,14 @@ void AuditLog::RemoveOldBackups() {
   if (o_.max_backups <= 0 && o_.max_age_days <= 0) return;
   const fs::path p(o_.path);
   const std::string stem = p.stem().string(), ext = p.extension().string();
-  std::vector<std::pair<std::time_t, fs::path>> backups;
+  std::vector<std::pair<std::chrono::system_clock::time_point, fs::path>> backups;
   std::error_code ec;
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (auto t = ParseBackupTime(e.path().filename().string(), stem, ext)) backups.emplace_back(*t, e.path());
+    if (auto t = ParseAuditBackupTime(e.path().filename().string(), stem, ext)) backups.emplace_back(*t, e.path());
   }
   std::sort(backups.begin(), backups.end(), [](const auto& a, const auto& b) { return a.second > b.second; });  // newest first
-  const std::time_t cutoff = std::time(nullptr) - static_cast<std::time_t>(o_.max_age_days) * 86400;
+  const auto cutoff = Clock::Real()->Now() - std::chrono::days(o_.max_age_days);
   for (size_t i = 0; i < backups.size(); ++i) {
     const bool too_many = o_.max_backups > 0 && static_cast<int64_t>(i) >= o_.max_backups;
     const bool too_old = o_.max_age_days > 0 && backups[i].first < cutoff;

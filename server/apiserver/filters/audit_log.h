@@ -25,6 +25,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -71,5 +72,13 @@ class AuditLog {
   bool stopping_ = false;          // guarded by mu_
   std::thread thread_;
 };
+
+// A rotated log's name: "<stem>-<AuditBackupTime(t)><ext>", lumberjack's "2006-01-02T15-04-05.000"
+// in UTC. ParseAuditBackupTime reads the time back from such a name, nullopt for any other name.
+// Both in 64-bit time, so backups made past 2038 sort and age out on 32-bit ARM too.
+std::string AuditBackupTime(std::chrono::system_clock::time_point t);
+std::optional<std::chrono::system_clock::time_point> ParseAuditBackupTime(const std::string& name,
+                                                                          const std::string& stem,
+                                                                          const std::string& ext);
 
 }  // namespace kite::apiserver::audit

@@ -2,10 +2,11 @@
 
 #include <boost/json.hpp>
 
-#include <ctime>
+#include <chrono>
 
 #include "api/object.h"
 #include "api/time.h"
+#include "base/clock.h"
 #include "base/encoding.h"
 #include "server/serviceaccount/tokens.h"
 
@@ -39,7 +40,8 @@ ServiceAccountAuthenticator::ServiceAccountAuthenticator(serviceaccount::Signing
     : keys_(std::move(keys)), get_(std::move(get)), now_(std::move(now)) {}
 
 int64_t ServiceAccountAuthenticator::Now() const {
-  return now_ ? now_() : static_cast<int64_t>(std::time(nullptr));
+  if (now_) return now_();
+  return std::chrono::duration_cast<std::chrono::seconds>(Clock::Real()->Now().time_since_epoch()).count();
 }
 
 Result<UserInfo> ServiceAccountAuthenticator::Authenticate(std::string_view token,

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 
+#include "base/clock.h"
 #include "server/apiserver/printers/tables.h"
 #include "server/apiserver/storage/registry.h"
 
@@ -92,7 +93,7 @@ std::string EventWriter::TableLine(const char* type, std::string_view object_jso
   json::value v = json::parse(object_json, ec);
   if (ec || !v.is_object()) return "";
   json::value table = ToTable(r, v.as_object(), format.include, format.table_version,
-                              std::chrono::system_clock::now(), sent_headers);
+                              kite::Clock::Real()->Now(), sent_headers);
   sent_headers = true;
   return json::serialize(json::object{{"type", type}, {"object", std::move(table)}}) + "\n";
 }

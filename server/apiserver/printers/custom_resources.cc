@@ -5,6 +5,7 @@
 
 #include "api/object.h"
 #include "api/json_schema.h"
+#include "base/clock.h"
 #include "server/apiserver/printers/tables.h"
 #include "server/apiserver/storage/registry.h"
 
@@ -40,7 +41,7 @@ json::object CustomResourceTable(const api::ResourceInfo& r, const json::object&
                                    {"description", "Time since the object was created."}, {"priority", 0}});
     cols.push_back({".metadata.creationTimestamp", "date"});
   }
-  const auto now = std::chrono::system_clock::now();
+  const auto now = kite::Clock::Real()->Now();
   auto row = [&](const json::object& obj) {
     json::array cells;
     auto mit = obj.find("metadata");
@@ -94,7 +95,7 @@ json::object ConvertToTable(const api::ResourceInfo& r, const json::object& obj_
     return CustomResourceTable(r, obj_or_list, include == IncludeObject::kObject, include == IncludeObject::kNone,
                                table_version);
   }
-  return ToTable(r, obj_or_list, include, table_version, std::chrono::system_clock::now());
+  return ToTable(r, obj_or_list, include, table_version, kite::Clock::Real()->Now());
 }
 
 }  // namespace kite::apiserver

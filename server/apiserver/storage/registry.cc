@@ -8,6 +8,7 @@
 #include "api/time.h"
 #include "api/validation.h"
 
+#include "base/clock.h"
 #include "server/apiserver/crds/crd_defaults.h"
 #include "server/apiserver/storage/event_conversion.h"
 #include "server/apiserver/storage/hpa_conversion.h"
@@ -442,7 +443,7 @@ asio::awaitable<Result<std::optional<DeleteResult>>> Registry::DeleteOnce(const 
   t.compare.push_back(c);
   if (pending) {
     if (!meta.contains("deletionTimestamp")) {
-      meta["deletionTimestamp"] = api::FormatTime(std::chrono::system_clock::now() + std::chrono::seconds(grace));
+      meta["deletionTimestamp"] = api::FormatTime(kite::Clock::Real()->Now() + std::chrono::seconds(grace));
     }
     meta["deletionGracePeriodSeconds"] = grace;
     datastore::PutRequest put;

@@ -5,6 +5,7 @@
 # data dir (no embedded agent: that needs a real containerd of the target's architecture),
 # answers /readyz with 200, takes a Deployment from the real kubectl (and its controllers make
 # the ReplicaSet), serves etcdctl put/get on its etcd endpoint and stops cleanly on SIGTERM.
+# Before that, the unit tests of times past 2038 built for the target (kite-time64-tests) pass.
 #
 #   qemu_smoke.sh ARCH RELEASE_DIR   ARCH = arm64 | armhf | amd64 (native, no emulator)
 # RELEASE_DIR is packaging/dev.sh release's build-release-<arch>. Exit 77 (skipped) when that
@@ -51,6 +52,15 @@ for bin in "$server" "$agent"; do
     expect "lib/kite/ has $lib for $name" "." -- ls "$rel/lib/kite/$lib"
   done
 done
+
+# Times past 2038 on the target (tests/unit/time64_test.cc, built for it as kite-time64-tests):
+# on armhf, whose Debian 12 libraries keep a 32-bit time_t, this is where a wrapped time shows.
+if ((${#emu[@]})); then
+  tests=$rel/bin/kite-time64-tests
+  expect "kite-time64-tests was built for $arch (packaging/dev.sh release $arch)" "." -- ls "$tests"
+  [[ -x $tests ]] && expect "times past 2038 format, parse and stat on $arch" "\[  PASSED  \] [0-9]+ tests" -- \
+    env TEST_TMPDIR="$TEST_TMP/" "${emu[@]}" "$tests"
+fi
 
 # The emulated programs through a wrapper, so lib.sh's helpers start them like native ones.
 wrap() {
