@@ -24,7 +24,7 @@
 #   logs -f     LOG_MB MiB of 100-byte lines: `kubectl logs -f logger` and `tail -f` of the CRI log
 #               file (the floor), both started before the writer, time from the first byte to the
 #               last (bench/stream_probe.py count); then the whole finished log by `kubectl logs`
-#               against `cat` of the file
+#               and by curl from the API server (its part without kubectl) against `cat` of the file
 # Usage: bench/run_exec.sh [--build DIR] [--rounds N] [--pf-rounds N] [--big-mb N] [--log-mb N]
 #        (needs root)
 set -euo pipefail
@@ -187,11 +187,16 @@ rate() {  # rate FILE: MiB/s of the payload from the first byte to the last line
 }
 FOLLOW_KUBECTL=$(rate "$TEST_TMP/follow.kubectl")
 FOLLOW_TAIL=$(rate "$TEST_TMP/follow.tail")
-# The finished log read whole: kubectl logs against cat.
+# The finished log read whole: kubectl logs against cat, and the API server's answer alone
+# (curl with the admin certificate, no kubectl).
 : >"$TEST_TMP/logs.ms"
 : >"$TEST_TMP/cat.ms"
+: >"$TEST_TMP/logs_api.ms"
+LOG_URL=https://127.0.0.1:6443/api/v1/namespaces/default/pods/logger/log
 for _ in 1 2 3; do
   time_cmd "$TEST_TMP/logs.ms" k logs logger
+  time_cmd "$TEST_TMP/logs_api.ms" in_ns "$NS" curl -sf --cacert "$TLS/server-ca.crt" --cert "$TLS/client-admin.crt" \
+    --key "$TLS/client-admin.key" -o /dev/null "$LOG_URL"
   time_cmd "$TEST_TMP/cat.ms" cat "$LOG_FILE"
 done
 LOAD_LOGS=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -217,3 +222,4 @@ echo "13-byte GET p50: through the WebSocket forward $(pct "$TEST_TMP/pf.ms" 50)
 echo "== logs, $LOG_LINES lines ($((LOG_LINES * 100)) bytes of payload, CRI file $LOG_BYTES bytes), load $LOAD_LOGS"
 echo "following the writer: kubectl logs -f $FOLLOW_KUBECTL MiB/s, tail -f of the file (the floor) $FOLLOW_TAIL MiB/s, ratio $(ratio "$FOLLOW_KUBECTL" "$FOLLOW_TAIL")"
 echo "the finished log (median of 3): kubectl logs $(mibs "$(pct "$TEST_TMP/logs.ms" 50)") MiB/s, cat of the file $(mibs "$(pct "$TEST_TMP/cat.ms" 50)") MiB/s (of payload), ratio $(ratio "$(pct "$TEST_TMP/cat.ms" 50)" "$(pct "$TEST_TMP/logs.ms" 50)")"
+echo "the finished log through the API server without kubectl (curl): $(mibs "$(pct "$TEST_TMP/logs_api.ms" 50)") MiB/s, ratio $(ratio "$(pct "$TEST_TMP/cat.ms" 50)" "$(pct "$TEST_TMP/logs_api.ms" 50)")"

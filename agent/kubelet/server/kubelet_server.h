@@ -38,6 +38,7 @@
 #include "agent/kubelet/server/webhook_auth.h"
 #include "agent/kubelet/stats.h"
 #include "base/status.h"
+#include "base/upgrade_proxy.h"
 
 namespace kite::kubelet::server {
 
@@ -69,6 +70,10 @@ class KubeletServer {
   ~KubeletServer();
   int port() const;
   void Stop();
+  // This server called in process (base/upgrade_proxy.h: every route, without authentication,
+  // on the caller's executor), for the API server of the same process. Valid while this object
+  // exists; answers 503 after Stop.
+  InProcessServer InProcess();
 
   struct Impl;
 
