@@ -71,8 +71,10 @@ class KubeletServer {
   int port() const;
   void Stop();
   // This server called in process (base/upgrade_proxy.h: every route, without authentication,
-  // on the caller's executor), for the API server of the same process. Valid while this object
-  // exists; answers 503 after Stop.
+  // on the caller's executor), for the API server of the same process. Its short synchronous
+  // CRI calls (finding a container, preparing a session) then run on the caller's thread, as
+  // they run on this server's own thread over HTTPS. Valid while this object exists; answers
+  // 503 after Stop.
   InProcessServer InProcess();
 
   struct Impl;
