@@ -181,6 +181,9 @@ Agent::~Agent() { Stop(); }
 
 const std::string& Agent::node_name() const { return state_->nodes->nodes().front().id.name; }
 int Agent::kubelet_port() const { return state_->kubelet_server ? state_->kubelet_server->port() : 0; }
+InProcessServer Agent::kubelet_in_process() const {
+  return state_->kubelet_server ? state_->kubelet_server->InProcess() : InProcessServer{};
+}
 
 Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_ptr<client::Transport> transport,
                                             const RuntimeFactory& factory) {

@@ -23,6 +23,7 @@
 
 #include "agent/cri/runtime.h"
 #include "base/flags.h"
+#include "base/upgrade_proxy.h"
 #include "base/status.h"
 #include "client/transport.h"
 
@@ -143,6 +144,9 @@ class Agent {
   const std::string& node_name() const;
   // The kubelet server's port (0 when it does not run).
   int kubelet_port() const;
+  // The kubelet server called in process (base/upgrade_proxy.h), for kite-server's API server;
+  // empty when it does not run. Valid while the Agent exists; answers 503 once it stopped.
+  InProcessServer kubelet_in_process() const;
 
   struct State;  // agent.cc
 

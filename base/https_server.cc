@@ -81,6 +81,18 @@ void ParseTarget(HttpsRequest& r) {
   }
 }
 
+}  // namespace
+
+HttpsRequest RequestForTarget(std::string method, std::string target) {
+  HttpsRequest r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  ParseTarget(r);
+  return r;
+}
+
+namespace {
+
 std::optional<PeerCertificate> PeerOf(Stream& stream) {
   SSL* ssl = stream.native_handle();
   X509* cert = SSL_get1_peer_certificate(ssl);

@@ -13,6 +13,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -32,6 +33,34 @@ struct UpgradeAnswer {
   std::string data;
   std::string Header(const std::string& lower_name) const;
 };
+
+// An upgrade the far end answered: on 101 `stream` carries the session (answer.data holds its
+// first bytes); otherwise `stream` is closed and `answer` holds the far end's error answer.
+struct UpgradedStream {
+  std::unique_ptr<ByteStream> stream;
+  UpgradeAnswer answer;
+};
+
+// A server of this process called without its socket, TLS and HTTP parsing: kite-server's
+// embedded kubelet, which the API server reaches this way (its exec, attach and port-forward
+// sessions and logs then cross one TLS hop less). The caller has already been authorised as the
+// server's privileged client (the API server's kubelet-client certificate): no authentication.
+// Both run on the caller's executor; `req` has its method, headers, path and query filled
+// (RequestForTarget). Once the server stops, they answer 503.
+struct InProcessServer {
+  // Answers `req` on `res` as the server would over HTTPS: streamed answers written to `res` as
+  // they are produced, an upgrade relayed onto `res`'s connection (AcceptUpgrade).
+  std::function<boost::asio::awaitable<void>(HttpsRequest& req, HttpsResponder& res)> serve;
+  // For an upgrade the caller completes itself (the API server's WebSocket translation): the
+  // session the server would relay `req` to, or its error answer. An error Status only when not
+  // even an answer could be made.
+  std::function<boost::asio::awaitable<Result<UpgradedStream>>(HttpsRequest& req)> open_upgrade;
+  explicit operator bool() const { return serve && open_upgrade; }
+};
+
+// A request for `method` and `target` (path and query, percent-encoded as on the wire) with
+// its path and query decoded as HttpsServer decodes a request's. Defined in https_server.cc.
+HttpsRequest RequestForTarget(std::string method, std::string target);
 
 // Writes `req`'s method, `target` and its upgrade headers (Connection, Upgrade,
 // X-Stream-Protocol-Version, Sec-WebSocket-*) to `upstream` for `host`, and reads the answer's

@@ -24,7 +24,9 @@
 #   logs -f     LOG_MB MiB of 100-byte lines: `kubectl logs -f logger` and `tail -f` of the CRI log
 #               file (the floor), both started before the writer, time from the first byte to the
 #               last (bench/stream_probe.py count); then the whole finished log by `kubectl logs`
-#               against `cat` of the file
+#               and by curl from the API server (its part without kubectl) against `cat` of the file,
+#               and by `kubectl logs` from a fake server holding the log in memory (stream_probe.py
+#               fakelog: kubectl's own floor, which writes every line with its own write(2))
 # Usage: bench/run_exec.sh [--build DIR] [--rounds N] [--pf-rounds N] [--big-mb N] [--log-mb N]
 #        (needs root)
 set -euo pipefail
@@ -187,11 +189,30 @@ rate() {  # rate FILE: MiB/s of the payload from the first byte to the last line
 }
 FOLLOW_KUBECTL=$(rate "$TEST_TMP/follow.kubectl")
 FOLLOW_TAIL=$(rate "$TEST_TMP/follow.tail")
-# The finished log read whole: kubectl logs against cat.
+# The finished log read whole: kubectl logs against cat, and the API server's answer alone
+# (curl with the admin certificate, no kubectl).
 : >"$TEST_TMP/logs.ms"
 : >"$TEST_TMP/cat.ms"
+: >"$TEST_TMP/logs_api.ms"
+LOG_URL=https://127.0.0.1:6443/api/v1/namespaces/default/pods/logger/log
+: >"$TEST_TMP/logs.cpu"
+: >"$TEST_TMP/logs_fake.ms"
+# kubectl's own floor: the same `kubectl logs logger` against a server that costs nothing
+# (stream_probe.py fakelog: the log already in memory), on another port of the namespace.
+in_ns "$NS" python3 "$PROBE" fakelog 16443 "$LOG_LINES" "$TLS/serving-kube-apiserver.crt" "$TLS/serving-kube-apiserver.key" &
+track_bg $!
+sed 's#https://127.0.0.1:6443#https://127.0.0.1:16443#' "$KC" >"$TEST_TMP/kubeconfig-fake"
+kf() { in_ns "$NS" "$KUBECTL_BIN" --kubeconfig "$TEST_TMP/kubeconfig-fake" --cache-dir "$TEST_TMP/kcache-fake" "$@"; }
+fake_up() { kf get pod logger >/dev/null 2>&1; }
+wait_until 60 fake_up || fail "the fake log server did not start"
 for _ in 1 2 3; do
+  time_cmd "$TEST_TMP/logs_fake.ms" kf logs logger
+  c0=$(cpu_s)
   time_cmd "$TEST_TMP/logs.ms" k logs logger
+  c1=$(cpu_s)
+  awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f\n", b - a }' >>"$TEST_TMP/logs.cpu"
+  time_cmd "$TEST_TMP/logs_api.ms" in_ns "$NS" curl -sf --cacert "$TLS/server-ca.crt" --cert "$TLS/client-admin.crt" \
+    --key "$TLS/client-admin.key" -o /dev/null "$LOG_URL"
   time_cmd "$TEST_TMP/cat.ms" cat "$LOG_FILE"
 done
 LOAD_LOGS=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -216,4 +237,6 @@ echo "SPDY:                             $(pct "$TEST_TMP/spdy.mbs" 50) MiB/s, ra
 echo "13-byte GET p50: through the WebSocket forward $(pct "$TEST_TMP/pf.ms" 50) ms, direct $(pct "$TEST_TMP/direct.ms" 50) ms"
 echo "== logs, $LOG_LINES lines ($((LOG_LINES * 100)) bytes of payload, CRI file $LOG_BYTES bytes), load $LOAD_LOGS"
 echo "following the writer: kubectl logs -f $FOLLOW_KUBECTL MiB/s, tail -f of the file (the floor) $FOLLOW_TAIL MiB/s, ratio $(ratio "$FOLLOW_KUBECTL" "$FOLLOW_TAIL")"
-echo "the finished log (median of 3): kubectl logs $(mibs "$(pct "$TEST_TMP/logs.ms" 50)") MiB/s, cat of the file $(mibs "$(pct "$TEST_TMP/cat.ms" 50)") MiB/s (of payload), ratio $(ratio "$(pct "$TEST_TMP/cat.ms" 50)" "$(pct "$TEST_TMP/logs.ms" 50)")"
+echo "the finished log (median of 3): kubectl logs $(mibs "$(pct "$TEST_TMP/logs.ms" 50)") MiB/s, cat of the file $(mibs "$(pct "$TEST_TMP/cat.ms" 50)") MiB/s (of payload), ratio $(ratio "$(pct "$TEST_TMP/cat.ms" 50)" "$(pct "$TEST_TMP/logs.ms" 50)"); kite-server CPU $(pct "$TEST_TMP/logs.cpu" 50) s per read"
+echo "kubectl logs against a server that costs nothing (kubectl's own floor): $(mibs "$(pct "$TEST_TMP/logs_fake.ms" 50)") MiB/s; kite's kubectl logs at $(ratio "$(pct "$TEST_TMP/logs_fake.ms" 50)" "$(pct "$TEST_TMP/logs.ms" 50)") of it"
+echo "the finished log through the API server without kubectl (curl): $(mibs "$(pct "$TEST_TMP/logs_api.ms" 50)") MiB/s, ratio $(ratio "$(pct "$TEST_TMP/cat.ms" 50)" "$(pct "$TEST_TMP/logs_api.ms" 50)")"

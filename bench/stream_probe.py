@@ -8,6 +8,12 @@ exec URL PROTOCOL CA CERT KEY
     101 answer, 101 to the close (the command's run and its status), and all of it. Fails (exit 1)
     unless the status on channel 3 says Success.
 
+fakelog PORT LINES CERT KEY
+    Serves, on 127.0.0.1:PORT over TLS until killed, just what `kubectl logs logger` asks for
+    (discovery, the pod, its log): the log is LINES 100-byte lines, already in memory, sent in
+    64 KiB chunks. kubectl's own floor for reading a log: what it costs with a server that costs
+    nothing.
+
 count LINES CMD...
     Runs CMD and reads its output until LINES lines arrived, then ends CMD; prints "first_ms
     last_ms pid" (the first byte's and the last line's arrival since CMD started; CMD's pid
@@ -106,9 +112,64 @@ def count(total, cmd):
     print(f"{(first - start) * 1000:.1f} {(last - start) * 1000:.1f}")
 
 
+def fake_log_server(port, lines, cert, key):
+    import http.server
+    import json
+    import socketserver
+
+    body = (b"0" * 99 + b"\n") * lines
+    pod = {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "logger", "namespace": "default", "uid": "u"},
+           "spec": {"containers": [{"name": "logger", "image": "x"}]}, "status": {"phase": "Running"}}
+    answers = {
+        "/api": {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []},
+        "/apis": {"kind": "APIGroupList", "apiVersion": "v1", "groups": []},
+        "/api/v1": {"kind": "APIResourceList", "groupVersion": "v1", "resources": [
+            {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod", "verbs": ["get", "list"]},
+            {"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod", "verbs": ["get"]}]},
+        "/api/v1/namespaces/default/pods/logger": pod,
+    }
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            path = self.path.split("?")[0]
+            if path == "/api/v1/namespaces/default/pods/logger/log":
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                view = memoryview(body)
+                for i in range(0, len(body), 65536):
+                    chunk = view[i:i + 65536]
+                    self.wfile.write(b"%x\r\n" % len(chunk) + bytes(chunk) + b"\r\n")
+                self.wfile.write(b"0\r\n\r\n")
+                return
+            data = json.dumps(answers[path]).encode() if path in answers else b""
+            self.send_response(200 if data else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", int(port)), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 7 and sys.argv[1] == "exec":
         exec_session(*sys.argv[2:7])
+    elif len(sys.argv) == 6 and sys.argv[1] == "fakelog":
+        fake_log_server(sys.argv[2], int(sys.argv[3]), *sys.argv[4:6])
     elif len(sys.argv) >= 4 and sys.argv[1] == "count":
         count(int(sys.argv[2]), sys.argv[3:])
     else:

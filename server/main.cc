@@ -509,6 +509,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     node_agent = std::move(a.value());
+    // The API server reaches this node's kubelet in process: exec, attach, port-forward and logs
+    // then skip a TLS hop to a server in the same process (bench/RESULTS.md, §14).
+    if (InProcessServer kubelet = node_agent->kubelet_in_process()) (*api)->SetInProcessKubelet(node, kubelet);
   }
 
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
@@ -520,7 +523,10 @@ int main(int argc, char** argv) {
 
   const int sig = WaitForStopSignal();
   KITE_LOG(0) << "received signal " << sig << ", shutting down";
-  if (node_agent) node_agent->Stop();
+  if (node_agent) {
+    (*api)->SetInProcessKubelet("", InProcessServer{});
+    node_agent->Stop();
+  }
   if (deployer) deployer->Stop();
   if (sched) sched->Stop();
   if (controller_manager) controller_manager->Stop();

@@ -157,6 +157,9 @@ class ApiServerImpl final : public ApiServer {
     paths_[path] = std::make_shared<const PathHandler>(std::move(handler));
   }
   const KubeletClient* kubelet_client() const override { return kubelet_.get(); }
+  void SetInProcessKubelet(const std::string& node, const InProcessServer& kubelet) override {
+    if (kubelet_) kubelet_->SetInProcess(node, kubelet);
+  }
   std::shared_ptr<client::Transport> LocalTransport(const std::string& user, std::vector<std::string> groups) override {
     return local_.TransportFor(user, std::move(groups));
   }

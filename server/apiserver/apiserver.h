@@ -19,6 +19,10 @@
 #include "server/apiserver/filters/audit_log.h"
 #include "server/apiserver/filters/inflight.h"
 
+namespace kite {
+struct InProcessServer;  // base/upgrade_proxy.h
+}
+
 namespace kite::apiserver {
 
 class KubeletClient;
@@ -98,6 +102,9 @@ class ApiServer {
   // How this server calls kubelets (kubelet_client.h), for the built-in metrics server. Lives as
   // long as the server.
   virtual const KubeletClient* kubelet_client() const = 0;
+  // kite-server's embedded kubelet, serving `node`: reached in process rather than over HTTPS
+  // (KubeletClient::SetInProcess). An empty `kubelet` ends that (before the kubelet stops).
+  virtual void SetInProcessKubelet(const std::string& node, const InProcessServer& kubelet) = 0;
 };
 
 // The version this server reports: kubectl's dispatcher picks its kubectl by `minor`.

@@ -37,7 +37,7 @@ class KubeletClientSource final : public KubeletSource {
     asio::io_context io;
     Result<std::string> out = Status(Code::kUnavailable, "not scraped");
     // Named: the coroutine holds references to its arguments until io.run() returns.
-    const apiserver::KubeletEndpoint ep{node.host, node.port};
+    const apiserver::KubeletEndpoint ep{node.host, node.port, node.name};
     const std::string target = "/metrics/resource";
     asio::co_spawn(io, client_->Get(ep, target, left, kMaxAnswer),
                    [&out](std::exception_ptr e, Result<std::string> r) {

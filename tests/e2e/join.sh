@@ -2,7 +2,7 @@
 # Two real nodes: kite-server (its embedded agent) in one network namespace and a kite-agent in
 # another, linked like two machines on a LAN, each with its own data dir and containerd. Shows:
 # the agent joins with the server's token and its node becomes Ready with its own podCIDR; a pod
-# bound to it runs there with an IP from that podCIDR; a token pinning another CA is refused
+# bound to it runs there with an IP from that podCIDR, and exec and logs reach it; a token pinning another CA is refused
 # before anything is sent; `kubectl drain` of the agent's node moves a Deployment's pods to the
 # server's node; restarting the agent leaves its running containers alone; with the server down the
 # joined node's pods keep running, and the agent catches up when it is back.
@@ -62,6 +62,15 @@ IP=$(k get pod on-agent -o 'jsonpath={.status.podIP}')
 [[ $IP == "${CIDR%.0/24}".* ]] || fail "pod IP $IP not in $CIDR"
 in_ns "$ANS" curl -s -m 5 "http://$IP/" | grep "kite test image" >/dev/null || fail "the pod on the joined node does not answer"
 echo "ok - pod on the joined node has IP $IP and answers"
+
+# exec and logs of a pod on the joined node go over HTTPS to its kubelet (the server's own node
+# is reached in process, so this is where that hop is shown): the WebSocket translated to SPDY,
+# SPDY relayed, and a log read.
+[[ $(k exec on-agent -- echo remote-exec) == remote-exec ]] || fail "exec (WebSocket) on the joined node"
+[[ $(KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false k exec on-agent -- echo remote-spdy) == remote-spdy ]] ||
+  fail "exec (SPDY) on the joined node"
+k logs on-agent >/dev/null || fail "logs of the pod on the joined node"
+echo "ok - exec (WebSocket and SPDY) and logs reach the joined node's kubelet over HTTPS"
 
 # Restarting the agent leaves its running containers alone.
 CID=$(k get pod on-agent -o 'jsonpath={.status.containerStatuses[0].containerID}')

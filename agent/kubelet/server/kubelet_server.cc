@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 
@@ -118,9 +119,13 @@ struct KubeletServer::Impl {
   KubeletServerOptions options;
   KubeletSources sources;
   std::unique_ptr<HttpsServer> https;
+  // Set by Stop: in-process calls (InProcess) answer 503 from then on.
+  std::atomic<bool> stopped{false};
 
   Status Admit(const HttpsRequest& req);
   asio::awaitable<void> Handle(HttpsRequest& req, HttpsResponder& res);
+  // Handle's routes, for a caller already admitted.
+  asio::awaitable<void> Route(HttpsRequest& req, HttpsResponder& res);
   asio::awaitable<void> Logs(HttpsRequest& req, HttpsResponder& res, const std::vector<std::string>& parts);
 };
 
@@ -162,6 +167,10 @@ asio::awaitable<void> KubeletServer::Impl::Handle(HttpsRequest& req, HttpsRespon
     co_await SendStatus(res, admitted);
     co_return;
   }
+  co_await Route(req, res);
+}
+
+asio::awaitable<void> KubeletServer::Impl::Route(HttpsRequest& req, HttpsResponder& res) {
   const auto parts = SplitPath(req.path);
   const std::string first = parts.empty() ? "" : parts[0];
   if (IsStreamingRoute(first) && (req.method == "GET" || req.method == "POST")) {
@@ -367,7 +376,35 @@ Result<std::unique_ptr<KubeletServer>> KubeletServer::Start(const KubeletServerO
 int KubeletServer::port() const { return impl_->https->port(); }
 
 void KubeletServer::Stop() {
-  if (impl_ && impl_->https) impl_->https->Stop();
+  if (!impl_) return;
+  impl_->stopped = true;
+  if (impl_->https) impl_->https->Stop();
+}
+
+namespace {
+const char kKubeletStopped[] = "the kubelet has stopped";
+}  // namespace
+
+InProcessServer KubeletServer::InProcess() {
+  Impl* impl = impl_.get();
+  InProcessServer s;
+  s.serve = [impl](HttpsRequest& req, HttpsResponder& res) -> asio::awaitable<void> {
+    if (impl->stopped) {
+      const Status stopped = Status::Api(503, "ServiceUnavailable", kKubeletStopped);
+      co_await SendStatus(res, stopped);
+      co_return;
+    }
+    co_await impl->Route(req, res);
+  };
+  s.open_upgrade = [impl](HttpsRequest& req) -> asio::awaitable<Result<UpgradedStream>> {
+    const auto parts = SplitPath(req.path);
+    if (impl->stopped || parts.empty() || !IsStreamingRoute(parts[0])) {
+      co_return Status::Api(503, "ServiceUnavailable", impl->stopped ? kKubeletStopped : "not a streaming route: " + req.path);
+    }
+    UpgradedStream opened = co_await OpenStreaming(impl->sources.runtime, impl->sources.streaming, req, parts);
+    co_return std::move(opened);
+  };
+  return s;
 }
 
 }  // namespace kite::kubelet::server

@@ -38,6 +38,7 @@
 #include "agent/kubelet/server/webhook_auth.h"
 #include "agent/kubelet/stats.h"
 #include "base/status.h"
+#include "base/upgrade_proxy.h"
 
 namespace kite::kubelet::server {
 
@@ -69,6 +70,12 @@ class KubeletServer {
   ~KubeletServer();
   int port() const;
   void Stop();
+  // This server called in process (base/upgrade_proxy.h: every route, without authentication,
+  // on the caller's executor), for the API server of the same process. Its short synchronous
+  // CRI calls (finding a container, preparing a session) then run on the caller's thread, as
+  // they run on this server's own thread over HTTPS. Valid while this object exists; answers
+  // 503 after Stop.
+  InProcessServer InProcess();
 
   struct Impl;
 

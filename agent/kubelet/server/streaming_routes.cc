@@ -20,14 +20,6 @@ namespace json = boost::json;
 
 namespace {
 
-asio::awaitable<void> Fail(HttpsResponder& res, const Status& s) {
-  // Upstream's kubelet answers these as plain text (streaming.WriteError / http.Error); kubectl
-  // prints "unable to upgrade connection: <text>".
-  const int code = s.http_code();
-  std::string text = s.message();
-  co_await res.Send(code, "text/plain; charset=utf-8", std::move(text));
-}
-
 bool Flag(const HttpsRequest& req, const char* name) {
   const std::string v = req.Query(name);
   return v == "1" || v == "true" || v == "True" || v == "TRUE";
@@ -108,22 +100,47 @@ bool IsStreamingRoute(const std::string& first) {
   return first == "exec" || first == "attach" || first == "portforward";
 }
 
-asio::awaitable<void> ServeStreaming(cri::RuntimeService* runtime, cri::StreamingService* streaming,
-                                     HttpsRequest& req, HttpsResponder& res, const std::vector<std::string>& parts) {
+namespace {
+
+// A plain TCP connection to the runtime's stream server as bytes; owns its stream.
+class StreamServerConnection final : public ByteStream {
+ public:
+  explicit StreamServerConnection(asio::any_io_executor ex) : conn_(std::move(ex)), bytes_(conn_) {}
+  beast::tcp_stream& conn() { return conn_; }
+  asio::awaitable<size_t> ReadSome(char* data, size_t size) override { return bytes_.ReadSome(data, size); }
+  asio::awaitable<bool> Write(std::string_view data) override { return bytes_.Write(data); }
+  void Close() override { bytes_.Close(); }
+
+ private:
+  beast::tcp_stream conn_;
+  StreamOf<beast::tcp_stream> bytes_;
+};
+
+}  // namespace
+
+UpgradeAnswer StreamingErrorAnswer(const Status& s) {
+  // Upstream's kubelet answers these as plain text (streaming.WriteError / http.Error); kubectl
+  // prints "unable to upgrade connection: <text>".
+  UpgradeAnswer a;
+  a.status = s.http_code();
+  a.headers.emplace_back("content-type", "text/plain; charset=utf-8");
+  a.data = s.message();
+  return a;
+}
+
+namespace {
+
+// OpenStreaming's work: the stream server's answer, with `upstream` connected to it.
+asio::awaitable<Result<UpgradeAnswer>> ConnectStreamServer(cri::RuntimeService* runtime,
+                                                           cri::StreamingService* streaming, HttpsRequest& req,
+                                                           const std::vector<std::string>& parts,
+                                                           StreamServerConnection& upstream) {
   const std::string& kind = parts[0];
   const bool pf = kind == "portforward";
   // exec/attach: ns, pod, [uid,] container; portforward: ns, pod[, uid].
   const size_t min = pf ? 3 : 4;
-  if (parts.size() < min || parts.size() > min + 1) {
-    const Status bad = Status::Api(400, "BadRequest", "malformed " + kind + " path");
-    co_await Fail(res, bad);
-    co_return;
-  }
-  if (!streaming) {
-    const Status none = Status::Api(501, "NotImplemented", "the container runtime does not serve " + kind);
-    co_await Fail(res, none);
-    co_return;
-  }
+  if (parts.size() < min || parts.size() > min + 1) co_return Status::Api(400, "BadRequest", "malformed " + kind + " path");
+  if (!streaming) co_return Status::Api(501, "NotImplemented", "the container runtime does not serve " + kind);
   const std::string& ns = parts[1];
   const std::string& pod = parts[2];
   const std::string uid = parts.size() == min + 1 ? parts[3] : "";
@@ -134,10 +151,7 @@ asio::awaitable<void> ServeStreaming(cri::RuntimeService* runtime, cri::Streamin
   Result<cri::PodSandbox> sandbox = Status(Code::kInternal, "unset");
   if (!running) {
     sandbox = FindSandbox(runtime, ns, pod, uid);
-    if (!sandbox.ok()) {
-      co_await Fail(res, sandbox.status());
-      co_return;
-    }
+    if (!sandbox.ok()) co_return sandbox.status();
   }
   Result<std::string> url = Status(Code::kInternal, "unset");
   if (pf) {
@@ -146,10 +160,7 @@ asio::awaitable<void> ServeStreaming(cri::RuntimeService* runtime, cri::Streamin
     url = streaming->PortForward(sandbox->id, ports);
   } else {
     auto id = running ? Result<std::string>(*running) : RunningContainer(runtime, *sandbox, parts.back());
-    if (!id.ok()) {
-      co_await Fail(res, id.status());
-      co_return;
-    }
+    if (!id.ok()) co_return id.status();
     const bool tty = Flag(req, "tty");
     if (kind == "exec") {
       cri::ExecRequest r;
@@ -170,17 +181,11 @@ asio::awaitable<void> ServeStreaming(cri::RuntimeService* runtime, cri::Streamin
       url = streaming->Attach(r);
     }
   }
-  if (!url.ok()) {
-    co_await Fail(res, url.status());
-    co_return;
-  }
+  if (!url.ok()) co_return url.status();
   auto u = ParseStreamUrl(*url);
-  if (!u.ok()) {
-    co_await Fail(res, u.status());
-    co_return;
-  }
+  if (!u.ok()) co_return u.status();
   auto executor = co_await asio::this_coro::executor;
-  beast::tcp_stream conn(executor);
+  beast::tcp_stream& conn = upstream.conn();
   conn.expires_after(std::chrono::seconds(30));
   asio::ip::tcp::resolver resolver(executor);
   auto [rec, endpoints] = co_await resolver.async_resolve(u->host, u->port, asio::as_tuple(asio::use_awaitable));
@@ -188,26 +193,36 @@ asio::awaitable<void> ServeStreaming(cri::RuntimeService* runtime, cri::Streamin
     auto [cec, ep] = co_await conn.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
     rec = cec;
   }
-  if (rec) {
-    const Status down = Status::Api(500, "InternalError", "error dialing the stream server: " + rec.message());
-    co_await Fail(res, down);
-    co_return;
-  }
+  if (rec) co_return Status::Api(500, "InternalError", "error dialing the stream server: " + rec.message());
   {
     boost::system::error_code ec;
     conn.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   }
-  StreamOf<beast::tcp_stream> upstream(conn);
   const std::string host = u->host + ":" + u->port;
   auto answer = co_await ForwardUpgradeRequest(upstream, host, u->target, req);
-  if (!answer.ok()) {
-    upstream.Close();
-    const Status broken = Status::Api(500, "InternalError", "stream server: " + answer.status().message());
-    co_await Fail(res, broken);
-    co_return;
-  }
+  if (!answer.ok()) co_return Status::Api(500, "InternalError", "stream server: " + answer.status().message());
   conn.expires_never();  // the session lasts as long as the client keeps it
-  co_await CompleteUpgrade(*answer, upstream, res);
+  co_return std::move(*answer);
+}
+
+}  // namespace
+
+asio::awaitable<UpgradedStream> OpenStreaming(cri::RuntimeService* runtime, cri::StreamingService* streaming,
+                                              HttpsRequest& req, const std::vector<std::string>& parts) {
+  auto executor = co_await asio::this_coro::executor;
+  auto upstream = std::make_unique<StreamServerConnection>(executor);
+  auto answer = co_await ConnectStreamServer(runtime, streaming, req, parts, *upstream);
+  UpgradedStream out;
+  out.answer = answer.ok() ? std::move(*answer) : StreamingErrorAnswer(answer.status());
+  if (out.answer.status != 101) upstream->Close();
+  out.stream = std::move(upstream);
+  co_return std::move(out);
+}
+
+asio::awaitable<void> ServeStreaming(cri::RuntimeService* runtime, cri::StreamingService* streaming,
+                                     HttpsRequest& req, HttpsResponder& res, const std::vector<std::string>& parts) {
+  auto opened = co_await OpenStreaming(runtime, streaming, req, parts);
+  co_await CompleteUpgrade(opened.answer, *opened.stream, res);
 }
 
 }  // namespace kite::kubelet::server

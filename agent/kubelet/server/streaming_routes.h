@@ -19,10 +19,22 @@
 #include "agent/cri/runtime.h"
 #include "agent/cri/streaming.h"
 #include "base/https_server.h"
+#include "base/upgrade_proxy.h"
 
 namespace kite::kubelet::server {
 
 bool IsStreamingRoute(const std::string& first_path_segment);
+
+// The session ServeStreaming relays: the runtime's stream server's answer to `req`'s upgrade
+// and, on 101, the connection to it; when there is no session to open (no pod, no container,
+// the runtime's refusal, the stream server unreachable), the kubelet's own error answer
+// (StreamingErrorAnswer) with a closed stream. On the caller's executor.
+boost::asio::awaitable<UpgradedStream> OpenStreaming(cri::RuntimeService* runtime,
+                                                             cri::StreamingService* streaming, HttpsRequest& req,
+                                                             const std::vector<std::string>& parts);
+
+// The error answer upstream's kubelet gives for `s` (plain text, its HTTP code).
+UpgradeAnswer StreamingErrorAnswer(const Status& s);
 
 boost::asio::awaitable<void> ServeStreaming(cri::RuntimeService* runtime, cri::StreamingService* streaming,
                                             HttpsRequest& req, HttpsResponder& res,

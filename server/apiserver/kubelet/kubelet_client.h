@@ -19,6 +19,7 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,7 @@ namespace kite::apiserver {
 struct KubeletEndpoint {
   std::string host;  // an IP address
   int port = 0;
+  std::string node;  // the Node's name
 };
 
 // Where a Node's kubelet listens: its InternalIP (else its first address) and daemon port.
@@ -47,6 +49,12 @@ class KubeletClient {
  public:
   // `server_ca_pem` verifies kubelets; `client` is the API server's kubelet-client certificate.
   static Result<std::unique_ptr<KubeletClient>> Create(const std::string& server_ca_pem, const pki::KeyPair& client);
+
+  // The kubelet embedded in this process (kite-server's own node): calls for `node` go to
+  // `kubelet` directly instead of over HTTPS (ProxyGet, ProxyUpgrade, OpenUpgrade; Get, the
+  // metrics server's scrape, stays on HTTPS). An empty `kubelet` ends that: call it before the
+  // kubelet stops. Thread-safe; calls in flight keep the one they started with.
+  void SetInProcess(const std::string& node, InProcessServer kubelet);
 
   // GET https://<ep>/<target> relayed to `res`. A failure before anything was sent to the client
   // (cannot connect, TLS refused, a broken answer) is returned as an upstream-like error to
@@ -70,10 +78,7 @@ class KubeletClient {
   // method and upgrade headers sent to https://<ep>/<target>, and the kubelet's answer. On 101
   // `stream` carries the session (answer.data holds its first bytes); otherwise it is closed and
   // answer holds the kubelet's error. An upstream-like error when the kubelet cannot be reached.
-  struct Upgraded {
-    std::unique_ptr<ByteStream> stream;
-    UpgradeAnswer answer;
-  };
+  using Upgraded = UpgradedStream;
   boost::asio::awaitable<Result<Upgraded>> OpenUpgrade(const KubeletEndpoint& ep, const std::string& target,
                                                        const HttpsRequest& req);
 
@@ -82,7 +87,12 @@ class KubeletClient {
   boost::asio::awaitable<Status> Open(const KubeletEndpoint& ep, const std::string& target,
                                       std::chrono::steady_clock::duration timeout, Call& c) const;
   explicit KubeletClient(std::shared_ptr<boost::asio::ssl::context> tls) : tls_(std::move(tls)) {}
+  // The in-process kubelet when `ep` is its node, else null.
+  std::shared_ptr<const InProcessServer> InProcessFor(const KubeletEndpoint& ep) const;
   std::shared_ptr<boost::asio::ssl::context> tls_;
+  mutable std::mutex mu_;
+  std::string in_process_node_;                         // guarded by mu_
+  std::shared_ptr<const InProcessServer> in_process_;   // guarded by mu_
 };
 
 }  // namespace kite::apiserver

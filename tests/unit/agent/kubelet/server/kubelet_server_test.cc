@@ -1,10 +1,15 @@
 // KubeletServer against curl: who may call it (401 anonymous, 403 without system:masters, a
 // certificate of another CA refused), container logs from the CRI log file of the runtime's
 // container (tailLines, timestamps, previous, follow ending when the container stops), and the
-// metrics formats.
+// metrics formats; the same server called in process (InProcess, as kite-server's API server
+// calls its embedded kubelet), and its 503 once stopped.
 #include "agent/kubelet/server/kubelet_server.h"
 
 #include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -169,6 +174,69 @@ TEST_F(KubeletServerTest, MetricsInUpstreamFormat) {
   out = Shell(as_api_ + base_ + "/stats/summary");
   EXPECT_NE(out.find("\"podRef\":{\"name\":\"p1\",\"namespace\":\"ns1\",\"uid\":\"uid-1\"}"), std::string::npos) << out;
   EXPECT_NE(out.find("\"nodeName\":\"node1\""), std::string::npos) << out;
+}
+
+// What the in-process kubelet writes to the API server's responder.
+class InProcessResponder final : public HttpsResponder {
+ public:
+  boost::asio::awaitable<void> Send(int status, std::string, std::string b, Headers) override {
+    code = status;
+    body = std::move(b);
+    co_return;
+  }
+  boost::asio::awaitable<bool> BeginStream(int status, std::string, Headers) override {
+    code = status;
+    co_return true;
+  }
+  boost::asio::awaitable<bool> WriteChunk(std::string data) override {
+    body += data;
+    co_return true;
+  }
+  boost::asio::awaitable<void> EndStream() override { co_return; }
+  int code = 0;
+  std::string body;
+};
+
+template <class T>
+T RunInProcess(boost::asio::awaitable<T> op) {
+  boost::asio::io_context io;
+  auto f = boost::asio::co_spawn(io, std::move(op), boost::asio::use_future);
+  io.run();
+  return f.get();
+}
+
+TEST_F(KubeletServerTest, InProcessCallsAnswerAsOverHttpsUntilStopped) {
+  AddContainer(0,
+               "2024-05-01T10:00:01Z stdout F one\n"
+               "2024-05-01T10:00:02Z stderr F two\n");
+  InProcessServer local = server_->InProcess();
+  ASSERT_TRUE(local);
+  auto serve = [&](const std::string& target) {
+    return RunInProcess([&]() -> boost::asio::awaitable<InProcessResponder> {
+      HttpsRequest req = RequestForTarget("GET", target);
+      InProcessResponder res;
+      co_await local.serve(req, res);
+      co_return res;
+    }());
+  };
+  InProcessResponder logs = serve("/containerLogs/ns1/p1/c?tailLines=1&timestamps=true");
+  EXPECT_EQ(logs.code, 200);
+  EXPECT_EQ(logs.body, "2024-05-01T10:00:02Z two\n");
+  EXPECT_EQ(serve("/containerLogs/ns1/gone/c").code, 404);
+  // An upgrade the caller completes itself: the kubelet's own answer when there is no session
+  // (this runtime has no stream server), with a closed stream.
+  auto opened = RunInProcess([&]() -> boost::asio::awaitable<Result<UpgradedStream>> {
+    HttpsRequest req = RequestForTarget("POST", "/exec/ns1/p1/c?command=true&stdout=1");
+    auto up = co_await local.open_upgrade(req);
+    co_return up;
+  }());
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  EXPECT_EQ(opened->answer.status, 501);
+  EXPECT_NE(opened->answer.data.find("does not serve exec"), std::string::npos) << opened->answer.data;
+  ASSERT_NE(opened->stream, nullptr);
+  server_->Stop();
+  InProcessResponder after = serve("/healthz");
+  EXPECT_EQ(after.code, 503);
 }
 
 }  // namespace
