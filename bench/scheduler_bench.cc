@@ -128,8 +128,8 @@ RoundResult RunRound(const Options& o, const std::string& workload, uint64_t see
   std::vector<double> latency;
   latency.reserve(pods.size());
   const auto start = Clock::now();
-  for (const auto& p : pods) queue.AddOrUpdate(p, start);
-  while (const auto* e = queue.Pop(Clock::now())) {
+  for (const auto& p : pods) queue.AddOrUpdate(p);
+  while (const auto* e = queue.Pop()) {
     const PodInfoPtr pod = e->pod;
     const auto t0 = Clock::now();
     std::string node = algo.Schedule(cache, *pod, queue.nominated(), &state, &diag, &no_nodes);
@@ -139,7 +139,7 @@ RoundResult RunRound(const Options& o, const std::string& workload, uint64_t see
       ++r.scheduled;
     } else {
       (void)FitErrorMessage(diag, *pod, "");
-      queue.Requeue(pod->key, diag.plugins, false, Clock::now());
+      queue.Requeue(pod->key, diag.plugins, false);
       ++r.failed;
     }
     latency.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
