@@ -109,6 +109,9 @@ class PodWorkersTest : public ::testing::Test {
     ASSERT_TRUE(runner_->Start(10s));
   }
   void StopWorkers() {
+    // Informers first, as the agent stops (agent.cc): an event delivered after the runner freed
+    // the PodWorkers would call into it (its source subscription holds `this`).
+    if (informers_) informers_->Stop();
     runner_.reset();
     informers_.reset();
     workers_ = nullptr;
