@@ -15,7 +15,8 @@
 #               probes in turn, each phase: a small client on one kept-alive TLS connection every
 #               50 ms, the server's own apiserver_request_duration_seconds for exactly those
 #               requests, a small client with a new TLS connection each time, and `kubectl get ns`
-#               end to end (kubectl's own start-up is in it: compare with the idle figure).
+#               end to end (kubectl's own start-up is in it: compare with the idle figure) and
+#               that kubectl's own timing of its request (-v=6: dial, TLS, request, answer).
 #               Prints the load's answer codes, p50/p99 of each probe idle and under load and
 #               their ratio, the most VmRSS seen, VmRSS after. --connections 0 skips the first part.
 # Usage: bench/run_robustness.sh [--build DIR] [--connections N] [--configmaps M] [--lists C]
@@ -170,8 +171,17 @@ kubectl_loop() { # FILE SECONDS|COUNT MODE
   local out=$1 n=$2 mode=$3 i=0 end=$(( $(date +%s) + $2 ))
   while { [[ $mode == count ]] && (( i < n )); } || { [[ $mode == time ]] && (( $(date +%s) < end )); }; do
     s=$(date +%s%N)
-    "${K[@]}" get ns >/dev/null 2>&1 || true
+    "${K[@]}" get ns -v=6 >/dev/null 2>"$out.log" || true
     echo "$(( ($(date +%s%N) - s) / 1000000 ))" >>"$out"
+    # kubectl's own measure of its request (round_trippers at -v=6: "GET …/namespaces?limit=500
+    # 200 OK in N milliseconds": connection, TLS handshake, request and answer, without the
+    # process's start-up and exit). A failed or missing request counts as 10 s.
+    ms=$(sed -n 's|.*GET https://[^ ]*/api/v1/namespaces?limit=500 200 OK in \([0-9]*\) milliseconds.*|\1|p' "$out.log" | tail -1)
+    echo "${ms:-10000}" >>"$out.request"
+    # The floor: the same kubectl process that asks no server (Go start-up, flags, exit).
+    s=$(date +%s%N)
+    "${K[@]}" version --client >/dev/null 2>&1 || true
+    echo "$(( ($(date +%s%N) - s) / 1000000 ))" >>"$out.floor"
     i=$((i + 1))
     sleep 0.05
   done
@@ -189,6 +199,8 @@ report() { # LABEL PREFIX
   echo "    server's own histogram for it: $(hist_quantiles "$2.m0" "$2.m1")"
   echo "    small client, new TLS each:     $(line "$2.new")"
   echo "    kubectl get ns (end to end):    $(line "$2.kubectl")"
+  echo "    kubectl get ns, its own request: $(line "$2.kubectl.request")"
+  echo "    kubectl version --client (floor): $(line "$2.kubectl.floor")"
 }
 PROBE_S=${PROBE_S:-20}
 measure "$WORK/idle" "$PROBE_S"
