@@ -350,20 +350,18 @@ Status Proxier::Sync(bool full) {
   const ServiceMap& desired6 = full ? next6 : services6_;
 
   std::set<std::string> changed_keys(keys.begin(), keys.end());
-  // Reading the table back is costly at scale (a dump of every rule): only when what is there
-  // is not known — the first sync of this process and the one after a failed restore. (No copy
-  // of the state otherwise: it holds every Service's cached lines.)
-  ChainState unknown_before;
+  // Listing the table's chains is costly at scale (seconds at 110k chains, Iptables::NatChains):
+  // only when what is there is not known — the first sync of this process and the one after a
+  // failed restore. The state moves into GenerateRules (no copy of it at 10k Services).
   const bool read_back = !nftables_ && full && !known_state_;
-  if (read_back) unknown_before.by_service = chains_.by_service;
-  ChainState& before = read_back ? unknown_before : chains_;
+  ChainState before = nftables_ ? ChainState{} : std::move(chains_);
   if (read_back) {
-    // What is really there: chains a previous process (or a hand) left are deleted.
-    before.orphans.clear();
-    if (auto save = iptables_->Save("nat"); save.ok()) {
+    // What is really there: chains a previous process (or a hand) left are deleted, with those
+    // carried as orphans (a failed sync's deletions).
+    if (auto found = iptables_->NatChains(); found.ok()) {
       std::set<std::string> known;
       for (const auto& [key, chains] : before.by_service) known.insert(chains.begin(), chains.end());
-      for (const std::string& c : ChainsOf(*save)) {
+      for (const std::string& c : *found) {
         if (IsServiceChain(c) && !known.count(c)) before.orphans.insert(c);
       }
     }
@@ -385,7 +383,7 @@ Status Proxier::Sync(bool full) {
     rules.nat_rules = nft.rules;
     rules.nat_chains_written = nft.chains_written;
   } else {
-    rules = GenerateRules(desired, opts_.rules, full ? nullptr : &changed_keys, before,
+    rules = GenerateRules(desired, opts_.rules, full ? nullptr : &changed_keys, std::move(before),
                           iptables_->backend() == Backend::kNft ? kNftRestoreBatchChains : 0);
     for (const std::string& batch : rules.batches) {
       if (s = iptables_->Restore(batch); !s.ok()) break;
@@ -403,6 +401,12 @@ Status Proxier::Sync(bool full) {
   }
   if (!s.ok()) {
     m.restore_failures->Increment();
+    if (!nftables_) {
+      // What the table holds is between the state before and after: the chains this sync meant
+      // to delete are kept as orphans (the next, full, sync deletes what nothing wants).
+      chains_ = std::move(rules.chains);
+      chains_.orphans.insert(rules.deleted.begin(), rules.deleted.end());
+    }
     // What is in the table is unknown now: the next sync writes everything.
     restore_pending();
     std::lock_guard<std::mutex> lock(mu_);
