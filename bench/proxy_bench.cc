@@ -7,7 +7,9 @@
 //                    [--changes 100]
 //
 // Prints one line per figure, "key value" (seconds): full_first, full_first_cpu, full_steady, full_cpu, partial_p50,
-// partial_p99, programming_p50, programming_p99, nat_rules.
+// partial_p99, partial_cpu_p50 (the proxy and its tools), partial_self_cpu_p50 (the proxy alone), restart_full and
+// restart_cpu (a new proxy's first sync over the table the first one left, as after an agent restart),
+// readback_cpu (its listing of the chains already there), programming_p50, programming_p99, nat_rules.
 #include <boost/json.hpp>
 #include <sys/resource.h>
 
@@ -75,6 +77,13 @@ double Pct(std::vector<double> v, double p) {
 
 // CPU seconds of this process and its waited-for children (iptables-restore): on a shared,
 // loaded machine the wall times include waiting for a core; this does not.
+double SelfCpu() {
+  rusage self{};
+  getrusage(RUSAGE_SELF, &self);
+  return static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
+         static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
+}
+
 double CpuNow() {
   rusage self{}, kids{};
   getrusage(RUSAGE_SELF, &self);
@@ -129,8 +138,12 @@ int main(int argc, char** argv) {
   if (backend == "nft") po.backend = proxy::Backend::kNft;
   if (backend == "legacy") po.backend = proxy::Backend::kLegacy;
   double exec_seconds = 0;  // guarded by mu: time inside iptables-restore / nft (the rest is ours)
+  double readback_cpu = 0;  // guarded by mu: CPU of the listings of what is in the table (iptables-save, nft list)
   po.exec = [&](const std::vector<std::string>& a, const std::string& input) {
     const auto e0 = Steady::now();
+    const bool listing = a[0].find("-save") != std::string::npos ||
+                         (a[0] == "nft" && a.size() > 2 && a[1] == "list" && a[2] == "chains");
+    const double cpu0 = listing ? CpuNow() : 0;
     if (const char* dump = std::getenv("KITE_PROXY_BENCH_DUMP"); dump && !input.empty()) {
       // The tool's input, to measure the tool alone (`nft -f FILE`, `iptables-restore < FILE`).
       static int n = 0;
@@ -143,6 +156,7 @@ int main(int argc, char** argv) {
     {
       std::lock_guard<std::mutex> lock(mu);
       exec_seconds += Secs(Steady::now() - e0);
+      if (listing) readback_cpu += CpuNow() - cpu0;
     }
     if (r.ok() && (a[0].find("-restore") != std::string::npos || a[0] == "nft")) {
       std::lock_guard<std::mutex> lock(mu);
@@ -156,7 +170,7 @@ int main(int argc, char** argv) {
 
   // Phase 1: sync times, driven by hand.
   double full_first = 0, full_first_cpu = 0, full_steady = 0, nat_rules = 0, full_cpu = 0, full_exec = 0;
-  std::vector<double> partial, partial_cpu;
+  std::vector<double> partial, partial_cpu, partial_self_cpu;
   {
     client::InformerFactory informers(&c);
     proxy::Proxier p(po);
@@ -200,21 +214,22 @@ int main(int argc, char** argv) {
       (void)c.Update(slices_r, "bench", Slice(i, per, first_ip(i) + static_cast<uint32_t>(k % 2)));
       fake->WaitForIdle();
       t0 = Steady::now();
-      const double c0 = CpuNow();
+      const double c0 = CpuNow(), self0 = SelfCpu();
       if (Status s = p.Sync(false); !s.ok()) {
         std::cerr << "partial sync: " << s.message() << "\n";
         return 1;
       }
       partial.push_back(Secs(Steady::now() - t0));
       partial_cpu.push_back(CpuNow() - c0);
+      partial_self_cpu.push_back(SelfCpu() - self0);
     }
     informers.Stop();
   }
   // Phase 1's figures now: phase 2 can take long at scale.
   std::printf("services %d\nendpoints %d\nnat_rules %.0f\nfull_first %.4f\nfull_steady %.4f\n", n, per, nat_rules,
               full_first, full_steady);
-  std::printf("full_cpu %.4f\nfull_first_cpu %.4f\nfull_exec %.4f\npartial_cpu_p50 %.4f\n", full_cpu, full_first_cpu, full_exec,
-              Pct(partial_cpu, 0.5));
+  std::printf("full_cpu %.4f\nfull_first_cpu %.4f\nfull_exec %.4f\npartial_cpu_p50 %.4f\npartial_self_cpu_p50 %.4f\n", full_cpu,
+              full_first_cpu, full_exec, Pct(partial_cpu, 0.5), Pct(partial_self_cpu, 0.5));
   std::printf("partial_p50 %.4f\npartial_p99 %.4f\n", Pct(partial, 0.5), Pct(partial, 0.99));
   std::fflush(stdout);
 
@@ -228,6 +243,13 @@ int main(int argc, char** argv) {
     auto owned = std::make_unique<proxy::Proxier>(po);
     proxy::Proxier* p = owned.get();
     runner.Add(std::move(owned));
+    // This proxy finds the table the first one left: its first sync is an agent restart's.
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      readback_cpu = 0;
+    }
+    const auto restart0 = Steady::now();
+    const double restart_cpu0 = CpuNow();
     if (!runner.Start(std::chrono::minutes(5))) {
       std::cerr << "controller runner did not start\n";
       return 1;
@@ -237,6 +259,9 @@ int main(int argc, char** argv) {
     {
       std::lock_guard<std::mutex> lock(mu);
       record = true;
+      std::printf("restart_full %.4f\nrestart_cpu %.4f\nreadback_cpu %.4f\n", Secs(Steady::now() - restart0),
+                  CpuNow() - restart_cpu0, readback_cpu);
+      std::fflush(stdout);
     }
     std::mt19937 rng(2);
     for (int k = 0; k < changes; ++k) {

@@ -31,8 +31,8 @@ ns=kite-bench-proxy-$$
 err=$(mktemp)
 cleanup() { ip netns delete "$ns" 2>/dev/null || true; }
 trap 'cleanup; rm -f "$err"' EXIT
-printf '| mode | Services × endpoints | rules | full (first) | first CPU | full (steady) | full CPU | partial p50 | partial p99 | partial CPU p50 | programming p50 | programming p99 |\n'
-printf '|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+printf '| mode | Services × endpoints | rules | full (first) | first CPU | full (steady) | full CPU | partial p50 | partial p99 | partial CPU p50 (proxy alone) | restart: first sync CPU (listing) | programming p50 | programming p99 |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 for m in $modes; do
   mode=${m%%/*} b=${m#*/}
   [[ $m == */* ]] || b=""
@@ -44,8 +44,9 @@ for m in $modes; do
       --changes "$changes" --min-sync-ms "$min_sync" --full-rounds "$full_rounds" --programming-wait-s "$wait_s" 2>"$err") || { echo "kite-proxy-bench failed ($m, $n):" >&2; tail -5 "$err" >&2; exit 1; }
     get() { awk -v k="$1" '$1 == k {print $2}' <<<"$out"; }
     ms() { awk -v v="$(get "$1")" 'BEGIN {printf "%.0f ms", v * 1000}'; }
-    printf '| %s | %s × 10 | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$m" "$n" "$(get nat_rules)" "$(ms full_first)" \
+    printf '| %s | %s × 10 | %s | %s | %s | %s | %s | %s | %s | %s (%s) | %s (%s) | %s | %s |\n' "$m" "$n" "$(get nat_rules)" "$(ms full_first)" \
       "$(ms full_first_cpu)" "$(ms full_steady)" "$(ms full_cpu)" "$(ms partial_p50)" "$(ms partial_p99)" "$(ms partial_cpu_p50)" \
+      "$(ms partial_self_cpu_p50)" "$(ms restart_cpu)" "$(ms readback_cpu)" \
       "$(ms programming_p50)" "$(ms programming_p99)$(t=$(get programming_timeouts); [[ $t == 0 ]] || echo " ($t over ${wait_s} s)")"
   done
 done

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 #include <sstream>
+#include <string_view>
 
 extern char** environ;
 
@@ -154,6 +155,15 @@ Status Iptables::Restore(const std::string& text) const {
 
 Result<std::string> Iptables::Save(const std::string& table) const { return exec_({Tool("-save"), "-t", table}, ""); }
 
+Result<std::vector<std::string>> Iptables::NatChains() const {
+  if (backend_ == Backend::kNft) {
+    if (auto listing = exec_({"nft", "list", "chains", "ip"}, ""); listing.ok()) return ChainsOfNftListing(*listing, "nat");
+  }
+  auto save = Save("nat");
+  if (!save.ok()) return save.status();
+  return ChainsOf(*save);
+}
+
 Status Iptables::EnsureChain(const std::string& table, const std::string& chain) const {
   if (exec_({Tool(""), "-w", "5", "-t", table, "-S", chain, "1"}, "").ok()) return Status::Ok();
   auto r = exec_({Tool(""), "-w", "5", "-t", table, "-N", chain}, "");
@@ -225,6 +235,35 @@ std::vector<std::string> ChainsOf(const std::string& save) {
     if (line.size() < 2 || line[0] != ':') continue;
     size_t sp = line.find(' ');
     out.push_back(line.substr(1, sp == std::string::npos ? std::string::npos : sp - 1));
+  }
+  return out;
+}
+
+std::vector<std::string> ChainsOfNftListing(const std::string& listing, const std::string& table) {
+  // table ip nat {
+  // \tchain KUBE-SVC-… {
+  // \t\ttype nat hook prerouting priority dstnat; policy accept;   (base chains only)
+  // \t}
+  // }
+  std::vector<std::string> out;
+  const std::string header = "table ip " + table + " {";
+  bool in_table = false;
+  size_t at = 0;
+  while (at < listing.size()) {
+    size_t nl = listing.find('\n', at);
+    if (nl == std::string::npos) nl = listing.size();
+    std::string_view line(listing.data() + at, nl - at);
+    at = nl + 1;
+    if (line.rfind("table ", 0) == 0) {
+      in_table = line == header;
+      continue;
+    }
+    if (!in_table) continue;
+    while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) line.remove_prefix(1);
+    if (line.rfind("chain ", 0) != 0 || line.size() < 9 || line.substr(line.size() - 2) != " {") continue;
+    std::string_view name = line.substr(6, line.size() - 8);
+    if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
+    out.emplace_back(name);
   }
   return out;
 }

@@ -33,6 +33,13 @@ class Iptables {
   Status Restore(const std::string& text) const;
   // iptables-save -t table.
   Result<std::string> Save(const std::string& table) const;
+  // The nat table's chain names, as cheaply as the backend allows (an agent restart reads them to
+  // delete the per-service chains nothing wants). nft backend: `nft list chains ip`, names only
+  // (10k Services × 10, 110k chains: 2.4 s CPU, most of it the kernel's chain dump, which
+  // restarts from the table's first chain for every message; iptables-nft-save, which also
+  // turns each of the 320k rules back into text: 11.8 s); iptables-nft-save when nft is missing.
+  // Legacy: iptables-legacy-save (the kernel hands over the whole table either way).
+  Result<std::vector<std::string>> NatChains() const;
   // Creates the chain when missing (iptables -N).
   Status EnsureChain(const std::string& table, const std::string& chain) const;
   // The jumps from the built-in chains into the proxy's (PREROUTING/OUTPUT → KUBE-SERVICES, …):
@@ -47,5 +54,7 @@ class Iptables {
 
 // The nat table's chains (":NAME" lines) of an iptables-save dump.
 std::vector<std::string> ChainsOf(const std::string& save);
+// The chains of `table ip <table>` in an `nft list chains ip` listing.
+std::vector<std::string> ChainsOfNftListing(const std::string& listing, const std::string& table);
 
 }  // namespace kite::proxy

@@ -32,25 +32,15 @@ std::string ProtoMatch(const ServicePort& sp) {
 }
 
 struct Writer {
-  // nat_top: the rules of KUBE-SERVICES and KUBE-NODEPORTS (written in an order of their own, see
-  // GenerateRules); nat_rules: the per-service chains' and the fixed chains' rules.
-  std::string filter_chains, filter_rules, nat_top, nat_rules, nat_deletes;
-  std::vector<std::string> nat_chains;  // declared per-service chains
-  size_t filter_count = 0, nat_count = 0, declared = 0;
+  // nat_rules: the per-service chains' rules not yet in a batch; nat_deletes: the "-X" lines.
+  // (The top-level chains' lines go to each Service's TopLines.)
+  std::string nat_rules, nat_deletes;
+  std::vector<std::string> nat_chains;  // declared per-service chains not yet in a batch
+  size_t nat_count = 0, declared = 0;
 
-  void Filter(const std::string& line) {
-    filter_rules += line;
-    filter_rules += '\n';
-    ++filter_count;
-  }
   void Nat(const std::string& line) {
     nat_rules += line;
     nat_rules += '\n';
-    ++nat_count;
-  }
-  void NatTop(const std::string& line) {
-    nat_top += line;
-    nat_top += '\n';
     ++nat_count;
   }
   void DeclareNat(const std::string& chain) {
@@ -64,10 +54,19 @@ const char* kTopFilter[] = {"KUBE-NODEPORTS", "KUBE-SERVICES", "KUBE-EXTERNAL-SE
 
 // The rules of one service port: the top-level chains' entries always, its own chains when
 // `write_chains`. Returns the per-service chains it wants.
-void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains, bool large, Writer& w,
-               std::vector<std::string>& wanted, TopLines& top) {
-  const size_t nat0 = w.nat_top.size(), filter0 = w.filter_rules.size();
-  const size_t nat_n0 = w.nat_count, filter_n0 = w.filter_count;
+void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool large, Writer& w, std::vector<std::string>& wanted,
+               TopLines& top) {
+  // Its lines in the top-level chains (KUBE-SERVICES and KUBE-NODEPORTS; the filter table's).
+  auto nat_top = [&top](const std::string& line) {
+    top.nat += line;
+    top.nat += '\n';
+    ++top.nat_n;
+  };
+  auto filter = [&top](const std::string& line) {
+    top.filter += line;
+    top.filter += '\n';
+    ++top.filter_n;
+  };
   const std::string name = sp.Name();
   const std::string proto = ProtoMatch(sp);
   const std::string port = std::to_string(sp.port);
@@ -90,25 +89,25 @@ void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains,
   // ClusterIP.
   const std::string cip = "-d " + sp.cluster_ip + "/32 --dport " + port;
   if (internal_has) {
-    w.NatTop("-A KUBE-SERVICES -m comment --comment \"" + name + " cluster IP\" " + proto + " " + cip + " -j " + internal_chain);
+    nat_top("-A KUBE-SERVICES -m comment --comment \"" + name + " cluster IP\" " + proto + " " + cip + " -j " + internal_chain);
   } else if (!has_endpoints) {
-    w.Filter("-A KUBE-SERVICES -m comment --comment \"" + name + " has no endpoints\" " + proto + " " + cip +
+    filter("-A KUBE-SERVICES -m comment --comment \"" + name + " has no endpoints\" " + proto + " " + cip +
              " -j REJECT --reject-with icmp-port-unreachable");
   } else {
-    w.Filter("-A KUBE-SERVICES -m comment --comment \"" + name + " has no local endpoints\" " + proto + " " + cip + " -j DROP");
+    filter("-A KUBE-SERVICES -m comment --comment \"" + name + " has no local endpoints\" " + proto + " " + cip + " -j DROP");
   }
   // External destinations: externalIPs, load-balancer IPs, node ports.
   auto external = [&](const std::string& what, const std::string& match, bool nodeport) {
     if (uses_ext && !(what == "loadbalancer IP" && !sp.source_ranges.empty())) {
-      w.NatTop(std::string("-A ") + (nodeport ? "KUBE-NODEPORTS" : "KUBE-SERVICES") + " -m comment --comment \"" + name +
+      nat_top(std::string("-A ") + (nodeport ? "KUBE-NODEPORTS" : "KUBE-SERVICES") + " -m comment --comment \"" + name +
             (nodeport ? "" : " " + what) + "\" " + proto + " " + match + " -j " + ext);
     }
     const std::string dst = nodeport ? "-m addrtype --dst-type LOCAL " : "";
     if (!has_endpoints) {
-      w.Filter("-A KUBE-EXTERNAL-SERVICES -m comment --comment \"" + name + " has no endpoints\" " + dst + proto + " " + match +
+      filter("-A KUBE-EXTERNAL-SERVICES -m comment --comment \"" + name + " has no endpoints\" " + dst + proto + " " + match +
                " -j REJECT --reject-with icmp-port-unreachable");
     } else if (!external_has) {
-      w.Filter("-A KUBE-EXTERNAL-SERVICES -m comment --comment \"" + name + " has no local endpoints\" " + dst + proto + " " +
+      filter("-A KUBE-EXTERNAL-SERVICES -m comment --comment \"" + name + " has no local endpoints\" " + dst + proto + " " +
                match + " -j DROP");
     }
   };
@@ -124,9 +123,9 @@ void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains,
       external("loadbalancer IP", match, false);
       continue;
     }
-    if (uses_ext) w.NatTop("-A KUBE-SERVICES -m comment --comment \"" + name + " loadbalancer IP\" " + proto + " " + match + " -j " + fw);
+    if (uses_ext) nat_top("-A KUBE-SERVICES -m comment --comment \"" + name + " loadbalancer IP\" " + proto + " " + match + " -j " + fw);
     external("loadbalancer IP", match, false);
-    w.Filter("-A KUBE-PROXY-FIREWALL -m comment --comment \"" + name + " traffic not accepted by " + fw + "\" " + proto + " " +
+    filter("-A KUBE-PROXY-FIREWALL -m comment --comment \"" + name + " traffic not accepted by " + fw + "\" " + proto + " " +
              match + " -j DROP");
   }
   if (sp.node_port != 0) external("", "--dport " + std::to_string(sp.node_port), true);
@@ -135,11 +134,6 @@ void WritePort(const ServicePort& sp, const RulesConfig& cfg, bool write_chains,
   if (uses_svl) wanted.push_back(svl);
   if (uses_ext) wanted.push_back(ext);
   if (uses_ext && firewall) wanted.push_back(fw);
-  top.nat.append(w.nat_top, nat0, std::string::npos);
-  top.filter.append(w.filter_rules, filter0, std::string::npos);
-  top.nat_n += w.nat_count - nat_n0;
-  top.filter_n += w.filter_count - filter_n0;
-  if (!write_chains) return;  // the caller keeps the previous chain list
   // Endpoint chains: every endpoint either chain may pick.
   std::vector<const Endpoint*> eps = cluster_eps;
   for (const Endpoint* e : local_eps) {
@@ -269,7 +263,7 @@ bool IsServiceChain(const std::string& c) {
 }
 
 RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, const std::set<std::string>* changed,
-                        const ChainState& before, size_t batch_chains) {
+                        ChainState before, size_t batch_chains) {
   Writer w;
   RulesText out;
   size_t endpoints = 0;
@@ -277,7 +271,6 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
     for (const ServicePort& sp : ports) endpoints += sp.endpoints.size();
   }
   const bool large = endpoints > kLargeClusterEndpoints;
-  w.nat_rules.reserve(services.size() * 1024);
 
   // Fixed rules first: masquerade marking and the forward accepts (the nat ones kept apart: they
   // go in the first batch when there are batches).
@@ -292,11 +285,57 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
     fixed_nat += '\n';
     ++w.nat_count;
   }
-  w.Filter("-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP");
-  w.Filter("-A KUBE-FORWARD -m comment --comment \"kubernetes forwarding rules\" -m mark --mark " +
-           std::string(kMasqueradeMark) + "/" + kMasqueradeMark + " -j ACCEPT");
-  w.Filter("-A KUBE-FORWARD -m comment --comment \"kubernetes forwarding conntrack rule\" -m conntrack --ctstate "
-           "RELATED,ESTABLISHED -j ACCEPT");
+  const std::string fixed_filter =
+      "-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP\n"
+      "-A KUBE-FORWARD -m comment --comment \"kubernetes forwarding rules\" -m mark --mark " +
+      std::string(kMasqueradeMark) + "/" + kMasqueradeMark +
+      " -j ACCEPT\n"
+      "-A KUBE-FORWARD -m comment --comment \"kubernetes forwarding conntrack rule\" -m conntrack --ctstate "
+      "RELATED,ESTABLISHED -j ACCEPT\n";
+  const size_t fixed_filter_n = 3;
+
+  // The state after this sync. A full sync builds it anew; a partial one takes `before` over and
+  // replaces the entries of the Services it writes, so that the unchanged ones (all but a few at
+  // scale) cost nothing: no copy of their chain lists or cached lines.
+  ChainState& st = out.chains;
+  std::map<std::string, std::vector<std::string>> old_chains;  // of the Services written or gone
+  std::map<std::string, TopLines> old_top;
+  auto take = [&](const std::string& key) {
+    if (auto it = st.by_service.find(key); it != st.by_service.end()) {
+      old_chains[key] = std::move(it->second);
+      st.by_service.erase(it);
+    }
+    if (auto it = st.top.find(key); it != st.top.end()) {
+      old_top[key] = std::move(it->second);
+      st.top.erase(it);
+    }
+  };
+  std::vector<const ServiceMap::value_type*> to_write;
+  std::vector<std::string> orphans;
+  if (!changed) {
+    old_chains = std::move(before.by_service);
+    old_top = std::move(before.top);
+    orphans.assign(before.orphans.begin(), before.orphans.end());
+    for (const auto& entry : services) to_write.push_back(&entry);
+  } else {
+    st = std::move(before);
+    for (const std::string& key : *changed) take(key);
+    // One walk over both sorted maps: Services not in the state are written too (first seen),
+    // entries whose Service is gone go (their chains are deleted).
+    std::vector<std::string> gone;
+    auto it = st.by_service.begin();
+    for (const auto& entry : services) {
+      while (it != st.by_service.end() && it->first < entry.first) gone.push_back((it++)->first);
+      if (it != st.by_service.end() && it->first == entry.first) {
+        ++it;  // unchanged: its chains and lines as they are
+        continue;
+      }
+      to_write.push_back(&entry);
+    }
+    for (; it != st.by_service.end(); ++it) gone.push_back(it->first);
+    for (const std::string& key : gone) take(key);
+  }
+  w.nat_rules.reserve(to_write.size() * 1024);
 
   // Batches (see the header): the per-service chains not yet in a batch are w.nat_chains and
   // w.nat_rules; the first batch carries the fixed chains too (the services' rules jump to
@@ -314,57 +353,43 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
     w.nat_rules.clear();
   };
   bool top_changed = !changed;  // a partial sync leaves unchanged top-level chains alone
-  for (const auto& [key, ports] : services) {
-    auto previous = before.by_service.find(key);
-    // A Service whose chains are not known (first seen) is written even in a partial sync.
-    const bool write = !changed || changed->count(key) > 0 || previous == before.by_service.end();
-    std::vector<std::string>& wanted = out.chains.by_service[key];
-    if (auto cached = before.top.find(key); !write && cached != before.top.end()) {
-      // Unchanged: its top-level lines as last time, its chains as they are.
-      w.nat_top += cached->second.nat;
-      w.filter_rules += cached->second.filter;
-      w.nat_count += cached->second.nat_n;
-      w.filter_count += cached->second.filter_n;
-      wanted = previous->second;
-      out.chains.top.emplace(key, cached->second);
-      continue;
-    }
-    TopLines& top = out.chains.top[key];
-    for (const ServicePort& sp : ports) WritePort(sp, cfg, write, large, w, wanted, top);
-    if (!write) wanted = previous->second;  // unchanged: its chains stay as they are
-    if (auto was = before.top.find(key);
-        was == before.top.end() || was->second.nat != top.nat || was->second.filter != top.filter) {
-      top_changed = true;
+  for (const ServiceMap::value_type* entry : to_write) {
+    const std::string& key = entry->first;
+    std::vector<std::string>& wanted = st.by_service[key];
+    TopLines& top = st.top[key];
+    for (const ServicePort& sp : entry->second) WritePort(sp, cfg, large, w, wanted, top);
+    if (changed) {
+      if (auto was = old_top.find(key); was == old_top.end() || was->second.nat != top.nat || was->second.filter != top.filter) {
+        top_changed = true;
+      }
     }
     if (batch_chains > 0 && w.nat_chains.size() >= batch_chains) cut_batch();
   }
   if (!out.batches.empty() && !w.nat_chains.empty()) cut_batch();
-  for (const auto& [key, lines] : before.top) {
+  for (const auto& [key, lines] : old_top) {
+    if (top_changed) break;
     if (!services.count(key)) top_changed = true;  // a Service gone: its top-level lines go
   }
 
   // Chains to delete: flushed (declared) then removed, after every rule that jumped to them is
   // gone (their referrers are rewritten in this same batch).
-  // A chain's name hashes its Service's port (and endpoint), so only the changed Services' chains
+  // A chain's name hashes its Service's port (and endpoint), so only the written Services' chains
   // can be wanted among theirs (a set of every chain cost a partial sync ~110k inserts at 10k).
   std::set<std::string> keep;
-  for (const auto& [key, chains] : out.chains.by_service) {
-    if (!changed || changed->count(key)) keep.insert(chains.begin(), chains.end());
+  for (const ServiceMap::value_type* entry : to_write) {
+    const std::vector<std::string>& chains = st.by_service[entry->first];
+    keep.insert(chains.begin(), chains.end());
   }
   auto remove = [&](const std::string& chain) {
     if (keep.count(chain)) return;
     w.DeclareNat(chain);
     w.nat_deletes += "-X " + chain + "\n";
+    out.deleted.push_back(chain);
   };
-  for (const auto& [key, chains] : before.by_service) {
-    if (changed && !changed->count(key) && services.count(key)) continue;
+  for (const auto& [key, chains] : old_chains) {
     for (const std::string& c : chains) remove(c);
   }
-  if (!changed) {
-    for (const std::string& c : before.orphans) remove(c);
-  } else {
-    out.chains.orphans = before.orphans;
-  }
+  for (const std::string& c : orphans) remove(c);  // a full sync's; a partial one carries them on
 
   // The order of the nat part is for iptables-nft-restore (1.8.9): before it reads the kernel's
   // chains it gathers every chain name the batch mentions (each command's chain and jump
@@ -376,12 +401,23 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
   // jump to (their destinations are all distinct, so their order does not change what matches).
   // The legacy backend does not care.
   std::sort(w.nat_chains.begin(), w.nat_chains.end(), std::greater<>());
+  // Rule counts (the metric): the top-level lines of every Service, whether written or not.
+  size_t top_nat_n = 0, filter_n = fixed_filter_n, top_bytes = 0;
+  for (const auto& [key, top] : st.top) {
+    top_nat_n += top.nat_n;
+    filter_n += top.filter_n;
+    if (top_changed) top_bytes += top.nat.size() + top.filter.size();
+  }
   std::vector<std::string_view> top_lines;
-  top_lines.reserve(top_changed ? services.size() + 1 : 0);
-  for (size_t at = 0; top_changed && at < w.nat_top.size();) {
-    const size_t nl = w.nat_top.find('\n', at);
-    top_lines.emplace_back(w.nat_top.data() + at, nl - at);
-    at = nl + 1;
+  if (top_changed) {
+    top_lines.reserve(top_nat_n);
+    for (const auto& [key, top] : st.top) {
+      for (size_t at = 0; at < top.nat.size();) {
+        const size_t nl = top.nat.find('\n', at);
+        top_lines.emplace_back(top.nat.data() + at, nl - at);
+        at = nl + 1;
+      }
+    }
   }
   auto target = [](std::string_view line) { return line.substr(line.rfind(" -j ") + 4); };
   std::stable_sort(top_lines.begin(), top_lines.end(),
@@ -394,12 +430,12 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
   // deleted by hand come back then.
   const bool fixed_here = top_changed && out.batches.empty();
   std::string& t = out.text;
-  t.reserve(w.filter_rules.size() + w.nat_chains.size() * 32 + w.nat_top.size() + w.nat_rules.size() +
-            w.nat_deletes.size() + 512);
+  t.reserve(top_bytes + w.nat_chains.size() * 32 + w.nat_rules.size() + w.nat_deletes.size() + 512);
   if (top_changed) {
     t += "*filter\n";
     for (const char* c : kTopFilter) t += std::string(":") + c + " - [0:0]\n";
-    t += w.filter_rules;
+    t += fixed_filter;
+    for (const auto& [key, top] : st.top) t += top.filter;
     t += "COMMIT\n";
   }
   if (!top_changed && w.nat_chains.empty() && w.nat_rules.empty() && w.nat_deletes.empty()) {
@@ -426,8 +462,8 @@ RulesText GenerateRules(const ServiceMap& services, const RulesConfig& cfg, cons
     t += w.nat_deletes;
     t += "COMMIT\n";
   }
-  out.filter_rules = w.filter_count;
-  out.nat_rules = w.nat_count + 1;  // and the nodeports rule
+  out.filter_rules = filter_n;
+  out.nat_rules = w.nat_count + top_nat_n + 1;  // and the nodeports rule
   out.nat_chains_written = w.declared;
   return out;
 }

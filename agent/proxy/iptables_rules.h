@@ -67,7 +67,7 @@ struct TopLines {
 
 struct ChainState {
   std::map<std::string, std::vector<std::string>> by_service;
-  std::map<std::string, TopLines> top;  // by Service key
+  std::map<std::string, TopLines> top;  // by Service key; an entry for every Service of by_service
   std::set<std::string> orphans;  // chains found in the table that belong to no known Service
 };
 
@@ -77,12 +77,18 @@ struct RulesText {
   std::vector<std::string> batches;
   std::string text;
   ChainState chains;  // the state once `text` is applied
+  // The per-service chains `text` deletes: after a failed restore they may still be there (the
+  // caller keeps them as orphans, which the next full sync deletes).
+  std::vector<std::string> deleted;
   size_t filter_rules = 0, nat_rules = 0;  // "-A" lines written
   size_t nat_chains_written = 0;           // per-service chains declared (written or deleted)
 };
 
 // `changed`: nullptr for a full sync (every chain written; every per-service chain of `before`
-// not wanted any more is deleted), else the Service keys whose chains are rewritten.
+// not wanted any more is deleted), else the Service keys whose chains are rewritten. `before` is
+// taken by value: a partial sync moves it into the result and replaces only the written
+// Services' entries (the caller moves its state in; a copy of 10k Services' chain lists was most
+// of the proxy's own share of a partial sync).
 //
 // `batch_chains` > 0 (the nft backend): the per-service chains are written in batches of about
 // that many chains, whole Services each, before the final text that rewrites the top-level chains
@@ -93,7 +99,7 @@ struct RulesText {
 // a new Service's chains exist before KUBE-SERVICES (in the final text) jumps to them. The legacy
 // backend replaces the whole table per commit, so it gets one batch (0).
 RulesText GenerateRules(const ServiceMap& services, const RulesConfig& config, const std::set<std::string>* changed,
-                        const ChainState& before, size_t batch_chains = 0);
+                        ChainState before, size_t batch_chains = 0);
 
 // prefix + the first `chars` characters of base32(sha256(input)) (RFC 4648, as Go encodes it).
 std::string HashName(const char* prefix, const std::string& input, size_t chars = 16);

@@ -31,10 +31,15 @@ constexpr const char kServiceNameLabel[] = "kubernetes.io/service-name";
 // with iptables-nft-restore alone on a full sync's input at 3k Services × 10 (33k chains):
 // batches of 275 chains 4.9 s CPU (each commit costs the kernel more as the table grows), 1,100
 // 2.7 s, 3,300 2.5 s, 11,000 4.2 s, one batch 13 s; at 10k, 2,200 chains a batch 8.5 s instead
-// of more than 6 minutes. Fewer, larger batches would save some of the kernel's per-commit
-// validation of every rule reachable from the base chains (~0.3 s a commit at 10k once
-// KUBE-SERVICES is in use) but walk the list longer again.
+// of more than 6 minutes. Fewer, larger batches save some of the kernel's per-commit validation
+// of every rule reachable from the base chains (0.35 s a commit at 10k once KUBE-SERVICES is in
+// use) but walk the list longer again. So: small batches into a table without the chains yet
+// (nothing reaches them until the last commit: validation is cheap there), larger ones when
+// the table already holds them (an hourly full sync, an agent restart): a steady full sync's
+// batches at 10k replayed with iptables-nft-restore alone took 29.9 s CPU as 55 batches of
+// 2,000 chains, 21.1 s as 19 of 6,000, 20.6 s as 10 of 12,000 (user time 5.5 → 9.0 → 12.4 s).
 constexpr size_t kNftRestoreBatchChains = 2000;
+constexpr size_t kNftRestoreBatchChainsInUse = 6000;
 
 double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -350,20 +355,18 @@ Status Proxier::Sync(bool full) {
   const ServiceMap& desired6 = full ? next6 : services6_;
 
   std::set<std::string> changed_keys(keys.begin(), keys.end());
-  // Reading the table back is costly at scale (a dump of every rule): only when what is there
-  // is not known — the first sync of this process and the one after a failed restore. (No copy
-  // of the state otherwise: it holds every Service's cached lines.)
-  ChainState unknown_before;
+  // Listing the table's chains is costly at scale (seconds at 110k chains, Iptables::NatChains):
+  // only when what is there is not known — the first sync of this process and the one after a
+  // failed restore. The state moves into GenerateRules (no copy of it at 10k Services).
   const bool read_back = !nftables_ && full && !known_state_;
-  if (read_back) unknown_before.by_service = chains_.by_service;
-  ChainState& before = read_back ? unknown_before : chains_;
+  ChainState before = nftables_ ? ChainState{} : std::move(chains_);
   if (read_back) {
-    // What is really there: chains a previous process (or a hand) left are deleted.
-    before.orphans.clear();
-    if (auto save = iptables_->Save("nat"); save.ok()) {
+    // What is really there: chains a previous process (or a hand) left are deleted, with those
+    // carried as orphans (a failed sync's deletions).
+    if (auto found = iptables_->NatChains(); found.ok()) {
       std::set<std::string> known;
       for (const auto& [key, chains] : before.by_service) known.insert(chains.begin(), chains.end());
-      for (const std::string& c : ChainsOf(*save)) {
+      for (const std::string& c : *found) {
         if (IsServiceChain(c) && !known.count(c)) before.orphans.insert(c);
       }
     }
@@ -385,8 +388,13 @@ Status Proxier::Sync(bool full) {
     rules.nat_rules = nft.rules;
     rules.nat_chains_written = nft.chains_written;
   } else {
-    rules = GenerateRules(desired, opts_.rules, full ? nullptr : &changed_keys, before,
-                          iptables_->backend() == Backend::kNft ? kNftRestoreBatchChains : 0);
+    size_t batch_chains = 0;  // legacy: one batch (the kernel replaces the whole table per commit anyway)
+    if (iptables_->backend() == Backend::kNft) {
+      size_t there = before.orphans.size();
+      for (const auto& [key, chains] : before.by_service) there += chains.size();
+      batch_chains = there >= kNftRestoreBatchChainsInUse ? kNftRestoreBatchChainsInUse : kNftRestoreBatchChains;
+    }
+    rules = GenerateRules(desired, opts_.rules, full ? nullptr : &changed_keys, std::move(before), batch_chains);
     for (const std::string& batch : rules.batches) {
       if (s = iptables_->Restore(batch); !s.ok()) break;
     }
@@ -403,6 +411,12 @@ Status Proxier::Sync(bool full) {
   }
   if (!s.ok()) {
     m.restore_failures->Increment();
+    if (!nftables_) {
+      // What the table holds is between the state before and after: the chains this sync meant
+      // to delete are kept as orphans (the next, full, sync deletes what nothing wants).
+      chains_ = std::move(rules.chains);
+      chains_.orphans.insert(rules.deleted.begin(), rules.deleted.end());
+    }
     // What is in the table is unknown now: the next sync writes everything.
     restore_pending();
     std::lock_guard<std::mutex> lock(mu_);

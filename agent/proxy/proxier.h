@@ -12,8 +12,9 @@
 //   (every chain rewritten, the jumps from the built-in chains checked, per-service rules deleted
 //   by hand come back) only at start, after a failure, and once every `full_sync_period` (an
 //   hour, as upstream's proxies since KEP-3453: at 10k Services a full sync costs seconds of CPU,
-//   a partial one milliseconds). The first sync (and the one after a failure) also reads the nat
-//   table back and deletes per-service chains nothing wants (left by an earlier process).
+//   a partial one milliseconds). The first sync (and the one after a failure) also lists the nat
+//   table's chains (names only, Iptables::NatChains) and deletes per-service chains nothing wants
+//   (left by an earlier process).
 // - UDP Services' stale conntrack entries are deleted after the rules are in (conntrack.h).
 // - /healthz (and /livez) on `healthz_bind_address` answer 200 while syncs keep up (upstream's
 //   rule: no change waiting longer than twice the sync period), 503 otherwise; /metrics serves

@@ -304,6 +304,38 @@ TEST(IptablesRulesTest, PartialSyncWritesOnlyChangedChains) {
   EXPECT_TRUE(again.chains.orphans.empty());
 }
 
+// A partial sync takes the state over and replaces only what it writes: the state after it is
+// the one a full sync of the same Services gives; a Service missing from the state (first seen)
+// is written, one gone without being named is deleted.
+TEST(IptablesRulesTest, PartialSyncStateIsTheFullSyncs) {
+  ServiceMap m;
+  for (int i = 0; i < 4; ++i) {
+    const std::string n = "s" + std::to_string(i);
+    m["a/" + n] = {Port("a", n, "", "10.43.3." + std::to_string(i + 1), 80, {{"10.42.3." + std::to_string(i + 1), 80}})};
+  }
+  RulesText first = GenerateRules(m, {}, nullptr, {});
+  ChainState state = first.chains;
+  m["a/s1"][0].endpoints[0].ip = "10.42.9.9";  // changed
+  const std::vector<std::string> gone_chains = state.by_service.at("a/s3");
+  m.erase("a/s3");                              // gone, not named
+  state.by_service.erase("a/s2");               // not in the state: first seen
+  state.top.erase("a/s2");
+  std::set<std::string> changed = {"a/s1"};
+  RulesText partial = GenerateRules(m, {}, &changed, std::move(state));
+  RulesText full = GenerateRules(m, {}, nullptr, first.chains);
+  EXPECT_EQ(partial.chains.by_service, full.chains.by_service);
+  ASSERT_EQ(partial.chains.top.size(), full.chains.top.size());
+  for (const auto& [key, top] : full.chains.top) {
+    EXPECT_EQ(partial.chains.top.at(key).nat, top.nat) << key;
+    EXPECT_EQ(partial.chains.top.at(key).filter, top.filter) << key;
+  }
+  EXPECT_NE(partial.text.find(":" + ServiceChain(m["a/s2"][0]) + " - [0:0]"), std::string::npos);
+  EXPECT_EQ(partial.text.find(":" + ServiceChain(m["a/s0"][0]) + " "), std::string::npos);
+  for (const std::string& c : gone_chains) EXPECT_NE(partial.text.find("-X " + c + "\n"), std::string::npos) << c;
+  EXPECT_EQ(partial.filter_rules, full.filter_rules);
+  EXPECT_EQ(Rules(partial.text, "KUBE-SERVICES"), Rules(full.text, "KUBE-SERVICES"));  // s3's line went: rewritten
+}
+
 TEST(IptablesRulesTest, LargeClustersDropEndpointComments) {
   ServiceMap m;
   std::vector<std::pair<std::string, int32_t>> eps;

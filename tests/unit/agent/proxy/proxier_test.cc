@@ -21,11 +21,13 @@ struct Recorder {
   std::mutex mu;
   std::vector<std::pair<std::vector<std::string>, std::string>> calls;
   bool fail_restore = false;
+  std::string nft_chains;  // what `nft list chains ip` answers
   Result<std::string> operator()(const std::vector<std::string>& argv, const std::string& input) {
     std::lock_guard<std::mutex> lock(mu);
     calls.emplace_back(argv, input);
     if (argv[0].find("-restore") != std::string::npos && fail_restore) return Status(Code::kUnknown, "boom");
     if (argv[0].find("-save") != std::string::npos) return std::string("*nat\n:KUBE-SEP-STALEFROMBEFORE - [0:0]\nCOMMIT\n");
+    if (argv == std::vector<std::string>{"nft", "list", "chains", "ip"}) return nft_chains;
     if (std::find(argv.begin(), argv.end(), "-C") != argv.end()) return Status(Code::kUnknown, "no rule");
     return std::string();
   }
@@ -142,6 +144,45 @@ TEST(ProxierTest, FullThenPartialSyncs) {
   EXPECT_EQ(restores.back().find("default/a cluster IP"), std::string::npos);
   EXPECT_NE(restores.back().find("-X KUBE-SVC-"), std::string::npos);
   EXPECT_GT(p.healthz_port(), 0);
+  informers.Stop();
+}
+
+// An agent restart on the nft backend lists the nat table's chain names (`nft list chains ip`),
+// not every rule (iptables-nft-save), and deletes the per-service chains nothing wants.
+TEST(ProxierTest, NftBackendFirstSyncListsChainNamesOnly) {
+  auto fake = std::make_shared<client::testing::FakeTransport>();
+  fake->Add(Svc("a", "10.43.0.21"));
+  fake->Add(Slice("a", {"10.42.0.2"}));
+  client::Client c(fake);
+  client::InformerFactory informers(&c);
+  auto rec = std::make_shared<Recorder>();
+  rec->nft_chains =
+      "table ip mangle {\n\tchain KUBE-IPTABLES-HINT {\n\t}\n}\n"
+      "table ip nat {\n\tchain PREROUTING {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t}\n"
+      "\tchain KUBE-SERVICES {\n\t}\n\tchain KUBE-SEP-STALEFROMNFT {\n\t}\n}\n"
+      "table ip filter {\n\tchain KUBE-SEP-NOTINNAT {\n\t}\n}\n";
+  ProxyOptions po;
+  po.node_name = "n1";
+  po.healthz_bind_address = "";
+  po.backend = Backend::kNft;
+  po.exec = [rec](const std::vector<std::string>& argv, const std::string& input) { return (*rec)(argv, input); };
+  Proxier p(po);
+  p.Init(informers);
+  informers.Start();
+  ASSERT_TRUE(informers.WaitForSync(std::chrono::seconds(10)));
+  fake->WaitForIdle();
+  ASSERT_TRUE(p.Sync(true).ok());
+  const std::vector<std::string> restores = rec->Restores();
+  ASSERT_FALSE(restores.empty());
+  std::string all;
+  for (const std::string& r : restores) all += r;
+  EXPECT_NE(all.find("-X KUBE-SEP-STALEFROMNFT\n"), std::string::npos);
+  EXPECT_EQ(all.find("NOTINNAT"), std::string::npos);
+  EXPECT_EQ(all.find("-X KUBE-SERVICES"), std::string::npos);
+  {
+    std::lock_guard<std::mutex> lock(rec->mu);
+    for (auto& [argv, input] : rec->calls) EXPECT_EQ(argv[0].find("-save"), std::string::npos) << argv[0];
+  }
   informers.Stop();
 }
 
