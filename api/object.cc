@@ -69,6 +69,14 @@ const json::array& GetArray(const json::object& o, Path path) {
   return v ? *v : kEmptyArray;
 }
 
+std::vector<std::string> GetStrings(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  for (const json::value& e : GetArray(o, key)) {
+    if (e.is_string()) out.emplace_back(e.get_string());
+  }
+  return out;
+}
+
 std::string GetString(const json::object& o, std::string_view key) {
   const json::value* v = Find(o, key);
   return v && v->is_string() ? std::string(v->get_string()) : std::string();

@@ -27,6 +27,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kite::api {
 
@@ -56,6 +57,9 @@ int64_t GetInt(const json::object& o, std::string_view key, int64_t fallback = 0
 int64_t GetInt(const json::object& o, Path path, int64_t fallback = 0);
 bool GetBool(const json::object& o, std::string_view key, bool fallback = false);
 bool GetBool(const json::object& o, Path path, bool fallback = false);
+// A list of strings (verbs, groups, finalizers, a command): the array's string elements, others
+// skipped; empty when the member is missing or not an array.
+std::vector<std::string> GetStrings(const json::object& o, std::string_view key);
 
 // A JSON value as an integer with GetInt's rules; fallback when it is not a number.
 int64_t AsInt(const json::value& v, int64_t fallback = 0);

@@ -13,16 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::vector<std::string> StringList(const json::object& o, const char* k) {
-  std::vector<std::string> out;
-  auto it = o.find(k);
-  if (it == o.end() || !it->value().is_array()) return out;
-  for (const auto& v : it->value().as_array()) {
-    if (v.is_string()) out.emplace_back(v.as_string());
-  }
-  return out;
-}
-
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -107,8 +97,8 @@ std::vector<api::ResourceInfo> CustomResourceInfos(const json::object& crd) {
     r.singular = singular;
     r.namespaced = namespaced;
     r.verbs = {"delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"};
-    r.short_names = StringList(*names, "shortNames");
-    r.categories = StringList(*names, "categories");
+    r.short_names = api::GetStrings(*names, "shortNames");
+    r.categories = api::GetStrings(*names, "categories");
     if (const json::object* subs = api::FindObject(ver, "subresources")) {
       if (subs->contains("status")) r.subresources.push_back({"status", "", "", kind, {"get", "patch", "update"}});
       if (subs->contains("scale")) r.subresources.push_back({"scale", "autoscaling", "v1", "Scale", {"get", "patch", "update"}});
