@@ -100,8 +100,8 @@ Result<cri::SecurityContext> SecurityContextFor(const json::object& pod, const j
   if (out.privileged && out.no_new_privs) {
     return ContainerConfigError("container " + cname + ": cannot set allowPrivilegeEscalation to false and privileged to true");
   }
-  out.add_capabilities = api::GetStrings(api::GetObject(sc, "capabilities"), "add");
-  out.drop_capabilities = api::GetStrings(api::GetObject(sc, "capabilities"), "drop");
+  out.add_capabilities = api::GetStrings(sc, {"capabilities", "add"});
+  out.drop_capabilities = api::GetStrings(sc, {"capabilities", "drop"});
   for (const auto& g : api::GetArray(pod_sc, "supplementalGroups")) {
     if (g.is_number()) out.supplemental_groups.push_back(api::AsInt(g));
   }

@@ -54,9 +54,7 @@ class CsrSigningController final : public client::Controller {
       if (auto it = spec.find("expirationSeconds"); it != spec.end() && it->value().is_int64()) {
         seconds = std::min(seconds, it->value().as_int64());
       }
-      std::vector<std::string> usages;
-      for (const auto& u : api::GetArray(spec, "usages")) if (u.is_string()) usages.emplace_back(u.as_string());
-      auto signed_pem = pki::SignCsr(*ca, *pem, usages, seconds);
+      auto signed_pem = pki::SignCsr(*ca, *pem, api::GetStrings(spec, "usages"), seconds);
       if (!signed_pem.ok()) refusal = signed_pem.status().message();
       else cert = *signed_pem;
     }
@@ -87,8 +85,7 @@ class CsrSigningController final : public client::Controller {
 }  // namespace
 
 std::string SignerRefusal(const std::string& signer, const pki::CsrInfo& csr, const json::array& usages) {
-  std::vector<std::string> u;
-  for (const auto& v : usages) if (v.is_string()) u.emplace_back(v.as_string());
+  const std::vector<std::string> u = api::AsStrings(usages);
   auto allowed = [&](std::initializer_list<const char*> ok, const char* required) -> std::string {
     for (const auto& x : u) {
       if (std::none_of(ok.begin(), ok.end(), [&](const char* k) { return x == k; })) return "usage \"" + x + "\" is not allowed";
