@@ -7,6 +7,7 @@
 #include "api/time.h"
 #include "api/json_schema.h"
 #include "server/apiserver/storage/registry.h"
+#include "server/apiserver/storage/store_await.h"
 
 namespace kite::apiserver {
 namespace json = boost::json;
@@ -219,6 +220,27 @@ std::optional<Status> PrepareCrd(json::object& crd, const api::ResourceSet& serv
       json::object{{"type", "Established"}, {"status", "True"}, {"lastTransitionTime", now},
                    {"reason", "InitialNamesAccepted"}, {"message", "the initial names have been accepted"}}};
   return std::nullopt;
+}
+
+boost::asio::awaitable<void> CustomResources::Written(std::string_view verb, bool written) {
+  if (!written) co_return;
+  const auto before = Snapshot();
+  Reload();
+  if (verb != "delete" && verb != "deletecollection") co_return;
+  const auto after = Snapshot();
+  for (const auto& old : before->resources) {
+    if (!old.custom || after->Find(old.group, old.version, old.resource)) continue;
+    datastore::DeleteRangeRequest del;
+    del.key = StoragePrefix(old, "");
+    del.range_end = del.key;
+    del.range_end.back()++;
+    datastore::TxnRequest t;
+    t.success.push_back(datastore::RequestOp{std::move(del)});
+    // Not retried: objects a failed delete leaves behind are served by no resource (neither
+    // listed nor watched) until a CRD of that name is made again.
+    auto done = co_await AsyncTxn(store_, std::move(t));
+    (void)done;
+  }
 }
 
 }  // namespace kite::apiserver
