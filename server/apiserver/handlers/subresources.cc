@@ -192,11 +192,6 @@ Status BudgetTooManyRequests(const std::string& cause) {
       .set_details(std::move(d));
 }
 
-int64_t IntAt(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
-
 bool PodReady(const json::object& pod) {
   auto* st = pod.if_contains("status");
   if (!st || !st->is_object()) return false;
@@ -253,14 +248,14 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::CheckEvictionBudget(const api
   if (!PodReady(pod)) {
     const std::string policy = pdb["spec"].is_object() ? api::GetString(pdb["spec"].as_object(), "unhealthyPodEvictionPolicy") : "";
     if (policy == "AlwaysAllow") co_return int64_t{0};
-    const int64_t desired = IntAt(status, "desiredHealthy");
-    if (desired > 0 && IntAt(status, "currentHealthy") >= desired) co_return int64_t{0};
+    const int64_t desired = api::GetInt(status, "desiredHealthy");
+    if (desired > 0 && api::GetInt(status, "currentHealthy") >= desired) co_return int64_t{0};
   }
-  const int64_t generation = IntAt(api::MutableObject(pdb, "metadata"), "generation");
-  if (IntAt(status, "observedGeneration") < generation) {
+  const int64_t generation = api::GetInt(api::MutableObject(pdb, "metadata"), "generation");
+  if (api::GetInt(status, "observedGeneration") < generation) {
     co_return BudgetTooManyRequests("The disruption budget " + pdb_name + " is still being processed by the server.");
   }
-  const int64_t allowed = IntAt(status, "disruptionsAllowed");
+  const int64_t allowed = api::GetInt(status, "disruptionsAllowed");
   if (allowed < 0) {
     co_return Forbidden("poddisruptionbudget.policy \"" + pdb_name + "\" is forbidden: pdb disruptions allowed is negative");
   }
@@ -271,8 +266,8 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::CheckEvictionBudget(const api
   }
   if (allowed == 0) {
     co_return BudgetTooManyRequests("The disruption budget " + pdb_name + " needs " +
-                                    std::to_string(IntAt(status, "desiredHealthy")) + " healthy pods and has " +
-                                    std::to_string(IntAt(status, "currentHealthy")) + " currently");
+                                    std::to_string(api::GetInt(status, "desiredHealthy")) + " healthy pods and has " +
+                                    std::to_string(api::GetInt(status, "currentHealthy")) + " currently");
   }
   if (dry_run) co_return int64_t{0};
   status["disruptionsAllowed"] = allowed - 1;

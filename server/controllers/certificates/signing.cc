@@ -20,8 +20,8 @@ bool Only(const std::vector<std::string>& have, std::initializer_list<const char
 
 class CsrSigningController final : public client::Controller {
  public:
-  CsrSigningController(const client::Client* c, CsrSigningOptions o)
-      : Controller("csrsigning", 1), client_(c), csrs_r_(api::FindResource("certificates.k8s.io", "v1", "certificatesigningrequests")),
+  CsrSigningController(const client::Client* c, CsrSigningOptions o, const kite::Clock* clock)
+      : Controller("csrsigning", 1, clock), client_(c), csrs_r_(api::FindResource("certificates.k8s.io", "v1", "certificatesigningrequests")),
         o_(std::move(o)) {}
 
   void Init(client::InformerFactory& f) override {
@@ -61,8 +61,8 @@ class CsrSigningController final : public client::Controller {
     json::object patch_status;
     if (cert.empty()) {
       json::object st = status;
-      api::SetCondition(st, api::NewCondition("Failed", "True", "SignerValidationFailure", refusal, api::NowTime(),
-                                              api::NowTime()));
+      const std::string now = api::FormatTime(clock()->Now());
+      api::SetCondition(st, api::NewCondition("Failed", "True", "SignerValidationFailure", refusal, now, "lastUpdateTime"));
       patch_status["conditions"] = st["conditions"];
       KITE_LOG(0) << "csrsigning: " << key << " failed: " << refusal;
     } else {
@@ -114,8 +114,9 @@ std::string SignerRefusal(const std::string& signer, const pki::CsrInfo& csr, co
   return "unknown signer " + signer;
 }
 
-std::unique_ptr<client::Controller> NewCsrSigningController(const client::Client* client, CsrSigningOptions options) {
-  return std::make_unique<CsrSigningController>(client, std::move(options));
+std::unique_ptr<client::Controller> NewCsrSigningController(const client::Client* client, CsrSigningOptions options,
+                                                            const kite::Clock* clock) {
+  return std::make_unique<CsrSigningController>(client, std::move(options), clock);
 }
 
 }  // namespace kite::controllers
