@@ -220,21 +220,13 @@ class ApiServerImpl final : public ApiServer {
       // A super-admin (and kite's in-process components) always gets an answer.
       if (!seats && !attrs.user.InGroup("system:masters")) co_return co_await Fail(res, attrs, TooManyRequests(), t0);
     }
-    auto decision = authz_.Authorize(attrs);
-    // A WebSocket exec/attach/portforward arrives as GET (verb get) but opens a session: as
-    // upstream's AuthorizePodWebsocketUpgradeCreatePermission (on by default), `create` on the
-    // subresource is required as well, so `get` alone never grants a shell.
-    RequestAttributes create = attrs;
-    if (decision.allowed && attrs.verb == "get" && attrs.api_group.empty() && attrs.resource == "pods" &&
-        (attrs.subresource == "exec" || attrs.subresource == "attach" || attrs.subresource == "portforward")) {
-      create.verb = "create";
-      decision = authz_.Authorize(create);
-    }
+    RequestAttributes asked;
+    const Decision decision = AuthorizeRequest(authz_, attrs, &asked);
     if (audit) audit->Authorized(decision);
     if (!decision.allowed) {
       // Anonymous callers are told to authenticate; known users are told they may not.
       if (attrs.user.anonymous()) co_return co_await Fail(res, attrs, Unauthorized(), t0);
-      std::string message = ForbiddenMessage(create);
+      std::string message = ForbiddenMessage(asked);
       if (!decision.reason.empty()) message += ": " + decision.reason;
       co_return co_await Fail(res, attrs, Forbidden(message), t0);
     }
