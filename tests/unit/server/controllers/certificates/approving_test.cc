@@ -4,6 +4,7 @@
 // are left pending; a review the API cannot answer is an error (retried).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <optional>

@@ -5,6 +5,7 @@
 // and other signers' requests are left alone.
 #include <gtest/gtest.h>
 
+#include "api/conditions.h"
 #include "base/encoding.h"
 #include "base/pki.h"
 #include "server/controllers/certificates/certificates.h"
