@@ -84,7 +84,7 @@ ScalePaths ScalePathsOf(const api::ResourceInfo& r) {
   return p;
 }
 
-const json::value* ValueAt(const json::object& obj, const std::vector<std::string>& path) {
+const json::value* ScaleValueAt(const json::object& obj, const std::vector<std::string>& path) {
   const json::object* cur = &obj;
   for (size_t i = 0; i < path.size(); ++i) {
     const json::value* v = cur->if_contains(path[i]);
@@ -97,7 +97,7 @@ const json::value* ValueAt(const json::object& obj, const std::vector<std::strin
 }
 
 int64_t IntAtPath(const json::object& obj, const std::vector<std::string>& path) {
-  const json::value* v = ValueAt(obj, path);
+  const json::value* v = ScaleValueAt(obj, path);
   return v && v->is_int64() ? v->as_int64() : 0;
 }
 
@@ -123,7 +123,7 @@ json::object ScaleOf(const api::ResourceInfo& r, json::object& obj) {
   const int64_t have = paths.status.empty() ? 0 : IntAtPath(obj, paths.status);
   json::object status{{"replicas", have}};
   if (paths.custom) {
-    const json::value* sel = paths.selector.empty() ? nullptr : ValueAt(obj, paths.selector);
+    const json::value* sel = paths.selector.empty() ? nullptr : ScaleValueAt(obj, paths.selector);
     if (sel && sel->is_string() && !sel->as_string().empty()) status["selector"] = sel->as_string();
   } else if (std::string sel = SelectorString(r, obj); !sel.empty()) {
     status["selector"] = sel;
