@@ -5,10 +5,10 @@
 namespace kite::api {
 
 json::object NewCondition(std::string_view type, std::string_view status, std::string_view reason,
-                          std::string_view message, std::string_view now, std::string_view also_now) {
+                          std::string_view message, std::string_view now, std::string_view also_now_field) {
   json::object c{{"type", type},       {"status", status},           {"reason", reason},
                  {"message", message}, {"lastTransitionTime", now}};
-  if (!also_now.empty()) c[also_now] = now;
+  if (!also_now_field.empty()) c[also_now_field] = now;
   return c;
 }
 

@@ -17,10 +17,11 @@ namespace kite::api {
 
 namespace json = boost::json;
 
-// {type, status, reason, message, lastTransitionTime: now}, plus `also_now` (the kind's other
-// time: lastUpdateTime for Deployments, lastProbeTime for Jobs) set to now when given.
+// {type, status, reason, message, lastTransitionTime: now}, plus the member named `also_now_field`
+// (the kind's other time: "lastUpdateTime" for Deployments and CSRs, "lastProbeTime" for Jobs) set
+// to now when given. It is a field name, not a time.
 json::object NewCondition(std::string_view type, std::string_view status, std::string_view reason,
-                          std::string_view message, std::string_view now, std::string_view also_now = {});
+                          std::string_view message, std::string_view now, std::string_view also_now_field = {});
 
 // The first condition of `type` in a conditions list, or in status.conditions; nullptr if none.
 const json::object* FindCondition(const json::array& conditions, std::string_view type);

@@ -69,6 +69,10 @@ const json::array& GetArray(const json::object& o, Path path) {
   return v ? *v : kEmptyArray;
 }
 
+std::vector<std::string> GetStrings(const json::object& o, std::string_view key) { return AsStrings(GetArray(o, key)); }
+
+std::vector<std::string> GetStrings(const json::object& o, Path path) { return AsStrings(GetArray(o, path)); }
+
 std::string GetString(const json::object& o, std::string_view key) {
   const json::value* v = Find(o, key);
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
@@ -105,6 +109,14 @@ const json::object& AsObject(const json::value& v) {
 std::string AsString(const json::value& v) {
   const json::string* s = v.if_string();
   return s ? std::string(*s) : std::string();
+}
+
+std::vector<std::string> AsStrings(const json::array& a) {
+  std::vector<std::string> out;
+  for (const json::value& e : a) {
+    if (const json::string* s = e.if_string()) out.emplace_back(*s);
+  }
+  return out;
 }
 
 int64_t GetInt(const json::object& o, std::string_view key, int64_t fallback) {

@@ -27,6 +27,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kite::api {
 
@@ -56,6 +57,10 @@ int64_t GetInt(const json::object& o, std::string_view key, int64_t fallback = 0
 int64_t GetInt(const json::object& o, Path path, int64_t fallback = 0);
 bool GetBool(const json::object& o, std::string_view key, bool fallback = false);
 bool GetBool(const json::object& o, Path path, bool fallback = false);
+// A list of strings (verbs, groups, finalizers, a command): the array's string elements, others
+// skipped; empty when the member is missing or not an array.
+std::vector<std::string> GetStrings(const json::object& o, std::string_view key);
+std::vector<std::string> GetStrings(const json::object& o, Path path);
 
 // A JSON value as an integer with GetInt's rules; fallback when it is not a number.
 int64_t AsInt(const json::value& v, int64_t fallback = 0);
@@ -63,6 +68,8 @@ int64_t AsInt(const json::value& v, int64_t fallback = 0);
 // when it is of another type. AsObject's reference lives as GetObject's does.
 const json::object& AsObject(const json::value& v);
 std::string AsString(const json::value& v);
+// An array's string elements (others skipped), as GetStrings reads a member.
+std::vector<std::string> AsStrings(const json::array& a);
 
 // ---- writing ---------------------------------------------------------------------------------
 

@@ -132,21 +132,18 @@ Result<json::object> Client::Create(const api::ResourceInfo& r, const std::strin
   return Call(std::move(req));
 }
 
-Result<json::object> Client::Update(const api::ResourceInfo& r, const std::string& ns, const json::object& obj) const {
+Result<json::object> Client::Update(const api::ResourceInfo& r, const std::string& ns, const json::object& obj,
+                                    const std::string& subresource) const {
   Request req;
   req.method = "PUT";
-  req.path = Path(r, ns, api::Name(obj));
+  req.path = Path(r, ns, api::Name(obj), subresource);
   req.body = json::serialize(obj);
   return Call(std::move(req));
 }
 
 Result<json::object> Client::UpdateStatus(const api::ResourceInfo& r, const std::string& ns,
                                        const json::object& obj) const {
-  Request req;
-  req.method = "PUT";
-  req.path = Path(r, ns, api::Name(obj), "status");
-  req.body = json::serialize(obj);
-  return Call(std::move(req));
+  return Update(r, ns, obj, "status");
 }
 
 Request Client::PatchRequest(const api::ResourceInfo& r, const std::string& ns, const std::string& name,

@@ -57,8 +57,11 @@ class Client {
   Result<boost::json::object> Get(const api::ResourceInfo& r, const std::string& ns, const std::string& name) const;
   Result<boost::json::object> List(const api::ResourceInfo& r, const std::string& ns, const ListParams& p = {}) const;
   Result<boost::json::object> Create(const api::ResourceInfo& r, const std::string& ns, const boost::json::object& obj) const;
-  // PUT of obj (its metadata.name; metadata.resourceVersion, when set, must be current: 409).
-  Result<boost::json::object> Update(const api::ResourceInfo& r, const std::string& ns, const boost::json::object& obj) const;
+  // PUT of obj (its metadata.name; metadata.resourceVersion, when set, must be current: 409), to
+  // the object or to one of its subresources (namespaces/finalize, …).
+  Result<boost::json::object> Update(const api::ResourceInfo& r, const std::string& ns, const boost::json::object& obj,
+                                     const std::string& subresource = "") const;
+  // Update of the status subresource: the one status write of every controller.
   Result<boost::json::object> UpdateStatus(const api::ResourceInfo& r, const std::string& ns,
                                         const boost::json::object& obj) const;
   Result<boost::json::object> Patch(const api::ResourceInfo& r, const std::string& ns, const std::string& name,

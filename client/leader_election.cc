@@ -132,6 +132,8 @@ void LeaderElector::Stop() {
   if (auto* h = spec.as_object().if_contains("holderIdentity"); !h || !h->is_string() || h->as_string() != config_.identity) return;
   spec.as_object()["holderIdentity"] = "";
   spec.as_object()["leaseDurationSeconds"] = 1;
+  // Best effort at stop: if the release is not written, a successor takes the lease once it
+  // expires, as it would after a crash.
   (void)client_->Update(*leases, config_.lease_namespace, got.value());
 }
 

@@ -54,7 +54,8 @@ struct StoreOptions {
   // NOSPACE alarm; deletes and compactions still pass, so space can be won back. 0 means
   // kDefaultQuotaBytes, a negative value disables the quota.
   int64_t quota_bytes = 0;
-  // Lease deadlines are read on this clock (tests pass a FakeClock); never null.
+  // Lease deadlines and the compaction interval are read on this clock (tests pass a FakeClock);
+  // never null.
   const Clock* clock = Clock::Real();
 };
 

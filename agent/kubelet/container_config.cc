@@ -25,14 +25,6 @@ std::string PodDesc(const json::object& pod) {
   return api::Name(pod) + "_" + api::Namespace(pod) + "(" + api::Uid(pod) + ")";
 }
 
-std::vector<std::string> Strings(const json::object& o, const char* name) {
-  std::vector<std::string> out;
-  for (const auto& e : api::GetArray(o, name)) {
-    if (e.is_string()) out.emplace_back(e.as_string());
-  }
-  return out;
-}
-
 // A quantity of the container's resources (std::nullopt when unset); bad text is an error.
 Result<std::optional<api::Quantity>> ResourceQuantity(const json::object& container, const char* kind, const char* name) {
   const json::value* v = api::GetObject(container, {"resources", kind}).if_contains(name);
@@ -108,8 +100,8 @@ Result<cri::SecurityContext> SecurityContextFor(const json::object& pod, const j
   if (out.privileged && out.no_new_privs) {
     return ContainerConfigError("container " + cname + ": cannot set allowPrivilegeEscalation to false and privileged to true");
   }
-  out.add_capabilities = Strings(api::GetObject(sc, "capabilities"), "add");
-  out.drop_capabilities = Strings(api::GetObject(sc, "capabilities"), "drop");
+  out.add_capabilities = api::GetStrings(sc, {"capabilities", "add"});
+  out.drop_capabilities = api::GetStrings(sc, {"capabilities", "drop"});
   for (const auto& g : api::GetArray(pod_sc, "supplementalGroups")) {
     if (g.is_number()) out.supplemental_groups.push_back(api::AsInt(g));
   }
@@ -197,8 +189,8 @@ Result<cri::ContainerConfig> BuildContainerConfig(const json::object& pod, const
     if (it == vars.end()) return std::nullopt;
     return it->second;
   };
-  for (auto& s : Strings(container, "command")) c.command.push_back(ExpandVars(s, lookup_var));
-  for (auto& s : Strings(container, "args")) c.args.push_back(ExpandVars(s, lookup_var));
+  for (auto& s : api::GetStrings(container, "command")) c.command.push_back(ExpandVars(s, lookup_var));
+  for (auto& s : api::GetStrings(container, "args")) c.args.push_back(ExpandVars(s, lookup_var));
   c.working_dir = api::GetString(container, "workingDir");
   c.stdin = api::GetBool(container, "stdin");
   c.stdin_once = api::GetBool(container, "stdinOnce");

@@ -9,14 +9,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::vector<std::string> Strings(const json::object& o, const char* name) {
-  std::vector<std::string> out;
-  for (const auto& e : api::GetArray(o, name)) {
-    if (e.is_string()) out.emplace_back(e.as_string());
-  }
-  return out;
-}
-
 // The labels upstream's kubelet puts on sandboxes and containers: who they belong to (the pod
 // workers find a pod's sandboxes and containers by them, also after a restart).
 cri::Labels PodLabels(const json::object& pod) {
@@ -47,8 +39,8 @@ kite::Result<cri::ContainerConfig> MakeContainerConfig(const json::object& pod, 
   c.metadata.name = api::GetString(container, "name");
   c.metadata.attempt = attempt;
   c.image.image = api::GetString(container, "image");
-  c.command = Strings(container, "command");
-  c.args = Strings(container, "args");
+  c.command = api::GetStrings(container, "command");
+  c.args = api::GetStrings(container, "args");
   c.working_dir = api::GetString(container, "workingDir");
   for (const auto& e : api::GetArray(container, "env")) {
     if (!e.is_object()) continue;

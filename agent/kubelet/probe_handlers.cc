@@ -51,10 +51,7 @@ std::string DialError(const std::string& hostport, const boost::system::error_co
 }
 
 ProbeResult Exec(const json::object& action, const HandlerTarget& t, std::chrono::milliseconds timeout) {
-  std::vector<std::string> cmd;
-  for (const auto& a : api::GetArray(action, "command")) {
-    if (a.is_string()) cmd.emplace_back(a.as_string());
-  }
+  const std::vector<std::string> cmd = api::GetStrings(action, "command");
   const int64_t secs = std::max<int64_t>(1, (timeout.count() + 999) / 1000);
   auto r = t.runtime->ExecSync(t.container_id, cmd, secs);
   std::string joined;

@@ -61,14 +61,6 @@ std::vector<std::string> MergeDNSOptions(const std::vector<std::string>& existin
   return out;
 }
 
-std::vector<std::string> Strings(const json::array& a) {
-  std::vector<std::string> out;
-  for (const auto& v : a) {
-    if (v.is_string()) out.emplace_back(v.as_string());
-  }
-  return out;
-}
-
 }  // namespace
 
 cri::DNSConfig ParseResolvConf(const std::string& text) {
@@ -141,8 +133,8 @@ Result<cri::DNSConfig> PodDNSConfig(const json::object& pod, const NodeConfig& n
   }
   if (const json::object* pc = api::FindObject(spec, "dnsConfig")) {
     std::vector<std::string> servers = dns.servers, searches = dns.searches;
-    for (auto& s : Strings(api::GetArray(*pc, "nameservers"))) servers.push_back(s);
-    for (auto& s : Strings(api::GetArray(*pc, "searches"))) searches.push_back(s);
+    for (auto& s : api::GetStrings(*pc, "nameservers")) servers.push_back(s);
+    for (auto& s : api::GetStrings(*pc, "searches")) searches.push_back(s);
     dns.servers = OmitDuplicates(servers);
     dns.searches = OmitDuplicates(searches);
     dns.options = MergeDNSOptions(dns.options, api::GetArray(*pc, "options"));

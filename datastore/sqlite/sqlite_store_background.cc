@@ -86,8 +86,11 @@ void SqliteStore::CheckpointLoop() {
 
 void SqliteStore::BackgroundLoop() {
   const auto interval = std::chrono::milliseconds(opts_.compaction_interval_ms);
-  auto next_compact = Clock::now() + interval;
-  auto next_metrics = Clock::now();
+  // The compaction interval and the metrics period are read on the store's clock (tests move a
+  // FakeClock); the wake-ups below are real time.
+  const kite::Clock* clock = opts_.clock;
+  auto next_compact = clock->SteadyNow() + interval;
+  auto next_metrics = clock->SteadyNow();
   // (time, visible revision), one per tick over the last compaction interval: automatic
   // compaction never goes past the revision that was current one interval ago, so a continue
   // token or a watch resume stays good for at least that long (upstream compacts every 5
@@ -99,7 +102,7 @@ void SqliteStore::BackgroundLoop() {
     bg_cv_.wait_for(lock, std::chrono::milliseconds(250));
     if (stopping_) break;
     lock.unlock();
-    auto now = Clock::now();
+    const auto now = clock->SteadyNow();
     for (int64_t id : lessor_.TakeExpired()) {
       KITE_LOG(2) << "lease " << id << " expired";
       LeaseRevoke(id, [](Result<int64_t>) {});

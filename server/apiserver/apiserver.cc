@@ -1,3 +1,5 @@
+// The router: each request through the stages in order (filters/ → crds/ resolve → handlers/ →
+// printers/), each stage's work in its folder; and ApiServer::Start, which assembles them.
 #include "server/apiserver/apiserver.h"
 
 #include <boost/asio.hpp>
@@ -5,9 +7,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <cstdlib>
-#include <stdexcept>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -29,23 +28,25 @@
 #include "server/apiserver/filters/audit.h"
 #include "server/apiserver/filters/authn.h"
 #include "server/apiserver/filters/authz.h"
+#include "server/apiserver/filters/fault_injection.h"
 #include "server/apiserver/filters/impersonation.h"
 #include "server/apiserver/filters/inflight.h"
 #include "server/apiserver/filters/request_info.h"
+#include "server/apiserver/filters/request_metrics.h"
 #include "server/apiserver/handlers/handlers.h"
 #include "server/apiserver/handlers/health.h"
 #include "server/apiserver/storage/list_options.h"
 #include "server/apiserver/handlers/response.h"
 #include "server/apiserver/join/join_endpoints.h"
 #include "server/apiserver/local_transport.h"
-#include "server/apiserver/printers/tables.h"
+#include "server/apiserver/printers/table_request.h"
 #include "server/apiserver/rbac/bootstrap_policy.h"
 #include "server/apiserver/rbac/node_authorizer.h"
 #include "server/apiserver/rbac/node_restriction.h"
 #include "server/apiserver/rbac/rbac_authorizer.h"
 #include "server/apiserver/status.h"
 #include "server/apiserver/storage/registry.h"
-#include "server/apiserver/storage/store_await.h"
+#include "server/apiserver/storage/storage_objects_counter.h"
 #include "server/apiserver/storage/watch_cache.h"
 #include "server/apiserver/strategy/strategy.h"
 
@@ -54,54 +55,15 @@ namespace {
 
 namespace asio = boost::asio;
 
-struct RequestMetrics {
-  prometheus::Family<prometheus::Counter>& total;
-  prometheus::Family<prometheus::Histogram>& duration;
-  static RequestMetrics& Get() {
-    auto& r = metrics::Default();
-    static RequestMetrics m{
-        prometheus::BuildCounter().Name("apiserver_request_total")
-            .Help("Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.")
-            .Register(r),
-        prometheus::BuildHistogram().Name("apiserver_request_duration_seconds")
-            .Help("Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.")
-            .Register(r),
-    };
-    return m;
-  }
-};
-
-namespace {
-
-// The verb and scope labels of apiserver_request_total as upstream writes them (its CleanVerb and
-// CleanScope): the HTTP-ish verb in capitals (LIST, WATCH, POST, PUT, ...), CONNECT for the
-// streaming and proxy subresources; the scope "resource" for one named object or a create.
-std::string MetricVerb(const RequestAttributes& a) {
-  if (a.verb.empty()) return "GET";
-  const std::string& sub = a.subresource;
-  if (sub == "proxy" || sub == "exec" || sub == "attach" || sub == "portforward") return "CONNECT";
-  if (a.verb == "create") return "POST";
-  if (a.verb == "update") return "PUT";
-  if (a.verb == "deletecollection") return "DELETE";
-  std::string v = a.verb;
-  for (auto& ch : v) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  return v;
-}
-
-std::string MetricScope(const RequestAttributes& a) {
-  if (!a.resource_request) return "";
-  if (!a.name.empty() || a.verb == "create") return "resource";
-  return a.namespace_.empty() ? "cluster" : "namespace";
-}
-
-}  // namespace
-
 class ApiServerImpl final : public ApiServer {
  public:
   ApiServerImpl(datastore::Store* store, Authenticator authn, const ApiServerOptions& o)
       : store_(store), authn_(std::move(authn)), anonymous_auth_(o.anonymous_auth),
         node_(std::make_unique<rbac::NodeAuthorizer>(store)), rbac_(std::make_unique<rbac::RbacAuthorizer>(store)),
-        authz_(o.always_allow, {node_.get(), rbac_.get()}), inflight_(o.inflight), watch_cache_(store), crds_(store), handlers_(store, &authz_, &authn_, &crds_, &watch_cache_),
+        authz_(o.always_allow, {node_.get(), rbac_.get()}), inflight_(o.inflight), watch_cache_(store), crds_(store),
+        storage_counter_(store, [this] { return crds_.Snapshot(); },
+                         [this](const std::string& resource, int64_t n) { inflight_.SetStoredObjects(resource, n); }),
+        handlers_(store, &authz_, &authn_, &crds_, &watch_cache_),
         https_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); }),
         local_([this](HttpsRequest& req, HttpsResponder& res) { return Handle(req, res); },
                static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {
@@ -135,12 +97,7 @@ class ApiServerImpl final : public ApiServer {
   // Before Start: the join routes, served ahead of authentication.
   void SetJoin(std::unique_ptr<join::JoinEndpoints> join) { join_ = std::move(join); }
   void Stop() override {
-    {
-      std::lock_guard<std::mutex> lock(counter_mu_);
-      stopping_ = true;
-    }
-    counter_cv_.notify_all();
-    if (counter_.joinable()) counter_.join();
+    storage_counter_.Stop();
     local_.Stop();
     https_.Stop();
     // The authorizers' followers watch the store, which main closes after Stop.
@@ -170,57 +127,14 @@ class ApiServerImpl final : public ApiServer {
   }
   ~ApiServerImpl() override { Stop(); }
 
-  // apiserver_storage_objects{resource="pods"}: objects per resource, recounted every 10 s
-  // (a count-only range per resource; no objects are read).
-  void StartStorageCounter() {
-    counter_ = std::thread([this] {
-      auto& family = prometheus::BuildGauge()
-                         .Name("apiserver_storage_objects")
-                         .Help("Number of stored objects at the time of last check split by kind.")
-                         .Register(metrics::Default());
-      std::unique_lock<std::mutex> lock(counter_mu_);
-      while (!stopping_) {
-        lock.unlock();
-        auto set = crds_.Snapshot();
-        for (const auto& r : set->resources) {
-          if (std::find(r.verbs.begin(), r.verbs.end(), "watch") == r.verbs.end()) continue;  // not stored
-          datastore::RangeRequest q;
-          q.key = StoragePrefix(r, "");
-          q.range_end = q.key;
-          q.range_end.back()++;
-          q.count_only = true;
-          auto res = store_->Range(q);
-          if (res.ok()) {
-            family.Add({{"resource", QualifiedResource(r)}}).Set(static_cast<double>(res->count));
-            inflight_.SetStoredObjects(QualifiedResource(r), res->count);
-          }
-        }
-        lock.lock();
-        counter_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return stopping_; });
-      }
-    });
-  }
+  void StartStorageCounter() { storage_counter_.Start(); }
 
  private:
   asio::awaitable<void> Reply(HttpsResponder& res, const RequestAttributes& a, int code, std::string type,
                               std::string body, std::chrono::steady_clock::time_point t0,
                               HttpsResponder::Headers headers = {}) {
-    Observe(a, code, t0);
+    ObserveRequest(a, code, t0);
     co_await res.Send(code, std::move(type), std::move(body), std::move(headers));
-  }
-
-  // apiserver_request_total and apiserver_request_duration_seconds for one request.
-  static void Observe(const RequestAttributes& a, int code, std::chrono::steady_clock::time_point t0) {
-    auto& m = RequestMetrics::Get();
-    std::map<std::string, std::string> labels = {
-        {"verb", MetricVerb(a)}, {"code", std::to_string(code)}, {"group", a.api_group},
-        {"version", a.api_version}, {"resource", a.resource}, {"subresource", a.subresource},
-        {"scope", MetricScope(a)},
-        {"component", "apiserver"}, {"dry_run", ""}};
-    m.total.Add(labels).Increment();
-    labels.erase("code");
-    m.duration.Add(labels, metrics::ExponentialBuckets(0.005, 2, 14))
-        .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
 
   // `e` by value, so no temporary stays bound to a reference across the suspension (see the
@@ -306,21 +220,13 @@ class ApiServerImpl final : public ApiServer {
       // A super-admin (and kite's in-process components) always gets an answer.
       if (!seats && !attrs.user.InGroup("system:masters")) co_return co_await Fail(res, attrs, TooManyRequests(), t0);
     }
-    auto decision = authz_.Authorize(attrs);
-    // A WebSocket exec/attach/portforward arrives as GET (verb get) but opens a session: as
-    // upstream's AuthorizePodWebsocketUpgradeCreatePermission (on by default), `create` on the
-    // subresource is required as well, so `get` alone never grants a shell.
-    RequestAttributes create = attrs;
-    if (decision.allowed && attrs.verb == "get" && attrs.api_group.empty() && attrs.resource == "pods" &&
-        (attrs.subresource == "exec" || attrs.subresource == "attach" || attrs.subresource == "portforward")) {
-      create.verb = "create";
-      decision = authz_.Authorize(create);
-    }
+    RequestAttributes asked;
+    const Decision decision = AuthorizeRequest(authz_, attrs, &asked);
     if (audit) audit->Authorized(decision);
     if (!decision.allowed) {
       // Anonymous callers are told to authenticate; known users are told they may not.
       if (attrs.user.anonymous()) co_return co_await Fail(res, attrs, Unauthorized(), t0);
-      std::string message = ForbiddenMessage(create);
+      std::string message = ForbiddenMessage(asked);
       if (!decision.reason.empty()) message += ": " + decision.reason;
       co_return co_await Fail(res, attrs, Forbidden(message), t0);
     }
@@ -370,11 +276,9 @@ class ApiServerImpl final : public ApiServer {
     if (r->namespaced && ns.empty() && info.verb != "list" && info.verb != "watch") {
       co_return co_await Fail(res, a, NotFoundPath(), t0);
     }
-    const std::string table_version = WantedTableVersion(req.Header("accept"));
-    if (!IsValidIncludeObject(req.Query("includeObject"))) {
-      co_return co_await Fail(res, a, BadRequest("unrecognized includeObject value: \"" + req.Query("includeObject") + "\""), t0);
-    }
-    if (r->group == "metrics.k8s.io") co_return co_await HandleDelegated(req, res, info, *r, a, table_version, t0);
+    auto table = ParseTableRequest(req.Header("accept"), req.Query("includeObject"));
+    if (!table.ok()) co_return co_await Fail(res, a, table.error(), t0);
+    if (r->group == "metrics.k8s.io") co_return co_await HandleDelegated(req, res, info, *r, a, *table, t0);
     Prepared p;
     if (info.verb == "list" && wide_list) {
       // A big LIST scans (or decodes and serialises) every object it returns: milliseconds to
@@ -384,18 +288,18 @@ class ApiServerImpl final : public ApiServer {
       auto connection = co_await asio::this_coro::executor;
       ConnectionResponder bound(res, connection);
       auto workers = list_workers_.executor();
-      auto work = Prepare(req, bound, info, *r, a, table_version);
+      auto work = Prepare(req, bound, info, *r, a, *table);
       auto op = asio::co_spawn(workers, std::move(work), asio::use_awaitable);
       p = co_await std::move(op);
     } else {
-      p = co_await Prepare(req, res, info, *r, a, table_version);
+      p = co_await Prepare(req, res, info, *r, a, *table);
     }
     if (p.streamed) {
-      if (info.verb == "list") Observe(a, p.code, t0);  // a streamed LIST is done once written
+      if (info.verb == "list") ObserveRequest(a, p.code, t0);  // a streamed LIST is done once written
       co_return;
     }
     if (StrategyFor(*r).ChangesServedResources() && info.verb != "get" && info.verb != "list") {
-      co_await ServedResourcesWritten(*r, info, !p.error);
+      co_await crds_.Written(info.verb, !p.error);
     }
     if (p.error) co_return co_await Fail(res, a, *p.error, t0);
     co_await Reply(res, a, p.code, "application/json", std::move(p.body), t0, std::move(p.headers));
@@ -410,7 +314,7 @@ class ApiServerImpl final : public ApiServer {
     HttpsResponder::Headers headers;
   };
   asio::awaitable<Prepared> Prepare(HttpsRequest& req, HttpsResponder& res, const RequestInfo& info,
-                                    const api::ResourceInfo& r, const RequestAttributes& a, const std::string& table_version) {
+                                    const api::ResourceInfo& r, const RequestAttributes& a, const TableRequest& table) {
     Prepared p;
     auto out = co_await handlers_.Handle(req, res, info, r, a);
     if (!out.ok()) {
@@ -423,10 +327,7 @@ class ApiServerImpl final : public ApiServer {
       p.code = resp.code;
       co_return p;
     }
-    if (!table_version.empty() && (info.verb == "get" || info.verb == "list") && info.subresource.empty() &&
-        resp.body.contains("metadata")) {
-      resp.body = ConvertToTable(r, resp.body, ParseIncludeObject(req.Query("includeObject")), table_version);
-    }
+    if ((info.verb == "get" || info.verb == "list") && info.subresource.empty()) TableIfWanted(table, r, resp.body);
     p.headers = WarningHeaders(resp.warnings);
     p.code = resp.code;
     // An in-process caller that ignores the body gets none.
@@ -437,7 +338,7 @@ class ApiServerImpl final : public ApiServer {
   // A group another component serves (Delegate): get and list, answered whole.
   asio::awaitable<void> HandleDelegated(HttpsRequest& req, HttpsResponder& res, const RequestInfo& info,
                                         const api::ResourceInfo& r, const RequestAttributes& a,
-                                        const std::string& table_version, std::chrono::steady_clock::time_point t0) {
+                                        const TableRequest& table, std::chrono::steady_clock::time_point t0) {
     std::shared_ptr<const DelegatedHandler> handler;
     {
       std::lock_guard<std::mutex> lock(delegated_mu_);
@@ -454,45 +355,12 @@ class ApiServerImpl final : public ApiServer {
     auto out = (*handler)(d);
     if (!out.ok()) co_return co_await Fail(res, a, out.status(), t0);
     boost::json::object body = std::move(out.value());
-    if (!table_version.empty()) {
-      body = ConvertToTable(r, body, ParseIncludeObject(req.Query("includeObject")), table_version);
-    }
+    TableIfWanted(table, r, body);
     std::string text = boost::json::serialize(body);
     co_await Reply(res, a, 200, "application/json", std::move(text), t0);
   }
 
-  // A test seam: with KITE_FAULT_INJECTION=1 in the environment at start, a request carrying
-  // `X-Kite-Fault: bad_alloc` or `exception` throws from inside the handler, so the tests can show
-  // that what a handler throws ends that request with a 500 and never the process.
-  static void InjectFault(const std::string& kind) {
-    if (kind == "bad_alloc") throw std::bad_alloc();
-    if (kind == "exception") throw std::runtime_error("injected fault");
-  }
-  const bool fault_injection_ = [] {
-    const char* v = std::getenv("KITE_FAULT_INJECTION");
-    return v && std::string(v) == "1";
-  }();
-
-  // A kind that changes the served resources (a CRD) was written: serve the new set; a resource
-  // no longer served takes its stored objects with it.
-  asio::awaitable<void> ServedResourcesWritten(const api::ResourceInfo& r, const RequestInfo& info, bool ok) {
-    if (!ok) co_return;
-    const auto before = crds_.Snapshot();
-    crds_.Reload();
-    if (info.verb != "delete" && info.verb != "deletecollection") co_return;
-    const auto after = crds_.Snapshot();
-    for (const auto& old : before->resources) {
-      if (!old.custom || after->Find(old.group, old.version, old.resource)) continue;
-      datastore::DeleteRangeRequest del;
-      del.key = StoragePrefix(old, "");
-      del.range_end = del.key;
-      del.range_end.back()++;
-      datastore::TxnRequest t;
-      t.success.push_back(datastore::RequestOp{std::move(del)});
-      co_await AsyncTxn(store_, std::move(t));
-    }
-    (void)r;
-  }
+  const bool fault_injection_ = FaultInjectionEnabled();  // filters/fault_injection.h
 
   std::mutex delegated_mu_;  // guards delegated_
   std::map<std::string, std::shared_ptr<const DelegatedHandler>> delegated_;
@@ -509,11 +377,8 @@ class ApiServerImpl final : public ApiServer {
   ChainAuthorizer authz_;
   InflightLimiter inflight_;
   WatchCache watch_cache_;
-  std::thread counter_;
-  std::mutex counter_mu_;
-  std::condition_variable counter_cv_;
-  bool stopping_ = false;
   CustomResources crds_;
+  StorageObjectsCounter storage_counter_;  // stopped first (Stop), as it reads crds_ and inflight_
   ClusterCerts certs_;
   std::unique_ptr<KubeletClient> kubelet_;
   ResourceHandlers handlers_;

@@ -137,11 +137,7 @@ NodeSelectorTerm ParseNodeSelectorTerm(const json::object& t) {
         term.valid = false;
         continue;
       }
-      std::vector<std::string> values;
-      for (const auto& v : api::GetArray(r, "values")) {
-        if (v.is_string()) values.emplace_back(v.get_string());
-      }
-      auto req = api::LabelRequirement::Create(key, *op, std::move(values));
+      auto req = api::LabelRequirement::Create(key, *op, api::GetStrings(r, "values"));
       if (!req.ok()) {
         term.valid = false;
         continue;
@@ -177,9 +173,7 @@ void ParseAffinityTerms(const json::array& arr, bool weighted, const std::string
       continue;
     }
     term.selector = std::move(s).value();
-    for (const auto& n : api::GetArray(*t, "namespaces")) {
-      if (n.is_string()) term.namespaces.emplace_back(n.get_string());
-    }
+    term.namespaces = api::GetStrings(*t, "namespaces");
     const json::value* nss = t->if_contains("namespaceSelector");
     if (nss && !nss->is_null()) {
       auto ns_sel = api::LabelSelector::FromLabelSelectorJson(*nss);

@@ -66,10 +66,7 @@ Result<std::optional<KubeletUser>> WebhookAuthorizer::AuthenticateToken(const st
   std::optional<KubeletUser> user;
   if (api::GetBool(status, "authenticated")) {
     const json::object& u = api::GetObject(status, "user");
-    user = KubeletUser{api::GetString(u, "username"), api::GetString(u, "uid"), {}};
-    for (const auto& g : api::GetArray(u, "groups")) {
-      if (g.is_string()) user->groups.emplace_back(g.as_string());
-    }
+    user = KubeletUser{api::GetString(u, "username"), api::GetString(u, "uid"), api::GetStrings(u, "groups")};
   }
   std::lock_guard<std::mutex> lock(mu_);
   Remember(tokens_, key, {now + kTokenTtl, user});

@@ -1,5 +1,7 @@
 #include "server/apiserver/crds/crd_defaults.h"
 
+#include "api/object.h"
+
 #include <boost/json.hpp>
 
 namespace kite::apiserver {
@@ -7,16 +9,11 @@ namespace json = boost::json;
 
 namespace {
 
-const json::object* Member(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_object() ? &it->value().as_object() : nullptr;
-}
-
 void Default(const json::object& schema, json::value& v, int depth) {
   if (depth > 64) return;  // schemas are finite, but a stored object may be deep
   if (v.is_object()) {
     json::object& o = v.as_object();
-    if (const json::object* props = Member(schema, "properties")) {
+    if (const json::object* props = api::FindObject(schema, "properties")) {
       for (const auto& p : *props) {
         if (!p.value().is_object()) continue;
         const json::object& ps = p.value().as_object();
@@ -36,11 +33,11 @@ void Default(const json::object& schema, json::value& v, int depth) {
         Default(ps, it->value(), depth + 1);
       }
     }
-    if (const json::object* extra = Member(schema, "additionalProperties")) {
+    if (const json::object* extra = api::FindObject(schema, "additionalProperties")) {
       for (auto& kv : o) Default(*extra, kv.value(), depth + 1);
     }
   } else if (v.is_array()) {
-    if (const json::object* items = Member(schema, "items")) {
+    if (const json::object* items = api::FindObject(schema, "items")) {
       for (auto& e : v.as_array()) Default(*items, e, depth + 1);
     }
   }
@@ -49,23 +46,23 @@ void Default(const json::object& schema, json::value& v, int depth) {
 // Whether Default can fill anything in under `schema` (it walks the same members).
 bool HasDefault(const json::object& schema, int depth) {
   if (depth > 64) return false;
-  if (const json::object* props = Member(schema, "properties")) {
+  if (const json::object* props = api::FindObject(schema, "properties")) {
     for (const auto& p : *props) {
       if (!p.value().is_object()) continue;
       if (p.value().as_object().contains("default") || HasDefault(p.value().as_object(), depth + 1)) return true;
     }
   }
-  if (const json::object* extra = Member(schema, "additionalProperties"); extra && HasDefault(*extra, depth + 1)) {
+  if (const json::object* extra = api::FindObject(schema, "additionalProperties"); extra && HasDefault(*extra, depth + 1)) {
     return true;
   }
-  const json::object* items = Member(schema, "items");
+  const json::object* items = api::FindObject(schema, "items");
   return items && HasDefault(*items, depth + 1);
 }
 
 const json::object* RootSchema(const api::ResourceInfo& r) {
   if (!r.custom || !r.crd_version) return nullptr;
-  const json::object* schema = Member(*r.crd_version, "schema");
-  return schema ? Member(*schema, "openAPIV3Schema") : nullptr;
+  const json::object* schema = api::FindObject(*r.crd_version, "schema");
+  return schema ? api::FindObject(*schema, "openAPIV3Schema") : nullptr;
 }
 
 }  // namespace

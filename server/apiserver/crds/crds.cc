@@ -7,21 +7,12 @@
 #include "api/time.h"
 #include "api/json_schema.h"
 #include "server/apiserver/storage/registry.h"
+#include "server/apiserver/storage/store_await.h"
 
 namespace kite::apiserver {
 namespace json = boost::json;
 
 namespace {
-
-std::vector<std::string> StringList(const json::object& o, const char* k) {
-  std::vector<std::string> out;
-  auto it = o.find(k);
-  if (it == o.end() || !it->value().is_array()) return out;
-  for (const auto& v : it->value().as_array()) {
-    if (v.is_string()) out.emplace_back(v.as_string());
-  }
-  return out;
-}
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -107,8 +98,8 @@ std::vector<api::ResourceInfo> CustomResourceInfos(const json::object& crd) {
     r.singular = singular;
     r.namespaced = namespaced;
     r.verbs = {"delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"};
-    r.short_names = StringList(*names, "shortNames");
-    r.categories = StringList(*names, "categories");
+    r.short_names = api::GetStrings(*names, "shortNames");
+    r.categories = api::GetStrings(*names, "categories");
     if (const json::object* subs = api::FindObject(ver, "subresources")) {
       if (subs->contains("status")) r.subresources.push_back({"status", "", "", kind, {"get", "patch", "update"}});
       if (subs->contains("scale")) r.subresources.push_back({"scale", "autoscaling", "v1", "Scale", {"get", "patch", "update"}});
@@ -229,6 +220,27 @@ std::optional<Status> PrepareCrd(json::object& crd, const api::ResourceSet& serv
       json::object{{"type", "Established"}, {"status", "True"}, {"lastTransitionTime", now},
                    {"reason", "InitialNamesAccepted"}, {"message", "the initial names have been accepted"}}};
   return std::nullopt;
+}
+
+boost::asio::awaitable<void> CustomResources::Written(std::string_view verb, bool written) {
+  if (!written) co_return;
+  const auto before = Snapshot();
+  Reload();
+  if (verb != "delete" && verb != "deletecollection") co_return;
+  const auto after = Snapshot();
+  for (const auto& old : before->resources) {
+    if (!old.custom || after->Find(old.group, old.version, old.resource)) continue;
+    datastore::DeleteRangeRequest del;
+    del.key = StoragePrefix(old, "");
+    del.range_end = del.key;
+    del.range_end.back()++;
+    datastore::TxnRequest t;
+    t.success.push_back(datastore::RequestOp{std::move(del)});
+    // Not retried: objects a failed delete leaves behind are served by no resource (neither
+    // listed nor watched) until a CRD of that name is made again.
+    auto done = co_await AsyncTxn(store_, std::move(t));
+    (void)done;
+  }
 }
 
 }  // namespace kite::apiserver

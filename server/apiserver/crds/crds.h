@@ -10,11 +10,13 @@
 // runs today (see the issue note).
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 
 #include "api/resources.h"
 #include "datastore/store.h"
@@ -28,6 +30,10 @@ class CustomResources {
 
   // Re-reads every CRD; on a store error the previous set stays.
   void Reload();
+  // After a request that wrote a CRD (`verb`; `written` false when it failed: nothing to do):
+  // serves the new set; after a delete, a custom resource no longer served takes its stored
+  // objects with it.
+  boost::asio::awaitable<void> Written(std::string_view verb, bool written);
   std::shared_ptr<const api::ResourceSet> Snapshot() const {
     std::lock_guard<std::mutex> lock(mu_);
     return set_;

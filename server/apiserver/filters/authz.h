@@ -42,6 +42,13 @@ class ChainAuthorizer final : public Authorizer {
   std::vector<const Authorizer*> chain_;
 };
 
+// The authorization filter's question for one request: `attrs`, and for a WebSocket
+// exec/attach/portforward (it arrives as GET, verb get, but opens a session) also `create` on the
+// subresource, as upstream's AuthorizePodWebsocketUpgradeCreatePermission (on by default) asks,
+// so `get` alone never grants a shell. `*asked` becomes the attributes of the last question (what
+// a Forbidden message names).
+Decision AuthorizeRequest(const Authorizer& authz, const RequestAttributes& attrs, RequestAttributes* asked);
+
 // Upstream's 403 message, e.g. `pods is forbidden: User "bob" cannot list resource "pods" in
 // API group "" in the namespace "default"`.
 std::string ForbiddenMessage(const RequestAttributes& attrs);

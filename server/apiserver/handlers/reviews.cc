@@ -38,16 +38,6 @@ json::object UserJson(const UserInfo& u) {
   return o;
 }
 
-std::vector<std::string> Strings(const json::object& o, const char* key) {
-  std::vector<std::string> out;
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_array()) return out;
-  for (const auto& v : it->value().as_array()) {
-    if (v.is_string()) out.emplace_back(v.as_string());
-  }
-  return out;
-}
-
 // Attributes from a SubjectAccessReviewSpec's resourceAttributes / nonResourceAttributes.
 std::optional<RequestAttributes> AttributesOf(const json::object& spec, const UserInfo& user) {
   RequestAttributes a;
@@ -97,7 +87,7 @@ Result<ApiResponse> AnswerTokenReview(const ReviewContext& ctx, const api::Resou
   if (token.empty()) return ReviewInvalid(r, "spec.token: Required value");
   // spec.audiences: the token must be good for one of them (default: the API server's), and
   // status.audiences says which of them it is good for.
-  std::vector<std::string> wanted = Strings(spec, "audiences");
+  std::vector<std::string> wanted = api::GetStrings(spec, "audiences");
   auto user = ctx.authn->AuthenticateToken(token, wanted);
   json::object status{{"authenticated", user.ok()}};
   if (user.ok()) status["user"] = UserJson(user.value());
@@ -142,7 +132,7 @@ Result<ApiResponse> AnswerAccessReview(const ReviewContext& ctx, const api::Reso
   const json::object spec = ReviewSpec(obj);
   UserInfo who = ctx.user;
   if (kSubject == ReviewSubject::kSpec) {
-    who = UserInfo{api::GetString(spec, "user"), api::GetString(spec, "uid"), Strings(spec, "groups"), {}};
+    who = UserInfo{api::GetString(spec, "user"), api::GetString(spec, "uid"), api::GetStrings(spec, "groups"), {}};
     if (who.name.empty() && who.groups.empty()) {
       return ReviewInvalid(r, "spec.user: Invalid value: \"\": at least one of user or group must be specified");
     }

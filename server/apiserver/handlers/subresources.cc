@@ -84,7 +84,7 @@ ScalePaths ScalePathsOf(const api::ResourceInfo& r) {
   return p;
 }
 
-const json::value* ValueAt(const json::object& obj, const std::vector<std::string>& path) {
+const json::value* ScaleValueAt(const json::object& obj, const std::vector<std::string>& path) {
   const json::object* cur = &obj;
   for (size_t i = 0; i < path.size(); ++i) {
     const json::value* v = cur->if_contains(path[i]);
@@ -97,7 +97,7 @@ const json::value* ValueAt(const json::object& obj, const std::vector<std::strin
 }
 
 int64_t IntAtPath(const json::object& obj, const std::vector<std::string>& path) {
-  const json::value* v = ValueAt(obj, path);
+  const json::value* v = ScaleValueAt(obj, path);
   return v && v->is_int64() ? v->as_int64() : 0;
 }
 
@@ -123,7 +123,7 @@ json::object ScaleOf(const api::ResourceInfo& r, json::object& obj) {
   const int64_t have = paths.status.empty() ? 0 : IntAtPath(obj, paths.status);
   json::object status{{"replicas", have}};
   if (paths.custom) {
-    const json::value* sel = paths.selector.empty() ? nullptr : ValueAt(obj, paths.selector);
+    const json::value* sel = paths.selector.empty() ? nullptr : ScaleValueAt(obj, paths.selector);
     if (sel && sel->is_string() && !sel->as_string().empty()) status["selector"] = sel->as_string();
   } else if (std::string sel = SelectorString(r, obj); !sel.empty()) {
     status["selector"] = sel;
@@ -192,11 +192,6 @@ Status BudgetTooManyRequests(const std::string& cause) {
       .set_details(std::move(d));
 }
 
-int64_t IntAt(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
-
 bool PodReady(const json::object& pod) {
   auto* st = pod.if_contains("status");
   if (!st || !st->is_object()) return false;
@@ -253,14 +248,14 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::CheckEvictionBudget(const api
   if (!PodReady(pod)) {
     const std::string policy = pdb["spec"].is_object() ? api::GetString(pdb["spec"].as_object(), "unhealthyPodEvictionPolicy") : "";
     if (policy == "AlwaysAllow") co_return int64_t{0};
-    const int64_t desired = IntAt(status, "desiredHealthy");
-    if (desired > 0 && IntAt(status, "currentHealthy") >= desired) co_return int64_t{0};
+    const int64_t desired = api::GetInt(status, "desiredHealthy");
+    if (desired > 0 && api::GetInt(status, "currentHealthy") >= desired) co_return int64_t{0};
   }
-  const int64_t generation = IntAt(api::MutableObject(pdb, "metadata"), "generation");
-  if (IntAt(status, "observedGeneration") < generation) {
+  const int64_t generation = api::GetInt(api::MutableObject(pdb, "metadata"), "generation");
+  if (api::GetInt(status, "observedGeneration") < generation) {
     co_return BudgetTooManyRequests("The disruption budget " + pdb_name + " is still being processed by the server.");
   }
-  const int64_t allowed = IntAt(status, "disruptionsAllowed");
+  const int64_t allowed = api::GetInt(status, "disruptionsAllowed");
   if (allowed < 0) {
     co_return Forbidden("poddisruptionbudget.policy \"" + pdb_name + "\" is forbidden: pdb disruptions allowed is negative");
   }
@@ -271,8 +266,8 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::CheckEvictionBudget(const api
   }
   if (allowed == 0) {
     co_return BudgetTooManyRequests("The disruption budget " + pdb_name + " needs " +
-                                    std::to_string(IntAt(status, "desiredHealthy")) + " healthy pods and has " +
-                                    std::to_string(IntAt(status, "currentHealthy")) + " currently");
+                                    std::to_string(api::GetInt(status, "desiredHealthy")) + " healthy pods and has " +
+                                    std::to_string(api::GetInt(status, "currentHealthy")) + " currently");
   }
   if (dry_run) co_return int64_t{0};
   status["disruptionsAllowed"] = allowed - 1;

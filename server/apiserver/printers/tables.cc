@@ -126,13 +126,6 @@ size_t Size(const json::object& o, std::string_view key) {
   return 0;
 }
 
-std::vector<std::string> Strings(const json::array& a) {
-  std::vector<std::string> out;
-  out.reserve(a.size());
-  for (const json::value& v : a) out.push_back(api::AsString(v));
-  return out;
-}
-
 // ---- formatting ----------------------------------------------------------------------------------
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep) {

@@ -96,8 +96,6 @@ std::string AgeOf(const json::value* ts, Clock::time_point now);
 // Members are read with api/object.h's accessors (the one family); what follows is only what
 // printing adds on top of them.
 
-// String elements of an array ("" for non-strings).
-std::vector<std::string> Strings(const json::array& a);
 // Number of members of an object member or elements of an array member (0 when absent or
 // another type): counts that upstream's printers take with len() (ConfigMap data, Secret data).
 size_t Size(const json::object& o, std::string_view key);

@@ -45,7 +45,7 @@ PrintedRow PrintService(const json::object& o, const PrintContext& ctx) {
   if (const json::array* ips = api::FindArray(spec, "clusterIPs"); cluster_ip.empty() && ips && !ips->empty()) {
     cluster_ip = api::AsString((*ips)[0]);
   }
-  std::vector<std::string> external = Strings(api::GetArray(spec, "externalIPs"));
+  std::vector<std::string> external = api::GetStrings(spec, "externalIPs");
   std::string external_ip;
   if (type == "ClusterIP" || type == "NodePort") {
     external_ip = external.empty() ? "<none>" : Join(external, ",");
@@ -159,7 +159,7 @@ PrintedRow PrintEndpointSlice(const json::object& o, const PrintContext& ctx) {
   }
   if (const json::array* eps = api::FindArray(o, "endpoints")) {
     for (const json::value& v : *eps) {
-      for (const std::string& a : Strings(api::GetArray(api::AsObject(v), "addresses"))) {
+      for (const std::string& a : api::GetStrings(api::AsObject(v), "addresses")) {
         if (addrs.size() < kMax) addrs.push_back(a);
         ++n_addrs;
       }

@@ -11,7 +11,7 @@ namespace {
 // ---- storage -------------------------------------------------------------------------------------
 
 std::string AccessModes(const json::array& modes) {
-  std::vector<std::string> m = Strings(modes);
+  const std::vector<std::string> m = api::AsStrings(modes);
   auto has = [&](std::string_view s) { return std::find(m.begin(), m.end(), s) != m.end(); };
   std::vector<std::string> out;
   if (has("ReadWriteOnce")) out.push_back("RWO");

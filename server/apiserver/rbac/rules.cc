@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "api/object.h"
+
 namespace kite::apiserver::rbac {
 namespace json = boost::json;
 
@@ -11,16 +13,6 @@ namespace {
 
 bool Has(const std::vector<std::string>& set, std::string_view v) {
   return std::find(set.begin(), set.end(), v) != set.end();
-}
-
-std::vector<std::string> Strings(const json::object& o, std::string_view key) {
-  std::vector<std::string> out;
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_array()) return out;
-  for (const auto& v : it->value().as_array()) {
-    if (v.is_string()) out.emplace_back(v.as_string());
-  }
-  return out;
 }
 
 json::array Array(const std::vector<std::string>& v) {
@@ -120,8 +112,8 @@ std::vector<PolicyRule> ParseRules(const json::value* rules) {
   for (const auto& v : rules->as_array()) {
     if (!v.is_object()) continue;
     const auto& o = v.as_object();
-    out.push_back(PolicyRule{Strings(o, "verbs"), Strings(o, "apiGroups"), Strings(o, "resources"),
-                             Strings(o, "resourceNames"), Strings(o, "nonResourceURLs")});
+    out.push_back(PolicyRule{api::GetStrings(o, "verbs"), api::GetStrings(o, "apiGroups"), api::GetStrings(o, "resources"),
+                             api::GetStrings(o, "resourceNames"), api::GetStrings(o, "nonResourceURLs")});
   }
   return out;
 }

@@ -16,8 +16,8 @@ constexpr char kKubeletClient[] = "kubernetes.io/kube-apiserver-client-kubelet";
 
 class CsrApprovingController final : public client::Controller {
  public:
-  explicit CsrApprovingController(const client::Client* c)
-      : Controller("csrapproving", 1), client_(c), csrs_r_(api::FindResource("certificates.k8s.io", "v1", "certificatesigningrequests")),
+  CsrApprovingController(const client::Client* c, const kite::Clock* clock)
+      : Controller("csrapproving", 1, clock), client_(c), csrs_r_(api::FindResource("certificates.k8s.io", "v1", "certificatesigningrequests")),
         sar_r_(api::FindResource("authorization.k8s.io", "v1", "subjectaccessreviews")) {}
 
   void Init(client::InformerFactory& f) override {
@@ -52,7 +52,8 @@ class CsrApprovingController final : public client::Controller {
       if (!allowed.ok()) return allowed.status();
       if (!*allowed) continue;
       json::object st = status;
-      api::SetCondition(st, api::NewCondition("Approved", "True", "AutoApproved", w.message, api::NowTime(), api::NowTime()));
+      const std::string now = api::FormatTime(clock()->Now());
+      api::SetCondition(st, api::NewCondition("Approved", "True", "AutoApproved", w.message, now, "lastUpdateTime"));
       const std::string body = json::serialize(json::object{{"status", json::object{{"conditions", st["conditions"]}}}});
       auto r = client_->Patch(*csrs_r_, "", key, client::PatchType::kMerge, body, "approval");
       if (!r.ok() && !r.NotFound()) return r.error().Annotate("approving CSR " + key);
@@ -88,8 +89,8 @@ class CsrApprovingController final : public client::Controller {
 
 }  // namespace
 
-std::unique_ptr<client::Controller> NewCsrApprovingController(const client::Client* client) {
-  return std::make_unique<CsrApprovingController>(client);
+std::unique_ptr<client::Controller> NewCsrApprovingController(const client::Client* client, const kite::Clock* clock) {
+  return std::make_unique<CsrApprovingController>(client, clock);
 }
 
 }  // namespace kite::controllers

@@ -36,8 +36,11 @@ struct CsrSigningOptions {
   std::chrono::seconds max_duration{365 * 24 * 3600};  // --cluster-signing-duration
 };
 
-std::unique_ptr<client::Controller> NewCsrApprovingController(const client::Client* client);
-std::unique_ptr<client::Controller> NewCsrSigningController(const client::Client* client, CsrSigningOptions options);
+// `clock` stamps the conditions the controllers write (tests pass a FakeClock).
+std::unique_ptr<client::Controller> NewCsrApprovingController(const client::Client* client,
+                                                              const kite::Clock* clock = kite::Clock::Real());
+std::unique_ptr<client::Controller> NewCsrSigningController(const client::Client* client, CsrSigningOptions options,
+                                                            const kite::Clock* clock = kite::Clock::Real());
 std::unique_ptr<client::Controller> NewCsrCleanerController(const client::Client* client,
                                                             const kite::Clock* clock = kite::Clock::Real());
 

@@ -20,8 +20,8 @@ bool Only(const std::vector<std::string>& have, std::initializer_list<const char
 
 class CsrSigningController final : public client::Controller {
  public:
-  CsrSigningController(const client::Client* c, CsrSigningOptions o)
-      : Controller("csrsigning", 1), client_(c), csrs_r_(api::FindResource("certificates.k8s.io", "v1", "certificatesigningrequests")),
+  CsrSigningController(const client::Client* c, CsrSigningOptions o, const kite::Clock* clock)
+      : Controller("csrsigning", 1, clock), client_(c), csrs_r_(api::FindResource("certificates.k8s.io", "v1", "certificatesigningrequests")),
         o_(std::move(o)) {}
 
   void Init(client::InformerFactory& f) override {
@@ -54,17 +54,15 @@ class CsrSigningController final : public client::Controller {
       if (auto it = spec.find("expirationSeconds"); it != spec.end() && it->value().is_int64()) {
         seconds = std::min(seconds, it->value().as_int64());
       }
-      std::vector<std::string> usages;
-      for (const auto& u : api::GetArray(spec, "usages")) if (u.is_string()) usages.emplace_back(u.as_string());
-      auto signed_pem = pki::SignCsr(*ca, *pem, usages, seconds);
+      auto signed_pem = pki::SignCsr(*ca, *pem, api::GetStrings(spec, "usages"), seconds);
       if (!signed_pem.ok()) refusal = signed_pem.status().message();
       else cert = *signed_pem;
     }
     json::object patch_status;
     if (cert.empty()) {
       json::object st = status;
-      api::SetCondition(st, api::NewCondition("Failed", "True", "SignerValidationFailure", refusal, api::NowTime(),
-                                              api::NowTime()));
+      const std::string now = api::FormatTime(clock()->Now());
+      api::SetCondition(st, api::NewCondition("Failed", "True", "SignerValidationFailure", refusal, now, "lastUpdateTime"));
       patch_status["conditions"] = st["conditions"];
       KITE_LOG(0) << "csrsigning: " << key << " failed: " << refusal;
     } else {
@@ -87,8 +85,7 @@ class CsrSigningController final : public client::Controller {
 }  // namespace
 
 std::string SignerRefusal(const std::string& signer, const pki::CsrInfo& csr, const json::array& usages) {
-  std::vector<std::string> u;
-  for (const auto& v : usages) if (v.is_string()) u.emplace_back(v.as_string());
+  const std::vector<std::string> u = api::AsStrings(usages);
   auto allowed = [&](std::initializer_list<const char*> ok, const char* required) -> std::string {
     for (const auto& x : u) {
       if (std::none_of(ok.begin(), ok.end(), [&](const char* k) { return x == k; })) return "usage \"" + x + "\" is not allowed";
@@ -117,8 +114,9 @@ std::string SignerRefusal(const std::string& signer, const pki::CsrInfo& csr, co
   return "unknown signer " + signer;
 }
 
-std::unique_ptr<client::Controller> NewCsrSigningController(const client::Client* client, CsrSigningOptions options) {
-  return std::make_unique<CsrSigningController>(client, std::move(options));
+std::unique_ptr<client::Controller> NewCsrSigningController(const client::Client* client, CsrSigningOptions options,
+                                                            const kite::Clock* clock) {
+  return std::make_unique<CsrSigningController>(client, std::move(options), clock);
 }
 
 }  // namespace kite::controllers

@@ -148,6 +148,8 @@ class CronJobController final : public client::Controller {
       const std::string finished = Finished(*j);
       if (!in_active(job_uid) && finished.empty()) {
         // Our own status write may not be in the cache yet: ask the server before crying wolf.
+        // If it cannot answer, the job is reported as unexpected (an event only) and the next
+        // sync, which reads the cache again, adopts nothing it should not.
         auto fresh = client_->Get(*cj_r_, ns, api::GetString(meta, "name"));
         bool listed = false;
         if (fresh.ok()) {
@@ -174,6 +176,7 @@ class CronJobController final : public client::Controller {
     // References to Jobs that are gone.
     for (const auto& r : json::array(active)) {
       if (!r.is_object() || children.count(api::GetString(r.as_object(), "uid"))) continue;
+      // Only NotFound drops the reference; after any other error it stays for the next sync.
       auto got = client_->Get(*job_r_, ns, api::GetString(r.as_object(), "name"));
       if (got.NotFound()) {
         recorder_.Normal(cj, "MissingJob", "Active job went missing: " + api::GetString(r.as_object(), "name"));
@@ -251,9 +254,9 @@ class CronJobController final : public client::Controller {
     if (policy == "Replace") {
       for (const auto& r : json::array(active)) {
         if (!r.is_object()) continue;
-        if (!DeleteJob(cj, api::GetString(r.as_object(), "name"))) {
+        if (Status s = DeleteJob(cj, api::GetString(r.as_object(), "name")); !s.ok()) {
           write_active();
-          return Status(Code::kUnavailable, "could not replace job " + ns + "/" + api::GetString(r.as_object(), "name"));
+          return s.Annotate("could not replace job " + ns + "/" + api::GetString(r.as_object(), "name"));
         }
         drop_active(api::GetString(r.as_object(), "uid"));
       }
@@ -301,16 +304,17 @@ class CronJobController final : public client::Controller {
                         {"resourceVersion", api::GetString(m, "resourceVersion")}};
   }
 
-  bool DeleteJob(const json::object& cj, const std::string& job_name) {
+  // Deletes a Job with its pods (gone already counts as deleted); the client's error otherwise.
+  Status DeleteJob(const json::object& cj, const std::string& job_name) {
     client::DeleteParams p;
     p.propagation_policy = "Background";
     auto r = client_->Delete(*job_r_, api::Namespace(cj), job_name, p);
     if (!r.ok() && !r.NotFound()) {
       recorder_.Warning(cj, "FailedDelete", "Deleted job: " + r.error().message());
-      return false;
+      return r.error();
     }
     recorder_.Normal(cj, "SuccessfulDelete", "Deleted job " + job_name);
-    return true;
+    return Status::Ok();
   }
 
   // Finished Jobs beyond the history limits go, oldest (by start time) first.
@@ -331,7 +335,9 @@ class CronJobController final : public client::Controller {
         return api::Name(*a) < api::Name(*b);
       });
       for (size_t i = 0; i + static_cast<size_t>(std::max<int64_t>(limit, 0)) < done.size(); ++i) {
-        DeleteJob(cj, api::Name(*done[i]));
+        // Best effort, as upstream's history clean-up: DeleteJob already reported a failure as a
+        // FailedDelete event, and a Job not deleted now is still over the limit at the next sync.
+        (void)DeleteJob(cj, api::Name(*done[i]));
       }
     }
   }

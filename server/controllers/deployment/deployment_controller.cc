@@ -166,7 +166,7 @@ class DeploymentController final : public client::Controller {
         if (!r.ok()) return r.error();
         *nrs = std::move(r.value());
       }
-      SetDeploymentRevision(d, Revision(*nrs));
+      if (Status s = SetDeploymentRevision(d, Revision(*nrs)); !s.ok()) return s;
       return nrs;
     }
     if (!create) return static_cast<json::object*>(nullptr);
@@ -238,21 +238,21 @@ class DeploymentController final : public client::Controller {
       std::lock_guard<std::mutex> lock(mu_);
       progressing_changed_[client::Key(d)] = true;
     }
-    SetDeploymentRevision(d, revision);
+    if (Status s = SetDeploymentRevision(d, revision); !s.ok()) return s;
     return &nrs_ref;
   }
 
   // The Deployment carries its current revision in the same annotation.
-  void SetDeploymentRevision(json::object& d, int64_t revision) {
-    if (Revision(d) == revision) return;
+  Status SetDeploymentRevision(json::object& d, int64_t revision) {
+    if (Revision(d) == revision) return Status::Ok();
     json::object patch{{"metadata", json::object{{"annotations", json::object{{kRevision, std::to_string(revision)}}}}}};
     auto r = client_->Patch(*deploy_r_, api::Namespace(d), api::Name(d),
                             client::PatchType::kMerge, json::serialize(patch));
-    if (r.ok()) {
-      json::object status = api::GetObject(d, "status");
-      d = std::move(r.value());
-      d["status"] = std::move(status);
-    }
+    if (!r.ok()) return r.error().Annotate("recording revision " + std::to_string(revision));
+    json::object status = api::GetObject(d, "status");
+    d = std::move(r.value());
+    d["status"] = std::move(status);
+    return Status::Ok();
   }
 
   // Scales rs to n (and records the desired/max annotations); returns whether it changed.
@@ -270,7 +270,7 @@ class DeploymentController final : public client::Controller {
     a.as_object()[kDesired] = desired;
     a.as_object()[kMaxReplicas] = max;
     auto r = client_->Update(*rs_r_, api::Namespace(rs), updated);
-    if (!r.ok()) return r.error();
+    if (!r.ok()) return r.error().Annotate("scaling replica set " + api::Name(rs));
     rs = std::move(r.value());
     if (before != n) {
       recorder_.Normal(d, "ScalingReplicaSet", std::string("Scaled ") + (n > before ? "up" : "down") + " replica set " +
@@ -300,11 +300,11 @@ class DeploymentController final : public client::Controller {
     // Scale the new ReplicaSet up (or down to the wanted count).
     const int64_t new_count = NewReplicasForRolling(d, sets, Replicas(*nrs));
     auto up = Scale(d, *nrs, std::min(new_count, std::max(Replicas(d), int64_t{0})));
-    if (!up.ok()) return Status(Code::kAborted, up.error().message());
+    if (!up.ok()) return up.error();
     if (up.value()) return UpdateStatus(d, sets, nrs);
     // Scale old ones down within maxUnavailable.
     auto down = ScaleDownOld(d, sets, nrs);
-    if (!down.ok()) return Status(Code::kAborted, down.error().message());
+    if (!down.ok()) return down.error();
     if (down.value()) return UpdateStatus(d, sets, nrs);
     if (Complete(d, sets, nrs)) CleanupOld(d, sets, nrs);
     return UpdateStatus(d, sets, nrs);
@@ -358,13 +358,13 @@ class DeploymentController final : public client::Controller {
 
   Status Recreate(json::object& d, std::vector<json::object>& sets) {
     auto got = NewReplicaSet(d, sets, false);
-    if (!got.ok()) return Status(Code::kUnavailable, got.error().message());
+    if (!got.ok()) return got.error().Annotate("new replica set");
     json::object* nrs = got.value();
     bool scaled = false;
     for (auto& rs : sets) {
       if (&rs == nrs || Replicas(rs) == 0) continue;
       auto r = Scale(d, rs, 0);
-      if (!r.ok()) return Status(Code::kAborted, r.error().message());
+      if (!r.ok()) return r.error();
       scaled = scaled || r.value();
     }
     if (scaled) return UpdateStatus(d, sets, nrs);
@@ -381,11 +381,11 @@ class DeploymentController final : public client::Controller {
     }
     if (!nrs) {
       auto created = NewReplicaSet(d, sets, true);
-      if (!created.ok()) return Status(Code::kUnavailable, created.error().message());
+      if (!created.ok()) return created.error().Annotate("new replica set");
       nrs = created.value();
     }
     auto r = Scale(d, *nrs, Replicas(d));
-    if (!r.ok()) return Status(Code::kAborted, r.error().message());
+    if (!r.ok()) return r.error();
     if (Complete(d, sets, nrs)) CleanupOld(d, sets, nrs);
     return UpdateStatus(d, sets, nrs);
   }
@@ -405,7 +405,7 @@ class DeploymentController final : public client::Controller {
   // old ones go to zero; otherwise, for RollingUpdate, the change is spread proportionally.
   Status SyncScale(json::object& d, std::vector<json::object>& sets) {
     auto got = NewReplicaSet(d, sets, false);
-    if (!got.ok()) return Status(Code::kUnavailable, got.error().message());
+    if (!got.ok()) return got.error().Annotate("new replica set");
     json::object* nrs = got.value();
     const int64_t want = Replicas(d);
     std::vector<json::object*> active;
@@ -414,7 +414,7 @@ class DeploymentController final : public client::Controller {
     }
     auto scale = [&](json::object& rs, int64_t n) -> Status {
       auto r = Scale(d, rs, n);
-      return r.ok() ? Status::Ok() : Status(Code::kAborted, r.error().message());
+      return r.ok() ? Status::Ok() : r.error();
     };
     if (active.size() <= 1) {
       json::object* target = active.empty() ? nrs : active[0];

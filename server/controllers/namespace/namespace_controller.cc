@@ -92,7 +92,7 @@ class NamespaceController final : public client::Controller {
     // Work on the live object: a stale cache must not finalize a namespace twice.
     auto live = client_->Get(*nsr_, "", key);
     if (live.NotFound()) return Status::Ok();
-    if (!live.ok()) return Status(Code::kUnavailable, live.error().message());
+    if (!live.ok()) return live.error().Annotate("reading namespace " + key);
     json::object nsobj = std::move(live.value());
     if (!api::IsBeingDeleted(nsobj)) return Status::Ok();
     bool ours = false;
@@ -100,7 +100,7 @@ class NamespaceController final : public client::Controller {
     if (!ours) return Status::Ok();
 
     ns::Remaining rem = DeleteContent(key);
-    if (auto s = UpdateConditions(nsobj, rem); !s.ok()) return s;
+    if (auto s = UpdateStatus(nsobj, rem); !s.ok()) return s;
     if (!rem.resources.empty() || !rem.failures.empty()) {
       // Objects in graceful deletion or held by finalizers: look again shortly.
       resync_.After(queue_, key, std::chrono::seconds(rem.failures.empty() ? 1 : 5));
@@ -169,7 +169,7 @@ class NamespaceController final : public client::Controller {
     return rem;
   }
 
-  Status UpdateConditions(json::object& nsobj, const ns::Remaining& rem) {
+  Status UpdateStatus(json::object& nsobj, const ns::Remaining& rem) {
     json::object& status = nsobj["status"].is_object() ? nsobj["status"].as_object()
                                                        : (nsobj["status"] = json::object()).as_object();
     const json::array current = api::GetArray(status, "conditions");
@@ -190,18 +190,11 @@ class NamespaceController final : public client::Controller {
       if (!(f.is_string() && f.as_string() == kFinalizer)) kept.push_back(f);
     }
     nsobj["spec"].as_object()["finalizers"] = std::move(kept);
-    client::Request req;
-    req.method = "PUT";
     const std::string name = api::Name(nsobj);
-    req.path = client::Client::Path(*nsr_, "", name, "finalize");
-    req.body = json::serialize(nsobj);
-    client::Response resp = client_->transport()->Do(req);
-    if (resp.code == 200 || resp.code == 404) {
-      KITE_LOG(1) << "namespace " << name << ": content removed, finalized";
-      return Status::Ok();
-    }
-    return Status(Code::kAborted, "finalizing namespace " + name + ": " +
-                                      (resp.code == 0 ? resp.error : std::to_string(resp.code) + " " + resp.body));
+    auto r = client_->Update(*nsr_, "", nsobj, "finalize");
+    if (!r.ok() && !r.NotFound()) return r.error().Annotate("finalizing namespace " + name);
+    KITE_LOG(1) << "namespace " << name << ": content removed, finalized";
+    return Status::Ok();
   }
 
   const client::Client* client_;

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "api/conditions.h"
 #include "api/object.h"
 #include "api/pod.h"
 #include "api/time.h"
@@ -26,10 +27,7 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr const char kLeaseNamespace[] = "kube-node-lease";
 
 const json::object* Condition(const json::object& node, const char* type) {
-  for (const auto& c : api::GetArray(node, {"status", "conditions"})) {
-    if (c.is_object() && api::GetString(c.as_object(), "type") == type) return &c.as_object();
-  }
-  return nullptr;
+  return api::FindCondition(api::GetObject(node, "status"), type);
 }
 
 class NodeLifecycleController final : public client::Controller {

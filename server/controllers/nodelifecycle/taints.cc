@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "api/conditions.h"
 #include "api/object.h"
 
 namespace kite::controllers::nodelifecycle {
@@ -46,10 +47,8 @@ std::optional<std::chrono::seconds> TolerationWindow(const json::object& pod, co
 namespace {
 
 std::string ConditionStatus(const json::object& node, const char* type) {
-  for (const auto& c : api::GetArray(node, {"status", "conditions"})) {
-    if (c.is_object() && api::GetString(c.as_object(), "type") == type) return api::GetString(c.as_object(), "status");
-  }
-  return "";
+  const json::object* c = api::FindCondition(api::GetObject(node, "status"), type);
+  return c ? api::GetString(*c, "status") : "";
 }
 
 }  // namespace

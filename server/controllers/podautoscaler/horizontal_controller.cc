@@ -113,7 +113,7 @@ class HorizontalController final : public client::Controller {
       const std::string msg = "the HPA controller was unable to get the target's current scale: " + target.status().message();
       events_.Warning(hpa, "FailedGetScale", msg);
       condition("AbleToScale", false, "FailedGetScale", msg);
-      return WriteStatus(hpa, std::move(status), old_status);
+      return UpdateStatus(hpa, std::move(status), old_status);
     }
     condition("AbleToScale", true, "SucceededGetScale", "the HPA controller was able to get the target's current scale");
     const int32_t current = static_cast<int32_t>(api::GetInt(*target, {"spec", "replicas"}, 1));
@@ -138,7 +138,7 @@ class HorizontalController final : public client::Controller {
                                 calc.status().message();
         events_.Warning(hpa, "FailedGetResourceMetric", msg);
         condition("ScalingActive", false, "FailedGetResourceMetric", msg);
-        return WriteStatus(hpa, std::move(status), old_status);
+        return UpdateStatus(hpa, std::move(status), old_status);
       }
       condition("ScalingActive", true, "ValidMetricFound",
                 "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)");
@@ -172,7 +172,7 @@ class HorizontalController final : public client::Controller {
         events_.Warning(hpa, "FailedRescale", "New size: " + std::to_string(desired) + "; reason: " + rescale_reason +
                                                   "; error: " + patched.status().message());
         condition("AbleToScale", false, "FailedUpdateScale", msg);
-        return WriteStatus(hpa, std::move(status), old_status);
+        return UpdateStatus(hpa, std::move(status), old_status);
       }
       condition("AbleToScale", true, "SucceededRescale",
                 "the HPA controller was able to update the target scale to " + std::to_string(desired));
@@ -184,7 +184,7 @@ class HorizontalController final : public client::Controller {
     status["desiredReplicas"] = desired;
     if (current_metrics.empty()) status.erase("currentMetrics");
     else status["currentMetrics"] = std::move(current_metrics);
-    return WriteStatus(hpa, std::move(status), old_status);
+    return UpdateStatus(hpa, std::move(status), old_status);
   }
 
   Result<podautoscaler::ReplicaCalculation> Calculate(const json::object& target, const std::string& ns,
@@ -214,7 +214,7 @@ class HorizontalController final : public client::Controller {
   // Status is always written through autoscaling/v2, as upstream's controller does: a v1 HPA
   // reads back through v1 converted (server/apiserver/storage/hpa_conversion.h), its conditions
   // and current metrics in upstream's annotations.
-  Status WriteStatus(const json::object& hpa, json::object status, const json::object& old_status) {
+  Status UpdateStatus(const json::object& hpa, json::object status, const json::object& old_status) {
     if (status == old_status) return Status();
     json::object updated = hpa;
     updated["apiVersion"] = "autoscaling/v2";

@@ -135,10 +135,7 @@ class ResourceQuotaController final : public client::Controller {
       return Status::Ok();
     }
     const auto& spec = api::GetObject(*q, "spec");
-    std::vector<std::string> scopes;
-    for (const auto& s : api::GetArray(spec, "scopes")) {
-      if (s.is_string()) scopes.emplace_back(s.as_string());
-    }
+    const std::vector<std::string> scopes = api::GetStrings(spec, "scopes");
     const auto pods = counted_["pods"]->List(ns);
     json::object used;
     for (const auto& [res, limit] : api::GetObject(spec, "hard")) {

@@ -74,6 +74,8 @@ inline json::object ControllerRef(const json::object& owner) {
 
 // A pod as a test needs it: Pod("web-1").Labels(R"({"app":"web"})").Owner(rs).Ready().Node("n1").
 struct Pod {
+  // An existing pod to build on (Pod(*cached).Deleting()).
+  explicit Pod(json::object pod) : o(std::move(pod)) {}
   explicit Pod(const std::string& name, const std::string& ns = "default")
       : o(J(R"({"apiVersion":"v1","kind":"Pod","metadata":{"labels":{}},
                "spec":{"containers":[{"name":"c","image":"busybox"}]},"status":{"phase":"Running"}})")) {
@@ -112,9 +114,39 @@ struct Pod {
     meta()["creationTimestamp"] = when;
     return *this;
   }
+  Pod& Uid(const std::string& uid) {
+    meta()["uid"] = uid;
+    return *this;
+  }
+  Pod& Deleting(const std::string& since = "2026-01-01T00:00:00Z") {
+    meta()["deletionTimestamp"] = since;
+    return *this;
+  }
+  // A named TCP port on the pod's (first) container.
+  Pod& Port(const std::string& name, int64_t container_port) {
+    json::object& c = spec()["containers"].as_array()[0].as_object();
+    if (!c["ports"].is_array()) c["ports"] = json::array();
+    c["ports"].as_array().push_back(json::object{{"name", name}, {"containerPort", container_port}});
+    return *this;
+  }
   operator json::object() const { return o; }  // NOLINT: a builder
+  // As the informer's cache holds it.
+  client::ObjectPtr Shared() const { return std::make_shared<const json::object>(o); }
   json::object o;
 };
+
+// The pod and the Service the endpoint helpers are tested on: a pod of app "web" on node n1 at
+// `ip`, serving the named port "http" on `container_port`; a Service selecting app "web" with
+// `ports` (JSON), by default "http" → the pods' "http" port.
+inline client::ObjectPtr EndpointPod(const std::string& name, const std::string& ip, bool ready,
+                                     int64_t container_port = 8080) {
+  return Pod(name).Uid("u-" + name).Labels(R"({"app":"web"})").Node("n1").Ip(ip).Ready(ready).Port("http", container_port).Shared();
+}
+inline json::object ServiceWithPorts(
+    const std::string& ports = R"([{"name":"http","port":80,"targetPort":"http","protocol":"TCP"}])") {
+  return J(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"web","namespace":"default","uid":"u-svc"},
+    "spec":{"selector":{"app":"web"},"clusterIP":"10.43.0.5","ports":)" + ports + "}}");
+}
 
 class ControllerTest : public ::testing::Test {
  protected:

@@ -103,5 +103,36 @@ TEST_F(EndpointsReconcileTest, ServicesWithoutSelectorAreLeftAloneAndGoneService
   EXPECT_TRUE(fake().Get(Endpoints(), "default", "web").has_value());
 }
 
+// ---- the content computed from a Service and its pods, without the API ----------------------
+
+TEST(EndpointsTest, ReadyAndNotReadyAddressesShareASubset) {
+  auto subsets = endpoints::Subsets(ServiceWithPorts(), {EndpointPod("b", "10.0.0.2", false), EndpointPod("a", "10.0.0.1", true), EndpointPod("c", "", true)});
+  ASSERT_EQ(subsets.size(), 1u);
+  const auto& s = subsets[0].as_object();
+  EXPECT_EQ(json::serialize(s.at("addresses")),
+            R"([{"ip":"10.0.0.1","nodeName":"n1","targetRef":{"kind":"Pod","namespace":"default","name":"a","uid":"u-a"}}])");
+  EXPECT_EQ(s.at("notReadyAddresses").as_array()[0].as_object().at("ip"), "10.0.0.2");
+  EXPECT_EQ(json::serialize(s.at("ports")), R"([{"port":8080,"protocol":"TCP","name":"http"}])");
+}
+
+TEST(EndpointsTest, PodsWithDifferentPortsGetTheirOwnSubsets) {
+  auto subsets = endpoints::Subsets(ServiceWithPorts(), {EndpointPod("a", "10.0.0.1", true), EndpointPod("b", "10.0.0.2", true, 9090)});
+  EXPECT_EQ(subsets.size(), 2u);
+}
+
+TEST(EndpointsTest, PublishNotReadyAddressesListsEveryPodAsReady) {
+  auto svc = ServiceWithPorts();
+  svc["spec"].as_object()["publishNotReadyAddresses"] = true;
+  auto subsets = endpoints::Subsets(svc, {EndpointPod("a", "10.0.0.1", false)});
+  ASSERT_EQ(subsets.size(), 1u);
+  EXPECT_TRUE(subsets[0].as_object().contains("addresses"));
+  EXPECT_FALSE(subsets[0].as_object().contains("notReadyAddresses"));
+}
+
+TEST(EndpointsTest, PodWithoutTheNamedPortIsNoEndpoint) {
+  auto svc = ServiceWithPorts(R"([{"name":"grpc","port":81,"targetPort":"grpc"}])");
+  EXPECT_TRUE(endpoints::Subsets(svc, {EndpointPod("a", "10.0.0.1", true)}).empty());
+}
+
 }  // namespace
 }  // namespace kite::controllers

@@ -108,5 +108,37 @@ TEST_F(EndpointSliceReconcileTest, SurplusSlicesAreDeleted) {
   EXPECT_EQ(EndpointsIn(slices[0]), 10u);
 }
 
+// ---- the content computed from a Service and its pods, without the API ----------------------
+
+TEST(EndpointSliceTest, ConditionsFollowReadinessAndTermination) {
+  auto slices = endpointslice::DesiredSlices(
+      ServiceWithPorts(), {EndpointPod("a", "10.0.0.1", true), EndpointPod("b", "10.0.0.2", false),
+                          Pod(*EndpointPod("c", "10.0.0.3", true)).Deleting().Shared()});
+  ASSERT_EQ(slices.size(), 1u);
+  const auto& eps = slices[0].at("endpoints").as_array();
+  ASSERT_EQ(eps.size(), 3u);
+  EXPECT_EQ(json::serialize(eps[0].as_object().at("conditions")), R"({"ready":true,"serving":true,"terminating":false})");
+  EXPECT_EQ(json::serialize(eps[1].as_object().at("conditions")), R"({"ready":false,"serving":false,"terminating":false})");
+  EXPECT_EQ(json::serialize(eps[2].as_object().at("conditions")), R"({"ready":false,"serving":true,"terminating":true})");
+  EXPECT_EQ(json::serialize(slices[0].at("ports")), R"([{"name":"http","port":8080,"protocol":"TCP"}])");
+}
+
+TEST(EndpointSliceTest, AtMostAHundredEndpointsPerSlice) {
+  std::vector<client::ObjectPtr> pods;
+  for (int i = 0; i < 250; ++i) pods.push_back(EndpointPod("p" + std::to_string(i), "10.1." + std::to_string(i / 200) + "." + std::to_string(i % 200), true));
+  auto slices = endpointslice::DesiredSlices(ServiceWithPorts(), pods);
+  ASSERT_EQ(slices.size(), 3u);
+  EXPECT_EQ(slices[0].at("endpoints").as_array().size(), 100u);
+  EXPECT_EQ(slices[2].at("endpoints").as_array().size(), 50u);
+}
+
+TEST(EndpointSliceTest, NothingToOfferKeepsAPlaceholder) {
+  auto slices = endpointslice::DesiredSlices(ServiceWithPorts(), {});
+  ASSERT_EQ(slices.size(), 1u);
+  EXPECT_TRUE(slices[0].at("endpoints").as_array().empty());
+  // IPv6 pods are not in an IPv4 slice.
+  EXPECT_TRUE(endpointslice::DesiredSlices(ServiceWithPorts(), {EndpointPod("a", "fd00::1", true)})[0].at("endpoints").as_array().empty());
+}
+
 }  // namespace
 }  // namespace kite::controllers

@@ -137,6 +137,26 @@ TEST_F(NamespaceReconcileTest, DeletesTheContentThenFinalizes) {
   EXPECT_TRUE(fake().Get(Pods(), "default", "elsewhere").has_value());
 }
 
+// Errors keep the API's reason (the work queue backs off and the caller can branch on it): a
+// failed read of the live namespace and a refused finalize are not flattened into Unavailable.
+TEST_F(NamespaceReconcileTest, ClientErrorsKeepTheirReason) {
+  Seed(Namespace("doomed", true));
+  StartController();
+  fake().FailWith("get", "namespaces", 429, "TooManyRequests", "slow down");
+  Status read = Reconcile("doomed");
+  EXPECT_EQ(read.reason(), "TooManyRequests");
+  EXPECT_EQ(read.http_code(), 429);
+  fake().ClearReactors();
+  fake().PrependReactor("update", "namespaces", [](const Action& a) -> std::optional<client::Response> {
+    if (a.subresource != "finalize") return std::nullopt;
+    return client::testing::FakeTransport::StatusResponse(409, "Conflict", "the object has been modified");
+  });
+  Status finalize = Reconcile("doomed");
+  EXPECT_TRUE(finalize.IsConflict());
+  EXPECT_EQ(finalize.reason(), "Conflict");
+  EXPECT_NE(finalize.message().find("finalizing namespace doomed"), std::string::npos) << finalize.message();
+}
+
 TEST_F(NamespaceReconcileTest, ContentHeldByAFinalizerKeepsTheNamespaceAndSaysWhy) {
   Seed(Namespace("doomed", true));
   Pod held("held", "doomed");
