@@ -21,7 +21,8 @@
 # floor's. --timeline runs the agents at -v 2 and prints each burst's per-pod timeline
 # (bench/pod_timeline.py: where each pod's time went). --perf samples every CPU (perf record -a)
 # during each floor and each burst and prints the commands that used the CPU (perf report --sort
-# comm: runc, containerd-shim, the CNI plugins, the agent's threads…; other users' processes too).
+# comm: runc, containerd-shim, the CNI plugins, the agent's threads…; other users' processes too);
+# PERF_KEEP=DIR in the environment keeps the perf.data files there (perf report -i … --comm runc).
 set -euo pipefail
 BUILD=build
 SINGLE=20
@@ -88,7 +89,7 @@ perf_stop() {
   kill -INT "$PERF_PID"
   wait "$PERF_PID" || true
   perf report -i "$PERF_FILE" --sort comm --stdio -q 2>/dev/null | awk '$1+0 >= 1 {printf "    %s", $0; n++; if (n % 4 == 0) print ""} END {print ""}'
-  rm -f "$PERF_FILE"
+  if [[ -n ${PERF_KEEP:-} ]]; then mv "$PERF_FILE" "$PERF_KEEP/"; else rm -f "$PERF_FILE"; fi
 }
 
 # print_startup: pod_startup.py's JSON (stdin) as one line per burst size.
