@@ -41,9 +41,7 @@ EventRecorder::~EventRecorder() {
 
 void EventRecorder::RunAsync(size_t max_queued) {
   std::lock_guard<std::mutex> lock(qmu_);
-  if (writer_.joinable()) return;
   max_queued_ = std::max<size_t>(1, max_queued);
-  writer_ = std::thread([this] { WriterLoop(); });
 }
 
 void EventRecorder::WriterLoop() {
@@ -93,7 +91,7 @@ void EventRecorder::RecordFor(const json::object& involved, const std::string& t
   Pending e{involved, type, reason, action, message, api::FormatTime(clock_->Now())};
   {
     std::lock_guard<std::mutex> lock(qmu_);
-    if (writer_.joinable()) {
+    if (max_queued_ > 0) {
       if (queue_.size() >= max_queued_) {
         if (dropped_++ % 100 == 0) {
           KITE_LOG(0) << component_ << ": " << dropped_ << " events dropped so far (" << max_queued_
@@ -102,6 +100,8 @@ void EventRecorder::RecordFor(const json::object& involved, const std::string& t
       } else if (!stop_) {
         queue_.push_back(std::move(e));
         qcv_.notify_all();
+        // Started by the first Event: an idle kubelet (no pods) has no thread for it.
+        if (!writer_.joinable()) writer_ = std::thread([this] { WriterLoop(); });
       }
       return;
     }

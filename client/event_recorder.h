@@ -46,8 +46,8 @@ class EventRecorder {
 
   // Events queued beyond this are dropped (client-go's broadcaster queues 1,000).
   static constexpr size_t kMaxQueued = 1000;
-  // From now on Record/RecordFor queue and return at once; a thread of the recorder writes.
-  // Call once, before Events are recorded from other threads.
+  // From now on Record/RecordFor queue and return at once; a thread of the recorder, started by
+  // the first Event, writes. Call once, before Events are recorded from other threads.
   void RunAsync(size_t max_queued = kMaxQueued);
   // Waits until the Events recorded so far have been written (or dropped). For tests and for a
   // caller that must see its Events stored; returns at once when synchronous.
@@ -98,7 +98,7 @@ class EventRecorder {
   mutable std::mutex qmu_;
   std::condition_variable qcv_;
   std::deque<Pending> queue_;
-  size_t max_queued_ = 0;
+  size_t max_queued_ = 0;  // 0: synchronous
   size_t dropped_ = 0;
   size_t writing_ = 0;  // Events taken from the queue and not yet written
   bool stop_ = false;
