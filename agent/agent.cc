@@ -286,6 +286,9 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   st->volumes = std::make_unique<kubelet::volumes::VolumeManager>(vo, st->lookup.get());
   st->pod_config = kubelet::NodePodConfig(nc, st->lookup.get(), st->volumes.get());
   st->events = std::make_unique<client::EventRecorder>(st->client.get(), "kubelet", id.name);
+  // Off the pods' sync path, as upstream's kubelet records through its broadcaster: a pod's
+  // start-up no longer waits for its Pulled, Created and Started Events to be stored.
+  st->events->RunAsync();
   // Static pods: the manifests of <data-dir>/agent/pod-manifests/, run from the file source and
   // shown in the API as mirror pods.
   const std::string manifests = (fs::path(st->agent_dir) / "pod-manifests").string();

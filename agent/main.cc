@@ -17,6 +17,7 @@
 #include <malloc.h>
 #endif
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -146,6 +147,8 @@ int main(int argc, char** argv) {
   BlockStopSignals();
   client::RestTransportOptions to;
   to.user_agent = "kite-agent";
+  // Every pod worker may be writing at once in a burst (status patches, lookups).
+  to.max_idle = std::max(to.max_idle, static_cast<size_t>(std::max(o.workers, o.pod_workers)) + 4);
   auto transport = client::MakeRestTransport(creds->kubeconfig_path, to);
   if (!transport.ok()) {
     KITE_LOG(0) << "kite-agent: " << creds->kubeconfig_path << ": " << transport.status().message();

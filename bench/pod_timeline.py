@@ -34,6 +34,8 @@ def main():
         mo, d, h, mi, sec = m.group(1, 2, 3, 4, 5)
         t = datetime.datetime(year, int(mo), int(d), int(h), int(mi), tzinfo=datetime.timezone.utc).timestamp() + float(sec)
         p = pods[m.group(6)]
+        if t < p["created"] - 1:
+            continue  # an earlier burst's pod of the same name (the agent's log is appended to)
         for needle, step in STEPS:
             if needle in m.group(7) and step not in p:
                 p[step] = t

@@ -19,18 +19,23 @@
 # VARIANT in turn (NAME=BINARY or NAME=BINARY:ENV=VALUE[,ENV=VALUE]) the agent restarted on the
 # same data dir and a burst of 30; then each one's median over the rounds and its ratio to the
 # floor's. --timeline runs the agents at -v 2 and prints each burst's per-pod timeline
-# (bench/pod_timeline.py: where each pod's time went).
+# (bench/pod_timeline.py: where each pod's time went). --perf samples every CPU (perf record -a)
+# during each floor and each burst and prints the commands that used the CPU (perf report --sort
+# comm: runc, containerd-shim, the CNI plugins, the agent's threads…; other users' processes too);
+# PERF_KEEP=DIR in the environment keeps the perf.data files there (perf report -i … --comm runc).
 set -euo pipefail
 BUILD=build
 SINGLE=20
 BURST_ROUNDS=0
 TIMELINE=0
+PERF=0
 while [[ $# -gt 0 && $1 == --* ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
     --single) SINGLE=$2; shift 2 ;;
     --bursts) BURST_ROUNDS=$2; shift 2 ;;
     --timeline) TIMELINE=1; shift ;;
+    --perf) PERF=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -70,6 +75,23 @@ floor_burst() {
   done
 }
 
+# perf_start TAG / perf_stop: with --perf, CPU samples of the whole machine between the two, then
+# the commands with the most (over 1 %).
+perf_start() {
+  ((PERF)) || return 0
+  PERF_FILE=$TEST_TMP/perf-$1.data
+  perf record -a -F 499 -o "$PERF_FILE" -- sleep 600 >/dev/null 2>&1 &
+  PERF_PID=$!
+  sleep 0.5
+}
+perf_stop() {
+  ((PERF)) || return 0
+  kill -INT "$PERF_PID"
+  wait "$PERF_PID" || true
+  perf report -i "$PERF_FILE" --sort comm --stdio -q 2>/dev/null | awk '$1+0 >= 1 {printf "    %s", $0; n++; if (n % 4 == 0) print ""} END {print ""}'
+  if [[ -n ${PERF_KEEP:-} ]]; then mv "$PERF_FILE" "$PERF_KEEP/"; else rm -f "$PERF_FILE"; fi
+}
+
 # print_startup: pod_startup.py's JSON (stdin) as one line per burst size.
 print_startup() {
   python3 -c '
@@ -104,15 +126,19 @@ if ((BURST_ROUNDS > 0)); then
       wait_until 120 node_ready || fail "$name: node not Ready"
       SOCK=$(sed -n 's/^ *address *= *"\(.*\.sock\)"$/\1/p' "$AD/agent/etc/containerd/config.toml" | head -1)
       if [[ $v == "$1" ]]; then
+        perf_start floor
         line=$(floor_burst 30)
         echo "round $round: $line"
+        perf_stop
         results[floor]+="$(sed -n 's/.*all started after \([0-9.]*\) s.*/\1/p' <<<"$line") "
       fi
       sleep 5  # the agent's start-up settles (image import, first relists)
       rm -f "$TEST_TMP/timeline.jsonl"
+      perf_start "$name"
       out=$(in_ns "$NS" env POD_STARTUP_TIMELINE="$TEST_TMP/timeline.jsonl" /usr/bin/python3 "$HERE/pod_startup.py" "$KC" "$IMAGE" 0 30)
       line=$(print_startup <<<"$out")
       echo "round $round: $name: $line"
+      perf_stop
       results[$name]+="$(python3 -c 'import json,sys; v=json.load(sys.stdin)["burst30"]["all_running_s"]; print("%.3f" % v if v is not None else "nan")' <<<"$out") "
       ((TIMELINE)) && python3 "$HERE/pod_timeline.py" "$TEST_TMP/timeline.jsonl" "$TEST_TMP/agent-$name.log" burst30
       # The pods are gone from the API; their containers too before the agent stops, or the next

@@ -2,12 +2,14 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
 #include "api/object.h"
 #include "api/time.h"
 #include "base/log.h"
+#include "base/thread_name.h"
 
 namespace kite::client {
 namespace json = boost::json;
@@ -27,6 +29,48 @@ EventRecorder::EventRecorder(const Client* client, std::string component, std::s
       instance_(std::move(instance)),
       clock_(clock) {}
 
+EventRecorder::~EventRecorder() {
+  {
+    std::lock_guard<std::mutex> lock(qmu_);
+    stop_ = true;
+    queue_.clear();
+  }
+  qcv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+void EventRecorder::RunAsync(size_t max_queued) {
+  std::lock_guard<std::mutex> lock(qmu_);
+  max_queued_ = std::max<size_t>(1, max_queued);
+}
+
+void EventRecorder::WriterLoop() {
+  SetThreadName("events");
+  std::unique_lock<std::mutex> lock(qmu_);
+  while (true) {
+    qcv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (stop_) break;
+    Pending e = std::move(queue_.front());
+    queue_.pop_front();
+    ++writing_;
+    lock.unlock();
+    Write(e);
+    lock.lock();
+    --writing_;
+    qcv_.notify_all();  // Flush
+  }
+}
+
+void EventRecorder::Flush() {
+  std::unique_lock<std::mutex> lock(qmu_);
+  qcv_.wait(lock, [this] { return stop_ || (queue_.empty() && writing_ == 0); });
+}
+
+size_t EventRecorder::dropped() const {
+  std::lock_guard<std::mutex> lock(qmu_);
+  return dropped_;
+}
+
 json::object EventRecorder::ReferenceTo(const json::object& obj) {
   json::object ref{{"apiVersion", api::GetString(obj, "apiVersion")},
                    {"kind", api::GetString(obj, "kind")},
@@ -44,9 +88,32 @@ void EventRecorder::Record(const json::object& obj, const std::string& type, con
 
 void EventRecorder::RecordFor(const json::object& involved, const std::string& type, const std::string& reason,
                               const std::string& action, const std::string& message) {
+  Pending e{involved, type, reason, action, message, api::FormatTime(clock_->Now())};
+  {
+    std::lock_guard<std::mutex> lock(qmu_);
+    if (max_queued_ > 0) {
+      if (queue_.size() >= max_queued_) {
+        if (dropped_++ % 100 == 0) {
+          KITE_LOG(0) << component_ << ": " << dropped_ << " events dropped so far (" << max_queued_
+                      << " waiting to be written)";
+        }
+      } else if (!stop_) {
+        queue_.push_back(std::move(e));
+        qcv_.notify_all();
+        // Started by the first Event: an idle kubelet (no pods) has no thread for it.
+        if (!writer_.joinable()) writer_ = std::thread([this] { WriterLoop(); });
+      }
+      return;
+    }
+  }
+  Write(e);
+}
+
+void EventRecorder::Write(const Pending& e) {
+  const json::object& involved = e.involved;
+  const std::string &type = e.type, &reason = e.reason, &action = e.action, &message = e.message, &now = e.now;
   std::string ns = api::GetString(involved, "namespace");
   if (ns.empty()) ns = "default";
-  const std::string now = api::FormatTime(clock_->Now());
   const std::string fold = api::GetString(involved, "uid") + "\n" + type + "\n" + reason + "\n" + message;
   std::string existing;
   int64_t count = 0;

@@ -11,16 +11,24 @@
 //    remembered Event is gone from the server a new one is written with count 1.
 //  - firstTimestamp/lastTimestamp are the wall time of the clock given at construction (the
 //    controller's clock, so a test with a FakeClock sees the times it set).
-//  - Writes are synchronous on the calling thread (a controller worker); a caller on a hot path
-//    queues its Record calls to a thread of its own (the scheduler's ApiWriter does).
+//  - Writes are synchronous on the calling thread (a controller worker), unless RunAsync was
+//    called: then Record only queues the Event (stamped with the time it was recorded) and one
+//    thread of the recorder writes the queue in order, as client-go's broadcaster does for the
+//    kubelet, whose Events sit on the pod start-up path (three per pod: Pulled, Created,
+//    Started). The queue is bounded: an Event beyond it is dropped and counted (client-go drops
+//    when its channel is full). The destructor finishes the write under way and drops the rest.
 // Thread-safety: Record may be called from many threads at once.
 #pragma once
 
 #include <boost/json/object.hpp>
 
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "base/clock.h"
@@ -34,6 +42,18 @@ class EventRecorder {
   // "default-scheduler"); `instance` is reportingInstance. `clock` must outlive the recorder.
   EventRecorder(const Client* client, std::string component, std::string instance = "",
                 const kite::Clock* clock = kite::Clock::Real());
+  ~EventRecorder();  // joins the writer thread (RunAsync): queued Events are dropped
+
+  // Events queued beyond this are dropped (client-go's broadcaster queues 1,000).
+  static constexpr size_t kMaxQueued = 1000;
+  // From now on Record/RecordFor queue and return at once; a thread of the recorder, started by
+  // the first Event, writes. Call once, before Events are recorded from other threads.
+  void RunAsync(size_t max_queued = kMaxQueued);
+  // Waits until the Events recorded so far have been written (or dropped). For tests and for a
+  // caller that must see its Events stored; returns at once when synchronous.
+  void Flush();
+  // Events dropped because the queue was full.
+  size_t dropped() const;
 
   // An Event about `obj` (its kind, name, namespace, uid and resourceVersion).
   void Normal(const boost::json::object& obj, const std::string& reason, const std::string& message) {
@@ -54,6 +74,13 @@ class EventRecorder {
   static boost::json::object ReferenceTo(const boost::json::object& obj);
 
  private:
+  struct Pending {
+    boost::json::object involved;
+    std::string type, reason, action, message, now;
+  };
+  void Write(const Pending& e);  // on the calling thread
+  void WriterLoop();
+
   struct Recent {
     std::string name;  // of the Event
     int64_t count = 0;
@@ -66,6 +93,16 @@ class EventRecorder {
   std::mutex mu_;               // guards the two below
   std::list<std::string> lru_;  // fold keys, most recent first
   std::unordered_map<std::string, Recent> recent_;
+
+  // RunAsync's queue; guarded by qmu_ (apart from mu_: a write in flight never holds it).
+  mutable std::mutex qmu_;
+  std::condition_variable qcv_;
+  std::deque<Pending> queue_;
+  size_t max_queued_ = 0;  // 0: synchronous
+  size_t dropped_ = 0;
+  size_t writing_ = 0;  // Events taken from the queue and not yet written
+  bool stop_ = false;
+  std::thread writer_;
 };
 
 }  // namespace kite::client

@@ -32,7 +32,10 @@ namespace kite::client {
 
 struct RestTransportOptions {
   std::string user_agent = "kite";
-  size_t max_idle = 8;  // idle keep-alive connections kept for Do()
+  // Idle keep-alive connections kept for Do(): client-go's default per host (25). Fewer than a
+  // program's concurrent requests makes a burst of them open (and TLS-handshake) a connection
+  // per request beyond the pool, and close it after.
+  size_t max_idle = 25;
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
 };
 

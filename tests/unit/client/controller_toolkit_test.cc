@@ -2,6 +2,9 @@
 // toolkit's own parts (expectations and the recorder on a FakeClock).
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 #include "api/object.h"
@@ -79,6 +82,52 @@ TEST(EventRecorderTest, TimestampsComeFromTheGivenClock) {
   EXPECT_EQ(api::GetInt(stored[0], "count"), 2);
   EXPECT_EQ(api::GetString(stored[0], "firstTimestamp"), "2026-01-01T00:00:00Z");
   EXPECT_EQ(api::GetString(stored[0], "lastTimestamp"), "2026-01-01T00:03:00Z");
+}
+
+// RunAsync: Record returns while the API is slow; one thread writes in order, stamped with the
+// time of recording; beyond the queue's bound Events are dropped and counted.
+TEST(EventRecorderTest, AsyncQueuesWritesInOrderAndDropsBeyondTheBound) {
+  kite::testing::FakeClock clock;
+  auto fake = std::make_shared<testing::FakeTransport>(&clock);
+  Client client(fake);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, open = false;
+  fake->PrependReactor("create", "events", [&](const testing::Action&) -> std::optional<Response> {
+    std::unique_lock<std::mutex> lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return open; });
+    return std::nullopt;  // then stored as usual
+  });
+  EventRecorder recorder(&client, "kubelet", "n-0", &clock);
+  recorder.RunAsync(3);
+  const boost::json::object pod{{"apiVersion", "v1"},
+                                {"kind", "Pod"},
+                                {"metadata", boost::json::object{{"name", "p"}, {"namespace", "ns"}, {"uid", "u1"}}}};
+  recorder.Normal(pod, "Pulled", "present");
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return entered; });  // the writer holds the first; the queue is empty
+  }
+  clock.Advance(std::chrono::seconds(5));
+  for (const char* reason : {"Created", "Started", "Killing", "Unhealthy"}) recorder.Normal(pod, reason, reason);
+  EXPECT_EQ(recorder.dropped(), 1u);  // three queued, the fourth over the bound
+  clock.Advance(std::chrono::minutes(1));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    open = true;
+  }
+  cv.notify_all();
+  recorder.Flush();
+  std::vector<std::string> reasons;
+  for (const auto& a : fake->Writes("create", "events")) {
+    reasons.push_back(api::GetString(a.object, "reason"));
+    // Stamped when recorded, not when written.
+    EXPECT_EQ(api::GetString(a.object, "firstTimestamp"),
+              reasons.size() == 1 ? "2026-01-01T00:00:00Z" : "2026-01-01T00:00:05Z");
+  }
+  EXPECT_EQ(reasons, (std::vector<std::string>{"Pulled", "Created", "Started", "Killing"}));
 }
 
 TEST(SplitKeyTest, NamespacedAndClusterScoped) {
