@@ -10,8 +10,7 @@
 // Every TLS context kite builds that verifies a peer goes through it: HttpsServer's (client
 // certificates) and MakeTlsContext's (kite's HTTPS clients: the kubelet client, the agent, the
 // client library). The etcd endpoint's gRPC server builds its own context inside gRPC, out of
-// reach: it asks for a client certificate without verifying it and calls VerifyPeerChain from
-// a gRPC certificate verifier instead (datastore/etcdserver/etcd_server.cc).
+// reach (docs/architecture/packaging.md, "Times past 2038": left).
 //
 // The check runs in SSL_CTX_set_cert_verify_callback, around OpenSSL's X509_verify_cert, not
 // in the SSL_set_verify callback: streams set their own verify callback (asio's
@@ -23,22 +22,11 @@
 
 #include <openssl/ssl.h>
 
-#include <string>
-#include <string_view>
-
 #include "base/clock.h"
-#include "base/status.h"
 
 namespace kite {
 
 // `clock` must outlive `ctx`. Call before the context's first handshake.
 void UseClockForCertificateTimes(SSL_CTX* ctx, const Clock* clock = Clock::Real());
-
-// The same verification outside a handshake: `chain_pem` (the peer's certificate, then any
-// intermediates it sent) against the trust anchors in `ca_pem`, for a TLS client's certificate
-// (`client` true: extendedKeyUsage clientAuth) or a server's, validity judged by `clock`.
-// Unauthenticated with OpenSSL's reason when it does not verify.
-Status VerifyPeerChain(std::string_view chain_pem, const std::string& ca_pem, bool client,
-                       const Clock* clock = Clock::Real());
 
 }  // namespace kite

@@ -13,12 +13,8 @@
 #include <grpc/support/time.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/security/tls_certificate_provider.h>
-#include <grpcpp/security/tls_certificate_verifier.h>
-#include <grpcpp/security/tls_credentials_options.h>
 
 #include "base/log.h"
-#include "base/tls_verify.h"
 #include "datastore/etcdserver/dispatch.h"
 #include "datastore/etcdserver/kv_service.h"
 #include "datastore/etcdserver/lease_service.h"
@@ -47,27 +43,6 @@ size_t PumpThreads() {
   return std::clamp<size_t>(cores > 1 ? cores - 1 : 1, 1, 4);
 }
 
-// Client certificates judged by kite (base/tls_verify.h), not by the OpenSSL context gRPC builds
-// for itself, whose validity check reads OpenSSL's time(): 32-bit on Debian 12 armhf, failing
-// every client from 2038 on. gRPC asks for the certificate without verifying it and hands it here.
-class EtcdClientCertVerifier final : public grpc::experimental::ExternalCertificateVerifier {
- public:
-  explicit EtcdClientCertVerifier(std::string ca_pem) : ca_pem_(std::move(ca_pem)) {}
-
-  bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request, std::function<void(grpc::Status)>,
-              grpc::Status* sync_status) override {
-    grpc::string_ref chain = request->peer_cert_full_chain();
-    if (chain.empty()) chain = request->peer_cert();
-    const kite::Status s = VerifyPeerChain(std::string_view(chain.data(), chain.size()), ca_pem_, /*client=*/true);
-    *sync_status = s.ok() ? grpc::Status::OK : grpc::Status(grpc::StatusCode::UNAUTHENTICATED, s.message());
-    return true;  // done synchronously
-  }
-  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {}
-
- private:
-  const std::string ca_pem_;
-};
-
 class EtcdServerImpl final : public EtcdServer {
  public:
   EtcdServerImpl(Store* store, const EtcdServerOptions& options)
@@ -89,15 +64,10 @@ class EtcdServerImpl final : public EtcdServer {
     grpc::ServerBuilder builder;
     std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
     if (!options_.cert_pem.empty()) {
-      namespace gx = grpc::experimental;
-      auto certs = std::make_shared<gx::StaticDataCertificateProvider>(
-          options_.client_ca_pem, std::vector<gx::IdentityKeyCertPair>{{options_.key_pem, options_.cert_pem}});
-      gx::TlsServerCredentialsOptions tls(certs);
-      tls.watch_root_certs();  // advertised to clients as the acceptable CA
-      tls.watch_identity_key_cert_pairs();
-      tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
-      tls.set_certificate_verifier(gx::ExternalCertificateVerifier::Create<EtcdClientCertVerifier>(options_.client_ca_pem));
-      creds = gx::TlsServerCredentials(tls);
+      grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+      ssl.pem_root_certs = options_.client_ca_pem;
+      ssl.pem_key_cert_pairs.push_back({options_.key_pem, options_.cert_pem});
+      creds = grpc::SslServerCredentials(ssl);
     }
     builder.AddListeningPort(options_.listen, creds, &port_);
     builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxRequestBytes) + kGrpcOverheadBytes);

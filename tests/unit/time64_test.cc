@@ -268,8 +268,8 @@ TEST(Time64, StdFilesystemCallsThatStatPast2038) {
   check("status", fs::status(f, ec).type() == fs::file_type::regular, ec);
   check("symlink_status", fs::symlink_status(t.root() + "/link", ec).type() == fs::file_type::symlink, ec);
   check("file_size", fs::file_size(f, ec) == 5, ec);
-  fs::last_write_time(f, ec);
-  check("last_write_time", true, ec);
+  const auto written = fs::last_write_time(f, ec);
+  check("last_write_time", written != fs::file_time_type::min(), ec);
   check("is_empty", !fs::is_empty(sub, ec), ec);
   check("equivalent", fs::equivalent(f, f, ec), ec);
   fs::create_directories(sub, ec);
@@ -293,7 +293,9 @@ TEST(Time64, StdFilesystemCallsThatStatPast2038) {
   if (failing.empty()) std::cout << "[ std::filesystem fails past 2038 ] none here\n";
   // Where libstdc++ stats with a 32-bit time_t (its last_write_time fails), the rest of the
   // list fails with it: the reason base/fs.h exists.
-  if (!failing.empty()) EXPECT_GE(failing.size(), 10u);
+  if (!failing.empty()) {
+    EXPECT_GE(failing.size(), 10u);
+  }
 }
 
 // TLS handshakes past 2038 through kite's own contexts (HttpsServer asking for a client

@@ -47,7 +47,9 @@ inline TlsPeers MakeTlsPeers(std::optional<std::chrono::system_clock::time_point
 // certificate, otherwise what went wrong.
 inline std::string TlsRoundTrip(const TlsPeers& p, const Clock* server_clock, const Clock* client_clock) {
   HttpsServer server([](HttpsRequest& req, HttpsResponder& res) -> boost::asio::awaitable<void> {
-    co_await res.Send(200, "text/plain", req.peer ? req.peer->common_name : "anonymous");
+    // A named local: g++ 12 miscompiles temporaries with destructors inside co_await.
+    std::string who = req.peer ? req.peer->common_name : "anonymous";
+    co_await res.Send(200, "text/plain", std::move(who));
   });
   HttpsServerOptions o;
   o.bind_address = "127.0.0.1";

@@ -1,6 +1,6 @@
-// The etcd endpoint's TLS: a client certificate is required and verified by kite
-// (base/tls_verify.h's VerifyPeerChain from a gRPC certificate verifier), its validity judged by
-// kite's clock rather than the OpenSSL context gRPC builds itself (32-bit time() on armhf).
+// The etcd endpoint's TLS: a client certificate signed by its CA, valid now and meant for a
+// client is required (gRPC's own OpenSSL context verifies it; on armhf after 2038 that check
+// still reads OpenSSL's 32-bit time(): docs/architecture/packaging.md, "Times past 2038").
 #include <grpc/support/time.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -86,8 +86,8 @@ TEST_F(EtcdTlsTest, AValidClientCertificateIsServed) {
 
 TEST_F(EtcdTlsTest, ClientCertificatesKiteDoesNotTrustAreRefused) {
   const auto now = Clock::Real()->Now();
-  EXPECT_FALSE(Range(Client(ca_, now - std::chrono::days(2), 1).ok()));      // expired yesterday
-  EXPECT_FALSE(Range(Client(ca_, now + std::chrono::days(365), 30).ok()));   // not valid yet
+  EXPECT_FALSE(Range(Client(ca_, now - std::chrono::days(2), 1)).ok());      // expired yesterday
+  EXPECT_FALSE(Range(Client(ca_, now + std::chrono::days(365), 30)).ok());   // not valid yet
   auto stranger = pki::CreateCA("stranger").value();
   EXPECT_FALSE(Range(Client(stranger, std::nullopt, 365)).ok());             // another CA
   EXPECT_FALSE(Range(Client(ca_, std::nullopt, 365, /*client_usage=*/false)).ok());  // serverAuth only
