@@ -23,6 +23,7 @@
 #include "agent/node_runtime.h"
 #include "agent/proxy/proxier.h"
 #include "api/resources.h"
+#include "base/fs.h"
 #include "base/ip_address.h"
 #include "client/event_recorder.h"
 #include "agent/kubelet/node_info.h"
@@ -191,7 +192,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   st->options = o;
   st->agent_dir = (fs::path(o.data_dir) / "agent").string();
   std::error_code ec;
-  fs::create_directories(st->agent_dir, ec);
+  files::CreateDirectories(st->agent_dir, ec);
   if (ec) return Status(Code::kUnavailable, "create " + st->agent_dir + ": " + ec.message());
 
   // The node as the machine and the flags describe it.
@@ -292,7 +293,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   // Static pods: the manifests of <data-dir>/agent/pod-manifests/, run from the file source and
   // shown in the API as mirror pods.
   const std::string manifests = (fs::path(st->agent_dir) / "pod-manifests").string();
-  fs::create_directories(manifests, ec);
+  files::CreateDirectories(manifests, ec);
   st->file_pods = std::make_unique<kubelet::FilePodSource>(manifests, id.name);
   st->pod_sources = std::make_unique<kubelet::PodSources>(st->file_pods.get());
   st->pod_sources->AttachApi(*st->informers);

@@ -11,6 +11,7 @@
 #include <iterator>
 
 #include "base/encoding.h"
+#include "base/tls_verify.h"
 
 namespace kite {
 namespace asio = boost::asio;
@@ -124,7 +125,7 @@ Result<Kubeconfig> LoadKubeconfig(const std::string& path) {
   return kc;
 }
 
-Result<std::shared_ptr<ssl::context>> MakeTlsContext(const Kubeconfig& kc) {
+Result<std::shared_ptr<ssl::context>> MakeTlsContext(const Kubeconfig& kc, const Clock* clock) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
   boost::system::error_code ec;
   if (kc.insecure_skip_tls_verify) {
@@ -134,6 +135,7 @@ Result<std::shared_ptr<ssl::context>> MakeTlsContext(const Kubeconfig& kc) {
     else ctx->add_certificate_authority(asio::buffer(kc.ca_pem), ec);
     if (ec) return Status(Code::kInvalidArgument, "certificate authority: " + ec.message());
     ctx->set_verify_mode(ssl::verify_peer, ec);
+    UseClockForCertificateTimes(ctx->native_handle(), clock);  // not OpenSSL's 32-bit time() on armhf
   }
   if (!ec && !kc.cert_pem.empty()) {
     ctx->use_certificate_chain(asio::buffer(kc.cert_pem), ec);

@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 
 namespace kite {
@@ -57,8 +58,10 @@ using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
 // A TLS client context that verifies the server against kc's CA (unless
 // insecure-skip-tls-verify) and presents kc's client certificate when it has one. Fails on
-// malformed PEM. Shared freely between connections and threads.
-Result<std::shared_ptr<boost::asio::ssl::context>> MakeTlsContext(const Kubeconfig& kc);
+// malformed PEM. Certificates' validity periods are judged by `clock` (base/tls_verify.h), which
+// must outlive the context. Shared freely between connections and threads.
+Result<std::shared_ptr<boost::asio::ssl::context>> MakeTlsContext(const Kubeconfig& kc,
+                                                                  const Clock* clock = Clock::Real());
 
 // The first address of kc.host:kc.port (a blocking lookup).
 Result<boost::asio::ip::tcp::endpoint> ResolveServer(const Kubeconfig& kc);

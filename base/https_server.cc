@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "base/pki.h"
 #include "base/thread_name.h"
+#include "base/tls_verify.h"
 
 namespace kite {
 
@@ -530,6 +531,7 @@ Status HttpsServer::Start(const HttpsServerOptions& options) {
       X509_free(ca);
     }
     tls.set_verify_mode(ssl::verify_peer);  // requested, not required (no fail_if_no_peer_cert)
+    UseClockForCertificateTimes(tls.native_handle(), options.clock);
   }
   auto addr = asio::ip::make_address(options.bind_address, ec);
   if (ec) return Status(Code::kInvalidArgument, "invalid bind address " + options.bind_address);

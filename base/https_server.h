@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 
 namespace kite {
@@ -123,6 +124,8 @@ struct HttpsServerOptions {
   std::chrono::seconds read_body_timeout{60};
   size_t max_connections = 0;  // 0: derived from the open-file limit (DefaultMaxConnections)
   int threads = 0;             // 0: one per core
+  // Judges client certificates' validity periods (base/tls_verify.h); must outlive the server.
+  const Clock* clock = Clock::Real();
 };
 
 // Connections a server may hold when none is configured: three quarters of the process's

@@ -44,16 +44,6 @@ void SetPkiTime(ASN1_TIME* field, std::chrono::system_clock::time_point t) {
   ASN1_TIME_set_string_X509(field, FormatUtc(t, "%Y%m%d%H%M%SZ").c_str());
 }
 
-// An ASN1_TIME as a time point, through struct tm's fields (ints: no time_t either).
-std::chrono::system_clock::time_point PkiTimePoint(const ASN1_TIME* t) {
-  using namespace std::chrono;
-  std::tm tm{};
-  if (ASN1_TIME_to_tm(t, &tm) != 1) return {};
-  const sys_days day{year(tm.tm_year + 1900) / month(static_cast<unsigned>(tm.tm_mon + 1)) /
-                     static_cast<unsigned>(tm.tm_mday)};
-  return system_clock::time_point(day) + hours(tm.tm_hour) + minutes(tm.tm_min) + seconds(tm.tm_sec);
-}
-
 std::string ToPem(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(bio.get(), cert);
@@ -93,7 +83,8 @@ bool AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
 
 // A fresh certificate skeleton: random 128-bit serial, validity from an hour ago (clock skew
 // between nodes) to `days` from now, subject CN/O.
-X509Ptr NewCert(EVP_PKEY* key, const std::string& cn, const std::vector<std::string>& orgs, int days) {
+X509Ptr NewCert(EVP_PKEY* key, const std::string& cn, const std::vector<std::string>& orgs, int days,
+                std::optional<std::chrono::system_clock::time_point> not_before = std::nullopt) {
   X509Ptr cert(X509_new());
   X509_set_version(cert.get(), 2);
   unsigned char serial[16];
@@ -103,8 +94,8 @@ X509Ptr NewCert(EVP_PKEY* key, const std::string& cn, const std::vector<std::str
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
   BN_free(bn);
   const auto now = Clock::Real()->Now();
-  SetPkiTime(X509_getm_notBefore(cert.get()), now - std::chrono::hours(1));
-  SetPkiTime(X509_getm_notAfter(cert.get()), now + std::chrono::days(days));
+  SetPkiTime(X509_getm_notBefore(cert.get()), not_before ? *not_before : now - std::chrono::hours(1));
+  SetPkiTime(X509_getm_notAfter(cert.get()), (not_before ? *not_before : now) + std::chrono::days(days));
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   for (const auto& o : orgs) {
@@ -342,7 +333,7 @@ Result<KeyPair> Issue(const KeyPair& ca, const CertSpec& spec) {
   if (!ca_cert || !ca_key) return Err("unreadable CA certificate or key");
   PkeyPtr key = NewKey();
   if (!key) return Err("key generation failed");
-  X509Ptr cert = NewCert(key.get(), spec.common_name, spec.organizations, spec.days);
+  X509Ptr cert = NewCert(key.get(), spec.common_name, spec.organizations, spec.days, spec.not_before);
   X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_cert.get()));
   std::string eku;
   if (spec.server) eku = "serverAuth";
@@ -361,6 +352,15 @@ Result<KeyPair> Issue(const KeyPair& ca, const CertSpec& spec) {
   return KeyPair{ToPem(cert.get()), ToPem(key.get())};
 }
 
+std::chrono::system_clock::time_point TimePointOf(const ASN1_TIME* t) {
+  using namespace std::chrono;
+  std::tm tm{};
+  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return {};  // a null t would mean OpenSSL's "now"
+  const sys_days day{year(tm.tm_year + 1900) / month(static_cast<unsigned>(tm.tm_mon + 1)) /
+                     static_cast<unsigned>(tm.tm_mday)};
+  return system_clock::time_point(day) + hours(tm.tm_hour) + minutes(tm.tm_min) + seconds(tm.tm_sec);
+}
+
 Result<CertInfo> Inspect(const std::string& cert_pem) {
   X509Ptr cert = ParseCert(cert_pem);
   if (!cert) return Status(Code::kInvalidArgument, "pki: not a PEM certificate");
@@ -370,7 +370,7 @@ Result<CertInfo> Inspect(const std::string& cert_pem) {
   ReadSans(sans, info.dns_names, info.ip_addresses, nullptr, nullptr);
   GENERAL_NAMES_free(sans);
   info.is_ca = X509_check_ca(cert.get()) != 0;
-  info.not_after = PkiTimePoint(X509_get0_notAfter(cert.get()));
+  info.not_after = TimePointOf(X509_get0_notAfter(cert.get()));
   return info;
 }
 

@@ -5,10 +5,13 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+
+typedef struct asn1_string_st ASN1_TIME;  // <openssl/asn1.h>
 
 namespace kite::pki {
 
@@ -25,6 +28,9 @@ struct CertSpec {
   bool server = false;  // extendedKeyUsage serverAuth
   bool client = false;  // extendedKeyUsage clientAuth
   int days = 365;
+  // Start of validity, then valid for `days` from it. Unset: valid from an hour ago (clock skew)
+  // to `days` from now.
+  std::optional<std::chrono::system_clock::time_point> not_before;
 };
 
 struct CertInfo {
@@ -39,6 +45,10 @@ struct CertInfo {
 Result<KeyPair> CreateCA(const std::string& common_name, int days = 3650);
 Result<KeyPair> Issue(const KeyPair& ca, const CertSpec& spec);
 Result<CertInfo> Inspect(const std::string& cert_pem);
+// An ASN1_TIME (a certificate's notBefore/notAfter) as a time point, read through struct tm's
+// int fields and kite's calendar, so without a time_t (64-bit safe with Debian 12 armhf's
+// OpenSSL); the epoch when `t` is unreadable.
+std::chrono::system_clock::time_point TimePointOf(const ASN1_TIME* t);
 // True when `cert_pem` was signed by `ca_pem` (signature check only).
 bool SignedBy(const std::string& cert_pem, const std::string& ca_pem);
 

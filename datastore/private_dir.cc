@@ -1,5 +1,7 @@
 #include "datastore/private_dir.h"
 
+#include "base/fs.h"
+
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -24,7 +26,7 @@ kite::Status Restrict(const fs::path& p) {
 
 kite::Status MakePrivateDir(const std::string& dir) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  files::CreateDirectories(dir, ec);
   if (ec) return kite::Status(Code::kUnavailable, "create " + dir + ": " + ec.message());
   if (auto s = Restrict(dir); !s.ok()) return s;
   for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);

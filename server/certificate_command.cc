@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/flags.h"
+#include "base/fs.h"
 #include "server/apiserver/certs.h"
 
 namespace kite::server {
@@ -47,7 +48,7 @@ int CertificateCommand(int argc, char** argv) {
     files.insert(files.end(), f->begin(), f->end());
   }
   const fs::path tls = fs::path(data_dir) / "server" / "tls";
-  if (!fs::is_directory(tls)) {
+  if (!kite::files::IsDirectory(tls)) {
     std::cerr << "kite-server certificate rotate: " << tls.string() << " does not exist (wrong --data-dir?)\n";
     return 1;
   }
@@ -55,7 +56,7 @@ int CertificateCommand(int argc, char** argv) {
                        kite::Clock::Real()->Now().time_since_epoch()).count();
   const fs::path backup = fs::path(data_dir) / "server" / ("tls-" + std::to_string(now));
   std::error_code ec;
-  fs::copy(tls, backup, fs::copy_options::recursive, ec);
+  kite::files::CopyTree(tls, backup, ec);
   if (ec) {
     std::cerr << "kite-server certificate rotate: backing up " << tls.string() << ": " << ec.message() << "\n";
     return 1;

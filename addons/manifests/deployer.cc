@@ -9,6 +9,7 @@
 #include "api/object.h"
 #include "api/resources.h"
 #include "base/atomic_file.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/pki.h"
 #include "client/client.h"
@@ -48,7 +49,7 @@ Status WritePackagedManifests(const std::string& dir, const AddonOptions& o) {
   auto manifests = PackagedManifests(o);
   if (!manifests.ok()) return manifests.status();
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  files::CreateDirectories(dir, ec);
   if (ec) return Status(Code::kInternal, dir + ": " + ec.message());
   for (const auto& m : *manifests) {
     const fs::path file = fs::path(dir) / (m.name + ".yaml");
@@ -157,7 +158,7 @@ Status ManifestDeployer::SyncOnce() {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(o_.dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (!entry.is_regular_file() || !IsManifest(name) || name.starts_with(".")) continue;
+    if (!files::IsRegularFile(entry.path()) || !IsManifest(name) || name.starts_with(".")) continue;
     if (fs::exists(entry.path().string() + ".skip")) continue;
     const std::string content = ReadAll(entry.path());
     const std::string sum = pki::Sha256Hex(content);

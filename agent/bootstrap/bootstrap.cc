@@ -13,6 +13,7 @@
 #include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/encoding.h"
+#include "base/fs.h"
 #include "base/https_client.h"
 #include "base/join_token.h"
 #include "base/log.h"
@@ -119,7 +120,7 @@ Result<std::string> LoadOrCreateNodePassword(const std::string& agent_dir) {
   const fs::path p = fs::path(agent_dir) / "node-password";
   if (auto text = ReadFile(p); text && !Trimmed(*text).empty()) return Trimmed(*text);
   std::error_code ec;
-  fs::create_directories(agent_dir, ec);
+  files::CreateDirectories(agent_dir, ec);
   std::string pw = RandomSecret();
   if (auto s = WriteFile(p, pw + "\n"); !s.ok()) return s;
   return pw;
@@ -155,7 +156,7 @@ Result<NodeCredentials> Bootstrap(const BootstrapOptions& o) {
   if (Status s = SetServer(o.server, &kc); !s.ok()) return s.Annotate("--server");
   const fs::path dir(o.agent_dir);
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  files::CreateDirectories(dir, ec);
   if (ec) return Status(Code::kUnavailable, "create " + dir.string() + ": " + ec.message());
   ::chmod(dir.c_str(), 0700);
 

@@ -18,6 +18,7 @@
 
 #include "agent/cri/cri_client.h"
 #include "base/atomic_file.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/pki.h"
 #include "base/thread_name.h"
@@ -47,7 +48,7 @@ std::string FindExecutable(const std::string& name) {
   for (std::string dir; std::getline(dirs, dir, ':');) {
     if (dir.empty()) continue;
     std::string candidate = dir + "/" + name;
-    if (access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) return candidate;
+    if (access(candidate.c_str(), X_OK) == 0 && !files::IsDirectory(candidate)) return candidate;
   }
   return "";
 }
@@ -59,7 +60,7 @@ std::string OverlayProblem(const std::string& dir) {
   const std::string probe = dir + "/overlay-probe";
   std::error_code ec;
   fs::remove_all(probe, ec);
-  for (const char* d : {"lower1", "lower2", "upper", "work", "merged"}) fs::create_directories(probe + "/" + d, ec);
+  for (const char* d : {"lower1", "lower2", "upper", "work", "merged"}) files::CreateDirectories(probe + "/" + d, ec);
   if (ec) return "cannot create " + probe + ": " + ec.message();
   const std::string opts = "lowerdir=" + probe + "/lower1:" + probe + "/lower2,upperdir=" + probe +
                            "/upper,workdir=" + probe + "/work";
@@ -199,7 +200,7 @@ std::string ContainerdPreflight(const std::string& containerd_binary) {
   }
   if (FindExecutable("runc").empty()) return "runc is not installed: no runc executable on PATH (install the runc package)";
   const bool v2 = fs::exists("/sys/fs/cgroup/cgroup.controllers");
-  const bool v1 = fs::is_directory("/sys/fs/cgroup/memory") && fs::is_directory("/sys/fs/cgroup/cpu");
+  const bool v1 = files::IsDirectory("/sys/fs/cgroup/memory") && files::IsDirectory("/sys/fs/cgroup/cpu");
   if (!v2 && !v1) return "no cgroup filesystem with the cpu and memory controllers is mounted at /sys/fs/cgroup";
   return "";
 }
@@ -224,7 +225,7 @@ kite::Status ContainerdSupervisor::Start(milliseconds ready_timeout) {
   const std::string conf_dir = options_.cni_conf_dir.empty() ? paths_.cni_conf_dir : options_.cni_conf_dir;
   for (const std::string& dir : {fs::path(paths_.config_file).parent_path().string(), paths_.root, paths_.state, conf_dir}) {
     std::error_code ec;
-    fs::create_directories(dir, ec);
+    files::CreateDirectories(dir, ec);
     if (ec) return fail(Code::kFailedPrecondition, "cannot create " + dir + ": " + ec.message());
   }
   ContainerdHostFacts facts;

@@ -18,6 +18,7 @@
 #include <optional>
 #include <sstream>
 
+#include "base/fs.h"
 #include "base/log.h"
 
 extern char** environ;
@@ -380,7 +381,7 @@ void ImageImporter::Run() {
   {
     std::lock_guard<std::mutex> pass(pass_mu_);
     std::error_code ec;
-    fs::create_directories(opts_.images_dir, ec);
+    files::CreateDirectories(opts_.images_dir, ec);
     if (ec) KITE_LOG(0) << "image import: cannot create " << opts_.images_dir << ": " << ec.message();
   }
   int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "api/yaml_json.h"
+#include "base/fs.h"
 
 namespace kite::cri {
 namespace json = boost::json;
@@ -241,9 +242,9 @@ Result<RegistryConfig> ParseRegistries(std::string_view yaml) {
 
 Result<RegistryConfig> LoadRegistries(const std::string& path) {
   std::error_code ec;
-  auto st = std::filesystem::status(path, ec);
-  if (st.type() == std::filesystem::file_type::not_found) return RegistryConfig{};
-  if (!ec && !std::filesystem::is_regular_file(st)) {
+  const files::FileInfo st = files::Stat(path, ec);
+  if (st.type == std::filesystem::file_type::not_found) return RegistryConfig{};
+  if (!ec && st.type != std::filesystem::file_type::regular) {
     return Status(Code::kFailedPrecondition, "registries.yaml: " + path + " is not a file");
   }
   std::ifstream in(path, std::ios::binary);

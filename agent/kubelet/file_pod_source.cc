@@ -14,6 +14,7 @@
 #include "api/object.h"
 #include "api/resources.h"
 #include "api/yaml_json.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/pki.h"
 #include "base/thread_name.h"
@@ -138,8 +139,7 @@ void FilePodSource::Scan() {
   std::vector<fs::path> files;
   for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string f = it->path().filename().string();
-    std::error_code fe;
-    if (f.starts_with(".") || !it->is_regular_file(fe)) continue;
+    if (f.starts_with(".") || !kite::files::IsRegularFile(it->path())) continue;
     if (f.ends_with(".yaml") || f.ends_with(".yml") || f.ends_with(".json")) files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());

@@ -15,6 +15,7 @@
 #include "agent/kubelet/node_info.h"
 #include "api/time.h"
 #include "base/clock.h"
+#include "base/fs.h"
 
 namespace kite::kubelet {
 namespace fs = std::filesystem;
@@ -74,7 +75,7 @@ Result<CpuMemory> ReadCgroup(const CgroupFs& f, const std::string& rel, int64_t 
   const std::string r = rel.empty() || rel[0] == '/' ? rel : "/" + rel;
   if (f.v2) {
     const std::string dir = f.root + r;
-    if (!fs::is_directory(dir)) return Status(Code::kNotFound, "no cgroup " + dir);
+    if (!files::IsDirectory(dir)) return Status(Code::kNotFound, "no cgroup " + dir);
     auto cpu = ReadKeyed(dir + "/cpu.stat");
     if (auto it = cpu.find("usage_usec"); it != cpu.end()) {
       u.usage_core_ns = it->second * 1000;
@@ -93,7 +94,7 @@ Result<CpuMemory> ReadCgroup(const CgroupFs& f, const std::string& rel, int64_t 
     return u;
   }
   const std::string cpu_dir = f.root + "/cpuacct" + r, mem_dir = f.root + "/memory" + r;
-  if (!fs::is_directory(mem_dir) && !fs::is_directory(cpu_dir)) return Status(Code::kNotFound, "no cgroup " + mem_dir);
+  if (!files::IsDirectory(mem_dir) && !files::IsDirectory(cpu_dir)) return Status(Code::kNotFound, "no cgroup " + mem_dir);
   if (auto usage = ReadU64(cpu_dir + "/cpuacct.usage")) {
     u.usage_core_ns = *usage;
     u.has_cpu = true;

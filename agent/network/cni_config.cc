@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "base/atomic_file.h"
+#include "base/fs.h"
 #include "base/pki.h"
 
 namespace kite::network {
@@ -80,7 +81,7 @@ Result<bool> WriteCniConfig(const CniConfigOptions& o) {
   if (!text.ok()) return text.error();
   const std::string path = CniConfigPath(o);
   std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
+  files::CreateDirectories(fs::path(path).parent_path(), ec);
   if (ec) return kite::Status(Code::kInternal, "cannot create " + fs::path(path).parent_path().string() + ": " + ec.message());
   // The temporary file's name (".tmp") is one containerd ignores: it reads *.conf, *.conflist, *.json.
   return WriteFileIfChanged(path, *text);

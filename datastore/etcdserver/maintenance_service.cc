@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "base/fs.h"
 #include "base/log.h"
 #include "datastore/etcdserver/unary.h"
 
@@ -48,7 +49,7 @@ class SnapshotReactor final : public grpc::ServerWriteReactor<pb::SnapshotRespon
  private:
   void Prepare() {
     std::error_code ec;
-    auto dir = std::filesystem::temp_directory_path(ec);
+    auto dir = kite::files::TempDirectory(ec);
     std::string tmpl = (ec ? std::filesystem::path("/tmp") : dir) / "kite-etcd-snapshot-XXXXXX";
     std::vector<char> path(tmpl.begin(), tmpl.end());
     path.push_back('\0');

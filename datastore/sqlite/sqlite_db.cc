@@ -1,8 +1,11 @@
 #include "datastore/sqlite/sqlite_db.h"
 
+#include "datastore/sqlite/sqlite_stat32.h"
+
 namespace kite::datastore {
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool read_only) {
+  UseTime64StatInSqlite();  // Debian 12 armhf's SQLite would fail on a database touched after 2038
   sqlite3* db = nullptr;
   int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread at a time

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "base/log.h"
+#include "base/fs.h"
 #include "datastore/errors.h"
 #include "datastore/sqlite/sqlite_store_impl.h"
 #include "datastore/store_metrics.h"
@@ -189,7 +190,7 @@ int64_t SqliteStore::DbBytes() const {
   int64_t n = 0;
   std::error_code ec;
   for (const char* suffix : {"", "-wal"}) {
-    auto size = fs::file_size(path_ + suffix, ec);
+    auto size = files::FileSize(path_ + suffix, ec);
     if (!ec) n += static_cast<int64_t>(size);
   }
   return n;

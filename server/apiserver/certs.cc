@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/encoding.h"
+#include "base/fs.h"
 #include "base/ip_address.h"
 #include "base/log.h"
 
@@ -72,7 +73,7 @@ bool Usable(const pki::KeyPair& leaf, const pki::KeyPair& ca, const std::vector<
 
 Status PrepareDir(const fs::path& dir) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  files::CreateDirectories(dir, ec);
   if (ec) return Status(Code::kUnavailable, "create " + dir.string() + ": " + ec.message());
   ::chmod(dir.c_str(), 0700);
   return Status::Ok();
@@ -236,7 +237,7 @@ Result<pki::KeyPair> IssueKubeletServingCert(const ClusterCerts& certs, const st
 Status WriteKubeconfig(const std::string& path, const ClusterCerts& certs, const std::string& host, int port,
                        unsigned mode) {
   std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
+  files::CreateDirectories(fs::path(path).parent_path(), ec);
   std::string server_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::ostringstream y;
   y << "apiVersion: v1\n"

@@ -10,6 +10,7 @@
 #include "api/object.h"
 #include "api/pod.h"
 #include "api/quantity.h"
+#include "base/fs.h"
 #include "base/log.h"
 
 namespace kite::kubelet::eviction {
@@ -29,7 +30,8 @@ int64_t DirectoryBytes(const fs::path& dir) {
   for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
        !ec && it != end; it.increment(ec)) {
     std::error_code e2;
-    if (it->is_regular_file(e2) && !it->is_symlink(e2)) total += static_cast<int64_t>(it->file_size(e2));
+    const files::FileInfo info = files::LinkStat(it->path(), e2);  // symlinks not followed
+    if (!e2 && info.type == fs::file_type::regular) total += static_cast<int64_t>(info.size);
   }
   return total;
 }

@@ -12,6 +12,7 @@
 #include "api/object.h"
 #include "api/time.h"
 #include "base/atomic_file.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/pki.h"
 
@@ -90,7 +91,7 @@ SecretsEncryption::~SecretsEncryption() { Wait(); }
 Result<std::unique_ptr<SecretsEncryption>> SecretsEncryption::Open(const std::string& data_dir, datastore::Store* store) {
   const std::string dir = (std::filesystem::path(data_dir) / "server" / "cred").string();
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  files::CreateDirectories(dir, ec);
   if (ec) return Status(Code::kInternal, "creating " + dir + ": " + ec.message());
   const std::string path = dir + "/encryption-config.json";
   bool created = false;

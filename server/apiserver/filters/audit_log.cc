@@ -11,6 +11,7 @@
 #include "api/time.h"
 #include "base/civil_time.h"
 #include "base/clock.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/metrics.h"
 
@@ -76,10 +77,10 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditLogOptions& options)
   } else {
     std::error_code ec;
     const fs::path p(options.path);
-    if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+    if (p.has_parent_path()) files::CreateDirectories(p.parent_path(), ec);
     log->file_ = std::fopen(options.path.c_str(), "a");
     if (!log->file_) return Status(Code::kInternal, "cannot open the audit log " + options.path);
-    log->size_ = static_cast<int64_t>(fs::file_size(p, ec));
+    log->size_ = static_cast<int64_t>(files::FileSize(p, ec));
     if (ec) log->size_ = 0;
   }
   log->thread_ = std::thread([l = log.get()] { l->Run(); });

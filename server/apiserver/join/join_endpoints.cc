@@ -11,6 +11,7 @@
 #include "api/validation.h"
 #include "base/atomic_file.h"
 #include "base/encoding.h"
+#include "base/fs.h"
 #include "base/ip_address.h"
 #include "base/join_token.h"
 #include "base/log.h"
@@ -51,7 +52,7 @@ std::vector<std::string> SplitComma(const std::string& s) {
 
 Status WriteToken(const std::string& path, const std::string& token) {
   std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
+  files::CreateDirectories(fs::path(path).parent_path(), ec);
   auto r = WriteFileIfChanged(path, token + "\n", 0600);  // unchanged on a restart: not rewritten
   return r.ok() ? Status::Ok() : r.status();
 }
