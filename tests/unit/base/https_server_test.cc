@@ -75,9 +75,11 @@ class HttpsServerTest : public ::testing::Test {
         co_await res.Send(200, "text/plain", std::to_string(req.body.size()));
       } else if (req.path == "/tunnel") {
         // An upgrade relayed to a plain TCP server (as the kubelet relays to the stream server).
-        auto client = co_await AcceptUpgrade(res, 101, {{"Connection", "Upgrade"}, {"Upgrade", "test"}});
+        HttpsResponder::Headers switched{{"Connection", "Upgrade"}, {"Upgrade", "test"}};  // named: g++ 12 and co_await
+        auto client = co_await AcceptUpgrade(res, 101, std::move(switched));
         if (!client) co_return;
-        boost::beast::tcp_stream up(co_await boost::asio::this_coro::executor);
+        auto executor = co_await boost::asio::this_coro::executor;
+        boost::beast::tcp_stream up(executor);
         const boost::asio::ip::tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), echo_port_);
         auto [cec] = co_await up.async_connect(ep, boost::asio::as_tuple(boost::asio::use_awaitable));
         if (cec) co_return;
