@@ -112,6 +112,9 @@ std::optional<PeerCertificate> PeerOf(Stream& stream) {
   return out;
 }
 
+// A server's frame header is at most 10 bytes (payloads over 65,535: 2 + 8).
+static_assert(WebSocket::kMaxOneWriteMessage + 10 <= TlsSocket::kMaxWrite);
+
 class TlsWebSocket final : public WebSocket {
  public:
   explicit TlsWebSocket(Stream& s) : ws_(s) {
@@ -122,9 +125,9 @@ class TlsWebSocket final : public WebSocket {
   }
   beast::websocket::stream<Stream&>& ws() { return ws_; }
 
-  asio::awaitable<bool> WriteBinary(std::string data) override {
+  asio::awaitable<bool> WriteBinary(std::string_view data) override {
     if (broken_) co_return false;
-    auto buf = asio::buffer(data);  // named: see the note in Accept()
+    auto buf = asio::buffer(data.data(), data.size());  // named: see the note in Accept()
     auto [ec, n] = co_await ws_.async_write(buf, asio::as_tuple(asio::use_awaitable));
     if (ec) broken_ = true;
     co_return !broken_;

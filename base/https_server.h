@@ -65,8 +65,12 @@ struct HttpsRequest {
 class WebSocket {
  public:
   virtual ~WebSocket() = default;
-  // False once the peer has gone away.
-  virtual boost::asio::awaitable<bool> WriteBinary(std::string data) = 0;
+  // A binary message of at most this many bytes leaves with its frame header in one write of
+  // the connection (its TLS records in one send()); a bulk relay cuts its messages to it.
+  static constexpr size_t kMaxOneWriteMessage = 64 * 1024 - 16;
+  // One message of `data`, which the caller keeps until the write completes. False once the peer
+  // has gone away.
+  virtual boost::asio::awaitable<bool> WriteBinary(std::string_view data) = 0;
   // The next message, or nullopt when the peer closed or the connection broke.
   virtual boost::asio::awaitable<std::optional<std::string>> Read() = 0;
   // A normal close (1000) handshake.

@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <boost/asio/ssl/error.hpp>
@@ -242,6 +243,26 @@ TlsSocket::Step TlsSocket::Write(const void* data, size_t size) {
   }
   if (done > 0) return Step{false, done, {}};
   return Outcome(rc);
+}
+
+size_t TlsSocket::try_read_some(void* data, size_t size, error_code& ec) {
+  ec = {};
+  if (size == 0) return 0;
+  const Step step = Read(data, size);
+  ec = step.want_read ? error_code(boost::asio::error::would_block) : step.ec;
+  return ec ? 0 : step.n;
+}
+
+size_t TlsSocket::try_write_some(const void* data, size_t size, error_code& ec) {
+  ec = {};
+  if (size == 0) return 0;
+  if (has_unsent()) {
+    ec = boost::asio::error::would_block;
+    return 0;
+  }
+  const Step step = Write(data, std::min(size, kMaxWrite));
+  ec = step.ec;
+  return ec ? 0 : step.n;
 }
 
 boost::asio::const_buffer TlsSocket::BeginFlush() {

@@ -34,7 +34,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
+#include <boost/asio/defer.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -90,6 +90,16 @@ class TlsSocket {
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
     return Start<true, true>(WriteAct<ConstBuffers>{buffers, {}}, std::forward<Token>(token));
   }
+
+  // Without waiting, on the socket's executor, while no read (try_read_some) or no write
+  // (try_write_some) operation is pending: the bytes OpenSSL holds or the socket has (would_block
+  // when there are none, eof at the peer's close_notify), or the plaintext taken for sending (at
+  // most kMaxWrite; would_block while earlier records still wait for the socket). Records the
+  // kernel did not take stay queued (has_unsent): a write operation (one of no bytes will do)
+  // sends them. For relays, which so skip the scheduler while bytes keep flowing.
+  size_t try_read_some(void* data, size_t size, error_code& ec);
+  size_t try_write_some(const void* data, size_t size, error_code& ec);
+  bool has_unsent() const { return !stash_.empty() || flushing_; }
 
   // Plaintext bytes one write passes to OpenSSL at most (four records), and below which a first
   // buffer is joined with the next ones.
@@ -209,7 +219,9 @@ class TlsSocket {
       if (first) {  // never complete inside the initiating call
         state = kPosted;
         auto ex = s->get_executor();
-        return boost::asio::post(ex, std::move(self));
+        // defer, not post: the caller's continuation, run by this thread once the current
+        // handler returns, rather than handed to (and woken up on) another io thread.
+        return boost::asio::defer(ex, std::move(self));
       }
       Finish(self, step.ec);
     }

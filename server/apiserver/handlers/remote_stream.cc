@@ -109,7 +109,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::RemoteCommand(Call& c) {
     if (!ws) co_return e;
     std::string message(1, '\x03');
     message += StatusJson(e);
-    co_await ws->WriteBinary(std::move(message));
+    co_await ws->WriteBinary(message);
     co_await ws->Close();
     ApiResponse streamed;
     streamed.streamed = true;

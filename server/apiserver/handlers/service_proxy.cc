@@ -105,20 +105,7 @@ asio::awaitable<Status> Relay(const std::string& host, int port, const HttpsRequ
   }
   if (!co_await res.BeginStream(status, std::move(content_type), std::move(headers))) co_return Status::Ok();
   // A pod's stream that goes quiet (server-sent events, a long poll) after its client left.
-  ClientWatch watch(executor, res, [&s] { s.close(); });
-  std::array<char, 64 * 1024> chunk;
-  while (!p.is_done()) {
-    p.get().body().data = chunk.data();
-    p.get().body().size = chunk.size();
-    auto [bec, bn] = co_await http::async_read_some(s, buf, p, asio::as_tuple(asio::use_awaitable));
-    const size_t got = chunk.size() - p.get().body().size;
-    if (got > 0) {
-      std::string data(chunk.data(), got);
-      if (!co_await res.WriteChunk(std::move(data))) break;  // the client went away
-    }
-    if (bec && bec != http::error::need_buffer) break;
-  }
-  co_await res.EndStream();
+  co_await RelayAnswerBody(s, buf, p, res);
   co_return Status::Ok();
 }
 

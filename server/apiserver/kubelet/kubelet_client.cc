@@ -196,22 +196,8 @@ asio::awaitable<Status> KubeletClient::ProxyGet(const KubeletEndpoint& ep, const
   }
   if (!co_await res.BeginStream(status, content_type)) co_return Status::Ok();
   // An idle followed log writes nothing for the client's leaving to fail: the watch notices it
-  // and closes the kubelet connection, which ends the read below (and the kubelet's follow).
-  ClientWatch watch(executor, res, [&tcp] { tcp.close(); });
-  while (!p.is_done()) {
-    p.get().body().data = chunk.data();
-    p.get().body().size = chunk.size();
-    // read_some: whatever has arrived (a followed log trickles), not a full buffer.
-    auto [bec, bn] = co_await http::async_read_some(s, buf, p, asio::as_tuple(asio::use_awaitable));
-    const size_t got = chunk.size() - p.get().body().size;
-    if (got > 0) {
-      std::string data(chunk.data(), got);
-      if (!co_await res.WriteChunk(std::move(data))) break;  // the client went away
-    }
-    if (bec && bec != http::error::need_buffer) break;
-  }
-  co_await res.EndStream();
-  beast::get_lowest_layer(s).close();
+  // and closes the kubelet connection, which ends the read (and the kubelet's follow).
+  co_await RelayAnswerBody(s, buf, p, res);
   co_return Status::Ok();
 }
 

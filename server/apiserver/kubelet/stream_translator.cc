@@ -123,7 +123,7 @@ asio::awaitable<void> KubeletToClient(Session& s, std::string early) {
         if (channel >= 0 && !f.payload.empty()) {
           std::string msg(1, static_cast<char>(channel));
           msg += f.payload;
-          if (!co_await s.client.WriteBinary(std::move(msg))) {
+          if (!co_await s.client.WriteBinary(msg)) {
             ended = true;
             break;
           }
@@ -165,16 +165,20 @@ asio::awaitable<void> TunnelUp(WebSocket& client, ByteStream& kubelet) {
   kubelet.Close();
 }
 
+// A tunnel message's payload at most: one write of the client's connection (a whole 64 KiB
+// payload left the last bytes of its frame to a TLS record and a send() of their own).
+constexpr size_t kTunnelPayload = WebSocket::kMaxOneWriteMessage;
+
 asio::awaitable<void> TunnelDown(WebSocket& client, ByteStream& kubelet, std::string early) {
   bool ok = true;
-  if (!early.empty()) ok = co_await client.WriteBinary(std::move(early));
+  if (!early.empty()) ok = co_await client.WriteBinary(early);
+  // One buffer for the session: each read lands in it and leaves as one message.
+  auto buf = std::make_unique<char[]>(kTunnelPayload);
   while (ok) {
-    // Read straight into the message's own string: no copy between the two connections.
-    std::string bytes(kChunk, '\0');
-    const size_t n = co_await kubelet.ReadSome(bytes.data(), kChunk);
+    const size_t n = co_await kubelet.ReadSome(buf.get(), kTunnelPayload);
     if (n == 0) break;
-    bytes.resize(n);
-    ok = co_await client.WriteBinary(std::move(bytes));
+    const std::string_view bytes(buf.get(), n);
+    ok = co_await client.WriteBinary(bytes);
   }
   kubelet.Close();
   co_await client.Close();
