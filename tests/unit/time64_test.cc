@@ -286,7 +286,8 @@ TEST(Time64, StdFilesystemCallsThatStatPast2038) {
   std::error_code e2;
   for (fs::directory_iterator it(t.root(), ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code e3;
-    if (it->is_regular_file(e3) && !it->is_symlink(e3)) sized += it->file_size(e2) == 5;
+    // Only "f": copy_file above may have added "f.copy" (it does where copy_file works).
+    if (it->path().filename() == "f" && it->is_regular_file(e3)) sized += it->file_size(e2) == 5;
   }
   check("directory_entry::file_size", sized == 1, e2);
   for (const auto& s : failing) std::cout << "[ std::filesystem fails past 2038 ] " << s << "\n";
