@@ -42,7 +42,7 @@ enum class Code : int {
   kUnauthenticated = 16,
 };
 
-class Status {
+class [[nodiscard]] Status {
  public:
   // metav1.StatusCause and the parts of metav1.StatusDetails kite fills in (upstream puts the
   // *resource* name in kind).
