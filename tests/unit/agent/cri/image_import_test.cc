@@ -251,7 +251,7 @@ class FakeImages final : public ImageService {
   Result<std::optional<Image>> ImageStatus(const ImageSpec& image) override {
     std::lock_guard<std::mutex> lock(ctr_->mu);
     for (const auto& call : ctr_->calls) {
-      if (call.size() > 6 && call[6] == "import" && image.image == "kite.local/a:1") return Image{"sha256:a", {}, {}, 1};
+      if (call.size() > 6 && call[6] == "import" && image.image == "kite.local/a:1") return Image{"sha256:a", {}, {}, 1, {}, {}};
     }
     return std::optional<Image>();
   }

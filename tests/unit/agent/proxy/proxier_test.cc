@@ -105,7 +105,7 @@ TEST(ProxierTest, FullThenPartialSyncs) {
   }
 
   // One endpoint of b goes: a partial sync that declares only b's chains.
-  c.Update(*api::FindResource("discovery.k8s.io", "v1", "endpointslices"), "default", Slice("b", {"10.42.0.3"}));
+  ASSERT_TRUE(c.Update(*api::FindResource("discovery.k8s.io", "v1", "endpointslices"), "default", Slice("b", {"10.42.0.3"})).ok());
   fake->WaitForIdle();
   ASSERT_TRUE(p.Sync(false).ok());
   restores = rec->Restores();
@@ -134,7 +134,7 @@ TEST(ProxierTest, FullThenPartialSyncs) {
 
   // A failed restore makes the next sync full.
   rec->fail_restore = true;
-  c.Delete(*api::FindResource("", "v1", "services"), "default", "a");
+  ASSERT_TRUE(c.Delete(*api::FindResource("", "v1", "services"), "default", "a").ok());
   fake->WaitForIdle();
   EXPECT_FALSE(p.Sync(false).ok());
   rec->fail_restore = false;
@@ -220,7 +220,7 @@ TEST(ProxierTest, NftablesModeWritesOneTransactionPerSync) {
   EXPECT_NE(in[0].find("delete table ip kube-proxy\nadd table ip kube-proxy\n"), std::string::npos);  // state unknown
   EXPECT_NE(in[0].find("10.43.0.21 . tcp . 80 : goto pick-tcp-1"), std::string::npos);
 
-  c.Update(*api::FindResource("discovery.k8s.io", "v1", "endpointslices"), "default", Slice("b", {"10.42.0.3"}));
+  ASSERT_TRUE(c.Update(*api::FindResource("discovery.k8s.io", "v1", "endpointslices"), "default", Slice("b", {"10.42.0.3"})).ok());
   fake->WaitForIdle();
   ASSERT_TRUE(p.Sync(false).ok());
   in = nft_inputs();
@@ -293,7 +293,7 @@ TEST(ProxierTest, NftablesDualStackOneTransaction) {
   // nothing to change).
   b6 = Slice("b", {"fd42::5"});
   b6["addressType"] = "IPv6";
-  c.Update(*api::FindResource("discovery.k8s.io", "v1", "endpointslices"), "default", b6);
+  ASSERT_TRUE(c.Update(*api::FindResource("discovery.k8s.io", "v1", "endpointslices"), "default", b6).ok());
   fake->WaitForIdle();
   ASSERT_TRUE(p.Sync(false).ok());
   std::lock_guard<std::mutex> lock(rec->mu);

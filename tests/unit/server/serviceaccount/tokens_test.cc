@@ -26,13 +26,6 @@ std::string TempDir() {
   return mkdtemp(tmpl);
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 Claims PodClaims(int64_t now) {
   Claims c;
   c.ns = "default";

@@ -30,7 +30,7 @@ class AuthorizersTest : public datastore::testing::StoreTest {
 TEST_F(AuthorizersTest, RbacFollowsRolesAndBindings) {
   Put("/registry/roles/a/reader", R"({"rules":[{"verbs":["get"],"apiGroups":[""],"resources":["pods"]}]})");
   RbacAuthorizer rbac(store_.get());
-  const UserInfo alice{"alice", "", {"system:authenticated"}};
+  const UserInfo alice{"alice", "", {"system:authenticated"}, {}};
   EXPECT_FALSE(rbac.Authorize(Req(alice, "get", "pods", "a")).allowed);
   Put("/registry/rolebindings/a/alice", R"({"roleRef":{"kind":"Role","name":"reader"},"subjects":[{"kind":"User","name":"alice"}]})");
   rbac.Sync();
@@ -42,8 +42,8 @@ TEST_F(AuthorizersTest, RbacFollowsRolesAndBindings) {
   Put("/registry/clusterrolebindings/devs", R"({"roleRef":{"kind":"ClusterRole","name":"lister"},"subjects":[{"kind":"Group","name":"devs"}]})");
   Put("/registry/rolebindings/a/sa", R"({"roleRef":{"kind":"ClusterRole","name":"lister"},"subjects":[{"kind":"ServiceAccount","name":"bot"}]})");
   rbac.Sync();
-  EXPECT_TRUE(rbac.Authorize(Req(UserInfo{"bob", "", {"devs"}}, "list", "pods", "z")).allowed);
-  const UserInfo bot{"system:serviceaccount:a:bot", "", {"system:serviceaccounts"}};
+  EXPECT_TRUE(rbac.Authorize(Req(UserInfo{"bob", "", {"devs"}, {}}, "list", "pods", "z")).allowed);
+  const UserInfo bot{"system:serviceaccount:a:bot", "", {"system:serviceaccounts"}, {}};
   EXPECT_TRUE(rbac.Authorize(Req(bot, "list", "pods", "a")).allowed);
   EXPECT_FALSE(rbac.Authorize(Req(bot, "list", "pods", "b")).allowed);
   EXPECT_EQ(rbac.RulesFor(bot, "a").size(), 1u);
@@ -52,7 +52,7 @@ TEST_F(AuthorizersTest, RbacFollowsRolesAndBindings) {
   Delete("/registry/clusterrolebindings/devs");
   rbac.Sync();
   EXPECT_FALSE(rbac.Authorize(Req(alice, "get", "pods", "a")).allowed);
-  EXPECT_FALSE(rbac.Authorize(Req(UserInfo{"bob", "", {"devs"}}, "list", "pods", "z")).allowed);
+  EXPECT_FALSE(rbac.Authorize(Req(UserInfo{"bob", "", {"devs"}, {}}, "list", "pods", "z")).allowed);
 }
 
 TEST_F(AuthorizersTest, AggregationWritesTheUnion) {
@@ -79,8 +79,8 @@ TEST_F(AuthorizersTest, NodeGraphFollowsPods) {
       {"name":"c","persistentVolumeClaim":{"claimName":"claim"}}],"containers":[{"name":"c","envFrom":[{"configMapRef":{"name":"cm"}}]}]}})");
   Put("/registry/persistentvolumeclaims/a/claim", R"({"spec":{"volumeName":"pv1"}})");
   NodeAuthorizer node(store_.get());
-  const UserInfo n1{"system:node:n1", "", {"system:nodes", "system:authenticated"}};
-  const UserInfo n2{"system:node:n2", "", {"system:nodes", "system:authenticated"}};
+  const UserInfo n1{"system:node:n1", "", {"system:nodes", "system:authenticated"}, {}};
+  const UserInfo n2{"system:node:n2", "", {"system:nodes", "system:authenticated"}, {}};
   EXPECT_TRUE(node.Authorize(Req(n1, "get", "secrets", "a", "s")).allowed);
   EXPECT_TRUE(node.Authorize(Req(n1, "get", "configmaps", "a", "cm")).allowed);
   EXPECT_TRUE(node.Authorize(Req(n1, "get", "persistentvolumeclaims", "a", "claim")).allowed);
@@ -94,7 +94,7 @@ TEST_F(AuthorizersTest, NodeGraphFollowsPods) {
   EXPECT_EQ(node.Authorize(Req(n2, "get", "secrets", "a", "s")).reason,
             "no relationship found between node 'n2' and this object");
   // Not a node: no opinion at all.
-  EXPECT_FALSE(node.Authorize(Req(UserInfo{"system:node:n1", "", {}}, "get", "secrets", "a", "s")).allowed);
+  EXPECT_FALSE(node.Authorize(Req(UserInfo{"system:node:n1", "", {}, {}}, "get", "secrets", "a", "s")).allowed);
   // Rebinding the pod moves its references.
   Put("/registry/pods/a/p", R"({"spec":{"nodeName":"n2","volumes":[{"name":"v","secret":{"secretName":"s"}}]}})");
   node.Sync();
