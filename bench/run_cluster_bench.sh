@@ -10,6 +10,8 @@
 #   deployments:  --deploy-nodes nodes; 8 clients create --deployments 5-replica Deployments;
 #                 pods/min until every pod is Running.
 #   footprint:    --rss-nodes nodes and --rss-pods pods Running; kite-server's VmRSS/VmHWM.
+# A scheduling line also counts the scheduler's "Scheduled" Events stored (scheduled_events=: one
+# per pod unless its event queue overflowed).
 # Every phase prints its result line; a summary table follows.
 #
 # Usage: bench/run_cluster_bench.sh [--build DIR] [--nodes 5000] [--pods 10000,50000]
@@ -85,6 +87,18 @@ start_cluster() {
   done
   log "$1: kite-server pid $SERVER_PID, $2 nodes Ready after $((SECONDS - t0)) s"
 }
+# The scheduler's "Scheduled" Events stored in the bench namespace (one per pod bound unless
+# some were dropped), once their count stops moving (the writers drain their queue).
+scheduled_events() {
+  local n=-1 m
+  for _ in $(seq 30); do
+    m=$(kc get events -n bench --field-selector reason=Scheduled -o name 2>/dev/null | wc -l)
+    [[ $m == "$n" ]] && break
+    n=$m
+    sleep 1
+  done
+  echo "$n"
+}
 rss() { awk '/^VmRSS|^VmHWM/ {sub(":", "", $1); printf "%s_mib=%.1f ", $1, $2/1024}' "/proc/$SERVER_PID/status"; }
 
 RESULTS=()
@@ -96,7 +110,7 @@ if [[ $SKIP != *" scheduling "* ]]; then
       groups=$(( (pods + NODES - 1) / NODES * 2 ))
       line=$("$BIN/kite-cluster-bench" --kubeconfig "$DIR/kubeconfig" --mode pods --variant "$variant" \
         --pods "$pods" --groups "$groups" --clients 16 --timeout-s "$TIMEOUT_S" "${BACKLOG[@]}" || true)
-      line+=" nodes=$NODES $(rss)"
+      line+=" nodes=$NODES $(rss) scheduled_events=$(scheduled_events)"
       echo "$line"
       RESULTS+=("$line")
       stop_all
