@@ -100,7 +100,9 @@ class NodeLifecycleController final : public client::Controller {
       json::object st = api::GetObject(node, "status");
       st["conditions"] = nodelifecycle::UnknownConditions(api::GetArray(node, {"status", "conditions"}), api::FormatTime(clock()->Now()));
       std::optional<json::object> written;
-      if (auto s = client::UpdateStatusIfChanged(*client_, *nodes_r_, node, std::move(st), &written); !s.ok()) return s;
+      if (auto s = client::UpdateStatusIfChanged(*client_, *nodes_r_, node, std::move(st), &written); !s.ok()) {
+        return s.Annotate("marking node " + name + " Unknown");
+      }
       if (!written) return Status::Ok();  // the node is gone
       node = std::move(*written);
     }
@@ -155,8 +157,10 @@ class NodeLifecycleController final : public client::Controller {
         }
       }
       std::optional<json::object> written;
-      if (auto s = client::UpdateStatusIfChanged(*client_, *pods_r_, *pod, std::move(st), &written); !s.ok()) result = s;
-      else if (written) recorder_.Warning(*pod, "NodeNotReady", "Node is not ready");
+      if (auto s = client::UpdateStatusIfChanged(*client_, *pods_r_, *pod, std::move(st), &written); !s.ok()) {
+        result = s.Annotate("marking pod not ready");
+      }
+      if (written) recorder_.Warning(*pod, "NodeNotReady", "Node is not ready");
     }
     return result;
   }
