@@ -73,9 +73,11 @@ class ApiWriter {
   // Bindings sent and not yet answered, at most. A 50k backlog on 5,000 hollow nodes bound at
   // 4,600-5,000 pods/s with 256, 5,085-6,132 with 1,024 (bench/RESULTS.md, 2026-12-04).
   static constexpr int kMaxBindsInFlight = 1024;
-  // The recorder's writer threads. An in-process Event create waits ~1-3 ms for its group
-  // commit, so the ~5,000 Events/s of a 5,000 pods/s backlog need a dozen or so writes in flight
-  // to drain a 1,000-Event queue (bench/RESULTS.md, the cluster's event path).
+  // The recorder's writer threads. An in-process Event create blocks its writer until its
+  // group commit, so the Events of a backlog (one per pod bound, thousands a second) need many
+  // writes in flight to drain a 1,000-Event queue: 16, twice the 8 workers that wrote them
+  // (besides the status patches) before. What a burst still drops is counted (dropped_events,
+  // and the recorder's log line every 100); bench/run_cluster_bench.sh counts what is stored.
   static constexpr size_t kEventWriters = 16;
 
  private:
