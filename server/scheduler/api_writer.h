@@ -75,10 +75,12 @@ class ApiWriter {
   static constexpr int kMaxBindsInFlight = 1024;
   // The recorder's writer threads. An in-process Event create blocks its writer until its
   // group commit, so the Events of a backlog (one per pod bound, thousands a second) need many
-  // writes in flight to drain a 1,000-Event queue: 16, twice the 8 workers that wrote them
-  // (besides the status patches) before. What a burst still drops is counted (dropped_events,
-  // and the recorder's log line every 100); bench/run_cluster_bench.sh counts what is stored.
-  static constexpr size_t kEventWriters = 16;
+  // writes in flight to drain a 1,000-Event queue; but each is a durable write competing with
+  // the bindings for the same two cores: 16 writers halved the binding rate of a backlog
+  // (bench/history/cluster_bench.md, 2026-12-06), 8 are as many as wrote them before (the
+  // workers, between status patches). What a burst still drops is counted (dropped_events, and
+  // the recorder's log line every 100); bench/run_cluster_bench.sh counts what is stored.
+  static constexpr size_t kEventWriters = 8;
 
  private:
   struct BindOp {
