@@ -10,6 +10,8 @@
 #   deployments:  --deploy-nodes nodes; 8 clients create --deployments 5-replica Deployments;
 #                 pods/min until every pod is Running.
 #   footprint:    --rss-nodes nodes and --rss-pods pods Running; kite-server's VmRSS/VmHWM.
+# A scheduling line also counts the scheduler's "Scheduled" Events stored (scheduled_events=: one
+# per pod unless its event queue overflowed).
 # Every phase prints its result line; a summary table follows.
 #
 # Usage: bench/run_cluster_bench.sh [--build DIR] [--nodes 5000] [--pods 10000,50000]
@@ -85,6 +87,20 @@ start_cluster() {
   done
   log "$1: kite-server pid $SERVER_PID, $2 nodes Ready after $((SECONDS - t0)) s"
 }
+# The scheduler's "Scheduled" Events stored in the bench namespace: one per pod bound unless
+# some were dropped (its queue was full, or it lost its lease with Events queued). Counted once
+# all are there, or once the count has not moved for 5 s (the writers drained their queue).
+scheduled_events() {
+  local n=-1 m still=0
+  for _ in $(seq 60); do
+    m=$(kc get events -n bench --field-selector reason=Scheduled -o name | wc -l)
+    ((m >= $1)) && break
+    if [[ $m == "$n" ]]; then ((++still >= 5)) && break; else still=0; fi
+    n=$m
+    sleep 1
+  done
+  echo "$m"
+}
 rss() { awk '/^VmRSS|^VmHWM/ {sub(":", "", $1); printf "%s_mib=%.1f ", $1, $2/1024}' "/proc/$SERVER_PID/status"; }
 
 RESULTS=()
@@ -96,7 +112,7 @@ if [[ $SKIP != *" scheduling "* ]]; then
       groups=$(( (pods + NODES - 1) / NODES * 2 ))
       line=$("$BIN/kite-cluster-bench" --kubeconfig "$DIR/kubeconfig" --mode pods --variant "$variant" \
         --pods "$pods" --groups "$groups" --clients 16 --timeout-s "$TIMEOUT_S" "${BACKLOG[@]}" || true)
-      line+=" nodes=$NODES $(rss)"
+      line+=" nodes=$NODES $(rss) scheduled_events=$(scheduled_events "$pods")"
       echo "$line"
       RESULTS+=("$line")
       stop_all

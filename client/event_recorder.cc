@@ -29,19 +29,24 @@ EventRecorder::EventRecorder(const Client* client, std::string component, std::s
       instance_(std::move(instance)),
       clock_(clock) {}
 
-EventRecorder::~EventRecorder() {
+EventRecorder::~EventRecorder() { Stop(); }
+
+void EventRecorder::Stop() {
+  std::vector<std::thread> writers;
   {
     std::lock_guard<std::mutex> lock(qmu_);
     stop_ = true;
     queue_.clear();
+    writers.swap(writers_);
   }
   qcv_.notify_all();
-  if (writer_.joinable()) writer_.join();
+  for (auto& t : writers) t.join();
 }
 
-void EventRecorder::RunAsync(size_t max_queued) {
+void EventRecorder::RunAsync(AsyncEvents async) {
   std::lock_guard<std::mutex> lock(qmu_);
-  max_queued_ = std::max<size_t>(1, max_queued);
+  max_queued_ = std::max<size_t>(1, async.max_queued);
+  writers_wanted_ = std::max<size_t>(1, async.writers);
 }
 
 void EventRecorder::WriterLoop() {
@@ -101,7 +106,7 @@ void EventRecorder::RecordFor(const json::object& involved, const std::string& t
         queue_.push_back(std::move(e));
         qcv_.notify_all();
         // Started by the first Event: an idle kubelet (no pods) has no thread for it.
-        if (!writer_.joinable()) writer_ = std::thread([this] { WriterLoop(); });
+        while (writers_.size() < writers_wanted_) writers_.emplace_back([this] { WriterLoop(); });
       }
       return;
     }

@@ -12,11 +12,14 @@
 //  - firstTimestamp/lastTimestamp are the wall time of the clock given at construction (the
 //    controller's clock, so a test with a FakeClock sees the times it set).
 //  - Writes are synchronous on the calling thread (a controller worker), unless RunAsync was
-//    called: then Record only queues the Event (stamped with the time it was recorded) and one
-//    thread of the recorder writes the queue in order, as client-go's broadcaster does for the
-//    kubelet, whose Events sit on the pod start-up path (three per pod: Pulled, Created,
-//    Started). The queue is bounded: an Event beyond it is dropped and counted (client-go drops
-//    when its channel is full). The destructor finishes the write under way and drops the rest.
+//    called: then Record only queues the Event (stamped with the time it was recorded) and the
+//    recorder's writer threads write the queue, as client-go's broadcaster does for the kubelet
+//    (whose Events sit on the pod start-up path: Pulled, Created, Started per pod) and the
+//    scheduler (one Event per pod scheduled, thousands a second). One writer writes in order;
+//    several write in parallel, so their order is not kept and two repeats of one Event written
+//    at the same moment may be stored as two Events. The queue is bounded: an Event beyond it is
+//    dropped and counted (client-go drops when its channel is full). Stop (and the destructor)
+//    finishes the writes under way and drops the rest.
 // Thread-safety: Record may be called from many threads at once.
 #pragma once
 
@@ -30,11 +33,18 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "base/clock.h"
 #include "client/client.h"
 
 namespace kite::client {
+
+// RunAsync's settings.
+struct AsyncEvents {
+  size_t writers = 1;        // threads writing the queue; several when Events come fast
+  size_t max_queued = 1000;  // Events waiting beyond this are dropped (client-go's broadcaster: 1,000)
+};
 
 class EventRecorder {
  public:
@@ -42,16 +52,20 @@ class EventRecorder {
   // "default-scheduler"); `instance` is reportingInstance. `clock` must outlive the recorder.
   EventRecorder(const Client* client, std::string component, std::string instance = "",
                 const kite::Clock* clock = kite::Clock::Real());
-  ~EventRecorder();  // joins the writer thread (RunAsync): queued Events are dropped
+  ~EventRecorder();  // Stop()
 
   // Events queued beyond this are dropped (client-go's broadcaster queues 1,000).
   static constexpr size_t kMaxQueued = 1000;
-  // From now on Record/RecordFor queue and return at once; a thread of the recorder, started by
-  // the first Event, writes. Call once, before Events are recorded from other threads.
-  void RunAsync(size_t max_queued = kMaxQueued);
+  // From now on Record/RecordFor queue and return at once; `async.writers` threads of the
+  // recorder, started by the first Event, write. Call once, before Events are recorded from
+  // other threads.
+  void RunAsync(AsyncEvents async = {});
   // Waits until the Events recorded so far have been written (or dropped). For tests and for a
   // caller that must see its Events stored; returns at once when synchronous.
   void Flush();
+  // Finishes the writes under way, drops the queued Events and joins the writers; Events
+  // recorded afterwards are dropped (asynchronous) or written at once (synchronous).
+  void Stop();
   // Events dropped because the queue was full.
   size_t dropped() const;
 
@@ -102,7 +116,8 @@ class EventRecorder {
   size_t dropped_ = 0;
   size_t writing_ = 0;  // Events taken from the queue and not yet written
   bool stop_ = false;
-  std::thread writer_;
+  size_t writers_wanted_ = 1;
+  std::vector<std::thread> writers_;
 };
 
 }  // namespace kite::client

@@ -429,4 +429,6 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions& options) {
   return std::unique_ptr<Store>(std::move(store));
 }
 
+int64_t RunBackgroundPass(Store& store) { return static_cast<sqlite_internal::SqliteStore&>(store).BackgroundPass(); }
+
 }  // namespace kite::datastore

@@ -35,4 +35,12 @@ namespace kite::datastore {
 
 // Declared in store.h: Result<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions&);
 
+// Runs one pass of the store's background work now, on the calling thread: expired leases
+// revoked, automatic compaction (on the interval of the store's clock, or past the history size
+// trigger), metrics. The store's own thread makes one every 250 ms of real time; a test that
+// moves a FakeClock calls this instead of waiting for it. `store` must come from
+// OpenSqliteStore. Returns the revision at which it queued a compaction (0: none); the
+// compaction itself completes asynchronously, as every Compact.
+int64_t RunBackgroundPass(Store& store);
+
 }  // namespace kite::datastore

@@ -86,67 +86,84 @@ void SqliteStore::CheckpointLoop() {
 }
 
 void SqliteStore::BackgroundLoop() {
-  const auto interval = std::chrono::milliseconds(opts_.compaction_interval_ms);
-  // The compaction interval and the metrics period are read on the store's clock (tests move a
-  // FakeClock); the wake-ups below are real time.
-  const kite::Clock* clock = opts_.clock;
-  auto next_compact = clock->SteadyNow() + interval;
-  auto next_metrics = clock->SteadyNow();
-  // (time, visible revision), one per tick over the last compaction interval: automatic
-  // compaction never goes past the revision that was current one interval ago, so a continue
-  // token or a watch resume stays good for at least that long (upstream compacts every 5
-  // minutes to the revision of the previous run). Revisions recovered at start-up count as
-  // written at start.
-  std::deque<std::pair<Clock::time_point, int64_t>> seen;
+  {
+    std::lock_guard pass_lock(pass_mu_);
+    StartPassesLocked();  // the interval runs from the store's start
+  }
   std::unique_lock lock(mu_);
   while (!stopping_) {
     bg_cv_.wait_for(lock, std::chrono::milliseconds(250));
     if (stopping_) break;
     lock.unlock();
-    const auto now = clock->SteadyNow();
-    for (int64_t id : lessor_.TakeExpired()) {
-      KITE_LOG(2) << "lease " << id << " expired";
-      LeaseRevoke(id, [](Result<int64_t>) {});
-    }
-    // Compact on the timer, and also whenever history grows past kHistoryFactor × retain
-    // revisions, so a write burst cannot grow the database without bound between two ticks;
-    // either way keeping the newest `retain` revisions and the last interval's.
-    const int64_t visible = mvcc_.visible_revision();
-    seen.emplace_back(now, visible);
-    while (seen.size() > 1 && seen[1].first <= now - interval) seen.pop_front();
-    const int64_t interval_floor = seen.front().first <= now - interval ? seen.front().second : 0;
-    const int64_t target = std::min(visible - opts_.compaction_retain_revisions, interval_floor);
-    const int64_t compacted = mvcc_.compact_revision();
-    // Past the size trigger, compact only once the target moved by `retain` revisions: the
-    // interval floor moves a little every tick.
-    const bool history_large = opts_.compaction_retain_revisions > 0 &&
-        visible - compacted > kHistoryFactor * opts_.compaction_retain_revisions &&
-        target - compacted >= opts_.compaction_retain_revisions;
-    if (opts_.compaction_interval_ms > 0 && (now >= next_compact || history_large) &&
-        compaction_queued_.load() == 0) {
-      next_compact = now + std::chrono::milliseconds(opts_.compaction_interval_ms);
-      // On the timer, only once there is history worth a transaction (a tenth of `retain`): an
-      // idle cluster's heartbeats alone then compact rarely, instead of one disk write a minute.
-      const int64_t worth = std::max<int64_t>(1, opts_.compaction_retain_revisions / 10);
-      if (target > compacted && (target - compacted >= worth || history_large)) {
-        compaction_queued_.store(1);
-        KITE_LOG(1) << "datastore: compacting at revision " << target;
-        Compact(target, false, [this](Result<int64_t>) { compaction_queued_.store(0); });
-      }
-    }
-    if (now >= next_metrics) {
-      next_metrics = now + std::chrono::seconds(5);
-      auto st = Status();
-      auto& m = StoreMetrics::Get();
-      m.db_size.Set(static_cast<double>(st.db_size));
-      m.db_in_use.Set(static_cast<double>(st.db_size_in_use));
-      m.keys.Set(static_cast<double>(st.keys));
-      m.current_rev.Set(static_cast<double>(st.revision));
-      m.compact_rev.Set(static_cast<double>(st.compact_revision));
-      m.watchers.Set(static_cast<double>(hub_.size()));
-    }
+    BackgroundPass();
     lock.lock();
   }
+}
+
+void SqliteStore::StartPassesLocked() {
+  if (pass_started_) return;
+  pass_started_ = true;
+  const auto now = opts_.clock->SteadyNow();
+  next_compact_ = now + std::chrono::milliseconds(opts_.compaction_interval_ms);
+  next_metrics_ = now;
+}
+
+int64_t SqliteStore::BackgroundPass() {
+  // The compaction interval and the metrics period are read on the store's clock (tests move a
+  // FakeClock); the loop's wake-ups are real time. One pass at a time (the loop's, a test's).
+  std::lock_guard pass_lock(pass_mu_);
+  const kite::Clock* clock = opts_.clock;
+  const auto interval = std::chrono::milliseconds(opts_.compaction_interval_ms);
+  StartPassesLocked();
+  const auto now = clock->SteadyNow();
+  for (int64_t id : lessor_.TakeExpired()) {
+    KITE_LOG(2) << "lease " << id << " expired";
+    LeaseRevoke(id, [](Result<int64_t>) {});
+  }
+  // Compact on the timer, and also whenever history grows past kHistoryFactor × retain
+  // revisions, so a write burst cannot grow the database without bound between two ticks;
+  // either way keeping the newest `retain` revisions and the last interval's: automatic
+  // compaction never goes past the revision that was current one interval ago (seen_: one
+  // (time, visible revision) per pass over the last interval), so a continue token or a watch
+  // resume stays good for at least that long (upstream compacts every 5 minutes to the revision
+  // of the previous run). Revisions recovered at start-up count as written at the first pass.
+  const int64_t visible = mvcc_.visible_revision();
+  seen_.emplace_back(now, visible);
+  while (seen_.size() > 1 && seen_[1].first <= now - interval) seen_.pop_front();
+  const int64_t interval_floor = seen_.front().first <= now - interval ? seen_.front().second : 0;
+  const int64_t target = std::min(visible - opts_.compaction_retain_revisions, interval_floor);
+  const int64_t compacted = mvcc_.compact_revision();
+  // Past the size trigger, compact only once the target moved by `retain` revisions: the
+  // interval floor moves a little every tick.
+  const bool history_large = opts_.compaction_retain_revisions > 0 &&
+      visible - compacted > kHistoryFactor * opts_.compaction_retain_revisions &&
+      target - compacted >= opts_.compaction_retain_revisions;
+  int64_t queued = 0;
+  if (opts_.compaction_interval_ms > 0 && (now >= next_compact_ || history_large) &&
+      compaction_queued_.load() == 0) {
+    next_compact_ = now + interval;
+    // On the timer, only once there is history worth a transaction (a tenth of `retain`): an
+    // idle cluster's heartbeats alone then compact rarely, instead of one disk write a minute.
+    const int64_t worth = std::max<int64_t>(1, opts_.compaction_retain_revisions / 10);
+    if (target > compacted && (target - compacted >= worth || history_large)) {
+      compaction_queued_.store(1);
+      KITE_LOG(1) << "datastore: compacting at revision " << target;
+      Compact(target, false, [this](Result<int64_t>) { compaction_queued_.store(0); });
+      queued = target;
+    }
+  }
+  if (now >= next_metrics_) {
+    next_metrics_ = now + std::chrono::seconds(5);
+    auto st = Status();
+    auto& m = StoreMetrics::Get();
+    m.db_size.Set(static_cast<double>(st.db_size));
+    m.db_in_use.Set(static_cast<double>(st.db_size_in_use));
+    m.keys.Set(static_cast<double>(st.keys));
+    m.current_rev.Set(static_cast<double>(st.revision));
+    m.compact_rev.Set(static_cast<double>(st.compact_revision));
+    m.watchers.Set(static_cast<double>(hub_.size()));
+  }
+  return queued;
 }
 
 StoreStatus SqliteStore::Status() {

@@ -110,6 +110,9 @@ class SqliteStore final : public Store, private WriteBackend {
   bool NoSpaceAlarm() const override { return writer_.NoSpaceAlarm(); }
   void SetNoSpaceAlarm(bool raised) override { writer_.SetNoSpaceAlarm(raised); }
 
+  // One pass of the background thread's work (sqlite_store.h: RunBackgroundPass).
+  int64_t BackgroundPass();
+
  private:
   // WriteBackend (writer thread only).
   kite::Status CommitBatch(const std::vector<LogRow>& rows, const std::vector<std::pair<int64_t, int64_t>>& lease_puts,
@@ -125,6 +128,7 @@ class SqliteStore final : public Store, private WriteBackend {
 
   void Close();
   void BackgroundLoop();
+  void StartPassesLocked();  // pass_mu_ held: the interval and metrics timers start now
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3*, const char*, int pages);
   void CatchUpWal();  // writer only: see kWalRestartPages
@@ -184,6 +188,12 @@ class SqliteStore final : public Store, private WriteBackend {
   Clock::time_point heartbeat_since_{};             // when the oldest of them was answered
   bool heartbeats_marked_ = false;                  // meta.heartbeat_state is 1 on disk
   bool shrink_pending_ = false;
+
+  // BackgroundPass's state, guarded by pass_mu_.
+  std::mutex pass_mu_;
+  bool pass_started_ = false;
+  std::chrono::steady_clock::time_point next_compact_{}, next_metrics_{};
+  std::deque<std::pair<std::chrono::steady_clock::time_point, int64_t>> seen_;  // (time, visible revision)
 
   std::mutex mu_;                  // guards stopping_ and the checkpointer's flags below
   std::condition_variable bg_cv_;  // wakes the background thread (stop only)

@@ -17,10 +17,6 @@ namespace json = boost::json;
 
 namespace {
 
-// Bounds: events waiting to be written (client-go's broadcaster buffers 1000 per watcher; the
-// scheduler writes many more at its rate).
-constexpr size_t kMaxQueuedEvents = 10000;
-
 const api::ResourceInfo& Pods() {
   static const api::ResourceInfo* r = api::FindResource("", "v1", "pods");
   return *r;
@@ -51,6 +47,7 @@ ApiWriter::ApiWriter(const client::Client* client, int workers, std::string comp
       clock_(clock),
       async_binds_(client->transport()->SupportsAsync()),
       recorder_(client, std::move(component), std::move(instance), clock) {
+  recorder_.RunAsync({.writers = kEventWriters});
   for (int i = 0; i < std::max(1, workers); ++i) workers_.emplace_back([this] {
     SetThreadName("sched-writer");
     Work();
@@ -64,8 +61,8 @@ void ApiWriter::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     stopping_ = true;
-    events_.clear();
   }
+  recorder_.Stop();  // queued events are dropped, and those of the bindings finishing below
   {
     // Bindings in flight finish first (their Scheduled events are dropped with the rest). A
     // transport that stopped under them may never answer: give up after a while.
@@ -78,10 +75,7 @@ void ApiWriter::Stop() {
   for (auto& t : workers_) t.join();
 }
 
-size_t ApiWriter::dropped_events() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return dropped_events_;
-}
+size_t ApiWriter::dropped_events() const { return recorder_.dropped(); }
 
 void ApiWriter::Submit(std::function<void()> task) {
   {
@@ -94,17 +88,10 @@ void ApiWriter::Submit(std::function<void()> task) {
 void ApiWriter::Work() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    cv_.wait(lock, [this] { return stopping_ || !tasks_.empty() || !events_.empty(); });
-    std::function<void()> task;
-    if (!tasks_.empty()) {
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
-    } else if (!events_.empty()) {
-      task = std::move(events_.front());
-      events_.pop_front();
-    } else {
-      return;  // stopping and drained
-    }
+    cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+    if (tasks_.empty()) return;  // stopping and drained
+    std::function<void()> task = std::move(tasks_.front());
+    tasks_.pop_front();
     lock.unlock();
     task();
     lock.lock();
@@ -242,18 +229,7 @@ void ApiWriter::Preempt(PodInfoPtr victim, PodInfoPtr preemptor, std::string nod
 }
 
 void ApiWriter::Event(const PodInfo& pod, std::string type, std::string reason, std::string action, std::string message) {
-  json::object involved = InvolvedPod(pod);
-  std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_) return;
-  if (events_.size() >= kMaxQueuedEvents) {
-    ++dropped_events_;
-    return;
-  }
-  events_.push_back([this, involved = std::move(involved), type = std::move(type),
-                     reason = std::move(reason), action = std::move(action), message = std::move(message)] {
-    recorder_.RecordFor(involved, type, reason, action, message);
-  });
-  cv_.notify_one();
+  recorder_.RecordFor(InvolvedPod(pod), type, reason, action, message);  // queued; dropped after Stop
 }
 
 }  // namespace kite::scheduler

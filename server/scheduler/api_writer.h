@@ -1,12 +1,14 @@
 // ApiWriter: the scheduler's writes to the Kubernetes API, made on a small pool of worker
 // threads so the scheduling loop never waits for the API: bindings (POST pods/<name>/binding,
-// several in flight), pod status patches (the PodScheduled condition, status.nominatedNodeName),
-// preemption victims (DisruptionTarget condition, then delete) and core/v1 Events.
+// several in flight), pod status patches (the PodScheduled condition, status.nominatedNodeName)
+// and preemption victims (DisruptionTarget condition, then delete); its core/v1 Events go through
+// the asynchronous EventRecorder (client/event_recorder.h), the one event path of kite.
 //
-// - Bindings, status patches and deletions are never dropped; Events are best effort: their
-//   queue is bounded (as client-go's event broadcaster drops when its buffer is full), and an
-//   Event repeating an earlier one for the same pod (reason and message) increments that
-//   Event's count instead of creating another, as client-go's event correlator does.
+// - Bindings, status patches and deletions are never dropped; Events are best effort: the
+//   recorder's queue is bounded (1,000, as client-go's event broadcaster drops when its buffer is
+//   full) and written by kEventWriters threads, and an Event repeating an earlier one for the
+//   same pod (reason and message) increments that Event's count instead of creating another, as
+//   client-go's event correlator does.
 // - Events are written as core/v1 Events (what `kubectl describe` and `kubectl get events`
 //   read) with source.component and reportingComponent "default-scheduler".
 //
@@ -47,6 +49,8 @@ class ApiWriter {
   ~ApiWriter();  // Stop()
   // Finishes queued bindings, patches and deletions, drops queued events, joins the workers.
   void Stop();
+  // Waits until the Events recorded so far are written (or dropped): for tests.
+  void FlushEvents() { recorder_.Flush(); }
 
   // Binds `pod` to `node`; `done` gets nullptr on success or the API's error.
   void Bind(PodInfoPtr pod, std::string node, std::function<void(const kite::Status*)> done);
@@ -69,6 +73,14 @@ class ApiWriter {
   // Bindings sent and not yet answered, at most. A 50k backlog on 5,000 hollow nodes bound at
   // 4,600-5,000 pods/s with 256, 5,085-6,132 with 1,024 (bench/RESULTS.md, 2026-12-04).
   static constexpr int kMaxBindsInFlight = 1024;
+  // The recorder's writer threads. An in-process Event create blocks its writer until its
+  // group commit, so the Events of a backlog (one per pod bound, thousands a second) need many
+  // writes in flight to drain a 1,000-Event queue; but each is a durable write competing with
+  // the bindings for the same two cores: 16 writers halved the binding rate of a backlog
+  // (bench/history/cluster_bench.md, 2026-12-06), 8 are as many as wrote them before (the
+  // workers, between status patches). What a burst still drops is counted (dropped_events, and
+  // the recorder's log line every 100); bench/run_cluster_bench.sh counts what is stored.
+  static constexpr size_t kEventWriters = 8;
 
  private:
   struct BindOp {
@@ -94,15 +106,13 @@ class ApiWriter {
   const kite::Clock* clock_;
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;   // never dropped
-  std::deque<std::function<void()>> events_;  // bounded
-  size_t dropped_events_ = 0;
+  std::deque<std::function<void()>> tasks_;  // never dropped
   bool stopping_ = false;
   std::vector<std::thread> workers_;
   const bool async_binds_;
   const std::shared_ptr<Binds> binds_ = std::make_shared<Binds>();
 
-  client::EventRecorder recorder_;  // folds repeated events (see the contract above)
+  client::EventRecorder recorder_;  // asynchronous; folds repeated events (see the contract above)
 };
 
 // Whether patching the PodScheduled condition to (False, reason, message) and the nominated

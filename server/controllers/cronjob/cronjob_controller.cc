@@ -11,6 +11,7 @@
 #include "client/controller.h"
 #include "client/event_recorder.h"
 #include "client/informer.h"
+#include "client/status_update.h"
 #include "server/controllers/cronjob/cron_schedule.h"
 #include "server/controllers/cronjob/time_zone.h"
 
@@ -114,12 +115,7 @@ class CronJobController final : public client::Controller {
     json::object status = api::GetObject(cj, "status");
     std::optional<std::chrono::milliseconds> requeue;
     Status result = Sync(cj, jobs, status, &requeue);
-    if (status != api::GetObject(cj, "status")) {
-      json::object next = cj;
-      next["status"] = status;
-      auto r = client_->UpdateStatus(*cj_r_, ns, next);
-      if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating cronjob status");
-    }
+    if (auto s = client::UpdateStatusIfChanged(*client_, *cj_r_, cj, std::move(status)); !s.ok()) return s;
     CleanupFinished(cj, jobs);
     if (requeue) queue_.AddAfter(key, *requeue);
     return result;

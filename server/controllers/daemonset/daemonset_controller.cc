@@ -19,6 +19,7 @@
 #include "client/informer.h"
 #include "client/pod_control.h"
 #include "client/slow_start.h"
+#include "client/status_update.h"
 #include "server/controllers/common/history.h"
 #include "server/controllers/daemonset/daemon_pod.h"
 
@@ -99,13 +100,10 @@ class DaemonSetController final : public client::Controller {
     auto cur = EnsureRevision(*client_, ds, revisions, &collisions);
     if (!cur.ok()) {
       if (collisions != api::GetInt(ds, {"status", "collisionCount"})) {
-        json::object updated = ds;
         json::object st = api::GetObject(ds, "status");
         st["collisionCount"] = collisions;
-        updated["status"] = std::move(st);
         // The count must be stored before the retry, or the same name collides again.
-        auto w = client_->UpdateStatus(*ds_r_, ns, updated);
-        if (!w.ok() && !w.NotFound()) return w.error().Annotate("updating collisionCount");
+        if (auto s = client::UpdateStatusIfChanged(*client_, *ds_r_, ds, std::move(st)); !s.ok()) return s;
       }
       return cur.error().Annotate("controller revision");
     }
@@ -364,8 +362,7 @@ class DaemonSetController final : public client::Controller {
       }
     }
     if (wait_available) queue_.AddAfter(client::Key(ds), std::chrono::seconds(std::max<int64_t>(min_ready, 1)));
-    const json::object old = api::GetObject(ds, "status");
-    json::object st = old;
+    json::object st = api::GetObject(ds, "status");
     st["desiredNumberScheduled"] = desired;
     st["currentNumberScheduled"] = current;
     st["numberMisscheduled"] = misscheduled;
@@ -379,12 +376,7 @@ class DaemonSetController final : public client::Controller {
     for (const char* f : {"numberAvailable", "updatedNumberScheduled", "numberUnavailable"}) {
       if (api::GetInt(st, f) == 0) st.erase(f);
     }
-    if (st == old) return Status::Ok();
-    json::object next = ds;
-    next["status"] = std::move(st);
-    auto r = client_->UpdateStatus(*ds_r_, api::Namespace(ds), next);
-    if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating status");
-    return Status::Ok();
+    return client::UpdateStatusIfChanged(*client_, *ds_r_, ds, std::move(st));
   }
 
   const client::Client* client_;

@@ -16,6 +16,7 @@
 #include "client/controller_ref_manager.h"
 #include "client/event_recorder.h"
 #include "client/informer.h"
+#include "client/status_update.h"
 #include "server/controllers/common/history.h"
 
 namespace kite::controllers {
@@ -217,11 +218,8 @@ class DeploymentController final : public client::Controller {
         }
         json::object st = api::GetObject(d, "status");
         st["collisionCount"] = collisions + 1;
-        json::object upd = d;
-        upd["status"] = std::move(st);
         // The count must be stored before the retry, or the same name collides again.
-        auto w = client_->UpdateStatus(*deploy_r_, ns, upd);
-        if (!w.ok() && !w.NotFound()) return w.error();
+        if (auto s = client::UpdateStatusIfChanged(*client_, *deploy_r_, d, std::move(st)); !s.ok()) return s;
       }
       return created.error();
     }
@@ -487,12 +485,7 @@ class DeploymentController final : public client::Controller {
     const std::string key = client::Key(d);
     auto [status, requeue] = NextDeploymentStatus(d, sets, nrs, *clock(), [&] { return TakeProgressChanged(key); });
     if (requeue) queue_.AddAfter(key, *requeue);
-    if (status == api::GetObject(d, "status")) return Status::Ok();
-    json::object updated = d;
-    updated["status"] = std::move(status);
-    auto r = client_->UpdateStatus(*deploy_r_, api::Namespace(d), updated);
-    if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating status");
-    return Status::Ok();
+    return client::UpdateStatusIfChanged(*client_, *deploy_r_, d, std::move(status));
   }
 
   const client::Client* client_;

@@ -16,6 +16,7 @@
 #include "client/client.h"
 #include "client/controller.h"
 #include "client/informer.h"
+#include "client/status_update.h"
 
 namespace kite::controllers {
 namespace json = boost::json;
@@ -116,8 +117,7 @@ class DisruptionController final : public client::Controller {
     for (const auto& p : pods_->List(ns)) {
       if (api::LabelsMatch(sel, *p)) pods.push_back(p);
     }
-    json::object status = api::GetObject(*pdb, "status");
-    json::object want = status;
+    json::object want = api::GetObject(*pdb, "status");
     // Pods the eviction subresource has just let go are not healthy any more, though their
     // deletion may not have been seen yet (upstream's DeletionTimeout: two minutes).
     PruneDisrupted(want, key);
@@ -143,12 +143,7 @@ class DisruptionController final : public client::Controller {
       SetDisruptionAllowed(want, allowed > 0 ? "True" : "False", allowed > 0 ? "SufficientPods" : "InsufficientPods", "", now);
     }
     want["observedGeneration"] = api::GetInt(*pdb, {"metadata", "generation"}, 1);
-    if (want == status) return Status::Ok();
-    json::object updated = *pdb;
-    updated["status"] = std::move(want);
-    auto r = client_->UpdateStatus(*pdb_r_, ns, updated);
-    if (r.ok() || r.NotFound()) return Status::Ok();
-    return r.error().Annotate("updating budget status");
+    return client::UpdateStatusIfChanged(*client_, *pdb_r_, *pdb, std::move(want));
   }
 
  private:

@@ -20,6 +20,7 @@
 #include "client/informer.h"
 #include "client/pod_control.h"
 #include "client/slow_start.h"
+#include "client/status_update.h"
 #include "server/controllers/job/job_math.h"
 #include "server/controllers/job/job_status.h"
 
@@ -254,20 +255,15 @@ class JobController final : public client::Controller {
 
   // Writes `status`; `job` becomes what the server returned.
   Status UpdateStatus(json::object& job, const json::object& status) {
-    json::object next = job;
-    next["status"] = status;
-    const std::string before = api::ResourceVersion(job);
-    auto r = client_->UpdateStatus(*job_r_, api::Namespace(job), next);
-    if (r.ok()) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        stale_versions_[client::Key(job)].insert(before);
-      }
-      job = std::move(r.value());
-      return Status::Ok();
+    std::optional<json::object> written;
+    if (auto s = client::UpdateStatusIfChanged(*client_, *job_r_, job, status, &written); !s.ok()) return s;
+    if (!written) return Status::Ok();  // unchanged, or the job is gone
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stale_versions_[client::Key(job)].insert(api::ResourceVersion(job));
     }
-    if (r.NotFound()) return Status::Ok();
-    return r.error().Annotate("updating job status");
+    job = std::move(*written);
+    return Status::Ok();
   }
 
   // Removes the tracking finalizer (test-and-remove, so a concurrent change retries; the

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "client/controller.h"
 #include "client/informer.h"
+#include "client/status_update.h"
 #include "server/controllers/localpath/helper_pod.h"
 
 namespace kite::controllers {
@@ -253,6 +254,8 @@ class LocalPathController final : public client::Controller {
     }
     if (api::GetString(pv, {"status", "phase"}) != "Bound") {
       api::MutableObject(pv, "status")["phase"] = "Bound";
+      // Not UpdateStatusIfChanged: a volume gone under its claim must fail this sync (NotFound
+      // is an error here), so the claim is tried again with another volume.
       auto r = client_->UpdateStatus(*volumes_r_, "", pv);
       if (!r.ok()) return r.error().Annotate("persistentvolume " + pv_name + " status");
       pv = std::move(r.value());
@@ -274,13 +277,15 @@ class LocalPathController final : public client::Controller {
     const json::value modes = api::GetArray(pv, {"spec", "accessModes"});
     if (api::GetString(st, "phase") != "Bound" || api::GetObject(st, "capacity") != capacity.as_object() ||
         api::GetArray(st, "accessModes") != modes.as_array()) {
-      auto& status = api::MutableObject(claim, "status");
+      json::object status = st;
       status["phase"] = "Bound";
       status["capacity"] = capacity;
       status["accessModes"] = modes;
-      auto r = client_->UpdateStatus(*claims_r_, api::Namespace(claim), claim);
-      if (!r.ok()) return r.error().Annotate("persistentvolumeclaim " + client::Key(claim_in) + " status");
-      KITE_LOG(1) << "local-path: bound " << client::Key(claim_in) << " to " << pv_name;
+      std::optional<json::object> written;
+      if (auto s = client::UpdateStatusIfChanged(*client_, *claims_r_, claim, std::move(status), &written); !s.ok()) {
+        return s.Annotate("persistentvolumeclaim " + client::Key(claim_in));
+      }
+      if (written) KITE_LOG(1) << "local-path: bound " << client::Key(claim_in) << " to " << pv_name;
     }
     return Status::Ok();
   }
@@ -314,11 +319,11 @@ class LocalPathController final : public client::Controller {
       return Status::Ok();
     }
     if (api::GetString(*pv, {"status", "phase"}) == "Released") return Status::Ok();
-    json::object updated = *pv;
-    api::MutableObject(updated, "status")["phase"] = "Released";
-    auto r = client_->UpdateStatus(*volumes_r_, "", updated);
-    if (r.ok() || r.NotFound() || r.Conflict()) return Status::Ok();
-    return r.error().Annotate("releasing persistentvolume " + name);
+    json::object status = api::GetObject(*pv, "status");
+    status["phase"] = "Released";
+    Status s = client::UpdateStatusIfChanged(*client_, *volumes_r_, *pv, std::move(status));
+    if (s.ok() || s.IsConflict()) return Status::Ok();
+    return s.Annotate("releasing persistentvolume " + name);
   }
 
   // Whether the volume's directory is gone from its node (or can't be: no helper image, the

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "client/controller.h"
 #include "client/informer.h"
+#include "client/status_update.h"
 #include "server/controllers/common/resync.h"
 #include "server/controllers/common/served_resources.h"
 
@@ -170,17 +171,12 @@ class NamespaceController final : public client::Controller {
   }
 
   Status UpdateStatus(json::object& nsobj, const ns::Remaining& rem) {
-    json::object& status = nsobj["status"].is_object() ? nsobj["status"].as_object()
-                                                       : (nsobj["status"] = json::object()).as_object();
-    const json::array current = api::GetArray(status, "conditions");
-    json::array want = ns::DeletionConditions(rem, current, api::FormatTime(clock()->Now()));
-    if (want == current && api::GetString(status, "phase") == "Terminating") return Status::Ok();
-    status["conditions"] = std::move(want);
+    json::object status = api::GetObject(nsobj, "status");
+    status["conditions"] = ns::DeletionConditions(rem, api::GetArray(status, "conditions"), api::FormatTime(clock()->Now()));
     status["phase"] = "Terminating";
-    auto r = client_->UpdateStatus(*nsr_, "", nsobj);
-    if (r.NotFound()) return Status::Ok();
-    if (!r.ok()) return r.error().Annotate("updating namespace status");
-    nsobj = std::move(r.value());
+    std::optional<json::object> written;
+    if (auto s = client::UpdateStatusIfChanged(*client_, *nsr_, nsobj, std::move(status), &written); !s.ok()) return s;
+    if (written) nsobj = std::move(*written);
     return Status::Ok();
   }
 

@@ -15,6 +15,7 @@
 #include "client/controller.h"
 #include "client/event_recorder.h"
 #include "client/informer.h"
+#include "client/status_update.h"
 #include "server/controllers/common/resync.h"
 #include "server/controllers/nodelifecycle/taints.h"
 
@@ -96,14 +97,14 @@ class NodeLifecycleController final : public client::Controller {
     const std::string status_now = ready ? api::GetString(*ready, "status") : "";
     if (now - h.probe > grace && status_now != "Unknown") {
       KITE_LOG(0) << "nodelifecycle: node " << name << " stopped posting status; marking it Unknown";
-      json::object updated = node;
-      json::value& st = updated["status"];
-      if (!st.is_object()) st = json::object();
-      st.as_object()["conditions"] = nodelifecycle::UnknownConditions(api::GetArray(node, {"status", "conditions"}), api::FormatTime(clock()->Now()));
-      auto r = client_->UpdateStatus(*nodes_r_, "", updated);
-      if (r.NotFound()) return Status::Ok();
-      if (!r.ok()) return r.error().Annotate("marking node " + name + " Unknown");
-      node = std::move(r.value());
+      json::object st = api::GetObject(node, "status");
+      st["conditions"] = nodelifecycle::UnknownConditions(api::GetArray(node, {"status", "conditions"}), api::FormatTime(clock()->Now()));
+      std::optional<json::object> written;
+      if (auto s = client::UpdateStatusIfChanged(*client_, *nodes_r_, node, std::move(st), &written); !s.ok()) {
+        return s.Annotate("marking node " + name + " Unknown");
+      }
+      if (!written) return Status::Ok();  // the node is gone
+      node = std::move(*written);
     }
     ready = Condition(node, "Ready");
     const std::string status = ready ? api::GetString(*ready, "status") : "";
@@ -148,16 +149,18 @@ class NodeLifecycleController final : public client::Controller {
       if (api::GetString(*pod, {"spec", "nodeName"}) != node_name) continue;
       std::string phase = api::GetString(*pod, {"status", "phase"});
       if (phase == "Succeeded" || phase == "Failed" || !api::IsPodReady(*pod)) continue;
-      json::object updated = *pod;
-      for (auto& c : updated["status"].as_object()["conditions"].as_array()) {
+      json::object st = api::GetObject(*pod, "status");
+      for (auto& c : st["conditions"].as_array()) {
         if (c.is_object() && api::GetString(c.as_object(), "type") == "Ready") {
           c.as_object()["status"] = "False";
           c.as_object()["lastTransitionTime"] = api::FormatTime(clock()->Now());
         }
       }
-      auto r = client_->UpdateStatus(*pods_r_, api::Namespace(*pod), updated);
-      if (r.ok()) recorder_.Warning(*pod, "NodeNotReady", "Node is not ready");
-      else if (!r.NotFound()) result = r.error().Annotate("marking pod not ready");
+      std::optional<json::object> written;
+      if (auto s = client::UpdateStatusIfChanged(*client_, *pods_r_, *pod, std::move(st), &written); !s.ok()) {
+        result = s.Annotate("marking pod not ready");
+      }
+      if (written) recorder_.Warning(*pod, "NodeNotReady", "Node is not ready");
     }
     return result;
   }

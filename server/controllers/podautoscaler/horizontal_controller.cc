@@ -12,6 +12,7 @@
 #include "api/time.h"
 #include "base/log.h"
 #include "client/event_recorder.h"
+#include "client/status_update.h"
 #include "server/controllers/common/resync.h"
 #include "server/metricsserver/storage.h"
 
@@ -95,7 +96,6 @@ class HorizontalController final : public client::Controller {
     const std::string ns = api::GetString(api::Metadata(hpa), "namespace");
     const std::string now = api::FormatTime(clock()->Now());
     json::object status = api::GetObject(hpa, "status");
-    const json::object old_status = status;
     status["observedGeneration"] = api::GetInt(api::Metadata(hpa), "generation");
     const int32_t min_replicas = static_cast<int32_t>(api::GetInt(spec, "minReplicas", 1));
     const int32_t max_replicas = static_cast<int32_t>(api::GetInt(spec, "maxReplicas"));
@@ -113,7 +113,7 @@ class HorizontalController final : public client::Controller {
       const std::string msg = "the HPA controller was unable to get the target's current scale: " + target.status().message();
       events_.Warning(hpa, "FailedGetScale", msg);
       condition("AbleToScale", false, "FailedGetScale", msg);
-      return UpdateStatus(hpa, std::move(status), old_status);
+      return UpdateStatus(hpa, std::move(status));
     }
     condition("AbleToScale", true, "SucceededGetScale", "the HPA controller was able to get the target's current scale");
     const int32_t current = static_cast<int32_t>(api::GetInt(*target, {"spec", "replicas"}, 1));
@@ -138,7 +138,7 @@ class HorizontalController final : public client::Controller {
                                 calc.status().message();
         events_.Warning(hpa, "FailedGetResourceMetric", msg);
         condition("ScalingActive", false, "FailedGetResourceMetric", msg);
-        return UpdateStatus(hpa, std::move(status), old_status);
+        return UpdateStatus(hpa, std::move(status));
       }
       condition("ScalingActive", true, "ValidMetricFound",
                 "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)");
@@ -172,7 +172,7 @@ class HorizontalController final : public client::Controller {
         events_.Warning(hpa, "FailedRescale", "New size: " + std::to_string(desired) + "; reason: " + rescale_reason +
                                                   "; error: " + patched.status().message());
         condition("AbleToScale", false, "FailedUpdateScale", msg);
-        return UpdateStatus(hpa, std::move(status), old_status);
+        return UpdateStatus(hpa, std::move(status));
       }
       condition("AbleToScale", true, "SucceededRescale",
                 "the HPA controller was able to update the target scale to " + std::to_string(desired));
@@ -184,7 +184,7 @@ class HorizontalController final : public client::Controller {
     status["desiredReplicas"] = desired;
     if (current_metrics.empty()) status.erase("currentMetrics");
     else status["currentMetrics"] = std::move(current_metrics);
-    return UpdateStatus(hpa, std::move(status), old_status);
+    return UpdateStatus(hpa, std::move(status));
   }
 
   Result<podautoscaler::ReplicaCalculation> Calculate(const json::object& target, const std::string& ns,
@@ -214,14 +214,13 @@ class HorizontalController final : public client::Controller {
   // Status is always written through autoscaling/v2, as upstream's controller does: a v1 HPA
   // reads back through v1 converted (server/apiserver/storage/hpa_conversion.h), its conditions
   // and current metrics in upstream's annotations.
-  Status UpdateStatus(const json::object& hpa, json::object status, const json::object& old_status) {
-    if (status == old_status) return Status();
-    json::object updated = hpa;
-    updated["apiVersion"] = "autoscaling/v2";
-    updated["status"] = std::move(status);
-    auto out = client_->UpdateStatus(*hpa_r_, api::GetString(api::Metadata(hpa), "namespace"), updated);
-    if (!out.ok() && out.status().IsConflict()) return Status();  // a newer HPA is on its way
-    return out.ok() ? Status() : out.status();
+  Status UpdateStatus(const json::object& hpa, json::object status) {
+    if (status == api::GetObject(hpa, "status")) return Status();
+    json::object v2 = hpa;
+    v2["apiVersion"] = "autoscaling/v2";
+    Status s = client::UpdateStatusIfChanged(*client_, *hpa_r_, v2, std::move(status));
+    if (s.IsConflict()) return Status();  // a newer HPA is on its way
+    return s;
   }
 
   const client::Client* client_;

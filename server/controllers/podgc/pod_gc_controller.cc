@@ -12,6 +12,7 @@
 #include "client/client.h"
 #include "client/controller.h"
 #include "client/informer.h"
+#include "client/status_update.h"
 #include "server/controllers/common/resync.h"
 
 namespace kite::controllers {
@@ -135,10 +136,7 @@ class PodGCController final : public client::Controller {
   Status MarkFailed(const json::object& pod) {
     std::string phase = api::GetString(pod, {"status", "phase"});
     if (phase == "Succeeded" || phase == "Failed") return Status::Ok();
-    json::object updated = pod;
-    json::value& st = updated["status"];
-    if (!st.is_object()) st = json::object();
-    auto& status = st.as_object();
+    json::object status = api::GetObject(pod, "status");
     status["phase"] = "Failed";
     json::array conds;
     for (const auto& c : api::GetArray(status, "conditions")) {
@@ -150,9 +148,9 @@ class PodGCController final : public client::Controller {
                                  {"message", "PodGC: node no longer exists"},
                                  {"lastTransitionTime", api::FormatTime(clock()->Now())}});
     status["conditions"] = std::move(conds);
-    auto r = client_->UpdateStatus(*pods_r_, api::Namespace(pod), updated);
-    if (r.ok() || r.NotFound() || r.Conflict()) return Status::Ok();  // the delete follows anyway
-    return r.error().Annotate("marking pod failed");
+    Status s = client::UpdateStatusIfChanged(*client_, *pods_r_, pod, std::move(status));
+    if (s.IsConflict()) return Status::Ok();  // the delete follows anyway
+    return s;
   }
 
   Status ForceDelete(const json::object& pod) {

@@ -16,6 +16,7 @@
 #include "client/informer.h"
 #include "client/pod_control.h"
 #include "client/slow_start.h"
+#include "client/status_update.h"
 
 namespace kite::controllers {
 namespace json = boost::json;
@@ -168,19 +169,13 @@ class ReplicaSetController final : public client::Controller {
       }
     }
     if (min_ready > 0 && ready > available) queue_.AddAfter(client::Key(set), std::chrono::seconds(min_ready));
-    json::object status = api::GetObject(set, "status");
-    json::object want = status;
+    json::object want = api::GetObject(set, "status");
     want["replicas"] = static_cast<int64_t>(owned.size());
     want["fullyLabeledReplicas"] = fully;
     want["readyReplicas"] = ready;
     want["availableReplicas"] = available;
     want["observedGeneration"] = api::GetInt(set, {"metadata", "generation"}, 1);
-    if (want == status) return Status::Ok();
-    json::object updated = set;
-    updated["status"] = std::move(want);
-    auto r = client_->UpdateStatus(*resource_, api::Namespace(set), updated);
-    if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating status");
-    return Status::Ok();
+    return client::UpdateStatusIfChanged(*client_, *resource_, set, std::move(want));
   }
 
   const client::Client* client_;

@@ -10,6 +10,7 @@
 #include "client/client.h"
 #include "client/controller.h"
 #include "client/informer.h"
+#include "client/status_update.h"
 #include "server/controllers/common/resync.h"
 #include "server/controllers/common/served_resources.h"
 
@@ -148,17 +149,11 @@ class ResourceQuotaController final : public client::Controller {
         return n.status();
       }
     }
-    json::object status = api::GetObject(*q, "status");
-    json::object want = status;
+    json::object want = api::GetObject(*q, "status");
     want["hard"] = api::GetObject(spec, "hard");
     want["used"] = std::move(used);
     resync_.After(queue_, key, std::chrono::minutes(5));  // upstream's full resync period
-    if (want == status) return Status::Ok();
-    json::object updated = *q;
-    updated["status"] = std::move(want);
-    auto r = client_->UpdateStatus(*quota_r_, ns, updated);
-    if (r.ok() || r.NotFound()) return Status::Ok();
-    return r.error().Annotate("updating quota status");
+    return client::UpdateStatusIfChanged(*client_, *quota_r_, *q, std::move(want));
   }
 
  private:

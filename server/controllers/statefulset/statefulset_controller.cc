@@ -12,6 +12,7 @@
 #include "client/controller_ref_manager.h"
 #include "client/event_recorder.h"
 #include "client/informer.h"
+#include "client/status_update.h"
 #include "server/controllers/common/history.h"
 #include "server/controllers/statefulset/stateful_set_plan.h"
 
@@ -60,13 +61,10 @@ class StatefulSetController final : public client::Controller {
     auto update = EnsureRevision(*client_, set, revisions, &collisions);
     if (!update.ok()) {
       if (collisions != api::GetInt(old_status, "collisionCount")) {
-        json::object next = set;
         json::object st = old_status;
         st["collisionCount"] = collisions;
-        next["status"] = std::move(st);
         // The count must be stored before the retry, or the same name collides again.
-        auto w = client_->UpdateStatus(*sts_r_, ns, next);
-        if (!w.ok() && !w.NotFound()) return w.error().Annotate("updating collisionCount");
+        if (auto s = client::UpdateStatusIfChanged(*client_, *sts_r_, set, std::move(st)); !s.ok()) return s;
       }
       return update.error().Annotate("controller revision");
     }
@@ -299,8 +297,7 @@ class StatefulSetController final : public client::Controller {
       if (rev == current) ++current_n;
       if (rev == update) ++updated_n;
     }
-    const json::object old = api::GetObject(set, "status");
-    json::object st = old;
+    json::object st = api::GetObject(set, "status");
     st["observedGeneration"] = api::GetInt(set, {"metadata", "generation"}, 1);
     st["replicas"] = replicas;
     st["readyReplicas"] = ready;
@@ -318,12 +315,7 @@ class StatefulSetController final : public client::Controller {
     for (const char* f : {"readyReplicas", "currentReplicas", "updatedReplicas"}) {
       if (api::GetInt(st, f) == 0) st.erase(f);  // omitempty upstream
     }
-    if (st == old) return Status::Ok();
-    json::object next = set;
-    next["status"] = std::move(st);
-    auto r = client_->UpdateStatus(*sts_r_, api::Namespace(set), next);
-    if (!r.ok() && !r.NotFound()) return r.error().Annotate("updating status");
-    return Status::Ok();
+    return client::UpdateStatusIfChanged(*client_, *sts_r_, set, std::move(st));
   }
 
   const client::Client* client_;

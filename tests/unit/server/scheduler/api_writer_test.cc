@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <thread>
 
 #include "api/conditions.h"
 #include "api/object.h"
@@ -81,10 +80,7 @@ TEST_F(ApiWriterTest, EventsAreStampedByTheSchedulersClock) {
   ApiWriter writer(&client_, 1, "default-scheduler", "test", &clock_);
   writer.Event(*pod, "Warning", "FailedScheduling", "Scheduling", "0/1 nodes are available");
   // Events are best effort and Stop drops queued ones: wait for this one to be written.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (fake_->Writes("create", "events").empty() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  writer.FlushEvents();
   writer.Stop();
   auto created = fake_->Writes("create", "events");
   ASSERT_EQ(created.size(), 1u);

@@ -1,0 +1,128 @@
+// client/informer.cc against a real in-process API server: an informer lists, watches and calls
+// its handlers; informers of two factories share one decoded copy of each object version.
+#include "client/informer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "client/client.h"
+#include "tests/unit/eventually.h"
+#include "tests/unit/server/apiserver/test_server.h"
+
+namespace kite::client {
+namespace {
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+const api::ResourceInfo& InformerTestConfigMaps() { return *api::FindResource("", "v1", "configmaps"); }
+
+json::object InformerTestConfigMap(const std::string& name, const std::string& value) {
+  return json::object{{"apiVersion", "v1"},
+                      {"kind", "ConfigMap"},
+                      {"metadata", json::object{{"name", name}, {"labels", json::object{{"app", "x"}}}}},
+                      {"data", json::object{{"k", value}}}};
+}
+
+using kite::testing::Eventually;
+
+class InformerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    api_ = std::make_unique<testing::InProcessApiServer>();
+    ASSERT_NO_FATAL_FAILURE(api_->Start());
+    client_ = api_->AdminClient();
+  }
+  void TearDown() override {
+    client_.reset();
+    api_.reset();
+  }
+  std::unique_ptr<testing::InProcessApiServer> api_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(InformerTest, ListsWatchesAndCallsHandlers) {
+  ASSERT_TRUE(client_->Create(InformerTestConfigMaps(), "default", InformerTestConfigMap("before", "1")).ok());
+  InformerFactory factory(client_.get());
+  Informer* inf = factory.For(InformerTestConfigMaps());
+  std::atomic<int> adds{0}, updates{0}, deletes{0};
+  inf->AddHandler(EventHandler{[&](const ObjectPtr&) { ++adds; }, [&](const ObjectPtr&, const ObjectPtr&) { ++updates; },
+                               [&](const ObjectPtr&) { ++deletes; }});
+  factory.Start();
+  ASSERT_TRUE(factory.WaitForSync(5s));
+  EXPECT_EQ(adds.load(), 1);
+  ASSERT_NE(inf->Get("default", "before"), nullptr);
+  EXPECT_EQ(inf->Get("default", "before")->at("kind").as_string(), "ConfigMap");
+
+  ASSERT_TRUE(client_->Create(InformerTestConfigMaps(), "default", InformerTestConfigMap("after", "1")).ok());
+  ASSERT_TRUE(client_->Patch(InformerTestConfigMaps(), "default", "before", PatchType::kMerge, R"({"data":{"k":"2"}})").ok());
+  ASSERT_TRUE(client_->Delete(InformerTestConfigMaps(), "default", "after").ok());
+  EXPECT_TRUE(Eventually([&] { return adds == 2 && updates == 1 && deletes == 1; }));
+  EXPECT_EQ(inf->Get("default", "before")->at("data").at("k").as_string(), "2");
+  EXPECT_EQ(inf->List("default", "app=x").size(), 1u);
+  EXPECT_EQ(inf->List("other").size(), 0u);
+  factory.Stop();
+}
+
+// Two factories (as kite-server's controller manager and scheduler have) share one decoded
+// copy of each object version; events.k8s.io and core/v1 views of one Event stay distinct.
+TEST_F(InformerTest, TwoFactoriesShareObjectVersions) {
+  ASSERT_TRUE(client_->Create(InformerTestConfigMaps(), "default", InformerTestConfigMap("shared", "1")).ok());
+  InformerFactory a(client_.get()), b(client_.get());
+  Informer* ia = a.For(InformerTestConfigMaps());
+  Informer* ib = b.For(InformerTestConfigMaps());
+  a.Start();
+  b.Start();
+  ASSERT_TRUE(a.WaitForSync(5s) && b.WaitForSync(5s));
+  EXPECT_EQ(ia->Get("default", "shared").get(), ib->Get("default", "shared").get());  // both listed
+  ASSERT_TRUE(client_->Patch(InformerTestConfigMaps(), "default", "shared", PatchType::kMerge, R"({"data":{"k":"2"}})").ok());
+  ASSERT_TRUE(Eventually([&] {
+    auto x = ia->Get("default", "shared"), y = ib->Get("default", "shared");
+    return x && y && x->at("data").at("k") == "2" && y->at("data").at("k") == "2";
+  }));
+  EXPECT_EQ(ia->Get("default", "shared").get(), ib->Get("default", "shared").get());  // both watched
+  EXPECT_EQ(ia->LastResourceVersion(), ib->LastResourceVersion());
+  // Adds, updates and deletes reach both (the second informer usually takes the first one's
+  // decoded object for the same watch line).
+  std::atomic<int> adds{0}, updates{0}, deletes{0};
+  for (Informer* inf : {ia, ib}) {
+    inf->AddHandler(EventHandler{[&](const ObjectPtr&) { ++adds; },
+                                 [&](const ObjectPtr&, const ObjectPtr& now) {
+                                   if (now->at("data").at("k") == "3") ++updates;
+                                 },
+                                 [&](const ObjectPtr&) { ++deletes; }});
+  }
+  for (int i = 0; i < 5; ++i) {
+    const std::string name = "w" + std::to_string(i);
+    ASSERT_TRUE(client_->Create(InformerTestConfigMaps(), "default", InformerTestConfigMap(name, "1")).ok());
+    ASSERT_TRUE(client_->Patch(InformerTestConfigMaps(), "default", name, PatchType::kMerge, R"({"data":{"k":"3"}})").ok());
+    ASSERT_TRUE(client_->Delete(InformerTestConfigMaps(), "default", name).ok());
+  }
+  EXPECT_TRUE(Eventually([&] { return adds == 10 && updates == 10 && deletes == 10; }))
+      << adds << " " << updates << " " << deletes;
+  EXPECT_EQ(ia->Get("default", "w0"), nullptr);
+  EXPECT_EQ(ib->Get("default", "w0"), nullptr);
+  EXPECT_EQ(ia->LastResourceVersion(), ib->LastResourceVersion());
+
+  const auto* core_events = api::FindResource("", "v1", "events");
+  const auto* new_events = api::FindResource("events.k8s.io", "v1", "events");
+  ASSERT_TRUE(core_events && new_events);
+  ASSERT_TRUE(client_->Create(*core_events, "default",
+                              json::object{{"apiVersion", "v1"}, {"kind", "Event"},
+                                           {"metadata", json::object{{"name", "ev"}}},
+                                           {"involvedObject", json::object{{"kind", "Pod"}, {"name", "p"}, {"namespace", "default"}}},
+                                           {"reason", "R"}, {"message", "m"}, {"type", "Normal"}})
+                  .ok());
+  Informer* ea = a.For(*core_events);
+  Informer* eb = b.For(*new_events);
+  ASSERT_TRUE(a.WaitForSync(5s) && b.WaitForSync(5s));
+  ASSERT_TRUE(ea->Get("default", "ev") && eb->Get("default", "ev"));
+  EXPECT_NE(ea->Get("default", "ev").get(), eb->Get("default", "ev").get());
+  EXPECT_EQ(ea->Get("default", "ev")->at("apiVersion"), "v1");
+  EXPECT_EQ(eb->Get("default", "ev")->at("apiVersion"), "events.k8s.io/v1");
+  a.Stop();
+  b.Stop();
+}
+
+}  // namespace
+}  // namespace kite::client
