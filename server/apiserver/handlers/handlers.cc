@@ -206,7 +206,11 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req,
   if (route.handler != RouteHandler::kNone) co_return co_await Dispatch(route.handler, c);
   if (route.code == 404) co_return NotFoundPath();
   if (route.code == 405) co_return MethodNotSupported(verb, QualifiedResource(r));
-  if (verb == "get") co_return co_await Dispatch(RouteHandler::kGetObject, c);
+  if (verb == "get") {  // the hot path: no Dispatch frame
+    auto got = co_await registry_.Get(r, c.ns, info.name);
+    if (!got.ok()) co_return got.error();
+    co_return ApiResponse{200, std::move(got.value()), {}};
+  }
   if (verb == "list") {
     auto opts = ParseListOptions(req, r);
     if (!opts.ok()) co_return opts.error();
