@@ -3,7 +3,7 @@
 #include <boost/json.hpp>
 
 #include "api/resources.h"
-#include "server/apiserver/handlers/handlers.h"
+#include "server/apiserver/handlers/routes.h"
 
 namespace kite::apiserver {
 namespace json = boost::json;
@@ -37,7 +37,7 @@ json::object AggregatedResource(const api::ResourceInfo& r) {
   if (!r.subresources.empty()) {
     json::array subs;
     for (const auto& s : r.subresources) {
-      if (!SubresourceServed(s.name)) continue;
+      if (!SubresourceServed(r, s.name)) continue;
       subs.push_back(json::object{{"subresource", s.name},
                                   {"responseKind", Kind(s.group, s.version, s.kind)},
                                   {"verbs", Strings(s.verbs)}});
@@ -151,7 +151,7 @@ std::optional<std::string> LegacyApiResourceList(const api::ResourceSet& set, co
     if (!r.categories.empty()) o["categories"] = Strings(r.categories);
     resources.push_back(std::move(o));
     for (const auto& s : r.subresources) {
-      if (!SubresourceServed(s.name)) continue;
+      if (!SubresourceServed(r, s.name)) continue;
       json::object so{{"name", r.resource + "/" + s.name}, {"singularName", ""}, {"namespaced", r.namespaced},
                       {"kind", s.kind}, {"verbs", Strings(s.verbs)}};
       if (!s.group.empty() || !s.version.empty()) {

@@ -15,6 +15,7 @@
 #include "server/apiserver/crds/crd_defaults.h"
 #include "server/apiserver/handlers/handlers_internal.h"
 #include "server/apiserver/handlers/list_stream.h"
+#include "server/apiserver/handlers/routes.h"
 #include "server/apiserver/handlers/service_proxy.h"
 #include "server/apiserver/rbac/escalation.h"
 #include "server/apiserver/rbac/node_restriction.h"
@@ -181,25 +182,14 @@ Result<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const ap
   return warnings;
 }
 
-bool SubresourceServed(std::string_view sub) {
-  // Not yet: pods/ephemeralcontainers.
-  for (std::string_view s : {"status", "scale", "eviction", "binding", "finalize", "log", "exec", "attach",
-                             "portforward", "proxy", "token", "approval"}) {
-    if (s == sub) return true;
-  }
-  return false;
-}
-
 asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req, HttpsResponder& res,
                                                              const RequestInfo& info, const api::ResourceInfo& r,
                                                              const RequestAttributes& a) {
   Call c{req, res, info, r, a, r.namespaced ? info.namespace_ : "", false};
   // The streaming verbs, before the checks of the other verbs' options (dryRun, fieldManager).
   if (info.verb == "watch") co_return co_await Watch(c);
-  if (r.resource == "pods" && r.group.empty() &&
-      (info.subresource == "exec" || info.subresource == "attach" || info.subresource == "portforward")) {
-    co_return co_await RemoteCommand(c);  // remote_stream.cc
-  }
+  const Route route = FindRoute(r, info.subresource, info.verb);  // routes.cc
+  if (route.before_write_options) co_return co_await Dispatch(route.handler, c);
   std::string dry = req.Query("dryRun");
   if (!dry.empty() && dry != "All") {
     co_return BadRequest("dryRun: Unsupported value: \"" + dry + "\": supported values: \"All\"");
@@ -209,46 +199,14 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req,
   if (verb == "create" || verb == "update" || verb == "patch") {
     if (auto e = CheckFieldManager(verb, req.Query("fieldManager"))) co_return *e;
   }
-  const std::string& sub = info.subresource;
   if (ReviewAnswer answer = ReviewFor(r)) {
     if (verb != "create") co_return MethodNotSupported(verb, QualifiedResource(r));
     co_return co_await Review(c, answer);
   }
-  if (!sub.empty()) {
-    if (!r.Subresource(sub) || !SubresourceServed(sub)) co_return NotFoundPath();
-    if (sub == "status" || sub == "approval") {  // approval: CSRs only (the table has it for them)
-      if (verb == "get") {
-        auto got = co_await registry_.Get(r, c.ns, info.name);
-        if (!got.ok()) co_return got.error();
-        co_return ApiResponse{200, std::move(got.value()), {}};
-      }
-      if (verb == "update") co_return co_await Update(c, UpdateOptions::Scope::kStatus);
-      if (verb == "patch") co_return co_await Patch(c, UpdateOptions::Scope::kStatus);
-      co_return MethodNotSupported(verb, QualifiedResource(r));
-    }
-    if (sub == "scale") co_return co_await Scale(c);
-    if (sub == "eviction" && verb == "create") co_return co_await Eviction(c);
-    if (sub == "binding" && verb == "create") co_return co_await Binding(c, info.name);
-    if (sub == "token" && verb == "create" && r.resource == "serviceaccounts") co_return co_await TokenRequest(c);
-    if (sub == "finalize" && verb == "update") co_return co_await Update(c, UpdateOptions::Scope::kMain);
-    if (sub == "log" && r.resource == "pods") co_return co_await PodLog(c);
-    if (sub == "proxy" && r.resource == "nodes") co_return co_await NodeProxy(c);
-    if (sub == "proxy" && (r.resource == "pods" || r.resource == "services")) {
-      co_return co_await PodOrServiceProxy(registry_, c.r, c.ns, info.name, c.req, c.res);
-    }
-    if (sub == "log" || sub == "exec" || sub == "attach" || sub == "portforward" || sub == "proxy") {
-      co_return co_await NodeStream(registry_, c.r, c.ns, info.name, sub);
-    }
-    co_return MethodNotSupported(verb, QualifiedResource(r));
-  }
-  if (r.kind == "Binding" && verb == "create") {
-    auto body = DecodeBody(req, r);
-    if (!body.ok()) co_return body.error();
-    // Named first: no temporary may live across a suspension (g++ 12; see base/https_server.cc).
-    const std::string pod_name = api::GetString(api::MutableObject(body.value(), "metadata"), "name");
-    co_return co_await Binding(c, pod_name);
-  }
-  if (verb == "get") {
+  if (route.handler != RouteHandler::kNone) co_return co_await Dispatch(route.handler, c);
+  if (route.code == 404) co_return NotFoundPath();
+  if (route.code == 405) co_return MethodNotSupported(verb, QualifiedResource(r));
+  if (verb == "get") {  // the hot path: no Dispatch frame
     auto got = co_await registry_.Get(r, c.ns, info.name);
     if (!got.ok()) co_return got.error();
     co_return ApiResponse{200, std::move(got.value()), {}};
@@ -270,9 +228,39 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Handle(HttpsRequest& req,
   co_return MethodNotSupported(verb, QualifiedResource(r));
 }
 
+asio::awaitable<Result<ApiResponse>> ResourceHandlers::Dispatch(RouteHandler handler, Call& c) {
+  switch (handler) {
+    case RouteHandler::kGetObject: {
+      auto got = co_await registry_.Get(c.r, c.ns, c.info.name);
+      if (!got.ok()) co_return got.error();
+      co_return ApiResponse{200, std::move(got.value()), {}};
+    }
+    case RouteHandler::kUpdateStatus: co_return co_await Update(c, UpdateOptions::Scope::kStatus);
+    case RouteHandler::kPatchStatus: co_return co_await Patch(c, UpdateOptions::Scope::kStatus);
+    case RouteHandler::kUpdateObject: co_return co_await Update(c, UpdateOptions::Scope::kMain);
+    case RouteHandler::kScale: co_return co_await Scale(c);
+    case RouteHandler::kEviction: co_return co_await Eviction(c);
+    case RouteHandler::kBinding: co_return co_await Binding(c, c.info.name);
+    case RouteHandler::kBindingFromBody: {
+      auto body = DecodeBody(c.req, c.r);
+      if (!body.ok()) co_return body.error();
+      // Named first: no temporary may live across a suspension (g++ 12; see base/https_server.cc).
+      const std::string pod_name = api::GetString(api::MutableObject(body.value(), "metadata"), "name");
+      co_return co_await Binding(c, pod_name);
+    }
+    case RouteHandler::kTokenRequest: co_return co_await TokenRequest(c);
+    case RouteHandler::kPodLog: co_return co_await PodLog(c);
+    case RouteHandler::kNodeProxy: co_return co_await NodeProxy(c);
+    case RouteHandler::kObjectProxy: co_return co_await PodOrServiceProxy(registry_, c.r, c.ns, c.info.name, c.req, c.res);
+    case RouteHandler::kRemoteCommand: co_return co_await RemoteCommand(c);
+    case RouteHandler::kNone: break;
+  }
+  co_return MethodNotSupported(c.info.verb, QualifiedResource(c.r));
+}
+
 Status ResourceHandlers::Escalation(Call& c, json::object& obj, const json::object* old) {
-  if (c.r.group == "certificates.k8s.io" && c.r.resource == "certificatesigningrequests") {
-    if (auto s = AdmitCertificateSigningRequest(c.info.subresource, *authz_, c.a.user, obj, old); !s.ok()) return s;
+  if (RequesterAdmission admit = RequesterAdmissionFor(c.r)) {  // routes.cc
+    if (auto s = admit(c.info.subresource, *authz_, c.a.user, obj, old); !s.ok()) return s;
   }
   if (node_graph_ && c.info.subresource.empty()) {
     if (auto s = rbac::NodeRestrictionObject(c.a.user, c.r, c.info.verb, obj); !s.ok()) return s;

@@ -1,6 +1,7 @@
 // Resource requests after routing and authorization: the verbs (get, list, create, update,
-// patch, delete, deletecollection) and subresources (status, scale, eviction, binding,
-// namespaces/finalize, the auth reviews) over the Registry.
+// patch, delete, deletecollection), the auth reviews (reviews.h) and the subresources each kind
+// serves (status, scale, eviction, binding, namespaces/finalize, …: the table in routes.h says
+// which handler answers which kind's subresource and verb) over the Registry.
 //
 // Request bodies: JSON (also without Content-Type), YAML, and Kubernetes protobuf. Before a
 // create or update, the body is checked against the kind's schema (unknown fields dropped, and
@@ -8,7 +9,7 @@
 // then defaulted. Patches: JSON patch, merge patch, strategic merge patch and apply
 // (server-side apply). Responses are JSON objects (Tables are converted by the caller).
 // A watch streams its events (watch_handler.h), and exec/attach over WebSocket upgrades the
-// connection (exec.cc); both answer on the connection themselves and return `streamed`.
+// connection (remote_stream.cc); both answer on the connection themselves and return `streamed`.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -36,6 +37,7 @@
 namespace kite::apiserver {
 
 class KubeletClient;
+enum class RouteHandler;  // routes.h
 
 class ResourceHandlers {
  public:
@@ -61,6 +63,8 @@ class ResourceHandlers {
  private:
   struct Call;  // one request's parsed pieces (handlers_internal.h)
 
+  // Calls the handler a route names (routes.h); the table in routes.cc says which one.
+  boost::asio::awaitable<Result<ApiResponse>> Dispatch(RouteHandler handler, Call& c);
   boost::asio::awaitable<Result<ApiResponse>> Watch(Call& c);
   boost::asio::awaitable<Result<ApiResponse>> RemoteCommand(Call& c);
   boost::asio::awaitable<Result<ApiResponse>> PodLog(Call& c);     // kubelet_proxy.cc
@@ -101,10 +105,6 @@ class ResourceHandlers {
   Registry registry_;
   KubeletClient* kubelet_ = nullptr;
 };
-
-// Whether ResourceHandlers serves the subresource `sub` (of a resource that has it): discovery
-// advertises only these, so clients never see a subresource that would answer 405.
-bool SubresourceServed(std::string_view sub);
 
 // Whether the client asks to upgrade to a WebSocket (exec/attach's transport in kubectl 1.30+).
 bool WantsWebSocket(const HttpsRequest& req);

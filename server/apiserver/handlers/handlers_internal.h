@@ -60,11 +60,6 @@ void RecordManager(boost::json::object& obj, const std::string& manager, const s
 void RecordApply(boost::json::object& obj, const boost::json::object& applied, const std::string& manager,
                  const std::string& api_version);
 
-// log/exec/attach/portforward/proxy: served by the node's kubelet once it exists.
-boost::asio::awaitable<Result<ApiResponse>> NodeStream(Registry& registry, const api::ResourceInfo& r,
-                                                      const std::string& ns,
-                                                      const std::string& name, const std::string& sub);
-
 // certificates.k8s.io CSRs (certificates.cc), on every write: on create (`old` null) the spec's
 // username/uid/groups/extra become the requester's and the status empty, and a
 // kube-apiserver-client request for system:masters is refused (CertificateSubjectRestriction);

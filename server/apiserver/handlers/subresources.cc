@@ -1,8 +1,8 @@
 // Subresources with their own objects: scale (autoscaling/v1 Scale over spec.replicas, or for
 // a custom resource over the paths its CRD's subresources.scale names),
 // eviction (policy/v1 Eviction, honouring PodDisruptionBudgets), binding (the scheduler's
-// pods/binding), the node-served streams (log/exec/attach/portforward), and Service address
-// allocation (cluster IPs from 10.43.0.0/16, node ports from 30000-32767).
+// pods/binding), and Service address allocation (cluster IPs from 10.43.0.0/16, node ports
+// from 30000-32767). Which kinds serve which of them: routes.cc.
 #include <boost/json.hpp>
 
 #include <random>
@@ -363,13 +363,6 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Binding(Call& c, const st
                                        {"status", "Success"}, {"code", 201}},
                           {}};
   }
-}
-
-asio::awaitable<Result<ApiResponse>> NodeStream(Registry& registry, const api::ResourceInfo& r, const std::string& ns,
-                                               const std::string& name, const std::string& sub) {
-  auto got = co_await registry.Get(r, ns, name);
-  if (!got.ok()) co_return got.error();
-  co_return StrategyFor(r).NodeStreamUnavailable(r, got.value(), name, sub);
 }
 
 // Allocates spec.clusterIP(s) and node ports for a Service being created (old == nullptr) or

@@ -1,4 +1,5 @@
-// DefaultStorageClass admission through a real API server: a claim without storageClassName gets
+// server/apiserver/admission/admission.cc, create-time admission of built-in kinds; here its
+// DefaultStorageClass plugin through a real API server: a claim without storageClassName gets
 // the default class (the newest when several are), "" stays "", and without a default the claim
 // is left without a class.
 #include <gtest/gtest.h>

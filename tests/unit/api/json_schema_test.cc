@@ -1,91 +1,52 @@
-// The hand-written scanners that replaced std::regex on request data (YAML scalars, DNS names)
-// and the RE2 matcher for CRD patterns: their grammars, and inputs of request-body length.
-#include <boost/json.hpp>
+// api/json_schema: a custom resource against its CRD's structural schema (pruning, validation,
+// x-kubernetes-preserve-unknown-fields), the printer columns' JSONPath subset, and the RE2
+// matcher for CRD patterns (Go's syntax and messages; linear time on catastrophic patterns).
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
 
 #include <string>
 
 #include "api/json_schema.h"
-#include "api/validation.h"
-#include "api/yaml_json.h"
 
 namespace kite::api {
 namespace {
-
 namespace json = boost::json;
 
-TEST(YamlScalars, IntGrammar) {
-  for (const char* s : {"0", "7", "-0", "+12", "-9876543210", "123456789012345678901234567890"}) {
-    EXPECT_TRUE(IsYamlInt(s)) << s;
-  }
-  for (const char* s : {"", "+", "-", "01", "00", "1.0", "1e3", "0x1f", "1_000", " 1", "1 ", "--1", "a1", "1a"}) {
-    EXPECT_FALSE(IsYamlInt(s)) << s;
-  }
+json::object Obj(const char* text) { return json::parse(text).as_object(); }
+
+TEST(JsonSchema, PrunesValidatesAndHonoursPreserveUnknownFields) {
+  auto schema = Obj(R"({"type":"object","properties":{
+      "spec":{"type":"object","required":["cron"],"properties":{
+        "cron":{"type":"string","pattern":"^\\S+$"},"replicas":{"type":"integer","minimum":1,"maximum":10},
+        "mode":{"type":"string","enum":["a","b"]},"free":{"type":"object","x-kubernetes-preserve-unknown-fields":true},
+        "port":{"x-kubernetes-int-or-string":true}}}}})");
+  auto cr = Obj(R"({"apiVersion":"x/v1","kind":"X","metadata":{"name":"n","anything":1},
+                    "spec":{"cron":"* *","replicas":50,"mode":"c","free":{"k":1},"port":"http","junk":1}})");
+  auto r = CheckAgainstJsonSchema(cr, schema);
+  EXPECT_EQ(r.unknown_fields, (std::vector<std::string>{"spec.junk"}));
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0].field, "spec.cron");
+  EXPECT_EQ(r.errors[1].message, "Invalid value: 50: spec.replicas in body should be less than or equal to 10");
+  EXPECT_EQ(r.errors[2].reason, "FieldValueNotSupported");
+  EXPECT_TRUE(cr["spec"].as_object()["free"].as_object().contains("k"));
+  EXPECT_TRUE(cr["metadata"].as_object().contains("anything"));  // metadata is the server's business
+  auto missing = Obj(R"({"spec":{}})");
+  auto m = CheckAgainstJsonSchema(missing, schema);
+  ASSERT_EQ(m.errors.size(), 1u);
+  EXPECT_EQ(m.errors[0].field, "spec.cron");
+  EXPECT_EQ(m.errors[0].message, "Required value");
 }
 
-TEST(YamlScalars, FloatGrammar) {
-  for (const char* s : {"1.5", "-0.5", "+.5", ".5", "0.", "1.", "10.25", "1e3", "1E+3", "2.5e-10", "0e0", ".5e1", "7"}) {
-    EXPECT_TRUE(IsYamlFloat(s)) << s;
-  }
-  for (const char* s : {"", ".", "-.", "08.5", "00.1", "1e", "1e+", "e3", ".e3", "1.5.5", "1..5", "1.5e3.0", "inf",
-                        ".nan", "1,5", "1e3 "}) {
-    EXPECT_FALSE(IsYamlFloat(s)) << s;
-  }
-}
-
-TEST(YamlScalars, ResolvedValues) {
-  auto v = YamlToJson("i: 42\nneg: -7\nf: 1.5\ne: 2e3\nlead: 08\nq: '42'\nb: true\nn: ~\nbig: 99999999999999999999\n");
-  ASSERT_TRUE(v.ok()) << v.status().message();
-  const auto& o = v->as_object();
-  EXPECT_EQ(o.at("i"), json::value(42));
-  EXPECT_EQ(o.at("neg"), json::value(-7));
-  EXPECT_EQ(o.at("f"), json::value(1.5));
-  EXPECT_EQ(o.at("e"), json::value(2000.0));
-  EXPECT_EQ(o.at("lead"), json::value("08"));
-  EXPECT_EQ(o.at("q"), json::value("42"));
-  EXPECT_EQ(o.at("b"), json::value(true));
-  EXPECT_TRUE(o.at("n").is_null());
-  EXPECT_EQ(o.at("big"), json::value("99999999999999999999"));  // out of int64 range, no '.': a string
-}
-
-// The input that crashed the server: a scalar of millions of digits. With std::regex it
-// overflowed the stack; the scanners are linear and keep it a string (it fits no int64).
-TEST(YamlScalars, ScalarAtTheBodyLimit) {
-  const std::string digits(3 * 1024 * 1024 - 16, '1');
-  EXPECT_TRUE(IsYamlInt(digits));
-  EXPECT_TRUE(IsYamlFloat(digits + ".5"));
-  auto v = YamlToJson("immutable: " + digits + "\n");
-  ASSERT_TRUE(v.ok()) << v.status().message();
-  EXPECT_EQ(v->as_object().at("immutable").as_string().size(), digits.size());
-  auto f = YamlToJson("x: 1." + digits + "\n");
-  ASSERT_TRUE(f.ok()) << f.status().message();
-  EXPECT_TRUE(f->as_object().at("x").is_double());
-}
-
-TEST(DnsNames, Label) {
-  for (const char* s : {"a", "0", "my-name", "123-abc", "a-b-c"}) EXPECT_TRUE(IsDNS1123Label(s).empty()) << s;
-  EXPECT_TRUE(IsDNS1123Label(std::string(63, 'a')).empty());
-  for (const char* s : {"", "-a", "a-", "A", "a.b", "a_b", "é"}) {
-    auto errs = IsDNS1123Label(s);
-    ASSERT_EQ(errs.size(), 1u) << s;
-    EXPECT_EQ(errs[0],
-              "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
-              "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
-              "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')");
-  }
-  EXPECT_EQ(IsDNS1123Label(std::string(64, 'a')), std::vector<std::string>{"must be no more than 63 characters"});
-  // Both messages for a long bad name, as upstream lists both.
-  EXPECT_EQ(IsDNS1123Label(std::string(64, 'A')).size(), 2u);
-}
-
-TEST(DnsNames, SubdomainOfRequestLength) {
-  EXPECT_TRUE(IsDNS1123Subdomain("a.b-c.d").empty());
-  EXPECT_EQ(IsDNS1123Subdomain("a..b").size(), 1u);
-  // A name as long as a body may carry is answered, not recursed on.
-  std::string long_name(2 * 1024 * 1024, 'a');
-  EXPECT_EQ(IsDNS1123Subdomain(long_name), std::vector<std::string>{"must be no more than 253 characters"});
-  long_name.back() = '-';
-  EXPECT_EQ(IsDNS1123Subdomain(long_name).size(), 2u);
+TEST(JsonPath, PrinterColumnSubset) {
+  json::value v = json::parse(R"({"spec":{"replicas":3},"status":{"conditions":[
+      {"type":"Ready","status":"True"},{"type":"Synced","status":"False"}]},"items":[{"n":1},{"n":2}]})");
+  EXPECT_EQ(json::serialize(json::value_from(EvalJsonPath(v, ".spec.replicas"))), "[3]");
+  EXPECT_EQ(json::serialize(json::value_from(EvalJsonPath(v, ".status.conditions[?(@.type==\"Ready\")].status"))), R"(["True"])");
+  EXPECT_EQ(json::serialize(json::value_from(EvalJsonPath(v, ".items[*].n"))), "[1,2]");
+  EXPECT_EQ(json::serialize(json::value_from(EvalJsonPath(v, ".items[1].n"))), "[2]");
+  EXPECT_TRUE(EvalJsonPath(v, ".nope.x").empty());
+  EXPECT_TRUE(EvalJsonPath(v, "spec[").empty());
 }
 
 TEST(SchemaPatterns, MatchLikeGo) {
