@@ -72,7 +72,7 @@ Status LoadSystemTrustAnchors(SSL_CTX* ctx) {
   if (SSL_CTX_load_verify_locations(ctx, path.c_str(), nullptr) != 1) {
     ERR_clear_error();
     return Status(Code::kFailedPrecondition,
-                  "system certificate authorities: cannot read " + path + " (SSL_CERT_FILE names another bundle)");
+                  "system certificate authorities: cannot read " + path + " (SSL_CERT_FILE names another bundle file)");
   }
   return Status::Ok();
 }
