@@ -131,8 +131,12 @@ Result<std::shared_ptr<ssl::context>> MakeTlsContext(const Kubeconfig& kc, const
   if (kc.insecure_skip_tls_verify) {
     ctx->set_verify_mode(ssl::verify_none, ec);
   } else {
-    if (kc.ca_pem.empty()) ctx->set_default_verify_paths(ec);
-    else ctx->add_certificate_authority(asio::buffer(kc.ca_pem), ec);
+    if (kc.ca_pem.empty()) {
+      // The system's bundle file, not OpenSSL's hashed directory (32-bit stat on armhf).
+      if (Status s = LoadSystemTrustAnchors(ctx->native_handle()); !s.ok()) return s;
+    } else {
+      ctx->add_certificate_authority(asio::buffer(kc.ca_pem), ec);
+    }
     if (ec) return Status(Code::kInvalidArgument, "certificate authority: " + ec.message());
     ctx->set_verify_mode(ssl::verify_peer, ec);
     UseClockForCertificateTimes(ctx->native_handle(), clock);  // not OpenSSL's 32-bit time() on armhf

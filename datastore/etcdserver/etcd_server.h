@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "datastore/store.h"
 
@@ -20,8 +21,12 @@ struct EtcdServerOptions {
   // Interval of progress notifications to watches created with progress_notify (etcd: 10 min).
   int64_t progress_notify_interval_ms = 600'000;
   // TLS (all three set): the endpoint serves this certificate and requires a client certificate
-  // signed by `client_ca_pem` (gRPC's own TLS, 1.2 minimum). Empty: plaintext, for the loopback.
+  // signed by `client_ca_pem`, meant for a client (extendedKeyUsage clientAuth) and valid by
+  // `clock` (gRPC's TLS, 1.2 minimum; the certificate checked by kite: base/tls_verify.h).
+  // Empty: plaintext, for the loopback.
   std::string cert_pem, key_pem, client_ca_pem;
+  // Judges client certificates' notBefore/notAfter; must outlive the server.
+  const Clock* clock = Clock::Real();
 };
 
 class EtcdServer {

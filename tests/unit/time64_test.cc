@@ -9,6 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509_vfy.h>
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -27,10 +30,13 @@
 #include "base/fs.h"
 #include "base/pki.h"
 #include "base/testing/fake_clock.h"
+#include "datastore/etcdserver/etcd_server.h"
 #include "datastore/sqlite/sqlite_db.h"
 #include "server/apiserver/filters/audit.h"
 #include "server/apiserver/filters/audit_log.h"
 #include "tests/unit/base/tls_round_trip.h"
+#include "tests/unit/datastore/etcd_tls_client.h"
+#include "tests/unit/datastore/test_util.h"
 
 namespace kite {
 namespace {
@@ -314,6 +320,85 @@ TEST(Time64, TlsHandshakesJudgeCertificatesByKitesClockPast2038) {
   // And certificates of today at today's time, on the real clock.
   const auto today = testing::MakeTlsPeers(std::nullopt, 365);
   EXPECT_EQ(testing::TlsRoundTrip(today, Clock::Real(), Clock::Real()), "");
+}
+
+// The etcd endpoint's client certificates past 2038: gRPC asks for them without verifying and
+// kite judges them by its clock (datastore/etcdserver/etcd_server.cc), never OpenSSL's time(). The
+// serving certificate is today's (the test's gRPC client checks it with OpenSSL's own time); the
+// client's is valid 2037-2045, which OpenSSL's time would call not yet valid.
+TEST(Time64, EtcdEndpointJudgesClientCertificatesByKitesClockPast2038) {
+  const std::string dir = datastore::testing::TempDir();
+  auto store = datastore::testing::Open(dir);
+  const auto ca = pki::CreateCA("time64-etcd-ca", 365 * 60).value();
+  pki::CertSpec serving;
+  serving.common_name = "etcd";
+  serving.ip_addresses = {"127.0.0.1"};
+  serving.server = true;
+  const auto leaf = pki::Issue(ca, serving).value();
+  pki::CertSpec c;
+  c.common_name = "etcdctl";
+  c.client = true;
+  c.not_before = FromUnix(2114380800);  // 2037-01-01
+  c.days = 365 * 8;
+  const auto client = pki::Issue(ca, c).value();
+  testing::FakeClock clock;
+  clock.SetWall(FromUnix(k2040));
+  datastore::EtcdServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.cert_pem = leaf.cert_pem;
+  o.key_pem = leaf.key_pem;
+  o.client_ca_pem = ca.cert_pem;
+  o.clock = &clock;
+  {
+    auto server = datastore::EtcdServer::Start(store.get(), o);
+    ASSERT_TRUE(server.ok()) << server.status().message();
+    const int port = (*server)->port();
+    auto st = testing::EtcdTlsRange(port, ca.cert_pem, client);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    clock.SetWall(FromUnix(k2040) + std::chrono::days(365 * 6));  // 2046: expired
+    EXPECT_FALSE(testing::EtcdTlsRange(port, ca.cert_pem, client).ok());
+    clock.SetWall(FromUnix(k2040));
+    const auto stranger = pki::CreateCA("time64-stranger", 365 * 60).value();
+    EXPECT_FALSE(testing::EtcdTlsRange(port, ca.cert_pem, pki::Issue(stranger, c).value()).ok());
+    EXPECT_FALSE(testing::EtcdTlsRange(port, ca.cert_pem, pki::KeyPair{}).ok());
+  }
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+// The system's trust anchors past 2038 (a kubeconfig that names no CA): kite reads the bundle
+// file (base/tls_verify.h's LoadSystemTrustAnchors), here one whose times are 2040 and 2106. Also
+// prints whether OpenSSL's hashed-directory lookup, which kite no longer uses, finds a CA file
+// touched to 2040: on Debian 12 armhf it stats with a 32-bit time_t.
+TEST(Time64, SystemTrustAnchorsFromABundleTouchedPast2038) {
+  const std::string dir = ::testing::TempDir() + "/time64-cas-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir + "/hashed");
+  const auto peers = testing::MakeTlsPeers(std::nullopt, 365);
+  std::ofstream(dir + "/bundle.crt") << pki::CreateCA("time64-other-ca").value().cert_pem << peers.ca.cert_pem;
+  const std::string hashed = testing::WriteHashedCertificate(dir + "/hashed", peers.ca.cert_pem);
+  ASSERT_NE(hashed, "");
+  const timespec times[2] = {{static_cast<time_t>(k2040), 0}, {static_cast<time_t>(k2106), 0}};
+  for (const std::string& f : {dir + "/bundle.crt", hashed}) ASSERT_EQ(::utimensat(AT_FDCWD, f.c_str(), times, 0), 0) << f;
+  {
+    testing::ScopedEnv file("SSL_CERT_FILE", dir + "/bundle.crt");
+    EXPECT_EQ(testing::TlsRoundTrip(peers, Clock::Real(), Clock::Real(), /*system_cas=*/true), "");
+  }
+  // OpenSSL's own directory lookup, for the record (kite's code no longer calls it).
+  X509_STORE* store = X509_STORE_new();
+  X509_STORE_load_locations(store, nullptr, (dir + "/hashed").c_str());
+  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+  BIO* bio = BIO_new_mem_buf(peers.client.cert_pem.data(), static_cast<int>(peers.client.cert_pem.size()));
+  X509* leaf = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  X509_STORE_CTX_init(ctx, store, leaf, nullptr);
+  const bool found = X509_verify_cert(ctx) == 1;
+  std::cout << "[ OpenSSL's hashed directory past 2038 ] "
+            << (found ? "finds the CA" : std::string("fails: ") + X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)))
+            << "\n";
+  X509_free(leaf);
+  X509_STORE_CTX_free(ctx);
+  X509_STORE_free(store);
+  std::filesystem::remove_all(dir);
 }
 
 // The datastore's SQLite on a database file modified after 2038: Debian 12 armhf's libsqlite3

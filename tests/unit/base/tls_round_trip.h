@@ -4,7 +4,14 @@
 // built for armhf, by time64_test.cc.
 #pragma once
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <boost/asio/awaitable.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 
 #include <chrono>
 #include <memory>
@@ -44,8 +51,10 @@ inline TlsPeers MakeTlsPeers(std::optional<std::chrono::system_clock::time_point
 }
 
 // One GET from the client to the server: "" when the server answered 200 naming the client's
-// certificate, otherwise what went wrong.
-inline std::string TlsRoundTrip(const TlsPeers& p, const Clock* server_clock, const Clock* client_clock) {
+// certificate, otherwise what went wrong. `system_cas`: the client's kubeconfig names no CA, so
+// it trusts the system's (base/tls_verify.h's LoadSystemTrustAnchors; the test sets SSL_CERT_FILE).
+inline std::string TlsRoundTrip(const TlsPeers& p, const Clock* server_clock, const Clock* client_clock,
+                                bool system_cas = false) {
   HttpsServer server([](HttpsRequest& req, HttpsResponder& res) -> boost::asio::awaitable<void> {
     // A named local: g++ 12 miscompiles temporaries with destructors inside co_await.
     std::string who = req.peer ? req.peer->common_name : "anonymous";
@@ -64,7 +73,7 @@ inline std::string TlsRoundTrip(const TlsPeers& p, const Clock* server_clock, co
   kc.host = "127.0.0.1";
   kc.port = std::to_string(server.port());
   kc.server = "https://127.0.0.1:" + kc.port;
-  kc.ca_pem = p.ca.cert_pem;
+  if (!system_cas) kc.ca_pem = p.ca.cert_pem;
   kc.cert_pem = p.client.cert_pem;
   kc.key_pem = p.client.key_pem;
   auto tls = MakeTlsContext(kc, client_clock);
@@ -76,6 +85,40 @@ inline std::string TlsRoundTrip(const TlsPeers& p, const Clock* server_clock, co
   if (r.status != 200) return "status " + std::to_string(r.status) + ": " + r.error + r.body;
   if (r.body != "tls-test-client") return "the server saw " + r.body;
   return "";
+}
+
+// Sets an environment variable for a scope (SSL_CERT_FILE, SSL_CERT_DIR), then puts back what was.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+// `ca_pem` as OpenSSL's hashed-directory lookup finds it (c_rehash's layout, as in
+// /etc/ssl/certs): `dir`/<subject hash>.0. Returns that file's path ("" on failure).
+inline std::string WriteHashedCertificate(const std::string& dir, const std::string& ca_pem) {
+  BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
+  X509* x = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (!x) return "";
+  char name[32];
+  std::snprintf(name, sizeof name, "%08lx.0", X509_NAME_hash_ex(X509_get_subject_name(x), nullptr, nullptr, nullptr));
+  X509_free(x);
+  const std::string path = dir + "/" + name;
+  std::ofstream(path) << ca_pem;
+  return path;
 }
 
 }  // namespace kite::testing

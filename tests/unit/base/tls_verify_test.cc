@@ -10,7 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "base/pki.h"
@@ -190,6 +194,65 @@ TEST_F(TlsVerifyTest, KitesServerAndClientContextsUseTheirClocks) {
   late.SetWall(Tp(std::chrono::seconds(2208988800)));  // 2040
   EXPECT_EQ(testing::TlsRoundTrip(peers_, &late, &late), "");
   EXPECT_NE(testing::TlsRoundTrip(peers_, &late, Clock::Real()), "");  // today: not yet valid
+}
+
+// The check outside a handshake (the etcd endpoint's client certificates): chain, purpose and
+// validity by kite's clock.
+TEST_F(TlsVerifyTest, PeerChainVerifierJudgesChainPurposeAndTimeByKitesClock) {
+  const Tp now = Clock::Real()->Now();
+  MakeCerts(now - days(1), 30);
+  clock_.SetWall(now);
+  auto clients = PeerChainVerifier::Create(peers_.ca.cert_pem, PeerChainVerifier::Peer::kClient, &clock_);
+  ASSERT_TRUE(clients.ok()) << clients.status().message();
+  EXPECT_TRUE(clients->Verify(peers_.client.cert_pem, "").ok());
+  EXPECT_TRUE(clients->Verify(peers_.client.cert_pem, peers_.client.cert_pem).ok());  // the leaf repeated
+  auto s = clients->Verify(peers_.server.cert_pem, "");  // a server's certificate
+  EXPECT_EQ(s.code(), Code::kUnauthenticated);
+  EXPECT_NE(s.message().find("purpose"), std::string::npos) << s.message();
+  EXPECT_EQ(clients->Verify("", "").code(), Code::kUnauthenticated);
+  EXPECT_EQ(clients->Verify("not PEM", "").code(), Code::kUnauthenticated);
+  const auto stranger = testing::MakeTlsPeers(now - days(1), 30);
+  s = clients->Verify(stranger.client.cert_pem, stranger.ca.cert_pem);  // sends its own root along
+  EXPECT_EQ(s.code(), Code::kUnauthenticated) << s.message();
+  clock_.SetWall(now + days(60));
+  s = clients->Verify(peers_.client.cert_pem, "");
+  EXPECT_NE(s.message().find("expired"), std::string::npos) << s.message();
+  clock_.SetWall(now - days(2));
+  s = clients->Verify(peers_.client.cert_pem, "");
+  EXPECT_NE(s.message().find("not yet valid"), std::string::npos) << s.message();
+  auto servers = PeerChainVerifier::Create(peers_.ca.cert_pem, PeerChainVerifier::Peer::kServer, &clock_);
+  ASSERT_TRUE(servers.ok());
+  clock_.SetWall(now);
+  EXPECT_TRUE(servers->Verify(peers_.server.cert_pem, "").ok());
+  EXPECT_EQ(PeerChainVerifier::Create("", PeerChainVerifier::Peer::kClient).status().code(), Code::kInvalidArgument);
+}
+
+// A kubeconfig that names no CA trusts the system's bundle file (SSL_CERT_FILE), never OpenSSL's
+// hashed directory (its 32-bit stat on armhf: docs/architecture/packaging.md).
+TEST_F(TlsVerifyTest, SystemTrustAnchorsComeFromTheBundleFileOnly) {
+  const Tp now = Clock::Real()->Now();
+  MakeCerts(now - days(1), 30);
+  const std::string dir = ::testing::TempDir() + "/tls-verify-system-cas-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir + "/hashed");
+  const auto other = pki::CreateCA("some-other-ca").value();
+  std::ofstream(dir + "/with.crt") << other.cert_pem << peers_.ca.cert_pem;
+  std::ofstream(dir + "/without.crt") << other.cert_pem;
+  ASSERT_NE(testing::WriteHashedCertificate(dir + "/hashed", peers_.ca.cert_pem), "");
+  {
+    testing::ScopedEnv file("SSL_CERT_FILE", dir + "/with.crt");
+    EXPECT_EQ(testing::TlsRoundTrip(peers_, Clock::Real(), Clock::Real(), /*system_cas=*/true), "");
+  }
+  {
+    testing::ScopedEnv file("SSL_CERT_FILE", dir + "/without.crt");
+    testing::ScopedEnv hashed("SSL_CERT_DIR", dir + "/hashed");  // would trust it: not read
+    EXPECT_NE(testing::TlsRoundTrip(peers_, Clock::Real(), Clock::Real(), /*system_cas=*/true), "");
+  }
+  {
+    testing::ScopedEnv file("SSL_CERT_FILE", dir + "/missing.crt");
+    const std::string error = testing::TlsRoundTrip(peers_, Clock::Real(), Clock::Real(), /*system_cas=*/true);
+    EXPECT_NE(error.find("missing.crt"), std::string::npos) << error;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
-// The etcd endpoint's TLS: a client certificate signed by its CA, valid now and meant for a
-// client is required (gRPC's own OpenSSL context verifies it; on armhf after 2038 that check
-// still reads OpenSSL's 32-bit time(): docs/architecture/packaging.md, "Times past 2038").
-#include <grpc/support/time.h>
-#include <grpcpp/grpcpp.h>
+// The etcd endpoint's TLS: a client certificate signed by its CA, meant for a client and valid by
+// kite's clock is required. gRPC asks for the certificate without verifying it; kite verifies it
+// (base/tls_verify.h's PeerChainVerifier), so OpenSSL's time() — 32-bit on Debian 12 armhf, failing
+// from 2038 — never judges it. A FakeClock shows which clock decides.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -13,12 +12,15 @@
 
 #include "base/clock.h"
 #include "base/pki.h"
+#include "base/testing/fake_clock.h"
 #include "datastore/etcdserver/etcd_server.h"
-#include "etcd/etcdserverpb/rpc.grpc.pb.h"
+#include "tests/unit/datastore/etcd_tls_client.h"
 #include "tests/unit/datastore/test_util.h"
 
 namespace kite::datastore {
 namespace {
+
+using std::chrono::days;
 
 class EtcdTlsTest : public ::testing::Test {
  protected:
@@ -31,11 +33,13 @@ class EtcdTlsTest : public ::testing::Test {
     serving.ip_addresses = {"127.0.0.1"};
     serving.server = true;
     auto leaf = pki::Issue(ca_, serving).value();
+    clock_.SetWall(Clock::Real()->Now());
     EtcdServerOptions o;
     o.listen = "127.0.0.1:0";
     o.cert_pem = leaf.cert_pem;
     o.key_pem = leaf.key_pem;
     o.client_ca_pem = ca_.cert_pem;
+    o.clock = &clock_;
     auto s = EtcdServer::Start(store_.get(), o);
     ASSERT_TRUE(s.ok()) << s.status().message();
     server_ = std::move(*s);
@@ -57,24 +61,12 @@ class EtcdTlsTest : public ::testing::Test {
     return pki::Issue(ca, c).value();
   }
 
-  // A Range over a fresh channel presenting `client` (none when empty).
-  grpc::Status Range(const pki::KeyPair& client) {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = ca_.cert_pem;
-    ssl.pem_private_key = client.key_pem;
-    ssl.pem_cert_chain = client.cert_pem;
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::SslCredentials(ssl));
-    auto kv = etcdserverpb::KV::NewStub(channel);
-    etcdserverpb::RangeRequest req;
-    req.set_key("a");
-    etcdserverpb::RangeResponse resp;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_seconds(10, GPR_TIMESPAN)));
-    return kv->Range(&ctx, req, &resp);
-  }
+  // A Range presenting `client` (none when empty).
+  grpc::Status Range(const pki::KeyPair& client) { return kite::testing::EtcdTlsRange(server_->port(), ca_.cert_pem, client); }
 
   std::string dir_;
   std::unique_ptr<Store> store_;
+  kite::testing::FakeClock clock_;  // the server's: judges client certificates
   std::unique_ptr<EtcdServer> server_;
   pki::KeyPair ca_;
 };
@@ -86,13 +78,39 @@ TEST_F(EtcdTlsTest, AValidClientCertificateIsServed) {
 
 TEST_F(EtcdTlsTest, ClientCertificatesKiteDoesNotTrustAreRefused) {
   const auto now = Clock::Real()->Now();
-  EXPECT_FALSE(Range(Client(ca_, now - std::chrono::days(2), 1)).ok());      // expired yesterday
-  EXPECT_FALSE(Range(Client(ca_, now + std::chrono::days(365), 30)).ok());   // not valid yet
+  EXPECT_FALSE(Range(Client(ca_, now - days(2), 1)).ok());      // expired yesterday
+  EXPECT_FALSE(Range(Client(ca_, now + days(365), 30)).ok());   // not valid yet
   auto stranger = pki::CreateCA("stranger").value();
   EXPECT_FALSE(Range(Client(stranger, std::nullopt, 365)).ok());             // another CA
   EXPECT_FALSE(Range(Client(ca_, std::nullopt, 365, /*client_usage=*/false)).ok());  // serverAuth only
   EXPECT_FALSE(Range(pki::KeyPair{}).ok());                                  // none
   EXPECT_TRUE(Range(Client(ca_, std::nullopt, 365)).ok());
+}
+
+// Valid by the system's time, expired by kite's clock: refused.
+TEST_F(EtcdTlsTest, ExpiredByKitesClockIsRefused) {
+  const auto cert = Client(ca_, std::nullopt, 30);
+  ASSERT_TRUE(Range(cert).ok());
+  clock_.SetWall(Clock::Real()->Now() + days(60));
+  auto st = Range(cert);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();  // the connection is closed
+}
+
+// Not yet valid by the system's time (what OpenSSL's own check would refuse), valid by kite's
+// clock: served — the clock that decides is kite's.
+TEST_F(EtcdTlsTest, ValidByKitesClockIsServedWhateverTheSystemTimeSays) {
+  const auto now = Clock::Real()->Now();
+  const auto cert = Client(ca_, now + days(365), 30);
+  EXPECT_FALSE(Range(cert).ok());
+  clock_.SetWall(now + days(370));
+  auto st = Range(cert);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  // Still refused by kite's clock: another CA, no certificate, a server's certificate.
+  auto stranger = pki::CreateCA("stranger").value();
+  EXPECT_FALSE(Range(Client(stranger, now + days(365), 30)).ok());
+  EXPECT_FALSE(Range(pki::KeyPair{}).ok());
+  EXPECT_FALSE(Range(Client(ca_, now + days(365), 30, /*client_usage=*/false)).ok());
 }
 
 }  // namespace
