@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "tests/unit/server/apiserver/test_server.h"
+#include "tests/unit/client/api_server_fixture.h"
 #include "tests/unit/eventually.h"
 
 namespace kite::client {
@@ -17,70 +17,50 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-const api::ResourceInfo& ClientTestConfigMaps() { return *api::FindResource("", "v1", "configmaps"); }
-
-json::object ClientTestConfigMap(const std::string& name, const std::string& value) {
-  return json::object{{"apiVersion", "v1"},
-                      {"kind", "ConfigMap"},
-                      {"metadata", json::object{{"name", name}, {"labels", json::object{{"app", "x"}}}}},
-                      {"data", json::object{{"k", value}}}};
-}
-
 using kite::testing::Eventually;
 
-class ClientTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    api_ = std::make_unique<testing::InProcessApiServer>();
-    ASSERT_NO_FATAL_FAILURE(api_->Start());
-    client_ = api_->AdminClient();
-  }
-  void TearDown() override {
-    client_.reset();
-    api_.reset();
-  }
-  std::unique_ptr<testing::InProcessApiServer> api_;
-  std::unique_ptr<Client> client_;
-};
+using ClientTest = testing_fixture::ApiServerTest;
+using testing_fixture::ConfigMapsResource;
+using testing_fixture::TestConfigMap;
 
 TEST_F(ClientTest, VerbsAndErrors) {
-  auto created = client_->Create(ClientTestConfigMaps(), "default", ClientTestConfigMap("a", "1"));
+  auto created = client_->Create(ConfigMapsResource(), "default", TestConfigMap("a", "1"));
   ASSERT_TRUE(created.ok()) << created.error().message();
   EXPECT_FALSE(api::Uid(*created).empty());
-  auto again = client_->Create(ClientTestConfigMaps(), "default", ClientTestConfigMap("a", "1"));
+  auto again = client_->Create(ConfigMapsResource(), "default", TestConfigMap("a", "1"));
   EXPECT_TRUE(again.AlreadyExists());
   EXPECT_EQ(again.error().http_code(), 409);
 
-  auto got = client_->Get(ClientTestConfigMaps(), "default", "a");
+  auto got = client_->Get(ConfigMapsResource(), "default", "a");
   ASSERT_TRUE(got.ok());
   json::object stale = got.value();
   (*got)["data"].as_object()["k"] = "2";
-  ASSERT_TRUE(client_->Update(ClientTestConfigMaps(), "default", *got).ok());
+  ASSERT_TRUE(client_->Update(ConfigMapsResource(), "default", *got).ok());
   stale["data"].as_object()["k"] = "3";
-  EXPECT_TRUE(client_->Update(ClientTestConfigMaps(), "default", stale).Conflict());
+  EXPECT_TRUE(client_->Update(ConfigMapsResource(), "default", stale).Conflict());
 
-  auto patched = client_->Patch(ClientTestConfigMaps(), "default", "a", PatchType::kMerge, R"({"data":{"k":"4"}})");
+  auto patched = client_->Patch(ConfigMapsResource(), "default", "a", PatchType::kMerge, R"({"data":{"k":"4"}})");
   ASSERT_TRUE(patched.ok());
   EXPECT_EQ(patched->at("data").at("k").as_string(), "4");
 
   // A patch whose caller ignores the result: applied, nothing serialised back; errors still are.
-  auto quiet = client_->PatchDiscardingResult(ClientTestConfigMaps(), "default", "a", PatchType::kMerge, R"({"data":{"k":"5"}})");
+  auto quiet = client_->PatchDiscardingResult(ConfigMapsResource(), "default", "a", PatchType::kMerge, R"({"data":{"k":"5"}})");
   ASSERT_TRUE(quiet.ok()) << quiet.error().message();
   EXPECT_TRUE(quiet->empty());
-  EXPECT_EQ(client_->Get(ClientTestConfigMaps(), "default", "a")->at("data").at("k").as_string(), "5");
-  auto missing = client_->PatchDiscardingResult(ClientTestConfigMaps(), "default", "zz", PatchType::kMerge, R"({"data":{}})");
+  EXPECT_EQ(client_->Get(ConfigMapsResource(), "default", "a")->at("data").at("k").as_string(), "5");
+  auto missing = client_->PatchDiscardingResult(ConfigMapsResource(), "default", "zz", PatchType::kMerge, R"({"data":{}})");
   EXPECT_TRUE(missing.NotFound());
   EXPECT_NE(missing.error().message().find("\"zz\" not found"), std::string::npos) << missing.error().message();
 
   ListParams p;
   p.label_selector = "app=x";
-  auto list = client_->List(ClientTestConfigMaps(), "default", p);
+  auto list = client_->List(ConfigMapsResource(), "default", p);
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->at("items").as_array().size(), 1u);
 
-  EXPECT_TRUE(client_->Delete(ClientTestConfigMaps(), "default", "a").ok());
-  EXPECT_TRUE(client_->Get(ClientTestConfigMaps(), "default", "a").NotFound());
-  EXPECT_EQ(client_->Get(ClientTestConfigMaps(), "nope", "a").error().reason(), "NotFound");
+  EXPECT_TRUE(client_->Delete(ConfigMapsResource(), "default", "a").ok());
+  EXPECT_TRUE(client_->Get(ConfigMapsResource(), "default", "a").NotFound());
+  EXPECT_EQ(client_->Get(ConfigMapsResource(), "nope", "a").error().reason(), "NotFound");
 }
 
 // Concurrent patches of one object: each is applied to the version it read (the Registry takes
@@ -88,7 +68,7 @@ TEST_F(ClientTest, VerbsAndErrors) {
 // first, so none is refused (upstream retries these without bound) and none is lost. A patch
 // that changes nothing writes nothing.
 TEST_F(ClientTest, ConcurrentPatchesLoseNothing) {
-  ASSERT_TRUE(client_->Create(ClientTestConfigMaps(), "default", ClientTestConfigMap("busy", "0")).ok());
+  ASSERT_TRUE(client_->Create(ConfigMapsResource(), "default", TestConfigMap("busy", "0")).ok());
   constexpr int kThreads = 4, kPatches = 25;
   std::vector<std::vector<std::string>> applied(kThreads);
   std::vector<std::thread> threads;
@@ -96,7 +76,7 @@ TEST_F(ClientTest, ConcurrentPatchesLoseNothing) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPatches; ++i) {
         const std::string key = "t" + std::to_string(t) + "-" + std::to_string(i);
-        auto r = client_->Patch(ClientTestConfigMaps(), "default", "busy", PatchType::kMerge,
+        auto r = client_->Patch(ConfigMapsResource(), "default", "busy", PatchType::kMerge,
                                 R"({"data":{")" + key + R"(":"v"}})");
         if (r.ok()) applied[t].push_back(key);
         else ADD_FAILURE() << r.error().http_code() << " " << r.error().message();
@@ -104,7 +84,7 @@ TEST_F(ClientTest, ConcurrentPatchesLoseNothing) {
     });
   }
   for (auto& th : threads) th.join();
-  auto got = client_->Get(ClientTestConfigMaps(), "default", "busy");
+  auto got = client_->Get(ConfigMapsResource(), "default", "busy");
   ASSERT_TRUE(got.ok());
   const auto& data = got->at("data").as_object();
   size_t acked = 0;
@@ -115,8 +95,8 @@ TEST_F(ClientTest, ConcurrentPatchesLoseNothing) {
   EXPECT_EQ(data.size(), acked + 1);  // + the original "k"
   EXPECT_EQ(acked, static_cast<size_t>(kThreads * kPatches));
   const std::string rv = api::ResourceVersion(*got);
-  ASSERT_TRUE(client_->Patch(ClientTestConfigMaps(), "default", "busy", PatchType::kMerge, R"({"data":{"t0-0":"v"}})").ok());
-  auto again = client_->Get(ClientTestConfigMaps(), "default", "busy");
+  ASSERT_TRUE(client_->Patch(ConfigMapsResource(), "default", "busy", PatchType::kMerge, R"({"data":{"t0-0":"v"}})").ok());
+  auto again = client_->Get(ConfigMapsResource(), "default", "busy");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(api::ResourceVersion(*again), rv);
 }
@@ -175,20 +155,20 @@ TEST_F(ClientTest, AsyncRequestsAnswerOnceEach) {
 TEST_F(ClientTest, WatchDeliversEventsInOrder) {
   std::mutex mu;
   std::vector<std::string> seen;
-  auto start = client_->List(ClientTestConfigMaps(), "default");
+  auto start = client_->List(ConfigMapsResource(), "default");
   ASSERT_TRUE(start.ok());
   ListParams p;
   p.resource_version = api::ResourceVersion(*start);
   auto w = client_->Watch(
-      ClientTestConfigMaps(), "default", p,
+      ConfigMapsResource(), "default", p,
       [&](WatchEvent ev) {
         std::lock_guard<std::mutex> lock(mu);
         seen.push_back(ev.type + " " + api::Name(ev.object));
       },
       [](Status) {});
-  ASSERT_TRUE(client_->Create(ClientTestConfigMaps(), "default", ClientTestConfigMap("w", "1")).ok());
-  ASSERT_TRUE(client_->Patch(ClientTestConfigMaps(), "default", "w", PatchType::kMerge, R"({"data":{"k":"2"}})").ok());
-  ASSERT_TRUE(client_->Delete(ClientTestConfigMaps(), "default", "w").ok());
+  ASSERT_TRUE(client_->Create(ConfigMapsResource(), "default", TestConfigMap("w", "1")).ok());
+  ASSERT_TRUE(client_->Patch(ConfigMapsResource(), "default", "w", PatchType::kMerge, R"({"data":{"k":"2"}})").ok());
+  ASSERT_TRUE(client_->Delete(ConfigMapsResource(), "default", "w").ok());
   EXPECT_TRUE(Eventually([&] {
     std::lock_guard<std::mutex> lock(mu);
     return seen.size() >= 3;

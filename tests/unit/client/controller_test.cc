@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "tests/unit/eventually.h"
-#include "tests/unit/server/apiserver/test_server.h"
+#include "tests/unit/client/api_server_fixture.h"
 
 namespace kite::client {
 namespace {
@@ -119,36 +119,16 @@ TEST(ControllerRunnerTest, FixedPoolByDefault) {
 }
 
 // The runner with informers: handlers enqueue, workers reconcile, a failure retries with back-off.
-const api::ResourceInfo& RunnerTestConfigMaps() { return *api::FindResource("", "v1", "configmaps"); }
 
-json::object RunnerTestConfigMap(const std::string& name, const std::string& value) {
-  return json::object{{"apiVersion", "v1"},
-                      {"kind", "ConfigMap"},
-                      {"metadata", json::object{{"name", name}, {"labels", json::object{{"app", "x"}}}}},
-                      {"data", json::object{{"k", value}}}};
-}
-
-
-class ControllerRunnerApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    api_ = std::make_unique<testing::InProcessApiServer>();
-    ASSERT_NO_FATAL_FAILURE(api_->Start());
-    client_ = api_->AdminClient();
-  }
-  void TearDown() override {
-    client_.reset();
-    api_.reset();
-  }
-  std::unique_ptr<testing::InProcessApiServer> api_;
-  std::unique_ptr<Client> client_;
-};
+using ControllerRunnerApiTest = testing_fixture::ApiServerTest;
+using testing_fixture::ConfigMapsResource;
+using testing_fixture::TestConfigMap;
 
 class CountingController : public Controller {
  public:
   CountingController() : Controller("counting", 2) {}
   void Init(InformerFactory& f) override {
-    f.For(RunnerTestConfigMaps())->AddHandler(EventHandler{[this](const ObjectPtr& o) { queue_.Add(Key(*o)); },
+    f.For(ConfigMapsResource())->AddHandler(EventHandler{[this](const ObjectPtr& o) { queue_.Add(Key(*o)); },
                                                  [this](const ObjectPtr&, const ObjectPtr& o) { queue_.Add(Key(*o)); },
                                                  [this](const ObjectPtr& o) { queue_.Add(Key(*o)); }});
   }
@@ -170,8 +150,8 @@ TEST_F(ControllerRunnerApiTest, RunnerReconcilesAndRetriesWithBackOff) {
   CountingController* c = owned.get();
   runner.Add(std::move(owned));
   ASSERT_TRUE(runner.Start(5s));
-  ASSERT_TRUE(client_->Create(RunnerTestConfigMaps(), "default", RunnerTestConfigMap("one", "1")).ok());
-  ASSERT_TRUE(client_->Create(RunnerTestConfigMaps(), "default", RunnerTestConfigMap("flaky", "1")).ok());
+  ASSERT_TRUE(client_->Create(ConfigMapsResource(), "default", TestConfigMap("one", "1")).ok());
+  ASSERT_TRUE(client_->Create(ConfigMapsResource(), "default", TestConfigMap("flaky", "1")).ok());
   EXPECT_TRUE(Eventually([&] {
     std::lock_guard<std::mutex> lock(c->mu);
     return std::count(c->reconciled.begin(), c->reconciled.end(), "default/flaky") == 1 &&

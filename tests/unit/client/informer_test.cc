@@ -8,43 +8,23 @@
 
 #include "client/client.h"
 #include "tests/unit/eventually.h"
-#include "tests/unit/server/apiserver/test_server.h"
+#include "tests/unit/client/api_server_fixture.h"
 
 namespace kite::client {
 namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-const api::ResourceInfo& InformerTestConfigMaps() { return *api::FindResource("", "v1", "configmaps"); }
-
-json::object InformerTestConfigMap(const std::string& name, const std::string& value) {
-  return json::object{{"apiVersion", "v1"},
-                      {"kind", "ConfigMap"},
-                      {"metadata", json::object{{"name", name}, {"labels", json::object{{"app", "x"}}}}},
-                      {"data", json::object{{"k", value}}}};
-}
-
 using kite::testing::Eventually;
 
-class InformerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    api_ = std::make_unique<testing::InProcessApiServer>();
-    ASSERT_NO_FATAL_FAILURE(api_->Start());
-    client_ = api_->AdminClient();
-  }
-  void TearDown() override {
-    client_.reset();
-    api_.reset();
-  }
-  std::unique_ptr<testing::InProcessApiServer> api_;
-  std::unique_ptr<Client> client_;
-};
+using InformerTest = testing_fixture::ApiServerTest;
+using testing_fixture::ConfigMapsResource;
+using testing_fixture::TestConfigMap;
 
 TEST_F(InformerTest, ListsWatchesAndCallsHandlers) {
-  ASSERT_TRUE(client_->Create(InformerTestConfigMaps(), "default", InformerTestConfigMap("before", "1")).ok());
+  ASSERT_TRUE(client_->Create(ConfigMapsResource(), "default", TestConfigMap("before", "1")).ok());
   InformerFactory factory(client_.get());
-  Informer* inf = factory.For(InformerTestConfigMaps());
+  Informer* inf = factory.For(ConfigMapsResource());
   std::atomic<int> adds{0}, updates{0}, deletes{0};
   inf->AddHandler(EventHandler{[&](const ObjectPtr&) { ++adds; }, [&](const ObjectPtr&, const ObjectPtr&) { ++updates; },
                                [&](const ObjectPtr&) { ++deletes; }});
@@ -54,9 +34,9 @@ TEST_F(InformerTest, ListsWatchesAndCallsHandlers) {
   ASSERT_NE(inf->Get("default", "before"), nullptr);
   EXPECT_EQ(inf->Get("default", "before")->at("kind").as_string(), "ConfigMap");
 
-  ASSERT_TRUE(client_->Create(InformerTestConfigMaps(), "default", InformerTestConfigMap("after", "1")).ok());
-  ASSERT_TRUE(client_->Patch(InformerTestConfigMaps(), "default", "before", PatchType::kMerge, R"({"data":{"k":"2"}})").ok());
-  ASSERT_TRUE(client_->Delete(InformerTestConfigMaps(), "default", "after").ok());
+  ASSERT_TRUE(client_->Create(ConfigMapsResource(), "default", TestConfigMap("after", "1")).ok());
+  ASSERT_TRUE(client_->Patch(ConfigMapsResource(), "default", "before", PatchType::kMerge, R"({"data":{"k":"2"}})").ok());
+  ASSERT_TRUE(client_->Delete(ConfigMapsResource(), "default", "after").ok());
   EXPECT_TRUE(Eventually([&] { return adds == 2 && updates == 1 && deletes == 1; }));
   EXPECT_EQ(inf->Get("default", "before")->at("data").at("k").as_string(), "2");
   EXPECT_EQ(inf->List("default", "app=x").size(), 1u);
@@ -67,15 +47,15 @@ TEST_F(InformerTest, ListsWatchesAndCallsHandlers) {
 // Two factories (as kite-server's controller manager and scheduler have) share one decoded
 // copy of each object version; events.k8s.io and core/v1 views of one Event stay distinct.
 TEST_F(InformerTest, TwoFactoriesShareObjectVersions) {
-  ASSERT_TRUE(client_->Create(InformerTestConfigMaps(), "default", InformerTestConfigMap("shared", "1")).ok());
+  ASSERT_TRUE(client_->Create(ConfigMapsResource(), "default", TestConfigMap("shared", "1")).ok());
   InformerFactory a(client_.get()), b(client_.get());
-  Informer* ia = a.For(InformerTestConfigMaps());
-  Informer* ib = b.For(InformerTestConfigMaps());
+  Informer* ia = a.For(ConfigMapsResource());
+  Informer* ib = b.For(ConfigMapsResource());
   a.Start();
   b.Start();
   ASSERT_TRUE(a.WaitForSync(5s) && b.WaitForSync(5s));
   EXPECT_EQ(ia->Get("default", "shared").get(), ib->Get("default", "shared").get());  // both listed
-  ASSERT_TRUE(client_->Patch(InformerTestConfigMaps(), "default", "shared", PatchType::kMerge, R"({"data":{"k":"2"}})").ok());
+  ASSERT_TRUE(client_->Patch(ConfigMapsResource(), "default", "shared", PatchType::kMerge, R"({"data":{"k":"2"}})").ok());
   ASSERT_TRUE(Eventually([&] {
     auto x = ia->Get("default", "shared"), y = ib->Get("default", "shared");
     return x && y && x->at("data").at("k") == "2" && y->at("data").at("k") == "2";
@@ -94,9 +74,9 @@ TEST_F(InformerTest, TwoFactoriesShareObjectVersions) {
   }
   for (int i = 0; i < 5; ++i) {
     const std::string name = "w" + std::to_string(i);
-    ASSERT_TRUE(client_->Create(InformerTestConfigMaps(), "default", InformerTestConfigMap(name, "1")).ok());
-    ASSERT_TRUE(client_->Patch(InformerTestConfigMaps(), "default", name, PatchType::kMerge, R"({"data":{"k":"3"}})").ok());
-    ASSERT_TRUE(client_->Delete(InformerTestConfigMaps(), "default", name).ok());
+    ASSERT_TRUE(client_->Create(ConfigMapsResource(), "default", TestConfigMap(name, "1")).ok());
+    ASSERT_TRUE(client_->Patch(ConfigMapsResource(), "default", name, PatchType::kMerge, R"({"data":{"k":"3"}})").ok());
+    ASSERT_TRUE(client_->Delete(ConfigMapsResource(), "default", name).ok());
   }
   EXPECT_TRUE(Eventually([&] { return adds == 10 && updates == 10 && deletes == 10; }))
       << adds << " " << updates << " " << deletes;
