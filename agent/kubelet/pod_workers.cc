@@ -176,10 +176,12 @@ Status PodWorkers::WriteStatus(const std::string& key, const json::object& pod, 
   auto res = status_->SetPodStatus(pod, status);
   if (res.NotFound()) return Status::Ok();  // deleted meanwhile; its DELETED event cleans up
   if (!res.ok()) {
+    if (st.terminal) st.unwritten = std::move(status);  // the retry has no sync to recompute it
     Retry(key, st, "status", res.error().message());
     return Status::Ok();
   }
   KITE_LOG(2) << "pod " << key << ": status " << api::GetString(status, "phase");
+  st.unwritten.clear();
   st.written = std::move(status);
   st.written_to = target;
   st.failures = 0;
@@ -389,6 +391,9 @@ Status PodWorkers::Reconcile(const std::string& key) {
       probes_->RemovePod(uid);
       KillPod(*node, &pod, uid, 0);
       st.terminal = true;
+    } else if (!st.unwritten.empty()) {
+      json::object again = st.unwritten;  // WriteStatus keeps it again if this write fails too
+      s = WriteStatus(key, pod, std::move(again), st);
     }
   } else {
     s = SyncPod(key, pod, *node, st);

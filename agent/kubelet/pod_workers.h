@@ -138,6 +138,9 @@ class PodWorkers final : public client::Controller {
     boost::json::object written;  // the status last written (empty: none since we started)
     std::string written_to;       // the uid of the API object it went to (a static pod's mirror)
     bool terminal = false;        // Succeeded/Failed written and the sandbox stopped
+    // A terminal status decided (rejected, evicted, past its deadline) whose write failed: the
+    // terminal pod is not synced again, so its retry writes this, until the API has it.
+    boost::json::object unwritten;
     bool admitted = false;        // the admit handlers let it start (asked once)
     bool is_static = false;       // from the file source: its status goes to its mirror pod
     bool gate_reported = false;   // the Event saying why its sandbox waits was recorded

@@ -486,6 +486,45 @@ TEST_F(PodWorkersTest, ARejectedPodStartsNothingAndFails) {
   EXPECT_EQ(Phase("rejected"), "Failed");
 }
 
+// The API refuses the rejected pod's first status write (a timeout under load, say): the pod is
+// terminal for the kubelet, which no longer syncs it, so the retry must write the Failed status
+// it decided, not leave the pod Pending for ever.
+class FailFirstStatusWriteTransport : public client::Transport {
+ public:
+  explicit FailFirstStatusWriteTransport(std::shared_ptr<client::Transport> next) : next_(std::move(next)) {}
+  client::Response Do(const client::Request& r) override {
+    const bool status_write = r.method != "GET" && r.path.size() > 7 && r.path.ends_with("/status");
+    if (status_write && !failed_.exchange(true)) {
+      return client::Response{503, R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503})", ""};
+    }
+    return next_->Do(r);
+  }
+  std::unique_ptr<client::WatchStream> Watch(const client::Request& r, std::function<void(std::string_view)> on_line,
+                                             std::function<void(client::Response)> on_end) override {
+    return next_->Watch(r, std::move(on_line), std::move(on_end));
+  }
+  std::atomic<bool> failed_{false};
+
+ private:
+  std::shared_ptr<client::Transport> next_;
+};
+
+TEST_F(PodWorkersTest, ARejectedPodsFailedStatusIsWrittenAgainWhenTheFirstWriteFails) {
+  auto failing = std::make_shared<FailFirstStatusWriteTransport>(api_->AdminTransport());
+  client::Client status_client(failing);
+  status_ = std::make_unique<StatusManager>(&status_client);
+  StartWorkers(FastOptions(), [](const json::object&) -> std::optional<PodWorkers::Rejection> {
+    return PodWorkers::Rejection{"Evicted", "The node had condition: [MemoryPressure]. "};
+  });
+  Create(Pod("rejected", "Always"));
+  ASSERT_TRUE(Eventually([&] { return Phase("rejected") == "Failed"; }));
+  EXPECT_TRUE(failing->failed_.load());
+  EXPECT_EQ(api::GetString(Get("rejected"), {"status", "message"}),
+            "Pod was rejected: The node had condition: [MemoryPressure]. ");
+  StopWorkers();
+  status_.reset();
+}
+
 TEST_F(PodWorkersTest, ASandboxWaitsForTheNodesGateAndSaysWhy) {
   std::atomic<bool> open{false};
   Node gated = TestNode();
