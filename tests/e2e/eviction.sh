@@ -35,7 +35,9 @@ spec:
   containers: [{name: c, image: $IMAGE, imagePullPolicy: Never}]
 YAML
 
-start() { start_node_server --disable kite-dns "$@"; }  # start ARGS...: kite-server on the node, with extra flags
+# start ARGS...: kite-server on the node, with extra flags. At --v 2 the pod workers log each
+# pod's sync, rejection and status write, so a failure's log tail says what the kubelet did.
+start() { start_node_server --disable kite-dns --v 2 "$@"; }
 start
 eventually_eq "node Ready" 90 True k get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 
