@@ -228,7 +228,8 @@ void ApiWriter::Preempt(PodInfoPtr victim, PodInfoPtr preemptor, std::string nod
   });
 }
 
-void ApiWriter::Event(const PodInfo& pod, std::string type, std::string reason, std::string action, std::string message) {
+void ApiWriter::Event(const PodInfo& pod, const std::string& type, const std::string& reason, const std::string& action,
+                      const std::string& message) {
   recorder_.RecordFor(InvolvedPod(pod), type, reason, action, message);  // queued; dropped after Stop
 }
 

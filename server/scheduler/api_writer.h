@@ -66,7 +66,8 @@ class ApiWriter {
   // "Preempted" event on the victim.
   void Preempt(PodInfoPtr victim, PodInfoPtr preemptor, std::string node);
   // A core/v1 Event about `pod` (type Normal or Warning).
-  void Event(const PodInfo& pod, std::string type, std::string reason, std::string action, std::string message);
+  void Event(const PodInfo& pod, const std::string& type, const std::string& reason, const std::string& action,
+             const std::string& message);
 
   size_t dropped_events() const;
 
