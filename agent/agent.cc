@@ -119,6 +119,7 @@ RuntimeFactory DefaultRuntime() {
     no.data_dir = o.data_dir;
     no.container_runtime_endpoint = o.container_runtime_endpoint;
     no.pause_image = o.pause_image.empty() ? std::string(KITE_PAUSE_IMAGE) : o.pause_image;
+    no.default_runtime = o.default_runtime;
     no.private_registry = o.private_registry;
     // The pod network masquerades itself (not the bridge plugin) and sets the pods' MTU.
     if (auto b = network::ParseBackend(o.flannel_backend); b.ok() && *b != network::Backend::kNone) {
@@ -475,6 +476,10 @@ void AddNodeFlags(FlagSet& flags, AgentOptions* o) {
                "Where containers' log files go (the kubelet's podLogsDir; log shippers read the default)");
   flags.String("container-runtime-endpoint", &o->container_runtime_endpoint,
                "Use this CRI socket instead of the agent's own containerd");
+  flags.String("default-runtime", &o->default_runtime,
+               "The runtime handler of pods without a runtimeClassName: runc, or crun when installed "
+               "(default: crun when installed, as it starts containers with less CPU, else runc; "
+               "\"runc\" gives k3s's default). Not with --container-runtime-endpoint");
   flags.String("pause-image", &o->pause_image,
                "The pod sandbox image (default: kite's own, imported from the image archives)");
   flags.String("private-registry", &o->private_registry,

@@ -52,6 +52,9 @@ struct AgentOptions {
   std::string pod_logs_dir = "/var/log/pods";
   std::string container_runtime_endpoint;  // "": the agent's own containerd (for the factory)
   std::string pause_image;                 // the sandbox image (for the factory); "": kite's
+  // --default-runtime (for the factory): the CRI runtime handler of pods without a
+  // runtimeClassName; "": crun when installed, else runc (agent/cri/containerd_config.h).
+  std::string default_runtime;
   std::string private_registry;            // registries.yaml (for the factory); "": /etc/kite/registries.yaml
   // The pod network across nodes (agent/network/pod_network.h): k3s's --flannel-backend (vxlan |
   // host-gw | none) and --flannel-iface, and the cluster CIDR (the server's --cluster-cidr) that
@@ -100,7 +103,7 @@ struct AgentOptions {
 // Declares the node's and the kubelet's flags on `flags`, bound to `o`, for kite-agent and for
 // kite-server's embedded agent alike: --node-name, --node-ip, --node-label, --node-taint,
 // --kube-reserved, --system-reserved, --max-pods, --cluster-dns, --cluster-domain,
-// --container-runtime-endpoint, --pause-image, --private-registry, the eviction flags, and
+// --container-runtime-endpoint, --default-runtime, --pause-image, --private-registry, the eviction flags, and
 // k3s's --kubelet-arg (repeatable "name=value": one of those given under the kubelet's own
 // name — node-labels, register-with-taints, pod-infra-container-image are understood — so a
 // k3s config's kubelet-arg list keeps working; a kubelet flag kite does not take is an error).

@@ -21,6 +21,10 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::Start(const NodeRuntimeOptions
   rt->options_ = o;
   rt->options_.data_dir = fs::absolute(o.data_dir).lexically_normal().string();
   if (!o.container_runtime_endpoint.empty()) {
+    if (!o.default_runtime.empty()) {
+      KITE_LOG(0) << "agent: --default-runtime " << o.default_runtime
+                  << " ignored: the runtime at --container-runtime-endpoint has its own default";
+    }
     std::string endpoint = o.container_runtime_endpoint;
     if (!endpoint.starts_with("unix://") && endpoint.starts_with("/")) endpoint = "unix://" + endpoint;
     rt->cri_ = std::make_unique<cri::CriClient>(endpoint);
@@ -33,6 +37,7 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::Start(const NodeRuntimeOptions
   cri::ContainerdOptions co;
   co.data_dir = rt->options_.data_dir;
   co.sandbox_image = o.pause_image;
+  co.default_runtime = o.default_runtime;
   const std::string registries = o.private_registry.empty() ? std::string(cri::kDefaultRegistriesPath) : o.private_registry;
   auto reg = cri::LoadRegistries(registries);
   if (!reg.ok()) return Status(Code::kInvalidArgument, registries + ": " + reg.error().message());

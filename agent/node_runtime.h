@@ -27,6 +27,7 @@ struct NodeRuntimeOptions {
   std::string data_dir;                    // the agent's; files under <data-dir>/agent
   std::string container_runtime_endpoint;  // "": the agent's own containerd
   std::string pause_image;
+  std::string default_runtime;             // --default-runtime (cri::ContainerdOptions')
   std::string private_registry;            // registries.yaml (k3s's --private-registry)
   int cni_mtu = 0;                         // the pods' MTU (network/pod_network.h); 0: the plugin's default
   bool cni_ip_masq = true;                 // false when the pod network masquerades itself

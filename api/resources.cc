@@ -96,6 +96,8 @@ std::vector<ResourceInfo> Build() {
   add("networking.k8s.io", "v1", "IngressClass", "ingressclasses", "ingressclass", false, kAll);
   add("networking.k8s.io", "v1", "Ingress", "ingresses", "ingress", true, kAll, {"ing"}, {}, {StatusSubresource("Ingress")});
   add("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", "networkpolicy", true, kAll, {"netpol"});
+  // node.k8s.io/v1
+  add("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", "runtimeclass", false, kAll);
   // policy/v1
   add("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget", true, kAll, {"pdb"}, {},
       {StatusSubresource("PodDisruptionBudget")});

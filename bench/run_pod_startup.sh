@@ -6,7 +6,8 @@
 #   bursts    10 and 30 pods created at once: the same latency, and until the last is Running
 #   floor     `ctr run -d` of the same image through the same containerd, SINGLE times (no
 #             API, no sandbox, no CNI: what the runtime alone costs), and 30 at once (the
-#             burst's floor)
+#             burst's floor); with runc, ctr's default, while the pods run under the agent's
+#             default (crun where installed): --bursts --runtimes compares like with like
 #   100 pods  a Deployment of 100 replicas: until all are Ready
 #   memory    VmRSS of kite-agent, kite-server and containerd idle and with the 100 pods; and of
 #             a kite-server with its embedded agent (a one-node cluster), idle, in a namespace beside
@@ -15,10 +16,13 @@
 # release build: KITE_AGENT=build-release-amd64/bin/kite-agent); the image archives stay DIR's.
 #
 # The burst of 30 alone, for agents side by side: bench/run_pod_startup.sh --bursts ROUNDS
-# [--timeline] VARIANT...  Each round runs the floor (30 `ctr run -d` at once), then for each
-# VARIANT in turn (NAME=BINARY or NAME=BINARY:ENV=VALUE[,ENV=VALUE]) the agent restarted on the
-# same data dir and a burst of 30; then each one's median over the rounds and its ratio to the
-# floor's. --timeline runs the agents at -v 2 and prints each burst's per-pod timeline
+# [--runtimes crun,runc] [--timeline] VARIANT...  Each round runs the floor (30 `ctr run -d` at
+# once), then for each VARIANT in turn (NAME=BINARY or NAME=BINARY:ENV=VALUE[,ENV=VALUE]) the
+# agent restarted on the same data dir and a burst of 30; then each one's median over the rounds
+# and its ratio to the floor's. With --runtimes, each round does that once per OCI runtime: the
+# floor with that binary (`ctr run --runc-binary`), each VARIANT as NAME/RUNTIME with the agent's
+# --default-runtime RUNTIME, and its ratio to that runtime's floor. Without it the agents use
+# their default (crun where installed) and the floor `ctr run`'s (runc). --timeline runs the agents at -v 2 and prints each burst's per-pod timeline
 # (bench/pod_timeline.py: where each pod's time went). --perf samples every CPU (perf record -a)
 # during each floor and each burst and prints the commands that used the CPU (perf report --sort
 # comm: runc, containerd-shim, the CNI plugins, the agent's threads…; other users' processes too);
@@ -29,6 +33,7 @@ SINGLE=20
 BURST_ROUNDS=0
 TIMELINE=0
 PERF=0
+RUNTIMES=()
 while [[ $# -gt 0 && $1 == --* ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
@@ -36,11 +41,12 @@ while [[ $# -gt 0 && $1 == --* ]]; do
     --bursts) BURST_ROUNDS=$2; shift 2 ;;
     --timeline) TIMELINE=1; shift ;;
     --perf) PERF=1; shift ;;
+    --runtimes) IFS=, read -r -a RUNTIMES <<<"$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 if ((BURST_ROUNDS > 0)) && [[ $# -eq 0 ]]; then
-  echo "usage: $0 --bursts ROUNDS [--timeline] NAME=BINARY[:ENV=VALUE,...]..." >&2
+  echo "usage: $0 --bursts ROUNDS [--runtimes crun,runc] [--timeline] NAME=BINARY[:ENV=VALUE,...]..." >&2
   exit 2
 fi
 BUILD=$(cd "$BUILD" && pwd)
@@ -53,21 +59,23 @@ require_node_tools
 sweep_leftovers
 IMAGE=kite.local/busybox:1.35
 
-# floor_burst N: N `ctr run -d` of IMAGE at once through the agent's containerd ($SOCK), each
-# one's time and until the last has started; then they go. Prints one line.
+# floor_burst N [RUNTIME]: N `ctr run -d` of IMAGE at once through the agent's containerd
+# ($SOCK), with RUNTIME's binary (runc or crun; default: ctr's, runc), each one's time and until
+# the last has started; then they go. Prints one line.
 floor_burst() {
-  local n=$1 t0 t1 runs=() i
+  local n=$1 t0 t1 runs=() i binary=()
+  [[ -n ${2:-} ]] && binary=(--runc-binary "$(command -v "$2")")
   rm -f "$TEST_TMP"/burst-floor-*
   t0=$(date +%s.%N)
   for i in $(seq 1 "$n"); do
-    (ctr --address "$SOCK" -n k8s.io run -d "$IMAGE" "burst-$$-$i" sleep 100000 >/dev/null
+    (ctr --address "$SOCK" -n k8s.io run "${binary[@]}" -d "$IMAGE" "burst-$$-$i" sleep 100000 >/dev/null
      echo "$(date +%s.%N) - $t0" | bc -l >"$TEST_TMP/burst-floor-$i") &
     runs+=($!)
   done
   wait "${runs[@]}"  # these only: the server and the agent are this shell's children too
   t1=$(date +%s.%N)
-  cat "$TEST_TMP"/burst-floor-* | sort -n | awk -v n="$n" -v all="$(echo "$t1 - $t0" | bc -l)" '{a[NR]=$1} END {
-    printf "floor%-3d n=%-3d p50 %.3f s  p99 %.3f s, all started after %.3f s  (%d ctr run -d at once)\n", n, NR, a[int((NR+1)/2)], a[NR], all, n}'
+  cat "$TEST_TMP"/burst-floor-* | sort -n | awk -v n="$n" -v rt="${2:-runc}" -v all="$(echo "$t1 - $t0" | bc -l)" '{a[NR]=$1} END {
+    printf "floor%-3d n=%-3d p50 %.3f s  p99 %.3f s, all started after %.3f s  (%d ctr run -d at once, %s)\n", n, NR, a[int((NR+1)/2)], a[NR], all, n, rt}'
   for i in $(seq 1 "$n"); do ctr --address "$SOCK" -n k8s.io tasks kill -s KILL "burst-$$-$i" >/dev/null 2>&1 || true; done
   for i in $(seq 1 "$n"); do
     for _ in $(seq 1 20); do ctr --address "$SOCK" -n k8s.io tasks rm "burst-$$-$i" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -111,9 +119,11 @@ if ((BURST_ROUNDS > 0)); then
   ((TIMELINE)) && verbosity=(-v 2)
   echo "# pod bursts of 30: commit $(git -C "$HERE" rev-parse --short HEAD), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $BURST_ROUNDS rounds"
   declare -A results=()
+  ((${#RUNTIMES[@]})) || RUNTIMES=("")  # "": the agents' default runtime, ctr's for the floor
   for round in $(seq 1 "$BURST_ROUNDS"); do
+   for runtime in "${RUNTIMES[@]}"; do
     for v in "$@"; do
-      name=${v%%=*}
+      name=${v%%=*}${runtime:+/$runtime}
       spec=${v#*=}
       bin=${spec%%:*}
       envargs=()
@@ -121,26 +131,28 @@ if ((BURST_ROUNDS > 0)); then
         IFS=, read -r -a envs <<<"${spec#*:}"
         for e in "${envs[@]}"; do envargs+=(--env "$e"); done
       fi
-      start_ns_agent --log "$TEST_TMP/agent-$name.log" "${envargs[@]}" "$bin" bench-node "${verbosity[@]}"
+      rtargs=()
+      [[ -n $runtime ]] && rtargs=(--default-runtime "$runtime")
+      start_ns_agent --log "$TEST_TMP/agent-${name//\//-}.log" "${envargs[@]}" "$bin" bench-node "${verbosity[@]}" "${rtargs[@]}"
       pid=$AGENT_PID
       wait_until 120 node_ready || fail "$name: node not Ready"
       SOCK=$(sed -n 's/^ *address *= *"\(.*\.sock\)"$/\1/p' "$AD/agent/etc/containerd/config.toml" | head -1)
       if [[ $v == "$1" ]]; then
-        perf_start floor
-        line=$(floor_burst 30)
+        perf_start "floor${runtime:+-$runtime}"
+        line=$(floor_burst 30 "$runtime")
         echo "round $round: $line"
         perf_stop
-        results[floor]+="$(sed -n 's/.*all started after \([0-9.]*\) s.*/\1/p' <<<"$line") "
+        results[floor$runtime]+="$(sed -n 's/.*all started after \([0-9.]*\) s.*/\1/p' <<<"$line") "
       fi
       sleep 5  # the agent's start-up settles (image import, first relists)
       rm -f "$TEST_TMP/timeline.jsonl"
-      perf_start "$name"
+      perf_start "${name//\//-}"
       out=$(in_ns "$NS" env POD_STARTUP_TIMELINE="$TEST_TMP/timeline.jsonl" /usr/bin/python3 "$HERE/pod_startup.py" "$KC" "$IMAGE" 0 30)
       line=$(print_startup <<<"$out")
       echo "round $round: $name: $line"
       perf_stop
       results[$name]+="$(python3 -c 'import json,sys; v=json.load(sys.stdin)["burst30"]["all_running_s"]; print("%.3f" % v if v is not None else "nan")' <<<"$out") "
-      ((TIMELINE)) && python3 "$HERE/pod_timeline.py" "$TEST_TMP/timeline.jsonl" "$TEST_TMP/agent-$name.log" burst30
+      ((TIMELINE)) && python3 "$HERE/pod_timeline.py" "$TEST_TMP/timeline.jsonl" "$TEST_TMP/agent-${name//\//-}.log" burst30
       # The pods are gone from the API; their containers too before the agent stops, or the next
       # agent's burst would begin by removing them.
       wait_until 180 bash -c "[[ -z \$(ctr --address '$SOCK' -n k8s.io containers ls -q 'labels.\"io.kubernetes.pod.namespace\"==default') ]]" ||
@@ -148,15 +160,29 @@ if ((BURST_ROUNDS > 0)); then
       kill -TERM "$pid"
       for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     done
+   done
   done
   median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-  floor=$(median <<<"${results[floor]}")
-  echo "floor30 all started: median $floor s (${results[floor]% })"
-  for v in "$@"; do
-    name=${v%%=*}
-    m=$(median <<<"${results[$name]}")
-    echo "$name: burst of 30 all Running: median $m s ($(echo "${results[$name]% }")), $(echo "scale=2; $m / $floor" | bc -l)x the floor"
+  for runtime in "${RUNTIMES[@]}"; do
+    floor=$(median <<<"${results[floor$runtime]}")
+    echo "floor30${runtime:+/$runtime} all started: median $floor s (${results[floor$runtime]% })"
+    for v in "$@"; do
+      name=${v%%=*}${runtime:+/$runtime}
+      m=$(median <<<"${results[$name]}")
+      echo "$name: burst of 30 all Running: median $m s ($(echo "${results[$name]% }")), $(echo "scale=2; $m / $floor" | bc -l)x the floor${runtime:+ of $runtime}"
+    done
   done
+  if ((${#RUNTIMES[@]} > 1)); then
+    # The runtimes against each other: each one's medians over the first one's.
+    for runtime in "${RUNTIMES[@]:1}"; do
+      f=$(median <<<"${results[floor$runtime]}") f0=$(median <<<"${results[floor${RUNTIMES[0]}]}")
+      echo "floor30: $runtime / ${RUNTIMES[0]} = $(echo "scale=2; $f / $f0" | bc -l)"
+      for v in "$@"; do
+        m=$(median <<<"${results[${v%%=*}/$runtime]}") m0=$(median <<<"${results[${v%%=*}/${RUNTIMES[0]}]}")
+        echo "${v%%=*}: $runtime / ${RUNTIMES[0]} = $(echo "scale=2; $m / $m0" | bc -l)"
+      done
+    done
+  fi
   echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
 fi

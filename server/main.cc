@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
   flags.String("token", &o.token, "The join token's secret (K10<hash>::<user>:<secret> or a bare secret; default: kept in <data-dir>/server/token)");
   flags.String("token-file", &o.token_file, "A file holding --token");
   flags.Bool("disable-agent", &o.disable_agent, "Do not run the embedded agent (this server is then not a node)");
-  flags.StringList("disable", &o.disable, "Do not deploy these packaged add-ons: kite-dns (alias coredns)");
+  flags.StringList("disable", &o.disable, "Do not deploy these packaged add-ons: kite-dns (alias coredns), runtimes (the RuntimeClasses crun and runc)");
   agent::AddNodeFlags(flags, &o.agent);  // the embedded agent's node and kubelet
   flags.Int("kubelet-port", &o.agent.kubelet_port, "The port the embedded kubelet's server listens on (the kubelet's --port)");
   flags.Duration("iptables-sync-period", &o.iptables_sync_period_ms, "How often the service proxy syncs without a change (a partial sync)");

@@ -38,19 +38,21 @@ std::vector<std::string> Documents(std::string_view text) {
 }  // namespace
 
 Result<std::vector<PackagedManifest>> PackagedManifests(const AddonOptions& o) {
-  bool dns = true;
+  bool dns = true, runtimes = true;
   for (const auto& name : o.disable) {
     if (name == "kite-dns" || name == "coredns") {
       dns = false;
+    } else if (name == "runtimes") {
+      runtimes = false;
     } else {
-      return Status(Code::kInvalidArgument, "--disable: unknown add-on " + name + " (known: kite-dns)");
+      return Status(Code::kInvalidArgument, "--disable: unknown add-on " + name + " (known: kite-dns, runtimes)");
     }
   }
   std::string text(kKiteDnsManifest);
   ReplaceAll(&text, "%{CLUSTER_DNS}%", o.cluster_dns);
   ReplaceAll(&text, "%{CLUSTER_DOMAIN}%", o.cluster_domain);
   ReplaceAll(&text, "%{DNS_IMAGE}%", o.dns_image);
-  return std::vector<PackagedManifest>{{"kite-dns", std::move(text), dns}};
+  return std::vector<PackagedManifest>{{"kite-dns", std::move(text), dns}, {"runtimes", kRuntimesManifest, runtimes}};
 }
 
 Result<std::vector<boost::json::object>> ParseManifest(std::string_view text) {

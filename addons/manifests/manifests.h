@@ -1,12 +1,15 @@
-// The add-ons kite-server ships, as k3s ships its packaged manifests: today the cluster DNS
+// The add-ons kite-server ships, as k3s ships its packaged manifests: the cluster DNS
 // (kite-dns.yaml: ServiceAccount, RBAC, Deployment kite-dns and Service kube-dns at
-// --cluster-dns, labelled k8s-app=kube-dns as upstream's). The manifests are compiled into the
-// program (no files to lose on a node), their %{...}% placeholders filled from the options; at
-// start kite-server writes each enabled one into <data-dir>/server/manifests/, from where the
-// deployer (deployer.h) applies it like any manifest a user drops there.
+// --cluster-dns, labelled k8s-app=kube-dns as upstream's) and the RuntimeClasses of the runtimes
+// nodes offer (runtimes.yaml: crun and runc; k3s's runtimes.yaml has its own list). The
+// manifests are compiled into the program (no files to lose on a node), their %{...}%
+// placeholders filled from the options; at start kite-server writes each enabled one into
+// <data-dir>/server/manifests/, from where the deployer (deployer.h) applies it like any
+// manifest a user drops there.
 //
-// A disabled add-on (--disable=kite-dns, or coredns, k3s's name for it) is not written, and its
-// file is removed; objects it created before are left for the user to delete.
+// A disabled add-on (--disable=kite-dns, or coredns, k3s's name for it; --disable=runtimes, as
+// k3s's) is not written, and its file is removed; objects it created before are left for the
+// user to delete.
 #pragma once
 
 #include <string>
@@ -20,7 +23,7 @@
 namespace kite::addons {
 
 struct AddonOptions {
-  std::vector<std::string> disable;  // add-on names: kite-dns (alias coredns)
+  std::vector<std::string> disable;  // add-on names: kite-dns (alias coredns), runtimes
   std::string cluster_dns = "10.43.0.10";
   std::string cluster_domain = "cluster.local";
   std::string dns_image;             // the image reference packaging/images built

@@ -117,6 +117,7 @@ kite::Status CriClient::UpdateRuntimeConfig(const std::string& pod_cidr) {
 Result<std::string> CriClient::RunPodSandbox(const PodSandboxConfig& config) {
   v1::RunPodSandboxRequest req;
   wire::ToProto(config, req.mutable_config());
+  req.set_runtime_handler(config.runtime_handler);
   v1::RunPodSandboxResponse resp;
   auto s = Run("RunPodSandbox", options_.request_timeout, [&](Stubs& st, grpc::ClientContext* ctx) {
     return st.runtime->RunPodSandbox(ctx, req, &resp);

@@ -69,6 +69,9 @@ struct PodSandboxConfig {
   std::string cgroup_parent;            // linux.cgroup_parent: the pod's QoS cgroup
   Labels labels;              // the pod's labels and io.kubernetes.pod.{name,namespace,uid}
   Labels annotations;         // the pod's annotations
+  // RunPodSandboxRequest.runtime_handler: the handler of the pod's RuntimeClass; "": the
+  // runtime's default (containerd's default_runtime_name).
+  std::string runtime_handler;
 };
 
 enum class PodSandboxState { kReady, kNotReady };

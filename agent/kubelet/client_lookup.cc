@@ -37,6 +37,11 @@ Result<json::object> ClientLookup::GetPersistentVolume(const std::string& name) 
   return Get(informers_.volumes, "persistentvolumes", "", name);
 }
 
+Result<json::object> ClientLookup::GetRuntimeClass(const std::string& name) {
+  static const api::ResourceInfo& runtime_classes = *api::FindResource("node.k8s.io", "v1", "runtimeclasses");
+  return client_->Get(runtime_classes, "", name);
+}
+
 Result<std::vector<json::object>> ClientLookup::ListServices(const std::string& ns) {
   std::vector<json::object> out;
   if (informers_.services && informers_.services->HasSynced()) {

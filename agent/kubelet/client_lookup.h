@@ -30,6 +30,8 @@ class ClientLookup : public Lookup {
   Result<boost::json::object> GetSecret(const std::string& ns, const std::string& name) override;
   Result<boost::json::object> GetPersistentVolumeClaim(const std::string& ns, const std::string& name) override;
   Result<boost::json::object> GetPersistentVolume(const std::string& name) override;
+  // Always a GET (pods that name a RuntimeClass are few; upstream's kubelet keeps an informer).
+  Result<boost::json::object> GetRuntimeClass(const std::string& name) override;
   Result<std::vector<boost::json::object>> ListServices(const std::string& ns) override;
   Result<ServiceAccountToken> RequestToken(const std::string& ns, const std::string& service_account,
                                            const std::string& audience, int64_t expiration_seconds,

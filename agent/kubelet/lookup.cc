@@ -27,6 +27,9 @@ Result<json::object> MapLookup::GetPersistentVolumeClaim(const std::string& ns, 
 Result<json::object> MapLookup::GetPersistentVolume(const std::string& name) {
   return Find(volumes, name, "persistentvolumes");
 }
+Result<json::object> MapLookup::GetRuntimeClass(const std::string& name) {
+  return Find(runtime_classes, name, "runtimeclasses.node.k8s.io");
+}
 Result<std::vector<json::object>> MapLookup::ListServices(const std::string& ns) {
   auto it = services.find(ns);
   if (it == services.end()) return std::vector<json::object>{};

@@ -1,6 +1,6 @@
 // Lookup: the objects the kubelet reads while it turns a pod spec into what the runtime gets
 // (env from configMaps and secrets, configMap/secret/projected volumes, PVC → PV, service
-// account tokens). A seam: the kubelet backs it with informers or its client, tests with maps
+// account tokens, the RuntimeClass of spec.runtimeClassName). A seam: the kubelet backs it with informers or its client, tests with maps
 // (MapLookup below).
 //
 // Contract:
@@ -36,6 +36,8 @@ class Lookup {
   virtual Result<boost::json::object> GetSecret(const std::string& ns, const std::string& name) = 0;
   virtual Result<boost::json::object> GetPersistentVolumeClaim(const std::string& ns, const std::string& name) = 0;
   virtual Result<boost::json::object> GetPersistentVolume(const std::string& name) = 0;
+  // A RuntimeClass (node.k8s.io/v1): its handler is what the pod's sandbox runs with.
+  virtual Result<boost::json::object> GetRuntimeClass(const std::string& name) = 0;
   // The Services of a namespace (for the docker-link env vars of enableServiceLinks).
   virtual Result<std::vector<boost::json::object>> ListServices(const std::string& ns) = 0;
   virtual Result<ServiceAccountToken> RequestToken(const std::string& ns, const std::string& service_account,
@@ -49,6 +51,7 @@ class Lookup {
 class MapLookup : public Lookup {
  public:
   std::map<std::string, boost::json::object> config_maps, secrets, claims, volumes;
+  std::map<std::string, boost::json::object> runtime_classes;  // by name
   std::map<std::string, std::vector<boost::json::object>> services;  // by namespace
   std::map<std::string, std::string> tokens;
   int64_t now_unix = 0;  // RequestToken's "now"; 0: the real clock
@@ -57,6 +60,7 @@ class MapLookup : public Lookup {
   Result<boost::json::object> GetSecret(const std::string& ns, const std::string& name) override;
   Result<boost::json::object> GetPersistentVolumeClaim(const std::string& ns, const std::string& name) override;
   Result<boost::json::object> GetPersistentVolume(const std::string& name) override;
+  Result<boost::json::object> GetRuntimeClass(const std::string& name) override;
   Result<std::vector<boost::json::object>> ListServices(const std::string& ns) override;
   Result<ServiceAccountToken> RequestToken(const std::string& ns, const std::string& service_account,
                                            const std::string& audience, int64_t expiration_seconds,

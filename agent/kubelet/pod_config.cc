@@ -41,6 +41,14 @@ class OnNode final : public PodConfig {
     return c;
   }
 
+  Result<std::string> RuntimeHandler(const json::object& pod) override {
+    const std::string rc = api::GetString(api::GetObject(pod, "spec"), "runtimeClassName");
+    if (rc.empty()) return std::string();
+    auto cls = lookup_->GetRuntimeClass(rc);
+    if (!cls.ok()) return cls.error();
+    return api::GetString(*cls, "handler");
+  }
+
   Status SetUpVolumes(const json::object& pod) override { return volumes_->SetUp(pod); }
 
   Result<cri::ContainerConfig> Container(const json::object& pod, const json::object& container, uint32_t attempt,

@@ -34,6 +34,11 @@ class PodConfig {
   virtual ~PodConfig() = default;
   // `attempt`: how many sandboxes the pod had before.
   virtual Result<cri::PodSandboxConfig> Sandbox(const boost::json::object& pod, uint32_t attempt) = 0;
+  // The CRI runtime handler for a new sandbox of the pod: its RuntimeClass's handler
+  // (spec.runtimeClassName; upstream's runtimeclass manager), "" without one (the runtime's
+  // default). Asked only when a sandbox is about to start, so a running pod never needs the API.
+  // A RuntimeClass that does not exist is NotFound (the pod workers retry, FailedCreatePodSandBox).
+  virtual Result<std::string> RuntimeHandler(const boost::json::object&) { return std::string(); }
   // Makes every volume of the pod ready (idempotent; called before its sandbox starts and on
   // every sync, so an edited configMap or secret reaches its files).
   virtual Status SetUpVolumes(const boost::json::object& pod) = 0;

@@ -374,7 +374,11 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
     rp = RuntimePod{};
     const auto sandbox_began = std::chrono::steady_clock::now();
     KITE_LOG(2) << "pod " << key << ": starting its sandbox";
-    auto id = node.runtime->RunPodSandbox(sandbox);
+    // The RuntimeClass's handler is looked up only here, so a running pod never needs the API.
+    cri::PodSandboxConfig with_handler = sandbox;
+    Result<std::string> handler = config_->RuntimeHandler(pod);
+    if (handler.ok()) with_handler.runtime_handler = *handler;
+    Result<std::string> id = handler.ok() ? node.runtime->RunPodSandbox(with_handler) : Result<std::string>(handler.status());
     if (!id.ok()) {
       const std::string msg = "Failed to create pod sandbox: " + id.status().message();
       Event(pod, "", "Warning", "FailedCreatePodSandBox", msg);

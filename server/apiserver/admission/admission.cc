@@ -1,7 +1,7 @@
 // Create-time admission for built-in kinds, run by every path that creates an object (POST and
 // server-side apply to a missing object), after defaulting and validation and before storage:
 // - Pods: ServiceAccount (service_account.h: the default account, the token volume),
-//   DefaultTolerationSeconds, then Priority (below).
+//   DefaultTolerationSeconds, RuntimeClass, then Priority (below).
 // - Services: cluster IP and node port allocation (AllocateServiceAddresses, subresources.cc).
 // - PersistentVolumeClaims: DefaultStorageClass — a claim without spec.storageClassName (absent
 //   or null; "" asks for no class) gets the default StorageClass (annotation
@@ -14,8 +14,16 @@
 // (and its name recorded), or priority 0 with PreemptLowerPriority when there is none. A class
 // that does not exist, or a spec.priority / spec.preemptionPolicy that disagrees with the class,
 // is 403 Forbidden with upstream's wording.
+//
+// RuntimeClass follows upstream's RuntimeClass admission plugin: spec.runtimeClassName must name
+// an existing RuntimeClass (else 403 "pod rejected: RuntimeClass "x" not found"); its
+// overhead.podFixed becomes spec.overhead (a pod that gives another overhead, or one without the
+// class defining any, is refused; compared as JSON, so "1" and "1000m" differ), and its
+// scheduling.nodeSelector and tolerations are merged into the pod's (a nodeSelector key the pod
+// sets to another value is refused).
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -129,6 +137,56 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitPodPriority(json::object
   co_return chosen.value;
 }
 
+asio::awaitable<Status> ResourceHandlers::AdmitPodRuntimeClass(json::object& pod) {
+  json::value& sv = pod["spec"];
+  if (!sv.is_object()) sv = json::object();
+  json::object& spec = sv.as_object();
+  const std::string name = api::GetString(spec, "runtimeClassName");
+  if (name.empty()) co_return Status::Ok();
+  const api::ResourceInfo* classes = api::FindResource("node.k8s.io", "v1", "runtimeclasses");
+  const std::string cluster_scope;
+  auto rc = co_await registry_.Get(*classes, cluster_scope, name);
+  if (!rc.ok()) {
+    if (rc.error().http_code() == 404) co_return PodForbidden(pod, "pod rejected: RuntimeClass \"" + name + "\" not found");
+    co_return rc.error();
+  }
+  const json::object& cls = rc.value();
+  const json::value* given = spec.if_contains("overhead");
+  const bool has_given = given && !given->is_null();
+  if (const json::value* fixed = api::GetObject(cls, "overhead").if_contains("podFixed"); fixed && fixed->is_object()) {
+    if (has_given && *given != *fixed) {
+      co_return PodForbidden(pod, "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead");
+    }
+    spec["overhead"] = *fixed;
+  } else if (has_given) {
+    co_return PodForbidden(pod, "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead");
+  }
+  const json::object& scheduling = api::GetObject(cls, "scheduling");
+  if (const json::object& selector = api::GetObject(scheduling, "nodeSelector"); !selector.empty()) {
+    json::value& pv = spec["nodeSelector"];
+    if (!pv.is_object()) pv = json::object();
+    json::object& pod_selector = pv.as_object();
+    for (const auto& kv : selector) {
+      if (!kv.value().is_string()) continue;
+      const std::string key(kv.key()), want(kv.value().as_string());
+      if (const json::value* have = pod_selector.if_contains(key); have && have->is_string() && have->as_string() != want) {
+        co_return PodForbidden(pod, "conflict: runtimeClass.scheduling.nodeSelector[" + key + "] = " + want +
+                                        "; pod.spec.nodeSelector[" + key + "] = " + std::string(have->as_string()));
+      }
+      pod_selector[key] = want;
+    }
+  }
+  if (const json::array& tolerations = api::GetArray(scheduling, "tolerations"); !tolerations.empty()) {
+    json::value& tv = spec["tolerations"];
+    if (!tv.is_array()) tv = json::array();
+    json::array& pod_tolerations = tv.as_array();
+    for (const json::value& t : tolerations) {
+      if (std::find(pod_tolerations.begin(), pod_tolerations.end(), t) == pod_tolerations.end()) pod_tolerations.push_back(t);
+    }
+  }
+  co_return Status::Ok();
+}
+
 asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitCreate(const api::ResourceInfo& r, const std::string& ns, json::object& obj) {
   if (!r.group.empty()) co_return int64_t{0};
   if (r.kind == "Pod") {
@@ -140,6 +198,8 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitCreate(const api::Resour
       }
       api::AddDefaultTolerationSeconds(obj["spec"].as_object());
     }
+    Status runtime_class = co_await AdmitPodRuntimeClass(obj);
+    if (!runtime_class.ok()) co_return runtime_class;
     co_return co_await AdmitPodPriority(obj);
   }
   if (r.kind == "Service") co_return co_await AllocateServiceAddresses(obj, nullptr);

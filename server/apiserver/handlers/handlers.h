@@ -85,13 +85,14 @@ class ResourceHandlers {
   boost::asio::awaitable<Result<ApiResponse>> TokenRequest(Call& c);
   // Admission that needs the requester: NodeRestriction, RBAC escalation, the CSR plugins.
   Status Escalation(Call& c, boost::json::object& obj, const boost::json::object* old);
-  // Create-time admission (admission.cc): DefaultTolerationSeconds and Priority for pods,
+  // Create-time admission (admission.cc): DefaultTolerationSeconds, RuntimeClass and Priority for pods,
   // address allocation for Services.
   boost::asio::awaitable<Result<int64_t>> AdmitCreate(const api::ResourceInfo& r, const std::string& ns, boost::json::object& obj);
   // Update-time admission: a Service keeps the addresses `old` had and gets any new ones.
   boost::asio::awaitable<Result<int64_t>> AdmitUpdate(const api::ResourceInfo& r, boost::json::object& obj,
                                                      const boost::json::object& old);
   boost::asio::awaitable<Result<int64_t>> AdmitPodPriority(boost::json::object& pod);
+  boost::asio::awaitable<Status> AdmitPodRuntimeClass(boost::json::object& pod);
   boost::asio::awaitable<Result<int64_t>> AllocateServiceAddresses(boost::json::object& svc,
                                                                   const boost::json::object* old);
 

@@ -1,6 +1,6 @@
 // Per-kind Table printers for the core kinds that are neither workloads, networking nor storage
 // (nodes, namespaces, config maps, secrets, service accounts, events, resource quotas) and for
-// policy, scheduling, coordination and RBAC; the printers of the other groups are in
+// policy, scheduling, node (RuntimeClasses), coordination and RBAC; the printers of the other groups are in
 // tables_workloads.cc, tables_networking.cc, tables_storage.cc and tables_certificates.cc, and
 // FindPrinter below searches them all. The columns and cell values are upstream's printers'
 // (kubernetes pkg/printers/internalversion), written against kite's stored JSON. Upstream prints
@@ -247,6 +247,16 @@ PrintedRow PrintPriorityClass(const json::object& o, const PrintContext& ctx) {
               json::value(api::GetBool(o, "globalDefault")), json::value(Age(o, ctx)), json::value(preemption)});
 }
 
+constexpr Column kRuntimeClassColumns[] = {
+    kNameCol,
+    {"Handler", "string", "", "The CRI runtime handler pods of this class run with.", 0},
+    kAgeCol,
+};
+
+PrintedRow PrintRuntimeClass(const json::object& o, const PrintContext& ctx) {
+  return Row({json::value(api::Name(o)), json::value(api::GetString(o, "handler")), json::value(Age(o, ctx))});
+}
+
 constexpr Column kLeaseColumns[] = {
     kNameCol,
     {"Holder", "string", "", "Identity of the current holder of the lease.", 0},
@@ -300,6 +310,7 @@ const PrinterEntry kPrinters[] = {
     {"", "resourcequotas", {kResourceQuotaColumns, PrintResourceQuota}},
     {"coordination.k8s.io", "leases", {kLeaseColumns, PrintLease}},
     {"events.k8s.io", "events", {kEventColumns, PrintEvent}},
+    {"node.k8s.io", "runtimeclasses", {kRuntimeClassColumns, PrintRuntimeClass}},
     {"policy", "poddisruptionbudgets", {kPodDisruptionBudgetColumns, PrintPodDisruptionBudget}},
     {"rbac.authorization.k8s.io", "rolebindings", {kRoleBindingColumns, PrintRoleBinding}},
     {"rbac.authorization.k8s.io", "clusterrolebindings", {kRoleBindingColumns, PrintRoleBinding}},

@@ -28,6 +28,7 @@ const Strategy& CronJob();                // batch.cc
 const Strategy& Lease();                  // others.cc
 const Strategy& HorizontalPodAutoscaler();  // others.cc
 const Strategy& PodDisruptionBudget();    // others.cc
+const Strategy& RuntimeClass();           // others.cc
 const Strategy& CustomResourceDefinition();  // others.cc
 const Strategy& CertificateSigningRequest();  // certificates.cc
 

@@ -1,9 +1,10 @@
 // Kinds outside core, apps and batch with a rule or two each: Leases (coordination.k8s.io),
-// HorizontalPodAutoscalers (autoscaling), PodDisruptionBudgets (policy) and
-// CustomResourceDefinitions (apiextensions.k8s.io; their schema checks are crds/crds.h's).
+// HorizontalPodAutoscalers (autoscaling), PodDisruptionBudgets (policy), RuntimeClasses
+// (node.k8s.io) and CustomResourceDefinitions (apiextensions.k8s.io; their schema checks are crds/crds.h's).
 #include <boost/json.hpp>
 
 #include "api/object.h"
+#include "api/validation.h"
 #include "server/apiserver/crds/crds.h"
 #include "server/apiserver/strategy/kinds.h"
 #include "server/apiserver/strategy/validation.h"
@@ -39,6 +40,24 @@ class PodDisruptionBudgetStrategy final : public Strategy {
   }
 };
 
+// A RuntimeClass's handler names a CRI runtime handler in the nodes' runtime config (a DNS
+// label, as upstream requires) and cannot change under the pods that use it.
+class RuntimeClassStrategy final : public Strategy {
+ public:
+  void Validate(const api::ResourceInfo&, const json::object& obj, FieldErrors& e) const override {
+    const json::value* handler = obj.if_contains("handler");
+    if (!handler || !handler->is_string() || handler->as_string().empty()) {
+      e.Required("handler");
+      return;
+    }
+    const std::string h(handler->as_string());
+    for (const auto& msg : api::IsDNS1123Label(h)) e.Invalid("handler", Quoted(h), msg);
+  }
+  void ValidateUpdate(const json::object& obj, const json::object& old, FieldErrors& e) const override {
+    if (!SameAt(obj, old, {"handler"})) e.Immutable("handler", Quoted(api::GetString(obj, "handler")));
+  }
+};
+
 // A CRD's status (accepted names, conditions) is the server's to write on every update
 // (crds/crds.h's PrepareCrd), not kept from the stored object; its writes change what is served.
 class CustomResourceDefinitionStrategy final : public Strategy {
@@ -64,6 +83,11 @@ const Strategy& HorizontalPodAutoscaler() {
 
 const Strategy& PodDisruptionBudget() {
   static const PodDisruptionBudgetStrategy s;
+  return s;
+}
+
+const Strategy& RuntimeClass() {
+  static const RuntimeClassStrategy s;
   return s;
 }
 

@@ -77,6 +77,7 @@ const Strategy& StrategyFor(const api::ResourceInfo& r) {
       {{"coordination.k8s.io", "leases"}, &strategies::Lease()},
       {{"autoscaling", "horizontalpodautoscalers"}, &strategies::HorizontalPodAutoscaler()},
       {{"policy", "poddisruptionbudgets"}, &strategies::PodDisruptionBudget()},
+      {{"node.k8s.io", "runtimeclasses"}, &strategies::RuntimeClass()},
       {{"apiextensions.k8s.io", "customresourcedefinitions"}, &strategies::CustomResourceDefinition()},
       {{"certificates.k8s.io", "certificatesigningrequests"}, &strategies::CertificateSigningRequest()},
   };

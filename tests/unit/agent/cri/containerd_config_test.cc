@@ -1,13 +1,14 @@
-// The supervisor's generated config.toml and paths, and how it says why containerd cannot run.
+// containerd_config.h: the generated config.toml, paths and runtime handlers, and how the
+// preflight says why containerd cannot run.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
-#include "agent/cri/containerd.h"
-#include "tests/unit/agent/cri/cri_test_env.h"
+#include "agent/cri/containerd_config.h"
 
 namespace kite::cri {
 namespace {
@@ -62,23 +63,88 @@ TEST(ContainerdConfig, QuotesInPathsAreEscaped) {
             std::string::npos);
 }
 
-TEST(ContainerdSupervisor, SaysWhyWhenContainerdIsMissing) {
-  char tmpl[] = "/tmp/kite-containerd-missing.XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  ContainerdOptions o = Options(tmpl, "p");
-  o.containerd_binary = "/nonexistent/containerd";
-  ContainerdSupervisor sup(o);
-  auto s = sup.Start(std::chrono::seconds(5));
-  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
-  if (geteuid() == 0) {
-    EXPECT_EQ(s.message(), "containerd is not installed: no executable /nonexistent/containerd on PATH (install the containerd package)");
+TEST(ContainerdConfig, RuntimeHandlersAndTheDefault) {
+  const auto paths = ContainerdPaths::For("/var/lib/kite");
+  ContainerdHostFacts facts;
+  facts.runtimes = {{"runc", ""}, {"crun", "/usr/bin/crun"}};
+  facts.default_runtime = "crun";
+  const std::string toml = ContainerdConfigToml(Options("/var/lib/kite", "p"), paths, facts);
+  const std::string cri = "[plugins.\"io.containerd.grpc.v1.cri\".containerd";
+  for (const std::string& want : std::vector<std::string>{
+           "  default_runtime_name = \"crun\"\n",
+           cri + ".runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n",
+           cri + ".runtimes.runc.options]\n  SystemdCgroup = false\n  Root = \"" + paths.state + "/runc\"\n",
+           cri + ".runtimes.crun]\n  runtime_type = \"io.containerd.runc.v2\"\n",
+           cri + ".runtimes.crun.options]\n  BinaryName = \"/usr/bin/crun\"\n  SystemdCgroup = false\n  Root = \"" +
+               paths.state + "/crun\"\n",
+       }) {
+    EXPECT_NE(toml.find(want), std::string::npos) << want << "\nnot in:\n" << toml;
   }
-  EXPECT_EQ(sup.problem(), s.message());
-  EXPECT_EQ(sup.pid(), 0);
-  fs::remove_all(tmpl);
+  // runc: the shim's own default binary, no BinaryName.
+  EXPECT_EQ(toml.find("BinaryName"), toml.rfind("BinaryName")) << toml;
+  // The defaults of the facts: runc only, and the default.
+  const std::string plain = ContainerdConfigToml(Options("/var/lib/kite", "p"), paths, {});
+  EXPECT_NE(plain.find("default_runtime_name = \"runc\"\n"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("runtimes.crun"), std::string::npos) << plain;
 }
 
-TEST(ContainerdSupervisor, SaysWhyWhenNotRoot) {
+// A fake root with executables at `files` (relative paths), directories at `dirs`.
+std::string FakeRoot(const std::vector<std::string>& files, const std::vector<std::string>& dirs = {},
+                     const std::vector<std::string>& not_executable = {}) {
+  char tmpl[] = "/tmp/kite-runtimes-root.XXXXXX";
+  EXPECT_NE(mkdtemp(tmpl), nullptr);
+  const std::string root = tmpl;
+  for (const auto& f : files) {
+    fs::create_directories(fs::path(root + "/" + f).parent_path());
+    std::ofstream(root + "/" + f) << "#!/bin/sh\n";
+    fs::permissions(root + "/" + f, fs::perms::owner_all);
+  }
+  for (const auto& f : not_executable) {
+    fs::create_directories(fs::path(root + "/" + f).parent_path());
+    std::ofstream(root + "/" + f) << "not a program\n";
+    fs::permissions(root + "/" + f, fs::perms::owner_read | fs::perms::owner_write);
+  }
+  for (const auto& d : dirs) fs::create_directories(root + "/" + d);
+  return root;
+}
+
+TEST(ContainerdConfig, CrunIsFoundWhereK3sLooksInItsOrder) {
+  const std::string none = FakeRoot({});
+  EXPECT_EQ(FindRuntimeHandlers(none), (std::vector<RuntimeHandler>{{"runc", ""}}));
+
+  const std::string local = FakeRoot({"usr/local/bin/crun"});
+  EXPECT_EQ(FindRuntimeHandlers(local), (std::vector<RuntimeHandler>{{"runc", ""}, {"crun", local + "/usr/local/bin/crun"}}));
+
+  // /usr/sbin before /usr/bin before /usr/local/…
+  const std::string both = FakeRoot({"usr/bin/crun", "usr/sbin/crun", "usr/local/sbin/crun"});
+  EXPECT_EQ(FindRuntimeHandlers(both), (std::vector<RuntimeHandler>{{"runc", ""}, {"crun", both + "/usr/sbin/crun"}}));
+
+  // A directory, or a file root may not run, is not a runtime (root runs any file with an x
+  // bit; this one has none).
+  const std::string odd = FakeRoot({}, {"usr/sbin/crun"}, {"usr/bin/crun"});
+  EXPECT_EQ(FindRuntimeHandlers(odd), (std::vector<RuntimeHandler>{{"runc", ""}}));
+  for (const auto& d : {none, local, both, odd}) fs::remove_all(d);
+}
+
+TEST(ContainerdConfig, DefaultRuntimeIsCrunWhenFoundUnlessTheFlagSaysOtherwise) {
+  const std::vector<RuntimeHandler> with_crun = {{"runc", ""}, {"crun", "/usr/bin/crun"}};
+  const std::vector<RuntimeHandler> runc_only = {{"runc", ""}};
+  EXPECT_EQ(*ChooseDefaultRuntime("", with_crun), "crun");
+  EXPECT_EQ(*ChooseDefaultRuntime("", runc_only), "runc");
+  EXPECT_EQ(*ChooseDefaultRuntime("runc", with_crun), "runc");  // k3s's default
+  EXPECT_EQ(*ChooseDefaultRuntime("crun", with_crun), "crun");
+  auto missing = ChooseDefaultRuntime("crun", runc_only);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(missing.error().message(),
+            "--default-runtime crun: no crun executable in /usr/sbin, /usr/bin, /usr/local/bin or /usr/local/sbin "
+            "(install the crun package)");
+  auto unknown = ChooseDefaultRuntime("kata", with_crun);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().message(), "--default-runtime kata: no such runtime handler on this node (it has runc, crun)");
+}
+
+TEST(ContainerdPreflight, SaysWhyWhenNotRoot) {
   if (geteuid() != 0) {
     EXPECT_TRUE(ContainerdPreflight("containerd").starts_with("containerd needs root"));
     return;
@@ -103,23 +169,6 @@ TEST(ContainerdSupervisor, SaysWhyWhenNotRoot) {
   EXPECT_EQ(why,
             "containerd needs root, and kite-agent runs as uid 65534 (run it as root, or give it a CRI runtime with "
             "--container-runtime-endpoint)");
-}
-
-TEST(ContainerdSupervisor, SaysWhyWhenContainerdRejectsItsConfig) {
-  if (std::string skip = testing::RealContainerdSkipReason(); !skip.empty()) GTEST_SKIP() << skip;
-  const std::string dir = testing::MakeTestDataDir();
-  {
-    ContainerdOptions o = Options(dir, "p");
-    o.registry_toml = "this is not = = toml";
-    o.backoff_min = std::chrono::seconds(30);  // one attempt is enough here
-    ContainerdSupervisor sup(o);
-    auto s = sup.Start(std::chrono::seconds(30));
-    EXPECT_EQ(s.code(), Code::kUnavailable);
-    EXPECT_TRUE(s.message().starts_with("containerd exited with status 1")) << s.message();
-    EXPECT_NE(s.message().find("toml"), std::string::npos) << s.message();  // from containerd's log
-    EXPECT_EQ(sup.problem(), s.message());
-  }
-  testing::SweepDataDir(dir);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The CRI client against a real containerd run by ContainerdSupervisor, with the node's CNI
 // config: pods get an IP from the pod CIDR, containers run busybox, exec works, stop reports the
-// exit code, and a killed containerd comes back with the containers still running. Needs root,
+// exit code, a sandbox runs with the runtime handler asked for (crun by default where installed),
+// and a killed containerd comes back with the containers still running. Needs root,
 // containerd, runc, the CNI plugins and build/images/ (skipped, with the reason, otherwise).
 // Everything runs in a private network namespace and a temporary data dir, swept at the end and
 // at the next start if a run died.
@@ -26,7 +27,7 @@ using std::chrono::seconds;
 
 constexpr const char* kPodCidr = "10.244.7.0/24";
 
-class ContainerdCriTest : public ::testing::Test {
+class CriClientTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     skip_ = testing::RealContainerdSkipReason();
@@ -124,12 +125,12 @@ class ContainerdCriTest : public ::testing::Test {
   static CriClient* client_;
 };
 
-std::string ContainerdCriTest::skip_;
-std::string* ContainerdCriTest::dir_ = nullptr;
-ContainerdSupervisor* ContainerdCriTest::supervisor_ = nullptr;
-CriClient* ContainerdCriTest::client_ = nullptr;
+std::string CriClientTest::skip_;
+std::string* CriClientTest::dir_ = nullptr;
+ContainerdSupervisor* CriClientTest::supervisor_ = nullptr;
+CriClient* CriClientTest::client_ = nullptr;
 
-TEST_F(ContainerdCriTest, VersionAndRuntimeStatus) {
+TEST_F(CriClientTest, VersionAndRuntimeStatus) {
   auto v = client_->Version();
   ASSERT_TRUE(v.ok()) << v.error().ToString();
   EXPECT_EQ(v->runtime_name, "containerd");
@@ -149,7 +150,7 @@ TEST_F(ContainerdCriTest, VersionAndRuntimeStatus) {
   EXPECT_TRUE(client_->UpdateRuntimeConfig(kPodCidr).ok());
 }
 
-TEST_F(ContainerdCriTest, SandboxGetsAnAddressFromThePodCidr) {
+TEST_F(CriClientTest, SandboxGetsAnAddressFromThePodCidr) {
   auto pod = Pod("net");
   auto id = client_->RunPodSandbox(pod);
   ASSERT_TRUE(id.ok()) << id.error().ToString();
@@ -195,7 +196,7 @@ TEST_F(ContainerdCriTest, SandboxGetsAnAddressFromThePodCidr) {
   EXPECT_TRUE(client_->PodSandboxStatus(*id).NotFound());
 }
 
-TEST_F(ContainerdCriTest, ContainerRunsExecsAndStops) {
+TEST_F(CriClientTest, ContainerRunsExecsAndStops) {
   const std::string volume = *dir_ + "/volume";
   fs::create_directories(volume);
   std::ofstream(volume + "/hello") << "hello from the host\n";
@@ -265,7 +266,7 @@ TEST_F(ContainerdCriTest, ContainerRunsExecsAndStops) {
   ASSERT_TRUE(client_->RemovePodSandbox(sandbox).ok());
 }
 
-TEST_F(ContainerdCriTest, PodAndContainerSettingsReachTheContainer) {
+TEST_F(CriClientTest, PodAndContainerSettingsReachTheContainer) {
   auto pod = Pod("settings");
   pod.hostname = "configured-host";
   auto c = Busybox("settings", {"sleep", "3600"});
@@ -301,7 +302,7 @@ TEST_F(ContainerdCriTest, PodAndContainerSettingsReachTheContainer) {
   ASSERT_TRUE(client_->RemovePodSandbox(*sandbox).ok());
 }
 
-TEST_F(ContainerdCriTest, PodIpAndHostPortReachTheContainer) {
+TEST_F(CriClientTest, PodIpAndHostPortReachTheContainer) {
   auto pod = Pod("web");
   pod.port_mappings = {{.protocol = Protocol::kTCP, .container_port = 80, .host_port = 18080, .host_ip = ""}};
   auto sandbox = client_->RunPodSandbox(pod);
@@ -325,7 +326,7 @@ TEST_F(ContainerdCriTest, PodIpAndHostPortReachTheContainer) {
   EXPECT_TRUE(Eventually([&] { return !get("http://10.244.7.1:18080/"); }, seconds(20))) << page;
 }
 
-TEST_F(ContainerdCriTest, GracefulStopReportsTheExitCode) {
+TEST_F(CriClientTest, GracefulStopReportsTheExitCode) {
   // A container that handles SIGTERM exits with its own code within the grace.
   auto c = Busybox("graceful", {"sh", "-c", "echo started; trap 'exit 7' TERM; while true; do sleep 0.1; done"});
   auto [sandbox, id] = RunningPod("graceful", c);
@@ -344,7 +345,7 @@ TEST_F(ContainerdCriTest, GracefulStopReportsTheExitCode) {
   EXPECT_TRUE(client_->ContainerStatus(id).NotFound());
 }
 
-TEST_F(ContainerdCriTest, UnknownIdsAreNotFoundAndStopRemoveAreIdempotent) {
+TEST_F(CriClientTest, UnknownIdsAreNotFoundAndStopRemoveAreIdempotent) {
   EXPECT_TRUE(client_->ContainerStatus("no-such-container").NotFound());
   EXPECT_TRUE(client_->PodSandboxStatus("no-such-sandbox").NotFound());
   EXPECT_TRUE(client_->ExecSync("no-such-container", {"true"}, 5).NotFound());
@@ -358,7 +359,7 @@ TEST_F(ContainerdCriTest, UnknownIdsAreNotFoundAndStopRemoveAreIdempotent) {
   EXPECT_TRUE(created.NotFound()) << (created.ok() ? "ok" : created.error().ToString());
 }
 
-TEST_F(ContainerdCriTest, ExecSyncTimeoutIsDeadlineExceeded) {
+TEST_F(CriClientTest, ExecSyncTimeoutIsDeadlineExceeded) {
   auto [sandbox, id] = RunningPod("exec-timeout", Busybox("sleeper", {"sleep", "3600"}));
   ASSERT_FALSE(id.empty());
   auto r = client_->ExecSync(id, {"sleep", "30"}, 1);
@@ -367,7 +368,7 @@ TEST_F(ContainerdCriTest, ExecSyncTimeoutIsDeadlineExceeded) {
   ASSERT_TRUE(client_->RemovePodSandbox(sandbox).ok());
 }
 
-TEST_F(ContainerdCriTest, CancelAllEndsAStopInItsGracePeriodAndLeavesTheContainerRunning) {
+TEST_F(CriClientTest, CancelAllEndsAStopInItsGracePeriodAndLeavesTheContainerRunning) {
   auto [sandbox, id] = RunningPod("stubborn", Busybox("stubborn", {"sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"}));
   ASSERT_FALSE(id.empty());
   CriClient stopping(supervisor_->endpoint());  // the one a stopping kubelet cancels
@@ -384,7 +385,7 @@ TEST_F(ContainerdCriTest, CancelAllEndsAStopInItsGracePeriodAndLeavesTheContaine
   ASSERT_TRUE(client_->RemovePodSandbox(sandbox).ok());
 }
 
-TEST_F(ContainerdCriTest, WritableLayerUsageIsListed) {
+TEST_F(CriClientTest, WritableLayerUsageIsListed) {
   auto [sandbox, id] = RunningPod("writer", Busybox("writer", {"sh", "-c", "dd if=/dev/zero of=/big bs=1048576 count=8; sleep 3600"}));
   ASSERT_FALSE(id.empty());
   // containerd measures the snapshots every 10 s (stats_collect_period).
@@ -400,7 +401,7 @@ TEST_F(ContainerdCriTest, WritableLayerUsageIsListed) {
   ASSERT_TRUE(client_->RemovePodSandbox(sandbox).ok());
 }
 
-TEST_F(ContainerdCriTest, Images) {
+TEST_F(CriClientTest, Images) {
   auto images = client_->ListImages();
   ASSERT_TRUE(images.ok()) << images.error().ToString();
   bool found = false;
@@ -426,7 +427,51 @@ TEST_F(ContainerdCriTest, Images) {
   EXPECT_TRUE(client_->RemoveImage({.image = "kite.local/no-such-image:1"}).ok());
 }
 
-TEST_F(ContainerdCriTest, KilledContainerdIsRestartedAndKeepsTheContainers) {
+// Which OCI runtime ran a container: its state dir under the handler's root
+// (containerd_config.h), "" when neither has it.
+std::string RuntimeOf(const std::string& state, const std::string& id) {
+  for (const char* handler : {"runc", "crun"}) {
+    if (fs::exists(state + "/" + handler + "/k8s.io/" + id)) return handler;
+  }
+  return "";
+}
+
+TEST_F(CriClientTest, SandboxesRunWithTheirRuntimeHandler) {
+  const bool crun = FindRuntimeHandlers().size() > 1;
+  const std::string state = supervisor_->paths().state;
+  // No handler: containerd's default, crun where it is installed.
+  auto [plain, plain_ctr] = RunningPod("handler-default", Busybox("c", {"sleep", "3600"}));
+  ASSERT_FALSE(plain_ctr.empty());
+  EXPECT_EQ(RuntimeOf(state, plain), crun ? "crun" : "runc");
+  EXPECT_EQ(RuntimeOf(state, plain_ctr), crun ? "crun" : "runc");  // the sandbox's runtime
+  auto exec = client_->ExecSync(plain_ctr, {"echo", "hi"}, 10);
+  ASSERT_TRUE(exec.ok()) << exec.error().ToString();
+  EXPECT_EQ(exec->stdout_, "hi\n");
+
+  // runc asked for by name (a RuntimeClass's handler).
+  auto pod = Pod("handler-runc");
+  pod.runtime_handler = "runc";
+  auto sandbox = client_->RunPodSandbox(pod);
+  ASSERT_TRUE(sandbox.ok()) << sandbox.error().ToString();
+  auto id = client_->CreateContainer(*sandbox, Busybox("c", {"sleep", "3600"}), pod);
+  ASSERT_TRUE(id.ok()) << id.error().ToString();
+  ASSERT_TRUE(client_->StartContainer(*id).ok());
+  EXPECT_EQ(RuntimeOf(state, *sandbox), "runc");
+  EXPECT_EQ(RuntimeOf(state, *id), "runc");
+
+  // A handler the node does not have is refused, and says which.
+  auto other = Pod("handler-none");
+  other.runtime_handler = "no-such-handler";
+  auto refused = client_->RunPodSandbox(other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("no-such-handler"), std::string::npos) << refused.error().ToString();
+  for (const auto& s : {plain, *sandbox}) {
+    EXPECT_TRUE(client_->StopPodSandbox(s).ok());
+    EXPECT_TRUE(client_->RemovePodSandbox(s).ok());
+  }
+}
+
+TEST_F(CriClientTest, KilledContainerdIsRestartedAndKeepsTheContainers) {
   auto [sandbox, id] = RunningPod("survivor", Busybox("survivor", {"sleep", "3600"}));
   ASSERT_FALSE(id.empty());
   auto before = client_->ContainerStatus(id);

@@ -1,4 +1,5 @@
-// ClientLookup over the fake API: objects by GET, NotFound, Services by LIST, TokenRequest.
+// ClientLookup over the fake API: objects (RuntimeClasses too) by GET, NotFound, Services by
+// LIST, TokenRequest.
 #include "agent/kubelet/client_lookup.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@ TEST(ClientLookup, ReadsObjectsThroughTheClient) {
   auto fake = std::make_shared<client::testing::FakeTransport>();
   fake->Add(json::parse(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","namespace":"shop"},"data":{"a":"1"}})").as_object());
   fake->Add(json::parse(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"db","namespace":"shop"},"spec":{"clusterIP":"10.43.0.9"}})").as_object());
+  fake->Add(json::parse(R"({"apiVersion":"node.k8s.io/v1","kind":"RuntimeClass","metadata":{"name":"crun"},"handler":"crun"})").as_object());
   client::Client c(fake);
   ClientLookup lookup(&c);
   auto cm = lookup.GetConfigMap("shop", "cfg");
@@ -23,6 +25,10 @@ TEST(ClientLookup, ReadsObjectsThroughTheClient) {
   EXPECT_EQ(api::GetString(*cm, {"data", "a"}), "1");
   EXPECT_TRUE(lookup.GetSecret("shop", "nope").NotFound());
   EXPECT_TRUE(lookup.GetPersistentVolume("pv").NotFound());
+  auto rc = lookup.GetRuntimeClass("crun");
+  ASSERT_TRUE(rc.ok()) << rc.error().ToString();
+  EXPECT_EQ(api::GetString(*rc, "handler"), "crun");
+  EXPECT_TRUE(lookup.GetRuntimeClass("kata").NotFound());
   auto svcs = lookup.ListServices("shop");
   ASSERT_TRUE(svcs.ok());
   ASSERT_EQ(svcs->size(), 1u);
