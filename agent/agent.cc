@@ -477,9 +477,8 @@ void AddNodeFlags(FlagSet& flags, AgentOptions* o) {
   flags.String("container-runtime-endpoint", &o->container_runtime_endpoint,
                "Use this CRI socket instead of the agent's own containerd");
   flags.String("default-runtime", &o->default_runtime,
-               "The runtime handler of pods without a runtimeClassName: runc, or crun when installed "
-               "(default: crun when installed, as it starts containers with less CPU, else runc; "
-               "\"runc\" gives k3s's default). Not with --container-runtime-endpoint");
+               "The runtime handler of pods without a runtimeClassName: runc (the default, as k3s's), or "
+               "crun when installed. Not with --container-runtime-endpoint");
   flags.String("pause-image", &o->pause_image,
                "The pod sandbox image (default: kite's own, imported from the image archives)");
   flags.String("private-registry", &o->private_registry,

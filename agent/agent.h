@@ -53,7 +53,7 @@ struct AgentOptions {
   std::string container_runtime_endpoint;  // "": the agent's own containerd (for the factory)
   std::string pause_image;                 // the sandbox image (for the factory); "": kite's
   // --default-runtime (for the factory): the CRI runtime handler of pods without a
-  // runtimeClassName; "": crun when installed, else runc (agent/cri/containerd_config.h).
+  // runtimeClassName; "": runc (agent/cri/containerd_config.h).
   std::string default_runtime;
   std::string private_registry;            // registries.yaml (for the factory); "": /etc/kite/registries.yaml
   // The pod network across nodes (agent/network/pod_network.h): k3s's --flannel-backend (vxlan |

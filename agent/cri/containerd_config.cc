@@ -74,7 +74,7 @@ Result<std::string> ChooseDefaultRuntime(const std::string& requested, const std
     }
     return false;
   };
-  if (requested.empty()) return std::string(has("crun") ? "crun" : "runc");
+  if (requested.empty()) return std::string("runc");
   if (has(requested)) return requested;
   std::string names;
   for (const auto& h : handlers) names += (names.empty() ? "" : ", ") + h.name;

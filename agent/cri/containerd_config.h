@@ -18,9 +18,9 @@
 // /usr/sbin, /usr/bin, /usr/local/bin or /usr/local/sbin (k3s's places, in its order), as a
 // runc-shim runtime (`io.containerd.runc.v2`) with BinaryName set to that path. The default
 // handler (containerd's `default_runtime_name`, what a pod without runtimeClassName gets) is
-// --default-runtime's; without it kite picks `crun` when found, else `runc` (k3s keeps `runc`):
-// crun starts containers with less CPU, which is what bounds a burst of pod starts on a small
-// node (bench/RESULTS.md, pod start-up: 30 `ctr run` at once on 2 cores, crun ~0.8x runc's time).
+// --default-runtime's, else `runc` (k3s's). Not crun by default: crun 1.8.1 refuses every
+// container on hosts with hybrid cgroups whose v2 hierarchy has a controller ("cgroups in hybrid
+// mode not supported, drop all controllers from cgroupv2"), as these build machines have.
 #pragma once
 
 #include <chrono>
@@ -39,8 +39,7 @@ struct ContainerdOptions {
   std::string cni_conf_dir;                // default: D/agent/etc/cni/net.d
   int stream_server_port = 0;              // on 127.0.0.1; 0: any free port
   std::string snapshotter;                 // "": overlayfs when it mounts here, else native
-  // --default-runtime: the handler pods without a runtimeClassName get; "": crun when found,
-  // else runc (see above). A handler this host does not have is refused at Start.
+  // --default-runtime: the handler pods without a runtimeClassName get; "": runc (see above). A handler this host does not have is refused at Start.
   std::string default_runtime;
   // Where the alternative runtimes are looked for: "/" (a test seam: a fake root).
   std::string runtime_search_root = "/";
@@ -73,8 +72,7 @@ struct RuntimeHandler {
 std::vector<RuntimeHandler> FindRuntimeHandlers(const std::string& root = "/");
 
 // The default handler: `requested` (--default-runtime) when it is among `handlers`, else an
-// InvalidArgument saying which exist and, for crun, where it was looked for; "" requested: crun
-// when among them, else runc.
+// InvalidArgument saying which exist and, for crun, where it was looked for; "" requested: runc.
 Result<std::string> ChooseDefaultRuntime(const std::string& requested, const std::vector<RuntimeHandler>& handlers);
 
 // What the supervisor finds out about the host before it writes the config.

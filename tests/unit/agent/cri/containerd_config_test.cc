@@ -126,10 +126,10 @@ TEST(ContainerdConfig, CrunIsFoundWhereK3sLooksInItsOrder) {
   for (const auto& d : {none, local, both, odd}) fs::remove_all(d);
 }
 
-TEST(ContainerdConfig, DefaultRuntimeIsCrunWhenFoundUnlessTheFlagSaysOtherwise) {
+TEST(ContainerdConfig, DefaultRuntimeIsRuncUnlessTheFlagSaysOtherwise) {
   const std::vector<RuntimeHandler> with_crun = {{"runc", ""}, {"crun", "/usr/bin/crun"}};
   const std::vector<RuntimeHandler> runc_only = {{"runc", ""}};
-  EXPECT_EQ(*ChooseDefaultRuntime("", with_crun), "crun");
+  EXPECT_EQ(*ChooseDefaultRuntime("", with_crun), "runc");
   EXPECT_EQ(*ChooseDefaultRuntime("", runc_only), "runc");
   EXPECT_EQ(*ChooseDefaultRuntime("runc", with_crun), "runc");  // k3s's default
   EXPECT_EQ(*ChooseDefaultRuntime("crun", with_crun), "crun");

@@ -1,6 +1,6 @@
 // The CRI client against a real containerd run by ContainerdSupervisor, with the node's CNI
 // config: pods get an IP from the pod CIDR, containers run busybox, exec works, stop reports the
-// exit code, a sandbox runs with the runtime handler asked for (crun by default where installed),
+// exit code, a sandbox runs with the runtime handler asked for (runc by default),
 // and a killed containerd comes back with the containers still running. Needs root,
 // containerd, runc, the CNI plugins and build/images/ (skipped, with the reason, otherwise).
 // Everything runs in a private network namespace and a temporary data dir, swept at the end and
@@ -437,13 +437,12 @@ std::string RuntimeOf(const std::string& state, const std::string& id) {
 }
 
 TEST_F(CriClientTest, SandboxesRunWithTheirRuntimeHandler) {
-  const bool crun = FindRuntimeHandlers().size() > 1;
   const std::string state = supervisor_->paths().state;
-  // No handler: containerd's default, crun where it is installed.
+  // No handler: containerd's default, runc.
   auto [plain, plain_ctr] = RunningPod("handler-default", Busybox("c", {"sleep", "3600"}));
   ASSERT_FALSE(plain_ctr.empty());
-  EXPECT_EQ(RuntimeOf(state, plain), crun ? "crun" : "runc");
-  EXPECT_EQ(RuntimeOf(state, plain_ctr), crun ? "crun" : "runc");  // the sandbox's runtime
+  EXPECT_EQ(RuntimeOf(state, plain), "runc");
+  EXPECT_EQ(RuntimeOf(state, plain_ctr), "runc");  // the sandbox's runtime
   auto exec = client_->ExecSync(plain_ctr, {"echo", "hi"}, 10);
   ASSERT_TRUE(exec.ok()) << exec.error().ToString();
   EXPECT_EQ(exec->stdout_, "hi\n");
