@@ -33,7 +33,7 @@ CRUN=0
 for dir in /usr/sbin /usr/bin /usr/local/bin /usr/local/sbin; do
   if [[ -x $dir/crun && ! -d $dir/crun ]]; then CRUN=1; break; fi
 done
-if ((CRUN)) && [[ -s /sys/fs/cgroup/unified/cgroup.controllers ]]; then
+if ((CRUN)) && [[ -n $(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null) ]]; then
   echo "# crun installed but unusable here: hybrid cgroups with v2 controllers ($(cat /sys/fs/cgroup/unified/cgroup.controllers))"
   CRUN=0
 fi
