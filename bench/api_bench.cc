@@ -57,14 +57,15 @@ bool EnsureNamespace(HttpsConnection& c, const std::string& ns) {
   return false;
 }
 
-std::string PodJson(const std::string& ns, const std::string& name, const std::string& client_label,
+std::string PodJson(const Options& o, const std::string& ns, const std::string& name, const std::string& client_label,
                     const std::string& run) {
   return R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + name + R"(","namespace":")" + ns +
          R"(","labels":{"app":"kite-api-bench","client":")" + client_label + R"(","run":")" + run +
          R"("}},"spec":{"containers":[{"name":"app","image":"registry.k8s.io/pause:3.9",)"
          R"("ports":[{"containerPort":8080,"protocol":"TCP"}],)"
          R"("resources":{"requests":{"cpu":"10m","memory":"16Mi"},"limits":{"memory":"32Mi"}}}],)"
-         R"("restartPolicy":"Always","terminationGracePeriodSeconds":30}})";
+         R"("restartPolicy":"Always","terminationGracePeriodSeconds":30)" +
+         (o.automount_token ? "" : R"(,"automountServiceAccountToken":false)") + "}}";
 }
 
 std::string RunId() {
@@ -259,7 +260,7 @@ bool RunVerbs(const Options& o, const Kubeconfig& kc) {
   const size_t n = clients.size();
 
   auto create = RunPhase(clients, o.ops, o.server_pid, [&](HttpsConnection& c, size_t k, int64_t i) {
-    return Expect(c.Do(http::verb::post, base, PodJson(o.ns, name_of(k, i), "c" + std::to_string(k), run)), {201});
+    return Expect(c.Do(http::verb::post, base, PodJson(o, o.ns, name_of(k, i), "c" + std::to_string(k), run)), {201});
   });
   PrintPhase(o, "create", n, create);
   ok = ok && create.errors == 0;
@@ -345,7 +346,7 @@ bool RunList10k(const Options& o, const Kubeconfig& kc) {
   auto fill = RunPhase(clients, o.list_pods, o.server_pid, [&](HttpsConnection& c, size_t k, int64_t i) {
     char name[32];
     std::snprintf(name, sizeof name, "l-%06" PRId64, i);
-    auto r = c.Do(http::verb::post, base, PodJson(o.ns, name, "c" + std::to_string(k), run));
+    auto r = c.Do(http::verb::post, base, PodJson(o, o.ns, name, "c" + std::to_string(k), run));
     if (r.status == 409) ++existed;
     return Expect(r, {201, 409});
   });
@@ -476,6 +477,8 @@ int main(int argc, char** argv) {
   flags.String("namespace", &o.ns, "namespace of the verbs and list10k pods (created if missing)");
   flags.String("watch-namespace", &o.watch_ns, "namespace the watchers watch (created if missing)");
   flags.Int("clients", &o.clients, "verbs: concurrent clients, one connection each");
+  flags.Bool("automount-service-account-token", &o.automount_token,
+             "false: pods opt out of the ServiceAccount admission's token volume");
   flags.Int("ops", &o.ops, "verbs: requests per phase (create, get, patch, delete), over all clients");
   flags.Int("list-ops", &o.list_ops, "verbs: list requests (limit=--list-limit), over all clients");
   flags.Int("list-limit", &o.list_limit, "page size of the limited lists");

@@ -50,6 +50,9 @@ struct Options {
   int64_t timeout_s = 60;
   int64_t server_pid = 0;  // watchers, list10k: report this process's VmRSS
   std::string label = "kite";
+  // false: pods say automountServiceAccountToken: false, so the ServiceAccount admission adds no
+  // projected token volume (about 50 % more bytes per pod to store, send and decode).
+  bool automount_token = true;
 };
 
 // The kubeconfig, the TLS context and the synchronous keep-alive connection are
@@ -65,8 +68,9 @@ std::shared_ptr<ssl::context> TlsContext(const Kubeconfig& kc);
 // Creates namespace `ns` unless it exists. False on anything but 201/409.
 bool EnsureNamespace(HttpsConnection& c, const std::string& ns);
 
-// A small realistic pod: one container (pause image, requests, a port), three labels.
-std::string PodJson(const std::string& ns, const std::string& name, const std::string& client_label,
+// A small realistic pod: one container (pause image, requests, a port), three labels; without
+// the token volume unless o.automount_token.
+std::string PodJson(const Options& o, const std::string& ns, const std::string& name, const std::string& client_label,
                     const std::string& run);
 
 // VmRSS of process `pid` in kB, from /proc/<pid>/status ("" when pid <= 0 or unreadable).

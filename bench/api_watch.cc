@@ -199,7 +199,7 @@ bool RunWatchers(const Options& o, const Kubeconfig& kc) {
   int64_t write_errors = 0, writes = 0;
   for (int64_t i = 0; i < o.watch_events && all_up; ++i) {
     std::string name = "wev" + run + "-" + std::to_string(i);
-    std::string body = PodJson(o.watch_ns, name, "writer", run);
+    std::string body = PodJson(o, o.watch_ns, name, "writer", run);
     auto t0 = Clock::now();
     auto r = writer.Do(http::verb::post, base, body);
     auto t1 = Clock::now();

@@ -36,6 +36,9 @@
 #   --server-args "ARGS"  more kite-server flags, e.g. "--disable-controller-manager
 #                         --disable-scheduler" to measure the API server alone (word-split)
 #   --phases LIST         which servers each round starts: footprint,watch,verbs (default: all)
+#   --no-token-volume     pods opt out of the ServiceAccount admission's projected token volume
+#                         (automountServiceAccountToken: false), to compare with a server that
+#                         predates it
 #   --rbac-user           the verbs run as a non-admin user authorized by RBAC (a --token-auth-file
 #                         token; `edit` in namespace bench by a RoleBinding, namespace create by a
 #                         ClusterRoleBinding) with 1,000 more Roles and RoleBindings (of other users)
@@ -60,6 +63,7 @@ PRELOAD_NODELAY=0
 SERVER_ARGS=""
 PHASES=footprint,watch,verbs
 RBAC_USER=0
+POD_ARGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
@@ -80,7 +84,8 @@ while [[ $# -gt 0 ]]; do
     --server-args) SERVER_ARGS=$2; shift 2 ;;
     --phases) PHASES=$2; shift 2 ;;
     --rbac-user) RBAC_USER=1; shift ;;
-    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
+    --no-token-volume) POD_ARGS=(--automount-service-account-token=false); shift ;;
+    -h|--help) sed -n '2,45p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -134,7 +139,7 @@ record() { sed "s/ target=/ round=$ROUND target=/" | tee -a "$RESULTS"; }
 BENCH_KUBECONFIG=kube.yaml
 bench() {  # args...
   local rc=0
-  timeout "$TIMEOUT_S" "$BENCH" --kubeconfig="$DIR/$BENCH_KUBECONFIG" "$@" > "$WORK/out.txt" || rc=$?
+  timeout "$TIMEOUT_S" "$BENCH" --kubeconfig="$DIR/$BENCH_KUBECONFIG" "${POD_ARGS[@]}" "$@" > "$WORK/out.txt" || rc=$?
   record < "$WORK/out.txt"
   if (( rc != 0 )); then
     log "FAILED (exit $rc): kite-api-bench $*"

@@ -19,6 +19,9 @@
 #          [--rss-nodes 1000] [--rss-pods 10000] [--skip scheduling|deployments|footprint]...
 #          [--heartbeat 10s] [--timeout-s 900] [--server-args "--flag value ..."] [--backlog]
 #          [--server-env "NAME=value ..."]   (environment of kite-server only, e.g. LD_PRELOAD=…)
+#          [--no-token-volume]   (pods opt out of the ServiceAccount admission's projected token
+#                                 volume, automountServiceAccountToken: false; to compare with a
+#                                 server that predates it)
 set -euo pipefail
 BUILD=build
 NODES=5000
@@ -34,6 +37,7 @@ SKIP=" "
 SERVER_ARGS=""
 BACKLOG=()
 SERVER_ENV=""
+POD_ARGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
@@ -50,6 +54,7 @@ while [[ $# -gt 0 ]]; do
     --server-args) SERVER_ARGS=$2; shift 2 ;;
     --backlog) BACKLOG=(--backlog); shift ;;
     --server-env) SERVER_ENV=$2; shift 2 ;;
+    --no-token-volume) POD_ARGS=(--automount-service-account-token=false); shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -110,7 +115,7 @@ if [[ $SKIP != *" scheduling "* ]]; then
       start_cluster "sched-$variant-$pods" "$NODES"
       # Groups small enough that every group fits one pod per node.
       groups=$(( (pods + NODES - 1) / NODES * 2 ))
-      line=$("$BIN/kite-cluster-bench" --kubeconfig "$DIR/kubeconfig" --mode pods --variant "$variant" \
+      line=$("$BIN/kite-cluster-bench" --kubeconfig "$DIR/kubeconfig" "${POD_ARGS[@]}" --mode pods --variant "$variant" \
         --pods "$pods" --groups "$groups" --clients 16 --timeout-s "$TIMEOUT_S" "${BACKLOG[@]}" || true)
       line+=" nodes=$NODES $(rss) scheduled_events=$(scheduled_events "$pods")"
       echo "$line"
@@ -121,7 +126,7 @@ if [[ $SKIP != *" scheduling "* ]]; then
 fi
 if [[ $SKIP != *" deployments "* ]]; then
   start_cluster deployments "$DEPLOY_NODES"
-  line=$("$BIN/kite-cluster-bench" --kubeconfig "$DIR/kubeconfig" --mode deployments --deployments "$DEPLOYMENTS" \
+  line=$("$BIN/kite-cluster-bench" --kubeconfig "$DIR/kubeconfig" "${POD_ARGS[@]}" --mode deployments --deployments "$DEPLOYMENTS" \
     --replicas 5 --clients 8 --timeout-s "$TIMEOUT_S" || true)
   line+=" nodes=$DEPLOY_NODES $(rss)"
   echo "$line"
@@ -131,7 +136,7 @@ fi
 if [[ $SKIP != *" footprint "* ]]; then
   start_cluster footprint "$RSS_NODES"
   idle="$(rss)"
-  line=$("$BIN/kite-cluster-bench" --kubeconfig "$DIR/kubeconfig" --mode pods --pods "$RSS_PODS" --clients 16 \
+  line=$("$BIN/kite-cluster-bench" --kubeconfig "$DIR/kubeconfig" "${POD_ARGS[@]}" --mode pods --pods "$RSS_PODS" --clients 16 \
     --timeout-s "$TIMEOUT_S" || true)
   # Wait until the pods are Running, then let the server settle.
   until [[ $(kc get pods -n bench --field-selector=status.phase=Running --no-headers 2>/dev/null | wc -l) -ge $RSS_PODS ]]; do sleep 2; done
