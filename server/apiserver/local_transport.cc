@@ -53,7 +53,7 @@ std::shared_ptr<HttpsRequest> MakeRequest(const client::Request& r, const PeerCe
   if (!r.body.empty()) req->headers["content-type"] = r.content_type;
   req->body = r.body;
   req->peer = who;
-  req->remote = "local";
+  req->remote = kLocalRemote;
   req->body_unused = r.body_unused;
   return req;
 }

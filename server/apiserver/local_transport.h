@@ -20,6 +20,10 @@
 
 namespace kite::apiserver {
 
+// HttpsRequest::remote of every request the local transport makes (a wire request's is ip:port):
+// how the filters tell kite's in-process components from clients.
+inline constexpr const char* kLocalRemote = "local";
+
 using RequestPipeline = std::function<boost::asio::awaitable<void>(HttpsRequest&, HttpsResponder&)>;
 
 class LocalDispatcher {

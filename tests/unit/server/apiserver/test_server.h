@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,13 +28,15 @@ class InProcessApiServer {
 
   // Starts the server on a free loopback port (call with ASSERT_NO_FATAL_FAILURE). `join`: with
   // the join endpoints, the token in <dir>/token.
-  void Start(bool join = false) {
+  // `tweak`: changes to the options before the start (a test's budgets, its authorization mode).
+  void Start(bool join = false, const std::function<void(apiserver::ApiServerOptions&)>& tweak = {}) {
     apiserver::ApiServerOptions o;
     if (join) o.join_token_path = dir_ + "/token";
     o.bind_address = "127.0.0.1";
     o.port = 0;
     o.tls_dir = dir_ + "/tls";
     o.kubeconfig_path = "";
+    if (tweak) tweak(o);
     auto s = apiserver::ApiServer::Start(o, store_.get());
     ASSERT_TRUE(s.ok()) << s.status().message();
     server_ = std::move(s.value());
