@@ -8,7 +8,9 @@
 // - get/list/watch are read-only and share one budget; every other verb shares the mutating one.
 // - A request that finds its budget spent gets 429 TooManyRequests with `Retry-After: 1`, unless
 //   its user is in system:masters (upstream: "a super-admin or a loopback connection should
-//   always get an answer"); kite's in-process controllers and scheduler are masters today.
+//   always get an answer") or it comes from kite's in-process components through the local
+//   transport (they run under their upstream identities, not system:masters; the check is in
+//   apiserver.cc).
 // - 0 switches a budget off.
 // One addition from upstream's priority-and-fairness work estimator: a LIST costs seats in
 // proportion to the objects it may return (one per 100 stored objects of the resource, at most
