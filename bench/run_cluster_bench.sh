@@ -72,6 +72,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 kc() { kubectl --kubeconfig "$DIR/kubeconfig" --cache-dir "$DIR/cache" "$@" </dev/null; }
 
 # start_cluster NAME NODES: a fresh kite-server and NODES simulated nodes, all Ready.
+# kite-server runs without its agent and without the metrics server: hollow nodes serve no kubelet
+# API, and scraping their made-up addresses (10.200.0.x) would be traffic off this machine.
 start_cluster() {
   DIR=$WORK/$1
   mkdir -p "$DIR"
@@ -79,7 +81,7 @@ start_cluster() {
   # shellcheck disable=SC2086  # word-split on purpose: several NAME=value words
   env $SERVER_ENV "$BIN/kite-server" --config "$DIR/config.yaml" --data-dir "$DIR/data" --etcd-listen "" \
     --metrics-listen "127.0.0.1:$(free_port)" --bind-address 127.0.0.1 --https-listen-port "$(free_port)" \
-    --write-kubeconfig "$DIR/kubeconfig" --disable-agent $SERVER_ARGS >"$DIR/server.log" 2>&1 &
+    --write-kubeconfig "$DIR/kubeconfig" --disable-agent --disable-metrics-server $SERVER_ARGS >"$DIR/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do [[ -s $DIR/kubeconfig ]] && break; sleep 0.1; done
   "$BIN/kite-hollow" --kubeconfig "$DIR/kubeconfig" --nodes "$2" --heartbeat-interval "$HEARTBEAT" \

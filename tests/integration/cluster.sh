@@ -8,7 +8,9 @@ source "$HERE/lib.sh"
 source "$HERE/kubectl/lib_kubectl.sh"
 KITE_HOLLOW=${KITE_HOLLOW:-./bin/kite-hollow}
 require_tool "$KITE_HOLLOW"
-KITE_ARGS=(--node-monitor-grace-period 4s)
+# Hollow nodes serve no kubelet API: no metrics server scraping their made-up addresses
+# (10.200.0.x, off this machine).
+KITE_ARGS=(--node-monitor-grace-period 4s --disable-metrics-server)
 start_kite_api
 M=$TEST_TMP/manifests
 mkdir -p "$M"

@@ -12,7 +12,9 @@ source "$HERE/kubectl/lib_kubectl.sh"
 source "$HERE/kubectl/lib_controllers.sh"
 KITE_HOLLOW=${KITE_HOLLOW:-./bin/kite-hollow}
 require_tool "$KITE_HOLLOW"
-KITE_ARGS=(--node-monitor-grace-period 5s)
+# Hollow nodes serve no kubelet API: no metrics server scraping their made-up addresses
+# (10.200.0.x, off this machine).
+KITE_ARGS=(--node-monitor-grace-period 5s --disable-metrics-server)
 start_kite_api
 _spawn "$TEST_TMP/hollow.log" "$KITE_HOLLOW" --kubeconfig "$TEST_TMP/kubeconfig" --nodes 2 --heartbeat-interval 1s \
   --node-status-interval 2s

@@ -11,6 +11,9 @@ source "$HERE/lib.sh"
 source "$HERE/kubectl/lib_kubectl.sh"
 KITE_HOLLOW=${KITE_HOLLOW:-./bin/kite-hollow}
 require_tool "$KITE_HOLLOW"
+# Hollow nodes serve no kubelet API: no metrics server scraping their made-up addresses
+# (10.200.0.x, off this machine).
+KITE_ARGS=(--disable-metrics-server)
 start_kite_api
 
 _spawn "$TEST_TMP/hollow.log" "$KITE_HOLLOW" --kubeconfig "$TEST_TMP/kubeconfig" --nodes 3 --heartbeat-interval 1s \
