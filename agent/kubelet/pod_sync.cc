@@ -375,10 +375,10 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
     const auto sandbox_began = std::chrono::steady_clock::now();
     KITE_LOG(2) << "pod " << key << ": starting its sandbox";
     // The RuntimeClass's handler is looked up only here, so a running pod never needs the API.
-    cri::PodSandboxConfig with_handler = sandbox;
+    // It goes into the config `sandbox` refers to (no copy of the whole config).
     Result<std::string> handler = config_->RuntimeHandler(pod);
-    if (handler.ok()) with_handler.runtime_handler = *handler;
-    Result<std::string> id = handler.ok() ? node.runtime->RunPodSandbox(with_handler) : Result<std::string>(handler.status());
+    if (handler.ok()) sandbox_config->runtime_handler = std::move(*handler);
+    Result<std::string> id = handler.ok() ? node.runtime->RunPodSandbox(sandbox) : Result<std::string>(handler.status());
     if (!id.ok()) {
       const std::string msg = "Failed to create pod sandbox: " + id.status().message();
       Event(pod, "", "Warning", "FailedCreatePodSandBox", msg);
