@@ -8,9 +8,12 @@ until the last pod of the burst was Running.
 Usage: pod_startup.py KUBECONFIG IMAGE SINGLE_ROUNDS BURST_SIZES(comma) [NAMESPACE]
 With POD_STARTUP_TIMELINE=FILE in the environment, each burst's pods' wall-clock create and
 Running times (UTC, to merge with the kubelet's log: bench/pod_timeline.py) are added to FILE.
+With POD_STARTUP_BURST_DONE=COMMAND, COMMAND runs (sh -c) after each burst's last Running pod and
+before its pods are deleted: the bench stops its CPU profile there, so the teardown is not in it.
 """
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -93,6 +96,8 @@ def main():
         lat = res["latencies"]
         out["burst%d" % size] = {"n": size, "running": res["running"], "p50": pct(lat, 50), "p99": pct(lat, 99),
                                  "all_running_s": res["all_running_s"]}
+        if os.environ.get("POD_STARTUP_BURST_DONE"):
+            subprocess.run(["sh", "-c", os.environ["POD_STARTUP_BURST_DONE"]], check=False)
         cleanup(api, ns, "burst%d" % size)
     print(json.dumps(out))
 

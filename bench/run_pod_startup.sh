@@ -24,7 +24,7 @@
 # --default-runtime RUNTIME, and its ratio to that runtime's floor. Without it the agents use
 # their default (crun where installed) and the floor `ctr run`'s (runc). --timeline runs the agents at -v 2 and prints each burst's per-pod timeline
 # (bench/pod_timeline.py: where each pod's time went). --perf samples every CPU (perf record -a)
-# during each floor and each burst and prints the commands that used the CPU (perf report --sort
+# during each floor and each burst (until its last pod is Running: not the teardown) and prints the commands that used the CPU (perf report --sort
 # comm: runc, containerd-shim, the CNI plugins, the agent's threads…; other users' processes too);
 # PERF_KEEP=DIR in the environment keeps the perf.data files there (perf report -i … --comm runc).
 set -euo pipefail
@@ -94,7 +94,7 @@ perf_start() {
 }
 perf_stop() {
   ((PERF)) || return 0
-  kill -INT "$PERF_PID"
+  kill -INT "$PERF_PID" 2>/dev/null || true  # a burst stops it at its last Running pod (below)
   wait "$PERF_PID" || true
   perf report -i "$PERF_FILE" --sort comm --stdio -q 2>/dev/null | awk '$1+0 >= 1 {printf "    %s", $0; n++; if (n % 4 == 0) print ""} END {print ""}'
   if [[ -n ${PERF_KEEP:-} ]]; then mv "$PERF_FILE" "$PERF_KEEP/"; else rm -f "$PERF_FILE"; fi
@@ -147,7 +147,10 @@ if ((BURST_ROUNDS > 0)); then
       sleep 5  # the agent's start-up settles (image import, first relists)
       rm -f "$TEST_TMP/timeline.jsonl"
       perf_start "${name//\//-}"
-      out=$(in_ns "$NS" env POD_STARTUP_TIMELINE="$TEST_TMP/timeline.jsonl" /usr/bin/python3 "$HERE/pod_startup.py" "$KC" "$IMAGE" 0 30)
+      # The profile ends with the burst's last Running pod: the pods' teardown is not the burst's.
+      done_cmd=""
+      ((PERF)) && done_cmd="kill -INT $PERF_PID"
+      out=$(in_ns "$NS" env POD_STARTUP_TIMELINE="$TEST_TMP/timeline.jsonl" POD_STARTUP_BURST_DONE="$done_cmd" /usr/bin/python3 "$HERE/pod_startup.py" "$KC" "$IMAGE" 0 30)
       line=$(print_startup <<<"$out")
       echo "round $round: $name: $line"
       perf_stop
