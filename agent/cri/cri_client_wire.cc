@@ -91,6 +91,8 @@ void ToProto(const SecurityContext& in, const PodSandboxConfig& pod, v1::LinuxCo
   for (const auto& c : in.add_capabilities) out->mutable_capabilities()->add_add_capabilities(c);
   for (const auto& c : in.drop_capabilities) out->mutable_capabilities()->add_drop_capabilities(c);
   for (int64_t g : in.supplemental_groups) out->add_supplemental_groups(g);
+  for (const auto& p : in.masked_paths) out->add_masked_paths(p);
+  for (const auto& p : in.readonly_paths) out->add_readonly_paths(p);
   ToProto(pod, out->mutable_namespace_options());
 }
 

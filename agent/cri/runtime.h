@@ -136,6 +136,11 @@ struct SecurityContext {
   bool no_new_privs = false;    // !allowPrivilegeEscalation
   std::vector<std::string> add_capabilities, drop_capabilities;  // "NET_ADMIN", "ALL"
   std::vector<int64_t> supplemental_groups;
+  // Paths under /proc and /sys the runtime hides (masked) or mounts read-only. The kubelet
+  // sends them, as upstream's does: containerd's CRI applies what it is given and adds none of
+  // its own to a container (only to the sandbox), so without them a root container could write
+  // /proc/sysrq-trigger or /proc/sys of the host.
+  std::vector<std::string> masked_paths, readonly_paths;
 };
 
 struct ContainerConfig {

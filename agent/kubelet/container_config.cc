@@ -50,6 +50,19 @@ std::string HashOf(const json::object& container) {
   return buf;
 }
 
+// The runtime's default masking of /proc and /sys for procMount Default, the lists upstream's
+// kubelet sends (pkg/securitycontext: ConvertToRuntimeMaskedPaths / ReadonlyPaths).
+const std::vector<std::string>& DefaultMaskedPaths() {
+  static const std::vector<std::string> paths{
+      "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+      "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"};
+  return paths;
+}
+const std::vector<std::string>& DefaultReadonlyPaths() {
+  static const std::vector<std::string> paths{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+  return paths;
+}
+
 // The securityContext field `key`, from the container's context else from the pod's.
 const json::value* Effective(const json::object& pod_sc, const json::object& c_sc, const char* key) {
   if (const json::value* v = c_sc.if_contains(key); v && !v->is_null()) return v;
@@ -99,6 +112,12 @@ Result<cri::SecurityContext> SecurityContextFor(const json::object& pod, const j
   if (const json::value* ape = sc.if_contains("allowPrivilegeEscalation"); ape && ape->is_bool()) out.no_new_privs = !ape->as_bool();
   if (out.privileged && out.no_new_privs) {
     return ContainerConfigError("container " + cname + ": cannot set allowPrivilegeEscalation to false and privileged to true");
+  }
+  // procMount Unmasked asks for a /proc without them; a privileged container gets them too and
+  // the runtime drops them (containerd does), as with upstream's kubelet.
+  if (api::GetString(sc, "procMount") != "Unmasked") {
+    out.masked_paths = DefaultMaskedPaths();
+    out.readonly_paths = DefaultReadonlyPaths();
   }
   out.add_capabilities = api::GetStrings(sc, {"capabilities", "add"});
   out.drop_capabilities = api::GetStrings(sc, {"capabilities", "drop"});

@@ -2,7 +2,8 @@
 # One-node cluster that runs real pods: kite-server with its embedded agent (its own containerd,
 # runc, the CNI plugins) inside a network namespace, driven with the real kubectl. Shows: the
 # node goes Ready; a 3-replica Deployment of the test image becomes 3/3 Ready with pod IPs from
-# the node's podCIDR that answer HTTP; a killed container is restarted (restartCount 1); a killed
+# the node's podCIDR that answer HTTP; /proc is masked and read-only where upstream's kubelet
+# asks the runtime to (not in a privileged pod); a killed container is restarted (restartCount 1); a killed
 # containerd is restarted by the agent and the pods run on; a container past its memory limit is
 # OOMKilled; a pod
 # that exits 3 with restartPolicy Never is Failed with exit code 3; a failing liveness probe
@@ -52,8 +53,33 @@ for ip in $IPS; do
 done
 echo "ok - every pod answers HTTP on its IP"
 
-# --- a killed container is restarted
+# --- /proc as upstream's kubelet asks for it: the runtime's masked and read-only paths in a pod,
+# none in a privileged one (containerd adds none to a container of its own accord)
 POD=$(k get pods -l app=web -o 'jsonpath={.items[0].metadata.name}')
+proc_mounts() { # POD: the mount points of the pod's container under /proc and /sys, with options
+  k exec "$1" -- cat /proc/mounts | awk '$2 ~ "^/(proc|sys)/" {print $2, $4}'
+}
+MOUNTS=$(proc_mounts "$POD")
+CHECKED=()
+for p in /proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger; do
+  [[ -e $p ]] || continue  # the host's kernel is the pod's: what it lacks, runc skips
+  grep -E "^$p ro(,|$)" <<<"$MOUNTS" >/dev/null || fail "$p is not read-only in pod $POD: $MOUNTS"
+  CHECKED+=("$p ro")
+done
+for p in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug /proc/scsi /sys/firmware; do
+  [[ -e $p ]] || continue
+  grep -E "^$p " <<<"$MOUNTS" >/dev/null || fail "$p is not masked in pod $POD: $MOUNTS"
+  CHECKED+=("$p masked")
+done
+((${#CHECKED[@]} >= 4)) || fail "too few of the paths exist on this kernel to tell: ${CHECKED[*]}"
+k run privileged-proc --image="$IMAGE" --image-pull-policy=Never --restart=Never --privileged -- sleep 100000 >/dev/null
+eventually_eq "privileged pod Running" 60 Running jp pod privileged-proc -o 'jsonpath={.status.phase}'
+PMOUNTS=$(proc_mounts privileged-proc)
+grep -E "^/proc/(sys|sysrq-trigger|kcore|keys) " <<<"$PMOUNTS" >/dev/null && fail "a privileged pod's /proc is masked: $PMOUNTS"
+k delete pod privileged-proc --grace-period=0 --wait=false >/dev/null
+echo "ok - /proc as upstream's kubelet asks: $(IFS=,; echo "${CHECKED[*]}"); none in a privileged pod"
+
+# --- a killed container is restarted
 CID=$(k get pod "$POD" -o 'jsonpath={.status.containerStatuses[0].containerID}')
 SOCK=$(sed -n 's/^ *address *= *"\(.*\.sock\)"$/\1/p' "$D/agent/etc/containerd/config.toml" | head -1)
 ctr --address "$SOCK" -n k8s.io tasks kill -s KILL "${CID#containerd://}" >/dev/null

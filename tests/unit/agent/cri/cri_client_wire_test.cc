@@ -88,6 +88,8 @@ TEST(CriWire, ContainerConfig) {
   c.security_context.add_capabilities = {"NET_ADMIN"};
   c.security_context.drop_capabilities = {"ALL"};
   c.security_context.supplemental_groups = {5, 6};
+  c.security_context.masked_paths = {"/proc/kcore"};
+  c.security_context.readonly_paths = {"/proc/sys", "/proc/sysrq-trigger"};
   c.labels = {{"io.kubernetes.container.name", "app"}};
   c.annotations = {{"io.kubernetes.container.restartCount", "3"}};
   c.log_path = "app/3.log";
@@ -126,6 +128,10 @@ TEST(CriWire, ContainerConfig) {
   EXPECT_EQ(sc.capabilities().add_capabilities(0), "NET_ADMIN");
   EXPECT_EQ(sc.capabilities().drop_capabilities(0), "ALL");
   EXPECT_EQ(sc.supplemental_groups_size(), 2);
+  ASSERT_EQ(sc.masked_paths_size(), 1);
+  EXPECT_EQ(sc.masked_paths(0), "/proc/kcore");
+  ASSERT_EQ(sc.readonly_paths_size(), 2);
+  EXPECT_EQ(sc.readonly_paths(1), "/proc/sysrq-trigger");
   EXPECT_EQ(sc.namespace_options().network(), v1::NODE);  // from the pod
   EXPECT_EQ(out.labels().at("io.kubernetes.container.name"), "app");
   EXPECT_EQ(out.annotations().at("io.kubernetes.container.restartCount"), "3");

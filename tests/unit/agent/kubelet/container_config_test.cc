@@ -1,5 +1,7 @@
 // The container config the kubelet gives the runtime: env (valueFrom, envFrom, service links,
 // $(VAR) expansion), command/args, resources, security context, labels, mounts, log path.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -322,12 +324,23 @@ TEST_F(ContainerConfigTest, SecurityContextMergedFromPodAndContainer) {
   EXPECT_EQ(sc.add_capabilities, (std::vector<std::string>{"NET_ADMIN"}));
   EXPECT_EQ(sc.drop_capabilities, (std::vector<std::string>{"ALL"}));
   EXPECT_EQ(sc.supplemental_groups, (std::vector<int64_t>{4000, 2000}));
+  // procMount Default: upstream's masked and read-only paths (containerd adds none to a container).
+  EXPECT_EQ(sc.masked_paths.size(), 11u);
+  EXPECT_NE(std::find(sc.masked_paths.begin(), sc.masked_paths.end(), "/proc/kcore"), sc.masked_paths.end());
+  EXPECT_EQ(sc.readonly_paths,
+            (std::vector<std::string>{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}));
 
   auto plain = Build(Pod(R"([{"name":"app","image":"i","securityContext":{"privileged":true}}])"));
   ASSERT_TRUE(plain.ok());
   EXPECT_TRUE(plain->security_context.privileged);
   EXPECT_FALSE(plain->security_context.no_new_privs);  // only an explicit false sets it
   EXPECT_FALSE(plain->security_context.run_as_user.has_value());
+  EXPECT_EQ(plain->security_context.readonly_paths.size(), 5u);  // the runtime drops them for privileged
+
+  auto unmasked = Build(Pod(R"([{"name":"app","image":"i","securityContext":{"procMount":"Unmasked"}}])"));
+  ASSERT_TRUE(unmasked.ok());
+  EXPECT_TRUE(unmasked->security_context.masked_paths.empty());
+  EXPECT_TRUE(unmasked->security_context.readonly_paths.empty());
 }
 
 TEST_F(ContainerConfigTest, RunAsNonRoot) {
