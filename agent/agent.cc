@@ -277,6 +277,8 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   nc.allocatable_milli_cpu = static_cast<int64_t>(machine->cpus) * 1000;
   nc.memory_capacity = machine->memory_bytes;
   nc.allocatable_memory = machine->memory_bytes;
+  // seccompProfile Localhost profiles: <kubelet root dir>/seccomp, as upstream's kubelet has them.
+  nc.seccomp_root = (fs::path(st->agent_dir) / "kubelet" / "seccomp").string();
   // No informers for ConfigMaps and Secrets: the Node authorizer lets a kubelet read only those
   // of its pods, one GET each (ClientLookup's fallback), never list or watch them all.
   kubelet::LookupInformers li;

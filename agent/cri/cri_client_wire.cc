@@ -81,6 +81,11 @@ void ToProto(const LinuxResources& in, v1::LinuxContainerResources* out) {
   out->set_oom_score_adj(in.oom_score_adj);
 }
 
+void ToProto(const SecurityProfile& in, v1::SecurityProfile* out) {
+  out->set_profile_type(static_cast<v1::SecurityProfile::ProfileType>(in.type));
+  out->set_localhost_ref(in.localhost_ref);
+}
+
 void ToProto(const SecurityContext& in, const PodSandboxConfig& pod, v1::LinuxContainerSecurityContext* out) {
   out->set_privileged(in.privileged);
   if (in.run_as_user) out->mutable_run_as_user()->set_value(*in.run_as_user);
@@ -93,6 +98,7 @@ void ToProto(const SecurityContext& in, const PodSandboxConfig& pod, v1::LinuxCo
   for (int64_t g : in.supplemental_groups) out->add_supplemental_groups(g);
   for (const auto& p : in.masked_paths) out->add_masked_paths(p);
   for (const auto& p : in.readonly_paths) out->add_readonly_paths(p);
+  ToProto(in.seccomp, out->mutable_seccomp());
   ToProto(pod, out->mutable_namespace_options());
 }
 
@@ -125,6 +131,7 @@ void ToProto(const PodSandboxConfig& in, v1::PodSandboxConfig* out) {
   lx->set_cgroup_parent(in.cgroup_parent);
   auto* sc = lx->mutable_security_context();
   sc->set_privileged(in.privileged);
+  ToProto(in.seccomp, sc->mutable_seccomp());
   ToProto(in, sc->mutable_namespace_options());
 }
 

@@ -55,6 +55,13 @@ struct PortMapping {  // a container port with a hostPort
   std::string host_ip;
 };
 
+// CRI SecurityProfile: which seccomp filter the runtime installs.
+struct SecurityProfile {
+  enum class Type { kRuntimeDefault = 0, kUnconfined = 1, kLocalhost = 2 };  // CRI's numbers
+  Type type = Type::kUnconfined;
+  std::string localhost_ref;  // kLocalhost: the profile's absolute path on the node
+};
+
 struct PodSandboxConfig {
   PodSandboxMetadata metadata;
   std::string hostname;
@@ -64,6 +71,7 @@ struct PodSandboxConfig {
   // linux.security_context.privileged: true when any container of the pod is privileged (a
   // runtime refuses a privileged container in a sandbox that is not).
   bool privileged = false;
+  SecurityProfile seccomp;    // linux.security_context.seccomp: the pod's seccompProfile
   std::optional<DNSConfig> dns_config;  // none: the runtime's default (the host's resolv.conf)
   std::vector<PortMapping> port_mappings;
   std::string cgroup_parent;            // linux.cgroup_parent: the pod's QoS cgroup
@@ -141,6 +149,7 @@ struct SecurityContext {
   // its own to a container (only to the sandbox), so without them a root container could write
   // /proc/sysrq-trigger or /proc/sys of the host.
   std::vector<std::string> masked_paths, readonly_paths;
+  SecurityProfile seccomp;  // the container's seccompProfile, else the pod's
 };
 
 struct ContainerConfig {

@@ -64,6 +64,39 @@ const std::vector<std::string>& DefaultReadonlyPaths() {
 }
 
 // The securityContext field `key`, from the container's context else from the pod's.
+const json::value* Effective(const json::object& pod_sc, const json::object& c_sc, const char* key);
+
+}  // namespace
+
+Result<cri::SecurityProfile> SeccompProfileFor(const json::object& pod_sc, const json::object* container_sc,
+                                               const NodeConfig& node) {
+  static const json::object kNone;
+  const json::value* v = Effective(pod_sc, container_sc ? *container_sc : kNone, "seccompProfile");
+  cri::SecurityProfile out;
+  if (!v || !v->is_object()) return out;
+  const std::string type = api::GetString(v->as_object(), "type");
+  if (type == "Unconfined") return out;
+  if (type == "RuntimeDefault") {
+    out.type = cri::SecurityProfile::Type::kRuntimeDefault;
+    return out;
+  }
+  if (type != "Localhost") return ContainerConfigError("unsupported seccomp profile type \"" + type + "\"");
+  const std::string rel = api::GetString(v->as_object(), "localhostProfile");
+  // The API's rule: a descending path, so a profile cannot name a file outside the root.
+  bool descending = !rel.empty() && rel.front() != '/';
+  for (size_t at = 0; descending && at <= rel.size();) {
+    const size_t end = std::min(rel.find('/', at), rel.size());
+    if (rel.compare(at, end - at, "..") == 0) descending = false;
+    at = end + 1;
+  }
+  if (!descending) return ContainerConfigError("localhostProfile must be a descending path under the seccomp root, got \"" + rel + "\"");
+  if (node.seccomp_root.empty()) return ContainerConfigError("seccomp profile type Localhost: this kubelet has no seccomp root");
+  out.type = cri::SecurityProfile::Type::kLocalhost;
+  out.localhost_ref = node.seccomp_root + "/" + rel;
+  return out;
+}
+
+namespace {
 const json::value* Effective(const json::object& pod_sc, const json::object& c_sc, const char* key) {
   if (const json::value* v = c_sc.if_contains(key); v && !v->is_null()) return v;
   if (const json::value* v = pod_sc.if_contains(key); v && !v->is_null()) return v;
@@ -71,7 +104,7 @@ const json::value* Effective(const json::object& pod_sc, const json::object& c_s
 }
 
 Result<cri::SecurityContext> SecurityContextFor(const json::object& pod, const json::object& container,
-                                                const ContainerContext& ctx) {
+                                                const ContainerContext& ctx, const NodeConfig& node) {
   const json::object& pod_sc = api::GetObject(pod, {"spec", "securityContext"});
   const json::object& sc = api::GetObject(container, "securityContext");
   cri::SecurityContext out;
@@ -119,6 +152,9 @@ Result<cri::SecurityContext> SecurityContextFor(const json::object& pod, const j
     out.masked_paths = DefaultMaskedPaths();
     out.readonly_paths = DefaultReadonlyPaths();
   }
+  auto seccomp = SeccompProfileFor(pod_sc, &sc, node);
+  if (!seccomp) return seccomp.error();
+  out.seccomp = std::move(*seccomp);
   out.add_capabilities = api::GetStrings(sc, {"capabilities", "add"});
   out.drop_capabilities = api::GetStrings(sc, {"capabilities", "drop"});
   for (const auto& g : api::GetArray(pod_sc, "supplementalGroups")) {
@@ -218,7 +254,7 @@ Result<cri::ContainerConfig> BuildContainerConfig(const json::object& pod, const
   auto resources = ContainerResources(pod, container, node);
   if (!resources) return resources.error();
   c.resources = *resources;
-  auto sc = SecurityContextFor(pod, container, ctx);
+  auto sc = SecurityContextFor(pod, container, ctx, node);
   if (!sc) return sc.error();
   c.security_context = std::move(*sc);
 

@@ -216,6 +216,11 @@ Result<cri::PodSandboxConfig> BuildSandboxConfig(const json::object& pod, const 
       if (ctr.is_object() && api::GetBool(ctr.as_object(), {"securityContext", "privileged"})) c.privileged = true;
     }
   }
+  // The pause container's seccomp filter: the pod's profile (upstream's sandbox config). A bad
+  // one fails the sandbox the way it would fail each container.
+  auto seccomp = SeccompProfileFor(api::GetObject(spec, "securityContext"), nullptr, node);
+  if (!seccomp) return seccomp.error();
+  c.seccomp = std::move(*seccomp);
 
   if (!c.host_network) {  // with the host's network the sandbox keeps the node's hostname
     auto names = PodHostnameAndDomain(pod, node);

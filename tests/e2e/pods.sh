@@ -3,7 +3,8 @@
 # runc, the CNI plugins) inside a network namespace, driven with the real kubectl. Shows: the
 # node goes Ready; a 3-replica Deployment of the test image becomes 3/3 Ready with pod IPs from
 # the node's podCIDR that answer HTTP; /proc is masked and read-only where upstream's kubelet
-# asks the runtime to (not in a privileged pod); a killed container is restarted (restartCount 1); a killed
+# asks the runtime to (not in a privileged pod); seccompProfile RuntimeDefault and Localhost
+# filter, none by default; a killed container is restarted (restartCount 1); a killed
 # containerd is restarted by the agent and the pods run on; a container past its memory limit is
 # OOMKilled; a pod
 # that exits 3 with restartPolicy Never is Failed with exit code 3; a failing liveness probe
@@ -78,6 +79,43 @@ PMOUNTS=$(proc_mounts privileged-proc)
 grep -E "^/proc/(sys|sysrq-trigger|kcore|keys) " <<<"$PMOUNTS" >/dev/null && fail "a privileged pod's /proc is masked: $PMOUNTS"
 k delete pod privileged-proc --grace-period=0 --wait=false >/dev/null
 echo "ok - /proc as upstream's kubelet asks: $(IFS=,; echo "${CHECKED[*]}"); none in a privileged pod"
+
+# --- seccompProfile: none by default (upstream's kubelet without --seccomp-default), the
+# runtime's filter for RuntimeDefault, a node's own profile for Localhost (from the kubelet's
+# <data-dir>/agent/kubelet/seccomp/), the pod's profile for its containers unless they set one
+seccomp_mode() { k exec "$1" -- sh -c 'grep "^Seccomp:" /proc/self/status' | awk '{print $2}'; }
+[[ $(seccomp_mode "$POD") == 0 ]] || fail "a pod without seccompProfile is filtered: $(seccomp_mode "$POD")"
+mkdir -p "$D/agent/kubelet/seccomp/kite-e2e"
+cat >"$D/agent/kubelet/seccomp/kite-e2e/no-mkdir.json" <<'JSON'
+{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}
+JSON
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: seccomp}
+spec:
+  securityContext: {seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - {name: default, image: $IMAGE, imagePullPolicy: Never, command: [sleep, "100000"]}
+  - name: local
+    image: $IMAGE
+    imagePullPolicy: Never
+    command: [sleep, "100000"]
+    securityContext: {seccompProfile: {type: Localhost, localhostProfile: kite-e2e/no-mkdir.json}}
+YAML
+eventually_eq "seccomp pod Running" 60 Running jp pod seccomp -o 'jsonpath={.status.phase}'
+[[ $(k exec seccomp -c default -- sh -c 'grep "^Seccomp:" /proc/self/status' | awk '{print $2}') == 2 ]] ||
+  fail "RuntimeDefault from the pod: no filter in the container"
+k exec seccomp -c default -- mkdir /tmp/allowed || fail "RuntimeDefault refused mkdir"
+if k exec seccomp -c local -- mkdir /tmp/refused 2>/dev/null; then fail "the Localhost profile did not refuse mkdir"; fi
+k delete pod seccomp --grace-period=0 --wait=false >/dev/null
+k run seccomp-missing --image="$IMAGE" --image-pull-policy=Never --restart=Never \
+  --overrides='{"spec":{"securityContext":{"seccompProfile":{"type":"Localhost","localhostProfile":"kite-e2e/none.json"}}}}' \
+  -- sleep 100000 >/dev/null
+missing_profile_shown() { k get events --field-selector involvedObject.name=seccomp-missing | grep -E 'FailedCreatePodSandBox.*none.json' >/dev/null; }
+eventually "a missing Localhost profile is an error on the pod" 60 missing_profile_shown
+k delete pod seccomp-missing --grace-period=0 --wait=false >/dev/null
+echo "ok - seccompProfile: unfiltered by default, RuntimeDefault filters, a Localhost profile refuses mkdir, a missing one fails the pod"
 
 # --- a killed container is restarted
 CID=$(k get pod "$POD" -o 'jsonpath={.status.containerStatuses[0].containerID}')

@@ -47,6 +47,8 @@ TEST(CriWire, PodSandboxConfig) {
   EXPECT_EQ(out.annotations().at("note"), "x");
   EXPECT_EQ(out.linux().cgroup_parent(), "/kubepods/burstable/podu-1");
   EXPECT_TRUE(out.linux().security_context().privileged());
+  // A sandbox with no profile says Unconfined, not nothing: proto3's 0 is RuntimeDefault.
+  EXPECT_EQ(out.linux().security_context().seccomp().profile_type(), v1::SecurityProfile::Unconfined);
   const auto& ns = out.linux().security_context().namespace_options();
   EXPECT_EQ(ns.network(), v1::POD);
   EXPECT_EQ(ns.pid(), v1::CONTAINER);
@@ -90,6 +92,7 @@ TEST(CriWire, ContainerConfig) {
   c.security_context.supplemental_groups = {5, 6};
   c.security_context.masked_paths = {"/proc/kcore"};
   c.security_context.readonly_paths = {"/proc/sys", "/proc/sysrq-trigger"};
+  c.security_context.seccomp = {.type = SecurityProfile::Type::kLocalhost, .localhost_ref = "/s/p.json"};
   c.labels = {{"io.kubernetes.container.name", "app"}};
   c.annotations = {{"io.kubernetes.container.restartCount", "3"}};
   c.log_path = "app/3.log";
@@ -132,6 +135,8 @@ TEST(CriWire, ContainerConfig) {
   EXPECT_EQ(sc.masked_paths(0), "/proc/kcore");
   ASSERT_EQ(sc.readonly_paths_size(), 2);
   EXPECT_EQ(sc.readonly_paths(1), "/proc/sysrq-trigger");
+  EXPECT_EQ(sc.seccomp().profile_type(), v1::SecurityProfile::Localhost);
+  EXPECT_EQ(sc.seccomp().localhost_ref(), "/s/p.json");
   EXPECT_EQ(sc.namespace_options().network(), v1::NODE);  // from the pod
   EXPECT_EQ(out.labels().at("io.kubernetes.container.name"), "app");
   EXPECT_EQ(out.annotations().at("io.kubernetes.container.restartCount"), "3");

@@ -343,6 +343,40 @@ TEST_F(ContainerConfigTest, SecurityContextMergedFromPodAndContainer) {
   EXPECT_TRUE(unmasked->security_context.readonly_paths.empty());
 }
 
+TEST_F(ContainerConfigTest, SeccompProfileFromContainerElsePod) {
+  node_.seccomp_root = "/data/agent/kubelet/seccomp";
+  using Type = cri::SecurityProfile::Type;
+  auto none = Build(Pod(R"([{"name":"app","image":"i"}])"));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->security_context.seccomp.type, Type::kUnconfined);  // upstream without --seccomp-default
+
+  const std::string pod_default = R"(,"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}})";
+  auto inherited = Build(Pod(R"([{"name":"app","image":"i"}])", pod_default));
+  ASSERT_TRUE(inherited.ok());
+  EXPECT_EQ(inherited->security_context.seccomp.type, Type::kRuntimeDefault);
+
+  auto local = Build(Pod(R"([{"name":"app","image":"i","securityContext":{"seccompProfile":{"type":"Localhost",
+      "localhostProfile":"operator/audit.json"}}}])", pod_default));
+  ASSERT_TRUE(local.ok()) << local.error().ToString();
+  EXPECT_EQ(local->security_context.seccomp.type, Type::kLocalhost);
+  EXPECT_EQ(local->security_context.seccomp.localhost_ref, "/data/agent/kubelet/seccomp/operator/audit.json");
+
+  auto unconfined = Build(Pod(R"([{"name":"app","image":"i","securityContext":{"seccompProfile":{"type":"Unconfined"}}}])", pod_default));
+  ASSERT_TRUE(unconfined.ok());
+  EXPECT_EQ(unconfined->security_context.seccomp.type, Type::kUnconfined);
+
+  for (const char* bad : {R"({"type":"Localhost","localhostProfile":"../etc/shadow"})", R"({"type":"Localhost","localhostProfile":"a/../../x"})",
+                          R"({"type":"Localhost","localhostProfile":"/abs.json"})", R"({"type":"Localhost"})", R"({"type":"Strict"})"}) {
+    auto r = Build(Pod(std::string(R"([{"name":"app","image":"i","securityContext":{"seccompProfile":)") + bad + "}}]"));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().reason(), "CreateContainerConfigError") << bad;
+  }
+  // "..." and "a..b" are names, not the parent directory.
+  auto dots = Build(Pod(R"([{"name":"app","image":"i","securityContext":{"seccompProfile":{"type":"Localhost","localhostProfile":"a..b/..."}}}])"));
+  ASSERT_TRUE(dots.ok());
+  EXPECT_EQ(dots->security_context.seccomp.localhost_ref, "/data/agent/kubelet/seccomp/a..b/...");
+}
+
 TEST_F(ContainerConfigTest, RunAsNonRoot) {
   auto pod = Pod(R"([{"name":"app","image":"i","securityContext":{"runAsUser":0}}])", R"(,"securityContext":{"runAsNonRoot":true})");
   auto root = Build(pod);

@@ -77,6 +77,18 @@ TEST(SandboxConfig, MetadataHostnameLogsLabels) {
   EXPECT_EQ(fqdn->hostname, "db.dbs.shop.svc.cluster.local");
 }
 
+TEST(SandboxConfig, SeccompIsThePods) {
+  auto none = BuildSandboxConfig(Pod(R"({"containers":[{"name":"a"}]})"), Node());
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->seccomp.type, cri::SecurityProfile::Type::kUnconfined);
+  // A container's own profile is not the sandbox's.
+  auto pod = BuildSandboxConfig(Pod(R"({"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},
+      "containers":[{"name":"a","securityContext":{"seccompProfile":{"type":"Unconfined"}}}]})"), Node());
+  ASSERT_TRUE(pod.ok());
+  EXPECT_EQ(pod->seccomp.type, cri::SecurityProfile::Type::kRuntimeDefault);
+  EXPECT_FALSE(BuildSandboxConfig(Pod(R"({"securityContext":{"seccompProfile":{"type":"Localhost","localhostProfile":"../x"}}})"), Node()).ok());
+}
+
 TEST(SandboxConfig, LongNameTruncatedAndBadHostnameRefused) {
   const std::string name(70, 'a');
   auto pod = json::parse(R"({"metadata":{"name":")" + name.substr(0, 62) + R"(-bbbbbbb","namespace":"n","uid":"u"},"spec":{}})").as_object();
