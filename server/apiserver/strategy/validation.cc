@@ -165,6 +165,43 @@ void ValidateDataSize(size_t total, const char* field, FieldErrors& e) {
   }
 }
 
+namespace {
+
+// securityContext.seccompProfile (upstream's validateSeccompProfileField): a known type;
+// localhostProfile exactly when the type is Localhost, as a descending relative path.
+void ValidateSeccompProfile(const json::object& security_context, const std::string& at, FieldErrors& e) {
+  const json::object* sp = api::FindObject(security_context, {"seccompProfile"});
+  if (!sp) return;
+  const std::string path = at + ".seccompProfile";
+  const std::string type = api::GetString(*sp, "type");
+  if (type.empty()) e.Add("FieldValueRequired", "Required value: type is required when seccompProfile is set", path + ".type");
+  else if (type != "Localhost" && type != "RuntimeDefault" && type != "Unconfined") {
+    e.NotSupported(path + ".type", type, {"Localhost", "RuntimeDefault", "Unconfined"});
+  }
+  const json::value* local = sp->if_contains("localhostProfile");
+  const bool has_local = local && !local->is_null();
+  if (type != "Localhost") {
+    if (has_local) e.Invalid(path + ".localhostProfile", json::serialize(*local), "can only be set when seccomp type is Localhost");
+    return;
+  }
+  if (!has_local) {
+    e.Add("FieldValueRequired", "Required value: must be set when seccomp type is Localhost", path + ".localhostProfile");
+    return;
+  }
+  const std::string rel = local->is_string() ? std::string(local->as_string()) : json::serialize(*local);
+  if (!rel.empty() && rel.front() == '/') e.Invalid(path + ".localhostProfile", Quoted(rel), "must be a relative path");
+  for (size_t from = 0; from <= rel.size();) {
+    const size_t end = std::min(rel.find('/', from), rel.size());
+    if (rel.compare(from, end - from, "..") == 0) {
+      e.Invalid(path + ".localhostProfile", Quoted(rel), "must not contain '..'");
+      break;
+    }
+    from = end + 1;
+  }
+}
+
+}  // namespace
+
 void ValidatePodSpec(const json::object* spec, const std::string& path, FieldErrors& e) {
   if (!spec) {
     e.Required(path + ".containers");
@@ -186,6 +223,16 @@ void ValidatePodSpec(const json::object* spec, const std::string& path, FieldErr
     else if (!names.insert(name).second) e.Add("FieldValueDuplicate", "Duplicate value: " + Quoted(name), at + ".name");
     if (api::GetString(c.as_object(), "image").empty()) e.Required(at + ".image");
     ValidateContainerPorts(c.as_object(), at, e);
+  }
+  if (const json::object* psc = api::FindObject(*spec, {"securityContext"})) ValidateSeccompProfile(*psc, path + ".securityContext", e);
+  for (const char* list : {"initContainers", "containers"}) {
+    size_t j = 0;
+    for (const auto& c : api::GetArray(*spec, list)) {
+      const std::string at = path + "." + list + "[" + std::to_string(j++) + "].securityContext";
+      if (const json::object* csc = c.is_object() ? api::FindObject(c.as_object(), {"securityContext"}) : nullptr) {
+        ValidateSeccompProfile(*csc, at, e);
+      }
+    }
   }
   if (std::string rp = api::GetString(*spec, "restartPolicy"); !rp.empty() && rp != "Always" && rp != "OnFailure" && rp != "Never") {
     e.NotSupported(path + ".restartPolicy", rp, {"Always", "OnFailure", "Never"});

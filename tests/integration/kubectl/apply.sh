@@ -28,6 +28,23 @@ expect "create -f" '^pod/busy created$' -- k create -f "$M/pod.yaml"
 expect_exact "pod defaults: protocol, restartPolicy, dnsPolicy" "TCP Always ClusterFirst default-scheduler" -- \
   k get pod busy -o 'jsonpath={.spec.containers[0].ports[0].protocol} {.spec.restartPolicy} {.spec.dnsPolicy} {.spec.schedulerName}'
 expect "get pod table" '^busy +0/1 +Pending +0 +[0-9]+s$' -- k get pod busy
+# seccompProfile is validated as upstream does: a known type, localhostProfile with Localhost only,
+# as a descending relative path
+seccomp_pod() { # NAME SECCOMP_PROFILE_JSON: a pod whose container asks for that profile
+  printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s"},"spec":{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"c","image":"busybox:1.36","securityContext":{"seccompProfile":%s}}]}}' "$1" "$2" >"$M/$1.json"
+}
+seccomp_pod sc-type '{"type":"Strict"}'
+expect_fail "seccompProfile: unknown type" 'spec.containers\[0\].securityContext.seccompProfile.type: Unsupported value: "Strict": supported values: "Localhost", "RuntimeDefault", "Unconfined"' -- k create -f "$M/sc-type.json"
+seccomp_pod sc-local '{"type":"Localhost"}'
+expect_fail "seccompProfile: Localhost needs localhostProfile" 'seccompProfile.localhostProfile: Required value: must be set when seccomp type is Localhost' -- k create -f "$M/sc-local.json"
+seccomp_pod sc-up '{"type":"Localhost","localhostProfile":"a/../../etc/shadow"}'
+expect_fail "seccompProfile: no backsteps" "seccompProfile.localhostProfile: Invalid value: \"a/../../etc/shadow\": must not contain '..'" -- k create -f "$M/sc-up.json"
+seccomp_pod sc-other '{"type":"RuntimeDefault","localhostProfile":"x.json"}'
+expect_fail "seccompProfile: localhostProfile only with Localhost" 'can only be set when seccomp type is Localhost' -- k create -f "$M/sc-other.json"
+seccomp_pod sc-ok '{"type":"Localhost","localhostProfile":"profiles/audit.json"}'
+expect "seccompProfile: a good Localhost profile" '^pod/sc-ok created$' -- k create -f "$M/sc-ok.json"
+k delete pod sc-ok --wait=false >/dev/null
+
 expect "get pod wide" '^busy +0/1 +Pending +0 +[0-9]+s +<none> +<none> +<none> +<none>$' -- k get pod busy -o wide
 
 cat >"$M/app.yaml" <<'YAML'
