@@ -15,6 +15,7 @@
 #include "agent/kubelet/logs/container_log_manager.h"
 #include "agent/kubelet/server/kubelet_server.h"
 #include "agent/kubelet/stats.h"
+#include "agent/kubelet/sysctls.h"
 #include "agent/kubelet/pod_config.h"
 #include "agent/kubelet/file_pod_source.h"
 #include "agent/kubelet/mirror_pods.h"
@@ -189,6 +190,8 @@ InProcessServer Agent::kubelet_in_process() const {
 
 Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_ptr<client::Transport> transport,
                                             const RuntimeFactory& factory) {
+  auto sysctls = kubelet::SysctlAllowlist::Make(o.allowed_unsafe_sysctls);  // a bad flag fails the start
+  if (!sysctls) return sysctls.error();
   auto st = std::make_unique<State>();
   st->options = o;
   st->agent_dir = (fs::path(o.data_dir) / "agent").string();
@@ -279,6 +282,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   nc.allocatable_memory = machine->memory_bytes;
   // seccompProfile Localhost profiles: <kubelet root dir>/seccomp, as upstream's kubelet has them.
   nc.seccomp_root = (fs::path(st->agent_dir) / "kubelet" / "seccomp").string();
+  nc.seccomp_default = o.seccomp_default;
   // No informers for ConfigMaps and Secrets: the Node authorizer lets a kubelet read only those
   // of its pods, one GET each (ClientLookup's fallback), never list or watch them all.
   kubelet::LookupInformers li;
@@ -335,6 +339,11 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
         return freed.ok() ? *freed : int64_t{0};
       },
       std::move(eo));
+  workers->AddAdmitHandler([allow = std::move(*sysctls)](const boost::json::object& pod) -> std::optional<kubelet::PodWorkers::Rejection> {
+    auto no = allow.Admit(pod);
+    if (!no) return std::nullopt;
+    return kubelet::PodWorkers::Rejection{kubelet::kSysctlForbidden, std::move(*no)};
+  });
   kubelet::eviction::EvictionManager* em = eviction.get();
   workers->AddAdmitHandler([em](const boost::json::object& pod) -> std::optional<kubelet::PodWorkers::Rejection> {
     auto no = em->Admit(pod);
@@ -470,6 +479,9 @@ void AddNodeFlags(FlagSet& flags, AgentOptions* o) {
   flags.StringList("system-reserved", &o->system_reserved,
                    "Resources reserved for the system: cpu=…,memory=…,ephemeral-storage=…");
   flags.Int("max-pods", &o->max_pods, "Pods this node may run");
+  flags.StringList("allowed-unsafe-sysctls", &o->allowed_unsafe_sysctls,
+                   "Sysctls pods may set beyond the safe ones: names or prefixes ending in *, namespaced ones only (net.*, kernel.shm*, …)");
+  flags.Bool("seccomp-default", &o->seccomp_default, "Use the runtime's default seccomp profile for containers that set none");
   flags.StringList("cluster-dns", &o->cluster_dns, "The cluster DNS server's IPs, for pods' resolv.conf");
   flags.String("cluster-domain", &o->cluster_domain, "The cluster's DNS domain");
   flags.String("resolv-conf", &o->resolv_conf,
@@ -516,6 +528,8 @@ void AddNodeFlags(FlagSet& flags, AgentOptions* o) {
                  {"kube-reserved", "kube-reserved"},
                  {"system-reserved", "system-reserved"},
                  {"max-pods", "max-pods"},
+                 {"allowed-unsafe-sysctls", "allowed-unsafe-sysctls"},
+                 {"seccomp-default", "seccomp-default"},
                  {"cluster-dns", "cluster-dns"},
                  {"cluster-domain", "cluster-domain"},
                  {"container-runtime-endpoint", "container-runtime-endpoint"},

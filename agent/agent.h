@@ -42,6 +42,10 @@ struct AgentOptions {
   bool control_plane = false;  // a server's node: node-role.kubernetes.io/control-plane and master labels
   std::vector<std::string> kube_reserved, system_reserved;  // resource=quantity
   int64_t max_pods = 110;
+  // --allowed-unsafe-sysctls: sysctls (or "prefix*" patterns) pods may set beyond the safe ones.
+  std::vector<std::string> allowed_unsafe_sysctls;
+  // --seccomp-default: RuntimeDefault for containers that name no seccompProfile (else Unconfined).
+  bool seccomp_default = false;
   // For the pods' DNS config (the pod workers read them): --cluster-dns, --cluster-domain.
   std::vector<std::string> cluster_dns{"10.43.0.10"};
   std::string cluster_domain = "cluster.local";

@@ -33,7 +33,7 @@ ContainerMetadata FromProto(const v1::ContainerMetadata& in) { return {.name = i
 // container (upstream's default without shareProcessNamespace).
 void ToProto(const PodSandboxConfig& pod, v1::NamespaceOption* out) {
   out->set_network(pod.host_network ? v1::NODE : v1::POD);
-  out->set_pid(pod.host_pid ? v1::NODE : v1::CONTAINER);
+  out->set_pid(pod.host_pid ? v1::NODE : pod.share_pid ? v1::POD : v1::CONTAINER);
   out->set_ipc(pod.host_ipc ? v1::NODE : v1::POD);
 }
 
@@ -129,6 +129,7 @@ void ToProto(const PodSandboxConfig& in, v1::PodSandboxConfig* out) {
   PutLabels(in.annotations, out->mutable_annotations());
   auto* lx = out->mutable_linux();
   lx->set_cgroup_parent(in.cgroup_parent);
+  for (const auto& [name, value] : in.sysctls) (*lx->mutable_sysctls())[name] = value;
   auto* sc = lx->mutable_security_context();
   sc->set_privileged(in.privileged);
   ToProto(in.seccomp, sc->mutable_seccomp());

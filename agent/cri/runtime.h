@@ -68,6 +68,8 @@ struct PodSandboxConfig {
   std::string log_directory;
   bool host_network = false;  // CRI: linux.security_context.namespace_options.network = NODE
   bool host_pid = false, host_ipc = false;
+  // shareProcessNamespace: one PID namespace for the pod's containers (CRI's POD), not one each.
+  bool share_pid = false;
   // linux.security_context.privileged: true when any container of the pod is privileged (a
   // runtime refuses a privileged container in a sandbox that is not).
   bool privileged = false;
@@ -75,6 +77,7 @@ struct PodSandboxConfig {
   std::optional<DNSConfig> dns_config;  // none: the runtime's default (the host's resolv.conf)
   std::vector<PortMapping> port_mappings;
   std::string cgroup_parent;            // linux.cgroup_parent: the pod's QoS cgroup
+  Labels sysctls;                       // linux.sysctls: the pod's, admitted (kubelet/sysctls.h)
   Labels labels;              // the pod's labels and io.kubernetes.pod.{name,namespace,uid}
   Labels annotations;         // the pod's annotations
   // RunPodSandboxRequest.runtime_handler: the handler of the pod's RuntimeClass; "": the

@@ -73,7 +73,10 @@ Result<cri::SecurityProfile> SeccompProfileFor(const json::object& pod_sc, const
   static const json::object kNone;
   const json::value* v = Effective(pod_sc, container_sc ? *container_sc : kNone, "seccompProfile");
   cri::SecurityProfile out;
-  if (!v || !v->is_object()) return out;
+  if (!v || !v->is_object()) {
+    if (node.seccomp_default) out.type = cri::SecurityProfile::Type::kRuntimeDefault;
+    return out;
+  }
   const std::string type = api::GetString(v->as_object(), "type");
   if (type == "Unconfined") return out;
   if (type == "RuntimeDefault") {

@@ -57,6 +57,7 @@ struct NodeConfig {
   // Where seccompProfile Localhost profiles are (upstream: <root-dir>/seccomp; kite's kubelet
   // root dir is <data-dir>/agent/kubelet).
   std::string seccomp_root;
+  bool seccomp_default = false;  // --seccomp-default: RuntimeDefault where no profile is set
   bool cpu_cfs_quota = true;              // --cpu-cfs-quota
   // Node allocatable: what resourceFieldRef reads for a limit the container does not set.
   int64_t allocatable_milli_cpu = 0, allocatable_memory = 0, allocatable_ephemeral_storage = 0;
@@ -149,8 +150,8 @@ int64_t MilliCPUToShares(int64_t milli_cpu);
 int64_t MilliCPUToQuota(int64_t milli_cpu, int64_t period);
 
 // The seccomp profile for the runtime: the container's securityContext.seccompProfile, else the
-// pod's (`container_sc` null: the sandbox's, the pod's alone); Unconfined when neither sets one
-// (upstream's kubelet without --seccomp-default). Localhost: <node.seccomp_root>/<localhostProfile>.
+// pod's (`container_sc` null: the sandbox's, the pod's alone); when neither sets one, Unconfined,
+// or RuntimeDefault with node.seccomp_default (upstream's --seccomp-default). Localhost: <node.seccomp_root>/<localhostProfile>.
 // An error for an unknown type or a Localhost profile without a descending relative path.
 Result<cri::SecurityProfile> SeccompProfileFor(const boost::json::object& pod_sc, const boost::json::object* container_sc,
                                                const NodeConfig& node);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "agent/kubelet/container_config.h"
+#include "agent/kubelet/sysctls.h"
 #include "api/object.h"
 #include "api/pod.h"
 
@@ -209,6 +210,8 @@ Result<cri::PodSandboxConfig> BuildSandboxConfig(const json::object& pod, const 
   c.host_network = api::GetBool(spec, "hostNetwork");
   c.host_pid = api::GetBool(spec, "hostPID");
   c.host_ipc = api::GetBool(spec, "hostIPC");
+  c.share_pid = api::GetBool(spec, "shareProcessNamespace");
+  for (auto& [name, value] : PodSysctls(pod)) c.sysctls[std::move(name)] = std::move(value);
   // A runtime refuses a privileged container in a sandbox that is not (upstream: any container,
   // init and ephemeral included, makes the sandbox privileged).
   for (const char* list : {"initContainers", "containers"}) {

@@ -4,7 +4,8 @@
 # node goes Ready; a 3-replica Deployment of the test image becomes 3/3 Ready with pod IPs from
 # the node's podCIDR that answer HTTP; /proc is masked and read-only where upstream's kubelet
 # asks the runtime to (not in a privileged pod); seccompProfile RuntimeDefault and Localhost
-# filter, none by default; a killed container is restarted (restartCount 1); a killed
+# filter, none by default; shareProcessNamespace and sysctls (safe ones set, unsafe ones
+# SysctlForbidden); a killed container is restarted (restartCount 1); a killed
 # containerd is restarted by the agent and the pods run on; a container past its memory limit is
 # OOMKilled; a pod
 # that exits 3 with restartPolicy Never is Failed with exit code 3; a failing liveness probe
@@ -116,6 +117,43 @@ missing_profile_shown() { k get events --field-selector involvedObject.name=secc
 eventually "a missing Localhost profile is an error on the pod" 60 missing_profile_shown
 k delete pod seccomp-missing --grace-period=0 --wait=false >/dev/null
 echo "ok - seccompProfile: unfiltered by default, RuntimeDefault filters, a Localhost profile refuses mkdir, a missing one fails the pod"
+
+# --- shareProcessNamespace and sysctls: one PID namespace for the pod (the pause process is PID
+# 1 for both containers), a safe sysctl set in the pod's namespaces, an unsafe one refused
+# (SysctlForbidden, as upstream's kubelet admits pods)
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: shared}
+spec:
+  shareProcessNamespace: true
+  securityContext:
+    sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: "42"}]
+  containers:
+  - {name: a, image: $IMAGE, imagePullPolicy: Never, command: [sleep, "100001"]}
+  - {name: b, image: $IMAGE, imagePullPolicy: Never, command: [sleep, "100002"]}
+YAML
+eventually_eq "shared pod Running" 60 Running jp pod shared -o 'jsonpath={.status.phase}'
+k exec shared -c b -- cat /proc/1/cmdline | grep pause >/dev/null || fail "shareProcessNamespace: PID 1 of container b is not the pause process"
+k exec shared -c b -- ps | grep 'sleep 100001' >/dev/null || fail "shareProcessNamespace: container b does not see container a's process"
+expect_eq "a pod's safe sysctl is set in its network namespace" 42 k exec shared -c a -- cat /proc/sys/net/ipv4/ip_unprivileged_port_start
+k delete pod shared --grace-period=0 --wait=false >/dev/null
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: unsafe-sysctl}
+spec:
+  securityContext:
+    sysctls: [{name: net.core.somaxconn, value: "1024"}]
+  containers:
+  - {name: a, image: $IMAGE, imagePullPolicy: Never, command: [sleep, "100000"]}
+YAML
+eventually_eq "an unsafe sysctl is refused: Failed, SysctlForbidden" 60 "Failed SysctlForbidden" \
+  jp pod unsafe-sysctl -o 'jsonpath={.status.phase} {.status.reason}'
+k get pod unsafe-sysctl -o 'jsonpath={.status.message}' | grep 'forbidden sysctl: "net.core.somaxconn" not allowlisted' >/dev/null ||
+  fail "unsafe sysctl: message $(k get pod unsafe-sysctl -o 'jsonpath={.status.message}')"
+k delete pod unsafe-sysctl --grace-period=0 --wait=false >/dev/null
+echo "ok - shareProcessNamespace shares PID 1; a safe sysctl is set; an unsafe one is SysctlForbidden"
 
 # --- a killed container is restarted
 CID=$(k get pod "$POD" -o 'jsonpath={.status.containerStatuses[0].containerID}')

@@ -19,6 +19,8 @@ PodSandboxConfig FullPod() {
                      {.protocol = Protocol::kSCTP, .container_port = 9, .host_port = 9, .host_ip = ""}};
   p.cgroup_parent = "/kubepods/burstable/podu-1";
   p.privileged = true;
+  p.share_pid = true;
+  p.sysctls = {{"net.ipv4.ip_unprivileged_port_start", "0"}};
   p.labels = {{"app", "web"}};
   p.annotations = {{"note", "x"}};
   return p;
@@ -51,8 +53,9 @@ TEST(CriWire, PodSandboxConfig) {
   EXPECT_EQ(out.linux().security_context().seccomp().profile_type(), v1::SecurityProfile::Unconfined);
   const auto& ns = out.linux().security_context().namespace_options();
   EXPECT_EQ(ns.network(), v1::POD);
-  EXPECT_EQ(ns.pid(), v1::CONTAINER);
+  EXPECT_EQ(ns.pid(), v1::POD);  // shareProcessNamespace
   EXPECT_EQ(ns.ipc(), v1::POD);
+  EXPECT_EQ(out.linux().sysctls().at("net.ipv4.ip_unprivileged_port_start"), "0");
 }
 
 TEST(CriWire, HostNamespacesAndNoDnsConfig) {

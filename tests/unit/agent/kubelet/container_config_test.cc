@@ -349,6 +349,11 @@ TEST_F(ContainerConfigTest, SeccompProfileFromContainerElsePod) {
   auto none = Build(Pod(R"([{"name":"app","image":"i"}])"));
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->security_context.seccomp.type, Type::kUnconfined);  // upstream without --seccomp-default
+  node_.seccomp_default = true;
+  auto defaulted = Build(Pod(R"([{"name":"app","image":"i"}])"));
+  ASSERT_TRUE(defaulted.ok());
+  EXPECT_EQ(defaulted->security_context.seccomp.type, Type::kRuntimeDefault);
+  node_.seccomp_default = false;
 
   const std::string pod_default = R"(,"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}})";
   auto inherited = Build(Pod(R"([{"name":"app","image":"i"}])", pod_default));

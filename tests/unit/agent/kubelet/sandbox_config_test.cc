@@ -77,6 +77,14 @@ TEST(SandboxConfig, MetadataHostnameLogsLabels) {
   EXPECT_EQ(fqdn->hostname, "db.dbs.shop.svc.cluster.local");
 }
 
+TEST(SandboxConfig, SharedPidAndSysctls) {
+  auto c = BuildSandboxConfig(Pod(R"({"shareProcessNamespace":true,"securityContext":{"sysctls":[
+      {"name":"net.ipv4.ip_unprivileged_port_start","value":"0"},{"name":"kernel/shm_rmid_forced","value":"1"}]}})"), Node());
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->share_pid);
+  EXPECT_EQ(c->sysctls, (cri::Labels{{"kernel.shm_rmid_forced", "1"}, {"net.ipv4.ip_unprivileged_port_start", "0"}}));
+}
+
 TEST(SandboxConfig, SeccompIsThePods) {
   auto none = BuildSandboxConfig(Pod(R"({"containers":[{"name":"a"}]})"), Node());
   ASSERT_TRUE(none.ok());
