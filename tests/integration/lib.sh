@@ -16,7 +16,6 @@ TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kite-it.XXXXXX")
 _SERVER_PIDS=()
 _SERVER_LOGS=()
 _BG_PIDS=() # clients started in the background (watches, load), killed on exit
-_USED_PORTS=" "
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 fail() {
@@ -57,6 +56,10 @@ _cleanup() {
   local m
   while read -r m; do umount -l "$m" 2>/dev/null; done < <(awk -v d="$TEST_TMP/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r)
   [[ -n ${KEEP_TMP:-} ]] || rm -rf "$TEST_TMP"
+  local d
+  for d in "$_PORT_DIR"/*/; do
+    [[ $(cat "$d/pid" 2>/dev/null) == "$$" ]] && rm -rf "$d"
+  done
   exit $rc
 }
 trap _cleanup EXIT
@@ -66,19 +69,37 @@ require_tool() {
   command -v "$1" >/dev/null 2>&1 || [[ -x $1 ]] || fail "required tool not found: $1"
 }
 
-# Prints a loopback TCP port that nothing listens on and that this script has not handed out.
-# (A race with other processes remains possible; server start-up failures are reported.)
+# Ports handed out are reserved machine-wide until the script exits: a directory per port under
+# _PORT_DIR holding the owner's pid. Scripts run side by side (ctest -j) pick ports before their
+# servers bind them, so "nothing listens there" alone let two of them take the same one. (It is
+# also what keeps one script's own calls apart: free_port runs in a $(...) subshell, where an
+# in-memory list of the ports handed out would be lost.) Reservations of scripts that died
+# without their trap (kill -9) are swept at the next start once their owner is gone.
+_PORT_DIR=${TMPDIR:-/tmp}/kite-test-ports
+mkdir -p "$_PORT_DIR"
+for _d in "$_PORT_DIR"/*/; do
+  [[ -d $_d ]] || continue
+  _o=$(cat "$_d/pid" 2>/dev/null)
+  # No pid yet: a reservation being made this instant; an old one without is a crash's.
+  if [[ -n $_o ]]; then kill -0 "$_o" 2>/dev/null || rm -rf "$_d"
+  elif [[ -n $(find "$_d" -maxdepth 0 -mmin +10 2>/dev/null) ]]; then rm -rf "$_d"; fi
+done
+unset _d _o
+
+# Prints a loopback TCP port that nothing listens on and no running test script has reserved.
+# (A process that binds a port of its own choosing below 32768 can still take it.)
 free_port() {
   local p i
   for i in $(seq 1 200); do
     # Below Linux's ephemeral range (32768+), so outgoing connections do not take it meanwhile.
     p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-    [[ $_USED_PORTS == *" $p "* ]] && continue
+    mkdir "$_PORT_DIR/$p" 2>/dev/null || continue
+    echo $$ >"$_PORT_DIR/$p/pid"  # $$: the script's pid, also in a subshell
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      _USED_PORTS+="$p "
       echo "$p"
       return 0
     fi
+    rm -rf "${_PORT_DIR:?}/$p"
   done
   fail "no free port found"
 }

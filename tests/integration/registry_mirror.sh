@@ -67,13 +67,14 @@ registry() { # NAME PORT [auth|tls]
   } >"$TEST_TMP/$name/config.yml"
   [[ ${3:-} == tls ]] && scheme=https
   _spawn "$TEST_TMP/$name.log" docker-registry serve "$TEST_TMP/$name/config.yml"
-  local _ code
+  local _ head
   for _ in $(seq 1 100); do
-    code=$(curl -sk -o /dev/null -w '%{http_code}' "$scheme://127.0.0.1:$port/v2/" || true)
-    [[ $code == 200 || $code == 401 ]] && return 0
+    # The registry's own answer (its API version header), not whatever else holds the port.
+    head=$(curl -sk -o /dev/null -D - "$scheme://127.0.0.1:$port/v2/" || true)
+    grep -i '^docker-distribution-api-version: registry/2' <<<"$head" >/dev/null && return 0
     sleep 0.1
   done
-  fail "registry $name did not start"
+  fail "registry $name did not start on port $port (last answer: ${head:-none})"
 }
 # A CA of the test's own and the TLS registry's certificate (127.0.0.1 and localhost).
 mkdir -p "$TEST_TMP/tls"
