@@ -14,6 +14,7 @@
 #include "agent/kubelet/image_gc.h"
 #include "agent/kubelet/logs/container_log_manager.h"
 #include "agent/kubelet/server/kubelet_server.h"
+#include "agent/kubelet/apparmor.h"
 #include "agent/kubelet/stats.h"
 #include "agent/kubelet/sysctls.h"
 #include "agent/kubelet/pod_config.h"
@@ -343,6 +344,11 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
     auto no = allow.Admit(pod);
     if (!no) return std::nullopt;
     return kubelet::PodWorkers::Rejection{kubelet::kSysctlForbidden, std::move(*no)};
+  });
+  workers->AddAdmitHandler([enabled = kubelet::AppArmorEnabled()](const boost::json::object& pod) -> std::optional<kubelet::PodWorkers::Rejection> {
+    auto no = kubelet::AdmitAppArmor(pod, enabled);
+    if (!no) return std::nullopt;
+    return kubelet::PodWorkers::Rejection{kubelet::kAppArmorRejected, std::move(*no)};
   });
   kubelet::eviction::EvictionManager* em = eviction.get();
   workers->AddAdmitHandler([em](const boost::json::object& pod) -> std::optional<kubelet::PodWorkers::Rejection> {

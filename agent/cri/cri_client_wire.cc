@@ -99,6 +99,7 @@ void ToProto(const SecurityContext& in, const PodSandboxConfig& pod, v1::LinuxCo
   for (const auto& p : in.masked_paths) out->add_masked_paths(p);
   for (const auto& p : in.readonly_paths) out->add_readonly_paths(p);
   ToProto(in.seccomp, out->mutable_seccomp());
+  if (in.apparmor) ToProto(*in.apparmor, out->mutable_apparmor());
   ToProto(pod, out->mutable_namespace_options());
 }
 

@@ -153,6 +153,7 @@ struct SecurityContext {
   // /proc/sysrq-trigger or /proc/sys of the host.
   std::vector<std::string> masked_paths, readonly_paths;
   SecurityProfile seccomp;  // the container's seccompProfile, else the pod's
+  std::optional<SecurityProfile> apparmor;  // nullopt: the runtime's default (kubelet/apparmor.h)
 };
 
 struct ContainerConfig {

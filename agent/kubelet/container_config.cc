@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "agent/kubelet/apparmor.h"
 #include "api/object.h"
 #include "api/pod.h"
 #include "api/quantity.h"
@@ -158,6 +159,9 @@ Result<cri::SecurityContext> SecurityContextFor(const json::object& pod, const j
   auto seccomp = SeccompProfileFor(pod_sc, &sc, node);
   if (!seccomp) return seccomp.error();
   out.seccomp = std::move(*seccomp);
+  auto apparmor = AppArmorProfileFor(pod, container);
+  if (!apparmor) return ContainerConfigError(apparmor.error().message());
+  out.apparmor = std::move(*apparmor);
   out.add_capabilities = api::GetStrings(sc, {"capabilities", "add"});
   out.drop_capabilities = api::GetStrings(sc, {"capabilities", "drop"});
   for (const auto& g : api::GetArray(pod_sc, "supplementalGroups")) {

@@ -5,7 +5,7 @@
 # the node's podCIDR that answer HTTP; /proc is masked and read-only where upstream's kubelet
 # asks the runtime to (not in a privileged pod); seccompProfile RuntimeDefault and Localhost
 # filter, none by default; shareProcessNamespace and sysctls (safe ones set, unsafe ones
-# SysctlForbidden); a killed container is restarted (restartCount 1); a killed
+# SysctlForbidden); appArmorProfile refused where the host has no AppArmor; a killed container is restarted (restartCount 1); a killed
 # containerd is restarted by the agent and the pods run on; a container past its memory limit is
 # OOMKilled; a pod
 # that exits 3 with restartPolicy Never is Failed with exit code 3; a failing liveness probe
@@ -129,6 +129,7 @@ spec:
   shareProcessNamespace: true
   securityContext:
     sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: "42"}]
+    appArmorProfile: {type: Unconfined}  # admitted with or without AppArmor on the host
   containers:
   - {name: a, image: $IMAGE, imagePullPolicy: Never, command: [sleep, "100001"]}
   - {name: b, image: $IMAGE, imagePullPolicy: Never, command: [sleep, "100002"]}
@@ -154,6 +155,35 @@ k get pod unsafe-sysctl -o 'jsonpath={.status.message}' | grep 'forbidden sysctl
   fail "unsafe sysctl: message $(k get pod unsafe-sysctl -o 'jsonpath={.status.message}')"
 k delete pod unsafe-sysctl --grace-period=0 --wait=false >/dev/null
 echo "ok - shareProcessNamespace shares PID 1; a safe sysctl is set; an unsafe one is SysctlForbidden"
+
+# --- appArmorProfile: a pod asking for a profile (here RuntimeDefault) on a host without AppArmor
+# is refused (Failed, reason AppArmor, upstream's message); with AppArmor on it runs
+if [[ -d /sys/kernel/security/apparmor && $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null) == Y* ]]; then
+  APPARMOR=1
+else
+  APPARMOR=0
+fi
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: apparmor}
+spec:
+  containers:
+  - name: a
+    image: $IMAGE
+    imagePullPolicy: Never
+    command: [sleep, "100000"]
+    securityContext: {appArmorProfile: {type: RuntimeDefault}}
+YAML
+if ((APPARMOR)); then
+  eventually_eq "appArmorProfile RuntimeDefault runs (AppArmor on)" 60 Running jp pod apparmor -o 'jsonpath={.status.phase}'
+else
+  eventually_eq "appArmorProfile without AppArmor on the host: Failed, AppArmor" 60 "Failed AppArmor" \
+    jp pod apparmor -o 'jsonpath={.status.phase} {.status.reason}'
+  k get pod apparmor -o 'jsonpath={.status.message}' | grep 'Cannot enforce AppArmor: AppArmor is not enabled on the host' >/dev/null ||
+    fail "apparmor: message $(k get pod apparmor -o 'jsonpath={.status.message}')"
+fi
+k delete pod apparmor --grace-period=0 --wait=false >/dev/null
 
 # --- a killed container is restarted
 CID=$(k get pod "$POD" -o 'jsonpath={.status.containerStatuses[0].containerID}')

@@ -167,33 +167,46 @@ void ValidateDataSize(size_t total, const char* field, FieldErrors& e) {
 
 namespace {
 
-// securityContext.seccompProfile (upstream's validateSeccompProfileField): a known type;
-// localhostProfile exactly when the type is Localhost, as a descending relative path.
-void ValidateSeccompProfile(const json::object& security_context, const std::string& at, FieldErrors& e) {
-  const json::object* sp = api::FindObject(security_context, {"seccompProfile"});
+// securityContext.seccompProfile and appArmorProfile (upstream's validateSeccompProfileField and
+// validateAppArmorProfileField): a known type; localhostProfile exactly when the type is
+// Localhost: for seccomp a descending relative path (a file under the kubelet's seccomp dir), for
+// AppArmor a profile name without padding, at most 4095 bytes.
+void ValidateProfileField(const json::object& security_context, const char* member, const std::string& at,
+                          FieldErrors& e) {
+  const json::object* sp = api::FindObject(security_context, {member});
   if (!sp) return;
-  const std::string path = at + ".seccompProfile";
+  const bool seccomp = std::string_view(member) == "seccompProfile";
+  const std::string kind = seccomp ? "seccomp" : "AppArmor";
+  const std::string path = at + "." + member;
   const std::string type = api::GetString(*sp, "type");
-  if (type.empty()) e.Add("FieldValueRequired", "Required value: type is required when seccompProfile is set", path + ".type");
+  if (type.empty()) e.Add("FieldValueRequired", "Required value: type is required when " + std::string(member) + " is set", path + ".type");
   else if (type != "Localhost" && type != "RuntimeDefault" && type != "Unconfined") {
     e.NotSupported(path + ".type", type, {"Localhost", "RuntimeDefault", "Unconfined"});
   }
   const json::value* local = sp->if_contains("localhostProfile");
   const bool has_local = local && !local->is_null();
+  const std::string field = path + ".localhostProfile";
   if (type != "Localhost") {
-    if (has_local) e.Invalid(path + ".localhostProfile", json::serialize(*local), "can only be set when seccomp type is Localhost");
+    if (has_local) e.Invalid(field, json::serialize(*local), "can only be set when " + kind + " type is Localhost");
     return;
   }
-  if (!has_local) {
-    e.Add("FieldValueRequired", "Required value: must be set when seccomp type is Localhost", path + ".localhostProfile");
+  const std::string name = has_local && local->is_string() ? std::string(local->as_string()) : "";
+  if (name.empty()) {
+    e.Add("FieldValueRequired", "Required value: must be set when " + kind + " type is Localhost", field);
     return;
   }
-  const std::string rel = local->is_string() ? std::string(local->as_string()) : json::serialize(*local);
-  if (!rel.empty() && rel.front() == '/') e.Invalid(path + ".localhostProfile", Quoted(rel), "must be a relative path");
-  for (size_t from = 0; from <= rel.size();) {
-    const size_t end = std::min(rel.find('/', from), rel.size());
-    if (rel.compare(from, end - from, "..") == 0) {
-      e.Invalid(path + ".localhostProfile", Quoted(rel), "must not contain '..'");
+  if (!seccomp) {
+    if (name.find_first_not_of(" \t\n\r") != 0 || name.find_last_not_of(" \t\n\r") != name.size() - 1) {
+      e.Invalid(field, Quoted(name), "must not be padded with whitespace");
+    }
+    if (name.size() > 4095) e.Add("FieldValueTooLong", "Too long: may not be more than 4095 bytes", field);
+    return;
+  }
+  if (name.front() == '/') e.Invalid(field, Quoted(name), "must be a relative path");
+  for (size_t from = 0; from <= name.size();) {
+    const size_t end = std::min(name.find('/', from), name.size());
+    if (name.compare(from, end - from, "..") == 0) {
+      e.Invalid(field, Quoted(name), "must not contain '..'");
       break;
     }
     from = end + 1;
@@ -224,13 +237,17 @@ void ValidatePodSpec(const json::object* spec, const std::string& path, FieldErr
     if (api::GetString(c.as_object(), "image").empty()) e.Required(at + ".image");
     ValidateContainerPorts(c.as_object(), at, e);
   }
-  if (const json::object* psc = api::FindObject(*spec, {"securityContext"})) ValidateSeccompProfile(*psc, path + ".securityContext", e);
+  if (const json::object* psc = api::FindObject(*spec, {"securityContext"})) {
+    ValidateProfileField(*psc, "seccompProfile", path + ".securityContext", e);
+    ValidateProfileField(*psc, "appArmorProfile", path + ".securityContext", e);
+  }
   for (const char* list : {"initContainers", "containers"}) {
     size_t j = 0;
     for (const auto& c : api::GetArray(*spec, list)) {
       const std::string at = path + "." + list + "[" + std::to_string(j++) + "].securityContext";
       if (const json::object* csc = c.is_object() ? api::FindObject(c.as_object(), {"securityContext"}) : nullptr) {
-        ValidateSeccompProfile(*csc, at, e);
+        ValidateProfileField(*csc, "seccompProfile", at, e);
+        ValidateProfileField(*csc, "appArmorProfile", at, e);
       }
     }
   }

@@ -44,6 +44,12 @@ expect_fail "seccompProfile: localhostProfile only with Localhost" 'can only be 
 seccomp_pod sc-ok '{"type":"Localhost","localhostProfile":"profiles/audit.json"}'
 expect "seccompProfile: a good Localhost profile" '^pod/sc-ok created$' -- k create -f "$M/sc-ok.json"
 k delete pod sc-ok --wait=false >/dev/null
+printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"aa"},"spec":{"securityContext":{"appArmorProfile":{"type":"Localhost","localhostProfile":" k8s-nginx"}},"containers":[{"name":"c","image":"busybox:1.36","securityContext":{"appArmorProfile":{"type":"Unconfined","localhostProfile":"x"}}}]}}' >"$M/aa.json"
+expect_fail "appArmorProfile: a padded profile name" \
+  'spec.securityContext.appArmorProfile.localhostProfile: Invalid value: " k8s-nginx": must not be padded with whitespace' -- k create -f "$M/aa.json"
+expect_fail "appArmorProfile: localhostProfile only with Localhost" \
+  'spec.containers\[0\].securityContext.appArmorProfile.localhostProfile: Invalid value: "x": can only be set when AppArmor type is Localhost' \
+  -- k create -f "$M/aa.json"
 
 expect "get pod wide" '^busy +0/1 +Pending +0 +[0-9]+s +<none> +<none> +<none> +<none>$' -- k get pod busy -o wide
 
