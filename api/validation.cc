@@ -105,6 +105,20 @@ std::vector<std::string> IsDNS1123Subdomain(std::string_view value) {
   return errs;
 }
 
+std::vector<std::string> IsLocalDescendingPath(std::string_view path) {
+  std::vector<std::string> errs;
+  if (!path.empty() && path.front() == '/') errs.push_back("must be a relative path");
+  for (size_t from = 0; from <= path.size();) {
+    const size_t end = std::min(path.find('/', from), path.size());
+    if (path.substr(from, end - from) == "..") {
+      errs.push_back("must not contain '..'");
+      break;
+    }
+    from = end + 1;
+  }
+  return errs;
+}
+
 std::vector<std::string> IsDNS1123Label(std::string_view value) {
   std::vector<std::string> errs;
   if (value.size() > kDNS1123LabelMaxLength) errs.push_back(MaxLenError(kDNS1123LabelMaxLength));

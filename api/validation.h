@@ -29,6 +29,9 @@ std::vector<std::string> IsValidLabelValue(std::string_view value);
 std::vector<std::string> IsDNS1123Subdomain(std::string_view value);
 // A lowercase RFC 1123 label ([a-z0-9]([-a-z0-9]*[a-z0-9])?) of at most 63 characters.
 std::vector<std::string> IsDNS1123Label(std::string_view value);
+// A local descending path (upstream's validateLocalDescendingPath, e.g. a seccomp
+// localhostProfile): not absolute, no ".." element, so it cannot leave the dir it is under.
+std::vector<std::string> IsLocalDescendingPath(std::string_view path);
 
 // Joins messages with `sep` (upstream joins the per-check messages with "; ").
 std::string JoinMessages(const std::vector<std::string>& msgs, std::string_view sep);

@@ -12,6 +12,7 @@
 #include "api/object.h"
 #include "api/pod.h"
 #include "api/quantity.h"
+#include "api/validation.h"
 
 namespace kite::kubelet {
 namespace json = boost::json;
@@ -65,42 +66,6 @@ const std::vector<std::string>& DefaultReadonlyPaths() {
 }
 
 // The securityContext field `key`, from the container's context else from the pod's.
-const json::value* Effective(const json::object& pod_sc, const json::object& c_sc, const char* key);
-
-}  // namespace
-
-Result<cri::SecurityProfile> SeccompProfileFor(const json::object& pod_sc, const json::object* container_sc,
-                                               const NodeConfig& node) {
-  static const json::object kNone;
-  const json::value* v = Effective(pod_sc, container_sc ? *container_sc : kNone, "seccompProfile");
-  cri::SecurityProfile out;
-  if (!v || !v->is_object()) {
-    if (node.seccomp_default) out.type = cri::SecurityProfile::Type::kRuntimeDefault;
-    return out;
-  }
-  const std::string type = api::GetString(v->as_object(), "type");
-  if (type == "Unconfined") return out;
-  if (type == "RuntimeDefault") {
-    out.type = cri::SecurityProfile::Type::kRuntimeDefault;
-    return out;
-  }
-  if (type != "Localhost") return ContainerConfigError("unsupported seccomp profile type \"" + type + "\"");
-  const std::string rel = api::GetString(v->as_object(), "localhostProfile");
-  // The API's rule: a descending path, so a profile cannot name a file outside the root.
-  bool descending = !rel.empty() && rel.front() != '/';
-  for (size_t at = 0; descending && at <= rel.size();) {
-    const size_t end = std::min(rel.find('/', at), rel.size());
-    if (rel.compare(at, end - at, "..") == 0) descending = false;
-    at = end + 1;
-  }
-  if (!descending) return ContainerConfigError("localhostProfile must be a descending path under the seccomp root, got \"" + rel + "\"");
-  if (node.seccomp_root.empty()) return ContainerConfigError("seccomp profile type Localhost: this kubelet has no seccomp root");
-  out.type = cri::SecurityProfile::Type::kLocalhost;
-  out.localhost_ref = node.seccomp_root + "/" + rel;
-  return out;
-}
-
-namespace {
 const json::value* Effective(const json::object& pod_sc, const json::object& c_sc, const char* key) {
   if (const json::value* v = c_sc.if_contains(key); v && !v->is_null()) return v;
   if (const json::value* v = pod_sc.if_contains(key); v && !v->is_null()) return v;
@@ -174,6 +139,33 @@ Result<cri::SecurityContext> SecurityContextFor(const json::object& pod, const j
 }
 
 }  // namespace
+
+Result<cri::SecurityProfile> SeccompProfileFor(const json::object& pod_sc, const json::object* container_sc,
+                                               const NodeConfig& node) {
+  static const json::object kNone;
+  const json::value* v = Effective(pod_sc, container_sc ? *container_sc : kNone, "seccompProfile");
+  cri::SecurityProfile out;
+  if (!v || !v->is_object()) {
+    if (node.seccomp_default) out.type = cri::SecurityProfile::Type::kRuntimeDefault;
+    return out;
+  }
+  const std::string type = api::GetString(v->as_object(), "type");
+  if (type == "Unconfined") return out;
+  if (type == "RuntimeDefault") {
+    out.type = cri::SecurityProfile::Type::kRuntimeDefault;
+    return out;
+  }
+  if (type != "Localhost") return ContainerConfigError("unsupported seccomp profile type \"" + type + "\"");
+  const std::string rel = api::GetString(v->as_object(), "localhostProfile");
+  // The API's rule: a descending path, so a profile cannot name a file outside the root.
+  if (rel.empty() || !api::IsLocalDescendingPath(rel).empty()) {
+    return ContainerConfigError("localhostProfile must be a descending path under the seccomp root, got \"" + rel + "\"");
+  }
+  if (node.seccomp_root.empty()) return ContainerConfigError("seccomp profile type Localhost: this kubelet has no seccomp root");
+  out.type = cri::SecurityProfile::Type::kLocalhost;
+  out.localhost_ref = node.seccomp_root + "/" + rel;
+  return out;
+}
 
 int64_t MilliCPUToShares(int64_t milli_cpu) {
   if (milli_cpu <= 0) return kMinShares;

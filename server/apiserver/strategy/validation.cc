@@ -202,15 +202,7 @@ void ValidateProfileField(const json::object& security_context, const char* memb
     if (name.size() > 4095) e.Add("FieldValueTooLong", "Too long: may not be more than 4095 bytes", field);
     return;
   }
-  if (name.front() == '/') e.Invalid(field, Quoted(name), "must be a relative path");
-  for (size_t from = 0; from <= name.size();) {
-    const size_t end = std::min(name.find('/', from), name.size());
-    if (name.compare(from, end - from, "..") == 0) {
-      e.Invalid(field, Quoted(name), "must not contain '..'");
-      break;
-    }
-    from = end + 1;
-  }
+  for (const std::string& why : api::IsLocalDescendingPath(name)) e.Invalid(field, Quoted(name), why);
 }
 
 }  // namespace

@@ -28,6 +28,15 @@ TEST(DnsNames, Label) {
   EXPECT_EQ(IsDNS1123Label(std::string(64, 'A')).size(), 2u);
 }
 
+TEST(LocalDescendingPath, RelativeWithoutBacksteps) {
+  EXPECT_TRUE(IsLocalDescendingPath("profiles/audit.json").empty());
+  EXPECT_TRUE(IsLocalDescendingPath("a..b/...").empty());  // names, not the parent dir
+  EXPECT_EQ(IsLocalDescendingPath("/etc/x"), (std::vector<std::string>{"must be a relative path"}));
+  EXPECT_EQ(IsLocalDescendingPath(".."), (std::vector<std::string>{"must not contain '..'"}));
+  EXPECT_EQ(IsLocalDescendingPath("a/../../b"), (std::vector<std::string>{"must not contain '..'"}));
+  EXPECT_EQ(IsLocalDescendingPath("/a/..").size(), 2u);
+}
+
 TEST(DnsNames, SubdomainOfRequestLength) {
   EXPECT_TRUE(IsDNS1123Subdomain("a.b-c.d").empty());
   EXPECT_EQ(IsDNS1123Subdomain("a..b").size(), 1u);
