@@ -78,9 +78,13 @@ std::optional<std::string> AdmitAppArmor(const json::object& pod, bool host_enab
   const json::object& spec = api::GetObject(pod, "spec");
   for (const char* list : {"initContainers", "containers", "ephemeralContainers"}) {
     for (const auto& c : api::GetArray(spec, list)) {
-      if (!c.is_object()) continue;
-      required = required || requires_it(FromField(api::GetObject(c.as_object(), "securityContext"))) ||
-                 requires_it(FromAnnotation(pod, api::GetString(c.as_object(), "name")));
+      if (c.is_object()) required = required || requires_it(FromField(api::GetObject(c.as_object(), "securityContext")));
+    }
+  }
+  // Any of the deprecated annotations but "unconfined", whichever container it names (upstream).
+  if (const json::value* a = api::Find(pod, {"metadata", "annotations"}); a && a->is_object()) {
+    for (const auto& kv : a->as_object()) {
+      if (kv.key().starts_with(kAnnotationPrefix)) required = required || !(kv.value().is_string() && kv.value().as_string() == "unconfined");
     }
   }
   if (!required) return std::nullopt;

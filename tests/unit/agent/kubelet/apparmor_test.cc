@@ -58,6 +58,7 @@ TEST(AppArmor, AdmissionWithoutAppArmorOnTheHost) {
   EXPECT_EQ(AdmitAppArmor(Pod("{}", R"({"appArmorProfile":{"type":"Localhost","localhostProfile":"x"}})"), false), no);
   EXPECT_EQ(AdmitAppArmor(Pod("{}", "{}", R"({"container.apparmor.security.beta.kubernetes.io/c":"runtime/default"})"), false), no);
   EXPECT_EQ(AdmitAppArmor(Pod("{}", "{}", R"({"container.apparmor.security.beta.kubernetes.io/c":"unconfined"})"), false), std::nullopt);
+  EXPECT_EQ(AdmitAppArmor(Pod("{}", "{}", R"({"container.apparmor.security.beta.kubernetes.io/gone":"localhost/x"})"), false), no);
   EXPECT_EQ(AdmitAppArmor(Pod(R"({"appArmorProfile":{"type":"RuntimeDefault"}})"), true), std::nullopt);
 }
 
