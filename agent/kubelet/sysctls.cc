@@ -1,7 +1,5 @@
 #include "agent/kubelet/sysctls.h"
 
-#include <algorithm>
-
 #include "api/object.h"
 
 namespace kite::kubelet {
@@ -9,15 +7,6 @@ namespace kite::kubelet {
 namespace json = boost::json;
 
 namespace {
-
-// The namespace a sysctl (normalized) lives in, when the kernel namespaces it.
-template <typename Ns>
-std::optional<Ns> NamespaceOf(std::string_view name, Ns net, Ns ipc) {
-  auto starts = [&](std::string_view p) { return name.substr(0, p.size()) == p; };
-  if (starts("net.")) return net;
-  if (starts("kernel.shm") || starts("kernel.msg") || name == "kernel.sem" || starts("fs.mqueue.")) return ipc;
-  return std::nullopt;
-}
 
 // Upstream's SafeSysctlAllowlist (kubelet 1.32).
 constexpr const char* kSafe[] = {
@@ -40,15 +29,24 @@ std::string NormalizeSysctlName(std::string_view name) {
   return out;
 }
 
+std::optional<SysctlAllowlist::Ns> SysctlAllowlist::NamespaceOf(std::string_view name) {
+  if (name.starts_with("net.")) return Ns::kNet;
+  if (name.starts_with("kernel.shm") || name.starts_with("kernel.msg") || name == "kernel.sem" ||
+      name.starts_with("fs.mqueue.")) {
+    return Ns::kIpc;
+  }
+  return std::nullopt;
+}
+
 Result<SysctlAllowlist> SysctlAllowlist::Make(const std::vector<std::string>& unsafe) {
   SysctlAllowlist a;
-  for (const char* s : kSafe) a.names_.emplace_back(s, *NamespaceOf(s, Ns::kNet, Ns::kIpc));
+  for (const char* s : kSafe) a.names_.emplace_back(s, *NamespaceOf(s));
   for (const std::string& raw : unsafe) {
     if (raw.empty()) continue;
     std::string entry = NormalizeSysctlName(raw);
     const bool prefix = entry.back() == '*';
     if (prefix) entry.pop_back();
-    const auto ns = NamespaceOf(entry, Ns::kNet, Ns::kIpc);
+    const auto ns = NamespaceOf(entry);
     if (!ns) {
       return Status(Code::kInvalidArgument, "the sysctl \"" + raw + "\" is not known to be namespaced: --allowed-unsafe-sysctls takes "
                                             "only net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.*");
@@ -68,7 +66,7 @@ std::optional<std::string> SysctlAllowlist::Check(const std::string& name, bool 
     if (n == name) return refuse_shared(ns);
   }
   for (const auto& [p, ns] : prefixes_) {
-    if (name.compare(0, p.size(), p) == 0) return refuse_shared(ns);
+    if (name.starts_with(p)) return refuse_shared(ns);
   }
   return "\"" + name + "\" not allowlisted";
 }

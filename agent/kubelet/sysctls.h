@@ -34,6 +34,8 @@ class SysctlAllowlist {
 
  private:
   enum class Ns { kNet, kIpc };
+  // The namespace a (normalized) sysctl lives in, when the kernel namespaces it.
+  static std::optional<Ns> NamespaceOf(std::string_view name);
   std::optional<std::string> Check(const std::string& name, bool host_net, bool host_ipc) const;
   std::vector<std::pair<std::string, Ns>> names_, prefixes_;
 };
