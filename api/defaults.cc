@@ -121,6 +121,7 @@ void DefaultPodSpec(json::object& spec) {
   if (!GetString(spec, "serviceAccountName").empty()) Set(spec, "serviceAccount", json::string(GetString(spec, "serviceAccountName")));
   DefaultContainers(spec, "containers");
   DefaultContainers(spec, "initContainers");
+  DefaultContainers(spec, "ephemeralContainers");
   DefaultVolumes(spec);
   if (auto it = spec.find("tolerations"); it != spec.end() && it->value().is_array()) {
     for (auto& t : it->value().as_array()) {

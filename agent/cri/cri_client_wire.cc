@@ -101,6 +101,10 @@ void ToProto(const SecurityContext& in, const PodSandboxConfig& pod, v1::LinuxCo
   ToProto(in.seccomp, out->mutable_seccomp());
   if (in.apparmor) ToProto(*in.apparmor, out->mutable_apparmor());
   ToProto(pod, out->mutable_namespace_options());
+  if (!in.pid_target.empty() && out->namespace_options().pid() == v1::CONTAINER) {
+    out->mutable_namespace_options()->set_pid(v1::TARGET);
+    out->mutable_namespace_options()->set_target_id(in.pid_target);
+  }
 }
 
 ImageSpec FromProto(const v1::ImageSpec& in) { return {.image = in.image()}; }

@@ -152,6 +152,9 @@ struct SecurityContext {
   // its own to a container (only to the sandbox), so without them a root container could write
   // /proc/sysrq-trigger or /proc/sys of the host.
   std::vector<std::string> masked_paths, readonly_paths;
+  // An ephemeral container's targetContainerName: the id of the container whose PID namespace
+  // it joins (CRI TARGET), when the pod's containers have one each (no shareProcessNamespace).
+  std::string pid_target;
   SecurityProfile seccomp;  // the container's seccompProfile, else the pod's
   std::optional<SecurityProfile> apparmor;  // nullopt: the runtime's default (kubelet/apparmor.h)
 };

@@ -33,9 +33,15 @@ struct Counts {
   int pending_init = 0, failed_init = 0;
 };
 
-// One container's status, and its share of the phase counts.
+enum class Kind { kInit, kRegular, kEphemeral };
+
+// One container's status, and its share of the phase counts (an ephemeral container has none:
+// it runs once, is never ready and never restarts, and the pod's phase does not see it).
 json::object ContainerStatus(const json::object& pod, const json::object& spec, const ContainerView* v,
-                             const PodView& view, bool init, bool initializing, Counts& n) {
+                             const PodView& view, Kind kind, bool initializing, Counts& counts) {
+  const bool init = kind == Kind::kInit, ephemeral = kind == Kind::kEphemeral;
+  Counts ignored;
+  Counts& n = ephemeral ? ignored : counts;
   const std::string name = api::GetString(spec, "name");
   json::object cs{{"name", name}, {"image", api::GetString(spec, "image")}, {"imageID", ""}};
   json::object state, last;
@@ -64,7 +70,7 @@ json::object ContainerStatus(const json::object& pod, const json::object& spec, 
   }
   if (cur && cur->state == cri::ContainerState::kRunning) {
     state["running"] = json::object{{"startedAt", NanosTime(cur->started_at)}};
-    ready = v->ready;
+    ready = v->ready && !ephemeral;
     started = v->started;
     if (init) {
       ++n.pending_init;
@@ -73,8 +79,8 @@ json::object ContainerStatus(const json::object& pod, const json::object& spec, 
       ++n.running;
     }
   } else if (cur && cur->state == cri::ContainerState::kExited) {
-    const bool restarting = !v->waiting_reason.empty() ||
-                            (ShouldRestart(pod, cur->exit_code) && !(init && cur->exit_code == 0));
+    const bool restarting = !ephemeral && (!v->waiting_reason.empty() ||
+                                           (ShouldRestart(pod, cur->exit_code) && !(init && cur->exit_code == 0)));
     if (restarting && !(init && cur->exit_code == 0)) {
       // Going to run again: waiting (CrashLoopBackOff while backing off), the exit as lastState.
       last = json::object{{"terminated", Terminated(*cur, view.runtime_name)}};
@@ -108,7 +114,7 @@ json::object ContainerStatus(const json::object& pod, const json::object& spec, 
     }
   }
   cs["ready"] = ready;
-  cs["started"] = started;
+  if (!ephemeral) cs["started"] = started;  // upstream sets it from the startup probes, which ephemeral containers lack
   cs["restartCount"] = restarts;
   cs["lastState"] = std::move(last);
   cs["state"] = std::move(state);
@@ -195,7 +201,7 @@ json::object BuildPodStatus(const json::object& pod, const PodView& v) {
   for (const auto& c : api::GetArray(pod, {"spec", "initContainers"})) {
     if (!c.is_object()) continue;
     const std::string name = api::GetString(c.as_object(), "name");
-    json::object cs = ContainerStatus(pod, c.as_object(), find(name), v, true, true, n);
+    json::object cs = ContainerStatus(pod, c.as_object(), find(name), v, Kind::kInit, true, n);
     const json::object* term = api::FindObject(api::GetObject(cs, "state"), "terminated");
     if (!term || api::GetInt(*term, "exitCode") != 0) incomplete.push_back(name);
     init_statuses.push_back(std::move(cs));
@@ -204,9 +210,16 @@ json::object BuildPodStatus(const json::object& pod, const PodView& v) {
   for (const auto& c : api::GetArray(pod, {"spec", "containers"})) {
     if (!c.is_object()) continue;
     const std::string name = api::GetString(c.as_object(), "name");
-    json::object cs = ContainerStatus(pod, c.as_object(), find(name), v, false, initializing, n);
+    json::object cs = ContainerStatus(pod, c.as_object(), find(name), v, Kind::kRegular, initializing, n);
     if (!api::GetBool(cs, "ready")) unready.push_back(name);
     statuses.push_back(std::move(cs));
+  }
+
+  json::array ephemeral_statuses;
+  for (const auto& c : api::GetArray(pod, {"spec", "ephemeralContainers"})) {
+    if (!c.is_object()) continue;
+    const std::string name = api::GetString(c.as_object(), "name");
+    ephemeral_statuses.push_back(ContainerStatus(pod, c.as_object(), find(name), v, Kind::kEphemeral, false, n));
   }
 
   std::string phase = Phase(pod, n);
@@ -249,6 +262,7 @@ json::object BuildPodStatus(const json::object& pod, const PodView& v) {
   status["conditions"] = std::move(conds);
   if (!init_statuses.empty()) status["initContainerStatuses"] = std::move(init_statuses);
   status["containerStatuses"] = std::move(statuses);
+  if (!ephemeral_statuses.empty()) status["ephemeralContainerStatuses"] = std::move(ephemeral_statuses);
   return status;
 }
 

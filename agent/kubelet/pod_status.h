@@ -3,7 +3,8 @@
 // pod, of what the runtime says of its containers and of what the kubelet knows besides (probe
 // results, why a container is waiting).
 //
-// - containerStatuses / initContainerStatuses: one per spec container, in spec order: state
+// - containerStatuses / initContainerStatuses / ephemeralContainerStatuses: one per spec
+//   container, in spec order (an ephemeral one never ready, never restarted, not in the phase): state
 //   (running / terminated / waiting with a reason), lastState.terminated from the attempt
 //   before, restartCount (the runtime's attempt number), containerID "<runtime>://<id>",
 //   imageID, ready, started.

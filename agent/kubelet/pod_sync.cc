@@ -146,7 +146,7 @@ bool PodWorkers::EnsureImage(const std::string& key, const json::object& pod, co
 
 bool PodWorkers::StartContainer(const std::string& key, const json::object& pod, const Node& node, PodState& st,
                                 const json::object& spec, const std::string& field_path, uint32_t attempt,
-                                const cri::PodSandboxConfig& sandbox) {
+                                const cri::PodSandboxConfig& sandbox, const std::string& pid_target) {
   const std::string name = api::GetString(spec, "name");
   auto fail = [&](const char* reason, const std::string& message) {
     st.waiting[name] = {reason, message};
@@ -156,6 +156,7 @@ bool PodWorkers::StartContainer(const std::string& key, const json::object& pod,
   };
   auto config = config_->Container(pod, spec, attempt, st.pod_ip);
   if (!config.ok()) return fail("CreateContainerConfigError", config.status().message());
+  config->security_context.pid_target = pid_target;
   if (!EnsureImage(key, pod, node, st, spec, field_path, sandbox)) return false;
   auto created = node.runtime->CreateContainer(st.sandbox_id, *config, sandbox);
   if (!created.ok()) return fail("CreateContainerError", created.status().message());
@@ -196,6 +197,32 @@ void PodWorkers::Restart(const std::string& key, const json::object& pod, const 
   }
   crash_backoff_.Next(bkey, failed_at);
   StartContainer(key, pod, node, st, spec, field_path, last.metadata.attempt + 1, sandbox);
+}
+
+void PodWorkers::StartEphemeral(const std::string& key, const json::object& pod, const Node& node, PodState& st,
+                                const RuntimePod& rp, const cri::PodSandboxConfig& sandbox) {
+  for (const auto& c : api::GetArray(pod, {"spec", "ephemeralContainers"})) {
+    if (!c.is_object()) continue;
+    const json::object& spec = c.as_object();
+    const std::string name = api::GetString(spec, "name");
+    // One that ran, here or in a sandbox since replaced, is not started again.
+    if (rp.containers.contains(name) || st.next_attempt.contains(name)) continue;
+    const std::string field = "spec.ephemeralContainers{" + name + "}";
+    std::string target_id;
+    if (const std::string target = api::GetString(spec, "targetContainerName"); !target.empty()) {
+      auto t = rp.containers.find(target);
+      if (t == rp.containers.end() || t->second.empty() || t->second[0].state != cri::ContainerState::kRunning) {
+        // Upstream's getTargetID: the target must be running; tried again at a later sync.
+        const std::string msg = "unable to find target container " + target;
+        st.waiting[name] = {"CreateContainerConfigError", msg};
+        Event(pod, field, "Warning", "Failed", "Error: " + msg);
+        Retry(key, st, "container " + name, msg);
+        continue;
+      }
+      target_id = t->second[0].id;
+    }
+    StartContainer(key, pod, node, st, spec, field, 0, sandbox, target_id);
+  }
 }
 
 PodView PodWorkers::MakeView(const json::object& pod, const Node& node, const PodState& st, const RuntimePod& rp,
@@ -404,6 +431,9 @@ Status PodWorkers::SyncPod(const std::string& key, const json::object& pod, cons
     auto status = node.runtime->PodSandboxStatus(st.sandbox_id);
     st.pod_ip = sandbox.host_network || !status.ok() || status->ip.empty() ? node.id.internal_ip : status->ip;
   }
+
+  // Ephemeral containers first, as upstream does: one can debug a pod whose init container fails.
+  StartEphemeral(key, pod, node, st, rp, sandbox);
 
   // Init containers in order, each to exit 0; then the containers.
   bool initialized = true;

@@ -226,7 +226,7 @@ void PodWorkers::KillPod(const Node& node, const json::object* pod, const std::s
       const json::object* spec = nullptr;
       std::string field_path;
       if (pod) {
-        for (const char* list : {"initContainers", "containers"}) {
+        for (const char* list : {"initContainers", "containers", "ephemeralContainers"}) {
           for (const auto& s : api::GetArray(*pod, {"spec", list})) {
             if (s.is_object() && api::GetString(s.as_object(), "name") == name) {
               spec = &s.as_object();

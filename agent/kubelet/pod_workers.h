@@ -11,6 +11,9 @@
 //   with upstream's CrashLoopBackOff per container (container_backoff.h); its successor has
 //   attempt+1, which is the restartCount;
 // - a container whose liveness or startup probe failed (prober.h) is killed and restarted;
+// - ephemeral containers (spec.ephemeralContainers, added by `kubectl debug` through the
+//   pods/ephemeralcontainers subresource) start once each, in the PID namespace of their
+//   targetContainerName, and are never restarted (upstream's computePodActions);
 // - errors become waiting reasons: CreateContainerConfigError (from MakeContainerConfig),
 //   CreateContainerError, RunContainerError, ErrImagePull, ImagePullBackOff, ErrImageNeverPull;
 // - activeDeadlineSeconds passed: containers killed, phase Failed reason DeadlineExceeded;
@@ -190,10 +193,14 @@ class PodWorkers final : public client::Controller {
   Status SyncPod(const std::string& key, const boost::json::object& pod, const Node& node, PodState& st);
   Result<RuntimePod> Observe(const Node& node, const std::string& uid);
   // Starts `spec` (attempt `attempt`): config, image, create, start, postStart. False when it
-  // did not get to run (the reason is in st.waiting).
+  // did not get to run (the reason is in st.waiting). `pid_target`: an ephemeral container's
+  // target (the runtime id of the container whose processes it sees).
   bool StartContainer(const std::string& key, const boost::json::object& pod, const Node& node, PodState& st,
                       const boost::json::object& spec, const std::string& field_path, uint32_t attempt,
-                      const cri::PodSandboxConfig& sandbox);
+                      const cri::PodSandboxConfig& sandbox, const std::string& pid_target = {});
+  // spec.ephemeralContainers (kubectl debug): each started once, never restarted.
+  void StartEphemeral(const std::string& key, const boost::json::object& pod, const Node& node, PodState& st,
+                      const RuntimePod& rp, const cri::PodSandboxConfig& sandbox);
   bool EnsureImage(const std::string& key, const boost::json::object& pod, const Node& node, PodState& st,
                    const boost::json::object& spec, const std::string& field_path, const cri::PodSandboxConfig& sandbox);
   // An exited container that should run again: now, or after its back-off.

@@ -214,7 +214,7 @@ Result<cri::PodSandboxConfig> BuildSandboxConfig(const json::object& pod, const 
   for (auto& [name, value] : PodSysctls(pod)) c.sysctls[std::move(name)] = std::move(value);
   // A runtime refuses a privileged container in a sandbox that is not (upstream: any container,
   // init and ephemeral included, makes the sandbox privileged).
-  for (const char* list : {"initContainers", "containers"}) {
+  for (const char* list : {"initContainers", "containers", "ephemeralContainers"}) {
     for (const auto& ctr : api::GetArray(spec, list)) {
       if (ctr.is_object() && api::GetBool(ctr.as_object(), {"securityContext", "privileged"})) c.privileged = true;
     }

@@ -7,7 +7,8 @@
 # toward the kubelet (apiserver_stream_translator_requests_total / _tunnel_ count each 101, so
 # no session fell back); the SPDY/3.1 path (KUBECTL_*_WEBSOCKETS=false) is shown too, and RBAC:
 # a WebSocket exec (a GET) needs `create` on pods/exec besides `get`. Shows: exec with stdin and the exit code carried back, a command that does not exist, a TTY
-# under a real pseudo-terminal (`script`) with its size, `run -it --rm`, attach, port-forward to
+# under a real pseudo-terminal (`script`) with its size, `run -it --rm`, `debug -it` (an ephemeral
+# container in the target's PID namespace), `debug` without and `debug node/…`, attach, port-forward to
 # a pod and to a Service reaching busybox httpd, a port nothing listens on, cp both ways, an exec
 # whose container goes away, and the server's fds and threads back where they were after
 # STREAM_ROUNDS (default 100) sessions of each kind, some cut off by the client.
@@ -135,6 +136,33 @@ RUN=$(printf 'echo run-$((2*21))\nexit\n' | in_pty run -it --rm t --image="$IMAG
 grep -qx 'run-42' <<<"$RUN" || fail "run -it --rm: $RUN"
 gone() { ! k get pod t >/dev/null 2>&1; }
 eventually "run -it --rm: typed input ran (run-42), pod t gone after" 60 gone
+
+# --- kubectl debug: ephemeral containers in the running pod p (pods/ephemeralcontainers)
+DBG=$(printf 'ps\nexit\n' | in_pty debug p -it --image="$IMAGE" --target=p -c dbg -- sh 2>&1 | tr -d '\r')
+grep -q 'httpd -f -p 80' <<<"$DBG" || fail "kubectl debug -it --target=p: httpd not among the processes: $DBG"
+eventually_eq "dbg Completed after its exit" 60 Completed \
+  jp pod p -o 'jsonpath={.status.ephemeralContainerStatuses[?(@.name=="dbg")].state.terminated.reason}'
+echo "ok - kubectl debug -it p --target=p -- sh: typed ps sees the target's httpd (its PID namespace); Completed after exit"
+k debug p --image="$IMAGE" -c dbg2 -- sh -c 'echo from-debug; exec sleep 3600' >/dev/null 2>&1 || fail "kubectl debug -c dbg2"
+dbg2_running() { [[ -n $(jp pod p -o 'jsonpath={.status.ephemeralContainerStatuses[?(@.name=="dbg2")].state.running.startedAt}') ]]; }
+eventually "dbg2 Running" 60 dbg2_running
+[[ $(k logs p -c dbg2) == from-debug ]] || fail "logs of the ephemeral container: $(k logs p -c dbg2 2>&1)"
+[[ $(k exec p -c dbg2 -- cat /proc/1/comm) == sleep ]] || fail "dbg2 without a target should have its own PID 1"
+STATE=$(jp pod p -o 'jsonpath={.status.phase} {.status.containerStatuses[0].ready} {.status.ephemeralContainerStatuses[?(@.name=="dbg")].state.terminated.exitCode} {.status.ephemeralContainerStatuses[?(@.name=="dbg2")].ready}')
+[[ $STATE == "Running true 0 false" ]] || fail "pod p after two debug containers: $STATE"
+sleep 2  # a sync or two later, the exited one is still not restarted
+[[ $(jp pod p -o 'jsonpath={.status.ephemeralContainerStatuses[?(@.name=="dbg")].restartCount} {.status.ephemeralContainerStatuses[?(@.name=="dbg")].state.terminated.reason}') == "0 Completed" ]] ||
+  fail "the exited debug container was restarted"
+echo "ok - kubectl debug -c dbg2 (no -it, no target): Running, its logs and exec, its own PID 1; the pod stays Running and Ready; dbg is never restarted"
+# kubectl debug node/<node>: a pod on that node in its host namespaces, the host's / at /host.
+NDBG=$(printf 'test -d /host%s && echo host-dir-seen\nexit\n' "$D" | in_pty debug "node/$NODE" -it --image="$IMAGE" -- sh 2>&1 | tr -d '\r')
+grep -qx 'host-dir-seen' <<<"$NDBG" || fail "kubectl debug node/$NODE: the node's data dir not under /host: $NDBG"
+NPOD=$(jp pods -o name | grep -m1 "node-debugger-$NODE") || fail "no node-debugger pod"
+eventually_eq "the node debugger pod Succeeded after exit" 60 Succeeded jp "$NPOD" -o 'jsonpath={.status.phase}'
+[[ $(jp "$NPOD" -o 'jsonpath={.spec.hostPID} {.spec.hostNetwork} {.spec.nodeName}') == "true true $NODE" ]] ||
+  fail "node debugger pod: $(jp "$NPOD" -o 'jsonpath={.spec}')"
+k delete "$NPOD" --wait=false >/dev/null
+echo "ok - kubectl debug node/$NODE -it -- sh: the host's files under /host (hostPID, hostNetwork); Succeeded after exit"
 
 # --- attach: a running container's output
 k run a --image="$IMAGE" -- sh -c 'i=0; while true; do echo att-$i; i=$((i+1)); sleep 0.3; done' >/dev/null

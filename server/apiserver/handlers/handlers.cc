@@ -238,6 +238,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Dispatch(RouteHandler han
     case RouteHandler::kUpdateStatus: co_return co_await Update(c, UpdateOptions::Scope::kStatus);
     case RouteHandler::kPatchStatus: co_return co_await Patch(c, UpdateOptions::Scope::kStatus);
     case RouteHandler::kUpdateObject: co_return co_await Update(c, UpdateOptions::Scope::kMain);
+    case RouteHandler::kPatchObject: co_return co_await Patch(c, UpdateOptions::Scope::kMain);
     case RouteHandler::kScale: co_return co_await Scale(c);
     case RouteHandler::kEviction: co_return co_await Eviction(c);
     case RouteHandler::kBinding: co_return co_await Binding(c, c.info.name);
@@ -275,6 +276,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Create(Call& c) {
   json::object& obj = body.value();
   auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
   if (!warnings.ok()) co_return warnings.error();
+  if (auto e = ValidateCreate(c.r, obj)) co_return *e;
   if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
   if (auto e = Escalation(c, obj, nullptr); !e.ok()) co_return e;
   RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), nullptr);
@@ -300,9 +302,12 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpt
     // admission and validation could answer otherwise).
     if (auto e = CheckUidPrecondition(c.r, c.ns, c.info.name, obj, current.value())) co_return *e;
     json::object next = obj;  // this attempt's copy: allocation and managedFields change it
+    if (scope == UpdateOptions::Scope::kMain && !c.info.subresource.empty()) {
+      StrategyFor(c.r).PrepareSubresourceUpdate(c.info.subresource, next, current.value());
+    }
     if (auto admitted = co_await AdmitUpdate(c.r, next, current.value()); !admitted.ok()) co_return admitted.error();
     if (auto e = Escalation(c, next, &current.value()); !e.ok()) co_return e;
-    if (auto e = ValidateUpdate(c.r, next, current.value()); e) co_return *e;
+    if (auto e = ValidateUpdate(c.r, next, current.value(), c.info.subresource); e) co_return *e;
     if (scope != UpdateOptions::Scope::kStatus) {  // a …/status write keeps the stored metadata
       RecordManager(next, ManagerName(c.req), "Update", c.r.group_version(), &current.value());
     }
@@ -338,7 +343,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
   for (int attempt = 0;; ++attempt) {
     auto current = co_await registry_.Get(c.r, c.ns, c.info.name);
     if (!current.ok()) {
-      if (apply && current.error().http_code() == 404 && scope == UpdateOptions::Scope::kMain) {
+      if (apply && current.error().http_code() == 404 && scope == UpdateOptions::Scope::kMain && c.info.subresource.empty()) {
         // Apply to a missing object creates it.
         if (!patch.value().is_object()) co_return BadRequest("the apply patch must be an object");
         json::object obj = patch.value().as_object();
@@ -349,6 +354,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
         json::object applied = obj;
         auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
         if (!warnings.ok()) co_return warnings.error();
+        if (auto e = ValidateCreate(c.r, obj)) co_return *e;
         if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
         if (auto e = Escalation(c, obj, nullptr); !e.ok()) co_return e;
         RecordApply(obj, applied, manager, c.r.group_version());
@@ -363,11 +369,14 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
     if (!patched.ok()) co_return patched.error();
     json::object obj = std::move(patched.value());
     if (auto e = ValidatePatchedUid(c.r, obj, cur); e) co_return *e;
+    if (scope == UpdateOptions::Scope::kMain && !c.info.subresource.empty()) {
+      StrategyFor(c.r).PrepareSubresourceUpdate(c.info.subresource, obj, cur);
+    }
     auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
     if (!warnings.ok()) co_return warnings.error();
     if (auto admitted = co_await AdmitUpdate(c.r, obj, cur); !admitted.ok()) co_return admitted.error();
     if (auto e = Escalation(c, obj, &cur); !e.ok()) co_return e;
-    if (auto e = ValidateUpdate(c.r, obj, cur); e) co_return *e;
+    if (auto e = ValidateUpdate(c.r, obj, cur, c.info.subresource); e) co_return *e;
     // A …/status write keeps the stored metadata (Registry::Update), managedFields included, so
     // there is nothing to record for it.
     if (!apply && scope != UpdateOptions::Scope::kStatus) {

@@ -6,9 +6,8 @@
 // and scale, also on custom resources), a subresource, the verbs it answers and the handler.
 // A row with no subresource replaces the generic handler of its verbs on the object itself (the
 // bindings resource). A subresource is served only when the kind declares it (api/resources.cc,
-// a CRD's subresources) and a row routes it: a declared one without a row (pods/
-// ephemeralcontainers) answers 404 and is not advertised; a verb no row gives answers 405, as
-// upstream, whose routes exist per verb.
+// a CRD's subresources) and a row routes it: a declared one without a row answers 404 and is not
+// advertised; a verb no row gives answers 405, as upstream, whose routes exist per verb.
 //
 // The same file names the admission a kind's writes need with the requester in hand (the
 // CertificateSigningRequest plugins), the other per-kind hook ResourceHandlers consults.
@@ -32,7 +31,9 @@ enum class RouteHandler {
   kGetObject,        // the stored object (…/status and …/approval reads)
   kUpdateStatus,     // an update of what the status scope may change (…/status, …/approval)
   kPatchStatus,      // a patch of the same
-  kUpdateObject,     // an update of the whole object (namespaces/finalize)
+  kUpdateObject,     // an update through a subresource written like the object (namespaces/finalize,
+                     // pods/ephemeralcontainers: Strategy::PrepareSubresourceUpdate says what it may change)
+  kPatchObject,      // a patch of the same
   kScale,            // autoscaling/v1 Scale (subresources.cc)
   kEviction,         // pods/eviction (subresources.cc)
   kBinding,          // pods/binding: the pod the URL names (subresources.cc)

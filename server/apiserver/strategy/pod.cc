@@ -2,6 +2,8 @@
 // immutability, field selectors, graceful deletion, and the kubelet streams.
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "api/object.h"
 #include "api/fields.h"
 #include "server/apiserver/storage/registry.h"
@@ -45,6 +47,56 @@ class PodStrategy final : public Strategy {
             "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
             "(allow it to be set to 1 if it was previously negative)",
             "spec");
+    }
+  }
+
+  // Upstream's ValidatePodCreate: ephemeral containers come only through their subresource.
+  void ValidateCreate(const json::object& obj, FieldErrors& e) const override {
+    if (!api::GetArray(obj, {"spec", "ephemeralContainers"}).empty()) {
+      e.Add("FieldValueForbidden", "Forbidden: cannot be set on create", "spec.ephemeralContainers");
+    }
+  }
+
+  // pods/ephemeralcontainers (what `kubectl debug` patches): the stored pod with the body's
+  // spec.ephemeralContainers and resourceVersion, nothing else (upstream's
+  // dropNonEphemeralContainerUpdates).
+  void PrepareSubresourceUpdate(std::string_view sub, json::object& obj, const json::object& old) const override {
+    if (sub != "ephemeralcontainers") return;
+    json::object out = old;
+    const json::value* rv = api::GetObject(obj, "metadata").if_contains("resourceVersion");
+    if (rv && rv->is_string() && !rv->as_string().empty()) api::MutableObject(out, "metadata")["resourceVersion"] = *rv;
+    json::object& spec = api::MutableObject(out, "spec");
+    const json::value* ephemeral = api::GetObject(obj, "spec").if_contains("ephemeralContainers");
+    if (ephemeral && !ephemeral->is_null()) spec["ephemeralContainers"] = *ephemeral;
+    else spec.erase("ephemeralContainers");
+    obj = std::move(out);
+  }
+
+  // Upstream's ValidatePodEphemeralContainersUpdate: not on a static pod's mirror, and the ones
+  // there stay as they are (added to, never removed or changed).
+  void ValidateSubresourceUpdate(std::string_view sub, const json::object& obj, const json::object& old,
+                                 FieldErrors& e) const override {
+    if (sub != "ephemeralcontainers") {
+      ValidateUpdate(obj, old, e);
+      return;
+    }
+    if (api::GetObject(old, {"metadata", "annotations"}).contains("kubernetes.io/config.mirror")) {
+      e.Add("FieldValueForbidden", "Forbidden: static pods do not support ephemeral containers", "");
+      return;
+    }
+    const json::array& now = api::GetArray(obj, {"spec", "ephemeralContainers"});
+    for (const auto& was : api::GetArray(old, {"spec", "ephemeralContainers"})) {
+      if (!was.is_object()) continue;
+      const std::string name = api::GetString(was.as_object(), "name");
+      auto same_name = [&](const json::value& c) { return c.is_object() && api::GetString(c.as_object(), "name") == name; };
+      auto it = std::find_if(now.begin(), now.end(), same_name);
+      if (it == now.end()) {
+        e.Add("FieldValueForbidden", "Forbidden: existing ephemeral containers " + Quoted(name) + " may not be removed",
+              "spec.ephemeralContainers");
+      } else if (*it != was) {
+        e.Add("FieldValueForbidden", "Forbidden: existing ephemeral containers " + Quoted(name) + " may not be changed",
+              "spec.ephemeralContainers");
+      }
     }
   }
 

@@ -28,6 +28,12 @@ std::optional<Status> Strategy::PrepareForWrite(json::object&, const CustomResou
 bool Strategy::ChangesServedResources() const { return false; }
 void Strategy::Validate(const api::ResourceInfo&, const json::object&, FieldErrors&) const {}
 void Strategy::ValidateUpdate(const json::object&, const json::object&, FieldErrors&) const {}
+void Strategy::ValidateCreate(const json::object&, FieldErrors&) const {}
+void Strategy::PrepareSubresourceUpdate(std::string_view, json::object&, const json::object&) const {}
+void Strategy::ValidateSubresourceUpdate(std::string_view, const json::object& obj, const json::object& old,
+                                         FieldErrors& e) const {
+  ValidateUpdate(obj, old, e);
+}
 bool Strategy::ResetsStatusOnUpdate() const { return true; }
 std::string Strategy::DefaultPropagationPolicy() const { return "Background"; }
 int64_t Strategy::BeforeDelete(json::object&, std::optional<int64_t>) const { return 0; }
@@ -117,11 +123,19 @@ std::optional<Status> ValidateObject(const api::ResourceInfo& r, const json::obj
   return ToError(r, obj, e);
 }
 
-std::optional<Status> ValidateUpdate(const api::ResourceInfo& r, const json::object& obj, const json::object& old) {
+std::optional<Status> ValidateUpdate(const api::ResourceInfo& r, const json::object& obj, const json::object& old,
+                                     std::string_view sub) {
   FieldErrors e;
-  StrategyFor(r).ValidateUpdate(obj, old, e);
+  if (sub.empty()) StrategyFor(r).ValidateUpdate(obj, old, e);
+  else StrategyFor(r).ValidateSubresourceUpdate(sub, obj, old, e);
   if (auto err = ToError(r, obj, e)) return err;
   return ValidateObject(r, obj);
+}
+
+std::optional<Status> ValidateCreate(const api::ResourceInfo& r, const json::object& obj) {
+  FieldErrors e;
+  StrategyFor(r).ValidateCreate(obj, e);
+  return ToError(r, obj, e);
 }
 
 std::optional<Status> ValidatePatchedUid(const api::ResourceInfo& r, const json::object& patched, const json::object& old) {

@@ -63,6 +63,8 @@ class Strategy {
   virtual void Validate(const api::ResourceInfo& r, const boost::json::object& obj, FieldErrors& e) const;
   // Immutable fields on update; Validate runs after it on the new object.
   virtual void ValidateUpdate(const boost::json::object& obj, const boost::json::object& old, FieldErrors& e) const;
+  // What only a create may not have (a pod's ephemeralContainers); Validate runs before it.
+  virtual void ValidateCreate(const boost::json::object& obj, FieldErrors& e) const;
 
   // --- update
   // Whether an update of the main resource keeps the stored status (upstream's PrepareForUpdate
@@ -100,6 +102,15 @@ class Strategy {
   // The label selector the scale subresource reports, as a string: spec.selector read as a
   // LabelSelector, or as a plain label map (ReplicationController).
   virtual bool SelectorIsLabelMap() const;
+  // A subresource written like the object itself, not a status (pods/ephemeralcontainers,
+  // namespaces/finalize): the object a write through `sub` stores, made in `obj` from the stored
+  // `old` and what `sub` may change of `obj` (upstream's per-subresource PrepareForUpdate). The
+  // default stores `obj` as it is.
+  virtual void PrepareSubresourceUpdate(std::string_view sub, boost::json::object& obj,
+                                        const boost::json::object& old) const;
+  // Its check in place of ValidateUpdate (the default: ValidateUpdate).
+  virtual void ValidateSubresourceUpdate(std::string_view sub, const boost::json::object& obj,
+                                         const boost::json::object& old, FieldErrors& e) const;
   // log/exec/attach/portforward/proxy when no kubelet stream is connected: the error to answer
   // for `obj` (pods name their node; other kinds have no endpoints).
   virtual Status NodeStreamUnavailable(const api::ResourceInfo& r, const boost::json::object& obj,
@@ -112,8 +123,11 @@ const Strategy& StrategyFor(const api::ResourceInfo& r);
 // Per-kind validation on create and update (422 Invalid with causes), and immutable fields:
 // the generic metadata checks, then the kind's Validate / ValidateUpdate.
 std::optional<Status> ValidateObject(const api::ResourceInfo& r, const boost::json::object& obj);
+// `sub`: the subresource written ("" for the object; Strategy::ValidateSubresourceUpdate).
 std::optional<Status> ValidateUpdate(const api::ResourceInfo& r, const boost::json::object& obj,
-                                       const boost::json::object& old);
+                                       const boost::json::object& old, std::string_view sub = "");
+// The kind's ValidateCreate, on a create after ValidateObject.
+std::optional<Status> ValidateCreate(const api::ResourceInfo& r, const boost::json::object& obj);
 // A patched object against the stored one: metadata.uid may not change (upstream's
 // ValidateObjectMetaUpdate; an adoption patch names the orphan's uid, so it never takes over an
 // object replaced under the same name). 422 Invalid, "metadata.uid: Invalid value: \"<uid>\":

@@ -205,6 +205,43 @@ void ValidateProfileField(const json::object& security_context, const char* memb
   for (const std::string& why : api::IsLocalDescendingPath(name)) e.Invalid(field, Quoted(name), why);
 }
 
+// spec.ephemeralContainers (upstream's validateEphemeralContainers): a name unique among all the
+// pod's containers (`names` has the regular ones), an image, none of the fields an ephemeral
+// container may not have (upstream lists the allowed ones: no ports, resources, restartPolicy,
+// probes or lifecycle; reported in the Container type's field order), and a targetContainerName
+// that names a container or an init container.
+void ValidateEphemeralContainers(const json::object& spec, const std::string& path, std::set<std::string> names,
+                                 FieldErrors& e) {
+  std::set<std::string> targets = names;
+  for (const auto& c : api::GetArray(spec, "initContainers")) {
+    if (!c.is_object()) continue;
+    const std::string name = api::GetString(c.as_object(), "name");
+    names.insert(name);
+    targets.insert(name);
+  }
+  size_t i = 0;
+  for (const auto& c : api::GetArray(spec, "ephemeralContainers")) {
+    const std::string at = path + ".ephemeralContainers[" + std::to_string(i++) + "]";
+    if (!c.is_object()) continue;
+    const json::object& ec = c.as_object();
+    const std::string name = api::GetString(ec, "name");
+    if (name.empty()) e.Required(at + ".name");
+    else if (auto bad = api::IsDNS1123Label(name); !bad.empty()) e.Invalid(at + ".name", Quoted(name), bad.front());
+    else if (!names.insert(name).second) e.Add("FieldValueDuplicate", "Duplicate value: " + Quoted(name), at + ".name");
+    if (api::GetString(ec, "image").empty()) e.Required(at + ".image");
+    for (const char* field : {"ports", "resources", "resizePolicy", "restartPolicy", "livenessProbe", "readinessProbe",
+                              "startupProbe", "lifecycle"}) {
+      const json::value* v = ec.if_contains(field);
+      const bool set = v && !v->is_null() && !(v->is_object() && v->as_object().empty()) &&
+                       !(v->is_array() && v->as_array().empty()) && !(v->is_string() && v->as_string().empty());
+      if (set) e.Add("FieldValueForbidden", "Forbidden: cannot be set for an Ephemeral Container", at + "." + field);
+    }
+    if (const std::string target = api::GetString(ec, "targetContainerName"); !target.empty() && !targets.contains(target)) {
+      e.Add("FieldValueNotFound", "Not found: " + Quoted(target), at + ".targetContainerName");
+    }
+  }
+}
+
 }  // namespace
 
 void ValidatePodSpec(const json::object* spec, const std::string& path, FieldErrors& e) {
@@ -229,11 +266,12 @@ void ValidatePodSpec(const json::object* spec, const std::string& path, FieldErr
     if (api::GetString(c.as_object(), "image").empty()) e.Required(at + ".image");
     ValidateContainerPorts(c.as_object(), at, e);
   }
+  ValidateEphemeralContainers(*spec, path, names, e);
   if (const json::object* psc = api::FindObject(*spec, {"securityContext"})) {
     ValidateProfileField(*psc, "seccompProfile", path + ".securityContext", e);
     ValidateProfileField(*psc, "appArmorProfile", path + ".securityContext", e);
   }
-  for (const char* list : {"initContainers", "containers"}) {
+  for (const char* list : {"initContainers", "containers", "ephemeralContainers"}) {
     size_t j = 0;
     for (const auto& c : api::GetArray(*spec, list)) {
       const std::string at = path + "." + list + "[" + std::to_string(j++) + "].securityContext";

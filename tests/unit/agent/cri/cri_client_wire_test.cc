@@ -152,6 +152,26 @@ TEST(CriWire, ContainerConfig) {
   EXPECT_FALSE(plain.linux().security_context().has_run_as_group());
 }
 
+// An ephemeral container's target: its PID namespace (TARGET) where the pod's containers have one
+// each; with shareProcessNamespace or hostPID the pod's mode stands (upstream ignores the target).
+TEST(CriWire, EphemeralContainerJoinsItsTargetsPidNamespace) {
+  ContainerConfig c;
+  c.security_context.pid_target = "abc123";
+  v1::ContainerConfig out;
+  ToProto(c, PodSandboxConfig{}, &out);
+  EXPECT_EQ(out.linux().security_context().namespace_options().pid(), v1::TARGET);
+  EXPECT_EQ(out.linux().security_context().namespace_options().target_id(), "abc123");
+  PodSandboxConfig shared;
+  shared.share_pid = true;
+  v1::ContainerConfig in_pod;
+  ToProto(c, shared, &in_pod);
+  EXPECT_EQ(in_pod.linux().security_context().namespace_options().pid(), v1::POD);
+  EXPECT_EQ(in_pod.linux().security_context().namespace_options().target_id(), "");
+  v1::ContainerConfig none;
+  ToProto(ContainerConfig{}, PodSandboxConfig{}, &none);
+  EXPECT_EQ(none.linux().security_context().namespace_options().pid(), v1::CONTAINER);
+}
+
 TEST(CriWire, Filters) {
   v1::PodSandboxFilter pf;
   ToProto(PodSandboxFilter{.id = "s", .state = PodSandboxState::kNotReady, .label_selector = {{"a", "b"}}}, &pf);

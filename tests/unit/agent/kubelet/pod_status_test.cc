@@ -109,6 +109,44 @@ TEST(PodStatusTest, AllRunningAndReadyIsRunning) {
   EXPECT_EQ(json::value(st2), json::value(st));
 }
 
+// Ephemeral containers get their own list; the phase and the conditions never see them, and one
+// that exited stays terminated whatever the restartPolicy (never restarted).
+TEST(PodStatusTest, EphemeralContainersAreReportedApart) {
+  json::object pod = Pod("Always");
+  json::array& eph = pod["spec"].as_object()["ephemeralContainers"].emplace_array();
+  eph.push_back(json::object{{"name", "dbg"}, {"image", "busybox"}, {"targetContainerName", "a"}});
+  eph.push_back(json::object{{"name", "dbg2"}, {"image", "busybox"}});
+  eph.push_back(json::object{{"name", "dbg3"}, {"image", "busybox"}});
+  PodView v = View();
+  v.containers["init"].current = Exited("i", 0);
+  for (const char* c : {"a", "b"}) {
+    v.containers[c].current = Running(std::string("c") + c);
+    v.containers[c].ready = v.containers[c].started = true;
+  }
+  v.containers["dbg"].current = Exited("d1", 1);
+  v.containers["dbg2"].current = Running("d2");
+  v.containers["dbg2"].ready = v.containers["dbg2"].started = true;  // no probes: the view says ready
+  v.containers["dbg3"].waiting_reason = "ErrImagePull";
+  json::object st = BuildPodStatus(pod, v);
+  EXPECT_EQ(st["phase"].as_string(), "Running");
+  EXPECT_EQ(Cond(st, "Ready"), "True");
+  EXPECT_EQ(st["containerStatuses"].as_array().size(), 2u);
+  ASSERT_EQ(st["ephemeralContainerStatuses"].as_array().size(), 3u);
+  const json::object& d1 = Container(st, 0, "ephemeralContainerStatuses");
+  EXPECT_EQ(d1.at("name").as_string(), "dbg");
+  EXPECT_EQ(d1.at("state").at("terminated").at("reason").as_string(), "Error");
+  EXPECT_TRUE(d1.at("lastState").as_object().empty());
+  EXPECT_EQ(d1.at("restartCount").as_int64(), 0);
+  EXPECT_FALSE(d1.contains("started"));
+  const json::object& d2 = Container(st, 1, "ephemeralContainerStatuses");
+  EXPECT_TRUE(d2.at("state").as_object().contains("running"));
+  EXPECT_FALSE(d2.at("ready").as_bool());
+  EXPECT_EQ(Container(st, 2, "ephemeralContainerStatuses").at("state").at("waiting").at("reason").as_string(),
+            "ErrImagePull");
+  // A pod without them has no list at all.
+  EXPECT_FALSE(BuildPodStatus(Pod("Always"), v).contains("ephemeralContainerStatuses"));
+}
+
 TEST(PodStatusTest, TimesComeFromTheLastWrittenStatusNotAStaleCopy) {
   json::object pod = Pod("Always");  // the informer's copy: still the scheduler's status
   PodView v = View();

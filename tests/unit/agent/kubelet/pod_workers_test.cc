@@ -236,6 +236,36 @@ TEST_F(PodWorkersTest, RunsABoundPodAndReportsItRunning) {
   EXPECT_TRUE(HasEvent(uid, "Created: Created container: init"));
 }
 
+// kubectl debug's path: an ephemeral container patched in through pods/ephemeralcontainers
+// starts in the running pod, is reported apart, and is never restarted once it exits; one whose
+// target does not run waits with CreateContainerConfigError.
+TEST_F(PodWorkersTest, EphemeralContainersStartOnceAndAreNeverRestarted) {
+  StartWorkers();
+  const std::string uid = Create(Pod("web", "Always"));
+  ASSERT_TRUE(Eventually([&] { return Phase("web") == "Running"; }));
+  auto added = client_->Patch(
+      Pods(), "default", "web", client::PatchType::kStrategic,
+      R"({"spec":{"ephemeralContainers":[{"name":"dbg","image":"busybox:1.36","targetContainerName":"main"},
+                                         {"name":"lost","image":"busybox:1.36","targetContainerName":"init"}]}})",
+      "ephemeralcontainers");
+  ASSERT_TRUE(added.ok()) << added.error().message();
+  auto eph = [&](size_t i) { return CStatus("web", i, "ephemeralContainerStatuses"); };
+  ASSERT_TRUE(Eventually([&] { return IsRunningInRuntime(uid, "dbg"); }));
+  ASSERT_TRUE(Eventually([&] { return api::FindObject(api::GetObject(eph(0), "state"), "running") != nullptr; }));
+  EXPECT_EQ(api::GetString(eph(0), "containerID"), "hollow://" + uid + "-dbg");
+  // The init container exited: not a target to join.
+  ASSERT_TRUE(Eventually([&] { return api::GetString(eph(1), {"state", "waiting", "reason"}) == "CreateContainerConfigError"; }));
+  EXPECT_EQ(api::GetString(eph(1), {"state", "waiting", "message"}), "unable to find target container init");
+  EXPECT_EQ(Phase("web"), "Running");
+  EXPECT_EQ(Condition("web", "Ready"), "True");
+  ASSERT_TRUE(runtime_->ExitContainer(uid + "-dbg", 0).ok());
+  ASSERT_TRUE(Eventually([&] { return api::GetString(eph(0), {"state", "terminated", "reason"}) == "Completed"; }));
+  std::this_thread::sleep_for(200ms);  // several relists and syncs later: still the one container
+  EXPECT_EQ(ContainerId(uid, "dbg"), uid + "-dbg");
+  EXPECT_EQ(api::GetInt(eph(0), "restartCount"), 0);
+  EXPECT_TRUE(HasEvent(uid, "Started: Started container dbg"));
+}
+
 TEST_F(PodWorkersTest, APodThatRunsToCompletionSucceedsAndGivesItsIpBack) {
   StartWorkers();
   const std::string uid = Create(Pod("job-1", "Never"));
