@@ -79,7 +79,9 @@ _PORT_DIR=${TMPDIR:-/tmp}/kite-test-ports
 mkdir -p "$_PORT_DIR"
 for _d in "$_PORT_DIR"/*/; do
   [[ -d $_d ]] || continue
-  _o=$(cat "$_d/pid" 2>/dev/null)
+  # `|| true`: another script's sweep may remove the directory meanwhile, and a failed command
+  # substitution in an assignment would end this script under `set -e`, silently.
+  _o=$(cat "$_d/pid" 2>/dev/null || true)
   # No pid yet: a reservation being made this instant; an old one without is a crash's.
   if [[ -n $_o ]]; then kill -0 "$_o" 2>/dev/null || rm -rf "$_d"
   elif [[ -n $(find "$_d" -maxdepth 0 -mmin +10 2>/dev/null) ]]; then rm -rf "$_d"; fi
