@@ -313,6 +313,32 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
     Set(obj, "volumeBindingMode", "Immediate");
     return;
   }
+  if (r.group == "admissionregistration.k8s.io") {
+    // Upstream's SetDefaults_ValidatingWebhook / _MutatingWebhook, _Rule and _ServiceReference.
+    auto hooks = obj.find("webhooks");
+    if (hooks == obj.end() || !hooks->value().is_array()) return;
+    for (auto& w : hooks->value().as_array()) {
+      if (!w.is_object()) continue;
+      json::object& hook = w.as_object();
+      Set(hook, "failurePolicy", "Fail");
+      Set(hook, "matchPolicy", "Equivalent");
+      Set(hook, "namespaceSelector", json::object());
+      Set(hook, "objectSelector", json::object());
+      Set(hook, "timeoutSeconds", 10);
+      if (k == "MutatingWebhookConfiguration") Set(hook, "reinvocationPolicy", "Never");
+      if (auto rules = hook.find("rules"); rules != hook.end() && rules->value().is_array()) {
+        for (auto& rule : rules->value().as_array()) {
+          if (rule.is_object()) Set(rule.as_object(), "scope", "*");
+        }
+      }
+      if (auto it = hook.find("clientConfig"); it != hook.end() && it->value().is_object()) {
+        if (auto svc = it->value().as_object().find("service"); svc != it->value().as_object().end() && svc->value().is_object()) {
+          Set(svc->value().as_object(), "port", 443);
+        }
+      }
+    }
+    return;
+  }
   if (r.group == "scheduling.k8s.io" && k == "PriorityClass") {
     Set(obj, "preemptionPolicy", "PreemptLowerPriority");
     return;

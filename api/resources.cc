@@ -54,6 +54,10 @@ std::vector<ResourceInfo> Build() {
   add("", "v1", "Service", "services", "service", true, kAll, {"svc"}, all_cat,
       {{"proxy", "", "v1", "ServiceProxyOptions", {"create", "delete", "get", "patch", "update"}}, StatusSubresource("Service")});
   // apiextensions.k8s.io/v1
+  add("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
+      "mutatingwebhookconfiguration", false, kAll, {}, {"api-extensions"});
+  add("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations",
+      "validatingwebhookconfiguration", false, kAll, {}, {"api-extensions"});
   add("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", "customresourcedefinition",
       false, kAll, {"crd", "crds"}, {"api-extensions"}, {StatusSubresource("CustomResourceDefinition")});
   // apps/v1

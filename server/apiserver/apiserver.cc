@@ -307,6 +307,7 @@ class ApiServerImpl final : public ApiServer {
     if (StrategyFor(*r).ChangesServedResources() && info.verb != "get" && info.verb != "list") {
       co_await crds_.Written(info.verb, !p.error);
     }
+    if (StrategyFor(*r).ChangesAdmission() && info.verb != "get" && info.verb != "list") handlers_.webhooks().Invalidate();
     if (p.error) co_return co_await Fail(res, a, *p.error, t0);
     co_await Reply(res, a, p.code, "application/json", std::move(p.body), t0, std::move(p.headers));
   }

@@ -21,7 +21,8 @@ ROOTS = [
     "k8s.io.api.core.v1", "k8s.io.api.apps.v1", "k8s.io.api.batch.v1", "k8s.io.api.autoscaling.v1",
     "k8s.io.api.autoscaling.v2", "k8s.io.api.coordination.v1", "k8s.io.api.discovery.v1",
     "k8s.io.api.events.v1", "k8s.io.api.policy.v1", "k8s.io.api.rbac.v1", "k8s.io.api.networking.v1",
-    "k8s.io.api.node.v1",
+    "k8s.io.api.node.v1", "k8s.io.api.admissionregistration.v1",
+    "k8s.io.api.certificates.v1",
     "k8s.io.api.storage.v1", "k8s.io.api.scheduling.v1", "k8s.io.api.authentication.v1",
     "k8s.io.api.authorization.v1", "k8s.io.apimachinery.pkg.apis.meta.v1",
 ]
@@ -37,11 +38,14 @@ SPECIAL = {
 }
 # Go named slices that protobuf wraps in a message ({1: repeated items}); JSON is the bare array.
 WRAPPERS = {"k8s.io.api.authentication.v1.ExtraValue", "k8s.io.api.authorization.v1.ExtraValue",
+            "k8s.io.api.certificates.v1.ExtraValue",
             "k8s.io.apimachinery.pkg.apis.meta.v1.Verbs"}
 
 # Go pointer scalars whose zero is meaningful (default differs from zero). Gogo emits non-pointer
 # scalars even when zero, so the decoder drops zeros except for these.
 POINTERS = {
+    ("CertificateSigningRequestSpec", "expirationSeconds"), ("ValidatingWebhook", "timeoutSeconds"),
+    ("MutatingWebhook", "timeoutSeconds"),
     ("DeploymentSpec", "replicas"), ("ReplicaSetSpec", "replicas"), ("StatefulSetSpec", "replicas"),
     ("ReplicationControllerSpec", "replicas"), ("DeploymentSpec", "revisionHistoryLimit"),
     ("DeploymentSpec", "progressDeadlineSeconds"), ("DaemonSetSpec", "revisionHistoryLimit"),
@@ -162,6 +166,7 @@ PATCH_OVERRIDES = {
     ("NetworkPolicyIngressRule", "ports"): ("", ""),
     ("NetworkPolicyEgressRule", "ports"): ("", ""),
     ("PodDisruptionBudgetSpec", "selector"): ("replace", ""),
+    ("CertificateSigningRequestStatus", "conditions"): ("", ""),
 }
 # Ambiguous tags whose answer is the same wherever we serve them.
 PATCH_DEFAULTS = {"conditions": ("merge", "type"), "items": ("", ""), "selector": ("", ""), "ports": ("", "")}

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
+
 #include "api/object.h"
 #include "api/defaults.h"
 #include "api/json_schema.h"
@@ -279,6 +281,8 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Create(Call& c) {
   if (auto e = ValidateCreate(c.r, obj)) co_return *e;
   if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
   if (auto e = Escalation(c, obj, nullptr); !e.ok()) co_return e;
+  const std::string created_name = api::GetString(api::MutableObject(obj, "metadata"), "name");
+  if (Status s = co_await AdmitByWebhooks(c, "CREATE", &obj, nullptr, created_name); !s.ok()) co_return s;
   RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), nullptr);
   auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
   if (!out.ok()) co_return out.error();
@@ -308,6 +312,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpt
     if (auto admitted = co_await AdmitUpdate(c.r, next, current.value()); !admitted.ok()) co_return admitted.error();
     if (auto e = Escalation(c, next, &current.value()); !e.ok()) co_return e;
     if (auto e = ValidateUpdate(c.r, next, current.value(), c.info.subresource); e) co_return *e;
+    if (Status s = co_await AdmitByWebhooks(c, "UPDATE", &next, &current.value(), c.info.name); !s.ok()) co_return s;
     if (scope != UpdateOptions::Scope::kStatus) {  // a …/status write keeps the stored metadata
       RecordManager(next, ManagerName(c.req), "Update", c.r.group_version(), &current.value());
     }
@@ -357,6 +362,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
         if (auto e = ValidateCreate(c.r, obj)) co_return *e;
         if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
         if (auto e = Escalation(c, obj, nullptr); !e.ok()) co_return e;
+        if (Status s = co_await AdmitByWebhooks(c, "CREATE", &obj, nullptr, c.info.name); !s.ok()) co_return s;
         RecordApply(obj, applied, manager, c.r.group_version());
         auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
         if (!out.ok()) co_return out.error();
@@ -377,6 +383,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
     if (auto admitted = co_await AdmitUpdate(c.r, obj, cur); !admitted.ok()) co_return admitted.error();
     if (auto e = Escalation(c, obj, &cur); !e.ok()) co_return e;
     if (auto e = ValidateUpdate(c.r, obj, cur, c.info.subresource); e) co_return *e;
+    if (Status s = co_await AdmitByWebhooks(c, "UPDATE", &obj, &cur, c.info.name); !s.ok()) co_return s;
     // A …/status write keeps the stored metadata (Registry::Update), managedFields included, so
     // there is nothing to record for it.
     if (!apply && scope != UpdateOptions::Scope::kStatus) {
@@ -432,6 +439,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Delete(Call& c) {
     o.propagation_policy = *orphan ? "Orphan" : "Background";
   }
   if (o.propagation_policy.empty()) o.propagation_policy = StrategyFor(c.r).DefaultPropagationPolicy();
+  if (Status s = co_await AdmitByWebhooks(c, "DELETE", nullptr, nullptr, c.info.name); !s.ok()) co_return s;
   auto out = co_await registry_.Delete(c.r, c.ns, c.info.name, o);
   if (!out.ok()) co_return out.error();
   DeleteResult& d = out.value();
@@ -444,6 +452,35 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Delete(Call& c) {
                         json::object{{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
                                      {"status", "Success"}, {"details", details}},
                         {}};
+}
+
+asio::awaitable<Status> ResourceHandlers::AdmitByWebhooks(Call& c, const char* operation, json::object* obj,
+                                                          const json::object* old, const std::string& name) {
+  AdmissionAttributes a;
+  a.r = &c.r;
+  a.ns = c.ns;
+  if (const json::object* of = old ? old : obj; of && !api::Namespace(*of).empty()) a.ns = api::Namespace(*of);
+  a.name = name;
+  a.subresource = c.info.subresource;
+  a.operation = operation;
+  a.user = &c.a.user;
+  a.dry_run = c.dry_run;
+  a.old = old;
+  std::optional<json::object> stored;  // a DELETE's object, read only when a webhook may see it
+  if (!obj && !old) {
+    if (!co_await webhooks_.AnyFor(a)) co_return Status::Ok();
+    auto got = co_await registry_.Get(c.r, c.ns, name);
+    if (!got.ok()) co_return Status::Ok();  // the delete itself answers NotFound
+    stored = std::move(got.value());
+    a.old = &*stored;
+  }
+  auto patched = co_await webhooks_.Mutate(a, obj);
+  if (!patched.ok()) co_return patched.error();
+  if (*patched && obj) {
+    if (auto e = old ? ValidateUpdate(c.r, *obj, *old, c.info.subresource) : ValidateObject(c.r, *obj)) co_return *e;
+  }
+  Status validated = co_await webhooks_.Validate(a, obj);
+  co_return validated;
 }
 
 asio::awaitable<Result<ApiResponse>> ResourceHandlers::DeleteCollection(Call& c) {
@@ -461,6 +498,8 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::DeleteCollection(Call& c)
     o.dry_run = c.dry_run;
     o.propagation_policy = policy;
     const std::string item_ns = api::GetString(meta, "namespace"), item_name = api::GetString(meta, "name");
+    // Each item's DELETE goes to the webhooks, as upstream's DeleteCollection sends it.
+    if (Status s = co_await AdmitByWebhooks(c, "DELETE", nullptr, &item.as_object(), item_name); !s.ok()) co_return s;
     auto out = co_await registry_.Delete(c.r, item_ns, item_name, o);
     if (out.ok()) deleted.push_back(std::move(out.value().object));
   }

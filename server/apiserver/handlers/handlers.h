@@ -27,6 +27,7 @@
 #include "server/apiserver/crds/crds.h"
 #include "server/apiserver/handlers/response.h"
 #include "server/apiserver/handlers/reviews.h"
+#include "server/apiserver/admission/webhooks.h"
 #include "server/apiserver/storage/registry.h"
 #include "server/apiserver/storage/watch_cache.h"
 #include "server/apiserver/filters/request_info.h"
@@ -59,6 +60,8 @@ class ResourceHandlers {
   void SetRbac(rbac::RbacAuthorizer* rbac) { rbac_ = rbac; }
   // The Node authorizer's graph, for NodeRestriction on writes. Set once, before requests.
   void SetNodeGraph(const rbac::NodeAuthorizer* graph) { node_graph_ = graph; }
+  // Admission webhooks (admission/webhooks.h): told when their configurations are written.
+  WebhookAdmission& webhooks() { return webhooks_; }
 
  private:
   struct Call;  // one request's parsed pieces (handlers_internal.h)
@@ -95,6 +98,10 @@ class ResourceHandlers {
   boost::asio::awaitable<Status> AdmitPodRuntimeClass(boost::json::object& pod);
   boost::asio::awaitable<Result<int64_t>> AllocateServiceAddresses(boost::json::object& svc,
                                                                   const boost::json::object* old);
+  // The webhooks' part of a write's admission: the mutating ones on `obj` (validated again when
+  // one patched it), then the validating ones. `old`: the stored object (UPDATE, DELETE).
+  boost::asio::awaitable<Status> AdmitByWebhooks(Call& c, const char* operation, boost::json::object* obj,
+                                                 const boost::json::object* old, const std::string& name);
 
   datastore::Store* store_;
   const Authorizer* authz_;
@@ -104,6 +111,7 @@ class ResourceHandlers {
   rbac::RbacAuthorizer* rbac_ = nullptr;
   const rbac::NodeAuthorizer* node_graph_ = nullptr;
   Registry registry_;
+  WebhookAdmission webhooks_{&registry_};
   KubeletClient* kubelet_ = nullptr;
 };
 

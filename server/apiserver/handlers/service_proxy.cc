@@ -111,6 +111,26 @@ asio::awaitable<Status> Relay(const std::string& host, int port, const HttpsRequ
 
 }  // namespace
 
+asio::awaitable<Result<ServiceEndpoint>> ReadyServiceEndpoint(Registry& registry, const std::string& ns,
+                                                             const std::string& name, const std::string& port_name) {
+  static const api::ResourceInfo& endpoints = *api::FindResource("", "v1", "endpoints");
+  auto eps = co_await registry.Get(endpoints, ns, name);
+  if (eps.ok()) {
+    for (const auto& subset : api::GetArray(eps.value(), "subsets")) {
+      if (!subset.is_object()) continue;
+      const auto& addrs = api::GetArray(subset.as_object(), "addresses");
+      if (addrs.empty() || !addrs[0].is_object()) continue;
+      for (const auto& p : api::GetArray(subset.as_object(), "ports")) {
+        if (!p.is_object() || api::GetString(p.as_object(), "name") != port_name) continue;
+        const int port = static_cast<int>(api::GetInt(p.as_object(), "port"));
+        const std::string host = api::GetString(addrs[0].as_object(), "ip");
+        if (port > 0 && !host.empty()) co_return ServiceEndpoint{host, port};
+      }
+    }
+  }
+  co_return Unavailable("no endpoints available for service \"" + name + "\"");
+}
+
 asio::awaitable<Result<ApiResponse>> PodOrServiceProxy(Registry& registry, const api::ResourceInfo& r,
                                                         const std::string& ns, const std::string& name,
                                                         HttpsRequest& req, HttpsResponder& res) {
@@ -167,23 +187,10 @@ asio::awaitable<Result<ApiResponse>> PodOrServiceProxy(Registry& registry, const
     }
     if (!svc_port) co_return Unavailable("no service port \"" + id->port + "\" found for service \"" + id->name + "\"");
     const std::string port_name = api::GetString(*svc_port, "name");
-    const api::ResourceInfo* endpoints = api::FindResource("", "v1", "endpoints");
-    auto eps = co_await registry.Get(*endpoints, ns, id->name);
-    if (eps.ok()) {
-      for (const auto& subset : api::GetArray(eps.value(), "subsets")) {
-        const json::object& so = subset.as_object();
-        const auto& addrs = api::GetArray(so, "addresses");
-        if (addrs.empty()) continue;
-        for (const auto& p : api::GetArray(so, "ports")) {
-          if (api::GetString(p.as_object(), "name") != port_name) continue;
-          host = api::GetString(addrs[0].as_object(), "ip");
-          port = static_cast<int>(api::GetInt(p.as_object(), "port"));
-          break;
-        }
-        if (port) break;
-      }
-    }
-    if (!port || host.empty()) co_return Unavailable("no endpoints available for service \"" + id->name + "\"");
+    auto ep = co_await ReadyServiceEndpoint(registry, ns, id->name, port_name);
+    if (!ep.ok()) co_return ep.error();
+    host = ep->host;
+    port = ep->port;
   }
   Status s = co_await Relay(host, port, req, rest, res);
   if (!s.ok()) co_return s;

@@ -257,6 +257,17 @@ PrintedRow PrintRuntimeClass(const json::object& o, const PrintContext& ctx) {
   return Row({json::value(api::Name(o)), json::value(api::GetString(o, "handler")), json::value(Age(o, ctx))});
 }
 
+constexpr Column kWebhookConfigurationColumns[] = {
+    kNameCol,
+    {"Webhooks", "integer", "", "The number of webhooks of the configuration.", 0},
+    kAgeCol,
+};
+
+PrintedRow PrintWebhookConfiguration(const json::object& o, const PrintContext& ctx) {
+  return Row({json::value(api::Name(o)), json::value(static_cast<int64_t>(api::GetArray(o, "webhooks").size())),
+              json::value(Age(o, ctx))});
+}
+
 constexpr Column kLeaseColumns[] = {
     kNameCol,
     {"Holder", "string", "", "Identity of the current holder of the lease.", 0},
@@ -310,6 +321,10 @@ const PrinterEntry kPrinters[] = {
     {"", "resourcequotas", {kResourceQuotaColumns, PrintResourceQuota}},
     {"coordination.k8s.io", "leases", {kLeaseColumns, PrintLease}},
     {"events.k8s.io", "events", {kEventColumns, PrintEvent}},
+    {"admissionregistration.k8s.io", "mutatingwebhookconfigurations",
+     {kWebhookConfigurationColumns, PrintWebhookConfiguration}},
+    {"admissionregistration.k8s.io", "validatingwebhookconfigurations",
+     {kWebhookConfigurationColumns, PrintWebhookConfiguration}},
     {"node.k8s.io", "runtimeclasses", {kRuntimeClassColumns, PrintRuntimeClass}},
     {"policy", "poddisruptionbudgets", {kPodDisruptionBudgetColumns, PrintPodDisruptionBudget}},
     {"rbac.authorization.k8s.io", "rolebindings", {kRoleBindingColumns, PrintRoleBinding}},

@@ -26,6 +26,7 @@ json::object Strategy::EmptyStatus(const api::ResourceInfo&) const { return json
 bool Strategy::TracksGeneration() const { return true; }
 std::optional<Status> Strategy::PrepareForWrite(json::object&, const CustomResources&) const { return std::nullopt; }
 bool Strategy::ChangesServedResources() const { return false; }
+bool Strategy::ChangesAdmission() const { return false; }
 void Strategy::Validate(const api::ResourceInfo&, const json::object&, FieldErrors&) const {}
 void Strategy::ValidateUpdate(const json::object&, const json::object&, FieldErrors&) const {}
 void Strategy::ValidateCreate(const json::object&, FieldErrors&) const {}
@@ -86,6 +87,8 @@ const Strategy& StrategyFor(const api::ResourceInfo& r) {
       {{"node.k8s.io", "runtimeclasses"}, &strategies::RuntimeClass()},
       {{"apiextensions.k8s.io", "customresourcedefinitions"}, &strategies::CustomResourceDefinition()},
       {{"certificates.k8s.io", "certificatesigningrequests"}, &strategies::CertificateSigningRequest()},
+      {{"admissionregistration.k8s.io", "mutatingwebhookconfigurations"}, &strategies::MutatingWebhookConfiguration()},
+      {{"admissionregistration.k8s.io", "validatingwebhookconfigurations"}, &strategies::ValidatingWebhookConfiguration()},
   };
   auto it = kByResource.find(Key{r.group, r.resource});
   return it == kByResource.end() ? kGeneric : *it->second;

@@ -58,6 +58,9 @@ class Strategy {
   // Whether a successful write of this kind changes the set of served resources (a CRD's): the
   // server then reloads it (and on delete drops the stored objects of what is no longer served).
   virtual bool ChangesServedResources() const;
+  // Whether a write of this kind changes which admission webhooks run (their configurations):
+  // the webhook admission then reads them again (admission/webhooks.h).
+  virtual bool ChangesAdmission() const;
 
   // --- validation (422 Invalid; the generic metadata checks run first, ValidateObject below)
   virtual void Validate(const api::ResourceInfo& r, const boost::json::object& obj, FieldErrors& e) const;

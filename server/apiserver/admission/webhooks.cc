@@ -1,0 +1,402 @@
+// Admission webhooks (webhooks.h): matching, the AdmissionReview exchange over HTTPS, and what
+// its answer does to the write.
+#include "server/apiserver/admission/webhooks.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "api/json_patch.h"
+#include "api/labels.h"
+#include "api/object.h"
+#include "base/encoding.h"
+#include "base/https_client.h"
+#include "base/log.h"
+#include "server/apiserver/handlers/service_proxy.h"
+#include "server/apiserver/status.h"
+#include "server/apiserver/storage/list_options.h"
+#include "server/apiserver/storage/registry.h"
+
+namespace kite::apiserver {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kGroup = "admissionregistration.k8s.io";
+constexpr auto kReload = std::chrono::seconds(1);
+// An answer larger than this is not an AdmissionReview anyone means (upstream reads 3 MiB bodies).
+constexpr size_t kMaxAnswerBytes = 3 * 1024 * 1024;
+
+bool Lists(const json::object& o, std::string_view key, std::string_view want) {
+  for (const auto& v : api::GetArray(o, key)) {
+    if (v.is_string() && (v.as_string() == want || v.as_string() == "*")) return true;
+  }
+  return false;
+}
+
+// A webhook's call failed: what failurePolicy Fail answers (upstream's wording).
+Status CallFailed(const std::string& hook, const std::string& why) {
+  return InternalError("failed calling webhook \"" + hook + "\": " + why);
+}
+
+struct Target {
+  std::string host, server_name, path;
+  int port = 443;
+};
+
+// Where clientConfig points: a URL (https only), or a Service's ready endpoint.
+asio::awaitable<Result<Target>> Resolve(Registry& registry, const json::object& client) {
+  Target t;
+  if (const std::string url = api::GetString(client, "url"); !url.empty()) {
+    Kubeconfig kc;
+    if (Status s = SetServer(url, &kc); !s.ok()) co_return s;
+    t.host = t.server_name = kc.host;
+    t.port = std::stoi(kc.port);
+    const size_t scheme = url.find("://");
+    const size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    t.path = slash == std::string::npos ? "/" : url.substr(slash);
+    co_return t;
+  }
+  const json::object& svc = api::GetObject(client, "service");
+  const std::string ns = api::GetString(svc, "namespace"), name = api::GetString(svc, "name");
+  t.server_name = name + "." + ns + ".svc";
+  t.path = api::GetString(svc, "path");
+  if (t.path.empty()) t.path = "/";
+  const int64_t want = api::GetInt(svc, "port", 443);
+  static const api::ResourceInfo& services = *api::FindResource("", "v1", "services");
+  auto service = co_await registry.Get(services, ns, name);
+  if (!service.ok()) co_return Status(Code::kUnavailable, "service \"" + ns + "/" + name + "\" not found");
+  const json::object* port = nullptr;
+  for (const auto& p : api::GetArray(*service, {"spec", "ports"})) {
+    if (p.is_object() && api::GetInt(p.as_object(), "port") == want) port = &p.as_object();
+  }
+  if (!port) co_return Status(Code::kUnavailable, "service \"" + ns + "/" + name + "\" has no port " + std::to_string(want));
+  const std::string port_name = api::GetString(*port, "name");
+  auto ep = co_await ReadyServiceEndpoint(registry, ns, name, port_name);
+  if (!ep.ok()) co_return Status(Code::kUnavailable, ep.error().message());
+  t.host = ep->host;
+  t.port = ep->port;
+  co_return t;
+}
+
+// One POST of `body` to the webhook, bounded by `timeout`; the answer's body.
+asio::awaitable<Result<std::string>> Post(const Target& t, const std::string& ca_pem, const std::string& body,
+                                          std::chrono::seconds timeout) {
+  Kubeconfig kc;
+  kc.ca_pem = ca_pem;
+  auto tls = MakeTlsContext(kc);
+  if (!tls.ok()) co_return Status(Code::kInvalidArgument, "caBundle: " + tls.status().message());
+  const std::string url = "https://" + t.server_name + ":" + std::to_string(t.port) + t.path;
+  boost::system::error_code ec;
+  auto executor = co_await asio::this_coro::executor;
+  asio::ip::address addr = asio::ip::make_address(t.host, ec);
+  if (ec) {  // a URL's DNS name
+    asio::ip::tcp::resolver resolver(executor);
+    const std::string service = std::to_string(t.port);
+    auto [rec, found] = co_await resolver.async_resolve(t.host, service, asio::as_tuple(asio::use_awaitable));
+    if (rec || found.empty()) co_return Status(Code::kUnavailable, "Post \"" + url + "\": dial tcp: lookup " + t.host + ": " + rec.message());
+    addr = found.begin()->endpoint().address();
+  }
+  TlsStream s(executor, **tls);
+  PrepareTlsStream(s, t.server_name);
+  beast::get_lowest_layer(s).expires_after(timeout);
+  const asio::ip::tcp::endpoint to(addr, static_cast<unsigned short>(t.port));
+  auto [cec] = co_await beast::get_lowest_layer(s).async_connect(to, asio::as_tuple(asio::use_awaitable));
+  if (cec) co_return Status(Code::kUnavailable, "Post \"" + url + "\": dial tcp " + t.host + ":" + std::to_string(t.port) + ": " + cec.message());
+  auto [hec] = co_await s.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+  if (hec) co_return Status(Code::kUnavailable, "Post \"" + url + "\": tls: " + hec.message());
+  http::request<http::string_body> rq{http::verb::post, t.path + (t.path.find('?') == std::string::npos ? "?" : "&") +
+                                                            "timeout=" + std::to_string(timeout.count()) + "s", 11};
+  rq.set(http::field::host, t.server_name + ":" + std::to_string(t.port));
+  rq.set(http::field::content_type, "application/json");
+  rq.set(http::field::accept, "application/json");
+  rq.set(http::field::user_agent, "kite-apiserver");
+  rq.body() = body;
+  rq.prepare_payload();
+  auto [wec, wn] = co_await http::async_write(s, rq, asio::as_tuple(asio::use_awaitable));
+  if (wec) co_return Status(Code::kUnavailable, "Post \"" + url + "\": " + wec.message());
+  beast::flat_buffer buf;
+  http::response_parser<http::string_body> p;
+  p.body_limit(kMaxAnswerBytes);
+  auto [rec, rn] = co_await http::async_read(s, buf, p, asio::as_tuple(asio::use_awaitable));
+  if (rec == beast::error::timeout) co_return Status(Code::kDeadlineExceeded, "Post \"" + url + "\": context deadline exceeded");
+  if (rec) co_return Status(Code::kUnavailable, "Post \"" + url + "\": " + rec.message());
+  if (p.get().result_int() != 200) {
+    co_return Status(Code::kUnavailable, "expected webhook response status code 200, got " + std::to_string(p.get().result_int()));
+  }
+  co_return std::move(p.get().body());
+}
+
+json::value UserJson(const UserInfo& u) {
+  json::object o{{"username", u.name}};
+  if (!u.uid.empty()) o["uid"] = u.uid;
+  if (!u.groups.empty()) {
+    json::array g;
+    for (const auto& x : u.groups) g.push_back(json::string(x));
+    o["groups"] = std::move(g);
+  }
+  if (!u.extra.empty()) {
+    json::object extra;
+    for (const auto& [k, vs] : u.extra) {
+      json::array a;
+      for (const auto& v : vs) a.push_back(json::string(v));
+      extra[k] = std::move(a);
+    }
+    o["extra"] = std::move(extra);
+  }
+  return o;
+}
+
+// The AdmissionReview a webhook gets (admission.k8s.io/v1, or v1beta1 for one that lists only it).
+json::object Review(const AdmissionAttributes& a, const json::object* obj, const std::string& uid,
+                    const std::string& version) {
+  const api::ResourceInfo& r = *a.r;
+  json::object kind{{"group", r.group}, {"version", r.version}, {"kind", r.kind}};
+  json::object resource{{"group", r.group}, {"version", r.version}, {"resource", r.resource}};
+  json::object req{{"uid", uid},
+                   {"kind", kind},
+                   {"resource", resource},
+                   {"requestKind", kind},
+                   {"requestResource", resource},
+                   {"operation", a.operation},
+                   {"userInfo", a.user ? UserJson(*a.user) : json::value(json::object())},
+                   {"dryRun", a.dry_run}};
+  if (!a.subresource.empty()) req["subResource"] = req["requestSubResource"] = a.subresource;
+  if (!a.name.empty()) req["name"] = a.name;
+  if (!a.ns.empty()) req["namespace"] = a.ns;
+  req["object"] = obj ? json::value(*obj) : json::value(nullptr);
+  req["oldObject"] = a.old ? json::value(*a.old) : json::value(nullptr);
+  const char* options = a.operation == "CREATE" ? "CreateOptions" : a.operation == "UPDATE" ? "UpdateOptions" : "DeleteOptions";
+  req["options"] = json::object{{"apiVersion", "meta.k8s.io/v1"}, {"kind", options}};
+  return json::object{{"apiVersion", "admission.k8s.io/" + version}, {"kind", "AdmissionReview"}, {"request", std::move(req)}};
+}
+
+}  // namespace
+
+bool WebhookRuleMatches(const json::object& rule, const AdmissionAttributes& a, bool exact) {
+  const api::ResourceInfo& r = *a.r;
+  if (!Lists(rule, "operations", a.operation)) return false;
+  if (!Lists(rule, "apiGroups", r.group)) return false;
+  // Equivalent: the same group and resource at another version is the same object to kite,
+  // which serves one version of each.
+  if (exact && !Lists(rule, "apiVersions", r.version)) return false;
+  const std::string scope = api::GetString(rule, "scope");
+  if (scope == "Cluster" && r.namespaced) return false;
+  if (scope == "Namespaced" && !r.namespaced) return false;
+  for (const auto& v : api::GetArray(rule, "resources")) {
+    if (!v.is_string()) continue;
+    const std::string_view want = v.as_string();
+    const size_t slash = want.find('/');
+    const std::string_view res = want.substr(0, slash);
+    const std::string_view sub = slash == std::string_view::npos ? "" : want.substr(slash + 1);
+    if ((res == "*" || res == r.resource) && (sub == "*" || sub == a.subresource)) return true;
+  }
+  return false;
+}
+
+void WebhookAdmission::Invalidate() {
+  std::lock_guard<std::mutex> lock(mu_);
+  configs_.reset();
+}
+
+asio::awaitable<std::shared_ptr<const WebhookAdmission::Configs>> WebhookAdmission::Current() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (configs_ && std::chrono::steady_clock::now() - loaded_ < kReload) co_return configs_;
+  }
+  auto fresh = std::make_shared<Configs>();
+  // Named, not temporaries: g++ 12 may destroy a co_await's temporaries before it resumes.
+  const std::string cluster_scoped;
+  const ListOptions everything;
+  for (const char* resource : {"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}) {
+    const api::ResourceInfo& kind = *api::FindResource(std::string(kGroup), "v1", resource);
+    auto list = co_await registry_->List(kind, cluster_scoped, everything);
+    if (!list.ok()) {
+      KITE_LOG(0) << "admission webhooks: cannot read " << resource << ": " << list.error().message();
+      continue;
+    }
+    std::vector<Hook>& into = resource[0] == 'm' ? fresh->mutating : fresh->validating;
+    std::vector<std::pair<std::string, const json::object*>> configs;
+    for (const auto& item : api::GetArray(*list, "items")) {
+      if (item.is_object()) configs.emplace_back(api::Name(item.as_object()), &item.as_object());
+    }
+    std::sort(configs.begin(), configs.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (const auto& [name, cfg] : configs) {
+      for (const auto& w : api::GetArray(*cfg, "webhooks")) {
+        if (w.is_object()) into.push_back(Hook{name, w.as_object()});
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  configs_ = fresh;
+  loaded_ = std::chrono::steady_clock::now();
+  co_return fresh;
+}
+
+asio::awaitable<Result<bool>> WebhookAdmission::Matches(const Hook& h, const AdmissionAttributes& a,
+                                                        const json::object* obj) {
+  const bool exact = api::GetString(h.spec, "matchPolicy") == "Exact";
+  bool rule = false;
+  for (const auto& r : api::GetArray(h.spec, "rules")) {
+    if (r.is_object() && WebhookRuleMatches(r.as_object(), a, exact)) rule = true;
+  }
+  if (!rule) co_return false;
+  auto selector = [&](const char* member) -> Result<api::LabelSelector> {
+    const json::value* s = h.spec.if_contains(member);
+    if (!s || s->is_null()) return api::LabelSelector::Everything();
+    return api::LabelSelector::FromLabelSelectorJson(*s);
+  };
+  auto objects = selector("objectSelector");
+  if (!objects.ok()) co_return objects.status();
+  if (!objects->Empty()) {
+    const bool hit = (obj && objects->Matches(api::GetObject(api::Metadata(*obj), "labels"))) ||
+                     (a.old && objects->Matches(api::GetObject(api::Metadata(*a.old), "labels")));
+    if (!hit) co_return false;
+  }
+  auto namespaces = selector("namespaceSelector");
+  if (!namespaces.ok()) co_return namespaces.status();
+  if (namespaces->Empty()) co_return true;
+  if (a.r->group.empty() && a.r->resource == "namespaces") {
+    const json::object* self = obj ? obj : a.old;
+    co_return self && namespaces->Matches(api::GetObject(api::Metadata(*self), "labels"));
+  }
+  if (!a.r->namespaced) co_return true;  // upstream: a cluster-scoped object ignores it
+  static const api::ResourceInfo& namespaces_kind = *api::FindResource("", "v1", "namespaces");
+  const std::string cluster_scoped;
+  auto ns = co_await registry_->Get(namespaces_kind, cluster_scoped, a.ns);
+  if (!ns.ok()) co_return ns.error().http_code() == 404 ? Result<bool>(false) : Result<bool>(ns.error());
+  co_return namespaces->Matches(api::GetObject(api::Metadata(*ns), "labels"));
+}
+
+asio::awaitable<bool> WebhookAdmission::AnyFor(const AdmissionAttributes& a) {
+  if (a.r->group == kGroup) co_return false;
+  auto configs = co_await Current();
+  for (const auto* list : {&configs->mutating, &configs->validating}) {
+    for (const Hook& h : *list) {
+      for (const auto& r : api::GetArray(h.spec, "rules")) {
+        if (r.is_object() && WebhookRuleMatches(r.as_object(), a, api::GetString(h.spec, "matchPolicy") == "Exact")) {
+          co_return true;
+        }
+      }
+    }
+  }
+  co_return false;
+}
+
+asio::awaitable<Result<bool>> WebhookAdmission::Mutate(const AdmissionAttributes& a, json::object* obj) {
+  if (a.r->group == kGroup) co_return false;
+  auto configs = co_await Current();
+  if (configs->mutating.empty()) co_return false;
+  bool patched = false;
+  if (Status s = co_await Run(configs->mutating, a, obj, &patched); !s.ok()) co_return s;
+  co_return patched;
+}
+
+asio::awaitable<Status> WebhookAdmission::Validate(const AdmissionAttributes& a, const json::object* obj) {
+  if (a.r->group == kGroup) co_return Status::Ok();
+  auto configs = co_await Current();
+  if (configs->validating.empty()) co_return Status::Ok();
+  Status s = co_await Run(configs->validating, a, obj, nullptr);
+  co_return s;
+}
+
+asio::awaitable<Status> WebhookAdmission::Run(const std::vector<Hook>& hooks, const AdmissionAttributes& a,
+                                              const json::object* obj, bool* patched) {
+  json::object* mutable_obj = patched ? const_cast<json::object*>(obj) : nullptr;  // Mutate's own object
+  for (const Hook& h : hooks) {
+    const std::string name = api::GetString(h.spec, "name");
+    const bool ignore = api::GetString(h.spec, "failurePolicy") == "Ignore";
+    auto fail = [&](const std::string& why) -> Status {
+      KITE_LOG(ignore ? 1 : 0) << "admission webhook " << name << " (" << h.config << "): " << why
+                               << (ignore ? " (failurePolicy Ignore: skipped)" : "");
+      return ignore ? Status::Ok() : CallFailed(name, why);
+    };
+    auto match = co_await Matches(h, a, obj);
+    if (!match.ok()) {
+      if (Status s = fail(match.status().message()); !s.ok()) co_return s;
+      continue;
+    }
+    if (!*match) continue;
+    std::string version = "v1";
+    const json::array& versions = api::GetArray(h.spec, "admissionReviewVersions");
+    if (std::none_of(versions.begin(), versions.end(), [](const json::value& v) { return v == "v1"; })) version = "v1beta1";
+    const json::object& client = api::GetObject(h.spec, "clientConfig");
+    std::string ca;
+    if (const std::string bundle = api::GetString(client, "caBundle"); !bundle.empty()) {
+      auto pem = Base64Decode(bundle);
+      if (!pem) {
+        if (Status s = fail("caBundle is not base64"); !s.ok()) co_return s;
+        continue;
+      }
+      ca = *pem;
+    }
+    auto target = co_await Resolve(*registry_, client);
+    if (!target.ok()) {
+      if (Status s = fail("failed to call webhook: " + target.status().message()); !s.ok()) co_return s;
+      continue;
+    }
+    const std::string uid = NewUid();
+    const auto timeout = std::chrono::seconds(std::clamp<int64_t>(api::GetInt(h.spec, "timeoutSeconds", 10), 1, 30));
+    const std::string review = json::serialize(Review(a, obj, uid, version));
+    auto answer = co_await Post(*target, ca, review, timeout);
+    if (!answer.ok()) {
+      if (Status s = fail("failed to call webhook: " + answer.status().message()); !s.ok()) co_return s;
+      continue;
+    }
+    boost::system::error_code ec;
+    json::value parsed = json::parse(*answer, ec);
+    const json::object* response =
+        !ec && parsed.is_object() ? api::FindObject(parsed.as_object(), {"response"}) : nullptr;
+    if (!response) {
+      if (Status s = fail("received invalid webhook response: no response"); !s.ok()) co_return s;
+      continue;
+    }
+    if (api::GetString(*response, "uid") != uid) {
+      if (Status s = fail("received invalid webhook response: expected response.uid=\"" + uid + "\", got \"" +
+                          api::GetString(*response, "uid") + "\"");
+          !s.ok()) {
+        co_return s;
+      }
+      continue;
+    }
+    if (!api::GetBool(*response, "allowed")) {
+      const json::object& st = api::GetObject(*response, "status");
+      int64_t code = api::GetInt(st, "code", 400);
+      if (code < 400) code = 400;
+      const std::string denied = "admission webhook \"" + name + "\" denied the request";
+      const std::string msg = api::GetString(st, "message"), reason = api::GetString(st, "reason");
+      co_return Status::Api(static_cast<int>(code), reason,
+                            !msg.empty() ? denied + ": " + msg : !reason.empty() ? denied + ": " + reason
+                                                                                 : denied + " without explanation");
+    }
+    const std::string patch = api::GetString(*response, "patch");
+    if (!mutable_obj || patch.empty()) continue;
+    if (const std::string type = api::GetString(*response, "patchType"); type != "JSONPatch") {
+      if (Status s = fail("unsupported patch type \"" + type + "\""); !s.ok()) co_return s;
+      continue;
+    }
+    auto ops = Base64Decode(patch);
+    auto applied = ops ? api::ApplyJsonPatch(json::value(*mutable_obj), *ops)
+                       : Result<json::value>(Status(Code::kInvalidArgument, "not base64"));
+    if (!applied.ok() || !applied->is_object()) {
+      const std::string why = applied.ok() ? std::string("not an object") : applied.status().message();
+      if (Status s = fail("the patch could not be applied: " + why); !s.ok()) co_return s;
+      continue;
+    }
+    *mutable_obj = std::move(applied->as_object());
+    *patched = true;
+  }
+  co_return Status::Ok();
+}
+
+}  // namespace kite::apiserver
