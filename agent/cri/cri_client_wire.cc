@@ -137,6 +137,9 @@ void ToProto(const PodSandboxConfig& in, v1::PodSandboxConfig* out) {
   for (const auto& [name, value] : in.sysctls) (*lx->mutable_sysctls())[name] = value;
   auto* sc = lx->mutable_security_context();
   sc->set_privileged(in.privileged);
+  if (in.run_as_user) sc->mutable_run_as_user()->set_value(*in.run_as_user);
+  if (in.run_as_group) sc->mutable_run_as_group()->set_value(*in.run_as_group);
+  for (int64_t g : in.supplemental_groups) sc->add_supplemental_groups(g);
   ToProto(in.seccomp, sc->mutable_seccomp());
   ToProto(in, sc->mutable_namespace_options());
 }

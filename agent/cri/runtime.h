@@ -74,6 +74,10 @@ struct PodSandboxConfig {
   // runtime refuses a privileged container in a sandbox that is not).
   bool privileged = false;
   SecurityProfile seccomp;    // linux.security_context.seccomp: the pod's seccompProfile
+  // linux.security_context: the pod's runAsUser, runAsGroup and supplemental groups (fsGroup,
+  // supplementalGroups), which the pause container runs with, as upstream's kubelet sends them.
+  std::optional<int64_t> run_as_user, run_as_group;
+  std::vector<int64_t> supplemental_groups;
   std::optional<DNSConfig> dns_config;  // none: the runtime's default (the host's resolv.conf)
   std::vector<PortMapping> port_mappings;
   std::string cgroup_parent;            // linux.cgroup_parent: the pod's QoS cgroup

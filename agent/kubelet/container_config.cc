@@ -129,12 +129,7 @@ Result<cri::SecurityContext> SecurityContextFor(const json::object& pod, const j
   out.apparmor = std::move(*apparmor);
   out.add_capabilities = api::GetStrings(sc, {"capabilities", "add"});
   out.drop_capabilities = api::GetStrings(sc, {"capabilities", "drop"});
-  for (const auto& g : api::GetArray(pod_sc, "supplementalGroups")) {
-    if (g.is_number()) out.supplemental_groups.push_back(api::AsInt(g));
-  }
-  if (const json::value* fs = pod_sc.if_contains("fsGroup"); fs && fs->is_number()) {
-    out.supplemental_groups.push_back(api::AsInt(*fs));
-  }
+  out.supplemental_groups = PodSupplementalGroups(pod_sc);
   return out;
 }
 
@@ -286,6 +281,15 @@ Result<cri::ContainerConfig> BuildContainerConfig(const json::object& pod, const
   }
   c.log_path = c.metadata.name + "/" + std::to_string(ctx.attempt) + ".log";
   return c;
+}
+
+std::vector<int64_t> PodSupplementalGroups(const json::object& pod_sc) {
+  std::vector<int64_t> groups;
+  if (const json::value* fs = pod_sc.if_contains("fsGroup"); fs && fs->is_number()) groups.push_back(api::AsInt(*fs));
+  for (const auto& g : api::GetArray(pod_sc, "supplementalGroups")) {
+    if (g.is_number()) groups.push_back(api::AsInt(g));
+  }
+  return groups;
 }
 
 }  // namespace kite::kubelet

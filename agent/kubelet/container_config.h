@@ -156,6 +156,10 @@ int64_t MilliCPUToQuota(int64_t milli_cpu, int64_t period);
 Result<cri::SecurityProfile> SeccompProfileFor(const boost::json::object& pod_sc, const boost::json::object* container_sc,
                                                const NodeConfig& node);
 
+// The supplemental groups every process of the pod gets, the pause container's included: the pod's
+// fsGroup, then its supplementalGroups (upstream's order).
+std::vector<int64_t> PodSupplementalGroups(const boost::json::object& pod_sc);
+
 // A CreateContainerConfigError with `message`.
 Status ContainerConfigError(std::string message);
 

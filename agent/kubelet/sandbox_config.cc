@@ -219,6 +219,15 @@ Result<cri::PodSandboxConfig> BuildSandboxConfig(const json::object& pod, const 
       if (ctr.is_object() && api::GetBool(ctr.as_object(), {"securityContext", "privileged"})) c.privileged = true;
     }
   }
+  // The pause container runs as the pod's user and groups (upstream's
+  // generatePodSandboxLinuxConfig); out-of-range ids are left to the containers' config errors.
+  const json::object& pod_sc = api::GetObject(spec, "securityContext");
+  for (auto [member, into] : {std::pair{"runAsUser", &c.run_as_user}, std::pair{"runAsGroup", &c.run_as_group}}) {
+    const json::value* v = pod_sc.if_contains(member);
+    const int64_t id = v && v->is_number() ? api::AsInt(*v, -1) : -1;
+    if (id >= 0 && id <= 2147483647) *into = id;
+  }
+  c.supplemental_groups = PodSupplementalGroups(pod_sc);
   // The pause container's seccomp filter: the pod's profile (upstream's sandbox config). A bad
   // one fails the sandbox the way it would fail each container.
   auto seccomp = SeccompProfileFor(api::GetObject(spec, "securityContext"), nullptr, node);

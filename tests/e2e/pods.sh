@@ -5,7 +5,7 @@
 # the node's podCIDR that answer HTTP; /proc is masked and read-only where upstream's kubelet
 # asks the runtime to (not in a privileged pod); seccompProfile RuntimeDefault and Localhost
 # filter, none by default; shareProcessNamespace and sysctls (safe ones set, unsafe ones
-# SysctlForbidden); appArmorProfile refused where the host has no AppArmor; a killed container is restarted (restartCount 1); a killed
+# SysctlForbidden); the pause process as the pod's runAsUser/runAsGroup; appArmorProfile refused where the host has no AppArmor; a killed container is restarted (restartCount 1); a killed
 # containerd is restarted by the agent and the pods run on; a container past its memory limit is
 # OOMKilled; a pod
 # that exits 3 with restartPolicy Never is Failed with exit code 3; a failing liveness probe
@@ -130,14 +130,24 @@ spec:
   securityContext:
     sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: "42"}]
     appArmorProfile: {type: Unconfined}  # admitted with or without AppArmor on the host
+    runAsUser: 1000
+    runAsGroup: 3000
+    fsGroup: 2000
+    supplementalGroups: [4000]
   containers:
   - {name: a, image: $IMAGE, imagePullPolicy: Never, command: [sleep, "100001"]}
-  - {name: b, image: $IMAGE, imagePullPolicy: Never, command: [sleep, "100002"]}
+  - {name: b, image: $IMAGE, imagePullPolicy: Never, command: [sleep, "100002"], securityContext: {runAsUser: 0}}
 YAML
 eventually_eq "shared pod Running" 60 Running jp pod shared -o 'jsonpath={.status.phase}'
 k exec shared -c b -- cat /proc/1/cmdline | grep pause >/dev/null || fail "shareProcessNamespace: PID 1 of container b is not the pause process"
 k exec shared -c b -- ps | grep 'sleep 100001' >/dev/null || fail "shareProcessNamespace: container b does not see container a's process"
-expect_eq "a pod's safe sysctl is set in its network namespace" 42 k exec shared -c a -- cat /proc/sys/net/ipv4/ip_unprivileged_port_start
+# The pause process runs as the pod's user and group, as upstream's kubelet configures the
+# sandbox (the supplemental groups are sent too; containerd 1.6 gives the sandbox none of them).
+PAUSE_IDS=$(k exec shared -c b -- awk '/^(Uid|Gid):/ {print $1, $2, $3, $4}' /proc/1/status | tr '\n' ' ')
+[[ $PAUSE_IDS =~ ^Uid:\ 1000\ 1000\ 1000\ Gid:\ 3000\ 3000\ 3000 ]] || fail "the pause process's ids: '$PAUSE_IDS'"
+expect_eq "a container runs as the pod's runAsUser" 1000 k exec shared -c a -- id -u
+expect_eq "one with its own runAsUser as that" 0 k exec shared -c b -- id -u
+expect_eq "a pod's safe sysctl is set in its network namespace" 42 k exec shared -c b -- cat /proc/sys/net/ipv4/ip_unprivileged_port_start
 k delete pod shared --grace-period=0 --wait=false >/dev/null
 k apply -f - >/dev/null <<YAML
 apiVersion: v1

@@ -20,6 +20,9 @@ PodSandboxConfig FullPod() {
   p.cgroup_parent = "/kubepods/burstable/podu-1";
   p.privileged = true;
   p.share_pid = true;
+  p.run_as_user = 1000;
+  p.run_as_group = 0;  // set to 0 is root, not unset
+  p.supplemental_groups = {2000, 4000};
   p.sysctls = {{"net.ipv4.ip_unprivileged_port_start", "0"}};
   p.labels = {{"app", "web"}};
   p.annotations = {{"note", "x"}};
@@ -49,6 +52,11 @@ TEST(CriWire, PodSandboxConfig) {
   EXPECT_EQ(out.annotations().at("note"), "x");
   EXPECT_EQ(out.linux().cgroup_parent(), "/kubepods/burstable/podu-1");
   EXPECT_TRUE(out.linux().security_context().privileged());
+  EXPECT_EQ(out.linux().security_context().run_as_user().value(), 1000);
+  EXPECT_TRUE(out.linux().security_context().has_run_as_group());
+  EXPECT_EQ(out.linux().security_context().run_as_group().value(), 0);
+  ASSERT_EQ(out.linux().security_context().supplemental_groups_size(), 2);
+  EXPECT_EQ(out.linux().security_context().supplemental_groups(0), 2000);
   // A sandbox with no profile says Unconfined, not nothing: proto3's 0 is RuntimeDefault.
   EXPECT_EQ(out.linux().security_context().seccomp().profile_type(), v1::SecurityProfile::Unconfined);
   const auto& ns = out.linux().security_context().namespace_options();

@@ -323,7 +323,7 @@ TEST_F(ContainerConfigTest, SecurityContextMergedFromPodAndContainer) {
   EXPECT_FALSE(sc.privileged);
   EXPECT_EQ(sc.add_capabilities, (std::vector<std::string>{"NET_ADMIN"}));
   EXPECT_EQ(sc.drop_capabilities, (std::vector<std::string>{"ALL"}));
-  EXPECT_EQ(sc.supplemental_groups, (std::vector<int64_t>{4000, 2000}));
+  EXPECT_EQ(sc.supplemental_groups, (std::vector<int64_t>{2000, 4000}));  // fsGroup first, as upstream
   // procMount Default: upstream's masked and read-only paths (containerd adds none to a container).
   EXPECT_EQ(sc.masked_paths.size(), 11u);
   EXPECT_NE(std::find(sc.masked_paths.begin(), sc.masked_paths.end(), "/proc/kcore"), sc.masked_paths.end());

@@ -97,6 +97,22 @@ TEST(SandboxConfig, SeccompIsThePods) {
   EXPECT_FALSE(BuildSandboxConfig(Pod(R"({"securityContext":{"seccompProfile":{"type":"Localhost","localhostProfile":"../x"}}})"), Node()).ok());
 }
 
+// The pause container runs as the pod's user and groups (upstream's sandbox security context);
+// a pod without them leaves the image's user.
+TEST(SandboxConfig, ThePodsUserAndGroups) {
+  auto c = BuildSandboxConfig(Pod(R"({"securityContext":{"runAsUser":1000,"runAsGroup":3000,"fsGroup":2000,
+      "supplementalGroups":[4000,4001]}})"), Node());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->run_as_user, std::optional<int64_t>(1000));
+  EXPECT_EQ(c->run_as_group, std::optional<int64_t>(3000));
+  EXPECT_EQ(c->supplemental_groups, (std::vector<int64_t>{2000, 4000, 4001}));
+  auto plain = BuildSandboxConfig(Pod(R"({"containers":[{"name":"a","securityContext":{"runAsUser":5}}]})"), Node());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->run_as_user.has_value());  // a container's own user is not the sandbox's
+  EXPECT_FALSE(plain->run_as_group.has_value());
+  EXPECT_TRUE(plain->supplemental_groups.empty());
+}
+
 TEST(SandboxConfig, LongNameTruncatedAndBadHostnameRefused) {
   const std::string name(70, 'a');
   auto pod = json::parse(R"({"metadata":{"name":")" + name.substr(0, 62) + R"(-bbbbbbb","namespace":"n","uid":"u"},"spec":{}})").as_object();
