@@ -14,10 +14,37 @@ namespace kite::apiserver::strategies {
 namespace {
 namespace json = boost::json;
 
+constexpr std::string_view kAppArmorAnnotation = "container.apparmor.security.beta.kubernetes.io/";
+
+// The deprecated AppArmor annotations (upstream's ValidatePodSpecificAnnotations and
+// ValidateAppArmorProfileFormat): each names a container of the pod and holds runtime/default,
+// unconfined or localhost/<profile>.
+void ValidateAppArmorAnnotations(const json::object& pod, FieldErrors& e) {
+  const json::object& annotations = api::GetObject(api::Metadata(pod), "annotations");
+  for (const auto& kv : annotations) {
+    const std::string_view key = kv.key();
+    if (!key.starts_with(kAppArmorAnnotation)) continue;
+    const std::string field = "metadata.annotations[" + std::string(key) + "]";
+    const std::string container(key.substr(kAppArmorAnnotation.size()));
+    bool found = false;
+    for (const char* list : {"containers", "initContainers", "ephemeralContainers"}) {
+      for (const auto& c : api::GetArray(pod, {"spec", list})) {
+        found = found || (c.is_object() && api::GetString(c.as_object(), "name") == container);
+      }
+    }
+    if (!found) e.Invalid(field, Quoted(container), "container not found");
+    const std::string profile = kv.value().is_string() ? std::string(kv.value().as_string()) : "";
+    if (!profile.empty() && profile != "runtime/default" && profile != "unconfined" && !profile.starts_with("localhost/")) {
+      e.Invalid(field, Quoted(profile), "invalid AppArmor profile name: " + Quoted(profile));
+    }
+  }
+}
+
 class PodStrategy final : public Strategy {
  public:
   void Validate(const api::ResourceInfo&, const json::object& obj, FieldErrors& e) const override {
     ValidatePodSpec(api::FindObject(obj, {"spec"}), "spec", e);
+    ValidateAppArmorAnnotations(obj, e);
   }
 
   // Most of a pod's spec is fixed once created (images, activeDeadlineSeconds and a few others

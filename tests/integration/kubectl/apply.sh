@@ -50,6 +50,13 @@ expect_fail "appArmorProfile: a padded profile name" \
 expect_fail "appArmorProfile: localhostProfile only with Localhost" \
   'spec.containers\[0\].securityContext.appArmorProfile.localhostProfile: Invalid value: "x": can only be set when AppArmor type is Localhost' \
   -- k create -f "$M/aa.json"
+printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"aa-ann","annotations":{"container.apparmor.security.beta.kubernetes.io/c":"enforce","container.apparmor.security.beta.kubernetes.io/nope":"unconfined"}},"spec":{"containers":[{"name":"c","image":"busybox:1.36"}]}}' >"$M/aa-ann.json"
+expect_fail "the deprecated AppArmor annotation: a known profile" \
+  'metadata.annotations\[container.apparmor.security.beta.kubernetes.io/c\]: Invalid value: "enforce": invalid AppArmor profile name: "enforce"' \
+  -- k create -f "$M/aa-ann.json"
+expect_fail "the deprecated AppArmor annotation: a container of the pod" \
+  'metadata.annotations\[container.apparmor.security.beta.kubernetes.io/nope\]: Invalid value: "nope": container not found' \
+  -- k create -f "$M/aa-ann.json"
 
 expect "get pod wide" '^busy +0/1 +Pending +0 +[0-9]+s +<none> +<none> +<none> +<none>$' -- k get pod busy -o wide
 
