@@ -157,7 +157,8 @@ echo "ok - kubectl debug -c dbg2 (no -it, no target): Running, its logs and exec
 # kubectl debug node/<node>: a pod on that node in its host namespaces, the host's / at /host.
 NDBG=$(printf 'test -d /host%s && echo host-dir-seen\nexit\n' "$D" | in_pty debug "node/$NODE" -it --image="$IMAGE" -- sh 2>&1 | tr -d '\r')
 grep -qx 'host-dir-seen' <<<"$NDBG" || fail "kubectl debug node/$NODE: the node's data dir not under /host: $NDBG"
-NPOD=$(jp pods -o name | grep -m1 "node-debugger-$NODE") || fail "no node-debugger pod"
+PODS=$(jp pods -o name)  # not piped into grep -m1: under pipefail kubectl's SIGPIPE fails the pipe
+NPOD=$(grep -m1 "node-debugger-$NODE" <<<"$PODS") || fail "no node-debugger pod among: $PODS"
 eventually_eq "the node debugger pod Succeeded after exit" 60 Succeeded jp "$NPOD" -o 'jsonpath={.status.phase}'
 [[ $(jp "$NPOD" -o 'jsonpath={.spec.hostPID} {.spec.hostNetwork} {.spec.nodeName}') == "true true $NODE" ]] ||
   fail "node debugger pod: $(jp "$NPOD" -o 'jsonpath={.spec}')"
