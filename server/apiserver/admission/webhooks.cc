@@ -161,7 +161,7 @@ json::value UserJson(const UserInfo& u) {
 json::object Review(const AdmissionAttributes& a, const json::object* obj, const std::string& uid,
                     const std::string& version) {
   const api::ResourceInfo& r = *a.r;
-  json::object kind{{"group", r.group}, {"version", r.version}, {"kind", r.kind}};
+  json::object kind{{"group", r.group}, {"version", r.version}, {"kind", a.kind.empty() ? r.kind : a.kind}};
   json::object resource{{"group", r.group}, {"version", r.version}, {"resource", r.resource}};
   json::object req{{"uid", uid},
                    {"kind", kind},
@@ -176,8 +176,10 @@ json::object Review(const AdmissionAttributes& a, const json::object* obj, const
   if (!a.ns.empty()) req["namespace"] = a.ns;
   req["object"] = obj ? json::value(*obj) : json::value(nullptr);
   req["oldObject"] = a.old ? json::value(*a.old) : json::value(nullptr);
-  const char* options = a.operation == "CREATE" ? "CreateOptions" : a.operation == "UPDATE" ? "UpdateOptions" : "DeleteOptions";
-  req["options"] = json::object{{"apiVersion", "meta.k8s.io/v1"}, {"kind", options}};
+  if (a.operation != "CONNECT") {  // CONNECT's options are its object
+    const char* options = a.operation == "CREATE" ? "CreateOptions" : a.operation == "UPDATE" ? "UpdateOptions" : "DeleteOptions";
+    req["options"] = json::object{{"apiVersion", "meta.k8s.io/v1"}, {"kind", options}};
+  }
   return json::object{{"apiVersion", "admission.k8s.io/" + version}, {"kind", "AdmissionReview"}, {"request", std::move(req)}};
 }
 
@@ -368,6 +370,11 @@ asio::awaitable<Status> WebhookAdmission::Run(const std::vector<Hook>& hooks, co
         co_return s;
       }
       continue;
+    }
+    if (a.warnings) {
+      for (const auto& w : api::GetArray(*response, "warnings")) {
+        if (w.is_string()) a.warnings->emplace_back(w.as_string());
+      }
     }
     if (!api::GetBool(*response, "allowed")) {
       const json::object& st = api::GetObject(*response, "status");

@@ -3,7 +3,8 @@
 // kyverno and their Helm charts install).
 //
 // Contract, as upstream's:
-// - A write (CREATE, UPDATE, DELETE; a subresource's write as the resource "pods/status") is sent
+// - A write (CREATE, UPDATE, DELETE; a subresource's write as the resource "pods/status") and a
+//   CONNECT (pods/exec, attach, portforward, with the options as the object) is sent
 //   to every webhook whose rules match it (operations, apiGroups, apiVersions — any version under
 //   matchPolicy Equivalent, kite serving one per resource —, resources with "*" and "res/sub"
 //   forms, scope), whose namespaceSelector matches the labels of the object's namespace (of a
@@ -18,6 +19,7 @@
 //   Endpoints, as kube-apiserver's --enable-aggregator-routing resolves it), verified against
 //   caBundle (the system roots without one) for the name <service>.<namespace>.svc, with
 //   ?timeout=<timeoutSeconds>s and that bound on the whole call.
+// - An answer's warnings reach the client (Warning headers, kubectl prints them).
 // - A denial is the webhook's status with upstream's text, "admission webhook \"<name>\" denied the
 //   request: <message>", its code (400 when below 400). A webhook that cannot be called or answers
 //   nonsense is skipped under failurePolicy Ignore and fails the write under Fail with 500
@@ -51,6 +53,10 @@ struct AdmissionAttributes {
   const UserInfo* user = nullptr;
   bool dry_run = false;
   const boost::json::object* old = nullptr;  // UPDATE and DELETE
+  // The object's kind when it is not the resource's (CONNECT: PodExecOptions, …); "" otherwise.
+  std::string kind;
+  // Where the webhooks' warnings go (the response's Warning headers), or null.
+  std::vector<std::string>* warnings = nullptr;
 };
 
 // One webhook of a configuration, as matching needs it (webhooks.cc; exposed for unit tests).

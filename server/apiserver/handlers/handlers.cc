@@ -282,7 +282,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Create(Call& c) {
   if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
   if (auto e = Escalation(c, obj, nullptr); !e.ok()) co_return e;
   const std::string created_name = api::GetString(api::MutableObject(obj, "metadata"), "name");
-  if (Status s = co_await AdmitByWebhooks(c, "CREATE", &obj, nullptr, created_name); !s.ok()) co_return s;
+  if (Status s = co_await AdmitByWebhooks(c, "CREATE", &obj, nullptr, created_name, &warnings.value()); !s.ok()) co_return s;
   RecordManager(obj, ManagerName(c.req), "Update", c.r.group_version(), nullptr);
   auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
   if (!out.ok()) co_return out.error();
@@ -312,7 +312,8 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpt
     if (auto admitted = co_await AdmitUpdate(c.r, next, current.value()); !admitted.ok()) co_return admitted.error();
     if (auto e = Escalation(c, next, &current.value()); !e.ok()) co_return e;
     if (auto e = ValidateUpdate(c.r, next, current.value(), c.info.subresource); e) co_return *e;
-    if (Status s = co_await AdmitByWebhooks(c, "UPDATE", &next, &current.value(), c.info.name); !s.ok()) co_return s;
+    std::vector<std::string> more = warnings.value();
+    if (Status s = co_await AdmitByWebhooks(c, "UPDATE", &next, &current.value(), c.info.name, &more); !s.ok()) co_return s;
     if (scope != UpdateOptions::Scope::kStatus) {  // a …/status write keeps the stored metadata
       RecordManager(next, ManagerName(c.req), "Update", c.r.group_version(), &current.value());
     }
@@ -323,7 +324,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpt
       if (out.error().http_code() == 409 && out.error().reason() == "Conflict" && !pinned && attempt < kConflictRetries) continue;
       co_return out.error();
     }
-    co_return ApiResponse{200, std::move(out.value()), std::move(warnings.value())};
+    co_return ApiResponse{200, std::move(out.value()), std::move(more)};
   }
 }
 
@@ -362,7 +363,9 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
         if (auto e = ValidateCreate(c.r, obj)) co_return *e;
         if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
         if (auto e = Escalation(c, obj, nullptr); !e.ok()) co_return e;
-        if (Status s = co_await AdmitByWebhooks(c, "CREATE", &obj, nullptr, c.info.name); !s.ok()) co_return s;
+        if (Status s = co_await AdmitByWebhooks(c, "CREATE", &obj, nullptr, c.info.name, &warnings.value()); !s.ok()) {
+          co_return s;
+        }
         RecordApply(obj, applied, manager, c.r.group_version());
         auto out = co_await registry_.Create(c.r, c.ns, std::move(obj), c.dry_run);
         if (!out.ok()) co_return out.error();
@@ -383,7 +386,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
     if (auto admitted = co_await AdmitUpdate(c.r, obj, cur); !admitted.ok()) co_return admitted.error();
     if (auto e = Escalation(c, obj, &cur); !e.ok()) co_return e;
     if (auto e = ValidateUpdate(c.r, obj, cur, c.info.subresource); e) co_return *e;
-    if (Status s = co_await AdmitByWebhooks(c, "UPDATE", &obj, &cur, c.info.name); !s.ok()) co_return s;
+    if (Status s = co_await AdmitByWebhooks(c, "UPDATE", &obj, &cur, c.info.name, &warnings.value()); !s.ok()) co_return s;
     // A …/status write keeps the stored metadata (Registry::Update), managedFields included, so
     // there is nothing to record for it.
     if (!apply && scope != UpdateOptions::Scope::kStatus) {
@@ -455,8 +458,11 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Delete(Call& c) {
 }
 
 asio::awaitable<Status> ResourceHandlers::AdmitByWebhooks(Call& c, const char* operation, json::object* obj,
-                                                          const json::object* old, const std::string& name) {
+                                                          const json::object* old, const std::string& name,
+                                                          std::vector<std::string>* warnings, const std::string& kind) {
   AdmissionAttributes a;
+  a.kind = kind;
+  a.warnings = warnings;
   a.r = &c.r;
   a.ns = c.ns;
   if (const json::object* of = old ? old : obj; of && !api::Namespace(*of).empty()) a.ns = api::Namespace(*of);
@@ -476,7 +482,7 @@ asio::awaitable<Status> ResourceHandlers::AdmitByWebhooks(Call& c, const char* o
   }
   auto patched = co_await webhooks_.Mutate(a, obj);
   if (!patched.ok()) co_return patched.error();
-  if (*patched && obj) {
+  if (*patched && obj && kind.empty()) {
     if (auto e = old ? ValidateUpdate(c.r, *obj, *old, c.info.subresource) : ValidateObject(c.r, *obj)) co_return *e;
   }
   Status validated = co_await webhooks_.Validate(a, obj);

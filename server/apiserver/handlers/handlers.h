@@ -100,8 +100,12 @@ class ResourceHandlers {
                                                                   const boost::json::object* old);
   // The webhooks' part of a write's admission: the mutating ones on `obj` (validated again when
   // one patched it), then the validating ones. `old`: the stored object (UPDATE, DELETE).
+  // `warnings`, when given, gets the webhooks' warnings; `kind` names the object's kind when it
+  // is not the resource's (CONNECT's options).
   boost::asio::awaitable<Status> AdmitByWebhooks(Call& c, const char* operation, boost::json::object* obj,
-                                                 const boost::json::object* old, const std::string& name);
+                                                 const boost::json::object* old, const std::string& name,
+                                                 std::vector<std::string>* warnings = nullptr,
+                                                 const std::string& kind = "");
 
   datastore::Store* store_;
   const Authorizer* authz_;

@@ -172,6 +172,23 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::RemoteCommand(Call& c) {
   } else {
     for (auto [it, end] = c.req.query.equal_range("ports"); it != end; ++it) query.emplace("port", it->second);
   }
+  // CONNECT goes to the admission webhooks (a policy that forbids exec), with the options as the
+  // object, as upstream's API server sends it.
+  json::object options{{"kind", sub == "exec" ? "PodExecOptions" : sub == "attach" ? "PodAttachOptions" : "PodPortForwardOptions"},
+                       {"apiVersion", "v1"}};
+  if (!container.empty()) options["container"] = container;
+  for (const auto& [k, v] : query) {
+    if (k == "command" || k == "port") {
+      json::value& list = options[k == "command" ? "command" : "ports"];
+      if (!list.is_array()) list = json::array();
+      if (k == "command") list.as_array().push_back(json::string(v));
+      else list.as_array().push_back(std::atoi(v.c_str()));
+    } else {
+      options[k] = true;
+    }
+  }
+  const std::string options_kind(api::GetString(options, "kind"));
+  if (Status s = co_await AdmitByWebhooks(c, "CONNECT", &options, nullptr, name, nullptr, options_kind); !s.ok()) co_return s;
   const std::string node_name = api::GetString(spec, "nodeName");
   if (node_name.empty()) co_return BadRequest("pod " + name + " does not have a host assigned");
   const api::ResourceInfo* nodes = api::FindResource("", "v1", "nodes");

@@ -2,12 +2,14 @@
 """An admission webhook for tests/integration/kubectl/webhooks.sh: HTTPS on 127.0.0.1:PORT.
 
 Paths:
-  /validate  denies an object whose data has the key "forbidden" (code 403, a message), and any
-             DELETE of an object (the test's objectSelector picks which reach it);
+  /validate  denies an object whose data has the key "forbidden" (code 403, a message), any
+             DELETE of an object (the test's objectSelector picks which reach it) and a CONNECT
+             whose command has the word "forbidden"; warns about data with the key "warn";
   /mutate    adds the label mutated=yes with a JSONPatch;
   /slow      answers after 3 s (past a 1 s timeoutSeconds);
   /bad-uid   answers with another uid.
-Every request is appended to LOG as one line: path operation kind namespace/name user dryRun.
+Every request is appended to LOG as one line: path operation kind namespace/name user dryRun
+timeout.
 
 Usage: webhook_server.py PORT CERT KEY LOG
 """
@@ -38,12 +40,18 @@ class Hook(BaseHTTPRequestHandler):
                 "timeout=" + self.path.split("timeout=")[-1] if "timeout=" in self.path else "-"))
         resp = {"uid": req["uid"], "allowed": True}
         if path == "/validate":
-            if req["operation"] == "DELETE":
+            if req["operation"] == "CONNECT":
+                if "forbidden" in obj.get("command", []):
+                    resp = {"uid": req["uid"], "allowed": False,
+                            "status": {"code": 403, "reason": "Forbidden", "message": "no forbidden commands"}}
+            elif req["operation"] == "DELETE":
                 resp = {"uid": req["uid"], "allowed": False,
                         "status": {"code": 403, "reason": "Forbidden", "message": "this object is protected"}}
             elif "forbidden" in (obj.get("data") or {}):
                 resp = {"uid": req["uid"], "allowed": False,
                         "status": {"code": 403, "reason": "Forbidden", "message": "configmap has forbidden key"}}
+            elif "warn" in (obj.get("data") or {}):
+                resp["warnings"] = ["this configmap has a warn key"]
         elif path == "/mutate":
             labels = (obj.get("metadata") or {}).get("labels")
             patch = ([{"op": "add", "path": "/metadata/labels/mutated", "value": "yes"}] if labels

@@ -3,8 +3,8 @@
 # webhook (webhook_server.py, its own CA): the configurations served and validated as upstream
 # validates them, a validating webhook denying with its message and code, a mutating webhook's
 # JSONPatch stored, reached by URL and through a Service's endpoints, rules, namespaceSelector and
-# objectSelector picking what is sent, DELETE and --dry-run=server sent too, the requester named
-# in the review, timeoutSeconds with failurePolicy Fail and Ignore, a wrong uid refused, and a
+# objectSelector picking what is sent, DELETE, deletecollection, --dry-run=server and CONNECT
+# (kubectl exec) sent too, the requester named in the review, a webhook's warning shown, timeoutSeconds with failurePolicy Fail and Ignore, a wrong uid refused, and a
 # webhook that cannot be reached never locking its own configuration in.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -116,6 +116,23 @@ expect_fail "--dry-run=server is sent too" 'denied the request: configmap has fo
   k create configmap bad2 -n hooked --from-literal=forbidden=1 --dry-run=server
 expect "the review named the requester and the dry run" '^/validate CREATE ConfigMap hooked/bad2 system:admin true timeout=10s$' -- \
   grep '/validate CREATE ConfigMap hooked/bad2' "$LOG"
+
+expect "an allowed write carries the webhook's warning" '^Warning: this configmap has a warn key' -- \
+  k create configmap warned -n hooked --from-literal=warn=1
+
+# --- CONNECT: kubectl exec reaches the webhooks with its PodExecOptions (no node here: an
+# allowed exec then fails for want of one)
+{
+  printf 'apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {name: exec}\nwebhooks:\n'
+  hook exec.kite.test /validate '"pods/exec"' '"CONNECT"'
+} >"$M/exec.yaml"
+k apply -f "$M/exec.yaml" >/dev/null
+k run web -n hooked --image=busybox:1.36 -- sleep 3600 >/dev/null
+eventually_fails "an exec the webhook forbids is refused before any node is asked" \
+  'admission webhook "exec.kite.test" denied the request: no forbidden commands' 10 -- k exec -n hooked web -- echo forbidden
+expect_fail "one it allows goes on (to the missing node)" 'does not have a host assigned' -- k exec -n hooked web -- echo fine
+expect "the review was a CONNECT of PodExecOptions" '^/validate CONNECT PodExecOptions hooked/web system:admin false' -- \
+  grep -m1 '^/validate CONNECT' "$LOG"
 
 # --- DELETE and objectSelector
 k create configmap keep -n hooked --from-literal=a=1 >/dev/null
