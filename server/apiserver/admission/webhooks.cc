@@ -19,6 +19,7 @@
 #include "base/encoding.h"
 #include "base/https_client.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "server/apiserver/handlers/service_proxy.h"
 #include "server/apiserver/status.h"
 #include "server/apiserver/storage/list_options.h"
@@ -135,6 +136,33 @@ asio::awaitable<Result<std::string>> Post(const Target& t, const std::string& ca
     co_return Status(Code::kUnavailable, "expected webhook response status code 200, got " + std::to_string(p.get().result_int()));
   }
   co_return std::move(p.get().body());
+}
+
+// Upstream's webhook metrics (k8s.io/apiserver admission metrics), per call of a webhook: type
+// "admit" (mutating) or "validate"; `code` the HTTP status of its answer (0: none came). Not
+// exported: upstream's apiserver_admission_webhook_rejection_count and _fail_open_count, counters
+// whose names `promtool check metrics` refuses (a counter ends in _total, never _count); the
+// request total's `rejected` label carries the rejections.
+void ObserveWebhook(const std::string& name, bool mutating, const std::string& operation, double seconds, int code,
+                    bool rejected) {
+  static auto& duration = prometheus::BuildHistogram()
+                              .Name("apiserver_admission_webhook_admission_duration_seconds")
+                              .Help("Admission webhook latency histogram in seconds, identified by name and broken out "
+                                    "for each operation and API resource and type (validate or admit).")
+                              .Register(metrics::Default());
+  static auto& requests = prometheus::BuildCounter()
+                              .Name("apiserver_admission_webhook_request_total")
+                              .Help("Admission webhook request total, identified by name and broken out for each "
+                                    "admission type (validating or admit) and operation.")
+                              .Register(metrics::Default());
+  static const prometheus::Histogram::BucketBoundaries kBuckets{0.005, 0.025, 0.1, 0.5, 1.0, 2.5, 10, 25};
+  const std::string type = mutating ? "admit" : "validate";
+  const std::string was_rejected = rejected ? "true" : "false";
+  duration.Add({{"name", name}, {"type", type}, {"operation", operation}, {"rejected", was_rejected}}, kBuckets)
+      .Observe(seconds);
+  requests.Add({{"name", name}, {"type", type}, {"operation", operation}, {"code", std::to_string(code)},
+                {"rejected", was_rejected}})
+      .Increment();
 }
 
 json::value UserJson(const UserInfo& u) {
@@ -318,9 +346,16 @@ asio::awaitable<Status> WebhookAdmission::Run(const std::vector<Hook>& hooks, co
   for (const Hook& h : hooks) {
     const std::string name = api::GetString(h.spec, "name");
     const bool ignore = api::GetString(h.spec, "failurePolicy") == "Ignore";
+    const auto began = std::chrono::steady_clock::now();
+    int answered = 0;  // the HTTP status of its answer, once one came
+    auto observe = [&](bool rejected) {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - began;
+      ObserveWebhook(name, patched != nullptr, a.operation, took.count(), answered, rejected);
+    };
     auto fail = [&](const std::string& why) -> Status {
       KITE_LOG(ignore ? 1 : 0) << "admission webhook " << name << " (" << h.config << "): " << why
                                << (ignore ? " (failurePolicy Ignore: skipped)" : "");
+      observe(!ignore);
       return ignore ? Status::Ok() : CallFailed(name, why);
     };
     auto match = co_await Matches(h, a, obj);
@@ -355,6 +390,7 @@ asio::awaitable<Status> WebhookAdmission::Run(const std::vector<Hook>& hooks, co
       if (Status s = fail("failed to call webhook: " + answer.status().message()); !s.ok()) co_return s;
       continue;
     }
+    answered = 200;  // Post returns only a 200's body
     boost::system::error_code ec;
     json::value parsed = json::parse(*answer, ec);
     const json::object* response =
@@ -380,6 +416,8 @@ asio::awaitable<Status> WebhookAdmission::Run(const std::vector<Hook>& hooks, co
       const json::object& st = api::GetObject(*response, "status");
       int64_t code = api::GetInt(st, "code", 400);
       if (code < 400) code = 400;
+      answered = static_cast<int>(code);
+      observe(true);
       const std::string denied = "admission webhook \"" + name + "\" denied the request";
       const std::string msg = api::GetString(st, "message"), reason = api::GetString(st, "reason");
       co_return Status::Api(static_cast<int>(code), reason,
@@ -387,7 +425,10 @@ asio::awaitable<Status> WebhookAdmission::Run(const std::vector<Hook>& hooks, co
                                                                                  : denied + " without explanation");
     }
     const std::string patch = api::GetString(*response, "patch");
-    if (!mutable_obj || patch.empty()) continue;
+    if (!mutable_obj || patch.empty()) {
+      observe(false);
+      continue;
+    }
     if (const std::string type = api::GetString(*response, "patchType"); type != "JSONPatch") {
       if (Status s = fail("unsupported patch type \"" + type + "\""); !s.ok()) co_return s;
       continue;
@@ -402,6 +443,7 @@ asio::awaitable<Status> WebhookAdmission::Run(const std::vector<Hook>& hooks, co
     }
     *mutable_obj = std::move(applied->as_object());
     *patched = true;
+    observe(false);
   }
   co_return Status::Ok();
 }

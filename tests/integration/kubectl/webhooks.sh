@@ -4,8 +4,10 @@
 # validates them, a validating webhook denying with its message and code, a mutating webhook's
 # JSONPatch stored, reached by URL and through a Service's endpoints, rules, namespaceSelector and
 # objectSelector picking what is sent, DELETE, deletecollection, --dry-run=server and CONNECT
-# (kubectl exec) sent too, the requester named in the review, a webhook's warning shown, timeoutSeconds with failurePolicy Fail and Ignore, a wrong uid refused, and a
-# webhook that cannot be reached never locking its own configuration in.
+# (kubectl exec) sent too, the requester named in the review, a webhook's warning shown,
+# timeoutSeconds with failurePolicy Fail and Ignore, a wrong uid refused, a webhook that cannot be
+# reached never locking its own configuration in, and upstream's apiserver_admission_webhook_*
+# metrics (promtool finds nothing to say about them).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lib.sh"
@@ -227,4 +229,23 @@ eventually_fails "an unreachable webhook on everything blocks writes" 'failed ca
 expect "its own configuration can still be deleted" 'validatingwebhookconfiguration.admissionregistration.k8s.io "block-all" deleted' -- \
   k delete validatingwebhookconfiguration block-all
 expect "and writes go through again at once" '^configmap/unblocked created$' -- k create configmap unblocked --from-literal=a=1
+
+# --- upstream's webhook metrics on the API server's /metrics
+k get --raw /metrics >"$TEST_TMP/metrics.txt"
+expect "a denial counted: apiserver_admission_webhook_request_total" \
+  '^apiserver_admission_webhook_request_total\{code="403",name="deny.kite.test",operation="CREATE",rejected="true",type="validate"\} [1-9]' \
+  -- cat "$TEST_TMP/metrics.txt"
+expect "a call that failed under Fail: rejected, code 0" \
+  '^apiserver_admission_webhook_request_total\{code="0",name="slow-fail.kite.test",operation="CREATE",rejected="true",type="validate"\} [1-9]' \
+  -- cat "$TEST_TMP/metrics.txt"
+expect "under Ignore: not rejected" \
+  '^apiserver_admission_webhook_request_total\{code="0",name="slow-ignore.kite.test",operation="CREATE",rejected="false",type="validate"\} 1$' \
+  -- cat "$TEST_TMP/metrics.txt"
+if command -v "${PROMTOOL:-promtool}" >/dev/null; then
+  grep '^# \(HELP\|TYPE\) apiserver_admission_webhook_\|^apiserver_admission_webhook_' "$TEST_TMP/metrics.txt" >"$TEST_TMP/webhook-metrics.txt"
+  expect_exact "promtool check metrics on them reports nothing" "" -- "${PROMTOOL:-promtool}" check metrics <"$TEST_TMP/webhook-metrics.txt"
+fi
+expect "the mutating webhook's latency: apiserver_admission_webhook_admission_duration_seconds" \
+  '^apiserver_admission_webhook_admission_duration_seconds_count\{name="label.kite.test",operation="CREATE",rejected="false",type="admit"\} [1-9]' \
+  -- cat "$TEST_TMP/metrics.txt"
 finish
