@@ -328,7 +328,20 @@ asio::awaitable<Result<bool>> WebhookAdmission::Mutate(const AdmissionAttributes
   auto configs = co_await Current();
   if (configs->mutating.empty()) co_return false;
   bool patched = false;
-  if (Status s = co_await Run(configs->mutating, a, obj, &patched); !s.ok()) co_return s;
+  std::vector<bool> changed;  // which hook's patch changed the object
+  if (Status s = co_await Run(configs->mutating, a, obj, &patched, &changed); !s.ok()) co_return s;
+  // reinvocationPolicy IfNeeded: a hook whose object a later hook changed is called once more
+  // (upstream's single reinvocation pass, in the same order).
+  std::vector<Hook> again;
+  bool later_changed = false;
+  for (size_t i = configs->mutating.size(); i-- > 0;) {
+    const Hook& h = configs->mutating[i];
+    if (later_changed && api::GetString(h.spec, "reinvocationPolicy") == "IfNeeded") again.insert(again.begin(), h);
+    later_changed = later_changed || (i < changed.size() && changed[i]);
+  }
+  if (!again.empty()) {
+    if (Status s = co_await Run(again, a, obj, &patched, nullptr); !s.ok()) co_return s;
+  }
   co_return patched;
 }
 
@@ -336,14 +349,17 @@ asio::awaitable<Status> WebhookAdmission::Validate(const AdmissionAttributes& a,
   if (a.r->group == kGroup) co_return Status::Ok();
   auto configs = co_await Current();
   if (configs->validating.empty()) co_return Status::Ok();
-  Status s = co_await Run(configs->validating, a, obj, nullptr);
+  Status s = co_await Run(configs->validating, a, obj, nullptr, nullptr);
   co_return s;
 }
 
 asio::awaitable<Status> WebhookAdmission::Run(const std::vector<Hook>& hooks, const AdmissionAttributes& a,
-                                              const json::object* obj, bool* patched) {
+                                              const json::object* obj, bool* patched, std::vector<bool>* changed) {
+  if (changed) changed->assign(hooks.size(), false);
+  size_t index = 0;
   json::object* mutable_obj = patched ? const_cast<json::object*>(obj) : nullptr;  // Mutate's own object
   for (const Hook& h : hooks) {
+    const size_t me = index++;
     const std::string name = api::GetString(h.spec, "name");
     const bool ignore = api::GetString(h.spec, "failurePolicy") == "Ignore";
     const auto began = std::chrono::steady_clock::now();
@@ -441,6 +457,7 @@ asio::awaitable<Status> WebhookAdmission::Run(const std::vector<Hook>& hooks, co
       if (Status s = fail("the patch could not be applied: " + why); !s.ok()) co_return s;
       continue;
     }
+    if (changed && *applied != json::value(*mutable_obj)) (*changed)[me] = true;
     *mutable_obj = std::move(applied->as_object());
     *patched = true;
     observe(false);

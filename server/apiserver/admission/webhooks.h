@@ -12,7 +12,8 @@
 //   Writes of the webhook configurations themselves are never sent (no lock-out).
 // - Mutating webhooks run first, one after another in the order of their configurations' names
 //   and of the list: each gets the object as the previous left it and may answer a JSONPatch
-//   (patchType JSONPatch), applied at once. reinvocationPolicy IfNeeded is not honoured (noted).
+//   (patchType JSONPatch), applied at once. One whose reinvocationPolicy is IfNeeded is called
+//   once more when a later one changed the object (upstream's single reinvocation pass).
 //   Validating webhooks run after the object's validation and see the final object.
 // - The AdmissionReview is admission.k8s.io/v1 (v1beta1 when that is all a webhook lists), POSTed
 //   over HTTPS to clientConfig.url or to a ready endpoint of clientConfig.service (the Service's
@@ -88,9 +89,10 @@ class WebhookAdmission {
   boost::asio::awaitable<std::shared_ptr<const Configs>> Current();
   boost::asio::awaitable<Result<bool>> Matches(const Hook& h, const AdmissionAttributes& a,
                                                const boost::json::object* obj);
-  // Calls each matching hook; `patched` non-null: mutating, `obj` is patched in place (then true).
+  // Calls each matching hook; `patched` non-null: mutating, `obj` is patched in place (then true);
+  // `changed`, when given, tells per hook whether its patch changed the object.
   boost::asio::awaitable<Status> Run(const std::vector<Hook>& hooks, const AdmissionAttributes& a,
-                                     const boost::json::object* obj, bool* patched);
+                                     const boost::json::object* obj, bool* patched, std::vector<bool>* changed);
 
   Registry* registry_;
   std::mutex mu_;

@@ -3,7 +3,7 @@
 # webhook (webhook_server.py, its own CA): the configurations served and validated as upstream
 # validates them, a validating webhook denying with its message and code, a mutating webhook's
 # JSONPatch stored, reached by URL and through a Service's endpoints, rules, namespaceSelector and
-# objectSelector picking what is sent, DELETE, deletecollection, --dry-run=server and CONNECT
+# objectSelector picking what is sent, reinvocationPolicy IfNeeded, DELETE, deletecollection, --dry-run=server and CONNECT
 # (kubectl exec) sent too, the requester named in the review, a webhook's warning shown,
 # timeoutSeconds with failurePolicy Fail and Ignore, a wrong uid refused, a webhook that cannot be
 # reached never locking its own configuration in, and upstream's apiserver_admission_webhook_*
@@ -188,6 +188,30 @@ done
 if ((n < 50)); then _report ok "the mutating webhook's JSONPatch is stored (label mutated=yes)"; else _report fail "mutating webhook" "$(tail -3 "$TEST_TMP/mutate.out")"; fi
 expect "and its request came through the Service's endpoint, after the mutation the validation" \
   '^/mutate CREATE ConfigMap hooked/m[0-9]+ system:admin false' -- grep '^/mutate CREATE' "$LOG"
+
+# --- reinvocationPolicy IfNeeded: called again once a later webhook changed the object
+k create namespace reinvoke >/dev/null
+k label namespace reinvoke webhook=reinvoke >/dev/null
+{
+  printf 'apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: order}\nwebhooks:\n'
+  hook again.kite.test /noop-again '"configmaps"' '"CREATE"' '  reinvocationPolicy: IfNeeded
+  namespaceSelector: {matchLabels: {webhook: reinvoke}}'
+  hook once.kite.test /noop-once '"configmaps"' '"CREATE"' '  namespaceSelector: {matchLabels: {webhook: reinvoke}}'
+  hook relabel.kite.test /mutate '"configmaps"' '"CREATE"' '  namespaceSelector: {matchLabels: {webhook: reinvoke}}'
+} >"$M/order.yaml"
+k apply -f "$M/order.yaml" >/dev/null
+reinvoked() {
+  k create configmap "r$1" -n reinvoke --from-literal=a=1 >/dev/null 2>&1 &&
+    [[ $(k get cm "r$1" -n reinvoke -o 'jsonpath={.metadata.labels.mutated}') == yes ]]
+}
+n=0
+until reinvoked $n; do
+  n=$((n + 1))
+  ((n < 50)) || break
+  sleep 0.2
+done
+expect_exact "IfNeeded: called twice, Never: once, for the same create" "2 1" -- \
+  echo "$(grep -c "^/noop-again CREATE ConfigMap reinvoke/r$n " "$LOG") $(grep -c "^/noop-once CREATE ConfigMap reinvoke/r$n " "$LOG")"
 
 # --- timeouts and failurePolicy; a wrong uid
 {
