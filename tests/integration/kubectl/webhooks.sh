@@ -175,17 +175,19 @@ webhooks:
 YAML
 expect "create a MutatingWebhookConfiguration reached through a Service" 'mutatingwebhookconfiguration.admissionregistration.k8s.io/label created' -- \
   k apply -f "$M/mutate.yaml"
+# mutated NS PREFIX: creates configmaps PREFIX0, PREFIX1… in NS until one comes back labelled
+# mutated=yes (a new configuration takes effect within a second); sets N to its number, 50 if none.
 mutated() {
-  k create configmap "m$1" -n hooked --from-literal=a=1 >>"$TEST_TMP/mutate.out" 2>&1 &&
-    [[ $(k get cm "m$1" -n hooked -o 'jsonpath={.metadata.labels.mutated}') == yes ]]
+  N=0
+  until k create configmap "$2$N" -n "$1" --from-literal=a=1 >>"$TEST_TMP/mutate.out" 2>&1 &&
+    [[ $(k get cm "$2$N" -n "$1" -o 'jsonpath={.metadata.labels.mutated}') == yes ]]; do
+    N=$((N + 1))
+    ((N < 50)) || return 0
+    sleep 0.2
+  done
 }
-n=0
-until mutated $n; do
-  n=$((n + 1))
-  ((n < 50)) || break
-  sleep 0.2
-done
-if ((n < 50)); then _report ok "the mutating webhook's JSONPatch is stored (label mutated=yes)"; else _report fail "mutating webhook" "$(tail -3 "$TEST_TMP/mutate.out")"; fi
+mutated hooked m
+if ((N < 50)); then _report ok "the mutating webhook's JSONPatch is stored (label mutated=yes)"; else _report fail "mutating webhook" "$(tail -3 "$TEST_TMP/mutate.out")"; fi
 expect "and its request came through the Service's endpoint, after the mutation the validation" \
   '^/mutate CREATE ConfigMap hooked/m[0-9]+ system:admin false' -- grep '^/mutate CREATE' "$LOG"
 
@@ -200,18 +202,9 @@ k label namespace reinvoke webhook=reinvoke >/dev/null
   hook relabel.kite.test /mutate '"configmaps"' '"CREATE"' '  namespaceSelector: {matchLabels: {webhook: reinvoke}}'
 } >"$M/order.yaml"
 k apply -f "$M/order.yaml" >/dev/null
-reinvoked() {
-  k create configmap "r$1" -n reinvoke --from-literal=a=1 >/dev/null 2>&1 &&
-    [[ $(k get cm "r$1" -n reinvoke -o 'jsonpath={.metadata.labels.mutated}') == yes ]]
-}
-n=0
-until reinvoked $n; do
-  n=$((n + 1))
-  ((n < 50)) || break
-  sleep 0.2
-done
+mutated reinvoke r
 expect_exact "IfNeeded: called twice, Never: once, for the same create" "2 1" -- \
-  echo "$(grep -c "^/noop-again CREATE ConfigMap reinvoke/r$n " "$LOG") $(grep -c "^/noop-once CREATE ConfigMap reinvoke/r$n " "$LOG")"
+  echo "$(grep -c "^/noop-again CREATE ConfigMap reinvoke/r$N " "$LOG") $(grep -c "^/noop-once CREATE ConfigMap reinvoke/r$N " "$LOG")"
 
 # --- timeouts and failurePolicy; a wrong uid
 {
