@@ -308,34 +308,32 @@ asio::awaitable<Result<bool>> WebhookAdmission::Matches(const Hook& h, const Adm
   co_return namespaces->Matches(api::GetObject(api::Metadata(*ns), "labels"));
 }
 
-asio::awaitable<bool> WebhookAdmission::AnyFor(const AdmissionAttributes& a) {
-  if (a.r->group == kGroup) co_return false;
-  auto configs = co_await Current();
-  for (const auto* list : {&configs->mutating, &configs->validating}) {
+bool WebhookAdmission::AnyFor(const Configs& configs, const AdmissionAttributes& a) {
+  if (a.r->group == kGroup) return false;
+  for (const auto* list : {&configs.mutating, &configs.validating}) {
     for (const Hook& h : *list) {
       for (const auto& r : api::GetArray(h.spec, "rules")) {
         if (r.is_object() && WebhookRuleMatches(r.as_object(), a, api::GetString(h.spec, "matchPolicy") == "Exact")) {
-          co_return true;
+          return true;
         }
       }
     }
   }
-  co_return false;
+  return false;
 }
 
-asio::awaitable<Result<bool>> WebhookAdmission::Mutate(const AdmissionAttributes& a, json::object* obj) {
-  if (a.r->group == kGroup) co_return false;
-  auto configs = co_await Current();
-  if (configs->mutating.empty()) co_return false;
+asio::awaitable<Result<bool>> WebhookAdmission::Mutate(const Configs& configs, const AdmissionAttributes& a,
+                                                       json::object* obj) {
+  if (configs.mutating.empty()) co_return false;
   bool patched = false;
   std::vector<bool> changed;  // which hook's patch changed the object
-  if (Status s = co_await Run(configs->mutating, a, obj, &patched, &changed); !s.ok()) co_return s;
+  if (Status s = co_await Run(configs.mutating, a, obj, &patched, &changed); !s.ok()) co_return s;
   // reinvocationPolicy IfNeeded: a hook whose object a later hook changed is called once more
   // (upstream's single reinvocation pass, in the same order).
   std::vector<Hook> again;
   bool later_changed = false;
-  for (size_t i = configs->mutating.size(); i-- > 0;) {
-    const Hook& h = configs->mutating[i];
+  for (size_t i = configs.mutating.size(); i-- > 0;) {
+    const Hook& h = configs.mutating[i];
     if (later_changed && api::GetString(h.spec, "reinvocationPolicy") == "IfNeeded") again.insert(again.begin(), h);
     later_changed = later_changed || (i < changed.size() && changed[i]);
   }
@@ -345,11 +343,10 @@ asio::awaitable<Result<bool>> WebhookAdmission::Mutate(const AdmissionAttributes
   co_return patched;
 }
 
-asio::awaitable<Status> WebhookAdmission::Validate(const AdmissionAttributes& a, const json::object* obj) {
-  if (a.r->group == kGroup) co_return Status::Ok();
-  auto configs = co_await Current();
-  if (configs->validating.empty()) co_return Status::Ok();
-  Status s = co_await Run(configs->validating, a, obj, nullptr, nullptr);
+asio::awaitable<Status> WebhookAdmission::Validate(const Configs& configs, const AdmissionAttributes& a,
+                                                   const json::object* obj) {
+  if (configs.validating.empty()) co_return Status::Ok();
+  Status s = co_await Run(configs.validating, a, obj, nullptr, nullptr);
   co_return s;
 }
 

@@ -67,26 +67,29 @@ class WebhookAdmission {
  public:
   explicit WebhookAdmission(Registry* registry) : registry_(registry) {}
 
-  // Whether any configured webhook of either kind could see writes of this kind: false spares
-  // a DELETE the read of its old object.
-  boost::asio::awaitable<bool> AnyFor(const AdmissionAttributes& a);
-  // The mutating webhooks, in order; `obj` (the new object; null for DELETE) is patched in place.
-  // True when a patch changed it (the caller validates it again).
-  boost::asio::awaitable<Result<bool>> Mutate(const AdmissionAttributes& a, boost::json::object* obj);
-  // The validating webhooks, on the object about to be stored (null for DELETE).
-  boost::asio::awaitable<Status> Validate(const AdmissionAttributes& a, const boost::json::object* obj);
-  // A configuration was written: read them again at the next request.
-  void Invalidate();
-
- private:
   struct Hook {
     std::string config;  // the configuration's name
     boost::json::object spec;
   };
   struct Configs {
-    std::vector<Hook> mutating, validating;
+    std::vector<Hook> mutating, validating;  // in the order they run
   };
+  // The configurations now: read once per request and handed to the calls below.
   boost::asio::awaitable<std::shared_ptr<const Configs>> Current();
+  // Whether a rule of any webhook matches the request (never for the configurations' own kinds):
+  // false, the common case, ends its admission here, without another coroutine or read.
+  static bool AnyFor(const Configs& configs, const AdmissionAttributes& a);
+  // After AnyFor: the mutating webhooks, in order; `obj` (the new object; null for DELETE) is
+  // patched in place. True when a patch changed it (the caller validates it again).
+  boost::asio::awaitable<Result<bool>> Mutate(const Configs& configs, const AdmissionAttributes& a,
+                                              boost::json::object* obj);
+  // After AnyFor: the validating webhooks, on the object about to be stored (null for DELETE).
+  boost::asio::awaitable<Status> Validate(const Configs& configs, const AdmissionAttributes& a,
+                                          const boost::json::object* obj);
+  // A configuration was written: read them again at the next request.
+  void Invalidate();
+
+ private:
   boost::asio::awaitable<Result<bool>> Matches(const Hook& h, const AdmissionAttributes& a,
                                                const boost::json::object* obj);
   // Calls each matching hook; `patched` non-null: mutating, `obj` is patched in place (then true);

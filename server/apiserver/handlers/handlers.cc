@@ -472,20 +472,22 @@ asio::awaitable<Status> ResourceHandlers::AdmitByWebhooks(Call& c, const char* o
   a.user = &c.a.user;
   a.dry_run = c.dry_run;
   a.old = old;
+  // One read of the configurations for the whole request; a request no rule matches ends here.
+  const auto configs = co_await webhooks_.Current();
+  if (!WebhookAdmission::AnyFor(*configs, a)) co_return Status::Ok();
   std::optional<json::object> stored;  // a DELETE's object, read only when a webhook may see it
   if (!obj && !old) {
-    if (!co_await webhooks_.AnyFor(a)) co_return Status::Ok();
     auto got = co_await registry_.Get(c.r, c.ns, name);
     if (!got.ok()) co_return Status::Ok();  // the delete itself answers NotFound
     stored = std::move(got.value());
     a.old = &*stored;
   }
-  auto patched = co_await webhooks_.Mutate(a, obj);
+  auto patched = co_await webhooks_.Mutate(*configs, a, obj);
   if (!patched.ok()) co_return patched.error();
   if (*patched && obj && kind.empty()) {
     if (auto e = old ? ValidateUpdate(c.r, *obj, *old, c.info.subresource) : ValidateObject(c.r, *obj)) co_return *e;
   }
-  Status validated = co_await webhooks_.Validate(a, obj);
+  Status validated = co_await webhooks_.Validate(*configs, a, obj);
   co_return validated;
 }
 
