@@ -308,6 +308,14 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
     }
     return;
   }
+  if (r.group == "apiregistration.k8s.io" && k == "APIService") {
+    // Upstream's SetDefaults_ServiceReference.
+    if (auto spec = obj.find("spec"); spec != obj.end() && spec->value().is_object()) {
+      auto& sp = spec->value().as_object();
+      if (auto svc = sp.find("service"); svc != sp.end() && svc->value().is_object()) Set(svc->value().as_object(), "port", 443);
+    }
+    return;
+  }
   if (r.group == "storage.k8s.io" && k == "StorageClass") {
     Set(obj, "reclaimPolicy", "Delete");
     Set(obj, "volumeBindingMode", "Immediate");

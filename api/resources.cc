@@ -53,13 +53,15 @@ std::vector<ResourceInfo> Build() {
       {{"token", "authentication.k8s.io", "v1", "TokenRequest", {"create"}}});
   add("", "v1", "Service", "services", "service", true, kAll, {"svc"}, all_cat,
       {{"proxy", "", "v1", "ServiceProxyOptions", {"create", "delete", "get", "patch", "update"}}, StatusSubresource("Service")});
-  // apiextensions.k8s.io/v1
+  // admissionregistration.k8s.io/v1, apiextensions.k8s.io/v1, apiregistration.k8s.io/v1
   add("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
       "mutatingwebhookconfiguration", false, kAll, {}, {"api-extensions"});
   add("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations",
       "validatingwebhookconfiguration", false, kAll, {}, {"api-extensions"});
   add("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", "customresourcedefinition",
       false, kAll, {"crd", "crds"}, {"api-extensions"}, {StatusSubresource("CustomResourceDefinition")});
+  add("apiregistration.k8s.io", "v1", "APIService", "apiservices", "apiservice", false, kAll, {}, {"api-extensions"},
+      {StatusSubresource("APIService")});
   // apps/v1
   add("apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision", true, kAll);
   add("apps", "v1", "DaemonSet", "daemonsets", "daemonset", true, kAll, {"ds"}, all_cat, {StatusSubresource("DaemonSet")});

@@ -34,6 +34,9 @@ struct ResourceInfo {
   // for this version (schema.openAPIV3Schema, subresources, additionalPrinterColumns).
   bool custom = false;
   std::shared_ptr<const boost::json::object> crd_version;
+  // Served by another API server through an APIService (server/apiserver/aggregator/): known
+  // from that server's discovery document, every request for it proxied there, nothing stored.
+  bool aggregated = false;
 
   std::string group_version() const { return group.empty() ? version : group + "/" + version; }
   const SubresourceInfo* Subresource(std::string_view name) const;

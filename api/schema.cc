@@ -120,6 +120,9 @@ std::string TypePrefix(std::string_view group, std::string_view version) {
   if (group == "apiextensions.k8s.io") {
     return "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions." + std::string(version) + ".";
   }
+  if (group == "apiregistration.k8s.io") {
+    return "io.k8s.kube-aggregator.pkg.apis.apiregistration." + std::string(version) + ".";
+  }
   return "io.k8s.api." + PackageOf(group) + "." + std::string(version) + ".";
 }
 

@@ -24,6 +24,10 @@ constexpr std::string_view kDNS1123LabelFmt = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 constexpr std::string_view kDNS1123LabelErrMsg =
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
     "must start and end with an alphanumeric character";
+constexpr std::string_view kDNS1035LabelFmt = "[a-z]([-a-z0-9]*[a-z0-9])?";
+constexpr std::string_view kDNS1035LabelErrMsg =
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+    "alphabetic character, and end with an alphanumeric character";
 constexpr std::string_view kDNS1123SubdomainErrMsg =
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
     "'.', and must start and end with an alphanumeric character";
@@ -51,6 +55,9 @@ bool MatchesDNS1123Label(std::string_view s) {
   }
   return true;
 }
+
+// A DNS-1123 label that starts with a letter.
+bool MatchesDNS1035Label(std::string_view s) { return MatchesDNS1123Label(s) && s.front() >= 'a' && s.front() <= 'z'; }
 
 bool MatchesDNS1123Subdomain(std::string_view s) {
   size_t start = 0;
@@ -124,6 +131,15 @@ std::vector<std::string> IsDNS1123Label(std::string_view value) {
   if (value.size() > kDNS1123LabelMaxLength) errs.push_back(MaxLenError(kDNS1123LabelMaxLength));
   if (!MatchesDNS1123Label(value)) {
     errs.push_back(RegexError(kDNS1123LabelErrMsg, kDNS1123LabelFmt, {"my-name", "123-abc"}));
+  }
+  return errs;
+}
+
+std::vector<std::string> IsDNS1035Label(std::string_view value) {
+  std::vector<std::string> errs;
+  if (value.size() > kDNS1123LabelMaxLength) errs.push_back(MaxLenError(kDNS1123LabelMaxLength));
+  if (!MatchesDNS1035Label(value)) {
+    errs.push_back(RegexError(kDNS1035LabelErrMsg, kDNS1035LabelFmt, {"my-name", "abc-123"}));
   }
   return errs;
 }

@@ -29,6 +29,8 @@ std::vector<std::string> IsValidLabelValue(std::string_view value);
 std::vector<std::string> IsDNS1123Subdomain(std::string_view value);
 // A lowercase RFC 1123 label ([a-z0-9]([-a-z0-9]*[a-z0-9])?) of at most 63 characters.
 std::vector<std::string> IsDNS1123Label(std::string_view value);
+// The same starting with a letter ([a-z]([-a-z0-9]*[a-z0-9])?): an RFC 1035 label.
+std::vector<std::string> IsDNS1035Label(std::string_view value);
 // A local descending path (upstream's validateLocalDescendingPath, e.g. a seccomp
 // localhostProfile): not absolute, no ".." element, so it cannot leave the dir it is under.
 std::vector<std::string> IsLocalDescendingPath(std::string_view path);

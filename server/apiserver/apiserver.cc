@@ -15,6 +15,7 @@
 #include "base/https_server.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "server/apiserver/aggregator/aggregator.h"
 #include "server/apiserver/bootstrap.h"
 #include "server/apiserver/certs.h"
 #include "server/apiserver/kubelet/kubelet_client.h"
@@ -85,6 +86,8 @@ class ApiServerImpl final : public ApiServer {
     h.key_pem = certs.serving.key_pem;
     h.client_ca_pem = certs.client_ca.cert_pem;
     h.max_connections = o.max_connections;
+    aggregator_ = std::make_unique<Aggregator>(
+        store_, &crds_, Aggregator::Certs{certs.auth_proxy, certs.client_ca.cert_pem, certs.request_header_ca.cert_pem});
     return https_.Start(h);
   }
   int port() const override { return https_.port(); }
@@ -97,6 +100,7 @@ class ApiServerImpl final : public ApiServer {
   // Before Start: the join routes, served ahead of authentication.
   void SetJoin(std::unique_ptr<join::JoinEndpoints> join) { join_ = std::move(join); }
   void Stop() override {
+    if (aggregator_) aggregator_->Stop();
     storage_counter_.Stop();
     local_.Stop();
     https_.Stop();
@@ -128,6 +132,7 @@ class ApiServerImpl final : public ApiServer {
   ~ApiServerImpl() override { Stop(); }
 
   void StartStorageCounter() { storage_counter_.Start(); }
+  void StartAggregator() { aggregator_->Start(); }
 
  private:
   asio::awaitable<void> Reply(HttpsResponder& res, const RequestAttributes& a, int code, std::string type,
@@ -237,6 +242,12 @@ class ApiServerImpl final : public ApiServer {
       co_return co_await Fail(res, attrs, Forbidden(message), t0);
     }
     if (auto s = rbac::NodeRestrictionByName(*node_, attrs); !s.ok()) co_return co_await Fail(res, attrs, s, t0);
+    // A group/version another API server answers (an APIService with a service).
+    if (auto remote = aggregator_->For(req.path)) {
+      const int code = co_await aggregator_->Proxy(std::move(remote), req, res, attrs.user);
+      ObserveRequest(attrs, code, t0);
+      co_return;
+    }
     if (info.resource_request) co_return co_await HandleResource(req, res, info, attrs, wide_list, t0);
     std::shared_ptr<const PathHandler> path_handler;
     {
@@ -304,10 +315,13 @@ class ApiServerImpl final : public ApiServer {
       if (info.verb == "list") ObserveRequest(a, p.code, t0);  // a streamed LIST is done once written
       co_return;
     }
-    if (StrategyFor(*r).ChangesServedResources() && info.verb != "get" && info.verb != "list") {
+    const bool writes = info.verb != "get" && info.verb != "list";
+    if (StrategyFor(*r).ChangesServedResources() && writes) {
       co_await crds_.Written(info.verb, !p.error);
+      aggregator_->Invalidate();  // the custom resources' Local APIServices
     }
-    if (StrategyFor(*r).ChangesAdmission() && info.verb != "get" && info.verb != "list") handlers_.webhooks().Invalidate();
+    if (StrategyFor(*r).ChangesAdmission() && writes) handlers_.webhooks().Invalidate();
+    if (StrategyFor(*r).ChangesAggregation() && writes && !p.error) aggregator_->Invalidate();
     if (p.error) co_return co_await Fail(res, a, *p.error, t0);
     co_await Reply(res, a, p.code, "application/json", std::move(p.body), t0, std::move(p.headers));
   }
@@ -388,6 +402,7 @@ class ApiServerImpl final : public ApiServer {
   StorageObjectsCounter storage_counter_;  // stopped first (Stop), as it reads crds_ and inflight_
   ClusterCerts certs_;
   std::unique_ptr<KubeletClient> kubelet_;
+  std::unique_ptr<Aggregator> aggregator_;  // made by Start, before the first request
   ResourceHandlers handlers_;
   HttpsServer https_;
   LocalDispatcher local_;
@@ -443,6 +458,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
   }
   if (auto s = server->Start(o, *certs); !s.ok()) return s;
   server->StartStorageCounter();
+  server->StartAggregator();
   {
     std::string ip = !o.advertise_address.empty() ? o.advertise_address
                      : o.bind_address == "0.0.0.0" || o.bind_address == "::" || o.bind_address.empty() ? "127.0.0.1"

@@ -155,7 +155,8 @@ Result<ClusterCerts> LoadOrCreateCerts(const std::string& tls_dir, const std::ve
   fs::path dir(tls_dir);
   if (auto s = PrepareDir(dir); !s.ok()) return s;
   ClusterCerts c;
-  for (auto [name, slot] : {std::pair<const char*, pki::KeyPair*>{"server-ca", &c.server_ca}, {"client-ca", &c.client_ca}}) {
+  for (auto [name, slot] : {std::pair<const char*, pki::KeyPair*>{"server-ca", &c.server_ca}, {"client-ca", &c.client_ca},
+                                                                              {"request-header-ca", &c.request_header_ca}}) {
     auto ca = EnsureCa(dir, name);
     if (!ca.ok()) return ca.status();
     *slot = std::move(*ca);
@@ -173,6 +174,7 @@ Result<ClusterCerts> LoadOrCreateCerts(const std::string& tls_dir, const std::ve
       {"client-controller", &c.controller_manager, &c.client_ca, ClientSpec("system:kube-controller-manager", {})},
       {"client-scheduler", &c.scheduler, &c.client_ca, ClientSpec("system:kube-scheduler", {})},
       {"client-kube-proxy", &c.kube_proxy, &c.client_ca, ClientSpec("system:kube-proxy", {})},
+      {"client-auth-proxy", &c.auth_proxy, &c.request_header_ca, ClientSpec("system:auth-proxy", {})},
   };
   for (const auto& l : leaves) {
     auto kp = EnsureLeaf(dir, l.file, *l.ca, l.spec);
@@ -202,7 +204,7 @@ Result<EtcdCerts> LoadOrCreateEtcdCerts(const std::string& tls_dir, const std::v
 Result<std::vector<std::string>> LeafFiles(const std::string& service) {
   static const std::vector<std::pair<std::string, std::vector<std::string>>> kServices = {
       {"admin", {"client-admin"}},
-      {"api-server", {"serving-kube-apiserver", "client-kube-apiserver"}},
+      {"api-server", {"serving-kube-apiserver", "client-kube-apiserver", "client-auth-proxy"}},
       {"controller-manager", {"client-controller"}},
       {"scheduler", {"client-scheduler"}},
       {"kube-proxy", {"client-kube-proxy"}},

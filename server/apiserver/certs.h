@@ -9,6 +9,9 @@
 //   client-controller.{crt,key}            system:kube-controller-manager
 //   client-scheduler.{crt,key}             system:kube-scheduler
 //   client-kube-proxy.{crt,key}            system:kube-proxy
+//   request-header-ca.{crt,key}            signs the front-proxy client certificate, which
+//                                          aggregated API servers trust for X-Remote-User
+//   client-auth-proxy.{crt,key}            system:auth-proxy: the API server towards them
 //   etcd/server-ca.{crt,key}               the etcd endpoint's own CA (both sides: a Kubernetes
 //                                          client certificate is no key to the raw datastore)
 //   etcd/server.{crt,key}, etcd/client.{crt,key}   its serving certificate and a client's (etcdctl)
@@ -36,6 +39,8 @@ struct ClusterCerts {
   pki::KeyPair controller_manager;
   pki::KeyPair scheduler;
   pki::KeyPair kube_proxy;
+  pki::KeyPair request_header_ca;
+  pki::KeyPair auth_proxy;
 };
 
 // The etcd endpoint's TLS material (etcd/ above), created when missing, renewed by the same rule.

@@ -92,6 +92,14 @@ def seeds():
               "kubernetes.io/serviceaccount/secret.name": "s", "kubernetes.io/serviceaccount/service-account.name": "a",
               "kubernetes.io/serviceaccount/service-account.uid": "u", "sub": "system:serviceaccount:d:a"}
     yield "serviceaccount_jwt_fuzz", "legacy", jwt_of(json.dumps(legacy))
+    # An extension server's discovery document at the limit: one resource with a huge kind, and
+    # the most resources the aggregator accepts, each with many verbs.
+    yield "aggregator_discovery_fuzz", "huge-kind", json.dumps(
+        {"resources": [{"name": "flunders", "kind": "F" * fill, "verbs": ["get"]}]}).encode()
+    many_resources = [{"name": "r%d" % i, "kind": "K%d" % i, "namespaced": True, "verbs": ["get", "list"] * 40,
+                       "shortNames": ["s%d" % i]} for i in range(1000)]
+    many_resources += [{"name": "r%d/status" % i, "kind": "K%d" % i, "verbs": ["get"]} for i in range(1000)]
+    yield "aggregator_discovery_fuzz", "many", json.dumps({"resources": many_resources}).encode()
     # SPDY from a kubelet: a data frame of nearly the body limit after a small one, read in
     # pieces of 256 bytes (the first byte), and a frame header announcing 16 MiB with little behind.
     small = struct.pack(">II", 3, 5) + b"hello"

@@ -128,9 +128,22 @@ void CustomResources::Reload() {
     if (const json::object* meta = api::FindObject(crd, "metadata"); meta && meta->contains("deletionTimestamp")) continue;
     for (auto& r : CustomResourceInfos(crd)) custom.push_back(std::move(r));
   }
-  auto set = api::ResourceSet::With(std::move(custom));
   std::lock_guard<std::mutex> lock(mu_);
-  set_ = std::move(set);
+  custom_ = std::move(custom);
+  Publish();
+}
+
+void CustomResources::SetAggregated(std::vector<api::ResourceInfo> aggregated) {
+  for (auto& r : aggregated) r.aggregated = true;
+  std::lock_guard<std::mutex> lock(mu_);
+  aggregated_ = std::move(aggregated);
+  Publish();
+}
+
+void CustomResources::Publish() {
+  std::vector<api::ResourceInfo> all = custom_;
+  all.insert(all.end(), aggregated_.begin(), aggregated_.end());
+  set_ = api::ResourceSet::With(std::move(all));
 }
 
 std::optional<Status> PrepareCrd(json::object& crd, const api::ResourceSet& served) {

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "api/resources.h"
 #include "datastore/store.h"
@@ -38,10 +39,16 @@ class CustomResources {
     std::lock_guard<std::mutex> lock(mu_);
     return set_;
   }
+  // The resources other API servers serve through APIServices (aggregator/aggregator.h), served
+  // after the built-ins and custom resources from now on (each marked `aggregated`).
+  void SetAggregated(std::vector<api::ResourceInfo> aggregated);
 
  private:
+  void Publish();  // set_ from custom_ and aggregated_; called with mu_ held
   datastore::Store* store_;
   mutable std::mutex mu_;
+  std::vector<api::ResourceInfo> custom_;      // guarded by mu_
+  std::vector<api::ResourceInfo> aggregated_;  // guarded by mu_
   std::shared_ptr<const api::ResourceSet> set_;
 };
 

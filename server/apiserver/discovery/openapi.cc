@@ -240,14 +240,18 @@ std::string BuildDocument(const std::string& group, const std::string& version) 
   return json::serialize(doc);
 }
 
-// A custom resource group-version: paths like the built-ins', schemas from the CRD.
+// A custom resource group-version: paths like the built-ins', schemas from the CRD; an
+// aggregated one's (an extension API server's) the same shape with an open schema.
 std::string BuildCustomDocument(const api::ResourceSet& set, const std::string& group, const std::string& version) {
   json::object paths, schemas;
   const std::string base = "/apis/" + group + "/" + version;
   for (const auto& r : set.resources) {
-    if (!r.custom || r.group != group || r.version != version) continue;
+    if (!(r.custom || r.aggregated) || r.group != group || r.version != version) continue;
     const std::string schema_name = group + "." + version + "." + r.kind;
     json::object s{{"type", "object"}};
+    // An extension server's kind: no schema known here, so any field is let through (kubectl's
+    // validation then leaves the object to that server).
+    if (r.aggregated) s["x-kubernetes-preserve-unknown-fields"] = true;
     if (r.crd_version) {
       auto sc = r.crd_version->find("schema");
       if (sc != r.crd_version->end() && sc->value().is_object()) {
@@ -331,7 +335,7 @@ std::optional<OpenApiDocument> OpenApiV3(const api::ResourceSet& set, const std:
     // Custom group-versions change with CRDs: added to the cached built-in index per request.
     std::set<std::string> custom;
     for (const auto& r : set.resources) {
-      if (r.custom) custom.insert(r.group + "/" + r.version);
+      if (r.custom || r.aggregated) custom.insert(r.group + "/" + r.version);
     }
     if (custom.empty()) return OpenApiDocument{c.index, false};
     boost::system::error_code ec;
@@ -361,7 +365,7 @@ std::optional<OpenApiDocument> OpenApiV3(const api::ResourceSet& set, const std:
   }
   if (version.empty() || version.find('/') != std::string::npos) return std::nullopt;
   for (const auto& r : set.resources) {
-    if (r.custom && r.group == group && r.version == version) {
+    if ((r.custom || r.aggregated) && r.group == group && r.version == version) {
       return OpenApiDocument{BuildCustomDocument(set, group, version), has_hash};
     }
   }

@@ -17,7 +17,7 @@
 #include <charconv>
 
 #include "api/object.h"
-#include "base/client_watch.h"
+#include "server/apiserver/handlers/http_relay.h"
 #include "server/apiserver/handlers/service_proxy.h"
 
 namespace kite::apiserver {
@@ -55,15 +55,6 @@ std::optional<int> PortNumber(const std::string& s) {
 
 Status Unavailable(const std::string& message) { return Status::Api(503, "ServiceUnavailable", message); }
 
-// Headers a proxy must not pass on (RFC 9110 7.6.1), and the caller's credentials for kite.
-bool Dropped(const std::string& h) {
-  for (const char* d : {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te",
-                        "trailer", "host", "authorization", "content-length"}) {
-    if (h == d) return true;
-  }
-  return false;
-}
-
 // One HTTP/1.1 exchange with host:port, the answer streamed to `res` as it arrives. An error
 // before anything was sent to the client is returned, to be answered as upstream's 503.
 asio::awaitable<Status> Relay(const std::string& host, int port, const HttpsRequest& req, const std::string& target,
@@ -78,38 +69,21 @@ asio::awaitable<Status> Relay(const std::string& host, int port, const HttpsRequ
   auto [cec] = co_await s.async_connect(asio::ip::tcp::endpoint(addr, static_cast<unsigned short>(port)),
                                         asio::as_tuple(asio::use_awaitable));
   if (cec) co_return Unavailable("error trying to reach service: dial tcp " + where + ": " + cec.message());
-  http::request<http::string_body> rq{http::string_to_verb(req.method), target, 11};
-  if (rq.method() == http::verb::unknown) rq.method_string(req.method);
-  for (const auto& [k, v] : req.headers) {
-    if (!Dropped(k)) rq.set(k, v);
-  }
-  rq.set(http::field::host, where);
-  rq.body() = req.body;
-  rq.prepare_payload();
-  auto [wec, wn] = co_await http::async_write(s, rq, asio::as_tuple(asio::use_awaitable));
-  if (wec) co_return Unavailable("error trying to reach service: " + wec.message());
-  beast::flat_buffer buf;
-  http::response_parser<http::buffer_body> p;
-  p.body_limit(boost::none);
-  auto [rec, rn] = co_await http::async_read_header(s, buf, p, asio::as_tuple(asio::use_awaitable));
-  if (rec) co_return Unavailable("error trying to reach service: " + rec.message());
-  s.expires_never();
-  const int status = static_cast<int>(p.get().result_int());
-  std::string content_type(p.get()[http::field::content_type]);
-  HttpsResponder::Headers headers;
-  for (const auto& f : p.get()) {
-    std::string name(f.name_string());
-    std::string lower = name;
-    for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (!Dropped(lower) && lower != "content-type") headers.emplace_back(std::move(name), std::string(f.value()));
-  }
-  if (!co_await res.BeginStream(status, std::move(content_type), std::move(headers))) co_return Status::Ok();
-  // A pod's stream that goes quiet (server-sent events, a long poll) after its client left.
-  co_await RelayAnswerBody(s, buf, p, res);
-  co_return Status::Ok();
+  const HttpsResponder::Headers none;
+  auto keep = [](const std::string&) { return false; };
+  Status relayed = co_await RelayExchange(s, req, target, where, none, keep, res);
+  co_return relayed;
 }
 
 }  // namespace
+
+bool HopByHopOrCredential(const std::string& h) {
+  for (const char* d : {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te",
+                        "trailer", "host", "authorization", "content-length"}) {
+    if (h == d) return true;
+  }
+  return false;
+}
 
 asio::awaitable<Result<ServiceEndpoint>> ReadyServiceEndpoint(Registry& registry, const std::string& ns,
                                                              const std::string& name, const std::string& port_name) {

@@ -268,6 +268,29 @@ PrintedRow PrintWebhookConfiguration(const json::object& o, const PrintContext& 
               json::value(Age(o, ctx))});
 }
 
+// Upstream's APIService columns: the service as namespace/name ("Local" without one), and the
+// Available condition's status with its reason when it is not True.
+constexpr Column kApiServiceColumns[] = {
+    kNameCol,
+    {"Service", "string", "", "The reference to the service that hosts this API endpoint.", 0},
+    {"Available", "string", "", "Whether this service is available.", 0},
+    kAgeCol,
+};
+
+PrintedRow PrintApiService(const json::object& o, const PrintContext& ctx) {
+  std::string service = "Local";
+  if (const json::object* svc = api::FindObject(o, {"spec", "service"})) {
+    service = api::GetString(*svc, "namespace") + "/" + api::GetString(*svc, "name");
+  }
+  std::string available = "Unknown";
+  for (const auto& c : api::GetArray(o, {"status", "conditions"})) {
+    if (!c.is_object() || api::GetString(c.as_object(), "type") != "Available") continue;
+    available = api::GetString(c.as_object(), "status");
+    if (available != "True") available += " (" + api::GetString(c.as_object(), "reason") + ")";
+  }
+  return Row({json::value(api::Name(o)), json::value(service), json::value(available), json::value(Age(o, ctx))});
+}
+
 constexpr Column kLeaseColumns[] = {
     kNameCol,
     {"Holder", "string", "", "Identity of the current holder of the lease.", 0},
@@ -325,6 +348,7 @@ const PrinterEntry kPrinters[] = {
      {kWebhookConfigurationColumns, PrintWebhookConfiguration}},
     {"admissionregistration.k8s.io", "validatingwebhookconfigurations",
      {kWebhookConfigurationColumns, PrintWebhookConfiguration}},
+    {"apiregistration.k8s.io", "apiservices", {kApiServiceColumns, PrintApiService}},
     {"node.k8s.io", "runtimeclasses", {kRuntimeClassColumns, PrintRuntimeClass}},
     {"policy", "poddisruptionbudgets", {kPodDisruptionBudgetColumns, PrintPodDisruptionBudget}},
     {"rbac.authorization.k8s.io", "rolebindings", {kRoleBindingColumns, PrintRoleBinding}},

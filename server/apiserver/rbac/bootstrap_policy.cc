@@ -413,6 +413,23 @@ std::vector<std::pair<std::string, json::object>> Wanted() {
     const std::string sa(role.name.substr(kController.size()));
     binding(role.name, role.name, json::array{Subject("ServiceAccount:kube-system/" + sa)});
   }
+  // Upstream's one namespaced default: extension API servers (metrics-server…) bind their
+  // service accounts to this Role to read the front-proxy trust the aggregator publishes
+  // (aggregator/aggregator.h), as the controller manager and scheduler are.
+  {
+    const std::string name = "extension-apiserver-authentication-reader";
+    json::object meta = Metadata(name, {});
+    meta["namespace"] = "kube-system";
+    json::object role{{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "Role"}, {"metadata", std::move(meta)},
+                      {"rules", json::array{RuleJson(RuleOf({"get,list,watch", "", "configmaps", name}))}}};
+    out.emplace_back("/registry/roles/kube-system/" + name, std::move(role));
+    json::object bmeta = Metadata("system::" + name, {});
+    bmeta["namespace"] = "kube-system";
+    json::object rb{{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "RoleBinding"}, {"metadata", std::move(bmeta)},
+                    {"roleRef", json::object{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", name}}},
+                    {"subjects", json::array{Subject("User:system:kube-controller-manager"), Subject("User:system:kube-scheduler")}}};
+    out.emplace_back("/registry/rolebindings/kube-system/system::" + name, std::move(rb));
+  }
   return out;
 }
 

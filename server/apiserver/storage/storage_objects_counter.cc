@@ -34,7 +34,7 @@ void StorageObjectsCounter::Run() {
     lock.unlock();
     const auto set = served_();
     for (const auto& r : set->resources) {
-      if (std::find(r.verbs.begin(), r.verbs.end(), "watch") == r.verbs.end()) continue;  // not stored
+      if (r.aggregated || std::find(r.verbs.begin(), r.verbs.end(), "watch") == r.verbs.end()) continue;  // not stored
       datastore::RangeRequest q;
       q.key = StoragePrefix(r, "");
       q.range_end = q.key;

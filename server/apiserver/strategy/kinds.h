@@ -33,6 +33,7 @@ const Strategy& CustomResourceDefinition();  // others.cc
 const Strategy& CertificateSigningRequest();  // certificates.cc
 const Strategy& MutatingWebhookConfiguration();    // webhooks.cc
 const Strategy& ValidatingWebhookConfiguration();  // webhooks.cc
+const Strategy& ApiService();                      // apiservices.cc
 
 // A status object with these members at 0 (the counters upstream's status types never omit).
 boost::json::object ZeroCounters(std::initializer_list<const char*> names);

@@ -27,6 +27,7 @@ bool Strategy::TracksGeneration() const { return true; }
 std::optional<Status> Strategy::PrepareForWrite(json::object&, const CustomResources&) const { return std::nullopt; }
 bool Strategy::ChangesServedResources() const { return false; }
 bool Strategy::ChangesAdmission() const { return false; }
+bool Strategy::ChangesAggregation() const { return false; }
 void Strategy::Validate(const api::ResourceInfo&, const json::object&, FieldErrors&) const {}
 void Strategy::ValidateUpdate(const json::object&, const json::object&, FieldErrors&) const {}
 void Strategy::ValidateCreate(const json::object&, FieldErrors&) const {}
@@ -89,6 +90,7 @@ const Strategy& StrategyFor(const api::ResourceInfo& r) {
       {{"certificates.k8s.io", "certificatesigningrequests"}, &strategies::CertificateSigningRequest()},
       {{"admissionregistration.k8s.io", "mutatingwebhookconfigurations"}, &strategies::MutatingWebhookConfiguration()},
       {{"admissionregistration.k8s.io", "validatingwebhookconfigurations"}, &strategies::ValidatingWebhookConfiguration()},
+      {{"apiregistration.k8s.io", "apiservices"}, &strategies::ApiService()},
   };
   auto it = kByResource.find(Key{r.group, r.resource});
   return it == kByResource.end() ? kGeneric : *it->second;

@@ -61,6 +61,9 @@ class Strategy {
   // Whether a write of this kind changes which admission webhooks run (their configurations):
   // the webhook admission then reads them again (admission/webhooks.h).
   virtual bool ChangesAdmission() const;
+  // Whether a write of this kind changes which API server answers a group/version (an
+  // APIService's): the aggregator then checks them again (aggregator/aggregator.h).
+  virtual bool ChangesAggregation() const;
 
   // --- validation (422 Invalid; the generic metadata checks run first, ValidateObject below)
   virtual void Validate(const api::ResourceInfo& r, const boost::json::object& obj, FieldErrors& e) const;
