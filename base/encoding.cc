@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <cctype>
+
 namespace kite {
 
 std::string Base64Encode(std::string_view data) {
@@ -24,6 +26,22 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   // At most two padding characters, and never more than decoded bytes ("====" is not base64).
   if (pad > 2 || static_cast<size_t>(n) < pad) return std::nullopt;
   out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+std::string PercentEncode(std::string_view text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
   return out;
 }
 

@@ -39,6 +39,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "base/encoding.h"
 #include "base/flags.h"
 
 namespace kite_api_bench {
@@ -229,21 +230,6 @@ bool ParseList(const std::string& body, size_t* items, std::string* cont) {
   return true;
 }
 
-std::string QueryEscape(const std::string& v) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : v) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    }
-  }
-  return out;
-}
-
 std::string PodsPath(const std::string& ns) { return "/api/v1/namespaces/" + ns + "/pods"; }
 
 // ---------------------------------------------------------------------------------------------
@@ -390,7 +376,7 @@ bool RunList10k(const Options& o, const Kubeconfig& kc) {
     walk_items = 0;
     for (;;) {
       std::string target = base + "?limit=" + std::to_string(o.list_limit);
-      if (!cont.empty()) target += "&continue=" + QueryEscape(cont);
+      if (!cont.empty()) target += "&continue=" + kite::PercentEncode(cont);
       auto t0 = Clock::now();
       auto r = c.Do(http::verb::get, target);
       double ms = Ms(Clock::now() - t0);

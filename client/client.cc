@@ -2,25 +2,12 @@
 
 #include <boost/json.hpp>
 
+#include "base/encoding.h"
+
 namespace kite::client {
 namespace json = boost::json;
 
 namespace {
-
-std::string PercentEncode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 const char* PatchContentType(PatchType type) {
   switch (type) {

@@ -110,20 +110,7 @@ asio::awaitable<Status> Connect(TlsStream& s, const RemoteApiService& remote, co
 }
 
 // X-Remote-Extra-<key>: the key percent-encoded where a header name cannot carry it.
-std::string ExtraHeader(const std::string& key) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out = "X-Remote-Extra-";
-  for (unsigned char c : key) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string ExtraHeader(const std::string& key) { return "X-Remote-Extra-" + PercentEncode(key); }
 
 // Upstream's proxy errors: 503 with the text alone (http.Error), which kubectl shows as
 // "the server is currently unable to handle the request".

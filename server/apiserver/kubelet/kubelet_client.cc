@@ -13,6 +13,7 @@
 
 #include "api/object.h"
 #include "base/client_watch.h"
+#include "base/encoding.h"
 #include "base/https_client.h"
 
 namespace kite::apiserver {
@@ -49,27 +50,13 @@ Result<KubeletEndpoint> KubeletEndpointOf(const json::object& node) {
 }
 
 std::string EncodeQuery(const std::multimap<std::string, std::string>& query, std::initializer_list<std::string_view> drop) {
-  auto enc = [](const std::string& s) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-        out.push_back(static_cast<char>(c));
-      } else {
-        out.push_back('%');
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 15]);
-      }
-    }
-    return out;
-  };
   std::string q;
   for (const auto& [k, v] : query) {
     bool skip = false;
     for (auto d : drop) skip = skip || k == d;
     if (skip) continue;
     q += q.empty() ? "?" : "&";
-    q += enc(k) + "=" + enc(v);
+    q += PercentEncode(k) + "=" + PercentEncode(v);
   }
   return q;
 }
