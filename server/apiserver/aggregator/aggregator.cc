@@ -14,8 +14,10 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 
+#include <algorithm>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "api/object.h"
 #include "api/time.h"
@@ -76,6 +78,19 @@ std::pair<std::string_view, std::string_view> GroupVersionOf(std::string_view pa
   std::string_view version = rest.substr(0, rest.find('/'));
   if (version.empty()) return {};
   return {group, version};
+}
+
+// Whether `a` and `b` serve the same resources (every field discovery shows).
+bool SameResources(const std::vector<api::ResourceInfo>& a, const std::vector<api::ResourceInfo>& b) {
+  auto fields = [](const api::ResourceInfo& r) {
+    return std::tie(r.group, r.version, r.resource, r.kind, r.singular, r.namespaced, r.verbs, r.short_names, r.categories);
+  };
+  auto sub = [](const api::SubresourceInfo& s) { return std::tie(s.name, s.group, s.version, s.kind, s.verbs); };
+  auto same_sub = [&](const api::SubresourceInfo& x, const api::SubresourceInfo& y) { return sub(x) == sub(y); };
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](const api::ResourceInfo& x, const api::ResourceInfo& y) {
+    return fields(x) == fields(y) &&
+           std::equal(x.subresources.begin(), x.subresources.end(), y.subresources.begin(), y.subresources.end(), same_sub);
+  });
 }
 
 // The proxy's TLS towards one APIService: its caBundle (or none checked), our front-proxy
@@ -262,21 +277,8 @@ asio::awaitable<void> Aggregator::CheckAll() {
     by_group_version_ = std::move(remotes);
   }
   // Only a change is published: a new served set rebuilds what hangs off it.
-  std::string signature;
-  for (const auto& r : aggregated) {
-    signature += r.group + "/" + r.version + "/" + r.resource + " " + r.kind + " " + r.singular + (r.namespaced ? " ns" : " cl");
-    for (const auto* list : {&r.verbs, &r.short_names, &r.categories}) {
-      signature += " [";
-      for (const auto& v : *list) signature += v + ",";
-    }
-    for (const auto& sub : r.subresources) {
-      signature += " " + sub.name + ":" + sub.group + "/" + sub.version + "/" + sub.kind;
-      for (const auto& v : sub.verbs) signature += "," + v;
-    }
-    signature += "\n";
-  }
-  if (signature != published_) {
-    published_ = std::move(signature);
+  if (!SameResources(aggregated, published_)) {
+    published_ = aggregated;
     served_->SetAggregated(std::move(aggregated));
   }
 }

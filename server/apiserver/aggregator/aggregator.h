@@ -111,7 +111,7 @@ class Aggregator {
   // Per APIService name: its last discovery document's resources (kept while unavailable).
   std::map<std::string, std::vector<api::ResourceInfo>> discovered_;  // the checking thread only
   std::set<std::string> reported_;  // names with a gauge series; the checking thread only
-  std::string published_;           // what SetAggregated was last given, as text; the same
+  std::vector<api::ResourceInfo> published_;  // what SetAggregated was last given; the same
   std::thread thread_;
 };
 
