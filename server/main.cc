@@ -514,6 +514,11 @@ int main(int argc, char** argv) {
     if (InProcessServer kubelet = node_agent->kubelet_in_process()) (*api)->SetInProcessKubelet(node, kubelet);
   }
 
+  // Ready once the API server's own start-up writes are done (its /readyz says the same), so that
+  // whoever waits for ready sees a store that no start-up work moves any more.
+  if (!(*api)->WaitStartHooks(std::chrono::seconds(10))) {
+    KITE_LOG(0) << "API server: the Local APIServices are not written yet; /readyz fails until they are";
+  }
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   KITE_LOG(0) << "kite-server ready in " << ms << " ms";
   if (auto s = SdNotify(notify_socket, "READY=1"); !s.ok()) KITE_LOG(0) << "sd_notify: " << s.message();

@@ -133,6 +133,7 @@ class ApiServerImpl final : public ApiServer {
 
   void StartStorageCounter() { storage_counter_.Start(); }
   void StartAggregator() { aggregator_->Start(); }
+  bool WaitStartHooks(std::chrono::milliseconds limit) override { return aggregator_->WaitRegistered(limit); }
 
  private:
   asio::awaitable<void> Reply(HttpsResponder& res, const RequestAttributes& a, int code, std::string type,
@@ -258,7 +259,7 @@ class ApiServerImpl final : public ApiServer {
       PathReply reply = (*path_handler)(req.method, req.body);
       co_return co_await Reply(res, attrs, reply.code, std::move(reply.content_type), std::move(reply.body), t0);
     }
-    std::optional<RawResponse> raw = ServeHealth(req, store_);
+    std::optional<RawResponse> raw = ServeHealth(req, store_, aggregator_->Registered());
     // The process's metrics, as kube-apiserver serves them on its secure port (authorized above
     // as the non-resource path /metrics, as upstream's system:monitoring role grants it).
     if (!raw && req.method == "GET" && req.path == "/metrics") {

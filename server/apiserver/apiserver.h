@@ -8,6 +8,7 @@
 #include <boost/json/object.hpp>
 
 #include <functional>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -105,6 +106,10 @@ class ApiServer {
   // kite-server's embedded kubelet, serving `node`: reached in process rather than over HTTPS
   // (KubeletClient::SetInProcess). An empty `kubelet` ends that (before the kubelet stops).
   virtual void SetInProcessKubelet(const std::string& node, const InProcessServer& kubelet) = 0;
+  // Blocks until the start's own objects are written (the aggregator's Local APIServices and
+  // extension-apiserver-authentication ConfigMap; /readyz fails until then, as upstream's
+  // poststarthook/apiservice-registration-controller does), at most `limit`. Whether they are.
+  virtual bool WaitStartHooks(std::chrono::milliseconds limit) = 0;
 };
 
 // The version this server reports: kubectl's dispatcher picks its kubectl by `minor`.

@@ -205,7 +205,17 @@ void Aggregator::Run() {
     ioc.run();
     ioc.restart();
     lock.lock();
+    if (started_ && !registered_.load(std::memory_order_relaxed)) {
+      registered_.store(true, std::memory_order_release);
+      wake_.notify_all();
+    }
   }
+}
+
+bool Aggregator::WaitRegistered(std::chrono::milliseconds limit) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return wake_.wait_for(lock, limit, [this] { return stopping_ || registered_.load(std::memory_order_acquire); }) &&
+         registered_.load(std::memory_order_acquire);
 }
 
 asio::awaitable<void> Aggregator::CheckAll() {

@@ -27,6 +27,7 @@
 #include <boost/json/object.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -79,6 +80,11 @@ class Aggregator {
   void Stop();
   // An APIService was written through this server: check them all again now.
   void Invalidate();
+  // Whether the first round wrote the start's objects (the Local APIServices, the ConfigMap):
+  // upstream's poststarthook/apiservice-registration-controller. Wait blocks until then, at most
+  // `limit`, so that the server says it is ready only when its start-up writes are done.
+  bool Registered() const { return registered_.load(std::memory_order_acquire); }
+  bool WaitRegistered(std::chrono::milliseconds limit);
 
   // The non-local APIService serving `path` (/apis/<group>/<version>[/...]), or null when this
   // server answers it. Thread-safe, no I/O.
@@ -108,6 +114,7 @@ class Aggregator {
   bool dirty_ = true;      // guarded by mu_: check again without waiting
   std::map<std::string, std::shared_ptr<const RemoteApiService>> by_group_version_;  // "<group>/<version>"; mu_
   std::atomic<bool> any_remote_{false};  // !by_group_version_.empty()
+  std::atomic<bool> registered_{false};  // set once, under mu_ (wake_ tells the waiters)
   // Per APIService name: its last discovery document's resources (kept while unavailable).
   std::map<std::string, std::vector<api::ResourceInfo>> discovered_;  // the checking thread only
   std::set<std::string> reported_;  // names with a gauge series; the checking thread only

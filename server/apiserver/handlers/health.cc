@@ -32,18 +32,24 @@ std::string VersionJson() {
 
 }  // namespace
 
-std::optional<RawResponse> ServeHealth(const HttpsRequest& req, datastore::Store* store) {
+std::optional<RawResponse> ServeHealth(const HttpsRequest& req, datastore::Store* store, bool registered) {
   if (req.path == "/version" || req.path == "/version/") return RawResponse{200, "application/json", VersionJson(), {}};
   if (req.path == "/healthz" || req.path == "/livez" || req.path == "/readyz") {
     datastore::RangeRequest probe;
     probe.key = "/registry/health";
-    bool store_ok = store->Range(probe).ok();
-    bool ok = req.path == "/livez" || store_ok;
-    std::string body = ok ? "ok" : "[-]etcd failed: reason withheld\nhealthz check failed";
-    if (req.HasQuery("verbose")) {
-      body = std::string("[+]ping ok\n") + (store_ok ? "[+]etcd ok\n" : "[-]etcd failed: reason withheld\n") +
-             (ok ? req.path.substr(1) + " check passed\n" : req.path.substr(1) + " check failed\n");
+    const bool live = req.path == "/livez";
+    const bool store_ok = live || store->Range(probe).ok();
+    const bool ok = live || (store_ok && registered);
+    // Upstream's check names, and "reason withheld" as it answers (the details are for the log).
+    std::string verbose = "[+]ping ok\n";
+    if (!live) {
+      verbose += store_ok ? "[+]etcd ok\n" : "[-]etcd failed: reason withheld\n";
+      verbose += registered ? "[+]poststarthook/apiservice-registration-controller ok\n"
+                            : "[-]poststarthook/apiservice-registration-controller failed: reason withheld\n";
     }
+    // Upstream lists every check when one failed, and with ?verbose.
+    std::string body = ok && !req.HasQuery("verbose") ? "ok"
+                       : verbose + req.path.substr(1) + (ok ? " check passed\n" : " check failed");
     return RawResponse{ok ? 200 : 500, "text/plain; charset=utf-8", std::move(body), {}};
   }
   return std::nullopt;

@@ -106,6 +106,9 @@ for p in healthz livez readyz; do
   expect_exact "anonymous /$p" "ok 200" -- c -w ' %{http_code}' "$BASE/$p"
 done
 expect "anonymous /version" '"major":"1"' -- c "$BASE/version"
+expect "/readyz?verbose lists upstream's checks, the aggregator's start-up writes too" \
+  'poststarthook/apiservice-registration-controller ok' -- c "$BASE/readyz?verbose"
+expect "/livez?verbose is the process alone" '^livez check passed$' -- c "$BASE/livez?verbose"
 expect "anonymous /api: Unauthorized" '"reason":"Unauthorized".* 401$' -- c -w ' %{http_code}' "$BASE/api"
 expect "a wrong token: 401" ' 401$' -- c -w ' %{http_code}' -H 'Authorization: Bearer wrong' "$BASE/version"
 
