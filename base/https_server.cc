@@ -568,6 +568,10 @@ void HttpsServer::Stop() {
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  // io.stop() may win over the posted close: the port must refuse from here on either way (a
+  // listening socket left open would take connections into its backlog and never answer them).
+  boost::system::error_code ec;
+  impl_->acceptor->close(ec);
 }
 
 }  // namespace kite

@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include "api/object.h"
+#include "base/dial.h"
 
 namespace kite::kubelet {
 namespace json = boost::json;
@@ -38,18 +39,6 @@ int Port(const json::object& action, const json::object* container) {
   return 0;
 }
 
-std::string HostPort(const std::string& host, int port) {
-  const bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
-// Go's net error text for the common cases, as upstream's messages carry it.
-std::string DialError(const std::string& hostport, const boost::system::error_code& ec) {
-  if (ec == asio::error::connection_refused) return "dial tcp " + hostport + ": connect: connection refused";
-  if (ec == beast::error::timeout || ec == asio::error::timed_out) return "dial tcp " + hostport + ": i/o timeout";
-  return "dial tcp " + hostport + ": " + ec.message();
-}
-
 ProbeResult Exec(const json::object& action, const HandlerTarget& t, std::chrono::milliseconds timeout) {
   const std::vector<std::string> cmd = api::GetStrings(action, "command");
   const int64_t secs = std::max<int64_t>(1, (timeout.count() + 999) / 1000);
@@ -70,7 +59,7 @@ ProbeResult TcpSocket(const json::object& action, const HandlerTarget& t, std::c
   std::string host = api::GetString(action, "host");
   if (host.empty()) host = t.pod_ip;
   const int port = Port(action, t.container);
-  const std::string hp = HostPort(host, port);
+  const std::string hp = JoinHostPort(host, port);
   if (port <= 0 || port > 65535) return Failure("dial tcp " + hp + ": invalid port");
   asio::io_context io;
   beast::tcp_stream s(io);
@@ -113,7 +102,7 @@ ProbeResult HttpGet(const json::object& action, const HandlerTarget& t, std::chr
   if (scheme.empty()) scheme = "http";
   std::string path = api::GetString(action, "path");
   if (path.empty() || path[0] != '/') path = "/" + path;
-  const std::string hp = HostPort(host, port);
+  const std::string hp = JoinHostPort(host, port);
   const std::string url = scheme + "://" + hp + path;
   if (port <= 0 || port > 65535) return Failure("Get \"" + url + "\": invalid port");
   boost::system::error_code ec;

@@ -16,6 +16,7 @@
 #include "api/json_patch.h"
 #include "api/labels.h"
 #include "api/object.h"
+#include "base/dial.h"
 #include "base/encoding.h"
 #include "base/https_client.h"
 #include "base/log.h"
@@ -98,24 +99,11 @@ asio::awaitable<Result<std::string>> Post(const Target& t, const std::string& ca
   auto tls = MakeTlsContext(kc);
   if (!tls.ok()) co_return Status(Code::kInvalidArgument, "caBundle: " + tls.status().message());
   const std::string url = "https://" + t.server_name + ":" + std::to_string(t.port) + t.path;
-  boost::system::error_code ec;
-  auto executor = co_await asio::this_coro::executor;
-  asio::ip::address addr = asio::ip::make_address(t.host, ec);
-  if (ec) {  // a URL's DNS name
-    asio::ip::tcp::resolver resolver(executor);
-    const std::string service = std::to_string(t.port);
-    auto [rec, found] = co_await resolver.async_resolve(t.host, service, asio::as_tuple(asio::use_awaitable));
-    if (rec || found.empty()) co_return Status(Code::kUnavailable, "Post \"" + url + "\": dial tcp: lookup " + t.host + ": " + rec.message());
-    addr = found.begin()->endpoint().address();
-  }
-  TlsStream s(executor, **tls);
-  PrepareTlsStream(s, t.server_name);
+  TlsStream s(co_await asio::this_coro::executor, **tls);
   beast::get_lowest_layer(s).expires_after(timeout);
-  const asio::ip::tcp::endpoint to(addr, static_cast<unsigned short>(t.port));
-  auto [cec] = co_await beast::get_lowest_layer(s).async_connect(to, asio::as_tuple(asio::use_awaitable));
-  if (cec) co_return Status(Code::kUnavailable, "Post \"" + url + "\": dial tcp " + t.host + ":" + std::to_string(t.port) + ": " + cec.message());
-  auto [hec] = co_await s.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
-  if (hec) co_return Status(Code::kUnavailable, "Post \"" + url + "\": tls: " + hec.message());
+  if (Status d = co_await DialTls(s, t.host, t.port, t.server_name); !d.ok()) {
+    co_return Status(Code::kUnavailable, "Post \"" + url + "\": " + d.message());
+  }
   http::request<http::string_body> rq{http::verb::post, t.path + (t.path.find('?') == std::string::npos ? "?" : "&") +
                                                             "timeout=" + std::to_string(timeout.count()) + "s", 11};
   rq.set(http::field::host, t.server_name + ":" + std::to_string(t.port));

@@ -21,6 +21,7 @@
 
 #include "api/object.h"
 #include "api/time.h"
+#include "base/dial.h"
 #include "base/encoding.h"
 #include "base/https_client.h"
 #include "base/log.h"
@@ -108,20 +109,9 @@ Result<std::shared_ptr<asio::ssl::context>> TlsFor(const json::object& spec, con
   return MakeTlsContext(kc);
 }
 
-// A TLS connection to `remote`'s endpoint host:port, its certificate checked for the Service's
-// name, within the stream's deadline (set by the caller). The error in upstream's words.
-asio::awaitable<Status> Connect(TlsStream& s, const RemoteApiService& remote, const std::string& host, int port) {
-  const std::string where = host + ":" + std::to_string(port);
-  boost::system::error_code ec;
-  const auto addr = asio::ip::make_address(host, ec);
-  if (ec) co_return Status(Code::kUnavailable, "not an IP address: " + host);
-  PrepareTlsStream(s, remote.service_name + "." + remote.service_namespace + ".svc");
-  auto [cec] = co_await beast::get_lowest_layer(s).async_connect(asio::ip::tcp::endpoint(addr, static_cast<unsigned short>(port)),
-                                                                 asio::as_tuple(asio::use_awaitable));
-  if (cec) co_return Status(Code::kUnavailable, "dial tcp " + where + ": " + cec.message());
-  auto [hec] = co_await s.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
-  if (hec) co_return Status(Code::kUnavailable, "tls: " + hec.message());
-  co_return Status::Ok();
+// The name `remote`'s serving certificate is checked for (and the Host it is sent).
+std::string ServerName(const RemoteApiService& remote) {
+  return remote.service_name + "." + remote.service_namespace + ".svc";
 }
 
 // X-Remote-Extra-<key>: the key percent-encoded where a header name cannot carry it.
@@ -329,9 +319,10 @@ asio::awaitable<Aggregator::Checked> Aggregator::Check(RemoteApiService& remote,
   auto executor = co_await asio::this_coro::executor;
   TlsStream s(executor, *remote.tls);
   beast::get_lowest_layer(s).expires_after(kCheckTimeout);
-  if (Status st = co_await Connect(s, remote, ep->host, ep->port); !st.ok()) co_return discovery(st.message());
+  const std::string server_name = ServerName(remote);
+  if (Status st = co_await DialTls(s, ep->host, ep->port, server_name); !st.ok()) co_return discovery(st.message());
   http::request<http::empty_body> rq{http::verb::get, path, 11};
-  rq.set(http::field::host, remote.service_name + "." + remote.service_namespace + ".svc:" + std::to_string(ep->port));
+  rq.set(http::field::host, server_name + ":" + std::to_string(ep->port));
   rq.set(http::field::accept, "application/json");
   rq.set(http::field::user_agent, "kite-apiserver");
   rq.set("X-Remote-User", "system:kube-aggregator");
@@ -403,13 +394,14 @@ asio::awaitable<int> Aggregator::Proxy(std::shared_ptr<const RemoteApiService> r
     auto executor = co_await asio::this_coro::executor;
     TlsStream s(executor, *remote->tls);
     beast::get_lowest_layer(s).expires_after(std::chrono::seconds(30));
-    Status connected = co_await Connect(s, *remote, ep->host, ep->port);
+    const std::string server_name = ServerName(*remote);
+    Status connected = co_await DialTls(s, ep->host, ep->port, server_name);
     if (!connected.ok()) {
       error = "error trying to reach service: " + connected.message();
     } else {
       const HttpsResponder::Headers who = RemoteUserHeaders(user);
       auto drop = [](const std::string& h) { return h.rfind("x-remote-", 0) == 0 || h.rfind("impersonate-", 0) == 0; };
-      const std::string host = remote->service_name + "." + remote->service_namespace + ".svc:" + std::to_string(ep->port);
+      const std::string host = server_name + ":" + std::to_string(ep->port);
       const std::string& target = req.target;
       Status relayed = co_await RelayExchange(s, req, target, host, who, drop, res, &code);
       if (!relayed.ok()) error = relayed.message();

@@ -17,6 +17,7 @@
 #include <charconv>
 
 #include "api/object.h"
+#include "base/dial.h"
 #include "server/apiserver/handlers/http_relay.h"
 #include "server/apiserver/handlers/service_proxy.h"
 
@@ -59,7 +60,7 @@ Status Unavailable(const std::string& message) { return Status::Api(503, "Servic
 // before anything was sent to the client is returned, to be answered as upstream's 503.
 asio::awaitable<Status> Relay(const std::string& host, int port, const HttpsRequest& req, const std::string& target,
                               HttpsResponder& res) {
-  const std::string where = host + ":" + std::to_string(port);
+  const std::string where = JoinHostPort(host, port);
   boost::system::error_code ec;
   const auto addr = asio::ip::make_address(host, ec);
   if (ec) co_return Unavailable("error trying to reach service: not an IP address: " + host);
@@ -68,7 +69,7 @@ asio::awaitable<Status> Relay(const std::string& host, int port, const HttpsRequ
   s.expires_after(std::chrono::seconds(30));
   auto [cec] = co_await s.async_connect(asio::ip::tcp::endpoint(addr, static_cast<unsigned short>(port)),
                                         asio::as_tuple(asio::use_awaitable));
-  if (cec) co_return Unavailable("error trying to reach service: dial tcp " + where + ": " + cec.message());
+  if (cec) co_return Unavailable("error trying to reach service: " + DialError(where, cec));
   const HttpsResponder::Headers none;
   auto keep = [](const std::string&) { return false; };
   Status relayed = co_await RelayExchange(s, req, target, where, none, keep, res);

@@ -13,6 +13,7 @@
 
 #include "api/object.h"
 #include "base/client_watch.h"
+#include "base/dial.h"
 #include "base/encoding.h"
 #include "base/https_client.h"
 
@@ -103,17 +104,8 @@ asio::awaitable<Status> KubeletClient::Open(const KubeletEndpoint& ep, const std
   auto failed = [&](const std::string& what) {
     return Status::Api(500, "InternalError", "Get \"" + url + "\": " + what);
   };
-  boost::system::error_code ec;
-  const auto addr = asio::ip::make_address(ep.host, ec);
-  if (ec) co_return failed("not an IP address: " + ep.host);
-  PrepareTlsStream(c.s, ep.host);
-  auto& tcp = beast::get_lowest_layer(c.s);
-  tcp.expires_after(timeout);
-  const asio::ip::tcp::endpoint endpoint(addr, static_cast<unsigned short>(ep.port));
-  auto [cec] = co_await tcp.async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
-  if (cec) co_return failed("dial tcp " + ep.host + ":" + std::to_string(ep.port) + ": " + cec.message());
-  auto [hec] = co_await c.s.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
-  if (hec) co_return failed("tls: " + hec.message());
+  beast::get_lowest_layer(c.s).expires_after(timeout);
+  if (Status s = co_await DialTls(c.s, ep.host, ep.port, ep.host); !s.ok()) co_return failed(s.message());
   http::request<http::empty_body> rq{http::verb::get, target, 11};
   rq.set(http::field::host, ep.host + ":" + std::to_string(ep.port));
   rq.set(http::field::user_agent, "kite-apiserver");

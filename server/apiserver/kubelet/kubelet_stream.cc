@@ -3,6 +3,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "base/dial.h"
 #include "base/tls_socket.h"
 #include "base/upgrade_proxy.h"
 #include "server/apiserver/kubelet/kubelet_client.h"
@@ -47,7 +48,7 @@ asio::awaitable<Result<KubeletClient::Upgraded>> KubeletClient::OpenUpgrade(cons
     auto opened = co_await local->open_upgrade(upgrade);
     co_return std::move(opened);
   }
-  const std::string hostport = ep.host + ":" + std::to_string(ep.port);
+  const std::string hostport = JoinHostPort(ep.host, ep.port);
   const std::string url = "https://" + hostport + target;
   auto failed = [&](const std::string& what) {
     return Status::Api(500, "InternalError", "error dialing backend: " + what + " (" + url + ")");
@@ -59,14 +60,14 @@ asio::awaitable<Result<KubeletClient::Upgraded>> KubeletClient::OpenUpgrade(cons
   const asio::ip::tcp::endpoint endpoint(addr, static_cast<unsigned short>(ep.port));
   asio::ip::tcp::socket socket(executor);
   socket.open(endpoint.protocol(), ec);
-  if (ec) co_return failed("dial tcp " + hostport + ": " + ec.message());
+  if (ec) co_return failed(DialError(hostport, ec));
   auto conn = std::make_unique<KubeletConnection>(std::move(socket), *tls_);
   TlsSocket& s = conn->tls();
   if (!s.set_peer_name(ep.host)) co_return failed("tls: cannot verify " + ep.host);
   s.set_read_buffer_size(kReadAhead);
   s.expires_after(std::chrono::seconds(30));  // connect, handshake, request and answer header
   auto [cec] = co_await s.socket().async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
-  if (cec) co_return failed("dial tcp " + hostport + ": " + cec.message());
+  if (cec) co_return failed(DialError(hostport, cec));
   s.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   auto [hec] = co_await s.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
   if (hec) co_return failed("tls: " + hec.message());
