@@ -56,6 +56,13 @@ namespace {
 
 namespace asio = boost::asio;
 
+// A delegated handler's call, on the pool's thread (the handler and request held by value: the
+// coroutine outlives its caller's temporaries).
+asio::awaitable<Result<boost::json::object>> CallDelegated(std::shared_ptr<const DelegatedHandler> handler,
+                                                         DelegatedRequest request) {
+  co_return (*handler)(request);
+}
+
 class ApiServerImpl final : public ApiServer {
  public:
   ApiServerImpl(datastore::Store* store, Authenticator authn, const ApiServerOptions& o)
@@ -104,6 +111,7 @@ class ApiServerImpl final : public ApiServer {
     storage_counter_.Stop();
     local_.Stop();
     https_.Stop();
+    delegated_workers_.join();  // what runs there fails fast now: the local transport is stopped
     // The authorizers' followers watch the store, which main closes after Stop.
     node_->Stop();
     rbac_->Stop();
@@ -374,7 +382,8 @@ class ApiServerImpl final : public ApiServer {
     }
     DelegatedRequest d{info.verb, r.version, r.resource, info.namespace_, info.name,
                        req.Query("labelSelector"), req.Query("fieldSelector")};
-    auto out = (*handler)(d);
+    auto pool = delegated_workers_.get_executor();
+    auto out = co_await asio::co_spawn(pool, CallDelegated(std::move(handler), std::move(d)), asio::use_awaitable);
     if (!out.ok()) co_return co_await Fail(res, a, out.status(), t0);
     boost::json::object body = std::move(out.value());
     TableIfWanted(table, r, body);
@@ -384,6 +393,9 @@ class ApiServerImpl final : public ApiServer {
 
   const bool fault_injection_ = FaultInjectionEnabled();  // filters/fault_injection.h
 
+  // Delegated handlers run here: they may block on this server's own requests (the metrics
+  // server reads Pods per request), which the io threads and list workers must stay free to serve.
+  asio::thread_pool delegated_workers_{2};
   std::mutex delegated_mu_;  // guards delegated_
   std::map<std::string, std::shared_ptr<const DelegatedHandler>> delegated_;
   std::map<std::string, std::shared_ptr<const PathHandler>> paths_;  // guarded by delegated_mu_

@@ -64,7 +64,8 @@ struct ApiServerOptions {
 struct DelegatedRequest {
   std::string verb, version, resource, namespace_, name, label_selector, field_selector;
 };
-// The object or list to answer, or the error (a Status made with Status::Api).
+// The object or list to answer, or the error (a Status made with Status::Api). Runs on a thread
+// of its own pool, not an io thread: it may block, even on requests to this server.
 using DelegatedHandler = std::function<Result<boost::json::object>(const DelegatedRequest&)>;
 
 // A non-resource path another component of this process answers (kite-server's

@@ -106,8 +106,7 @@ MetricsServer::MetricsServer(std::shared_ptr<client::Transport> transport, std::
       client_(std::move(transport)),
       source_(std::move(source)),
       informers_(&client_),
-      nodes_(informers_.For(Core("nodes"))),
-      pods_(informers_.For(Core("pods"))) {}
+      nodes_(informers_.For(Core("nodes"))) {}
 
 std::unique_ptr<MetricsServer> MetricsServer::Start(std::shared_ptr<client::Transport> transport,
                                                     std::unique_ptr<KubeletSource> source,
@@ -229,9 +228,11 @@ Result<json::object> MetricsServer::ServePods(const MetricsRequest& r) const {
                         {"timestamp", Rfc3339(u->timestamp_ms)}, {"window", GoDuration(u->window_ms)},
                         {"containers", std::move(containers)}};
   };
+  static const api::ResourceInfo& pods = Core("pods");
   if (r.verb == "get") {
-    auto pod = pods_->Get(r.namespace_, r.name);
-    std::optional<json::object> out = pod ? item(*pod) : std::nullopt;
+    auto pod = client_.Get(pods, r.namespace_, r.name);
+    if (!pod.ok() && !pod.status().IsNotFound()) return pod.status();
+    std::optional<json::object> out = pod.ok() ? item(*pod) : std::nullopt;
     if (!out) {
       return Status::Api(404, "NotFound", "podmetrics.metrics.k8s.io \"" + r.namespace_ + "/" + r.name + "\" not found");
     }
@@ -239,16 +240,22 @@ Result<json::object> MetricsServer::ServePods(const MetricsRequest& r) const {
   }
   auto sel = ParseSelection(r);
   if (!sel.ok()) return sel.status();
-  auto pods = pods_->List(r.namespace_);
-  std::sort(pods.begin(), pods.end(), [](const auto& a, const auto& b) {
+  client::ListParams params;
+  params.label_selector = r.label_selector;  // the API server narrows; Selected still decides
+  auto listed = client_.List(pods, r.namespace_, params);
+  if (!listed.ok()) return listed.status();
+  std::vector<const json::object*> found;
+  for (const auto& p : api::GetArray(*listed, "items")) {
+    if (p.is_object() && Selected(*sel, p.as_object())) found.push_back(&p.as_object());
+  }
+  std::sort(found.begin(), found.end(), [](const json::object* a, const json::object* b) {
     const json::object& ma = api::Metadata(*a);
     const json::object& mb = api::Metadata(*b);
     return std::pair(api::GetString(ma, "namespace"), api::GetString(ma, "name")) <
            std::pair(api::GetString(mb, "namespace"), api::GetString(mb, "name"));
   });
   json::array items;
-  for (const auto& p : pods) {
-    if (!Selected(*sel, *p)) continue;
+  for (const json::object* p : found) {
     if (auto o = item(*p)) items.push_back(std::move(*o));
   }
   return List("PodMetricsList", std::move(items));

@@ -3,9 +3,10 @@
 // a KubeletSource, up to 8 nodes at a time, each bounded by min(resolution, 10 s)) into its
 // MetricsStorage, and it answers metrics.k8s.io/v1beta1 requests (NodeMetrics, PodMetrics: get
 // and list, namespaces, label selectors, metadata.name/metadata.namespace field selectors) from
-// that storage joined with its own informers' Nodes and Pods, as metrics-server does. The API
-// server routes the group here (apiserver.h, Delegate); the HPA controller reads storage()
-// in-process.
+// that storage joined with its Node informer's Nodes and, read per request, the Pods (metrics-server
+// keeps a pod informer; here that would decode every pod write of the cluster for the occasional
+// `kubectl top pods`). The API server routes the group here (apiserver.h, Delegate); the HPA
+// controller reads storage() in-process.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -49,13 +50,14 @@ class MetricsServer {
 
   // The answer: a NodeMetrics/PodMetrics object or list; errors as the API's (404 NotFound,
   // 400 for a bad selector, 405 for other verbs).
+  // Blocks while PodMetrics read their Pods through the transport: not for an io thread.
   Result<boost::json::object> Serve(const MetricsRequest& request) const;
 
   const MetricsStorage& storage() const { return storage_; }
 
   // One scrape of every known node, now (the loop's body; for tests).
   void ScrapeOnce();
-  // Whether the node and pod informers have synced (tests).
+  // Whether the node informer has synced (tests).
   bool WaitForSync(std::chrono::milliseconds timeout);
 
  private:
@@ -71,7 +73,9 @@ class MetricsServer {
   MetricsStorage storage_;
   client::InformerFactory informers_;
   client::Informer* nodes_;
-  client::Informer* pods_;
+  // No pod informer: Pods are read when a PodMetrics request comes (a GET or a LIST), so that
+  // the server does not decode every pod write for the rare `kubectl top pods`; the scrape
+  // needs only the Nodes.
   std::mutex mu_;  // guards stopping_
   std::condition_variable cv_;
   bool stopping_ = false;
