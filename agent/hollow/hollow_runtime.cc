@@ -139,6 +139,7 @@ Status HollowRuntime::StopPodSandbox(const std::string& pod_sandbox_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sandboxes_.find(pod_sandbox_id);
   if (it == sandboxes_.end()) return Status::Ok();
+  ++sandbox_stops_;
   Sandbox& sb = it->second;
   for (const std::string& cid : sb.containers) {
     if (auto c = containers_.find(cid); c != containers_.end()) StopLocked(c->second);
@@ -147,6 +148,11 @@ Status HollowRuntime::StopPodSandbox(const std::string& pod_sandbox_id) {
   if (sb.ip_offset != 0) used_.erase(sb.ip_offset);
   sb.ip_offset = 0;
   return Status::Ok();
+}
+
+int64_t HollowRuntime::sandbox_stops() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sandbox_stops_;
 }
 
 Status HollowRuntime::RemovePodSandbox(const std::string& pod_sandbox_id) {

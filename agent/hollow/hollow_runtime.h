@@ -80,6 +80,9 @@ class HollowRuntime final : public cri::RuntimeService, public cri::ImageService
   // ExecSync in containers named `container` exits with `exit_code` and prints `output`
   // (exit 0 and no output unless set).
   void SetExecResult(const std::string& container, int32_t exit_code, const std::string& output = "");
+  // How many StopPodSandbox calls found their sandbox: each one is a network teardown (every CNI
+  // plugin's DEL) in containerd, so tests can see the kubelet does not ask for extra ones.
+  int64_t sandbox_stops() const;
 
  private:
   using Steady = std::chrono::steady_clock;
@@ -113,11 +116,12 @@ class HollowRuntime final : public cri::RuntimeService, public cri::ImageService
   cri::ContainerStatus StatusLocked(const std::string& id, const Container& c) const;
 
   const Lifetime lifetime_;
-  std::mutex mu_;  // guards everything below
+  mutable std::mutex mu_;  // guards everything below
   std::string cidr_;
   uint32_t cidr_base_ = 0;   // network address; 0: no usable IPv4 CIDR
   uint32_t cidr_hosts_ = 0;  // addresses after the network one, broadcast excluded
   std::unordered_set<uint32_t> used_;  // offsets from cidr_base_
+  int64_t sandbox_stops_ = 0;
   std::unordered_map<std::string, Sandbox> sandboxes_;
   std::unordered_map<std::string, Container> containers_;
   std::unordered_map<std::string, cri::Image> images_;  // by the name pulled

@@ -242,6 +242,9 @@ void PodWorkers::KillPod(const Node& node, const json::object* pod, const std::s
     for (auto& k : kills) k.get();
   }
   // Stopping the sandbox stops what is left and gives its IP back; removing it removes them.
+  // To remove, RemovePodSandbox alone: the CRI has the runtime stop a sandbox it removes, and
+  // containerd 1.6 runs that stop (every CNI plugin's DEL) even for a stopped one, so a
+  // StopPodSandbox first cost a second round of plugin executions with the netns already gone.
   cri::PodSandboxFilter sf;
   sf.label_selector = {{"io.kubernetes.pod.uid", uid}};
   auto sandboxes = node.runtime->ListPodSandbox(sf);
@@ -250,8 +253,11 @@ void PodWorkers::KillPod(const Node& node, const json::object* pod, const std::s
     return;
   }
   for (const auto& sb : *sandboxes) {
-    Status s = node.runtime->StopPodSandbox(sb.id);
-    if (s.ok() && remove) s = node.runtime->RemovePodSandbox(sb.id);
+    Status s = remove ? node.runtime->RemovePodSandbox(sb.id) : node.runtime->StopPodSandbox(sb.id);
+    if (!s.ok() && remove) {  // at least give the IP back; the next sync removes it
+      KITE_LOG(0) << "sandbox " << sb.id << " on " << node.id.name << ": " << s.message();
+      s = node.runtime->StopPodSandbox(sb.id);
+    }
     if (!s.ok()) KITE_LOG(0) << "sandbox " << sb.id << " on " << node.id.name << ": " << s.message();
   }
 }

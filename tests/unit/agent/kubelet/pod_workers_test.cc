@@ -65,6 +65,9 @@ TEST_F(PodWorkersTest, AGracefulDeletionEndsWithTheFinalDelete) {
   EXPECT_TRUE(Eventually([&] { return client_->Get(Pods(), "default", "web").NotFound(); }));
   EXPECT_TRUE(Eventually([&] { return Sandboxes(uid) == 0; }));
   EXPECT_TRUE(HasEvent(uid, "Killing: Stopping container main"));
+  // Removed without a StopPodSandbox first: containerd stops a sandbox it removes, and a stop
+  // before ran every CNI plugin's DEL a second time.
+  EXPECT_EQ(runtime_->sandbox_stops(), 0);
 }
 
 TEST_F(PodWorkersTest, ACrashedContainerRestartsWithCrashLoopBackOff) {
