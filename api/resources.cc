@@ -15,13 +15,26 @@ std::vector<ResourceInfo> Build() {
   std::vector<ResourceInfo> r;
   auto add = [&r](std::string group, std::string version, std::string kind, std::string resource, std::string singular,
                   bool namespaced, V verbs, V shorts = {}, V cats = {}, std::vector<SubresourceInfo> subs = {}) {
-    r.push_back(ResourceInfo{std::move(group), std::move(version), std::move(kind), std::move(resource),
-                             std::move(singular), namespaced, std::move(verbs), std::move(shorts), std::move(cats),
-                             std::move(subs), false, nullptr});
+    ResourceInfo info;
+    info.group = std::move(group);
+    info.version = std::move(version);
+    info.kind = std::move(kind);
+    info.resource = std::move(resource);
+    info.singular = std::move(singular);
+    info.namespaced = namespaced;
+    info.verbs = std::move(verbs);
+    info.short_names = std::move(shorts);
+    info.categories = std::move(cats);
+    info.subresources = std::move(subs);
+    r.push_back(std::move(info));
   };
   const V all_cat = {"all"};
   // core/v1
   add("", "v1", "Binding", "bindings", "binding", true, kCreateOnly);
+  // ComponentStatus: the health of the scheduler and controller manager, computed per request.
+  add("", "v1", "ComponentStatus", "componentstatuses", "componentstatus", false, {"get", "list"}, {"cs"});
+  r.back().delegated = true;
+  r.back().deprecation = "v1 ComponentStatus is deprecated in v1.19+";
   add("", "v1", "ConfigMap", "configmaps", "configmap", true, kAll, {"cm"});
   add("", "v1", "Endpoints", "endpoints", "endpoints", true, kAll, {"ep"});
   add("", "v1", "Event", "events", "event", true, kAll, {"ev"});
@@ -119,7 +132,9 @@ std::vector<ResourceInfo> Build() {
   // delegates the group, as upstream aggregates metrics-server's APIService). Last, so that
   // "nodes" and "pods" resolve to the core group first, as with upstream's group priorities.
   add("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", false, {"get", "list"});
+  r.back().delegated = true;
   add("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", "", true, {"get", "list"});
+  r.back().delegated = true;
   return r;
 }
 

@@ -37,6 +37,11 @@ struct ResourceInfo {
   // Served by another API server through an APIService (server/apiserver/aggregator/): known
   // from that server's discovery document, every request for it proxied there, nothing stored.
   bool aggregated = false;
+  // Answered by a handler another component of kite-server registers (ApiServer::Delegate),
+  // nothing stored: metrics.k8s.io and core/v1 componentstatuses.
+  bool delegated = false;
+  // The warning upstream sends with every answer about this resource, when it is deprecated.
+  std::string deprecation;
 
   std::string group_version() const { return group.empty() ? version : group + "/" + version; }
   const SubresourceInfo* Subresource(std::string_view name) const;

@@ -29,6 +29,7 @@
 #include "datastore/store.h"
 #include "server/apiserver/apiserver.h"
 #include "server/apiserver/encryption/secrets_encrypt.h"
+#include "server/apiserver/handlers/component_statuses.h"
 #include "server/cli/secrets_encrypt_cli.h"
 #include "server/apiserver/certs.h"
 #include "server/certificate_command.h"
@@ -447,6 +448,14 @@ int main(int argc, char** argv) {
   std::unique_ptr<scheduler::Scheduler> sched;
   if (!o.disable_scheduler) {
     sched = scheduler::Scheduler::Start((*api)->LocalTransport("system:kube-scheduler", {}), {});
+  }
+  // `kubectl get componentstatuses`: the components this process runs.
+  {
+    const bool scheduling = sched != nullptr, controlling = controller_manager != nullptr;
+    auto components = apiserver::KiteControlPlane([scheduling] { return scheduling; }, [controlling] { return controlling; });
+    (*api)->Delegate("/componentstatuses", [components](const apiserver::DelegatedRequest& r) {
+      return apiserver::ServeComponentStatuses(r, components);
+    });
   }
 
   // Auto-deploying manifests (<data-dir>/server/manifests/, addons/manifests/deployer.h): the

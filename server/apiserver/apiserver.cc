@@ -304,7 +304,7 @@ class ApiServerImpl final : public ApiServer {
     }
     auto table = ParseTableRequest(req.Header("accept"), req.Query("includeObject"));
     if (!table.ok()) co_return co_await Fail(res, a, table.error(), t0);
-    if (r->group == "metrics.k8s.io") co_return co_await HandleDelegated(req, res, info, *r, a, *table, t0);
+    if (r->delegated) co_return co_await HandleDelegated(req, res, info, *r, a, *table, t0);
     Prepared p;
     if (info.verb == "list" && wide_list) {
       // A big LIST scans (or decodes and serialises) every object it returns: milliseconds to
@@ -372,7 +372,9 @@ class ApiServerImpl final : public ApiServer {
     std::shared_ptr<const DelegatedHandler> handler;
     {
       std::lock_guard<std::mutex> lock(delegated_mu_);
-      if (auto it = delegated_.find(r.group); it != delegated_.end()) handler = it->second;
+      auto it = delegated_.find(r.group + "/" + r.resource);
+      if (it == delegated_.end()) it = delegated_.find(r.group);
+      if (it != delegated_.end()) handler = it->second;
     }
     if (!handler) {
       co_return co_await Fail(res, a, Status::Api(503, "ServiceUnavailable", "the server is currently unable to handle the request"), t0);
@@ -388,7 +390,9 @@ class ApiServerImpl final : public ApiServer {
     boost::json::object body = std::move(out.value());
     TableIfWanted(table, r, body);
     std::string text = boost::json::serialize(body);
-    co_await Reply(res, a, 200, "application/json", std::move(text), t0);
+    HttpsResponder::Headers headers;
+    if (!r.deprecation.empty()) headers = WarningHeaders({r.deprecation});
+    co_await Reply(res, a, 200, "application/json", std::move(text), t0, std::move(headers));
   }
 
   const bool fault_injection_ = FaultInjectionEnabled();  // filters/fault_injection.h

@@ -84,7 +84,8 @@ class ApiServer {
   static Result<std::unique_ptr<ApiServer>> Start(const ApiServerOptions& options, datastore::Store* store);
   virtual int port() const = 0;
   virtual void Stop() = 0;
-  // Routes the built-in resources of `group` (metrics.k8s.io) to `handler`, after
+  // Routes the built-in resources of `group` (metrics.k8s.io), or the one resource
+  // "<group>/<resource>" ("/componentstatuses" in the core group), to `handler`, after
   // authentication and authorization; until then (or without it) they answer 503
   // ServiceUnavailable, as an unavailable APIService does. Thread-safe.
   virtual void Delegate(const std::string& group, DelegatedHandler handler) = 0;

@@ -232,6 +232,25 @@ PrintedRow PrintPodDisruptionBudget(const json::object& o, const PrintContext& c
               json::value(api::GetInt(api::GetObject(o, "status"), "disruptionsAllowed")), json::value(Age(o, ctx))});
 }
 
+constexpr Column kComponentStatusColumns[] = {
+    kNameCol,
+    {"Status", "string", "", "Healthy or Unhealthy, from the component's Healthy condition.", 0},
+    {"Message", "string", "", "What the health check answered.", 0},
+    {"Error", "string", "", "Why the health check could not be made.", 0},
+};
+
+PrintedRow PrintComponentStatus(const json::object& o, const PrintContext&) {
+  std::string status = "Unknown", message, error;
+  for (const auto& c : api::GetArray(o, "conditions")) {
+    if (!c.is_object() || api::GetString(c.as_object(), "type") != "Healthy") continue;
+    status = api::GetString(c.as_object(), "status") == "True" ? "Healthy" : "Unhealthy";
+    message = api::GetString(c.as_object(), "message");
+    error = api::GetString(c.as_object(), "error");
+    break;
+  }
+  return Row({json::value(api::Name(o)), json::value(status), json::value(message), json::value(error)});
+}
+
 constexpr Column kPriorityClassColumns[] = {
     kNameCol,
     {"Value", "integer", "", "Priority of pods using this class; higher runs first.", 0},
@@ -336,6 +355,7 @@ PrintedRow PrintRoleBinding(const json::object& o, const PrintContext& ctx) {
 
 const PrinterEntry kPrinters[] = {
     {"", "nodes", {kNodeColumns, PrintNode}},
+    {"", "componentstatuses", {kComponentStatusColumns, PrintComponentStatus}},
     {"", "events", {kEventColumns, PrintEvent}},
     {"", "namespaces", {kNamespaceColumns, PrintNamespace}},
     {"", "secrets", {kSecretColumns, PrintSecret}},

@@ -205,5 +205,8 @@ eventually "replicationcontroller ready" '^legacy +2 +2 +2 ' 30 -- k get rc lega
 
 # --- the controllers hold their leader-election Lease
 expect "controller manager lease" 'kube-controller-manager' -- k get lease -n kube-system
+# ... and kubectl get componentstatuses says both run (as a k3s server on SQLite lists them)
+expect "get cs: the controller manager Healthy" '^controller-manager +Healthy +ok' -- k get cs
+expect "get cs: the scheduler Healthy" '^scheduler +Healthy +ok' -- k get cs
 
 finish

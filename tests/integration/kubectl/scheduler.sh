@@ -440,6 +440,19 @@ sleep 1
 expect_exact "pods of other schedulers stay unassigned" "" -- node_of other
 cleanup_pods
 
+# --- kubectl get componentstatuses: what this server runs (k3s's answer on SQLite: these two)
+quiet() { k "$@" 2>/dev/null; }  # without the deprecation warning kubectl prints on stderr
+expect "get cs: the scheduler Healthy" '^scheduler +Healthy +ok' -- k get cs
+expect "--disable-controller-manager: get cs says Unhealthy, in upstream's probe words" \
+  '^controller-manager +Unhealthy +Get "https://127.0.0.1:10257/healthz": dial tcp 127.0.0.1:10257: connect: connection refused' -- k get cs
+expect "... with upstream's deprecation warning" 'Warning: v1 ComponentStatus is deprecated in v1.19\+' -- k get componentstatuses
+expect_exact "get one: its Healthy condition" "True ok" -- quiet get cs scheduler -o 'jsonpath={.conditions[0].status} {.conditions[0].message}'
+expect_exact "a field selector on metadata.name" "controller-manager" -- \
+  quiet get cs --field-selector metadata.name=controller-manager -o 'jsonpath={.items[*].metadata.name}'
+expect_exact "a label selector: none has labels" "" -- quiet get cs -l tier=control-plane -o 'jsonpath={.items[*].metadata.name}'
+expect_fail "an unknown one: upstream's plain 500" 'Error from server: Component not found: etcd-0' -- k get cs etcd-0
+expect_fail "read-only" 'MethodNotAllowed|method not allowed|not supported' -- k delete cs scheduler
+
 # --- leader election and --disable-scheduler
 expect "the scheduler holds its lease" '^.+_[0-9a-f]+$' -- \
   k get lease -n kube-system kube-scheduler -o 'jsonpath={.spec.holderIdentity}'
@@ -451,5 +464,7 @@ pod unscheduled
 sleep 2
 expect_exact "--disable-scheduler: pods stay unassigned" "" -- node_of unscheduled
 expect_fail "--disable-scheduler: no scheduler lease" 'NotFound|not found' -- k get lease -n kube-system kube-scheduler
+expect "--disable-scheduler: get cs says Unhealthy" \
+  '^scheduler +Unhealthy +Get "https://127.0.0.1:10259/healthz": dial tcp 127.0.0.1:10259: connect: connection refused' -- k get cs
 
 finish

@@ -145,7 +145,7 @@ TEST(RoutesTest, CustomResourcesGetStatusAndScaleButNoBuiltInKindsRoutes) {
   api::ResourceInfo widgets{"example.com", "v1", "Widget", "widgets", "widget", true, {"get", "list"}, {}, {},
                             {{"status", "", "", "Widget", {"get", "patch", "update"}},
                              {"scale", "autoscaling", "v1", "Scale", {"get", "patch", "update"}}},
-                            true, nullptr};
+                            true, nullptr, false, false, ""};
   EXPECT_EQ(FindRoute(widgets, "status", "patch").handler, H::kPatchStatus);
   EXPECT_EQ(FindRoute(widgets, "scale", "get").handler, H::kScale);
   EXPECT_TRUE(SubresourceServed(widgets, "status"));
