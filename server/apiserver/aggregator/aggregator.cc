@@ -127,11 +127,20 @@ asio::awaitable<int> SendUnavailable(HttpsResponder& res, std::string text) {
   co_return 503;
 }
 
-HttpsResponder::Headers RemoteUserHeaders(const UserInfo& user) {
+// What the extension server is told of the request besides its body: the user (X-Remote-*) and,
+// as Go's reverse proxy in upstream's aggregator appends it, the client's address to any
+// X-Forwarded-For the request came with.
+HttpsResponder::Headers ProxiedHeaders(const HttpsRequest& req, const UserInfo& user) {
   HttpsResponder::Headers h{{"X-Remote-User", user.name}};
   for (const auto& g : user.groups) h.emplace_back("X-Remote-Group", g);
   for (const auto& [k, values] : user.extra) {
     for (const auto& v : values) h.emplace_back(ExtraHeader(k), v);
+  }
+  std::string client = req.remote.substr(0, req.remote.rfind(':'));  // "ip:port", "[v6]:port"
+  if (client.size() > 1 && client.front() == '[' && client.back() == ']') client = client.substr(1, client.size() - 2);
+  if (!client.empty()) {
+    const std::string prior = req.Header("x-forwarded-for");
+    h.emplace_back("X-Forwarded-For", prior.empty() ? client : prior + ", " + client);
   }
   return h;
 }
@@ -399,8 +408,10 @@ asio::awaitable<int> Aggregator::Proxy(std::shared_ptr<const RemoteApiService> r
     if (!connected.ok()) {
       error = "error trying to reach service: " + connected.message();
     } else {
-      const HttpsResponder::Headers who = RemoteUserHeaders(user);
-      auto drop = [](const std::string& h) { return h.rfind("x-remote-", 0) == 0 || h.rfind("impersonate-", 0) == 0; };
+      const HttpsResponder::Headers who = ProxiedHeaders(req, user);
+      auto drop = [](const std::string& h) {
+        return h.rfind("x-remote-", 0) == 0 || h.rfind("impersonate-", 0) == 0 || h == "x-forwarded-for";
+      };
       const std::string host = server_name + ":" + std::to_string(ep->port);
       const std::string& target = req.target;
       Status relayed = co_await RelayExchange(s, req, target, host, who, drop, res, &code);

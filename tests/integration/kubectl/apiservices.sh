@@ -175,6 +175,11 @@ expect "an impersonated caller is named as the impersonated user" '^first' -- \
   k get flunders --no-headers --as=jane --as-group=devs --as-group=system:masters
 expect "…in X-Remote-User and X-Remote-Group" ' system:auth-proxy jane devs,system:masters,system:authenticated -$' -- \
   grep '^GET /apis/wardle.example.com/v1alpha1/namespaces/default/flunders' "$LOG"
+expect "…and the client's address in X-Forwarded-For, as Go's reverse proxy adds it" '^XFF 127\.0\.0\.1$' -- cat "$LOG"
+: >"$LOG"
+curl -s --cacert "$TEST_TMP/ca.crt" --cert "$TEST_TMP/client.crt" --key "$TEST_TMP/client.key" -H 'X-Forwarded-For: 10.1.2.3' \
+  -o /dev/null "$BASE/apis/wardle.example.com/v1alpha1/namespaces/default/flunders" </dev/null || true
+expect "…appended to what the request already carried" '^XFF 10\.1\.2\.3, 127\.0\.0\.1$' -- cat "$LOG"
 expect_fail "an extension's 404 is relayed as it is" 'flunders.wardle.example.com "nope" not found' -- k get flunder nope
 : >"$LOG"
 expect_fail "RBAC decides before anything is proxied: a user without rights is Forbidden" \

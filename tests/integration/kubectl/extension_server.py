@@ -58,6 +58,8 @@ class Server(BaseHTTPRequestHandler):
         with open(LOG, "a") as f:
             f.write("%s %s %s %s %s %s\n" % (self.command, self.path, cn or "-", user or "-", groups or "-",
                                              self.headers.get("Authorization") or "-"))
+            if self.headers.get("X-Forwarded-For"):
+                f.write("XFF %s\n" % self.headers.get("X-Forwarded-For"))
         if cn != ALLOWED or not user:
             self.status(401, "Unauthorized", "Unauthorized")
             return None
