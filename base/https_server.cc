@@ -50,6 +50,12 @@ std::string PercentDecode(std::string_view s) {
   return out;
 }
 
+std::string HttpsRequest::RemoteIp() const {
+  if (!remote.empty() && remote[0] == '[') return remote.substr(1, remote.find(']') - 1);
+  const size_t colon = remote.rfind(':');
+  return colon == std::string::npos || remote.find(':') != colon ? remote : remote.substr(0, colon);
+}
+
 std::string HttpsRequest::Header(const std::string& lower_name) const {
   auto it = headers.find(lower_name);
   return it == headers.end() ? std::string() : it->second;

@@ -55,6 +55,8 @@ struct HttpsRequest {
   bool body_unused = false;
 
   std::string Header(const std::string& lower_name) const;
+  // The peer's IP without its port ("1.2.3.4:5" → "1.2.3.4", "[::1]:5" → "::1").
+  std::string RemoteIp() const;
   std::string Query(const std::string& name) const;  // first value or ""
   bool HasQuery(const std::string& name) const { return query.count(name) > 0; }
 };

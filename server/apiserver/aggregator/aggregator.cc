@@ -136,9 +136,7 @@ HttpsResponder::Headers ProxiedHeaders(const HttpsRequest& req, const UserInfo& 
   for (const auto& [k, values] : user.extra) {
     for (const auto& v : values) h.emplace_back(ExtraHeader(k), v);
   }
-  std::string client = req.remote.substr(0, req.remote.rfind(':'));  // "ip:port", "[v6]:port"
-  if (client.size() > 1 && client.front() == '[' && client.back() == ']') client = client.substr(1, client.size() - 2);
-  if (!client.empty()) {
+  if (const std::string client = req.RemoteIp(); !client.empty()) {
     const std::string prior = req.Header("x-forwarded-for");
     h.emplace_back("X-Forwarded-For", prior.empty() ? client : prior + ", " + client);
   }

@@ -89,13 +89,6 @@ void AppendUser(std::string& out, const UserInfo& u) {
   out += '}';
 }
 
-// The peer's IP without its port ("1.2.3.4:5" → "1.2.3.4", "[::1]:5" → "::1").
-std::string PeerIp(const std::string& remote) {
-  if (!remote.empty() && remote[0] == '[') return remote.substr(1, remote.find(']') - 1);
-  const size_t colon = remote.rfind(':');
-  return colon == std::string::npos || remote.find(':') != colon ? remote : remote.substr(0, colon);
-}
-
 std::vector<std::string> SourceIps(const HttpsRequest& req) {
   std::vector<std::string> ips;
   const std::string fwd = req.Header("x-forwarded-for");
@@ -108,7 +101,7 @@ std::vector<std::string> SourceIps(const HttpsRequest& req) {
     if (!ip.empty()) ips.push_back(std::move(ip));
     b = e + 1;
   }
-  std::string peer = PeerIp(req.remote);
+  std::string peer = req.RemoteIp();
   if (!peer.empty() && std::find(ips.begin(), ips.end(), peer) == ips.end()) ips.push_back(std::move(peer));
   return ips;
 }

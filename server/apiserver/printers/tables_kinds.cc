@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <set>
 
+#include "api/conditions.h"
 #include "server/apiserver/printers/tables_kinds.h"
 
 namespace kite::apiserver::tables {
@@ -241,12 +242,10 @@ constexpr Column kComponentStatusColumns[] = {
 
 PrintedRow PrintComponentStatus(const json::object& o, const PrintContext&) {
   std::string status = "Unknown", message, error;
-  for (const auto& c : api::GetArray(o, "conditions")) {
-    if (!c.is_object() || api::GetString(c.as_object(), "type") != "Healthy") continue;
-    status = api::GetString(c.as_object(), "status") == "True" ? "Healthy" : "Unhealthy";
-    message = api::GetString(c.as_object(), "message");
-    error = api::GetString(c.as_object(), "error");
-    break;
+  if (const json::object* c = api::FindCondition(api::GetArray(o, "conditions"), "Healthy")) {
+    status = api::GetString(*c, "status") == "True" ? "Healthy" : "Unhealthy";
+    message = api::GetString(*c, "message");
+    error = api::GetString(*c, "error");
   }
   return Row({json::value(api::Name(o)), json::value(status), json::value(message), json::value(error)});
 }
