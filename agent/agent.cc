@@ -549,6 +549,12 @@ void AddNodeFlags(FlagSet& flags, AgentOptions* o) {
                  {"eviction-pressure-transition-period", "eviction-pressure-transition-period"},
                  {"eviction-max-pod-grace-period", "eviction-max-pod-grace-period"}},
                 "A kubelet flag as k3s passes it: name=value (repeatable)");
+  flags.Forward("kube-proxy-arg",
+                {{"proxy-mode", "proxy-mode"},
+                 {"healthz-bind-address", "healthz-bind-address"},
+                 {"iptables-sync-period", "iptables-sync-period"},
+                 {"cluster-cidr", "cluster-cidr"}},
+                "A kube-proxy flag as k3s passes it: name=value (repeatable)");
 }
 
 }  // namespace kite::agent

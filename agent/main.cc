@@ -142,6 +142,23 @@ int main(int argc, char** argv) {
   }
   KITE_LOG(0) << "kite-agent: joined " << f.server << " as system:node:" << bo.node_name
               << (creds->reused ? " (certificates from an earlier join)" : "");
+  // The server's settings, for what this agent's own flags leave unset (k3s's agents take them
+  // from the server too): pods' DNS, the pod network and the proxy then agree with the server.
+  if (auto settings = agent::FetchClusterSettings(bo, creds->server_ca_pem); settings.ok()) {
+    std::string taken;
+    auto take = [&](const char* flag, const std::string& value, auto&& apply) {
+      if (value.empty() || flags.Given(flag)) return;
+      apply(value);
+      taken += std::string(taken.empty() ? "" : ", ") + "--" + flag + "=" + value;
+    };
+    take("cluster-cidr", settings->cluster_cidr, [&](const std::string& v) { o.cluster_cidr = v; });
+    take("cluster-dns", settings->cluster_dns, [&](const std::string& v) { o.cluster_dns = {v}; });
+    take("cluster-domain", settings->cluster_domain, [&](const std::string& v) { o.cluster_domain = v; });
+    take("flannel-backend", settings->flannel_backend, [&](const std::string& v) { o.flannel_backend = v; });
+    if (!taken.empty()) KITE_LOG(0) << "kite-agent: from the server's settings: " << taken;
+  } else {
+    KITE_LOG(0) << "kite-agent: " << settings.status().message() << "; the cluster settings are this agent's flags and defaults";
+  }
 
   // Before any thread starts, so only WaitForStopSignal below receives them.
   BlockStopSignals();

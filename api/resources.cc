@@ -1,5 +1,7 @@
 #include "api/resources.h"
 
+#include <algorithm>
+
 namespace kite::api {
 namespace {
 
@@ -186,10 +188,22 @@ const ResourceInfo* ResourceSet::Find(std::string_view group, std::string_view v
   return nullptr;
 }
 
-std::shared_ptr<const ResourceSet> ResourceSet::With(std::vector<ResourceInfo> custom) {
+std::shared_ptr<const ResourceSet> ResourceSet::With(std::vector<ResourceInfo> custom,
+                                                     const std::function<bool(const ResourceInfo&)>& omit) {
   auto set = std::make_shared<ResourceSet>();
   set->resources = BuiltinResources();
   set->groups = BuiltinGroups();
+  if (omit) {
+    std::erase_if(set->resources, omit);
+    // A group or version with nothing left goes too.
+    for (auto& g : set->groups) {
+      std::erase_if(g.versions, [&](const std::string& v) {
+        return std::none_of(set->resources.begin(), set->resources.end(),
+                            [&](const ResourceInfo& r) { return r.group == g.name && r.version == v; });
+      });
+    }
+    std::erase_if(set->groups, [](const GroupInfo& g) { return g.versions.empty(); });
+  }
   for (auto& r : custom) {
     if (set->Find(r.group, r.version, r.resource)) continue;  // never shadow a built-in
     GroupInfo* g = nullptr;

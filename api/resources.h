@@ -6,6 +6,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,8 +63,11 @@ struct ResourceSet {
   std::vector<ResourceInfo> resources;
   std::vector<GroupInfo> groups;  // discovery order, preferred version first
   const ResourceInfo* Find(std::string_view group, std::string_view version, std::string_view resource) const;
-  // Built-ins followed by `custom` (groups appended in the order given).
-  static std::shared_ptr<const ResourceSet> With(std::vector<ResourceInfo> custom);
+  // Built-ins followed by `custom` (groups appended in the order given). Built-ins for which
+  // `omit` says true are left out (a group left empty with them), so a custom or aggregated
+  // resource may take their place.
+  static std::shared_ptr<const ResourceSet> With(std::vector<ResourceInfo> custom,
+                                                 const std::function<bool(const ResourceInfo&)>& omit = nullptr);
 };
 
 }  // namespace kite::api

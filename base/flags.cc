@@ -141,6 +141,7 @@ Status FlagSet::Set(const std::string& name, const std::string& value,
     it->second.clear();
     seen_list[name] = true;
   }
+  given_.insert(name);
   return it->second.set(value);
 }
 

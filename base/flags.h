@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ class FlagSet {
   // Sets `help_requested` instead of failing on -h/--help.
   Status Parse(int argc, char** argv, const std::string& default_config = "");
   bool help_requested() const { return help_requested_; }
+  // Whether Parse() met `name` on the command line, in the config file or through a Forward
+  // flag: a default that another source may fill (an agent's --cluster-dns from its server's
+  // settings) is taken only when the user gave none.
+  bool Given(const std::string& name) const { return given_.count(name) > 0; }
   std::string Usage() const;
 
  private:
@@ -55,6 +60,7 @@ class FlagSet {
 
   std::string program_;
   std::map<std::string, Flag> flags_;
+  std::set<std::string> given_;
   bool help_requested_ = false;
 };
 

@@ -31,13 +31,15 @@ Result<Ipv4Cidr> ParseIpv4Cidr(const std::string& text) {
   return Ipv4Cidr{*base, prefix};
 }
 
-std::string FormatIpv4Cidr(const Ipv4Cidr& c) {
+std::string FormatIpv4(uint32_t address) {
   in_addr a{};
-  a.s_addr = htonl(c.base);
+  a.s_addr = htonl(address);
   char buf[INET_ADDRSTRLEN] = {};
   inet_ntop(AF_INET, &a, buf, sizeof buf);
-  return std::string(buf) + "/" + std::to_string(c.prefix);
+  return buf;
 }
+
+std::string FormatIpv4Cidr(const Ipv4Cidr& c) { return FormatIpv4(c.base) + "/" + std::to_string(c.prefix); }
 
 namespace {
 
@@ -84,6 +86,41 @@ Result<DualStackCidrs> SplitDualStackCidrs(const std::string& text) {
     }
   }
   return out;
+}
+
+namespace {
+
+// A port number in decimal: 1 to 65535, nothing else around it.
+std::optional<int> ParsePort(const std::string& text) {
+  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const int port = std::stoi(text);
+  if (port < 1 || port > 65535) return std::nullopt;
+  return port;
+}
+
+}  // namespace
+
+Result<PortRange> ParsePortRange(const std::string& text) {
+  const auto bad = [&](const std::string& why) {
+    return Status(Code::kInvalidArgument, "\"" + text + "\" is not a port range: " + why);
+  };
+  const size_t sep = text.find_first_of("-+");
+  const auto first = ParsePort(text.substr(0, sep));
+  if (!first) return bad("ports are numbers from 1 to 65535 (as in 30000-32767)");
+  if (sep == std::string::npos) return PortRange{*first, *first};
+  const std::string rest = text.substr(sep + 1);
+  if (text[sep] == '+') {
+    if (rest.empty() || rest.size() > 5 || rest.find_first_not_of("0123456789") != std::string::npos) {
+      return bad("the offset after + is a number");
+    }
+    const int last = *first + std::stoi(rest);
+    if (last > 65535) return bad("it ends past port 65535");
+    return PortRange{*first, last};
+  }
+  const auto last = ParsePort(rest);
+  if (!last) return bad("ports are numbers from 1 to 65535 (as in 30000-32767)");
+  if (*last < *first) return bad("it ends before it starts");
+  return PortRange{*first, *last};
 }
 
 }  // namespace kite

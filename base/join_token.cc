@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <yaml-cpp/yaml.h>
+
 #include "base/pki.h"
 
 namespace kite {
@@ -67,6 +69,42 @@ std::string RandomSecret() {
     out += buf;
   }
   return out;
+}
+
+namespace {
+
+constexpr std::pair<const char*, std::string ClusterSettings::*> kSettingKeys[] = {
+    {"clusterCIDR", &ClusterSettings::cluster_cidr},     {"serviceCIDR", &ClusterSettings::service_cidr},
+    {"clusterDNS", &ClusterSettings::cluster_dns},       {"clusterDomain", &ClusterSettings::cluster_domain},
+    {"flannelBackend", &ClusterSettings::flannel_backend}};
+
+}  // namespace
+
+std::string EncodeClusterSettings(const ClusterSettings& s) {
+  YAML::Emitter out;
+  out.SetStringFormat(YAML::DoubleQuoted);
+  out.SetMapFormat(YAML::Flow);
+  out << YAML::BeginMap;
+  for (const auto& [key, field] : kSettingKeys) out << YAML::Key << key << YAML::Value << s.*field;
+  out << YAML::EndMap;
+  return out.c_str();  // a flow map of double-quoted strings is JSON
+}
+
+Result<ClusterSettings> DecodeClusterSettings(const std::string& text) {
+  ClusterSettings s;
+  try {
+    const YAML::Node doc = YAML::Load(text);
+    if (!doc.IsMap()) return Status(Code::kInvalidArgument, "cluster settings: not a JSON object");
+    for (const auto& [key, field] : kSettingKeys) {
+      if (const YAML::Node v = doc[key]; v) {
+        if (!v.IsScalar()) return Status(Code::kInvalidArgument, std::string("cluster settings: ") + key + " is not a string");
+        s.*field = v.as<std::string>();
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return Status(Code::kInvalidArgument, std::string("cluster settings: ") + e.what());
+  }
+  return s;
 }
 
 }  // namespace kite

@@ -38,4 +38,21 @@ std::string CaBundleHash(const std::string& ca_bundle);
 // A fresh random secret: 32 lower-case hex digits (128 bits from the OS's CSPRNG).
 std::string RandomSecret();
 
+// What a server tells its agents at the join, so that a node needs no flags but --server and
+// --token and still agrees with the server (k3s's agents read the server's /v1-k3s/config):
+// served as a JSON object by GET /v1-kite/config (server/apiserver/join/join_endpoints.h), read
+// by the agent (agent/bootstrap/bootstrap.h), which takes each setting its own flags leave unset.
+struct ClusterSettings {
+  std::string cluster_cidr;     // the server's --cluster-cidr ("10.42.0.0/16"; dual-stack "v4,v6")
+  std::string service_cidr;     // --service-cidr ("10.43.0.0/16")
+  std::string cluster_dns;      // --cluster-dns ("10.43.0.10")
+  std::string cluster_domain;   // --cluster-domain ("cluster.local")
+  std::string flannel_backend;  // --flannel-backend ("vxlan")
+};
+// {"clusterCIDR":…,"serviceCIDR":…,"clusterDNS":…,"clusterDomain":…,"flannelBackend":…}.
+std::string EncodeClusterSettings(const ClusterSettings& s);
+// Unknown keys are ignored and missing ones stay ""; InvalidArgument when the text is not a JSON
+// object of strings.
+Result<ClusterSettings> DecodeClusterSettings(const std::string& text);
+
 }  // namespace kite

@@ -84,10 +84,15 @@ struct ServerOptions {
   bool disable_metrics_server = false;
   int64_t metric_resolution_ms = 15'000;
   std::string cluster_cidr = "10.42.0.0/16";
+  std::string service_cidr = "10.43.0.0/16";
+  std::string service_node_port_range = "30000-32767";
   std::string default_local_storage_path;  // "" = <data-dir>/storage
   std::string token, token_file;
   bool disable_agent = false;
   std::vector<std::string> disable;  // add-ons not to deploy (addons/manifests/)
+  // k3s's switches for parts kite has not (network policy, Helm) or has elsewhere (ServiceLB,
+  // which k3s runs in its cloud controller).
+  bool disable_network_policy = false, disable_helm_controller = false, disable_cloud_controller = false;
   int64_t iptables_sync_period_ms = 30'000;
   int64_t proxy_full_sync_period_ms = 3'600'000;
   bool secrets_encryption = false;
@@ -187,8 +192,44 @@ int main(int argc, char** argv) {
   flags.String("cluster-cidr", &o.cluster_cidr, "Range of pod IPs; each node gets a /24 of it (nodeipam); dual-stack: IPV4,IPV6 (the IPv6 range is for the service proxy's nftables mode)");
   flags.String("token", &o.token, "The join token's secret (K10<hash>::<user>:<secret> or a bare secret; default: kept in <data-dir>/server/token)");
   flags.String("token-file", &o.token_file, "A file holding --token");
+  flags.String("service-cidr", &o.service_cidr,
+               "Range of Service cluster IPs (the `kubernetes` Service has its first address; --cluster-dns defaults to its tenth); dual-stack: the IPv4 range is used");
+  flags.String("service-node-port-range", &o.service_node_port_range, "Range of ports NodePort and LoadBalancer Services get");
   flags.Bool("disable-agent", &o.disable_agent, "Do not run the embedded agent (this server is then not a node)");
-  flags.StringList("disable", &o.disable, "Do not deploy these packaged add-ons: kite-dns (alias coredns), runtimes (the RuntimeClasses crun and runc)");
+  flags.StringList("disable", &o.disable,
+                   "Do not run these packaged components (k3s's names): kite-dns (alias coredns), runtimes (the RuntimeClasses crun and runc), "
+                   "servicelb, local-storage (the local-path provisioner and StorageClass), metrics-server; traefik is accepted (kite ships no ingress controller)");
+  flags.Bool("disable-cloud-controller", &o.disable_cloud_controller,
+             "Do not run the cloud controller's part: ServiceLB (k3s runs it in its cloud controller)");
+  flags.Bool("disable-network-policy", &o.disable_network_policy,
+             "Accepted for k3s configurations: kite enforces no NetworkPolicy, so there is nothing to turn off");
+  flags.Bool("disable-helm-controller", &o.disable_helm_controller,
+             "Accepted for k3s configurations: kite has no Helm controller, so there is nothing to turn off");
+  // k3s's pass-through flags, for the upstream flags kite has under the same or k3s's name.
+  flags.Forward("kube-apiserver-arg",
+                {{"service-cluster-ip-range", "service-cidr"},
+                 {"service-node-port-range", "service-node-port-range"},
+                 {"advertise-address", "advertise-address"},
+                 {"bind-address", "bind-address"},
+                 {"secure-port", "https-listen-port"},
+                 {"anonymous-auth", "anonymous-auth"},
+                 {"authorization-mode", "authorization-mode"},
+                 {"token-auth-file", "token-auth-file"},
+                 {"max-requests-inflight", "max-requests-inflight"},
+                 {"max-mutating-requests-inflight", "max-mutating-requests-inflight"},
+                 {"audit-log-path", "audit-log-path"},
+                 {"audit-policy-file", "audit-policy-file"},
+                 {"audit-log-maxsize", "audit-log-maxsize"},
+                 {"audit-log-maxbackup", "audit-log-maxbackup"},
+                 {"audit-log-maxage", "audit-log-maxage"}},
+                "A kube-apiserver flag as k3s passes it: name=value (repeatable)");
+  flags.Forward("kube-controller-manager-arg",
+                {{"controllers", "controllers"},
+                 {"cluster-cidr", "cluster-cidr"},
+                 {"node-monitor-grace-period", "node-monitor-grace-period"},
+                 {"node-startup-grace-period", "node-startup-grace-period"},
+                 {"terminated-pod-gc-threshold", "terminated-pod-gc-threshold"}},
+                "A kube-controller-manager flag as k3s passes it: name=value (repeatable)");
   agent::AddNodeFlags(flags, &o.agent);  // the embedded agent's node and kubelet
   flags.Int("kubelet-port", &o.agent.kubelet_port, "The port the embedded kubelet's server listens on (the kubelet's --port)");
   flags.Duration("iptables-sync-period", &o.iptables_sync_period_ms, "How often the service proxy syncs without a change (a partial sync)");
@@ -208,12 +249,35 @@ int main(int argc, char** argv) {
     std::cout << flags.Usage();
     return 0;
   }
+  std::vector<std::string> disabled_addons;  // --disable's names for the add-on deployer
   for (const auto& name : o.disable) {
-    if (name != "kite-dns" && name != "coredns") {
-      std::cerr << "kite-server: --disable: unknown add-on " << name << " (known: kite-dns, alias coredns)\n";
+    if (addons::IsPackagedAddon(name)) {
+      disabled_addons.push_back(name);
+    } else if (name == "servicelb") {
+      o.controllers.push_back("-servicelb");
+    } else if (name == "local-storage") {
+      o.controllers.push_back("-local-path-provisioner");
+    } else if (name == "metrics-server") {
+      o.disable_metrics_server = true;
+    } else if (name == "traefik") {
+      // k3s configurations often say it; there is nothing of that name here to turn off.
+      KITE_LOG(0) << "--disable=traefik: kite ships no ingress controller, so there is nothing to disable";
+    } else {
+      std::cerr << "kite-server: --disable: unknown add-on " << name
+                << " (known: kite-dns, coredns, runtimes, servicelb, local-storage, metrics-server, traefik)\n";
       return 2;
     }
   }
+  if (o.disable_cloud_controller) o.controllers.push_back("-servicelb");
+  if (o.disable_network_policy) KITE_LOG(0) << "--disable-network-policy: kite enforces no NetworkPolicy, so there is nothing to turn off";
+  if (o.disable_helm_controller) KITE_LOG(0) << "--disable-helm-controller: kite has no Helm controller, so there is nothing to turn off";
+  auto service_network = apiserver::ParseServiceNetwork(o.service_cidr, o.service_node_port_range);
+  if (!service_network.ok()) {
+    std::cerr << "kite-server: " << service_network.status().message() << "\n";
+    return 2;
+  }
+  // As k3s: the cluster DNS is the tenth address of the Service range unless --cluster-dns says.
+  if (!flags.Given("cluster-dns")) o.agent.cluster_dns = {service_network->ClusterDnsIp()};
   if (o.durability != "strict" && o.durability != "relaxed") {
     std::cerr << "kite-server: --datastore-durability must be strict or relaxed\n";
     return 2;
@@ -317,7 +381,7 @@ int main(int argc, char** argv) {
       if (!host.empty() && host != "0.0.0.0" && host != "[::]") sans.push_back(host.front() == '[' ? host.substr(1, host.size() - 2) : host);
       for (const auto& s : o.tls_san) sans.push_back(s);
       auto ec = apiserver::LoadOrCreateEtcdCerts(
-          (std::filesystem::path(o.data_dir) / "server" / "tls").string(), apiserver::WantedSans(sans, o.cluster_cidr));
+          (std::filesystem::path(o.data_dir) / "server" / "tls").string(), apiserver::WantedSans(sans, o.cluster_cidr, ""));
       if (!ec.ok()) {
         KITE_LOG(0) << "etcd endpoint certificates: " << ec.status().message();
         return 1;
@@ -353,6 +417,10 @@ int main(int argc, char** argv) {
   ao.port = static_cast<int>(o.https_listen_port);
   ao.tls_sans = o.tls_san;
   ao.cluster_cidr = o.cluster_cidr;
+  ao.service_network = *service_network;
+  if (o.disable_metrics_server || o.metric_resolution_ms <= 0) ao.delegates.erase("metrics.k8s.io");
+  ao.join_settings = {cluster_cidrs, o.service_cidr, o.agent.cluster_dns.empty() ? "" : o.agent.cluster_dns.front(),
+                      o.agent.cluster_domain, o.agent.flannel_backend};
   if (!ao.advertise_address.empty()) ao.tls_sans.push_back(ao.advertise_address);
   ao.tls_dir = (std::filesystem::path(o.data_dir) / "server" / "tls").string();
   ao.kubeconfig_path = o.write_kubeconfig;
@@ -463,7 +531,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<addons::ManifestDeployer> deployer;
   {
     addons::AddonOptions ad;
-    ad.disable = o.disable;
+    ad.disable = disabled_addons;
     if (!o.agent.cluster_dns.empty()) ad.cluster_dns = o.agent.cluster_dns.front();
     ad.cluster_domain = o.agent.cluster_domain;
     ad.dns_image = KITE_DNS_IMAGE;

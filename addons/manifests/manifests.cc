@@ -37,16 +37,15 @@ std::vector<std::string> Documents(std::string_view text) {
 
 }  // namespace
 
+bool IsPackagedAddon(std::string_view name) { return name == "kite-dns" || name == "coredns" || name == "runtimes"; }
+
 Result<std::vector<PackagedManifest>> PackagedManifests(const AddonOptions& o) {
   bool dns = true, runtimes = true;
   for (const auto& name : o.disable) {
-    if (name == "kite-dns" || name == "coredns") {
-      dns = false;
-    } else if (name == "runtimes") {
-      runtimes = false;
-    } else {
-      return Status(Code::kInvalidArgument, "--disable: unknown add-on " + name + " (known: kite-dns, runtimes)");
+    if (!IsPackagedAddon(name)) {
+      return Status(Code::kInvalidArgument, "--disable: unknown add-on " + name + " (known: kite-dns, coredns, runtimes)");
     }
+    (name == "runtimes" ? runtimes : dns) = false;
   }
   std::string text(kKiteDnsManifest);
   ReplaceAll(&text, "%{CLUSTER_DNS}%", o.cluster_dns);

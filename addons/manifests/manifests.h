@@ -35,6 +35,10 @@ struct PackagedManifest {
   bool enabled = true;  // false: named in --disable
 };
 
+// Whether `name` names a packaged add-on for --disable: kite-dns, coredns (its k3s name),
+// runtimes. (kite-server's other --disable names are parts of its own process: main.cc.)
+bool IsPackagedAddon(std::string_view name);
+
 // Every packaged add-on, enabled or not. Fails on an unknown name in `disable`.
 Result<std::vector<PackagedManifest>> PackagedManifests(const AddonOptions& o);
 

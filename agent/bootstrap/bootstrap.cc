@@ -239,4 +239,31 @@ Result<NodeCredentials> Bootstrap(const BootstrapOptions& o) {
   return creds;
 }
 
+Result<ClusterSettings> FetchClusterSettings(const BootstrapOptions& o, const std::string& server_ca_pem) {
+  const fs::path saved = fs::path(o.agent_dir) / "cluster-settings.json";
+  auto token = ParseJoinToken(o.token);
+  if (!token.ok()) return token.status();
+  Kubeconfig kc;
+  if (Status s = SetServer(o.server, &kc); !s.ok()) return s.Annotate("--server");
+  kc.ca_pem = server_ca_pem;
+  HttpsReply r = Get(kc, "/v1-kite/config", {{"Authorization", "Basic " + Base64Encode("node:" + token->secret)}});
+  if (r.status == 200) {
+    auto settings = DecodeClusterSettings(r.body);
+    if (!settings.ok()) return settings.status();
+    if (auto s = WriteFile(saved, r.body); !s.ok()) return s;
+    return settings;
+  }
+  if (r.status == 404) return Status(Code::kUnimplemented, "the server does not serve its cluster settings (GET /v1-kite/config: 404)");
+  if (r.status == 401) return Status(Code::kUnauthenticated, "the server refused the join token: " + Trimmed(r.body));
+  const std::string why = "GET " + o.server + "/v1-kite/config: " + (r.status == 0 ? r.error : std::to_string(r.status));
+  if (auto text = ReadFile(saved)) {
+    auto settings = DecodeClusterSettings(*text);
+    if (settings.ok()) {
+      KITE_LOG(0) << "join: " << why << "; using the cluster settings saved at an earlier start";
+      return settings;
+    }
+  }
+  return Status(Code::kUnavailable, why);
+}
+
 }  // namespace kite::agent

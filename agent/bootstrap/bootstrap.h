@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "base/join_token.h"
 #include "base/pki.h"
 #include "base/status.h"
 
@@ -55,6 +56,12 @@ Result<NodeCredentials> Bootstrap(const BootstrapOptions& o);
 // (another node name or IP, less than 90 days left); FailedPrecondition when the saved CA is not
 // the one the token pins.
 Result<NodeCredentials> SavedCredentials(const BootstrapOptions& o);
+
+// The cluster's settings from the server (GET /v1-kite/config with the token's secret, TLS
+// verified against `server_ca_pem`), saved as <agent-dir>/cluster-settings.json; when the server
+// cannot be reached, the ones saved at an earlier start. Unavailable when neither is there;
+// Unimplemented when the server does not serve them (an older kite-server: 404).
+Result<ClusterSettings> FetchClusterSettings(const BootstrapOptions& o, const std::string& server_ca_pem);
 
 // The node password of this agent data dir (<agent-dir>/node-password): read, or created once
 // (128 random bits, 0600). kite-server's embedded agent claims its node name with it too.

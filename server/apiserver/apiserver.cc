@@ -77,6 +77,8 @@ class ApiServerImpl final : public ApiServer {
                static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {
     handlers_.SetRbac(rbac_.get());
     handlers_.SetNodeGraph(node_.get());
+    handlers_.SetServiceNetwork(o.service_network);
+    crds_.SetDelegates(o.delegates);
   }
 
   Status Start(const ApiServerOptions& o, const ClusterCerts& certs) {
@@ -433,7 +435,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
   if (auto s = EnsureSystemNamespaces(store); !s.ok()) return s;
   if (auto s = EnsureSystemPriorityClasses(store); !s.ok()) return s;
   if (auto s = rbac::ReconcileBootstrapPolicy(store); !s.ok()) return s;
-  auto certs = LoadOrCreateCerts(o.tls_dir, WantedSans(o.tls_sans, o.cluster_cidr));
+  auto certs = LoadOrCreateCerts(o.tls_dir, WantedSans(o.tls_sans, o.cluster_cidr, o.service_network.KubernetesServiceIp()));
   if (!certs.ok()) return certs.status();
   // Service-account tokens: the keys beside the certificates (k3s's files), objects read as the
   // registry reads them.
@@ -463,7 +465,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
   }
   if (!o.join_token_path.empty()) {
     // Node passwords are Secrets in kube-system, written as the API server itself.
-    auto join = join::JoinEndpoints::Create({o.join_token_path, o.join_token}, *certs,
+    auto join = join::JoinEndpoints::Create({o.join_token_path, o.join_token, o.join_settings}, *certs,
                                             server->LocalTransport("system:apiserver", {"system:masters"}));
     if (!join.ok()) return join.status();
     server->SetJoin(std::move(join.value()));
@@ -480,7 +482,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& o, d
     std::string ip = !o.advertise_address.empty() ? o.advertise_address
                      : o.bind_address == "0.0.0.0" || o.bind_address == "::" || o.bind_address.empty() ? "127.0.0.1"
                                                                                                       : o.bind_address;
-    if (auto s = EnsureKubernetesService(store, ip, server->port()); !s.ok()) return s;
+    if (auto s = EnsureKubernetesService(store, o.service_network.KubernetesServiceIp(), ip, server->port()); !s.ok()) return s;
   }
   if (!o.kubeconfig_path.empty()) {
     std::string host = o.bind_address == "0.0.0.0" || o.bind_address == "::" ? "127.0.0.1" : o.bind_address;

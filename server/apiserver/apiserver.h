@@ -10,15 +10,18 @@
 #include <functional>
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "base/join_token.h"
 #include "base/pki.h"
 #include "base/status.h"
 #include "client/transport.h"
 #include "datastore/store.h"
 #include "server/apiserver/filters/audit_log.h"
 #include "server/apiserver/filters/inflight.h"
+#include "server/apiserver/service_network.h"
 
 namespace kite {
 struct InProcessServer;  // base/upgrade_proxy.h
@@ -37,6 +40,9 @@ struct ApiServerOptions {
   int port = 6443;  // 0 picks a free port (tests)
   std::vector<std::string> tls_sans;
   std::string cluster_cidr;  // --cluster-cidr: its addresses are not SANs of the serving certificate
+  // --service-cidr and --service-node-port-range: where Services' cluster IPs and node ports come
+  // from; the `kubernetes` Service has the range's first address (also a certificate SAN).
+  ServiceNetwork service_network;
   std::string tls_dir;  // <data-dir>/server/tls
   std::string kubeconfig_path = "/etc/kite/kite.yaml";
   unsigned kubeconfig_mode = 0600;
@@ -53,6 +59,11 @@ struct ApiServerOptions {
   // endpoints) and --token.
   std::string join_token_path;
   std::string join_token;
+  ClusterSettings join_settings;  // what agents are told at the join (GET /v1-kite/config)
+  // The delegated built-ins (Delegate's keys) this process will answer; the others are not
+  // served at all (not in discovery: 404), as upstream without that component (kite-server
+  // --disable=metrics-server leaves metrics.k8s.io to a metrics-server the user installs).
+  std::set<std::string> delegates{"metrics.k8s.io", "/componentstatuses"};
   // The audit log (--audit-log-path and its rotation flags) and --audit-policy-file: both are
   // needed for anything to be audited, as upstream.
   audit::AuditLogOptions audit;

@@ -66,9 +66,7 @@ Status EnsureSystemPriorityClasses(datastore::Store* store) {
   return Status::Ok();
 }
 
-// The `kubernetes` Service (10.43.0.1:443) and its Endpoints (this server), which in-cluster
-// clients and `kubectl cluster-info` look for. The endpoint port follows the serving port.
-Status EnsureKubernetesService(datastore::Store* store, const std::string& ip, int port) {
+Status EnsureKubernetesService(datastore::Store* store, const std::string& service_ip, const std::string& ip, int port) {
   namespace json = boost::json;
   const api::ResourceInfo* svc = api::FindResource("", "v1", "services");
   const api::ResourceInfo* eps = api::FindResource("", "v1", "endpoints");
@@ -76,7 +74,7 @@ Status EnsureKubernetesService(datastore::Store* store, const std::string& ip, i
   json::object service{
       {"apiVersion", "v1"}, {"kind", "Service"},
       {"metadata", json::object{{"name", "kubernetes"}, {"namespace", "default"}, {"labels", labels}}},
-      {"spec", json::object{{"type", "ClusterIP"}, {"clusterIP", "10.43.0.1"}, {"clusterIPs", json::array{"10.43.0.1"}},
+      {"spec", json::object{{"type", "ClusterIP"}, {"clusterIP", service_ip}, {"clusterIPs", json::array{json::string(service_ip)}},
                             {"ports", json::array{json::object{{"name", "https"}, {"port", 443}, {"protocol", "TCP"},
                                                                {"targetPort", 6443}}}},
                             {"sessionAffinity", "None"}, {"ipFamilies", json::array{"IPv4"}},

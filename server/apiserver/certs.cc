@@ -124,13 +124,15 @@ pki::CertSpec ServingSpec(const std::string& cn, const std::vector<std::string>&
 
 }  // namespace
 
-std::vector<std::string> WantedSans(const std::vector<std::string>& extra_sans, const std::string& cluster_cidr) {
+std::vector<std::string> WantedSans(const std::vector<std::string>& extra_sans, const std::string& cluster_cidr,
+                                    const std::string& service_ip) {
   // The pod network's own addresses (the CNI bridge's gateway, the VXLAN device) are no way to
   // reach the API server, and they appear only once the agent has run: counting them would
   // re-issue the certificate at the next start.
   const auto pods = ParseIpv4Cidr(cluster_cidr);
   std::vector<std::string> sans = {"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-                                   "kubernetes.default.svc.cluster.local", "127.0.0.1", "::1", "10.43.0.1"};
+                                   "kubernetes.default.svc.cluster.local", "127.0.0.1", "::1"};
+  if (!service_ip.empty()) sans.push_back(service_ip);
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) == 0 && host[0]) sans.emplace_back(host);
   ifaddrs* addrs = nullptr;

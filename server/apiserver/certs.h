@@ -58,9 +58,11 @@ Result<std::vector<std::string>> LeafFiles(const std::string& service);
 inline constexpr int kRenewWithinDays = 90;
 
 // SANs the serving certificate must carry: hostname, localhost, kubernetes.default.svc…,
-// 127.0.0.1, ::1, the service IP 10.43.0.1, this host's addresses outside `cluster_cidr` (the pod
-// network's; "" or malformed: none left out), plus `extra_sans`.
-std::vector<std::string> WantedSans(const std::vector<std::string>& extra_sans, const std::string& cluster_cidr);
+// 127.0.0.1, ::1, `service_ip` (the `kubernetes` Service's: 10.43.0.1; "" none), this host's
+// addresses outside `cluster_cidr` (the pod network's; "" or malformed: none left out), plus
+// `extra_sans`.
+std::vector<std::string> WantedSans(const std::vector<std::string>& extra_sans, const std::string& cluster_cidr,
+                                    const std::string& service_ip);
 
 Result<ClusterCerts> LoadOrCreateCerts(const std::string& tls_dir, const std::vector<std::string>& sans);
 

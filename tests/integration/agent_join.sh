@@ -10,7 +10,9 @@
 # the node gets a /24 of --cluster-cidr and runs a pod bound to it;
 # a token pinning another CA is refused before any credential is sent; another host (data dir)
 # with the same node name is refused (403, node password); the same agent restarts and re-joins,
-# with its saved certificates and, once they are gone, with its node password.
+# with its saved certificates and, once they are gone, with its node password; the agent takes
+# the server's cluster settings (GET /v1-kite/config: --service-cidr's DNS address, the cluster
+# domain and CIDR, the flannel backend) for what its own flags leave unset.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
@@ -22,7 +24,7 @@ require_tool "${CURL:-curl}"
 SERVER_NODE=kite-srv-$RANDOM
 KITE_EMBEDDED_AGENT=1
 KITE_ARGS=(--node-name "$SERVER_NODE" --disable-scheduler --container-runtime-endpoint "unix://$TEST_TMP/no-such-cri.sock"
-  --disable-kube-proxy --kubelet-port 0)  # the host's network: its iptables and port 10250 are not the test's
+  --disable-kube-proxy --kubelet-port 0 --service-cidr 10.96.0.0/16 --cluster-domain example.internal)  # the host's network: its iptables and port 10250 are not the test's
 start_kite_api
 DATA=$TEST_TMP/kite-data
 TOKEN_FILE=$DATA/server/token
@@ -83,8 +85,12 @@ expect_fail "a token pinning another CA: the server never heard of the node" 'No
 
 # --- a node joins ---------------------------------------------------------------------------------
 start_agent agent1 "$TEST_TMP/agent1" "$NODE" "$TOKEN" --node-label tier=edge --node-taint dedicated=edge:NoSchedule \
-  --kube-reserved cpu=100m,memory=256Mi
+  --kube-reserved cpu=100m,memory=256Mi --cluster-dns 10.96.0.53
 eventually "the agent's node becomes Ready" "^$NODE +Ready " 60 -- k get nodes --no-headers
+expect "the agent takes the server's settings its flags leave unset (not --cluster-dns, which it was given)" \
+  'from the server.s settings: --cluster-cidr=10\.42\.0\.0/16, --cluster-domain=example\.internal, --flannel-backend=vxlan$' -- \
+  grep -o 'from the server.s settings: .*' "$TEST_TMP/agent1.log"
+expect "and saves them for a start while the server is down" '"clusterDNS": "10\.96\.0\.10"' -- cat "$TEST_TMP/agent1/agent/cluster-settings.json"
 AGENT_KC=$TEST_TMP/agent1/agent/kubelet.kubeconfig
 expect "the agent acts as system:node:<name> in system:nodes" "system:node:$NODE system:nodes" -- \
   timeout 60 "$KUBECTL_BIN" --kubeconfig "$AGENT_KC" --cache-dir "$TEST_TMP/kubectl-cache-agent" auth whoami \

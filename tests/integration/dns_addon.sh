@@ -3,7 +3,10 @@
 # upstream's kube-dns add-on looks: Service kube-dns in kube-system at --cluster-dns with
 # k8s-app=kube-dns, a Deployment of kite's own image with its probes, and the RBAC it needs. A
 # restart leaves the objects as they are; --disable=kite-dns (or coredns, k3s's name) deploys
-# nothing; an unknown add-on name is refused at start.
+# nothing; --disable takes k3s's other names too (servicelb, local-storage, metrics-server,
+# runtimes; traefik, of which kite has none, is accepted and said so), and k3s's
+# --disable-cloud-controller, --disable-network-policy and --disable-helm-controller are taken;
+# an unknown add-on name is refused at start.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
@@ -30,6 +33,58 @@ stop_pid "$SERVER_PID" || true
 start_kite_api
 expect_exact "after a restart: the user's replicas kept" "2" -- k get deploy -n kube-system kite-dns -o 'jsonpath={.spec.replicas}'
 expect_exact "after a restart: no add-on error" "0" -- sh -c "grep -c 'add-ons: add-on' $TEST_TMP/kite.log || true"
+
+# The packaged parts that k3s's --disable names, running by default: ServiceLB (a Ready node's
+# address on a LoadBalancer Service), the local-path StorageClass, metrics.k8s.io, RuntimeClasses.
+# with_lb_node — a Ready node object (no agent here) and a LoadBalancer Service.
+with_lb_node() {
+  printf 'apiVersion: v1\nkind: Node\nmetadata: {name: lb-node}\n' >"$TEST_TMP/lb-node.yaml"
+  k create -f "$TEST_TMP/lb-node.yaml" >/dev/null
+  k patch node lb-node --subresource=status --type=merge -p \
+    '{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","message":"test"}],"addresses":[{"type":"InternalIP","address":"192.0.2.9"}]}}' >/dev/null
+  k create service loadbalancer lb --tcp=80 >/dev/null
+}
+with_lb_node
+eventually "by default: ServiceLB gives a LoadBalancer Service the node's address" '^192\.0\.2\.9$' 30 -- \
+  k get svc lb -o jsonpath='{.status.loadBalancer.ingress[0].ip}'
+eventually "by default: the local-path StorageClass" '^rancher.io/local-path$' 30 -- \
+  k get storageclass local-path -o jsonpath='{.provisioner}'
+expect "by default: metrics.k8s.io is served" '^metrics.k8s.io/v1beta1$' -- bash -c \
+  "timeout 60 '$KUBECTL_BIN' --kubeconfig '$TEST_TMP/kubeconfig' --cache-dir '$TEST_TMP/kubectl-cache' api-versions | grep metrics"
+expect_exact "by default: the RuntimeClasses" "crun runc" -- k get runtimeclass -o jsonpath='{.items[*].metadata.name}'
+
+# --disable with k3s's names for those parts.
+stop_pid "$SERVER_PID" || true
+KITE_ARGS=(--disable=servicelb,local-storage --disable metrics-server --disable traefik --disable runtimes)
+start_kite_api kite-k3s-names
+expect "--disable=traefik: accepted, and said why nothing changes" 'kite ships no ingress controller' -- cat "$TEST_TMP/kite-k3s-names.log"
+with_lb_node
+sleep 3  # what ServiceLB would have written by now (it did within a second above)
+expect_exact "--disable=servicelb: the LoadBalancer Service keeps no ingress" "" -- \
+  k get svc lb -o jsonpath='{.status.loadBalancer.ingress}'
+expect_fail "--disable=local-storage: no local-path StorageClass" 'NotFound' -- k get storageclass local-path
+expect_exact "--disable=metrics-server: metrics.k8s.io is not served" "" -- bash -c \
+  "timeout 60 '$KUBECTL_BIN' --kubeconfig '$TEST_TMP/kubeconfig' --cache-dir '$TEST_TMP/kubectl-cache' api-versions | grep metrics || true"
+expect_exact "--disable=runtimes: no RuntimeClasses" "" -- k get runtimeclass -o jsonpath='{.items[*].metadata.name}'
+expect_exact "the cluster DNS is still deployed" "kube-dns" -- k get svc -n kube-system kube-dns -o jsonpath='{.metadata.name}'
+expect_fail "--disable=metrics-server: no APIService for it" 'NotFound' -- k get apiservice v1beta1.metrics.k8s.io
+# k3s's other switches: --disable-cloud-controller takes ServiceLB (k3s runs it there); the
+# network policy and Helm controllers kite has not are accepted and said so.
+stop_pid "$SERVER_PID" || true
+KITE_ARGS=(--disable-cloud-controller --disable-network-policy --disable-helm-controller)
+start_kite_api kite-k3s-switches
+expect "--disable-network-policy: accepted, and said" 'kite enforces no NetworkPolicy' -- cat "$TEST_TMP/kite-k3s-switches.log"
+expect "--disable-helm-controller: accepted, and said" 'kite has no Helm controller' -- cat "$TEST_TMP/kite-k3s-switches.log"
+with_lb_node
+sleep 3
+expect_exact "--disable-cloud-controller: no ServiceLB" "" -- k get svc lb -o jsonpath='{.status.loadBalancer.ingress}'
+# A cluster that had the metrics server: its Local APIService goes with it at the next start.
+stop_pid "$SERVER_PID" || true
+KITE_ARGS=(--cluster-dns 10.43.0.53 --cluster-domain example.internal --disable metrics-server)
+start_kite_api
+expect_fail "--disable=metrics-server on a cluster that had it: its APIService is gone" 'NotFound' -- \
+  k get apiservice v1beta1.metrics.k8s.io
+expect_fail "and metrics.k8s.io answers 404" 'NotFound|could not find' -- k get --raw /apis/metrics.k8s.io/v1beta1
 
 # --disable=coredns (k3s's name) deploys nothing.
 stop_pid "$SERVER_PID" || true

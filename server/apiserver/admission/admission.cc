@@ -2,7 +2,7 @@
 // server-side apply to a missing object), after defaulting and validation and before storage:
 // - Pods: ServiceAccount (service_account.h: the default account, the token volume),
 //   DefaultTolerationSeconds, RuntimeClass, then Priority (below).
-// - Services: cluster IP and node port allocation (AllocateServiceAddresses, subresources.cc).
+// - Services: cluster IP and node port allocation (service_addresses.cc).
 // - PersistentVolumeClaims: DefaultStorageClass — a claim without spec.storageClassName (absent
 //   or null; "" asks for no class) gets the default StorageClass (annotation
 //   storageclass.kubernetes.io/is-default-class "true"), the newest when several are, as

@@ -96,12 +96,18 @@ asio::awaitable<bool> SyncLocalApiServices(Registry& registry, const json::array
     auto done = co_await registry.Create(apiservices, cluster_scope, std::move(created), false);
     wrote |= done.ok();
   }
-  // A CRD's group/version that is no longer served takes its APIService with it.
+  // A CRD's group/version that is no longer served takes its APIService with it; so does a
+  // built-in one this start does not serve (metrics.k8s.io under --disable=metrics-server), unless
+  // a user pointed it at a service since (then it is theirs, as upstream's autoregister leaves it).
   for (const auto& item : listed) {
     if (!item.is_object()) continue;
     const json::object& o = item.as_object();
     const std::string name = api::Name(o);
-    if (api::GetString(o, {"metadata", "labels", kAutomanaged}) != "true" || custom.count(name)) continue;
+    const std::string managed = api::GetString(o, {"metadata", "labels", kAutomanaged});
+    const bool gone_crd = managed == "true" && !custom.count(name);
+    const bool gone_builtin = builtins && managed == "onstart" && !wanted.count(name) &&
+                              api::GetString(o, {"spec", "service", "name"}).empty();
+    if (!gone_crd && !gone_builtin) continue;
     DeleteOptions once;
     auto done = co_await registry.Delete(apiservices, cluster_scope, name, once);
     wrote |= done.ok();

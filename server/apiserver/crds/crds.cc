@@ -140,10 +140,18 @@ void CustomResources::SetAggregated(std::vector<api::ResourceInfo> aggregated) {
   Publish();
 }
 
+void CustomResources::SetDelegates(std::set<std::string> delegates) {
+  std::lock_guard<std::mutex> lock(mu_);
+  delegates_ = std::move(delegates);
+  Publish();
+}
+
 void CustomResources::Publish() {
   std::vector<api::ResourceInfo> all = custom_;
   all.insert(all.end(), aggregated_.begin(), aggregated_.end());
-  set_ = api::ResourceSet::With(std::move(all));
+  set_ = api::ResourceSet::With(std::move(all), [this](const api::ResourceInfo& r) {
+    return r.delegated && !delegates_.count(r.group) && !delegates_.count(r.group + "/" + r.resource);
+  });
 }
 
 std::optional<Status> PrepareCrd(json::object& crd, const api::ResourceSet& served) {

@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <mutex>
+#include <set>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,10 @@ class CustomResources {
   // The resources other API servers serve through APIServices (aggregator/aggregator.h), served
   // after the built-ins and custom resources from now on (each marked `aggregated`).
   void SetAggregated(std::vector<api::ResourceInfo> aggregated);
+  // The delegated built-ins this process answers (ApiServerOptions::delegates): the others are
+  // not served (not in discovery, 404), so an extension server may take their group. Before
+  // Reload.
+  void SetDelegates(std::set<std::string> delegates);
 
  private:
   void Publish();  // set_ from custom_ and aggregated_; called with mu_ held
@@ -49,6 +54,7 @@ class CustomResources {
   mutable std::mutex mu_;
   std::vector<api::ResourceInfo> custom_;      // guarded by mu_
   std::vector<api::ResourceInfo> aggregated_;  // guarded by mu_
+  std::set<std::string> delegates_;            // guarded by mu_
   std::shared_ptr<const api::ResourceSet> set_;
 };
 

@@ -33,6 +33,7 @@
 #include "server/apiserver/filters/request_info.h"
 #include "server/apiserver/rbac/node_authorizer.h"
 #include "server/apiserver/rbac/rbac_authorizer.h"
+#include "server/apiserver/service_network.h"
 #include "server/apiserver/status.h"
 
 namespace kite::apiserver {
@@ -60,6 +61,8 @@ class ResourceHandlers {
   void SetRbac(rbac::RbacAuthorizer* rbac) { rbac_ = rbac; }
   // The Node authorizer's graph, for NodeRestriction on writes. Set once, before requests.
   void SetNodeGraph(const rbac::NodeAuthorizer* graph) { node_graph_ = graph; }
+  // Where Services' cluster IPs and node ports come from. Set once, before requests.
+  void SetServiceNetwork(const ServiceNetwork& n) { service_network_ = n; }
   // Admission webhooks (admission/webhooks.h): told when their configurations are written.
   WebhookAdmission& webhooks() { return webhooks_; }
 
@@ -91,7 +94,8 @@ class ResourceHandlers {
   // Create-time admission (admission.cc): DefaultTolerationSeconds, RuntimeClass and Priority for pods,
   // address allocation for Services.
   boost::asio::awaitable<Result<int64_t>> AdmitCreate(const api::ResourceInfo& r, const std::string& ns, boost::json::object& obj);
-  // Update-time admission: a Service keeps the addresses `old` had and gets any new ones.
+  // Update-time admission: a Service keeps the addresses `old` had and gets any new ones
+  // (AllocateServiceAddresses: admission/service_addresses.cc).
   boost::asio::awaitable<Result<int64_t>> AdmitUpdate(const api::ResourceInfo& r, boost::json::object& obj,
                                                      const boost::json::object& old);
   boost::asio::awaitable<Result<int64_t>> AdmitPodPriority(boost::json::object& pod);
@@ -117,6 +121,7 @@ class ResourceHandlers {
   Registry registry_;
   WebhookAdmission webhooks_{&registry_};
   KubeletClient* kubelet_ = nullptr;
+  ServiceNetwork service_network_;
 };
 
 // Whether the client asks to upgrade to a WebSocket (exec/attach's transport in kubectl 1.30+).

@@ -1,12 +1,9 @@
 // Subresources with their own objects: scale (autoscaling/v1 Scale over spec.replicas, or for
 // a custom resource over the paths its CRD's subresources.scale names),
-// eviction (policy/v1 Eviction, honouring PodDisruptionBudgets), binding (the scheduler's
-// pods/binding), and Service address allocation (cluster IPs from 10.43.0.0/16, node ports
-// from 30000-32767). Which kinds serve which of them: routes.cc.
+// eviction (policy/v1 Eviction, honouring PodDisruptionBudgets) and binding (the scheduler's
+// pods/binding). Which kinds serve which of them: routes.cc.
 #include <boost/json.hpp>
 
-#include <random>
-#include <set>
 #include <string_view>
 #include <vector>
 
@@ -363,112 +360,6 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Binding(Call& c, const st
                                        {"status", "Success"}, {"code", 201}},
                           {}};
   }
-}
-
-// Allocates spec.clusterIP(s) and node ports for a Service being created (old == nullptr) or
-// updated (keeps what `old` had). Collisions are avoided by reading every Service; two creates
-// racing for one address is possible and accepted for now (noted in the issue).
-asio::awaitable<Result<int64_t>> ResourceHandlers::AllocateServiceAddresses(json::object& svc, const json::object* old) {
-  json::value& sv = svc["spec"];
-  if (!sv.is_object()) sv = json::object();
-  json::object& spec = sv.as_object();
-  const std::string type = api::GetString(spec, "type");
-  const json::object* old_spec = old && old->contains("spec") && old->at("spec").is_object() ? &old->at("spec").as_object() : nullptr;
-  if (type == "ExternalName") {
-    spec.erase("clusterIP");
-    spec.erase("clusterIPs");
-    co_return int64_t{0};
-  }
-  const api::ResourceInfo* services = api::FindResource("", "v1", "services");
-  const ListOptions everything;
-  const std::string all_namespaces;
-  auto all = co_await registry_.List(*services, all_namespaces, everything);
-  if (!all.ok()) co_return all.error();
-  std::set<std::string> ips;
-  std::set<int64_t> node_ports;
-  // Who the service is: the stored one's identity on an update (the body may omit it).
-  json::object identity = old && old->contains("metadata") && old->at("metadata").is_object() ? old->at("metadata").as_object()
-                                                                                              : api::MutableObject(svc, "metadata");
-  const std::string self_ns = api::GetString(identity, "namespace"), self_name = api::GetString(identity, "name");
-  for (auto& item : all.value()["items"].as_array()) {
-    if (old) {  // an update: the service's own addresses are not taken by another
-      auto& m = api::MutableObject(item.as_object(), "metadata");
-      if (api::GetString(m, "namespace") == self_ns && api::GetString(m, "name") == self_name) continue;
-    }
-    auto s = item.as_object().find("spec");
-    if (s == item.as_object().end() || !s->value().is_object()) continue;
-    ips.insert(api::GetString(s->value().as_object(), "clusterIP"));
-    if (auto ps = s->value().as_object().find("ports"); ps != s->value().as_object().end() && ps->value().is_array()) {
-      for (auto& p : ps->value().as_array()) {
-        if (p.is_object() && p.as_object().contains("nodePort") && p.as_object().at("nodePort").is_int64()) {
-          node_ports.insert(p.as_object().at("nodePort").as_int64());
-        }
-      }
-    }
-  }
-  static thread_local std::mt19937 rng{std::random_device{}()};
-  std::string ip = api::GetString(spec, "clusterIP");
-  if (ip.empty() && old_spec) ip = api::GetString(*old_spec, "clusterIP");
-  if (ip.empty()) {
-    for (int tries = 0; tries < 100000; ++tries) {
-      uint32_t n = rng() % 65536;
-      if (n < 2 || n == 10 || n == 65535) continue;  // network, kubernetes (.0.1), cluster DNS (.0.10), broadcast
-      std::string cand = "10.43." + std::to_string(n >> 8) + "." + std::to_string(n & 255);
-      if (!ips.count(cand)) {
-        ip = cand;
-        break;
-      }
-    }
-    if (ip.empty()) co_return InternalError("failed to allocate a serviceIP: range is full");
-  } else if (!old && ip != "None" && ips.count(ip)) {
-    co_return Status::Api(422, "Invalid", "Service \"" + api::GetString(api::MutableObject(svc, "metadata"), "name") + "\" is invalid: spec.clusterIPs: Invalid value: []string{\"" +
-                                           ip + "\"}: failed to allocate IP " + ip + ": provided IP is already allocated");
-  }
-  spec["clusterIP"] = ip;
-  spec["clusterIPs"] = json::array{json::string(ip)};
-  if (type == "NodePort" || type == "LoadBalancer") {
-    if (auto ps = spec.find("ports"); ps != spec.end() && ps->value().is_array()) {
-      size_t i = 0;
-      for (auto& p : ps->value().as_array()) {
-        if (!p.is_object()) continue;
-        auto& port = p.as_object();
-        if (port.contains("nodePort") && port["nodePort"].is_int64() && port["nodePort"].as_int64() != 0) {
-          const int64_t want = port["nodePort"].as_int64();
-          if (!node_ports.insert(want).second) {
-            const std::string field = "spec.ports[" + std::to_string(i) + "].nodePort";
-            const std::string what = "Invalid value: " + std::to_string(want) + ": provided port is already allocated";
-            Status::Details d;
-            d.causes.push_back({"FieldValueInvalid", what, field});
-            d.name = self_name;
-            d.kind = "Service";
-            Status e = Status::Api(422, "Invalid", "Service \"" + self_name + "\" is invalid: " + field + ": " + what);
-            e.set_details(std::move(d));
-            co_return e;
-          }
-          ++i;
-          continue;
-        }
-        // Keep the node port this port had before.
-        int64_t keep = 0;
-        if (old_spec) {
-          if (auto ops = old_spec->find("ports"); ops != old_spec->end() && ops->value().is_array() && i < ops->value().as_array().size()) {
-            const auto& op = ops->value().as_array()[i];
-            if (op.is_object() && op.as_object().contains("nodePort") && op.as_object().at("nodePort").is_int64()) {
-              keep = op.as_object().at("nodePort").as_int64();
-            }
-          }
-        }
-        for (int tries = 0; keep == 0 && tries < 100000; ++tries) {
-          int64_t cand = 30000 + rng() % 2768;
-          if (node_ports.insert(cand).second) keep = cand;
-        }
-        if (keep == 0) co_return InternalError("failed to allocate a nodePort: range is full");
-        port["nodePort"] = keep;
-        ++i;
-      }
-    }
-  }
-  co_return int64_t{0};
 }
 
 }  // namespace kite::apiserver

@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kPrefix = "/v1-kite/";
+constexpr const char kWrongSecret[] = "Unauthorized: the join token's secret is not this server's (see <data-dir>/server/token on the server)";
 
 RawResponse Text(int code, std::string body) {
   if (!body.empty() && body.back() != '\n') body += '\n';
@@ -59,9 +60,10 @@ Status WriteToken(const std::string& path, const std::string& token) {
 
 }  // namespace
 
-JoinEndpoints::JoinEndpoints(std::string secret, std::string token, ClusterCerts certs,
+JoinEndpoints::JoinEndpoints(std::string secret, std::string token, ClusterCerts certs, ClusterSettings settings,
                              std::shared_ptr<client::Transport> t)
-    : secret_(std::move(secret)), token_(std::move(token)), certs_(std::move(certs)), client_(std::move(t)) {}
+    : secret_(std::move(secret)), token_(std::move(token)), certs_(std::move(certs)), settings_(std::move(settings)),
+      client_(std::move(t)) {}
 
 Result<std::unique_ptr<JoinEndpoints>> JoinEndpoints::Create(const JoinOptions& o, const ClusterCerts& certs,
                                                              std::shared_ptr<client::Transport> client) {
@@ -85,7 +87,8 @@ Result<std::unique_ptr<JoinEndpoints>> JoinEndpoints::Create(const JoinOptions& 
   if (auto s = WriteToken(o.token_path, token); !s.ok()) return s;
   // k3s writes the agents' token beside it as node-token, which its docs tell users to read.
   if (auto s = WriteToken((fs::path(o.token_path).parent_path() / "node-token").string(), token); !s.ok()) return s;
-  return std::unique_ptr<JoinEndpoints>(new JoinEndpoints(std::move(secret), std::move(token), certs, std::move(client)));
+  return std::unique_ptr<JoinEndpoints>(
+      new JoinEndpoints(std::move(secret), std::move(token), certs, o.settings, std::move(client)));
 }
 
 bool JoinEndpoints::Owns(std::string_view path) {
@@ -98,20 +101,30 @@ RawResponse JoinEndpoints::Serve(const HttpsRequest& req) const {
   if (req.path == "/cacerts") return RawResponse{200, "text/plain; charset=utf-8", certs_.server_ca.cert_pem, {}};
   if (req.path == "/v1-kite/client-kubelet.crt") return IssueKubeletCert(req, false);
   if (req.path == "/v1-kite/serving-kubelet.crt") return IssueKubeletCert(req, true);
+  if (req.path == "/v1-kite/config") {
+    if (!Authorized(req)) return Text(401, kWrongSecret);
+    return RawResponse{200, "application/json", EncodeClusterSettings(settings_) + "\n", {}};
+  }
   return Text(404, "not found: " + req.path);
 }
 
-RawResponse JoinEndpoints::IssueKubeletCert(const HttpsRequest& req, bool serving) const {
+bool JoinEndpoints::Authorized(const HttpsRequest& req) const {
   // Basic auth node:<secret> (agents) or server:<secret> (the token as written), as k3s takes it.
   const std::string auth = req.Header("authorization");
   std::optional<std::string> creds;
   if (auth.rfind("Basic ", 0) == 0) creds = Base64Decode(auth.substr(6));
   const size_t colon = creds ? creds->find(':') : std::string::npos;
   const std::string user = colon == std::string::npos ? "" : creds->substr(0, colon);
-  if (colon == std::string::npos || (user != "node" && user != "server") ||
-      !SameSecret(creds->substr(colon + 1), secret_)) {
-    KITE_LOG(0) << "join: refused a certificate request from " << req.remote << ": wrong join token secret";
-    return Text(401, "Unauthorized: the join token's secret is not this server's (see <data-dir>/server/token on the server)");
+  if (colon == std::string::npos || (user != "node" && user != "server") || !SameSecret(creds->substr(colon + 1), secret_)) {
+    KITE_LOG(0) << "join: refused a request for " << req.path << " from " << req.remote << ": wrong join token secret";
+    return false;
+  }
+  return true;
+}
+
+RawResponse JoinEndpoints::IssueKubeletCert(const HttpsRequest& req, bool serving) const {
+  if (!Authorized(req)) {
+    return Text(401, kWrongSecret);
   }
   std::string node = req.Header("kite-node-name");
   for (char& c : node) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

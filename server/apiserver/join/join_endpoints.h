@@ -9,10 +9,15 @@
 //                                        server's x509 authentication maps it to that user/group
 //   GET /v1-kite/serving-kubelet.crt     the kubelet's serving certificate for <name>, localhost,
 //                                        127.0.0.1 and the node's IPs, signed by the server CA
+//   GET /v1-kite/config                  the cluster's settings an agent takes unless its own
+//                                        flags say otherwise (base/join_token.h ClusterSettings:
+//                                        cluster and service CIDRs, cluster DNS and domain, the
+//                                        flannel backend), JSON; k3s: /v1-k3s/config
 //
-// The two certificate routes (k3s: /v1-k3s/…) take HTTP basic auth `node:<secret>` (or
+// The /v1-kite/ routes (k3s: /v1-k3s/…) take HTTP basic auth `node:<secret>` (or
 // `server:<secret>`) with the join token's secret, and the headers Kite-Node-Name,
-// Kite-Node-Password and optionally Kite-Node-IP (comma-separated) (k3s: K3s-Node-Name, …).
+// The certificate routes also take the headers Kite-Node-Name, Kite-Node-Password and optionally
+// Kite-Node-IP (comma-separated) (k3s: K3s-Node-Name, …).
 // The answer is the certificate, then the CA that signed it, then a fresh private key, all PEM.
 // A wrong secret is 401 with no certificate; a node name registered with another node password
 // is 403 (node_password.h). Bodies are text/plain messages a person can act on.
@@ -28,6 +33,7 @@
 #include <string_view>
 
 #include "base/https_server.h"
+#include "base/join_token.h"
 #include "base/status.h"
 #include "client/client.h"
 #include "server/apiserver/certs.h"
@@ -38,6 +44,7 @@ namespace kite::apiserver::join {
 struct JoinOptions {
   std::string token_path;  // <data-dir>/server/token; "" disables the join endpoints
   std::string token;       // --token: K10<hash>::<user>:<secret>, or a bare secret; "" keeps/generates
+  ClusterSettings settings;  // what GET /v1-kite/config tells agents
 };
 
 class JoinEndpoints {
@@ -59,12 +66,16 @@ class JoinEndpoints {
   const std::string& token() const { return token_; }
 
  private:
-  JoinEndpoints(std::string secret, std::string token, ClusterCerts certs, std::shared_ptr<client::Transport> t);
+  JoinEndpoints(std::string secret, std::string token, ClusterCerts certs, ClusterSettings settings,
+                std::shared_ptr<client::Transport> t);
+  // Whether the request carries the token's secret (basic auth node:<secret> or server:<secret>).
+  bool Authorized(const HttpsRequest& req) const;
   RawResponse IssueKubeletCert(const HttpsRequest& req, bool serving) const;
 
   const std::string secret_;
   const std::string token_;
   const ClusterCerts certs_;
+  const ClusterSettings settings_;
   const client::Client client_;
 };
 

@@ -100,7 +100,9 @@ namespace {
 
 std::string QualifiedKind(const api::ResourceInfo& r) { return r.group.empty() ? r.kind : r.kind + "." + r.group; }
 
-std::optional<Status> ToError(const api::ResourceInfo& r, const json::object& obj, const FieldErrors& e) {
+}  // namespace
+
+std::optional<Status> InvalidStatus(const api::ResourceInfo& r, const json::object& obj, const FieldErrors& e) {
   if (e.causes.empty()) return std::nullopt;
   const auto mit = obj.find("metadata");
   std::string name = mit != obj.end() && mit->value().is_object() ? api::GetString(mit->value().as_object(), "name") : "";
@@ -119,13 +121,11 @@ std::optional<Status> ToError(const api::ResourceInfo& r, const json::object& ob
       .set_details(std::move(d));
 }
 
-}  // namespace
-
 std::optional<Status> ValidateObject(const api::ResourceInfo& r, const json::object& obj) {
   FieldErrors e;
   ValidateMeta(obj, e);
   StrategyFor(r).Validate(r, obj, e);
-  return ToError(r, obj, e);
+  return InvalidStatus(r, obj, e);
 }
 
 std::optional<Status> ValidateUpdate(const api::ResourceInfo& r, const json::object& obj, const json::object& old,
@@ -133,14 +133,14 @@ std::optional<Status> ValidateUpdate(const api::ResourceInfo& r, const json::obj
   FieldErrors e;
   if (sub.empty()) StrategyFor(r).ValidateUpdate(obj, old, e);
   else StrategyFor(r).ValidateSubresourceUpdate(sub, obj, old, e);
-  if (auto err = ToError(r, obj, e)) return err;
+  if (auto err = InvalidStatus(r, obj, e)) return err;
   return ValidateObject(r, obj);
 }
 
 std::optional<Status> ValidateCreate(const api::ResourceInfo& r, const json::object& obj) {
   FieldErrors e;
   StrategyFor(r).ValidateCreate(obj, e);
-  return ToError(r, obj, e);
+  return InvalidStatus(r, obj, e);
 }
 
 std::optional<Status> ValidatePatchedUid(const api::ResourceInfo& r, const json::object& patched, const json::object& old) {
@@ -148,7 +148,7 @@ std::optional<Status> ValidatePatchedUid(const api::ResourceInfo& r, const json:
   if (uid.empty() || uid == api::Uid(old)) return std::nullopt;
   FieldErrors e;
   e.Immutable("metadata.uid", Quoted(uid));
-  return ToError(r, patched, e);
+  return InvalidStatus(r, patched, e);
 }
 
 }  // namespace kite::apiserver

@@ -6,11 +6,12 @@
 #include <boost/json.hpp>
 
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/object.h"
-#include "api/object.h"
+#include "api/resources.h"
 #include "server/apiserver/status.h"
 
 namespace kite::apiserver {
@@ -33,6 +34,10 @@ class FieldErrors {
 };
 
 std::string Quoted(const std::string& s);
+
+// The 422 Invalid that `e` makes for object `obj` of resource `r` ("Service "web" is invalid:
+// [field: message, …]", the causes in the details); nullopt when `e` holds nothing.
+std::optional<Status> InvalidStatus(const api::ResourceInfo& r, const boost::json::object& obj, const FieldErrors& e);
 
 // Whether `a` and `b` hold the same value at `path` (both missing counts as the same).
 bool SameAt(const boost::json::object& a, const boost::json::object& b, std::initializer_list<const char*> path);

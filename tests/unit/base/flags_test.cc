@@ -94,6 +94,24 @@ TEST(Flags, ConfigFileUsesSameKeysAndCommandLineWins) {
   std::remove(path.c_str());
 }
 
+TEST(Flags, GivenTellsWhatTheUserSet) {
+  std::string path = ::testing::TempDir() + "/kite-flags-given.yaml";
+  {
+    std::ofstream out(path);
+    out << "every: 30s\n";
+  }
+  Opts o;
+  auto f = Declare(o);
+  f.Forward("kubelet-arg", {{"count", "n"}}, "k3s style");
+  ASSERT_TRUE(ParseArgs(f, {"--config", path, "--on", "--kubelet-arg=count=2"}).ok());
+  EXPECT_TRUE(f.Given("on"));
+  EXPECT_TRUE(f.Given("every"));  // from the file
+  EXPECT_TRUE(f.Given("n"));      // through --kubelet-arg
+  EXPECT_FALSE(f.Given("data-dir"));
+  EXPECT_FALSE(f.Given("tls-san"));
+  std::remove(path.c_str());
+}
+
 TEST(Flags, DurationParsing) {
   EXPECT_EQ(*ParseDurationMs("300ms"), 300);
   EXPECT_EQ(*ParseDurationMs("2h"), 7'200'000);

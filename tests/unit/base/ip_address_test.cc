@@ -53,5 +53,34 @@ TEST(IpAddressTest, DualStackCidrsSplitByFamily) {
   }
 }
 
+TEST(IpAddressTest, FormatsAndSizes) {
+  EXPECT_EQ(FormatIpv4(0x0a2b000a), "10.43.0.10");
+  EXPECT_EQ(ParseIpv4Cidr("10.43.0.0/16")->Size(), 65536u);
+  EXPECT_EQ(ParseIpv4Cidr("0.0.0.0/0")->Size(), uint64_t{1} << 32);
+}
+
+TEST(IpAddressTest, PortRangesAsKubeApiserverTakesThem) {
+  auto dash = ParsePortRange("30000-32767");
+  ASSERT_TRUE(dash.ok());
+  EXPECT_EQ(dash->first, 30000);
+  EXPECT_EQ(dash->last, 32767);
+  EXPECT_EQ(dash->Size(), 2768);
+  EXPECT_EQ(dash->String(), "30000-32767");
+  EXPECT_TRUE(dash->Contains(32767));
+  EXPECT_FALSE(dash->Contains(29999));
+  auto plus = ParsePortRange("30000+2767");
+  ASSERT_TRUE(plus.ok());
+  EXPECT_EQ(plus->last, 32767);
+  auto one = ParsePortRange("8080");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->first, 8080);
+  EXPECT_EQ(one->last, 8080);
+  for (const char* bad : {"", "0-10", "1-65536", "32767-30000", "a-b", "30000-", "-5", "30000+", "65000+1000",
+                          "30000-32767-1", "99999999999", " 1-2"}) {
+    EXPECT_FALSE(ParsePortRange(bad).ok()) << bad;
+  }
+  EXPECT_EQ(ParsePortRange("32767-30000").status().message(), "\"32767-30000\" is not a port range: it ends before it starts");
+}
+
 }  // namespace
 }  // namespace kite

@@ -55,6 +55,26 @@ TEST(JoinTokenTest, RefusesMalformedTokensWithoutEchoingTheSecret) {
   EXPECT_FALSE(ParseJoinToken("K10" + kHash + ":server:x").ok());                     // no ::
 }
 
+TEST(JoinTokenTest, ClusterSettingsRoundTripAsJson) {
+  ClusterSettings s{"10.42.0.0/16,fd00:42::/56", "10.96.0.0/16", "10.96.0.10", "example.internal", "host-gw"};
+  const std::string text = EncodeClusterSettings(s);
+  EXPECT_EQ(text,
+            "{\"clusterCIDR\": \"10.42.0.0/16,fd00:42::/56\", \"serviceCIDR\": \"10.96.0.0/16\", \"clusterDNS\": \"10.96.0.10\", "
+            "\"clusterDomain\": \"example.internal\", \"flannelBackend\": \"host-gw\"}");
+  auto back = DecodeClusterSettings(text);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->cluster_cidr, s.cluster_cidr);
+  EXPECT_EQ(back->service_cidr, s.service_cidr);
+  EXPECT_EQ(back->cluster_dns, s.cluster_dns);
+  EXPECT_EQ(back->cluster_domain, s.cluster_domain);
+  EXPECT_EQ(back->flannel_backend, s.flannel_backend);
+  auto partial = DecodeClusterSettings("{\"clusterDNS\": \"10.43.0.10\", \"future\": [1]}");
+  ASSERT_TRUE(partial.ok());
+  EXPECT_EQ(partial->cluster_dns, "10.43.0.10");
+  EXPECT_EQ(partial->cluster_cidr, "");
+  for (const char* bad : {"[1]", "{\"clusterDNS\": [1]}", "{", "\"text\""}) EXPECT_FALSE(DecodeClusterSettings(bad).ok()) << bad;
+}
+
 TEST(JoinTokenTest, RandomSecretsAre128BitHex) {
   const std::string a = RandomSecret(), b = RandomSecret();
   EXPECT_EQ(a.size(), 32u);

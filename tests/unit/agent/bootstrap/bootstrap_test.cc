@@ -22,7 +22,9 @@ namespace fs = std::filesystem;
 class BootstrapTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(server_.Start(/*join=*/true));
+    ASSERT_NO_FATAL_FAILURE(server_.Start(/*join=*/true, [](apiserver::ApiServerOptions& o) {
+      o.join_settings = {"10.52.0.0/16", "10.96.0.0/16", "10.96.0.10", "example.internal", "host-gw"};
+    }));
     std::ifstream in(server_.dir() + "/token");
     std::getline(in, token_);
     ASSERT_TRUE(ParseJoinToken(token_).ok()) << token_;
@@ -129,6 +131,31 @@ TEST_F(BootstrapTest, UnreachableServerIsWorthRetrying) {
   auto c = Bootstrap(o);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Code::kUnavailable);
+}
+
+TEST_F(BootstrapTest, ClusterSettingsFromTheServerThenFromTheSavedCopy) {
+  auto o = Options("g", "node-g");
+  auto c = Bootstrap(o);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  auto s = FetchClusterSettings(o, c->server_ca_pem);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->cluster_cidr, "10.52.0.0/16");
+  EXPECT_EQ(s->service_cidr, "10.96.0.0/16");
+  EXPECT_EQ(s->cluster_dns, "10.96.0.10");
+  EXPECT_EQ(s->cluster_domain, "example.internal");
+  EXPECT_EQ(s->flannel_backend, "host-gw");
+  EXPECT_TRUE(fs::exists(o.agent_dir + "/cluster-settings.json"));
+
+  auto wrong = o;  // the settings need the token's secret too
+  wrong.token = "K10" + ParseJoinToken(token_)->ca_hash + "::server:wrong";
+  EXPECT_EQ(FetchClusterSettings(wrong, c->server_ca_pem).status().code(), Code::kUnauthenticated);
+
+  auto never = Options("h", "node-h");  // no earlier start: nothing to fall back on
+  server_.Stop();  // a restart while the server is down: the saved settings
+  auto saved = FetchClusterSettings(o, c->server_ca_pem);
+  ASSERT_TRUE(saved.ok()) << saved.status().message();
+  EXPECT_EQ(saved->cluster_dns, "10.96.0.10");
+  EXPECT_EQ(FetchClusterSettings(never, c->server_ca_pem).status().code(), Code::kUnavailable);
 }
 
 TEST(SplitIssuedCertTest, CertificateCaAndKey) {

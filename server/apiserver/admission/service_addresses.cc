@@ -1,0 +1,142 @@
+// Service address allocation, run at a Service's create and update (admission.cc): the cluster
+// IP from --service-cidr and node ports from --service-node-port-range (service_network.h), as
+// upstream's Service REST storage allocates them.
+//
+// A create gets a free cluster IP unless it asks for one (or "None": headless); an update keeps
+// the addresses the stored Service had and gets any it lacks (a port that became a NodePort). An
+// address or port asked for by name must be free and inside its range, else 422 with upstream's
+// words ("provided IP is not in the valid range. The range of valid IPs is 10.43.0.0/16", which
+// some tools parse to learn the range). ExternalName Services have no cluster IP.
+//
+// Which addresses are taken is read from every stored Service on each allocation; two creates
+// racing for one address is possible and accepted for now (upstream keeps a bitmap in storage).
+#include <boost/json.hpp>
+
+#include <random>
+#include <set>
+#include <string>
+
+#include "api/object.h"
+#include "base/ip_address.h"
+#include "server/apiserver/handlers/handlers.h"
+#include "server/apiserver/handlers/handlers_internal.h"
+#include "server/apiserver/storage/registry.h"
+#include "server/apiserver/strategy/validation.h"
+
+namespace kite::apiserver {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+// The node ports a Service spec has, by port index.
+std::vector<int64_t> NodePorts(const json::object* spec) {
+  std::vector<int64_t> out;
+  const json::value* ports = spec ? spec->if_contains("ports") : nullptr;
+  if (!ports || !ports->is_array()) return out;
+  for (const auto& p : ports->as_array()) {
+    const json::value* np = p.is_object() ? p.as_object().if_contains("nodePort") : nullptr;
+    out.push_back(np && np->is_int64() ? np->as_int64() : 0);
+  }
+  return out;
+}
+
+}  // namespace
+
+asio::awaitable<Result<int64_t>> ResourceHandlers::AllocateServiceAddresses(json::object& svc, const json::object* old) {
+  json::value& sv = svc["spec"];
+  if (!sv.is_object()) sv = json::object();
+  json::object& spec = sv.as_object();
+  const std::string type = api::GetString(spec, "type");
+  const json::object* old_spec = old ? old->if_contains("spec") && old->at("spec").is_object() ? &old->at("spec").as_object() : nullptr
+                                     : nullptr;
+  if (type == "ExternalName") {
+    spec.erase("clusterIP");
+    spec.erase("clusterIPs");
+    co_return int64_t{0};
+  }
+  const api::ResourceInfo* services = api::FindResource("", "v1", "services");
+  const ListOptions everything;
+  const std::string all_namespaces;
+  auto all = co_await registry_.List(*services, all_namespaces, everything);
+  if (!all.ok()) co_return all.error();
+  std::set<std::string> ips;
+  std::set<int64_t> node_ports;
+  // Who the service is: the stored one's identity on an update (the body may omit it).
+  json::object identity = old && old->contains("metadata") && old->at("metadata").is_object() ? old->at("metadata").as_object()
+                                                                                              : api::MutableObject(svc, "metadata");
+  const std::string self_ns = api::GetString(identity, "namespace"), self_name = api::GetString(identity, "name");
+  for (auto& item : all.value()["items"].as_array()) {
+    if (old) {  // an update: the service's own addresses are not taken by another
+      auto& m = api::MutableObject(item.as_object(), "metadata");
+      if (api::GetString(m, "namespace") == self_ns && api::GetString(m, "name") == self_name) continue;
+    }
+    const json::value* s = item.as_object().if_contains("spec");
+    if (!s || !s->is_object()) continue;
+    ips.insert(api::GetString(s->as_object(), "clusterIP"));
+    for (int64_t p : NodePorts(&s->as_object())) {
+      if (p != 0) node_ports.insert(p);
+    }
+  }
+  json::object named;  // for the error's "Service "x" is invalid"
+  named["metadata"] = json::object{{"name", self_name}};
+  FieldErrors errors;
+
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  const std::string old_ip = old_spec ? api::GetString(*old_spec, "clusterIP") : "";
+  std::string ip = api::GetString(spec, "clusterIP");
+  if (ip.empty()) ip = old_ip;
+  if (ip.empty()) {
+    ip = service_network_.PickClusterIp([&](const std::string& a) { return ips.count(a) > 0; }, rng);
+    if (ip.empty()) co_return InternalError("failed to allocate a serviceIP: range is full");
+  } else if (ip != "None" && ip != old_ip) {
+    const std::string shown = "[]string{\"" + ip + "\"}";
+    if (!ParseIpv4(ip) && !IsIpAddress(ip)) {
+      errors.Invalid("spec.clusterIPs[0]", Quoted(ip), "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
+    } else if (!service_network_.IsServiceIp(ip)) {
+      errors.Invalid("spec.clusterIPs", shown, "failed to allocate IP " + ip + ": provided IP is not in the valid range. The range of valid IPs is " +
+                                                   service_network_.Cidr());
+    } else if (ips.count(ip)) {
+      errors.Invalid("spec.clusterIPs", shown, "failed to allocate IP " + ip + ": provided IP is already allocated");
+    }
+    if (auto e = InvalidStatus(*services, named, errors)) co_return *e;
+  }
+  spec["clusterIP"] = ip;
+  spec["clusterIPs"] = json::array{json::string(ip)};
+  if (type != "NodePort" && type != "LoadBalancer") co_return int64_t{0};
+
+  json::value* ports = spec.if_contains("ports");
+  if (!ports || !ports->is_array()) co_return int64_t{0};
+  const std::vector<int64_t> had = NodePorts(old_spec);
+  const std::set<int64_t> had_set(had.begin(), had.end());
+  size_t i = 0;
+  for (auto& p : ports->as_array()) {
+    const size_t index = i++;
+    if (!p.is_object()) continue;
+    auto& port = p.as_object();
+    const json::value* given = port.if_contains("nodePort");
+    int64_t want = given && given->is_int64() ? given->as_int64() : 0;
+    if (want != 0) {
+      const std::string field = "spec.ports[" + std::to_string(index) + "].nodePort";
+      // A port the stored Service had is its own, even if the range has changed since.
+      if (!had_set.count(want) && !service_network_.node_ports.Contains(want)) {
+        errors.Invalid(field, std::to_string(want), "provided port is not in the valid range. The range of valid ports is " +
+                                                        service_network_.node_ports.String());
+      } else if (!node_ports.insert(want).second) {
+        errors.Invalid(field, std::to_string(want), "provided port is already allocated");
+      }
+      continue;
+    }
+    // Keep the node port this port had before, else pick one.
+    want = index < had.size() ? had[index] : 0;
+    if (want != 0 && !node_ports.insert(want).second) want = 0;
+    if (want == 0) want = service_network_.PickNodePort([&](int64_t n) { return node_ports.count(n) > 0; }, rng);
+    if (want == 0) co_return InternalError("failed to allocate a nodePort: range is full");
+    node_ports.insert(want);
+    port["nodePort"] = want;
+  }
+  if (auto e = InvalidStatus(*services, named, errors)) co_return *e;
+  co_return int64_t{0};
+}
+
+}  // namespace kite::apiserver

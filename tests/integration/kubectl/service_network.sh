@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The Service network as a k3s user configures it (issue 19): --service-cidr and
+# --service-node-port-range, seen through the real kubectl and curl. The `kubernetes` Service has
+# the range's first address (and the serving certificate names it), kube-dns the tenth (the
+# default --cluster-dns); Services get cluster IPs and node ports from the ranges, above the
+# band kept for addresses asked for by name; what is asked for outside a range, or taken, is
+# refused with upstream's words (tools parse the range out of them); agents are told the
+# settings at the join (GET /v1-kite/config); bad flag values stop kite-server at start.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../lib.sh"
+source "$HERE/lib_kubectl.sh"
+require_tool "${CURL:-curl}"
+require_tool openssl
+
+KITE_ARGS=(--service-cidr 10.96.0.0/16 --service-node-port-range 31000-31099)
+start_kite_api
+
+expect_exact "the kubernetes Service has the range's first address" "10.96.0.1" -- \
+  k get svc kubernetes -o jsonpath='{.spec.clusterIP}'
+expect_exact "the cluster DNS defaults to its tenth" "10.96.0.10" -- \
+  k get svc -n kube-system kube-dns -o jsonpath='{.spec.clusterIP}'
+expect "the serving certificate names the kubernetes Service's address" 'IP Address:10\.96\.0\.1(,|$)' -- \
+  openssl x509 -noout -ext subjectAltName -in "$TEST_TMP/kite-data/server/tls/serving-kube-apiserver.crt"
+
+# Dynamic picks: inside the range, above the band of 256 addresses kept for requests by name
+# (10.96.0.1 to 10.96.1.0).
+k create service clusterip web --tcp=80 >/dev/null
+expect "a Service gets a cluster IP of the range, above the static band" '^10\.96\.([1-9][0-9]*)\.[0-9]+$' -- \
+  k get svc web -o jsonpath='{.spec.clusterIP}'
+WEB_IP=$(k get svc web -o jsonpath='{.spec.clusterIP}')
+expect_exact "clusterIPs says the same" "$WEB_IP" -- k get svc web -o jsonpath='{.spec.clusterIPs[0]}'
+if [[ $WEB_IP == 10.96.1.0 ]]; then _report fail "the pick is above the band" "got the band's last address"; fi
+
+expect_fail "an address outside the range: refused as upstream words it" \
+  'Service "outside" is invalid: spec.clusterIPs: Invalid value: \[\]string\{"10\.43\.0\.50"\}: failed to allocate IP 10\.43\.0\.50: provided IP is not in the valid range\. The range of valid IPs is 10\.96\.0\.0/16' -- \
+  k create service clusterip outside --tcp=80 --clusterip=10.43.0.50
+expect_fail "the range's broadcast address: refused" 'provided IP is not in the valid range' -- \
+  k create service clusterip bcast --tcp=80 --clusterip=10.96.255.255
+expect_fail "not an address: refused" 'spec.clusterIPs\[0\]: Invalid value: "ten": must be a valid IP address' -- \
+  k create service clusterip notip --tcp=80 --clusterip=ten
+expect_fail "nothing was stored for them" 'NotFound' -- k get svc outside
+k create service clusterip pinned --tcp=80 --clusterip=10.96.0.50 >/dev/null
+expect_exact "an address of the band asked for by name" "10.96.0.50" -- k get svc pinned -o jsonpath='{.spec.clusterIP}'
+expect_fail "an address taken: refused" 'spec.clusterIPs: Invalid value: \[\]string\{"10\.96\.0\.50"\}: failed to allocate IP 10\.96\.0\.50: provided IP is already allocated' -- \
+  k create service clusterip pinned2 --tcp=80 --clusterip=10.96.0.50
+k create service clusterip headless --tcp=80 --clusterip=None >/dev/null
+expect_exact "headless stays None" "None" -- k get svc headless -o jsonpath='{.spec.clusterIP}'
+
+# Node ports.
+k create service nodeport np --tcp=80 >/dev/null
+expect "a NodePort Service gets a port of --service-node-port-range" '^310[0-9][0-9]$' -- \
+  k get svc np -o jsonpath='{.spec.ports[0].nodePort}'
+expect_fail "a node port outside the range: refused as upstream words it" \
+  'Service "np2" is invalid: spec.ports\[0\].nodePort: Invalid value: 30080: provided port is not in the valid range\. The range of valid ports is 31000-31099' -- \
+  k create service nodeport np2 --tcp=80 --node-port=30080
+k create service nodeport np3 --tcp=80 --node-port=31005 >/dev/null
+expect_exact "a node port of the range asked for by name" "31005" -- k get svc np3 -o jsonpath='{.spec.ports[0].nodePort}'
+expect_fail "a node port taken: refused" 'spec.ports\[0\].nodePort: Invalid value: 31005: provided port is already allocated' -- \
+  k create service nodeport np4 --tcp=80 --node-port=31005
+k label svc np3 touched=yes >/dev/null
+expect_exact "an update keeps the Service's addresses" "31005 $(k get svc np3 -o jsonpath='{.spec.clusterIP}')" -- \
+  k get svc np3 -o jsonpath='{.spec.ports[0].nodePort} {.spec.clusterIP}'
+
+# What agents are told at the join.
+SECRET=$(sed 's/.*://' "$TEST_TMP/kite-data/server/token")
+expect "GET /v1-kite/config with the token: the server's settings" \
+  '^\{"clusterCIDR": "10\.42\.0\.0/16", "serviceCIDR": "10\.96\.0\.0/16", "clusterDNS": "10\.96\.0\.10", "clusterDomain": "cluster\.local", "flannelBackend": "vxlan"\}$' -- \
+  "${CURL:-curl}" -sSk --max-time 10 -u "node:$SECRET" "https://127.0.0.1:$API_PORT/v1-kite/config"
+expect "GET /v1-kite/config without it: 401" '^401$' -- \
+  "${CURL:-curl}" -sSk --max-time 10 -o /dev/null -w '%{http_code}' -u "node:wrong" "https://127.0.0.1:$API_PORT/v1-kite/config"
+
+# The same through k3s's pass-through flag, with kube-apiserver's names.
+stop_pid "$SERVER_PID" || true
+KITE_ARGS=(--kube-apiserver-arg=service-cluster-ip-range=10.97.0.0/16 --kube-apiserver-arg service-node-port-range=32000-32099)
+start_kite_api fwd
+expect_exact "--kube-apiserver-arg=service-cluster-ip-range: the kubernetes Service's address" "10.97.0.1" -- \
+  k get svc kubernetes -o jsonpath='{.spec.clusterIP}'
+k create service nodeport np --tcp=80 >/dev/null
+expect "--kube-apiserver-arg=service-node-port-range: node ports from it" '^320[0-9][0-9]$' -- \
+  k get svc np -o jsonpath='{.spec.ports[0].nodePort}'
+
+# Bad flag values stop the start with a message.
+stop_pid "$SERVER_PID" || true
+bad_start() {
+  local rc=0
+  "$KITE_SERVER" --config "$TEST_TMP/empty-config.yaml" --data-dir "$TEST_TMP/bad" "$@" >"$TEST_TMP/bad.log" 2>&1 </dev/null || rc=$?
+  echo "exit $rc: $(cat "$TEST_TMP/bad.log")"
+}
+expect "--service-cidr larger than /12: refused" "exit 2: kite-server: --service-cidr: 10.0.0.0/8 must be /12" -- \
+  bad_start --service-cidr 10.0.0.0/8
+expect "--service-cidr with host bits: refused" "exit 2: kite-server: --service-cidr: 10.96.0.1/16 has host bits set" -- \
+  bad_start --service-cidr 10.96.0.1/16
+expect "--service-node-port-range backwards: refused" \
+  'exit 2: kite-server: --service-node-port-range: "32767-30000" is not a port range: it ends before it starts' -- \
+  bad_start --service-node-port-range 32767-30000
+expect "--kube-apiserver-arg with a flag kite does not take: refused, listing what it takes" \
+  'exit 2: kite-server: --kube-apiserver-arg: "feature-gates" is not a flag kite takes \(it takes .*service-cluster-ip-range' -- \
+  bad_start --kube-apiserver-arg feature-gates=Foo=true
+finish
