@@ -177,6 +177,7 @@ void ApplyDefaults(const ResourceInfo& r, json::object& obj) {
       if (GetString(spec, "type") == "NodePort" || GetString(spec, "type") == "LoadBalancer") {
         Set(spec, "externalTrafficPolicy", "Cluster");
       }
+      if (GetString(spec, "type") == "LoadBalancer") Set(spec, "allocateLoadBalancerNodePorts", true);
       if (auto it = spec.find("ports"); it != spec.end() && it->value().is_array()) {
         for (auto& p : it->value().as_array()) {
           if (!p.is_object()) continue;

@@ -3,7 +3,8 @@
 // upstream's Service REST storage allocates them.
 //
 // A create gets a free cluster IP unless it asks for one (or "None": headless); an update keeps
-// the addresses the stored Service had and gets any it lacks (a port that became a NodePort). An
+// the addresses the stored Service had and gets any it lacks (a port that became a NodePort; none
+// for a LoadBalancer with allocateLoadBalancerNodePorts false). An
 // address or port asked for by name must be free and inside its range, else 422 with upstream's
 // words ("provided IP is not in the valid range. The range of valid IPs is 10.43.0.0/16", which
 // some tools parse to learn the range). ExternalName Services have no cluster IP.
@@ -104,6 +105,10 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AllocateServiceAddresses(json
   spec["clusterIP"] = ip;
   spec["clusterIPs"] = json::array{json::string(ip)};
   if (type != "NodePort" && type != "LoadBalancer") co_return int64_t{0};
+  // A LoadBalancer Service with allocateLoadBalancerNodePorts false gets none picked (the ones it
+  // names are still checked and held).
+  const json::value* allocate = spec.if_contains("allocateLoadBalancerNodePorts");
+  const bool pick = type == "NodePort" || !(allocate && allocate->is_bool() && !allocate->as_bool());
 
   json::value* ports = spec.if_contains("ports");
   if (!ports || !ports->is_array()) co_return int64_t{0};
@@ -127,6 +132,7 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AllocateServiceAddresses(json
       }
       continue;
     }
+    if (!pick) continue;
     // Keep the node port this port had before, else pick one.
     want = index < had.size() ? had[index] : 0;
     if (want != 0 && !node_ports.insert(want).second) want = 0;

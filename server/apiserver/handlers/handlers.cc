@@ -116,7 +116,8 @@ std::string ManagerName(const HttpsRequest& req) {
 }
 
 Result<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api::ResourceInfo& r, json::object& obj,
-                                              bool defaults, CustomResources* crds) {
+                                              bool defaults, CustomResources* crds, const json::object* old,
+                                              bool validate) {
   std::vector<std::string> warnings;
   obj["apiVersion"] = r.group_version();
   obj["kind"] = r.kind;
@@ -180,6 +181,8 @@ Result<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const ap
   if (crds) {
     if (auto e = StrategyFor(r).PrepareForWrite(obj, *crds); e) return *e;
   }
+  if (old) StrategyFor(r).PrepareForUpdate(obj, *old);
+  if (!validate) return warnings;
   if (auto e = ValidateObject(r, obj); e) return *e;
   return warnings;
 }
@@ -293,7 +296,8 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpt
   auto body = DecodeBody(c.req, c.r);
   if (!body.ok()) co_return body.error();
   json::object& obj = body.value();
-  auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
+  // Validated once the stored object is read (below): what the update changes may depend on it.
+  auto warnings = PrepareObject(c.req, c.r, obj, true, crds_, nullptr, false);
   if (!warnings.ok()) co_return warnings.error();
   // A body that pins its resourceVersion is conditional on that version: a concurrent write is
   // 409. Without one the update is unconditional: when a writer gets in between the read and
@@ -306,6 +310,8 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpt
     // admission and validation could answer otherwise).
     if (auto e = CheckUidPrecondition(c.r, c.ns, c.info.name, obj, current.value())) co_return *e;
     json::object next = obj;  // this attempt's copy: allocation and managedFields change it
+    if (c.info.subresource.empty()) StrategyFor(c.r).PrepareForUpdate(next, current.value());
+    if (auto e = ValidateObject(c.r, next); e) co_return *e;
     if (scope == UpdateOptions::Scope::kMain && !c.info.subresource.empty()) {
       StrategyFor(c.r).PrepareSubresourceUpdate(c.info.subresource, next, current.value());
     }
@@ -381,7 +387,7 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
     if (scope == UpdateOptions::Scope::kMain && !c.info.subresource.empty()) {
       StrategyFor(c.r).PrepareSubresourceUpdate(c.info.subresource, obj, cur);
     }
-    auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
+    auto warnings = PrepareObject(c.req, c.r, obj, true, crds_, c.info.subresource.empty() ? &cur : nullptr);
     if (!warnings.ok()) co_return warnings.error();
     if (auto admitted = co_await AdmitUpdate(c.r, obj, cur); !admitted.ok()) co_return admitted.error();
     if (auto e = Escalation(c, obj, &cur); !e.ok()) co_return e;

@@ -36,9 +36,13 @@ struct ResourceHandlers::Call {
 // Schema check (unknown fields per fieldValidation, JSON types), defaulting, validation.
 // Returns the warnings to send.
 // Custom resources are checked against their CRD's schema; the kind's strategy gets its
-// PrepareForWrite with `crds` (a CRD's names and status), when given.
+// PrepareForWrite with `crds` (a CRD's names and status), when given. An update passes the
+// stored object as `old`: the strategy's PrepareForUpdate runs before validation (a Service
+// leaving NodePort drops its node ports). `validate` false leaves validation to the caller (an
+// update whose stored object is read later: it calls PrepareForUpdate and ValidateObject then).
 Result<std::vector<std::string>> PrepareObject(const HttpsRequest& req, const api::ResourceInfo& r,
-                                              boost::json::object& obj, bool defaults, CustomResources* crds);
+                                              boost::json::object& obj, bool defaults, CustomResources* crds,
+                                              const boost::json::object* old = nullptr, bool validate = true);
 
 // The fieldManager query parameter, or the client's program name from User-Agent.
 std::string ManagerName(const HttpsRequest& req);

@@ -1,6 +1,7 @@
 // Services (upstream's pkg/registry/core/service/strategy.go): ports and type, a fixed cluster
-// IP, field selectors, and the status every Service shows. Address allocation is admission's
-// (admission/admission.cc).
+// IP, field selectors, the status every Service shows, and what a change of type leaves behind
+// (upstream's dropTypeDependentFields). Address allocation is admission's
+// (admission/service_addresses.cc).
 #include <boost/json.hpp>
 
 #include "api/object.h"
@@ -11,6 +12,37 @@
 namespace kite::apiserver::strategies {
 namespace {
 namespace json = boost::json;
+
+std::string TypeOf(const json::object* spec) { return spec ? api::GetString(*spec, "type") : ""; }
+
+// Whether a Service of this spec has node ports: NodePort, and LoadBalancer unless
+// allocateLoadBalancerNodePorts is false.
+bool NeedsNodePorts(const json::object* spec) {
+  const std::string type = TypeOf(spec);
+  if (type == "NodePort") return true;
+  if (type != "LoadBalancer") return false;
+  const json::value* allocate = spec->if_contains("allocateLoadBalancerNodePorts");
+  return !(allocate && allocate->is_bool() && !allocate->as_bool());
+}
+
+// The nodePort of every port, in order (0 where none).
+std::vector<int64_t> NodePortsOf(const json::object* spec) {
+  std::vector<int64_t> out;
+  const json::value* ports = spec ? spec->if_contains("ports") : nullptr;
+  if (!ports || !ports->is_array()) return out;
+  for (const auto& p : ports->as_array()) {
+    const json::value* np = p.is_object() ? p.as_object().if_contains("nodePort") : nullptr;
+    out.push_back(np && np->is_int64() ? np->as_int64() : 0);
+  }
+  return out;
+}
+
+// Whether `field` of both specs holds the same value (both absent counts as the same).
+bool Same(const json::object& a, const json::object& b, const char* field) {
+  const json::value* x = a.if_contains(field);
+  const json::value* y = b.if_contains(field);
+  return (!x && !y) || (x && y && *x == *y);
+}
 
 class ServiceStrategy final : public Strategy {
  public:
@@ -39,6 +71,33 @@ class ServiceStrategy final : public Strategy {
     const json::object* b = api::FindObject(old, {"spec"});
     std::string was = b ? api::GetString(*b, "clusterIP") : "", now = a ? api::GetString(*a, "clusterIP") : "";
     if (!was.empty() && !now.empty() && was != now) e.Immutable("spec.clusterIPs[0]", Quoted(now));
+  }
+
+  // A field the old type needed and the new one does not is dropped when the update left it as
+  // it was (a user who changes it too gets the validation error instead), so `kubectl patch
+  // svc web -p '{"spec":{"type":"ClusterIP"}}'` works on a NodePort Service as upstream.
+  void PrepareForUpdate(json::object& obj, const json::object& old) const override {
+    const json::object* was = api::FindObject(old, {"spec"});
+    json::value* sv = obj.if_contains("spec");
+    if (!was || !sv || !sv->is_object()) return;
+    json::object& spec = sv->as_object();
+    if (NeedsNodePorts(was) && !NeedsNodePorts(&spec) && NodePortsOf(was) == NodePortsOf(&spec)) {
+      if (json::value* ports = spec.if_contains("ports"); ports && ports->is_array()) {
+        for (auto& p : ports->as_array()) {
+          if (p.is_object()) p.as_object().erase("nodePort");
+        }
+      }
+    }
+    const bool lb = TypeOf(&spec) == "LoadBalancer";
+    const bool local_lb = lb && api::GetString(spec, "externalTrafficPolicy") == "Local";
+    if (!local_lb && Same(spec, *was, "healthCheckNodePort")) spec.erase("healthCheckNodePort");
+    if (!lb && Same(spec, *was, "allocateLoadBalancerNodePorts")) spec.erase("allocateLoadBalancerNodePorts");
+    if (!lb && Same(spec, *was, "loadBalancerClass")) spec.erase("loadBalancerClass");
+    const std::string type = TypeOf(&spec);
+    if (type != "NodePort" && !lb && Same(spec, *was, "externalTrafficPolicy")) spec.erase("externalTrafficPolicy");
+    if (type == "ExternalName" && TypeOf(was) != "ExternalName" && Same(spec, *was, "clusterIP")) {
+      for (const char* f : {"clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"}) spec.erase(f);
+    }
   }
 
   std::vector<std::string_view> SelectableFields() const override { return {"spec.clusterIP", "spec.type"}; }

@@ -22,6 +22,7 @@ std::string Strategy::ValidateName(const std::string& name) const {
 }
 void Strategy::Normalize(json::object&) const {}
 void Strategy::PrepareForCreate(json::object&) const {}
+void Strategy::PrepareForUpdate(json::object&, const json::object&) const {}
 json::object Strategy::EmptyStatus(const api::ResourceInfo&) const { return json::object(); }
 bool Strategy::TracksGeneration() const { return true; }
 std::optional<Status> Strategy::PrepareForWrite(json::object&, const CustomResources&) const { return std::nullopt; }

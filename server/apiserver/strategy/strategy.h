@@ -73,6 +73,10 @@ class Strategy {
   virtual void ValidateCreate(const boost::json::object& obj, FieldErrors& e) const;
 
   // --- update
+  // Clears what an update of the main resource leaves behind, after defaulting and before
+  // validation (upstream's PrepareForUpdate): a Service whose type no longer needs node ports
+  // drops the ones it kept unchanged. `old` is the stored object.
+  virtual void PrepareForUpdate(boost::json::object& obj, const boost::json::object& old) const;
   // Whether an update of the main resource keeps the stored status (upstream's PrepareForUpdate
   // resets it), for a kind with a status subresource. A CRD's status is written by its update.
   virtual bool ResetsStatusOnUpdate() const;

@@ -124,9 +124,10 @@ void ValidateServicePorts(const json::object& spec, FieldErrors& e) {
     if (np && np->is_int64() && np->as_int64() != 0) {
       if (type == "ClusterIP" || type == "ExternalName") {
         e.Add("FieldValueForbidden", "Forbidden: may not be used when `type` is '" + type + "'", at + ".nodePort");
-      } else if (np->as_int64() < 30000 || np->as_int64() > 32767) {
-        e.Invalid(at + ".nodePort", json::serialize(*np),
-                  "provided port is not in the valid range. The range of valid ports is 30000-32767");
+      } else if (np->as_int64() < 1 || np->as_int64() > 65535) {
+        // Whether it is in --service-node-port-range is the allocator's question
+        // (admission/service_addresses.cc), as upstream's.
+        e.Invalid(at + ".nodePort", json::serialize(*np), "must be between 1 and 65535, inclusive");
       }
     }
   }

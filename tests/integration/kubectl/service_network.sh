@@ -13,7 +13,7 @@ source "$HERE/lib_kubectl.sh"
 require_tool "${CURL:-curl}"
 require_tool openssl
 
-KITE_ARGS=(--service-cidr 10.96.0.0/16 --service-node-port-range 31000-31099)
+KITE_ARGS=(--service-cidr 10.96.0.0/16 --service-node-port-range 20000-20099)
 start_kite_api
 
 expect_exact "the kubernetes Service has the range's first address" "10.96.0.1" -- \
@@ -49,18 +49,51 @@ expect_exact "headless stays None" "None" -- k get svc headless -o jsonpath='{.s
 
 # Node ports.
 k create service nodeport np --tcp=80 >/dev/null
-expect "a NodePort Service gets a port of --service-node-port-range" '^310[0-9][0-9]$' -- \
+expect "a NodePort Service gets a port of --service-node-port-range (outside the default range)" '^200[0-9][0-9]$' -- \
   k get svc np -o jsonpath='{.spec.ports[0].nodePort}'
 expect_fail "a node port outside the range: refused as upstream words it" \
-  'Service "np2" is invalid: spec.ports\[0\].nodePort: Invalid value: 30080: provided port is not in the valid range\. The range of valid ports is 31000-31099' -- \
+  'Service "np2" is invalid: spec.ports\[0\].nodePort: Invalid value: 30080: provided port is not in the valid range\. The range of valid ports is 20000-20099' -- \
   k create service nodeport np2 --tcp=80 --node-port=30080
-k create service nodeport np3 --tcp=80 --node-port=31005 >/dev/null
-expect_exact "a node port of the range asked for by name" "31005" -- k get svc np3 -o jsonpath='{.spec.ports[0].nodePort}'
-expect_fail "a node port taken: refused" 'spec.ports\[0\].nodePort: Invalid value: 31005: provided port is already allocated' -- \
-  k create service nodeport np4 --tcp=80 --node-port=31005
+k create service nodeport np3 --tcp=80 --node-port=20005 >/dev/null
+expect_exact "a node port of the range asked for by name" "20005" -- k get svc np3 -o jsonpath='{.spec.ports[0].nodePort}'
+expect_fail "a node port taken: refused" 'spec.ports\[0\].nodePort: Invalid value: 20005: provided port is already allocated' -- \
+  k create service nodeport np4 --tcp=80 --node-port=20005
 k label svc np3 touched=yes >/dev/null
-expect_exact "an update keeps the Service's addresses" "31005 $(k get svc np3 -o jsonpath='{.spec.clusterIP}')" -- \
+expect_exact "an update keeps the Service's addresses" "20005 $(k get svc np3 -o jsonpath='{.spec.clusterIP}')" -- \
   k get svc np3 -o jsonpath='{.spec.ports[0].nodePort} {.spec.clusterIP}'
+
+# A change of type drops what the old type needed (upstream's dropTypeDependentFields).
+expect "kubectl patch to type ClusterIP works on a NodePort Service" 'patched' -- \
+  k patch svc np3 -p '{"spec":{"type":"ClusterIP"}}'
+expect_exact "…its node port and externalTrafficPolicy are gone, its cluster IP kept" "ClusterIP [] $(k get svc np3 -o jsonpath='{.spec.clusterIP}')" -- \
+  k get svc np3 -o jsonpath='{.spec.type} [{.spec.ports[0].nodePort}{.spec.externalTrafficPolicy}] {.spec.clusterIP}'
+k create service nodeport np20005 --tcp=80 --node-port=20005 >/dev/null
+expect_exact "…and the port is free for another Service" "20005" -- k get svc np20005 -o jsonpath='{.spec.ports[0].nodePort}'
+k patch svc np3 -p '{"spec":{"type":"NodePort"}}' >/dev/null
+expect "back to NodePort: a new node port" '^200[0-9][0-9]$' -- k get svc np3 -o jsonpath='{.spec.ports[0].nodePort}'
+k get svc np -o json | sed 's/"type": "NodePort"/"type": "ClusterIP"/' >"$TEST_TMP/np-clusterip.json"
+expect "kubectl replace (PUT) to type ClusterIP works too" 'replaced' -- k replace -f "$TEST_TMP/np-clusterip.json"
+expect_exact "…without the node port" "ClusterIP []" -- k get svc np -o jsonpath='{.spec.type} [{.spec.ports[0].nodePort}]'
+cat >"$TEST_TMP/forbidden.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: forbidden}
+spec: {type: ClusterIP, ports: [{port: 80, nodePort: 20010}]}
+YAML
+expect_fail "a node port asked for on a ClusterIP Service: refused" \
+  "spec.ports\[0\].nodePort: Forbidden: may not be used when .type. is 'ClusterIP'" -- k create -f "$TEST_TMP/forbidden.yaml"
+cat >"$TEST_TMP/lb-no-ports.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: lb-no-ports}
+spec: {type: LoadBalancer, allocateLoadBalancerNodePorts: false, ports: [{port: 80}]}
+YAML
+k create -f "$TEST_TMP/lb-no-ports.yaml" >/dev/null
+expect_exact "a LoadBalancer with allocateLoadBalancerNodePorts false gets no node port" "[]" -- \
+  k get svc lb-no-ports -o jsonpath='[{.spec.ports[0].nodePort}]'
+k create service loadbalancer lb --tcp=80 >/dev/null
+expect "a LoadBalancer defaults allocateLoadBalancerNodePorts to true and gets one" '^true 200[0-9][0-9]$' -- \
+  k get svc lb -o jsonpath='{.spec.allocateLoadBalancerNodePorts} {.spec.ports[0].nodePort}'
 
 # What agents are told at the join.
 SECRET=$(sed 's/.*://' "$TEST_TMP/kite-data/server/token")
