@@ -83,6 +83,21 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AllocateServiceAddresses(json
   named["metadata"] = json::object{{"name", self_name}};
   FieldErrors errors;
 
+  // The cluster is single-stack IPv4 (--service-cidr's IPv4 range): a Service that requires both
+  // families, or names IPv6, is refused as upstream refuses it on such a cluster.
+  if (api::GetString(spec, "ipFamilyPolicy") == "RequireDualStack") {
+    errors.Invalid("spec.ipFamilyPolicy", Quoted("RequireDualStack"), "this cluster is not configured for dual-stack services");
+  }
+  if (const json::value* families = spec.if_contains("ipFamilies"); families && families->is_array()) {
+    for (size_t i = 0; i < families->as_array().size(); ++i) {
+      const json::value& f = families->as_array()[i];
+      if (f.is_string() && f.as_string() != "IPv4") {
+        errors.Invalid("spec.ipFamilies[" + std::to_string(i) + "]", Quoted(std::string(f.as_string())), "not configured on this cluster");
+      }
+    }
+  }
+  if (auto e = InvalidStatus(*services, named, errors)) co_return *e;
+
   static thread_local std::mt19937 rng{std::random_device{}()};
   const std::string old_ip = old_spec ? api::GetString(*old_spec, "clusterIP") : "";
   std::string ip = api::GetString(spec, "clusterIP");

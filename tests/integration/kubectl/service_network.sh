@@ -44,6 +44,30 @@ k create service clusterip pinned --tcp=80 --clusterip=10.96.0.50 >/dev/null
 expect_exact "an address of the band asked for by name" "10.96.0.50" -- k get svc pinned -o jsonpath='{.spec.clusterIP}'
 expect_fail "an address taken: refused" 'spec.clusterIPs: Invalid value: \[\]string\{"10\.96\.0\.50"\}: failed to allocate IP 10\.96\.0\.50: provided IP is already allocated' -- \
   k create service clusterip pinned2 --tcp=80 --clusterip=10.96.0.50
+cat >"$TEST_TMP/dual.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: dual}
+spec: {ipFamilyPolicy: RequireDualStack, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: six}
+spec: {ipFamilies: [IPv6], ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: prefer}
+spec: {ipFamilyPolicy: PreferDualStack, ports: [{port: 80}]}
+YAML
+k create -f "$TEST_TMP/dual.yaml" >"$TEST_TMP/dual.out" 2>&1 || true
+expect "RequireDualStack on a single-stack cluster: refused as upstream" \
+  'Service "dual" is invalid: spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack services' -- \
+  cat "$TEST_TMP/dual.out"
+expect "an IPv6 family: refused" 'Service "six" is invalid: spec.ipFamilies\[0\]: Invalid value: "IPv6": not configured on this cluster' -- \
+  cat "$TEST_TMP/dual.out"
+expect "PreferDualStack: created with the one family there is" '^PreferDualStack IPv4 10\.96\.' -- \
+  k get svc prefer -o jsonpath='{.spec.ipFamilyPolicy} {.spec.ipFamilies[*]} {.spec.clusterIP}'
 k create service clusterip headless --tcp=80 --clusterip=None >/dev/null
 expect_exact "headless stays None" "None" -- k get svc headless -o jsonpath='{.spec.clusterIP}'
 
