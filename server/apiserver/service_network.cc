@@ -39,6 +39,26 @@ std::optional<uint64_t> PickFreeOffset(uint64_t size, uint64_t band, const std::
   return FreeIn(0, std::min(band, size), taken, rng);
 }
 
+std::vector<int64_t> NodePortsOf(const boost::json::object* spec) {
+  std::vector<int64_t> out;
+  const boost::json::value* ports = spec ? spec->if_contains("ports") : nullptr;
+  if (!ports || !ports->is_array()) return out;
+  for (const auto& p : ports->as_array()) {
+    const boost::json::value* np = p.is_object() ? p.as_object().if_contains("nodePort") : nullptr;
+    out.push_back(np && np->is_int64() ? np->as_int64() : 0);
+  }
+  return out;
+}
+
+bool NeedsNodePorts(const boost::json::object* spec) {
+  const boost::json::value* type = spec ? spec->if_contains("type") : nullptr;
+  if (!type || !type->is_string()) return false;
+  if (type->as_string() == "NodePort") return true;
+  if (type->as_string() != "LoadBalancer") return false;
+  const boost::json::value* allocate = spec->if_contains("allocateLoadBalancerNodePorts");
+  return !(allocate && allocate->is_bool() && !allocate->as_bool());
+}
+
 bool ServiceNetwork::IsServiceIp(const std::string& ip) const {
   const auto a = ParseIpv4(ip);
   return a && cidr.Contains(*a) && *a != cidr.base && uint64_t{*a} != cidr.base + cidr.Size() - 1;

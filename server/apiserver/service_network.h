@@ -13,11 +13,14 @@
 // That is why kube-dns's 10.43.0.10 is never taken by a Service created before it.
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "base/ip_address.h"
 #include "base/status.h"
@@ -40,6 +43,12 @@ struct ServiceNetwork {
   // A free node port (0 when the range is full).
   int64_t PickNodePort(const std::function<bool(int64_t)>& taken, std::mt19937& rng) const;
 };
+
+// A Service spec's node ports, by port index (0 where a port has none; empty without a spec).
+std::vector<int64_t> NodePortsOf(const boost::json::object* spec);
+// Whether a Service of this spec has node ports: NodePort, and LoadBalancer unless
+// allocateLoadBalancerNodePorts is false.
+bool NeedsNodePorts(const boost::json::object* spec);
 
 // From the flags' text. The IPv4 range of a dual-stack value (10.43.0.0/16,fd00:43::/112) is
 // used; the range must be /12 (upstream's largest) to /28 (room for the DNS address).

@@ -21,28 +21,13 @@
 #include "base/ip_address.h"
 #include "server/apiserver/handlers/handlers.h"
 #include "server/apiserver/handlers/handlers_internal.h"
+#include "server/apiserver/service_network.h"
 #include "server/apiserver/storage/registry.h"
 #include "server/apiserver/strategy/validation.h"
 
 namespace kite::apiserver {
 namespace asio = boost::asio;
 namespace json = boost::json;
-
-namespace {
-
-// The node ports a Service spec has, by port index.
-std::vector<int64_t> NodePorts(const json::object* spec) {
-  std::vector<int64_t> out;
-  const json::value* ports = spec ? spec->if_contains("ports") : nullptr;
-  if (!ports || !ports->is_array()) return out;
-  for (const auto& p : ports->as_array()) {
-    const json::value* np = p.is_object() ? p.as_object().if_contains("nodePort") : nullptr;
-    out.push_back(np && np->is_int64() ? np->as_int64() : 0);
-  }
-  return out;
-}
-
-}  // namespace
 
 asio::awaitable<Result<int64_t>> ResourceHandlers::AllocateServiceAddresses(json::object& svc, const json::object* old) {
   json::value& sv = svc["spec"];
@@ -75,7 +60,7 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AllocateServiceAddresses(json
     const json::value* s = item.as_object().if_contains("spec");
     if (!s || !s->is_object()) continue;
     ips.insert(api::GetString(s->as_object(), "clusterIP"));
-    for (int64_t p : NodePorts(&s->as_object())) {
+    for (int64_t p : NodePortsOf(&s->as_object())) {
       if (p != 0) node_ports.insert(p);
     }
   }
@@ -122,12 +107,11 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AllocateServiceAddresses(json
   if (type != "NodePort" && type != "LoadBalancer") co_return int64_t{0};
   // A LoadBalancer Service with allocateLoadBalancerNodePorts false gets none picked (the ones it
   // names are still checked and held).
-  const json::value* allocate = spec.if_contains("allocateLoadBalancerNodePorts");
-  const bool pick = type == "NodePort" || !(allocate && allocate->is_bool() && !allocate->as_bool());
+  const bool pick = NeedsNodePorts(&spec);
 
   json::value* ports = spec.if_contains("ports");
   if (!ports || !ports->is_array()) co_return int64_t{0};
-  const std::vector<int64_t> had = NodePorts(old_spec);
+  const std::vector<int64_t> had = NodePortsOf(old_spec);
   const std::set<int64_t> had_set(had.begin(), had.end());
   size_t i = 0;
   for (auto& p : ports->as_array()) {

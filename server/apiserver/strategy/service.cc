@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "api/object.h"
+#include "server/apiserver/service_network.h"
 #include "server/apiserver/storage/registry.h"
 #include "server/apiserver/strategy/kinds.h"
 #include "server/apiserver/strategy/validation.h"
@@ -14,35 +15,6 @@ namespace {
 namespace json = boost::json;
 
 std::string TypeOf(const json::object* spec) { return spec ? api::GetString(*spec, "type") : ""; }
-
-// Whether a Service of this spec has node ports: NodePort, and LoadBalancer unless
-// allocateLoadBalancerNodePorts is false.
-bool NeedsNodePorts(const json::object* spec) {
-  const std::string type = TypeOf(spec);
-  if (type == "NodePort") return true;
-  if (type != "LoadBalancer") return false;
-  const json::value* allocate = spec->if_contains("allocateLoadBalancerNodePorts");
-  return !(allocate && allocate->is_bool() && !allocate->as_bool());
-}
-
-// The nodePort of every port, in order (0 where none).
-std::vector<int64_t> NodePortsOf(const json::object* spec) {
-  std::vector<int64_t> out;
-  const json::value* ports = spec ? spec->if_contains("ports") : nullptr;
-  if (!ports || !ports->is_array()) return out;
-  for (const auto& p : ports->as_array()) {
-    const json::value* np = p.is_object() ? p.as_object().if_contains("nodePort") : nullptr;
-    out.push_back(np && np->is_int64() ? np->as_int64() : 0);
-  }
-  return out;
-}
-
-// Whether `field` of both specs holds the same value (both absent counts as the same).
-bool Same(const json::object& a, const json::object& b, const char* field) {
-  const json::value* x = a.if_contains(field);
-  const json::value* y = b.if_contains(field);
-  return (!x && !y) || (x && y && *x == *y);
-}
 
 class ServiceStrategy final : public Strategy {
  public:
@@ -90,12 +62,12 @@ class ServiceStrategy final : public Strategy {
     }
     const bool lb = TypeOf(&spec) == "LoadBalancer";
     const bool local_lb = lb && api::GetString(spec, "externalTrafficPolicy") == "Local";
-    if (!local_lb && Same(spec, *was, "healthCheckNodePort")) spec.erase("healthCheckNodePort");
-    if (!lb && Same(spec, *was, "allocateLoadBalancerNodePorts")) spec.erase("allocateLoadBalancerNodePorts");
-    if (!lb && Same(spec, *was, "loadBalancerClass")) spec.erase("loadBalancerClass");
+    if (!local_lb && SameAt(obj, old, {"spec", "healthCheckNodePort"})) spec.erase("healthCheckNodePort");
+    if (!lb && SameAt(obj, old, {"spec", "allocateLoadBalancerNodePorts"})) spec.erase("allocateLoadBalancerNodePorts");
+    if (!lb && SameAt(obj, old, {"spec", "loadBalancerClass"})) spec.erase("loadBalancerClass");
     const std::string type = TypeOf(&spec);
-    if (type != "NodePort" && !lb && Same(spec, *was, "externalTrafficPolicy")) spec.erase("externalTrafficPolicy");
-    if (type == "ExternalName" && TypeOf(was) != "ExternalName" && Same(spec, *was, "clusterIP")) {
+    if (type != "NodePort" && !lb && SameAt(obj, old, {"spec", "externalTrafficPolicy"})) spec.erase("externalTrafficPolicy");
+    if (type == "ExternalName" && TypeOf(was) != "ExternalName" && SameAt(obj, old, {"spec", "clusterIP"})) {
       for (const char* f : {"clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"}) spec.erase(f);
     }
   }

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <vector>
+
+#include <boost/json.hpp>
 
 namespace kite::apiserver {
 namespace {
@@ -88,6 +91,23 @@ TEST(ServiceNetworkTest, DynamicPicksStayAboveTheBandUntilItIsFull) {
     EXPECT_TRUE(ports.insert(p).second);
   }
   EXPECT_EQ(n->PickNodePort([&](int64_t x) { return ports.count(x) > 0; }, rng), 0);
+}
+
+TEST(ServiceNetworkTest, WhichSpecsHaveNodePorts) {
+  namespace json = boost::json;
+  const json::object node_port{{"type", "NodePort"}, {"ports", json::array{json::object{{"port", 80}, {"nodePort", 30001}},
+                                                                          json::object{{"port", 81}}}}};
+  EXPECT_TRUE(NeedsNodePorts(&node_port));
+  EXPECT_EQ(NodePortsOf(&node_port), (std::vector<int64_t>{30001, 0}));
+  const json::object lb{{"type", "LoadBalancer"}};
+  EXPECT_TRUE(NeedsNodePorts(&lb));
+  const json::object lb_without{{"type", "LoadBalancer"}, {"allocateLoadBalancerNodePorts", false}};
+  EXPECT_FALSE(NeedsNodePorts(&lb_without));
+  const json::object cluster_ip{{"type", "ClusterIP"}, {"ports", "not a list"}};
+  EXPECT_FALSE(NeedsNodePorts(&cluster_ip));
+  EXPECT_TRUE(NodePortsOf(&cluster_ip).empty());
+  EXPECT_FALSE(NeedsNodePorts(nullptr));
+  EXPECT_TRUE(NodePortsOf(nullptr).empty());
 }
 
 }  // namespace
