@@ -92,7 +92,7 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AllocateServiceAddresses(json
     if (ip.empty()) co_return InternalError("failed to allocate a serviceIP: range is full");
   } else if (ip != "None" && ip != old_ip) {
     const std::string shown = "[]string{\"" + ip + "\"}";
-    if (!ParseIpv4(ip) && !IsIpAddress(ip)) {
+    if (!IsIpAddress(ip)) {
       errors.Invalid("spec.clusterIPs[0]", Quoted(ip), "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
     } else if (!service_network_.IsServiceIp(ip)) {
       errors.Invalid("spec.clusterIPs", shown, "failed to allocate IP " + ip + ": provided IP is not in the valid range. The range of valid IPs is " +

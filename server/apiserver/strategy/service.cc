@@ -60,12 +60,12 @@ class ServiceStrategy final : public Strategy {
         }
       }
     }
-    const bool lb = TypeOf(&spec) == "LoadBalancer";
+    const std::string type = TypeOf(&spec);
+    const bool lb = type == "LoadBalancer";
     const bool local_lb = lb && api::GetString(spec, "externalTrafficPolicy") == "Local";
     if (!local_lb && SameAt(obj, old, {"spec", "healthCheckNodePort"})) spec.erase("healthCheckNodePort");
     if (!lb && SameAt(obj, old, {"spec", "allocateLoadBalancerNodePorts"})) spec.erase("allocateLoadBalancerNodePorts");
     if (!lb && SameAt(obj, old, {"spec", "loadBalancerClass"})) spec.erase("loadBalancerClass");
-    const std::string type = TypeOf(&spec);
     if (type != "NodePort" && !lb && SameAt(obj, old, {"spec", "externalTrafficPolicy"})) spec.erase("externalTrafficPolicy");
     if (type == "ExternalName" && TypeOf(was) != "ExternalName" && SameAt(obj, old, {"spec", "clusterIP"})) {
       for (const char* f : {"clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"}) spec.erase(f);
