@@ -50,6 +50,7 @@ struct HttpServer::Impl {
         std::string target(req.target());
         if (auto q = target.find('?'); q != std::string::npos) target.resize(q);
         auto it = routes.find(target);
+        if (it == routes.end()) it = routes.find("*");
         if (it == routes.end()) {
           reply.status = 404;
           reply.body = "404 page not found\n";
@@ -58,6 +59,7 @@ struct HttpServer::Impl {
         }
         http::response<http::string_body> res{static_cast<http::status>(reply.status), req.version()};
         res.set(http::field::content_type, reply.content_type);
+        for (const auto& [name, value] : reply.headers) res.set(name, value);
         res.keep_alive(req.keep_alive());
         res.body() = std::move(reply.body);
         res.prepare_payload();

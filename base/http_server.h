@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 
@@ -17,6 +19,7 @@ struct HttpReply {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // more response headers
 };
 
 class HttpServer {
@@ -26,6 +29,7 @@ class HttpServer {
   HttpServer();
   ~HttpServer();  // stops and joins
 
+  // An exact path; "*" answers every path no other route has (instead of 404).
   void Route(const std::string& path, Handler handler);
   // Binds host:port (port 0 picks one) and serves on its own thread.
   Status Start(const std::string& host_port);

@@ -99,9 +99,9 @@ int main(int argc, char** argv) {
   // endpoint and the API; controllers and the scheduler only after all three.
   HttpServer http;
   http.Route("/metrics", [] {
-    return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", metrics::Serialize()};
+    return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", metrics::Serialize(), {}};
   });
-  http.Route("/healthz", [] { return HttpReply{200, "text/plain; charset=utf-8", "ok"}; });
+  http.Route("/healthz", [] { return HttpReply{200, "text/plain; charset=utf-8", "ok", {}}; });
   if (!o.metrics_listen.empty()) {
     if (auto s = http.Start(o.metrics_listen); !s.ok()) {
       KITE_LOG(0) << "metrics endpoint: " << s.message();

@@ -147,12 +147,12 @@ int main(int argc, char** argv) {
     return true;
   };
   const bool http_ok =
-      serve(o.health_listen, "/health", [] { return HttpReply{200, "text/plain; charset=utf-8", "OK"}; }) &&
+      serve(o.health_listen, "/health", [] { return HttpReply{200, "text/plain; charset=utf-8", "OK", {}}; }) &&
       serve(o.ready_listen, "/ready", [&watch] {
-        return watch.Ready() ? HttpReply{200, "text/plain; charset=utf-8", "OK"}
-                             : HttpReply{503, "text/plain; charset=utf-8", "cluster zone not loaded yet"};
+        return watch.Ready() ? HttpReply{200, "text/plain; charset=utf-8", "OK", {}}
+                             : HttpReply{503, "text/plain; charset=utf-8", "cluster zone not loaded yet", {}};
       }) &&
-      serve(o.metrics_listen, "/metrics", [] { return HttpReply{200, "text/plain; version=0.0.4", metrics::Serialize()}; });
+      serve(o.metrics_listen, "/metrics", [] { return HttpReply{200, "text/plain; version=0.0.4", metrics::Serialize(), {}}; });
   if (!http_ok) return 1;
 
   watch.Start();

@@ -144,6 +144,7 @@ Proxier::Proxier(ProxyOptions options)
 
 Proxier::~Proxier() {
   if (health_) health_->Stop();
+  service_health_.reset();  // its servers ask Healthy(): gone before the rest of this
 }
 
 void Proxier::Init(client::InformerFactory& informers) {
@@ -206,6 +207,10 @@ void Proxier::Init(client::InformerFactory& informers) {
       health_.reset();
     }
   }
+  service_health_ = std::make_unique<ServiceHealthServers>([this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return Healthy();
+  });
   queue_.Add(kSyncKey);
 }
 
@@ -425,6 +430,11 @@ Status Proxier::Sync(bool full) {
   }
   if (full) services_ = std::move(next);
   if (full && ipv6) services6_ = std::move(next6);
+  if (service_health_ && full) {
+    service_health_->SetAll(services_);
+  } else if (service_health_) {
+    for (const auto& [key, ports] : after_changed) service_health_->Set(key, ports);
+  }
   chains_ = std::move(rules.chains);
   m.sync->Observe(Seconds(end - start));
   (full ? m.full : m.partial)->Observe(Seconds(end - start));
@@ -458,6 +468,17 @@ Status Proxier::Sync(bool full) {
 
 int Proxier::healthz_port() const { return health_ ? health_->port() : 0; }
 
+int Proxier::health_check_port(const std::string& service_key) const {
+  return service_health_ ? service_health_->Port(service_key) : 0;
+}
+
+bool Proxier::Healthy() const {
+  // upstream: unhealthy when a change has waited longer than twice the sync period, or before
+  // the first sync once that long has passed.
+  const bool stale = queued_since_ && std::chrono::steady_clock::now() - *queued_since_ > 2 * opts_.sync_period;
+  return synced_once_ && !stale;
+}
+
 Proxier::Stats Proxier::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;
@@ -465,11 +486,7 @@ Proxier::Stats Proxier::stats() const {
 
 HttpReply Proxier::Health() const {
   std::lock_guard<std::mutex> lock(mu_);
-  const auto now = std::chrono::steady_clock::now();
-  // upstream: unhealthy when a change has waited longer than twice the sync period, or before
-  // the first sync once that long has passed.
-  const bool stale = queued_since_ && now - *queued_since_ > 2 * opts_.sync_period;
-  const bool healthy = synced_once_ && !stale;
+  const bool healthy = Healthy();
   HttpReply r;
   r.status = healthy ? 200 : 503;
   r.content_type = "application/json";

@@ -26,6 +26,8 @@
 //   proxy_rules_iptables_total{table}, kubeproxy_sync_proxy_rules_iptables_restore_failures_
 //   total, kubeproxy_sync_proxy_rules_endpoint_changes_total, kubeproxy_sync_proxy_rules_service_
 //   changes_total.
+// - Services with externalTrafficPolicy Local and a healthCheckNodePort get their health check
+//   listener (service_health.h), updated after each successful sync.
 #pragma once
 
 #include <chrono>
@@ -38,6 +40,7 @@
 #include "agent/proxy/iptables.h"
 #include "agent/proxy/iptables_rules.h"
 #include "agent/proxy/nftables_rules.h"
+#include "agent/proxy/service_health.h"
 #include "agent/proxy/service_info.h"
 #include "base/http_server.h"
 #include "client/controller.h"
@@ -81,6 +84,8 @@ class Proxier : public client::Controller {
   Status Sync(bool full);
   // The health server's port (0 when none).
   int healthz_port() const;
+  // The port a Service's health check listens on (0: none); worker thread or tests only.
+  int health_check_port(const std::string& service_key) const;
 
   struct Stats {
     int64_t syncs = 0, full_syncs = 0, failures = 0;
@@ -92,6 +97,7 @@ class Proxier : public client::Controller {
  private:
   void Changed(const std::string& service_key, const boost::json::object* slice);
   HttpReply Health() const;
+  bool Healthy() const;  // mu_ held
 
   ProxyOptions opts_;
   Exec exec_;
@@ -99,6 +105,7 @@ class Proxier : public client::Controller {
   client::Informer* services_inf_ = nullptr;
   client::Informer* slices_inf_ = nullptr;
   std::unique_ptr<HttpServer> health_;
+  std::unique_ptr<ServiceHealthServers> service_health_;
 
   mutable std::mutex mu_;  // guards the fields below
   std::set<std::string> changed_;

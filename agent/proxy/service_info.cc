@@ -80,6 +80,10 @@ std::vector<ServicePort> BuildServicePorts(const json::object& service, const st
   const bool external = type == "NodePort" || type == "LoadBalancer" || !base.external_ips.empty();
   base.external_local = external && api::GetString(spec, "externalTrafficPolicy") == "Local";
   base.internal_local = api::GetString(spec, "internalTrafficPolicy") == "Local";
+  if (type == "LoadBalancer" && base.external_local) {
+    const int64_t hc = api::GetInt(spec, "healthCheckNodePort");
+    if (hc > 0 && hc <= 65535) base.health_check_node_port = static_cast<int32_t>(hc);
+  }
 
   for (const json::value& pv : api::GetArray(spec, "ports")) {
     if (!pv.is_object()) continue;

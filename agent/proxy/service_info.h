@@ -43,6 +43,9 @@ struct ServicePort {
   int32_t affinity_seconds = 0;  // sessionAffinity ClientIP: its timeout; 0: no affinity
   bool external_local = false;   // externalTrafficPolicy Local (NodePort / LoadBalancer only)
   bool internal_local = false;   // internalTrafficPolicy Local
+  // spec.healthCheckNodePort of a LoadBalancer Service with externalTrafficPolicy Local (0:
+  // none); the same on every port of the Service (service_health.h serves it).
+  int32_t health_check_node_port = 0;
   std::vector<Endpoint> endpoints;
 
   // upstream's ServicePortName: "ns/name:port" ("ns/name" for an unnamed port).

@@ -59,6 +59,19 @@ bool NeedsNodePorts(const boost::json::object* spec) {
   return !(allocate && allocate->is_bool() && !allocate->as_bool());
 }
 
+bool NeedsHealthCheck(const boost::json::object* spec) {
+  if (!spec) return false;
+  const boost::json::value* type = spec->if_contains("type");
+  const boost::json::value* policy = spec->if_contains("externalTrafficPolicy");
+  return type && type->is_string() && type->as_string() == "LoadBalancer" && policy && policy->is_string() &&
+         policy->as_string() == "Local";
+}
+
+int64_t HealthCheckNodePortOf(const boost::json::object* spec) {
+  const boost::json::value* port = spec ? spec->if_contains("healthCheckNodePort") : nullptr;
+  return port && port->is_int64() ? port->as_int64() : 0;
+}
+
 bool ServiceNetwork::IsServiceIp(const std::string& ip) const {
   const auto a = ParseIpv4(ip);
   return a && cidr.Contains(*a) && *a != cidr.base && uint64_t{*a} != cidr.base + cidr.Size() - 1;

@@ -50,6 +50,12 @@ std::vector<int64_t> NodePortsOf(const boost::json::object* spec);
 // allocateLoadBalancerNodePorts is false.
 bool NeedsNodePorts(const boost::json::object* spec);
 
+// Whether a Service of this spec has a health check node port: a LoadBalancer with
+// externalTrafficPolicy Local (upstream's NeedsHealthCheck); and its spec.healthCheckNodePort
+// (0: unset).
+bool NeedsHealthCheck(const boost::json::object* spec);
+int64_t HealthCheckNodePortOf(const boost::json::object* spec);
+
 // From the flags' text. The IPv4 range of a dual-stack value (10.43.0.0/16,fd00:43::/112) is
 // used; the range must be /12 (upstream's largest) to /28 (room for the DNS address).
 // InvalidArgument naming the flag otherwise.

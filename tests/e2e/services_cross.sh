@@ -16,6 +16,8 @@
 # - the seed flow `kubectl expose deployment grafana --type=NodePort --port=80
 #   --target-port=3000` (a busybox httpd on 3000) reached on both nodes' addresses from the LAN,
 #   and a LoadBalancer Service's ingress IPs (ServiceLB: the node addresses) answering there;
+# - externalTrafficPolicy Local: the healthCheckNodePort answers 200 on the pods' node, 503 on
+#   the other (kube-proxy's service health check);
 # - deleted Services leave no rule behind on either node.
 # (A node leaving loses its routes on the others: e2e_pod_network_*.)
 #
@@ -210,8 +212,26 @@ for ip in 10.98.0.1 10.98.0.2; do
   eventually_eq "LoadBalancer $ip:8080 answers" 30 "kite test image" from_lan "http://$ip:8080/"
 done
 
+# --- externalTrafficPolicy Local: the health check node port answers 200 on node B (the web
+# pods' node) and 503 on node A, with upstream's body and weight header, for a load balancer
+# outside to pick nodes by
+k expose deployment web --name=web-local --type=LoadBalancer --port=8081 --target-port=80 >/dev/null
+k patch svc web-local -p '{"spec":{"externalTrafficPolicy":"Local"}}' >/dev/null
+HC=$(k get svc web-local -o 'jsonpath={.spec.healthCheckNodePort}')
+[[ $HC -ge 30000 && $HC -le 32767 ]] || fail "healthCheckNodePort '$HC' outside 30000-32767"
+health() { in_ns "$LAN" curl -s -m 5 -i "http://$1:$HC/" | tr -d '\r\t\n'; }
+hc_serving() {
+  health 10.98.0.2 | grep -qE '^HTTP/1.1 200 .*X-Load-Balancing-Endpoint-Weight: [12].*\{"service": \{"namespace": "default","name": "web-local"\},"localEndpoints": [12],"serviceProxyHealthy": true\}$'
+}
+hc_not_here() { health 10.98.0.1 | grep -qE '^HTTP/1.1 503 .*X-Load-Balancing-Endpoint-Weight: 0.*"localEndpoints": 0,'; }
+eventually "health check on node B ($HC): 200, its ready pods counted" 30 hc_serving
+eventually "health check on node A: 503, no local endpoint" 30 hc_not_here
+k patch svc web-local -p '{"spec":{"externalTrafficPolicy":"Cluster"}}' >/dev/null
+hc_closed() { ! in_ns "$LAN" curl -s -m 3 -o /dev/null "http://10.98.0.2:$HC/"; }
+eventually "back to Cluster: the health check port closes" 30 hc_closed
+
 # --- deleted Services leave no rule behind, on either node
-k delete svc web web-headless grafana grafana-lb >/dev/null
+k delete svc web web-headless grafana grafana-lb web-local >/dev/null
 for ns in "$ANS" "$BNS"; do
   no_rules() { ! in_ns "$1" iptables-save | grep 'default/\(web\|grafana\)' >/dev/null; }
   eventually "no rule mentions the deleted Services on ${ns%-*}" 30 no_rules "$ns"

@@ -4,7 +4,8 @@
 //
 // A create gets a free cluster IP unless it asks for one (or "None": headless); an update keeps
 // the addresses the stored Service had and gets any it lacks (a port that became a NodePort; none
-// for a LoadBalancer with allocateLoadBalancerNodePorts false). An
+// for a LoadBalancer with allocateLoadBalancerNodePorts false; a LoadBalancer with
+// externalTrafficPolicy Local also gets spec.healthCheckNodePort from the node port range). An
 // address or port asked for by name must be free and inside its range, else 422 with upstream's
 // words ("provided IP is not in the valid range. The range of valid IPs is 10.43.0.0/16", which
 // some tools parse to learn the range). ExternalName Services have no cluster IP.
@@ -63,6 +64,7 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AllocateServiceAddresses(json
     for (int64_t p : NodePortsOf(&s->as_object())) {
       if (p != 0) node_ports.insert(p);
     }
+    if (int64_t hc = HealthCheckNodePortOf(&s->as_object()); hc != 0) node_ports.insert(hc);
   }
   json::object named;  // for the error's "Service "x" is invalid"
   named["metadata"] = json::object{{"name", self_name}};
@@ -110,11 +112,12 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AllocateServiceAddresses(json
   const bool pick = NeedsNodePorts(&spec);
 
   json::value* ports = spec.if_contains("ports");
-  if (!ports || !ports->is_array()) co_return int64_t{0};
   const std::vector<int64_t> had = NodePortsOf(old_spec);
   const std::set<int64_t> had_set(had.begin(), had.end());
+  json::array no_ports;
+  json::array& port_list = ports && ports->is_array() ? ports->as_array() : no_ports;
   size_t i = 0;
-  for (auto& p : ports->as_array()) {
+  for (auto& p : port_list) {
     const size_t index = i++;
     if (!p.is_object()) continue;
     auto& port = p.as_object();
@@ -141,6 +144,33 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AllocateServiceAddresses(json
     port["nodePort"] = want;
   }
   if (auto e = InvalidStatus(*services, named, errors)) co_return *e;
+  if (!NeedsHealthCheck(&spec)) co_return int64_t{0};
+
+  // The health check node port (LoadBalancer, externalTrafficPolicy Local: agent/proxy/
+  // service_health.h serves it) comes from the node port range too. A Service that had one keeps
+  // it (a different one is refused); one asked for by name must be free and in the range;
+  // upstream reports those as internal errors (500).
+  const int64_t had_hc = NeedsHealthCheck(old_spec) ? HealthCheckNodePortOf(old_spec) : 0;
+  int64_t hc = HealthCheckNodePortOf(&spec);
+  if (had_hc != 0) {
+    if (hc != 0 && hc != had_hc) {
+      errors.Invalid("spec.healthCheckNodePort", std::to_string(hc),
+                     "cannot change healthCheckNodePort on loadBalancer service with externalTraffic=Local during update");
+      if (auto e = InvalidStatus(*services, named, errors)) co_return *e;
+    }
+    hc = had_hc;
+  } else if (hc != 0) {
+    const std::string asked = "failed to allocate requested HealthCheck NodePort " + std::to_string(hc) + ": ";
+    if (!service_network_.node_ports.Contains(hc)) {
+      co_return InternalError(asked + "provided port is not in the valid range. The range of valid ports is " +
+                              service_network_.node_ports.String());
+    }
+    if (!node_ports.insert(hc).second) co_return InternalError(asked + "provided port is already allocated");
+  } else {
+    hc = service_network_.PickNodePort([&](int64_t n) { return node_ports.count(n) > 0; }, rng);
+    if (hc == 0) co_return InternalError("failed to allocate a HealthCheck NodePort 0: range is full");
+  }
+  spec["healthCheckNodePort"] = hc;
   co_return int64_t{0};
 }
 

@@ -30,6 +30,14 @@ class ServiceStrategy final : public Strategy {
     bool has_ports = spec && ports != spec->end() && ports->value().is_array() && !ports->value().as_array().empty();
     if (type != "ExternalName" && cip != "None" && !has_ports) e.Required("spec.ports");
     if (spec) ValidateServicePorts(*spec, e);
+    // upstream's validateServiceExternalTrafficPolicy: the health check node port only where
+    // it is used (admission allocates it there, after this).
+    if (const int64_t hc = HealthCheckNodePortOf(spec); hc != 0 && !NeedsHealthCheck(spec)) {
+      e.Invalid("spec.healthCheckNodePort", std::to_string(hc),
+                "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'");
+    } else if (hc < 0 || hc > 65535) {
+      e.Invalid("spec.healthCheckNodePort", std::to_string(hc), "must be between 1 and 65535, inclusive");
+    }
     if (type != "ClusterIP" && type != "NodePort" && type != "LoadBalancer" && type != "ExternalName") {
       e.Add("FieldValueNotSupported",
             "Unsupported value: " + Quoted(type) +

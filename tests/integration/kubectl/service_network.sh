@@ -5,7 +5,8 @@
 # default --cluster-dns); Services get cluster IPs and node ports from the ranges, above the
 # band kept for addresses asked for by name; what is asked for outside a range, or taken, is
 # refused with upstream's words (tools parse the range out of them); agents are told the
-# settings at the join (GET /v1-kite/config); bad flag values stop kite-server at start.
+# settings at the join (GET /v1-kite/config); bad flag values stop kite-server at start. A
+# LoadBalancer with externalTrafficPolicy Local gets a healthCheckNodePort from the range.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lib.sh"
@@ -118,6 +119,44 @@ expect_exact "a LoadBalancer with allocateLoadBalancerNodePorts false gets no no
 k create service loadbalancer lb --tcp=80 >/dev/null
 expect "a LoadBalancer defaults allocateLoadBalancerNodePorts to true and gets one" '^true 200[0-9][0-9]$' -- \
   k get svc lb -o jsonpath='{.spec.allocateLoadBalancerNodePorts} {.spec.ports[0].nodePort}'
+
+# The health check node port of a LoadBalancer with externalTrafficPolicy Local (the node's proxy
+# serves it: e2e_services), from the node port range, as upstream allocates it.
+k patch svc lb -p '{"spec":{"externalTrafficPolicy":"Local"}}' >/dev/null
+expect "externalTrafficPolicy Local: a healthCheckNodePort from the range" '^200[0-9][0-9]$' -- \
+  k get svc lb -o jsonpath='{.spec.healthCheckNodePort}'
+LB_HC=$(k get svc lb -o jsonpath='{.spec.healthCheckNodePort}')
+if [[ $LB_HC == "$(k get svc lb -o jsonpath='{.spec.ports[0].nodePort}')" ]]; then
+  _report fail "the health check port is not the Service's node port" "both $LB_HC"
+fi
+k label svc lb touched=yes >/dev/null
+expect_exact "an update keeps it" "$LB_HC" -- k get svc lb -o jsonpath='{.spec.healthCheckNodePort}'
+expect_fail "a different one on update: refused as upstream" \
+  "spec.healthCheckNodePort: Invalid value: 20098: cannot change healthCheckNodePort on loadBalancer service with externalTraffic=Local during update" -- \
+  k patch svc lb -p '{"spec":{"healthCheckNodePort":20098}}'
+hc_service() {  # hc_service NAME TYPE POLICY PORT: a Service file asking for a health check port
+  printf 'apiVersion: v1\nkind: Service\nmetadata: {name: %s}\nspec: {type: %s, externalTrafficPolicy: %s, healthCheckNodePort: %s, ports: [{port: 80}]}\n' \
+    "$1" "$2" "$3" "$4" >"$TEST_TMP/$1.yaml"
+  echo "$TEST_TMP/$1.yaml"
+}
+k create -f "$(hc_service hc-named LoadBalancer Local 20090)" >/dev/null
+expect_exact "one asked for by name" "20090" -- k get svc hc-named -o jsonpath='{.spec.healthCheckNodePort}'
+expect_fail "…taken: refused with upstream's internal error" \
+  "Internal error occurred: failed to allocate requested HealthCheck NodePort 20090: provided port is already allocated" -- \
+  k create -f "$(hc_service hc-taken LoadBalancer Local 20090)"
+expect_fail "…a node port of another Service: refused too" "failed to allocate requested HealthCheck NodePort 20005: provided port is already allocated" -- \
+  k create -f "$(hc_service hc-np LoadBalancer Local 20005)"
+expect_fail "…outside the range: refused" \
+  "failed to allocate requested HealthCheck NodePort 30001: provided port is not in the valid range. The range of valid ports is 20000-20099" -- \
+  k create -f "$(hc_service hc-outside LoadBalancer Local 30001)"
+expect_fail "on a Service with externalTrafficPolicy Cluster: refused" \
+  "spec.healthCheckNodePort: Invalid value: 20091: may only be set when .type. is 'LoadBalancer' and .externalTrafficPolicy. is 'Local'" -- \
+  k create -f "$(hc_service hc-cluster LoadBalancer Cluster 20091)"
+expect_fail "nothing was stored for them" 'NotFound' -- k get svc hc-taken
+k patch svc hc-named -p '{"spec":{"externalTrafficPolicy":"Cluster"}}' >/dev/null
+expect_exact "back to Cluster: the health check port is gone" "[]" -- k get svc hc-named -o jsonpath='[{.spec.healthCheckNodePort}]'
+k create -f "$(hc_service hc-again LoadBalancer Local 20090)" >/dev/null
+expect_exact "…and free for another Service" "20090" -- k get svc hc-again -o jsonpath='{.spec.healthCheckNodePort}'
 
 # What agents are told at the join.
 SECRET=$(sed 's/.*://' "$TEST_TMP/kite-data/server/token")
