@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The leak check at its 1,000 requests, with the real kubectl: LEAK_ROUNDS (default
 # 1000) `kubectl exec` sessions (WebSocket v5 translated to SPDY/3.1; one in ten a command that
-# does not exist) and LEAK_ROUNDS connections through a `kubectl port-forward` (each a new
-# stream pair in the WebSocket-tunnelled SPDY session), then kite-server's open fds and threads
-# are back where they were and its resident memory has not grown with the requests (printed;
-# at most LEAK_RSS_SLACK_KB, default 20 MiB, for the allocator's caches). And an idle
+# does not exist), LEAK_ROUNDS / 100 more (at least 10) whose kubectl is killed mid-session, and
+# LEAK_ROUNDS connections through a `kubectl port-forward` (each a new stream pair in the
+# WebSocket-tunnelled SPDY session), then kite-server's open fds and threads are back where they
+# were and its resident memory has not grown with the requests (printed; at most
+# LEAK_RSS_SLACK_KB, default 20 MiB, for the allocator's caches). And an idle
 # `kubectl logs -f` (a container that prints nothing more) whose kubectl is killed: the
 # kubelet's follow (in kite-server's process for its own node) lets the log file go within
 # seconds, not at the container's next line.
@@ -64,7 +65,10 @@ BEFORE=$(counts)
 echo "before: $BEFORE"
 T0=$SECONDS
 seq 1 "$ROUNDS" | in_ns "$NS" xargs -P 4 -I{} bash -c 'one_exec {}' || fail "an exec did not end as it should"
-echo "ok - $ROUNDS kubectl exec ($((ROUNDS / 10)) of a missing command) in $((SECONDS - T0)) s: $(counts)"
+# Clients that go away mid-session (killed while their command still runs).
+KILLED=$((ROUNDS / 100 > 10 ? ROUNDS / 100 : 10))
+seq 1 "$KILLED" | in_ns "$NS" xargs -P 4 -I{} timeout -s KILL 2 $KUBECTL_CMD exec p -- sleep 30 >/dev/null 2>&1 || true
+echo "ok - $ROUNDS kubectl exec ($((ROUNDS / 10)) of a missing command) and $KILLED killed mid-session in $((SECONDS - T0)) s: $(counts)"
 T0=$SECONDS
 seq 1 "$ROUNDS" | in_ns "$NS" xargs -P 4 -I{} curl -s -m 10 -o /dev/null -w '%{http_code}\n' http://127.0.0.1:18090/ \
   >"$TEST_TMP/codes"
