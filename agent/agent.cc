@@ -23,6 +23,7 @@
 #include "agent/kubelet/pod_sources.h"
 #include "agent/kubelet/volumes/volume_manager.h"
 #include "agent/node_runtime.h"
+#include "agent/netpol/netpol_controller.h"
 #include "agent/proxy/proxier.h"
 #include "api/resources.h"
 #include "base/fs.h"
@@ -434,6 +435,18 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
     po.min_sync_period = o.iptables_min_sync_period;
     po.full_sync_period = o.proxy_full_sync_period;
     st->runner->Add(std::make_unique<proxy::Proxier>(po));
+  }
+  // NetworkPolicies, where the service proxy could run (the same tables, the same conditions).
+  const bool tables_ours = !(seam && std::string(seam) == "hollow") && geteuid() == 0 && rt.ok();
+  if (o.disable_network_policy) {
+    KITE_LOG(1) << "agent: network policies are not enforced (--disable-network-policy)";
+    if (tables_ours) {
+      if (Status s = netpol::RemoveNetpolRules(); !s.ok()) KITE_LOG(0) << "agent: network policies' old rules: " << s.message();
+    }
+  } else if (tables_ours) {
+    netpol::NetpolOptions no;
+    no.node_name = id.name;
+    st->runner->Add(std::make_unique<netpol::NetpolController>(no));
   }
 
   KITE_LOG(0) << "agent: node " << id.name << " (" << (id.internal_ip.empty() ? "no IP" : id.internal_ip) << ", "

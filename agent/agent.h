@@ -95,6 +95,8 @@ struct AgentOptions {
   int64_t container_log_max_files = 5;
   // The service proxy (agent/proxy/, kube-proxy's iptables mode); --disable-kube-proxy as in k3s.
   bool disable_kube_proxy = false;
+  // The network policy controller (agent/netpol/); k3s's --disable-network-policy turns it off.
+  bool disable_network_policy = false;
   std::string proxy_healthz_bind_address = "0.0.0.0:10256";  // --healthz-bind-address
   // --proxy-mode: iptables or nftables (table ip kube-proxy; agent/proxy/nftables_rules.h).
   std::string proxy_mode = "iptables";

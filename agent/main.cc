@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
   flags.String("token-file", &f.token_file, "A file holding the join token");
   flags.String("data-dir", &o.data_dir, "Folder to hold state; the agent's files are in <data-dir>/agent");
   agent::AddNodeFlags(flags, &o);
+  flags.Bool("disable-network-policy", &o.disable_network_policy,
+             "Do not enforce NetworkPolicies on this node (default: as the server says, k3s's server flag)");
   flags.String("cluster-cidr", &o.cluster_cidr,
                "The cluster's pod IP range, as the server's --cluster-cidr (not masqueraded; the service proxy masquerades traffic from outside it); dual-stack: IPV4,IPV6");
   flags.Int("port", &o.kubelet_port, "The port the kubelet server listens on (logs, stats, metrics)");
@@ -155,6 +157,8 @@ int main(int argc, char** argv) {
     take("cluster-dns", settings->cluster_dns, [&](const std::string& v) { o.cluster_dns = {v}; });
     take("cluster-domain", settings->cluster_domain, [&](const std::string& v) { o.cluster_domain = v; });
     take("flannel-backend", settings->flannel_backend, [&](const std::string& v) { o.flannel_backend = v; });
+    take("disable-network-policy", settings->network_policy,
+         [&](const std::string& v) { o.disable_network_policy = v == "disabled"; });
     if (!taken.empty()) KITE_LOG(0) << "kite-agent: from the server's settings: " << taken;
   } else {
     KITE_LOG(0) << "kite-agent: " << settings.status().message() << "; the cluster settings are this agent's flags and defaults";

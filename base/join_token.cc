@@ -76,7 +76,7 @@ namespace {
 constexpr std::pair<const char*, std::string ClusterSettings::*> kSettingKeys[] = {
     {"clusterCIDR", &ClusterSettings::cluster_cidr},     {"serviceCIDR", &ClusterSettings::service_cidr},
     {"clusterDNS", &ClusterSettings::cluster_dns},       {"clusterDomain", &ClusterSettings::cluster_domain},
-    {"flannelBackend", &ClusterSettings::flannel_backend}};
+    {"flannelBackend", &ClusterSettings::flannel_backend}, {"networkPolicy", &ClusterSettings::network_policy}};
 
 }  // namespace
 

@@ -48,8 +48,10 @@ struct ClusterSettings {
   std::string cluster_dns;      // --cluster-dns ("10.43.0.10")
   std::string cluster_domain;   // --cluster-domain ("cluster.local")
   std::string flannel_backend;  // --flannel-backend ("vxlan")
+  std::string network_policy;   // "disabled" with --disable-network-policy, else "enforced"
 };
-// {"clusterCIDR":…,"serviceCIDR":…,"clusterDNS":…,"clusterDomain":…,"flannelBackend":…}.
+// {"clusterCIDR":…,"serviceCIDR":…,"clusterDNS":…,"clusterDomain":…,"flannelBackend":…,
+// "networkPolicy":…}.
 std::string EncodeClusterSettings(const ClusterSettings& s);
 // Unknown keys are ignored and missing ones stay ""; InvalidArgument when the text is not a JSON
 // object of strings.

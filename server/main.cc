@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
   ao.service_network = o.service_network;
   if (!o.MetricsServerOn()) ao.delegates.erase("metrics.k8s.io");
   ao.join_settings = {o.cluster_cidrs, o.service_cidr, o.agent.cluster_dns.empty() ? "" : o.agent.cluster_dns.front(),
-                      o.agent.cluster_domain, o.agent.flannel_backend};
+                      o.agent.cluster_domain, o.agent.flannel_backend, o.disable_network_policy ? "disabled" : "enforced"};
   if (!ao.advertise_address.empty()) ao.tls_sans.push_back(ao.advertise_address);
   ao.tls_dir = (std::filesystem::path(o.data_dir) / "server" / "tls").string();
   ao.kubeconfig_path = o.write_kubeconfig;

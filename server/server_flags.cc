@@ -76,7 +76,7 @@ std::optional<int> ReadServerFlags(int argc, char** argv, ServerOptions& o) {
   flags.Bool("disable-cloud-controller", &o.disable_cloud_controller,
              "Do not run the cloud controller's part: ServiceLB (k3s runs it in its cloud controller)");
   flags.Bool("disable-network-policy", &o.disable_network_policy,
-             "Accepted for k3s configurations: kite enforces no NetworkPolicy, so there is nothing to turn off");
+             "Do not enforce NetworkPolicies (on this server's node and on the agents that join it)");
   flags.Bool("disable-helm-controller", &o.disable_helm_controller,
              "Accepted for k3s configurations: kite has no Helm controller, so there is nothing to turn off");
   // k3s's pass-through flags, for the upstream flags kite has under the same or k3s's name.
@@ -142,7 +142,7 @@ std::optional<int> ReadServerFlags(int argc, char** argv, ServerOptions& o) {
     }
   }
   if (o.disable_cloud_controller) o.controllers.push_back("-servicelb");
-  if (o.disable_network_policy) KITE_LOG(0) << "--disable-network-policy: kite enforces no NetworkPolicy, so there is nothing to turn off";
+  o.agent.disable_network_policy = o.disable_network_policy;
   if (o.disable_helm_controller) KITE_LOG(0) << "--disable-helm-controller: kite has no Helm controller, so there is nothing to turn off";
   auto service_network = apiserver::ParseServiceNetwork(o.service_cidr, o.service_node_port_range);
   if (!service_network.ok()) {

@@ -171,12 +171,6 @@ Status Iptables::EnsureChain(const std::string& table, const std::string& chain)
 }
 
 Status Iptables::EnsureJumps() const {
-  struct Jump {
-    const char* table;
-    const char* chain;
-    const char* target;
-    std::vector<std::string> match;  // ends with the comment, which identifies the rule
-  };
   const std::vector<Jump> jumps = {
       {"filter", "INPUT", "KUBE-PROXY-FIREWALL",
        {"-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", "kubernetes load balancer firewall"}},
@@ -198,11 +192,15 @@ Status Iptables::EnsureJumps() const {
       {"nat", "PREROUTING", "KUBE-SERVICES", {"-m", "comment", "--comment", "kubernetes service portals"}},
       {"nat", "POSTROUTING", "KUBE-POSTROUTING", {"-m", "comment", "--comment", "kubernetes postrouting rules"}},
   };
+  return EnsureJumps(jumps);
+}
+
+Status Iptables::EnsureJumps(const std::vector<Jump>& jumps, bool first) const {
   // One listing per built-in chain (a process each; -C per rule would be one per rule), then an
   // insert for each jump missing. The targets exist: the restore before this declares them.
   std::map<std::string, std::string> listings;  // "table/chain" → iptables -S output
   for (const Jump& j : jumps) {
-    const std::string key = std::string(j.table) + "/" + j.chain;
+    const std::string key = j.table + "/" + j.chain;
     if (!listings.count(key)) {
       auto r = exec_({Tool(""), "-w", "5", "-t", j.table, "-S", j.chain}, "");
       if (!r.ok()) return r.status();
@@ -210,20 +208,45 @@ Status Iptables::EnsureJumps() const {
     }
     const std::string& have = listings[key];
     const std::string comment = "--comment \"" + j.match.back() + "\"";
-    bool present = false;
+    const std::string jump = " -j " + j.target;
+    bool present = false, is_first = false, seen_rule = false;
     std::istringstream in(have);
     for (std::string line; std::getline(in, line);) {
-      if (line.find(comment) != std::string::npos && line.size() > std::string(j.target).size() + 4 &&
-          line.compare(line.size() - std::string(j.target).size() - 4, std::string::npos, std::string(" -j ") + j.target) == 0) {
+      if (line.rfind("-A ", 0) != 0) continue;
+      const bool ours = line.find(comment) != std::string::npos && line.size() > jump.size() &&
+                        line.compare(line.size() - jump.size(), std::string::npos, jump) == 0;
+      if (ours) {
         present = true;
+        is_first = !seen_rule;
         break;
       }
+      seen_rule = true;
     }
-    if (present) continue;
+    if (present && (!first || is_first)) continue;
+    std::vector<std::string> rule = j.match;
+    rule.insert(rule.end(), {"-j", j.target});
+    if (present) {  // not first any more: deleted, then inserted on top again
+      std::vector<std::string> del = {Tool(""), "-w", "5", "-t", j.table, "-D", j.chain};
+      del.insert(del.end(), rule.begin(), rule.end());
+      if (auto r = exec_(del, ""); !r.ok()) return r.status();
+    }
     std::vector<std::string> insert = {Tool(""), "-w", "5", "-t", j.table, "-I", j.chain};
-    insert.insert(insert.end(), j.match.begin(), j.match.end());
-    insert.insert(insert.end(), {"-j", j.target});
+    if (first) insert.push_back("1");
+    insert.insert(insert.end(), rule.begin(), rule.end());
     if (auto r = exec_(insert, ""); !r.ok()) return r.status();
+  }
+  return Status::Ok();
+}
+
+Status Iptables::RemoveJump(const Jump& j) const {
+  std::vector<std::string> rule = j.match;
+  rule.insert(rule.end(), {"-j", j.target});
+  std::vector<std::string> check = {Tool(""), "-w", "5", "-t", j.table, "-C", j.chain};
+  check.insert(check.end(), rule.begin(), rule.end());
+  std::vector<std::string> del = {Tool(""), "-w", "5", "-t", j.table, "-D", j.chain};
+  del.insert(del.end(), rule.begin(), rule.end());
+  while (exec_(check, "").ok()) {
+    if (auto r = exec_(del, ""); !r.ok()) return r.status();
   }
   return Status::Ok();
 }

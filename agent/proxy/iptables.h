@@ -42,9 +42,21 @@ class Iptables {
   Result<std::vector<std::string>> NatChains() const;
   // Creates the chain when missing (iptables -N).
   Status EnsureChain(const std::string& table, const std::string& chain) const;
+  // A rule in a built-in chain that jumps to one of ours; `match` ends with the comment, which
+  // identifies the rule.
+  struct Jump {
+    std::string table, chain, target;
+    std::vector<std::string> match;
+  };
   // The jumps from the built-in chains into the proxy's (PREROUTING/OUTPUT → KUBE-SERVICES, …):
-  // each checked (-C) and inserted first (-I) when missing.
+  // each looked for in its chain's listing and inserted first (-I) when missing.
   Status EnsureJumps() const;
+  // The same for any jumps; `first`: each must also be its chain's first rule (moved there if
+  // another was inserted above it since), for a chain that must see packets before others accept
+  // them (the network policies').
+  Status EnsureJumps(const std::vector<Jump>& jumps, bool first = false) const;
+  // Deletes the jump (every copy of it); none there is no error.
+  Status RemoveJump(const Jump& jump) const;
 
  private:
   std::string Tool(const char* suffix) const;

@@ -18,6 +18,8 @@
 #   and a LoadBalancer Service's ingress IPs (ServiceLB: the node addresses) answering there;
 # - externalTrafficPolicy Local: the healthCheckNodePort answers 200 on the pods' node, 503 on
 #   the other (kube-proxy's service health check);
+# - a NetworkPolicy on web's pods (node B) drops the client on node A until it has the label the
+#   policy admits;
 # - deleted Services leave no rule behind on either node.
 # (A node leaving loses its routes on the others: e2e_pod_network_*.)
 #
@@ -211,6 +213,25 @@ eventually_eq "LoadBalancer ingress: both node addresses (ServiceLB)" 30 "10.98.
 for ip in 10.98.0.1 10.98.0.2; do
   eventually_eq "LoadBalancer $ip:8080 answers" 30 "kite test image" from_lan "http://$ip:8080/"
 done
+
+# --- a NetworkPolicy across nodes (agent/netpol/ on both): web's pods on node B admit only pods
+# labelled role=frontend, so the client on node A, through the ClusterIP, is dropped until it
+# has the label
+cat >"$TEST_TMP/netpol.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-from-frontend}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{podSelector: {matchLabels: {role: frontend}}}]}]
+YAML
+k apply -f "$TEST_TMP/netpol.yaml" >/dev/null
+web_answers() { fetch "http://$CIP/" 2>/dev/null | grep -q '^web-'; }
+web_silent() { ! web_answers; }
+eventually "NetworkPolicy: the client on node A is dropped by web's pods on node B" 30 web_silent
+k label pod client role=frontend >/dev/null
+eventually "…and let in once labelled role=frontend" 30 web_answers
+k delete networkpolicy web-from-frontend >/dev/null
 
 # --- externalTrafficPolicy Local: the health check node port answers 200 on node B (the web
 # pods' node) and 503 on node A, with upstream's body and weight header, for a load balancer

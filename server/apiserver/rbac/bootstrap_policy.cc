@@ -164,6 +164,10 @@ const std::vector<DefaultRole>& Roles() {
       {"system:node-problem-detector", {{"get", "", "nodes"}, {"patch", "", "nodes/status"}, kEvents}},
       {"system:node-proxier",
        {{"list,watch", "", "endpoints,services"}, {kRead, "", "nodes"}, kEvents, {"list,watch", "discovery.k8s.io", "endpointslices"}}},
+      // k3s's role for its node-side controllers (kube-router's network policies, flannel): what
+      // the network policy controller (agent/netpol/) reads.
+      {"system:k3s-controller",
+       {{kRead, "", "nodes"}, {"list,watch", "", "namespaces,pods"}, {"list,watch", "networking.k8s.io", "networkpolicies"}}},
       {"system:persistent-volume-provisioner",
        {{"create,delete,get,list,watch", "", "persistentvolumes"},
         {"get,list,update,watch", "", "persistentvolumeclaims"},
@@ -325,6 +329,8 @@ const std::vector<DefaultBinding>& Bindings() {
       // kite's agents run the service proxy in-process under the node's own identity (k3s gives
       // it a certificate of its own, system:kube-proxy): the nodes get its role too.
       {"system:node-proxier", {"User:system:kube-proxy", "Group:system:nodes"}},
+      // Likewise the network policy controller, which k3s runs as system:k3s-controller.
+      {"system:k3s-controller", {"User:system:k3s-controller", "Group:system:nodes"}},
       {"system:service-account-issuer-discovery", {"Group:system:serviceaccounts"}},
       // Nodes renew their own client certificates through the CSR API and csrapproving approves
       // them (the binding kubeadm makes as kubeadm:node-autoapprove-certificate-rotation).

@@ -161,7 +161,7 @@ expect_exact "…and free for another Service" "20090" -- k get svc hc-again -o 
 # What agents are told at the join.
 SECRET=$(sed 's/.*://' "$TEST_TMP/kite-data/server/token")
 expect "GET /v1-kite/config with the token: the server's settings" \
-  '^\{"clusterCIDR": "10\.42\.0\.0/16", "serviceCIDR": "10\.96\.0\.0/16", "clusterDNS": "10\.96\.0\.10", "clusterDomain": "cluster\.local", "flannelBackend": "vxlan"\}$' -- \
+  '^\{"clusterCIDR": "10\.42\.0\.0/16", "serviceCIDR": "10\.96\.0\.0/16", "clusterDNS": "10\.96\.0\.10", "clusterDomain": "cluster\.local", "flannelBackend": "vxlan", "networkPolicy": "enforced"\}$' -- \
   "${CURL:-curl}" -sSk --max-time 10 -u "node:$SECRET" "https://127.0.0.1:$API_PORT/v1-kite/config"
 expect "GET /v1-kite/config without it: 401" '^401$' -- \
   "${CURL:-curl}" -sSk --max-time 10 -o /dev/null -w '%{http_code}' -u "node:wrong" "https://127.0.0.1:$API_PORT/v1-kite/config"

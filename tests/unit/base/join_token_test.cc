@@ -56,11 +56,11 @@ TEST(JoinTokenTest, RefusesMalformedTokensWithoutEchoingTheSecret) {
 }
 
 TEST(JoinTokenTest, ClusterSettingsRoundTripAsJson) {
-  ClusterSettings s{"10.42.0.0/16,fd00:42::/56", "10.96.0.0/16", "10.96.0.10", "example.internal", "host-gw"};
+  ClusterSettings s{"10.42.0.0/16,fd00:42::/56", "10.96.0.0/16", "10.96.0.10", "example.internal", "host-gw", "disabled"};
   const std::string text = EncodeClusterSettings(s);
   EXPECT_EQ(text,
             "{\"clusterCIDR\": \"10.42.0.0/16,fd00:42::/56\", \"serviceCIDR\": \"10.96.0.0/16\", \"clusterDNS\": \"10.96.0.10\", "
-            "\"clusterDomain\": \"example.internal\", \"flannelBackend\": \"host-gw\"}");
+            "\"clusterDomain\": \"example.internal\", \"flannelBackend\": \"host-gw\", \"networkPolicy\": \"disabled\"}");
   auto back = DecodeClusterSettings(text);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->cluster_cidr, s.cluster_cidr);
@@ -68,6 +68,7 @@ TEST(JoinTokenTest, ClusterSettingsRoundTripAsJson) {
   EXPECT_EQ(back->cluster_dns, s.cluster_dns);
   EXPECT_EQ(back->cluster_domain, s.cluster_domain);
   EXPECT_EQ(back->flannel_backend, s.flannel_backend);
+  EXPECT_EQ(back->network_policy, s.network_policy);
   auto partial = DecodeClusterSettings("{\"clusterDNS\": \"10.43.0.10\", \"future\": [1]}");
   ASSERT_TRUE(partial.ok());
   EXPECT_EQ(partial->cluster_dns, "10.43.0.10");

@@ -23,7 +23,7 @@ class BootstrapTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(server_.Start(/*join=*/true, [](apiserver::ApiServerOptions& o) {
-      o.join_settings = {"10.52.0.0/16", "10.96.0.0/16", "10.96.0.10", "example.internal", "host-gw"};
+      o.join_settings = {"10.52.0.0/16", "10.96.0.0/16", "10.96.0.10", "example.internal", "host-gw", "enforced"};
     }));
     std::ifstream in(server_.dir() + "/token");
     std::getline(in, token_);
