@@ -1,5 +1,7 @@
 #include "agent/netpol/netpol_controller.h"
 
+#include <fstream>
+
 #include "api/object.h"
 #include "base/log.h"
 
@@ -33,6 +35,12 @@ void NetpolController::Init(client::InformerFactory& informers) {
   iptables_ = std::make_unique<proxy::Iptables>(backend, exec_);
   KITE_LOG(0) << "network policies: enforced on node " << opts_.node_name << " (" << proxy::BackendName(backend)
               << " backend)";
+  // Pods of this node talk over the bridge: their packets meet FORWARD only with br_netfilter's
+  // bridge-nf-call-iptables on (k3s's agent sets it too; the install checks for the module).
+  if (std::ofstream f("/proc/sys/net/bridge/bridge-nf-call-iptables"); !(f << "1\n")) {
+    KITE_LOG(0) << "network policies: no br_netfilter (net.bridge.bridge-nf-call-iptables): traffic between pods of this "
+                   "node is not policed";
+  }
   policies_ = informers.For("networking.k8s.io", "v1", "networkpolicies");
   pods_ = informers.For("", "v1", "pods");
   namespaces_ = informers.For("", "v1", "namespaces");
@@ -95,6 +103,10 @@ Status NetpolController::Sync() {
   }
   known_ = true;
   written_ = std::move(rules.chains);
+  for (const std::string& cut : rules.truncated) {
+    KITE_LOG(0) << "network policies: " << cut << " allows more peers and ports than " << kMaxAllowRulesPerChain
+                << " rules (or all pods' more than " << kMaxAllowRules << "): the rest is dropped";
+  }
   if (rules.isolated_pods != isolated_pods_) {
     KITE_LOG(1) << "network policies: " << rules.isolated_pods << " pods of this node isolated by " << policies.size()
                 << " policies";

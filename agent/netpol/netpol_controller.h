@@ -12,7 +12,8 @@
 //   that nothing wants (an earlier process's).
 // - Every sync makes sure FORWARD's first rule jumps to KUBE-ROUTER-FORWARD (kube-proxy and the
 //   pod network insert ACCEPT rules into FORWARD too; a policy must see packets before them).
-// - The same iptables backend as kube-proxy's (proxy::DetectBackend).
+// - The same iptables backend as kube-proxy's (proxy::DetectBackend); net.bridge.bridge-nf-call-
+//   iptables set to 1 at start, so pods of one node (one bridge) are policed too.
 #pragma once
 
 #include <chrono>

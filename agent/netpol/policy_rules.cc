@@ -8,6 +8,7 @@
 #include "agent/proxy/iptables_rules.h"
 #include "api/labels.h"
 #include "api/object.h"
+#include "base/ip_address.h"
 
 namespace kite::netpol {
 namespace {
@@ -19,15 +20,34 @@ struct Pod {
   std::string ns, name, ip, node;
 };
 
-// Pods that can send or receive pod traffic: an IP of their own (not the node's), not finished.
+// An IPv4 CIDR in its canonical text (host bits cleared, as the kernel keeps it); nullopt for
+// anything else, so nothing but an address and a prefix reaches a rule's text.
+std::optional<std::string> CanonicalCidr(const std::string& text) {
+  const size_t slash = text.find('/');
+  const auto address = ParseIpv4(text.substr(0, slash));
+  if (!address) return std::nullopt;
+  int prefix = 32;
+  if (slash != std::string::npos) {
+    const std::string p = text.substr(slash + 1);
+    if (p.empty() || p.size() > 2 || !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return std::nullopt;
+    }
+    prefix = std::stoi(p);
+    if (prefix > 32) return std::nullopt;
+  }
+  const uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+  return FormatIpv4Cidr(Ipv4Cidr{*address & mask, prefix});
+}
+
+// Pods that can send or receive pod traffic: an IPv4 address of their own (not the node's), not
+// finished.
 std::vector<Pod> UsablePods(const std::vector<const json::object*>& pods) {
   std::vector<Pod> out;
   for (const json::object* p : pods) {
     const std::string ip = api::GetString(*p, {"status", "podIP"});
     const std::string phase = api::GetString(*p, {"status", "phase"});
     const json::value* host = api::Find(api::GetObject(*p, "spec"), "hostNetwork");
-    if (ip.empty() || ip.find(':') != std::string::npos || phase == "Succeeded" || phase == "Failed" ||
-        (host && host->is_bool() && host->as_bool())) {
+    if (!ParseIpv4(ip) || phase == "Succeeded" || phase == "Failed" || (host && host->is_bool() && host->as_bool())) {
       continue;
     }
     out.push_back({p, api::Namespace(*p), api::Name(*p), ip, api::GetString(*p, {"spec", "nodeName"})});
@@ -71,6 +91,7 @@ int64_t NamedPort(const Pod* pod, const std::string& name, const std::string& pr
 std::optional<std::string> PortMatch(const json::object& port, const Pod* destination) {
   std::string protocol = api::GetString(port, "protocol");
   if (protocol.empty()) protocol = "TCP";
+  if (protocol != "TCP" && protocol != "UDP" && protocol != "SCTP") return std::nullopt;
   const std::string p = Lower(protocol);
   const json::value* v = port.if_contains("port");
   if (!v || v->is_null()) return "-p " + p;
@@ -101,6 +122,17 @@ std::vector<std::string> PortMatches(const json::object& rule, const Pod* destin
     if (auto m = PortMatch(p.as_object(), destination)) out.push_back(*m);
   }
   return out;
+}
+
+// Whether a rule names a port (resolved per destination pod, so not once for all peers).
+bool HasNamedPort(const json::object& rule) {
+  for (const json::value& p : api::GetArray(rule, "ports")) {
+    const json::value* v = p.is_object() ? p.as_object().if_contains("port") : nullptr;
+    if (v && v->is_string() && !v->as_string().empty() && !std::isdigit(static_cast<unsigned char>(v->as_string()[0]))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 class Generator {
@@ -168,11 +200,14 @@ class Generator {
     body_ += std::string("-A ") + kForwardChain + (ingress ? " -d " : " -s ") + pod.ip + "/32 -m comment --comment \"" + id +
              (ingress ? " ingress" : " egress") + "\" -j " + chain + "\n";
     std::set<std::string> lines;  // this chain's allowing rules, once each
+    cut_ = false;
     for (const auto& [policy, spec] : policies) {
       for (const json::value& r : api::GetArray(*spec, ingress ? "ingress" : "egress")) {
-        if (r.is_object()) Rule(out, chain, pod, ingress, api::Namespace(*policy), r.as_object(), lines);
+        if (r.is_object() && !cut_) Rule(out, chain, pod, ingress, api::Namespace(*policy), r.as_object(), lines);
       }
     }
+    allow_lines_ += lines.size();
+    if (cut_) out.truncated.push_back(id + (ingress ? " ingress" : " egress"));
     body_ += "-A " + chain + " -j MARK --set-xmark 0x0/0x10000\n";
     for (const std::string& l : lines) body_ += l;
     body_ += "-A " + chain + " -m mark ! --mark " + kAllowMark + " -m comment --comment \"" + id + ": no policy allows it\" -j DROP\n";
@@ -184,26 +219,35 @@ class Generator {
     const std::string side = ingress ? " -s " : " -d ";
     const std::string allow = std::string(" -j MARK --set-xmark ") + kAllowMark + "\n";
     auto add = [&](const std::string& peer, const std::string& port, const std::string& target) {
+      if (lines.size() >= kMaxAllowRulesPerChain || allow_lines_ + lines.size() >= kMaxAllowRules) {
+        cut_ = true;
+        return;
+      }
       lines.insert("-A " + chain + peer + (port.empty() ? "" : " " + port) + target);
     };
     const json::array& peers = api::GetArray(rule, ingress ? "from" : "to");
-    if (peers.empty()) {  // every address; a named port of an egress rule names no one pod's port
-      for (const std::string& pm : PortMatches(rule, ingress ? &pod : nullptr)) add("", pm, allow);
+    // The ports once: ingress resolves names on this pod; egress on each peer pod, and a named
+    // port of an egress rule to addresses names no one pod's port.
+    const std::vector<std::string> ports = PortMatches(rule, ingress ? &pod : nullptr);
+    const bool per_peer = !ingress && HasNamedPort(rule);
+    if (peers.empty()) {  // every address
+      for (const std::string& pm : ports) add("", pm, allow);
       return;
     }
     for (const json::value& pv : peers) {
+      if (cut_) return;
       if (!pv.is_object()) continue;
       const json::object& peer = pv.as_object();
       if (const json::object* block = api::FindObject(peer, {"ipBlock"})) {
-        const std::string cidr = api::GetString(*block, "cidr");
-        if (cidr.empty() || cidr.find(':') != std::string::npos) continue;  // IPv4 only
+        const std::optional<std::string> cidr = CanonicalCidr(api::GetString(*block, "cidr"));
+        if (!cidr) continue;  // IPv4 only
         std::vector<std::string> excepts;
         for (const json::value& e : api::GetArray(*block, "except")) {
-          if (e.is_string() && e.as_string().find(':') == std::string_view::npos) excepts.emplace_back(e.as_string());
+          if (auto ex = e.is_string() ? CanonicalCidr(std::string(e.as_string())) : std::nullopt) excepts.push_back(*ex);
         }
         std::string target = allow;
         if (!excepts.empty()) {
-          std::string key = side + cidr;
+          std::string key = side + *cidr;
           for (const std::string& e : excepts) key += "," + e;
           const std::string ipb = proxy::HashName("KUBE-IPB-", key);
           if (out.chains.insert(ipb).second) {
@@ -212,13 +256,14 @@ class Generator {
           }
           target = " -j " + ipb + "\n";
         }
-        for (const std::string& pm : PortMatches(rule, ingress ? &pod : nullptr)) add(side + cidr, pm, target);
+        for (const std::string& pm : ports) add(side + *cidr, pm, target);
         continue;
       }
       const std::optional<api::LabelSelector> ns_sel = SelectorAt(peer, "namespaceSelector");
       const std::optional<api::LabelSelector> pod_sel = SelectorAt(peer, "podSelector");
       if (!ns_sel && !pod_sel) continue;
       for (const Pod& other : pods_) {
+        if (cut_) return;
         if (ns_sel) {
           auto n = namespaces_.find(other.ns);
           if (n == namespaces_.end() || !ns_sel->Matches(api::GetObject(*n->second, {"metadata", "labels"}))) continue;
@@ -226,7 +271,9 @@ class Generator {
           continue;
         }
         if (pod_sel && !pod_sel->Matches(api::GetObject(*other.obj, {"metadata", "labels"}))) continue;
-        for (const std::string& pm : PortMatches(rule, ingress ? &pod : &other)) add(side + other.ip + "/32", pm, allow);
+        std::vector<std::string> own;
+        if (per_peer) own = PortMatches(rule, &other);
+        for (const std::string& pm : per_peer ? own : ports) add(side + other.ip + "/32", pm, allow);
       }
     }
   }
@@ -236,6 +283,8 @@ class Generator {
   std::map<std::string, const json::object*> namespaces_;
   std::vector<const json::object*> policies_;
   std::string body_;
+  size_t allow_lines_ = 0;  // allowing rules written so far, every chain
+  bool cut_ = false;        // the chain being written reached a limit
 };
 
 }  // namespace

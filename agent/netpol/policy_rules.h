@@ -41,10 +41,17 @@ struct ClusterState {
   std::vector<const boost::json::object*> namespaces;  // every Namespace (their labels)
 };
 
+// Bounds on what policies can make a node write (a policy's peers times its ports times the pods
+// they select): past them a chain gets no more allowing rules, so what is cut off is dropped
+// (closed, not open) and named in NetpolRules::truncated.
+inline constexpr size_t kMaxAllowRulesPerChain = 10000;
+inline constexpr size_t kMaxAllowRules = 100000;
+
 struct NetpolRules {
   std::string text;               // iptables-restore input for the filter table (--noflush)
   std::set<std::string> chains;   // every chain of ours it declares, KUBE-ROUTER-FORWARD included
   size_t isolated_pods = 0;       // local pods with an ingress or egress chain
+  std::vector<std::string> truncated;  // "ns/name ingress|egress" chains cut at a bound
 };
 
 // The rules for the pods on `node_name`. `stale`: chains of ours to delete (written before, not

@@ -106,6 +106,16 @@ def seeds():
     big_len = fill
     yield "spdy_frame_fuzz", "big-data", b"\xff" + small + struct.pack(">II", 5, (1 << 24) | big_len) + b"d" * big_len
     yield "spdy_frame_fuzz", "announced-16m", b"\x00" + struct.pack(">II", 0x80030001, 0xffffff) + b"s" * 1024
+    # A NetworkPolicy at the limit, as every node's policy controller reads it: tens of thousands
+    # of ports and peers (the rules' expansion must stay bounded), and one huge selector value.
+    ports = [{"port": i % 65535 + 1, "endPort": 65535} for i in range(40000)]
+    peers = [{"ipBlock": {"cidr": "10.%d.%d.0/24" % (i // 256 % 256, i % 256), "except": ["10.0.0.0/32"]}}
+             for i in range(10000)]
+    peers += [{"podSelector": {}}, {"namespaceSelector": {}}]
+    yield "netpol_rules_fuzz", "many-ports-peers", json.dumps(
+        {"podSelector": {}, "ingress": [{"from": peers, "ports": ports}], "egress": [{"ports": ports[:10000]}]}).encode()
+    yield "netpol_rules_fuzz", "huge-label", json.dumps(
+        {"podSelector": {"matchLabels": {"app": "x" * fill}}, "policyTypes": ["Ingress", "Egress"]}).encode()
 
 
 def main():

@@ -158,5 +158,36 @@ TEST(NetpolRulesTest, StaleChainsAreFlushedAndDeleted) {
   EXPECT_FALSE(IsNetpolChain("KUBE-SERVICES"));
 }
 
+TEST(NetpolRulesTest, OnlyAddressesAndKnownProtocolsReachTheText) {
+  World w = Base();
+  w.pods.push_back(Pod("default", "odd", "10.42.0.9 -j ACCEPT", "n1", R"({"app":"client"})"));
+  w.policies = {Policy("default", R"({"podSelector":{"matchLabels":{"app":"web"}},"ingress":[
+      {"from":[{"ipBlock":{"cidr":"10.0.0.0/8 -j ACCEPT"}},{"ipBlock":{"cidr":"192.0.2.77/24"}},
+               {"ipBlock":{"cidr":"fd00::/8"}},{"ipBlock":{"cidr":"10.0.0.0/33"}}]},
+      {"ports":[{"protocol":"TCP -j ACCEPT","port":80},{"protocol":"ICMP"},{"port":"99999"},{"port":0}]}]})")};
+  NetpolRules r = w.Rules();
+  EXPECT_EQ(r.text.find("ACCEPT"), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find("fd00"), std::string::npos);
+  EXPECT_EQ(r.text.find("/33"), std::string::npos);
+  EXPECT_TRUE(Has(r, "-A " + kIn + " -s 192.0.2.0/24" + kAllow));  // host bits cleared
+  EXPECT_FALSE(Has(r, "-p icmp"));
+  EXPECT_FALSE(Has(r, "--dport 99999"));
+}
+
+TEST(NetpolRulesTest, ExpansionIsBoundedAndFailsClosed) {
+  World w = Base();
+  std::string ports = "[";
+  for (int i = 1; i <= 12000; ++i) ports += (i > 1 ? "," : "") + std::string(R"({"port":)") + std::to_string(i) + "}";
+  ports += "]";
+  w.policies = {Policy("default", R"({"podSelector":{"matchLabels":{"app":"web"}},"ingress":[{"ports":)" + ports + "}]}")};
+  NetpolRules r = w.Rules();
+  size_t allows = 0;
+  for (size_t at = r.text.find(kAllow); at != std::string::npos; at = r.text.find(kAllow, at + 1)) ++allows;
+  EXPECT_EQ(allows, kMaxAllowRulesPerChain);
+  ASSERT_EQ(r.truncated.size(), 1u);
+  EXPECT_EQ(r.truncated[0], "default/web ingress");
+  EXPECT_TRUE(Has(r, "-j DROP\n"));  // what was cut off is dropped
+}
+
 }  // namespace
 }  // namespace kite::netpol
