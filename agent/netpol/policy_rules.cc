@@ -250,7 +250,14 @@ class Generator {
           std::string key = side + *cidr;
           for (const std::string& e : excepts) key += "," + e;
           const std::string ipb = proxy::HashName("KUBE-IPB-", key);
-          if (out.chains.insert(ipb).second) {
+          if (!out.chains.count(ipb)) {
+            // Its rules count toward the node's bound too.
+            if (allow_lines_ + lines.size() + 1 + excepts.size() > kMaxAllowRules) {
+              cut_ = true;
+              return;
+            }
+            allow_lines_ += 1 + excepts.size();
+            out.chains.insert(ipb);
             for (const std::string& e : excepts) body_ += "-A " + ipb + side + e + " -j RETURN\n";
             body_ += "-A " + ipb + allow;
           }
