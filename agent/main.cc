@@ -157,8 +157,8 @@ int main(int argc, char** argv) {
     take("cluster-dns", settings->cluster_dns, [&](const std::string& v) { o.cluster_dns = {v}; });
     take("cluster-domain", settings->cluster_domain, [&](const std::string& v) { o.cluster_domain = v; });
     take("flannel-backend", settings->flannel_backend, [&](const std::string& v) { o.flannel_backend = v; });
-    take("disable-network-policy", settings->network_policy,
-         [&](const std::string& v) { o.disable_network_policy = v == "disabled"; });
+    take("disable-network-policy", settings->network_policy == "disabled" ? "true" : "",
+         [&](const std::string&) { o.disable_network_policy = true; });
     if (!taken.empty()) KITE_LOG(0) << "kite-agent: from the server's settings: " << taken;
   } else {
     KITE_LOG(0) << "kite-agent: " << settings.status().message() << "; the cluster settings are this agent's flags and defaults";

@@ -11,6 +11,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 source "$HERE/kubectl/lib_kubectl.sh"
+require_tool "${CURL:-curl}"
 
 KITE_ARGS=(--cluster-dns 10.43.0.53 --cluster-domain example.internal)
 start_kite_api
@@ -68,12 +69,15 @@ expect_exact "--disable=metrics-server: metrics.k8s.io is not served" "" -- bash
 expect_exact "--disable=runtimes: no RuntimeClasses" "" -- k get runtimeclass -o jsonpath='{.items[*].metadata.name}'
 expect_exact "the cluster DNS is still deployed" "kube-dns" -- k get svc -n kube-system kube-dns -o jsonpath='{.metadata.name}'
 expect_fail "--disable=metrics-server: no APIService for it" 'NotFound' -- k get apiservice v1beta1.metrics.k8s.io
-# k3s's other switches: --disable-cloud-controller takes ServiceLB (k3s runs it there); the
-# network policy and Helm controllers kite has not are accepted and said so.
+# k3s's other switches: --disable-cloud-controller takes ServiceLB (k3s runs it there);
+# --disable-network-policy is told to the agents (the nodes' enforcement: e2e_network_policy);
+# the Helm controller kite has not is accepted and said so.
 stop_pid "$SERVER_PID" || true
 KITE_ARGS=(--disable-cloud-controller --disable-network-policy --disable-helm-controller)
 start_kite_api kite-k3s-switches
-expect "--disable-network-policy: accepted, and said" 'kite enforces no NetworkPolicy' -- cat "$TEST_TMP/kite-k3s-switches.log"
+SECRET=$(sed 's/.*://' "$TEST_TMP/kite-k3s-switches-data/server/token")
+expect "--disable-network-policy: the agents that join are told" '"networkPolicy": "disabled"' -- \
+  "${CURL:-curl}" -sSk --max-time 10 -u "node:$SECRET" "https://127.0.0.1:$API_PORT/v1-kite/config"
 expect "--disable-helm-controller: accepted, and said" 'kite has no Helm controller' -- cat "$TEST_TMP/kite-k3s-switches.log"
 with_lb_node
 sleep 3

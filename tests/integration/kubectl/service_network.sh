@@ -132,31 +132,32 @@ fi
 k label svc lb touched=yes >/dev/null
 expect_exact "an update keeps it" "$LB_HC" -- k get svc lb -o jsonpath='{.spec.healthCheckNodePort}'
 expect_fail "a different one on update: refused as upstream" \
-  "spec.healthCheckNodePort: Invalid value: 20098: cannot change healthCheckNodePort on loadBalancer service with externalTraffic=Local during update" -- \
-  k patch svc lb -p '{"spec":{"healthCheckNodePort":20098}}'
+  "spec.healthCheckNodePort: Invalid value: 20014: cannot change healthCheckNodePort on loadBalancer service with externalTraffic=Local during update" -- \
+  k patch svc lb -p '{"spec":{"healthCheckNodePort":20014}}'
 hc_service() {  # hc_service NAME TYPE POLICY PORT: a Service file asking for a health check port
   printf 'apiVersion: v1\nkind: Service\nmetadata: {name: %s}\nspec: {type: %s, externalTrafficPolicy: %s, healthCheckNodePort: %s, ports: [{port: 80}]}\n' \
     "$1" "$2" "$3" "$4" >"$TEST_TMP/$1.yaml"
   echo "$TEST_TMP/$1.yaml"
 }
-k create -f "$(hc_service hc-named LoadBalancer Local 20090)" >/dev/null
-expect_exact "one asked for by name" "20090" -- k get svc hc-named -o jsonpath='{.spec.healthCheckNodePort}'
+# Ports asked for by name come from the static band (20000-20015 here), which dynamic picks avoid.
+k create -f "$(hc_service hc-named LoadBalancer Local 20012)" >/dev/null
+expect_exact "one asked for by name" "20012" -- k get svc hc-named -o jsonpath='{.spec.healthCheckNodePort}'
 expect_fail "…taken: refused with upstream's internal error" \
-  "Internal error occurred: failed to allocate requested HealthCheck NodePort 20090: provided port is already allocated" -- \
-  k create -f "$(hc_service hc-taken LoadBalancer Local 20090)"
+  "Internal error occurred: failed to allocate requested HealthCheck NodePort 20012: provided port is already allocated" -- \
+  k create -f "$(hc_service hc-taken LoadBalancer Local 20012)"
 expect_fail "…a node port of another Service: refused too" "failed to allocate requested HealthCheck NodePort 20005: provided port is already allocated" -- \
   k create -f "$(hc_service hc-np LoadBalancer Local 20005)"
 expect_fail "…outside the range: refused" \
   "failed to allocate requested HealthCheck NodePort 30001: provided port is not in the valid range. The range of valid ports is 20000-20099" -- \
   k create -f "$(hc_service hc-outside LoadBalancer Local 30001)"
 expect_fail "on a Service with externalTrafficPolicy Cluster: refused" \
-  "spec.healthCheckNodePort: Invalid value: 20091: may only be set when .type. is 'LoadBalancer' and .externalTrafficPolicy. is 'Local'" -- \
-  k create -f "$(hc_service hc-cluster LoadBalancer Cluster 20091)"
+  "spec.healthCheckNodePort: Invalid value: 20013: may only be set when .type. is 'LoadBalancer' and .externalTrafficPolicy. is 'Local'" -- \
+  k create -f "$(hc_service hc-cluster LoadBalancer Cluster 20013)"
 expect_fail "nothing was stored for them" 'NotFound' -- k get svc hc-taken
 k patch svc hc-named -p '{"spec":{"externalTrafficPolicy":"Cluster"}}' >/dev/null
 expect_exact "back to Cluster: the health check port is gone" "[]" -- k get svc hc-named -o jsonpath='[{.spec.healthCheckNodePort}]'
-k create -f "$(hc_service hc-again LoadBalancer Local 20090)" >/dev/null
-expect_exact "…and free for another Service" "20090" -- k get svc hc-again -o jsonpath='{.spec.healthCheckNodePort}'
+k create -f "$(hc_service hc-again LoadBalancer Local 20012)" >/dev/null
+expect_exact "…and free for another Service" "20012" -- k get svc hc-again -o jsonpath='{.spec.healthCheckNodePort}'
 
 # What agents are told at the join.
 SECRET=$(sed 's/.*://' "$TEST_TMP/kite-data/server/token")
