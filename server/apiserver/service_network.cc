@@ -72,6 +72,30 @@ int64_t HealthCheckNodePortOf(const boost::json::object* spec) {
   return port && port->is_int64() ? port->as_int64() : 0;
 }
 
+void ServiceAddressHolds::AddTaken(const Hold* self, const std::string& service, std::set<std::string>& ips,
+                                   std::set<int64_t>& ports) const {
+  for (const auto& [hold, held] : held_) {
+    if (hold == self || (!service.empty() && held.service == service)) continue;
+    ips.insert(held.ips.begin(), held.ips.end());
+    ports.insert(held.ports.begin(), held.ports.end());
+  }
+}
+
+void ServiceAddressHolds::Keep(Hold* hold, const std::string& service, const boost::json::object& spec) {
+  Held held;
+  held.service = service;
+  if (const boost::json::value* ips = spec.if_contains("clusterIPs"); ips && ips->is_array()) {
+    for (const auto& ip : ips->as_array()) {
+      if (ip.is_string() && ip.as_string() != "None") held.ips.emplace_back(ip.as_string());
+    }
+  }
+  for (int64_t p : NodePortsOf(&spec)) {
+    if (p != 0) held.ports.push_back(p);
+  }
+  if (int64_t hc = HealthCheckNodePortOf(&spec); hc != 0) held.ports.push_back(hc);
+  held_[hold] = std::move(held);
+}
+
 bool ServiceNetwork::IsServiceIp(const std::string& ip) const {
   const auto a = ParseIpv4(ip);
   return a && cidr.Contains(*a) && *a != cidr.base && uint64_t{*a} != cidr.base + cidr.Size() - 1;

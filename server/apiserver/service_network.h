@@ -17,8 +17,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +58,59 @@ bool NeedsNodePorts(const boost::json::object* spec);
 // (0: unset).
 bool NeedsHealthCheck(const boost::json::object* spec);
 int64_t HealthCheckNodePortOf(const boost::json::object* spec);
+
+// The cluster IPs and node ports an allocation handed to a Service whose write is still on its
+// way to storage (admission, webhooks, the write itself). Which addresses are taken is read from
+// the stored Services, so without this two creates racing for one address could both get it (an
+// upstream API server holds them in its allocator's bitmap). One per API server: kite serves the
+// API from one process.
+//
+// An allocation runs under Lock(): AddTaken adds the addresses of every Hold of another request
+// for another Service to what storage says is taken (a concurrent write of the same Service, its
+// status say, keeps the same addresses and must not be refused them; a create by generateName
+// has no name yet and is another Service), the picks and checks follow (no waiting in between),
+// and Keep records what the Service now carries for its Hold. A Hold lives in the request's frame until the write returned,
+// stored (storage now tells) or failed (the addresses are free again); its destructor lets go.
+class ServiceAddressHolds {
+ public:
+  class Hold {
+   public:
+    explicit Hold(ServiceAddressHolds* holds) : holds_(holds) {}
+    ~Hold() {
+      if (holds_) holds_->Release(this);
+    }
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    ServiceAddressHolds* holds_;
+  };
+
+  std::unique_lock<std::mutex> Lock() { return std::unique_lock<std::mutex>(mu_); }
+  // Under Lock(): the addresses of every Hold but `self` (may be null) and those of `service`
+  // ("namespace/name"; "" when it has no name yet) added to ips and ports.
+  void AddTaken(const Hold* self, const std::string& service, std::set<std::string>& ips, std::set<int64_t>& ports) const;
+  // Under Lock(): `hold` keeps spec's cluster IPs, node ports and health check node port for
+  // `service` (what it kept before is replaced).
+  void Keep(Hold* hold, const std::string& service, const boost::json::object& spec);
+  size_t size() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return held_.size();
+  }
+
+ private:
+  struct Held {
+    std::string service;
+    std::vector<std::string> ips;
+    std::vector<int64_t> ports;
+  };
+  void Release(const Hold* hold) {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_.erase(hold);
+  }
+  mutable std::mutex mu_;
+  std::map<const Hold*, Held> held_;
+};
 
 // From the flags' text. The IPv4 range of a dual-stack value (10.43.0.0/16,fd00:43::/112) is
 // used; the range must be /12 (upstream's largest) to /28 (room for the DNS address).

@@ -187,7 +187,8 @@ asio::awaitable<Status> ResourceHandlers::AdmitPodRuntimeClass(json::object& pod
   co_return Status::Ok();
 }
 
-asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitCreate(const api::ResourceInfo& r, const std::string& ns, json::object& obj) {
+asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitCreate(const api::ResourceInfo& r, const std::string& ns, json::object& obj,
+                                                               ServiceAddressHolds::Hold* hold) {
   if (!r.group.empty()) co_return int64_t{0};
   if (r.kind == "Pod") {
     if (obj["spec"].is_object()) {
@@ -202,7 +203,7 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitCreate(const api::Resour
     if (!runtime_class.ok()) co_return runtime_class;
     co_return co_await AdmitPodPriority(obj);
   }
-  if (r.kind == "Service") co_return co_await AllocateServiceAddresses(obj, nullptr);
+  if (r.kind == "Service") co_return co_await AllocateServiceAddresses(obj, ns, nullptr, hold);
   if (r.kind == "PersistentVolumeClaim") {
     json::value& sv = obj["spec"];
     if (!sv.is_object()) sv = json::object();
@@ -219,8 +220,11 @@ asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitCreate(const api::Resour
 }
 
 asio::awaitable<Result<int64_t>> ResourceHandlers::AdmitUpdate(const api::ResourceInfo& r, json::object& obj,
-                                                              const json::object& old) {
-  if (r.group.empty() && r.kind == "Service") co_return co_await AllocateServiceAddresses(obj, &old);
+                                                              const json::object& old, ServiceAddressHolds::Hold* hold) {
+  if (r.group.empty() && r.kind == "Service") {
+    const std::string ns = api::GetString(api::GetObject(old, "metadata"), "namespace");
+    co_return co_await AllocateServiceAddresses(obj, ns, &old, hold);
+  }
   co_return int64_t{0};
 }
 

@@ -282,7 +282,8 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Create(Call& c) {
   auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
   if (!warnings.ok()) co_return warnings.error();
   if (auto e = ValidateCreate(c.r, obj)) co_return *e;
-  if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
+  ServiceAddressHolds::Hold hold(&address_holds_);  // until the write returned
+  if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj, &hold); !admitted.ok()) co_return admitted.error();
   if (auto e = Escalation(c, obj, nullptr); !e.ok()) co_return e;
   const std::string created_name = api::GetString(api::MutableObject(obj, "metadata"), "name");
   if (Status s = co_await AdmitByWebhooks(c, "CREATE", &obj, nullptr, created_name, &warnings.value()); !s.ok()) co_return s;
@@ -315,7 +316,8 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Update(Call& c, UpdateOpt
     if (scope == UpdateOptions::Scope::kMain && !c.info.subresource.empty()) {
       StrategyFor(c.r).PrepareSubresourceUpdate(c.info.subresource, next, current.value());
     }
-    if (auto admitted = co_await AdmitUpdate(c.r, next, current.value()); !admitted.ok()) co_return admitted.error();
+    ServiceAddressHolds::Hold hold(&address_holds_);  // until this attempt's write returned
+    if (auto admitted = co_await AdmitUpdate(c.r, next, current.value(), &hold); !admitted.ok()) co_return admitted.error();
     if (auto e = Escalation(c, next, &current.value()); !e.ok()) co_return e;
     if (auto e = ValidateUpdate(c.r, next, current.value(), c.info.subresource); e) co_return *e;
     std::vector<std::string> more = warnings.value();
@@ -367,7 +369,8 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
         auto warnings = PrepareObject(c.req, c.r, obj, true, crds_);
         if (!warnings.ok()) co_return warnings.error();
         if (auto e = ValidateCreate(c.r, obj)) co_return *e;
-        if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj); !admitted.ok()) co_return admitted.error();
+        ServiceAddressHolds::Hold hold(&address_holds_);  // until the write returned
+        if (auto admitted = co_await AdmitCreate(c.r, c.ns, obj, &hold); !admitted.ok()) co_return admitted.error();
         if (auto e = Escalation(c, obj, nullptr); !e.ok()) co_return e;
         if (Status s = co_await AdmitByWebhooks(c, "CREATE", &obj, nullptr, c.info.name, &warnings.value()); !s.ok()) {
           co_return s;
@@ -389,7 +392,8 @@ asio::awaitable<Result<ApiResponse>> ResourceHandlers::Patch(Call& c, UpdateOpti
     }
     auto warnings = PrepareObject(c.req, c.r, obj, true, crds_, c.info.subresource.empty() ? &cur : nullptr);
     if (!warnings.ok()) co_return warnings.error();
-    if (auto admitted = co_await AdmitUpdate(c.r, obj, cur); !admitted.ok()) co_return admitted.error();
+    ServiceAddressHolds::Hold hold(&address_holds_);  // until this attempt's write returned
+    if (auto admitted = co_await AdmitUpdate(c.r, obj, cur, &hold); !admitted.ok()) co_return admitted.error();
     if (auto e = Escalation(c, obj, &cur); !e.ok()) co_return e;
     if (auto e = ValidateUpdate(c.r, obj, cur, c.info.subresource); e) co_return *e;
     if (Status s = co_await AdmitByWebhooks(c, "UPDATE", &obj, &cur, c.info.name, &warnings.value()); !s.ok()) co_return s;

@@ -92,16 +92,19 @@ class ResourceHandlers {
   // Admission that needs the requester: NodeRestriction, RBAC escalation, the CSR plugins.
   Status Escalation(Call& c, boost::json::object& obj, const boost::json::object* old);
   // Create-time admission (admission.cc): DefaultTolerationSeconds, RuntimeClass and Priority for pods,
-  // address allocation for Services.
-  boost::asio::awaitable<Result<int64_t>> AdmitCreate(const api::ResourceInfo& r, const std::string& ns, boost::json::object& obj);
+  // address allocation for Services. `hold` (a Service's) keeps the addresses handed out until
+  // it is destroyed: the caller keeps it until its write returned.
+  boost::asio::awaitable<Result<int64_t>> AdmitCreate(const api::ResourceInfo& r, const std::string& ns, boost::json::object& obj,
+                                                     ServiceAddressHolds::Hold* hold);
   // Update-time admission: a Service keeps the addresses `old` had and gets any new ones
-  // (AllocateServiceAddresses: admission/service_addresses.cc).
+  // (AllocateServiceAddresses: admission/service_addresses.cc); `hold` as for AdmitCreate.
   boost::asio::awaitable<Result<int64_t>> AdmitUpdate(const api::ResourceInfo& r, boost::json::object& obj,
-                                                     const boost::json::object& old);
+                                                     const boost::json::object& old, ServiceAddressHolds::Hold* hold);
   boost::asio::awaitable<Result<int64_t>> AdmitPodPriority(boost::json::object& pod);
   boost::asio::awaitable<Status> AdmitPodRuntimeClass(boost::json::object& pod);
-  boost::asio::awaitable<Result<int64_t>> AllocateServiceAddresses(boost::json::object& svc,
-                                                                  const boost::json::object* old);
+  boost::asio::awaitable<Result<int64_t>> AllocateServiceAddresses(boost::json::object& svc, const std::string& ns,
+                                                                  const boost::json::object* old,
+                                                                  ServiceAddressHolds::Hold* hold);
   // The webhooks' part of a write's admission: the mutating ones on `obj` (validated again when
   // one patched it), then the validating ones. `old`: the stored object (UPDATE, DELETE).
   // `warnings`, when given, gets the webhooks' warnings; `kind` names the object's kind when it
@@ -122,6 +125,7 @@ class ResourceHandlers {
   WebhookAdmission webhooks_{&registry_};
   KubeletClient* kubelet_ = nullptr;
   ServiceNetwork service_network_;
+  ServiceAddressHolds address_holds_;
 };
 
 // Whether the client asks to upgrade to a WebSocket (exec/attach's transport in kubectl 1.30+).

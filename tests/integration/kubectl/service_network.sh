@@ -159,6 +159,42 @@ expect_exact "back to Cluster: the health check port is gone" "[]" -- k get svc 
 k create -f "$(hc_service hc-again LoadBalancer Local 20012)" >/dev/null
 expect_exact "…and free for another Service" "20012" -- k get svc hc-again -o jsonpath='{.spec.healthCheckNodePort}'
 
+# Creates racing for one address: each of 8 rounds, 8 Services asking for the same cluster IP and
+# node port sent at once (8 connections); exactly one gets it, the others upstream's 422, and no
+# two stored Services share an address (AddressHolds: what an allocation handed out is held until
+# its write is stored or failed).
+admin_cert_files
+RACE_PORTS=(20001 20002 20003 20004 20006 20007 20008 20009)  # free ones of the static band
+race_round() {  # race_round N — prints the HTTP codes of the round's creates
+  local n=$1 i
+  for i in 1 2 3 4 5 6 7 8; do
+    printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"race-%s-%s"},"spec":{"type":"NodePort","clusterIP":"10.96.0.%s","ports":[{"port":80,"nodePort":%s}]}}' \
+      "$n" "$i" "$((100 + n))" "${RACE_PORTS[n - 1]}" >"$TEST_TMP/race-$n-$i.json"
+  done
+  for i in 1 2 3 4 5 6 7 8; do
+    "${CURL:-curl}" -sS --max-time 20 --cacert "$TEST_TMP/ca.crt" --cert "$TEST_TMP/client.crt" --key "$TEST_TMP/client.key" \
+      -H "Content-Type: application/json" --data-binary "@$TEST_TMP/race-$n-$i.json" -o /dev/null -w '%{http_code}\n' \
+      "$BASE/api/v1/namespaces/default/services" &
+  done
+  wait
+}
+RACES=()
+for n in $(seq 1 8); do RACES+=("$(race_round "$n" | sort | uniq -c | awk '{printf "%s%s×%s", (NR > 1 ? " " : ""), $1, $2}')"); done
+expect_exact "8 rounds of 8 creates asking for one address and node port at once: one 201 each" \
+  "$(printf '1×201 7×422;%.0s' $(seq 1 8))" -- printf '%s;' "${RACES[@]}"
+shared_addresses() {  # every cluster IP and node port held by two stored Services
+  k get svc -A -o json | python3 -c 'import collections, json, sys
+seen = collections.Counter()
+for s in json.load(sys.stdin)["items"]:
+    spec = s["spec"]
+    seen.update(ip for ip in spec.get("clusterIPs", []) if ip != "None")
+    seen.update(p["nodePort"] for p in spec.get("ports", []) if p.get("nodePort"))
+    if spec.get("healthCheckNodePort"):
+        seen[spec["healthCheckNodePort"]] += 1
+print(" ".join(str(a) for a, n in seen.items() if n > 1))'
+}
+expect_exact "no two Services share a cluster IP or a node port" "" -- shared_addresses
+
 # What agents are told at the join.
 SECRET=$(sed 's/.*://' "$TEST_TMP/kite-data/server/token")
 expect "GET /v1-kite/config with the token: the server's settings" \

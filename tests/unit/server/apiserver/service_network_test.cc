@@ -110,5 +110,61 @@ TEST(ServiceNetworkTest, WhichSpecsHaveNodePorts) {
   EXPECT_TRUE(NodePortsOf(nullptr).empty());
 }
 
+// What an allocation handed out and has not stored yet counts as taken for every other request
+// of another Service, until its Hold is gone.
+TEST(ServiceAddressHoldsTest, HeldAddressesAreTakenForOtherServicesUntilReleased) {
+  namespace json = boost::json;
+  ServiceAddressHolds holds;
+  const json::object spec{{"type", "LoadBalancer"},
+                          {"clusterIPs", json::array{"10.43.0.50"}},
+                          {"ports", json::array{json::object{{"nodePort", 30001}}, json::object{{"port", 80}}}},
+                          {"healthCheckNodePort", 30002}};
+  std::set<std::string> ips;
+  std::set<int64_t> ports;
+  {
+    ServiceAddressHolds::Hold a(&holds);
+    {
+      auto lock = holds.Lock();
+      holds.Keep(&a, "default/web", spec);
+    }
+    EXPECT_EQ(holds.size(), 1u);
+    ServiceAddressHolds::Hold b(&holds);
+    {
+      auto lock = holds.Lock();
+      holds.AddTaken(&b, "default/other", ips, ports);
+    }
+    EXPECT_EQ(ips, (std::set<std::string>{"10.43.0.50"}));
+    EXPECT_EQ(ports, (std::set<int64_t>{30001, 30002}));
+    // A create by generateName (no name yet) is another Service too.
+    ips.clear();
+    ports.clear();
+    {
+      auto lock = holds.Lock();
+      holds.AddTaken(&b, "", ips, ports);
+    }
+    EXPECT_EQ(ips.size(), 1u);
+    // The same Service (a concurrent write of it, its status say) keeps its own addresses; and a
+    // request never counts its own hold.
+    ips.clear();
+    ports.clear();
+    {
+      auto lock = holds.Lock();
+      holds.AddTaken(&b, "default/web", ips, ports);
+      holds.AddTaken(&a, "", ips, ports);
+    }
+    EXPECT_TRUE(ips.empty());
+    EXPECT_TRUE(ports.empty());
+    // Keep again replaces what the hold had ("None": a headless Service holds no address).
+    {
+      auto lock = holds.Lock();
+      holds.Keep(&a, "default/web", json::object{{"clusterIPs", json::array{"None"}}});
+      holds.AddTaken(&b, "default/other", ips, ports);
+    }
+    EXPECT_TRUE(ips.empty());
+  }
+  // Both holds gone (their writes returned): nothing is held.
+  EXPECT_EQ(holds.size(), 0u);
+}
+
 }  // namespace
 }  // namespace kite::apiserver
