@@ -28,6 +28,9 @@ _cleanup() {
   set +e
   local pid
   for pid in "${_BG_PIDS[@]}"; do
+    # Its children first: a tracked `timeout 120 etcdctl watch …` killed alone left etcdctl
+    # running, reparented to init, retrying its dead endpoint for good.
+    pkill -KILL -P "$pid" 2>/dev/null
     kill -KILL "$pid" 2>/dev/null
   done
   for pid in "${_SERVER_PIDS[@]}"; do
