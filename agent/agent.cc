@@ -417,12 +417,15 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
   // cannot work (such a node runs no pods for the rest of the process; tests start servers that
   // way on the host's network).
   const char* seam = std::getenv("KITE_AGENT_RUNTIME");
+  // The node's tables are ours to write (the service proxy's and the network policies'): root,
+  // a runtime that works, not the fake one.
+  const bool tables_ours = !(seam && std::string(seam) == "hollow") && geteuid() == 0 && rt.ok();
   if (o.proxy_mode != "iptables" && o.proxy_mode != "nftables") {
     return Status(Code::kInvalidArgument, "--proxy-mode: " + o.proxy_mode + " (iptables or nftables)");
   }
   if (o.disable_kube_proxy) {
     KITE_LOG(1) << "agent: the service proxy is disabled (--disable-kube-proxy)";
-  } else if ((seam && std::string(seam) == "hollow") || geteuid() != 0 || !rt.ok()) {
+  } else if (!tables_ours) {
     KITE_LOG(0) << "agent: no service proxy ("
                 << (geteuid() != 0 ? "not root" : !rt.ok() ? "no container runtime" : "fake runtime") << ")";
   } else {
@@ -436,8 +439,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& o, std::shared_p
     po.full_sync_period = o.proxy_full_sync_period;
     st->runner->Add(std::make_unique<proxy::Proxier>(po));
   }
-  // NetworkPolicies, where the service proxy could run (the same tables, the same conditions).
-  const bool tables_ours = !(seam && std::string(seam) == "hollow") && geteuid() == 0 && rt.ok();
+  // NetworkPolicies, where the service proxy could run.
   if (o.disable_network_policy) {
     KITE_LOG(1) << "agent: network policies are not enforced (--disable-network-policy)";
     if (tables_ours) {

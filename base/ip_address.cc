@@ -15,7 +15,7 @@ std::optional<uint32_t> ParseIpv4(const std::string& text) {
   return ntohl(a.s_addr);
 }
 
-Result<Ipv4Cidr> ParseIpv4Cidr(const std::string& text) {
+Result<Ipv4Cidr> ParseIpv4Cidr(const std::string& text, HostBits host_bits) {
   const auto slash = text.find('/');
   if (slash == std::string::npos) return Status(Code::kInvalidArgument, text + " is not a CIDR (address/prefix)");
   const auto base = ParseIpv4(text.substr(0, slash));
@@ -27,8 +27,10 @@ Result<Ipv4Cidr> ParseIpv4Cidr(const std::string& text) {
   }
   if (prefix < 0 || prefix > 32) return Status(Code::kInvalidArgument, text + ": the prefix must be 0 to 32");
   const uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
-  if ((*base & ~mask) != 0) return Status(Code::kInvalidArgument, text + " has host bits set");
-  return Ipv4Cidr{*base, prefix};
+  if ((*base & ~mask) != 0 && host_bits == HostBits::kRefuse) {
+    return Status(Code::kInvalidArgument, text + " has host bits set");
+  }
+  return Ipv4Cidr{*base & mask, prefix};
 }
 
 std::string FormatIpv4(uint32_t address) {

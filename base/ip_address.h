@@ -31,8 +31,11 @@ struct Ipv4Cidr {
   uint64_t Size() const { return uint64_t{1} << (32 - prefix); }
 };
 
-// "10.42.0.0/16" → {0x0a2a0000, 16}; the address must be the network's (no host bits).
-Result<Ipv4Cidr> ParseIpv4Cidr(const std::string& text);
+// "10.42.0.0/16" → {0x0a2a0000, 16}. kRefuse: the address must be the network's (a flag's
+// value); kClear: host bits are dropped, as the kernel and Go's net.ParseCIDR do ("10.0.0.7/8"
+// → 10.0.0.0/8: a NetworkPolicy's ipBlock).
+enum class HostBits { kRefuse, kClear };
+Result<Ipv4Cidr> ParseIpv4Cidr(const std::string& text, HostBits host_bits = HostBits::kRefuse);
 std::string FormatIpv4Cidr(const Ipv4Cidr& c);
 
 // A dual-stack flag value as k3s spells it (--cluster-cidr=10.42.0.0/16,fd00:42::/56): one or

@@ -22,21 +22,14 @@ struct Pod {
 
 // An IPv4 CIDR in its canonical text (host bits cleared, as the kernel keeps it); nullopt for
 // anything else, so nothing but an address and a prefix reaches a rule's text.
+// A bare address is its /32.
 std::optional<std::string> CanonicalCidr(const std::string& text) {
-  const size_t slash = text.find('/');
-  const auto address = ParseIpv4(text.substr(0, slash));
-  if (!address) return std::nullopt;
-  int prefix = 32;
-  if (slash != std::string::npos) {
-    const std::string p = text.substr(slash + 1);
-    if (p.empty() || p.size() > 2 || !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return std::nullopt;
-    }
-    prefix = std::stoi(p);
-    if (prefix > 32) return std::nullopt;
+  if (text.find('/') == std::string::npos) {
+    const auto address = ParseIpv4(text);
+    return address ? std::optional(FormatIpv4Cidr(Ipv4Cidr{*address, 32})) : std::nullopt;
   }
-  const uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
-  return FormatIpv4Cidr(Ipv4Cidr{*address & mask, prefix});
+  const auto cidr = ParseIpv4Cidr(text, HostBits::kClear);
+  return cidr.ok() ? std::optional(FormatIpv4Cidr(*cidr)) : std::nullopt;
 }
 
 // Pods that can send or receive pod traffic: an IPv4 address of their own (not the node's), not

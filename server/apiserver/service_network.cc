@@ -94,6 +94,7 @@ void ServiceAddressHolds::Keep(Hold* hold, const std::string& service, const boo
   }
   if (int64_t hc = HealthCheckNodePortOf(&spec); hc != 0) held.ports.push_back(hc);
   held_[hold] = std::move(held);
+  hold->kept_ = true;
 }
 
 bool ServiceNetwork::IsServiceIp(const std::string& ip) const {

@@ -76,14 +76,17 @@ class ServiceAddressHolds {
   class Hold {
    public:
     explicit Hold(ServiceAddressHolds* holds) : holds_(holds) {}
+    // Only a Hold that kept something takes the lock: every write of every kind makes one.
     ~Hold() {
-      if (holds_) holds_->Release(this);
+      if (kept_) holds_->Release(this);
     }
     Hold(const Hold&) = delete;
     Hold& operator=(const Hold&) = delete;
 
    private:
+    friend class ServiceAddressHolds;
     ServiceAddressHolds* holds_;
+    bool kept_ = false;
   };
 
   std::unique_lock<std::mutex> Lock() { return std::unique_lock<std::mutex>(mu_); }

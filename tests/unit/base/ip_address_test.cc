@@ -29,6 +29,12 @@ TEST(IpAddressTest, Ipv4CidrParsesFormatsAndContains) {
                           "fd00::/64", "", "/16"}) {
     EXPECT_FALSE(ParseIpv4Cidr(bad).ok()) << bad;
   }
+  // Host bits dropped when asked (a NetworkPolicy's ipBlock), the form still checked.
+  auto cleared = ParseIpv4Cidr("10.42.7.1/16", HostBits::kClear);
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_EQ(FormatIpv4Cidr(*cleared), "10.42.0.0/16");
+  EXPECT_EQ(FormatIpv4Cidr(*ParseIpv4Cidr("10.1.2.3/0", HostBits::kClear)), "0.0.0.0/0");
+  EXPECT_FALSE(ParseIpv4Cidr("10.42.0.0/33", HostBits::kClear).ok());
 }
 
 TEST(IpAddressTest, DualStackCidrsSplitByFamily) {
