@@ -13,9 +13,16 @@ prometheus::Registry& Default() {
   return *registry;
 }
 
-std::string Serialize() {
+prometheus::Registry& Kubelet() {
+  static auto* registry = new prometheus::Registry();  // never destroyed: used during exit
+  return *registry;
+}
+
+std::string Serialize() { return Serialize(Default()); }
+
+std::string Serialize(const prometheus::Registry& registry) {
   prometheus::TextSerializer serializer;
-  auto families = Default().Collect();
+  auto families = registry.Collect();
   auto process = ProcessFamilies();
   families.insert(families.end(), std::make_move_iterator(process.begin()), std::make_move_iterator(process.end()));
   return serializer.Serialize(families);

@@ -16,9 +16,15 @@ namespace kite::metrics {
 // The registry every component adds its families to. Never null; lives for the process.
 prometheus::Registry& Default();
 
-// Prometheus text format (version 0.0.4) of everything registered, then the process_* families
-// (base/process_metrics.h).
+// The families the kubelet serves at /metrics on its own port (10250), apart from Default(): in
+// kite-server with its embedded agent the kubelet's /metrics carries the kubelet's families, not
+// the API server's. Never null; lives for the process (one kubelet per process).
+prometheus::Registry& Kubelet();
+
+// Prometheus text format (version 0.0.4) of everything registered in `registry` (Default()'s
+// unless named), then the process_* families (base/process_metrics.h).
 std::string Serialize();
+std::string Serialize(const prometheus::Registry& registry);
 
 // Exponential buckets: start, start*factor, ... (count of them), as client_golang's helper.
 prometheus::Histogram::BucketBoundaries ExponentialBuckets(double start, double factor, int count);

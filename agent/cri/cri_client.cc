@@ -3,7 +3,10 @@
 #include <grpc/support/time.h>
 #include <grpcpp/grpcpp.h>
 
+#include <cctype>
+
 #include "agent/cri/cri_client_wire.h"
+#include "base/metrics.h"
 #include "cri/runtime/v1/api.grpc.pb.h"
 
 namespace kite::cri {
@@ -42,6 +45,45 @@ kite::Status FromGrpc(const char* call, const grpc::Status& s) {
 // Stop*/Remove* are idempotent (runtime.h): an id the runtime no longer knows is already done.
 kite::Status Idempotent(kite::Status s) { return s.IsNotFound() ? kite::Status::Ok() : s; }
 
+// Upstream's operation_type of a CRI call: the method in snake case, "PodSandbox" one word
+// (RunPodSandbox -> run_podsandbox, ListContainerStats -> list_container_stats).
+std::string OperationType(std::string_view call) {
+  std::string out;
+  for (size_t i = 0; i < call.size(); ++i) {
+    const char c = call[i];
+    if (std::isupper(static_cast<unsigned char>(c)) && i > 0) out += '_';
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (auto at = out.find("pod_sandbox"); at != std::string::npos) out.replace(at, 11, "podsandbox");
+  return out;
+}
+
+// The kubelet's runtime operation metrics (upstream's names, labels and buckets), in the
+// kubelet's registry: every CRI call counted, its errors apart, its duration observed.
+struct OperationMetrics {
+  prometheus::Family<prometheus::Counter>& total = prometheus::BuildCounter()
+      .Name("kubelet_runtime_operations_total")
+      .Help("[ALPHA] Cumulative number of runtime operations by operation type.")
+      .Register(metrics::Kubelet());
+  prometheus::Family<prometheus::Counter>& errors = prometheus::BuildCounter()
+      .Name("kubelet_runtime_operations_errors_total")
+      .Help("[ALPHA] Cumulative number of runtime operation errors by operation type.")
+      .Register(metrics::Kubelet());
+  prometheus::Family<prometheus::Histogram>& duration = prometheus::BuildHistogram()
+      .Name("kubelet_runtime_operations_duration_seconds")
+      .Help("[ALPHA] Duration in seconds of runtime operations. Broken down by operation type.")
+      .Register(metrics::Kubelet());
+};
+
+void RecordOperation(const char* call, std::chrono::steady_clock::duration took, bool failed) {
+  static OperationMetrics* m = new OperationMetrics();  // never destroyed: calls may run during exit
+  static const prometheus::Histogram::BucketBoundaries kBuckets = metrics::ExponentialBuckets(0.005, 2.5, 14);
+  const prometheus::Labels labels{{"operation_type", OperationType(call)}};
+  m->total.Add(labels).Increment();
+  if (failed) m->errors.Add(labels).Increment();
+  m->duration.Add(labels, kBuckets).Observe(std::chrono::duration<double>(took).count());
+}
+
 }  // namespace
 
 CriClient::CriClient(const std::string& endpoint, CriClientOptions options)
@@ -75,7 +117,9 @@ kite::Status CriClient::Run(const char* call, milliseconds timeout, F&& f) {
     stubs = stubs_;
     in_flight_.insert(&ctx);
   }
+  const auto start = std::chrono::steady_clock::now();
   grpc::Status s = f(*stubs, &ctx);
+  RecordOperation(call, std::chrono::steady_clock::now() - start, !s.ok());
   std::lock_guard<std::mutex> lock(mu_);
   in_flight_.erase(&ctx);
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE && stubs_ == stubs) {

@@ -17,6 +17,8 @@
 // - CancelAll ends the calls in flight (a StopContainer waiting out a grace period) and makes
 //   every later call fail at once with Cancelled: the kubelet is stopping and leaves what was in
 //   progress to its next start.
+// - Every call is counted in the kubelet's registry (base/metrics.h Kubelet()) under upstream's
+//   kubelet_runtime_operations_total / _errors_total / _duration_seconds{operation_type}.
 // - Thread-safe: gRPC stubs may be used from any thread concurrently.
 #pragma once
 

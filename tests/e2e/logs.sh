@@ -5,7 +5,8 @@
 # prints both streams; `--tail`, `--since`, `--timestamps`, `--limit-bytes`; `logs -f` streams new
 # lines while they are written (in the background, then killed); `--previous` after the container
 # restarted shows the run before; `logs deploy/web` and `logs -l app=web`; a missing container
-# is a 400; /stats/summary, /metrics/cadvisor and /metrics/resource through nodes/proxy; a log
+# is a 400; /stats/summary, /metrics/cadvisor and /metrics/resource through nodes/proxy (the
+# kubelet's runtime operation metrics; promtool reports nothing on any of its metrics); a log
 # bigger than --container-log-max-size is rotated and at most --container-log-max-files remain.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -124,6 +125,19 @@ echo "ok - metrics/resource through nodes/proxy"
 METRICS=$(k get --raw "/api/v1/nodes/$NODE/proxy/metrics")
 grep -qE '^kubelet_running_pods [1-9]' <<<"$METRICS" || fail "kubelet_running_pods: $METRICS"
 echo "ok - kubelet metrics: $(grep '^kubelet_running_pods' <<<"$METRICS")"
+# Every CRI call counted under upstream's names; none of the API server's families here.
+for op in run_podsandbox create_container start_container; do
+  grep -qE "^kubelet_runtime_operations_total\{operation_type=\"$op\"\} [1-9]" <<<"$METRICS" || fail "no $op in kubelet_runtime_operations_total"
+  grep -qE "^kubelet_runtime_operations_duration_seconds_count\{operation_type=\"$op\"\} [1-9]" <<<"$METRICS" || fail "no $op duration"
+done
+grep -q '^apiserver_' <<<"$METRICS" && fail "the kubelet's /metrics carries the API server's families"
+grep -qE '^process_resident_memory_bytes [0-9]' <<<"$METRICS" || fail "the kubelet's /metrics lacks process_*"
+echo "ok - kubelet_runtime_operations_total: $(grep -c '^kubelet_runtime_operations_total' <<<"$METRICS") operation types; process_*"
+for path in metrics metrics/cadvisor metrics/resource; do
+  LINT=$(k get --raw "/api/v1/nodes/$NODE/proxy/$path" | promtool check metrics 2>&1) || fail "promtool check metrics on the kubelet's /$path: $LINT"
+  [[ -z $LINT ]] || fail "promtool on the kubelet's /$path: $LINT"
+done
+echo "ok - promtool check metrics reports nothing for the kubelet's /metrics, /metrics/cadvisor, /metrics/resource"
 expect_eq "healthz through nodes/proxy" ok k get --raw "/api/v1/nodes/$NODE/proxy/healthz"
 
 # --- rotation: a chatty pod's log is rotated at 200Ki and at most 3 files remain

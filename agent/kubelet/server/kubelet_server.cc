@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/https_server.h"
 #include "base/log.h"
+#include "base/metrics.h"
 
 namespace kite::kubelet::server {
 namespace asio = boost::asio;
@@ -235,7 +236,7 @@ asio::awaitable<void> KubeletServer::Impl::Route(HttpsRequest& req, HttpsRespond
         "kubelet_running_containers{container_state=\"running\"} " + std::to_string(containers) + "\n"
         "# HELP kubelet_running_pods [ALPHA] Number of pods that have a running pod sandbox\n"
         "# TYPE kubelet_running_pods gauge\n"
-        "kubelet_running_pods " + std::to_string(pods) + "\n";
+        "kubelet_running_pods " + std::to_string(pods) + "\n" + metrics::Serialize(metrics::Kubelet());
     co_await SendText(res, 200, kPrometheusText, std::move(text));
     co_return;
   }
