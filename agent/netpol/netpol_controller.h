@@ -6,8 +6,10 @@
 // - Handlers enqueue the one key "sync" for a policy's change, a pod's labels, IP, phase or node,
 //   and a namespace's labels; status-only pod writes do not. A sync rewrites every chain of ours
 //   in one `iptables-restore --noflush` batch (the filter table only) and deletes the chains it
-//   wrote before that nothing wants now; syncs start at most every `min_sync_period` and at least
-//   every `sync_period` (rules deleted by hand come back then).
+//   wrote before that nothing wants now; syncs start at most every `min_sync_period`. A sync whose
+//   rules are the ones last written writes nothing, unless that write is `sync_period` old: at
+//   least every `sync_period` the rules are written whatever changed (rules deleted by hand come
+//   back then).
 // - The first sync, and the one after a failure, lists the filter table's chains and deletes ours
 //   that nothing wants (an earlier process's).
 // - Every sync makes sure FORWARD's first rule jumps to KUBE-ROUTER-FORWARD (kube-proxy and the
@@ -57,7 +59,8 @@ class NetpolController : public client::Controller {
   // Worker only.
   std::set<std::string> written_;  // our chains in the table
   bool known_ = false;             // written_ is what the table holds
-  std::chrono::steady_clock::time_point last_sync_{};
+  std::string written_text_;       // the last batch restored
+  std::chrono::steady_clock::time_point last_sync_{}, last_write_{};
   size_t isolated_pods_ = 0;
 };
 
