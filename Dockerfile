@@ -14,7 +14,7 @@ COPY . .
 ENV CCACHE_DIR=/ccache CCACHE_BASEDIR=/src CCACHE_NOHASHDIR=true
 RUN KITE_DEPS_GROUPS="build run" bash packaging/dev.sh deps && \
     cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && \
-    ninja -C build kite-server kite-agent kite-images && \
+    ninja -C build kite-server kite-agent kite-cni kite-images && \
     bash packaging/bundle/bundle.sh --out /out && \
     mkdir /bundle && tar -C /bundle --strip-components=1 -xzf /out/kite-bundle-*.tar.gz
 

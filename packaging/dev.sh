@@ -122,13 +122,13 @@ release() {
     KITE_DEPS_GROUPS=build deps
   fi
   cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
-  local targets=(kite-server kite-agent kite-images)
+  local targets=(kite-server kite-agent kite-cni kite-images)
   # A cross build also makes the tests that can only fail on the target (tests/cross/), which
   # tests/integration/cross/qemu_smoke.sh runs under qemu.
   [ "$arch" != "$(host_arch)" ] && targets+=(kite-time64-tests)
   ninja -C "$dir" -j"$(nproc)" "${targets[@]}"
   "$dir/bin/kite-server" --version 2>/dev/null || true  # native only; cross_qemu runs the others
-  ls -l "$dir/bin/kite-server" "$dir/bin/kite-agent" "$dir/lib/kite/"
+  ls -l "$dir/bin/kite-server" "$dir/bin/kite-agent" "$dir/bin/kite-cni" "$dir/lib/kite/"
 }
 
 build() {

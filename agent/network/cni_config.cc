@@ -1,9 +1,16 @@
 #include "agent/network/cni_config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <map>
+#include <vector>
 #include <filesystem>
 
 #include "base/atomic_file.h"
@@ -85,6 +92,68 @@ Result<bool> WriteCniConfig(const CniConfigOptions& o) {
   if (ec) return kite::Status(Code::kInternal, "cannot create " + fs::path(path).parent_path().string() + ": " + ec.message());
   // The temporary file's name (".tmp") is one containerd ignores: it reads *.conf, *.conflist, *.json.
   return WriteFileIfChanged(path, *text);
+}
+
+namespace {
+
+std::string ReadLink(const std::string& path) {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink(path.c_str(), buf, sizeof buf - 1);
+  return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
+}
+
+// `path` becomes a symlink to `target` (replacing what was there in one rename).
+Status LinkTo(const std::string& path, const std::string& target) {
+  if (ReadLink(path) == target) return Status::Ok();
+  const std::string tmp = path + ".tmp";
+  unlink(tmp.c_str());
+  if (symlink(target.c_str(), tmp.c_str()) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    unlink(tmp.c_str());
+    return Status(Code::kInternal, "link " + path + " to " + target + ": " + std::strerror(err));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::string> PrepareCniBinDir(const std::string& data_dir, const std::string& system_dir,
+                                     const std::string& kite_cni) {
+  if (kite_cni.empty()) return system_dir;
+  const std::string dir = DataDir(data_dir) + "/agent/cni/bin";
+  std::error_code ec;
+  files::CreateDirectories(dir, ec);
+  if (ec) return kite::Status(Code::kInternal, "cannot create " + dir + ": " + ec.message());
+  std::map<std::string, std::string> want{{"system", system_dir}};
+  if (DIR* d = opendir(system_dir.c_str())) {
+    while (const dirent* e = readdir(d)) {
+      const std::string name = e->d_name;
+      if (name != "." && name != ".." && name != "system") want[name] = system_dir + "/" + name;
+    }
+    closedir(d);
+  }
+  for (const char* ours : {"bridge", "loopback", "portmap"}) want[ours] = kite_cni;
+  for (const auto& [name, target] : want) {
+    if (Status s = LinkTo(dir + "/" + name, target); !s.ok()) return s;
+  }
+  if (DIR* d = opendir(dir.c_str())) {
+    std::vector<std::string> stale;
+    while (const dirent* e = readdir(d)) {
+      const std::string name = e->d_name;
+      if (name != "." && name != ".." && !want.contains(name)) stale.push_back(name);
+    }
+    closedir(d);
+    for (const std::string& name : stale) unlink((dir + "/" + name).c_str());
+  }
+  return dir;
+}
+
+std::string FindKiteCni() {
+  const std::string self = ReadLink("/proc/self/exe");
+  const auto slash = self.rfind('/');
+  if (slash == std::string::npos) return "";
+  const std::string path = self.substr(0, slash) + "/kite-cni";
+  return access(path.c_str(), X_OK) == 0 ? path : "";
 }
 
 }  // namespace kite::network

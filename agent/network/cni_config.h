@@ -5,7 +5,10 @@
 //              reaches itself through a Service address;
 //   host-local IP addresses from the node's podCIDR, its allocations under the data dir;
 //   portmap    hostPort (CRI port mappings) as iptables DNAT rules.
-// Loopback needs no entry: containerd sets up every pod's lo itself.
+// Loopback needs no entry: containerd runs the loopback plugin for every pod itself.
+// The plugins containerd runs come from the agent's CNI bin dir (<data-dir>/agent/cni/bin,
+// PrepareCniBinDir): bridge, loopback and portmap are kite-cni (agent/cni/plugin.h), every other
+// name links to the system's plugin, and `system` to the system's dir (kite-cni's hand-on).
 // The bridge's name is unique per data dir ("kite" + 8 hex digits of its path's SHA-256) so
 // several agents on one machine, each in its own network namespace, never share one by mistake.
 // Cross-node routes are the next issue's: this file only places pods on their node.
@@ -37,5 +40,17 @@ Result<std::string> CniConflist(const CniConfigOptions& options);
 // Writes the conflist when its content changed (atomically: containerd watches the dir and must
 // never read half a file). Result: whether it wrote.
 Result<bool> WriteCniConfig(const CniConfigOptions& options);
+
+// The agent's CNI bin dir: <data-dir>/agent/cni/bin with `bridge`, `loopback` and `portmap`
+// linked to `kite_cni` (an absolute path), every other plugin of `system_dir` linked there, and
+// `system` linked to `system_dir`; links that are right are left alone, others replaced, and
+// names that are no plugin any more removed. Returns the dir. `kite_cni` empty: no dir, the
+// result is `system_dir` itself (the system's plugins do all the work).
+Result<std::string> PrepareCniBinDir(const std::string& data_dir, const std::string& system_dir,
+                                     const std::string& kite_cni);
+
+// kite-cni beside the running program (kite-agent or kite-server: the release tree, an install,
+// a build dir), or "" when it is not there.
+std::string FindKiteCni();
 
 }  // namespace kite::network

@@ -1,5 +1,7 @@
 #include "agent/network/netlink.h"
 
+#include "agent/network/netlink_message.h"
+
 #include <arpa/inet.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
@@ -16,68 +18,13 @@
 
 namespace kite::network::netlink {
 
+using detail::LinkHeader;
+using detail::Message;
+
 namespace {
-
-// ---- writing -------------------------------------------------------------------------------------
-
-// One request: nlmsghdr, the family's fixed header, then attributes (nested ones by Begin/End).
-class Message {
- public:
-  Message(uint16_t type, uint16_t flags) {
-    nlmsghdr h{};
-    h.nlmsg_type = type;
-    h.nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
-    Append(&h, sizeof h);
-  }
-  template <class T>
-  void Fixed(const T& header) {
-    Append(&header, sizeof header);
-  }
-  void Attr(uint16_t type, const void* data, size_t len) {
-    nlattr a{};
-    a.nla_len = static_cast<uint16_t>(NLA_HDRLEN + len);
-    a.nla_type = type;
-    Append(&a, sizeof a);
-    Append(data, len);
-  }
-  void U8(uint16_t type, uint8_t v) { Attr(type, &v, sizeof v); }
-  void U16(uint16_t type, uint16_t v) { Attr(type, &v, sizeof v); }
-  void U32(uint16_t type, uint32_t v) { Attr(type, &v, sizeof v); }
-  void Str(uint16_t type, const std::string& s) { Attr(type, s.c_str(), s.size() + 1); }
-  size_t Begin(uint16_t type) {
-    const size_t at = buf_.size();
-    nlattr a{};
-    a.nla_type = static_cast<uint16_t>(type | NLA_F_NESTED);
-    Append(&a, sizeof a);
-    return at;
-  }
-  void End(size_t at) {
-    const auto len = static_cast<uint16_t>(buf_.size() - at);
-    std::memcpy(buf_.data() + at + offsetof(nlattr, nla_len), &len, sizeof len);
-  }
-  std::string Finish() {
-    const auto len = static_cast<uint32_t>(buf_.size());
-    std::memcpy(buf_.data() + offsetof(nlmsghdr, nlmsg_len), &len, sizeof len);
-    return std::move(buf_);
-  }
-
- private:
-  // Appends and pads to the 4-byte alignment every netlink header and attribute keeps.
-  void Append(const void* data, size_t len) {
-    buf_.append(static_cast<const char*>(data), len);
-    buf_.append((4 - len % 4) % 4, '\0');
-  }
-  std::string buf_;
-};
 
 constexpr uint16_t kCreate = NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
 
-ifinfomsg LinkHeader(int index) {
-  ifinfomsg h{};
-  h.ifi_family = AF_UNSPEC;
-  h.ifi_index = index;
-  return h;
-}
 
 rtmsg RouteHeader(const Route& r) {
   rtmsg h{};
@@ -514,8 +461,8 @@ Socket::~Socket() {
 }
 
 // Sends `request` with the next sequence number, then reads until the answer to it is complete:
-// for a plain request its ACK (returned as ""), for a dump every message before NLMSG_DONE,
-// concatenated (each still a whole nlmsghdr).
+// for a plain request its ACK (and what came before it: a GET's answer), for a dump every
+// message before NLMSG_DONE, concatenated (each still a whole nlmsghdr).
 Result<std::string> Socket::Send(std::string& request) {
   nlmsghdr h;
   std::memcpy(&h, request.data(), sizeof h);
@@ -527,7 +474,6 @@ Result<std::string> Socket::Send(std::string& request) {
   if (sendto(fd_, request.data(), request.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
     return Errno(errno, what);
   }
-  const bool dump = (h.nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
   std::string out;
   std::string buf(64 * 1024, '\0');
   for (;;) {
@@ -551,7 +497,7 @@ Result<std::string> Socket::Send(std::string& request) {
         if (e.error == 0) return out;
         return Errno(-e.error, what);
       }
-      if (dump) out.append(one);
+      out.append(one);  // a dump's messages, or a plain request's answer (RTM_GETLINK by name)
     }
   }
 }

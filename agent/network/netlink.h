@@ -125,6 +125,17 @@ std::string BuildGetFdb();
 std::string BuildReplaceFdb(const FdbEntry& f);  // NUD_PERMANENT unless set
 std::string BuildDeleteFdb(const FdbEntry& f);
 
+// Links of the pods' own network (agent/cni).
+std::string BuildGetLink(const std::string& name);  // the one link of that name (not a dump)
+std::string BuildNewBridge(const std::string& name, uint32_t mtu);  // mtu 0: the kernel's
+// A veth pair: `name` in the socket's namespace, `peer` created directly in the network
+// namespace of the open file `peer_netns_fd` (-1: beside it); mtu 0: the kernel's.
+std::string BuildNewVeth(const std::string& name, const std::string& peer, int peer_netns_fd, uint32_t mtu);
+std::string BuildSetMaster(int index, int master);  // the link becomes a port of bridge `master`
+std::string BuildSetMac(int index, const Mac& mac);
+std::string BuildSetHairpin(int index, bool on);  // a bridge port's hairpin mode (IFLA_BRPORT_MODE)
+std::string BuildSetLinkDown(int index);
+
 // ---- kernel messages (pure) ---------------------------------------------------------------------
 // Each takes one whole message (header included); nullopt when it is not of that kind or is
 // truncated. ParseRoute takes only IPv4 routes of the main table.
@@ -152,6 +163,7 @@ class Socket {
   Result<std::vector<std::string>> Dump(std::string request);
 
   Result<std::vector<Link>> Links();
+  Result<std::optional<Link>> LinkByName(const std::string& name);  // nullopt: no such link
   Result<std::vector<Address>> Addresses();
   Result<std::vector<Route>> Routes();
   Result<std::vector<Neighbour>> Neighbours();

@@ -5,6 +5,8 @@
 #                              [--out build/bundle]
 # writes <out>/kite-bundle-<arch>.tar.gz holding kite-<arch>/:
 #   bin/kite-server, bin/kite-agent      the binaries (stripped copies)
+#   bin/kite-cni                         the pods' bridge, loopback and portmap CNI plugins
+#                                        (static; the agent runs it from its own folder)
 #   lib/kite/                            the shared libraries a release build's binaries load
 #                                        through their $ORIGIN/../lib/kite run path (<bin-dir>/../lib/kite,
 #                                        packaging/dev.sh release); absent for a build linked
@@ -37,7 +39,7 @@ if [[ -z $arch ]]; then
     x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; armv7l|armv6l) arch=armhf ;; *) arch=$(uname -m) ;;
   esac
 fi
-for f in "$bin_dir/kite-server" "$bin_dir/kite-agent" "$images_dir/pause.tar" "$images_dir/kite-dns.tar"; do
+for f in "$bin_dir/kite-server" "$bin_dir/kite-agent" "$bin_dir/kite-cni" "$images_dir/pause.tar" "$images_dir/kite-dns.tar"; do
   [[ -f $f ]] || { echo "bundle.sh: $f missing (build kite-server, kite-agent and kite-images first)" >&2; exit 1; }
 done
 version=$(sed -n 's/^project(kite VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt" | head -1)
@@ -46,7 +48,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 top=$work/kite-$arch
 mkdir -p "$top/bin" "$top/images" "$top/systemd"
-for b in kite-server kite-agent; do
+for b in kite-server kite-agent kite-cni; do
   cp "$bin_dir/$b" "$top/bin/$b"
   # Stripped unless already (a cross build passes its own STRIP; a foreign binary stays as is).
   "$strip" "$top/bin/$b" 2>/dev/null || true

@@ -111,7 +111,7 @@ fi
 # --- files ----------------------------------------------------------------------------------------
 umask 022
 mkdir -p "$ROOT$BIN_DIR" "$ROOT$SYSTEMD_DIR" "$ROOT/etc/kite"
-for b in kite-server kite-agent; do
+for b in kite-server kite-agent kite-cni; do
   [ -x "$HERE/bin/$b" ] || continue
   cp "$HERE/bin/$b" "$ROOT$BIN_DIR/$b.tmp" && mv -f "$ROOT$BIN_DIR/$b.tmp" "$ROOT$BIN_DIR/$b"
 done

@@ -21,7 +21,7 @@ fi
 rm -f "$ROOT$SYSTEMD_DIR/$UNIT.service" "$ROOT$SYSTEMD_DIR/$UNIT.service.env" \
   "$ROOT$SYSTEMD_DIR/multi-user.target.wants/$UNIT.service"
 [ -z "$ROOT" ] && [ -d /run/systemd/system ] && systemctl daemon-reload
-for b in kite-server kite-agent kite-killall.sh; do rm -f "$ROOT$BIN_DIR/$b"; done
+for b in kite-server kite-agent kite-cni kite-killall.sh; do rm -f "$ROOT$BIN_DIR/$b"; done
 rm -rf "$ROOT$LIB_DIR"
 [ "$LIB_PARENT_MADE" = yes ] && rmdir "$ROOT${LIB_DIR%/kite}" 2>/dev/null
 rm -rf "$ROOT/etc/kite" "$DATA_DIR"

@@ -5,7 +5,8 @@
 # httpd pods answers from the node and from a pod; NodePort on the node's address; a
 # LoadBalancer Service gets the node's address as ingress (ServiceLB) and answers there;
 # scaling changes the rules; a pod whose readiness probe fails leaves the rotation; rules
-# deleted by hand come back at the next sync; deleted Services leave no rule; /healthz and the
+# deleted by hand come back at the next sync; a pod's hostPort answers on the node's address and
+# its DNAT goes with the pod; deleted Services leave no rule; /healthz and the
 # kubeproxy_* metrics on 10256.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -116,6 +117,27 @@ eventually "flushed chain refilled" 30 has_kubernetes_eps
 in_ns "$NS" iptables -t nat -D PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 jump_back() { in_ns "$NS" iptables -t nat -C PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES; }
 eventually "the PREROUTING jump comes back" 30 jump_back
+
+# --- a pod's hostPort: the CRI port mapping, portmap's DNAT on the node (kite-cni hands a pod
+# with mappings to the system's portmap plugin), gone with the pod
+cat <<YAML | k apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: hp}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: httpd
+    image: $IMAGE
+    command: [sh, -c, "mkdir -p /w && echo hostport > /w/index.html && exec httpd -f -p 80 -h /w"]
+    ports: [{containerPort: 80, hostPort: 18081}]
+YAML
+eventually_eq "pod hp Running" 90 Running jp pod hp -o 'jsonpath={.status.phase}'
+hp_answers() { [[ $(in_ns "$NS" curl -s -m 3 "http://$NODE_IP:18081/") == hostport ]]; }
+eventually "hostPort 18081 on the node's address reaches the pod" 30 hp_answers
+k delete pod hp --wait=true >/dev/null
+no_hp_rule() { ! nat | grep -- '--dport 18081' >/dev/null; }
+eventually "the hostPort's DNAT goes with the pod" 60 no_hp_rule
 
 # --- deleted Services leave no rule behind
 k delete svc web web-np web-lb >/dev/null

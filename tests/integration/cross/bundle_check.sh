@@ -49,6 +49,11 @@ tar -C "$TEST_TMP" -xzf "$TEST_TMP/out/kite-bundle-$arch.tar.gz"
 B=$TEST_TMP/kite-$arch
 expect_exact "the bundle's MANIFEST checks" "ok" -- sh -c "cd '$B' && sha256sum -c --quiet MANIFEST && echo ok"
 expect_exact "VERSION names $arch" "$arch" -- awk '{print $3}' "$B/VERSION"
+# kite-cni: a static program (it starts once per pod and plugin: nothing to load).
+expect "bin/kite-cni is a static $arch program" "$file_re.*statically linked" -- file -b "$B/bin/kite-cni"
+mkdir -p "$TEST_TMP/cni" && ln -sf "$B/bin/kite-cni" "$TEST_TMP/cni/bridge"
+cni_version=$(CNI_COMMAND=VERSION run_target "/usr/$triplet" "$TEST_TMP/cni/bridge" </dev/null 2>&1 || true)
+expect "kite-cni run as bridge answers VERSION (on the target's CPU)" '"supportedVersions":\["0.3.0","0.3.1","0.4.0","1.0.0"\]' -- echo "$cni_version"
 for bin in kite-server kite-agent; do
   expect "bin/$bin is a $arch program" "$file_re" -- file -b "$B/bin/$bin"
   for lib in $(readelf -d "$B/bin/$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
@@ -90,7 +95,7 @@ mkdir -p "$SR/usr/local/bin" "$SR/etc/systemd/system"
 before=$(cd "$SR" && find . | LC_ALL=C sort)
 out=$(INSTALL_KITE_ROOT=$SR KITE_DATA_DIR=$SD INSTALL_KITE_SKIP_CHECKS=true sh "$B/install.sh" 2>&1) ||
   fail "install.sh: $out"
-for f in usr/local/bin/kite-server usr/local/bin/kite-agent usr/local/bin/kite-uninstall.sh; do
+for f in usr/local/bin/kite-server usr/local/bin/kite-agent usr/local/bin/kite-cni usr/local/bin/kite-uninstall.sh; do
   [[ -x $SR/$f ]] || fail "install.sh did not write $f"
 done
 expect_exact "install.sh put lib/kite/ beside the bin dir" "$(ls "$B/lib/kite")" -- ls "$SR/usr/local/lib/kite"

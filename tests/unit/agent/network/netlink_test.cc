@@ -124,6 +124,43 @@ TEST(Netlink, LinkUpMtuAndDelete) {
   EXPECT_EQ(FixedOf<ifinfomsg>(BuildDeleteLink(9)).ifi_index, 9);
 }
 
+// kite-cni's links: a veth whose peer is made in another namespace (VETH_INFO_PEER nests the
+// peer's own ifinfomsg, then its name, MTU and namespace fd), a bridge, a bridge port's hairpin.
+TEST(Netlink, VethPeerInANamespaceBridgeAndHairpin) {
+  const std::string v = BuildNewVeth("veth0a1b2c3d", "eth0", 7, 1450);
+  EXPECT_EQ(HeaderOf(v).nlmsg_len, v.size());
+  EXPECT_EQ(HeaderOf(v).nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  auto top = AttrsOf<ifinfomsg>(v);
+  EXPECT_EQ(top.find(IFLA_IFNAME)->second, std::string("veth0a1b2c3d", 13));
+  EXPECT_EQ(U32(top.find(IFLA_MTU)->second), 1450u);
+  auto info = Attrs(top.find(IFLA_LINKINFO | NLA_F_NESTED)->second);
+  EXPECT_EQ(info.find(IFLA_INFO_KIND)->second, std::string("veth", 5));
+  auto data = Attrs(info.find(IFLA_INFO_DATA | NLA_F_NESTED)->second);
+  const std::string peer = data.find(1 | NLA_F_NESTED)->second;  // VETH_INFO_PEER
+  auto peer_attrs = Attrs(std::string_view(peer).substr(NLMSG_ALIGN(sizeof(ifinfomsg))));
+  EXPECT_EQ(peer_attrs.find(IFLA_IFNAME)->second, std::string("eth0", 5));
+  EXPECT_EQ(U32(peer_attrs.find(IFLA_NET_NS_FD)->second), 7u);
+  EXPECT_EQ(U32(peer_attrs.find(IFLA_MTU)->second), 1450u);
+
+  auto br = AttrsOf<ifinfomsg>(BuildNewBridge("kite0", 0));
+  EXPECT_EQ(br.count(IFLA_MTU), 0u);
+  EXPECT_EQ(Attrs(br.find(IFLA_LINKINFO | NLA_F_NESTED)->second).find(IFLA_INFO_KIND)->second, std::string("bridge", 7));
+
+  const std::string hp = BuildSetHairpin(12, true);
+  EXPECT_EQ(HeaderOf(hp).nlmsg_type, RTM_SETLINK);
+  EXPECT_EQ(FixedOf<ifinfomsg>(hp).ifi_family, AF_BRIDGE);
+  EXPECT_EQ(FixedOf<ifinfomsg>(hp).ifi_index, 12);
+  auto port = Attrs(AttrsOf<ifinfomsg>(hp).find(IFLA_PROTINFO | NLA_F_NESTED)->second);
+  EXPECT_EQ(port.find(IFLA_BRPORT_MODE)->second, std::string(1, '\1'));
+
+  EXPECT_EQ(U32(AttrsOf<ifinfomsg>(BuildSetMaster(12, 3)).find(IFLA_MASTER)->second), 3u);
+  EXPECT_EQ(FixedOf<ifinfomsg>(BuildSetLinkDown(4)).ifi_flags, 0u);
+  EXPECT_EQ(FixedOf<ifinfomsg>(BuildSetLinkDown(4)).ifi_change, unsigned{IFF_UP});
+  const std::string get = BuildGetLink("lo");
+  EXPECT_EQ(HeaderOf(get).nlmsg_type, RTM_GETLINK);
+  EXPECT_EQ(HeaderOf(get).nlmsg_flags & NLM_F_DUMP, 0);
+}
+
 TEST(Netlink, OnlinkRouteMarkedWithOurProtocol) {
   Route r{Ip("10.42.1.0"), 24, Ip("10.42.1.0"), 5, true, 0};
   const std::string m = BuildReplaceRoute(r);
