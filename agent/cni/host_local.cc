@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/fs.h"
+
 namespace kite::cni {
 namespace {
 
@@ -18,18 +20,9 @@ Status Errno(const std::string& what, int err) { return Status(Code::kInternal, 
 class DirLock {
  public:
   static Result<DirLock> Take(const std::string& dir) {
-    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      // The parent (dataDir) may be missing too: make it, then the directory.
-      const auto slash = dir.rfind('/');
-      if (slash == std::string::npos || slash == 0) return Errno("mkdir " + dir, errno);
-      const std::string parent = dir.substr(0, slash);
-      for (size_t at = 1; at <= parent.size(); ++at) {
-        if (at == parent.size() || parent[at] == '/') {
-          if (mkdir(parent.substr(0, at).c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir " + parent, errno);
-        }
-      }
-      if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir " + dir, errno);
-    }
+    std::error_code ec;
+    files::CreateDirectories(dir, ec);  // the data dir too, the first time
+    if (ec) return Status(Code::kInternal, "mkdir " + dir + ": " + ec.message());
     const std::string path = dir + "/lock";
     const int fd = open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return Errno("open " + path, errno);

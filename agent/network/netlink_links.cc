@@ -18,24 +18,29 @@ std::string BuildGetLink(const std::string& name) {
   return m.Finish();
 }
 
-std::string BuildNewBridge(const std::string& name, uint32_t mtu) {
-  Message m(RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+namespace {
+
+// A new link's request up to its kind, inside the open IFLA_LINKINFO (returned: End it).
+size_t BeginNewLink(Message& m, const std::string& name, uint32_t mtu, const char* kind) {
   m.Fixed(LinkHeader(0));
   m.Str(IFLA_IFNAME, name);
   if (mtu) m.U32(IFLA_MTU, mtu);
   const size_t info = m.Begin(IFLA_LINKINFO);
-  m.Str(IFLA_INFO_KIND, "bridge");
-  m.End(info);
+  m.Str(IFLA_INFO_KIND, kind);
+  return info;
+}
+
+}  // namespace
+
+std::string BuildNewBridge(const std::string& name, uint32_t mtu) {
+  Message m(RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  m.End(BeginNewLink(m, name, mtu, "bridge"));
   return m.Finish();
 }
 
 std::string BuildNewVeth(const std::string& name, const std::string& peer, int peer_netns_fd, uint32_t mtu) {
   Message m(RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
-  m.Fixed(LinkHeader(0));
-  m.Str(IFLA_IFNAME, name);
-  if (mtu) m.U32(IFLA_MTU, mtu);
-  const size_t info = m.Begin(IFLA_LINKINFO);
-  m.Str(IFLA_INFO_KIND, "veth");
+  const size_t info = BeginNewLink(m, name, mtu, "veth");
   const size_t data = m.Begin(IFLA_INFO_DATA);
   // VETH_INFO_PEER: the peer's own ifinfomsg, then its attributes.
   const size_t peer_at = m.Begin(1 /* VETH_INFO_PEER */);
