@@ -40,7 +40,7 @@ if [[ -z $arch ]]; then
   esac
 fi
 for f in "$bin_dir/kite-server" "$bin_dir/kite-agent" "$bin_dir/kite-cni" "$images_dir/pause.tar" "$images_dir/kite-dns.tar"; do
-  [[ -f $f ]] || { echo "bundle.sh: $f missing (build kite-server, kite-agent and kite-images first)" >&2; exit 1; }
+  [[ -f $f ]] || { echo "bundle.sh: $f missing (build kite-server, kite-agent, kite-cni and kite-images first)" >&2; exit 1; }
 done
 version=$(sed -n 's/^project(kite VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt" | head -1)
 
