@@ -16,14 +16,7 @@ require_node_tools
 require_tool "$KITE_SERVER"
 sweep_leftovers
 
-new_netns evict
-NS=$REPLY
-new_node_dir evict
-D=$REPLY
-NODE=kite-e2e-evict
-IMAGE=kite.local/busybox:1.35
-KC=$TEST_TMP/kubeconfig
-k() { kubectl_in "$NS" "$KC" "$@"; }
+one_node evict
 
 # A static pod, written before the start: critical, never evicted.
 mkdir -p "$D/agent/pod-manifests"

@@ -12,14 +12,7 @@ require_node_tools
 require_tool "$KITE_SERVER"
 sweep_leftovers
 
-new_netns evdisk
-NS=$REPLY
-new_node_dir evdisk
-D=$REPLY
-NODE=kite-e2e-evdisk
-IMAGE=kite.local/busybox:1.35
-KC=$TEST_TMP/kubeconfig
-k() { kubectl_in "$NS" "$KC" "$@"; }
+one_node evdisk
 
 start() { start_node_server --disable kite-dns "$@"; }  # start ARGS...: kite-server on the node, with extra flags
 start

@@ -16,14 +16,7 @@ require_node_tools
 require_tool "$KITE_SERVER"
 sweep_leftovers
 
-new_netns life
-NS=$REPLY
-new_node_dir life
-D=$REPLY
-NODE=kite-e2e-life
-IMAGE=kite.local/busybox:1.35
-KC=$TEST_TMP/kubeconfig
-k() { kubectl_in "$NS" "$KC" "$@"; }
+one_node life
 
 # A ctr in front of the real one that holds `images import` while $HOLD exists.
 HOLD=$TEST_TMP/hold-import

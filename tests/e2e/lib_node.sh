@@ -111,6 +111,22 @@ link_netns() {
   ip -n "$b" link set node1 up
 }
 
+# one_node NAME: the set-up of a test on one node (kite-server with its embedded agent): its
+# namespace NS (node address 10.99.0.1) and data dir D, NODE=kite-e2e-NAME, IMAGE (the busybox
+# test image), KC (the kubeconfig start_node_server writes), k (kubectl in NS) and jp (k get).
+# The server is the caller's to start (start_node_server, with its flags).
+one_node() {
+  new_netns "$1"
+  NS=$REPLY
+  new_node_dir "$1"
+  D=$REPLY
+  NODE=kite-e2e-$1
+  IMAGE=kite.local/busybox:1.35
+  KC=$TEST_TMP/kubeconfig
+  k() { kubectl_in "$NS" "$KC" "$@"; }
+  jp() { k get "$@"; }
+}
+
 # new_node_dir NAME: a data dir swept at the end, in REPLY; the image archives are placed in its
 # agent/images/ so the node runs pods with no registry.
 new_node_dir() {

@@ -16,15 +16,7 @@ require_node_tools
 require_tool "$KITE_SERVER"
 sweep_leftovers
 
-new_netns logs
-NS=$REPLY
-new_node_dir logs
-D=$REPLY
-NODE=kite-e2e-logs
-IMAGE=kite.local/busybox:1.35
-KC=$TEST_TMP/kubeconfig
-k() { kubectl_in "$NS" "$KC" "$@"; }
-jp() { k get "$@"; }
+one_node logs
 lines() { k "$@" | wc -l; }
 sorted() { k "$@" | sort; }
 start_node_server --pod-logs-dir "$D/pod-logs" --kubelet-port 0 \

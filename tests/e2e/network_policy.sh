@@ -19,15 +19,7 @@ require_node_tools
 require_tool "$KITE_SERVER"
 sweep_leftovers
 
-new_netns netpol
-NS=$REPLY
-new_node_dir netpol
-D=$REPLY
-NODE=kite-e2e-netpol
-IMAGE=kite.local/busybox:1.35
-KC=$TEST_TMP/kubeconfig
-k() { kubectl_in "$NS" "$KC" "$@"; }
-jp() { k get "$@"; }
+one_node netpol
 start_node_server
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 

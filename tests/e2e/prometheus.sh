@@ -20,15 +20,7 @@ command -v prometheus >/dev/null || skip "prometheus is not installed"
 python3 -c 'import yaml' 2>/dev/null || skip "python3-yaml is not installed"
 sweep_leftovers
 
-new_netns prom
-NS=$REPLY
-new_node_dir prom
-D=$REPLY
-NODE=kite-e2e-prom
-IMAGE=kite.local/busybox:1.35
-KC=$TEST_TMP/kubeconfig
-k() { kubectl_in "$NS" "$KC" "$@"; }
-jp() { k get "$@"; }
+one_node prom
 # The server inside its namespace on the ports the example names: the API on 6443, the datastore's
 # metrics on 127.0.0.1:2381, the kubelet on 10250.
 start_node_server --default-metrics-listen

@@ -14,14 +14,7 @@ require_node_tools
 require_tool "$KITE_SERVER"
 sweep_leftovers
 
-new_netns pvc
-NS=$REPLY
-new_node_dir pvc
-D=$REPLY
-NODE=kite-e2e-pvc
-IMAGE=kite.local/busybox:1.35
-KC=$TEST_TMP/kubeconfig
-k() { kubectl_in "$NS" "$KC" "$@"; }
+one_node pvc
 
 start_node_server
 eventually_eq "node Ready" 90 True k get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'

@@ -16,15 +16,7 @@ require_node_tools
 require_tool "$KITE_SERVER"
 sweep_leftovers
 
-new_netns rtclass
-NS=$REPLY
-new_node_dir rtclass
-D=$REPLY
-NODE=kite-e2e-rtclass
-IMAGE=kite.local/busybox:1.35
-KC=$TEST_TMP/kubeconfig
-k() { kubectl_in "$NS" "$KC" "$@"; }
-jp() { k get "$@"; }
+one_node rtclass
 
 # The default is runc (k3s's). crun runs pods only where it is installed (where k3s looks) and
 # cgroups are not hybrid with a controller in v2, which crun 1.8.1 refuses.

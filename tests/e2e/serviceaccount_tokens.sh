@@ -13,15 +13,7 @@ require_node_tools
 require_tool "$KITE_SERVER"
 sweep_leftovers
 
-new_netns satok
-NS=$REPLY
-new_node_dir satok
-D=$REPLY
-NODE=kite-e2e-satok
-IMAGE=kite.local/busybox:1.35
-KC=$TEST_TMP/kubeconfig
-k() { kubectl_in "$NS" "$KC" "$@"; }
-jp() { k get "$@"; }
+one_node satok
 start_node_server
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 

@@ -22,15 +22,7 @@ command -v script >/dev/null || skip "script (util-linux) is not installed"
 command -v curl >/dev/null || skip "curl is not installed"
 sweep_leftovers
 
-new_netns stream
-NS=$REPLY
-new_node_dir stream
-D=$REPLY
-NODE=kite-e2e-stream
-IMAGE=kite.local/busybox:1.35
-KC=$TEST_TMP/kubeconfig
-k() { kubectl_in "$NS" "$KC" "$@"; }
-jp() { k get "$@"; }
+one_node stream
 # kubectl under a pseudo-terminal: `script` gives it one; the typed input comes from stdin.
 KUBECTL_CMD="$KUBECTL_BIN --kubeconfig $KC --cache-dir $TEST_TMP/kcache"
 in_pty() { in_ns "$NS" script -qfec "stty rows 33 cols 101; $KUBECTL_CMD $*" /dev/null; }

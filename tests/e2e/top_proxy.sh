@@ -13,15 +13,7 @@ require_node_tools
 require_tool "$KITE_SERVER"
 sweep_leftovers
 
-new_netns top
-NS=$REPLY
-new_node_dir top
-D=$REPLY
-NODE=kite-e2e-top
-IMAGE=kite.local/busybox:1.35
-KC=$TEST_TMP/kubeconfig
-k() { kubectl_in "$NS" "$KC" "$@"; }
-jp() { k get "$@"; }
+one_node top
 start_node_server --kubelet-port 0 --metric-resolution 2s
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 
