@@ -182,10 +182,13 @@ Outcome Add(const Invocation& inv, const BridgeConf& b) {
   auto ip = store.Allocate(inv.container_id, inv.ifname);
   if (!ip.ok()) return std::unexpected(Failure{kErrInternal, "failed to allocate for range 0: " + ip.error().message()});
   std::string host;
+  bool in_pod = false;  // this process has moved into the pod's namespace
+  // A failed ADD leaves nothing: the pair (deleting either end deletes both; from inside the
+  // pod only its end is visible) and the address.
   auto undo = [&](Failure f) -> Outcome {
     if (!host.empty()) {
       if (auto s = nl::Socket::Open(); s.ok()) {
-        if (auto l = s->LinkByName(host); l.ok() && *l) (void)s->Do(nl::BuildDeleteLink((*l)->index));
+        if (auto l = s->LinkByName(in_pod ? inv.ifname : host); l.ok() && *l) (void)s->Do(nl::BuildDeleteLink((*l)->index));
       }
     }
     (void)store.Release(inv.container_id, inv.ifname);
@@ -220,6 +223,7 @@ Outcome Add(const Invocation& inv, const BridgeConf& b) {
 
   // Inside the pod: the address, the link up, the routes.
   if (Status s = EnterNetns(inv.netns); !s.ok()) return undo(Fail("enter the pod's namespace", s));
+  in_pod = true;
   auto in = nl::Socket::Open();
   if (!in.ok()) return undo(Fail("netlink in " + inv.netns, in.error()));
   auto cl = in->LinkByName(inv.ifname);

@@ -4,7 +4,8 @@
 # namespaces. Shows: bridge ADD gives each pod eth0 with the next address, the default route via
 # the gateway on the bridge, hairpin on its port and host-local's files; pods reach each other
 # and themselves; a second ADD of the same container is refused; DEL removes the pair and frees
-# the address, and again (or with the namespace gone) is no error; the real host-local and bridge
+# the address, and again (or with the namespace gone) is no error; an ADD that fails inside the
+# pod leaves neither pair nor address; the real host-local and bridge
 # then share the allocations with it; loopback sets lo up; portmap without mappings passes the
 # previous result on, with mappings hands on to the system plugin (its DNAT chains appear in the
 # node namespace only, and go with DEL); a configuration it does not do (ipMasq) is the system
@@ -30,7 +31,7 @@ new_netns cni-node
 NODE=$REPLY
 PODS=()
 pod_ns() { ip netns add "$E2E_PREFIX-$1-$$"; _NETNS+=("$E2E_PREFIX-$1-$$"); PODS+=("$1"); }
-for p in a b c d; do pod_ns "$p"; done
+for p in a b c d e; do pod_ns "$p"; done
 BR=kitecnitest0
 DATA=$TEST_TMP/networks
 conf() {  # conf [EXTRA JSON MEMBERS]: the bridge configuration kite writes
@@ -75,12 +76,25 @@ conf | nsenter --net="/run/netns/$NODE" env CNI_COMMAND=DEL CNI_CONTAINERID=gone
   fail "DEL with the namespace gone failed"
 echo "ok - DEL again, and DEL of a gone namespace, succeed"
 
+# An ADD that fails inside the pod (a route the kernel refuses) leaves neither the pair nor the
+# address behind.
+ports() { ip -n "$NODE" -o link show master "$BR" | wc -l; }
+held() { ls "$DATA/kite-pod-network" | grep -c '^10\.' || true; }
+BEFORE="$(ports) $(held)"
+OUT=$(conf | sed 's|"routes":\[{"dst":"0.0.0.0/0"}\]|"routes":[{"dst":"0.0.0.0/0"},{"dst":"192.168.0.0/16","gw":"172.16.0.1"}]|' |
+  cni ADD bridge e ide eth0) && fail "an ADD whose route the kernel refuses succeeded: $OUT"
+expect_eq "a failed ADD: the CNI error names the route" "True" json '"add route 192.168.0.0/16" in d["msg"]' <<<"$OUT"
+[[ "$(ports) $(held)" == "$BEFORE" ]] || fail "a failed ADD left a bridge port or an address: $(ports) $(held), before $BEFORE"
+echo "ok - a failed ADD leaves no bridge port and no address"
+expect_eq "a failed ADD leaves no eth0 in the pod" "0" sh -c "ip -n $E2E_PREFIX-e-$$ -o link | grep -c eth0 || true"
+
 # The real plugins on the same bridge and files: no address given twice.
 OUT=$(conf | cni ADD bridge c idc eth0 "$SYS")
-expect_eq "the system bridge + host-local after kite-cni: the next free address" "10.77.0.4/24" json 'd["ips"][0]["address"]' <<<"$OUT"
+# (10.77.0.4 went to the failed ADD: host-local's search goes on after the last address handed out.)
+expect_eq "the system bridge + host-local after kite-cni: the next free address" "10.77.0.5/24" json 'd["ips"][0]["address"]' <<<"$OUT"
 OUT=$(conf | cni ADD bridge d idd eth0)
-expect_eq "kite-cni after the system's: the next again" "10.77.0.5/24" json 'd["ips"][0]["address"]' <<<"$OUT"
-ip netns exec "$E2E_PREFIX-d-$$" busybox ping -c1 -W2 10.77.0.4 >/dev/null || fail "d cannot reach c (the system plugin's pod)"
+expect_eq "kite-cni after the system's: the next again" "10.77.0.6/24" json 'd["ips"][0]["address"]' <<<"$OUT"
+ip netns exec "$E2E_PREFIX-d-$$" busybox ping -c1 -W2 10.77.0.5 >/dev/null || fail "d cannot reach c (the system plugin's pod)"
 echo "ok - pods of both plugins reach each other"
 
 PREV=$(conf | cni ADD bridge b idb2 eth0)
@@ -91,7 +105,7 @@ expect_eq "portmap without mappings passes the previous result on" "$(json 'd["i
 PM=$(python3 -c 'import json,sys; print(json.dumps({"cniVersion":"1.0.0","name":"kite-pod-network","type":"portmap","runtimeConfig":{"portMappings":[{"hostPort":18080,"containerPort":80,"protocol":"tcp"}]},"prevResult":json.loads(sys.argv[1])}))' "$PREV")
 cni ADD portmap b idb2 eth0 <<<"$PM" >/dev/null
 expect_eq "portmap with a mapping: the system plugin's DNAT to b's port 80 for 18080 in the node namespace" "1" \
-  sh -c "ip netns exec $NODE iptables -t nat -S | grep 'dport 18080' | grep -c 'to-destination 10.77.0.6:80'"
+  sh -c "ip netns exec $NODE iptables -t nat -S | grep 'dport 18080' | grep -c 'to-destination $(json 'd["ips"][0]["address"].split("/")[0]' <<<"$PREV"):80'"
 cni DEL portmap b idb2 eth0 <<<"$PM" >/dev/null
 expect_eq "portmap DEL: the DNAT gone" "0" sh -c "ip netns exec $NODE iptables -t nat -S | grep -c 'dport 18080' || true"
 
