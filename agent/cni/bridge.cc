@@ -15,6 +15,7 @@
 #include "agent/cni/host_local.h"
 #include "agent/cni/plugin.h"
 #include "agent/network/netlink.h"
+#include "api/object.h"
 
 namespace kite::cni {
 namespace json = boost::json;
@@ -36,77 +37,67 @@ struct BridgeConf {
   json::value dns;
 };
 
-bool Flag(const json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_bool() && v->as_bool();
-}
-std::string Str(const json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+using Conf = std::optional<std::expected<BridgeConf, Failure>>;
+Conf Wrong(std::string msg) { return std::expected<BridgeConf, Failure>(std::unexpected(Failure{kErrInvalidConfig, std::move(msg)})); }
+// Present and not null (runtimeConfig's ips, vlanTrunk, args: any value asks for the real plugin).
+bool Given(const json::object& o, api::Path path) {
+  const json::value* v = api::Find(o, path);
+  return v && !v->is_null();
 }
 
 // Ours to do, or nullopt (hand on); an error for a configuration that is ours but wrong.
-std::optional<std::expected<BridgeConf, Failure>> ParseConf(const Invocation& inv) {
+Conf ParseConf(const Invocation& inv) {
   const json::object& c = inv.config;
   // What this program leaves to the real plugin.
   for (const char* k : {"ipMasq", "isDefaultGateway", "forceAddress", "promiscMode", "macspoofchk", "enabledad"}) {
-    if (Flag(c, k)) return std::nullopt;
+    if (api::GetBool(c, k)) return std::nullopt;
   }
-  if (const auto* v = c.if_contains("vlan"); v && !(v->is_int64() && v->as_int64() == 0)) return std::nullopt;
-  if (const auto* v = c.if_contains("vlanTrunk"); v && !v->is_null()) return std::nullopt;
-  if (const auto* rc = c.if_contains("runtimeConfig"); rc && rc->is_object()) {
-    for (const char* k : {"ips", "mac"}) {
-      if (const auto* v = rc->as_object().if_contains(k); v && !v->is_null()) return std::nullopt;
-    }
+  if (const json::value* v = api::Find(c, "vlan"); v && !(v->is_int64() && v->as_int64() == 0)) return std::nullopt;
+  if (Given(c, {"vlanTrunk"}) || Given(c, {"runtimeConfig", "ips"}) || Given(c, {"runtimeConfig", "mac"}) || Given(c, {"args"})) {
+    return std::nullopt;
   }
-  if (const auto* args = c.if_contains("args"); args && !args->is_null()) return std::nullopt;
   const char* env_args = getenv("CNI_ARGS");
   if (env_args && (std::string(";") + env_args).find(";IP=") != std::string::npos) return std::nullopt;
-  const auto* ipam_v = c.if_contains("ipam");
-  if (!ipam_v || !ipam_v->is_object()) return std::nullopt;
-  const json::object& ipam = ipam_v->as_object();
-  if (Str(ipam, "type") != "host-local" || ipam.contains("subnet") || ipam.contains("resolvConf")) return std::nullopt;
-  const auto* ranges = ipam.if_contains("ranges");
-  if (!ranges || !ranges->is_array() || ranges->as_array().size() != 1) return std::nullopt;
-  const auto& set = ranges->as_array()[0];
-  if (!set.is_array() || set.as_array().size() != 1 || !set.as_array()[0].is_object()) return std::nullopt;
-  const json::object& r = set.as_array()[0].as_object();
-  const std::string subnet = Str(r, "subnet");
+  const json::object* ipam = api::FindObject(c, "ipam");
+  if (!ipam || api::GetString(*ipam, "type") != "host-local" || ipam->contains("subnet") || ipam->contains("resolvConf")) {
+    return std::nullopt;
+  }
+  const json::array& ranges = api::GetArray(*ipam, "ranges");
+  if (ranges.size() != 1 || !ranges[0].is_array() || ranges[0].as_array().size() != 1 ||
+      !ranges[0].as_array()[0].is_object()) {
+    return std::nullopt;
+  }
+  const json::object& r = ranges[0].as_array()[0].as_object();
+  const std::string subnet = api::GetString(r, "subnet");
   if (subnet.find(':') != std::string::npos) return std::nullopt;  // IPv6: the real plugin
   BridgeConf b;
-  b.version = ConfVersion(c);
-  b.network = Str(c, "name");
-  if (b.network.empty()) return std::expected<BridgeConf, Failure>(std::unexpected(Failure{kErrInvalidConfig, "the network configuration has no name"}));
-  if (const std::string br = Str(c, "bridge"); !br.empty()) b.bridge = br;
-  if (b.bridge.size() >= IFNAMSIZ) {
-    return std::expected<BridgeConf, Failure>(std::unexpected(Failure{kErrInvalidConfig, "bridge name " + b.bridge + " is too long"}));
-  }
-  b.is_gateway = Flag(c, "isGateway");
-  b.hairpin = Flag(c, "hairpinMode");
-  if (const auto* m = c.if_contains("mtu"); m && m->is_int64() && m->as_int64() > 0 && m->as_int64() < 65536) {
-    b.mtu = static_cast<uint32_t>(m->as_int64());
-  }
-  if (const std::string d = Str(ipam, "dataDir"); !d.empty()) b.data_dir = d;
-  auto range = MakeRange(subnet, Str(r, "gateway"), Str(r, "rangeStart"), Str(r, "rangeEnd"));
-  if (!range.ok()) return std::expected<BridgeConf, Failure>(std::unexpected(Failure{kErrInvalidConfig, range.error().message()}));
+  b.version = api::GetString(c, "cniVersion");
+  b.network = api::GetString(c, "name");
+  if (b.network.empty()) return Wrong("the network configuration has no name");
+  if (std::string br = api::GetString(c, "bridge"); !br.empty()) b.bridge = std::move(br);
+  if (b.bridge.size() >= IFNAMSIZ) return Wrong("bridge name " + b.bridge + " is too long");
+  b.is_gateway = api::GetBool(c, "isGateway");
+  b.hairpin = api::GetBool(c, "hairpinMode");
+  if (const int64_t mtu = api::GetInt(c, "mtu"); mtu > 0 && mtu < 65536) b.mtu = static_cast<uint32_t>(mtu);
+  if (std::string d = api::GetString(*ipam, "dataDir"); !d.empty()) b.data_dir = std::move(d);
+  auto range = MakeRange(subnet, api::GetString(r, "gateway"), api::GetString(r, "rangeStart"), api::GetString(r, "rangeEnd"));
+  if (!range.ok()) return Wrong(range.error().message());
   b.range = *range;
-  if (const auto* routes = ipam.if_contains("routes"); routes && routes->is_array()) {
-    for (const auto& rv : routes->as_array()) {
-      if (!rv.is_object()) continue;
-      const std::string dst = Str(rv.as_object(), "dst");
-      if (dst.find(':') != std::string::npos) return std::nullopt;
-      auto d = ParseIpv4Cidr(dst, HostBits::kClear);
-      if (!d.ok()) return std::expected<BridgeConf, Failure>(std::unexpected(Failure{kErrInvalidConfig, "ipam route dst: " + d.error().message()}));
-      RouteConf rc{*d, 0};
-      if (const std::string gw = Str(rv.as_object(), "gw"); !gw.empty()) {
-        auto g = ParseIpv4(gw);
-        if (!g) return std::nullopt;
-        rc.gw = *g;
-      }
-      b.routes.push_back(rc);
+  for (const json::value& rv : api::GetArray(*ipam, "routes")) {
+    if (!rv.is_object()) continue;
+    const std::string dst = api::GetString(rv.as_object(), "dst");
+    if (dst.find(':') != std::string::npos) return std::nullopt;
+    auto d = ParseIpv4Cidr(dst, HostBits::kClear);
+    if (!d.ok()) return Wrong("ipam route dst: " + d.error().message());
+    RouteConf rc{*d, 0};
+    if (const std::string gw = api::GetString(rv.as_object(), "gw"); !gw.empty()) {
+      auto g = ParseIpv4(gw);
+      if (!g) return std::nullopt;
+      rc.gw = *g;
     }
+    b.routes.push_back(rc);
   }
-  if (const auto* dns = c.if_contains("dns"); dns && dns->is_object()) b.dns = *dns;
+  if (const json::object* dns = api::FindObject(c, "dns")) b.dns = *dns;
   return std::expected<BridgeConf, Failure>(std::move(b));
 }
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/cni/plugin.h"
 #include "base/fs.h"
 
 namespace kite::cni {
@@ -66,17 +67,6 @@ std::string ReadSmall(const std::string& path) {
   }
   close(fd);
   return out;
-}
-
-Status WriteWhole(int fd, const std::string& text, const std::string& path) {
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Errno("write " + path, errno);
-    done += static_cast<size_t>(n);
-  }
-  return Status::Ok();
 }
 
 // The addresses of the directory's allocation files held by (id, ifname); an old host-local
@@ -154,7 +144,7 @@ Result<uint32_t> HostLocalStore::Allocate(const std::string& id, const std::stri
       if (errno == EEXIST) continue;
       return Errno("create " + path, errno);
     }
-    Status s = WriteWhole(fd, Trim(id) + "\r\n" + ifname, path);
+    Status s = WriteAll(fd, Trim(id) + "\r\n" + ifname, path);
     close(fd);
     if (!s.ok()) {
       unlink(path.c_str());
@@ -162,7 +152,7 @@ Result<uint32_t> HostLocalStore::Allocate(const std::string& id, const std::stri
     }
     const int lf = open(last_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (lf >= 0) {
-      (void)WriteWhole(lf, name, last_path);  // a hint for the next search only
+      (void)WriteAll(lf, name, last_path);  // a hint for the next search only
       close(lf);
     }
     return next;

@@ -5,6 +5,7 @@
 
 #include "agent/cni/plugin.h"
 #include "agent/network/netlink.h"
+#include "api/object.h"
 
 namespace kite::cni {
 namespace json = boost::json;
@@ -32,7 +33,7 @@ std::optional<Outcome> Loopback(const Invocation& inv) {
   if (!s.ok()) return Outcome(std::unexpected(Failure{kErrInternal, "set lo up: " + s.message()}));
   // The result names lo and its addresses, as upstream's: 127.0.0.1/8, and ::1/128 where the
   // namespace has IPv6.
-  const std::string version = ConfVersion(inv.config);
+  const std::string version = api::GetString(inv.config, "cniVersion");
   const bool v1 = version.empty() || version >= "1.0.0";
   json::array ips;
   json::object v4{{"interface", 0}, {"address", "127.0.0.1/8"}};

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agent/cni/plugin.h"
+#include "api/object.h"
 
 namespace {
 
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
   boost::json::value conf = boost::json::parse(inv.input, ec);
   if (ec || !conf.is_object()) return Fail("", {cni::kErrDecoding, "the configuration is not a JSON object", ec.message()});
   inv.config = std::move(conf.as_object());
-  const std::string version = cni::ConfVersion(inv.config);
+  const std::string version = kite::api::GetString(inv.config, "cniVersion");
   if (!version.empty() && !cni::SupportedVersion(version)) {
     return Fail(version, {cni::kErrIncompatibleVersion, "incompatible CNI versions",
                           "config is \"" + version + "\", plugin supports [0.3.0 0.3.1 0.4.0 1.0.0]"});

@@ -25,9 +25,15 @@ std::string ErrorJson(const std::string& version, const Failure& f) {
   return json::serialize(o);
 }
 
-std::string ConfVersion(const json::object& config) {
-  const auto* v = config.if_contains("cniVersion");
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+Status WriteAll(int fd, std::string_view data, const std::string& what) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status(Code::kInternal, "write " + what + ": " + std::strerror(n < 0 ? errno : EIO));
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
 }
 
 Failure HandOn(const Invocation& inv, char** argv) {
@@ -37,13 +43,7 @@ Failure HandOn(const Invocation& inv, char** argv) {
   // The input again on standard input: a sealed-off memory file at offset 0.
   const int fd = memfd_create("cni-config", MFD_CLOEXEC);
   if (fd < 0) return {kErrInternal, "kite-cni: memfd_create: " + std::string(std::strerror(errno))};
-  size_t done = 0;
-  while (done < inv.input.size()) {
-    const ssize_t n = write(fd, inv.input.data() + done, inv.input.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return {kErrInternal, "kite-cni: writing the configuration for " + path + " failed"};
-    done += static_cast<size_t>(n);
-  }
+  if (Status s = WriteAll(fd, inv.input, "the configuration for " + path); !s.ok()) return {kErrInternal, "kite-cni: " + s.message()};
   if (lseek(fd, 0, SEEK_SET) != 0 || dup2(fd, STDIN_FILENO) < 0) {
     return {kErrInternal, "kite-cni: cannot pass the configuration to " + path + ": " + std::strerror(errno)};
   }

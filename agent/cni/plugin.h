@@ -26,6 +26,7 @@
 #include <expected>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 
@@ -63,8 +64,8 @@ bool SupportedVersion(const std::string& version);
 std::string VersionJson();
 std::string ErrorJson(const std::string& version, const Failure& f);
 
-// The configuration's cniVersion ("" when absent or not a string).
-std::string ConfVersion(const boost::json::object& config);
+// Writes all of `data` to `fd` (short writes and EINTR retried); `what` names it in the error.
+Status WriteAll(int fd, std::string_view data, const std::string& what);
 
 // Replaces this process by the system's plugin of the same name (`<dir of self>/system/<plugin>`)
 // with the same arguments, environment and input. Returns only when that failed, with why.
