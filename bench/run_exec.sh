@@ -18,15 +18,17 @@
 #                 runc exec                   the floor: runc alone running `true` in the container
 #   port-forward PF_ROUNDS rounds of a BIG_MB MiB download by curl through `kubectl port-forward`
 #               over the WebSocket tunnel (kubectl 1.32's default), over SPDY
-#               (KUBECTL_PORT_FORWARD_WEBSOCKETS=false), and directly from the pod IP (the floor),
-#               medians; kite-server's CPU seconds per forwarded download; ROUNDS 13-byte GETs
+#               (KUBECTL_PORT_FORWARD_WEBSOCKETS=false), directly from the pod IP (the floor), and
+#               through kubectl's WebSocket forward from a fake API server that costs nothing
+#               (bench/stream_probe.py fake: kubectl's own ceiling), medians; the CPU seconds of
+#               the API server, kubectl, containerd and curl per download; ROUNDS 13-byte GETs
 #               through the WebSocket forward and directly (p50)
 #   logs -f     LOG_MB MiB of 100-byte lines: `kubectl logs -f logger` and `tail -f` of the CRI log
 #               file (the floor), both started before the writer, time from the first byte to the
 #               last (bench/stream_probe.py count); then the whole finished log by `kubectl logs`
 #               and by curl from the API server (its part without kubectl) against `cat` of the file,
-#               and by `kubectl logs` from a fake server holding the log in memory (stream_probe.py
-#               fakelog: kubectl's own floor, which writes every line with its own write(2))
+#               and by `kubectl logs` from the fake server holding the log in memory (stream_probe.py
+#               fake: kubectl's own floor, which writes every line with its own write(2))
 # Usage: bench/run_exec.sh [--build DIR] [--rounds N] [--pf-rounds N] [--big-mb N] [--log-mb N]
 #        (needs root)
 set -euo pipefail
@@ -129,32 +131,61 @@ for _ in $(seq "$ROUNDS"); do
 done
 LOAD_EXEC=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# --- port-forward: the WebSocket tunnel and SPDY side by side with a direct download
+# kubectl's own floors: the same commands against a fake API server that costs nothing
+# (stream_probe.py fake: the log in memory, the forwarded download from prebuilt frames), on
+# another port of the namespace.
+in_ns "$NS" python3 "$PROBE" fake 16443 "$LOG_LINES" "$BIG_MB" "$TLS/serving-kube-apiserver.crt" "$TLS/serving-kube-apiserver.key" &
+track_bg $!
+sed 's#https://127.0.0.1:6443#https://127.0.0.1:16443#' "$KC" >"$TEST_TMP/kubeconfig-fake"
+kf() { in_ns "$NS" "$KUBECTL_BIN" --kubeconfig "$TEST_TMP/kubeconfig-fake" --cache-dir "$TEST_TMP/kcache-fake" "$@"; }
+fake_up() { kf get pod logger >/dev/null 2>&1; }
+wait_until 60 fake_up || fail "the fake API server did not start"
+
+# --- port-forward: the WebSocket tunnel and SPDY side by side with a direct download, and
+# kubectl's WebSocket forward from the fake server
 in_ns "$NS" "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" port-forward pod/p 18090:80 >"$TEST_TMP/pf.log" 2>&1 &
 track_bg $!
 in_ns "$NS" env KUBECTL_PORT_FORWARD_WEBSOCKETS=false "$KUBECTL_BIN" --kubeconfig "$KC" --cache-dir "$TEST_TMP/kcache" \
   port-forward pod/p 18091:80 >"$TEST_TMP/pf-spdy.log" 2>&1 &
 track_bg $!
 forwarding() { [[ $(in_ns "$NS" curl -s -m 5 "http://127.0.0.1:$1/") == hello-bench ]]; }
+kf port-forward pod/p 18092:80 >"$TEST_TMP/pf-fake.log" 2>&1 &
+track_bg $!
 wait_until 30 forwarding 18090 || fail "port-forward (WebSocket) not up: $(cat "$TEST_TMP/pf.log")"
 wait_until 30 forwarding 18091 || fail "port-forward (SPDY) not up: $(cat "$TEST_TMP/pf-spdy.log")"
+wait_until 30 forwarding 18092 || fail "port-forward from the fake server not up: $(cat "$TEST_TMP/pf-fake.log")"
 TICK=$(getconf CLK_TCK)
-cpu_s() { awk -v t="$TICK" '{ printf "%.3f\n", ($14 + $15) / t }' "/proc/$SERVER_PID/stat"; }
-speed() {  # speed URL: MiB/s of one download
-  in_ns "$NS" curl -s -o /dev/null -w '%{speed_download}' "$1" | awk '{ printf "%.1f\n", $1 / 1048576 }'
+# CPU seconds (user + system, all threads) of the processes on a forwarded download's path:
+# kite-server, the kubectl of that path, and the node's containerd (whose stream server dials
+# the pod). Where the CPU goes says who caps the throughput on these 2 cores.
+CTD_PID=$(pgrep -f -- "--config $D/agent/etc/containerd/config.toml" | head -1)
+KC_WS_PID=$(pgrep -f -- "port-forward pod/p 18090:80" | head -1)
+KC_SPDY_PID=$(pgrep -f -- "port-forward pod/p 18091:80" | head -1)
+KC_FAKE_PID=$(pgrep -f -- "port-forward pod/p 18092:80" | head -1)
+FAKE_PID=$(pgrep -f -- "stream_probe.py fake 16443" | head -1)
+[[ -n $CTD_PID && -n $KC_WS_PID && -n $KC_SPDY_PID && -n $KC_FAKE_PID && -n $FAKE_PID ]] || fail "containerd's or kubectl's pid not found"
+cpu_s() { awk -v t="$TICK" '{ printf "%.3f\n", ($14 + $15) / t }' "/proc/$1/stat"; }
+cpu_all() { echo "$(cpu_s "${2:-$SERVER_PID}") $(cpu_s "$1") $(cpu_s "$CTD_PID")"; }
+speed() {  # speed URL: MiB/s of one download, and curl's CPU seconds
+  in_ns "$NS" /usr/bin/time -f '%U %S' -o "$TEST_TMP/curl.time" curl -s -o /dev/null -w '%{speed_download}' "$1" |
+    awk '{ printf "%.1f", $1 / 1048576 }'
+  awk '{ printf " %.2f\n", $1 + $2 }' "$TEST_TMP/curl.time"
 }
-download() {  # download NAME URL: its MiB/s and kite-server's CPU seconds during it
-  local c0 c1
-  c0=$(cpu_s)
-  speed "$2" >>"$TEST_TMP/$1.mbs"
-  c1=$(cpu_s)
-  awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f\n", b - a }' >>"$TEST_TMP/$1.cpu"
+download() {  # download NAME URL KUBECTL_PID [SERVER_PID]: its MiB/s, and the CPU seconds of the
+  local c0 c1 # API server (kite-server), kubectl, containerd and curl during it (columns 2-5 of NAME.cpu)
+  c0=$(cpu_all "$3" "${4:-}")
+  speed "$2" >"$TEST_TMP/one"
+  c1=$(cpu_all "$3" "${4:-}")
+  awk '{ print $1 }' "$TEST_TMP/one" >>"$TEST_TMP/$1.mbs"
+  echo "$c0 $c1 $(awk '{ print $2 }' "$TEST_TMP/one")" |
+    awk '{ printf "x %.3f %.3f %.3f %.2f\n", $4 - $1, $5 - $2, $6 - $3, $7 }' >>"$TEST_TMP/$1.cpu"
 }
-for f in ws spdy direct; do : >"$TEST_TMP/$f.mbs"; : >"$TEST_TMP/$f.cpu"; done
+for f in ws spdy direct fake; do : >"$TEST_TMP/$f.mbs"; : >"$TEST_TMP/$f.cpu"; done
 for _ in $(seq "$PF_ROUNDS"); do
-  download ws http://127.0.0.1:18090/big
-  download spdy http://127.0.0.1:18091/big
-  download direct "http://$POD_IP/big"
+  download ws http://127.0.0.1:18090/big "$KC_WS_PID"
+  download spdy http://127.0.0.1:18091/big "$KC_SPDY_PID"
+  download direct "http://$POD_IP/big" "$KC_WS_PID"
+  download fake http://127.0.0.1:18092/big "$KC_FAKE_PID" "$FAKE_PID"
 done
 : >"$TEST_TMP/pf.ms"
 : >"$TEST_TMP/direct.ms"
@@ -197,19 +228,11 @@ FOLLOW_TAIL=$(rate "$TEST_TMP/follow.tail")
 LOG_URL=https://127.0.0.1:6443/api/v1/namespaces/default/pods/logger/log
 : >"$TEST_TMP/logs.cpu"
 : >"$TEST_TMP/logs_fake.ms"
-# kubectl's own floor: the same `kubectl logs logger` against a server that costs nothing
-# (stream_probe.py fakelog: the log already in memory), on another port of the namespace.
-in_ns "$NS" python3 "$PROBE" fakelog 16443 "$LOG_LINES" "$TLS/serving-kube-apiserver.crt" "$TLS/serving-kube-apiserver.key" &
-track_bg $!
-sed 's#https://127.0.0.1:6443#https://127.0.0.1:16443#' "$KC" >"$TEST_TMP/kubeconfig-fake"
-kf() { in_ns "$NS" "$KUBECTL_BIN" --kubeconfig "$TEST_TMP/kubeconfig-fake" --cache-dir "$TEST_TMP/kcache-fake" "$@"; }
-fake_up() { kf get pod logger >/dev/null 2>&1; }
-wait_until 60 fake_up || fail "the fake log server did not start"
 for _ in 1 2 3; do
   time_cmd "$TEST_TMP/logs_fake.ms" kf logs logger
-  c0=$(cpu_s)
+  c0=$(cpu_s "$SERVER_PID")
   time_cmd "$TEST_TMP/logs.ms" k logs logger
-  c1=$(cpu_s)
+  c1=$(cpu_s "$SERVER_PID")
   awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f\n", b - a }' >>"$TEST_TMP/logs.cpu"
   time_cmd "$TEST_TMP/logs_api.ms" in_ns "$NS" curl -sf --cacert "$TLS/server-ca.crt" --cert "$TLS/client-admin.crt" \
     --key "$TLS/client-admin.key" -o /dev/null "$LOG_URL"
@@ -232,8 +255,14 @@ echo "ctr task exec true (containerd):      $(pct "$TEST_TMP/ctr.ms" 50) / $(pct
 echo "runc exec true (the floor):           $(pct "$TEST_TMP/runc.ms" 50) / $(pct "$TEST_TMP/runc.ms" 99)"
 echo "== port-forward, $PF_ROUNDS downloads of $BIG_MB MiB each (medians), load $LOAD_PF"
 echo "direct to the pod IP (the floor): $(pct "$TEST_TMP/direct.mbs" 50) MiB/s"
-echo "WebSocket tunnel (kubectl 1.32):  $(pct "$TEST_TMP/ws.mbs" 50) MiB/s, ratio $(ratio "$(pct "$TEST_TMP/ws.mbs" 50)" "$(pct "$TEST_TMP/direct.mbs" 50)"); kite-server CPU $(pct "$TEST_TMP/ws.cpu" 50) s per download"
-echo "SPDY:                             $(pct "$TEST_TMP/spdy.mbs" 50) MiB/s, ratio $(ratio "$(pct "$TEST_TMP/spdy.mbs" 50)" "$(pct "$TEST_TMP/direct.mbs" 50)"); kite-server CPU $(pct "$TEST_TMP/spdy.cpu" 50) s per download"
+cpus() { echo "CPU s per download: ${2:-kite-server} $(col "$1" 2 50), kubectl $(col "$1" 3 50), containerd $(col "$1" 4 50), curl $(col "$1" 5 50)"; }
+echo "  $(cpus "$TEST_TMP/direct.cpu")"
+echo "WebSocket tunnel (kubectl 1.32):  $(pct "$TEST_TMP/ws.mbs" 50) MiB/s, ratio $(ratio "$(pct "$TEST_TMP/ws.mbs" 50)" "$(pct "$TEST_TMP/direct.mbs" 50)")"
+echo "  $(cpus "$TEST_TMP/ws.cpu")"
+echo "SPDY:                             $(pct "$TEST_TMP/spdy.mbs" 50) MiB/s, ratio $(ratio "$(pct "$TEST_TMP/spdy.mbs" 50)" "$(pct "$TEST_TMP/direct.mbs" 50)")"
+echo "  $(cpus "$TEST_TMP/spdy.cpu")"
+echo "kubectl's own floor (WebSocket, from a server that costs nothing): $(pct "$TEST_TMP/fake.mbs" 50) MiB/s, ratio $(ratio "$(pct "$TEST_TMP/fake.mbs" 50)" "$(pct "$TEST_TMP/direct.mbs" 50)"); kite's forward at $(ratio "$(pct "$TEST_TMP/ws.mbs" 50)" "$(pct "$TEST_TMP/fake.mbs" 50)") of it"
+echo "  $(cpus "$TEST_TMP/fake.cpu" "the fake server")"
 echo "13-byte GET p50: through the WebSocket forward $(pct "$TEST_TMP/pf.ms" 50) ms, direct $(pct "$TEST_TMP/direct.ms" 50) ms"
 echo "== logs, $LOG_LINES lines ($((LOG_LINES * 100)) bytes of payload, CRI file $LOG_BYTES bytes), load $LOAD_LOGS"
 echo "following the writer: kubectl logs -f $FOLLOW_KUBECTL MiB/s, tail -f of the file (the floor) $FOLLOW_TAIL MiB/s, ratio $(ratio "$FOLLOW_KUBECTL" "$FOLLOW_TAIL")"
