@@ -312,6 +312,7 @@ int main(int argc, char** argv) {
     if (!o.agent.cluster_dns.empty()) ad.cluster_dns = o.agent.cluster_dns.front();
     ad.cluster_domain = o.agent.cluster_domain;
     ad.dns_image = KITE_DNS_IMAGE;
+    ad.ingress_image = KITE_INGRESS_IMAGE;
     const auto server_dir = std::filesystem::path(o.data_dir) / "server";
     addons::DeployerOptions dep;
     dep.dir = (server_dir / "manifests").string();

@@ -71,8 +71,8 @@ std::optional<int> ReadServerFlags(int argc, char** argv, ServerOptions& o) {
   flags.String("service-node-port-range", &o.service_node_port_range, "Range of ports NodePort and LoadBalancer Services get");
   flags.Bool("disable-agent", &o.disable_agent, "Do not run the embedded agent (this server is then not a node)");
   flags.StringList("disable", &o.disable,
-                   "Do not run these packaged components (k3s's names): kite-dns (alias coredns), runtimes (the RuntimeClasses crun and runc), "
-                   "servicelb, local-storage (the local-path provisioner and StorageClass), metrics-server; traefik is accepted (kite ships no ingress controller)");
+                   "Do not run these packaged components (k3s's names): kite-dns (alias coredns), kite-ingress (alias traefik), "
+                   "runtimes (the RuntimeClasses crun and runc), servicelb, local-storage (the local-path provisioner and StorageClass), metrics-server");
   flags.Bool("disable-cloud-controller", &o.disable_cloud_controller,
              "Do not run the cloud controller's part: ServiceLB (k3s runs it in its cloud controller)");
   flags.Bool("disable-network-policy", &o.disable_network_policy,
@@ -132,12 +132,9 @@ std::optional<int> ReadServerFlags(int argc, char** argv, ServerOptions& o) {
       o.controllers.push_back("-local-path-provisioner");
     } else if (name == "metrics-server") {
       o.disable_metrics_server = true;
-    } else if (name == "traefik") {
-      // k3s configurations often say it; there is nothing of that name here to turn off.
-      KITE_LOG(0) << "--disable=traefik: kite ships no ingress controller, so there is nothing to disable";
     } else {
       std::cerr << "kite-server: --disable: unknown add-on " << name
-                << " (known: kite-dns, coredns, runtimes, servicelb, local-storage, metrics-server, traefik)\n";
+                << " (known: kite-dns, coredns, kite-ingress, traefik, runtimes, servicelb, local-storage, metrics-server)\n";
       return 2;
     }
   }

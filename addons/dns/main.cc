@@ -3,7 +3,7 @@
 // (zone.h says which names), forwards every other name to the upstream resolvers with a
 // cache, and serves /health, /ready and Prometheus metrics under CoreDNS's names.
 //
-// It reaches the API server with --kubeconfig, or, without one, as a pod does (in_cluster.h:
+// It reaches the API server with --kubeconfig, or, without one, as a pod does (client/in_cluster.h:
 // the service account's token, read again as the kubelet rotates it). One thread answers DNS; the informers and the
 // zone rebuilds run on their own threads.
 #include <boost/asio/io_context.hpp>
@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "addons/dns/cluster_watch.h"
-#include "addons/dns/in_cluster.h"
 #include "addons/dns/server.h"
 #include "addons/dns/upstreams.h"
 #include "base/flags.h"
@@ -22,7 +21,7 @@
 #include "base/stop_signals.h"
 #include "base/thread_name.h"
 #include "client/client.h"
-#include "client/rest_transport.h"
+#include "client/in_cluster.h"
 
 namespace {
 
@@ -93,27 +92,9 @@ int main(int argc, char** argv) {
 
   BlockStopSignals();
 
-  Result<std::shared_ptr<client::Transport>> transport = Status(Code::kUnknown, "");
   client::RestTransportOptions to;
   to.user_agent = "kite-dns";
-  if (!o.kubeconfig.empty()) {
-    transport = client::MakeRestTransport(o.kubeconfig, to);
-  } else if (auto kc = dns::InClusterConfig(); kc.ok()) {
-    // The projected token rotates: read from its file again as the kubelet renews it.
-    auto make = [kc = *kc, to](const std::string& token) {
-      Kubeconfig with = kc;
-      with.token = token;
-      return client::MakeRestTransport(with, to);
-    };
-    auto tf = dns::TokenFileTransport::Create(std::string(dns::kServiceAccountDir) + "/token", make);
-    if (tf.ok()) {
-      transport = std::shared_ptr<client::Transport>(std::move(tf.value()));
-    } else {
-      transport = tf.status();
-    }
-  } else {
-    transport = kc.status();
-  }
+  auto transport = client::MakeAddonTransport(o.kubeconfig, to);
   if (!transport.ok()) {
     std::cerr << "kite-dns: " << transport.status().message() << "\n";
     return 1;

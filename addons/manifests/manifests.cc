@@ -37,21 +37,28 @@ std::vector<std::string> Documents(std::string_view text) {
 
 }  // namespace
 
-bool IsPackagedAddon(std::string_view name) { return name == "kite-dns" || name == "coredns" || name == "runtimes"; }
+bool IsPackagedAddon(std::string_view name) {
+  return name == "kite-dns" || name == "coredns" || name == "kite-ingress" || name == "traefik" || name == "runtimes";
+}
 
 Result<std::vector<PackagedManifest>> PackagedManifests(const AddonOptions& o) {
-  bool dns = true, runtimes = true;
+  bool dns = true, ingress = true, runtimes = true;
   for (const auto& name : o.disable) {
     if (!IsPackagedAddon(name)) {
-      return Status(Code::kInvalidArgument, "--disable: unknown add-on " + name + " (known: kite-dns, coredns, runtimes)");
+      return Status(Code::kInvalidArgument,
+                    "--disable: unknown add-on " + name + " (known: kite-dns, coredns, kite-ingress, traefik, runtimes)");
     }
-    (name == "runtimes" ? runtimes : dns) = false;
+    (name == "runtimes" ? runtimes : name == "kite-ingress" || name == "traefik" ? ingress : dns) = false;
   }
   std::string text(kKiteDnsManifest);
   ReplaceAll(&text, "%{CLUSTER_DNS}%", o.cluster_dns);
   ReplaceAll(&text, "%{CLUSTER_DOMAIN}%", o.cluster_domain);
   ReplaceAll(&text, "%{DNS_IMAGE}%", o.dns_image);
-  return std::vector<PackagedManifest>{{"kite-dns", std::move(text), dns}, {"runtimes", kRuntimesManifest, runtimes}};
+  std::string ingress_text(kKiteIngressManifest);
+  ReplaceAll(&ingress_text, "%{INGRESS_IMAGE}%", o.ingress_image);
+  return std::vector<PackagedManifest>{{"kite-dns", std::move(text), dns},
+                                       {"kite-ingress", std::move(ingress_text), ingress},
+                                       {"runtimes", kRuntimesManifest, runtimes}};
 }
 
 Result<std::vector<boost::json::object>> ParseManifest(std::string_view text) {

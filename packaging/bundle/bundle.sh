@@ -39,7 +39,8 @@ if [[ -z $arch ]]; then
     x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; armv7l|armv6l) arch=armhf ;; *) arch=$(uname -m) ;;
   esac
 fi
-for f in "$bin_dir/kite-server" "$bin_dir/kite-agent" "$bin_dir/kite-cni" "$images_dir/pause.tar" "$images_dir/kite-dns.tar"; do
+for f in "$bin_dir/kite-server" "$bin_dir/kite-agent" "$bin_dir/kite-cni" "$images_dir/pause.tar" "$images_dir/kite-dns.tar" \
+  "$images_dir/kite-ingress.tar"; do
   [[ -f $f ]] || { echo "bundle.sh: $f missing (build kite-server, kite-agent, kite-cni and kite-images first)" >&2; exit 1; }
 done
 version=$(sed -n 's/^project(kite VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt" | head -1)
@@ -57,7 +58,7 @@ if [[ -d $bin_dir/../lib/kite ]]; then
   mkdir -p "$top/lib/kite"
   cp "$bin_dir/../lib/kite/"* "$top/lib/kite/"
 fi
-cp "$images_dir/pause.tar" "$images_dir/kite-dns.tar" "$top/images/"
+cp "$images_dir/pause.tar" "$images_dir/kite-dns.tar" "$images_dir/kite-ingress.tar" "$top/images/"
 if [[ -f $images_dir/local-path-helper.tar ]]; then cp "$images_dir/local-path-helper.tar" "$top/images/"; fi
 cp "$here/kite.service" "$top/systemd/kite.service"
 cp "$here/install.sh" "$here/kite-killall.sh" "$here/kite-uninstall.sh" "$top/"

@@ -135,8 +135,9 @@ new_node_dir() {
   echo $$ >"$d/owner.pid"
   mkdir -p "$d/agent/images"
   cp "$KITE_IMAGES/pause.tar" "$KITE_IMAGES/busybox.tar" "$d/agent/images/"
-  # The cluster DNS add-on's image, when this build made it (kite-server deploys kite-dns).
+  # The add-ons' images, when this build made them (kite-server deploys kite-dns, kite-ingress).
   [[ -f $KITE_IMAGES/kite-dns.tar ]] && cp "$KITE_IMAGES/kite-dns.tar" "$d/agent/images/"
+  [[ -f $KITE_IMAGES/kite-ingress.tar ]] && cp "$KITE_IMAGES/kite-ingress.tar" "$d/agent/images/"
   [[ -f $KITE_IMAGES/local-path-helper.tar ]] && cp "$KITE_IMAGES/local-path-helper.tar" "$d/agent/images/"
   _NODE_DIRS+=("$d")
   REPLY=$d

@@ -3,8 +3,9 @@
 # upstream's kube-dns add-on looks: Service kube-dns in kube-system at --cluster-dns with
 # k8s-app=kube-dns, a Deployment of kite's own image with its probes, and the RBAC it needs. A
 # restart leaves the objects as they are; --disable=kite-dns (or coredns, k3s's name) deploys
-# nothing; --disable takes k3s's other names too (servicelb, local-storage, metrics-server,
-# runtimes; traefik, of which kite has none, is accepted and said so), and k3s's
+# nothing; the Ingress controller add-on (kite-ingress.yaml) is deployed beside it, and
+# --disable=traefik (k3s's name) or kite-ingress leaves it out; --disable takes k3s's other
+# names too (servicelb, local-storage, metrics-server, runtimes), and k3s's
 # --disable-cloud-controller, --disable-network-policy and --disable-helm-controller are taken;
 # an unknown add-on name is refused at start.
 set -euo pipefail
@@ -27,6 +28,12 @@ expect_exact "RBAC: list and watch what it answers from" "list watch" -- \
   k get clusterrole kite-dns -o 'jsonpath={.rules[0].verbs[*]}'
 expect_exact "bound to its service account" "kube-system/kite-dns" -- \
   k get clusterrolebinding kite-dns -o 'jsonpath={.subjects[0].namespace}/{.subjects[0].name}'
+expect_exact "the Ingress controller: IngressClass traefik, kite's, the default (as k3s's)" "kite.io/ingress true" -- \
+  k get ingressclass traefik -o 'jsonpath={.spec.controller} {.metadata.annotations.ingressclass\.kubernetes\.io/is-default-class}'
+expect_exact "its Deployment runs kite's image, probed on /ping" "kite.local/kite-ingress:0.1.0 /ping:9000 kite-ingress" -- \
+  k get deploy -n kube-system kite-ingress -o 'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].readinessProbe.httpGet.path}:{.spec.template.spec.containers[0].readinessProbe.httpGet.port} {.spec.template.spec.serviceAccountName}'
+expect_exact "its LoadBalancer Service takes port 80 to the web port" "LoadBalancer web/80/web" -- \
+  k get svc -n kube-system kite-ingress -o 'jsonpath={.spec.type} {.spec.ports[0].name}/{.spec.ports[0].port}/{.spec.ports[0].targetPort}'
 
 # A user's edit survives a restart; nothing is created twice and no error is logged.
 k scale deploy -n kube-system kite-dns --replicas=2 >/dev/null
@@ -58,7 +65,8 @@ expect_exact "by default: the RuntimeClasses" "crun runc" -- k get runtimeclass 
 stop_pid "$SERVER_PID" || true
 KITE_ARGS=(--disable=servicelb,local-storage --disable metrics-server --disable traefik --disable runtimes)
 start_kite_api kite-k3s-names
-expect "--disable=traefik: accepted, and said why nothing changes" 'kite ships no ingress controller' -- cat "$TEST_TMP/kite-k3s-names.log"
+expect_fail "--disable=traefik: no Ingress controller Deployment" 'NotFound' -- k get deploy -n kube-system kite-ingress
+expect_fail "--disable=traefik: no IngressClass" 'NotFound' -- k get ingressclass traefik
 with_lb_node
 sleep 3  # what ServiceLB would have written by now (it did within a second above)
 expect_exact "--disable=servicelb: the LoadBalancer Service keeps no ingress" "" -- \

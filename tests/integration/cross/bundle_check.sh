@@ -99,7 +99,7 @@ for f in usr/local/bin/kite-server usr/local/bin/kite-agent usr/local/bin/kite-c
   [[ -x $SR/$f ]] || fail "install.sh did not write $f"
 done
 expect_exact "install.sh put lib/kite/ beside the bin dir" "$(ls "$B/lib/kite")" -- ls "$SR/usr/local/lib/kite"
-expect_exact "install.sh put the $arch images where the agent imports them" "kite-dns.tar local-path-helper.tar pause.tar" -- \
+expect_exact "install.sh put the $arch images where the agent imports them" "kite-dns.tar kite-ingress.tar local-path-helper.tar pause.tar" -- \
   sh -c "ls '$SD/agent/images' | xargs"
 prefix=/usr/$triplet
 for bin in kite-server kite-agent; do

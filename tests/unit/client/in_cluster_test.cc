@@ -1,6 +1,6 @@
 // TokenFileTransport: the service-account token is read from its file again when due and after
 // a 401, so kite-dns keeps working across the kubelet's rotation of a projected token.
-#include "addons/dns/in_cluster.h"
+#include "client/in_cluster.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace kite::dns {
+namespace kite::client {
 namespace {
 
 // Answers 200 while its token is the accepted one, else 401; counts its requests.
@@ -116,4 +116,4 @@ TEST(InClusterConfig, NeedsThePodsEnvironment) {
 }
 
 }  // namespace
-}  // namespace kite::dns
+}  // namespace kite::client

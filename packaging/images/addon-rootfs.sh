@@ -1,8 +1,8 @@
 #!/bin/sh
-# Fills <dir> with kite-dns's image root: /kite-dns (stripped) and the shared libraries it loads,
-# plus /etc/passwd and /etc/group with root and nobody, and an empty /tmp. No shell, no package
-# manager: the process is the image. Usage:
-#   dns-rootfs.sh <kite-dns binary> <strip> <dir> <multiarch> <library dir>...
+# Fills <dir> with an add-on's image root (kite-dns, kite-ingress): /<its name> (stripped) and
+# the shared libraries it loads, plus /etc/passwd and /etc/group with root and nobody, and an
+# empty /tmp. No shell, no package manager: the process is the image. Usage:
+#   addon-rootfs.sh <binary> <strip> <dir> <multiarch> <library dir>...
 # The libraries are the binary's NEEDED entries and theirs, read from the ELF files (readelf
 # reads every architecture, so a cross build makes its target's image the same way), each taken
 # from the first <library dir> that has it: the compiler's own (libc, libstdc++, libgcc_s), then
@@ -14,19 +14,20 @@ shift 4
 rm -rf "$dir"
 mkdir -p "$dir/etc" "$dir/tmp" "$dir/lib/$multiarch"
 chmod 1777 "$dir/tmp"
-cp "$bin" "$dir/kite-dns"
-"$strip" "$dir/kite-dns"
+prog=$(basename "$bin")
+cp "$bin" "$dir/$prog"
+"$strip" "$dir/$prog"
 
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 interp=$(readelf -l "$bin" | sed -n 's/.*\[Requesting program interpreter: \(.*\)\]/\1/p')
-[ -n "$interp" ] || { echo "dns-rootfs.sh: $bin names no program interpreter" >&2; exit 1; }
+[ -n "$interp" ] || { echo "addon-rootfs.sh: $bin names no program interpreter" >&2; exit 1; }
 find_lib() {  # find_lib NAME [DIR...]: the first DIR/NAME
   name=$1
   shift
   for d in "$@"; do
     if [ -e "$d/$name" ]; then echo "$d/$name"; return 0; fi
   done
-  echo "dns-rootfs.sh: $name (needed by kite-dns) not found in: $*" >&2
+  echo "addon-rootfs.sh: $name (needed by $prog) not found in: $*" >&2
   return 1
 }
 copy() {  # copy SRC DEST: the file behind SRC, stripped
@@ -48,5 +49,5 @@ while [ -n "$todo" ]; do
   done
   todo=$next
 done
-printf 'root:x:0:0:root:/:/kite-dns\nnobody:x:65534:65534:nobody:/nonexistent:/kite-dns\n' > "$dir/etc/passwd"
+printf 'root:x:0:0:root:/:/%s\nnobody:x:65534:65534:nobody:/nonexistent:/%s\n' "$prog" "$prog" > "$dir/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$dir/etc/group"

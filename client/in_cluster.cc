@@ -1,4 +1,4 @@
-#include "addons/dns/in_cluster.h"
+#include "client/in_cluster.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -6,7 +6,7 @@
 
 #include "base/log.h"
 
-namespace kite::dns {
+namespace kite::client {
 namespace {
 
 Result<std::string> ReadWhole(const std::string& path) {
@@ -33,6 +33,22 @@ Result<Kubeconfig> InClusterConfig(const std::string& sa_dir) {
   if (auto s = SetServer(url, &kc); !s.ok()) return s;
   kc.ca_pem = std::move(ca.value());
   return kc;
+}
+
+Result<std::shared_ptr<Transport>> MakeAddonTransport(const std::string& kubeconfig_path,
+                                                     const RestTransportOptions& options) {
+  if (!kubeconfig_path.empty()) return MakeRestTransport(kubeconfig_path, options);
+  auto kc = InClusterConfig();
+  if (!kc.ok()) return kc.status();
+  // The projected token rotates: read from its file again as the kubelet renews it.
+  auto make = [kc = *kc, options](const std::string& token) {
+    Kubeconfig with = kc;
+    with.token = token;
+    return MakeRestTransport(with, options);
+  };
+  auto tf = TokenFileTransport::Create(std::string(kServiceAccountDir) + "/token", make);
+  if (!tf.ok()) return tf.status();
+  return std::shared_ptr<Transport>(std::move(tf.value()));
 }
 
 Result<std::shared_ptr<TokenFileTransport>> TokenFileTransport::Create(std::string token_path, Factory make,
@@ -95,4 +111,4 @@ int64_t TokenFileTransport::rotations() const {
   return rotations_;
 }
 
-}  // namespace kite::dns
+}  // namespace kite::client

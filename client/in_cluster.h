@@ -1,6 +1,6 @@
-// kite-dns's own way to the API server when it runs in a pod (client-go's rest.InClusterConfig):
+// The add-ons' way to the API server when they run in a pod (client-go's rest.InClusterConfig):
 // the KUBERNETES_SERVICE_HOST/PORT environment and the service account's token and CA mounted
-// at /var/run/secrets/kubernetes.io/serviceaccount.
+// at /var/run/secrets/kubernetes.io/serviceaccount. Shared by kite-dns and kite-ingress.
 //
 // The token there is a projected one: it expires (an hour by default) and the kubelet writes a
 // new one into the file before it does. So the token is not read once: TokenFileTransport reads
@@ -16,15 +16,20 @@
 
 #include "base/https_client.h"
 #include "base/status.h"
+#include "client/rest_transport.h"
 #include "client/transport.h"
 
-namespace kite::dns {
+namespace kite::client {
 
 inline constexpr char kServiceAccountDir[] = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 // The API server's address and CA from the pod's environment and `sa_dir`; no token (see
 // TokenFileTransport). Fails outside a pod.
 Result<Kubeconfig> InClusterConfig(const std::string& sa_dir = kServiceAccountDir);
+
+// The transport an add-on starts with: the kubeconfig at `kubeconfig_path` when given, else the
+// pod's (InClusterConfig with a TokenFileTransport over the service account's token file).
+Result<std::shared_ptr<Transport>> MakeAddonTransport(const std::string& kubeconfig_path, const RestTransportOptions& options);
 
 // Thread-safe, as every Transport. Watches keep the token they started with (the API server
 // checks it when a watch starts); the informers' re-list after a watch ends goes through Do.
@@ -62,4 +67,4 @@ class TokenFileTransport final : public client::Transport {
   int64_t rotations_ = 0;                      // guarded by mu_
 };
 
-}  // namespace kite::dns
+}  // namespace kite::client

@@ -1,0 +1,72 @@
+// The HTTP side of kite-ingress: an HTTP/1.1 reverse proxy routing by the current RouteTable
+// (routes.h), as Traefik's "web" entry point does in k3s.
+//
+// Contract:
+// - One coroutine per client connection, on a strand of the io_context (run by any number of
+//   threads). Keep-alive; the request and answer bodies are streamed in pieces both ways (an
+//   upload or a download of any size holds one 16 KiB buffer per direction), with their framing
+//   (Content-Length or chunked) kept; an answer that ends with the upstream connection is sent
+//   chunked to HTTP/1.1 clients.
+// - The request goes to the backend with its Host and headers, but for the hop-by-hop ones
+//   (RFC 9110 7.6.1: Connection and what it names, Keep-Alive, Proxy-Connection, TE, Trailer,
+//   Upgrade), and with X-Forwarded-For (appended), X-Forwarded-Host, -Port, -Proto, -Server and
+//   X-Real-Ip as Traefik sets them. `Expect: 100-continue` is answered here.
+// - A WebSocket (any Upgrade) is passed on; when the backend answers 101 the connection becomes a
+//   byte relay both ways until either side ends.
+// - Answers of its own, as Traefik words them: no route 404 "404 page not found"; a backend that
+//   cannot be resolved 503 "Service Unavailable"; one that cannot be reached or breaks before its
+//   answer's header 502 "Bad Gateway"; a request that does not parse 400, a header over
+//   `max_header_bytes` 431, and the connection closed after each.
+// - Bounds: an idle connection waits `idle_timeout` for its next request (Traefik's 180 s), a
+//   request's header must arrive within `read_header_timeout`; a backend's connect within
+//   `dial_timeout`; at most `max_connections` client connections (more are closed at accept).
+//   Once a body streams there is no deadline (long polls, server-sent events, downloads).
+// - Metrics (the default registry) under Traefik's names, entrypoint "web":
+//   traefik_entrypoint_requests_total{code,method,protocol,entrypoint},
+//   traefik_entrypoint_request_duration_seconds{...}, traefik_entrypoint_open_connections, and
+//   traefik_service_requests_total{service,code,method,protocol}.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "addons/ingress/routes.h"
+#include "base/status.h"
+
+namespace kite::ingress {
+
+struct ProxyOptions {
+  std::string address = "0.0.0.0";
+  int port = 8000;  // 0 picks one
+  std::string entrypoint = "web";
+  std::string server_name;  // X-Forwarded-Server (the pod's host name)
+  size_t max_header_bytes = 64 * 1024;
+  size_t max_connections = 0;  // 0: from the open-file limit (DefaultMaxConnections)
+  std::chrono::seconds idle_timeout{180};
+  std::chrono::seconds read_header_timeout{60};
+  std::chrono::seconds dial_timeout{30};
+};
+
+class Proxy {
+ public:
+  Proxy(boost::asio::io_context& io, ProxyOptions options);
+  ~Proxy();
+
+  Status Start();  // binds and starts accepting on the io_context
+  int port() const;
+  void Stop();     // stops accepting; connections end with the io_context
+
+  // The table requests are routed by from now on (null: everything is 404). Thread-safe.
+  void SetTable(std::shared_ptr<const RouteTable> table);
+  std::shared_ptr<const RouteTable> Table() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace kite::ingress

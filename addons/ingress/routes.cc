@@ -1,0 +1,208 @@
+#include "addons/ingress/routes.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <tuple>
+
+#include "api/object.h"
+
+namespace kite::ingress {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kClassAnnotation = "kubernetes.io/ingress.class";
+constexpr std::string_view kDefaultClassAnnotation = "ingressclass.kubernetes.io/is-default-class";
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The Service's cluster IP and the port the backend names, or why not.
+Backend Resolve(const std::map<std::string, const json::object*>& services, const std::string& ns,
+                const json::object& backend) {
+  Backend b;
+  const json::object* svc = api::FindObject(backend, "service");
+  if (!svc) {
+    b.service = ns + "/";
+    b.error = "backend is not a Service (resource backends are not supported)";
+    return b;
+  }
+  const std::string name = api::GetString(*svc, "name");
+  const json::value* number = api::Find(*svc, {"port", "number"});
+  const std::string port_name = api::GetString(*svc, {"port", "name"});
+  const int64_t port_number = number ? api::AsInt(*number) : 0;
+  b.service = ns + "/" + name + ":" + (number ? std::to_string(port_number) : port_name);
+  const auto it = services.find(ns + "/" + name);
+  if (it == services.end()) {
+    b.error = "service " + ns + "/" + name + " not found";
+    return b;
+  }
+  const json::object& spec = api::GetObject(*it->second, "spec");
+  const std::string ip = api::GetString(spec, "clusterIP");
+  if (api::GetString(spec, "type") == "ExternalName") {
+    b.error = "service " + ns + "/" + name + " is of type ExternalName (not supported)";
+    return b;
+  }
+  if (ip.empty() || ip == "None") {
+    b.error = "service " + ns + "/" + name + " has no cluster IP (headless services are not supported)";
+    return b;
+  }
+  for (const json::value& pv : api::GetArray(spec, "ports")) {
+    const json::object& p = api::AsObject(pv);
+    const std::string protocol = api::GetString(p, "protocol");
+    if (!protocol.empty() && protocol != "TCP") continue;
+    const int64_t port = api::GetInt(p, "port");
+    if (port <= 0 || port > 65535) continue;
+    if (number ? port == port_number : (!port_name.empty() && api::GetString(p, "name") == port_name)) {
+      b.address = (ip.find(':') == std::string::npos ? ip : "[" + ip + "]") + ":" + std::to_string(port);
+      return b;
+    }
+  }
+  b.error = "service " + ns + "/" + name + " has no TCP port " + (number ? std::to_string(port_number) : port_name);
+  return b;
+}
+
+}  // namespace
+
+std::string RouteTable::NormalizeHost(std::string_view h) {
+  if (!h.empty() && h.front() == '[') {
+    const size_t close = h.find(']');
+    h = close == std::string_view::npos ? h : h.substr(0, close + 1);
+  } else if (const size_t colon = h.find(':'); colon != std::string_view::npos) {
+    h = h.substr(0, colon);
+  }
+  while (!h.empty() && h.back() == '.') h.remove_suffix(1);
+  return Lower(h);
+}
+
+bool RouteTable::PathMatches(const PathRule& rule, std::string_view path) {
+  if (rule.type == PathType::kExact) return path == rule.path;
+  if (rule.path == "/") return true;
+  return path.starts_with(rule.path) && (path.size() == rule.path.size() || path[rule.path.size()] == '/');
+}
+
+const Backend* RouteTable::MatchIn(const PathRules& rules, std::string_view path) {
+  for (const PathRule& r : rules) {
+    if (PathMatches(r, path)) return &r.backend;
+  }
+  return nullptr;
+}
+
+const Backend* RouteTable::Match(std::string_view host_header, std::string_view path) const {
+  const std::string host = NormalizeHost(host_header);
+  if (auto it = exact_.find(host); it != exact_.end()) {
+    if (const Backend* b = MatchIn(it->second, path)) return b;
+  }
+  for (const auto& [suffix, rules] : wildcard_) {
+    if (host.size() <= suffix.size() || !host.ends_with(suffix)) continue;
+    if (host.find('.') < host.size() - suffix.size()) continue;  // more than one label
+    if (const Backend* b = MatchIn(rules, path)) return b;
+  }
+  if (const Backend* b = MatchIn(any_host_, path)) return b;
+  return default_backend_ ? &*default_backend_ : nullptr;
+}
+
+size_t RouteTable::rules() const {
+  size_t n = any_host_.size();
+  for (const auto& [host, rules] : exact_) n += rules.size();
+  for (const auto& [suffix, rules] : wildcard_) n += rules.size();
+  return n;
+}
+
+std::shared_ptr<const RouteTable> RouteTable::Build(const Options& options, const Objects& ingresses,
+                                                    const Objects& classes, const Objects& services) {
+  auto table = std::make_shared<RouteTable>();
+  std::set<std::string> ours;
+  bool have_default = false;
+  for (const auto& c : classes) {
+    if (!c || api::GetString(*c, {"spec", "controller"}) != options.controller) continue;
+    ours.insert(api::Name(*c));
+    have_default = have_default || api::GetString(api::Annotations(*c), kDefaultClassAnnotation) == "true";
+  }
+  std::map<std::string, const json::object*> by_name;
+  for (const auto& s : services) {
+    if (s) by_name[api::Namespace(*s) + "/" + api::Name(*s)] = s.get();
+  }
+
+  std::map<std::string, PathRules> exact, wildcard;
+  // The default backend candidates: (creationTimestamp, "ns/name") orders them.
+  std::optional<std::tuple<std::string, std::string, Backend>> fallback;
+  for (const auto& ing : ingresses) {
+    if (!ing) continue;
+    const json::object& o = *ing;
+    const json::object& annotations = api::Annotations(o);
+    std::string cls;
+    if (const json::value* a = annotations.if_contains(kClassAnnotation); a && a->is_string()) {
+      cls = api::AsString(*a);
+    } else {
+      cls = api::GetString(o, {"spec", "ingressClassName"});
+    }
+    if (cls.empty() ? !have_default : !ours.contains(cls)) continue;
+    const std::string ns = api::Namespace(o);
+    const std::string key = ns + "/" + api::Name(o);
+    const std::string created = api::GetString(o, {"metadata", "creationTimestamp"});
+    table->ingresses_.push_back(key);
+    if (const json::object* db = api::FindObject(o, {"spec", "defaultBackend"})) {
+      Backend b = Resolve(by_name, ns, *db);
+      b.ingress = key;
+      if (!fallback || std::tie(created, key) < std::tie(std::get<0>(*fallback), std::get<1>(*fallback))) {
+        fallback.emplace(created, key, std::move(b));
+      }
+    }
+    for (const json::value& rv : api::GetArray(o, {"spec", "rules"})) {
+      const json::object& rule = api::AsObject(rv);
+      std::string host = Lower(api::GetString(rule, "host"));
+      while (!host.empty() && host.back() == '.') host.pop_back();
+      PathRules* into = &table->any_host_;
+      if (host.starts_with("*.") && host.size() > 2) {
+        into = &wildcard[host.substr(1)];
+      } else if (!host.empty()) {
+        if (host.find('*') != std::string::npos) continue;  // a wildcard anywhere else matches nothing
+        into = &exact[host];
+      }
+      for (const json::value& pv : api::GetArray(rule, {"http", "paths"})) {
+        const json::object& p = api::AsObject(pv);
+        PathRule r;
+        r.path = api::GetString(p, "path");
+        if (r.path.empty()) r.path = "/";
+        if (r.path.front() != '/') continue;  // not a path: nothing to match (regexes are Traefik's)
+        r.type = api::GetString(p, "pathType") == "Exact" ? PathType::kExact : PathType::kPrefix;
+        if (r.type == PathType::kPrefix) {
+          while (r.path.size() > 1 && r.path.back() == '/') r.path.pop_back();
+        }
+        r.backend = Resolve(by_name, ns, api::GetObject(p, "backend"));
+        r.backend.ingress = key;
+        r.created = created;
+        into->push_back(std::move(r));
+      }
+    }
+  }
+  auto order = [](PathRules& rules) {
+    std::stable_sort(rules.begin(), rules.end(), [](const PathRule& a, const PathRule& b) {
+      if (a.path.size() != b.path.size()) return a.path.size() > b.path.size();
+      if (a.type != b.type) return a.type == PathType::kExact;
+      return std::tie(a.created, a.backend.ingress) < std::tie(b.created, b.backend.ingress);
+    });
+  };
+  order(table->any_host_);
+  for (auto& [host, rules] : exact) {
+    order(rules);
+    table->exact_.emplace(host, std::move(rules));
+  }
+  for (auto& [suffix, rules] : wildcard) {
+    order(rules);
+    table->wildcard_.emplace_back(suffix, std::move(rules));
+  }
+  std::stable_sort(table->wildcard_.begin(), table->wildcard_.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  if (fallback) table->default_backend_ = std::move(std::get<2>(*fallback));
+  std::sort(table->ingresses_.begin(), table->ingresses_.end());
+  return table;
+}
+
+}  // namespace kite::ingress

@@ -1,0 +1,108 @@
+#include "addons/ingress/watch.h"
+
+#include "api/object.h"
+#include "api/resources.h"
+#include "base/log.h"
+#include "client/status_update.h"
+
+namespace kite::ingress {
+
+namespace json = boost::json;
+
+IngressWatch::IngressWatch(const client::Client* client, Options options, std::string published_service, Publish publish)
+    : client_(client), options_(std::move(options)), published_(std::move(published_service)),
+      publish_(std::move(publish)), informers_(client) {
+  ingresses_ = informers_.For("networking.k8s.io", "v1", "ingresses");
+  classes_ = informers_.For("networking.k8s.io", "v1", "ingressclasses");
+  services_ = informers_.For("", "v1", "services");
+  client::EventHandler h;
+  h.on_add = [this](const client::ObjectPtr&) { MarkDirty(); };
+  h.on_update = [this](const client::ObjectPtr&, const client::ObjectPtr&) { MarkDirty(); };
+  h.on_delete = [this](const client::ObjectPtr&) { MarkDirty(); };
+  ingresses_->AddHandler(h);
+  classes_->AddHandler(h);
+  services_->AddHandler(h);
+}
+
+IngressWatch::~IngressWatch() { Stop(); }
+
+void IngressWatch::Start() {
+  informers_.Start();
+  thread_ = std::thread([this] { Run(); });
+}
+
+void IngressWatch::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  informers_.Stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void IngressWatch::MarkDirty() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dirty_ = true;
+  }
+  cv_.notify_one();
+}
+
+void IngressWatch::Run() {
+  // The first table only once every informer has its first list: a half-listed cluster would
+  // answer 404 for routes that exist.
+  while (!informers_.WaitForSync(std::chrono::seconds(1))) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+  }
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return dirty_ || stopping_; });
+      if (stopping_) return;
+      dirty_ = false;
+    }
+    auto table = RouteTable::Build(options_, ingresses_->List(), classes_->List(), services_->List());
+    KITE_LOG(2) << "kite-ingress: routes rebuilt: " << table->ingresses().size() << " ingresses, " << table->rules()
+                << " rules";
+    publish_(table);
+    if (!ready_.exchange(true)) KITE_LOG(0) << "kite-ingress: routes loaded";
+    WriteStatuses(*table);
+  }
+}
+
+void IngressWatch::WriteStatuses(const RouteTable& table) {
+  if (published_.empty()) return;
+  const size_t slash = published_.find('/');
+  const client::ObjectPtr svc =
+      slash == std::string::npos ? nullptr : services_->Get(published_.substr(0, slash), published_.substr(slash + 1));
+  // The Service's addresses as Ingress addresses (IngressLoadBalancerIngress: ip, hostname,
+  // ports); none yet (or no Service): an empty status, as Traefik leaves it.
+  json::array addresses;
+  if (svc) {
+    for (const json::value& in : api::GetArray(*svc, {"status", "loadBalancer", "ingress"})) {
+      const json::object& o = api::AsObject(in);
+      json::object a;
+      if (const std::string ip = api::GetString(o, "ip"); !ip.empty()) a["ip"] = ip;
+      if (const std::string host = api::GetString(o, "hostname"); !host.empty()) a["hostname"] = host;
+      if (!a.empty()) addresses.push_back(std::move(a));
+    }
+  }
+  json::object status;
+  json::object lb;
+  if (!addresses.empty()) lb["ingress"] = std::move(addresses);
+  status["loadBalancer"] = std::move(lb);
+  const api::ResourceInfo* r = api::FindResource("networking.k8s.io", "v1", "ingresses");
+  for (const std::string& key : table.ingresses()) {
+    const size_t s = key.find('/');
+    const client::ObjectPtr ing = ingresses_->Get(key.substr(0, s), key.substr(s + 1));
+    if (!ing || !r) continue;
+    if (Status st = client::UpdateStatusIfChanged(*client_, *r, *ing, status); !st.ok()) {
+      KITE_LOG(1) << "kite-ingress: status of ingress " << key << ": " << st.message();
+    }
+  }
+}
+
+}  // namespace kite::ingress

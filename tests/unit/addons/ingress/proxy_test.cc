@@ -1,0 +1,314 @@
+// The ingress proxy on loopback sockets, in front of a backend of the test's: routing by Host
+// and path, what the backend sees (headers, X-Forwarded-*), bodies streamed both ways with their
+// framing, keep-alive, answers of its own (404, 503, 502, 400, 431), HEAD, an answer delimited
+// by the backend's close, 100-continue, and a WebSocket-style upgrade relayed as bytes.
+#include "addons/ingress/proxy.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <thread>
+
+namespace kite::ingress {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// A backend on 127.0.0.1: answers each request on its own thread, by path.
+class Backend {
+ public:
+  Backend() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    thread_ = std::thread([this] {
+      for (;;) {
+        tcp::socket s(io_);
+        boost::system::error_code ec;
+        acceptor_.accept(s, ec);
+        if (ec || stopping_) return;
+        ++connections;
+        std::thread([this, s = std::move(s)]() mutable { Serve(std::move(s)); }).detach();
+      }
+    });
+  }
+  ~Backend() {
+    stopping_ = true;
+    boost::system::error_code ec;
+    tcp::socket poke(io_);
+    poke.connect(acceptor_.local_endpoint(), ec);
+    thread_.join();
+  }
+  int port() const { return acceptor_.local_endpoint().port(); }
+  std::atomic<int> connections{0};
+
+ private:
+  static void Serve(tcp::socket s) {
+    beast::flat_buffer buf;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(64 * 1024 * 1024);
+      boost::system::error_code ec;
+      http::read(s, buf, parser, ec);
+      if (ec) return;
+      auto req = parser.release();
+      const std::string target(req.target());
+      if (target == "/ws") {  // 101, then every byte back
+        std::string head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+        asio::write(s, asio::buffer(head), ec);
+        char c[4096];
+        for (;;) {
+          const size_t n = s.read_some(asio::buffer(c), ec);
+          if (ec || !asio::write(s, asio::buffer(c, n), ec) || ec) return;
+        }
+      }
+      if (target == "/eof") {  // no length: the body ends with the connection
+        std::string raw = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end";
+        asio::write(s, asio::buffer(raw), ec);
+        s.shutdown(tcp::socket::shutdown_both, ec);
+        return;
+      }
+      http::response<http::string_body> res{http::status::ok, 11};
+      res.set("X-Backend", "yes");
+      res.set(http::field::connection, "keep-alive, X-Hop");
+      res.set("X-Hop", "must go");
+      if (target == "/big") {
+        res.body() = std::string(5 * 1024 * 1024, 'b');
+      } else {  // echo: the request line, the headers, the body's size
+        std::string out = std::string(req.method_string()) + " " + target + "\n";
+        for (const auto& f : req) out += std::string(f.name_string()) + ": " + std::string(f.value()) + "\n";
+        out += "body " + std::to_string(req.body().size()) + "\n";
+        res.body() = out;
+      }
+      res.keep_alive(req.keep_alive());
+      res.set("X-Hop", "must go");
+      res.prepare_payload();
+      http::write(s, res, ec);
+      if (ec || !req.keep_alive()) return;
+    }
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+std::shared_ptr<const boost::json::object> Obj(const std::string& text) {
+  return std::make_shared<const boost::json::object>(boost::json::parse(text).as_object());
+}
+
+class ProxyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ProxyOptions o;
+    o.address = "127.0.0.1";
+    o.port = 0;
+    o.server_name = "ingress-pod";
+    o.max_header_bytes = 8 * 1024;
+    proxy_ = std::make_unique<Proxy>(io_, o);
+    ASSERT_TRUE(proxy_->Start().ok());
+    // Service "web" at 127.0.0.1:<backend>; "gone" at a port nothing listens on.
+    tcp::acceptor probe(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    const int dead = probe.local_endpoint().port();
+    probe.close();
+    const std::string svc = R"({"metadata":{"name":"web","namespace":"default"},"spec":{"clusterIP":"127.0.0.1","ports":[{"port":)" +
+                            std::to_string(backend_.port()) + "}]}}";
+    const std::string gone = R"({"metadata":{"name":"gone","namespace":"default"},"spec":{"clusterIP":"127.0.0.1","ports":[{"port":)" +
+                             std::to_string(dead) + "}]}}";
+    auto ing = Obj(R"({"metadata":{"name":"i","namespace":"default"},"spec":{"rules":[{"host":"app.test","http":{"paths":[
+        {"path":"/","pathType":"Prefix","backend":{"service":{"name":"web","port":{"number":)" +
+                   std::to_string(backend_.port()) + R"(}}}},
+        {"path":"/down","pathType":"Prefix","backend":{"service":{"name":"gone","port":{"number":)" + std::to_string(dead) + R"(}}}},
+        {"path":"/none","pathType":"Prefix","backend":{"service":{"name":"missing","port":{"number":80}}}}]}}]}})");
+    auto cls = Obj(R"({"metadata":{"name":"traefik","annotations":{"ingressclass.kubernetes.io/is-default-class":"true"}},
+                      "spec":{"controller":"kite.io/ingress"}})");
+    proxy_->SetTable(RouteTable::Build(Options{}, {ing}, {cls}, {Obj(svc), Obj(gone)}));
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    proxy_->Stop();
+    io_.stop();
+    thread_.join();
+  }
+
+  tcp::socket Connect() {
+    tcp::socket s(client_io_);
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(proxy_->port())));
+    return s;
+  }
+  // One request on `s`; the answer.
+  static http::response<http::string_body> Exchange(tcp::socket& s, beast::flat_buffer& buf,
+                                                    http::request<http::string_body> req) {
+    req.prepare_payload();
+    http::write(s, req);
+    http::response_parser<http::string_body> p;
+    p.body_limit(64 * 1024 * 1024);
+    if (req.method() == http::verb::head) p.skip(true);
+    http::read(s, buf, p);
+    return p.release();
+  }
+  http::response<http::string_body> Get(const std::string& host, const std::string& target) {
+    tcp::socket s = Connect();
+    beast::flat_buffer buf;
+    http::request<http::string_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, host);
+    return Exchange(s, buf, req);
+  }
+
+  Backend backend_;
+  asio::io_context io_{1}, client_io_;
+  std::unique_ptr<Proxy> proxy_;
+  std::thread thread_;
+};
+
+TEST_F(ProxyTest, ForwardsWithTheHeadersABackendExpects) {
+  tcp::socket s = Connect();
+  beast::flat_buffer buf;
+  http::request<http::string_body> req{http::verb::post, "/echo?x=1", 11};
+  req.set(http::field::host, "app.test:8080");
+  req.set("X-Forwarded-For", "192.0.2.1");
+  req.set(http::field::connection, "keep-alive, X-Drop");
+  req.set("X-Drop", "1");
+  req.set("Keep-Alive", "timeout=5");
+  req.body() = "hello";
+  auto res = Exchange(s, buf, req);
+  EXPECT_EQ(res.result_int(), 200u);
+  const std::string& b = res.body();
+  EXPECT_NE(b.find("POST /echo?x=1\n"), std::string::npos) << b;
+  EXPECT_NE(b.find("Host: app.test:8080\n"), std::string::npos) << b;
+  EXPECT_NE(b.find("X-Forwarded-For: 192.0.2.1, 127.0.0.1\n"), std::string::npos) << b;
+  EXPECT_NE(b.find("X-Forwarded-Host: app.test:8080\n"), std::string::npos) << b;
+  EXPECT_NE(b.find("X-Forwarded-Port: 8080\n"), std::string::npos) << b;
+  EXPECT_NE(b.find("X-Forwarded-Proto: http\n"), std::string::npos) << b;
+  EXPECT_NE(b.find("X-Forwarded-Server: ingress-pod\n"), std::string::npos) << b;
+  EXPECT_NE(b.find("X-Real-Ip: 127.0.0.1\n"), std::string::npos) << b;
+  EXPECT_EQ(b.find("X-Drop"), std::string::npos) << b;
+  EXPECT_EQ(b.find("Keep-Alive"), std::string::npos) << b;
+  EXPECT_NE(b.find("body 5\n"), std::string::npos) << b;
+  EXPECT_EQ(res["X-Backend"], "yes");
+  EXPECT_EQ(res.count("X-Hop"), 0u);  // named by the backend's Connection: hop-by-hop
+
+  // The same connection carries the next request.
+  http::request<http::string_body> again{http::verb::get, "/again", 11};
+  again.set(http::field::host, "app.test");
+  EXPECT_NE(Exchange(s, buf, again).body().find("GET /again\n"), std::string::npos);
+}
+
+TEST_F(ProxyTest, StreamsBigBodiesBothWays) {
+  tcp::socket s = Connect();
+  beast::flat_buffer buf;
+  http::request<http::string_body> up{http::verb::put, "/upload", 11};
+  up.set(http::field::host, "app.test");
+  up.body() = std::string(3 * 1024 * 1024 + 7, 'u');
+  EXPECT_NE(Exchange(s, buf, up).body().find("body 3145735\n"), std::string::npos);
+
+  http::request<http::string_body> chunked{http::verb::post, "/chunked", 11};
+  chunked.set(http::field::host, "app.test");
+  chunked.chunked(true);
+  chunked.body() = std::string(100000, 'c');
+  http::write(s, chunked);
+  http::response<http::string_body> res;
+  http::read(s, buf, res);
+  EXPECT_NE(res.body().find("body 100000\n"), std::string::npos) << res.body().substr(0, 400);
+
+  http::request<http::string_body> down{http::verb::get, "/big", 11};
+  down.set(http::field::host, "app.test");
+  EXPECT_EQ(Exchange(s, buf, down).body().size(), 5u * 1024 * 1024);
+}
+
+TEST_F(ProxyTest, AnswersOfItsOwn) {
+  auto r = Get("nowhere.test", "/");
+  EXPECT_EQ(r.result_int(), 404u);
+  EXPECT_EQ(r.body(), "404 page not found\n");
+  r = Get("app.test", "/none");
+  EXPECT_EQ(r.result_int(), 503u);
+  EXPECT_EQ(r.body(), "Service Unavailable\n");
+  r = Get("app.test", "/down");
+  EXPECT_EQ(r.result_int(), 502u);
+  EXPECT_EQ(r.body(), "Bad Gateway\n");
+
+  proxy_->SetTable(nullptr);
+  EXPECT_EQ(Get("app.test", "/").result_int(), 404u);
+}
+
+TEST_F(ProxyTest, RefusesBrokenAndOversizedRequests) {
+  for (const std::string raw : {std::string("GARBAGE\r\n\r\n"),
+                                "GET / HTTP/1.1\r\nHost: app.test\r\nX-Big: " + std::string(10000, 'x') + "\r\n\r\n"}) {
+    tcp::socket s = Connect();
+    asio::write(s, asio::buffer(raw));
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(s, buf, res);
+    EXPECT_EQ(res.result_int(), raw.starts_with("GARBAGE") ? 400u : 431u);
+    boost::system::error_code ec;
+    http::read(s, buf, res, ec);  // then the connection is closed
+    EXPECT_TRUE(ec == http::error::end_of_stream || ec == asio::error::connection_reset) << ec.message();
+  }
+}
+
+TEST_F(ProxyTest, HeadAndBodiesDelimitedByTheBackendsClose) {
+  tcp::socket s = Connect();
+  beast::flat_buffer buf;
+  http::request<http::string_body> head{http::verb::head, "/big", 11};
+  head.set(http::field::host, "app.test");
+  auto h = Exchange(s, buf, head);
+  EXPECT_EQ(h.result_int(), 200u);
+  EXPECT_EQ(h[http::field::content_length], std::to_string(5 * 1024 * 1024));
+
+  // To an HTTP/1.1 client the close-delimited body comes chunked, and the connection stays.
+  http::request<http::string_body> eof{http::verb::get, "/eof", 11};
+  eof.set(http::field::host, "app.test");
+  auto e = Exchange(s, buf, eof);
+  EXPECT_EQ(e.body(), "until the end");
+  EXPECT_TRUE(e.chunked());
+  http::request<http::string_body> after{http::verb::get, "/after", 11};
+  after.set(http::field::host, "app.test");
+  EXPECT_NE(Exchange(s, buf, after).body().find("GET /after\n"), std::string::npos);
+}
+
+TEST_F(ProxyTest, AnswersExpectContinueItself) {
+  tcp::socket s = Connect();
+  const std::string head = "POST /echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n";
+  asio::write(s, asio::buffer(head));
+  std::string got(25, '\0');
+  asio::read(s, asio::buffer(got));
+  EXPECT_EQ(got, "HTTP/1.1 100 Continue\r\n\r\n");
+  asio::write(s, asio::buffer(std::string("data")));
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(s, buf, res);
+  EXPECT_NE(res.body().find("body 4\n"), std::string::npos) << res.body();
+  EXPECT_EQ(res.body().find("Expect"), std::string::npos) << res.body();
+}
+
+TEST_F(ProxyTest, RelaysAnUpgradedConnection) {
+  tcp::socket s = Connect();
+  const std::string head = "GET /ws HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+  asio::write(s, asio::buffer(head));
+  beast::flat_buffer buf;
+  http::response_parser<http::empty_body> p;
+  p.skip(true);
+  http::read_header(s, buf, p);
+  EXPECT_EQ(p.get().result_int(), 101u);
+  EXPECT_EQ(p.get()[http::field::upgrade], "websocket");
+  const std::string ping = "bytes both ways";
+  asio::write(s, asio::buffer(ping));
+  std::string echo(ping.size(), '\0');
+  size_t have = std::min(buf.size(), echo.size());
+  asio::buffer_copy(asio::buffer(echo), buf.data(), have);
+  asio::read(s, asio::buffer(echo.data() + have, echo.size() - have));
+  EXPECT_EQ(echo, ping);
+}
+
+}  // namespace
+}  // namespace kite::ingress
