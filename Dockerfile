@@ -3,7 +3,7 @@
 #   buildah bud -t kite .        (or docker build / podman build)
 #   podman run -d --privileged -p 6443:6443 kite
 # The runtime stage is made by the offline bundle's own install.sh (packaging/bundle/), so the
-# image holds exactly what a bundle installs: the binaries, the pause and kite-dns image archives
+# image holds exactly what a bundle installs: the binaries, the pause, kite-dns and kite-ingress image archives
 # under /var/lib/kite/agent/images/, kite-killall.sh and kite-uninstall.sh.
 # BASE: any Debian bookworm image; tests/e2e/container_image.sh passes one made offline with
 # debootstrap. Build-time ccache: mount a cache at /ccache (buildah bud -v DIR:/ccache).

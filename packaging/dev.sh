@@ -10,7 +10,7 @@
 #   packaging/dev.sh release [amd64|arm64|armhf]   self-contained, stripped kite-server and
 #                            kite-agent for that architecture (default: this machine's) in
 #                            build-release-<arch>/bin/, the shared libraries they still load in
-#                            build-release-<arch>/lib/kite/, the target's images (pause, kite-dns,
+#                            build-release-<arch>/lib/kite/, the target's images (pause, kite-dns, kite-ingress,
 #                            local-path-helper) in build-release-<arch>/images/; for another
 #                            architecture also kite-time64-tests (tests/cross/) in bin/
 #   packaging/dev.sh sysroot <arch>   unpack the target's Debian libraries for a cross build

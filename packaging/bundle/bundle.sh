@@ -11,7 +11,7 @@
 #                                        through their $ORIGIN/../lib/kite run path (<bin-dir>/../lib/kite,
 #                                        packaging/dev.sh release); absent for a build linked
 #                                        against the system's libraries
-#   images/pause.tar, images/kite-dns.tar, images/local-path-helper.tar  the images the cluster
+#   images/pause.tar, images/kite-dns.tar, images/kite-ingress.tar, images/local-path-helper.tar  the images the cluster
 #                                        needs, as docker-archive tarballs of the bundle's
 #                                        architecture that the agent imports from <data-dir>/agent/images/
 #   systemd/kite.service                 the unit template install.sh fills in

@@ -131,7 +131,7 @@ if [ -d "$HERE/lib/kite" ]; then
   info "installed its shared libraries to $ROOT$LIB_DIR"
 fi
 
-# Image archives the agent imports at start (pause, kite-dns): no registry needed.
+# Image archives the agent imports at start (pause, kite-dns, kite-ingress): no registry needed.
 (umask 077 && mkdir -p "$DATA_FILES/agent/images")
 for img in "$HERE"/images/*; do if [ -f "$img" ]; then cp "$img" "$DATA_FILES/agent/images/"; fi; done
 

@@ -116,6 +116,16 @@ def seeds():
         {"podSelector": {}, "ingress": [{"from": peers, "ports": ports}], "egress": [{"ports": ports[:10000]}]}).encode()
     yield "netpol_rules_fuzz", "huge-label", json.dumps(
         {"podSelector": {"matchLabels": {"app": "x" * fill}}, "policyTypes": ["Ingress", "Egress"]}).encode()
+    # An Ingress at the limit: tens of thousands of paths on hosts (the table and its sort), and
+    # one huge host and path, each followed by requests to match.
+    many = [{"host": "h%d.test" % (i % 500), "http": {"paths": [
+        {"path": "/p/%d" % j, "pathType": "Prefix" if j % 2 else "Exact",
+         "backend": {"service": {"name": "web", "port": {"number": 80}}}} for j in range(40)]}} for i in range(600)]
+    yield "ingress_routes_fuzz", "many-paths", (json.dumps({"rules": many}) + "\0h7.test /p/3/x\nh7.test /p/2\n").encode()
+    huge = "/" + "a/" * (fill // 6)
+    yield "ingress_routes_fuzz", "huge-host-path", (json.dumps({"rules": [{"host": "h" * (fill // 4), "http": {"paths": [
+        {"path": huge, "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"name": "http"}}}}]}}]}) +
+        "\0" + "h" * 100 + " " + huge + "x\n").encode()
 
 
 def main():
