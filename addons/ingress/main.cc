@@ -21,6 +21,7 @@
 #include "base/http_server.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/pki.h"
 #include "base/stop_signals.h"
 #include "base/thread_name.h"
 #include "client/client.h"
@@ -32,6 +33,7 @@ struct Options {
   std::string kubeconfig;
   std::string address = "0.0.0.0";
   int64_t http_port = 8000;
+  int64_t https_port = 8443;
   std::string controller = "kite.io/ingress";
   std::string publish_service;
   std::string ping_listen = "0.0.0.0:9000";
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
   flags.String("kubeconfig", &o.kubeconfig, "Kubeconfig of the cluster; empty: the pod's service account (in-cluster)");
   flags.String("address", &o.address, "Address to serve HTTP on; :: for both families");
   flags.Int("http-port", &o.http_port, "Port to serve HTTP on (the \"web\" entry point); 0 picks a free one");
+  flags.Int("https-port", &o.https_port, "Port to serve HTTPS on (the \"websecure\" entry point); -1 disables, 0 picks a free one");
   flags.String("controller", &o.controller, "The IngressClass spec.controller whose Ingresses this serves");
   flags.String("publish-service", &o.publish_service,
                "namespace/name of the Service in front of this controller: its load-balancer addresses become the Ingresses' status");
@@ -65,8 +68,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   log::SetVerbosity(static_cast<int>(o.verbosity));
-  if (o.http_port < 0 || o.http_port > 65535 || o.controller.empty()) {
-    std::cerr << "kite-ingress: bad --http-port or empty --controller\n";
+  if (o.http_port < 0 || o.http_port > 65535 || o.https_port < -1 || o.https_port > 65535 || o.controller.empty()) {
+    std::cerr << "kite-ingress: bad --http-port, --https-port or empty --controller\n";
     return 2;
   }
   BlockStopSignals();
@@ -86,6 +89,17 @@ int main(int argc, char** argv) {
   ingress::ProxyOptions po;
   po.address = o.address;
   po.port = static_cast<int>(o.http_port);
+  po.tls_port = static_cast<int>(o.https_port);
+  if (po.tls_port >= 0) {
+    // A self-signed certificate for names no Ingress lists (Traefik's "default certificate").
+    auto cert = pki::CreateCA("kite-ingress default certificate", 365);
+    if (!cert.ok()) {
+      std::cerr << "kite-ingress: the default certificate: " << cert.status().message() << "\n";
+      return 1;
+    }
+    po.default_cert_pem = cert->cert_pem;
+    po.default_key_pem = cert->key_pem;
+  }
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) == 0) po.server_name = host;
   ingress::Proxy proxy(io, po);
@@ -96,7 +110,10 @@ int main(int argc, char** argv) {
   ingress::Options ro;
   ro.controller = o.controller;
   ingress::IngressWatch watch(&client, ro, o.publish_service,
-                              [&proxy](std::shared_ptr<const ingress::RouteTable> t) { proxy.SetTable(std::move(t)); });
+                              [&proxy](std::shared_ptr<const ingress::RouteTable> t, std::shared_ptr<const ingress::TlsConfig> tls) {
+                                proxy.SetTls(std::move(tls));
+                                proxy.SetTable(std::move(t));
+                              });
 
   std::vector<std::unique_ptr<HttpServer>> http;
   auto serve = [&](const std::string& listen, const std::string& path, HttpServer::Handler h) -> bool {
@@ -126,8 +143,9 @@ int main(int argc, char** argv) {
       io.run();
     });
   }
-  KITE_LOG(0) << "kite-ingress: serving HTTP on " << o.address << ":" << proxy.port() << " for IngressClass controller "
-              << o.controller;
+  KITE_LOG(0) << "kite-ingress: serving HTTP on " << o.address << ":" << proxy.port()
+              << (po.tls_port >= 0 ? ", HTTPS on " + o.address + ":" + std::to_string(proxy.tls_port()) : std::string())
+              << " for IngressClass controller " << o.controller;
   const int sig = WaitForStopSignal();
   KITE_LOG(0) << "kite-ingress: stopping on signal " << sig;
   watch.Stop();

@@ -18,6 +18,7 @@
 #include <set>
 
 #include "base/byte_stream.h"
+#include "base/tls_socket.h"
 #include "base/https_server.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -96,9 +97,9 @@ void DropHopByHop(Fields& h) {
   }
 }
 
-std::string PortOf(std::string_view host_header) {
+std::string PortOf(std::string_view host_header, const char* fallback) {
   const size_t colon = host_header.rfind(':');
-  if (colon == std::string_view::npos || host_header.find(']', colon) != std::string_view::npos) return "80";
+  if (colon == std::string_view::npos || host_header.find(']', colon) != std::string_view::npos) return fallback;
   return std::string(host_header.substr(colon + 1));
 }
 
@@ -116,36 +117,51 @@ Result<tcp::endpoint> ParseAddress(const std::string& address) {
 }  // namespace
 
 struct Proxy::Impl : std::enable_shared_from_this<Proxy::Impl> {
-  Impl(asio::io_context& io, ProxyOptions o) : io(io), options(std::move(o)), acceptor(io) {}
+  Impl(asio::io_context& io, ProxyOptions o) : io(io), options(std::move(o)), acceptor(io), tls_acceptor(io) {}
 
   asio::io_context& io;
   ProxyOptions options;
-  tcp::acceptor acceptor;
+  tcp::acceptor acceptor, tls_acceptor;
+  SslContextPtr default_tls;  // the default certificate's context; SNI switches from it
   std::atomic<size_t> connections{0};
   size_t max_connections = 0;
   mutable std::mutex mu;
   std::shared_ptr<const RouteTable> table;  // guarded by mu
+  std::shared_ptr<const TlsConfig> tls;     // guarded by mu
   Metrics& metrics = Metrics::Get();
 
-  asio::awaitable<void> Accept();
-  asio::awaitable<void> Serve(tcp::socket sock);
+  // What one client connection is: its entry point and whether it came over TLS.
+  struct Conn {
+    std::string remote_ip;
+    const std::string* entrypoint;
+    bool tls;
+  };
+
+  asio::awaitable<void> Accept(tcp::acceptor& from, bool tls);
+  asio::awaitable<void> Serve(tcp::socket sock, bool tls);
+  template <class Stream>
+  asio::awaitable<void> Session(Stream& client, const Conn& conn);
   // Sends an answer of our own; false: the connection must close after it.
-  asio::awaitable<bool> Reply(beast::tcp_stream& client, unsigned version, bool keep, int status, std::string body);
+  template <class Stream>
+  asio::awaitable<bool> Reply(Stream& client, unsigned version, bool keep, int status, std::string body);
   // Forwards the request whose header `rp` holds; returns the status the client got (0: none)
   // and whether the connection may carry another request.
-  asio::awaitable<std::pair<int, bool>> Forward(beast::tcp_stream& client, beast::flat_buffer& buf,
+  template <class Stream>
+  asio::awaitable<std::pair<int, bool>> Forward(Stream& client, beast::flat_buffer& buf,
                                                 http::request_parser<http::buffer_body>& rp, const Backend& backend,
-                                                const std::string& remote_ip, std::string& protocol);
-  void Count(int code, const std::string& method, const std::string& protocol, const Backend* backend,
+                                                const Conn& conn, std::string& protocol);
+  void Count(const Conn& conn, int code, const std::string& method, const std::string& protocol, const Backend* backend,
              Clock::time_point start);
+  // SNI: the context of the Secret for the name the client asked for (SSL_CTX servername callback).
+  static int OnServerName(SSL* ssl, int* alert, void* arg);
 };
 
-asio::awaitable<void> Proxy::Impl::Accept() {
+asio::awaitable<void> Proxy::Impl::Accept(tcp::acceptor& from, bool tls) {
   auto self = shared_from_this();
-  while (acceptor.is_open()) {
-    auto [ec, sock] = co_await acceptor.async_accept(asio::make_strand(io), asio::as_tuple(asio::use_awaitable));
+  while (from.is_open()) {
+    auto [ec, sock] = co_await from.async_accept(asio::make_strand(io), asio::as_tuple(asio::use_awaitable));
     if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec == asio::error::operation_aborted || !from.is_open()) co_return;
       KITE_LOG(1) << "kite-ingress: accept: " << ec.message();
       continue;
     }
@@ -155,12 +171,53 @@ asio::awaitable<void> Proxy::Impl::Accept() {
       continue;
     }
     auto ex = sock.get_executor();
-    asio::co_spawn(ex, Serve(std::move(sock)), asio::detached);
+    asio::co_spawn(ex, Serve(std::move(sock), tls), asio::detached);
   }
 }
 
-asio::awaitable<bool> Proxy::Impl::Reply(beast::tcp_stream& client, unsigned version, bool keep, int status,
-                                          std::string body) {
+int Proxy::Impl::OnServerName(SSL* ssl, int* /*alert*/, void* arg) {
+  auto* impl = static_cast<Impl*>(arg);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (!name) return SSL_TLSEXT_ERR_OK;  // no SNI: the default certificate
+  std::shared_ptr<const TlsConfig> config;
+  {
+    std::lock_guard<std::mutex> lock(impl->mu);
+    config = impl->tls;
+  }
+  if (SslContextPtr ctx = config ? config->For(name) : nullptr) SSL_set_SSL_CTX(ssl, ctx->native_handle());
+  return SSL_TLSEXT_ERR_OK;
+}
+
+asio::awaitable<void> Proxy::Impl::Serve(tcp::socket sock, bool tls) {
+  auto self = shared_from_this();
+  ++connections;
+  Conn conn{"", tls ? &options.tls_entrypoint : &options.entrypoint, tls};
+  auto& open = metrics.open.Add({{"entrypoint", *conn.entrypoint}});
+  open.Increment();
+  {
+    boost::system::error_code ec;
+    const auto ep = sock.remote_endpoint(ec);
+    if (!ec) conn.remote_ip = ep.address().to_string();
+  }
+  if (tls) {
+    TlsSocket client(std::move(sock), default_tls->native_handle());
+    client.expires_after(options.read_header_timeout);
+    auto [ec] = co_await client.async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+    if (!ec) co_await Session(client, conn);
+    client.close();
+  } else {
+    beast::tcp_stream client(std::move(sock));
+    co_await Session(client, conn);
+    boost::system::error_code ignored;
+    client.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    client.close();
+  }
+  open.Decrement();
+  --connections;
+}
+
+template <class Stream>
+asio::awaitable<bool> Proxy::Impl::Reply(Stream& client, unsigned version, bool keep, int status, std::string body) {
   http::response<http::string_body> res{static_cast<http::status>(status), version};
   res.set(http::field::content_type, "text/plain; charset=utf-8");
   res.set("X-Content-Type-Options", "nosniff");
@@ -172,14 +229,14 @@ asio::awaitable<bool> Proxy::Impl::Reply(beast::tcp_stream& client, unsigned ver
   co_return keep && !ec;
 }
 
-void Proxy::Impl::Count(int code, const std::string& method, const std::string& protocol, const Backend* backend,
-                        Clock::time_point start) {
+void Proxy::Impl::Count(const Conn& conn, int code, const std::string& method, const std::string& protocol,
+                        const Backend* backend, Clock::time_point start) {
   const std::string c = std::to_string(code);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  metrics.requests.Add({{"code", c}, {"method", method}, {"protocol", protocol}, {"entrypoint", options.entrypoint}})
+  metrics.requests.Add({{"code", c}, {"method", method}, {"protocol", protocol}, {"entrypoint", *conn.entrypoint}})
       .Increment();
   metrics.duration
-      .Add({{"code", c}, {"method", method}, {"protocol", protocol}, {"entrypoint", options.entrypoint}},
+      .Add({{"code", c}, {"method", method}, {"protocol", protocol}, {"entrypoint", *conn.entrypoint}},
            prometheus::Histogram::BucketBoundaries{0.1, 0.3, 1.2, 5.0})
       .Observe(seconds);
   if (backend) {
@@ -188,18 +245,8 @@ void Proxy::Impl::Count(int code, const std::string& method, const std::string& 
   }
 }
 
-asio::awaitable<void> Proxy::Impl::Serve(tcp::socket sock) {
-  auto self = shared_from_this();
-  ++connections;
-  auto& open = metrics.open.Add({{"entrypoint", options.entrypoint}});
-  open.Increment();
-  std::string remote_ip;
-  {
-    boost::system::error_code ec;
-    const auto ep = sock.remote_endpoint(ec);
-    if (!ec) remote_ip = ep.address().to_string();
-  }
-  beast::tcp_stream client(std::move(sock));
+template <class Stream>
+asio::awaitable<void> Proxy::Impl::Session(Stream& client, const Conn& conn) {
   beast::flat_buffer buf;
   for (bool keep = true; keep;) {
     http::request_parser<http::buffer_body> rp;
@@ -240,21 +287,17 @@ asio::awaitable<void> Proxy::Impl::Serve(tcp::socket sock) {
       code = 503;
       keep = co_await Reply(client, req.version(), can_keep, 503, "Service Unavailable\n");
     } else {
-      std::tie(code, keep) = co_await Forward(client, buf, rp, *backend, remote_ip, protocol);
+      std::tie(code, keep) = co_await Forward(client, buf, rp, *backend, conn, protocol);
     }
-    if (code != 0) Count(code, method, protocol, backend, start);
+    if (code != 0) Count(conn, code, method, protocol, backend, start);
   }
-  boost::system::error_code ignored;
-  client.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  client.close();
-  open.Decrement();
-  --connections;
 }
 
-asio::awaitable<std::pair<int, bool>> Proxy::Impl::Forward(beast::tcp_stream& client, beast::flat_buffer& buf,
+template <class Stream>
+asio::awaitable<std::pair<int, bool>> Proxy::Impl::Forward(Stream& client, beast::flat_buffer& buf,
                                                            http::request_parser<http::buffer_body>& rp,
-                                                           const Backend& backend, const std::string& remote_ip,
-                                                           std::string& protocol) {
+                                                           const Backend& backend, const Conn& conn, std::string& protocol) {
+  const std::string& remote_ip = conn.remote_ip;
   auto& req = rp.get();
   const bool client_keep = req.keep_alive();
   const unsigned version = req.version();
@@ -287,8 +330,9 @@ asio::awaitable<std::pair<int, bool>> Proxy::Impl::Forward(beast::tcp_stream& cl
   std::string forwarded_for(req["X-Forwarded-For"]);
   req.set("X-Forwarded-For", forwarded_for.empty() ? remote_ip : forwarded_for + ", " + remote_ip);
   req.set("X-Forwarded-Host", host);
-  req.set("X-Forwarded-Port", PortOf(host));
-  req.set("X-Forwarded-Proto", upgrading && protocol == "websocket" ? "ws" : "http");
+  req.set("X-Forwarded-Port", PortOf(host, conn.tls ? "443" : "80"));
+  const bool ws = upgrading && protocol == "websocket";
+  req.set("X-Forwarded-Proto", conn.tls ? (ws ? "wss" : "https") : (ws ? "ws" : "http"));
   req.set("X-Forwarded-Server", options.server_name);
   req.set("X-Real-Ip", remote_ip);
   if (Lower(req[http::field::expect]) == "100-continue") {
@@ -360,7 +404,8 @@ asio::awaitable<std::pair<int, bool>> Proxy::Impl::Forward(beast::tcp_stream& cl
       b.consume(b.size());
       return s;
     };
-    StreamOf<beast::tcp_stream> a(client, take(buf)), b(up, take(ubuf));
+    StreamOf<Stream> a(client, take(buf));
+    StreamOf<beast::tcp_stream> b(up, take(ubuf));
     co_await Relay(a, b);
     co_return std::pair<int, bool>{101, false};
   }
@@ -411,33 +456,62 @@ Proxy::Proxy(asio::io_context& io, ProxyOptions options) : impl_(std::make_share
 
 Proxy::~Proxy() { Stop(); }
 
-Status Proxy::Start() {
-  Impl& i = *impl_;
+namespace {
+
+Status Listen(tcp::acceptor& acceptor, const std::string& address, int port) {
   boost::system::error_code ec;
-  const auto addr = asio::ip::make_address(i.options.address, ec);
-  if (ec) return Status(Code::kInvalidArgument, "bad listen address " + i.options.address);
-  const tcp::endpoint ep(addr, static_cast<unsigned short>(i.options.port));
-  i.acceptor.open(ep.protocol(), ec);
-  if (!ec) i.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) i.acceptor.bind(ep, ec);
-  if (!ec) i.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Status(Code::kUnavailable, "listen on " + i.options.address + ":" + std::to_string(i.options.port) + ": " + ec.message());
-  i.max_connections = i.options.max_connections > 0 ? i.options.max_connections : DefaultMaxConnections();
-  asio::co_spawn(i.acceptor.get_executor(), i.Accept(), asio::detached);
+  const auto addr = asio::ip::make_address(address, ec);
+  if (ec) return Status(Code::kInvalidArgument, "bad listen address " + address);
+  const tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status(Code::kUnavailable, "listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
   return Status::Ok();
 }
 
-int Proxy::port() const {
+int PortOf(const tcp::acceptor& acceptor) {
   boost::system::error_code ec;
-  const auto ep = impl_->acceptor.local_endpoint(ec);
+  const auto ep = acceptor.local_endpoint(ec);
   return ec ? 0 : ep.port();
 }
+
+}  // namespace
+
+Status Proxy::Start() {
+  Impl& i = *impl_;
+  if (i.options.tls_port >= 0) {
+    auto ctx = ServerContext(i.options.default_cert_pem, i.options.default_key_pem);
+    if (!ctx.ok()) return Status(Code::kInvalidArgument, "the default certificate: " + ctx.status().message());
+    i.default_tls = *ctx;
+    SSL_CTX_set_tlsext_servername_callback(i.default_tls->native_handle(), &Impl::OnServerName);
+    SSL_CTX_set_tlsext_servername_arg(i.default_tls->native_handle(), impl_.get());
+  }
+  if (Status s = Listen(i.acceptor, i.options.address, i.options.port); !s.ok()) return s;
+  if (i.options.tls_port >= 0) {
+    if (Status s = Listen(i.tls_acceptor, i.options.address, i.options.tls_port); !s.ok()) return s;
+  }
+  i.max_connections = i.options.max_connections > 0 ? i.options.max_connections : DefaultMaxConnections();
+  asio::co_spawn(i.acceptor.get_executor(), i.Accept(i.acceptor, false), asio::detached);
+  if (i.tls_acceptor.is_open()) asio::co_spawn(i.tls_acceptor.get_executor(), i.Accept(i.tls_acceptor, true), asio::detached);
+  return Status::Ok();
+}
+
+int Proxy::port() const { return PortOf(impl_->acceptor); }
+int Proxy::tls_port() const { return PortOf(impl_->tls_acceptor); }
 
 void Proxy::Stop() {
   asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
     boost::system::error_code ignored;
     impl->acceptor.close(ignored);
+    impl->tls_acceptor.close(ignored);
   });
+}
+
+void Proxy::SetTls(std::shared_ptr<const TlsConfig> tls) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->tls = std::move(tls);
 }
 
 void Proxy::SetTable(std::shared_ptr<const RouteTable> table) {

@@ -107,6 +107,24 @@ const Backend* RouteTable::Match(std::string_view host_header, std::string_view 
   return default_backend_ ? &*default_backend_ : nullptr;
 }
 
+const std::string* RouteTable::TlsSecretFor(std::string_view server_name) const {
+  const std::string host = NormalizeHost(server_name);
+  if (auto it = tls_exact_.find(host); it != tls_exact_.end()) return &it->second;
+  for (const auto& [suffix, secret] : tls_wildcard_) {
+    if (host.size() <= suffix.size() || !host.ends_with(suffix)) continue;
+    if (host.find('.') < host.size() - suffix.size()) continue;
+    return &secret;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> RouteTable::TlsSecrets() const {
+  std::set<std::string> all;
+  for (const auto& [host, secret] : tls_exact_) all.insert(secret);
+  for (const auto& [suffix, secret] : tls_wildcard_) all.insert(secret);
+  return {all.begin(), all.end()};
+}
+
 size_t RouteTable::rules() const {
   size_t n = any_host_.size();
   for (const auto& [host, rules] : exact_) n += rules.size();
@@ -130,6 +148,8 @@ std::shared_ptr<const RouteTable> RouteTable::Build(const Options& options, cons
   }
 
   std::map<std::string, PathRules> exact, wildcard;
+  // TLS hosts: host → (creationTimestamp, "ns/name" of the Ingress, "ns/secret"); the oldest wins.
+  std::map<std::string, std::tuple<std::string, std::string, std::string>> tls;
   // The default backend candidates: (creationTimestamp, "ns/name") orders them.
   std::optional<std::tuple<std::string, std::string, Backend>> fallback;
   for (const auto& ing : ingresses) {
@@ -147,6 +167,21 @@ std::shared_ptr<const RouteTable> RouteTable::Build(const Options& options, cons
     const std::string key = ns + "/" + api::Name(o);
     const std::string created = api::GetString(o, {"metadata", "creationTimestamp"});
     table->ingresses_.push_back(key);
+    for (const json::value& tv : api::GetArray(o, {"spec", "tls"})) {
+      const json::object& t = api::AsObject(tv);
+      const std::string secret = api::GetString(t, "secretName");
+      if (secret.empty()) continue;
+      for (const std::string& h : api::GetStrings(t, "hosts")) {
+        std::string host = Lower(h);
+        while (!host.empty() && host.back() == '.') host.pop_back();
+        if (host.empty() || host.find('*', host.starts_with("*.") ? 1 : 0) != std::string::npos) continue;
+        auto entry = std::make_tuple(created, key, ns + "/" + secret);
+        auto [it, fresh] = tls.emplace(host, entry);
+        if (!fresh && std::tie(std::get<0>(entry), std::get<1>(entry)) < std::tie(std::get<0>(it->second), std::get<1>(it->second))) {
+          it->second = entry;
+        }
+      }
+    }
     if (const json::object* db = api::FindObject(o, {"spec", "defaultBackend"})) {
       Backend b = Resolve(by_name, ns, *db);
       b.ingress = key;
@@ -201,6 +236,15 @@ std::shared_ptr<const RouteTable> RouteTable::Build(const Options& options, cons
   std::stable_sort(table->wildcard_.begin(), table->wildcard_.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   if (fallback) table->default_backend_ = std::move(std::get<2>(*fallback));
+  for (auto& [host, entry] : tls) {
+    if (host.starts_with("*.")) {
+      table->tls_wildcard_.emplace_back(host.substr(1), std::get<2>(entry));
+    } else {
+      table->tls_exact_.emplace(host, std::get<2>(entry));
+    }
+  }
+  std::stable_sort(table->tls_wildcard_.begin(), table->tls_wildcard_.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   std::sort(table->ingresses_.begin(), table->ingresses_.end());
   return table;
 }

@@ -24,6 +24,11 @@
 //   namespace/name.
 // - Nothing matched: the oldest of our Ingresses' spec.defaultBackend, else no route (404).
 //
+// TLS (spec.tls): each listed host (exact, or "*." wildcard) is served with the certificate of
+// the Secret named beside it, in the Ingress's namespace; when two Ingresses name a host, the
+// older one's Secret is used. A TLS entry without hosts names no host (kite-ingress's default
+// certificate answers those requests).
+//
 // Backends go to the Service's cluster IP and port (Traefik's "native load balancing": the node's
 // service proxy picks the endpoint, so EndpointSlices need no second implementation here). A
 // backend that cannot be resolved (no such Service, no such port, a headless or ExternalName
@@ -76,6 +81,12 @@ class RouteTable {
   // no rule matches and there is no default backend.
   const Backend* Match(std::string_view host_header, std::string_view path) const;
 
+  // The Secret ("namespace/name") whose certificate serves TLS for an SNI name (normalized as
+  // NormalizeHost), or null: exact names first, then the wildcards.
+  const std::string* TlsSecretFor(std::string_view server_name) const;
+  // Every Secret some host's TLS uses, sorted ("namespace/name").
+  std::vector<std::string> TlsSecrets() const;
+
   // The Ingresses this controller serves ("namespace/name"), sorted: their status is ours to set.
   const std::vector<std::string>& ingresses() const { return ingresses_; }
   size_t rules() const;
@@ -92,6 +103,8 @@ class RouteTable {
   std::vector<std::pair<std::string, PathRules>> wildcard_;  // ".example.com", longest first
   PathRules any_host_;
   std::optional<Backend> default_backend_;
+  std::map<std::string, std::string, std::less<>> tls_exact_;      // host → "ns/secret"
+  std::vector<std::pair<std::string, std::string>> tls_wildcard_;  // ".example.com" → "ns/secret", longest first
   std::vector<std::string> ingresses_;
 };
 

@@ -15,6 +15,7 @@ IngressWatch::IngressWatch(const client::Client* client, Options options, std::s
   ingresses_ = informers_.For("networking.k8s.io", "v1", "ingresses");
   classes_ = informers_.For("networking.k8s.io", "v1", "ingressclasses");
   services_ = informers_.For("", "v1", "services");
+  secrets_ = informers_.For("", "v1", "secrets");
   client::EventHandler h;
   h.on_add = [this](const client::ObjectPtr&) { MarkDirty(); };
   h.on_update = [this](const client::ObjectPtr&, const client::ObjectPtr&) { MarkDirty(); };
@@ -22,6 +23,7 @@ IngressWatch::IngressWatch(const client::Client* client, Options options, std::s
   ingresses_->AddHandler(h);
   classes_->AddHandler(h);
   services_->AddHandler(h);
+  secrets_->AddHandler(h);
 }
 
 IngressWatch::~IngressWatch() { Stop(); }
@@ -67,7 +69,11 @@ void IngressWatch::Run() {
     auto table = RouteTable::Build(options_, ingresses_->List(), classes_->List(), services_->List());
     KITE_LOG(2) << "kite-ingress: routes rebuilt: " << table->ingresses().size() << " ingresses, " << table->rules()
                 << " rules";
-    publish_(table);
+    auto tls = certificates_.Update(table, [this](const std::string& key) {
+      const size_t slash = key.find('/');
+      return secrets_->Get(key.substr(0, slash), key.substr(slash + 1));
+    });
+    publish_(table, std::move(tls));
     if (!ready_.exchange(true)) KITE_LOG(0) << "kite-ingress: routes loaded";
     WriteStatuses(*table);
   }

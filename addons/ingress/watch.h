@@ -1,8 +1,9 @@
 // IngressWatch: keeps kite-ingress's RouteTable current and writes our Ingresses' status.
-// Informers (client/informer.h) watch Ingresses, IngressClasses and Services; any change marks
-// the table dirty and the watch's own thread rebuilds it from the informers' caches and hands it
-// to `publish` (the proxy keeps answering from the previous table meanwhile; a burst of events
-// costs one or two rebuilds). After each rebuild every Ingress of ours gets, as its
+// Informers (client/informer.h) watch Ingresses, IngressClasses, Services and Secrets (those the
+// Ingresses' spec.tls names carry the certificates); any change marks the table dirty and the
+// watch's own thread rebuilds it from the informers' caches and hands it, with the TLS contexts
+// (certs.h), to `publish` (the proxy keeps answering from the previous ones meanwhile; a burst
+// of events costs one or two rebuilds). After each rebuild every Ingress of ours gets, as its
 // status.loadBalancer.ingress, that of the published Service (Traefik's publishedService: the
 // LoadBalancer Service in front of kite-ingress, whose addresses ServiceLB fills in), written
 // only when it differs (client/status_update.h).
@@ -16,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "addons/ingress/certs.h"
 #include "addons/ingress/routes.h"
 #include "client/informer.h"
 
@@ -23,7 +25,7 @@ namespace kite::ingress {
 
 class IngressWatch {
  public:
-  using Publish = std::function<void(std::shared_ptr<const RouteTable>)>;
+  using Publish = std::function<void(std::shared_ptr<const RouteTable>, std::shared_ptr<const TlsConfig>)>;
   // `published_service`: "namespace/name" of the Service whose addresses our Ingresses report
   // (empty: their status is left alone).
   IngressWatch(const client::Client* client, Options options, std::string published_service, Publish publish);
@@ -47,6 +49,8 @@ class IngressWatch {
   client::Informer* ingresses_;
   client::Informer* classes_;
   client::Informer* services_;
+  client::Informer* secrets_;
+  TlsCertificates certificates_;  // the watch thread's
   std::mutex mu_;
   std::condition_variable cv_;
   bool dirty_ = true, stopping_ = false;  // guarded by mu_

@@ -7,6 +7,8 @@
 #   a Service port by number and by name, reached on the node's address with the Host header;
 # - another class's Ingress is not served (404), an unknown host is 404, a missing Service 503;
 # - an edited rule takes effect; a 20 MiB download arrives whole;
+# - HTTPS on the node's port 443: the certificate of the Secret the Ingress's spec.tls names for
+#   that host (by SNI), the default self-signed one for other names;
 # - the Ingresses' status carries the node's address (the published Service's);
 # - its /metrics (Traefik's names) count the requests, and `promtool check metrics` is clean.
 set -euo pipefail
@@ -134,6 +136,23 @@ expect_eq "a 20 MiB download arrives whole" 20971520 \
 
 k patch ingress site --type=json -p '[{"op":"replace","path":"/spec/rules/0/http/paths/0/backend/service","value":{"name":"b","port":{"number":8080}}}]' >/dev/null
 eventually_eq "an edited rule takes effect: site.test/ now on b" 30 b-root get site.test /
+
+# HTTPS: a certificate for site.test in a kubernetes.io/tls Secret, named by the Ingress.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TEST_TMP/site.key" -out "$TEST_TMP/site.crt" \
+  -days 1 -subj /CN=site.test -addext subjectAltName=DNS:site.test 2>/dev/null
+k create secret tls site-tls --cert "$TEST_TMP/site.crt" --key "$TEST_TMP/site.key" >/dev/null
+k patch ingress site --type=merge -p '{"spec":{"tls":[{"hosts":["site.test"],"secretName":"site-tls"}]}}' >/dev/null
+tls_get() {  # tls_get NAME PATH CURL-ARGS...: the body over HTTPS to the node's 443 with SNI NAME
+  local name=$1 path=$2
+  shift 2
+  in_ns "$NS" curl -s -m 10 --resolve "$name:443:$NODE_IP" "$@" "https://$name$path"
+}
+eventually_eq "HTTPS on the node's 443 with the Secret's certificate (verified against it)" 30 b-root \
+  tls_get site.test / --cacert "$TEST_TMP/site.crt"
+expect_eq "HTTPS routes by path as HTTP does: /exact on b" b-exact \
+  tls_get site.test /exact --cacert "$TEST_TMP/site.crt"
+default_cert() { in_ns "$NS" curl -sk -m 10 -v --resolve "nope.test:443:$NODE_IP" https://nope.test/ 2>&1 | sed -n 's/.*subject: //p'; }
+expect_eq "another name gets the default certificate (and 404)" "CN=kite-ingress default certificate" default_cert
 
 statuses() { k get ingress site exact -o 'jsonpath={.items[*].status.loadBalancer.ingress[0].ip}'; }
 eventually_eq "our Ingresses' status: the node's address" 30 "$NODE_IP $NODE_IP" statuses

@@ -2,8 +2,8 @@
 // user who may write an Ingress reaches this. The input is an Ingress's spec (JSON; other bytes
 // build one), then, after a NUL, requests to match ("host path" per line). In a small fixed
 // cluster (the default class ours, three Services). Never a crash; a rule's backend is one of
-// the Services' addresses or says why not; a matched rule's path really matches the request;
-// the table holds no more rules than the spec has paths.
+// the Services' addresses or says why not; a TLS Secret is one of the Ingress's namespace; the
+// table holds no more rules than the spec has paths.
 #include <boost/json.hpp>
 
 #include <cstdint>
@@ -47,6 +47,9 @@ json::object SpecFromBytes(std::string_view data) {
     rules.push_back(json::object{{"host", hosts[next() % 8]}, {"http", json::object{{"paths", ps}}}});
   }
   json::object spec{{"rules", rules}};
+  if (next() & 1) {
+    spec["tls"] = json::array{json::object{{"hosts", json::array{hosts[next() % 8], hosts[next() % 8]}}, {"secretName", "s"}}};
+  }
   if (next() & 1) spec["defaultBackend"] = json::object{{"service", json::object{{"name", "web"}, {"port", json::object{{"number", 80}}}}}};
   return spec;
 }
@@ -102,6 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (const kite::ingress::Backend* b = table->Match(host, path)) {
       if (b->address.empty() ? b->error.empty() : !addresses.contains(b->address)) abort();
     }
+    if (const std::string* secret = table->TlsSecretFor(host); secret && !secret->starts_with("default/")) abort();
     start = end + 1;
   }
   return 0;

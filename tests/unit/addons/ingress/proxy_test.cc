@@ -1,7 +1,8 @@
 // The ingress proxy on loopback sockets, in front of a backend of the test's: routing by Host
 // and path, what the backend sees (headers, X-Forwarded-*), bodies streamed both ways with their
 // framing, keep-alive, answers of its own (404, 503, 502, 400, 431), HEAD, an answer delimited
-// by the backend's close, 100-continue, and a WebSocket-style upgrade relayed as bytes.
+// by the backend's close, 100-continue, a WebSocket-style upgrade relayed as bytes, and the TLS
+// entry point: the certificate by SNI from the Ingresses' Secrets, the default one otherwise.
 #include "addons/ingress/proxy.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -17,6 +19,9 @@
 
 #include <atomic>
 #include <thread>
+
+#include "base/encoding.h"
+#include "base/pki.h"
 
 namespace kite::ingress {
 namespace {
@@ -115,6 +120,11 @@ class ProxyTest : public ::testing::Test {
     o.port = 0;
     o.server_name = "ingress-pod";
     o.max_header_bytes = 8 * 1024;
+    o.tls_port = 0;
+    auto def = pki::CreateCA("default", 1);
+    ASSERT_TRUE(def.ok());
+    o.default_cert_pem = def->cert_pem;
+    o.default_key_pem = def->key_pem;
     proxy_ = std::make_unique<Proxy>(io_, o);
     ASSERT_TRUE(proxy_->Start().ok());
     // Service "web" at 127.0.0.1:<backend>; "gone" at a port nothing listens on.
@@ -125,14 +135,27 @@ class ProxyTest : public ::testing::Test {
                             std::to_string(backend_.port()) + "}]}}";
     const std::string gone = R"({"metadata":{"name":"gone","namespace":"default"},"spec":{"clusterIP":"127.0.0.1","ports":[{"port":)" +
                              std::to_string(dead) + "}]}}";
-    auto ing = Obj(R"({"metadata":{"name":"i","namespace":"default"},"spec":{"rules":[{"host":"app.test","http":{"paths":[
+    auto ing = Obj(R"({"metadata":{"name":"i","namespace":"default"},"spec":{"tls":[{"hosts":["app.test"],"secretName":"app-tls"}],
+        "rules":[{"host":"app.test","http":{"paths":[
         {"path":"/","pathType":"Prefix","backend":{"service":{"name":"web","port":{"number":)" +
                    std::to_string(backend_.port()) + R"(}}}},
         {"path":"/down","pathType":"Prefix","backend":{"service":{"name":"gone","port":{"number":)" + std::to_string(dead) + R"(}}}},
         {"path":"/none","pathType":"Prefix","backend":{"service":{"name":"missing","port":{"number":80}}}}]}}]}})");
     auto cls = Obj(R"({"metadata":{"name":"traefik","annotations":{"ingressclass.kubernetes.io/is-default-class":"true"}},
                       "spec":{"controller":"kite.io/ingress"}})");
-    proxy_->SetTable(RouteTable::Build(Options{}, {ing}, {cls}, {Obj(svc), Obj(gone)}));
+    auto table = RouteTable::Build(Options{}, {ing}, {cls}, {Obj(svc), Obj(gone)});
+    proxy_->SetTable(table);
+    // The Secret app-tls: a certificate for app.test issued by a CA of the test.
+    ca_ = *pki::CreateCA("test ca", 1);
+    pki::CertSpec spec;
+    spec.common_name = "app.test";
+    spec.dns_names = {"app.test"};
+    spec.server = true;
+    auto leaf = pki::Issue(ca_, spec);
+    ASSERT_TRUE(leaf.ok());
+    auto secret = Obj(R"({"metadata":{"name":"app-tls","namespace":"default","resourceVersion":"1"},"type":"kubernetes.io/tls",
+        "data":{"tls.crt":")" + Base64Encode(leaf->cert_pem) + R"(","tls.key":")" + Base64Encode(leaf->key_pem) + R"("}})");
+    proxy_->SetTls(certs_.Update(table, [&](const std::string& key) { return key == "default/app-tls" ? secret : nullptr; }));
     thread_ = std::thread([this] { io_.run(); });
   }
   void TearDown() override {
@@ -165,7 +188,30 @@ class ProxyTest : public ::testing::Test {
     return Exchange(s, buf, req);
   }
 
+  // The common name of the certificate the TLS entry point shows for `sni` ("" sends none),
+  // and the body of a GET / on that connection.
+  std::pair<std::string, std::string> TlsGet(const std::string& sni) {
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    asio::ssl::stream<tcp::socket> s(client_io_, ctx);
+    s.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(proxy_->tls_port())));
+    if (!sni.empty()) SSL_set_tlsext_host_name(s.native_handle(), sni.c_str());
+    s.handshake(asio::ssl::stream_base::client);
+    X509* peer = SSL_get1_peer_certificate(s.native_handle());
+    char cn[256] = {};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
+    X509_free(peer);
+    http::request<http::string_body> req{http::verb::get, "/tls", 11};
+    req.set(http::field::host, sni.empty() ? "app.test" : sni);
+    http::write(s, req);
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(s, buf, res);
+    return {cn, res.body()};
+  }
+
   Backend backend_;
+  pki::KeyPair ca_;
+  TlsCertificates certs_;
   asio::io_context io_{1}, client_io_;
   std::unique_ptr<Proxy> proxy_;
   std::thread thread_;
@@ -308,6 +354,40 @@ TEST_F(ProxyTest, RelaysAnUpgradedConnection) {
   asio::buffer_copy(asio::buffer(echo), buf.data(), have);
   asio::read(s, asio::buffer(echo.data() + have, echo.size() - have));
   EXPECT_EQ(echo, ping);
+}
+
+TEST_F(ProxyTest, TlsCertificateBySni) {
+  auto [cn, body] = TlsGet("app.test");
+  EXPECT_EQ(cn, "app.test");  // the Ingress's Secret
+  EXPECT_NE(body.find("GET /tls\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("X-Forwarded-Proto: https\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("X-Forwarded-Port: 443\n"), std::string::npos) << body;
+  EXPECT_EQ(TlsGet("other.test").first, "default");  // a name no Ingress lists
+  EXPECT_EQ(TlsGet("").first, "default");            // no SNI at all
+}
+
+TEST(TlsCertificatesTest, UnusableSecretsAreLeftOutAndContextsReused) {
+  auto table = RouteTable::Build(
+      Options{},
+      {Obj(R"({"metadata":{"name":"i","namespace":"n"},"spec":{"tls":[{"hosts":["a.test","*.b.test"],"secretName":"good"},
+               {"hosts":["c.test"],"secretName":"bad"},{"hosts":["d.test"],"secretName":"gone"}]}})")},
+      {Obj(R"({"metadata":{"name":"c","annotations":{"ingressclass.kubernetes.io/is-default-class":"true"}},"spec":{"controller":"kite.io/ingress"}})")},
+      {});
+  auto pair = *pki::CreateCA("good", 1);
+  auto good = Obj(R"({"metadata":{"name":"good","namespace":"n","resourceVersion":"7"},"data":{"tls.crt":")" +
+                  Base64Encode(pair.cert_pem) + R"(","tls.key":")" + Base64Encode(pair.key_pem) + R"("}})");
+  auto other = *pki::CreateCA("other", 1);
+  auto bad = Obj(R"({"metadata":{"name":"bad","namespace":"n","resourceVersion":"1"},"data":{"tls.crt":")" +
+                 Base64Encode(pair.cert_pem) + R"(","tls.key":")" + Base64Encode(other.key_pem) + R"("}})");
+  TlsCertificates certs;
+  auto lookup = [&](const std::string& key) { return key == "n/good" ? good : key == "n/bad" ? bad : nullptr; };
+  auto config = certs.Update(table, lookup);
+  ASSERT_NE(config->For("a.test"), nullptr);
+  EXPECT_EQ(config->For("x.b.test"), config->For("a.test"));
+  EXPECT_EQ(config->For("c.test"), nullptr);  // the key does not match the certificate
+  EXPECT_EQ(config->For("d.test"), nullptr);  // no such Secret
+  EXPECT_EQ(config->For("e.test"), nullptr);
+  EXPECT_EQ(certs.Update(table, lookup)->For("a.test"), config->For("a.test"));  // same version: same context
 }
 
 }  // namespace

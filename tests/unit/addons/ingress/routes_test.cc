@@ -145,6 +145,21 @@ TEST_F(RouteTableTest, BackendsThatCannotBeResolvedSayWhy) {
   EXPECT_EQ(t->Match("x", "/port")->service, "default/web:81");
 }
 
+TEST_F(RouteTableTest, TlsHostsNameTheirSecretsTheOlderIngressWinning) {
+  auto t = Build({Ingress("new", R"({"tls":[{"hosts":["a.test","*.w.test"],"secretName":"new-cert"}]})", "2026-02-01T00:00:00Z"),
+                  Ingress("old", R"({"tls":[{"hosts":["A.test."],"secretName":"old-cert"},{"secretName":"no-hosts"},
+                                            {"hosts":["x*y.test"],"secretName":"odd"}]})", "2026-01-01T00:00:00Z"),
+                  Ingress("other", R"({"ingressClassName":"nginx","tls":[{"hosts":["o.test"],"secretName":"theirs"}]})")});
+  ASSERT_NE(t->TlsSecretFor("a.test"), nullptr);
+  EXPECT_EQ(*t->TlsSecretFor("a.test"), "default/old-cert");
+  ASSERT_NE(t->TlsSecretFor("X.W.test"), nullptr);
+  EXPECT_EQ(*t->TlsSecretFor("X.W.test"), "default/new-cert");
+  EXPECT_EQ(t->TlsSecretFor("a.b.w.test"), nullptr);
+  EXPECT_EQ(t->TlsSecretFor("o.test"), nullptr);  // another class's
+  EXPECT_EQ(t->TlsSecretFor("x*y.test"), nullptr);
+  EXPECT_EQ(t->TlsSecrets(), (std::vector<std::string>{"default/new-cert", "default/old-cert"}));
+}
+
 TEST_F(RouteTableTest, OddInputBuildsNothingHarmful) {
   auto t = Build({Ingress("a", R"({"rules":[{"host":"a*b.test","http":{"paths":[{"path":"/","backend":{}}]}},
                                            {"http":{"paths":[{"path":"regex.*","pathType":"ImplementationSpecific"}]}},
