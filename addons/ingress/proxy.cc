@@ -33,7 +33,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr size_t kChunk = 16 * 1024;
+constexpr size_t kChunk = 64 * 1024;
 
 struct Metrics {
   prometheus::Family<prometheus::Counter>& requests;
@@ -198,6 +198,7 @@ asio::awaitable<void> Proxy::Impl::Serve(tcp::socket sock, bool tls) {
     boost::system::error_code ec;
     const auto ep = sock.remote_endpoint(ec);
     if (!ec) conn.remote_ip = ep.address().to_string();
+    sock.set_option(tcp::no_delay(true), ec);  // a header and its body may leave in two writes
   }
   if (tls) {
     TlsSocket client(std::move(sock), default_tls->native_handle());
@@ -346,7 +347,12 @@ asio::awaitable<std::pair<int, bool>> Proxy::Impl::Forward(Stream& client, beast
   req.version(11);
 
   // The request, its body streamed from the client as it arrives.
-  std::vector<char> chunk(kChunk);
+  // The body buffer, not zeroed: a request costs no 64 KiB memset.
+  struct Chunk {
+    std::unique_ptr<char[]> bytes{new char[kChunk]};
+    char* data() { return bytes.get(); }
+    static constexpr size_t size() { return kChunk; }
+  } chunk;
   up.expires_never();
   client.expires_never();
   {
@@ -388,6 +394,11 @@ asio::awaitable<std::pair<int, bool>> Proxy::Impl::Forward(Stream& client, beast
   } while (status / 100 == 1 && status != 101);
   auto& pp = *parser;
   auto& res = pp.get();
+  auto take = [](beast::flat_buffer& b) {  // what a buffer holds past the header, as a string
+    std::string s(static_cast<const char*>(b.data().data()), b.size());
+    b.consume(b.size());
+    return s;
+  };
   if (status == 101 && upgrading) {
     // The rest of both connections is the upgraded protocol's: bytes both ways.
     const std::string res_upgrade(res[http::field::upgrade]);
@@ -399,11 +410,6 @@ asio::awaitable<std::pair<int, bool>> Proxy::Impl::Forward(Stream& client, beast
     http::serializer<false, http::empty_body> hs{head101};
     auto [ec, n] = co_await http::async_write_header(client, hs, asio::as_tuple(asio::use_awaitable));
     if (ec) co_return std::pair<int, bool>{101, false};
-    auto take = [](beast::flat_buffer& b) {
-      std::string s(static_cast<const char*>(b.data().data()), b.size());
-      b.consume(b.size());
-      return s;
-    };
     StreamOf<Stream> a(client, take(buf));
     StreamOf<beast::tcp_stream> b(up, take(ubuf));
     co_await Relay(a, b);
@@ -428,6 +434,25 @@ asio::awaitable<std::pair<int, bool>> Proxy::Impl::Forward(Stream& client, beast
     http::serializer<false, http::empty_body> hs{only};
     auto [ec, n] = co_await http::async_write_header(client, hs, asio::as_tuple(asio::use_awaitable));
     co_return std::pair<int, bool>{status, keep && !ec};
+  }
+  if (const auto length = pp.content_length(); length && !res.chunked() && *length > ubuf.size()) {
+    // A body of known length, not all here yet, goes over as it comes: no parser or serializer
+    // between the sockets (for large answers that is most of the proxy's work). A small one,
+    // already read with the header, leaves below with the header in one write.
+    const uint64_t total = *length;
+    http::response<http::empty_body> only{std::move(res.base())};
+    http::serializer<false, http::empty_body> hs{only};
+    auto [ec, n] = co_await http::async_write_header(client, hs, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return std::pair<int, bool>{status, false};
+    StreamOf<beast::tcp_stream> from(up, take(ubuf));
+    StreamOf<Stream> to(client);
+    for (uint64_t left = total; left > 0;) {
+      const size_t got = co_await from.ReadSome(chunk.data(), static_cast<size_t>(std::min<uint64_t>(chunk.size(), left)));
+      if (got == 0) co_return std::pair<int, bool>{status, false};  // the backend broke off: so must we
+      if (!co_await to.Write(std::string_view(chunk.data(), got))) co_return std::pair<int, bool>{status, false};
+      left -= got;
+    }
+    co_return std::pair<int, bool>{status, keep};
   }
   http::serializer<false, http::buffer_body> rs{res};
   do {

@@ -6,9 +6,10 @@
 // Contract:
 // - One coroutine per client connection, on a strand of the io_context (run by any number of
 //   threads). Keep-alive; the request and answer bodies are streamed in pieces both ways (an
-//   upload or a download of any size holds one 16 KiB buffer per direction), with their framing
-//   (Content-Length or chunked) kept; an answer that ends with the upstream connection is sent
-//   chunked to HTTP/1.1 clients.
+//   upload or a download of any size holds one 64 KiB buffer), with their framing (Content-Length
+//   or chunked) kept; an answer of known length is copied between the sockets as it arrives (no
+//   parser in between); one that ends with the upstream connection is sent chunked to HTTP/1.1
+//   clients.
 // - The request goes to the backend with its Host and headers, but for the hop-by-hop ones
 //   (RFC 9110 7.6.1: Connection and what it names, Keep-Alive, Proxy-Connection, TE, Trailer,
 //   Upgrade), and with X-Forwarded-For (appended), X-Forwarded-Host, -Port, -Proto (http, https,
