@@ -13,6 +13,16 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+Status ServePath(std::vector<std::unique_ptr<HttpServer>>& servers, const std::string& listen, const std::string& path,
+                 HttpServer::Handler handler) {
+  if (listen.empty()) return Status::Ok();
+  auto srv = std::make_unique<HttpServer>();
+  srv->Route(path, std::move(handler));
+  if (Status s = srv->Start(listen); !s.ok()) return Status(s.code(), path + " on " + listen + ": " + s.message());
+  servers.push_back(std::move(srv));
+  return Status::Ok();
+}
+
 Result<std::pair<std::string, int>> SplitHostPort(const std::string& host_port) {
   auto colon = host_port.rfind(':');
   if (colon == std::string::npos) return Status(Code::kInvalidArgument, "missing port in address " + host_port);

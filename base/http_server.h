@@ -41,6 +41,13 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// Starts a server of its own answering `path` alone on `listen` (host:port) and adds it to
+// `servers`: how the add-ons serve their probes and metrics on the ports upstream's use.
+// `listen` empty: none is wanted (nothing added, no error). Fails when the address cannot be
+// bound, naming `path` and `listen`.
+Status ServePath(std::vector<std::unique_ptr<HttpServer>>& servers, const std::string& listen, const std::string& path,
+                 HttpServer::Handler handler);
+
 // Splits "host:port" / "[v6]:port". Returns an error for a missing or bad port.
 Result<std::pair<std::string, int>> SplitHostPort(const std::string& host_port);
 

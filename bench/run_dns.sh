@@ -57,30 +57,8 @@ for tool in kubectl dnsperf dig taskset "$DNSMASQ"; do
   command -v "$tool" >/dev/null || { echo "missing $tool (packaging/deps.txt: dnsperf dnsutils dnsmasq-base)" >&2; exit 1; }
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/kite-dns-bench.XXXXXX")
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  local p i
-  for i in $(seq 1 200); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  echo "no free port" >&2; exit 1
-}
-wait_for() {  # wait_for SECONDS CMD...
-  local deadline=$((SECONDS + $1)); shift
-  while ((SECONDS < deadline)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  return 1
-}
+WORK_NAME=kite-dns-bench
+source "$(dirname "${BASH_SOURCE[0]}")/lib_bench.sh"
 
 # --- kite-server and the Services
 API_PORT=$(free_port)
@@ -124,9 +102,6 @@ answers() { [[ $(dig @127.0.0.1 -p "$1" +short +time=1 +tries=1 "$last_name" A) 
 wait_for 60 answers "$KITE_PORT" || { tail "$WORK/kite-dns.log"; echo "kite-dns does not answer" >&2; exit 1; }
 wait_for 30 answers "$MASQ_PORT" || { echo "dnsmasq does not answer" >&2; exit 1; }
 
-# CPU time (user + system, in clock ticks) the process has used so far.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-TICKS=$(getconf CLK_TCK)
 
 # run NAME PORT PID MODE ROUND: one dnsperf run; appends
 # "name mode round qps avg_ms max_ms lost qps_per_cpu_second" to results. The last column is the
@@ -158,7 +133,6 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 col() { awk -v n="$1" -v m="$2" -v c="$3" '$1 == n && $2 == m {print $c}' "$WORK/results" | median; }
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 echo

@@ -45,31 +45,9 @@ for tool in kubectl wrk curl taskset "$NGINX"; do
   command -v "$tool" >/dev/null || { echo "missing $tool (packaging/deps.txt: nginx-light wrk)" >&2; exit 1; }
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/kite-ingress-bench.XXXXXX")
+WORK_NAME=kite-ingress-bench
+source "$(dirname "${BASH_SOURCE[0]}")/lib_bench.sh"
 chmod 755 "$WORK"  # nginx's workers (nobody, when run as root) read the backend's files
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  local p i
-  for i in $(seq 1 200); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  echo "no free port" >&2; exit 1
-}
-wait_for() {  # wait_for SECONDS CMD...
-  local deadline=$((SECONDS + $1)); shift
-  while ((SECONDS < deadline)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  return 1
-}
 
 # --- kite-server, the Service (a loopback cluster IP), the Ingress
 API_PORT=$(free_port)
@@ -164,8 +142,6 @@ wait_for 30 answers "$NGINX_PORT" || { cat "$WORK/proxy.err" "$WORK/proxy.log"; 
 NGINX_PID=$(pgrep -f "nginx: worker process" -P "$(cat "$WORK/proxy.pid")" | head -1)
 [[ -n $NGINX_PID ]] || { echo "nginx's worker not found" >&2; exit 1; }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-TICKS=$(getconf CLK_TCK)
 # to_ms VALUE: wrk's "812.00us" / "1.20ms" / "2.00s" in ms.
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[^m]s$/) n *= 1000; printf "%.3f", n }'; }
 # to_mib VALUE: wrk's "512.00KB" / "1.20GB" per second in MiB.
@@ -205,7 +181,6 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 col() { awk -v n="$1" -v r="$2" -v c="$3" '$1 == n && $2 == r {print $c}' "$WORK/results" | median; }
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 echo

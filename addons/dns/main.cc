@@ -116,25 +116,21 @@ int main(int argc, char** argv) {
 
   // Each endpoint on its own small server, at the ports CoreDNS uses (8080, 8181, 9153).
   std::vector<std::unique_ptr<HttpServer>> http;
-  auto serve = [&](const std::string& listen, const std::string& path, HttpServer::Handler h) -> bool {
-    if (listen.empty()) return true;
-    auto srv = std::make_unique<HttpServer>();
-    srv->Route(path, std::move(h));
-    if (auto s = srv->Start(listen); !s.ok()) {
-      std::cerr << "kite-dns: " << path << " on " << listen << ": " << s.message() << "\n";
-      return false;
-    }
-    http.push_back(std::move(srv));
-    return true;
-  };
-  const bool http_ok =
-      serve(o.health_listen, "/health", [] { return HttpReply{200, "text/plain; charset=utf-8", "OK", {}}; }) &&
-      serve(o.ready_listen, "/ready", [&watch] {
-        return watch.Ready() ? HttpReply{200, "text/plain; charset=utf-8", "OK", {}}
-                             : HttpReply{503, "text/plain; charset=utf-8", "cluster zone not loaded yet", {}};
-      }) &&
-      serve(o.metrics_listen, "/metrics", [] { return HttpReply{200, "text/plain; version=0.0.4", metrics::Serialize(), {}}; });
-  if (!http_ok) return 1;
+  Status served = ServePath(http, o.health_listen, "/health", [] { return HttpReply{200, "text/plain; charset=utf-8", "OK", {}}; });
+  if (served.ok()) {
+    served = ServePath(http, o.ready_listen, "/ready", [&watch] {
+      return watch.Ready() ? HttpReply{200, "text/plain; charset=utf-8", "OK", {}}
+                           : HttpReply{503, "text/plain; charset=utf-8", "cluster zone not loaded yet", {}};
+    });
+  }
+  if (served.ok()) {
+    served = ServePath(http, o.metrics_listen, "/metrics",
+                       [] { return HttpReply{200, "text/plain; version=0.0.4", metrics::Serialize(), {}}; });
+  }
+  if (!served.ok()) {
+    std::cerr << "kite-dns: " << served.message() << "\n";
+    return 1;
+  }
 
   watch.Start();
   std::thread dns_thread([&io] {

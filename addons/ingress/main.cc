@@ -115,25 +115,20 @@ int main(int argc, char** argv) {
                                 proxy.SetTable(std::move(t));
                               });
 
+  // Each endpoint on its own small server, at the ports upstream uses.
   std::vector<std::unique_ptr<HttpServer>> http;
-  auto serve = [&](const std::string& listen, const std::string& path, HttpServer::Handler h) -> bool {
-    if (listen.empty()) return true;
-    auto srv = std::make_unique<HttpServer>();
-    srv->Route(path, std::move(h));
-    if (auto s = srv->Start(listen); !s.ok()) {
-      std::cerr << "kite-ingress: " << path << " on " << listen << ": " << s.message() << "\n";
-      return false;
-    }
-    http.push_back(std::move(srv));
-    return true;
-  };
-  const bool http_ok =
-      serve(o.ping_listen, "/ping", [&watch] {
-        return watch.Ready() ? HttpReply{200, "text/plain; charset=utf-8", "OK", {}}
-                             : HttpReply{503, "text/plain; charset=utf-8", "routes not loaded yet", {}};
-      }) &&
-      serve(o.metrics_listen, "/metrics", [] { return HttpReply{200, "text/plain; version=0.0.4", metrics::Serialize(), {}}; });
-  if (!http_ok) return 1;
+  Status served = ServePath(http, o.ping_listen, "/ping", [&watch] {
+    return watch.Ready() ? HttpReply{200, "text/plain; charset=utf-8", "OK", {}}
+                         : HttpReply{503, "text/plain; charset=utf-8", "routes not loaded yet", {}};
+  });
+  if (served.ok()) {
+    served = ServePath(http, o.metrics_listen, "/metrics",
+                       [] { return HttpReply{200, "text/plain; version=0.0.4", metrics::Serialize(), {}}; });
+  }
+  if (!served.ok()) {
+    std::cerr << "kite-ingress: " << served.message() << "\n";
+    return 1;
+  }
 
   watch.Start();
   std::vector<std::thread> pool;

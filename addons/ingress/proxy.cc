@@ -114,6 +114,38 @@ Result<tcp::endpoint> ParseAddress(const std::string& address) {
   return tcp::endpoint(ip, static_cast<unsigned short>(std::stoi(address.substr(colon + 1))));
 }
 
+// How a message's pumping ended.
+enum class Pump { kDone, kReadFailed, kWriteFailed };
+
+// Sends the message whose header `p` has read from `from` (its header as it now is, then its
+// body as it arrives, in pieces of `size` bytes through `chunk`) to `to`, its framing kept.
+template <bool isRequest, class From, class To>
+asio::awaitable<Pump> PumpMessage(From& from, beast::flat_buffer& buf, http::parser<isRequest, http::buffer_body>& p,
+                                  To& to, char* chunk, size_t size) {
+  auto& m = p.get();
+  http::serializer<isRequest, http::buffer_body> sr{m};
+  do {
+    if (!p.is_done()) {
+      m.body().data = chunk;
+      m.body().size = size;
+      auto [ec, n] = co_await http::async_read(from, buf, p, asio::as_tuple(asio::use_awaitable));
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) co_return Pump::kReadFailed;
+      m.body().size = size - m.body().size;
+      m.body().data = chunk;
+      m.body().more = !p.is_done();
+    } else {
+      m.body().data = nullptr;
+      m.body().size = 0;
+      m.body().more = false;
+    }
+    auto [ec, n] = co_await http::async_write(to, sr, asio::as_tuple(asio::use_awaitable));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return Pump::kWriteFailed;
+  } while (!p.is_done() || !sr.is_done());
+  co_return Pump::kDone;
+}
+
 }  // namespace
 
 struct Proxy::Impl : std::enable_shared_from_this<Proxy::Impl> {
@@ -356,26 +388,9 @@ asio::awaitable<std::pair<int, bool>> Proxy::Impl::Forward(Stream& client, beast
   up.expires_never();
   client.expires_never();
   {
-    http::serializer<true, http::buffer_body> sr{req};
-    do {
-      if (!rp.is_done()) {
-        req.body().data = chunk.data();
-        req.body().size = chunk.size();
-        auto [ec, n] = co_await http::async_read(client, buf, rp, asio::as_tuple(asio::use_awaitable));
-        if (ec == http::error::need_buffer) ec = {};
-        if (ec) co_return std::pair<int, bool>{0, false};  // the client left mid-request
-        req.body().size = chunk.size() - req.body().size;
-        req.body().data = chunk.data();
-        req.body().more = !rp.is_done();
-      } else {
-        req.body().data = nullptr;
-        req.body().size = 0;
-        req.body().more = false;
-      }
-      auto [ec, n] = co_await http::async_write(up, sr, asio::as_tuple(asio::use_awaitable));
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) co_return co_await bad_gateway();
-    } while (!rp.is_done() || !sr.is_done());
+    const Pump sent = co_await PumpMessage(client, buf, rp, up, chunk.data(), chunk.size());
+    if (sent == Pump::kReadFailed) co_return std::pair<int, bool>{0, false};  // the client left mid-request
+    if (sent == Pump::kWriteFailed) co_return co_await bad_gateway();
   }
 
   // The answer's header; interim answers (1xx but 101: 100 Continue, 103 Early Hints) are
@@ -454,27 +469,9 @@ asio::awaitable<std::pair<int, bool>> Proxy::Impl::Forward(Stream& client, beast
     }
     co_return std::pair<int, bool>{status, keep};
   }
-  http::serializer<false, http::buffer_body> rs{res};
-  do {
-    if (!pp.is_done()) {
-      res.body().data = chunk.data();
-      res.body().size = chunk.size();
-      auto [ec, n] = co_await http::async_read(up, ubuf, pp, asio::as_tuple(asio::use_awaitable));
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) co_return std::pair<int, bool>{status, false};  // the backend broke off: so must we
-      res.body().size = chunk.size() - res.body().size;
-      res.body().data = chunk.data();
-      res.body().more = !pp.is_done();
-    } else {
-      res.body().data = nullptr;
-      res.body().size = 0;
-      res.body().more = false;
-    }
-    auto [ec, n] = co_await http::async_write(client, rs, asio::as_tuple(asio::use_awaitable));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) co_return std::pair<int, bool>{status, false};
-  } while (!pp.is_done() || !rs.is_done());
-  co_return std::pair<int, bool>{status, keep};
+  // (A backend that breaks off mid-answer leaves the client's answer cut: so must it end.)
+  const Pump sent = co_await PumpMessage(up, ubuf, pp, client, chunk.data(), chunk.size());
+  co_return std::pair<int, bool>{status, keep && sent == Pump::kDone};
 }
 
 Proxy::Proxy(asio::io_context& io, ProxyOptions options) : impl_(std::make_shared<Impl>(io, std::move(options))) {}

@@ -16,67 +16,21 @@ IngressWatch::IngressWatch(const client::Client* client, Options options, std::s
   classes_ = informers_.For("networking.k8s.io", "v1", "ingressclasses");
   services_ = informers_.For("", "v1", "services");
   secrets_ = informers_.For("", "v1", "secrets");
-  client::EventHandler h;
-  h.on_add = [this](const client::ObjectPtr&) { MarkDirty(); };
-  h.on_update = [this](const client::ObjectPtr&, const client::ObjectPtr&) { MarkDirty(); };
-  h.on_delete = [this](const client::ObjectPtr&) { MarkDirty(); };
-  ingresses_->AddHandler(h);
-  classes_->AddHandler(h);
-  services_->AddHandler(h);
-  secrets_->AddHandler(h);
+  loop_ = std::make_unique<client::RebuildLoop>(&informers_, std::vector<client::Informer*>{ingresses_, classes_, services_, secrets_},
+                                                [this] { Rebuild(); });
 }
 
-IngressWatch::~IngressWatch() { Stop(); }
-
-void IngressWatch::Start() {
-  informers_.Start();
-  thread_ = std::thread([this] { Run(); });
-}
-
-void IngressWatch::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ && !thread_.joinable()) return;
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  informers_.Stop();
-  if (thread_.joinable()) thread_.join();
-}
-
-void IngressWatch::MarkDirty() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    dirty_ = true;
-  }
-  cv_.notify_one();
-}
-
-void IngressWatch::Run() {
-  // The first table only once every informer has its first list: a half-listed cluster would
-  // answer 404 for routes that exist.
-  while (!informers_.WaitForSync(std::chrono::seconds(1))) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
-  }
-  while (true) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return dirty_ || stopping_; });
-      if (stopping_) return;
-      dirty_ = false;
-    }
-    auto table = RouteTable::Build(options_, ingresses_->List(), classes_->List(), services_->List());
-    KITE_LOG(2) << "kite-ingress: routes rebuilt: " << table->ingresses().size() << " ingresses, " << table->rules()
-                << " rules";
-    auto tls = certificates_.Update(table, [this](const std::string& key) {
-      const size_t slash = key.find('/');
-      return secrets_->Get(key.substr(0, slash), key.substr(slash + 1));
-    });
-    publish_(table, std::move(tls));
-    if (!ready_.exchange(true)) KITE_LOG(0) << "kite-ingress: routes loaded";
-    WriteStatuses(*table);
-  }
+void IngressWatch::Rebuild() {
+  auto table = RouteTable::Build(options_, ingresses_->List(), classes_->List(), services_->List());
+  KITE_LOG(2) << "kite-ingress: routes rebuilt: " << table->ingresses().size() << " ingresses, " << table->rules()
+              << " rules";
+  auto tls = certificates_.Update(table, [this](const std::string& key) {
+    const size_t slash = key.find('/');
+    return secrets_->Get(key.substr(0, slash), key.substr(slash + 1));
+  });
+  publish_(table, std::move(tls));
+  if (!Ready()) KITE_LOG(0) << "kite-ingress: routes loaded";
+  WriteStatuses(*table);
 }
 
 void IngressWatch::WriteStatuses(const RouteTable& table) {

@@ -1,25 +1,22 @@
 // IngressWatch: keeps kite-ingress's RouteTable current and writes our Ingresses' status.
 // Informers (client/informer.h) watch Ingresses, IngressClasses, Services and Secrets (those the
-// Ingresses' spec.tls names carry the certificates); any change marks the table dirty and the
-// watch's own thread rebuilds it from the informers' caches and hands it, with the TLS contexts
-// (certs.h), to `publish` (the proxy keeps answering from the previous ones meanwhile; a burst
-// of events costs one or two rebuilds). After each rebuild every Ingress of ours gets, as its
+// Ingresses' spec.tls names carry the certificates); on any change the RebuildLoop
+// (client/rebuild_loop.h) rebuilds the table from the informers' caches on its own thread and
+// hands it, with the TLS contexts (certs.h), to `publish` (the proxy keeps answering from the
+// previous ones meanwhile). After each rebuild every Ingress of ours gets, as its
 // status.loadBalancer.ingress, that of the published Service (Traefik's publishedService: the
 // LoadBalancer Service in front of kite-ingress, whose addresses ServiceLB fills in), written
 // only when it differs (client/status_update.h).
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "addons/ingress/certs.h"
 #include "addons/ingress/routes.h"
 #include "client/informer.h"
+#include "client/rebuild_loop.h"
 
 namespace kite::ingress {
 
@@ -29,16 +26,14 @@ class IngressWatch {
   // `published_service`: "namespace/name" of the Service whose addresses our Ingresses report
   // (empty: their status is left alone).
   IngressWatch(const client::Client* client, Options options, std::string published_service, Publish publish);
-  ~IngressWatch();  // Stop()
 
-  void Start();
-  void Stop();
+  void Start() { loop_->Start(); }
+  void Stop() { loop_->Stop(); }
   // True once every informer has listed and the first table from them was published (/ping).
-  bool Ready() const { return ready_.load(); }
+  bool Ready() const { return loop_->Ready(); }
 
  private:
-  void Run();
-  void MarkDirty();
+  void Rebuild();
   void WriteStatuses(const RouteTable& table);
 
   const client::Client* client_;
@@ -50,12 +45,8 @@ class IngressWatch {
   client::Informer* classes_;
   client::Informer* services_;
   client::Informer* secrets_;
-  TlsCertificates certificates_;  // the watch thread's
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool dirty_ = true, stopping_ = false;  // guarded by mu_
-  std::atomic<bool> ready_{false};
-  std::thread thread_;
+  TlsCertificates certificates_;               // the loop thread's
+  std::unique_ptr<client::RebuildLoop> loop_;  // last: stopped before the rest goes
 };
 
 }  // namespace kite::ingress

@@ -20,15 +20,8 @@ require_tool "$KITE_SERVER"
 [[ -f $KITE_IMAGES/kite-ingress.tar ]] || skip "no kite-ingress image archive in $KITE_IMAGES"
 sweep_leftovers
 
-NODE_IP=10.99.0.1
-new_netns ing $NODE_IP
-NS=$REPLY
-new_node_dir ing
-D=$REPLY
-NODE=kite-e2e-ing
-IMAGE=kite.local/busybox:1.35
-KC=$TEST_TMP/kubeconfig
-k() { kubectl_in "$NS" "$KC" "$@"; }
+one_node ing
+NODE_IP=10.99.0.1  # one_node's node address
 start_node_server --node-ip $NODE_IP
 eventually_eq "node Ready" 90 True k get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 ingress_ready() { [[ $(k get deploy -n kube-system kite-ingress -o 'jsonpath={.status.readyReplicas}') == 1 ]]; }
