@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The offline bundle of a release build, for its architecture (issue 21): packaging/bundle/
 # bundle.sh from build-release-<arch>/ carries lib/kite/ (every shared library the binaries load
-# besides libc's), and its images (pause, kite-dns, local-path-helper) are of that architecture:
-# the image config's architecture (and variant) and `file` of every program in the layers. The
-# kite-dns image's root is complete: its /kite-dns runs with nothing but that root (under
+# besides libc's), and its images (pause, kite-dns, kite-ingress, local-path-helper) are of that
+# architecture: the image config's architecture (and variant) and `file` of every program in the
+# layers. The add-on images' roots are complete: /kite-dns and /kite-ingress run with nothing but their root (under
 # qemu-user with the root as the only library prefix; natively in a chroot). install.sh puts the
 # bundle into a scratch root, where the binaries load lib/kite/ from <bin>/../lib/kite and run
 # (`--version`, emulated); kite-uninstall.sh (in a network namespace of its own, so killall's
@@ -63,7 +63,7 @@ for bin in kite-server kite-agent; do
 done
 
 # --- the images: the architecture in the config and of every program in the layer ----------------
-for img in pause kite-dns local-path-helper; do
+for img in pause kite-dns kite-ingress local-path-helper; do
   tarball=$B/images/$img.tar
   dir=$TEST_TMP/img-$img
   mkdir -p "$dir/rootfs"
@@ -81,13 +81,15 @@ print(c["os"] + "/" + c["architecture"] + ("/" + c["variant"] if c.get("variant"
     expect "$img: ${p#.} is built for $arch" "$file_re" -- file -b "$dir/rootfs/$p"
   done
 done
-dns_root=$TEST_TMP/img-kite-dns/rootfs
-if [[ -n $qemu ]]; then
-  # The image root is qemu's only library prefix: a library it lacks is not found anywhere.
-  expect "kite-dns runs from its image's root alone" "Usage: kite-dns" -- "$qemu" -L "$dns_root" "$dns_root/kite-dns" --help
-else
-  expect "kite-dns runs from its image's root alone" "Usage: kite-dns" -- chroot "$dns_root" /kite-dns --help
-fi
+for addon in kite-dns kite-ingress; do
+  root=$TEST_TMP/img-$addon/rootfs
+  if [[ -n $qemu ]]; then
+    # The image root is qemu's only library prefix: a library it lacks is not found anywhere.
+    expect "$addon runs from its image's root alone" "Usage: $addon" -- "$qemu" -L "$root" "$root/$addon" --help
+  else
+    expect "$addon runs from its image's root alone" "Usage: $addon" -- chroot "$root" /$addon --help
+  fi
+done
 
 # --- install into a scratch root, run the installed binaries, uninstall ---------------------------
 SR=$TEST_TMP/root SD=$TEST_TMP/data
