@@ -299,7 +299,9 @@ asio::awaitable<void> Proxy::Impl::Session(Stream& client, const Conn& conn) {
     }
     const auto start = Clock::now();
     auto& req = rp.get();
-    const std::string method(req.method_string());
+    // The method label is one of HTTP's (any other token a client sends is "OTHER"), so clients
+    // cannot grow the metrics without bound.
+    const std::string method(req.method() == http::verb::unknown ? "OTHER" : std::string(req.method_string()));
     const std::string host(req[http::field::host]);
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));

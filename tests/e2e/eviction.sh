@@ -30,7 +30,7 @@ YAML
 
 # start ARGS...: kite-server on the node, with extra flags. At --v 2 the pod workers log each
 # pod's sync, rejection and status write, so a failure's log tail says what the kubelet did.
-start() { start_node_server --disable kite-dns --v 2 "$@"; }
+start() { start_node_server --disable kite-dns,traefik --v 2 "$@"; }
 start
 eventually_eq "node Ready" 90 True k get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 

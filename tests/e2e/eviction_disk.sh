@@ -14,7 +14,7 @@ sweep_leftovers
 
 one_node evdisk
 
-start() { start_node_server --disable kite-dns "$@"; }  # start ARGS...: kite-server on the node, with extra flags
+start() { start_node_server --disable kite-dns,traefik "$@"; }  # start ARGS...: kite-server on the node, with extra flags
 start
 eventually_eq "node Ready" 90 True k get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 

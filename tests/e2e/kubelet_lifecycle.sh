@@ -31,7 +31,7 @@ chmod +x "$TEST_TMP/bin/ctr"
 touch "$HOLD"
 
 start() {
-  start_node_server --env PATH="$TEST_TMP/bin:$PATH" --disable kite-dns
+  start_node_server --env PATH="$TEST_TMP/bin:$PATH" --disable kite-dns,traefik
 }
 start
 eventually_eq "node Ready while the images are held back" 90 True \

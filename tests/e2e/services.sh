@@ -30,7 +30,7 @@ jp() { k get "$@"; }
 nat() { in_ns "$NS" iptables-save -t nat; }
 # A periodic (full) sync every 3 s, so rules deleted by hand come back quickly.
 start_node_server --node-ip "$NODE_IP" --iptables-sync-period 3s --proxy-full-sync-period 3s \
-  --disable kite-dns  # the chains counted below are the kubernetes Service's only (e2e_cluster_dns has DNS)
+  --disable kite-dns,traefik  # the chains counted below are the kubernetes Service's only (e2e_cluster_dns has DNS, e2e_ingress kite-ingress)
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 
 # --- the kubernetes Service

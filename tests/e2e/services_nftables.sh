@@ -29,7 +29,7 @@ k() { kubectl_in "$NS" "$KC" "$@"; }
 jp() { k get "$@"; }
 table() { in_ns "$NS" nft list table ip kube-proxy; }
 start_node_server --node-ip "$NODE_IP" --iptables-sync-period 3s --proxy-full-sync-period 3s \
-  --proxy-mode nftables --disable kite-dns
+  --proxy-mode nftables --disable kite-dns,traefik
 eventually_eq "node Ready" 90 True jp node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
 
 # --- the kubernetes Service, through the service-ips verdict map to the shared picking chain of

@@ -50,11 +50,17 @@ with_lb_node() {
   k create -f "$TEST_TMP/lb-node.yaml" >/dev/null
   k patch node lb-node --subresource=status --type=merge -p \
     '{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","message":"test"}],"addresses":[{"type":"InternalIP","address":"192.0.2.9"}]}}' >/dev/null
-  k create service loadbalancer lb --tcp=80 >/dev/null
+  k create service loadbalancer lb --tcp=8080 >/dev/null
 }
 with_lb_node
 eventually "by default: ServiceLB gives a LoadBalancer Service the node's address" '^192\.0\.2\.9$' 30 -- \
   k get svc lb -o jsonpath='{.status.loadBalancer.ingress[0].ip}'
+eventually "kite-ingress's LoadBalancer Service too (ports 80 and 443)" '^192\.0\.2\.9$' 30 -- \
+  k get svc -n kube-system kite-ingress -o jsonpath='{.status.loadBalancer.ingress[0].ip}'
+k create service loadbalancer web80 --tcp=80 >/dev/null
+sleep 3  # what ServiceLB would have written by now
+expect_exact "a later LoadBalancer Service on port 80 stays Pending: kite-ingress holds it (as in k3s)" "" -- \
+  k get svc web80 -o jsonpath='{.status.loadBalancer.ingress}'
 eventually "by default: the local-path StorageClass" '^rancher.io/local-path$' 30 -- \
   k get storageclass local-path -o jsonpath='{.provisioner}'
 expect "by default: metrics.k8s.io is served" '^metrics.k8s.io/v1beta1$' -- bash -c \

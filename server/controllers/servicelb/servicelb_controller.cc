@@ -3,7 +3,9 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "api/object.h"
 #include "base/log.h"
@@ -39,7 +41,12 @@ class ServiceLbController final : public client::Controller {
   void Init(client::InformerFactory& f) override {
     services_ = f.For(*services_r_);
     nodes_ = f.For(*nodes_r_);
-    services_->AddHandler(client::EnqueueSelf(&queue_));
+    // A LoadBalancer Service that comes, goes or changes may free or take another's ports.
+    client::EventHandler s;
+    s.on_add = [this](const client::ObjectPtr& o) { OnService(nullptr, o); };
+    s.on_update = [this](const client::ObjectPtr& a, const client::ObjectPtr& b) { OnService(a, b); };
+    s.on_delete = [this](const client::ObjectPtr& o) { OnService(o, nullptr); };
+    services_->AddHandler(std::move(s));
     client::EventHandler n;
     n.on_add = [this](const client::ObjectPtr&) { EnqueueLoadBalancers(); };
     n.on_update = [this](const client::ObjectPtr& a, const client::ObjectPtr& b) {
@@ -59,7 +66,11 @@ class ServiceLbController final : public client::Controller {
     const bool lb = api::GetString(*svc, {"spec", "type"}) == "LoadBalancer";
     json::array want;
     if (lb) {
-      for (const std::string& ip : Addresses()) want.push_back(json::object{{"ip", ip}});
+      if (const std::string holder = PortHolder(*svc); !holder.empty()) {
+        KITE_LOG(1) << "servicelb: " << key << " stays Pending: " << holder;
+      } else {
+        for (const std::string& ip : Addresses()) want.push_back(json::object{{"ip", ip}});
+      }
     }
     const json::array& have = api::GetArray(*svc, {"status", "loadBalancer", "ingress"});
     if (have == want) return Status::Ok();
@@ -72,6 +83,45 @@ class ServiceLbController final : public client::Controller {
   }
 
  private:
+  static bool IsLb(const client::ObjectPtr& s) { return s && api::GetString(*s, {"spec", "type"}) == "LoadBalancer"; }
+
+  void OnService(const client::ObjectPtr& before, const client::ObjectPtr& after) {
+    const client::ObjectPtr& s = after ? after : before;
+    queue_.Add(api::Namespace(*s) + "/" + api::Name(*s));
+    if (IsLb(before) || IsLb(after)) EnqueueLoadBalancers();
+  }
+
+  // "port P/PROTO is held by ns/name" when a LoadBalancer Service of ours granted before `svc`
+  // (in age order, each granted when its ports are free) holds one of svc's ports; "" when none.
+  std::string PortHolder(const json::object& svc) const {
+    auto ports = [](const json::object& s) {
+      std::set<std::string> out;
+      for (const json::value& p : api::GetArray(s, {"spec", "ports"})) {
+        std::string proto = api::GetString(api::AsObject(p), "protocol");
+        out.insert(std::to_string(api::GetInt(api::AsObject(p), "port")) + "/" + (proto.empty() ? "TCP" : proto));
+      }
+      return out;
+    };
+    auto age = [](const json::object& s) {
+      return std::make_tuple(api::GetString(s, {"metadata", "creationTimestamp"}), api::Namespace(s), api::Name(s));
+    };
+    std::vector<client::ObjectPtr> lbs;
+    for (const client::ObjectPtr& s : services_->List()) {
+      if (IsLb(s) && Ours(*s) && age(*s) < age(svc)) lbs.push_back(s);
+    }
+    std::sort(lbs.begin(), lbs.end(), [&](const client::ObjectPtr& a, const client::ObjectPtr& b) { return age(*a) < age(*b); });
+    std::map<std::string, std::string> held;  // "port/PROTO" → its holder
+    for (const client::ObjectPtr& s : lbs) {
+      const std::set<std::string> mine = ports(*s);
+      if (std::any_of(mine.begin(), mine.end(), [&](const std::string& p) { return held.contains(p); })) continue;
+      for (const std::string& p : mine) held.emplace(p, api::Namespace(*s) + "/" + api::Name(*s));
+    }
+    for (const std::string& p : ports(svc)) {
+      if (auto it = held.find(p); it != held.end()) return "port " + p + " is held by " + it->second;
+    }
+    return "";
+  }
+
   void EnqueueLoadBalancers() {
     for (const client::ObjectPtr& s : services_->List()) {
       if (api::GetString(*s, {"spec", "type"}) == "LoadBalancer") queue_.Add(api::Namespace(*s) + "/" + api::Name(*s));

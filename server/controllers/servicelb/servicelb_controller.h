@@ -9,7 +9,11 @@
 // - spec.loadBalancerClass: handled when unset or kServiceLbClass; a Service of another class
 //   belongs to someone else and is never touched.
 // - A Service that is no longer a LoadBalancer has the ingress we wrote cleared.
-// Node changes re-queue every LoadBalancer Service.
+// - A port is held by one Service: the LoadBalancer Services of ours are granted in age order
+//   (creationTimestamp, then namespace/name), each only when none of its (port, protocol) pairs
+//   is held by one granted before; one that is not granted gets no ingress and stays Pending
+//   (k3s: its svclb pods cannot bind the host ports another holds), until the holder goes.
+// Node changes, and changes of any LoadBalancer Service, re-queue every LoadBalancer Service.
 #pragma once
 
 #include <memory>

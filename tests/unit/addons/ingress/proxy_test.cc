@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "base/encoding.h"
+#include "base/metrics.h"
 #include "base/pki.h"
 
 namespace kite::ingress {
@@ -354,6 +355,19 @@ TEST_F(ProxyTest, RelaysAnUpgradedConnection) {
   asio::buffer_copy(asio::buffer(echo), buf.data(), have);
   asio::read(s, asio::buffer(echo.data() + have, echo.size() - have));
   EXPECT_EQ(echo, ping);
+}
+
+TEST_F(ProxyTest, UnknownMethodsAreForwardedAndCountedAsOther) {
+  tcp::socket s = Connect();
+  const std::string raw = "BREW /echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 0\r\n\r\n";
+  asio::write(s, asio::buffer(raw));
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(s, buf, res);
+  EXPECT_NE(res.body().find("BREW /echo\n"), std::string::npos) << res.body();
+  const std::string m = metrics::Serialize();
+  EXPECT_NE(m.find("method=\"OTHER\""), std::string::npos);
+  EXPECT_EQ(m.find("BREW"), std::string::npos);  // a client's token never becomes a label
 }
 
 TEST_F(ProxyTest, TlsCertificateBySni) {

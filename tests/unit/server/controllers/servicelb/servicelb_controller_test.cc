@@ -1,5 +1,6 @@
 // ServiceLB: a LoadBalancer Service's ingress is the Ready nodes' InternalIPs (or the opted-in
-// nodes'), other classes are left alone, and a Service that stops being a LoadBalancer loses it.
+// nodes'), other classes are left alone, a Service that stops being a LoadBalancer loses it, and
+// a port goes to the older of two Services that want it (the newer stays Pending until it is free).
 #include "server/controllers/servicelb/servicelb_controller.h"
 
 #include "tests/unit/server/controllers/controller_test_util.h"
@@ -78,6 +79,31 @@ TEST_F(ServiceLbTest, OptInLabelAndTypeChange) {
   ASSERT_TRUE(Reconcile("default/lb").ok());
   Settle();
   EXPECT_TRUE(Ingress("lb").empty());
+}
+
+TEST_F(ServiceLbTest, APortIsHeldByTheOlderService) {
+  Seed(Node("a", "10.99.0.1", true));
+  auto aged = [](json::object s, const char* created, int port) {
+    s["metadata"].as_object()["creationTimestamp"] = created;
+    s["spec"].as_object()["ports"].as_array()[0].as_object()["port"] = port;
+    return s;
+  };
+  Seed(aged(Svc("ingress", "LoadBalancer"), "2026-01-01T00:00:00Z", 80));
+  Seed(aged(Svc("mine", "LoadBalancer"), "2026-02-01T00:00:00Z", 80));
+  Seed(aged(Svc("other-port", "LoadBalancer"), "2026-03-01T00:00:00Z", 8080));
+  Seed(aged(Svc("theirs", "LoadBalancer", "example.com/metal"), "2025-01-01T00:00:00Z", 8080));  // not ours: holds nothing
+  ASSERT_NO_FATAL_FAILURE(Start(NewServiceLbController(client())));
+  for (const char* k : {"default/ingress", "default/mine", "default/other-port"}) ASSERT_TRUE(Reconcile(k).ok());
+  Settle();
+  EXPECT_EQ(Ingress("ingress"), std::vector<std::string>{"10.99.0.1"});
+  EXPECT_TRUE(Ingress("mine").empty());  // Pending: port 80/TCP is the older one's
+  EXPECT_EQ(Ingress("other-port"), std::vector<std::string>{"10.99.0.1"});
+  // The holder goes: the port is free for the next.
+  ASSERT_TRUE(client()->Delete(Services(), "default", "ingress").ok());
+  Settle();
+  ASSERT_TRUE(Reconcile("default/mine").ok());
+  Settle();
+  EXPECT_EQ(Ingress("mine"), std::vector<std::string>{"10.99.0.1"});
 }
 
 }  // namespace
