@@ -309,7 +309,7 @@ asio::awaitable<void> Proxy::Impl::Session(Stream& client, const Conn& conn) {
       std::lock_guard<std::mutex> lock(mu);
       return table;
     }();
-    const Backend* backend = t ? t->Match(host, path) : nullptr;
+    const Backend* backend = t ? t->Match(host, path, conn.tls ? kWebsecure : kWeb) : nullptr;
     // An answer of our own with the request's body unread ends the connection.
     const bool can_keep = req.keep_alive() && rp.is_done();
     std::string protocol = "http";

@@ -15,6 +15,29 @@ namespace {
 
 constexpr std::string_view kClassAnnotation = "kubernetes.io/ingress.class";
 constexpr std::string_view kDefaultClassAnnotation = "ingressclass.kubernetes.io/is-default-class";
+constexpr std::string_view kEntrypointsAnnotation = "traefik.ingress.kubernetes.io/router.entrypoints";
+constexpr std::string_view kRouterTlsAnnotation = "traefik.ingress.kubernetes.io/router.tls";
+
+// The entry points an Ingress's annotations give its rules (both when they say nothing).
+unsigned EntrypointsOf(const json::object& annotations) {
+  unsigned mask = kWeb | kWebsecure;
+  if (const json::value* v = annotations.if_contains(kEntrypointsAnnotation); v && v->is_string()) {
+    mask = 0;
+    std::string_view list = v->as_string();
+    while (!list.empty()) {
+      const size_t comma = list.find(',');
+      std::string_view name = list.substr(0, comma);
+      while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+      while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+      if (name == "web") mask |= kWeb;
+      if (name == "websecure") mask |= kWebsecure;
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  if (api::GetString(annotations, kRouterTlsAnnotation) == "true") mask &= kWebsecure;
+  return mask;
+}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -86,25 +109,25 @@ bool RouteTable::PathMatches(const PathRule& rule, std::string_view path) {
   return path.starts_with(rule.path) && (path.size() == rule.path.size() || path[rule.path.size()] == '/');
 }
 
-const Backend* RouteTable::MatchIn(const PathRules& rules, std::string_view path) {
+const Backend* RouteTable::MatchIn(const PathRules& rules, std::string_view path, unsigned entrypoint) {
   for (const PathRule& r : rules) {
-    if (PathMatches(r, path)) return &r.backend;
+    if ((r.entrypoints & entrypoint) && PathMatches(r, path)) return &r.backend;
   }
   return nullptr;
 }
 
-const Backend* RouteTable::Match(std::string_view host_header, std::string_view path) const {
+const Backend* RouteTable::Match(std::string_view host_header, std::string_view path, unsigned entrypoint) const {
   const std::string host = NormalizeHost(host_header);
   if (auto it = exact_.find(host); it != exact_.end()) {
-    if (const Backend* b = MatchIn(it->second, path)) return b;
+    if (const Backend* b = MatchIn(it->second, path, entrypoint)) return b;
   }
   for (const auto& [suffix, rules] : wildcard_) {
     if (host.size() <= suffix.size() || !host.ends_with(suffix)) continue;
     if (host.find('.') < host.size() - suffix.size()) continue;  // more than one label
-    if (const Backend* b = MatchIn(rules, path)) return b;
+    if (const Backend* b = MatchIn(rules, path, entrypoint)) return b;
   }
-  if (const Backend* b = MatchIn(any_host_, path)) return b;
-  return default_backend_ ? &*default_backend_ : nullptr;
+  if (const Backend* b = MatchIn(any_host_, path, entrypoint)) return b;
+  return default_backend_ && (default_entrypoints_ & entrypoint) ? &*default_backend_ : nullptr;
 }
 
 const std::string* RouteTable::TlsSecretFor(std::string_view server_name) const {
@@ -151,7 +174,7 @@ std::shared_ptr<const RouteTable> RouteTable::Build(const Options& options, cons
   // TLS hosts: host → (creationTimestamp, "ns/name" of the Ingress, "ns/secret"); the oldest wins.
   std::map<std::string, std::tuple<std::string, std::string, std::string>> tls;
   // The default backend candidates: (creationTimestamp, "ns/name") orders them.
-  std::optional<std::tuple<std::string, std::string, Backend>> fallback;
+  std::optional<std::tuple<std::string, std::string, Backend, unsigned>> fallback;
   for (const auto& ing : ingresses) {
     if (!ing) continue;
     const json::object& o = *ing;
@@ -166,6 +189,7 @@ std::shared_ptr<const RouteTable> RouteTable::Build(const Options& options, cons
     const std::string ns = api::Namespace(o);
     const std::string key = ns + "/" + api::Name(o);
     const std::string created = api::GetString(o, {"metadata", "creationTimestamp"});
+    const unsigned entrypoints = EntrypointsOf(annotations);
     table->ingresses_.push_back(key);
     for (const json::value& tv : api::GetArray(o, {"spec", "tls"})) {
       const json::object& t = api::AsObject(tv);
@@ -186,7 +210,7 @@ std::shared_ptr<const RouteTable> RouteTable::Build(const Options& options, cons
       Backend b = Resolve(by_name, ns, *db);
       b.ingress = key;
       if (!fallback || std::tie(created, key) < std::tie(std::get<0>(*fallback), std::get<1>(*fallback))) {
-        fallback.emplace(created, key, std::move(b));
+        fallback.emplace(created, key, std::move(b), entrypoints);
       }
     }
     for (const json::value& rv : api::GetArray(o, {"spec", "rules"})) {
@@ -213,6 +237,7 @@ std::shared_ptr<const RouteTable> RouteTable::Build(const Options& options, cons
         r.backend = Resolve(by_name, ns, api::GetObject(p, "backend"));
         r.backend.ingress = key;
         r.created = created;
+        r.entrypoints = entrypoints;
         into->push_back(std::move(r));
       }
     }
@@ -235,7 +260,10 @@ std::shared_ptr<const RouteTable> RouteTable::Build(const Options& options, cons
   }
   std::stable_sort(table->wildcard_.begin(), table->wildcard_.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-  if (fallback) table->default_backend_ = std::move(std::get<2>(*fallback));
+  if (fallback) {
+    table->default_backend_ = std::move(std::get<2>(*fallback));
+    table->default_entrypoints_ = std::get<3>(*fallback);
+  }
   for (auto& [host, entry] : tls) {
     if (host.starts_with("*.")) {
       table->tls_wildcard_.emplace_back(host.substr(1), std::get<2>(entry));

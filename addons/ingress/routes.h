@@ -23,6 +23,10 @@
 //   at equal length Exact before Prefix, then the older Ingress (creationTimestamp), then
 //   namespace/name.
 // - Nothing matched: the oldest of our Ingresses' spec.defaultBackend, else no route (404).
+// - Entry points, by Traefik's annotations on the Ingress: traefik.ingress.kubernetes.io/
+//   router.entrypoints ("web", "websecure", comma-separated; other names match nothing) limits
+//   its rules and default backend to requests that came on those; router.tls: "true" to
+//   websecure alone. Without them an Ingress is served on both.
 //
 // TLS (spec.tls): each listed host (exact, or "*." wildcard) is served with the certificate of
 // the Secret named beside it, in the Ingress's namespace; when two Ingresses name a host, the
@@ -56,9 +60,13 @@ struct Backend {
 
 enum class PathType { kExact, kPrefix };
 
+// The entry points a rule is served on (a bit set).
+inline constexpr unsigned kWeb = 1, kWebsecure = 2;
+
 struct PathRule {
   std::string path;  // as written (Prefix: its trailing '/' dropped, "/" kept)
   PathType type = PathType::kPrefix;
+  unsigned entrypoints = kWeb | kWebsecure;
   Backend backend;
   std::string created;  // the Ingress's creationTimestamp (RFC 3339 sorts as text)
 };
@@ -77,9 +85,10 @@ class RouteTable {
   static std::shared_ptr<const RouteTable> Build(const Options& options, const Objects& ingresses,
                                                  const Objects& classes, const Objects& services);
 
-  // The backend for a request's Host header and path (the target without its query), or null:
-  // no rule matches and there is no default backend.
-  const Backend* Match(std::string_view host_header, std::string_view path) const;
+  // The backend for a request's Host header and path (the target without its query) that came
+  // on `entrypoint` (kWeb or kWebsecure), or null: no rule matches and there is no default
+  // backend for it.
+  const Backend* Match(std::string_view host_header, std::string_view path, unsigned entrypoint = kWeb) const;
 
   // The Secret ("namespace/name") whose certificate serves TLS for an SNI name (normalized as
   // NormalizeHost), or null: exact names first, then the wildcards.
@@ -97,12 +106,13 @@ class RouteTable {
   static bool PathMatches(const PathRule& rule, std::string_view path);
 
  private:
-  static const Backend* MatchIn(const PathRules& rules, std::string_view path);
+  static const Backend* MatchIn(const PathRules& rules, std::string_view path, unsigned entrypoint);
 
   std::map<std::string, PathRules, std::less<>> exact_;
   std::vector<std::pair<std::string, PathRules>> wildcard_;  // ".example.com", longest first
   PathRules any_host_;
   std::optional<Backend> default_backend_;
+  unsigned default_entrypoints_ = kWeb | kWebsecure;
   std::map<std::string, std::string, std::less<>> tls_exact_;      // host → "ns/secret"
   std::vector<std::pair<std::string, std::string>> tls_wildcard_;  // ".example.com" → "ns/secret", longest first
   std::vector<std::string> ingresses_;

@@ -8,7 +8,8 @@
 # - another class's Ingress is not served (404), an unknown host is 404, a missing Service 503;
 # - an edited rule takes effect; a 20 MiB download arrives whole;
 # - HTTPS on the node's port 443: the certificate of the Secret the Ingress's spec.tls names for
-#   that host (by SNI), the default self-signed one for other names;
+#   that host (by SNI), the default self-signed one for other names; Traefik's
+#   router.entrypoints/router.tls annotations keep an Ingress to HTTPS;
 # - the Ingresses' status carries the node's address (the published Service's);
 # - its /metrics (Traefik's names) count the requests, and `promtool check metrics` is clean.
 set -euo pipefail
@@ -146,6 +147,20 @@ expect_eq "HTTPS routes by path as HTTP does: /exact on b" b-exact \
   tls_get site.test /exact --cacert "$TEST_TMP/site.crt"
 default_cert() { in_ns "$NS" curl -sk -m 10 -v --resolve "nope.test:443:$NODE_IP" https://nope.test/ 2>&1 | sed -n 's/.*subject: //p'; }
 expect_eq "another name gets the default certificate (and 404)" "CN=kite-ingress default certificate" default_cert
+k apply -f - >/dev/null <<YAML
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: secure-only
+  annotations: {traefik.ingress.kubernetes.io/router.entrypoints: websecure, traefik.ingress.kubernetes.io/router.tls: "true"}
+spec:
+  rules:
+  - host: secure.test
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: a, port: {number: 80}}}}]}
+YAML
+eventually_eq "Traefik's router.entrypoints: websecure and router.tls: served over HTTPS" 30 a-root tls_get secure.test / -k
+expect_eq "and not over HTTP (404)" "404 page not found
+404" get secure.test /
 
 statuses() { k get ingress site exact -o 'jsonpath={.items[*].status.loadBalancer.ingress[0].ip}'; }
 eventually_eq "our Ingresses' status: the node's address" 30 "$NODE_IP $NODE_IP" statuses

@@ -83,7 +83,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     spec = SpecFromBytes(spec_text);
   }
-  json::object ingress{{"metadata", json::object{{"name", "i"}, {"namespace", "default"}}}, {"spec", spec}};
+  // Traefik's entry point annotations, picked by the input's length.
+  static const char* const entrypoints[] = {nullptr, "websecure", "web, websecure", "nonsense,,"};
+  json::object meta{{"name", "i"}, {"namespace", "default"}};
+  if (const char* e = entrypoints[size % 4]) {
+    meta["annotations"] = json::object{{"traefik.ingress.kubernetes.io/router.entrypoints", e},
+                                       {"traefik.ingress.kubernetes.io/router.tls", size % 8 < 4 ? "true" : "no"}};
+  }
+  json::object ingress{{"metadata", meta}, {"spec", spec}};
   static const auto cls = Obj(R"({"metadata":{"name":"traefik","annotations":{"ingressclass.kubernetes.io/is-default-class":"true"}},
                                   "spec":{"controller":"kite.io/ingress"}})");
   static const RouteTable::Objects services = {
@@ -102,8 +109,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const size_t sp = line.find(' ');
     const std::string_view host = line.substr(0, sp);
     const std::string_view path = sp == std::string_view::npos ? std::string_view("/") : line.substr(sp + 1);
-    if (const kite::ingress::Backend* b = table->Match(host, path)) {
-      if (b->address.empty() ? b->error.empty() : !addresses.contains(b->address)) abort();
+    for (unsigned entrypoint : {kite::ingress::kWeb, kite::ingress::kWebsecure}) {
+      if (const kite::ingress::Backend* b = table->Match(host, path, entrypoint)) {
+        if (b->address.empty() ? b->error.empty() : !addresses.contains(b->address)) abort();
+      }
     }
     if (const std::string* secret = table->TlsSecretFor(host); secret && !secret->starts_with("default/")) abort();
     start = end + 1;

@@ -160,6 +160,27 @@ TEST_F(RouteTableTest, TlsHostsNameTheirSecretsTheOlderIngressWinning) {
   EXPECT_EQ(t->TlsSecrets(), (std::vector<std::string>{"default/new-cert", "default/old-cert"}));
 }
 
+TEST_F(RouteTableTest, TraefiksEntrypointAnnotationsLimitWhereRulesAreServed) {
+  const std::string meta_secure = R"("annotations":{"traefik.ingress.kubernetes.io/router.entrypoints":"websecure"})";
+  const std::string meta_tls = R"("annotations":{"traefik.ingress.kubernetes.io/router.tls":"true"})";
+  const std::string meta_both = R"("annotations":{"traefik.ingress.kubernetes.io/router.entrypoints":" web , websecure"})";
+  const std::string meta_other = R"("annotations":{"traefik.ingress.kubernetes.io/router.entrypoints":"traefik"})";
+  auto t = Build({Ingress("secure", "{\"rules\":[" + Rule("s.test", "/", "Prefix", "web") + "]}", "2026-01-01T00:00:00Z", meta_secure),
+                  Ingress("tls", "{\"rules\":[" + Rule("t.test", "/", "Prefix", "api") + "]}", "2026-01-01T00:00:00Z", meta_tls),
+                  Ingress("both", "{\"rules\":[" + Rule("b.test", "/", "Prefix", "api") + "]}", "2026-01-01T00:00:00Z", meta_both),
+                  Ingress("other", "{\"rules\":[" + Rule("o.test", "/", "Prefix", "api") + "]}", "2026-01-01T00:00:00Z", meta_other),
+                  Ingress("dflt", R"({"defaultBackend":{"service":{"name":"other","port":{"number":80}}}})", "2025-01-01T00:00:00Z",
+                          meta_tls)});
+  EXPECT_EQ(t->Match("s.test", "/", kWeb), nullptr);
+  EXPECT_EQ(t->Match("s.test", "/", kWebsecure)->address, "10.43.0.10:80");
+  EXPECT_EQ(t->Match("t.test", "/", kWeb), nullptr);
+  EXPECT_EQ(t->Match("t.test", "/", kWebsecure)->address, "10.43.0.11:80");
+  EXPECT_EQ(t->Match("b.test", "/", kWeb)->address, "10.43.0.11:80");
+  EXPECT_EQ(t->Match("b.test", "/", kWebsecure)->address, "10.43.0.11:80");
+  EXPECT_EQ(t->Match("o.test", "/", kWebsecure)->address, "10.43.0.12:80");  // the default backend: o.test's rule is nowhere
+  EXPECT_EQ(t->Match("o.test", "/", kWeb), nullptr);                          // and the default is websecure's only
+}
+
 TEST_F(RouteTableTest, OddInputBuildsNothingHarmful) {
   auto t = Build({Ingress("a", R"({"rules":[{"host":"a*b.test","http":{"paths":[{"path":"/","backend":{}}]}},
                                            {"http":{"paths":[{"path":"regex.*","pathType":"ImplementationSpecific"}]}},
