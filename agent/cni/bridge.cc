@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "agent/cni/bridge_conf.h"
 #include "agent/cni/host_local.h"
 #include "agent/cni/plugin.h"
 #include "agent/network/netlink.h"
@@ -22,84 +23,6 @@ namespace json = boost::json;
 namespace nl = network::netlink;
 
 namespace {
-
-struct RouteConf {
-  Ipv4Cidr dst;
-  uint32_t gw = 0;  // 0: the range's gateway
-};
-
-struct BridgeConf {
-  std::string version, network, bridge = "cni0", data_dir = "/var/lib/cni/networks";
-  bool is_gateway = false, hairpin = false;
-  uint32_t mtu = 0;
-  HostLocalRange range;
-  std::vector<RouteConf> routes;
-  json::value dns;
-};
-
-using Conf = std::optional<std::expected<BridgeConf, Failure>>;
-Conf Wrong(std::string msg) { return std::expected<BridgeConf, Failure>(std::unexpected(Failure{kErrInvalidConfig, std::move(msg)})); }
-// Present and not null (runtimeConfig's ips, vlanTrunk, args: any value asks for the real plugin).
-bool Given(const json::object& o, api::Path path) {
-  const json::value* v = api::Find(o, path);
-  return v && !v->is_null();
-}
-
-// Ours to do, or nullopt (hand on); an error for a configuration that is ours but wrong.
-Conf ParseConf(const Invocation& inv) {
-  const json::object& c = inv.config;
-  // What this program leaves to the real plugin.
-  for (const char* k : {"ipMasq", "isDefaultGateway", "forceAddress", "promiscMode", "macspoofchk", "enabledad"}) {
-    if (api::GetBool(c, k)) return std::nullopt;
-  }
-  if (const json::value* v = api::Find(c, "vlan"); v && !(v->is_int64() && v->as_int64() == 0)) return std::nullopt;
-  if (Given(c, {"vlanTrunk"}) || Given(c, {"runtimeConfig", "ips"}) || Given(c, {"runtimeConfig", "mac"}) || Given(c, {"args"})) {
-    return std::nullopt;
-  }
-  const char* env_args = getenv("CNI_ARGS");
-  if (env_args && (std::string(";") + env_args).find(";IP=") != std::string::npos) return std::nullopt;
-  const json::object* ipam = api::FindObject(c, "ipam");
-  if (!ipam || api::GetString(*ipam, "type") != "host-local" || ipam->contains("subnet") || ipam->contains("resolvConf")) {
-    return std::nullopt;
-  }
-  const json::array& ranges = api::GetArray(*ipam, "ranges");
-  if (ranges.size() != 1 || !ranges[0].is_array() || ranges[0].as_array().size() != 1 ||
-      !ranges[0].as_array()[0].is_object()) {
-    return std::nullopt;
-  }
-  const json::object& r = ranges[0].as_array()[0].as_object();
-  const std::string subnet = api::GetString(r, "subnet");
-  if (subnet.find(':') != std::string::npos) return std::nullopt;  // IPv6: the real plugin
-  BridgeConf b;
-  b.version = api::GetString(c, "cniVersion");
-  b.network = api::GetString(c, "name");
-  if (b.network.empty()) return Wrong("the network configuration has no name");
-  if (std::string br = api::GetString(c, "bridge"); !br.empty()) b.bridge = std::move(br);
-  if (b.bridge.size() >= IFNAMSIZ) return Wrong("bridge name " + b.bridge + " is too long");
-  b.is_gateway = api::GetBool(c, "isGateway");
-  b.hairpin = api::GetBool(c, "hairpinMode");
-  if (const int64_t mtu = api::GetInt(c, "mtu"); mtu > 0 && mtu < 65536) b.mtu = static_cast<uint32_t>(mtu);
-  if (std::string d = api::GetString(*ipam, "dataDir"); !d.empty()) b.data_dir = std::move(d);
-  auto range = MakeRange(subnet, api::GetString(r, "gateway"), api::GetString(r, "rangeStart"), api::GetString(r, "rangeEnd"));
-  if (!range.ok()) return Wrong(range.error().message());
-  b.range = *range;
-  for (const json::value& rv : api::GetArray(*ipam, "routes")) {
-    if (!rv.is_object()) continue;
-    const std::string dst = api::GetString(rv.as_object(), "dst");
-    if (dst.find(':') != std::string::npos) return std::nullopt;
-    auto d = ParseIpv4Cidr(dst, HostBits::kClear);
-    if (!d.ok()) return Wrong("ipam route dst: " + d.error().message());
-    RouteConf rc{*d, 0};
-    if (const std::string gw = api::GetString(rv.as_object(), "gw"); !gw.empty()) {
-      auto g = ParseIpv4(gw);
-      if (!g) return std::nullopt;
-      rc.gw = *g;
-    }
-    b.routes.push_back(rc);
-  }
-  if (const json::object* dns = api::FindObject(c, "dns")) b.dns = *dns;
-  return std::expected<BridgeConf, Failure>(std::move(b));
-}
 
 nl::Ip4 Net(uint32_t host_order) { return nl::Ip4{htonl(host_order)}; }
 
@@ -278,7 +201,8 @@ Outcome Del(const Invocation& inv, const BridgeConf& b) {
 
 std::optional<Outcome> Bridge(const Invocation& inv) {
   if (inv.command != "ADD" && inv.command != "DEL") return std::nullopt;  // CHECK: the real plugin
-  auto conf = ParseConf(inv);
+  const char* env_args = getenv("CNI_ARGS");
+  auto conf = ParseBridgeConf(inv.config, env_args ? env_args : "");
   if (!conf) return std::nullopt;
   if (!conf->has_value()) return Outcome(std::unexpected(conf->error()));
   return inv.command == "ADD" ? Add(inv, **conf) : Del(inv, **conf);

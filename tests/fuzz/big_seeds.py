@@ -126,6 +126,13 @@ def seeds():
     yield "ingress_routes_fuzz", "huge-host-path", (json.dumps({"rules": [{"host": "h" * (fill // 4), "http": {"paths": [
         {"path": huge, "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"name": "http"}}}}]}}]}) +
         "\0" + "h" * 100 + " " + huge + "x\n").encode()
+    # What containerd sends kite-cni, at the limit: a previous result with tens of thousands of
+    # addresses (portmap passes it on), and a bridge configuration with a huge name.
+    ips = [{"address": "10.%d.%d.%d/24" % (i // 65536 % 256, i // 256 % 256, i % 256), "gateway": "10.42.0.1"} for i in range(40000)]
+    yield "cni_config_fuzz", "big-prev-result", json.dumps({"cniVersion": "1.0.0", "name": "n", "type": "portmap",
+                                                             "prevResult": {"cniVersion": "1.0.0", "ips": ips}}).encode()
+    yield "cni_config_fuzz", "huge-name", json.dumps({"cniVersion": "1.0.0", "name": "n" * fill, "type": "bridge",
+        "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.42.0.0/24"}]]}}).encode() + b"\0IP=;K8S_POD_NAME=" + b"p" * 1000
 
 
 def main():
