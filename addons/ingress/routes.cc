@@ -243,10 +243,12 @@ std::shared_ptr<const RouteTable> RouteTable::Build(const Options& options, cons
     }
   }
   auto order = [](PathRules& rules) {
-    std::stable_sort(rules.begin(), rules.end(), [](const PathRule& a, const PathRule& b) {
+    // A total order (so the table is the same whatever order the informer listed them in).
+    std::sort(rules.begin(), rules.end(), [](const PathRule& a, const PathRule& b) {
       if (a.path.size() != b.path.size()) return a.path.size() > b.path.size();
       if (a.type != b.type) return a.type == PathType::kExact;
-      return std::tie(a.created, a.backend.ingress) < std::tie(b.created, b.backend.ingress);
+      return std::tie(a.created, a.backend.ingress, a.path, a.backend.service) <
+             std::tie(b.created, b.backend.ingress, b.path, b.backend.service);
     });
   };
   order(table->any_host_);
@@ -258,8 +260,10 @@ std::shared_ptr<const RouteTable> RouteTable::Build(const Options& options, cons
     order(rules);
     table->wildcard_.emplace_back(suffix, std::move(rules));
   }
-  std::stable_sort(table->wildcard_.begin(), table->wildcard_.end(),
-                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  auto longest_first = [](const auto& a, const auto& b) {
+    return a.first.size() != b.first.size() ? a.first.size() > b.first.size() : a.first < b.first;
+  };
+  std::sort(table->wildcard_.begin(), table->wildcard_.end(), longest_first);
   if (fallback) {
     table->default_backend_ = std::move(std::get<2>(*fallback));
     table->default_entrypoints_ = std::get<3>(*fallback);
@@ -271,8 +275,7 @@ std::shared_ptr<const RouteTable> RouteTable::Build(const Options& options, cons
       table->tls_exact_.emplace(host, std::get<2>(entry));
     }
   }
-  std::stable_sort(table->tls_wildcard_.begin(), table->tls_wildcard_.end(),
-                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  std::sort(table->tls_wildcard_.begin(), table->tls_wildcard_.end(), longest_first);
   std::sort(table->ingresses_.begin(), table->ingresses_.end());
   return table;
 }
