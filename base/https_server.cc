@@ -513,6 +513,13 @@ size_t DefaultMaxConnections() {
   return std::max<size_t>(64, std::min(by_fds, by_memory));
 }
 
+void UseServerTlsPolicy(ssl::context& ctx) {
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  // TLS 1.3 negotiates only AEAD suites by itself; for TLS 1.2 the list is set here.
+  SSL_CTX_set_cipher_list(ctx.native_handle(), kTls12Ciphers);
+}
+
 HttpsServer::HttpsServer(Handler handler) : impl_(std::make_unique<Impl>(std::move(handler))) {}
 HttpsServer::~HttpsServer() { Stop(); }
 
@@ -521,10 +528,7 @@ Status HttpsServer::Start(const HttpsServerOptions& options) {
   impl_->max_connections = options.max_connections > 0 ? options.max_connections : DefaultMaxConnections();
   boost::system::error_code ec;
   auto& tls = impl_->tls;
-  tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  // TLS 1.3 negotiates only AEAD suites by itself; for TLS 1.2 the list is set here.
-  SSL_CTX_set_cipher_list(tls.native_handle(), kTls12Ciphers);
+  UseServerTlsPolicy(tls);
   tls.use_certificate_chain(asio::buffer(options.cert_pem), ec);
   if (!ec) tls.use_private_key(asio::buffer(options.key_pem), ssl::context::pem, ec);
   if (ec) return Status(Code::kInvalidArgument, "serving certificate: " + ec.message());

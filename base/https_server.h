@@ -22,6 +22,10 @@
 
 #include <boost/asio/awaitable.hpp>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 #include <chrono>
 #include <functional>
 #include <map>
@@ -143,6 +147,10 @@ size_t DefaultMaxConnections();
 // The TLS 1.2 cipher list every kite server offers: ECDHE key exchange with AEAD ciphers only
 // (no CBC, no RSA key exchange), the suites of upstream's secure default list.
 extern const char kTls12Ciphers[];
+
+// Gives a server TLS context kite's protocol policy: TLS 1.2 and 1.3 only, and for TLS 1.2 the
+// kTls12Ciphers suites (HttpsServer's, kite-ingress's contexts).
+void UseServerTlsPolicy(boost::asio::ssl::context& ctx);
 
 class HttpsServer {
  public:

@@ -3,6 +3,7 @@
 #include "api/object.h"
 #include "api/resources.h"
 #include "base/log.h"
+#include "client/controller.h"
 #include "client/status_update.h"
 
 namespace kite::ingress {
@@ -25,8 +26,8 @@ void IngressWatch::Rebuild() {
   KITE_LOG(2) << "kite-ingress: routes rebuilt: " << table->ingresses().size() << " ingresses, " << table->rules()
               << " rules";
   auto tls = certificates_.Update(table, [this](const std::string& key) {
-    const size_t slash = key.find('/');
-    return secrets_->Get(key.substr(0, slash), key.substr(slash + 1));
+    const auto [ns, name] = client::SplitKey(key);
+    return secrets_->Get(ns, name);
   });
   publish_(table, std::move(tls));
   if (!Ready()) KITE_LOG(0) << "kite-ingress: routes loaded";
@@ -35,9 +36,8 @@ void IngressWatch::Rebuild() {
 
 void IngressWatch::WriteStatuses(const RouteTable& table) {
   if (published_.empty()) return;
-  const size_t slash = published_.find('/');
-  const client::ObjectPtr svc =
-      slash == std::string::npos ? nullptr : services_->Get(published_.substr(0, slash), published_.substr(slash + 1));
+  const auto [svc_ns, svc_name] = client::SplitKey(published_);
+  const client::ObjectPtr svc = services_->Get(svc_ns, svc_name);
   // The Service's addresses as Ingress addresses (IngressLoadBalancerIngress: ip, hostname,
   // ports); none yet (or no Service): an empty status, as Traefik leaves it.
   json::array addresses;
@@ -56,8 +56,8 @@ void IngressWatch::WriteStatuses(const RouteTable& table) {
   status["loadBalancer"] = std::move(lb);
   const api::ResourceInfo* r = api::FindResource("networking.k8s.io", "v1", "ingresses");
   for (const std::string& key : table.ingresses()) {
-    const size_t s = key.find('/');
-    const client::ObjectPtr ing = ingresses_->Get(key.substr(0, s), key.substr(s + 1));
+    const auto [ns, name] = client::SplitKey(key);
+    const client::ObjectPtr ing = ingresses_->Get(ns, name);
     if (!ing || !r) continue;
     if (Status st = client::UpdateStatusIfChanged(*client_, *r, *ing, status); !st.ok()) {
       KITE_LOG(1) << "kite-ingress: status of ingress " << key << ": " << st.message();
